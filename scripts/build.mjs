@@ -1,0 +1,31 @@
+// One build for everything: the extension bundle, the `rollout` CLI, and the test and benchmark files.
+import { build } from 'esbuild';
+import { readdirSync, statSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+
+function filesUnder(dir, pattern) {
+  let found = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) found = found.concat(filesUnder(path, pattern));
+    else if (pattern.test(name)) found.push(path);
+  }
+  return found;
+}
+
+const shared = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning' };
+// Native addons and packages with their own file layout stay outside the bundles.
+const external = ['vscode', 'cpu-features', 'ssh2', 'tree-sitter', 'web-tree-sitter', 'onnxruntime-node'];
+
+await Promise.all([
+  build({ ...shared, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external }),
+  build({ ...shared, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', external, banner: { js: '#!/usr/bin/env node' } }),
+  build({
+    ...shared,
+    entryPoints: [...filesUnder('test', /\.test\.ts$/), ...filesUnder('bench', /^index\.ts$/)],
+    outdir: 'out',
+    outbase: '.',
+    packages: 'external',
+  }),
+]);
+chmodSync('dist/cli.js', 0o755);
