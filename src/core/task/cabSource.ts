@@ -1,0 +1,55 @@
+/** CodeAssistBench JSONL as released: list fields as JSON arrays or Python-literal strings, `'None'` for missing. */
+
+import { listField, loadRows, optionalString, parseEncodedValue, requiredString, stringListField, type Row } from './rows';
+import { FieldError, type CabDetails, type Task, type TaskLoadResult, type TaskSource } from './task';
+
+const GITHUB_ISSUE_URL = /^https:\/\/github\.com\/([\w.-]+\/[\w.-]+)\/(?:issues|pull)\/\d+/;
+
+function comments(row: Row): CabDetails['comments'] {
+  return listField(row, 'comments', { required: true }).map((item, index) => {
+    const comment = typeof item === 'string' ? parseEncodedValue('comments', item) : item;
+    if (typeof comment !== 'object' || comment === null) throw new FieldError('comments', `element ${index} must be an object`);
+    const { user, body, created_at: createdAt } = comment as Record<string, unknown>;
+    if (typeof body !== 'string') throw new FieldError('comments', `element ${index} has no string 'body'`);
+    return { user: typeof user === 'string' ? user : '', body, createdAt: typeof createdAt === 'string' ? createdAt : undefined };
+  });
+}
+
+export function cabRowToTask(row: Row): Task {
+  const id = requiredString(row, 'task_id');
+  const url = requiredString(row, 'url');
+  const repoMatch = GITHUB_ISSUE_URL.exec(url);
+  if (!repoMatch) throw new FieldError('url', `'${url}' is not a GitHub issue or pull request URL`);
+  const commit = requiredString(row, 'commit_id');
+  const title = requiredString(row, 'title');
+  const satisfactionConditions = stringListField(row, 'satisfaction_conditions', { required: true });
+  if (satisfactionConditions.length === 0) throw new FieldError('satisfaction_conditions', 'must list at least one condition');
+  return {
+    id,
+    kind: 'cab',
+    repo: { name: repoMatch[1], location: `https://github.com/${repoMatch[1]}.git`, commit },
+    problemStatement: `${title}\n\n${optionalString(row, 'body') ?? ''}`.trimEnd(),
+    hints: '',
+    language: optionalString(row, 'language')?.toLowerCase(),
+    testPatch: '',
+    goldPatch: '',
+    failToPass: [],
+    passToPass: [],
+    cab: {
+      title,
+      url,
+      comments: comments(row),
+      satisfactionConditions,
+      labels: stringListField(row, 'labels', { required: false }),
+      dockerfile: optionalString(row, 'dockerfile'),
+    },
+  };
+}
+
+export class CabSource implements TaskSource {
+  readonly format = 'cab';
+
+  load(path: string): Promise<TaskLoadResult> {
+    return loadRows(path, cabRowToTask);
+  }
+}

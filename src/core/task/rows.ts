@@ -1,0 +1,156 @@
+/** Reading dataset rows with their line numbers, and typed field readers that name the field on error. */
+
+import { readFile } from 'node:fs/promises';
+import { parsePythonLiteral, PythonLiteralError } from './pythonLiteral';
+import { FieldError, type Task, type TaskLoadError, type TaskLoadResult } from './task';
+
+export type Row = Record<string, unknown>;
+
+export interface NumberedRow {
+  line: number;
+  row: Row;
+}
+
+/** Rows of a JSON array file or a JSONL file, each with the 1-based line where it starts. */
+export async function readRows(file: string): Promise<{ rows: NumberedRow[]; errors: TaskLoadError[] }> {
+  const text = await readFile(file, 'utf8');
+  const trimmed = text.trimStart();
+  if (trimmed.startsWith('[')) return readJsonArray(file, text);
+  return readJsonLines(file, text);
+}
+
+function readJsonLines(file: string, text: string): { rows: NumberedRow[]; errors: TaskLoadError[] } {
+  const rows: NumberedRow[] = [];
+  const errors: TaskLoadError[] = [];
+  text.split('\n').forEach((lineText, index) => {
+    if (lineText.trim() === '') return;
+    const line = index + 1;
+    try {
+      const value: unknown = JSON.parse(lineText);
+      if (isRow(value)) rows.push({ line, row: value });
+      else errors.push({ file, line, message: 'row is not a JSON object' });
+    } catch (error) {
+      errors.push({ file, line, message: `invalid JSON: ${(error as Error).message}` });
+    }
+  });
+  return { rows, errors };
+}
+
+function readJsonArray(file: string, text: string): { rows: NumberedRow[]; errors: TaskLoadError[] } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    return { rows: [], errors: [{ file, message: `invalid JSON: ${(error as Error).message}` }] };
+  }
+  const lines = elementStartLines(text);
+  const rows: NumberedRow[] = [];
+  const errors: TaskLoadError[] = [];
+  (parsed as unknown[]).forEach((value, index) => {
+    const line = lines[index] ?? 1;
+    if (isRow(value)) rows.push({ line, row: value });
+    else errors.push({ file, line, message: `element ${index} is not a JSON object` });
+  });
+  return { rows, errors };
+}
+
+/** The line on which each top-level element of a JSON array starts. */
+function elementStartLines(text: string): number[] {
+  const starts: number[] = [];
+  let depth = 0;
+  let line = 1;
+  let inString = false;
+  let expectElement = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '\n') line++;
+    if (inString) {
+      if (ch === '\\') i++;
+      else if (ch === '"') inString = false;
+      continue;
+    }
+    if (/\s/.test(ch)) continue;
+    if (depth === 1 && expectElement) {
+      starts.push(line);
+      expectElement = false;
+    }
+    if (ch === '"') inString = true;
+    else if (ch === '[' || ch === '{') {
+      depth++;
+      if (depth === 1) expectElement = true;
+    } else if (ch === ']' || ch === '}') depth--;
+    else if (ch === ',' && depth === 1) expectElement = true;
+  }
+  return starts;
+}
+
+function isRow(value: unknown): value is Row {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Loads every row with `toTask`, turning a FieldError into an error that names file, line and field. */
+export async function loadRows(file: string, toTask: (row: Row) => Task): Promise<TaskLoadResult> {
+  const { rows, errors } = await readRows(file);
+  const tasks: Task[] = [];
+  for (const { line, row } of rows) {
+    try {
+      tasks.push(toTask(row));
+    } catch (error) {
+      if (!(error instanceof FieldError)) throw error;
+      errors.push({ file, line, field: error.field, message: error.message });
+    }
+  }
+  errors.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  return { tasks, errors };
+}
+
+export function requiredString(row: Row, field: string): string {
+  const value = row[field];
+  if (typeof value !== 'string' || value.trim() === '') throw new FieldError(field, value === undefined ? 'missing' : 'must be a non-empty string');
+  return value;
+}
+
+export function optionalString(row: Row, field: string): string | undefined {
+  const value = row[field];
+  if (value === undefined || value === null || value === 'None') return undefined;
+  if (typeof value === 'number') return String(value);
+  if (typeof value !== 'string') throw new FieldError(field, 'must be a string');
+  return value;
+}
+
+/** A field holding a list, given as a JSON array, a JSON-encoded string, or a Python-literal string. */
+export function listField(row: Row, field: string, options: { required: boolean }): unknown[] {
+  const value = row[field];
+  if (value === undefined || value === null || value === 'None') {
+    if (options.required) throw new FieldError(field, 'missing');
+    return [];
+  }
+  if (Array.isArray(value)) return value;
+  if (typeof value === 'string') {
+    const parsed = parseEncodedValue(field, value);
+    if (Array.isArray(parsed)) return parsed;
+  }
+  throw new FieldError(field, 'must be a list (a JSON array, a JSON-encoded list, or a Python-literal list)');
+}
+
+export function stringListField(row: Row, field: string, options: { required: boolean }): string[] {
+  const list = listField(row, field, options);
+  list.forEach((item, index) => {
+    if (typeof item !== 'string') throw new FieldError(field, `element ${index} must be a string`);
+  });
+  return list as string[];
+}
+
+/** A value stored as text: JSON first, then a Python literal (single quotes, None/True/False). */
+export function parseEncodedValue(field: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    try {
+      return parsePythonLiteral(text);
+    } catch (error) {
+      const detail = error instanceof PythonLiteralError ? error.message : String(error);
+      throw new FieldError(field, `is neither JSON nor a Python literal (${detail})`);
+    }
+  }
+}

@@ -1,0 +1,35 @@
+/** SWE-bench task instances (JSON array or JSONL) with the official field names. */
+
+import { loadRows, optionalString, requiredString, stringListField, type Row } from './rows';
+import { FieldError, type Task, type TaskLoadResult, type TaskSource } from './task';
+
+const REPO_NAME = /^[\w.-]+\/[\w.-]+$/;
+
+export function sweBenchRowToTask(row: Row): Task {
+  const id = requiredString(row, 'instance_id');
+  const repoName = requiredString(row, 'repo');
+  if (!REPO_NAME.test(repoName)) throw new FieldError('repo', `'${repoName}' is not of the form owner/name`);
+  const commit = requiredString(row, 'base_commit');
+  if (!/^[0-9a-f]{7,40}$/i.test(commit)) throw new FieldError('base_commit', `'${commit}' is not a commit hash`);
+  return {
+    id,
+    kind: 'swe-bench',
+    repo: { name: repoName, location: `https://github.com/${repoName}.git`, commit },
+    problemStatement: requiredString(row, 'problem_statement'),
+    hints: optionalString(row, 'hints_text') ?? '',
+    language: optionalString(row, 'language')?.toLowerCase() ?? 'python',
+    version: optionalString(row, 'version'),
+    testPatch: optionalString(row, 'test_patch') ?? '',
+    goldPatch: optionalString(row, 'patch') ?? '',
+    failToPass: stringListField(row, 'FAIL_TO_PASS', { required: true }),
+    passToPass: stringListField(row, 'PASS_TO_PASS', { required: true }),
+  };
+}
+
+export class SweBenchSource implements TaskSource {
+  readonly format = 'swe-bench';
+
+  load(path: string): Promise<TaskLoadResult> {
+    return loadRows(path, sweBenchRowToTask);
+  }
+}

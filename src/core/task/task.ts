@@ -1,0 +1,99 @@
+/** The one task model every source loads into, and the interface each task source implements. */
+
+import type { RepoSource } from '../sandbox/sandbox';
+
+export type TaskKind = 'swe-bench' | 'cab' | 'folder';
+
+/** Test frameworks whose logs the reward code can parse (keys of the log-parser registry). */
+export const TEST_FRAMEWORKS = ['pytest', 'unittest', 'node-tap', 'jest-json', 'go-test-json', 'junit-xml'] as const;
+export type TestFramework = (typeof TEST_FRAMEWORKS)[number];
+
+/** Where the task's repository comes from; `name` is the `owner/name` of a hosted repository when known. */
+export interface TaskRepo extends RepoSource {
+  name?: string;
+}
+
+/** How to build and test the repository inside a sandbox. */
+export interface TaskEnvironment {
+  /** Image profile (`python`, `node`, `go`) resolved to a built image; ignored when `image` is set. */
+  profile?: string;
+  /** An image the user already has, used as it is. */
+  image?: string;
+  /** Shell commands run as root in the repository root before the tests (e.g. `pip install -e .`). */
+  install: string[];
+  /** Shell command that runs the tests; `{test_files}` is replaced by the files the test patch touches. */
+  testCommand: string;
+  testFramework: TestFramework;
+}
+
+/** CodeAssistBench fields: a resolved GitHub issue judged by conditions rather than tests. */
+export interface CabDetails {
+  title: string;
+  url: string;
+  comments: { user: string; body: string; createdAt?: string }[];
+  satisfactionConditions: string[];
+  labels: string[];
+  /** Dockerfile text that builds the task's environment, when the dataset has one. */
+  dockerfile?: string;
+}
+
+export interface Task {
+  id: string;
+  kind: TaskKind;
+  repo: TaskRepo;
+  problemStatement: string;
+  hints: string;
+  /** Language of the repository in lower case (`python`, `javascript`, `go`, `c++`, …). */
+  language?: string;
+  /** SWE-bench `version`, used to pick a per-repo environment spec. */
+  version?: string;
+  environment?: TaskEnvironment;
+  /** Tests that check the fix, as a git diff; empty when the task has none. */
+  testPatch: string;
+  /** The reference fix, as a git diff; empty when the task has none. */
+  goldPatch: string;
+  failToPass: string[];
+  passToPass: string[];
+  cab?: CabDetails;
+}
+
+/** One row or file that did not load, named precisely enough to find and fix it. */
+export interface TaskLoadError {
+  file: string;
+  /** 1-based line of the row in a JSONL file (or of the element start in a JSON array); absent for whole-file errors. */
+  line?: number;
+  /** The offending field, absent when the whole row is unreadable. */
+  field?: string;
+  message: string;
+}
+
+export interface TaskLoadResult {
+  tasks: Task[];
+  errors: TaskLoadError[];
+}
+
+/** A format of task files: reads one file or folder, keeping the good rows and naming the bad ones. */
+export interface TaskSource {
+  readonly format: string;
+  load(path: string): Promise<TaskLoadResult>;
+}
+
+export function formatLoadError(error: TaskLoadError): string {
+  const where = [error.file, error.line === undefined ? undefined : `line ${error.line}`].filter(Boolean).join(':');
+  return `${where}${error.field ? ` field '${error.field}'` : ''}: ${error.message}`;
+}
+
+/** Thrown by field readers; the loader turns it into a TaskLoadError for the row. */
+export class FieldError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'FieldError';
+  }
+}
+
+export function hasTests(task: Task): boolean {
+  return task.failToPass.length + task.passToPass.length > 0;
+}

@@ -1,0 +1,91 @@
+/**
+ * The local task-folder format (docs/task-folder-format.md): `<id>/task.json`, `<id>/repo/`, optional
+ * `<id>/gold.patch` and `<id>/test.patch`. A folder of such folders loads them all.
+ */
+
+import { existsSync, statSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { optionalString, requiredString, stringListField, type Row } from './rows';
+import { FieldError, TEST_FRAMEWORKS, type Task, type TaskLoadError, type TaskLoadResult, type TaskSource, type TestFramework } from './task';
+
+export const TASK_FILE = 'task.json';
+
+export function isTaskFolder(path: string): boolean {
+  return existsSync(join(path, TASK_FILE));
+}
+
+function framework(row: Row): TestFramework {
+  const value = requiredString(row, 'test_framework');
+  if (!(TEST_FRAMEWORKS as readonly string[]).includes(value)) throw new FieldError('test_framework', `'${value}' is not one of ${TEST_FRAMEWORKS.join(', ')}`);
+  return value as TestFramework;
+}
+
+function installCommands(row: Row): string[] {
+  return stringListField(row, 'install', { required: false });
+}
+
+async function optionalFile(path: string): Promise<string> {
+  return existsSync(path) ? readFile(path, 'utf8') : '';
+}
+
+async function loadTaskFolder(folder: string): Promise<Task> {
+  const text = await readFile(join(folder, TASK_FILE), 'utf8');
+  let row: Row;
+  try {
+    row = JSON.parse(text) as Row;
+  } catch (error) {
+    throw new FieldError('', `invalid JSON: ${(error as Error).message}`);
+  }
+  if (typeof row !== 'object' || row === null || Array.isArray(row)) throw new FieldError('', 'must hold a JSON object');
+  const repoDir = join(folder, 'repo');
+  if (!existsSync(repoDir) || !statSync(repoDir).isDirectory()) throw new FieldError('repo', `folder ${repoDir} is missing`);
+  return {
+    id: requiredString(row, 'instance_id'),
+    kind: 'folder',
+    repo: { location: repoDir },
+    problemStatement: requiredString(row, 'problem_statement'),
+    hints: optionalString(row, 'hints_text') ?? '',
+    language: requiredString(row, 'language').toLowerCase(),
+    environment: {
+      profile: optionalString(row, 'image') ? undefined : requiredString(row, 'profile'),
+      image: optionalString(row, 'image'),
+      install: installCommands(row),
+      testCommand: requiredString(row, 'test_command'),
+      testFramework: framework(row),
+    },
+    testPatch: await optionalFile(join(folder, 'test.patch')),
+    goldPatch: await optionalFile(join(folder, 'gold.patch')),
+    failToPass: stringListField(row, 'FAIL_TO_PASS', { required: true }),
+    passToPass: stringListField(row, 'PASS_TO_PASS', { required: true }),
+  };
+}
+
+export class TaskFolderSource implements TaskSource {
+  readonly format = 'folder';
+
+  async load(path: string): Promise<TaskLoadResult> {
+    const root = resolve(path);
+    const folders = isTaskFolder(root) ? [root] : await childTaskFolders(root);
+    const tasks: Task[] = [];
+    const errors: TaskLoadError[] = [];
+    if (folders.length === 0) errors.push({ file: root, message: `no ${TASK_FILE} here nor in any sub-folder` });
+    for (const folder of folders) {
+      try {
+        tasks.push(await loadTaskFolder(folder));
+      } catch (error) {
+        if (!(error instanceof FieldError)) throw error;
+        errors.push({ file: join(folder, TASK_FILE), field: error.field || undefined, message: error.message });
+      }
+    }
+    return { tasks, errors };
+  }
+}
+
+async function childTaskFolders(root: string): Promise<string[]> {
+  const entries = await readdir(root, { withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isDirectory() && isTaskFolder(join(root, entry.name)))
+    .map((entry) => join(root, entry.name))
+    .sort();
+}
