@@ -1,0 +1,192 @@
+import { mkdir, open, truncate, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readTrajectoryLog, formatProblem, TRAJECTORY_FILE } from './reader';
+import { Redactor } from './redact';
+import { appendRunIndex } from './runIndex';
+import { checkTrajectoryEvent } from './schema';
+import {
+  TRAJECTORY_SCHEMA_VERSION,
+  type RunEvent,
+  type RunMetadata,
+  type RunResult,
+  type Trajectory,
+  type TrajectoryEvent,
+  type Turn,
+} from './types';
+
+export interface RecorderOptions {
+  /** Redacts secrets from every line before it is written; defaults to one built from `process.env`. */
+  redactor?: Redactor;
+  /** Extra secret strings (API keys from config files) to redact. */
+  secrets?: string[];
+  /** fsync after each line (default true): a finished turn survives a crash of the process or machine. */
+  fsync?: boolean;
+}
+
+/** What `finish` needs; `ended_at` and `totals` are filled in when omitted. */
+export type FinishInput = Omit<RunResult, 'ended_at' | 'totals'> & Partial<Pick<RunResult, 'ended_at' | 'totals'>>;
+
+/** A turn as the agent loop hands it over; `index` is assigned when omitted. */
+export type TurnInput = Omit<Turn, 'index'> & { index?: number };
+
+const SAFE_RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/**
+ * Writes one run's append-only log at `<outDir>/<run_id>/trajectory.jsonl` and keeps the output
+ * folder's run index up to date. Every line is redacted, checked against the schema, then written
+ * whole and flushed, so a killed run stays readable up to its last finished turn.
+ */
+export class TrajectoryRecorder {
+  private writes: Promise<void> = Promise.resolve();
+  private turns = 0;
+  private readonly totals = { turns: 0, tokens_in: 0, tokens_out: 0, cost_usd: 0, duration_ms: 0 };
+  private finished = false;
+
+  private constructor(
+    readonly outDir: string,
+    readonly run: RunMetadata,
+    readonly path: string,
+    readonly redactor: Redactor,
+    private readonly handle: FileHandle,
+    private readonly fsync: boolean,
+  ) {}
+
+  /** Starts a new run; fails if the run's log already exists (resume it instead). */
+  static async start(outDir: string, run: RunMetadata, options: RecorderOptions = {}): Promise<TrajectoryRecorder> {
+    assertSafeRunId(run.run_id);
+    const runDir = join(outDir, run.run_id);
+    await mkdir(runDir, { recursive: true });
+    const path = join(runDir, TRAJECTORY_FILE);
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'wx');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw new Error(`${path} already exists: resume run '${run.run_id}' or choose a new run id`);
+      }
+      throw error;
+    }
+    const recorder = new TrajectoryRecorder(outDir, run, path, redactorFor(options), handle, options.fsync ?? true);
+    await recorder.append({ type: 'run_started', schema_version: TRAJECTORY_SCHEMA_VERSION, run });
+    await appendRunIndex(outDir, {
+      run_id: run.run_id,
+      task_id: run.task_id,
+      attempt: run.attempt,
+      policy: run.policy,
+      path: join(run.run_id, TRAJECTORY_FILE),
+      status: 'running',
+      started_at: run.started_at,
+    });
+    return recorder;
+  }
+
+  /**
+   * Reopens an unfinished run: drops a torn final line, returns the turns recorded so far, and appends
+   * a `resumed` event. Fails on a finished run or a log with malformed lines (naming each one).
+   */
+  static async resume(
+    outDir: string,
+    runId: string,
+    options: RecorderOptions = {},
+  ): Promise<{ recorder: TrajectoryRecorder; trajectory: Trajectory }> {
+    assertSafeRunId(runId);
+    const path = join(outDir, runId, TRAJECTORY_FILE);
+    const read = await readTrajectoryLog(path);
+    if (read.problems.length > 0) {
+      throw new Error(`cannot resume ${path}: ${read.problems.map(formatProblem).join('; ')}`);
+    }
+    const trajectory = read.trajectory;
+    if (!trajectory) throw new Error(`cannot resume ${path}: it has no run_started line`);
+    if (trajectory.result) throw new Error(`cannot resume ${path}: the run already finished (${trajectory.result.exit_status})`);
+    // Appending after a torn line would glue the next line onto it; cut the log back to its last whole line.
+    await truncate(path, read.validBytes);
+    const handle = await open(path, 'a');
+    const recorder = new TrajectoryRecorder(outDir, trajectory.run, path, redactorFor(options), handle, options.fsync ?? true);
+    for (const turn of trajectory.turns) recorder.count(turn);
+    await recorder.recordEvent('resumed', { turns_kept: trajectory.turns.length, torn_line_dropped: read.tornFinalLine });
+    return { recorder, trajectory };
+  }
+
+  get turnCount(): number {
+    return this.turns;
+  }
+
+  /** Appends one finished turn and flushes it. */
+  async recordTurn(input: TurnInput): Promise<Turn> {
+    const turn: Turn = { ...input, index: input.index ?? this.turns };
+    if (turn.index !== this.turns) throw new Error(`turn index ${turn.index} recorded where turn ${this.turns} was expected`);
+    await this.append({ type: 'turn', turn });
+    this.count(turn);
+    return turn;
+  }
+
+  /** Appends a run event (compaction, error, user feedback…) after the turns finished so far. */
+  async recordEvent(kind: string, data?: Record<string, unknown>): Promise<void> {
+    const event: RunEvent = { kind, at: new Date().toISOString(), after_turn: this.turns, ...(data ? { data } : {}) };
+    await this.append({ type: 'event', event });
+  }
+
+  /** Appends `run_finished`, updates the run index and closes the log. */
+  async finish(input: FinishInput): Promise<RunResult> {
+    const result: RunResult = { ...input, ended_at: input.ended_at ?? new Date().toISOString(), totals: input.totals ?? { ...this.totals } };
+    await this.append({ type: 'run_finished', result });
+    this.finished = true;
+    await this.close();
+    await appendRunIndex(this.outDir, {
+      run_id: this.run.run_id,
+      task_id: this.run.task_id,
+      attempt: this.run.attempt,
+      policy: this.run.policy,
+      path: join(this.run.run_id, TRAJECTORY_FILE),
+      status: result.exit_status,
+      started_at: this.run.started_at,
+      ended_at: result.ended_at,
+      turns: this.turns,
+      reward: result.reward?.value ?? null,
+      ...(result.reward?.resolved !== undefined ? { resolved: result.reward.resolved } : {}),
+    });
+    return result;
+  }
+
+  /** Closes the log without finishing the run (it stays resumable). */
+  async close(): Promise<void> {
+    await this.writes;
+    await this.handle.close();
+  }
+
+  private count(turn: Turn): void {
+    this.turns += 1;
+    this.totals.turns += 1;
+    this.totals.tokens_in += turn.tokens?.input ?? 0;
+    this.totals.tokens_out += turn.tokens?.output ?? 0;
+    this.totals.cost_usd += turn.cost_usd ?? 0;
+    this.totals.duration_ms += turn.durations_ms?.total ?? 0;
+  }
+
+  private append(event: TrajectoryEvent): Promise<void> {
+    if (this.finished) return Promise.reject(new Error(`run '${this.run.run_id}' already finished; nothing more can be recorded`));
+    const redacted = this.redactor.redact(event);
+    const invalid = checkTrajectoryEvent(redacted);
+    if (invalid) return Promise.reject(new Error(`refusing to record an invalid ${event.type} line for run '${this.run.run_id}': ${invalid}`));
+    const bytes = Buffer.from(`${JSON.stringify(redacted)}\n`, 'utf8');
+    // Chained so lines land in call order even when callers do not await each write.
+    const write = this.writes.then(async () => {
+      await this.handle.writeFile(bytes);
+      if (this.fsync) await this.handle.sync();
+    });
+    this.writes = write.catch(() => undefined);
+    return write;
+  }
+}
+
+function redactorFor(options: RecorderOptions): Redactor {
+  const redactor = options.redactor ?? new Redactor();
+  for (const secret of options.secrets ?? []) redactor.register(secret);
+  return redactor;
+}
+
+function assertSafeRunId(runId: string): void {
+  if (!SAFE_RUN_ID.test(runId)) {
+    throw new Error(`run id '${runId}' must start with a letter or digit and hold only letters, digits, '.', '_' and '-'`);
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * The trajectory schema: what one agent run records, turn by turn.
+ * The on-disk form is an append-only JSONL event log (see `TrajectoryEvent`); its JSON Schema is
+ * `schema/trajectory-event.schema.json` and docs/trajectory-schema.md explains every field.
+ */
+
+/** Bumped on any change a reader of older logs must know about. */
+export const TRAJECTORY_SCHEMA_VERSION = 1;
+
+export type ExitStatus =
+  | 'submitted'
+  | 'turn_limit'
+  | 'token_limit'
+  | 'cost_limit'
+  | 'time_limit'
+  | 'error'
+  | 'infra_error'
+  | 'cancelled';
+
+export const EXIT_STATUSES: readonly ExitStatus[] = [
+  'submitted',
+  'turn_limit',
+  'token_limit',
+  'cost_limit',
+  'time_limit',
+  'error',
+  'infra_error',
+  'cancelled',
+];
+
+/** An OpenAI chat-completions tool call; `arguments` is the JSON text exactly as the model wrote it. */
+export interface ToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+/** A message in OpenAI chat format. `extra` keeps fields a foreign source had that this schema does not name. */
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  content: string | null;
+  tool_calls?: ToolCall[];
+  /** On `tool` messages: the id of the call this message answers. */
+  tool_call_id?: string;
+  name?: string;
+  extra?: Record<string, unknown>;
+}
+
+/** An OpenAI tool definition, recorded once per run so exports can emit `tools`. */
+export interface ToolSchema {
+  type: 'function';
+  function: { name: string; description?: string; parameters?: Record<string, unknown> };
+}
+
+export interface RunMetadata {
+  run_id: string;
+  task_id: string;
+  /** 0-based attempt number of this task within a batch. */
+  attempt: number;
+  /** The policy spec as given, e.g. `openai:gpt-4o`, `replay:runs/x/trajectory.jsonl`. */
+  policy: string;
+  model: { name: string; provider?: string; parameters: Record<string, unknown> };
+  tools: ToolSchema[];
+  /** Versions of the harness and its tools, e.g. `{ "rollout-studio": "0.1.0" }`. */
+  tool_versions: Record<string, string>;
+  image?: { name: string; digest?: string };
+  base_commit?: string;
+  /** ISO 8601. */
+  started_at: string;
+  /** Where the run came from when it was imported from another agent's format. */
+  source?: { format: 'rollout' | 'swe-agent' | 'mini-swe-agent' | 'openai'; path?: string };
+  extra?: Record<string, unknown>;
+}
+
+/** One tool execution's result as the harness saw it, before it became a message. */
+export interface Observation {
+  /** The call this answers; null when the source had text actions instead of tool calls. */
+  tool_call_id: string | null;
+  tool: string;
+  /** The call's arguments as JSON text. */
+  arguments?: string;
+  output: string;
+  /** True when `output` was cut to fit the observation limit. */
+  truncated: boolean;
+  /** Size of the full output before truncation. */
+  original_bytes?: number;
+  exit_code?: number;
+  is_error?: boolean;
+}
+
+export interface TokenLogprobs {
+  token_ids: number[];
+  logprobs: number[];
+}
+
+export interface Turn {
+  /** 0-based, consecutive. */
+  index: number;
+  started_at?: string;
+  /**
+   * The messages this turn added to the conversation, in order: any new system/user messages, then
+   * the assistant message, then the messages answering it (tool results, or a user reply).
+   * Concatenating every turn's messages gives the whole conversation.
+   */
+  messages: ChatMessage[];
+  observations: Observation[];
+  /** The work tree against the base commit after the turn, as a git patch. */
+  diff?: string;
+  durations_ms?: { model: number; tools: number; total: number };
+  tokens?: { input: number; output: number };
+  cost_usd?: number;
+  /** Token ids and log-probabilities of the assistant message, when the server returned them. */
+  logprobs?: TokenLogprobs;
+  /** Named turn-level reward signals, e.g. `{ "tests_passed_delta": 1 }`. */
+  rewards?: Record<string, number>;
+  extra?: Record<string, unknown>;
+}
+
+export interface RunEvent {
+  /** Well-known kinds: `compaction`, `error`, `resumed`, `user_feedback`; others are allowed. */
+  kind: string;
+  at: string;
+  /** The number of turns finished when the event happened. */
+  after_turn: number;
+  data?: Record<string, unknown>;
+}
+
+export interface RewardResult {
+  /** Null when no reward could be computed (infrastructure failures are never scored 0). */
+  value: number | null;
+  resolved?: boolean;
+  report?: unknown;
+}
+
+export interface RunResult {
+  exit_status: ExitStatus;
+  ended_at: string;
+  /** The final work tree as a git patch ('' when unchanged). */
+  patch: string;
+  reward: RewardResult | null;
+  error?: string;
+  totals?: { turns: number; tokens_in: number; tokens_out: number; cost_usd: number; duration_ms: number };
+  extra?: Record<string, unknown>;
+}
+
+/** One line of `trajectory.jsonl`. */
+export type TrajectoryEvent =
+  | { type: 'run_started'; schema_version: number; run: RunMetadata }
+  | { type: 'turn'; turn: Turn }
+  | { type: 'event'; event: RunEvent }
+  | { type: 'run_finished'; result: RunResult };
+
+/** A whole run in memory. `result` is absent while the run is unfinished (or was killed). */
+export interface Trajectory {
+  run: RunMetadata;
+  turns: Turn[];
+  events: RunEvent[];
+  result?: RunResult;
+}
+
+/** Every message of a trajectory, in conversation order. */
+export function conversation(trajectory: Pick<Trajectory, 'turns'>): ChatMessage[] {
+  return trajectory.turns.flatMap((turn) => turn.messages);
+}

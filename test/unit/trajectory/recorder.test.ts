@@ -1,0 +1,182 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TrajectoryRecorder } from '../../../src/core/trajectory/recorder';
+import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
+import { readRunIndex } from '../../../src/core/trajectory/runIndex';
+import { Redactor } from '../../../src/core/trajectory/redact';
+import { sampleResult, sampleRun, sampleTurn } from './sampleTrajectory';
+
+// When spawned by the SIGKILL test, this file is the child: it records big turns until it is killed.
+const CHILD_OUT = process.env.ROLLOUT_TEST_RECORDER_CHILD_OUT;
+if (CHILD_OUT) {
+  void (async () => {
+    const recorder = await TrajectoryRecorder.start(CHILD_OUT, sampleRun('killed-run'));
+    const big = 'x'.repeat(4 << 20);
+    for (let index = 0; ; index += 1) {
+      await recorder.recordTurn(sampleTurn(index, { output: `${index}:${big}` }));
+      process.stdout.write(`turn ${index}\n`);
+    }
+  })();
+} else {
+  describe('trajectory recorder', () => {
+    test('writes run_started, turns, events and run_finished that read back exactly, and indexes the run', async () => {
+      const out = mkdtempSync(join(tmpdir(), 'traj-'));
+      const recorder = await TrajectoryRecorder.start(out, sampleRun('run-1'));
+      const turn0 = await recorder.recordTurn(sampleTurn(0));
+      await recorder.recordEvent('compaction', { dropped_turns: 0, tokens_before: 9000, tokens_after: 4000 });
+      const turn1 = await recorder.recordTurn(sampleTurn(1));
+      const result = await recorder.finish(sampleResult(1));
+
+      const read = await readTrajectoryLog(join(out, 'run-1', 'trajectory.jsonl'));
+      assert.deepEqual(read.problems, []);
+      assert.equal(read.tornFinalLine, false);
+      assert.deepEqual(read.trajectory?.turns, [turn0, turn1]);
+      assert.equal(read.trajectory?.events[0].kind, 'compaction');
+      assert.equal(read.trajectory?.events[0].after_turn, 1);
+      assert.deepEqual(read.trajectory?.result, result);
+      assert.equal(result.totals?.turns, 2);
+      assert.equal(result.totals?.tokens_in, 1200 + 1300);
+
+      const index = await readRunIndex(out);
+      assert.equal(index.length, 1);
+      assert.equal(index[0].status, 'submitted');
+      assert.equal(index[0].reward, 1);
+      assert.equal(index[0].turns, 2);
+    });
+
+    test('refuses a turn that breaks the schema, naming the field', async () => {
+      const out = mkdtempSync(join(tmpdir(), 'traj-'));
+      const recorder = await TrajectoryRecorder.start(out, sampleRun('run-bad'));
+      const turn = sampleTurn(0);
+      const broken = { ...turn, tokens: { input: -1, output: 3 } };
+      await assert.rejects(recorder.recordTurn(broken), /\/turn\/tokens\/input: must be >= 0/);
+      await assert.rejects(recorder.recordTurn(sampleTurn(3)), /turn index 3 recorded where turn 0 was expected/);
+      await recorder.close();
+    });
+
+    test('redacts a planted key from env, a registered secret and known key shapes before writing', async () => {
+      const out = mkdtempSync(join(tmpdir(), 'traj-'));
+      const envKey = 'sk-proj-PLANTEDabcdefghijklmnopqrstuvwxyz0123456789';
+      const configSecret = 'correct-horse-battery-staple-42';
+      const redactor = new Redactor({ env: { OPENAI_API_KEY: envKey, PATH: '/usr/bin', HOME: '/home/me' } });
+      const recorder = await TrajectoryRecorder.start(out, sampleRun('run-secret'), { redactor, secrets: [configSecret] });
+      const leaky = [
+        `echo $OPENAI_API_KEY -> ${envKey}`,
+        `config password is ${configSecret}`,
+        'anthropic sk-ant-api03-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+        'github ghp_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij',
+        'aws AKIAIOSFODNN7EXAMPLE',
+        'curl -H "Authorization: Bearer abcdefghijklmnopqrstuvwxyz123456"',
+        'HF_TOKEN=hf_abcdefghijklmnopqrstuvwxyzABCDEFGH',
+        'PATH is /usr/bin and HOME is /home/me',
+      ].join('\n');
+      await recorder.recordTurn(sampleTurn(0, { command: `cat .env # ${envKey}`, output: leaky }));
+      await recorder.finish(sampleResult(0));
+      const text = readFileSync(join(out, 'run-secret', 'trajectory.jsonl'), 'utf8');
+      for (const secret of [envKey, configSecret, 'sk-ant-api03', 'ghp_ABCDEF', 'AKIAIOSFODNN7EXAMPLE', 'abcdefghijklmnopqrstuvwxyz123456', 'hf_abcdef']) {
+        assert.ok(!text.includes(secret), `secret ${secret} leaked into the trajectory`);
+      }
+      assert.match(text, /Bearer \[REDACTED\]/);
+      assert.match(text, /PATH is \/usr\/bin and HOME is \/home\/me/, 'ordinary env values must survive');
+      const read = await readTrajectoryLog(join(out, 'run-secret', 'trajectory.jsonl'));
+      assert.deepEqual(read.problems, []);
+      const args = JSON.parse(read.trajectory!.turns[0].messages[2].tool_calls![0].function.arguments) as { command: string };
+      assert.equal(args.command, 'cat .env # [REDACTED]', 'tool-call arguments stay valid JSON after redaction');
+    });
+
+    test('reads past malformed lines, reporting each with its line number', async () => {
+      const out = mkdtempSync(join(tmpdir(), 'traj-'));
+      const recorder = await TrajectoryRecorder.start(out, sampleRun('run-2'));
+      await recorder.recordTurn(sampleTurn(0));
+      await recorder.close();
+      const file = join(out, 'run-2', 'trajectory.jsonl');
+      appendFileSync(file, '{"type":"turn","turn":{"index":1,"messages":[],"observations":[],"tokens":{"input":"many","output":1}}}\n');
+      appendFileSync(file, 'this is not json\n');
+      const good = { ...sampleTurn(1), index: 1 };
+      appendFileSync(file, `${JSON.stringify({ type: 'turn', turn: good })}\n`);
+      const read = await readTrajectoryLog(file);
+      assert.equal(read.problems.length, 2);
+      assert.equal(read.problems[0].line, 3);
+      assert.match(read.problems[0].message, /invalid turn line: \/turn\/tokens\/input: must be integer/);
+      assert.equal(read.problems[1].line, 4);
+      assert.match(read.problems[1].message, /not valid JSON/);
+      assert.equal(read.trajectory?.turns.length, 2, 'the valid turn after the bad lines is kept');
+    });
+
+    test('a torn final line is dropped, and resume continues the log from the last whole turn', async () => {
+      const out = mkdtempSync(join(tmpdir(), 'traj-'));
+      const recorder = await TrajectoryRecorder.start(out, sampleRun('run-3'));
+      await recorder.recordTurn(sampleTurn(0));
+      await recorder.recordTurn(sampleTurn(1));
+      await recorder.close();
+      const file = join(out, 'run-3', 'trajectory.jsonl');
+      const whole = statSync(file).size;
+      appendFileSync(file, `${JSON.stringify({ type: 'turn', turn: sampleTurn(2) })}\n`);
+      truncateSync(file, whole + 57);
+
+      const torn = await readTrajectoryLog(file);
+      assert.equal(torn.tornFinalLine, true);
+      assert.deepEqual(torn.problems, []);
+      assert.equal(torn.trajectory?.turns.length, 2);
+
+      const { recorder: resumed, trajectory } = await TrajectoryRecorder.resume(out, 'run-3');
+      assert.equal(trajectory.turns.length, 2);
+      assert.equal(resumed.turnCount, 2);
+      await resumed.recordTurn(sampleTurn(2));
+      await resumed.finish(sampleResult(1));
+      const read = await readTrajectoryLog(file);
+      assert.deepEqual(read.problems, []);
+      assert.equal(read.tornFinalLine, false);
+      assert.deepEqual(read.trajectory?.turns.map((turn) => turn.index), [0, 1, 2]);
+      assert.equal(read.trajectory?.events.at(-1)?.kind, 'resumed');
+      assert.equal(read.trajectory?.result?.totals?.turns, 3);
+      await assert.rejects(TrajectoryRecorder.resume(out, 'run-3'), /already finished \(submitted\)/);
+    });
+
+    test('a real child process SIGKILLed mid-run leaves a log readable up to its last finished turn, and resumable', async () => {
+      const out = mkdtempSync(join(tmpdir(), 'traj-kill-'));
+      const child = spawn(process.execPath, [__filename], { env: { ...process.env, ROLLOUT_TEST_RECORDER_CHILD_OUT: out }, stdio: ['ignore', 'pipe', 'inherit'] });
+      let reported = -1;
+      await new Promise<void>((resolve, reject) => {
+        child.on('error', reject);
+        child.on('exit', () => resolve());
+        child.stdout.on('data', (chunk: Buffer) => {
+          const numbers = [...chunk.toString().matchAll(/turn (\d+)/g)].map((match) => Number(match[1]));
+          if (numbers.length) reported = Math.max(reported, ...numbers);
+          if (reported >= 3) child.kill('SIGKILL');
+        });
+      });
+      assert.equal(child.signalCode, 'SIGKILL');
+      const file = join(out, 'killed-run', 'trajectory.jsonl');
+      const read = await readTrajectoryLog(file);
+      assert.deepEqual(read.problems, []);
+      assert.equal(read.trajectory?.result, undefined);
+      const turns = read.trajectory?.turns ?? [];
+      assert.ok(turns.length >= reported + 1, `turns ${turns.length} < reported ${reported + 1}`);
+      turns.forEach((turn, i) => assert.equal(turn.index, i));
+
+      const { recorder, trajectory } = await TrajectoryRecorder.resume(out, 'killed-run');
+      await recorder.recordTurn(sampleTurn(trajectory.turns.length));
+      await recorder.finish(sampleResult(0.5));
+      const after = await readTrajectoryLog(file);
+      assert.deepEqual(after.problems, []);
+      assert.equal(after.trajectory?.turns.length, turns.length + 1);
+      assert.equal(after.trajectory?.result?.reward?.value, 0.5);
+      const index = await readRunIndex(out);
+      assert.equal(index[0].status, 'submitted');
+    });
+
+    test('refuses unsafe run ids and a second start of the same run', async () => {
+      const out = mkdtempSync(join(tmpdir(), 'traj-'));
+      await assert.rejects(TrajectoryRecorder.start(out, sampleRun('../escape')), /run id '..\/escape'/);
+      const recorder = await TrajectoryRecorder.start(out, sampleRun('once'));
+      await recorder.close();
+      await assert.rejects(TrajectoryRecorder.start(out, sampleRun('once')), /already exists: resume run 'once'/);
+      writeFileSync(join(out, 'empty.txt'), '');
+    });
+  });
+}
