@@ -1,0 +1,61 @@
+/** `bash`: runs a shell command in the sandbox and reports its output and exit code. */
+import { ok, fail, type Tool } from './tool';
+
+export interface BashToolOptions {
+  /** Limit for a command that does not ask for its own. */
+  defaultTimeoutMs?: number;
+  /** The most a command may ask for. */
+  maxTimeoutMs?: number;
+  /** Bytes kept per stream; the toolbox shortens the observation further. */
+  maxOutputBytes?: number;
+}
+
+interface BashArgs {
+  command: string;
+  timeout_seconds?: number;
+}
+
+export function bashTool(options: BashToolOptions = {}): Tool {
+  const defaultTimeoutMs = options.defaultTimeoutMs ?? 120_000;
+  const maxTimeoutMs = options.maxTimeoutMs ?? 600_000;
+  return {
+    name: 'bash',
+    description:
+      'Run a bash command at the repository root and get its stdout, stderr and exit code. ' +
+      'Each call starts a fresh shell: `cd` and exported variables do not carry over (chain with &&). ' +
+      'No interactive programs; there is no network.',
+    parameters: {
+      type: 'object',
+      properties: {
+        command: { type: 'string', minLength: 1, description: 'The command line to run.' },
+        timeout_seconds: {
+          type: 'integer',
+          minimum: 1,
+          maximum: Math.floor(maxTimeoutMs / 1000),
+          description: `Kill the command after this many seconds (default ${Math.floor(defaultTimeoutMs / 1000)}).`,
+        },
+      },
+      required: ['command'],
+      additionalProperties: false,
+    },
+    async run(args, { sandbox }) {
+      const { command, timeout_seconds } = args as BashArgs;
+      const timeoutMs = timeout_seconds ? timeout_seconds * 1000 : defaultTimeoutMs;
+      const result = await sandbox.exec(command, { timeoutMs, maxOutputBytes: options.maxOutputBytes ?? 256 * 1024 });
+      const observation = formatExecObservation(result);
+      return result.timedOut ? fail(observation) : ok(observation);
+    },
+  };
+}
+
+/** Exit status first, then whichever streams have content. */
+export function formatExecObservation(result: { exitCode: number; stdout: string; stderr: string; timedOut: boolean; truncated: boolean }): string {
+  const parts: string[] = [];
+  if (result.timedOut) parts.push(`The command timed out and was killed (exit code ${result.exitCode}).`);
+  else parts.push(`exit code: ${result.exitCode}`);
+  if (result.stdout) parts.push(`stdout:\n${result.stdout.replace(/\n$/, '')}`);
+  if (result.stderr) parts.push(`stderr:\n${result.stderr.replace(/\n$/, '')}`);
+  if (!result.stdout && !result.stderr) parts.push('(no output)');
+  if (result.truncated) parts.push('[output cut at the sandbox limit]');
+  return parts.join('\n');
+}

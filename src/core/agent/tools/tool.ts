@@ -1,0 +1,43 @@
+/** A tool the agent can call: a JSON-schema-described function that acts in the sandbox. */
+import type { Sandbox } from '../../sandbox/sandbox';
+
+export interface ToolContext {
+  sandbox: Sandbox;
+  signal?: AbortSignal;
+}
+
+export interface ToolResult {
+  /** The observation the model sees. */
+  output: string;
+  /** The call failed (bad arguments, missing file, no match …); the model sees `output` and may retry. */
+  isError: boolean;
+  /** The observation was shortened to fit the observation budget. */
+  truncated?: boolean;
+  /** The agent declared its work finished. */
+  submitted?: boolean;
+}
+
+/** A JSON Schema object describing a tool's arguments. */
+export type JsonSchema = Record<string, unknown>;
+
+export interface Tool {
+  name: string;
+  description: string;
+  parameters: JsonSchema;
+  /** `args` has already been validated against `parameters` by the toolbox. */
+  run(args: unknown, ctx: ToolContext): Promise<ToolResult>;
+}
+
+/** A tool as sent to the model, in OpenAI chat-completions format. */
+export interface ToolDefinition {
+  type: 'function';
+  function: { name: string; description: string; parameters: JsonSchema };
+}
+
+export function ok(output: string): ToolResult {
+  return { output, isError: false };
+}
+
+export function fail(output: string): ToolResult {
+  return { output, isError: true };
+}
