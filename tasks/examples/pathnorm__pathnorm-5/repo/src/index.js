@@ -1,0 +1,2 @@
+export { normalize, join } from './normalize.js';
+export { dirname, basename, extname } from './parts.js';
