@@ -1,0 +1,13 @@
+/** Every `rollout` subcommand: name → one-line summary and the module that runs it. */
+
+export interface CliCommand {
+  summary: string;
+  /** Runs the command with the arguments after its name; resolves to the process exit code. */
+  run(args: string[]): Promise<number>;
+}
+
+export const commands: Record<string, () => Promise<CliCommand>> = {
+  doctor: async () => (await import('./doctor')).doctorCommand,
+  images: async () => (await import('./images')).imagesCommand,
+  demo: async () => (await import('./demo')).demoCommand,
+};

@@ -1,0 +1,27 @@
+import { commands } from './commands/index';
+
+function usage(): string {
+  return ['usage: rollout <command> [options]', '', 'commands:', ...Object.keys(commands).map((name) => `  ${name}`), '', 'Run `rollout <command> --help` for its options.'].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h') {
+    console.log(usage());
+    return name ? 0 : 2;
+  }
+  const load = commands[name];
+  if (!load) {
+    console.error(`rollout: unknown command '${name}'\n\n${usage()}`);
+    return 2;
+  }
+  return (await load()).run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`rollout: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,47 @@
+import Docker from 'dockerode';
+import { hostname } from 'node:os';
+import { InfrastructureError } from './sandbox';
+
+/** Labels on every container and snapshot image this tool makes, so a reaper can find what a dead process left. */
+export const LABELS = {
+  tool: 'rollout-studio.tool',
+  ownerPid: 'rollout-studio.owner-pid',
+  ownerHost: 'rollout-studio.owner-host',
+  runId: 'rollout-studio.run-id',
+} as const;
+export const TOOL_NAME = 'rollout-studio';
+
+export function ownerLabels(runId: string): Record<string, string> {
+  return { [LABELS.tool]: TOOL_NAME, [LABELS.ownerPid]: String(process.pid), [LABELS.ownerHost]: hostname(), [LABELS.runId]: runId };
+}
+
+/** The engine's address as a person would write it: DOCKER_HOST or the local socket. */
+export function engineAddress(): string {
+  return process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
+}
+
+/** A client for the engine named by DOCKER_HOST (unix, tcp, ssh), or the local socket. */
+export function dockerClient(): Docker {
+  return new Docker();
+}
+
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET']);
+
+/** Turns the engine's low-level failures into errors that say what broke and how to fix it. */
+export function explainEngineError(error: unknown, image?: string): Error {
+  const err = error as { code?: string; statusCode?: number; message?: string };
+  if (err.code && UNREACHABLE_CODES.has(err.code)) {
+    return new InfrastructureError(
+      `Docker engine not reachable at ${engineAddress()} (${err.code})`,
+      'start it with `sudo bash sandbox/setup.sh`, or point DOCKER_HOST at a running engine',
+    );
+  }
+  if (image && err.statusCode === 404 && /no such image|not found/i.test(err.message ?? '')) {
+    const profile = /^rollout-studio\/([\w-]+):/.exec(image)?.[1];
+    return new InfrastructureError(
+      `image ${image} not found on the engine at ${engineAddress()}`,
+      profile ? `build it with \`rollout images build ${profile}\`` : `pull or build ${image} first`,
+    );
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}

@@ -1,0 +1,40 @@
+import type Docker from 'dockerode';
+import { hostname } from 'node:os';
+import { LABELS, TOOL_NAME } from './engine';
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A container or snapshot image is orphaned when the process that made it, on this host, is gone. */
+function isOrphan(labels: Record<string, string> | undefined): boolean {
+  if (!labels || labels[LABELS.tool] !== TOOL_NAME || labels[LABELS.ownerHost] !== hostname()) return false;
+  const pid = Number(labels[LABELS.ownerPid]);
+  return Number.isInteger(pid) && pid !== process.pid && !isAlive(pid);
+}
+
+/** Removes the containers and snapshot images that crashed or killed processes on this host left behind. */
+export async function reapOrphans(docker: Docker): Promise<{ containers: number; images: number }> {
+  const filters = { label: [`${LABELS.tool}=${TOOL_NAME}`] };
+  const containers = (await docker.listContainers({ all: true, filters })).filter((info) => isOrphan(info.Labels));
+  await Promise.all(containers.map((info) => docker.getContainer(info.Id).remove({ force: true }).catch(() => undefined)));
+  const images = (await docker.listImages({ filters })).filter((info) => isOrphan(info.Labels));
+  for (const info of images) await docker.getImage(info.Id).remove({ force: true }).catch(() => undefined);
+  return { containers: containers.length, images: images.length };
+}
+
+let firstReap: Promise<unknown> | undefined;
+
+/** Reaps once per process, before its first sandbox starts. */
+export function reapOrphansOnce(docker: Docker): Promise<unknown> {
+  firstReap ??= reapOrphans(docker).catch((error: unknown) => {
+    firstReap = undefined;
+    throw error;
+  });
+  return firstReap;
+}
