@@ -16,7 +16,7 @@ describe('edit: str_replace', () => {
 
   test('several occurrences: an error listing their lines', () => {
     const result = replaceUnique(source, 'return 1', 'return 3', 'm.py');
-    assert.deepEqual(result, { ok: false, message: 'No replacement made: old_str appears 2 times in m.py, at lines 2, 5. Include more surrounding lines to make it unique.' });
+    assert.deepEqual(result, { ok: false, message: 'No replacement made: old_str appears 2 times in m.py, on lines 2, 5. Include more surrounding lines to make it unique.' });
   });
 
   test('no occurrence: an error naming the file', () => {

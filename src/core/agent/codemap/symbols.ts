@@ -177,12 +177,12 @@ function goMethodName(node: SyntaxNodeLike): string | undefined {
   return typeName ? `${typeName}.${name}` : name;
 }
 
-/** `impl Display for Point` or `impl Point`, as written. */
+/** `Display for Point` or `Point`, as written after `impl`. */
 function rustImplName(node: SyntaxNodeLike): string | undefined {
   const type = node.childForFieldName('type')?.text;
   const trait = node.childForFieldName('trait')?.text;
   if (!type) return undefined;
-  return trait ? `impl ${trait} for ${type}` : `impl ${type}`;
+  return trait ? `${trait} for ${type}` : type;
 }
 
 /** One line per symbol, members indented under their container: `class Box  L3-9`. */

@@ -6,7 +6,7 @@ export interface BashToolOptions {
   defaultTimeoutMs?: number;
   /** The most a command may ask for. */
   maxTimeoutMs?: number;
-  /** Bytes kept per stream; the toolbox shortens the observation further. */
+  /** Bytes kept per stream (default 4 MiB; the sandbox keeps the head only); the toolbox then keeps head and tail. */
   maxOutputBytes?: number;
 }
 
@@ -41,7 +41,7 @@ export function bashTool(options: BashToolOptions = {}): Tool {
     async run(args, { sandbox }) {
       const { command, timeout_seconds } = args as BashArgs;
       const timeoutMs = timeout_seconds ? timeout_seconds * 1000 : defaultTimeoutMs;
-      const result = await sandbox.exec(command, { timeoutMs, maxOutputBytes: options.maxOutputBytes ?? 256 * 1024 });
+      const result = await sandbox.exec(command, { timeoutMs, maxOutputBytes: options.maxOutputBytes ?? 4 * 1024 ** 2 });
       const observation = formatExecObservation(result);
       return result.timedOut ? fail(observation) : ok(observation);
     },

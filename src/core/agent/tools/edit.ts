@@ -72,10 +72,10 @@ export function replaceUnique(text: string, oldStr: string, newStr: string, show
     };
   }
   if (positions.length > 1) {
-    const lines = positions.map((position) => lineOf(text, position));
+    const lines = [...new Set(positions.map((position) => lineOf(text, position)))];
     return {
       ok: false,
-      message: `No replacement made: old_str appears ${positions.length} times in ${shown}, at lines ${lines.join(', ')}. Include more surrounding lines to make it unique.`,
+      message: `No replacement made: old_str appears ${positions.length} times in ${shown}, on line${lines.length > 1 ? 's' : ''} ${lines.join(', ')}. Include more surrounding lines to make it unique.`,
     };
   }
   const firstLine = lineOf(text, positions[0]);

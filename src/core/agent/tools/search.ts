@@ -58,7 +58,7 @@ export function searchTool(options: SearchToolOptions = {}): Tool {
 
 function grepCommand(pattern: string, absolute: string, regex: boolean, maxResults: number): string {
   const excludes = SKIPPED_FOLDERS.map((folder) => `--exclude-dir=${folder}`).join(' ');
-  return `grep -rnI ${regex ? '-E' : '-F'} ${excludes} -e ${shellQuote(pattern)} -- ${shellQuote(absolute)} | head -n ${maxResults + 1}; exit \${PIPESTATUS[0]}`;
+  return `grep -rnHI ${regex ? '-E' : '-F'} ${excludes} -e ${shellQuote(pattern)} -- ${shellQuote(absolute)} | head -n ${maxResults + 1}; exit \${PIPESTATUS[0]}`;
 }
 
 function findCommand(pattern: string, absolute: string, maxResults: number): string {
