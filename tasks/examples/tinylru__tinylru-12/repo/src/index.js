@@ -1,0 +1,2 @@
+export { LRUCache } from './lru.js';
+export { memoize } from './memoize.js';
