@@ -5,21 +5,17 @@
 
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { simpleGit } from 'simple-git';
+import { cacheDir } from '../paths';
 import type { RepoSource } from '../sandbox/sandbox';
 import type { Task } from './task';
 
 export interface RepoResolveOptions {
   /** Folder of local clones named `owner__name`; when set, nothing is cloned. */
   reposDir?: string;
-  /** Cache root; defaults to $ROLLOUT_CACHE or ~/.cache/rollout-studio. Clones live in `<root>/repos`. */
+  /** Cache root; defaults to $ROLLOUT_CACHE or ~/.cache/rollout-studio. Clones live in `<root>/repos/owner__name`. */
   cacheDir?: string;
-}
-
-export function defaultCacheDir(): string {
-  return process.env.ROLLOUT_CACHE || join(homedir(), '.cache', 'rollout-studio');
 }
 
 export function cloneFolderName(repoName: string): string {
@@ -72,7 +68,7 @@ export async function resolveRepoSource(task: Task, options: RepoResolveOptions 
     if (commit && !(await hasCommit(local, commit))) throw new Error(`task ${task.id}: ${local} lacks commit ${commit}\n  fix: git -C ${local} fetch origin`);
     return { location: local, commit };
   }
-  const cached = join(options.cacheDir ?? defaultCacheDir(), 'repos', cloneFolderName(name));
+  const cached = join(options.cacheDir ?? cacheDir(), 'repos', cloneFolderName(name));
   await cloneOnce(location, cached);
   if (commit && !(await hasCommit(cached, commit))) await simpleGit(cached).fetch(['origin']);
   return { location: cached, commit };
