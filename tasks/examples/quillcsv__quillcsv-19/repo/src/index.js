@@ -1,0 +1,2 @@
+export { parse, parseLine, parseRecords } from './parse.js';
+export { stringify, stringifyField } from './stringify.js';
