@@ -206,12 +206,19 @@ export class DockerSandbox implements Sandbox {
   }
 }
 
-/** Kills every process carrying the marker, round after round, until none is left (sh builtins and grep only). */
+/**
+ * Kills every process carrying the marker, round after round, until none is left. Shell builtins and one grep
+ * per round keep it cheap on the hot path; the `end` sentinel tells "none found" from a fork that failed.
+ */
 function killMarkedProcesses(execId: string): string {
-  return `for round in $(seq 100); do
-  pids=$(grep -lsF "${EXEC_MARKER}=${execId}" /proc/[0-9]*/environ | cut -d/ -f3) || continue
-  [ -z "$pids" ] && exit_ok=1 && break
-  kill -KILL $pids 2>/dev/null
+  return `round=0
+while [ $round -lt 100 ]; do
+  round=$((round + 1))
+  found=$(grep -lsF "${EXEC_MARKER}=${execId}" /proc/[0-9]*/environ; echo end)
+  case "$found" in *end) ;; *) continue ;; esac
+  set -- $found
+  [ $# -eq 1 ] && exit_ok=1 && break
+  for file; do [ "$file" = end ] || { pid=\${file#/proc/}; kill -KILL \${pid%/environ} 2>/dev/null; }; done
 done`;
 }
 
