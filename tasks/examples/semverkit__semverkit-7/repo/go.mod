@@ -1,0 +1,3 @@
+module github.com/versionista/semverkit
+
+go 1.19
