@@ -96,7 +96,10 @@ class Run {
     if (strict.exitCode === 0) return;
     // A second, more forgiving try, like the harness's fallback: less context and whitespace ignored.
     const lenient = await this.exec(`apply ${name} patch leniently`, `git apply --verbose --whitespace=nowarn --ignore-whitespace -C1 ${path}`, { timeoutMs: 120_000 });
-    if (lenient.exitCode !== 0) throw new PatchFailure(`the ${name} patch does not apply:\n${lenient.stdout.trim().slice(-2000)}`);
+    if (lenient.exitCode !== 0) {
+      const reasons = lenient.stdout.split('\n').filter((line) => /^(error|fatal):/.test(line));
+      throw new PatchFailure(`the ${name} patch does not apply: ${(reasons.length ? reasons : [lenient.stdout.trim().slice(-500)]).join('; ')}`);
+    }
   }
 
   /** Puts the files the test patch touches back to their base state, so edits the model made to tests cannot stand. */

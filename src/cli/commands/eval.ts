@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { dockerEvaluatorOptions } from '../../core/reward/dockerEvaluatorOptions';
+import { runEvaluation } from '../../core/reward/evalRun';
+import type { EvaluationResult } from '../../core/reward/evaluator';
+import { describeErrors, loadPredictions } from '../../core/reward/predictions';
+import { loadTasks } from '../../core/task/loadTasks';
+import { formatLoadError } from '../../core/task/task';
+import type { CliCommand } from './index';
+
+const USAGE = `usage: rollout eval --tasks FILE --predictions PREDS.jsonl --out DIR [options]
+
+Evaluates SWE-bench-format predictions (instance_id, model_name_or_path, model_patch) in fresh Docker
+sandboxes and writes DIR/<instance_id>/report.json (the harness's shape), test_output.txt, patch.diff,
+and DIR/summary.json. A rerun reuses a result only when the task and the patch are unchanged.
+
+options:
+  --workers N      sandboxes at a time (default 1)
+  --repos DIR      local clones named owner__name instead of cloning into the cache
+  --specs FILE     per-repo environment specs (JSON)
+  --timeout SEC    limit for the test command (default 1800); reaching it is an infrastructure error
+
+exit code: 0 when every instance was evaluated, 1 when any hit an infrastructure error, 2 on bad input.`;
+
+/** Flags shared with `rollout validate`. */
+export const EVALUATION_FLAGS = {
+  workers: { type: 'string' },
+  repos: { type: 'string' },
+  specs: { type: 'string' },
+  timeout: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export function positiveInteger(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) throw new Error(`--${flag} must be a positive integer, got '${value}'`);
+  return parsed;
+}
+
+export function describeResult(result: EvaluationResult, reused = false): string {
+  const note = result.status === 'infra-error' || result.status === 'patch-failed' ? `: ${result.error?.split('\n')[0]}` : '';
+  return `${result.instanceId.padEnd(40)} ${result.status}${reused ? ' (unchanged, reused)' : ''}${note}`;
+}
+
+export const evalCommand: CliCommand = {
+  summary: 'evaluate SWE-bench-format predictions in Docker sandboxes and write harness-shaped reports',
+  async run(args) {
+    const { values } = parseArgs({ args, options: { tasks: { type: 'string' }, predictions: { type: 'string' }, out: { type: 'string' }, ...EVALUATION_FLAGS } });
+    if (values.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    if (!values.tasks || !values.predictions || !values.out) {
+      console.error(`rollout eval: --tasks, --predictions and --out are required\n\n${USAGE}`);
+      return 2;
+    }
+    const workers = positiveInteger('workers', values.workers, 1);
+    const testTimeoutMs = positiveInteger('timeout', values.timeout, 1800) * 1000;
+    const loaded = await loadTasks(values.tasks);
+    if (loaded.errors.length > 0) {
+      console.error(`rollout eval: ${loaded.errors.length} task row(s) did not load:\n${loaded.errors.map((error) => `  ${formatLoadError(error)}`).join('\n')}`);
+      return 2;
+    }
+    const { predictions, errors } = await loadPredictions(values.predictions);
+    if (errors.length > 0) {
+      console.error(`rollout eval: ${errors.length} prediction row(s) did not load:\n${describeErrors(errors)}`);
+      return 2;
+    }
+    const options = await dockerEvaluatorOptions({ reposDir: values.repos, specsFile: values.specs, testTimeoutMs, runId: `eval-${randomUUID()}` });
+    const { summary, reused } = await runEvaluation(loaded.tasks, predictions, {
+      ...options,
+      outDir: values.out,
+      workers,
+      onResult: (result, wasReused) => console.log(describeResult(result, wasReused)),
+    });
+    console.log(
+      `\n${summary.resolved}/${summary.total} resolved, ${summary.unresolved} unresolved (${summary.patch_failed} patch did not apply), ${summary.infra_error} infrastructure error(s)${reused ? `, ${reused} reused` : ''}; reports in ${values.out}`,
+    );
+    return summary.infra_error > 0 ? 1 : 0;
+  },
+};

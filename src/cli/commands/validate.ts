@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { packageRoot } from '../../core/paths';
+import { dockerEvaluatorOptions } from '../../core/reward/dockerEvaluatorOptions';
+import { validateTasks, type TaskValidation } from '../../core/reward/validateTasks';
+import { loadTasks } from '../../core/task/loadTasks';
+import { formatLoadError } from '../../core/task/task';
+import { EVALUATION_FLAGS, positiveInteger } from './eval';
+import type { CliCommand } from './index';
+
+const USAGE = `usage: rollout validate [--tasks FILE_OR_DIR] [--workers N] [--repos DIR] [--specs FILE] [--timeout SEC] [--json]
+
+For every task, in fresh Docker sandboxes: the gold patch must resolve it, and with an empty patch every
+FAIL_TO_PASS test must fail while every PASS_TO_PASS test passes. Without --tasks, validates the bundled
+example tasks (tasks/examples). Prints one row a task; the exit code is 0 only if every task is valid.`;
+
+function table(validations: TaskValidation[]): string {
+  const rows = [['TASK', 'GOLD', 'EMPTY', 'VALID'], ...validations.map((v) => [v.taskId, v.gold.status, v.empty.status, v.ok ? 'yes' : 'NO'])];
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  const lines = rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd());
+  const problems = validations.flatMap((v) => v.problems.map((problem) => `  ${v.taskId}: ${problem}`));
+  return [...lines, ...(problems.length ? ['', 'problems:', ...problems] : [])].join('\n');
+}
+
+export const validateCommand: CliCommand = {
+  summary: 'check that each task is well posed: gold patch resolves it, an empty patch does not',
+  async run(args) {
+    const { values } = parseArgs({ args, options: { tasks: { type: 'string' }, json: { type: 'boolean' }, ...EVALUATION_FLAGS } });
+    if (values.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    const source = values.tasks ?? join(packageRoot(), 'tasks', 'examples');
+    const { tasks, errors } = await loadTasks(source);
+    for (const error of errors) console.error(formatLoadError(error));
+    if (tasks.length === 0) {
+      console.error(`rollout validate: no tasks loaded from ${source}`);
+      return 2;
+    }
+    const options = await dockerEvaluatorOptions({
+      reposDir: values.repos,
+      specsFile: values.specs,
+      testTimeoutMs: positiveInteger('timeout', values.timeout, 1800) * 1000,
+      runId: `validate-${randomUUID()}`,
+    });
+    const validations = await validateTasks(tasks, { ...options, workers: positiveInteger('workers', values.workers, 2) });
+    if (values.json) {
+      console.log(JSON.stringify(validations.map(({ taskId, gold, empty, ok, problems }) => ({ task: taskId, gold: gold.status, empty: empty.status, valid: ok, problems })), null, 2));
+    } else {
+      console.log(table(validations));
+      console.log(`\n${validations.filter((v) => v.ok).length}/${validations.length} task(s) valid`);
+    }
+    return errors.length === 0 && validations.every((v) => v.ok) ? 0 : 1;
+  },
+};
