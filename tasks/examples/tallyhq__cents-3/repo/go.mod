@@ -1,0 +1,3 @@
+module github.com/tallyhq/cents
+
+go 1.19
