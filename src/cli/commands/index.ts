@@ -10,4 +10,7 @@ export const commands: Record<string, () => Promise<CliCommand>> = {
   doctor: async () => (await import('./doctor')).doctorCommand,
   images: async () => (await import('./images')).imagesCommand,
   demo: async () => (await import('./demo')).demoCommand,
+  tasks: async () => (await import('./tasks')).tasksCommand,
+  eval: async () => (await import('./eval')).evalCommand,
+  validate: async () => (await import('./validate')).validateCommand,
 };
