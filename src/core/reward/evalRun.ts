@@ -61,8 +61,8 @@ async function cachedResult(dir: string, key: string): Promise<EvaluationResult 
   try {
     const stored = JSON.parse(await readFile(join(dir, 'result.json'), 'utf8')) as EvaluationResult & { cacheKey?: string };
     if (stored.cacheKey !== key || stored.status === 'infra-error') return undefined;
-    const { cacheKey: _key, ...result } = stored;
-    return { ...result, log: await readFile(join(dir, 'test_output.txt'), 'utf8') };
+    delete stored.cacheKey;
+    return { ...stored, log: await readFile(join(dir, 'test_output.txt'), 'utf8') };
   } catch {
     return undefined;
   }
