@@ -10,6 +10,8 @@ export const commands: Record<string, () => Promise<CliCommand>> = {
   doctor: async () => (await import('./doctor')).doctorCommand,
   images: async () => (await import('./images')).imagesCommand,
   demo: async () => (await import('./demo')).demoCommand,
+  export: async () => (await import('./export')).exportCommand,
+  import: async () => (await import('./import')).importCommand,
   tasks: async () => (await import('./tasks')).tasksCommand,
   eval: async () => (await import('./eval')).evalCommand,
   validate: async () => (await import('./validate')).validateCommand,

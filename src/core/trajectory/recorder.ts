@@ -121,8 +121,8 @@ export class TrajectoryRecorder {
   }
 
   /** Appends a run event (compaction, error, user feedback…) after the turns finished so far. */
-  async recordEvent(kind: string, data?: Record<string, unknown>): Promise<void> {
-    const event: RunEvent = { kind, at: new Date().toISOString(), after_turn: this.turns, ...(data ? { data } : {}) };
+  async recordEvent(kind: string, data?: Record<string, unknown>, at = new Date().toISOString()): Promise<void> {
+    const event: RunEvent = { kind, at, after_turn: this.turns, ...(data ? { data } : {}) };
     await this.append({ type: 'event', event });
   }
 

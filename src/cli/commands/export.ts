@@ -1,0 +1,84 @@
+import { parseArgs } from 'node:util';
+import { EXPORT_FORMATS, DEFAULT_DPO_MIN_MARGIN, exportDataset } from '../../core/export/exporter';
+import type { ExportFormatName } from '../../core/export/format';
+import { parseSplit } from '../../core/export/split';
+import type { CliCommand } from './index';
+
+const USAGE = `usage: rollout export --runs DIR… --format ${Object.keys(EXPORT_FORMATS).join('|')} --out DIR
+         [--min-reward R] [--resolved-only] [--split val=0.1] [--min-margin M]
+
+  --runs         output folders of \`rollout run\`, run folders or trajectory.jsonl files
+  --format       sft: OpenAI chat JSONL {messages, tools, metadata}
+                 dpo: preference pairs {prompt, chosen, rejected} from attempts at the same task
+                 rl: one row per turn with return and GRPO group-normalised advantage
+                 swebench-preds: {instance_id, model_name_or_path, model_patch}, best attempt per task
+                 swe-agent-traj: one SWE-agent .traj per run
+  --out          folder for the files and the dataset card (README.md)
+  --split        hold out a fraction of tasks (never of runs), e.g. val=0.1
+  --min-margin   dpo: least reward difference between chosen and rejected (default ${DEFAULT_DPO_MIN_MARGIN})`;
+
+/** Quotes an argument the way a POSIX shell reads it back, for the dataset card's command line. */
+function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_./=:,@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+function parseNumber(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value)) throw new Error(`${flag}: expected a number, got '${text}'`);
+  return value;
+}
+
+export const exportCommand: CliCommand = {
+  summary: 'export trajectories as training data (sft, dpo, rl) or SWE-bench predictions / SWE-agent trajectories',
+  async run(args) {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        runs: { type: 'string', multiple: true },
+        format: { type: 'string' },
+        out: { type: 'string' },
+        'min-reward': { type: 'string' },
+        'resolved-only': { type: 'boolean' },
+        split: { type: 'string' },
+        'min-margin': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    // `--runs a b c`: the values after the first are positionals to parseArgs.
+    const runs = [...(values.runs ?? []), ...positionals];
+    if (runs.length === 0 || !values.format || !values.out) {
+      console.error(`rollout export: --runs, --format and --out are required\n\n${USAGE}`);
+      return 2;
+    }
+    if (!(values.format in EXPORT_FORMATS)) {
+      console.error(`rollout export: --format: unknown format '${values.format}'; choose one of ${Object.keys(EXPORT_FORMATS).join(', ')}`);
+      return 2;
+    }
+    let problems = 0;
+    const summary = await exportDataset({
+      runs,
+      format: values.format as ExportFormatName,
+      out: values.out,
+      minReward: parseNumber('--min-reward', values['min-reward']),
+      resolvedOnly: values['resolved-only'] ?? false,
+      split: values.split ? parseSplit(values.split) : undefined,
+      minMargin: parseNumber('--min-margin', values['min-margin']),
+      command: ['rollout', 'export', ...args].map(shellQuote).join(' '),
+      report: (message) => {
+        if (message.startsWith('error:')) problems += 1;
+        console.error(message);
+      },
+    });
+    const stats = summary.stats.toJSON();
+    console.log(`exported ${summary.stats.runs} runs as ${summary.stats.rows} rows to ${values.out} (${summary.files.length} files + README.md)`);
+    console.log(JSON.stringify(stats));
+    if (problems > 0) console.error(`${problems} malformed line(s) found; the runs holding them were skipped, the rest exported`);
+    return 0;
+  },
+};

@@ -1,0 +1,37 @@
+import { parseArgs } from 'node:util';
+import { IMPORT_FORMATS, importTrajectories, type ImportFormat } from '../../core/trajectory/import/importer';
+import type { CliCommand } from './index';
+
+const USAGE = `usage: rollout import FILE --from ${IMPORT_FORMATS.join('|')} --out DIR [--task-id ID]
+
+  swe-agent        a SWE-agent .traj file (trajectory, history, info)
+  mini-swe-agent   a mini-swe-agent .traj.json file (info, messages)
+  openai           OpenAI-format conversation JSONL, one {messages, tools?, metadata?} a line
+  --task-id        task id for a .traj import (default: the file name)`;
+
+export const importCommand: CliCommand = {
+  summary: 'import SWE-agent, mini-swe-agent or OpenAI-format trajectories as runs of this project',
+  async run(args) {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { from: { type: 'string' }, out: { type: 'string' }, 'task-id': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
+    if (values.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    if (positionals.length !== 1 || !values.from || !values.out) {
+      console.error(`rollout import: one FILE, --from and --out are required\n\n${USAGE}`);
+      return 2;
+    }
+    if (!IMPORT_FORMATS.includes(values.from as ImportFormat)) {
+      console.error(`rollout import: --from: unknown format '${values.from}'; choose one of ${IMPORT_FORMATS.join(', ')}`);
+      return 2;
+    }
+    const summary = await importTrajectories(positionals[0], values.from as ImportFormat, values.out, { taskId: values['task-id'] });
+    for (const run of summary.runs) console.log(`${run.run_id}  task ${run.task_id}  ${run.turns} turns  ${run.path}`);
+    console.log(`imported ${summary.runs.length} run(s) into ${values.out}`);
+    return 0;
+  },
+};

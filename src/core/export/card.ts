@@ -1,0 +1,125 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RunSummary, SkipReason } from './runs';
+
+const REWARD_BINS = 10;
+
+/** Running statistics of an export: constant memory except the set of task ids per split. */
+export class DatasetStats {
+  scanned = 0;
+  runs = 0;
+  readonly skipped = new Map<SkipReason, number>();
+  readonly rowsBySplit = new Map<string, number>();
+  readonly tasksBySplit = new Map<string, Set<string>>();
+  readonly rewardBins = new Array<number>(REWARD_BINS).fill(0);
+  rewardsOutsideUnit = 0;
+  unscored = 0;
+  private turnsMin = Infinity;
+  private turnsMax = 0;
+  private turnsSum = 0;
+  private tokensIn = 0;
+  private tokensOut = 0;
+
+  skip(reason: SkipReason): void {
+    this.skipped.set(reason, (this.skipped.get(reason) ?? 0) + 1);
+  }
+
+  /** A run whose data went into the export. */
+  addRun(run: RunSummary, split: string): void {
+    this.runs += 1;
+    const tasks = this.tasksBySplit.get(split) ?? new Set<string>();
+    tasks.add(run.task_id);
+    this.tasksBySplit.set(split, tasks);
+    if (run.reward === null) this.unscored += 1;
+    else if (run.reward < 0 || run.reward > 1) this.rewardsOutsideUnit += 1;
+    else this.rewardBins[Math.min(REWARD_BINS - 1, Math.floor(run.reward * REWARD_BINS))] += 1;
+    this.turnsMin = Math.min(this.turnsMin, run.turns);
+    this.turnsMax = Math.max(this.turnsMax, run.turns);
+    this.turnsSum += run.turns;
+    this.tokensIn += run.tokens_in;
+    this.tokensOut += run.tokens_out;
+  }
+
+  addRow(split: string): void {
+    this.rowsBySplit.set(split, (this.rowsBySplit.get(split) ?? 0) + 1);
+  }
+
+  get rows(): number {
+    return [...this.rowsBySplit.values()].reduce((a, b) => a + b, 0);
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      scanned: this.scanned,
+      runs: this.runs,
+      rows: Object.fromEntries(this.rowsBySplit),
+      tasks: Object.fromEntries([...this.tasksBySplit].map(([split, tasks]) => [split, tasks.size])),
+      skipped: Object.fromEntries(this.skipped),
+      turns: this.runs ? { min: this.turnsMin, mean: this.turnsSum / this.runs, max: this.turnsMax } : null,
+      tokens: { input: this.tokensIn, output: this.tokensOut },
+    };
+  }
+}
+
+export interface CardInput {
+  format: string;
+  command: string;
+  files: string[];
+  stats: DatasetStats;
+}
+
+/** The dataset card: what is in the files, how it was filtered, and the command that made it. */
+export async function writeDatasetCard(outDir: string, input: CardInput): Promise<string> {
+  const { stats } = input;
+  const splits = [...stats.rowsBySplit.keys()].sort();
+  const mean = (total: number) => (stats.runs ? (total / stats.runs).toFixed(1) : '0');
+  const json = stats.toJSON() as { tokens: { input: number; output: number }; turns: { min: number; mean: number; max: number } | null };
+  const peak = Math.max(1, ...stats.rewardBins);
+  const histogram = stats.rewardBins.map((count, i) => {
+    const low = (i / REWARD_BINS).toFixed(1);
+    const high = ((i + 1) / REWARD_BINS).toFixed(1);
+    return `| ${low}–${high}${i === REWARD_BINS - 1 ? ' (incl.)' : ''} | ${count} | ${'█'.repeat(Math.round((count / peak) * 30))} |`;
+  });
+  const lines = [
+    `# Rollout Studio dataset (${input.format})`,
+    '',
+    'Made with:',
+    '',
+    '```sh',
+    input.command,
+    '```',
+    '',
+    '## Files',
+    '',
+    ...input.files.map((file) => `- \`${file}\``),
+    '',
+    '## Counts',
+    '',
+    `- trajectory logs scanned: ${stats.scanned}`,
+    `- runs exported: ${stats.runs}`,
+    ...splits.map((split) => `- split \`${split}\`: ${stats.rowsBySplit.get(split)} rows from ${stats.tasksBySplit.get(split)?.size ?? 0} tasks`),
+    `- skipped runs: ${stats.skipped.size === 0 ? 'none' : [...stats.skipped].map(([reason, n]) => `${reason} ${n}`).join(', ')}`,
+    '',
+    'Splits are made by task: every attempt at a task is in the same split, so no task is in two splits.',
+    '',
+    '## Reward histogram (exported runs)',
+    '',
+    '| reward | runs | |',
+    '|---|---:|---|',
+    ...histogram,
+    ...(stats.unscored ? [`| unscored | ${stats.unscored} | |`] : []),
+    ...(stats.rewardsOutsideUnit ? [`| outside [0, 1] | ${stats.rewardsOutsideUnit} | |`] : []),
+    '',
+    '## Turns and tokens (per exported run)',
+    '',
+    `- turns: min ${json.turns?.min ?? 0}, mean ${json.turns ? json.turns.mean.toFixed(1) : 0}, max ${json.turns?.max ?? 0}`,
+    `- tokens in: total ${json.tokens.input}, mean ${mean(json.tokens.input)}`,
+    `- tokens out: total ${json.tokens.output}, mean ${mean(json.tokens.output)}`,
+    '',
+    'Format reference: docs/export-formats.md in Rollout Studio.',
+    '',
+  ];
+  const path = join(outDir, 'README.md');
+  await writeFile(path, lines.join('\n'));
+  return path;
+}

@@ -1,0 +1,87 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DatasetStats, writeDatasetCard } from './card';
+import { dpoFormat } from './dpo';
+import type { ExportContext, ExportFormat, ExportFormatName } from './format';
+import { JsonlWriter } from './jsonlWriter';
+import { rlFormat } from './rl';
+import { RunSource } from './runs';
+import { sftFormat } from './sft';
+import type { SplitSpec } from './split';
+import { sweAgentTrajFormat } from './sweAgentTraj';
+import { swebenchPredsFormat } from './swebenchPreds';
+
+export const EXPORT_FORMATS: Record<ExportFormatName, ExportFormat> = {
+  sft: sftFormat,
+  dpo: dpoFormat,
+  rl: rlFormat,
+  'swebench-preds': swebenchPredsFormat,
+  'swe-agent-traj': sweAgentTrajFormat,
+};
+
+export const DEFAULT_DPO_MIN_MARGIN = 0.5;
+
+export interface ExportOptions {
+  /** Trajectory logs, run folders or output folders. */
+  runs: string[];
+  format: ExportFormatName;
+  /** Output folder: the data files and README.md go here. */
+  out: string;
+  minReward?: number;
+  resolvedOnly?: boolean;
+  split?: SplitSpec;
+  minMargin?: number;
+  /** The command line that asked for this export, quoted into the dataset card. */
+  command: string;
+  /** Malformed lines and skipped logs, one message each (file and line included). */
+  report?: (message: string) => void;
+}
+
+export interface ExportSummary {
+  files: string[];
+  card: string;
+  stats: DatasetStats;
+}
+
+/** Streams the runs into the chosen format, one run (two for DPO) in memory at a time. */
+export async function exportDataset(options: ExportOptions): Promise<ExportSummary> {
+  const format = EXPORT_FORMATS[options.format];
+  if (!format) throw new Error(`--format: unknown format '${options.format}'; choose one of ${Object.keys(EXPORT_FORMATS).join(', ')}`);
+  if (options.split && !format.splittable) throw new Error(`--split does not apply to --format ${format.name}`);
+  await mkdir(options.out, { recursive: true });
+  const stats = new DatasetStats();
+  const source = new RunSource(
+    options.runs,
+    { minReward: options.minReward, resolvedOnly: options.resolvedOnly, requireReward: format.requiresReward },
+    stats,
+    options.report ?? (() => undefined),
+  );
+  const writers = new Map<string, JsonlWriter>();
+  const files: string[] = [];
+  const context: ExportContext = {
+    source,
+    stats,
+    split: options.split,
+    minMargin: options.minMargin ?? DEFAULT_DPO_MIN_MARGIN,
+    outDir: options.out,
+    writer(split) {
+      let writer = writers.get(split);
+      if (!writer) {
+        writer = new JsonlWriter(join(options.out, `${split}.jsonl`));
+        writers.set(split, writer);
+        files.push(`${split}.jsonl`);
+      }
+      return writer;
+    },
+    addFile(relativePath) {
+      files.push(relativePath);
+    },
+  };
+  try {
+    await format.write(context);
+  } finally {
+    await Promise.all([...writers.values()].map((writer) => writer.close()));
+  }
+  const card = await writeDatasetCard(options.out, { format: format.name, command: options.command, files: files.length > 20 ? [...files.slice(0, 20), `… and ${files.length - 20} more`] : files, stats });
+  return { files, card, stats };
+}

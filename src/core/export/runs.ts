@@ -1,0 +1,122 @@
+import { findTrajectoryLogs, formatProblem, readTrajectoryLog } from '../trajectory/reader';
+import { conversation, type ExitStatus, type Trajectory } from '../trajectory/types';
+import { conversationKey, exportMessage } from './messages';
+import type { DatasetStats } from './card';
+
+export type SkipReason =
+  | 'malformed'
+  | 'unfinished'
+  | 'infra_error'
+  | 'unscored'
+  | 'below_min_reward'
+  | 'not_resolved'
+  | 'duplicate'
+  | 'no_pair'
+  | 'not_best_attempt';
+
+/** What grouping formats keep in memory per run: a few hundred bytes, never the conversation. */
+export interface RunSummary {
+  path: string;
+  run_id: string;
+  task_id: string;
+  attempt: number;
+  reward: number | null;
+  resolved: boolean | undefined;
+  exit_status: ExitStatus;
+  turns: number;
+  tokens_in: number;
+  tokens_out: number;
+  /** Hash of the exported conversation and tools: equal keys are duplicate conversations. */
+  conversation_key: string;
+}
+
+export interface RunFilters {
+  minReward?: number;
+  resolvedOnly?: boolean;
+  /** Formats that rank or normalise by reward (dpo, rl) cannot use unscored runs. */
+  requireReward?: boolean;
+}
+
+export interface LoadedRun {
+  summary: RunSummary;
+  trajectory: Trajectory & { result: NonNullable<Trajectory['result']> };
+}
+
+/**
+ * The runs under the `--runs` paths, read one at a time and filtered. A log with malformed lines is
+ * reported line by line and skipped whole (a conversation with a hole in it is not training data);
+ * every other run still exports.
+ */
+export class RunSource {
+  constructor(
+    private readonly paths: string[],
+    private readonly filters: RunFilters,
+    private readonly stats: DatasetStats,
+    private readonly report: (message: string) => void,
+  ) {}
+
+  async *accepted(): AsyncGenerator<LoadedRun> {
+    for await (const path of findTrajectoryLogs(this.paths)) {
+      const run = await this.load(path);
+      if (run) yield run;
+    }
+  }
+
+  /** One run, or null (counted and reported) when it is skipped. */
+  async load(path: string): Promise<LoadedRun | null> {
+    this.stats.scanned += 1;
+    const read = await readTrajectoryLog(path);
+    if (read.problems.length > 0 || !read.trajectory) {
+      for (const problem of read.problems) this.report(`error: ${formatProblem(problem)}`);
+      if (!read.trajectory) this.report(`error: ${path}: no valid run_started line`);
+      this.report(`skipped ${path}: malformed trajectory log`);
+      return this.skip('malformed');
+    }
+    const trajectory = read.trajectory;
+    if (!trajectory.result) return this.skip('unfinished');
+    const result = trajectory.result;
+    if (result.exit_status === 'infra_error') return this.skip('infra_error');
+    const reward = result.reward?.value ?? null;
+    if (reward === null && (this.filters.requireReward || this.filters.minReward !== undefined)) return this.skip('unscored');
+    if (this.filters.minReward !== undefined && reward !== null && reward < this.filters.minReward) return this.skip('below_min_reward');
+    if (this.filters.resolvedOnly && result.reward?.resolved !== true) return this.skip('not_resolved');
+    const summary: RunSummary = {
+      path,
+      run_id: trajectory.run.run_id,
+      task_id: trajectory.run.task_id,
+      attempt: trajectory.run.attempt,
+      reward,
+      resolved: result.reward?.resolved,
+      exit_status: result.exit_status,
+      turns: trajectory.turns.length,
+      tokens_in: trajectory.turns.reduce((sum, turn) => sum + (turn.tokens?.input ?? 0), 0),
+      tokens_out: trajectory.turns.reduce((sum, turn) => sum + (turn.tokens?.output ?? 0), 0),
+      conversation_key: conversationKey(conversation(trajectory).map(exportMessage), trajectory.run.tools),
+    };
+    return { summary, trajectory: { ...trajectory, result } };
+  }
+
+  /** Summaries of the accepted runs grouped by task, for the formats that compare attempts. */
+  async groupsByTask(): Promise<Map<string, RunSummary[]>> {
+    const groups = new Map<string, RunSummary[]>();
+    for await (const { summary } of this.accepted()) {
+      const group = groups.get(summary.task_id) ?? [];
+      group.push(summary);
+      groups.set(summary.task_id, group);
+    }
+    return groups;
+  }
+
+  /** Loads a run found by `groupsByTask` again, for the writing pass (it passed the filters before). */
+  async reload(summary: RunSummary): Promise<LoadedRun> {
+    const read = await readTrajectoryLog(summary.path);
+    const trajectory = read.trajectory;
+    if (!trajectory?.result || read.problems.length > 0) throw new Error(`${summary.path} changed while it was being exported`);
+    return { summary, trajectory: { ...trajectory, result: trajectory.result } };
+  }
+
+  private skip(reason: SkipReason): null {
+    this.stats.skip(reason);
+    return null;
+  }
+}

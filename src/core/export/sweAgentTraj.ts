@@ -1,0 +1,135 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TRAJECTORY_SCHEMA_VERSION, conversation, type ChatMessage, type Trajectory, type Turn } from '../trajectory/types';
+import type { ExportFormat } from './format';
+
+/** SWE-agent's history message: the chat message plus SWE-agent's own bookkeeping fields. */
+export interface SweAgentHistoryMessage extends Record<string, unknown> {
+  role: string;
+  content: unknown;
+  agent: string;
+  message_type: string;
+}
+
+export interface SweAgentStep extends Record<string, unknown> {
+  action: string;
+  observation: string;
+  response: string;
+  thought: string;
+  state: string;
+}
+
+export interface SweAgentTraj {
+  environment: string;
+  trajectory: SweAgentStep[];
+  history: SweAgentHistoryMessage[];
+  info: Record<string, unknown>;
+}
+
+/**
+ * What this project's trajectories keep under `info.rollout` in an exported .traj: everything SWE-agent's
+ * fields cannot hold, so importing the file gives back the identical trajectory.
+ */
+export interface RolloutTrajInfo {
+  schema_version: number;
+  run: Trajectory['run'];
+  result: Trajectory['result'];
+  events: Trajectory['events'];
+  turn_message_counts: number[];
+}
+
+export const SWE_AGENT_ENVIRONMENT = 'rollout-studio';
+
+/** SWE-agent text for a turn's actions: a bash call is its command; other tools are `name arguments`. */
+function actionText(turn: Turn): string {
+  const assistant = turn.messages.find((message) => message.role === 'assistant');
+  const calls = assistant?.tool_calls ?? [];
+  if (calls.length === 0) return turn.observations.map((observation) => commandOf(observation.tool, observation.arguments ?? '')).join('\n');
+  return calls.map((call) => commandOf(call.function.name, call.function.arguments)).join('\n');
+}
+
+function commandOf(tool: string, args: string): string {
+  if (tool === 'bash') {
+    try {
+      const parsed = JSON.parse(args) as { command?: unknown };
+      if (typeof parsed.command === 'string') return parsed.command;
+    } catch {
+      // Not JSON (the model wrote bad arguments): fall through to the raw text.
+    }
+  }
+  return `${tool} ${args}`;
+}
+
+function messageType(message: ChatMessage, index: number): string {
+  if (message.role === 'system') return 'system_prompt';
+  if (message.role === 'assistant') return 'action';
+  if (message.role === 'tool') return 'observation';
+  return index <= 1 ? 'user' : 'observation';
+}
+
+export function toHistoryMessage(message: ChatMessage, index: number): SweAgentHistoryMessage {
+  return {
+    ...message,
+    agent: 'main',
+    message_type: messageType(message, index),
+    ...(message.tool_call_id !== undefined ? { tool_call_ids: [message.tool_call_id] } : {}),
+  };
+}
+
+export function toSweAgentTraj(trajectory: Trajectory): SweAgentTraj {
+  const messages = conversation(trajectory);
+  const steps = trajectory.turns.map((turn): SweAgentStep => {
+    const assistant = turn.messages.find((message) => message.role === 'assistant');
+    const rest: Omit<Turn, 'messages'> & { messages?: unknown } = { ...turn };
+    delete rest.messages;
+    return {
+      action: actionText(turn),
+      observation: turn.observations.map((observation) => observation.output).join('\n'),
+      response: assistant?.content ?? '',
+      thought: assistant?.content ?? '',
+      state: '{}',
+      execution_time: (turn.durations_ms?.tools ?? 0) / 1000,
+      extra_info: { rollout_turn: rest },
+    };
+  });
+  const result = trajectory.result;
+  const totals = trajectory.turns.reduce(
+    (sum, turn) => ({ cost: sum.cost + (turn.cost_usd ?? 0), sent: sum.sent + (turn.tokens?.input ?? 0), received: sum.received + (turn.tokens?.output ?? 0) }),
+    { cost: 0, sent: 0, received: 0 },
+  );
+  const rollout: RolloutTrajInfo = {
+    schema_version: TRAJECTORY_SCHEMA_VERSION,
+    run: trajectory.run,
+    result,
+    events: trajectory.events,
+    turn_message_counts: trajectory.turns.map((turn) => turn.messages.length),
+  };
+  return {
+    environment: SWE_AGENT_ENVIRONMENT,
+    trajectory: steps,
+    history: messages.map(toHistoryMessage),
+    info: {
+      exit_status: result?.exit_status ?? null,
+      submission: result?.patch ?? null,
+      model_stats: { instance_cost: totals.cost, tokens_sent: totals.sent, tokens_received: totals.received, api_calls: trajectory.turns.length },
+      rollout,
+    },
+  };
+}
+
+/** One SWE-agent `.traj` file per run, named after the run. */
+export const sweAgentTrajFormat: ExportFormat = {
+  name: 'swe-agent-traj',
+  summary: "SWE-agent .traj JSON per run: {\"environment\", \"trajectory\", \"history\", \"info\"}",
+  splittable: false,
+  requiresReward: false,
+  async write(context) {
+    for await (const run of context.source.accepted()) {
+      const file = `${run.summary.run_id}.traj`;
+      await writeFile(join(context.outDir, file), JSON.stringify(toSweAgentTraj(run.trajectory)));
+      context.addFile(file);
+      context.stats.addRun(run.summary, 'trajs');
+      context.stats.addRow('trajs');
+    }
+  },
+};

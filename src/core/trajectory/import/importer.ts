@@ -1,0 +1,72 @@
+import { readFile } from 'node:fs/promises';
+import { readLines } from '../lines';
+import { TrajectoryRecorder, type RecorderOptions } from '../recorder';
+import type { Trajectory } from '../types';
+import { fromMiniSweAgentTraj } from './miniSweAgent';
+import { fromOpenAiConversation } from './openaiJsonl';
+import { fromSweAgentTraj } from './sweAgent';
+
+export type ImportFormat = 'swe-agent' | 'mini-swe-agent' | 'openai';
+export const IMPORT_FORMATS: readonly ImportFormat[] = ['swe-agent', 'mini-swe-agent', 'openai'];
+
+/** The trajectories in a foreign file, one at a time (an OpenAI JSONL file streams line by line). */
+export async function* readForeignTrajectories(file: string, from: ImportFormat, options: { taskId?: string } = {}): AsyncGenerator<Trajectory> {
+  if (from === 'openai') {
+    for await (const line of readLines(file)) {
+      if (line.text.trim() === '') continue;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line.text);
+      } catch (error) {
+        throw new Error(`${file}: line ${line.number}: not valid JSON (${(error as Error).message})`);
+      }
+      yield fromOpenAiConversation(parsed, file, line.number, line.text);
+    }
+    return;
+  }
+  const content = await readFile(file, 'utf8');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(content);
+  } catch (error) {
+    throw new Error(`${file}: not valid JSON (${(error as Error).message})`);
+  }
+  yield from === 'swe-agent'
+    ? fromSweAgentTraj(parsed, file, { taskId: options.taskId, content })
+    : fromMiniSweAgentTraj(parsed, file, { taskId: options.taskId, content });
+}
+
+/** Writes a whole trajectory as a run log in `outDir` through the recorder (so it is redacted and checked). */
+export async function writeTrajectory(outDir: string, trajectory: Trajectory, options: RecorderOptions = {}): Promise<string> {
+  const recorder = await TrajectoryRecorder.start(outDir, trajectory.run, options);
+  const events = [...trajectory.events];
+  const flushEvents = async (afterTurn: number) => {
+    while (events.length > 0 && events[0].after_turn <= afterTurn) {
+      const event = events.shift()!;
+      await recorder.recordEvent(event.kind, event.data, event.at);
+    }
+  };
+  await flushEvents(0);
+  for (const turn of trajectory.turns) {
+    await recorder.recordTurn(turn);
+    await flushEvents(turn.index + 1);
+  }
+  await flushEvents(Infinity);
+  if (trajectory.result) await recorder.finish(trajectory.result);
+  else await recorder.close();
+  return recorder.path;
+}
+
+export interface ImportSummary {
+  runs: { run_id: string; task_id: string; turns: number; path: string }[];
+}
+
+export async function importTrajectories(file: string, from: ImportFormat, outDir: string, options: { taskId?: string; recorder?: RecorderOptions } = {}): Promise<ImportSummary> {
+  if (!IMPORT_FORMATS.includes(from)) throw new Error(`--from: unknown format '${from}'; choose one of ${IMPORT_FORMATS.join(', ')}`);
+  const runs: ImportSummary['runs'] = [];
+  for await (const trajectory of readForeignTrajectories(file, from, options)) {
+    const path = await writeTrajectory(outDir, trajectory, options.recorder);
+    runs.push({ run_id: trajectory.run.run_id, task_id: trajectory.run.task_id, turns: trajectory.turns.length, path });
+  }
+  return { runs };
+}

@@ -1,0 +1,145 @@
+import { basename } from 'node:path';
+import type { RolloutTrajInfo } from '../../export/sweAgentTraj';
+import { TRAJECTORY_SCHEMA_VERSION, type ChatMessage, type Trajectory, type Turn } from '../types';
+import {
+  IMPORTED_BASH_TOOL,
+  importError,
+  importedRunId,
+  isRecord,
+  mapExitStatus,
+  splitIntoTurns,
+  toChatMessage,
+  unknownFields,
+} from './shared';
+
+const STEP_FIELDS_AS_OBSERVATION = ['action', 'observation'];
+const HISTORY_BOOKKEEPING = ['agent', 'message_type', 'tool_call_ids'];
+
+export interface ImportOptions {
+  /** Task id to record; defaults to a name derived from the file. */
+  taskId?: string;
+  /** The source file's bytes, for a stable run id. */
+  content: string;
+}
+
+/** A SWE-agent `.traj` (its `trajectory`, `history` and `info`) as a trajectory of this project. */
+export function fromSweAgentTraj(raw: unknown, file: string, options: ImportOptions): Trajectory {
+  if (!isRecord(raw)) throw importError(file, '(top level)', 'a .traj file must hold a JSON object');
+  if (!Array.isArray(raw.trajectory)) throw importError(file, 'trajectory', 'must be a list of steps');
+  const info = isRecord(raw.info) ? raw.info : {};
+  if (isRecord(info.rollout) && info.rollout.schema_version === TRAJECTORY_SCHEMA_VERSION) return fromOwnExport(raw, info.rollout as unknown as RolloutTrajInfo, file);
+
+  const steps = raw.trajectory.map((step, i) => {
+    if (!isRecord(step) || typeof step.action !== 'string') throw importError(file, `trajectory[${i}].action`, 'each step needs an action string');
+    return step;
+  });
+  const history = Array.isArray(raw.history) ? raw.history : stepsAsHistory(steps);
+  const messages = history.map((message, i) => toChatMessage(message, file, `history[${i}]`));
+  const turns = splitIntoTurns(messages).map((turnMessages, index): Turn => ({ index, messages: turnMessages, observations: [] }));
+  attachSteps(turns, steps, file);
+
+  const submission = typeof info.submission === 'string' ? info.submission : '';
+  const stats = isRecord(info.model_stats) ? info.model_stats : {};
+  const taskId = options.taskId ?? basename(file).replace(/\.traj(\.json)?$/, '');
+  const topExtra = unknownFields(raw, ['trajectory', 'history', 'info']);
+  return {
+    run: {
+      run_id: importedRunId('swe-agent', taskId, options.content),
+      task_id: taskId,
+      attempt: 0,
+      policy: 'import:swe-agent',
+      model: { name: modelName(raw, info), parameters: {} },
+      tools: [IMPORTED_BASH_TOOL],
+      tool_versions: typeof info.swe_agent_version === 'string' ? { 'swe-agent': info.swe_agent_version } : {},
+      started_at: new Date(0).toISOString(),
+      source: { format: 'swe-agent', path: file },
+      ...(topExtra ? { extra: topExtra } : {}),
+    },
+    turns,
+    events: [],
+    result: {
+      exit_status: mapExitStatus(info.exit_status, submission.trim() !== ''),
+      ended_at: new Date(0).toISOString(),
+      patch: submission,
+      reward: null,
+      totals: {
+        turns: turns.length,
+        tokens_in: numberOr(stats.tokens_sent),
+        tokens_out: numberOr(stats.tokens_received),
+        cost_usd: numberOr(stats.instance_cost),
+        duration_ms: 0,
+      },
+      extra: { source_info: info },
+    },
+  };
+}
+
+function numberOr(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? Math.round(value * 1e6) / 1e6 : 0;
+}
+
+function modelName(raw: Record<string, unknown>, info: Record<string, unknown>): string {
+  const config = isRecord(raw.replay_config) ? raw.replay_config : isRecord(info.config) ? info.config : {};
+  const model = isRecord(config.agent) && isRecord(config.agent.model) ? config.agent.model : isRecord(config.model) ? config.model : {};
+  return typeof model.name === 'string' ? model.name : typeof model.model_name === 'string' ? model.model_name : 'unknown';
+}
+
+/** Older .traj files have no history: rebuild the conversation from the steps. */
+function stepsAsHistory(steps: Record<string, unknown>[]): Record<string, unknown>[] {
+  return steps.flatMap((step) => [
+    { role: 'assistant', content: typeof step.response === 'string' ? step.response : step.action },
+    { role: 'user', content: typeof step.observation === 'string' ? step.observation : '' },
+  ]);
+}
+
+/**
+ * Each step is one turn's action and raw observation; it goes to the turn whose assistant message made
+ * that action (history may hold extra assistant messages, e.g. retried format errors).
+ */
+function attachSteps(turns: Turn[], steps: Record<string, unknown>[], file: string): void {
+  let next = 0;
+  steps.forEach((step, i) => {
+    const action = step.action as string;
+    let at = turns.findIndex((turn, t) => t >= next && assistantOf(turn)?.extra?.action === action);
+    if (at === -1) at = Math.min(next, turns.length - 1);
+    if (at < 0) throw importError(file, `trajectory[${i}]`, 'a step with no assistant message in history to belong to');
+    const turn = turns[at];
+    turn.observations.push({
+      tool_call_id: null,
+      tool: 'bash',
+      arguments: JSON.stringify({ command: action }),
+      output: typeof step.observation === 'string' ? step.observation : JSON.stringify(step.observation ?? ''),
+      truncated: false,
+    });
+    const rest = unknownFields(step, STEP_FIELDS_AS_OBSERVATION);
+    if (rest) turn.extra = { ...turn.extra, swe_agent_step: rest };
+    next = at + 1;
+  });
+}
+
+function assistantOf(turn: Turn): ChatMessage | undefined {
+  return turn.messages.find((message) => message.role === 'assistant');
+}
+
+/** A .traj this project exported: `info.rollout` and the steps hold everything, so nothing is guessed. */
+function fromOwnExport(raw: Record<string, unknown>, rollout: RolloutTrajInfo, file: string): Trajectory {
+  const history = raw.history as unknown[];
+  const steps = raw.trajectory as Record<string, unknown>[];
+  if (!Array.isArray(history)) throw importError(file, 'history', 'must be a list of messages');
+  let at = 0;
+  const turns = rollout.turn_message_counts.map((count, index): Turn => {
+    const messages = history.slice(at, at + count).map((message, i) => ownMessage(message, file, `history[${at + i}]`));
+    at += count;
+    const step = steps[index];
+    const extraInfo = isRecord(step) && isRecord(step.extra_info) ? step.extra_info : {};
+    if (!isRecord(extraInfo.rollout_turn)) throw importError(file, `trajectory[${index}].extra_info.rollout_turn`, 'missing in a Rollout Studio export');
+    return { ...(extraInfo.rollout_turn as Omit<Turn, 'messages'>), messages };
+  });
+  return { run: rollout.run, turns, events: rollout.events, ...(rollout.result ? { result: rollout.result } : {}) };
+}
+
+function ownMessage(raw: unknown, file: string, where: string): ChatMessage {
+  if (!isRecord(raw)) throw importError(file, where, 'a message must be an object');
+  const message = Object.fromEntries(Object.entries(raw).filter(([key]) => !HISTORY_BOOKKEEPING.includes(key)));
+  return message as unknown as ChatMessage;
+}

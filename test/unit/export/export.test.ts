@@ -1,0 +1,143 @@
+import { test, describe, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportDataset, type ExportOptions } from '../../../src/core/export/exporter';
+import { groupAdvantages, turnReturns } from '../../../src/core/export/rl';
+import { parseSplit, splitOf } from '../../../src/core/export/split';
+import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
+import { assertValid, sampleRunsFolder } from './fixtures';
+
+function rowsOf(file: string): Record<string, unknown>[] {
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe('rollout export', () => {
+  let runs: string;
+  let corrupted: string;
+  before(async () => {
+    ({ out: runs, corrupted } = await sampleRunsFolder());
+  });
+
+  async function run(format: ExportOptions['format'], extra: Partial<ExportOptions> = {}) {
+    const out = mkdtempSync(join(tmpdir(), `export-${format}-`));
+    const reports: string[] = [];
+    const summary = await exportDataset({ runs: [runs], format, out, command: `rollout export --format ${format}`, report: (m) => reports.push(m), ...extra });
+    return { out, reports, summary };
+  }
+
+  test('sft: OpenAI chat rows valid against the schema, deduplicated, split by task, with a dataset card', async () => {
+    const { out, reports, summary } = await run('sft', { split: parseSplit('val=0.4') });
+    const files = readdirSync(out).sort();
+    assert.deepEqual(files, ['README.md', 'train.jsonl', 'val.jsonl']);
+    const train = rowsOf(join(out, 'train.jsonl'));
+    const val = rowsOf(join(out, 'val.jsonl'));
+    for (const row of [...train, ...val]) assertValid('sft', row);
+    // 18 good runs + 1 duplicate; infra, unfinished and corrupted are skipped.
+    assert.equal(train.length + val.length, 18);
+    assert.equal(summary.stats.skipped.get('duplicate'), 1);
+    assert.equal(summary.stats.skipped.get('infra_error'), 1);
+    assert.equal(summary.stats.skipped.get('unfinished'), 1);
+    assert.equal(summary.stats.skipped.get('malformed'), 1);
+    const taskOf = (row: Record<string, unknown>) => (row.metadata as { task_id: string }).task_id;
+    const trainTasks = new Set(train.map(taskOf));
+    const valTasks = new Set(val.map(taskOf));
+    assert.ok(valTasks.size > 0 && trainTasks.size > 0, 'both splits are used');
+    for (const task of valTasks) assert.ok(!trainTasks.has(task), `task ${task} is in both splits`);
+    for (const row of val) assert.equal(splitOf(taskOf(row), parseSplit('val=0.4')), 'val');
+
+    const first = train[0] as { messages: { role: string; content: unknown; tool_calls?: { function: { arguments: unknown } }[] }[]; tools: unknown[] };
+    assert.equal(first.messages[0].role, 'system');
+    assert.equal(typeof first.messages[2].tool_calls?.[0].function.arguments, 'string');
+    assert.ok(first.messages.every((message) => typeof message.content === 'string'));
+    assert.equal(first.tools.length, 1);
+
+    assert.ok(reports.some((m) => m.startsWith(`error: ${corrupted}:5: invalid turn line`) && m.includes('/turn/messages/0/role')), reports.join('\n'));
+    const card = readFileSync(join(out, 'README.md'), 'utf8');
+    assert.match(card, /rollout export --format sft/);
+    assert.match(card, /runs exported: 18/);
+    assert.match(card, /\| 0\.9–1\.0 \(incl\.\) \| 6 \|/);
+    assert.match(card, /duplicate 1/);
+    assert.match(card, /turns: min 2, mean 3\.0, max 4/);
+  });
+
+  test('sft: --min-reward and --resolved-only filter runs', async () => {
+    const resolved = await run('sft', { resolvedOnly: true });
+    const rows = rowsOf(join(resolved.out, 'train.jsonl'));
+    assert.equal(rows.length, 6);
+    assert.ok(rows.every((row) => (row.metadata as { resolved: boolean }).resolved === true));
+    const min = await run('sft', { minReward: 0.2 });
+    assert.equal(rowsOf(join(min.out, 'train.jsonl')).length, 12);
+  });
+
+  test('dpo: pairs by reward with the minimum margin, shared prefix as prompt, valid rows', async () => {
+    const { out } = await run('dpo', { minMargin: 0.5 });
+    const rows = rowsOf(join(out, 'train.jsonl'));
+    assert.equal(rows.length, 6, 'one pair (1 vs 0) per task; 0.25 has no partner');
+    for (const row of rows) {
+      assertValid('dpo', row);
+      const meta = row.metadata as { chosen_reward: number; rejected_reward: number; margin: number };
+      assert.ok(meta.chosen_reward - meta.rejected_reward >= 0.5);
+      const prompt = row.prompt as { role: string }[];
+      assert.deepEqual(prompt.map((m) => m.role), ['system', 'user'], 'the shared prefix is the system prompt and the task');
+      assert.equal((row.chosen as { role: string }[])[0].role, 'assistant');
+    }
+    const loose = await run('dpo', { minMargin: 0.1 });
+    assert.equal(rowsOf(join(loose.out, 'train.jsonl')).length, 6, 'three attempts make one pair: each attempt is used once');
+  });
+
+  test('rl: one row per turn with returns and group-normalised advantages, logprobs when recorded', async () => {
+    const { out } = await run('rl');
+    const rows = rowsOf(join(out, 'train.jsonl'));
+    for (const row of rows) assertValid('rl', row);
+    const alpha = rows.filter((row) => (row.metadata as { task_id: string }).task_id === 'task-alpha');
+    // alpha: a0 (3 turns), a1 (2), a2 (4), dup (3): not deduplicated for RL.
+    assert.equal(alpha.length, 12);
+    const byRun = new Map(alpha.map((row) => [(row.metadata as { run_id: string }).run_id, row.advantage as number]));
+    const expected = groupAdvantages([1, 0, 0.25, 1]);
+    assert.ok(Math.abs((byRun.get('task-alpha-a0') ?? 0) - expected[0]) < 1e-9);
+    assert.ok((byRun.get('task-alpha-a1') ?? 0) < 0);
+    const withLogprobs = alpha.find((row) => (row.metadata as { run_id: string }).run_id === 'task-alpha-a0');
+    assert.deepEqual(withLogprobs?.token_ids, [101, 102, 103]);
+    assert.deepEqual(withLogprobs?.loss_mask, [1, 1, 1]);
+    const second = alpha.find((row) => row.turn_index === 1 && (row.metadata as { run_id: string }).run_id === 'task-alpha-a0');
+    assert.equal((second?.prompt as unknown[]).length, 4, 'turn 1 sees system, task, and turn 0 assistant + tool messages');
+  });
+
+  test('rl helpers: advantages sum to zero and returns add later turn rewards', () => {
+    const advantages = groupAdvantages([1, 0, 0.5, 0.5]);
+    assert.ok(Math.abs(advantages.reduce((a, b) => a + b, 0)) < 1e-9);
+    assert.deepEqual(groupAdvantages([1, 1]), [0, 0]);
+    const returns = turnReturns([{ index: 0, messages: [], observations: [], rewards: { a: 0.5 } }, { index: 1, messages: [], observations: [], rewards: { a: 0.25, b: 0.25 } }], 1);
+    assert.deepEqual(returns, [2, 1.5]);
+  });
+
+  test('swebench-preds: the best attempt per task, valid predictions', async () => {
+    const { out } = await run('swebench-preds');
+    const rows = rowsOf(join(out, 'preds.jsonl'));
+    assert.equal(rows.length, 6);
+    for (const row of rows) assertValid('swebench-preds', row);
+    assert.equal(rows[0].instance_id, 'task-alpha');
+    assert.equal(rows[0].model_name_or_path, 'gpt-4o-mini');
+    assert.match(rows[0].model_patch as string, /\+    return a \+ b/);
+    await assert.rejects(run('swebench-preds', { split: parseSplit('val=0.1') }), /--split does not apply to --format swebench-preds/);
+  });
+
+  test('swe-agent-traj: one valid .traj per run', async () => {
+    const { out } = await run('swe-agent-traj');
+    const files = readdirSync(out).filter((name) => name.endsWith('.traj'));
+    assert.equal(files.length, 19);
+    for (const file of files) assertValid('swe-agent-traj', JSON.parse(readFileSync(join(out, file), 'utf8')));
+    const traj = JSON.parse(readFileSync(join(out, 'task-alpha-a0.traj'), 'utf8')) as { trajectory: { action: string }[]; info: { submission: string } };
+    assert.equal(traj.trajectory[0].action, 'grep -n add calc.py # task-alpha-a0 0');
+    const original = await readTrajectoryLog(join(runs, 'task-alpha-a0', 'trajectory.jsonl'));
+    assert.equal(traj.info.submission, original.trajectory?.result?.patch);
+  });
+
+  test('split specs are checked', () => {
+    assert.throws(() => parseSplit('val'), /expected NAME=FRACTION/);
+    assert.throws(() => parseSplit('val=1.5'), /expected NAME=FRACTION|between 0 and 1/);
+    assert.throws(() => parseSplit('train=0.1'), /name the held-out one/);
+  });
+});
