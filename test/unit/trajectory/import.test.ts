@@ -1,0 +1,127 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { importTrajectories, readForeignTrajectories } from '../../../src/core/trajectory/import/importer';
+import { fromMiniSweAgentTraj } from '../../../src/core/trajectory/import/miniSweAgent';
+import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
+import type { Trajectory } from '../../../src/core/trajectory/types';
+
+const FIXTURES = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures');
+const SWE_AGENT_TRAJ = join(FIXTURES, 'swe-agent', 'swe-agent__test-repo-i1.traj');
+const MINI_TRAJ = join(FIXTURES, 'trajectories', 'mini-swe-agent', 'swe-agent__test-repo-i1.traj.json');
+
+async function only(file: string, from: 'swe-agent' | 'mini-swe-agent' | 'openai'): Promise<Trajectory> {
+  const all: Trajectory[] = [];
+  for await (const trajectory of readForeignTrajectories(file, from)) all.push(trajectory);
+  assert.equal(all.length, 1);
+  return all[0];
+}
+
+describe('rollout import', () => {
+  test('the real SWE-agent .traj imports with all five steps, their observations and its submission', async () => {
+    const raw = JSON.parse(readFileSync(SWE_AGENT_TRAJ, 'utf8')) as { trajectory: { action: string; observation: string }[]; info: { submission: string } };
+    const trajectory = await only(SWE_AGENT_TRAJ, 'swe-agent');
+    assert.equal(trajectory.turns.length, 5);
+    assert.equal(trajectory.run.task_id, 'swe-agent__test-repo-i1');
+    assert.equal(trajectory.run.source?.format, 'swe-agent');
+    trajectory.turns.forEach((turn, i) => {
+      assert.equal(turn.observations.length, 1, `turn ${i}`);
+      assert.deepEqual(JSON.parse(turn.observations[0].arguments ?? '{}'), { command: raw.trajectory[i].action });
+      assert.equal(turn.observations[0].output, raw.trajectory[i].observation);
+      assert.equal(turn.messages.filter((m) => m.role === 'assistant').length, 1);
+    });
+    assert.equal(trajectory.result?.exit_status, 'submitted');
+    assert.equal(trajectory.result?.patch, raw.info.submission);
+    assert.match(trajectory.result?.patch ?? '', /\+def division\(a: float, b: float\) -> float:/);
+    assert.equal(trajectory.result?.reward, null, 'an import has no reward of ours');
+    assert.equal(trajectory.result?.totals?.tokens_in, 52861);
+    // Unknown fields are kept: SWE-agent's demo flag, the shell state per step, the top-level environment.
+    assert.equal(trajectory.turns[0].messages[1].extra?.is_demo, true);
+    assert.equal(trajectory.turns[0].messages[0].extra?.agent, 'primary');
+    assert.match(String((trajectory.turns[2].extra?.swe_agent_step as { state: string }).state), /missing_colon\.py/);
+    assert.equal(trajectory.run.extra?.environment, 'swe_main');
+    // The whole conversation is kept: 12 history messages.
+    assert.equal(trajectory.turns.reduce((n, turn) => n + turn.messages.length, 0), 12);
+  });
+
+  test('the imported SWE-agent run is written as a schema-valid log that reads back identically', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'import-'));
+    const summary = await importTrajectories(SWE_AGENT_TRAJ, 'swe-agent', out);
+    assert.equal(summary.runs.length, 1);
+    const read = await readTrajectoryLog(summary.runs[0].path);
+    assert.deepEqual(read.problems, []);
+    assert.deepEqual(read.trajectory, await only(SWE_AGENT_TRAJ, 'swe-agent'));
+    await assert.rejects(importTrajectories(SWE_AGENT_TRAJ, 'swe-agent', out), /already exists/);
+  });
+
+  test('a mini-swe-agent .traj.json imports with text actions as observations and raw responses kept', async () => {
+    const trajectory = await only(MINI_TRAJ, 'mini-swe-agent');
+    assert.equal(trajectory.run.task_id, 'swe-agent__test-repo-i1');
+    assert.equal(trajectory.run.model.name, 'anthropic/claude-sonnet-4-20250514');
+    assert.deepEqual(trajectory.run.model.parameters, { temperature: 0, drop_params: true });
+    assert.equal(trajectory.run.tool_versions['mini-swe-agent'], '1.9.1');
+    assert.equal(trajectory.run.extra?.trajectory_format, 'mini-swe-agent-1');
+    assert.equal(trajectory.turns.length, 3);
+    assert.deepEqual(JSON.parse(trajectory.turns[0].observations[0].arguments ?? '{}'), { command: 'cat -n tests/missing_colon.py' });
+    assert.match(trajectory.turns[1].observations[0].output, /<output>\n8\.2\n<\/output>/);
+    assert.equal((trajectory.turns[0].messages[2].extra?.response as { id: string }).id, 'chatcmpl-0');
+    assert.equal(trajectory.result?.exit_status, 'submitted');
+    assert.match(trajectory.result?.patch ?? '', /-> float:/);
+    assert.equal(trajectory.result?.totals?.cost_usd, 0.0213);
+  });
+
+  test('mini-swe-agent v2 tool calls become observations and a non-chat exit message becomes an event', () => {
+    const raw = {
+      info: { exit_status: 'LimitsExceeded', submission: '', model_stats: { instance_cost: 0.5, api_calls: 1 } },
+      messages: [
+        { role: 'system', content: 'sys' },
+        { role: 'user', content: 'task' },
+        { role: 'assistant', content: 'look', tool_calls: [{ id: 'c1', type: 'function', function: { name: 'bash', arguments: '{"command":"ls"}' } }], extra: { actions: [{ command: 'ls' }] } },
+        { role: 'tool', tool_call_id: 'c1', content: '<returncode>0</returncode>\n<output>\na.py\n</output>', extra: { returncode: 0 } },
+        { role: 'exit', content: 'LimitsExceeded', extra: { exit_status: 'LimitsExceeded' } },
+      ],
+      trajectory_format: 'mini-swe-agent-1.1',
+    };
+    const trajectory = fromMiniSweAgentTraj(raw, 'x.traj.json', { content: JSON.stringify(raw) });
+    assert.equal(trajectory.turns.length, 1);
+    assert.equal(trajectory.turns[0].observations[0].tool_call_id, 'c1');
+    assert.equal(trajectory.turns[0].observations[0].tool, 'bash');
+    assert.deepEqual(trajectory.turns[0].messages[1 + 1].extra, { actions: [{ command: 'ls' }] });
+    assert.equal(trajectory.events[0].kind, 'source_message');
+    assert.equal(trajectory.events[0].after_turn, 1);
+    assert.equal(trajectory.result?.exit_status, 'turn_limit');
+    assert.equal((trajectory.result?.extra?.source_info as { exit_status: string }).exit_status, 'LimitsExceeded');
+  });
+
+  test('OpenAI conversation JSONL imports one run per line; bad lines are named by line and field', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'openai-'));
+    const file = join(dir, 'chats.jsonl');
+    const good = {
+      messages: [
+        { role: 'user', content: 'list files' },
+        { role: 'assistant', content: null, tool_calls: [{ id: 't1', type: 'function', function: { name: 'bash', arguments: '{"command":"ls"}' } }] },
+        { role: 'tool', tool_call_id: 't1', content: 'a.py' },
+        { role: 'assistant', content: 'There is a.py.' },
+      ],
+      tools: [{ type: 'function', function: { name: 'bash', parameters: { type: 'object' } } }],
+      id: 'conv-7',
+    };
+    writeFileSync(file, `${JSON.stringify(good)}\n\n${JSON.stringify({ ...good, id: 'conv-8' })}\n`);
+    const out = mkdtempSync(join(tmpdir(), 'import-'));
+    const summary = await importTrajectories(file, 'openai', out);
+    assert.equal(summary.runs.length, 2);
+    const read = await readTrajectoryLog(summary.runs[0].path);
+    assert.deepEqual(read.problems, []);
+    assert.equal(read.trajectory?.turns.length, 2);
+    assert.equal(read.trajectory?.turns[0].observations[0].output, 'a.py');
+    assert.equal(read.trajectory?.run.extra?.id, 'conv-7', 'unknown top-level fields are kept');
+
+    const bad = join(dir, 'bad.jsonl');
+    writeFileSync(bad, `${JSON.stringify(good)}\n${JSON.stringify({ messages: [{ role: 'assistant', content: 'x' }, { role: 'tool', content: 'y' }] })}\n`);
+    await assert.rejects(importTrajectories(bad, 'openai', mkdtempSync(join(tmpdir(), 'import-'))), /bad\.jsonl: line 2: messages\[1\]\.tool_call_id: a tool message needs the id/);
+    writeFileSync(bad, '{"messages": [}\n');
+    await assert.rejects(importTrajectories(bad, 'openai', mkdtempSync(join(tmpdir(), 'import-'))), /bad\.jsonl: line 1: not valid JSON/);
+  });
+});
