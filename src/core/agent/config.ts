@@ -1,0 +1,30 @@
+/** Every limit of an agent run. Reaching one ends the run with the exit status named beside it. */
+export interface AgentConfig {
+  /** Most model calls in one run (`turn_limit`). */
+  maxTurns: number;
+  /** Most prompt + completion tokens over the whole run (`token_limit`). */
+  maxTokens: number;
+  /** Most spend in US dollars, where the policy reports cost (`cost_limit`). */
+  maxCostUsd: number;
+  /** Most wall-clock time for the agent loop (`time_limit`). */
+  maxWallMs: number;
+  /** Replies in a row with no usable tool call before the run gives up (`error`). */
+  maxConsecutiveFormatErrors: number;
+  /** Limit of one bash command inside the sandbox. */
+  commandTimeoutMs: number;
+  /** The model's context window in tokens; older turns are compacted before a request would pass 80 % of it. */
+  contextWindowTokens: number;
+  /** Turns always sent whole when older ones are compacted. */
+  keepRecentTurns: number;
+}
+
+export const DEFAULT_AGENT_CONFIG: AgentConfig = {
+  maxTurns: 30,
+  maxTokens: 2_000_000,
+  maxCostUsd: 5,
+  maxWallMs: 30 * 60_000,
+  maxConsecutiveFormatErrors: 3,
+  commandTimeoutMs: 120_000,
+  contextWindowTokens: 128_000,
+  keepRecentTurns: 8,
+};

@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { OpenAIPolicy } from '../../../src/core/agent/policies/openaiPolicy';
+import { runRollout, type RolloutOptions } from '../../../src/core/agent/rollout';
+import { createDefaultToolbox } from '../../../src/core/agent/tools/toolbox';
+import { binaryReward } from '../../../src/core/reward/binaryReward';
+import { gatedReward } from '../../../src/core/reward/gatedReward';
+import { DockerSandbox } from '../../../src/core/sandbox/dockerSandbox';
+import { imageForProfile } from '../../../src/core/sandbox/images';
+import { loadTasksStrict } from '../../../src/core/task/loadTasks';
+import type { Task } from '../../../src/core/task/task';
+import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
+import { readRunIndex } from '../../../src/core/trajectory/runIndex';
+import { ScriptedOpenAIServer, step, type ScriptStep } from '../../support/scriptedOpenAIServer';
+
+const TASKS = join(__dirname, '..', '..', '..', '..', 'tasks', 'examples');
+const PLANTED_KEY = 'sk-proj-PLANTEDkey0123456789abcdefABCDEF';
+
+describe('agent rollouts in real Docker against a local OpenAI wire-protocol test double', () => {
+  let task: Task;
+  let outDir: string;
+
+  before(async () => {
+    task = (await loadTasksStrict(join(TASKS, 'pagekit__pagekit-14')))[0];
+    outDir = mkdtempSync(join(tmpdir(), 'rollout-runs-'));
+  });
+
+  async function rollout(steps: ScriptStep[], overrides: Partial<RolloutOptions> = {}) {
+    const server = await ScriptedOpenAIServer.start(steps, { apiKey: PLANTED_KEY });
+    try {
+      const summary = await runRollout({
+        task,
+        policy: new OpenAIPolicy({ model: 'scripted', baseURL: server.baseURL, apiKey: PLANTED_KEY }),
+        policySpec: `openai:scripted@${server.baseURL}`,
+        toolbox: createDefaultToolbox(),
+        rewardFn: binaryReward,
+        outDir,
+        evaluator: { createSandbox: (spec) => DockerSandbox.create(spec), imageForProfile },
+        createSandbox: (spec) => DockerSandbox.create(spec),
+        secrets: [PLANTED_KEY],
+        ...overrides,
+      });
+      return { summary, server };
+    } finally {
+      await server.close();
+    }
+  }
+
+
+  test('a policy that fixes the bug through the edit tool is resolved with reward 1, every turn recorded', async () => {
+    const { summary, server } = await rollout([
+      step.toolCall('view', { path: 'pagekit/paginator.py', start_line: 40, end_line: 52 }),
+      step.toolCall('edit', { command: 'str_replace', path: 'pagekit/paginator.py', old_str: 'return self.count // self.per_page + 1', new_str: 'return -(-self.count // self.per_page)' }),
+      step.toolCall('bash', { command: `python3 -c "from pagekit import Paginator; print(Paginator(list(range(20)), per_page=10).page_count)"; echo ${PLANTED_KEY}` }),
+      step.toolCall('submit', { summary: 'ceil division for page_count' }),
+    ]);
+    assert.equal(summary.exitStatus, 'submitted');
+    assert.equal(summary.resolved, true);
+    assert.equal(summary.reward, 1);
+    assert.equal(summary.turns, 4);
+    assert.equal(server.completionRequests.length, 4);
+
+    const { trajectory, problems } = await readTrajectoryLog(summary.path);
+    assert.deepEqual(problems, []);
+    assert.ok(trajectory);
+    assert.equal(trajectory.turns.length, 4);
+    assert.equal(trajectory.turns[0].messages[0].role, 'system');
+    assert.equal(trajectory.turns[0].diff, '', 'viewing changes nothing');
+    assert.match(trajectory.turns[1].diff ?? '', /\+        return -\(-self\.count \/\/ self\.per_page\)/);
+    assert.equal(trajectory.turns[1].rewards?.diff_changed, 1);
+    assert.match(trajectory.turns[2].observations[0].output, /^2$/m, 'the agent saw its fix work');
+    assert.equal(trajectory.result?.exit_status, 'submitted');
+    assert.equal(trajectory.result?.reward?.value, 1);
+    assert.equal(trajectory.run.tools.length, 6);
+
+    const raw = readFileSync(summary.path, 'utf8');
+    assert.ok(!raw.includes(PLANTED_KEY), 'the API key never reaches the trajectory');
+    assert.match(raw, /\[REDACTED\]/);
+    const report = JSON.parse(readFileSync(join(outDir, summary.runId, 'report.json'), 'utf8'));
+    assert.equal(report.resolved, true);
+    assert.deepEqual(report.tests_status.FAIL_TO_PASS.failure, []);
+    const index = await readRunIndex(outDir);
+    assert.ok(index.some((entry) => entry.run_id === summary.runId && entry.status === 'submitted'));
+  });
+
+  test('a policy that writes malformed calls and submits nothing gets error observations and no reward', async () => {
+    const { summary } = await rollout(
+      [
+        step.toolCall('bash', '{"command": "ls'),
+        step.toolCall('teleport', { to: 'mars' }),
+        step.text('I think the bug is in the paginator.'),
+        step.toolCall('submit', {}),
+      ],
+      { rewardFn: gatedReward(), config: { maxConsecutiveFormatErrors: 5 } },
+    );
+    assert.equal(summary.exitStatus, 'submitted');
+    assert.equal(summary.resolved, false);
+    const { trajectory } = await readTrajectoryLog(summary.path);
+    assert.ok(trajectory);
+    assert.match(trajectory.turns[0].observations[0].output, /not valid JSON/);
+    assert.match(trajectory.turns[1].observations[0].output, /Unknown tool "teleport"/);
+    assert.equal(trajectory.turns[2].observations[0].tool, '(none)');
+    assert.deepEqual(trajectory.turns.map((turn) => turn.rewards?.format_errors), [1, 1, 1, 0]);
+    assert.equal(trajectory.result?.patch, '');
+    assert.equal(summary.reward, -0.5, 'gated: an empty patch earns its outcome level and no turn rewards');
+  });
+
+  test('three replies in a row without a usable tool call end the run as an error, still graded', async () => {
+    const { summary } = await rollout([step.text('hmm'), step.text('let me think'), step.text('done?')]);
+    assert.equal(summary.exitStatus, 'error');
+    assert.match(summary.reason ?? '', /3 replies in a row/);
+    assert.equal(summary.turns, 3);
+    assert.equal(summary.resolved, false);
+  });
+
+  test('a model server that keeps failing is an infrastructure error, never a reward of 0', async () => {
+    const failures = Array.from({ length: 8 }, () => step.httpError(500));
+    const server = await ScriptedOpenAIServer.start(failures, { apiKey: PLANTED_KEY });
+    try {
+      const summary = await runRollout({
+        task,
+        policy: new OpenAIPolicy({ model: 'scripted', baseURL: server.baseURL, apiKey: PLANTED_KEY, retry: { maxRetries: 1, baseDelayMs: 10 } }),
+        policySpec: 'openai:scripted',
+        toolbox: createDefaultToolbox(),
+        rewardFn: binaryReward,
+        outDir,
+        evaluator: { createSandbox: (spec) => DockerSandbox.create(spec), imageForProfile },
+        createSandbox: (spec) => DockerSandbox.create(spec),
+      });
+      assert.equal(summary.exitStatus, 'infra_error');
+      assert.equal(summary.reward, null);
+      assert.equal(summary.resolved, null);
+    } finally {
+      await server.close();
+    }
+  });
+});
