@@ -82,7 +82,7 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutSummar
   let finished = false;
   try {
     await installEnvironment(sandbox, environment.install);
-    const opened = await openRecorder(options, runId, attempt, { image, repo, baseCommit: repo.commit, workdir: sandbox.workdir });
+    const opened = await openRecorder(options, runId, attempt, { image, repo, baseCommit: repo.commit, workdir: sandbox.workdir, install: environment.install });
     recorder = opened.recorder;
     if (opened.startDiff) await applyPatch(sandbox, opened.startDiff);
     const outcome = await runAgent({
@@ -143,7 +143,7 @@ async function openRecorder(
   options: RolloutOptions,
   runId: string,
   attempt: number,
-  where: { image: string; repo: { location: string; commit?: string }; baseCommit?: string; workdir: string },
+  where: { image: string; repo: { location: string; commit?: string }; baseCommit?: string; workdir: string; install: string[] },
 ): Promise<OpenedRun> {
   const recorderOptions = { secrets: options.secrets };
   if (options.resume) {
@@ -163,7 +163,7 @@ async function openRecorder(
     image: { name: where.image },
     base_commit: where.baseCommit,
     started_at: new Date().toISOString(),
-    extra: { repo: where.repo, workdir: where.workdir, agent_config: { ...DEFAULT_AGENT_CONFIG, ...options.config } },
+    extra: { repo: where.repo, workdir: where.workdir, install: where.install, agent_config: { ...DEFAULT_AGENT_CONFIG, ...options.config } },
   };
   const recorder = await TrajectoryRecorder.start(options.outDir, run, recorderOptions);
   const messages: ChatMessage[] = [

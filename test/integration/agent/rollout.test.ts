@@ -4,12 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { OpenAIPolicy } from '../../../src/core/agent/policies/openaiPolicy';
+import { replayTrajectory } from '../../../src/core/agent/replay';
 import { runRollout, type RolloutOptions } from '../../../src/core/agent/rollout';
 import { createDefaultToolbox } from '../../../src/core/agent/tools/toolbox';
 import { binaryReward } from '../../../src/core/reward/binaryReward';
 import { gatedReward } from '../../../src/core/reward/gatedReward';
 import { DockerSandbox } from '../../../src/core/sandbox/dockerSandbox';
 import { imageForProfile } from '../../../src/core/sandbox/images';
+import type { SandboxSpec } from '../../../src/core/sandbox/sandbox';
 import { loadTasksStrict } from '../../../src/core/task/loadTasks';
 import type { Task } from '../../../src/core/task/task';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
@@ -22,6 +24,7 @@ const PLANTED_KEY = 'sk-proj-PLANTEDkey0123456789abcdefABCDEF';
 describe('agent rollouts in real Docker against a local OpenAI wire-protocol test double', () => {
   let task: Task;
   let outDir: string;
+  let solvedRun: string;
 
   before(async () => {
     task = (await loadTasksStrict(join(TASKS, 'pagekit__pagekit-14')))[0];
@@ -62,6 +65,7 @@ describe('agent rollouts in real Docker against a local OpenAI wire-protocol tes
     assert.equal(summary.reward, 1);
     assert.equal(summary.turns, 4);
     assert.equal(server.completionRequests.length, 4);
+    solvedRun = summary.path;
 
     const { trajectory, problems } = await readTrajectoryLog(summary.path);
     assert.deepEqual(problems, []);
@@ -84,6 +88,20 @@ describe('agent rollouts in real Docker against a local OpenAI wire-protocol tes
     assert.deepEqual(report.tests_status.FAIL_TO_PASS.failure, []);
     const index = await readRunIndex(outDir);
     assert.ok(index.some((entry) => entry.run_id === summary.runId && entry.status === 'submitted'));
+  });
+
+  test('replay re-executes the recorded actions in a fresh container and reproduces the run exactly', async () => {
+    const { trajectory } = await readTrajectoryLog(solvedRun);
+    assert.ok(trajectory);
+    const createSandbox = (spec: SandboxSpec) => DockerSandbox.create(spec);
+    const same = await replayTrajectory(trajectory, createSandbox, createDefaultToolbox());
+    assert.equal(same.toolCalls, 4);
+    assert.deepEqual(same.differences, []);
+    // A record that does not match what the actions do is caught, turn by turn.
+    trajectory.turns[2].observations[0].output = '3\n';
+    trajectory.turns[1].diff = '';
+    const tampered = await replayTrajectory(trajectory, createSandbox, createDefaultToolbox());
+    assert.deepEqual(tampered.differences.map((difference) => `${difference.turn}:${difference.kind}`), ['1:diff', '2:observation']);
   });
 
   test('a policy that writes malformed calls and submits nothing gets error observations and no reward', async () => {

@@ -1,0 +1,73 @@
+/**
+ * Re-executes a recorded trajectory's actions in a fresh sandbox and reports every turn whose observation
+ * or work-tree diff came out differently. Timings in tool output (`in 0.12s`, `35ms`) are masked, since
+ * they differ on every run.
+ */
+import type { SandboxFactory } from '../sandbox/pool';
+import type { Sandbox, SandboxSpec } from '../sandbox/sandbox';
+import type { Trajectory } from '../trajectory/types';
+import type { AssistantMessage } from './policies/policy';
+import type { Toolbox } from './tools/toolbox';
+
+export interface ReplayDifference {
+  turn: number;
+  kind: 'observation' | 'diff';
+  /** The tool call whose observation differs. */
+  toolCallId?: string;
+  recorded: string;
+  replayed: string;
+}
+
+export interface ReplayReport {
+  turns: number;
+  toolCalls: number;
+  differences: ReplayDifference[];
+}
+
+/** Where the run's sandbox came from, as the recorder kept it in the run metadata. */
+export function sandboxSpecOf(trajectory: Trajectory): SandboxSpec & { install: string[] } {
+  const extra = trajectory.run.extra ?? {};
+  if (!trajectory.run.image?.name) throw new Error(`run ${trajectory.run.run_id} records no image, so it cannot be re-executed`);
+  const repo = extra.repo as SandboxSpec['repo'];
+  if (!repo?.location) throw new Error(`run ${trajectory.run.run_id} records no repository (run.extra.repo), so it cannot be re-executed`);
+  return { image: trajectory.run.image.name, repo, workdir: extra.workdir as string | undefined, install: (extra.install as string[] | undefined) ?? [] };
+}
+
+const TIMING = /\b\d+(\.\d+)?\s?(ms|s|sec|seconds)\b/g;
+function comparable(text: string): string {
+  return text.replace(TIMING, '<time>');
+}
+
+export async function replayTrajectory(trajectory: Trajectory, createSandbox: SandboxFactory, toolbox: Toolbox): Promise<ReplayReport> {
+  const { install, ...spec } = sandboxSpecOf(trajectory);
+  const sandbox = await createSandbox({ ...spec, runId: `replay-${trajectory.run.run_id}` });
+  try {
+    for (const command of install) {
+      const result = await sandbox.exec(command, { asRoot: true });
+      if (result.exitCode !== 0) throw new Error(`install command failed (exit ${result.exitCode}): ${command}`);
+    }
+    return await replayTurns(trajectory, sandbox, toolbox);
+  } finally {
+    await sandbox.destroy();
+  }
+}
+
+async function replayTurns(trajectory: Trajectory, sandbox: Sandbox, toolbox: Toolbox): Promise<ReplayReport> {
+  const report: ReplayReport = { turns: trajectory.turns.length, toolCalls: 0, differences: [] };
+  for (const turn of trajectory.turns) {
+    const calls = turn.messages.filter((message): message is AssistantMessage => message.role === 'assistant').flatMap((message) => message.tool_calls ?? []);
+    for (const call of calls) {
+      report.toolCalls++;
+      const outcome = await toolbox.call(call, { sandbox });
+      const recorded = turn.observations.find((observation) => observation.tool_call_id === call.id)?.output ?? '';
+      if (comparable(recorded) !== comparable(outcome.output)) {
+        report.differences.push({ turn: turn.index, kind: 'observation', toolCallId: call.id, recorded, replayed: outcome.output });
+      }
+    }
+    if (turn.diff !== undefined) {
+      const diff = await sandbox.diff();
+      if (diff !== turn.diff) report.differences.push({ turn: turn.index, kind: 'diff', recorded: turn.diff, replayed: diff });
+    }
+  }
+  return report;
+}
