@@ -9,7 +9,8 @@
 #
 # Usage: tasks/examples/validate-examples.sh [TASK_DIR ...]   (default: every task folder beside this script)
 # Env:   PYTHON_IMAGE, NODE_IMAGE, GO_IMAGE  images per profile (default scratch/<profile>:1); each needs
-#        git, a user that can write /work/repo, and the profile's toolchain.
+#        git, a default user that can create /work/repo, and the profile's toolchain (the product's
+#        rollout-studio/<profile> images and the scratch images in tasks/examples/README.md both do).
 #        LOG_DIR  keeps each run's output as LOG_DIR/<id>.<mode>.log (default: a temporary folder)
 # Exit:  0 when every task validates, 1 when one does not, 2 on bad usage or a missing tool.
 set -uo pipefail
@@ -42,7 +43,7 @@ run_mode() {
   test_command=$(json_field "$task_dir/task.json" test_command)
   # Exit code 90 marks a patch that does not apply, so it is never mistaken for failing tests.
   docker run --rm --network none -v "$task_dir:/task:ro" "$image" bash -c '
-    cp -R /task/repo/. /work/repo/ && cd /work/repo || exit 91
+    mkdir -p /work/repo && cp -R /task/repo/. /work/repo/ && cd /work/repo || exit 91
     for patch in "${@:2}"; do git apply --whitespace=nowarn "/task/$patch" || { echo "patch $patch does not apply"; exit 90; }; done
     eval "$1"' validate "$test_command" "$@" >"$log_dir/$id.$mode.log" 2>&1
   local status=$?
