@@ -1,15 +1,19 @@
 import { conversation } from '../trajectory/types';
 import type { ExportFormat } from './format';
 import { exportMessage, sharedPrefixLength } from './messages';
-import type { RunSummary } from './runs';
+import type { RunSummary, SkipReason } from './runs';
 import { splitOf } from './split';
 
 /** Attempts at one task, best first, identical conversations kept once. */
-function rankedAttempts(group: RunSummary[], onDuplicate: () => void): RunSummary[] {
+function rankedAttempts(group: RunSummary[], skip: (reason: SkipReason) => void): RunSummary[] {
   const seen = new Set<string>();
   const unique = group.filter((run) => {
+    if (run.invalid_tool_arguments > 0) {
+      skip('invalid_tool_arguments');
+      return false;
+    }
     if (seen.has(run.conversation_key)) {
-      onDuplicate();
+      skip('duplicate');
       return false;
     }
     seen.add(run.conversation_key);
@@ -40,7 +44,7 @@ export const dpoFormat: ExportFormat = {
   async write(context) {
     const groups = await context.source.groupsByTask();
     for (const taskId of [...groups.keys()].sort()) {
-      const ranked = rankedAttempts(groups.get(taskId) ?? [], () => context.stats.skip('duplicate'));
+      const ranked = rankedAttempts(groups.get(taskId) ?? [], (reason) => context.stats.skip(reason));
       const pairs = pairAttempts(ranked, context.minMargin);
       const unpaired = ranked.length - pairs.length * 2;
       for (let i = 0; i < unpaired; i += 1) context.stats.skip('no_pair');
@@ -52,7 +56,8 @@ export const dpoFormat: ExportFormat = {
         const chosen = conversation(chosenRun.trajectory).map(exportMessage);
         const rejected = conversation(rejectedRun.trajectory).map(exportMessage);
         const shared = sharedPrefixLength(chosen, rejected);
-        if (shared === chosen.length || shared === rejected.length) {
+        // A pair needs a prompt to condition on and a difference to prefer.
+        if (shared === 0 || shared === chosen.length || shared === rejected.length) {
           context.stats.skip('no_pair');
           context.stats.skip('no_pair');
           continue;

@@ -12,7 +12,8 @@ export type SkipReason =
   | 'not_resolved'
   | 'duplicate'
   | 'no_pair'
-  | 'not_best_attempt';
+  | 'not_best_attempt'
+  | 'invalid_tool_arguments';
 
 /** What grouping formats keep in memory per run: a few hundred bytes, never the conversation. */
 export interface RunSummary {
@@ -28,6 +29,25 @@ export interface RunSummary {
   tokens_out: number;
   /** Hash of the exported conversation and tools: equal keys are duplicate conversations. */
   conversation_key: string;
+  /** Tool calls whose arguments are not a JSON object (the model wrote bad JSON); chat templates cannot render them. */
+  invalid_tool_arguments: number;
+}
+
+function countInvalidToolArguments(trajectory: Trajectory): number {
+  let invalid = 0;
+  for (const message of conversation(trajectory)) {
+    for (const call of message.tool_calls ?? []) {
+      const text = call.function.arguments;
+      if (text.trim() === '') continue;
+      try {
+        const parsed: unknown = JSON.parse(text);
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) invalid += 1;
+      } catch {
+        invalid += 1;
+      }
+    }
+  }
+  return invalid;
 }
 
 export interface RunFilters {
@@ -89,9 +109,11 @@ export class RunSource {
       resolved: result.reward?.resolved,
       exit_status: result.exit_status,
       turns: trajectory.turns.length,
-      tokens_in: trajectory.turns.reduce((sum, turn) => sum + (turn.tokens?.input ?? 0), 0),
-      tokens_out: trajectory.turns.reduce((sum, turn) => sum + (turn.tokens?.output ?? 0), 0),
+      // Imported runs may know only the totals, not per-turn counts.
+      tokens_in: result.totals?.tokens_in ?? trajectory.turns.reduce((sum, turn) => sum + (turn.tokens?.input ?? 0), 0),
+      tokens_out: result.totals?.tokens_out ?? trajectory.turns.reduce((sum, turn) => sum + (turn.tokens?.output ?? 0), 0),
       conversation_key: conversationKey(conversation(trajectory).map(exportMessage), trajectory.run.tools),
+      invalid_tool_arguments: countInvalidToolArguments(trajectory),
     };
     return { summary, trajectory: { ...trajectory, result } };
   }

@@ -27,6 +27,10 @@ export const sftFormat: ExportFormat = {
   async write(context) {
     const seen = new Set<string>();
     for await (const run of context.source.accepted()) {
+      if (run.summary.invalid_tool_arguments > 0) {
+        context.stats.skip('invalid_tool_arguments');
+        continue;
+      }
       if (seen.has(run.summary.conversation_key)) {
         context.stats.skip('duplicate');
         continue;

@@ -40,6 +40,7 @@ describe('rollout export', () => {
     assert.equal(summary.stats.skipped.get('infra_error'), 1);
     assert.equal(summary.stats.skipped.get('unfinished'), 1);
     assert.equal(summary.stats.skipped.get('malformed'), 1);
+    assert.equal(summary.stats.skipped.get('invalid_tool_arguments'), 1, 'chat templates cannot render broken tool-call JSON');
     const taskOf = (row: Record<string, unknown>) => (row.metadata as { task_id: string }).task_id;
     const trainTasks = new Set(train.map(taskOf));
     const valTasks = new Set(val.map(taskOf));
@@ -94,6 +95,8 @@ describe('rollout export', () => {
     const alpha = rows.filter((row) => (row.metadata as { task_id: string }).task_id === 'task-alpha');
     // alpha: a0 (3 turns), a1 (2), a2 (4), dup (3): not deduplicated for RL.
     assert.equal(alpha.length, 12);
+    const badArguments = rows.filter((row) => (row.metadata as { run_id: string }).run_id === 'task-delta-badargs');
+    assert.equal(badArguments.length, 2, 'RL keeps turns with broken tool calls: they are what a penalty is for');
     const byRun = new Map(alpha.map((row) => [(row.metadata as { run_id: string }).run_id, row.advantage as number]));
     const expected = groupAdvantages([1, 0, 0.25, 1]);
     assert.ok(Math.abs((byRun.get('task-alpha-a0') ?? 0) - expected[0]) < 1e-9);
@@ -127,7 +130,7 @@ describe('rollout export', () => {
   test('swe-agent-traj: one valid .traj per run', async () => {
     const { out } = await run('swe-agent-traj');
     const files = readdirSync(out).filter((name) => name.endsWith('.traj'));
-    assert.equal(files.length, 19);
+    assert.equal(files.length, 20);
     for (const file of files) assertValid('swe-agent-traj', JSON.parse(readFileSync(join(out, file), 'utf8')));
     const traj = JSON.parse(readFileSync(join(out, 'task-alpha-a0.traj'), 'utf8')) as { trajectory: { action: string }[]; info: { submission: string } };
     assert.equal(traj.trajectory[0].action, 'grep -n add calc.py # task-alpha-a0 0');

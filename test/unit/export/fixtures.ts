@@ -39,6 +39,8 @@ export interface RunSpec {
   exit?: RunResult['exit_status'];
   unfinished?: boolean;
   logprobs?: boolean;
+  /** The model wrote broken JSON as tool-call arguments in the last turn. */
+  badArguments?: boolean;
 }
 
 export async function recordRun(out: string, spec: RunSpec): Promise<string> {
@@ -46,6 +48,7 @@ export async function recordRun(out: string, spec: RunSpec): Promise<string> {
   for (let index = 0; index < spec.turns; index += 1) {
     const turn = sampleTurn(index, { command: `grep -n add calc.py # ${spec.variant ?? spec.runId} ${index}` });
     if (spec.logprobs) turn.logprobs = { token_ids: [101, 102, 103], logprobs: [-0.1, -0.2, -0.05] };
+    if (spec.badArguments && index === spec.turns - 1) turn.messages[turn.messages.length - 2].tool_calls![0].function.arguments = '{"command": "ls';
     await recorder.recordTurn(turn);
   }
   if (spec.unfinished) await recorder.close();
@@ -55,7 +58,8 @@ export async function recordRun(out: string, spec: RunSpec): Promise<string> {
 
 /**
  * An output folder like `rollout run` writes: three tasks with several attempts each, a duplicate
- * conversation, an infrastructure failure, an unfinished run, and one log with a corrupted line.
+ * conversation, an infrastructure failure, an unfinished run, a run with broken tool-call JSON, and one
+ * log with a corrupted line.
  */
 export async function sampleRunsFolder(): Promise<{ out: string; corrupted: string }> {
   const out = mkdtempSync(join(tmpdir(), 'export-runs-'));
@@ -70,6 +74,7 @@ export async function sampleRunsFolder(): Promise<{ out: string; corrupted: stri
   specs.push({ runId: 'task-alpha-dup', taskId: 'task-alpha', attempt: 3, reward: 1, turns: 3, variant: 'task-alpha-a0', logprobs: true });
   specs.push({ runId: 'task-beta-infra', taskId: 'task-beta', attempt: 4, reward: null, turns: 1 });
   specs.push({ runId: 'task-beta-unfinished', taskId: 'task-beta', attempt: 5, reward: 1, turns: 2, unfinished: true });
+  specs.push({ runId: 'task-delta-badargs', taskId: 'task-delta', attempt: 7, reward: 0, turns: 2, badArguments: true });
   specs.push({ runId: 'task-gamma-corrupt', taskId: 'task-gamma', attempt: 6, reward: 1, turns: 2 });
   for (const spec of specs) await recordRun(out, spec);
   const corrupted = join(out, 'task-gamma-corrupt', 'trajectory.jsonl');
