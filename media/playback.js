@@ -1,0 +1,356 @@
+// @ts-check
+// The trajectory playback view. Every string from a trajectory reaches the page through textContent
+// (via el()): nothing from a trajectory is ever parsed as HTML or run as script.
+/** @typedef {import('../src/extension/playback/protocol').ExtensionToWebview} ExtensionToWebview */
+/** @typedef {import('../src/extension/playback/protocol').WebviewToExtension} WebviewToExtension */
+/** @typedef {import('../src/extension/playback/protocol').PlaybackTurn} PlaybackTurn */
+/** @typedef {import('../src/extension/playback/protocol').PlaybackResult} PlaybackResult */
+/** @typedef {import('../src/extension/playback/protocol').PlaybackRun} PlaybackRun */
+/** @typedef {import('../src/extension/playback/protocol').TestOutcomes} TestOutcomes */
+
+(function () {
+  // @ts-expect-error acquireVsCodeApi is injected by VS Code into webviews.
+  const vscode = acquireVsCodeApi();
+  /** @param {WebviewToExtension} message */
+  const send = (message) => vscode.postMessage(message);
+
+  const ROW_HEIGHT = 26;
+  const OVERSCAN = 8;
+
+  const state = {
+    /** @type {PlaybackRun | null} */ run: null,
+    /** @type {PlaybackTurn[]} */ turns: [],
+    /** @type {string[]} lower-cased searchable text per turn, filled lazily */ haystacks: [],
+    /** @type {PlaybackResult | null} */ result: null,
+    live: false,
+    selected: 0,
+    query: '',
+    /** @type {number[]} */ matches: [],
+    renderedRows: 0,
+  };
+
+  /**
+   * Creates an element; children that are strings become text nodes.
+   * @param {string} tag
+   * @param {{ className?: string, text?: string, title?: string, attrs?: Record<string, string> }} [props]
+   * @param {(Node | string | null | undefined)[]} [children]
+   */
+  function el(tag, props = {}, children = []) {
+    const node = document.createElement(tag);
+    if (props.className) node.className = props.className;
+    if (props.text !== undefined) node.textContent = props.text;
+    if (props.title) node.title = props.title;
+    for (const [name, value] of Object.entries(props.attrs ?? {})) node.setAttribute(name, value);
+    for (const child of children) if (child !== null && child !== undefined) node.append(typeof child === 'string' ? document.createTextNode(child) : child);
+    return node;
+  }
+
+  const app = /** @type {HTMLElement} */ (document.getElementById('app'));
+  const header = el('header', { className: 'header' });
+  const search = /** @type {HTMLInputElement} */ (
+    el('input', { className: 'search', attrs: { type: 'search', placeholder: 'Search turns ( / )', 'aria-label': 'Search turns' } })
+  );
+  const matchCount = el('span', { className: 'match-count', attrs: { 'aria-live': 'polite' } });
+  const chart = el('div', { className: 'chart', attrs: { role: 'img', 'aria-label': 'Reward over turns' } });
+  const list = el('div', { className: 'timeline', attrs: { role: 'listbox', tabindex: '0', 'aria-label': 'Turns' } });
+  const spacer = el('div', { className: 'timeline-spacer' });
+  const rows = el('div', { className: 'timeline-rows' });
+  list.append(spacer, rows);
+  const detail = el('section', { className: 'detail', attrs: { 'aria-label': 'Selected turn' } });
+  const report = el('section', { className: 'report', attrs: { 'aria-label': 'Final report' } });
+  app.append(
+    header,
+    el('div', { className: 'toolbar' }, [search, matchCount]),
+    chart,
+    el('div', { className: 'main' }, [list, el('div', { className: 'detail-column' }, [detail, report])]),
+  );
+  app.removeAttribute('aria-busy');
+
+  // ---- rendering -------------------------------------------------------------------------------
+
+  function renderHeader() {
+    const run = state.run;
+    header.replaceChildren();
+    if (!run) return;
+    const status = state.result ? state.result.exitStatus : state.live ? 'running' : 'unfinished';
+    header.append(
+      el('h1', { text: run.taskId }),
+      el('span', { className: `badge status-${status}`, text: status }),
+      el('span', { className: 'meta', text: `${run.policy} · ${run.model} · ${state.turns.length} turns · started ${run.startedAt}` }),
+    );
+  }
+
+  /** Renders only the rows in view: the list stays smooth however many turns there are. */
+  function renderRows() {
+    spacer.style.height = `${state.turns.length * ROW_HEIGHT}px`;
+    const first = Math.max(0, Math.floor(list.scrollTop / ROW_HEIGHT) - OVERSCAN);
+    const last = Math.min(state.turns.length, Math.ceil((list.scrollTop + list.clientHeight) / ROW_HEIGHT) + OVERSCAN);
+    const matched = new Set(state.matches);
+    const fragment = document.createDocumentFragment();
+    for (let index = first; index < last; index++) fragment.append(row(state.turns[index], matched.has(index)));
+    rows.style.transform = `translateY(${first * ROW_HEIGHT}px)`;
+    rows.replaceChildren(fragment);
+    state.renderedRows = last - first;
+  }
+
+  /** @param {PlaybackTurn} turn @param {boolean} matched */
+  function row(turn, matched) {
+    const selected = turn.index === state.selected;
+    const tools = turn.toolCalls.map((call) => call.name).join(', ') || (turn.message ? 'message' : '—');
+    const classes = ['row', selected ? 'selected' : '', matched ? 'matched' : '', turn.observations.some((o) => o.isError) ? 'errored' : ''];
+    const node = el('div', { className: classes.filter(Boolean).join(' '), attrs: { role: 'option', 'aria-selected': String(selected), 'data-index': String(turn.index) } }, [
+      el('span', { className: 'row-index', text: String(turn.index) }),
+      el('span', { className: 'row-tools', text: tools }),
+      turn.changedFiles ? el('span', { className: 'row-diff', text: '±', title: 'This turn changed files' }) : null,
+      turn.reward !== null ? el('span', { className: 'row-reward', text: formatNumber(turn.reward) }) : null,
+    ]);
+    node.addEventListener('click', () => select(turn.index));
+    return node;
+  }
+
+  function renderDetail() {
+    const turn = state.turns[state.selected];
+    detail.replaceChildren();
+    if (!turn) {
+      detail.append(el('p', { className: 'empty', text: state.live ? 'Waiting for the first turn…' : 'This trajectory has no turns.' }));
+      return;
+    }
+    const openDiff = /** @type {HTMLButtonElement} */ (el('button', { className: 'open-diff', text: 'Open diff', title: 'Show this turn’s change in the diff editor (d)' }));
+    openDiff.disabled = turn.diff === undefined;
+    openDiff.addEventListener('click', () => send({ type: 'openDiff', turnIndex: turn.index }));
+    detail.append(
+      el('div', { className: 'detail-head' }, [
+        el('h2', { text: `Turn ${turn.index}` }),
+        turn.durationMs !== undefined ? el('span', { className: 'meta', text: `${(turn.durationMs / 1000).toFixed(1)} s` }) : null,
+        turn.reward !== null ? el('span', { className: 'meta', text: `reward ${formatNumber(turn.reward)}` }) : null,
+        openDiff,
+      ]),
+    );
+    for (const prompt of turn.prompts) {
+      detail.append(el('details', { className: 'prompt' }, [el('summary', { text: `${prompt.role} message` }), el('pre', { text: prompt.text })]));
+    }
+    if (turn.message) detail.append(block('Model message', el('pre', { className: 'message', text: turn.message })));
+    for (const call of turn.toolCalls) detail.append(block(`Tool call: ${call.name}`, el('pre', { className: 'arguments', text: prettyJson(call.arguments) })));
+    for (const observation of turn.observations) {
+      const title = `Observation: ${observation.tool}${observation.exitCode !== undefined ? ` (exit ${observation.exitCode})` : ''}${observation.truncated ? ' · truncated' : ''}`;
+      detail.append(block(title, el('pre', { className: observation.isError ? 'observation error' : 'observation', text: observation.output })));
+    }
+    if (turn.changedFiles && turn.diff) detail.append(block('Work-tree patch after this turn', diffView(turn.diff)));
+  }
+
+  /** @param {string} title @param {HTMLElement} body */
+  function block(title, body) {
+    return el('div', { className: 'block' }, [el('h3', { text: title }), body]);
+  }
+
+  /** @param {string} patch */
+  function diffView(patch) {
+    const pre = el('pre', { className: 'diff' });
+    for (const line of patch.split('\n')) {
+      const kind = line.startsWith('+++') || line.startsWith('---') ? 'file' : line.startsWith('+') ? 'add' : line.startsWith('-') ? 'del' : line.startsWith('@@') ? 'hunk' : 'ctx';
+      pre.append(el('span', { className: `diff-${kind}`, text: `${line}\n` }));
+    }
+    return pre;
+  }
+
+  /** Reward over turns: the running sum of each turn's reward signals, and the final reward. */
+  function renderChart() {
+    chart.replaceChildren();
+    const values = [];
+    let sum = 0;
+    for (const turn of state.turns) {
+      sum += turn.reward ?? 0;
+      values.push(sum);
+    }
+    const final = state.result?.reward ?? null;
+    if (!values.some((value) => value !== 0) && final === null) {
+      chart.append(el('span', { className: 'meta', text: 'No reward signals recorded yet.' }));
+      return;
+    }
+    const width = 600;
+    const height = 80;
+    const all = final === null ? values : [...values, final];
+    const min = Math.min(0, ...all);
+    const max = Math.max(1, ...all);
+    const x = (/** @type {number} */ i) => (values.length <= 1 ? 0 : (i / (values.length - 1)) * (width - 10));
+    const y = (/** @type {number} */ v) => height - 4 - ((v - min) / (max - min)) * (height - 8);
+    const svg = svgEl('svg', { viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: 'none', class: 'chart-svg' });
+    svg.append(svgEl('line', { x1: '0', x2: String(width), y1: String(y(0)), y2: String(y(0)), class: 'chart-axis' }));
+    svg.append(svgEl('polyline', { points: values.map((v, i) => `${x(i)},${y(v)}`).join(' '), class: 'chart-line' }));
+    if (final !== null) svg.append(svgEl('circle', { cx: String(width - 5), cy: String(y(final)), r: '4', class: 'chart-final' }));
+    const selectedX = x(state.selected);
+    svg.append(svgEl('line', { x1: String(selectedX), x2: String(selectedX), y1: '0', y2: String(height), class: 'chart-cursor' }));
+    chart.append(svg, el('span', { className: 'meta', text: `cumulative turn reward ${formatNumber(sum)}${final !== null ? ` · final reward ${formatNumber(final)}` : ''}` }));
+  }
+
+  /** @param {string} tag @param {Record<string, string>} attrs */
+  function svgEl(tag, attrs) {
+    const node = document.createElementNS('http://www.w3.org/2000/svg', tag);
+    for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
+    return node;
+  }
+
+  function renderReport() {
+    report.replaceChildren();
+    const result = state.result;
+    if (!result) return;
+    report.append(
+      el('h2', { text: 'Final report' }),
+      el('p', {
+        text: `exit: ${result.exitStatus} · reward: ${result.reward === null ? 'not computed' : formatNumber(result.reward)}${result.resolved === undefined ? '' : result.resolved ? ' · resolved' : ' · not resolved'}`,
+      }),
+    );
+    if (result.error) report.append(el('pre', { className: 'observation error', text: result.error }));
+    if (result.totals) {
+      const t = result.totals;
+      report.append(el('p', { className: 'meta', text: `${t.turns} turns · ${t.tokensIn} tokens in · ${t.tokensOut} out · $${t.costUsd.toFixed(4)} · ${(t.durationMs / 1000).toFixed(1)} s` }));
+    }
+    for (const [name, outcomes] of /** @type {[string, TestOutcomes | undefined][]} */ ([['FAIL_TO_PASS', result.failToPass], ['PASS_TO_PASS', result.passToPass]])) {
+      if (!outcomes) continue;
+      const items = [
+        ...outcomes.success.map((test) => el('li', { className: 'test-pass', text: `✓ ${test}` })),
+        ...outcomes.failure.map((test) => el('li', { className: 'test-fail', text: `✗ ${test}` })),
+      ];
+      report.append(el('h3', { text: `${name}: ${outcomes.success.length} passed, ${outcomes.failure.length} failed` }), el('ul', { className: 'tests' }, items));
+    }
+  }
+
+  let renderQueued = false;
+  function render() {
+    if (renderQueued) return;
+    renderQueued = true;
+    requestAnimationFrame(() => {
+      renderQueued = false;
+      renderHeader();
+      renderRows();
+      renderDetail();
+      renderChart();
+      renderReport();
+      matchCount.textContent = state.query ? `${state.matches.length} matching turns` : '';
+      send({ type: 'rendered', turnCount: state.turns.length, selectedTurn: state.selected, renderedRows: state.renderedRows, matches: state.matches.length });
+    });
+  }
+
+  // ---- navigation and search -------------------------------------------------------------------
+
+  /** @param {number} index */
+  function select(index) {
+    if (state.turns.length === 0) return;
+    state.selected = Math.max(0, Math.min(state.turns.length - 1, index));
+    const top = state.selected * ROW_HEIGHT;
+    if (top < list.scrollTop) list.scrollTop = top;
+    else if (top + ROW_HEIGHT > list.scrollTop + list.clientHeight) list.scrollTop = top + ROW_HEIGHT - list.clientHeight;
+    render();
+  }
+
+  /** @param {number} index */
+  function haystack(index) {
+    if (state.haystacks[index] === undefined) {
+      const turn = state.turns[index];
+      state.haystacks[index] = [
+        turn.message ?? '',
+        ...turn.prompts.map((p) => p.text),
+        ...turn.toolCalls.flatMap((c) => [c.name, c.arguments]),
+        ...turn.observations.map((o) => o.output),
+      ].join('\n').toLowerCase();
+    }
+    return state.haystacks[index];
+  }
+
+  function updateMatches() {
+    const query = state.query.toLowerCase();
+    state.matches = query ? state.turns.map((_, i) => i).filter((i) => haystack(i).includes(query)) : [];
+  }
+
+  /** @param {1 | -1} direction */
+  function jumpToMatch(direction) {
+    if (state.matches.length === 0) return;
+    const next = direction > 0 ? state.matches.find((i) => i > state.selected) ?? state.matches[0] : [...state.matches].reverse().find((i) => i < state.selected) ?? state.matches[state.matches.length - 1];
+    select(next);
+  }
+
+  search.addEventListener('input', () => {
+    state.query = search.value;
+    updateMatches();
+    if (state.matches.length && !state.matches.includes(state.selected)) select(state.matches[0]);
+    else render();
+  });
+  search.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter') jumpToMatch(event.shiftKey ? -1 : 1);
+    if (event.key === 'Escape') list.focus();
+  });
+  list.addEventListener('scroll', () => renderRows());
+  window.addEventListener('resize', () => renderRows());
+
+  document.addEventListener('keydown', (event) => {
+    if (event.target === search) return;
+    /** @type {Record<string, () => void>} */
+    const keys = {
+      ArrowDown: () => select(state.selected + 1),
+      j: () => select(state.selected + 1),
+      ArrowUp: () => select(state.selected - 1),
+      k: () => select(state.selected - 1),
+      PageDown: () => select(state.selected + 10),
+      PageUp: () => select(state.selected - 10),
+      Home: () => select(0),
+      End: () => select(state.turns.length - 1),
+      n: () => jumpToMatch(1),
+      N: () => jumpToMatch(-1),
+      '/': () => search.focus(),
+      d: () => state.turns[state.selected]?.diff !== undefined && send({ type: 'openDiff', turnIndex: state.selected }),
+    };
+    const action = (event.ctrlKey || event.metaKey) && event.key === 'f' ? keys['/'] : event.ctrlKey || event.metaKey || event.altKey ? undefined : keys[event.key];
+    if (!action) return;
+    event.preventDefault();
+    action();
+  });
+
+  // ---- messages from the extension -------------------------------------------------------------
+
+  window.addEventListener('message', (/** @type {MessageEvent<ExtensionToWebview>} */ event) => {
+    const message = event.data;
+    switch (message.type) {
+      case 'load':
+        state.run = message.run;
+        state.turns = message.turns;
+        state.haystacks = [];
+        state.result = message.result;
+        state.live = message.live;
+        state.selected = Math.min(state.selected, Math.max(0, state.turns.length - 1));
+        break;
+      case 'appendTurns': {
+        const followTail = state.selected >= state.turns.length - 1;
+        state.turns = state.turns.concat(message.turns);
+        if (followTail) state.selected = state.turns.length - 1;
+        break;
+      }
+      case 'finished':
+        state.result = message.result;
+        state.live = false;
+        break;
+    }
+    updateMatches();
+    render();
+    if (followTailScroll()) list.scrollTop = list.scrollHeight;
+  });
+
+  function followTailScroll() {
+    return state.live && state.selected === state.turns.length - 1;
+  }
+
+  /** @param {number} value */
+  function formatNumber(value) {
+    return Number.isInteger(value) ? String(value) : value.toFixed(3);
+  }
+
+  /** Pretty-prints JSON arguments; shows anything else exactly as the model wrote it. @param {string} text */
+  function prettyJson(text) {
+    try {
+      return JSON.stringify(JSON.parse(text), null, 2);
+    } catch {
+      return text;
+    }
+  }
+
+  send({ type: 'ready' });
+})();

@@ -1,0 +1,25 @@
+import type * as vscode from 'vscode';
+import type { DiffDocuments } from '../playback/diffDocuments';
+import type { PlaybackPanel } from '../playback/playbackPanel';
+import type { ApiKeys } from '../secrets';
+import type { Settings } from '../settings';
+import type { RunStatusBar } from '../views/statusBar';
+import type { RunsTree } from '../views/runsTree';
+import type { TasksTree } from '../views/tasksTree';
+
+/** What every command handler may use: the extension's long-lived parts. */
+export interface CommandContext {
+  extensionUri: vscode.Uri;
+  log: vscode.LogOutputChannel;
+  settings(): Settings;
+  apiKeys: ApiKeys;
+  tasks: TasksTree;
+  runs: RunsTree;
+  statusBar: RunStatusBar;
+  diffs: DiffDocuments;
+  /** Open playback panels, newest last. */
+  panels: PlaybackPanel[];
+}
+
+/** A command's handler; the arguments let context menus and tests skip the pickers. */
+export type CommandHandler = (context: CommandContext, ...args: unknown[]) => Promise<unknown>;

@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { EXPORT_FORMATS, exportDataset as exportRuns, type ExportSummary } from '../../core/export/exporter';
+import type { ExportFormatName } from '../../core/export/format';
+import { dockerEvaluatorOptions } from '../../core/reward/dockerEvaluatorOptions';
+import { runEvaluation } from '../../core/reward/evalRun';
+import type { EvaluationResult } from '../../core/reward/evaluator';
+import { runSummary } from '../../core/reward/grading';
+import { describeErrors, loadPredictions } from '../../core/reward/predictions';
+import { loadTasksStrict } from '../../core/task/loadTasks';
+import { withCancellableProgress } from '../progress';
+import { applyDockerHost } from '../settings';
+import { requireTrust } from '../trust';
+import { RunItem } from '../views/runsTree';
+import type { CommandContext } from './context';
+import { fileArgumentOrPick, folderArgumentOrPick } from './pick';
+
+export interface ExportRequest {
+  format?: ExportFormatName;
+  out?: string;
+  /** Logs, run folders or output folders; the output folder when absent. */
+  runs?: string[];
+  minReward?: number;
+}
+
+/** Rollout Studio: Export Dataset… — SFT, DPO, RL, SWE-bench predictions or SWE-agent trajectories from recorded runs. */
+export async function exportDataset(context: CommandContext, argument?: unknown): Promise<ExportSummary | undefined> {
+  const request: ExportRequest = argument instanceof RunItem ? { runs: [argument.logPath] } : ((argument as ExportRequest | undefined) ?? {});
+  const format = request.format ?? (await pickExportFormat());
+  if (!format) return undefined;
+  const out = request.out ?? (await folderArgumentOrPick(undefined, `Folder for the ${format} dataset`));
+  if (!out) return undefined;
+  const runs = request.runs ?? [context.settings().outputFolder];
+  const summary = await withCancellableProgress(`exporting a ${format} dataset`, async (progress) => {
+    progress.report(`reading ${runs.length === 1 ? path.basename(runs[0]) : `${runs.length} sources`}`);
+    return exportRuns({
+      runs,
+      format,
+      out,
+      minReward: request.minReward,
+      command: `VS Code: Rollout Studio: Export Dataset (format ${format})`,
+      report: (message) => context.log.warn(message),
+    });
+  });
+  context.log.info(`exported ${format} dataset to ${out}: ${summary.files.join(', ')}`);
+  void vscode.window
+    .showInformationMessage(`Rollout Studio: exported ${summary.files.join(', ')} to ${out}.`, 'Open Dataset Card')
+    .then((choice) => choice && vscode.window.showTextDocument(vscode.Uri.file(summary.card)));
+  return summary;
+}
+
+async function pickExportFormat(): Promise<ExportFormatName | undefined> {
+  const items = Object.keys(EXPORT_FORMATS).map((name) => ({ label: name }));
+  return (await vscode.window.showQuickPick(items, { title: 'Dataset format' }))?.label as ExportFormatName | undefined;
+}
+
+export interface EvaluationRequest {
+  tasks?: string;
+  predictions?: string;
+  out?: string;
+}
+
+/**
+ * Rollout Studio: Evaluate Predictions… — SWE-bench-format predictions scored in fresh Docker sandboxes.
+ * Cancelling stops before the next instance; instances already in a sandbox finish first.
+ */
+export async function evaluatePredictions(context: CommandContext, argument?: unknown): Promise<EvaluationResult[] | undefined> {
+  requireTrust('Evaluate Predictions');
+  const request = (argument as EvaluationRequest | undefined) ?? {};
+  const tasksFile = request.tasks ?? (await fileArgumentOrPick(undefined, { canSelectFiles: true, title: 'Tasks the predictions answer' }));
+  if (!tasksFile) return undefined;
+  const predictionsFile = request.predictions ?? (await fileArgumentOrPick(undefined, { canSelectFiles: true, title: 'Predictions (JSONL: instance_id, model_name_or_path, model_patch)' }));
+  if (!predictionsFile) return undefined;
+  const settings = context.settings();
+  const out = request.out ?? path.join(settings.outputFolder, 'evaluations', path.basename(predictionsFile, path.extname(predictionsFile)));
+  const tasks = await loadTasksStrict(tasksFile);
+  const { predictions, errors } = await loadPredictions(predictionsFile);
+  if (errors.length > 0) throw new Error(`${errors.length} prediction row(s) did not load:\n${describeErrors(errors)}`);
+  applyDockerHost(settings);
+  const options = await dockerEvaluatorOptions({ runId: `eval-${randomUUID()}` });
+  return withCancellableProgress(`evaluating ${predictions.length} predictions`, async (progress) => {
+    const results: EvaluationResult[] = [];
+    for (let start = 0; start < predictions.length; start += settings.workers) {
+      if (progress.signal.aborted) throw progress.signal.reason;
+      const batch = predictions.slice(start, start + settings.workers);
+      const { results: done } = await runEvaluation(tasks, batch, { ...options, outDir: out, workers: settings.workers });
+      for (const result of done) {
+        results.push(result);
+        context.log.info(`${result.instanceId}: ${result.status}${result.error ? ` (${result.error.split('\n')[0]})` : ''}`);
+        progress.report(`${results.length}/${predictions.length} · ${result.instanceId}: ${result.status}`, 100 / predictions.length);
+      }
+    }
+    // Each batch wrote its own summary.json; the summary of the whole evaluation replaces it.
+    const summary = runSummary(results);
+    await writeFile(path.join(out, 'summary.json'), `${JSON.stringify(summary, null, 4)}\n`);
+    void vscode.window.showInformationMessage(
+      `Rollout Studio: ${summary.resolved}/${summary.total} resolved${summary.infra_error ? `, ${summary.infra_error} infrastructure error(s) (not scored)` : ''}; reports in ${out}.`,
+    );
+    return results;
+  });
+}

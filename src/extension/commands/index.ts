@@ -1,0 +1,54 @@
+import * as vscode from 'vscode';
+import { UNTRUSTED_MESSAGE, UntrustedWorkspaceError } from '../trust';
+import type { CommandContext, CommandHandler } from './context';
+import { evaluatePredictions, exportDataset } from './datasetCommands';
+import { runDoctor } from './doctorCommand';
+import { deleteRun, importTrajectory, openRun, openTrajectory } from './runCommands';
+import { selectModelEndpoint, setApiKey } from './settingsCommands';
+import { openTaskSet } from './taskCommands';
+
+/** Every command the extension registers; package.json `contributes.commands` declares the same ids. */
+export const COMMAND_HANDLERS: Record<string, CommandHandler> = {
+  'rolloutStudio.openTaskSet': openTaskSet,
+  'rolloutStudio.openTrajectory': openTrajectory,
+  'rolloutStudio.importTrajectory': importTrajectory,
+  'rolloutStudio.exportDataset': exportDataset,
+  'rolloutStudio.evaluatePredictions': evaluatePredictions,
+  'rolloutStudio.selectModelEndpoint': selectModelEndpoint,
+  'rolloutStudio.setApiKey': setApiKey,
+  'rolloutStudio.runDoctor': runDoctor,
+  'rolloutStudio.openRun': openRun,
+  'rolloutStudio.deleteRun': deleteRun,
+  'rolloutStudio.refreshRuns': async (context) => context.runs.refresh(),
+};
+
+export interface CommandFailure {
+  command: string;
+  message: string;
+  untrusted: boolean;
+}
+
+/**
+ * Registers every handler. A failure is logged and shown to the user, recorded for tests, and the command
+ * resolves to undefined (a thrown error would add VS Code's own generic notification on top of ours).
+ */
+export function registerCommands(context: CommandContext, failures: CommandFailure[]): vscode.Disposable[] {
+  return Object.entries(COMMAND_HANDLERS).map(([command, handler]) =>
+    vscode.commands.registerCommand(command, async (...args: unknown[]) => {
+      try {
+        return await handler(context, ...args);
+      } catch (error) {
+        const untrusted = error instanceof UntrustedWorkspaceError;
+        const message = (error as Error).message;
+        failures.push({ command, message, untrusted });
+        context.log.error(`${command}: ${message}`);
+        if (untrusted) {
+          void vscode.window.showWarningMessage(UNTRUSTED_MESSAGE, 'Manage Workspace Trust').then((choice) => choice && vscode.commands.executeCommand('workbench.trust.manage'));
+        } else {
+          void vscode.window.showErrorMessage(`Rollout Studio: ${message.split('\n')[0]}`, 'Show Log').then((choice) => choice && context.log.show());
+        }
+        return undefined;
+      }
+    }),
+  );
+}

@@ -1,0 +1,77 @@
+import { rm } from 'node:fs/promises';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { IMPORT_FORMATS, importTrajectories, type ImportFormat, type ImportSummary } from '../../core/trajectory/import/importer';
+import { PlaybackPanel } from '../playback/playbackPanel';
+import { withCancellableProgress } from '../progress';
+import { RunItem } from '../views/runsTree';
+import type { CommandContext } from './context';
+import { fileArgumentOrPick } from './pick';
+
+/** Rollout Studio: Open Trajectory… — a `trajectory.jsonl` (or a run folder holding one) in the playback view. */
+export async function openTrajectory(context: CommandContext, argument?: unknown): Promise<PlaybackPanel | undefined> {
+  const picked = await fileArgumentOrPick(argument, { canSelectFiles: true, title: 'Open Trajectory', filters: { 'Trajectory logs': ['jsonl'] } });
+  if (!picked) return undefined;
+  const logPath = picked.endsWith('.jsonl') ? picked : path.join(picked, 'trajectory.jsonl');
+  const panel = await PlaybackPanel.open(logPath, context.extensionUri, context.diffs, context.log);
+  context.panels.push(panel);
+  panel.panel.onDidDispose(() => {
+    const index = context.panels.indexOf(panel);
+    if (index >= 0) context.panels.splice(index, 1);
+  });
+  context.log.info(`playback of ${logPath}: ${panel.turnCount} turns`);
+  return panel;
+}
+
+/** Runs view: open a run in playback. */
+export async function openRun(context: CommandContext, item?: unknown): Promise<PlaybackPanel | undefined> {
+  return openTrajectory(context, requireRunItem(item, 'Open Run').logPath);
+}
+
+/** Runs view: delete a finished run's folder after asking. */
+export async function deleteRun(context: CommandContext, item?: unknown, confirmed?: unknown): Promise<boolean> {
+  const run = requireRunItem(item, 'Delete Run');
+  if (run.entry.status === 'running') throw new Error(`Delete Run: ${run.entry.run_id} is still running; stop it first`);
+  const runDir = path.dirname(run.logPath);
+  if (confirmed !== true) {
+    const answer = await vscode.window.showWarningMessage(`Delete run ${run.entry.run_id} (${runDir})?`, { modal: true }, 'Delete');
+    if (answer !== 'Delete') return false;
+  }
+  await rm(runDir, { recursive: true, force: true });
+  context.log.info(`deleted run ${run.entry.run_id} (${runDir})`);
+  context.runs.refresh();
+  return true;
+}
+
+function requireRunItem(item: unknown, action: string): RunItem {
+  if (item instanceof RunItem) return item;
+  throw new Error(`${action}: choose a run in the Runs view`);
+}
+
+/** Rollout Studio: Import Trajectory… — SWE-agent `.traj`, mini-swe-agent JSON, or OpenAI chat JSONL into the output folder. */
+export async function importTrajectory(context: CommandContext, fileArgument?: unknown, formatArgument?: unknown): Promise<ImportSummary | undefined> {
+  const file = await fileArgumentOrPick(fileArgument, { canSelectFiles: true, title: 'Import Trajectory (SWE-agent .traj, mini-swe-agent JSON, OpenAI JSONL)' });
+  if (!file) return undefined;
+  const format = typeof formatArgument === 'string' ? checkFormat(formatArgument) : await pickFormat(file);
+  if (!format) return undefined;
+  const outDir = context.settings().outputFolder;
+  const summary = await withCancellableProgress(`importing ${path.basename(file)}`, async (progress) => {
+    progress.report(`reading ${format} trajectories`);
+    return importTrajectories(file, format, outDir);
+  });
+  context.log.info(`imported ${summary.runs.length} run(s) from ${file} (${format}) into ${outDir}`);
+  context.runs.refresh();
+  void vscode.window.showInformationMessage(`Rollout Studio: imported ${summary.runs.length} run(s) from ${path.basename(file)}.`);
+  return summary;
+}
+
+function checkFormat(format: string): ImportFormat {
+  if ((IMPORT_FORMATS as readonly string[]).includes(format)) return format as ImportFormat;
+  throw new Error(`Import Trajectory: unknown format '${format}'; choose one of ${IMPORT_FORMATS.join(', ')}`);
+}
+
+async function pickFormat(file: string): Promise<ImportFormat | undefined> {
+  const guess: ImportFormat = file.endsWith('.traj') ? 'swe-agent' : file.endsWith('.jsonl') ? 'openai' : 'mini-swe-agent';
+  const items = [guess, ...IMPORT_FORMATS.filter((format) => format !== guess)].map((format) => ({ label: format }));
+  return (await vscode.window.showQuickPick(items, { title: `Format of ${path.basename(file)}` }))?.label as ImportFormat | undefined;
+}

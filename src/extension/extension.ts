@@ -1,0 +1,71 @@
+import * as vscode from 'vscode';
+import { registerCommands, type CommandFailure } from './commands';
+import type { CommandContext } from './commands/context';
+import { DIFF_SCHEME, DiffDocuments } from './playback/diffDocuments';
+import type { PlaybackPanel } from './playback/playbackPanel';
+import { ApiKeys } from './secrets';
+import { readSettings, SETTINGS_SECTION } from './settings';
+import { RunsTree } from './views/runsTree';
+import { RunStatusBar } from './views/statusBar';
+import { TasksTree } from './views/tasksTree';
+
+/** What activate() returns: the extension's parts, for other extensions and for the e2e suite. */
+export interface RolloutStudioApi {
+  /** How long activate() took, in milliseconds. */
+  activationMs: number;
+  tasks: TasksTree;
+  runs: RunsTree;
+  statusBar: RunStatusBar;
+  diffs: DiffDocuments;
+  apiKeys: ApiKeys;
+  panels: readonly PlaybackPanel[];
+  /** Commands that failed, with the message the user saw, oldest first. */
+  failures: readonly CommandFailure[];
+  log: vscode.LogOutputChannel;
+}
+
+/** Runs on the first Rollout Studio command or view (the activation events VS Code derives from package.json). */
+export function activate(extension: vscode.ExtensionContext): RolloutStudioApi {
+  const started = performance.now();
+  const log = vscode.window.createOutputChannel('Rollout Studio', { log: true });
+  const runs = new RunsTree(() => readSettings().outputFolder);
+  const tasks = new TasksTree(() => runs.runs);
+  const statusBar = new RunStatusBar();
+  const diffs = new DiffDocuments();
+  const panels: PlaybackPanel[] = [];
+  const failures: CommandFailure[] = [];
+  const apiKeys = new ApiKeys(extension.secrets);
+  const context: CommandContext = {
+    extensionUri: extension.extensionUri,
+    log,
+    settings: readSettings,
+    apiKeys,
+    tasks,
+    runs,
+    statusBar,
+    diffs,
+    panels,
+  };
+
+  runs.onDidReadRuns((entries) => {
+    tasks.refresh();
+    statusBar.showIdle(entries.length);
+  });
+  if (vscode.workspace.workspaceFolders) runs.watch();
+  extension.subscriptions.push(
+    log,
+    runs,
+    tasks,
+    statusBar,
+    vscode.window.registerTreeDataProvider('rolloutStudio.tasks', tasks),
+    vscode.window.registerTreeDataProvider('rolloutStudio.runs', runs),
+    vscode.workspace.registerTextDocumentContentProvider(DIFF_SCHEME, diffs),
+    vscode.workspace.onDidChangeConfiguration((event) => event.affectsConfiguration(`${SETTINGS_SECTION}.outputFolder`) && runs.watch()),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => log.info('workspace trusted: running agents and containers is enabled')),
+    ...registerCommands(context, failures),
+    { dispose: () => panels.forEach((panel) => panel.dispose()) },
+  );
+  const activationMs = performance.now() - started;
+  log.info(`activated in ${activationMs.toFixed(1)} ms (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'untrusted: agents and containers disabled'})`);
+  return { activationMs, tasks, runs, statusBar, diffs, apiKeys, panels, failures, log };
+}

@@ -1,0 +1,80 @@
+/** Turns a recorded trajectory into what the playback webview shows. Pure: no vscode, no I/O. */
+import type { RunResult, Trajectory, Turn } from '../../core/trajectory/types';
+import type { PlaybackResult, PlaybackRun, PlaybackTurn, TestOutcomes } from './protocol';
+
+export function toPlaybackRun(trajectory: Trajectory): PlaybackRun {
+  const { run } = trajectory;
+  return { runId: run.run_id, taskId: run.task_id, policy: run.policy, model: run.model.name, startedAt: run.started_at };
+}
+
+/** `previousDiff` is the patch after the turn before (undefined for the first turn). */
+export function toPlaybackTurn(turn: Turn, previousDiff: string | undefined): PlaybackTurn {
+  const assistant = turn.messages.find((message) => message.role === 'assistant');
+  const prompts = turn.messages
+    .slice(0, assistant ? turn.messages.indexOf(assistant) : turn.messages.length)
+    .filter((message) => message.role === 'system' || message.role === 'user')
+    .map((message) => ({ role: message.role, text: message.content ?? '' }));
+  const signals = Object.values(turn.rewards ?? {});
+  return {
+    index: turn.index,
+    prompts,
+    message: assistant?.content ?? null,
+    toolCalls: (assistant?.tool_calls ?? []).map((call) => ({ id: call.id, name: call.function.name, arguments: call.function.arguments })),
+    observations: turn.observations.map((observation) => ({
+      tool: observation.tool,
+      output: observation.output,
+      truncated: observation.truncated,
+      exitCode: observation.exit_code,
+      isError: observation.is_error,
+    })),
+    diff: turn.diff,
+    changedFiles: turn.diff !== undefined && (turn.diff ?? '') !== (previousDiff ?? ''),
+    reward: signals.length ? signals.reduce((sum, value) => sum + value, 0) : null,
+    durationMs: turn.durations_ms?.total,
+  };
+}
+
+export function toPlaybackTurns(turns: Turn[], before?: Turn): PlaybackTurn[] {
+  let previousDiff = before?.diff;
+  return turns.map((turn) => {
+    const converted = toPlaybackTurn(turn, previousDiff);
+    if (turn.diff !== undefined) previousDiff = turn.diff;
+    return converted;
+  });
+}
+
+export function toPlaybackResult(result: RunResult): PlaybackResult {
+  const report = result.reward?.report;
+  return {
+    exitStatus: result.exit_status,
+    reward: result.reward?.value ?? null,
+    resolved: result.reward?.resolved,
+    failToPass: testOutcomes(report, 'FAIL_TO_PASS'),
+    passToPass: testOutcomes(report, 'PASS_TO_PASS'),
+    error: result.error,
+    totals: result.totals && {
+      turns: result.totals.turns,
+      tokensIn: result.totals.tokens_in,
+      tokensOut: result.totals.tokens_out,
+      costUsd: result.totals.cost_usd,
+      durationMs: result.totals.duration_ms,
+    },
+  };
+}
+
+/** Reads a SWE-bench-style report section (`{ success: [...], failure: [...] }`); anything else is left out. */
+function testOutcomes(report: unknown, section: 'FAIL_TO_PASS' | 'PASS_TO_PASS'): TestOutcomes | undefined {
+  const value = (report as Record<string, unknown> | null | undefined)?.[section] as Record<string, unknown> | undefined;
+  const strings = (list: unknown) => (Array.isArray(list) ? list.filter((item): item is string => typeof item === 'string') : undefined);
+  const success = strings(value?.success);
+  const failure = strings(value?.failure);
+  return success && failure ? { success, failure } : undefined;
+}
+
+/** The patches before and after a turn, for the diff editor. */
+export function turnPatches(turns: Turn[], index: number): { before: string; after: string } {
+  const turn = turns[index];
+  if (!turn) throw new Error(`turn ${index} does not exist (the trajectory has ${turns.length} turns)`);
+  const earlier = turns.slice(0, index).reverse().find((candidate) => candidate.diff !== undefined);
+  return { before: earlier?.diff ?? '', after: turn.diff ?? earlier?.diff ?? '' };
+}

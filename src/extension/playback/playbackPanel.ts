@@ -1,0 +1,170 @@
+import { randomBytes } from 'node:crypto';
+import { unwatchFile, watchFile } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { formatProblem, readTrajectoryLog } from '../../core/trajectory/reader';
+import type { Trajectory } from '../../core/trajectory/types';
+import type { DiffDocuments } from './diffDocuments';
+import { toPlaybackResult, toPlaybackRun, toPlaybackTurns, turnPatches } from './playbackModel';
+import type { ExtensionToWebview, WebviewToExtension } from './protocol';
+
+export type RenderedState = Extract<WebviewToExtension, { type: 'rendered' }>;
+
+/** How often a live (unfinished) log is re-read for new turns. */
+const LIVE_POLL_MS = 400;
+
+/** One playback webview showing one trajectory log; follows the log live while the run is unfinished. */
+export class PlaybackPanel implements vscode.Disposable {
+  private trajectory: Trajectory;
+  private sentTurns = 0;
+  private following = false;
+  private disposed = false;
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly renderedEmitter = new vscode.EventEmitter<RenderedState>();
+  /** Fires each time the webview reports what it rendered. */
+  readonly onDidRender = this.renderedEmitter.event;
+  lastRendered: RenderedState | undefined;
+  readonly key = randomBytes(6).toString('hex');
+
+  private constructor(
+    readonly logPath: string,
+    trajectory: Trajectory,
+    readonly panel: vscode.WebviewPanel,
+    private readonly diffs: DiffDocuments,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    this.trajectory = trajectory;
+    panel.webview.html = playbackHtml(panel.webview, mediaRoot(panel));
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((message: WebviewToExtension) => this.receive(message)),
+      panel.onDidDispose(() => this.dispose()),
+    );
+  }
+
+  static async open(logPath: string, extensionUri: vscode.Uri, diffs: DiffDocuments, log: vscode.LogOutputChannel): Promise<PlaybackPanel> {
+    const trajectory = await readOrThrow(logPath);
+    const media = vscode.Uri.joinPath(extensionUri, 'media');
+    const panel = vscode.window.createWebviewPanel('rolloutStudio.playback', `Playback: ${trajectory.run.task_id}`, vscode.ViewColumn.Active, {
+      enableScripts: true,
+      retainContextWhenHidden: true,
+      localResourceRoots: [media],
+    });
+    return new PlaybackPanel(logPath, trajectory, panel, diffs, log);
+  }
+
+  get turnCount(): number {
+    return this.trajectory.turns.length;
+  }
+
+  private receive(message: WebviewToExtension): void {
+    switch (message.type) {
+      case 'ready':
+        this.sendAll();
+        return;
+      case 'openDiff':
+        void this.openDiff(message.turnIndex).catch((error: Error) => {
+          this.log.error(`open diff of turn ${message.turnIndex}: ${error.message}`);
+          void vscode.window.showErrorMessage(`Rollout Studio: ${error.message}`);
+        });
+        return;
+      case 'rendered':
+        this.lastRendered = message;
+        this.renderedEmitter.fire(message);
+        return;
+    }
+  }
+
+  private post(message: ExtensionToWebview): void {
+    void this.panel.webview.postMessage(message);
+  }
+
+  private sendAll(): void {
+    const { trajectory } = this;
+    this.sentTurns = trajectory.turns.length;
+    const result = trajectory.result ? toPlaybackResult(trajectory.result) : null;
+    this.post({ type: 'load', run: toPlaybackRun(trajectory), turns: toPlaybackTurns(trajectory.turns), result, live: !result });
+    if (!result) this.follow();
+  }
+
+  /** Re-reads the log as it grows and streams new turns, until the run finishes or the panel closes. */
+  private follow(): void {
+    if (this.following) return;
+    this.following = true;
+    const onChange = () => void this.catchUp();
+    watchFile(this.logPath, { interval: LIVE_POLL_MS }, onChange);
+    this.disposables.push({ dispose: () => unwatchFile(this.logPath, onChange) });
+  }
+
+  private async catchUp(): Promise<void> {
+    const { trajectory } = await readTrajectoryLog(this.logPath);
+    if (!trajectory) return;
+    this.trajectory = trajectory;
+    const fresh = trajectory.turns.slice(this.sentTurns);
+    if (fresh.length) {
+      this.post({ type: 'appendTurns', turns: toPlaybackTurns(fresh, trajectory.turns[this.sentTurns - 1]) });
+      this.sentTurns = trajectory.turns.length;
+    }
+    if (trajectory.result) {
+      this.post({ type: 'finished', result: toPlaybackResult(trajectory.result) });
+      unwatchFile(this.logPath);
+    }
+  }
+
+  async openDiff(turnIndex: number): Promise<void> {
+    const { before, after } = turnPatches(this.trajectory.turns, turnIndex);
+    const left = this.diffs.put(this.key, `turn-${turnIndex}-before.diff`, before);
+    const right = this.diffs.put(this.key, `turn-${turnIndex}-after.diff`, after);
+    const title = `${this.trajectory.run.task_id}: turn ${turnIndex} (work-tree patch before ↔ after)`;
+    await vscode.commands.executeCommand('vscode.diff', left, right, title, { preview: true });
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.diffs.forget(this.key);
+    this.renderedEmitter.dispose();
+    while (this.disposables.length) this.disposables.pop()?.dispose();
+    this.panel.dispose();
+  }
+}
+
+async function readOrThrow(logPath: string): Promise<Trajectory> {
+  const { trajectory, problems } = await readTrajectoryLog(logPath);
+  if (!trajectory) {
+    const why = problems.length ? problems.map(formatProblem).join('\n') : `${logPath}: the log has no run_started line`;
+    throw new Error(`cannot open ${path.basename(logPath)} in playback:\n${why}`);
+  }
+  return trajectory;
+}
+
+function mediaRoot(panel: vscode.WebviewPanel): vscode.Uri {
+  return panel.webview.options.localResourceRoots![0];
+}
+
+/** The webview page: only our own script and stylesheet, under a CSP that allows nothing else. */
+function playbackHtml(webview: vscode.Webview, media: vscode.Uri): string {
+  const nonce = randomBytes(18).toString('base64');
+  const script = webview.asWebviewUri(vscode.Uri.joinPath(media, 'playback.js'));
+  const style = webview.asWebviewUri(vscode.Uri.joinPath(media, 'playback.css'));
+  const csp = [
+    "default-src 'none'",
+    `style-src ${webview.cspSource}`,
+    `script-src 'nonce-${nonce}'`,
+    `img-src ${webview.cspSource}`,
+    `font-src ${webview.cspSource}`,
+  ].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style}">
+<title>Trajectory playback</title>
+</head>
+<body>
+<div id="app" class="app" aria-busy="true"></div>
+<script nonce="${nonce}" src="${script}"></script>
+</body>
+</html>`;
+}

@@ -1,0 +1,72 @@
+/**
+ * Every message between the playback webview (media/playback.js) and the extension, one typed union per
+ * direction. The webview renders every string here with textContent: nothing is ever parsed as HTML.
+ */
+
+export interface PlaybackToolCall {
+  id: string;
+  name: string;
+  /** The arguments exactly as the model wrote them (JSON text). */
+  arguments: string;
+}
+
+export interface PlaybackObservation {
+  tool: string;
+  output: string;
+  truncated: boolean;
+  exitCode?: number;
+  isError?: boolean;
+}
+
+export interface PlaybackTurn {
+  index: number;
+  /** System/user messages the turn added before the model spoke (the task prompt on turn 0). */
+  prompts: { role: string; text: string }[];
+  /** The model's message text; null when it only called tools. */
+  message: string | null;
+  toolCalls: PlaybackToolCall[];
+  observations: PlaybackObservation[];
+  /** The work tree's patch against the base commit after this turn; absent when not recorded. */
+  diff?: string;
+  /** True when the patch differs from the previous turn's, i.e. the turn changed files. */
+  changedFiles: boolean;
+  /** Sum of the turn's named reward signals; null when it has none. */
+  reward: number | null;
+  durationMs?: number;
+}
+
+export interface TestOutcomes {
+  success: string[];
+  failure: string[];
+}
+
+export interface PlaybackResult {
+  exitStatus: string;
+  reward: number | null;
+  resolved?: boolean;
+  failToPass?: TestOutcomes;
+  passToPass?: TestOutcomes;
+  error?: string;
+  totals?: { turns: number; tokensIn: number; tokensOut: number; costUsd: number; durationMs: number };
+}
+
+export interface PlaybackRun {
+  runId: string;
+  taskId: string;
+  policy: string;
+  model: string;
+  startedAt: string;
+}
+
+export type ExtensionToWebview =
+  /** The whole trajectory so far; `live` when the run is still going and more turns will follow. */
+  | { type: 'load'; run: PlaybackRun; turns: PlaybackTurn[]; result: PlaybackResult | null; live: boolean }
+  | { type: 'appendTurns'; turns: PlaybackTurn[] }
+  | { type: 'finished'; result: PlaybackResult };
+
+export type WebviewToExtension =
+  | { type: 'ready' }
+  /** Show the change turn `turnIndex` made in VS Code's diff editor. */
+  | { type: 'openDiff'; turnIndex: number }
+  /** Sent after each render, so the extension (and its tests) know what the view shows. */
+  | { type: 'rendered'; turnCount: number; selectedTurn: number; renderedRows: number; matches: number };

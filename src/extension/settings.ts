@@ -1,0 +1,52 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+
+/** Every setting the extension reads, typed; the names and defaults are declared in package.json `contributes.configuration`. */
+export interface Settings {
+  modelEndpoint: string;
+  model: string;
+  workers: number;
+  dockerHost: string;
+  imageProfile: string;
+  /** Absolute: a relative setting is resolved against the first workspace folder. */
+  outputFolder: string;
+  budget: { maxTurns: number; maxCostUsd: number; maxTokens: number; timeLimitMinutes: number };
+}
+
+export const SETTINGS_SECTION = 'rolloutStudio';
+
+export function readSettings(): Settings {
+  const config = vscode.workspace.getConfiguration(SETTINGS_SECTION);
+  const get = <T>(key: string, fallback: T): T => config.get<T>(key) ?? fallback;
+  return {
+    modelEndpoint: get('model.endpoint', 'https://api.openai.com/v1'),
+    model: get('model.name', 'gpt-4o-mini'),
+    workers: get('workers', 2),
+    dockerHost: get('docker.host', ''),
+    imageProfile: get('image.profile', 'python'),
+    outputFolder: resolveOutputFolder(get('outputFolder', '.rollout/runs')),
+    budget: {
+      maxTurns: get('budget.maxTurns', 50),
+      maxCostUsd: get('budget.maxCostUsd', 2),
+      maxTokens: get('budget.maxTokens', 1_000_000),
+      timeLimitMinutes: get('budget.timeLimitMinutes', 30),
+    },
+  };
+}
+
+function resolveOutputFolder(setting: string): string {
+  if (path.isAbsolute(setting)) return setting;
+  const workspace = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  if (!workspace) throw new Error(`rolloutStudio.outputFolder is the relative path '${setting}' but no folder is open: open a folder or set an absolute path`);
+  return path.join(workspace, setting);
+}
+
+export async function updateSetting(key: string, value: unknown): Promise<void> {
+  const target = vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  await vscode.workspace.getConfiguration(SETTINGS_SECTION).update(key, value, target);
+}
+
+/** Points the core's Docker client at the configured engine; an empty setting leaves DOCKER_HOST as it is. */
+export function applyDockerHost(settings: Settings): void {
+  if (settings.dockerHost) process.env.DOCKER_HOST = settings.dockerHost;
+}

@@ -1,0 +1,81 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { readRunIndex, RUN_INDEX_FILE, type RunIndexEntry } from '../../core/trajectory/runIndex';
+
+/** A run of the output folder's run index, as the Runs view shows it. */
+export class RunItem extends vscode.TreeItem {
+  constructor(
+    readonly entry: RunIndexEntry,
+    readonly logPath: string,
+  ) {
+    super(entry.task_id, vscode.TreeItemCollapsibleState.None);
+    this.id = entry.run_id;
+    this.description = describeRun(entry);
+    this.tooltip = `${entry.run_id}\npolicy: ${entry.policy}\nstarted: ${entry.started_at}${entry.ended_at ? `\nended: ${entry.ended_at}` : ''}`;
+    this.contextValue = entry.status === 'running' ? 'run.running' : 'run.finished';
+    this.iconPath = new vscode.ThemeIcon(runIcon(entry));
+    this.command = { command: 'rolloutStudio.openRun', title: 'Open in Playback', arguments: [this] };
+  }
+}
+
+export function describeRun(entry: RunIndexEntry): string {
+  const reward = entry.reward === undefined ? undefined : entry.reward === null ? 'reward n/a' : `reward ${entry.reward}`;
+  const turns = entry.turns === undefined ? undefined : `${entry.turns} turns`;
+  return [entry.status, reward, turns].filter(Boolean).join(' · ');
+}
+
+function runIcon(entry: RunIndexEntry): string {
+  if (entry.status === 'running') return 'sync~spin';
+  if (entry.status === 'infra_error' || entry.status === 'error') return 'warning';
+  if (entry.resolved || entry.reward === 1) return 'pass';
+  return entry.status === 'submitted' ? 'circle-outline' : 'error';
+}
+
+/** The Runs view: every run in the output folder's run index, newest first, refreshed when the index changes. */
+export class RunsTree implements vscode.TreeDataProvider<RunItem>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly read = new vscode.EventEmitter<readonly RunIndexEntry[]>();
+  /** Fires after the view has read the run index. */
+  readonly onDidReadRuns = this.read.event;
+  private watcher: vscode.FileSystemWatcher | undefined;
+  private entries: RunIndexEntry[] = [];
+
+  constructor(private outputFolder: () => string) {}
+
+  /** Watches the index of the current output folder; call again when the setting changes. */
+  watch(): void {
+    this.watcher?.dispose();
+    const pattern = new vscode.RelativePattern(vscode.Uri.file(this.outputFolder()), RUN_INDEX_FILE);
+    this.watcher = vscode.workspace.createFileSystemWatcher(pattern);
+    for (const event of [this.watcher.onDidChange, this.watcher.onDidCreate, this.watcher.onDidDelete]) event(() => this.refresh());
+    this.refresh();
+  }
+
+  refresh(): void {
+    this.changed.fire();
+  }
+
+  /** The runs as last read, for the status bar and for tests. */
+  get runs(): readonly RunIndexEntry[] {
+    return this.entries;
+  }
+
+  getTreeItem(item: RunItem): vscode.TreeItem {
+    return item;
+  }
+
+  async getChildren(item?: RunItem): Promise<RunItem[]> {
+    if (item) return [];
+    const folder = this.outputFolder();
+    this.entries = await readRunIndex(folder);
+    this.read.fire(this.entries);
+    return [...this.entries].reverse().map((entry) => new RunItem(entry, path.join(folder, entry.path)));
+  }
+
+  dispose(): void {
+    this.watcher?.dispose();
+    this.changed.dispose();
+    this.read.dispose();
+  }
+}

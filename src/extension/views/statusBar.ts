@@ -1,0 +1,32 @@
+import * as vscode from 'vscode';
+
+/** The status-bar item: the active run (task and turn) while one runs, otherwise the run count, opening the Runs view. */
+export class RunStatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('rolloutStudio.activeRun', vscode.StatusBarAlignment.Left, 10);
+
+  constructor() {
+    this.item.name = 'Rollout Studio: Active Run';
+    this.item.command = 'workbench.view.extension.rolloutStudio';
+    this.showIdle(0);
+    this.item.show();
+  }
+
+  showIdle(finishedRuns: number): void {
+    this.item.text = `$(beaker) Rollout: ${finishedRuns} runs`;
+    this.item.tooltip = 'Rollout Studio: no run active. Click to show the Runs view.';
+  }
+
+  showRunning(taskId: string, turn: number): void {
+    this.item.text = `$(sync~spin) Rollout: ${taskId} · turn ${turn}`;
+    this.item.tooltip = `Rollout Studio: running the agent on ${taskId}. Use "Rollout Studio: Stop Run" to stop it.`;
+  }
+
+  /** What the item says now, for tests. */
+  get text(): string {
+    return this.item.text;
+  }
+
+  dispose(): void {
+    this.item.dispose();
+  }
+}

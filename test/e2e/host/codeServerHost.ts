@@ -1,0 +1,236 @@
+/**
+ * Drives a real VS Code: starts code-server (VS Code's own server build, installed by
+ * scripts/e2e/install-vscode-host.sh), opens its workbench in Debian's chromium with VS Code's web
+ * integration-test payload, and returns what the extension host's mocha suite printed and its exit code.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { format } from 'node:util';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const PROJECT_ROOT = resolve(__dirname, '..', '..', '..');
+const HOST_DIR = process.env.VSCODE_HOST_DIR ?? join(PROJECT_ROOT, '.vscode-test', 'code-server');
+export const CODE_SERVER_BIN = join(HOST_DIR, 'node_modules', '.bin', 'code-server');
+export const CHROMIUM_BIN = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
+const INSTALL_HINT = 'run `bash scripts/e2e/install-vscode-host.sh` (as root) first';
+
+export interface HostRunOptions {
+  /** Absolute path of the extension under test (its package.json folder). */
+  extensionPath: string;
+  /** Absolute path of the compiled suite entry that exports `run()`. */
+  testsPath: string;
+  /** Folder the workbench opens as its workspace. */
+  workspacePath: string;
+  /** False opens the workspace in restricted mode (workspace trust enabled, folder not trusted). */
+  trusted: boolean;
+  /** Passed to the extension host's environment, e.g. to pick a suite. */
+  env?: Record<string, string>;
+  /** Each line of the suite's output as it arrives. */
+  onLog: (line: string) => void;
+  /** Folder for the page's screenshots; none taken when absent. */
+  screenshotDir?: string;
+  timeoutMs: number;
+}
+
+export interface HostRunResult {
+  exitCode: number;
+  /** Set when the host could not be started or the suite never reported. */
+  failure?: string;
+}
+
+export function assertHostInstalled(): void {
+  if (!existsSync(CODE_SERVER_BIN)) throw new Error(`code-server is not installed at ${CODE_SERVER_BIN}: ${INSTALL_HINT}`);
+  if (!existsSync(CHROMIUM_BIN)) throw new Error(`chromium is not installed at ${CHROMIUM_BIN}: ${INSTALL_HINT}`);
+}
+
+/** Runs the suite once in a fresh code-server + chromium, and always stops both and removes their folders. */
+export async function runSuiteInVsCode(options: HostRunOptions): Promise<HostRunResult> {
+  assertHostInstalled();
+  const scratch = mkdtempSync(join(tmpdir(), 'rollout-e2e-'));
+  let server: ChildProcess | undefined;
+  let browser: Browser | undefined;
+  try {
+    const port = await freeLoopbackPort();
+    server = startCodeServer(port, scratch, options);
+    const serverExit = exitOf(server);
+    await waitForHealthy(port, serverExit, options.onLog);
+    browser = await chromium.launch({ executablePath: CHROMIUM_BIN, headless: true, args: CHROMIUM_ARGS });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const exitCode = await runInPage(page, port, options, serverExit);
+    if (options.screenshotDir) await page.screenshot({ path: join(options.screenshotDir, 'workbench-final.png') });
+    return { exitCode };
+  } catch (error) {
+    return { exitCode: 1, failure: (error as Error).message };
+  } finally {
+    await browser?.close().catch(() => undefined);
+    if (server) await stopProcess(server);
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+// Headless, with everything that would reach outside this machine switched off.
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+  // The workbench is on loopback; no other host name resolves.
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+];
+
+function startCodeServer(port: number, scratch: string, options: HostRunOptions): ChildProcess {
+  const userDataDir = join(scratch, 'user-data');
+  mkdirSync(join(userDataDir, 'User'), { recursive: true });
+  writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify(WORKBENCH_SETTINGS, null, 2));
+  const args = [
+    '--auth', 'none',
+    '--bind-addr', `127.0.0.1:${port}`,
+    '--user-data-dir', userDataDir,
+    '--extensions-dir', join(scratch, 'extensions'),
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-getting-started-override',
+    '--ignore-last-opened',
+    ...(options.trusted ? ['--disable-workspace-trust'] : []),
+  ];
+  const child = spawn(CODE_SERVER_BIN, args, {
+    env: {
+      ...process.env,
+      ...options.env,
+      XDG_CONFIG_HOME: join(scratch, 'config'),
+      XDG_DATA_HOME: join(scratch, 'data'),
+      XDG_CACHE_HOME: join(scratch, 'cache'),
+      // No extension gallery: without one configured, code-server would query open-vsx.org.
+      EXTENSIONS_GALLERY: '{}',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const forward = (chunk: Buffer) => chunk.toString().split('\n').filter(Boolean).forEach((line) => options.onLog(`[code-server] ${line}`));
+  child.stdout?.on('data', forward);
+  child.stderr?.on('data', forward);
+  return child;
+}
+
+const WORKBENCH_SETTINGS = {
+  'workbench.startupEditor': 'none',
+  'workbench.tips.enabled': false,
+  'security.workspace.trust.startupPrompt': 'never',
+  'security.workspace.trust.untrustedFiles': 'open',
+  'extensions.autoCheckUpdates': false,
+  'extensions.autoUpdate': false,
+  'update.mode': 'none',
+  'telemetry.telemetryLevel': 'off',
+};
+
+async function runInPage(page: Page, port: number, options: HostRunOptions, serverExit: Promise<string>): Promise<number> {
+  let reportExit!: (code: number) => void;
+  const suiteExit = new Promise<number>((resolveExit) => (reportExit = resolveExit));
+  await page.exposeFunction('codeAutomationLog', async (level: string, message: unknown) => {
+    // The extension host forwards console calls as their argument lists (format string first).
+    const text = Array.isArray(message) ? format(...(message as unknown[])) : String(message);
+    for (const line of text.split('\n')) {
+      options.onLog(level === 'info' || level === 'log' ? line : `[${level}] ${line}`);
+      const screenshot = SCREENSHOT_REQUEST.exec(line);
+      if (screenshot && options.screenshotDir) await takeScreenshot(page, options.screenshotDir, screenshot[1]);
+    }
+  });
+  await page.exposeFunction('codeAutomationExit', (code: number) => reportExit(code));
+  page.on('pageerror', (error) => options.onLog(`[page error] ${error.message}`));
+  await page.goto(workbenchUrl(port, options));
+  return Promise.race([
+    suiteExit,
+    serverExit.then((why) => Promise.reject(new Error(`code-server stopped while the suite ran: ${why}`))),
+    delay(options.timeoutMs).then(() => Promise.reject(new Error(`the suite did not finish within ${options.timeoutMs / 1000} s`))),
+  ]);
+}
+
+/**
+ * The suite asks for a picture of the workbench by logging this line; the picture is written to
+ * `<screenshotDir>/<name>.png` (the suite waits for the file, see test/e2e/suite/screenshots.ts).
+ */
+const SCREENSHOT_REQUEST = /\[\[screenshot:([\w.-]+)\]\]/;
+
+async function takeScreenshot(page: Page, dir: string, name: string): Promise<void> {
+  const file = join(dir, `${name}.png`);
+  await page.screenshot({ path: `${file}.partial`, type: 'png' });
+  renameSync(`${file}.partial`, file);
+}
+
+export function workbenchUrl(port: number, options: Pick<HostRunOptions, 'extensionPath' | 'testsPath' | 'workspacePath'>): string {
+  const remote = (path: string) => `vscode-remote://127.0.0.1:${port}${path}`;
+  const payload = [
+    ['extensionDevelopmentPath', remote(options.extensionPath)],
+    ['extensionTestsPath', remote(options.testsPath)],
+    ['skipWelcome', 'true'],
+    ['skipReleaseNotes', 'true'],
+  ];
+  const query = new URLSearchParams({ folder: options.workspacePath, payload: JSON.stringify(payload) });
+  return `http://127.0.0.1:${port}/?${query}`;
+}
+
+async function waitForHealthy(port: number, serverExit: Promise<string>, onLog: (line: string) => void): Promise<void> {
+  let stopped: string | undefined;
+  void serverExit.then((why) => (stopped = why));
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (stopped) throw new Error(`code-server exited before it was ready: ${stopped}`);
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/healthz`);
+      if (response.ok) {
+        onLog(`[e2e] code-server is ready on 127.0.0.1:${port}`);
+        return;
+      }
+    } catch {
+      // Not listening yet.
+    }
+    await delay(250);
+  }
+  throw new Error('code-server did not answer /healthz within 60 s');
+}
+
+function exitOf(child: ChildProcess): Promise<string> {
+  return new Promise((resolveExit) => {
+    child.once('exit', (code, signal) => resolveExit(signal ? `signal ${signal}` : `exit code ${code}`));
+    child.once('error', (error) => resolveExit(error.message));
+  });
+}
+
+/** Stops code-server and the extension hosts it spawned (its process group), then waits for it. */
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // Already gone.
+    }
+  };
+  signalGroup('SIGTERM');
+  const timer = setTimeout(() => signalGroup('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolveDelay) => setTimeout(resolveDelay, ms).unref());
+}

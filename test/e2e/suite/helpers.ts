@@ -1,0 +1,50 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { RolloutStudioApi } from '../../../src/extension/extension';
+
+export const EXTENSION_ID = 'rollout-studio.rollout-studio';
+/** out/e2e/suite/index.js → the project root. */
+export const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
+export const FIXTURES = path.join(PROJECT_ROOT, 'test', 'fixtures');
+
+export function extension(): vscode.Extension<RolloutStudioApi> {
+  const found = vscode.extensions.getExtension<RolloutStudioApi>(EXTENSION_ID);
+  if (!found) throw new Error(`extension ${EXTENSION_ID} is not loaded in this VS Code`);
+  return found;
+}
+
+export async function api(): Promise<RolloutStudioApi> {
+  return extension().activate();
+}
+
+export function workspaceFolder(): string {
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  if (!folder) throw new Error('the e2e workbench opened no workspace folder');
+  return folder;
+}
+
+/** Polls until `check` returns a value other than undefined/false, or fails naming what it waited for. */
+export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * Asks the harness for a picture of the workbench (see test/e2e/host/codeServerHost.ts) and waits for it.
+ * Does nothing when the harness was started without a screenshot folder (e.g. under test-electron).
+ */
+export async function screenshot(name: string): Promise<void> {
+  const dir = process.env.ROLLOUT_E2E_SCREENSHOTS;
+  if (!dir) return;
+  await vscode.commands.executeCommand('notifications.clearAll');
+  // Let the workbench finish painting what the test just did: the picture is for people, not an assertion.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  console.log(`[[screenshot:${name}]]`);
+  await waitFor(`screenshot ${name}`, () => existsSync(path.join(dir, `${name}.png`)));
+}

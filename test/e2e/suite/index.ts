@@ -1,0 +1,38 @@
+/**
+ * The e2e mocha suite, run inside a real VS Code extension host: by code-server + chromium on CI
+ * (test/e2e/vscode-host.test.ts) and by @vscode/test-electron on a desktop (scripts/e2e/run-desktop.mjs).
+ * ROLLOUT_E2E_MODE picks the suite: `trusted` (default), `untrusted`, or `harness-self-check` (must fail).
+ */
+import Mocha, { it } from 'mocha';
+import { activationTests } from './activation.e2e';
+import { taskTests } from './tasks.e2e';
+import { trajectoryTests } from './trajectories.e2e';
+import { untrustedTests } from './untrusted.e2e';
+
+const SUITES: Record<string, () => void> = {
+  trusted: () => {
+    activationTests();
+    taskTests();
+    trajectoryTests();
+  },
+  untrusted: untrustedTests,
+  // Proves the harness reports a failing suite as a failure.
+  'harness-self-check': () => {
+    it('fails on purpose', () => {
+      throw new Error('deliberate failure from the harness self-check');
+    });
+  },
+};
+
+export function run(): Promise<void> {
+  const mode = process.env.ROLLOUT_E2E_MODE ?? 'trusted';
+  const define = SUITES[mode];
+  if (!define) return Promise.reject(new Error(`ROLLOUT_E2E_MODE '${mode}' is not one of ${Object.keys(SUITES).join(', ')}`));
+  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 120_000, reporter: 'spec' });
+  // The suite files are bundled into this one; defining their tests after pre-require gives them mocha's globals.
+  mocha.suite.emit(Mocha.Suite.constants.EVENT_FILE_PRE_REQUIRE, globalThis, `${mode}.e2e`, mocha);
+  define();
+  return new Promise((resolve, reject) => {
+    mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} e2e test(s) failed`)) : resolve()));
+  });
+}

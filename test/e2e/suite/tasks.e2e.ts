@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { describe, it } from 'mocha';
+import * as vscode from 'vscode';
+import type { TaskSet } from '../../../src/extension/views/tasksTree';
+import { api, FIXTURES, screenshot } from './helpers';
+
+export function taskTests(): void {
+  describe('task sets', () => {
+    it('opens the real SWE-bench Lite sample into the Tasks view', async () => {
+      const file = path.join(FIXTURES, 'swe-bench', 'swe-bench-lite-sample.json');
+      const set = (await vscode.commands.executeCommand('rolloutStudio.openTaskSet', vscode.Uri.file(file))) as TaskSet;
+      assert.ok(set.tasks.length > 0);
+      assert.ok(set.tasks.every((task) => task.kind === 'swe-bench'));
+      const { tasks } = await api();
+      const roots = tasks.getChildren();
+      assert.ok(roots.some((root) => root.tooltip === file));
+      const items = tasks.getChildren(roots.find((root) => root.tooltip === file));
+      assert.equal(items.length, set.tasks.length);
+      assert.equal(items[0].description, 'not run');
+    });
+
+    it('opens the real CodeAssistBench file into the Tasks view', async () => {
+      const file = path.join(FIXTURES, 'cab', 'cab_verified_lenient.jsonl');
+      const set = (await vscode.commands.executeCommand('rolloutStudio.openTaskSet', file)) as TaskSet;
+      assert.ok(set.tasks.length > 0);
+      assert.ok(set.tasks.every((task) => task.kind === 'cab' && task.cab !== undefined));
+      const { tasks } = await api();
+      assert.ok(tasks.taskSets.some((loaded) => loaded.path === file));
+      await vscode.commands.executeCommand('workbench.view.extension.rolloutStudio');
+      await screenshot('tasks-view');
+    });
+
+    it('reports a task file that does not exist by its path, without throwing at the user', async () => {
+      const missing = path.join(FIXTURES, 'no-such-tasks.jsonl');
+      const { failures } = await api();
+      const before = failures.length;
+      assert.equal(await vscode.commands.executeCommand('rolloutStudio.openTaskSet', missing), undefined);
+      assert.equal(failures.length, before + 1);
+      assert.match(failures[before].message, /no-such-tasks\.jsonl: no such file or folder/);
+    });
+  });
+}

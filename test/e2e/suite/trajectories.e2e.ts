@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'mocha';
+import * as vscode from 'vscode';
+import type { ExportSummary } from '../../../src/core/export/exporter';
+import type { ImportSummary } from '../../../src/core/trajectory/import/importer';
+import { DIFF_SCHEME } from '../../../src/extension/playback/diffDocuments';
+import type { PlaybackPanel } from '../../../src/extension/playback/playbackPanel';
+import type { RunItem } from '../../../src/extension/views/runsTree';
+import { api, FIXTURES, screenshot, waitFor, workspaceFolder } from './helpers';
+import { startSyntheticRun, syntheticTurn } from './fakeRun';
+
+export function trajectoryTests(): void {
+  describe('trajectories: import, Runs view, playback, export', () => {
+    const outputFolder = () => path.join(workspaceFolder(), '.rollout', 'runs');
+    let imported: ImportSummary;
+
+    it('imports the real SWE-agent trajectory into the output folder and shows it in the Runs view', async () => {
+      const file = path.join(FIXTURES, 'swe-agent', 'swe-agent__test-repo-i1.traj');
+      imported = (await vscode.commands.executeCommand('rolloutStudio.importTrajectory', vscode.Uri.file(file), 'swe-agent')) as ImportSummary;
+      assert.equal(imported.runs.length, 1);
+      assert.ok(existsSync(path.join(outputFolder(), imported.runs[0].run_id, 'trajectory.jsonl')));
+      const { runs } = await api();
+      const items = await waitFor('the imported run in the Runs view', async () => {
+        const children = await runs.getChildren();
+        return children.some((item) => item.entry.run_id === imported.runs[0].run_id) && children;
+      });
+      const item = items.find((candidate) => candidate.entry.run_id === imported.runs[0].run_id)!;
+      assert.equal(item.entry.turns, imported.runs[0].turns);
+      assert.match(String(item.description), new RegExp(`${imported.runs[0].turns} turns`));
+    });
+
+    it('opens the imported run in the playback webview, which renders every turn', async () => {
+      const { runs } = await api();
+      const item = (await runs.getChildren()).find((candidate) => candidate.entry.run_id === imported.runs[0].run_id)!;
+      const panel = (await vscode.commands.executeCommand('rolloutStudio.openRun', item)) as PlaybackPanel;
+      const rendered = await waitFor('the playback webview to render', () => panel.lastRendered?.turnCount === imported.runs[0].turns && panel.lastRendered);
+      assert.equal(rendered.selectedTurn, 0);
+      await screenshot('playback-imported-swe-agent-run');
+      panel.dispose();
+    });
+
+    it('exports the output folder as an SFT dataset with a dataset card', async () => {
+      const out = path.join(workspaceFolder(), 'datasets', 'sft');
+      const summary = (await vscode.commands.executeCommand('rolloutStudio.exportDataset', { format: 'sft', out, runs: [outputFolder()] })) as ExportSummary;
+      assert.ok(summary, `export failed: ${JSON.stringify((await api()).failures.at(-1))}`);
+      assert.ok(existsSync(summary.card), `the dataset card ${summary.card} was written`);
+      for (const file of summary.files) assert.ok(existsSync(path.join(out, file)), `${file} was written`);
+    });
+
+    it('plays back a 1,000-turn run with a virtualised list, and "Open diff" uses the diff editor on virtual documents', async () => {
+      const recorder = await startSyntheticRun(outputFolder(), 'thousand-turns');
+      for (let index = 0; index < 1000; index++) await recorder.recordTurn(syntheticTurn(index));
+      await recorder.finish({ exit_status: 'submitted', patch: syntheticTurn(999).diff!, reward: { value: 1, resolved: true, report: { FAIL_TO_PASS: { success: ['test_calc'], failure: [] }, PASS_TO_PASS: { success: ['test_other'], failure: [] } } } });
+      await recorder.close();
+      const panel = (await vscode.commands.executeCommand('rolloutStudio.openTrajectory', recorder.path)) as PlaybackPanel;
+      const rendered = await waitFor('1,000 turns rendered', () => panel.lastRendered?.turnCount === 1000 && panel.lastRendered);
+      assert.ok(rendered.renderedRows > 0 && rendered.renderedRows < 120, `${rendered.renderedRows} rows in the DOM for 1,000 turns`);
+      await screenshot('playback-thousand-turns');
+
+      const { diffs } = await api();
+      await panel.openDiff(500);
+      const editor = await waitFor('the diff editor', () =>
+        vscode.window.visibleTextEditors.find((candidate) => candidate.document.uri.scheme === DIFF_SCHEME && candidate.document.uri.path.endsWith('turn-500-after.diff')),
+      );
+      assert.match(editor.document.getText(), /\+value_500 = 500/);
+      assert.equal(diffs.size, 2);
+      await screenshot('diff-editor-turn-500');
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      assert.equal(diffs.size, 0, 'closing the playback forgets its virtual documents');
+    });
+
+    it('streams a run that is still being recorded into the open playback view', async () => {
+      const recorder = await startSyntheticRun(outputFolder(), 'live-run');
+      await recorder.recordTurn(syntheticTurn(0));
+      const panel = (await vscode.commands.executeCommand('rolloutStudio.openTrajectory', path.dirname(recorder.path))) as PlaybackPanel;
+      await waitFor('the first turn', () => panel.lastRendered?.turnCount === 1);
+      for (let index = 1; index < 5; index++) await recorder.recordTurn(syntheticTurn(index));
+      await waitFor('five streamed turns', () => panel.lastRendered?.turnCount === 5 && panel.lastRendered.selectedTurn === 4);
+      await recorder.finish({ exit_status: 'submitted', patch: '', reward: { value: 0 } });
+      await recorder.close();
+      panel.dispose();
+    });
+
+    it('keeps API keys in secret storage only, never in settings', async () => {
+      const { apiKeys } = await api();
+      const key = 'sk-e2e-secret-0123456789abcdef';
+      await vscode.commands.executeCommand('rolloutStudio.selectModelEndpoint', 'http://127.0.0.1:8000/v1', 'tiny-model');
+      assert.equal(await vscode.commands.executeCommand('rolloutStudio.setApiKey', key), true);
+      assert.equal(await apiKeys.get('http://127.0.0.1:8000/v1'), key);
+      const settingsFile = path.join(workspaceFolder(), '.vscode', 'settings.json');
+      const settingsText = readFileSync(settingsFile, 'utf8');
+      assert.match(settingsText, /tiny-model/);
+      assert.doesNotMatch(settingsText, /sk-e2e-secret/);
+    });
+
+    it('deletes a finished run from its context menu', async () => {
+      const { runs } = await api();
+      const item = (await runs.getChildren()).find((candidate: RunItem) => candidate.entry.run_id === imported.runs[0].run_id)!;
+      assert.equal(await vscode.commands.executeCommand('rolloutStudio.deleteRun', item, true), true);
+      assert.equal(existsSync(path.dirname(item.logPath)), false);
+    });
+  });
+}

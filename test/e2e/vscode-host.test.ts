@@ -1,0 +1,74 @@
+/**
+ * Runs the e2e mocha suite (test/e2e/suite/) inside a real VS Code: code-server's workbench in headless
+ * Debian chromium, with the extension loaded from this checkout. Needs `bash scripts/e2e/install-vscode-host.sh`
+ * first; without the host these tests fail (they never skip).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { assertHostInstalled, PROJECT_ROOT, runSuiteInVsCode, type HostRunResult } from './host/codeServerHost';
+
+const SUITE_ENTRY = join(PROJECT_ROOT, 'out', 'e2e', 'suite', 'index.js');
+const EXTENSION_BUNDLE = join(PROJECT_ROOT, 'dist', 'extension.js');
+/** Where the workbench pictures go; CI keeps them as the product's screenshots. */
+const SCREENSHOTS = join(PROJECT_ROOT, 'out', 'e2e', 'screenshots');
+const SUITE_TIMEOUT_MS = 5 * 60_000;
+
+async function runMode(mode: string, trusted: boolean): Promise<{ result: HostRunResult; output: string[] }> {
+  const workspace = mkdtempSync(join(tmpdir(), `rollout-e2e-workspace-${mode}-`));
+  const output: string[] = [];
+  try {
+    const result = await runSuiteInVsCode({
+      extensionPath: PROJECT_ROOT,
+      testsPath: SUITE_ENTRY,
+      workspacePath: workspace,
+      trusted,
+      env: { ROLLOUT_E2E_MODE: mode, ROLLOUT_E2E_SCREENSHOTS: SCREENSHOTS },
+      screenshotDir: SCREENSHOTS,
+      timeoutMs: SUITE_TIMEOUT_MS,
+      onLog: (line) => {
+        output.push(line);
+        if (!line.startsWith('[code-server]')) console.log(`  [${mode}] ${line}`);
+      },
+    });
+    return { result, output };
+  } finally {
+    rmSync(workspace, { recursive: true, force: true });
+  }
+}
+
+function assertPassed({ result, output }: { result: HostRunResult; output: string[] }): void {
+  const tail = output.slice(-60).join('\n');
+  assert.equal(result.failure, undefined, `the VS Code host failed: ${result.failure}\n--- last output ---\n${tail}`);
+  assert.equal(result.exitCode, 0, `the e2e suite failed inside VS Code (exit ${result.exitCode})\n--- last output ---\n${tail}`);
+  assert.ok(output.some((line) => /\d+ passing/.test(line)), `mocha reported no passing tests\n--- last output ---\n${tail}`);
+}
+
+describe('the extension in a real VS Code (code-server 4.100.3 workbench in headless chromium)', () => {
+  before(() => {
+    assertHostInstalled();
+    assert.ok(existsSync(EXTENSION_BUNDLE), `${EXTENSION_BUNDLE} is missing: run \`npm run build\` first`);
+    const built = spawnSync(process.execPath, [join(PROJECT_ROOT, 'scripts', 'e2e', 'build-suite.mjs')], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+    assert.equal(built.status, 0, `building the e2e suite failed:\n${built.stderr}`);
+    rmSync(SCREENSHOTS, { recursive: true, force: true });
+    mkdirSync(SCREENSHOTS, { recursive: true });
+  });
+
+  test('the harness reports a failing suite as a failure (real VS Code extension host)', async () => {
+    const { result, output } = await runMode('harness-self-check', true);
+    assert.equal(result.failure, undefined, result.failure);
+    assert.equal(result.exitCode, 1);
+    assert.ok(output.some((line) => line.includes('deliberate failure from the harness self-check')), 'the failure reached the log');
+  });
+
+  test('activation, commands, task sets, import, Runs view, playback, diff editor, export (real VS Code extension host, trusted workspace)', async () => {
+    assertPassed(await runMode('trusted', true));
+  });
+
+  test('an untrusted workspace refuses to start containers with a clear message (real VS Code extension host, restricted mode)', async () => {
+    assertPassed(await runMode('untrusted', false));
+  });
+});
