@@ -1,0 +1,86 @@
+"""Progress as JSON lines on stdout: one object per line, each with an `event` field.
+
+Events: `start`, `prepared`, `progress` (step, loss, lr, tokens_per_s, eta_s), `checkpoint`,
+`cancelled`, `error`, `done` (the output paths), and `serving` for the server. Everything
+else the libraries print goes to stderr, so stdout stays machine-readable.
+"""
+
+import json
+import signal
+import sys
+import time
+
+from transformers import TrainerCallback
+
+_stdout = sys.stdout
+
+
+def emit(event: str, **fields) -> None:
+    _stdout.write(json.dumps({"event": event, **fields}) + "\n")
+    _stdout.flush()
+
+
+def route_library_output_to_stderr() -> None:
+    """Libraries print banners and warnings to stdout; only our JSON lines may go there."""
+    sys.stdout = sys.stderr
+
+
+class CancelRequest:
+    """Turns SIGINT/SIGTERM into a request the training loop honours at the next step boundary,
+    so a cancelled job saves a checkpoint and a rerun resumes from it."""
+
+    def __init__(self):
+        self.requested = False
+        signal.signal(signal.SIGINT, self._on_signal)
+        signal.signal(signal.SIGTERM, self._on_signal)
+
+    def _on_signal(self, signum, _frame):
+        if self.requested:
+            raise KeyboardInterrupt  # a second signal means: stop now, without a checkpoint
+        self.requested = True
+
+
+class ProgressCallback(TrainerCallback):
+    """Reports each logged step and stops training cleanly on a cancel request."""
+
+    def __init__(self, cancel: CancelRequest):
+        self.cancel = cancel
+        self.started_at = None
+        self.start_step = None
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.started_at = time.monotonic()
+        emit("start", max_steps=state.max_steps, device=str(args.device))
+
+    def on_step_begin(self, args, state, control, **kwargs):
+        # A resumed run's state is loaded only after on_train_begin; by its first step it is.
+        if self.start_step is None:
+            self.start_step = state.global_step
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        logs = logs or {}
+        if "loss" not in logs:
+            return
+        elapsed = max(time.monotonic() - self.started_at, 1e-9)
+        steps_done = state.global_step - self.start_step
+        eta = elapsed / steps_done * (state.max_steps - state.global_step) if steps_done else None
+        emit(
+            "progress",
+            step=state.global_step,
+            max_steps=state.max_steps,
+            loss=logs["loss"],
+            lr=logs.get("learning_rate"),
+            # the Trainer's own count for this process: non-padding tokens since training began
+            tokens_per_s=logs.get("train_tokens_per_second"),
+            eta_s=eta,
+            epoch=state.epoch,
+        )
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.cancel.requested:
+            control.should_save = True
+            control.should_training_stop = True
+        return control
+
+    def on_save(self, args, state, control, **kwargs):
+        emit("checkpoint", step=state.global_step, path=f"{args.output_dir}/checkpoint-{state.global_step}")

@@ -1,0 +1,120 @@
+"""What `sft` and `dpo` share: loading the base model, LoRA, checkpoints, cancel and outputs."""
+
+import json
+import os
+import time
+
+from peft import LoraConfig
+from transformers import AutoModelForCausalLM, AutoTokenizer
+from transformers.trainer_utils import get_last_checkpoint
+
+from .device import is_out_of_memory, out_of_memory_error
+from .errors import TrainerError
+from .progress import emit
+
+
+def load_tokenizer(base_model: str):
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(base_model)
+    except (OSError, ValueError) as error:
+        raise TrainerError("model", f"cannot load the tokenizer of {base_model!r}: {error}") from error
+    if not tokenizer.chat_template:
+        raise TrainerError("model", f"{base_model!r} has no chat template; pick an instruct/chat model")
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def load_model(base_model: str, placement):
+    try:
+        model = AutoModelForCausalLM.from_pretrained(base_model, dtype=placement.dtype, attn_implementation=placement.attention)
+    except (OSError, ValueError) as error:
+        raise TrainerError("model", f"cannot load the base model {base_model!r}: {error}") from error
+    return model.to(placement.device)
+
+
+def lora_config(options) -> LoraConfig:
+    return LoraConfig(
+        r=options.lora_r,
+        lora_alpha=options.lora_alpha,
+        lora_dropout=options.lora_dropout,
+        target_modules="all-linear",
+        task_type="CAUSAL_LM",
+    )
+
+
+def common_training_arguments(options, placement, checkpoints_dir: str) -> dict:
+    """TrainingArguments shared by SFT and DPO. Checkpoints every --save-steps steps (and on
+    cancel) so that a rerun of the same command resumes where the last one stopped."""
+    return {
+        "output_dir": checkpoints_dir,
+        "max_steps": options.max_steps,
+        "num_train_epochs": options.epochs,
+        "per_device_train_batch_size": options.batch_size,
+        "gradient_accumulation_steps": options.grad_accum,
+        "learning_rate": options.lr,
+        "lr_scheduler_type": options.lr_scheduler,
+        "warmup_steps": options.warmup_steps,
+        "logging_steps": 1,
+        "save_strategy": "steps",
+        "save_steps": options.save_steps,
+        "save_total_limit": 2,
+        "seed": options.seed,
+        "bf16": placement.device == "cuda" and str(placement.dtype) == "torch.bfloat16",
+        "fp16": placement.device == "cuda" and str(placement.dtype) == "torch.float16",
+        "use_cpu": placement.device == "cpu",
+        "gradient_checkpointing": placement.gradient_checkpointing,
+        "report_to": [],
+        "disable_tqdm": True,
+        "dataloader_num_workers": 0,
+        "include_num_input_tokens_seen": "non_padding",
+    }
+
+
+def train_resuming(trainer, checkpoints_dir: str, cancel):
+    """Trains from the last checkpoint in checkpoints_dir when there is one. Returns
+    (train metrics, whether the run was cancelled)."""
+    resume = get_last_checkpoint(checkpoints_dir) if os.path.isdir(checkpoints_dir) else None
+    if resume:
+        emit("resume", checkpoint=resume)
+    started = time.monotonic()
+    try:
+        output = trainer.train(resume_from_checkpoint=resume)
+    except RuntimeError as error:
+        if is_out_of_memory(error):
+            raise out_of_memory_error(error) from error
+        raise
+    metrics = dict(output.metrics)
+    metrics["wall_s"] = time.monotonic() - started
+    return metrics, cancel.requested
+
+
+def write_outputs(trainer, tokenizer, options, method: str, metrics: dict, extra: dict) -> dict:
+    """Saves the adapter with its tokenizer (so `serve` needs only this folder and the base)."""
+    adapter_dir = os.path.join(options.out, "adapter")
+    trainer.save_model(adapter_dir)
+    tokenizer.save_pretrained(adapter_dir)
+    summary = {
+        "method": method,
+        "base_model": os.path.abspath(options.base_model) if os.path.isdir(options.base_model) else options.base_model,
+        "data": os.path.abspath(options.data),
+        "adapter": os.path.abspath(adapter_dir),
+        "steps": trainer.state.global_step,
+        "final_loss": _last_loss(trainer),
+        "tokens_seen": trainer.state.num_input_tokens_seen,
+        "metrics": metrics,
+        **extra,
+    }
+    summary_path = os.path.join(options.out, "rollout-trainer.json")
+    with open(summary_path, "w", encoding="utf-8") as handle:
+        json.dump(summary, handle, indent=2)
+    return {"adapter": summary["adapter"], "checkpoints": os.path.abspath(trainer.args.output_dir), "summary": os.path.abspath(summary_path), "steps": summary["steps"], "final_loss": summary["final_loss"]}
+
+
+def _last_loss(trainer):
+    losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
+    return losses[-1] if losses else None
+
+
+def loss_history(trainer) -> list:
+    return [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Builds (or finds) the trainer's virtual environment and prints its python on the last line.
+#
+#   sandbox/trainer/setup-venv.sh [--variant cpu|cuda] [--print-dir]
+#
+# The venv lives in ${ROLLOUT_CACHE:-$HOME/.cache/rollout-studio}/trainer-venv-<variant>-<key>, where
+# <key> hashes requirements.txt and the torch file of the variant: an unchanged pin set is never
+# reinstalled, a changed one gets a fresh venv. The variant defaults to cuda when nvidia-smi finds a
+# GPU, cpu otherwise. pip options (index, find-links) come from pip's own config or PIP_* variables.
+# src/core/train/venv.ts computes the same key; keep the two in step.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+variant=""
+print_dir=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --variant) variant="$2"; shift 2 ;;
+    --print-dir) print_dir=1; shift ;;
+    *) echo "setup-venv.sh: unknown argument '$1'" >&2; exit 2 ;;
+  esac
+done
+if [ -z "$variant" ]; then
+  if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then variant=cuda; else variant=cpu; fi
+fi
+torch_file="$here/requirements-torch-$variant.txt"
+[ -f "$torch_file" ] || { echo "setup-venv.sh: no torch pin for variant '$variant' ($torch_file)" >&2; exit 2; }
+
+key="$(cat "$here/requirements.txt" "$torch_file" | sha256sum | cut -c1-16)"
+cache="${ROLLOUT_CACHE:-$HOME/.cache/rollout-studio}"
+venv="$cache/trainer-venv-$variant-$key"
+if [ "$print_dir" = 1 ]; then echo "$venv"; exit 0; fi
+
+python_bin="${ROLLOUT_PYTHON:-python3}"
+if [ ! -f "$venv/.complete" ]; then
+  # No marker means an interrupted build: discard it rather than trust it.
+  rm -rf "$venv"
+  mkdir -p "$cache"
+  echo "setup-venv.sh: building $venv" >&2
+  "$python_bin" -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    -r "$torch_file" -r "$here/requirements.txt" >&2
+  "$venv/bin/python" -m pip check >&2
+  touch "$venv/.complete"
+fi
+echo "$venv/bin/python"
