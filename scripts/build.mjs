@@ -22,7 +22,7 @@ await Promise.all([
   build({ ...shared, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', external, banner: { js: '#!/usr/bin/env node' } }),
   build({
     ...shared,
-    entryPoints: [...filesUnder('test', /\.(test|child)\.ts$/), ...filesUnder('bench', /^index\.ts$/)],
+    entryPoints: [...filesUnder('test', /\.(test|child)\.ts$/), ...filesUnder('bench', /^index\.ts$/), ...filesUnder('scripts', /\.ts$/)],
     outdir: 'out',
     outbase: '.',
     packages: 'external',

@@ -15,4 +15,6 @@ export const commands: Record<string, () => Promise<CliCommand>> = {
   tasks: async () => (await import('./tasks')).tasksCommand,
   eval: async () => (await import('./eval')).evalCommand,
   validate: async () => (await import('./validate')).validateCommand,
+  run: async () => (await import('./run')).runCommand,
+  replay: async () => (await import('./replay')).replayCommand,
 };

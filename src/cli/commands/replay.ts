@@ -1,0 +1,46 @@
+import { parseArgs } from 'node:util';
+import { replayTrajectory } from '../../core/agent/replay';
+import { createDefaultToolbox } from '../../core/agent/tools/toolbox';
+import { DockerSandbox } from '../../core/sandbox/dockerSandbox';
+import { formatProblem, readTrajectoryLog } from '../../core/trajectory/reader';
+import type { CliCommand } from './index';
+
+const USAGE = `usage: rollout replay TRAJECTORY.jsonl [--json]
+
+Re-executes the recorded tool calls in a fresh sandbox and reports every turn whose observation or
+work-tree diff differs from the record. Exit code 0 when the run reproduces exactly, 1 when it does not.`;
+
+function firstDifferentLine(recorded: string, replayed: string): string {
+  const a = recorded.split('\n');
+  const b = replayed.split('\n');
+  const line = a.findIndex((text, index) => text !== b[index]);
+  const at = line === -1 ? a.length : line;
+  return `line ${at + 1}: recorded ${JSON.stringify(a[at] ?? '<end>')}, replayed ${JSON.stringify(b[at] ?? '<end>')}`;
+}
+
+export const replayCommand: CliCommand = {
+  summary: 're-execute a recorded trajectory in a fresh sandbox and report the turns that differ',
+  async run(args) {
+    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+    if (values.help || positionals.length !== 1) {
+      console.log(USAGE);
+      return values.help ? 0 : 2;
+    }
+    const { trajectory, problems } = await readTrajectoryLog(positionals[0]);
+    for (const problem of problems) console.error(`warning: ${formatProblem(problem)}`);
+    if (!trajectory) {
+      console.error(`rollout replay: ${positionals[0]} holds no run`);
+      return 2;
+    }
+    const report = await replayTrajectory(trajectory, (spec) => DockerSandbox.create(spec), createDefaultToolbox());
+    if (values.json) {
+      console.log(JSON.stringify(report, null, 2));
+    } else {
+      for (const difference of report.differences) {
+        console.log(`turn ${difference.turn}: ${difference.kind}${difference.toolCallId ? ` of ${difference.toolCallId}` : ''} differs — ${firstDifferentLine(difference.recorded, difference.replayed)}`);
+      }
+      console.log(`${report.turns} turns, ${report.toolCalls} tool calls replayed: ${report.differences.length === 0 ? 'identical to the record' : `${report.differences.length} difference(s)`}`);
+    }
+    return report.differences.length === 0 ? 0 : 1;
+  },
+};

@@ -1,0 +1,163 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { batchTotals, runBatch, type BatchTotals } from '../../core/agent/batch';
+import { DEFAULT_AGENT_CONFIG } from '../../core/agent/config';
+import { runRollout, type RolloutSummary } from '../../core/agent/rollout';
+import { createPolicy } from '../../core/agent/policies/policySpec';
+import { createDefaultToolbox } from '../../core/agent/tools/toolbox';
+import { dockerEvaluatorOptions } from '../../core/reward/dockerEvaluatorOptions';
+import { REWARD_FUNCTIONS } from '../../core/reward/index';
+import { loadTasks } from '../../core/task/loadTasks';
+import { formatLoadError, type Task } from '../../core/task/task';
+import { readTrajectoryLog } from '../../core/trajectory/reader';
+import { positiveInteger } from './eval';
+import type { CliCommand } from './index';
+
+const USAGE = `usage: rollout run --tasks FILE --policy SPEC --out DIR [options]
+       rollout run --tasks FILE --out DIR --resume RUN_ID
+
+Runs the agent on each task in a Docker sandbox, records every turn in DIR/<run-id>/trajectory.jsonl,
+grades the final patch with the task's tests, and prints a summary.
+
+policy SPEC: openai:MODEL[@BASE_URL] (OPENAI_API_KEY), anthropic:MODEL (ANTHROPIC_API_KEY),
+             replay:TRAJECTORY.jsonl, or replay:DIR (the recording of each task found in DIR)
+options:
+  --ids A,B        only these task ids
+  --attempts K     rollouts per task (default 1)
+  --workers N      rollouts at a time (default 1)
+  --reward NAME    ${Object.keys(REWARD_FUNCTIONS).join(' | ')} (default binary)
+  --max-turns N    model calls per rollout (default ${DEFAULT_AGENT_CONFIG.maxTurns})
+  --repos DIR      local clones named owner__name instead of cloning into the cache
+  --specs FILE     per-repo environment specs (JSON)
+  --resume RUN_ID  continue an unfinished run (killed or crashed) from its last finished turn`;
+
+export function formatSummaries(summaries: RolloutSummary[], totals: BatchTotals): string {
+  const rows = summaries.map((summary) =>
+    [
+      summary.taskId.padEnd(32),
+      String(summary.attempt).padStart(3),
+      summary.exitStatus.padEnd(12),
+      (summary.resolved === null ? '—' : summary.resolved ? 'yes' : 'no').padEnd(8),
+      (summary.reward === null ? '—' : summary.reward.toFixed(2)).padStart(6),
+      String(summary.turns).padStart(5),
+      String(summary.tokens).padStart(8),
+      `${(summary.durationMs / 1000).toFixed(1)} s`.padStart(8),
+    ].join('  '),
+  );
+  const header = ['task'.padEnd(32), 'try', 'exit'.padEnd(12), 'resolved', 'reward', 'turns', '  tokens', '    time'].join('  ');
+  const mean = totals.meanReward === null ? '—' : totals.meanReward.toFixed(3);
+  return [
+    header,
+    ...rows,
+    '',
+    `resolved ${totals.resolved}/${totals.rollouts - totals.infraErrors}${totals.infraErrors ? ` (${totals.infraErrors} infrastructure error(s), unscored)` : ''}, mean reward ${mean}, mean turns ${totals.meanTurns.toFixed(1)}, tokens ${totals.tokens}, wall time ${(totals.wallMs / 1000).toFixed(1)} s`,
+  ].join('\n');
+}
+
+function selectTasks(tasks: Task[], ids: string | undefined): Task[] {
+  if (!ids) return tasks;
+  const wanted = ids.split(',').map((id) => id.trim()).filter(Boolean);
+  const unknown = wanted.filter((id) => !tasks.some((task) => task.id === id));
+  if (unknown.length) throw new Error(`--ids: no such task: ${unknown.join(', ')}`);
+  return tasks.filter((task) => wanted.includes(task.id));
+}
+
+export const runCommand: CliCommand = {
+  summary: 'run the agent on tasks in Docker sandboxes, record trajectories and grade them',
+  async run(args) {
+    const { values } = parseArgs({
+      args,
+      options: {
+        tasks: { type: 'string' },
+        policy: { type: 'string' },
+        out: { type: 'string' },
+        ids: { type: 'string' },
+        attempts: { type: 'string' },
+        workers: { type: 'string' },
+        reward: { type: 'string', default: 'binary' },
+        'max-turns': { type: 'string' },
+        repos: { type: 'string' },
+        specs: { type: 'string' },
+        resume: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    if (!values.tasks || !values.out || (!values.policy && !values.resume)) {
+      console.error(`rollout run: --tasks, --out and --policy (or --resume) are required\n\n${USAGE}`);
+      return 2;
+    }
+    const loaded = await loadTasks(values.tasks);
+    if (loaded.errors.length) {
+      console.error(`rollout run: ${loaded.errors.length} task row(s) did not load:\n${loaded.errors.map((error) => `  ${formatLoadError(error)}`).join('\n')}`);
+      return 2;
+    }
+    const makeReward = REWARD_FUNCTIONS[values.reward];
+    if (!makeReward) {
+      console.error(`rollout run: --reward must be one of ${Object.keys(REWARD_FUNCTIONS).join(', ')}, got '${values.reward}'`);
+      return 2;
+    }
+    const rewardFn = makeReward();
+    const config = { maxTurns: positiveInteger('max-turns', values['max-turns'], DEFAULT_AGENT_CONFIG.maxTurns) };
+    const evaluator = await dockerEvaluatorOptions({ reposDir: values.repos, specsFile: values.specs, runId: 'run' });
+    const abort = new AbortController();
+    process.once('SIGINT', () => {
+      console.error('\nstopping: each running rollout ends as cancelled after its current step');
+      abort.abort();
+    });
+    const started = performance.now();
+    let summaries: RolloutSummary[];
+    if (values.resume) {
+      summaries = [await resumeRun(values.resume, values.out, loaded.tasks, { rewardFn, config, evaluator, signal: abort.signal })];
+    } else {
+      const tasks = selectTasks(loaded.tasks, values.ids);
+      await mkdir(values.out, { recursive: true });
+      ({ summaries } = await runBatch({
+        tasks,
+        policySpec: values.policy as string,
+        attempts: positiveInteger('attempts', values.attempts, 1),
+        workers: positiveInteger('workers', values.workers, 1),
+        outDir: values.out,
+        rewardFn,
+        evaluator,
+        config,
+        signal: abort.signal,
+        onStart: (task, attempt) => console.log(`start  ${task.id} (attempt ${attempt})`),
+        onFinish: (summary) => console.log(`done   ${summary.taskId} (attempt ${summary.attempt}): ${summary.exitStatus}${summary.reward === null ? '' : `, reward ${summary.reward}`}${summary.reason && summary.exitStatus !== 'submitted' ? ` — ${summary.reason.split('\n')[0]}` : ''}`),
+      }));
+    }
+    const totals = batchTotals(summaries, performance.now() - started);
+    await writeFile(join(values.out, 'summary.json'), `${JSON.stringify({ totals, rollouts: summaries }, null, 2)}\n`);
+    console.log(`\n${formatSummaries(summaries, totals)}\ntrajectories in ${values.out}`);
+    return totals.infraErrors > 0 ? 1 : 0;
+  },
+};
+
+async function resumeRun(
+  runId: string,
+  outDir: string,
+  tasks: Task[],
+  common: Pick<Parameters<typeof runRollout>[0], 'rewardFn' | 'config' | 'evaluator' | 'signal'>,
+): Promise<RolloutSummary> {
+  const path = join(outDir, runId, 'trajectory.jsonl');
+  const { trajectory } = await readTrajectoryLog(path);
+  if (!trajectory) throw new Error(`--resume: ${path} holds no run`);
+  const task = tasks.find((candidate) => candidate.id === trajectory.run.task_id);
+  if (!task) throw new Error(`--resume: run ${runId} is for task ${trajectory.run.task_id}, which is not in the task file`);
+  return runRollout({
+    ...common,
+    task,
+    attempt: trajectory.run.attempt,
+    runId,
+    resume: true,
+    policy: await createPolicy(trajectory.run.policy),
+    policySpec: trajectory.run.policy,
+    toolbox: createDefaultToolbox(),
+    outDir,
+    createSandbox: common.evaluator.createSandbox,
+  });
+}

@@ -1,0 +1,115 @@
+/** Many rollouts at once: every (task, attempt) pair, at most `workers` at a time, and their totals. */
+import { statSync } from 'node:fs';
+import { version } from '../../../package.json';
+import { mapWithWorkers } from '../reward/concurrency';
+import type { EvaluatorOptions } from '../reward/evaluator';
+import type { RewardFn } from '../reward/rewardFn';
+import { InfrastructureError } from '../sandbox/sandbox';
+import type { Task } from '../task/task';
+import { findTrajectoryLogs, readTrajectoryLog } from '../trajectory/reader';
+import type { AgentConfig } from './config';
+import type { Policy } from './policies/policy';
+import { createPolicy, parsePolicySpec, type CreatePolicyOptions } from './policies/policySpec';
+import { runRollout, type RolloutSummary } from './rollout';
+import { createDefaultToolbox } from './tools/toolbox';
+
+export interface BatchOptions {
+  tasks: Task[];
+  policySpec: string;
+  attempts: number;
+  workers: number;
+  outDir: string;
+  rewardFn: RewardFn;
+  evaluator: EvaluatorOptions;
+  config?: Partial<AgentConfig>;
+  policyOptions?: CreatePolicyOptions;
+  secrets?: string[];
+  signal?: AbortSignal;
+  onStart?: (task: Task, attempt: number) => void;
+  onFinish?: (summary: RolloutSummary) => void;
+}
+
+export interface BatchTotals {
+  rollouts: number;
+  resolved: number;
+  /** Rollouts the machinery failed: unscored, outside the mean. */
+  infraErrors: number;
+  meanReward: number | null;
+  meanTurns: number;
+  tokens: number;
+  wallMs: number;
+}
+
+export async function runBatch(options: BatchOptions): Promise<{ summaries: RolloutSummary[]; totals: BatchTotals }> {
+  const started = performance.now();
+  const jobs = options.tasks.flatMap((task) => Array.from({ length: options.attempts }, (_, attempt) => ({ task, attempt })));
+  const policyFor = await policyResolver(options.policySpec, options.policyOptions);
+  const summaries = await mapWithWorkers(jobs, options.workers, async ({ task, attempt }) => {
+    options.onStart?.(task, attempt);
+    const rollout = async () =>
+      runRollout({
+        task,
+        attempt,
+        policy: await policyFor(task, attempt),
+        policySpec: options.policySpec,
+        toolbox: createDefaultToolbox({ bash: options.config?.commandTimeoutMs ? { defaultTimeoutMs: options.config.commandTimeoutMs } : undefined }),
+        rewardFn: options.rewardFn,
+        outDir: options.outDir,
+        config: options.config,
+        evaluator: options.evaluator,
+        createSandbox: options.evaluator.createSandbox,
+        secrets: options.secrets,
+        toolVersions: { 'rollout-studio': version },
+        signal: options.signal,
+      });
+    const summary = await rollout().catch((error: unknown): RolloutSummary => failedBeforeRecording(task, attempt, error));
+    options.onFinish?.(summary);
+    return summary;
+  });
+  return { summaries, totals: batchTotals(summaries, performance.now() - started) };
+}
+
+/** A rollout that failed before or outside its record (no policy, no sandbox): reported, never scored. */
+function failedBeforeRecording(task: Task, attempt: number, error: unknown): RolloutSummary {
+  const reason = error instanceof Error ? error.message : String(error);
+  const exitStatus = error instanceof InfrastructureError ? 'infra_error' : 'error';
+  return { runId: '', taskId: task.id, attempt, exitStatus, resolved: null, reward: null, turns: 0, tokens: 0, durationMs: 0, path: '', reason };
+}
+
+export function batchTotals(summaries: RolloutSummary[], wallMs: number): BatchTotals {
+  const scored = summaries.filter((summary) => summary.reward !== null);
+  const mean = (values: number[]) => (values.length ? values.reduce((sum, value) => sum + value, 0) / values.length : null);
+  return {
+    rollouts: summaries.length,
+    resolved: summaries.filter((summary) => summary.resolved).length,
+    infraErrors: summaries.filter((summary) => summary.exitStatus === 'infra_error').length,
+    meanReward: mean(scored.map((summary) => summary.reward as number)),
+    meanTurns: mean(summaries.map((summary) => summary.turns)) ?? 0,
+    tokens: summaries.reduce((sum, summary) => sum + summary.tokens, 0),
+    wallMs,
+  };
+}
+
+/**
+ * The policy of each rollout. A replay starts from its first recorded step in every rollout. `replay:DIR`
+ * replays, for each task, the recordings in DIR whose task id matches, attempt k taking the k-th (in path
+ * order, round robin); a model backend is shared by all rollouts.
+ */
+async function policyResolver(spec: string, options: CreatePolicyOptions = {}): Promise<(task: Task, attempt: number) => Promise<Policy>> {
+  const parsed = parsePolicySpec(spec);
+  if (parsed.backend === 'replay' && statSync(parsed.path, { throwIfNoEntry: false })?.isDirectory()) {
+    const recordings = new Map<string, string[]>();
+    for await (const file of findTrajectoryLogs([parsed.path])) {
+      const taskId = (await readTrajectoryLog(file)).trajectory?.run.task_id;
+      if (taskId) recordings.set(taskId, [...(recordings.get(taskId) ?? []), file]);
+    }
+    return async (task, attempt) => {
+      const files = recordings.get(task.id);
+      if (!files) throw new Error(`replay: no recorded trajectory for task ${task.id} under ${parsed.path}`);
+      return createPolicy({ backend: 'replay', path: files[attempt % files.length] }, options);
+    };
+  }
+  if (parsed.backend === 'replay') return () => createPolicy(parsed, options);
+  const shared = await createPolicy(parsed, options);
+  return async () => shared;
+}
