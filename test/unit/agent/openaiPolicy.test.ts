@@ -2,6 +2,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { OpenAIPolicy } from '../../../src/core/agent/policies/openaiPolicy';
+import { createPolicy } from '../../../src/core/agent/policies/policySpec';
 import { PolicyError, type ChatMessage } from '../../../src/core/agent/policies/policy';
 import { Toolbox } from '../../../src/core/agent/tools/toolbox';
 import { submitTool } from '../../../src/core/agent/tools/submit';
@@ -150,6 +151,13 @@ describe('OpenAIPolicy against a local OpenAI wire-protocol double', () => {
     assert.equal(completion.choices[0].message.content, 'Streaming now.');
     assert.deepEqual(completion.choices[0].message.tool_calls?.map((call) => call.type === 'function' && call.function), [{ name: 'submit', arguments: '{"summary":"streamed arguments"}' }]);
     assert.ok((completion.usage?.prompt_tokens ?? 0) > 0);
+  });
+
+  test('a policy spec with a base URL reaches the server, key from the environment', async () => {
+    const server = await serve(step.text('via spec'));
+    const policy = await createPolicy(`openai:scripted-model@${server.baseURL}`, { env: { OPENAI_API_KEY: KEY }, openai: { retry: fastRetry } });
+    assert.equal((await policy.next({ messages, tools })).message.content, 'via spec');
+    assert.equal(server.completionRequests[0].headers.authorization, `Bearer ${KEY}`);
   });
 
   test('a script that runs out answers 400 saying so', async () => {

@@ -25,6 +25,11 @@ describe('edit: str_replace', () => {
     assert.match((result as { message: string }).message, /old_str does not appear verbatim in m\.py/);
   });
 
+  test('a file with Windows line endings is matched and keeps them', () => {
+    const result = replaceUnique('a\r\nb\r\nc\r\n', 'a\nb', 'x\ny', 'w.txt');
+    assert.equal(result.ok && result.text, 'x\r\ny\r\nc\r\n');
+  });
+
   test('an empty new_str deletes', () => {
     const result = replaceUnique(source, '\ndef b():\n    return 1\n', '', 'm.py');
     assert.equal(result.ok && result.text, 'def a():\n    return 1\n');

@@ -42,6 +42,7 @@ describe('Toolbox', () => {
     assert.equal(outcome.isError, false);
     assert.equal(outcome.error, undefined);
     assert.equal(outcome.truncated, false);
+    assert.equal(outcome.originalBytes, undefined);
   });
 
   test('an unknown tool becomes an error observation naming the available tools', async () => {
@@ -70,6 +71,7 @@ describe('Toolbox', () => {
     const small = new Toolbox([echo], { maxObservationChars: 100 });
     const outcome = await small.call(call('echo', JSON.stringify({ text: 'a'.repeat(100) + 'b'.repeat(100) })), ctx);
     assert.equal(outcome.truncated, true);
+    assert.equal(outcome.originalBytes, 200);
     assert.ok(outcome.output.startsWith('a'.repeat(50)));
     assert.ok(outcome.output.endsWith('b'.repeat(50)));
     assert.match(outcome.output, /observation truncated: 100 characters \(1 lines\) omitted/);

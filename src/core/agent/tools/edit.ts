@@ -64,6 +64,11 @@ export function editTool(): Tool {
 
 /** Replaces the one occurrence of `oldStr`; none or several is an error that says where to look. */
 export function replaceUnique(text: string, oldStr: string, newStr: string, shown: string): TextEdit {
+  // Models write \n; a file with Windows line endings is matched and edited in its own style.
+  if (text.includes('\r\n') && !oldStr.includes('\r')) {
+    oldStr = oldStr.replace(/\n/g, '\r\n');
+    newStr = newStr.replace(/\r?\n/g, '\r\n');
+  }
   const positions = occurrences(text, oldStr);
   if (positions.length === 0) {
     return {

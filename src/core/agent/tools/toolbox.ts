@@ -31,6 +31,8 @@ export type ToolCallError =
 export interface ToolCallOutcome extends ToolResult {
   /** Set when `isError` is. */
   error?: ToolCallError;
+  /** UTF-8 size of the observation before the toolbox shortened it; set when it did. */
+  originalBytes?: number;
   durationMs: number;
 }
 
@@ -71,7 +73,13 @@ export class Toolbox {
     const started = performance.now();
     const outcome = await this.dispatch(call.function.name, call.function.arguments, ctx);
     const { text, truncated } = truncateMiddle(outcome.output, this.maxObservationChars);
-    return { ...outcome, output: text, truncated: truncated || outcome.truncated === true, durationMs: performance.now() - started };
+    return {
+      ...outcome,
+      output: text,
+      truncated: truncated || outcome.truncated === true,
+      ...(truncated ? { originalBytes: Buffer.byteLength(outcome.output) } : {}),
+      durationMs: performance.now() - started,
+    };
   }
 
   private async dispatch(name: string, rawArguments: string, ctx: ToolContext): Promise<Omit<ToolCallOutcome, 'durationMs'>> {
