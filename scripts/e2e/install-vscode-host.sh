@@ -2,7 +2,7 @@
 # Installs the real VS Code host that the e2e suite drives, on Debian, as root:
 #   - Debian packages: libkrb5-dev (code-server's kerberos addon builds against it), ripgrep (stands in for
 #     @vscode/ripgrep's download, which cannot be fetched here), chromium (the browser that opens the workbench),
-#     and the native-addon toolchain (build-essential, python3).
+#     the native-addon toolchain (build-essential, python3), and unzip (the VSIX test unpacks the package).
 #   - code-server (VS Code as a server, from npm) into a folder of its own, outside the project's node_modules.
 # Idempotent: each part is skipped when what is installed already matches.
 # Usage: bash scripts/e2e/install-vscode-host.sh        (env: VSCODE_HOST_DIR to install elsewhere)
@@ -24,7 +24,7 @@ log() { printf '[install-vscode-host] %s\n' "$*"; }
 fail() { printf '[install-vscode-host] error: %s\n' "$*" >&2; exit 1; }
 
 install_debian_packages() {
-  local wanted=(libkrb5-dev ripgrep chromium build-essential python3)
+  local wanted=(libkrb5-dev ripgrep chromium build-essential python3 unzip)
   local missing=()
   for package in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

@@ -17,12 +17,12 @@ const EXTENSION_BUNDLE = join(PROJECT_ROOT, 'dist', 'extension.js');
 const SCREENSHOTS = join(PROJECT_ROOT, 'out', 'e2e', 'screenshots');
 const SUITE_TIMEOUT_MS = 5 * 60_000;
 
-async function runMode(mode: string, trusted: boolean): Promise<{ result: HostRunResult; output: string[] }> {
+async function runMode(mode: string, trusted: boolean, extensionPath = PROJECT_ROOT): Promise<{ result: HostRunResult; output: string[] }> {
   const workspace = mkdtempSync(join(tmpdir(), `rollout-e2e-workspace-${mode}-`));
   const output: string[] = [];
   try {
     const result = await runSuiteInVsCode({
-      extensionPath: PROJECT_ROOT,
+      extensionPath,
       testsPath: SUITE_ENTRY,
       workspacePath: workspace,
       trusted,
@@ -66,6 +66,21 @@ describe('the extension in a real VS Code (code-server 4.100.3 workbench in head
 
   test('activation, commands, task sets, import, Runs view, playback, diff editor, export (real VS Code extension host, trusted workspace)', async () => {
     assertPassed(await runMode('trusted', true));
+  });
+
+  test('the packaged VSIX (npm run package) works on its own: the same suite against the unpacked VSIX (real VS Code extension host)', async () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'rollout-e2e-vsix-'));
+    try {
+      const vsix = join(scratch, 'rollout-studio.vsix');
+      const vsce = join(PROJECT_ROOT, 'node_modules', '.bin', 'vsce');
+      const packaged = spawnSync(vsce, ['package', '--allow-missing-repository', '--skip-license', '--out', vsix], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+      assert.equal(packaged.status, 0, `vsce package failed:\n${packaged.stdout}\n${packaged.stderr}`);
+      const unpacked = spawnSync('unzip', ['-q', vsix, '-d', join(scratch, 'unpacked')], { encoding: 'utf8' });
+      assert.equal(unpacked.status, 0, `unzip failed: ${unpacked.stderr}`);
+      assertPassed(await runMode('trusted', true, join(scratch, 'unpacked', 'extension')));
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
   });
 
   test('an untrusted workspace refuses to start containers with a clear message (real VS Code extension host, restricted mode)', async () => {

@@ -101,7 +101,8 @@ export class PlaybackPanel implements vscode.Disposable {
     this.trajectory = trajectory;
     const fresh = trajectory.turns.slice(this.sentTurns);
     if (fresh.length) {
-      this.post({ type: 'appendTurns', turns: toPlaybackTurns(fresh, trajectory.turns[this.sentTurns - 1]) });
+      const lastShownWithDiff = trajectory.turns.slice(0, this.sentTurns).reverse().find((turn) => turn.diff !== undefined);
+      this.post({ type: 'appendTurns', turns: toPlaybackTurns(fresh, lastShownWithDiff) });
       this.sentTurns = trajectory.turns.length;
     }
     if (trajectory.result) {

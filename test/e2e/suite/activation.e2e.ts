@@ -16,6 +16,7 @@ export function activationTests(): void {
       const api = await extension().activate();
       const wallMs = Date.now() - started;
       console.log(`    activation: ${api.activationMs.toFixed(1)} ms inside activate(), ${wallMs} ms including loading the bundle`);
+      console.log(`    extension loaded from ${extension().extensionPath}`);
       assert.equal(extension().isActive, true);
       assert.ok(api.activationMs > 0);
     });

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { RunResult, Turn } from '../../../src/core/trajectory/types';
+import { toPlaybackResult, toPlaybackTurn, toPlaybackTurns, turnPatches } from '../../../src/extension/playback/playbackModel';
+
+const turn = (index: number, diff?: string, extra: Partial<Turn> = {}): Turn => ({
+  index,
+  messages: [
+    ...(index === 0 ? [{ role: 'system' as const, content: 'You are an agent.' }, { role: 'user' as const, content: 'Fix the bug.' }] : []),
+    { role: 'assistant', content: `thinking ${index}`, tool_calls: [{ id: `c${index}`, type: 'function', function: { name: 'bash', arguments: '{"command":"ls"}' } }] },
+    { role: 'tool', content: 'a.py', tool_call_id: `c${index}` },
+  ],
+  observations: [{ tool_call_id: `c${index}`, tool: 'bash', output: 'a.py', truncated: false, exit_code: 0 }],
+  diff,
+  ...extra,
+});
+
+describe('playback model', () => {
+  test('splits a turn into prompts, the model message, tool calls and observations', () => {
+    const converted = toPlaybackTurn(turn(0, 'patch-a', { rewards: { tests: 0.5, lint: 0.25 }, durations_ms: { model: 1, tools: 2, total: 3 } }), undefined);
+    assert.deepEqual(converted.prompts, [
+      { role: 'system', text: 'You are an agent.' },
+      { role: 'user', text: 'Fix the bug.' },
+    ]);
+    assert.equal(converted.message, 'thinking 0');
+    assert.deepEqual(converted.toolCalls, [{ id: 'c0', name: 'bash', arguments: '{"command":"ls"}' }]);
+    assert.deepEqual(converted.observations, [{ tool: 'bash', output: 'a.py', truncated: false, exitCode: 0, isError: undefined }]);
+    assert.equal(converted.reward, 0.75);
+    assert.equal(converted.durationMs, 3);
+  });
+
+  test('marks only the turns whose patch changed as having changed files', () => {
+    const turns = toPlaybackTurns([turn(0, 'patch-a'), turn(1, 'patch-a'), turn(2), turn(3, 'patch-b')]);
+    assert.deepEqual(
+      turns.map((converted) => converted.changedFiles),
+      [true, false, false, true],
+    );
+    assert.equal(turns[0].reward, null);
+  });
+
+  test('streamed turns compare against the last turn already shown', () => {
+    const [next] = toPlaybackTurns([turn(5, 'patch-a')], turn(4, 'patch-a'));
+    assert.equal(next.changedFiles, false);
+  });
+
+  test('the diff editor compares the patch before a turn with the patch after it', () => {
+    const turns = [turn(0, 'patch-a'), turn(1), turn(2, 'patch-b')];
+    assert.deepEqual(turnPatches(turns, 0), { before: '', after: 'patch-a' });
+    assert.deepEqual(turnPatches(turns, 1), { before: 'patch-a', after: 'patch-a' });
+    assert.deepEqual(turnPatches(turns, 2), { before: 'patch-a', after: 'patch-b' });
+    assert.throws(() => turnPatches(turns, 3), /turn 3 does not exist \(the trajectory has 3 turns\)/);
+  });
+
+  test('reads the FAIL_TO_PASS / PASS_TO_PASS report and keeps an uncomputed reward as null', () => {
+    const result: RunResult = {
+      exit_status: 'submitted',
+      ended_at: '2026-01-01T00:00:00Z',
+      patch: '',
+      reward: { value: 1, resolved: true, report: { FAIL_TO_PASS: { success: ['t1'], failure: [] }, PASS_TO_PASS: { success: ['t2'], failure: ['t3'] } } },
+    };
+    const converted = toPlaybackResult(result);
+    assert.deepEqual(converted.failToPass, { success: ['t1'], failure: [] });
+    assert.deepEqual(converted.passToPass, { success: ['t2'], failure: ['t3'] });
+    assert.equal(converted.reward, 1);
+    const infra = toPlaybackResult({ ...result, exit_status: 'infra_error', reward: null, error: 'engine down' });
+    assert.equal(infra.reward, null);
+    assert.equal(infra.failToPass, undefined);
+    assert.equal(infra.error, 'engine down');
+  });
+
+  test('ignores a report of another shape instead of showing wrong lists', () => {
+    const converted = toPlaybackResult({ exit_status: 'submitted', ended_at: '', patch: '', reward: { value: 0, report: { FAIL_TO_PASS: ['not', 'an', 'object'] } } });
+    assert.equal(converted.failToPass, undefined);
+  });
+});
