@@ -35,7 +35,9 @@ function text(random: () => number, minBytes: number, maxBytes: number): string 
 /** One run shaped like a real coding-agent rollout: 5–30 turns, tool outputs of 0.5–6 KB, a growing diff. */
 function syntheticRun(index: number): string {
   const random = prng(index + 1);
-  const taskId = `synthetic__repo-${Math.floor(index / ATTEMPTS_PER_TASK)}`;
+  const taskIndex = Math.floor(index / ATTEMPTS_PER_TASK);
+  const taskRandom = prng(1_000_000 + taskIndex);
+  const taskId = `synthetic__repo-${taskIndex}`;
   const run: RunMetadata = {
     run_id: `run-${index}`,
     task_id: taskId,
@@ -61,10 +63,11 @@ function syntheticRun(index: number): string {
     const turn: Turn = {
       index: t,
       messages: [
+        // Attempts at a task share its system prompt and statement, as real batches do.
         ...(t === 0
           ? [
-              { role: 'system' as const, content: text(random, 1500, 2500) },
-              { role: 'user' as const, content: `Task ${taskId}: ${text(random, 500, 2000)}` },
+              { role: 'system' as const, content: text(taskRandom, 1500, 2500) },
+              { role: 'user' as const, content: `Task ${taskId}: ${text(taskRandom, 500, 2000)}` },
             ]
           : []),
         {

@@ -1,6 +1,9 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 
+/** Large enough that writing one run's rows overlaps with reading the next run. */
+const BUFFER_BYTES = 8 << 20;
+
 /** Writes JSON lines with backpressure: memory holds at most the stream's buffer, however many rows. */
 export class JsonlWriter {
   private readonly stream: WriteStream;
@@ -8,7 +11,7 @@ export class JsonlWriter {
   bytes = 0;
 
   constructor(readonly path: string) {
-    this.stream = createWriteStream(path);
+    this.stream = createWriteStream(path, { highWaterMark: BUFFER_BYTES });
   }
 
   async write(row: unknown): Promise<void> {
