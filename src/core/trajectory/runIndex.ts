@@ -36,14 +36,15 @@ export async function readRunIndex(outDir: string): Promise<RunIndexEntry[]> {
     throw error;
   }
   const latest = new Map<string, RunIndexEntry>();
-  text.split('\n').forEach((line, i) => {
+  const lines = text.split('\n');
+  lines.forEach((line, i) => {
     if (line.trim() === '') return;
     let entry: RunIndexEntry;
     try {
       entry = JSON.parse(line) as RunIndexEntry;
     } catch {
       // A torn last line from a killed writer is expected; anything else is corruption worth naming.
-      if (i === text.split('\n').length - 1) return;
+      if (i === lines.length - 1) return;
       throw new Error(`${file}:${i + 1}: not valid JSON`);
     }
     latest.set(entry.run_id, { ...latest.get(entry.run_id), ...entry });

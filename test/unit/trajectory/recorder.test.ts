@@ -46,6 +46,11 @@ if (CHILD_OUT) {
       assert.equal(index[0].status, 'submitted');
       assert.equal(index[0].reward, 1);
       assert.equal(index[0].turns, 2);
+
+      appendFileSync(join(out, 'index.jsonl'), '{"run_id":"run-9","sta');
+      assert.equal((await readRunIndex(out)).length, 1, 'a torn last index line (killed writer) is ignored');
+      appendFileSync(join(out, 'index.jsonl'), '\n{"run_id":"run-10"}\n');
+      await assert.rejects(readRunIndex(out), /index\.jsonl:4: not valid JSON/);
     });
 
     test('refuses a turn that breaks the schema, naming the field', async () => {
