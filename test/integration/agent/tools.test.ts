@@ -134,6 +134,19 @@ describe('agent tools in a real Docker container', () => {
     assert.match(unsupported.output, /^README\.md: no grammar for this kind of file/);
   });
 
+  test('code_map reads non-ASCII names and text, and condenses a large folder to fit', async () => {
+    await sandbox.writeFile('bulk/naïve name.py', 'def grüßen():\n    return "😀"\n');
+    const methods = Array.from({ length: 12 }, (_, i) => `    def method_${i}(self):\n        return ${i}\n`).join('');
+    await sandbox.exec(`for i in $(seq -w 1 60); do printf 'class Model_%s:\\n${methods.replace(/\n/g, '\\n')}' $i > bulk/model_$i.py; done`);
+    const small = await run('code_map', { path: 'bulk/naïve name.py' });
+    assert.equal(small.output, 'bulk/naïve name.py\n  function grüßen  L1-2');
+    const bulk = await run('code_map', { path: 'bulk' });
+    assert.equal(bulk.truncated, false);
+    assert.match(bulk.output, /^model_01\.py\n  class Model_01  L1-25\nmodel_02\.py\n/);
+    assert.match(bulk.output, /naïve name\.py\n  function grüßen  L1-2\n\[members left out to fit: map a single file or a subfolder to see methods\]$/);
+    assert.doesNotMatch(bulk.output, /method_/);
+  });
+
   test('submit ends the episode', async () => {
     const outcome = await run('submit', { summary: 'fixed negative amounts' });
     assert.deepEqual([outcome.submitted, outcome.output], [true, 'Submitted.']);

@@ -1,5 +1,4 @@
 /** A code map of a file or a folder in the sandbox: files are read out of the sandbox and parsed on the host. */
-import { posix } from 'node:path';
 import type { Sandbox } from '../../sandbox/sandbox';
 import type { SymbolParser } from './parser';
 import { shellQuote } from '../tools/shell';
@@ -10,6 +9,8 @@ export interface CodeMapLimits {
   maxFiles: number;
   /** Larger files are skipped (generated or vendored code, most likely). */
   maxFileBytes: number;
+  /** Bytes read for a folder in all; files past it are counted, not parsed. */
+  maxTotalBytes: number;
 }
 
 export interface FileSymbols {
@@ -24,7 +25,7 @@ export interface CodeMap {
   skipped: { path: string; reason: string }[];
 }
 
-export const DEFAULT_CODE_MAP_LIMITS: CodeMapLimits = { maxFiles: 200, maxFileBytes: 512 * 1024 };
+export const DEFAULT_CODE_MAP_LIMITS: CodeMapLimits = { maxFiles: 200, maxFileBytes: 512 * 1024, maxTotalBytes: 16 * 1024 ** 2 };
 
 const SKIPPED_FOLDERS = ['.git', 'node_modules', '__pycache__', '.venv', 'venv', '.tox', 'dist', 'build', 'target', 'vendor'];
 
@@ -32,15 +33,23 @@ const SKIPPED_FOLDERS = ['.git', 'node_modules', '__pycache__', '.venv', 'venv',
 export async function mapFolder(sandbox: Sandbox, dir: string, parser: SymbolParser, limits = DEFAULT_CODE_MAP_LIMITS): Promise<CodeMap> {
   const candidates = (await listSourceFiles(sandbox, dir)).filter((entry) => languageForPath(entry.path));
   const skipped: CodeMap['skipped'] = [];
-  const chosen = candidates.filter((entry) => {
+  const chosen: { path: string; size: number }[] = [];
+  let totalBytes = 0;
+  for (const entry of candidates) {
     if (entry.size > limits.maxFileBytes) skipped.push({ path: entry.path, reason: `larger than ${limits.maxFileBytes} bytes` });
-    return entry.size <= limits.maxFileBytes;
-  });
-  for (const entry of chosen.slice(limits.maxFiles)) skipped.push({ path: entry.path, reason: `past the first ${limits.maxFiles} files` });
+    else if (chosen.length >= limits.maxFiles) skipped.push({ path: entry.path, reason: `past the first ${limits.maxFiles} files` });
+    else if (totalBytes + entry.size > limits.maxTotalBytes) skipped.push({ path: entry.path, reason: `past ${limits.maxTotalBytes} bytes read` });
+    else {
+      chosen.push(entry);
+      totalBytes += entry.size;
+    }
+  }
+  const sources = await readSources(sandbox, dir, chosen);
   const files: FileSymbols[] = [];
-  for (const entry of chosen.slice(0, limits.maxFiles)) {
-    const source = (await sandbox.readFile(posix.join(dir, entry.path))).toString('utf8');
-    files.push({ path: entry.path, symbols: await parser.symbols(languageForPath(entry.path)!, source) });
+  for (const entry of chosen) {
+    const source = sources.get(entry.path);
+    if (source === undefined) skipped.push({ path: entry.path, reason: 'unreadable' });
+    else files.push({ path: entry.path, symbols: await parser.symbols(languageForPath(entry.path)!, source) });
   }
   return { files, skipped };
 }
@@ -69,5 +78,26 @@ async function listSourceFiles(sandbox: Sandbox, dir: string): Promise<{ path: s
     .map((line) => {
       const tab = line.lastIndexOf('\t');
       return { path: line.slice(0, tab), size: Number(line.slice(tab + 1)) };
-    });
+    })
+    .filter((entry) => !entry.path.includes('\t'));
+}
+
+/**
+ * The text of many files in one exec: one `path<TAB>base64` line per file. One round trip instead of an
+ * archive request per file, which took ~45 ms each (9 s for 200 files).
+ */
+async function readSources(sandbox: Sandbox, dir: string, files: { path: string; size: number }[]): Promise<Map<string, string>> {
+  if (files.length === 0) return new Map();
+  const totalBytes = files.reduce((sum, file) => sum + file.size, 0);
+  const result = await sandbox.exec(`cd ${shellQuote(dir)} && while IFS= read -r -d '' f; do printf '%s\\t' "$f"; base64 -w0 -- "$f"; echo; done`, {
+    stdin: files.map((file) => `${file.path}\0`).join(''),
+    timeoutMs: 120_000,
+    maxOutputBytes: Math.ceil(totalBytes * 1.4) + 1024 ** 2,
+  });
+  const sources = new Map<string, string>();
+  for (const line of result.stdout.split('\n')) {
+    const tab = line.indexOf('\t');
+    if (tab > 0) sources.set(line.slice(0, tab), Buffer.from(line.slice(tab + 1), 'base64').toString('utf8'));
+  }
+  return sources;
 }

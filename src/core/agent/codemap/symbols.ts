@@ -185,10 +185,11 @@ function rustImplName(node: SyntaxNodeLike): string | undefined {
   return trait ? `${trait} for ${type}` : type;
 }
 
-/** One line per symbol, members indented under their container: `class Box  L3-9`. */
-export function formatSymbols(symbols: CodeSymbol[], indent = ''): string[] {
+/** One line per symbol, members indented under their container (down to `depth` levels): `class Box  L3-9`. */
+export function formatSymbols(symbols: CodeSymbol[], indent = '', depth = Infinity): string[] {
+  if (depth <= 0) return [];
   return symbols.flatMap((symbol) => [
     `${indent}${symbol.kind} ${symbol.name}  L${symbol.startLine}-${symbol.endLine}`,
-    ...formatSymbols(symbol.children, `${indent}  `),
+    ...formatSymbols(symbol.children, `${indent}  `, depth - 1),
   ]);
 }

@@ -1,5 +1,5 @@
 /** `code_map`: classes, functions and methods with their line spans, for a file or a whole folder. */
-import { DEFAULT_CODE_MAP_LIMITS, mapFile, mapFolder, type CodeMapLimits } from '../codemap/codeMap';
+import { DEFAULT_CODE_MAP_LIMITS, mapFile, mapFolder, type CodeMapLimits, type FileSymbols } from '../codemap/codeMap';
 import type { SymbolParser } from '../codemap/parser';
 import { formatSymbols, supportedExtensions } from '../codemap/symbols';
 import { displayPath, resolveInSandbox, statPath } from './shell';
@@ -8,6 +8,9 @@ import { fail, ok, type Tool } from './tool';
 interface CodeMapArgs {
   path?: string;
 }
+
+/** A folder's map longer than this lists top-level symbols only, so it fits in one observation. */
+const MAX_FOLDER_MAP_CHARS = 12_000;
 
 export function codeMapTool(parser: SymbolParser, limits: CodeMapLimits = DEFAULT_CODE_MAP_LIMITS): Tool {
   return {
@@ -33,7 +36,7 @@ export function codeMapTool(parser: SymbolParser, limits: CodeMapLimits = DEFAUL
       if (kind !== 'directory') return fail(`${shown}: not a regular file or folder.`);
       const map = await mapFolder(sandbox, absolute, parser, limits);
       const withSymbols = map.files.filter((file) => file.symbols.length > 0);
-      const lines = withSymbols.flatMap((file) => [file.path, ...formatSymbols(file.symbols, '  ')]);
+      const lines = fitFolderMap(withSymbols);
       const empty = map.files.length - withSymbols.length;
       if (empty > 0) lines.push(`[${empty} more source files have no classes or functions]`);
       if (map.skipped.length > 0) {
@@ -42,4 +45,13 @@ export function codeMapTool(parser: SymbolParser, limits: CodeMapLimits = DEFAUL
       return ok(lines.length ? lines.join('\n') : `No source files under ${shown}.`);
     },
   };
+}
+
+/** The most detail that fits: every symbol, else top-level symbols, else one line per file. */
+function fitFolderMap(files: FileSymbols[]): string[] {
+  const full = files.flatMap((file) => [file.path, ...formatSymbols(file.symbols, '  ')]);
+  if (full.join('\n').length <= MAX_FOLDER_MAP_CHARS) return full;
+  const topLevel = files.flatMap((file) => [file.path, ...formatSymbols(file.symbols, '  ', 1)]);
+  if (topLevel.join('\n').length <= MAX_FOLDER_MAP_CHARS) return [...topLevel, '[members left out to fit: map a single file or a subfolder to see methods]'];
+  return [...files.map((file) => `${file.path}  (${file.symbols.length} top-level symbols)`), '[symbols left out to fit: map a single file or a subfolder to see them]'];
 }
