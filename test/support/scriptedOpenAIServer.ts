@@ -185,7 +185,9 @@ export class ScriptedOpenAIServer extends ScriptedServer {
 
   protected route(request: RecordedRequest): Answer | undefined {
     if (this.options.apiKey && request.headers.authorization !== `Bearer ${this.options.apiKey}`) {
-      return { status: 401, json: { error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', param: null, code: 'invalid_api_key' } } };
+      // Like OpenAI, quote the rejected key back, so tests can check that it never reaches a log.
+      const given = request.headers.authorization?.toString().replace(/^Bearer /, '');
+      return { status: 401, json: { error: { message: `Incorrect API key provided: ${given}.`, type: 'invalid_request_error', param: null, code: 'invalid_api_key' } } };
     }
     if (request.method === 'GET' && request.path === '/v1/models') {
       return { status: 200, json: { object: 'list', data: [{ id: this.model, object: 'model', created: 0, owned_by: 'scripted' }] } };

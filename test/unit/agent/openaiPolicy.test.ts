@@ -95,7 +95,11 @@ describe('OpenAIPolicy against a local OpenAI wire-protocol double', () => {
     const server = await serve(step.httpError(400, { message: 'context length exceeded' }));
     await assert.rejects(policyFor(server).next({ messages, tools }), (e: PolicyError) => e.status === 400 && /context length exceeded/.test(e.message));
     assert.equal(server.completionRequests.length, 1);
-    await assert.rejects(policyFor(server, { apiKey: 'sk-wrong' }).next({ messages, tools }), (e: PolicyError) => e.status === 401 && !e.message.includes('sk-wrong'));
+    await assert.rejects(policyFor(server, { apiKey: 'sk-wrong-key' }).next({ messages, tools }), (e: PolicyError) => {
+      assert.equal(e.status, 401);
+      assert.match(e.message, /Incorrect API key provided: \[REDACTED\]\./);
+      return true;
+    });
     assert.equal(server.completionRequests.length, 2);
   });
 

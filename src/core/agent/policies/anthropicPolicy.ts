@@ -56,7 +56,7 @@ export class AnthropicPolicy implements Policy {
     const { value: message, retries } = await withRetries(
       `${this.info.baseURL} model ${this.options.model}`,
       () => this.client.messages.create(body, { signal: request.signal }),
-      { ...this.options.retry, signal: request.signal, classify: (error) => classifyFailure(error, ANTHROPIC_SDK_ERRORS) },
+      { ...this.options.retry, signal: request.signal, classify: (error) => classifyFailure(error, ANTHROPIC_SDK_ERRORS), secrets: [this.client.apiKey ?? ''] },
     );
     const usage = {
       promptTokens: message.usage.input_tokens + (message.usage.cache_creation_input_tokens ?? 0) + (message.usage.cache_read_input_tokens ?? 0),

@@ -87,7 +87,7 @@ export class OpenAIPolicy implements Policy {
     const { value: completion, retries } = await withRetries(
       `${this.info.baseURL} model ${this.options.model}`,
       () => this.client.chat.completions.create(body, { signal: request.signal }),
-      { ...this.options.retry, signal: request.signal, classify: (error) => classifyFailure(error, OPENAI_SDK_ERRORS) },
+      { ...this.options.retry, signal: request.signal, classify: (error) => classifyFailure(error, OPENAI_SDK_ERRORS), secrets: [this.client.apiKey ?? ''] },
     );
     return { ...this.toResponse(completion), retries, modelMs: performance.now() - started };
   }

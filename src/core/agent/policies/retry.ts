@@ -48,12 +48,17 @@ function retryAfter(headers: Headers | Record<string, string> | undefined): numb
 
 /**
  * Runs `attempt` until it succeeds, retrying what `classify` calls retryable. The final failure
- * becomes a PolicyError whose message starts with `describe` and never holds request headers.
+ * becomes a PolicyError whose message starts with `describe` and never holds the key.
  */
 export async function withRetries<T>(
   describe: string,
   attempt: () => Promise<T>,
-  options: RetryOptions & { signal?: AbortSignal; classify: (error: unknown) => FailureClass },
+  options: RetryOptions & {
+    signal?: AbortSignal;
+    classify: (error: unknown) => FailureClass;
+    /** Strings cut out of error messages: servers quote a rejected key back. */
+    secrets?: string[];
+  },
 ): Promise<{ value: T; retries: number }> {
   const maxRetries = options.maxRetries ?? 4;
   const baseDelayMs = options.baseDelayMs ?? 1000;
@@ -64,13 +69,17 @@ export async function withRetries<T>(
     } catch (error) {
       if (options.signal?.aborted) throw options.signal.reason;
       const failure = options.classify(error);
-      const message = (error as Error)?.message ?? String(error);
+      const message = withoutSecrets((error as Error)?.message ?? String(error), options.secrets ?? []);
       if (!failure.retryable) throw new PolicyError(`${describe}: ${message}`, failure.status, false);
       if (retries >= maxRetries) throw new PolicyError(`${describe}: ${message} (gave up after ${retries + 1} attempts)`, failure.status, true);
       const backoff = baseDelayMs * 2 ** retries * (0.75 + Math.random() * 0.5);
       await sleep(Math.min(failure.retryAfterMs ?? backoff, maxDelayMs), options.signal);
     }
   }
+}
+
+function withoutSecrets(message: string, secrets: string[]): string {
+  return secrets.filter((secret) => secret.length >= 8).reduce((text, secret) => text.split(secret).join('[REDACTED]'), message);
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

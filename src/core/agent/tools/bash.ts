@@ -23,7 +23,7 @@ export function bashTool(options: BashToolOptions = {}): Tool {
     description:
       'Run a bash command at the repository root and get its stdout, stderr and exit code. ' +
       'Each call starts a fresh shell: `cd` and exported variables do not carry over (chain with &&). ' +
-      'No interactive programs; there is no network.',
+      'Interactive programs (editors, pagers, prompts) will hang until the timeout.',
     parameters: {
       type: 'object',
       properties: {
