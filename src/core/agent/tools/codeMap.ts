@@ -9,7 +9,7 @@ interface CodeMapArgs {
   path?: string;
 }
 
-/** A folder's map longer than this lists top-level symbols only, so it fits in one observation. */
+/** A folder map longer than this is condensed (see fitFolderMap), so it fits in one observation. */
 const MAX_FOLDER_MAP_CHARS = 12_000;
 
 export function codeMapTool(parser: SymbolParser, limits: CodeMapLimits = DEFAULT_CODE_MAP_LIMITS): Tool {
