@@ -42,10 +42,10 @@ def preference_rows(pairs):
 
 
 def run_dpo(options) -> dict:
+    pairs = load_preference_pairs(options.data)  # a bad line fails before any model loads
     placement = resolve_placement(options.device)
     emit("placement", **placement.describe())
     tokenizer = load_tokenizer(options.base_model)
-    pairs = load_preference_pairs(options.data)
     emit("prepared", pairs=len(pairs))
     checkpoints_dir = os.path.join(options.out, "checkpoints")
     config = DPOConfig(**common_training_arguments(options, placement, checkpoints_dir), beta=options.beta, max_length=options.max_length)

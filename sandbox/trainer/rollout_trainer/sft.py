@@ -38,10 +38,11 @@ def build_sft_trainer(options, placement, tokenizer, examples, callbacks=()):
 
 
 def run_sft(options) -> dict:
+    conversations = load_conversations(options.data)  # a bad line fails before any model loads
     placement = resolve_placement(options.device, options.padding_free)
     emit("placement", **placement.describe())
     tokenizer = load_tokenizer(options.base_model)
-    examples, stats = prepare_examples(tokenizer, load_conversations(options.data), options.max_length)
+    examples, stats = prepare_examples(tokenizer, conversations, options.max_length)
     emit("prepared", **stats)
     cancel = CancelRequest()
     trainer = build_sft_trainer(options, placement, tokenizer, examples, [ProgressCallback(cancel)])

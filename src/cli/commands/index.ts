@@ -17,4 +17,7 @@ export const commands: Record<string, () => Promise<CliCommand>> = {
   validate: async () => (await import('./validate')).validateCommand,
   run: async () => (await import('./run')).runCommand,
   replay: async () => (await import('./replay')).replayCommand,
+  train: async () => (await import('./train')).trainCommand,
+  serve: async () => (await import('./serve')).serveCommand,
+  select: async () => (await import('./select')).selectCommand,
 };

@@ -1,0 +1,73 @@
+import { parseArgs } from 'node:util';
+import { chooseRunner, startServer, type Device } from '../../core/train/jobs';
+import { formatRunnerEvent } from '../../core/train/runner';
+import type { CliCommand } from './index';
+
+const USAGE = `usage: rollout serve --model DIR [--base-model PATH_OR_ID] [--name NAME] [--port N] [--device auto|cuda|cpu] [--docker-image IMG [--no-gpus]]
+
+Serves base model + adapter (a \`rollout train\` output folder) as OpenAI-compatible chat completions
+with tool calls, and prints the policy string for \`rollout run --policy\`. Ctrl-C stops it.`;
+
+export const serveCommand: CliCommand = {
+  summary: 'serve a trained adapter as an OpenAI-compatible endpoint and print its policy string',
+  async run(args) {
+    let values;
+    try {
+      values = parseArgs({
+        args,
+        strict: true,
+        options: {
+          model: { type: 'string' },
+          'base-model': { type: 'string' },
+          name: { type: 'string' },
+          port: { type: 'string' },
+          device: { type: 'string' },
+          'docker-image': { type: 'string' },
+          'no-gpus': { type: 'boolean' },
+          verbose: { type: 'boolean' },
+          help: { type: 'boolean' },
+        },
+      }).values;
+    } catch (error) {
+      console.error(`rollout serve: ${(error as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (values.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    if (!values.model) {
+      console.error(`rollout serve: --model is required\n\n${USAGE}`);
+      return 2;
+    }
+    const port = values.port === undefined ? 0 : Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      console.error(`rollout serve: --port must be a port number, not ${values.port}`);
+      return 2;
+    }
+    const runner = await chooseRunner({ dockerImage: values['docker-image'], gpus: !values['no-gpus'], onLog: (line) => console.error(line) });
+    const log: string[] = [];
+    let server;
+    try {
+      server = await startServer(
+        runner,
+        { model: values.model, baseModel: values['base-model'], name: values.name, port, device: values.device as Device | undefined },
+        { onLog: (line) => (values.verbose ? console.error(line) : log.push(line)) },
+      );
+    } catch (error) {
+      console.error(log.slice(-20).join('\n'));
+      console.error(`rollout serve: ${(error as Error).message}`);
+      return 1;
+    }
+    const ready = server.readyEvent;
+    if (ready.event === 'serving') {
+      console.error(`${formatRunnerEvent(ready)}\nuse it with: rollout run --policy ${ready.policy} …`);
+      console.log(ready.policy);
+    }
+    const stop = () => void server.stop();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    const outcome = await server.exited;
+    return outcome.exitCode === 0 || outcome.cancelled ? 0 : outcome.exitCode;
+  },
+};

@@ -1,0 +1,131 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { chooseRunner, runToCompletion, train, TrainerJobError, type Device, type TrainJob } from '../../core/train/jobs';
+import { formatRunnerEvent, RUNNER_EXIT, type RunnerHooks } from '../../core/train/runner';
+import { collectCandidates, writeVerifierDataset } from '../../core/train/select';
+import type { CliCommand } from './index';
+
+const USAGE = `usage: rollout train --method sft|dpo --data FILE --base-model PATH_OR_ID --out DIR [options]
+       rollout train --method verifier --runs DIR… --out DIR [options]
+
+  --docker-image IMG   run the trainer in a container from IMG, all GPUs passed through
+  --no-gpus            with --docker-image: pass no GPUs
+  --device D           auto (default: CUDA in bf16 when present, else CPU), cuda or cpu
+  --max-steps N --epochs N --batch-size N --lr X --save-steps N
+  --verbose            show the trainer's own log (stderr)
+Ctrl-C saves a checkpoint and stops; the same command again resumes from it.`;
+
+const OPTIONS = {
+  method: { type: 'string' },
+  data: { type: 'string' },
+  runs: { type: 'string', multiple: true },
+  'base-model': { type: 'string' },
+  out: { type: 'string' },
+  'docker-image': { type: 'string' },
+  'no-gpus': { type: 'boolean' },
+  device: { type: 'string' },
+  'max-steps': { type: 'string' },
+  epochs: { type: 'string' },
+  'batch-size': { type: 'string' },
+  lr: { type: 'string' },
+  'save-steps': { type: 'string' },
+  verbose: { type: 'boolean' },
+  help: { type: 'boolean' },
+} as const;
+
+function numberOption(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed)) throw new UsageError(`--${name}: not a number: ${value}`);
+  return parsed;
+}
+
+class UsageError extends Error {}
+
+export const trainCommand: CliCommand = {
+  summary: 'fine-tune a LoRA adapter (sft, dpo) or train the verifier, in a venv or a GPU container',
+  async run(args) {
+    let values;
+    try {
+      values = parseArgs({ args, options: OPTIONS, strict: true }).values;
+    } catch (error) {
+      console.error(`rollout train: ${(error as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (values.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    const controller = new AbortController();
+    const onSigint = () => {
+      console.error('\nstopping: saving a checkpoint first (Ctrl-C again to stop at once)');
+      if (controller.signal.aborted) process.exit(RUNNER_EXIT.cancelled);
+      controller.abort();
+    };
+    process.on('SIGINT', onSigint);
+    const log: string[] = [];
+    const hooks: RunnerHooks = {
+      signal: controller.signal,
+      onEvent: (event) => console.log(formatRunnerEvent(event)),
+      onLog: (line) => {
+        log.push(line);
+        if (values.verbose) console.error(line);
+      },
+    };
+    try {
+      const outputs = await runTrain(values, hooks);
+      console.log(JSON.stringify(outputs));
+      return 0;
+    } catch (error) {
+      if (error instanceof UsageError) {
+        console.error(`rollout train: ${error.message}\n\n${USAGE}`);
+        return 2;
+      }
+      if (!values.verbose && error instanceof TrainerJobError && error.kind === 'internal') console.error(log.slice(-20).join('\n'));
+      console.error(`rollout train: ${(error as Error).message}`);
+      return error instanceof TrainerJobError ? error.exitCode : 1;
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+  },
+};
+
+type TrainValues = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; args: string[] }>>['values'];
+
+async function runTrain(values: TrainValues, hooks: RunnerHooks): Promise<Record<string, unknown>> {
+  const method = values.method;
+  if (!values.out) throw new UsageError('--out is required');
+  const device = values.device as Device | undefined;
+  if (device !== undefined && !['auto', 'cuda', 'cpu'].includes(device)) throw new UsageError(`--device must be auto, cuda or cpu, not ${device}`);
+  const runner = await chooseRunner({ dockerImage: values['docker-image'], gpus: !values['no-gpus'], onLog: (line) => console.error(line) });
+  console.log(`trainer: ${runner.description}`);
+  if (method === 'verifier') {
+    if (!values.runs?.length) throw new UsageError('--method verifier needs --runs DIR (recorded runs with rewards)');
+    const scan = await collectCandidates(values.runs);
+    for (const skipped of scan.skipped) console.error(`skipped ${skipped}`);
+    mkdirSync(values.out, { recursive: true });
+    const dataset = join(values.out, 'verifier-runs.jsonl');
+    const rows = await writeVerifierDataset(scan.candidates, dataset);
+    console.log(`verifier dataset: ${rows} scored runs from ${scan.candidates.length} finished runs → ${dataset}`);
+    const args = ['--data', dataset, '--out', values.out];
+    if (values.epochs) args.push('--epochs', String(numberOption('epochs', values.epochs)));
+    return (await runToCompletion(runner, { command: 'verifier', args, paths: [values.out] }, hooks)).outputs;
+  }
+  if (method !== 'sft' && method !== 'dpo') throw new UsageError('--method must be sft, dpo or verifier');
+  if (!values.data) throw new UsageError('--data is required');
+  if (!values['base-model']) throw new UsageError('--base-model is required');
+  const job: TrainJob = {
+    method,
+    data: values.data,
+    baseModel: values['base-model'],
+    out: values.out,
+    device,
+    maxSteps: numberOption('max-steps', values['max-steps']),
+    epochs: numberOption('epochs', values.epochs),
+    batchSize: numberOption('batch-size', values['batch-size']),
+    learningRate: numberOption('lr', values.lr),
+    saveSteps: numberOption('save-steps', values['save-steps']),
+  };
+  return (await train(runner, job, hooks)).outputs;
+}

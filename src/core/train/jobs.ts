@@ -1,0 +1,124 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DockerRunner } from './dockerRunner';
+import { describeLast, RUNNER_EXIT, type RunnerHooks, type RunnerInvocation, type RunningRunner, type TrainerRunner } from './runner';
+import { detectTorchVariant, ensureVenv } from './venv';
+import { VenvRunner } from './venvRunner';
+
+export type Device = 'auto' | 'cuda' | 'cpu';
+
+/** A fine-tune job: the runner's `sft` or `dpo` command. */
+export interface TrainJob {
+  method: 'sft' | 'dpo';
+  /** The SFT export (`{"messages","tools"}` lines) or the DPO export (`{"prompt","chosen","rejected"}`). */
+  data: string;
+  /** A model folder or a Hugging Face id. */
+  baseModel: string;
+  out: string;
+  device?: Device;
+  maxSteps?: number;
+  epochs?: number;
+  batchSize?: number;
+  learningRate?: number;
+  saveSteps?: number;
+  /** More runner flags, passed as they are (`python -m rollout_trainer sft --help` lists them). */
+  extraArgs?: string[];
+}
+
+export interface RunnerChoice {
+  /** Run in a container from this image instead of the local venv. */
+  dockerImage?: string;
+  /** With dockerImage: pass the GPUs through (default true). */
+  gpus?: boolean;
+  onLog?: (line: string) => void;
+}
+
+/** The local venv (built on first use) or, given an image, a container with the GPUs passed through. */
+export async function chooseRunner(choice: RunnerChoice = {}): Promise<TrainerRunner> {
+  if (choice.dockerImage) return new DockerRunner({ image: choice.dockerImage, gpus: choice.gpus ?? true });
+  return new VenvRunner(await ensureVenv(await detectTorchVariant(), choice.onLog));
+}
+
+function localPaths(...paths: string[]): string[] {
+  return paths.filter((path) => existsSync(path)).map((path) => resolve(path));
+}
+
+export function trainInvocation(job: TrainJob): RunnerInvocation {
+  const args = ['--data', resolve(job.data), '--base-model', existsSync(job.baseModel) ? resolve(job.baseModel) : job.baseModel, '--out', resolve(job.out)];
+  const optional: [string, string | number | undefined][] = [
+    ['--device', job.device],
+    ['--max-steps', job.maxSteps],
+    ['--epochs', job.epochs],
+    ['--batch-size', job.batchSize],
+    ['--lr', job.learningRate],
+    ['--save-steps', job.saveSteps],
+  ];
+  for (const [flag, value] of optional) if (value !== undefined) args.push(flag, String(value));
+  args.push(...(job.extraArgs ?? []));
+  return { command: job.method, args, paths: [...localPaths(job.data, job.baseModel), resolve(job.out)] };
+}
+
+export interface JobResult {
+  /** `done` fields: adapter, checkpoints, summary, steps, final_loss (training) or the command's outputs. */
+  outputs: Record<string, unknown>;
+}
+
+/** Thrown when the runner stopped without `done`; `cancelled` runs leave a checkpoint a rerun resumes from. */
+export class TrainerJobError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+    readonly kind: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Runs one runner command to its end; resolves with its `done` line, throws with its `error` line. */
+export async function runToCompletion(runner: TrainerRunner, invocation: RunnerInvocation, hooks: RunnerHooks = {}): Promise<JobResult> {
+  const outcome = await runner.run(invocation, hooks);
+  const last = outcome.last;
+  if (outcome.exitCode === RUNNER_EXIT.ok && last?.event === 'done') {
+    const outputs: Record<string, unknown> = { ...last };
+    delete outputs.event;
+    return { outputs };
+  }
+  if (outcome.cancelled || outcome.exitCode === RUNNER_EXIT.cancelled) {
+    throw new TrainerJobError(`cancelled; rerun the same command to resume from the last checkpoint`, outcome.exitCode, 'cancelled');
+  }
+  const kind = last?.event === 'error' ? last.kind : 'internal';
+  throw new TrainerJobError(`${invocation.command} failed (${runner.description}, exit ${outcome.exitCode}): ${describeLast(last)}`, outcome.exitCode, kind);
+}
+
+export function train(runner: TrainerRunner, job: TrainJob, hooks: RunnerHooks = {}): Promise<JobResult> {
+  return runToCompletion(runner, trainInvocation(job), hooks);
+}
+
+export interface ServeOptions {
+  /** A `rollout train` output folder, an adapter folder, or a model folder. */
+  model: string;
+  baseModel?: string;
+  name?: string;
+  port?: number;
+  host?: string;
+  device?: Device;
+}
+
+/** Starts the runner's OpenAI-compatible server; the ready event carries `policy` (`openai:NAME@URL`). */
+export function startServer(runner: TrainerRunner, options: ServeOptions, hooks: RunnerHooks = {}): Promise<RunningRunner> {
+  const args = ['--model', resolve(options.model), '--port', String(options.port ?? 0)];
+  if (options.baseModel) args.push('--base-model', existsSync(options.baseModel) ? resolve(options.baseModel) : options.baseModel);
+  if (options.name) args.push('--name', options.name);
+  if (options.host) args.push('--host', options.host);
+  if (options.device) args.push('--device', options.device);
+  const base = options.baseModel ?? baseModelOfTrainOutput(options.model);
+  return runner.start({ command: 'serve', args, paths: localPaths(options.model, ...(base ? [base] : [])) }, 'serving', hooks);
+}
+
+/** The base model a `rollout train` output folder was trained from (a container must mount it too). */
+function baseModelOfTrainOutput(folder: string): string | undefined {
+  const summary = join(folder, 'rollout-trainer.json');
+  if (!existsSync(summary)) return undefined;
+  const parsed = JSON.parse(readFileSync(summary, 'utf8')) as { base_model?: unknown };
+  return typeof parsed.base_model === 'string' ? parsed.base_model : undefined;
+}

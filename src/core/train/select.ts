@@ -1,0 +1,116 @@
+import { createWriteStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { findTrajectoryLogs, formatProblem, readTrajectoryLog } from '../trajectory/reader';
+import type { Verifier } from './verifier';
+import { trajectoryFeatures, type FeatureRecord } from './verifierFeatures';
+
+/** Written beside each scored trajectory.jsonl (the log itself is append-only and closed). */
+export const SCORE_FILE = 'verifier-score.json';
+
+export interface Candidate {
+  path: string;
+  runId: string;
+  taskId: string;
+  attempt: number;
+  /** The test-based reward, null when the run was not scored. */
+  reward: number | null;
+  features: FeatureRecord;
+}
+
+export interface ScoredCandidate extends Candidate {
+  score: number;
+}
+
+export interface TaskSelection {
+  taskId: string;
+  chosen: ScoredCandidate;
+  attempts: ScoredCandidate[];
+}
+
+export interface CandidateScan {
+  candidates: Candidate[];
+  /** Runs left out, each with why: malformed log, unfinished, or an infrastructure failure. */
+  skipped: string[];
+}
+
+/** Finished runs under the given paths with their features; infrastructure failures are not attempts. */
+export async function collectCandidates(paths: string[]): Promise<CandidateScan> {
+  const scan: CandidateScan = { candidates: [], skipped: [] };
+  for await (const path of findTrajectoryLogs(paths)) {
+    const read = await readTrajectoryLog(path);
+    const trajectory = read.trajectory;
+    if (read.problems.length > 0 || !trajectory) {
+      scan.skipped.push(`${path}: malformed (${read.problems.map(formatProblem).join('; ') || 'no run_started line'})`);
+    } else if (!trajectory.result) scan.skipped.push(`${path}: unfinished run`);
+    else if (trajectory.result.exit_status === 'infra_error') scan.skipped.push(`${path}: infrastructure failure, not an attempt`);
+    else {
+      scan.candidates.push({
+        path,
+        runId: trajectory.run.run_id,
+        taskId: trajectory.run.task_id,
+        attempt: trajectory.run.attempt,
+        reward: trajectory.result.reward?.value ?? null,
+        features: trajectoryFeatures(trajectory),
+      });
+    }
+  }
+  return scan;
+}
+
+/** Best of N per task: the highest score; ties go to the earlier attempt. Tasks in first-seen order. */
+export function pickBestPerTask(scored: ScoredCandidate[]): TaskSelection[] {
+  const byTask = new Map<string, ScoredCandidate[]>();
+  for (const candidate of scored) byTask.set(candidate.taskId, [...(byTask.get(candidate.taskId) ?? []), candidate]);
+  return [...byTask].map(([taskId, attempts]) => ({
+    taskId,
+    attempts,
+    chosen: attempts.reduce((best, next) => (next.score > best.score || (next.score === best.score && next.attempt < best.attempt) ? next : best)),
+  }));
+}
+
+export interface SelectionSummary {
+  tasks: number;
+  /** Mean reward of the chosen attempts, of all attempts (what picking at random gets), and of the best attempt per task. */
+  chosenMeanReward: number | null;
+  averageMeanReward: number | null;
+  oracleMeanReward: number | null;
+}
+
+function mean(values: number[]): number | null {
+  return values.length ? values.reduce((sum, value) => sum + value, 0) / values.length : null;
+}
+
+export function summariseSelection(selections: TaskSelection[]): SelectionSummary {
+  const rewarded = (list: ScoredCandidate[]) => list.map((c) => c.reward).filter((r): r is number => r !== null);
+  return {
+    tasks: selections.length,
+    chosenMeanReward: mean(rewarded(selections.map((s) => s.chosen))),
+    averageMeanReward: mean(selections.map((s) => mean(rewarded(s.attempts))).filter((r): r is number => r !== null)),
+    oracleMeanReward: mean(selections.map((s) => rewarded(s.attempts)).filter((r) => r.length).map((r) => Math.max(...r))),
+  };
+}
+
+/** Scores every candidate, stores each score beside its trajectory, and picks the best per task. */
+export async function selectBest(candidates: Candidate[], verifier: Verifier, verifierFolder: string): Promise<TaskSelection[]> {
+  const scores = await verifier.score(candidates.map((candidate) => candidate.features));
+  const scored = candidates.map((candidate, index) => ({ ...candidate, score: scores[index] }));
+  for (const candidate of scored) {
+    const record = { run_id: candidate.runId, task_id: candidate.taskId, score: candidate.score, verifier: verifierFolder, features: candidate.features };
+    await writeFile(join(dirname(candidate.path), SCORE_FILE), JSON.stringify(record, null, 2) + '\n');
+  }
+  return pickBestPerTask(scored);
+}
+
+/** The verifier's training set: one `{task_id, run_id, features, reward}` line per scored run. */
+export async function writeVerifierDataset(candidates: Candidate[], file: string): Promise<number> {
+  const out = createWriteStream(file);
+  let written = 0;
+  for (const candidate of candidates) {
+    if (candidate.reward === null) continue;
+    out.write(JSON.stringify({ task_id: candidate.taskId, run_id: candidate.runId, features: candidate.features, reward: candidate.reward }) + '\n');
+    written += 1;
+  }
+  await new Promise<void>((resolveEnd, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolveEnd())));
+  return written;
+}

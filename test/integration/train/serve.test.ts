@@ -1,0 +1,71 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import OpenAI from 'openai';
+import { startServer, train } from '../../../src/core/train/jobs';
+import { lineSplitter } from '../../../src/core/train/runner';
+import { trainerDir } from '../../../src/core/train/venv';
+import { BASH_TOOL, cpuRunner, tempDir, tinyModel } from './helpers';
+
+const LIST_FILES = [{ role: 'user' as const, content: 'List the files.' }];
+
+/** An adapter trained (really, on CPU) until it answers "List the files." with one bash tool call. */
+async function toolCallingAdapter(): Promise<string> {
+  const runner = await cpuRunner();
+  const folder = tempDir('serve');
+  const data = join(folder, 'one-call.jsonl');
+  const answer = { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'bash', arguments: JSON.stringify({ command: 'ls' }) } }] };
+  writeFileSync(data, `${JSON.stringify({ messages: [...LIST_FILES, answer], tools: [BASH_TOOL] })}\n`.repeat(4));
+  const out = join(folder, 'out');
+  await train(runner, { method: 'sft', data, baseModel: await tinyModel(runner), out, device: 'cpu', maxSteps: 40, learningRate: 5e-3, saveSteps: 1000 });
+  return out;
+}
+
+describe('trainer server with base model + adapter (real Python runner, CPU)', { timeout: 600_000 }, () => {
+  let adapterFolder: Promise<string> | undefined;
+  const adapter = () => (adapterFolder ??= toolCallingAdapter());
+
+  test('the OpenAI SDK gets a parsed tool call from the served adapter', async () => {
+    const runner = await cpuRunner();
+    const server = await startServer(runner, { model: await adapter(), name: 'tiny', device: 'cpu' });
+    try {
+      const ready = server.readyEvent;
+      assert.equal(ready.event, 'serving');
+      if (ready.event !== 'serving') return;
+      assert.match(ready.policy, /^openai:tiny@http:\/\/127\.0\.0\.1:\d+\/v1$/);
+      const client = new OpenAI({ baseURL: ready.url, apiKey: 'unused-local-key', maxRetries: 0 });
+      assert.deepEqual((await client.models.list()).data.map((model) => model.id), ['tiny']);
+      const completion = await client.chat.completions.create({ model: 'tiny', messages: LIST_FILES, tools: [BASH_TOOL], temperature: 0, max_tokens: 40 });
+      const choice = completion.choices[0];
+      assert.equal(choice.finish_reason, 'tool_calls');
+      const call = choice.message.tool_calls?.[0];
+      assert.ok(call && call.type === 'function');
+      assert.equal(call.function.name, 'bash');
+      assert.deepEqual(JSON.parse(call.function.arguments), { command: 'ls' });
+    } finally {
+      const outcome = await server.stop();
+      assert.equal(outcome.exitCode, 0);
+    }
+  });
+
+  test('`rollout serve --model DIR` prints the openai: policy string and stops on SIGINT', async () => {
+    const cli = join(dirname(dirname(trainerDir())), 'dist', 'cli.js');
+    const child = spawn(process.execPath, [cli, 'serve', '--model', await adapter(), '--name', 'tiny', '--device', 'cpu'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const stderr: string[] = [];
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+    const policy = await new Promise<string>((resolve, reject) => {
+      const lines = lineSplitter((line) => resolve(line));
+      child.stdout.on('data', (chunk: Buffer) => lines.push(chunk));
+      child.on('close', (code) => reject(new Error(`rollout serve exited ${code} before printing a policy:\n${stderr.join('')}`)));
+    });
+    const match = /^openai:tiny@(http:\/\/127\.0\.0\.1:\d+\/v1)$/.exec(policy);
+    assert.ok(match, policy);
+    const models = (await (await fetch(`${match[1]}/models`)).json()) as { data: { id: string }[] };
+    assert.equal(models.data[0].id, 'tiny');
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    child.kill('SIGINT');
+    assert.equal(await exited, 0, stderr.join(''));
+  });
+});

@@ -1,0 +1,107 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { collectCandidates, SCORE_FILE } from '../../../src/core/train/select';
+import { trainerDir } from '../../../src/core/train/venv';
+import { Verifier } from '../../../src/core/train/verifier';
+import { TrajectoryRecorder } from '../../../src/core/trajectory/recorder';
+import type { RunMetadata } from '../../../src/core/trajectory/types';
+import { tempDir } from './helpers';
+
+/** Deterministic pseudo-random numbers, so the recorded runs are the same on every machine. */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+}
+
+/** Records real trajectory logs (the project's recorder): 10 tasks × 4 attempts; solved runs tend to end on a passing test. */
+async function recordRuns(out: string): Promise<void> {
+  const next = random(7);
+  for (let task = 0; task < 10; task += 1) {
+    for (let attempt = 0; attempt < 4; attempt += 1) {
+      const solved = next() < 0.5;
+      const run: RunMetadata = {
+        run_id: `task-${task}-a${attempt}`, task_id: `task-${task}`, attempt, policy: 'openai:scripted', model: { name: 'scripted', parameters: {} },
+        tools: [], tool_versions: {}, started_at: new Date(0).toISOString(),
+      };
+      const recorder = await TrajectoryRecorder.start(out, run, { fsync: false });
+      const turns = 1 + Math.floor(next() * 5);
+      for (let turn = 0; turn < turns; turn += 1) {
+        const last = turn === turns - 1;
+        const command = last ? 'pytest -q' : 'ls';
+        const passed = last ? (next() < 0.85 ? solved : !solved) : true;
+        await recorder.recordTurn({
+          messages: [
+            { role: 'assistant', content: null, tool_calls: [{ id: `c${turn}`, type: 'function', function: { name: 'bash', arguments: JSON.stringify({ command }) } }] },
+            { role: 'tool', tool_call_id: `c${turn}`, content: passed ? 'ok' : 'FAILED' },
+          ],
+          observations: [{ tool_call_id: `c${turn}`, tool: 'bash', arguments: JSON.stringify({ command }), output: passed ? 'ok' : 'FAILED', truncated: false, exit_code: passed ? 0 : 1 }],
+          tokens: { input: 100, output: Math.floor(next() * 200) },
+        });
+      }
+      const patch = solved || next() < 0.5 ? 'diff --git a/a.py b/a.py\n--- a/a.py\n+++ b/a.py\n@@ -1 +1 @@ def f():\n-    return 1\n+    return 2\n' : '';
+      await recorder.finish({ exit_status: next() < 0.8 ? 'submitted' : 'turn_limit', patch, reward: { value: solved ? 1 : 0, resolved: solved } });
+      await recorder.close();
+    }
+  }
+}
+
+function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [join(dirname(dirname(trainerDir())), 'dist', 'cli.js'), ...args], { encoding: 'utf8', timeout: 300_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('verifier: trained by the Python runner, scored in Node with onnxruntime-node', { timeout: 600_000 }, () => {
+  test('`rollout train --method verifier` then `rollout select`: Node scores equal Python scores to 1e-5', async () => {
+    const folder = tempDir('verifier');
+    const runs = join(folder, 'runs');
+    await recordRuns(runs);
+    const model = join(folder, 'verifier');
+
+    const trained = cli('train', '--method', 'verifier', '--runs', runs, '--out', model);
+    assert.equal(trained.status, 0, trained.stderr + trained.stdout);
+    assert.match(trained.stdout, /verifier dataset: 40 scored runs from 40 finished runs/);
+
+    const pythonScores = new Map<string, number>(
+      readFileSync(join(model, 'verifier-scores.jsonl'), 'utf8').trim().split('\n').map((line) => {
+        const row = JSON.parse(line) as { run_id: string; score: number };
+        return [row.run_id, row.score];
+      }),
+    );
+    const scan = await collectCandidates([runs]);
+    assert.equal(scan.candidates.length, 40);
+    const verifier = await Verifier.load(model);
+    try {
+      const nodeScores = await verifier.score(scan.candidates.map((candidate) => candidate.features));
+      let worst = 0;
+      scan.candidates.forEach((candidate, index) => {
+        const expected = pythonScores.get(candidate.runId);
+        assert.ok(expected !== undefined, candidate.runId);
+        worst = Math.max(worst, Math.abs(nodeScores[index] - expected));
+      });
+      console.log(`largest |node - python| score difference over 40 runs: ${worst.toExponential(2)}; held-out accuracy ${verifier.card.holdout_accuracy}`);
+      assert.ok(worst <= 1e-5, `scores differ by ${worst}`);
+      assert.ok(new Set(nodeScores.map((score) => score.toFixed(6))).size > 2, 'the scores vary across runs');
+    } finally {
+      await verifier.close();
+    }
+
+    const selected = cli('select', '--runs', runs, '--verifier', model, '--json');
+    assert.equal(selected.status, 0, selected.stderr);
+    const report = JSON.parse(selected.stdout) as { summary: { tasks: number }; selections: { task_id: string; run_id: string; score: number }[] };
+    assert.equal(report.summary.tasks, 10);
+    for (const selection of report.selections) {
+      const attempts = scan.candidates.filter((candidate) => candidate.taskId === selection.task_id);
+      const best = Math.max(...attempts.map((candidate) => pythonScores.get(candidate.runId)!));
+      assert.ok(Math.abs(selection.score - best) <= 1e-5, `${selection.task_id}: chose ${selection.run_id}`);
+    }
+    for (const candidate of scan.candidates) {
+      const stored = JSON.parse(readFileSync(join(dirname(candidate.path), SCORE_FILE), 'utf8')) as { score: number; run_id: string };
+      assert.equal(stored.run_id, candidate.runId);
+      assert.ok(Math.abs(stored.score - pythonScores.get(candidate.runId)!) <= 1e-5);
+    }
+    assert.ok(existsSync(join(model, 'verifier.onnx')));
+  });
+});
