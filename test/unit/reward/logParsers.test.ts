@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { LOG_PARSERS, parseTestLog } from '../../../src/core/reward/logParsers/index';
 import { TEST_FRAMEWORKS } from '../../../src/core/task/task';
 
-/** Logs written by really running the suites in test/unit/reward/logs/suites (see generate.sh there). */
+/**
+ * Logs written by really running the suites in test/unit/reward/logs/suites: on the host (generate.sh) and,
+ * as `image-*`, inside the sandbox images with their older pytest 7, Node 18 (generate-in-images.sh).
+ */
 function realLog(name: string): string {
   return readFileSync(join(process.cwd(), 'test', 'unit', 'reward', 'logs', name), 'utf8');
 }
@@ -20,7 +23,7 @@ describe('log parsers on real test-runner output', () => {
   });
 
   test('pytest -rA: node ids with classes and parameters (spaces included), xfail, fixture errors', () => {
-    assert.deepEqual(asObject(parseTestLog('pytest', realLog('pytest.log'))), {
+    for (const log of ['pytest.log', 'image-pytest.log']) assert.deepEqual(asObject(parseTestLog('pytest', realLog(log))), {
       'test_sample.py::TestGroup::test_method_parametrized[-1]': 'FAILED',
       'test_sample.py::TestGroup::test_method_parametrized[0]': 'PASSED',
       'test_sample.py::TestGroup::test_method_passes': 'PASSED',
@@ -35,7 +38,7 @@ describe('log parsers on real test-runner output', () => {
   });
 
   test('python -m unittest -v: outcomes, docstring ids, output between the name and the outcome', () => {
-    assert.deepEqual(asObject(parseTestLog('unittest', realLog('unittest.log'))), {
+    for (const log of ['unittest.log', 'image-unittest.log']) assert.deepEqual(asObject(parseTestLog('unittest', realLog(log))), {
       'A sitemap index renders without items.': 'PASSED',
       'test_errors (test_sample.ArithmeticTests.test_errors)': 'ERROR',
       'test_expected_failure (test_sample.ArithmeticTests.test_expected_failure)': 'XFAIL',
@@ -47,7 +50,7 @@ describe('log parsers on real test-runner output', () => {
   });
 
   test('node --test --test-reporter=tap: nested subtests joined with " > ", skip and todo', () => {
-    assert.deepEqual(asObject(parseTestLog('node-tap', realLog('node-tap.log'))), {
+    for (const log of ['node-tap.log', 'image-node-tap.log']) assert.deepEqual(asObject(parseTestLog('node-tap', realLog(log))), {
       'adds numbers': 'PASSED',
       'fails on purpose': 'FAILED',
       parser: 'FAILED',
@@ -64,7 +67,7 @@ describe('log parsers on real test-runner output', () => {
   });
 
   test('go test -json: tests and subtests as TestName/sub', () => {
-    assert.deepEqual(asObject(parseTestLog('go-test-json', realLog('go-test.json.log'))), {
+    for (const log of ['go-test.json.log', 'image-go-test.json.log']) assert.deepEqual(asObject(parseTestLog('go-test-json', realLog(log))), {
       TestFails: 'FAILED',
       TestPasses: 'PASSED',
       TestSkipped: 'SKIPPED',
