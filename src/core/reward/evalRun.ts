@@ -81,6 +81,11 @@ export async function runEvaluation(tasks: Task[], predictions: Prediction[], op
   const byId = new Map(tasks.map((task) => [task.id, task]));
   const unknown = predictions.filter((prediction) => !byId.has(prediction.instanceId)).map((prediction) => prediction.instanceId);
   if (unknown.length > 0) throw new Error(`predictions for tasks not in the task file: ${unknown.join(', ')}`);
+  const untested = predictions.map((prediction) => byId.get(prediction.instanceId) as Task).filter((task) => task.failToPass.length === 0);
+  if (untested.length > 0) {
+    // With no FAIL_TO_PASS test every patch would count as resolved; CAB tasks are judged by their satisfaction conditions instead.
+    throw new Error(`tasks without FAIL_TO_PASS tests cannot be graded by tests: ${untested.map((task) => `${task.id} (${task.kind})`).join(', ')}`);
+  }
   let reused = 0;
   const results = await mapWithWorkers(predictions, options.workers, async (prediction) => {
     const task = byId.get(prediction.instanceId) as Task;
