@@ -68,7 +68,7 @@ export class TrajectoryRecorder {
     }
     const recorder = new TrajectoryRecorder(outDir, run, path, redactorFor(options), handle, options.fsync ?? true);
     await recorder.append({ type: 'run_started', schema_version: TRAJECTORY_SCHEMA_VERSION, run });
-    await appendRunIndex(outDir, {
+    await appendRunIndex(outDir, recorder.redactor.redact({
       run_id: run.run_id,
       task_id: run.task_id,
       attempt: run.attempt,
@@ -76,7 +76,7 @@ export class TrajectoryRecorder {
       path: join(run.run_id, TRAJECTORY_FILE),
       status: 'running',
       started_at: run.started_at,
-    });
+    }));
     return recorder;
   }
 
@@ -132,7 +132,7 @@ export class TrajectoryRecorder {
     await this.append({ type: 'run_finished', result });
     this.finished = true;
     await this.close();
-    await appendRunIndex(this.outDir, {
+    await appendRunIndex(this.outDir, this.redactor.redact({
       run_id: this.run.run_id,
       task_id: this.run.task_id,
       attempt: this.run.attempt,
@@ -144,7 +144,7 @@ export class TrajectoryRecorder {
       turns: this.turns,
       reward: result.reward?.value ?? null,
       ...(result.reward?.resolved !== undefined ? { resolved: result.reward.resolved } : {}),
-    });
+    }));
     return result;
   }
 

@@ -68,7 +68,9 @@ if (CHILD_OUT) {
       const envKey = 'sk-proj-PLANTEDabcdefghijklmnopqrstuvwxyz0123456789';
       const configSecret = 'correct-horse-battery-staple-42';
       const redactor = new Redactor({ env: { OPENAI_API_KEY: envKey, PATH: '/usr/bin', HOME: '/home/me' } });
-      const recorder = await TrajectoryRecorder.start(out, sampleRun('run-secret'), { redactor, secrets: [configSecret] });
+      // A key pasted into the policy spec must not reach the run metadata or the run index either.
+      const run = { ...sampleRun('run-secret'), policy: `openai:gpt-4o-mini?api_key=${envKey}` };
+      const recorder = await TrajectoryRecorder.start(out, run, { redactor, secrets: [configSecret] });
       const leaky = [
         `echo $OPENAI_API_KEY -> ${envKey}`,
         `config password is ${configSecret}`,
@@ -81,7 +83,7 @@ if (CHILD_OUT) {
       ].join('\n');
       await recorder.recordTurn(sampleTurn(0, { command: `cat .env # ${envKey}`, output: leaky }));
       await recorder.finish(sampleResult(0));
-      const text = readFileSync(join(out, 'run-secret', 'trajectory.jsonl'), 'utf8');
+      const text = readFileSync(join(out, 'run-secret', 'trajectory.jsonl'), 'utf8') + readFileSync(join(out, 'index.jsonl'), 'utf8');
       for (const secret of [envKey, configSecret, 'sk-ant-api03', 'ghp_ABCDEF', 'AKIAIOSFODNN7EXAMPLE', 'abcdefghijklmnopqrstuvwxyz123456', 'hf_abcdef']) {
         assert.ok(!text.includes(secret), `secret ${secret} leaked into the trajectory`);
       }
