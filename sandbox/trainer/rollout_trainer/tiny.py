@@ -91,8 +91,9 @@ def build_tokenizer(generation_markers: bool = False, vocab_size: int = 512):
     return tokenizer
 
 
-def build_tiny_model(out_dir: str, generation_markers: bool = False, seed: int = 0) -> str:
-    """Writes a loadable model folder (config, safetensors weights, tokenizer) and returns it."""
+def build_tiny_model(out_dir: str, generation_markers: bool = False, seed: int = 0, hidden_size: int = 64, layers: int = 2) -> str:
+    """Writes a loadable model folder (config, safetensors weights, tokenizer) and returns it.
+    The benchmark asks for a wider, deeper one than the tests."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
@@ -100,9 +101,9 @@ def build_tiny_model(out_dir: str, generation_markers: bool = False, seed: int =
     torch.manual_seed(seed)
     config = LlamaConfig(
         vocab_size=len(tokenizer),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
+        hidden_size=hidden_size,
+        intermediate_size=2 * hidden_size,
+        num_hidden_layers=layers,
         num_attention_heads=4,
         num_key_value_heads=2,
         max_position_embeddings=4096,
