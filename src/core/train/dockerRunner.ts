@@ -73,25 +73,30 @@ export class DockerRunner implements TrainerRunner {
     return [`${this.trainer}:${CONTAINER_TRAINER_DIR}:ro`, ...[...folders].map((folder) => `${folder}:${folder}`)];
   }
 
-  private async launch(invocation: RunnerInvocation, hooks: RunnerHooks): Promise<Supervised> {
+  /** What the container is created from: the runner command, mounts, user, network and GPU request. */
+  containerSpec(invocation: RunnerInvocation): Docker.ContainerCreateOptions {
     const uid = process.getuid?.() ?? 0;
     const gid = process.getgid?.() ?? 0;
+    return {
+      Image: this.options.image,
+      Cmd: [this.options.python ?? 'python', '-m', 'rollout_trainer', invocation.command, ...invocation.args],
+      WorkingDir: CONTAINER_TRAINER_DIR,
+      User: `${uid}:${gid}`,
+      Env: ['PYTHONPATH=' + CONTAINER_TRAINER_DIR, 'PYTHONUNBUFFERED=1', 'HOME=/tmp', ...(process.env.HF_TOKEN ? [`HF_TOKEN=${process.env.HF_TOKEN}`] : [])],
+      Labels: ownerLabels(`trainer-${invocation.command}-${process.pid}`),
+      HostConfig: {
+        Binds: this.binds(invocation.paths),
+        NetworkMode: 'host',
+        ShmSize: 2 * 1024 ** 3,
+        DeviceRequests: this.options.gpus ? [{ Driver: '', Count: -1, Capabilities: [['gpu']] }] : undefined,
+      },
+    };
+  }
+
+  private async launch(invocation: RunnerInvocation, hooks: RunnerHooks): Promise<Supervised> {
     let container: Docker.Container;
     try {
-      container = await this.docker.createContainer({
-        Image: this.options.image,
-        Cmd: [this.options.python ?? 'python', '-m', 'rollout_trainer', invocation.command, ...invocation.args],
-        WorkingDir: CONTAINER_TRAINER_DIR,
-        User: `${uid}:${gid}`,
-        Env: ['PYTHONPATH=' + CONTAINER_TRAINER_DIR, 'PYTHONUNBUFFERED=1', 'HOME=/tmp', ...(process.env.HF_TOKEN ? [`HF_TOKEN=${process.env.HF_TOKEN}`] : [])],
-        Labels: ownerLabels(`trainer-${invocation.command}-${process.pid}`),
-        HostConfig: {
-          Binds: this.binds(invocation.paths),
-          NetworkMode: 'host',
-          ShmSize: 2 * 1024 ** 3,
-          DeviceRequests: this.options.gpus ? [{ Driver: '', Count: -1, Capabilities: [['gpu']] }] : undefined,
-        },
-      });
+      container = await this.docker.createContainer(this.containerSpec(invocation));
     } catch (error) {
       throw explainEngineError(error, this.options.image);
     }
