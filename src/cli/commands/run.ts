@@ -30,7 +30,8 @@ options:
   --max-turns N    model calls per rollout (default ${DEFAULT_AGENT_CONFIG.maxTurns})
   --repos DIR      local clones named owner__name instead of cloning into the cache
   --specs FILE     per-repo environment specs (JSON)
-  --resume RUN_ID  continue an unfinished run (killed or crashed) from its last finished turn`;
+  --resume RUN_ID  continue an unfinished run (killed or crashed) from its last finished turn, with the
+                   policy it recorded unless --policy names another`;
 
 export function formatSummaries(summaries: RolloutSummary[], totals: BatchTotals): string {
   const rows = summaries.map((summary) =>
@@ -112,7 +113,7 @@ export const runCommand: CliCommand = {
     const started = performance.now();
     let summaries: RolloutSummary[];
     if (values.resume) {
-      summaries = [await resumeRun(values.resume, values.out, loaded.tasks, { rewardFn, config, evaluator, signal: abort.signal })];
+      summaries = [await resumeRun(values.resume, values.out, loaded.tasks, values.policy, { rewardFn, config, evaluator, signal: abort.signal })];
     } else {
       const tasks = selectTasks(loaded.tasks, values.ids);
       await mkdir(values.out, { recursive: true });
@@ -141,6 +142,7 @@ async function resumeRun(
   runId: string,
   outDir: string,
   tasks: Task[],
+  policySpec: string | undefined,
   common: Pick<Parameters<typeof runRollout>[0], 'rewardFn' | 'config' | 'evaluator' | 'signal'>,
 ): Promise<RolloutSummary> {
   const path = join(outDir, runId, 'trajectory.jsonl');
@@ -154,8 +156,8 @@ async function resumeRun(
     attempt: trajectory.run.attempt,
     runId,
     resume: true,
-    policy: await createPolicy(trajectory.run.policy),
-    policySpec: trajectory.run.policy,
+    policy: await createPolicy(policySpec ?? trajectory.run.policy),
+    policySpec: policySpec ?? trajectory.run.policy,
     toolbox: createDefaultToolbox(),
     outDir,
     createSandbox: common.evaluator.createSandbox,

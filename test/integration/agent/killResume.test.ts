@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { dockerClient, LABELS } from '../../../src/core/sandbox/engine';
+import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
+import { ScriptedOpenAIServer, step } from '../../support/scriptedOpenAIServer';
+
+const ROOT = join(__dirname, '..', '..', '..', '..');
+const CLI = join(ROOT, 'dist', 'cli.js');
+const TASKS = join(ROOT, 'tasks', 'examples');
+const FIX = { command: 'str_replace', path: 'pagekit/paginator.py', old_str: 'return self.count // self.per_page + 1', new_str: 'return -(-self.count // self.per_page)' };
+
+async function containersOfRun(runId: string): Promise<number> {
+  const containers = await dockerClient().listContainers({ all: true, filters: { label: [`${LABELS.runId}=${runId}`] } });
+  return containers.length;
+}
+
+test('a run killed with SIGKILL mid-rollout stays readable, leaves no orphan after the next start, and --resume finishes it (real Docker, CLI processes, local OpenAI wire-protocol test double)', async () => {
+  const outDir = mkdtempSync(join(tmpdir(), 'rollout-kill-'));
+  const first = await ScriptedOpenAIServer.start([
+    step.toolCall('view', { path: 'pagekit/paginator.py', start_line: 44, end_line: 49 }),
+    step.toolCall('edit', FIX),
+    // The third answer never comes in time: the process is killed while it waits.
+    step.toolCall('bash', { command: 'true' }, { delayMs: 60_000 }),
+  ]);
+  const args = ['run', '--tasks', TASKS, '--ids', 'pagekit__pagekit-14', '--out', outDir];
+  const child = spawn(process.execPath, [CLI, ...args, '--policy', `openai:scripted@${first.baseURL}`], { stdio: 'ignore' });
+  let runId = '';
+  let turns = 0;
+  for (let waited = 0; turns < 2 && waited < 60_000; waited += 200) {
+    await sleep(200);
+    runId = readdirSync(outDir).find((name) => name.startsWith('pagekit__pagekit-14.')) ?? '';
+    if (runId) turns = (await readTrajectoryLog(join(outDir, runId, 'trajectory.jsonl'))).trajectory?.turns.length ?? 0;
+  }
+  assert.equal(turns, 2, 'two turns were recorded before the kill');
+  assert.equal(await containersOfRun(runId), 1, 'the agent sandbox is running');
+  child.kill('SIGKILL');
+  await new Promise((resolve) => child.once('exit', resolve));
+  await first.close();
+
+  const killed = await readTrajectoryLog(join(outDir, runId, 'trajectory.jsonl'));
+  assert.equal(killed.trajectory?.turns.length, 2);
+  assert.equal(killed.trajectory?.result, undefined, 'the run is unfinished, not falsely closed');
+  assert.match(killed.trajectory?.turns[1].diff ?? '', /-\(-self\.count/);
+
+  const second = await ScriptedOpenAIServer.start([step.toolCall('submit', { summary: 'ceil division' })]);
+  try {
+    // Asynchronously: the model server answering the resumed run lives in this process.
+    const resumed = spawn(process.execPath, [CLI, ...args, '--resume', runId, '--policy', `openai:scripted@${second.baseURL}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    resumed.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    resumed.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const status = await new Promise((resolve) => resumed.once('exit', resolve));
+    assert.equal(status, 0, output);
+    assert.equal(await containersOfRun(runId), 0, 'the killed process left no container behind once the next run started');
+    const { trajectory, problems } = await readTrajectoryLog(join(outDir, runId, 'trajectory.jsonl'));
+    assert.deepEqual(problems, []);
+    assert.equal(trajectory?.turns.length, 3);
+    assert.ok(trajectory?.events.some((event) => event.kind === 'resumed'));
+    assert.equal(trajectory?.result?.exit_status, 'submitted');
+    assert.equal(trajectory?.result?.reward?.value, 1, 'the work tree restored from the last diff still resolves the task');
+    const request = second.completionRequests[0].body as { messages: { role: string }[] };
+    assert.equal(request.messages.length, 2 + 2 * 2, 'the resumed model sees the whole recorded conversation');
+  } finally {
+    await second.close();
+  }
+});
