@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import OpenAI from 'openai';
 import { startServer, train } from '../../../src/core/train/jobs';
@@ -50,8 +50,9 @@ describe('trainer server with base model + adapter (real Python runner, CPU)', {
     }
   });
 
-  test('`rollout serve --model DIR` prints the openai: policy string and stops on SIGINT', async () => {
-    const cli = join(dirname(dirname(trainerDir())), 'dist', 'cli.js');
+  test('`rollout serve --model DIR` prints the openai: policy string, `rollout run` completes a rollout against it in a real Docker sandbox, SIGINT stops it', async () => {
+    const root = dirname(dirname(trainerDir()));
+    const cli = join(root, 'dist', 'cli.js');
     const child = spawn(process.execPath, [cli, 'serve', '--model', await adapter(), '--name', 'tiny', '--device', 'cpu'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const stderr: string[] = [];
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
@@ -64,6 +65,23 @@ describe('trainer server with base model + adapter (real Python runner, CPU)', {
     assert.ok(match, policy);
     const models = (await (await fetch(`${match[1]}/models`)).json()) as { data: { id: string }[] };
     assert.equal(models.data[0].id, 'tiny');
+
+    // The tiny model's replies are noise for a real task; the rollout must still finish and be graded.
+    const runs = tempDir('rollout');
+    const rollout = spawnSync(
+      process.execPath,
+      [cli, 'run', '--tasks', join(root, 'tasks', 'examples'), '--ids', 'pagekit__pagekit-14', '--policy', policy, '--out', runs, '--max-turns', '2'],
+      { encoding: 'utf8', timeout: 300_000, env: { ...process.env, OPENAI_API_KEY: 'unused-local-key' } },
+    );
+    assert.equal(rollout.status, 0, rollout.stderr + rollout.stdout);
+    const log = readdirSync(runs, { recursive: true, encoding: 'utf8' }).find((path) => path.endsWith('trajectory.jsonl'));
+    assert.ok(log, `no trajectory under ${runs}`);
+    const lines = readFileSync(join(runs, log), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { type: string; run?: { policy: string }; result?: { exit_status: string; reward: { value: number | null } | null } });
+    assert.equal(lines[0].run?.policy, policy);
+    const finished = lines.at(-1);
+    assert.equal(finished?.type, 'run_finished');
+    assert.notEqual(finished?.result?.exit_status, 'infra_error');
+    assert.equal(typeof finished?.result?.reward?.value, 'number');
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     child.kill('SIGINT');
     assert.equal(await exited, 0, stderr.join(''));
