@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'out/', 'node_modules/', 'media/vendor/', 'sandbox/trainer/'] },
+  { ignores: ['dist/', 'out/', 'node_modules/', 'media/vendor/', 'sandbox/trainer/', 'tasks/examples/*/repo/', '.vscode-test/'] },
   ...tseslint.configs.recommended,
   {
     files: ['src/core/**/*.ts', 'src/cli/**/*.ts'],
