@@ -6,47 +6,7 @@ import { dirname, join } from 'node:path';
 import { collectCandidates, SCORE_FILE } from '../../../src/core/train/select';
 import { trainerDir } from '../../../src/core/train/venv';
 import { Verifier } from '../../../src/core/train/verifier';
-import { TrajectoryRecorder } from '../../../src/core/trajectory/recorder';
-import type { RunMetadata } from '../../../src/core/trajectory/types';
-import { tempDir } from './helpers';
-
-/** Deterministic pseudo-random numbers, so the recorded runs are the same on every machine. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-}
-
-/** Records real trajectory logs (the project's recorder): 10 tasks × 4 attempts; solved runs tend to end on a passing test. */
-async function recordRuns(out: string): Promise<void> {
-  const next = random(7);
-  for (let task = 0; task < 10; task += 1) {
-    for (let attempt = 0; attempt < 4; attempt += 1) {
-      const solved = next() < 0.5;
-      const run: RunMetadata = {
-        run_id: `task-${task}-a${attempt}`, task_id: `task-${task}`, attempt, policy: 'openai:scripted', model: { name: 'scripted', parameters: {} },
-        tools: [], tool_versions: {}, started_at: new Date(0).toISOString(),
-      };
-      const recorder = await TrajectoryRecorder.start(out, run, { fsync: false });
-      const turns = 1 + Math.floor(next() * 5);
-      for (let turn = 0; turn < turns; turn += 1) {
-        const last = turn === turns - 1;
-        const command = last ? 'pytest -q' : 'ls';
-        const passed = last ? (next() < 0.85 ? solved : !solved) : true;
-        await recorder.recordTurn({
-          messages: [
-            { role: 'assistant', content: null, tool_calls: [{ id: `c${turn}`, type: 'function', function: { name: 'bash', arguments: JSON.stringify({ command }) } }] },
-            { role: 'tool', tool_call_id: `c${turn}`, content: passed ? 'ok' : 'FAILED' },
-          ],
-          observations: [{ tool_call_id: `c${turn}`, tool: 'bash', arguments: JSON.stringify({ command }), output: passed ? 'ok' : 'FAILED', truncated: false, exit_code: passed ? 0 : 1 }],
-          tokens: { input: 100, output: Math.floor(next() * 200) },
-        });
-      }
-      const patch = solved || next() < 0.5 ? 'diff --git a/a.py b/a.py\n--- a/a.py\n+++ b/a.py\n@@ -1 +1 @@ def f():\n-    return 1\n+    return 2\n' : '';
-      await recorder.finish({ exit_status: next() < 0.8 ? 'submitted' : 'turn_limit', patch, reward: { value: solved ? 1 : 0, resolved: solved } });
-      await recorder.close();
-    }
-  }
-}
+import { recordRuns, tempDir } from './helpers';
 
 function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, [join(dirname(dirname(trainerDir())), 'dist', 'cli.js'), ...args], { encoding: 'utf8', timeout: 300_000 });
