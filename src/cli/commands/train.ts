@@ -67,7 +67,10 @@ export const trainCommand: CliCommand = {
     const log: string[] = [];
     const hooks: RunnerHooks = {
       signal: controller.signal,
-      onEvent: (event) => console.log(formatRunnerEvent(event)),
+      // `done` and `error` are reported once, below, from the job's result.
+      onEvent: (event) => {
+        if (event.event !== 'done' && event.event !== 'error') console.log(formatRunnerEvent(event));
+      },
       onLog: (line) => {
         log.push(line);
         if (values.verbose) console.error(line);
