@@ -27,9 +27,9 @@ class Placement:
 
 
 def resolve_placement(requested: str, padding_free: str = "auto") -> Placement:
-    """`requested` is auto, cuda or cpu. On CUDA, flash-attention-2 when the `flash_attn` package is
-    installed (padding-free packing runs on its variable-length kernel), sdpa otherwise; on CPU sdpa
-    with plain padding, which measured fastest for small models there (see docs/trainer.md)."""
+    """`requested` is auto, cuda or cpu. On CUDA, flash-attention-2 with padding-free packing when the
+    `flash_attn` package is installed (its variable-length kernel), sdpa with padding otherwise; on
+    CPU sdpa with plain padding, which measured fastest there (see docs/trainer.md)."""
     if requested not in ("auto", "cuda", "cpu"):
         raise TrainerError("usage", f"--device must be auto, cuda or cpu, not {requested!r}")
     has_cuda = torch.cuda.is_available()
@@ -42,11 +42,14 @@ def resolve_placement(requested: str, padding_free: str = "auto") -> Placement:
         )
     if requested == "cuda" or (requested == "auto" and has_cuda):
         bf16 = torch.cuda.is_bf16_supported()
+        flash = find_spec("flash_attn") is not None
         return Placement(
             device="cuda",
             dtype=torch.bfloat16 if bf16 else torch.float16,
-            attention="flash_attention_2" if find_spec("flash_attn") else "sdpa",
-            padding_free=padding_free != "off",
+            attention="flash_attention_2" if flash else "sdpa",
+            # Without a variable-length kernel, sdpa would run the packed row under a dense
+            # block-diagonal mask and lose its fused kernels: pad instead unless told otherwise.
+            padding_free=padding_free == "on" or (padding_free == "auto" and flash),
             gradient_checkpointing=True,
         )
     return Placement(device="cpu", dtype=torch.float32, attention="sdpa", padding_free=padding_free == "on", gradient_checkpointing=False)

@@ -1,5 +1,7 @@
 """Device placement: CUDA in bf16 when there is a GPU, a clear error when one is asked for and absent."""
 
+from importlib.util import find_spec
+
 import torch
 
 from conftest import run_trainer
@@ -9,7 +11,9 @@ from rollout_trainer.device import is_out_of_memory, out_of_memory_error, resolv
 def test_requesting_cuda(tmp_path, tiny_model, sft_dataset):
     if torch.cuda.is_available():
         placement = resolve_placement("cuda")
-        assert (placement.device, placement.dtype, placement.padding_free) == ("cuda", torch.bfloat16, True)
+        flash = find_spec("flash_attn") is not None
+        assert (placement.device, placement.dtype) == ("cuda", torch.bfloat16)
+        assert (placement.attention, placement.padding_free) == (("flash_attention_2", True) if flash else ("sdpa", False))
     else:
         code, events, _ = run_trainer("sft", "--data", sft_dataset, "--base-model", tiny_model, "--out", str(tmp_path), "--device", "cuda")
         assert code == 4
