@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runToCompletion } from '../../../src/core/train/jobs';
@@ -12,8 +12,14 @@ export async function cpuRunner(): Promise<VenvRunner> {
   return new VenvRunner(await ensureVenv('cpu', (line) => console.error(line)));
 }
 
+const created: string[] = [];
+process.on('exit', () => created.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+/** A temporary folder, removed when the test process exits. */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `rollout-train-${prefix}-`));
+  const dir = mkdtempSync(join(tmpdir(), `rollout-train-${prefix}-`));
+  created.push(dir);
+  return dir;
 }
 
 /** A tiny random Llama model with a locally trained tokenizer, written by the real runner. */
