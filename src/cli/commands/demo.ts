@@ -1,11 +1,29 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runBatch, type BatchTotals } from '../../core/agent/batch';
+import { exportDataset } from '../../core/export/exporter';
+import { packageRoot } from '../../core/paths';
+import { binaryReward } from '../../core/reward/binaryReward';
+import { dockerEvaluatorOptions } from '../../core/reward/dockerEvaluatorOptions';
+import { validateTasks } from '../../core/reward/validateTasks';
 import { runDoctor } from '../../core/sandbox/doctor';
-import { DockerSandbox } from '../../core/sandbox/dockerSandbox';
-import { imageForProfile } from '../../core/sandbox/images';
+import { loadTasksStrict } from '../../core/task/loadTasks';
+import type { Task } from '../../core/task/task';
 import { formatChecks } from './doctor';
 import type { CliCommand } from './index';
+import { formatSummaries } from './run';
+
+const USAGE = `usage: rollout demo [--out DIR] [--workers N]
+
+The main job on the bundled example tasks (tasks/examples), with nothing configured:
+  1. check the set-up (doctor)
+  2. validate every task: the gold patch resolves it, the empty patch does not
+  3. run the agent on every task, twice: with the model in ROLLOUT_MODEL (a policy spec such as
+     openai:gpt-4o-mini or openai:qwen@http://localhost:8000/v1) or OPENAI_API_KEY (OPENAI_MODEL,
+     OPENAI_BASE_URL) when set; otherwise the bundled reference trajectories, replayed through the same loop
+  4. export an SFT and a DPO dataset with their dataset cards
+and print one summary with the time of each stage and the paths of everything written.`;
 
 interface StageResult {
   stage: string;
@@ -14,52 +32,111 @@ interface StageResult {
   detail: string;
 }
 
-async function stage(name: string, body: () => Promise<string>): Promise<StageResult> {
+async function stage(results: StageResult[], name: string, body: () => Promise<string>): Promise<boolean> {
   console.log(`\n== ${name}`);
   const started = Date.now();
   try {
     const detail = await body();
-    return { stage: name, ok: true, seconds: (Date.now() - started) / 1000, detail };
+    results.push({ stage: name, ok: true, seconds: (Date.now() - started) / 1000, detail });
+    return true;
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
     console.error(`   failed: ${detail}`);
-    return { stage: name, ok: false, seconds: (Date.now() - started) / 1000, detail };
+    results.push({ stage: name, ok: false, seconds: (Date.now() - started) / 1000, detail });
+    return false;
   }
 }
 
-async function doctorStage(): Promise<string> {
-  const checks = await runDoctor();
-  console.log(formatChecks(checks));
-  const failed = checks.filter((check) => !check.ok);
-  if (failed.length) throw new Error(`${failed.length} check(s) failed: ${failed.map((check) => check.name).join(', ')}`);
-  return `${checks.length} checks passed`;
-}
-
-/** Starts a real sandbox on a throwaway repository, changes it, and shows the diff the recorder would keep. */
-async function sandboxSmokeStage(): Promise<string> {
-  const repo = mkdtempSync(join(tmpdir(), 'rollout-smoke-'));
-  writeFileSync(join(repo, 'greet.py'), 'def greet(name):\n    return "Hello, " + name\n');
-  const sandbox = await DockerSandbox.create({ image: imageForProfile('python'), repo: { location: repo } });
-  try {
-    const run = await sandbox.exec(`python3 -c 'import greet; print(greet.greet("sandbox"))'`);
-    console.log(`   exec: exit ${run.exitCode}, stdout ${JSON.stringify(run.stdout.trim())} in ${run.durationMs.toFixed(0)} ms`);
-    await sandbox.writeFile('greet.py', 'def greet(name):\n    return f"Hello, {name}!"\n');
-    const diff = await sandbox.diff();
-    console.log(diff.split('\n').map((line) => `   ${line}`).join('\n'));
-    if (run.exitCode !== 0 || !diff.includes('+    return f"Hello, {name}!"')) throw new Error('the sandbox did not run or diff as expected');
-    return `exec and diff in container ${sandbox.containerId.slice(0, 12)}`;
-  } finally {
-    await sandbox.destroy();
-    rmSync(repo, { recursive: true, force: true });
+/** The model the user configured, as a policy spec, or the bundled recordings when there is none. */
+export function demoPolicy(env: NodeJS.ProcessEnv, examplesDir: string): { spec: string; configured: boolean } {
+  if (env.ROLLOUT_MODEL) return { spec: env.ROLLOUT_MODEL, configured: true };
+  if (env.OPENAI_API_KEY || env.OPENAI_BASE_URL) {
+    const model = env.OPENAI_MODEL ?? 'gpt-4o-mini';
+    return { spec: `openai:${model}${env.OPENAI_BASE_URL ? `@${env.OPENAI_BASE_URL}` : ''}`, configured: true };
   }
+  return { spec: `replay:${examplesDir}`, configured: false };
 }
 
 export const demoCommand: CliCommand = {
-  summary: 'the main job: check the set-up and run the pipeline on the bundled example tasks',
-  async run() {
-    const results = [await stage('doctor', doctorStage), await stage('sandbox smoke run', sandboxSmokeStage)];
+  summary: 'the main job: validate, run, grade and export on the bundled example tasks',
+  async run(args) {
+    const { values } = parseArgs({ args, options: { out: { type: 'string', default: 'rollout-demo' }, workers: { type: 'string', default: '2' }, help: { type: 'boolean', short: 'h' } } });
+    if (values.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    const out = resolve(values.out);
+    const workers = Number(values.workers);
+    const examples = join(packageRoot(), 'tasks', 'examples');
+    const runsDir = join(out, 'runs');
+    const written: string[] = [];
+    const results: StageResult[] = [];
+    let tasks: Task[] = [];
+    let totals: BatchTotals | undefined;
+    const evaluator = await dockerEvaluatorOptions({ runId: 'demo' });
+
+    const ready = await stage(results, 'doctor', async () => {
+      const checks = await runDoctor();
+      console.log(formatChecks(checks));
+      const failed = checks.filter((check) => !check.ok);
+      if (failed.length) throw new Error(`${failed.map((check) => check.name).join(', ')} not ready: run \`bash sandbox/setup.sh\` (see the fixes above)`);
+      return `${checks.length} checks passed`;
+    });
+    await stage(results, 'load tasks', async () => {
+      tasks = await loadTasksStrict(examples);
+      console.log(`   ${tasks.map((task) => task.id).join(', ')}`);
+      return `${tasks.length} bundled tasks from ${examples}`;
+    });
+    if (ready && tasks.length) {
+      await stage(results, 'validate tasks', async () => {
+        const validations = await validateTasks(tasks, { ...evaluator, workers, onValidated: (v) => console.log(`   ${v.ok ? 'ok  ' : 'FAIL'} ${v.taskId.padEnd(30)} gold ${v.gold.status}, empty ${v.empty.status}${v.problems.length ? ` — ${v.problems.join('; ')}` : ''}`) });
+        const bad = validations.filter((validation) => !validation.ok);
+        if (bad.length) throw new Error(`${bad.length} task(s) are not well posed: ${bad.map((validation) => validation.taskId).join(', ')}`);
+        return `${validations.length} tasks: every gold patch resolves, every empty patch does not`;
+      });
+      await stage(results, 'run the agent', async () => {
+        const policy = demoPolicy(process.env, examples);
+        console.log(policy.configured ? `   model: ${policy.spec}` : '   no model configured (ROLLOUT_MODEL / OPENAI_API_KEY): replaying the bundled reference trajectories through the same agent loop');
+        rmSync(runsDir, { recursive: true, force: true });
+        mkdirSync(runsDir, { recursive: true });
+        const batch = await runBatch({
+          tasks,
+          policySpec: policy.spec,
+          attempts: 2,
+          workers,
+          outDir: runsDir,
+          rewardFn: binaryReward,
+          evaluator,
+          onFinish: (summary) => console.log(`   ${summary.taskId.padEnd(30)} attempt ${summary.attempt}: ${summary.exitStatus}, reward ${summary.reward ?? '—'}, ${summary.turns} turns`),
+        });
+        totals = batch.totals;
+        console.log(formatSummaries(batch.summaries, batch.totals).split('\n').map((line) => `   ${line}`).join('\n'));
+        written.push(runsDir);
+        if (batch.totals.infraErrors) throw new Error(`${batch.totals.infraErrors} rollout(s) hit an infrastructure error`);
+        return `${batch.totals.rollouts} rollouts, ${batch.totals.resolved} resolved`;
+      });
+      await stage(results, 'export datasets', async () => {
+        const summaries = [];
+        // Supervised fine-tuning learns from the successes; preference pairs need both outcomes.
+        for (const [format, resolvedOnly] of [['sft', true], ['dpo', false]] as const) {
+          const target = join(out, 'datasets', format);
+          rmSync(target, { recursive: true, force: true });
+          const command = `rollout export --runs ${runsDir} --format ${format}${resolvedOnly ? ' --resolved-only' : ''} --out ${target}`;
+          const summary = await exportDataset({ runs: [runsDir], format, out: target, resolvedOnly, command, report: (message) => console.log(`   ${message}`) });
+          written.push(...summary.files.map((file) => join(target, file)), summary.card);
+          summaries.push(`${format}: ${summary.files.map((file) => file.split('/').pop()).join(', ')}`);
+        }
+        return summaries.join('; ');
+      });
+    }
+
     console.log('\n== summary');
-    for (const result of results) console.log(`${result.ok ? 'ok  ' : 'FAIL'}  ${result.stage.padEnd(20)} ${result.seconds.toFixed(1).padStart(6)} s  ${result.detail}`);
+    for (const result of results) console.log(`${result.ok ? 'ok  ' : 'FAIL'}  ${result.stage.padEnd(18)} ${result.seconds.toFixed(1).padStart(6)} s  ${result.detail}`);
+    if (totals) {
+      const mean = totals.meanReward === null ? '—' : totals.meanReward.toFixed(3);
+      console.log(`\ntasks ${tasks.length}, rollouts ${totals.rollouts}, resolved ${totals.resolved}, mean reward ${mean}, mean turns ${totals.meanTurns.toFixed(1)}, tokens ${totals.tokens}`);
+    }
+    console.log(`\nwritten:\n${written.map((path) => `  ${path}`).join('\n')}`);
     return results.every((result) => result.ok) ? 0 : 1;
   },
 };
