@@ -114,7 +114,3 @@ def write_outputs(trainer, tokenizer, options, method: str, metrics: dict, extra
 def _last_loss(trainer):
     losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
     return losses[-1] if losses else None
-
-
-def loss_history(trainer) -> list:
-    return [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
