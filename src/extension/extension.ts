@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { registerCommands, type CommandFailure } from './commands';
-import type { CommandContext } from './commands/context';
+import type { ActiveRun, CommandContext } from './commands/context';
 import { DIFF_SCHEME, DiffDocuments } from './playback/diffDocuments';
 import type { PlaybackPanel } from './playback/playbackPanel';
 import { ApiKeys } from './secrets';
@@ -22,6 +22,8 @@ export interface RolloutStudioApi {
   /** Commands that failed, with the message the user saw, oldest first. */
   failures: readonly CommandFailure[];
   log: vscode.LogOutputChannel;
+  /** The batch now running, if any. */
+  activeRun(): ActiveRun | undefined;
 }
 
 /** Runs on the first Rollout Studio command or view (the activation events VS Code derives from package.json). */
@@ -45,11 +47,12 @@ export function activate(extension: vscode.ExtensionContext): RolloutStudioApi {
     statusBar,
     diffs,
     panels,
+    activeRun: undefined,
   };
 
   runs.onDidReadRuns((entries) => {
     tasks.refresh();
-    statusBar.showIdle(entries.length);
+    if (!context.activeRun) statusBar.showIdle(entries.length);
   });
   if (vscode.workspace.workspaceFolders) runs.watch();
   extension.subscriptions.push(
@@ -64,8 +67,9 @@ export function activate(extension: vscode.ExtensionContext): RolloutStudioApi {
     vscode.workspace.onDidGrantWorkspaceTrust(() => log.info('workspace trusted: running agents and containers is enabled')),
     ...registerCommands(context, failures),
     { dispose: () => panels.forEach((panel) => panel.dispose()) },
+    { dispose: () => context.activeRun?.controller.abort() },
   );
   const activationMs = performance.now() - started;
   log.info(`activated in ${activationMs.toFixed(1)} ms (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'untrusted: agents and containers disabled'})`);
-  return { activationMs, tasks, runs, statusBar, diffs, apiKeys, panels, failures, log };
+  return { activationMs, tasks, runs, statusBar, diffs, apiKeys, panels, failures, log, activeRun: () => context.activeRun };
 }

@@ -8,6 +8,8 @@ export interface Settings {
   workers: number;
   dockerHost: string;
   imageProfile: string;
+  /** Name of a reward function of src/core/reward (`binary`, `partial-credit`, `gated`). */
+  reward: string;
   /** Absolute: a relative setting is resolved against the first workspace folder. */
   outputFolder: string;
   budget: { maxTurns: number; maxCostUsd: number; maxTokens: number; timeLimitMinutes: number };
@@ -24,6 +26,7 @@ export function readSettings(): Settings {
     workers: get('workers', 2),
     dockerHost: get('docker.host', ''),
     imageProfile: get('image.profile', 'python'),
+    reward: get('reward', 'binary'),
     outputFolder: resolveOutputFolder(get('outputFolder', '.rollout/runs')),
     budget: {
       maxTurns: get('budget.maxTurns', 50),

@@ -19,6 +19,15 @@ export interface CommandContext {
   diffs: DiffDocuments;
   /** Open playback panels, newest last. */
   panels: PlaybackPanel[];
+  activeRun: ActiveRun | undefined;
+}
+
+/** The batch of rollouts now running; Stop Run aborts it. */
+export interface ActiveRun {
+  controller: AbortController;
+  taskIds: string[];
+  /** Settles when every rollout of the batch has ended. */
+  done: Promise<unknown>;
 }
 
 /** A command's handler; the arguments let context menus and tests skip the pickers. */

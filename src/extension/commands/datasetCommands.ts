@@ -10,7 +10,7 @@ import type { EvaluationResult } from '../../core/reward/evaluator';
 import { runSummary } from '../../core/reward/grading';
 import { describeErrors, loadPredictions } from '../../core/reward/predictions';
 import { loadTasksStrict } from '../../core/task/loadTasks';
-import { withCancellableProgress } from '../progress';
+import { withProgress } from '../progress';
 import { applyDockerHost } from '../settings';
 import { requireTrust } from '../trust';
 import { RunItem } from '../views/runsTree';
@@ -33,7 +33,7 @@ export async function exportDataset(context: CommandContext, argument?: unknown)
   const out = request.out ?? (await folderArgumentOrPick(undefined, `Folder for the ${format} dataset`));
   if (!out) return undefined;
   const runs = request.runs ?? [context.settings().outputFolder];
-  const summary = await withCancellableProgress(`exporting a ${format} dataset`, async (progress) => {
+  const summary = await withProgress(`exporting a ${format} dataset`, { cancellable: false }, async (progress) => {
     progress.report(`reading ${runs.length === 1 ? path.basename(runs[0]) : `${runs.length} sources`}`);
     return exportRuns({
       runs,
@@ -80,7 +80,7 @@ export async function evaluatePredictions(context: CommandContext, argument?: un
   if (errors.length > 0) throw new Error(`${errors.length} prediction row(s) did not load:\n${describeErrors(errors)}`);
   applyDockerHost(settings);
   const options = await dockerEvaluatorOptions({ runId: `eval-${randomUUID()}` });
-  return withCancellableProgress(`evaluating ${predictions.length} predictions`, async (progress) => {
+  return withProgress(`evaluating ${predictions.length} predictions`, { cancellable: true }, async (progress) => {
     const results: EvaluationResult[] = [];
     for (let start = 0; start < predictions.length; start += settings.workers) {
       if (progress.signal.aborted) throw progress.signal.reason;

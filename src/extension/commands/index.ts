@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { UNTRUSTED_MESSAGE, UntrustedWorkspaceError } from '../trust';
+import { replayTrajectory, runAgent, stopRun } from './agentCommands';
 import type { CommandContext, CommandHandler } from './context';
 import { evaluatePredictions, exportDataset } from './datasetCommands';
 import { runDoctor } from './doctorCommand';
@@ -10,6 +11,9 @@ import { openTaskSet } from './taskCommands';
 /** Every command the extension registers; package.json `contributes.commands` declares the same ids. */
 export const COMMAND_HANDLERS: Record<string, CommandHandler> = {
   'rolloutStudio.openTaskSet': openTaskSet,
+  'rolloutStudio.runAgent': runAgent,
+  'rolloutStudio.stopRun': stopRun,
+  'rolloutStudio.replayTrajectory': replayTrajectory,
   'rolloutStudio.openTrajectory': openTrajectory,
   'rolloutStudio.importTrajectory': importTrajectory,
   'rolloutStudio.exportDataset': exportDataset,

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { IMPORT_FORMATS, importTrajectories, type ImportFormat, type ImportSummary } from '../../core/trajectory/import/importer';
 import { PlaybackPanel } from '../playback/playbackPanel';
-import { withCancellableProgress } from '../progress';
+import { withProgress } from '../progress';
 import { RunItem } from '../views/runsTree';
 import type { CommandContext } from './context';
 import { fileArgumentOrPick } from './pick';
@@ -55,7 +55,7 @@ export async function importTrajectory(context: CommandContext, fileArgument?: u
   const format = typeof formatArgument === 'string' ? checkFormat(formatArgument) : await pickFormat(file);
   if (!format) return undefined;
   const outDir = context.settings().outputFolder;
-  const summary = await withCancellableProgress(`importing ${path.basename(file)}`, async (progress) => {
+  const summary = await withProgress(`importing ${path.basename(file)}`, { cancellable: false }, async (progress) => {
     progress.report(`reading ${format} trajectories`);
     return importTrajectories(file, format, outDir);
   });

@@ -6,19 +6,21 @@ export class RunStatusBar implements vscode.Disposable {
 
   constructor() {
     this.item.name = 'Rollout Studio: Active Run';
-    this.item.command = 'workbench.view.extension.rolloutStudio';
     this.showIdle(0);
     this.item.show();
   }
 
   showIdle(finishedRuns: number): void {
+    this.item.command = 'workbench.view.extension.rolloutStudio';
     this.item.text = `$(beaker) Rollout: ${finishedRuns} runs`;
     this.item.tooltip = 'Rollout Studio: no run active. Click to show the Runs view.';
   }
 
-  showRunning(taskId: string, turn: number): void {
-    this.item.text = `$(sync~spin) Rollout: ${taskId} · turn ${turn}`;
-    this.item.tooltip = `Rollout Studio: running the agent on ${taskId}. Use "Rollout Studio: Stop Run" to stop it.`;
+  /** `label` names what runs, e.g. `pagekit__pagekit-14 · 1/3 done`. */
+  showRunning(label: string): void {
+    this.item.text = `$(sync~spin) Rollout: ${label}`;
+    this.item.tooltip = `Rollout Studio: running the agent (${label}). Use "Rollout Studio: Stop Run" to stop it.`;
+    this.item.command = 'rolloutStudio.stopRun';
   }
 
   /** What the item says now, for tests. */

@@ -4,7 +4,7 @@
  * integration-test payload, and returns what the extension host's mocha suite printed and its exit code.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { format } from 'node:util';
@@ -30,7 +30,7 @@ export interface HostRunOptions {
   env?: Record<string, string>;
   /** Each line of the suite's output as it arrives. */
   onLog: (line: string) => void;
-  /** Folder for the page's screenshots; none taken when absent. */
+  /** Folder for the page's screenshots and UI-action acknowledgements; the suite cannot drive the UI without it. */
   screenshotDir?: string;
   timeoutMs: number;
 }
@@ -138,8 +138,8 @@ async function runInPage(page: Page, port: number, options: HostRunOptions, serv
     const text = Array.isArray(message) ? format(...(message as unknown[])) : String(message);
     for (const line of text.split('\n')) {
       options.onLog(level === 'info' || level === 'log' ? line : `[${level}] ${line}`);
-      const screenshot = SCREENSHOT_REQUEST.exec(line);
-      if (screenshot && options.screenshotDir) await takeScreenshot(page, options.screenshotDir, screenshot[1]);
+      const request = UI_REQUEST.exec(line);
+      if (request && options.screenshotDir) await performUiAction(page, options.screenshotDir, request[1], request[2], request[3]);
     }
   });
   await page.exposeFunction('codeAutomationExit', (code: number) => reportExit(code));
@@ -153,15 +153,52 @@ async function runInPage(page: Page, port: number, options: HostRunOptions, serv
 }
 
 /**
- * The suite asks for a picture of the workbench by logging this line; the picture is written to
- * `<screenshotDir>/<name>.png` (the suite waits for the file, see test/e2e/suite/screenshots.ts).
+ * The suite drives the workbench UI by logging `[[ui:ID:ACTION:ARGUMENT]]`; the harness performs the action
+ * with Playwright and acknowledges it by writing `<screenshotDir>/.acks/ID` (the suite waits for that file,
+ * see test/e2e/suite/ui.ts). ACTION is `screenshot` (ARGUMENT names `<screenshotDir>/<name>.png`),
+ * `palette` (runs the command whose palette title is ARGUMENT), `quickpick` (waits for a quick pick whose title
+ * holds ARGUMENT), `click` (clicks the element that CSS selector ARGUMENT finds), `type` (types ARGUMENT) or
+ * `press` (a key).
  */
-const SCREENSHOT_REQUEST = /\[\[screenshot:([\w.-]+)\]\]/;
+const UI_REQUEST = /\[\[ui:(\d+):(screenshot|palette|quickpick|click|type|press):(.*)\]\]/;
 
-async function takeScreenshot(page: Page, dir: string, name: string): Promise<void> {
-  const file = join(dir, `${name}.png`);
-  await page.screenshot({ path: `${file}.partial`, type: 'png' });
-  renameSync(`${file}.partial`, file);
+async function performUiAction(page: Page, dir: string, id: string, action: string, argument: string): Promise<void> {
+  let outcome = 'ok';
+  try {
+    await uiAction(page, dir, action, argument);
+  } catch (error) {
+    outcome = `failed: ${(error as Error).message}`;
+  }
+  mkdirSync(join(dir, '.acks'), { recursive: true });
+  writeFileSync(join(dir, '.acks', id), outcome);
+}
+
+async function uiAction(page: Page, dir: string, action: string, argument: string): Promise<void> {
+  switch (action) {
+    case 'screenshot':
+      await page.screenshot({ path: join(dir, `${argument.replace(/[^\w.-]/g, '_')}.png`) });
+      break;
+    case 'palette':
+      await page.keyboard.press('F1');
+      await page.locator('.quick-input-widget input').waitFor({ state: 'visible', timeout: 10_000 });
+      await page.keyboard.type(argument, { delay: 10 });
+      await page.locator('.quick-input-list .monaco-list-row.focused').waitFor({ state: 'visible', timeout: 10_000 });
+      await page.keyboard.press('Enter');
+      break;
+    case 'quickpick':
+      await page.locator('.quick-input-widget .quick-input-title', { hasText: argument }).waitFor({ state: 'visible', timeout: 30_000 });
+      await page.locator('.quick-input-widget input:focus').waitFor({ timeout: 10_000 });
+      break;
+    case 'click':
+      await page.locator(argument).first().click({ timeout: 10_000 });
+      break;
+    case 'type':
+      await page.keyboard.type(argument, { delay: 10 });
+      break;
+    case 'press':
+      await page.keyboard.press(argument);
+      break;
+  }
 }
 
 export function workbenchUrl(port: number, options: Pick<HostRunOptions, 'extensionPath' | 'testsPath' | 'workspacePath'>): string {

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RolloutStudioApi } from '../../../src/extension/extension';
@@ -35,16 +35,28 @@ export async function waitFor<T>(what: string, check: () => T | undefined | fals
   }
 }
 
+let uiRequests = 0;
+
 /**
- * Asks the harness for a picture of the workbench (see test/e2e/host/codeServerHost.ts) and waits for it.
- * Does nothing when the harness was started without a screenshot folder (e.g. under test-electron).
+ * Asks the code-server harness to act on the workbench page (see test/e2e/host/codeServerHost.ts) and waits
+ * for its acknowledgement. Only the UI suite calls it; that suite runs only under the harness.
  */
-export async function screenshot(name: string): Promise<void> {
+export async function ui(action: 'screenshot' | 'palette' | 'quickpick' | 'click' | 'type' | 'press', argument: string): Promise<void> {
   const dir = process.env.ROLLOUT_E2E_SCREENSHOTS;
-  if (!dir) return;
+  if (!dir) throw new Error('driving the UI needs the code-server harness (ROLLOUT_E2E_SCREENSHOTS is not set)');
+  const id = String(++uiRequests);
+  console.log(`[[ui:${id}:${action}:${argument}]]`);
+  const ack = path.join(dir, '.acks', id);
+  await waitFor(`the harness to ${action} '${argument}'`, () => existsSync(ack));
+  const outcome = readFileSync(ack, 'utf8');
+  if (outcome !== 'ok') throw new Error(`UI action ${action} '${argument}' ${outcome}`);
+}
+
+/** A picture of the workbench for the README, after the UI has settled; a no-op outside the harness (test-electron). */
+export async function screenshot(name: string): Promise<void> {
+  if (!process.env.ROLLOUT_E2E_SCREENSHOTS) return;
   await vscode.commands.executeCommand('notifications.clearAll');
   // Let the workbench finish painting what the test just did: the picture is for people, not an assertion.
   await new Promise((resolve) => setTimeout(resolve, 1500));
-  console.log(`[[screenshot:${name}]]`);
-  await waitFor(`screenshot ${name}`, () => existsSync(path.join(dir, `${name}.png`)));
+  await ui('screenshot', name);
 }

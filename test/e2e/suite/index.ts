@@ -5,6 +5,7 @@
  */
 import Mocha, { it } from 'mocha';
 import { activationTests } from './activation.e2e';
+import { paletteTests, rolloutTests } from './rollout.e2e';
 import { taskTests } from './tasks.e2e';
 import { trajectoryTests } from './trajectories.e2e';
 import { untrustedTests } from './untrusted.e2e';
@@ -14,6 +15,9 @@ const SUITES: Record<string, () => void> = {
     activationTests();
     taskTests();
     trajectoryTests();
+    rolloutTests();
+    // Driving the workbench page needs the code-server harness; test-electron runs the rest.
+    if (process.env.ROLLOUT_E2E_SCREENSHOTS) paletteTests();
   },
   untrusted: untrustedTests,
   // Proves the harness reports a failing suite as a failure.

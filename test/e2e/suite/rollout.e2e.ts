@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'mocha';
+import * as vscode from 'vscode';
+import type { RolloutSummary } from '../../../src/core/agent/rollout';
+import type { ExportSummary } from '../../../src/core/export/exporter';
+import type { TaskSet } from '../../../src/extension/views/tasksTree';
+import { ScriptedOpenAIServer, step, type ScriptStep } from '../../support/scriptedOpenAIServer';
+import { api, PROJECT_ROOT, screenshot, ui, waitFor, workspaceFolder } from './helpers';
+
+const TASK_FOLDER = path.join(PROJECT_ROOT, 'tasks', 'examples', 'pagekit__pagekit-14');
+const PLANTED_KEY = 'sk-proj-PLANTEDe2eKey0123456789abcdefABCDEF';
+
+/** What a model that fixes pagekit's page count says, step by step; `delayMs` lets a person (and a screenshot) watch it live. */
+function solvingSteps(delayMs = 0): ScriptStep[] {
+  return [
+    step.toolCall('view', { path: 'pagekit/paginator.py', start_line: 40, end_line: 52 }, { delayMs }),
+    step.toolCall('edit', { command: 'str_replace', path: 'pagekit/paginator.py', old_str: 'return self.count // self.per_page + 1', new_str: 'return -(-self.count // self.per_page)' }, { delayMs }),
+    step.toolCall('bash', { command: 'python3 -c "from pagekit import Paginator; print(Paginator(list(range(20)), per_page=10).page_count)"' }, { delayMs }),
+    step.toolCall('submit', { summary: 'ceil division for page_count' }, { delayMs }),
+  ];
+}
+
+async function useScriptedModel(server: ScriptedOpenAIServer): Promise<void> {
+  await vscode.commands.executeCommand('rolloutStudio.selectModelEndpoint', server.baseURL, 'scripted');
+  await vscode.commands.executeCommand('rolloutStudio.setApiKey', PLANTED_KEY);
+}
+
+/**
+ * The agent on a bundled task, in a real Docker container, against a local OpenAI wire-protocol test double
+ * (the only stand-in: a paid model API). Needs the Docker engine and the python image (`rollout images build python`).
+ */
+export function rolloutTests(): void {
+  describe('run the agent in a real Docker container against a local OpenAI wire-protocol test double', () => {
+    let set: TaskSet;
+    let summary: RolloutSummary;
+
+    before(async () => {
+      set = (await vscode.commands.executeCommand('rolloutStudio.openTaskSet', TASK_FOLDER)) as TaskSet;
+      assert.equal(set.tasks.length, 1);
+    });
+
+    it('runs a rollout, grades it, and shows it in the Runs view with its reward and in live playback', async () => {
+      const server = await ScriptedOpenAIServer.start(solvingSteps(), { apiKey: PLANTED_KEY });
+      try {
+        await useScriptedModel(server);
+        const summaries = (await vscode.commands.executeCommand('rolloutStudio.runAgent', { tasks: set.tasks })) as RolloutSummary[] | undefined;
+        const { failures, runs, panels } = await api();
+        assert.ok(summaries, `Run Agent failed: ${JSON.stringify(failures.at(-1))}`);
+        [summary] = summaries;
+        assert.equal(summary.exitStatus, 'submitted', summary.reason);
+        assert.equal(summary.reward, 1);
+        assert.equal(server.completionRequests.length, 4);
+        const item = await waitFor('the run in the Runs view', async () => (await runs.getChildren()).find((candidate) => candidate.entry.run_id === summary.runId));
+        assert.equal(item.entry.reward, 1);
+        assert.match(String(item.description), /submitted · reward 1 · 4 turns/);
+        const panel = await waitFor('the live playback of the run', () => panels.find((candidate) => candidate.logPath === summary.path));
+        await waitFor('playback to show the finished run', () => panel.lastRendered?.turnCount === 4 && panel.lastRendered);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('keeps the API key out of the recorded trajectory', () => {
+      const raw = readFileSync(summary.path, 'utf8');
+      assert.ok(!raw.includes(PLANTED_KEY));
+    });
+
+    it('shows the latest run and reward of each task in the Tasks view', async () => {
+      const { tasks } = await api();
+      const root = tasks.getChildren().find((candidate) => candidate.tooltip === TASK_FOLDER)!;
+      const [item] = tasks.getChildren(root);
+      assert.match(String(item.description), /submitted · reward 1/);
+    });
+
+    it('exports the run as an SFT dataset', async () => {
+      const out = path.join(workspaceFolder(), 'datasets', 'rollout-sft');
+      const exported = (await vscode.commands.executeCommand('rolloutStudio.exportDataset', { format: 'sft', out, runs: [summary.path] })) as ExportSummary;
+      const rows = readFileSync(path.join(out, exported.files[0]), 'utf8').trim().split('\n');
+      assert.equal(rows.length, 1);
+      assert.ok(!rows[0].includes(PLANTED_KEY));
+    });
+
+    it('replays the run in a fresh container with every observation and diff the same', async () => {
+      const report = (await vscode.commands.executeCommand('rolloutStudio.replayTrajectory', summary.path)) as { toolCalls: number; differences: unknown[] } | undefined;
+      assert.ok(report, `Replay failed: ${JSON.stringify((await api()).failures.at(-1))}`);
+      assert.equal(report.toolCalls, 4);
+      assert.deepEqual(report.differences, []);
+    });
+  });
+}
+
+/** The same, as a person does it: through the command palette and the task picker, with pictures. */
+export function paletteTests(): void {
+  describe('UI: run the agent through the command palette (real Docker, local OpenAI wire-protocol test double)', () => {
+    let server: ScriptedOpenAIServer;
+
+    before(async () => {
+      server = await ScriptedOpenAIServer.start(solvingSteps(1500), { apiKey: PLANTED_KEY });
+      await useScriptedModel(server);
+      await vscode.commands.executeCommand('rolloutStudio.openTaskSet', TASK_FOLDER);
+      await vscode.commands.executeCommand('workbench.view.extension.rolloutStudio');
+    });
+
+    after(() => server.close());
+
+    it('Run Agent on Task(s)… from the palette, picking the task, streams the run into playback', async () => {
+      const { runs, panels } = await api();
+      const runsBefore = new Set((await runs.getChildren()).map((item) => item.entry.run_id));
+      const panelsBefore = new Set(panels);
+      await ui('palette', 'Rollout Studio: Run Agent on Task(s)');
+      await ui('quickpick', 'Run the agent on which tasks?');
+      await ui('type', 'pagekit');
+      await ui('click', '.quick-input-list .monaco-list-row[aria-label*="pagekit__pagekit-14"]');
+      await screenshot('palette-pick-task');
+      await ui('press', 'Enter');
+      const panel = await waitFor('the live playback to open', () => panels.find((candidate) => !panelsBefore.has(candidate)), 90_000);
+      await waitFor('two turns streamed live', () => (panel.lastRendered?.turnCount ?? 0) >= 2, 60_000);
+      await screenshot('playback-live-run');
+      const newest = await waitFor(
+        'the run to finish',
+        async () => (await api()).activeRun() === undefined && (await runs.getChildren()).find((item) => !runsBefore.has(item.entry.run_id)),
+        120_000,
+      );
+      assert.equal(panel.logPath, newest.logPath, 'the live playback shows the new run');
+      await waitFor('the final report', () => panel.lastRendered?.turnCount === 4);
+      await screenshot('playback-finished-run');
+      assert.equal(newest.entry.status, 'submitted');
+      assert.equal(newest.entry.reward, 1);
+    }).timeout(360_000);
+  });
+}
