@@ -3,8 +3,6 @@ ChatML-with-tools chat template. Built from a config, nothing downloaded: tests 
 benchmark use it, and users can smoke-test their setup with `python -m rollout_trainer tiny-model`.
 """
 
-import json
-
 # Qwen2.5-style ChatML with Hermes tool calls; `{% generation %}` marks what the assistant generates.
 CHATML_WITH_TOOLS = r"""{%- if tools %}
     {{- '<|im_start|>system\n' }}
@@ -124,8 +122,3 @@ def build_tiny_model(out_dir: str, generation_markers: bool = False, seed: int =
         handle.write("Tiny random Llama model built by rollout_trainer for tests; its outputs are noise.\n")
     return out_dir
 
-
-if __name__ == "__main__":
-    import sys
-
-    print(json.dumps({"model": build_tiny_model(sys.argv[1])}))
