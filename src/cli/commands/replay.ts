@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { createCliSymbolParser } from '../../core/agent/codemap/nativeTreeSitterParser';
 import { replayTrajectory } from '../../core/agent/replay';
 import { createDefaultToolbox } from '../../core/agent/tools/toolbox';
 import { DockerSandbox } from '../../core/sandbox/dockerSandbox';
@@ -32,7 +33,7 @@ export const replayCommand: CliCommand = {
       console.error(`rollout replay: ${positionals[0]} holds no run`);
       return 2;
     }
-    const report = await replayTrajectory(trajectory, (spec) => DockerSandbox.create(spec), createDefaultToolbox());
+    const report = await replayTrajectory(trajectory, (spec) => DockerSandbox.create(spec), createDefaultToolbox({ symbolParser: createCliSymbolParser() }));
     if (values.json) {
       console.log(JSON.stringify(report, null, 2));
     } else {

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { batchTotals, runBatch, type BatchTotals } from '../../core/agent/batch';
 import { DEFAULT_AGENT_CONFIG } from '../../core/agent/config';
 import { runRollout, type RolloutSummary } from '../../core/agent/rollout';
+import { createCliSymbolParser } from '../../core/agent/codemap/nativeTreeSitterParser';
 import { createPolicy } from '../../core/agent/policies/policySpec';
 import { createDefaultToolbox } from '../../core/agent/tools/toolbox';
 import { dockerEvaluatorOptions } from '../../core/reward/dockerEvaluatorOptions';
@@ -127,6 +128,7 @@ export const runCommand: CliCommand = {
         evaluator,
         config,
         signal: abort.signal,
+        symbolParser: createCliSymbolParser(),
         onStart: (task, attempt) => console.log(`start  ${task.id} (attempt ${attempt})`),
         onFinish: (summary) => console.log(`done   ${summary.taskId} (attempt ${summary.attempt}): ${summary.exitStatus}${summary.reward === null ? '' : `, reward ${summary.reward}`}${summary.reason && summary.exitStatus !== 'submitted' ? ` — ${summary.reason.split('\n')[0]}` : ''}`),
       }));
@@ -158,7 +160,7 @@ async function resumeRun(
     resume: true,
     policy: await createPolicy(policySpec ?? trajectory.run.policy),
     policySpec: policySpec ?? trajectory.run.policy,
-    toolbox: createDefaultToolbox(),
+    toolbox: createDefaultToolbox({ symbolParser: createCliSymbolParser() }),
     outDir,
     createSandbox: common.evaluator.createSandbox,
   });

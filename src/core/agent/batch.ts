@@ -8,6 +8,7 @@ import { InfrastructureError } from '../sandbox/sandbox';
 import type { Task } from '../task/task';
 import { findTrajectoryLogs, readTrajectoryLog } from '../trajectory/reader';
 import type { AgentConfig } from './config';
+import type { SymbolParser } from './codemap/parser';
 import type { Policy } from './policies/policy';
 import { createPolicy, parsePolicySpec, type CreatePolicyOptions } from './policies/policySpec';
 import { runRollout, type RolloutSummary } from './rollout';
@@ -23,6 +24,8 @@ export interface BatchOptions {
   evaluator: EvaluatorOptions;
   config?: Partial<AgentConfig>;
   policyOptions?: CreatePolicyOptions;
+  /** The code map's parser; web-tree-sitter unless given (the CLI passes the native binding where it loads). */
+  symbolParser?: SymbolParser;
   secrets?: string[];
   signal?: AbortSignal;
   onStart?: (task: Task, attempt: number) => void;
@@ -52,7 +55,7 @@ export async function runBatch(options: BatchOptions): Promise<{ summaries: Roll
         attempt,
         policy: await policyFor(task, attempt),
         policySpec: options.policySpec,
-        toolbox: createDefaultToolbox({ bash: options.config?.commandTimeoutMs ? { defaultTimeoutMs: options.config.commandTimeoutMs } : undefined }),
+        toolbox: createDefaultToolbox({ symbolParser: options.symbolParser, bash: options.config?.commandTimeoutMs ? { defaultTimeoutMs: options.config.commandTimeoutMs } : undefined }),
         rewardFn: options.rewardFn,
         outDir: options.outDir,
         config: options.config,

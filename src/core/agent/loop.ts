@@ -33,6 +33,7 @@ export interface AgentRunOutcome {
 
 const NO_TOOL_CALL = 'Your reply had no tool call. Every reply must call a tool; call `submit` when the fix is done.';
 const FORMAT_ERRORS = new Set(['invalid_json', 'unknown_tool', 'invalid_arguments']);
+const CONTEXT_OVERFLOW = /context|maximum.*tokens|too long|too many tokens/i;
 
 /** Why the loop stops; thrown from inside a step so the control flow and the record cannot disagree. */
 class StopRun extends Error {
@@ -134,15 +135,18 @@ async function step(input: AgentRunInput, state: LoopState): Promise<boolean> {
   return false;
 }
 
+/** Kept whenever the server returned either, so RL exports can use token ids without log-probabilities. */
 function tokenLogprobs(response: PolicyResponse): Turn['logprobs'] {
-  if (!response.logprobs?.length) return undefined;
-  return { token_ids: response.tokenIds?.completion ?? [], logprobs: response.logprobs.map((entry) => entry.logprob) };
+  if (!response.logprobs?.length && !response.tokenIds?.completion.length) return undefined;
+  return { token_ids: response.tokenIds?.completion ?? [], logprobs: (response.logprobs ?? []).map((entry) => entry.logprob) };
 }
 
 function stopFor(error: unknown, signal?: AbortSignal): AgentRunOutcome {
   if (error instanceof StopRun) return { exitStatus: error.exitStatus, reason: error.reason };
   const message = error instanceof Error ? error.message : String(error);
   if (signal?.aborted) return { exitStatus: 'cancelled', reason: 'cancelled by the user' };
+  // A conversation past the model's context window is where this run ended, not a broken server.
+  if (error instanceof PolicyError && CONTEXT_OVERFLOW.test(message) && (error.status === 400 || error.status === 413)) return { exitStatus: 'token_limit', reason: message };
   // The model server or the container engine failing is the machinery's fault, not the agent's.
   if (error instanceof InfrastructureError || error instanceof PolicyError) return { exitStatus: 'infra_error', reason: message };
   return { exitStatus: 'error', reason: message };

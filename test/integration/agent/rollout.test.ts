@@ -134,6 +134,16 @@ describe('agent rollouts in real Docker against a local OpenAI wire-protocol tes
     assert.equal(summary.resolved, false);
   });
 
+  test('a conversation past the context window ends the run as token_limit and is graded, not an infrastructure error', async () => {
+    const { summary } = await rollout([
+      step.toolCall('view', { path: 'pagekit/paginator.py' }),
+      step.httpError(400, { message: "This model's maximum context length is 8192 tokens. However, your messages resulted in 9100 tokens." }),
+    ]);
+    assert.equal(summary.exitStatus, 'token_limit');
+    assert.equal(summary.resolved, false);
+    assert.equal(summary.reward, 0);
+  });
+
   test('a model server that keeps failing is an infrastructure error, never a reward of 0', async () => {
     const failures = Array.from({ length: 8 }, () => step.httpError(500));
     const server = await ScriptedOpenAIServer.start(failures, { apiKey: PLANTED_KEY });
