@@ -11,6 +11,8 @@ await build({
   format: 'cjs',
   sourcemap: true,
   logLevel: 'warning',
-  // vscode is the host's own module; mocha keeps its file layout (it loads its reporters by path).
-  external: ['vscode', 'mocha'],
+  // Like the other test bundles: packages load from the checkout's node_modules (native addons included),
+  // and vscode is the extension host's own module.
+  packages: 'external',
+  external: ['vscode'],
 });

@@ -7,6 +7,7 @@ import { runDoctor } from './doctorCommand';
 import { deleteRun, importTrajectory, openRun, openTrajectory } from './runCommands';
 import { selectModelEndpoint, setApiKey } from './settingsCommands';
 import { openTaskSet } from './taskCommands';
+import { fineTune } from './trainCommands';
 
 /** Every command the extension registers; package.json `contributes.commands` declares the same ids. */
 export const COMMAND_HANDLERS: Record<string, CommandHandler> = {
@@ -18,6 +19,7 @@ export const COMMAND_HANDLERS: Record<string, CommandHandler> = {
   'rolloutStudio.importTrajectory': importTrajectory,
   'rolloutStudio.exportDataset': exportDataset,
   'rolloutStudio.evaluatePredictions': evaluatePredictions,
+  'rolloutStudio.fineTune': fineTune,
   'rolloutStudio.selectModelEndpoint': selectModelEndpoint,
   'rolloutStudio.setApiKey': setApiKey,
   'rolloutStudio.runDoctor': runDoctor,

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import type { RolloutSummary } from '../../../src/core/agent/rollout';
 import type { ExportSummary } from '../../../src/core/export/exporter';
+import { runToCompletion } from '../../../src/core/train/jobs';
+import { ensureVenv } from '../../../src/core/train/venv';
+import { VenvRunner } from '../../../src/core/train/venvRunner';
 import type { TaskSet } from '../../../src/extension/views/tasksTree';
 import { ScriptedOpenAIServer, step, type ScriptStep } from '../../support/scriptedOpenAIServer';
 import { api, PROJECT_ROOT, screenshot, ui, waitFor, workspaceFolder } from './helpers';
@@ -81,6 +84,20 @@ export function rolloutTests(): void {
       assert.equal(rows.length, 1);
       assert.ok(!rows[0].includes(PLANTED_KEY));
     });
+
+    it('fine-tunes a LoRA adapter on the exported run with the real trainer (CPU venv, tiny local model)', async () => {
+      const runner = new VenvRunner(await ensureVenv('cpu', (line) => console.log(`    [venv] ${line}`)));
+      const modelDir = path.join(workspaceFolder(), 'tiny-model');
+      const { outputs } = await runToCompletion(runner, { command: 'tiny-model', args: ['--out', modelDir], paths: [modelDir] });
+      const out = path.join(workspaceFolder(), 'finetunes', 'sft');
+      const data = path.join(workspaceFolder(), 'datasets', 'rollout-sft', 'train.jsonl');
+      const result = (await vscode.commands.executeCommand('rolloutStudio.fineTune', { method: 'sft', data, baseModel: outputs.model as string, out, device: 'cpu', maxSteps: 2, batchSize: 1 })) as
+        | Record<string, unknown>
+        | undefined;
+      assert.ok(result, `Fine-tune failed: ${JSON.stringify((await api()).failures.at(-1))}`);
+      assert.equal(result.steps, 2);
+      assert.ok(existsSync(String(result.adapter)), `the adapter ${String(result.adapter)} was written`);
+    }).timeout(600_000);
 
     it('replays the run in a fresh container with every observation and diff the same', async () => {
       const report = (await vscode.commands.executeCommand('rolloutStudio.replayTrajectory', summary.path)) as { toolCalls: number; differences: unknown[] } | undefined;
