@@ -157,10 +157,11 @@ async function runInPage(page: Page, port: number, options: HostRunOptions, serv
  * with Playwright and acknowledges it by writing `<screenshotDir>/.acks/ID` (the suite waits for that file,
  * see test/e2e/suite/ui.ts). ACTION is `screenshot` (ARGUMENT names `<screenshotDir>/<name>.png`),
  * `palette` (runs the command whose palette title is ARGUMENT), `quickpick` (waits for a quick pick whose title
- * holds ARGUMENT), `click` (clicks the element that CSS selector ARGUMENT finds), `type` (types ARGUMENT) or
+ * holds ARGUMENT), `click` (clicks the element that CSS selector ARGUMENT finds), `clickWebview` (the same inside
+ * the visible webview's page), `type` (types ARGUMENT) or
  * `press` (a key).
  */
-const UI_REQUEST = /\[\[ui:(\d+):(screenshot|palette|quickpick|click|type|press):(.*)\]\]/;
+const UI_REQUEST = /\[\[ui:(\d+):(screenshot|palette|quickpick|click|clickWebview|type|press):(.*)\]\]/;
 
 async function performUiAction(page: Page, dir: string, id: string, action: string, argument: string): Promise<void> {
   let outcome = 'ok';
@@ -191,6 +192,10 @@ async function uiAction(page: Page, dir: string, action: string, argument: strin
       break;
     case 'click':
       await page.locator(argument).first().click({ timeout: 10_000 });
+      break;
+    case 'clickWebview':
+      // A webview is an iframe whose own content lives in a nested iframe.
+      await page.frameLocator('iframe.webview.ready:visible').frameLocator('#active-frame').locator(argument).first().click({ timeout: 10_000 });
       break;
     case 'type':
       await page.keyboard.type(argument, { delay: 10 });

@@ -8,7 +8,7 @@ import type { ImportSummary } from '../../../src/core/trajectory/import/importer
 import { DIFF_SCHEME } from '../../../src/extension/playback/diffDocuments';
 import type { PlaybackPanel } from '../../../src/extension/playback/playbackPanel';
 import type { RunItem } from '../../../src/extension/views/runsTree';
-import { api, FIXTURES, screenshot, waitFor, workspaceFolder } from './helpers';
+import { api, FIXTURES, screenshot, ui, waitFor, workspaceFolder } from './helpers';
 import { startSyntheticRun, syntheticTurn } from './fakeRun';
 
 export function trajectoryTests(): void {
@@ -49,7 +49,7 @@ export function trajectoryTests(): void {
       for (const file of summary.files) assert.ok(existsSync(path.join(out, file)), `${file} was written`);
     });
 
-    it('plays back a 1,000-turn run with a virtualised list, and "Open diff" uses the diff editor on virtual documents', async () => {
+    it('plays back a 1,000-turn run with a virtualised list, keyboard navigation and search, and "Open diff" in the diff editor on virtual documents', async () => {
       const recorder = await startSyntheticRun(outputFolder(), 'thousand-turns');
       for (let index = 0; index < 1000; index++) await recorder.recordTurn(syntheticTurn(index));
       await recorder.finish({ exit_status: 'submitted', patch: syntheticTurn(999).diff!, reward: { value: 1, resolved: true, report: { FAIL_TO_PASS: { success: ['test_calc'], failure: [] }, PASS_TO_PASS: { success: ['test_other'], failure: [] } } } });
@@ -58,6 +58,7 @@ export function trajectoryTests(): void {
       const rendered = await waitFor('1,000 turns rendered', () => panel.lastRendered?.turnCount === 1000 && panel.lastRendered);
       assert.ok(rendered.renderedRows > 0 && rendered.renderedRows < 120, `${rendered.renderedRows} rows in the DOM for 1,000 turns`);
       await screenshot('playback-thousand-turns');
+      if (process.env.ROLLOUT_E2E_SCREENSHOTS) await keyboardAndSearch(panel);
 
       const { diffs } = await api();
       await panel.openDiff(500);
@@ -102,4 +103,23 @@ export function trajectoryTests(): void {
       assert.equal(existsSync(path.dirname(item.logPath)), false);
     });
   });
+}
+
+/** Keyboard navigation and search, typed into the real webview by the code-server harness. */
+async function keyboardAndSearch(panel: PlaybackPanel): Promise<void> {
+  await ui('clickWebview', '.row[data-index="2"]');
+  await waitFor('a click to select turn 2', () => panel.lastRendered?.selectedTurn === 2);
+  await ui('press', 'ArrowDown');
+  await ui('press', 'j');
+  await waitFor('two steps down to turn 4', () => panel.lastRendered?.selectedTurn === 4);
+  await ui('press', 'End');
+  const last = await waitFor('End to select the last turn', () => panel.lastRendered?.selectedTurn === 999 && panel.lastRendered);
+  assert.ok(last.renderedRows < 120, 'scrolled to the end, still only the visible rows in the DOM');
+  await ui('press', '/');
+  await ui('type', 'echo step 50');
+  // Turns 50 and 500–509 mention "echo step 50…"; the first match is selected.
+  const searched = await waitFor('search to find 11 turns', () => panel.lastRendered?.matches === 11 && panel.lastRendered);
+  assert.equal(searched.selectedTurn, 50);
+  await ui('press', 'Enter');
+  await waitFor('Enter to jump to the next match', () => panel.lastRendered?.selectedTurn === 500);
 }
