@@ -101,8 +101,15 @@ def run(options) -> dict:
     return {"model": os.path.abspath(build_tiny_model(options.out, options.generation_markers))}
 
 
+LONG_RUNNING = ("sft", "dpo", "serve")
+
+
 def main(argv=None) -> int:
     options = build_parser().parse_args(argv)
+    if options.command in LONG_RUNNING:
+        from . import stop
+
+        stop.install()  # before the heavy imports, see stop.py
     from .progress import emit, route_library_output_to_stderr
 
     route_library_output_to_stderr()

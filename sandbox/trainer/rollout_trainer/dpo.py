@@ -14,7 +14,7 @@ from trl import DPOConfig, DPOTrainer
 
 from .data import load_preference_pairs
 from .device import resolve_placement
-from .progress import CancelRequest, ProgressCallback, emit
+from .progress import ProgressCallback, emit
 from .training import common_training_arguments, load_model, load_tokenizer, lora_config, train_resuming, write_outputs
 
 
@@ -49,16 +49,15 @@ def run_dpo(options) -> dict:
     emit("prepared", pairs=len(pairs))
     checkpoints_dir = os.path.join(options.out, "checkpoints")
     config = DPOConfig(**common_training_arguments(options, placement, checkpoints_dir), beta=options.beta, max_length=options.max_length)
-    cancel = CancelRequest()
     trainer = DPOTrainer(
         model=load_model(options.base_model, placement),
         args=config,
         train_dataset=Dataset.from_list(preference_rows(pairs)),
         processing_class=tokenizer,
         peft_config=lora_config(options),
-        callbacks=[ProgressCallback(cancel)],
+        callbacks=[ProgressCallback()],
     )
-    metrics, cancelled = train_resuming(trainer, checkpoints_dir, cancel)
+    metrics, cancelled = train_resuming(trainer, checkpoints_dir)
     if cancelled:
         return {"cancelled": True, "step": trainer.state.global_step, "checkpoints": os.path.abspath(checkpoints_dir)}
     return write_outputs(trainer, tokenizer, options, "dpo", metrics, {"pairs": len(pairs), "placement": placement.describe()})

@@ -6,11 +6,12 @@ else the libraries print goes to stderr, so stdout stays machine-readable.
 """
 
 import json
-import signal
 import sys
 import time
 
 from transformers import TrainerCallback
+
+from . import stop
 
 _stdout = sys.stdout
 
@@ -25,26 +26,11 @@ def route_library_output_to_stderr() -> None:
     sys.stdout = sys.stderr
 
 
-class CancelRequest:
-    """Turns SIGINT/SIGTERM into a request the training loop honours at the next step boundary,
-    so a cancelled job saves a checkpoint and a rerun resumes from it."""
+class ProgressCallback(TrainerCallback):
+    """Reports each logged step and stops training cleanly on a stop request (stop.py), saving a
+    checkpoint so that a rerun resumes from it."""
 
     def __init__(self):
-        self.requested = False
-        signal.signal(signal.SIGINT, self._on_signal)
-        signal.signal(signal.SIGTERM, self._on_signal)
-
-    def _on_signal(self, signum, _frame):
-        if self.requested:
-            raise KeyboardInterrupt  # a second signal means: stop now, without a checkpoint
-        self.requested = True
-
-
-class ProgressCallback(TrainerCallback):
-    """Reports each logged step and stops training cleanly on a cancel request."""
-
-    def __init__(self, cancel: CancelRequest):
-        self.cancel = cancel
         self.started_at = None
         self.start_step = None
 
@@ -77,7 +63,7 @@ class ProgressCallback(TrainerCallback):
         )
 
     def on_step_end(self, args, state, control, **kwargs):
-        if self.cancel.requested:
+        if stop.requested.is_set():
             control.should_save = True
             control.should_training_stop = True
         return control

@@ -7,7 +7,6 @@ line with the URL and the `openai:` policy string once it listens.
 
 import json
 import os
-import signal
 import threading
 import time
 import uuid
@@ -15,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import torch
 
+from . import stop
 from .data import normalise_messages
 from .device import resolve_placement
 from .errors import TrainerError
@@ -191,18 +191,17 @@ def run_server(options) -> dict:
     base, adapter, tokenizer_dir = locate_model(options.model, options.base_model)
     placement = resolve_placement(options.device)
     chat = ChatModel(base, adapter, tokenizer_dir, placement)
+    if stop.requested.is_set():
+        return {"stopped": True, "url": None}
     name = options.name or os.path.basename(os.path.abspath(options.model))
     server = ThreadingHTTPServer((options.host, options.port), _handler(chat, name))
     host, port = server.server_address[:2]
     url = f"http://{host}:{port}/v1"
-    # The serving loop runs in a thread so that a signal only asks it to stop.
-    stop = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # The serving loop runs in a thread so that the main thread only waits for the stop request.
     loop = threading.Thread(target=server.serve_forever, daemon=True)
     loop.start()
     emit("serving", url=url, model=name, policy=f"openai:{name}@{url}", base_model=base, adapter=adapter, device=placement.device)
-    stop.wait()
+    stop.requested.wait()
     server.shutdown()
     server.server_close()
     return {"stopped": True, "url": url}

@@ -8,7 +8,7 @@ from trl import SFTConfig, SFTTrainer
 from .data import load_conversations
 from .device import resolve_placement
 from .prepare import prepare_examples
-from .progress import CancelRequest, ProgressCallback, emit
+from .progress import ProgressCallback, emit
 from .training import common_training_arguments, load_model, load_tokenizer, lora_config, train_resuming, write_outputs
 
 
@@ -44,9 +44,8 @@ def run_sft(options) -> dict:
     tokenizer = load_tokenizer(options.base_model)
     examples, stats = prepare_examples(tokenizer, conversations, options.max_length)
     emit("prepared", **stats)
-    cancel = CancelRequest()
-    trainer = build_sft_trainer(options, placement, tokenizer, examples, [ProgressCallback(cancel)])
-    metrics, cancelled = train_resuming(trainer, trainer.args.output_dir, cancel)
+    trainer = build_sft_trainer(options, placement, tokenizer, examples, [ProgressCallback()])
+    metrics, cancelled = train_resuming(trainer, trainer.args.output_dir)
     if cancelled:
         return {"cancelled": True, "step": trainer.state.global_step, "checkpoints": os.path.abspath(trainer.args.output_dir)}
     return write_outputs(trainer, tokenizer, options, "sft", metrics, {"prepare": stats, "placement": placement.describe()})

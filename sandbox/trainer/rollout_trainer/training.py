@@ -9,6 +9,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from transformers.trainer_utils import get_last_checkpoint
 
 from .device import is_out_of_memory, out_of_memory_error
+from . import stop
 from .errors import TrainerError
 from .progress import emit
 
@@ -45,7 +46,7 @@ def lora_config(options) -> LoraConfig:
 
 def common_training_arguments(options, placement, checkpoints_dir: str) -> dict:
     """TrainingArguments shared by SFT and DPO. Checkpoints every --save-steps steps (and on
-    cancel) so that a rerun of the same command resumes where the last one stopped."""
+    on a stop request) so that a rerun of the same command resumes where the last one stopped."""
     return {
         "output_dir": checkpoints_dir,
         "max_steps": options.max_steps,
@@ -71,7 +72,7 @@ def common_training_arguments(options, placement, checkpoints_dir: str) -> dict:
     }
 
 
-def train_resuming(trainer, checkpoints_dir: str, cancel):
+def train_resuming(trainer, checkpoints_dir: str):
     """Trains from the last checkpoint in checkpoints_dir when there is one. Returns
     (train metrics, whether the run was cancelled)."""
     resume = get_last_checkpoint(checkpoints_dir) if os.path.isdir(checkpoints_dir) else None
@@ -86,7 +87,7 @@ def train_resuming(trainer, checkpoints_dir: str, cancel):
         raise
     metrics = dict(output.metrics)
     metrics["wall_s"] = time.monotonic() - started
-    return metrics, cancel.requested
+    return metrics, stop.requested.is_set()
 
 
 def write_outputs(trainer, tokenizer, options, method: str, metrics: dict, extra: dict) -> dict:
