@@ -7,7 +7,12 @@ import { packageRoot } from '../../core/paths';
 import { binaryReward } from '../../core/reward/binaryReward';
 import { dockerEvaluatorOptions } from '../../core/reward/dockerEvaluatorOptions';
 import { validateTasks } from '../../core/reward/validateTasks';
+import type { EvaluatorOptions } from '../../core/reward/evaluator';
 import { runDoctor } from '../../core/sandbox/doctor';
+import { chooseRunner, makeTinyModel, startServer, train, trainVerifier } from '../../core/train/jobs';
+import { formatRunnerEvent, type RunnerEvent } from '../../core/train/runner';
+import { collectCandidates, selectBest, summariseSelection } from '../../core/train/select';
+import { Verifier } from '../../core/train/verifier';
 import { loadTasksStrict } from '../../core/task/loadTasks';
 import type { Task } from '../../core/task/task';
 import { formatChecks } from './doctor';
@@ -23,6 +28,9 @@ The main job on the bundled example tasks (tasks/examples), with nothing configu
      openai:gpt-4o-mini or openai:qwen@http://localhost:8000/v1) or OPENAI_API_KEY (OPENAI_MODEL,
      OPENAI_BASE_URL) when set; otherwise the bundled reference trajectories, replayed through the same loop
   4. export an SFT and a DPO dataset with their dataset cards
+  5. fine-tune: build the trainer's environment (once), LoRA-train a tiny local model for a few steps on
+     CPU (or --base-model on the GPU), serve it, run it on one task through the same agent loop, train the
+     outcome verifier on the runs and pick the best of N per task with it (--no-train skips this stage)
 and print one summary with the time of each stage and the paths of everything written.`;
 
 interface StageResult {
@@ -57,10 +65,61 @@ export function demoPolicy(env: NodeJS.ProcessEnv, examplesDir: string): { spec:
   return { spec: `replay:${examplesDir}`, configured: false };
 }
 
+interface FineTuneInput {
+  out: string;
+  runsDir: string;
+  task: Task;
+  evaluator: EvaluatorOptions;
+  baseModel?: string;
+  written: string[];
+}
+
+/** Closes the loop: train on the exported runs, serve the result to the agent, and rank attempts by the verifier. */
+async function fineTuneStage({ out, runsDir, task, evaluator, baseModel, written }: FineTuneInput): Promise<string> {
+  const trainerDir = join(out, 'trainer');
+  rmSync(trainerDir, { recursive: true, force: true });
+  const hooks = { onEvent: (event: RunnerEvent) => event.event === 'progress' && console.log(`   ${formatRunnerEvent(event)}`) };
+  const runner = await chooseRunner({ onLog: (line) => console.log(`   ${line}`) });
+  console.log(`   trainer: ${runner.description}`);
+  const base = baseModel ?? ((await makeTinyModel(runner, join(trainerDir, 'tiny-base'))).outputs.model as string);
+  const adapter = join(trainerDir, 'sft');
+  const device = baseModel ? 'auto' : 'cpu';
+  await train(runner, { method: 'sft', data: join(out, 'datasets', 'sft', 'train.jsonl'), baseModel: base, out: adapter, device, maxSteps: 8 }, hooks);
+  written.push(adapter);
+
+  const server = await startServer(runner, { model: adapter, device });
+  const policy = (server.readyEvent as { policy?: string }).policy;
+  let tuned: BatchTotals;
+  let outcome = '';
+  try {
+    if (!policy) throw new Error('the trainer server did not say which policy to use');
+    console.log(`   serving the fine-tuned model as ${policy}`);
+    const tunedRuns = join(out, 'runs-finetuned');
+    rmSync(tunedRuns, { recursive: true, force: true });
+    ({ totals: tuned } = await runBatch({ tasks: [task], policySpec: policy, attempts: 1, workers: 1, outDir: tunedRuns, rewardFn: binaryReward, evaluator, config: { maxTurns: 3 }, onFinish: (summary) => (outcome = `${summary.exitStatus}, reward ${summary.reward ?? '—'}`) }));
+    console.log(`   the fine-tuned model on ${task.id}: ${outcome}`);
+    written.push(tunedRuns);
+  } finally {
+    await server.stop();
+  }
+
+  const verifierDir = join(trainerDir, 'verifier');
+  await trainVerifier(runner, { runs: [runsDir], out: verifierDir }, hooks);
+  const verifier = await Verifier.load(verifierDir);
+  try {
+    const selection = summariseSelection(await selectBest((await collectCandidates([runsDir])).candidates, verifier, verifierDir));
+    written.push(verifierDir);
+    const format = (value: number | null) => (value === null ? '—' : value.toFixed(2));
+    return `adapter trained and served (its rollout on ${task.id}: ${outcome}, ${tuned.resolved}/${tuned.rollouts} resolved); verifier best-of-N mean reward ${format(selection.chosenMeanReward)} against ${format(selection.averageMeanReward)} for a random attempt`;
+  } finally {
+    await verifier.close();
+  }
+}
+
 export const demoCommand: CliCommand = {
   summary: 'the main job: validate, run, grade and export on the bundled example tasks',
   async run(args) {
-    const { values } = parseArgs({ args, options: { out: { type: 'string', default: 'rollout-demo' }, workers: { type: 'string', default: '2' }, help: { type: 'boolean', short: 'h' } } });
+    const { values } = parseArgs({ args, options: { out: { type: 'string', default: 'rollout-demo' }, workers: { type: 'string', default: '2' }, 'base-model': { type: 'string' }, 'no-train': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
     if (values.help) {
       console.log(USAGE);
       return 0;
@@ -128,10 +187,13 @@ export const demoCommand: CliCommand = {
         }
         return summaries.join('; ');
       });
+      if (!values['no-train']) {
+        await stage(results, 'fine-tune and verify', () => fineTuneStage({ out, runsDir, task: tasks[0], evaluator, baseModel: values['base-model'], written }));
+      }
     }
 
     console.log('\n== summary');
-    for (const result of results) console.log(`${result.ok ? 'ok  ' : 'FAIL'}  ${result.stage.padEnd(18)} ${result.seconds.toFixed(1).padStart(6)} s  ${result.detail}`);
+    for (const result of results) console.log(`${result.ok ? 'ok  ' : 'FAIL'}  ${result.stage.padEnd(20)} ${result.seconds.toFixed(1).padStart(6)} s  ${result.detail}`);
     if (totals) {
       const mean = totals.meanReward === null ? '—' : totals.meanReward.toFixed(3);
       console.log(`\ntasks ${tasks.length}, rollouts ${totals.rollouts}, resolved ${totals.resolved}, mean reward ${mean}, mean turns ${totals.meanTurns.toFixed(1)}, tokens ${totals.tokens}`);

@@ -1,9 +1,6 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chooseRunner, runToCompletion, train, TrainerJobError, type Device, type TrainJob } from '../../core/train/jobs';
+import { chooseRunner, train, trainVerifier, TrainerJobError, type Device, type TrainJob } from '../../core/train/jobs';
 import { formatRunnerEvent, RUNNER_EXIT, type RunnerHooks } from '../../core/train/runner';
-import { collectCandidates, writeVerifierDataset } from '../../core/train/select';
 import type { CliCommand } from './index';
 
 const USAGE = `usage: rollout train --method sft|dpo --data FILE --base-model PATH_OR_ID --out DIR [options]
@@ -105,15 +102,10 @@ async function runTrain(values: TrainValues, hooks: RunnerHooks): Promise<Record
   console.log(`trainer: ${runner.description}`);
   if (method === 'verifier') {
     if (!values.runs?.length) throw new UsageError('--method verifier needs --runs DIR (recorded runs with rewards)');
-    const scan = await collectCandidates(values.runs);
-    for (const skipped of scan.skipped) console.error(`skipped ${skipped}`);
-    mkdirSync(values.out, { recursive: true });
-    const dataset = join(values.out, 'verifier-runs.jsonl');
-    const rows = await writeVerifierDataset(scan.candidates, dataset);
-    console.log(`verifier dataset: ${rows} scored runs from ${scan.candidates.length} finished runs → ${dataset}`);
-    const args = ['--data', dataset, '--out', values.out];
-    if (values.epochs) args.push('--epochs', String(numberOption('epochs', values.epochs)));
-    return (await runToCompletion(runner, { command: 'verifier', args, paths: [values.out] }, hooks)).outputs;
+    const epochs = values.epochs ? numberOption('epochs', values.epochs) : undefined;
+    const result = await trainVerifier(runner, { runs: values.runs, out: values.out, epochs, onSkipped: (reason) => console.error(`skipped ${reason}`) }, hooks);
+    console.log(`verifier dataset: ${result.rows} scored runs → ${result.dataset}`);
+    return result.outputs;
   }
   if (method !== 'sft' && method !== 'dpo') throw new UsageError('--method must be sft, dpo or verifier');
   if (!values.data) throw new UsageError('--data is required');

@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DockerRunner } from './dockerRunner';
 import { describeLast, RUNNER_EXIT, type RunnerHooks, type RunnerInvocation, type RunningRunner, type TrainerRunner } from './runner';
+import { collectCandidates, writeVerifierDataset } from './select';
 import { detectTorchVariant, ensureVenv } from './venv';
 import { VenvRunner } from './venvRunner';
 
@@ -121,4 +122,30 @@ function baseModelOfTrainOutput(folder: string): string | undefined {
   if (!existsSync(summary)) return undefined;
   const parsed = JSON.parse(readFileSync(summary, 'utf8')) as { base_model?: unknown };
   return typeof parsed.base_model === 'string' ? parsed.base_model : undefined;
+}
+
+export interface VerifierJob {
+  /** Recorded runs with rewards: trajectory logs, run folders or output folders. */
+  runs: string[];
+  out: string;
+  epochs?: number;
+  /** Told about each finished run that could not be used. */
+  onSkipped?: (reason: string) => void;
+}
+
+/** Trains the outcome verifier on recorded runs and their rewards; `outputs` names the ONNX model. */
+export async function trainVerifier(runner: TrainerRunner, job: VerifierJob, hooks: RunnerHooks = {}): Promise<JobResult & { rows: number; dataset: string }> {
+  const scan = await collectCandidates(job.runs);
+  for (const skipped of scan.skipped) job.onSkipped?.(skipped);
+  mkdirSync(job.out, { recursive: true });
+  const dataset = join(job.out, 'verifier-runs.jsonl');
+  const rows = await writeVerifierDataset(scan.candidates, dataset);
+  const args = ['--data', dataset, '--out', job.out];
+  if (job.epochs) args.push('--epochs', String(job.epochs));
+  return { ...(await runToCompletion(runner, { command: 'verifier', args, paths: [job.out] }, hooks)), rows, dataset };
+}
+
+/** Writes a tiny random model with a chat template (for smoke runs and CPU demos; no download). */
+export async function makeTinyModel(runner: TrainerRunner, out: string, hooks: RunnerHooks = {}): Promise<JobResult> {
+  return runToCompletion(runner, { command: 'tiny-model', args: ['--out', resolve(out)], paths: [resolve(out)] }, hooks);
 }

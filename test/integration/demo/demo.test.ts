@@ -19,7 +19,7 @@ test('the demo picks the configured model, or the bundled recordings when there 
   assert.deepEqual(demoPolicy({ OPENAI_API_KEY: 'k', OPENAI_BASE_URL: 'http://localhost:8000/v1', OPENAI_MODEL: 'qwen' }, '/x'), { spec: 'openai:qwen@http://localhost:8000/v1', configured: true });
 });
 
-test('rollout demo validates, runs, grades and exports the bundled tasks end to end (real Docker, the real CLI)', async () => {
+test('rollout demo validates, runs, grades, exports and fine-tunes on the bundled tasks end to end (real Docker, real trainer on CPU, the real CLI)', async () => {
   const out = mkdtempSync(join(tmpdir(), 'rollout-demo-'));
   const env = { ...process.env };
   for (const name of ['ROLLOUT_MODEL', 'OPENAI_API_KEY', 'OPENAI_BASE_URL']) delete env[name];
@@ -32,6 +32,7 @@ test('rollout demo validates, runs, grades and exports the bundled tasks end to 
   assert.match(output, /replaying the bundled reference trajectories/);
   assert.match(output, /10 tasks: every gold patch resolves, every empty patch does not/);
   assert.match(output, /resolved 10\/20, mean reward 0\.500/);
+  assert.match(output, /ok {4}fine-tune and verify .*adapter trained and served .*verifier best-of-N mean reward/, 'the loop closes: trained, served, run, verified');
 
   const index = await readRunIndex(join(out, 'runs'));
   assert.equal(index.length, 20);

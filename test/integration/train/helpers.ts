@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runToCompletion } from '../../../src/core/train/jobs';
+import { makeTinyModel } from '../../../src/core/train/jobs';
 import { TrajectoryRecorder } from '../../../src/core/trajectory/recorder';
 import type { RunMetadata } from '../../../src/core/trajectory/types';
 import { ensureVenv } from '../../../src/core/train/venv';
@@ -25,7 +25,7 @@ export function tempDir(prefix: string): string {
 /** A tiny random Llama model with a locally trained tokenizer, written by the real runner. */
 export async function tinyModel(runner: VenvRunner): Promise<string> {
   const out = join(tempDir('tiny'), 'model');
-  const result = await runToCompletion(runner, { command: 'tiny-model', args: ['--out', out], paths: [out] });
+  const result = await makeTinyModel(runner, out);
   return result.outputs.model as string;
 }
 
