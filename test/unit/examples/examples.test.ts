@@ -1,6 +1,6 @@
 // The bundled example tasks (tasks/examples): each folder is complete, its patches parse and apply
 // exactly to its repository, and its test lists are well formed. Whether the tests really fail and
-// pass in containers is checked by tasks/examples/validate-examples.sh.
+// pass in containers is checked by test/integration/reward/validateExamples.test.ts (and `rollout validate`).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
