@@ -37,6 +37,15 @@ if [ ! -f "$venv/.complete" ]; then
   rm -rf "$venv"
   mkdir -p "$cache"
   echo "setup-venv.sh: building $venv" >&2
+  # A machine whose pip reads a local wheel store as an extra index must not wait on the unreachable
+  # default one: the local store becomes the index unless PIP_INDEX_URL already names one.
+  if [ -z "${PIP_INDEX_URL:-}" ]; then
+    stores=$("$python_bin" -m pip config get global.extra-index-url 2>/dev/null || true)
+    first=${stores%% *}
+    case "$first" in
+      file://*) export PIP_INDEX_URL="$first"; rest=${stores#"$first"}; [ -n "${rest# }" ] && export PIP_EXTRA_INDEX_URL="${rest# }" ;;
+    esac
+  fi
   "$python_bin" -m venv "$venv"
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
     -r "$torch_file" -r "$here/requirements.txt" >&2
