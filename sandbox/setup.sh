@@ -29,6 +29,10 @@ apt_install mmdebstrap git ca-certificates
 if ! engine_answers; then
   [ -n "${DOCKER_HOST:-}" ] && fail "DOCKER_HOST=$DOCKER_HOST does not answer"
   echo "starting dockerd (log: /var/log/rollout-dockerd.log)"
+  # A dockerd killed with its session leaves its pid file behind, and a new one refuses to start over it.
+  for pidfile in /var/run/docker.pid /var/run/docker/containerd/containerd.pid; do
+    if [ -f "$pidfile" ] && ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then rm -f "$pidfile"; fi
+  done
   setsid nohup dockerd >/var/log/rollout-dockerd.log 2>&1 < /dev/null &
   for _ in $(seq 1 60); do engine_answers && break; sleep 0.5; done
   engine_answers || { tail -20 /var/log/rollout-dockerd.log >&2; fail "dockerd did not start"; }
@@ -52,7 +56,7 @@ step "sandbox images (rebuilt only when a recipe in sandbox/images changes)"
 node dist/cli.js images build
 
 if $want_tests; then
-  for extra in scripts/e2e/install-vscode-host.sh sandbox/trainer/setup-venv.sh; do
+  for extra in scripts/e2e/install-vscode-host.sh sandbox/trainer/setup-venv.sh sandbox/queue/setup-redis.sh; do
     if [ -f "$extra" ]; then step "$extra"; bash "$extra"; fi
   done
 fi
