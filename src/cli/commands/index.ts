@@ -20,4 +20,6 @@ export const commands: Record<string, () => Promise<CliCommand>> = {
   train: async () => (await import('./train')).trainCommand,
   serve: async () => (await import('./serve')).serveCommand,
   select: async () => (await import('./select')).selectCommand,
+  worker: async () => (await import('./worker')).workerCommand,
+  status: async () => (await import('./status')).statusCommand,
 };

@@ -1,5 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { batchTotals, runBatch, type BatchTotals } from '../../core/agent/batch';
 import { DEFAULT_AGENT_CONFIG } from '../../core/agent/config';
@@ -7,6 +7,7 @@ import { runRollout, type RolloutSummary } from '../../core/agent/rollout';
 import { createCliSymbolParser } from '../../core/agent/codemap/nativeTreeSitterParser';
 import { createPolicy } from '../../core/agent/policies/policySpec';
 import { createDefaultToolbox } from '../../core/agent/tools/toolbox';
+import { enqueueRollouts, RolloutQueue, rolloutJobs, type EnqueueRequest } from '../../core/queue/rolloutQueue';
 import { dockerEvaluatorOptions } from '../../core/reward/dockerEvaluatorOptions';
 import { REWARD_FUNCTIONS } from '../../core/reward/index';
 import { loadTasks } from '../../core/task/loadTasks';
@@ -32,7 +33,9 @@ options:
   --repos DIR      local clones named owner__name instead of cloning into the cache
   --specs FILE     per-repo environment specs (JSON)
   --resume RUN_ID  continue an unfinished run (killed or crashed) from its last finished turn, with the
-                   policy it recorded unless --policy names another`;
+                   policy it recorded unless --policy names another
+  --queue URL      enqueue one job per (task, attempt) on redis://HOST:PORT for \`rollout worker\` processes
+                   instead of running here; DIR must be a folder every worker can read and write`;
 
 export function formatSummaries(summaries: RolloutSummary[], totals: BatchTotals): string {
   const rows = summaries.map((summary) =>
@@ -82,6 +85,7 @@ export const runCommand: CliCommand = {
         repos: { type: 'string' },
         specs: { type: 'string' },
         resume: { type: 'string' },
+        queue: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -105,6 +109,13 @@ export const runCommand: CliCommand = {
     }
     const rewardFn = makeReward();
     const config = { maxTurns: positiveInteger('max-turns', values['max-turns'], DEFAULT_AGENT_CONFIG.maxTurns) };
+    if (values.queue) {
+      if (values.resume || !values.policy) {
+        console.error('rollout run: --queue takes --policy, not --resume (a queued job resumes its own run when retried)');
+        return 2;
+      }
+      return enqueue(values.queue, { taskFile: values.tasks, taskIds: selectTasks(loaded.tasks, values.ids).map((task) => task.id), attempts: positiveInteger('attempts', values.attempts, 1), policySpec: values.policy, outDir: values.out, reward: values.reward, maxTurns: config.maxTurns, reposDir: values.repos, specsFile: values.specs });
+    }
     const evaluator = await dockerEvaluatorOptions({ reposDir: values.repos, specsFile: values.specs, runId: 'run' });
     const abort = new AbortController();
     process.once('SIGINT', () => {
@@ -139,6 +150,20 @@ export const runCommand: CliCommand = {
     return totals.infraErrors > 0 ? 1 : 0;
   },
 };
+
+async function enqueue(url: string, request: EnqueueRequest): Promise<number> {
+  await mkdir(request.outDir, { recursive: true });
+  const rollouts = new RolloutQueue(url);
+  try {
+    const jobs = rolloutJobs(request);
+    await enqueueRollouts(rollouts, jobs);
+    for (const job of jobs) console.log(`queued ${job.runId}`);
+    console.log(`\n${jobs.length} rollout(s) queued on ${url}; trajectories go to ${resolve(request.outDir)}; watch with \`rollout status --queue ${url}\``);
+    return 0;
+  } finally {
+    await rollouts.close();
+  }
+}
 
 async function resumeRun(
   runId: string,

@@ -98,7 +98,7 @@ export function batchTotals(summaries: RolloutSummary[], wallMs: number): BatchT
  * replays, for each task, the recordings in DIR whose task id matches, attempt k taking the k-th (in path
  * order, round robin); a model backend is shared by all rollouts.
  */
-async function policyResolver(spec: string, options: CreatePolicyOptions = {}): Promise<(task: Task, attempt: number) => Promise<Policy>> {
+export async function policyResolver(spec: string, options: CreatePolicyOptions = {}): Promise<(task: Task, attempt: number) => Promise<Policy>> {
   const parsed = parsePolicySpec(spec);
   if (parsed.backend === 'replay' && statSync(parsed.path, { throwIfNoEntry: false })?.isDirectory()) {
     const recordings = new Map<string, string[]>();

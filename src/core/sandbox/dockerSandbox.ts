@@ -38,8 +38,8 @@ export class DockerSandbox implements Sandbox {
 
   /** Starts a container from `spec.image` with the repository checked out in `spec.workdir`. */
   static async create(spec: SandboxSpec): Promise<DockerSandbox> {
-    const docker = dockerClient();
-    await reapOrphansOnce(docker).catch((error: unknown) => Promise.reject(explainEngineError(error)));
+    const docker = dockerClient(spec.dockerHost);
+    await reapOrphansOnce(docker, spec.dockerHost).catch((error: unknown) => Promise.reject(explainEngineError(error)));
     const id = randomUUID();
     const workdir = spec.workdir ?? DEFAULTS.workdir;
     const checkout = spec.repo ? await prepareCheckout(spec.repo) : undefined;

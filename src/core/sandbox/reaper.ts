@@ -28,13 +28,17 @@ export async function reapOrphans(docker: Docker): Promise<{ containers: number;
   return { containers: containers.length, images: images.length };
 }
 
-let firstReap: Promise<unknown> | undefined;
+const firstReaps = new Map<string, Promise<unknown>>();
 
-/** Reaps once per process, before its first sandbox starts. */
-export function reapOrphansOnce(docker: Docker): Promise<unknown> {
-  firstReap ??= reapOrphans(docker).catch((error: unknown) => {
-    firstReap = undefined;
-    throw error;
-  });
-  return firstReap;
+/** Reaps once per process and engine (`engine` names it), before its first sandbox there starts. */
+export function reapOrphansOnce(docker: Docker, engine = ''): Promise<unknown> {
+  let reap = firstReaps.get(engine);
+  if (!reap) {
+    reap = reapOrphans(docker).catch((error: unknown) => {
+      firstReaps.delete(engine);
+      throw error;
+    });
+    firstReaps.set(engine, reap);
+  }
+  return reap;
 }

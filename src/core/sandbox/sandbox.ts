@@ -67,6 +67,8 @@ export interface SandboxSpec {
   workdir?: string;
   /** Groups the containers of one run so they can be found and cleaned up together. */
   runId?: string;
+  /** The engine to start it on, written like DOCKER_HOST (unix://, tcp://, ssh://); DOCKER_HOST or the local socket when absent. */
+  dockerHost?: string;
   network?: boolean;
   memoryBytes?: number;
   cpus?: number;

@@ -1,0 +1,43 @@
+import { parseArgs } from 'node:util';
+import { cancelRollouts, RolloutQueue } from '../../core/queue/rolloutQueue';
+import { formatQueueStatus, queueStatus } from '../../core/queue/status';
+import type { CliCommand } from './index';
+
+const USAGE = `usage: rollout status --queue redis://HOST:PORT [--json] [--cancel]
+
+Shows the rollout queue: jobs waiting, running, done, failed (with the reason of their last try), and the
+throughput of each worker.
+
+options:
+  --json    print the figures as one JSON object
+  --cancel  drain the waiting jobs and stop the running ones (each ends as cancelled)`;
+
+export const statusCommand: CliCommand = {
+  summary: 'show (or cancel) the rollout job queue: waiting, active, done, failed, per-worker throughput',
+  async run(args) {
+    const { values } = parseArgs({
+      args,
+      options: { queue: { type: 'string' }, json: { type: 'boolean' }, cancel: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
+    if (values.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    if (!values.queue) {
+      console.error(`rollout status: --queue is required\n\n${USAGE}`);
+      return 2;
+    }
+    const rollouts = new RolloutQueue(values.queue);
+    try {
+      if (values.cancel) {
+        const { drained, active } = await cancelRollouts(rollouts);
+        console.log(`cancelled: ${drained} waiting job(s) removed, ${active} running job(s) told to stop`);
+      }
+      const status = await queueStatus(rollouts);
+      console.log(values.json ? JSON.stringify(status) : formatQueueStatus(status));
+      return 0;
+    } finally {
+      await rollouts.close();
+    }
+  },
+};

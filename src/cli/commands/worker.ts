@@ -1,0 +1,57 @@
+import { parseArgs } from 'node:util';
+import { createCliSymbolParser } from '../../core/agent/codemap/nativeTreeSitterParser';
+import { startRolloutWorker } from '../../core/queue/rolloutWorker';
+import { positiveInteger } from './eval';
+import type { CliCommand } from './index';
+
+const USAGE = `usage: rollout worker --queue redis://HOST:PORT [--concurrency N] [--docker-host ADDR]... [--out DIR]
+
+Takes rollout jobs from the queue (enqueued by \`rollout run --queue\`), runs each in Docker sandboxes, and
+writes its trajectory and reward to the shared folder the job names. Runs until SIGINT or SIGTERM, then
+finishes the rollouts it has started and exits.
+
+options:
+  --concurrency N     rollouts at a time (default 1)
+  --docker-host ADDR  a Docker engine (unix://PATH, tcp://HOST:PORT, ssh://USER@HOST); repeat it to start
+                      sandboxes on several engines in turn (default DOCKER_HOST or the local socket)
+  --out DIR           where this machine mounts the shared results folder, when not at the path the job names`;
+
+export const workerCommand: CliCommand = {
+  summary: 'take rollout jobs from a Redis queue and run them in Docker sandboxes',
+  async run(args) {
+    const { values } = parseArgs({
+      args,
+      options: {
+        queue: { type: 'string' },
+        concurrency: { type: 'string' },
+        'docker-host': { type: 'string', multiple: true },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    if (!values.queue) {
+      console.error(`rollout worker: --queue is required\n\n${USAGE}`);
+      return 2;
+    }
+    const worker = await startRolloutWorker({
+      url: values.queue,
+      concurrency: positiveInteger('concurrency', values.concurrency, 1),
+      dockerHosts: values['docker-host'],
+      outDir: values.out,
+      symbolParser: createCliSymbolParser(),
+      log: (line) => console.log(line),
+    });
+    console.log(`worker ${worker.name} on ${values.queue}`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    console.log('stopping: finishing the rollouts already started');
+    await worker.close();
+    return 0;
+  },
+};

@@ -1,0 +1,135 @@
+/**
+ * Rollouts on a BullMQ job queue in Redis: one job per (task, attempt), its id the run id fixed at enqueue,
+ * so enqueuing the same run twice is a no-op and every retry of a job works on the same trajectory.
+ */
+import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+import { resolve } from 'node:path';
+import { newRunId } from '../agent/rollout';
+import type { RolloutSummary } from '../agent/rollout';
+
+export const QUEUE_NAME = 'rollouts';
+/** Tries per job before it is marked failed with the last reason: infrastructure failures retry with backoff. */
+export const JOB_TRIES = 3;
+const BACKOFF_MS = 1_000;
+
+/** Everything a worker on another machine needs to run one attempt; paths are absolute (a shared folder). */
+export interface RolloutJobData {
+  runId: string;
+  taskFile: string;
+  taskId: string;
+  attempt: number;
+  policySpec: string;
+  outDir: string;
+  reward: string;
+  maxTurns: number;
+  reposDir?: string;
+  specsFile?: string;
+}
+
+/** What a finished job returns: the rollout's summary and the worker that ran it. */
+export interface RolloutJobResult extends RolloutSummary {
+  worker: string;
+  /** True when a retry found the run already finished and returned its record instead of running again. */
+  fromRecord?: boolean;
+}
+
+/** ioredis connection options for `redis://[:PASSWORD@]HOST:PORT[/DB]`; workers block, so requests never give up. */
+export function redisConnection(url: string): ConnectionOptions & RedisOptions {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error(`--queue: expected redis://HOST:PORT, got '${url}'`);
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new Error(`--queue: expected redis://HOST:PORT, got '${url}'`);
+  return {
+    host: parsed.hostname,
+    port: Number(parsed.port || 6379),
+    username: parsed.username || undefined,
+    password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
+    db: parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : undefined,
+    tls: parsed.protocol === 'rediss:' ? {} : undefined,
+    maxRetriesPerRequest: null,
+  };
+}
+
+/** The rollout queue and a plain Redis client beside it for the cancel mark. */
+export class RolloutQueue {
+  readonly queue: Queue<RolloutJobData, RolloutJobResult>;
+  readonly redis: Redis;
+
+  constructor(readonly url: string) {
+    this.queue = new Queue<RolloutJobData, RolloutJobResult>(QUEUE_NAME, { connection: redisConnection(url) });
+    this.redis = new Redis(redisConnection(url));
+  }
+
+  /** The key whose value is the time of the last cancel: jobs enqueued before it are cancelled. */
+  get cancelKey(): string {
+    return `${this.queue.qualifiedName}:cancelled-at`;
+  }
+
+  /** When the queue was last cancelled (ms since the epoch), 0 if never. */
+  async cancelledAt(): Promise<number> {
+    return Number((await this.redis.get(this.cancelKey)) ?? 0);
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+    this.redis.disconnect();
+  }
+}
+
+export interface EnqueueRequest {
+  taskFile: string;
+  taskIds: string[];
+  attempts: number;
+  policySpec: string;
+  outDir: string;
+  reward: string;
+  maxTurns: number;
+  reposDir?: string;
+  specsFile?: string;
+}
+
+/** The jobs of a request, with run ids made now; local paths become absolute so any worker finds them. */
+export function rolloutJobs(request: EnqueueRequest): RolloutJobData[] {
+  const absolute = (path: string | undefined) => (path === undefined ? undefined : resolve(path));
+  const replay = /^replay:(.+)$/.exec(request.policySpec);
+  const policySpec = replay ? `replay:${resolve(replay[1])}` : request.policySpec;
+  return request.taskIds.flatMap((taskId) =>
+    Array.from({ length: request.attempts }, (_, attempt) => ({
+      runId: newRunId(taskId, attempt),
+      taskFile: resolve(request.taskFile),
+      taskId,
+      attempt,
+      policySpec,
+      outDir: resolve(request.outDir),
+      reward: request.reward,
+      maxTurns: request.maxTurns,
+      reposDir: absolute(request.reposDir),
+      specsFile: absolute(request.specsFile),
+    })),
+  );
+}
+
+export const JOB_OPTIONS: JobsOptions = {
+  attempts: JOB_TRIES,
+  backoff: { type: 'exponential', delay: BACKOFF_MS },
+  removeOnComplete: false,
+  removeOnFail: false,
+};
+
+/** Adds the jobs; a job whose run id is already in the queue is left as it is. */
+export async function enqueueRollouts({ queue }: RolloutQueue, jobs: RolloutJobData[]): Promise<void> {
+  await queue.addBulk(jobs.map((data) => ({ name: 'rollout', data, opts: { ...JOB_OPTIONS, jobId: data.runId } })));
+}
+
+/** Drains the waiting jobs and tells every worker to abort the ones it runs that were enqueued before now. */
+export async function cancelRollouts(rollouts: RolloutQueue): Promise<{ drained: number; active: number }> {
+  const { queue } = rollouts;
+  const before = await queue.getJobCounts('waiting', 'delayed', 'prioritized', 'active');
+  await rollouts.redis.set(rollouts.cancelKey, String(Date.now()));
+  await queue.drain(true);
+  return { drained: (before.waiting ?? 0) + (before.delayed ?? 0) + (before.prioritized ?? 0), active: before.active ?? 0 };
+}

@@ -1,0 +1,197 @@
+/**
+ * A queue worker: takes rollout jobs, runs each with runRollout in its own sandboxes, and writes the record
+ * to the shared folder the job names. A retried job (its worker killed, its lock lost) picks up the same
+ * run id: it resumes an unfinished record, returns a finished one as it is, and restarts one the machinery broke.
+ */
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { version } from '../../../package.json';
+import { policyResolver } from '../agent/batch';
+import type { SymbolParser } from '../agent/codemap/parser';
+import type { Policy } from '../agent/policies/policy';
+import { runRollout, type RolloutSummary } from '../agent/rollout';
+import { createDefaultToolbox } from '../agent/tools/toolbox';
+import { dockerEvaluatorOptions } from '../reward/dockerEvaluatorOptions';
+import { REWARD_FUNCTIONS } from '../reward/index';
+import { dockerClient } from '../sandbox/engine';
+import { reapOrphans } from '../sandbox/reaper';
+import { loadTasksStrict } from '../task/loadTasks';
+import type { Task } from '../task/task';
+import { readTrajectoryLog, TRAJECTORY_FILE } from '../trajectory/reader';
+import { roundRobinSandboxes } from './engines';
+import { QUEUE_NAME, RolloutQueue, redisConnection, type RolloutJobData, type RolloutJobResult } from './rolloutQueue';
+
+/** A worker whose lock is not renewed for this long is taken as dead and its jobs go to the others. */
+export const LOCK_MS = 15_000;
+const STALLED_CHECK_MS = 5_000;
+const CANCEL_POLL_MS = 1_000;
+
+export interface RolloutWorkerOptions {
+  url: string;
+  concurrency: number;
+  /** Docker engines to start sandboxes on, in turn; DOCKER_HOST or the local socket when empty. */
+  dockerHosts?: string[];
+  /** Where this machine mounts the shared folder, when not at the path the job names. */
+  outDir?: string;
+  symbolParser?: SymbolParser;
+  log?: (line: string) => void;
+}
+
+export interface RolloutWorker {
+  readonly name: string;
+  /** Stops taking jobs and waits for the running ones to finish. */
+  close(): Promise<void>;
+}
+
+export async function startRolloutWorker(options: RolloutWorkerOptions): Promise<RolloutWorker> {
+  const log = options.log ?? (() => undefined);
+  const name = `${hostname()}:${process.pid}`;
+  const engines = options.dockerHosts?.length ? options.dockerHosts : [undefined];
+  // The containers a killed worker on this host left behind go before this one starts its own.
+  for (const engine of engines) await reapOrphans(dockerClient(engine));
+  const rollouts = new RolloutQueue(options.url);
+  const running = new Map<string, { enqueuedAt: number; abort: AbortController }>();
+  const context: JobContext = { options, name, log, tasks: new Map(), policies: new Map(), createSandbox: roundRobinSandboxes(engines) };
+  const worker = new Worker<RolloutJobData, RolloutJobResult>(
+    QUEUE_NAME,
+    async (job) => {
+      const abort = new AbortController();
+      running.set(job.id as string, { enqueuedAt: job.timestamp, abort });
+      try {
+        if ((await rollouts.cancelledAt()) >= job.timestamp) return cancelledBeforeStart(job.data, name);
+        return await processJob(job, context, abort.signal);
+      } finally {
+        running.delete(job.id as string);
+      }
+    },
+    { connection: redisConnection(options.url), concurrency: options.concurrency, name, lockDuration: LOCK_MS, stalledInterval: STALLED_CHECK_MS, maxStalledCount: 3 },
+  );
+  worker.on('error', (error) => log(`queue: ${error.message}`));
+  const watch = setInterval(() => {
+    rollouts
+      .cancelledAt()
+      .then((cancelledAt) => {
+        for (const [runId, job] of running) {
+          if (job.enqueuedAt <= cancelledAt && !job.abort.signal.aborted) {
+            log(`cancel ${runId}`);
+            job.abort.abort();
+          }
+        }
+      })
+      .catch(() => undefined);
+  }, CANCEL_POLL_MS);
+  await worker.waitUntilReady();
+  return {
+    name,
+    async close() {
+      clearInterval(watch);
+      await worker.close();
+      await rollouts.close();
+    },
+  };
+}
+
+interface JobContext {
+  options: RolloutWorkerOptions;
+  name: string;
+  log: (line: string) => void;
+  tasks: Map<string, Promise<Task[]>>;
+  policies: Map<string, Promise<(task: Task, attempt: number) => Promise<Policy>>>;
+  createSandbox: ReturnType<typeof roundRobinSandboxes>;
+}
+
+async function processJob(job: Job<RolloutJobData, RolloutJobResult>, context: JobContext, signal: AbortSignal): Promise<RolloutJobResult> {
+  const data = job.data;
+  const outDir = context.options.outDir ?? data.outDir;
+  const previous = await previousRecord(outDir, data.runId);
+  if (previous.kind === 'finished') {
+    context.log(`done   ${data.runId} (already recorded)`);
+    return { ...previous.summary, worker: context.name, fromRecord: true };
+  }
+  const task = await findTask(context, data);
+  const makeReward = REWARD_FUNCTIONS[data.reward];
+  if (!makeReward) throw new UnrecoverableError(`job ${data.runId}: unknown reward function '${data.reward}'`);
+  const policy = await policyFor(context, data, task);
+  const evaluator = { ...(await dockerEvaluatorOptions({ reposDir: data.reposDir, specsFile: data.specsFile, runId: data.runId })), createSandbox: context.createSandbox };
+  context.log(`${previous.kind === 'unfinished' ? 'resume' : 'start '} ${data.runId} (try ${job.attemptsMade + 1})`);
+  const summary = await runRollout({
+    task,
+    attempt: data.attempt,
+    runId: data.runId,
+    resume: previous.kind === 'unfinished',
+    policy,
+    policySpec: data.policySpec,
+    toolbox: createDefaultToolbox({ symbolParser: context.options.symbolParser }),
+    rewardFn: makeReward(),
+    outDir,
+    config: { maxTurns: data.maxTurns },
+    evaluator,
+    createSandbox: context.createSandbox,
+    toolVersions: { 'rollout-studio': version },
+    signal,
+  });
+  // A record the machinery broke is not a result: the job fails, and its retry restarts the run id.
+  if (summary.exitStatus === 'infra_error') throw new Error(summary.reason ?? 'infrastructure error');
+  context.log(`done   ${data.runId}: ${summary.exitStatus}${summary.reward === null ? '' : `, reward ${summary.reward}`}`);
+  return { ...summary, worker: context.name };
+}
+
+type PreviousRecord = { kind: 'none' } | { kind: 'unfinished' } | { kind: 'finished'; summary: RolloutSummary };
+
+/**
+ * What an earlier try of this run id left in the shared folder. A record closed as an infrastructure error, or
+ * one that never got its first line, is removed so that the run id starts again and stays one trajectory.
+ */
+async function previousRecord(outDir: string, runId: string): Promise<PreviousRecord> {
+  const path = join(outDir, runId, TRAJECTORY_FILE);
+  if (!existsSync(path)) return { kind: 'none' };
+  const { trajectory } = await readTrajectoryLog(path);
+  if (trajectory && !trajectory.result) return { kind: 'unfinished' };
+  const result = trajectory?.result;
+  if (!trajectory || !result || result.exit_status === 'infra_error') {
+    await rm(join(outDir, runId), { recursive: true, force: true });
+    return { kind: 'none' };
+  }
+  return {
+    kind: 'finished',
+    summary: {
+      runId,
+      taskId: trajectory.run.task_id,
+      attempt: trajectory.run.attempt,
+      exitStatus: result.exit_status,
+      resolved: result.reward?.resolved ?? null,
+      reward: result.reward?.value ?? null,
+      turns: result.totals?.turns ?? trajectory.turns.length,
+      tokens: (result.totals?.tokens_in ?? 0) + (result.totals?.tokens_out ?? 0),
+      durationMs: result.totals?.duration_ms ?? 0,
+      path,
+      reason: result.error,
+    },
+  };
+}
+
+/** A job whose task or policy cannot be had fails at once: trying again would fail the same way. */
+async function findTask(context: JobContext, data: RolloutJobData): Promise<Task> {
+  let tasks = context.tasks.get(data.taskFile);
+  if (!tasks) context.tasks.set(data.taskFile, (tasks = loadTasksStrict(data.taskFile)));
+  const task = (await tasks.catch((error: unknown) => Promise.reject(new UnrecoverableError(`job ${data.runId}: ${String(error)}`)))).find((candidate) => candidate.id === data.taskId);
+  if (!task) throw new UnrecoverableError(`job ${data.runId}: no task ${data.taskId} in ${data.taskFile}`);
+  return task;
+}
+
+async function policyFor(context: JobContext, data: RolloutJobData, task: Task): Promise<Policy> {
+  let resolver = context.policies.get(data.policySpec);
+  if (!resolver) context.policies.set(data.policySpec, (resolver = policyResolver(data.policySpec)));
+  try {
+    return await (await resolver)(task, data.attempt);
+  } catch (error) {
+    throw new UnrecoverableError(`job ${data.runId}: policy ${data.policySpec}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function cancelledBeforeStart(data: RolloutJobData, worker: string): RolloutJobResult {
+  return { runId: data.runId, taskId: data.taskId, attempt: data.attempt, exitStatus: 'cancelled', resolved: null, reward: null, turns: 0, tokens: 0, durationMs: 0, path: '', reason: 'cancelled before it started', worker };
+}
