@@ -64,7 +64,7 @@ describe('the extension in a real VS Code (code-server 4.100.3 workbench in head
     assert.ok(output.some((line) => line.includes('deliberate failure from the harness self-check')), 'the failure reached the log');
   });
 
-  test('activation, commands, task sets, import, Runs view, playback, diff editor, export (real VS Code extension host, trusted workspace)', async () => {
+  test('activation, commands, task sets, import, Runs view, playback, diff editor, export, a rollout in real Docker, replay, fine-tune, palette UI (real VS Code extension host, trusted workspace)', async () => {
     assertPassed(await runMode('trusted', true));
   });
 

@@ -118,7 +118,7 @@ async function resolveRunRequest(context: CommandContext, argument: unknown): Pr
   if (loaded.length === 0) throw new Error('Run Agent: no task set is open; run "Rollout Studio: Open Task Set…" first');
   const picked = await vscode.window.showQuickPick(
     loaded.map((task) => ({ label: task.id, description: task.repo.name ?? task.kind, task })),
-    { title: 'Run the agent on which tasks?', canPickMany: true, matchOnDescription: true },
+    { title: 'Run the agent on which tasks?', canPickMany: true, matchOnDescription: true, ignoreFocusOut: true },
   );
   return picked?.length ? { tasks: picked.map((item) => item.task) } : undefined;
 }

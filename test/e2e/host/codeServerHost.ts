@@ -49,6 +49,8 @@ export function assertHostInstalled(): void {
 /** Runs the suite once in a fresh code-server + chromium, and always stops both and removes their folders. */
 export async function runSuiteInVsCode(options: HostRunOptions): Promise<HostRunResult> {
   assertHostInstalled();
+  // Acknowledgements are numbered from 1 in every run: an earlier run's must not answer this one's requests.
+  if (options.screenshotDir) rmSync(join(options.screenshotDir, '.acks'), { recursive: true, force: true });
   const scratch = mkdtempSync(join(tmpdir(), 'rollout-e2e-'));
   let server: ChildProcess | undefined;
   let browser: Browser | undefined;
@@ -155,13 +157,13 @@ async function runInPage(page: Page, port: number, options: HostRunOptions, serv
 /**
  * The suite drives the workbench UI by logging `[[ui:ID:ACTION:ARGUMENT]]`; the harness performs the action
  * with Playwright and acknowledges it by writing `<screenshotDir>/.acks/ID` (the suite waits for that file,
- * see test/e2e/suite/ui.ts). ACTION is `screenshot` (ARGUMENT names `<screenshotDir>/<name>.png`),
- * `palette` (runs the command whose palette title is ARGUMENT), `quickpick` (waits for a quick pick whose title
- * holds ARGUMENT), `click` (clicks the element that CSS selector ARGUMENT finds), `clickWebview` (the same inside
- * the visible webview's page), `type` (types ARGUMENT) or
+ * see `ui()` in test/e2e/suite/helpers.ts). ACTION is `screenshot` (ARGUMENT names `<screenshotDir>/<name>.png`),
+ * `palette` (runs the command whose palette title is ARGUMENT), `pick` (in the open multi-select quick pick,
+ * filters to ARGUMENT, checks that one item, and accepts), `clickWebview` (clicks what CSS selector ARGUMENT
+ * finds in the visible webview's page), `type` (types ARGUMENT) or
  * `press` (a key).
  */
-const UI_REQUEST = /\[\[ui:(\d+):(screenshot|palette|quickpick|click|clickWebview|type|press):(.*)\]\]/;
+const UI_REQUEST = /\[\[ui:(\d+):(screenshot|palette|pick|clickWebview|type|press):(.*)\]\]/;
 
 async function performUiAction(page: Page, dir: string, id: string, action: string, argument: string): Promise<void> {
   let outcome = 'ok';
@@ -186,12 +188,8 @@ async function uiAction(page: Page, dir: string, action: string, argument: strin
       await page.locator('.quick-input-list .monaco-list-row.focused').waitFor({ state: 'visible', timeout: 10_000 });
       await page.keyboard.press('Enter');
       break;
-    case 'quickpick':
-      await page.locator('.quick-input-widget .quick-input-title', { hasText: argument }).waitFor({ state: 'visible', timeout: 30_000 });
-      await page.locator('.quick-input-widget input:focus').waitFor({ timeout: 10_000 });
-      break;
-    case 'click':
-      await page.locator(argument).first().click({ timeout: 10_000 });
+    case 'pick':
+      await pickOne(page, argument);
       break;
     case 'clickWebview':
       // A webview is an iframe whose own content lives in a nested iframe.
@@ -204,6 +202,21 @@ async function uiAction(page: Page, dir: string, action: string, argument: strin
       await page.keyboard.press(argument);
       break;
   }
+}
+
+/** Checks exactly the item labelled `label` in the open multi-select quick pick and accepts it. */
+async function pickOne(page: Page, label: string): Promise<void> {
+  const widget = page.locator('.quick-input-widget');
+  const input = widget.locator('.quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: 30_000 });
+  // The palette and the picker share this widget: wait until it shows the picker's items, then filter.
+  await widget.locator('.quick-input-list .monaco-list-row').first().waitFor({ state: 'visible', timeout: 30_000 });
+  await input.fill(label);
+  const row = widget.locator(`.quick-input-list .monaco-list-row[aria-label*="${label}"]`).first();
+  await row.waitFor({ state: 'visible', timeout: 10_000 });
+  await row.click();
+  await widget.locator('.quick-input-count', { hasText: '1 Selected' }).waitFor({ state: 'visible', timeout: 10_000 });
+  await input.press('Enter');
 }
 
 export function workbenchUrl(port: number, options: Pick<HostRunOptions, 'extensionPath' | 'testsPath' | 'workspacePath'>): string {

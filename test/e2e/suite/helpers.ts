@@ -41,7 +41,7 @@ let uiRequests = 0;
  * Asks the code-server harness to act on the workbench page (see test/e2e/host/codeServerHost.ts) and waits
  * for its acknowledgement. Only the UI suite calls it; that suite runs only under the harness.
  */
-export async function ui(action: 'screenshot' | 'palette' | 'quickpick' | 'click' | 'clickWebview' | 'type' | 'press', argument: string): Promise<void> {
+export async function ui(action: 'screenshot' | 'palette' | 'pick' | 'clickWebview' | 'type' | 'press', argument: string): Promise<void> {
   const dir = process.env.ROLLOUT_E2E_SCREENSHOTS;
   if (!dir) throw new Error('driving the UI needs the code-server harness (ROLLOUT_E2E_SCREENSHOTS is not set)');
   const id = String(++uiRequests);

@@ -118,6 +118,8 @@ export function paletteTests(): void {
       await useScriptedModel(server);
       await vscode.commands.executeCommand('rolloutStudio.openTaskSet', TASK_FOLDER);
       await vscode.commands.executeCommand('workbench.view.extension.rolloutStudio');
+      // Showing the view focuses it; the palette must start from the editor, as a person's would.
+      await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
     });
 
     after(() => server.close());
@@ -127,12 +129,11 @@ export function paletteTests(): void {
       const runsBefore = new Set((await runs.getChildren()).map((item) => item.entry.run_id));
       const panelsBefore = new Set(panels);
       await ui('palette', 'Rollout Studio: Run Agent on Task(s)');
-      await ui('quickpick', 'Run the agent on which tasks?');
-      await ui('type', 'pagekit');
-      await ui('click', '.quick-input-list .monaco-list-row[aria-label*="pagekit__pagekit-14"]');
-      await screenshot('palette-pick-task');
-      await ui('press', 'Enter');
-      const panel = await waitFor('the live playback to open', () => panels.find((candidate) => !panelsBefore.has(candidate)), 90_000);
+      await ui('pick', 'pagekit__pagekit-14');
+      const panel = await waitFor('the live playback to open', () => panels.find((candidate) => !panelsBefore.has(candidate)), 90_000).catch(async (error: Error) => {
+        const { failures, activeRun } = await api();
+        throw new Error(`${error.message}; run going: ${activeRun()?.taskIds.join(', ') ?? 'none'}; last failure: ${JSON.stringify(failures.at(-1))}`);
+      });
       await waitFor('two turns streamed live', () => (panel.lastRendered?.turnCount ?? 0) >= 2, 60_000);
       await screenshot('playback-live-run');
       const newest = await waitFor(
