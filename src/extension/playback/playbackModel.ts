@@ -62,9 +62,22 @@ export function toPlaybackResult(result: RunResult): PlaybackResult {
   };
 }
 
-/** Reads a SWE-bench-style report section (`{ success: [...], failure: [...] }`); anything else is left out. */
+/**
+ * Finds the `{ FAIL_TO_PASS, PASS_TO_PASS }` lists in a reward report: at its top level (SWE-bench style), in
+ * `tests_status` (the harness's report.json), or in `report.tests_status` (what a rollout records). Any other
+ * shape is left out rather than shown wrongly.
+ */
 function testOutcomes(report: unknown, section: 'FAIL_TO_PASS' | 'PASS_TO_PASS'): TestOutcomes | undefined {
-  const value = (report as Record<string, unknown> | null | undefined)?.[section] as Record<string, unknown> | undefined;
+  const record = (value: unknown) => (value && typeof value === 'object' ? (value as Record<string, unknown>) : undefined);
+  const candidates = [record(report), record(record(report)?.tests_status), record(record(record(report)?.report)?.tests_status)];
+  for (const candidate of candidates) {
+    const outcomes = readOutcomes(record(candidate?.[section]));
+    if (outcomes) return outcomes;
+  }
+  return undefined;
+}
+
+function readOutcomes(value: Record<string, unknown> | undefined): TestOutcomes | undefined {
   const strings = (list: unknown) => (Array.isArray(list) ? list.filter((item): item is string => typeof item === 'string') : undefined);
   const success = strings(value?.success);
   const failure = strings(value?.failure);

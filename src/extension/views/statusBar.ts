@@ -12,7 +12,7 @@ export class RunStatusBar implements vscode.Disposable {
 
   showIdle(finishedRuns: number): void {
     this.item.command = 'workbench.view.extension.rolloutStudio';
-    this.item.text = `$(beaker) Rollout: ${finishedRuns} runs`;
+    this.item.text = `$(beaker) Rollout: ${finishedRuns} run${finishedRuns === 1 ? '' : 's'}`;
     this.item.tooltip = 'Rollout Studio: no run active. Click to show the Runs view.';
   }
 

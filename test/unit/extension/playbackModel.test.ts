@@ -68,6 +68,20 @@ describe('playback model', () => {
     assert.equal(infra.error, 'engine down');
   });
 
+  test('finds the test lists in the report a rollout records and in a harness report.json', () => {
+    const tests_status = { FAIL_TO_PASS: { success: ['f'], failure: [] }, PASS_TO_PASS: { success: [], failure: ['p'] }, FAIL_TO_FAIL: { success: [], failure: [] } };
+    const rollout = toPlaybackResult({
+      exit_status: 'submitted',
+      ended_at: '',
+      patch: '',
+      reward: { value: 0, resolved: false, report: { reward_fn: 'binary', explanation: 'x', evaluation_status: 'unresolved', report: { resolved: false, tests_status } } },
+    });
+    assert.deepEqual(rollout.failToPass, { success: ['f'], failure: [] });
+    assert.deepEqual(rollout.passToPass, { success: [], failure: ['p'] });
+    const harness = toPlaybackResult({ exit_status: 'submitted', ended_at: '', patch: '', reward: { value: 1, report: { resolved: true, tests_status } } });
+    assert.deepEqual(harness.failToPass, { success: ['f'], failure: [] });
+  });
+
   test('ignores a report of another shape instead of showing wrong lists', () => {
     const converted = toPlaybackResult({ exit_status: 'submitted', ended_at: '', patch: '', reward: { value: 0, report: { FAIL_TO_PASS: ['not', 'an', 'object'] } } });
     assert.equal(converted.failToPass, undefined);
