@@ -99,6 +99,23 @@ export function rolloutTests(): void {
       assert.ok(existsSync(String(result.adapter)), `the adapter ${String(result.adapter)} was written`);
     }).timeout(600_000);
 
+    it('Stop Run ends a running rollout as cancelled, unscored', async () => {
+      const slow = await ScriptedOpenAIServer.start(solvingSteps(4000), { apiKey: PLANTED_KEY });
+      try {
+        await useScriptedModel(slow);
+        const running = vscode.commands.executeCommand('rolloutStudio.runAgent', { tasks: set.tasks, follow: false }) as Thenable<RolloutSummary[] | undefined>;
+        await waitFor('the first model request', () => slow.completionRequests.length > 0, 90_000);
+        assert.equal(await vscode.commands.executeCommand('rolloutStudio.stopRun'), true);
+        const summaries = await running;
+        assert.ok(summaries, `Run Agent failed: ${JSON.stringify((await api()).failures.at(-1))}`);
+        assert.equal(summaries[0].exitStatus, 'cancelled');
+        assert.equal(summaries[0].reward, null, 'a cancelled run is not scored');
+        assert.equal((await api()).activeRun(), undefined);
+      } finally {
+        await slow.close();
+      }
+    }).timeout(180_000);
+
     it('replays the run in a fresh container with every observation and diff the same', async () => {
       const report = (await vscode.commands.executeCommand('rolloutStudio.replayTrajectory', summary.path)) as { toolCalls: number; differences: unknown[] } | undefined;
       assert.ok(report, `Replay failed: ${JSON.stringify((await api()).failures.at(-1))}`);
