@@ -22,6 +22,8 @@ export interface AgentRunInput {
   recordedMessages: number;
   /** The work tree's diff when the loop starts: '' for a new run, the last recorded diff for a resumed one. */
   startDiff: string;
+  /** A reply without tool calls is a final answer that ends the run like `submit` (conversational tasks), not an error. */
+  answerEndsRun?: boolean;
   signal?: AbortSignal;
 }
 
@@ -92,6 +94,7 @@ async function step(input: AgentRunInput, state: LoopState): Promise<boolean> {
   messages.push(response.message);
 
   const calls = response.message.tool_calls ?? [];
+  const answered = calls.length === 0 && input.answerEndsRun === true;
   const observations: Observation[] = [];
   const outcomes: ToolCallOutcome[] = [];
   const toolsStarted = performance.now();
@@ -101,12 +104,12 @@ async function step(input: AgentRunInput, state: LoopState): Promise<boolean> {
     messages.push({ role: 'tool', tool_call_id: call.id, content: outcome.output });
     observations.push({ tool_call_id: call.id, tool: call.function.name, arguments: call.function.arguments, output: outcome.output, truncated: outcome.truncated === true, is_error: outcome.isError });
   }
-  if (calls.length === 0) {
+  if (calls.length === 0 && !answered) {
     messages.push({ role: 'user', content: NO_TOOL_CALL });
     observations.push({ tool_call_id: null, tool: '(none)', output: NO_TOOL_CALL, truncated: false, is_error: true });
   }
   const toolsMs = performance.now() - toolsStarted;
-  const formatErrors = calls.length === 0 ? 1 : outcomes.filter((outcome) => outcome.error && FORMAT_ERRORS.has(outcome.error)).length;
+  const formatErrors = answered ? 0 : calls.length === 0 ? 1 : outcomes.filter((outcome) => outcome.error && FORMAT_ERRORS.has(outcome.error)).length;
   state.formatErrorsInARow = formatErrors > 0 && formatErrors === Math.max(calls.length, 1) ? state.formatErrorsInARow + 1 : 0;
 
   const diff = await sandbox.diff();
@@ -128,7 +131,7 @@ async function step(input: AgentRunInput, state: LoopState): Promise<boolean> {
   });
   state.recorded = messages.length;
   state.diff = diff;
-  if (outcomes.some((outcome) => outcome.submitted)) return true;
+  if (answered || outcomes.some((outcome) => outcome.submitted)) return true;
   if (state.formatErrorsInARow >= config.maxConsecutiveFormatErrors) {
     throw new StopRun('error', `${state.formatErrorsInARow} replies in a row without a usable tool call`);
   }
