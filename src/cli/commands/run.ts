@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { batchTotals, runBatch, type BatchTotals } from '../../core/agent/batch';
+import { DEFAULT_USER_ROUNDS, type CabProtocolOptions } from '../../core/agent/cab/cabRollout';
 import { DEFAULT_AGENT_CONFIG } from '../../core/agent/config';
 import { runRollout, type RolloutSummary } from '../../core/agent/rollout';
 import { createCliSymbolParser } from '../../core/agent/codemap/nativeTreeSitterParser';
@@ -34,6 +35,10 @@ options:
   --specs FILE     per-repo environment specs (JSON)
   --resume RUN_ID  continue an unfinished run (killed or crashed) from its last finished turn, with the
                    policy it recorded unless --policy names another
+  --user-policy SPEC   CodeAssistBench tasks: the simulated user's model (a policy SPEC as above)
+  --judge-policy SPEC  CodeAssistBench tasks: the judge's model; its verdict is the reward (1 / 0.5 / 0)
+  --user-rounds N      most replies of the simulated user (default ${DEFAULT_USER_ROUNDS})
+  --dockerfile-fallback  run a task whose Dockerfile does not build offline in its language profile image
   --queue URL      enqueue one job per (task, attempt) on redis://HOST:PORT for \`rollout worker\` processes
                    instead of running here; DIR must be a folder every worker can read and write`;
 
@@ -86,6 +91,10 @@ export const runCommand: CliCommand = {
         specs: { type: 'string' },
         resume: { type: 'string' },
         queue: { type: 'string' },
+        'user-policy': { type: 'string' },
+        'judge-policy': { type: 'string' },
+        'user-rounds': { type: 'string' },
+        'dockerfile-fallback': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -108,6 +117,12 @@ export const runCommand: CliCommand = {
       return 2;
     }
     const rewardFn = makeReward();
+    const hasCab = selectTasks(loaded.tasks, values.ids).some((task) => task.kind === 'cab');
+    if ((hasCab || values['user-policy'] || values['judge-policy']) && !(values['user-policy'] && values['judge-policy'])) {
+      console.error(`rollout run: CodeAssistBench tasks need both --user-policy and --judge-policy${hasCab ? ` (${values.tasks} holds CodeAssistBench tasks)` : ''}`);
+      return 2;
+    }
+    const cab = await cabProtocolOptions(values);
     const config = { maxTurns: positiveInteger('max-turns', values['max-turns'], DEFAULT_AGENT_CONFIG.maxTurns) };
     if (values.queue) {
       if (values.resume || !values.policy) {
@@ -140,6 +155,7 @@ export const runCommand: CliCommand = {
         config,
         signal: abort.signal,
         symbolParser: createCliSymbolParser(),
+        cab,
         onStart: (task, attempt) => console.log(`start  ${task.id} (attempt ${attempt})`),
         onFinish: (summary) => console.log(`done   ${summary.taskId} (attempt ${summary.attempt}): ${summary.exitStatus}${summary.reward === null ? '' : `, reward ${summary.reward}`}${summary.reason && summary.exitStatus !== 'submitted' ? ` — ${summary.reason.split('\n')[0]}` : ''}`),
       }));
@@ -150,6 +166,20 @@ export const runCommand: CliCommand = {
     return totals.infraErrors > 0 ? 1 : 0;
   },
 };
+
+async function cabProtocolOptions(values: { 'user-policy'?: string; 'judge-policy'?: string; 'user-rounds'?: string; 'dockerfile-fallback'?: boolean }): Promise<CabProtocolOptions | undefined> {
+  const userSpec = values['user-policy'];
+  const judgeSpec = values['judge-policy'];
+  if (!userSpec || !judgeSpec) return undefined;
+  return {
+    userPolicy: await createPolicy(userSpec),
+    userPolicySpec: userSpec,
+    judgePolicy: await createPolicy(judgeSpec),
+    judgePolicySpec: judgeSpec,
+    userRounds: positiveInteger('user-rounds', values['user-rounds'], DEFAULT_USER_ROUNDS),
+    dockerfileFallback: values['dockerfile-fallback'],
+  };
+}
 
 async function enqueue(url: string, request: EnqueueRequest): Promise<number> {
   await mkdir(request.outDir, { recursive: true });

@@ -7,6 +7,7 @@ import type { RewardFn } from '../reward/rewardFn';
 import { InfrastructureError } from '../sandbox/sandbox';
 import type { Task } from '../task/task';
 import { findTrajectoryLogs, readTrajectoryLog } from '../trajectory/reader';
+import { runCabRollout, type CabProtocolOptions } from './cab/cabRollout';
 import type { AgentConfig } from './config';
 import type { SymbolParser } from './codemap/parser';
 import type { Policy } from './policies/policy';
@@ -27,6 +28,8 @@ export interface BatchOptions {
   /** The code map's parser; web-tree-sitter unless given (the CLI passes the native binding where it loads). */
   symbolParser?: SymbolParser;
   secrets?: string[];
+  /** The simulated user and judge for CodeAssistBench tasks, which are run in that protocol when given. */
+  cab?: CabProtocolOptions;
   signal?: AbortSignal;
   onStart?: (task: Task, attempt: number) => void;
   onFinish?: (summary: RolloutSummary) => void;
@@ -49,14 +52,13 @@ export async function runBatch(options: BatchOptions): Promise<{ summaries: Roll
   const policyFor = await policyResolver(options.policySpec, options.policyOptions);
   const summaries = await mapWithWorkers(jobs, options.workers, async ({ task, attempt }) => {
     options.onStart?.(task, attempt);
-    const rollout = async () =>
-      runRollout({
+    const rollout = async () => {
+      const common = {
         task,
         attempt,
         policy: await policyFor(task, attempt),
         policySpec: options.policySpec,
         toolbox: createDefaultToolbox({ symbolParser: options.symbolParser, bash: options.config?.commandTimeoutMs ? { defaultTimeoutMs: options.config.commandTimeoutMs } : undefined }),
-        rewardFn: options.rewardFn,
         outDir: options.outDir,
         config: options.config,
         evaluator: options.evaluator,
@@ -64,7 +66,9 @@ export async function runBatch(options: BatchOptions): Promise<{ summaries: Roll
         secrets: options.secrets,
         toolVersions: { 'rollout-studio': version },
         signal: options.signal,
-      });
+      };
+      return task.kind === 'cab' && options.cab ? runCabRollout({ ...common, cab: options.cab }) : runRollout({ ...common, rewardFn: options.rewardFn });
+    };
     const summary = await rollout().catch((error: unknown): RolloutSummary => failedBeforeRecording(task, attempt, error));
     options.onFinish?.(summary);
     return summary;

@@ -4,10 +4,12 @@ import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { runBatch } from '../../../src/core/agent/batch';
 import { runCabRollout, type CabProtocolOptions } from '../../../src/core/agent/cab/cabRollout';
 import { dockerfileImageTag } from '../../../src/core/agent/cab/dockerfileImage';
 import { OpenAIPolicy } from '../../../src/core/agent/policies/openaiPolicy';
 import { createDefaultToolbox } from '../../../src/core/agent/tools/toolbox';
+import { binaryReward } from '../../../src/core/reward/binaryReward';
 import { DockerSandbox } from '../../../src/core/sandbox/dockerSandbox';
 import { dockerClient } from '../../../src/core/sandbox/engine';
 import { imageForProfile } from '../../../src/core/sandbox/images';
@@ -226,5 +228,32 @@ describe('CodeAssistBench conversations in real Docker with a simulated user and
     assert.equal(summary.reward, 1);
     assert.equal(trajectory.run.image?.name, imageForProfile('python'));
     assert.match(String(trajectory.events.find((event) => event.kind === 'dockerfile_fallback')?.data?.error), /cab_lenient_18/);
+  });
+
+  test('a batch runs CodeAssistBench tasks in the conversation protocol and scores them by the verdict', async () => {
+    const [agent, user, judge] = await Promise.all([
+      [step.text('Run agent.run inside the with block.')],
+      [step.text('Thanks!\nSATISFACTION_STATUS: FULLY_SATISFIED')],
+      [step.text('VERDICT: PARTIALLY CORRECT')],
+    ].map((steps) => ScriptedOpenAIServer.start(steps, { apiKey: KEY })));
+    try {
+      const policy = (server: ScriptedOpenAIServer) => new OpenAIPolicy({ model: 'scripted', baseURL: server.baseURL, apiKey: KEY });
+      const { summaries, totals } = await runBatch({
+        tasks: [cabTask(undefined)],
+        policySpec: `openai:scripted@${agent.baseURL}`,
+        policyOptions: { openai: { apiKey: KEY } },
+        attempts: 1,
+        workers: 1,
+        outDir,
+        rewardFn: binaryReward,
+        evaluator: { createSandbox: (spec) => DockerSandbox.create(spec), imageForProfile },
+        cab: { userPolicy: policy(user), userPolicySpec: 'openai:scripted', judgePolicy: policy(judge), judgePolicySpec: 'openai:scripted', userRounds: 3 },
+      });
+      assert.equal(summaries[0].exitStatus, 'submitted', summaries[0].reason);
+      assert.equal(summaries[0].reward, 0.5);
+      assert.equal(totals.meanReward, 0.5);
+    } finally {
+      await Promise.all([agent.close(), user.close(), judge.close()]);
+    }
   });
 });
