@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { RolloutQueue } from '../../../src/core/queue/rolloutQueue';
+import { queueStatus } from '../../../src/core/queue/status';
+import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
+import { ScriptedOpenAIServer, step } from '../../support/scriptedOpenAIServer';
+import { containersWithLabel, RedisProcess, runCli, runIdLabel, startWorker, stopWorker, TASKS, waitFor, type WorkerProcess } from './queueHarness';
+
+let redis: RedisProcess;
+const workers: WorkerProcess[] = [];
+
+before(async () => {
+  redis = await RedisProcess.start();
+});
+
+after(async () => {
+  await Promise.all(workers.map(stopWorker));
+  await redis.stop();
+});
+
+/** A copy of a bundled task whose environment names an image no engine has. */
+function poisonTasks(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'rollout-poison-'));
+  const taskDir = join(dir, 'pagekit__pagekit-14');
+  cpSync(join(TASKS, 'pagekit__pagekit-14'), taskDir, { recursive: true });
+  const task = JSON.parse(readFileSync(join(taskDir, 'task.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(taskDir, 'task.json'), JSON.stringify({ ...task, profile: undefined, image: 'rollout-studio/missing-image:poison' }));
+  return dir;
+}
+
+async function enqueue(args: string[]): Promise<string[]> {
+  const result = await runCli(['run', ...args, '--queue', redis.url]);
+  assert.equal(result.status, 0, result.output);
+  return [...result.output.matchAll(/^queued (\S+)$/gm)].map((match) => match[1]);
+}
+
+test('a poison task (its image cannot start) ends as failed with its reason after 3 tries and does not stall the queue (real Redis, real Docker, a real worker process)', async () => {
+  const outDir = mkdtempSync(join(tmpdir(), 'rollout-poison-out-'));
+  const [poison] = await enqueue(['--tasks', poisonTasks(), '--policy', 'replay:tasks/examples', '--out', outDir]);
+  const [healthy] = await enqueue(['--tasks', TASKS, '--ids', 'pagekit__pagekit-14', '--policy', 'replay:tasks/examples', '--out', outDir]);
+  const worker = startWorker(redis.url);
+  workers.push(worker);
+  const rollouts = new RolloutQueue(redis.url);
+  try {
+    await waitFor('both jobs to end', async () => {
+      const status = await queueStatus(rollouts);
+      return status.completed === 1 && status.failed === 1 ? status : undefined;
+    }, 90_000, worker.output);
+    const failed = await rollouts.queue.getJob(poison);
+    assert.equal(failed?.attemptsMade, 3, 'tried three times');
+    assert.match(failed?.failedReason ?? '', /image rollout-studio\/missing-image:poison not found/);
+    const done = await rollouts.queue.getJob(healthy);
+    assert.equal(done?.returnvalue?.reward, 1);
+    const status = await runCli(['status', '--queue', redis.url]);
+    assert.match(status.output, /failed 1/);
+    assert.match(status.output, new RegExp(`${poison.replace(/\./g, '\\.')} \\(pagekit__pagekit-14, attempt 0, 3 tries\\): image rollout-studio/missing-image:poison not found`));
+  } finally {
+    await rollouts.close();
+    await stopWorker(worker);
+  }
+});
+
+test('rollout status --cancel drains the waiting jobs and stops the running sandbox; the running rollout ends as cancelled (real Redis, real Docker, a real worker process, local OpenAI wire-protocol test double)', async () => {
+  // The model's second answer never comes in time: the rollout is waiting on it when it is cancelled.
+  const model = await ScriptedOpenAIServer.start([
+    step.toolCall('view', { path: 'pagekit/paginator.py', start_line: 44, end_line: 49 }),
+    step.toolCall('bash', { command: 'true' }, { delayMs: 30_000 }),
+  ]);
+  const outDir = mkdtempSync(join(tmpdir(), 'rollout-cancel-'));
+  const rollouts = new RolloutQueue(redis.url);
+  const worker = startWorker(redis.url);
+  workers.push(worker);
+  try {
+    const runIds = await enqueue(['--tasks', TASKS, '--ids', 'pagekit__pagekit-14', '--attempts', '3', '--policy', `openai:scripted@${model.baseURL}`, '--out', outDir]);
+    const running = await waitFor('the first rollout to record a turn', async () => {
+      for (const runId of runIds) {
+        const log = await readTrajectoryLog(join(outDir, runId, 'trajectory.jsonl')).catch(() => undefined);
+        if (log?.trajectory?.turns.length) return runId;
+      }
+      return undefined;
+    }, 60_000, worker.output);
+    assert.equal(await containersWithLabel(runIdLabel, running), 1, 'its sandbox is running');
+
+    const completedBefore = (await queueStatus(rollouts)).completed;
+    const cancel = await runCli(['status', '--queue', redis.url, '--cancel']);
+    assert.equal(cancel.status, 0, cancel.output);
+    assert.match(cancel.output, /cancelled: 2 waiting job\(s\) removed, 1 running job\(s\) told to stop/);
+    await waitFor('the running rollout to end', async () => ((await queueStatus(rollouts)).completed === completedBefore + 1 ? true : undefined), 20_000, worker.output);
+    const { trajectory } = await readTrajectoryLog(join(outDir, running, 'trajectory.jsonl'));
+    assert.equal(trajectory?.result?.exit_status, 'cancelled');
+    assert.equal(trajectory?.result?.reward, null, 'a cancelled rollout is not scored');
+    assert.equal(await containersWithLabel(runIdLabel, running), 0, 'its sandbox was stopped');
+    const status = await queueStatus(rollouts);
+    assert.equal(status.waiting + status.active + status.delayed, 0);
+  } finally {
+    await rollouts.close();
+    await stopWorker(worker);
+    await model.close();
+  }
+});

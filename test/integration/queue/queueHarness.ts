@@ -1,0 +1,111 @@
+/** Real processes for the queue tests: a redis-server on a loopback port with AOF, and `rollout worker`s. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { dockerClient, LABELS } from '../../../src/core/sandbox/engine';
+
+export const ROOT = join(__dirname, '..', '..', '..', '..');
+export const CLI = join(ROOT, 'dist', 'cli.js');
+export const TASKS = join(ROOT, 'tasks', 'examples');
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** redis-server with AOF in a temp folder; restartable on the same port and data. */
+export class RedisProcess {
+  private child?: ChildProcess;
+  readonly dir = mkdtempSync(join(tmpdir(), 'rollout-redis-'));
+
+  private constructor(readonly port: number) {}
+
+  static async start(): Promise<RedisProcess> {
+    const redis = new RedisProcess(await freePort());
+    await redis.launch();
+    return redis;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  private async launch(): Promise<void> {
+    // Fails loudly when redis-server is missing: `bash sandbox/queue/setup-redis.sh` installs it.
+    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--appendonly', 'yes', '--save', '', '--dir', this.dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const spawnError = new Promise<never>((_, reject) => child.once('error', (error) => reject(new Error(`redis-server did not start: ${error.message}`))));
+    for (let waited = 0; !/Ready to accept connections/.test(output); waited += 50) {
+      if (waited > 10_000 || child.exitCode !== null) throw new Error(`redis-server did not start on port ${this.port}:\n${output}`);
+      await Promise.race([sleep(50), spawnError]);
+    }
+    this.child = child;
+  }
+
+  /** A clean shutdown (SIGTERM: Redis flushes its AOF), then a start on the same port and data folder. */
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.launch();
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  output: () => string;
+}
+
+export function startWorker(queueUrl: string, extraArgs: string[] = []): WorkerProcess {
+  const child = spawn(process.execPath, [CLI, 'worker', '--queue', queueUrl, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return { child, output: () => output };
+}
+
+export async function stopWorker(worker: WorkerProcess): Promise<void> {
+  if (worker.child.exitCode !== null || worker.child.signalCode !== null) return;
+  const exited = new Promise((resolve) => worker.child.once('exit', resolve));
+  worker.child.kill('SIGTERM');
+  await exited;
+}
+
+/** Runs the CLI to its end; resolves to its exit code and output. */
+export function runCli(args: string[]): Promise<{ status: number | null; output: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return new Promise((resolve) => child.once('exit', (status) => resolve({ status, output })));
+}
+
+export async function containersWithLabel(label: string, value: string): Promise<number> {
+  const containers = await dockerClient().listContainers({ all: true, filters: { label: [`${label}=${value}`] } });
+  return containers.length;
+}
+
+export const ownerPidLabel = LABELS.ownerPid;
+export const runIdLabel = LABELS.runId;
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, describe?: () => string): Promise<T> {
+  for (const started = Date.now(); Date.now() - started < timeoutMs; await sleep(100)) {
+    const value = await probe();
+    if (value !== undefined) return value;
+  }
+  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${describe ? `\n${describe()}` : ''}`);
+}
