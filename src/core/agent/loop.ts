@@ -112,7 +112,8 @@ async function step(input: AgentRunInput, state: LoopState): Promise<boolean> {
   const formatErrors = answered ? 0 : calls.length === 0 ? 1 : outcomes.filter((outcome) => outcome.error && FORMAT_ERRORS.has(outcome.error)).length;
   state.formatErrorsInARow = formatErrors > 0 && formatErrors === Math.max(calls.length, 1) ? state.formatErrorsInARow + 1 : 0;
 
-  const diff = await sandbox.diff();
+  // Taking the diff costs an exec; after a turn of read-only calls the tree is as the last turn left it.
+  const diff = calls.some((call) => toolbox.mayChangeWorkTree(call.function.name)) ? await sandbox.diff() : state.diff;
   await recorder.recordTurn({
     started_at: startedAt,
     messages: messages.slice(state.recorded),

@@ -77,6 +77,15 @@ describe('Toolbox', () => {
     assert.match(outcome.output, /observation truncated: 100 characters \(1 lines\) omitted/);
   });
 
+  test('only tools that can write make the loop take a new diff', () => {
+    const toolbox = createDefaultToolbox();
+    assert.deepEqual(
+      toolbox.names.filter((name) => toolbox.mayChangeWorkTree(name)),
+      ['bash', 'edit'],
+    );
+    assert.equal(toolbox.mayChangeWorkTree('teleport'), false, 'a call to no tool ran nothing');
+  });
+
   test('submit marks the result as submitted; empty arguments mean none', async () => {
     const outcome = await toolbox.call(call('submit', ''), ctx);
     assert.deepEqual([outcome.submitted, outcome.isError], [true, false]);

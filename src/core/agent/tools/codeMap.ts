@@ -15,6 +15,7 @@ const MAX_FOLDER_MAP_CHARS = 12_000;
 export function codeMapTool(parser: SymbolParser, limits: CodeMapLimits = DEFAULT_CODE_MAP_LIMITS): Tool {
   return {
     name: 'code_map',
+    readOnly: true,
     description:
       'List the classes, functions and methods (with line spans, e.g. L10-42) of a source file, or of every source file ' +
       `under a folder (default: the whole repository). Languages: ${supportedExtensions().join(' ')}.`,

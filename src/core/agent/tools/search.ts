@@ -23,6 +23,7 @@ export function searchTool(options: SearchToolOptions = {}): Tool {
   const maxLineChars = options.maxLineChars ?? 240;
   return {
     name: 'search',
+    readOnly: true,
     description:
       'Search the repository. mode "text" (default) lists matching lines as path:line:text (grep); ' +
       'mode "files" lists files whose names contain the pattern, or match it as a glob such as *.py. ' +

@@ -4,6 +4,7 @@ import type { Tool } from './tool';
 export function submitTool(): Tool {
   return {
     name: 'submit',
+    readOnly: true,
     description: 'Declare the task finished. Call it once, after your last change; the current state of the repository is what gets graded.',
     parameters: {
       type: 'object',

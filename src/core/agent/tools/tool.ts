@@ -24,6 +24,8 @@ export interface Tool {
   name: string;
   description: string;
   parameters: JsonSchema;
+  /** The tool only reads: the loop need not take the work tree's diff after a turn that called only such tools. */
+  readOnly?: boolean;
   /** `args` has already been validated against `parameters` by the toolbox. */
   run(args: unknown, ctx: ToolContext): Promise<ToolResult>;
 }

@@ -68,6 +68,12 @@ export class Toolbox {
     return [...this.tools.keys()];
   }
 
+  /** Whether a call to this tool can have changed the work tree (a call to no known tool ran nothing). */
+  mayChangeWorkTree(name: string): boolean {
+    const entry = this.tools.get(name);
+    return entry !== undefined && entry.tool.readOnly !== true;
+  }
+
   /** Runs one tool call from the model. Throws only for InfrastructureError and aborts. */
   async call(call: Pick<ToolCall, 'function'>, ctx: ToolContext): Promise<ToolCallOutcome> {
     const started = performance.now();

@@ -21,6 +21,7 @@ export function viewTool(options: ViewToolOptions = {}): Tool {
   const maxEntries = options.maxEntries ?? 400;
   return {
     name: 'view',
+    readOnly: true,
     description:
       'Show a file with line numbers, or list a folder two levels deep (hidden entries left out). ' +
       `For a file longer than ${maxLines} lines, pass start_line and end_line to see more.`,
