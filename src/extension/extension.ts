@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { registerCommands, type CommandFailure } from './commands';
 import type { ActiveRun, CommandContext } from './commands/context';
 import { DIFF_SCHEME, DiffDocuments } from './playback/diffDocuments';
+import { playbackUriHandler } from './commands/runCommands';
 import type { PlaybackPanel } from './playback/playbackPanel';
 import { ApiKeys } from './secrets';
 import { readSettings, SETTINGS_SECTION } from './settings';
@@ -24,6 +25,8 @@ export interface RolloutStudioApi {
   log: vscode.LogOutputChannel;
   /** The batch now running, if any. */
   activeRun(): ActiveRun | undefined;
+  /** Opens `vscode://rollout-studio.rollout-studio/playback?path=…` links. */
+  uriHandler: vscode.UriHandler;
 }
 
 /** Runs on the first Rollout Studio command or view (the activation events VS Code derives from package.json). */
@@ -50,6 +53,7 @@ export function activate(extension: vscode.ExtensionContext): RolloutStudioApi {
     activeRun: undefined,
   };
 
+  const uriHandler = playbackUriHandler(context);
   runs.onDidReadRuns((entries) => {
     tasks.refresh();
     if (!context.activeRun) statusBar.showIdle(entries.length);
@@ -60,6 +64,7 @@ export function activate(extension: vscode.ExtensionContext): RolloutStudioApi {
     runs,
     tasks,
     statusBar,
+    vscode.window.registerUriHandler(uriHandler),
     vscode.window.registerTreeDataProvider('rolloutStudio.tasks', tasks),
     vscode.window.registerTreeDataProvider('rolloutStudio.runs', runs),
     vscode.workspace.registerTextDocumentContentProvider(DIFF_SCHEME, diffs),
@@ -71,5 +76,5 @@ export function activate(extension: vscode.ExtensionContext): RolloutStudioApi {
   );
   const activationMs = performance.now() - started;
   log.info(`activated in ${activationMs.toFixed(1)} ms (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'untrusted: agents and containers disabled'})`);
-  return { activationMs, tasks, runs, statusBar, diffs, apiKeys, panels, failures, log, activeRun: () => context.activeRun };
+  return { activationMs, tasks, runs, statusBar, diffs, apiKeys, panels, failures, log, activeRun: () => context.activeRun, uriHandler };
 }

@@ -1,8 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runBatch, type BatchTotals } from '../../core/agent/batch';
 import { exportDataset } from '../../core/export/exporter';
+import { playbackLink } from '../../core/trajectory/playbackLink';
 import { packageRoot } from '../../core/paths';
 import { binaryReward } from '../../core/reward/binaryReward';
 import { dockerEvaluatorOptions } from '../../core/reward/dockerEvaluatorOptions';
@@ -31,7 +33,8 @@ The main job on the bundled example tasks (tasks/examples), with nothing configu
   5. fine-tune: build the trainer's environment (once), LoRA-train a tiny local model for a few steps on
      CPU (or --base-model on the GPU), serve it, run it on one task through the same agent loop, train the
      outcome verifier on the runs and pick the best of N per task with it (--no-train skips this stage)
-and print one summary with the time of each stage and the paths of everything written.`;
+and print one summary with the time of each stage and the paths of everything written.
+--open opens the playback of the first run in VS Code (the Rollout Studio extension installed).`;
 
 interface StageResult {
   stage: string;
@@ -63,6 +66,14 @@ export function demoPolicy(env: NodeJS.ProcessEnv, examplesDir: string): { spec:
     return { spec: `openai:${model}${env.OPENAI_BASE_URL ? `@${env.OPENAI_BASE_URL}` : ''}`, configured: true };
   }
   return { spec: `replay:${examplesDir}`, configured: false };
+}
+
+/** Hands the run's playback link to `code --open-url` when VS Code's CLI is on PATH. */
+function openInVsCode(trajectory: string): void {
+  const link = playbackLink(trajectory);
+  const opened = spawnSync('code', ['--open-url', link], { stdio: 'ignore' });
+  if (opened.status === 0) console.log(`\nopened the playback of ${trajectory} in VS Code`);
+  else console.log(`\nVS Code's \`code\` command was not found; open the playback with:\n  code --open-url '${link}'\nor, in VS Code, Rollout Studio: Open Trajectory… ${trajectory}`);
 }
 
 interface FineTuneInput {
@@ -119,7 +130,7 @@ async function fineTuneStage({ out, runsDir, task, evaluator, baseModel, written
 export const demoCommand: CliCommand = {
   summary: 'the main job: validate, run, grade and export on the bundled example tasks',
   async run(args) {
-    const { values } = parseArgs({ args, options: { out: { type: 'string', default: 'rollout-demo' }, workers: { type: 'string', default: '2' }, 'base-model': { type: 'string' }, 'no-train': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+    const { values } = parseArgs({ args, options: { out: { type: 'string', default: 'rollout-demo' }, workers: { type: 'string', default: '2' }, 'base-model': { type: 'string' }, 'no-train': { type: 'boolean' }, open: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
     if (values.help) {
       console.log(USAGE);
       return 0;
@@ -132,6 +143,7 @@ export const demoCommand: CliCommand = {
     const results: StageResult[] = [];
     let tasks: Task[] = [];
     let totals: BatchTotals | undefined;
+    let firstRun: string | undefined;
     const evaluator = await dockerEvaluatorOptions({ runId: 'demo' });
 
     const ready = await stage(results, 'doctor', async () => {
@@ -169,6 +181,7 @@ export const demoCommand: CliCommand = {
           onFinish: (summary) => console.log(`   ${summary.taskId.padEnd(30)} attempt ${summary.attempt}: ${summary.exitStatus}, reward ${summary.reward ?? '—'}, ${summary.turns} turns`),
         });
         totals = batch.totals;
+        firstRun = batch.summaries.find((summary) => summary.path)?.path;
         console.log(formatSummaries(batch.summaries, batch.totals).split('\n').map((line) => `   ${line}`).join('\n'));
         written.push(runsDir);
         if (batch.totals.infraErrors) throw new Error(`${batch.totals.infraErrors} rollout(s) hit an infrastructure error`);
@@ -199,6 +212,7 @@ export const demoCommand: CliCommand = {
       console.log(`\ntasks ${tasks.length}, rollouts ${totals.rollouts}, resolved ${totals.resolved}, mean reward ${mean}, mean turns ${totals.meanTurns.toFixed(1)}, tokens ${totals.tokens}`);
     }
     console.log(`\nwritten:\n${written.map((path) => `  ${path}`).join('\n')}`);
+    if (values.open && firstRun) openInVsCode(firstRun);
     return results.every((result) => result.ok) ? 0 : 1;
   },
 };

@@ -23,6 +23,20 @@ export async function openTrajectory(context: CommandContext, argument?: unknown
   return panel;
 }
 
+/** Opens the links of `playbackLink` (which `rollout demo --open` hands to VS Code). */
+export function playbackUriHandler(context: CommandContext): vscode.UriHandler {
+  return {
+    async handleUri(uri: vscode.Uri): Promise<void> {
+      const logPath = new URLSearchParams(uri.query).get('path');
+      if (uri.path !== '/playback' || !logPath) {
+        void vscode.window.showErrorMessage(`Rollout Studio cannot open ${uri.toString(true)}: expected /playback?path=TRAJECTORY`);
+        return;
+      }
+      await openTrajectory(context, logPath);
+    },
+  };
+}
+
 /** Runs view: open a run in playback. */
 export async function openRun(context: CommandContext, item?: unknown): Promise<PlaybackPanel | undefined> {
   return openTrajectory(context, requireRunItem(item, 'Open Run').logPath);

@@ -5,6 +5,7 @@ import { describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import type { ExportSummary } from '../../../src/core/export/exporter';
 import type { ImportSummary } from '../../../src/core/trajectory/import/importer';
+import { playbackLink } from '../../../src/core/trajectory/playbackLink';
 import { DIFF_SCHEME } from '../../../src/extension/playback/diffDocuments';
 import type { PlaybackPanel } from '../../../src/extension/playback/playbackPanel';
 import type { RunItem } from '../../../src/extension/views/runsTree';
@@ -81,6 +82,19 @@ export function trajectoryTests(): void {
       await waitFor('five streamed turns', () => panel.lastRendered?.turnCount === 5 && panel.lastRendered.selectedTurn === 4);
       await recorder.finish({ exit_status: 'submitted', patch: '', reward: { value: 0 } });
       await recorder.close();
+      panel.dispose();
+    });
+
+    it('opens the playback of a run from the link `rollout demo --open` gives', async () => {
+      const recorder = await startSyntheticRun(outputFolder(), 'opened-by-link');
+      await recorder.recordTurn(syntheticTurn(0));
+      await recorder.finish({ exit_status: 'submitted', patch: '', reward: { value: 0 } });
+      await recorder.close();
+      const { uriHandler, panels } = await api();
+      const before = panels.length;
+      await uriHandler.handleUri(vscode.Uri.parse(playbackLink(recorder.path)));
+      const panel = await waitFor('the playback opened by the link', () => panels.length === before + 1 && panels.at(-1));
+      await waitFor('its turn', () => panel.lastRendered?.turnCount === 1);
       panel.dispose();
     });
 
