@@ -16,7 +16,7 @@ import { runRollout, type RolloutSummary } from '../agent/rollout';
 import { createDefaultToolbox } from '../agent/tools/toolbox';
 import { dockerEvaluatorOptions } from '../reward/dockerEvaluatorOptions';
 import { REWARD_FUNCTIONS } from '../reward/index';
-import { dockerClient } from '../sandbox/engine';
+import { dockerClient, explainEngineError } from '../sandbox/engine';
 import { reapOrphans } from '../sandbox/reaper';
 import { loadTasksStrict } from '../task/loadTasks';
 import type { Task } from '../task/task';
@@ -51,7 +51,7 @@ export async function startRolloutWorker(options: RolloutWorkerOptions): Promise
   const name = `${hostname()}:${process.pid}`;
   const engines = options.dockerHosts?.length ? options.dockerHosts : [undefined];
   // The containers a killed worker on this host left behind go before this one starts its own.
-  for (const engine of engines) await reapOrphans(dockerClient(engine));
+  for (const engine of engines) await reapOrphans(dockerClient(engine)).catch((error: unknown) => Promise.reject(explainEngineError(error, undefined, engine)));
   const rollouts = new RolloutQueue(options.url);
   const running = new Map<string, { enqueuedAt: number; abort: AbortController }>();
   const context: JobContext = { options, name, log, tasks: new Map(), policies: new Map(), createSandbox: roundRobinSandboxes(engines) };

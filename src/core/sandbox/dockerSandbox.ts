@@ -39,7 +39,7 @@ export class DockerSandbox implements Sandbox {
   /** Starts a container from `spec.image` with the repository checked out in `spec.workdir`. */
   static async create(spec: SandboxSpec): Promise<DockerSandbox> {
     const docker = dockerClient(spec.dockerHost);
-    await reapOrphansOnce(docker, spec.dockerHost).catch((error: unknown) => Promise.reject(explainEngineError(error)));
+    await reapOrphansOnce(docker, spec.dockerHost).catch((error: unknown) => Promise.reject(explainEngineError(error, undefined, spec.dockerHost)));
     const id = randomUUID();
     const workdir = spec.workdir ?? DEFAULTS.workdir;
     const checkout = spec.repo ? await prepareCheckout(spec.repo) : undefined;
@@ -74,7 +74,7 @@ export class DockerSandbox implements Sandbox {
       await container.start();
     } catch (error) {
       await container?.remove({ force: true }).catch(() => undefined);
-      throw explainEngineError(error, spec.image);
+      throw explainEngineError(error, spec.image, spec.dockerHost);
     }
     return new DockerSandbox(id, workdir, container, createOptions, checkout?.baseCommit, docker);
   }

@@ -47,18 +47,18 @@ function tlsFiles(dir: string): { ca: Buffer; cert: Buffer; key: Buffer } {
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET']);
 
 /** Turns the engine's low-level failures into errors that say what broke and how to fix it. */
-export function explainEngineError(error: unknown, image?: string): Error {
+export function explainEngineError(error: unknown, image?: string, host = engineAddress()): Error {
   const err = error as { code?: string; statusCode?: number; message?: string };
   if (err.code && UNREACHABLE_CODES.has(err.code)) {
     return new InfrastructureError(
-      `Docker engine not reachable at ${engineAddress()} (${err.code})`,
+      `Docker engine not reachable at ${host} (${err.code})`,
       'start it with `sudo bash sandbox/setup.sh`, or point DOCKER_HOST at a running engine',
     );
   }
   if (image && err.statusCode === 404 && /no such image|not found/i.test(err.message ?? '')) {
     const profile = /^rollout-studio\/([\w-]+):/.exec(image)?.[1];
     return new InfrastructureError(
-      `image ${image} not found on the engine at ${engineAddress()}`,
+      `image ${image} not found on the engine at ${host}`,
       profile ? `build it with \`rollout images build ${profile}\`` : `pull or build ${image} first`,
     );
   }
