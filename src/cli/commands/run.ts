@@ -183,7 +183,7 @@ async function cabProtocolOptions(values: { 'user-policy'?: string; 'judge-polic
 
 async function enqueue(url: string, request: EnqueueRequest): Promise<number> {
   await mkdir(request.outDir, { recursive: true });
-  const rollouts = new RolloutQueue(url);
+  const rollouts = await RolloutQueue.open(url);
   try {
     const jobs = rolloutJobs(request);
     await enqueueRollouts(rollouts, jobs);

@@ -27,7 +27,7 @@ export const statusCommand: CliCommand = {
       console.error(`rollout status: --queue is required\n\n${USAGE}`);
       return 2;
     }
-    const rollouts = new RolloutQueue(values.queue);
+    const rollouts = await RolloutQueue.open(values.queue);
     try {
       if (values.cancel) {
         const { drained, active } = await cancelRollouts(rollouts);

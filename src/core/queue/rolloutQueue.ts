@@ -64,6 +64,12 @@ export class RolloutQueue {
     this.redis = new Redis(redisConnection(url));
   }
 
+  /** Opens the queue once Redis answers; an unreachable Redis is an error at once, not endless reconnects. */
+  static async open(url: string): Promise<RolloutQueue> {
+    await assertReachable(url);
+    return new RolloutQueue(url);
+  }
+
   /** The key whose value is the time of the last cancel: jobs enqueued before it are cancelled. */
   get cancelKey(): string {
     return `${this.queue.qualifiedName}:cancelled-at`;
@@ -77,6 +83,22 @@ export class RolloutQueue {
   async close(): Promise<void> {
     await this.queue.close();
     this.redis.disconnect();
+  }
+}
+
+export async function assertReachable(url: string): Promise<void> {
+  const probe = new Redis({ ...redisConnection(url), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  let connectError: NodeJS.ErrnoException | undefined;
+  probe.on('error', (error: NodeJS.ErrnoException) => (connectError ??= error));
+  try {
+    await probe.connect();
+    await probe.ping();
+  } catch (error) {
+    const cause = connectError ?? (error as NodeJS.ErrnoException);
+    const reason = cause.code ?? cause.message;
+    throw new Error(`--queue: no Redis answers at ${url} (${reason}); start redis-server there (docs/queue.md)`);
+  } finally {
+    probe.disconnect();
   }
 }
 

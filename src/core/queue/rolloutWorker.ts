@@ -50,9 +50,9 @@ export async function startRolloutWorker(options: RolloutWorkerOptions): Promise
   const log = options.log ?? (() => undefined);
   const name = `${hostname()}:${process.pid}`;
   const engines = options.dockerHosts?.length ? options.dockerHosts : [undefined];
+  const rollouts = await RolloutQueue.open(options.url);
   // The containers a killed worker on this host left behind go before this one starts its own.
   for (const engine of engines) await reapOrphans(dockerClient(engine)).catch((error: unknown) => Promise.reject(explainEngineError(error, undefined, engine)));
-  const rollouts = new RolloutQueue(options.url);
   const running = new Map<string, { enqueuedAt: number; abort: AbortController }>();
   const context: JobContext = { options, name, log, tasks: new Map(), policies: new Map(), createSandbox: roundRobinSandboxes(engines) };
   const worker = new Worker<RolloutJobData, RolloutJobResult>(

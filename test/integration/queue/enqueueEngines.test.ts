@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { enqueueRollouts, RolloutQueue, rolloutJobs } from '../../../src/core/queue/rolloutQueue';
 import { queueStatus } from '../../../src/core/queue/status';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
-import { RedisProcess, startWorker, stopWorker, TASKS, waitFor } from './queueHarness';
+import { RedisProcess, runCli, startWorker, stopWorker, TASKS, waitFor } from './queueHarness';
 
 let redis: RedisProcess;
 
@@ -40,4 +40,10 @@ test('enqueuing the same run ids again adds nothing, and one worker drives two D
     await rollouts.close();
     await stopWorker(worker);
   }
+});
+
+test('rollout status against a port where no Redis answers fails at once, naming --queue and the address (a real closed loopback port)', async () => {
+  const result = await runCli(['status', '--queue', 'redis://127.0.0.1:1']);
+  assert.equal(result.status, 1);
+  assert.match(result.output, /--queue: no Redis answers at redis:\/\/127\.0\.0\.1:1 \(ECONNREFUSED\)/);
 });
