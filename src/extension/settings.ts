@@ -3,6 +3,8 @@ import * as vscode from 'vscode';
 
 /** Every setting the extension reads, typed; the names and defaults are declared in package.json `contributes.configuration`. */
 export interface Settings {
+  /** `openai-compatible` (the endpoint below) or `vscode-lm` (VS Code's Language Model API, `model` naming the family). */
+  modelProvider: string;
   modelEndpoint: string;
   model: string;
   workers: number;
@@ -21,6 +23,7 @@ export function readSettings(): Settings {
   const config = vscode.workspace.getConfiguration(SETTINGS_SECTION);
   const get = <T>(key: string, fallback: T): T => config.get<T>(key) ?? fallback;
   return {
+    modelProvider: get('model.provider', 'openai-compatible'),
     modelEndpoint: get('model.endpoint', 'https://api.openai.com/v1'),
     model: get('model.name', 'gpt-4o-mini'),
     workers: get('workers', 2),

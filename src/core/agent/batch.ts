@@ -25,6 +25,8 @@ export interface BatchOptions {
   evaluator: EvaluatorOptions;
   config?: Partial<AgentConfig>;
   policyOptions?: CreatePolicyOptions;
+  /** One policy for every rollout, made by the caller (VS Code's Language Model API); `policySpec` then only names it. */
+  policy?: Policy;
   /** The code map's parser; web-tree-sitter unless given (the CLI passes the native binding where it loads). */
   symbolParser?: SymbolParser;
   secrets?: string[];
@@ -49,7 +51,8 @@ export interface BatchTotals {
 export async function runBatch(options: BatchOptions): Promise<{ summaries: RolloutSummary[]; totals: BatchTotals }> {
   const started = performance.now();
   const jobs = options.tasks.flatMap((task) => Array.from({ length: options.attempts }, (_, attempt) => ({ task, attempt })));
-  const policyFor = await policyResolver(options.policySpec, options.policyOptions);
+  const shared = options.policy;
+  const policyFor = shared ? async () => shared : await policyResolver(options.policySpec, options.policyOptions);
   const summaries = await mapWithWorkers(jobs, options.workers, async ({ task, attempt }) => {
     options.onStart?.(task, attempt);
     const rollout = async () => {

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { runBatch } from '../../core/agent/batch';
 import { OPENAI_DEFAULT_BASE_URL } from '../../core/agent/policies/openaiPolicy';
+import type { Policy } from '../../core/agent/policies/policy';
 import { replayTrajectory as replayInSandbox, type ReplayReport } from '../../core/agent/replay';
 import type { RolloutSummary } from '../../core/agent/rollout';
 import { createDefaultToolbox } from '../../core/agent/tools/toolbox';
@@ -11,6 +12,7 @@ import { DockerSandbox } from '../../core/sandbox/dockerSandbox';
 import type { Task } from '../../core/task/task';
 import { formatProblem, readTrajectoryLog } from '../../core/trajectory/reader';
 import { readRunIndex } from '../../core/trajectory/runIndex';
+import { LanguageModelPolicy } from '../policies/languageModelPolicy';
 import { withProgress } from '../progress';
 import { applyDockerHost, type Settings } from '../settings';
 import { requireTrust } from '../trust';
@@ -40,12 +42,9 @@ export async function runAgent(context: CommandContext, argument?: unknown): Pro
   const settings = context.settings();
   const makeReward = REWARD_FUNCTIONS[settings.reward];
   if (!makeReward) throw new Error(`rolloutStudio.reward: '${settings.reward}' is not one of ${Object.keys(REWARD_FUNCTIONS).join(', ')}`);
-  const apiKey = await context.apiKeys.get(settings.modelEndpoint);
-  if (!apiKey && settings.modelEndpoint === OPENAI_DEFAULT_BASE_URL && !process.env.OPENAI_API_KEY) {
-    throw new Error(`Run Agent: no API key for ${settings.modelEndpoint}; run "Rollout Studio: Set API Key" first`);
-  }
+  const model = await resolveModel(context, settings);
   applyDockerHost(settings);
-  const policySpec = `openai:${settings.model}${settings.modelEndpoint === OPENAI_DEFAULT_BASE_URL ? '' : `@${settings.modelEndpoint}`}`;
+  const { policySpec, apiKey } = model;
   const evaluator = await dockerEvaluatorOptions({ runId: 'vscode' });
   const controller = new AbortController();
   const taskIds = request.tasks.map((task) => task.id);
@@ -66,6 +65,7 @@ export async function runAgent(context: CommandContext, argument?: unknown): Pro
       rewardFn: makeReward(),
       evaluator,
       config: agentConfig(settings),
+      policy: model.policy,
       policyOptions: { openai: { apiKey: apiKey ?? process.env.OPENAI_API_KEY ?? 'no-key' } },
       secrets: apiKey ? [apiKey] : [],
       signal: controller.signal,
@@ -99,6 +99,20 @@ export async function runAgent(context: CommandContext, argument?: unknown): Pro
     context.activeRun = undefined;
     context.runs.refresh();
   }
+}
+
+/** The configured model: VS Code's Language Model API, or an OpenAI-compatible endpoint with its stored key. */
+async function resolveModel(context: CommandContext, settings: Settings): Promise<{ policySpec: string; policy?: Policy; apiKey?: string }> {
+  if (settings.modelProvider === 'vscode-lm') {
+    const policy = await LanguageModelPolicy.select(settings.model);
+    return { policySpec: `vscode-lm:${policy.info.model}`, policy };
+  }
+  if (settings.modelProvider !== 'openai-compatible') throw new Error(`rolloutStudio.model.provider: '${settings.modelProvider}' is not one of openai-compatible, vscode-lm`);
+  const apiKey = await context.apiKeys.get(settings.modelEndpoint);
+  if (!apiKey && settings.modelEndpoint === OPENAI_DEFAULT_BASE_URL && !process.env.OPENAI_API_KEY) {
+    throw new Error(`Run Agent: no API key for ${settings.modelEndpoint}; run "Rollout Studio: Set API Key" first`);
+  }
+  return { policySpec: `openai:${settings.model}${settings.modelEndpoint === OPENAI_DEFAULT_BASE_URL ? '' : `@${settings.modelEndpoint}`}`, apiKey };
 }
 
 function agentConfig(settings: Settings) {

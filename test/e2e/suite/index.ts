@@ -5,6 +5,7 @@
  */
 import Mocha, { it } from 'mocha';
 import { activationTests } from './activation.e2e';
+import { languageModelTests } from './languageModel.e2e';
 import { paletteTests, rolloutTests } from './rollout.e2e';
 import { taskTests } from './tasks.e2e';
 import { trajectoryTests } from './trajectories.e2e';
@@ -16,6 +17,7 @@ const SUITES: Record<string, () => void> = {
     taskTests();
     trajectoryTests();
     rolloutTests();
+    languageModelTests();
     // Driving the workbench page needs the code-server harness; test-electron runs the rest.
     if (process.env.ROLLOUT_E2E_SCREENSHOTS) paletteTests();
   },

@@ -76,7 +76,7 @@ export interface PolicyResponse {
 
 /** What a run records about the policy: never a key. */
 export interface PolicyInfo {
-  backend: 'openai' | 'anthropic' | 'replay';
+  backend: 'openai' | 'anthropic' | 'replay' | 'vscode-lm';
   model: string;
   baseURL?: string;
   /** Sampling parameters sent with every request (temperature, max tokens, …). */
