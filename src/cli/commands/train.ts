@@ -104,7 +104,7 @@ async function runTrain(values: TrainValues, hooks: RunnerHooks): Promise<Record
     if (!values.runs?.length) throw new UsageError('--method verifier needs --runs DIR (recorded runs with rewards)');
     const epochs = values.epochs ? numberOption('epochs', values.epochs) : undefined;
     const result = await trainVerifier(runner, { runs: values.runs, out: values.out, epochs, onSkipped: (reason) => console.error(`skipped ${reason}`) }, hooks);
-    console.log(`verifier dataset: ${result.rows} scored runs → ${result.dataset}`);
+    console.log(`verifier dataset: ${result.rows} scored runs from ${result.finishedRuns} finished runs → ${result.dataset}`);
     return result.outputs;
   }
   if (method !== 'sft' && method !== 'dpo') throw new UsageError('--method must be sft, dpo or verifier');

@@ -134,7 +134,7 @@ export interface VerifierJob {
 }
 
 /** Trains the outcome verifier on recorded runs and their rewards; `outputs` names the ONNX model. */
-export async function trainVerifier(runner: TrainerRunner, job: VerifierJob, hooks: RunnerHooks = {}): Promise<JobResult & { rows: number; dataset: string }> {
+export async function trainVerifier(runner: TrainerRunner, job: VerifierJob, hooks: RunnerHooks = {}): Promise<JobResult & { rows: number; finishedRuns: number; dataset: string }> {
   const scan = await collectCandidates(job.runs);
   for (const skipped of scan.skipped) job.onSkipped?.(skipped);
   mkdirSync(job.out, { recursive: true });
@@ -142,7 +142,7 @@ export async function trainVerifier(runner: TrainerRunner, job: VerifierJob, hoo
   const rows = await writeVerifierDataset(scan.candidates, dataset);
   const args = ['--data', dataset, '--out', job.out];
   if (job.epochs) args.push('--epochs', String(job.epochs));
-  return { ...(await runToCompletion(runner, { command: 'verifier', args, paths: [job.out] }, hooks)), rows, dataset };
+  return { ...(await runToCompletion(runner, { command: 'verifier', args, paths: [job.out] }, hooks)), rows, finishedRuns: scan.candidates.length, dataset };
 }
 
 /** Writes a tiny random model with a chat template (for smoke runs and CPU demos; no download). */
