@@ -38,7 +38,8 @@ function comparable(text: string): string {
   return text.replace(TIMING, '<time>');
 }
 
-export async function replayTrajectory(trajectory: Trajectory, createSandbox: SandboxFactory, toolbox: Toolbox): Promise<ReplayReport> {
+/** `signal` stops the replay between tool calls; the sandbox is removed either way. */
+export async function replayTrajectory(trajectory: Trajectory, createSandbox: SandboxFactory, toolbox: Toolbox, signal?: AbortSignal): Promise<ReplayReport> {
   const { install, ...spec } = sandboxSpecOf(trajectory);
   const sandbox = await createSandbox({ ...spec, runId: `replay-${trajectory.run.run_id}` });
   try {
@@ -46,19 +47,20 @@ export async function replayTrajectory(trajectory: Trajectory, createSandbox: Sa
       const result = await sandbox.exec(command, { asRoot: true });
       if (result.exitCode !== 0) throw new Error(`install command failed (exit ${result.exitCode}): ${command}`);
     }
-    return await replayTurns(trajectory, sandbox, toolbox);
+    return await replayTurns(trajectory, sandbox, toolbox, signal);
   } finally {
     await sandbox.destroy();
   }
 }
 
-async function replayTurns(trajectory: Trajectory, sandbox: Sandbox, toolbox: Toolbox): Promise<ReplayReport> {
+async function replayTurns(trajectory: Trajectory, sandbox: Sandbox, toolbox: Toolbox, signal?: AbortSignal): Promise<ReplayReport> {
   const report: ReplayReport = { turns: trajectory.turns.length, toolCalls: 0, differences: [] };
   for (const turn of trajectory.turns) {
     const calls = turn.messages.filter((message): message is AssistantMessage => message.role === 'assistant').flatMap((message) => message.tool_calls ?? []);
     for (const call of calls) {
+      signal?.throwIfAborted();
       report.toolCalls++;
-      const outcome = await toolbox.call(call, { sandbox });
+      const outcome = await toolbox.call(call, { sandbox, signal });
       const recorded = turn.observations.find((observation) => observation.tool_call_id === call.id)?.output ?? '';
       if (comparable(recorded) !== comparable(outcome.output)) {
         report.differences.push({ turn: turn.index, kind: 'observation', toolCallId: call.id, recorded, replayed: outcome.output });

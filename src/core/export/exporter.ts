@@ -35,6 +35,8 @@ export interface ExportOptions {
   command: string;
   /** Malformed lines and skipped logs, one message each (file and line included). */
   report?: (message: string) => void;
+  /** Stops the export between runs; the files written so far stay as they are. */
+  signal?: AbortSignal;
 }
 
 export interface ExportSummary {
@@ -55,6 +57,7 @@ export async function exportDataset(options: ExportOptions): Promise<ExportSumma
     { minReward: options.minReward, resolvedOnly: options.resolvedOnly, requireReward: format.requiresReward },
     stats,
     options.report ?? (() => undefined),
+    options.signal,
   );
   const writers = new Map<string, JsonlWriter>();
   const files: string[] = [];

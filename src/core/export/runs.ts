@@ -73,10 +73,12 @@ export class RunSource {
     private readonly filters: RunFilters,
     private readonly stats: DatasetStats,
     private readonly report: (message: string) => void,
+    private readonly signal?: AbortSignal,
   ) {}
 
   async *accepted(): AsyncGenerator<LoadedRun> {
     for await (const path of findTrajectoryLogs(this.paths)) {
+      this.signal?.throwIfAborted();
       const run = await this.load(path);
       if (run) yield run;
     }

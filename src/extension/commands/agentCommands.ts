@@ -171,9 +171,9 @@ export async function replayTrajectory(context: CommandContext, argument?: unkno
   const { trajectory, problems } = await readTrajectoryLog(logPath);
   if (!trajectory) throw new Error(`cannot replay ${logPath}: ${problems.map(formatProblem).join('; ') || 'no run_started line'}`);
   applyDockerHost(context.settings());
-  const report = await withProgress(`replaying ${trajectory.run.task_id} in a fresh container`, { cancellable: false }, async (progress) => {
+  const report = await withProgress(`replaying ${trajectory.run.task_id} in a fresh container`, { cancellable: true }, async (progress) => {
     progress.report(`${trajectory.turns.length} turns`);
-    return replayInSandbox(trajectory, (spec) => DockerSandbox.create(spec), createDefaultToolbox());
+    return replayInSandbox(trajectory, (spec) => DockerSandbox.create(spec), createDefaultToolbox(), progress.signal);
   });
   context.log.info(`replay of ${trajectory.run.run_id}: ${report.toolCalls} tool calls in ${report.turns} turns, ${report.differences.length} difference(s)`);
   for (const difference of report.differences) {

@@ -33,7 +33,7 @@ export async function exportDataset(context: CommandContext, argument?: unknown)
   const out = request.out ?? (await folderArgumentOrPick(undefined, `Folder for the ${format} dataset`));
   if (!out) return undefined;
   const runs = request.runs ?? [context.settings().outputFolder];
-  const summary = await withProgress(`exporting a ${format} dataset`, { cancellable: false }, async (progress) => {
+  const summary = await withProgress(`exporting a ${format} dataset`, { cancellable: true }, async (progress) => {
     progress.report(`reading ${runs.length === 1 ? path.basename(runs[0]) : `${runs.length} sources`}`);
     return exportRuns({
       runs,
@@ -42,6 +42,7 @@ export async function exportDataset(context: CommandContext, argument?: unknown)
       minReward: request.minReward,
       command: `VS Code: Rollout Studio: Export Dataset (format ${format})`,
       report: (message) => context.log.warn(message),
+      signal: progress.signal,
     });
   });
   context.log.info(`exported ${format} dataset to ${out}: ${summary.files.join(', ')}`);

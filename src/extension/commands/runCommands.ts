@@ -69,9 +69,9 @@ export async function importTrajectory(context: CommandContext, fileArgument?: u
   const format = typeof formatArgument === 'string' ? checkFormat(formatArgument) : await pickFormat(file);
   if (!format) return undefined;
   const outDir = context.settings().outputFolder;
-  const summary = await withProgress(`importing ${path.basename(file)}`, { cancellable: false }, async (progress) => {
+  const summary = await withProgress(`importing ${path.basename(file)}`, { cancellable: true }, async (progress) => {
     progress.report(`reading ${format} trajectories`);
-    return importTrajectories(file, format, outDir);
+    return importTrajectories(file, format, outDir, { signal: progress.signal });
   });
   context.log.info(`imported ${summary.runs.length} run(s) from ${file} (${format}) into ${outDir}`);
   context.runs.refresh();

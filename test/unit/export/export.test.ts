@@ -27,6 +27,12 @@ describe('rollout export', () => {
     return { out, reports, summary };
   }
 
+  test('an aborted export stops between runs with the abort reason', async () => {
+    const controller = new AbortController();
+    controller.abort(new Error('export was cancelled'));
+    await assert.rejects(run('sft', { signal: controller.signal }), /export was cancelled/);
+  });
+
   test('sft: OpenAI chat rows valid against the schema, deduplicated, split by task, with a dataset card', async () => {
     const { out, reports, summary } = await run('sft', { split: parseSplit('val=0.4') });
     const files = readdirSync(out).sort();

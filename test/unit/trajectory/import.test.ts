@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importTrajectories, readForeignTrajectories } from '../../../src/core/trajectory/import/importer';
@@ -54,6 +54,12 @@ describe('rollout import', () => {
     assert.deepEqual(read.problems, []);
     assert.deepEqual(read.trajectory, await only(SWE_AGENT_TRAJ, 'swe-agent'));
     await assert.rejects(importTrajectories(SWE_AGENT_TRAJ, 'swe-agent', out), /already exists/);
+  });
+
+  test('an aborted import writes nothing more', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'import-'));
+    await assert.rejects(importTrajectories(SWE_AGENT_TRAJ, 'swe-agent', out, { signal: AbortSignal.abort(new Error('import was cancelled')) }), /import was cancelled/);
+    assert.deepEqual(readdirSync(out), []);
   });
 
   test('a mini-swe-agent .traj.json imports with text actions as observations and raw responses kept', async () => {

@@ -61,10 +61,11 @@ export interface ImportSummary {
   runs: { run_id: string; task_id: string; turns: number; path: string }[];
 }
 
-export async function importTrajectories(file: string, from: ImportFormat, outDir: string, options: { taskId?: string; recorder?: RecorderOptions } = {}): Promise<ImportSummary> {
+export async function importTrajectories(file: string, from: ImportFormat, outDir: string, options: { taskId?: string; recorder?: RecorderOptions; signal?: AbortSignal } = {}): Promise<ImportSummary> {
   if (!IMPORT_FORMATS.includes(from)) throw new Error(`--from: unknown format '${from}'; choose one of ${IMPORT_FORMATS.join(', ')}`);
   const runs: ImportSummary['runs'] = [];
   for await (const trajectory of readForeignTrajectories(file, from, options)) {
+    options.signal?.throwIfAborted();
     const path = await writeTrajectory(outDir, trajectory, options.recorder);
     runs.push({ run_id: trajectory.run.run_id, task_id: trajectory.run.task_id, turns: trajectory.turns.length, path });
   }
