@@ -11,6 +11,9 @@ import { format } from 'node:util';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
+// The workbench answers slowly on a busy 2-core machine; a UI step fails only when it truly never happens.
+const UI_TIMEOUT_MS = 30_000;
+
 export const PROJECT_ROOT = resolve(__dirname, '..', '..', '..');
 const HOST_DIR = process.env.VSCODE_HOST_DIR ?? join(PROJECT_ROOT, '.vscode-test', 'code-server');
 export const CODE_SERVER_BIN = join(HOST_DIR, 'node_modules', '.bin', 'code-server');
@@ -183,9 +186,9 @@ async function uiAction(page: Page, dir: string, action: string, argument: strin
       break;
     case 'palette':
       await page.keyboard.press('F1');
-      await page.locator('.quick-input-widget input').waitFor({ state: 'visible', timeout: 10_000 });
+      await page.locator('.quick-input-widget input').waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
       await page.keyboard.type(argument, { delay: 10 });
-      await page.locator('.quick-input-list .monaco-list-row.focused').waitFor({ state: 'visible', timeout: 10_000 });
+      await page.locator('.quick-input-list .monaco-list-row.focused').waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
       await page.keyboard.press('Enter');
       break;
     case 'pick':
@@ -193,7 +196,7 @@ async function uiAction(page: Page, dir: string, action: string, argument: strin
       break;
     case 'clickWebview':
       // A webview is an iframe whose own content lives in a nested iframe.
-      await page.frameLocator('iframe.webview.ready:visible').frameLocator('#active-frame').locator(argument).first().click({ timeout: 10_000 });
+      await page.frameLocator('iframe.webview.ready:visible').frameLocator('#active-frame').locator(argument).first().click({ timeout: UI_TIMEOUT_MS });
       break;
     case 'type':
       await page.keyboard.type(argument, { delay: 10 });
@@ -213,9 +216,9 @@ async function pickOne(page: Page, label: string): Promise<void> {
   await widget.locator('.quick-input-list .monaco-list-row').first().waitFor({ state: 'visible', timeout: 30_000 });
   await input.fill(label);
   const row = widget.locator(`.quick-input-list .monaco-list-row[aria-label*="${label}"]`).first();
-  await row.waitFor({ state: 'visible', timeout: 10_000 });
+  await row.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
   await row.click();
-  await widget.locator('.quick-input-count', { hasText: '1 Selected' }).waitFor({ state: 'visible', timeout: 10_000 });
+  await widget.locator('.quick-input-count', { hasText: '1 Selected' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
   await input.press('Enter');
 }
 
