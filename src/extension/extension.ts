@@ -7,7 +7,6 @@ import type { PlaybackPanel } from './playback/playbackPanel';
 import { ApiKeys } from './secrets';
 import { readSettings, SETTINGS_SECTION } from './settings';
 import { RunsTree } from './views/runsTree';
-import { QueueMonitor } from './views/queueMonitor';
 import { RunStatusBar } from './views/statusBar';
 import { TasksTree } from './views/tasksTree';
 
@@ -28,9 +27,6 @@ export interface RolloutStudioApi {
   activeRun(): ActiveRun | undefined;
   /** Opens `vscode://rollout-studio.rollout-studio/playback?path=…` links. */
   uriHandler: vscode.UriHandler;
-  /** The job queue's figures shown in the Runs view, when `rolloutStudio.queue.url` is set. */
-  queue: QueueMonitor;
-  runsView: vscode.TreeView<unknown>;
 }
 
 /** Runs on the first Rollout Studio command or view (the activation events VS Code derives from package.json). */
@@ -58,9 +54,6 @@ export function activate(extension: vscode.ExtensionContext): RolloutStudioApi {
   };
 
   const uriHandler = playbackUriHandler(context);
-  const runsView = vscode.window.createTreeView('rolloutStudio.runs', { treeDataProvider: runs });
-  const queue = new QueueMonitor(runsView, () => vscode.workspace.getConfiguration(SETTINGS_SECTION).get<string>('queue.url') ?? '', log);
-  void queue.follow();
   runs.onDidReadRuns((entries) => {
     tasks.refresh();
     if (!context.activeRun) statusBar.showIdle(entries.length);
@@ -73,11 +66,9 @@ export function activate(extension: vscode.ExtensionContext): RolloutStudioApi {
     statusBar,
     vscode.window.registerUriHandler(uriHandler),
     vscode.window.registerTreeDataProvider('rolloutStudio.tasks', tasks),
-    runsView,
-    queue,
+    vscode.window.registerTreeDataProvider('rolloutStudio.runs', runs),
     vscode.workspace.registerTextDocumentContentProvider(DIFF_SCHEME, diffs),
     vscode.workspace.onDidChangeConfiguration((event) => event.affectsConfiguration(`${SETTINGS_SECTION}.outputFolder`) && runs.watch()),
-    vscode.workspace.onDidChangeConfiguration((event) => event.affectsConfiguration(`${SETTINGS_SECTION}.queue.url`) && void queue.follow()),
     vscode.workspace.onDidGrantWorkspaceTrust(() => log.info('workspace trusted: running agents and containers is enabled')),
     ...registerCommands(context, failures),
     { dispose: () => panels.forEach((panel) => panel.dispose()) },
@@ -85,5 +76,5 @@ export function activate(extension: vscode.ExtensionContext): RolloutStudioApi {
   );
   const activationMs = performance.now() - started;
   log.info(`activated in ${activationMs.toFixed(1)} ms (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'untrusted: agents and containers disabled'})`);
-  return { activationMs, tasks, runs, statusBar, diffs, apiKeys, panels, failures, log, activeRun: () => context.activeRun, uriHandler, queue, runsView };
+  return { activationMs, tasks, runs, statusBar, diffs, apiKeys, panels, failures, log, activeRun: () => context.activeRun, uriHandler };
 }
