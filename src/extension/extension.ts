@@ -7,6 +7,7 @@ import type { PlaybackPanel } from './playback/playbackPanel';
 import { ApiKeys } from './secrets';
 import { readSettings, SETTINGS_SECTION } from './settings';
 import { RunsTree } from './views/runsTree';
+import { QueueMonitor } from './views/queueMonitor';
 import { RunStatusBar } from './views/statusBar';
 import { TasksTree } from './views/tasksTree';
 
@@ -27,6 +28,9 @@ export interface RolloutStudioApi {
   activeRun(): ActiveRun | undefined;
   /** Opens `vscode://rollout-studio.rollout-studio/playback?path=…` links. */
   uriHandler: vscode.UriHandler;
+  /** The job queue's figures shown in the Runs view, when `rolloutStudio.queue.url` is set. */
+  queue: QueueMonitor;
+  runsView: vscode.TreeView<unknown>;
 }
 
 /** Runs on the first Rollout Studio command or view (the activation events VS Code derives from package.json). */
@@ -54,6 +58,9 @@ export function activate(extension: vscode.ExtensionContext): RolloutStudioApi {
   };
 
   const uriHandler = playbackUriHandler(context);
+  const runsView = vscode.window.createTreeView('rolloutStudio.runs', { treeDataProvider: runs });
+  const queue = new QueueMonitor(runsView, () => vscode.workspace.getConfiguration(SETTINGS_SECTION).get<string>('queue.url') ?? '', log);
+  void queue.follow();
   runs.onDidReadRuns((entries) => {
     tasks.refresh();
     if (!context.activeRun) statusBar.showIdle(entries.length);
@@ -66,9 +73,11 @@ export function activate(extension: vscode.ExtensionContext): RolloutStudioApi {
     statusBar,
     vscode.window.registerUriHandler(uriHandler),
     vscode.window.registerTreeDataProvider('rolloutStudio.tasks', tasks),
-    vscode.window.registerTreeDataProvider('rolloutStudio.runs', runs),
+    runsView,
+    queue,
     vscode.workspace.registerTextDocumentContentProvider(DIFF_SCHEME, diffs),
     vscode.workspace.onDidChangeConfiguration((event) => event.affectsConfiguration(`${SETTINGS_SECTION}.outputFolder`) && runs.watch()),
+    vscode.workspace.onDidChangeConfiguration((event) => event.affectsConfiguration(`${SETTINGS_SECTION}.queue.url`) && void queue.follow()),
     vscode.workspace.onDidGrantWorkspaceTrust(() => log.info('workspace trusted: running agents and containers is enabled')),
     ...registerCommands(context, failures),
     { dispose: () => panels.forEach((panel) => panel.dispose()) },
@@ -76,5 +85,5 @@ export function activate(extension: vscode.ExtensionContext): RolloutStudioApi {
   );
   const activationMs = performance.now() - started;
   log.info(`activated in ${activationMs.toFixed(1)} ms (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'untrusted: agents and containers disabled'})`);
-  return { activationMs, tasks, runs, statusBar, diffs, apiKeys, panels, failures, log, activeRun: () => context.activeRun, uriHandler };
+  return { activationMs, tasks, runs, statusBar, diffs, apiKeys, panels, failures, log, activeRun: () => context.activeRun, uriHandler, queue, runsView };
 }
