@@ -18,6 +18,8 @@ export class PlaybackPanel implements vscode.Disposable {
   private trajectory: Trajectory;
   private sentTurns = 0;
   private following = false;
+  private stopWatching: () => void = () => undefined;
+  private catchingUp: Promise<void> = Promise.resolve();
   private disposed = false;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly renderedEmitter = new vscode.EventEmitter<RenderedState>();
@@ -90,9 +92,16 @@ export class PlaybackPanel implements vscode.Disposable {
   private follow(): void {
     if (this.following) return;
     this.following = true;
-    const onChange = () => void this.catchUp();
+    // One catch-up at a time, so that two polls never send the same new turns twice.
+    const onChange = () => {
+      this.catchingUp = this.catchingUp.then(() => this.catchUp()).catch((error: Error) => this.log.warn(`live playback of ${this.logPath}: ${error.message}`));
+    };
     watchFile(this.logPath, { interval: LIVE_POLL_MS }, onChange);
-    this.disposables.push({ dispose: () => unwatchFile(this.logPath, onChange) });
+    this.stopWatching = () => unwatchFile(this.logPath, onChange);
+    this.disposables.push({ dispose: () => this.stopWatching() });
+    // watchFile reports changes after its first look only: what was written between the first read and now
+    // (the last turns and the end of a fast run) would otherwise never show.
+    onChange();
   }
 
   private async catchUp(): Promise<void> {
@@ -105,9 +114,10 @@ export class PlaybackPanel implements vscode.Disposable {
       this.post({ type: 'appendTurns', turns: toPlaybackTurns(fresh, lastShownWithDiff) });
       this.sentTurns = trajectory.turns.length;
     }
-    if (trajectory.result) {
+    if (trajectory.result && this.following) {
+      this.following = false;
       this.post({ type: 'finished', result: toPlaybackResult(trajectory.result) });
-      unwatchFile(this.logPath);
+      this.stopWatching();
     }
   }
 

@@ -24,8 +24,12 @@ export function workspaceFolder(): string {
   return folder;
 }
 
-/** Polls until `check` returns a value other than undefined/false, or fails naming what it waited for. */
-export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+/**
+ * Polls until `check` returns a value other than undefined/false, or fails naming what it waited for. The
+ * limit is generous because a 2-core machine running containers beside the workbench can be slow; a check
+ * that holds returns as soon as it does.
+ */
+export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
