@@ -14,18 +14,7 @@ export const JOB_TRIES = 3;
 const BACKOFF_MS = 1_000;
 
 /** Everything a worker on another machine needs to run one attempt; paths are absolute (a shared folder). */
-export interface RolloutJobData {
-  runId: string;
-  taskFile: string;
-  taskId: string;
-  attempt: number;
-  policySpec: string;
-  outDir: string;
-  reward: string;
-  maxTurns: number;
-  reposDir?: string;
-  specsFile?: string;
-}
+export type RolloutJobData = Omit<EnqueueRequest, 'taskIds' | 'attempts'> & { runId: string; taskId: string; attempt: number };
 
 /** What a finished job returns: the rollout's summary and the worker that ran it. */
 export interface RolloutJobResult extends RolloutSummary {
