@@ -1,7 +1,7 @@
 /** Many rollouts at once: every (task, attempt) pair, at most `workers` at a time, and their totals. */
 import { statSync } from 'node:fs';
 import { version } from '../../../package.json';
-import { mapWithWorkers } from '../reward/concurrency';
+import { mapWithWorkers } from '../concurrency';
 import type { EvaluatorOptions } from '../reward/evaluator';
 import type { RewardFn } from '../reward/rewardFn';
 import { InfrastructureError } from '../sandbox/sandbox';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { environmentFor } from '../task/environment';
 import type { Task } from '../task/task';
 import { evaluatePrediction, type EvaluationResult, type EvaluatorOptions, type Prediction } from './evaluator';
-import { mapWithWorkers } from './concurrency';
+import { mapWithWorkers } from '../concurrency';
 import { runSummary, type RunSummary } from './grading';
 
 export interface EvalRunOptions extends EvaluatorOptions {

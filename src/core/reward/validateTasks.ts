@@ -5,7 +5,7 @@
  */
 
 import type { Task } from '../task/task';
-import { mapWithWorkers } from './concurrency';
+import { mapWithWorkers } from '../concurrency';
 import { evaluatePrediction, type EvaluationResult, type EvaluatorOptions } from './evaluator';
 
 export interface TaskValidation {

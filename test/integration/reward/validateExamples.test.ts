@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mapWithWorkers } from '../../../src/core/reward/concurrency';
+import { mapWithWorkers } from '../../../src/core/concurrency';
 import { evaluatePrediction } from '../../../src/core/reward/evaluator';
 import type { SandboxSpec } from '../../../src/core/sandbox/sandbox';
 import { DockerSandbox } from '../../../src/core/sandbox/dockerSandbox';
