@@ -4,7 +4,7 @@
  */
 import type { Sandbox } from '../sandbox/sandbox';
 import { InfrastructureError } from '../sandbox/sandbox';
-import type { TrajectoryRecorder } from '../trajectory/recorder';
+import { LeaseLostError, type TrajectoryRecorder } from '../trajectory/recorder';
 import type { ExitStatus, Observation, Turn } from '../trajectory/types';
 import type { AgentConfig } from './config';
 import { PolicyError, type ChatMessage, type Policy, type PolicyResponse } from './policies/policy';
@@ -147,6 +147,8 @@ function tokenLogprobs(response: PolicyResponse): Turn['logprobs'] {
 
 function stopFor(error: unknown, signal?: AbortSignal): AgentRunOutcome {
   if (error instanceof StopRun) return { exitStatus: error.exitStatus, reason: error.reason };
+  // Not an outcome of this run: another process owns its record now, so the run stops here unrecorded.
+  if (error instanceof LeaseLostError) throw error;
   const message = error instanceof Error ? error.message : String(error);
   if (signal?.aborted) return { exitStatus: 'cancelled', reason: 'cancelled by the user' };
   // A conversation past the model's context window is where this run ended, not a broken server.

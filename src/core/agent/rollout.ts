@@ -13,7 +13,7 @@ import { environmentFor } from '../task/environment';
 import { resolveRepoSource } from '../task/repoResolver';
 import type { Task } from '../task/task';
 import { readTrajectoryLog } from '../trajectory/reader';
-import { TrajectoryRecorder } from '../trajectory/recorder';
+import { LeaseLostError, TrajectoryRecorder, type RecorderOptions } from '../trajectory/recorder';
 import type { ExitStatus, RunMetadata, Turn } from '../trajectory/types';
 import { DEFAULT_AGENT_CONFIG, type AgentConfig } from './config';
 import { runAgent } from './loop';
@@ -39,6 +39,8 @@ export interface RolloutOptions {
   createSandbox: SandboxFactory;
   /** Secret strings (API keys) to keep out of the record, beyond those found in the environment. */
   secrets?: string[];
+  /** A queue worker's lease check and shared-storage copy around each recorded line. */
+  recordHooks?: Pick<RecorderOptions, 'beforeWrite' | 'afterWrite'>;
   toolVersions?: Record<string, string>;
   signal?: AbortSignal;
 }
@@ -112,9 +114,11 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutSummar
     return summarize(options, runId, attempt, result.exit_status, evaluation, reward?.value ?? null, result.totals, started, outcome.reason ?? evaluation?.error);
   } catch (error) {
     await sandbox.destroy().catch(() => undefined);
-    // A run that broke in the machinery is closed as such, so that what was recorded stays readable and unscored.
     const reason = error instanceof Error ? error.message : String(error);
-    if (recorder && !finished) await recorder.finish({ exit_status: 'infra_error', patch: '', reward: null, error: reason });
+    // A run whose record another process took over is left to it, untouched.
+    if (error instanceof LeaseLostError) await recorder?.close();
+    // A run that broke in the machinery is closed as such, so that what was recorded stays readable and unscored.
+    else if (recorder && !finished) await recorder.finish({ exit_status: 'infra_error', patch: '', reward: null, error: reason });
     throw error;
   }
 }
@@ -145,7 +149,7 @@ async function openRecorder(
   attempt: number,
   where: { image: string; repo: { location: string; commit?: string }; baseCommit?: string; workdir: string; install: string[] },
 ): Promise<OpenedRun> {
-  const recorderOptions = { secrets: options.secrets };
+  const recorderOptions: RecorderOptions = { secrets: options.secrets, ...options.recordHooks };
   if (options.resume) {
     const { recorder, trajectory } = await TrajectoryRecorder.resume(options.outDir, runId, recorderOptions);
     const messages = trajectory.turns.flatMap((turn) => turn.messages) as ChatMessage[];

@@ -2,7 +2,7 @@ import { mkdir, open, truncate, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readTrajectoryLog, formatProblem, TRAJECTORY_FILE } from './reader';
 import { Redactor } from './redact';
-import { appendRunIndex } from './runIndex';
+import { appendRunIndex, runIndexEntry } from './runIndex';
 import { checkTrajectoryEvent } from './schema';
 import {
   TRAJECTORY_SCHEMA_VERSION,
@@ -21,7 +21,17 @@ export interface RecorderOptions {
   secrets?: string[];
   /** fsync after each line (default true): a finished turn survives a crash of the process or machine. */
   fsync?: boolean;
+  /** Called before each line is written; throws LeaseLostError once this process may no longer write the run. */
+  beforeWrite?: () => Promise<void>;
+  /** Called after each line is flushed, in order, e.g. to copy the log to shared storage. */
+  afterWrite?: (path: string) => Promise<void>;
 }
+
+/**
+ * This process no longer owns the run (a queue worker whose lock on the job expired): another process may be
+ * writing it now, so nothing more is written here, not even a closing line.
+ */
+export class LeaseLostError extends Error {}
 
 /** What `finish` needs; `ended_at` and `totals` are filled in when omitted. */
 export type FinishInput = Omit<RunResult, 'ended_at' | 'totals'> & Partial<Pick<RunResult, 'ended_at' | 'totals'>>;
@@ -48,7 +58,7 @@ export class TrajectoryRecorder {
     readonly path: string,
     readonly redactor: Redactor,
     private readonly handle: FileHandle,
-    private readonly fsync: boolean,
+    private readonly options: RecorderOptions,
   ) {}
 
   /** Starts a new run; fails if the run's log already exists (resume it instead). */
@@ -57,6 +67,7 @@ export class TrajectoryRecorder {
     const runDir = join(outDir, run.run_id);
     await mkdir(runDir, { recursive: true });
     const path = join(runDir, TRAJECTORY_FILE);
+    await options.beforeWrite?.();
     let handle: FileHandle;
     try {
       handle = await open(path, 'wx');
@@ -66,17 +77,12 @@ export class TrajectoryRecorder {
       }
       throw error;
     }
-    const recorder = new TrajectoryRecorder(outDir, run, path, redactorFor(options), handle, options.fsync ?? true);
-    await recorder.append({ type: 'run_started', schema_version: TRAJECTORY_SCHEMA_VERSION, run });
-    await appendRunIndex(outDir, recorder.redactor.redact({
-      run_id: run.run_id,
-      task_id: run.task_id,
-      attempt: run.attempt,
-      policy: run.policy,
-      path: join(run.run_id, TRAJECTORY_FILE),
-      status: 'running',
-      started_at: run.started_at,
-    }));
+    const recorder = new TrajectoryRecorder(outDir, run, path, redactorFor(options), handle, options);
+    await recorder.append({ type: 'run_started', schema_version: TRAJECTORY_SCHEMA_VERSION, run }).catch(async (error: unknown) => {
+      await handle.close();
+      throw error;
+    });
+    await appendRunIndex(outDir, recorder.redactor.redact(runIndexEntry(run)));
     return recorder;
   }
 
@@ -101,7 +107,7 @@ export class TrajectoryRecorder {
     // Appending after a torn line would glue the next line onto it; cut the log back to its last whole line.
     await truncate(path, read.validBytes);
     const handle = await open(path, 'a');
-    const recorder = new TrajectoryRecorder(outDir, trajectory.run, path, redactorFor(options), handle, options.fsync ?? true);
+    const recorder = new TrajectoryRecorder(outDir, trajectory.run, path, redactorFor(options), handle, options);
     for (const turn of trajectory.turns) recorder.count(turn);
     await recorder.recordEvent('resumed', { turns_kept: trajectory.turns.length, torn_line_dropped: read.tornFinalLine });
     return { recorder, trajectory };
@@ -132,19 +138,7 @@ export class TrajectoryRecorder {
     await this.append({ type: 'run_finished', result });
     this.finished = true;
     await this.close();
-    await appendRunIndex(this.outDir, this.redactor.redact({
-      run_id: this.run.run_id,
-      task_id: this.run.task_id,
-      attempt: this.run.attempt,
-      policy: this.run.policy,
-      path: join(this.run.run_id, TRAJECTORY_FILE),
-      status: result.exit_status,
-      started_at: this.run.started_at,
-      ended_at: result.ended_at,
-      turns: this.turns,
-      reward: result.reward?.value ?? null,
-      ...(result.reward?.resolved !== undefined ? { resolved: result.reward.resolved } : {}),
-    }));
+    await appendRunIndex(this.outDir, this.redactor.redact(runIndexEntry(this.run, result, this.turns)));
     return result;
   }
 
@@ -171,8 +165,10 @@ export class TrajectoryRecorder {
     const bytes = Buffer.from(`${JSON.stringify(redacted)}\n`, 'utf8');
     // Chained so lines land in call order even when callers do not await each write.
     const write = this.writes.then(async () => {
+      await this.options.beforeWrite?.();
       await this.handle.writeFile(bytes);
-      if (this.fsync) await this.handle.sync();
+      if (this.options.fsync ?? true) await this.handle.sync();
+      await this.options.afterWrite?.(this.path);
     });
     this.writes = write.catch(() => undefined);
     return write;

@@ -1,10 +1,10 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TrajectoryRecorder } from '../../../src/core/trajectory/recorder';
+import { LeaseLostError, TrajectoryRecorder } from '../../../src/core/trajectory/recorder';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
 import { readRunIndex } from '../../../src/core/trajectory/runIndex';
 import { Redactor } from '../../../src/core/trajectory/redact';
@@ -184,6 +184,31 @@ if (CHILD_OUT) {
       await recorder.close();
       await assert.rejects(TrajectoryRecorder.start(out, sampleRun('once')), /already exists: resume run 'once'/);
       writeFileSync(join(out, 'empty.txt'), '');
+    });
+
+    test('a lease check runs before every line: once it throws LeaseLostError nothing more is written, and the copy hook sees each flushed line in order', async () => {
+      const out = mkdtempSync(join(tmpdir(), 'traj-'));
+      let leaseHeld = true;
+      const copied: number[] = [];
+      const recorder = await TrajectoryRecorder.start(out, sampleRun('leased'), {
+        beforeWrite: async () => {
+          if (!leaseHeld) throw new LeaseLostError('lock taken over');
+        },
+        afterWrite: async (path) => {
+          copied.push(readFileSync(path, 'utf8').split('\n').filter(Boolean).length);
+        },
+      });
+      await recorder.recordTurn(sampleTurn(0));
+      leaseHeld = false;
+      await assert.rejects(recorder.recordTurn(sampleTurn(1)), LeaseLostError);
+      await assert.rejects(recorder.finish(sampleResult(1)), LeaseLostError);
+      await recorder.close();
+      const read = await readTrajectoryLog(join(out, 'leased', 'trajectory.jsonl'));
+      assert.equal(read.trajectory?.turns.length, 1);
+      assert.equal(read.trajectory?.result, undefined, 'no closing line after the lease was lost');
+      assert.deepEqual(copied, [1, 2]);
+      await assert.rejects(TrajectoryRecorder.start(out, sampleRun('never'), { beforeWrite: () => Promise.reject(new LeaseLostError('gone')) }), LeaseLostError);
+      assert.equal(existsSync(join(out, 'never', 'trajectory.jsonl')), false, 'a run whose lease is gone is not even created');
     });
   });
 }
