@@ -2,7 +2,7 @@
 # Sets up everything Rollout Studio needs on a Debian machine, as root. Idempotent: what is already there
 # (Docker engine, images with an unchanged recipe hash, node_modules for an unchanged lockfile) is kept.
 #   bash sandbox/setup.sh           what the CLI and the demo need
-#   bash sandbox/setup.sh --tests   that, plus what the test suites need (a real VS Code host, Chromium)
+#   bash sandbox/setup.sh --tests   that, plus what the test suites need (a real VS Code host, Chromium, the trainer venv, Redis, Ceph RGW)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 want_tests=false
@@ -56,7 +56,7 @@ step "sandbox images (rebuilt only when a recipe in sandbox/images changes)"
 node dist/cli.js images build
 
 if $want_tests; then
-  for extra in scripts/e2e/install-vscode-host.sh sandbox/trainer/setup-venv.sh sandbox/queue/setup-redis.sh; do
+  for extra in scripts/e2e/install-vscode-host.sh sandbox/trainer/setup-venv.sh sandbox/queue/setup-redis.sh sandbox/queue/setup-s3.sh; do
     if [ -f "$extra" ]; then step "$extra"; bash "$extra"; fi
   done
 fi

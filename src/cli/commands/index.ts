@@ -22,4 +22,5 @@ export const commands: Record<string, () => Promise<CliCommand>> = {
   select: async () => (await import('./select')).selectCommand,
   worker: async () => (await import('./worker')).workerCommand,
   status: async () => (await import('./status')).statusCommand,
+  pull: async () => (await import('./pull')).pullCommand,
 };

@@ -8,7 +8,9 @@ import { runRollout, type RolloutSummary } from '../../core/agent/rollout';
 import { createCliSymbolParser } from '../../core/agent/codemap/nativeTreeSitterParser';
 import { createPolicy } from '../../core/agent/policies/policySpec';
 import { createDefaultToolbox } from '../../core/agent/tools/toolbox';
+import { isS3Url } from '../../core/queue/resultStore';
 import { enqueueRollouts, RolloutQueue, rolloutJobs, type EnqueueRequest } from '../../core/queue/rolloutQueue';
+import { assertBucketReachable, parseS3Url } from '../../core/queue/s3ResultStore';
 import { dockerEvaluatorOptions } from '../../core/reward/dockerEvaluatorOptions';
 import { REWARD_FUNCTIONS } from '../../core/reward/index';
 import { loadTasks } from '../../core/task/loadTasks';
@@ -40,7 +42,8 @@ options:
   --user-rounds N      most replies of the simulated user (default ${DEFAULT_USER_ROUNDS})
   --dockerfile-fallback  run a task whose Dockerfile does not build offline in its language profile image
   --queue URL      enqueue one job per (task, attempt) on redis://HOST:PORT for \`rollout worker\` processes
-                   instead of running here; DIR must be a folder every worker can read and write`;
+                   instead of running here; DIR must be a folder every worker can read and write, or an
+                   S3-compatible bucket, s3://BUCKET[/PREFIX] (AWS_* credentials; \`rollout pull\` fetches it)`;
 
 export function formatSummaries(summaries: RolloutSummary[], totals: BatchTotals): string {
   const rows = summaries.map((summary) =>
@@ -124,6 +127,10 @@ export const runCommand: CliCommand = {
     }
     const cab = await cabProtocolOptions(values);
     const config = { maxTurns: positiveInteger('max-turns', values['max-turns'], DEFAULT_AGENT_CONFIG.maxTurns) };
+    if (isS3Url(values.out) && !values.queue) {
+      console.error(`rollout run: --out ${values.out} is a bucket: runs go there through --queue workers; to run here, give a folder`);
+      return 2;
+    }
     if (values.queue) {
       if (values.resume || !values.policy) {
         console.error('rollout run: --queue takes --policy, not --resume (a queued job resumes its own run when retried)');
@@ -182,13 +189,14 @@ async function cabProtocolOptions(values: { 'user-policy'?: string; 'judge-polic
 }
 
 async function enqueue(url: string, request: EnqueueRequest): Promise<number> {
-  await mkdir(request.outDir, { recursive: true });
+  if (isS3Url(request.outDir)) await assertBucketReachable(parseS3Url(request.outDir));
+  else await mkdir(request.outDir, { recursive: true });
   const rollouts = await RolloutQueue.open(url);
   try {
     const jobs = rolloutJobs(request);
     await enqueueRollouts(rollouts, jobs);
     for (const job of jobs) console.log(`queued ${job.runId}`);
-    console.log(`\n${jobs.length} rollout(s) queued on ${url}; trajectories go to ${resolve(request.outDir)}; watch with \`rollout status --queue ${url}\``);
+    console.log(`\n${jobs.length} rollout(s) queued on ${url}; trajectories go to ${isS3Url(request.outDir) ? request.outDir : resolve(request.outDir)}; watch with \`rollout status --queue ${url}\``);
     return 0;
   } finally {
     await rollouts.close();

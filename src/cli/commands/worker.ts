@@ -4,17 +4,20 @@ import { startRolloutWorker } from '../../core/queue/rolloutWorker';
 import { positiveInteger } from './eval';
 import type { CliCommand } from './index';
 
-const USAGE = `usage: rollout worker --queue redis://HOST:PORT [--concurrency N] [--docker-host ADDR]... [--out DIR]
+const USAGE = `usage: rollout worker --queue redis://HOST:PORT [--concurrency N] [--docker-host ADDR]... [--out DIR] [--staging DIR]
 
 Takes rollout jobs from the queue (enqueued by \`rollout run --queue\`), runs each in Docker sandboxes, and
-writes its trajectory and reward to the shared folder the job names. Runs until SIGINT or SIGTERM, then
+writes its trajectory and reward where the job names: a shared folder, or an S3-compatible bucket (the log
+is copied up after every recorded turn; credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, the
+store from AWS_ENDPOINT_URL when it is not AWS). Runs until SIGINT or SIGTERM, then
 finishes the rollouts it has started and exits.
 
 options:
   --concurrency N     rollouts at a time (default 1)
   --docker-host ADDR  a Docker engine (unix://PATH, tcp://HOST:PORT, ssh://USER@HOST); repeat it to start
                       sandboxes on several engines in turn (default DOCKER_HOST or the local socket)
-  --out DIR           where this machine mounts the shared results folder, when not at the path the job names`;
+  --out DIR           where this machine mounts the shared results folder, when not at the path the job names
+  --staging DIR       where runs bound for a bucket are written before they are copied up (default: temp folder)`;
 
 export const workerCommand: CliCommand = {
   summary: 'take rollout jobs from a Redis queue and run them in Docker sandboxes',
@@ -26,6 +29,7 @@ export const workerCommand: CliCommand = {
         concurrency: { type: 'string' },
         'docker-host': { type: 'string', multiple: true },
         out: { type: 'string' },
+        staging: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -42,6 +46,7 @@ export const workerCommand: CliCommand = {
       concurrency: positiveInteger('concurrency', values.concurrency, 1),
       dockerHosts: values['docker-host'],
       outDir: values.out,
+      stagingDir: values.staging,
       symbolParser: createCliSymbolParser(),
       log: (line) => console.log(line),
     });

@@ -7,13 +7,14 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { resolve } from 'node:path';
 import { newRunId } from '../agent/rollout';
 import type { RolloutSummary } from '../agent/rollout';
+import { isS3Url } from './resultStore';
 
 export const QUEUE_NAME = 'rollouts';
 /** Tries per job before it is marked failed with the last reason: infrastructure failures retry with backoff. */
 export const JOB_TRIES = 3;
 const BACKOFF_MS = 1_000;
 
-/** Everything a worker on another machine needs to run one attempt; paths are absolute (a shared folder). */
+/** Everything a worker on another machine needs to run one attempt; paths are absolute (a shared folder), or outDir is an s3:// address. */
 export type RolloutJobData = Omit<EnqueueRequest, 'taskIds' | 'attempts'> & { runId: string; taskId: string; attempt: number };
 
 /** What a finished job returns: the rollout's summary and the worker that ran it. */
@@ -115,7 +116,7 @@ export function rolloutJobs(request: EnqueueRequest): RolloutJobData[] {
       taskId,
       attempt,
       policySpec,
-      outDir: resolve(request.outDir),
+      outDir: isS3Url(request.outDir) ? request.outDir : resolve(request.outDir),
       reward: request.reward,
       maxTurns: request.maxTurns,
       reposDir: absolute(request.reposDir),

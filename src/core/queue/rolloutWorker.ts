@@ -1,13 +1,12 @@
 /**
  * A queue worker: takes rollout jobs, runs each with runRollout in its own sandboxes, and writes the record
- * to the shared folder the job names. A retried job (its worker killed, its lock lost) picks up the same
+ * to the result store the job names (a shared folder or an S3-compatible bucket). A retried job (its worker killed, its lock lost) picks up the same
  * run id: it resumes an unfinished record, returns a finished one as it is, and restarts one the machinery broke.
  */
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { version } from '../../../package.json';
 import { policyResolver } from '../agent/batch';
 import type { SymbolParser } from '../agent/codemap/parser';
@@ -18,10 +17,13 @@ import { dockerEvaluatorOptions } from '../reward/dockerEvaluatorOptions';
 import { REWARD_FUNCTIONS } from '../reward/index';
 import { dockerClient, explainEngineError } from '../sandbox/engine';
 import { reapOrphans } from '../sandbox/reaper';
+import { InfrastructureError } from '../sandbox/sandbox';
 import { loadTasksStrict } from '../task/loadTasks';
 import type { Task } from '../task/task';
 import { readTrajectoryLog, TRAJECTORY_FILE } from '../trajectory/reader';
+import { LeaseLostError } from '../trajectory/recorder';
 import { roundRobinSandboxes } from './engines';
+import { openResultStore, type ResultStore } from './resultStore';
 import { QUEUE_NAME, RolloutQueue, redisConnection, type RolloutJobData, type RolloutJobResult } from './rolloutQueue';
 
 /** A worker whose lock is not renewed for this long is taken as dead and its jobs go to the others. */
@@ -36,6 +38,8 @@ export interface RolloutWorkerOptions {
   dockerHosts?: string[];
   /** Where this machine mounts the shared folder, when not at the path the job names. */
   outDir?: string;
+  /** Where runs bound for a bucket are written before they are copied up (default: the temp folder). */
+  stagingDir?: string;
   symbolParser?: SymbolParser;
   log?: (line: string) => void;
 }
@@ -54,15 +58,15 @@ export async function startRolloutWorker(options: RolloutWorkerOptions): Promise
   // The containers a killed worker on this host left behind go before this one starts its own.
   for (const engine of engines) await reapOrphans(dockerClient(engine)).catch((error: unknown) => Promise.reject(explainEngineError(error, undefined, engine)));
   const running = new Map<string, { enqueuedAt: number; abort: AbortController }>();
-  const context: JobContext = { options, name, log, tasks: new Map(), policies: new Map(), createSandbox: roundRobinSandboxes(engines) };
+  const context: JobContext = { options, name, log, rollouts, stores: new Map(), tasks: new Map(), policies: new Map(), createSandbox: roundRobinSandboxes(engines) };
   const worker = new Worker<RolloutJobData, RolloutJobResult>(
     QUEUE_NAME,
-    async (job) => {
+    async (job, token) => {
       const abort = new AbortController();
       running.set(job.id as string, { enqueuedAt: job.timestamp, abort });
       try {
         if ((await rollouts.cancelledAt()) >= job.timestamp) return cancelledBeforeStart(job.data, name);
-        return await processJob(job, context, abort.signal);
+        return await processJob(job, token, context, abort.signal);
       } finally {
         running.delete(job.id as string);
       }
@@ -98,15 +102,17 @@ interface JobContext {
   options: RolloutWorkerOptions;
   name: string;
   log: (line: string) => void;
+  rollouts: RolloutQueue;
+  stores: Map<string, ResultStore>;
   tasks: Map<string, Promise<Task[]>>;
   policies: Map<string, Promise<(task: Task, attempt: number) => Promise<Policy>>>;
   createSandbox: ReturnType<typeof roundRobinSandboxes>;
 }
 
-async function processJob(job: Job<RolloutJobData, RolloutJobResult>, context: JobContext, signal: AbortSignal): Promise<RolloutJobResult> {
+async function processJob(job: Job<RolloutJobData, RolloutJobResult>, token: string | undefined, context: JobContext, signal: AbortSignal): Promise<RolloutJobResult> {
   const data = job.data;
-  const outDir = context.options.outDir ?? data.outDir;
-  const previous = await previousRecord(outDir, data.runId);
+  const store = resultStoreFor(context, context.options.outDir ?? data.outDir);
+  const previous = await previousRecord(store, data.runId);
   if (previous.kind === 'finished') {
     context.log(`done   ${data.runId} (already recorded)`);
     return { ...previous.summary, worker: context.name, fromRecord: true };
@@ -126,33 +132,75 @@ async function processJob(job: Job<RolloutJobData, RolloutJobResult>, context: J
     policySpec: data.policySpec,
     toolbox: createDefaultToolbox({ symbolParser: context.options.symbolParser }),
     rewardFn: makeReward(),
-    outDir,
+    outDir: store.localDir,
     config: { maxTurns: data.maxTurns },
     evaluator,
     createSandbox: context.createSandbox,
     toolVersions: { 'rollout-studio': version },
+    recordHooks: {
+      beforeWrite: lockCheck(context.rollouts, job, token),
+      // A store that cannot take the log is the machinery failing: the try ends and a retry resumes from the store.
+      afterWrite: (path) => store.pushFile(data.runId, relative(join(store.localDir, data.runId), path)).catch((error: unknown) => Promise.reject(new InfrastructureError((error as Error).message))),
+    },
     signal,
+  }).catch((error: unknown) => {
+    if (error instanceof LeaseLostError) context.log(`lost   ${data.runId}: ${error.message}`);
+    throw error;
   });
+  await store.pushRun(data.runId);
   // A record the machinery broke is not a result: the job fails, and its retry restarts the run id.
   if (summary.exitStatus === 'infra_error') throw new Error(summary.reason ?? 'infrastructure error');
   context.log(`done   ${data.runId}: ${summary.exitStatus}${summary.reward === null ? '' : `, reward ${summary.reward}`}`);
-  return { ...summary, worker: context.name };
+  return { ...summary, path: store.trajectoryLocation(data.runId), worker: context.name };
+}
+
+function resultStoreFor(context: JobContext, location: string): ResultStore {
+  let store = context.stores.get(location);
+  if (!store) context.stores.set(location, (store = openResultStore(location, context.options.stagingDir)));
+  return store;
+}
+
+/**
+ * Before each recorded line: does this worker still hold the job's lock? A worker cut off from Redis (or
+ * paused) past the lock's time may find another worker resuming the run; from then on it writes nothing.
+ */
+function lockCheck(rollouts: RolloutQueue, job: Job, token: string | undefined): () => Promise<void> {
+  const lockKey = `${rollouts.queue.qualifiedName}:${job.id as string}:lock`;
+  return async () => {
+    const holder = await withTimeout(rollouts.redis.get(lockKey), LOCK_MS);
+    if (holder === token) return;
+    const why = holder === TIMED_OUT ? `Redis did not answer for ${LOCK_MS / 1000} s` : 'another worker holds it now';
+    throw new LeaseLostError(`this worker lost its lock on the job (${why}); stopping without writing`);
+  };
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(() => resolve(TIMED_OUT), ms)));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 type PreviousRecord = { kind: 'none' } | { kind: 'unfinished' } | { kind: 'finished'; summary: RolloutSummary };
 
 /**
- * What an earlier try of this run id left in the shared folder. A record closed as an infrastructure error, or
- * one that never got its first line, is removed so that the run id starts again and stays one trajectory.
+ * What an earlier try of this run id left in the store. A record closed as an infrastructure error, or one
+ * that never got its first line, is removed so that the run id starts again and stays one trajectory.
  */
-async function previousRecord(outDir: string, runId: string): Promise<PreviousRecord> {
-  const path = join(outDir, runId, TRAJECTORY_FILE);
+async function previousRecord(store: ResultStore, runId: string): Promise<PreviousRecord> {
+  await store.fetchRun(runId);
+  const path = join(store.localDir, runId, TRAJECTORY_FILE);
   if (!existsSync(path)) return { kind: 'none' };
   const { trajectory } = await readTrajectoryLog(path);
   if (trajectory && !trajectory.result) return { kind: 'unfinished' };
   const result = trajectory?.result;
   if (!trajectory || !result || result.exit_status === 'infra_error') {
-    await rm(join(outDir, runId), { recursive: true, force: true });
+    await store.removeRun(runId);
     return { kind: 'none' };
   }
   return {
@@ -167,7 +215,7 @@ async function previousRecord(outDir: string, runId: string): Promise<PreviousRe
       turns: result.totals?.turns ?? trajectory.turns.length,
       tokens: (result.totals?.tokens_in ?? 0) + (result.totals?.tokens_out ?? 0),
       durationMs: result.totals?.duration_ms ?? 0,
-      path,
+      path: store.trajectoryLocation(runId),
       reason: result.error,
     },
   };

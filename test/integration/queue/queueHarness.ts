@@ -65,6 +65,47 @@ export class RedisProcess {
   }
 }
 
+/** A real S3-compatible store: Ceph's RADOS Gateway on a one-monitor, one-OSD cluster (sandbox/queue/s3-server.sh). */
+export class S3Server {
+  static readonly accessKey = 'rollout-test';
+  static readonly secretKey = 'rollout-test-secret';
+
+  private constructor(
+    readonly endpoint: string,
+    readonly dir: string,
+  ) {}
+
+  static async start(): Promise<S3Server> {
+    const script = join(ROOT, 'sandbox', 'queue', 's3-server.sh');
+    const dir = mkdtempSync(join(tmpdir(), 'rollout-s3-'));
+    // Fails loudly when Ceph is missing: `bash sandbox/queue/setup-s3.sh` installs it.
+    const started = await runProcess('bash', [script, 'start', dir, String(await freePort())]);
+    const endpoint = /^endpoint=(\S+)$/m.exec(started.output)?.[1];
+    if (started.status !== 0 || !endpoint) throw new Error(`the S3 test server did not start:\n${started.output}`);
+    return new S3Server(endpoint, dir);
+  }
+
+  /** The AWS SDK settings that point a process at this store. */
+  get env(): Record<string, string> {
+    return { AWS_ACCESS_KEY_ID: S3Server.accessKey, AWS_SECRET_ACCESS_KEY: S3Server.secretKey, AWS_ENDPOINT_URL: this.endpoint, AWS_REGION: 'us-east-1' };
+  }
+
+  async stop(): Promise<void> {
+    await runProcess('bash', [join(ROOT, 'sandbox', 'queue', 's3-server.sh'), 'stop', this.dir]);
+  }
+}
+
+function runProcess(command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<{ status: number | null; output: string }> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return new Promise((resolve) => {
+    child.once('error', (error) => resolve({ status: null, output: `${output}${error.message}` }));
+    child.once('exit', (status) => resolve({ status, output }));
+  });
+}
+
 export interface WorkerProcess {
   child: ChildProcess;
   output: () => string;
@@ -86,12 +127,8 @@ export async function stopWorker(worker: WorkerProcess): Promise<void> {
 }
 
 /** Runs the CLI to its end; resolves to its exit code and output. */
-export function runCli(args: string[]): Promise<{ status: number | null; output: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  return new Promise((resolve) => child.once('exit', (status) => resolve({ status, output })));
+export function runCli(args: string[], env?: NodeJS.ProcessEnv): Promise<{ status: number | null; output: string }> {
+  return runProcess(process.execPath, [CLI, ...args], env);
 }
 
 export async function containersWithLabel(label: string, value: string): Promise<number> {

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { roundRobinSandboxes } from '../../../src/core/queue/engines';
+import { isS3Url } from '../../../src/core/queue/resultStore';
 import { redisConnection, rolloutJobs } from '../../../src/core/queue/rolloutQueue';
+import { explainS3Error, parseS3Url, S3ResultStore } from '../../../src/core/queue/s3ResultStore';
 import { dockerClient } from '../../../src/core/sandbox/engine';
 import type { Sandbox, SandboxSpec } from '../../../src/core/sandbox/sandbox';
 
@@ -26,6 +28,27 @@ describe('queue addresses and jobs', () => {
     assert.equal(jobs[0].outDir, resolve('runs'));
     assert.equal(jobs[0].policySpec, `replay:${resolve('tasks/examples')}`);
     assert.equal(rolloutJobs({ taskFile: 't', taskIds: ['x'], attempts: 1, policySpec: 'openai:gpt-4o', outDir: 'o', reward: 'binary', maxTurns: 1 })[0].policySpec, 'openai:gpt-4o');
+    assert.equal(rolloutJobs({ taskFile: 't', taskIds: ['x'], attempts: 1, policySpec: 'openai:gpt-4o', outDir: 's3://runs/exp-1', reward: 'binary', maxTurns: 1 })[0].outDir, 's3://runs/exp-1', 'a bucket address is kept as it is');
+  });
+
+  test('s3:// addresses name a bucket and a folder-like prefix; anything else is refused with the form expected', () => {
+    assert.deepEqual(parseS3Url('s3://runs'), { bucket: 'runs', prefix: '' });
+    assert.deepEqual(parseS3Url('s3://runs/'), { bucket: 'runs', prefix: '' });
+    assert.deepEqual(parseS3Url('s3://runs/exp-1/seed-2/'), { bucket: 'runs', prefix: 'exp-1/seed-2/' });
+    assert.throws(() => parseS3Url('s3:/runs'), /expected s3:\/\/BUCKET\[\/PREFIX\], got 's3:\/runs'/);
+    assert.equal(isS3Url('s3://runs'), true);
+    assert.equal(isS3Url('/srv/runs'), false);
+    const staged = new S3ResultStore(parseS3Url('s3://runs/exp-1'), '/tmp/staging');
+    assert.equal(staged.localDir, join('/tmp/staging', 'runs', 'exp-1'));
+    assert.equal(staged.trajectoryLocation('t.a0.abc123'), 's3://runs/exp-1/t.a0.abc123/trajectory.jsonl');
+  });
+
+  test('S3 errors say what to do: a missing bucket, missing or refused credentials', () => {
+    const named = (name: string, message = '') => Object.assign(new Error(message), { name });
+    assert.equal(explainS3Error(named('NoSuchBucket'), 's3://runs/').message, 's3://runs/: no such bucket; create it first');
+    assert.match(explainS3Error(named('CredentialsProviderError', 'Could not load credentials from any providers'), 's3://runs/').message, /no S3 credentials; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/);
+    assert.equal(explainS3Error(named('InvalidAccessKeyId'), 's3://runs/').message, 's3://runs/: the store refused these credentials (InvalidAccessKeyId)');
+    assert.equal(explainS3Error(Object.assign(named('UnknownError'), { $metadata: { httpStatusCode: 403 } }), 's3://runs/').message, 's3://runs/: the store refused these credentials (HTTP 403)');
   });
 });
 
