@@ -43,16 +43,26 @@ export interface ToolboxOptions {
 
 export const DEFAULT_MAX_OBSERVATION_CHARS = 16_000;
 
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validators = new Map<string, ValidateFunction>();
+
+/** Compiled once per schema: every rollout builds a toolbox, and compiling costs more than a short rollout's tool calls. */
+function argumentValidator(schema: Tool['parameters']): ValidateFunction {
+  const key = JSON.stringify(schema);
+  let validate = validators.get(key);
+  if (!validate) validators.set(key, (validate = ajv.compile(schema)));
+  return validate;
+}
+
 export class Toolbox {
   private readonly tools = new Map<string, { tool: Tool; validate: ValidateFunction }>();
   private readonly maxObservationChars: number;
 
   constructor(tools: Tool[], options: ToolboxOptions = {}) {
     this.maxObservationChars = options.maxObservationChars ?? DEFAULT_MAX_OBSERVATION_CHARS;
-    const ajv = new Ajv({ allErrors: true, strict: false });
     for (const tool of tools) {
       if (this.tools.has(tool.name)) throw new Error(`two tools are named "${tool.name}"`);
-      this.tools.set(tool.name, { tool, validate: ajv.compile(tool.parameters) });
+      this.tools.set(tool.name, { tool, validate: argumentValidator(tool.parameters) });
     }
   }
 
