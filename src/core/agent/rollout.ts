@@ -12,7 +12,6 @@ import type { Sandbox } from '../sandbox/sandbox';
 import { environmentFor } from '../task/environment';
 import { resolveRepoSource } from '../task/repoResolver';
 import type { Task } from '../task/task';
-import { readTrajectoryLog } from '../trajectory/reader';
 import { LeaseLostError, TrajectoryRecorder, type RecorderOptions } from '../trajectory/recorder';
 import type { ExitStatus, RunMetadata, Turn } from '../trajectory/types';
 import { DEFAULT_AGENT_CONFIG, type AgentConfig } from './config';
@@ -101,8 +100,8 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutSummar
     const patch = await sandbox.diff();
     await sandbox.destroy();
     const evaluation = await grade(options, outcome.exitStatus, patch);
-    const turns = (await readTrajectoryLog(recorder.path)).trajectory?.turns ?? [];
-    const reward = evaluation ? options.rewardFn.compute({ evaluation, turnRewards: turns.map(turnReward) }) : null;
+    const turnRewards = recorder.turnSignals.map((rewards) => turnReward({ rewards }));
+    const reward = evaluation ? options.rewardFn.compute({ evaluation, turnRewards }) : null;
     if (evaluation) await writeFile(join(options.outDir, runId, 'report.json'), `${JSON.stringify(evaluation.report ?? { status: evaluation.status, error: evaluation.error }, null, 2)}\n`);
     finished = true;
     const result = await recorder.finish({

@@ -49,6 +49,7 @@ const SAFE_RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 export class TrajectoryRecorder {
   private writes: Promise<void> = Promise.resolve();
   private turns = 0;
+  private readonly signals: Array<Turn['rewards']> = [];
   private readonly totals = { turns: 0, tokens_in: 0, tokens_out: 0, cost_usd: 0, duration_ms: 0 };
   private finished = false;
 
@@ -117,6 +118,11 @@ export class TrajectoryRecorder {
     return this.turns;
   }
 
+  /** Each recorded turn's reward signals, resumed turns included, in turn order. */
+  get turnSignals(): ReadonlyArray<Turn['rewards']> {
+    return this.signals;
+  }
+
   /** Appends one finished turn and flushes it. */
   async recordTurn(input: TurnInput): Promise<Turn> {
     const turn: Turn = { ...input, index: input.index ?? this.turns };
@@ -150,6 +156,7 @@ export class TrajectoryRecorder {
 
   private count(turn: Turn): void {
     this.turns += 1;
+    this.signals.push(turn.rewards);
     this.totals.turns += 1;
     this.totals.tokens_in += turn.tokens?.input ?? 0;
     this.totals.tokens_out += turn.tokens?.output ?? 0;

@@ -134,6 +134,7 @@ if (CHILD_OUT) {
       assert.equal(trajectory.turns.length, 2);
       assert.equal(resumed.turnCount, 2);
       await resumed.recordTurn(sampleTurn(2));
+      assert.deepEqual(resumed.turnSignals, [0, 1, 2].map((index) => sampleTurn(index).rewards), 'the turns recorded before the resume keep their reward signals');
       await resumed.finish(sampleResult(1));
       const read = await readTrajectoryLog(file);
       assert.deepEqual(read.problems, []);
