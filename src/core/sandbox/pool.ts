@@ -1,3 +1,4 @@
+import { mapWithWorkers } from '../concurrency';
 import type { Sandbox, SandboxSpec } from './sandbox';
 
 export type SandboxFactory = (spec: SandboxSpec) => Promise<Sandbox>;
@@ -33,7 +34,7 @@ export class SandboxPool {
 
   /** Runs one job per item, at most `concurrency` at a time; results keep the items' order. */
   map<I, T>(items: readonly I[], specFor: (item: I) => SandboxSpec, job: (sandbox: Sandbox, item: I) => Promise<T>): Promise<T[]> {
-    return Promise.all(items.map((item) => this.use(specFor(item), (sandbox) => job(sandbox, item))));
+    return mapWithWorkers(items, this.concurrency, (item) => this.use(specFor(item), (sandbox) => job(sandbox, item)));
   }
 
   private acquireSlot(): Promise<void> {
