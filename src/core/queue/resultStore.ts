@@ -15,7 +15,7 @@ export interface ResultStore {
   fetchRun(runId: string): Promise<void>;
   /** Copies one of the run's files (named relative to the run's folder) to the store. */
   pushFile(runId: string, name: string): Promise<void>;
-  /** Copies all of the run's files to the store. */
+  /** Copies all of the run's files to the store once the run has ended. */
   pushRun(runId: string): Promise<void>;
   /** Removes the run from the store and the local folder, so that its id starts again. */
   removeRun(runId: string): Promise<void>;

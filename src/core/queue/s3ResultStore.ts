@@ -111,8 +111,10 @@ export class S3ResultStore implements ResultStore {
     await this.guarded(runId, () => this.client.send(new PutObjectCommand({ Bucket: this.location.bucket, Key: this.runPrefix(runId) + name.split(sep).join('/'), Body: body })));
   }
 
+  /** The bucket keeps the run from now on: the staging copy goes, so staging does not grow with every run. */
   async pushRun(runId: string): Promise<void> {
     for (const name of await filesUnder(join(this.localDir, runId))) await this.pushFile(runId, name);
+    await rm(join(this.localDir, runId), { recursive: true, force: true });
   }
 
   async removeRun(runId: string): Promise<void> {

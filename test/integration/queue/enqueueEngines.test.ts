@@ -2,30 +2,22 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { enqueueRollouts, RolloutQueue, rolloutJobs } from '../../../src/core/queue/rolloutQueue';
 import { queueStatus } from '../../../src/core/queue/status';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
-import { RedisProcess, runCli, startWorker, stopWorker, TASKS, waitFor } from './queueHarness';
+import { queueTestBed, runCli, stopWorker, TASKS, waitFor } from './queueHarness';
 
-let redis: RedisProcess;
-
-before(async () => {
-  redis = await RedisProcess.start();
-});
-
-after(async () => {
-  await redis.stop();
-});
+const bed = queueTestBed();
 
 test('enqueuing the same run ids again adds nothing, and one worker drives two Docker engine addresses in turn (real Redis, real Docker, a real worker process)', async () => {
   const outDir = mkdtempSync(join(tmpdir(), 'rollout-engines-'));
   const jobs = rolloutJobs({ taskFile: TASKS, taskIds: ['pagekit__pagekit-14'], attempts: 2, policySpec: 'replay:tasks/examples', outDir, reward: 'binary', maxTurns: 30 });
-  const rollouts = new RolloutQueue(redis.url);
+  const rollouts = new RolloutQueue(bed.redis.url);
   // The same engine under a second address: every sandbox of a rollout (agent, then grader) alternates between them.
   const secondAddress = join(mkdtempSync(join(tmpdir(), 'rollout-engine-')), 'docker.sock');
   symlinkSync('/var/run/docker.sock', secondAddress);
-  const worker = startWorker(redis.url, ['--concurrency', '2', '--docker-host', 'unix:///var/run/docker.sock', '--docker-host', `unix://${secondAddress}`]);
+  const worker = bed.startWorker(['--concurrency', '2', '--docker-host', 'unix:///var/run/docker.sock', '--docker-host', `unix://${secondAddress}`]);
   try {
     await enqueueRollouts(rollouts, jobs);
     await enqueueRollouts(rollouts, jobs);

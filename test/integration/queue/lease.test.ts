@@ -2,25 +2,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { RolloutQueue } from '../../../src/core/queue/rolloutQueue';
 import { queueStatus } from '../../../src/core/queue/status';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
 import { ScriptedOpenAIServer, step } from '../../support/scriptedOpenAIServer';
-import { containersWithLabel, ownerPidLabel, RedisProcess, runCli, startWorker, stopWorker, TASKS, waitFor, type WorkerProcess } from './queueHarness';
+import { containersWithLabel, ownerPidLabel, queueTestBed, runCli, TASKS, waitFor } from './queueHarness';
 
-let redis: RedisProcess;
-const workers: WorkerProcess[] = [];
-
-before(async () => {
-  redis = await RedisProcess.start();
-});
-
-after(async () => {
-  for (const worker of workers) worker.child.kill('SIGCONT');
-  await Promise.all(workers.map(stopWorker));
-  await redis.stop();
-});
+const bed = queueTestBed();
 
 test('a worker paused past its job lock (SIGSTOP: a long GC pause or a cut to Redis) is taken over: another worker resumes the run, the paused one writes nothing once it wakes, one trajectory without a duplicate turn (real Redis, real Docker, real processes, local OpenAI wire-protocol test double)', async () => {
   // Slow answers keep the run going while one worker sleeps and the other takes over; spare submits cover
@@ -34,19 +23,17 @@ test('a worker paused past its job lock (SIGSTOP: a long GC pause or a cut to Re
     step.toolCall('submit', {}),
   ]);
   const outDir = mkdtempSync(join(tmpdir(), 'rollout-lease-'));
-  const rollouts = new RolloutQueue(redis.url);
+  const rollouts = new RolloutQueue(bed.redis.url);
   try {
-    const paused = startWorker(redis.url);
-    workers.push(paused);
-    const enqueued = await runCli(['run', '--tasks', TASKS, '--ids', 'pagekit__pagekit-14', '--policy', `openai:scripted@${model.baseURL}`, '--out', outDir, '--queue', redis.url]);
+    const paused = bed.startWorker();
+    const enqueued = await runCli(['run', '--tasks', TASKS, '--ids', 'pagekit__pagekit-14', '--policy', `openai:scripted@${model.baseURL}`, '--out', outDir, '--queue', bed.redis.url]);
     assert.equal(enqueued.status, 0, enqueued.output);
     const runId = /^queued (\S+)$/m.exec(enqueued.output)?.[1] as string;
     const logPath = join(outDir, runId, 'trajectory.jsonl');
     await waitFor('the first turn', async () => ((await readTrajectoryLog(logPath).catch(() => undefined))?.trajectory?.turns.length ? true : undefined), 60_000, paused.output);
     paused.child.kill('SIGSTOP');
 
-    const successor = startWorker(redis.url);
-    workers.push(successor);
+    const successor = bed.startWorker();
     const logs = () => `--- paused\n${paused.output()}\n--- successor\n${successor.output()}`;
     await waitFor('the other worker to resume the run', async () => (successor.output().includes(`resume ${runId}`) ? true : undefined), 60_000, logs);
     paused.child.kill('SIGCONT');

@@ -2,24 +2,14 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { RolloutQueue } from '../../../src/core/queue/rolloutQueue';
 import { queueStatus } from '../../../src/core/queue/status';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
 import { ScriptedOpenAIServer, step } from '../../support/scriptedOpenAIServer';
-import { containersWithLabel, RedisProcess, runCli, runIdLabel, startWorker, stopWorker, TASKS, waitFor, type WorkerProcess } from './queueHarness';
+import { containersWithLabel, queueTestBed, runCli, runIdLabel, stopWorker, TASKS, waitFor } from './queueHarness';
 
-let redis: RedisProcess;
-const workers: WorkerProcess[] = [];
-
-before(async () => {
-  redis = await RedisProcess.start();
-});
-
-after(async () => {
-  await Promise.all(workers.map(stopWorker));
-  await redis.stop();
-});
+const bed = queueTestBed();
 
 /** A copy of a bundled task whose environment names an image no engine has. */
 function poisonTasks(): string {
@@ -32,7 +22,7 @@ function poisonTasks(): string {
 }
 
 async function enqueue(args: string[]): Promise<string[]> {
-  const result = await runCli(['run', ...args, '--queue', redis.url]);
+  const result = await runCli(['run', ...args, '--queue', bed.redis.url]);
   assert.equal(result.status, 0, result.output);
   return [...result.output.matchAll(/^queued (\S+)$/gm)].map((match) => match[1]);
 }
@@ -41,9 +31,8 @@ test('a poison task (its image cannot start) ends as failed with its reason afte
   const outDir = mkdtempSync(join(tmpdir(), 'rollout-poison-out-'));
   const [poison] = await enqueue(['--tasks', poisonTasks(), '--policy', 'replay:tasks/examples', '--out', outDir]);
   const [healthy] = await enqueue(['--tasks', TASKS, '--ids', 'pagekit__pagekit-14', '--policy', 'replay:tasks/examples', '--out', outDir]);
-  const worker = startWorker(redis.url);
-  workers.push(worker);
-  const rollouts = new RolloutQueue(redis.url);
+  const worker = bed.startWorker();
+  const rollouts = new RolloutQueue(bed.redis.url);
   try {
     await waitFor('both jobs to end', async () => {
       const status = await queueStatus(rollouts);
@@ -54,7 +43,7 @@ test('a poison task (its image cannot start) ends as failed with its reason afte
     assert.match(failed?.failedReason ?? '', /image rollout-studio\/missing-image:poison not found/);
     const done = await rollouts.queue.getJob(healthy);
     assert.equal(done?.returnvalue?.reward, 1);
-    const status = await runCli(['status', '--queue', redis.url]);
+    const status = await runCli(['status', '--queue', bed.redis.url]);
     assert.match(status.output, /failed 1/);
     assert.match(status.output, new RegExp(`${poison.replace(/\./g, '\\.')} \\(pagekit__pagekit-14, attempt 0, 3 tries\\): image rollout-studio/missing-image:poison not found`));
   } finally {
@@ -70,9 +59,8 @@ test('rollout status --cancel drains the waiting jobs and stops the running sand
     step.toolCall('bash', { command: 'true' }, { delayMs: 30_000 }),
   ]);
   const outDir = mkdtempSync(join(tmpdir(), 'rollout-cancel-'));
-  const rollouts = new RolloutQueue(redis.url);
-  const worker = startWorker(redis.url);
-  workers.push(worker);
+  const rollouts = new RolloutQueue(bed.redis.url);
+  const worker = bed.startWorker();
   try {
     const runIds = await enqueue(['--tasks', TASKS, '--ids', 'pagekit__pagekit-14', '--attempts', '3', '--policy', `openai:scripted@${model.baseURL}`, '--out', outDir]);
     const running = await waitFor('the first rollout to record a turn', async () => {
@@ -85,7 +73,7 @@ test('rollout status --cancel drains the waiting jobs and stops the running sand
     assert.equal(await containersWithLabel(runIdLabel, running), 1, 'its sandbox is running');
 
     const completedBefore = (await queueStatus(rollouts)).completed;
-    const cancel = await runCli(['status', '--queue', redis.url, '--cancel']);
+    const cancel = await runCli(['status', '--queue', bed.redis.url, '--cancel']);
     assert.equal(cancel.status, 0, cancel.output);
     assert.match(cancel.output, /cancelled: 2 waiting job\(s\) removed, 1 running job\(s\) told to stop/);
     await waitFor('the running rollout to end', async () => ((await queueStatus(rollouts)).completed === completedBefore + 1 ? true : undefined), 20_000, worker.output);

@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dockerClient, LABELS } from '../../../src/core/sandbox/engine';
 
@@ -111,12 +112,47 @@ export interface WorkerProcess {
   output: () => string;
 }
 
-export function startWorker(queueUrl: string, extraArgs: string[] = []): WorkerProcess {
+function startWorker(queueUrl: string, extraArgs: string[] = []): WorkerProcess {
   const child = spawn(process.execPath, [CLI, 'worker', '--queue', queueUrl, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   return { child, output: () => output };
+}
+
+export interface QueueTestBed {
+  readonly redis: RedisProcess;
+  /** The workers started through `startWorker`, in order. */
+  readonly workers: readonly WorkerProcess[];
+  /** Starts a `rollout worker` on this Redis; it is stopped after the file's tests if it is still running. */
+  startWorker(extraArgs?: string[]): WorkerProcess;
+}
+
+/** Registers a test file's hooks: one redis-server (AOF on) for its tests, and every worker they start, all stopped after them. */
+export function queueTestBed(): QueueTestBed {
+  let redis: RedisProcess | undefined;
+  const workers: WorkerProcess[] = [];
+  before(async () => {
+    redis = await RedisProcess.start();
+  });
+  after(async () => {
+    // A paused (SIGSTOPped) worker cannot act on SIGTERM until it is woken.
+    for (const worker of workers) worker.child.kill('SIGCONT');
+    await Promise.all(workers.map(stopWorker));
+    await redis?.stop();
+  });
+  return {
+    get redis(): RedisProcess {
+      if (!redis) throw new Error('the test file\'s Redis starts in its before hook');
+      return redis;
+    },
+    workers,
+    startWorker(extraArgs = []) {
+      const worker = startWorker(this.redis.url, extraArgs);
+      workers.push(worker);
+      return worker;
+    },
+  };
 }
 
 export async function stopWorker(worker: WorkerProcess): Promise<void> {

@@ -1,6 +1,6 @@
 import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -10,23 +10,21 @@ import { queueStatus } from '../../../src/core/queue/status';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
 import { readRunIndex } from '../../../src/core/trajectory/runIndex';
 import { ScriptedOpenAIServer, step } from '../../support/scriptedOpenAIServer';
-import { RedisProcess, runCli, S3Server, startWorker, stopWorker, TASKS, waitFor, type WorkerProcess } from './queueHarness';
+import { queueTestBed, runCli, S3Server, TASKS, waitFor } from './queueHarness';
 
 const BUCKET = 'rollouts';
-let redis: RedisProcess;
+const bed = queueTestBed();
 let s3: S3Server;
-const workers: WorkerProcess[] = [];
 
 before(async () => {
-  [redis, s3] = await Promise.all([RedisProcess.start(), S3Server.start()]);
+  s3 = await S3Server.start();
   // Workers, the CLI and this test's own client all find the store through the AWS SDK's usual settings.
   Object.assign(process.env, s3.env);
   await s3Client().send(new CreateBucketCommand({ Bucket: BUCKET }));
 });
 
 after(async () => {
-  await Promise.all(workers.map(stopWorker));
-  await Promise.all([redis.stop(), s3.stop()]);
+  await s3.stop();
 });
 
 /** The run's log as the bucket holds it now, or undefined before its first copy. */
@@ -46,11 +44,10 @@ test('queued runs go to an S3-compatible bucket turn by turn; a worker killed mi
     step.toolCall('bash', { command: 'echo one' }, { delayMs: 4_000 }),
     step.toolCall('submit', {}),
   ]);
-  const rollouts = new RolloutQueue(redis.url);
+  const rollouts = new RolloutQueue(bed.redis.url);
   try {
-    const first = startWorker(redis.url, ['--staging', mkdtempSync(join(tmpdir(), 'rollout-staging-a-'))]);
-    workers.push(first);
-    const scripted = await runCli(['run', '--tasks', TASKS, '--ids', 'pagekit__pagekit-14', '--policy', `openai:scripted@${model.baseURL}`, '--out', `s3://${BUCKET}/exp-1`, '--queue', redis.url]);
+    const first = bed.startWorker(['--staging', mkdtempSync(join(tmpdir(), 'rollout-staging-a-'))]);
+    const scripted = await runCli(['run', '--tasks', TASKS, '--ids', 'pagekit__pagekit-14', '--policy', `openai:scripted@${model.baseURL}`, '--out', `s3://${BUCKET}/exp-1`, '--queue', bed.redis.url]);
     assert.equal(scripted.status, 0, scripted.output);
     assert.match(scripted.output, /trajectories go to s3:\/\/rollouts\/exp-1;/);
     const killedRun = /^queued (\S+)$/m.exec(scripted.output)?.[1] as string;
@@ -63,13 +60,15 @@ test('queued runs go to an S3-compatible bucket turn by turn; a worker killed mi
     first.child.kill('SIGKILL');
     await new Promise((resolve) => first.child.once('exit', resolve));
 
-    const second = startWorker(redis.url, ['--staging', mkdtempSync(join(tmpdir(), 'rollout-staging-b-'))]);
-    workers.push(second);
-    const replayed = await runCli(['run', '--tasks', TASKS, '--ids', 'chronoparse__chronoparse-31', '--attempts', '2', '--policy', 'replay:tasks/examples', '--out', `s3://${BUCKET}/exp-1`, '--queue', redis.url]);
+    const secondStaging = mkdtempSync(join(tmpdir(), 'rollout-staging-b-'));
+    const second = bed.startWorker(['--staging', secondStaging]);
+    const replayed = await runCli(['run', '--tasks', TASKS, '--ids', 'chronoparse__chronoparse-31', '--attempts', '2', '--policy', 'replay:tasks/examples', '--out', `s3://${BUCKET}/exp-1`, '--queue', bed.redis.url]);
     assert.equal(replayed.status, 0, replayed.output);
     const replayedRuns = [...replayed.output.matchAll(/^queued (\S+)$/gm)].map((match) => match[1]);
     await waitFor('every job to finish', async () => ((await queueStatus(rollouts)).completed === 3 ? true : undefined), 120_000, second.output);
     assert.match(second.output(), new RegExp(`resume ${killedRun.replace(/\./g, '\\.')}`), 'the other worker resumed from what the bucket held');
+    const staged = readdirSync(join(secondStaging, BUCKET, 'exp-1'), { withFileTypes: true }).filter((entry) => entry.isDirectory());
+    assert.deepEqual(staged, [], 'a run copied up for good leaves nothing in staging');
     const job = await rollouts.queue.getJob(killedRun);
     assert.equal(job?.returnvalue?.path, `s3://${BUCKET}/exp-1/${killedRun}/trajectory.jsonl`);
 
@@ -104,7 +103,7 @@ test('queued runs go to an S3-compatible bucket turn by turn; a worker killed mi
 });
 
 test('a bucket that does not exist, or credentials the store refuses, stop `rollout run --queue` before anything is enqueued, with what to do (real Ceph RGW)', async () => {
-  const args = ['run', '--tasks', TASKS, '--ids', 'pagekit__pagekit-14', '--policy', 'replay:tasks/examples', '--queue', redis.url];
+  const args = ['run', '--tasks', TASKS, '--ids', 'pagekit__pagekit-14', '--policy', 'replay:tasks/examples', '--queue', bed.redis.url];
   const missing = await runCli([...args, '--out', 's3://no-such-bucket/x']);
   assert.equal(missing.status, 1);
   assert.match(missing.output, /s3:\/\/no-such-bucket\/x\/: no such bucket; create it first/);
@@ -114,7 +113,7 @@ test('a bucket that does not exist, or credentials the store refuses, stop `roll
   const local = await runCli(['run', '--tasks', TASKS, '--ids', 'pagekit__pagekit-14', '--policy', 'replay:tasks/examples', '--out', `s3://${BUCKET}/x`]);
   assert.equal(local.status, 2);
   assert.match(local.output, /--out s3:\/\/rollouts\/x is a bucket: runs go there through --queue workers/);
-  const rollouts = new RolloutQueue(redis.url);
+  const rollouts = new RolloutQueue(bed.redis.url);
   try {
     assert.equal((await queueStatus(rollouts)).waiting, 0, 'nothing was enqueued');
   } finally {

@@ -2,28 +2,18 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { RolloutQueue } from '../../../src/core/queue/rolloutQueue';
 import { queueStatus } from '../../../src/core/queue/status';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
-import { containersWithLabel, ownerPidLabel, RedisProcess, runCli, startWorker, stopWorker, TASKS, waitFor, type WorkerProcess } from './queueHarness';
+import { containersWithLabel, ownerPidLabel, queueTestBed, runCli, TASKS, waitFor } from './queueHarness';
 
 // Five of the ten bundled tasks (Python, JavaScript and Go) keep the test near two minutes on two cores.
 const TASK_IDS = ['pagekit__pagekit-14', 'chronoparse__chronoparse-31', 'pathnorm__pathnorm-5', 'quillcsv__quillcsv-19', 'semverkit__semverkit-7'];
 const ATTEMPTS = 2;
 const POLICY = 'replay:tasks/examples';
 
-let redis: RedisProcess;
-const workers: WorkerProcess[] = [];
-
-before(async () => {
-  redis = await RedisProcess.start();
-});
-
-after(async () => {
-  await Promise.all(workers.map(stopWorker));
-  await redis.stop();
-});
+const bed = queueTestBed();
 
 interface Outcome {
   exitStatus: string;
@@ -41,13 +31,13 @@ async function inProcessOutcomes(): Promise<Map<string, Outcome>> {
 test('3 rollout worker processes on a real Redis: a worker killed with SIGKILL mid-rollout and a Redis restart (AOF) lose nothing, every attempt ends with exactly one trajectory and the in-process rewards, no orphan container (real Docker, real processes)', async () => {
   const expected = await inProcessOutcomes();
   const outDir = mkdtempSync(join(tmpdir(), 'rollout-queued-'));
-  const enqueued = await runCli(['run', '--tasks', TASKS, '--ids', TASK_IDS.join(','), '--attempts', String(ATTEMPTS), '--policy', POLICY, '--out', outDir, '--queue', redis.url]);
+  const enqueued = await runCli(['run', '--tasks', TASKS, '--ids', TASK_IDS.join(','), '--attempts', String(ATTEMPTS), '--policy', POLICY, '--out', outDir, '--queue', bed.redis.url]);
   assert.equal(enqueued.status, 0, enqueued.output);
   const runIds = [...enqueued.output.matchAll(/^queued (\S+)$/gm)].map((match) => match[1]);
   assert.equal(runIds.length, TASK_IDS.length * ATTEMPTS);
 
-  for (let index = 0; index < 3; index++) workers.push(startWorker(redis.url));
-  const logs = () => workers.map((worker, index) => `--- worker ${index}\n${worker.output()}`).join('\n');
+  for (let index = 0; index < 3; index++) bed.startWorker();
+  const logs = () => bed.workers.map((worker, index) => `--- worker ${index}\n${worker.output()}`).join('\n');
 
   // A worker is killed while one of its rollouts has recorded turns but not finished.
   const victim = await waitFor(
@@ -58,7 +48,7 @@ test('3 rollout worker processes on a real Redis: a worker killed with SIGKILL m
         if (!existsSync(path)) continue;
         const { trajectory } = await readTrajectoryLog(path);
         if (!trajectory || trajectory.result || trajectory.turns.length === 0) continue;
-        const owner = workers.find((worker) => worker.output().includes(`start  ${runId}`));
+        const owner = bed.workers.find((worker) => worker.output().includes(`start  ${runId}`));
         if (owner) return { runId, owner };
       }
       return undefined;
@@ -70,11 +60,11 @@ test('3 rollout worker processes on a real Redis: a worker killed with SIGKILL m
   victim.owner.child.kill('SIGKILL');
   await new Promise((resolve) => victim.owner.child.once('exit', resolve));
 
-  await redis.restart();
+  await bed.redis.restart();
   // The next worker start removes the containers the killed one left on this host.
-  workers.push(startWorker(redis.url));
+  bed.startWorker();
 
-  const rollouts = new RolloutQueue(redis.url);
+  const rollouts = new RolloutQueue(bed.redis.url);
   try {
     const status = await waitFor(
       'every job to finish',
