@@ -1,16 +1,21 @@
 /**
  * What the job queue costs. The same rollouts (bundled tasks × 2 attempts, replayed reference trajectories,
  * real Docker sandboxes and grading) at a total concurrency of 3:
- * - in-process: runBatch with 3 workers in this process (the baseline, measured before and after the queue runs);
+ * - in-process: runBatch with 3 workers in this process (the baseline), timed from loading the tasks;
  * - queued: `rollout worker` processes on a local redis-server (AOF on): 1 worker × 3, 2 workers (2 + 1),
- *   3 workers × 1; timed from the enqueue to the last job's completion, workers already started.
- * Throughput ratio queued / in-process (1.0 = free; the target is a queue cost of at most 5 %), and the
- * per-job queue overhead: the round trip of a no-op job through BullMQ on the same Redis (enqueue, take,
- * complete), alone. The last line is one JSON object.
+ *   3 workers × 1, each layout on its own Redis database; timed from the enqueue to the last job's end.
+ * Workers are long-lived, as in a deployment: every layout's processes start once, and a first, untimed run of
+ * each (and of the baseline) warms caches and the JIT; its figures are printed apart. The layouts and the
+ * baseline then take turns for several rounds, and each figure is the median of its rounds: on two shared
+ * cores one run of ~20 s swings by 10 %, more than the queue costs. Reported: the throughput
+ * ratio queued / in-process (1.0 = free; the target is a queue cost of at most 5 %), the CPU time the
+ * processes spent per rollout (queue processes against this one: what the queue adds, whatever the noise),
+ * and the per-job queue overhead: the round trip of a no-op job through BullMQ on the same Redis, alone.
+ * The last line is one JSON object.
  */
 import { Worker } from 'bullmq';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +35,8 @@ const ATTEMPTS = 2;
 const CONCURRENCY = 3;
 const POLICY = `replay:${TASKS}`;
 const NOOP_JOBS = 500;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CLOCK_TICKS_PER_S = 100;
 
 async function startRedis(): Promise<{ url: string; stop: () => Promise<void> }> {
   const server = createServer();
@@ -53,9 +60,16 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-async function inProcess(): Promise<number> {
-  const tasks = (await loadTasksStrict(TASKS)).filter((task) => TASK_IDS.includes(task.id));
+interface Timed {
+  wallMs: number;
+  /** CPU time (user + system) of the Node processes that ran the rollouts; containers and Redis excluded. */
+  cpuMs: number;
+}
+
+async function inProcess(): Promise<Timed> {
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
+  const tasks = (await loadTasksStrict(TASKS)).filter((task) => TASK_IDS.includes(task.id));
   const { totals } = await runBatch({
     tasks,
     policySpec: POLICY,
@@ -67,22 +81,47 @@ async function inProcess(): Promise<number> {
     symbolParser: createCliSymbolParser(),
   });
   if (totals.infraErrors) throw new Error(`${totals.infraErrors} in-process rollout(s) hit an infrastructure error`);
-  return performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  return { wallMs: performance.now() - started, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
-/** Starts the workers (one per entry, at that concurrency), waits until they listen, and times the jobs alone. */
-async function queued(url: string, concurrencies: number[]): Promise<number> {
-  const workers = concurrencies.map((concurrency) => {
+/** utime + stime of a live process, from /proc. */
+function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S;
+}
+
+interface Layout {
+  workers: number;
+  concurrencies: number[];
+}
+
+/** A layout's worker processes, started once and kept, on their own Redis database so layouts never share jobs. */
+interface Fleet {
+  layout: Layout;
+  url: string;
+  children: ChildProcess[];
+}
+
+async function startFleet(redisUrl: string, layout: Layout, db: number): Promise<Fleet> {
+  const url = `${redisUrl}/${db}`;
+  const workers = layout.concurrencies.map((concurrency) => {
     const child = spawn(process.execPath, [CLI, 'worker', '--queue', url, '--concurrency', String(concurrency)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     return { child, output: () => output };
   });
-  const rollouts = new RolloutQueue(url);
+  while (!workers.every((worker) => worker.output().includes(' on redis://'))) await sleep(20);
+  return { layout, url, children: workers.map((worker) => worker.child) };
+}
+
+/** Enqueues the rollouts on the fleet's queue and times them from the enqueue to the last job's end. */
+async function queued(fleet: Fleet): Promise<Timed> {
+  const rollouts = new RolloutQueue(fleet.url);
   try {
-    while (!workers.every((worker) => worker.output().includes(' on redis://'))) await sleep(20);
     await rollouts.queue.obliterate({ force: true });
     const jobs = rolloutJobs({ taskFile: TASKS, taskIds: TASK_IDS, attempts: ATTEMPTS, policySpec: POLICY, outDir: mkdtempSync(join(tmpdir(), 'bench-queue-')), reward: 'binary', maxTurns: 30 });
+    const cpuBefore = fleet.children.map((child) => processCpuMs(child.pid as number));
     const started = performance.now();
     await enqueueRollouts(rollouts, jobs);
     for (;;) {
@@ -91,11 +130,18 @@ async function queued(url: string, concurrencies: number[]): Promise<number> {
       if (counts.completed === jobs.length) break;
       await sleep(25);
     }
-    return performance.now() - started;
+    const wallMs = performance.now() - started;
+    const cpuMs = fleet.children.reduce((sum, child, index) => sum + processCpuMs(child.pid as number) - cpuBefore[index], 0);
+    return { wallMs, cpuMs };
   } finally {
     await rollouts.close();
-    await Promise.all(workers.map((worker) => stopProcess(worker.child)));
   }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 /** The queue's own cost per job: no-op jobs through the same Redis, one worker, taken one at a time. */
@@ -119,36 +165,50 @@ async function noopRoundTripMs(url: string): Promise<number> {
   }
 }
 
+const LAYOUTS: Layout[] = [
+  { workers: 1, concurrencies: [3] },
+  { workers: 2, concurrencies: [2, 1] },
+  { workers: 3, concurrencies: [1, 1, 1] },
+];
+
 async function main(): Promise<void> {
   const redis = await startRedis();
+  const fleets: Fleet[] = [];
   try {
     const jobs = TASK_IDS.length * ATTEMPTS;
-    // A warm-up so that image layers and clones are cached before anything is timed.
-    await queued(redis.url, [CONCURRENCY]);
-    const before = await inProcess();
-    const layouts: Array<{ workers: number; concurrencies: number[] }> = [
-      { workers: 1, concurrencies: [3] },
-      { workers: 2, concurrencies: [2, 1] },
-      { workers: 3, concurrencies: [1, 1, 1] },
-    ];
-    const queuedRuns = [];
-    for (const layout of layouts) queuedRuns.push({ ...layout, wallMs: await queued(redis.url, layout.concurrencies) });
-    const afterMs = await inProcess();
-    const baselineMs = (before + afterMs) / 2;
+    for (const [index, layout] of LAYOUTS.entries()) fleets.push(await startFleet(redis.url, layout, index + 1));
+    // The first run of each warms image layers, checkouts and the JIT of its processes; it is reported, not compared.
+    const inProcessFirst = await inProcess();
+    const fleetFirst: Timed[] = [];
+    for (const fleet of fleets) fleetFirst.push(await queued(fleet));
+    const baseline: Timed[] = [];
+    const fleetRuns: Timed[][] = fleets.map(() => []);
+    for (let round = 0; round < ROUNDS; round++) {
+      baseline.push(await inProcess());
+      for (const [index, fleet] of fleets.entries()) fleetRuns[index].push(await queued(fleet));
+    }
+    const baselineMs = median(baseline.map((run) => run.wallMs));
+    const baselineCpuMs = median(baseline.map((run) => run.cpuMs));
     const perMinute = (wallMs: number) => (jobs / wallMs) * 60_000;
     const perJobOverheadMs = await noopRoundTripMs(redis.url);
-    const rows = queuedRuns.map((run) => ({
-      workers: run.workers,
-      concurrencies: run.concurrencies,
-      wallMs: Math.round(run.wallMs),
-      rolloutsPerMin: Number(perMinute(run.wallMs).toFixed(2)),
-      throughputRatio: Number((baselineMs / run.wallMs).toFixed(3)),
-      queueCostPct: Number(((run.wallMs / baselineMs - 1) * 100).toFixed(1)),
-      /** The extra wall time spread over the jobs, per concurrency slot: what one job paid for going through the queue. */
-      perJobCostMs: Math.round(((run.wallMs - baselineMs) * CONCURRENCY) / jobs),
-    }));
-    for (const row of rows) console.log(`queued, ${row.workers} worker(s) ${row.concurrencies.join('+')}: ${(row.wallMs / 1000).toFixed(1)} s, ${row.rolloutsPerMin} rollouts/min, ${row.throughputRatio}× in-process (cost ${row.queueCostPct} %)`);
-    console.log(`in-process, ${CONCURRENCY} at a time: ${(before / 1000).toFixed(1)} s before, ${(afterMs / 1000).toFixed(1)} s after; no-op job round trip ${perJobOverheadMs.toFixed(2)} ms`);
+    const rows = fleets.map(({ layout }, index) => {
+      const wallMs = median(fleetRuns[index].map((run) => run.wallMs));
+      const cpuMs = median(fleetRuns[index].map((run) => run.cpuMs));
+      return {
+        workers: layout.workers,
+        concurrencies: layout.concurrencies,
+        wallMs: Math.round(wallMs),
+        wallMsRounds: fleetRuns[index].map((run) => Math.round(run.wallMs)),
+        rolloutsPerMin: Number(perMinute(wallMs).toFixed(2)),
+        throughputRatio: Number((baselineMs / wallMs).toFixed(3)),
+        queueCostPct: Number(((wallMs / baselineMs - 1) * 100).toFixed(1)),
+        cpuMsPerRollout: Math.round(cpuMs / jobs),
+        cpuRatioVsInProcess: Number((cpuMs / baselineCpuMs).toFixed(3)),
+        firstRun: { wallMs: Math.round(fleetFirst[index].wallMs), cpuMsPerRollout: Math.round(fleetFirst[index].cpuMs / jobs) },
+      };
+    });
+    for (const row of rows) console.log(`queued, ${row.workers} worker(s) ${row.concurrencies.join('+')}: median ${(row.wallMs / 1000).toFixed(1)} s (rounds ${row.wallMsRounds.map((ms) => (ms / 1000).toFixed(1)).join(', ')}), ${row.rolloutsPerMin} rollouts/min, ${row.throughputRatio}× in-process (cost ${row.queueCostPct} %); worker CPU ${row.cpuMsPerRollout} ms per rollout, ${row.cpuRatioVsInProcess}× in-process; first run ${(row.firstRun.wallMs / 1000).toFixed(1)} s, ${row.firstRun.cpuMsPerRollout} ms CPU per rollout`);
+    console.log(`in-process, ${CONCURRENCY} at a time: median ${(baselineMs / 1000).toFixed(1)} s (rounds ${baseline.map((run) => (run.wallMs / 1000).toFixed(1)).join(', ')}), CPU ${Math.round(baselineCpuMs / jobs)} ms per rollout; first run ${(inProcessFirst.wallMs / 1000).toFixed(1)} s; no-op job round trip ${perJobOverheadMs.toFixed(2)} ms`);
     console.log(
       JSON.stringify({
         bench: 'queue',
@@ -156,7 +216,8 @@ async function main(): Promise<void> {
         tasks: TASK_IDS.length,
         attempts: ATTEMPTS,
         totalConcurrency: CONCURRENCY,
-        inProcess: { wallMsBefore: Math.round(before), wallMsAfter: Math.round(afterMs), rolloutsPerMin: Number(perMinute(baselineMs).toFixed(2)) },
+        rounds: ROUNDS,
+        inProcess: { wallMs: Math.round(baselineMs), wallMsRounds: baseline.map((run) => Math.round(run.wallMs)), rolloutsPerMin: Number(perMinute(baselineMs).toFixed(2)), cpuMsPerRollout: Math.round(baselineCpuMs / jobs), firstRunWallMs: Math.round(inProcessFirst.wallMs) },
         queued: rows,
         perJobQueueOverheadMs: Number(perJobOverheadMs.toFixed(2)),
         targetQueueCostPct: 5,
@@ -164,6 +225,7 @@ async function main(): Promise<void> {
       }),
     );
   } finally {
+    await Promise.all(fleets.flatMap((fleet) => fleet.children.map(stopProcess)));
     await redis.stop();
   }
 }
