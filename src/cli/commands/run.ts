@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { batchTotals, runBatch, type BatchTotals } from '../../core/agent/batch';
-import { DEFAULT_USER_ROUNDS, type CabProtocolOptions } from '../../core/agent/cab/cabRollout';
+import { createCabProtocol, DEFAULT_USER_ROUNDS, type CabProtocolSpec } from '../../core/agent/cab/cabRollout';
 import { DEFAULT_AGENT_CONFIG } from '../../core/agent/config';
 import { runRollout, type RolloutSummary } from '../../core/agent/rollout';
 import { createCliSymbolParser } from '../../core/agent/codemap/nativeTreeSitterParser';
@@ -125,7 +125,7 @@ export const runCommand: CliCommand = {
       console.error(`rollout run: CodeAssistBench tasks need both --user-policy and --judge-policy${hasCab ? ` (${values.tasks} holds CodeAssistBench tasks)` : ''}`);
       return 2;
     }
-    const cab = await cabProtocolOptions(values);
+    const cab = cabProtocolSpec(values);
     const config = { maxTurns: positiveInteger('max-turns', values['max-turns'], DEFAULT_AGENT_CONFIG.maxTurns) };
     if (isS3Url(values.out) && !values.queue) {
       console.error(`rollout run: --out ${values.out} is a bucket: runs go there through --queue workers; to run here, give a folder`);
@@ -136,7 +136,7 @@ export const runCommand: CliCommand = {
         console.error('rollout run: --queue takes --policy, not --resume (a queued job resumes its own run when retried)');
         return 2;
       }
-      return enqueue(values.queue, { taskFile: values.tasks, taskIds: selectTasks(loaded.tasks, values.ids).map((task) => task.id), attempts: positiveInteger('attempts', values.attempts, 1), policySpec: values.policy, outDir: values.out, reward: values.reward, maxTurns: config.maxTurns, reposDir: values.repos, specsFile: values.specs });
+      return enqueue(values.queue, { taskFile: values.tasks, taskIds: selectTasks(loaded.tasks, values.ids).map((task) => task.id), attempts: positiveInteger('attempts', values.attempts, 1), policySpec: values.policy, outDir: values.out, reward: values.reward, maxTurns: config.maxTurns, reposDir: values.repos, specsFile: values.specs, cab });
     }
     const evaluator = await dockerEvaluatorOptions({ reposDir: values.repos, specsFile: values.specs, runId: 'run' });
     const abort = new AbortController();
@@ -162,7 +162,7 @@ export const runCommand: CliCommand = {
         config,
         signal: abort.signal,
         symbolParser: createCliSymbolParser(),
-        cab,
+        cab: cab && (await createCabProtocol(cab)),
         onStart: (task, attempt) => console.log(`start  ${task.id} (attempt ${attempt})`),
         onFinish: (summary) => console.log(`done   ${summary.taskId} (attempt ${summary.attempt}): ${summary.exitStatus}${summary.reward === null ? '' : `, reward ${summary.reward}`}${summary.reason && summary.exitStatus !== 'submitted' ? ` — ${summary.reason.split('\n')[0]}` : ''}`),
       }));
@@ -174,14 +174,12 @@ export const runCommand: CliCommand = {
   },
 };
 
-async function cabProtocolOptions(values: { 'user-policy'?: string; 'judge-policy'?: string; 'user-rounds'?: string; 'dockerfile-fallback'?: boolean }): Promise<CabProtocolOptions | undefined> {
+function cabProtocolSpec(values: { 'user-policy'?: string; 'judge-policy'?: string; 'user-rounds'?: string; 'dockerfile-fallback'?: boolean }): CabProtocolSpec | undefined {
   const userSpec = values['user-policy'];
   const judgeSpec = values['judge-policy'];
   if (!userSpec || !judgeSpec) return undefined;
   return {
-    userPolicy: await createPolicy(userSpec),
     userPolicySpec: userSpec,
-    judgePolicy: await createPolicy(judgeSpec),
     judgePolicySpec: judgeSpec,
     userRounds: positiveInteger('user-rounds', values['user-rounds'], DEFAULT_USER_ROUNDS),
     dockerfileFallback: values['dockerfile-fallback'],

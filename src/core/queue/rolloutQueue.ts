@@ -6,6 +6,7 @@ import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { resolve } from 'node:path';
 import { newRunId } from '../agent/rollout';
+import type { CabProtocolSpec } from '../agent/cab/cabRollout';
 import type { RolloutSummary } from '../agent/rollout';
 import { isS3Url } from './resultStore';
 
@@ -102,6 +103,8 @@ export interface EnqueueRequest {
   maxTurns: number;
   reposDir?: string;
   specsFile?: string;
+  /** CodeAssistBench tasks: the simulated user and judge, by spec; each worker makes the clients with its own keys. */
+  cab?: CabProtocolSpec;
 }
 
 /** The jobs of a request, with run ids made now; local paths become absolute so any worker finds them. */
@@ -121,6 +124,7 @@ export function rolloutJobs(request: EnqueueRequest): RolloutJobData[] {
       maxTurns: request.maxTurns,
       reposDir: absolute(request.reposDir),
       specsFile: absolute(request.specsFile),
+      cab: request.cab,
     })),
   );
 }

@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { join, relative } from 'node:path';
 import { version } from '../../../package.json';
 import { policyResolver } from '../agent/batch';
+import { createCabProtocol, runCabRollout, type CabProtocolOptions } from '../agent/cab/cabRollout';
 import type { SymbolParser } from '../agent/codemap/parser';
 import type { Policy } from '../agent/policies/policy';
 import { runRollout, type RolloutSummary } from '../agent/rollout';
@@ -121,17 +122,19 @@ async function processJob(job: Job<RolloutJobData, RolloutJobResult>, token: str
   const makeReward = REWARD_FUNCTIONS[data.reward];
   if (!makeReward) throw new UnrecoverableError(`job ${data.runId}: unknown reward function '${data.reward}'`);
   const policy = await policyFor(context, data, task);
+  const cab = task.kind === 'cab' ? await cabProtocolFor(data) : undefined;
+  // A conversation with the simulated user cannot be resumed: its run id starts again, still one trajectory.
+  if (cab && previous.kind === 'unfinished') await store.removeRun(data.runId);
+  const resume = previous.kind === 'unfinished' && !cab;
   const evaluator = { ...(await dockerEvaluatorOptions({ reposDir: data.reposDir, specsFile: data.specsFile, runId: data.runId })), createSandbox: context.createSandbox };
-  context.log(`${previous.kind === 'unfinished' ? 'resume' : 'start '} ${data.runId} (try ${job.attemptsMade + 1})`);
-  const summary = await runRollout({
+  context.log(`${resume ? 'resume' : 'start '} ${data.runId} (try ${job.attemptsMade + 1})`);
+  const common = {
     task,
     attempt: data.attempt,
     runId: data.runId,
-    resume: previous.kind === 'unfinished',
     policy,
     policySpec: data.policySpec,
     toolbox: createDefaultToolbox({ symbolParser: context.options.symbolParser }),
-    rewardFn: makeReward(),
     outDir: store.localDir,
     config: { maxTurns: data.maxTurns },
     evaluator,
@@ -140,10 +143,11 @@ async function processJob(job: Job<RolloutJobData, RolloutJobResult>, token: str
     recordHooks: {
       beforeWrite: lockCheck(context.rollouts, job, token),
       // A store that cannot take the log is the machinery failing: the try ends and a retry resumes from the store.
-      afterWrite: (path) => store.pushFile(data.runId, relative(join(store.localDir, data.runId), path)).catch((error: unknown) => Promise.reject(new InfrastructureError((error as Error).message))),
+      afterWrite: (path: string) => store.pushFile(data.runId, relative(join(store.localDir, data.runId), path)).catch((error: unknown) => Promise.reject(new InfrastructureError((error as Error).message))),
     },
     signal,
-  }).catch((error: unknown) => {
+  };
+  const summary = await (cab ? runCabRollout({ ...common, cab }) : runRollout({ ...common, resume, rewardFn: makeReward() })).catch((error: unknown) => {
     if (error instanceof LeaseLostError) context.log(`lost   ${data.runId}: ${error.message}`);
     throw error;
   });
@@ -237,6 +241,15 @@ async function policyFor(context: JobContext, data: RolloutJobData, task: Task):
     return await (await resolver)(task, data.attempt);
   } catch (error) {
     throw new UnrecoverableError(`job ${data.runId}: policy ${data.policySpec}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+async function cabProtocolFor(data: RolloutJobData): Promise<CabProtocolOptions> {
+  if (!data.cab) throw new UnrecoverableError(`job ${data.runId}: ${data.taskId} is a CodeAssistBench task; enqueue it with --user-policy and --judge-policy`);
+  try {
+    return await createCabProtocol(data.cab);
+  } catch (error) {
+    throw new UnrecoverableError(`job ${data.runId}: CodeAssistBench user or judge policy: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 

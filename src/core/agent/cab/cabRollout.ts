@@ -11,26 +11,36 @@ import type { Sandbox } from '../../sandbox/sandbox';
 import { environmentFor } from '../../task/environment';
 import { resolveRepoSource } from '../../task/repoResolver';
 import type { Task } from '../../task/task';
-import { TrajectoryRecorder } from '../../trajectory/recorder';
+import { LeaseLostError, TrajectoryRecorder } from '../../trajectory/recorder';
 import type { RunResult } from '../../trajectory/types';
 import { DEFAULT_AGENT_CONFIG } from '../config';
 import { runAgent, type AgentRunOutcome } from '../loop';
 import type { ChatMessage, Policy } from '../policies/policy';
+import { createPolicy } from '../policies/policySpec';
 import { newRunId, type RolloutOptions, type RolloutSummary } from '../rollout';
 import { buildDockerfileImage } from './dockerfileImage';
 import { judgeConversation, type JudgeResult, type TranscriptEntry } from './judge';
 import { SimulatedUser, type SatisfactionStatus } from './simulatedUser';
 
-export interface CabProtocolOptions {
-  userPolicy: Policy;
+/** The protocol's settings as a user gives them: plain data that a queued job can carry to any worker. */
+export interface CabProtocolSpec {
   /** The user and judge policies as the user named them, recorded in the run. */
   userPolicySpec: string;
-  judgePolicy: Policy;
   judgePolicySpec: string;
   /** Most replies of the simulated user; the conversation ends after the agent's answer to the last one. */
   userRounds: number;
   /** Run a task whose Dockerfile does not build in its language profile image instead of failing. */
   dockerfileFallback?: boolean;
+}
+
+export interface CabProtocolOptions extends CabProtocolSpec {
+  userPolicy: Policy;
+  judgePolicy: Policy;
+}
+
+/** Makes the user's and the judge's model clients here, with this machine's API keys. */
+export async function createCabProtocol(spec: CabProtocolSpec): Promise<CabProtocolOptions> {
+  return { ...spec, userPolicy: await createPolicy(spec.userPolicySpec), judgePolicy: await createPolicy(spec.judgePolicySpec) };
 }
 
 export type CabRolloutOptions = Omit<RolloutOptions, 'rewardFn' | 'resume'> & { cab: CabProtocolOptions };
@@ -161,7 +171,7 @@ export async function runCabRollout(options: CabRolloutOptions): Promise<Rollout
       base_commit: repo.commit,
       started_at: new Date().toISOString(),
       extra: { protocol: 'cab', user_policy: options.cab.userPolicySpec, judge_policy: options.cab.judgePolicySpec, user_rounds: options.cab.userRounds, repo, workdir: sandbox.workdir, install, agent_config: { ...DEFAULT_AGENT_CONFIG, ...options.config } },
-    }, { secrets: options.secrets });
+    }, { secrets: options.secrets, ...options.recordHooks });
     if (fallbackFrom) await recorder.recordEvent('dockerfile_fallback', { error: fallbackFrom });
     const messages: ChatMessage[] = [
       { role: 'system', content: maintainerPrompt(sandbox.workdir) },
@@ -198,7 +208,9 @@ export async function runCabRollout(options: CabRolloutOptions): Promise<Rollout
   } catch (error) {
     await sandbox.destroy().catch(() => undefined);
     const reason = error instanceof Error ? error.message : String(error);
-    await recorder?.finish({ exit_status: 'infra_error', patch: '', reward: null, error: reason }).catch(() => undefined);
+    // A run whose record another process took over is left to it, untouched.
+    if (error instanceof LeaseLostError) await recorder?.close();
+    else await recorder?.finish({ exit_status: 'infra_error', patch: '', reward: null, error: reason }).catch(() => undefined);
     throw error;
   }
 }
