@@ -6,10 +6,14 @@ import { DockerSandbox } from '../../core/sandbox/dockerSandbox';
 import { formatProblem, readTrajectoryLog } from '../../core/trajectory/reader';
 import type { CliCommand } from './index';
 
-const USAGE = `usage: rollout replay TRAJECTORY.jsonl [--json]
+const USAGE = `usage: rollout replay TRAJECTORY.jsonl [--json] [--repo DIR]
 
 Re-executes the recorded tool calls in a fresh sandbox and reports every turn whose observation or
-work-tree diff differs from the record. Exit code 0 when the run reproduces exactly, 1 when it does not.`;
+work-tree diff differs from the record. Exit code 0 when the run reproduces exactly, 1 when it does not.
+
+options:
+  --json      the report as JSON
+  --repo DIR  the repository here, when the run was recorded on another machine (a queue worker's cache)`;
 
 function firstDifferentLine(recorded: string, replayed: string): string {
   const a = recorded.split('\n');
@@ -22,7 +26,7 @@ function firstDifferentLine(recorded: string, replayed: string): string {
 export const replayCommand: CliCommand = {
   summary: 're-execute a recorded trajectory in a fresh sandbox and report the turns that differ',
   async run(args) {
-    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' }, repo: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
     if (values.help || positionals.length !== 1) {
       console.log(USAGE);
       return values.help ? 0 : 2;
@@ -33,7 +37,7 @@ export const replayCommand: CliCommand = {
       console.error(`rollout replay: ${positionals[0]} holds no run`);
       return 2;
     }
-    const report = await replayTrajectory(trajectory, (spec) => DockerSandbox.create(spec), createDefaultToolbox({ symbolParser: createCliSymbolParser() }));
+    const report = await replayTrajectory(trajectory, (spec) => DockerSandbox.create(spec), createDefaultToolbox({ symbolParser: createCliSymbolParser() }), { repoDir: values.repo });
     if (values.json) {
       console.log(JSON.stringify(report, null, 2));
     } else {

@@ -3,6 +3,8 @@
  * or work-tree diff came out differently. Timings in tool output (`in 0.12s`, `35ms`) are masked, since
  * they differ on every run.
  */
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import type { SandboxFactory } from '../sandbox/pool';
 import type { Sandbox, SandboxSpec } from '../sandbox/sandbox';
 import type { Trajectory } from '../trajectory/types';
@@ -24,12 +26,24 @@ export interface ReplayReport {
   differences: ReplayDifference[];
 }
 
-/** Where the run's sandbox came from, as the recorder kept it in the run metadata. */
-export function sandboxSpecOf(trajectory: Trajectory): SandboxSpec & { install: string[] } {
+export interface ReplayOptions {
+  /** Stops the replay between tool calls. */
+  signal?: AbortSignal;
+  /** The repository on this machine, when the recorded folder is not here (a run recorded on another machine). */
+  repoDir?: string;
+}
+
+/** Where the run's sandbox came from, as the recorder kept it in the run metadata, with the repository moved to `repoDir` if given. */
+export function sandboxSpecOf(trajectory: Trajectory, repoDir?: string): SandboxSpec & { install: string[] } {
   const extra = trajectory.run.extra ?? {};
-  if (!trajectory.run.image?.name) throw new Error(`run ${trajectory.run.run_id} records no image, so it cannot be re-executed`);
-  const repo = extra.repo as SandboxSpec['repo'];
-  if (!repo?.location) throw new Error(`run ${trajectory.run.run_id} records no repository (run.extra.repo), so it cannot be re-executed`);
+  const runId = trajectory.run.run_id;
+  if (!trajectory.run.image?.name) throw new Error(`run ${runId} records no image, so it cannot be re-executed`);
+  const recorded = extra.repo as SandboxSpec['repo'];
+  if (!recorded?.location) throw new Error(`run ${runId} records no repository (run.extra.repo), so it cannot be re-executed`);
+  const repo = repoDir ? { ...recorded, location: resolve(repoDir) } : recorded;
+  if (isAbsolute(repo.location) && !existsSync(repo.location)) {
+    throw new Error(`run ${runId} was recorded on ${repo.location}, which is not on this machine; give the repository's folder here (rollout replay --repo DIR)${recorded.commit ? `, at commit ${recorded.commit}` : ''}`);
+  }
   return { image: trajectory.run.image.name, repo, workdir: extra.workdir as string | undefined, install: (extra.install as string[] | undefined) ?? [] };
 }
 
@@ -38,9 +52,9 @@ function comparable(text: string): string {
   return text.replace(TIMING, '<time>');
 }
 
-/** `signal` stops the replay between tool calls; the sandbox is removed either way. */
-export async function replayTrajectory(trajectory: Trajectory, createSandbox: SandboxFactory, toolbox: Toolbox, signal?: AbortSignal): Promise<ReplayReport> {
-  const { install, ...spec } = sandboxSpecOf(trajectory);
+/** The sandbox is removed however the replay ends. */
+export async function replayTrajectory(trajectory: Trajectory, createSandbox: SandboxFactory, toolbox: Toolbox, { signal, repoDir }: ReplayOptions = {}): Promise<ReplayReport> {
+  const { install, ...spec } = sandboxSpecOf(trajectory, repoDir);
   const sandbox = await createSandbox({ ...spec, runId: `replay-${trajectory.run.run_id}` });
   try {
     for (const command of install) {

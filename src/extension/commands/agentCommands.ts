@@ -173,7 +173,7 @@ export async function replayTrajectory(context: CommandContext, argument?: unkno
   applyDockerHost(context.settings());
   const report = await withProgress(`replaying ${trajectory.run.task_id} in a fresh container`, { cancellable: true }, async (progress) => {
     progress.report(`${trajectory.turns.length} turns`);
-    return replayInSandbox(trajectory, (spec) => DockerSandbox.create(spec), createDefaultToolbox(), progress.signal);
+    return replayInSandbox(trajectory, (spec) => DockerSandbox.create(spec), createDefaultToolbox(), { signal: progress.signal });
   });
   context.log.info(`replay of ${trajectory.run.run_id}: ${report.toolCalls} tool calls in ${report.turns} turns, ${report.differences.length} difference(s)`);
   for (const difference of report.differences) {

@@ -102,7 +102,7 @@ describe('agent rollouts in real Docker against a local OpenAI wire-protocol tes
     trajectory.turns[1].diff = '';
     const tampered = await replayTrajectory(trajectory, createSandbox, createDefaultToolbox());
     assert.deepEqual(tampered.differences.map((difference) => `${difference.turn}:${difference.kind}`), ['1:diff', '2:observation']);
-    await assert.rejects(replayTrajectory(trajectory, createSandbox, createDefaultToolbox(), AbortSignal.abort(new Error('replay was cancelled'))), /replay was cancelled/);
+    await assert.rejects(replayTrajectory(trajectory, createSandbox, createDefaultToolbox(), { signal: AbortSignal.abort(new Error('replay was cancelled')) }), /replay was cancelled/);
   });
 
   test('a policy that writes malformed calls and submits nothing gets error observations and no reward', async () => {
