@@ -184,13 +184,16 @@ async function uiAction(page: Page, dir: string, action: string, argument: strin
     case 'screenshot':
       await page.screenshot({ path: join(dir, `${argument.replace(/[^\w.-]/g, '_')}.png`) });
       break;
-    case 'palette':
+    case 'palette': {
       await page.keyboard.press('F1');
-      await page.locator('.quick-input-widget input').waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
-      await page.keyboard.type(argument, { delay: 10 });
-      await page.locator('.quick-input-list .monaco-list-row.focused').waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
-      await page.keyboard.press('Enter');
+      const input = page.locator('.quick-input-widget .quick-input-box input');
+      await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+      // Filled, not typed: on a busy machine keystrokes can arrive before the box has focus and never filter.
+      await input.fill(`>${argument}`);
+      await page.locator(`.quick-input-list .monaco-list-row.focused[aria-label*="${argument}"]`).waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+      await input.press('Enter');
       break;
+    }
     case 'pick':
       await pickOne(page, argument);
       break;
