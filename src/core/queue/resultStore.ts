@@ -13,9 +13,9 @@ export interface ResultStore {
   trajectoryLocation(runId: string): string;
   /** Brings what an earlier try left of this run into the local folder, replacing what was there. */
   fetchRun(runId: string): Promise<void>;
-  /** Copies one of the run's files (named relative to the run's folder) to the store. */
+  /** Copies one of the run's files (named relative to the run's folder) to the store; the log's after each recorded line. */
   pushFile(runId: string, name: string): Promise<void>;
-  /** Copies all of the run's files to the store once the run has ended. */
+  /** Once the run has ended, copies its other files (the log is current already) to the store. */
   pushRun(runId: string): Promise<void>;
   /** Removes the run from the store and the local folder, so that its id starts again. */
   removeRun(runId: string): Promise<void>;

@@ -6,7 +6,7 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { version } from '../../../package.json';
 import { policyResolver } from '../agent/batch';
 import { createCabProtocol, runCabRollout, type CabProtocolOptions } from '../agent/cab/cabRollout';
@@ -143,7 +143,7 @@ async function processJob(job: Job<RolloutJobData, RolloutJobResult>, token: str
     recordHooks: {
       beforeWrite: lockCheck(context.rollouts, job, token),
       // A store that cannot take the log is the machinery failing: the try ends and a retry resumes from the store.
-      afterWrite: (path: string) => store.pushFile(data.runId, relative(join(store.localDir, data.runId), path)).catch((error: unknown) => Promise.reject(new InfrastructureError((error as Error).message))),
+      afterWrite: () => store.pushFile(data.runId, TRAJECTORY_FILE).catch((error: unknown) => Promise.reject(new InfrastructureError((error as Error).message))),
     },
     signal,
   };

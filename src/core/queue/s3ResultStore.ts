@@ -23,13 +23,17 @@ export function parseS3Url(url: string): S3Location {
   return { bucket: match[1], prefix: prefix ? `${prefix}/` : '' };
 }
 
+/** The store other than AWS that the SDK will use, as it reads it from the environment. */
+function configuredEndpoint(): string | undefined {
+  return process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
+}
+
 export function s3Client(): S3Client {
   // The pinned SDK runs on Node 20, but warns on every start that later releases will not; that notice is for
   // whoever updates the lockfile, not for the user of a worker.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const endpoint = process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
   // Stores other than AWS are reached by address, not by a DNS name per bucket.
-  return new S3Client({ region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1', forcePathStyle: endpoint !== undefined });
+  return new S3Client({ region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1', forcePathStyle: configuredEndpoint() !== undefined });
 }
 
 /** The SDK's error with what to do about it: a missing bucket, missing credentials, an unreachable store. */
@@ -41,7 +45,7 @@ export function explainS3Error(error: unknown, where: string): Error {
   if (/credential/i.test(message)) return new Error(`${where}: no S3 credentials; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (${message})`);
   if (['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied', 'Forbidden'].includes(name)) return new Error(`${where}: the store refused these credentials (${name})`);
   if (status === 403) return new Error(`${where}: the store refused these credentials (HTTP 403)`);
-  const endpoint = process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
+  const endpoint = configuredEndpoint();
   return new Error(`${where}: ${message || name}${endpoint ? ` (endpoint ${endpoint})` : ''}`);
 }
 
@@ -113,7 +117,7 @@ export class S3ResultStore implements ResultStore {
 
   /** The bucket keeps the run from now on: the staging copy goes, so staging does not grow with every run. */
   async pushRun(runId: string): Promise<void> {
-    for (const name of await filesUnder(join(this.localDir, runId))) await this.pushFile(runId, name);
+    for (const name of await filesUnder(join(this.localDir, runId))) if (name !== TRAJECTORY_FILE) await this.pushFile(runId, name);
     await rm(join(this.localDir, runId), { recursive: true, force: true });
   }
 

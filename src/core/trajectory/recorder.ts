@@ -48,7 +48,7 @@ const SAFE_RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
  */
 export class TrajectoryRecorder {
   private writes: Promise<void> = Promise.resolve();
-  private turns = 0;
+  /** One entry per recorded turn (resumed ones included): their reward signals, and by their number the next index. */
   private readonly signals: Array<Turn['rewards']> = [];
   private readonly totals = { turns: 0, tokens_in: 0, tokens_out: 0, cost_usd: 0, duration_ms: 0 };
   private finished = false;
@@ -115,7 +115,7 @@ export class TrajectoryRecorder {
   }
 
   get turnCount(): number {
-    return this.turns;
+    return this.signals.length;
   }
 
   /** Each recorded turn's reward signals, resumed turns included, in turn order. */
@@ -125,8 +125,8 @@ export class TrajectoryRecorder {
 
   /** Appends one finished turn and flushes it. */
   async recordTurn(input: TurnInput): Promise<Turn> {
-    const turn: Turn = { ...input, index: input.index ?? this.turns };
-    if (turn.index !== this.turns) throw new Error(`turn index ${turn.index} recorded where turn ${this.turns} was expected`);
+    const turn: Turn = { ...input, index: input.index ?? this.turnCount };
+    if (turn.index !== this.turnCount) throw new Error(`turn index ${turn.index} recorded where turn ${this.turnCount} was expected`);
     await this.append({ type: 'turn', turn });
     this.count(turn);
     return turn;
@@ -134,7 +134,7 @@ export class TrajectoryRecorder {
 
   /** Appends a run event (compaction, error, user feedback…) after the turns finished so far. */
   async recordEvent(kind: string, data?: Record<string, unknown>, at = new Date().toISOString()): Promise<void> {
-    const event: RunEvent = { kind, at, after_turn: this.turns, ...(data ? { data } : {}) };
+    const event: RunEvent = { kind, at, after_turn: this.turnCount, ...(data ? { data } : {}) };
     await this.append({ type: 'event', event });
   }
 
@@ -144,7 +144,7 @@ export class TrajectoryRecorder {
     await this.append({ type: 'run_finished', result });
     this.finished = true;
     await this.close();
-    await appendRunIndex(this.outDir, this.redactor.redact(runIndexEntry(this.run, result, this.turns)));
+    await appendRunIndex(this.outDir, this.redactor.redact(runIndexEntry(this.run, result, this.turnCount)));
     return result;
   }
 
@@ -155,7 +155,6 @@ export class TrajectoryRecorder {
   }
 
   private count(turn: Turn): void {
-    this.turns += 1;
     this.signals.push(turn.rewards);
     this.totals.turns += 1;
     this.totals.tokens_in += turn.tokens?.input ?? 0;
