@@ -8,7 +8,7 @@ import { RolloutQueue } from '../../../src/core/queue/rolloutQueue';
 import { queueStatus } from '../../../src/core/queue/status';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
 import { ScriptedOpenAIServer, step } from '../../support/scriptedOpenAIServer';
-import { queueTestBed, ROOT, runCli, waitFor } from './queueHarness';
+import { queueTestBed, ROOT, waitFor } from './queueHarness';
 
 const bed = queueTestBed();
 
@@ -49,9 +49,7 @@ test('a CodeAssistBench task goes through the queue with its simulated user and 
   const rollouts = new RolloutQueue(bed.redis.url);
   try {
     const first = bed.startWorker();
-    const enqueued = await runCli(['run', '--tasks', taskFile, '--repos', reposDir, '--policy', `openai:scripted@${agent.baseURL}`, '--user-policy', `openai:scripted@${user.baseURL}`, '--judge-policy', `openai:scripted@${judge.baseURL}`, '--out', outDir, '--queue', bed.redis.url]);
-    assert.equal(enqueued.status, 0, enqueued.output);
-    const runId = /^queued (\S+)$/m.exec(enqueued.output)?.[1] as string;
+    const [runId] = (await bed.enqueue(['--tasks', taskFile, '--repos', reposDir, '--policy', `openai:scripted@${agent.baseURL}`, '--user-policy', `openai:scripted@${user.baseURL}`, '--judge-policy', `openai:scripted@${judge.baseURL}`, '--out', outDir])).runIds;
     const logPath = join(outDir, runId, 'trajectory.jsonl');
     await waitFor('the first turn', async () => ((await readTrajectoryLog(logPath).catch(() => undefined))?.trajectory?.turns.length ? true : undefined), 60_000, first.output);
     first.child.kill('SIGKILL');

@@ -7,7 +7,7 @@ import { RolloutQueue } from '../../../src/core/queue/rolloutQueue';
 import { queueStatus } from '../../../src/core/queue/status';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
 import { ScriptedOpenAIServer, step } from '../../support/scriptedOpenAIServer';
-import { containersWithLabel, ownerPidLabel, queueTestBed, runCli, TASKS, waitFor } from './queueHarness';
+import { containersWithLabel, ownerPidLabel, queueTestBed, TASKS, waitFor } from './queueHarness';
 
 const bed = queueTestBed();
 
@@ -26,9 +26,7 @@ test('a worker paused past its job lock (SIGSTOP: a long GC pause or a cut to Re
   const rollouts = new RolloutQueue(bed.redis.url);
   try {
     const paused = bed.startWorker();
-    const enqueued = await runCli(['run', '--tasks', TASKS, '--ids', 'pagekit__pagekit-14', '--policy', `openai:scripted@${model.baseURL}`, '--out', outDir, '--queue', bed.redis.url]);
-    assert.equal(enqueued.status, 0, enqueued.output);
-    const runId = /^queued (\S+)$/m.exec(enqueued.output)?.[1] as string;
+    const [runId] = (await bed.enqueue(['--tasks', TASKS, '--ids', 'pagekit__pagekit-14', '--policy', `openai:scripted@${model.baseURL}`, '--out', outDir])).runIds;
     const logPath = join(outDir, runId, 'trajectory.jsonl');
     await waitFor('the first turn', async () => ((await readTrajectoryLog(logPath).catch(() => undefined))?.trajectory?.turns.length ? true : undefined), 60_000, paused.output);
     paused.child.kill('SIGSTOP');

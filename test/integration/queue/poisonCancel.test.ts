@@ -21,16 +21,10 @@ function poisonTasks(): string {
   return dir;
 }
 
-async function enqueue(args: string[]): Promise<string[]> {
-  const result = await runCli(['run', ...args, '--queue', bed.redis.url]);
-  assert.equal(result.status, 0, result.output);
-  return [...result.output.matchAll(/^queued (\S+)$/gm)].map((match) => match[1]);
-}
-
 test('a poison task (its image cannot start) ends as failed with its reason after 3 tries and does not stall the queue (real Redis, real Docker, a real worker process)', async () => {
   const outDir = mkdtempSync(join(tmpdir(), 'rollout-poison-out-'));
-  const [poison] = await enqueue(['--tasks', poisonTasks(), '--policy', 'replay:tasks/examples', '--out', outDir]);
-  const [healthy] = await enqueue(['--tasks', TASKS, '--ids', 'pagekit__pagekit-14', '--policy', 'replay:tasks/examples', '--out', outDir]);
+  const [poison] = (await bed.enqueue(['--tasks', poisonTasks(), '--policy', 'replay:tasks/examples', '--out', outDir])).runIds;
+  const [healthy] = (await bed.enqueue(['--tasks', TASKS, '--ids', 'pagekit__pagekit-14', '--policy', 'replay:tasks/examples', '--out', outDir])).runIds;
   const worker = bed.startWorker();
   const rollouts = new RolloutQueue(bed.redis.url);
   try {
@@ -62,7 +56,7 @@ test('rollout status --cancel drains the waiting jobs and stops the running sand
   const rollouts = new RolloutQueue(bed.redis.url);
   const worker = bed.startWorker();
   try {
-    const runIds = await enqueue(['--tasks', TASKS, '--ids', 'pagekit__pagekit-14', '--attempts', '3', '--policy', `openai:scripted@${model.baseURL}`, '--out', outDir]);
+    const { runIds } = await bed.enqueue(['--tasks', TASKS, '--ids', 'pagekit__pagekit-14', '--attempts', '3', '--policy', `openai:scripted@${model.baseURL}`, '--out', outDir]);
     const running = await waitFor('the first rollout to record a turn', async () => {
       for (const runId of runIds) {
         const log = await readTrajectoryLog(join(outDir, runId, 'trajectory.jsonl')).catch(() => undefined);

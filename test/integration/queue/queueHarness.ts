@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 /** Real processes for the queue tests: a redis-server on a loopback port with AOF, and `rollout worker`s. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { dockerClient, LABELS } from '../../../src/core/sandbox/engine';
 export const ROOT = join(__dirname, '..', '..', '..', '..');
 export const CLI = join(ROOT, 'dist', 'cli.js');
 export const TASKS = join(ROOT, 'tasks', 'examples');
+const S3_SERVER_SCRIPT = join(ROOT, 'sandbox', 'queue', 's3-server.sh');
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -77,10 +79,9 @@ export class S3Server {
   ) {}
 
   static async start(): Promise<S3Server> {
-    const script = join(ROOT, 'sandbox', 'queue', 's3-server.sh');
     const dir = mkdtempSync(join(tmpdir(), 'rollout-s3-'));
     // Fails loudly when Ceph is missing: `bash sandbox/queue/setup-s3.sh` installs it.
-    const started = await runProcess('bash', [script, 'start', dir, String(await freePort())]);
+    const started = await runProcess('bash', [S3_SERVER_SCRIPT, 'start', dir, String(await freePort())]);
     const endpoint = /^endpoint=(\S+)$/m.exec(started.output)?.[1];
     if (started.status !== 0 || !endpoint) throw new Error(`the S3 test server did not start:\n${started.output}`);
     return new S3Server(endpoint, dir);
@@ -92,7 +93,7 @@ export class S3Server {
   }
 
   async stop(): Promise<void> {
-    await runProcess('bash', [join(ROOT, 'sandbox', 'queue', 's3-server.sh'), 'stop', this.dir]);
+    await runProcess('bash', [S3_SERVER_SCRIPT, 'stop', this.dir]);
   }
 }
 
@@ -126,6 +127,8 @@ export interface QueueTestBed {
   readonly workers: readonly WorkerProcess[];
   /** Starts a `rollout worker` on this Redis; it is stopped after the file's tests if it is still running. */
   startWorker(extraArgs?: string[]): WorkerProcess;
+  /** `rollout run ARGS --queue` on this Redis, which must succeed; the run ids it queued, in order, and its output. */
+  enqueue(runArgs: string[]): Promise<{ runIds: string[]; output: string }>;
 }
 
 /** Registers a test file's hooks: one redis-server (AOF on) for its tests, and every worker they start, all stopped after them. */
@@ -151,6 +154,11 @@ export function queueTestBed(): QueueTestBed {
       const worker = startWorker(this.redis.url, extraArgs);
       workers.push(worker);
       return worker;
+    },
+    async enqueue(runArgs) {
+      const { status, output } = await runCli(['run', ...runArgs, '--queue', this.redis.url]);
+      assert.equal(status, 0, output);
+      return { runIds: [...output.matchAll(/^queued (\S+)$/gm)].map((match) => match[1]), output };
     },
   };
 }

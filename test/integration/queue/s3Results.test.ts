@@ -47,10 +47,9 @@ test('queued runs go to an S3-compatible bucket turn by turn; a worker killed mi
   const rollouts = new RolloutQueue(bed.redis.url);
   try {
     const first = bed.startWorker(['--staging', mkdtempSync(join(tmpdir(), 'rollout-staging-a-'))]);
-    const scripted = await runCli(['run', '--tasks', TASKS, '--ids', 'pagekit__pagekit-14', '--policy', `openai:scripted@${model.baseURL}`, '--out', `s3://${BUCKET}/exp-1`, '--queue', bed.redis.url]);
-    assert.equal(scripted.status, 0, scripted.output);
+    const scripted = await bed.enqueue(['--tasks', TASKS, '--ids', 'pagekit__pagekit-14', '--policy', `openai:scripted@${model.baseURL}`, '--out', `s3://${BUCKET}/exp-1`]);
     assert.match(scripted.output, /trajectories go to s3:\/\/rollouts\/exp-1;/);
-    const killedRun = /^queued (\S+)$/m.exec(scripted.output)?.[1] as string;
+    const [killedRun] = scripted.runIds;
 
     // The first turn reaches the bucket while the model is still thinking about the second.
     await waitFor('the first turn in the bucket', async () => {
@@ -62,9 +61,7 @@ test('queued runs go to an S3-compatible bucket turn by turn; a worker killed mi
 
     const secondStaging = mkdtempSync(join(tmpdir(), 'rollout-staging-b-'));
     const second = bed.startWorker(['--staging', secondStaging]);
-    const replayed = await runCli(['run', '--tasks', TASKS, '--ids', 'chronoparse__chronoparse-31', '--attempts', '2', '--policy', 'replay:tasks/examples', '--out', `s3://${BUCKET}/exp-1`, '--queue', bed.redis.url]);
-    assert.equal(replayed.status, 0, replayed.output);
-    const replayedRuns = [...replayed.output.matchAll(/^queued (\S+)$/gm)].map((match) => match[1]);
+    const replayedRuns = (await bed.enqueue(['--tasks', TASKS, '--ids', 'chronoparse__chronoparse-31', '--attempts', '2', '--policy', 'replay:tasks/examples', '--out', `s3://${BUCKET}/exp-1`])).runIds;
     await waitFor('every job to finish', async () => ((await queueStatus(rollouts)).completed === 3 ? true : undefined), 120_000, second.output);
     assert.match(second.output(), new RegExp(`resume ${killedRun.replace(/\./g, '\\.')}`), 'the other worker resumed from what the bucket held');
     const staged = readdirSync(join(secondStaging, BUCKET, 'exp-1'), { withFileTypes: true }).filter((entry) => entry.isDirectory());

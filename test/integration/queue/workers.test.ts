@@ -31,9 +31,7 @@ async function inProcessOutcomes(): Promise<Map<string, Outcome>> {
 test('3 rollout worker processes on a real Redis: a worker killed with SIGKILL mid-rollout and a Redis restart (AOF) lose nothing, every attempt ends with exactly one trajectory and the in-process rewards, no orphan container (real Docker, real processes)', async () => {
   const expected = await inProcessOutcomes();
   const outDir = mkdtempSync(join(tmpdir(), 'rollout-queued-'));
-  const enqueued = await runCli(['run', '--tasks', TASKS, '--ids', TASK_IDS.join(','), '--attempts', String(ATTEMPTS), '--policy', POLICY, '--out', outDir, '--queue', bed.redis.url]);
-  assert.equal(enqueued.status, 0, enqueued.output);
-  const runIds = [...enqueued.output.matchAll(/^queued (\S+)$/gm)].map((match) => match[1]);
+  const { runIds } = await bed.enqueue(['--tasks', TASKS, '--ids', TASK_IDS.join(','), '--attempts', String(ATTEMPTS), '--policy', POLICY, '--out', outDir]);
   assert.equal(runIds.length, TASK_IDS.length * ATTEMPTS);
 
   for (let index = 0; index < 3; index++) bed.startWorker();
