@@ -1,13 +1,26 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'out/', 'node_modules/', 'media/vendor/', 'sandbox/trainer/', 'tasks/examples/*/repo/', '.vscode-test/'] },
+  {
+    ignores: [
+      'dist/',
+      'out/',
+      'node_modules/',
+      'media/vendor/',
+      'sandbox/trainer/',
+      'tasks/examples/*/repo/',
+      '.vscode-test/',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     files: ['src/core/**/*.ts', 'src/cli/**/*.ts'],
     rules: {
       // The headless engine and the CLI must run without VS Code.
-      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'src/core and src/cli never import vscode.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'vscode', message: 'src/core and src/cli never import vscode.' }] },
+      ],
     },
   },
   {

@@ -41,14 +41,19 @@
     if (props.text !== undefined) node.textContent = props.text;
     if (props.title) node.title = props.title;
     for (const [name, value] of Object.entries(props.attrs ?? {})) node.setAttribute(name, value);
-    for (const child of children) if (child !== null && child !== undefined) node.append(typeof child === 'string' ? document.createTextNode(child) : child);
+    for (const child of children)
+      if (child !== null && child !== undefined)
+        node.append(typeof child === 'string' ? document.createTextNode(child) : child);
     return node;
   }
 
   const app = /** @type {HTMLElement} */ (document.getElementById('app'));
   const header = el('header', { className: 'header' });
   const search = /** @type {HTMLInputElement} */ (
-    el('input', { className: 'search', attrs: { type: 'search', placeholder: 'Search turns ( / )', 'aria-label': 'Search turns' } })
+    el('input', {
+      className: 'search',
+      attrs: { type: 'search', placeholder: 'Search turns ( / )', 'aria-label': 'Search turns' },
+    })
   );
   const matchCount = el('span', { className: 'match-count', attrs: { 'aria-live': 'polite' } });
   const chart = el('div', { className: 'chart', attrs: { role: 'img', 'aria-label': 'Reward over turns' } });
@@ -76,7 +81,10 @@
     header.append(
       el('h1', { text: run.taskId }),
       el('span', { className: `badge status-${status}`, text: status }),
-      el('span', { className: 'meta', text: `${run.policy} · ${run.model} · ${state.turns.length} turns · started ${run.startedAt}` }),
+      el('span', {
+        className: 'meta',
+        text: `${run.policy} · ${run.model} · ${state.turns.length} turns · started ${run.startedAt}`,
+      }),
     );
   }
 
@@ -97,13 +105,25 @@
   function row(turn, matched) {
     const selected = turn.index === state.selected;
     const tools = turn.toolCalls.map((call) => call.name).join(', ') || (turn.message ? 'message' : '—');
-    const classes = ['row', selected ? 'selected' : '', matched ? 'matched' : '', turn.observations.some((o) => o.isError) ? 'errored' : ''];
-    const node = el('div', { className: classes.filter(Boolean).join(' '), attrs: { role: 'option', 'aria-selected': String(selected), 'data-index': String(turn.index) } }, [
-      el('span', { className: 'row-index', text: String(turn.index) }),
-      el('span', { className: 'row-tools', text: tools }),
-      turn.changedFiles ? el('span', { className: 'row-diff', text: '±', title: 'This turn changed files' }) : null,
-      turn.reward !== null ? el('span', { className: 'row-reward', text: formatNumber(turn.reward) }) : null,
-    ]);
+    const classes = [
+      'row',
+      selected ? 'selected' : '',
+      matched ? 'matched' : '',
+      turn.observations.some((o) => o.isError) ? 'errored' : '',
+    ];
+    const node = el(
+      'div',
+      {
+        className: classes.filter(Boolean).join(' '),
+        attrs: { role: 'option', 'aria-selected': String(selected), 'data-index': String(turn.index) },
+      },
+      [
+        el('span', { className: 'row-index', text: String(turn.index) }),
+        el('span', { className: 'row-tools', text: tools }),
+        turn.changedFiles ? el('span', { className: 'row-diff', text: '±', title: 'This turn changed files' }) : null,
+        turn.reward !== null ? el('span', { className: 'row-reward', text: formatNumber(turn.reward) }) : null,
+      ],
+    );
     node.addEventListener('click', () => select(turn.index));
     return node;
   }
@@ -112,28 +132,54 @@
     const turn = state.turns[state.selected];
     detail.replaceChildren();
     if (!turn) {
-      detail.append(el('p', { className: 'empty', text: state.live ? 'Waiting for the first turn…' : 'This trajectory has no turns.' }));
+      detail.append(
+        el('p', {
+          className: 'empty',
+          text: state.live ? 'Waiting for the first turn…' : 'This trajectory has no turns.',
+        }),
+      );
       return;
     }
-    const openDiff = /** @type {HTMLButtonElement} */ (el('button', { className: 'open-diff', text: 'Open diff', title: 'Show this turn’s change in the diff editor (d)' }));
+    const openDiff = /** @type {HTMLButtonElement} */ (
+      el('button', {
+        className: 'open-diff',
+        text: 'Open diff',
+        title: 'Show this turn’s change in the diff editor (d)',
+      })
+    );
     openDiff.disabled = turn.diff === undefined;
     openDiff.addEventListener('click', () => send({ type: 'openDiff', turnIndex: turn.index }));
     detail.append(
       el('div', { className: 'detail-head' }, [
         el('h2', { text: `Turn ${turn.index}` }),
-        turn.durationMs !== undefined ? el('span', { className: 'meta', text: `${(turn.durationMs / 1000).toFixed(1)} s` }) : null,
+        turn.durationMs !== undefined
+          ? el('span', { className: 'meta', text: `${(turn.durationMs / 1000).toFixed(1)} s` })
+          : null,
         turn.reward !== null ? el('span', { className: 'meta', text: `reward ${formatNumber(turn.reward)}` }) : null,
         openDiff,
       ]),
     );
     for (const prompt of turn.prompts) {
-      detail.append(el('details', { className: 'prompt' }, [el('summary', { text: `${prompt.role} message` }), el('pre', { text: prompt.text })]));
+      detail.append(
+        el('details', { className: 'prompt' }, [
+          el('summary', { text: `${prompt.role} message` }),
+          el('pre', { text: prompt.text }),
+        ]),
+      );
     }
     if (turn.message) detail.append(block('Model message', el('pre', { className: 'message', text: turn.message })));
-    for (const call of turn.toolCalls) detail.append(block(`Tool call: ${call.name}`, el('pre', { className: 'arguments', text: prettyJson(call.arguments) })));
+    for (const call of turn.toolCalls)
+      detail.append(
+        block(`Tool call: ${call.name}`, el('pre', { className: 'arguments', text: prettyJson(call.arguments) })),
+      );
     for (const observation of turn.observations) {
       const title = `Observation: ${observation.tool}${observation.exitCode !== undefined ? ` (exit ${observation.exitCode})` : ''}${observation.truncated ? ' · truncated' : ''}`;
-      detail.append(block(title, el('pre', { className: observation.isError ? 'observation error' : 'observation', text: observation.output })));
+      detail.append(
+        block(
+          title,
+          el('pre', { className: observation.isError ? 'observation error' : 'observation', text: observation.output }),
+        ),
+      );
     }
     if (turn.changedFiles && turn.diff) detail.append(block('Work-tree patch after this turn', diffView(turn.diff)));
   }
@@ -147,7 +193,16 @@
   function diffView(patch) {
     const pre = el('pre', { className: 'diff' });
     for (const line of patch.split('\n')) {
-      const kind = line.startsWith('+++') || line.startsWith('---') ? 'file' : line.startsWith('+') ? 'add' : line.startsWith('-') ? 'del' : line.startsWith('@@') ? 'hunk' : 'ctx';
+      const kind =
+        line.startsWith('+++') || line.startsWith('---')
+          ? 'file'
+          : line.startsWith('+')
+            ? 'add'
+            : line.startsWith('-')
+              ? 'del'
+              : line.startsWith('@@')
+                ? 'hunk'
+                : 'ctx';
       pre.append(el('span', { className: `diff-${kind}`, text: `${line}\n` }));
     }
     return pre;
@@ -177,10 +232,25 @@
     const svg = svgEl('svg', { viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: 'none', class: 'chart-svg' });
     svg.append(svgEl('line', { x1: '0', x2: String(width), y1: String(y(0)), y2: String(y(0)), class: 'chart-axis' }));
     svg.append(svgEl('polyline', { points: values.map((v, i) => `${x(i)},${y(v)}`).join(' '), class: 'chart-line' }));
-    if (final !== null) svg.append(svgEl('circle', { cx: String(width - 5), cy: String(y(final)), r: '4', class: 'chart-final' }));
+    if (final !== null)
+      svg.append(svgEl('circle', { cx: String(width - 5), cy: String(y(final)), r: '4', class: 'chart-final' }));
     const selectedX = x(state.selected);
-    svg.append(svgEl('line', { x1: String(selectedX), x2: String(selectedX), y1: '0', y2: String(height), class: 'chart-cursor' }));
-    chart.append(svg, el('span', { className: 'meta', text: `cumulative turn reward ${formatNumber(sum)}${final !== null ? ` · final reward ${formatNumber(final)}` : ''}` }));
+    svg.append(
+      svgEl('line', {
+        x1: String(selectedX),
+        x2: String(selectedX),
+        y1: '0',
+        y2: String(height),
+        class: 'chart-cursor',
+      }),
+    );
+    chart.append(
+      svg,
+      el('span', {
+        className: 'meta',
+        text: `cumulative turn reward ${formatNumber(sum)}${final !== null ? ` · final reward ${formatNumber(final)}` : ''}`,
+      }),
+    );
   }
 
   /** @param {string} tag @param {Record<string, string>} attrs */
@@ -203,15 +273,26 @@
     if (result.error) report.append(el('pre', { className: 'observation error', text: result.error }));
     if (result.totals) {
       const t = result.totals;
-      report.append(el('p', { className: 'meta', text: `${t.turns} turns · ${t.tokensIn} tokens in · ${t.tokensOut} out · $${t.costUsd.toFixed(4)} · ${(t.durationMs / 1000).toFixed(1)} s` }));
+      report.append(
+        el('p', {
+          className: 'meta',
+          text: `${t.turns} turns · ${t.tokensIn} tokens in · ${t.tokensOut} out · $${t.costUsd.toFixed(4)} · ${(t.durationMs / 1000).toFixed(1)} s`,
+        }),
+      );
     }
-    for (const [name, outcomes] of /** @type {[string, TestOutcomes | undefined][]} */ ([['FAIL_TO_PASS', result.failToPass], ['PASS_TO_PASS', result.passToPass]])) {
+    for (const [name, outcomes] of /** @type {[string, TestOutcomes | undefined][]} */ ([
+      ['FAIL_TO_PASS', result.failToPass],
+      ['PASS_TO_PASS', result.passToPass],
+    ])) {
       if (!outcomes) continue;
       const items = [
         ...outcomes.success.map((test) => el('li', { className: 'test-pass', text: `✓ ${test}` })),
         ...outcomes.failure.map((test) => el('li', { className: 'test-fail', text: `✗ ${test}` })),
       ];
-      report.append(el('h3', { text: `${name}: ${outcomes.success.length} passed, ${outcomes.failure.length} failed` }), el('ul', { className: 'tests' }, items));
+      report.append(
+        el('h3', { text: `${name}: ${outcomes.success.length} passed, ${outcomes.failure.length} failed` }),
+        el('ul', { className: 'tests' }, items),
+      );
     }
   }
 
@@ -227,7 +308,13 @@
       renderChart();
       renderReport();
       matchCount.textContent = state.query ? `${state.matches.length} matching turns` : '';
-      send({ type: 'rendered', turnCount: state.turns.length, selectedTurn: state.selected, renderedRows: state.renderedRows, matches: state.matches.length });
+      send({
+        type: 'rendered',
+        turnCount: state.turns.length,
+        selectedTurn: state.selected,
+        renderedRows: state.renderedRows,
+        matches: state.matches.length,
+      });
     });
   }
 
@@ -239,7 +326,8 @@
     state.selected = Math.max(0, Math.min(state.turns.length - 1, index));
     const top = state.selected * ROW_HEIGHT;
     if (top < list.scrollTop) list.scrollTop = top;
-    else if (top + ROW_HEIGHT > list.scrollTop + list.clientHeight) list.scrollTop = top + ROW_HEIGHT - list.clientHeight;
+    else if (top + ROW_HEIGHT > list.scrollTop + list.clientHeight)
+      list.scrollTop = top + ROW_HEIGHT - list.clientHeight;
     render();
   }
 
@@ -252,7 +340,9 @@
         ...turn.prompts.map((p) => p.text),
         ...turn.toolCalls.flatMap((c) => [c.name, c.arguments]),
         ...turn.observations.map((o) => o.output),
-      ].join('\n').toLowerCase();
+      ]
+        .join('\n')
+        .toLowerCase();
     }
     return state.haystacks[index];
   }
@@ -265,7 +355,10 @@
   /** @param {1 | -1} direction */
   function jumpToMatch(direction) {
     if (state.matches.length === 0) return;
-    const next = direction > 0 ? state.matches.find((i) => i > state.selected) ?? state.matches[0] : [...state.matches].reverse().find((i) => i < state.selected) ?? state.matches[state.matches.length - 1];
+    const next =
+      direction > 0
+        ? (state.matches.find((i) => i > state.selected) ?? state.matches[0])
+        : ([...state.matches].reverse().find((i) => i < state.selected) ?? state.matches[state.matches.length - 1]);
     select(next);
   }
 
@@ -299,7 +392,12 @@
       '/': () => search.focus(),
       d: () => state.turns[state.selected]?.diff !== undefined && send({ type: 'openDiff', turnIndex: state.selected }),
     };
-    const action = (event.ctrlKey || event.metaKey) && event.key === 'f' ? keys['/'] : event.ctrlKey || event.metaKey || event.altKey ? undefined : keys[event.key];
+    const action =
+      (event.ctrlKey || event.metaKey) && event.key === 'f'
+        ? keys['/']
+        : event.ctrlKey || event.metaKey || event.altKey
+          ? undefined
+          : keys[event.key];
     if (!action) return;
     event.preventDefault();
     action();

@@ -13,16 +13,33 @@ function filesUnder(dir, pattern) {
   return found;
 }
 
-const shared = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning' };
+const shared = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  logLevel: 'warning',
+};
 // Native addons and packages with their own file layout stay outside the bundles.
 const external = ['vscode', 'cpu-features', 'ssh2', 'tree-sitter', 'web-tree-sitter', 'onnxruntime-node'];
 
 await Promise.all([
   build({ ...shared, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external }),
-  build({ ...shared, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', external, banner: { js: '#!/usr/bin/env node' } }),
   build({
     ...shared,
-    entryPoints: [...filesUnder('test', /\.(test|child)\.ts$/), ...filesUnder('bench', /^index\.ts$/), ...filesUnder('scripts', /\.ts$/)],
+    entryPoints: ['src/cli/main.ts'],
+    outfile: 'dist/cli.js',
+    external,
+    banner: { js: '#!/usr/bin/env node' },
+  }),
+  build({
+    ...shared,
+    entryPoints: [
+      ...filesUnder('test', /\.(test|child)\.ts$/),
+      ...filesUnder('bench', /^index\.ts$/),
+      ...filesUnder('scripts', /\.ts$/),
+    ],
     outdir: 'out',
     outbase: '.',
     packages: 'external',

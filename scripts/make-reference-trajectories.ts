@@ -61,28 +61,74 @@ function parsePatch(patch: string): FileChange[] {
 let callCounter = 0;
 function call(name: string, args: Record<string, unknown>, content: string): AssistantMessage {
   callCounter++;
-  return { role: 'assistant', content, tool_calls: [{ id: `call_ref_${callCounter}`, type: 'function', function: { name, arguments: JSON.stringify(args) } }] };
+  return {
+    role: 'assistant',
+    content,
+    tool_calls: [
+      { id: `call_ref_${callCounter}`, type: 'function', function: { name, arguments: JSON.stringify(args) } },
+    ],
+  };
 }
 
 function editsFor(patch: string): AssistantMessage[] {
   return parsePatch(patch).flatMap((file) =>
     file.created
-      ? [call('edit', { command: 'create', path: file.path, file_text: `${file.hunks.map((hunk) => hunk.after).join('\n')}\n` }, `I'll add ${file.path}.`)]
-      : file.hunks.map((hunk) => call('edit', { command: 'str_replace', path: file.path, old_str: hunk.before.replace(/\n+$/, ''), new_str: hunk.after.replace(/\n+$/, '') }, `Now I'll change ${file.path}.`)),
+      ? [
+          call(
+            'edit',
+            { command: 'create', path: file.path, file_text: `${file.hunks.map((hunk) => hunk.after).join('\n')}\n` },
+            `I'll add ${file.path}.`,
+          ),
+        ]
+      : file.hunks.map((hunk) =>
+          call(
+            'edit',
+            {
+              command: 'str_replace',
+              path: file.path,
+              old_str: hunk.before.replace(/\n+$/, ''),
+              new_str: hunk.after.replace(/\n+$/, ''),
+            },
+            `Now I'll change ${file.path}.`,
+          ),
+        ),
   );
 }
 
 function plans(task: Task, taskDir: string): Record<string, AssistantMessage[]> {
   const firstFile = parsePatch(task.goldPatch)[0].path;
-  const look = call('code_map', { path: firstFile }, `Let me find where the issue comes from, starting with the symbols in ${firstFile}.`);
+  const look = call(
+    'code_map',
+    { path: firstFile },
+    `Let me find where the issue comes from, starting with the symbols in ${firstFile}.`,
+  );
   const view = call('view', { path: firstFile }, 'And the code itself.');
-  const tests = call('bash', { command: testCommandFor(environmentFor(task), { ...task, testPatch: '' }) }, 'Let me run the existing tests.');
+  const tests = call(
+    'bash',
+    { command: testCommandFor(environmentFor(task), { ...task, testPatch: '' }) },
+    'Let me run the existing tests.',
+  );
   const naive = join(taskDir, 'naive.patch');
   return {
-    solved: [look, view, ...editsFor(task.goldPatch), tests, call('submit', { summary: 'Fixed the issue.' }, 'The fix is in place.')],
+    solved: [
+      look,
+      view,
+      ...editsFor(task.goldPatch),
+      tests,
+      call('submit', { summary: 'Fixed the issue.' }, 'The fix is in place.'),
+    ],
     unsolved: existsSync(naive)
-      ? [look, view, ...editsFor(readFileSync(naive, 'utf8')), call('submit', { summary: 'Fixed the reported case.' }, 'That handles the case in the issue.')]
-      : [look, view, call('submit', { summary: 'Could not find the cause.' }, 'I could not find the cause of the issue.')],
+      ? [
+          look,
+          view,
+          ...editsFor(readFileSync(naive, 'utf8')),
+          call('submit', { summary: 'Fixed the reported case.' }, 'That handles the case in the issue.'),
+        ]
+      : [
+          look,
+          view,
+          call('submit', { summary: 'Could not find the cause.' }, 'I could not find the cause of the issue.'),
+        ],
   };
 }
 
@@ -110,7 +156,9 @@ async function main(): Promise<void> {
       const expected = kind === 'solved';
       const ok = summary.exitStatus === 'submitted' && summary.resolved === expected;
       if (!ok) failures++;
-      console.log(`${ok ? 'ok  ' : 'FAIL'} ${task.id} ${kind}: ${summary.exitStatus}, resolved ${summary.resolved}, ${summary.turns} turns${summary.reason ? ` — ${summary.reason}` : ''}`);
+      console.log(
+        `${ok ? 'ok  ' : 'FAIL'} ${task.id} ${kind}: ${summary.exitStatus}, resolved ${summary.resolved}, ${summary.turns} turns${summary.reason ? ` — ${summary.reason}` : ''}`,
+      );
       if (ok) {
         const target = join(taskDir, 'reference', kind);
         rmSync(target, { recursive: true, force: true });

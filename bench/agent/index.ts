@@ -32,8 +32,15 @@ function percentile(samples: number[], p: number): number {
 }
 
 function script(turns: number): AssistantMessage[] {
-  const call = (index: number, name: string, args: object): AssistantMessage => ({ role: 'assistant', content: null, tool_calls: [{ id: `call_${index}`, type: 'function', function: { name, arguments: JSON.stringify(args) } }] });
-  return [...Array.from({ length: turns - 1 }, (_, index) => call(index, 'bash', { command: 'echo hi' })), call(turns, 'submit', {})];
+  const call = (index: number, name: string, args: object): AssistantMessage => ({
+    role: 'assistant',
+    content: null,
+    tool_calls: [{ id: `call_${index}`, type: 'function', function: { name, arguments: JSON.stringify(args) } }],
+  });
+  return [
+    ...Array.from({ length: turns - 1 }, (_, index) => call(index, 'bash', { command: 'echo hi' })),
+    call(turns, 'submit', {}),
+  ];
 }
 
 /** Time spent in each part of a turn, gathered by wrapping the policy, the toolbox and the sandbox. */
@@ -57,7 +64,8 @@ function instrument(policy: Policy, toolbox: Toolbox, sandbox: Sandbox, probe: P
   toolbox.call = async (toolCall, context) => {
     const started = performance.now();
     const outcome = await call(toolCall, context);
-    probe.tools[probe.turnStarts.length - 1] = (probe.tools[probe.turnStarts.length - 1] ?? 0) + performance.now() - started;
+    probe.tools[probe.turnStarts.length - 1] =
+      (probe.tools[probe.turnStarts.length - 1] ?? 0) + performance.now() - started;
     return outcome;
   };
   const diff = sandbox.diff.bind(sandbox);
@@ -69,18 +77,49 @@ function instrument(policy: Policy, toolbox: Toolbox, sandbox: Sandbox, probe: P
   };
 }
 
-async function rollout(repo: string, outDir: string, name: string, probe?: Probe): Promise<{ wallMs: number; path: string }> {
+async function rollout(
+  repo: string,
+  outDir: string,
+  name: string,
+  probe?: Probe,
+): Promise<{ wallMs: number; path: string }> {
   const started = performance.now();
-  const sandbox = await DockerSandbox.create({ image: imageForProfile('python'), repo: { location: repo }, runId: name });
+  const sandbox = await DockerSandbox.create({
+    image: imageForProfile('python'),
+    repo: { location: repo },
+    runId: name,
+  });
   const policy = new ReplayPolicy(script(TURNS), 'bench');
   const toolbox = createDefaultToolbox();
   if (probe) instrument(policy, toolbox, sandbox, probe);
-  const recorder = await TrajectoryRecorder.start(outDir, { run_id: name, task_id: 'bench', attempt: 0, policy: 'replay:bench', model: { name: 'bench', parameters: {} }, tools: toolbox.definitions, tool_versions: {}, started_at: new Date().toISOString() });
-  const messages = [{ role: 'system' as const, content: systemPrompt(sandbox.workdir) }, { role: 'user' as const, content: 'Say hi.' }];
+  const recorder = await TrajectoryRecorder.start(outDir, {
+    run_id: name,
+    task_id: 'bench',
+    attempt: 0,
+    policy: 'replay:bench',
+    model: { name: 'bench', parameters: {} },
+    tools: toolbox.definitions,
+    tool_versions: {},
+    started_at: new Date().toISOString(),
+  });
+  const messages = [
+    { role: 'system' as const, content: systemPrompt(sandbox.workdir) },
+    { role: 'user' as const, content: 'Say hi.' },
+  ];
   const loopEnded = { at: 0 };
-  const outcome = await runAgent({ policy, toolbox, sandbox, recorder, config: { ...DEFAULT_AGENT_CONFIG, maxTurns: TURNS }, messages, recordedMessages: 0, startDiff: '' });
+  const outcome = await runAgent({
+    policy,
+    toolbox,
+    sandbox,
+    recorder,
+    config: { ...DEFAULT_AGENT_CONFIG, maxTurns: TURNS },
+    messages,
+    recordedMessages: 0,
+    startDiff: '',
+  });
   loopEnded.at = performance.now();
-  if (outcome.exitStatus !== 'submitted') throw new Error(`bench rollout ended ${outcome.exitStatus}: ${outcome.reason}`);
+  if (outcome.exitStatus !== 'submitted')
+    throw new Error(`bench rollout ended ${outcome.exitStatus}: ${outcome.reason}`);
   if (probe) probe.turnStarts.push(loopEnded.at);
   await recorder.finish({ exit_status: outcome.exitStatus, patch: '', reward: null });
   await sandbox.destroy();
@@ -113,37 +152,51 @@ async function main(): Promise<void> {
   const probe: Probe = { turnStarts: [], model: [], tools: [], diff: [] };
   const measured = await rollout(repo, outDir, 'measured', probe);
   const turnWall = probe.model.map((_, index) => probe.turnStarts[index + 1] - probe.turnStarts[index]);
-  const overhead = turnWall.map((wall, index) => wall - probe.model[index] - (probe.tools[index] ?? 0) - probe.diff[index]);
+  const overhead = turnWall.map(
+    (wall, index) => wall - probe.model[index] - (probe.tools[index] ?? 0) - probe.diff[index],
+  );
   const overheadWithDiff = turnWall.map((wall, index) => wall - probe.model[index] - (probe.tools[index] ?? 0));
   const recorded = (await readTrajectoryLog(measured.path)).trajectory?.turns ?? [];
-  const loopRecorded = recorded.map((turn) => (turn.durations_ms ? turn.durations_ms.total - turn.durations_ms.model - turn.durations_ms.tools : 0));
+  const loopRecorded = recorded.map((turn) =>
+    turn.durations_ms ? turn.durations_ms.total - turn.durations_ms.model - turn.durations_ms.tools : 0,
+  );
   const bare = await bareCalls(repo);
   const harnessVsBare = percentile(turnWall, 50) - percentile(bare, 50);
-  console.log(`turns: ${TURNS}; turn wall p50 ${percentile(turnWall, 50).toFixed(2)} ms, bare tool call p50 ${percentile(bare, 50).toFixed(2)} ms (baseline)`);
-  console.log(`model p50 ${percentile(probe.model, 50).toFixed(3)} ms, tools p50 ${percentile(probe.tools, 50).toFixed(2)} ms, work-tree diff p50 ${percentile(probe.diff, 50).toFixed(2)} ms`);
-  console.log(`harness overhead per turn: p50 ${percentile(overhead, 50).toFixed(2)} ms, p95 ${percentile(overhead, 95).toFixed(2)} ms (with the diff: p50 ${percentile(overheadWithDiff, 50).toFixed(2)} ms; loop's own durations_ms: p50 ${percentile(loopRecorded, 50).toFixed(2)} ms)`);
+  console.log(
+    `turns: ${TURNS}; turn wall p50 ${percentile(turnWall, 50).toFixed(2)} ms, bare tool call p50 ${percentile(bare, 50).toFixed(2)} ms (baseline)`,
+  );
+  console.log(
+    `model p50 ${percentile(probe.model, 50).toFixed(3)} ms, tools p50 ${percentile(probe.tools, 50).toFixed(2)} ms, work-tree diff p50 ${percentile(probe.diff, 50).toFixed(2)} ms`,
+  );
+  console.log(
+    `harness overhead per turn: p50 ${percentile(overhead, 50).toFixed(2)} ms, p95 ${percentile(overhead, 95).toFixed(2)} ms (with the diff: p50 ${percentile(overheadWithDiff, 50).toFixed(2)} ms; loop's own durations_ms: p50 ${percentile(loopRecorded, 50).toFixed(2)} ms)`,
+  );
 
   const single = await rollout(repo, outDir, 'single');
   const parallelStarted = performance.now();
   await Promise.all(Array.from({ length: PARALLEL }, (_, index) => rollout(repo, outDir, `parallel-${index}`)));
   const parallelMs = performance.now() - parallelStarted;
-  console.log(`1 rollout: ${single.wallMs.toFixed(0)} ms; ${PARALLEL} in parallel: ${parallelMs.toFixed(0)} ms (ratio ${(parallelMs / single.wallMs).toFixed(2)}; ${PARALLEL} in sequence would be ~${PARALLEL}.0)`);
+  console.log(
+    `1 rollout: ${single.wallMs.toFixed(0)} ms; ${PARALLEL} in parallel: ${parallelMs.toFixed(0)} ms (ratio ${(parallelMs / single.wallMs).toFixed(2)}; ${PARALLEL} in sequence would be ~${PARALLEL}.0)`,
+  );
 
-  console.log(JSON.stringify({
-    turns: TURNS,
-    overhead_p50_ms: Number(percentile(overhead, 50).toFixed(3)),
-    overhead_p95_ms: Number(percentile(overhead, 95).toFixed(3)),
-    overhead_with_diff_p50_ms: Number(percentile(overheadWithDiff, 50).toFixed(3)),
-    loop_recorded_overhead_p50_ms: Number(percentile(loopRecorded, 50).toFixed(3)),
-    turn_wall_p50_ms: Number(percentile(turnWall, 50).toFixed(3)),
-    baseline_bare_tool_call_p50_ms: Number(percentile(bare, 50).toFixed(3)),
-    harness_vs_baseline_p50_ms: Number(harnessVsBare.toFixed(3)),
-    diff_p50_ms: Number(percentile(probe.diff, 50).toFixed(3)),
-    single_rollout_ms: Math.round(single.wallMs),
-    parallel8_ms: Math.round(parallelMs),
-    parallel8_vs_1_ratio: Number((parallelMs / single.wallMs).toFixed(3)),
-    target_overhead_ms: 5,
-  }));
+  console.log(
+    JSON.stringify({
+      turns: TURNS,
+      overhead_p50_ms: Number(percentile(overhead, 50).toFixed(3)),
+      overhead_p95_ms: Number(percentile(overhead, 95).toFixed(3)),
+      overhead_with_diff_p50_ms: Number(percentile(overheadWithDiff, 50).toFixed(3)),
+      loop_recorded_overhead_p50_ms: Number(percentile(loopRecorded, 50).toFixed(3)),
+      turn_wall_p50_ms: Number(percentile(turnWall, 50).toFixed(3)),
+      baseline_bare_tool_call_p50_ms: Number(percentile(bare, 50).toFixed(3)),
+      harness_vs_baseline_p50_ms: Number(harnessVsBare.toFixed(3)),
+      diff_p50_ms: Number(percentile(probe.diff, 50).toFixed(3)),
+      single_rollout_ms: Math.round(single.wallMs),
+      parallel8_ms: Math.round(parallelMs),
+      parallel8_vs_1_ratio: Number((parallelMs / single.wallMs).toFixed(3)),
+      target_overhead_ms: 5,
+    }),
+  );
 }
 
 main().catch((error: unknown) => {

@@ -34,12 +34,21 @@ function median(samples: number[]): number {
 /** The same work as an evaluation, done by hand: write both patches, apply them, run the tests. */
 async function runDirectly(task: Task): Promise<void> {
   const environment = environmentFor(task);
-  const sandbox = await DockerSandbox.create({ image: environment.image ?? imageForProfile(environment.profile ?? 'python'), repo: task.repo });
+  const sandbox = await DockerSandbox.create({
+    image: environment.image ?? imageForProfile(environment.profile ?? 'python'),
+    repo: task.repo,
+  });
   try {
     await sandbox.writeFile('/tmp/gold.patch', task.goldPatch);
     await sandbox.writeFile('/tmp/test.patch', task.testPatch);
-    const result = await sandbox.exec(`git apply /tmp/gold.patch && git apply /tmp/test.patch && { ${testCommandFor(environment, task)}\n} 2>&1`, { maxOutputBytes: 64 * 1024 ** 2 });
-    if (result.exitCode !== 0) throw new Error(`${task.id}: tests failed when run directly (exit ${result.exitCode}):\n${result.stdout.slice(-2000)}`);
+    const result = await sandbox.exec(
+      `git apply /tmp/gold.patch && git apply /tmp/test.patch && { ${testCommandFor(environment, task)}\n} 2>&1`,
+      { maxOutputBytes: 64 * 1024 ** 2 },
+    );
+    if (result.exitCode !== 0)
+      throw new Error(
+        `${task.id}: tests failed when run directly (exit ${result.exitCode}):\n${result.stdout.slice(-2000)}`,
+      );
   } finally {
     await sandbox.destroy();
   }
@@ -49,12 +58,17 @@ async function evaluateAll(tasks: Task[], workers: number, options: EvaluatorOpt
   const predictions = tasks.map((task) => ({ instanceId: task.id, modelName: 'gold', patch: task.goldPatch }));
   const outDir = mkdtempSync(join(tmpdir(), 'rollout-bench-eval-'));
   const { summary } = await runEvaluation(tasks, predictions, { ...options, outDir, workers });
-  if (summary.resolved !== tasks.length) throw new Error(`gold patches must all resolve, got ${JSON.stringify(summary)}`);
+  if (summary.resolved !== tasks.length)
+    throw new Error(`gold patches must all resolve, got ${JSON.stringify(summary)}`);
 }
 
 async function main(): Promise<void> {
   const tasks = await loadTasksStrict(join(process.cwd(), 'tasks', 'examples'));
-  const options: EvaluatorOptions = { createSandbox: (spec) => DockerSandbox.create(spec), imageForProfile, runId: 'bench-eval' };
+  const options: EvaluatorOptions = {
+    createSandbox: (spec) => DockerSandbox.create(spec),
+    imageForProfile,
+    runId: 'bench-eval',
+  };
   // Warm the checkout cache and the images' page cache so the first variant measured is not penalised.
   for (const task of tasks) await runDirectly(task);
 
@@ -62,12 +76,16 @@ async function main(): Promise<void> {
   const evalOne: number[] = [];
   const evalFour: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    direct.push(await timed(async () => {
-      for (const task of tasks) await runDirectly(task);
-    }));
+    direct.push(
+      await timed(async () => {
+        for (const task of tasks) await runDirectly(task);
+      }),
+    );
     evalOne.push(await timed(() => evaluateAll(tasks, 1, options)));
     evalFour.push(await timed(() => evaluateAll(tasks, 4, options)));
-    console.log(`round ${round + 1}: direct ${direct[round].toFixed(0)} ms, eval --workers 1 ${evalOne[round].toFixed(0)} ms, eval --workers 4 ${evalFour[round].toFixed(0)} ms`);
+    console.log(
+      `round ${round + 1}: direct ${direct[round].toFixed(0)} ms, eval --workers 1 ${evalOne[round].toFixed(0)} ms, eval --workers 4 ${evalFour[round].toFixed(0)} ms`,
+    );
   }
   const figures = {
     tasks: tasks.length,

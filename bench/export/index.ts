@@ -25,7 +25,8 @@ function prng(seed: number): () => number {
   };
 }
 
-const CODE_LINE = '    result = compute_total(items, discount=discount_rate) if items else default_value  # keep in sync\n';
+const CODE_LINE =
+  '    result = compute_total(items, discount=discount_rate) if items else default_value  # keep in sync\n';
 
 function text(random: () => number, minBytes: number, maxBytes: number): string {
   const bytes = minBytes + Math.floor(random() * (maxBytes - minBytes));
@@ -46,7 +47,11 @@ function syntheticRun(index: number): string {
     model: { name: 'gpt-4o-mini', provider: 'openai', parameters: { temperature: 0.7 } },
     tools: ['bash', 'view', 'edit', 'search', 'submit'].map((name) => ({
       type: 'function' as const,
-      function: { name, description: `The ${name} tool.`, parameters: { type: 'object', properties: { command: { type: 'string' } } } },
+      function: {
+        name,
+        description: `The ${name} tool.`,
+        parameters: { type: 'object', properties: { command: { type: 'string' } } },
+      },
     })),
     tool_versions: { 'rollout-studio': '0.1.0' },
     image: { name: 'rollout-studio/python:bench', digest: 'sha256:feed' },
@@ -73,7 +78,16 @@ function syntheticRun(index: number): string {
         {
           role: 'assistant',
           content: `Step ${t} of attempt ${index}: ${text(random, 100, 600)}`,
-          tool_calls: [{ id, type: 'function', function: { name: 'bash', arguments: JSON.stringify({ command: `grep -n compute_total src/app_${t}.py` }) } }],
+          tool_calls: [
+            {
+              id,
+              type: 'function',
+              function: {
+                name: 'bash',
+                arguments: JSON.stringify({ command: `grep -n compute_total src/app_${t}.py` }),
+              },
+            },
+          ],
         },
         { role: 'tool', tool_call_id: id, content: output },
       ],
@@ -89,7 +103,12 @@ function syntheticRun(index: number): string {
   lines.push(
     JSON.stringify({
       type: 'run_finished',
-      result: { exit_status: 'submitted', ended_at: '2026-11-24T10:05:00.000Z', patch: `diff --git a/src/app.py b/src/app.py\n${diff}`, reward: { value: reward, resolved: reward === 1 } },
+      result: {
+        exit_status: 'submitted',
+        ended_at: '2026-11-24T10:05:00.000Z',
+        patch: `diff --git a/src/app.py b/src/app.py\n${diff}`,
+        reward: { value: reward, resolved: reward === 1 },
+      },
     }),
   );
   return `${lines.join('\n')}\n`;
@@ -124,7 +143,13 @@ interface ChildReport {
 /** Child mode: one export, then its own wall time and peak RSS on stdout. */
 async function child(format: ExportFormatName, runs: string, out: string): Promise<void> {
   const started = process.hrtime.bigint();
-  const summary = await exportDataset({ runs: [runs], format, out, command: 'bench', split: format === 'swebench-preds' ? undefined : { name: 'val', fraction: 0.1 } });
+  const summary = await exportDataset({
+    runs: [runs],
+    format,
+    out,
+    command: 'bench',
+    split: format === 'swebench-preds' ? undefined : { name: 'val', fraction: 0.1 },
+  });
   const report: ChildReport = {
     seconds: Number(process.hrtime.bigint() - started) / 1e9,
     peak_rss_mb: process.resourceUsage().maxRSS / 1024,
@@ -136,11 +161,17 @@ async function child(format: ExportFormatName, runs: string, out: string): Promi
 
 function runChild(format: ExportFormatName, runs: string, out: string): Promise<ChildReport> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [__filename, '--child', format, runs, out], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const proc = spawn(process.execPath, [__filename, '--child', format, runs, out], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let stdout = '';
     proc.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     proc.on('error', reject);
-    proc.on('exit', (code) => (code === 0 ? resolve(JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as ChildReport) : reject(new Error(`export child exited ${code}`))));
+    proc.on('exit', (code) =>
+      code === 0
+        ? resolve(JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as ChildReport)
+        : reject(new Error(`export child exited ${code}`)),
+    );
   });
 }
 
@@ -153,7 +184,9 @@ async function main(): Promise<void> {
     const genStarted = Date.now();
     const bytes = generate(join(root, 'runs'), runs);
     const mb = bytes / 1e6;
-    console.log(`generated ${runs} trajectories, ${mb.toFixed(0)} MB (${(bytes / runs / 1e3).toFixed(0)} KB each) in ${((Date.now() - genStarted) / 1000).toFixed(1)} s`);
+    console.log(
+      `generated ${runs} trajectories, ${mb.toFixed(0)} MB (${(bytes / runs / 1e3).toFixed(0)} KB each) in ${((Date.now() - genStarted) / 1000).toFixed(1)} s`,
+    );
     // Flush the generated files first, so their write-back does not slow whichever export runs first.
     spawnSync('sync');
     const cat = catSeconds(join(root, 'runs'));

@@ -44,7 +44,22 @@ async function startRedis(): Promise<{ url: string; stop: () => Promise<void> }>
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   await new Promise((resolve) => server.close(resolve));
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--appendonly', 'yes', '--save', '', '--dir', mkdtempSync(join(tmpdir(), 'bench-redis-'))], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--appendonly',
+      'yes',
+      '--save',
+      '',
+      '--dir',
+      mkdtempSync(join(tmpdir(), 'bench-redis-')),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   while (!output.includes('Ready to accept connections')) {
@@ -109,7 +124,9 @@ interface Fleet {
 async function startFleet(redisUrl: string, layout: Layout, db: number): Promise<Fleet> {
   const url = `${redisUrl}/${db}`;
   const workers = layout.concurrencies.map((concurrency) => {
-    const child = spawn(process.execPath, [CLI, 'worker', '--queue', url, '--concurrency', String(concurrency)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [CLI, 'worker', '--queue', url, '--concurrency', String(concurrency)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let output = '';
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     return { child, output: () => output };
@@ -123,7 +140,15 @@ async function queued(fleet: Fleet): Promise<Timed> {
   const rollouts = new RolloutQueue(fleet.url);
   try {
     await rollouts.queue.obliterate({ force: true });
-    const jobs = rolloutJobs({ taskFile: TASKS, taskIds: await taskIds(), attempts: ATTEMPTS, policySpec: POLICY, outDir: mkdtempSync(join(tmpdir(), 'bench-queue-')), reward: 'binary', maxTurns: 30 });
+    const jobs = rolloutJobs({
+      taskFile: TASKS,
+      taskIds: await taskIds(),
+      attempts: ATTEMPTS,
+      policySpec: POLICY,
+      outDir: mkdtempSync(join(tmpdir(), 'bench-queue-')),
+      reward: 'binary',
+      maxTurns: 30,
+    });
     const cpuBefore = fleet.children.map((child) => processCpuMs(child.pid as number));
     const started = performance.now();
     await enqueueRollouts(rollouts, jobs);
@@ -134,9 +159,14 @@ async function queued(fleet: Fleet): Promise<Timed> {
       await sleep(25);
     }
     const wallMs = performance.now() - started;
-    const cpuMs = fleet.children.reduce((sum, child, index) => sum + processCpuMs(child.pid as number) - cpuBefore[index], 0);
+    const cpuMs = fleet.children.reduce(
+      (sum, child, index) => sum + processCpuMs(child.pid as number) - cpuBefore[index],
+      0,
+    );
     const done = await rollouts.queue.getJobs(['completed']);
-    const aroundRolloutMs = done.map((job) => (job.finishedOn ?? 0) - (job.processedOn ?? 0) - (job.returnvalue?.durationMs ?? 0));
+    const aroundRolloutMs = done.map(
+      (job) => (job.finishedOn ?? 0) - (job.processedOn ?? 0) - (job.returnvalue?.durationMs ?? 0),
+    );
     return { wallMs, cpuMs, aroundRolloutMs };
   } finally {
     await rollouts.close();
@@ -215,11 +245,19 @@ async function main(): Promise<void> {
         cpuMsPerRollout: Math.round(cpuMs / jobs),
         cpuRatioVsInProcess: Number((cpuMs / baselineCpuMs).toFixed(3)),
         aroundRolloutMsP50: Math.round(median(fleetRuns[index].flatMap((run) => run.aroundRolloutMs ?? []))),
-        firstRun: { wallMs: Math.round(fleetFirst[index].wallMs), cpuMsPerRollout: Math.round(fleetFirst[index].cpuMs / jobs) },
+        firstRun: {
+          wallMs: Math.round(fleetFirst[index].wallMs),
+          cpuMsPerRollout: Math.round(fleetFirst[index].cpuMs / jobs),
+        },
       };
     });
-    for (const row of rows) console.log(`queued, ${row.workers} worker(s) ${row.concurrencies.join('+')}: median ${(row.wallMs / 1000).toFixed(1)} s (rounds ${row.wallMsRounds.map((ms) => (ms / 1000).toFixed(1)).join(', ')}), ${row.rolloutsPerMin} rollouts/min, ${row.throughputRatio}× in-process (cost ${row.queueCostPct} %); worker CPU ${row.cpuMsPerRollout} ms per rollout, ${row.cpuRatioVsInProcess}× in-process; ${row.aroundRolloutMsP50} ms per job around the rollout; first run ${(row.firstRun.wallMs / 1000).toFixed(1)} s, ${row.firstRun.cpuMsPerRollout} ms CPU per rollout`);
-    console.log(`in-process, ${CONCURRENCY} at a time: median ${(baselineMs / 1000).toFixed(1)} s (rounds ${baseline.map((run) => (run.wallMs / 1000).toFixed(1)).join(', ')}), CPU ${Math.round(baselineCpuMs / jobs)} ms per rollout; first run ${(inProcessFirst.wallMs / 1000).toFixed(1)} s; no-op job round trip ${perJobOverheadMs.toFixed(2)} ms`);
+    for (const row of rows)
+      console.log(
+        `queued, ${row.workers} worker(s) ${row.concurrencies.join('+')}: median ${(row.wallMs / 1000).toFixed(1)} s (rounds ${row.wallMsRounds.map((ms) => (ms / 1000).toFixed(1)).join(', ')}), ${row.rolloutsPerMin} rollouts/min, ${row.throughputRatio}× in-process (cost ${row.queueCostPct} %); worker CPU ${row.cpuMsPerRollout} ms per rollout, ${row.cpuRatioVsInProcess}× in-process; ${row.aroundRolloutMsP50} ms per job around the rollout; first run ${(row.firstRun.wallMs / 1000).toFixed(1)} s, ${row.firstRun.cpuMsPerRollout} ms CPU per rollout`,
+      );
+    console.log(
+      `in-process, ${CONCURRENCY} at a time: median ${(baselineMs / 1000).toFixed(1)} s (rounds ${baseline.map((run) => (run.wallMs / 1000).toFixed(1)).join(', ')}), CPU ${Math.round(baselineCpuMs / jobs)} ms per rollout; first run ${(inProcessFirst.wallMs / 1000).toFixed(1)} s; no-op job round trip ${perJobOverheadMs.toFixed(2)} ms`,
+    );
     console.log(
       JSON.stringify({
         bench: 'queue',
@@ -228,7 +266,13 @@ async function main(): Promise<void> {
         attempts: ATTEMPTS,
         totalConcurrency: CONCURRENCY,
         rounds: ROUNDS,
-        inProcess: { wallMs: Math.round(baselineMs), wallMsRounds: baseline.map((run) => Math.round(run.wallMs)), rolloutsPerMin: Number(perMinute(baselineMs).toFixed(2)), cpuMsPerRollout: Math.round(baselineCpuMs / jobs), firstRunWallMs: Math.round(inProcessFirst.wallMs) },
+        inProcess: {
+          wallMs: Math.round(baselineMs),
+          wallMsRounds: baseline.map((run) => Math.round(run.wallMs)),
+          rolloutsPerMin: Number(perMinute(baselineMs).toFixed(2)),
+          cpuMsPerRollout: Math.round(baselineCpuMs / jobs),
+          firstRunWallMs: Math.round(inProcessFirst.wallMs),
+        },
         queued: rows,
         perJobQueueOverheadMs: Number(perJobOverheadMs.toFixed(2)),
         targetQueueCostPct: 5,

@@ -61,7 +61,9 @@ async function main(): Promise<void> {
   }
   await sandbox.destroy();
   const [oursP50, bareP50, cliP50] = [ours, bare, cli].map((samples) => percentile(samples, 50));
-  console.log(`exec round trip p50: sandbox ${oursP50.toFixed(1)} ms, bare API ${bareP50.toFixed(1)} ms, docker exec CLI ${cliP50.toFixed(1)} ms`);
+  console.log(
+    `exec round trip p50: sandbox ${oursP50.toFixed(1)} ms, bare API ${bareP50.toFixed(1)} ms, docker exec CLI ${cliP50.toFixed(1)} ms`,
+  );
 
   const lifecycle = async () => {
     const box = await DockerSandbox.create(spec);
@@ -72,7 +74,9 @@ async function main(): Promise<void> {
     for (let index = 0; index < 8; index++) await lifecycle();
   });
   const parallelMs = await timed(() => Promise.all(Array.from({ length: 8 }, lifecycle)));
-  console.log(`8 sandboxes (create, exec, destroy): sequential ${sequentialMs.toFixed(0)} ms, parallel ${parallelMs.toFixed(0)} ms`);
+  console.log(
+    `8 sandboxes (create, exec, destroy): sequential ${sequentialMs.toFixed(0)} ms, parallel ${parallelMs.toFixed(0)} ms`,
+  );
 
   console.log(
     JSON.stringify({

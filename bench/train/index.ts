@@ -18,7 +18,10 @@ async function main(): Promise<number> {
   const started = Date.now();
   const stdout: string[] = [];
   const code = await new Promise<number>((resolve, reject) => {
-    const child = spawn(python, [script, ...process.argv.slice(2)], { env: { ...process.env, PYTHONPATH: trainer }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(python, [script, ...process.argv.slice(2)], {
+      env: { ...process.env, PYTHONPATH: trainer },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => {
       for (const line of chunk.toString().split('\n')) if (/^(device|round|TRL)/.test(line)) console.error(line);
@@ -31,9 +34,21 @@ async function main(): Promise<number> {
     console.error(`compare_sft.py failed (exit ${code}): ${stdout.join('')}`);
     return 1;
   }
-  const result = JSON.parse(lastLine) as Record<string, unknown> & { ratio: number; device: string; 'same_loss_1e-3': boolean };
+  const result = JSON.parse(lastLine) as Record<string, unknown> & {
+    ratio: number;
+    device: string;
+    'same_loss_1e-3': boolean;
+  };
   const target = result.device === 'cuda' ? 1.3 : 1.0;
-  console.log(JSON.stringify({ bench: 'train', ...result, target, meets_target: result.ratio >= target && result['same_loss_1e-3'], wall_s: (Date.now() - started) / 1000 }));
+  console.log(
+    JSON.stringify({
+      bench: 'train',
+      ...result,
+      target,
+      meets_target: result.ratio >= target && result['same_loss_1e-3'],
+      wall_s: (Date.now() - started) / 1000,
+    }),
+  );
   return 0;
 }
 

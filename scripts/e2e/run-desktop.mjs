@@ -17,14 +17,22 @@ async function runMode(mode, trusted) {
   const userDataDir = join(scratch, 'user-data');
   mkdirSync(workspace);
   mkdirSync(join(userDataDir, 'User'), { recursive: true });
-  writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify({ 'security.workspace.trust.startupPrompt': 'never', 'workbench.startupEditor': 'none' }));
+  writeFileSync(
+    join(userDataDir, 'User', 'settings.json'),
+    JSON.stringify({ 'security.workspace.trust.startupPrompt': 'never', 'workbench.startupEditor': 'none' }),
+  );
   try {
     await runTests({
       version: VSCODE_VERSION,
       extensionDevelopmentPath: projectRoot,
       extensionTestsPath: join(projectRoot, 'out', 'e2e', 'suite', 'index.js'),
       extensionTestsEnv: { ROLLOUT_E2E_MODE: mode },
-      launchArgs: [workspace, '--disable-extensions', `--user-data-dir=${userDataDir}`, ...(trusted ? ['--disable-workspace-trust'] : [])],
+      launchArgs: [
+        workspace,
+        '--disable-extensions',
+        `--user-data-dir=${userDataDir}`,
+        ...(trusted ? ['--disable-workspace-trust'] : []),
+      ],
     });
   } finally {
     rmSync(scratch, { recursive: true, force: true });

@@ -1,7 +1,14 @@
 import { commands } from './commands/index';
 
 function usage(): string {
-  return ['usage: rollout <command> [options]', '', 'commands:', ...Object.keys(commands).map((name) => `  ${name}`), '', 'Run `rollout <command> --help` for its options.'].join('\n');
+  return [
+    'usage: rollout <command> [options]',
+    '',
+    'commands:',
+    ...Object.keys(commands).map((name) => `  ${name}`),
+    '',
+    'Run `rollout <command> --help` for its options.',
+  ].join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -1,5 +1,9 @@
 /** Runs `job` over `items` with at most `workers` at a time; results keep the items' order. */
-export async function mapWithWorkers<I, T>(items: readonly I[], workers: number, job: (item: I) => Promise<T>): Promise<T[]> {
+export async function mapWithWorkers<I, T>(
+  items: readonly I[],
+  workers: number,
+  job: (item: I) => Promise<T>,
+): Promise<T[]> {
   const results: T[] = new Array(items.length);
   let next = 0;
   const worker = async () => {

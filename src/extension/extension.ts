@@ -59,7 +59,11 @@ export function activate(extension: vscode.ExtensionContext): RolloutStudioApi {
 
   const uriHandler = playbackUriHandler(context);
   const runsView = vscode.window.createTreeView('rolloutStudio.runs', { treeDataProvider: runs });
-  const queue = new QueueMonitor(runsView, () => vscode.workspace.getConfiguration(SETTINGS_SECTION).get<string>('queue.url') ?? '', log);
+  const queue = new QueueMonitor(
+    runsView,
+    () => vscode.workspace.getConfiguration(SETTINGS_SECTION).get<string>('queue.url') ?? '',
+    log,
+  );
   void queue.follow();
   runs.onDidReadRuns((entries) => {
     tasks.refresh();
@@ -76,14 +80,36 @@ export function activate(extension: vscode.ExtensionContext): RolloutStudioApi {
     runsView,
     queue,
     vscode.workspace.registerTextDocumentContentProvider(DIFF_SCHEME, diffs),
-    vscode.workspace.onDidChangeConfiguration((event) => event.affectsConfiguration(`${SETTINGS_SECTION}.outputFolder`) && runs.watch()),
-    vscode.workspace.onDidChangeConfiguration((event) => event.affectsConfiguration(`${SETTINGS_SECTION}.queue.url`) && void queue.follow()),
-    vscode.workspace.onDidGrantWorkspaceTrust(() => log.info('workspace trusted: running agents and containers is enabled')),
+    vscode.workspace.onDidChangeConfiguration(
+      (event) => event.affectsConfiguration(`${SETTINGS_SECTION}.outputFolder`) && runs.watch(),
+    ),
+    vscode.workspace.onDidChangeConfiguration(
+      (event) => event.affectsConfiguration(`${SETTINGS_SECTION}.queue.url`) && void queue.follow(),
+    ),
+    vscode.workspace.onDidGrantWorkspaceTrust(() =>
+      log.info('workspace trusted: running agents and containers is enabled'),
+    ),
     ...registerCommands(context, failures),
     { dispose: () => panels.forEach((panel) => panel.dispose()) },
     { dispose: () => context.activeRun?.controller.abort() },
   );
   const activationMs = performance.now() - started;
-  log.info(`activated in ${activationMs.toFixed(1)} ms (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'untrusted: agents and containers disabled'})`);
-  return { activationMs, tasks, runs, statusBar, diffs, apiKeys, panels, failures, log, activeRun: () => context.activeRun, uriHandler, queue, runsView };
+  log.info(
+    `activated in ${activationMs.toFixed(1)} ms (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'untrusted: agents and containers disabled'})`,
+  );
+  return {
+    activationMs,
+    tasks,
+    runs,
+    statusBar,
+    diffs,
+    apiKeys,
+    panels,
+    failures,
+    log,
+    activeRun: () => context.activeRun,
+    uriHandler,
+    queue,
+    runsView,
+  };
 }

@@ -10,9 +10,17 @@ export interface ProgressReporter {
  * Runs a long action under a progress notification. `cancellable` offers a Cancel button that aborts the
  * signal; only actions that stop when it aborts ask for it, so Cancel never pretends to stop what goes on.
  */
-export function withProgress<T>(title: string, options: { cancellable: boolean }, action: (progress: ProgressReporter) => Promise<T>): Thenable<T> {
+export function withProgress<T>(
+  title: string,
+  options: { cancellable: boolean },
+  action: (progress: ProgressReporter) => Promise<T>,
+): Thenable<T> {
   return vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Rollout Studio: ${title}`, cancellable: options.cancellable },
+    {
+      location: vscode.ProgressLocation.Notification,
+      title: `Rollout Studio: ${title}`,
+      cancellable: options.cancellable,
+    },
     (progress, token) => {
       const controller = new AbortController();
       const subscription = token.onCancellationRequested(() => controller.abort(new Error(`${title} was cancelled`)));

@@ -43,12 +43,17 @@ export function readSettings(): Settings {
 function resolveOutputFolder(setting: string): string {
   if (path.isAbsolute(setting)) return setting;
   const workspace = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-  if (!workspace) throw new Error(`rolloutStudio.outputFolder is the relative path '${setting}' but no folder is open: open a folder or set an absolute path`);
+  if (!workspace)
+    throw new Error(
+      `rolloutStudio.outputFolder is the relative path '${setting}' but no folder is open: open a folder or set an absolute path`,
+    );
   return path.join(workspace, setting);
 }
 
 export async function updateSetting(key: string, value: unknown): Promise<void> {
-  const target = vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  const target = vscode.workspace.workspaceFolders
+    ? vscode.ConfigurationTarget.Workspace
+    : vscode.ConfigurationTarget.Global;
   await vscode.workspace.getConfiguration(SETTINGS_SECTION).update(key, value, target);
 }
 

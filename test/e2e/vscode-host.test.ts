@@ -17,7 +17,11 @@ const EXTENSION_BUNDLE = join(PROJECT_ROOT, 'dist', 'extension.js');
 const SCREENSHOTS = join(PROJECT_ROOT, 'out', 'e2e', 'screenshots');
 const SUITE_TIMEOUT_MS = 5 * 60_000;
 
-async function runMode(mode: string, trusted: boolean, extensionPath = PROJECT_ROOT): Promise<{ result: HostRunResult; output: string[] }> {
+async function runMode(
+  mode: string,
+  trusted: boolean,
+  extensionPath = PROJECT_ROOT,
+): Promise<{ result: HostRunResult; output: string[] }> {
   const workspace = mkdtempSync(join(tmpdir(), `rollout-e2e-workspace-${mode}-`));
   const output: string[] = [];
   try {
@@ -43,15 +47,25 @@ async function runMode(mode: string, trusted: boolean, extensionPath = PROJECT_R
 function assertPassed({ result, output }: { result: HostRunResult; output: string[] }): void {
   const tail = output.slice(-60).join('\n');
   assert.equal(result.failure, undefined, `the VS Code host failed: ${result.failure}\n--- last output ---\n${tail}`);
-  assert.equal(result.exitCode, 0, `the e2e suite failed inside VS Code (exit ${result.exitCode})\n--- last output ---\n${tail}`);
-  assert.ok(output.some((line) => /\d+ passing/.test(line)), `mocha reported no passing tests\n--- last output ---\n${tail}`);
+  assert.equal(
+    result.exitCode,
+    0,
+    `the e2e suite failed inside VS Code (exit ${result.exitCode})\n--- last output ---\n${tail}`,
+  );
+  assert.ok(
+    output.some((line) => /\d+ passing/.test(line)),
+    `mocha reported no passing tests\n--- last output ---\n${tail}`,
+  );
 }
 
 describe('the extension in a real VS Code (code-server 4.100.3 workbench in headless chromium)', () => {
   before(() => {
     assertHostInstalled();
     assert.ok(existsSync(EXTENSION_BUNDLE), `${EXTENSION_BUNDLE} is missing: run \`npm run build\` first`);
-    const built = spawnSync(process.execPath, [join(PROJECT_ROOT, 'scripts', 'e2e', 'build-suite.mjs')], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+    const built = spawnSync(process.execPath, [join(PROJECT_ROOT, 'scripts', 'e2e', 'build-suite.mjs')], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+    });
     assert.equal(built.status, 0, `building the e2e suite failed:\n${built.stderr}`);
     rmSync(SCREENSHOTS, { recursive: true, force: true });
     mkdirSync(SCREENSHOTS, { recursive: true });
@@ -61,7 +75,10 @@ describe('the extension in a real VS Code (code-server 4.100.3 workbench in head
     const { result, output } = await runMode('harness-self-check', true);
     assert.equal(result.failure, undefined, result.failure);
     assert.equal(result.exitCode, 1);
-    assert.ok(output.some((line) => line.includes('deliberate failure from the harness self-check')), 'the failure reached the log');
+    assert.ok(
+      output.some((line) => line.includes('deliberate failure from the harness self-check')),
+      'the failure reached the log',
+    );
   });
 
   test('activation, commands, task sets, import, Runs view, playback, diff editor, export, a rollout in real Docker, replay, fine-tune, palette UI (real VS Code extension host, trusted workspace)', async () => {
@@ -73,7 +90,10 @@ describe('the extension in a real VS Code (code-server 4.100.3 workbench in head
     try {
       const vsix = join(scratch, 'rollout-studio.vsix');
       // `npm run package` itself, with the package written to the scratch folder (a later --out wins).
-      const packaged = spawnSync('npm', ['run', 'package', '--', '--out', vsix], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+      const packaged = spawnSync('npm', ['run', 'package', '--', '--out', vsix], {
+        cwd: PROJECT_ROOT,
+        encoding: 'utf8',
+      });
       assert.equal(packaged.status, 0, `npm run package failed:\n${packaged.stdout}\n${packaged.stderr}`);
       console.log(`  [vsix] ${vsix}: ${(statSync(vsix).size / 1024 ** 2).toFixed(2)} MiB`);
       const unpacked = spawnSync('unzip', ['-q', vsix, '-d', join(scratch, 'unpacked')], { encoding: 'utf8' });

@@ -39,13 +39,17 @@ export class ScriptedAnthropicServer extends ScriptedServer {
     // Anthropic takes the key as `x-api-key` or, as SDK 1.x sends it, `Authorization: Bearer`.
     const given = request.headers['x-api-key'] ?? request.headers.authorization?.toString().replace(/^Bearer /, '');
     if (this.apiKey && given !== this.apiKey) return { status: 401, json: this.errorBody(401, 'invalid API key') };
-    if (!request.headers['anthropic-version']) return { status: 400, json: this.errorBody(400, 'anthropic-version header is required') };
+    if (!request.headers['anthropic-version'])
+      return { status: 400, json: this.errorBody(400, 'anthropic-version header is required') };
     if (request.method === 'POST' && request.path === '/v1/messages') return undefined;
     return { status: 404, json: this.errorBody(404, `no route ${request.method} ${request.path}`) };
   }
 
   protected errorBody(status: number, message: string): unknown {
-    return { type: 'error', error: { type: ERROR_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error'), message } };
+    return {
+      type: 'error',
+      error: { type: ERROR_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error'), message },
+    };
   }
 
   protected render(scripted: Exclude<ScriptStep, { type: 'dynamic' | 'http_error' }>, request: RecordedRequest) {
@@ -59,7 +63,10 @@ export class ScriptedAnthropicServer extends ScriptedServer {
         content.push({ type: 'tool_use', id: call.id ?? `toolu_${index}_${i}`, name: call.name, input });
       });
     }
-    const usage = scripted.usage ?? { prompt_tokens: roughTokens(request.body?.messages), completion_tokens: roughTokens(content) };
+    const usage = scripted.usage ?? {
+      prompt_tokens: roughTokens(request.body?.messages),
+      completion_tokens: roughTokens(content),
+    };
     return {
       status: 200,
       json: {

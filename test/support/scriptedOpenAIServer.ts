@@ -33,14 +33,26 @@ export type ScriptStep =
 
 /** Shorthands for script steps. */
 export const step = {
-  toolCall: (name: string, args: string | Record<string, unknown>, extras: StepExtras & { content?: string } = {}): ScriptStep => ({
+  toolCall: (
+    name: string,
+    args: string | Record<string, unknown>,
+    extras: StepExtras & { content?: string } = {},
+  ): ScriptStep => ({
     type: 'tool_calls',
     calls: [{ name, arguments: args }],
     ...extras,
   }),
-  toolCalls: (calls: ScriptedToolCall[], extras: StepExtras & { content?: string } = {}): ScriptStep => ({ type: 'tool_calls', calls, ...extras }),
+  toolCalls: (calls: ScriptedToolCall[], extras: StepExtras & { content?: string } = {}): ScriptStep => ({
+    type: 'tool_calls',
+    calls,
+    ...extras,
+  }),
   text: (content: string, extras: StepExtras = {}): ScriptStep => ({ type: 'text', content, ...extras }),
-  httpError: (status: number, options: { message?: string; headers?: Record<string, string> } = {}): ScriptStep => ({ type: 'http_error', status, ...options }),
+  httpError: (status: number, options: { message?: string; headers?: Record<string, string> } = {}): ScriptStep => ({
+    type: 'http_error',
+    status,
+    ...options,
+  }),
   dynamic: (respond: (request: RecordedRequest) => ScriptStep): ScriptStep => ({ type: 'dynamic', respond }),
 };
 
@@ -97,19 +109,37 @@ export abstract class ScriptedServer {
 
   /** Answers a request that is not a scripted model call (model lists, wrong paths, bad auth). */
   protected abstract route(request: RecordedRequest): Answer | undefined;
-  protected abstract render(step: Exclude<ScriptStep, { type: 'dynamic' | 'http_error' }>, request: RecordedRequest): Answer;
+  protected abstract render(
+    step: Exclude<ScriptStep, { type: 'dynamic' | 'http_error' }>,
+    request: RecordedRequest,
+  ): Answer;
   protected abstract errorBody(status: number, message: string): unknown;
 
   /** The next step, or an error response saying the script ran out. */
   protected nextAnswer(request: RecordedRequest): { answer: Answer; delayMs?: number } {
     let next = this.steps.shift();
     if (!next) {
-      return { answer: { status: 400, json: this.errorBody(400, `scripted server: the script has no step ${this.stepsServed + 1} (it had ${this.stepsServed})`) } };
+      return {
+        answer: {
+          status: 400,
+          json: this.errorBody(
+            400,
+            `scripted server: the script has no step ${this.stepsServed + 1} (it had ${this.stepsServed})`,
+          ),
+        },
+      };
     }
     this.stepsServed++;
     while (next.type === 'dynamic') next = next.respond(request);
     if (next.type === 'http_error') {
-      return { answer: { status: next.status, headers: next.headers, json: this.errorBody(next.status, next.message ?? `scripted HTTP ${next.status}`) }, delayMs: next.delayMs };
+      return {
+        answer: {
+          status: next.status,
+          headers: next.headers,
+          json: this.errorBody(next.status, next.message ?? `scripted HTTP ${next.status}`),
+        },
+        delayMs: next.delayMs,
+      };
     }
     return { answer: this.render(next, request), delayMs: next.delayMs };
   }
@@ -124,7 +154,12 @@ export abstract class ScriptedServer {
     } catch {
       return send(response, { status: 400, json: this.errorBody(400, 'request body is not JSON') });
     }
-    const request: RecordedRequest = { method: incoming.method ?? 'GET', path: (incoming.url ?? '/').split('?')[0], headers: { ...incoming.headers }, body };
+    const request: RecordedRequest = {
+      method: incoming.method ?? 'GET',
+      path: (incoming.url ?? '/').split('?')[0],
+      headers: { ...incoming.headers },
+      body,
+    };
     this.requests.push(request);
     const routed = this.route(request);
     if (routed) return send(response, routed);
@@ -136,8 +171,13 @@ export abstract class ScriptedServer {
 
 function send(response: ServerResponse, answer: Answer): void {
   if (answer.sse) {
-    response.writeHead(answer.status, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...answer.headers });
-    for (const event of answer.sse) response.write(`data: ${typeof event === 'string' ? event : JSON.stringify(event)}\n\n`);
+    response.writeHead(answer.status, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      ...answer.headers,
+    });
+    for (const event of answer.sse)
+      response.write(`data: ${typeof event === 'string' ? event : JSON.stringify(event)}\n\n`);
     response.end();
     return;
   }
@@ -167,7 +207,10 @@ export class ScriptedOpenAIServer extends ScriptedServer {
     super(steps);
   }
 
-  static async start(steps: ScriptStep[] = [], options: ScriptedOpenAIServerOptions = {}): Promise<ScriptedOpenAIServer> {
+  static async start(
+    steps: ScriptStep[] = [],
+    options: ScriptedOpenAIServerOptions = {},
+  ): Promise<ScriptedOpenAIServer> {
     const server = new ScriptedOpenAIServer(steps, options);
     await server.listen();
     return server;
@@ -187,10 +230,23 @@ export class ScriptedOpenAIServer extends ScriptedServer {
     if (this.options.apiKey && request.headers.authorization !== `Bearer ${this.options.apiKey}`) {
       // Like OpenAI, quote the rejected key back, so tests can check that it never reaches a log.
       const given = request.headers.authorization?.toString().replace(/^Bearer /, '');
-      return { status: 401, json: { error: { message: `Incorrect API key provided: ${given}.`, type: 'invalid_request_error', param: null, code: 'invalid_api_key' } } };
+      return {
+        status: 401,
+        json: {
+          error: {
+            message: `Incorrect API key provided: ${given}.`,
+            type: 'invalid_request_error',
+            param: null,
+            code: 'invalid_api_key',
+          },
+        },
+      };
     }
     if (request.method === 'GET' && request.path === '/v1/models') {
-      return { status: 200, json: { object: 'list', data: [{ id: this.model, object: 'model', created: 0, owned_by: 'scripted' }] } };
+      return {
+        status: 200,
+        json: { object: 'list', data: [{ id: this.model, object: 'model', created: 0, owned_by: 'scripted' }] },
+      };
     }
     if (request.method === 'POST' && request.path === '/v1/chat/completions') return undefined;
     return { status: 404, json: this.errorBody(404, `no route ${request.method} ${request.path}`) };
@@ -201,7 +257,10 @@ export class ScriptedOpenAIServer extends ScriptedServer {
     return { error: { message, type, param: null, code: null } };
   }
 
-  protected render(scripted: Exclude<ScriptStep, { type: 'dynamic' | 'http_error' }>, request: RecordedRequest): Answer {
+  protected render(
+    scripted: Exclude<ScriptStep, { type: 'dynamic' | 'http_error' }>,
+    request: RecordedRequest,
+  ): Answer {
     const body = request.body ?? {};
     const index = this.completionCount++;
     const toolCalls =
@@ -209,16 +268,26 @@ export class ScriptedOpenAIServer extends ScriptedServer {
         ? scripted.calls.map((call, i) => ({
             id: call.id ?? `call_${index}_${i}`,
             type: 'function',
-            function: { name: call.name, arguments: typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments) },
+            function: {
+              name: call.name,
+              arguments: typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments),
+            },
           }))
         : undefined;
     const content = scripted.content ?? null;
     const finishReason = scripted.type === 'tool_calls' ? 'tool_calls' : (scripted.finishReason ?? 'stop');
-    const usage = scripted.usage ?? { prompt_tokens: roughTokens(body.messages), completion_tokens: roughTokens([content, toolCalls]) };
-    const logprobs = body.logprobs && scripted.logprobs ? { content: scripted.logprobs.map((entry) => ({ ...entry, bytes: null, top_logprobs: [] })) } : null;
+    const usage = scripted.usage ?? {
+      prompt_tokens: roughTokens(body.messages),
+      completion_tokens: roughTokens([content, toolCalls]),
+    };
+    const logprobs =
+      body.logprobs && scripted.logprobs
+        ? { content: scripted.logprobs.map((entry) => ({ ...entry, bytes: null, top_logprobs: [] })) }
+        : null;
     const id = `chatcmpl-scripted-${index}`;
     const model = typeof body.model === 'string' ? body.model : this.model;
-    if (body.stream) return { status: 200, sse: this.streamChunks(id, model, content, toolCalls, finishReason, usage, body) };
+    if (body.stream)
+      return { status: 200, sse: this.streamChunks(id, model, content, toolCalls, finishReason, usage, body) };
     return {
       status: 200,
       json: {
@@ -251,16 +320,34 @@ export class ScriptedOpenAIServer extends ScriptedServer {
     usage: { prompt_tokens: number; completion_tokens: number },
     body: Record<string, unknown>,
   ): unknown[] {
-    const chunk = (delta: unknown, finish: string | null = null) => ({ id, object: 'chat.completion.chunk', created: 0, model, choices: [{ index: 0, delta, finish_reason: finish }] });
+    const chunk = (delta: unknown, finish: string | null = null) => ({
+      id,
+      object: 'chat.completion.chunk',
+      created: 0,
+      model,
+      choices: [{ index: 0, delta, finish_reason: finish }],
+    });
     const events: unknown[] = [chunk({ role: 'assistant', content: '' })];
     for (const piece of (content ?? '').match(/.{1,8}/gs) ?? []) events.push(chunk({ content: piece }));
     toolCalls?.forEach((call, index) => {
-      events.push(chunk({ tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } }] }));
-      for (const piece of call.function.arguments.match(/.{1,8}/gs) ?? []) events.push(chunk({ tool_calls: [{ index, function: { arguments: piece } }] }));
+      events.push(
+        chunk({
+          tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } }],
+        }),
+      );
+      for (const piece of call.function.arguments.match(/.{1,8}/gs) ?? [])
+        events.push(chunk({ tool_calls: [{ index, function: { arguments: piece } }] }));
     });
     events.push(chunk({}, finishReason));
     if ((body.stream_options as { include_usage?: boolean } | undefined)?.include_usage) {
-      events.push({ id, object: 'chat.completion.chunk', created: 0, model, choices: [], usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } });
+      events.push({
+        id,
+        object: 'chat.completion.chunk',
+        created: 0,
+        model,
+        choices: [],
+        usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens },
+      });
     }
     events.push('[DONE]');
     return events;

@@ -73,7 +73,10 @@ function openInVsCode(trajectory: string): void {
   const link = playbackLink(trajectory);
   const opened = spawnSync('code', ['--open-url', link], { stdio: 'ignore' });
   if (opened.status === 0) console.log(`\nopened the playback of ${trajectory} in VS Code`);
-  else console.log(`\nVS Code's \`code\` command was not found; open the playback with:\n  code --open-url '${link}'\nor, in VS Code, Rollout Studio: Open Trajectory… ${trajectory}`);
+  else
+    console.log(
+      `\nVS Code's \`code\` command was not found; open the playback with:\n  code --open-url '${link}'\nor, in VS Code, Rollout Studio: Open Trajectory… ${trajectory}`,
+    );
 }
 
 interface FineTuneInput {
@@ -89,13 +92,26 @@ interface FineTuneInput {
 async function fineTuneStage({ out, runsDir, task, evaluator, baseModel, written }: FineTuneInput): Promise<string> {
   const trainerDir = join(out, 'trainer');
   rmSync(trainerDir, { recursive: true, force: true });
-  const hooks = { onEvent: (event: RunnerEvent) => event.event === 'progress' && console.log(`   ${formatRunnerEvent(event)}`) };
+  const hooks = {
+    onEvent: (event: RunnerEvent) => event.event === 'progress' && console.log(`   ${formatRunnerEvent(event)}`),
+  };
   const runner = await chooseRunner({ onLog: (line) => console.log(`   ${line}`) });
   console.log(`   trainer: ${runner.description}`);
   const base = baseModel ?? ((await makeTinyModel(runner, join(trainerDir, 'tiny-base'))).outputs.model as string);
   const adapter = join(trainerDir, 'sft');
   const device = baseModel ? 'auto' : 'cpu';
-  await train(runner, { method: 'sft', data: join(out, 'datasets', 'sft', 'train.jsonl'), baseModel: base, out: adapter, device, maxSteps: 8 }, hooks);
+  await train(
+    runner,
+    {
+      method: 'sft',
+      data: join(out, 'datasets', 'sft', 'train.jsonl'),
+      baseModel: base,
+      out: adapter,
+      device,
+      maxSteps: 8,
+    },
+    hooks,
+  );
   written.push(adapter);
 
   const server = await startServer(runner, { model: adapter, device });
@@ -107,7 +123,17 @@ async function fineTuneStage({ out, runsDir, task, evaluator, baseModel, written
     console.log(`   serving the fine-tuned model as ${policy}`);
     const tunedRuns = join(out, 'runs-finetuned');
     rmSync(tunedRuns, { recursive: true, force: true });
-    ({ totals: tuned } = await runBatch({ tasks: [task], policySpec: policy, attempts: 1, workers: 1, outDir: tunedRuns, rewardFn: binaryReward, evaluator, config: { maxTurns: 3 }, onFinish: (summary) => (outcome = `${summary.exitStatus}, reward ${summary.reward ?? '—'}`) }));
+    ({ totals: tuned } = await runBatch({
+      tasks: [task],
+      policySpec: policy,
+      attempts: 1,
+      workers: 1,
+      outDir: tunedRuns,
+      rewardFn: binaryReward,
+      evaluator,
+      config: { maxTurns: 3 },
+      onFinish: (summary) => (outcome = `${summary.exitStatus}, reward ${summary.reward ?? '—'}`),
+    }));
     console.log(`   the fine-tuned model on ${task.id}: ${outcome}`);
     written.push(tunedRuns);
   } finally {
@@ -118,7 +144,9 @@ async function fineTuneStage({ out, runsDir, task, evaluator, baseModel, written
   await trainVerifier(runner, { runs: [runsDir], out: verifierDir }, hooks);
   const verifier = await Verifier.load(verifierDir);
   try {
-    const selection = summariseSelection(await selectBest((await collectCandidates([runsDir])).candidates, verifier, verifierDir));
+    const selection = summariseSelection(
+      await selectBest((await collectCandidates([runsDir])).candidates, verifier, verifierDir),
+    );
     written.push(verifierDir);
     const format = (value: number | null) => (value === null ? '—' : value.toFixed(2));
     return `adapter trained and served (its rollout on ${task.id}: ${outcome}, ${tuned.resolved}/${tuned.rollouts} resolved); verifier best-of-N mean reward ${format(selection.chosenMeanReward)} against ${format(selection.averageMeanReward)} for a random attempt`;
@@ -130,7 +158,17 @@ async function fineTuneStage({ out, runsDir, task, evaluator, baseModel, written
 export const demoCommand: CliCommand = {
   summary: 'the main job: validate, run, grade and export on the bundled example tasks',
   async run(args) {
-    const { values } = parseArgs({ args, options: { out: { type: 'string', default: 'rollout-demo' }, workers: { type: 'string', default: '2' }, 'base-model': { type: 'string' }, 'no-train': { type: 'boolean' }, open: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+    const { values } = parseArgs({
+      args,
+      options: {
+        out: { type: 'string', default: 'rollout-demo' },
+        workers: { type: 'string', default: '2' },
+        'base-model': { type: 'string' },
+        'no-train': { type: 'boolean' },
+        open: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
     if (values.help) {
       console.log(USAGE);
       return 0;
@@ -150,7 +188,10 @@ export const demoCommand: CliCommand = {
       const checks = await runDoctor();
       console.log(formatChecks(checks));
       const failed = checks.filter((check) => !check.ok);
-      if (failed.length) throw new Error(`${failed.map((check) => check.name).join(', ')} not ready: run \`bash sandbox/setup.sh\` (see the fixes above)`);
+      if (failed.length)
+        throw new Error(
+          `${failed.map((check) => check.name).join(', ')} not ready: run \`bash sandbox/setup.sh\` (see the fixes above)`,
+        );
       return `${checks.length} checks passed`;
     });
     await stage(results, 'load tasks', async () => {
@@ -160,14 +201,28 @@ export const demoCommand: CliCommand = {
     });
     if (ready && tasks.length) {
       await stage(results, 'validate tasks', async () => {
-        const validations = await validateTasks(tasks, { ...evaluator, workers, onValidated: (v) => console.log(`   ${v.ok ? 'ok  ' : 'FAIL'} ${v.taskId.padEnd(30)} gold ${v.gold.status}, empty ${v.empty.status}${v.problems.length ? ` — ${v.problems.join('; ')}` : ''}`) });
+        const validations = await validateTasks(tasks, {
+          ...evaluator,
+          workers,
+          onValidated: (v) =>
+            console.log(
+              `   ${v.ok ? 'ok  ' : 'FAIL'} ${v.taskId.padEnd(30)} gold ${v.gold.status}, empty ${v.empty.status}${v.problems.length ? ` — ${v.problems.join('; ')}` : ''}`,
+            ),
+        });
         const bad = validations.filter((validation) => !validation.ok);
-        if (bad.length) throw new Error(`${bad.length} task(s) are not well posed: ${bad.map((validation) => validation.taskId).join(', ')}`);
+        if (bad.length)
+          throw new Error(
+            `${bad.length} task(s) are not well posed: ${bad.map((validation) => validation.taskId).join(', ')}`,
+          );
         return `${validations.length} tasks: every gold patch resolves, every empty patch does not`;
       });
       await stage(results, 'run the agent', async () => {
         const policy = demoPolicy(process.env, examples);
-        console.log(policy.configured ? `   model: ${policy.spec}` : '   no model configured (ROLLOUT_MODEL / OPENAI_API_KEY): replaying the bundled reference trajectories through the same agent loop');
+        console.log(
+          policy.configured
+            ? `   model: ${policy.spec}`
+            : '   no model configured (ROLLOUT_MODEL / OPENAI_API_KEY): replaying the bundled reference trajectories through the same agent loop',
+        );
         rmSync(runsDir, { recursive: true, force: true });
         mkdirSync(runsDir, { recursive: true });
         const batch = await runBatch({
@@ -178,38 +233,64 @@ export const demoCommand: CliCommand = {
           outDir: runsDir,
           rewardFn: binaryReward,
           evaluator,
-          onFinish: (summary) => console.log(`   ${summary.taskId.padEnd(30)} attempt ${summary.attempt}: ${summary.exitStatus}, reward ${summary.reward ?? '—'}, ${summary.turns} turns`),
+          onFinish: (summary) =>
+            console.log(
+              `   ${summary.taskId.padEnd(30)} attempt ${summary.attempt}: ${summary.exitStatus}, reward ${summary.reward ?? '—'}, ${summary.turns} turns`,
+            ),
         });
         totals = batch.totals;
         firstRun = batch.summaries.find((summary) => summary.path)?.path;
-        console.log(formatSummaries(batch.summaries, batch.totals).split('\n').map((line) => `   ${line}`).join('\n'));
+        console.log(
+          formatSummaries(batch.summaries, batch.totals)
+            .split('\n')
+            .map((line) => `   ${line}`)
+            .join('\n'),
+        );
         written.push(runsDir);
-        if (batch.totals.infraErrors) throw new Error(`${batch.totals.infraErrors} rollout(s) hit an infrastructure error`);
+        if (batch.totals.infraErrors)
+          throw new Error(`${batch.totals.infraErrors} rollout(s) hit an infrastructure error`);
         return `${batch.totals.rollouts} rollouts, ${batch.totals.resolved} resolved`;
       });
       await stage(results, 'export datasets', async () => {
         const summaries = [];
         // Supervised fine-tuning learns from the successes; preference pairs need both outcomes.
-        for (const [format, resolvedOnly] of [['sft', true], ['dpo', false]] as const) {
+        for (const [format, resolvedOnly] of [
+          ['sft', true],
+          ['dpo', false],
+        ] as const) {
           const target = join(out, 'datasets', format);
           rmSync(target, { recursive: true, force: true });
           const command = `rollout export --runs ${runsDir} --format ${format}${resolvedOnly ? ' --resolved-only' : ''} --out ${target}`;
-          const summary = await exportDataset({ runs: [runsDir], format, out: target, resolvedOnly, command, report: (message) => console.log(`   ${message}`) });
+          const summary = await exportDataset({
+            runs: [runsDir],
+            format,
+            out: target,
+            resolvedOnly,
+            command,
+            report: (message) => console.log(`   ${message}`),
+          });
           written.push(...summary.files.map((file) => join(target, file)), summary.card);
           summaries.push(`${format}: ${summary.files.map((file) => file.split('/').pop()).join(', ')}`);
         }
         return summaries.join('; ');
       });
       if (!values['no-train']) {
-        await stage(results, 'fine-tune and verify', () => fineTuneStage({ out, runsDir, task: tasks[0], evaluator, baseModel: values['base-model'], written }));
+        await stage(results, 'fine-tune and verify', () =>
+          fineTuneStage({ out, runsDir, task: tasks[0], evaluator, baseModel: values['base-model'], written }),
+        );
       }
     }
 
     console.log('\n== summary');
-    for (const result of results) console.log(`${result.ok ? 'ok  ' : 'FAIL'}  ${result.stage.padEnd(20)} ${result.seconds.toFixed(1).padStart(6)} s  ${result.detail}`);
+    for (const result of results)
+      console.log(
+        `${result.ok ? 'ok  ' : 'FAIL'}  ${result.stage.padEnd(20)} ${result.seconds.toFixed(1).padStart(6)} s  ${result.detail}`,
+      );
     if (totals) {
       const mean = totals.meanReward === null ? '—' : totals.meanReward.toFixed(3);
-      console.log(`\ntasks ${tasks.length}, rollouts ${totals.rollouts}, resolved ${totals.resolved}, mean reward ${mean}, mean turns ${totals.meanTurns.toFixed(1)}, tokens ${totals.tokens}`);
+      console.log(
+        `\ntasks ${tasks.length}, rollouts ${totals.rollouts}, resolved ${totals.resolved}, mean reward ${mean}, mean turns ${totals.meanTurns.toFixed(1)}, tokens ${totals.tokens}`,
+      );
     }
     console.log(`\nwritten:\n${written.map((path) => `  ${path}`).join('\n')}`);
     if (values.open && firstRun) openInVsCode(firstRun);

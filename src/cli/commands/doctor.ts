@@ -4,7 +4,10 @@ import type { CliCommand } from './index';
 
 export function formatChecks(checks: DoctorCheck[]): string {
   return checks
-    .map((check) => `${check.ok ? 'ok  ' : 'FAIL'}  ${check.name.padEnd(16)} ${check.detail}${check.fix ? `\n      fix: ${check.fix}` : ''}`)
+    .map(
+      (check) =>
+        `${check.ok ? 'ok  ' : 'FAIL'}  ${check.name.padEnd(16)} ${check.detail}${check.fix ? `\n      fix: ${check.fix}` : ''}`,
+    )
     .join('\n');
 }
 

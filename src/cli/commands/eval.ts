@@ -39,14 +39,23 @@ export function positiveInteger(flag: string, value: string | undefined, fallbac
 }
 
 export function describeResult(result: EvaluationResult, reused = false): string {
-  const note = result.status === 'infra-error' || result.status === 'patch-failed' ? `: ${result.error?.split('\n')[0]}` : '';
+  const note =
+    result.status === 'infra-error' || result.status === 'patch-failed' ? `: ${result.error?.split('\n')[0]}` : '';
   return `${result.instanceId.padEnd(40)} ${result.status}${reused ? ' (unchanged, reused)' : ''}${note}`;
 }
 
 export const evalCommand: CliCommand = {
   summary: 'evaluate SWE-bench-format predictions in Docker sandboxes and write harness-shaped reports',
   async run(args) {
-    const { values } = parseArgs({ args, options: { tasks: { type: 'string' }, predictions: { type: 'string' }, out: { type: 'string' }, ...EVALUATION_FLAGS } });
+    const { values } = parseArgs({
+      args,
+      options: {
+        tasks: { type: 'string' },
+        predictions: { type: 'string' },
+        out: { type: 'string' },
+        ...EVALUATION_FLAGS,
+      },
+    });
     if (values.help) {
       console.log(USAGE);
       return 0;
@@ -59,7 +68,9 @@ export const evalCommand: CliCommand = {
     const testTimeoutMs = positiveInteger('timeout', values.timeout, 1800) * 1000;
     const loaded = await loadTasks(values.tasks);
     if (loaded.errors.length > 0) {
-      console.error(`rollout eval: ${loaded.errors.length} task row(s) did not load:\n${loaded.errors.map((error) => `  ${formatLoadError(error)}`).join('\n')}`);
+      console.error(
+        `rollout eval: ${loaded.errors.length} task row(s) did not load:\n${loaded.errors.map((error) => `  ${formatLoadError(error)}`).join('\n')}`,
+      );
       return 2;
     }
     const { predictions, errors } = await loadPredictions(values.predictions);
@@ -67,7 +78,12 @@ export const evalCommand: CliCommand = {
       console.error(`rollout eval: ${errors.length} prediction row(s) did not load:\n${describeErrors(errors)}`);
       return 2;
     }
-    const options = await dockerEvaluatorOptions({ reposDir: values.repos, specsFile: values.specs, testTimeoutMs, runId: `eval-${randomUUID()}` });
+    const options = await dockerEvaluatorOptions({
+      reposDir: values.repos,
+      specsFile: values.specs,
+      testTimeoutMs,
+      runId: `eval-${randomUUID()}`,
+    });
     const { summary, reused } = await runEvaluation(loaded.tasks, predictions, {
       ...options,
       outDir: values.out,

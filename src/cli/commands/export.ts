@@ -57,7 +57,9 @@ export const exportCommand: CliCommand = {
       return 2;
     }
     if (!(values.format in EXPORT_FORMATS)) {
-      console.error(`rollout export: --format: unknown format '${values.format}'; choose one of ${Object.keys(EXPORT_FORMATS).join(', ')}`);
+      console.error(
+        `rollout export: --format: unknown format '${values.format}'; choose one of ${Object.keys(EXPORT_FORMATS).join(', ')}`,
+      );
       return 2;
     }
     let problems = 0;
@@ -76,9 +78,12 @@ export const exportCommand: CliCommand = {
       },
     });
     const stats = summary.stats.toJSON();
-    console.log(`exported ${summary.stats.runs} runs as ${summary.stats.rows} rows to ${values.out} (${summary.files.length} files + README.md)`);
+    console.log(
+      `exported ${summary.stats.runs} runs as ${summary.stats.rows} rows to ${values.out} (${summary.files.length} files + README.md)`,
+    );
     console.log(JSON.stringify(stats));
-    if (problems > 0) console.error(`${problems} malformed line(s) found; the runs holding them were skipped, the rest exported`);
+    if (problems > 0)
+      console.error(`${problems} malformed line(s) found; the runs holding them were skipped, the rest exported`);
     return 0;
   },
 };

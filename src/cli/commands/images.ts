@@ -12,7 +12,9 @@ export const imagesCommand: CliCommand = {
     if (action === 'list') {
       for (const profile of imageProfiles()) {
         const image = imageForProfile(profile);
-        console.log(`${profile.padEnd(8)} ${image.padEnd(36)} ${(await imageExists(image)) ? 'present' : 'missing'}  ${loadRecipe(profile).description}`);
+        console.log(
+          `${profile.padEnd(8)} ${image.padEnd(36)} ${(await imageExists(image)) ? 'present' : 'missing'}  ${loadRecipe(profile).description}`,
+        );
       }
       return 0;
     }

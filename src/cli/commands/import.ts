@@ -15,7 +15,12 @@ export const importCommand: CliCommand = {
     const { values, positionals } = parseArgs({
       args,
       allowPositionals: true,
-      options: { from: { type: 'string' }, out: { type: 'string' }, 'task-id': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        from: { type: 'string' },
+        out: { type: 'string' },
+        'task-id': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
     if (values.help) {
       console.log(USAGE);
@@ -26,10 +31,14 @@ export const importCommand: CliCommand = {
       return 2;
     }
     if (!IMPORT_FORMATS.includes(values.from as ImportFormat)) {
-      console.error(`rollout import: --from: unknown format '${values.from}'; choose one of ${IMPORT_FORMATS.join(', ')}`);
+      console.error(
+        `rollout import: --from: unknown format '${values.from}'; choose one of ${IMPORT_FORMATS.join(', ')}`,
+      );
       return 2;
     }
-    const summary = await importTrajectories(positionals[0], values.from as ImportFormat, values.out, { taskId: values['task-id'] });
+    const summary = await importTrajectories(positionals[0], values.from as ImportFormat, values.out, {
+      taskId: values['task-id'],
+    });
     for (const run of summary.runs) console.log(`${run.run_id}  task ${run.task_id}  ${run.turns} turns  ${run.path}`);
     console.log(`imported ${summary.runs.length} run(s) into ${values.out}`);
     return 0;

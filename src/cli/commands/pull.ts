@@ -13,7 +13,11 @@ Credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY; AWS_ENDPOINT_URL nam
 export const pullCommand: CliCommand = {
   summary: 'copy runs stored in an S3-compatible bucket by queue workers into a local folder',
   async run(args) {
-    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
     if (values.help) {
       console.log(USAGE);
       return 0;
@@ -23,9 +27,13 @@ export const pullCommand: CliCommand = {
       return 2;
     }
     const { copied, skipped } = await pullFromS3(parseS3Url(positionals[0]), values.out);
-    const pulledRuns = copied.filter((name) => name.endsWith(`/${TRAJECTORY_FILE}`)).map((name) => name.slice(0, -TRAJECTORY_FILE.length - 1));
+    const pulledRuns = copied
+      .filter((name) => name.endsWith(`/${TRAJECTORY_FILE}`))
+      .map((name) => name.slice(0, -TRAJECTORY_FILE.length - 1));
     for (const runId of pulledRuns) await indexRunFromLog(values.out, runId);
-    console.log(`${copied.length} file(s) copied (${pulledRuns.length} trajectories), ${skipped} unchanged, into ${values.out}`);
+    console.log(
+      `${copied.length} file(s) copied (${pulledRuns.length} trajectories), ${skipped} unchanged, into ${values.out}`,
+    );
     return 0;
   },
 };

@@ -26,7 +26,11 @@ function firstDifferentLine(recorded: string, replayed: string): string {
 export const replayCommand: CliCommand = {
   summary: 're-execute a recorded trajectory in a fresh sandbox and report the turns that differ',
   async run(args) {
-    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' }, repo: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { json: { type: 'boolean' }, repo: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
     if (values.help || positionals.length !== 1) {
       console.log(USAGE);
       return values.help ? 0 : 2;
@@ -37,14 +41,23 @@ export const replayCommand: CliCommand = {
       console.error(`rollout replay: ${positionals[0]} holds no run`);
       return 2;
     }
-    const report = await replayTrajectory(trajectory, (spec) => DockerSandbox.create(spec), createDefaultToolbox({ symbolParser: createCliSymbolParser() }), { repoDir: values.repo });
+    const report = await replayTrajectory(
+      trajectory,
+      (spec) => DockerSandbox.create(spec),
+      createDefaultToolbox({ symbolParser: createCliSymbolParser() }),
+      { repoDir: values.repo },
+    );
     if (values.json) {
       console.log(JSON.stringify(report, null, 2));
     } else {
       for (const difference of report.differences) {
-        console.log(`turn ${difference.turn}: ${difference.kind}${difference.toolCallId ? ` of ${difference.toolCallId}` : ''} differs — ${firstDifferentLine(difference.recorded, difference.replayed)}`);
+        console.log(
+          `turn ${difference.turn}: ${difference.kind}${difference.toolCallId ? ` of ${difference.toolCallId}` : ''} differs — ${firstDifferentLine(difference.recorded, difference.replayed)}`,
+        );
       }
-      console.log(`${report.turns} turns, ${report.toolCalls} tool calls replayed: ${report.differences.length === 0 ? 'identical to the record' : `${report.differences.length} difference(s)`}`);
+      console.log(
+        `${report.turns} turns, ${report.toolCalls} tool calls replayed: ${report.differences.length === 0 ? 'identical to the record' : `${report.differences.length} difference(s)`}`,
+      );
     }
     return report.differences.length === 0 ? 0 : 1;
   },

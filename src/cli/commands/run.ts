@@ -58,7 +58,16 @@ export function formatSummaries(summaries: RolloutSummary[], totals: BatchTotals
       `${(summary.durationMs / 1000).toFixed(1)} s`.padStart(8),
     ].join('  '),
   );
-  const header = ['task'.padEnd(32), 'try', 'exit'.padEnd(12), 'resolved', 'reward', 'turns', '  tokens', '    time'].join('  ');
+  const header = [
+    'task'.padEnd(32),
+    'try',
+    'exit'.padEnd(12),
+    'resolved',
+    'reward',
+    'turns',
+    '  tokens',
+    '    time',
+  ].join('  ');
   const mean = totals.meanReward === null ? '—' : totals.meanReward.toFixed(3);
   return [
     header,
@@ -70,7 +79,10 @@ export function formatSummaries(summaries: RolloutSummary[], totals: BatchTotals
 
 function selectTasks(tasks: Task[], ids: string | undefined): Task[] {
   if (!ids) return tasks;
-  const wanted = ids.split(',').map((id) => id.trim()).filter(Boolean);
+  const wanted = ids
+    .split(',')
+    .map((id) => id.trim())
+    .filter(Boolean);
   const unknown = wanted.filter((id) => !tasks.some((task) => task.id === id));
   if (unknown.length) throw new Error(`--ids: no such task: ${unknown.join(', ')}`);
   return tasks.filter((task) => wanted.includes(task.id));
@@ -111,32 +123,56 @@ export const runCommand: CliCommand = {
     }
     const loaded = await loadTasks(values.tasks);
     if (loaded.errors.length) {
-      console.error(`rollout run: ${loaded.errors.length} task row(s) did not load:\n${loaded.errors.map((error) => `  ${formatLoadError(error)}`).join('\n')}`);
+      console.error(
+        `rollout run: ${loaded.errors.length} task row(s) did not load:\n${loaded.errors.map((error) => `  ${formatLoadError(error)}`).join('\n')}`,
+      );
       return 2;
     }
     const makeReward = REWARD_FUNCTIONS[values.reward];
     if (!makeReward) {
-      console.error(`rollout run: --reward must be one of ${Object.keys(REWARD_FUNCTIONS).join(', ')}, got '${values.reward}'`);
+      console.error(
+        `rollout run: --reward must be one of ${Object.keys(REWARD_FUNCTIONS).join(', ')}, got '${values.reward}'`,
+      );
       return 2;
     }
     const rewardFn = makeReward();
     const hasCab = selectTasks(loaded.tasks, values.ids).some((task) => task.kind === 'cab');
-    if ((hasCab || values['user-policy'] || values['judge-policy']) && !(values['user-policy'] && values['judge-policy'])) {
-      console.error(`rollout run: CodeAssistBench tasks need both --user-policy and --judge-policy${hasCab ? ` (${values.tasks} holds CodeAssistBench tasks)` : ''}`);
+    if (
+      (hasCab || values['user-policy'] || values['judge-policy']) &&
+      !(values['user-policy'] && values['judge-policy'])
+    ) {
+      console.error(
+        `rollout run: CodeAssistBench tasks need both --user-policy and --judge-policy${hasCab ? ` (${values.tasks} holds CodeAssistBench tasks)` : ''}`,
+      );
       return 2;
     }
     const cab = cabProtocolSpec(values);
     const config = { maxTurns: positiveInteger('max-turns', values['max-turns'], DEFAULT_AGENT_CONFIG.maxTurns) };
     if (isS3Url(values.out) && !values.queue) {
-      console.error(`rollout run: --out ${values.out} is a bucket: runs go there through --queue workers; to run here, give a folder`);
+      console.error(
+        `rollout run: --out ${values.out} is a bucket: runs go there through --queue workers; to run here, give a folder`,
+      );
       return 2;
     }
     if (values.queue) {
       if (values.resume || !values.policy) {
-        console.error('rollout run: --queue takes --policy, not --resume (a queued job resumes its own run when retried)');
+        console.error(
+          'rollout run: --queue takes --policy, not --resume (a queued job resumes its own run when retried)',
+        );
         return 2;
       }
-      return enqueue(values.queue, { taskFile: values.tasks, taskIds: selectTasks(loaded.tasks, values.ids).map((task) => task.id), attempts: positiveInteger('attempts', values.attempts, 1), policySpec: values.policy, outDir: values.out, reward: values.reward, maxTurns: config.maxTurns, reposDir: values.repos, specsFile: values.specs, cab });
+      return enqueue(values.queue, {
+        taskFile: values.tasks,
+        taskIds: selectTasks(loaded.tasks, values.ids).map((task) => task.id),
+        attempts: positiveInteger('attempts', values.attempts, 1),
+        policySpec: values.policy,
+        outDir: values.out,
+        reward: values.reward,
+        maxTurns: config.maxTurns,
+        reposDir: values.repos,
+        specsFile: values.specs,
+        cab,
+      });
     }
     const evaluator = await dockerEvaluatorOptions({ reposDir: values.repos, specsFile: values.specs, runId: 'run' });
     const abort = new AbortController();
@@ -147,7 +183,14 @@ export const runCommand: CliCommand = {
     const started = performance.now();
     let summaries: RolloutSummary[];
     if (values.resume) {
-      summaries = [await resumeRun(values.resume, values.out, loaded.tasks, values.policy, { rewardFn, config, evaluator, signal: abort.signal })];
+      summaries = [
+        await resumeRun(values.resume, values.out, loaded.tasks, values.policy, {
+          rewardFn,
+          config,
+          evaluator,
+          signal: abort.signal,
+        }),
+      ];
     } else {
       const tasks = selectTasks(loaded.tasks, values.ids);
       await mkdir(values.out, { recursive: true });
@@ -164,7 +207,10 @@ export const runCommand: CliCommand = {
         symbolParser: createCliSymbolParser(),
         cab: cab && (await createCabProtocol(cab)),
         onStart: (task, attempt) => console.log(`start  ${task.id} (attempt ${attempt})`),
-        onFinish: (summary) => console.log(`done   ${summary.taskId} (attempt ${summary.attempt}): ${summary.exitStatus}${summary.reward === null ? '' : `, reward ${summary.reward}`}${summary.reason && summary.exitStatus !== 'submitted' ? ` — ${summary.reason.split('\n')[0]}` : ''}`),
+        onFinish: (summary) =>
+          console.log(
+            `done   ${summary.taskId} (attempt ${summary.attempt}): ${summary.exitStatus}${summary.reward === null ? '' : `, reward ${summary.reward}`}${summary.reason && summary.exitStatus !== 'submitted' ? ` — ${summary.reason.split('\n')[0]}` : ''}`,
+          ),
       }));
     }
     const totals = batchTotals(summaries, performance.now() - started);
@@ -174,7 +220,12 @@ export const runCommand: CliCommand = {
   },
 };
 
-function cabProtocolSpec(values: { 'user-policy'?: string; 'judge-policy'?: string; 'user-rounds'?: string; 'dockerfile-fallback'?: boolean }): CabProtocolSpec | undefined {
+function cabProtocolSpec(values: {
+  'user-policy'?: string;
+  'judge-policy'?: string;
+  'user-rounds'?: string;
+  'dockerfile-fallback'?: boolean;
+}): CabProtocolSpec | undefined {
   const userSpec = values['user-policy'];
   const judgeSpec = values['judge-policy'];
   if (!userSpec || !judgeSpec) return undefined;
@@ -194,7 +245,9 @@ async function enqueue(url: string, request: EnqueueRequest): Promise<number> {
     const jobs = rolloutJobs(request);
     await enqueueRollouts(rollouts, jobs);
     for (const job of jobs) console.log(`queued ${job.runId}`);
-    console.log(`\n${jobs.length} rollout(s) queued on ${url}; trajectories go to ${isS3Url(request.outDir) ? request.outDir : resolve(request.outDir)}; watch with \`rollout status --queue ${url}\``);
+    console.log(
+      `\n${jobs.length} rollout(s) queued on ${url}; trajectories go to ${isS3Url(request.outDir) ? request.outDir : resolve(request.outDir)}; watch with \`rollout status --queue ${url}\``,
+    );
     return 0;
   } finally {
     await rollouts.close();
@@ -212,7 +265,8 @@ async function resumeRun(
   const { trajectory } = await readTrajectoryLog(path);
   if (!trajectory) throw new Error(`--resume: ${path} holds no run`);
   const task = tasks.find((candidate) => candidate.id === trajectory.run.task_id);
-  if (!task) throw new Error(`--resume: run ${runId} is for task ${trajectory.run.task_id}, which is not in the task file`);
+  if (!task)
+    throw new Error(`--resume: run ${runId} is for task ${trajectory.run.task_id}, which is not in the task file`);
   return runRollout({
     ...common,
     task,

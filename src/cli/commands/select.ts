@@ -13,7 +13,16 @@ export const selectCommand: CliCommand = {
   async run(args) {
     let values;
     try {
-      values = parseArgs({ args, strict: true, options: { runs: { type: 'string', multiple: true }, verifier: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } } }).values;
+      values = parseArgs({
+        args,
+        strict: true,
+        options: {
+          runs: { type: 'string', multiple: true },
+          verifier: { type: 'string' },
+          json: { type: 'boolean' },
+          help: { type: 'boolean' },
+        },
+      }).values;
     } catch (error) {
       console.error(`rollout select: ${(error as Error).message}\n\n${USAGE}`);
       return 2;
@@ -33,12 +42,25 @@ export const selectCommand: CliCommand = {
       const selections = await selectBest(scan.candidates, verifier, values.verifier);
       const summary = summariseSelection(selections);
       if (values.json) {
-        console.log(JSON.stringify({ summary, selections: selections.map((s) => ({ task_id: s.taskId, run_id: s.chosen.runId, path: s.chosen.path, score: s.chosen.score, reward: s.chosen.reward })) }));
+        console.log(
+          JSON.stringify({
+            summary,
+            selections: selections.map((s) => ({
+              task_id: s.taskId,
+              run_id: s.chosen.runId,
+              path: s.chosen.path,
+              score: s.chosen.score,
+              reward: s.chosen.reward,
+            })),
+          }),
+        );
         return 0;
       }
       for (const selection of selections) {
         const { chosen } = selection;
-        console.log(`${selection.taskId}\t${chosen.runId}\tscore ${chosen.score.toFixed(4)}\treward ${chosen.reward ?? 'n/a'}\t(${selection.attempts.length} attempts)\t${chosen.path}`);
+        console.log(
+          `${selection.taskId}\t${chosen.runId}\tscore ${chosen.score.toFixed(4)}\treward ${chosen.reward ?? 'n/a'}\t(${selection.attempts.length} attempts)\t${chosen.path}`,
+        );
       }
       const format = (value: number | null) => (value === null ? 'n/a' : value.toFixed(3));
       console.log(

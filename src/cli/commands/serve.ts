@@ -45,13 +45,23 @@ export const serveCommand: CliCommand = {
       console.error(`rollout serve: --port must be a port number, not ${values.port}`);
       return 2;
     }
-    const runner = await chooseRunner({ dockerImage: values['docker-image'], gpus: !values['no-gpus'], onLog: (line) => console.error(line) });
+    const runner = await chooseRunner({
+      dockerImage: values['docker-image'],
+      gpus: !values['no-gpus'],
+      onLog: (line) => console.error(line),
+    });
     const log: string[] = [];
     let server;
     try {
       server = await startServer(
         runner,
-        { model: values.model, baseModel: values['base-model'], name: values.name, port, device: values.device as Device | undefined },
+        {
+          model: values.model,
+          baseModel: values['base-model'],
+          name: values.name,
+          port,
+          device: values.device as Device | undefined,
+        },
         { onLog: (line) => (values.verbose ? console.error(line) : log.push(line)) },
       );
     } catch (error) {

@@ -17,7 +17,12 @@ export const statusCommand: CliCommand = {
   async run(args) {
     const { values } = parseArgs({
       args,
-      options: { queue: { type: 'string' }, json: { type: 'boolean' }, cancel: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        queue: { type: 'string' },
+        json: { type: 'boolean' },
+        cancel: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
     if (values.help) {
       console.log(USAGE);

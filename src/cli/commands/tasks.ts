@@ -10,19 +10,32 @@ Loads a SWE-bench JSON/JSONL file, a CodeAssistBench JSONL file, or a task folde
 and lists its tasks. Bad rows are reported by file, line and field; the exit code is 0 only if every row loaded.`;
 
 function repository(task: Task): string {
-  return task.repo.name ? `${task.repo.name}${task.repo.commit ? `@${task.repo.commit.slice(0, 8)}` : ''}` : relative(process.cwd(), task.repo.location) || '.';
+  return task.repo.name
+    ? `${task.repo.name}${task.repo.commit ? `@${task.repo.commit.slice(0, 8)}` : ''}`
+    : relative(process.cwd(), task.repo.location) || '.';
 }
 
 function table(tasks: Task[]): string {
-  const rows = [['ID', 'KIND', 'REPOSITORY', 'LANGUAGE', 'TESTS'], ...tasks.map((task) => [task.id, task.kind, repository(task), task.language ?? '-', hasTests(task) ? 'yes' : 'no'])];
+  const rows = [
+    ['ID', 'KIND', 'REPOSITORY', 'LANGUAGE', 'TESTS'],
+    ...tasks.map((task) => [task.id, task.kind, repository(task), task.language ?? '-', hasTests(task) ? 'yes' : 'no']),
+  ];
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]))).join('  ')).join('\n');
+  return rows
+    .map((row) =>
+      row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]))).join('  '),
+    )
+    .join('\n');
 }
 
 export const tasksCommand: CliCommand = {
   summary: 'load a task file or folder (SWE-bench, CodeAssistBench, task folders) and list its tasks',
   async run(args) {
-    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
     if (values.help) {
       console.log(USAGE);
       return 0;
@@ -33,7 +46,13 @@ export const tasksCommand: CliCommand = {
     }
     const { tasks, errors } = await loadTasks(positionals[0]);
     if (values.json) {
-      const listed = tasks.map((task) => ({ id: task.id, kind: task.kind, repository: repository(task), language: task.language ?? null, has_tests: hasTests(task) }));
+      const listed = tasks.map((task) => ({
+        id: task.id,
+        kind: task.kind,
+        repository: repository(task),
+        language: task.language ?? null,
+        has_tests: hasTests(task),
+      }));
       console.log(JSON.stringify({ tasks: listed, errors }, null, 2));
     } else {
       if (tasks.length > 0) console.log(table(tasks));

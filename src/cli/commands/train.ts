@@ -82,7 +82,8 @@ export const trainCommand: CliCommand = {
         console.error(`rollout train: ${error.message}\n\n${USAGE}`);
         return 2;
       }
-      if (!values.verbose && error instanceof TrainerJobError && error.kind === 'internal') console.error(log.slice(-20).join('\n'));
+      if (!values.verbose && error instanceof TrainerJobError && error.kind === 'internal')
+        console.error(log.slice(-20).join('\n'));
       console.error(`rollout train: ${(error as Error).message}`);
       return error instanceof TrainerJobError ? error.exitCode : 1;
     } finally {
@@ -97,14 +98,25 @@ async function runTrain(values: TrainValues, hooks: RunnerHooks): Promise<Record
   const method = values.method;
   if (!values.out) throw new UsageError('--out is required');
   const device = values.device as Device | undefined;
-  if (device !== undefined && !['auto', 'cuda', 'cpu'].includes(device)) throw new UsageError(`--device must be auto, cuda or cpu, not ${device}`);
-  const runner = await chooseRunner({ dockerImage: values['docker-image'], gpus: !values['no-gpus'], onLog: (line) => console.error(line) });
+  if (device !== undefined && !['auto', 'cuda', 'cpu'].includes(device))
+    throw new UsageError(`--device must be auto, cuda or cpu, not ${device}`);
+  const runner = await chooseRunner({
+    dockerImage: values['docker-image'],
+    gpus: !values['no-gpus'],
+    onLog: (line) => console.error(line),
+  });
   console.log(`trainer: ${runner.description}`);
   if (method === 'verifier') {
     if (!values.runs?.length) throw new UsageError('--method verifier needs --runs DIR (recorded runs with rewards)');
     const epochs = values.epochs ? numberOption('epochs', values.epochs) : undefined;
-    const result = await trainVerifier(runner, { runs: values.runs, out: values.out, epochs, onSkipped: (reason) => console.error(`skipped ${reason}`) }, hooks);
-    console.log(`verifier dataset: ${result.rows} scored runs from ${result.finishedRuns} finished runs → ${result.dataset}`);
+    const result = await trainVerifier(
+      runner,
+      { runs: values.runs, out: values.out, epochs, onSkipped: (reason) => console.error(`skipped ${reason}`) },
+      hooks,
+    );
+    console.log(
+      `verifier dataset: ${result.rows} scored runs from ${result.finishedRuns} finished runs → ${result.dataset}`,
+    );
     return result.outputs;
   }
   if (method !== 'sft' && method !== 'dpo') throw new UsageError('--method must be sft, dpo or verifier');

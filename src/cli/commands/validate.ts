@@ -16,9 +16,17 @@ FAIL_TO_PASS test must fail while every PASS_TO_PASS test passes. Without --task
 example tasks (tasks/examples). Prints one row a task; the exit code is 0 only if every task is valid.`;
 
 function table(validations: TaskValidation[]): string {
-  const rows = [['TASK', 'GOLD', 'EMPTY', 'VALID'], ...validations.map((v) => [v.taskId, v.gold.status, v.empty.status, v.ok ? 'yes' : 'NO'])];
+  const rows = [
+    ['TASK', 'GOLD', 'EMPTY', 'VALID'],
+    ...validations.map((v) => [v.taskId, v.gold.status, v.empty.status, v.ok ? 'yes' : 'NO']),
+  ];
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  const lines = rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd());
+  const lines = rows.map((row) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column]))
+      .join('  ')
+      .trimEnd(),
+  );
   const problems = validations.flatMap((v) => v.problems.map((problem) => `  ${v.taskId}: ${problem}`));
   return [...lines, ...(problems.length ? ['', 'problems:', ...problems] : [])].join('\n');
 }
@@ -26,7 +34,10 @@ function table(validations: TaskValidation[]): string {
 export const validateCommand: CliCommand = {
   summary: 'check that each task is well posed: gold patch resolves it, an empty patch does not',
   async run(args) {
-    const { values } = parseArgs({ args, options: { tasks: { type: 'string' }, json: { type: 'boolean' }, ...EVALUATION_FLAGS } });
+    const { values } = parseArgs({
+      args,
+      options: { tasks: { type: 'string' }, json: { type: 'boolean' }, ...EVALUATION_FLAGS },
+    });
     if (values.help) {
       console.log(USAGE);
       return 0;
@@ -44,9 +55,24 @@ export const validateCommand: CliCommand = {
       testTimeoutMs: positiveInteger('timeout', values.timeout, 1800) * 1000,
       runId: `validate-${randomUUID()}`,
     });
-    const validations = await validateTasks(tasks, { ...options, workers: positiveInteger('workers', values.workers, 2) });
+    const validations = await validateTasks(tasks, {
+      ...options,
+      workers: positiveInteger('workers', values.workers, 2),
+    });
     if (values.json) {
-      console.log(JSON.stringify(validations.map(({ taskId, gold, empty, ok, problems }) => ({ task: taskId, gold: gold.status, empty: empty.status, valid: ok, problems })), null, 2));
+      console.log(
+        JSON.stringify(
+          validations.map(({ taskId, gold, empty, ok, problems }) => ({
+            task: taskId,
+            gold: gold.status,
+            empty: empty.status,
+            valid: ok,
+            problems,
+          })),
+          null,
+          2,
+        ),
+      );
     } else {
       console.log(table(validations));
       console.log(`\n${validations.filter((v) => v.ok).length}/${validations.length} task(s) valid`);

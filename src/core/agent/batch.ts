@@ -50,7 +50,9 @@ export interface BatchTotals {
 
 export async function runBatch(options: BatchOptions): Promise<{ summaries: RolloutSummary[]; totals: BatchTotals }> {
   const started = performance.now();
-  const jobs = options.tasks.flatMap((task) => Array.from({ length: options.attempts }, (_, attempt) => ({ task, attempt })));
+  const jobs = options.tasks.flatMap((task) =>
+    Array.from({ length: options.attempts }, (_, attempt) => ({ task, attempt })),
+  );
   const shared = options.policy;
   const policyFor = shared ? async () => shared : await policyResolver(options.policySpec, options.policyOptions);
   const summaries = await mapWithWorkers(jobs, options.workers, async ({ task, attempt }) => {
@@ -61,7 +63,10 @@ export async function runBatch(options: BatchOptions): Promise<{ summaries: Roll
         attempt,
         policy: await policyFor(task, attempt),
         policySpec: options.policySpec,
-        toolbox: createDefaultToolbox({ symbolParser: options.symbolParser, bash: options.config?.commandTimeoutMs ? { defaultTimeoutMs: options.config.commandTimeoutMs } : undefined }),
+        toolbox: createDefaultToolbox({
+          symbolParser: options.symbolParser,
+          bash: options.config?.commandTimeoutMs ? { defaultTimeoutMs: options.config.commandTimeoutMs } : undefined,
+        }),
         outDir: options.outDir,
         config: options.config,
         evaluator: options.evaluator,
@@ -70,9 +75,13 @@ export async function runBatch(options: BatchOptions): Promise<{ summaries: Roll
         toolVersions: { 'rollout-studio': version },
         signal: options.signal,
       };
-      return task.kind === 'cab' && options.cab ? runCabRollout({ ...common, cab: options.cab }) : runRollout({ ...common, rewardFn: options.rewardFn });
+      return task.kind === 'cab' && options.cab
+        ? runCabRollout({ ...common, cab: options.cab })
+        : runRollout({ ...common, rewardFn: options.rewardFn });
     };
-    const summary = await rollout().catch((error: unknown): RolloutSummary => failedBeforeRecording(task, attempt, error));
+    const summary = await rollout().catch((error: unknown): RolloutSummary =>
+      failedBeforeRecording(task, attempt, error),
+    );
     options.onFinish?.(summary);
     return summary;
   });
@@ -83,12 +92,25 @@ export async function runBatch(options: BatchOptions): Promise<{ summaries: Roll
 function failedBeforeRecording(task: Task, attempt: number, error: unknown): RolloutSummary {
   const reason = error instanceof Error ? error.message : String(error);
   const exitStatus = error instanceof InfrastructureError ? 'infra_error' : 'error';
-  return { runId: '', taskId: task.id, attempt, exitStatus, resolved: null, reward: null, turns: 0, tokens: 0, durationMs: 0, path: '', reason };
+  return {
+    runId: '',
+    taskId: task.id,
+    attempt,
+    exitStatus,
+    resolved: null,
+    reward: null,
+    turns: 0,
+    tokens: 0,
+    durationMs: 0,
+    path: '',
+    reason,
+  };
 }
 
 export function batchTotals(summaries: RolloutSummary[], wallMs: number): BatchTotals {
   const scored = summaries.filter((summary) => summary.reward !== null);
-  const mean = (values: number[]) => (values.length ? values.reduce((sum, value) => sum + value, 0) / values.length : null);
+  const mean = (values: number[]) =>
+    values.length ? values.reduce((sum, value) => sum + value, 0) / values.length : null;
   return {
     rollouts: summaries.length,
     resolved: summaries.filter((summary) => summary.resolved).length,
@@ -105,7 +127,10 @@ export function batchTotals(summaries: RolloutSummary[], wallMs: number): BatchT
  * replays, for each task, the recordings in DIR whose task id matches, attempt k taking the k-th (in path
  * order, round robin); a model backend is shared by all rollouts.
  */
-export async function policyResolver(spec: string, options: CreatePolicyOptions = {}): Promise<(task: Task, attempt: number) => Promise<Policy>> {
+export async function policyResolver(
+  spec: string,
+  options: CreatePolicyOptions = {},
+): Promise<(task: Task, attempt: number) => Promise<Policy>> {
   const parsed = parsePolicySpec(spec);
   if (parsed.backend === 'replay' && statSync(parsed.path, { throwIfNoEntry: false })?.isDirectory()) {
     const recordings = new Map<string, string[]>();

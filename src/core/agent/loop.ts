@@ -48,7 +48,14 @@ class StopRun extends Error {
 }
 
 export async function runAgent(input: AgentRunInput): Promise<AgentRunOutcome> {
-  const state: LoopState = { started: performance.now(), tokens: 0, cost: 0, formatErrorsInARow: 0, recorded: input.recordedMessages, diff: input.startDiff };
+  const state: LoopState = {
+    started: performance.now(),
+    tokens: 0,
+    cost: 0,
+    formatErrorsInARow: 0,
+    recorded: input.recordedMessages,
+    diff: input.startDiff,
+  };
   try {
     for (;;) {
       checkLimits(input, state);
@@ -73,10 +80,13 @@ interface LoopState {
 function checkLimits({ config, recorder, signal }: AgentRunInput, state: LoopState): void {
   if (signal?.aborted) throw new StopRun('cancelled', 'cancelled by the user');
   if (recorder.turnCount >= config.maxTurns) throw new StopRun('turn_limit', `reached ${config.maxTurns} turns`);
-  if (state.tokens >= config.maxTokens) throw new StopRun('token_limit', `used ${state.tokens} of ${config.maxTokens} tokens`);
-  if (state.cost >= config.maxCostUsd) throw new StopRun('cost_limit', `spent $${state.cost.toFixed(4)} of $${config.maxCostUsd}`);
+  if (state.tokens >= config.maxTokens)
+    throw new StopRun('token_limit', `used ${state.tokens} of ${config.maxTokens} tokens`);
+  if (state.cost >= config.maxCostUsd)
+    throw new StopRun('cost_limit', `spent $${state.cost.toFixed(4)} of $${config.maxCostUsd}`);
   const elapsed = performance.now() - state.started;
-  if (elapsed >= config.maxWallMs) throw new StopRun('time_limit', `ran ${Math.round(elapsed / 1000)} s of ${config.maxWallMs / 1000} s`);
+  if (elapsed >= config.maxWallMs)
+    throw new StopRun('time_limit', `ran ${Math.round(elapsed / 1000)} s of ${config.maxWallMs / 1000} s`);
 }
 
 /** One turn: a model call, its tool calls, the diff after them, recorded as one line. Returns true on submit. */
@@ -86,7 +96,12 @@ async function step(input: AgentRunInput, state: LoopState): Promise<boolean> {
   const turnStarted = performance.now();
   const request = compactForContext(messages, config);
   if (request.elided > 0) {
-    await recorder.recordEvent('compaction', { strategy: 'sliding_window', turns_elided: request.elided, estimated_tokens_before: estimateTokens(messages), estimated_tokens_after: estimateTokens(request.messages) });
+    await recorder.recordEvent('compaction', {
+      strategy: 'sliding_window',
+      turns_elided: request.elided,
+      estimated_tokens_before: estimateTokens(messages),
+      estimated_tokens_after: estimateTokens(request.messages),
+    });
   }
   const response = await policy.next({ messages: request.messages, tools: toolbox.definitions, signal });
   state.tokens += response.usage.promptTokens + response.usage.completionTokens;
@@ -102,15 +117,27 @@ async function step(input: AgentRunInput, state: LoopState): Promise<boolean> {
     const outcome = await toolbox.call(call, { sandbox, signal });
     outcomes.push(outcome);
     messages.push({ role: 'tool', tool_call_id: call.id, content: outcome.output });
-    observations.push({ tool_call_id: call.id, tool: call.function.name, arguments: call.function.arguments, output: outcome.output, truncated: outcome.truncated === true, is_error: outcome.isError });
+    observations.push({
+      tool_call_id: call.id,
+      tool: call.function.name,
+      arguments: call.function.arguments,
+      output: outcome.output,
+      truncated: outcome.truncated === true,
+      is_error: outcome.isError,
+    });
   }
   if (calls.length === 0 && !answered) {
     messages.push({ role: 'user', content: NO_TOOL_CALL });
     observations.push({ tool_call_id: null, tool: '(none)', output: NO_TOOL_CALL, truncated: false, is_error: true });
   }
   const toolsMs = performance.now() - toolsStarted;
-  const formatErrors = answered ? 0 : calls.length === 0 ? 1 : outcomes.filter((outcome) => outcome.error && FORMAT_ERRORS.has(outcome.error)).length;
-  state.formatErrorsInARow = formatErrors > 0 && formatErrors === Math.max(calls.length, 1) ? state.formatErrorsInARow + 1 : 0;
+  const formatErrors = answered
+    ? 0
+    : calls.length === 0
+      ? 1
+      : outcomes.filter((outcome) => outcome.error && FORMAT_ERRORS.has(outcome.error)).length;
+  state.formatErrorsInARow =
+    formatErrors > 0 && formatErrors === Math.max(calls.length, 1) ? state.formatErrorsInARow + 1 : 0;
 
   // Taking the diff costs an exec; after a turn of read-only calls the tree is as the last turn left it.
   const diff = calls.some((call) => toolbox.mayChangeWorkTree(call.function.name)) ? await sandbox.diff() : state.diff;
@@ -128,7 +155,10 @@ async function step(input: AgentRunInput, state: LoopState): Promise<boolean> {
       tool_errors: outcomes.filter((outcome) => outcome.error === 'tool_failed').length,
       diff_changed: diff === state.diff ? 0 : 1,
     },
-    extra: response.retries > 0 || response.finishReason ? { finish_reason: response.finishReason, retries: response.retries } : undefined,
+    extra:
+      response.retries > 0 || response.finishReason
+        ? { finish_reason: response.finishReason, retries: response.retries }
+        : undefined,
   });
   state.recorded = messages.length;
   state.diff = diff;
@@ -142,7 +172,10 @@ async function step(input: AgentRunInput, state: LoopState): Promise<boolean> {
 /** Kept whenever the server returned either, so RL exports can use token ids without log-probabilities. */
 function tokenLogprobs(response: PolicyResponse): Turn['logprobs'] {
   if (!response.logprobs?.length && !response.tokenIds?.completion.length) return undefined;
-  return { token_ids: response.tokenIds?.completion ?? [], logprobs: (response.logprobs ?? []).map((entry) => entry.logprob) };
+  return {
+    token_ids: response.tokenIds?.completion ?? [],
+    logprobs: (response.logprobs ?? []).map((entry) => entry.logprob),
+  };
 }
 
 function stopFor(error: unknown, signal?: AbortSignal): AgentRunOutcome {
@@ -152,9 +185,11 @@ function stopFor(error: unknown, signal?: AbortSignal): AgentRunOutcome {
   const message = error instanceof Error ? error.message : String(error);
   if (signal?.aborted) return { exitStatus: 'cancelled', reason: 'cancelled by the user' };
   // A conversation past the model's context window is where this run ended, not a broken server.
-  if (error instanceof PolicyError && CONTEXT_OVERFLOW.test(message) && (error.status === 400 || error.status === 413)) return { exitStatus: 'token_limit', reason: message };
+  if (error instanceof PolicyError && CONTEXT_OVERFLOW.test(message) && (error.status === 400 || error.status === 413))
+    return { exitStatus: 'token_limit', reason: message };
   // The model server or the container engine failing is the machinery's fault, not the agent's.
-  if (error instanceof InfrastructureError || error instanceof PolicyError) return { exitStatus: 'infra_error', reason: message };
+  if (error instanceof InfrastructureError || error instanceof PolicyError)
+    return { exitStatus: 'infra_error', reason: message };
   return { exitStatus: 'error', reason: message };
 }
 
@@ -168,15 +203,22 @@ export function estimateTokens(messages: ChatMessage[]): number {
  * stay, a note replaces the oldest turns, and the most recent turns go whole. Cuts fall on turn boundaries
  * (an assistant message), so a tool call is never separated from its result.
  */
-export function compactForContext(messages: ChatMessage[], config: Pick<AgentConfig, 'contextWindowTokens' | 'keepRecentTurns'>): { messages: ChatMessage[]; elided: number } {
+export function compactForContext(
+  messages: ChatMessage[],
+  config: Pick<AgentConfig, 'contextWindowTokens' | 'keepRecentTurns'>,
+): { messages: ChatMessage[]; elided: number } {
   if (estimateTokens(messages) <= config.contextWindowTokens * 0.8) return { messages, elided: 0 };
   const turnStarts = messages.flatMap((message, index) => (message.role === 'assistant' ? [index] : []));
   const opening = messages.slice(0, turnStarts[0] ?? messages.length);
   for (let keep = Math.min(config.keepRecentTurns, turnStarts.length - 1); keep >= 1; keep--) {
     const elided = turnStarts.length - keep;
-    const note: ChatMessage = { role: 'user', content: `[${elided} earlier turns were removed to fit the context window. Their changes are still in the repository.]` };
+    const note: ChatMessage = {
+      role: 'user',
+      content: `[${elided} earlier turns were removed to fit the context window. Their changes are still in the repository.]`,
+    };
     const compacted = [...opening, note, ...messages.slice(turnStarts[elided])];
-    if (estimateTokens(compacted) <= config.contextWindowTokens * 0.8 || keep === 1) return { messages: compacted, elided };
+    if (estimateTokens(compacted) <= config.contextWindowTokens * 0.8 || keep === 1)
+      return { messages: compacted, elided };
   }
   return { messages, elided: 0 };
 }

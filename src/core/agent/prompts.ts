@@ -12,7 +12,8 @@ export function systemPrompt(workdir: string): string {
 export function taskPrompt(task: Task): string {
   const parts = [`<issue>\n${task.problemStatement.trim()}\n</issue>`];
   if (task.hints.trim()) parts.push(`<hints>\n${task.hints.trim()}\n</hints>`);
-  for (const comment of task.cab?.comments ?? []) parts.push(`<comment user="${comment.user}">\n${comment.body.trim()}\n</comment>`);
+  for (const comment of task.cab?.comments ?? [])
+    parts.push(`<comment user="${comment.user}">\n${comment.body.trim()}\n</comment>`);
   parts.push('Resolve the issue with a minimal change to the non-test files, check it, then call `submit`.');
   return parts.join('\n\n');
 }

@@ -39,12 +39,20 @@ export function sandboxSpecOf(trajectory: Trajectory, repoDir?: string): Sandbox
   const runId = trajectory.run.run_id;
   if (!trajectory.run.image?.name) throw new Error(`run ${runId} records no image, so it cannot be re-executed`);
   const recorded = extra.repo as SandboxSpec['repo'];
-  if (!recorded?.location) throw new Error(`run ${runId} records no repository (run.extra.repo), so it cannot be re-executed`);
+  if (!recorded?.location)
+    throw new Error(`run ${runId} records no repository (run.extra.repo), so it cannot be re-executed`);
   const repo = repoDir ? { ...recorded, location: resolve(repoDir) } : recorded;
   if (isAbsolute(repo.location) && !existsSync(repo.location)) {
-    throw new Error(`run ${runId} was recorded on ${repo.location}, which is not on this machine; give the repository's folder here (rollout replay --repo DIR)${recorded.commit ? `, at commit ${recorded.commit}` : ''}`);
+    throw new Error(
+      `run ${runId} was recorded on ${repo.location}, which is not on this machine; give the repository's folder here (rollout replay --repo DIR)${recorded.commit ? `, at commit ${recorded.commit}` : ''}`,
+    );
   }
-  return { image: trajectory.run.image.name, repo, workdir: extra.workdir as string | undefined, install: (extra.install as string[] | undefined) ?? [] };
+  return {
+    image: trajectory.run.image.name,
+    repo,
+    workdir: extra.workdir as string | undefined,
+    install: (extra.install as string[] | undefined) ?? [],
+  };
 }
 
 const TIMING = /\b\d+(\.\d+)?\s?(ms|s|sec|seconds)\b/g;
@@ -53,7 +61,12 @@ function comparable(text: string): string {
 }
 
 /** The sandbox is removed however the replay ends. */
-export async function replayTrajectory(trajectory: Trajectory, createSandbox: SandboxFactory, toolbox: Toolbox, { signal, repoDir }: ReplayOptions = {}): Promise<ReplayReport> {
+export async function replayTrajectory(
+  trajectory: Trajectory,
+  createSandbox: SandboxFactory,
+  toolbox: Toolbox,
+  { signal, repoDir }: ReplayOptions = {},
+): Promise<ReplayReport> {
   const { install, ...spec } = sandboxSpecOf(trajectory, repoDir);
   const sandbox = await createSandbox({ ...spec, runId: `replay-${trajectory.run.run_id}` });
   try {
@@ -67,22 +80,36 @@ export async function replayTrajectory(trajectory: Trajectory, createSandbox: Sa
   }
 }
 
-async function replayTurns(trajectory: Trajectory, sandbox: Sandbox, toolbox: Toolbox, signal?: AbortSignal): Promise<ReplayReport> {
+async function replayTurns(
+  trajectory: Trajectory,
+  sandbox: Sandbox,
+  toolbox: Toolbox,
+  signal?: AbortSignal,
+): Promise<ReplayReport> {
   const report: ReplayReport = { turns: trajectory.turns.length, toolCalls: 0, differences: [] };
   for (const turn of trajectory.turns) {
-    const calls = turn.messages.filter((message): message is AssistantMessage => message.role === 'assistant').flatMap((message) => message.tool_calls ?? []);
+    const calls = turn.messages
+      .filter((message): message is AssistantMessage => message.role === 'assistant')
+      .flatMap((message) => message.tool_calls ?? []);
     for (const call of calls) {
       signal?.throwIfAborted();
       report.toolCalls++;
       const outcome = await toolbox.call(call, { sandbox, signal });
       const recorded = turn.observations.find((observation) => observation.tool_call_id === call.id)?.output ?? '';
       if (comparable(recorded) !== comparable(outcome.output)) {
-        report.differences.push({ turn: turn.index, kind: 'observation', toolCallId: call.id, recorded, replayed: outcome.output });
+        report.differences.push({
+          turn: turn.index,
+          kind: 'observation',
+          toolCallId: call.id,
+          recorded,
+          replayed: outcome.output,
+        });
       }
     }
     if (turn.diff !== undefined) {
       const diff = await sandbox.diff();
-      if (diff !== turn.diff) report.differences.push({ turn: turn.index, kind: 'diff', recorded: turn.diff, replayed: diff });
+      if (diff !== turn.diff)
+        report.differences.push({ turn: turn.index, kind: 'diff', recorded: turn.diff, replayed: diff });
     }
   }
   return report;

@@ -83,7 +83,13 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutSummar
   let finished = false;
   try {
     await installEnvironment(sandbox, environment.install);
-    const opened = await openRecorder(options, runId, attempt, { image, repo, baseCommit: repo.commit, workdir: sandbox.workdir, install: environment.install });
+    const opened = await openRecorder(options, runId, attempt, {
+      image,
+      repo,
+      baseCommit: repo.commit,
+      workdir: sandbox.workdir,
+      install: environment.install,
+    });
     recorder = opened.recorder;
     if (opened.startDiff) await applyPatch(sandbox, opened.startDiff);
     const outcome = await runAgent({
@@ -102,22 +108,48 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutSummar
     const evaluation = await grade(options, outcome.exitStatus, patch);
     const turnRewards = recorder.turnSignals.map((rewards) => turnReward({ rewards }));
     const reward = evaluation ? options.rewardFn.compute({ evaluation, turnRewards }) : null;
-    if (evaluation) await writeFile(join(options.outDir, runId, 'report.json'), `${JSON.stringify(evaluation.report ?? { status: evaluation.status, error: evaluation.error }, null, 2)}\n`);
+    if (evaluation)
+      await writeFile(
+        join(options.outDir, runId, 'report.json'),
+        `${JSON.stringify(evaluation.report ?? { status: evaluation.status, error: evaluation.error }, null, 2)}\n`,
+      );
     finished = true;
     const result = await recorder.finish({
       exit_status: evaluation?.status === 'infra-error' ? 'infra_error' : outcome.exitStatus,
       patch,
-      reward: reward ? { value: reward.value, resolved: evaluation?.report?.resolved, report: { reward_fn: options.rewardFn.name, explanation: reward.explanation, evaluation_status: evaluation?.status, report: evaluation?.report } } : null,
+      reward: reward
+        ? {
+            value: reward.value,
+            resolved: evaluation?.report?.resolved,
+            report: {
+              reward_fn: options.rewardFn.name,
+              explanation: reward.explanation,
+              evaluation_status: evaluation?.status,
+              report: evaluation?.report,
+            },
+          }
+        : null,
       error: outcome.reason ?? evaluation?.error,
     });
-    return summarize(options, runId, attempt, result.exit_status, evaluation, reward?.value ?? null, result.totals, started, outcome.reason ?? evaluation?.error);
+    return summarize(
+      options,
+      runId,
+      attempt,
+      result.exit_status,
+      evaluation,
+      reward?.value ?? null,
+      result.totals,
+      started,
+      outcome.reason ?? evaluation?.error,
+    );
   } catch (error) {
     await sandbox.destroy().catch(() => undefined);
     const reason = error instanceof Error ? error.message : String(error);
     // A run whose record another process took over is left to it, untouched.
     if (error instanceof LeaseLostError) await recorder?.close();
     // A run that broke in the machinery is closed as such, so that what was recorded stays readable and unscored.
-    else if (recorder && !finished) await recorder.finish({ exit_status: 'infra_error', patch: '', reward: null, error: reason });
+    else if (recorder && !finished)
+      await recorder.finish({ exit_status: 'infra_error', patch: '', reward: null, error: reason });
     throw error;
   }
 }
@@ -125,14 +157,16 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutSummar
 async function installEnvironment(sandbox: Sandbox, commands: string[]): Promise<void> {
   for (const command of commands) {
     const result = await sandbox.exec(command, { asRoot: true, timeoutMs: 30 * 60_000 });
-    if (result.exitCode !== 0) throw new Error(`install command failed (exit ${result.exitCode}): ${command}\n${result.stderr.slice(-2000)}`);
+    if (result.exitCode !== 0)
+      throw new Error(`install command failed (exit ${result.exitCode}): ${command}\n${result.stderr.slice(-2000)}`);
   }
 }
 
 async function applyPatch(sandbox: Sandbox, patch: string): Promise<void> {
   await sandbox.writeFile('/tmp/rollout-resume.patch', patch);
   const applied = await sandbox.exec('git apply --binary /tmp/rollout-resume.patch');
-  if (applied.exitCode !== 0) throw new Error(`cannot restore the work tree of the resumed run: ${applied.stderr.trim()}`);
+  if (applied.exitCode !== 0)
+    throw new Error(`cannot restore the work tree of the resumed run: ${applied.stderr.trim()}`);
 }
 
 interface OpenedRun {
@@ -146,7 +180,13 @@ async function openRecorder(
   options: RolloutOptions,
   runId: string,
   attempt: number,
-  where: { image: string; repo: { location: string; commit?: string }; baseCommit?: string; workdir: string; install: string[] },
+  where: {
+    image: string;
+    repo: { location: string; commit?: string };
+    baseCommit?: string;
+    workdir: string;
+    install: string[];
+  },
 ): Promise<OpenedRun> {
   const recorderOptions: RecorderOptions = { secrets: options.secrets, ...options.recordHooks };
   if (options.resume) {
@@ -160,13 +200,22 @@ async function openRecorder(
     task_id: options.task.id,
     attempt,
     policy: options.policySpec,
-    model: { name: options.policy.info.model, provider: options.policy.info.backend, parameters: options.policy.info.parameters },
+    model: {
+      name: options.policy.info.model,
+      provider: options.policy.info.backend,
+      parameters: options.policy.info.parameters,
+    },
     tools: options.toolbox.definitions,
     tool_versions: options.toolVersions ?? {},
     image: { name: where.image },
     base_commit: where.baseCommit,
     started_at: new Date().toISOString(),
-    extra: { repo: where.repo, workdir: where.workdir, install: where.install, agent_config: { ...DEFAULT_AGENT_CONFIG, ...options.config } },
+    extra: {
+      repo: where.repo,
+      workdir: where.workdir,
+      install: where.install,
+      agent_config: { ...DEFAULT_AGENT_CONFIG, ...options.config },
+    },
   };
   const recorder = await TrajectoryRecorder.start(options.outDir, run, recorderOptions);
   const messages: ChatMessage[] = [
@@ -177,10 +226,18 @@ async function openRecorder(
 }
 
 /** Grades the final patch; a cancelled or broken run has no outcome to grade. */
-async function grade(options: RolloutOptions, exitStatus: ExitStatus, patch: string): Promise<EvaluationResult | undefined> {
+async function grade(
+  options: RolloutOptions,
+  exitStatus: ExitStatus,
+  patch: string,
+): Promise<EvaluationResult | undefined> {
   if (exitStatus === 'cancelled' || exitStatus === 'infra_error') return undefined;
   const submitted = exitStatus === 'submitted' || patch !== '';
-  return evaluatePrediction(options.task, { instanceId: options.task.id, modelName: options.policySpec, patch: submitted ? patch : null }, { ...options.evaluator, runId: undefined });
+  return evaluatePrediction(
+    options.task,
+    { instanceId: options.task.id, modelName: options.policySpec, patch: submitted ? patch : null },
+    { ...options.evaluator, runId: undefined },
+  );
 }
 
 function summarize(

@@ -73,7 +73,10 @@ export async function writeDatasetCard(outDir: string, input: CardInput): Promis
   const { stats } = input;
   const splits = [...stats.rowsBySplit.keys()].sort();
   const mean = (total: number) => (stats.runs ? (total / stats.runs).toFixed(1) : '0');
-  const json = stats.toJSON() as { tokens: { input: number; output: number }; turns: { min: number; mean: number; max: number } | null };
+  const json = stats.toJSON() as {
+    tokens: { input: number; output: number };
+    turns: { min: number; mean: number; max: number } | null;
+  };
   const peak = Math.max(1, ...stats.rewardBins);
   const histogram = stats.rewardBins.map((count, i) => {
     const low = (i / REWARD_BINS).toFixed(1);
@@ -97,7 +100,10 @@ export async function writeDatasetCard(outDir: string, input: CardInput): Promis
     '',
     `- trajectory logs scanned: ${stats.scanned}`,
     `- runs exported: ${stats.runs}`,
-    ...splits.map((split) => `- split \`${split}\`: ${stats.rowsBySplit.get(split)} rows from ${stats.tasksBySplit.get(split)?.size ?? 0} tasks`),
+    ...splits.map(
+      (split) =>
+        `- split \`${split}\`: ${stats.rowsBySplit.get(split)} rows from ${stats.tasksBySplit.get(split)?.size ?? 0} tasks`,
+    ),
     `- skipped runs: ${stats.skipped.size === 0 ? 'none' : [...stats.skipped].map(([reason, n]) => `${reason} ${n}`).join(', ')}`,
     '',
     'Splits are made by task: every attempt at a task is in the same split, so no task is in two splits.',

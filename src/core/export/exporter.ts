@@ -48,7 +48,10 @@ export interface ExportSummary {
 /** Streams the runs into the chosen format, one run (two for DPO) in memory at a time. */
 export async function exportDataset(options: ExportOptions): Promise<ExportSummary> {
   const format = EXPORT_FORMATS[options.format];
-  if (!format) throw new Error(`--format: unknown format '${options.format}'; choose one of ${Object.keys(EXPORT_FORMATS).join(', ')}`);
+  if (!format)
+    throw new Error(
+      `--format: unknown format '${options.format}'; choose one of ${Object.keys(EXPORT_FORMATS).join(', ')}`,
+    );
   if (options.split && !format.splittable) throw new Error(`--split does not apply to --format ${format.name}`);
   await mkdir(options.out, { recursive: true });
   const stats = new DatasetStats();
@@ -85,6 +88,11 @@ export async function exportDataset(options: ExportOptions): Promise<ExportSumma
   } finally {
     await Promise.all([...writers.values()].map((writer) => writer.close()));
   }
-  const card = await writeDatasetCard(options.out, { format: format.name, command: options.command, files: files.length > 20 ? [...files.slice(0, 20), `… and ${files.length - 20} more`] : files, stats });
+  const card = await writeDatasetCard(options.out, {
+    format: format.name,
+    command: options.command,
+    files: files.length > 20 ? [...files.slice(0, 20), `… and ${files.length - 20} more`] : files,
+    stats,
+  });
   return { files, card, stats };
 }

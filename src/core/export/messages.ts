@@ -23,7 +23,9 @@ export function exportMessage(message: ChatMessage): ExportMessage {
 
 /** Identity of a conversation for deduplication: the exported messages and tools, byte for byte. */
 export function conversationKey(messages: ExportMessage[], tools: ToolSchema[]): string {
-  return createHash('sha256').update(JSON.stringify([messages, tools])).digest('base64');
+  return createHash('sha256')
+    .update(JSON.stringify([messages, tools]))
+    .digest('base64');
 }
 
 /** Number of leading messages two conversations share. */

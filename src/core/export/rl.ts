@@ -31,7 +31,8 @@ export function turnReturns(turns: Turn[], finalReward: number): number[] {
 /** One row per turn: what the model saw, what it answered, and the credit for it. */
 export const rlFormat: ExportFormat = {
   name: 'rl',
-  summary: 'one row per turn: {"prompt", "response", "tools", rewards, "return", "advantage", token ids/logprobs/loss mask}',
+  summary:
+    'one row per turn: {"prompt", "response", "tools", rewards, "return", "advantage", token ids/logprobs/loss mask}',
   splittable: true,
   requiresReward: true,
   async write(context) {
@@ -62,9 +63,18 @@ export const rlFormat: ExportFormat = {
               advantage: advantages[i],
               group_size: group.length,
               ...(turn.logprobs
-                ? { token_ids: turn.logprobs.token_ids, logprobs: turn.logprobs.logprobs, loss_mask: turn.logprobs.token_ids.map(() => 1) }
+                ? {
+                    token_ids: turn.logprobs.token_ids,
+                    logprobs: turn.logprobs.logprobs,
+                    loss_mask: turn.logprobs.token_ids.map(() => 1),
+                  }
                 : {}),
-              metadata: { task_id: taskId, run_id: summary.run_id, attempt: summary.attempt, exit_status: summary.exit_status },
+              metadata: {
+                task_id: taskId,
+                run_id: summary.run_id,
+                attempt: summary.attempt,
+                exit_status: summary.exit_status,
+              },
             });
             context.stats.addRow(split);
           }

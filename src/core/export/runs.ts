@@ -99,8 +99,10 @@ export class RunSource {
     const result = trajectory.result;
     if (result.exit_status === 'infra_error') return this.skip('infra_error');
     const reward = result.reward?.value ?? null;
-    if (reward === null && (this.filters.requireReward || this.filters.minReward !== undefined)) return this.skip('unscored');
-    if (this.filters.minReward !== undefined && reward !== null && reward < this.filters.minReward) return this.skip('below_min_reward');
+    if (reward === null && (this.filters.requireReward || this.filters.minReward !== undefined))
+      return this.skip('unscored');
+    if (this.filters.minReward !== undefined && reward !== null && reward < this.filters.minReward)
+      return this.skip('below_min_reward');
     if (this.filters.resolvedOnly && result.reward?.resolved !== true) return this.skip('not_resolved');
     const summary: RunSummary = {
       path,
@@ -113,7 +115,8 @@ export class RunSource {
       turns: trajectory.turns.length,
       // Imported runs may know only the totals, not per-turn counts.
       tokens_in: result.totals?.tokens_in ?? trajectory.turns.reduce((sum, turn) => sum + (turn.tokens?.input ?? 0), 0),
-      tokens_out: result.totals?.tokens_out ?? trajectory.turns.reduce((sum, turn) => sum + (turn.tokens?.output ?? 0), 0),
+      tokens_out:
+        result.totals?.tokens_out ?? trajectory.turns.reduce((sum, turn) => sum + (turn.tokens?.output ?? 0), 0),
       conversation_key: conversationKey(conversation(trajectory).map(exportMessage), trajectory.run.tools),
       invalid_tool_arguments: countInvalidToolArguments(trajectory),
     };
@@ -135,7 +138,8 @@ export class RunSource {
   async reload(summary: RunSummary): Promise<LoadedRun> {
     const read = await readTrajectoryLog(summary.path);
     const trajectory = read.trajectory;
-    if (!trajectory?.result || read.problems.length > 0) throw new Error(`${summary.path} changed while it was being exported`);
+    if (!trajectory?.result || read.problems.length > 0)
+      throw new Error(`${summary.path} changed while it was being exported`);
     return { summary, trajectory: { ...trajectory, result: trajectory.result } };
   }
 

@@ -12,8 +12,10 @@ export function parseSplit(text: string): SplitSpec {
   const match = /^([A-Za-z][A-Za-z0-9_-]*)=(0(?:\.\d+)?|1(?:\.0+)?|\.\d+)$/.exec(text.trim());
   if (!match) throw new Error(`--split: expected NAME=FRACTION such as val=0.1, got '${text}'`);
   const fraction = Number(match[2]);
-  if (!(fraction > 0 && fraction < 1)) throw new Error(`--split: the fraction must be between 0 and 1 (exclusive), got ${match[2]}`);
-  if (match[1] === TRAIN) throw new Error(`--split: '${TRAIN}' is the name of the remaining split; name the held-out one, e.g. val=0.1`);
+  if (!(fraction > 0 && fraction < 1))
+    throw new Error(`--split: the fraction must be between 0 and 1 (exclusive), got ${match[2]}`);
+  if (match[1] === TRAIN)
+    throw new Error(`--split: '${TRAIN}' is the name of the remaining split; name the held-out one, e.g. val=0.1`);
   return { name: match[1], fraction };
 }
 

@@ -1,6 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TRAJECTORY_SCHEMA_VERSION, conversation, type ChatMessage, type Trajectory, type Turn } from '../trajectory/types';
+import {
+  TRAJECTORY_SCHEMA_VERSION,
+  conversation,
+  type ChatMessage,
+  type Trajectory,
+  type Turn,
+} from '../trajectory/types';
 import type { ExportFormat } from './format';
 
 /** SWE-agent's history message: the chat message plus SWE-agent's own bookkeeping fields. */
@@ -44,7 +50,8 @@ export const SWE_AGENT_ENVIRONMENT = 'rollout-studio';
 function actionText(turn: Turn): string {
   const assistant = turn.messages.find((message) => message.role === 'assistant');
   const calls = assistant?.tool_calls ?? [];
-  if (calls.length === 0) return turn.observations.map((observation) => commandOf(observation.tool, observation.arguments ?? '')).join('\n');
+  if (calls.length === 0)
+    return turn.observations.map((observation) => commandOf(observation.tool, observation.arguments ?? '')).join('\n');
   return calls.map((call) => commandOf(call.function.name, call.function.arguments)).join('\n');
 }
 
@@ -94,7 +101,11 @@ export function toSweAgentTraj(trajectory: Trajectory): SweAgentTraj {
   });
   const result = trajectory.result;
   const totals = trajectory.turns.reduce(
-    (sum, turn) => ({ cost: sum.cost + (turn.cost_usd ?? 0), sent: sum.sent + (turn.tokens?.input ?? 0), received: sum.received + (turn.tokens?.output ?? 0) }),
+    (sum, turn) => ({
+      cost: sum.cost + (turn.cost_usd ?? 0),
+      sent: sum.sent + (turn.tokens?.input ?? 0),
+      received: sum.received + (turn.tokens?.output ?? 0),
+    }),
     { cost: 0, sent: 0, received: 0 },
   );
   const rollout: RolloutTrajInfo = {
@@ -111,7 +122,12 @@ export function toSweAgentTraj(trajectory: Trajectory): SweAgentTraj {
     info: {
       exit_status: result?.exit_status ?? null,
       submission: result?.patch ?? null,
-      model_stats: { instance_cost: totals.cost, tokens_sent: totals.sent, tokens_received: totals.received, api_calls: trajectory.turns.length },
+      model_stats: {
+        instance_cost: totals.cost,
+        tokens_sent: totals.sent,
+        tokens_received: totals.received,
+        api_calls: trajectory.turns.length,
+      },
       rollout,
     },
   };
@@ -120,7 +136,7 @@ export function toSweAgentTraj(trajectory: Trajectory): SweAgentTraj {
 /** One SWE-agent `.traj` file per run, named after the run. */
 export const sweAgentTrajFormat: ExportFormat = {
   name: 'swe-agent-traj',
-  summary: "SWE-agent .traj JSON per run: {\"environment\", \"trajectory\", \"history\", \"info\"}",
+  summary: 'SWE-agent .traj JSON per run: {"environment", "trajectory", "history", "info"}',
   splittable: false,
   requiresReward: false,
   async write(context) {

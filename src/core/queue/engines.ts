@@ -3,7 +3,10 @@ import type { SandboxFactory } from '../sandbox/pool';
 import { DockerSandbox } from '../sandbox/dockerSandbox';
 
 /** `hosts` are DOCKER_HOST-style addresses; `undefined` stands for DOCKER_HOST or the local socket. */
-export function roundRobinSandboxes(hosts: ReadonlyArray<string | undefined>, create: SandboxFactory = (spec) => DockerSandbox.create(spec)): SandboxFactory {
+export function roundRobinSandboxes(
+  hosts: ReadonlyArray<string | undefined>,
+  create: SandboxFactory = (spec) => DockerSandbox.create(spec),
+): SandboxFactory {
   if (hosts.length === 0) throw new Error('at least one Docker engine is needed');
   let next = 0;
   return (spec) => {

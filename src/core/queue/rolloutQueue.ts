@@ -16,7 +16,11 @@ export const JOB_TRIES = 3;
 const BACKOFF_MS = 1_000;
 
 /** Everything a worker on another machine needs to run one attempt; paths are absolute (a shared folder), or outDir is an s3:// address. */
-export type RolloutJobData = Omit<EnqueueRequest, 'taskIds' | 'attempts'> & { runId: string; taskId: string; attempt: number };
+export type RolloutJobData = Omit<EnqueueRequest, 'taskIds' | 'attempts'> & {
+  runId: string;
+  taskId: string;
+  attempt: number;
+};
 
 /** What a finished job returns: the rollout's summary and the worker that ran it. */
 export interface RolloutJobResult extends RolloutSummary {
@@ -33,7 +37,8 @@ export function redisConnection(url: string): ConnectionOptions & RedisOptions {
   } catch {
     throw new Error(`--queue: expected redis://HOST:PORT, got '${url}'`);
   }
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new Error(`--queue: expected redis://HOST:PORT, got '${url}'`);
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')
+    throw new Error(`--queue: expected redis://HOST:PORT, got '${url}'`);
   return {
     host: parsed.hostname,
     port: Number(parsed.port || 6379),
@@ -78,7 +83,12 @@ export class RolloutQueue {
 }
 
 export async function assertReachable(url: string): Promise<void> {
-  const probe = new Redis({ ...redisConnection(url), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const probe = new Redis({
+    ...redisConnection(url),
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   let connectError: NodeJS.ErrnoException | undefined;
   probe.on('error', (error: NodeJS.ErrnoException) => (connectError ??= error));
   try {
@@ -147,5 +157,8 @@ export async function cancelRollouts(rollouts: RolloutQueue): Promise<{ drained:
   const before = await queue.getJobCounts('waiting', 'delayed', 'prioritized', 'active');
   await rollouts.redis.set(rollouts.cancelKey, String(Date.now()));
   await queue.drain(true);
-  return { drained: (before.waiting ?? 0) + (before.delayed ?? 0) + (before.prioritized ?? 0), active: before.active ?? 0 };
+  return {
+    drained: (before.waiting ?? 0) + (before.delayed ?? 0) + (before.prioritized ?? 0),
+    active: before.active ?? 0,
+  };
 }

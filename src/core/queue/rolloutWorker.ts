@@ -57,9 +57,21 @@ export async function startRolloutWorker(options: RolloutWorkerOptions): Promise
   const engines = options.dockerHosts?.length ? options.dockerHosts : [undefined];
   const rollouts = await RolloutQueue.open(options.url);
   // The containers a killed worker on this host left behind go before this one starts its own.
-  for (const engine of engines) await reapOrphans(dockerClient(engine)).catch((error: unknown) => Promise.reject(explainEngineError(error, undefined, engine)));
+  for (const engine of engines)
+    await reapOrphans(dockerClient(engine)).catch((error: unknown) =>
+      Promise.reject(explainEngineError(error, undefined, engine)),
+    );
   const running = new Map<string, { enqueuedAt: number; abort: AbortController }>();
-  const context: JobContext = { options, name, log, rollouts, stores: new Map(), tasks: new Map(), policies: new Map(), createSandbox: roundRobinSandboxes(engines) };
+  const context: JobContext = {
+    options,
+    name,
+    log,
+    rollouts,
+    stores: new Map(),
+    tasks: new Map(),
+    policies: new Map(),
+    createSandbox: roundRobinSandboxes(engines),
+  };
   const worker = new Worker<RolloutJobData, RolloutJobResult>(
     QUEUE_NAME,
     async (job, token) => {
@@ -72,7 +84,14 @@ export async function startRolloutWorker(options: RolloutWorkerOptions): Promise
         running.delete(job.id as string);
       }
     },
-    { connection: redisConnection(options.url), concurrency: options.concurrency, name, lockDuration: LOCK_MS, stalledInterval: STALLED_CHECK_MS, maxStalledCount: 3 },
+    {
+      connection: redisConnection(options.url),
+      concurrency: options.concurrency,
+      name,
+      lockDuration: LOCK_MS,
+      stalledInterval: STALLED_CHECK_MS,
+      maxStalledCount: 3,
+    },
   );
   worker.on('error', (error) => log(`queue: ${error.message}`));
   const watch = setInterval(() => {
@@ -110,7 +129,12 @@ interface JobContext {
   createSandbox: ReturnType<typeof roundRobinSandboxes>;
 }
 
-async function processJob(job: Job<RolloutJobData, RolloutJobResult>, token: string | undefined, context: JobContext, signal: AbortSignal): Promise<RolloutJobResult> {
+async function processJob(
+  job: Job<RolloutJobData, RolloutJobResult>,
+  token: string | undefined,
+  context: JobContext,
+  signal: AbortSignal,
+): Promise<RolloutJobResult> {
   const data = job.data;
   const store = resultStoreFor(context, context.options.outDir ?? data.outDir);
   const previous = await previousRecord(store, data.runId);
@@ -126,7 +150,10 @@ async function processJob(job: Job<RolloutJobData, RolloutJobResult>, token: str
   // A conversation with the simulated user cannot be resumed: its run id starts again, still one trajectory.
   if (cab && previous.kind === 'unfinished') await store.removeRun(data.runId);
   const resume = previous.kind === 'unfinished' && !cab;
-  const evaluator = { ...(await dockerEvaluatorOptions({ reposDir: data.reposDir, specsFile: data.specsFile, runId: data.runId })), createSandbox: context.createSandbox };
+  const evaluator = {
+    ...(await dockerEvaluatorOptions({ reposDir: data.reposDir, specsFile: data.specsFile, runId: data.runId })),
+    createSandbox: context.createSandbox,
+  };
   context.log(`${resume ? 'resume' : 'start '} ${data.runId} (try ${job.attemptsMade + 1})`);
   const common = {
     task,
@@ -143,18 +170,25 @@ async function processJob(job: Job<RolloutJobData, RolloutJobResult>, token: str
     recordHooks: {
       beforeWrite: lockCheck(context.rollouts, job, token),
       // A store that cannot take the log is the machinery failing: the try ends and a retry resumes from the store.
-      afterWrite: () => store.pushFile(data.runId, TRAJECTORY_FILE).catch((error: unknown) => Promise.reject(new InfrastructureError((error as Error).message))),
+      afterWrite: () =>
+        store
+          .pushFile(data.runId, TRAJECTORY_FILE)
+          .catch((error: unknown) => Promise.reject(new InfrastructureError((error as Error).message))),
     },
     signal,
   };
-  const summary = await (cab ? runCabRollout({ ...common, cab }) : runRollout({ ...common, resume, rewardFn: makeReward() })).catch((error: unknown) => {
+  const summary = await (
+    cab ? runCabRollout({ ...common, cab }) : runRollout({ ...common, resume, rewardFn: makeReward() })
+  ).catch((error: unknown) => {
     if (error instanceof LeaseLostError) context.log(`lost   ${data.runId}: ${error.message}`);
     throw error;
   });
   await store.pushRun(data.runId);
   // A record the machinery broke is not a result: the job fails, and its retry restarts the run id.
   if (summary.exitStatus === 'infra_error') throw new Error(summary.reason ?? 'infrastructure error');
-  context.log(`done   ${data.runId}: ${summary.exitStatus}${summary.reward === null ? '' : `, reward ${summary.reward}`}`);
+  context.log(
+    `done   ${data.runId}: ${summary.exitStatus}${summary.reward === null ? '' : `, reward ${summary.reward}`}`,
+  );
   return { ...summary, path: store.trajectoryLocation(data.runId), worker: context.name };
 }
 
@@ -229,7 +263,9 @@ async function previousRecord(store: ResultStore, runId: string): Promise<Previo
 async function findTask(context: JobContext, data: RolloutJobData): Promise<Task> {
   let tasks = context.tasks.get(data.taskFile);
   if (!tasks) context.tasks.set(data.taskFile, (tasks = loadTasksStrict(data.taskFile)));
-  const task = (await tasks.catch((error: unknown) => Promise.reject(new UnrecoverableError(`job ${data.runId}: ${String(error)}`)))).find((candidate) => candidate.id === data.taskId);
+  const task = (
+    await tasks.catch((error: unknown) => Promise.reject(new UnrecoverableError(`job ${data.runId}: ${String(error)}`)))
+  ).find((candidate) => candidate.id === data.taskId);
   if (!task) throw new UnrecoverableError(`job ${data.runId}: no task ${data.taskId} in ${data.taskFile}`);
   return task;
 }
@@ -238,21 +274,43 @@ async function policyFor(context: JobContext, data: RolloutJobData, task: Task):
   let resolver = context.policies.get(data.policySpec);
   if (!resolver) context.policies.set(data.policySpec, (resolver = policyResolver(data.policySpec)));
   try {
-    return await (await resolver)(task, data.attempt);
+    return await (
+      await resolver
+    )(task, data.attempt);
   } catch (error) {
-    throw new UnrecoverableError(`job ${data.runId}: policy ${data.policySpec}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new UnrecoverableError(
+      `job ${data.runId}: policy ${data.policySpec}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 
 async function cabProtocolFor(data: RolloutJobData): Promise<CabProtocolOptions> {
-  if (!data.cab) throw new UnrecoverableError(`job ${data.runId}: ${data.taskId} is a CodeAssistBench task; enqueue it with --user-policy and --judge-policy`);
+  if (!data.cab)
+    throw new UnrecoverableError(
+      `job ${data.runId}: ${data.taskId} is a CodeAssistBench task; enqueue it with --user-policy and --judge-policy`,
+    );
   try {
     return await createCabProtocol(data.cab);
   } catch (error) {
-    throw new UnrecoverableError(`job ${data.runId}: CodeAssistBench user or judge policy: ${error instanceof Error ? error.message : String(error)}`);
+    throw new UnrecoverableError(
+      `job ${data.runId}: CodeAssistBench user or judge policy: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 
 function cancelledBeforeStart(data: RolloutJobData, worker: string): RolloutJobResult {
-  return { runId: data.runId, taskId: data.taskId, attempt: data.attempt, exitStatus: 'cancelled', resolved: null, reward: null, turns: 0, tokens: 0, durationMs: 0, path: '', reason: 'cancelled before it started', worker };
+  return {
+    runId: data.runId,
+    taskId: data.taskId,
+    attempt: data.attempt,
+    exitStatus: 'cancelled',
+    resolved: null,
+    reward: null,
+    turns: 0,
+    tokens: 0,
+    durationMs: 0,
+    path: '',
+    reason: 'cancelled before it started',
+    worker,
+  };
 }

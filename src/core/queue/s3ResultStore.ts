@@ -3,7 +3,15 @@
  * AWS SDK's usual sources: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or a profile), AWS_REGION, and
  * AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL for a store other than AWS.
  */
-import { DeleteObjectsCommand, GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type _Object } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type _Object,
+} from '@aws-sdk/client-s3';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
@@ -33,7 +41,10 @@ export function s3Client(): S3Client {
   // whoever updates the lockfile, not for the user of a worker.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   // Stores other than AWS are reached by address, not by a DNS name per bucket.
-  return new S3Client({ region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1', forcePathStyle: configuredEndpoint() !== undefined });
+  return new S3Client({
+    region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    forcePathStyle: configuredEndpoint() !== undefined,
+  });
 }
 
 /** The SDK's error with what to do about it: a missing bucket, missing credentials, an unreachable store. */
@@ -42,8 +53,10 @@ export function explainS3Error(error: unknown, where: string): Error {
   // A HEAD request's error has no body to name it: only its HTTP status tells.
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   if (name === 'NoSuchBucket' || name === 'NotFound') return new Error(`${where}: no such bucket; create it first`);
-  if (/credential/i.test(message)) return new Error(`${where}: no S3 credentials; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (${message})`);
-  if (['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied', 'Forbidden'].includes(name)) return new Error(`${where}: the store refused these credentials (${name})`);
+  if (/credential/i.test(message))
+    return new Error(`${where}: no S3 credentials; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (${message})`);
+  if (['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied', 'Forbidden'].includes(name))
+    return new Error(`${where}: the store refused these credentials (${name})`);
   if (status === 403) return new Error(`${where}: the store refused these credentials (HTTP 403)`);
   const endpoint = configuredEndpoint();
   return new Error(`${where}: ${message || name}${endpoint ? ` (endpoint ${endpoint})` : ''}`);
@@ -66,7 +79,9 @@ async function listObjects(client: S3Client, bucket: string, prefix: string): Pr
   const objects: _Object[] = [];
   let token: string | undefined;
   do {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    const page = await client.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+    );
     objects.push(...(page.Contents ?? []));
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
@@ -105,27 +120,40 @@ export class S3ResultStore implements ResultStore {
     await this.guarded(runId, async () => {
       for (const object of await listObjects(this.client, this.location.bucket, this.runPrefix(runId))) {
         const name = (object.Key ?? '').slice(this.runPrefix(runId).length);
-        if (name) await download(this.client, this.location.bucket, object.Key as string, join(runDir, ...name.split('/')));
+        if (name)
+          await download(this.client, this.location.bucket, object.Key as string, join(runDir, ...name.split('/')));
       }
     });
   }
 
   async pushFile(runId: string, name: string): Promise<void> {
     const body = await readFile(join(this.localDir, runId, name));
-    await this.guarded(runId, () => this.client.send(new PutObjectCommand({ Bucket: this.location.bucket, Key: this.runPrefix(runId) + name.split(sep).join('/'), Body: body })));
+    await this.guarded(runId, () =>
+      this.client.send(
+        new PutObjectCommand({
+          Bucket: this.location.bucket,
+          Key: this.runPrefix(runId) + name.split(sep).join('/'),
+          Body: body,
+        }),
+      ),
+    );
   }
 
   /** The bucket keeps the run from now on: the staging copy goes, so staging does not grow with every run. */
   async pushRun(runId: string): Promise<void> {
-    for (const name of await filesUnder(join(this.localDir, runId))) if (name !== TRAJECTORY_FILE) await this.pushFile(runId, name);
+    for (const name of await filesUnder(join(this.localDir, runId)))
+      if (name !== TRAJECTORY_FILE) await this.pushFile(runId, name);
     await rm(join(this.localDir, runId), { recursive: true, force: true });
   }
 
   async removeRun(runId: string): Promise<void> {
     await rm(join(this.localDir, runId), { recursive: true, force: true });
     await this.guarded(runId, async () => {
-      const keys = (await listObjects(this.client, this.location.bucket, this.runPrefix(runId))).map((object) => ({ Key: object.Key as string }));
-      if (keys.length > 0) await this.client.send(new DeleteObjectsCommand({ Bucket: this.location.bucket, Delete: { Objects: keys } }));
+      const keys = (await listObjects(this.client, this.location.bucket, this.runPrefix(runId))).map((object) => ({
+        Key: object.Key as string,
+      }));
+      if (keys.length > 0)
+        await this.client.send(new DeleteObjectsCommand({ Bucket: this.location.bucket, Delete: { Objects: keys } }));
     });
   }
 
@@ -146,7 +174,11 @@ export class S3ResultStore implements ResultStore {
  * Copies every file under the bucket address into `destDir`, skipping those already there at the same size
  * and no older than the object; returns the names copied (relative to `destDir`) and how many were skipped.
  */
-export async function pullFromS3(location: S3Location, destDir: string, client = s3Client()): Promise<{ copied: string[]; skipped: number }> {
+export async function pullFromS3(
+  location: S3Location,
+  destDir: string,
+  client = s3Client(),
+): Promise<{ copied: string[]; skipped: number }> {
   let objects: _Object[];
   try {
     objects = await listObjects(client, location.bucket, location.prefix);

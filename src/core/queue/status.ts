@@ -33,7 +33,12 @@ export async function queueStatus({ queue }: RolloutQueue): Promise<QueueStatus>
     const start = job.processedOn ?? job.timestamp;
     const end = job.finishedOn ?? start;
     const span = spans.get(worker) ?? { jobs: 0, first: start, last: end, busyMs: 0 };
-    spans.set(worker, { jobs: span.jobs + 1, first: Math.min(span.first, start), last: Math.max(span.last, end), busyMs: span.busyMs + (end - start) });
+    spans.set(worker, {
+      jobs: span.jobs + 1,
+      first: Math.min(span.first, start),
+      last: Math.max(span.last, end),
+      busyMs: span.busyMs + (end - start),
+    });
   }
   return {
     waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
@@ -48,7 +53,13 @@ export async function queueStatus({ queue }: RolloutQueue): Promise<QueueStatus>
       perMinute: span.jobs / Math.max((span.last - span.first) / 60_000, 1 / 60_000),
       meanJobMs: span.busyMs / span.jobs,
     })),
-    failures: failed.map((job) => ({ runId: job.id ?? '', taskId: job.data.taskId, attempt: job.data.attempt, tries: job.attemptsMade, reason: job.failedReason ?? '' })),
+    failures: failed.map((job) => ({
+      runId: job.id ?? '',
+      taskId: job.data.taskId,
+      attempt: job.data.attempt,
+      tries: job.attemptsMade,
+      reason: job.failedReason ?? '',
+    })),
   };
 }
 
@@ -58,11 +69,17 @@ export function formatQueueStatus(status: QueueStatus): string {
   ];
   if (status.throughput.length) {
     lines.push('', `${'worker'.padEnd(32)}  done  jobs/min  mean job`);
-    for (const row of status.throughput) lines.push(`${row.worker.padEnd(32)}  ${String(row.completed).padStart(4)}  ${row.perMinute.toFixed(1).padStart(8)}  ${(row.meanJobMs / 1000).toFixed(1).padStart(6)} s`);
+    for (const row of status.throughput)
+      lines.push(
+        `${row.worker.padEnd(32)}  ${String(row.completed).padStart(4)}  ${row.perMinute.toFixed(1).padStart(8)}  ${(row.meanJobMs / 1000).toFixed(1).padStart(6)} s`,
+      );
   }
   if (status.failures.length) {
     lines.push('', 'failed:');
-    for (const failure of status.failures) lines.push(`  ${failure.runId} (${failure.taskId}, attempt ${failure.attempt}, ${failure.tries} tries): ${failure.reason.split('\n')[0]}`);
+    for (const failure of status.failures)
+      lines.push(
+        `  ${failure.runId} (${failure.taskId}, attempt ${failure.attempt}, ${failure.tries} tries): ${failure.reason.split('\n')[0]}`,
+      );
   }
   return lines.join('\n');
 }

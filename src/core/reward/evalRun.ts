@@ -48,7 +48,14 @@ export function cacheKey(task: Task, prediction: Prediction, options: EvaluatorO
   } catch {
     // The evaluation will report the problem as an infrastructure error, which is never reused.
   }
-  hash.update(JSON.stringify({ task: { ...task, problemStatement: undefined, hints: undefined }, environment, image, prediction }));
+  hash.update(
+    JSON.stringify({
+      task: { ...task, problemStatement: undefined, hints: undefined },
+      environment,
+      image,
+      prediction,
+    }),
+  );
   if (!task.repo.commit && existsSync(task.repo.location)) folderFingerprint(task.repo.location, hash);
   return hash.digest('hex');
 }
@@ -59,7 +66,9 @@ function instanceDir(outDir: string, instanceId: string): string {
 
 async function cachedResult(dir: string, key: string): Promise<EvaluationResult | undefined> {
   try {
-    const stored = JSON.parse(await readFile(join(dir, 'result.json'), 'utf8')) as EvaluationResult & { cacheKey?: string };
+    const stored = JSON.parse(await readFile(join(dir, 'result.json'), 'utf8')) as EvaluationResult & {
+      cacheKey?: string;
+    };
     if (stored.cacheKey !== key || stored.status === 'infra-error') return undefined;
     delete stored.cacheKey;
     return { ...stored, log: await readFile(join(dir, 'test_output.txt'), 'utf8') };
@@ -77,14 +86,24 @@ async function writeResult(dir: string, key: string, prediction: Prediction, res
   await writeFile(join(dir, 'result.json'), `${JSON.stringify({ ...rest, cacheKey: key }, null, 2)}\n`);
 }
 
-export async function runEvaluation(tasks: Task[], predictions: Prediction[], options: EvalRunOptions): Promise<EvalRunResult> {
+export async function runEvaluation(
+  tasks: Task[],
+  predictions: Prediction[],
+  options: EvalRunOptions,
+): Promise<EvalRunResult> {
   const byId = new Map(tasks.map((task) => [task.id, task]));
-  const unknown = predictions.filter((prediction) => !byId.has(prediction.instanceId)).map((prediction) => prediction.instanceId);
+  const unknown = predictions
+    .filter((prediction) => !byId.has(prediction.instanceId))
+    .map((prediction) => prediction.instanceId);
   if (unknown.length > 0) throw new Error(`predictions for tasks not in the task file: ${unknown.join(', ')}`);
-  const untested = predictions.map((prediction) => byId.get(prediction.instanceId) as Task).filter((task) => task.failToPass.length === 0);
+  const untested = predictions
+    .map((prediction) => byId.get(prediction.instanceId) as Task)
+    .filter((task) => task.failToPass.length === 0);
   if (untested.length > 0) {
     // With no FAIL_TO_PASS test every patch would count as resolved; CAB tasks are judged by their satisfaction conditions instead.
-    throw new Error(`tasks without FAIL_TO_PASS tests cannot be graded by tests: ${untested.map((task) => `${task.id} (${task.kind})`).join(', ')}`);
+    throw new Error(
+      `tasks without FAIL_TO_PASS tests cannot be graded by tests: ${untested.map((task) => `${task.id} (${task.kind})`).join(', ')}`,
+    );
   }
   let reused = 0;
   const results = await mapWithWorkers(predictions, options.workers, async (prediction) => {

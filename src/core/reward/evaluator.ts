@@ -80,10 +80,16 @@ class Run {
 
   constructor(private readonly sandbox: Sandbox) {}
 
-  async exec(label: string, command: string, options: { timeoutMs: number; asRoot?: boolean; maxOutputBytes?: number }): Promise<ExecResult> {
+  async exec(
+    label: string,
+    command: string,
+    options: { timeoutMs: number; asRoot?: boolean; maxOutputBytes?: number },
+  ): Promise<ExecResult> {
     // Streams merged in the order the command wrote them, as a person reading a log expects.
     const result = await this.sandbox.exec(`{ ${command}\n} 2>&1`, options);
-    this.log.push(`$ ${command}  # ${label}, exit ${result.exitCode}${result.timedOut ? ', timed out' : ''}\n${result.stdout}${result.stderr}`);
+    this.log.push(
+      `$ ${command}  # ${label}, exit ${result.exitCode}${result.timedOut ? ', timed out' : ''}\n${result.stdout}${result.stderr}`,
+    );
     if (result.timedOut) throw new InfraFailure(`${label} timed out after ${Math.round(options.timeoutMs / 1000)} s`);
     return result;
   }
@@ -92,13 +98,21 @@ class Run {
     const path = `${PATCH_DIR}/${name}.patch`;
     await this.sandbox.exec(`mkdir -p ${PATCH_DIR}`, { timeoutMs: 30_000 });
     await this.sandbox.writeFile(path, patch.endsWith('\n') ? patch : `${patch}\n`);
-    const strict = await this.exec(`apply ${name} patch`, `git apply --verbose --whitespace=nowarn ${path}`, { timeoutMs: 120_000 });
+    const strict = await this.exec(`apply ${name} patch`, `git apply --verbose --whitespace=nowarn ${path}`, {
+      timeoutMs: 120_000,
+    });
     if (strict.exitCode === 0) return;
     // A second, more forgiving try, like the harness's fallback: less context and whitespace ignored.
-    const lenient = await this.exec(`apply ${name} patch leniently`, `git apply --verbose --whitespace=nowarn --ignore-whitespace -C1 ${path}`, { timeoutMs: 120_000 });
+    const lenient = await this.exec(
+      `apply ${name} patch leniently`,
+      `git apply --verbose --whitespace=nowarn --ignore-whitespace -C1 ${path}`,
+      { timeoutMs: 120_000 },
+    );
     if (lenient.exitCode !== 0) {
       const reasons = lenient.stdout.split('\n').filter((line) => /^(error|fatal):/.test(line));
-      throw new PatchFailure(`the ${name} patch does not apply: ${(reasons.length ? reasons : [lenient.stdout.trim().slice(-500)]).join('; ')}`);
+      throw new PatchFailure(
+        `the ${name} patch does not apply: ${(reasons.length ? reasons : [lenient.stdout.trim().slice(-500)]).join('; ')}`,
+      );
     }
   }
 
@@ -106,13 +120,21 @@ class Run {
   async resetTestFiles(testPatch: string): Promise<void> {
     const files = filesInPatch(testPatch);
     if (files.length === 0) return;
-    const script = files.map((file) => `git checkout -q HEAD -- ${shellQuote(file)} 2>/dev/null || rm -f -- ${shellQuote(file)}`).join('\n');
+    const script = files
+      .map((file) => `git checkout -q HEAD -- ${shellQuote(file)} 2>/dev/null || rm -f -- ${shellQuote(file)}`)
+      .join('\n');
     const result = await this.exec('reset test files', script, { timeoutMs: 60_000 });
     if (result.exitCode !== 0) throw new InfraFailure(`could not reset the test files ${files.join(', ')}`);
   }
 }
 
-async function evaluateInSandbox(task: Task, prediction: Prediction, planned: Plan, run: Run, options: EvaluatorOptions): Promise<Omit<EvaluationResult, 'attempts' | 'durationMs'>> {
+async function evaluateInSandbox(
+  task: Task,
+  prediction: Prediction,
+  planned: Plan,
+  run: Run,
+  options: EvaluatorOptions,
+): Promise<Omit<EvaluationResult, 'attempts' | 'durationMs'>> {
   const base = { instanceId: task.id, modelName: prediction.modelName };
   const patch = prediction.patch;
   try {
@@ -125,18 +147,40 @@ async function evaluateInSandbox(task: Task, prediction: Prediction, planned: Pl
     return { ...base, status: 'patch-failed', report, log: run.log.join('\n'), error: error.message };
   }
   const installTimeoutMs = options.installTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-  for (const command of planned.environment.install) await run.exec('install', command, { timeoutMs: installTimeoutMs, asRoot: true });
+  for (const command of planned.environment.install)
+    await run.exec('install', command, { timeoutMs: installTimeoutMs, asRoot: true });
   const testTimeoutMs = options.testTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const tests = await run.exec('tests', planned.testCommand, { timeoutMs: testTimeoutMs, maxOutputBytes: TEST_OUTPUT_LIMIT });
+  const tests = await run.exec('tests', planned.testCommand, {
+    timeoutMs: testTimeoutMs,
+    maxOutputBytes: TEST_OUTPUT_LIMIT,
+  });
   if (tests.exitCode === 126 || tests.exitCode === 127) {
-    throw new InfraFailure(`the test command could not start in ${planned.image} (exit ${tests.exitCode}): ${tests.stdout.trim().split('\n').pop() ?? ''}`);
+    throw new InfraFailure(
+      `the test command could not start in ${planned.image} (exit ${tests.exitCode}): ${tests.stdout.trim().split('\n').pop() ?? ''}`,
+    );
   }
   const statuses: StatusMap = parseTestLog(planned.environment.testFramework, tests.stdout);
-  const report = instanceReport({ modelName: prediction.modelName, patch, patchApplied: true, statuses, expected: task });
-  return { ...base, status: report.resolved ? 'resolved' : 'unresolved', report, testStatuses: Object.fromEntries(statuses), log: run.log.join('\n') };
+  const report = instanceReport({
+    modelName: prediction.modelName,
+    patch,
+    patchApplied: true,
+    statuses,
+    expected: task,
+  });
+  return {
+    ...base,
+    status: report.resolved ? 'resolved' : 'unresolved',
+    report,
+    testStatuses: Object.fromEntries(statuses),
+    log: run.log.join('\n'),
+  };
 }
 
-async function evaluateOnce(task: Task, prediction: Prediction, options: EvaluatorOptions): Promise<Omit<EvaluationResult, 'attempts' | 'durationMs'>> {
+async function evaluateOnce(
+  task: Task,
+  prediction: Prediction,
+  options: EvaluatorOptions,
+): Promise<Omit<EvaluationResult, 'attempts' | 'durationMs'>> {
   let sandbox: Sandbox | undefined;
   let run: Run | undefined;
   try {
@@ -147,7 +191,13 @@ async function evaluateOnce(task: Task, prediction: Prediction, options: Evaluat
   } catch (error) {
     // Whatever broke here is ours (engine, image, clone, timeout), not the model's.
     const message = error instanceof Error ? error.message : String(error);
-    return { instanceId: task.id, modelName: prediction.modelName, status: 'infra-error', log: run?.log.join('\n') ?? '', error: message };
+    return {
+      instanceId: task.id,
+      modelName: prediction.modelName,
+      status: 'infra-error',
+      log: run?.log.join('\n') ?? '',
+      error: message,
+    };
   } finally {
     // A sandbox the engine already lost is left to the reaper.
     await sandbox?.destroy().catch(() => undefined);
@@ -155,7 +205,11 @@ async function evaluateOnce(task: Task, prediction: Prediction, options: Evaluat
 }
 
 /** Evaluates `prediction` on `task`; an infrastructure error is retried once before it is reported. */
-export async function evaluatePrediction(task: Task, prediction: Prediction, options: EvaluatorOptions): Promise<EvaluationResult> {
+export async function evaluatePrediction(
+  task: Task,
+  prediction: Prediction,
+  options: EvaluatorOptions,
+): Promise<EvaluationResult> {
   const started = performance.now();
   let attempts = 1;
   let result = await evaluateOnce(task, prediction, options);
@@ -163,7 +217,8 @@ export async function evaluatePrediction(task: Task, prediction: Prediction, opt
     attempts = 2;
     const first = result.error;
     result = await evaluateOnce(task, prediction, options);
-    if (result.status === 'infra-error' && first !== result.error) result.error = `${result.error}\n(first attempt: ${first})`;
+    if (result.status === 'infra-error' && first !== result.error)
+      result.error = `${result.error}\n(first attempt: ${first})`;
   }
   return { ...result, attempts, durationMs: performance.now() - started };
 }

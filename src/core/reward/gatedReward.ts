@@ -4,7 +4,15 @@
  * on trajectories that fail at the end. The outcome itself earns a reward by level.
  */
 
-import { OUTCOME_LEVELS, notScored, outcomeLevel, type OutcomeLevel, type Reward, type RewardFn, type RewardInput } from './rewardFn';
+import {
+  OUTCOME_LEVELS,
+  notScored,
+  outcomeLevel,
+  type OutcomeLevel,
+  type Reward,
+  type RewardFn,
+  type RewardInput,
+} from './rewardFn';
 
 export interface GatedRewardOptions {
   /** Lowest outcome at which turn rewards count. Default: `tests-fail` (a patch that applies and runs). */
@@ -30,7 +38,11 @@ export function gatedReward(options: Partial<GatedRewardOptions> = {}): RewardFn
       const open = OUTCOME_LEVELS.indexOf(level) >= gateRank;
       const gated = turnRewards.map((reward) => (open ? reward : 0));
       const value = outcomeRewards[level] + gated.reduce((sum, reward) => sum + reward, 0);
-      return { value, turnRewards: gated, explanation: `outcome ${level} (${outcomeRewards[level]}); turn rewards ${open ? 'counted' : `gated off below ${gate}`}` };
+      return {
+        value,
+        turnRewards: gated,
+        explanation: `outcome ${level} (${outcomeRewards[level]}); turn rewards ${open ? 'counted' : `gated off below ${gate}`}`,
+      };
     },
   };
 }

@@ -119,7 +119,8 @@ export interface RunSummary {
 }
 
 export function runSummary(outcomes: { instanceId: string; status: EvaluationStatus }[]): RunSummary {
-  const ids = (wanted: EvaluationStatus[]) => outcomes.filter((outcome) => wanted.includes(outcome.status)).map((outcome) => outcome.instanceId);
+  const ids = (wanted: EvaluationStatus[]) =>
+    outcomes.filter((outcome) => wanted.includes(outcome.status)).map((outcome) => outcome.instanceId);
   const resolved = ids(['resolved']);
   const unresolved = ids(['unresolved', 'patch-failed']);
   const patchFailed = ids(['patch-failed']);

@@ -7,14 +7,19 @@ import type { Prediction } from './evaluator';
 
 function toPrediction(row: Row): { prediction?: Prediction; field?: string; message?: string } {
   const { instance_id: instanceId, model_name_or_path: modelName, model_patch: patch } = row;
-  if (typeof instanceId !== 'string' || instanceId === '') return { field: 'instance_id', message: 'missing or not a string' };
-  if (typeof modelName !== 'string' || modelName === '') return { field: 'model_name_or_path', message: 'missing or not a string' };
-  if (patch !== null && patch !== undefined && typeof patch !== 'string') return { field: 'model_patch', message: 'must be a string or null' };
+  if (typeof instanceId !== 'string' || instanceId === '')
+    return { field: 'instance_id', message: 'missing or not a string' };
+  if (typeof modelName !== 'string' || modelName === '')
+    return { field: 'model_name_or_path', message: 'missing or not a string' };
+  if (patch !== null && patch !== undefined && typeof patch !== 'string')
+    return { field: 'model_patch', message: 'must be a string or null' };
   return { prediction: { instanceId, modelName, patch: typeof patch === 'string' ? patch : null } };
 }
 
 export async function loadPredictions(file: string): Promise<{ predictions: Prediction[]; errors: TaskLoadError[] }> {
-  const text = await readFile(file, 'utf8').catch((error: Error) => Promise.reject(new Error(`${file}: cannot read predictions (${error.message})`)));
+  const text = await readFile(file, 'utf8').catch((error: Error) =>
+    Promise.reject(new Error(`${file}: cannot read predictions (${error.message})`)),
+  );
   let numbered: { line?: number; row: Row }[];
   const errors: TaskLoadError[] = [];
   const trimmed = text.trimStart();
@@ -32,7 +37,8 @@ export async function loadPredictions(file: string): Promise<{ predictions: Pred
   for (const { line, row } of numbered) {
     const { prediction, field, message } = toPrediction(row);
     if (!prediction) errors.push({ file, line, field, message: message ?? 'bad row' });
-    else if (seen.has(prediction.instanceId)) errors.push({ file, line, field: 'instance_id', message: `duplicate prediction for '${prediction.instanceId}'` });
+    else if (seen.has(prediction.instanceId))
+      errors.push({ file, line, field: 'instance_id', message: `duplicate prediction for '${prediction.instanceId}'` });
     else {
       seen.add(prediction.instanceId);
       predictions.push(prediction);

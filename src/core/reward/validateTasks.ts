@@ -23,28 +23,42 @@ function problemsOf(task: Task, gold: EvaluationResult, empty: EvaluationResult)
   const problems: string[] = [];
   if (task.goldPatch.trim() === '') problems.push('no gold patch');
   if (task.failToPass.length === 0) problems.push('FAIL_TO_PASS is empty');
-  for (const [name, result] of [['gold', gold], ['empty', empty]] as const) {
-    if (result.status === 'infra-error' || result.status === 'patch-failed') problems.push(`${name} patch: ${result.status}: ${result.error?.split('\n')[0]}`);
+  for (const [name, result] of [
+    ['gold', gold],
+    ['empty', empty],
+  ] as const) {
+    if (result.status === 'infra-error' || result.status === 'patch-failed')
+      problems.push(`${name} patch: ${result.status}: ${result.error?.split('\n')[0]}`);
   }
   if (gold.status === 'unresolved') {
-    const failing = [...(gold.report?.tests_status.FAIL_TO_PASS.failure ?? []), ...(gold.report?.tests_status.PASS_TO_PASS.failure ?? [])];
+    const failing = [
+      ...(gold.report?.tests_status.FAIL_TO_PASS.failure ?? []),
+      ...(gold.report?.tests_status.PASS_TO_PASS.failure ?? []),
+    ];
     problems.push(`gold patch leaves failing: ${failing.join(', ')}`);
   }
   const emptyTests = empty.report?.tests_status;
   if (empty.status === 'resolved') problems.push('the empty patch resolves the task');
   else if (empty.status === 'unresolved' && emptyTests) {
-    if (emptyTests.FAIL_TO_PASS.success.length) problems.push(`FAIL_TO_PASS passing without the fix: ${emptyTests.FAIL_TO_PASS.success.join(', ')}`);
-    if (emptyTests.PASS_TO_PASS.failure.length) problems.push(`PASS_TO_PASS failing without the fix: ${emptyTests.PASS_TO_PASS.failure.join(', ')}`);
+    if (emptyTests.FAIL_TO_PASS.success.length)
+      problems.push(`FAIL_TO_PASS passing without the fix: ${emptyTests.FAIL_TO_PASS.success.join(', ')}`);
+    if (emptyTests.PASS_TO_PASS.failure.length)
+      problems.push(`PASS_TO_PASS failing without the fix: ${emptyTests.PASS_TO_PASS.failure.join(', ')}`);
   }
   return problems;
 }
 
-export async function validateTasks(tasks: Task[], options: EvaluatorOptions & { workers: number; onValidated?: (validation: TaskValidation) => void }): Promise<TaskValidation[]> {
+export async function validateTasks(
+  tasks: Task[],
+  options: EvaluatorOptions & { workers: number; onValidated?: (validation: TaskValidation) => void },
+): Promise<TaskValidation[]> {
   const jobs = tasks.flatMap((task) => [
     { task, patch: task.goldPatch },
     { task, patch: '' },
   ]);
-  const results = await mapWithWorkers(jobs, options.workers, ({ task, patch }) => evaluatePrediction(task, { instanceId: task.id, modelName: VALIDATION_MODEL, patch }, options));
+  const results = await mapWithWorkers(jobs, options.workers, ({ task, patch }) =>
+    evaluatePrediction(task, { instanceId: task.id, modelName: VALIDATION_MODEL, patch }, options),
+  );
   return tasks.map((task, index) => {
     const gold = results[2 * index];
     const empty = results[2 * index + 1];

@@ -39,7 +39,9 @@ export class DockerSandbox implements Sandbox {
   /** Starts a container from `spec.image` with the repository checked out in `spec.workdir`. */
   static async create(spec: SandboxSpec): Promise<DockerSandbox> {
     const docker = dockerClient(spec.dockerHost);
-    await reapOrphansOnce(docker, spec.dockerHost).catch((error: unknown) => Promise.reject(explainEngineError(error, undefined, spec.dockerHost)));
+    await reapOrphansOnce(docker, spec.dockerHost).catch((error: unknown) =>
+      Promise.reject(explainEngineError(error, undefined, spec.dockerHost)),
+    );
     const id = randomUUID();
     const workdir = spec.workdir ?? DEFAULTS.workdir;
     const checkout = spec.repo ? await prepareCheckout(spec.repo) : undefined;
@@ -116,7 +118,14 @@ export class DockerSandbox implements Sandbox {
     const exitCode = hostKilled ? 137 : ((await exec.inspect()).ExitCode ?? -1);
     const timedOut = hostKilled || (exitCode === 137 && durationMs >= timeoutMs - 50);
     if (hostKilled) await this.killProcessTree(execId);
-    return { exitCode, stdout: stdout.text(), stderr: stderr.text(), truncated: stdout.truncated || stderr.truncated, timedOut, durationMs };
+    return {
+      exitCode,
+      stdout: stdout.text(),
+      stderr: stderr.text(),
+      truncated: stdout.truncated || stderr.truncated,
+      timedOut,
+      durationMs,
+    };
   }
 
   /** The fallback when the in-container wrapper itself did not finish: the same clean-up, as root, from outside. */
@@ -125,7 +134,9 @@ export class DockerSandbox implements Sandbox {
 [ -n "$exit_ok" ]`;
     for (let attempt = 0; attempt < 20; attempt++) {
       // The exec itself can fail to fork while a fork bomb still holds every pid: try again shortly.
-      const killer = await this.container.exec({ Cmd: ['sh', '-c', script], User: '0:0', AttachStdout: true, AttachStderr: true }).catch(() => undefined);
+      const killer = await this.container
+        .exec({ Cmd: ['sh', '-c', script], User: '0:0', AttachStdout: true, AttachStderr: true })
+        .catch(() => undefined);
       if (killer) {
         const stream = await killer.start({});
         stream.resume();
@@ -139,7 +150,9 @@ export class DockerSandbox implements Sandbox {
 
   async readFile(path: string): Promise<Buffer> {
     const absolute = this.resolve(path);
-    const stream = await this.container.getArchive({ path: absolute }).catch((error: unknown) => Promise.reject(notFound(error, absolute)));
+    const stream = await this.container
+      .getArchive({ path: absolute })
+      .catch((error: unknown) => Promise.reject(notFound(error, absolute)));
     const content = await firstFileContent(stream);
     if (content === undefined) throw new Error(`not a regular file in the sandbox: ${absolute}`);
     return content;
@@ -155,7 +168,9 @@ export class DockerSandbox implements Sandbox {
 
   async listFiles(dir: string): Promise<FileEntry[]> {
     const absolute = this.resolve(dir);
-    const stream = await this.container.getArchive({ path: absolute }).catch((error: unknown) => Promise.reject(notFound(error, absolute)));
+    const stream = await this.container
+      .getArchive({ path: absolute })
+      .catch((error: unknown) => Promise.reject(notFound(error, absolute)));
     return listTarEntries(stream);
   }
 
@@ -167,7 +182,8 @@ export class DockerSandbox implements Sandbox {
       `cp .git/index ${index} && export GIT_INDEX_FILE=${index} && git add --all . && git -c core.quotepath=off diff --cached --binary ${this.baseCommit}; status=$?; rm -f ${index}; exit $status`,
       { maxOutputBytes: 256 * 1024 ** 2, timeoutMs: 120_000 },
     );
-    if (result.exitCode !== 0) throw new Error(`git diff failed in the sandbox (exit ${result.exitCode}): ${result.stderr.trim()}`);
+    if (result.exitCode !== 0)
+      throw new Error(`git diff failed in the sandbox (exit ${result.exitCode}): ${result.stderr.trim()}`);
     return result.stdout;
   }
 
@@ -179,8 +195,13 @@ export class DockerSandbox implements Sandbox {
   }
 
   async restore(snapshot: SnapshotRef): Promise<void> {
-    if (!this.snapshots.includes(snapshot.id)) throw new Error(`snapshot ${snapshot.id} does not belong to sandbox ${this.id}`);
-    const replacement = await this.docker.createContainer({ ...this.createOptions, Image: snapshot.id, name: `${this.createOptions.name}-r${Date.now()}` });
+    if (!this.snapshots.includes(snapshot.id))
+      throw new Error(`snapshot ${snapshot.id} does not belong to sandbox ${this.id}`);
+    const replacement = await this.docker.createContainer({
+      ...this.createOptions,
+      Image: snapshot.id,
+      name: `${this.createOptions.name}-r${Date.now()}`,
+    });
     await replacement.start();
     await this.container.remove({ force: true });
     this.container = replacement;
@@ -191,7 +212,10 @@ export class DockerSandbox implements Sandbox {
       if (error.statusCode !== 404) throw explainEngineError(error);
     });
     for (const image of this.snapshots.reverse()) {
-      await this.docker.getImage(image).remove({ force: true }).catch(() => undefined);
+      await this.docker
+        .getImage(image)
+        .remove({ force: true })
+        .catch(() => undefined);
     }
     this.snapshots = [];
   }
@@ -235,7 +259,8 @@ exit $status`;
 }
 
 function notFound(error: unknown, path: string): Error {
-  if ((error as { statusCode?: number }).statusCode === 404) return new Error(`no such file or directory in the sandbox: ${path}`);
+  if ((error as { statusCode?: number }).statusCode === 404)
+    return new Error(`no such file or directory in the sandbox: ${path}`);
   return explainEngineError(error);
 }
 
@@ -264,4 +289,3 @@ class CappedSink extends Writable {
     return Buffer.concat(this.chunks).toString('utf8');
   }
 }
-

@@ -27,9 +27,18 @@ export async function runDoctor(): Promise<DoctorCheck[]> {
 async function checkEngine(): Promise<DoctorCheck> {
   try {
     const version = await dockerClient().version();
-    return { name: 'docker engine', ok: true, detail: `${engineAddress()}: Docker ${version.Version} (API ${version.ApiVersion})` };
+    return {
+      name: 'docker engine',
+      ok: true,
+      detail: `${engineAddress()}: Docker ${version.Version} (API ${version.ApiVersion})`,
+    };
   } catch (error) {
-    return { name: 'docker engine', ok: false, detail: explainEngineError(error).message.split('\n')[0], fix: 'sudo bash sandbox/setup.sh (installs docker.io and starts dockerd), or set DOCKER_HOST' };
+    return {
+      name: 'docker engine',
+      ok: false,
+      detail: explainEngineError(error).message.split('\n')[0],
+      fix: 'sudo bash sandbox/setup.sh (installs docker.io and starts dockerd), or set DOCKER_HOST',
+    };
   }
 }
 
@@ -38,7 +47,12 @@ async function checkImages(): Promise<DoctorCheck[]> {
     imageProfiles().map(async (profile) => {
       const image = imageForProfile(profile);
       const present = await imageExists(image);
-      return { name: `image ${profile}`, ok: present, detail: present ? image : `${image} is missing`, fix: present ? undefined : `rollout images build ${profile}` };
+      return {
+        name: `image ${profile}`,
+        ok: present,
+        detail: present ? image : `${image} is missing`,
+        fix: present ? undefined : `rollout images build ${profile}`,
+      };
     }),
   );
 }
@@ -46,7 +60,12 @@ async function checkImages(): Promise<DoctorCheck[]> {
 function checkMmdebstrap(): DoctorCheck {
   const found = spawnSync('mmdebstrap', ['--version'], { encoding: 'utf8' });
   if (found.status === 0) return { name: 'image builder', ok: true, detail: found.stdout.trim() };
-  return { name: 'image builder', ok: false, detail: 'mmdebstrap not found: images cannot be built offline', fix: 'sudo apt-get install mmdebstrap' };
+  return {
+    name: 'image builder',
+    ok: false,
+    detail: 'mmdebstrap not found: images cannot be built offline',
+    fix: 'sudo apt-get install mmdebstrap',
+  };
 }
 
 function checkDiskSpace(): DoctorCheck {
@@ -56,5 +75,10 @@ function checkDiskSpace(): DoctorCheck {
   const free = stats.bavail * stats.bsize;
   const detail = `${(free / 1024 ** 3).toFixed(1)} GiB free at ${dir}`;
   if (free >= MIN_FREE_BYTES) return { name: 'disk space', ok: true, detail };
-  return { name: 'disk space', ok: false, detail, fix: `free at least ${MIN_FREE_BYTES / 1024 ** 3} GiB, or point ROLLOUT_CACHE at a larger disk` };
+  return {
+    name: 'disk space',
+    ok: false,
+    detail,
+    fix: `free at least ${MIN_FREE_BYTES / 1024 ** 3} GiB, or point ROLLOUT_CACHE at a larger disk`,
+  };
 }

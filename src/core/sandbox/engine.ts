@@ -14,7 +14,12 @@ export const LABELS = {
 export const TOOL_NAME = 'rollout-studio';
 
 export function ownerLabels(runId: string): Record<string, string> {
-  return { [LABELS.tool]: TOOL_NAME, [LABELS.ownerPid]: String(process.pid), [LABELS.ownerHost]: hostname(), [LABELS.runId]: runId };
+  return {
+    [LABELS.tool]: TOOL_NAME,
+    [LABELS.ownerPid]: String(process.pid),
+    [LABELS.ownerHost]: hostname(),
+    [LABELS.runId]: runId,
+  };
 }
 
 /** The engine's address as a person would write it: DOCKER_HOST or the local socket. */
@@ -32,16 +37,31 @@ export function dockerClient(host?: string): Docker {
   if (host.startsWith('unix://')) return new Docker({ socketPath: host.slice('unix://'.length) });
   const url = new URL(host.includes('//') ? host : `tcp://${host}`);
   if (url.protocol === 'ssh:') {
-    return new Docker({ protocol: 'ssh', host: url.hostname, port: url.port || 22, username: url.username || undefined, sshOptions: { agent: process.env.SSH_AUTH_SOCK } });
+    return new Docker({
+      protocol: 'ssh',
+      host: url.hostname,
+      port: url.port || 22,
+      username: url.username || undefined,
+      sshOptions: { agent: process.env.SSH_AUTH_SOCK },
+    });
   }
   if (url.protocol !== 'tcp:') throw new Error(`docker host ${host}: expected unix://, tcp:// or ssh://`);
   const tls = process.env.DOCKER_TLS_VERIFY === '1' || url.port === '2376';
   const certs = tls && process.env.DOCKER_CERT_PATH ? tlsFiles(process.env.DOCKER_CERT_PATH) : {};
-  return new Docker({ protocol: tls ? 'https' : 'http', host: url.hostname, port: url.port || (tls ? 2376 : 2375), ...certs });
+  return new Docker({
+    protocol: tls ? 'https' : 'http',
+    host: url.hostname,
+    port: url.port || (tls ? 2376 : 2375),
+    ...certs,
+  });
 }
 
 function tlsFiles(dir: string): { ca: Buffer; cert: Buffer; key: Buffer } {
-  return { ca: readFileSync(join(dir, 'ca.pem')), cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) };
+  return {
+    ca: readFileSync(join(dir, 'ca.pem')),
+    cert: readFileSync(join(dir, 'cert.pem')),
+    key: readFileSync(join(dir, 'key.pem')),
+  };
 }
 
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET']);

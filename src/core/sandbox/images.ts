@@ -34,7 +34,9 @@ export function loadRecipe(profile: string): ImageRecipe {
   try {
     raw = readFileSync(file, 'utf8');
   } catch {
-    throw new Error(`unknown image profile '${profile}': no recipe at ${file} (profiles: ${imageProfiles().join(', ')})`);
+    throw new Error(
+      `unknown image profile '${profile}': no recipe at ${file} (profiles: ${imageProfiles().join(', ')})`,
+    );
   }
   const recipe = JSON.parse(raw) as Omit<ImageRecipe, 'profile'>;
   for (const field of ['description', 'suite', 'packages', 'env'] as const) {
@@ -59,7 +61,12 @@ function imageConfig(recipe: ImageRecipe): string[] {
 /** The tag changes whenever the recipe, its image configuration or the build script changes, so an unchanged recipe is never rebuilt. */
 export function recipeHash(recipe: ImageRecipe): string {
   const script = readFileSync(join(recipesDir(), 'build-rootfs.sh'));
-  return createHash('sha256').update(JSON.stringify(recipe)).update(JSON.stringify(imageConfig(recipe))).update(script).digest('hex').slice(0, 12);
+  return createHash('sha256')
+    .update(JSON.stringify(recipe))
+    .update(JSON.stringify(imageConfig(recipe)))
+    .update(script)
+    .digest('hex')
+    .slice(0, 12);
 }
 
 export function imageForProfile(profile: string): string {
@@ -78,7 +85,10 @@ export async function imageExists(image: string): Promise<boolean> {
 }
 
 /** Builds the profile's image from Debian packages unless an image with the recipe's hash is already there. */
-export async function ensureProfileImage(profile: string, log: (line: string) => void = () => {}): Promise<{ image: string; built: boolean }> {
+export async function ensureProfileImage(
+  profile: string,
+  log: (line: string) => void = () => {},
+): Promise<{ image: string; built: boolean }> {
   const recipe = loadRecipe(profile);
   const image = imageForProfile(profile);
   if (await imageExists(image)) return { image, built: false };
@@ -103,14 +113,22 @@ async function importRootfs(recipe: ImageRecipe, image: string): Promise<void> {
   let importError: unknown;
   try {
     const progress = await docker.importImage(builder.stdout, { repo, tag, changes });
-    await new Promise((resolve, reject) => docker.modem.followProgress(progress, (error) => (error ? reject(error) : resolve(undefined))));
+    await new Promise((resolve, reject) =>
+      docker.modem.followProgress(progress, (error) => (error ? reject(error) : resolve(undefined))),
+    );
   } catch (error) {
     importError = error;
   }
   const exitCode = await builderExit;
   if (exitCode !== 0) {
-    const hint = /not found|command not found/.test(stderr) || exitCode === 127 ? 'install it with `apt-get install mmdebstrap`' : 'check the Debian mirror in /etc/apt/sources.list*';
-    throw new InfrastructureError(`mmdebstrap failed (exit ${exitCode}) building ${image}:\n${stderr.trim().slice(-2000)}`, hint);
+    const hint =
+      /not found|command not found/.test(stderr) || exitCode === 127
+        ? 'install it with `apt-get install mmdebstrap`'
+        : 'check the Debian mirror in /etc/apt/sources.list*';
+    throw new InfrastructureError(
+      `mmdebstrap failed (exit ${exitCode}) building ${image}:\n${stderr.trim().slice(-2000)}`,
+      hint,
+    );
   }
   if (importError) throw explainEngineError(importError);
 }

@@ -15,7 +15,8 @@ export class SandboxPool {
     private readonly create: SandboxFactory,
     readonly concurrency: number,
   ) {
-    if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`pool concurrency must be a positive integer, got ${concurrency}`);
+    if (!Number.isInteger(concurrency) || concurrency < 1)
+      throw new Error(`pool concurrency must be a positive integer, got ${concurrency}`);
   }
 
   async use<T>(spec: SandboxSpec, job: (sandbox: Sandbox) => Promise<T>): Promise<T> {
@@ -33,7 +34,11 @@ export class SandboxPool {
   }
 
   /** Runs one job per item, at most `concurrency` at a time; results keep the items' order. */
-  map<I, T>(items: readonly I[], specFor: (item: I) => SandboxSpec, job: (sandbox: Sandbox, item: I) => Promise<T>): Promise<T[]> {
+  map<I, T>(
+    items: readonly I[],
+    specFor: (item: I) => SandboxSpec,
+    job: (sandbox: Sandbox, item: I) => Promise<T>,
+  ): Promise<T[]> {
     return mapWithWorkers(items, this.concurrency, (item) => this.use(specFor(item), (sandbox) => job(sandbox, item)));
   }
 

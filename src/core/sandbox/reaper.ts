@@ -22,9 +22,20 @@ function isOrphan(labels: Record<string, string> | undefined): boolean {
 export async function reapOrphans(docker: Docker): Promise<{ containers: number; images: number }> {
   const filters = { label: [`${LABELS.tool}=${TOOL_NAME}`] };
   const containers = (await docker.listContainers({ all: true, filters })).filter((info) => isOrphan(info.Labels));
-  await Promise.all(containers.map((info) => docker.getContainer(info.Id).remove({ force: true }).catch(() => undefined)));
+  await Promise.all(
+    containers.map((info) =>
+      docker
+        .getContainer(info.Id)
+        .remove({ force: true })
+        .catch(() => undefined),
+    ),
+  );
   const images = (await docker.listImages({ filters })).filter((info) => isOrphan(info.Labels));
-  for (const info of images) await docker.getImage(info.Id).remove({ force: true }).catch(() => undefined);
+  for (const info of images)
+    await docker
+      .getImage(info.Id)
+      .remove({ force: true })
+      .catch(() => undefined);
   return { containers: containers.length, images: images.length };
 }
 

@@ -12,7 +12,11 @@ export interface PreparedCheckout {
   baseCommit: string;
 }
 
-const BASE_COMMIT_IDENTITY = ['user.name=rollout-studio', 'user.email=base@rollout-studio.invalid', 'commit.gpgsign=false'];
+const BASE_COMMIT_IDENTITY = [
+  'user.name=rollout-studio',
+  'user.email=base@rollout-studio.invalid',
+  'commit.gpgsign=false',
+];
 
 const inFlight = new Map<string, Promise<PreparedCheckout>>();
 
@@ -74,7 +78,9 @@ async function prepare(source: RepoSource, target: string): Promise<PreparedChec
     return { dir: target, baseCommit };
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });
-    throw new Error(`cannot prepare repository ${source.location}${source.commit ? `@${source.commit}` : ''}: ${(error as Error).message}`);
+    throw new Error(
+      `cannot prepare repository ${source.location}${source.commit ? `@${source.commit}` : ''}: ${(error as Error).message}`,
+    );
   }
 }
 

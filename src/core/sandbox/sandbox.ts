@@ -77,7 +77,10 @@ export interface SandboxSpec {
 
 /** Thrown when the container engine or image is missing or broken: never a wrong answer by the agent. */
 export class InfrastructureError extends Error {
-  constructor(message: string, readonly fix?: string) {
+  constructor(
+    message: string,
+    readonly fix?: string,
+  ) {
     super(fix ? `${message}\n  fix: ${fix}` : message);
     this.name = 'InfrastructureError';
   }

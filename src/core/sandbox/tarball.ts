@@ -68,7 +68,10 @@ export async function listTarEntries(stream: NodeJS.ReadableStream): Promise<Fil
   return entries;
 }
 
-async function walkTar(stream: NodeJS.ReadableStream, onEntry: (header: tar.Header, body: AsyncIterable<unknown>) => Promise<void>): Promise<void> {
+async function walkTar(
+  stream: NodeJS.ReadableStream,
+  onEntry: (header: tar.Header, body: AsyncIterable<unknown>) => Promise<void>,
+): Promise<void> {
   const extract = tar.extract();
   stream.on('error', (error: Error) => extract.destroy(error));
   stream.pipe(extract as unknown as NodeJS.WritableStream);

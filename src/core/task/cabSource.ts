@@ -1,6 +1,14 @@
 /** CodeAssistBench JSONL as released: list fields as JSON arrays or Python-literal strings, `'None'` for missing. */
 
-import { listField, loadRows, optionalString, parseEncodedValue, requiredString, stringListField, type Row } from './rows';
+import {
+  listField,
+  loadRows,
+  optionalString,
+  parseEncodedValue,
+  requiredString,
+  stringListField,
+  type Row,
+} from './rows';
 import { FieldError, type CabDetails, type Task, type TaskLoadResult, type TaskSource } from './task';
 
 const GITHUB_ISSUE_URL = /^https:\/\/github\.com\/([\w.-]+\/[\w.-]+)\/(?:issues|pull)\/\d+/;
@@ -8,10 +16,15 @@ const GITHUB_ISSUE_URL = /^https:\/\/github\.com\/([\w.-]+\/[\w.-]+)\/(?:issues|
 function comments(row: Row): CabDetails['comments'] {
   return listField(row, 'comments', { required: true }).map((item, index) => {
     const comment = typeof item === 'string' ? parseEncodedValue('comments', item) : item;
-    if (typeof comment !== 'object' || comment === null) throw new FieldError('comments', `element ${index} must be an object`);
+    if (typeof comment !== 'object' || comment === null)
+      throw new FieldError('comments', `element ${index} must be an object`);
     const { user, body, created_at: createdAt } = comment as Record<string, unknown>;
     if (typeof body !== 'string') throw new FieldError('comments', `element ${index} has no string 'body'`);
-    return { user: typeof user === 'string' ? user : '', body, createdAt: typeof createdAt === 'string' ? createdAt : undefined };
+    return {
+      user: typeof user === 'string' ? user : '',
+      body,
+      createdAt: typeof createdAt === 'string' ? createdAt : undefined,
+    };
   });
 }
 
@@ -23,7 +36,8 @@ export function cabRowToTask(row: Row): Task {
   const commit = requiredString(row, 'commit_id');
   const title = requiredString(row, 'title');
   const satisfactionConditions = stringListField(row, 'satisfaction_conditions', { required: true });
-  if (satisfactionConditions.length === 0) throw new FieldError('satisfaction_conditions', 'must list at least one condition');
+  if (satisfactionConditions.length === 0)
+    throw new FieldError('satisfaction_conditions', 'must list at least one condition');
   return {
     id,
     kind: 'cab',

@@ -19,8 +19,18 @@ export interface EnvironmentSpec {
 export type EnvironmentSpecs = Record<string, EnvironmentSpec & { versions?: Record<string, EnvironmentSpec> }>;
 
 const LANGUAGE_DEFAULTS: Record<string, TaskEnvironment> = {
-  python: { profile: 'python', install: [], testCommand: 'python3 -m pytest -rA -p no:cacheprovider {test_files}', testFramework: 'pytest' },
-  javascript: { profile: 'node', install: [], testCommand: 'node --test --test-reporter=tap', testFramework: 'node-tap' },
+  python: {
+    profile: 'python',
+    install: [],
+    testCommand: 'python3 -m pytest -rA -p no:cacheprovider {test_files}',
+    testFramework: 'pytest',
+  },
+  javascript: {
+    profile: 'node',
+    install: [],
+    testCommand: 'node --test --test-reporter=tap',
+    testFramework: 'node-tap',
+  },
   go: { profile: 'go', install: [], testCommand: 'go test -json ./...', testFramework: 'go-test-json' },
 };
 LANGUAGE_DEFAULTS.typescript = LANGUAGE_DEFAULTS.javascript;
@@ -39,13 +49,18 @@ function checkSpec(file: string, path: string, spec: unknown): void {
   for (const field of ['profile', 'image', 'test_command'] as const) {
     if (entry[field] !== undefined && typeof entry[field] !== 'string') fail(field, 'must be a string');
   }
-  if (entry.install !== undefined && !(Array.isArray(entry.install) && entry.install.every((command) => typeof command === 'string'))) fail('install', 'must be a list of strings');
+  if (
+    entry.install !== undefined &&
+    !(Array.isArray(entry.install) && entry.install.every((command) => typeof command === 'string'))
+  )
+    fail('install', 'must be a list of strings');
   if (entry.test_framework !== undefined && !(TEST_FRAMEWORKS as readonly unknown[]).includes(entry.test_framework)) {
     fail('test_framework', `must be one of ${TEST_FRAMEWORKS.join(', ')}`);
   }
   if (entry.versions !== undefined) {
     if (typeof entry.versions !== 'object' || entry.versions === null) fail('versions', 'must be an object');
-    for (const [version, versionSpec] of Object.entries(entry.versions as object)) checkSpec(file, `${path}.versions.${version}`, versionSpec);
+    for (const [version, versionSpec] of Object.entries(entry.versions as object))
+      checkSpec(file, `${path}.versions.${version}`, versionSpec);
   }
 }
 
@@ -56,7 +71,8 @@ export async function loadEnvironmentSpecs(file: string): Promise<EnvironmentSpe
   } catch (error) {
     throw new Error(`${file}: not a readable JSON spec file (${(error as Error).message})`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`${file}: must hold an object keyed by repository (owner/name)`);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new Error(`${file}: must hold an object keyed by repository (owner/name)`);
   for (const [repo, spec] of Object.entries(parsed)) {
     try {
       checkSpec(file, repo, spec);
@@ -68,8 +84,16 @@ export async function loadEnvironmentSpecs(file: string): Promise<EnvironmentSpe
   return parsed as EnvironmentSpecs;
 }
 
-function specToEnvironment(spec: Required<Pick<EnvironmentSpec, 'test_command' | 'test_framework'>> & EnvironmentSpec): TaskEnvironment {
-  return { profile: spec.image ? undefined : spec.profile, image: spec.image, install: spec.install ?? [], testCommand: spec.test_command, testFramework: spec.test_framework };
+function specToEnvironment(
+  spec: Required<Pick<EnvironmentSpec, 'test_command' | 'test_framework'>> & EnvironmentSpec,
+): TaskEnvironment {
+  return {
+    profile: spec.image ? undefined : spec.profile,
+    image: spec.image,
+    install: spec.install ?? [],
+    testCommand: spec.test_command,
+    testFramework: spec.test_framework,
+  };
 }
 
 function applySpec(base: TaskEnvironment, spec: EnvironmentSpec | undefined): TaskEnvironment {
@@ -89,9 +113,15 @@ export function environmentFor(task: Task, specs: EnvironmentSpecs = {}): TaskEn
   const repoSpec = task.repo.name ? specs[task.repo.name] : undefined;
   const defaults = languageDefaults(task.language);
   if (!defaults && !(repoSpec?.test_command && repoSpec.test_framework && (repoSpec.profile || repoSpec.image))) {
-    throw new Error(`task ${task.id}: no environment for language '${task.language}'; add a spec for ${task.repo.name ?? 'its repository'} with profile (or image), test_command and test_framework`);
+    throw new Error(
+      `task ${task.id}: no environment for language '${task.language}'; add a spec for ${task.repo.name ?? 'its repository'} with profile (or image), test_command and test_framework`,
+    );
   }
-  const withRepo = defaults ? applySpec(defaults, repoSpec) : specToEnvironment(repoSpec as Required<Pick<EnvironmentSpec, 'test_command' | 'test_framework'>> & EnvironmentSpec);
+  const withRepo = defaults
+    ? applySpec(defaults, repoSpec)
+    : specToEnvironment(
+        repoSpec as Required<Pick<EnvironmentSpec, 'test_command' | 'test_framework'>> & EnvironmentSpec,
+      );
   return applySpec(withRepo, task.version ? repoSpec?.versions?.[task.version] : undefined);
 }
 

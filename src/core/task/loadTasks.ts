@@ -15,7 +15,9 @@ export async function detectTaskSource(path: string): Promise<TaskSource> {
   const first = rows[0]?.row;
   if (first && 'task_id' in first && 'satisfaction_conditions' in first) return new CabSource();
   if (first && 'instance_id' in first) return new SweBenchSource();
-  throw new Error(`${path}: not a task file (rows need SWE-bench 'instance_id' or CodeAssistBench 'task_id' and 'satisfaction_conditions')`);
+  throw new Error(
+    `${path}: not a task file (rows need SWE-bench 'instance_id' or CodeAssistBench 'task_id' and 'satisfaction_conditions')`,
+  );
 }
 
 export async function loadTasks(path: string): Promise<TaskLoadResult> {
@@ -23,7 +25,8 @@ export async function loadTasks(path: string): Promise<TaskLoadResult> {
   const result = await source.load(path);
   const seen = new Set<string>();
   for (const task of result.tasks) {
-    if (seen.has(task.id)) result.errors.push({ file: path, field: 'instance_id', message: `duplicate task id '${task.id}'` });
+    if (seen.has(task.id))
+      result.errors.push({ file: path, field: 'instance_id', message: `duplicate task id '${task.id}'` });
     seen.add(task.id);
   }
   return result;
@@ -33,7 +36,9 @@ export async function loadTasks(path: string): Promise<TaskLoadResult> {
 export async function loadTasksStrict(path: string): Promise<Task[]> {
   const { tasks, errors } = await loadTasks(path);
   if (errors.length > 0) {
-    throw new Error(`${errors.length} task row(s) did not load:\n${errors.map((error) => `  ${formatLoadError(error)}`).join('\n')}`);
+    throw new Error(
+      `${errors.length} task row(s) did not load:\n${errors.map((error) => `  ${formatLoadError(error)}`).join('\n')}`,
+    );
   }
   return tasks;
 }

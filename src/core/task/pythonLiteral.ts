@@ -15,7 +15,20 @@ export class PythonLiteralError extends Error {
   }
 }
 
-const SIMPLE_ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', v: '\v', '0': '\0', '\n': '' };
+const SIMPLE_ESCAPES: Record<string, string> = {
+  n: '\n',
+  t: '\t',
+  r: '\r',
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  v: '\v',
+  '0': '\0',
+  '\n': '',
+};
 
 class Parser {
   private pos = 0;
@@ -46,7 +59,11 @@ class Parser {
     if (ch === "'" || ch === '"') return this.string();
     if (/[rRuUbB]/.test(ch) && /['"]/.test(this.text[this.pos + 1] ?? '')) return this.string();
     if (/[-+0-9.]/.test(ch)) return this.number();
-    for (const [word, result] of [['None', null], ['True', true], ['False', false]] as const) {
+    for (const [word, result] of [
+      ['None', null],
+      ['True', true],
+      ['False', false],
+    ] as const) {
       if (this.text.startsWith(word, this.pos)) {
         this.pos += word.length;
         return result;

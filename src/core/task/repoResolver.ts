@@ -46,7 +46,9 @@ async function cloneOnce(url: string, destination: string): Promise<void> {
       await simpleGit().clone(url, partial, ['--no-checkout']);
     } catch (error) {
       await rm(partial, { recursive: true, force: true });
-      throw new Error(`could not clone ${url} into the cache: ${(error as Error).message.trim()}\n  fix: check the network, or clone it yourself and pass --repos DIR with DIR/${destination.split('/').pop()}`);
+      throw new Error(
+        `could not clone ${url} into the cache: ${(error as Error).message.trim()}\n  fix: check the network, or clone it yourself and pass --repos DIR with DIR/${destination.split('/').pop()}`,
+      );
     }
     // A clone appears under its final name only when complete, so a crash never leaves a half clone in use.
     await rename(partial, destination);
@@ -64,8 +66,10 @@ export async function resolveRepoSource(task: Task, options: RepoResolveOptions 
   if (!name) return { location, commit };
   if (options.reposDir) {
     const local = join(options.reposDir, cloneFolderName(name));
-    if (!existsSync(local)) throw new Error(`task ${task.id}: no local clone of ${name} at ${local}\n  fix: git clone ${location} ${local}`);
-    if (commit && !(await hasCommit(local, commit))) throw new Error(`task ${task.id}: ${local} lacks commit ${commit}\n  fix: git -C ${local} fetch origin`);
+    if (!existsSync(local))
+      throw new Error(`task ${task.id}: no local clone of ${name} at ${local}\n  fix: git clone ${location} ${local}`);
+    if (commit && !(await hasCommit(local, commit)))
+      throw new Error(`task ${task.id}: ${local} lacks commit ${commit}\n  fix: git -C ${local} fetch origin`);
     return { location: local, commit };
   }
   const cached = join(options.cacheDir ?? cacheDir(), 'repos', cloneFolderName(name));

@@ -106,7 +106,8 @@ export async function loadRows(file: string, toTask: (row: Row) => Task): Promis
 
 export function requiredString(row: Row, field: string): string {
   const value = row[field];
-  if (typeof value !== 'string' || value.trim() === '') throw new FieldError(field, value === undefined ? 'missing' : 'must be a non-empty string');
+  if (typeof value !== 'string' || value.trim() === '')
+    throw new FieldError(field, value === undefined ? 'missing' : 'must be a non-empty string');
   return value;
 }
 

@@ -7,7 +7,15 @@ import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { optionalString, requiredString, stringListField, type Row } from './rows';
-import { FieldError, TEST_FRAMEWORKS, type Task, type TaskLoadError, type TaskLoadResult, type TaskSource, type TestFramework } from './task';
+import {
+  FieldError,
+  TEST_FRAMEWORKS,
+  type Task,
+  type TaskLoadError,
+  type TaskLoadResult,
+  type TaskSource,
+  type TestFramework,
+} from './task';
 
 export const TASK_FILE = 'task.json';
 
@@ -17,7 +25,8 @@ export function isTaskFolder(path: string): boolean {
 
 function framework(row: Row): TestFramework {
   const value = requiredString(row, 'test_framework');
-  if (!(TEST_FRAMEWORKS as readonly string[]).includes(value)) throw new FieldError('test_framework', `'${value}' is not one of ${TEST_FRAMEWORKS.join(', ')}`);
+  if (!(TEST_FRAMEWORKS as readonly string[]).includes(value))
+    throw new FieldError('test_framework', `'${value}' is not one of ${TEST_FRAMEWORKS.join(', ')}`);
   return value as TestFramework;
 }
 
@@ -37,9 +46,11 @@ async function loadTaskFolder(folder: string): Promise<Task> {
   } catch (error) {
     throw new FieldError('', `invalid JSON: ${(error as Error).message}`);
   }
-  if (typeof row !== 'object' || row === null || Array.isArray(row)) throw new FieldError('', 'must hold a JSON object');
+  if (typeof row !== 'object' || row === null || Array.isArray(row))
+    throw new FieldError('', 'must hold a JSON object');
   const repoDir = join(folder, 'repo');
-  if (!existsSync(repoDir) || !statSync(repoDir).isDirectory()) throw new FieldError('repo', `folder ${repoDir} is missing`);
+  if (!existsSync(repoDir) || !statSync(repoDir).isDirectory())
+    throw new FieldError('repo', `folder ${repoDir} is missing`);
   return {
     id: requiredString(row, 'instance_id'),
     kind: 'folder',

@@ -3,7 +3,17 @@ import { mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { dockerClient, explainEngineError, ownerLabels } from '../sandbox/engine';
-import { awaitReady, RunnerOutput, type RunnerEvent, type RunnerHooks, type RunnerInvocation, type RunnerOutcome, type RunningRunner, type Supervised, type TrainerRunner } from './runner';
+import {
+  awaitReady,
+  RunnerOutput,
+  type RunnerEvent,
+  type RunnerHooks,
+  type RunnerInvocation,
+  type RunnerOutcome,
+  type RunningRunner,
+  type Supervised,
+  type TrainerRunner,
+} from './runner';
 import { trainerDir } from './venv';
 
 const CONTAINER_TRAINER_DIR = '/opt/rollout-trainer';
@@ -82,7 +92,12 @@ export class DockerRunner implements TrainerRunner {
       Cmd: [this.options.python ?? 'python', '-m', 'rollout_trainer', invocation.command, ...invocation.args],
       WorkingDir: CONTAINER_TRAINER_DIR,
       User: `${uid}:${gid}`,
-      Env: ['PYTHONPATH=' + CONTAINER_TRAINER_DIR, 'PYTHONUNBUFFERED=1', 'HOME=/tmp', ...(process.env.HF_TOKEN ? [`HF_TOKEN=${process.env.HF_TOKEN}`] : [])],
+      Env: [
+        'PYTHONPATH=' + CONTAINER_TRAINER_DIR,
+        'PYTHONUNBUFFERED=1',
+        'HOME=/tmp',
+        ...(process.env.HF_TOKEN ? [`HF_TOKEN=${process.env.HF_TOKEN}`] : []),
+      ],
       Labels: ownerLabels(`trainer-${invocation.command}-${process.pid}`),
       HostConfig: {
         Binds: this.binds(invocation.paths),

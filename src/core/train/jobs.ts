@@ -1,7 +1,14 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DockerRunner } from './dockerRunner';
-import { describeLast, RUNNER_EXIT, type RunnerHooks, type RunnerInvocation, type RunningRunner, type TrainerRunner } from './runner';
+import {
+  describeLast,
+  RUNNER_EXIT,
+  type RunnerHooks,
+  type RunnerInvocation,
+  type RunningRunner,
+  type TrainerRunner,
+} from './runner';
 import { collectCandidates, writeVerifierDataset } from './select';
 import { detectTorchVariant, ensureVenv } from './venv';
 import { VenvRunner } from './venvRunner';
@@ -45,7 +52,14 @@ function localPaths(...paths: string[]): string[] {
 }
 
 export function trainInvocation(job: TrainJob): RunnerInvocation {
-  const args = ['--data', resolve(job.data), '--base-model', existsSync(job.baseModel) ? resolve(job.baseModel) : job.baseModel, '--out', resolve(job.out)];
+  const args = [
+    '--data',
+    resolve(job.data),
+    '--base-model',
+    existsSync(job.baseModel) ? resolve(job.baseModel) : job.baseModel,
+    '--out',
+    resolve(job.out),
+  ];
   const optional: [string, string | number | undefined][] = [
     ['--device', job.device],
     ['--max-steps', job.maxSteps],
@@ -76,7 +90,11 @@ export class TrainerJobError extends Error {
 }
 
 /** Runs one runner command to its end; resolves with its `done` line, throws with its `error` line. */
-export async function runToCompletion(runner: TrainerRunner, invocation: RunnerInvocation, hooks: RunnerHooks = {}): Promise<JobResult> {
+export async function runToCompletion(
+  runner: TrainerRunner,
+  invocation: RunnerInvocation,
+  hooks: RunnerHooks = {},
+): Promise<JobResult> {
   const outcome = await runner.run(invocation, hooks);
   const last = outcome.last;
   if (outcome.exitCode === RUNNER_EXIT.ok && last?.event === 'done') {
@@ -85,10 +103,18 @@ export async function runToCompletion(runner: TrainerRunner, invocation: RunnerI
     return { outputs };
   }
   if (outcome.cancelled || outcome.exitCode === RUNNER_EXIT.cancelled) {
-    throw new TrainerJobError(`cancelled; rerun the same command to resume from the last checkpoint`, outcome.exitCode, 'cancelled');
+    throw new TrainerJobError(
+      `cancelled; rerun the same command to resume from the last checkpoint`,
+      outcome.exitCode,
+      'cancelled',
+    );
   }
   const kind = last?.event === 'error' ? last.kind : 'internal';
-  throw new TrainerJobError(`${invocation.command} failed (${runner.description}, exit ${outcome.exitCode}): ${describeLast(last)}`, outcome.exitCode, kind);
+  throw new TrainerJobError(
+    `${invocation.command} failed (${runner.description}, exit ${outcome.exitCode}): ${describeLast(last)}`,
+    outcome.exitCode,
+    kind,
+  );
 }
 
 export function train(runner: TrainerRunner, job: TrainJob, hooks: RunnerHooks = {}): Promise<JobResult> {
@@ -106,14 +132,23 @@ export interface ServeOptions {
 }
 
 /** Starts the runner's OpenAI-compatible server; the ready event carries `policy` (`openai:NAME@URL`). */
-export function startServer(runner: TrainerRunner, options: ServeOptions, hooks: RunnerHooks = {}): Promise<RunningRunner> {
+export function startServer(
+  runner: TrainerRunner,
+  options: ServeOptions,
+  hooks: RunnerHooks = {},
+): Promise<RunningRunner> {
   const args = ['--model', resolve(options.model), '--port', String(options.port ?? 0)];
-  if (options.baseModel) args.push('--base-model', existsSync(options.baseModel) ? resolve(options.baseModel) : options.baseModel);
+  if (options.baseModel)
+    args.push('--base-model', existsSync(options.baseModel) ? resolve(options.baseModel) : options.baseModel);
   if (options.name) args.push('--name', options.name);
   if (options.host) args.push('--host', options.host);
   if (options.device) args.push('--device', options.device);
   const base = options.baseModel ?? baseModelOfTrainOutput(options.model);
-  return runner.start({ command: 'serve', args, paths: localPaths(options.model, ...(base ? [base] : [])) }, 'serving', hooks);
+  return runner.start(
+    { command: 'serve', args, paths: localPaths(options.model, ...(base ? [base] : [])) },
+    'serving',
+    hooks,
+  );
 }
 
 /** The base model a `rollout train` output folder was trained from (a container must mount it too). */
@@ -134,7 +169,11 @@ export interface VerifierJob {
 }
 
 /** Trains the outcome verifier on recorded runs and their rewards; `outputs` names the ONNX model. */
-export async function trainVerifier(runner: TrainerRunner, job: VerifierJob, hooks: RunnerHooks = {}): Promise<JobResult & { rows: number; finishedRuns: number; dataset: string }> {
+export async function trainVerifier(
+  runner: TrainerRunner,
+  job: VerifierJob,
+  hooks: RunnerHooks = {},
+): Promise<JobResult & { rows: number; finishedRuns: number; dataset: string }> {
   const scan = await collectCandidates(job.runs);
   for (const skipped of scan.skipped) job.onSkipped?.(skipped);
   mkdirSync(job.out, { recursive: true });
@@ -142,10 +181,19 @@ export async function trainVerifier(runner: TrainerRunner, job: VerifierJob, hoo
   const rows = await writeVerifierDataset(scan.candidates, dataset);
   const args = ['--data', dataset, '--out', job.out];
   if (job.epochs) args.push('--epochs', String(job.epochs));
-  return { ...(await runToCompletion(runner, { command: 'verifier', args, paths: [job.out] }, hooks)), rows, finishedRuns: scan.candidates.length, dataset };
+  return {
+    ...(await runToCompletion(runner, { command: 'verifier', args, paths: [job.out] }, hooks)),
+    rows,
+    finishedRuns: scan.candidates.length,
+    dataset,
+  };
 }
 
 /** Writes a tiny random model with a chat template (for smoke runs and CPU demos; no download). */
 export async function makeTinyModel(runner: TrainerRunner, out: string, hooks: RunnerHooks = {}): Promise<JobResult> {
-  return runToCompletion(runner, { command: 'tiny-model', args: ['--out', resolve(out)], paths: [resolve(out)] }, hooks);
+  return runToCompletion(
+    runner,
+    { command: 'tiny-model', args: ['--out', resolve(out)], paths: [resolve(out)] },
+    hooks,
+  );
 }

@@ -8,13 +8,37 @@ export type TrainMethod = 'sft' | 'dpo' | 'verifier';
 
 /** One JSON line of the runner's stdout; `event` says which. */
 export type RunnerEvent =
-  | { event: 'placement'; device: string; dtype: string; attention: string; padding_free: boolean; gradient_checkpointing: boolean }
+  | {
+      event: 'placement';
+      device: string;
+      dtype: string;
+      attention: string;
+      padding_free: boolean;
+      gradient_checkpointing: boolean;
+    }
   | { event: 'prepared'; [key: string]: unknown }
   | { event: 'start'; max_steps: number; device: string }
   | { event: 'resume'; checkpoint: string }
-  | { event: 'progress'; step: number; max_steps: number; loss: number; lr: number | null; tokens_per_s: number | null; eta_s: number | null; epoch: number | null }
+  | {
+      event: 'progress';
+      step: number;
+      max_steps: number;
+      loss: number;
+      lr: number | null;
+      tokens_per_s: number | null;
+      eta_s: number | null;
+      epoch: number | null;
+    }
   | { event: 'checkpoint'; step: number; path: string }
-  | { event: 'serving'; url: string; model: string; policy: string; base_model: string; adapter: string | null; device: string }
+  | {
+      event: 'serving';
+      url: string;
+      model: string;
+      policy: string;
+      base_model: string;
+      adapter: string | null;
+      device: string;
+    }
   | { event: 'cancelled'; step?: number; checkpoints?: string; checkpoint?: null }
   | { event: 'error'; kind: string; message: string }
   | { event: 'done'; [key: string]: unknown };
@@ -58,14 +82,24 @@ export interface RunningRunner {
 }
 
 /** Exit codes of the runner (rollout_trainer/errors.py, __main__.py). */
-export const RUNNER_EXIT = { ok: 0, internal: 1, usage: 2, badData: 3, noGpu: 4, oom: 5, model: 6, cancelled: 130 } as const;
+export const RUNNER_EXIT = {
+  ok: 0,
+  internal: 1,
+  usage: 2,
+  badData: 3,
+  noGpu: 4,
+  oom: 5,
+  model: 6,
+  cancelled: 130,
+} as const;
 
 /** Parses one stdout line; null for anything that is not a runner event (it is logged, not lost). */
 export function parseRunnerLine(line: string): RunnerEvent | null {
   if (!line.startsWith('{')) return null;
   try {
     const parsed: unknown = JSON.parse(line);
-    if (typeof parsed === 'object' && parsed !== null && typeof (parsed as { event?: unknown }).event === 'string') return parsed as RunnerEvent;
+    if (typeof parsed === 'object' && parsed !== null && typeof (parsed as { event?: unknown }).event === 'string')
+      return parsed as RunnerEvent;
   } catch {
     return null;
   }
@@ -122,7 +156,9 @@ export async function awaitReady(readyEvent: Promise<RunnerEvent>, supervised: S
     supervised.exited.then((outcome) => ({ ready: false as const, outcome })),
   ]);
   if (!first.ready) {
-    throw new Error(`the trainer exited (code ${first.outcome.exitCode}) before it was ready: ${describeLast(first.outcome.last)}`);
+    throw new Error(
+      `the trainer exited (code ${first.outcome.exitCode}) before it was ready: ${describeLast(first.outcome.last)}`,
+    );
   }
   return { readyEvent: first.event, exited: supervised.exited, stop: () => supervised.stop() };
 }

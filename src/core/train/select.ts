@@ -43,7 +43,8 @@ export async function collectCandidates(paths: string[]): Promise<CandidateScan>
     if (read.problems.length > 0 || !trajectory) {
       scan.skipped.push(`${path}: malformed (${read.problems.map(formatProblem).join('; ') || 'no run_started line'})`);
     } else if (!trajectory.result) scan.skipped.push(`${path}: unfinished run`);
-    else if (trajectory.result.exit_status === 'infra_error') scan.skipped.push(`${path}: infrastructure failure, not an attempt`);
+    else if (trajectory.result.exit_status === 'infra_error')
+      scan.skipped.push(`${path}: infrastructure failure, not an attempt`);
     else {
       scan.candidates.push({
         path,
@@ -65,7 +66,9 @@ export function pickBestPerTask(scored: ScoredCandidate[]): TaskSelection[] {
   return [...byTask].map(([taskId, attempts]) => ({
     taskId,
     attempts,
-    chosen: attempts.reduce((best, next) => (next.score > best.score || (next.score === best.score && next.attempt < best.attempt) ? next : best)),
+    chosen: attempts.reduce((best, next) =>
+      next.score > best.score || (next.score === best.score && next.attempt < best.attempt) ? next : best,
+    ),
   }));
 }
 
@@ -87,16 +90,31 @@ export function summariseSelection(selections: TaskSelection[]): SelectionSummar
     tasks: selections.length,
     chosenMeanReward: mean(rewarded(selections.map((s) => s.chosen))),
     averageMeanReward: mean(selections.map((s) => mean(rewarded(s.attempts))).filter((r): r is number => r !== null)),
-    oracleMeanReward: mean(selections.map((s) => rewarded(s.attempts)).filter((r) => r.length).map((r) => Math.max(...r))),
+    oracleMeanReward: mean(
+      selections
+        .map((s) => rewarded(s.attempts))
+        .filter((r) => r.length)
+        .map((r) => Math.max(...r)),
+    ),
   };
 }
 
 /** Scores every candidate, stores each score beside its trajectory, and picks the best per task. */
-export async function selectBest(candidates: Candidate[], verifier: Verifier, verifierFolder: string): Promise<TaskSelection[]> {
+export async function selectBest(
+  candidates: Candidate[],
+  verifier: Verifier,
+  verifierFolder: string,
+): Promise<TaskSelection[]> {
   const scores = await verifier.score(candidates.map((candidate) => candidate.features));
   const scored = candidates.map((candidate, index) => ({ ...candidate, score: scores[index] }));
   for (const candidate of scored) {
-    const record = { run_id: candidate.runId, task_id: candidate.taskId, score: candidate.score, verifier: verifierFolder, features: candidate.features };
+    const record = {
+      run_id: candidate.runId,
+      task_id: candidate.taskId,
+      score: candidate.score,
+      verifier: verifierFolder,
+      features: candidate.features,
+    };
     await writeFile(join(dirname(candidate.path), SCORE_FILE), JSON.stringify(record, null, 2) + '\n');
   }
   return pickBestPerTask(scored);
@@ -108,9 +126,18 @@ export async function writeVerifierDataset(candidates: Candidate[], file: string
   let written = 0;
   for (const candidate of candidates) {
     if (candidate.reward === null) continue;
-    out.write(JSON.stringify({ task_id: candidate.taskId, run_id: candidate.runId, features: candidate.features, reward: candidate.reward }) + '\n');
+    out.write(
+      JSON.stringify({
+        task_id: candidate.taskId,
+        run_id: candidate.runId,
+        features: candidate.features,
+        reward: candidate.reward,
+      }) + '\n',
+    );
     written += 1;
   }
-  await new Promise<void>((resolveEnd, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolveEnd())));
+  await new Promise<void>((resolveEnd, reject) =>
+    out.end((error?: Error | null) => (error ? reject(error) : resolveEnd())),
+  );
   return written;
 }

@@ -36,7 +36,10 @@ export async function detectTorchVariant(): Promise<TorchVariant> {
 
 /** The venv folder for a variant: keyed by the pinned requirements, exactly as setup-venv.sh keys it. */
 export function venvDir(variant: TorchVariant, trainer = trainerDir()): string {
-  const pins = Buffer.concat([readFileSync(join(trainer, 'requirements.txt')), readFileSync(join(trainer, `requirements-torch-${variant}.txt`))]);
+  const pins = Buffer.concat([
+    readFileSync(join(trainer, 'requirements.txt')),
+    readFileSync(join(trainer, `requirements-torch-${variant}.txt`)),
+  ]);
   const key = createHash('sha256').update(pins).digest('hex').slice(0, 16);
   return join(cacheDir(), `trainer-venv-${variant}-${key}`);
 }
@@ -51,13 +54,21 @@ export function readyVenvPython(variant: TorchVariant, trainer = trainerDir()): 
  * Returns the venv's python, building the venv first with setup-venv.sh when the pins changed or it
  * was never built (about a minute from a local wheel store; pip's config or PIP_* variables pick the index).
  */
-export async function ensureVenv(variant: TorchVariant, onLog: (line: string) => void = () => {}, trainer = trainerDir()): Promise<string> {
+export async function ensureVenv(
+  variant: TorchVariant,
+  onLog: (line: string) => void = () => {},
+  trainer = trainerDir(),
+): Promise<string> {
   const ready = readyVenvPython(variant, trainer);
   if (ready) return ready;
-  onLog(`building the trainer environment in ${venvDir(variant, trainer)} (once per change of sandbox/trainer/requirements*.txt)`);
+  onLog(
+    `building the trainer environment in ${venvDir(variant, trainer)} (once per change of sandbox/trainer/requirements*.txt)`,
+  );
   const output: string[] = [];
   const code = await new Promise<number>((resolve, reject) => {
-    const child = spawn('bash', [join(trainer, 'setup-venv.sh'), '--variant', variant], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', [join(trainer, 'setup-venv.sh'), '--variant', variant], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const lines = lineSplitter((line) => {
       output.push(line);
       onLog(line);
@@ -72,7 +83,9 @@ export async function ensureVenv(variant: TorchVariant, onLog: (line: string) =>
   });
   const python = readyVenvPython(variant, trainer);
   if (code !== 0 || !python) {
-    throw new Error(`building the trainer environment failed (setup-venv.sh exit ${code}):\n${output.slice(-15).join('\n')}`);
+    throw new Error(
+      `building the trainer environment failed (setup-venv.sh exit ${code}):\n${output.slice(-15).join('\n')}`,
+    );
   }
   return python;
 }

@@ -1,5 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { awaitReady, RunnerOutput, type RunnerEvent, type RunnerHooks, type RunnerInvocation, type RunnerOutcome, type RunningRunner, type Supervised, type TrainerRunner } from './runner';
+import {
+  awaitReady,
+  RunnerOutput,
+  type RunnerEvent,
+  type RunnerHooks,
+  type RunnerInvocation,
+  type RunnerOutcome,
+  type RunningRunner,
+  type Supervised,
+  type TrainerRunner,
+} from './runner';
 import { trainerDir } from './venv';
 
 /** How long a cancelled runner gets to write its checkpoint before a second, immediate stop. */
@@ -76,4 +86,3 @@ export class VenvRunner implements TrainerRunner {
     };
   }
 }
-

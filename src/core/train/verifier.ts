@@ -29,10 +29,14 @@ export class Verifier {
     try {
       card = JSON.parse(await readFile(cardPath, 'utf8')) as VerifierCard;
     } catch (error) {
-      throw new Error(`${cardPath}: cannot read the verifier card (${(error as Error).message}); train one with \`rollout train --method verifier\``);
+      throw new Error(
+        `${cardPath}: cannot read the verifier card (${(error as Error).message}); train one with \`rollout train --method verifier\``,
+      );
     }
     if (JSON.stringify(card.features) !== JSON.stringify(VERIFIER_FEATURES)) {
-      throw new Error(`${cardPath}: the model was trained on features [${card.features.join(', ')}], this build computes [${VERIFIER_FEATURES.join(', ')}]; retrain it`);
+      throw new Error(
+        `${cardPath}: the model was trained on features [${card.features.join(', ')}], this build computes [${VERIFIER_FEATURES.join(', ')}]; retrain it`,
+      );
     }
     // Loaded lazily: the native binding is only needed by the commands that score.
     const { InferenceSession } = await import('onnxruntime-node');
@@ -46,7 +50,9 @@ export class Verifier {
     const { Tensor } = await import('onnxruntime-node');
     const flat = new Float32Array(records.length * VERIFIER_FEATURES.length);
     records.forEach((record, row) => flat.set(featureVector(record, `record ${row}`), row * VERIFIER_FEATURES.length));
-    const outputs = await this.session.run({ [this.card.input]: new Tensor('float32', flat, [records.length, VERIFIER_FEATURES.length]) });
+    const outputs = await this.session.run({
+      [this.card.input]: new Tensor('float32', flat, [records.length, VERIFIER_FEATURES.length]),
+    });
     return Array.from(outputs[this.card.output].data as Float32Array);
   }
 

@@ -7,8 +7,17 @@ export type FeatureRecord = Record<string, number>;
 export const VERIFIER_FEATURES: readonly string[] = featureSpec.features.map((feature) => feature.name);
 
 /** Commands that run a test suite; their last exit code becomes `last_test_passed`. */
-const TEST_COMMAND = /\b(pytest|py\.test|unittest|tox|nox|go test|cargo test|npm (run )?test|yarn test|pnpm test|jest|mocha|vitest|mvn test|gradle test|rspec|phpunit|ctest|make (check|test))\b/;
-const EDIT_TOOLS = new Set(['edit', 'str_replace', 'str_replace_editor', 'insert', 'create', 'write_file', 'apply_patch']);
+const TEST_COMMAND =
+  /\b(pytest|py\.test|unittest|tox|nox|go test|cargo test|npm (run )?test|yarn test|pnpm test|jest|mocha|vitest|mvn test|gradle test|rspec|phpunit|ctest|make (check|test))\b/;
+const EDIT_TOOLS = new Set([
+  'edit',
+  'str_replace',
+  'str_replace_editor',
+  'insert',
+  'create',
+  'write_file',
+  'apply_patch',
+]);
 
 /** The feature vector of one record, in model order; a missing or negative value is an error naming it. */
 export function featureVector(record: FeatureRecord, where = 'feature record'): number[] {
@@ -65,17 +74,23 @@ function commandOf(argumentsJson: string | undefined): string {
  */
 export function trajectoryFeatures(trajectory: Trajectory): FeatureRecord {
   const observations = trajectory.turns.flatMap((turn) => turn.observations);
-  const toolCalls = trajectory.turns.flatMap((turn) => turn.messages.flatMap((message) => (message.role === 'assistant' ? (message.tool_calls ?? []) : [])));
+  const toolCalls = trajectory.turns.flatMap((turn) =>
+    turn.messages.flatMap((message) => (message.role === 'assistant' ? (message.tool_calls ?? []) : [])),
+  );
   const testRuns = observations.filter((observation) => TEST_COMMAND.test(commandOf(observation.arguments)));
   const lastTest = testRuns.at(-1);
   const patch = patchStats(trajectory.result?.patch ?? '');
   const recordedSymbols = trajectory.result?.extra?.symbols_changed;
-  const tokensOut = trajectory.result?.totals?.tokens_out ?? trajectory.turns.reduce((sum, turn) => sum + (turn.tokens?.output ?? 0), 0);
+  const tokensOut =
+    trajectory.result?.totals?.tokens_out ??
+    trajectory.turns.reduce((sum, turn) => sum + (turn.tokens?.output ?? 0), 0);
   return {
     turns: trajectory.turns.length,
     tool_calls: toolCalls.length,
     edits: toolCalls.filter((call) => EDIT_TOOLS.has(call.function.name)).length,
-    error_observations: observations.filter((observation) => observation.is_error === true || (observation.exit_code ?? 0) !== 0).length,
+    error_observations: observations.filter(
+      (observation) => observation.is_error === true || (observation.exit_code ?? 0) !== 0,
+    ).length,
     test_runs: testRuns.length,
     last_test_passed: lastTest !== undefined && lastTest.exit_code === 0 && lastTest.is_error !== true ? 1 : 0,
     patch_lines_added: patch.added,

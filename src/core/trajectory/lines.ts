@@ -35,6 +35,7 @@ export async function* readLines(path: string, highWaterMark = 1 << 20): AsyncGe
   }
   if (pending.length > 0) {
     const bytes = Buffer.concat(pending);
-    if (bytes.length > 0) yield { number: number + 1, text: bytes.toString('utf8'), complete: false, endOffset: offset + bytes.length };
+    if (bytes.length > 0)
+      yield { number: number + 1, text: bytes.toString('utf8'), complete: false, endOffset: offset + bytes.length };
   }
 }

@@ -79,10 +79,12 @@ export class TrajectoryRecorder {
       throw error;
     }
     const recorder = new TrajectoryRecorder(outDir, run, path, redactorFor(options), handle, options);
-    await recorder.append({ type: 'run_started', schema_version: TRAJECTORY_SCHEMA_VERSION, run }).catch(async (error: unknown) => {
-      await handle.close();
-      throw error;
-    });
+    await recorder
+      .append({ type: 'run_started', schema_version: TRAJECTORY_SCHEMA_VERSION, run })
+      .catch(async (error: unknown) => {
+        await handle.close();
+        throw error;
+      });
     await appendRunIndex(outDir, recorder.redactor.redact(runIndexEntry(run)));
     return recorder;
   }
@@ -104,13 +106,17 @@ export class TrajectoryRecorder {
     }
     const trajectory = read.trajectory;
     if (!trajectory) throw new Error(`cannot resume ${path}: it has no run_started line`);
-    if (trajectory.result) throw new Error(`cannot resume ${path}: the run already finished (${trajectory.result.exit_status})`);
+    if (trajectory.result)
+      throw new Error(`cannot resume ${path}: the run already finished (${trajectory.result.exit_status})`);
     // Appending after a torn line would glue the next line onto it; cut the log back to its last whole line.
     await truncate(path, read.validBytes);
     const handle = await open(path, 'a');
     const recorder = new TrajectoryRecorder(outDir, trajectory.run, path, redactorFor(options), handle, options);
     for (const turn of trajectory.turns) recorder.count(turn);
-    await recorder.recordEvent('resumed', { turns_kept: trajectory.turns.length, torn_line_dropped: read.tornFinalLine });
+    await recorder.recordEvent('resumed', {
+      turns_kept: trajectory.turns.length,
+      torn_line_dropped: read.tornFinalLine,
+    });
     return { recorder, trajectory };
   }
 
@@ -126,7 +132,8 @@ export class TrajectoryRecorder {
   /** Appends one finished turn and flushes it. */
   async recordTurn(input: TurnInput): Promise<Turn> {
     const turn: Turn = { ...input, index: input.index ?? this.turnCount };
-    if (turn.index !== this.turnCount) throw new Error(`turn index ${turn.index} recorded where turn ${this.turnCount} was expected`);
+    if (turn.index !== this.turnCount)
+      throw new Error(`turn index ${turn.index} recorded where turn ${this.turnCount} was expected`);
     await this.append({ type: 'turn', turn });
     this.count(turn);
     return turn;
@@ -140,7 +147,11 @@ export class TrajectoryRecorder {
 
   /** Appends `run_finished`, updates the run index and closes the log. */
   async finish(input: FinishInput): Promise<RunResult> {
-    const result: RunResult = { ...input, ended_at: input.ended_at ?? new Date().toISOString(), totals: input.totals ?? { ...this.totals } };
+    const result: RunResult = {
+      ...input,
+      ended_at: input.ended_at ?? new Date().toISOString(),
+      totals: input.totals ?? { ...this.totals },
+    };
     await this.append({ type: 'run_finished', result });
     this.finished = true;
     await this.close();
@@ -164,10 +175,14 @@ export class TrajectoryRecorder {
   }
 
   private append(event: TrajectoryEvent): Promise<void> {
-    if (this.finished) return Promise.reject(new Error(`run '${this.run.run_id}' already finished; nothing more can be recorded`));
+    if (this.finished)
+      return Promise.reject(new Error(`run '${this.run.run_id}' already finished; nothing more can be recorded`));
     const redacted = this.redactor.redact(event);
     const invalid = checkTrajectoryEvent(redacted);
-    if (invalid) return Promise.reject(new Error(`refusing to record an invalid ${event.type} line for run '${this.run.run_id}': ${invalid}`));
+    if (invalid)
+      return Promise.reject(
+        new Error(`refusing to record an invalid ${event.type} line for run '${this.run.run_id}': ${invalid}`),
+      );
     const bytes = Buffer.from(`${JSON.stringify(redacted)}\n`, 'utf8');
     // Chained so lines land in call order even when callers do not await each write.
     const write = this.writes.then(async () => {
@@ -189,6 +204,8 @@ function redactorFor(options: RecorderOptions): Redactor {
 
 function assertSafeRunId(runId: string): void {
   if (!SAFE_RUN_ID.test(runId)) {
-    throw new Error(`run id '${runId}' must start with a letter or digit and hold only letters, digits, '.', '_' and '-'`);
+    throw new Error(
+      `run id '${runId}' must start with a letter or digit and hold only letters, digits, '.', '_' and '-'`,
+    );
   }
 }

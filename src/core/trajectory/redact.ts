@@ -6,7 +6,8 @@
 export const REDACTED = '[REDACTED]';
 
 /** Env var names whose values are secrets: API keys, tokens, passwords, credentials. */
-const SECRET_ENV_NAME = /(^|_)(API_?KEY|APIKEY|ACCESS_?KEY|PRIVATE_?KEY|KEY|SECRETS?|TOKENS?|PASSWORD|PASSWD|CREDENTIALS?)(_|$)/i;
+const SECRET_ENV_NAME =
+  /(^|_)(API_?KEY|APIKEY|ACCESS_?KEY|PRIVATE_?KEY|KEY|SECRETS?|TOKENS?|PASSWORD|PASSWD|CREDENTIALS?)(_|$)/i;
 /** Shorter values are too likely to be ordinary words or numbers appearing elsewhere. */
 const MIN_SECRET_LENGTH = 8;
 

@@ -50,7 +50,8 @@ export async function appendRunIndex(outDir: string, entry: RunIndexEntry): Prom
 /** Adds a run's entry as its log tells it now, for logs copied in from elsewhere (a bucket, another machine). */
 export async function indexRunFromLog(outDir: string, runId: string): Promise<void> {
   const { trajectory } = await readTrajectoryLog(join(outDir, runId, TRAJECTORY_FILE));
-  if (trajectory) await appendRunIndex(outDir, runIndexEntry(trajectory.run, trajectory.result, trajectory.turns.length));
+  if (trajectory)
+    await appendRunIndex(outDir, runIndexEntry(trajectory.run, trajectory.result, trajectory.turns.length));
 }
 
 /** The latest entry of every run in the index, in order of first appearance. */

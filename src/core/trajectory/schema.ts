@@ -35,10 +35,12 @@ export function describeAjvError(error: ErrorObject): string {
 
 /** Checks one parsed log line; returns null when valid, else a message naming the offending field. */
 export function checkTrajectoryEvent(value: unknown): string | null {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'a trajectory line must be a JSON object';
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return 'a trajectory line must be a JSON object';
   const type = (value as { type?: unknown }).type;
   const definition = typeof type === 'string' ? definitionByType[type as TrajectoryEvent['type']] : undefined;
-  if (!definition) return `/type: must be one of ${Object.keys(definitionByType).join(', ')} (got ${JSON.stringify(type)})`;
+  if (!definition)
+    return `/type: must be one of ${Object.keys(definitionByType).join(', ')} (got ${JSON.stringify(type)})`;
   const validate = validatorFor(definition);
   if (validate(value)) return null;
   return (validate.errors ?? []).map(describeAjvError).join('; ');

@@ -8,14 +8,7 @@
 export const TRAJECTORY_SCHEMA_VERSION = 1;
 
 export type ExitStatus =
-  | 'submitted'
-  | 'turn_limit'
-  | 'token_limit'
-  | 'cost_limit'
-  | 'time_limit'
-  | 'error'
-  | 'infra_error'
-  | 'cancelled';
+  'submitted' | 'turn_limit' | 'token_limit' | 'cost_limit' | 'time_limit' | 'error' | 'infra_error' | 'cancelled';
 
 export const EXIT_STATUSES: readonly ExitStatus[] = [
   'submitted',

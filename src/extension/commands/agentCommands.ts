@@ -36,12 +36,18 @@ export interface RunAgentRequest {
  */
 export async function runAgent(context: CommandContext, argument?: unknown): Promise<RolloutSummary[] | undefined> {
   requireTrust('Run Agent');
-  if (context.activeRun) throw new Error(`Run Agent: a run is already going (${context.activeRun.taskIds.join(', ')}); stop it first with "Rollout Studio: Stop Run"`);
+  if (context.activeRun)
+    throw new Error(
+      `Run Agent: a run is already going (${context.activeRun.taskIds.join(', ')}); stop it first with "Rollout Studio: Stop Run"`,
+    );
   const request = await resolveRunRequest(context, argument);
   if (!request) return undefined;
   const settings = context.settings();
   const makeReward = REWARD_FUNCTIONS[settings.reward];
-  if (!makeReward) throw new Error(`rolloutStudio.reward: '${settings.reward}' is not one of ${Object.keys(REWARD_FUNCTIONS).join(', ')}`);
+  if (!makeReward)
+    throw new Error(
+      `rolloutStudio.reward: '${settings.reward}' is not one of ${Object.keys(REWARD_FUNCTIONS).join(', ')}`,
+    );
   const model = await resolveModel(context, settings);
   applyDockerHost(settings);
   const { policySpec, apiKey } = model;
@@ -49,51 +55,64 @@ export async function runAgent(context: CommandContext, argument?: unknown): Pro
   const controller = new AbortController();
   const taskIds = request.tasks.map((task) => task.id);
   const total = request.tasks.length * (request.attempts ?? 1);
-  context.log.info(`run agent ${policySpec} on ${taskIds.join(', ')} (${total} rollout(s), ${settings.workers} at a time) into ${settings.outputFolder}`);
+  context.log.info(
+    `run agent ${policySpec} on ${taskIds.join(', ')} (${total} rollout(s), ${settings.workers} at a time) into ${settings.outputFolder}`,
+  );
 
   let finished = 0;
-  const batch = withProgress(`running ${settings.model} on ${taskIds.length === 1 ? taskIds[0] : `${taskIds.length} tasks`}`, { cancellable: true }, async (progress) => {
-    progress.signal.addEventListener('abort', () => controller.abort());
-    const startedAt = new Date().toISOString();
-    let following = request.follow === false;
-    return runBatch({
-      tasks: request.tasks,
-      policySpec,
-      attempts: request.attempts ?? 1,
-      workers: settings.workers,
-      outDir: settings.outputFolder,
-      rewardFn: makeReward(),
-      evaluator,
-      config: agentConfig(settings),
-      policy: model.policy,
-      policyOptions: { openai: { apiKey: apiKey ?? process.env.OPENAI_API_KEY ?? 'no-key' } },
-      secrets: apiKey ? [apiKey] : [],
-      signal: controller.signal,
-      onStart: (task, attempt) => {
-        context.log.info(`start ${task.id} (attempt ${attempt})`);
-        progress.report(`${task.id}: starting a sandbox`);
-        context.statusBar.showRunning(`${task.id} · ${finished}/${total} done`);
-        if (!following) {
-          following = true;
-          void followFirstRun(context, settings.outputFolder, task.id, startedAt, controller.signal);
-        }
-      },
-      onFinish: (summary) => {
-        finished++;
-        const reward = summary.reward === null ? 'not scored' : `reward ${summary.reward}`;
-        context.log.info(`done ${summary.taskId} (attempt ${summary.attempt}): ${summary.exitStatus}, ${reward}, ${summary.turns} turns${summary.reason ? ` — ${summary.reason.split('\n')[0]}` : ''}`);
-        progress.report(`${finished}/${total} done · ${summary.taskId}: ${summary.exitStatus}, ${reward}`, 100 / total);
-        context.statusBar.showRunning(`${finished}/${total} done`);
-        context.runs.refresh();
-      },
-    });
-  });
+  const batch = withProgress(
+    `running ${settings.model} on ${taskIds.length === 1 ? taskIds[0] : `${taskIds.length} tasks`}`,
+    { cancellable: true },
+    async (progress) => {
+      progress.signal.addEventListener('abort', () => controller.abort());
+      const startedAt = new Date().toISOString();
+      let following = request.follow === false;
+      return runBatch({
+        tasks: request.tasks,
+        policySpec,
+        attempts: request.attempts ?? 1,
+        workers: settings.workers,
+        outDir: settings.outputFolder,
+        rewardFn: makeReward(),
+        evaluator,
+        config: agentConfig(settings),
+        policy: model.policy,
+        policyOptions: { openai: { apiKey: apiKey ?? process.env.OPENAI_API_KEY ?? 'no-key' } },
+        secrets: apiKey ? [apiKey] : [],
+        signal: controller.signal,
+        onStart: (task, attempt) => {
+          context.log.info(`start ${task.id} (attempt ${attempt})`);
+          progress.report(`${task.id}: starting a sandbox`);
+          context.statusBar.showRunning(`${task.id} · ${finished}/${total} done`);
+          if (!following) {
+            following = true;
+            void followFirstRun(context, settings.outputFolder, task.id, startedAt, controller.signal);
+          }
+        },
+        onFinish: (summary) => {
+          finished++;
+          const reward = summary.reward === null ? 'not scored' : `reward ${summary.reward}`;
+          context.log.info(
+            `done ${summary.taskId} (attempt ${summary.attempt}): ${summary.exitStatus}, ${reward}, ${summary.turns} turns${summary.reason ? ` — ${summary.reason.split('\n')[0]}` : ''}`,
+          );
+          progress.report(
+            `${finished}/${total} done · ${summary.taskId}: ${summary.exitStatus}, ${reward}`,
+            100 / total,
+          );
+          context.statusBar.showRunning(`${finished}/${total} done`);
+          context.runs.refresh();
+        },
+      });
+    },
+  );
   context.activeRun = { controller, taskIds, done: Promise.resolve(batch).catch(() => undefined) };
   try {
     const { summaries, totals } = await batch;
     const mean = totals.meanReward === null ? 'no scored rollouts' : `mean reward ${totals.meanReward.toFixed(2)}`;
     const infra = totals.infraErrors ? `, ${totals.infraErrors} infrastructure error(s) (not scored)` : '';
-    void vscode.window.showInformationMessage(`Rollout Studio: ${totals.resolved}/${totals.rollouts} resolved, ${mean}${infra}.`);
+    void vscode.window.showInformationMessage(
+      `Rollout Studio: ${totals.resolved}/${totals.rollouts} resolved, ${mean}${infra}.`,
+    );
     return summaries;
   } finally {
     context.activeRun = undefined;
@@ -102,17 +121,26 @@ export async function runAgent(context: CommandContext, argument?: unknown): Pro
 }
 
 /** The configured model: VS Code's Language Model API, or an OpenAI-compatible endpoint with its stored key. */
-async function resolveModel(context: CommandContext, settings: Settings): Promise<{ policySpec: string; policy?: Policy; apiKey?: string }> {
+async function resolveModel(
+  context: CommandContext,
+  settings: Settings,
+): Promise<{ policySpec: string; policy?: Policy; apiKey?: string }> {
   if (settings.modelProvider === 'vscode-lm') {
     const policy = await LanguageModelPolicy.select(settings.model);
     return { policySpec: `vscode-lm:${policy.info.model}`, policy };
   }
-  if (settings.modelProvider !== 'openai-compatible') throw new Error(`rolloutStudio.model.provider: '${settings.modelProvider}' is not one of openai-compatible, vscode-lm`);
+  if (settings.modelProvider !== 'openai-compatible')
+    throw new Error(
+      `rolloutStudio.model.provider: '${settings.modelProvider}' is not one of openai-compatible, vscode-lm`,
+    );
   const apiKey = await context.apiKeys.get(settings.modelEndpoint);
   if (!apiKey && settings.modelEndpoint === OPENAI_DEFAULT_BASE_URL && !process.env.OPENAI_API_KEY) {
     throw new Error(`Run Agent: no API key for ${settings.modelEndpoint}; run "Rollout Studio: Set API Key" first`);
   }
-  return { policySpec: `openai:${settings.model}${settings.modelEndpoint === OPENAI_DEFAULT_BASE_URL ? '' : `@${settings.modelEndpoint}`}`, apiKey };
+  return {
+    policySpec: `openai:${settings.model}${settings.modelEndpoint === OPENAI_DEFAULT_BASE_URL ? '' : `@${settings.modelEndpoint}`}`,
+    apiKey,
+  };
 }
 
 function agentConfig(settings: Settings) {
@@ -127,9 +155,11 @@ function agentConfig(settings: Settings) {
 async function resolveRunRequest(context: CommandContext, argument: unknown): Promise<RunAgentRequest | undefined> {
   if (argument instanceof TaskItem) return { tasks: [argument.task] };
   if (argument instanceof TaskSetItem) return { tasks: argument.set.tasks };
-  if (argument && typeof argument === 'object' && Array.isArray((argument as RunAgentRequest).tasks)) return argument as RunAgentRequest;
+  if (argument && typeof argument === 'object' && Array.isArray((argument as RunAgentRequest).tasks))
+    return argument as RunAgentRequest;
   const loaded = context.tasks.allTasks();
-  if (loaded.length === 0) throw new Error('Run Agent: no task set is open; run "Rollout Studio: Open Task Set…" first');
+  if (loaded.length === 0)
+    throw new Error('Run Agent: no task set is open; run "Rollout Studio: Open Task Set…" first');
   const picked = await vscode.window.showQuickPick(
     loaded.map((task) => ({ label: task.id, description: task.repo.name ?? task.kind, task })),
     { title: 'Run the agent on which tasks?', canPickMany: true, matchOnDescription: true, ignoreFocusOut: true },
@@ -138,11 +168,21 @@ async function resolveRunRequest(context: CommandContext, argument: unknown): Pr
 }
 
 /** Opens the first rollout of a batch in playback once its log exists, so the user watches it live. */
-async function followFirstRun(context: CommandContext, outDir: string, taskId: string, startedAt: string, signal: AbortSignal): Promise<void> {
+async function followFirstRun(
+  context: CommandContext,
+  outDir: string,
+  taskId: string,
+  startedAt: string,
+  signal: AbortSignal,
+): Promise<void> {
   while (!signal.aborted && context.activeRun?.controller.signal === signal) {
-    const entry = (await readRunIndex(outDir).catch(() => [])).find((candidate) => candidate.task_id === taskId && candidate.started_at >= startedAt);
+    const entry = (await readRunIndex(outDir).catch(() => [])).find(
+      (candidate) => candidate.task_id === taskId && candidate.started_at >= startedAt,
+    );
     if (entry) {
-      await openTrajectory(context, path.join(outDir, entry.path)).catch((error: Error) => context.log.warn(`live playback: ${error.message}`));
+      await openTrajectory(context, path.join(outDir, entry.path)).catch((error: Error) =>
+        context.log.warn(`live playback: ${error.message}`),
+      );
       return;
     }
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -165,21 +205,44 @@ export async function stopRun(context: CommandContext): Promise<boolean> {
 /** Rollout Studio: Replay Trajectory in Fresh Container — re-executes a run's tool calls and reports what came out differently. */
 export async function replayTrajectory(context: CommandContext, argument?: unknown): Promise<ReplayReport | undefined> {
   requireTrust('Replay Trajectory');
-  const picked = argument instanceof RunItem ? argument.logPath : await fileArgumentOrPick(argument, { canSelectFiles: true, title: 'Replay Trajectory in a Fresh Container', filters: { 'Trajectory logs': ['jsonl'] } });
+  const picked =
+    argument instanceof RunItem
+      ? argument.logPath
+      : await fileArgumentOrPick(argument, {
+          canSelectFiles: true,
+          title: 'Replay Trajectory in a Fresh Container',
+          filters: { 'Trajectory logs': ['jsonl'] },
+        });
   if (!picked) return undefined;
   const logPath = picked.endsWith('.jsonl') ? picked : path.join(picked, 'trajectory.jsonl');
   const { trajectory, problems } = await readTrajectoryLog(logPath);
-  if (!trajectory) throw new Error(`cannot replay ${logPath}: ${problems.map(formatProblem).join('; ') || 'no run_started line'}`);
+  if (!trajectory)
+    throw new Error(`cannot replay ${logPath}: ${problems.map(formatProblem).join('; ') || 'no run_started line'}`);
   applyDockerHost(context.settings());
-  const report = await withProgress(`replaying ${trajectory.run.task_id} in a fresh container`, { cancellable: true }, async (progress) => {
-    progress.report(`${trajectory.turns.length} turns`);
-    return replayInSandbox(trajectory, (spec) => DockerSandbox.create(spec), createDefaultToolbox(), { signal: progress.signal });
-  });
-  context.log.info(`replay of ${trajectory.run.run_id}: ${report.toolCalls} tool calls in ${report.turns} turns, ${report.differences.length} difference(s)`);
+  const report = await withProgress(
+    `replaying ${trajectory.run.task_id} in a fresh container`,
+    { cancellable: true },
+    async (progress) => {
+      progress.report(`${trajectory.turns.length} turns`);
+      return replayInSandbox(trajectory, (spec) => DockerSandbox.create(spec), createDefaultToolbox(), {
+        signal: progress.signal,
+      });
+    },
+  );
+  context.log.info(
+    `replay of ${trajectory.run.run_id}: ${report.toolCalls} tool calls in ${report.turns} turns, ${report.differences.length} difference(s)`,
+  );
   for (const difference of report.differences) {
-    context.log.warn(`turn ${difference.turn} ${difference.kind}${difference.toolCallId ? ` (${difference.toolCallId})` : ''}: recorded ${JSON.stringify(difference.recorded.slice(0, 300))}, replayed ${JSON.stringify(difference.replayed.slice(0, 300))}`);
+    context.log.warn(
+      `turn ${difference.turn} ${difference.kind}${difference.toolCallId ? ` (${difference.toolCallId})` : ''}: recorded ${JSON.stringify(difference.recorded.slice(0, 300))}, replayed ${JSON.stringify(difference.replayed.slice(0, 300))}`,
+    );
   }
-  const message = report.differences.length === 0 ? 'every observation and diff came out the same' : `${report.differences.length} turn(s) came out differently`;
-  void vscode.window.showInformationMessage(`Rollout Studio: replay of ${trajectory.run.task_id}: ${message}.`, 'Show Log').then((choice) => choice && context.log.show());
+  const message =
+    report.differences.length === 0
+      ? 'every observation and diff came out the same'
+      : `${report.differences.length} turn(s) came out differently`;
+  void vscode.window
+    .showInformationMessage(`Rollout Studio: replay of ${trajectory.run.task_id}: ${message}.`, 'Show Log')
+    .then((choice) => choice && context.log.show());
   return report;
 }

@@ -27,7 +27,8 @@ export interface ExportRequest {
 
 /** Rollout Studio: Export Dataset… — SFT, DPO, RL, SWE-bench predictions or SWE-agent trajectories from recorded runs. */
 export async function exportDataset(context: CommandContext, argument?: unknown): Promise<ExportSummary | undefined> {
-  const request: ExportRequest = argument instanceof RunItem ? { runs: [argument.logPath] } : ((argument as ExportRequest | undefined) ?? {});
+  const request: ExportRequest =
+    argument instanceof RunItem ? { runs: [argument.logPath] } : ((argument as ExportRequest | undefined) ?? {});
   const format = request.format ?? (await pickExportFormat());
   if (!format) return undefined;
   const out = request.out ?? (await folderArgumentOrPick(undefined, `Folder for the ${format} dataset`));
@@ -67,15 +68,27 @@ export interface EvaluationRequest {
  * Rollout Studio: Evaluate Predictions… — SWE-bench-format predictions scored in fresh Docker sandboxes.
  * Cancelling stops before the next instance; instances already in a sandbox finish first.
  */
-export async function evaluatePredictions(context: CommandContext, argument?: unknown): Promise<EvaluationResult[] | undefined> {
+export async function evaluatePredictions(
+  context: CommandContext,
+  argument?: unknown,
+): Promise<EvaluationResult[] | undefined> {
   requireTrust('Evaluate Predictions');
   const request = (argument as EvaluationRequest | undefined) ?? {};
-  const tasksFile = request.tasks ?? (await fileArgumentOrPick(undefined, { canSelectFiles: true, title: 'Tasks the predictions answer' }));
+  const tasksFile =
+    request.tasks ??
+    (await fileArgumentOrPick(undefined, { canSelectFiles: true, title: 'Tasks the predictions answer' }));
   if (!tasksFile) return undefined;
-  const predictionsFile = request.predictions ?? (await fileArgumentOrPick(undefined, { canSelectFiles: true, title: 'Predictions (JSONL: instance_id, model_name_or_path, model_patch)' }));
+  const predictionsFile =
+    request.predictions ??
+    (await fileArgumentOrPick(undefined, {
+      canSelectFiles: true,
+      title: 'Predictions (JSONL: instance_id, model_name_or_path, model_patch)',
+    }));
   if (!predictionsFile) return undefined;
   const settings = context.settings();
-  const out = request.out ?? path.join(settings.outputFolder, 'evaluations', path.basename(predictionsFile, path.extname(predictionsFile)));
+  const out =
+    request.out ??
+    path.join(settings.outputFolder, 'evaluations', path.basename(predictionsFile, path.extname(predictionsFile)));
   const tasks = await loadTasksStrict(tasksFile);
   const { predictions, errors } = await loadPredictions(predictionsFile);
   if (errors.length > 0) throw new Error(`${errors.length} prediction row(s) did not load:\n${describeErrors(errors)}`);
@@ -86,11 +99,20 @@ export async function evaluatePredictions(context: CommandContext, argument?: un
     for (let start = 0; start < predictions.length; start += settings.workers) {
       if (progress.signal.aborted) throw progress.signal.reason;
       const batch = predictions.slice(start, start + settings.workers);
-      const { results: done } = await runEvaluation(tasks, batch, { ...options, outDir: out, workers: settings.workers });
+      const { results: done } = await runEvaluation(tasks, batch, {
+        ...options,
+        outDir: out,
+        workers: settings.workers,
+      });
       for (const result of done) {
         results.push(result);
-        context.log.info(`${result.instanceId}: ${result.status}${result.error ? ` (${result.error.split('\n')[0]})` : ''}`);
-        progress.report(`${results.length}/${predictions.length} · ${result.instanceId}: ${result.status}`, 100 / predictions.length);
+        context.log.info(
+          `${result.instanceId}: ${result.status}${result.error ? ` (${result.error.split('\n')[0]})` : ''}`,
+        );
+        progress.report(
+          `${results.length}/${predictions.length} · ${result.instanceId}: ${result.status}`,
+          100 / predictions.length,
+        );
       }
     }
     // Each batch wrote its own summary.json; the summary of the whole evaluation replaces it.

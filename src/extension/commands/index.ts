@@ -49,9 +49,13 @@ export function registerCommands(context: CommandContext, failures: CommandFailu
         failures.push({ command, message, untrusted });
         context.log.error(`${command}: ${message}`);
         if (untrusted) {
-          void vscode.window.showWarningMessage(UNTRUSTED_MESSAGE, 'Manage Workspace Trust').then((choice) => choice && vscode.commands.executeCommand('workbench.trust.manage'));
+          void vscode.window
+            .showWarningMessage(UNTRUSTED_MESSAGE, 'Manage Workspace Trust')
+            .then((choice) => choice && vscode.commands.executeCommand('workbench.trust.manage'));
         } else {
-          void vscode.window.showErrorMessage(`Rollout Studio: ${message.split('\n')[0]}`, 'Show Log').then((choice) => choice && context.log.show());
+          void vscode.window
+            .showErrorMessage(`Rollout Studio: ${message.split('\n')[0]}`, 'Show Log')
+            .then((choice) => choice && context.log.show());
         }
         return undefined;
       }

@@ -1,7 +1,12 @@
 import { rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { IMPORT_FORMATS, importTrajectories, type ImportFormat, type ImportSummary } from '../../core/trajectory/import/importer';
+import {
+  IMPORT_FORMATS,
+  importTrajectories,
+  type ImportFormat,
+  type ImportSummary,
+} from '../../core/trajectory/import/importer';
 import { PlaybackPanel } from '../playback/playbackPanel';
 import { withProgress } from '../progress';
 import { RunItem } from '../views/runsTree';
@@ -10,7 +15,11 @@ import { fileArgumentOrPick } from './pick';
 
 /** Rollout Studio: Open Trajectory… — a `trajectory.jsonl` (or a run folder holding one) in the playback view. */
 export async function openTrajectory(context: CommandContext, argument?: unknown): Promise<PlaybackPanel | undefined> {
-  const picked = await fileArgumentOrPick(argument, { canSelectFiles: true, title: 'Open Trajectory', filters: { 'Trajectory logs': ['jsonl'] } });
+  const picked = await fileArgumentOrPick(argument, {
+    canSelectFiles: true,
+    title: 'Open Trajectory',
+    filters: { 'Trajectory logs': ['jsonl'] },
+  });
   if (!picked) return undefined;
   const logPath = picked.endsWith('.jsonl') ? picked : path.join(picked, 'trajectory.jsonl');
   const panel = await PlaybackPanel.open(logPath, context.extensionUri, context.diffs, context.log);
@@ -29,7 +38,9 @@ export function playbackUriHandler(context: CommandContext): vscode.UriHandler {
     async handleUri(uri: vscode.Uri): Promise<void> {
       const logPath = new URLSearchParams(uri.query).get('path');
       if (uri.path !== '/playback' || !logPath) {
-        void vscode.window.showErrorMessage(`Rollout Studio cannot open ${uri.toString(true)}: expected /playback?path=TRAJECTORY`);
+        void vscode.window.showErrorMessage(
+          `Rollout Studio cannot open ${uri.toString(true)}: expected /playback?path=TRAJECTORY`,
+        );
         return;
       }
       await openTrajectory(context, logPath);
@@ -45,10 +56,15 @@ export async function openRun(context: CommandContext, item?: unknown): Promise<
 /** Runs view: delete a finished run's folder after asking. */
 export async function deleteRun(context: CommandContext, item?: unknown, confirmed?: unknown): Promise<boolean> {
   const run = requireRunItem(item, 'Delete Run');
-  if (run.entry.status === 'running') throw new Error(`Delete Run: ${run.entry.run_id} is still running; stop it first`);
+  if (run.entry.status === 'running')
+    throw new Error(`Delete Run: ${run.entry.run_id} is still running; stop it first`);
   const runDir = path.dirname(run.logPath);
   if (confirmed !== true) {
-    const answer = await vscode.window.showWarningMessage(`Delete run ${run.entry.run_id} (${runDir})?`, { modal: true }, 'Delete');
+    const answer = await vscode.window.showWarningMessage(
+      `Delete run ${run.entry.run_id} (${runDir})?`,
+      { modal: true },
+      'Delete',
+    );
     if (answer !== 'Delete') return false;
   }
   await rm(runDir, { recursive: true, force: true });
@@ -63,8 +79,15 @@ function requireRunItem(item: unknown, action: string): RunItem {
 }
 
 /** Rollout Studio: Import Trajectory… — SWE-agent `.traj`, mini-swe-agent JSON, or OpenAI chat JSONL into the output folder. */
-export async function importTrajectory(context: CommandContext, fileArgument?: unknown, formatArgument?: unknown): Promise<ImportSummary | undefined> {
-  const file = await fileArgumentOrPick(fileArgument, { canSelectFiles: true, title: 'Import Trajectory (SWE-agent .traj, mini-swe-agent JSON, OpenAI JSONL)' });
+export async function importTrajectory(
+  context: CommandContext,
+  fileArgument?: unknown,
+  formatArgument?: unknown,
+): Promise<ImportSummary | undefined> {
+  const file = await fileArgumentOrPick(fileArgument, {
+    canSelectFiles: true,
+    title: 'Import Trajectory (SWE-agent .traj, mini-swe-agent JSON, OpenAI JSONL)',
+  });
   if (!file) return undefined;
   const format = typeof formatArgument === 'string' ? checkFormat(formatArgument) : await pickFormat(file);
   if (!format) return undefined;
@@ -75,7 +98,9 @@ export async function importTrajectory(context: CommandContext, fileArgument?: u
   });
   context.log.info(`imported ${summary.runs.length} run(s) from ${file} (${format}) into ${outDir}`);
   context.runs.refresh();
-  void vscode.window.showInformationMessage(`Rollout Studio: imported ${summary.runs.length} run(s) from ${path.basename(file)}.`);
+  void vscode.window.showInformationMessage(
+    `Rollout Studio: imported ${summary.runs.length} run(s) from ${path.basename(file)}.`,
+  );
   return summary;
 }
 
@@ -85,7 +110,12 @@ function checkFormat(format: string): ImportFormat {
 }
 
 async function pickFormat(file: string): Promise<ImportFormat | undefined> {
-  const guess: ImportFormat = file.endsWith('.traj') ? 'swe-agent' : file.endsWith('.jsonl') ? 'openai' : 'mini-swe-agent';
+  const guess: ImportFormat = file.endsWith('.traj')
+    ? 'swe-agent'
+    : file.endsWith('.jsonl')
+      ? 'openai'
+      : 'mini-swe-agent';
   const items = [guess, ...IMPORT_FORMATS.filter((format) => format !== guess)].map((format) => ({ label: format }));
-  return (await vscode.window.showQuickPick(items, { title: `Format of ${path.basename(file)}` }))?.label as ImportFormat | undefined;
+  return (await vscode.window.showQuickPick(items, { title: `Format of ${path.basename(file)}` }))?.label as
+    ImportFormat | undefined;
 }

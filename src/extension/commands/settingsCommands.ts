@@ -8,7 +8,11 @@ const KNOWN_ENDPOINTS = [
 ];
 
 /** Rollout Studio: Select Model Endpoint… — an OpenAI-compatible base URL and a model name. */
-export async function selectModelEndpoint(context: CommandContext, endpointArgument?: unknown, modelArgument?: unknown): Promise<{ endpoint: string; model: string } | undefined> {
+export async function selectModelEndpoint(
+  context: CommandContext,
+  endpointArgument?: unknown,
+  modelArgument?: unknown,
+): Promise<{ endpoint: string; model: string } | undefined> {
   const current = context.settings();
   const endpoint = typeof endpointArgument === 'string' ? endpointArgument : await pickEndpoint(current.modelEndpoint);
   if (!endpoint) return undefined;
@@ -16,7 +20,12 @@ export async function selectModelEndpoint(context: CommandContext, endpointArgum
   const model =
     typeof modelArgument === 'string'
       ? modelArgument
-      : await vscode.window.showInputBox({ title: 'Model name', value: current.model, prompt: `The model to ask at ${endpoint}`, ignoreFocusOut: true });
+      : await vscode.window.showInputBox({
+          title: 'Model name',
+          value: current.model,
+          prompt: `The model to ask at ${endpoint}`,
+          ignoreFocusOut: true,
+        });
   if (!model) return undefined;
   await updateSetting('model.endpoint', endpoint);
   await updateSetting('model.name', model);
@@ -29,16 +38,26 @@ async function pickEndpoint(current: string): Promise<string | undefined> {
     ...KNOWN_ENDPOINTS.map((known) => ({ label: known.label, description: known.endpoint, endpoint: known.endpoint })),
     { label: 'Other…', description: 'type an OpenAI-compatible base URL', endpoint: '' },
   ];
-  const picked = await vscode.window.showQuickPick(items, { title: `Model endpoint (now ${current})`, ignoreFocusOut: true });
+  const picked = await vscode.window.showQuickPick(items, {
+    title: `Model endpoint (now ${current})`,
+    ignoreFocusOut: true,
+  });
   if (!picked) return undefined;
   if (picked.endpoint) return picked.endpoint;
-  return vscode.window.showInputBox({ title: 'Model endpoint', value: current, validateInput: endpointProblem, ignoreFocusOut: true });
+  return vscode.window.showInputBox({
+    title: 'Model endpoint',
+    value: current,
+    validateInput: endpointProblem,
+    ignoreFocusOut: true,
+  });
 }
 
 function endpointProblem(value: string): string | undefined {
   try {
     const url = new URL(value);
-    return url.protocol === 'http:' || url.protocol === 'https:' ? undefined : 'the endpoint must be an http:// or https:// URL';
+    return url.protocol === 'http:' || url.protocol === 'https:'
+      ? undefined
+      : 'the endpoint must be an http:// or https:// URL';
   } catch {
     return `'${value}' is not a URL`;
   }
@@ -55,7 +74,12 @@ export async function setApiKey(context: CommandContext, keyArgument?: unknown):
   const key =
     typeof keyArgument === 'string'
       ? keyArgument
-      : await vscode.window.showInputBox({ title: `API key for ${modelEndpoint}`, password: true, ignoreFocusOut: true, prompt: 'Stored in VS Code’s secret storage. Leave empty to remove the key.' });
+      : await vscode.window.showInputBox({
+          title: `API key for ${modelEndpoint}`,
+          password: true,
+          ignoreFocusOut: true,
+          prompt: 'Stored in VS Code’s secret storage. Leave empty to remove the key.',
+        });
   if (key === undefined) return false;
   if (key === '') await context.apiKeys.delete(modelEndpoint);
   else await context.apiKeys.set(modelEndpoint, key.trim());

@@ -20,34 +20,60 @@ export interface FineTuneRequest extends Partial<TrainJob> {
 export async function fineTune(context: CommandContext, argument?: unknown): Promise<JobResult['outputs'] | undefined> {
   requireTrust('Fine-tune');
   const request = (argument as FineTuneRequest | undefined) ?? {};
-  const method = request.method ?? ((await vscode.window.showQuickPick(['sft', 'dpo'], { title: 'Training method (the dataset must be an export of the same format)' })) as 'sft' | 'dpo' | undefined);
+  const method =
+    request.method ??
+    ((await vscode.window.showQuickPick(['sft', 'dpo'], {
+      title: 'Training method (the dataset must be an export of the same format)',
+    })) as 'sft' | 'dpo' | undefined);
   if (!method) return undefined;
-  const data = request.data ?? (await fileArgumentOrPick(undefined, { canSelectFiles: true, title: `The ${method} dataset (an Export Dataset… JSONL file)`, filters: { JSONL: ['jsonl'] } }));
+  const data =
+    request.data ??
+    (await fileArgumentOrPick(undefined, {
+      canSelectFiles: true,
+      title: `The ${method} dataset (an Export Dataset… JSONL file)`,
+      filters: { JSONL: ['jsonl'] },
+    }));
   if (!data) return undefined;
   const baseModel =
-    request.baseModel ?? (await vscode.window.showInputBox({ title: 'Base model', prompt: 'A local model folder (or a Hugging Face id, where the hub is reachable)', ignoreFocusOut: true }));
+    request.baseModel ??
+    (await vscode.window.showInputBox({
+      title: 'Base model',
+      prompt: 'A local model folder (or a Hugging Face id, where the hub is reachable)',
+      ignoreFocusOut: true,
+    }));
   if (!baseModel) return undefined;
-  const out = request.out ?? path.join(path.dirname(context.settings().outputFolder), 'finetunes', `${method}-${path.basename(data, '.jsonl')}`);
+  const out =
+    request.out ??
+    path.join(path.dirname(context.settings().outputFolder), 'finetunes', `${method}-${path.basename(data, '.jsonl')}`);
   const job: TrainJob = { ...request, method, data, baseModel, out };
   context.log.info(`fine-tune ${method} of ${baseModel} on ${data} into ${out}`);
-  const outputs = await withProgress(`fine-tuning (${method}) on ${path.basename(data)}`, { cancellable: true }, async (progress) => {
-    progress.report('preparing the trainer (its environment is built on first use)');
-    const runner = await chooseRunner({ dockerImage: request.dockerImage, onLog: (line) => context.log.info(line) });
-    context.log.info(`trainer: ${runner.description}`);
-    let lastStep = 0;
-    const result = await train(runner, job, {
-      signal: progress.signal,
-      onLog: (line) => context.log.trace(line),
-      onEvent: (event) => {
-        context.log.info(formatRunnerEvent(event));
-        if (event.event === 'progress') {
-          progress.report(`step ${event.step}/${event.max_steps} · loss ${event.loss.toFixed(3)}`, ((event.step - lastStep) / event.max_steps) * 100);
-          lastStep = event.step;
-        }
-      },
-    });
-    return result.outputs;
-  });
-  void vscode.window.showInformationMessage(`Rollout Studio: fine-tune finished; adapter in ${String(outputs.adapter ?? out)}.`);
+  const outputs = await withProgress(
+    `fine-tuning (${method}) on ${path.basename(data)}`,
+    { cancellable: true },
+    async (progress) => {
+      progress.report('preparing the trainer (its environment is built on first use)');
+      const runner = await chooseRunner({ dockerImage: request.dockerImage, onLog: (line) => context.log.info(line) });
+      context.log.info(`trainer: ${runner.description}`);
+      let lastStep = 0;
+      const result = await train(runner, job, {
+        signal: progress.signal,
+        onLog: (line) => context.log.trace(line),
+        onEvent: (event) => {
+          context.log.info(formatRunnerEvent(event));
+          if (event.event === 'progress') {
+            progress.report(
+              `step ${event.step}/${event.max_steps} · loss ${event.loss.toFixed(3)}`,
+              ((event.step - lastStep) / event.max_steps) * 100,
+            );
+            lastStep = event.step;
+          }
+        },
+      });
+      return result.outputs;
+    },
+  );
+  void vscode.window.showInformationMessage(
+    `Rollout Studio: fine-tune finished; adapter in ${String(outputs.adapter ?? out)}.`,
+  );
   return outputs;
 }

@@ -11,7 +11,8 @@ export class DiffDocuments implements vscode.TextDocumentContentProvider {
 
   provideTextDocumentContent(uri: vscode.Uri): string {
     const content = this.contents.get(uri.toString());
-    if (content === undefined) throw new Error(`${uri.toString()}: this playback was closed; open the trajectory again`);
+    if (content === undefined)
+      throw new Error(`${uri.toString()}: this playback was closed; open the trajectory again`);
     return content;
   }
 

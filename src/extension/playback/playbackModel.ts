@@ -4,7 +4,13 @@ import type { PlaybackResult, PlaybackRun, PlaybackTurn, TestOutcomes } from './
 
 export function toPlaybackRun(trajectory: Trajectory): PlaybackRun {
   const { run } = trajectory;
-  return { runId: run.run_id, taskId: run.task_id, policy: run.policy, model: run.model.name, startedAt: run.started_at };
+  return {
+    runId: run.run_id,
+    taskId: run.task_id,
+    policy: run.policy,
+    model: run.model.name,
+    startedAt: run.started_at,
+  };
 }
 
 /** `previousDiff` is the patch after the turn before (undefined for the first turn). */
@@ -19,7 +25,11 @@ export function toPlaybackTurn(turn: Turn, previousDiff: string | undefined): Pl
     index: turn.index,
     prompts,
     message: assistant?.content ?? null,
-    toolCalls: (assistant?.tool_calls ?? []).map((call) => ({ id: call.id, name: call.function.name, arguments: call.function.arguments })),
+    toolCalls: (assistant?.tool_calls ?? []).map((call) => ({
+      id: call.id,
+      name: call.function.name,
+      arguments: call.function.arguments,
+    })),
     observations: turn.observations.map((observation) => ({
       tool: observation.tool,
       output: observation.output,
@@ -68,8 +78,13 @@ export function toPlaybackResult(result: RunResult): PlaybackResult {
  * shape is left out rather than shown wrongly.
  */
 function testOutcomes(report: unknown, section: 'FAIL_TO_PASS' | 'PASS_TO_PASS'): TestOutcomes | undefined {
-  const record = (value: unknown) => (value && typeof value === 'object' ? (value as Record<string, unknown>) : undefined);
-  const candidates = [record(report), record(record(report)?.tests_status), record(record(record(report)?.report)?.tests_status)];
+  const record = (value: unknown) =>
+    value && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
+  const candidates = [
+    record(report),
+    record(record(report)?.tests_status),
+    record(record(record(report)?.report)?.tests_status),
+  ];
   for (const candidate of candidates) {
     const outcomes = readOutcomes(record(candidate?.[section]));
     if (outcomes) return outcomes;
@@ -78,7 +93,8 @@ function testOutcomes(report: unknown, section: 'FAIL_TO_PASS' | 'PASS_TO_PASS')
 }
 
 function readOutcomes(value: Record<string, unknown> | undefined): TestOutcomes | undefined {
-  const strings = (list: unknown) => (Array.isArray(list) ? list.filter((item): item is string => typeof item === 'string') : undefined);
+  const strings = (list: unknown) =>
+    Array.isArray(list) ? list.filter((item): item is string => typeof item === 'string') : undefined;
   const success = strings(value?.success);
   const failure = strings(value?.failure);
   return success && failure ? { success, failure } : undefined;
@@ -88,6 +104,9 @@ function readOutcomes(value: Record<string, unknown> | undefined): TestOutcomes 
 export function turnPatches(turns: Turn[], index: number): { before: string; after: string } {
   const turn = turns[index];
   if (!turn) throw new Error(`turn ${index} does not exist (the trajectory has ${turns.length} turns)`);
-  const earlier = turns.slice(0, index).reverse().find((candidate) => candidate.diff !== undefined);
+  const earlier = turns
+    .slice(0, index)
+    .reverse()
+    .find((candidate) => candidate.diff !== undefined);
   return { before: earlier?.diff ?? '', after: turn.diff ?? earlier?.diff ?? '' };
 }

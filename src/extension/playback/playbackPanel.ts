@@ -43,14 +43,24 @@ export class PlaybackPanel implements vscode.Disposable {
     );
   }
 
-  static async open(logPath: string, extensionUri: vscode.Uri, diffs: DiffDocuments, log: vscode.LogOutputChannel): Promise<PlaybackPanel> {
+  static async open(
+    logPath: string,
+    extensionUri: vscode.Uri,
+    diffs: DiffDocuments,
+    log: vscode.LogOutputChannel,
+  ): Promise<PlaybackPanel> {
     const trajectory = await readOrThrow(logPath);
     const media = vscode.Uri.joinPath(extensionUri, 'media');
-    const panel = vscode.window.createWebviewPanel('rolloutStudio.playback', `Playback: ${trajectory.run.task_id}`, vscode.ViewColumn.Active, {
-      enableScripts: true,
-      retainContextWhenHidden: true,
-      localResourceRoots: [media],
-    });
+    const panel = vscode.window.createWebviewPanel(
+      'rolloutStudio.playback',
+      `Playback: ${trajectory.run.task_id}`,
+      vscode.ViewColumn.Active,
+      {
+        enableScripts: true,
+        retainContextWhenHidden: true,
+        localResourceRoots: [media],
+      },
+    );
     return new PlaybackPanel(logPath, trajectory, panel, diffs, log);
   }
 
@@ -84,7 +94,13 @@ export class PlaybackPanel implements vscode.Disposable {
     const { trajectory } = this;
     this.sentTurns = trajectory.turns.length;
     const result = trajectory.result ? toPlaybackResult(trajectory.result) : null;
-    this.post({ type: 'load', run: toPlaybackRun(trajectory), turns: toPlaybackTurns(trajectory.turns), result, live: !result });
+    this.post({
+      type: 'load',
+      run: toPlaybackRun(trajectory),
+      turns: toPlaybackTurns(trajectory.turns),
+      result,
+      live: !result,
+    });
     if (!result) this.follow();
   }
 
@@ -94,7 +110,9 @@ export class PlaybackPanel implements vscode.Disposable {
     this.following = true;
     // One catch-up at a time, so that two polls never send the same new turns twice.
     const onChange = () => {
-      this.catchingUp = this.catchingUp.then(() => this.catchUp()).catch((error: Error) => this.log.warn(`live playback of ${this.logPath}: ${error.message}`));
+      this.catchingUp = this.catchingUp
+        .then(() => this.catchUp())
+        .catch((error: Error) => this.log.warn(`live playback of ${this.logPath}: ${error.message}`));
     };
     watchFile(this.logPath, { interval: LIVE_POLL_MS }, onChange);
     this.stopWatching = () => unwatchFile(this.logPath, onChange);
@@ -110,7 +128,10 @@ export class PlaybackPanel implements vscode.Disposable {
     this.trajectory = trajectory;
     const fresh = trajectory.turns.slice(this.sentTurns);
     if (fresh.length) {
-      const lastShownWithDiff = trajectory.turns.slice(0, this.sentTurns).reverse().find((turn) => turn.diff !== undefined);
+      const lastShownWithDiff = trajectory.turns
+        .slice(0, this.sentTurns)
+        .reverse()
+        .find((turn) => turn.diff !== undefined);
       this.post({ type: 'appendTurns', turns: toPlaybackTurns(fresh, lastShownWithDiff) });
       this.sentTurns = trajectory.turns.length;
     }
@@ -142,7 +163,9 @@ export class PlaybackPanel implements vscode.Disposable {
 async function readOrThrow(logPath: string): Promise<Trajectory> {
   const { trajectory, problems } = await readTrajectoryLog(logPath);
   if (!trajectory) {
-    const why = problems.length ? problems.map(formatProblem).join('\n') : `${logPath}: the log has no run_started line`;
+    const why = problems.length
+      ? problems.map(formatProblem).join('\n')
+      : `${logPath}: the log has no run_started line`;
     throw new Error(`cannot open ${path.basename(logPath)} in playback:\n${why}`);
   }
   return trajectory;

@@ -5,20 +5,35 @@
  * and the run's model parameters say so.
  */
 import * as vscode from 'vscode';
-import { PolicyError, type AssistantMessage, type ChatMessage, type Policy, type PolicyInfo, type PolicyRequest, type PolicyResponse, type ToolCall } from '../../core/agent/policies/policy';
+import {
+  PolicyError,
+  type AssistantMessage,
+  type ChatMessage,
+  type Policy,
+  type PolicyInfo,
+  type PolicyRequest,
+  type PolicyResponse,
+  type ToolCall,
+} from '../../core/agent/policies/policy';
 
 export class LanguageModelPolicy implements Policy {
   readonly info: PolicyInfo;
 
   constructor(private readonly model: Pick<vscode.LanguageModelChat, 'vendor' | 'family' | 'id' | 'sendRequest'>) {
-    this.info = { backend: 'vscode-lm', model: `${model.vendor}/${model.family}`, parameters: { model_id: model.id, token_counts: 'estimated' } };
+    this.info = {
+      backend: 'vscode-lm',
+      model: `${model.vendor}/${model.family}`,
+      parameters: { model_id: model.id, token_counts: 'estimated' },
+    };
   }
 
   /** The first chat model of the family the user set (any model when the family is empty). */
   static async select(family: string): Promise<LanguageModelPolicy> {
     const [model] = await vscode.lm.selectChatModels(family ? { family } : {});
     if (!model) {
-      throw new PolicyError(`no VS Code language model${family ? ` of family '${family}'` : ''} is available: install a model provider (such as GitHub Copilot) and allow Rollout Studio to use it, or set rolloutStudio.model.provider to "openai-compatible"`);
+      throw new PolicyError(
+        `no VS Code language model${family ? ` of family '${family}'` : ''} is available: install a model provider (such as GitHub Copilot) and allow Rollout Studio to use it, or set rolloutStudio.model.provider to "openai-compatible"`,
+      );
     }
     return new LanguageModelPolicy(model);
   }
@@ -28,13 +43,27 @@ export class LanguageModelPolicy implements Policy {
     const cancellation = new vscode.CancellationTokenSource();
     request.signal?.addEventListener('abort', () => cancellation.cancel());
     try {
-      const tools = request.tools.map((tool) => ({ name: tool.function.name, description: tool.function.description, inputSchema: tool.function.parameters }));
-      const response = await this.model.sendRequest(toLanguageModelMessages(request.messages), { tools, justification: 'Rollout Studio runs a coding agent on your task.' }, cancellation.token);
+      const tools = request.tools.map((tool) => ({
+        name: tool.function.name,
+        description: tool.function.description,
+        inputSchema: tool.function.parameters,
+      }));
+      const response = await this.model.sendRequest(
+        toLanguageModelMessages(request.messages),
+        { tools, justification: 'Rollout Studio runs a coding agent on your task.' },
+        cancellation.token,
+      );
       const message = await collectReply(response.stream);
       const estimate = (value: unknown) => Math.ceil(JSON.stringify(value).length / 4);
-      return { message, usage: { promptTokens: estimate(request.messages), completionTokens: estimate(message) }, modelMs: performance.now() - started, retries: 0 };
+      return {
+        message,
+        usage: { promptTokens: estimate(request.messages), completionTokens: estimate(message) },
+        modelMs: performance.now() - started,
+        retries: 0,
+      };
     } catch (error) {
-      if (error instanceof vscode.LanguageModelError) throw new PolicyError(`VS Code language model ${this.info.model}: ${error.message} (${error.code})`);
+      if (error instanceof vscode.LanguageModelError)
+        throw new PolicyError(`VS Code language model ${this.info.model}: ${error.message} (${error.code})`);
       throw error;
     } finally {
       cancellation.dispose();
@@ -52,13 +81,20 @@ export function toLanguageModelMessages(messages: ChatMessage[]): vscode.Languag
   };
   for (const message of messages) {
     if (message.role === 'tool') {
-      toolResults.push(new vscode.LanguageModelToolResultPart(message.tool_call_id, [new vscode.LanguageModelTextPart(message.content)]));
+      toolResults.push(
+        new vscode.LanguageModelToolResultPart(message.tool_call_id, [
+          new vscode.LanguageModelTextPart(message.content),
+        ]),
+      );
       continue;
     }
     flushToolResults();
     if (message.role === 'assistant') {
-      const parts: (vscode.LanguageModelTextPart | vscode.LanguageModelToolCallPart)[] = message.content ? [new vscode.LanguageModelTextPart(message.content)] : [];
-      for (const call of message.tool_calls ?? []) parts.push(new vscode.LanguageModelToolCallPart(call.id, call.function.name, callInput(call)));
+      const parts: (vscode.LanguageModelTextPart | vscode.LanguageModelToolCallPart)[] = message.content
+        ? [new vscode.LanguageModelTextPart(message.content)]
+        : [];
+      for (const call of message.tool_calls ?? [])
+        parts.push(new vscode.LanguageModelToolCallPart(call.id, call.function.name, callInput(call)));
       converted.push(vscode.LanguageModelChatMessage.Assistant(parts));
     } else {
       converted.push(vscode.LanguageModelChatMessage.User(message.content));
@@ -84,7 +120,12 @@ async function collectReply(stream: AsyncIterable<unknown>): Promise<AssistantMe
   const calls: ToolCall[] = [];
   for await (const part of stream) {
     if (part instanceof vscode.LanguageModelTextPart) text += part.value;
-    else if (part instanceof vscode.LanguageModelToolCallPart) calls.push({ id: part.callId, type: 'function', function: { name: part.name, arguments: JSON.stringify(part.input) } });
+    else if (part instanceof vscode.LanguageModelToolCallPart)
+      calls.push({
+        id: part.callId,
+        type: 'function',
+        function: { name: part.name, arguments: JSON.stringify(part.input) },
+      });
   }
   return { role: 'assistant', content: text || null, ...(calls.length ? { tool_calls: calls } : {}) };
 }

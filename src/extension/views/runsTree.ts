@@ -19,7 +19,8 @@ export class RunItem extends vscode.TreeItem {
 }
 
 export function describeRun(entry: RunIndexEntry): string {
-  const reward = entry.reward === undefined ? undefined : entry.reward === null ? 'reward n/a' : `reward ${entry.reward}`;
+  const reward =
+    entry.reward === undefined ? undefined : entry.reward === null ? 'reward n/a' : `reward ${entry.reward}`;
   const turns = entry.turns === undefined ? undefined : `${entry.turns} turns`;
   return [entry.status, reward, turns].filter(Boolean).join(' · ');
 }
@@ -48,7 +49,8 @@ export class RunsTree implements vscode.TreeDataProvider<RunItem>, vscode.Dispos
     this.watcher?.dispose();
     const pattern = new vscode.RelativePattern(vscode.Uri.file(this.outputFolder()), RUN_INDEX_FILE);
     this.watcher = vscode.workspace.createFileSystemWatcher(pattern);
-    for (const event of [this.watcher.onDidChange, this.watcher.onDidCreate, this.watcher.onDidDelete]) event(() => this.refresh());
+    for (const event of [this.watcher.onDidChange, this.watcher.onDidCreate, this.watcher.onDidDelete])
+      event(() => this.refresh());
     this.refresh();
   }
 

@@ -2,7 +2,11 @@ import * as vscode from 'vscode';
 
 /** The status-bar item: the active run (task and turn) while one runs, otherwise the run count, opening the Runs view. */
 export class RunStatusBar implements vscode.Disposable {
-  private readonly item = vscode.window.createStatusBarItem('rolloutStudio.activeRun', vscode.StatusBarAlignment.Left, 10);
+  private readonly item = vscode.window.createStatusBarItem(
+    'rolloutStudio.activeRun',
+    vscode.StatusBarAlignment.Left,
+    10,
+  );
 
   constructor() {
     this.item.name = 'Rollout Studio: Active Run';

@@ -32,7 +32,9 @@ export class TaskItem extends vscode.TreeItem {
     super(task.id, vscode.TreeItemCollapsibleState.None);
     this.id = `task:${setPath}:${task.id}`;
     this.description = latestRun ? describeRun(latestRun) : 'not run';
-    this.tooltip = new vscode.MarkdownString().appendText(`${task.repo.name ?? task.repo.location}\n\n${task.problemStatement.slice(0, 600)}`);
+    this.tooltip = new vscode.MarkdownString().appendText(
+      `${task.repo.name ?? task.repo.location}\n\n${task.problemStatement.slice(0, 600)}`,
+    );
     this.contextValue = 'task';
     this.iconPath = new vscode.ThemeIcon(task.kind === 'cab' ? 'comment-discussion' : 'beaker');
   }

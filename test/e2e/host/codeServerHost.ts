@@ -45,7 +45,8 @@ export interface HostRunResult {
 }
 
 export function assertHostInstalled(): void {
-  if (!existsSync(CODE_SERVER_BIN)) throw new Error(`code-server is not installed at ${CODE_SERVER_BIN}: ${INSTALL_HINT}`);
+  if (!existsSync(CODE_SERVER_BIN))
+    throw new Error(`code-server is not installed at ${CODE_SERVER_BIN}: ${INSTALL_HINT}`);
   if (!existsSync(CHROMIUM_BIN)) throw new Error(`chromium is not installed at ${CHROMIUM_BIN}: ${INSTALL_HINT}`);
 }
 
@@ -95,10 +96,14 @@ function startCodeServer(port: number, scratch: string, options: HostRunOptions)
   mkdirSync(join(userDataDir, 'User'), { recursive: true });
   writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify(WORKBENCH_SETTINGS, null, 2));
   const args = [
-    '--auth', 'none',
-    '--bind-addr', `127.0.0.1:${port}`,
-    '--user-data-dir', userDataDir,
-    '--extensions-dir', join(scratch, 'extensions'),
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--user-data-dir',
+    userDataDir,
+    '--extensions-dir',
+    join(scratch, 'extensions'),
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-getting-started-override',
@@ -118,7 +123,12 @@ function startCodeServer(port: number, scratch: string, options: HostRunOptions)
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
-  const forward = (chunk: Buffer) => chunk.toString().split('\n').filter(Boolean).forEach((line) => options.onLog(`[code-server] ${line}`));
+  const forward = (chunk: Buffer) =>
+    chunk
+      .toString()
+      .split('\n')
+      .filter(Boolean)
+      .forEach((line) => options.onLog(`[code-server] ${line}`));
   child.stdout?.on('data', forward);
   child.stderr?.on('data', forward);
   return child;
@@ -135,7 +145,12 @@ const WORKBENCH_SETTINGS = {
   'telemetry.telemetryLevel': 'off',
 };
 
-async function runInPage(page: Page, port: number, options: HostRunOptions, serverExit: Promise<string>): Promise<number> {
+async function runInPage(
+  page: Page,
+  port: number,
+  options: HostRunOptions,
+  serverExit: Promise<string>,
+): Promise<number> {
   let reportExit!: (code: number) => void;
   const suiteExit = new Promise<number>((resolveExit) => (reportExit = resolveExit));
   await page.exposeFunction('codeAutomationLog', async (level: string, message: unknown) => {
@@ -144,7 +159,8 @@ async function runInPage(page: Page, port: number, options: HostRunOptions, serv
     for (const line of text.split('\n')) {
       options.onLog(level === 'info' || level === 'log' ? line : `[${level}] ${line}`);
       const request = UI_REQUEST.exec(line);
-      if (request && options.screenshotDir) await performUiAction(page, options.screenshotDir, request[1], request[2], request[3]);
+      if (request && options.screenshotDir)
+        await performUiAction(page, options.screenshotDir, request[1], request[2], request[3]);
     }
   });
   await page.exposeFunction('codeAutomationExit', (code: number) => reportExit(code));
@@ -153,7 +169,9 @@ async function runInPage(page: Page, port: number, options: HostRunOptions, serv
   return Promise.race([
     suiteExit,
     serverExit.then((why) => Promise.reject(new Error(`code-server stopped while the suite ran: ${why}`))),
-    delay(options.timeoutMs).then(() => Promise.reject(new Error(`the suite did not finish within ${options.timeoutMs / 1000} s`))),
+    delay(options.timeoutMs).then(() =>
+      Promise.reject(new Error(`the suite did not finish within ${options.timeoutMs / 1000} s`)),
+    ),
   ]);
 }
 
@@ -190,7 +208,9 @@ async function uiAction(page: Page, dir: string, action: string, argument: strin
       await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
       // Filled, not typed: on a busy machine keystrokes can arrive before the box has focus and never filter.
       await input.fill(`>${argument}`);
-      await page.locator(`.quick-input-list .monaco-list-row.focused[aria-label*="${argument}"]`).waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+      await page
+        .locator(`.quick-input-list .monaco-list-row.focused[aria-label*="${argument}"]`)
+        .waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
       await input.press('Enter');
       break;
     }
@@ -199,7 +219,12 @@ async function uiAction(page: Page, dir: string, action: string, argument: strin
       break;
     case 'clickWebview':
       // A webview is an iframe whose own content lives in a nested iframe.
-      await page.frameLocator('iframe.webview.ready:visible').frameLocator('#active-frame').locator(argument).first().click({ timeout: UI_TIMEOUT_MS });
+      await page
+        .frameLocator('iframe.webview.ready:visible')
+        .frameLocator('#active-frame')
+        .locator(argument)
+        .first()
+        .click({ timeout: UI_TIMEOUT_MS });
       break;
     case 'type':
       await page.keyboard.type(argument, { delay: 10 });
@@ -221,11 +246,16 @@ async function pickOne(page: Page, label: string): Promise<void> {
   const row = widget.locator(`.quick-input-list .monaco-list-row[aria-label*="${label}"]`).first();
   await row.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
   await row.click();
-  await widget.locator('.quick-input-count', { hasText: '1 Selected' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+  await widget
+    .locator('.quick-input-count', { hasText: '1 Selected' })
+    .waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
   await input.press('Enter');
 }
 
-export function workbenchUrl(port: number, options: Pick<HostRunOptions, 'extensionPath' | 'testsPath' | 'workspacePath'>): string {
+export function workbenchUrl(
+  port: number,
+  options: Pick<HostRunOptions, 'extensionPath' | 'testsPath' | 'workspacePath'>,
+): string {
   const remote = (path: string) => `vscode-remote://127.0.0.1:${port}${path}`;
   const payload = [
     ['extensionDevelopmentPath', remote(options.extensionPath)],
@@ -287,7 +317,9 @@ function freeLoopbackPort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }

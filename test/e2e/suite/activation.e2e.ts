@@ -15,18 +15,25 @@ export function activationTests(): void {
       const started = Date.now();
       const api = await extension().activate();
       const wallMs = Date.now() - started;
-      console.log(`    activation: ${api.activationMs.toFixed(1)} ms inside activate(), ${wallMs} ms including loading the bundle`);
+      console.log(
+        `    activation: ${api.activationMs.toFixed(1)} ms inside activate(), ${wallMs} ms including loading the bundle`,
+      );
       console.log(`    extension loaded from ${extension().extensionPath}`);
       assert.equal(extension().isActive, true);
       assert.ok(api.activationMs > 0);
     });
 
     it('registers every command that package.json contributes', async () => {
-      const manifest = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { contributes: { commands: { command: string }[] } };
+      const manifest = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
+        contributes: { commands: { command: string }[] };
+      };
       const registered = new Set(await vscode.commands.getCommands(true));
       const contributed = manifest.contributes.commands.map((entry) => entry.command);
       assert.ok(contributed.length >= 8, `package.json contributes ${contributed.length} commands`);
-      assert.deepEqual(contributed.filter((command) => !registered.has(command)), []);
+      assert.deepEqual(
+        contributed.filter((command) => !registered.has(command)),
+        [],
+      );
     });
 
     it('contributes its settings with their defaults', () => {

@@ -25,10 +25,23 @@ export function syntheticTurn(index: number): Omit<Turn, 'index'> {
   const args = JSON.stringify({ command: `echo step ${index} >> log.txt` });
   return {
     messages: [
-      { role: 'assistant', content: `Step ${index}: <img src=x onerror="alert(1)"> <script>window.pwned=1</script>`, tool_calls: [{ id: `call_${index}`, type: 'function', function: { name: 'bash', arguments: args } }] },
+      {
+        role: 'assistant',
+        content: `Step ${index}: <img src=x onerror="alert(1)"> <script>window.pwned=1</script>`,
+        tool_calls: [{ id: `call_${index}`, type: 'function', function: { name: 'bash', arguments: args } }],
+      },
       { role: 'tool', content: `ran step ${index}`, tool_call_id: `call_${index}` },
     ],
-    observations: [{ tool_call_id: `call_${index}`, tool: 'bash', arguments: args, output: `ran step ${index}`, truncated: false, exit_code: 0 }],
+    observations: [
+      {
+        tool_call_id: `call_${index}`,
+        tool: 'bash',
+        arguments: args,
+        output: `ran step ${index}`,
+        truncated: false,
+        exit_code: 0,
+      },
+    ],
     diff: `diff --git a/calc.py b/calc.py\n--- a/calc.py\n+++ b/calc.py\n@@ -0,0 +1,${index + 1} @@\n${added}\n`,
     rewards: { progress: index % 10 === 0 ? 0.1 : 0 },
   };

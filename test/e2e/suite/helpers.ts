@@ -29,7 +29,11 @@ export function workspaceFolder(): string {
  * limit is generous because a 2-core machine running containers beside the workbench can be slow; a check
  * that holds returns as soon as it does.
  */
-export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -45,7 +49,10 @@ let uiRequests = 0;
  * Asks the code-server harness to act on the workbench page (see test/e2e/host/codeServerHost.ts) and waits
  * for its acknowledgement. Only the UI suite calls it; that suite runs only under the harness.
  */
-export async function ui(action: 'screenshot' | 'palette' | 'pick' | 'clickWebview' | 'type' | 'press', argument: string): Promise<void> {
+export async function ui(
+  action: 'screenshot' | 'palette' | 'pick' | 'clickWebview' | 'type' | 'press',
+  argument: string,
+): Promise<void> {
   const dir = process.env.ROLLOUT_E2E_SCREENSHOTS;
   if (!dir) throw new Error('driving the UI needs the code-server harness (ROLLOUT_E2E_SCREENSHOTS is not set)');
   const id = String(++uiRequests);

@@ -35,7 +35,8 @@ const SUITES: Record<string, () => void> = {
 export function run(): Promise<void> {
   const mode = process.env.ROLLOUT_E2E_MODE ?? 'trusted';
   const define = SUITES[mode];
-  if (!define) return Promise.reject(new Error(`ROLLOUT_E2E_MODE '${mode}' is not one of ${Object.keys(SUITES).join(', ')}`));
+  if (!define)
+    return Promise.reject(new Error(`ROLLOUT_E2E_MODE '${mode}' is not one of ${Object.keys(SUITES).join(', ')}`));
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 120_000, reporter: 'spec' });
   // The suite files are bundled into this one; defining their tests after pre-require gives them mocha's globals.
   mocha.suite.emit(Mocha.Suite.constants.EVENT_FILE_PRE_REQUIRE, globalThis, `${mode}.e2e`, mocha);

@@ -29,39 +29,93 @@ function languageModelTestDouble(reply: (vscode.LanguageModelTextPart | vscode.L
 
 export function languageModelTests(): void {
   describe("VS Code's Language Model API as the agent's policy", () => {
-    it('sends the conversation and tools in the API\'s shapes and reads back text and tool calls (in-process Language Model test double)', async () => {
-      const { model, sent } = languageModelTestDouble([new vscode.LanguageModelTextPart('Looking.'), new vscode.LanguageModelToolCallPart('call_9', 'view', { path: 'README.md' })]);
+    it("sends the conversation and tools in the API's shapes and reads back text and tool calls (in-process Language Model test double)", async () => {
+      const { model, sent } = languageModelTestDouble([
+        new vscode.LanguageModelTextPart('Looking.'),
+        new vscode.LanguageModelToolCallPart('call_9', 'view', { path: 'README.md' }),
+      ]);
       const policy = new LanguageModelPolicy(model);
-      const tools = [{ type: 'function' as const, function: { name: 'view', description: 'View a file', parameters: { type: 'object', properties: { path: { type: 'string' } } } } }];
+      const tools = [
+        {
+          type: 'function' as const,
+          function: {
+            name: 'view',
+            description: 'View a file',
+            parameters: { type: 'object', properties: { path: { type: 'string' } } },
+          },
+        },
+      ];
       const response = await policy.next({
         tools,
         messages: [
           { role: 'system', content: 'You fix bugs.' },
           { role: 'user', content: 'Fix it.' },
-          { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'view', arguments: '{"path":"a.py"}' } }, { id: 'call_2', type: 'function', function: { name: 'view', arguments: '{oops' } }] },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              { id: 'call_1', type: 'function', function: { name: 'view', arguments: '{"path":"a.py"}' } },
+              { id: 'call_2', type: 'function', function: { name: 'view', arguments: '{oops' } },
+            ],
+          },
           { role: 'tool', tool_call_id: 'call_1', content: 'print(1)' },
           { role: 'tool', tool_call_id: 'call_2', content: 'Invalid arguments' },
         ],
       });
-      assert.deepEqual(response.message, { role: 'assistant', content: 'Looking.', tool_calls: [{ id: 'call_9', type: 'function', function: { name: 'view', arguments: '{"path":"README.md"}' } }] });
+      assert.deepEqual(response.message, {
+        role: 'assistant',
+        content: 'Looking.',
+        tool_calls: [{ id: 'call_9', type: 'function', function: { name: 'view', arguments: '{"path":"README.md"}' } }],
+      });
       assert.equal(policy.info.backend, 'vscode-lm');
       assert.equal(policy.info.model, 'test-double/scripted');
       const [request] = sent;
-      assert.deepEqual(request.options?.tools?.map((tool) => tool.name), ['view']);
-      assert.deepEqual(request.messages.map((message) => message.role), [vscode.LanguageModelChatMessageRole.User, vscode.LanguageModelChatMessageRole.User, vscode.LanguageModelChatMessageRole.Assistant, vscode.LanguageModelChatMessageRole.User]);
-      const calls = request.messages[2].content.filter((part): part is vscode.LanguageModelToolCallPart => part instanceof vscode.LanguageModelToolCallPart);
-      assert.deepEqual(calls.map((call) => call.input), [{ path: 'a.py' }, { raw_arguments: '{oops' }]);
-      const results = request.messages[3].content.filter((part): part is vscode.LanguageModelToolResultPart => part instanceof vscode.LanguageModelToolResultPart);
-      assert.deepEqual(results.map((result) => result.callId), ['call_1', 'call_2'], 'both tool results travel in one user message');
+      assert.deepEqual(
+        request.options?.tools?.map((tool) => tool.name),
+        ['view'],
+      );
+      assert.deepEqual(
+        request.messages.map((message) => message.role),
+        [
+          vscode.LanguageModelChatMessageRole.User,
+          vscode.LanguageModelChatMessageRole.User,
+          vscode.LanguageModelChatMessageRole.Assistant,
+          vscode.LanguageModelChatMessageRole.User,
+        ],
+      );
+      const calls = request.messages[2].content.filter(
+        (part): part is vscode.LanguageModelToolCallPart => part instanceof vscode.LanguageModelToolCallPart,
+      );
+      assert.deepEqual(
+        calls.map((call) => call.input),
+        [{ path: 'a.py' }, { raw_arguments: '{oops' }],
+      );
+      const results = request.messages[3].content.filter(
+        (part): part is vscode.LanguageModelToolResultPart => part instanceof vscode.LanguageModelToolResultPart,
+      );
+      assert.deepEqual(
+        results.map((result) => result.callId),
+        ['call_1', 'call_2'],
+        'both tool results travel in one user message',
+      );
       assert.equal(toLanguageModelMessages([{ role: 'user', content: 'hi' }]).length, 1);
     });
 
     describe('with no language model installed', () => {
-      after(() => vscode.workspace.getConfiguration('rolloutStudio').update('model.provider', undefined, vscode.ConfigurationTarget.Workspace));
+      after(() =>
+        vscode.workspace
+          .getConfiguration('rolloutStudio')
+          .update('model.provider', undefined, vscode.ConfigurationTarget.Workspace),
+      );
 
       it('Run Agent refuses with a message that names what to install or change', async () => {
-        await vscode.workspace.getConfiguration('rolloutStudio').update('model.provider', 'vscode-lm', vscode.ConfigurationTarget.Workspace);
-        const set = (await vscode.commands.executeCommand('rolloutStudio.openTaskSet', path.join(PROJECT_ROOT, 'tasks', 'examples', 'pagekit__pagekit-14'))) as { tasks: unknown[] };
+        await vscode.workspace
+          .getConfiguration('rolloutStudio')
+          .update('model.provider', 'vscode-lm', vscode.ConfigurationTarget.Workspace);
+        const set = (await vscode.commands.executeCommand(
+          'rolloutStudio.openTaskSet',
+          path.join(PROJECT_ROOT, 'tasks', 'examples', 'pagekit__pagekit-14'),
+        )) as { tasks: unknown[] };
         const summaries = await vscode.commands.executeCommand('rolloutStudio.runAgent', { tasks: set.tasks });
         assert.equal(summaries, undefined);
         const failure = (await api()).failures.at(-1);

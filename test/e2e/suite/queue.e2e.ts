@@ -27,12 +27,32 @@ export function queueTests(): void {
     before(async () => {
       const port = await freePort();
       url = `redis://127.0.0.1:${port}`;
-      redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', mkdtempSync(path.join(tmpdir(), 'rollout-e2e-redis-'))], { stdio: 'ignore' });
-      await waitFor('redis-server to answer', async () => RolloutQueue.open(url).then((queue) => queue.close().then(() => true), () => false));
+      redis = spawn(
+        'redis-server',
+        [
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--save',
+          '',
+          '--dir',
+          mkdtempSync(path.join(tmpdir(), 'rollout-e2e-redis-')),
+        ],
+        { stdio: 'ignore' },
+      );
+      await waitFor('redis-server to answer', async () =>
+        RolloutQueue.open(url).then(
+          (queue) => queue.close().then(() => true),
+          () => false,
+        ),
+      );
     });
 
     after(async () => {
-      await vscode.workspace.getConfiguration('rolloutStudio').update('queue.url', undefined, vscode.ConfigurationTarget.Workspace);
+      await vscode.workspace
+        .getConfiguration('rolloutStudio')
+        .update('queue.url', undefined, vscode.ConfigurationTarget.Workspace);
       redis?.kill();
     });
 
@@ -40,14 +60,30 @@ export function queueTests(): void {
       const queue = await RolloutQueue.open(url);
       try {
         const tasks = path.join(PROJECT_ROOT, 'tasks', 'examples');
-        await enqueueRollouts(queue, rolloutJobs({ taskFile: tasks, taskIds: ['pagekit__pagekit-14'], attempts: 2, policySpec: `replay:${tasks}`, outDir: mkdtempSync(path.join(tmpdir(), 'rollout-e2e-queue-')), reward: 'binary', maxTurns: 5 }));
+        await enqueueRollouts(
+          queue,
+          rolloutJobs({
+            taskFile: tasks,
+            taskIds: ['pagekit__pagekit-14'],
+            attempts: 2,
+            policySpec: `replay:${tasks}`,
+            outDir: mkdtempSync(path.join(tmpdir(), 'rollout-e2e-queue-')),
+            reward: 'binary',
+            maxTurns: 5,
+          }),
+        );
       } finally {
         await queue.close();
       }
-      await vscode.workspace.getConfiguration('rolloutStudio').update('queue.url', url, vscode.ConfigurationTarget.Workspace);
+      await vscode.workspace
+        .getConfiguration('rolloutStudio')
+        .update('queue.url', url, vscode.ConfigurationTarget.Workspace);
       const { runsView, queue: monitor } = await api();
       await waitFor('the queue figures', () => monitor.lastStatus?.waiting === 2);
-      assert.match(String(runsView.message), new RegExp(`^Queue ${url}: 2 waiting · 0 active · 0 done · 0 failed · 0 worker\\(s\\)$`));
+      assert.match(
+        String(runsView.message),
+        new RegExp(`^Queue ${url}: 2 waiting · 0 active · 0 done · 0 failed · 0 worker\\(s\\)$`),
+      );
     });
   });
 }

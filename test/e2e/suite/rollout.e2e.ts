@@ -19,8 +19,24 @@ const PLANTED_KEY = 'sk-proj-PLANTEDe2eKey0123456789abcdefABCDEF';
 function solvingSteps(delayMs = 0): ScriptStep[] {
   return [
     step.toolCall('view', { path: 'pagekit/paginator.py', start_line: 40, end_line: 52 }, { delayMs }),
-    step.toolCall('edit', { command: 'str_replace', path: 'pagekit/paginator.py', old_str: 'return self.count // self.per_page + 1', new_str: 'return -(-self.count // self.per_page)' }, { delayMs }),
-    step.toolCall('bash', { command: 'python3 -c "from pagekit import Paginator; print(Paginator(list(range(20)), per_page=10).page_count)"' }, { delayMs }),
+    step.toolCall(
+      'edit',
+      {
+        command: 'str_replace',
+        path: 'pagekit/paginator.py',
+        old_str: 'return self.count // self.per_page + 1',
+        new_str: 'return -(-self.count // self.per_page)',
+      },
+      { delayMs },
+    ),
+    step.toolCall(
+      'bash',
+      {
+        command:
+          'python3 -c "from pagekit import Paginator; print(Paginator(list(range(20)), per_page=10).page_count)"',
+      },
+      { delayMs },
+    ),
     step.toolCall('submit', { summary: 'ceil division for page_count' }, { delayMs }),
   ];
 }
@@ -48,18 +64,26 @@ export function rolloutTests(): void {
       const server = await ScriptedOpenAIServer.start(solvingSteps(), { apiKey: PLANTED_KEY });
       try {
         await useScriptedModel(server);
-        const summaries = (await vscode.commands.executeCommand('rolloutStudio.runAgent', { tasks: set.tasks })) as RolloutSummary[] | undefined;
+        const summaries = (await vscode.commands.executeCommand('rolloutStudio.runAgent', { tasks: set.tasks })) as
+          RolloutSummary[] | undefined;
         const { failures, runs, panels } = await api();
         assert.ok(summaries, `Run Agent failed: ${JSON.stringify(failures.at(-1))}`);
         [summary] = summaries;
         assert.equal(summary.exitStatus, 'submitted', summary.reason);
         assert.equal(summary.reward, 1);
         assert.equal(server.completionRequests.length, 4);
-        const item = await waitFor('the run in the Runs view', async () => (await runs.getChildren()).find((candidate) => candidate.entry.run_id === summary.runId));
+        const item = await waitFor('the run in the Runs view', async () =>
+          (await runs.getChildren()).find((candidate) => candidate.entry.run_id === summary.runId),
+        );
         assert.equal(item.entry.reward, 1);
         assert.match(String(item.description), /submitted · reward 1 · 4 turns/);
-        const panel = await waitFor('the live playback of the run', () => panels.find((candidate) => candidate.logPath === summary.path));
-        await waitFor('playback to show the finished run', () => panel.lastRendered?.turnCount === 4 && panel.lastRendered);
+        const panel = await waitFor('the live playback of the run', () =>
+          panels.find((candidate) => candidate.logPath === summary.path),
+        );
+        await waitFor(
+          'playback to show the finished run',
+          () => panel.lastRendered?.turnCount === 4 && panel.lastRendered,
+        );
       } finally {
         await server.close();
       }
@@ -79,7 +103,11 @@ export function rolloutTests(): void {
 
     it('exports the run as an SFT dataset', async () => {
       const out = path.join(workspaceFolder(), 'datasets', 'rollout-sft');
-      const exported = (await vscode.commands.executeCommand('rolloutStudio.exportDataset', { format: 'sft', out, runs: [summary.path] })) as ExportSummary;
+      const exported = (await vscode.commands.executeCommand('rolloutStudio.exportDataset', {
+        format: 'sft',
+        out,
+        runs: [summary.path],
+      })) as ExportSummary;
       const rows = readFileSync(path.join(out, exported.files[0]), 'utf8').trim().split('\n');
       assert.equal(rows.length, 1);
       assert.ok(!rows[0].includes(PLANTED_KEY));
@@ -88,12 +116,22 @@ export function rolloutTests(): void {
     it('fine-tunes a LoRA adapter on the exported run with the real trainer (CPU venv, tiny local model)', async () => {
       const runner = new VenvRunner(await ensureVenv('cpu', (line) => console.log(`    [venv] ${line}`)));
       const modelDir = path.join(workspaceFolder(), 'tiny-model');
-      const { outputs } = await runToCompletion(runner, { command: 'tiny-model', args: ['--out', modelDir], paths: [modelDir] });
+      const { outputs } = await runToCompletion(runner, {
+        command: 'tiny-model',
+        args: ['--out', modelDir],
+        paths: [modelDir],
+      });
       const out = path.join(workspaceFolder(), 'finetunes', 'sft');
       const data = path.join(workspaceFolder(), 'datasets', 'rollout-sft', 'train.jsonl');
-      const result = (await vscode.commands.executeCommand('rolloutStudio.fineTune', { method: 'sft', data, baseModel: outputs.model as string, out, device: 'cpu', maxSteps: 2, batchSize: 1 })) as
-        | Record<string, unknown>
-        | undefined;
+      const result = (await vscode.commands.executeCommand('rolloutStudio.fineTune', {
+        method: 'sft',
+        data,
+        baseModel: outputs.model as string,
+        out,
+        device: 'cpu',
+        maxSteps: 2,
+        batchSize: 1,
+      })) as Record<string, unknown> | undefined;
       assert.ok(result, `Fine-tune failed: ${JSON.stringify((await api()).failures.at(-1))}`);
       assert.equal(result.steps, 2);
       assert.ok(existsSync(String(result.adapter)), `the adapter ${String(result.adapter)} was written`);
@@ -103,7 +141,10 @@ export function rolloutTests(): void {
       const slow = await ScriptedOpenAIServer.start(solvingSteps(4000), { apiKey: PLANTED_KEY });
       try {
         await useScriptedModel(slow);
-        const running = vscode.commands.executeCommand('rolloutStudio.runAgent', { tasks: set.tasks, follow: false }) as Thenable<RolloutSummary[] | undefined>;
+        const running = vscode.commands.executeCommand('rolloutStudio.runAgent', {
+          tasks: set.tasks,
+          follow: false,
+        }) as Thenable<RolloutSummary[] | undefined>;
         await waitFor('the first model request', () => slow.completionRequests.length > 0, 90_000);
         assert.equal(await vscode.commands.executeCommand('rolloutStudio.stopRun'), true);
         const summaries = await running;
@@ -117,7 +158,8 @@ export function rolloutTests(): void {
     }).timeout(180_000);
 
     it('replays the run in a fresh container with every observation and diff the same', async () => {
-      const report = (await vscode.commands.executeCommand('rolloutStudio.replayTrajectory', summary.path)) as { toolCalls: number; differences: unknown[] } | undefined;
+      const report = (await vscode.commands.executeCommand('rolloutStudio.replayTrajectory', summary.path)) as
+        { toolCalls: number; differences: unknown[] } | undefined;
       assert.ok(report, `Replay failed: ${JSON.stringify((await api()).failures.at(-1))}`);
       assert.equal(report.toolCalls, 4);
       assert.deepEqual(report.differences, []);
@@ -147,15 +189,23 @@ export function paletteTests(): void {
       const panelsBefore = new Set(panels);
       await ui('palette', 'Rollout Studio: Run Agent on Task(s)');
       await ui('pick', 'pagekit__pagekit-14');
-      const panel = await waitFor('the live playback to open', () => panels.find((candidate) => !panelsBefore.has(candidate)), 90_000).catch(async (error: Error) => {
+      const panel = await waitFor(
+        'the live playback to open',
+        () => panels.find((candidate) => !panelsBefore.has(candidate)),
+        90_000,
+      ).catch(async (error: Error) => {
         const { failures, activeRun } = await api();
-        throw new Error(`${error.message}; run going: ${activeRun()?.taskIds.join(', ') ?? 'none'}; last failure: ${JSON.stringify(failures.at(-1))}`);
+        throw new Error(
+          `${error.message}; run going: ${activeRun()?.taskIds.join(', ') ?? 'none'}; last failure: ${JSON.stringify(failures.at(-1))}`,
+        );
       });
       await waitFor('two turns streamed live', () => (panel.lastRendered?.turnCount ?? 0) >= 2, 60_000);
       await screenshot('playback-live-run');
       const newest = await waitFor(
         'the run to finish',
-        async () => (await api()).activeRun() === undefined && (await runs.getChildren()).find((item) => !runsBefore.has(item.entry.run_id)),
+        async () =>
+          (await api()).activeRun() === undefined &&
+          (await runs.getChildren()).find((item) => !runsBefore.has(item.entry.run_id)),
         120_000,
       );
       assert.equal(panel.logPath, newest.logPath, 'the live playback shows the new run');

@@ -19,7 +19,11 @@ export function trajectoryTests(): void {
 
     it('imports the real SWE-agent trajectory into the output folder and shows it in the Runs view', async () => {
       const file = path.join(FIXTURES, 'swe-agent', 'swe-agent__test-repo-i1.traj');
-      imported = (await vscode.commands.executeCommand('rolloutStudio.importTrajectory', vscode.Uri.file(file), 'swe-agent')) as ImportSummary;
+      imported = (await vscode.commands.executeCommand(
+        'rolloutStudio.importTrajectory',
+        vscode.Uri.file(file),
+        'swe-agent',
+      )) as ImportSummary;
       assert.equal(imported.runs.length, 1);
       assert.ok(existsSync(path.join(outputFolder(), imported.runs[0].run_id, 'trajectory.jsonl')));
       const { runs } = await api();
@@ -36,7 +40,10 @@ export function trajectoryTests(): void {
       const { runs } = await api();
       const item = (await runs.getChildren()).find((candidate) => candidate.entry.run_id === imported.runs[0].run_id)!;
       const panel = (await vscode.commands.executeCommand('rolloutStudio.openRun', item)) as PlaybackPanel;
-      const rendered = await waitFor('the playback webview to render', () => panel.lastRendered?.turnCount === imported.runs[0].turns && panel.lastRendered);
+      const rendered = await waitFor(
+        'the playback webview to render',
+        () => panel.lastRendered?.turnCount === imported.runs[0].turns && panel.lastRendered,
+      );
       assert.equal(rendered.selectedTurn, 0);
       await screenshot('playback-imported-swe-agent-run');
       panel.dispose();
@@ -44,7 +51,11 @@ export function trajectoryTests(): void {
 
     it('exports the output folder as an SFT dataset with a dataset card', async () => {
       const out = path.join(workspaceFolder(), 'datasets', 'sft');
-      const summary = (await vscode.commands.executeCommand('rolloutStudio.exportDataset', { format: 'sft', out, runs: [outputFolder()] })) as ExportSummary;
+      const summary = (await vscode.commands.executeCommand('rolloutStudio.exportDataset', {
+        format: 'sft',
+        out,
+        runs: [outputFolder()],
+      })) as ExportSummary;
       assert.ok(summary, `export failed: ${JSON.stringify((await api()).failures.at(-1))}`);
       assert.ok(existsSync(summary.card), `the dataset card ${summary.card} was written`);
       for (const file of summary.files) assert.ok(existsSync(path.join(out, file)), `${file} was written`);
@@ -53,18 +64,42 @@ export function trajectoryTests(): void {
     it('plays back a 1,000-turn run with a virtualised list, keyboard navigation and search, and "Open diff" in the diff editor on virtual documents', async () => {
       const recorder = await startSyntheticRun(outputFolder(), 'thousand-turns');
       for (let index = 0; index < 1000; index++) await recorder.recordTurn(syntheticTurn(index));
-      await recorder.finish({ exit_status: 'submitted', patch: syntheticTurn(999).diff!, reward: { value: 1, resolved: true, report: { FAIL_TO_PASS: { success: ['test_calc'], failure: [] }, PASS_TO_PASS: { success: ['test_other'], failure: [] } } } });
+      await recorder.finish({
+        exit_status: 'submitted',
+        patch: syntheticTurn(999).diff!,
+        reward: {
+          value: 1,
+          resolved: true,
+          report: {
+            FAIL_TO_PASS: { success: ['test_calc'], failure: [] },
+            PASS_TO_PASS: { success: ['test_other'], failure: [] },
+          },
+        },
+      });
       await recorder.close();
-      const panel = (await vscode.commands.executeCommand('rolloutStudio.openTrajectory', recorder.path)) as PlaybackPanel;
-      const rendered = await waitFor('1,000 turns rendered', () => panel.lastRendered?.turnCount === 1000 && panel.lastRendered);
-      assert.ok(rendered.renderedRows > 0 && rendered.renderedRows < 120, `${rendered.renderedRows} rows in the DOM for 1,000 turns`);
+      const panel = (await vscode.commands.executeCommand(
+        'rolloutStudio.openTrajectory',
+        recorder.path,
+      )) as PlaybackPanel;
+      const rendered = await waitFor(
+        '1,000 turns rendered',
+        () => panel.lastRendered?.turnCount === 1000 && panel.lastRendered,
+      );
+      assert.ok(
+        rendered.renderedRows > 0 && rendered.renderedRows < 120,
+        `${rendered.renderedRows} rows in the DOM for 1,000 turns`,
+      );
       await screenshot('playback-thousand-turns');
       if (process.env.ROLLOUT_E2E_SCREENSHOTS) await keyboardAndSearch(panel);
 
       const { diffs } = await api();
       await panel.openDiff(500);
       const editor = await waitFor('the diff editor', () =>
-        vscode.window.visibleTextEditors.find((candidate) => candidate.document.uri.scheme === DIFF_SCHEME && candidate.document.uri.path.endsWith('turn-500-after.diff')),
+        vscode.window.visibleTextEditors.find(
+          (candidate) =>
+            candidate.document.uri.scheme === DIFF_SCHEME &&
+            candidate.document.uri.path.endsWith('turn-500-after.diff'),
+        ),
       );
       assert.match(editor.document.getText(), /\+value_500 = 500/);
       assert.equal(diffs.size, 2);
@@ -76,10 +111,16 @@ export function trajectoryTests(): void {
     it('streams a run that is still being recorded into the open playback view', async () => {
       const recorder = await startSyntheticRun(outputFolder(), 'live-run');
       await recorder.recordTurn(syntheticTurn(0));
-      const panel = (await vscode.commands.executeCommand('rolloutStudio.openTrajectory', path.dirname(recorder.path))) as PlaybackPanel;
+      const panel = (await vscode.commands.executeCommand(
+        'rolloutStudio.openTrajectory',
+        path.dirname(recorder.path),
+      )) as PlaybackPanel;
       await waitFor('the first turn', () => panel.lastRendered?.turnCount === 1);
       for (let index = 1; index < 5; index++) await recorder.recordTurn(syntheticTurn(index));
-      await waitFor('five streamed turns', () => panel.lastRendered?.turnCount === 5 && panel.lastRendered.selectedTurn === 4);
+      await waitFor(
+        'five streamed turns',
+        () => panel.lastRendered?.turnCount === 5 && panel.lastRendered.selectedTurn === 4,
+      );
       await recorder.finish({ exit_status: 'submitted', patch: '', reward: { value: 0 } });
       await recorder.close();
       panel.dispose();
@@ -93,7 +134,10 @@ export function trajectoryTests(): void {
       const { uriHandler, panels } = await api();
       const before = panels.length;
       await uriHandler.handleUri(vscode.Uri.parse(playbackLink(recorder.path)));
-      const panel = await waitFor('the playback opened by the link', () => panels.length === before + 1 && panels.at(-1));
+      const panel = await waitFor(
+        'the playback opened by the link',
+        () => panels.length === before + 1 && panels.at(-1),
+      );
       await waitFor('its turn', () => panel.lastRendered?.turnCount === 1);
       panel.dispose();
     });
@@ -101,7 +145,11 @@ export function trajectoryTests(): void {
     it('keeps API keys in secret storage only, never in settings', async () => {
       const { apiKeys } = await api();
       const key = 'sk-e2e-secret-0123456789abcdef';
-      await vscode.commands.executeCommand('rolloutStudio.selectModelEndpoint', 'http://127.0.0.1:8000/v1', 'tiny-model');
+      await vscode.commands.executeCommand(
+        'rolloutStudio.selectModelEndpoint',
+        'http://127.0.0.1:8000/v1',
+        'tiny-model',
+      );
       assert.equal(await vscode.commands.executeCommand('rolloutStudio.setApiKey', key), true);
       assert.equal(await apiKeys.get('http://127.0.0.1:8000/v1'), key);
       const settingsFile = path.join(workspaceFolder(), '.vscode', 'settings.json');
@@ -112,7 +160,9 @@ export function trajectoryTests(): void {
 
     it('deletes a finished run from its context menu', async () => {
       const { runs } = await api();
-      const item = (await runs.getChildren()).find((candidate: RunItem) => candidate.entry.run_id === imported.runs[0].run_id)!;
+      const item = (await runs.getChildren()).find(
+        (candidate: RunItem) => candidate.entry.run_id === imported.runs[0].run_id,
+      )!;
       assert.equal(await vscode.commands.executeCommand('rolloutStudio.deleteRun', item, true), true);
       assert.equal(existsSync(path.dirname(item.logPath)), false);
     });
@@ -127,12 +177,18 @@ async function keyboardAndSearch(panel: PlaybackPanel): Promise<void> {
   await ui('press', 'j');
   await waitFor('two steps down to turn 4', () => panel.lastRendered?.selectedTurn === 4);
   await ui('press', 'End');
-  const last = await waitFor('End to select the last turn', () => panel.lastRendered?.selectedTurn === 999 && panel.lastRendered);
+  const last = await waitFor(
+    'End to select the last turn',
+    () => panel.lastRendered?.selectedTurn === 999 && panel.lastRendered,
+  );
   assert.ok(last.renderedRows < 120, 'scrolled to the end, still only the visible rows in the DOM');
   await ui('press', '/');
   await ui('type', 'echo step 50');
   // Turns 50 and 500–509 mention "echo step 50…"; the first match is selected.
-  const searched = await waitFor('search to find 11 turns', () => panel.lastRendered?.matches === 11 && panel.lastRendered);
+  const searched = await waitFor(
+    'search to find 11 turns',
+    () => panel.lastRendered?.matches === 11 && panel.lastRendered,
+  );
   assert.equal(searched.selectedTurn, 50);
   await ui('press', 'Enter');
   await waitFor('Enter to jump to the next match', () => panel.lastRendered?.selectedTurn === 500);

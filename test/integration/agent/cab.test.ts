@@ -23,7 +23,9 @@ const KEY = 'sk-test-cab0123456789abcdefABCDEF';
 
 /** Row cab_lenient_18 (smolagents, "Event loop is closed"): its real issue, thread and conditions. */
 function realRow(): Record<string, unknown> {
-  const line = readFileSync(FIXTURE, 'utf8').split('\n').find((row) => row.includes('"task_id": "cab_lenient_18"'));
+  const line = readFileSync(FIXTURE, 'utf8')
+    .split('\n')
+    .find((row) => row.includes('"task_id": "cab_lenient_18"'));
   assert.ok(line, 'the fixture holds row cab_lenient_18');
   return JSON.parse(line) as Record<string, unknown>;
 }
@@ -71,7 +73,11 @@ describe('CodeAssistBench conversations in real Docker with a simulated user and
   });
 
   after(async () => {
-    for (const image of builtImages) await dockerClient().getImage(image).remove({ force: true }).catch(() => undefined);
+    for (const image of builtImages)
+      await dockerClient()
+        .getImage(image)
+        .remove({ force: true })
+        .catch(() => undefined);
   });
 
   /** The real task, its repository swapped for the local one and its Dockerfile for `dockerfile`. */
@@ -80,9 +86,21 @@ describe('CodeAssistBench conversations in real Docker with a simulated user and
     return { ...task, repo: { location: repo.location, commit: repo.commit }, cab: { ...task.cab!, dockerfile } };
   }
 
-  async function converse(task: Task, scripts: { agent: ScriptStep[]; user: ScriptStep[]; judge: ScriptStep[] }, cab: Partial<CabProtocolOptions> = {}) {
-    const [agent, user, judge] = await Promise.all([scripts.agent, scripts.user, scripts.judge].map((steps) => ScriptedOpenAIServer.start(steps, { apiKey: KEY })));
-    const policy = (server: ScriptedOpenAIServer) => new OpenAIPolicy({ model: 'scripted', baseURL: server.baseURL, apiKey: KEY, retry: { maxRetries: 1, baseDelayMs: 10 } });
+  async function converse(
+    task: Task,
+    scripts: { agent: ScriptStep[]; user: ScriptStep[]; judge: ScriptStep[] },
+    cab: Partial<CabProtocolOptions> = {},
+  ) {
+    const [agent, user, judge] = await Promise.all(
+      [scripts.agent, scripts.user, scripts.judge].map((steps) => ScriptedOpenAIServer.start(steps, { apiKey: KEY })),
+    );
+    const policy = (server: ScriptedOpenAIServer) =>
+      new OpenAIPolicy({
+        model: 'scripted',
+        baseURL: server.baseURL,
+        apiKey: KEY,
+        retry: { maxRetries: 1, baseDelayMs: 10 },
+      });
     try {
       const summary = await runCabRollout({
         task,
@@ -93,7 +111,14 @@ describe('CodeAssistBench conversations in real Docker with a simulated user and
         evaluator: { createSandbox: (spec) => DockerSandbox.create(spec), imageForProfile },
         createSandbox: (spec) => DockerSandbox.create(spec),
         secrets: [KEY],
-        cab: { userPolicy: policy(user), userPolicySpec: `openai:scripted@${user.baseURL}`, judgePolicy: policy(judge), judgePolicySpec: `openai:scripted@${judge.baseURL}`, userRounds: 3, ...cab },
+        cab: {
+          userPolicy: policy(user),
+          userPolicySpec: `openai:scripted@${user.baseURL}`,
+          judgePolicy: policy(judge),
+          judgePolicySpec: `openai:scripted@${judge.baseURL}`,
+          userRounds: 3,
+          ...cab,
+        },
       });
       const { trajectory, problems } = await readTrajectoryLog(summary.path);
       assert.deepEqual(problems, []);
@@ -104,19 +129,28 @@ describe('CodeAssistBench conversations in real Docker with a simulated user and
     }
   }
 
-  test('the agent answers in a container built from the task Dockerfile, the user follows up, is fully satisfied, and the judge\'s CORRECT is reward 1', async () => {
+  test("the agent answers in a container built from the task Dockerfile, the user follows up, is fully satisfied, and the judge's CORRECT is reward 1", async () => {
     const dockerfile = `FROM ${imageForProfile('python')}\nUSER root\nRUN echo "built from the task Dockerfile" > /etc/cab-image\n`;
     const task = cabTask(dockerfile);
     builtImages.push(dockerfileImageTag(task, dockerfile));
     const { summary, trajectory, agent, user, judge } = await converse(task, {
       agent: [
         step.toolCall('bash', { command: 'cat /etc/cab-image; grep -n "context" smolagents/tools.py' }),
-        step.text('The MCP server only lives inside the `with ToolCollection.from_mcp(...)` block. Call `agent.run(...)` inside it.'),
-        step.toolCall('submit', { summary: 'Indent `response = agent.run(...)` into the `with` block: the server and its event loop stop when the block exits, which closes the loop your tool call needs.' }),
+        step.text(
+          'The MCP server only lives inside the `with ToolCollection.from_mcp(...)` block. Call `agent.run(...)` inside it.',
+        ),
+        step.toolCall('submit', {
+          summary:
+            'Indent `response = agent.run(...)` into the `with` block: the server and its event loop stop when the block exits, which closes the loop your tool call needs.',
+        }),
       ],
       user: [
-        step.text('Why would the event loop be closed though?\n\nSATISFACTION_STATUS: PARTIALLY_SATISFIED\nREASON: the lifetime of the connection is not explained'),
-        step.text('Ah, that makes sense, thank you!\n\nSATISFACTION_STATUS: FULLY_SATISFIED\nREASON: all conditions met'),
+        step.text(
+          'Why would the event loop be closed though?\n\nSATISFACTION_STATUS: PARTIALLY_SATISFIED\nREASON: the lifetime of the connection is not explained',
+        ),
+        step.text(
+          'Ah, that makes sense, thank you!\n\nSATISFACTION_STATUS: FULLY_SATISFIED\nREASON: all conditions met',
+        ),
       ],
       judge: [step.text('CONDITION 1: TRUE\nCONDITION 2: TRUE\nCONDITION 3: TRUE\n\nVERDICT: CORRECT')],
     });
@@ -126,30 +160,63 @@ describe('CodeAssistBench conversations in real Docker with a simulated user and
     assert.equal(trajectory.run.image?.name, dockerfileImageTag(task, dockerfile));
     assert.match(trajectory.turns[0].observations[0].output, /built from the task Dockerfile/);
 
-    assert.deepEqual(trajectory.turns.map((turn) => turn.messages.map((message) => message.role)), [
-      ['system', 'user', 'assistant', 'tool'],
-      ['assistant'],
-      ['user', 'assistant', 'tool'],
-    ]);
-    assert.match(trajectory.turns[0].messages[1].content ?? '', /Event loop is closed/, 'the agent sees the real issue');
-    assert.doesNotMatch(trajectory.turns[0].messages[1].content ?? '', /TLDR; just indent/, 'but not how the thread went');
-    assert.equal(trajectory.turns[2].messages[0].content, 'Why would the event loop be closed though?', 'the user reply without its status section');
-    assert.equal(trajectory.turns[1].rewards?.format_errors, 0, 'an answer without tool calls ends the round, it is no format error');
+    assert.deepEqual(
+      trajectory.turns.map((turn) => turn.messages.map((message) => message.role)),
+      [['system', 'user', 'assistant', 'tool'], ['assistant'], ['user', 'assistant', 'tool']],
+    );
+    assert.match(
+      trajectory.turns[0].messages[1].content ?? '',
+      /Event loop is closed/,
+      'the agent sees the real issue',
+    );
+    assert.doesNotMatch(
+      trajectory.turns[0].messages[1].content ?? '',
+      /TLDR; just indent/,
+      'but not how the thread went',
+    );
+    assert.equal(
+      trajectory.turns[2].messages[0].content,
+      'Why would the event loop be closed though?',
+      'the user reply without its status section',
+    );
+    assert.equal(
+      trajectory.turns[1].rewards?.format_errors,
+      0,
+      'an answer without tool calls ends the round, it is no format error',
+    );
 
     const feedback = trajectory.events.filter((event) => event.kind === 'user_feedback');
-    assert.deepEqual(feedback.map((event) => [event.after_turn, event.data?.status]), [[2, 'PARTIALLY_SATISFIED'], [3, 'FULLY_SATISFIED']]);
+    assert.deepEqual(
+      feedback.map((event) => [event.after_turn, event.data?.status]),
+      [
+        [2, 'PARTIALLY_SATISFIED'],
+        [3, 'FULLY_SATISFIED'],
+      ],
+    );
     const verdict = trajectory.events.find((event) => event.kind === 'judge_verdict');
     assert.equal(verdict?.data?.verdict, 'CORRECT');
     assert.equal(trajectory.result?.reward?.value, 1);
-    assert.deepEqual((trajectory.result?.reward?.report as { verdict: string; user_rounds: number }).verdict, 'CORRECT');
+    assert.deepEqual(
+      (trajectory.result?.reward?.report as { verdict: string; user_rounds: number }).verdict,
+      'CORRECT',
+    );
     assert.equal((trajectory.result?.reward?.report as { user_rounds: number }).user_rounds, 2);
 
     // Each party saw what it should.
     const userSystem = (user.completionRequests[0].body?.messages as { content: string }[])[0].content;
-    for (const condition of task.cab!.satisfactionConditions) assert.ok(userSystem.includes(condition), `the user knows condition "${condition}"`);
+    for (const condition of task.cab!.satisfactionConditions)
+      assert.ok(userSystem.includes(condition), `the user knows condition "${condition}"`);
     assert.match(userSystem, /TLDR; just indent/, 'the user knows how the real thread went');
-    assert.match(JSON.stringify(user.completionRequests[1].body?.messages), /Indent `response = agent.run/, 'the user read the submitted answer');
-    assert.doesNotMatch(JSON.stringify(agent.completionRequests[2].body?.messages), /SATISFACTION_STATUS/, 'the agent never sees the status');
+    assert.match(
+      JSON.stringify(user.completionRequests[1].body?.messages),
+      /Indent `response = agent.run/,
+      'the user read the submitted answer',
+    );
+    assert.doesNotMatch(
+      JSON.stringify(agent.completionRequests[2].body?.messages),
+      /SATISFACTION_STATUS/,
+      'the agent never sees the status',
+    );
     const judged = JSON.stringify(judge.completionRequests[0].body?.messages);
     assert.match(judged, /Why would the event loop be closed/);
     assert.match(judged, /Clarification about the proper scope\/lifetime/);
@@ -161,7 +228,10 @@ describe('CodeAssistBench conversations in real Docker with a simulated user and
       cabTask(undefined),
       {
         agent: [step.text('Try upgrading mcpadapt.'), step.text('Run agent.run inside the with block.')],
-        user: [step.text('I upgraded, still broken.'), step.text('Maybe?\n\nSATISFACTION_STATUS: SORT_OF\nREASON: unsure')],
+        user: [
+          step.text('I upgraded, still broken.'),
+          step.text('Maybe?\n\nSATISFACTION_STATUS: SORT_OF\nREASON: unsure'),
+        ],
         judge: [step.text('**VERDICT:** [PARTIALLY CORRECT]')],
       },
       { userRounds: 2 },
@@ -170,18 +240,28 @@ describe('CodeAssistBench conversations in real Docker with a simulated user and
     assert.equal(summary.reward, 0.5);
     assert.equal(summary.resolved, false);
     const malformed = trajectory.events.filter((event) => event.kind === 'user_status_malformed');
-    assert.deepEqual(malformed.map((event) => event.data?.round), [1, 2]);
-    assert.deepEqual(trajectory.events.filter((event) => event.kind === 'user_feedback').map((event) => event.data?.status), ['NOT_SATISFIED', 'NOT_SATISFIED']);
+    assert.deepEqual(
+      malformed.map((event) => event.data?.round),
+      [1, 2],
+    );
+    assert.deepEqual(
+      trajectory.events.filter((event) => event.kind === 'user_feedback').map((event) => event.data?.status),
+      ['NOT_SATISFIED', 'NOT_SATISFIED'],
+    );
     assert.equal(trajectory.turns.length, 2, 'the conversation stops after the second reply');
     assert.equal(trajectory.turns[1].messages[0].content, 'I upgraded, still broken.');
   });
 
   test('an INCORRECT verdict is reward 0', async () => {
-    const { summary } = await converse(cabTask(undefined), {
-      agent: [step.text('Reinstall Python.')],
-      user: [step.text('That did nothing.\nSATISFACTION_STATUS: NOT_SATISFIED')],
-      judge: [step.text('VERDICT: INCORRECT')],
-    }, { userRounds: 1 });
+    const { summary } = await converse(
+      cabTask(undefined),
+      {
+        agent: [step.text('Reinstall Python.')],
+        user: [step.text('That did nothing.\nSATISFACTION_STATUS: NOT_SATISFIED')],
+        judge: [step.text('VERDICT: INCORRECT')],
+      },
+      { userRounds: 1 },
+    );
     assert.equal(summary.reward, 0);
     assert.equal(summary.exitStatus, 'submitted');
   });
@@ -214,7 +294,10 @@ describe('CodeAssistBench conversations in real Docker with a simulated user and
     const task = cabTask(row.dockerfile as string);
     await assert.rejects(
       converse(task, { agent: [], user: [], judge: [] }),
-      (error: Error) => error.name === 'InfrastructureError' && /task cab_lenient_18: its Dockerfile did not build offline/.test(error.message) && /--dockerfile-fallback/.test(error.message),
+      (error: Error) =>
+        error.name === 'InfrastructureError' &&
+        /task cab_lenient_18: its Dockerfile did not build offline/.test(error.message) &&
+        /--dockerfile-fallback/.test(error.message),
     );
     const { summary, trajectory } = await converse(
       task,
@@ -227,17 +310,23 @@ describe('CodeAssistBench conversations in real Docker with a simulated user and
     );
     assert.equal(summary.reward, 1);
     assert.equal(trajectory.run.image?.name, imageForProfile('python'));
-    assert.match(String(trajectory.events.find((event) => event.kind === 'dockerfile_fallback')?.data?.error), /cab_lenient_18/);
+    assert.match(
+      String(trajectory.events.find((event) => event.kind === 'dockerfile_fallback')?.data?.error),
+      /cab_lenient_18/,
+    );
   });
 
   test('a batch runs CodeAssistBench tasks in the conversation protocol and scores them by the verdict', async () => {
-    const [agent, user, judge] = await Promise.all([
-      [step.text('Run agent.run inside the with block.')],
-      [step.text('Thanks!\nSATISFACTION_STATUS: FULLY_SATISFIED')],
-      [step.text('VERDICT: PARTIALLY CORRECT')],
-    ].map((steps) => ScriptedOpenAIServer.start(steps, { apiKey: KEY })));
+    const [agent, user, judge] = await Promise.all(
+      [
+        [step.text('Run agent.run inside the with block.')],
+        [step.text('Thanks!\nSATISFACTION_STATUS: FULLY_SATISFIED')],
+        [step.text('VERDICT: PARTIALLY CORRECT')],
+      ].map((steps) => ScriptedOpenAIServer.start(steps, { apiKey: KEY })),
+    );
     try {
-      const policy = (server: ScriptedOpenAIServer) => new OpenAIPolicy({ model: 'scripted', baseURL: server.baseURL, apiKey: KEY });
+      const policy = (server: ScriptedOpenAIServer) =>
+        new OpenAIPolicy({ model: 'scripted', baseURL: server.baseURL, apiKey: KEY });
       const { summaries, totals } = await runBatch({
         tasks: [cabTask(undefined)],
         policySpec: `openai:scripted@${agent.baseURL}`,
@@ -247,7 +336,13 @@ describe('CodeAssistBench conversations in real Docker with a simulated user and
         outDir,
         rewardFn: binaryReward,
         evaluator: { createSandbox: (spec) => DockerSandbox.create(spec), imageForProfile },
-        cab: { userPolicy: policy(user), userPolicySpec: 'openai:scripted', judgePolicy: policy(judge), judgePolicySpec: 'openai:scripted', userRounds: 3 },
+        cab: {
+          userPolicy: policy(user),
+          userPolicySpec: 'openai:scripted',
+          judgePolicy: policy(judge),
+          judgePolicySpec: 'openai:scripted',
+          userRounds: 3,
+        },
       });
       assert.equal(summaries[0].exitStatus, 'submitted', summaries[0].reason);
       assert.equal(summaries[0].reward, 0.5);

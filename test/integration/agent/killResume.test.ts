@@ -12,10 +12,18 @@ import { ScriptedOpenAIServer, step } from '../../support/scriptedOpenAIServer';
 const ROOT = join(__dirname, '..', '..', '..', '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
 const TASKS = join(ROOT, 'tasks', 'examples');
-const FIX = { command: 'str_replace', path: 'pagekit/paginator.py', old_str: 'return self.count // self.per_page + 1', new_str: 'return -(-self.count // self.per_page)' };
+const FIX = {
+  command: 'str_replace',
+  path: 'pagekit/paginator.py',
+  old_str: 'return self.count // self.per_page + 1',
+  new_str: 'return -(-self.count // self.per_page)',
+};
 
 async function containersOfRun(runId: string): Promise<number> {
-  const containers = await dockerClient().listContainers({ all: true, filters: { label: [`${LABELS.runId}=${runId}`] } });
+  const containers = await dockerClient().listContainers({
+    all: true,
+    filters: { label: [`${LABELS.runId}=${runId}`] },
+  });
   return containers.length;
 }
 
@@ -28,7 +36,9 @@ test('a run killed with SIGKILL mid-rollout stays readable, leaves no orphan aft
     step.toolCall('bash', { command: 'true' }, { delayMs: 60_000 }),
   ]);
   const args = ['run', '--tasks', TASKS, '--ids', 'pagekit__pagekit-14', '--out', outDir];
-  const child = spawn(process.execPath, [CLI, ...args, '--policy', `openai:scripted@${first.baseURL}`], { stdio: 'ignore' });
+  const child = spawn(process.execPath, [CLI, ...args, '--policy', `openai:scripted@${first.baseURL}`], {
+    stdio: 'ignore',
+  });
   let runId = '';
   let turns = 0;
   for (let waited = 0; turns < 2 && waited < 60_000; waited += 200) {
@@ -50,19 +60,31 @@ test('a run killed with SIGKILL mid-rollout stays readable, leaves no orphan aft
   const second = await ScriptedOpenAIServer.start([step.toolCall('submit', { summary: 'ceil division' })]);
   try {
     // Asynchronously: the model server answering the resumed run lives in this process.
-    const resumed = spawn(process.execPath, [CLI, ...args, '--resume', runId, '--policy', `openai:scripted@${second.baseURL}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const resumed = spawn(
+      process.execPath,
+      [CLI, ...args, '--resume', runId, '--policy', `openai:scripted@${second.baseURL}`],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let output = '';
     resumed.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     resumed.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const status = await new Promise((resolve) => resumed.once('exit', resolve));
     assert.equal(status, 0, output);
-    assert.equal(await containersOfRun(runId), 0, 'the killed process left no container behind once the next run started');
+    assert.equal(
+      await containersOfRun(runId),
+      0,
+      'the killed process left no container behind once the next run started',
+    );
     const { trajectory, problems } = await readTrajectoryLog(join(outDir, runId, 'trajectory.jsonl'));
     assert.deepEqual(problems, []);
     assert.equal(trajectory?.turns.length, 3);
     assert.ok(trajectory?.events.some((event) => event.kind === 'resumed'));
     assert.equal(trajectory?.result?.exit_status, 'submitted');
-    assert.equal(trajectory?.result?.reward?.value, 1, 'the work tree restored from the last diff still resolves the task');
+    assert.equal(
+      trajectory?.result?.reward?.value,
+      1,
+      'the work tree restored from the last diff still resolves the task',
+    );
     const request = second.completionRequests[0].body as { messages: { role: string }[] };
     assert.equal(request.messages.length, 2 + 2 * 2, 'the resumed model sees the whole recorded conversation');
   } finally {

@@ -52,12 +52,18 @@ describe('agent rollouts in real Docker against a local OpenAI wire-protocol tes
     }
   }
 
-
   test('a policy that fixes the bug through the edit tool is resolved with reward 1, every turn recorded', async () => {
     const { summary, server } = await rollout([
       step.toolCall('view', { path: 'pagekit/paginator.py', start_line: 40, end_line: 52 }),
-      step.toolCall('edit', { command: 'str_replace', path: 'pagekit/paginator.py', old_str: 'return self.count // self.per_page + 1', new_str: 'return -(-self.count // self.per_page)' }),
-      step.toolCall('bash', { command: `python3 -c "from pagekit import Paginator; print(Paginator(list(range(20)), per_page=10).page_count)"; echo ${PLANTED_KEY}` }),
+      step.toolCall('edit', {
+        command: 'str_replace',
+        path: 'pagekit/paginator.py',
+        old_str: 'return self.count // self.per_page + 1',
+        new_str: 'return -(-self.count // self.per_page)',
+      }),
+      step.toolCall('bash', {
+        command: `python3 -c "from pagekit import Paginator; print(Paginator(list(range(20)), per_page=10).page_count)"; echo ${PLANTED_KEY}`,
+      }),
       step.toolCall('submit', { summary: 'ceil division for page_count' }),
     ]);
     assert.equal(summary.exitStatus, 'submitted');
@@ -101,8 +107,16 @@ describe('agent rollouts in real Docker against a local OpenAI wire-protocol tes
     trajectory.turns[2].observations[0].output = '3\n';
     trajectory.turns[1].diff = '';
     const tampered = await replayTrajectory(trajectory, createSandbox, createDefaultToolbox());
-    assert.deepEqual(tampered.differences.map((difference) => `${difference.turn}:${difference.kind}`), ['1:diff', '2:observation']);
-    await assert.rejects(replayTrajectory(trajectory, createSandbox, createDefaultToolbox(), { signal: AbortSignal.abort(new Error('replay was cancelled')) }), /replay was cancelled/);
+    assert.deepEqual(
+      tampered.differences.map((difference) => `${difference.turn}:${difference.kind}`),
+      ['1:diff', '2:observation'],
+    );
+    await assert.rejects(
+      replayTrajectory(trajectory, createSandbox, createDefaultToolbox(), {
+        signal: AbortSignal.abort(new Error('replay was cancelled')),
+      }),
+      /replay was cancelled/,
+    );
   });
 
   test('a policy that writes malformed calls and submits nothing gets error observations and no reward', async () => {
@@ -122,7 +136,10 @@ describe('agent rollouts in real Docker against a local OpenAI wire-protocol tes
     assert.match(trajectory.turns[0].observations[0].output, /not valid JSON/);
     assert.match(trajectory.turns[1].observations[0].output, /Unknown tool "teleport"/);
     assert.equal(trajectory.turns[2].observations[0].tool, '(none)');
-    assert.deepEqual(trajectory.turns.map((turn) => turn.rewards?.format_errors), [1, 1, 1, 0]);
+    assert.deepEqual(
+      trajectory.turns.map((turn) => turn.rewards?.format_errors),
+      [1, 1, 1, 0],
+    );
     assert.equal(trajectory.result?.patch, '');
     assert.equal(summary.reward, -0.5, 'gated: an empty patch earns its outcome level and no turn rewards');
   });
@@ -138,7 +155,9 @@ describe('agent rollouts in real Docker against a local OpenAI wire-protocol tes
   test('a conversation past the context window ends the run as token_limit and is graded, not an infrastructure error', async () => {
     const { summary } = await rollout([
       step.toolCall('view', { path: 'pagekit/paginator.py' }),
-      step.httpError(400, { message: "This model's maximum context length is 8192 tokens. However, your messages resulted in 9100 tokens." }),
+      step.httpError(400, {
+        message: "This model's maximum context length is 8192 tokens. However, your messages resulted in 9100 tokens.",
+      }),
     ]);
     assert.equal(summary.exitStatus, 'token_limit');
     assert.equal(summary.resolved, false);
@@ -151,7 +170,12 @@ describe('agent rollouts in real Docker against a local OpenAI wire-protocol tes
     try {
       const summary = await runRollout({
         task,
-        policy: new OpenAIPolicy({ model: 'scripted', baseURL: server.baseURL, apiKey: PLANTED_KEY, retry: { maxRetries: 1, baseDelayMs: 10 } }),
+        policy: new OpenAIPolicy({
+          model: 'scripted',
+          baseURL: server.baseURL,
+          apiKey: PLANTED_KEY,
+          retry: { maxRetries: 1, baseDelayMs: 10 },
+        }),
         policySpec: 'openai:scripted',
         toolbox: createDefaultToolbox(),
         rewardFn: binaryReward,

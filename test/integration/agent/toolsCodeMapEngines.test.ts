@@ -7,7 +7,14 @@ import { languageForPath, type CodeSymbol, type LanguageId } from '../../../src/
 import { WebTreeSitterParser } from '../../../src/core/agent/codemap/webTreeSitterParser';
 
 /** Real code nobody on this project wrote for this test: installed packages and the example task repositories. */
-const CORPUS_ROOTS = ['node_modules/openai/src', 'node_modules/ajv/dist', 'node_modules/typescript/lib', 'node_modules/flatted/python', 'tasks/examples', 'src'];
+const CORPUS_ROOTS = [
+  'node_modules/openai/src',
+  'node_modules/ajv/dist',
+  'node_modules/typescript/lib',
+  'node_modules/flatted/python',
+  'tasks/examples',
+  'src',
+];
 const FILES_PER_LANGUAGE = 150;
 const MAX_BYTES = 512 * 1024;
 
@@ -61,7 +68,8 @@ describe('code_map engines: the native tree-sitter binding and web-tree-sitter',
 
   test('give identical symbols for TSX, and hand languages without a native grammar to web-tree-sitter', async () => {
     assert.ok('parser' in loaded);
-    const tsx = 'import React from "react";\nexport function App() {\n  return <div onClick={() => 1}>hi</div>;\n}\nexport const Item = ({ name }: { name: string }) => <li>{name}</li>;\nclass Panel extends React.Component { render() { return <p/>; } }\n';
+    const tsx =
+      'import React from "react";\nexport function App() {\n  return <div onClick={() => 1}>hi</div>;\n}\nexport const Item = ({ name }: { name: string }) => <li>{name}</li>;\nclass Panel extends React.Component { render() { return <p/>; } }\n';
     const fromWeb = await web.symbols('tsx', tsx);
     assert.equal(count(fromWeb), 4);
     assert.deepEqual(await loaded.parser.symbols('tsx', tsx), fromWeb);

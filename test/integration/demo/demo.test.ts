@@ -10,20 +10,32 @@ import { readRunIndex } from '../../../src/core/trajectory/runIndex';
 const ROOT = join(__dirname, '..', '..', '..', '..');
 
 function lines(file: string): unknown[] {
-  return readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
 }
 
 test('the demo picks the configured model, or the bundled recordings when there is none', () => {
   assert.deepEqual(demoPolicy({}, '/x'), { spec: 'replay:/x', configured: false });
-  assert.deepEqual(demoPolicy({ ROLLOUT_MODEL: 'anthropic:claude-sonnet-4-5' }, '/x'), { spec: 'anthropic:claude-sonnet-4-5', configured: true });
-  assert.deepEqual(demoPolicy({ OPENAI_API_KEY: 'k', OPENAI_BASE_URL: 'http://localhost:8000/v1', OPENAI_MODEL: 'qwen' }, '/x'), { spec: 'openai:qwen@http://localhost:8000/v1', configured: true });
+  assert.deepEqual(demoPolicy({ ROLLOUT_MODEL: 'anthropic:claude-sonnet-4-5' }, '/x'), {
+    spec: 'anthropic:claude-sonnet-4-5',
+    configured: true,
+  });
+  assert.deepEqual(
+    demoPolicy({ OPENAI_API_KEY: 'k', OPENAI_BASE_URL: 'http://localhost:8000/v1', OPENAI_MODEL: 'qwen' }, '/x'),
+    { spec: 'openai:qwen@http://localhost:8000/v1', configured: true },
+  );
 });
 
 test('rollout demo validates, runs, grades, exports and fine-tunes on the bundled tasks end to end (real Docker, real trainer on CPU, the real CLI)', async () => {
   const out = mkdtempSync(join(tmpdir(), 'rollout-demo-'));
   const env = { ...process.env };
   for (const name of ['ROLLOUT_MODEL', 'OPENAI_API_KEY', 'OPENAI_BASE_URL']) delete env[name];
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'demo', '--out', out], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'demo', '--out', out], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -32,15 +44,30 @@ test('rollout demo validates, runs, grades, exports and fine-tunes on the bundle
   assert.match(output, /replaying the bundled reference trajectories/);
   assert.match(output, /10 tasks: every gold patch resolves, every empty patch does not/);
   assert.match(output, /resolved 10\/20, mean reward 0\.500/);
-  assert.match(output, /ok {4}fine-tune and verify .*adapter trained and served .*verifier best-of-N mean reward/, 'the loop closes: trained, served, run, verified');
+  assert.match(
+    output,
+    /ok {4}fine-tune and verify .*adapter trained and served .*verifier best-of-N mean reward/,
+    'the loop closes: trained, served, run, verified',
+  );
 
   const index = await readRunIndex(join(out, 'runs'));
   assert.equal(index.length, 20);
   assert.equal(index.filter((entry) => entry.resolved).length, 10);
-  const sft = lines(join(out, 'datasets', 'sft', 'train.jsonl')) as { messages: unknown[]; tools: unknown[]; metadata: { reward: number } }[];
+  const sft = lines(join(out, 'datasets', 'sft', 'train.jsonl')) as {
+    messages: unknown[];
+    tools: unknown[];
+    metadata: { reward: number };
+  }[];
   assert.equal(sft.length, 10, 'one SFT conversation per solved task');
   assert.ok(sft.every((row) => row.metadata.reward === 1 && row.tools.length === 6));
-  const dpo = lines(join(out, 'datasets', 'dpo', 'train.jsonl')) as { prompt: unknown[]; chosen: unknown[]; rejected: unknown[] }[];
+  const dpo = lines(join(out, 'datasets', 'dpo', 'train.jsonl')) as {
+    prompt: unknown[];
+    chosen: unknown[];
+    rejected: unknown[];
+  }[];
   assert.equal(dpo.length, 10, 'one preference pair per task');
-  assert.match(readFileSync(join(out, 'datasets', 'dpo', 'README.md'), 'utf8'), /rollout export --runs .* --format dpo/);
+  assert.match(
+    readFileSync(join(out, 'datasets', 'dpo', 'README.md'), 'utf8'),
+    /rollout export --runs .* --format dpo/,
+  );
 });

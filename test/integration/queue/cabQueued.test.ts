@@ -21,16 +21,24 @@ function cabTaskFile(): { taskFile: string; reposDir: string } {
   const reposDir = mkdtempSync(join(tmpdir(), 'cab-repos-'));
   const repo = join(reposDir, 'huggingface__smolagents');
   mkdirSync(join(repo, 'smolagents'), { recursive: true });
-  writeFileSync(join(repo, 'smolagents', 'tools.py'), 'class ToolCollection:\n    """The MCP server runs only while from_mcp\'s context is open."""\n');
+  writeFileSync(
+    join(repo, 'smolagents', 'tools.py'),
+    'class ToolCollection:\n    """The MCP server runs only while from_mcp\'s context is open."""\n',
+  );
   const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, encoding: 'utf8' }).trim();
   git('init', '-q');
   git('add', '.');
   git('-c', 'user.name=test', '-c', 'user.email=test@example.com', 'commit', '-q', '-m', 'smolagents excerpt');
   const fixture = join(ROOT, 'test', 'fixtures', 'cab', 'cab_verified_lenient.jsonl');
-  const line = readFileSync(fixture, 'utf8').split('\n').find((row) => row.includes('"task_id": "cab_lenient_18"'));
+  const line = readFileSync(fixture, 'utf8')
+    .split('\n')
+    .find((row) => row.includes('"task_id": "cab_lenient_18"'));
   assert.ok(line, 'the fixture holds row cab_lenient_18');
   const taskFile = join(mkdtempSync(join(tmpdir(), 'cab-tasks-')), 'cab.jsonl');
-  writeFileSync(taskFile, `${JSON.stringify({ ...(JSON.parse(line) as object), commit_id: git('rev-parse', 'HEAD'), dockerfile: null })}\n`);
+  writeFileSync(
+    taskFile,
+    `${JSON.stringify({ ...(JSON.parse(line) as object), commit_id: git('rev-parse', 'HEAD'), dockerfile: null })}\n`,
+  );
   return { taskFile, reposDir };
 }
 
@@ -41,28 +49,67 @@ test('a CodeAssistBench task goes through the queue with its simulated user and 
     step.toolCall('bash', { command: 'grep -n MCP smolagents/tools.py' }),
     step.toolCall('bash', { command: 'true' }, { delayMs: 3_000 }),
     step.toolCall('bash', { command: 'grep -n context smolagents/tools.py' }),
-    step.toolCall('submit', { summary: 'Call agent.run inside the `with ToolCollection.from_mcp(...)` block: the server stops when it exits.' }),
+    step.toolCall('submit', {
+      summary: 'Call agent.run inside the `with ToolCollection.from_mcp(...)` block: the server stops when it exits.',
+    }),
   ]);
-  const user = await ScriptedOpenAIServer.start([step.text('That fixed it, thanks!\n\nSATISFACTION_STATUS: FULLY_SATISFIED\nREASON: all conditions met')]);
-  const judge = await ScriptedOpenAIServer.start([step.text('CONDITION 1: TRUE\nCONDITION 2: TRUE\n\nVERDICT: CORRECT')]);
+  const user = await ScriptedOpenAIServer.start([
+    step.text('That fixed it, thanks!\n\nSATISFACTION_STATUS: FULLY_SATISFIED\nREASON: all conditions met'),
+  ]);
+  const judge = await ScriptedOpenAIServer.start([
+    step.text('CONDITION 1: TRUE\nCONDITION 2: TRUE\n\nVERDICT: CORRECT'),
+  ]);
   const outDir = mkdtempSync(join(tmpdir(), 'rollout-cab-queued-'));
   const rollouts = new RolloutQueue(bed.redis.url);
   try {
     const first = bed.startWorker();
-    const [runId] = (await bed.enqueue(['--tasks', taskFile, '--repos', reposDir, '--policy', `openai:scripted@${agent.baseURL}`, '--user-policy', `openai:scripted@${user.baseURL}`, '--judge-policy', `openai:scripted@${judge.baseURL}`, '--out', outDir])).runIds;
+    const [runId] = (
+      await bed.enqueue([
+        '--tasks',
+        taskFile,
+        '--repos',
+        reposDir,
+        '--policy',
+        `openai:scripted@${agent.baseURL}`,
+        '--user-policy',
+        `openai:scripted@${user.baseURL}`,
+        '--judge-policy',
+        `openai:scripted@${judge.baseURL}`,
+        '--out',
+        outDir,
+      ])
+    ).runIds;
     const logPath = join(outDir, runId, 'trajectory.jsonl');
-    await waitFor('the first turn', async () => ((await readTrajectoryLog(logPath).catch(() => undefined))?.trajectory?.turns.length ? true : undefined), 60_000, first.output);
+    await waitFor(
+      'the first turn',
+      async () =>
+        (await readTrajectoryLog(logPath).catch(() => undefined))?.trajectory?.turns.length ? true : undefined,
+      60_000,
+      first.output,
+    );
     first.child.kill('SIGKILL');
 
     const second = bed.startWorker();
-    await waitFor('the conversation to end', async () => ((await queueStatus(rollouts)).completed === 1 ? true : undefined), 60_000, second.output);
+    await waitFor(
+      'the conversation to end',
+      async () => ((await queueStatus(rollouts)).completed === 1 ? true : undefined),
+      60_000,
+      second.output,
+    );
     assert.match(second.output(), new RegExp(`start  ${runId.replace(/\./g, '\\.')}`), 'started again, not resumed');
     const { trajectory, problems } = await readTrajectoryLog(logPath);
     assert.deepEqual(problems, []);
     assert.equal(trajectory?.run.extra?.protocol, 'cab');
     assert.equal(trajectory.events.filter((event) => event.kind === 'resumed').length, 0);
-    assert.deepEqual(trajectory.turns.map((turn) => turn.observations[0]?.output.includes('context')), [true, false], 'only the second worker\'s turns are in the record');
-    assert.deepEqual(trajectory.events.filter((event) => event.kind === 'user_feedback').map((event) => event.data?.status), ['FULLY_SATISFIED']);
+    assert.deepEqual(
+      trajectory.turns.map((turn) => turn.observations[0]?.output.includes('context')),
+      [true, false],
+      "only the second worker's turns are in the record",
+    );
+    assert.deepEqual(
+      trajectory.events.filter((event) => event.kind === 'user_feedback').map((event) => event.data?.status),
+      ['FULLY_SATISFIED'],
+    );
     assert.equal(trajectory.result?.reward?.value, 1, "the judge's CORRECT");
     const report = JSON.parse(readFileSync(join(outDir, runId, 'report.json'), 'utf8')) as { verdict: string };
     assert.equal(report.verdict, 'CORRECT');

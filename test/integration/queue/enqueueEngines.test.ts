@@ -12,19 +12,55 @@ const bed = queueTestBed();
 
 test('enqueuing the same run ids again adds nothing, and one worker drives two Docker engine addresses in turn (real Redis, real Docker, a real worker process)', async () => {
   const outDir = mkdtempSync(join(tmpdir(), 'rollout-engines-'));
-  const jobs = rolloutJobs({ taskFile: TASKS, taskIds: ['pagekit__pagekit-14'], attempts: 2, policySpec: 'replay:tasks/examples', outDir, reward: 'binary', maxTurns: 30 });
+  const jobs = rolloutJobs({
+    taskFile: TASKS,
+    taskIds: ['pagekit__pagekit-14'],
+    attempts: 2,
+    policySpec: 'replay:tasks/examples',
+    outDir,
+    reward: 'binary',
+    maxTurns: 30,
+  });
   const rollouts = new RolloutQueue(bed.redis.url);
   // The same engine under a second address: every sandbox of a rollout (agent, then grader) alternates between them.
   const secondAddress = join(mkdtempSync(join(tmpdir(), 'rollout-engine-')), 'docker.sock');
   symlinkSync('/var/run/docker.sock', secondAddress);
-  const worker = bed.startWorker(['--concurrency', '2', '--docker-host', 'unix:///var/run/docker.sock', '--docker-host', `unix://${secondAddress}`]);
+  const worker = bed.startWorker([
+    '--concurrency',
+    '2',
+    '--docker-host',
+    'unix:///var/run/docker.sock',
+    '--docker-host',
+    `unix://${secondAddress}`,
+  ]);
   try {
     await enqueueRollouts(rollouts, jobs);
     await enqueueRollouts(rollouts, jobs);
-    const counts = await rollouts.queue.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed', 'prioritized');
-    assert.equal(Object.values(counts).reduce((sum, count) => sum + count, 0), 2, 'two jobs, not four');
-    await waitFor('both jobs to finish', async () => ((await queueStatus(rollouts)).completed === 2 ? true : undefined), 90_000, worker.output);
-    const rewards = await Promise.all(jobs.map(async (job) => (await readTrajectoryLog(join(outDir, job.runId, 'trajectory.jsonl'))).trajectory?.result?.reward?.value));
+    const counts = await rollouts.queue.getJobCounts(
+      'waiting',
+      'active',
+      'completed',
+      'failed',
+      'delayed',
+      'prioritized',
+    );
+    assert.equal(
+      Object.values(counts).reduce((sum, count) => sum + count, 0),
+      2,
+      'two jobs, not four',
+    );
+    await waitFor(
+      'both jobs to finish',
+      async () => ((await queueStatus(rollouts)).completed === 2 ? true : undefined),
+      90_000,
+      worker.output,
+    );
+    const rewards = await Promise.all(
+      jobs.map(
+        async (job) =>
+          (await readTrajectoryLog(join(outDir, job.runId, 'trajectory.jsonl'))).trajectory?.result?.reward?.value,
+      ),
+    );
     assert.deepEqual(rewards, [1, 0], 'the solved and the unsolved reference, graded');
     await enqueueRollouts(rollouts, jobs);
     assert.equal((await queueStatus(rollouts)).completed, 2, 'a finished job is not enqueued again');

@@ -26,29 +26,72 @@ test('a worker paused past its job lock (SIGSTOP: a long GC pause or a cut to Re
   const rollouts = new RolloutQueue(bed.redis.url);
   try {
     const paused = bed.startWorker();
-    const [runId] = (await bed.enqueue(['--tasks', TASKS, '--ids', 'pagekit__pagekit-14', '--policy', `openai:scripted@${model.baseURL}`, '--out', outDir])).runIds;
+    const [runId] = (
+      await bed.enqueue([
+        '--tasks',
+        TASKS,
+        '--ids',
+        'pagekit__pagekit-14',
+        '--policy',
+        `openai:scripted@${model.baseURL}`,
+        '--out',
+        outDir,
+      ])
+    ).runIds;
     const logPath = join(outDir, runId, 'trajectory.jsonl');
-    await waitFor('the first turn', async () => ((await readTrajectoryLog(logPath).catch(() => undefined))?.trajectory?.turns.length ? true : undefined), 60_000, paused.output);
+    await waitFor(
+      'the first turn',
+      async () =>
+        (await readTrajectoryLog(logPath).catch(() => undefined))?.trajectory?.turns.length ? true : undefined,
+      60_000,
+      paused.output,
+    );
     paused.child.kill('SIGSTOP');
 
     const successor = bed.startWorker();
     const logs = () => `--- paused\n${paused.output()}\n--- successor\n${successor.output()}`;
-    await waitFor('the other worker to resume the run', async () => (successor.output().includes(`resume ${runId}`) ? true : undefined), 60_000, logs);
+    await waitFor(
+      'the other worker to resume the run',
+      async () => (successor.output().includes(`resume ${runId}`) ? true : undefined),
+      60_000,
+      logs,
+    );
     paused.child.kill('SIGCONT');
 
-    await waitFor('the woken worker to give the run up', async () => (paused.output().includes(`lost   ${runId}`) ? true : undefined), 30_000, logs);
+    await waitFor(
+      'the woken worker to give the run up',
+      async () => (paused.output().includes(`lost   ${runId}`) ? true : undefined),
+      30_000,
+      logs,
+    );
     assert.match(paused.output(), /lost its lock on the job \(another worker holds it now\); stopping without writing/);
-    await waitFor('the run to finish', async () => ((await queueStatus(rollouts)).completed === 1 ? true : undefined), 60_000, logs);
+    await waitFor(
+      'the run to finish',
+      async () => ((await queueStatus(rollouts)).completed === 1 ? true : undefined),
+      60_000,
+      logs,
+    );
 
     const job = await rollouts.queue.getJob(runId);
-    assert.ok(job?.returnvalue?.worker.endsWith(`:${successor.child.pid}`), 'the job finished on the worker that took it over');
+    assert.ok(
+      job?.returnvalue?.worker.endsWith(`:${successor.child.pid}`),
+      'the job finished on the worker that took it over',
+    );
     const { trajectory, problems } = await readTrajectoryLog(logPath);
     assert.deepEqual(problems, []);
     assert.ok(trajectory?.result, 'the run finished');
-    assert.deepEqual(trajectory.turns.map((turn) => turn.index), trajectory.turns.map((_, index) => index), 'turn indices run 0, 1, 2 … without a duplicate');
+    assert.deepEqual(
+      trajectory.turns.map((turn) => turn.index),
+      trajectory.turns.map((_, index) => index),
+      'turn indices run 0, 1, 2 … without a duplicate',
+    );
     assert.equal(trajectory.events.filter((event) => event.kind === 'resumed').length, 1);
     assert.equal(trajectory.result.exit_status, 'submitted');
-    assert.equal(await containersWithLabel(ownerPidLabel, String(paused.child.pid)), 0, 'the woken worker removed its sandbox');
+    assert.equal(
+      await containersWithLabel(ownerPidLabel, String(paused.child.pid)),
+      0,
+      'the woken worker removed its sandbox',
+    );
   } finally {
     await rollouts.close();
     await model.close();

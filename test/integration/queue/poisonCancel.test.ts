@@ -17,21 +17,41 @@ function poisonTasks(): string {
   const taskDir = join(dir, 'pagekit__pagekit-14');
   cpSync(join(TASKS, 'pagekit__pagekit-14'), taskDir, { recursive: true });
   const task = JSON.parse(readFileSync(join(taskDir, 'task.json'), 'utf8')) as Record<string, unknown>;
-  writeFileSync(join(taskDir, 'task.json'), JSON.stringify({ ...task, profile: undefined, image: 'rollout-studio/missing-image:poison' }));
+  writeFileSync(
+    join(taskDir, 'task.json'),
+    JSON.stringify({ ...task, profile: undefined, image: 'rollout-studio/missing-image:poison' }),
+  );
   return dir;
 }
 
 test('a poison task (its image cannot start) ends as failed with its reason after 3 tries and does not stall the queue (real Redis, real Docker, a real worker process)', async () => {
   const outDir = mkdtempSync(join(tmpdir(), 'rollout-poison-out-'));
-  const [poison] = (await bed.enqueue(['--tasks', poisonTasks(), '--policy', 'replay:tasks/examples', '--out', outDir])).runIds;
-  const [healthy] = (await bed.enqueue(['--tasks', TASKS, '--ids', 'pagekit__pagekit-14', '--policy', 'replay:tasks/examples', '--out', outDir])).runIds;
+  const [poison] = (await bed.enqueue(['--tasks', poisonTasks(), '--policy', 'replay:tasks/examples', '--out', outDir]))
+    .runIds;
+  const [healthy] = (
+    await bed.enqueue([
+      '--tasks',
+      TASKS,
+      '--ids',
+      'pagekit__pagekit-14',
+      '--policy',
+      'replay:tasks/examples',
+      '--out',
+      outDir,
+    ])
+  ).runIds;
   const worker = bed.startWorker();
   const rollouts = new RolloutQueue(bed.redis.url);
   try {
-    await waitFor('both jobs to end', async () => {
-      const status = await queueStatus(rollouts);
-      return status.completed === 1 && status.failed === 1 ? status : undefined;
-    }, 90_000, worker.output);
+    await waitFor(
+      'both jobs to end',
+      async () => {
+        const status = await queueStatus(rollouts);
+        return status.completed === 1 && status.failed === 1 ? status : undefined;
+      },
+      90_000,
+      worker.output,
+    );
     const failed = await rollouts.queue.getJob(poison);
     assert.equal(failed?.attemptsMade, 3, 'tried three times');
     assert.match(failed?.failedReason ?? '', /image rollout-studio\/missing-image:poison not found/);
@@ -39,7 +59,12 @@ test('a poison task (its image cannot start) ends as failed with its reason afte
     assert.equal(done?.returnvalue?.reward, 1);
     const status = await runCli(['status', '--queue', bed.redis.url]);
     assert.match(status.output, /failed 1/);
-    assert.match(status.output, new RegExp(`${poison.replace(/\./g, '\\.')} \\(pagekit__pagekit-14, attempt 0, 3 tries\\): image rollout-studio/missing-image:poison not found`));
+    assert.match(
+      status.output,
+      new RegExp(
+        `${poison.replace(/\./g, '\\.')} \\(pagekit__pagekit-14, attempt 0, 3 tries\\): image rollout-studio/missing-image:poison not found`,
+      ),
+    );
   } finally {
     await rollouts.close();
     await stopWorker(worker);
@@ -56,21 +81,42 @@ test('rollout status --cancel drains the waiting jobs and stops the running sand
   const rollouts = new RolloutQueue(bed.redis.url);
   const worker = bed.startWorker();
   try {
-    const { runIds } = await bed.enqueue(['--tasks', TASKS, '--ids', 'pagekit__pagekit-14', '--attempts', '3', '--policy', `openai:scripted@${model.baseURL}`, '--out', outDir]);
-    const running = await waitFor('the first rollout to record a turn', async () => {
-      for (const runId of runIds) {
-        const log = await readTrajectoryLog(join(outDir, runId, 'trajectory.jsonl')).catch(() => undefined);
-        if (log?.trajectory?.turns.length) return runId;
-      }
-      return undefined;
-    }, 60_000, worker.output);
+    const { runIds } = await bed.enqueue([
+      '--tasks',
+      TASKS,
+      '--ids',
+      'pagekit__pagekit-14',
+      '--attempts',
+      '3',
+      '--policy',
+      `openai:scripted@${model.baseURL}`,
+      '--out',
+      outDir,
+    ]);
+    const running = await waitFor(
+      'the first rollout to record a turn',
+      async () => {
+        for (const runId of runIds) {
+          const log = await readTrajectoryLog(join(outDir, runId, 'trajectory.jsonl')).catch(() => undefined);
+          if (log?.trajectory?.turns.length) return runId;
+        }
+        return undefined;
+      },
+      60_000,
+      worker.output,
+    );
     assert.equal(await containersWithLabel(runIdLabel, running), 1, 'its sandbox is running');
 
     const completedBefore = (await queueStatus(rollouts)).completed;
     const cancel = await runCli(['status', '--queue', bed.redis.url, '--cancel']);
     assert.equal(cancel.status, 0, cancel.output);
     assert.match(cancel.output, /cancelled: 2 waiting job\(s\) removed, 1 running job\(s\) told to stop/);
-    await waitFor('the running rollout to end', async () => ((await queueStatus(rollouts)).completed === completedBefore + 1 ? true : undefined), 20_000, worker.output);
+    await waitFor(
+      'the running rollout to end',
+      async () => ((await queueStatus(rollouts)).completed === completedBefore + 1 ? true : undefined),
+      20_000,
+      worker.output,
+    );
     const { trajectory } = await readTrajectoryLog(join(outDir, running, 'trajectory.jsonl'));
     assert.equal(trajectory?.result?.exit_status, 'cancelled');
     assert.equal(trajectory?.result?.reward, null, 'a cancelled rollout is not scored');

@@ -41,13 +41,20 @@ export class RedisProcess {
 
   private async launch(): Promise<void> {
     // Fails loudly when redis-server is missing: `bash sandbox/queue/setup-redis.sh` installs it.
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--appendonly', 'yes', '--save', '', '--dir', this.dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--appendonly', 'yes', '--save', '', '--dir', this.dir],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let output = '';
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const spawnError = new Promise<never>((_, reject) => child.once('error', (error) => reject(new Error(`redis-server did not start: ${error.message}`))));
+    const spawnError = new Promise<never>((_, reject) =>
+      child.once('error', (error) => reject(new Error(`redis-server did not start: ${error.message}`))),
+    );
     for (let waited = 0; !/Ready to accept connections/.test(output); waited += 50) {
-      if (waited > 10_000 || child.exitCode !== null) throw new Error(`redis-server did not start on port ${this.port}:\n${output}`);
+      if (waited > 10_000 || child.exitCode !== null)
+        throw new Error(`redis-server did not start on port ${this.port}:\n${output}`);
       await Promise.race([sleep(50), spawnError]);
     }
     this.child = child;
@@ -89,7 +96,12 @@ export class S3Server {
 
   /** The AWS SDK settings that point a process at this store. */
   get env(): Record<string, string> {
-    return { AWS_ACCESS_KEY_ID: S3Server.accessKey, AWS_SECRET_ACCESS_KEY: S3Server.secretKey, AWS_ENDPOINT_URL: this.endpoint, AWS_REGION: 'us-east-1' };
+    return {
+      AWS_ACCESS_KEY_ID: S3Server.accessKey,
+      AWS_SECRET_ACCESS_KEY: S3Server.secretKey,
+      AWS_ENDPOINT_URL: this.endpoint,
+      AWS_REGION: 'us-east-1',
+    };
   }
 
   async stop(): Promise<void> {
@@ -97,7 +109,11 @@ export class S3Server {
   }
 }
 
-function runProcess(command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<{ status: number | null; output: string }> {
+function runProcess(
+  command: string,
+  args: string[],
+  env?: NodeJS.ProcessEnv,
+): Promise<{ status: number | null; output: string }> {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -114,7 +130,9 @@ export interface WorkerProcess {
 }
 
 function startWorker(queueUrl: string, extraArgs: string[] = []): WorkerProcess {
-  const child = spawn(process.execPath, [CLI, 'worker', '--queue', queueUrl, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'worker', '--queue', queueUrl, ...extraArgs], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -146,7 +164,7 @@ export function queueTestBed(): QueueTestBed {
   });
   return {
     get redis(): RedisProcess {
-      if (!redis) throw new Error('the test file\'s Redis starts in its before hook');
+      if (!redis) throw new Error("the test file's Redis starts in its before hook");
       return redis;
     },
     workers,
@@ -183,7 +201,12 @@ export async function containersWithLabel(label: string, value: string): Promise
 export const ownerPidLabel = LABELS.ownerPid;
 export const runIdLabel = LABELS.runId;
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, describe?: () => string): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  describe?: () => string,
+): Promise<T> {
   for (const started = Date.now(); Date.now() - started < timeoutMs; await sleep(100)) {
     const value = await probe();
     if (value !== undefined) return value;

@@ -30,7 +30,9 @@ after(async () => {
 /** The run's log as the bucket holds it now, or undefined before its first copy. */
 async function bucketLog(runId: string): Promise<string | undefined> {
   try {
-    const object = await s3Client().send(new GetObjectCommand({ Bucket: BUCKET, Key: `exp-1/${runId}/trajectory.jsonl` }));
+    const object = await s3Client().send(
+      new GetObjectCommand({ Bucket: BUCKET, Key: `exp-1/${runId}/trajectory.jsonl` }),
+    );
     return await object.Body?.transformToString();
   } catch (error) {
     if ((error as Error).name === 'NoSuchKey') return undefined;
@@ -47,24 +49,62 @@ test('queued runs go to an S3-compatible bucket turn by turn; a worker killed mi
   const rollouts = new RolloutQueue(bed.redis.url);
   try {
     const first = bed.startWorker(['--staging', mkdtempSync(join(tmpdir(), 'rollout-staging-a-'))]);
-    const scripted = await bed.enqueue(['--tasks', TASKS, '--ids', 'pagekit__pagekit-14', '--policy', `openai:scripted@${model.baseURL}`, '--out', `s3://${BUCKET}/exp-1`]);
+    const scripted = await bed.enqueue([
+      '--tasks',
+      TASKS,
+      '--ids',
+      'pagekit__pagekit-14',
+      '--policy',
+      `openai:scripted@${model.baseURL}`,
+      '--out',
+      `s3://${BUCKET}/exp-1`,
+    ]);
     assert.match(scripted.output, /trajectories go to s3:\/\/rollouts\/exp-1;/);
     const [killedRun] = scripted.runIds;
 
     // The first turn reaches the bucket while the model is still thinking about the second.
-    await waitFor('the first turn in the bucket', async () => {
-      const lines = (await bucketLog(killedRun))?.split('\n').filter(Boolean) ?? [];
-      return lines.some((line) => (JSON.parse(line) as { type: string }).type === 'turn') ? true : undefined;
-    }, 60_000, first.output);
+    await waitFor(
+      'the first turn in the bucket',
+      async () => {
+        const lines = (await bucketLog(killedRun))?.split('\n').filter(Boolean) ?? [];
+        return lines.some((line) => (JSON.parse(line) as { type: string }).type === 'turn') ? true : undefined;
+      },
+      60_000,
+      first.output,
+    );
     first.child.kill('SIGKILL');
     await new Promise((resolve) => first.child.once('exit', resolve));
 
     const secondStaging = mkdtempSync(join(tmpdir(), 'rollout-staging-b-'));
     const second = bed.startWorker(['--staging', secondStaging]);
-    const replayedRuns = (await bed.enqueue(['--tasks', TASKS, '--ids', 'chronoparse__chronoparse-31', '--attempts', '2', '--policy', 'replay:tasks/examples', '--out', `s3://${BUCKET}/exp-1`])).runIds;
-    await waitFor('every job to finish', async () => ((await queueStatus(rollouts)).completed === 3 ? true : undefined), 120_000, second.output);
-    assert.match(second.output(), new RegExp(`resume ${killedRun.replace(/\./g, '\\.')}`), 'the other worker resumed from what the bucket held');
-    const staged = readdirSync(join(secondStaging, BUCKET, 'exp-1'), { withFileTypes: true }).filter((entry) => entry.isDirectory());
+    const replayedRuns = (
+      await bed.enqueue([
+        '--tasks',
+        TASKS,
+        '--ids',
+        'chronoparse__chronoparse-31',
+        '--attempts',
+        '2',
+        '--policy',
+        'replay:tasks/examples',
+        '--out',
+        `s3://${BUCKET}/exp-1`,
+      ])
+    ).runIds;
+    await waitFor(
+      'every job to finish',
+      async () => ((await queueStatus(rollouts)).completed === 3 ? true : undefined),
+      120_000,
+      second.output,
+    );
+    assert.match(
+      second.output(),
+      new RegExp(`resume ${killedRun.replace(/\./g, '\\.')}`),
+      'the other worker resumed from what the bucket held',
+    );
+    const staged = readdirSync(join(secondStaging, BUCKET, 'exp-1'), { withFileTypes: true }).filter((entry) =>
+      entry.isDirectory(),
+    );
     assert.deepEqual(staged, [], 'a run copied up for good leaves nothing in staging');
     const job = await rollouts.queue.getJob(killedRun);
     assert.equal(job?.returnvalue?.path, `s3://${BUCKET}/exp-1/${killedRun}/trajectory.jsonl`);
@@ -77,7 +117,10 @@ test('queued runs go to an S3-compatible bucket turn by turn; a worker killed mi
     assert.deepEqual(killed.problems, []);
     assert.equal(killed.trajectory?.result?.exit_status, 'submitted');
     // The killed worker's question to the model died with it; the successor asked again and went on.
-    assert.deepEqual(killed.trajectory.turns.map((turn) => turn.index), killed.trajectory.turns.map((_, index) => index));
+    assert.deepEqual(
+      killed.trajectory.turns.map((turn) => turn.index),
+      killed.trajectory.turns.map((_, index) => index),
+    );
     assert.ok(killed.trajectory.turns.length >= 2, 'the turn recorded before the kill was kept');
     assert.equal(killed.trajectory.events.filter((event) => event.kind === 'resumed').length, 1);
     // replay:DIR gives attempt 0 the task's solved recording and attempt 1 its unsolved one.
@@ -100,14 +143,40 @@ test('queued runs go to an S3-compatible bucket turn by turn; a worker killed mi
 });
 
 test('a bucket that does not exist, or credentials the store refuses, stop `rollout run --queue` before anything is enqueued, with what to do (real Ceph RGW)', async () => {
-  const args = ['run', '--tasks', TASKS, '--ids', 'pagekit__pagekit-14', '--policy', 'replay:tasks/examples', '--queue', bed.redis.url];
+  const args = [
+    'run',
+    '--tasks',
+    TASKS,
+    '--ids',
+    'pagekit__pagekit-14',
+    '--policy',
+    'replay:tasks/examples',
+    '--queue',
+    bed.redis.url,
+  ];
   const missing = await runCli([...args, '--out', 's3://no-such-bucket/x']);
   assert.equal(missing.status, 1);
   assert.match(missing.output, /s3:\/\/no-such-bucket\/x\/: no such bucket; create it first/);
-  const refused = await runCli([...args, '--out', `s3://${BUCKET}/x`], { ...process.env, AWS_SECRET_ACCESS_KEY: 'not-the-secret' });
+  const refused = await runCli([...args, '--out', `s3://${BUCKET}/x`], {
+    ...process.env,
+    AWS_SECRET_ACCESS_KEY: 'not-the-secret',
+  });
   assert.equal(refused.status, 1);
-  assert.match(refused.output, /s3:\/\/rollouts\/x\/: the store refused these credentials \((SignatureDoesNotMatch|HTTP 403)\)/);
-  const local = await runCli(['run', '--tasks', TASKS, '--ids', 'pagekit__pagekit-14', '--policy', 'replay:tasks/examples', '--out', `s3://${BUCKET}/x`]);
+  assert.match(
+    refused.output,
+    /s3:\/\/rollouts\/x\/: the store refused these credentials \((SignatureDoesNotMatch|HTTP 403)\)/,
+  );
+  const local = await runCli([
+    'run',
+    '--tasks',
+    TASKS,
+    '--ids',
+    'pagekit__pagekit-14',
+    '--policy',
+    'replay:tasks/examples',
+    '--out',
+    `s3://${BUCKET}/x`,
+  ]);
   assert.equal(local.status, 2);
   assert.match(local.output, /--out s3:\/\/rollouts\/x is a bucket: runs go there through --queue workers/);
   const rollouts = new RolloutQueue(bed.redis.url);

@@ -10,7 +10,8 @@ import { runEvaluation } from '../../../src/core/reward/evalRun';
 import { binaryReward } from '../../../src/core/reward/binaryReward';
 import type { Task } from '../../../src/core/task/task';
 
-const FIX = 'diff --git a/calc.py b/calc.py\n--- a/calc.py\n+++ b/calc.py\n@@ -1,5 +1,5 @@\n def add(a, b):\n-    return a - b\n+    return a + b\n \n \n def double(x):\n';
+const FIX =
+  'diff --git a/calc.py b/calc.py\n--- a/calc.py\n+++ b/calc.py\n@@ -1,5 +1,5 @@\n def add(a, b):\n-    return a - b\n+    return a + b\n \n \n def double(x):\n';
 const TESTS = [
   'diff --git a/test_calc.py b/test_calc.py',
   'new file mode 100644',
@@ -39,7 +40,12 @@ function calcTask(overrides: Partial<Task> = {}): Task {
     problemStatement: 'add() subtracts',
     hints: '',
     language: 'python',
-    environment: { profile: 'python', install: [], testCommand: 'python3 -m pytest -rA -p no:cacheprovider test_calc.py', testFramework: 'pytest' },
+    environment: {
+      profile: 'python',
+      install: [],
+      testCommand: 'python3 -m pytest -rA -p no:cacheprovider test_calc.py',
+      testFramework: 'pytest',
+    },
     testPatch: TESTS,
     goldPatch: FIX,
     failToPass: ['test_calc.py::test_add'],
@@ -49,7 +55,13 @@ function calcTask(overrides: Partial<Task> = {}): Task {
 }
 
 function dockerOptions(overrides: Partial<EvaluatorOptions> = {}): EvaluatorOptions {
-  return { createSandbox: (spec) => DockerSandbox.create(spec), imageForProfile, runId: 'test-reward-evaluator', testTimeoutMs: 120_000, ...overrides };
+  return {
+    createSandbox: (spec) => DockerSandbox.create(spec),
+    imageForProfile,
+    runId: 'test-reward-evaluator',
+    testTimeoutMs: 120_000,
+    ...overrides,
+  };
 }
 
 const model = (patch: string | null) => ({ instanceId: 'calc__calc-1', modelName: 'test-model', patch });
@@ -63,7 +75,10 @@ describe('evaluator in real Docker containers', () => {
     const result = await evaluatePrediction(calcTask(), model(FIX), dockerOptions());
     assert.equal(result.status, 'resolved', result.log);
     assert.deepEqual(result.report?.tests_status.FAIL_TO_PASS, { success: ['test_calc.py::test_add'], failure: [] });
-    assert.deepEqual(result.testStatuses, { 'test_calc.py::test_add': 'PASSED', 'test_calc.py::test_double': 'PASSED' });
+    assert.deepEqual(result.testStatuses, {
+      'test_calc.py::test_add': 'PASSED',
+      'test_calc.py::test_double': 'PASSED',
+    });
     assert.match(result.log, /2 passed/);
     assert.equal(binaryReward.compute({ evaluation: result }).value, 1);
   });
@@ -77,7 +92,11 @@ describe('evaluator in real Docker containers', () => {
   });
 
   test('a malformed patch is patch-failed (the model’s fault), with git’s reason', async () => {
-    const result = await evaluatePrediction(calcTask(), model('diff --git a/calc.py b/calc.py\n--- a/calc.py\n+++ b/calc.py\n@@ -7,1 +7,1 @@\n-nothing here\n+x\n'), dockerOptions());
+    const result = await evaluatePrediction(
+      calcTask(),
+      model('diff --git a/calc.py b/calc.py\n--- a/calc.py\n+++ b/calc.py\n@@ -7,1 +7,1 @@\n-nothing here\n+x\n'),
+      dockerOptions(),
+    );
     assert.equal(result.status, 'patch-failed');
     assert.equal(result.report?.patch_successfully_applied, false);
     assert.match(result.error ?? '', /the model patch does not apply: .*error: patch failed: calc.py:7/);
@@ -85,7 +104,8 @@ describe('evaluator in real Docker containers', () => {
   });
 
   test('test files the model wrote are reset before the test patch, so editing the tests cannot win', async () => {
-    const cheat = 'diff --git a/test_calc.py b/test_calc.py\nnew file mode 100644\n--- /dev/null\n+++ b/test_calc.py\n@@ -0,0 +1,2 @@\n+def test_add():\n+    pass\n';
+    const cheat =
+      'diff --git a/test_calc.py b/test_calc.py\nnew file mode 100644\n--- /dev/null\n+++ b/test_calc.py\n@@ -0,0 +1,2 @@\n+def test_add():\n+    pass\n';
     const result = await evaluatePrediction(calcTask(), model(cheat), dockerOptions());
     assert.equal(result.status, 'unresolved', result.log);
     assert.deepEqual(result.report?.tests_status.FAIL_TO_PASS.failure, ['test_calc.py::test_add']);
@@ -101,7 +121,11 @@ describe('evaluator in real Docker containers', () => {
   test('a test command past its limit is an infra-error, retried once, never unresolved', async () => {
     const task = calcTask();
     const environment = { ...task.environment!, testCommand: 'sleep 60' };
-    const result = await evaluatePrediction({ ...task, environment }, model(FIX), dockerOptions({ testTimeoutMs: 2_000 }));
+    const result = await evaluatePrediction(
+      { ...task, environment },
+      model(FIX),
+      dockerOptions({ testTimeoutMs: 2_000 }),
+    );
     assert.equal(result.status, 'infra-error');
     assert.equal(result.attempts, 2);
     assert.match(result.error ?? '', /tests timed out after 2 s/);
@@ -157,7 +181,10 @@ describe('evaluator in real Docker containers', () => {
     const options = { ...dockerOptions(), outDir, workers: 1 };
     assert.equal((await runEvaluation([task], [model('')], options)).summary.resolved, 0);
     mkdirSync(join(task.repo.location, 'docs'));
-    writeFileSync(join(task.repo.location, 'calc.py'), 'def add(a, b):\n    return a + b\n\n\ndef double(x):\n    return 2 * x\n');
+    writeFileSync(
+      join(task.repo.location, 'calc.py'),
+      'def add(a, b):\n    return a + b\n\n\ndef double(x):\n    return 2 * x\n',
+    );
     const rerun = await runEvaluation([task], [model('')], options);
     assert.deepEqual([rerun.reused, rerun.summary.resolved], [0, 1]);
   });

@@ -52,10 +52,23 @@ describe('a SWE-bench-format task in real Docker with --repos', () => {
     writeFileSync(file, `${JSON.stringify(row)}\n`);
     const { tasks, errors } = await loadTasks(file);
     assert.deepEqual(errors, []);
-    const options = { createSandbox: DockerSandbox.create.bind(DockerSandbox), imageForProfile, repos: { reposDir }, runId: 'test-swe-bench-task' };
-    const gold = await evaluatePrediction(tasks[0], { instanceId: 'acme__calc-1', modelName: 'm', patch: goldPatch }, options);
+    const options = {
+      createSandbox: DockerSandbox.create.bind(DockerSandbox),
+      imageForProfile,
+      repos: { reposDir },
+      runId: 'test-swe-bench-task',
+    };
+    const gold = await evaluatePrediction(
+      tasks[0],
+      { instanceId: 'acme__calc-1', modelName: 'm', patch: goldPatch },
+      options,
+    );
     assert.equal(gold.status, 'resolved', gold.log);
-    const empty = await evaluatePrediction(tasks[0], { instanceId: 'acme__calc-1', modelName: 'm', patch: '' }, options);
+    const empty = await evaluatePrediction(
+      tasks[0],
+      { instanceId: 'acme__calc-1', modelName: 'm', patch: '' },
+      options,
+    );
     assert.equal(empty.status, 'unresolved', 'the base commit, not the later fixed one, was checked out');
     assert.deepEqual(empty.report?.tests_status.FAIL_TO_PASS.failure, ['test_calc.py::test_add']);
   });

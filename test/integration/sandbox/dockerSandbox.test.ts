@@ -24,7 +24,11 @@ describe('DockerSandbox in a real Docker container', () => {
 
   before(async () => {
     repo = makeRepo();
-    sandbox = await DockerSandbox.create({ image: imageForProfile('python'), repo: { location: repo }, pidsLimit: 128 });
+    sandbox = await DockerSandbox.create({
+      image: imageForProfile('python'),
+      repo: { location: repo },
+      pidsLimit: 128,
+    });
   });
   after(async () => sandbox?.destroy());
 
@@ -72,7 +76,9 @@ describe('DockerSandbox in a real Docker container', () => {
   test('has no network inside', async () => {
     const interfaces = await sandbox.exec('ls /sys/class/net');
     assert.equal(interfaces.stdout.trim(), 'lo');
-    const connect = await sandbox.exec(`python3 -c "import socket; socket.create_connection(('1.1.1.1', 53), timeout=3)"`);
+    const connect = await sandbox.exec(
+      `python3 -c "import socket; socket.create_connection(('1.1.1.1', 53), timeout=3)"`,
+    );
     assert.notEqual(connect.exitCode, 0);
     assert.match(connect.stderr, /OSError|unreachable/i);
   });
@@ -84,7 +90,11 @@ describe('DockerSandbox in a real Docker container', () => {
     assert.ok(bomb.durationMs < 20_000);
     assert.equal(bomb.timedOut, true);
     assert.match(bomb.stderr, /fork|Resource temporarily unavailable/, 'the bomb ran into the limit');
-    assert.equal((await sandbox.exec("ps -eo args= | grep -c '[b]omb' || true")).stdout.trim(), '0', 'no copy of the bomb is left');
+    assert.equal(
+      (await sandbox.exec("ps -eo args= | grep -c '[b]omb' || true")).stdout.trim(),
+      '0',
+      'no copy of the bomb is left',
+    );
     assert.equal((await sandbox.exec('echo alive')).stdout, 'alive\n');
     assert.equal(spawnSync('true').status, 0);
   });
@@ -92,14 +102,24 @@ describe('DockerSandbox in a real Docker container', () => {
   test('reads, writes and lists files through the archive API', async () => {
     await sandbox.writeFile('pkg/deep/new_module.py', 'VALUE = 1\n');
     assert.equal((await sandbox.readFile('pkg/deep/new_module.py')).toString(), 'VALUE = 1\n');
-    assert.equal((await sandbox.readFile('/work/repo/calc.py')).toString(), readFileSync(join(repo, 'calc.py'), 'utf8'));
-    assert.equal((await sandbox.exec('stat -c %u pkg/deep/new_module.py')).stdout.trim(), '1000', 'written files belong to the sandbox user');
-    const entries = await sandbox.listFiles('pkg');
-    assert.deepEqual(
-      entries.map((entry) => `${entry.type}:${entry.path}`).sort(),
-      ['directory:deep', 'file:deep/new_module.py'],
+    assert.equal(
+      (await sandbox.readFile('/work/repo/calc.py')).toString(),
+      readFileSync(join(repo, 'calc.py'), 'utf8'),
     );
-    await assert.rejects(sandbox.readFile('missing.txt'), /no such file or directory in the sandbox: \/work\/repo\/missing.txt/);
+    assert.equal(
+      (await sandbox.exec('stat -c %u pkg/deep/new_module.py')).stdout.trim(),
+      '1000',
+      'written files belong to the sandbox user',
+    );
+    const entries = await sandbox.listFiles('pkg');
+    assert.deepEqual(entries.map((entry) => `${entry.type}:${entry.path}`).sort(), [
+      'directory:deep',
+      'file:deep/new_module.py',
+    ]);
+    await assert.rejects(
+      sandbox.readFile('missing.txt'),
+      /no such file or directory in the sandbox: \/work\/repo\/missing.txt/,
+    );
     await sandbox.exec('rm -r pkg');
   });
 
@@ -133,7 +153,11 @@ describe('DockerSandbox in a real Docker container', () => {
     await sandbox.restore(snapshot);
     assert.equal((await sandbox.readFile('state.txt')).toString(), 'before\n');
     assert.equal((await sandbox.exec('test -e extra.txt')).exitCode, 1);
-    assert.equal((await sandbox.exec('ls /sys/class/net')).stdout.trim(), 'lo', 'the restored container keeps its isolation');
+    assert.equal(
+      (await sandbox.exec('ls /sys/class/net')).stdout.trim(),
+      'lo',
+      'the restored container keeps its isolation',
+    );
   });
 });
 
@@ -142,11 +166,16 @@ describe('sandbox lifecycle on a real Docker engine', () => {
     const sandbox = await DockerSandbox.create({ image: imageForProfile('python') });
     const id = sandbox.containerId;
     await sandbox.destroy();
-    await assert.rejects(dockerClient().getContainer(id).inspect(), (error: { statusCode?: number }) => error.statusCode === 404);
+    await assert.rejects(
+      dockerClient().getContainer(id).inspect(),
+      (error: { statusCode?: number }) => error.statusCode === 404,
+    );
   });
 
   test('the reaper removes the containers of a process killed with SIGKILL', async () => {
-    const child = spawn(process.execPath, [join(__dirname, '..', '..', 'support', 'hold-sandbox.child.js')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(__dirname, '..', '..', 'support', 'hold-sandbox.child.js')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const containerId = await new Promise<string>((resolve, reject) => {
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -158,19 +187,26 @@ describe('sandbox lifecycle on a real Docker engine', () => {
     await new Promise((resolve) => child.once('exit', resolve));
     const reaped = await reapOrphans(dockerClient());
     assert.ok(reaped.containers >= 1);
-    await assert.rejects(dockerClient().getContainer(containerId).inspect(), (error: { statusCode?: number }) => error.statusCode === 404);
+    await assert.rejects(
+      dockerClient().getContainer(containerId).inspect(),
+      (error: { statusCode?: number }) => error.statusCode === 404,
+    );
   });
 
   test('a pool keeps at most N sandboxes alive at once', async () => {
     let alive = 0;
     let peak = 0;
     const pool = new SandboxPool((spec) => DockerSandbox.create(spec), 2);
-    const outputs = await pool.map([1, 2, 3, 4], () => ({ image: imageForProfile('python') }), async (sandbox, item) => {
-      peak = Math.max(peak, ++alive);
-      const result = await sandbox.exec(`echo ${item}`);
-      alive--;
-      return result.stdout.trim();
-    });
+    const outputs = await pool.map(
+      [1, 2, 3, 4],
+      () => ({ image: imageForProfile('python') }),
+      async (sandbox, item) => {
+        peak = Math.max(peak, ++alive);
+        const result = await sandbox.exec(`echo ${item}`);
+        alive--;
+        return result.stdout.trim();
+      },
+    );
     assert.deepEqual(outputs, ['1', '2', '3', '4']);
     assert.equal(peak, 2);
   });

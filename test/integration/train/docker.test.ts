@@ -29,24 +29,49 @@ describe('trainer runner in a real Docker container (dockerode)', { timeout: 600
     const data = join(folder, 'sft.jsonl');
     writeFileSync(data, sftLines(8));
     const events: RunnerEvent[] = [];
-    const result = await train(runner, { method: 'sft', data, baseModel: model, out: join(folder, 'out'), device: 'cpu', maxSteps: 2, saveSteps: 1000 }, { onEvent: (event) => events.push(event) });
-    assert.deepEqual(events.filter((event) => event.event === 'progress').map((event) => (event.event === 'progress' ? event.step : 0)), [1, 2]);
+    const result = await train(
+      runner,
+      { method: 'sft', data, baseModel: model, out: join(folder, 'out'), device: 'cpu', maxSteps: 2, saveSteps: 1000 },
+      { onEvent: (event) => events.push(event) },
+    );
+    assert.deepEqual(
+      events
+        .filter((event) => event.event === 'progress')
+        .map((event) => (event.event === 'progress' ? event.step : 0)),
+      [1, 2],
+    );
     const adapter = join(result.outputs.adapter as string, 'adapter_model.safetensors');
     assert.ok(existsSync(adapter));
     assert.equal(statSync(adapter).uid, process.getuid?.(), 'outputs belong to the calling user');
-    const containers = await dockerClient().listContainers({ all: true, filters: { ancestor: [runner.containerSpec(trainInvocation({ method: 'sft', data, baseModel: model, out: folder })).Image!] } });
-    assert.equal(containers.filter((c) => c.Command.includes('rollout_trainer')).length, 0, 'the container is removed after the run');
+    const containers = await dockerClient().listContainers({
+      all: true,
+      filters: {
+        ancestor: [
+          runner.containerSpec(trainInvocation({ method: 'sft', data, baseModel: model, out: folder })).Image!,
+        ],
+      },
+    });
+    assert.equal(
+      containers.filter((c) => c.Command.includes('rollout_trainer')).length,
+      0,
+      'the container is removed after the run',
+    );
   });
 
   test('with GPUs, the engine receives a request for every GPU (DeviceRequests)', async () => {
     const runner = await runnerInContainer(true);
     const folder = tempDir('docker-gpu');
-    const spec = runner.containerSpec(trainInvocation({ method: 'sft', data: join(folder, 'x.jsonl'), baseModel: folder, out: join(folder, 'out') }));
+    const spec = runner.containerSpec(
+      trainInvocation({ method: 'sft', data: join(folder, 'x.jsonl'), baseModel: folder, out: join(folder, 'out') }),
+    );
     const container = await dockerClient().createContainer(spec);
     try {
       const inspected = await container.inspect();
       assert.deepEqual(
-        inspected.HostConfig.DeviceRequests?.map((request) => ({ Count: request.Count, Capabilities: request.Capabilities })),
+        inspected.HostConfig.DeviceRequests?.map((request) => ({
+          Count: request.Count,
+          Capabilities: request.Capabilities,
+        })),
         [{ Count: -1, Capabilities: [['gpu']] }],
       );
       assert.equal(inspected.HostConfig.NetworkMode, 'host');

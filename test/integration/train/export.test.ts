@@ -9,7 +9,10 @@ import { cpuRunner, recordRuns, tempDir, tinyModel } from './helpers';
 
 function exportRuns(runs: string, format: string, out: string): string {
   const cli = join(dirname(dirname(trainerDir())), 'dist', 'cli.js');
-  const result = spawnSync(process.execPath, [cli, 'export', '--runs', runs, '--format', format, '--out', out], { encoding: 'utf8', timeout: 120_000 });
+  const result = spawnSync(process.execPath, [cli, 'export', '--runs', runs, '--format', format, '--out', out], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   assert.equal(result.status, 0, result.stderr + result.stdout);
   const files = readdirSync(out).filter((name) => name.endsWith('.jsonl'));
   assert.equal(files.length, 1, `one dataset file in ${out}: ${files.join(', ')}`);
@@ -25,17 +28,37 @@ describe('`rollout export` datasets load in the real Python trainer unchanged (C
     const model = await tinyModel(runner);
 
     const sft = exportRuns(runs, 'sft', join(folder, 'sft'));
-    const prepared = await runToCompletion(runner, { command: 'prepare', args: ['--data', sft, '--base-model', model, '--out', join(folder, 'prepared')], paths: [] });
+    const prepared = await runToCompletion(runner, {
+      command: 'prepare',
+      args: ['--data', sft, '--base-model', model, '--out', join(folder, 'prepared')],
+      paths: [],
+    });
     const exported = readFileSync(sft, 'utf8').trim().split('\n').length;
     assert.ok(exported > 1);
     assert.equal(prepared.outputs.conversations, exported);
     assert.equal(prepared.outputs.dropped, 0);
-    assert.ok((prepared.outputs.assistant_tokens as number) > 0 && (prepared.outputs.assistant_tokens as number) < (prepared.outputs.tokens as number));
+    assert.ok(
+      (prepared.outputs.assistant_tokens as number) > 0 &&
+        (prepared.outputs.assistant_tokens as number) < (prepared.outputs.tokens as number),
+    );
 
     const dpo = exportRuns(runs, 'dpo', join(folder, 'dpo'));
     const trained = await runToCompletion(runner, {
       command: 'dpo',
-      args: ['--data', dpo, '--base-model', model, '--out', join(folder, 'dpo-out'), '--device', 'cpu', '--max-steps', '1', '--batch-size', '2'],
+      args: [
+        '--data',
+        dpo,
+        '--base-model',
+        model,
+        '--out',
+        join(folder, 'dpo-out'),
+        '--device',
+        'cpu',
+        '--max-steps',
+        '1',
+        '--batch-size',
+        '2',
+      ],
       paths: [],
     });
     assert.equal(trained.outputs.steps, 1);

@@ -31,18 +31,39 @@ export async function tinyModel(runner: VenvRunner): Promise<string> {
 
 export const BASH_TOOL = {
   type: 'function' as const,
-  function: { name: 'bash', description: 'Run a shell command', parameters: { type: 'object', properties: { command: { type: 'string' } }, required: ['command'] } },
+  function: {
+    name: 'bash',
+    description: 'Run a shell command',
+    parameters: { type: 'object', properties: { command: { type: 'string' } }, required: ['command'] },
+  },
 };
 
 /** SFT export lines: multi-turn agent conversations of varied length with tool calls. */
 export function sftLines(count: number): string {
   const lines: string[] = [];
   for (let index = 0; index < count; index += 1) {
-    const messages: unknown[] = [{ role: 'system', content: 'You are a coding agent.' }, { role: 'user', content: `Fix failing test ${index}.` }];
+    const messages: unknown[] = [
+      { role: 'system', content: 'You are a coding agent.' },
+      { role: 'user', content: `Fix failing test ${index}.` },
+    ];
     for (let turn = 0; turn < 1 + (index % 4); turn += 1) {
       const id = `c${turn}`;
-      messages.push({ role: 'assistant', content: null, tool_calls: [{ id, type: 'function', function: { name: 'bash', arguments: JSON.stringify({ command: turn % 2 ? 'pytest -q' : 'ls' }) } }] });
-      messages.push({ role: 'tool', tool_call_id: id, content: '1 failed, 3 passed\n'.repeat(1 + ((index + turn) % 3)) });
+      messages.push({
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          {
+            id,
+            type: 'function',
+            function: { name: 'bash', arguments: JSON.stringify({ command: turn % 2 ? 'pytest -q' : 'ls' }) },
+          },
+        ],
+      });
+      messages.push({
+        role: 'tool',
+        tool_call_id: id,
+        content: '1 failed, 3 passed\n'.repeat(1 + ((index + turn) % 3)),
+      });
     }
     messages.push({ role: 'assistant', content: `Fixed test ${index}.` });
     lines.push(JSON.stringify({ messages, tools: [BASH_TOOL], metadata: { task_id: `t${index}` } }));
@@ -53,7 +74,7 @@ export function sftLines(count: number): string {
 /** Deterministic pseudo-random numbers, so the recorded runs are the same on every machine. */
 function random(seed: number): () => number {
   let state = seed;
-  return () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  return () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 }
 
 /** Records real trajectory logs (the project's recorder): 10 tasks × 4 attempts; solved runs tend to end on a passing test. */
@@ -63,28 +84,66 @@ export async function recordRuns(out: string): Promise<void> {
     for (let attempt = 0; attempt < 4; attempt += 1) {
       const solved = next() < 0.5;
       const run: RunMetadata = {
-        run_id: `task-${task}-a${attempt}`, task_id: `task-${task}`, attempt, policy: 'openai:scripted', model: { name: 'scripted', parameters: {} },
-        tools: [], tool_versions: {}, started_at: new Date(0).toISOString(),
+        run_id: `task-${task}-a${attempt}`,
+        task_id: `task-${task}`,
+        attempt,
+        policy: 'openai:scripted',
+        model: { name: 'scripted', parameters: {} },
+        tools: [],
+        tool_versions: {},
+        started_at: new Date(0).toISOString(),
       };
       const recorder = await TrajectoryRecorder.start(out, run, { fsync: false });
       const turns = 1 + Math.floor(next() * 5);
       for (let turn = 0; turn < turns; turn += 1) {
         const last = turn === turns - 1;
         const command = last ? 'pytest -q' : ['ls', 'ls -la', 'cat README.md', 'git status'][Math.floor(next() * 4)];
-        const opening = turn === 0 ? [{ role: 'system' as const, content: 'You are a coding agent.' }, { role: 'user' as const, content: `Fix task ${task}.` }] : [];
+        const opening =
+          turn === 0
+            ? [
+                { role: 'system' as const, content: 'You are a coding agent.' },
+                { role: 'user' as const, content: `Fix task ${task}.` },
+              ]
+            : [];
         const passed = last ? (next() < 0.85 ? solved : !solved) : true;
         await recorder.recordTurn({
           messages: [
             ...opening,
-            { role: 'assistant', content: null, tool_calls: [{ id: `c${turn}`, type: 'function', function: { name: 'bash', arguments: JSON.stringify({ command }) } }] },
+            {
+              role: 'assistant',
+              content: null,
+              tool_calls: [
+                {
+                  id: `c${turn}`,
+                  type: 'function',
+                  function: { name: 'bash', arguments: JSON.stringify({ command }) },
+                },
+              ],
+            },
             { role: 'tool', tool_call_id: `c${turn}`, content: passed ? 'ok' : 'FAILED' },
           ],
-          observations: [{ tool_call_id: `c${turn}`, tool: 'bash', arguments: JSON.stringify({ command }), output: passed ? 'ok' : 'FAILED', truncated: false, exit_code: passed ? 0 : 1 }],
+          observations: [
+            {
+              tool_call_id: `c${turn}`,
+              tool: 'bash',
+              arguments: JSON.stringify({ command }),
+              output: passed ? 'ok' : 'FAILED',
+              truncated: false,
+              exit_code: passed ? 0 : 1,
+            },
+          ],
           tokens: { input: 100, output: Math.floor(next() * 200) },
         });
       }
-      const patch = solved || next() < 0.5 ? 'diff --git a/a.py b/a.py\n--- a/a.py\n+++ b/a.py\n@@ -1 +1 @@ def f():\n-    return 1\n+    return 2\n' : '';
-      await recorder.finish({ exit_status: next() < 0.8 ? 'submitted' : 'turn_limit', patch, reward: { value: solved ? 1 : 0, resolved: solved } });
+      const patch =
+        solved || next() < 0.5
+          ? 'diff --git a/a.py b/a.py\n--- a/a.py\n+++ b/a.py\n@@ -1 +1 @@ def f():\n-    return 1\n+    return 2\n'
+          : '';
+      await recorder.finish({
+        exit_status: next() < 0.8 ? 'submitted' : 'turn_limit',
+        patch,
+        reward: { value: solved ? 1 : 0, resolved: solved },
+      });
       await recorder.close();
     }
   }

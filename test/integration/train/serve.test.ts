@@ -16,10 +16,25 @@ async function toolCallingAdapter(): Promise<string> {
   const runner = await cpuRunner();
   const folder = tempDir('serve');
   const data = join(folder, 'one-call.jsonl');
-  const answer = { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'bash', arguments: JSON.stringify({ command: 'ls' }) } }] };
+  const answer = {
+    role: 'assistant',
+    content: null,
+    tool_calls: [
+      { id: 'c1', type: 'function', function: { name: 'bash', arguments: JSON.stringify({ command: 'ls' }) } },
+    ],
+  };
   writeFileSync(data, `${JSON.stringify({ messages: [...LIST_FILES, answer], tools: [BASH_TOOL] })}\n`.repeat(4));
   const out = join(folder, 'out');
-  await train(runner, { method: 'sft', data, baseModel: await tinyModel(runner), out, device: 'cpu', maxSteps: 40, learningRate: 5e-3, saveSteps: 1000 });
+  await train(runner, {
+    method: 'sft',
+    data,
+    baseModel: await tinyModel(runner),
+    out,
+    device: 'cpu',
+    maxSteps: 40,
+    learningRate: 5e-3,
+    saveSteps: 1000,
+  });
   return out;
 }
 
@@ -36,8 +51,17 @@ describe('trainer server with base model + adapter (real Python runner, CPU)', {
       if (ready.event !== 'serving') return;
       assert.match(ready.policy, /^openai:tiny@http:\/\/127\.0\.0\.1:\d+\/v1$/);
       const client = new OpenAI({ baseURL: ready.url, apiKey: 'unused-local-key', maxRetries: 0 });
-      assert.deepEqual((await client.models.list()).data.map((model) => model.id), ['tiny']);
-      const completion = await client.chat.completions.create({ model: 'tiny', messages: LIST_FILES, tools: [BASH_TOOL], temperature: 0, max_tokens: 40 });
+      assert.deepEqual(
+        (await client.models.list()).data.map((model) => model.id),
+        ['tiny'],
+      );
+      const completion = await client.chat.completions.create({
+        model: 'tiny',
+        messages: LIST_FILES,
+        tools: [BASH_TOOL],
+        temperature: 0,
+        max_tokens: 40,
+      });
       const choice = completion.choices[0];
       assert.equal(choice.finish_reason, 'tool_calls');
       const call = choice.message.tool_calls?.[0];
@@ -53,13 +77,19 @@ describe('trainer server with base model + adapter (real Python runner, CPU)', {
   test('`rollout serve --model DIR` prints the openai: policy string, `rollout run` completes a rollout against it in a real Docker sandbox, SIGINT stops it', async () => {
     const root = dirname(dirname(trainerDir()));
     const cli = join(root, 'dist', 'cli.js');
-    const child = spawn(process.execPath, [cli, 'serve', '--model', await adapter(), '--name', 'tiny', '--device', 'cpu'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [cli, 'serve', '--model', await adapter(), '--name', 'tiny', '--device', 'cpu'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     const stderr: string[] = [];
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
     const policy = await new Promise<string>((resolve, reject) => {
       const lines = lineSplitter((line) => resolve(line));
       child.stdout.on('data', (chunk: Buffer) => lines.push(chunk));
-      child.on('close', (code) => reject(new Error(`rollout serve exited ${code} before printing a policy:\n${stderr.join('')}`)));
+      child.on('close', (code) =>
+        reject(new Error(`rollout serve exited ${code} before printing a policy:\n${stderr.join('')}`)),
+      );
     });
     const match = /^openai:tiny@(http:\/\/127\.0\.0\.1:\d+\/v1)$/.exec(policy);
     assert.ok(match, policy);
@@ -70,13 +100,38 @@ describe('trainer server with base model + adapter (real Python runner, CPU)', {
     const runs = tempDir('rollout');
     const rollout = spawnSync(
       process.execPath,
-      [cli, 'run', '--tasks', join(root, 'tasks', 'examples'), '--ids', 'pagekit__pagekit-14', '--policy', policy, '--out', runs, '--max-turns', '2'],
+      [
+        cli,
+        'run',
+        '--tasks',
+        join(root, 'tasks', 'examples'),
+        '--ids',
+        'pagekit__pagekit-14',
+        '--policy',
+        policy,
+        '--out',
+        runs,
+        '--max-turns',
+        '2',
+      ],
       { encoding: 'utf8', timeout: 300_000, env: { ...process.env, OPENAI_API_KEY: 'unused-local-key' } },
     );
     assert.equal(rollout.status, 0, rollout.stderr + rollout.stdout);
-    const log = readdirSync(runs, { recursive: true, encoding: 'utf8' }).find((path) => path.endsWith('trajectory.jsonl'));
+    const log = readdirSync(runs, { recursive: true, encoding: 'utf8' }).find((path) =>
+      path.endsWith('trajectory.jsonl'),
+    );
     assert.ok(log, `no trajectory under ${runs}`);
-    const lines = readFileSync(join(runs, log), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { type: string; run?: { policy: string }; result?: { exit_status: string; reward: { value: number | null } | null } });
+    const lines = readFileSync(join(runs, log), 'utf8')
+      .trim()
+      .split('\n')
+      .map(
+        (line) =>
+          JSON.parse(line) as {
+            type: string;
+            run?: { policy: string };
+            result?: { exit_status: string; reward: { value: number | null } | null };
+          },
+      );
     assert.equal(lines[0].run?.policy, policy);
     const finished = lines.at(-1);
     assert.equal(finished?.type, 'run_finished');

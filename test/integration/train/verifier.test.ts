@@ -9,7 +9,10 @@ import { Verifier } from '../../../src/core/train/verifier';
 import { recordRuns, tempDir } from './helpers';
 
 function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [join(dirname(dirname(trainerDir())), 'dist', 'cli.js'), ...args], { encoding: 'utf8', timeout: 300_000 });
+  const result = spawnSync(process.execPath, [join(dirname(dirname(trainerDir())), 'dist', 'cli.js'), ...args], {
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -25,10 +28,13 @@ describe('verifier: trained by the Python runner, scored in Node with onnxruntim
     assert.match(trained.stdout, /verifier dataset: 40 scored runs from 40 finished runs/);
 
     const pythonScores = new Map<string, number>(
-      readFileSync(join(model, 'verifier-scores.jsonl'), 'utf8').trim().split('\n').map((line) => {
-        const row = JSON.parse(line) as { run_id: string; score: number };
-        return [row.run_id, row.score];
-      }),
+      readFileSync(join(model, 'verifier-scores.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => {
+          const row = JSON.parse(line) as { run_id: string; score: number };
+          return [row.run_id, row.score];
+        }),
     );
     const scan = await collectCandidates([runs]);
     assert.equal(scan.candidates.length, 40);
@@ -41,7 +47,9 @@ describe('verifier: trained by the Python runner, scored in Node with onnxruntim
         assert.ok(expected !== undefined, candidate.runId);
         worst = Math.max(worst, Math.abs(nodeScores[index] - expected));
       });
-      console.log(`largest |node - python| score difference over 40 runs: ${worst.toExponential(2)}; held-out accuracy ${verifier.card.holdout_accuracy}`);
+      console.log(
+        `largest |node - python| score difference over 40 runs: ${worst.toExponential(2)}; held-out accuracy ${verifier.card.holdout_accuracy}`,
+      );
       assert.ok(worst <= 1e-5, `scores differ by ${worst}`);
       assert.ok(new Set(nodeScores.map((score) => score.toFixed(6))).size > 2, 'the scores vary across runs');
     } finally {
@@ -50,7 +58,10 @@ describe('verifier: trained by the Python runner, scored in Node with onnxruntim
 
     const selected = cli('select', '--runs', runs, '--verifier', model, '--json');
     assert.equal(selected.status, 0, selected.stderr);
-    const report = JSON.parse(selected.stdout) as { summary: { tasks: number }; selections: { task_id: string; run_id: string; score: number }[] };
+    const report = JSON.parse(selected.stdout) as {
+      summary: { tasks: number };
+      selections: { task_id: string; run_id: string; score: number }[];
+    };
     assert.equal(report.summary.tasks, 10);
     for (const selection of report.selections) {
       const attempts = scan.candidates.filter((candidate) => candidate.taskId === selection.task_id);
@@ -58,7 +69,10 @@ describe('verifier: trained by the Python runner, scored in Node with onnxruntim
       assert.ok(Math.abs(selection.score - best) <= 1e-5, `${selection.task_id}: chose ${selection.run_id}`);
     }
     for (const candidate of scan.candidates) {
-      const stored = JSON.parse(readFileSync(join(dirname(candidate.path), SCORE_FILE), 'utf8')) as { score: number; run_id: string };
+      const stored = JSON.parse(readFileSync(join(dirname(candidate.path), SCORE_FILE), 'utf8')) as {
+        score: number;
+        run_id: string;
+      };
       assert.equal(stored.run_id, candidate.runId);
       assert.ok(Math.abs(stored.score - pythonScores.get(candidate.runId)!) <= 1e-5);
     }

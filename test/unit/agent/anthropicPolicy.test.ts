@@ -1,6 +1,10 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AnthropicPolicy, fromAnthropicMessage, toAnthropicConversation } from '../../../src/core/agent/policies/anthropicPolicy';
+import {
+  AnthropicPolicy,
+  fromAnthropicMessage,
+  toAnthropicConversation,
+} from '../../../src/core/agent/policies/anthropicPolicy';
 import { PolicyError, type ChatMessage } from '../../../src/core/agent/policies/policy';
 import { Toolbox } from '../../../src/core/agent/tools/toolbox';
 import { submitTool } from '../../../src/core/agent/tools/submit';
@@ -60,7 +64,11 @@ describe('Anthropic message mapping', () => {
         { type: 'tool_use', id: 'toolu_1', name: 'submit', input: { summary: 'x' }, caller: { type: 'direct' } },
       ],
     });
-    assert.deepEqual(message, { role: 'assistant', content: 'Done.', tool_calls: [{ id: 'toolu_1', type: 'function', function: { name: 'submit', arguments: '{"summary":"x"}' } }] });
+    assert.deepEqual(message, {
+      role: 'assistant',
+      content: 'Done.',
+      tool_calls: [{ id: 'toolu_1', type: 'function', function: { name: 'submit', arguments: '{"summary":"x"}' } }],
+    });
   });
 });
 
@@ -73,16 +81,31 @@ describe('AnthropicPolicy against a local Anthropic Messages wire-protocol doubl
     return server;
   }
   const policyFor = (server: ScriptedAnthropicServer, options: { maxRetries?: number } = {}) =>
-    new AnthropicPolicy({ model: 'claude-scripted', baseURL: server.baseURL, apiKey: KEY, maxTokens: 1024, temperature: 0, retry: { baseDelayMs: 5, maxRetries: options.maxRetries } });
+    new AnthropicPolicy({
+      model: 'claude-scripted',
+      baseURL: server.baseURL,
+      apiKey: KEY,
+      maxTokens: 1024,
+      temperature: 0,
+      retry: { baseDelayMs: 5, maxRetries: options.maxRetries },
+    });
 
   test('sends the mapped conversation and tools; returns tool calls and usage', async () => {
-    const server = await serve(step.toolCall('submit', { summary: 'fixed' }, { content: 'All done.', usage: { prompt_tokens: 90, completion_tokens: 12 } }));
+    const server = await serve(
+      step.toolCall(
+        'submit',
+        { summary: 'fixed' },
+        { content: 'All done.', usage: { prompt_tokens: 90, completion_tokens: 12 } },
+      ),
+    );
     const policy = policyFor(server);
     const response = await policy.next({ messages: conversation.slice(0, 2), tools });
     assert.deepEqual(response.message, {
       role: 'assistant',
       content: 'All done.',
-      tool_calls: [{ id: 'toolu_0_0', type: 'function', function: { name: 'submit', arguments: '{"summary":"fixed"}' } }],
+      tool_calls: [
+        { id: 'toolu_0_0', type: 'function', function: { name: 'submit', arguments: '{"summary":"fixed"}' } },
+      ],
     });
     assert.deepEqual(response.usage, { promptTokens: 90, completionTokens: 12 });
     assert.equal(response.finishReason, 'tool_use');
@@ -94,17 +117,26 @@ describe('AnthropicPolicy against a local Anthropic Messages wire-protocol doubl
       model: 'claude-scripted',
       system: 'You fix bugs.',
       messages: [{ role: 'user', content: [{ type: 'text', text: 'Fix it.' }] }],
-      tools: [{ name: 'submit', description: tools[0].function.description, input_schema: tools[0].function.parameters }],
+      tools: [
+        { name: 'submit', description: tools[0].function.description, input_schema: tools[0].function.parameters },
+      ],
     });
     assert.ok(!JSON.stringify(policy.info).includes(KEY));
   });
 
   test('429 and 529 (overloaded) are retried; 400 is not', async () => {
-    const server = await serve(step.httpError(429, { headers: { 'retry-after': '0' } }), step.httpError(529), step.text('fine'));
+    const server = await serve(
+      step.httpError(429, { headers: { 'retry-after': '0' } }),
+      step.httpError(529),
+      step.text('fine'),
+    );
     const response = await policyFor(server).next({ messages: conversation.slice(0, 2), tools });
     assert.deepEqual([response.message.content, response.retries, server.requests.length], ['fine', 2, 3]);
     server.push(step.httpError(400, { message: 'prompt is too long' }));
-    await assert.rejects(policyFor(server).next({ messages: conversation.slice(0, 2), tools }), (e: PolicyError) => e.status === 400 && /prompt is too long/.test(e.message) && !e.message.includes(KEY));
+    await assert.rejects(
+      policyFor(server).next({ messages: conversation.slice(0, 2), tools }),
+      (e: PolicyError) => e.status === 400 && /prompt is too long/.test(e.message) && !e.message.includes(KEY),
+    );
     assert.equal(server.requests.length, 4);
   });
 

@@ -80,16 +80,19 @@ describe('code map symbols with web-tree-sitter', () => {
   });
 
   test('tsx and javascript', async () => {
-    assert.deepEqual(await outline('tsx', 'export const App = () => <div/>;\nfunction Other() { return null; }'), ['function App  L1-1', 'function Other  L2-2']);
-    assert.deepEqual(await outline('javascript', 'class K {\n  field = () => 1;\n  method() {}\n}\nmodule.exports = { K };'), [
-      'class K  L1-4',
-      '  method field  L2-2',
-      '  method method  L3-3',
+    assert.deepEqual(await outline('tsx', 'export const App = () => <div/>;\nfunction Other() { return null; }'), [
+      'function App  L1-1',
+      'function Other  L2-2',
     ]);
+    assert.deepEqual(
+      await outline('javascript', 'class K {\n  field = () => 1;\n  method() {}\n}\nmodule.exports = { K };'),
+      ['class K  L1-4', '  method field  L2-2', '  method method  L3-3'],
+    );
   });
 
   test('go: functions, methods under their receiver type, structs and interfaces', async () => {
-    const source = 'package main\ntype Point struct { X int }\ntype Shape interface { Area() float64 }\ntype ID string\nfunc (p *Point) Move(dx int) {\n  p.X += dx\n}\nfunc (b Box[T]) Get() T { return b.v }\nfunc main() {}\n';
+    const source =
+      'package main\ntype Point struct { X int }\ntype Shape interface { Area() float64 }\ntype ID string\nfunc (p *Point) Move(dx int) {\n  p.X += dx\n}\nfunc (b Box[T]) Get() T { return b.v }\nfunc main() {}\n';
     assert.deepEqual(await outline('go', source), [
       'struct Point  L2-2',
       'interface Shape  L3-3',
@@ -101,7 +104,8 @@ describe('code map symbols with web-tree-sitter', () => {
   });
 
   test('rust: items, impl blocks with methods, traits, modules', async () => {
-    const source = 'struct P { x: i32 }\nenum E { A }\ntrait T { fn req(&self); fn def(&self) {} }\nimpl P {\n  fn new() -> Self { P { x: 1 } }\n}\nimpl T for P { fn req(&self) {} }\nmod m { pub fn f() {} }\nfn main() {}\n';
+    const source =
+      'struct P { x: i32 }\nenum E { A }\ntrait T { fn req(&self); fn def(&self) {} }\nimpl P {\n  fn new() -> Self { P { x: 1 } }\n}\nimpl T for P { fn req(&self) {} }\nmod m { pub fn f() {} }\nfn main() {}\n';
     assert.deepEqual(await outline('rust', source), [
       'struct P  L1-1',
       'enum E  L2-2',
@@ -118,7 +122,8 @@ describe('code map symbols with web-tree-sitter', () => {
   });
 
   test('java and ruby', async () => {
-    const java = 'public class A {\n  public A() {}\n  void m() {}\n  interface Inner { void x(); }\n  enum E { X }\n}\n';
+    const java =
+      'public class A {\n  public A() {}\n  void m() {}\n  interface Inner { void x(); }\n  enum E { X }\n}\n';
     assert.deepEqual(await outline('java', java), [
       'class A  L1-6',
       '  method A  L2-2',
@@ -128,11 +133,21 @@ describe('code map symbols with web-tree-sitter', () => {
       '  enum E  L5-5',
     ]);
     const ruby = 'module M\n  class C < Base\n    def m; end\n    def self.s; end\n  end\nend\ndef top; end\n';
-    assert.deepEqual(await outline('ruby', ruby), ['module M  L1-6', '  class C  L2-5', '    method m  L3-3', '    method self.s  L4-4', 'function top  L7-7']);
+    assert.deepEqual(await outline('ruby', ruby), [
+      'module M  L1-6',
+      '  class C  L2-5',
+      '    method m  L3-3',
+      '    method self.s  L4-4',
+      'function top  L7-7',
+    ]);
   });
 
   test('a file with a syntax error still yields the symbols around it', async () => {
-    assert.deepEqual(await outline('python', 'def ok():\n    pass\n\ndef broken(:\n\nclass After:\n    pass\n'), ['function ok  L1-2', 'function broken  L4-4', 'class After  L6-7']);
+    assert.deepEqual(await outline('python', 'def ok():\n    pass\n\ndef broken(:\n\nclass After:\n    pass\n'), [
+      'function ok  L1-2',
+      'function broken  L4-4',
+      'class After  L6-7',
+    ]);
   });
 
   test('languages come from file names', () => {

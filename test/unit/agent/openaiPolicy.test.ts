@@ -25,14 +25,26 @@ async function serve(...steps: ScriptStep[]) {
 }
 
 function policyFor(server: ScriptedOpenAIServer, options: Partial<ConstructorParameters<typeof OpenAIPolicy>[0]> = {}) {
-  return new OpenAIPolicy({ model: 'scripted-model', baseURL: server.baseURL, apiKey: KEY, retry: fastRetry, ...options });
+  return new OpenAIPolicy({
+    model: 'scripted-model',
+    baseURL: server.baseURL,
+    apiKey: KEY,
+    retry: fastRetry,
+    ...options,
+  });
 }
 
 describe('OpenAIPolicy against a local OpenAI wire-protocol double', () => {
   after(async () => Promise.all(servers.map((server) => server.close())));
 
   test('sends messages, tools and parameters; returns the tool call and usage', async () => {
-    const server = await serve(step.toolCall('submit', { summary: 'done' }, { content: 'Submitting.', usage: { prompt_tokens: 120, completion_tokens: 7 } }));
+    const server = await serve(
+      step.toolCall(
+        'submit',
+        { summary: 'done' },
+        { content: 'Submitting.', usage: { prompt_tokens: 120, completion_tokens: 7 } },
+      ),
+    );
     const policy = policyFor(server, { temperature: 0.2, maxTokens: 512, seed: 7 });
     const response = await policy.next({ messages, tools });
     assert.deepEqual(response.message, {
@@ -49,13 +61,25 @@ describe('OpenAIPolicy against a local OpenAI wire-protocol double', () => {
     assert.equal(request.headers.authorization, `Bearer ${KEY}`);
     assert.deepEqual(request.body?.messages, messages);
     assert.deepEqual(request.body?.tools, tools);
-    assert.deepEqual([request.body?.model, request.body?.temperature, request.body?.max_tokens, request.body?.seed], ['scripted-model', 0.2, 512, 7]);
-    assert.deepEqual(policy.info, { backend: 'openai', model: 'scripted-model', baseURL: server.baseURL, parameters: { temperature: 0.2, seed: 7, max_tokens: 512 } });
+    assert.deepEqual(
+      [request.body?.model, request.body?.temperature, request.body?.max_tokens, request.body?.seed],
+      ['scripted-model', 0.2, 512, 7],
+    );
+    assert.deepEqual(policy.info, {
+      backend: 'openai',
+      model: 'scripted-model',
+      baseURL: server.baseURL,
+      parameters: { temperature: 0.2, seed: 7, max_tokens: 512 },
+    });
     assert.ok(!JSON.stringify(policy.info).includes(KEY), 'the key is not part of the recorded policy info');
   });
 
   test('malformed arguments and unknown tools reach the toolbox verbatim and become error observations', async () => {
-    const server = await serve(step.toolCall('submit', '{"summary": "oops'), step.toolCall('deploy_to_prod', {}), step.text('I am done.'));
+    const server = await serve(
+      step.toolCall('submit', '{"summary": "oops'),
+      step.toolCall('deploy_to_prod', {}),
+      step.text('I am done.'),
+    );
     const policy = policyFor(server);
     const toolbox = new Toolbox([submitTool()]);
     const noSandbox = {} as Sandbox;
@@ -70,7 +94,10 @@ describe('OpenAIPolicy against a local OpenAI wire-protocol double', () => {
   });
 
   test('a 429 is retried after the server-given delay, then succeeds', async () => {
-    const server = await serve(step.httpError(429, { message: 'Rate limit reached', headers: { 'retry-after-ms': '30' } }), step.text('ok'));
+    const server = await serve(
+      step.httpError(429, { message: 'Rate limit reached', headers: { 'retry-after-ms': '30' } }),
+      step.text('ok'),
+    );
     const response = await policyFor(server).next({ messages, tools });
     assert.equal(response.message.content, 'ok');
     assert.equal(response.retries, 1);
@@ -82,7 +109,10 @@ describe('OpenAIPolicy against a local OpenAI wire-protocol double', () => {
     const server = await serve(step.httpError(500), step.httpError(502), step.httpError(503));
     const error = await policyFor(server, { retry: { ...fastRetry, maxRetries: 2 } })
       .next({ messages, tools })
-      .then(() => assert.fail('expected a PolicyError'), (e: unknown) => e);
+      .then(
+        () => assert.fail('expected a PolicyError'),
+        (e: unknown) => e,
+      );
     assert.ok(error instanceof PolicyError);
     assert.equal(error.status, 503);
     assert.equal(error.retryable, true);
@@ -93,7 +123,10 @@ describe('OpenAIPolicy against a local OpenAI wire-protocol double', () => {
 
   test('a 400 or a wrong key is not retried', async () => {
     const server = await serve(step.httpError(400, { message: 'context length exceeded' }));
-    await assert.rejects(policyFor(server).next({ messages, tools }), (e: PolicyError) => e.status === 400 && /context length exceeded/.test(e.message));
+    await assert.rejects(
+      policyFor(server).next({ messages, tools }),
+      (e: PolicyError) => e.status === 400 && /context length exceeded/.test(e.message),
+    );
     assert.equal(server.completionRequests.length, 1);
     await assert.rejects(policyFor(server, { apiKey: 'sk-wrong-key' }).next({ messages, tools }), (e: PolicyError) => {
       assert.equal(e.status, 401);
@@ -120,10 +153,16 @@ describe('OpenAIPolicy against a local OpenAI wire-protocol double', () => {
 
   test('logprobs and token ids are requested and kept when the server returns them', async () => {
     const server = await serve(
-      step.text('Done', { logprobs: [{ token: 'Done', logprob: -0.25 }], tokenIds: { prompt: [1, 2, 3], completion: [42, 7] } }),
+      step.text('Done', {
+        logprobs: [{ token: 'Done', logprob: -0.25 }],
+        tokenIds: { prompt: [1, 2, 3], completion: [42, 7] },
+      }),
       step.text('Done', { logprobs: [{ token: 'Done', logprob: -0.25 }], tokenIds: { prompt: [1], completion: [42] } }),
     );
-    const withExtras = await policyFor(server, { logprobs: true, topLogprobs: 2, returnTokenIds: true }).next({ messages, tools });
+    const withExtras = await policyFor(server, { logprobs: true, topLogprobs: 2, returnTokenIds: true }).next({
+      messages,
+      tools,
+    });
     assert.deepEqual(withExtras.logprobs, [{ token: 'Done', logprob: -0.25 }]);
     assert.deepEqual(withExtras.tokenIds, { prompt: [1, 2, 3], completion: [42, 7] });
     const body = server.completionRequests[0].body!;
@@ -136,7 +175,10 @@ describe('OpenAIPolicy against a local OpenAI wire-protocol double', () => {
   test('a huge reply comes through whole; prices give a cost', async () => {
     const huge = 'x'.repeat(2 * 1024 * 1024);
     const server = await serve(step.text(huge, { usage: { prompt_tokens: 1_000_000, completion_tokens: 500_000 } }));
-    const response = await policyFor(server, { pricing: { inputPerMillion: 2, outputPerMillion: 8 } }).next({ messages, tools });
+    const response = await policyFor(server, { pricing: { inputPerMillion: 2, outputPerMillion: 8 } }).next({
+      messages,
+      tools,
+    });
     assert.equal(response.message.content, huge);
     assert.equal(response.cost, 6);
   });
@@ -147,25 +189,44 @@ describe('OpenAIPolicy against a local OpenAI wire-protocol double', () => {
   });
 
   test('the double also speaks the streaming and model-listing protocol to the official SDK', async () => {
-    const server = await serve(step.toolCalls([{ name: 'submit', arguments: { summary: 'streamed arguments' } }], { content: 'Streaming now.' }));
+    const server = await serve(
+      step.toolCalls([{ name: 'submit', arguments: { summary: 'streamed arguments' } }], { content: 'Streaming now.' }),
+    );
     const client = new OpenAI({ apiKey: KEY, baseURL: server.baseURL });
-    assert.deepEqual((await client.models.list()).data.map((model) => model.id), ['scripted-model']);
-    const stream = client.chat.completions.stream({ model: 'scripted-model', messages, tools, stream_options: { include_usage: true } });
+    assert.deepEqual(
+      (await client.models.list()).data.map((model) => model.id),
+      ['scripted-model'],
+    );
+    const stream = client.chat.completions.stream({
+      model: 'scripted-model',
+      messages,
+      tools,
+      stream_options: { include_usage: true },
+    });
     const completion = await stream.finalChatCompletion();
     assert.equal(completion.choices[0].message.content, 'Streaming now.');
-    assert.deepEqual(completion.choices[0].message.tool_calls?.map((call) => call.type === 'function' && call.function), [{ name: 'submit', arguments: '{"summary":"streamed arguments"}' }]);
+    assert.deepEqual(
+      completion.choices[0].message.tool_calls?.map((call) => call.type === 'function' && call.function),
+      [{ name: 'submit', arguments: '{"summary":"streamed arguments"}' }],
+    );
     assert.ok((completion.usage?.prompt_tokens ?? 0) > 0);
   });
 
   test('a policy spec with a base URL reaches the server, key from the environment', async () => {
     const server = await serve(step.text('via spec'));
-    const policy = await createPolicy(`openai:scripted-model@${server.baseURL}`, { env: { OPENAI_API_KEY: KEY }, openai: { retry: fastRetry } });
+    const policy = await createPolicy(`openai:scripted-model@${server.baseURL}`, {
+      env: { OPENAI_API_KEY: KEY },
+      openai: { retry: fastRetry },
+    });
     assert.equal((await policy.next({ messages, tools })).message.content, 'via spec');
     assert.equal(server.completionRequests[0].headers.authorization, `Bearer ${KEY}`);
   });
 
   test('a script that runs out answers 400 saying so', async () => {
     const server = await serve();
-    await assert.rejects(policyFor(server).next({ messages, tools }), /scripted server: the script has no step 1 \(it had 0\)/);
+    await assert.rejects(
+      policyFor(server).next({ messages, tools }),
+      /scripted server: the script has no step 1 \(it had 0\)/,
+    );
   });
 });

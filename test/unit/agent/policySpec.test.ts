@@ -10,14 +10,27 @@ import type { AssistantMessage } from '../../../src/core/agent/policies/policy';
 describe('parsePolicySpec', () => {
   test('backends, models with colons and @, optional base URLs', () => {
     assert.deepEqual(parsePolicySpec('openai:gpt-4o'), { backend: 'openai', model: 'gpt-4o' });
-    assert.deepEqual(parsePolicySpec('openai:llama3.1:8b@http://127.0.0.1:11434/v1'), { backend: 'openai', model: 'llama3.1:8b', baseURL: 'http://127.0.0.1:11434/v1' });
+    assert.deepEqual(parsePolicySpec('openai:llama3.1:8b@http://127.0.0.1:11434/v1'), {
+      backend: 'openai',
+      model: 'llama3.1:8b',
+      baseURL: 'http://127.0.0.1:11434/v1',
+    });
     assert.deepEqual(parsePolicySpec('openai:org/model@rev2'), { backend: 'openai', model: 'org/model@rev2' });
-    assert.deepEqual(parsePolicySpec('anthropic:claude-sonnet-4-5'), { backend: 'anthropic', model: 'claude-sonnet-4-5' });
-    assert.deepEqual(parsePolicySpec('replay:runs/a b/trajectory.jsonl'), { backend: 'replay', path: 'runs/a b/trajectory.jsonl' });
+    assert.deepEqual(parsePolicySpec('anthropic:claude-sonnet-4-5'), {
+      backend: 'anthropic',
+      model: 'claude-sonnet-4-5',
+    });
+    assert.deepEqual(parsePolicySpec('replay:runs/a b/trajectory.jsonl'), {
+      backend: 'replay',
+      path: 'runs/a b/trajectory.jsonl',
+    });
   });
 
   test('bad specs are errors that quote the spec and list the accepted forms', () => {
-    assert.throws(() => parsePolicySpec('gpt-4o'), /^Error: policy "gpt-4o": no backend given; use openai:MODEL\[@BASE_URL\], anthropic:MODEL\[@BASE_URL\] or replay:PATH$/);
+    assert.throws(
+      () => parsePolicySpec('gpt-4o'),
+      /^Error: policy "gpt-4o": no backend given; use openai:MODEL\[@BASE_URL\], anthropic:MODEL\[@BASE_URL\] or replay:PATH$/,
+    );
     assert.throws(() => parsePolicySpec('gemini:pro'), /policy "gemini:pro": unknown backend "gemini"/);
     assert.throws(() => parsePolicySpec('openai:'), /policy "openai:": no model name/);
     assert.throws(() => parsePolicySpec('openai:@http://x'), /no model name/);
@@ -33,8 +46,13 @@ describe('parsePolicySpec', () => {
       baseURL: 'https://api.openai.com/v1',
       parameters: { temperature: 0 },
     });
-    assert.equal((await createPolicy('anthropic:claude-x@http://127.0.0.1:9', { env })).info.baseURL, 'http://127.0.0.1:9');
-    const replay = await createPolicy('replay:somewhere', { loadReplay: async () => [{ role: 'assistant', content: 'hi' }] });
+    assert.equal(
+      (await createPolicy('anthropic:claude-x@http://127.0.0.1:9', { env })).info.baseURL,
+      'http://127.0.0.1:9',
+    );
+    const replay = await createPolicy('replay:somewhere', {
+      loadReplay: async () => [{ role: 'assistant', content: 'hi' }],
+    });
     assert.deepEqual(replay.info, { backend: 'replay', model: 'somewhere', parameters: { steps: 1 } });
     await assert.rejects(createPolicy('anthropic:claude-x', { env: {} }), /ANTHROPIC_API_KEY is not set/);
   });
@@ -42,8 +60,16 @@ describe('parsePolicySpec', () => {
 
 describe('ReplayPolicy', () => {
   const recorded: AssistantMessage[] = [
-    { role: 'assistant', content: null, tool_calls: [{ id: 'call_a', type: 'function', function: { name: 'bash', arguments: '{"command":"ls"}' } }] },
-    { role: 'assistant', content: 'done', tool_calls: [{ id: 'call_b', type: 'function', function: { name: 'submit', arguments: '{}' } }] },
+    {
+      role: 'assistant',
+      content: null,
+      tool_calls: [{ id: 'call_a', type: 'function', function: { name: 'bash', arguments: '{"command":"ls"}' } }],
+    },
+    {
+      role: 'assistant',
+      content: 'done',
+      tool_calls: [{ id: 'call_b', type: 'function', function: { name: 'submit', arguments: '{}' } }],
+    },
   ];
 
   test('answers with the recorded messages in order, then says the recording ended', async () => {
@@ -51,8 +77,17 @@ describe('ReplayPolicy', () => {
     const request = { messages: [], tools: [] };
     assert.deepEqual((await policy.next(request)).message, recorded[0]);
     const second = await policy.next(request);
-    assert.deepEqual([second.message, second.usage, policy.remaining], [recorded[1], { promptTokens: 0, completionTokens: 0 }, 0]);
-    await assert.rejects(policy.next(request), (error: ReplayExhaustedError) => error instanceof ReplayExhaustedError && error.steps === 2 && /replay of run-1 has no assistant message after step 2/.test(error.message));
+    assert.deepEqual(
+      [second.message, second.usage, policy.remaining],
+      [recorded[1], { promptTokens: 0, completionTokens: 0 }, 0],
+    );
+    await assert.rejects(
+      policy.next(request),
+      (error: ReplayExhaustedError) =>
+        error instanceof ReplayExhaustedError &&
+        error.steps === 2 &&
+        /replay of run-1 has no assistant message after step 2/.test(error.message),
+    );
   });
 
   test('a caller changing a replayed message does not change the recording', async () => {
@@ -65,12 +100,29 @@ describe('ReplayPolicy', () => {
   test('loads the assistant messages of a trajectory.jsonl', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'replay-test-'));
     const file = join(dir, 'trajectory.jsonl');
-    const run = { run_id: 'r1', task_id: 't1', attempt: 0, policy: 'openai:m', model: { name: 'm', parameters: {} }, tools: [], tool_versions: {}, started_at: '2026-01-01T00:00:00Z' };
+    const run = {
+      run_id: 'r1',
+      task_id: 't1',
+      attempt: 0,
+      policy: 'openai:m',
+      model: { name: 'm', parameters: {} },
+      tools: [],
+      tool_versions: {},
+      started_at: '2026-01-01T00:00:00Z',
+    };
     const turn = (index: number, assistant: AssistantMessage, answer: string) => ({
       type: 'turn',
-      turn: { index, messages: [assistant, { role: 'tool', tool_call_id: assistant.tool_calls![0].id, content: answer }], observations: [] },
+      turn: {
+        index,
+        messages: [assistant, { role: 'tool', tool_call_id: assistant.tool_calls![0].id, content: answer }],
+        observations: [],
+      },
     });
-    const lines = [{ type: 'run_started', schema_version: 1, run }, turn(0, recorded[0], 'a.py'), turn(1, recorded[1], 'Submitted.')];
+    const lines = [
+      { type: 'run_started', schema_version: 1, run },
+      turn(0, recorded[0], 'a.py'),
+      turn(1, recorded[1], 'Submitted.'),
+    ];
     writeFileSync(file, lines.map((line) => JSON.stringify(line)).join('\n') + '\n');
     assert.deepEqual(await loadReplayMessages(file), recorded);
     const notALog = join(dir, 'other.jsonl');

@@ -8,13 +8,32 @@ import type { Trajectory } from '../../../src/core/trajectory/types';
 import { sampleRun } from '../trajectory/sampleTrajectory';
 
 function recordedOn(location: string): Trajectory {
-  return { run: { ...sampleRun('moved-run'), extra: { repo: { location, commit: 'a1b2c3d4' }, workdir: '/work/repo', install: ['pip install -e .'] } }, turns: [], events: [] };
+  return {
+    run: {
+      ...sampleRun('moved-run'),
+      extra: { repo: { location, commit: 'a1b2c3d4' }, workdir: '/work/repo', install: ['pip install -e .'] },
+    },
+    turns: [],
+    events: [],
+  };
 }
 
 test('a run recorded on a folder this machine lacks names it and the way out; --repo moves it, keeping the commit', () => {
   const elsewhere = '/srv/worker-7/cache/repos/acme__calc';
-  assert.throws(() => sandboxSpecOf(recordedOn(elsewhere)), /run moved-run was recorded on \/srv\/worker-7\/cache\/repos\/acme__calc, which is not on this machine; give the repository's folder here \(rollout replay --repo DIR\), at commit a1b2c3d4/);
+  assert.throws(
+    () => sandboxSpecOf(recordedOn(elsewhere)),
+    /run moved-run was recorded on \/srv\/worker-7\/cache\/repos\/acme__calc, which is not on this machine; give the repository's folder here \(rollout replay --repo DIR\), at commit a1b2c3d4/,
+  );
   const here = mkdtempSync(join(tmpdir(), 'replay-repo-'));
-  assert.deepEqual(sandboxSpecOf(recordedOn(elsewhere), here), { image: 'rollout-studio/python:abc123', repo: { location: here, commit: 'a1b2c3d4' }, workdir: '/work/repo', install: ['pip install -e .'] });
-  assert.equal(sandboxSpecOf(recordedOn('https://github.com/acme/calc.git')).repo?.location, 'https://github.com/acme/calc.git', 'a remote repository is cloned wherever the replay runs');
+  assert.deepEqual(sandboxSpecOf(recordedOn(elsewhere), here), {
+    image: 'rollout-studio/python:abc123',
+    repo: { location: here, commit: 'a1b2c3d4' },
+    workdir: '/work/repo',
+    install: ['pip install -e .'],
+  });
+  assert.equal(
+    sandboxSpecOf(recordedOn('https://github.com/acme/calc.git')).repo?.location,
+    'https://github.com/acme/calc.git',
+    'a remote repository is cloned wherever the replay runs',
+  );
 });

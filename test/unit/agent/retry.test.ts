@@ -5,13 +5,19 @@ import { PolicyError } from '../../../src/core/agent/policies/policy';
 
 class ConnectionFailure extends Error {}
 class UserAbort extends Error {}
-const sdk = { isConnectionFailure: (e: unknown) => e instanceof ConnectionFailure, isAbort: (e: unknown) => e instanceof UserAbort };
-const httpError = (status: number, headers: Record<string, string> = {}) => Object.assign(new Error(`${status} failed`), { status, headers: new Headers(headers) });
+const sdk = {
+  isConnectionFailure: (e: unknown) => e instanceof ConnectionFailure,
+  isAbort: (e: unknown) => e instanceof UserAbort,
+};
+const httpError = (status: number, headers: Record<string, string> = {}) =>
+  Object.assign(new Error(`${status} failed`), { status, headers: new Headers(headers) });
 
 describe('classifyFailure', () => {
   test('retries rate limits, conflicts, timeouts and server errors; not client errors or aborts', () => {
-    for (const status of [408, 409, 429, 500, 502, 503, 529]) assert.equal(classifyFailure(httpError(status), sdk).retryable, true, String(status));
-    for (const status of [400, 401, 403, 404, 422]) assert.equal(classifyFailure(httpError(status), sdk).retryable, false, String(status));
+    for (const status of [408, 409, 429, 500, 502, 503, 529])
+      assert.equal(classifyFailure(httpError(status), sdk).retryable, true, String(status));
+    for (const status of [400, 401, 403, 404, 422])
+      assert.equal(classifyFailure(httpError(status), sdk).retryable, false, String(status));
     assert.deepEqual(classifyFailure(new ConnectionFailure('socket hang up'), sdk), { retryable: true });
     assert.deepEqual(classifyFailure(new UserAbort('aborted'), sdk), { retryable: false });
     assert.deepEqual(classifyFailure(new TypeError('a bug'), sdk), { retryable: false });
@@ -35,13 +41,24 @@ describe('withRetries', () => {
       throw httpError(500, {});
     };
     await assert.rejects(
-      withRetries('server model m', failing, { maxRetries: 2, baseDelayMs: 1, classify: (e) => classifyFailure(e, sdk) }),
-      (error: PolicyError) => error instanceof PolicyError && error.status === 500 && error.retryable && error.message === 'server model m: 500 failed (gave up after 3 attempts)',
+      withRetries('server model m', failing, {
+        maxRetries: 2,
+        baseDelayMs: 1,
+        classify: (e) => classifyFailure(e, sdk),
+      }),
+      (error: PolicyError) =>
+        error instanceof PolicyError &&
+        error.status === 500 &&
+        error.retryable &&
+        error.message === 'server model m: 500 failed (gave up after 3 attempts)',
     );
     assert.equal(attempts, 3);
     const leaky = async () => {
       throw Object.assign(new Error('bad key sk-live-abcdefgh1234'), { status: 401 });
     };
-    await assert.rejects(withRetries('s', leaky, { classify: (e) => classifyFailure(e, sdk), secrets: ['sk-live-abcdefgh1234'] }), /^PolicyError: s: bad key \[REDACTED\]$/);
+    await assert.rejects(
+      withRetries('s', leaky, { classify: (e) => classifyFailure(e, sdk), secrets: ['sk-live-abcdefgh1234'] }),
+      /^PolicyError: s: bad key \[REDACTED\]$/,
+    );
   });
 });

@@ -11,12 +11,21 @@ const source = 'def a():\n    return 1\n\ndef b():\n    return 1\n';
 describe('edit: str_replace', () => {
   test('replaces the single occurrence and reports its line', () => {
     const result = replaceUnique(source, 'def b():\n    return 1', 'def b():\n    return 2', 'm.py');
-    assert.deepEqual(result, { ok: true, text: 'def a():\n    return 1\n\ndef b():\n    return 2\n', firstLine: 4, lastLine: 5 });
+    assert.deepEqual(result, {
+      ok: true,
+      text: 'def a():\n    return 1\n\ndef b():\n    return 2\n',
+      firstLine: 4,
+      lastLine: 5,
+    });
   });
 
   test('several occurrences: an error listing their lines', () => {
     const result = replaceUnique(source, 'return 1', 'return 3', 'm.py');
-    assert.deepEqual(result, { ok: false, message: 'No replacement made: old_str appears 2 times in m.py, on lines 2, 5. Include more surrounding lines to make it unique.' });
+    assert.deepEqual(result, {
+      ok: false,
+      message:
+        'No replacement made: old_str appears 2 times in m.py, on lines 2, 5. Include more surrounding lines to make it unique.',
+    });
   });
 
   test('no occurrence: an error naming the file', () => {
@@ -44,7 +53,10 @@ describe('edit: insert', () => {
   });
 
   test('past the end: an error with the valid range', () => {
-    assert.deepEqual(insertAfterLine('a\nb\n', 3, 'x', 'f.txt'), { ok: false, message: 'insert_line 3 is past the end of f.txt, which has 2 lines (use 0 to 2).' });
+    assert.deepEqual(insertAfterLine('a\nb\n', 3, 'x', 'f.txt'), {
+      ok: false,
+      message: 'insert_line 3 is past the end of f.txt, which has 2 lines (use 0 to 2).',
+    });
   });
 });
 
@@ -52,7 +64,10 @@ describe('view: line ranges', () => {
   const text = Array.from({ length: 10 }, (_, i) => `line ${i + 1}`).join('\n') + '\n';
 
   test('numbers the lines of a range', () => {
-    assert.deepEqual(showLines('f', text, { start: 3, end: 4 }, 100), { output: 'f:\n     3\tline 3\n     4\tline 4', isError: false });
+    assert.deepEqual(showLines('f', text, { start: 3, end: 4 }, 100), {
+      output: 'f:\n     3\tline 3\n     4\tline 4',
+      isError: false,
+    });
   });
 
   test('end_line -1 runs to the end; a long file without a range is cut with a note', () => {
@@ -62,17 +77,29 @@ describe('view: line ranges', () => {
   });
 
   test('ranges outside the file are errors saying what is valid', () => {
-    assert.deepEqual(showLines('f', text, { start: 11 }, 100), { output: 'start_line 11 is past the end of f, which has 10 lines.', isError: true });
-    assert.deepEqual(showLines('f', text, { start: 5, end: 2 }, 100), { output: 'end_line 2 is before start_line 5.', isError: true });
+    assert.deepEqual(showLines('f', text, { start: 11 }, 100), {
+      output: 'start_line 11 is past the end of f, which has 10 lines.',
+      isError: true,
+    });
+    assert.deepEqual(showLines('f', text, { start: 5, end: 2 }, 100), {
+      output: 'end_line 2 is before start_line 5.',
+      isError: true,
+    });
   });
 });
 
 describe('bash observation', () => {
   test('shows exit code and the streams that have content', () => {
     const base = { truncated: false, timedOut: false };
-    assert.equal(formatExecObservation({ ...base, exitCode: 1, stdout: 'out\n', stderr: 'err\n' }), 'exit code: 1\nstdout:\nout\nstderr:\nerr');
+    assert.equal(
+      formatExecObservation({ ...base, exitCode: 1, stdout: 'out\n', stderr: 'err\n' }),
+      'exit code: 1\nstdout:\nout\nstderr:\nerr',
+    );
     assert.equal(formatExecObservation({ ...base, exitCode: 0, stdout: '', stderr: '' }), 'exit code: 0\n(no output)');
-    assert.match(formatExecObservation({ ...base, exitCode: 137, stdout: '', stderr: '', timedOut: true }), /^The command timed out and was killed \(exit code 137\)\./);
+    assert.match(
+      formatExecObservation({ ...base, exitCode: 137, stdout: '', stderr: '', timedOut: true }),
+      /^The command timed out and was killed \(exit code 137\)\./,
+    );
   });
 });
 

@@ -19,7 +19,11 @@ const echo: Tool = {
   description: 'Echo a text n times.',
   parameters: {
     type: 'object',
-    properties: { text: { type: 'string' }, times: { type: 'integer', minimum: 1 }, mode: { type: 'string', enum: ['loud', 'quiet'] } },
+    properties: {
+      text: { type: 'string' },
+      times: { type: 'integer', minimum: 1 },
+      mode: { type: 'string', enum: ['loud', 'quiet'] },
+    },
     required: ['text'],
     additionalProperties: false,
   },
@@ -92,8 +96,20 @@ describe('Toolbox', () => {
   });
 
   test('a tool that throws becomes tool_failed, but infrastructure failures propagate', async () => {
-    const crashing: Tool = { ...echo, name: 'crash', run: async () => { throw new Error('disk on fire'); } };
-    const broken: Tool = { ...echo, name: 'broken', run: async () => { throw new InfrastructureError('Docker engine not reachable'); } };
+    const crashing: Tool = {
+      ...echo,
+      name: 'crash',
+      run: async () => {
+        throw new Error('disk on fire');
+      },
+    };
+    const broken: Tool = {
+      ...echo,
+      name: 'broken',
+      run: async () => {
+        throw new InfrastructureError('Docker engine not reachable');
+      },
+    };
     const box = new Toolbox([crashing, broken]);
     const outcome = await box.call(call('crash', '{"text":"x"}'), ctx);
     assert.deepEqual([outcome.error, outcome.output], ['tool_failed', 'crash failed: disk on fire']);
@@ -103,7 +119,10 @@ describe('Toolbox', () => {
   test('an aborted run throws instead of running the tool', async () => {
     const controller = new AbortController();
     controller.abort(new Error('run cancelled'));
-    await assert.rejects(toolbox.call(call('echo', '{"text":"x"}'), { ...ctx, signal: controller.signal }), /run cancelled/);
+    await assert.rejects(
+      toolbox.call(call('echo', '{"text":"x"}'), { ...ctx, signal: controller.signal }),
+      /run cancelled/,
+    );
   });
 
   test('two tools with one name are refused', () => {

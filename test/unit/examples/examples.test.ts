@@ -98,8 +98,14 @@ test('the bundled examples load with the task-folder loader, without errors', as
 });
 
 test('the examples include a multi-file gold patch and a naive patch', () => {
-  assert.ok(taskIds.some((id) => readPatch(id, 'gold.patch').length > 1), 'no gold patch changes more than one file');
-  assert.ok(taskIds.some((id) => existsSync(join(EXAMPLES, id, 'naive.patch'))), 'no task has a naive.patch');
+  assert.ok(
+    taskIds.some((id) => readPatch(id, 'gold.patch').length > 1),
+    'no gold patch changes more than one file',
+  );
+  assert.ok(
+    taskIds.some((id) => existsSync(join(EXAMPLES, id, 'naive.patch'))),
+    'no task has a naive.patch',
+  );
 });
 
 test('the README indexes every example task', () => {
@@ -128,7 +134,10 @@ for (const id of taskIds) {
     test('FAIL_TO_PASS and PASS_TO_PASS are non-empty, without duplicates, and disjoint', () => {
       for (const field of ['FAIL_TO_PASS', 'PASS_TO_PASS'] as const) {
         assert.ok(Array.isArray(task[field]) && task[field].length > 0, `${field} is empty`);
-        assert.ok(task[field].every((testId) => typeof testId === 'string' && testId.trim() === testId && testId !== ''), `${field} holds a blank id`);
+        assert.ok(
+          task[field].every((testId) => typeof testId === 'string' && testId.trim() === testId && testId !== ''),
+          `${field} holds a blank id`,
+        );
         assert.equal(new Set(task[field]).size, task[field].length, `${field} repeats an id`);
       }
       const both = task.FAIL_TO_PASS.filter((testId) => task.PASS_TO_PASS.includes(testId));
@@ -138,7 +147,10 @@ for (const id of taskIds) {
     test('the repository has a README and source, and no .git folder', () => {
       const files = repoFiles(id);
       assert.ok(files.has('README.md'));
-      assert.ok([...files.keys()].some((path) => !isTestFile(path) && /\.(py|js|go)$/.test(path)), 'no source files');
+      assert.ok(
+        [...files.keys()].some((path) => !isTestFile(path) && /\.(py|js|go)$/.test(path)),
+        'no source files',
+      );
       assert.ok([...files.keys()].some(isTestFile), 'no existing tests');
       assert.ok(![...files.keys()].some((path) => path.startsWith('.git/')));
     });
@@ -151,7 +163,10 @@ for (const id of taskIds) {
 
     test('test.patch applies with and without the gold patch and changes only test files', () => {
       const tests = readPatch(id, 'test.patch');
-      assert.deepEqual(touchedPaths(tests).filter((path) => !isTestFile(path)), []);
+      assert.deepEqual(
+        touchedPaths(tests).filter((path) => !isTestFile(path)),
+        [],
+      );
       applyPatches(repoFiles(id), tests);
       applyPatches(repoFiles(id), readPatch(id, 'gold.patch'), tests);
     });
@@ -160,11 +175,17 @@ for (const id of taskIds) {
       const files = applyPatches(repoFiles(id), readPatch(id, 'test.patch'));
       const testSources = [...files].filter(([path]) => isTestFile(path));
       for (const testId of [...task.FAIL_TO_PASS, ...task.PASS_TO_PASS]) {
-        const declaredIn = testSources.filter(([, text]) => declaration(task.test_framework, testId).test(text)).map(([path]) => path);
+        const declaredIn = testSources
+          .filter(([, text]) => declaration(task.test_framework, testId).test(text))
+          .map(([path]) => path);
         assert.ok(declaredIn.length > 0, `no test file declares ${testId}`);
-        if (task.test_framework === 'pytest') assert.equal(declaredIn.includes(testId.split('::')[0]), true, `${testId} is declared elsewhere`);
+        if (task.test_framework === 'pytest')
+          assert.equal(declaredIn.includes(testId.split('::')[0]), true, `${testId} is declared elsewhere`);
         if (task.test_framework !== 'go-test-json') {
-          assert.ok(declaredIn.some((path) => task.test_command.split(' ').includes(path)), `the test command does not run the file of ${testId}`);
+          assert.ok(
+            declaredIn.some((path) => task.test_command.split(' ').includes(path)),
+            `the test command does not run the file of ${testId}`,
+          );
         }
       }
     });
@@ -175,7 +196,7 @@ for (const id of taskIds) {
         .map((line) => line.slice(1))
         .join('\n');
       for (const testId of task.FAIL_TO_PASS) {
-        const leaf = task.test_framework === 'node-tap' ? testId.split(' > ').pop() ?? testId : testId;
+        const leaf = task.test_framework === 'node-tap' ? (testId.split(' > ').pop() ?? testId) : testId;
         assert.match(added, declaration(task.test_framework, leaf), `test.patch does not add ${testId}`);
       }
     });

@@ -23,7 +23,12 @@ export interface FilePatch {
 const DIFF_HEADER = /^diff --git a\/(\S+) b\/(\S+)$/;
 const HUNK_HEADER = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/;
 
-function pathAfterPrefix(line: string, marker: '---' | '+++', prefix: 'a/' | 'b/', fail: (message: string) => never): string | null {
+function pathAfterPrefix(
+  line: string,
+  marker: '---' | '+++',
+  prefix: 'a/' | 'b/',
+  fail: (message: string) => never,
+): string | null {
   const path = line.slice(marker.length + 1);
   if (path === '/dev/null') return null;
   if (!path.startsWith(prefix)) fail(`expected '${marker} ${prefix}PATH' or '${marker} /dev/null'`);
@@ -40,7 +45,8 @@ export function parseUnifiedDiff(text: string, source: string): FilePatch[] {
     throw new Error(`${source} line ${index + 1}: ${message}`);
   };
   while (index < lines.length) {
-    if (!DIFF_HEADER.test(lines[index])) fail(`expected 'diff --git a/PATH b/PATH', got ${JSON.stringify(lines[index])}`);
+    if (!DIFF_HEADER.test(lines[index]))
+      fail(`expected 'diff --git a/PATH b/PATH', got ${JSON.stringify(lines[index])}`);
     index += 1;
     while (index < lines.length && !lines[index].startsWith('--- ')) {
       if (DIFF_HEADER.test(lines[index]) || lines[index].startsWith('@@')) fail('file header has no ---/+++ lines');
@@ -91,7 +97,8 @@ export function parseUnifiedDiff(text: string, source: string): FilePatch[] {
 export function applyFilePatch(original: string | undefined, patch: FilePatch): string {
   const path = patch.newPath ?? patch.oldPath;
   if (patch.oldPath === null && original !== undefined) throw new Error(`${path}: the patch creates it, but it exists`);
-  if (patch.oldPath !== null && original === undefined) throw new Error(`${path}: the patch changes it, but it does not exist`);
+  if (patch.oldPath !== null && original === undefined)
+    throw new Error(`${path}: the patch changes it, but it does not exist`);
   const source = original === undefined || original === '' ? [] : original.replace(/\n$/, '').split('\n');
   const result: string[] = [];
   let next = 0;
@@ -106,7 +113,10 @@ export function applyFilePatch(original: string | undefined, patch: FilePatch): 
         result.push(text);
         continue;
       }
-      if (source[at] !== text) throw new Error(`${path} line ${at + 1}: patch expects ${JSON.stringify(text)}, file has ${JSON.stringify(source[at])}`);
+      if (source[at] !== text)
+        throw new Error(
+          `${path} line ${at + 1}: patch expects ${JSON.stringify(text)}, file has ${JSON.stringify(source[at])}`,
+        );
       if (line[0] === ' ') result.push(text);
       at += 1;
     }

@@ -10,7 +10,10 @@ import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
 import { assertValid, sampleRunsFolder } from './fixtures';
 
 function rowsOf(file: string): Record<string, unknown>[] {
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 describe('rollout export', () => {
@@ -23,7 +26,14 @@ describe('rollout export', () => {
   async function run(format: ExportOptions['format'], extra: Partial<ExportOptions> = {}) {
     const out = mkdtempSync(join(tmpdir(), `export-${format}-`));
     const reports: string[] = [];
-    const summary = await exportDataset({ runs: [runs], format, out, command: `rollout export --format ${format}`, report: (m) => reports.push(m), ...extra });
+    const summary = await exportDataset({
+      runs: [runs],
+      format,
+      out,
+      command: `rollout export --format ${format}`,
+      report: (m) => reports.push(m),
+      ...extra,
+    });
     return { out, reports, summary };
   }
 
@@ -46,7 +56,11 @@ describe('rollout export', () => {
     assert.equal(summary.stats.skipped.get('infra_error'), 1);
     assert.equal(summary.stats.skipped.get('unfinished'), 1);
     assert.equal(summary.stats.skipped.get('malformed'), 1);
-    assert.equal(summary.stats.skipped.get('invalid_tool_arguments'), 1, 'chat templates cannot render broken tool-call JSON');
+    assert.equal(
+      summary.stats.skipped.get('invalid_tool_arguments'),
+      1,
+      'chat templates cannot render broken tool-call JSON',
+    );
     const taskOf = (row: Record<string, unknown>) => (row.metadata as { task_id: string }).task_id;
     const trainTasks = new Set(train.map(taskOf));
     const valTasks = new Set(val.map(taskOf));
@@ -54,13 +68,21 @@ describe('rollout export', () => {
     for (const task of valTasks) assert.ok(!trainTasks.has(task), `task ${task} is in both splits`);
     for (const row of val) assert.equal(splitOf(taskOf(row), parseSplit('val=0.4')), 'val');
 
-    const first = train[0] as { messages: { role: string; content: unknown; tool_calls?: { function: { arguments: unknown } }[] }[]; tools: unknown[] };
+    const first = train[0] as {
+      messages: { role: string; content: unknown; tool_calls?: { function: { arguments: unknown } }[] }[];
+      tools: unknown[];
+    };
     assert.equal(first.messages[0].role, 'system');
     assert.equal(typeof first.messages[2].tool_calls?.[0].function.arguments, 'string');
     assert.ok(first.messages.every((message) => typeof message.content === 'string'));
     assert.equal(first.tools.length, 1);
 
-    assert.ok(reports.some((m) => m.startsWith(`error: ${corrupted}:5: invalid turn line`) && m.includes('/turn/messages/0/role')), reports.join('\n'));
+    assert.ok(
+      reports.some(
+        (m) => m.startsWith(`error: ${corrupted}:5: invalid turn line`) && m.includes('/turn/messages/0/role'),
+      ),
+      reports.join('\n'),
+    );
     const card = readFileSync(join(out, 'README.md'), 'utf8');
     assert.match(card, /rollout export --format sft/);
     assert.match(card, /runs exported: 18/);
@@ -87,11 +109,19 @@ describe('rollout export', () => {
       const meta = row.metadata as { chosen_reward: number; rejected_reward: number; margin: number };
       assert.ok(meta.chosen_reward - meta.rejected_reward >= 0.5);
       const prompt = row.prompt as { role: string }[];
-      assert.deepEqual(prompt.map((m) => m.role), ['system', 'user'], 'the shared prefix is the system prompt and the task');
+      assert.deepEqual(
+        prompt.map((m) => m.role),
+        ['system', 'user'],
+        'the shared prefix is the system prompt and the task',
+      );
       assert.equal((row.chosen as { role: string }[])[0].role, 'assistant');
     }
     const loose = await run('dpo', { minMargin: 0.1 });
-    assert.equal(rowsOf(join(loose.out, 'train.jsonl')).length, 6, 'three attempts make one pair: each attempt is used once');
+    assert.equal(
+      rowsOf(join(loose.out, 'train.jsonl')).length,
+      6,
+      'three attempts make one pair: each attempt is used once',
+    );
   });
 
   test('rl: one row per turn with returns and group-normalised advantages, logprobs when recorded', async () => {
@@ -110,15 +140,27 @@ describe('rollout export', () => {
     const withLogprobs = alpha.find((row) => (row.metadata as { run_id: string }).run_id === 'task-alpha-a0');
     assert.deepEqual(withLogprobs?.token_ids, [101, 102, 103]);
     assert.deepEqual(withLogprobs?.loss_mask, [1, 1, 1]);
-    const second = alpha.find((row) => row.turn_index === 1 && (row.metadata as { run_id: string }).run_id === 'task-alpha-a0');
-    assert.equal((second?.prompt as unknown[]).length, 4, 'turn 1 sees system, task, and turn 0 assistant + tool messages');
+    const second = alpha.find(
+      (row) => row.turn_index === 1 && (row.metadata as { run_id: string }).run_id === 'task-alpha-a0',
+    );
+    assert.equal(
+      (second?.prompt as unknown[]).length,
+      4,
+      'turn 1 sees system, task, and turn 0 assistant + tool messages',
+    );
   });
 
   test('rl helpers: advantages sum to zero and returns add later turn rewards', () => {
     const advantages = groupAdvantages([1, 0, 0.5, 0.5]);
     assert.ok(Math.abs(advantages.reduce((a, b) => a + b, 0)) < 1e-9);
     assert.deepEqual(groupAdvantages([1, 1]), [0, 0]);
-    const returns = turnReturns([{ index: 0, messages: [], observations: [], rewards: { a: 0.5 } }, { index: 1, messages: [], observations: [], rewards: { a: 0.25, b: 0.25 } }], 1);
+    const returns = turnReturns(
+      [
+        { index: 0, messages: [], observations: [], rewards: { a: 0.5 } },
+        { index: 1, messages: [], observations: [], rewards: { a: 0.25, b: 0.25 } },
+      ],
+      1,
+    );
     assert.deepEqual(returns, [2, 1.5]);
   });
 
@@ -130,7 +172,10 @@ describe('rollout export', () => {
     assert.equal(rows[0].instance_id, 'task-alpha');
     assert.equal(rows[0].model_name_or_path, 'gpt-4o-mini');
     assert.match(rows[0].model_patch as string, /\+    return a \+ b/);
-    await assert.rejects(run('swebench-preds', { split: parseSplit('val=0.1') }), /--split does not apply to --format swebench-preds/);
+    await assert.rejects(
+      run('swebench-preds', { split: parseSplit('val=0.1') }),
+      /--split does not apply to --format swebench-preds/,
+    );
   });
 
   test('swe-agent-traj: one valid .traj per run', async () => {
@@ -138,7 +183,10 @@ describe('rollout export', () => {
     const files = readdirSync(out).filter((name) => name.endsWith('.traj'));
     assert.equal(files.length, 20);
     for (const file of files) assertValid('swe-agent-traj', JSON.parse(readFileSync(join(out, file), 'utf8')));
-    const traj = JSON.parse(readFileSync(join(out, 'task-alpha-a0.traj'), 'utf8')) as { trajectory: { action: string }[]; info: { submission: string } };
+    const traj = JSON.parse(readFileSync(join(out, 'task-alpha-a0.traj'), 'utf8')) as {
+      trajectory: { action: string }[];
+      info: { submission: string };
+    };
     assert.equal(traj.trajectory[0].action, 'grep -n add calc.py # task-alpha-a0 0');
     const original = await readTrajectoryLog(join(runs, 'task-alpha-a0', 'trajectory.jsonl'));
     assert.equal(traj.info.submission, original.trajectory?.result?.patch);

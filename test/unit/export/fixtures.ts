@@ -25,7 +25,10 @@ export const validators: Record<string, ValidateFunction> = {
 
 export function assertValid(format: string, row: unknown): void {
   const validate = validators[format];
-  if (!validate(row)) throw new Error(`${format} row fails its schema: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(row).slice(0, 400)}`);
+  if (!validate(row))
+    throw new Error(
+      `${format} row fails its schema: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(row).slice(0, 400)}`,
+    );
 }
 
 export interface RunSpec {
@@ -48,11 +51,13 @@ export async function recordRun(out: string, spec: RunSpec): Promise<string> {
   for (let index = 0; index < spec.turns; index += 1) {
     const turn = sampleTurn(index, { command: `grep -n add calc.py # ${spec.variant ?? spec.runId} ${index}` });
     if (spec.logprobs) turn.logprobs = { token_ids: [101, 102, 103], logprobs: [-0.1, -0.2, -0.05] };
-    if (spec.badArguments && index === spec.turns - 1) turn.messages[turn.messages.length - 2].tool_calls![0].function.arguments = '{"command": "ls';
+    if (spec.badArguments && index === spec.turns - 1)
+      turn.messages[turn.messages.length - 2].tool_calls![0].function.arguments = '{"command": "ls';
     await recorder.recordTurn(turn);
   }
   if (spec.unfinished) await recorder.close();
-  else await recorder.finish(sampleResult(spec.reward, spec.exit ?? (spec.reward === null ? 'infra_error' : 'submitted')));
+  else
+    await recorder.finish(sampleResult(spec.reward, spec.exit ?? (spec.reward === null ? 'infra_error' : 'submitted')));
   return recorder.path;
 }
 
@@ -64,20 +69,45 @@ export async function recordRun(out: string, spec: RunSpec): Promise<string> {
 export async function sampleRunsFolder(): Promise<{ out: string; corrupted: string }> {
   const out = mkdtempSync(join(tmpdir(), 'export-runs-'));
   const specs: RunSpec[] = [];
-  for (const [t, taskId] of ['task-alpha', 'task-beta', 'task-gamma', 'task-delta', 'task-epsilon', 'task-zeta'].entries()) {
+  for (const [t, taskId] of [
+    'task-alpha',
+    'task-beta',
+    'task-gamma',
+    'task-delta',
+    'task-epsilon',
+    'task-zeta',
+  ].entries()) {
     specs.push(
       { runId: `${taskId}-a0`, taskId, attempt: 0, reward: 1, turns: 3, logprobs: t === 0 },
       { runId: `${taskId}-a1`, taskId, attempt: 1, reward: 0, turns: 2 },
       { runId: `${taskId}-a2`, taskId, attempt: 2, reward: 0.25, turns: 4 },
     );
   }
-  specs.push({ runId: 'task-alpha-dup', taskId: 'task-alpha', attempt: 3, reward: 1, turns: 3, variant: 'task-alpha-a0', logprobs: true });
+  specs.push({
+    runId: 'task-alpha-dup',
+    taskId: 'task-alpha',
+    attempt: 3,
+    reward: 1,
+    turns: 3,
+    variant: 'task-alpha-a0',
+    logprobs: true,
+  });
   specs.push({ runId: 'task-beta-infra', taskId: 'task-beta', attempt: 4, reward: null, turns: 1 });
   specs.push({ runId: 'task-beta-unfinished', taskId: 'task-beta', attempt: 5, reward: 1, turns: 2, unfinished: true });
-  specs.push({ runId: 'task-delta-badargs', taskId: 'task-delta', attempt: 7, reward: 0, turns: 2, badArguments: true });
+  specs.push({
+    runId: 'task-delta-badargs',
+    taskId: 'task-delta',
+    attempt: 7,
+    reward: 0,
+    turns: 2,
+    badArguments: true,
+  });
   specs.push({ runId: 'task-gamma-corrupt', taskId: 'task-gamma', attempt: 6, reward: 1, turns: 2 });
   for (const spec of specs) await recordRun(out, spec);
   const corrupted = join(out, 'task-gamma-corrupt', 'trajectory.jsonl');
-  appendFileSync(corrupted, '{"type":"turn","turn":{"index":2,"messages":[{"role":"robot","content":"?"}],"observations":[]}}\n');
+  appendFileSync(
+    corrupted,
+    '{"type":"turn","turn":{"index":2,"messages":[{"role":"robot","content":"?"}],"observations":[]}}\n',
+  );
   return { out, corrupted };
 }

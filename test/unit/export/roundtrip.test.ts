@@ -15,18 +15,31 @@ import { sampleResult, sampleRun, sampleTurn } from '../trajectory/sampleTraject
 async function richRuns(): Promise<string> {
   const out = mkdtempSync(join(tmpdir(), 'roundtrip-runs-'));
   for (const [attempt, reward] of [1, 0].entries()) {
-    const recorder = await TrajectoryRecorder.start(out, { ...sampleRun(`rich-${attempt}`, 'task-rich', attempt), extra: { batch: 'nightly', seed: 7 } });
+    const recorder = await TrajectoryRecorder.start(out, {
+      ...sampleRun(`rich-${attempt}`, 'task-rich', attempt),
+      extra: { batch: 'nightly', seed: 7 },
+    });
     await recorder.recordEvent('note', { phase: 'setup' });
     await recorder.recordTurn({ ...sampleTurn(0), logprobs: { token_ids: [5, 6], logprobs: [-0.5, -0.25] } });
     const turn1 = sampleTurn(1, { output: 'x'.repeat(100) });
     turn1.messages[0] = { ...turn1.messages[0], content: null, extra: { reasoning: 'think' } };
-    turn1.observations[0] = { ...turn1.observations[0], truncated: true, original_bytes: 250_000, is_error: true, exit_code: 2 };
+    turn1.observations[0] = {
+      ...turn1.observations[0],
+      truncated: true,
+      original_bytes: 250_000,
+      is_error: true,
+      exit_code: 2,
+    };
     turn1.extra = { compaction_hint: true };
     await recorder.recordTurn(turn1);
     await recorder.recordEvent('compaction', { dropped_turns: 1, summary: 'looked at calc.py' });
     await recorder.recordEvent('error', { message: 'bad JSON arguments', infra: false });
     await recorder.recordTurn(sampleTurn(2, { command: `pytest -q # attempt ${attempt}` }));
-    await recorder.finish({ ...sampleResult(reward, reward ? 'submitted' : 'turn_limit'), error: reward ? undefined : 'turn limit 3 reached', extra: { grader: 'pytest' } });
+    await recorder.finish({
+      ...sampleResult(reward, reward ? 'submitted' : 'turn_limit'),
+      error: reward ? undefined : 'turn limit 3 reached',
+      extra: { grader: 'pytest' },
+    });
   }
   return out;
 }
@@ -54,7 +67,8 @@ describe('export → import round trip', () => {
     const before = await readAll(runs);
     const after = await readAll(imported);
     assert.equal(after.size, 2);
-    for (const [runId, original] of before) assert.deepEqual(after.get(runId), original, `run ${runId} changed in the round trip`);
+    for (const [runId, original] of before)
+      assert.deepEqual(after.get(runId), original, `run ${runId} changed in the round trip`);
   });
 
   test('sft export → openai import keeps every message, the tools, and the task, run and reward', async () => {

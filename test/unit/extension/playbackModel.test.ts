@@ -1,13 +1,27 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { RunResult, Turn } from '../../../src/core/trajectory/types';
-import { toPlaybackResult, toPlaybackTurn, toPlaybackTurns, turnPatches } from '../../../src/extension/playback/playbackModel';
+import {
+  toPlaybackResult,
+  toPlaybackTurn,
+  toPlaybackTurns,
+  turnPatches,
+} from '../../../src/extension/playback/playbackModel';
 
 const turn = (index: number, diff?: string, extra: Partial<Turn> = {}): Turn => ({
   index,
   messages: [
-    ...(index === 0 ? [{ role: 'system' as const, content: 'You are an agent.' }, { role: 'user' as const, content: 'Fix the bug.' }] : []),
-    { role: 'assistant', content: `thinking ${index}`, tool_calls: [{ id: `c${index}`, type: 'function', function: { name: 'bash', arguments: '{"command":"ls"}' } }] },
+    ...(index === 0
+      ? [
+          { role: 'system' as const, content: 'You are an agent.' },
+          { role: 'user' as const, content: 'Fix the bug.' },
+        ]
+      : []),
+    {
+      role: 'assistant',
+      content: `thinking ${index}`,
+      tool_calls: [{ id: `c${index}`, type: 'function', function: { name: 'bash', arguments: '{"command":"ls"}' } }],
+    },
     { role: 'tool', content: 'a.py', tool_call_id: `c${index}` },
   ],
   observations: [{ tool_call_id: `c${index}`, tool: 'bash', output: 'a.py', truncated: false, exit_code: 0 }],
@@ -17,14 +31,19 @@ const turn = (index: number, diff?: string, extra: Partial<Turn> = {}): Turn => 
 
 describe('playback model', () => {
   test('splits a turn into prompts, the model message, tool calls and observations', () => {
-    const converted = toPlaybackTurn(turn(0, 'patch-a', { rewards: { tests: 0.5, lint: 0.25 }, durations_ms: { model: 1, tools: 2, total: 3 } }), undefined);
+    const converted = toPlaybackTurn(
+      turn(0, 'patch-a', { rewards: { tests: 0.5, lint: 0.25 }, durations_ms: { model: 1, tools: 2, total: 3 } }),
+      undefined,
+    );
     assert.deepEqual(converted.prompts, [
       { role: 'system', text: 'You are an agent.' },
       { role: 'user', text: 'Fix the bug.' },
     ]);
     assert.equal(converted.message, 'thinking 0');
     assert.deepEqual(converted.toolCalls, [{ id: 'c0', name: 'bash', arguments: '{"command":"ls"}' }]);
-    assert.deepEqual(converted.observations, [{ tool: 'bash', output: 'a.py', truncated: false, exitCode: 0, isError: undefined }]);
+    assert.deepEqual(converted.observations, [
+      { tool: 'bash', output: 'a.py', truncated: false, exitCode: 0, isError: undefined },
+    ]);
     assert.equal(converted.reward, 0.75);
     assert.equal(converted.durationMs, 3);
   });
@@ -56,7 +75,11 @@ describe('playback model', () => {
       exit_status: 'submitted',
       ended_at: '2026-01-01T00:00:00Z',
       patch: '',
-      reward: { value: 1, resolved: true, report: { FAIL_TO_PASS: { success: ['t1'], failure: [] }, PASS_TO_PASS: { success: ['t2'], failure: ['t3'] } } },
+      reward: {
+        value: 1,
+        resolved: true,
+        report: { FAIL_TO_PASS: { success: ['t1'], failure: [] }, PASS_TO_PASS: { success: ['t2'], failure: ['t3'] } },
+      },
     };
     const converted = toPlaybackResult(result);
     assert.deepEqual(converted.failToPass, { success: ['t1'], failure: [] });
@@ -69,21 +92,44 @@ describe('playback model', () => {
   });
 
   test('finds the test lists in the report a rollout records and in a harness report.json', () => {
-    const tests_status = { FAIL_TO_PASS: { success: ['f'], failure: [] }, PASS_TO_PASS: { success: [], failure: ['p'] }, FAIL_TO_FAIL: { success: [], failure: [] } };
+    const tests_status = {
+      FAIL_TO_PASS: { success: ['f'], failure: [] },
+      PASS_TO_PASS: { success: [], failure: ['p'] },
+      FAIL_TO_FAIL: { success: [], failure: [] },
+    };
     const rollout = toPlaybackResult({
       exit_status: 'submitted',
       ended_at: '',
       patch: '',
-      reward: { value: 0, resolved: false, report: { reward_fn: 'binary', explanation: 'x', evaluation_status: 'unresolved', report: { resolved: false, tests_status } } },
+      reward: {
+        value: 0,
+        resolved: false,
+        report: {
+          reward_fn: 'binary',
+          explanation: 'x',
+          evaluation_status: 'unresolved',
+          report: { resolved: false, tests_status },
+        },
+      },
     });
     assert.deepEqual(rollout.failToPass, { success: ['f'], failure: [] });
     assert.deepEqual(rollout.passToPass, { success: [], failure: ['p'] });
-    const harness = toPlaybackResult({ exit_status: 'submitted', ended_at: '', patch: '', reward: { value: 1, report: { resolved: true, tests_status } } });
+    const harness = toPlaybackResult({
+      exit_status: 'submitted',
+      ended_at: '',
+      patch: '',
+      reward: { value: 1, report: { resolved: true, tests_status } },
+    });
     assert.deepEqual(harness.failToPass, { success: ['f'], failure: [] });
   });
 
   test('ignores a report of another shape instead of showing wrong lists', () => {
-    const converted = toPlaybackResult({ exit_status: 'submitted', ended_at: '', patch: '', reward: { value: 0, report: { FAIL_TO_PASS: ['not', 'an', 'object'] } } });
+    const converted = toPlaybackResult({
+      exit_status: 'submitted',
+      ended_at: '',
+      patch: '',
+      reward: { value: 0, report: { FAIL_TO_PASS: ['not', 'an', 'object'] } },
+    });
     assert.equal(converted.failToPass, undefined);
   });
 });

@@ -12,23 +12,73 @@ describe('queue addresses and jobs', () => {
   test('redis URLs become connection options; anything else is refused naming --queue', () => {
     assert.deepEqual(
       { ...redisConnection('redis://:s%40cret@10.0.0.5:6380/2') },
-      { host: '10.0.0.5', port: 6380, username: undefined, password: 's@cret', db: 2, tls: undefined, maxRetriesPerRequest: null },
+      {
+        host: '10.0.0.5',
+        port: 6380,
+        username: undefined,
+        password: 's@cret',
+        db: 2,
+        tls: undefined,
+        maxRetriesPerRequest: null,
+      },
     );
     assert.equal(redisConnection('redis://localhost').port, 6379);
-    assert.throws(() => redisConnection('localhost:6379'), /--queue: expected redis:\/\/HOST:PORT, got 'localhost:6379'/);
+    assert.throws(
+      () => redisConnection('localhost:6379'),
+      /--queue: expected redis:\/\/HOST:PORT, got 'localhost:6379'/,
+    );
     assert.throws(() => redisConnection('http://localhost:6379'), /--queue: expected redis:\/\/HOST:PORT/);
   });
 
   test('one job per (task, attempt), each with its own run id fixed now and absolute paths a remote worker can follow', () => {
-    const jobs = rolloutJobs({ taskFile: 'tasks/examples', taskIds: ['a__b-1', 'c__d-2'], attempts: 2, policySpec: 'replay:tasks/examples', outDir: 'runs', reward: 'binary', maxTurns: 30 });
-    assert.deepEqual(jobs.map((job) => [job.taskId, job.attempt]), [['a__b-1', 0], ['a__b-1', 1], ['c__d-2', 0], ['c__d-2', 1]]);
+    const jobs = rolloutJobs({
+      taskFile: 'tasks/examples',
+      taskIds: ['a__b-1', 'c__d-2'],
+      attempts: 2,
+      policySpec: 'replay:tasks/examples',
+      outDir: 'runs',
+      reward: 'binary',
+      maxTurns: 30,
+    });
+    assert.deepEqual(
+      jobs.map((job) => [job.taskId, job.attempt]),
+      [
+        ['a__b-1', 0],
+        ['a__b-1', 1],
+        ['c__d-2', 0],
+        ['c__d-2', 1],
+      ],
+    );
     assert.equal(new Set(jobs.map((job) => job.runId)).size, 4);
     assert.match(jobs[1].runId, /^a__b-1\.a1\.[0-9a-f]{6}$/);
     assert.equal(jobs[0].taskFile, resolve('tasks/examples'));
     assert.equal(jobs[0].outDir, resolve('runs'));
     assert.equal(jobs[0].policySpec, `replay:${resolve('tasks/examples')}`);
-    assert.equal(rolloutJobs({ taskFile: 't', taskIds: ['x'], attempts: 1, policySpec: 'openai:gpt-4o', outDir: 'o', reward: 'binary', maxTurns: 1 })[0].policySpec, 'openai:gpt-4o');
-    assert.equal(rolloutJobs({ taskFile: 't', taskIds: ['x'], attempts: 1, policySpec: 'openai:gpt-4o', outDir: 's3://runs/exp-1', reward: 'binary', maxTurns: 1 })[0].outDir, 's3://runs/exp-1', 'a bucket address is kept as it is');
+    assert.equal(
+      rolloutJobs({
+        taskFile: 't',
+        taskIds: ['x'],
+        attempts: 1,
+        policySpec: 'openai:gpt-4o',
+        outDir: 'o',
+        reward: 'binary',
+        maxTurns: 1,
+      })[0].policySpec,
+      'openai:gpt-4o',
+    );
+    assert.equal(
+      rolloutJobs({
+        taskFile: 't',
+        taskIds: ['x'],
+        attempts: 1,
+        policySpec: 'openai:gpt-4o',
+        outDir: 's3://runs/exp-1',
+        reward: 'binary',
+        maxTurns: 1,
+      })[0].outDir,
+      's3://runs/exp-1',
+      'a bucket address is kept as it is',
+    );
   });
 
   test('s3:// addresses name a bucket and a folder-like prefix; anything else is refused with the form expected', () => {
@@ -45,10 +95,24 @@ describe('queue addresses and jobs', () => {
 
   test('S3 errors say what to do: a missing bucket, missing or refused credentials', () => {
     const named = (name: string, message = '') => Object.assign(new Error(message), { name });
-    assert.equal(explainS3Error(named('NoSuchBucket'), 's3://runs/').message, 's3://runs/: no such bucket; create it first');
-    assert.match(explainS3Error(named('CredentialsProviderError', 'Could not load credentials from any providers'), 's3://runs/').message, /no S3 credentials; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/);
-    assert.equal(explainS3Error(named('InvalidAccessKeyId'), 's3://runs/').message, 's3://runs/: the store refused these credentials (InvalidAccessKeyId)');
-    assert.equal(explainS3Error(Object.assign(named('UnknownError'), { $metadata: { httpStatusCode: 403 } }), 's3://runs/').message, 's3://runs/: the store refused these credentials (HTTP 403)');
+    assert.equal(
+      explainS3Error(named('NoSuchBucket'), 's3://runs/').message,
+      's3://runs/: no such bucket; create it first',
+    );
+    assert.match(
+      explainS3Error(named('CredentialsProviderError', 'Could not load credentials from any providers'), 's3://runs/')
+        .message,
+      /no S3 credentials; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/,
+    );
+    assert.equal(
+      explainS3Error(named('InvalidAccessKeyId'), 's3://runs/').message,
+      's3://runs/: the store refused these credentials (InvalidAccessKeyId)',
+    );
+    assert.equal(
+      explainS3Error(Object.assign(named('UnknownError'), { $metadata: { httpStatusCode: 403 } }), 's3://runs/')
+        .message,
+      's3://runs/: the store refused these credentials (HTTP 403)',
+    );
   });
 });
 
@@ -70,8 +134,17 @@ describe('several Docker engines', () => {
   test('dockerClient reads DOCKER_HOST-style addresses: unix socket, tcp, ssh; an unknown scheme is refused', () => {
     const modem = (host: string) => (dockerClient(host) as unknown as { modem: Record<string, unknown> }).modem;
     assert.equal(modem('unix:///run/other.sock').socketPath, '/run/other.sock');
-    assert.deepEqual([modem('tcp://10.1.2.3:2375').host, modem('tcp://10.1.2.3:2375').port, modem('tcp://10.1.2.3:2375').protocol], ['10.1.2.3', '2375', 'http']);
-    assert.deepEqual([modem('ssh://ci@builder').host, modem('ssh://ci@builder').protocol, modem('ssh://ci@builder').username], ['builder', 'ssh', 'ci']);
-    assert.throws(() => dockerClient('http://x:1'), /docker host http:\/\/x:1: expected unix:\/\/, tcp:\/\/ or ssh:\/\//);
+    assert.deepEqual(
+      [modem('tcp://10.1.2.3:2375').host, modem('tcp://10.1.2.3:2375').port, modem('tcp://10.1.2.3:2375').protocol],
+      ['10.1.2.3', '2375', 'http'],
+    );
+    assert.deepEqual(
+      [modem('ssh://ci@builder').host, modem('ssh://ci@builder').protocol, modem('ssh://ci@builder').username],
+      ['builder', 'ssh', 'ci'],
+    );
+    assert.throws(
+      () => dockerClient('http://x:1'),
+      /docker host http:\/\/x:1: expected unix:\/\/, tcp:\/\/ or ssh:\/\//,
+    );
   });
 });

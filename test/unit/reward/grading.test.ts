@@ -7,7 +7,10 @@ import { parseTestLog } from '../../../src/core/reward/logParsers/index';
 import type { StatusMap } from '../../../src/core/reward/testStatus';
 
 function fixtureJson(name: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(join(process.cwd(), 'test', 'fixtures', 'swe-bench', name), 'utf8')) as Record<string, unknown>;
+  return JSON.parse(readFileSync(join(process.cwd(), 'test', 'fixtures', 'swe-bench', name), 'utf8')) as Record<
+    string,
+    unknown
+  >;
 }
 
 /** Field names and types, recursively, in order: the shape a consumer of the harness's files relies on. */
@@ -28,8 +31,14 @@ const statuses: StatusMap = new Map([
 
 describe('grading with SWE-bench semantics', () => {
   test('passed = PASSED or XFAIL; failed = FAILED, ERROR or missing; skipped is in neither list', () => {
-    const tests = gradeTests(statuses, { failToPass: ['t::fixed', 't::xfail', 't::still_broken', 't::missing'], passToPass: ['t::kept', 't::broken_now', 't::skipped'] });
-    assert.deepEqual(tests.FAIL_TO_PASS, { success: ['t::fixed', 't::xfail'], failure: ['t::still_broken', 't::missing'] });
+    const tests = gradeTests(statuses, {
+      failToPass: ['t::fixed', 't::xfail', 't::still_broken', 't::missing'],
+      passToPass: ['t::kept', 't::broken_now', 't::skipped'],
+    });
+    assert.deepEqual(tests.FAIL_TO_PASS, {
+      success: ['t::fixed', 't::xfail'],
+      failure: ['t::still_broken', 't::missing'],
+    });
     assert.deepEqual(tests.PASS_TO_PASS, { success: ['t::kept'], failure: ['t::broken_now'] });
     assert.deepEqual(tests.FAIL_TO_FAIL, { success: [], failure: [] });
   });
@@ -44,17 +53,34 @@ describe('grading with SWE-bench semantics', () => {
   });
 
   test('report.json has exactly the shape of the harness report fixture', () => {
-    const report = instanceReport({ modelName: 'm', patch: 'diff --git a/x b/x\n', patchApplied: true, statuses, expected: { failToPass: ['t::fixed'], passToPass: ['t::kept'] } });
+    const report = instanceReport({
+      modelName: 'm',
+      patch: 'diff --git a/x b/x\n',
+      patchApplied: true,
+      statuses,
+      expected: { failToPass: ['t::fixed'], passToPass: ['t::kept'] },
+    });
     assert.deepEqual(shape(JSON.parse(JSON.stringify(report))), shape(fixtureJson('instance-report-example.json')));
     assert.equal(report.resolved, true);
   });
 
   test('the harness fixture regraded from a pytest log of its own tests resolves again', () => {
-    const harness = fixtureJson('instance-report-example.json') as { tests_status: { FAIL_TO_PASS: { success: string[] }; PASS_TO_PASS: { success: string[] } } };
+    const harness = fixtureJson('instance-report-example.json') as {
+      tests_status: { FAIL_TO_PASS: { success: string[] }; PASS_TO_PASS: { success: string[] } };
+    };
     const failToPass = harness.tests_status.FAIL_TO_PASS.success;
     const passToPass = harness.tests_status.PASS_TO_PASS.success;
-    const log = ['=========================== short test summary info ============================', ...[...failToPass, ...passToPass].map((id) => `PASSED ${id}`)].join('\n');
-    const report = instanceReport({ modelName: 'm', patch: 'x', patchApplied: true, statuses: parseTestLog('pytest', log), expected: { failToPass, passToPass } });
+    const log = [
+      '=========================== short test summary info ============================',
+      ...[...failToPass, ...passToPass].map((id) => `PASSED ${id}`),
+    ].join('\n');
+    const report = instanceReport({
+      modelName: 'm',
+      patch: 'x',
+      patchApplied: true,
+      statuses: parseTestLog('pytest', log),
+      expected: { failToPass, passToPass },
+    });
     assert.deepEqual(report.tests_status.FAIL_TO_PASS.success, failToPass);
     assert.deepEqual(report.tests_status.PASS_TO_PASS.success, passToPass);
     assert.equal(report.resolved, true);
@@ -63,7 +89,10 @@ describe('grading with SWE-bench semantics', () => {
   test('a patch that did not apply, an empty patch and no patch are told apart and never resolved', () => {
     const expected = { failToPass: ['t::fixed'], passToPass: [] };
     const notApplied = instanceReport({ modelName: 'm', patch: 'garbage', patchApplied: false, expected });
-    assert.deepEqual([notApplied.patch_is_None, notApplied.patch_exists, notApplied.patch_successfully_applied, notApplied.resolved], [false, true, false, false]);
+    assert.deepEqual(
+      [notApplied.patch_is_None, notApplied.patch_exists, notApplied.patch_successfully_applied, notApplied.resolved],
+      [false, true, false, false],
+    );
     const none = instanceReport({ modelName: 'm', patch: null, patchApplied: true, statuses: new Map(), expected });
     assert.deepEqual([none.patch_is_None, none.patch_exists, none.resolved], [true, false, false]);
     const empty = instanceReport({ modelName: 'm', patch: '  \n', patchApplied: true, statuses: new Map(), expected });

@@ -10,14 +10,31 @@ import type { TestStatus } from '../../../src/core/reward/testStatus';
 
 const expected = { failToPass: ['f1', 'f2', 'f3', 'f4'], passToPass: ['p1', 'p2'] };
 
-function evaluation(status: EvaluationStatus, patch: string | null, outcomes: Record<string, TestStatus> = {}): RewardInput['evaluation'] {
+function evaluation(
+  status: EvaluationStatus,
+  patch: string | null,
+  outcomes: Record<string, TestStatus> = {},
+): RewardInput['evaluation'] {
   if (status === 'infra-error') return { status };
-  const report = instanceReport({ modelName: 'm', patch, patchApplied: status !== 'patch-failed', statuses: new Map(Object.entries(outcomes)), expected });
+  const report = instanceReport({
+    modelName: 'm',
+    patch,
+    patchApplied: status !== 'patch-failed',
+    statuses: new Map(Object.entries(outcomes)),
+    expected,
+  });
   return { status, report };
 }
 
 const allPass = { f1: 'PASSED', f2: 'PASSED', f3: 'PASSED', f4: 'PASSED', p1: 'PASSED', p2: 'PASSED' } as const;
-const halfFixedOneBroken = { f1: 'PASSED', f2: 'PASSED', f3: 'FAILED', f4: 'FAILED', p1: 'PASSED', p2: 'FAILED' } as const;
+const halfFixedOneBroken = {
+  f1: 'PASSED',
+  f2: 'PASSED',
+  f3: 'FAILED',
+  f4: 'FAILED',
+  p1: 'PASSED',
+  p2: 'FAILED',
+} as const;
 
 describe('reward functions', () => {
   test('every reward function scores an infrastructure error as null, never 0', () => {
@@ -35,8 +52,14 @@ describe('reward functions', () => {
 
   test('partial credit: share of FAIL_TO_PASS fixed, minus the share of PASS_TO_PASS broken, within [0, 1]', () => {
     assert.equal(partialCreditReward().compute({ evaluation: evaluation('resolved', 'x', allPass) }).value, 1);
-    assert.equal(partialCreditReward().compute({ evaluation: evaluation('unresolved', 'x', halfFixedOneBroken) }).value, 0);
-    assert.equal(partialCreditReward(0.5).compute({ evaluation: evaluation('unresolved', 'x', halfFixedOneBroken) }).value, 0.25);
+    assert.equal(
+      partialCreditReward().compute({ evaluation: evaluation('unresolved', 'x', halfFixedOneBroken) }).value,
+      0,
+    );
+    assert.equal(
+      partialCreditReward(0.5).compute({ evaluation: evaluation('unresolved', 'x', halfFixedOneBroken) }).value,
+      0.25,
+    );
     const halfFixed = { ...halfFixedOneBroken, p2: 'PASSED' } as const;
     assert.equal(partialCreditReward().compute({ evaluation: evaluation('unresolved', 'x', halfFixed) }).value, 0.5);
     assert.equal(partialCreditReward().compute({ evaluation: evaluation('patch-failed', 'x') }).value, 0);
@@ -44,7 +67,13 @@ describe('reward functions', () => {
 
   test('outcome levels order no submission < empty patch < patch fails to apply < tests fail < tests pass', () => {
     assert.deepEqual(
-      [evaluation('unresolved', null), evaluation('unresolved', ''), evaluation('patch-failed', 'x'), evaluation('unresolved', 'x', halfFixedOneBroken), evaluation('resolved', 'x', allPass)].map(outcomeLevel),
+      [
+        evaluation('unresolved', null),
+        evaluation('unresolved', ''),
+        evaluation('patch-failed', 'x'),
+        evaluation('unresolved', 'x', halfFixedOneBroken),
+        evaluation('resolved', 'x', allPass),
+      ].map(outcomeLevel),
       ['no-submission', 'empty-patch', 'patch-failed', 'tests-fail', 'tests-pass'],
     );
   });
@@ -54,18 +83,36 @@ describe('reward functions', () => {
     const failedApply = gatedReward().compute({ evaluation: evaluation('patch-failed', 'x'), turnRewards: turns });
     assert.deepEqual(failedApply.turnRewards, [0, 0, 0]);
     assert.equal(failedApply.value, -0.25);
-    const testsFail = gatedReward().compute({ evaluation: evaluation('unresolved', 'x', halfFixedOneBroken), turnRewards: turns });
+    const testsFail = gatedReward().compute({
+      evaluation: evaluation('unresolved', 'x', halfFixedOneBroken),
+      turnRewards: turns,
+    });
     assert.deepEqual(testsFail.turnRewards, turns);
     assert.ok(Math.abs((testsFail.value ?? NaN) - 0.6) < 1e-9);
-    const strict = gatedReward({ gate: 'tests-pass' }).compute({ evaluation: evaluation('unresolved', 'x', halfFixedOneBroken), turnRewards: turns });
+    const strict = gatedReward({ gate: 'tests-pass' }).compute({
+      evaluation: evaluation('unresolved', 'x', halfFixedOneBroken),
+      turnRewards: turns,
+    });
     assert.equal(strict.value, 0);
-    const passed = gatedReward({ gate: 'tests-pass' }).compute({ evaluation: evaluation('resolved', 'x', allPass), turnRewards: turns });
+    const passed = gatedReward({ gate: 'tests-pass' }).compute({
+      evaluation: evaluation('resolved', 'x', allPass),
+      turnRewards: turns,
+    });
     assert.ok(Math.abs((passed.value ?? NaN) - 1.6) < 1e-9);
   });
 
   test('gated: a better outcome never earns less than a worse one without turn rewards', () => {
-    const levels = [evaluation('unresolved', null), evaluation('unresolved', ''), evaluation('patch-failed', 'x'), evaluation('unresolved', 'x', halfFixedOneBroken), evaluation('resolved', 'x', allPass)];
+    const levels = [
+      evaluation('unresolved', null),
+      evaluation('unresolved', ''),
+      evaluation('patch-failed', 'x'),
+      evaluation('unresolved', 'x', halfFixedOneBroken),
+      evaluation('resolved', 'x', allPass),
+    ];
     const values = levels.map((input) => gatedReward().compute({ evaluation: input }).value as number);
-    assert.deepEqual([...values].sort((a, b) => a - b), values);
+    assert.deepEqual(
+      [...values].sort((a, b) => a - b),
+      values,
+    );
   });
 });

@@ -21,7 +21,10 @@ describe('environment specs', () => {
     const environment = environmentFor(pytestTask);
     assert.equal(environment.profile, 'python');
     assert.equal(environment.testFramework, 'pytest');
-    assert.equal(testCommandFor(environment, pytestTask), 'python3 -m pytest -rA -p no:cacheprovider testing/test_assertrewrite.py');
+    assert.equal(
+      testCommandFor(environment, pytestTask),
+      'python3 -m pytest -rA -p no:cacheprovider testing/test_assertrewrite.py',
+    );
   });
 
   test('a per-repo spec, and its per-version entry, override the defaults', async () => {
@@ -49,7 +52,10 @@ describe('environment specs', () => {
 
   test('a bad spec names the file and field', async () => {
     const file = specFile({ 'a/b': { test_framework: 'mocha' } });
-    await assert.rejects(loadEnvironmentSpecs(file), (error: Error) => error.message.includes(file) && error.message.includes("field 'a/b.test_framework'"));
+    await assert.rejects(
+      loadEnvironmentSpecs(file),
+      (error: Error) => error.message.includes(file) && error.message.includes("field 'a/b.test_framework'"),
+    );
   });
 
   test('a language without defaults and without a spec is refused with the fix', async () => {
@@ -58,7 +64,8 @@ describe('environment specs', () => {
   });
 
   test('filesInPatch lists the files a diff touches, new files included', () => {
-    const patch = 'diff --git a/x.py b/x.py\n--- a/x.py\n+++ b/x.py\n@@ -1 +1 @@\n-a\n+b\ndiff --git a/t/new.py b/t/new.py\nnew file mode 100644\n';
+    const patch =
+      'diff --git a/x.py b/x.py\n--- a/x.py\n+++ b/x.py\n@@ -1 +1 @@\n-a\n+b\ndiff --git a/t/new.py b/t/new.py\nnew file mode 100644\n';
     assert.deepEqual(filesInPatch(patch), ['x.py', 't/new.py']);
   });
 });

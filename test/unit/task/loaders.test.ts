@@ -21,7 +21,11 @@ describe('SWE-bench loader', () => {
     const sympy = tasks.find((task) => task.id === 'sympy__sympy-13031');
     assert.ok(sympy);
     assert.equal(sympy.kind, 'swe-bench');
-    assert.deepEqual(sympy.repo, { name: 'sympy/sympy', location: 'https://github.com/sympy/sympy.git', commit: '2dfa7457f20ee187fbb09b5b6a1631da4458388c' });
+    assert.deepEqual(sympy.repo, {
+      name: 'sympy/sympy',
+      location: 'https://github.com/sympy/sympy.git',
+      commit: '2dfa7457f20ee187fbb09b5b6a1631da4458388c',
+    });
     assert.equal(sympy.version, '1.1');
     assert.deepEqual(sympy.failToPass, ['test_sparse_matrix']);
     assert.match(sympy.goldPatch, /^diff --git a\/sympy\/matrices\/sparse.py/);
@@ -36,11 +40,16 @@ describe('SWE-bench loader', () => {
   });
 
   test('a bad row is named by file, line and field while the good rows still load', async () => {
-    const good = readFileSync(fixture('swe-bench', 'swe-bench-lite-sample-string-lists.jsonl'), 'utf8').trim().split('\n');
+    const good = readFileSync(fixture('swe-bench', 'swe-bench-lite-sample-string-lists.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
     const noCommit = JSON.parse(good[1]) as Record<string, unknown>;
     delete noCommit.base_commit;
     const badList = { ...(JSON.parse(good[2]) as Record<string, unknown>), FAIL_TO_PASS: 'not a list' };
-    const file = tempFile('bad.jsonl', [good[0], JSON.stringify(noCommit), JSON.stringify(badList), '{broken', good[3]].join('\n'));
+    const file = tempFile(
+      'bad.jsonl',
+      [good[0], JSON.stringify(noCommit), JSON.stringify(badList), '{broken', good[3]].join('\n'),
+    );
     const { tasks, errors } = await loadTasks(file);
     assert.equal(tasks.length, 2);
     assert.deepEqual(
@@ -56,7 +65,10 @@ describe('SWE-bench loader', () => {
   });
 
   test('names the line where a bad element of a JSON array starts', async () => {
-    const rows = JSON.parse(readFileSync(fixture('swe-bench', 'swe-bench-lite-sample.json'), 'utf8')) as Record<string, unknown>[];
+    const rows = JSON.parse(readFileSync(fixture('swe-bench', 'swe-bench-lite-sample.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >[];
     rows[1] = { ...rows[1], repo: 'not a repo name' };
     const text = JSON.stringify(rows.slice(0, 2), null, 2);
     const { tasks, errors } = await loadTasks(tempFile('bad.json', text));
@@ -75,7 +87,11 @@ describe('CodeAssistBench loader', () => {
     assert.equal(tasks.length, 54);
     const first = tasks[0];
     assert.equal(first.kind, 'cab');
-    assert.deepEqual(first.repo, { name: 'EmberEmu/Hexi', location: 'https://github.com/EmberEmu/Hexi.git', commit: 'cba07f2ef9603d2e27386df4e339c685f5767136' });
+    assert.deepEqual(first.repo, {
+      name: 'EmberEmu/Hexi',
+      location: 'https://github.com/EmberEmu/Hexi.git',
+      commit: 'cba07f2ef9603d2e27386df4e339c685f5767136',
+    });
     assert.equal(first.language, 'c++');
     assert.equal(first.cab?.comments.length, 2);
     assert.equal(first.cab?.dockerfile, undefined);

@@ -12,7 +12,14 @@ describe('parsePythonLiteral', () => {
   });
 
   test('reads tuples, empty containers, unicode escapes, raw strings and unknown escapes', () => {
-    assert.deepEqual(parsePythonLiteral(`(1, [], {}, '\\u00e9\\x41', r'\\d+', '\\d')`), [1, [], {}, 'éA', '\\d+', '\\d']);
+    assert.deepEqual(parsePythonLiteral(`(1, [], {}, '\\u00e9\\x41', r'\\d+', '\\d')`), [
+      1,
+      [],
+      {},
+      'éA',
+      '\\d+',
+      '\\d',
+    ]);
   });
 
   test('reads triple-quoted strings spanning lines', () => {

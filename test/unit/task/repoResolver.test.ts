@@ -8,7 +8,9 @@ import { resolveRepoSource } from '../../../src/core/task/repoResolver';
 import type { Task } from '../../../src/core/task/task';
 
 function git(dir: string, ...args: string[]): string {
-  return execFileSync('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { encoding: 'utf8' }).trim();
+  return execFileSync('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], {
+    encoding: 'utf8',
+  }).trim();
 }
 
 function originRepo(): { dir: string; commit: string } {
@@ -21,7 +23,17 @@ function originRepo(): { dir: string; commit: string } {
 }
 
 function taskFor(location: string, commit: string): Task {
-  return { id: 'acme__widget-1', kind: 'swe-bench', repo: { name: 'acme/widget', location, commit }, problemStatement: 'p', hints: '', testPatch: '', goldPatch: '', failToPass: [], passToPass: [] };
+  return {
+    id: 'acme__widget-1',
+    kind: 'swe-bench',
+    repo: { name: 'acme/widget', location, commit },
+    problemStatement: 'p',
+    hints: '',
+    testPatch: '',
+    goldPatch: '',
+    failToPass: [],
+    passToPass: [],
+  };
 }
 
 describe('repository resolution with real git', () => {
@@ -44,17 +56,25 @@ describe('repository resolution with real git', () => {
   test('parallel resolutions clone once', async () => {
     const origin = originRepo();
     const cacheDir = mkdtempSync(join(tmpdir(), 'rollout-cache-'));
-    const results = await Promise.all([1, 2, 3].map(() => resolveRepoSource(taskFor(origin.dir, origin.commit), { cacheDir })));
+    const results = await Promise.all(
+      [1, 2, 3].map(() => resolveRepoSource(taskFor(origin.dir, origin.commit), { cacheDir })),
+    );
     assert.equal(new Set(results.map((result) => result.location)).size, 1);
   });
 
   test('--repos DIR uses DIR/owner__name and names the missing clone with the fix', async () => {
     const origin = originRepo();
     const reposDir = mkdtempSync(join(tmpdir(), 'rollout-repos-'));
-    await assert.rejects(resolveRepoSource(taskFor('https://github.com/acme/widget.git', origin.commit), { reposDir }), new RegExp(`no local clone of acme/widget at ${join(reposDir, 'acme__widget')}\\n  fix: git clone`));
+    await assert.rejects(
+      resolveRepoSource(taskFor('https://github.com/acme/widget.git', origin.commit), { reposDir }),
+      new RegExp(`no local clone of acme/widget at ${join(reposDir, 'acme__widget')}\\n  fix: git clone`),
+    );
     mkdirSync(join(reposDir, 'acme__widget'));
     execFileSync('git', ['clone', '-q', origin.dir, join(reposDir, 'acme__widget')]);
-    assert.deepEqual(await resolveRepoSource(taskFor('https://github.com/acme/widget.git', origin.commit), { reposDir }), { location: join(reposDir, 'acme__widget'), commit: origin.commit });
+    assert.deepEqual(
+      await resolveRepoSource(taskFor('https://github.com/acme/widget.git', origin.commit), { reposDir }),
+      { location: join(reposDir, 'acme__widget'), commit: origin.commit },
+    );
   });
 
   test('a task with a local path keeps it', async () => {

@@ -5,8 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTasks } from '../../../src/core/task/loadTasks';
 
-const GOLD = 'diff --git a/calc.py b/calc.py\n--- a/calc.py\n+++ b/calc.py\n@@ -1 +1 @@\n-def add(a, b): return a - b\n+def add(a, b): return a + b\n';
-const TESTS = 'diff --git a/test_calc.py b/test_calc.py\nnew file mode 100644\n--- /dev/null\n+++ b/test_calc.py\n@@ -0,0 +1,2 @@\n+from calc import add\n+def test_add(): assert add(1, 2) == 3\n';
+const GOLD =
+  'diff --git a/calc.py b/calc.py\n--- a/calc.py\n+++ b/calc.py\n@@ -1 +1 @@\n-def add(a, b): return a - b\n+def add(a, b): return a + b\n';
+const TESTS =
+  'diff --git a/test_calc.py b/test_calc.py\nnew file mode 100644\n--- /dev/null\n+++ b/test_calc.py\n@@ -0,0 +1,2 @@\n+from calc import add\n+def test_add(): assert add(1, 2) == 3\n';
 
 function writeTaskFolder(root: string, id: string, overrides: Record<string, unknown> = {}): string {
   const folder = join(root, id);
@@ -42,7 +44,13 @@ describe('task-folder loader', () => {
       problemStatement: 'add() subtracts',
       hints: '',
       language: 'python',
-      environment: { profile: 'python', image: undefined, install: [], testCommand: 'python3 -m pytest -rA test_calc.py', testFramework: 'pytest' },
+      environment: {
+        profile: 'python',
+        image: undefined,
+        install: [],
+        testCommand: 'python3 -m pytest -rA test_calc.py',
+        testFramework: 'pytest',
+      },
       testPatch: TESTS,
       goldPatch: GOLD,
       failToPass: ['test_calc.py::test_add'],

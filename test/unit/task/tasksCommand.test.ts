@@ -36,7 +36,10 @@ describe('rollout tasks', () => {
     writeFileSync(file, [rows[0], JSON.stringify(bad), rows[2]].join('\n'));
     const { code, out } = await runCaptured([file, '--json']);
     assert.equal(code, 1);
-    const parsed = JSON.parse(out) as { tasks: { id: string; has_tests: boolean }[]; errors: { line: number; field: string }[] };
+    const parsed = JSON.parse(out) as {
+      tasks: { id: string; has_tests: boolean }[];
+      errors: { line: number; field: string }[];
+    };
     assert.deepEqual(
       parsed.tasks.map((task) => task.id),
       ['cab_lenient_1', 'cab_lenient_3'],

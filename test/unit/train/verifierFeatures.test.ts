@@ -1,7 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pickBestPerTask, summariseSelection, type ScoredCandidate } from '../../../src/core/train/select';
-import { featureVector, patchStats, trajectoryFeatures, VERIFIER_FEATURES } from '../../../src/core/train/verifierFeatures';
+import {
+  featureVector,
+  patchStats,
+  trajectoryFeatures,
+  VERIFIER_FEATURES,
+} from '../../../src/core/train/verifierFeatures';
 import type { Trajectory } from '../../../src/core/trajectory/types';
 
 const PATCH = `diff --git a/src/app.py b/src/app.py
@@ -25,7 +30,16 @@ function call(id: string, name: string, args: Record<string, unknown>) {
 }
 
 const TRAJECTORY: Trajectory = {
-  run: { run_id: 'r1', task_id: 't1', attempt: 0, policy: 'openai:x', model: { name: 'x', parameters: {} }, tools: [], tool_versions: {}, started_at: '2026-11-24T00:00:00Z' },
+  run: {
+    run_id: 'r1',
+    task_id: 't1',
+    attempt: 0,
+    policy: 'openai:x',
+    model: { name: 'x', parameters: {} },
+    tools: [],
+    tool_versions: {},
+    started_at: '2026-11-24T00:00:00Z',
+  },
   events: [],
   turns: [
     {
@@ -35,24 +49,49 @@ const TRAJECTORY: Trajectory = {
         { role: 'assistant', content: null, tool_calls: [call('a', 'bash', { command: 'python -m pytest -q' })] },
         { role: 'tool', tool_call_id: 'a', content: '1 failed' },
       ],
-      observations: [{ tool_call_id: 'a', tool: 'bash', arguments: JSON.stringify({ command: 'python -m pytest -q' }), output: '1 failed', truncated: false, exit_code: 1 }],
+      observations: [
+        {
+          tool_call_id: 'a',
+          tool: 'bash',
+          arguments: JSON.stringify({ command: 'python -m pytest -q' }),
+          output: '1 failed',
+          truncated: false,
+          exit_code: 1,
+        },
+      ],
       tokens: { input: 100, output: 20 },
     },
     {
       index: 1,
       messages: [
-        { role: 'assistant', content: null, tool_calls: [call('b', 'edit', { path: 'src/app.py' }), call('c', 'bash', { command: 'pytest' })] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [call('b', 'edit', { path: 'src/app.py' }), call('c', 'bash', { command: 'pytest' })],
+        },
         { role: 'tool', tool_call_id: 'b', content: 'ok' },
         { role: 'tool', tool_call_id: 'c', content: 'passed' },
       ],
       observations: [
         { tool_call_id: 'b', tool: 'edit', arguments: '{}', output: 'ok', truncated: false },
-        { tool_call_id: 'c', tool: 'bash', arguments: JSON.stringify({ command: 'pytest' }), output: 'passed', truncated: false, exit_code: 0 },
+        {
+          tool_call_id: 'c',
+          tool: 'bash',
+          arguments: JSON.stringify({ command: 'pytest' }),
+          output: 'passed',
+          truncated: false,
+          exit_code: 0,
+        },
       ],
       tokens: { input: 150, output: 30 },
     },
   ],
-  result: { exit_status: 'submitted', ended_at: '2026-11-24T00:01:00Z', patch: PATCH, reward: { value: 1, resolved: true } },
+  result: {
+    exit_status: 'submitted',
+    ended_at: '2026-11-24T00:01:00Z',
+    patch: PATCH,
+    reward: { value: 1, resolved: true },
+  },
 };
 
 describe('verifier features', () => {
@@ -64,8 +103,18 @@ describe('verifier features', () => {
   test('a trajectory becomes the feature record the model was trained on', () => {
     const features = trajectoryFeatures(TRAJECTORY);
     assert.deepEqual(features, {
-      turns: 2, tool_calls: 3, edits: 1, error_observations: 1, test_runs: 2, last_test_passed: 1,
-      patch_lines_added: 3, patch_lines_removed: 2, files_changed: 2, symbols_changed: 2, tokens_out: 50, submitted: 1,
+      turns: 2,
+      tool_calls: 3,
+      edits: 1,
+      error_observations: 1,
+      test_runs: 2,
+      last_test_passed: 1,
+      patch_lines_added: 3,
+      patch_lines_removed: 2,
+      files_changed: 2,
+      symbols_changed: 2,
+      tokens_out: 50,
+      submitted: 1,
     });
     assert.deepEqual(Object.keys(features), [...VERIFIER_FEATURES]);
   });
@@ -78,18 +127,40 @@ describe('verifier features', () => {
   test('a missing feature is an error that names it', () => {
     const record = { ...trajectoryFeatures(TRAJECTORY) } as Record<string, number>;
     delete record.edits;
-    assert.throws(() => featureVector(record, 'runs/r1'), /^Error: runs\/r1: features\.edits must be a non-negative number, got undefined$/);
+    assert.throws(
+      () => featureVector(record, 'runs/r1'),
+      /^Error: runs\/r1: features\.edits must be a non-negative number, got undefined$/,
+    );
   });
 });
 
 describe('best of N', () => {
   const candidate = (taskId: string, attempt: number, score: number, reward: number | null): ScoredCandidate => ({
-    path: `${taskId}/${attempt}`, runId: `${taskId}-${attempt}`, taskId, attempt, reward, score, features: {},
+    path: `${taskId}/${attempt}`,
+    runId: `${taskId}-${attempt}`,
+    taskId,
+    attempt,
+    reward,
+    score,
+    features: {},
   });
 
   test('highest score per task; a tie goes to the earlier attempt', () => {
-    const picks = pickBestPerTask([candidate('a', 0, 0.2, 0), candidate('a', 1, 0.9, 1), candidate('b', 1, 0.5, 0), candidate('b', 0, 0.5, 1)]);
-    assert.deepEqual(picks.map((p) => p.chosen.runId), ['a-1', 'b-0']);
-    assert.deepEqual(summariseSelection(picks), { tasks: 2, chosenMeanReward: 1, averageMeanReward: 0.5, oracleMeanReward: 1 });
+    const picks = pickBestPerTask([
+      candidate('a', 0, 0.2, 0),
+      candidate('a', 1, 0.9, 1),
+      candidate('b', 1, 0.5, 0),
+      candidate('b', 0, 0.5, 1),
+    ]);
+    assert.deepEqual(
+      picks.map((p) => p.chosen.runId),
+      ['a-1', 'b-0'],
+    );
+    assert.deepEqual(summariseSelection(picks), {
+      tasks: 2,
+      chosenMeanReward: 1,
+      averageMeanReward: 0.5,
+      oracleMeanReward: 1,
+    });
   });
 });

@@ -21,7 +21,10 @@ async function only(file: string, from: 'swe-agent' | 'mini-swe-agent' | 'openai
 
 describe('rollout import', () => {
   test('the real SWE-agent .traj imports with all five steps, their observations and its submission', async () => {
-    const raw = JSON.parse(readFileSync(SWE_AGENT_TRAJ, 'utf8')) as { trajectory: { action: string; observation: string }[]; info: { submission: string } };
+    const raw = JSON.parse(readFileSync(SWE_AGENT_TRAJ, 'utf8')) as {
+      trajectory: { action: string; observation: string }[];
+      info: { submission: string };
+    };
     const trajectory = await only(SWE_AGENT_TRAJ, 'swe-agent');
     assert.equal(trajectory.turns.length, 5);
     assert.equal(trajectory.run.task_id, 'swe-agent__test-repo-i1');
@@ -43,7 +46,10 @@ describe('rollout import', () => {
     assert.match(String((trajectory.turns[2].extra?.swe_agent_step as { state: string }).state), /missing_colon\.py/);
     assert.equal(trajectory.run.extra?.environment, 'swe_main');
     // The whole conversation is kept: 12 history messages.
-    assert.equal(trajectory.turns.reduce((n, turn) => n + turn.messages.length, 0), 12);
+    assert.equal(
+      trajectory.turns.reduce((n, turn) => n + turn.messages.length, 0),
+      12,
+    );
   });
 
   test('the imported SWE-agent run is written as a schema-valid log that reads back identically', async () => {
@@ -58,7 +64,12 @@ describe('rollout import', () => {
 
   test('an aborted import writes nothing more', async () => {
     const out = mkdtempSync(join(tmpdir(), 'import-'));
-    await assert.rejects(importTrajectories(SWE_AGENT_TRAJ, 'swe-agent', out, { signal: AbortSignal.abort(new Error('import was cancelled')) }), /import was cancelled/);
+    await assert.rejects(
+      importTrajectories(SWE_AGENT_TRAJ, 'swe-agent', out, {
+        signal: AbortSignal.abort(new Error('import was cancelled')),
+      }),
+      /import was cancelled/,
+    );
     assert.deepEqual(readdirSync(out), []);
   });
 
@@ -70,7 +81,9 @@ describe('rollout import', () => {
     assert.equal(trajectory.run.tool_versions['mini-swe-agent'], '1.9.1');
     assert.equal(trajectory.run.extra?.trajectory_format, 'mini-swe-agent-1');
     assert.equal(trajectory.turns.length, 3);
-    assert.deepEqual(JSON.parse(trajectory.turns[0].observations[0].arguments ?? '{}'), { command: 'cat -n tests/missing_colon.py' });
+    assert.deepEqual(JSON.parse(trajectory.turns[0].observations[0].arguments ?? '{}'), {
+      command: 'cat -n tests/missing_colon.py',
+    });
     assert.match(trajectory.turns[1].observations[0].output, /<output>\n8\.2\n<\/output>/);
     assert.equal((trajectory.turns[0].messages[2].extra?.response as { id: string }).id, 'chatcmpl-0');
     assert.equal(trajectory.result?.exit_status, 'submitted');
@@ -84,8 +97,18 @@ describe('rollout import', () => {
       messages: [
         { role: 'system', content: 'sys' },
         { role: 'user', content: 'task' },
-        { role: 'assistant', content: 'look', tool_calls: [{ id: 'c1', type: 'function', function: { name: 'bash', arguments: '{"command":"ls"}' } }], extra: { actions: [{ command: 'ls' }] } },
-        { role: 'tool', tool_call_id: 'c1', content: '<returncode>0</returncode>\n<output>\na.py\n</output>', extra: { returncode: 0 } },
+        {
+          role: 'assistant',
+          content: 'look',
+          tool_calls: [{ id: 'c1', type: 'function', function: { name: 'bash', arguments: '{"command":"ls"}' } }],
+          extra: { actions: [{ command: 'ls' }] },
+        },
+        {
+          role: 'tool',
+          tool_call_id: 'c1',
+          content: '<returncode>0</returncode>\n<output>\na.py\n</output>',
+          extra: { returncode: 0 },
+        },
         { role: 'exit', content: 'LimitsExceeded', extra: { exit_status: 'LimitsExceeded' } },
       ],
       trajectory_format: 'mini-swe-agent-1.1',
@@ -107,7 +130,11 @@ describe('rollout import', () => {
     const good = {
       messages: [
         { role: 'user', content: 'list files' },
-        { role: 'assistant', content: null, tool_calls: [{ id: 't1', type: 'function', function: { name: 'bash', arguments: '{"command":"ls"}' } }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 't1', type: 'function', function: { name: 'bash', arguments: '{"command":"ls"}' } }],
+        },
         { role: 'tool', tool_call_id: 't1', content: 'a.py' },
         { role: 'assistant', content: 'There is a.py.' },
       ],
@@ -125,9 +152,23 @@ describe('rollout import', () => {
     assert.equal(read.trajectory?.run.extra?.id, 'conv-7', 'unknown top-level fields are kept');
 
     const bad = join(dir, 'bad.jsonl');
-    writeFileSync(bad, `${JSON.stringify(good)}\n${JSON.stringify({ messages: [{ role: 'assistant', content: 'x' }, { role: 'tool', content: 'y' }] })}\n`);
-    await assert.rejects(importTrajectories(bad, 'openai', mkdtempSync(join(tmpdir(), 'import-'))), /bad\.jsonl: line 2: messages\[1\]\.tool_call_id: a tool message needs the id/);
+    writeFileSync(
+      bad,
+      `${JSON.stringify(good)}\n${JSON.stringify({
+        messages: [
+          { role: 'assistant', content: 'x' },
+          { role: 'tool', content: 'y' },
+        ],
+      })}\n`,
+    );
+    await assert.rejects(
+      importTrajectories(bad, 'openai', mkdtempSync(join(tmpdir(), 'import-'))),
+      /bad\.jsonl: line 2: messages\[1\]\.tool_call_id: a tool message needs the id/,
+    );
     writeFileSync(bad, '{"messages": [}\n');
-    await assert.rejects(importTrajectories(bad, 'openai', mkdtempSync(join(tmpdir(), 'import-'))), /bad\.jsonl: line 1: not valid JSON/);
+    await assert.rejects(
+      importTrajectories(bad, 'openai', mkdtempSync(join(tmpdir(), 'import-'))),
+      /bad\.jsonl: line 1: not valid JSON/,
+    );
   });
 });

@@ -83,15 +83,27 @@ if (CHILD_OUT) {
       ].join('\n');
       await recorder.recordTurn(sampleTurn(0, { command: `cat .env # ${envKey}`, output: leaky }));
       await recorder.finish(sampleResult(0));
-      const text = readFileSync(join(out, 'run-secret', 'trajectory.jsonl'), 'utf8') + readFileSync(join(out, 'index.jsonl'), 'utf8');
-      for (const secret of [envKey, configSecret, 'sk-ant-api03', 'ghp_ABCDEF', 'AKIAIOSFODNN7EXAMPLE', 'abcdefghijklmnopqrstuvwxyz123456', 'hf_abcdef']) {
+      const text =
+        readFileSync(join(out, 'run-secret', 'trajectory.jsonl'), 'utf8') +
+        readFileSync(join(out, 'index.jsonl'), 'utf8');
+      for (const secret of [
+        envKey,
+        configSecret,
+        'sk-ant-api03',
+        'ghp_ABCDEF',
+        'AKIAIOSFODNN7EXAMPLE',
+        'abcdefghijklmnopqrstuvwxyz123456',
+        'hf_abcdef',
+      ]) {
         assert.ok(!text.includes(secret), `secret ${secret} leaked into the trajectory`);
       }
       assert.match(text, /Bearer \[REDACTED\]/);
       assert.match(text, /PATH is \/usr\/bin and HOME is \/home\/me/, 'ordinary env values must survive');
       const read = await readTrajectoryLog(join(out, 'run-secret', 'trajectory.jsonl'));
       assert.deepEqual(read.problems, []);
-      const args = JSON.parse(read.trajectory!.turns[0].messages[2].tool_calls![0].function.arguments) as { command: string };
+      const args = JSON.parse(read.trajectory!.turns[0].messages[2].tool_calls![0].function.arguments) as {
+        command: string;
+      };
       assert.equal(args.command, 'cat .env # [REDACTED]', 'tool-call arguments stay valid JSON after redaction');
     });
 
@@ -101,7 +113,10 @@ if (CHILD_OUT) {
       await recorder.recordTurn(sampleTurn(0));
       await recorder.close();
       const file = join(out, 'run-2', 'trajectory.jsonl');
-      appendFileSync(file, '{"type":"turn","turn":{"index":1,"messages":[],"observations":[],"tokens":{"input":"many","output":1}}}\n');
+      appendFileSync(
+        file,
+        '{"type":"turn","turn":{"index":1,"messages":[],"observations":[],"tokens":{"input":"many","output":1}}}\n',
+      );
       appendFileSync(file, 'this is not json\n');
       const good = { ...sampleTurn(1), index: 1 };
       appendFileSync(file, `${JSON.stringify({ type: 'turn', turn: good })}\n`);
@@ -134,12 +149,19 @@ if (CHILD_OUT) {
       assert.equal(trajectory.turns.length, 2);
       assert.equal(resumed.turnCount, 2);
       await resumed.recordTurn(sampleTurn(2));
-      assert.deepEqual(resumed.turnSignals, [0, 1, 2].map((index) => sampleTurn(index).rewards), 'the turns recorded before the resume keep their reward signals');
+      assert.deepEqual(
+        resumed.turnSignals,
+        [0, 1, 2].map((index) => sampleTurn(index).rewards),
+        'the turns recorded before the resume keep their reward signals',
+      );
       await resumed.finish(sampleResult(1));
       const read = await readTrajectoryLog(file);
       assert.deepEqual(read.problems, []);
       assert.equal(read.tornFinalLine, false);
-      assert.deepEqual(read.trajectory?.turns.map((turn) => turn.index), [0, 1, 2]);
+      assert.deepEqual(
+        read.trajectory?.turns.map((turn) => turn.index),
+        [0, 1, 2],
+      );
       assert.equal(read.trajectory?.events.at(-1)?.kind, 'resumed');
       assert.equal(read.trajectory?.result?.totals?.turns, 3);
       await assert.rejects(TrajectoryRecorder.resume(out, 'run-3'), /already finished \(submitted\)/);
@@ -147,7 +169,10 @@ if (CHILD_OUT) {
 
     test('a real child process SIGKILLed mid-run leaves a log readable up to its last finished turn, and resumable', async () => {
       const out = mkdtempSync(join(tmpdir(), 'traj-kill-'));
-      const child = spawn(process.execPath, [__filename], { env: { ...process.env, ROLLOUT_TEST_RECORDER_CHILD_OUT: out }, stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, [__filename], {
+        env: { ...process.env, ROLLOUT_TEST_RECORDER_CHILD_OUT: out },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       let reported = -1;
       await new Promise<void>((resolve, reject) => {
         child.on('error', reject);
@@ -208,8 +233,17 @@ if (CHILD_OUT) {
       assert.equal(read.trajectory?.turns.length, 1);
       assert.equal(read.trajectory?.result, undefined, 'no closing line after the lease was lost');
       assert.deepEqual(copied, [1, 2]);
-      await assert.rejects(TrajectoryRecorder.start(out, sampleRun('never'), { beforeWrite: () => Promise.reject(new LeaseLostError('gone')) }), LeaseLostError);
-      assert.equal(existsSync(join(out, 'never', 'trajectory.jsonl')), false, 'a run whose lease is gone is not even created');
+      await assert.rejects(
+        TrajectoryRecorder.start(out, sampleRun('never'), {
+          beforeWrite: () => Promise.reject(new LeaseLostError('gone')),
+        }),
+        LeaseLostError,
+      );
+      assert.equal(
+        existsSync(join(out, 'never', 'trajectory.jsonl')),
+        false,
+        'a run whose lease is gone is not even created',
+      );
     });
   });
 }

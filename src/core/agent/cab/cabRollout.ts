@@ -40,7 +40,11 @@ export interface CabProtocolOptions extends CabProtocolSpec {
 
 /** Makes the user's and the judge's model clients here, with this machine's API keys. */
 export async function createCabProtocol(spec: CabProtocolSpec): Promise<CabProtocolOptions> {
-  return { ...spec, userPolicy: await createPolicy(spec.userPolicySpec), judgePolicy: await createPolicy(spec.judgePolicySpec) };
+  return {
+    ...spec,
+    userPolicy: await createPolicy(spec.userPolicySpec),
+    judgePolicy: await createPolicy(spec.judgePolicySpec),
+  };
 }
 
 export type CabRolloutOptions = Omit<RolloutOptions, 'rewardFn' | 'resume'> & { cab: CabProtocolOptions };
@@ -49,7 +53,7 @@ export const DEFAULT_USER_ROUNDS = 3;
 
 function maintainerPrompt(workdir: string): string {
   return [
-    'You are a maintainer of this project answering a user\'s question on its issue tracker.',
+    "You are a maintainer of this project answering a user's question on its issue tracker.",
     `The repository is checked out at ${workdir} inside a sandbox with no network access; explore it with the tools, and change it when a fix is what the user needs.`,
     'When you have a complete answer, write it as a reply without tool calls (or call `submit` with the answer as its summary).',
     'The user may answer with follow-up questions: each answer must be complete on its own, repeating anything still needed from earlier ones.',
@@ -64,18 +68,25 @@ function issuePrompt(task: Task): string {
 export function agentAnswer(messages: ChatMessage[]): string {
   const last = [...messages].reverse().find((message) => message.role === 'assistant');
   if (last?.role !== 'assistant') return '';
-  const submitted = (last.tool_calls ?? []).filter((call) => call.function.name === 'submit').map((call) => {
-    try {
-      const summary = (JSON.parse(call.function.arguments) as { summary?: unknown }).summary;
-      return typeof summary === 'string' ? summary : '';
-    } catch {
-      return '';
-    }
-  });
-  return [last.content ?? '', ...submitted].map((part) => part.trim()).filter(Boolean).join('\n\n');
+  const submitted = (last.tool_calls ?? [])
+    .filter((call) => call.function.name === 'submit')
+    .map((call) => {
+      try {
+        const summary = (JSON.parse(call.function.arguments) as { summary?: unknown }).summary;
+        return typeof summary === 'string' ? summary : '';
+      } catch {
+        return '';
+      }
+    });
+  return [last.content ?? '', ...submitted]
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .join('\n\n');
 }
 
-async function taskImage(options: CabRolloutOptions): Promise<{ image: string; install: string[]; fallbackFrom?: string }> {
+async function taskImage(
+  options: CabRolloutOptions,
+): Promise<{ image: string; install: string[]; fallbackFrom?: string }> {
   const { task, evaluator } = options;
   const environment = environmentFor(task, evaluator.specs);
   const profileImage = environment.image ?? evaluator.imageForProfile(environment.profile ?? 'python');
@@ -92,7 +103,10 @@ async function taskImage(options: CabRolloutOptions): Promise<{ image: string; i
 async function installEnvironment(sandbox: Sandbox, task: Task, commands: string[]): Promise<void> {
   for (const command of commands) {
     const result = await sandbox.exec(command, { asRoot: true, timeoutMs: 30 * 60_000 });
-    if (result.exitCode !== 0) throw new Error(`task ${task.id}: install command failed (exit ${result.exitCode}): ${command}\n${result.stderr.slice(-2000)}`);
+    if (result.exitCode !== 0)
+      throw new Error(
+        `task ${task.id}: install command failed (exit ${result.exitCode}): ${command}\n${result.stderr.slice(-2000)}`,
+      );
   }
 }
 
@@ -104,14 +118,30 @@ interface Conversation {
 }
 
 /** Agent rounds and user replies, each reply going into the turn that follows as a `user` message. */
-async function converse(options: CabRolloutOptions, sandbox: Sandbox, recorder: TrajectoryRecorder, messages: ChatMessage[]): Promise<Conversation> {
+async function converse(
+  options: CabRolloutOptions,
+  sandbox: Sandbox,
+  recorder: TrajectoryRecorder,
+  messages: ChatMessage[],
+): Promise<Conversation> {
   const user = new SimulatedUser(options.cab.userPolicy, options.task);
   const config = { ...DEFAULT_AGENT_CONFIG, ...options.config };
   const transcript: TranscriptEntry[] = [];
   let recorded = 0;
   let diff = '';
-  for (let rounds = 0; ; ) {
-    const outcome = await runAgent({ policy: options.policy, toolbox: options.toolbox, sandbox, recorder, config, messages, recordedMessages: recorded, startDiff: diff, answerEndsRun: true, signal: options.signal });
+  for (let rounds = 0; ;) {
+    const outcome = await runAgent({
+      policy: options.policy,
+      toolbox: options.toolbox,
+      sandbox,
+      recorder,
+      config,
+      messages,
+      recordedMessages: recorded,
+      startDiff: diff,
+      answerEndsRun: true,
+      signal: options.signal,
+    });
     if (outcome.exitStatus !== 'submitted') return { outcome, transcript, rounds };
     const answer = agentAnswer(messages);
     transcript.push({ speaker: 'maintainer', text: answer });
@@ -121,13 +151,30 @@ async function converse(options: CabRolloutOptions, sandbox: Sandbox, recorder: 
     } catch (error) {
       const reason = `the simulated user's model failed: ${error instanceof Error ? error.message : String(error)}`;
       await recorder.recordEvent('user_error', { round: rounds + 1, error: reason });
-      return { outcome: { exitStatus: options.signal?.aborted ? 'cancelled' : 'infra_error', reason }, transcript, rounds };
+      return {
+        outcome: { exitStatus: options.signal?.aborted ? 'cancelled' : 'infra_error', reason },
+        transcript,
+        rounds,
+      };
     }
     rounds += 1;
-    await recorder.recordEvent('user_feedback', { round: rounds, status: reply.status, status_parsed: reply.statusParsed, reason: reply.reason, reply: reply.raw, model_ms: reply.response.modelMs });
-    if (!reply.statusParsed) await recorder.recordEvent('user_status_malformed', { round: rounds, treated_as: 'NOT_SATISFIED', reply: reply.raw });
+    await recorder.recordEvent('user_feedback', {
+      round: rounds,
+      status: reply.status,
+      status_parsed: reply.statusParsed,
+      reason: reply.reason,
+      reply: reply.raw,
+      model_ms: reply.response.modelMs,
+    });
+    if (!reply.statusParsed)
+      await recorder.recordEvent('user_status_malformed', {
+        round: rounds,
+        treated_as: 'NOT_SATISFIED',
+        reply: reply.raw,
+      });
     transcript.push({ speaker: 'user', text: reply.message });
-    if (reply.status === 'FULLY_SATISFIED' || rounds >= options.cab.userRounds) return { outcome, transcript, rounds, finalStatus: reply.status };
+    if (reply.status === 'FULLY_SATISFIED' || rounds >= options.cab.userRounds)
+      return { outcome, transcript, rounds, finalStatus: reply.status };
     recorded = messages.length;
     messages.push({ role: 'user', content: reply.message });
     diff = await sandbox.diff();
@@ -135,11 +182,29 @@ async function converse(options: CabRolloutOptions, sandbox: Sandbox, recorder: 
 }
 
 /** The judge's verdict, or why there is none; a failing judge model leaves the run unscored. */
-async function judge(options: CabRolloutOptions, recorder: TrajectoryRecorder, conversation: Conversation, patch: string): Promise<{ result?: JudgeResult; error?: string }> {
+async function judge(
+  options: CabRolloutOptions,
+  recorder: TrajectoryRecorder,
+  conversation: Conversation,
+  patch: string,
+): Promise<{ result?: JudgeResult; error?: string }> {
   try {
-    const result = await judgeConversation(options.cab.judgePolicy, options.task, conversation.transcript, patch, options.signal);
-    await recorder.recordEvent('judge_verdict', { verdict: result.verdict ?? null, reward: result.reward, reply: result.raw, model_ms: result.response.modelMs });
-    return result.verdict ? { result } : { result, error: 'the judge named no VERDICT (CORRECT, PARTIALLY CORRECT or INCORRECT)' };
+    const result = await judgeConversation(
+      options.cab.judgePolicy,
+      options.task,
+      conversation.transcript,
+      patch,
+      options.signal,
+    );
+    await recorder.recordEvent('judge_verdict', {
+      verdict: result.verdict ?? null,
+      reward: result.reward,
+      reply: result.raw,
+      model_ms: result.response.modelMs,
+    });
+    return result.verdict
+      ? { result }
+      : { result, error: 'the judge named no VERDICT (CORRECT, PARTIALLY CORRECT or INCORRECT)' };
   } catch (error) {
     const reason = `the judge's model failed: ${error instanceof Error ? error.message : String(error)}`;
     await recorder.recordEvent('judge_error', { error: reason });
@@ -159,19 +224,36 @@ export async function runCabRollout(options: CabRolloutOptions): Promise<Rollout
   let recorder: TrajectoryRecorder | undefined;
   try {
     await installEnvironment(sandbox, task, install);
-    recorder = await TrajectoryRecorder.start(options.outDir, {
-      run_id: runId,
-      task_id: task.id,
-      attempt,
-      policy: options.policySpec,
-      model: { name: options.policy.info.model, provider: options.policy.info.backend, parameters: options.policy.info.parameters },
-      tools: options.toolbox.definitions,
-      tool_versions: options.toolVersions ?? {},
-      image: { name: image },
-      base_commit: repo.commit,
-      started_at: new Date().toISOString(),
-      extra: { protocol: 'cab', user_policy: options.cab.userPolicySpec, judge_policy: options.cab.judgePolicySpec, user_rounds: options.cab.userRounds, repo, workdir: sandbox.workdir, install, agent_config: { ...DEFAULT_AGENT_CONFIG, ...options.config } },
-    }, { secrets: options.secrets, ...options.recordHooks });
+    recorder = await TrajectoryRecorder.start(
+      options.outDir,
+      {
+        run_id: runId,
+        task_id: task.id,
+        attempt,
+        policy: options.policySpec,
+        model: {
+          name: options.policy.info.model,
+          provider: options.policy.info.backend,
+          parameters: options.policy.info.parameters,
+        },
+        tools: options.toolbox.definitions,
+        tool_versions: options.toolVersions ?? {},
+        image: { name: image },
+        base_commit: repo.commit,
+        started_at: new Date().toISOString(),
+        extra: {
+          protocol: 'cab',
+          user_policy: options.cab.userPolicySpec,
+          judge_policy: options.cab.judgePolicySpec,
+          user_rounds: options.cab.userRounds,
+          repo,
+          workdir: sandbox.workdir,
+          install,
+          agent_config: { ...DEFAULT_AGENT_CONFIG, ...options.config },
+        },
+      },
+      { secrets: options.secrets, ...options.recordHooks },
+    );
     if (fallbackFrom) await recorder.recordEvent('dockerfile_fallback', { error: fallbackFrom });
     const messages: ChatMessage[] = [
       { role: 'system', content: maintainerPrompt(sandbox.workdir) },
@@ -180,10 +262,18 @@ export async function runCabRollout(options: CabRolloutOptions): Promise<Rollout
     const conversation = await converse(options, sandbox, recorder, messages);
     const patch = await sandbox.diff();
     await sandbox.destroy();
-    const gradable = conversation.outcome.exitStatus !== 'cancelled' && conversation.outcome.exitStatus !== 'infra_error';
+    const gradable =
+      conversation.outcome.exitStatus !== 'cancelled' && conversation.outcome.exitStatus !== 'infra_error';
     const judged = gradable ? await judge(options, recorder, conversation, patch) : {};
     const verdict = judged.result?.verdict;
-    const report = { protocol: 'cab', verdict: verdict ?? null, user_rounds: conversation.rounds, final_status: conversation.finalStatus ?? null, judge_policy: options.cab.judgePolicySpec, judge_reply: judged.result?.raw };
+    const report = {
+      protocol: 'cab',
+      verdict: verdict ?? null,
+      user_rounds: conversation.rounds,
+      final_status: conversation.finalStatus ?? null,
+      judge_policy: options.cab.judgePolicySpec,
+      judge_reply: judged.result?.raw,
+    };
     await writeFile(join(options.outDir, runId, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
     const judgeFailed = gradable && judged.result === undefined;
     const result: RunResult = await recorder.finish({
@@ -210,7 +300,10 @@ export async function runCabRollout(options: CabRolloutOptions): Promise<Rollout
     const reason = error instanceof Error ? error.message : String(error);
     // A run whose record another process took over is left to it, untouched.
     if (error instanceof LeaseLostError) await recorder?.close();
-    else await recorder?.finish({ exit_status: 'infra_error', patch: '', reward: null, error: reason }).catch(() => undefined);
+    else
+      await recorder
+        ?.finish({ exit_status: 'infra_error', patch: '', reward: null, error: reason })
+        .catch(() => undefined);
     throw error;
   }
 }

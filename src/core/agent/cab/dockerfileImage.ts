@@ -17,15 +17,30 @@ export function dockerfileImageTag(task: Task, dockerfile: string): string {
 export async function buildDockerfileImage(task: Task, dockerfile: string, dockerHost?: string): Promise<string> {
   const docker = dockerClient(dockerHost);
   const tag = dockerfileImageTag(task, dockerfile);
-  if (await docker.getImage(tag).inspect().then(() => true, () => false)) return tag;
+  if (
+    await docker
+      .getImage(tag)
+      .inspect()
+      .then(
+        () => true,
+        () => false,
+      )
+  )
+    return tag;
   const context = tar.pack();
   context.entry({ name: 'Dockerfile' }, dockerfile);
   context.finalize();
   let failure: string | undefined;
   try {
-    const stream = await docker.buildImage(context as unknown as NodeJS.ReadableStream, { t: tag, networkmode: 'none', forcerm: true });
+    const stream = await docker.buildImage(context as unknown as NodeJS.ReadableStream, {
+      t: tag,
+      networkmode: 'none',
+      forcerm: true,
+    });
     const events = await new Promise<{ error?: string; errorDetail?: { message?: string } }[]>((resolve, reject) =>
-      docker.modem.followProgress(stream, (error: Error | null, output: { error?: string }[]) => (error ? reject(error) : resolve(output))),
+      docker.modem.followProgress(stream, (error: Error | null, output: { error?: string }[]) =>
+        error ? reject(error) : resolve(output),
+      ),
     );
     failure = events.find((event) => event.error)?.error;
   } catch (error) {

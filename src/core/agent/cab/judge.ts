@@ -44,7 +44,7 @@ function judgePrompt(task: Task, transcript: TranscriptEntry[], patch: string): 
 
 const JUDGE_SYSTEM = [
   "You judge a maintainer's answer to a user's technical question about a repository.",
-  'Check technical correctness (are there errors, would it work?) and, condition by condition, whether each of the user\'s satisfaction conditions is met.',
+  "Check technical correctness (are there errors, would it work?) and, condition by condition, whether each of the user's satisfaction conditions is met.",
   'List the conditions as CONDITION n: TRUE|FALSE with a short reason, then the key issues, then your reasoning.',
   'End with exactly one line: VERDICT: CORRECT | PARTIALLY CORRECT | INCORRECT',
   '- CORRECT: technically sound and every condition met.',
@@ -53,7 +53,13 @@ const JUDGE_SYSTEM = [
 ].join('\n');
 
 /** Asks the judge for a verdict. Policy errors (the judge model failing) propagate. */
-export async function judgeConversation(policy: Policy, task: Task, transcript: TranscriptEntry[], patch: string, signal?: AbortSignal): Promise<JudgeResult> {
+export async function judgeConversation(
+  policy: Policy,
+  task: Task,
+  transcript: TranscriptEntry[],
+  patch: string,
+  signal?: AbortSignal,
+): Promise<JudgeResult> {
   const response = await policy.next({
     messages: [
       { role: 'system', content: JUDGE_SYSTEM },

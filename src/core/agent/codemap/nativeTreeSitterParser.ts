@@ -40,7 +40,9 @@ export class NativeTreeSitterParser implements SymbolParser {
       const Parser = loadModule('tree-sitter') as new () => NativeParser;
       return { parser: new NativeTreeSitterParser(new Parser(), fallback) };
     } catch (error) {
-      return { unavailable: `the native tree-sitter binding does not load: ${(error as Error).message.split('\n')[0]}` };
+      return {
+        unavailable: `the native tree-sitter binding does not load: ${(error as Error).message.split('\n')[0]}`,
+      };
     }
   }
 

@@ -4,7 +4,8 @@
  * symbols for the same source.
  */
 
-export type SymbolKind = 'class' | 'function' | 'method' | 'interface' | 'struct' | 'enum' | 'trait' | 'impl' | 'module' | 'type';
+export type SymbolKind =
+  'class' | 'function' | 'method' | 'interface' | 'struct' | 'enum' | 'trait' | 'impl' | 'module' | 'type';
 
 export interface CodeSymbol {
   name: string;
@@ -69,7 +70,9 @@ type Rules = Record<string, SymbolRule>;
 const byNameField = (node: SyntaxNodeLike) => node.childForFieldName('name')?.text;
 const FUNCTION_VALUES = new Set(['arrow_function', 'function_expression', 'function', 'generator_function']);
 const functionValued = (nameField: string, valueField: string) => (node: SyntaxNodeLike) =>
-  FUNCTION_VALUES.has(node.childForFieldName(valueField)?.type ?? '') ? node.childForFieldName(nameField)?.text : undefined;
+  FUNCTION_VALUES.has(node.childForFieldName(valueField)?.type ?? '')
+    ? node.childForFieldName(nameField)?.text
+    : undefined;
 
 const JAVASCRIPT: Rules = {
   function_declaration: { kind: 'function' },
@@ -130,7 +133,16 @@ const RULES: Record<LanguageId, Rules> = {
 };
 
 /** Function-like nodes that are not symbols themselves: what is declared inside them is local, so skipped. */
-const OPAQUE = new Set(['arrow_function', 'function_expression', 'function', 'generator_function', 'lambda', 'func_literal', 'closure_expression', 'do_block']);
+const OPAQUE = new Set([
+  'arrow_function',
+  'function_expression',
+  'function',
+  'generator_function',
+  'lambda',
+  'func_literal',
+  'closure_expression',
+  'do_block',
+]);
 
 const CLASS_LIKE: ReadonlySet<SymbolKind> = new Set(['class', 'interface', 'struct', 'enum', 'trait', 'impl']);
 
@@ -146,7 +158,8 @@ function collect(node: SyntaxNodeLike, rules: Rules, container: SymbolKind | und
     const rule = rules[child.type];
     const name = rule ? (rule.name ?? byNameField)(child) : undefined;
     if (rule && name) {
-      const kind = rule.kind === 'function' && container && CLASS_LIKE.has(container) ? 'method' : refineKind(rule.kind, child);
+      const kind =
+        rule.kind === 'function' && container && CLASS_LIKE.has(container) ? 'method' : refineKind(rule.kind, child);
       found.push({
         name,
         kind,

@@ -3,9 +3,23 @@
  * OpenAI format everywhere else; it is mapped to Anthropic's content blocks on the way out and back.
  */
 import Anthropic from '@anthropic-ai/sdk';
-import type { ContentBlockParam, Message, MessageCreateParamsNonStreaming, MessageParam, Tool as AnthropicTool } from '@anthropic-ai/sdk/resources/messages';
+import type {
+  ContentBlockParam,
+  Message,
+  MessageCreateParamsNonStreaming,
+  MessageParam,
+  Tool as AnthropicTool,
+} from '@anthropic-ai/sdk/resources/messages';
 import type { ToolDefinition } from '../tools/tool';
-import { PolicyError, type AssistantMessage, type ChatMessage, type Policy, type PolicyInfo, type PolicyRequest, type PolicyResponse } from './policy';
+import {
+  PolicyError,
+  type AssistantMessage,
+  type ChatMessage,
+  type Policy,
+  type PolicyInfo,
+  type PolicyRequest,
+  type PolicyResponse,
+} from './policy';
 import { classifyFailure, withRetries, type RetryOptions } from './retry';
 
 export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com';
@@ -51,22 +65,39 @@ export class AnthropicPolicy implements Policy {
 
   async next(request: PolicyRequest): Promise<PolicyResponse> {
     const started = performance.now();
-    const body: MessageCreateParamsNonStreaming = { ...this.parameters, model: this.options.model, ...toAnthropicConversation(request.messages) };
+    const body: MessageCreateParamsNonStreaming = {
+      ...this.parameters,
+      model: this.options.model,
+      ...toAnthropicConversation(request.messages),
+    };
     if (request.tools.length) body.tools = request.tools.map(toAnthropicTool);
     const { value: message, retries } = await withRetries(
       `${this.info.baseURL} model ${this.options.model}`,
       () => this.client.messages.create(body, { signal: request.signal }),
-      { ...this.options.retry, signal: request.signal, classify: (error) => classifyFailure(error, ANTHROPIC_SDK_ERRORS), secrets: [this.client.apiKey ?? ''] },
+      {
+        ...this.options.retry,
+        signal: request.signal,
+        classify: (error) => classifyFailure(error, ANTHROPIC_SDK_ERRORS),
+        secrets: [this.client.apiKey ?? ''],
+      },
     );
     const usage = {
-      promptTokens: message.usage.input_tokens + (message.usage.cache_creation_input_tokens ?? 0) + (message.usage.cache_read_input_tokens ?? 0),
+      promptTokens:
+        message.usage.input_tokens +
+        (message.usage.cache_creation_input_tokens ?? 0) +
+        (message.usage.cache_read_input_tokens ?? 0),
       completionTokens: message.usage.output_tokens,
     };
     const prices = this.options.pricing;
     return {
       message: fromAnthropicMessage(message),
       usage,
-      ...(prices ? { cost: (usage.promptTokens * prices.inputPerMillion + usage.completionTokens * prices.outputPerMillion) / 1e6 } : {}),
+      ...(prices
+        ? {
+            cost:
+              (usage.promptTokens * prices.inputPerMillion + usage.completionTokens * prices.outputPerMillion) / 1e6,
+          }
+        : {}),
       ...(message.stop_reason ? { finishReason: message.stop_reason } : {}),
       retries,
       modelMs: performance.now() - started,
@@ -75,7 +106,11 @@ export class AnthropicPolicy implements Policy {
 }
 
 export function toAnthropicTool(tool: ToolDefinition): AnthropicTool {
-  return { name: tool.function.name, description: tool.function.description, input_schema: tool.function.parameters as AnthropicTool['input_schema'] };
+  return {
+    name: tool.function.name,
+    description: tool.function.description,
+    input_schema: tool.function.parameters as AnthropicTool['input_schema'],
+  };
 }
 
 /**
@@ -93,7 +128,8 @@ export function toAnthropicConversation(messages: ChatMessage[]): { system?: str
   };
   for (const message of messages) {
     if (message.role === 'user') append('user', [{ type: 'text', text: message.content }]);
-    else if (message.role === 'tool') append('user', [{ type: 'tool_result', tool_use_id: toolUseId(message.tool_call_id), content: message.content }]);
+    else if (message.role === 'tool')
+      append('user', [{ type: 'tool_result', tool_use_id: toolUseId(message.tool_call_id), content: message.content }]);
     else if (message.role === 'assistant') append('assistant', assistantBlocks(message));
   }
   return { ...(system.length ? { system: system.join('\n\n') } : {}), messages: turns };
@@ -103,7 +139,12 @@ function assistantBlocks(message: AssistantMessage): ContentBlockParam[] {
   const blocks: ContentBlockParam[] = [];
   if (message.content) blocks.push({ type: 'text', text: message.content });
   for (const call of message.tool_calls ?? []) {
-    blocks.push({ type: 'tool_use', id: toolUseId(call.id), name: call.function.name, input: argumentsObject(call.function.arguments) });
+    blocks.push({
+      type: 'tool_use',
+      id: toolUseId(call.id),
+      name: call.function.name,
+      input: argumentsObject(call.function.arguments),
+    });
   }
   // Anthropic refuses an empty assistant turn; a model that said nothing is recorded as saying so.
   return blocks.length ? blocks : [{ type: 'text', text: '(no response)' }];
@@ -128,7 +169,15 @@ function toolUseId(id: string): string {
 export function fromAnthropicMessage(message: Pick<Message, 'content'>): AssistantMessage {
   const text = message.content.flatMap((block) => (block.type === 'text' ? [block.text] : [])).join('');
   const toolCalls = message.content.flatMap((block) =>
-    block.type === 'tool_use' ? [{ id: block.id, type: 'function' as const, function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) } }] : [],
+    block.type === 'tool_use'
+      ? [
+          {
+            id: block.id,
+            type: 'function' as const,
+            function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) },
+          },
+        ]
+      : [],
   );
   return { role: 'assistant', content: text || null, ...(toolCalls.length ? { tool_calls: toolCalls } : {}) };
 }

@@ -5,7 +5,16 @@
  */
 import OpenAI from 'openai';
 import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
-import { PolicyError, type AssistantMessage, type Policy, type PolicyInfo, type PolicyRequest, type PolicyResponse, type TokenLogprob, type ToolCall } from './policy';
+import {
+  PolicyError,
+  type AssistantMessage,
+  type Policy,
+  type PolicyInfo,
+  type PolicyRequest,
+  type PolicyResponse,
+  type TokenLogprob,
+  type ToolCall,
+} from './policy';
 import { classifyFailure, withRetries, type RetryOptions } from './retry';
 
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
@@ -58,9 +67,16 @@ export class OpenAIPolicy implements Policy {
     const baseURL = options.baseURL ?? OPENAI_DEFAULT_BASE_URL;
     const apiKey = options.apiKey ?? (options.env ?? process.env).OPENAI_API_KEY;
     if (!apiKey && baseURL === OPENAI_DEFAULT_BASE_URL) {
-      throw new PolicyError('OPENAI_API_KEY is not set: export it, or give an OpenAI-compatible server with openai:MODEL@BASE_URL');
+      throw new PolicyError(
+        'OPENAI_API_KEY is not set: export it, or give an OpenAI-compatible server with openai:MODEL@BASE_URL',
+      );
     }
-    this.client = new OpenAI({ apiKey: apiKey || 'no-key', baseURL, maxRetries: 0, timeout: options.timeoutMs ?? 600_000 });
+    this.client = new OpenAI({
+      apiKey: apiKey || 'no-key',
+      baseURL,
+      maxRetries: 0,
+      timeout: options.timeoutMs ?? 600_000,
+    });
     // OpenAI's reasoning models refuse `max_tokens`; most other servers only know `max_tokens`.
     const maxTokensField = baseURL === OPENAI_DEFAULT_BASE_URL ? 'max_completion_tokens' : 'max_tokens';
     this.parameters = dropUndefined({
@@ -87,28 +103,41 @@ export class OpenAIPolicy implements Policy {
     const { value: completion, retries } = await withRetries(
       `${this.info.baseURL} model ${this.options.model}`,
       () => this.client.chat.completions.create(body, { signal: request.signal }),
-      { ...this.options.retry, signal: request.signal, classify: (error) => classifyFailure(error, OPENAI_SDK_ERRORS), secrets: [this.client.apiKey ?? ''] },
+      {
+        ...this.options.retry,
+        signal: request.signal,
+        classify: (error) => classifyFailure(error, OPENAI_SDK_ERRORS),
+        secrets: [this.client.apiKey ?? ''],
+      },
     );
     return { ...this.toResponse(completion), retries, modelMs: performance.now() - started };
   }
 
   private toResponse(completion: ChatCompletion & ServerExtras): Omit<PolicyResponse, 'retries' | 'modelMs'> {
     const choice = completion.choices?.[0] as (ChatCompletion.Choice & { token_ids?: number[] }) | undefined;
-    if (!choice?.message) throw new PolicyError(`${this.info.baseURL} returned a completion without choices: ${JSON.stringify(completion).slice(0, 500)}`);
-    const usage = { promptTokens: completion.usage?.prompt_tokens ?? 0, completionTokens: completion.usage?.completion_tokens ?? 0 };
-    const logprobs = choice.logprobs?.content?.map(
-      (entry): TokenLogprob => ({
-        token: entry.token,
-        logprob: entry.logprob,
-        ...(entry.top_logprobs?.length ? { topLogprobs: entry.top_logprobs.map(({ token, logprob }) => ({ token, logprob })) } : {}),
-      }),
-    );
+    if (!choice?.message)
+      throw new PolicyError(
+        `${this.info.baseURL} returned a completion without choices: ${JSON.stringify(completion).slice(0, 500)}`,
+      );
+    const usage = {
+      promptTokens: completion.usage?.prompt_tokens ?? 0,
+      completionTokens: completion.usage?.completion_tokens ?? 0,
+    };
+    const logprobs = choice.logprobs?.content?.map((entry): TokenLogprob => ({
+      token: entry.token,
+      logprob: entry.logprob,
+      ...(entry.top_logprobs?.length
+        ? { topLogprobs: entry.top_logprobs.map(({ token, logprob }) => ({ token, logprob })) }
+        : {}),
+    }));
     return dropUndefined({
       message: toAssistantMessage(choice.message),
       usage,
       cost: completion.usage?.cost ?? this.priced(usage),
       logprobs,
-      tokenIds: choice.token_ids ? dropUndefined({ prompt: completion.prompt_token_ids, completion: choice.token_ids }) : undefined,
+      tokenIds: choice.token_ids
+        ? dropUndefined({ prompt: completion.prompt_token_ids, completion: choice.token_ids })
+        : undefined,
       finishReason: choice.finish_reason ?? undefined,
     });
   }
@@ -136,7 +165,11 @@ export function toAssistantMessage(message: ChatCompletion.Choice['message']): A
       },
     ];
   });
-  return { role: 'assistant', content: message.content ?? null, ...(toolCalls.length ? { tool_calls: toolCalls } : {}) };
+  return {
+    role: 'assistant',
+    content: message.content ?? null,
+    ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+  };
 }
 
 function dropUndefined<T extends object>(record: T): T {

@@ -21,7 +21,8 @@ export function parsePolicySpec(spec: string): PolicySpec {
     if (!rest) throw new Error(`policy "${spec}": replay needs the path of a recorded trajectory; ${USAGE}`);
     return { backend, path: rest };
   }
-  if (backend !== 'openai' && backend !== 'anthropic') throw new Error(`policy "${spec}": unknown backend "${backend}"; ${USAGE}`);
+  if (backend !== 'openai' && backend !== 'anthropic')
+    throw new Error(`policy "${spec}": unknown backend "${backend}"; ${USAGE}`);
   // Model names may hold ':' and '@' (`llama3:8b`, `org/model@rev`); only `@http(s)://…` starts a URL.
   const withURL = /^(.*)@(https?:\/\/.+)$/.exec(rest);
   const model = withURL ? withURL[1] : rest;
@@ -52,7 +53,12 @@ export async function createPolicy(spec: string | PolicySpec, options: CreatePol
     case 'openai':
       return new OpenAIPolicy({ env: options.env, ...options.openai, model: parsed.model, baseURL: parsed.baseURL });
     case 'anthropic':
-      return new AnthropicPolicy({ env: options.env, ...options.anthropic, model: parsed.model, baseURL: parsed.baseURL });
+      return new AnthropicPolicy({
+        env: options.env,
+        ...options.anthropic,
+        model: parsed.model,
+        baseURL: parsed.baseURL,
+      });
     case 'replay':
       return new ReplayPolicy(await (options.loadReplay ?? loadReplayMessages)(parsed.path), parsed.path);
   }

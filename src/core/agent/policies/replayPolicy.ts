@@ -36,7 +36,12 @@ export class ReplayPolicy implements Policy {
     const message = this.messages[this.position];
     if (!message) throw new ReplayExhaustedError(this.source, this.position);
     this.position++;
-    return { message: structuredClone(message), usage: { promptTokens: 0, completionTokens: 0 }, modelMs: 0, retries: 0 };
+    return {
+      message: structuredClone(message),
+      usage: { promptTokens: 0, completionTokens: 0 },
+      modelMs: 0,
+      retries: 0,
+    };
   }
 }
 
@@ -49,5 +54,9 @@ export async function loadReplayMessages(path: string): Promise<AssistantMessage
   }
   return conversation(trajectory)
     .filter((message) => message.role === 'assistant')
-    .map((message) => ({ role: 'assistant', content: message.content, ...(message.tool_calls?.length ? { tool_calls: message.tool_calls } : {}) }));
+    .map((message) => ({
+      role: 'assistant',
+      content: message.content,
+      ...(message.tool_calls?.length ? { tool_calls: message.tool_calls } : {}),
+    }));
 }

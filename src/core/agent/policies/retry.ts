@@ -23,7 +23,10 @@ export interface FailureClass {
  * failures, and status-less subclasses for connection failures, timeouts and aborts, which only the
  * policy can tell apart (with its own SDK's classes).
  */
-export function classifyFailure(error: unknown, sdk: { isConnectionFailure(error: unknown): boolean; isAbort(error: unknown): boolean }): FailureClass {
+export function classifyFailure(
+  error: unknown,
+  sdk: { isConnectionFailure(error: unknown): boolean; isAbort(error: unknown): boolean },
+): FailureClass {
   if (sdk.isAbort(error) || (error as Error)?.name === 'AbortError') return { retryable: false };
   if (sdk.isConnectionFailure(error)) return { retryable: true };
   const err = error as { status?: unknown; headers?: Headers | Record<string, string> };
@@ -71,7 +74,8 @@ export async function withRetries<T>(
       const failure = options.classify(error);
       const message = withoutSecrets((error as Error)?.message ?? String(error), options.secrets ?? []);
       if (!failure.retryable) throw new PolicyError(`${describe}: ${message}`, failure.status, false);
-      if (retries >= maxRetries) throw new PolicyError(`${describe}: ${message} (gave up after ${retries + 1} attempts)`, failure.status, true);
+      if (retries >= maxRetries)
+        throw new PolicyError(`${describe}: ${message} (gave up after ${retries + 1} attempts)`, failure.status, true);
       const backoff = baseDelayMs * 2 ** retries * (0.75 + Math.random() * 0.5);
       await sleep(Math.min(failure.retryAfterMs ?? backoff, maxDelayMs), options.signal);
     }
@@ -79,7 +83,9 @@ export async function withRetries<T>(
 }
 
 function withoutSecrets(message: string, secrets: string[]): string {
-  return secrets.filter((secret) => secret.length >= 8).reduce((text, secret) => text.split(secret).join('[REDACTED]'), message);
+  return secrets
+    .filter((secret) => secret.length >= 8)
+    .reduce((text, secret) => text.split(secret).join('[REDACTED]'), message);
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -41,7 +41,10 @@ export function bashTool(options: BashToolOptions = {}): Tool {
     async run(args, { sandbox }) {
       const { command, timeout_seconds } = args as BashArgs;
       const timeoutMs = timeout_seconds ? timeout_seconds * 1000 : defaultTimeoutMs;
-      const result = await sandbox.exec(command, { timeoutMs, maxOutputBytes: options.maxOutputBytes ?? 4 * 1024 ** 2 });
+      const result = await sandbox.exec(command, {
+        timeoutMs,
+        maxOutputBytes: options.maxOutputBytes ?? 4 * 1024 ** 2,
+      });
       const observation = formatExecObservation(result);
       return result.timedOut ? fail(observation) : ok(observation);
     },
@@ -49,7 +52,13 @@ export function bashTool(options: BashToolOptions = {}): Tool {
 }
 
 /** Exit status first, then whichever streams have content. */
-export function formatExecObservation(result: { exitCode: number; stdout: string; stderr: string; timedOut: boolean; truncated: boolean }): string {
+export function formatExecObservation(result: {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  truncated: boolean;
+}): string {
   const parts: string[] = [];
   if (result.timedOut) parts.push(`The command timed out and was killed (exit code ${result.exitCode}).`);
   else parts.push(`exit code: ${result.exitCode}`);

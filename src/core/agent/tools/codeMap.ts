@@ -21,7 +21,13 @@ export function codeMapTool(parser: SymbolParser, limits: CodeMapLimits = DEFAUL
       `under a folder (default: the whole repository). Languages: ${supportedExtensions().join(' ')}.`,
     parameters: {
       type: 'object',
-      properties: { path: { type: 'string', minLength: 1, description: 'File or folder, relative to the repository root (default ".").' } },
+      properties: {
+        path: {
+          type: 'string',
+          minLength: 1,
+          description: 'File or folder, relative to the repository root (default ".").',
+        },
+      },
       additionalProperties: false,
     },
     async run(args, { sandbox }) {
@@ -31,8 +37,11 @@ export function codeMapTool(parser: SymbolParser, limits: CodeMapLimits = DEFAUL
       if (kind === 'missing') return fail(`${shown}: no such file or folder.`);
       if (kind === 'file') {
         const symbols = await mapFile(sandbox, absolute, parser);
-        if (!symbols) return fail(`${shown}: no grammar for this kind of file (supported: ${supportedExtensions().join(' ')}).`);
-        return ok(symbols.length ? [shown, ...formatSymbols(symbols, '  ')].join('\n') : `${shown}: no classes or functions.`);
+        if (!symbols)
+          return fail(`${shown}: no grammar for this kind of file (supported: ${supportedExtensions().join(' ')}).`);
+        return ok(
+          symbols.length ? [shown, ...formatSymbols(symbols, '  ')].join('\n') : `${shown}: no classes or functions.`,
+        );
       }
       if (kind !== 'directory') return fail(`${shown}: not a regular file or folder.`);
       const map = await mapFolder(sandbox, absolute, parser, limits);
@@ -41,7 +50,9 @@ export function codeMapTool(parser: SymbolParser, limits: CodeMapLimits = DEFAUL
       const empty = map.files.length - withSymbols.length;
       if (empty > 0) lines.push(`[${empty} more source files have no classes or functions]`);
       if (map.skipped.length > 0) {
-        lines.push(`[${map.skipped.length} source files not mapped (${[...new Set(map.skipped.map((skip) => skip.reason))].join('; ')}); map a subfolder to see them]`);
+        lines.push(
+          `[${map.skipped.length} source files not mapped (${[...new Set(map.skipped.map((skip) => skip.reason))].join('; ')}); map a subfolder to see them]`,
+        );
       }
       return ok(lines.length ? lines.join('\n') : `No source files under ${shown}.`);
     },
@@ -53,6 +64,10 @@ function fitFolderMap(files: FileSymbols[]): string[] {
   const full = files.flatMap((file) => [file.path, ...formatSymbols(file.symbols, '  ')]);
   if (full.join('\n').length <= MAX_FOLDER_MAP_CHARS) return full;
   const topLevel = files.flatMap((file) => [file.path, ...formatSymbols(file.symbols, '  ', 1)]);
-  if (topLevel.join('\n').length <= MAX_FOLDER_MAP_CHARS) return [...topLevel, '[members left out to fit: map a single file or a subfolder to see methods]'];
-  return [...files.map((file) => `${file.path}  (${file.symbols.length} top-level symbols)`), '[symbols left out to fit: map a single file or a subfolder to see them]'];
+  if (topLevel.join('\n').length <= MAX_FOLDER_MAP_CHARS)
+    return [...topLevel, '[members left out to fit: map a single file or a subfolder to see methods]'];
+  return [
+    ...files.map((file) => `${file.path}  (${file.symbols.length} top-level symbols)`),
+    '[symbols left out to fit: map a single file or a subfolder to see them]',
+  ];
 }

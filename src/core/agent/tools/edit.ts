@@ -26,7 +26,11 @@ export function editTool(): Tool {
         path: { type: 'string', minLength: 1, description: 'File path, relative to the repository root or absolute.' },
         old_str: { type: 'string', minLength: 1, description: 'str_replace: the exact text to replace.' },
         new_str: { type: 'string', description: 'str_replace / insert: the new text.' },
-        insert_line: { type: 'integer', minimum: 0, description: 'insert: the line after which new_str goes (0 = top of file).' },
+        insert_line: {
+          type: 'integer',
+          minimum: 0,
+          description: 'insert: the line after which new_str goes (0 = top of file).',
+        },
         file_text: { type: 'string', description: 'create: the whole content of the new file.' },
       },
       required: ['command', 'path'],
@@ -43,7 +47,8 @@ export function editTool(): Tool {
       const shown = displayPath(sandbox.workdir, absolute);
       const { kind, mode } = await statPath(sandbox, absolute);
       if (edit.command === 'create') {
-        if (kind !== 'missing') return fail(`${shown} already exists; create makes new files only. Use str_replace or insert to change it.`);
+        if (kind !== 'missing')
+          return fail(`${shown} already exists; create makes new files only. Use str_replace or insert to change it.`);
         await sandbox.writeFile(absolute, edit.file_text);
         return ok(`Created ${shown} (${splitLines(edit.file_text).length} lines).`);
       }
@@ -92,7 +97,10 @@ export function replaceUnique(text: string, oldStr: string, newStr: string, show
 export function insertAfterLine(text: string, afterLine: number, newStr: string, shown: string): TextEdit {
   const lines = splitLines(text);
   if (afterLine > lines.length) {
-    return { ok: false, message: `insert_line ${afterLine} is past the end of ${shown}, which has ${lines.length} lines (use 0 to ${lines.length}).` };
+    return {
+      ok: false,
+      message: `insert_line ${afterLine} is past the end of ${shown}, which has ${lines.length} lines (use 0 to ${lines.length}).`,
+    };
   }
   const inserted = splitLines(newStr);
   const updated = [...lines.slice(0, afterLine), ...inserted, ...lines.slice(afterLine)];
@@ -126,7 +134,12 @@ function lineOf(text: string, position: number): number {
 }
 
 /** Writing a file through the sandbox resets its permissions; an edited script must stay executable. */
-async function writeKeepingMode(sandbox: Sandbox, absolute: string, text: string, mode: string | undefined): Promise<void> {
+async function writeKeepingMode(
+  sandbox: Sandbox,
+  absolute: string,
+  text: string,
+  mode: string | undefined,
+): Promise<void> {
   await sandbox.writeFile(absolute, text);
   if (mode && mode !== '644') await sandbox.exec(`chmod ${mode} ${shellQuote(absolute)}`, { timeoutMs: 30_000 });
 }

@@ -31,10 +31,25 @@ export function searchTool(options: SearchToolOptions = {}): Tool {
     parameters: {
       type: 'object',
       properties: {
-        pattern: { type: 'string', minLength: 1, description: 'Text to find (or a regular expression with regex: true), or a file-name pattern.' },
-        path: { type: 'string', minLength: 1, description: 'Folder or file to search in (default: the repository root).' },
-        mode: { type: 'string', enum: ['text', 'files'], description: 'What to match: file contents (text) or file names (files).' },
-        regex: { type: 'boolean', description: 'text mode: treat pattern as an extended regular expression (default false: a literal string).' },
+        pattern: {
+          type: 'string',
+          minLength: 1,
+          description: 'Text to find (or a regular expression with regex: true), or a file-name pattern.',
+        },
+        path: {
+          type: 'string',
+          minLength: 1,
+          description: 'Folder or file to search in (default: the repository root).',
+        },
+        mode: {
+          type: 'string',
+          enum: ['text', 'files'],
+          description: 'What to match: file contents (text) or file names (files).',
+        },
+        regex: {
+          type: 'boolean',
+          description: 'text mode: treat pattern as an extended regular expression (default false: a literal string).',
+        },
       },
       required: ['pattern'],
       additionalProperties: false,
@@ -43,15 +58,22 @@ export function searchTool(options: SearchToolOptions = {}): Tool {
       const { pattern, path = '.', mode = 'text', regex = false } = args as SearchArgs;
       const absolute = resolveInSandbox(sandbox.workdir, path);
       const shown = displayPath(sandbox.workdir, absolute);
-      const command = mode === 'text' ? grepCommand(pattern, absolute, regex, maxResults) : findCommand(pattern, absolute, maxResults);
+      const command =
+        mode === 'text'
+          ? grepCommand(pattern, absolute, regex, maxResults)
+          : findCommand(pattern, absolute, maxResults);
       const result = await sandbox.exec(command, { timeoutMs: 60_000, cwd: sandbox.workdir });
       if (searchFailed(mode, result.exitCode, result.stdout)) {
         return fail(`search failed in ${shown}: ${result.stderr.trim() || `exit code ${result.exitCode}`}`);
       }
       const lines = result.stdout.split('\n').filter(Boolean);
-      if (lines.length === 0) return ok(`No ${mode === 'text' ? 'lines' : 'file names'} matching ${JSON.stringify(pattern)} in ${shown}.`);
-      const shownLines = lines.slice(0, maxResults).map((line) => shortenLine(relativeToRoot(line, sandbox.workdir), maxLineChars));
-      const more = lines.length > maxResults ? `\n[more than ${maxResults} results; narrow the pattern or the path]` : '';
+      if (lines.length === 0)
+        return ok(`No ${mode === 'text' ? 'lines' : 'file names'} matching ${JSON.stringify(pattern)} in ${shown}.`);
+      const shownLines = lines
+        .slice(0, maxResults)
+        .map((line) => shortenLine(relativeToRoot(line, sandbox.workdir), maxLineChars));
+      const more =
+        lines.length > maxResults ? `\n[more than ${maxResults} results; narrow the pattern or the path]` : '';
       return ok(`${shownLines.join('\n')}${more}`);
     },
   };

@@ -30,7 +30,9 @@ export async function statPath(sandbox: Sandbox, absolutePath: string): Promise<
   );
   const [kind, mode] = result.stdout.trim().split(' ');
   if (result.exitCode !== 0 || !['file', 'directory', 'missing', 'other'].includes(kind)) {
-    throw new Error(`could not inspect ${absolutePath} in the sandbox (exit ${result.exitCode}): ${result.stderr.trim()}`);
+    throw new Error(
+      `could not inspect ${absolutePath} in the sandbox (exit ${result.exitCode}): ${result.stderr.trim()}`,
+    );
   }
   return { kind: kind as PathKind, mode };
 }

@@ -5,7 +5,8 @@ export function submitTool(): Tool {
   return {
     name: 'submit',
     readOnly: true,
-    description: 'Declare the task finished. Call it once, after your last change; the current state of the repository is what gets graded.',
+    description:
+      'Declare the task finished. Call it once, after your last change; the current state of the repository is what gets graded.',
     parameters: {
       type: 'object',
       properties: { summary: { type: 'string', description: 'A short account of what you changed and why.' } },

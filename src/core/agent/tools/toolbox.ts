@@ -98,12 +98,24 @@ export class Toolbox {
     };
   }
 
-  private async dispatch(name: string, rawArguments: string, ctx: ToolContext): Promise<Omit<ToolCallOutcome, 'durationMs'>> {
+  private async dispatch(
+    name: string,
+    rawArguments: string,
+    ctx: ToolContext,
+  ): Promise<Omit<ToolCallOutcome, 'durationMs'>> {
     const entry = this.tools.get(name);
-    if (!entry) return rejected('unknown_tool', `Unknown tool ${JSON.stringify(name)}. Available tools: ${this.names.join(', ')}.`);
+    if (!entry)
+      return rejected(
+        'unknown_tool',
+        `Unknown tool ${JSON.stringify(name)}. Available tools: ${this.names.join(', ')}.`,
+      );
     const parsed = parseArguments(rawArguments);
     if ('error' in parsed) return rejected('invalid_json', `Invalid arguments for ${name}: ${parsed.error}`);
-    if (!entry.validate(parsed.value)) return rejected('invalid_arguments', `Invalid arguments for ${name}: ${describeSchemaErrors(entry.validate.errors ?? [])}.`);
+    if (!entry.validate(parsed.value))
+      return rejected(
+        'invalid_arguments',
+        `Invalid arguments for ${name}: ${describeSchemaErrors(entry.validate.errors ?? [])}.`,
+      );
     ctx.signal?.throwIfAborted();
     try {
       const result = await entry.tool.run(parsed.value, ctx);
@@ -124,7 +136,10 @@ export interface DefaultToolsOptions extends ToolboxOptions {
 /** bash, view, edit, search, code_map and submit. */
 export function createDefaultToolbox(options: DefaultToolsOptions = {}): Toolbox {
   const parser = options.symbolParser ?? new WebTreeSitterParser();
-  return new Toolbox([bashTool(options.bash), viewTool(), editTool(), searchTool(), codeMapTool(parser), submitTool()], options);
+  return new Toolbox(
+    [bashTool(options.bash), viewTool(), editTool(), searchTool(), codeMapTool(parser), submitTool()],
+    options,
+  );
 }
 
 function rejected(error: ToolCallError, output: string): Omit<ToolCallOutcome, 'durationMs'> {
@@ -149,7 +164,9 @@ export function parseArguments(raw: string): { value: unknown } | { error: strin
     }
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { error: `expected a JSON object of named arguments, got ${Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'null' : typeof value}` };
+    return {
+      error: `expected a JSON object of named arguments, got ${Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'null' : typeof value}`,
+    };
   }
   return { value };
 }

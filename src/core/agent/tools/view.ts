@@ -28,9 +28,17 @@ export function viewTool(options: ViewToolOptions = {}): Tool {
     parameters: {
       type: 'object',
       properties: {
-        path: { type: 'string', minLength: 1, description: 'File or folder, relative to the repository root or absolute.' },
+        path: {
+          type: 'string',
+          minLength: 1,
+          description: 'File or folder, relative to the repository root or absolute.',
+        },
         start_line: { type: 'integer', minimum: 1, description: 'First line to show (1-based).' },
-        end_line: { type: 'integer', minimum: -1, description: 'Last line to show, inclusive; -1 for the end of the file.' },
+        end_line: {
+          type: 'integer',
+          minimum: -1,
+          description: 'Last line to show, inclusive; -1 for the end of the file.',
+        },
       },
       required: ['path'],
       additionalProperties: false,
@@ -43,30 +51,39 @@ export function viewTool(options: ViewToolOptions = {}): Tool {
       if (kind === 'missing') return fail(`${shown}: no such file or folder.`);
       if (kind === 'other') return fail(`${shown}: not a regular file or folder.`);
       if (kind === 'directory') {
-        if (start_line !== undefined || end_line !== undefined) return fail(`${shown} is a folder: start_line and end_line apply to files only.`);
+        if (start_line !== undefined || end_line !== undefined)
+          return fail(`${shown} is a folder: start_line and end_line apply to files only.`);
         return listFolder(sandbox, absolute, shown, maxEntries);
       }
       const content = await sandbox.readFile(absolute);
-      if (looksBinary(content)) return fail(`${shown} is a binary file (${content.length} bytes); it cannot be shown as text.`);
+      if (looksBinary(content))
+        return fail(`${shown} is a binary file (${content.length} bytes); it cannot be shown as text.`);
       return showLines(shown, content.toString('utf8'), { start: start_line, end: end_line }, maxLines);
     },
   };
 }
 
 /** The numbered lines of a file in the asked range, or an error saying which range is valid. */
-export function showLines(shown: string, text: string, range: { start?: number; end?: number }, maxLines: number): ToolResult {
+export function showLines(
+  shown: string,
+  text: string,
+  range: { start?: number; end?: number },
+  maxLines: number,
+): ToolResult {
   const lines = splitLines(text);
   if (lines.length === 0) return ok(`${shown} is empty.`);
   const start = range.start ?? 1;
-  if (start > lines.length) return fail(`start_line ${start} is past the end of ${shown}, which has ${lines.length} lines.`);
+  if (start > lines.length)
+    return fail(`start_line ${start} is past the end of ${shown}, which has ${lines.length} lines.`);
   const askedEnd = range.end === undefined || range.end === -1 ? undefined : range.end;
   if (askedEnd !== undefined && askedEnd < start) return fail(`end_line ${askedEnd} is before start_line ${start}.`);
   const rangeGiven = range.start !== undefined || range.end !== undefined;
   const end = Math.min(askedEnd ?? lines.length, lines.length, rangeGiven ? Infinity : maxLines);
   const body = numberLines(lines.slice(start - 1, end), start);
-  const note = end < lines.length && !rangeGiven
-    ? `\n[${shown} has ${lines.length} lines; showing 1-${end}. Pass start_line/end_line to see more.]`
-    : '';
+  const note =
+    end < lines.length && !rangeGiven
+      ? `\n[${shown} has ${lines.length} lines; showing 1-${end}. Pass start_line/end_line to see more.]`
+      : '';
   return ok(`${shown}:\n${body}${note}`);
 }
 
@@ -88,11 +105,15 @@ async function listFolder(sandbox: Sandbox, absolute: string, shown: string, max
     { timeoutMs: 60_000 },
   );
   if (result.exitCode !== 0) return fail(`could not list ${shown}: ${result.stderr.trim()}`);
-  const entries = result.stdout.split('\n').filter(Boolean).map((line) => {
-    const [path, type] = line.split('\t');
-    return type === 'd' ? `${path}/` : path;
-  });
+  const entries = result.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [path, type] = line.split('\t');
+      return type === 'd' ? `${path}/` : path;
+    });
   if (entries.length === 0) return ok(`${shown}/ is empty (hidden entries are not listed).`);
-  const more = entries.length > maxEntries ? `\n[more than ${maxEntries} entries; view a subfolder to see the rest]` : '';
+  const more =
+    entries.length > maxEntries ? `\n[more than ${maxEntries} entries; view a subfolder to see the rest]` : '';
   return ok(`${shown}/ (two levels deep):\n${entries.slice(0, maxEntries).join('\n')}${more}`);
 }

@@ -15,7 +15,14 @@ interface JestReport {
   testResults: { assertionResults?: AssertionResult[] }[];
 }
 
-const STATUSES: Record<string, TestStatus> = { passed: 'PASSED', failed: 'FAILED', pending: 'SKIPPED', skipped: 'SKIPPED', todo: 'SKIPPED', disabled: 'SKIPPED' };
+const STATUSES: Record<string, TestStatus> = {
+  passed: 'PASSED',
+  failed: 'FAILED',
+  pending: 'SKIPPED',
+  skipped: 'SKIPPED',
+  todo: 'SKIPPED',
+  disabled: 'SKIPPED',
+};
 
 /** The report is one JSON line among whatever else the command printed. */
 function findReport(log: string): JestReport | undefined {
@@ -38,7 +45,10 @@ export function parseJestJsonLog(log: string): StatusMap {
   const statuses: StatusMap = new Map();
   for (const file of findReport(log)?.testResults ?? []) {
     for (const assertion of file.assertionResults ?? []) {
-      statuses.set([...(assertion.ancestorTitles ?? []), assertion.title].join(' > '), STATUSES[assertion.status] ?? 'ERROR');
+      statuses.set(
+        [...(assertion.ancestorTitles ?? []), assertion.title].join(' > '),
+        STATUSES[assertion.status] ?? 'ERROR',
+      );
     }
   }
   return statuses;

@@ -5,7 +5,14 @@
 
 import type { StatusMap, TestStatus } from '../testStatus';
 
-const STATUS_WORDS: Record<string, TestStatus> = { PASSED: 'PASSED', FAILED: 'FAILED', ERROR: 'ERROR', SKIPPED: 'SKIPPED', XFAIL: 'XFAIL', XPASS: 'PASSED' };
+const STATUS_WORDS: Record<string, TestStatus> = {
+  PASSED: 'PASSED',
+  FAILED: 'FAILED',
+  ERROR: 'ERROR',
+  SKIPPED: 'SKIPPED',
+  XFAIL: 'XFAIL',
+  XPASS: 'PASSED',
+};
 
 /** A node id: a path with `::` parts, then an optional `[parameters]` block that may hold spaces. */
 const NODE_ID = String.raw`[^\s\[]+::[^\s\[]+(?:\[.*?\](?=$| - | (?:PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b))?`;

@@ -36,7 +36,8 @@ export function parseUnittestLog(log: string): StatusMap {
     }
     const failureHeader = /^(FAIL|ERROR): (.+)$/.exec(line);
     if (failureHeader) {
-      if (!statuses.has(failureHeader[2])) statuses.set(failureHeader[2], failureHeader[1] === 'FAIL' ? 'FAILED' : 'ERROR');
+      if (!statuses.has(failureHeader[2]))
+        statuses.set(failureHeader[2], failureHeader[1] === 'FAIL' ? 'FAILED' : 'ERROR');
       continue;
     }
     const lateOutcome = outcomeOf(line);

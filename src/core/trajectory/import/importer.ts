@@ -10,7 +10,11 @@ export type ImportFormat = 'swe-agent' | 'mini-swe-agent' | 'openai';
 export const IMPORT_FORMATS: readonly ImportFormat[] = ['swe-agent', 'mini-swe-agent', 'openai'];
 
 /** The trajectories in a foreign file, one at a time (an OpenAI JSONL file streams line by line). */
-export async function* readForeignTrajectories(file: string, from: ImportFormat, options: { taskId?: string } = {}): AsyncGenerator<Trajectory> {
+export async function* readForeignTrajectories(
+  file: string,
+  from: ImportFormat,
+  options: { taskId?: string } = {},
+): AsyncGenerator<Trajectory> {
   if (from === 'openai') {
     for await (const line of readLines(file)) {
       if (line.text.trim() === '') continue;
@@ -37,7 +41,11 @@ export async function* readForeignTrajectories(file: string, from: ImportFormat,
 }
 
 /** Writes a whole trajectory as a run log in `outDir` through the recorder (so it is redacted and checked). */
-export async function writeTrajectory(outDir: string, trajectory: Trajectory, options: RecorderOptions = {}): Promise<string> {
+export async function writeTrajectory(
+  outDir: string,
+  trajectory: Trajectory,
+  options: RecorderOptions = {},
+): Promise<string> {
   const recorder = await TrajectoryRecorder.start(outDir, trajectory.run, options);
   const events = [...trajectory.events];
   const flushEvents = async (afterTurn: number) => {
@@ -61,8 +69,14 @@ export interface ImportSummary {
   runs: { run_id: string; task_id: string; turns: number; path: string }[];
 }
 
-export async function importTrajectories(file: string, from: ImportFormat, outDir: string, options: { taskId?: string; recorder?: RecorderOptions; signal?: AbortSignal } = {}): Promise<ImportSummary> {
-  if (!IMPORT_FORMATS.includes(from)) throw new Error(`--from: unknown format '${from}'; choose one of ${IMPORT_FORMATS.join(', ')}`);
+export async function importTrajectories(
+  file: string,
+  from: ImportFormat,
+  outDir: string,
+  options: { taskId?: string; recorder?: RecorderOptions; signal?: AbortSignal } = {},
+): Promise<ImportSummary> {
+  if (!IMPORT_FORMATS.includes(from))
+    throw new Error(`--from: unknown format '${from}'; choose one of ${IMPORT_FORMATS.join(', ')}`);
   const runs: ImportSummary['runs'] = [];
   for await (const trajectory of readForeignTrajectories(file, from, options)) {
     options.signal?.throwIfAborted();

@@ -34,19 +34,30 @@ export function fromMiniSweAgentTraj(raw: unknown, file: string, options: Import
       pendingEvents.push({ afterMessage: chat.length, message });
     } else chat.push(toChatMessage(message, file, `messages[${i}]`));
   });
-  const turns = splitIntoTurns(chat).map((messages, index): Turn => ({ index, messages, observations: observationsOf(messages) }));
+  const turns = splitIntoTurns(chat).map((messages, index): Turn => ({
+    index,
+    messages,
+    observations: observationsOf(messages),
+  }));
   let seen = 0;
   const turnEnds = turns.map((turn) => (seen += turn.messages.length));
   for (const pending of pendingEvents) {
     const afterTurn = turnEnds.filter((end) => end <= pending.afterMessage).length;
-    events.push({ kind: 'source_message', at: new Date(0).toISOString(), after_turn: afterTurn, data: { message: pending.message } });
+    events.push({
+      kind: 'source_message',
+      at: new Date(0).toISOString(),
+      after_turn: afterTurn,
+      data: { message: pending.message },
+    });
   }
 
   const submission = typeof info.submission === 'string' ? info.submission : '';
   const stats = isRecord(info.model_stats) ? info.model_stats : {};
   const config = isRecord(info.config) ? info.config : {};
   const model = isRecord(config.model) ? config.model : {};
-  const taskId = options.taskId ?? (typeof raw.instance_id === 'string' ? raw.instance_id : basename(file).replace(/\.traj(\.json)?$/, ''));
+  const taskId =
+    options.taskId ??
+    (typeof raw.instance_id === 'string' ? raw.instance_id : basename(file).replace(/\.traj(\.json)?$/, ''));
   const topExtra = unknownFields(raw, ['info', 'messages']);
   return {
     run: {
@@ -91,5 +102,13 @@ function observationsOf(messages: ChatMessage[]): Observation[] {
   const action = at === -1 ? null : ACTION_BLOCK.exec(messages[at].content ?? '');
   const reply = messages.slice(at + 1).find((message) => message.role === 'user');
   if (!action || !reply) return [];
-  return [{ tool_call_id: null, tool: 'bash', arguments: JSON.stringify({ command: action[1] }), output: reply.content ?? '', truncated: false }];
+  return [
+    {
+      tool_call_id: null,
+      tool: 'bash',
+      arguments: JSON.stringify({ command: action[1] }),
+      output: reply.content ?? '',
+      truncated: false,
+    },
+  ];
 }

@@ -24,7 +24,10 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** Fields of `value` not in `known`, or undefined when there are none. */
-export function unknownFields(value: Record<string, unknown>, known: Iterable<string>): Record<string, unknown> | undefined {
+export function unknownFields(
+  value: Record<string, unknown>,
+  known: Iterable<string>,
+): Record<string, unknown> | undefined {
   const skip = new Set(known);
   const rest = Object.fromEntries(Object.entries(value).filter(([key]) => !skip.has(key)));
   return Object.keys(rest).length > 0 ? rest : undefined;
@@ -37,8 +40,16 @@ export function unknownFields(value: Record<string, unknown>, known: Iterable<st
 export function toChatMessage(raw: unknown, file: string, where: string): ChatMessage {
   if (!isRecord(raw)) throw importError(file, where, 'a message must be an object');
   const role = raw.role;
-  if (typeof role !== 'string' || !CHAT_ROLES.has(role)) throw importError(file, `${where}.role`, `must be one of system, user, assistant, tool (got ${JSON.stringify(role)})`);
-  const extra: Record<string, unknown> = { ...(isRecord(raw.extra) ? raw.extra : {}), ...unknownFields(raw, [...MESSAGE_FIELDS, 'extra']) };
+  if (typeof role !== 'string' || !CHAT_ROLES.has(role))
+    throw importError(
+      file,
+      `${where}.role`,
+      `must be one of system, user, assistant, tool (got ${JSON.stringify(role)})`,
+    );
+  const extra: Record<string, unknown> = {
+    ...(isRecord(raw.extra) ? raw.extra : {}),
+    ...unknownFields(raw, [...MESSAGE_FIELDS, 'extra']),
+  };
   if (raw.extra !== undefined && !isRecord(raw.extra)) extra.extra = raw.extra;
   let content: string | null;
   if (typeof raw.content === 'string' || raw.content === null) content = raw.content;
@@ -48,12 +59,14 @@ export function toChatMessage(raw: unknown, file: string, where: string): ChatMe
     extra.content_parts = raw.content;
   } else throw importError(file, `${where}.content`, 'must be a string, null or a list of content parts');
   const message: ChatMessage = { role: role as ChatMessage['role'], content };
-  if (raw.tool_calls !== undefined && raw.tool_calls !== null) message.tool_calls = toToolCalls(raw.tool_calls, file, `${where}.tool_calls`);
+  if (raw.tool_calls !== undefined && raw.tool_calls !== null)
+    message.tool_calls = toToolCalls(raw.tool_calls, file, `${where}.tool_calls`);
   if (raw.tool_call_id !== undefined) {
     if (typeof raw.tool_call_id !== 'string') throw importError(file, `${where}.tool_call_id`, 'must be a string');
     message.tool_call_id = raw.tool_call_id;
   }
-  if (role === 'tool' && message.tool_call_id === undefined) throw importError(file, `${where}.tool_call_id`, 'a tool message needs the id of the call it answers');
+  if (role === 'tool' && message.tool_call_id === undefined)
+    throw importError(file, `${where}.tool_call_id`, 'a tool message needs the id of the call it answers');
   if (typeof raw.name === 'string') message.name = raw.name;
   if (Object.keys(extra).length > 0) message.extra = extra;
   return message;
@@ -63,7 +76,8 @@ function toToolCalls(raw: unknown, file: string, where: string): ToolCall[] {
   if (!Array.isArray(raw)) throw importError(file, where, 'must be a list');
   return raw.map((call, i) => {
     const at = `${where}[${i}]`;
-    if (!isRecord(call) || !isRecord(call.function)) throw importError(file, at, 'must be {id, type: "function", function: {name, arguments}}');
+    if (!isRecord(call) || !isRecord(call.function))
+      throw importError(file, at, 'must be {id, type: "function", function: {name, arguments}}');
     if (typeof call.function.name !== 'string') throw importError(file, `${at}.function.name`, 'must be a string');
     const args = call.function.arguments;
     return {

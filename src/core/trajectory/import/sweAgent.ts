@@ -27,15 +27,21 @@ export function fromSweAgentTraj(raw: unknown, file: string, options: ImportOpti
   if (!isRecord(raw)) throw importError(file, '(top level)', 'a .traj file must hold a JSON object');
   if (!Array.isArray(raw.trajectory)) throw importError(file, 'trajectory', 'must be a list of steps');
   const info = isRecord(raw.info) ? raw.info : {};
-  if (isRecord(info.rollout) && info.rollout.schema_version === TRAJECTORY_SCHEMA_VERSION) return fromOwnExport(raw, info.rollout as unknown as RolloutTrajInfo, file);
+  if (isRecord(info.rollout) && info.rollout.schema_version === TRAJECTORY_SCHEMA_VERSION)
+    return fromOwnExport(raw, info.rollout as unknown as RolloutTrajInfo, file);
 
   const steps = raw.trajectory.map((step, i) => {
-    if (!isRecord(step) || typeof step.action !== 'string') throw importError(file, `trajectory[${i}].action`, 'each step needs an action string');
+    if (!isRecord(step) || typeof step.action !== 'string')
+      throw importError(file, `trajectory[${i}].action`, 'each step needs an action string');
     return step;
   });
   const history = Array.isArray(raw.history) ? raw.history : stepsAsHistory(steps);
   const messages = history.map((message, i) => toChatMessage(message, file, `history[${i}]`));
-  const turns = splitIntoTurns(messages).map((turnMessages, index): Turn => ({ index, messages: turnMessages, observations: [] }));
+  const turns = splitIntoTurns(messages).map((turnMessages, index): Turn => ({
+    index,
+    messages: turnMessages,
+    observations: [],
+  }));
   attachSteps(turns, steps, file);
 
   const submission = typeof info.submission === 'string' ? info.submission : '';
@@ -80,8 +86,17 @@ function numberOr(value: unknown): number {
 
 function modelName(raw: Record<string, unknown>, info: Record<string, unknown>): string {
   const config = isRecord(raw.replay_config) ? raw.replay_config : isRecord(info.config) ? info.config : {};
-  const model = isRecord(config.agent) && isRecord(config.agent.model) ? config.agent.model : isRecord(config.model) ? config.model : {};
-  return typeof model.name === 'string' ? model.name : typeof model.model_name === 'string' ? model.model_name : 'unknown';
+  const model =
+    isRecord(config.agent) && isRecord(config.agent.model)
+      ? config.agent.model
+      : isRecord(config.model)
+        ? config.model
+        : {};
+  return typeof model.name === 'string'
+    ? model.name
+    : typeof model.model_name === 'string'
+      ? model.model_name
+      : 'unknown';
 }
 
 /** Older .traj files have no history: rebuild the conversation from the steps. */
@@ -132,7 +147,8 @@ function fromOwnExport(raw: Record<string, unknown>, rollout: RolloutTrajInfo, f
     at += count;
     const step = steps[index];
     const extraInfo = isRecord(step) && isRecord(step.extra_info) ? step.extra_info : {};
-    if (!isRecord(extraInfo.rollout_turn)) throw importError(file, `trajectory[${index}].extra_info.rollout_turn`, 'missing in a Rollout Studio export');
+    if (!isRecord(extraInfo.rollout_turn))
+      throw importError(file, `trajectory[${index}].extra_info.rollout_turn`, 'missing in a Rollout Studio export');
     return { ...(extraInfo.rollout_turn as Omit<Turn, 'messages'>), messages };
   });
   return { run: rollout.run, turns, events: rollout.events, ...(rollout.result ? { result: rollout.result } : {}) };
