@@ -28,6 +28,16 @@ function comments(row: Row): CabDetails['comments'] {
   });
 }
 
+/** The dataset's own category of the task (`_classification.category`, e.g. "Does not need build environment"). */
+function classification(row: Row): string | undefined {
+  const raw = row._classification;
+  if (raw === undefined || raw === null || raw === 'None') return undefined;
+  const value = typeof raw === 'string' ? parseEncodedValue('_classification', raw) : raw;
+  if (typeof value !== 'object' || value === null) throw new FieldError('_classification', 'must be an object');
+  const category = (value as Record<string, unknown>).category;
+  return typeof category === 'string' && category !== '' ? category : undefined;
+}
+
 export function cabRowToTask(row: Row): Task {
   const id = requiredString(row, 'task_id');
   const url = requiredString(row, 'url');
@@ -56,6 +66,7 @@ export function cabRowToTask(row: Row): Task {
       satisfactionConditions,
       labels: stringListField(row, 'labels', { required: false }),
       dockerfile: optionalString(row, 'dockerfile'),
+      category: classification(row),
     },
   };
 }

@@ -35,6 +35,8 @@ export interface CabDetails {
   labels: string[];
   /** Dockerfile text that builds the task's environment, when the dataset has one. */
   dockerfile?: string;
+  /** The dataset's category of the task (`_classification.category`), when it has one. */
+  category?: string;
 }
 
 export interface Task {

@@ -28,61 +28,90 @@ export interface TrajectoryReadResult {
   validBytes: number;
 }
 
-/** Reads a `trajectory.jsonl` up to its last complete line, reporting bad lines instead of stopping at them. */
-export async function readTrajectoryLog(file: string): Promise<TrajectoryReadResult> {
-  const problems: LogProblem[] = [];
-  let trajectory: Trajectory | null = null;
-  let tornFinalLine = false;
-  let validBytes = 0;
-  const problem = (line: number, message: string) => problems.push({ file, line, message });
+/**
+ * A log's valid events, streamed in order: memory holds one line at a time, however long the run. Malformed
+ * and misplaced lines are skipped and collected in `problems`; a torn final line ends the stream.
+ */
+export class TrajectoryEventStream {
+  readonly problems: LogProblem[] = [];
+  /** The final line was cut off mid-write (the writer was killed); everything before it was read. */
+  tornFinalLine = false;
+  /** Byte length of the log up to the end of its last complete, valid line. */
+  validBytes = 0;
+  private started = false;
+  private turns = 0;
+  private finished = false;
 
-  for await (const line of readLines(file)) {
-    if (line.text.trim() === '') {
-      if (line.complete) validBytes = line.endOffset;
-      continue;
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line.text);
-    } catch (error) {
-      if (!line.complete) {
-        tornFinalLine = true;
-        break;
+  constructor(readonly file: string) {}
+
+  async *events(): AsyncGenerator<TrajectoryEvent> {
+    for await (const line of readLines(this.file)) {
+      if (line.text.trim() === '') {
+        if (line.complete) this.validBytes = line.endOffset;
+        continue;
       }
-      problem(line.number, `not valid JSON (${(error as Error).message})`);
-      continue;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line.text);
+      } catch (error) {
+        if (!line.complete) {
+          this.tornFinalLine = true;
+          return;
+        }
+        this.problem(line.number, `not valid JSON (${(error as Error).message})`);
+        continue;
+      }
+      const invalid = checkTrajectoryEvent(parsed);
+      if (invalid) {
+        this.problem(line.number, `invalid ${describeType(parsed)} line: ${invalid}`);
+        continue;
+      }
+      const event = parsed as TrajectoryEvent;
+      const misplaced = this.place(event);
+      if (misplaced) {
+        this.problem(line.number, misplaced);
+        continue;
+      }
+      this.validBytes = line.endOffset;
+      yield event;
     }
-    const invalid = checkTrajectoryEvent(parsed);
-    if (invalid) {
-      problem(line.number, `invalid ${describeType(parsed)} line: ${invalid}`);
-      continue;
-    }
-    const misplaced = apply(parsed as TrajectoryEvent);
-    if (misplaced) problem(line.number, misplaced);
-    else validBytes = line.endOffset;
   }
-  return { trajectory, problems, tornFinalLine, validBytes };
 
-  function apply(event: TrajectoryEvent): string | null {
+  private problem(line: number, message: string): void {
+    this.problems.push({ file: this.file, line, message });
+  }
+
+  /** Why the event cannot stand where it is in the log, or null when it can. */
+  private place(event: TrajectoryEvent): string | null {
     if (event.type === 'run_started') {
-      if (trajectory) return 'a second run_started line; a log holds one run';
-      trajectory = { run: event.run, turns: [], events: [] };
+      if (this.started) return 'a second run_started line; a log holds one run';
+      this.started = true;
       return null;
     }
-    if (!trajectory) return `a ${event.type} line before the run_started line`;
-    if (trajectory.result) return `a ${event.type} line after run_finished`;
+    if (!this.started) return `a ${event.type} line before the run_started line`;
+    if (this.finished) return `a ${event.type} line after run_finished`;
     if (event.type === 'turn') {
-      if (event.turn.index !== trajectory.turns.length) {
-        return `turn index ${event.turn.index} where turn ${trajectory.turns.length} was expected`;
-      }
-      trajectory.turns.push(event.turn);
-    } else if (event.type === 'event') {
-      trajectory.events.push(event.event);
-    } else {
-      trajectory.result = event.result;
-    }
+      if (event.turn.index !== this.turns)
+        return `turn index ${event.turn.index} where turn ${this.turns} was expected`;
+      this.turns += 1;
+    } else if (event.type === 'run_finished') this.finished = true;
     return null;
   }
+}
+
+/** Reads a `trajectory.jsonl` up to its last complete line, reporting bad lines instead of stopping at them. */
+export async function readTrajectoryLog(file: string): Promise<TrajectoryReadResult> {
+  const stream = new TrajectoryEventStream(file);
+  let trajectory: Trajectory | null = null;
+  for await (const event of stream.events()) {
+    if (event.type === 'run_started') trajectory = { run: event.run, turns: [], events: [] };
+    else if (!trajectory) continue;
+    else if (event.type === 'turn') trajectory.turns.push(event.turn);
+    else if (event.type === 'event') trajectory.events.push(event.event);
+    else trajectory.result = event.result;
+  }
+  const { problems, tornFinalLine, validBytes } = stream;
+  return { trajectory, problems, tornFinalLine, validBytes };
 }
 
 function describeType(value: unknown): string {

@@ -95,6 +95,11 @@ describe('CodeAssistBench loader', () => {
     assert.equal(first.language, 'c++');
     assert.equal(first.cab?.comments.length, 2);
     assert.equal(first.cab?.dockerfile, undefined);
+    assert.equal(first.cab?.category, 'Does not need build environment');
+    assert.deepEqual([...new Set(tasks.map((task) => task.cab?.category))].sort(), [
+      'Can be dockerized without any issue',
+      'Does not need build environment',
+    ]);
     assert.ok(tasks.some((task) => task.cab?.dockerfile?.startsWith('FROM ')));
     assert.ok(tasks.every((task) => (task.cab?.satisfactionConditions.length ?? 0) > 0));
   });
