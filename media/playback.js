@@ -208,7 +208,7 @@
     return pre;
   }
 
-  /** Reward over turns: the running sum of each turn's reward signals, and the final reward. */
+  /** Reward over turns: the running sum of each turn's reward (weighed from its signals), and the final reward. */
   function renderChart() {
     chart.replaceChildren();
     const values = [];

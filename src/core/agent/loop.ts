@@ -5,6 +5,7 @@
 import type { Sandbox } from '../sandbox/sandbox';
 import { InfrastructureError } from '../sandbox/sandbox';
 import { LeaseLostError, type TrajectoryRecorder } from '../trajectory/recorder';
+import { describeRequest } from '../trajectory/request';
 import type { ExitStatus, Observation, Turn } from '../trajectory/types';
 import type { AgentConfig } from './config';
 import { PolicyError, type ChatMessage, type Policy, type PolicyResponse } from './policies/policy';
@@ -95,12 +96,15 @@ async function step(input: AgentRunInput, state: LoopState): Promise<boolean> {
   const startedAt = new Date().toISOString();
   const turnStarted = performance.now();
   const request = compactForContext(messages, config);
-  if (request.elided > 0) {
+  const sent = describeRequest(messages, request.messages);
+  if (sent) {
+    // What this turn's model call was sent, so that exports train on that rather than on the whole history.
     await recorder.recordEvent('compaction', {
       strategy: 'sliding_window',
       turns_elided: request.elided,
       estimated_tokens_before: estimateTokens(messages),
       estimated_tokens_after: estimateTokens(request.messages),
+      request: sent,
     });
   }
   const response = await policy.next({ messages: request.messages, tools: toolbox.definitions, signal });
@@ -123,6 +127,8 @@ async function step(input: AgentRunInput, state: LoopState): Promise<boolean> {
       arguments: call.function.arguments,
       output: outcome.output,
       truncated: outcome.truncated === true,
+      original_bytes: outcome.originalBytes,
+      ...(outcome.exitCode !== undefined ? { exit_code: outcome.exitCode } : {}),
       is_error: outcome.isError,
     });
   }
@@ -147,10 +153,14 @@ async function step(input: AgentRunInput, state: LoopState): Promise<boolean> {
     observations,
     diff,
     durations_ms: { model: response.modelMs, tools: toolsMs, total: performance.now() - turnStarted },
-    tokens: { input: response.usage.promptTokens, output: response.usage.completionTokens },
+    tokens: turnTokens(response),
     cost_usd: response.cost,
     logprobs: tokenLogprobs(response),
-    rewards: {
+    model: response.model,
+    system_fingerprint: response.systemFingerprint,
+    sampling: response.sampling,
+    reasoning: response.reasoning,
+    signals: {
       format_errors: formatErrors,
       tool_errors: outcomes.filter((outcome) => outcome.error === 'tool_failed').length,
       diff_changed: diff === state.diff ? 0 : 1,
@@ -167,6 +177,15 @@ async function step(input: AgentRunInput, state: LoopState): Promise<boolean> {
     throw new StopRun('error', `${state.formatErrorsInARow} replies in a row without a usable tool call`);
   }
   return false;
+}
+
+function turnTokens({ usage }: PolicyResponse): Turn['tokens'] {
+  return {
+    input: usage.promptTokens,
+    output: usage.completionTokens,
+    ...(usage.cachedPromptTokens !== undefined ? { cached_input: usage.cachedPromptTokens } : {}),
+    ...(usage.reasoningTokens !== undefined ? { reasoning: usage.reasoningTokens } : {}),
+  };
 }
 
 /** Kept whenever the server returned either, so RL exports can use token ids without log-probabilities. */

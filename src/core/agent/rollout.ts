@@ -13,7 +13,7 @@ import { environmentFor } from '../task/environment';
 import { resolveRepoSource } from '../task/repoResolver';
 import type { Task } from '../task/task';
 import { LeaseLostError, TrajectoryRecorder, type RecorderOptions } from '../trajectory/recorder';
-import type { ExitStatus, RunMetadata, Turn } from '../trajectory/types';
+import type { ExitStatus, RunMetadata } from '../trajectory/types';
 import { DEFAULT_AGENT_CONFIG, type AgentConfig } from './config';
 import { runAgent } from './loop';
 import type { ChatMessage, Policy } from './policies/policy';
@@ -62,12 +62,6 @@ export function newRunId(taskId: string, attempt: number): string {
   return `${taskId.replace(/[^A-Za-z0-9._-]/g, '_')}.a${attempt}.${randomBytes(3).toString('hex')}`;
 }
 
-/** A turn's own reward for gated accumulation: progress on the work tree, less the calls that failed. */
-export function turnReward(turn: Pick<Turn, 'rewards'>): number {
-  const signals = turn.rewards ?? {};
-  return 0.1 * (signals.diff_changed ?? 0) - 0.05 * ((signals.format_errors ?? 0) + (signals.tool_errors ?? 0));
-}
-
 export async function runRollout(options: RolloutOptions): Promise<RolloutSummary> {
   const started = performance.now();
   const { task, toolbox } = options;
@@ -106,8 +100,7 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutSummar
     const patch = await sandbox.diff();
     await sandbox.destroy();
     const evaluation = await grade(options, outcome.exitStatus, patch);
-    const turnRewards = recorder.turnSignals.map((rewards) => turnReward({ rewards }));
-    const reward = evaluation ? options.rewardFn.compute({ evaluation, turnRewards }) : null;
+    const reward = evaluation ? options.rewardFn.compute({ evaluation, turnSignals: [...recorder.turnSignals] }) : null;
     if (evaluation)
       await writeFile(
         join(options.outDir, runId, 'report.json'),
@@ -121,6 +114,7 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutSummar
         ? {
             value: reward.value,
             resolved: evaluation?.report?.resolved,
+            ...(reward.turnRewards ? { turn_rewards: reward.turnRewards } : {}),
             report: {
               reward_fn: options.rewardFn.name,
               explanation: reward.explanation,

@@ -1,6 +1,7 @@
-import type { ChatMessage, Turn } from '../trajectory/types';
+import { rebuildRequest } from '../trajectory/request';
+import type { ChatMessage, RequestPart, RewardResult, RunEvent, Turn } from '../trajectory/types';
 import type { ExportFormat } from './format';
-import { exportMessage, type ExportMessage } from './messages';
+import { exportMessage } from './messages';
 import type { RunSummary } from './runs';
 import { splitOf } from './split';
 
@@ -13,26 +14,44 @@ export function groupAdvantages(rewards: number[]): number[] {
   return rewards.map((reward) => (std === 0 ? 0 : (reward - mean) / (std + ADVANTAGE_EPSILON)));
 }
 
-function turnReward(turn: Turn): number {
-  return Object.values(turn.rewards ?? {}).reduce((a, b) => a + b, 0);
+/**
+ * The reward credited to each turn: the per-turn rewards the run's reward includes (gated and capped as its
+ * reward function decided), or 0 for every turn when it counts none.
+ */
+export function creditedTurnRewards(turns: readonly Turn[], reward: RewardResult | null): number[] {
+  return turns.map((_, i) => reward?.turn_rewards?.[i] ?? 0);
 }
 
-/** Return from each turn: its own and all later turn rewards plus the final reward (undiscounted). */
-export function turnReturns(turns: Turn[], finalReward: number): number[] {
-  const returns = new Array<number>(turns.length);
-  let future = finalReward;
-  for (let i = turns.length - 1; i >= 0; i -= 1) {
-    future += turnReward(turns[i]);
-    returns[i] = future;
-  }
+/**
+ * Return from each turn, undiscounted: the run's reward less the turn rewards credited before the turn. The
+ * run's reward already holds every credited turn reward, so none is counted twice and the first turn's
+ * return is the run's reward.
+ */
+export function turnReturns(credited: readonly number[], finalReward: number): number[] {
+  const returns = new Array<number>(credited.length);
+  let earlier = 0;
+  credited.forEach((reward, i) => {
+    returns[i] = finalReward - earlier;
+    earlier += reward;
+  });
   return returns;
 }
 
-/** One row per turn: what the model saw, what it answered, and the credit for it. */
+/** The request each compacted turn was sent, by turn index (turns without one were sent the whole history). */
+function requestsByTurn(events: readonly RunEvent[]): Map<number, RequestPart[]> {
+  const requests = new Map<number, RequestPart[]>();
+  for (const event of events) {
+    const request = event.data?.request;
+    if (event.kind === 'compaction' && Array.isArray(request)) requests.set(event.after_turn, request as RequestPart[]);
+  }
+  return requests;
+}
+
+/** One row per turn: what the model was sent, what it answered, and the credit for it. */
 export const rlFormat: ExportFormat = {
   name: 'rl',
   summary:
-    'one row per turn: {"prompt", "response", "tools", rewards, "return", "advantage", token ids/logprobs/loss mask}',
+    'one row per turn: {"prompt" (as sent), "response", "tools", "turn_reward", "signals", "return", "advantage", token ids/logprobs/loss mask}',
   splittable: true,
   requiresReward: true,
   async write(context) {
@@ -45,19 +64,25 @@ export const rlFormat: ExportFormat = {
       for (const [i, summary] of group.entries()) {
         const { trajectory } = await context.source.reload(summary);
         const finalReward = summary.reward ?? 0;
-        const returns = turnReturns(trajectory.turns, finalReward);
-        const history: ExportMessage[] = [];
+        const credited = creditedTurnRewards(trajectory.turns, trajectory.result.reward);
+        const returns = turnReturns(credited, finalReward);
+        const requests = requestsByTurn(trajectory.events);
+        const history: ChatMessage[] = [];
         for (const turn of trajectory.turns) {
           const at = turn.messages.findIndex((message: ChatMessage) => message.role === 'assistant');
-          const before = turn.messages.slice(0, at === -1 ? turn.messages.length : at).map(exportMessage);
+          history.push(...turn.messages.slice(0, at === -1 ? turn.messages.length : at));
           if (at !== -1) {
+            const sent = requests.get(turn.index);
+            const prompt = sent
+              ? rebuildRequest(sent, history, `${summary.path}: the request of turn ${turn.index}`)
+              : history;
             await context.writer(split).write({
-              prompt: [...history, ...before],
+              prompt: prompt.map(exportMessage),
               response: exportMessage(turn.messages[at]),
               tools: trajectory.run.tools,
               turn_index: turn.index,
-              turn_reward: turnReward(turn),
-              turn_rewards: turn.rewards ?? {},
+              turn_reward: credited[turn.index],
+              signals: turn.signals ?? {},
               reward: finalReward,
               return: returns[turn.index],
               advantage: advantages[i],
@@ -78,7 +103,7 @@ export const rlFormat: ExportFormat = {
             });
             context.stats.addRow(split);
           }
-          history.push(...turn.messages.map(exportMessage));
+          if (at !== -1) history.push(...turn.messages.slice(at));
         }
         context.stats.addRun(summary, split);
       }

@@ -1,17 +1,18 @@
 /** One interface for every reward: an evaluated trajectory in, a scalar (or no score at all) out. */
 
+import type { TurnSignals } from '../trajectory/types';
 import type { EvaluationResult } from './evaluator';
 
 export interface RewardInput {
   evaluation: Pick<EvaluationResult, 'status' | 'report'>;
-  /** Per-turn rewards the trajectory earned along the way (process rewards), in turn order. */
-  turnRewards?: number[];
+  /** Each turn's recorded signals, in turn order (see turnReward.ts for what a turn is worth). */
+  turnSignals?: Array<TurnSignals | undefined>;
 }
 
 export interface Reward {
   /** The reward; `null` when the evaluation failed for infrastructure reasons and must not be scored. */
   value: number | null;
-  /** Per-turn rewards after the function's rule (e.g. gated to zero), when it uses them. */
+  /** The per-turn rewards `value` includes (after the function's gate and cap), when it counts any. */
   turnRewards?: number[];
   explanation: string;
 }

@@ -1,8 +1,9 @@
 import { opendir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readLines } from './lines';
+import { isReadableSchemaVersion, OLDEST_READABLE_SCHEMA_VERSION, upgradeLine } from './migrate';
 import { checkTrajectoryEvent } from './schema';
-import type { Trajectory, TrajectoryEvent } from './types';
+import { TRAJECTORY_SCHEMA_VERSION, type Trajectory, type TrajectoryEvent } from './types';
 
 export const TRAJECTORY_FILE = 'trajectory.jsonl';
 
@@ -26,11 +27,14 @@ export interface TrajectoryReadResult {
   tornFinalLine: boolean;
   /** Byte length of the log up to the end of its last complete, valid line. */
   validBytes: number;
+  /** The schema version the log was written under (its lines were read as the current version). */
+  schemaVersion: number;
 }
 
 /**
  * A log's valid events, streamed in order: memory holds one line at a time, however long the run. Malformed
- * and misplaced lines are skipped and collected in `problems`; a torn final line ends the stream.
+ * and misplaced lines are skipped and collected in `problems`; a torn final line ends the stream. A log
+ * written under an older schema version streams as the current one.
  */
 export class TrajectoryEventStream {
   readonly problems: LogProblem[] = [];
@@ -38,6 +42,8 @@ export class TrajectoryEventStream {
   tornFinalLine = false;
   /** Byte length of the log up to the end of its last complete, valid line. */
   validBytes = 0;
+  /** The schema version its `run_started` line declared. */
+  schemaVersion = TRAJECTORY_SCHEMA_VERSION;
   private started = false;
   private turns = 0;
   private finished = false;
@@ -61,6 +67,15 @@ export class TrajectoryEventStream {
         this.problem(line.number, `not valid JSON (${(error as Error).message})`);
         continue;
       }
+      const declared = declaredVersion(parsed);
+      if (declared !== undefined && !this.started) {
+        if (!isReadableSchemaVersion(declared)) {
+          this.problem(line.number, unreadableVersion(declared));
+          continue;
+        }
+        this.schemaVersion = declared;
+      }
+      parsed = upgradeLine(parsed, this.schemaVersion);
       const invalid = checkTrajectoryEvent(parsed);
       if (invalid) {
         this.problem(line.number, `invalid ${describeType(parsed)} line: ${invalid}`);
@@ -99,7 +114,10 @@ export class TrajectoryEventStream {
   }
 }
 
-/** Reads a `trajectory.jsonl` up to its last complete line, reporting bad lines instead of stopping at them. */
+/**
+ * Reads a `trajectory.jsonl` up to its last complete line, reporting bad lines instead of stopping at them.
+ * A log written under an older schema version is read as the current one.
+ */
 export async function readTrajectoryLog(file: string): Promise<TrajectoryReadResult> {
   const stream = new TrajectoryEventStream(file);
   let trajectory: Trajectory | null = null;
@@ -110,8 +128,20 @@ export async function readTrajectoryLog(file: string): Promise<TrajectoryReadRes
     else if (event.type === 'event') trajectory.events.push(event.event);
     else trajectory.result = event.result;
   }
-  const { problems, tornFinalLine, validBytes } = stream;
-  return { trajectory, problems, tornFinalLine, validBytes };
+  const { problems, tornFinalLine, validBytes, schemaVersion } = stream;
+  return { trajectory, problems, tornFinalLine, validBytes, schemaVersion };
+}
+
+/** The `schema_version` of a `run_started` line, else undefined. */
+function declaredVersion(value: unknown): unknown {
+  const line = value as { type?: unknown; schema_version?: unknown } | null;
+  return line?.type === 'run_started' ? line.schema_version : undefined;
+}
+
+function unreadableVersion(version: unknown): string {
+  const known = `this reader knows ${OLDEST_READABLE_SCHEMA_VERSION} to ${TRAJECTORY_SCHEMA_VERSION}`;
+  const newer = typeof version === 'number' && version > TRAJECTORY_SCHEMA_VERSION;
+  return `/schema_version: ${JSON.stringify(version)} is not readable (${known}${newer ? '; a newer Rollout Studio wrote this log' : ''})`;
 }
 
 function describeType(value: unknown): string {

@@ -1,5 +1,8 @@
 import { mkdir, open, truncate, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../atomicFile';
+import { readLines } from './lines';
+import { upgradeLine } from './migrate';
 import { readTrajectoryLog, formatProblem, TRAJECTORY_FILE } from './reader';
 import { Redactor } from './redact';
 import { appendRunIndex, runIndexEntry } from './runIndex';
@@ -48,8 +51,8 @@ const SAFE_RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
  */
 export class TrajectoryRecorder {
   private writes: Promise<void> = Promise.resolve();
-  /** One entry per recorded turn (resumed ones included): their reward signals, and by their number the next index. */
-  private readonly signals: Array<Turn['rewards']> = [];
+  /** One entry per recorded turn (resumed ones included): their signals, and by their number the next index. */
+  private readonly signals: Array<Turn['signals']> = [];
   private readonly totals = { turns: 0, tokens_in: 0, tokens_out: 0, cost_usd: 0, duration_ms: 0 };
   private finished = false;
 
@@ -109,7 +112,8 @@ export class TrajectoryRecorder {
     if (trajectory.result)
       throw new Error(`cannot resume ${path}: the run already finished (${trajectory.result.exit_status})`);
     // Appending after a torn line would glue the next line onto it; cut the log back to its last whole line.
-    await truncate(path, read.validBytes);
+    if (read.schemaVersion < TRAJECTORY_SCHEMA_VERSION) await upgradeLogFile(path, read.schemaVersion, read.validBytes);
+    else await truncate(path, read.validBytes);
     const handle = await open(path, 'a');
     const recorder = new TrajectoryRecorder(outDir, trajectory.run, path, redactorFor(options), handle, options);
     for (const turn of trajectory.turns) recorder.count(turn);
@@ -124,8 +128,8 @@ export class TrajectoryRecorder {
     return this.signals.length;
   }
 
-  /** Each recorded turn's reward signals, resumed turns included, in turn order. */
-  get turnSignals(): ReadonlyArray<Turn['rewards']> {
+  /** Each recorded turn's signals, resumed turns included, in turn order. */
+  get turnSignals(): ReadonlyArray<Turn['signals']> {
     return this.signals;
   }
 
@@ -166,7 +170,7 @@ export class TrajectoryRecorder {
   }
 
   private count(turn: Turn): void {
-    this.signals.push(turn.rewards);
+    this.signals.push(turn.signals);
     this.totals.turns += 1;
     this.totals.tokens_in += turn.tokens?.input ?? 0;
     this.totals.tokens_out += turn.tokens?.output ?? 0;
@@ -194,6 +198,19 @@ export class TrajectoryRecorder {
     this.writes = write.catch(() => undefined);
     return write;
   }
+}
+
+/**
+ * Rewrites a log written under an older schema version in the current one (its whole lines only), so that lines
+ * appended to it now do not mix two versions in one file.
+ */
+async function upgradeLogFile(path: string, version: number, validBytes: number): Promise<void> {
+  const lines: string[] = [];
+  for await (const line of readLines(path)) {
+    if (line.endOffset > validBytes) break;
+    lines.push(line.text.trim() === '' ? line.text : JSON.stringify(upgradeLine(JSON.parse(line.text), version)));
+  }
+  await writeFileAtomic(path, lines.map((line) => `${line}\n`).join(''));
 }
 
 function redactorFor(options: RecorderOptions): Redactor {

@@ -4,8 +4,11 @@
  * `schema/trajectory-event.schema.json` and docs/trajectory-schema.md explains every field.
  */
 
-/** Bumped on any change a reader of older logs must know about. */
-export const TRAJECTORY_SCHEMA_VERSION = 1;
+/**
+ * Bumped on any change a reader of older logs must know about. Version 2 renamed the turn's `rewards` to
+ * `signals`; the reader still reads version 1 logs (see `migrate.ts`).
+ */
+export const TRAJECTORY_SCHEMA_VERSION = 2;
 
 export type ExitStatus =
   'submitted' | 'turn_limit' | 'token_limit' | 'cost_limit' | 'time_limit' | 'error' | 'infra_error' | 'cancelled';
@@ -45,6 +48,8 @@ export interface ToolSchema {
   function: { name: string; description?: string; parameters?: Record<string, unknown> };
 }
 
+export type SourceFormat = 'rollout' | 'swe-agent' | 'mini-swe-agent' | 'openhands' | 'openai';
+
 export interface RunMetadata {
   run_id: string;
   task_id: string;
@@ -60,8 +65,8 @@ export interface RunMetadata {
   base_commit?: string;
   /** ISO 8601. */
   started_at: string;
-  /** Where the run came from when it was imported from another agent's format. */
-  source?: { format: 'rollout' | 'swe-agent' | 'mini-swe-agent' | 'openai'; path?: string };
+  /** Where the run came from when it was imported from another agent's format, and that format's version. */
+  source?: { format: SourceFormat; version?: string; path?: string };
   extra?: Record<string, unknown>;
 }
 
@@ -75,8 +80,9 @@ export interface Observation {
   output: string;
   /** True when `output` was cut to fit the observation limit. */
   truncated: boolean;
-  /** Size of the full output before truncation. */
+  /** UTF-8 size of the tool's whole output, before any truncation. */
   original_bytes?: number;
+  /** The command's exit status, for tools that run one (bash). */
   exit_code?: number;
   is_error?: boolean;
 }
@@ -85,6 +91,22 @@ export interface TokenLogprobs {
   token_ids: number[];
   logprobs: number[];
 }
+
+/** Token counts of one model call as the server reported them. */
+export interface TurnTokens {
+  input: number;
+  output: number;
+  /** Of `input`, the prompt tokens the server took from its prompt cache. */
+  cached_input?: number;
+  /** Of `output`, the tokens spent on reasoning (not part of the message text). */
+  reasoning?: number;
+}
+
+/**
+ * Named per-turn signals: counts of what happened in the turn (`format_errors`, `tool_errors`,
+ * `diff_changed`). They are facts, not rewards: `turnReward` in src/core/reward/turnReward.ts weighs them.
+ */
+export type TurnSignals = Record<string, number>;
 
 export interface Turn {
   /** 0-based, consecutive. */
@@ -97,20 +119,38 @@ export interface Turn {
    */
   messages: ChatMessage[];
   observations: Observation[];
-  /** The work tree against the base commit after the turn, as a git patch. */
+  /** The work tree against the base commit after the turn, as a git patch, exactly; see `secrets_in_diff`. */
   diff?: string;
+  /** A registered secret was in `diff`, which the log therefore holds redacted (not appliable as it is). */
+  secrets_in_diff?: boolean;
   durations_ms?: { model: number; tools: number; total: number };
-  tokens?: { input: number; output: number };
+  tokens?: TurnTokens;
   cost_usd?: number;
   /** Token ids and log-probabilities of the assistant message, when the server returned them. */
   logprobs?: TokenLogprobs;
-  /** Named turn-level reward signals, e.g. `{ "tests_passed_delta": 1 }`. */
-  rewards?: Record<string, number>;
+  /** The model id the server said answered, which may differ from the one asked for (an alias, a snapshot). */
+  model?: string;
+  /** The server's `system_fingerprint`: the backend configuration that produced the answer. */
+  system_fingerprint?: string;
+  /** The sampling parameters this call was made with (temperature, top_p, max_tokens, seed …), as sent. */
+  sampling?: Record<string, unknown>;
+  /** Reasoning text the server returned beside the message (`reasoning_content`, thinking blocks). */
+  reasoning?: string;
+  signals?: TurnSignals;
   extra?: Record<string, unknown>;
 }
 
+/**
+ * One part of the request a model call was sent, in order: a range `[from, to)` of the conversation's messages
+ * (all turns' messages concatenated), or a message that is not in the conversation (a compaction note, a summary).
+ */
+export type RequestPart = { messages: [number, number] } | { message: ChatMessage };
+
 export interface RunEvent {
-  /** Well-known kinds: `compaction`, `error`, `resumed`, `user_feedback`; others are allowed. */
+  /**
+   * Well-known kinds: `compaction` (its `data.request` is a `RequestPart[]` giving the request of turn
+   * `after_turn`), `error`, `resumed`, `user_feedback`; others are allowed.
+   */
   kind: string;
   at: string;
   /** The number of turns finished when the event happened. */
@@ -122,14 +162,24 @@ export interface RewardResult {
   /** Null when no reward could be computed (infrastructure failures are never scored 0). */
   value: number | null;
   resolved?: boolean;
+  /**
+   * The per-turn rewards `value` includes, in turn order (after the reward function's gate and cap); absent
+   * when the reward function counts none. `value` minus their sum is the outcome's own reward.
+   */
+  turn_rewards?: number[];
   report?: unknown;
 }
 
 export interface RunResult {
   exit_status: ExitStatus;
   ended_at: string;
-  /** The final work tree as a git patch ('' when unchanged). */
+  /** The final work tree as a git patch ('' when unchanged), exactly; see `secrets_in_patch`. */
   patch: string;
+  /**
+   * A registered secret was in the patch (or a turn's diff), so the log holds it redacted: the patch here is not
+   * the work tree's, exports skip the run, and it cannot be resumed. The graded patch was the real one.
+   */
+  secrets_in_patch?: boolean;
   reward: RewardResult | null;
   error?: string;
   totals?: { turns: number; tokens_in: number; tokens_out: number; cost_usd: number; duration_ms: number };

@@ -1,4 +1,5 @@
 /** Turns a recorded trajectory into what the playback webview shows. Pure: no vscode, no I/O. */
+import { turnReward } from '../../core/reward/turnReward';
 import type { RunResult, Trajectory, Turn } from '../../core/trajectory/types';
 import type { PlaybackResult, PlaybackRun, PlaybackTurn, TestOutcomes } from './protocol';
 
@@ -20,7 +21,6 @@ export function toPlaybackTurn(turn: Turn, previousDiff: string | undefined): Pl
     .slice(0, assistant ? turn.messages.indexOf(assistant) : turn.messages.length)
     .filter((message) => message.role === 'system' || message.role === 'user')
     .map((message) => ({ role: message.role, text: message.content ?? '' }));
-  const signals = Object.values(turn.rewards ?? {});
   return {
     index: turn.index,
     prompts,
@@ -39,7 +39,7 @@ export function toPlaybackTurn(turn: Turn, previousDiff: string | undefined): Pl
     })),
     diff: turn.diff,
     changedFiles: turn.diff !== undefined && (turn.diff ?? '') !== (previousDiff ?? ''),
-    reward: signals.length ? signals.reduce((sum, value) => sum + value, 0) : null,
+    reward: turn.signals ? turnReward(turn.signals) : null,
     durationMs: turn.durations_ms?.total,
   };
 }

@@ -30,7 +30,7 @@ export interface PlaybackTurn {
   diff?: string;
   /** True when the patch differs from the previous turn's, i.e. the turn changed files. */
   changedFiles: boolean;
-  /** Sum of the turn's named reward signals; null when it has none. */
+  /** The turn's reward from its signals (`turnReward`); null when it recorded none. */
   reward: number | null;
   durationMs?: number;
 }

@@ -43,6 +43,6 @@ export function syntheticTurn(index: number): Omit<Turn, 'index'> {
       },
     ],
     diff: `diff --git a/calc.py b/calc.py\n--- a/calc.py\n+++ b/calc.py\n@@ -0,0 +1,${index + 1} @@\n${added}\n`,
-    rewards: { progress: index % 10 === 0 ? 0.1 : 0 },
+    signals: { diff_changed: index % 10 === 0 ? 1 : 0 },
   };
 }

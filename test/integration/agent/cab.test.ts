@@ -180,7 +180,7 @@ describe('CodeAssistBench conversations in real Docker with a simulated user and
       'the user reply without its status section',
     );
     assert.equal(
-      trajectory.turns[1].rewards?.format_errors,
+      trajectory.turns[1].signals?.format_errors,
       0,
       'an answer without tool calls ends the round, it is no format error',
     );

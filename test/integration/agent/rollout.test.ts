@@ -80,7 +80,7 @@ describe('agent rollouts in real Docker against a local OpenAI wire-protocol tes
     assert.equal(trajectory.turns[0].messages[0].role, 'system');
     assert.equal(trajectory.turns[0].diff, '', 'viewing changes nothing');
     assert.match(trajectory.turns[1].diff ?? '', /\+        return -\(-self\.count \/\/ self\.per_page\)/);
-    assert.equal(trajectory.turns[1].rewards?.diff_changed, 1);
+    assert.equal(trajectory.turns[1].signals?.diff_changed, 1);
     assert.match(trajectory.turns[2].observations[0].output, /^2$/m, 'the agent saw its fix work');
     assert.equal(trajectory.result?.exit_status, 'submitted');
     assert.equal(trajectory.result?.reward?.value, 1);
@@ -137,7 +137,7 @@ describe('agent rollouts in real Docker against a local OpenAI wire-protocol tes
     assert.match(trajectory.turns[1].observations[0].output, /Unknown tool "teleport"/);
     assert.equal(trajectory.turns[2].observations[0].tool, '(none)');
     assert.deepEqual(
-      trajectory.turns.map((turn) => turn.rewards?.format_errors),
+      trajectory.turns.map((turn) => turn.signals?.format_errors),
       [1, 1, 1, 0],
     );
     assert.equal(trajectory.result?.patch, '');

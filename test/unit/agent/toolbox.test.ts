@@ -46,7 +46,7 @@ describe('Toolbox', () => {
     assert.equal(outcome.isError, false);
     assert.equal(outcome.error, undefined);
     assert.equal(outcome.truncated, false);
-    assert.equal(outcome.originalBytes, undefined);
+    assert.equal(outcome.originalBytes, 4, "the whole output's size is kept even when nothing was cut");
   });
 
   test('an unknown tool becomes an error observation naming the available tools', async () => {

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportDataset, type ExportOptions } from '../../../src/core/export/exporter';
-import { groupAdvantages, turnReturns } from '../../../src/core/export/rl';
+import { creditedTurnRewards, groupAdvantages, turnReturns } from '../../../src/core/export/rl';
 import { parseSplit, splitOf } from '../../../src/core/export/split';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
 import { assertValid, sampleRunsFolder } from './fixtures';
@@ -150,18 +150,16 @@ describe('rollout export', () => {
     );
   });
 
-  test('rl helpers: advantages sum to zero and returns add later turn rewards', () => {
+  test('rl helpers: advantages sum to zero; returns count each credited turn reward once', () => {
     const advantages = groupAdvantages([1, 0, 0.5, 0.5]);
     assert.ok(Math.abs(advantages.reduce((a, b) => a + b, 0)) < 1e-9);
     assert.deepEqual(groupAdvantages([1, 1]), [0, 0]);
-    const returns = turnReturns(
-      [
-        { index: 0, messages: [], observations: [], rewards: { a: 0.5 } },
-        { index: 1, messages: [], observations: [], rewards: { a: 0.25, b: 0.25 } },
-      ],
-      1,
-    );
-    assert.deepEqual(returns, [2, 1.5]);
+    const turns = [0, 1, 2].map((index) => ({ index, messages: [], observations: [], signals: { diff_changed: 1 } }));
+    // A gated run: outcome 1 plus credited turn rewards 0.1 + 0.1 + 0.05 = 1.25.
+    const credited = creditedTurnRewards(turns, { value: 1.25, turn_rewards: [0.1, 0.1, 0.05] });
+    assert.deepEqual(turnReturns(credited, 1.25), [1.25, 1.15, 1.05], 'the first return is the run reward itself');
+    const binary = creditedTurnRewards(turns, { value: 1 });
+    assert.deepEqual(turnReturns(binary, 1), [1, 1, 1], 'a reward that counts no turn rewards credits none');
   });
 
   test('swebench-preds: the best attempt per task, valid predictions', async () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { turnReward } from '../../../src/core/reward/turnReward';
 import type { RunResult, Turn } from '../../../src/core/trajectory/types';
 import {
   toPlaybackResult,
@@ -32,7 +33,10 @@ const turn = (index: number, diff?: string, extra: Partial<Turn> = {}): Turn => 
 describe('playback model', () => {
   test('splits a turn into prompts, the model message, tool calls and observations', () => {
     const converted = toPlaybackTurn(
-      turn(0, 'patch-a', { rewards: { tests: 0.5, lint: 0.25 }, durations_ms: { model: 1, tools: 2, total: 3 } }),
+      turn(0, 'patch-a', {
+        signals: { diff_changed: 1, tool_errors: 1, imported_score: 7 },
+        durations_ms: { model: 1, tools: 2, total: 3 },
+      }),
       undefined,
     );
     assert.deepEqual(converted.prompts, [
@@ -44,7 +48,11 @@ describe('playback model', () => {
     assert.deepEqual(converted.observations, [
       { tool: 'bash', output: 'a.py', truncated: false, exitCode: 0, isError: undefined },
     ]);
-    assert.equal(converted.reward, 0.75);
+    assert.equal(converted.reward, turnReward({ diff_changed: 1, tool_errors: 1 }), 'the one turn-reward definition');
+    assert.ok(
+      Math.abs((converted.reward ?? NaN) - 0.05) < 1e-12,
+      'a failed call is a penalty; unknown signals weigh 0',
+    );
     assert.equal(converted.durationMs, 3);
   });
 

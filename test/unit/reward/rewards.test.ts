@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { binaryReward } from '../../../src/core/reward/binaryReward';
-import { gatedReward } from '../../../src/core/reward/gatedReward';
+import { DEFAULT_GATED_OPTIONS, gatedReward } from '../../../src/core/reward/gatedReward';
 import { instanceReport, type EvaluationStatus } from '../../../src/core/reward/grading';
 import { REWARD_FUNCTIONS } from '../../../src/core/reward/index';
 import { partialCreditReward } from '../../../src/core/reward/partialCreditReward';
@@ -39,7 +39,7 @@ const halfFixedOneBroken = {
 describe('reward functions', () => {
   test('every reward function scores an infrastructure error as null, never 0', () => {
     for (const [name, make] of Object.entries(REWARD_FUNCTIONS)) {
-      const reward = make().compute({ evaluation: evaluation('infra-error', 'x'), turnRewards: [1] });
+      const reward = make().compute({ evaluation: evaluation('infra-error', 'x'), turnSignals: [{ diff_changed: 1 }] });
       assert.equal(reward.value, null, name);
     }
   });
@@ -78,27 +78,47 @@ describe('reward functions', () => {
     );
   });
 
-  test('gated: turn rewards count only when the outcome clears the gate', () => {
-    const turns = [0.1, 0.2, 0.3];
-    const failedApply = gatedReward().compute({ evaluation: evaluation('patch-failed', 'x'), turnRewards: turns });
-    assert.deepEqual(failedApply.turnRewards, [0, 0, 0]);
-    assert.equal(failedApply.value, -0.25);
+  test('gated: turn rewards count only when the outcome clears the gate, and are capped', () => {
+    const clean = { diff_changed: 1 };
+    const turns = [clean, clean, undefined];
     const testsFail = gatedReward().compute({
       evaluation: evaluation('unresolved', 'x', halfFixedOneBroken),
-      turnRewards: turns,
+      turnSignals: turns,
     });
-    assert.deepEqual(testsFail.turnRewards, turns);
-    assert.ok(Math.abs((testsFail.value ?? NaN) - 0.6) < 1e-9);
-    const strict = gatedReward({ gate: 'tests-pass' }).compute({
-      evaluation: evaluation('unresolved', 'x', halfFixedOneBroken),
-      turnRewards: turns,
-    });
-    assert.equal(strict.value, 0);
-    const passed = gatedReward({ gate: 'tests-pass' }).compute({
+    assert.deepEqual(testsFail.turnRewards, [0, 0, 0], 'failing tests: the default gate (tests-pass) stays shut');
+    assert.equal(testsFail.value, 0);
+    const passed = gatedReward().compute({ evaluation: evaluation('resolved', 'x', allPass), turnSignals: turns });
+    assert.ok(Math.abs((passed.value ?? NaN) - 1.2) < 1e-9);
+    assert.deepEqual(passed.turnRewards, [0.1, 0.1, 0]);
+    const churn = gatedReward().compute({
       evaluation: evaluation('resolved', 'x', allPass),
-      turnRewards: turns,
+      turnSignals: Array.from({ length: 30 }, () => clean),
     });
-    assert.ok(Math.abs((passed.value ?? NaN) - 1.6) < 1e-9);
+    assert.equal(churn.value, 1.25, 'thirty changing turns earn no more than the cap');
+    const sum = (churn.turnRewards ?? []).reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(sum - 0.25) < 1e-9, 'the credited turn rewards add up to what the value holds');
+    const errors = gatedReward().compute({
+      evaluation: evaluation('resolved', 'x', allPass),
+      turnSignals: [{ format_errors: 3, tool_errors: 3, diff_changed: 0 }],
+    });
+    assert.ok(Math.abs((errors.value ?? NaN) - 0.75) < 1e-9, 'errors are penalties, capped at the same bound');
+    const open = gatedReward({ gate: 'tests-fail', turnRewardCap: 0.1 }).compute({
+      evaluation: evaluation('unresolved', 'x', halfFixedOneBroken),
+      turnSignals: turns,
+    });
+    assert.ok(Math.abs((open.value ?? NaN) - 0.1) < 1e-9);
+  });
+
+  test('gated: options that would let a worse outcome outscore a better one are refused, naming the bound', () => {
+    assert.throws(
+      () => gatedReward({ gate: 'tests-fail' }),
+      /turnRewardCap must be at least 0 and below 0\.25 with gate tests-fail/,
+    );
+    assert.throws(() => gatedReward({ turnRewardCap: 1 }), /below 1 with gate tests-pass/);
+    assert.throws(
+      () => gatedReward({ outcomeRewards: { ...DEFAULT_GATED_OPTIONS.outcomeRewards, 'tests-pass': 0 } }),
+      /outcomeRewards\.tests-pass must be greater than outcomeRewards\.tests-fail/,
+    );
   });
 
   test('gated: a better outcome never earns less than a worse one without turn rewards', () => {

@@ -151,7 +151,7 @@ if (CHILD_OUT) {
       await resumed.recordTurn(sampleTurn(2));
       assert.deepEqual(
         resumed.turnSignals,
-        [0, 1, 2].map((index) => sampleTurn(index).rewards),
+        [0, 1, 2].map((index) => sampleTurn(index).signals),
         'the turns recorded before the resume keep their reward signals',
       );
       await resumed.finish(sampleResult(1));

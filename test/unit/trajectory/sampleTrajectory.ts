@@ -71,7 +71,7 @@ export function sampleTurn(
     durations_ms: { model: 812, tools: 40, total: 860 },
     tokens: { input: 1200 + index * 100, output: 60 },
     cost_usd: 0.0004,
-    rewards: { tests_passed_delta: index === 1 ? 1 : 0 },
+    signals: { diff_changed: index === 1 ? 1 : 0 },
   };
 }
 

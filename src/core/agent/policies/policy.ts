@@ -48,6 +48,10 @@ export interface PolicyRequest {
 export interface TokenUsage {
   promptTokens: number;
   completionTokens: number;
+  /** Of `promptTokens`, those served from the server's prompt cache (OpenAI `prompt_tokens_details.cached_tokens`). */
+  cachedPromptTokens?: number;
+  /** Of `completionTokens`, those spent reasoning (OpenAI `completion_tokens_details.reasoning_tokens`). */
+  reasoningTokens?: number;
 }
 
 /** The log-probability of one generated token, as OpenAI-compatible servers report it. */
@@ -68,6 +72,14 @@ export interface PolicyResponse {
   tokenIds?: { prompt?: number[]; completion: number[] };
   /** Why generation stopped, as the server said it (`stop`, `tool_calls`, `length`, `end_turn`, …). */
   finishReason?: string;
+  /** The model id the server says answered (its response's `model`), which may differ from the one asked for. */
+  model?: string;
+  /** The server's `system_fingerprint`, when it sends one. */
+  systemFingerprint?: string;
+  /** The sampling parameters this request was sent with (temperature, top_p, max_tokens, seed …). */
+  sampling?: Record<string, unknown>;
+  /** Reasoning text returned beside the message (`reasoning_content`, Anthropic thinking), never sent back. */
+  reasoning?: string;
   /** Wall time of the whole call, retries and backoff included. */
   modelMs: number;
   /** Attempts that failed and were retried before this response (429, 5xx, timeouts). */

@@ -46,7 +46,7 @@ export function bashTool(options: BashToolOptions = {}): Tool {
         maxOutputBytes: options.maxOutputBytes ?? 4 * 1024 ** 2,
       });
       const observation = formatExecObservation(result);
-      return result.timedOut ? fail(observation) : ok(observation);
+      return { ...(result.timedOut ? fail(observation) : ok(observation)), exitCode: result.exitCode };
     },
   };
 }

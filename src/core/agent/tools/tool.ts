@@ -13,6 +13,8 @@ export interface ToolResult {
   isError: boolean;
   /** The observation was shortened to fit the observation budget. */
   truncated?: boolean;
+  /** The exit status of the command the tool ran, for tools that run one. */
+  exitCode?: number;
   /** The agent declared its work finished. */
   submitted?: boolean;
 }

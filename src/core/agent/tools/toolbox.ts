@@ -31,8 +31,8 @@ export type ToolCallError =
 export interface ToolCallOutcome extends ToolResult {
   /** Set when `isError` is. */
   error?: ToolCallError;
-  /** UTF-8 size of the observation before the toolbox shortened it; set when it did. */
-  originalBytes?: number;
+  /** UTF-8 size of the tool's whole output, before the toolbox shortened it (if it did). */
+  originalBytes: number;
   durationMs: number;
 }
 
@@ -93,7 +93,7 @@ export class Toolbox {
       ...outcome,
       output: text,
       truncated: truncated || outcome.truncated === true,
-      ...(truncated ? { originalBytes: Buffer.byteLength(outcome.output) } : {}),
+      originalBytes: Buffer.byteLength(outcome.output),
       durationMs: performance.now() - started,
     };
   }
@@ -102,7 +102,7 @@ export class Toolbox {
     name: string,
     rawArguments: string,
     ctx: ToolContext,
-  ): Promise<Omit<ToolCallOutcome, 'durationMs'>> {
+  ): Promise<Omit<ToolCallOutcome, 'durationMs' | 'originalBytes'>> {
     const entry = this.tools.get(name);
     if (!entry)
       return rejected(
@@ -142,7 +142,7 @@ export function createDefaultToolbox(options: DefaultToolsOptions = {}): Toolbox
   );
 }
 
-function rejected(error: ToolCallError, output: string): Omit<ToolCallOutcome, 'durationMs'> {
+function rejected(error: ToolCallError, output: string): Omit<ToolCallOutcome, 'durationMs' | 'originalBytes'> {
   return { output, isError: true, error };
 }
 

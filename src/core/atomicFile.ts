@@ -1,0 +1,39 @@
+/**
+ * Whole-file writes that a crash cannot leave half done: the new content goes to a temporary file in the same
+ * folder, is flushed to disk, and replaces the old file by a rename, whose folder entry is flushed too. A
+ * reader sees the old file or the new one, never a mix, even after the machine loses power.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const folder = dirname(path);
+  const temporary = join(folder, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    const handle = await open(temporary, 'wx');
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+  await syncFolder(folder);
+}
+
+/** Flushes a folder's entries, so that a rename in it survives a crash. */
+export async function syncFolder(folder: string): Promise<void> {
+  // Windows cannot open a folder as a file; its rename is durable once it returns.
+  if (process.platform === 'win32') return;
+  const handle = await open(folder, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * What a model call was actually sent, when that was not the whole conversation (after a compaction). The
+ * record names ranges of the conversation's messages and holds only the messages that are not in it (a
+ * note, a summary), so it costs a few bytes per turn however long the conversation is.
+ */
+import type { ChatMessage, RequestPart } from './types';
+
+/**
+ * The parts of `sent` as ranges of `conversation` where `sent` reuses its message objects, and as whole
+ * messages where it does not; null when `sent` is exactly `conversation`.
+ */
+export function describeRequest<M extends object>(
+  conversation: readonly M[],
+  sent: readonly M[],
+): RequestPart[] | null {
+  if (sent.length === conversation.length && sent.every((message, i) => message === conversation[i])) return null;
+  const position = new Map<M, number>(conversation.map((message, i) => [message, i]));
+  const parts: RequestPart[] = [];
+  for (const message of sent) {
+    const at = position.get(message);
+    const last = parts.at(-1);
+    if (at === undefined) parts.push({ message: message as unknown as ChatMessage });
+    else if (last && 'messages' in last && last.messages[1] === at) last.messages[1] = at + 1;
+    else parts.push({ messages: [at, at + 1] });
+  }
+  return parts;
+}
+
+/** The request a `describeRequest` record stands for, given the conversation as recorded. */
+export function rebuildRequest<M>(
+  parts: readonly RequestPart[],
+  conversation: readonly M[],
+  where: string,
+): (M | ChatMessage)[] {
+  return parts.flatMap((part): (M | ChatMessage)[] => {
+    if ('message' in part) return [part.message];
+    const [from, to] = part.messages;
+    if (!(from < to && to <= conversation.length))
+      throw new Error(
+        `${where}: request range [${from}, ${to}) is outside the ${conversation.length} messages before it`,
+      );
+    return conversation.slice(from, to);
+  });
+}
