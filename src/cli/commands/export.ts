@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { EXPORT_FORMATS, DEFAULT_DPO_MIN_MARGIN, exportDataset } from '../../core/export/exporter';
 import type { ExportFormatName } from '../../core/export/format';
@@ -5,7 +6,7 @@ import { parseSplit } from '../../core/export/split';
 import type { CliCommand } from './index';
 
 const USAGE = `usage: rollout export --runs DIR… --format ${Object.keys(EXPORT_FORMATS).join('|')} --out DIR
-         [--min-reward R] [--resolved-only] [--split val=0.1] [--min-margin M]
+         [--min-reward R] [--resolved-only] [--split val=0.1] [--min-margin M] [--secrets-file FILE]
 
   --runs         output folders of \`rollout run\`, run folders or trajectory.jsonl files
   --format       sft: OpenAI chat JSONL {messages, tools, metadata}
@@ -15,7 +16,9 @@ const USAGE = `usage: rollout export --runs DIR… --format ${Object.keys(EXPORT
                  swe-agent-traj: one SWE-agent .traj per run
   --out          folder for the files and the dataset card (README.md)
   --split        hold out a fraction of tasks (never of runs), e.g. val=0.1
-  --min-margin   dpo: least reward difference between chosen and rejected (default ${DEFAULT_DPO_MIN_MARGIN})`;
+  --min-margin   dpo: least reward difference between chosen and rejected (default ${DEFAULT_DPO_MIN_MARGIN})
+  --secrets-file a file of secrets (one a line) to keep out of the dataset, beyond the secret values in the
+                 environment (*_API_KEY, *TOKEN*, *PASSWORD* …); a run whose patch holds one is skipped`;
 
 /** Quotes an argument the way a POSIX shell reads it back, for the dataset card's command line. */
 function shellQuote(arg: string): string {
@@ -27,6 +30,16 @@ function parseNumber(flag: string, text: string | undefined): number | undefined
   const value = Number(text);
   if (text.trim() === '' || !Number.isFinite(value)) throw new Error(`${flag}: expected a number, got '${text}'`);
   return value;
+}
+
+async function readSecretsFile(file: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new Error(`--secrets-file: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+  return text.split(/\r?\n/).filter((line) => line.trim() !== '');
 }
 
 export const exportCommand: CliCommand = {
@@ -43,6 +56,7 @@ export const exportCommand: CliCommand = {
         'resolved-only': { type: 'boolean' },
         split: { type: 'string' },
         'min-margin': { type: 'string' },
+        'secrets-file': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -71,6 +85,7 @@ export const exportCommand: CliCommand = {
       resolvedOnly: values['resolved-only'] ?? false,
       split: values.split ? parseSplit(values.split) : undefined,
       minMargin: parseNumber('--min-margin', values['min-margin']),
+      secrets: values['secrets-file'] ? await readSecretsFile(values['secrets-file']) : [],
       command: ['rollout', 'export', ...args].map(shellQuote).join(' '),
       report: (message) => {
         if (message.startsWith('error:')) problems += 1;

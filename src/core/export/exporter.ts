@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { DatasetStats, writeDatasetCard } from './card';
 import { dpoFormat } from './dpo';
 import type { ExportContext, ExportFormat, ExportFormatName } from './format';
+import { Redactor } from '../trajectory/redact';
 import { JsonlWriter } from './jsonlWriter';
 import { rlFormat } from './rl';
 import { RunSource } from './runs';
@@ -37,6 +38,8 @@ export interface ExportOptions {
   report?: (message: string) => void;
   /** Stops the export between runs; the files written so far stay as they are. */
   signal?: AbortSignal;
+  /** Secrets to keep out of the dataset (a configured API key), beyond the secret values in the environment. */
+  secrets?: string[];
 }
 
 export interface ExportSummary {
@@ -60,6 +63,7 @@ export async function exportDataset(options: ExportOptions): Promise<ExportSumma
     { minReward: options.minReward, resolvedOnly: options.resolvedOnly, requireReward: format.requiresReward },
     stats,
     options.report ?? (() => undefined),
+    new Redactor({ secrets: options.secrets }),
     options.signal,
   );
   const writers = new Map<string, JsonlWriter>();

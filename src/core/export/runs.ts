@@ -1,4 +1,5 @@
 import { findTrajectoryLogs, formatProblem, readTrajectoryLog } from '../trajectory/reader';
+import { redactTrajectory, type Redactor } from '../trajectory/redact';
 import { conversation, type ExitStatus, type Trajectory } from '../trajectory/types';
 import { conversationKey, exportMessage } from './messages';
 import type { DatasetStats } from './card';
@@ -13,7 +14,8 @@ export type SkipReason =
   | 'duplicate'
   | 'no_pair'
   | 'not_best_attempt'
-  | 'invalid_tool_arguments';
+  | 'invalid_tool_arguments'
+  | 'secrets_in_patch';
 
 /** What grouping formats keep in memory per run: a few hundred bytes, never the conversation. */
 export interface RunSummary {
@@ -73,6 +75,8 @@ export class RunSource {
     private readonly filters: RunFilters,
     private readonly stats: DatasetStats,
     private readonly report: (message: string) => void,
+    /** Applied again on export: a log recorded elsewhere, or before a secret was known, may still hold one. */
+    private readonly redactor: Redactor,
     private readonly signal?: AbortSignal,
   ) {}
 
@@ -94,10 +98,15 @@ export class RunSource {
       this.report(`skipped ${path}: malformed trajectory log`);
       return this.skip('malformed');
     }
-    const trajectory = read.trajectory;
-    if (!trajectory.result) return this.skip('unfinished');
-    const result = trajectory.result;
+    if (!read.trajectory.result) return this.skip('unfinished');
+    const trajectory = redactTrajectory(this.redactor, read.trajectory);
+    const result = trajectory.result!;
     if (result.exit_status === 'infra_error') return this.skip('infra_error');
+    // Its patch is not the work tree's any more (a secret was cut out of it): never ship an altered patch.
+    if (result.secrets_in_patch) {
+      this.report(`skipped ${path}: a registered secret is in its patch`);
+      return this.skip('secrets_in_patch');
+    }
     const reward = result.reward?.value ?? null;
     if (reward === null && (this.filters.requireReward || this.filters.minReward !== undefined))
       return this.skip('unscored');
@@ -137,10 +146,10 @@ export class RunSource {
   /** Loads a run found by `groupsByTask` again, for the writing pass (it passed the filters before). */
   async reload(summary: RunSummary): Promise<LoadedRun> {
     const read = await readTrajectoryLog(summary.path);
-    const trajectory = read.trajectory;
-    if (!trajectory?.result || read.problems.length > 0)
+    if (!read.trajectory?.result || read.problems.length > 0)
       throw new Error(`${summary.path} changed while it was being exported`);
-    return { summary, trajectory: { ...trajectory, result: trajectory.result } };
+    const trajectory = redactTrajectory(this.redactor, read.trajectory);
+    return { summary, trajectory: { ...trajectory, result: trajectory.result! } };
   }
 
   private skip(reason: SkipReason): null {

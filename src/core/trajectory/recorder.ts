@@ -4,7 +4,7 @@ import { writeFileAtomic } from '../atomicFile';
 import { readLines } from './lines';
 import { upgradeLine } from './migrate';
 import { readTrajectoryLog, formatProblem, TRAJECTORY_FILE } from './reader';
-import { Redactor } from './redact';
+import { redactResult, redactTurn, Redactor } from './redact';
 import { appendRunIndex, runIndexEntry } from './runIndex';
 import { checkTrajectoryEvent } from './schema';
 import {
@@ -111,6 +111,10 @@ export class TrajectoryRecorder {
     if (!trajectory) throw new Error(`cannot resume ${path}: it has no run_started line`);
     if (trajectory.result)
       throw new Error(`cannot resume ${path}: the run already finished (${trajectory.result.exit_status})`);
+    if (trajectory.turns.at(-1)?.secrets_in_diff)
+      throw new Error(
+        `cannot resume ${path}: its work tree held a registered secret, so the log keeps that diff redacted and the work tree cannot be restored from it; start the task again`,
+      );
     // Appending after a torn line would glue the next line onto it; cut the log back to its last whole line.
     if (read.schemaVersion < TRAJECTORY_SCHEMA_VERSION) await upgradeLogFile(path, read.schemaVersion, read.validBytes);
     else await truncate(path, read.validBytes);
@@ -133,14 +137,14 @@ export class TrajectoryRecorder {
     return this.signals;
   }
 
-  /** Appends one finished turn and flushes it. */
+  /** Appends one finished turn and flushes it; returns the turn as recorded (redacted). */
   async recordTurn(input: TurnInput): Promise<Turn> {
     const turn: Turn = { ...input, index: input.index ?? this.turnCount };
     if (turn.index !== this.turnCount)
       throw new Error(`turn index ${turn.index} recorded where turn ${this.turnCount} was expected`);
-    await this.append({ type: 'turn', turn });
+    const recorded = await this.append({ type: 'turn', turn });
     this.count(turn);
-    return turn;
+    return (recorded as { turn: Turn }).turn;
   }
 
   /** Appends a run event (compaction, error, user feedback…) after the turns finished so far. */
@@ -149,18 +153,21 @@ export class TrajectoryRecorder {
     await this.append({ type: 'event', event });
   }
 
-  /** Appends `run_finished`, updates the run index and closes the log. */
+  /**
+   * Appends `run_finished`, updates the run index and closes the log; returns the result as recorded (redacted,
+   * and marked `secrets_in_patch` when the patch held a registered secret).
+   */
   async finish(input: FinishInput): Promise<RunResult> {
     const result: RunResult = {
       ...input,
       ended_at: input.ended_at ?? new Date().toISOString(),
       totals: input.totals ?? { ...this.totals },
     };
-    await this.append({ type: 'run_finished', result });
+    const recorded = ((await this.append({ type: 'run_finished', result })) as { result: RunResult }).result;
     this.finished = true;
     await this.close();
-    await appendRunIndex(this.outDir, this.redactor.redact(runIndexEntry(this.run, result, this.turnCount)));
-    return result;
+    await appendRunIndex(this.outDir, this.redactor.redact(runIndexEntry(this.run, recorded, this.turnCount)));
+    return recorded;
   }
 
   /** Closes the log without finishing the run (it stays resumable). */
@@ -178,10 +185,11 @@ export class TrajectoryRecorder {
     this.totals.duration_ms += turn.durations_ms?.total ?? 0;
   }
 
-  private append(event: TrajectoryEvent): Promise<void> {
+  /** Writes one line, redacted; resolves to the event as written once it is flushed. */
+  private append(event: TrajectoryEvent): Promise<TrajectoryEvent> {
     if (this.finished)
       return Promise.reject(new Error(`run '${this.run.run_id}' already finished; nothing more can be recorded`));
-    const redacted = this.redactor.redact(event);
+    const redacted = redactEvent(this.redactor, event);
     const invalid = checkTrajectoryEvent(redacted);
     if (invalid)
       return Promise.reject(
@@ -196,8 +204,15 @@ export class TrajectoryRecorder {
       await this.options.afterWrite?.(this.path);
     });
     this.writes = write.catch(() => undefined);
-    return write;
+    return write.then(() => redacted);
   }
+}
+
+/** A log line with its secrets replaced; the code in it (a turn's diff, the patch) only ever loses exact secrets. */
+function redactEvent(redactor: Redactor, event: TrajectoryEvent): TrajectoryEvent {
+  if (event.type === 'turn') return { type: 'turn', turn: redactTurn(redactor, event.turn) };
+  if (event.type === 'run_finished') return { type: 'run_finished', result: redactResult(redactor, event.result) };
+  return redactor.redact(event);
 }
 
 /**

@@ -1,44 +1,80 @@
 /**
- * Secret redaction applied to everything before it reaches a trajectory or an export:
- * values of secret-looking environment variables, explicitly registered secrets, and well-known key shapes.
+ * Secret redaction for everything that reaches a trajectory or an export. It never rewrites ordinary code: it
+ * replaces only
+ * - exact secrets: registered ones (API keys from settings and config files) and the values of environment
+ *   variables whose names say they hold one, in their raw, JSON-escaped and URL-encoded forms, and
+ * - well-known credential shapes (`sk-…`, `ghp_…`, AWS access key ids, PEM private key blocks, JWTs, bearer
+ *   tokens), each with a check that the match looks random rather than like a word or a placeholder.
+ * It does not guess at `name = value` assignments: `password = make_password(raw)` is code, not a secret.
+ * Patches and diffs are code that is applied and graded: they are only checked for exact secrets (see
+ * `redactTurn` and `redactResult`), never altered by shape.
  */
+import { existsSync } from 'node:fs';
+import type { RunResult, Trajectory, Turn } from './types';
 
 export const REDACTED = '[REDACTED]';
 
-/** Env var names whose values are secrets: API keys, tokens, passwords, credentials. */
+/** Environment variable names whose values are secrets: DB_PASSWORD, DBPASSWORD, HF_TOKEN, AWS_SECRET_ACCESS_KEY … */
 const SECRET_ENV_NAME =
-  /(^|_)(API_?KEY|APIKEY|ACCESS_?KEY|PRIVATE_?KEY|KEY|SECRETS?|TOKENS?|PASSWORD|PASSWD|CREDENTIALS?)(_|$)/i;
+  /PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL|(^|_)(KEY|PAT|AUTH)(_|$)/i;
+/** Names that match but hold a location or a switch, not a secret (`TOKENIZERS_PARALLELISM`, `SECRETS_DIR`). */
+const NOT_A_SECRET_ENV_NAME = /(_FILE|_PATH|_DIR|_HOME|_PARALLELISM)$/i;
 /** Shorter values are too likely to be ordinary words or numbers appearing elsewhere. */
 const MIN_SECRET_LENGTH = 8;
 
-/** Known credential shapes. Order matters: specific prefixes before the generic `sk-`. */
-const KEY_PATTERNS: RegExp[] = [
-  /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
-  /\bsk-ant-[A-Za-z0-9_-]{20,}/g,
-  /\bsk-[A-Za-z0-9_-]{20,}/g,
-  /\bgh[pousr]_[A-Za-z0-9]{30,}/g,
-  /\bgithub_pat_[A-Za-z0-9_]{30,}/g,
-  /\bglpat-[A-Za-z0-9_-]{20,}/g,
-  /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g,
-  /\bAIza[0-9A-Za-z_-]{35}\b/g,
-  /\bxox[abprs]-[A-Za-z0-9-]{10,}/g,
-  /\bhf_[A-Za-z0-9]{30,}/g,
-  /\bnpm_[A-Za-z0-9]{36}\b/g,
-  /\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/g,
+/** A credential format that can be recognised without knowing the credential. */
+interface KeyShape {
+  pattern: RegExp;
+  /** Whether a match is a real-looking credential rather than a word, an identifier or a documented example. */
+  accept?: (match: string) => boolean;
+}
+
+const hasDigit = (text: string) => /\d/.test(text);
+const hasLetter = (text: string) => /[A-Za-z]/.test(text);
+const mixed = (text: string) => hasDigit(text) && hasLetter(text);
+const BASE64_CHARS = /[A-Za-z0-9+/]/g;
+
+/** Order matters: specific prefixes before the generic `sk-`. */
+const KEY_SHAPES: KeyShape[] = [
+  {
+    // The body may be split by real newlines or by `\n` escapes (a key inside a JSON or source string).
+    pattern:
+      /-----BEGIN ((?:RSA |DSA |EC |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?)-----(?:[A-Za-z0-9+/=:,\- \t\r\n]|\\[rn])+?-----END \1-----/g,
+    accept: (match) => (match.match(BASE64_CHARS)?.length ?? 0) >= 64,
+  },
+  { pattern: /\bsk-ant-[a-z]+\d*-[A-Za-z0-9_-]{20,}/g },
+  { pattern: /\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}/g, accept: (match) => mixed(match.slice(3)) },
+  { pattern: /\b[rs]k_live_[A-Za-z0-9]{20,}/g },
+  { pattern: /\bgh[pousr]_[A-Za-z0-9]{36,}\b/g },
+  { pattern: /\bgithub_pat_[A-Za-z0-9_]{50,}/g },
+  { pattern: /\bglpat-[A-Za-z0-9_-]{20,}/g },
+  // AWS documents AKIAIOSFODNN7EXAMPLE as its example key id; it appears in real code and is no secret.
+  { pattern: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g, accept: (match) => !match.includes('EXAMPLE') },
+  { pattern: /\bAIza[0-9A-Za-z_-]{35}\b/g },
+  { pattern: /\bxox[abposr]-[A-Za-z0-9-]{10,}/g, accept: (match) => hasDigit(match) },
+  { pattern: /\bhf_[A-Za-z0-9]{30,}\b/g },
+  { pattern: /\bnpm_[A-Za-z0-9]{36}\b/g },
+  { pattern: /\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/g },
+  // What `django-admin startproject` writes into settings.py: the prefix and 50 random characters.
+  {
+    pattern: /django-insecure-[a-z0-9!@#$%^&*(\-_=+)]{50}(?![a-z0-9!@#$%^&*(\-_=+)])/g,
+    accept: (match) => mixed(match.slice(16)),
+  },
 ];
-/** `Bearer <token>` and `Authorization: Basic <b64>` keep their scheme word so the text still reads. */
-const AUTH_HEADER = /\b(Bearer|Basic|token)\s+[A-Za-z0-9._~+/=-]{16,}/g;
-/** `OPENAI_API_KEY=…`, `access_token: …` in logs and config files the agent prints. */
-const ASSIGNMENT = /\b([A-Za-z0-9_]*(?:API_?KEY|_TOKEN|SECRET|PASSWORD|PASSWD))(\s*[=:]\s*["']?)([^\s"'`,;]{8,})/gi;
+/**
+ * `Bearer <token>` keeps its scheme word so the text still reads. (`Basic` credentials are left alone: the
+ * examples of RFC 6749 and its kin fill docstrings of real libraries, and a real one is a registered secret.)
+ */
+const BEARER = /\b(Bearer)[ \t]+([A-Za-z0-9._~+/=-]{20,})/g;
 
 export class Redactor {
-  private readonly literals = new Set<string>();
-  private literalList: string[] = [];
+  private readonly secrets = new Set<string>();
+  private literals: RegExp | undefined;
 
-  /** `env`: environment whose secret-looking values are redacted (defaults to this process's). */
+  /** `env`: environment whose secret values are redacted (defaults to this process's). */
   constructor(options: { env?: NodeJS.ProcessEnv; secrets?: Iterable<string> } = {}) {
     for (const [name, value] of Object.entries(options.env ?? process.env)) {
-      if (value && SECRET_ENV_NAME.test(name)) this.register(value);
+      if (value && isSecretEnvName(name) && !isLocation(value)) this.register(value);
     }
     for (const secret of options.secrets ?? []) this.register(secret);
   }
@@ -46,26 +82,25 @@ export class Redactor {
   /** Adds a secret string (e.g. a key read from a config file) to redact wherever it appears. */
   register(secret: string): void {
     const value = secret.trim();
-    if (value.length < MIN_SECRET_LENGTH || this.literals.has(value)) return;
-    this.literals.add(value);
-    // The JSON-escaped form too: secrets inside tool-call arguments are JSON text within a string.
-    const escaped = JSON.stringify(value).slice(1, -1);
-    if (escaped !== value) this.literals.add(escaped);
-    // Longest first, so a secret that contains another is replaced whole.
-    this.literalList = [...this.literals].sort((a, b) => b.length - a.length);
+    if (value.length < MIN_SECRET_LENGTH || this.secrets.has(value)) return;
+    this.secrets.add(value);
+    this.literals = undefined;
   }
 
+  /** Replaces registered secrets (every form of them) and known credential shapes. */
   redactText(text: string): string {
-    let out = text;
-    for (const literal of this.literalList) {
-      if (out.includes(literal)) out = out.split(literal).join(REDACTED);
-    }
-    for (const pattern of KEY_PATTERNS) out = out.replace(pattern, REDACTED);
-    out = out.replace(AUTH_HEADER, (_match, scheme: string) => `${scheme} ${REDACTED}`);
-    out = out.replace(ASSIGNMENT, (match, name: string, separator: string, value: string) =>
-      value === REDACTED || value.startsWith('[REDACTED') ? match : `${name}${separator}${REDACTED}`,
+    let out = this.redactSecrets(text);
+    for (const { pattern, accept } of KEY_SHAPES)
+      out = out.replace(pattern, (match) => (accept && !accept(match) ? match : REDACTED));
+    return out.replace(BEARER, (match, scheme: string, credential: string) =>
+      mixed(credential) ? `${scheme} ${REDACTED}` : match,
     );
-    return out;
+  }
+
+  /** Replaces registered secrets only: for code (patches), which must never be changed by a guess. */
+  redactSecrets(text: string): string {
+    const literals = this.literalPattern();
+    return literals ? text.replace(literals, REDACTED) : text;
   }
 
   /** A deep copy of `value` with every string redacted (object keys are left as they are). */
@@ -83,4 +118,64 @@ export class Redactor {
     }
     return value;
   }
+
+  /** One alternation of every form of every secret, longest first so a secret that holds another goes whole. */
+  private literalPattern(): RegExp | undefined {
+    if (this.literals || this.secrets.size === 0) return this.literals;
+    const forms = new Set<string>();
+    for (const secret of this.secrets) for (const form of encodedForms(secret)) forms.add(form);
+    const alternatives = [...forms].sort((a, b) => b.length - a.length).map(escapeRegExp);
+    this.literals = new RegExp(alternatives.join('|'), 'g');
+    return this.literals;
+  }
+}
+
+export function isSecretEnvName(name: string): boolean {
+  return SECRET_ENV_NAME.test(name) && !NOT_A_SECRET_ENV_NAME.test(name);
+}
+
+/** A value that names a file or folder on this machine (`GOOGLE_APPLICATION_CREDENTIALS=/path/key.json`) is no secret. */
+function isLocation(value: string): boolean {
+  return /^(\/|~\/|[A-Za-z]:\\)\S*$/.test(value) && existsSync(value.replace(/^~(?=\/)/, process.env.HOME ?? '~'));
+}
+
+/** How a secret shows up in text: as itself, inside JSON strings (once or twice nested) and in URLs. */
+function encodedForms(secret: string): string[] {
+  const once = JSON.stringify(secret).slice(1, -1);
+  const twice = JSON.stringify(once).slice(1, -1);
+  return [secret, once, twice, encodeURIComponent(secret)];
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * A turn with every string redacted except its diff, which is code: a registered secret in it is replaced (it
+ * must not reach the log) and the turn is marked `secrets_in_diff`, since that diff no longer applies as it is.
+ */
+export function redactTurn(redactor: Redactor, turn: Turn): Turn {
+  const { diff, ...rest } = turn;
+  const redacted = redactor.redact(rest) as Turn;
+  if (diff === undefined) return redacted;
+  const cleaned = redactor.redactSecrets(diff);
+  return { ...redacted, diff: cleaned, ...(cleaned !== diff ? { secrets_in_diff: true } : {}) };
+}
+
+/** A run result redacted as a turn is: its patch checked for registered secrets only, and marked when it held one. */
+export function redactResult(redactor: Redactor, result: RunResult): RunResult {
+  const { patch, ...rest } = result;
+  const redacted = redactor.redact(rest) as RunResult;
+  const cleaned = redactor.redactSecrets(patch);
+  return { ...redacted, patch: cleaned, ...(cleaned !== patch ? { secrets_in_patch: true } : {}) };
+}
+
+/** A whole trajectory redacted as the recorder redacts each of its lines. */
+export function redactTrajectory(redactor: Redactor, trajectory: Trajectory): Trajectory {
+  return {
+    run: redactor.redact(trajectory.run),
+    turns: trajectory.turns.map((turn) => redactTurn(redactor, turn)),
+    events: redactor.redact(trajectory.events),
+    ...(trajectory.result ? { result: redactResult(redactor, trajectory.result) } : {}),
+  };
 }

@@ -33,7 +33,9 @@ export async function exportDataset(context: CommandContext, argument?: unknown)
   if (!format) return undefined;
   const out = request.out ?? (await folderArgumentOrPick(undefined, `Folder for the ${format} dataset`));
   if (!out) return undefined;
-  const runs = request.runs ?? [context.settings().outputFolder];
+  const settings = context.settings();
+  const runs = request.runs ?? [settings.outputFolder];
+  const apiKey = await context.apiKeys.get(settings.modelEndpoint);
   const summary = await withProgress(`exporting a ${format} dataset`, { cancellable: true }, async (progress) => {
     progress.report(`reading ${runs.length === 1 ? path.basename(runs[0]) : `${runs.length} sources`}`);
     return exportRuns({
@@ -44,6 +46,7 @@ export async function exportDataset(context: CommandContext, argument?: unknown)
       command: `VS Code: Rollout Studio: Export Dataset (format ${format})`,
       report: (message) => context.log.warn(message),
       signal: progress.signal,
+      secrets: apiKey ? [apiKey] : [],
     });
   });
   context.log.info(`exported ${format} dataset to ${out}: ${summary.files.join(', ')}`);

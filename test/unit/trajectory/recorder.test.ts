@@ -76,7 +76,7 @@ if (CHILD_OUT) {
         `config password is ${configSecret}`,
         'anthropic sk-ant-api03-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
         'github ghp_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij',
-        'aws AKIAIOSFODNN7EXAMPLE',
+        'aws AKIAZ3MHALFKQX7NYB2C',
         'curl -H "Authorization: Bearer abcdefghijklmnopqrstuvwxyz123456"',
         'HF_TOKEN=hf_abcdefghijklmnopqrstuvwxyzABCDEFGH',
         'PATH is /usr/bin and HOME is /home/me',
@@ -91,7 +91,7 @@ if (CHILD_OUT) {
         configSecret,
         'sk-ant-api03',
         'ghp_ABCDEF',
-        'AKIAIOSFODNN7EXAMPLE',
+        'AKIAZ3MHALFKQX7NYB2C',
         'abcdefghijklmnopqrstuvwxyz123456',
         'hf_abcdef',
       ]) {
@@ -105,6 +105,30 @@ if (CHILD_OUT) {
         command: string;
       };
       assert.equal(args.command, 'cat .env # [REDACTED]', 'tool-call arguments stay valid JSON after redaction');
+    });
+
+    test('a registered secret in the work tree is kept out of the diff and the patch, which are marked; such a run is not resumed', async () => {
+      const out = mkdtempSync(join(tmpdir(), 'traj-'));
+      const secret = 'configured-key-7f3a9c2e41d8';
+      const recorder = await TrajectoryRecorder.start(out, sampleRun('run-diff-secret'), { secrets: [secret] });
+      const leakingDiff = `diff --git a/settings.py b/settings.py\n+API_KEY = "${secret}"\n`;
+      const turn = await recorder.recordTurn({ ...sampleTurn(0), diff: leakingDiff });
+      assert.equal(turn.secrets_in_diff, true);
+      await recorder.close();
+      const file = join(out, 'run-diff-secret', 'trajectory.jsonl');
+      assert.ok(!readFileSync(file, 'utf8').includes(secret));
+      await assert.rejects(
+        TrajectoryRecorder.resume(out, 'run-diff-secret'),
+        /held a registered secret, so the log keeps that diff redacted/,
+      );
+      const finishing = await TrajectoryRecorder.start(out, sampleRun('run-patch-secret'), { secrets: [secret] });
+      const result = await finishing.finish({ ...sampleResult(1), patch: leakingDiff });
+      assert.equal(result.secrets_in_patch, true);
+      assert.equal(
+        (await readTrajectoryLog(join(out, 'run-patch-secret', 'trajectory.jsonl'))).trajectory?.result
+          ?.secrets_in_patch,
+        true,
+      );
     });
 
     test('reads past malformed lines, reporting each with its line number', async () => {

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { isSecretEnvName, redactResult, redactTurn, Redactor, REDACTED } from '../../../src/core/trajectory/redact';
+import { sampleTurn } from './sampleTrajectory';
+
+const noEnv = () => new Redactor({ env: {} });
+
+/** A private key in PEM form, as generated (the body is random base64, 64 characters a line). */
+const PEM_BODY = Array.from(
+  { length: 6 },
+  (_, i) => `MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC${i}x7Yq+3bV9s/Kp`,
+).join('\n');
+const PEM = `-----BEGIN PRIVATE KEY-----\n${PEM_BODY}\n-----END PRIVATE KEY-----`;
+
+describe('redaction', () => {
+  test('ordinary code is never rewritten, whatever its names say', () => {
+    const code = [
+      'password=make_password(raw)',
+      'self.secret = settings.SECRET_KEY',
+      'access_token=create_access_token(data={"sub": user.id}, expires_delta=timedelta(minutes=30))',
+      'api_key: Optional[str] = None',
+      'OPENAI_API_KEY = os.environ["OPENAI_API_KEY"]',
+      'headers = {"Authorization": f"Bearer {token}"}',
+      'token = "placeholder-token-value"',
+      'AWS_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"  # the example AWS documents',
+      '.sk-button-primary-large { color: red }',
+      '-----BEGIN PRIVATE KEY-----\\n...\\n-----END PRIVATE KEY-----',
+      'hf_hub_download(repo_id, filename)',
+    ].join('\n');
+    assert.equal(noEnv().redactText(code), code);
+  });
+
+  test('registered secrets and secret env values go in every form: raw, JSON-escaped (once, twice), URL-encoded', () => {
+    const secret = 'p@ss"word\\with/odd+chars';
+    const redactor = new Redactor({ env: { DBPASSWORD: 'hunter2-but-longer' }, secrets: [secret] });
+    const once = JSON.stringify(secret).slice(1, -1);
+    const twice = JSON.stringify(once).slice(1, -1);
+    const text = [secret, once, twice, encodeURIComponent(secret), 'db hunter2-but-longer'].join(' | ');
+    assert.equal(redactor.redactText(text), [REDACTED, REDACTED, REDACTED, REDACTED, `db ${REDACTED}`].join(' | '));
+  });
+
+  test('env names that hold secrets, and ones that only look like it', () => {
+    for (const name of [
+      'DBPASSWORD',
+      'MYSQL_ROOT_PASSWORD',
+      'HF_TOKEN',
+      'GITHUB_PAT',
+      'AWS_SECRET_ACCESS_KEY',
+      'ApiKey',
+    ])
+      assert.ok(isSecretEnvName(name), name);
+    for (const name of ['PATH', 'HOME', 'GIT_AUTHOR_NAME', 'TOKENIZERS_PARALLELISM', 'SECRETS_DIR', 'KEYBOARD_LAYOUT'])
+      assert.ok(!isSecretEnvName(name), name);
+    const redactor = new Redactor({ env: { GOOGLE_APPLICATION_CREDENTIALS: '/usr/bin', SHORT_TOKEN: 'abc' } });
+    assert.equal(redactor.redactText('creds in /usr/bin, token abc'), 'creds in /usr/bin, token abc');
+  });
+
+  test('well-known key shapes are replaced in messages and observations', () => {
+    const keys = [
+      'sk-proj-Abc123def456GHI789jkl012MNO345',
+      'sk-ant-api03-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+      'ghp_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij',
+      'github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV',
+      'glpat-abcdefghij0123456789',
+      'AKIAZ3MHALFKQX7NYB2C',
+      'AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q',
+      'xoxb-1234567890-abcdefghij',
+      'hf_abcdefghijklmnopqrstuvwxyzABCDEFGH',
+      'npm_abcdefghijklmnopqrstuvwxyz0123456789',
+      'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U',
+      'django-insecure-k3$z!v8q@w0e#r6t^y2u&i9o*p1a(s5d-f7g_h4j=l+x2c8v0b',
+      PEM,
+    ];
+    const redactor = noEnv();
+    for (const key of keys) assert.equal(redactor.redactText(`see ${key} here`), `see ${REDACTED} here`, key);
+    assert.equal(redactor.redactText('Bearer abcdefghijklmnop0123456789'), `Bearer ${REDACTED}`);
+    const rfcExample = 'Authorization: Basic czZCaGRSa3F0MzpnWDFmQmF0M2JW';
+    assert.equal(redactor.redactText(rfcExample), rfcExample, 'the RFC 6749 example in real docstrings stays');
+    const escaped = JSON.stringify(PEM).slice(1, -1);
+    assert.equal(redactor.redactText(`key = "${escaped}"`), `key = "${REDACTED}"`, 'a key written with \\n escapes');
+  });
+
+  test("a turn's diff and the patch lose only registered secrets, and say so", () => {
+    const redactor = new Redactor({ env: {}, secrets: ['configured-key-7f3a9c2e41d8'] });
+    const shaped = '+AWS_KEY = "AKIAZ3MHALFKQX7NYB2C"\n';
+    const turn = { ...sampleTurn(1), index: 1, diff: `${sampleTurn(1).diff}${shaped}` };
+    const kept = redactTurn(redactor, turn);
+    assert.equal(kept.diff, turn.diff, 'a key shape in code is left for the user to see; only exact secrets go');
+    assert.equal(kept.secrets_in_diff, undefined);
+    const leaking = redactTurn(redactor, { ...turn, diff: '+KEY = "configured-key-7f3a9c2e41d8"\n' });
+    assert.equal(leaking.diff, `+KEY = "${REDACTED}"\n`);
+    assert.equal(leaking.secrets_in_diff, true);
+    const result = redactResult(redactor, {
+      exit_status: 'submitted',
+      ended_at: 'x',
+      patch: 'a configured-key-7f3a9c2e41d8',
+      reward: null,
+    });
+    assert.deepEqual([result.patch, result.secrets_in_patch], [`a ${REDACTED}`, true]);
+    const clean = redactResult(redactor, { exit_status: 'submitted', ended_at: 'x', patch: shaped, reward: null });
+    assert.deepEqual([clean.patch, clean.secrets_in_patch], [shaped, undefined]);
+  });
+});
