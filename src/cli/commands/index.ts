@@ -23,4 +23,5 @@ export const commands: Record<string, () => Promise<CliCommand>> = {
   worker: async () => (await import('./worker')).workerCommand,
   status: async () => (await import('./status')).statusCommand,
   pull: async () => (await import('./pull')).pullCommand,
+  report: async () => (await import('./report')).reportCommand,
 };

@@ -68,3 +68,12 @@ export function formatExecObservation(result: {
   if (result.truncated) parts.push('[output cut at the sandbox limit]');
   return parts.join('\n');
 }
+
+/** The exit code an observation written by formatExecObservation reports on its first line; undefined for other text. */
+export function execObservationExitCode(output: string): number | undefined {
+  const firstLine = output.slice(0, output.indexOf('\n') === -1 ? undefined : output.indexOf('\n'));
+  const match =
+    /^exit code: (-?\d+)$/.exec(firstLine) ??
+    /^The command timed out and was killed \(exit code (-?\d+)\)\.$/.exec(firstLine);
+  return match ? Number(match[1]) : undefined;
+}
