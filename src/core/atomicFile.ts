@@ -7,11 +7,20 @@ import { randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+/**
+ * `locked`: the caller holds the file's lock, so one temporary name serves, and one a killed writer left
+ * behind is simply written over (otherwise each write gets its own).
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  options: { locked?: boolean } = {},
+): Promise<void> {
   const folder = dirname(path);
-  const temporary = join(folder, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const unique = options.locked ? '' : `.${process.pid}.${randomBytes(4).toString('hex')}`;
+  const temporary = join(folder, `.${basename(path)}${unique}.tmp`);
   try {
-    const handle = await open(temporary, 'wx');
+    const handle = await open(temporary, options.locked ? 'w' : 'wx');
     try {
       await handle.writeFile(data);
       await handle.sync();

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { batchTotals, runBatch, type BatchTotals } from '../../core/agent/batch';
@@ -8,6 +8,7 @@ import { runRollout, type RolloutSummary } from '../../core/agent/rollout';
 import { createCliSymbolParser } from '../../core/agent/codemap/nativeTreeSitterParser';
 import { createPolicy } from '../../core/agent/policies/policySpec';
 import { createDefaultToolbox } from '../../core/agent/tools/toolbox';
+import { writeFileAtomic } from '../../core/atomicFile';
 import { isS3Url } from '../../core/queue/resultStore';
 import { enqueueRollouts, RolloutQueue, rolloutJobs, type EnqueueRequest } from '../../core/queue/rolloutQueue';
 import { assertBucketReachable, parseS3Url } from '../../core/queue/s3ResultStore';
@@ -214,7 +215,10 @@ export const runCommand: CliCommand = {
       }));
     }
     const totals = batchTotals(summaries, performance.now() - started);
-    await writeFile(join(values.out, 'summary.json'), `${JSON.stringify({ totals, rollouts: summaries }, null, 2)}\n`);
+    await writeFileAtomic(
+      join(values.out, 'summary.json'),
+      `${JSON.stringify({ totals, rollouts: summaries }, null, 2)}\n`,
+    );
     console.log(`\n${formatSummaries(summaries, totals)}\ntrajectories in ${values.out}`);
     return totals.infraErrors > 0 ? 1 : 0;
   },

@@ -3,8 +3,8 @@
  * its final patch is graded in a fresh one, exactly as `rollout eval` grades predictions.
  */
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../atomicFile';
 import { evaluatePrediction, type EvaluationResult, type EvaluatorOptions } from '../reward/evaluator';
 import type { RewardFn } from '../reward/rewardFn';
 import type { SandboxFactory } from '../sandbox/pool';
@@ -102,7 +102,7 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutSummar
     const evaluation = await grade(options, outcome.exitStatus, patch);
     const reward = evaluation ? options.rewardFn.compute({ evaluation, turnSignals: [...recorder.turnSignals] }) : null;
     if (evaluation)
-      await writeFile(
+      await writeFileAtomic(
         join(options.outDir, runId, 'report.json'),
         `${JSON.stringify(evaluation.report ?? { status: evaluation.status, error: evaluation.error }, null, 2)}\n`,
       );

@@ -1,5 +1,5 @@
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../atomicFile';
 import type { RunSummary, SkipReason } from './runs';
 
 const REWARD_BINS = 10;
@@ -126,6 +126,6 @@ export async function writeDatasetCard(outDir: string, input: CardInput): Promis
     '',
   ];
   const path = join(outDir, 'README.md');
-  await writeFile(path, lines.join('\n'));
+  await writeFileAtomic(path, lines.join('\n'));
   return path;
 }

@@ -1,5 +1,5 @@
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../atomicFile';
 import {
   TRAJECTORY_SCHEMA_VERSION,
   conversation,
@@ -142,7 +142,7 @@ export const sweAgentTrajFormat: ExportFormat = {
   async write(context) {
     for await (const run of context.source.accepted()) {
       const file = `${run.summary.run_id}.traj`;
-      await writeFile(join(context.outDir, file), JSON.stringify(toSweAgentTraj(run.trajectory)));
+      await writeFileAtomic(join(context.outDir, file), JSON.stringify(toSweAgentTraj(run.trajectory)));
       context.addFile(file);
       context.stats.addRun(run.summary, 'trajs');
       context.stats.addRow('trajs');

@@ -4,11 +4,11 @@
  * reused only when its cache key (task, environment, image and patch) is unchanged, so a changed patch is
  * always evaluated again; infrastructure errors are never reused.
  */
-
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../atomicFile';
 import { environmentFor } from '../task/environment';
 import type { Task } from '../task/task';
 import { evaluatePrediction, type EvaluationResult, type EvaluatorOptions, type Prediction } from './evaluator';
@@ -82,8 +82,8 @@ async function writeResult(dir: string, key: string, prediction: Prediction, res
   const { log, ...rest } = result;
   await writeFile(join(dir, 'patch.diff'), prediction.patch ?? '');
   await writeFile(join(dir, 'test_output.txt'), log);
-  if (result.report) await writeFile(join(dir, 'report.json'), `${JSON.stringify(result.report, null, 4)}\n`);
-  await writeFile(join(dir, 'result.json'), `${JSON.stringify({ ...rest, cacheKey: key }, null, 2)}\n`);
+  if (result.report) await writeFileAtomic(join(dir, 'report.json'), `${JSON.stringify(result.report, null, 4)}\n`);
+  await writeFileAtomic(join(dir, 'result.json'), `${JSON.stringify({ ...rest, cacheKey: key }, null, 2)}\n`);
 }
 
 export async function runEvaluation(
@@ -123,6 +123,6 @@ export async function runEvaluation(
   });
   const summary = runSummary(results);
   await mkdir(options.outDir, { recursive: true });
-  await writeFile(join(options.outDir, 'summary.json'), `${JSON.stringify(summary, null, 4)}\n`);
+  await writeFileAtomic(join(options.outDir, 'summary.json'), `${JSON.stringify(summary, null, 4)}\n`);
   return { results, summary, reused };
 }

@@ -5,7 +5,7 @@ import { readLines } from './lines';
 import { upgradeLine } from './migrate';
 import { readTrajectoryLog, formatProblem, TRAJECTORY_FILE } from './reader';
 import { redactResult, redactTurn, Redactor } from './redact';
-import { appendRunIndex, runIndexEntry } from './runIndex';
+import { updateRunIndex, runIndexEntry } from './runIndex';
 import { checkTrajectoryEvent } from './schema';
 import {
   TRAJECTORY_SCHEMA_VERSION,
@@ -88,7 +88,7 @@ export class TrajectoryRecorder {
         await handle.close();
         throw error;
       });
-    await appendRunIndex(outDir, recorder.redactor.redact(runIndexEntry(run)));
+    await updateRunIndex(outDir, recorder.redactor.redact(runIndexEntry(run)));
     return recorder;
   }
 
@@ -166,7 +166,7 @@ export class TrajectoryRecorder {
     const recorded = ((await this.append({ type: 'run_finished', result })) as { result: RunResult }).result;
     this.finished = true;
     await this.close();
-    await appendRunIndex(this.outDir, this.redactor.redact(runIndexEntry(this.run, recorded, this.turnCount)));
+    await updateRunIndex(this.outDir, this.redactor.redact(runIndexEntry(this.run, recorded, this.turnCount)));
     return recorded;
   }
 

@@ -1,9 +1,15 @@
-import { appendFile, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../atomicFile';
+import { withFileLock } from '../fileLock';
 import { readTrajectoryLog, TRAJECTORY_FILE } from './reader';
 import type { ExitStatus, RunMetadata, RunResult } from './types';
 
-/** The run index of an output folder: one JSON line per change, so parallel workers can append safely. */
+/**
+ * The run index of an output folder: one JSON line per run, its latest state. Every change rewrites it whole
+ * (write, fsync, rename, folder fsync) under a lock, so parallel writers take turns and a crash leaves the old
+ * index or the new one, never a torn line.
+ */
 export const RUN_INDEX_FILE = 'index.jsonl';
 
 export interface RunIndexEntry {
@@ -42,21 +48,38 @@ export function runIndexEntry(run: RunMetadata, result?: RunResult, turns?: numb
   };
 }
 
-export async function appendRunIndex(outDir: string, entry: RunIndexEntry): Promise<void> {
-  // One write of one short line with O_APPEND: concurrent writers never interleave inside it.
-  await appendFile(join(outDir, RUN_INDEX_FILE), `${JSON.stringify(entry)}\n`);
+/** Sets a run's entry in the index (adding the run, or replacing its earlier entry). */
+export async function updateRunIndex(outDir: string, entry: RunIndexEntry): Promise<void> {
+  const file = join(outDir, RUN_INDEX_FILE);
+  await withFileLock(file, async () => {
+    // A line that is not JSON holds no run to keep: the rewrite drops it rather than refuse every new run.
+    const entries = await parseRunIndex(file, () => undefined);
+    const at = entries.findIndex((existing) => existing.run_id === entry.run_id);
+    if (at === -1) entries.push(entry);
+    else entries[at] = { ...entries[at], ...entry };
+    await writeFileAtomic(file, entries.map((existing) => `${JSON.stringify(existing)}\n`).join(''), { locked: true });
+  });
 }
 
-/** Adds a run's entry as its log tells it now, for logs copied in from elsewhere (a bucket, another machine). */
+/** Sets a run's entry as its log tells it now, for logs copied in from elsewhere (a bucket, another machine). */
 export async function indexRunFromLog(outDir: string, runId: string): Promise<void> {
   const { trajectory } = await readTrajectoryLog(join(outDir, runId, TRAJECTORY_FILE));
   if (trajectory)
-    await appendRunIndex(outDir, runIndexEntry(trajectory.run, trajectory.result, trajectory.turns.length));
+    await updateRunIndex(outDir, runIndexEntry(trajectory.run, trajectory.result, trajectory.turns.length));
 }
 
-/** The latest entry of every run in the index, in order of first appearance. */
+/**
+ * The latest entry of every run in the index, in order of first appearance. A line that is not JSON is named
+ * by file and line. (Indexes written by version 0.1 appended a line per change, and a killed writer could leave
+ * the last one torn; both still read.)
+ */
 export async function readRunIndex(outDir: string): Promise<RunIndexEntry[]> {
-  const file = join(outDir, RUN_INDEX_FILE);
+  return parseRunIndex(join(outDir, RUN_INDEX_FILE), (file, line) => {
+    throw new Error(`${file}:${line}: not valid JSON`);
+  });
+}
+
+async function parseRunIndex(file: string, onBadLine: (file: string, line: number) => void): Promise<RunIndexEntry[]> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -72,9 +95,8 @@ export async function readRunIndex(outDir: string): Promise<RunIndexEntry[]> {
     try {
       entry = JSON.parse(line) as RunIndexEntry;
     } catch {
-      // A torn last line from a killed writer is expected; anything else is corruption worth naming.
-      if (i === lines.length - 1) return;
-      throw new Error(`${file}:${i + 1}: not valid JSON`);
+      if (i < lines.length - 1) onBadLine(file, i + 1);
+      return;
     }
     latest.set(entry.run_id, { ...latest.get(entry.run_id), ...entry });
   });

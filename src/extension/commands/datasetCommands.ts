@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { writeFileAtomic } from '../../core/atomicFile';
 import { EXPORT_FORMATS, exportDataset as exportRuns, type ExportSummary } from '../../core/export/exporter';
 import type { ExportFormatName } from '../../core/export/format';
 import { dockerEvaluatorOptions } from '../../core/reward/dockerEvaluatorOptions';
@@ -120,7 +120,7 @@ export async function evaluatePredictions(
     }
     // Each batch wrote its own summary.json; the summary of the whole evaluation replaces it.
     const summary = runSummary(results);
-    await writeFile(path.join(out, 'summary.json'), `${JSON.stringify(summary, null, 4)}\n`);
+    await writeFileAtomic(path.join(out, 'summary.json'), `${JSON.stringify(summary, null, 4)}\n`);
     void vscode.window.showInformationMessage(
       `Rollout Studio: ${summary.resolved}/${summary.total} resolved${summary.infra_error ? `, ${summary.infra_error} infrastructure error(s) (not scored)` : ''}; reports in ${out}.`,
     );

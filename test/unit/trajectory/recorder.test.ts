@@ -50,7 +50,7 @@ if (CHILD_OUT) {
       appendFileSync(join(out, 'index.jsonl'), '{"run_id":"run-9","sta');
       assert.equal((await readRunIndex(out)).length, 1, 'a torn last index line (killed writer) is ignored');
       appendFileSync(join(out, 'index.jsonl'), '\n{"run_id":"run-10"}\n');
-      await assert.rejects(readRunIndex(out), /index\.jsonl:3: not valid JSON/);
+      await assert.rejects(readRunIndex(out), /index\.jsonl:2: not valid JSON/);
     });
 
     test('refuses a turn that breaks the schema, naming the field', async () => {

@@ -4,8 +4,8 @@
  * fully satisfied or has answered `userRounds` times. A judge then gives the verdict that is the reward.
  * Failures of the user or judge models are the machinery's: the run is then unscored, never 0.
  */
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../../atomicFile';
 import { InfrastructureError } from '../../sandbox/sandbox';
 import type { Sandbox } from '../../sandbox/sandbox';
 import { environmentFor } from '../../task/environment';
@@ -274,7 +274,7 @@ export async function runCabRollout(options: CabRolloutOptions): Promise<Rollout
       judge_policy: options.cab.judgePolicySpec,
       judge_reply: judged.result?.raw,
     };
-    await writeFile(join(options.outDir, runId, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+    await writeFileAtomic(join(options.outDir, runId, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
     const judgeFailed = gradable && judged.result === undefined;
     const result: RunResult = await recorder.finish({
       exit_status: judgeFailed ? 'infra_error' : conversation.outcome.exitStatus,
