@@ -21,7 +21,7 @@ task × group matrix. docs/metrics.md defines every figure.
   --tasks      task files or folders the runs came from: each is a dataset (its file name), and gives the
                tasks' categories (repository, language, CodeAssistBench category) and gold patches (localisation)
   --dataset    keep only runs of this dataset; --group keeps only this group (both repeatable)
-  --bootstrap  resamples for intervals and the paired bootstrap (default 10000); --seed its seed (default 0)`;
+  --bootstrap  resamples for intervals and the paired bootstrap (default 2000); --seed its seed (default 0)`;
 
 function positiveInteger(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;

@@ -7,7 +7,7 @@ import type { ReportProblem, RunFacts } from './model';
 import { readRunFacts } from './runFacts';
 
 /** Logs read at once: enough to keep the disk busy while one is parsed. */
-const READ_CONCURRENCY = 4;
+const READ_CONCURRENCY = 8;
 
 export interface CollectedRuns {
   facts: RunFacts[];

@@ -58,8 +58,7 @@ class RunFold {
   private lastDiff: string | undefined;
   private diffsRecorded = false;
   private previousSignature = '';
-  private previousObservations = '';
-  private sameActionStreak = 0;
+  private previousOutputs: string[] = [];
   private sameObservationStreak = 0;
   private failingStreak = 0;
   private repeatedTurns = 0;
@@ -135,22 +134,23 @@ class RunFold {
   private trackRepeats(turn: Turn, actions: Action[]): void {
     if (actions.length === 0) {
       this.previousSignature = '';
-      this.sameActionStreak = this.sameObservationStreak = this.failingStreak = 0;
+      this.sameObservationStreak = this.failingStreak = 0;
       return;
     }
     const signature = actions.map((action) => action.signature).join('\u0001');
-    const observations = hash(turn.observations.map((observation) => observation.output).join('\u0001'));
+    const outputs = turn.observations.map((observation) => observation.output);
     const failed = actions.some((action) => action.succeeded === false);
     const same = signature === this.previousSignature;
     if (same) this.repeatedTurns += 1;
-    this.sameActionStreak = same ? this.sameActionStreak + 1 : 1;
-    this.sameObservationStreak =
-      same && observations === this.previousObservations ? this.sameObservationStreak + 1 : 1;
+    const sameOutputs =
+      outputs.length === this.previousOutputs.length &&
+      outputs.every((output, i) => output === this.previousOutputs[i]);
+    this.sameObservationStreak = same && sameOutputs ? this.sameObservationStreak + 1 : 1;
     this.failingStreak = failed ? (same ? this.failingStreak + 1 : 1) : 0;
     if (this.sameObservationStreak >= REPEATS_FOR_LOOP || this.failingStreak >= FAILED_REPEATS_FOR_LOOP)
       this.loop = true;
     this.previousSignature = signature;
-    this.previousObservations = observations;
+    this.previousOutputs = outputs;
   }
 
   facts(problems: number): RunFacts {
@@ -212,11 +212,8 @@ function wallSeconds(startedAt: string, endedAt: string | undefined): number | n
 function systemPrompt(turn: Turn): RunFacts['prompt'] {
   const system = turn.messages.find((message) => message.role === 'system')?.content;
   if (!system) return null;
-  return { hash: hash(system).slice(0, 8), preview: system.replace(/\s+/g, ' ').trim().slice(0, 60) };
-}
-
-function hash(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  const hash = createHash('sha256').update(system).digest('hex').slice(0, 8);
+  return { hash, preview: system.replace(/\s+/g, ' ').trim().slice(0, 60) };
 }
 
 function localisation(edited: string[], gold: readonly string[], viewed: ReadonlySet<string>): Localisation {

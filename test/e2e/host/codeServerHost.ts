@@ -78,7 +78,7 @@ export async function runSuiteInVsCode(options: HostRunOptions): Promise<HostRun
 }
 
 // Headless, with everything that would reach outside this machine switched off.
-const CHROMIUM_ARGS = [
+export const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-quic',

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { bootstrapMeanInterval, pairedBootstrap, uniforms } from '../../../src/core/report/bootstrap';
+import { bootstrapMeanInterval, pairedBootstrap, words } from '../../../src/core/report/bootstrap';
 import {
   chiSquare1Sf,
   MCNEMAR_EXACT_BELOW,
@@ -20,7 +20,7 @@ interface OracleValues {
   pass_hat_k: { n: number; correct: number[]; values: Record<string, number> }[];
   mcnemar: { table: number[][]; exact: number; chi2_statistic?: number; chi2_p?: number }[];
   chi2_sf: { x: number; p: number }[];
-  uniforms: { seed: number; values: number[] };
+  words: { seed: number; values: number[] };
   bootstrap: { values: number[]; resamples: number; seed: number; low: number; high: number };
   paired_bootstrap: { differences: number[]; resamples: number; seed: number; low: number; high: number; p: number };
 }
@@ -100,9 +100,19 @@ describe('McNemar, against statsmodels', () => {
 });
 
 describe('bootstrap with a fixed seed, against the same scheme in NumPy', () => {
-  test('the generator draws what RandomState(0).random_sample() draws', () => {
-    const next = uniforms(oracle.uniforms.seed);
-    for (const expected of oracle.uniforms.values) assert.equal(next(), expected);
+  test('the generator draws what RandomState(0).randint(0, 2**32) draws', () => {
+    const next = words(oracle.words.seed);
+    for (const expected of oracle.words.values) assert.equal(next(), expected);
+  });
+
+  test('identical values need no draws: their interval is the value itself', () => {
+    assert.deepEqual(bootstrapMeanInterval([0.5], { resamples: 10 }), {
+      low: 0.5,
+      high: 0.5,
+      level: 0.95,
+      resamples: 10,
+      seed: 0,
+    });
   });
 
   test('the percentile interval of a mean equals NumPy’s to the last bit', () => {
