@@ -9,6 +9,7 @@ export default tseslint.config(
       'media/vendor/',
       'sandbox/trainer/',
       'tasks/examples/*/repo/',
+      'test/fixtures/grading-parity/sources/',
       '.vscode-test/',
     ],
   },

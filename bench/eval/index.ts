@@ -58,7 +58,7 @@ async function evaluateAll(tasks: Task[], workers: number, options: EvaluatorOpt
   const predictions = tasks.map((task) => ({ instanceId: task.id, modelName: 'gold', patch: task.goldPatch }));
   const outDir = mkdtempSync(join(tmpdir(), 'rollout-bench-eval-'));
   const { summary } = await runEvaluation(tasks, predictions, { ...options, outDir, workers });
-  if (summary.resolved !== tasks.length)
+  if (summary.resolved_instances !== tasks.length)
     throw new Error(`gold patches must all resolve, got ${JSON.stringify(summary)}`);
 }
 

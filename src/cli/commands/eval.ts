@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { dockerEvaluatorOptions } from '../../core/reward/dockerEvaluatorOptions';
 import { runEvaluation } from '../../core/reward/evalRun';
+import { describeRun } from '../../core/reward/runSummary';
 import type { EvaluationResult } from '../../core/reward/evaluator';
+import { CURRENT_HARNESS_VERSION, HARNESS_RELEASES, parseHarnessVersion } from '../../core/reward/harnessVersion';
 import { describeErrors, loadPredictions } from '../../core/reward/predictions';
 import { loadTasks } from '../../core/task/loadTasks';
 import { formatLoadError } from '../../core/task/task';
@@ -11,14 +13,17 @@ import type { CliCommand } from './index';
 const USAGE = `usage: rollout eval --tasks FILE --predictions PREDS.jsonl --out DIR [options]
 
 Evaluates SWE-bench-format predictions (instance_id, model_name_or_path, model_patch) in fresh Docker
-sandboxes and writes DIR/<instance_id>/report.json (the harness's shape), test_output.txt, patch.diff,
-and DIR/summary.json. A rerun reuses a result only when the task and the patch are unchanged.
+sandboxes as the SWE-bench harness does, and writes its files: DIR/<instance_id>/report.json (only for
+graded instances, as the harness), test_output.txt, patch.diff, eval.sh, run_instance.log, and
+DIR/summary.json (the harness's run report). Rollout Studio's own figures go to result.json and
+DIR/rollout-summary.json. A rerun reuses a result only when the task and the patch are unchanged.
 
 options:
-  --workers N      sandboxes at a time (default 1)
-  --repos DIR      local clones named owner__name instead of cloning into the cache
-  --specs FILE     per-repo environment specs (JSON)
-  --timeout SEC    limit for the test command (default 1800); reaching it is an infrastructure error
+  --workers N            sandboxes at a time (default 1)
+  --repos DIR            local clones named owner__name instead of cloning into the cache
+  --specs FILE           per-repo environment specs (JSON)
+  --timeout SEC          limit for the evaluation script (default 1800); a timeout is an error, not resolved
+  --harness-version V    grade as harness release V: 5 (${HARNESS_RELEASES[5]}, default) or 4 (${HARNESS_RELEASES[4]})
 
 exit code: 0 when every instance was evaluated, 1 when any hit an infrastructure error, 2 on bad input.`;
 
@@ -28,6 +33,7 @@ export const EVALUATION_FLAGS = {
   repos: { type: 'string' },
   specs: { type: 'string' },
   timeout: { type: 'string' },
+  'harness-version': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -39,9 +45,12 @@ export function positiveInteger(flag: string, value: string | undefined, fallbac
 }
 
 export function describeResult(result: EvaluationResult, reused = false): string {
-  const note =
-    result.status === 'infra-error' || result.status === 'patch-failed' ? `: ${result.error?.split('\n')[0]}` : '';
+  const note = result.error ? `: ${result.error.split('\n')[0]}` : '';
   return `${result.instanceId.padEnd(40)} ${result.status}${reused ? ' (unchanged, reused)' : ''}${note}`;
+}
+
+export function harnessVersionFlag(value: string | undefined) {
+  return value === undefined ? CURRENT_HARNESS_VERSION : parseHarnessVersion(value);
 }
 
 export const evalCommand: CliCommand = {
@@ -82,17 +91,18 @@ export const evalCommand: CliCommand = {
       reposDir: values.repos,
       specsFile: values.specs,
       testTimeoutMs,
+      harnessVersion: harnessVersionFlag(values['harness-version']),
       runId: `eval-${randomUUID()}`,
     });
-    const { summary, reused } = await runEvaluation(loaded.tasks, predictions, {
+    const { summary, rolloutSummary, reused } = await runEvaluation(loaded.tasks, predictions, {
       ...options,
       outDir: values.out,
       workers,
       onResult: (result, wasReused) => console.log(describeResult(result, wasReused)),
     });
     console.log(
-      `\n${summary.resolved}/${summary.total} resolved, ${summary.unresolved} unresolved (${summary.patch_failed} patch did not apply), ${summary.infra_error} infrastructure error(s)${reused ? `, ${reused} reused` : ''}; reports in ${values.out}`,
+      `\n${describeRun(summary, rolloutSummary)}${reused ? `, ${reused} reused` : ''}; reports in ${values.out}`,
     );
-    return summary.infra_error > 0 ? 1 : 0;
+    return rolloutSummary.counts['infra-error'] > 0 ? 1 : 0;
   },
 };

@@ -14,6 +14,7 @@ export const commands: Record<string, () => Promise<CliCommand>> = {
   import: async () => (await import('./import')).importCommand,
   tasks: async () => (await import('./tasks')).tasksCommand,
   eval: async () => (await import('./eval')).evalCommand,
+  grade: async () => (await import('./grade')).gradeCommand,
   validate: async () => (await import('./validate')).validateCommand,
   run: async () => (await import('./run')).runCommand,
   replay: async () => (await import('./replay')).replayCommand,

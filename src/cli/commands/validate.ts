@@ -6,10 +6,11 @@ import { dockerEvaluatorOptions } from '../../core/reward/dockerEvaluatorOptions
 import { validateTasks, type TaskValidation } from '../../core/reward/validateTasks';
 import { loadTasks } from '../../core/task/loadTasks';
 import { formatLoadError } from '../../core/task/task';
-import { EVALUATION_FLAGS, positiveInteger } from './eval';
+import { EVALUATION_FLAGS, harnessVersionFlag, positiveInteger } from './eval';
 import type { CliCommand } from './index';
 
-const USAGE = `usage: rollout validate [--tasks FILE_OR_DIR] [--workers N] [--repos DIR] [--specs FILE] [--timeout SEC] [--json]
+const USAGE = `usage: rollout validate [--tasks FILE_OR_DIR] [--workers N] [--repos DIR] [--specs FILE] [--timeout SEC]
+                        [--harness-version V] [--json]
 
 For every task, in fresh Docker sandboxes: the gold patch must resolve it, and with an empty patch every
 FAIL_TO_PASS test must fail while every PASS_TO_PASS test passes. Without --tasks, validates the bundled
@@ -53,6 +54,7 @@ export const validateCommand: CliCommand = {
       reposDir: values.repos,
       specsFile: values.specs,
       testTimeoutMs: positiveInteger('timeout', values.timeout, 1800) * 1000,
+      harnessVersion: harnessVersionFlag(values['harness-version']),
       runId: `validate-${randomUUID()}`,
     });
     const validations = await validateTasks(tasks, {

@@ -4,8 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../atomicFile';
-import { evaluatePrediction, type EvaluationResult, type EvaluatorOptions } from '../reward/evaluator';
+import { writeEvaluationFiles } from '../reward/evalRun';
+import { evaluatePrediction, resolvedOf, type EvaluationResult, type EvaluatorOptions } from '../reward/evaluator';
 import type { RewardFn } from '../reward/rewardFn';
 import type { SandboxFactory } from '../sandbox/pool';
 import type { Sandbox } from '../sandbox/sandbox';
@@ -101,11 +101,8 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutSummar
     await sandbox.destroy();
     const evaluation = await grade(options, outcome.exitStatus, patch);
     const reward = evaluation ? options.rewardFn.compute({ evaluation, turnSignals: [...recorder.turnSignals] }) : null;
-    if (evaluation)
-      await writeFileAtomic(
-        join(options.outDir, runId, 'report.json'),
-        `${JSON.stringify(evaluation.report ?? { status: evaluation.status, error: evaluation.error }, null, 2)}\n`,
-      );
+    // The harness's report.json (when it would write one) and test output, and our result.json, in the run folder.
+    if (evaluation) await writeEvaluationFiles(join(options.outDir, runId), evaluation);
     finished = true;
     const result = await recorder.finish({
       exit_status: evaluation?.status === 'infra-error' ? 'infra_error' : outcome.exitStatus,
@@ -113,7 +110,7 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutSummar
       reward: reward
         ? {
             value: reward.value,
-            resolved: evaluation?.report?.resolved,
+            resolved: evaluation ? (resolvedOf(evaluation) ?? undefined) : undefined,
             ...(reward.turnRewards ? { turn_rewards: reward.turnRewards } : {}),
             report: {
               reward_fn: options.rewardFn.name,
@@ -250,7 +247,7 @@ function summarize(
     taskId: options.task.id,
     attempt,
     exitStatus,
-    resolved: evaluation?.report ? evaluation.report.resolved : null,
+    resolved: evaluation ? resolvedOf(evaluation) : null,
     reward,
     turns: totals?.turns ?? 0,
     tokens: (totals?.tokens_in ?? 0) + (totals?.tokens_out ?? 0),

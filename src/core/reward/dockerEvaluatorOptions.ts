@@ -4,6 +4,7 @@ import { DockerSandbox } from '../sandbox/dockerSandbox';
 import { imageForProfile } from '../sandbox/images';
 import { loadEnvironmentSpecs } from '../task/environment';
 import type { EvaluatorOptions } from './evaluator';
+import type { HarnessVersion } from './harnessVersion';
 
 export interface DockerEvaluationSettings {
   /** Folder of local clones named `owner__name` (`--repos`). */
@@ -11,6 +12,7 @@ export interface DockerEvaluationSettings {
   /** Per-repo environment spec file (`--specs`). */
   specsFile?: string;
   testTimeoutMs?: number;
+  harnessVersion?: HarnessVersion;
   runId: string;
 }
 
@@ -21,6 +23,7 @@ export async function dockerEvaluatorOptions(settings: DockerEvaluationSettings)
     repos: { reposDir: settings.reposDir },
     specs: settings.specsFile ? await loadEnvironmentSpecs(settings.specsFile) : undefined,
     testTimeoutMs: settings.testTimeoutMs,
+    harnessVersion: settings.harnessVersion,
     runId: settings.runId,
   };
 }

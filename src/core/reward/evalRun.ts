@@ -1,31 +1,48 @@
 /**
- * Evaluates many predictions with bounded concurrency and writes the harness's files: one folder per
- * instance (report.json, test_output.txt, patch.diff, result.json) and summary.json. A finished result is
- * reused only when its cache key (task, environment, image and patch) is unchanged, so a changed patch is
- * always evaluated again; infrastructure errors are never reused.
+ * Evaluates many predictions with bounded concurrency and writes the harness's files, so that a tool that
+ * reads the harness's output reads ours unchanged: per instance a folder with report.json (only when the
+ * harness writes one), test_output.txt, patch.diff, eval.sh and run_instance.log, and the run's summary.json;
+ * beside them our own result.json per instance and rollout-summary.json. A finished result is reused only when
+ * its cache key (task, environment, image, patch, harness version) is unchanged; infrastructure errors never are.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomicFile';
+import { mapWithWorkers } from '../concurrency';
 import { environmentFor } from '../task/environment';
 import type { Task } from '../task/task';
 import { evaluatePrediction, type EvaluationResult, type EvaluatorOptions, type Prediction } from './evaluator';
-import { mapWithWorkers } from '../concurrency';
-import { runSummary, type RunSummary } from './grading';
+import { CURRENT_HARNESS_VERSION } from './harnessVersion';
+import type { ReportFile } from './instanceReport';
+import { harnessRunSummary, rolloutRunSummary, type HarnessRunSummary, type RolloutRunSummary } from './runSummary';
 
 export interface EvalRunOptions extends EvaluatorOptions {
   outDir: string;
   workers: number;
   onResult?: (result: EvaluationResult, reused: boolean) => void;
+  /** Stops starting new evaluations; those under way finish and are written. */
+  signal?: AbortSignal;
 }
 
 export interface EvalRunResult {
   results: EvaluationResult[];
-  summary: RunSummary;
+  summary: HarnessRunSummary;
+  rolloutSummary: RolloutRunSummary;
   reused: number;
 }
+
+export const EVAL_FILES = {
+  report: 'report.json',
+  testOutput: 'test_output.txt',
+  patch: 'patch.diff',
+  evalScript: 'eval.sh',
+  instanceLog: 'run_instance.log',
+  result: 'result.json',
+  summary: 'summary.json',
+  rolloutSummary: 'rollout-summary.json',
+} as const;
 
 /** A cheap fingerprint of a plain folder's files (names, sizes, modification times). */
 function folderFingerprint(dir: string, hash: ReturnType<typeof createHash>): void {
@@ -54,36 +71,91 @@ export function cacheKey(task: Task, prediction: Prediction, options: EvaluatorO
       environment,
       image,
       prediction,
+      harnessVersion: options.harnessVersion ?? CURRENT_HARNESS_VERSION,
     }),
   );
   if (!task.repo.commit && existsSync(task.repo.location)) folderFingerprint(task.repo.location, hash);
   return hash.digest('hex');
 }
 
-function instanceDir(outDir: string, instanceId: string): string {
+export function instanceDir(outDir: string, instanceId: string): string {
   return join(outDir, instanceId.replace(/[^\w.-]/g, '_'));
+}
+
+/** report.json as the harness writes it: the instance's entry under its id, four-space indented. */
+export function reportFileText(instanceId: string, result: Pick<EvaluationResult, 'report'>): string | undefined {
+  if (!result.report) return undefined;
+  const file: ReportFile = { [instanceId]: result.report };
+  return JSON.stringify(file, null, 4);
 }
 
 async function cachedResult(dir: string, key: string): Promise<EvaluationResult | undefined> {
   try {
-    const stored = JSON.parse(await readFile(join(dir, 'result.json'), 'utf8')) as EvaluationResult & {
+    const stored = JSON.parse(await readFile(join(dir, EVAL_FILES.result), 'utf8')) as EvaluationResult & {
       cacheKey?: string;
     };
     if (stored.cacheKey !== key || stored.status === 'infra-error') return undefined;
     delete stored.cacheKey;
-    return { ...stored, log: await readFile(join(dir, 'test_output.txt'), 'utf8') };
+    const text = (name: string) => readFile(join(dir, name), 'utf8').catch(() => '');
+    const evalScript = await text(EVAL_FILES.evalScript);
+    return {
+      ...stored,
+      testOutput: await text(EVAL_FILES.testOutput),
+      log: await text(EVAL_FILES.instanceLog),
+      ...(evalScript ? { evalScript } : {}),
+    };
   } catch {
     return undefined;
   }
 }
 
+/**
+ * The harness's files for one evaluation in `dir` (report.json only when the harness writes one, so a stale
+ * one never stays behind) and ours, result.json, with `extra` fields merged in.
+ */
+export async function writeEvaluationFiles(
+  dir: string,
+  result: EvaluationResult,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const { testOutput, log, evalScript, ...rest } = result;
+  const report = reportFileText(result.instanceId, result);
+  await writeFile(join(dir, EVAL_FILES.testOutput), testOutput);
+  await writeFile(join(dir, EVAL_FILES.instanceLog), log);
+  if (evalScript) await writeFile(join(dir, EVAL_FILES.evalScript), evalScript);
+  else await rm(join(dir, EVAL_FILES.evalScript), { force: true });
+  if (report) await writeFileAtomic(join(dir, EVAL_FILES.report), report);
+  else await rm(join(dir, EVAL_FILES.report), { force: true });
+  await writeFileAtomic(join(dir, EVAL_FILES.result), `${JSON.stringify({ ...rest, ...extra }, null, 2)}\n`);
+}
+
 async function writeResult(dir: string, key: string, prediction: Prediction, result: EvaluationResult): Promise<void> {
   await mkdir(dir, { recursive: true });
-  const { log, ...rest } = result;
-  await writeFile(join(dir, 'patch.diff'), prediction.patch ?? '');
-  await writeFile(join(dir, 'test_output.txt'), log);
-  if (result.report) await writeFileAtomic(join(dir, 'report.json'), `${JSON.stringify(result.report, null, 4)}\n`);
-  await writeFileAtomic(join(dir, 'result.json'), `${JSON.stringify({ ...rest, cacheKey: key }, null, 2)}\n`);
+  await writeFile(join(dir, EVAL_FILES.patch), prediction.patch ?? '');
+  await writeEvaluationFiles(dir, result, { cacheKey: key });
+}
+
+/** Writes summary.json and rollout-summary.json for `results` against the task set `tasks`. */
+export async function writeRunSummaries(
+  outDir: string,
+  tasks: Task[],
+  predictions: Prediction[],
+  results: EvaluationResult[],
+  options: { harnessVersion?: EvaluatorOptions['harnessVersion']; reused: number },
+): Promise<{ summary: HarnessRunSummary; rolloutSummary: RolloutRunSummary }> {
+  const harnessVersion = options.harnessVersion ?? CURRENT_HARNESS_VERSION;
+  const summary = harnessRunSummary({
+    harnessVersion,
+    datasetIds: tasks.map((task) => task.id),
+    submittedIds: predictions.map((prediction) => prediction.instanceId),
+    results,
+  });
+  const rolloutSummary = rolloutRunSummary(harnessVersion, results, options.reused);
+  await mkdir(outDir, { recursive: true });
+  await writeFileAtomic(join(outDir, EVAL_FILES.summary), `${JSON.stringify(summary, null, 4)}\n`);
+  await writeFileAtomic(join(outDir, EVAL_FILES.rolloutSummary), `${JSON.stringify(rolloutSummary, null, 2)}\n`);
+  return { summary, rolloutSummary };
 }
 
 export async function runEvaluation(
@@ -106,7 +178,8 @@ export async function runEvaluation(
     );
   }
   let reused = 0;
-  const results = await mapWithWorkers(predictions, options.workers, async (prediction) => {
+  const outcomes = await mapWithWorkers(predictions, options.workers, async (prediction) => {
+    if (options.signal?.aborted) return undefined;
     const task = byId.get(prediction.instanceId) as Task;
     const dir = instanceDir(options.outDir, task.id);
     const key = cacheKey(task, prediction, options);
@@ -121,8 +194,10 @@ export async function runEvaluation(
     options.onResult?.(result, false);
     return result;
   });
-  const summary = runSummary(results);
-  await mkdir(options.outDir, { recursive: true });
-  await writeFileAtomic(join(options.outDir, 'summary.json'), `${JSON.stringify(summary, null, 4)}\n`);
-  return { results, summary, reused };
+  const results = outcomes.filter((result): result is EvaluationResult => result !== undefined);
+  const { summary, rolloutSummary } = await writeRunSummaries(options.outDir, tasks, predictions, results, {
+    harnessVersion: options.harnessVersion,
+    reused,
+  });
+  return { results, summary, rolloutSummary, reused };
 }

@@ -1,18 +1,24 @@
 /**
- * Evaluates one model patch on one task in a fresh sandbox, the way the SWE-bench harness does: apply the
- * model patch, reset the test files, apply the test patch, install, run the tests, parse, grade. Anything
- * that breaks in the machinery (engine, image, clone, timeout) is an infrastructure error, retried once
- * and never scored as a wrong answer.
+ * Evaluates one model patch on one task in a fresh sandbox, the way the SWE-bench harness runs an instance:
+ * the patch applied through the harness's cascade of commands, then the evaluation script (evalScript.ts),
+ * then its output graded (instanceReport.ts). Outcomes are counted as the harness counts them: an empty
+ * patch is not run, a patch that does not apply and a timeout are errors without a report. Anything that
+ * breaks in the machinery (engine, image, clone) is an infrastructure error, retried once and never scored.
  */
 
 import type { SandboxFactory } from '../sandbox/pool';
-import type { ExecResult, RepoSource, Sandbox } from '../sandbox/sandbox';
-import { environmentFor, filesInPatch, shellQuote, testCommandFor, type EnvironmentSpecs } from '../task/environment';
+import type { RepoSource, Sandbox } from '../sandbox/sandbox';
+import { environmentFor, type EnvironmentSpecs } from '../task/environment';
 import { resolveRepoSource, type RepoResolveOptions } from '../task/repoResolver';
 import type { Task, TaskEnvironment } from '../task/task';
-import { instanceReport, type EvaluationStatus, type InstanceReport } from './grading';
-import { parseTestLog } from './logParsers/index';
-import type { StatusMap, TestStatus } from './testStatus';
+import { evalScript } from './evalScript';
+import type { ResolutionStatus } from './grading';
+import { HARNESS_RULES, type HarnessRules } from './harnessRules';
+import { CURRENT_HARNESS_VERSION, type HarnessVersion } from './harnessVersion';
+import { gradeTaskOutput } from './gradeTask';
+import type { InstanceReport } from './instanceReport';
+import { recordedExitCode } from './testOutput';
+import { LogParseError } from './testStatus';
 
 export interface Prediction {
   instanceId: string;
@@ -21,20 +27,40 @@ export interface Prediction {
   patch: string | null;
 }
 
+/**
+ * How one evaluation ended. `resolved` and `unresolved` have a report (the harness's "completed");
+ * `no-patch` and `empty-patch` were not run (its "empty patch"); the rest are its "errors": `patch-failed` and
+ * `timed-out` by the patch's doing, `error` a log the harness's parser fails on, `infra-error` ours.
+ */
+export type EvaluationStatus =
+  'resolved' | 'unresolved' | 'no-patch' | 'empty-patch' | 'patch-failed' | 'timed-out' | 'error' | 'infra-error';
+
 export interface EvaluationResult {
   instanceId: string;
   modelName: string;
   status: EvaluationStatus;
-  /** The harness-shaped report; absent after an infrastructure error. */
+  harnessVersion: HarnessVersion;
+  /** The harness's report.json entry; present exactly when the harness writes one (resolved, unresolved). */
   report?: InstanceReport;
-  /** Parsed outcome of every test the run reported. */
-  testStatuses?: Record<string, TestStatus>;
-  /** Output of patch application, install and tests, in order. */
+  resolution?: ResolutionStatus;
+  /** The status map read from the test output. */
+  testStatuses?: Record<string, string>;
+  /** The harness-shaped test output (test_output.txt); empty when the tests did not run. */
+  testOutput: string;
+  /** Every step, its command, exit status and output (the harness's run_instance.log). */
   log: string;
-  /** What went wrong, for patch-failed and infra-error. */
+  /** The evaluation script that ran (the harness's eval.sh); absent when none ran. */
+  evalScript?: string;
+  /** What went wrong, or why the log was not graded, in words. */
   error?: string;
   attempts: number;
   durationMs: number;
+}
+
+/** Whether the patch resolved the task: null when no outcome is known (the machinery or the log broke). */
+export function resolvedOf(evaluation: Pick<EvaluationResult, 'status'>): boolean | null {
+  if (evaluation.status === 'infra-error' || evaluation.status === 'error') return null;
+  return evaluation.status === 'resolved';
 }
 
 export interface EvaluatorOptions {
@@ -43,88 +69,85 @@ export interface EvaluatorOptions {
   imageForProfile: (profile: string) => string;
   repos?: RepoResolveOptions;
   specs?: EnvironmentSpecs;
-  /** Limit for the test command; reaching it is an infrastructure error. Default 30 minutes. */
+  /** Limit for the evaluation script; reaching it is a timeout, counted as the harness counts one. Default 30 minutes. */
   testTimeoutMs?: number;
-  /** Limit for each install command. Default 30 minutes. */
-  installTimeoutMs?: number;
   runId?: string;
+  /** The harness release whose rules apply. Default: the current one. */
+  harnessVersion?: HarnessVersion;
+  /** Run the tests even for an empty patch (task validation: the tests must fail without a fix). */
+  evaluateEmptyPatch?: boolean;
 }
 
 const DEFAULT_TIMEOUT_MS = 30 * 60_000;
-const PATCH_DIR = '/tmp/rollout-eval';
-// Test logs are read from the end (pytest's summary comes last), so keep far more than the default 1 MiB.
+const PATCH_FILE = '/tmp/patch.diff';
+const EVAL_SCRIPT_FILE = '/tmp/rollout-eval.sh';
+// Test logs are read whole (pytest's summary comes last), so keep far more than the default 1 MiB.
 const TEST_OUTPUT_LIMIT = 64 * 1024 ** 2;
+
+type Outcome = Omit<EvaluationResult, 'attempts' | 'durationMs'>;
 
 /** A failure of the machinery rather than of the patch: never scored. */
 class InfraFailure extends Error {}
-
-/** The patch did not apply: the model's fault, scored as unresolved. */
-class PatchFailure extends Error {}
 
 interface Plan {
   environment: TaskEnvironment;
   image: string;
   repo: RepoSource;
-  testCommand: string;
 }
 
 async function plan(task: Task, options: EvaluatorOptions): Promise<Plan> {
   const environment = environmentFor(task, options.specs);
   const image = environment.image ?? options.imageForProfile(environment.profile ?? 'python');
-  const repo = await resolveRepoSource(task, options.repos);
-  return { environment, image, repo, testCommand: testCommandFor(environment, task) };
+  return { environment, image, repo: await resolveRepoSource(task, options.repos) };
 }
 
-class Run {
+/** The steps of one evaluation in one sandbox, each written to the run log. */
+class Steps {
   readonly log: string[] = [];
 
-  constructor(private readonly sandbox: Sandbox) {}
+  constructor(readonly sandbox: Sandbox) {}
 
-  async exec(
-    label: string,
-    command: string,
-    options: { timeoutMs: number; asRoot?: boolean; maxOutputBytes?: number },
-  ): Promise<ExecResult> {
-    // Streams merged in the order the command wrote them, as a person reading a log expects.
-    const result = await this.sandbox.exec(`{ ${command}\n} 2>&1`, options);
+  async run(label: string, command: string, timeoutMs = 120_000) {
+    // Streams merged in the order the command wrote them, as the harness's exec merges them.
+    const result = await this.sandbox.exec(`{ ${command}\n} 2>&1`, {
+      timeoutMs,
+      asRoot: true,
+      maxOutputBytes: TEST_OUTPUT_LIMIT,
+    });
     this.log.push(
       `$ ${command}  # ${label}, exit ${result.exitCode}${result.timedOut ? ', timed out' : ''}\n${result.stdout}${result.stderr}`,
     );
-    if (result.timedOut) throw new InfraFailure(`${label} timed out after ${Math.round(options.timeoutMs / 1000)} s`);
     return result;
   }
 
-  async applyPatch(name: string, patch: string): Promise<void> {
-    const path = `${PATCH_DIR}/${name}.patch`;
-    await this.sandbox.exec(`mkdir -p ${PATCH_DIR}`, { timeoutMs: 30_000 });
-    await this.sandbox.writeFile(path, patch.endsWith('\n') ? patch : `${patch}\n`);
-    const strict = await this.exec(`apply ${name} patch`, `git apply --verbose --whitespace=nowarn ${path}`, {
-      timeoutMs: 120_000,
-    });
-    if (strict.exitCode === 0) return;
-    // A second, more forgiving try, like the harness's fallback: less context and whitespace ignored.
-    const lenient = await this.exec(
-      `apply ${name} patch leniently`,
-      `git apply --verbose --whitespace=nowarn --ignore-whitespace -C1 ${path}`,
-      { timeoutMs: 120_000 },
-    );
-    if (lenient.exitCode !== 0) {
-      const reasons = lenient.stdout.split('\n').filter((line) => /^(error|fatal):/.test(line));
-      throw new PatchFailure(
-        `the ${name} patch does not apply: ${(reasons.length ? reasons : [lenient.stdout.trim().slice(-500)]).join('; ')}`,
-      );
+  /**
+   * The harness's cascade: each command in turn, from a clean tree since 5.0, then "already applied?".
+   * Resolves to undefined when the patch is in, else to why the first (strictest) command refused it.
+   */
+  async applyModelPatch(patch: string, rules: HarnessRules): Promise<string | undefined> {
+    await this.sandbox.writeFile(PATCH_FILE, patch);
+    let refusal = '';
+    for (const [attempt, command] of rules.modelPatchCommands.entries()) {
+      if (attempt > 0 && rules.cleanBetweenPatchAttempts)
+        await this.run('restore the work tree', 'git checkout -- . ; git clean -fd');
+      const result = await this.run('apply the patch', `${command} ${PATCH_FILE}`);
+      if (result.exitCode === 0) return undefined;
+      if (attempt === 0) refusal = result.stdout;
     }
+    if (rules.acceptAlreadyApplied) {
+      const reverse = await this.run('is the patch already applied?', `git apply --check --reverse ${PATCH_FILE}`);
+      if (reverse.exitCode === 0) return undefined;
+    }
+    const reasons = refusal.split('\n').filter((line) => /^(error|fatal):/.test(line));
+    return (reasons.length ? reasons : [refusal.trim().split('\n').pop() ?? '']).join('; ');
   }
 
-  /** Puts the files the test patch touches back to their base state, so edits the model made to tests cannot stand. */
-  async resetTestFiles(testPatch: string): Promise<void> {
-    const files = filesInPatch(testPatch);
-    if (files.length === 0) return;
-    const script = files
-      .map((file) => `git checkout -q HEAD -- ${shellQuote(file)} 2>/dev/null || rm -f -- ${shellQuote(file)}`)
-      .join('\n');
-    const result = await this.exec('reset test files', script, { timeoutMs: 60_000 });
-    if (result.exitCode !== 0) throw new InfraFailure(`could not reset the test files ${files.join(', ')}`);
+  /** The task's base commit where this repository has it (an instance image), else the sandbox's own base. */
+  async baseRef(task: Task): Promise<string> {
+    const commit = task.repo.commit;
+    if (!commit || !/^[0-9a-f]{7,40}$/i.test(commit)) return 'HEAD';
+    const found = await this.sandbox.exec(`git cat-file -e ${commit}^{commit}`, { timeoutMs: 30_000, asRoot: true });
+    return found.exitCode === 0 ? commit : 'HEAD';
   }
 }
 
@@ -132,71 +155,87 @@ async function evaluateInSandbox(
   task: Task,
   prediction: Prediction,
   planned: Plan,
-  run: Run,
+  steps: Steps,
   options: EvaluatorOptions,
-): Promise<Omit<EvaluationResult, 'attempts' | 'durationMs'>> {
-  const base = { instanceId: task.id, modelName: prediction.modelName };
-  const patch = prediction.patch;
-  try {
-    if (patch !== null && patch.trim() !== '') await run.applyPatch('model', patch);
-    await run.resetTestFiles(task.testPatch);
-    if (task.testPatch.trim() !== '') await run.applyPatch('test', task.testPatch);
-  } catch (error) {
-    if (!(error instanceof PatchFailure)) throw error;
-    const report = instanceReport({ modelName: prediction.modelName, patch, patchApplied: false, expected: task });
-    return { ...base, status: 'patch-failed', report, log: run.log.join('\n'), error: error.message };
-  }
-  const installTimeoutMs = options.installTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-  for (const command of planned.environment.install)
-    await run.exec('install', command, { timeoutMs: installTimeoutMs, asRoot: true });
-  const testTimeoutMs = options.testTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const tests = await run.exec('tests', planned.testCommand, {
-    timeoutMs: testTimeoutMs,
-    maxOutputBytes: TEST_OUTPUT_LIMIT,
+): Promise<Outcome> {
+  const rules = HARNESS_RULES[options.harnessVersion ?? CURRENT_HARNESS_VERSION];
+  const base = { instanceId: task.id, modelName: prediction.modelName, harnessVersion: rules.harnessVersion };
+  const { patch } = prediction;
+  const refusal = patch === null || patch === '' ? undefined : await steps.applyModelPatch(patch, rules);
+  if (refusal !== undefined)
+    return {
+      ...base,
+      status: 'patch-failed',
+      testOutput: '',
+      log: steps.log.join('\n'),
+      error: `the patch does not apply: ${refusal}`,
+    };
+  const script = evalScript({
+    task,
+    environment: planned.environment,
+    workdir: steps.sandbox.workdir,
+    baseRef: await steps.baseRef(task),
   });
-  if (tests.exitCode === 126 || tests.exitCode === 127) {
+  await steps.sandbox.writeFile(EVAL_SCRIPT_FILE, script);
+  const timeoutMs = options.testTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const run = await steps.run('evaluation script', `/bin/bash ${EVAL_SCRIPT_FILE}`, timeoutMs);
+  let testOutput = run.stdout + run.stderr;
+  const log = () => steps.log.join('\n');
+  const ran = { ...base, evalScript: script };
+  if (run.timedOut) {
+    testOutput += `\n\nTimeout error: ${Math.round(timeoutMs / 1000)} seconds exceeded.`;
+    return {
+      ...ran,
+      status: 'timed-out',
+      testOutput,
+      log: log(),
+      error: `the tests timed out after ${Math.round(timeoutMs / 1000)} s`,
+    };
+  }
+  const testExit = recordedExitCode(testOutput);
+  if (testExit === 126 || testExit === 127)
     throw new InfraFailure(
-      `the test command could not start in ${planned.image} (exit ${tests.exitCode}): ${tests.stdout.trim().split('\n').pop() ?? ''}`,
+      `the test command could not start in ${planned.image} (exit ${testExit}); see the test output`,
     );
+  try {
+    const grade = gradeTaskOutput(task, testOutput, {
+      harnessVersion: rules.harnessVersion,
+      logParser: planned.environment.logParser,
+    });
+    return {
+      ...ran,
+      status: grade.report.resolved ? 'resolved' : 'unresolved',
+      report: grade.report,
+      resolution: grade.resolution,
+      testStatuses: grade.statuses && Object.fromEntries(grade.statuses),
+      testOutput,
+      log: log(),
+      error: grade.notGradedBecause,
+    };
+  } catch (error) {
+    if (!(error instanceof LogParseError)) throw error;
+    return { ...ran, status: 'error', testOutput, log: log(), error: error.message };
   }
-  const statuses: StatusMap = parseTestLog(planned.environment.testFramework, tests.stdout);
-  const report = instanceReport({
-    modelName: prediction.modelName,
-    patch,
-    patchApplied: true,
-    statuses,
-    expected: task,
-  });
-  return {
-    ...base,
-    status: report.resolved ? 'resolved' : 'unresolved',
-    report,
-    testStatuses: Object.fromEntries(statuses),
-    log: run.log.join('\n'),
-  };
 }
 
-async function evaluateOnce(
-  task: Task,
-  prediction: Prediction,
-  options: EvaluatorOptions,
-): Promise<Omit<EvaluationResult, 'attempts' | 'durationMs'>> {
+async function evaluateOnce(task: Task, prediction: Prediction, options: EvaluatorOptions): Promise<Outcome> {
   let sandbox: Sandbox | undefined;
-  let run: Run | undefined;
+  let steps: Steps | undefined;
   try {
     const planned = await plan(task, options);
     sandbox = await options.createSandbox({ image: planned.image, repo: planned.repo, runId: options.runId });
-    run = new Run(sandbox);
-    return await evaluateInSandbox(task, prediction, planned, run, options);
+    steps = new Steps(sandbox);
+    return await evaluateInSandbox(task, prediction, planned, steps, options);
   } catch (error) {
-    // Whatever broke here is ours (engine, image, clone, timeout), not the model's.
-    const message = error instanceof Error ? error.message : String(error);
+    // Whatever broke here is ours (engine, image, clone), not the model's.
     return {
       instanceId: task.id,
       modelName: prediction.modelName,
+      harnessVersion: options.harnessVersion ?? CURRENT_HARNESS_VERSION,
       status: 'infra-error',
-      log: run?.log.join('\n') ?? '',
-      error: message,
+      testOutput: '',
+      log: steps?.log.join('\n') ?? '',
+      error: error instanceof Error ? error.message : String(error),
     };
   } finally {
     // A sandbox the engine already lost is left to the reaper.
@@ -204,13 +243,28 @@ async function evaluateOnce(
   }
 }
 
-/** Evaluates `prediction` on `task`; an infrastructure error is retried once before it is reported. */
+/**
+ * Evaluates `prediction` on `task`. An empty patch is not run (unless `evaluateEmptyPatch`), as the harness
+ * skips it; an infrastructure error is retried once before it is reported.
+ */
 export async function evaluatePrediction(
   task: Task,
   prediction: Prediction,
   options: EvaluatorOptions,
 ): Promise<EvaluationResult> {
   const started = performance.now();
+  if ((prediction.patch === null || prediction.patch === '') && !options.evaluateEmptyPatch) {
+    return {
+      instanceId: task.id,
+      modelName: prediction.modelName,
+      status: prediction.patch === null ? 'no-patch' : 'empty-patch',
+      harnessVersion: options.harnessVersion ?? CURRENT_HARNESS_VERSION,
+      testOutput: '',
+      log: '',
+      attempts: 0,
+      durationMs: performance.now() - started,
+    };
+  }
   let attempts = 1;
   let result = await evaluateOnce(task, prediction, options);
   if (result.status === 'infra-error') {

@@ -1,16 +1,17 @@
 /**
- * Grading with the SWE-bench harness's semantics, as pure functions: status map → tests report →
- * resolution → the instance's report.json, and a run summary over many instances.
+ * Grading as the SWE-bench harness grades, as pure functions: status map → tests report → resolution, and
+ * the instance's report.json entry. The log → status map step is in testOutput.ts.
  */
 
-import { testFailed, testPassed, type StatusMap } from './testStatus';
+import type { EvalType, HarnessRules } from './harnessRules';
+import type { StatusMap } from './testStatus';
 
 export interface TestGroupResult {
   success: string[];
   failure: string[];
 }
 
-/** The harness's `tests_status`. FAIL_TO_FAIL and PASS_TO_FAIL stay empty unless reference lists are given. */
+/** The harness's `tests_status`. It fills FAIL_TO_FAIL and PASS_TO_FAIL only on request, which its evaluation never makes. */
 export interface TestsStatus {
   FAIL_TO_PASS: TestGroupResult;
   PASS_TO_PASS: TestGroupResult;
@@ -21,38 +22,86 @@ export interface TestsStatus {
 export interface ExpectedTests {
   failToPass: string[];
   passToPass: string[];
-  failToFail?: string[];
-  passToFail?: string[];
 }
 
 export type ResolutionStatus = 'RESOLVED_FULL' | 'RESOLVED_PARTIAL' | 'RESOLVED_NO';
 
-/** One instance's report.json, with the harness's field names and order. */
-export interface InstanceReport {
-  patch_is_None: boolean;
-  patch_exists: boolean;
-  patch_successfully_applied: boolean;
-  resolved: boolean;
-  tests_status: TestsStatus;
-  model_name_or_path: string;
+const PASSING = ['PASSED', 'XFAIL'];
+const FAILING = ['FAILED', 'ERROR'];
+
+/** The log's id for an expected id: the same id, or under the prefix rule the ids a cut-short id begins, when they agree. */
+function logIdFor(id: string, statuses: StatusMap, rules: HarnessRules): string | undefined {
+  if (statuses.has(id)) return id;
+  if (!rules.prefixMatchCutIds || count(id, '[') <= count(id, ']')) return undefined;
+  const candidates = [...statuses.keys()].filter((candidate) => candidate.startsWith(id));
+  const outcomes = new Set(candidates.map((candidate) => PASSING.includes(statuses.get(candidate) as string)));
+  return candidates.length > 0 && outcomes.size === 1 ? candidates[0] : undefined;
 }
 
-/** A test that neither passed nor failed (skipped) lands in neither list, as in the harness. */
-function groupResult(ids: string[], statuses: StatusMap): TestGroupResult {
+function count(text: string, character: string): number {
+  return text.split(character).length - 1;
+}
+
+function statusOf(id: string, statuses: StatusMap, rules: HarnessRules): string | undefined {
+  const logId = logIdFor(id, statuses, rules);
+  return logId === undefined ? undefined : statuses.get(logId);
+}
+
+/** Passed: PASSED, or XFAIL (an expected failure that failed as expected). */
+function passed(status: string | undefined): boolean {
+  return status !== undefined && PASSING.includes(status);
+}
+
+/** Failed: FAILED, ERROR, absent from the log (it never ran), and since 5.0 SKIPPED. */
+function failed(status: string | undefined, rules: HarnessRules): boolean {
+  return status === undefined || FAILING.includes(status) || (rules.skippedCounts && status === 'SKIPPED');
+}
+
+/** A FAIL_TO_PASS test by `pass_and_fail`: success when passed, failure when failed, neither for any other status. */
+function gradeFailToPass(ids: string[], statuses: StatusMap, rules: HarnessRules): TestGroupResult {
   const result: TestGroupResult = { success: [], failure: [] };
   for (const id of ids) {
-    if (testPassed(id, statuses)) result.success.push(id);
-    else if (testFailed(id, statuses)) result.failure.push(id);
+    const status = statusOf(id, statuses, rules);
+    if (passed(status)) result.success.push(id);
+    else if (failed(status, rules)) result.failure.push(id);
   }
   return result;
 }
 
-export function gradeTests(statuses: StatusMap, expected: ExpectedTests): TestsStatus {
+/** A PASS_TO_PASS test by `pass_and_fail`: as FAIL_TO_PASS, except that since 5.0 a skipped test was kept. */
+function gradePassToPass(ids: string[], statuses: StatusMap, rules: HarnessRules): TestGroupResult {
+  const result: TestGroupResult = { success: [], failure: [] };
+  for (const id of ids) {
+    const status = statusOf(id, statuses, rules);
+    if (passed(status) || (rules.skippedCounts && status === 'SKIPPED')) result.success.push(id);
+    else if (failed(status, rules)) result.failure.push(id);
+  }
+  return result;
+}
+
+/** `fail_only`: only a test the log reports FAILED, under its exact id, is a failure. */
+function gradeFailOnly(ids: string[], statuses: StatusMap): TestGroupResult {
+  const result: TestGroupResult = { success: [], failure: [] };
+  for (const id of ids) (statuses.get(id) === 'FAILED' ? result.failure : result.success).push(id);
+  return result;
+}
+
+export function testsReport(
+  statuses: StatusMap,
+  expected: ExpectedTests,
+  rules: HarnessRules,
+  evalType: EvalType,
+): TestsStatus {
+  const failOnly = evalType === 'fail_only';
   return {
-    FAIL_TO_PASS: groupResult(expected.failToPass, statuses),
-    PASS_TO_PASS: groupResult(expected.passToPass, statuses),
-    FAIL_TO_FAIL: groupResult(expected.failToFail ?? [], statuses),
-    PASS_TO_FAIL: groupResult(expected.passToFail ?? [], statuses),
+    FAIL_TO_PASS: failOnly
+      ? gradeFailOnly(expected.failToPass, statuses)
+      : gradeFailToPass(expected.failToPass, statuses, rules),
+    PASS_TO_PASS: failOnly
+      ? gradeFailOnly(expected.passToPass, statuses)
+      : gradePassToPass(expected.passToPass, statuses, rules),
+    FAIL_TO_FAIL: { success: [], failure: [] },
+    PASS_TO_FAIL: { success: [], failure: [] },
   };
 }
 
@@ -62,78 +111,11 @@ export function passShare(group: TestGroupResult): number {
   return total === 0 ? 1 : group.success.length / total;
 }
 
+/** FULL when both groups pass entirely; PARTIAL when some but not all FAIL_TO_PASS pass and PASS_TO_PASS all do. */
 export function resolutionStatus(tests: TestsStatus): ResolutionStatus {
   const failToPass = passShare(tests.FAIL_TO_PASS);
   const passToPass = passShare(tests.PASS_TO_PASS);
   if (failToPass === 1 && passToPass === 1) return 'RESOLVED_FULL';
   if (failToPass > 0 && failToPass < 1 && passToPass === 1) return 'RESOLVED_PARTIAL';
   return 'RESOLVED_NO';
-}
-
-export function emptyTestsStatus(): TestsStatus {
-  const empty = (): TestGroupResult => ({ success: [], failure: [] });
-  return { FAIL_TO_PASS: empty(), PASS_TO_PASS: empty(), FAIL_TO_FAIL: empty(), PASS_TO_FAIL: empty() };
-}
-
-export interface ReportInput {
-  modelName: string;
-  /** The submitted patch; `null` when the model submitted nothing. */
-  patch: string | null;
-  patchApplied: boolean;
-  /** Parsed test outcomes; absent when the tests never ran (the patch did not apply). */
-  statuses?: StatusMap;
-  expected: ExpectedTests;
-}
-
-export function instanceReport(input: ReportInput): InstanceReport {
-  const ran = input.patchApplied && input.statuses !== undefined;
-  const tests = ran ? gradeTests(input.statuses as StatusMap, input.expected) : emptyTestsStatus();
-  return {
-    patch_is_None: input.patch === null,
-    patch_exists: input.patch !== null && input.patch.trim() !== '',
-    patch_successfully_applied: input.patchApplied,
-    resolved: ran && resolutionStatus(tests) === 'RESOLVED_FULL',
-    tests_status: tests,
-    model_name_or_path: input.modelName,
-  };
-}
-
-/** How one instance's evaluation ended; infrastructure errors are kept apart from wrong answers. */
-export type EvaluationStatus = 'resolved' | 'unresolved' | 'patch-failed' | 'infra-error';
-
-/**
- * The harness's run summary (`resolved`, `unresolved`, `total`, `ids_resolved`, `ids_unresolved`), where
- * `unresolved` includes patches that did not apply (the model's fault, as in the harness), plus the
- * instances the infrastructure failed, which count in neither and not in `total`.
- */
-export interface RunSummary {
-  resolved: number;
-  unresolved: number;
-  total: number;
-  ids_resolved: string[];
-  ids_unresolved: string[];
-  patch_failed: number;
-  ids_patch_failed: string[];
-  infra_error: number;
-  ids_infra_error: string[];
-}
-
-export function runSummary(outcomes: { instanceId: string; status: EvaluationStatus }[]): RunSummary {
-  const ids = (wanted: EvaluationStatus[]) =>
-    outcomes.filter((outcome) => wanted.includes(outcome.status)).map((outcome) => outcome.instanceId);
-  const resolved = ids(['resolved']);
-  const unresolved = ids(['unresolved', 'patch-failed']);
-  const patchFailed = ids(['patch-failed']);
-  const infraError = ids(['infra-error']);
-  return {
-    resolved: resolved.length,
-    unresolved: unresolved.length,
-    total: resolved.length + unresolved.length,
-    ids_resolved: resolved,
-    ids_unresolved: unresolved,
-    patch_failed: patchFailed.length,
-    ids_patch_failed: patchFailed,
-    infra_error: infraError.length,
-    ids_infra_error: infraError,
-  };
 }

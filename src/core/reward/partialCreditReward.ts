@@ -13,7 +13,7 @@ export function partialCreditReward(breakPenalty = 1): RewardFn {
       const skipped = notScored(evaluation);
       if (skipped) return skipped;
       const tests = evaluation.report?.tests_status;
-      if (evaluation.status === 'patch-failed' || !tests) return { value: 0, explanation: 'patch did not apply' };
+      if (!tests) return { value: 0, explanation: `no tests graded (${evaluation.status})` };
       const fixed = passShare(tests.FAIL_TO_PASS);
       const broken = 1 - passShare(tests.PASS_TO_PASS);
       const value = Math.min(1, Math.max(0, fixed - breakPenalty * broken));

@@ -1,7 +1,7 @@
 /** One interface for every reward: an evaluated trajectory in, a scalar (or no score at all) out. */
 
 import type { TurnSignals } from '../trajectory/types';
-import type { EvaluationResult } from './evaluator';
+import type { EvaluationResult, EvaluationStatus } from './evaluator';
 
 export interface RewardInput {
   evaluation: Pick<EvaluationResult, 'status' | 'report'>;
@@ -26,17 +26,26 @@ export interface RewardFn {
 export const OUTCOME_LEVELS = ['no-submission', 'empty-patch', 'patch-failed', 'tests-fail', 'tests-pass'] as const;
 export type OutcomeLevel = (typeof OUTCOME_LEVELS)[number];
 
-/** The outcome level of an evaluation, or undefined after an infrastructure error (no outcome is known). */
+const LEVELS: Record<EvaluationStatus, OutcomeLevel | undefined> = {
+  'no-patch': 'no-submission',
+  'empty-patch': 'empty-patch',
+  'patch-failed': 'patch-failed',
+  // A patch whose tests run past the limit failed them, as the harness counts it (unresolved, in the total).
+  'timed-out': 'tests-fail',
+  unresolved: 'tests-fail',
+  resolved: 'tests-pass',
+  // The machinery (ours, or a harness parser that fails on the log) broke: no outcome is known.
+  error: undefined,
+  'infra-error': undefined,
+};
+
+/** The outcome level of an evaluation, or undefined when no outcome is known. */
 export function outcomeLevel(evaluation: RewardInput['evaluation']): OutcomeLevel | undefined {
-  const { status, report } = evaluation;
-  if (status === 'infra-error' || !report) return undefined;
-  if (report.patch_is_None) return 'no-submission';
-  if (!report.patch_exists) return 'empty-patch';
-  if (status === 'patch-failed') return 'patch-failed';
-  return status === 'resolved' ? 'tests-pass' : 'tests-fail';
+  return LEVELS[evaluation.status];
 }
 
 export function notScored(evaluation: RewardInput['evaluation']): Reward | undefined {
-  if (evaluation.status !== 'infra-error') return undefined;
-  return { value: null, explanation: 'infrastructure error: not scored' };
+  if (outcomeLevel(evaluation) !== undefined) return undefined;
+  const what = evaluation.status === 'error' ? 'the log could not be graded' : 'infrastructure error';
+  return { value: null, explanation: `${what}: not scored` };
 }

@@ -1,21 +1,32 @@
-/** Outcomes of single tests, as the SWE-bench harness names them. */
+/** Outcomes of single tests and the parsers that read them from a log, as the SWE-bench harness names them. */
 
-export type TestStatus = 'PASSED' | 'FAILED' | 'SKIPPED' | 'ERROR' | 'XFAIL';
+import type { HarnessVersion } from './harnessVersion';
 
-/** Test id → outcome, as parsed from one test run's log. */
-export type StatusMap = Map<string, TestStatus>;
+export const TEST_STATUSES = ['PASSED', 'FAILED', 'SKIPPED', 'ERROR', 'XFAIL'] as const;
+export type TestStatus = (typeof TEST_STATUSES)[number];
 
-/** A log parser: one per test framework, pure (log text in, status map out). */
-export type LogParser = (log: string) => StatusMap;
+/**
+ * Test id → status. The status is one of TEST_STATUSES but for one quirk the harness has and we keep: its
+ * pytest parsers store the first word of a matching line as it is (`PASSED[...]` stays `PASSED[...]`), and a
+ * word that is no status counts as neither passed nor failed.
+ */
+export type StatusMap = Map<string, string>;
 
-/** Passed for grading: a real pass, or an expected failure that failed as expected (the harness's rule). */
-export function testPassed(id: string, statuses: StatusMap): boolean {
-  const status = statuses.get(id);
-  return status === 'PASSED' || status === 'XFAIL';
+/** What a parser may need to know beyond the log (a few repositories changed runners between instances). */
+export interface ParseContext {
+  instanceId: string;
+  /** The task's SWE-bench `version`. */
+  version?: string;
+  harnessVersion: HarnessVersion;
 }
 
-/** Failed for grading: failed, errored, or absent from the log (a test that never ran did not pass). */
-export function testFailed(id: string, statuses: StatusMap): boolean {
-  const status = statuses.get(id);
-  return status === undefined || status === 'FAILED' || status === 'ERROR';
+/** A log parser: one per test framework, pure (log text in, status map out). */
+export type LogParser = (log: string, context: ParseContext) => StatusMap;
+
+/** A parser met a log it cannot read; the harness fails the instance the same way (no report). */
+export class LogParseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LogParseError';
+  }
 }

@@ -27,14 +27,14 @@ function problemsOf(task: Task, gold: EvaluationResult, empty: EvaluationResult)
     ['gold', gold],
     ['empty', empty],
   ] as const) {
-    if (result.status === 'infra-error' || result.status === 'patch-failed')
+    if (result.status !== 'resolved' && result.status !== 'unresolved')
       problems.push(`${name} patch: ${result.status}: ${result.error?.split('\n')[0]}`);
+    else if (!result.report?.tests_status)
+      problems.push(`${name} patch: the test log was not graded: ${result.error?.split('\n')[0]}`);
   }
-  if (gold.status === 'unresolved') {
-    const failing = [
-      ...(gold.report?.tests_status.FAIL_TO_PASS.failure ?? []),
-      ...(gold.report?.tests_status.PASS_TO_PASS.failure ?? []),
-    ];
+  const goldTests = gold.report?.tests_status;
+  if (gold.status === 'unresolved' && goldTests) {
+    const failing = [...goldTests.FAIL_TO_PASS.failure, ...goldTests.PASS_TO_PASS.failure];
     problems.push(`gold patch leaves failing: ${failing.join(', ')}`);
   }
   const emptyTests = empty.report?.tests_status;
@@ -57,7 +57,11 @@ export async function validateTasks(
     { task, patch: '' },
   ]);
   const results = await mapWithWorkers(jobs, options.workers, ({ task, patch }) =>
-    evaluatePrediction(task, { instanceId: task.id, modelName: VALIDATION_MODEL, patch }, options),
+    evaluatePrediction(
+      task,
+      { instanceId: task.id, modelName: VALIDATION_MODEL, patch },
+      { ...options, evaluateEmptyPatch: true },
+    ),
   );
   return tasks.map((task, index) => {
     const gold = results[2 * index];

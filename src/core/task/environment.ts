@@ -1,37 +1,48 @@
 /**
- * The environment a task runs in: the task's own, else a per-repo spec (like the SWE-bench harness's
- * specs, optionally per version), else defaults for the task's language.
+ * The environment a task runs in and how it is tested: the task's own, else a per-repo spec (a user's spec
+ * file over the SWE-bench harness's per-repo/version table, `swebenchSpecs.json`), over defaults for the
+ * task's language.
  */
 
 import { readFile } from 'node:fs/promises';
-import { FieldError, TEST_FRAMEWORKS, type Task, type TaskEnvironment, type TestFramework } from './task';
+import { logParserName, type LogParserName } from '../reward/logParsers/index';
+import builtInSpecs from './swebenchSpecs.json';
+import { FieldError, type Task, type TaskEnvironment } from './task';
 
 /** One entry of a spec file; every field optional so a version entry can override just one. */
 export interface EnvironmentSpec {
   profile?: string;
   image?: string;
   install?: string[];
+  build?: string[];
   test_command?: string;
-  test_framework?: TestFramework;
+  /** The log parser (the field keeps its first name; its values are the harness's parser names). */
+  test_framework?: string;
 }
 
 /** A spec file: `{ "owner/name": { ...EnvironmentSpec, "versions": { "4.2": EnvironmentSpec } } }`. */
 export type EnvironmentSpecs = Record<string, EnvironmentSpec & { versions?: Record<string, EnvironmentSpec> }>;
+
+/**
+ * The harness's per-repository facts, re-expressed: the log parser of each repository it knows and, per
+ * version, the commands its eval scripts run (install, build, tests with the test files appended).
+ */
+export const SWE_BENCH_SPECS = builtInSpecs as EnvironmentSpecs;
 
 const LANGUAGE_DEFAULTS: Record<string, TaskEnvironment> = {
   python: {
     profile: 'python',
     install: [],
     testCommand: 'python3 -m pytest -rA -p no:cacheprovider {test_files}',
-    testFramework: 'pytest',
+    logParser: 'pytest',
   },
   javascript: {
     profile: 'node',
     install: [],
     testCommand: 'node --test --test-reporter=tap',
-    testFramework: 'node-tap',
+    logParser: 'node-tap',
   },
-  go: { profile: 'go', install: [], testCommand: 'go test -json ./...', testFramework: 'go-test-json' },
+  go: { profile: 'go', install: [], testCommand: 'go test -v ./...', logParser: 'gotest' },
 };
 LANGUAGE_DEFAULTS.typescript = LANGUAGE_DEFAULTS.javascript;
 
@@ -49,13 +60,17 @@ function checkSpec(file: string, path: string, spec: unknown): void {
   for (const field of ['profile', 'image', 'test_command'] as const) {
     if (entry[field] !== undefined && typeof entry[field] !== 'string') fail(field, 'must be a string');
   }
-  if (
-    entry.install !== undefined &&
-    !(Array.isArray(entry.install) && entry.install.every((command) => typeof command === 'string'))
-  )
-    fail('install', 'must be a list of strings');
-  if (entry.test_framework !== undefined && !(TEST_FRAMEWORKS as readonly unknown[]).includes(entry.test_framework)) {
-    fail('test_framework', `must be one of ${TEST_FRAMEWORKS.join(', ')}`);
+  for (const field of ['install', 'build'] as const) {
+    const value = entry[field];
+    if (value !== undefined && !(Array.isArray(value) && value.every((command) => typeof command === 'string')))
+      fail(field, 'must be a list of strings');
+  }
+  if (entry.test_framework !== undefined) {
+    try {
+      logParserName(String(entry.test_framework));
+    } catch (error) {
+      fail('test_framework', (error as Error).message);
+    }
   }
   if (entry.versions !== undefined) {
     if (typeof entry.versions !== 'object' || entry.versions === null) fail('versions', 'must be an object');
@@ -84,59 +99,90 @@ export async function loadEnvironmentSpecs(file: string): Promise<EnvironmentSpe
   return parsed as EnvironmentSpecs;
 }
 
-function specToEnvironment(
-  spec: Required<Pick<EnvironmentSpec, 'test_command' | 'test_framework'>> & EnvironmentSpec,
-): TaskEnvironment {
-  return {
-    profile: spec.image ? undefined : spec.profile,
-    image: spec.image,
-    install: spec.install ?? [],
-    testCommand: spec.test_command,
-    testFramework: spec.test_framework,
-  };
-}
-
-function applySpec(base: TaskEnvironment, spec: EnvironmentSpec | undefined): TaskEnvironment {
+/** The environment with `spec`'s fields over `base`'s; an image replaces a profile and the other way round. */
+function applySpec(base: Partial<TaskEnvironment>, spec: EnvironmentSpec | undefined): Partial<TaskEnvironment> {
   if (!spec) return base;
   return {
     profile: spec.image ? undefined : (spec.profile ?? base.profile),
     image: spec.image ?? (spec.profile ? undefined : base.image),
     install: spec.install ?? base.install,
+    build: spec.build ?? base.build,
     testCommand: spec.test_command ?? base.testCommand,
-    testFramework: spec.test_framework ?? base.testFramework,
+    logParser: spec.test_framework ? logParserName(spec.test_framework) : base.logParser,
   };
 }
 
-/** The environment to grade `task` in; throws when nothing says how to test a language without defaults. */
+/** The language defaults with the harness's table, the user's specs and the task's own parser over them. */
+function mergedEnvironment(task: Task, specs: EnvironmentSpecs): Partial<TaskEnvironment> {
+  const name = task.repo.name;
+  let environment: Partial<TaskEnvironment> = languageDefaults(task.language) ?? { install: [] };
+  for (const table of [SWE_BENCH_SPECS, specs]) {
+    const repoSpec = name ? table[name] : undefined;
+    const versionSpec = task.version ? repoSpec?.versions?.[task.version] : undefined;
+    environment = applySpec(applySpec(environment, repoSpec), versionSpec);
+  }
+  if (task.logParser) environment.logParser = task.logParser;
+  return environment;
+}
+
+/** The environment to grade `task` in; throws when nothing says how to test it. */
 export function environmentFor(task: Task, specs: EnvironmentSpecs = {}): TaskEnvironment {
   if (task.environment) return task.environment;
-  const repoSpec = task.repo.name ? specs[task.repo.name] : undefined;
-  const defaults = languageDefaults(task.language);
-  if (!defaults && !(repoSpec?.test_command && repoSpec.test_framework && (repoSpec.profile || repoSpec.image))) {
+  const environment = mergedEnvironment(task, specs);
+  const { testCommand, logParser } = environment;
+  if (!testCommand || !logParser || !(environment.profile || environment.image)) {
     throw new Error(
       `task ${task.id}: no environment for language '${task.language}'; add a spec for ${task.repo.name ?? 'its repository'} with profile (or image), test_command and test_framework`,
     );
   }
-  const withRepo = defaults
-    ? applySpec(defaults, repoSpec)
-    : specToEnvironment(
-        repoSpec as Required<Pick<EnvironmentSpec, 'test_command' | 'test_framework'>> & EnvironmentSpec,
-      );
-  return applySpec(withRepo, task.version ? repoSpec?.versions?.[task.version] : undefined);
+  return { ...environment, install: environment.install ?? [], testCommand, logParser };
 }
 
-/** The files a git diff touches (the `b/` side, or the `a/` side for deletions). */
+/** The log parser that reads `task`'s test output; unlike environmentFor, it needs no image. */
+export function logParserFor(task: Task, specs: EnvironmentSpecs = {}): LogParserName {
+  const logParser = task.environment?.logParser ?? mergedEnvironment(task, specs).logParser;
+  if (!logParser)
+    throw new Error(
+      `task ${task.id}: no log parser for ${task.repo.name ?? `language '${task.language}'`}; give the task a log_parser or add a spec with test_framework`,
+    );
+  return logParser;
+}
+
+/** File names the harness never passes to a test command: data and documents a test patch may add. */
+const NON_TEST_SUFFIXES = ['.json', '.png', 'csv', '.txt', '.md', '.jpg', '.jpeg', '.pkl', '.yml', '.yaml', '.toml'];
+
+/** The files a git diff touches (the `b/` side), in diff order, new files included. */
 export function filesInPatch(patch: string): string[] {
-  const files = new Set<string>();
-  for (const match of patch.matchAll(/^diff --git a\/(\S+) b\/(\S+)$/gm)) files.add(match[2]);
-  return [...files];
+  const files: string[] = [];
+  for (const match of patch.matchAll(/^diff --git a\/.* b\/(.*)$/gm))
+    if (!files.includes(match[1])) files.push(match[1]);
+  return files;
+}
+
+/** The files a test patch touches that are tests, in patch order: the harness's test directives. */
+export function testFilesOf(testPatch: string): string[] {
+  return filesInPatch(testPatch).filter((file) => !NON_TEST_SUFFIXES.some((suffix) => file.endsWith(suffix)));
+}
+
+/** Test files as Django's runner names them: `tests/` and `.py` dropped, slashes as dots. */
+export function testModulesOf(testPatch: string): string[] {
+  return testFilesOf(testPatch).map((file) =>
+    file
+      .replace(/\.py$/, '')
+      .replace(/^tests\//, '')
+      .replaceAll('/', '.'),
+  );
 }
 
 export function shellQuote(word: string): string {
   return /^[\w./:=@+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The test command with `{test_files}` replaced by the files of the test patch. */
-export function testCommandFor(environment: TaskEnvironment, task: Task): string {
-  return environment.testCommand.replace('{test_files}', filesInPatch(task.testPatch).map(shellQuote).join(' ')).trim();
+/** The test command with `{test_files}` and `{test_modules}` filled in from the test patch. */
+export function testCommandFor(environment: TaskEnvironment, task: Pick<Task, 'testPatch'>): string {
+  const words = (list: string[]) => list.map(shellQuote).join(' ');
+  return environment.testCommand
+    .replaceAll('{test_files}', words(testFilesOf(task.testPatch)))
+    .replaceAll('{test_modules}', words(testModulesOf(task.testPatch)))
+    .trim();
 }

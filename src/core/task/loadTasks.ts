@@ -42,3 +42,14 @@ export async function loadTasksStrict(path: string): Promise<Task[]> {
   }
   return tasks;
 }
+
+/** One task by id; when it is not there, the rows that did not load are named, since it may be among them. */
+export async function loadTask(path: string, id: string): Promise<Task> {
+  const { tasks, errors } = await loadTasks(path);
+  const task = tasks.find((candidate) => candidate.id === id);
+  if (task) return task;
+  const why = errors.length
+    ? `; rows that did not load:\n${errors.map((error) => `  ${formatLoadError(error)}`).join('\n')}`
+    : '';
+  throw new Error(`${path}: no task '${id}'${why}`);
+}

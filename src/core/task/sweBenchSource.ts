@@ -1,9 +1,30 @@
 /** SWE-bench task instances (JSON array or JSONL) with the official field names. */
 
+import { EVAL_TYPES, type EvalType } from '../reward/harnessRules';
+import { logParserName, type LogParserName } from '../reward/logParsers/index';
 import { loadRows, optionalString, requiredString, stringListField, type Row } from './rows';
 import { FieldError, type Task, type TaskLoadResult, type TaskSource } from './task';
 
 const REPO_NAME = /^[\w.-]+\/[\w.-]+$/;
+
+/** SWE-bench 5 datasets name each instance's log parser (`parse_log_pytest`); older ones leave it to the repository. */
+function rowLogParser(row: Row): LogParserName | undefined {
+  const value = optionalString(row, 'log_parser');
+  if (value === undefined || value === '') return undefined;
+  try {
+    return logParserName(value);
+  } catch (error) {
+    throw new FieldError('log_parser', (error as Error).message);
+  }
+}
+
+function rowEvalType(row: Row): EvalType | undefined {
+  const value = optionalString(row, 'eval_type');
+  if (value === undefined || value === '') return undefined;
+  if (!(EVAL_TYPES as readonly string[]).includes(value))
+    throw new FieldError('eval_type', `'${value}' is not one of ${EVAL_TYPES.join(', ')}`);
+  return value as EvalType;
+}
 
 export function sweBenchRowToTask(row: Row): Task {
   const id = requiredString(row, 'instance_id');
@@ -23,6 +44,8 @@ export function sweBenchRowToTask(row: Row): Task {
     goldPatch: optionalString(row, 'patch') ?? '',
     failToPass: stringListField(row, 'FAIL_TO_PASS', { required: true }),
     passToPass: stringListField(row, 'PASS_TO_PASS', { required: true }),
+    logParser: rowLogParser(row),
+    evalType: rowEvalType(row),
   };
 }
 

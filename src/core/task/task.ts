@@ -1,12 +1,10 @@
 /** The one task model every source loads into, and the interface each task source implements. */
 
+import type { EvalType } from '../reward/harnessRules';
+import type { LogParserName } from '../reward/logParsers/index';
 import type { RepoSource } from '../sandbox/sandbox';
 
 export type TaskKind = 'swe-bench' | 'cab' | 'folder';
-
-/** Test frameworks whose logs the reward code can parse (keys of the log-parser registry). */
-export const TEST_FRAMEWORKS = ['pytest', 'unittest', 'node-tap', 'jest-json', 'go-test-json', 'junit-xml'] as const;
-export type TestFramework = (typeof TEST_FRAMEWORKS)[number];
 
 /** Where the task's repository comes from; `name` is the `owner/name` of a hosted repository when known. */
 export interface TaskRepo extends RepoSource {
@@ -19,11 +17,20 @@ export interface TaskEnvironment {
   profile?: string;
   /** An image the user already has, used as it is. */
   image?: string;
-  /** Shell commands run as root in the repository root before the tests (e.g. `pip install -e .`). */
+  /**
+   * Shell commands run in the repository root before the test files are reset (e.g. `pip install -e .`),
+   * in the same shell as the tests, so `export` and `source` carry over.
+   */
   install: string[];
-  /** Shell command that runs the tests; `{test_files}` is replaced by the files the test patch touches. */
+  /** Shell commands run after the test patch is applied and before the tests (e.g. `make build`). */
+  build?: string[];
+  /**
+   * Shell command(s), one a line, that run the tests; `{test_files}` is replaced by the test files the test
+   * patch touches and `{test_modules}` by the same as Django module labels.
+   */
   testCommand: string;
-  testFramework: TestFramework;
+  /** The log parser that reads the test command's output (the harness's name for it). */
+  logParser: LogParserName;
 }
 
 /** CodeAssistBench fields: a resolved GitHub issue judged by conditions rather than tests. */
@@ -50,6 +57,10 @@ export interface Task {
   /** SWE-bench `version`, used to pick a per-repo environment spec. */
   version?: string;
   environment?: TaskEnvironment;
+  /** The log parser the task's dataset names (SWE-bench 5 datasets' `log_parser`), over its repository's. */
+  logParser?: LogParserName;
+  /** How the task is graded, when its dataset says (SWE-bench 5 datasets' `eval_type`). */
+  evalType?: EvalType;
   /** Tests that check the fix, as a git diff; empty when the task has none. */
   testPatch: string;
   /** The reference fix, as a git diff; empty when the task has none. */

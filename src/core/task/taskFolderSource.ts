@@ -6,16 +6,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { logParserName, type LogParserName } from '../reward/logParsers/index';
 import { optionalString, requiredString, stringListField, type Row } from './rows';
-import {
-  FieldError,
-  TEST_FRAMEWORKS,
-  type Task,
-  type TaskLoadError,
-  type TaskLoadResult,
-  type TaskSource,
-  type TestFramework,
-} from './task';
+import { FieldError, type Task, type TaskLoadError, type TaskLoadResult, type TaskSource } from './task';
 
 export const TASK_FILE = 'task.json';
 
@@ -23,15 +16,14 @@ export function isTaskFolder(path: string): boolean {
   return existsSync(join(path, TASK_FILE));
 }
 
-function framework(row: Row): TestFramework {
-  const value = requiredString(row, 'test_framework');
-  if (!(TEST_FRAMEWORKS as readonly string[]).includes(value))
-    throw new FieldError('test_framework', `'${value}' is not one of ${TEST_FRAMEWORKS.join(', ')}`);
-  return value as TestFramework;
-}
-
-function installCommands(row: Row): string[] {
-  return stringListField(row, 'install', { required: false });
+/** The log parser, in the field that keeps its first name. */
+function logParser(row: Row): LogParserName {
+  try {
+    return logParserName(requiredString(row, 'test_framework'));
+  } catch (error) {
+    if (error instanceof FieldError) throw error;
+    throw new FieldError('test_framework', (error as Error).message);
+  }
 }
 
 async function optionalFile(path: string): Promise<string> {
@@ -61,9 +53,10 @@ async function loadTaskFolder(folder: string): Promise<Task> {
     environment: {
       profile: optionalString(row, 'image') ? undefined : requiredString(row, 'profile'),
       image: optionalString(row, 'image'),
-      install: installCommands(row),
+      install: stringListField(row, 'install', { required: false }),
+      build: stringListField(row, 'build', { required: false }),
       testCommand: requiredString(row, 'test_command'),
-      testFramework: framework(row),
+      logParser: logParser(row),
     },
     testPatch: await optionalFile(join(folder, 'test.patch')),
     goldPatch: await optionalFile(join(folder, 'gold.patch')),

@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { writeFileAtomic } from '../../core/atomicFile';
 import { EXPORT_FORMATS, exportDataset as exportRuns, type ExportSummary } from '../../core/export/exporter';
 import type { ExportFormatName } from '../../core/export/format';
 import { dockerEvaluatorOptions } from '../../core/reward/dockerEvaluatorOptions';
 import { runEvaluation } from '../../core/reward/evalRun';
 import type { EvaluationResult } from '../../core/reward/evaluator';
-import { runSummary } from '../../core/reward/grading';
 import { describeErrors, loadPredictions } from '../../core/reward/predictions';
+import { describeRun } from '../../core/reward/runSummary';
 import { loadTasksStrict } from '../../core/task/loadTasks';
 import { withProgress } from '../progress';
 import { applyDockerHost } from '../settings';
@@ -98,31 +97,26 @@ export async function evaluatePredictions(
   applyDockerHost(settings);
   const options = await dockerEvaluatorOptions({ runId: `eval-${randomUUID()}` });
   return withProgress(`evaluating ${predictions.length} predictions`, { cancellable: true }, async (progress) => {
-    const results: EvaluationResult[] = [];
-    for (let start = 0; start < predictions.length; start += settings.workers) {
-      if (progress.signal.aborted) throw progress.signal.reason;
-      const batch = predictions.slice(start, start + settings.workers);
-      const { results: done } = await runEvaluation(tasks, batch, {
-        ...options,
-        outDir: out,
-        workers: settings.workers,
-      });
-      for (const result of done) {
-        results.push(result);
+    let done = 0;
+    const { results, summary, rolloutSummary } = await runEvaluation(tasks, predictions, {
+      ...options,
+      outDir: out,
+      workers: settings.workers,
+      signal: progress.signal,
+      onResult: (result) => {
+        done += 1;
         context.log.info(
           `${result.instanceId}: ${result.status}${result.error ? ` (${result.error.split('\n')[0]})` : ''}`,
         );
         progress.report(
-          `${results.length}/${predictions.length} · ${result.instanceId}: ${result.status}`,
+          `${done}/${predictions.length} · ${result.instanceId}: ${result.status}`,
           100 / predictions.length,
         );
-      }
-    }
-    // Each batch wrote its own summary.json; the summary of the whole evaluation replaces it.
-    const summary = runSummary(results);
-    await writeFileAtomic(path.join(out, 'summary.json'), `${JSON.stringify(summary, null, 4)}\n`);
+      },
+    });
+    if (progress.signal.aborted) throw progress.signal.reason;
     void vscode.window.showInformationMessage(
-      `Rollout Studio: ${summary.resolved}/${summary.total} resolved${summary.infra_error ? `, ${summary.infra_error} infrastructure error(s) (not scored)` : ''}; reports in ${out}.`,
+      `Rollout Studio: ${describeRun(summary, rolloutSummary)}; reports in ${out}.`,
     );
     return results;
   });

@@ -4,6 +4,7 @@ import { replayTrajectory, runAgent, stopRun } from './agentCommands';
 import type { CommandContext, CommandHandler } from './context';
 import { evaluatePredictions, exportDataset } from './datasetCommands';
 import { runDoctor } from './doctorCommand';
+import { gradeTestLog } from './gradeCommands';
 import { deleteRun, importTrajectory, openRun, openTrajectory } from './runCommands';
 import { selectModelEndpoint, setApiKey } from './settingsCommands';
 import { openTaskSet } from './taskCommands';
@@ -19,6 +20,7 @@ export const COMMAND_HANDLERS: Record<string, CommandHandler> = {
   'rolloutStudio.importTrajectory': importTrajectory,
   'rolloutStudio.exportDataset': exportDataset,
   'rolloutStudio.evaluatePredictions': evaluatePredictions,
+  'rolloutStudio.gradeTestLog': gradeTestLog,
   'rolloutStudio.fineTune': fineTune,
   'rolloutStudio.selectModelEndpoint': selectModelEndpoint,
   'rolloutStudio.setApiKey': setApiKey,

@@ -74,15 +74,18 @@ export function toPlaybackResult(result: RunResult): PlaybackResult {
 
 /**
  * Finds the `{ FAIL_TO_PASS, PASS_TO_PASS }` lists in a reward report: at its top level (SWE-bench style), in
- * `tests_status` (the harness's report.json), or in `report.tests_status` (what a rollout records). Any other
- * shape is left out rather than shown wrongly.
+ * `tests_status` (one instance's entry of the harness's report.json), in the entry of a whole report.json
+ * (`{ instance_id: { tests_status } }`), or in `report.tests_status` (what a rollout records). Any other shape
+ * is left out rather than shown wrongly.
  */
 function testOutcomes(report: unknown, section: 'FAIL_TO_PASS' | 'PASS_TO_PASS'): TestOutcomes | undefined {
   const record = (value: unknown) =>
     value && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
+  const entries = Object.values(record(report) ?? {});
   const candidates = [
     record(report),
     record(record(report)?.tests_status),
+    entries.length === 1 ? record(record(entries[0])?.tests_status) : undefined,
     record(record(record(report)?.report)?.tests_status),
   ];
   for (const candidate of candidates) {

@@ -90,8 +90,13 @@ describe('agent rollouts in real Docker against a local OpenAI wire-protocol tes
     assert.ok(!raw.includes(PLANTED_KEY), 'the API key never reaches the trajectory');
     assert.match(raw, /\[REDACTED\]/);
     const report = JSON.parse(readFileSync(join(outDir, summary.runId, 'report.json'), 'utf8'));
-    assert.equal(report.resolved, true);
-    assert.deepEqual(report.tests_status.FAIL_TO_PASS.failure, []);
+    assert.deepEqual(
+      Object.keys(report),
+      [summary.taskId],
+      "the harness's report.json: the entry under the instance id",
+    );
+    assert.equal(report[summary.taskId].resolved, true);
+    assert.deepEqual(report[summary.taskId].tests_status.FAIL_TO_PASS.failure, []);
     const index = await readRunIndex(outDir);
     assert.ok(index.some((entry) => entry.run_id === summary.runId && entry.status === 'submitted'));
   });

@@ -127,12 +127,16 @@ test('queued runs go to an S3-compatible bucket turn by turn; a worker killed mi
     for (const [attempt, runId] of replayedRuns.entries()) {
       const { trajectory } = await readTrajectoryLog(join(home, runId, 'trajectory.jsonl'));
       assert.equal(trajectory?.result?.reward?.value, attempt === 0 ? 1 : 0, `${runId}: scored as in-process`);
-      assert.ok(existsSync(join(home, runId, 'report.json')), `${runId}: report.json was copied up at the end`);
+      assert.ok(
+        existsSync(join(home, runId, 'result.json')),
+        `${runId}: the evaluation's files were copied up at the end`,
+      );
     }
     const index = await readRunIndex(home);
     assert.deepEqual(index.map((entry) => entry.run_id).sort(), [killedRun, ...replayedRuns].sort());
     assert.ok(index.every((entry) => entry.status !== 'running'));
-    assert.equal(JSON.parse(readFileSync(join(home, replayedRuns[0], 'report.json'), 'utf8')).resolved, true);
+    const report = JSON.parse(readFileSync(join(home, replayedRuns[0], 'report.json'), 'utf8'));
+    assert.equal(Object.values(report as Record<string, { resolved: boolean }>)[0].resolved, true);
 
     const again = await runCli(['pull', `s3://${BUCKET}/exp-1`, '--out', home]);
     assert.match(again.output, /0 file\(s\) copied \(0 trajectories\), 6 unchanged/);

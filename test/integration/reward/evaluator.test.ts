@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DockerSandbox } from '../../../src/core/sandbox/dockerSandbox';
@@ -12,27 +12,39 @@ import type { Task } from '../../../src/core/task/task';
 
 const FIX =
   'diff --git a/calc.py b/calc.py\n--- a/calc.py\n+++ b/calc.py\n@@ -1,5 +1,5 @@\n def add(a, b):\n-    return a - b\n+    return a + b\n \n \n def double(x):\n';
+/** The test patch adds test_add to the existing test file and a data file pytest must not be given. */
 const TESTS = [
   'diff --git a/test_calc.py b/test_calc.py',
-  'new file mode 100644',
-  '--- /dev/null',
+  '--- a/test_calc.py',
   '+++ b/test_calc.py',
-  '@@ -0,0 +1,8 @@',
+  '@@ -1,5 +1,9 @@',
+  '-from calc import double',
   '+from calc import add, double',
-  '+',
+  ' ',
+  ' ',
   '+def test_add():',
   '+    assert add(1, 2) == 3',
   '+',
   '+',
-  '+def test_double():',
-  '+    assert double(4) == 8',
+  ' def test_double():',
+  '     assert double(4) == 8',
+  'diff --git a/data/cases.json b/data/cases.json',
+  'new file mode 100644',
+  '--- /dev/null',
+  '+++ b/data/cases.json',
+  '@@ -0,0 +1 @@',
+  '+[1, 2, 3]',
   '',
 ].join('\n');
 
-/** A tiny Python task in a plain folder: add() subtracts; double() already works. */
+/** A tiny Python task in a plain folder: add() subtracts; double() already works and has a test. */
 function calcTask(overrides: Partial<Task> = {}): Task {
   const repo = mkdtempSync(join(tmpdir(), 'rollout-calc-'));
   writeFileSync(join(repo, 'calc.py'), 'def add(a, b):\n    return a - b\n\n\ndef double(x):\n    return 2 * x\n');
+  writeFileSync(
+    join(repo, 'test_calc.py'),
+    'from calc import double\n\n\ndef test_double():\n    assert double(4) == 8\n',
+  );
   return {
     id: 'calc__calc-1',
     kind: 'folder',
@@ -43,8 +55,8 @@ function calcTask(overrides: Partial<Task> = {}): Task {
     environment: {
       profile: 'python',
       install: [],
-      testCommand: 'python3 -m pytest -rA -p no:cacheprovider test_calc.py',
-      testFramework: 'pytest',
+      testCommand: 'python3 -m pytest -rA -p no:cacheprovider {test_files}',
+      logParser: 'pytest',
     },
     testPatch: TESTS,
     goldPatch: FIX,
@@ -71,54 +83,85 @@ describe('evaluator in real Docker containers', () => {
     assert.ok(await imageExists(imageForProfile('python')), `missing ${imageForProfile('python')}`);
   });
 
-  test('the gold patch resolves; the report has the harness shape and the tests really ran', async () => {
+  test('the gold patch resolves; the test output has the harness shape and only test files reach pytest', async () => {
     const result = await evaluatePrediction(calcTask(), model(FIX), dockerOptions());
-    assert.equal(result.status, 'resolved', result.log);
-    assert.deepEqual(result.report?.tests_status.FAIL_TO_PASS, { success: ['test_calc.py::test_add'], failure: [] });
+    assert.equal(result.status, 'resolved', result.testOutput);
+    assert.equal(result.resolution, 'RESOLVED_FULL');
+    assert.deepEqual(result.report?.tests_status?.FAIL_TO_PASS, { success: ['test_calc.py::test_add'], failure: [] });
     assert.deepEqual(result.testStatuses, {
       'test_calc.py::test_add': 'PASSED',
       'test_calc.py::test_double': 'PASSED',
     });
-    assert.match(result.log, /2 passed/);
+    assert.match(
+      result.testOutput,
+      /\+ : '>>>>> Start Test Output'\n\+ python3 -m pytest -rA -p no:cacheprovider test_calc.py\n/,
+    );
+    assert.match(result.testOutput, /2 passed/);
+    assert.match(result.testOutput, />>>>> Test Exit Code: 0/);
+    assert.match(result.log, /git apply --verbose \/tmp\/patch.diff {2}# apply the patch, exit 0/);
     assert.equal(binaryReward.compute({ evaluation: result }).value, 1);
   });
 
-  test('an empty patch is unresolved with FAIL_TO_PASS failing', async () => {
-    const result = await evaluatePrediction(calcTask(), model(''), dockerOptions());
+  test('an empty patch is not run, as the harness skips it; validation runs it and sees FAIL_TO_PASS fail', async () => {
+    const skipped = await evaluatePrediction(calcTask(), model(''), dockerOptions());
+    assert.deepEqual([skipped.status, skipped.report, skipped.testOutput], ['empty-patch', undefined, '']);
+    assert.equal((await evaluatePrediction(calcTask(), model(null), dockerOptions())).status, 'no-patch');
+    const result = await evaluatePrediction(calcTask(), model(''), dockerOptions({ evaluateEmptyPatch: true }));
     assert.equal(result.status, 'unresolved');
-    assert.equal(result.report?.patch_exists, false);
-    assert.deepEqual(result.report?.tests_status.FAIL_TO_PASS.failure, ['test_calc.py::test_add']);
-    assert.deepEqual(result.report?.tests_status.PASS_TO_PASS.success, ['test_calc.py::test_double']);
+    assert.deepEqual(result.report?.tests_status?.FAIL_TO_PASS.failure, ['test_calc.py::test_add']);
+    assert.deepEqual(result.report?.tests_status?.PASS_TO_PASS.success, ['test_calc.py::test_double']);
   });
 
-  test('a malformed patch is patch-failed (the model’s fault), with git’s reason', async () => {
+  test('a patch no command of the cascade applies is patch-failed, with no report and git’s reason', async () => {
     const result = await evaluatePrediction(
       calcTask(),
       model('diff --git a/calc.py b/calc.py\n--- a/calc.py\n+++ b/calc.py\n@@ -7,1 +7,1 @@\n-nothing here\n+x\n'),
       dockerOptions(),
     );
     assert.equal(result.status, 'patch-failed');
-    assert.equal(result.report?.patch_successfully_applied, false);
-    assert.match(result.error ?? '', /the model patch does not apply: .*error: patch failed: calc.py:7/);
+    assert.equal(result.report, undefined);
+    assert.match(result.error ?? '', /the patch does not apply: .*error: patch failed: calc.py:7/);
+    for (const command of [
+      'git apply --verbose --3way',
+      'git apply --verbose --reject',
+      'patch --batch --forward --fuzz=5 -p1 -i',
+    ])
+      assert.ok(result.log.includes(`$ ${command} /tmp/patch.diff`), command);
     assert.equal(result.attempts, 1);
+    assert.equal(binaryReward.compute({ evaluation: result }).value, 0);
   });
 
-  test('test files the model wrote are reset before the test patch, so editing the tests cannot win', async () => {
-    const cheat =
-      'diff --git a/test_calc.py b/test_calc.py\nnew file mode 100644\n--- /dev/null\n+++ b/test_calc.py\n@@ -0,0 +1,2 @@\n+def test_add():\n+    pass\n';
+  test('a test file the model edited is reset before the test patch, so editing the tests cannot win', async () => {
+    const cheat = [
+      'diff --git a/test_calc.py b/test_calc.py',
+      '--- a/test_calc.py',
+      '+++ b/test_calc.py',
+      '@@ -1,5 +1,9 @@',
+      ' from calc import double',
+      ' ',
+      ' ',
+      '+def test_add():',
+      '+    pass',
+      '+',
+      '+',
+      ' def test_double():',
+      '     assert double(4) == 8',
+      '',
+    ].join('\n');
     const result = await evaluatePrediction(calcTask(), model(cheat), dockerOptions());
-    assert.equal(result.status, 'unresolved', result.log);
-    assert.deepEqual(result.report?.tests_status.FAIL_TO_PASS.failure, ['test_calc.py::test_add']);
+    assert.equal(result.status, 'unresolved', result.testOutput);
+    assert.deepEqual(result.report?.tests_status?.FAIL_TO_PASS.failure, ['test_calc.py::test_add']);
+    assert.match(result.testOutput, /\+ git checkout HEAD -- test_calc.py/);
   });
 
   test('a FAIL_TO_PASS test missing from the run counts as failed', async () => {
     const task = calcTask({ failToPass: ['test_calc.py::test_add', 'test_calc.py::test_that_does_not_exist'] });
     const result = await evaluatePrediction(task, model(FIX), dockerOptions());
     assert.equal(result.status, 'unresolved');
-    assert.deepEqual(result.report?.tests_status.FAIL_TO_PASS.failure, ['test_calc.py::test_that_does_not_exist']);
+    assert.deepEqual(result.report?.tests_status?.FAIL_TO_PASS.failure, ['test_calc.py::test_that_does_not_exist']);
   });
 
-  test('a test command past its limit is an infra-error, retried once, never unresolved', async () => {
+  test('tests past their limit time out as the harness counts it: an error with no report, not resolved', async () => {
     const task = calcTask();
     const environment = { ...task.environment!, testCommand: 'sleep 60' };
     const result = await evaluatePrediction(
@@ -126,11 +169,12 @@ describe('evaluator in real Docker containers', () => {
       model(FIX),
       dockerOptions({ testTimeoutMs: 2_000 }),
     );
-    assert.equal(result.status, 'infra-error');
-    assert.equal(result.attempts, 2);
+    assert.equal(result.status, 'timed-out');
+    assert.equal(result.attempts, 1);
     assert.match(result.error ?? '', /tests timed out after 2 s/);
+    assert.match(result.testOutput, /\n\nTimeout error: 2 seconds exceeded\.$/);
     assert.equal(result.report, undefined);
-    assert.equal(binaryReward.compute({ evaluation: result }).value, null);
+    assert.equal(binaryReward.compute({ evaluation: result }).value, 0);
   });
 
   test('a test runner missing from the image is an infra-error', async () => {
@@ -163,29 +207,43 @@ describe('evaluator in real Docker containers', () => {
     }
   });
 
-  test('runEvaluation reuses an unchanged result and re-evaluates a changed patch', async () => {
+  test("runEvaluation writes the harness's files, reuses an unchanged result and re-evaluates a changed patch", async () => {
     const task = calcTask();
     const outDir = mkdtempSync(join(tmpdir(), 'rollout-eval-out-'));
     const options = { ...dockerOptions(), outDir, workers: 1 };
-    const first = await runEvaluation([task], [model('')], options);
-    assert.deepEqual([first.reused, first.summary.resolved], [0, 0]);
-    const again = await runEvaluation([task], [model('')], options);
-    assert.deepEqual([again.reused, again.summary.resolved], [1, 0]);
+    const broken = 'diff --git a/calc.py b/calc.py\n--- a/calc.py\n+++ b/calc.py\n@@ -9,1 +9,1 @@\n-x\n+y\n';
+    const first = await runEvaluation([task], [model(broken)], options);
+    assert.deepEqual([first.reused, first.summary.error_instances], [0, 1]);
+    assert.equal(
+      existsSync(join(outDir, 'calc__calc-1', 'report.json')),
+      false,
+      'no report for a patch that did not apply',
+    );
+    const again = await runEvaluation([task], [model(broken)], options);
+    assert.deepEqual([again.reused, again.summary.error_instances], [1, 1]);
     const changed = await runEvaluation([task], [model(FIX)], options);
-    assert.deepEqual([changed.reused, changed.summary.resolved], [0, 1]);
+    assert.deepEqual([changed.reused, changed.summary.resolved_instances], [0, 1]);
+    const report = JSON.parse(readFileSync(join(outDir, 'calc__calc-1', 'report.json'), 'utf8'));
+    assert.deepEqual(Object.keys(report), ['calc__calc-1']);
+    assert.equal(report['calc__calc-1'].resolved, true);
+    assert.match(readFileSync(join(outDir, 'calc__calc-1', 'eval.sh'), 'utf8'), /^#!\/bin\/bash\nset -uxo pipefail\n/);
+    const summary = JSON.parse(readFileSync(join(outDir, 'summary.json'), 'utf8'));
+    assert.deepEqual([summary.resolved_ids, summary.schema_version], [['calc__calc-1'], 2]);
+    const ours = JSON.parse(readFileSync(join(outDir, 'rollout-summary.json'), 'utf8'));
+    assert.equal(ours.counts.resolved, 1);
   });
 
   test('a changed file in a task folder’s repository is not served from the cache', async () => {
     const task = calcTask();
     const outDir = mkdtempSync(join(tmpdir(), 'rollout-eval-out-'));
-    const options = { ...dockerOptions(), outDir, workers: 1 };
-    assert.equal((await runEvaluation([task], [model('')], options)).summary.resolved, 0);
+    const options = { ...dockerOptions({ evaluateEmptyPatch: true }), outDir, workers: 1 };
+    assert.equal((await runEvaluation([task], [model('')], options)).summary.resolved_instances, 0);
     mkdirSync(join(task.repo.location, 'docs'));
     writeFileSync(
       join(task.repo.location, 'calc.py'),
       'def add(a, b):\n    return a + b\n\n\ndef double(x):\n    return 2 * x\n',
     );
     const rerun = await runEvaluation([task], [model('')], options);
-    assert.deepEqual([rerun.reused, rerun.summary.resolved], [0, 1]);
+    assert.deepEqual([rerun.reused, rerun.summary.resolved_instances], [0, 1]);
   });
 });

@@ -63,13 +63,13 @@ describe('a SWE-bench-format task in real Docker with --repos', () => {
       { instanceId: 'acme__calc-1', modelName: 'm', patch: goldPatch },
       options,
     );
-    assert.equal(gold.status, 'resolved', gold.log);
+    assert.equal(gold.status, 'resolved', gold.testOutput);
     const empty = await evaluatePrediction(
       tasks[0],
       { instanceId: 'acme__calc-1', modelName: 'm', patch: '' },
-      options,
+      { ...options, evaluateEmptyPatch: true },
     );
     assert.equal(empty.status, 'unresolved', 'the base commit, not the later fixed one, was checked out');
-    assert.deepEqual(empty.report?.tests_status.FAIL_TO_PASS.failure, ['test_calc.py::test_add']);
+    assert.deepEqual(empty.report?.tests_status?.FAIL_TO_PASS.failure, ['test_calc.py::test_add']);
   });
 });

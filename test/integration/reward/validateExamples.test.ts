@@ -28,7 +28,7 @@ describe('bundled example tasks in real Docker containers', () => {
     for (const validation of validations) {
       assert.equal(validation.gold.status, 'resolved');
       assert.equal(validation.empty.status, 'unresolved');
-      assert.ok((validation.empty.report?.tests_status.FAIL_TO_PASS.failure.length ?? 0) > 0);
+      assert.ok((validation.empty.report?.tests_status?.FAIL_TO_PASS.failure.length ?? 0) > 0);
     }
   });
 
@@ -57,7 +57,7 @@ describe('bundled example tasks in real Docker containers', () => {
     for (const result of results) {
       assert.equal(result.status, 'unresolved', result.instanceId);
       assert.ok(
-        (result.report?.tests_status.PASS_TO_PASS.failure.length ?? 0) > 0,
+        (result.report?.tests_status?.PASS_TO_PASS.failure.length ?? 0) > 0,
         `${result.instanceId}: the naive fix breaks a PASS_TO_PASS test`,
       );
     }

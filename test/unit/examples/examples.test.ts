@@ -26,7 +26,7 @@ interface ExampleTask {
 const TOOLCHAINS: Record<string, { profile: string; framework: string; command: RegExp }> = {
   python: { profile: 'python', framework: 'pytest', command: /^python3 -m pytest -rA -p no:cacheprovider \S/ },
   javascript: { profile: 'node', framework: 'node-tap', command: /^node --test --test-reporter=tap \S/ },
-  go: { profile: 'go', framework: 'go-test-json', command: /^GOCACHE=\S+ go test -json \.\/\.\.\.$/ },
+  go: { profile: 'go', framework: 'gotest', command: /^GOCACHE=\S+ go test -v \.\/\.\.\.$/ },
 };
 
 const MINIMUM_PER_LANGUAGE: Record<string, number> = { python: 4, javascript: 3, go: 2 };
@@ -81,7 +81,7 @@ function touchedPaths(patch: FilePatch[]): string[] {
 function declaration(framework: string, id: string): RegExp {
   const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   if (framework === 'pytest') return new RegExp(`def ${escape(id.split('::')[1].replace(/\[.*\]$/, ''))}\\(`);
-  if (framework === 'go-test-json') return new RegExp(`func ${escape(id)}\\(t \\*testing\\.T\\)`);
+  if (framework === 'gotest') return new RegExp(`func ${escape(id)}\\(t \\*testing\\.T\\)`);
   const names = id.split(' > ');
   return new RegExp(names.map((name) => `(?:describe|test|it)\\('${escape(name)}'`).join('[^]*'));
 }
@@ -181,7 +181,7 @@ for (const id of taskIds) {
         assert.ok(declaredIn.length > 0, `no test file declares ${testId}`);
         if (task.test_framework === 'pytest')
           assert.equal(declaredIn.includes(testId.split('::')[0]), true, `${testId} is declared elsewhere`);
-        if (task.test_framework !== 'go-test-json') {
+        if (task.test_framework !== 'gotest') {
           assert.ok(
             declaredIn.some((path) => task.test_command.split(' ').includes(path)),
             `the test command does not run the file of ${testId}`,

@@ -129,6 +129,13 @@ describe('playback model', () => {
       reward: { value: 1, report: { resolved: true, tests_status } },
     });
     assert.deepEqual(harness.failToPass, { success: ['f'], failure: [] });
+    const reportFile = toPlaybackResult({
+      exit_status: 'submitted',
+      ended_at: '',
+      patch: '',
+      reward: { value: 1, report: { 'acme__calc-1': { resolved: true, tests_status } } },
+    });
+    assert.deepEqual(reportFile.passToPass, { success: [], failure: ['p'] });
   });
 
   test('ignores a report of another shape instead of showing wrong lists', () => {

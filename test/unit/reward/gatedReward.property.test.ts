@@ -7,28 +7,25 @@ import {
   largestSafeCap,
   type GatedRewardOptions,
 } from '../../../src/core/reward/gatedReward';
-import { instanceReport } from '../../../src/core/reward/grading';
 import { OUTCOME_LEVELS, outcomeLevel, type OutcomeLevel, type RewardInput } from '../../../src/core/reward/rewardFn';
 import type { TurnSignals } from '../../../src/core/trajectory/types';
+import { evaluationOf } from '../../support/evaluations';
 
 const expected = { failToPass: ['f1'], passToPass: ['p1'] };
 
 /** A real evaluation (the harness's report shape) that reaches the given outcome level. */
 function evaluationAt(level: OutcomeLevel): RewardInput['evaluation'] {
-  const patch = level === 'no-submission' ? null : level === 'empty-patch' ? '' : 'diff --git a/x b/x';
-  const status = level === 'tests-pass' ? 'resolved' : level === 'patch-failed' ? 'patch-failed' : 'unresolved';
-  const passes = level === 'tests-pass';
-  const report = instanceReport({
-    modelName: 'm',
-    patch,
-    patchApplied: level !== 'patch-failed',
-    statuses: new Map([
-      ['f1', passes ? 'PASSED' : 'FAILED'],
-      ['p1', 'PASSED'],
-    ]),
-    expected,
+  const statuses = {
+    'no-submission': 'no-patch',
+    'empty-patch': 'empty-patch',
+    'patch-failed': 'patch-failed',
+    'tests-fail': 'unresolved',
+    'tests-pass': 'resolved',
+  } as const;
+  const evaluation = evaluationOf(statuses[level], expected, {
+    f1: level === 'tests-pass' ? 'PASSED' : 'FAILED',
+    p1: 'PASSED',
   });
-  const evaluation = { status, report } as const;
   assert.equal(outcomeLevel(evaluation), level, 'the generated evaluation reaches its level');
   return evaluation;
 }

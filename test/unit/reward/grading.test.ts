@@ -1,24 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { gradeTests, instanceReport, resolutionStatus, runSummary } from '../../../src/core/reward/grading';
-import { parseTestLog } from '../../../src/core/reward/logParsers/index';
+import { asTestOutput } from '../../../src/core/reward/gradeTask';
+import { resolutionStatus, testsReport } from '../../../src/core/reward/grading';
+import { HARNESS_RULES, evalTypeFor } from '../../../src/core/reward/harnessRules';
+import { gradeTestOutput } from '../../../src/core/reward/instanceReport';
+import { harnessRunSummary } from '../../../src/core/reward/runSummary';
+import { readTestOutput } from '../../../src/core/reward/testOutput';
 import type { StatusMap } from '../../../src/core/reward/testStatus';
-
-function fixtureJson(name: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(join(process.cwd(), 'test', 'fixtures', 'swe-bench', name), 'utf8')) as Record<
-    string,
-    unknown
-  >;
-}
-
-/** Field names and types, recursively, in order: the shape a consumer of the harness's files relies on. */
-function shape(value: unknown): unknown {
-  if (Array.isArray(value)) return 'array';
-  if (value && typeof value === 'object') return Object.entries(value).map(([key, inner]) => [key, shape(inner)]);
-  return typeof value;
-}
 
 const statuses: StatusMap = new Map([
   ['t::fixed', 'PASSED'],
@@ -27,97 +15,226 @@ const statuses: StatusMap = new Map([
   ['t::kept', 'PASSED'],
   ['t::broken_now', 'ERROR'],
   ['t::skipped', 'SKIPPED'],
+  ['t::odd', 'PASSED[x]'],
+  ['t::param[a b]', 'PASSED'],
+  ['t::param[a c]', 'XFAIL'],
+  ['t::mixed[1 x]', 'PASSED'],
+  ['t::mixed[1 y]', 'FAILED'],
 ]);
 
-describe('grading with SWE-bench semantics', () => {
-  test('passed = PASSED or XFAIL; failed = FAILED, ERROR or missing; skipped is in neither list', () => {
-    const tests = gradeTests(statuses, {
-      failToPass: ['t::fixed', 't::xfail', 't::still_broken', 't::missing'],
-      passToPass: ['t::kept', 't::broken_now', 't::skipped'],
-    });
-    assert.deepEqual(tests.FAIL_TO_PASS, {
-      success: ['t::fixed', 't::xfail'],
-      failure: ['t::still_broken', 't::missing'],
-    });
-    assert.deepEqual(tests.PASS_TO_PASS, { success: ['t::kept'], failure: ['t::broken_now'] });
-    assert.deepEqual(tests.FAIL_TO_FAIL, { success: [], failure: [] });
+const [v4, v5] = [HARNESS_RULES[4], HARNESS_RULES[5]];
+
+describe('grading rules of the harness releases', () => {
+  test('5.x: a skipped FAIL_TO_PASS test fails, a skipped PASS_TO_PASS test is kept; 4.x counts both nowhere', () => {
+    const expected = { failToPass: ['t::fixed', 't::skipped'], passToPass: ['t::kept', 't::skipped'] };
+    const current = testsReport(statuses, expected, v5, 'pass_and_fail');
+    assert.deepEqual(current.FAIL_TO_PASS, { success: ['t::fixed'], failure: ['t::skipped'] });
+    assert.deepEqual(current.PASS_TO_PASS, { success: ['t::kept', 't::skipped'], failure: [] });
+    const older = testsReport(statuses, expected, v4, 'pass_and_fail');
+    assert.deepEqual(older.FAIL_TO_PASS, { success: ['t::fixed'], failure: [] });
+    assert.deepEqual(older.PASS_TO_PASS, { success: ['t::kept'], failure: [] });
   });
 
-  test('resolution: full only when both groups pass; partial when some FAIL_TO_PASS pass and no PASS_TO_PASS broke', () => {
-    const full = gradeTests(statuses, { failToPass: ['t::fixed'], passToPass: ['t::kept'] });
-    const partial = gradeTests(statuses, { failToPass: ['t::fixed', 't::still_broken'], passToPass: ['t::kept'] });
-    const broke = gradeTests(statuses, { failToPass: ['t::fixed'], passToPass: ['t::broken_now'] });
-    assert.equal(resolutionStatus(full), 'RESOLVED_FULL');
-    assert.equal(resolutionStatus(partial), 'RESOLVED_PARTIAL');
-    assert.equal(resolutionStatus(broke), 'RESOLVED_NO');
-  });
-
-  test('report.json has exactly the shape of the harness report fixture', () => {
-    const report = instanceReport({
-      modelName: 'm',
-      patch: 'diff --git a/x b/x\n',
-      patchApplied: true,
+  test('passed is PASSED or XFAIL, failed is FAILED, ERROR or absent, and any other word counts nowhere', () => {
+    const report = testsReport(
       statuses,
-      expected: { failToPass: ['t::fixed'], passToPass: ['t::kept'] },
-    });
-    assert.deepEqual(shape(JSON.parse(JSON.stringify(report))), shape(fixtureJson('instance-report-example.json')));
-    assert.equal(report.resolved, true);
-  });
-
-  test('the harness fixture regraded from a pytest log of its own tests resolves again', () => {
-    const harness = fixtureJson('instance-report-example.json') as {
-      tests_status: { FAIL_TO_PASS: { success: string[] }; PASS_TO_PASS: { success: string[] } };
-    };
-    const failToPass = harness.tests_status.FAIL_TO_PASS.success;
-    const passToPass = harness.tests_status.PASS_TO_PASS.success;
-    const log = [
-      '=========================== short test summary info ============================',
-      ...[...failToPass, ...passToPass].map((id) => `PASSED ${id}`),
-    ].join('\n');
-    const report = instanceReport({
-      modelName: 'm',
-      patch: 'x',
-      patchApplied: true,
-      statuses: parseTestLog('pytest', log),
-      expected: { failToPass, passToPass },
-    });
-    assert.deepEqual(report.tests_status.FAIL_TO_PASS.success, failToPass);
-    assert.deepEqual(report.tests_status.PASS_TO_PASS.success, passToPass);
-    assert.equal(report.resolved, true);
-  });
-
-  test('a patch that did not apply, an empty patch and no patch are told apart and never resolved', () => {
-    const expected = { failToPass: ['t::fixed'], passToPass: [] };
-    const notApplied = instanceReport({ modelName: 'm', patch: 'garbage', patchApplied: false, expected });
-    assert.deepEqual(
-      [notApplied.patch_is_None, notApplied.patch_exists, notApplied.patch_successfully_applied, notApplied.resolved],
-      [false, true, false, false],
+      { failToPass: ['t::xfail', 't::still_broken', 't::missing', 't::odd'], passToPass: ['t::broken_now'] },
+      v5,
+      'pass_and_fail',
     );
-    const none = instanceReport({ modelName: 'm', patch: null, patchApplied: true, statuses: new Map(), expected });
-    assert.deepEqual([none.patch_is_None, none.patch_exists, none.resolved], [true, false, false]);
-    const empty = instanceReport({ modelName: 'm', patch: '  \n', patchApplied: true, statuses: new Map(), expected });
-    assert.deepEqual([empty.patch_is_None, empty.patch_exists, empty.resolved], [false, false, false]);
+    assert.deepEqual(report.FAIL_TO_PASS, { success: ['t::xfail'], failure: ['t::still_broken', 't::missing'] });
+    assert.deepEqual(report.PASS_TO_PASS, { success: [], failure: ['t::broken_now'] });
   });
 
-  test('run summary has the harness fields first; infra errors count in neither resolved, unresolved nor total', () => {
-    const summary = runSummary([
-      { instanceId: 'a', status: 'resolved' },
-      { instanceId: 'b', status: 'unresolved' },
-      { instanceId: 'c', status: 'patch-failed' },
-      { instanceId: 'd', status: 'infra-error' },
-    ]);
-    const harnessKeys = Object.keys(fixtureJson('run-summary-example.json'));
-    assert.deepEqual(Object.keys(summary).slice(0, harnessKeys.length), harnessKeys);
-    assert.deepEqual(summary, {
-      resolved: 1,
-      unresolved: 2,
-      total: 3,
-      ids_resolved: ['a'],
-      ids_unresolved: ['b', 'c'],
-      patch_failed: 1,
-      ids_patch_failed: ['c'],
-      infra_error: 1,
-      ids_infra_error: ['d'],
+  test('5.x matches an id the dataset cut inside its brackets to the log ids it begins, when they agree', () => {
+    const expected = { failToPass: ['t::param[a', 't::mixed[1', 't::fix'], passToPass: [] };
+    const current = testsReport(statuses, expected, v5, 'pass_and_fail');
+    // PASSED and XFAIL agree; PASSED and FAILED do not; `t::fix` has balanced brackets, so no prefix match.
+    assert.deepEqual(current.FAIL_TO_PASS, { success: ['t::param[a'], failure: ['t::mixed[1', 't::fix'] });
+    assert.deepEqual(testsReport(statuses, expected, v4, 'pass_and_fail').FAIL_TO_PASS.success, []);
+  });
+
+  test('fail_only counts a test as passed unless the log says FAILED under its exact id', () => {
+    const report = testsReport(
+      statuses,
+      { failToPass: ['t::still_broken', 't::broken_now', 't::missing'], passToPass: ['t::skipped'] },
+      v5,
+      'fail_only',
+    );
+    assert.deepEqual(report.FAIL_TO_PASS, { success: ['t::broken_now', 't::missing'], failure: ['t::still_broken'] });
+    assert.deepEqual(report.PASS_TO_PASS, { success: ['t::skipped'], failure: [] });
+    assert.equal(evalTypeFor(v5, 'eslint/eslint'), 'fail_only');
+    assert.equal(evalTypeFor(v4, 'eslint/eslint'), 'pass_and_fail');
+    assert.equal(evalTypeFor(v5, 'eslint/eslint', 'pass_and_fail'), 'pass_and_fail');
+    assert.equal(evalTypeFor(v4, 'markedjs/marked', 'pass_and_fail'), 'fail_only');
+  });
+
+  test('resolution: FULL when both groups pass, PARTIAL when some FAIL_TO_PASS pass and no PASS_TO_PASS broke', () => {
+    const of = (f2p: [number, number], p2p: [number, number]) =>
+      resolutionStatus({
+        FAIL_TO_PASS: { success: Array(f2p[0]).fill('s'), failure: Array(f2p[1]).fill('f') },
+        PASS_TO_PASS: { success: Array(p2p[0]).fill('s'), failure: Array(p2p[1]).fill('f') },
+        FAIL_TO_FAIL: { success: [], failure: [] },
+        PASS_TO_FAIL: { success: [], failure: [] },
+      });
+    assert.equal(of([2, 0], [1, 0]), 'RESOLVED_FULL');
+    assert.equal(of([0, 0], [0, 0]), 'RESOLVED_FULL');
+    assert.equal(of([1, 1], [1, 0]), 'RESOLVED_PARTIAL');
+    assert.equal(of([1, 1], [1, 1]), 'RESOLVED_NO');
+    assert.equal(of([0, 2], [1, 0]), 'RESOLVED_NO');
+  });
+});
+
+describe('reading a test output', () => {
+  const context = { instanceId: 'a__b-1', harnessVersion: 5 as const };
+  const wrapped = (body: string, exitCode?: number) => asTestOutput(body, exitCode);
+
+  test('a failure marker or missing output markers void the log', () => {
+    const voided = readTestOutput(`${wrapped('PASSED t::a')}>>>>> Tests Timed Out\n`, 'pytest', context, v5);
+    assert.equal(voided.graded, false);
+    assert.equal(readTestOutput('PASSED t::a\n', 'pytest', context, v5).graded, false);
+  });
+
+  test('results outside the markers are read when there are none between them', () => {
+    const log = `PASSED t::a\n${wrapped('collecting ...')}`;
+    assert.deepEqual(readTestOutput(log, 'pytest', context, v5), {
+      graded: true,
+      statuses: new Map([['t::a', 'PASSED']]),
     });
+  });
+
+  test('5.x: no results and no sign that the suite ran is not graded; a summary line is a sign', () => {
+    assert.equal(readTestOutput(wrapped('Error: browser did not start'), 'marked', context, v5).graded, false);
+    assert.equal(readTestOutput(wrapped('Error: browser did not start'), 'marked', context, v4).graded, true);
+    assert.equal(readTestOutput(wrapped('  12 passing (3s)'), 'marked', context, v5).graded, true);
+    assert.equal(readTestOutput(wrapped('Executed 0 of 40 SUCCESS'), 'marked', context, v5).graded, false);
+  });
+
+  test('5.x: a non-zero exit status with no failing test in the log is not graded', () => {
+    const spoofed = wrapped('PASSED t::a', 1);
+    assert.equal(readTestOutput(spoofed, 'pytest', context, v5).graded, false);
+    assert.equal(readTestOutput(spoofed, 'pytest', context, v4).graded, true);
+    assert.equal(readTestOutput(wrapped('PASSED t::a\nFAILED t::b', 1), 'pytest', context, v5).graded, true);
+    assert.equal(readTestOutput(wrapped('PASSED t::a', 0), 'pytest', context, v5).graded, true);
+  });
+});
+
+describe("the harness's report.json entry", () => {
+  const input = {
+    instanceId: 'a__b-1',
+    testOutput: asTestOutput('PASSED t::a\nFAILED t::b\n', 1),
+    expected: { failToPass: ['t::a'], passToPass: ['t::b'] },
+    logParser: 'pytest' as const,
+  };
+
+  test('keys in the order of each release; 5.x labels the infrastructure failure of a log it cannot grade', () => {
+    const current = gradeTestOutput({ ...input, patch: 'diff', rules: v5 });
+    assert.deepEqual(Object.keys(current.report), [
+      'patch_is_None',
+      'patch_exists',
+      'patch_successfully_applied',
+      'resolved',
+      'infra_failure',
+      'tests_status',
+    ]);
+    assert.equal(current.resolution, 'RESOLVED_NO');
+    const older = gradeTestOutput({ ...input, patch: 'diff', rules: v4 });
+    assert.deepEqual(Object.keys(older.report), [
+      'patch_is_None',
+      'patch_exists',
+      'patch_successfully_applied',
+      'resolved',
+      'tests_status',
+    ]);
+    const broken = gradeTestOutput({
+      ...input,
+      testOutput: asTestOutput('Error response from daemon: no such container'),
+      patch: 'diff',
+      rules: v5,
+    });
+    assert.deepEqual(broken.report, {
+      patch_is_None: false,
+      patch_exists: true,
+      patch_successfully_applied: false,
+      resolved: false,
+      infra_failure: true,
+      infra_failure_reason: 'container_unavailable',
+    });
+  });
+
+  test('no patch: patch_is_None, nothing graded', () => {
+    const none = gradeTestOutput({ ...input, patch: null, rules: v5 });
+    assert.deepEqual(none.report, {
+      patch_is_None: true,
+      patch_exists: false,
+      patch_successfully_applied: false,
+      resolved: false,
+      infra_failure: false,
+    });
+  });
+});
+
+describe("the harness's run report", () => {
+  const results = [
+    { instanceId: 'b', status: 'unresolved' as const, testOutput: 'collected 0 items', log: '' },
+    { instanceId: 'a', status: 'resolved' as const, testOutput: '', log: '' },
+    { instanceId: 'c', status: 'patch-failed' as const, testOutput: '', log: '' },
+    { instanceId: 'd', status: 'infra-error' as const, testOutput: '', log: 'Cannot connect to the Docker daemon' },
+    { instanceId: 'e', status: 'empty-patch' as const, testOutput: '', log: '' },
+  ];
+
+  test('5.x keys, empty patches apart, errors in the total, labels of likely infrastructure failures', () => {
+    const summary = harnessRunSummary({
+      harnessVersion: 5,
+      datasetIds: ['a', 'b', 'c', 'd', 'e', 'f'],
+      submittedIds: ['a', 'b', 'c', 'd', 'e'],
+      results,
+    });
+    assert.deepEqual(summary, {
+      total_instances: 6,
+      submitted_instances: 5,
+      completed_instances: 2,
+      resolved_instances: 1,
+      unresolved_instances: 1,
+      infra_failure_instances: 1,
+      ambiguous_failure_instances: 1,
+      empty_patch_instances: 1,
+      error_instances: 2,
+      completed_ids: ['a', 'b'],
+      incomplete_ids: ['f'],
+      empty_patch_ids: ['e'],
+      submitted_ids: ['a', 'b', 'c', 'd', 'e'],
+      resolved_ids: ['a'],
+      unresolved_ids: ['b'],
+      infra_failure_ids: ['d'],
+      ambiguous_failure_ids: ['b'],
+      failure_reasons: { b: 'no_tests_collected', d: 'container_unavailable' },
+      error_ids: ['c', 'd'],
+      schema_version: 2,
+      unstopped_instances: 0,
+      unstopped_containers: [],
+      unremoved_images: [],
+    });
+  });
+
+  test('4.x keys', () => {
+    const summary = harnessRunSummary({ harnessVersion: 4, datasetIds: ['a', 'b'], submittedIds: ['a', 'b'], results });
+    assert.deepEqual(Object.keys(summary), [
+      'total_instances',
+      'submitted_instances',
+      'completed_instances',
+      'resolved_instances',
+      'unresolved_instances',
+      'empty_patch_instances',
+      'error_instances',
+      'completed_ids',
+      'incomplete_ids',
+      'empty_patch_ids',
+      'submitted_ids',
+      'resolved_ids',
+      'unresolved_ids',
+      'error_ids',
+      'schema_version',
+    ]);
   });
 });

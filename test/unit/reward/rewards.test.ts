@@ -2,11 +2,12 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { binaryReward } from '../../../src/core/reward/binaryReward';
 import { DEFAULT_GATED_OPTIONS, gatedReward } from '../../../src/core/reward/gatedReward';
-import { instanceReport, type EvaluationStatus } from '../../../src/core/reward/grading';
+import type { EvaluationStatus } from '../../../src/core/reward/evaluator';
 import { REWARD_FUNCTIONS } from '../../../src/core/reward/index';
 import { partialCreditReward } from '../../../src/core/reward/partialCreditReward';
 import { outcomeLevel, type RewardInput } from '../../../src/core/reward/rewardFn';
 import type { TestStatus } from '../../../src/core/reward/testStatus';
+import { evaluationOf } from '../../support/evaluations';
 
 const expected = { failToPass: ['f1', 'f2', 'f3', 'f4'], passToPass: ['p1', 'p2'] };
 
@@ -15,15 +16,9 @@ function evaluation(
   patch: string | null,
   outcomes: Record<string, TestStatus> = {},
 ): RewardInput['evaluation'] {
-  if (status === 'infra-error') return { status };
-  const report = instanceReport({
-    modelName: 'm',
-    patch,
-    patchApplied: status !== 'patch-failed',
-    statuses: new Map(Object.entries(outcomes)),
-    expected,
-  });
-  return { status, report };
+  if (patch === null) return evaluationOf('no-patch', expected);
+  if (patch === '') return evaluationOf('empty-patch', expected);
+  return evaluationOf(status, expected, outcomes);
 }
 
 const allPass = { f1: 'PASSED', f2: 'PASSED', f3: 'PASSED', f4: 'PASSED', p1: 'PASSED', p2: 'PASSED' } as const;

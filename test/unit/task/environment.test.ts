@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { environmentFor, filesInPatch, loadEnvironmentSpecs, testCommandFor } from '../../../src/core/task/environment';
+import {
+  environmentFor,
+  loadEnvironmentSpecs,
+  testCommandFor,
+  testFilesOf,
+  testModulesOf,
+} from '../../../src/core/task/environment';
 import { loadTasks } from '../../../src/core/task/loadTasks';
 import { fixture } from './fixturePaths';
 
@@ -14,17 +20,43 @@ function specFile(content: unknown): string {
 }
 
 describe('environment specs', () => {
-  test('a SWE-bench task without a spec gets the Python defaults, testing the files of its test patch', async () => {
+  test("a SWE-bench task of a repository the harness knows gets the harness's test command and parser", async () => {
     const { tasks } = await loadTasks(fixture('swe-bench', 'swe-bench-lite-sample.json'));
     const pytestTask = tasks.find((task) => task.id === 'pytest-dev__pytest-11143');
     assert.ok(pytestTask);
     const environment = environmentFor(pytestTask);
     assert.equal(environment.profile, 'python');
-    assert.equal(environment.testFramework, 'pytest');
+    assert.equal(environment.logParser, 'pytest');
+    assert.equal(testCommandFor(environment, pytestTask), 'pytest -rA testing/test_assertrewrite.py');
+    const django = tasks.find((task) => task.id === 'django__django-16255');
+    assert.ok(django);
+    assert.equal(environmentFor(django).logParser, 'django');
     assert.equal(
-      testCommandFor(environment, pytestTask),
-      'python3 -m pytest -rA -p no:cacheprovider testing/test_assertrewrite.py',
+      testCommandFor(environmentFor(django), django),
+      './tests/runtests.py --verbosity 2 --settings=test_sqlite --parallel 1 sitemaps_tests.test_http sitemaps_tests.urls.http',
     );
+  });
+
+  test('a task of a repository nobody knows gets the defaults of its language', () => {
+    const task = {
+      id: 'acme__calc-1',
+      kind: 'swe-bench' as const,
+      repo: { name: 'acme/calc', location: 'https://example.invalid/acme/calc.git' },
+      problemStatement: '',
+      hints: '',
+      language: 'go',
+      testPatch: '',
+      goldPatch: '',
+      failToPass: [],
+      passToPass: [],
+    };
+    assert.deepEqual(environmentFor(task), {
+      profile: 'go',
+      install: [],
+      testCommand: 'go test -v ./...',
+      logParser: 'gotest',
+    });
+    assert.equal(environmentFor({ ...task, logParser: 'cargo' }).logParser, 'cargo');
   });
 
   test('a per-repo spec, and its per-version entry, override the defaults', async () => {
@@ -32,8 +64,8 @@ describe('environment specs', () => {
       specFile({
         'django/django': {
           install: ['python3 -m pip install -e .'],
-          test_command: './tests/runtests.py --verbosity 2 {test_files}',
-          test_framework: 'unittest',
+          test_command: './tests/runtests.py --verbosity 2 {test_modules}',
+          test_framework: 'parse_log_django',
           versions: { '4.2': { image: 'my-registry/django:4.2' } },
         },
       }),
@@ -45,8 +77,9 @@ describe('environment specs', () => {
       profile: undefined,
       image: 'my-registry/django:4.2',
       install: ['python3 -m pip install -e .'],
-      testCommand: './tests/runtests.py --verbosity 2 {test_files}',
-      testFramework: 'unittest',
+      build: undefined,
+      testCommand: './tests/runtests.py --verbosity 2 {test_modules}',
+      logParser: 'django',
     });
   });
 
@@ -63,9 +96,26 @@ describe('environment specs', () => {
     assert.throws(() => environmentFor(tasks[0]), /no environment for language 'c\+\+'; add a spec for EmberEmu\/Hexi/);
   });
 
-  test('filesInPatch lists the files a diff touches, new files included', () => {
-    const patch =
-      'diff --git a/x.py b/x.py\n--- a/x.py\n+++ b/x.py\n@@ -1 +1 @@\n-a\n+b\ndiff --git a/t/new.py b/t/new.py\nnew file mode 100644\n';
-    assert.deepEqual(filesInPatch(patch), ['x.py', 't/new.py']);
+  test("the test patch's test files, new ones included and data files left out, go to the test command", () => {
+    const patch = [
+      'diff --git a/tests/x.py b/tests/x.py',
+      'diff --git a/tests/admin/t/new.py b/tests/admin/t/new.py',
+      'new file mode 100644',
+      'diff --git a/tests/data/x.json b/tests/data/x.json',
+      'diff --git a/tests/fixtures/a.csv b/tests/fixtures/a.csv',
+      'diff --git a/docs/notes.md b/docs/notes.md',
+      '',
+    ].join('\n');
+    assert.deepEqual(testFilesOf(patch), ['tests/x.py', 'tests/admin/t/new.py']);
+    assert.deepEqual(testModulesOf(patch), ['x', 'admin.t.new']);
+    const environment = {
+      install: [],
+      testCommand: 'runtests.py {test_modules} && pytest {test_files}',
+      logParser: 'django' as const,
+    };
+    assert.equal(
+      testCommandFor(environment, { testPatch: patch }),
+      'runtests.py x admin.t.new && pytest tests/x.py tests/admin/t/new.py',
+    );
   });
 });

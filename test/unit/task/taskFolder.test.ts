@@ -48,8 +48,9 @@ describe('task-folder loader', () => {
         profile: 'python',
         image: undefined,
         install: [],
+        build: [],
         testCommand: 'python3 -m pytest -rA test_calc.py',
-        testFramework: 'pytest',
+        logParser: 'pytest',
       },
       testPatch: TESTS,
       goldPatch: GOLD,
@@ -72,7 +73,7 @@ describe('task-folder loader', () => {
     assert.equal(errors.length, 1);
     assert.equal(errors[0].file, join(root, 'b-task', 'task.json'));
     assert.equal(errors[0].field, 'test_framework');
-    assert.match(errors[0].message, /'mocha' is not one of pytest/);
+    assert.match(errors[0].message, /'mocha' is not a log parser \(known: pytest, /);
   });
 
   test('duplicate ids across folders are reported', async () => {

@@ -1,23 +1,137 @@
-/** The one registry of log parsers, keyed by test framework: adding a framework is a parser file and a line here. */
+/**
+ * The one registry of log parsers, by the names the SWE-bench harness gives them (its `PARSER_REGISTRY`
+ * without the `parse_log_` prefix; a dataset's `log_parser` field may carry the prefix), plus Rollout
+ * Studio's own for formats the harness does not read. Several names are one parser, as in the harness: a
+ * repository family keeps its own name even where it reads logs like another.
+ */
 
-import type { TestFramework } from '../../task/task';
-import type { LogParser, StatusMap } from '../testStatus';
-import { parseGoTestJsonLog } from './goTestJsonParser';
-import { parseJestJsonLog } from './jestJsonParser';
-import { parseJunitXmlLog } from './junitXmlParser';
-import { parseNodeTapLog } from './nodeTapParser';
-import { parsePytestLog } from './pytestParser';
-import { parseUnittestLog } from './unittestParser';
+import { LogParseError, type LogParser, type ParseContext, type StatusMap } from '../testStatus';
+import { parseAnt } from './ant';
+import { parseCargo } from './cargo';
+import { parseCucumber } from './cucumber';
+import { parseDjango } from './django';
+import { parseDoctest } from './doctest';
+import { parseGoogletest } from './googletest';
+import { parseGoTest } from './goTest';
+import { parseGradleCustom } from './gradle';
+import { parseJest } from './jest';
+import { parseCarbon, parseGrommet } from './jestFileResults';
+import { parseJestJson } from './jestJson';
+import { parseJqTest } from './jqTest';
+import { parseJunitXml } from './junitXml';
+import { parseKarma } from './karma';
+import { parseBpmnJs, parseChartJs, parseEslint, parseOpenlayers } from './karmaFailures';
+import { parseMaven } from './maven';
+import { parseMicropythonTest } from './micropythonTest';
+import { parseMinitest } from './minitest';
+import { parsePrismjs } from './mochaJson';
+import { parseMochaSpec } from './mochaSpec';
+import { parseNodeTap } from './nodeTap';
+import { parseNumberedFailures } from './numberedFailures';
+import { parsePhpunit } from './phpunit';
+import { parseMatplotlib, parsePytest, parsePytestOptions, parsePytestV2, parseSeaborn } from './pytest';
+import { parseRedisTest } from './redisTest';
+import { parseRspecTransformedJson } from './rspec';
+import { parseSympy } from './sympy';
+import { parseTap } from './tap';
+import { parseRubyUnit } from './testUnit';
+import { parseVitest } from './vitest';
 
-export const LOG_PARSERS: Record<TestFramework, LogParser> = {
-  pytest: parsePytestLog,
-  unittest: parseUnittestLog,
-  'node-tap': parseNodeTapLog,
-  'jest-json': parseJestJsonLog,
-  'go-test-json': parseGoTestJsonLog,
-  'junit-xml': parseJunitXmlLog,
-};
+/** A parser picked by the instance's pull-request number, as the harness picks one for two repositories. */
+function byInstanceNumber(position: 'first' | 'last', parsers: Record<string, LogParser>): LogParser {
+  return (log, context) => {
+    const parts = context.instanceId.split('-');
+    const number = position === 'first' ? parts[1] : parts[parts.length - 1];
+    const parser = number === undefined ? undefined : parsers[number];
+    if (!parser) throw new LogParseError(`the harness has no log parser for the instance '${context.instanceId}'`);
+    return parser(log, context);
+  };
+}
 
-export function parseTestLog(framework: TestFramework, log: string): StatusMap {
-  return LOG_PARSERS[framework](log);
+export const LOG_PARSERS = {
+  // Python: SWE-bench, Lite, Verified
+  pytest: parsePytest,
+  pytest_options: parsePytestOptions,
+  pytest_v2: parsePytestV2,
+  django: parseDjango,
+  seaborn: parseSeaborn,
+  sympy: parseSympy,
+  matplotlib: parseMatplotlib,
+  astroid: parsePytest,
+  flask: parsePytest,
+  marshmallow: parsePytest,
+  pvlib: parsePytest,
+  pyvista: parsePytest,
+  sqlfluff: parsePytest,
+  xarray: parsePytest,
+  pydicom: parsePytestOptions,
+  requests: parsePytestOptions,
+  pylint: parsePytestOptions,
+  astropy: parsePytestV2,
+  scikit: parsePytestV2,
+  sphinx: parsePytestV2,
+  // JavaScript and TypeScript: SWE-bench Multilingual and Multimodal
+  jest: parseJest,
+  jest_json: parseJestJson,
+  vitest: parseVitest,
+  karma: parseKarma,
+  tap: parseTap,
+  immutable_js: byInstanceNumber('last', { '2006': parseJest, '2005': parseJestJson }),
+  highlightjs: parseMochaSpec,
+  marked: parseNumberedFailures,
+  chart_js: parseChartJs,
+  openlayers: parseOpenlayers,
+  bpmn_js: parseBpmnJs,
+  eslint: parseEslint,
+  prismjs: parsePrismjs,
+  carbon: parseCarbon,
+  react_pdf: parseCarbon,
+  grommet: parseGrommet,
+  // C and C++
+  redis: parseRedisTest,
+  jq: parseJqTest,
+  doctest: parseDoctest,
+  micropython_test: parseMicropythonTest,
+  googletest: parseGoogletest,
+  // Go, Rust, Java, PHP, Ruby
+  gotest: parseGoTest,
+  cargo: parseCargo,
+  maven: parseMaven,
+  ant: parseAnt,
+  gradle_custom: parseGradleCustom,
+  phpunit: parsePhpunit,
+  minitest: parseMinitest,
+  cucumber: parseCucumber,
+  ruby_unit: parseRubyUnit,
+  rspec_transformed_json: parseRspecTransformedJson,
+  jekyll: byInstanceNumber('first', {
+    '9141': parseMinitest,
+    '8047': parseMinitest,
+    '8167': parseMinitest,
+    '8761': parseCucumber,
+    '8771': parseCucumber,
+  }),
+  // Rollout Studio's own: formats the harness has no parser for.
+  unittest: parseDjango,
+  'node-tap': parseNodeTap,
+  'junit-xml': parseJunitXml,
+} satisfies Record<string, LogParser>;
+
+export type LogParserName = keyof typeof LOG_PARSERS;
+export const LOG_PARSER_NAMES = Object.keys(LOG_PARSERS) as LogParserName[];
+
+/** Parsers the harness has that Rollout Studio does not reproduce yet (SWE-bench Multimodal only). */
+const NOT_REPRODUCED = ['calypso', 'p5js', 'lighthouse', 'next', 'quarto_cli', 'cypress', 'plotly_js', 'emotion'];
+
+/** A parser name as a task, a spec or a dataset row writes it (`pytest_v2` or `parse_log_pytest_v2`). */
+export function logParserName(value: string): LogParserName {
+  const name = value.replace(/^parse_log_/, '').replace(/^parse_/, '');
+  if (name in LOG_PARSERS) return name as LogParserName;
+  if (NOT_REPRODUCED.includes(name))
+    throw new Error(`the harness's log parser '${value}' is not reproduced by Rollout Studio yet`);
+  throw new Error(`'${value}' is not a log parser (known: ${LOG_PARSER_NAMES.join(', ')})`);
+}
+
+export function parseTestLog(name: LogParserName, log: string, context: ParseContext): StatusMap {
+  return LOG_PARSERS[name](log, context);
 }

@@ -1,0 +1,67 @@
+/**
+ * The evaluation script, shaped like the harness's `eval.sh` so that its output is a test output the harness
+ * reads (testOutput.ts): under `set -uxo pipefail`, the install commands, the test files reset to the base
+ * commit, the test patch, the build, the test command between the output markers, its exit status, and the
+ * test files reset again. It works in any repository folder and from any base commit.
+ */
+
+import { shellQuote, testCommandFor } from '../task/environment';
+import type { Task, TaskEnvironment } from '../task/task';
+import { TEST_OUTPUT_MARKERS } from './testOutput';
+
+/** A here-document delimiter no patch line equals. */
+const HEREDOC = 'EOF_114329324912';
+const EXIT_CODE_VARIABLE = 'ROLLOUT_TEST_EXIT_CODE';
+
+export interface EvalScriptInput {
+  task: Pick<Task, 'testPatch'>;
+  environment: TaskEnvironment;
+  /** The repository root inside the sandbox. */
+  workdir: string;
+  /** The commit whose test files are restored: the task's base commit where the repository has it, else `HEAD`. */
+  baseRef: string;
+}
+
+/**
+ * The files the test patch changes or deletes (not those it creates): the files whose base version is
+ * restored, so that a model's edits to them cannot stand.
+ */
+export function testFilesToReset(testPatch: string): string[] {
+  const files: string[] = [];
+  for (const match of testPatch.matchAll(/^--- a\/(.*)$/gm)) {
+    const file = match[1].replace(/\t.*$/, '').trimEnd();
+    if (!files.includes(file)) files.push(file);
+  }
+  return files;
+}
+
+function resetCommand(files: string[], baseRef: string): string {
+  if (files.length === 0) return 'echo "No test files to reset"';
+  return `git checkout ${shellQuote(baseRef)} -- ${files.map(shellQuote).join(' ')}`;
+}
+
+export function evalScript({ task, environment, workdir, baseRef }: EvalScriptInput): string {
+  const reset = resetCommand(testFilesToReset(task.testPatch), baseRef);
+  const testPatch = task.testPatch.endsWith('\n') ? task.testPatch.slice(0, -1) : task.testPatch;
+  const applyTestPatch =
+    task.testPatch.trim() === ''
+      ? 'echo "No test patch to apply"'
+      : `git apply -v - <<'${HEREDOC}'\n${testPatch}\n${HEREDOC}`;
+  return [
+    '#!/bin/bash',
+    'set -uxo pipefail',
+    `cd ${shellQuote(workdir)}`,
+    `git config --global --add safe.directory ${shellQuote(workdir)}`,
+    ...environment.install,
+    reset,
+    applyTestPatch,
+    ...(environment.build ?? []),
+    `: '${TEST_OUTPUT_MARKERS.start}'`,
+    testCommandFor(environment, task),
+    `${EXIT_CODE_VARIABLE}=$?`,
+    `: '${TEST_OUTPUT_MARKERS.end}'`,
+    `echo "${TEST_OUTPUT_MARKERS.exitCode}: $${EXIT_CODE_VARIABLE}"`,
+    reset,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,81 @@
+/**
+ * What changed in the harness's evaluation and grading between the releases Rollout Studio reproduces, in
+ * one place. Each rule names the release that introduced it.
+ */
+
+import type { HarnessVersion } from './harnessVersion';
+
+/** `pass_and_fail` grades every expected test by its status; `fail_only` counts a test as passed unless it FAILED. */
+export type EvalType = 'pass_and_fail' | 'fail_only';
+export const EVAL_TYPES: readonly EvalType[] = ['pass_and_fail', 'fail_only'];
+
+export interface HarnessRules {
+  harnessVersion: HarnessVersion;
+  /** Commands tried in turn to apply the model's patch (file path appended); the first that succeeds wins. */
+  modelPatchCommands: readonly string[];
+  /** The work tree is restored (`git checkout -- . ; git clean -fd`) before each later attempt (5.0). */
+  cleanBetweenPatchAttempts: boolean;
+  /** A patch every command refused but that is already in the tree (`git apply --check --reverse`) counts as applied (5.0). */
+  acceptAlreadyApplied: boolean;
+  /** An expected id with more `[` than `]` (a parametrized id the dataset cut short) matches the log's ids it begins (5.0). */
+  prefixMatchCutIds: boolean;
+  /** A skipped FAIL_TO_PASS test fails and a skipped PASS_TO_PASS test is kept (5.0); before, both counted nowhere. */
+  skippedCounts: boolean;
+  /** A log with no results and no sign that the suite ran is an error, not a pass (5.0). */
+  requireSuiteRan: boolean;
+  /** A log that reports no failure while the test command exited non-zero is not graded (5.0). */
+  checkExitCode: boolean;
+  /** Repositories graded `fail_only` when the task does not say (the harness's FAIL_ONLY_REPOS). */
+  failOnlyRepos: readonly string[];
+  /** Whether a task's own `eval_type` is used (5.0 datasets carry one); 4.x decided by repository alone. */
+  taskEvalType: boolean;
+  /** The harness labels likely infrastructure failures in report.json and the run summary (5.0). */
+  labelsInfraFailures: boolean;
+}
+
+export const HARNESS_RULES: Record<HarnessVersion, HarnessRules> = {
+  4: {
+    harnessVersion: 4,
+    modelPatchCommands: ['git apply --verbose', 'git apply --verbose --reject', 'patch --batch --fuzz=5 -p1 -i'],
+    cleanBetweenPatchAttempts: false,
+    acceptAlreadyApplied: false,
+    prefixMatchCutIds: false,
+    skippedCounts: false,
+    requireSuiteRan: false,
+    checkExitCode: false,
+    failOnlyRepos: ['chartjs/Chart.js', 'processing/p5.js', 'markedjs/marked'],
+    taskEvalType: false,
+    labelsInfraFailures: false,
+  },
+  5: {
+    harnessVersion: 5,
+    modelPatchCommands: [
+      'git apply --verbose',
+      'git apply --verbose --3way',
+      'git apply --verbose --reject',
+      'patch --batch --forward --fuzz=5 -p1 -i',
+    ],
+    cleanBetweenPatchAttempts: true,
+    acceptAlreadyApplied: true,
+    prefixMatchCutIds: true,
+    skippedCounts: true,
+    requireSuiteRan: true,
+    checkExitCode: true,
+    failOnlyRepos: [
+      'chartjs/Chart.js',
+      'processing/p5.js',
+      'markedjs/marked',
+      'bpmn-io/bpmn-js',
+      'openlayers/openlayers',
+      'eslint/eslint',
+    ],
+    taskEvalType: true,
+    labelsInfraFailures: true,
+  },
+};
+
+/** How a task is graded: its own `eval_type` where the rules allow one, else by its repository. */
+export function evalTypeFor(rules: HarnessRules, repo: string | undefined, taskEvalType?: EvalType): EvalType {
+  if (rules.taskEvalType && taskEvalType) return taskEvalType;
+  return repo !== undefined && rules.failOnlyRepos.includes(repo) ? 'fail_only' : 'pass_and_fail';
+}
