@@ -32,6 +32,17 @@ def _training_options(parser):
     parser.add_argument("--lora-r", type=int, default=16)
     parser.add_argument("--lora-alpha", type=int, default=32)
     parser.add_argument("--lora-dropout", type=float, default=0.0)
+    _tool_arguments_option(parser)
+
+
+def _tool_arguments_option(parser):
+    parser.add_argument(
+        "--tool-arguments",
+        default="object",
+        choices=["object", "string"],
+        help="hand tool-call arguments to the chat template as a mapping (object: Qwen2.5, Llama 3.x, Qwen3 apply tojson) "
+        "or as JSON text (string: templates that print them as they are)",
+    )
 
 
 def build_parser():
@@ -43,6 +54,7 @@ def build_parser():
     prepare.add_argument("--base-model", required=True)
     prepare.add_argument("--out", required=True)
     prepare.add_argument("--max-length", type=int, default=4096)
+    _tool_arguments_option(prepare)
 
     sft = commands.add_parser("sft", help="LoRA supervised fine-tuning (TRL SFTTrainer)")
     _training_options(sft)
@@ -78,7 +90,8 @@ def run(options) -> dict:
         from .prepare import prepare_file
         from .training import load_tokenizer
 
-        examples, stats_path, stats = prepare_file(load_tokenizer(options.base_model), options.data, options.out, options.max_length)
+        tokenizer = load_tokenizer(options.base_model)
+        examples, stats_path, stats = prepare_file(tokenizer, options.data, options.out, options.max_length, options.tool_arguments)
         return {"prepared": os.path.abspath(examples), "stats": os.path.abspath(stats_path), **stats}
     if options.command == "sft":
         from .sft import run_sft

@@ -7,7 +7,7 @@ Every problem is reported with the file, the line and the field, e.g.
 import json
 from dataclasses import dataclass, field
 
-from .errors import bad_data
+from .errors import TrainerError, bad_data
 
 ROLES = ("system", "user", "assistant", "tool")
 
@@ -63,7 +63,13 @@ def _text_content(content, source: str, where: str):
     raise bad_data(source, f"{where}.content: must be a string, null or a list of text parts")
 
 
-def _tool_call(call, source: str, where: str) -> dict:
+TOOL_ARGUMENTS = ("object", "string")
+
+
+def _tool_call(call, source: str, where: str, tool_arguments: str = "object") -> dict:
+    """One tool call for the chat template. `tool_arguments` says how the template wants the arguments: as a
+    mapping (`object`: the templates of Qwen2.5, Llama 3.x and Qwen3 apply `tojson` to them) or as JSON text
+    (`string`: templates that print them as they are). Either way they must be a JSON object."""
     if not isinstance(call, dict) or not isinstance(call.get("function"), dict):
         raise bad_data(source, f"{where}: must be an object with a `function` object")
     function = call["function"]
@@ -78,13 +84,15 @@ def _tool_call(call, source: str, where: str) -> dict:
             raise bad_data(source, f"{where}.function.arguments: not valid JSON ({error.msg})") from error
     if not isinstance(arguments, dict):
         raise bad_data(source, f"{where}.function.arguments: not a JSON object")
+    if tool_arguments == "string":
+        arguments = json.dumps(arguments, ensure_ascii=False)
     normalised = {"type": "function", "function": {"name": function["name"], "arguments": arguments}}
     if "id" in call:
         normalised["id"] = call["id"]
     return normalised
 
 
-def normalise_messages(messages, source: str, field_name: str = "messages") -> list:
+def normalise_messages(messages, source: str, field_name: str = "messages", tool_arguments: str = "object") -> list:
     """Validates OpenAI-format messages and returns them in the shape chat templates expect."""
     if not isinstance(messages, list) or not messages:
         raise bad_data(source, f"{field_name}: must be a non-empty list")
@@ -101,7 +109,9 @@ def normalise_messages(messages, source: str, field_name: str = "messages") -> l
         if calls:
             if role != "assistant" or not isinstance(calls, list):
                 raise bad_data(source, f"{where}.tool_calls: only an assistant message may carry a list of tool calls")
-            normalised["tool_calls"] = [_tool_call(call, source, f"{where}.tool_calls[{i}]") for i, call in enumerate(calls)]
+            normalised["tool_calls"] = [
+                _tool_call(call, source, f"{where}.tool_calls[{i}]", tool_arguments) for i, call in enumerate(calls)
+            ]
         if role == "tool" and "tool_call_id" in message:
             normalised["tool_call_id"] = message["tool_call_id"]
         if normalised["content"] is None and not calls:
@@ -119,13 +129,13 @@ def _tools(record, source: str):
     return tools
 
 
-def load_conversations(path: str) -> list[Conversation]:
+def load_conversations(path: str, tool_arguments: str = "object") -> list[Conversation]:
     """The SFT export: one `{"messages": [...], "tools": [...]}` conversation per line."""
     conversations = []
     for source, record in read_jsonl(path):
         if "messages" not in record:
             raise bad_data(source, "messages: missing (expected OpenAI chat format {\"messages\": [...]})")
-        messages = normalise_messages(record["messages"], source)
+        messages = normalise_messages(record["messages"], source, tool_arguments=tool_arguments)
         if not any(message["role"] == "assistant" for message in messages):
             raise bad_data(source, "messages: no assistant turn to train on")
         conversations.append(Conversation(messages, _tools(record, source), source))
@@ -134,20 +144,31 @@ def load_conversations(path: str) -> list[Conversation]:
     return conversations
 
 
-def load_preference_pairs(path: str) -> list[PreferencePair]:
-    """The DPO export: `{"prompt": [...], "chosen": [...], "rejected": [...]}` with message lists."""
-    pairs = []
+def _preference_pair(source: str, record: dict, tool_arguments: str) -> PreferencePair:
+    for name in ("prompt", "chosen", "rejected"):
+        if name not in record:
+            raise bad_data(source, f"{name}: missing (expected {{\"prompt\", \"chosen\", \"rejected\"}} message lists)")
+    prompt = normalise_messages(record["prompt"], source, "prompt", tool_arguments)
+    chosen = normalise_messages(record["chosen"], source, "chosen", tool_arguments)
+    rejected = normalise_messages(record["rejected"], source, "rejected", tool_arguments)
+    for name, completion in (("chosen", chosen), ("rejected", rejected)):
+        if completion[0]["role"] != "assistant":
+            raise bad_data(source, f"{name}[0].role: a completion must start with an assistant turn")
+    return PreferencePair(prompt, chosen, rejected, _tools(record, source), source, record.get("metadata") or {})
+
+
+def load_preference_pairs(path: str, tool_arguments: str = "object") -> tuple[list[PreferencePair], list[str]]:
+    """The DPO export: `{"prompt": [...], "chosen": [...], "rejected": [...]}` with message lists. A pair that
+    cannot be trained on (a completion that starts with a tool message, a missing or malformed field) is
+    skipped, not fatal: returns the pairs and one `FILE:LINE: problem` per skipped pair. A line that is not
+    JSON, or a file with no usable pair, is an error."""
+    pairs, skipped = [], []
     for source, record in read_jsonl(path):
-        for name in ("prompt", "chosen", "rejected"):
-            if name not in record:
-                raise bad_data(source, f"{name}: missing (expected {{\"prompt\", \"chosen\", \"rejected\"}} message lists)")
-        prompt = normalise_messages(record["prompt"], source, "prompt")
-        chosen = normalise_messages(record["chosen"], source, "chosen")
-        rejected = normalise_messages(record["rejected"], source, "rejected")
-        for name, completion in (("chosen", chosen), ("rejected", rejected)):
-            if completion[0]["role"] != "assistant":
-                raise bad_data(source, f"{name}[0].role: a completion must start with an assistant turn")
-        pairs.append(PreferencePair(prompt, chosen, rejected, _tools(record, source), source, record.get("metadata") or {}))
+        try:
+            pairs.append(_preference_pair(source, record, tool_arguments))
+        except TrainerError as error:
+            skipped.append(error.message)
     if not pairs:
-        raise bad_data(path, "the dataset has no preference pairs")
-    return pairs
+        reason = f" ({len(skipped)} skipped, the first: {skipped[0]})" if skipped else ""
+        raise bad_data(path, f"the dataset has no usable preference pairs{reason}")
+    return pairs, skipped

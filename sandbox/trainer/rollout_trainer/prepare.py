@@ -29,9 +29,9 @@ def prepare_examples(tokenizer, conversations, max_length=None):
     return examples, stats
 
 
-def prepare_file(tokenizer, data_path, out_dir, max_length=None):
+def prepare_file(tokenizer, data_path, out_dir, max_length=None, tool_arguments="object"):
     """Writes `prepared.jsonl` ({input_ids, labels} per line) and `prepare-stats.json` into out_dir."""
-    examples, stats = prepare_examples(tokenizer, load_conversations(data_path), max_length)
+    examples, stats = prepare_examples(tokenizer, load_conversations(data_path, tool_arguments), max_length)
     os.makedirs(out_dir, exist_ok=True)
     examples_path = os.path.join(out_dir, "prepared.jsonl")
     with open(examples_path, "w", encoding="utf-8") as handle:

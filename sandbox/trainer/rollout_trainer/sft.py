@@ -38,7 +38,7 @@ def build_sft_trainer(options, placement, tokenizer, examples, callbacks=()):
 
 
 def run_sft(options) -> dict:
-    conversations = load_conversations(options.data)  # a bad line fails before any model loads
+    conversations = load_conversations(options.data, options.tool_arguments)  # a bad line fails before any model loads
     placement = resolve_placement(options.device, options.padding_free)
     emit("placement", **placement.describe())
     tokenizer = load_tokenizer(options.base_model)

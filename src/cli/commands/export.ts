@@ -6,7 +6,8 @@ import { parseSplit } from '../../core/export/split';
 import type { CliCommand } from './index';
 
 const USAGE = `usage: rollout export --runs DIR… --format ${Object.keys(EXPORT_FORMATS).join('|')} --out DIR
-         [--min-reward R] [--resolved-only] [--split val=0.1] [--min-margin M] [--secrets-file FILE]
+         [--min-reward R] [--resolved-only] [--split val=0.1] [--min-margin M] [--dpo-completion turn|remainder]
+         [--tool-arguments object|string] [--tool-calls structured|text] [--secrets-file FILE]
 
   --runs         output folders of \`rollout run\`, run folders or trajectory.jsonl files
   --format       sft: OpenAI chat JSONL {messages, tools, metadata}
@@ -17,6 +18,12 @@ const USAGE = `usage: rollout export --runs DIR… --format ${Object.keys(EXPORT
   --out          folder for the files and the dataset card (README.md)
   --split        hold out a fraction of tasks (never of runs), e.g. val=0.1
   --min-margin   dpo: least reward difference between chosen and rejected (default ${DEFAULT_DPO_MIN_MARGIN})
+  --dpo-completion  dpo: chosen/rejected are the assistant turn where the attempts part (turn, default) or
+                 everything from it on (remainder)
+  --tool-arguments  sft, dpo, rl: tool-call arguments as JSON objects (object, default: TRL, axolotl, unsloth,
+                 the Qwen2.5 / Llama 3.x / Qwen3 templates) or as JSON text (string: OpenAI fine-tuning)
+  --tool-calls   sft, dpo, rl: structured OpenAI tool_calls and tool messages (default), or text: calls as JSON
+                 lines in the assistant message and tool results as user messages (torchtune's openai loader)
   --secrets-file a file of secrets (one a line) to keep out of the dataset, beyond the secret values in the
                  environment (*_API_KEY, *TOKEN*, *PASSWORD* …); a run whose patch holds one is skipped`;
 
@@ -30,6 +37,12 @@ function parseNumber(flag: string, text: string | undefined): number | undefined
   const value = Number(text);
   if (text.trim() === '' || !Number.isFinite(value)) throw new Error(`${flag}: expected a number, got '${text}'`);
   return value;
+}
+
+function choice<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!allowed.includes(value as T)) throw new Error(`${flag}: expected ${allowed.join(' or ')}, got '${value}'`);
+  return value as T;
 }
 
 async function readSecretsFile(file: string): Promise<string[]> {
@@ -57,6 +70,9 @@ export const exportCommand: CliCommand = {
         split: { type: 'string' },
         'min-margin': { type: 'string' },
         'secrets-file': { type: 'string' },
+        'dpo-completion': { type: 'string' },
+        'tool-arguments': { type: 'string' },
+        'tool-calls': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -86,6 +102,11 @@ export const exportCommand: CliCommand = {
       split: values.split ? parseSplit(values.split) : undefined,
       minMargin: parseNumber('--min-margin', values['min-margin']),
       secrets: values['secrets-file'] ? await readSecretsFile(values['secrets-file']) : [],
+      dpoCompletion: choice('--dpo-completion', values['dpo-completion'], ['turn', 'remainder']),
+      style: {
+        toolArguments: choice('--tool-arguments', values['tool-arguments'], ['object', 'string']),
+        toolCalls: choice('--tool-calls', values['tool-calls'], ['structured', 'text']),
+      },
       command: ['rollout', 'export', ...args].map(shellQuote).join(' '),
       report: (message) => {
         if (message.startsWith('error:')) problems += 1;

@@ -10,6 +10,8 @@ const USAGE = `usage: rollout train --method sft|dpo --data FILE --base-model PA
   --no-gpus            with --docker-image: pass no GPUs
   --device D           auto (default: CUDA in bf16 when present, else CPU), cuda or cpu
   --max-steps N --epochs N --batch-size N --lr X --save-steps N
+  --tool-arguments M   object (default: a mapping, for templates that apply tojson: Qwen2.5, Llama 3.x, Qwen3)
+                       or string (JSON text, for templates that print the arguments as they are)
   --verbose            show the trainer's own log (stderr)
 Ctrl-C saves a checkpoint and stops; the same command again resumes from it.`;
 
@@ -27,6 +29,7 @@ const OPTIONS = {
   'batch-size': { type: 'string' },
   lr: { type: 'string' },
   'save-steps': { type: 'string' },
+  'tool-arguments': { type: 'string' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean' },
 } as const;
@@ -122,6 +125,9 @@ async function runTrain(values: TrainValues, hooks: RunnerHooks): Promise<Record
   if (method !== 'sft' && method !== 'dpo') throw new UsageError('--method must be sft, dpo or verifier');
   if (!values.data) throw new UsageError('--data is required');
   if (!values['base-model']) throw new UsageError('--base-model is required');
+  const toolArguments = values['tool-arguments'];
+  if (toolArguments !== undefined && toolArguments !== 'object' && toolArguments !== 'string')
+    throw new UsageError(`--tool-arguments must be object or string, not ${toolArguments}`);
   const job: TrainJob = {
     method,
     data: values.data,
@@ -133,6 +139,7 @@ async function runTrain(values: TrainValues, hooks: RunnerHooks): Promise<Record
     batchSize: numberOption('batch-size', values['batch-size']),
     learningRate: numberOption('lr', values.lr),
     saveSteps: numberOption('save-steps', values['save-steps']),
+    toolArguments,
   };
   return (await train(runner, job, hooks)).outputs;
 }

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomicFile';
+import type { UnpairableReason } from './dpo';
 import type { RunSummary, SkipReason } from './runs';
 
 const REWARD_BINS = 10;
@@ -9,6 +10,8 @@ export class DatasetStats {
   scanned = 0;
   runs = 0;
   readonly skipped = new Map<SkipReason, number>();
+  /** Pairs of attempts that could not be made into a preference pair, by reason. */
+  readonly pairsNotFormed = new Map<UnpairableReason, number>();
   readonly rowsBySplit = new Map<string, number>();
   readonly tasksBySplit = new Map<string, Set<string>>();
   readonly rewardBins = new Array<number>(REWARD_BINS).fill(0);
@@ -22,6 +25,10 @@ export class DatasetStats {
 
   skip(reason: SkipReason): void {
     this.skipped.set(reason, (this.skipped.get(reason) ?? 0) + 1);
+  }
+
+  skipPair(reason: UnpairableReason): void {
+    this.pairsNotFormed.set(reason, (this.pairsNotFormed.get(reason) ?? 0) + 1);
   }
 
   /** A run whose data went into the export. */
@@ -55,6 +62,7 @@ export class DatasetStats {
       rows: Object.fromEntries(this.rowsBySplit),
       tasks: Object.fromEntries([...this.tasksBySplit].map(([split, tasks]) => [split, tasks.size])),
       skipped: Object.fromEntries(this.skipped),
+      ...(this.pairsNotFormed.size ? { pairs_not_formed: Object.fromEntries(this.pairsNotFormed) } : {}),
       turns: this.runs ? { min: this.turnsMin, mean: this.turnsSum / this.runs, max: this.turnsMax } : null,
       tokens: { input: this.tokensIn, output: this.tokensOut },
     };
@@ -66,6 +74,8 @@ export interface CardInput {
   command: string;
   files: string[];
   stats: DatasetStats;
+  /** How the rows were made (pairing, advantages, tool-call style). */
+  notes: string[];
 }
 
 /** The dataset card: what is in the files, how it was filtered, and the command that made it. */
@@ -105,8 +115,15 @@ export async function writeDatasetCard(outDir: string, input: CardInput): Promis
         `- split \`${split}\`: ${stats.rowsBySplit.get(split)} rows from ${stats.tasksBySplit.get(split)?.size ?? 0} tasks`,
     ),
     `- skipped runs: ${stats.skipped.size === 0 ? 'none' : [...stats.skipped].map(([reason, n]) => `${reason} ${n}`).join(', ')}`,
+    ...(stats.pairsNotFormed.size
+      ? [`- pairs not formed: ${[...stats.pairsNotFormed].map(([reason, n]) => `${reason} ${n}`).join(', ')}`]
+      : []),
     '',
     'Splits are made by task: every attempt at a task is in the same split, so no task is in two splits.',
+    '',
+    '## How the rows were made',
+    '',
+    ...input.notes.map((note) => `- ${note}`),
     '',
     '## Reward histogram (exported runs)',
     '',

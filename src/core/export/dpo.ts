@@ -1,8 +1,13 @@
-import { conversation } from '../trajectory/types';
 import type { ExportFormat } from './format';
-import { exportMessage, sharedPrefixLength } from './messages';
+import { exportTurns, sharedPrefixLength, styled, type ExportMessage } from './messages';
 import type { RunSummary, SkipReason } from './runs';
 import { splitOf } from './split';
+
+/** What a preference pair's completions hold: the one assistant turn where the attempts part, or all after it. */
+export type DpoCompletion = 'turn' | 'remainder';
+
+/** Why two attempts make no pair. */
+export type UnpairableReason = 'no_divergence' | 'diverged_at_observation' | 'no_shared_prompt';
 
 /** Attempts at one task, best first, identical conversations kept once. */
 function rankedAttempts(group: RunSummary[], skip: (reason: SkipReason) => void): RunSummary[] {
@@ -35,12 +40,44 @@ export function pairAttempts(ranked: RunSummary[], minMargin: number): [RunSumma
   return pairs;
 }
 
-/** Preference pairs in TRL's conversational format: `prompt` is the shared prefix, then `chosen` / `rejected`. */
+/**
+ * The pair two conversations make at the step where they part: the prompt is everything they share, and the
+ * completions are the first assistant turn that differs (or, for `remainder`, everything from it on). The
+ * parting must be a choice of the model: when the first difference is an observation (a tool's output, a
+ * user's reply), the contexts differ before any choice and no pair is formed.
+ */
+export function divergencePair(
+  chosen: ExportMessage[],
+  rejected: ExportMessage[],
+  completion: DpoCompletion,
+): { prompt: ExportMessage[]; chosen: ExportMessage[]; rejected: ExportMessage[] } | UnpairableReason {
+  const shared = sharedPrefixLength(chosen, rejected);
+  if (shared === chosen.length || shared === rejected.length) return 'no_divergence';
+  if (chosen[shared].role !== 'assistant' || rejected[shared].role !== 'assistant') return 'diverged_at_observation';
+  if (shared === 0) return 'no_shared_prompt';
+  const end = (messages: ExportMessage[]) => (completion === 'turn' ? shared + 1 : messages.length);
+  return {
+    prompt: chosen.slice(0, shared),
+    chosen: chosen.slice(shared, end(chosen)),
+    rejected: rejected.slice(shared, end(rejected)),
+  };
+}
+
+/**
+ * Preference pairs in TRL's conversational format: `prompt` is the context the two attempts share up to the
+ * first assistant turn where they differ, `chosen` / `rejected` that turn of each (or the rest of each).
+ */
 export const dpoFormat: ExportFormat = {
   name: 'dpo',
-  summary: 'preference pairs from attempts at the same task: {"prompt", "chosen", "rejected", "tools", "metadata"}',
+  summary: 'preference pairs where attempts at a task part: {"prompt", "chosen", "rejected", "tools", "metadata"}',
   splittable: true,
   requiresReward: true,
+  usesStyle: true,
+  cardNotes: (context) => [
+    `Pairs: attempts at the same task ranked by reward, best paired with worst while the rewards differ by at least ${context.minMargin}. ` +
+      `The prompt is the context both share up to the first assistant turn where they differ; chosen and rejected are ${context.dpoCompletion === 'turn' ? 'that one assistant turn of each' : 'everything from that turn on'}. ` +
+      'Two attempts that first differ in an observation (a tool output) make no pair.',
+  ],
   async write(context) {
     const groups = await context.source.groupsByTask();
     for (const taskId of [...groups.keys()].sort()) {
@@ -53,19 +90,19 @@ export const dpoFormat: ExportFormat = {
         // Two runs in memory at a time, never the whole group.
         const chosenRun = await context.source.reload(better);
         const rejectedRun = await context.source.reload(worse);
-        const chosen = conversation(chosenRun.trajectory).map(exportMessage);
-        const rejected = conversation(rejectedRun.trajectory).map(exportMessage);
-        const shared = sharedPrefixLength(chosen, rejected);
-        // A pair needs a prompt to condition on and a difference to prefer.
-        if (shared === 0 || shared === chosen.length || shared === rejected.length) {
-          context.stats.skip('no_pair');
-          context.stats.skip('no_pair');
+        const pair = divergencePair(
+          exportTurns(chosenRun.trajectory.turns, context.style),
+          exportTurns(rejectedRun.trajectory.turns, context.style),
+          context.dpoCompletion,
+        );
+        if (typeof pair === 'string') {
+          context.stats.skipPair(pair);
           continue;
         }
         await context.writer(split).write({
-          prompt: chosen.slice(0, shared),
-          chosen: chosen.slice(shared),
-          rejected: rejected.slice(shared),
+          prompt: styled(pair.prompt, context.style),
+          chosen: styled(pair.chosen, context.style),
+          rejected: styled(pair.rejected, context.style),
           tools: chosenRun.trajectory.run.tools,
           metadata: {
             task_id: taskId,
@@ -74,6 +111,7 @@ export const dpoFormat: ExportFormat = {
             chosen_reward: better.reward,
             rejected_reward: worse.reward,
             margin: (better.reward ?? 0) - (worse.reward ?? 0),
+            turn_index: pair.prompt.filter((message) => message.role === 'assistant').length,
           },
         });
         context.stats.addRun(better, split);

@@ -1,10 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatasetStats, writeDatasetCard } from './card';
-import { dpoFormat } from './dpo';
+import { dpoFormat, type DpoCompletion } from './dpo';
 import type { ExportContext, ExportFormat, ExportFormatName } from './format';
 import { Redactor } from '../trajectory/redact';
 import { JsonlWriter } from './jsonlWriter';
+import { DEFAULT_EXPORT_STYLE, type ExportStyle } from './messages';
 import { rlFormat } from './rl';
 import { RunSource } from './runs';
 import { sftFormat } from './sft';
@@ -40,6 +41,10 @@ export interface ExportOptions {
   signal?: AbortSignal;
   /** Secrets to keep out of the dataset (a configured API key), beyond the secret values in the environment. */
   secrets?: string[];
+  /** How tool calls are written (sft, dpo, rl); objects in structured `tool_calls` by default. */
+  style?: Partial<ExportStyle>;
+  /** DPO: the assistant turn where the attempts part (default), or everything from it on. */
+  dpoCompletion?: DpoCompletion;
 }
 
 export interface ExportSummary {
@@ -68,11 +73,17 @@ export async function exportDataset(options: ExportOptions): Promise<ExportSumma
   );
   const writers = new Map<string, JsonlWriter>();
   const files: string[] = [];
+  const style: ExportStyle = {
+    toolArguments: options.style?.toolArguments ?? DEFAULT_EXPORT_STYLE.toolArguments,
+    toolCalls: options.style?.toolCalls ?? DEFAULT_EXPORT_STYLE.toolCalls,
+  };
   const context: ExportContext = {
     source,
     stats,
     split: options.split,
     minMargin: options.minMargin ?? DEFAULT_DPO_MIN_MARGIN,
+    dpoCompletion: options.dpoCompletion ?? 'turn',
+    style,
     outDir: options.out,
     writer(split) {
       let writer = writers.get(split);
@@ -97,6 +108,15 @@ export async function exportDataset(options: ExportOptions): Promise<ExportSumma
     command: options.command,
     files: files.length > 20 ? [...files.slice(0, 20), `… and ${files.length - 20} more`] : files,
     stats,
+    notes: [...(format.usesStyle ? [describeStyle(style)] : []), ...(format.cardNotes?.(context) ?? [])],
   });
   return { files, card, stats };
+}
+
+function describeStyle(style: ExportStyle): string {
+  if (style.toolCalls === 'text')
+    return 'Tool calls as text (`--tool-calls text`): each call is a JSON line `{"name", "parameters"}` in the assistant message, a turn\'s tool results one `user` message (for loaders that read only role and content, such as torchtune\'s).';
+  return style.toolArguments === 'object'
+    ? 'Tool-call arguments as JSON objects (`--tool-arguments object`): what TRL, axolotl, unsloth and the chat templates of Qwen2.5, Llama 3.x and Qwen3 render without quoting them twice.'
+    : "Tool-call arguments as JSON text (`--tool-arguments string`, OpenAI's wire form): what OpenAI fine-tuning reads; templates that apply `tojson` to arguments would quote them twice.";
 }

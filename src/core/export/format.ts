@@ -1,5 +1,7 @@
 import type { DatasetStats } from './card';
+import type { DpoCompletion } from './dpo';
 import type { JsonlWriter } from './jsonlWriter';
+import type { ExportStyle } from './messages';
 import type { RunSource } from './runs';
 import type { SplitSpec } from './split';
 
@@ -11,6 +13,10 @@ export interface ExportContext {
   split: SplitSpec | undefined;
   /** DPO: the least reward difference between chosen and rejected. */
   minMargin: number;
+  /** DPO: the completions are the assistant turn where the attempts part, or everything from it on. */
+  dpoCompletion: DpoCompletion;
+  /** How tool calls are written (sft, dpo, rl). */
+  style: ExportStyle;
   outDir: string;
   /** The JSONL file of a split (`<split>.jsonl`), opened on first use. */
   writer(split: string): JsonlWriter;
@@ -26,5 +32,9 @@ export interface ExportFormat {
   splittable: boolean;
   /** Whether runs without a reward are unusable (ranking and normalising need one). */
   requiresReward: boolean;
+  /** Whether rows hold chat messages, written in the export's style. */
+  usesStyle: boolean;
+  /** How the rows were made, for the dataset card. */
+  cardNotes?(context: ExportContext): string[];
   write(context: ExportContext): Promise<void>;
 }

@@ -1,24 +1,114 @@
 import { createHash } from 'node:crypto';
-import type { ChatMessage, ToolSchema } from '../trajectory/types';
+import type { ChatMessage, ToolSchema, Turn } from '../trajectory/types';
+
+/**
+ * How tool calls are written for the consumer:
+ * - `toolArguments`: `object` (what TRL, axolotl, unsloth and the chat templates of Qwen2.5, Llama 3.x and Qwen3
+ *   render correctly: they apply `tojson` to the arguments) or `string` (the JSON text of OpenAI's wire form, what
+ *   OpenAI fine-tuning reads; those templates would quote it a second time);
+ * - `toolCalls`: `structured` (OpenAI `tool_calls` and `tool` messages) or `text` (for loaders that keep only
+ *   `role` and `content`, such as torchtune's: each call is a JSON line `{"name", "parameters"}` in the
+ *   assistant's content, and a turn's tool results are one `user` message).
+ */
+export interface ExportStyle {
+  toolArguments: 'object' | 'string';
+  toolCalls: 'structured' | 'text';
+}
+
+export const DEFAULT_EXPORT_STYLE: ExportStyle = { toolArguments: 'object', toolCalls: 'structured' };
+
+export interface ExportToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: Record<string, unknown> | string };
+}
 
 /** A message as training stacks read it: OpenAI chat fields only, content never null. */
 export interface ExportMessage {
   role: ChatMessage['role'];
   content: string;
-  tool_calls?: ChatMessage['tool_calls'];
+  tool_calls?: ExportToolCall[];
   tool_call_id?: string;
   name?: string;
+  /** The reasoning the server returned with this assistant message (read by Qwen3-style templates and axolotl). */
+  reasoning_content?: string;
+}
+
+/** A call's arguments as a JSON object, or undefined when the model wrote something else (bad JSON, an array …). */
+export function argumentsObject(text: string): Record<string, unknown> | undefined {
+  if (text.trim() === '') return {};
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
- * Drops `extra` and turns a null content into '' (chat templates render a null content as "None").
+ * One message in the structured form: `extra` dropped, a null content as '' (chat templates render a null content
+ * as "None"), arguments as objects or as text. Arguments that are not a JSON object stay the text the model wrote.
  */
-export function exportMessage(message: ChatMessage): ExportMessage {
+export function exportMessage(
+  message: ChatMessage,
+  style: Pick<ExportStyle, 'toolArguments'> = DEFAULT_EXPORT_STYLE,
+  reasoning?: string,
+): ExportMessage {
   const out: ExportMessage = { role: message.role, content: message.content ?? '' };
-  if (message.tool_calls && message.tool_calls.length > 0) out.tool_calls = message.tool_calls;
+  if (message.tool_calls && message.tool_calls.length > 0)
+    out.tool_calls = message.tool_calls.map((call) => ({
+      id: call.id,
+      type: 'function',
+      function: {
+        name: call.function.name,
+        arguments:
+          style.toolArguments === 'object'
+            ? (argumentsObject(call.function.arguments) ?? call.function.arguments)
+            : call.function.arguments,
+      },
+    }));
   if (message.tool_call_id !== undefined) out.tool_call_id = message.tool_call_id;
   if (message.name !== undefined) out.name = message.name;
+  if (reasoning !== undefined && message.role === 'assistant') out.reasoning_content = reasoning;
   return out;
+}
+
+/** The turns' messages in the structured form, each turn's recorded reasoning on its assistant message. */
+export function exportTurns(turns: readonly Turn[], style: ExportStyle = DEFAULT_EXPORT_STYLE): ExportMessage[] {
+  return turns.flatMap((turn) => turn.messages.map((message) => exportMessage(message, style, turn.reasoning)));
+}
+
+/**
+ * Messages in the consumer's form: as they are for `structured`; for `text`, tool calls folded into the
+ * assistant's content and each run of tool results into one `user` message, so roles alternate as such loaders
+ * require.
+ */
+export function styled(messages: readonly ExportMessage[], style: ExportStyle): ExportMessage[] {
+  if (style.toolCalls === 'structured') return [...messages];
+  const out: ExportMessage[] = [];
+  let results: ExportMessage | undefined;
+  for (const message of messages) {
+    if (message.role === 'tool') {
+      if (results) results.content += `\n\n${message.content}`;
+      else out.push((results = { role: 'user', content: message.content }));
+      continue;
+    }
+    results = undefined;
+    const lines = (message.tool_calls ?? []).map((call) =>
+      JSON.stringify({ name: call.function.name, parameters: parsedArguments(call.function.arguments) }),
+    );
+    const text: ExportMessage = { role: message.role, content: [message.content, ...lines].filter(Boolean).join('\n') };
+    if (message.name !== undefined) text.name = message.name;
+    if (message.reasoning_content !== undefined) text.reasoning_content = message.reasoning_content;
+    out.push(text);
+  }
+  return out;
+}
+
+function parsedArguments(value: Record<string, unknown> | string): unknown {
+  return typeof value === 'string' ? (argumentsObject(value) ?? value) : value;
 }
 
 /** Identity of a conversation for deduplication: the exported messages and tools, byte for byte. */

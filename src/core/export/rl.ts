@@ -1,17 +1,26 @@
 import { rebuildRequest } from '../trajectory/request';
 import type { ChatMessage, RequestPart, RewardResult, RunEvent, Turn } from '../trajectory/types';
 import type { ExportFormat } from './format';
-import { exportMessage } from './messages';
+import { exportMessage, styled } from './messages';
 import type { RunSummary } from './runs';
 import { splitOf } from './split';
 
-const ADVANTAGE_EPSILON = 1e-6;
+/** What TRL's GRPOTrainer adds to the standard deviation before dividing by it. */
+export const GRPO_EPSILON = 1e-4;
 
-/** GRPO-style advantage of each attempt: its reward normalised by its task group's mean and deviation. */
-export function groupAdvantages(rewards: number[]): number[] {
-  const mean = rewards.reduce((a, b) => a + b, 0) / rewards.length;
-  const std = Math.sqrt(rewards.reduce((sum, r) => sum + (r - mean) ** 2, 0) / rewards.length);
-  return rewards.map((reward) => (std === 0 ? 0 : (reward - mean) / (std + ADVANTAGE_EPSILON)));
+/**
+ * GRPO advantages as TRL's GRPOTrainer computes them (its default `scale_rewards="group"`): each reward less its
+ * group's mean, divided by the group's sample standard deviation plus 1e-4. Unscored members (null) take no part
+ * in the mean or deviation and get 0, as TRL does for samples no reward function scored; a group of one has no
+ * deviation and gets 0.
+ */
+export function groupAdvantages(rewards: readonly (number | null)[]): number[] {
+  const scored = rewards.filter((reward): reward is number => reward !== null);
+  if (scored.length === 0) return rewards.map(() => 0);
+  const mean = scored.reduce((a, b) => a + b, 0) / scored.length;
+  const std =
+    scored.length > 1 ? Math.sqrt(scored.reduce((sum, r) => sum + (r - mean) ** 2, 0) / (scored.length - 1)) : 0;
+  return rewards.map((reward) => (reward === null ? 0 : (reward - mean) / (std + GRPO_EPSILON)));
 }
 
 /**
@@ -54,14 +63,25 @@ export const rlFormat: ExportFormat = {
     'one row per turn: {"prompt" (as sent), "response", "tools", "turn_reward", "signals", "return", "advantage", token ids/logprobs/loss mask}',
   splittable: true,
   requiresReward: true,
+  usesStyle: true,
+  cardNotes: () => [
+    'Advantages: GRPO as TRL computes them (reward less the group mean, over the sample standard deviation plus 1e-4), ' +
+      "the group being every scored attempt at the task; they are computed before --min-reward and --resolved-only drop runs, so a filter never changes a kept run's advantage.",
+    "Returns: the run's reward less the turn rewards credited before each turn (each turn reward counted once).",
+  ],
   async write(context) {
-    const groups = await context.source.groupsByTask();
+    // Advantages are relative to the whole group: it is formed before the filters drop any member.
+    const groups = await context.source.groupsByTask({ keepFilteredOut: true });
     for (const taskId of [...groups.keys()].sort()) {
       // Not deduplicated: identical samples are legitimate members of a GRPO group.
       const group: RunSummary[] = groups.get(taskId) ?? [];
-      const advantages = groupAdvantages(group.map((run) => run.reward ?? 0));
+      const advantages = groupAdvantages(group.map((run) => run.reward));
       const split = splitOf(taskId, context.split);
       for (const [i, summary] of group.entries()) {
+        if (summary.filtered_out) {
+          context.stats.skip(summary.filtered_out);
+          continue;
+        }
         const { trajectory } = await context.source.reload(summary);
         const finalReward = summary.reward ?? 0;
         const credited = creditedTurnRewards(trajectory.turns, trajectory.result.reward);
@@ -77,8 +97,12 @@ export const rlFormat: ExportFormat = {
               ? rebuildRequest(sent, history, `${summary.path}: the request of turn ${turn.index}`)
               : history;
             await context.writer(split).write({
-              prompt: prompt.map(exportMessage),
-              response: exportMessage(turn.messages[at]),
+              prompt: styled(
+                prompt.map((message) => exportMessage(message, context.style)),
+                context.style,
+              ),
+              // What the model generated: its reasoning too (the prompt's earlier turns were sent without theirs).
+              response: styled([exportMessage(turn.messages[at], context.style, turn.reasoning)], context.style)[0],
               tools: trajectory.run.tools,
               turn_index: turn.index,
               turn_reward: credited[turn.index],

@@ -1,7 +1,7 @@
 import { findTrajectoryLogs, formatProblem, readTrajectoryLog } from '../trajectory/reader';
 import { redactTrajectory, type Redactor } from '../trajectory/redact';
 import { conversation, type ExitStatus, type Trajectory } from '../trajectory/types';
-import { conversationKey, exportMessage } from './messages';
+import { argumentsObject, conversationKey, exportTurns } from './messages';
 import type { DatasetStats } from './card';
 
 export type SkipReason =
@@ -33,23 +33,14 @@ export interface RunSummary {
   conversation_key: string;
   /** Tool calls whose arguments are not a JSON object (the model wrote bad JSON); chat templates cannot render them. */
   invalid_tool_arguments: number;
+  /** Set when the run was kept for grouping only: the filter it fails. */
+  filtered_out?: SkipReason;
 }
 
 function countInvalidToolArguments(trajectory: Trajectory): number {
-  let invalid = 0;
-  for (const message of conversation(trajectory)) {
-    for (const call of message.tool_calls ?? []) {
-      const text = call.function.arguments;
-      if (text.trim() === '') continue;
-      try {
-        const parsed: unknown = JSON.parse(text);
-        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) invalid += 1;
-      } catch {
-        invalid += 1;
-      }
-    }
-  }
-  return invalid;
+  return conversation(trajectory)
+    .flatMap((message) => message.tool_calls ?? [])
+    .filter((call) => argumentsObject(call.function.arguments) === undefined).length;
 }
 
 export interface RunFilters {
@@ -57,6 +48,14 @@ export interface RunFilters {
   resolvedOnly?: boolean;
   /** Formats that rank or normalise by reward (dpo, rl) cannot use unscored runs. */
   requireReward?: boolean;
+}
+
+export interface LoadOptions {
+  /**
+   * Keep runs that fail `--min-reward` / `--resolved-only`, marked `filtered_out` (not yet counted as skipped):
+   * a format that normalises over a task's attempts must see all of them before any is filtered.
+   */
+  keepFilteredOut?: boolean;
 }
 
 export interface LoadedRun {
@@ -80,16 +79,16 @@ export class RunSource {
     private readonly signal?: AbortSignal,
   ) {}
 
-  async *accepted(): AsyncGenerator<LoadedRun> {
+  async *accepted(options: LoadOptions = {}): AsyncGenerator<LoadedRun> {
     for await (const path of findTrajectoryLogs(this.paths)) {
       this.signal?.throwIfAborted();
-      const run = await this.load(path);
+      const run = await this.load(path, options);
       if (run) yield run;
     }
   }
 
   /** One run, or null (counted and reported) when it is skipped. */
-  async load(path: string): Promise<LoadedRun | null> {
+  async load(path: string, options: LoadOptions = {}): Promise<LoadedRun | null> {
     this.stats.scanned += 1;
     const read = await readTrajectoryLog(path);
     if (read.problems.length > 0 || !read.trajectory) {
@@ -99,20 +98,19 @@ export class RunSource {
       return this.skip('malformed');
     }
     if (!read.trajectory.result) return this.skip('unfinished');
+    if (read.trajectory.result.exit_status === 'infra_error') return this.skip('infra_error');
+    const reward = read.trajectory.result.reward?.value ?? null;
+    if (reward === null && (this.filters.requireReward || this.filters.minReward !== undefined))
+      return this.skip('unscored');
+    const filteredOut = this.filteredOut(read.trajectory.result, reward);
+    if (filteredOut && !options.keepFilteredOut) return this.skip(filteredOut);
     const trajectory = redactTrajectory(this.redactor, read.trajectory);
     const result = trajectory.result!;
-    if (result.exit_status === 'infra_error') return this.skip('infra_error');
     // Its patch is not the work tree's any more (a secret was cut out of it): never ship an altered patch.
     if (result.secrets_in_patch) {
       this.report(`skipped ${path}: a registered secret is in its patch`);
       return this.skip('secrets_in_patch');
     }
-    const reward = result.reward?.value ?? null;
-    if (reward === null && (this.filters.requireReward || this.filters.minReward !== undefined))
-      return this.skip('unscored');
-    if (this.filters.minReward !== undefined && reward !== null && reward < this.filters.minReward)
-      return this.skip('below_min_reward');
-    if (this.filters.resolvedOnly && result.reward?.resolved !== true) return this.skip('not_resolved');
     const summary: RunSummary = {
       path,
       run_id: trajectory.run.run_id,
@@ -126,16 +124,25 @@ export class RunSource {
       tokens_in: result.totals?.tokens_in ?? trajectory.turns.reduce((sum, turn) => sum + (turn.tokens?.input ?? 0), 0),
       tokens_out:
         result.totals?.tokens_out ?? trajectory.turns.reduce((sum, turn) => sum + (turn.tokens?.output ?? 0), 0),
-      conversation_key: conversationKey(conversation(trajectory).map(exportMessage), trajectory.run.tools),
+      conversation_key: conversationKey(exportTurns(trajectory.turns), trajectory.run.tools),
       invalid_tool_arguments: countInvalidToolArguments(trajectory),
+      ...(filteredOut ? { filtered_out: filteredOut } : {}),
     };
     return { summary, trajectory: { ...trajectory, result } };
   }
 
+  /** The `--min-reward` / `--resolved-only` filter a run fails, if any. */
+  private filteredOut(result: NonNullable<Trajectory['result']>, reward: number | null): SkipReason | undefined {
+    if (this.filters.minReward !== undefined && reward !== null && reward < this.filters.minReward)
+      return 'below_min_reward';
+    if (this.filters.resolvedOnly && result.reward?.resolved !== true) return 'not_resolved';
+    return undefined;
+  }
+
   /** Summaries of the accepted runs grouped by task, for the formats that compare attempts. */
-  async groupsByTask(): Promise<Map<string, RunSummary[]>> {
+  async groupsByTask(options: LoadOptions = {}): Promise<Map<string, RunSummary[]>> {
     const groups = new Map<string, RunSummary[]>();
-    for await (const { summary } of this.accepted()) {
+    for await (const { summary } of this.accepted(options)) {
       const group = groups.get(summary.task_id) ?? [];
       group.push(summary);
       groups.set(summary.task_id, group);

@@ -1,6 +1,5 @@
-import { conversation } from '../trajectory/types';
 import type { ExportFormat } from './format';
-import { exportMessage } from './messages';
+import { exportTurns, styled } from './messages';
 import type { LoadedRun } from './runs';
 import { splitOf } from './split';
 
@@ -24,6 +23,7 @@ export const sftFormat: ExportFormat = {
   summary: 'one conversation a line: {"messages", "tools", "metadata"}',
   splittable: true,
   requiresReward: false,
+  usesStyle: true,
   async write(context) {
     const seen = new Set<string>();
     for await (const run of context.source.accepted()) {
@@ -38,7 +38,7 @@ export const sftFormat: ExportFormat = {
       seen.add(run.summary.conversation_key);
       const split = splitOf(run.summary.task_id, context.split);
       await context.writer(split).write({
-        messages: conversation(run.trajectory).map(exportMessage),
+        messages: styled(exportTurns(run.trajectory.turns, context.style), context.style),
         tools: run.trajectory.run.tools,
         metadata: rowMetadata(run),
       });

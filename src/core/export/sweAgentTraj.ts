@@ -139,6 +139,7 @@ export const sweAgentTrajFormat: ExportFormat = {
   summary: 'SWE-agent .traj JSON per run: {"environment", "trajectory", "history", "info"}',
   splittable: false,
   requiresReward: false,
+  usesStyle: false,
   async write(context) {
     for await (const run of context.source.accepted()) {
       const file = `${run.summary.run_id}.traj`;

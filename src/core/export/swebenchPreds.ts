@@ -12,6 +12,7 @@ export const swebenchPredsFormat: ExportFormat = {
   summary: 'predictions JSONL: {"instance_id", "model_name_or_path", "model_patch"}, the best attempt per task',
   splittable: false,
   requiresReward: false,
+  usesStyle: false,
   async write(context) {
     const groups = await context.source.groupsByTask();
     for (const taskId of [...groups.keys()].sort()) {

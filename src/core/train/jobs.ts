@@ -29,6 +29,8 @@ export interface TrainJob {
   batchSize?: number;
   learningRate?: number;
   saveSteps?: number;
+  /** How the chat template gets tool-call arguments: a mapping (`object`, default) or JSON text (`string`). */
+  toolArguments?: 'object' | 'string';
   /** More runner flags, passed as they are (`python -m rollout_trainer sft --help` lists them). */
   extraArgs?: string[];
 }
@@ -67,6 +69,7 @@ export function trainInvocation(job: TrainJob): RunnerInvocation {
     ['--batch-size', job.batchSize],
     ['--lr', job.learningRate],
     ['--save-steps', job.saveSteps],
+    ['--tool-arguments', job.toolArguments],
   ];
   for (const [flag, value] of optional) if (value !== undefined) args.push(flag, String(value));
   args.push(...(job.extraArgs ?? []));

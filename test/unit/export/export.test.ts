@@ -73,7 +73,11 @@ describe('rollout export', () => {
       tools: unknown[];
     };
     assert.equal(first.messages[0].role, 'system');
-    assert.equal(typeof first.messages[2].tool_calls?.[0].function.arguments, 'string');
+    assert.deepEqual(
+      first.messages[2].tool_calls?.[0].function.arguments,
+      { command: 'grep -n add calc.py # task-alpha-a0 0' },
+      'arguments are objects by default: what TRL and the Qwen/Llama templates render without quoting twice',
+    );
     assert.ok(first.messages.every((message) => typeof message.content === 'string'));
     assert.equal(first.tools.length, 1);
 

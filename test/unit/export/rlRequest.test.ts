@@ -60,7 +60,10 @@ describe('the request a model call was sent', () => {
       .split('\n')
       .map((line) => JSON.parse(line) as { turn_index: number; prompt: unknown[] });
     const last = rows.find((row) => row.turn_index === 4);
-    assert.deepEqual(last?.prompt, (expectedPrompt as ChatMessage[]).map(exportMessage));
+    assert.deepEqual(
+      last?.prompt,
+      (expectedPrompt as ChatMessage[]).map((message) => exportMessage(message)),
+    );
     assert.equal(
       rows.find((row) => row.turn_index === 0)?.prompt.length,
       2,

@@ -4,11 +4,11 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportDataset } from '../../../src/core/export/exporter';
-import { exportMessage } from '../../../src/core/export/messages';
+import { exportTurns } from '../../../src/core/export/messages';
 import { importTrajectories } from '../../../src/core/trajectory/import/importer';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
 import { TrajectoryRecorder } from '../../../src/core/trajectory/recorder';
-import { conversation, type Trajectory } from '../../../src/core/trajectory/types';
+import type { Trajectory } from '../../../src/core/trajectory/types';
 import { sampleResult, sampleRun, sampleTurn } from '../trajectory/sampleTrajectory';
 
 /** Runs that use every corner of the schema: events, logprobs, null content, extras, truncation, errors. */
@@ -82,7 +82,7 @@ describe('export → import round trip', () => {
     for (const [runId, original] of before) {
       const copy = after.get(runId);
       assert.ok(copy, `run ${runId} missing after import`);
-      assert.deepEqual(conversation(copy).map(exportMessage), conversation(original).map(exportMessage));
+      assert.deepEqual(exportTurns(copy.turns), exportTurns(original.turns));
       assert.deepEqual(copy.run.tools, original.run.tools);
       assert.equal(copy.run.task_id, original.run.task_id);
       assert.equal(copy.run.attempt, original.run.attempt);
