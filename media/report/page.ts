@@ -39,7 +39,7 @@ import type {
   ExtensionToLeaderboard,
   LeaderboardFilters,
   LeaderboardToExtension,
-} from '../../src/extension/leaderboard/protocol';
+} from '../../src/extension/views/leaderboardProtocol';
 
 Chart.register(
   BarController,
@@ -479,7 +479,7 @@ function render(report: Report, filters?: LeaderboardFilters): void {
     roundsChart(report.groups),
   ];
   app.append(
-    section('leaderboard', 'Leaderboard', leaderboard(report)),
+    section('leaderboard', `Ranked by resolved rate, by ${report.by}`, leaderboard(report)),
     el('div', { className: 'charts' }, cards),
     ...[comparisons(report), categories(report)].filter((node): node is HTMLElement => node !== null),
     analytics(report),

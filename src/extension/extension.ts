@@ -4,6 +4,7 @@ import type { ActiveRun, CommandContext } from './commands/context';
 import { DIFF_SCHEME, DiffDocuments } from './playback/diffDocuments';
 import { playbackUriHandler } from './commands/runCommands';
 import type { PlaybackPanel } from './playback/playbackPanel';
+import type { LeaderboardPanel } from './views/leaderboardPanel';
 import { ApiKeys } from './secrets';
 import { readSettings, SETTINGS_SECTION } from './settings';
 import { RunsTree } from './views/runsTree';
@@ -26,6 +27,8 @@ export interface RolloutStudioApi {
   log: vscode.LogOutputChannel;
   /** The batch now running, if any. */
   activeRun(): ActiveRun | undefined;
+  /** The Leaderboard, while it is open. */
+  leaderboard(): LeaderboardPanel | undefined;
   /** Opens `vscode://rollout-studio.rollout-studio/playback?path=…` links. */
   uriHandler: vscode.UriHandler;
   /** The job queue's figures shown in the Runs view, when `rolloutStudio.queue.url` is set. */
@@ -54,6 +57,7 @@ export function activate(extension: vscode.ExtensionContext): RolloutStudioApi {
     statusBar,
     diffs,
     panels,
+    leaderboard: undefined,
     activeRun: undefined,
   };
 
@@ -91,6 +95,7 @@ export function activate(extension: vscode.ExtensionContext): RolloutStudioApi {
     ),
     ...registerCommands(context, failures),
     { dispose: () => panels.forEach((panel) => panel.dispose()) },
+    { dispose: () => context.leaderboard?.dispose() },
     { dispose: () => context.activeRun?.controller.abort() },
   );
   const activationMs = performance.now() - started;
@@ -108,6 +113,7 @@ export function activate(extension: vscode.ExtensionContext): RolloutStudioApi {
     failures,
     log,
     activeRun: () => context.activeRun,
+    leaderboard: () => context.leaderboard,
     uriHandler,
     queue,
     runsView,

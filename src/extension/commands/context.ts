@@ -3,6 +3,7 @@ import type { DiffDocuments } from '../playback/diffDocuments';
 import type { PlaybackPanel } from '../playback/playbackPanel';
 import type { ApiKeys } from '../secrets';
 import type { Settings } from '../settings';
+import type { LeaderboardPanel } from '../views/leaderboardPanel';
 import type { RunStatusBar } from '../views/statusBar';
 import type { RunsTree } from '../views/runsTree';
 import type { TasksTree } from '../views/tasksTree';
@@ -19,6 +20,8 @@ export interface CommandContext {
   diffs: DiffDocuments;
   /** Open playback panels, newest last. */
   panels: PlaybackPanel[];
+  /** The Leaderboard, while it is open. */
+  leaderboard: LeaderboardPanel | undefined;
   activeRun: ActiveRun | undefined;
 }
 

@@ -5,7 +5,7 @@ import type { CommandContext, CommandHandler } from './context';
 import { evaluatePredictions, exportDataset } from './datasetCommands';
 import { runDoctor } from './doctorCommand';
 import { gradeTestLog } from './gradeCommands';
-import { deleteRun, importTrajectory, openRun, openTrajectory } from './runCommands';
+import { deleteRun, importTrajectory, openRun, openTrajectory, showLeaderboard } from './runCommands';
 import { selectModelEndpoint, setApiKey } from './settingsCommands';
 import { openTaskSet } from './taskCommands';
 import { fineTune } from './trainCommands';
@@ -28,6 +28,7 @@ export const COMMAND_HANDLERS: Record<string, CommandHandler> = {
   'rolloutStudio.openRun': openRun,
   'rolloutStudio.deleteRun': deleteRun,
   'rolloutStudio.refreshRuns': async (context) => context.runs.refresh(),
+  'rolloutStudio.showLeaderboard': showLeaderboard,
 };
 
 export interface CommandFailure {

@@ -9,6 +9,7 @@ import {
 } from '../../core/trajectory/import/importer';
 import { PlaybackPanel } from '../playback/playbackPanel';
 import { withProgress } from '../progress';
+import { LeaderboardPanel } from '../views/leaderboardPanel';
 import { RunItem } from '../views/runsTree';
 import type { CommandContext } from './context';
 import { fileArgumentOrPick } from './pick';
@@ -46,6 +47,24 @@ export function playbackUriHandler(context: CommandContext): vscode.UriHandler {
       await openTrajectory(context, logPath);
     },
   };
+}
+
+/** Rollout Studio: Show Leaderboard — the report of the output folder's runs, opened once and kept current. */
+export async function showLeaderboard(context: CommandContext): Promise<LeaderboardPanel> {
+  if (context.leaderboard) {
+    context.leaderboard.reveal();
+    await context.leaderboard.reload();
+    return context.leaderboard;
+  }
+  const panel = LeaderboardPanel.open(context.extensionUri, {
+    outputFolder: () => context.settings().outputFolder,
+    taskSets: () => context.tasks.taskSets,
+    openRun: (logPath) => openTrajectory(context, logPath),
+    log: context.log,
+  });
+  context.leaderboard = panel;
+  panel.panel.onDidDispose(() => (context.leaderboard = undefined));
+  return panel;
 }
 
 /** Runs view: open a run in playback. */

@@ -6,6 +6,7 @@
 import Mocha, { it } from 'mocha';
 import { activationTests } from './activation.e2e';
 import { languageModelTests } from './languageModel.e2e';
+import { leaderboardTests } from './leaderboard.e2e';
 import { queueTests } from './queue.e2e';
 import { paletteTests, rolloutTests } from './rollout.e2e';
 import { taskTests } from './tasks.e2e';
@@ -20,6 +21,7 @@ const SUITES: Record<string, () => void> = {
     rolloutTests();
     languageModelTests();
     queueTests();
+    leaderboardTests();
     // Driving the workbench page needs the code-server harness; test-electron runs the rest.
     if (process.env.ROLLOUT_E2E_SCREENSHOTS) paletteTests();
   },
