@@ -15,6 +15,8 @@ export interface Settings {
   /** Absolute: a relative setting is resolved against the first workspace folder. */
   outputFolder: string;
   budget: { maxTurns: number; maxCostUsd: number; maxTokens: number; timeLimitMinutes: number };
+  /** Flags of `rollout train` the Fine-tune command starts from. */
+  trainOptions: string;
 }
 
 export const SETTINGS_SECTION = 'rolloutStudio';
@@ -37,6 +39,7 @@ export function readSettings(): Settings {
       maxTokens: get('budget.maxTokens', 1_000_000),
       timeLimitMinutes: get('budget.timeLimitMinutes', 30),
     },
+    trainOptions: get('train.options', ''),
   };
 }
 

@@ -112,6 +112,8 @@ def normalise_messages(messages, source: str, field_name: str = "messages", tool
             normalised["tool_calls"] = [
                 _tool_call(call, source, f"{where}.tool_calls[{i}]", tool_arguments) for i, call in enumerate(calls)
             ]
+        if role == "assistant" and isinstance(message.get("reasoning_content"), str):
+            normalised["reasoning_content"] = message["reasoning_content"]  # Qwen3-style templates render it
         if role == "tool" and "tool_call_id" in message:
             normalised["tool_call_id"] = message["tool_call_id"]
         if normalised["content"] is None and not calls:

@@ -7,6 +7,9 @@ import torch
 
 from .errors import TrainerError
 
+# transformers loads this flash-attention build through the `kernels` package (requirements-attention.txt).
+HUB_FLASH_KERNEL = "kernels-community/flash-attn2"
+
 
 @dataclass
 class Placement:
@@ -15,21 +18,38 @@ class Placement:
     attention: str  # transformers' attn_implementation
     padding_free: bool
     gradient_checkpointing: bool
+    note: str = ""  # why a faster path is not taken, for the progress line
 
     def describe(self) -> dict:
-        return {
+        described = {
             "device": self.device,
             "dtype": str(self.dtype).removeprefix("torch."),
             "attention": self.attention,
             "padding_free": self.padding_free,
             "gradient_checkpointing": self.gradient_checkpointing,
         }
+        if self.note:
+            described["note"] = self.note
+        return described
 
 
-def resolve_placement(requested: str, padding_free: str = "auto") -> Placement:
-    """`requested` is auto, cuda or cpu. On CUDA, flash-attention-2 with padding-free packing when the
-    `flash_attn` package is installed (its variable-length kernel), sdpa with padding otherwise; on
-    CPU sdpa with plain padding, which measured fastest there (see docs/trainer.md)."""
+def variable_length_attention() -> str | None:
+    """A CUDA attention kernel that runs packed rows without a mask: flash-attn, else the hub kernel via `kernels`."""
+    if find_spec("flash_attn") is not None:
+        return "flash_attention_2"
+    if find_spec("kernels") is not None:
+        return HUB_FLASH_KERNEL
+    return None
+
+
+def _switch(value: str, automatic: bool) -> bool:
+    return value == "on" or (value == "auto" and automatic)
+
+
+def resolve_placement(requested: str, padding_free: str = "auto", gradient_checkpointing: str = "auto") -> Placement:
+    """`requested` is auto, cuda or cpu. On CUDA: bf16, a flash-attention kernel with padding-free batches when
+    one is installed, sdpa with padded batches otherwise (said in `note`), gradient checkpointing on. On CPU:
+    fp32, sdpa, padded batches and no checkpointing unless asked (see docs/trainer.md)."""
     if requested not in ("auto", "cuda", "cpu"):
         raise TrainerError("usage", f"--device must be auto, cuda or cpu, not {requested!r}")
     has_cuda = torch.cuda.is_available()
@@ -41,18 +61,29 @@ def resolve_placement(requested: str, padding_free: str = "auto") -> Placement:
             "install a CUDA build of torch or run with --device cpu",
         )
     if requested == "cuda" or (requested == "auto" and has_cuda):
-        bf16 = torch.cuda.is_bf16_supported()
-        flash = find_spec("flash_attn") is not None
+        kernel = variable_length_attention()
+        packed = _switch(padding_free, kernel is not None)
+        note = ""
+        if kernel is None:
+            # Without a variable-length kernel, sdpa would run a packed row under a dense block-diagonal
+            # mask and lose its fused kernels: pad instead unless told otherwise.
+            note = "no flash-attention kernel installed (sandbox/trainer/requirements-attention.txt): "
+            note += "packed rows under sdpa, slower" if packed else "padded batches"
         return Placement(
             device="cuda",
-            dtype=torch.bfloat16 if bf16 else torch.float16,
-            attention="flash_attention_2" if flash else "sdpa",
-            # Without a variable-length kernel, sdpa would run the packed row under a dense
-            # block-diagonal mask and lose its fused kernels: pad instead unless told otherwise.
-            padding_free=padding_free == "on" or (padding_free == "auto" and flash),
-            gradient_checkpointing=True,
+            dtype=torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16,
+            attention=kernel or "sdpa",
+            padding_free=packed,
+            gradient_checkpointing=_switch(gradient_checkpointing, True),
+            note=note,
         )
-    return Placement(device="cpu", dtype=torch.float32, attention="sdpa", padding_free=padding_free == "on", gradient_checkpointing=False)
+    return Placement(
+        device="cpu",
+        dtype=torch.float32,
+        attention="sdpa",
+        padding_free=padding_free == "on",
+        gradient_checkpointing=gradient_checkpointing == "on",
+    )
 
 
 def is_out_of_memory(error: BaseException) -> bool:
@@ -64,5 +95,5 @@ def out_of_memory_error(error: BaseException) -> TrainerError:
         "oom",
         f"out of memory while training ({str(error).splitlines()[0] if str(error) else type(error).__name__}); "
         "lower --batch-size (raise --grad-accum to keep the effective batch), lower --max-length, "
-        "or use a smaller base model",
+        "turn on --gradient-checkpointing, or use a smaller base model",
     )

@@ -1,14 +1,18 @@
 """Progress as JSON lines on stdout: one object per line, each with an `event` field.
 
-Events: `start`, `prepared`, `progress` (step, loss, lr, tokens_per_s, eta_s), `checkpoint`,
-`cancelled`, `error`, `done` (the output paths), and `serving` for the server. Everything
-else the libraries print goes to stderr, so stdout stays machine-readable.
+Events: `launch` (several processes), `placement`, `prepared`, `start`, `resume`, `progress` (step,
+loss, lr, tokens_per_s, eta_s), `checkpoint`, `cancelled`, `error`, `done` (the output paths), and
+`serving` for the server. Everything else the libraries print goes to stderr, so stdout stays
+machine-readable. Under torchrun only rank 0 writes events.
 """
 
 import json
+import os
 import sys
 import time
 
+import torch
+import torch.distributed as dist
 from transformers import TrainerCallback
 
 from . import stop
@@ -16,9 +20,18 @@ from . import stop
 _stdout = sys.stdout
 
 
-def emit(event: str, **fields) -> None:
-    _stdout.write(json.dumps({"event": event, **fields}) + "\n")
+def is_main_process() -> bool:
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def write_event_line(line: str) -> None:
+    _stdout.write(line if line.endswith("\n") else line + "\n")
     _stdout.flush()
+
+
+def emit(event: str, **fields) -> None:
+    if is_main_process():
+        write_event_line(json.dumps({"event": event, **fields}))
 
 
 def route_library_output_to_stderr() -> None:
@@ -63,10 +76,20 @@ class ProgressCallback(TrainerCallback):
         )
 
     def on_step_end(self, args, state, control, **kwargs):
-        if stop.requested.is_set():
+        if _stop_requested_anywhere(args.device):
             control.should_save = True
             control.should_training_stop = True
         return control
 
     def on_save(self, args, state, control, **kwargs):
         emit("checkpoint", step=state.global_step, path=f"{args.output_dir}/checkpoint-{state.global_step}")
+
+
+def _stop_requested_anywhere(device) -> bool:
+    """Every process must stop at the same step, or the others wait forever in their next all-reduce."""
+    requested = stop.requested.is_set()
+    if not (dist.is_available() and dist.is_initialized()):
+        return requested
+    flag = torch.tensor([int(requested)], device=device)
+    dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+    return bool(flag.item())

@@ -10,6 +10,7 @@ import signal
 import threading
 
 requested = threading.Event()
+FIRST_SIGNAL = signal.SIGINT
 
 
 def _on_signal(_signum, _frame):

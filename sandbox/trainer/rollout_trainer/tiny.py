@@ -65,7 +65,8 @@ def chat_template(generation_markers: bool = False) -> str:
     return CHATML_WITH_TOOLS.replace("{%- generation %}", "").replace("{%- endgeneration %}", "")
 
 
-def build_tokenizer(generation_markers: bool = False, vocab_size: int = 512):
+def build_tokenizer(generation_markers: bool = False, vocab_size: int = 512, extra_special_tokens=()):
+    """The tiny byte-level BPE tokenizer; `extra_special_tokens` adds other families' markers (tests)."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -74,7 +75,7 @@ def build_tokenizer(generation_markers: bool = False, vocab_size: int = 512):
     backend.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,
-        special_tokens=SPECIAL_TOKENS,
+        special_tokens=SPECIAL_TOKENS + list(extra_special_tokens),
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
@@ -83,7 +84,7 @@ def build_tokenizer(generation_markers: bool = False, vocab_size: int = 512):
         tokenizer_object=backend,
         eos_token="<|im_end|>",
         pad_token="<|endoftext|>",
-        additional_special_tokens=["<|im_start|>"],
+        additional_special_tokens=["<|im_start|>", *extra_special_tokens],
     )
     tokenizer.chat_template = chat_template(generation_markers)
     return tokenizer
@@ -104,7 +105,8 @@ def build_tiny_model(out_dir: str, generation_markers: bool = False, seed: int =
         num_hidden_layers=layers,
         num_attention_heads=4,
         num_key_value_heads=2,
-        max_position_embeddings=4096,
+        # room for an agent conversation with its tool schemas: the tiny tokenizer spends ~2 characters a token
+        max_position_embeddings=32768,
         bos_token_id=None,
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,

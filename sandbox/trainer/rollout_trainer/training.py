@@ -11,7 +11,15 @@ from transformers.trainer_utils import get_last_checkpoint
 from .device import is_out_of_memory, out_of_memory_error
 from . import stop
 from .errors import TrainerError
-from .progress import emit
+from .launch import distributed_strategy
+from .progress import emit, is_main_process
+
+# Recorded in the adapter's metadata: every option that shapes what is trained.
+RECORDED_OPTIONS = (
+    "max_steps", "epochs", "batch_size", "grad_accum", "lr", "lr_scheduler", "warmup_steps", "max_length", "truncation",
+    "seed", "lora_r", "lora_alpha", "lora_dropout", "lora_targets", "gradient_checkpointing", "padding_free", "beta",
+    "advantage", "clip_epsilon", "distributed", "processes", "tool_arguments",
+)
 
 
 def load_tokenizer(base_model: str):
@@ -31,7 +39,18 @@ def load_model(base_model: str, placement):
         model = AutoModelForCausalLM.from_pretrained(base_model, dtype=placement.dtype, attn_implementation=placement.attention)
     except (OSError, ValueError) as error:
         raise TrainerError("model", f"cannot load the base model {base_model!r}: {error}") from error
-    return model.to(placement.device)
+    # Under torchrun the Trainer places each process's copy on its own device (or shards it, FSDP).
+    return model if distributed_strategy() else model.to(placement.device)
+
+
+def lora_targets(value: str):
+    """`all-linear` (peft's shorthand) or a comma-separated list of module names."""
+    if value == "all-linear":
+        return value
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    if not names:
+        raise TrainerError("usage", f"--lora-targets: no module names in {value!r}")
+    return names
 
 
 def lora_config(options) -> LoraConfig:
@@ -39,9 +58,18 @@ def lora_config(options) -> LoraConfig:
         r=options.lora_r,
         lora_alpha=options.lora_alpha,
         lora_dropout=options.lora_dropout,
-        target_modules="all-linear",
+        target_modules=lora_targets(options.lora_targets),
         task_type="CAUSAL_LM",
     )
+
+
+def _distributed_arguments() -> dict:
+    strategy = distributed_strategy()
+    if strategy == "fsdp":
+        return {"fsdp": "full_shard auto_wrap", "fsdp_config": {"use_orig_params": True}}
+    if strategy == "ddp":
+        return {"ddp_find_unused_parameters": False}  # frozen base weights are not unused parameters
+    return {}
 
 
 def common_training_arguments(options, placement, checkpoints_dir: str) -> dict:
@@ -65,6 +93,9 @@ def common_training_arguments(options, placement, checkpoints_dir: str) -> dict:
         "fp16": placement.device == "cuda" and str(placement.dtype) == "torch.float16",
         "use_cpu": placement.device == "cpu",
         "gradient_checkpointing": placement.gradient_checkpointing,
+        # the non-reentrant variant works with frozen inputs (LoRA) and under DDP
+        "gradient_checkpointing_kwargs": {"use_reentrant": False} if placement.gradient_checkpointing else None,
+        **_distributed_arguments(),
         "report_to": [],
         "disable_tqdm": True,
         "dataloader_num_workers": 0,
@@ -90,10 +121,27 @@ def train_resuming(trainer, checkpoints_dir: str):
     return metrics, stop.requested.is_set()
 
 
+def train_and_save(trainer, tokenizer, options, method: str, placement, prepared: dict) -> dict:
+    """Trains (resuming from the last checkpoint), then saves the adapter and the summary; a cancelled run
+    returns where its checkpoints are instead."""
+    metrics, cancelled = train_resuming(trainer, trainer.args.output_dir)
+    if cancelled:
+        checkpoints = os.path.abspath(trainer.args.output_dir)
+        return {"cancelled": True, "step": trainer.state.global_step, "checkpoints": checkpoints}
+    return write_outputs(trainer, tokenizer, options, method, metrics, {"prepare": prepared, "placement": placement.describe()})
+
+
+def recorded_options(options) -> dict:
+    return {name: getattr(options, name) for name in RECORDED_OPTIONS if hasattr(options, name)}
+
+
 def write_outputs(trainer, tokenizer, options, method: str, metrics: dict, extra: dict) -> dict:
-    """Saves the adapter with its tokenizer (so `serve` needs only this folder and the base)."""
+    """Saves the adapter with its tokenizer (so `serve` needs only this folder and the base) and the
+    run's summary with every training option, in the output folder and in the adapter folder."""
     adapter_dir = os.path.join(options.out, "adapter")
-    trainer.save_model(adapter_dir)
+    trainer.save_model(adapter_dir)  # every process takes part (FSDP gathers the shards); rank 0 writes
+    if not is_main_process():
+        return {}
     tokenizer.save_pretrained(adapter_dir)
     summary = {
         "method": method,
@@ -103,12 +151,14 @@ def write_outputs(trainer, tokenizer, options, method: str, metrics: dict, extra
         "steps": trainer.state.global_step,
         "final_loss": _last_loss(trainer),
         "tokens_seen": trainer.state.num_input_tokens_seen,
+        "options": recorded_options(options),
         "metrics": metrics,
         **extra,
     }
     summary_path = os.path.join(options.out, "rollout-trainer.json")
-    with open(summary_path, "w", encoding="utf-8") as handle:
-        json.dump(summary, handle, indent=2)
+    for path in (summary_path, os.path.join(adapter_dir, "rollout-trainer.json")):
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(summary, handle, indent=2)
     return {"adapter": summary["adapter"], "checkpoints": os.path.abspath(trainer.args.output_dir), "summary": os.path.abspath(summary_path), "steps": summary["steps"], "final_loss": summary["final_loss"]}
 
 

@@ -73,13 +73,25 @@ def split_by_task(runs, holdout: float, seed: int):
     return [run for run in runs if run["task_id"] not in held], [run for run in runs if run["task_id"] in held]
 
 
+def _labels(runs) -> torch.Tensor:
+    return torch.tensor([run["reward"] >= 0.5 for run in runs])
+
+
 def _accuracy(model, runs):
     if not runs:
         return None
     with torch.no_grad():
         scores = model(torch.tensor([run["values"] for run in runs]))
-    labels = torch.tensor([run["reward"] >= 0.5 for run in runs])
-    return float(((scores >= 0.5) == labels).float().mean())
+    return float(((scores >= 0.5) == _labels(runs)).float().mean())
+
+
+def _majority_accuracy(train_runs, held_runs):
+    """What always answering the training set's more common outcome scores on the held-out runs: the bar a
+    verifier must clear to have learnt anything."""
+    if not held_runs or not train_runs:
+        return None
+    majority = bool(_labels(train_runs).float().mean() >= 0.5)
+    return float((_labels(held_runs) == majority).float().mean())
 
 
 def train_outcome_model(train_runs, epochs: int, seed: int) -> OutcomeModel:
@@ -136,9 +148,11 @@ def run_verifier(options) -> dict:
         "holdout_tasks": sorted({run["task_id"] for run in held_runs}),
         "train_accuracy": _accuracy(model, train_runs),
         "holdout_accuracy": _accuracy(model, held_runs),
+        "holdout_majority_accuracy": _majority_accuracy(train_runs, held_runs),
     }
     card_path = os.path.join(options.out, "verifier.json")
     with open(card_path, "w", encoding="utf-8") as handle:
         json.dump(card, handle, indent=2)
     return {"onnx": os.path.abspath(onnx_path), "card": os.path.abspath(card_path), "scores": os.path.abspath(scores_path),
-            "holdout_accuracy": card["holdout_accuracy"], "train_accuracy": card["train_accuracy"]}
+            "holdout_accuracy": card["holdout_accuracy"], "holdout_majority_accuracy": card["holdout_majority_accuracy"],
+            "train_accuracy": card["train_accuracy"]}

@@ -44,7 +44,7 @@ def write_jsonl(path, rows):
     return str(path)
 
 
-def run_trainer(*args, timeout=240):
+def run_trainer(*args, timeout=600):
     """Runs the real CLI; returns (exit code, parsed JSON lines from stdout, stderr)."""
     completed = subprocess.run(
         [sys.executable, "-m", "rollout_trainer", *args], cwd=TRAINER_ROOT, capture_output=True, text=True, timeout=timeout

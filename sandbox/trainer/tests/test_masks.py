@@ -1,11 +1,14 @@
-"""Assistant-only masks: exactly the assistant tokens, for templates with and without markers."""
+"""Assistant-only masks: equal to TRL's own (fixtures/trl-masks, produced by running TRL 1.13.0's SFTTrainer with
+`assistant_only_loss=True`), for real and look-alike templates of three families; rows a template cannot mask are
+skipped and counted, never the job aborted."""
 
 import pytest
 
 from conftest import BASH_TOOL, agent_conversation
-from rollout_trainer.data import normalise_messages
-from rollout_trainer.errors import TrainerError
-from rollout_trainer.masks import tokenize_with_assistant_mask
+from rollout_trainer.data import Conversation, normalise_messages
+from rollout_trainer.masks import UnmaskableRow, masking_template, tokenize_with_assistant_mask
+from rollout_trainer.prepare import prepare_examples
+from template_families import FAMILIES, family_tokenizer, load_conversations, load_oracle
 
 CONVERSATIONS = [agent_conversation(i, turns) for i, turns in enumerate([0, 1, 2, 3, 5])]
 
@@ -14,25 +17,37 @@ def _messages(row):
     return normalise_messages(row["messages"], "test")
 
 
-@pytest.mark.parametrize("row", CONVERSATIONS, ids=lambda row: f"{len(row['messages'])}-messages")
-def test_masks_equal_trl_generation_masks(marked_tokenizer, row):
-    """With `{% generation %}` markers transformers/TRL compute the mask; ours must be identical."""
-    messages = _messages(row)
-    reference = marked_tokenizer.apply_chat_template(
-        messages, tools=[BASH_TOOL], tokenize=True, return_dict=True, return_assistant_tokens_mask=True
-    )
-    ids, mask = tokenize_with_assistant_mask(marked_tokenizer, messages, [BASH_TOOL])
-    assert ids == list(reference["input_ids"])
-    assert mask == list(reference["assistant_masks"])
-    assert sum(mask) > 0
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_masks_equal_what_trl_trains_on(family):
+    """The template without generation markers (as most models ship it) gives TRL's ids and mask exactly."""
+    tokenizer = family_tokenizer(family, markers=False)
+    masking = masking_template(tokenizer)
+    assert masking.source == ("trl-training" if FAMILIES[family][0].startswith("trl:") else "scan")
+    rows = load_conversations(FAMILIES[family][1])
+    oracle = load_oracle(family)
+    assert len(oracle) == len(rows)
+    for row, expected in zip(rows, oracle):
+        ids, mask = tokenize_with_assistant_mask(tokenizer, _messages(row), row["tools"], masking)
+        assert ids == expected["input_ids"]
+        assert mask == expected["assistant_masks"]
+        assert 0 < sum(mask) < len(mask)
+
+
+def test_a_think_block_on_the_last_turn_only_is_masked_there():
+    tokenizer = family_tokenizer("qwen3-like")
+    row = load_conversations("tools")[1]
+    ids, mask = tokenize_with_assistant_mask(tokenizer, _messages(row), row["tools"])
+    trained = tokenizer.decode([t for t, keep in zip(ids, mask) if keep])
+    assert trained.count("<think>") == 1
+    assert trained.endswith("<think>\nThe diff is one character.\n</think>\n\nFixed test 1: the subtraction is an addition now.<|im_end|>")
 
 
 @pytest.mark.parametrize("row", CONVERSATIONS, ids=lambda row: f"{len(row['messages'])}-messages")
 def test_masks_without_markers_match_the_marked_template(marked_tokenizer, plain_tokenizer, row):
-    """The same template without markers (what most models ship) gives the same mask."""
     messages = _messages(row)
     marked = tokenize_with_assistant_mask(marked_tokenizer, messages, [BASH_TOOL])
     plain = tokenize_with_assistant_mask(plain_tokenizer, messages, [BASH_TOOL])
+    assert masking_template(marked_tokenizer).source == "markers" and masking_template(plain_tokenizer).source == "scan"
     assert plain == marked
 
 
@@ -48,38 +63,24 @@ def test_masked_tokens_are_every_assistant_turn_and_nothing_else(plain_tokenizer
     assert masked_text == expected
 
 
-LLAMA3_STYLE = (
-    "{{- '<|begin_of_text|>' }}{%- for m in messages %}"
-    "{{- '<|start_header_id|>' + m.role + '<|end_header_id|>\\n\\n' + (m.content or '') + '<|eot_id|>' }}"
-    "{%- endfor %}{%- if add_generation_prompt %}{{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{%- endif %}"
-)
+def test_a_row_the_template_cannot_mask_is_skipped_and_counted():
+    tokenizer = family_tokenizer("chatml-like")
+    # a template that rewrites what the assistant said: that turn cannot be found in the rendering
+    tokenizer.chat_template = tokenizer.chat_template.replace(
+        "{{- message.content or '' }}", "{{- (message.content or '').replace('subtraction', 'minus') }}"
+    )
+    good = Conversation(_messages({"messages": [{"role": "user", "content": "Say ok."}, {"role": "assistant", "content": "ok"}]}), None, "d.jsonl:1")
+    odd = Conversation(_messages(agent_conversation(2, 0)), [BASH_TOOL], "d.jsonl:2")
+    with pytest.raises(UnmaskableRow):
+        tokenize_with_assistant_mask(tokenizer, odd.messages, odd.tools)
+    examples, stats = prepare_examples(tokenizer, [good, odd])
+    assert len(examples) == 1 and stats["examples"] == 1 and stats["skipped_unmaskable"] == 1
+    assert stats["skipped_reasons"] == ["d.jsonl:2: messages[2]: the located turn does not hold the message's content"]
 
 
-def test_masks_for_a_template_of_another_family(plain_tokenizer):
-    """A Llama-3-style template without markers: the assistant text and its end-of-turn token only."""
-    tokenizer = plain_tokenizer
-    original = tokenizer.chat_template
-    tokenizer.chat_template = LLAMA3_STYLE
-    try:
-        messages = [
-            {"role": "user", "content": "Say ok."},
-            {"role": "assistant", "content": "ok"},
-            {"role": "user", "content": "Again."},
-            {"role": "assistant", "content": "ok again"},
-        ]
-        ids, mask = tokenize_with_assistant_mask(tokenizer, messages)
-        assert tokenizer.decode([t for t, keep in zip(ids, mask) if keep]) == "ok<|eot_id|>ok again<|eot_id|>"
-    finally:
-        tokenizer.chat_template = original
-
-
-def test_a_template_that_drops_assistant_turns_is_rejected_with_the_turn(plain_tokenizer):
-    original = plain_tokenizer.chat_template
-    plain_tokenizer.chat_template = "{%- for m in messages %}{%- if m.role != 'assistant' %}{{ m.content }}{%- endif %}{%- endfor %}"
-    try:
-        with pytest.raises(TrainerError) as raised:
-            tokenize_with_assistant_mask(plain_tokenizer, [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y"}], source="d.jsonl:4")
-        assert raised.value.kind == "bad_data"
-        assert "d.jsonl:4: messages[1]" in raised.value.message
-    finally:
-        plain_tokenizer.chat_template = original
+def test_a_template_without_an_assistant_header_skips_every_row(plain_tokenizer):
+    tokenizer = family_tokenizer("chatml-like")
+    tokenizer.chat_template = "{%- for m in messages %}{{ m.content }}{%- endfor %}"
+    examples, stats = prepare_examples(tokenizer, [Conversation(_messages(agent_conversation(1, 1)), None, "d.jsonl:4")])
+    assert examples == [] and stats["skipped_unmaskable"] == 1
+    assert "no assistant header" in stats["skipped_reasons"][0]

@@ -45,3 +45,22 @@ def test_packed_and_padded_batches_give_the_same_loss(tiny_model, plain_tokenize
         padded_loss = model(**padded, use_cache=False).loss
         packed_loss = model(**packed, use_cache=False).loss
     torch.testing.assert_close(packed_loss, padded_loss, atol=1e-5, rtol=1e-5)
+
+
+def test_the_loss_on_trained_positions_only_equals_the_models_loss(tiny_model, plain_tokenizer):
+    """The SFT trainer's head-on-trained-positions loss is the causal LM loss, padded and packed."""
+    from types import SimpleNamespace
+
+    from rollout_trainer.sft import TrainedPositionsSFTTrainer
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_model, attn_implementation="sdpa").eval()
+    examples = _examples(plain_tokenizer)
+    trainer = SimpleNamespace(args=SimpleNamespace(average_tokens_across_devices=False))
+    for padding_free in (False, True):
+        batch = DataCollatorForLanguageModeling(pad_token_id=plain_tokenizer.pad_token_id, padding_free=padding_free)(examples)
+        with torch.no_grad():
+            expected = model(**batch, use_cache=False).loss
+            ours = TrainedPositionsSFTTrainer.compute_loss(trainer, model, dict(batch))
+            counted = TrainedPositionsSFTTrainer.compute_loss(trainer, model, dict(batch), num_items_in_batch=(batch["labels"] != IGNORE).sum())
+        torch.testing.assert_close(ours, expected, atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(counted, expected, atol=1e-5, rtol=1e-5)

@@ -8,8 +8,13 @@ import urllib.error
 import urllib.request
 
 import pytest
+import torch
+from peft import PeftModel
+from transformers import AutoModelForCausalLM
 
 from conftest import BASH_TOOL, TRAINER_ROOT, run_trainer, tool_call, write_jsonl
+from rollout_trainer.errors import TrainerError
+from rollout_trainer.serve import choose_engine, vllm_command
 from rollout_trainer.toolcalls import parse_tool_calls
 
 LIST_FILES = [{"role": "user", "content": "List the files."}]
@@ -32,10 +37,15 @@ def server(tmp_path_factory, tiny_model):
     )
     serving = json.loads(process.stdout.readline())
     assert serving["event"] == "serving", serving
-    yield serving, process
+    yield serving, process, str(folder / "model")
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=30) == 0
     assert json.loads(process.stdout.readline())["event"] == "done"
+
+
+@pytest.fixture(scope="module")
+def adapter_model(server, tiny_model):
+    return PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny_model), server[2] + "/adapter").eval()
 
 
 def _post(url, body):
@@ -45,14 +55,14 @@ def _post(url, body):
 
 
 def test_serving_line_gives_the_openai_policy_string(server):
-    serving, _ = server
+    serving = server[0]
     assert serving["policy"] == f"openai:tiny@{serving['url']}"
     with urllib.request.urlopen(serving["url"] + "/models", timeout=10) as response:
         assert json.load(response)["data"][0]["id"] == "tiny"
 
 
 def test_chat_completion_returns_the_parsed_tool_call(server):
-    serving, _ = server
+    serving = server[0]
     completion = json.loads(_post(serving["url"], {"model": "tiny", "messages": LIST_FILES, "tools": [BASH_TOOL], "temperature": 0, "max_tokens": 40}))
     choice = completion["choices"][0]
     assert choice["finish_reason"] == "tool_calls"
@@ -63,18 +73,70 @@ def test_chat_completion_returns_the_parsed_tool_call(server):
     assert completion["usage"]["completion_tokens"] > 0
 
 
-def test_streamed_completion_carries_the_tool_call(server):
-    serving, _ = server
-    body = _post(serving["url"], {"model": "tiny", "messages": LIST_FILES, "tools": [BASH_TOOL], "temperature": 0, "max_tokens": 40, "stream": True})
-    events = [line.removeprefix("data: ") for line in body.splitlines() if line.startswith("data: ")]
+def _events(body):
+    return [line.removeprefix("data: ") for line in body.splitlines() if line.startswith("data: ")]
+
+
+def test_streaming_sends_one_chunk_per_token_with_the_tool_call_last(server):
+    serving = server[0]
+    request = {"model": "tiny", "messages": LIST_FILES, "tools": [BASH_TOOL], "temperature": 0, "stream": True, "return_token_ids": True}
+    events = _events(_post(serving["url"], request))
     assert events[-1] == "[DONE]"
-    first, last = json.loads(events[0]), json.loads(events[-2])
-    assert first["choices"][0]["delta"]["tool_calls"][0]["function"]["name"] == "bash"
-    assert last["choices"][0]["finish_reason"] == "tool_calls"
+    chunks = [json.loads(event) for event in events[:-1]]
+    assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""} and chunks[0]["prompt_token_ids"]
+    streamed_ids = [token for chunk in chunks for token in chunk["choices"][0]["token_ids"]]
+    whole = json.loads(_post(serving["url"], {**request, "stream": False}))
+    assert streamed_ids == whole["choices"][0]["token_ids"] and len(streamed_ids) == whole["usage"]["completion_tokens"]
+    calls = [call for chunk in chunks for call in chunk["choices"][0]["delta"].get("tool_calls", [])]
+    assert [call["function"] for call in calls] == [{"name": "bash", "arguments": '{"command": "ls"}'}]
+    assert "<tool_call>" not in "".join(chunk["choices"][0]["delta"].get("content") or "" for chunk in chunks)
+    assert chunks[-1]["choices"][0]["finish_reason"] == "tool_calls"
+
+
+def test_plain_text_streams_token_by_token(server):
+    serving = server[0]
+    request = {"model": "tiny", "messages": [{"role": "user", "content": "Say something."}], "temperature": 1.0, "seed": 3, "max_tokens": 12, "stream": True}
+    chunks = [json.loads(event) for event in _events(_post(serving["url"], request))[:-1]]
+    texts = [chunk["choices"][0]["delta"].get("content") for chunk in chunks[1:-1]]
+    whole = json.loads(_post(serving["url"], {**request, "stream": False}))
+    assert len([text for text in texts if text]) > 2  # not one chunk after the fact
+    assert "".join(text or "" for text in texts) == (whole["choices"][0]["message"]["content"] or "")
+    assert chunks[-1]["choices"][0]["finish_reason"] == whole["choices"][0]["finish_reason"]
+
+
+def test_logprobs_are_of_the_unmodified_distribution(server, adapter_model):
+    """With temperature and top-p, the sampled tokens' logprobs are still log-softmax of the raw logits."""
+    serving = server[0]
+    request = {"model": "tiny", "messages": LIST_FILES, "temperature": 1.7, "top_p": 0.9, "seed": 5, "max_tokens": 8,
+               "logprobs": True, "top_logprobs": 3, "return_token_ids": True}
+    completion = json.loads(_post(serving["url"], request))
+    choice = completion["choices"][0]
+    ids = completion["prompt_token_ids"] + choice["token_ids"]
+    with torch.no_grad():
+        logits = adapter_model(input_ids=torch.tensor([ids])).logits[0].float()
+    expected = logits.log_softmax(-1)[len(completion["prompt_token_ids"]) - 1 : -1]
+    for position, entry in enumerate(choice["logprobs"]["content"]):
+        token = choice["token_ids"][position]
+        assert abs(entry["logprob"] - float(expected[position, token])) < 1e-4
+        assert len(entry["top_logprobs"]) == 3 and entry["top_logprobs"][0]["logprob"] >= entry["logprob"] - 1e-6
+
+
+def test_the_context_bounds_max_tokens_and_the_prompt(server):
+    serving = server[0]
+    with urllib.request.urlopen(serving["url"] + "/models", timeout=10) as response:
+        context = json.load(response)["data"][0]["max_model_len"]
+    assert context == serving["context_length"] == 32768
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        _post(serving["url"], {"model": "tiny", "messages": LIST_FILES, "max_tokens": context})
+    assert raised.value.code == 400
+    assert "maximum context length is 32768 tokens" in json.load(raised.value)["error"]["message"]
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        _post(serving["url"], {"model": "tiny", "messages": [{"role": "user", "content": "ls -la " * 20000}]})
+    assert raised.value.code == 400
 
 
 def test_a_bad_request_is_a_400_naming_the_field(server):
-    serving, _ = server
+    serving = server[0]
     with pytest.raises(urllib.error.HTTPError) as raised:
         _post(serving["url"], {"model": "tiny", "messages": [{"role": "robot", "content": "x"}]})
     assert raised.value.code == 400
@@ -94,3 +156,30 @@ def test_tool_call_parser_shapes():
 def test_serve_rejects_a_missing_model_folder(tmp_path):
     code, events, _ = run_trainer("serve", "--model", str(tmp_path / "nope"))
     assert code == 2 and events[-1] == {"event": "error", "kind": "usage", "message": f"--model {str(tmp_path / 'nope')!r} is not a folder"}
+
+
+def test_engine_choice():
+    assert choose_engine("auto", cuda=True, installed=True) == "vllm"
+    assert choose_engine("auto", cuda=False, installed=True) == "bundled"
+    assert choose_engine("auto", cuda=True, installed=False) == "bundled"
+    assert choose_engine("bundled", cuda=True, installed=True) == "bundled"
+    with pytest.raises(TrainerError) as raised:
+        choose_engine("vllm", cuda=True, installed=False)
+    assert raised.value.kind == "usage" and "requirements-vllm.txt" in raised.value.message
+    with pytest.raises(TrainerError) as raised:
+        choose_engine("vllm", cuda=False, installed=True)
+    assert raised.value.kind == "no_gpu"
+
+
+def test_vllm_serves_the_adapter_under_the_policy_name():
+    command = vllm_command("/m/base", "/m/out/adapter", "ft", "127.0.0.1", 8001, "…<tool_call>…", lora_rank=16)
+    assert command[1:3] == ["-m", "vllm.entrypoints.openai.api_server"]
+    joined = " ".join(command)
+    assert "--model /m/base" in joined and "--enable-lora --lora-modules ft=/m/out/adapter --max-lora-rank 16" in joined
+    assert "--enable-auto-tool-choice --tool-call-parser hermes" in joined and "--port 8001" in joined
+
+
+def test_engine_vllm_without_vllm_is_a_clear_error(tiny_model):
+    code, events, _ = run_trainer("serve", "--model", tiny_model, "--engine", "vllm", "--device", "cpu")
+    assert code == 2 and events[-1]["kind"] == "usage"
+    assert events[-1]["message"].startswith("--engine vllm: vLLM is not installed in the trainer environment")

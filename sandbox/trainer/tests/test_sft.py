@@ -42,13 +42,31 @@ def test_a_rerun_resumes_from_the_last_checkpoint(tmp_path, tiny_model, sft_data
     assert [event["step"] for event in events if event["event"] == "progress"] == [5, 6]
 
 
-def test_prepare_writes_labels_only_on_assistant_tokens(tmp_path, tiny_model, sft_dataset):
-    code, events, stderr = run_trainer("prepare", "--data", sft_dataset, "--base-model", tiny_model, "--out", str(tmp_path))
+def test_every_training_option_reaches_the_trainer_and_the_adapters_metadata(tmp_path, tiny_model, sft_dataset):
+    code, events, stderr = run_trainer(
+        "sft", "--data", sft_dataset, "--base-model", tiny_model, "--out", str(tmp_path), "--device", "cpu",
+        "--max-steps", "2", "--batch-size", "2", "--grad-accum", "2", "--lr", "1e-3", "--lr-scheduler", "cosine",
+        "--warmup-steps", "1", "--max-length", "450", "--truncation", "drop", "--lora-r", "4", "--lora-alpha", "8",
+        "--lora-dropout", "0.05", "--lora-targets", "q_proj,v_proj", "--gradient-checkpointing", "on",
+        "--padding-free", "on", "--seed", "7", "--save-steps", "1000",
+    )
     assert code == 0, stderr
-    with open(events[-1]["prepared"]) as handle:
-        rows = [json.loads(line) for line in handle]
-    assert len(rows) == 12
-    for row in rows:
-        kept = [label for label in row["labels"] if label != -100]
-        assert 0 < len(kept) < len(row["input_ids"])
-        assert all(label == token for label, token in zip(row["labels"], row["input_ids"]) if label != -100)
+    placement = next(event for event in events if event["event"] == "placement")
+    assert placement["padding_free"] is True and placement["gradient_checkpointing"] is True
+    prepared = next(event for event in events if event["event"] == "prepared")
+    assert prepared["max_length"] == 450 and prepared["truncation"] == "drop"
+    assert (prepared["examples"], prepared["dropped_too_long"]) == (6, 6)  # 319…419 tokens kept, 483…572 dropped
+    done = events[-1]
+    with open(os.path.join(done["adapter"], "adapter_config.json")) as handle:
+        adapter = json.load(handle)
+    assert (adapter["r"], adapter["lora_alpha"], adapter["lora_dropout"]) == (4, 8, 0.05)
+    assert sorted(adapter["target_modules"]) == ["q_proj", "v_proj"]
+    with open(os.path.join(done["adapter"], "rollout-trainer.json")) as handle:
+        recorded = json.load(handle)["options"]
+    assert recorded == {
+        "max_steps": 2, "epochs": 1.0, "batch_size": 2, "grad_accum": 2, "lr": 1e-3, "lr_scheduler": "cosine",
+        "warmup_steps": 1, "max_length": 450, "truncation": "drop", "seed": 7, "lora_r": 4, "lora_alpha": 8,
+        "lora_dropout": 0.05, "lora_targets": "q_proj,v_proj", "gradient_checkpointing": "on", "padding_free": "on",
+        "distributed": "auto", "processes": 0, "tool_arguments": "object",
+    }
+    assert [event["step"] for event in events if event["event"] == "progress"] == [1, 2]

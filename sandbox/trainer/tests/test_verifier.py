@@ -11,7 +11,7 @@ from rollout_trainer.errors import TrainerError
 from rollout_trainer.verifier import feature_names, load_runs
 
 
-def verifier_runs(seed=3, tasks=12, attempts=4):
+def verifier_runs(seed=3, tasks=40, attempts=4):
     """Runs whose reward follows `last_test_passed` most of the time, with noisy other features."""
     rng = random.Random(seed)
     rows = []
@@ -42,18 +42,21 @@ def test_export_is_a_valid_opset_17_model_with_named_io(exported):
     assert len(model.graph.initializer) > 0  # weights inside the one file
 
 
-def test_card_reports_held_out_accuracy_on_unseen_tasks(exported):
+def test_the_verifier_learns_the_outcome_on_tasks_it_never_saw(exported):
+    """`last_test_passed` agrees with the outcome 90 % of the time; a verifier that learnt it scores well above
+    held-out tasks, far above always guessing the common outcome (which is what 0.5 would be)."""
     with open(exported["card"]) as handle:
         card = json.load(handle)
     assert card["features"] == feature_names()
-    assert card["holdout_runs"] == 12 and len(card["holdout_tasks"]) == 3
-    assert card["holdout_accuracy"] >= 0.5
+    assert card["holdout_runs"] == 40 and len(card["holdout_tasks"]) == 10
+    assert card["holdout_accuracy"] >= 0.75
+    assert card["holdout_accuracy"] >= card["holdout_majority_accuracy"] + 0.2
 
 
 def test_scores_file_has_one_probability_per_run(exported):
     with open(exported["scores"]) as handle:
         scores = [json.loads(line) for line in handle]
-    assert len(scores) == 48 and all(0 <= row["score"] <= 1 for row in scores)
+    assert len(scores) == 160 and all(0 <= row["score"] <= 1 for row in scores)
 
 
 def test_a_missing_feature_names_line_and_field(tmp_path):

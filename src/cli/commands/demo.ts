@@ -11,15 +11,25 @@ import { dockerEvaluatorOptions } from '../../core/reward/dockerEvaluatorOptions
 import { validateTasks } from '../../core/reward/validateTasks';
 import type { EvaluatorOptions } from '../../core/reward/evaluator';
 import { runDoctor } from '../../core/sandbox/doctor';
-import { chooseRunner, makeTinyModel, startServer, train, trainVerifier } from '../../core/train/jobs';
+import { formatFlywheel, runFlywheel } from '../../core/train/flywheel';
+import { chooseRunner, makeTinyModel, trainVerifier } from '../../core/train/jobs';
+import {
+  TRAINING_FLAGS,
+  trainingOptionsFrom,
+  trainingOptionsUsage,
+  type TrainingOptions,
+} from '../../core/train/options';
 import { formatRunnerEvent, type RunnerEvent } from '../../core/train/runner';
-import { collectCandidates, selectBest, summariseSelection } from '../../core/train/select';
+import { collectCandidates, heldOutSelections, selectBest, summariseSelection } from '../../core/train/select';
 import { Verifier } from '../../core/train/verifier';
 import { loadTasksStrict } from '../../core/task/loadTasks';
 import type { Task } from '../../core/task/task';
 import { formatChecks } from './doctor';
 import type { CliCommand } from './index';
 import { formatSummaries } from './run';
+
+/** Tasks the demo's flywheel runs on: a few, so that two rounds of a tiny model stay short on two cores. */
+const FLYWHEEL_TASKS = 3;
 
 const USAGE = `usage: rollout demo [--out DIR] [--workers N]
 
@@ -30,11 +40,14 @@ The main job on the bundled example tasks (tasks/examples), with nothing configu
      openai:gpt-4o-mini or openai:qwen@http://localhost:8000/v1) or OPENAI_API_KEY (OPENAI_MODEL,
      OPENAI_BASE_URL) when set; otherwise the bundled reference trajectories, replayed through the same loop
   4. export an SFT and a DPO dataset with their dataset cards
-  5. fine-tune: build the trainer's environment (once), LoRA-train a tiny local model for a few steps on
-     CPU (or --base-model on the GPU), serve it, run it on one task through the same agent loop, train the
-     outcome verifier on the runs and pick the best of N per task with it (--no-train skips this stage)
+  5. the flywheel, two iterations on the first ${FLYWHEEL_TASKS} tasks from their runs above: LoRA-train a tiny
+     local model on the resolved runs for a few steps on CPU (or --base-model on the GPU), serve it, collect
+     with it through the same agent loop, and again; then train the outcome verifier on the runs and report
+     its best of N on the tasks it held out (--no-train skips this stage)
 and print one summary with the time of each stage and the paths of everything written.
---open opens the playback of the first run in VS Code (the Rollout Studio extension installed).`;
+--open opens the playback of the first run in VS Code (the Rollout Studio extension installed).
+Training options (as on rollout train) override the demo's configuration:
+${trainingOptionsUsage()}`;
 
 interface StageResult {
   stage: string;
@@ -79,77 +92,95 @@ function openInVsCode(trajectory: string): void {
     );
 }
 
+/** The demo's training configuration; every training flag of `rollout train` given to `rollout demo` overrides it. */
+export const DEMO_TRAINING: TrainingOptions = {
+  maxSteps: 4,
+  batchSize: 4,
+  learningRate: 5e-4,
+  // The bundled runs are 6k–13k tokens of the tiny model's tokenizer, 4k of them the opening (tool schemas
+  // and task): a long run keeps its opening and its latest turns.
+  maxLength: 8192,
+  truncation: 'keep-latest-turns',
+  loraR: 16,
+  loraAlpha: 32,
+  loraDropout: 0,
+  loraTargets: 'all-linear',
+  gradientCheckpointing: 'auto',
+  paddingFree: 'auto',
+};
+
 interface FineTuneInput {
   out: string;
   runsDir: string;
-  task: Task;
+  tasks: Task[];
+  policy: string;
   evaluator: EvaluatorOptions;
   baseModel?: string;
+  training: TrainingOptions;
   written: string[];
 }
 
-/** Closes the loop: train on the exported runs, serve the result to the agent, and rank attempts by the verifier. */
-async function fineTuneStage({ out, runsDir, task, evaluator, baseModel, written }: FineTuneInput): Promise<string> {
+/** Closes the loop: two flywheel iterations from the demo's runs (fine-tune, serve, collect again), then the
+ * verifier, trained on the demo's runs and reported on the tasks it held out. */
+async function fineTuneStage({
+  out,
+  runsDir,
+  tasks,
+  policy,
+  evaluator,
+  baseModel,
+  training,
+  written,
+}: FineTuneInput): Promise<string> {
   const trainerDir = join(out, 'trainer');
   rmSync(trainerDir, { recursive: true, force: true });
   const hooks = {
-    onEvent: (event: RunnerEvent) => event.event === 'progress' && console.log(`   ${formatRunnerEvent(event)}`),
+    onEvent: (event: RunnerEvent) =>
+      (event.event === 'progress' || event.event === 'placement') && console.log(`   ${formatRunnerEvent(event)}`),
   };
   const runner = await chooseRunner({ onLog: (line) => console.log(`   ${line}`) });
   console.log(`   trainer: ${runner.description}`);
   const base = baseModel ?? ((await makeTinyModel(runner, join(trainerDir, 'tiny-base'))).outputs.model as string);
-  const adapter = join(trainerDir, 'sft');
-  const device = baseModel ? 'auto' : 'cpu';
-  await train(
+  const flywheel = await runFlywheel({
+    tasks: tasks.slice(0, FLYWHEEL_TASKS),
+    initialPolicy: policy,
+    initialRuns: runsDir, // iteration 0: the demo's own runs of these tasks
+    baseModel: base,
+    iterations: 2,
+    attempts: 1,
+    workers: 1,
+    out: join(trainerDir, 'flywheel'),
+    filter: 'resolved',
     runner,
-    {
-      method: 'sft',
-      data: join(out, 'datasets', 'sft', 'train.jsonl'),
-      baseModel: base,
-      out: adapter,
-      device,
-      maxSteps: 8,
-    },
-    hooks,
+    evaluator,
+    rewardFn: binaryReward,
+    training,
+    device: baseModel ? 'auto' : 'cpu',
+    agentConfig: { maxTurns: 3 },
+    // A tiny random model rarely stops on its own: bound each call so two iterations stay short.
+    policyOptions: { openai: { maxTokens: 256 } },
+    log: (line) => console.log(`   ${line}`),
+    trainerHooks: hooks,
+  });
+  console.log(
+    formatFlywheel(flywheel)
+      .split('\n')
+      .map((line) => `   ${line}`)
+      .join('\n'),
   );
-  written.push(adapter);
-
-  const server = await startServer(runner, { model: adapter, device });
-  const policy = (server.readyEvent as { policy?: string }).policy;
-  let tuned: BatchTotals;
-  let outcome = '';
-  try {
-    if (!policy) throw new Error('the trainer server did not say which policy to use');
-    console.log(`   serving the fine-tuned model as ${policy}`);
-    const tunedRuns = join(out, 'runs-finetuned');
-    rmSync(tunedRuns, { recursive: true, force: true });
-    ({ totals: tuned } = await runBatch({
-      tasks: [task],
-      policySpec: policy,
-      attempts: 1,
-      workers: 1,
-      outDir: tunedRuns,
-      rewardFn: binaryReward,
-      evaluator,
-      config: { maxTurns: 3 },
-      onFinish: (summary) => (outcome = `${summary.exitStatus}, reward ${summary.reward ?? '—'}`),
-    }));
-    console.log(`   the fine-tuned model on ${task.id}: ${outcome}`);
-    written.push(tunedRuns);
-  } finally {
-    await server.stop();
-  }
+  written.push(join(trainerDir, 'flywheel'));
 
   const verifierDir = join(trainerDir, 'verifier');
   await trainVerifier(runner, { runs: [runsDir], out: verifierDir }, hooks);
   const verifier = await Verifier.load(verifierDir);
   try {
-    const selection = summariseSelection(
-      await selectBest((await collectCandidates([runsDir])).candidates, verifier, verifierDir),
-    );
+    const selections = await selectBest((await collectCandidates([runsDir])).candidates, verifier, verifierDir);
+    const heldOut = summariseSelection(heldOutSelections(selections, verifier.card.holdout_tasks));
     written.push(verifierDir);
-    const format = (value: number | null) => (value === null ? '—' : value.toFixed(2));
-    return `adapter trained and served (its rollout on ${task.id}: ${outcome}, ${tuned.resolved}/${tuned.rollouts} resolved); verifier best-of-N mean reward ${format(selection.chosenMeanReward)} against ${format(selection.averageMeanReward)} for a random attempt`;
+    const format = (value: number | null | undefined) =>
+      value === null || value === undefined ? '—' : value.toFixed(2);
+    const rates = flywheel.map((row) => format(row.resolvedRate)).join(' → ');
+    return `flywheel resolved rate by iteration ${rates}; verifier on ${heldOut.tasks} held-out tasks: accuracy ${format(verifier.card.holdout_accuracy)}, best-of-N mean reward ${format(heldOut.chosenMeanReward)} against ${format(heldOut.averageMeanReward)} for a random attempt`;
   } finally {
     await verifier.close();
   }
@@ -165,6 +196,7 @@ export const demoCommand: CliCommand = {
         workers: { type: 'string', default: '2' },
         'base-model': { type: 'string' },
         'no-train': { type: 'boolean' },
+        ...TRAINING_FLAGS,
         open: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -275,8 +307,17 @@ export const demoCommand: CliCommand = {
         return summaries.join('; ');
       });
       if (!values['no-train']) {
-        await stage(results, 'fine-tune and verify', () =>
-          fineTuneStage({ out, runsDir, task: tasks[0], evaluator, baseModel: values['base-model'], written }),
+        await stage(results, 'flywheel and verifier', () =>
+          fineTuneStage({
+            out,
+            runsDir,
+            tasks,
+            policy: demoPolicy(process.env, examples).spec,
+            evaluator,
+            baseModel: values['base-model'],
+            training: { ...DEMO_TRAINING, ...trainingOptionsFrom(values) },
+            written,
+          }),
         );
       }
     }

@@ -19,6 +19,7 @@ export const commands: Record<string, () => Promise<CliCommand>> = {
   run: async () => (await import('./run')).runCommand,
   replay: async () => (await import('./replay')).replayCommand,
   train: async () => (await import('./train')).trainCommand,
+  flywheel: async () => (await import('./flywheel')).flywheelCommand,
   serve: async () => (await import('./serve')).serveCommand,
   select: async () => (await import('./select')).selectCommand,
   worker: async () => (await import('./worker')).workerCommand,

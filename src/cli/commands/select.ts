@@ -1,12 +1,36 @@
 import { parseArgs } from 'node:util';
-import { collectCandidates, selectBest, SCORE_FILE, summariseSelection } from '../../core/train/select';
+import {
+  collectCandidates,
+  heldOutSelections,
+  selectBest,
+  SCORE_FILE,
+  summariseSelection,
+  type SelectionSummary,
+} from '../../core/train/select';
 import { Verifier } from '../../core/train/verifier';
 import type { CliCommand } from './index';
 
 const USAGE = `usage: rollout select --runs DIR… --verifier DIR [--json]
 
 Scores every finished run with the verifier (onnxruntime-node), writes the score beside each
-trajectory (${SCORE_FILE}) and picks the best attempt per task.`;
+trajectory (${SCORE_FILE}) and picks the best attempt per task. The figure that counts is the one on
+the verifier's held-out tasks (never trained on); on the others it has seen the outcomes.`;
+
+/** The summary lines: held-out tasks first (the verifier's real figure), then every task. */
+export function formatSelection(
+  all: SelectionSummary,
+  heldOut: SelectionSummary,
+  card: { holdout_accuracy: number | null; holdout_majority_accuracy?: number | null },
+): string {
+  const format = (value: number | null | undefined) =>
+    value === null || value === undefined ? 'n/a' : value.toFixed(3);
+  const line = (summary: SelectionSummary) =>
+    `mean reward: chosen ${format(summary.chosenMeanReward)}, any attempt ${format(summary.averageMeanReward)}, best possible ${format(summary.oracleMeanReward)}`;
+  const heldOutLine = heldOut.tasks
+    ? `held-out tasks (${heldOut.tasks}, never trained on): ${line(heldOut)}; verifier accuracy ${format(card.holdout_accuracy)} (always guessing the common outcome: ${format(card.holdout_majority_accuracy)})`
+    : 'held-out tasks: none of these runs (the verifier has seen every task here; train it on other tasks for a figure that means something)';
+  return `${heldOutLine}\nall ${all.tasks} tasks (includes tasks the verifier was trained on): ${line(all)}`;
+}
 
 export const selectCommand: CliCommand = {
   summary: 'pick the best of N attempts per task by verifier score',
@@ -41,10 +65,12 @@ export const selectCommand: CliCommand = {
       for (const skipped of scan.skipped) console.error(`skipped ${skipped}`);
       const selections = await selectBest(scan.candidates, verifier, values.verifier);
       const summary = summariseSelection(selections);
+      const heldOut = summariseSelection(heldOutSelections(selections, verifier.card.holdout_tasks ?? []));
       if (values.json) {
         console.log(
           JSON.stringify({
             summary,
+            held_out: { ...heldOut, accuracy: verifier.card.holdout_accuracy },
             selections: selections.map((s) => ({
               task_id: s.taskId,
               run_id: s.chosen.runId,
@@ -62,10 +88,7 @@ export const selectCommand: CliCommand = {
           `${selection.taskId}\t${chosen.runId}\tscore ${chosen.score.toFixed(4)}\treward ${chosen.reward ?? 'n/a'}\t(${selection.attempts.length} attempts)\t${chosen.path}`,
         );
       }
-      const format = (value: number | null) => (value === null ? 'n/a' : value.toFixed(3));
-      console.log(
-        `${summary.tasks} tasks; mean reward: chosen ${format(summary.chosenMeanReward)}, any attempt ${format(summary.averageMeanReward)}, best possible ${format(summary.oracleMeanReward)}; verifier held-out accuracy ${format(verifier.card.holdout_accuracy)}`,
-      );
+      console.log(formatSelection(summary, heldOut, verifier.card));
       return 0;
     } finally {
       await verifier.close();

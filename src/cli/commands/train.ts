@@ -1,18 +1,25 @@
 import { parseArgs } from 'node:util';
 import { chooseRunner, train, trainVerifier, TrainerJobError, type Device, type TrainJob } from '../../core/train/jobs';
+import {
+  TRAINING_FLAGS,
+  TrainingOptionError,
+  trainingArgs,
+  trainingOptionsFrom,
+  trainingOptionsUsage,
+} from '../../core/train/options';
 import { formatRunnerEvent, RUNNER_EXIT, type RunnerHooks } from '../../core/train/runner';
 import type { CliCommand } from './index';
 
-const USAGE = `usage: rollout train --method sft|dpo --data FILE --base-model PATH_OR_ID --out DIR [options]
-       rollout train --method verifier --runs DIR… --out DIR [options]
+const USAGE = `usage: rollout train --method sft|dpo|pg --data FILE --base-model PATH_OR_ID --out DIR [options]
+       rollout train --method verifier --runs DIR… --out DIR [--epochs N]
 
-  --docker-image IMG   run the trainer in a container from IMG, all GPUs passed through
+  --method             sft (the SFT export), dpo (the DPO export), pg (policy gradient on the RL export), verifier
+  --docker-image IMG   run the trainer in a container from IMG, all GPUs passed through, the HF cache mounted
   --no-gpus            with --docker-image: pass no GPUs
   --device D           auto (default: CUDA in bf16 when present, else CPU), cuda or cpu
-  --max-steps N --epochs N --batch-size N --lr X --save-steps N
-  --tool-arguments M   object (default: a mapping, for templates that apply tojson: Qwen2.5, Llama 3.x, Qwen3)
-                       or string (JSON text, for templates that print the arguments as they are)
   --verbose            show the trainer's own log (stderr)
+training options (recorded in the adapter's rollout-trainer.json):
+${trainingOptionsUsage()}
 Ctrl-C saves a checkpoint and stops; the same command again resumes from it.`;
 
 const OPTIONS = {
@@ -24,27 +31,15 @@ const OPTIONS = {
   'docker-image': { type: 'string' },
   'no-gpus': { type: 'boolean' },
   device: { type: 'string' },
-  'max-steps': { type: 'string' },
-  epochs: { type: 'string' },
-  'batch-size': { type: 'string' },
-  lr: { type: 'string' },
-  'save-steps': { type: 'string' },
-  'tool-arguments': { type: 'string' },
+  ...TRAINING_FLAGS,
   verbose: { type: 'boolean' },
   help: { type: 'boolean' },
 } as const;
 
-function numberOption(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed)) throw new UsageError(`--${name}: not a number: ${value}`);
-  return parsed;
-}
-
 class UsageError extends Error {}
 
 export const trainCommand: CliCommand = {
-  summary: 'fine-tune a LoRA adapter (sft, dpo) or train the verifier, in a venv or a GPU container',
+  summary: 'fine-tune a LoRA adapter (sft, dpo, pg) or train the verifier, in a venv or a GPU container',
   async run(args) {
     let values;
     try {
@@ -81,7 +76,7 @@ export const trainCommand: CliCommand = {
       console.log(JSON.stringify(outputs));
       return 0;
     } catch (error) {
-      if (error instanceof UsageError) {
+      if (error instanceof UsageError || error instanceof TrainingOptionError) {
         console.error(`rollout train: ${error.message}\n\n${USAGE}`);
         return 2;
       }
@@ -103,6 +98,9 @@ async function runTrain(values: TrainValues, hooks: RunnerHooks): Promise<Record
   const device = values.device as Device | undefined;
   if (device !== undefined && !['auto', 'cuda', 'cpu'].includes(device))
     throw new UsageError(`--device must be auto, cuda or cpu, not ${device}`);
+  if (method !== 'sft' && method !== 'dpo' && method !== 'pg' && method !== 'verifier')
+    throw new UsageError('--method must be sft, dpo, pg or verifier');
+  if (method !== 'verifier') trainingArgs(method, trainingOptionsFrom(values)); // a bad option fails before the venv is built
   const runner = await chooseRunner({
     dockerImage: values['docker-image'],
     gpus: !values['no-gpus'],
@@ -111,7 +109,7 @@ async function runTrain(values: TrainValues, hooks: RunnerHooks): Promise<Record
   console.log(`trainer: ${runner.description}`);
   if (method === 'verifier') {
     if (!values.runs?.length) throw new UsageError('--method verifier needs --runs DIR (recorded runs with rewards)');
-    const epochs = values.epochs ? numberOption('epochs', values.epochs) : undefined;
+    const { epochs } = trainingOptionsFrom(values);
     const result = await trainVerifier(
       runner,
       { runs: values.runs, out: values.out, epochs, onSkipped: (reason) => console.error(`skipped ${reason}`) },
@@ -122,24 +120,15 @@ async function runTrain(values: TrainValues, hooks: RunnerHooks): Promise<Record
     );
     return result.outputs;
   }
-  if (method !== 'sft' && method !== 'dpo') throw new UsageError('--method must be sft, dpo or verifier');
   if (!values.data) throw new UsageError('--data is required');
   if (!values['base-model']) throw new UsageError('--base-model is required');
-  const toolArguments = values['tool-arguments'];
-  if (toolArguments !== undefined && toolArguments !== 'object' && toolArguments !== 'string')
-    throw new UsageError(`--tool-arguments must be object or string, not ${toolArguments}`);
   const job: TrainJob = {
     method,
     data: values.data,
     baseModel: values['base-model'],
     out: values.out,
     device,
-    maxSteps: numberOption('max-steps', values['max-steps']),
-    epochs: numberOption('epochs', values.epochs),
-    batchSize: numberOption('batch-size', values['batch-size']),
-    learningRate: numberOption('lr', values.lr),
-    saveSteps: numberOption('save-steps', values['save-steps']),
-    toolArguments,
+    ...trainingOptionsFrom(values),
   };
   return (await train(runner, job, hooks)).outputs;
 }

@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import { mkdirSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { dockerClient, explainEngineError, ownerLabels } from '../sandbox/engine';
 import {
@@ -20,6 +21,11 @@ const CONTAINER_TRAINER_DIR = '/opt/rollout-trainer';
 const CHECKPOINT_GRACE_MS = 60_000;
 const KILL_GRACE_MS = 10_000;
 
+/** The host's Hugging Face cache (HF_HOME, else ~/.cache/huggingface): mounted so a hub model downloads once. */
+export function huggingFaceCache(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.HF_HOME ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'huggingface'));
+}
+
 export interface DockerRunnerOptions {
   /** An image with python, torch and the pinned trainer requirements, e.g. one built FROM a CUDA PyTorch image. */
   image: string;
@@ -29,13 +35,17 @@ export interface DockerRunnerOptions {
   python?: string;
   /** Extra host folders to mount at the same path, e.g. a python installation the image lacks. */
   extraMounts?: string[];
+  /** The Hugging Face cache to share with the container (default: `huggingFaceCache()`). */
+  hfCache?: string;
   docker?: Docker;
 }
 
 /**
  * Runs the runner in a container: the trainer package is mounted read-only, every path the job
- * names is mounted at its own absolute path (so arguments need no rewriting), the container uses the
- * host's network (the server's URL is the host's) and runs as the calling user (outputs stay theirs).
+ * names is mounted at its own absolute path (so arguments need no rewriting), and so is the host's
+ * Hugging Face cache (HF_HOME points at it: a hub model is downloaded once, not by every container).
+ * The container uses the host's network (the server's URL is the host's) and runs as the calling user
+ * (outputs stay theirs). The runner launches its own processes inside (torchrun, one per GPU).
  */
 export class DockerRunner implements TrainerRunner {
   readonly description: string;
@@ -87,6 +97,7 @@ export class DockerRunner implements TrainerRunner {
   containerSpec(invocation: RunnerInvocation): Docker.ContainerCreateOptions {
     const uid = process.getuid?.() ?? 0;
     const gid = process.getgid?.() ?? 0;
+    const hfCache = this.options.hfCache ?? huggingFaceCache();
     return {
       Image: this.options.image,
       Cmd: [this.options.python ?? 'python', '-m', 'rollout_trainer', invocation.command, ...invocation.args],
@@ -96,11 +107,12 @@ export class DockerRunner implements TrainerRunner {
         'PYTHONPATH=' + CONTAINER_TRAINER_DIR,
         'PYTHONUNBUFFERED=1',
         'HOME=/tmp',
+        `HF_HOME=${hfCache}`,
         ...(process.env.HF_TOKEN ? [`HF_TOKEN=${process.env.HF_TOKEN}`] : []),
       ],
       Labels: ownerLabels(`trainer-${invocation.command}-${process.pid}`),
       HostConfig: {
-        Binds: this.binds(invocation.paths),
+        Binds: this.binds([...invocation.paths, hfCache]),
         NetworkMode: 'host',
         ShmSize: 2 * 1024 ** 3,
         DeviceRequests: this.options.gpus ? [{ Driver: '', Count: -1, Capabilities: [['gpu']] }] : undefined,

@@ -9,30 +9,22 @@ import {
   type RunningRunner,
   type TrainerRunner,
 } from './runner';
+import { trainingArgs, type TrainingOptions, type TrainMethod } from './options';
 import { collectCandidates, writeVerifierDataset } from './select';
 import { detectTorchVariant, ensureVenv } from './venv';
 import { VenvRunner } from './venvRunner';
 
 export type Device = 'auto' | 'cuda' | 'cpu';
 
-/** A fine-tune job: the runner's `sft` or `dpo` command. */
-export interface TrainJob {
-  method: 'sft' | 'dpo';
-  /** The SFT export (`{"messages","tools"}` lines) or the DPO export (`{"prompt","chosen","rejected"}`). */
+/** A fine-tune job: the runner's `sft`, `dpo` or `pg` command with its training options. */
+export interface TrainJob extends TrainingOptions {
+  method: TrainMethod;
+  /** The SFT export (`{"messages","tools"}` lines), the DPO export (`{"prompt","chosen","rejected"}`) or the RL export. */
   data: string;
   /** A model folder or a Hugging Face id. */
   baseModel: string;
   out: string;
   device?: Device;
-  maxSteps?: number;
-  epochs?: number;
-  batchSize?: number;
-  learningRate?: number;
-  saveSteps?: number;
-  /** How the chat template gets tool-call arguments: a mapping (`object`, default) or JSON text (`string`). */
-  toolArguments?: 'object' | 'string';
-  /** More runner flags, passed as they are (`python -m rollout_trainer sft --help` lists them). */
-  extraArgs?: string[];
 }
 
 export interface RunnerChoice {
@@ -62,17 +54,8 @@ export function trainInvocation(job: TrainJob): RunnerInvocation {
     '--out',
     resolve(job.out),
   ];
-  const optional: [string, string | number | undefined][] = [
-    ['--device', job.device],
-    ['--max-steps', job.maxSteps],
-    ['--epochs', job.epochs],
-    ['--batch-size', job.batchSize],
-    ['--lr', job.learningRate],
-    ['--save-steps', job.saveSteps],
-    ['--tool-arguments', job.toolArguments],
-  ];
-  for (const [flag, value] of optional) if (value !== undefined) args.push(flag, String(value));
-  args.push(...(job.extraArgs ?? []));
+  if (job.device !== undefined) args.push('--device', job.device);
+  args.push(...trainingArgs(job.method, job));
   return { command: job.method, args, paths: [...localPaths(job.data, job.baseModel), resolve(job.out)] };
 }
 

@@ -4,10 +4,9 @@
  * container with the GPUs passed through (`dockerRunner.ts`).
  */
 
-export type TrainMethod = 'sft' | 'dpo' | 'verifier';
-
 /** One JSON line of the runner's stdout; `event` says which. */
 export type RunnerEvent =
+  | { event: 'launch'; launcher: string; processes: number; strategy: string }
   | {
       event: 'placement';
       device: string;
@@ -15,6 +14,8 @@ export type RunnerEvent =
       attention: string;
       padding_free: boolean;
       gradient_checkpointing: boolean;
+      /** Why a faster path is not taken (e.g. no flash-attention kernel: padded batches). */
+      note?: string;
     }
   | { event: 'prepared'; [key: string]: unknown }
   | { event: 'start'; max_steps: number; device: string }
@@ -38,6 +39,8 @@ export type RunnerEvent =
       base_model: string;
       adapter: string | null;
       device: string;
+      engine: 'bundled' | 'vllm';
+      context_length?: number;
     }
   | { event: 'cancelled'; step?: number; checkpoints?: string; checkpoint?: null }
   | { event: 'error'; kind: string; message: string }
@@ -45,7 +48,7 @@ export type RunnerEvent =
 
 /** What one invocation of the runner asks for: `python -m rollout_trainer <command> <args…>`. */
 export interface RunnerInvocation {
-  command: 'prepare' | 'sft' | 'dpo' | 'serve' | 'verifier' | 'tiny-model';
+  command: 'prepare' | 'sft' | 'dpo' | 'pg' | 'serve' | 'verifier' | 'tiny-model';
   args: string[];
   /** Host paths the runner reads or writes; a container host mounts each of them. */
   paths: string[];
@@ -178,8 +181,12 @@ export function formatRunnerEvent(event: RunnerEvent): string {
       if (event.eta_s !== null) parts.push(`eta ${formatDuration(event.eta_s)}`);
       return parts.join('  ');
     }
-    case 'placement':
-      return `device ${event.device} (${event.dtype}, attention ${event.attention}, padding-free ${event.padding_free ? 'on' : 'off'})`;
+    case 'placement': {
+      const line = `device ${event.device} (${event.dtype}, attention ${event.attention}, padding-free ${event.padding_free ? 'on' : 'off'}, gradient checkpointing ${event.gradient_checkpointing ? 'on' : 'off'})`;
+      return event.note ? `${line}: ${event.note}` : line;
+    }
+    case 'launch':
+      return `${event.launcher}: ${event.processes} processes (${event.strategy})`;
     case 'checkpoint':
       return `checkpoint at step ${event.step}: ${event.path}`;
     case 'resume':

@@ -15,6 +15,7 @@ export interface Candidate {
   attempt: number;
   /** The test-based reward, null when the run was not scored. */
   reward: number | null;
+  resolved: boolean;
   features: FeatureRecord;
 }
 
@@ -52,6 +53,7 @@ export async function collectCandidates(paths: string[]): Promise<CandidateScan>
         taskId: trajectory.run.task_id,
         attempt: trajectory.run.attempt,
         reward: trajectory.result.reward?.value ?? null,
+        resolved: trajectory.result.reward?.resolved === true,
         features: trajectoryFeatures(trajectory),
       });
     }
@@ -82,6 +84,12 @@ export interface SelectionSummary {
 
 function mean(values: number[]): number | null {
   return values.length ? values.reduce((sum, value) => sum + value, 0) / values.length : null;
+}
+
+/** The selections of the verifier's held-out tasks: the only ones where its choice is not measured on its own training data. */
+export function heldOutSelections(selections: TaskSelection[], heldOutTasks: readonly string[]): TaskSelection[] {
+  const heldOut = new Set(heldOutTasks);
+  return selections.filter((selection) => heldOut.has(selection.taskId));
 }
 
 export function summariseSelection(selections: TaskSelection[]): SelectionSummary {

@@ -10,6 +10,10 @@ export interface VerifierCard {
   output: string;
   opset: number;
   holdout_accuracy: number | null;
+  /** Always answering the training set's common outcome, on the held-out runs: the bar to clear. */
+  holdout_majority_accuracy?: number | null;
+  /** The tasks kept out of training; figures on them are the ones that mean something. */
+  holdout_tasks: string[];
   train_accuracy: number | null;
   train_runs: number;
   holdout_runs: number;

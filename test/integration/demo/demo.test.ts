@@ -46,8 +46,12 @@ test('rollout demo validates, runs, grades, exports and fine-tunes on the bundle
   assert.match(output, /resolved 10\/20, mean reward 0\.500/);
   assert.match(
     output,
-    /ok {4}fine-tune and verify .*adapter trained and served .*verifier best-of-N mean reward/,
-    'the loop closes: trained, served, run, verified',
+    /ok {4}flywheel and verifier .*flywheel resolved rate by iteration \d\.\d\d → \d\.\d\d → \d\.\d\d; verifier on 2 held-out tasks: accuracy \d\.\d\d, best-of-N mean reward/,
+    'the loop closes: collected, trained, served, collected again, twice; the verifier reported on tasks it did not see',
+  );
+  assert.match(
+    output,
+    /iteration {2}rollouts {2}resolved {2}rate {3}trained on {2}policy\n.*\n.* openai:flywheel-1@http.*\n.* openai:flywheel-2@http/,
   );
 
   const index = await readRunIndex(join(out, 'runs'));

@@ -4,7 +4,7 @@ import { existsSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { dockerClient } from '../../../src/core/sandbox/engine';
 import { ensureProfileImage } from '../../../src/core/sandbox/images';
-import { DockerRunner } from '../../../src/core/train/dockerRunner';
+import { DockerRunner, huggingFaceCache } from '../../../src/core/train/dockerRunner';
 import { train, trainInvocation } from '../../../src/core/train/jobs';
 import type { RunnerEvent } from '../../../src/core/train/runner';
 import { cpuRunner, sftLines, tempDir, tinyModel } from './helpers';
@@ -58,7 +58,7 @@ describe('trainer runner in a real Docker container (dockerode)', { timeout: 600
     );
   });
 
-  test('with GPUs, the engine receives a request for every GPU (DeviceRequests)', async () => {
+  test('with GPUs, the engine receives a request for every GPU (DeviceRequests) and the Hugging Face cache is shared', async () => {
     const runner = await runnerInContainer(true);
     const folder = tempDir('docker-gpu');
     const spec = runner.containerSpec(
@@ -76,6 +76,12 @@ describe('trainer runner in a real Docker container (dockerode)', { timeout: 600
       );
       assert.equal(inspected.HostConfig.NetworkMode, 'host');
       assert.ok(inspected.HostConfig.Binds?.some((bind) => bind.endsWith(':/opt/rollout-trainer:ro')));
+      const cache = huggingFaceCache();
+      assert.ok(
+        inspected.HostConfig.Binds?.includes(`${cache}:${cache}`),
+        'the host HF cache is mounted at its own path',
+      );
+      assert.ok(inspected.Config.Env.includes(`HF_HOME=${cache}`), 'and the container downloads into it');
     } finally {
       await container.remove({ force: true });
     }

@@ -19,48 +19,54 @@ function exportRuns(runs: string, format: string, out: string): string {
   return join(out, files[0]);
 }
 
-describe('`rollout export` datasets load in the real Python trainer unchanged (CPU venv)', { timeout: 600_000 }, () => {
-  test('the sft export prepares with assistant-only labels and the dpo export trains a DPO step', async () => {
-    const folder = tempDir('export');
-    const runs = join(folder, 'runs');
-    await recordRuns(runs);
-    const runner = await cpuRunner();
-    const model = await tinyModel(runner);
+describe(
+  '`rollout export` datasets load in the real Python trainer unchanged (CPU venv)',
+  { timeout: 1_200_000 },
+  () => {
+    test('the sft export prepares with assistant-only labels and the dpo export trains a DPO step', async () => {
+      const folder = tempDir('export');
+      const runs = join(folder, 'runs');
+      await recordRuns(runs);
+      const runner = await cpuRunner();
+      const model = await tinyModel(runner);
 
-    const sft = exportRuns(runs, 'sft', join(folder, 'sft'));
-    const prepared = await runToCompletion(runner, {
-      command: 'prepare',
-      args: ['--data', sft, '--base-model', model, '--out', join(folder, 'prepared')],
-      paths: [],
-    });
-    const exported = readFileSync(sft, 'utf8').trim().split('\n').length;
-    assert.ok(exported > 1);
-    assert.equal(prepared.outputs.conversations, exported);
-    assert.equal(prepared.outputs.dropped, 0);
-    assert.ok(
-      (prepared.outputs.assistant_tokens as number) > 0 &&
-        (prepared.outputs.assistant_tokens as number) < (prepared.outputs.tokens as number),
-    );
+      const sft = exportRuns(runs, 'sft', join(folder, 'sft'));
+      const prepared = await runToCompletion(runner, {
+        command: 'prepare',
+        args: ['--data', sft, '--base-model', model, '--out', join(folder, 'prepared')],
+        paths: [],
+      });
+      const exported = readFileSync(sft, 'utf8').trim().split('\n').length;
+      assert.ok(exported > 1);
+      assert.equal(prepared.outputs.conversations, exported);
+      assert.equal(prepared.outputs.examples, exported);
+      assert.equal(prepared.outputs.skipped_unmaskable, 0);
+      assert.equal(prepared.outputs.dropped_too_long, 0);
+      assert.ok(
+        (prepared.outputs.assistant_tokens as number) > 0 &&
+          (prepared.outputs.assistant_tokens as number) < (prepared.outputs.tokens as number),
+      );
 
-    const dpo = exportRuns(runs, 'dpo', join(folder, 'dpo'));
-    const trained = await runToCompletion(runner, {
-      command: 'dpo',
-      args: [
-        '--data',
-        dpo,
-        '--base-model',
-        model,
-        '--out',
-        join(folder, 'dpo-out'),
-        '--device',
-        'cpu',
-        '--max-steps',
-        '1',
-        '--batch-size',
-        '2',
-      ],
-      paths: [],
+      const dpo = exportRuns(runs, 'dpo', join(folder, 'dpo'));
+      const trained = await runToCompletion(runner, {
+        command: 'dpo',
+        args: [
+          '--data',
+          dpo,
+          '--base-model',
+          model,
+          '--out',
+          join(folder, 'dpo-out'),
+          '--device',
+          'cpu',
+          '--max-steps',
+          '1',
+          '--batch-size',
+          '2',
+        ],
+        paths: [],
+      });
+      assert.equal(trained.outputs.steps, 1);
     });
-    assert.equal(trained.outputs.steps, 1);
-  });
-});
+  },
+);

@@ -6,7 +6,7 @@ import { cpuRunner } from './helpers';
 
 test(
   'the trainer pytest suite passes with real torch, transformers, peft and trl (CPU venv)',
-  { timeout: 600_000 },
+  { timeout: 1_800_000 },
   async () => {
     const runner = await cpuRunner();
     const python = runner.description.replace(/^venv /, '');

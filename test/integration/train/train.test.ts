@@ -8,7 +8,7 @@ import { cpuRunner, sftLines, tempDir, tinyModel } from './helpers';
 
 describe(
   'rollout train driver with the real Python runner (CPU venv, real torch/peft/trl)',
-  { timeout: 600_000 },
+  { timeout: 1_200_000 },
   () => {
     test('streams progress, stops cleanly on abort with a checkpoint, and a rerun resumes from it', async () => {
       const runner = await cpuRunner();

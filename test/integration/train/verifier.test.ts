@@ -11,12 +11,12 @@ import { recordRuns, tempDir } from './helpers';
 function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, [join(dirname(dirname(trainerDir())), 'dist', 'cli.js'), ...args], {
     encoding: 'utf8',
-    timeout: 300_000,
+    timeout: 900_000,
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-describe('verifier: trained by the Python runner, scored in Node with onnxruntime-node', { timeout: 600_000 }, () => {
+describe('verifier: trained by the Python runner, scored in Node with onnxruntime-node', { timeout: 1_800_000 }, () => {
   test('`rollout train --method verifier` then `rollout select`: Node scores equal Python scores to 1e-5', async () => {
     const folder = tempDir('verifier');
     const runs = join(folder, 'runs');

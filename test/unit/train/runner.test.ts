@@ -65,6 +65,17 @@ describe('runner protocol', () => {
       '--lr',
       '0.0001',
     ]);
+    assert.deepEqual(
+      trainInvocation({
+        method: 'pg',
+        data: 'rl.jsonl',
+        baseModel: 'm',
+        out: 'o',
+        device: 'cpu',
+        beta: 0.05,
+      }).args.slice(6),
+      ['--device', 'cpu', '--beta', '0.05'],
+    );
     assert.deepEqual(invocation.paths, [join(process.cwd(), 'out')]); // a hub id and a missing file are not mounted
   });
 });

@@ -1,6 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pickBestPerTask, summariseSelection, type ScoredCandidate } from '../../../src/core/train/select';
+import { formatSelection } from '../../../src/cli/commands/select';
+import {
+  heldOutSelections,
+  pickBestPerTask,
+  summariseSelection,
+  type ScoredCandidate,
+} from '../../../src/core/train/select';
 import {
   featureVector,
   patchStats,
@@ -141,6 +147,7 @@ describe('best of N', () => {
     taskId,
     attempt,
     reward,
+    resolved: reward === 1,
     score,
     features: {},
   });
@@ -162,5 +169,29 @@ describe('best of N', () => {
       averageMeanReward: 0.5,
       oracleMeanReward: 1,
     });
+  });
+
+  test('the figure that counts is on the held-out tasks, and says what it is measured against', () => {
+    const picks = pickBestPerTask([
+      candidate('seen', 0, 0.9, 1),
+      candidate('seen', 1, 0.1, 0),
+      candidate('held', 0, 0.8, 0),
+      candidate('held', 1, 0.3, 1),
+    ]);
+    const heldOut = summariseSelection(heldOutSelections(picks, ['held', 'not-in-these-runs']));
+    assert.deepEqual(heldOut, { tasks: 1, chosenMeanReward: 0, averageMeanReward: 0.5, oracleMeanReward: 1 });
+    const text = formatSelection(summariseSelection(picks), heldOut, {
+      holdout_accuracy: 0.5,
+      holdout_majority_accuracy: 0.5,
+    });
+    assert.equal(
+      text,
+      'held-out tasks (1, never trained on): mean reward: chosen 0.000, any attempt 0.500, best possible 1.000; verifier accuracy 0.500 (always guessing the common outcome: 0.500)\n' +
+        'all 2 tasks (includes tasks the verifier was trained on): mean reward: chosen 0.500, any attempt 0.500, best possible 1.000',
+    );
+    assert.match(
+      formatSelection(summariseSelection(picks), summariseSelection([]), { holdout_accuracy: null }),
+      /^held-out tasks: none of these runs/,
+    );
   });
 });
