@@ -202,18 +202,9 @@ async function uiAction(page: Page, dir: string, action: string, argument: strin
     case 'screenshot':
       await page.screenshot({ path: join(dir, `${argument.replace(/[^\w.-]/g, '_')}.png`) });
       break;
-    case 'palette': {
-      await page.keyboard.press('F1');
-      const input = page.locator('.quick-input-widget .quick-input-box input');
-      await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
-      // Filled, not typed: on a busy machine keystrokes can arrive before the box has focus and never filter.
-      await input.fill(`>${argument}`);
-      await page
-        .locator(`.quick-input-list .monaco-list-row.focused[aria-label*="${argument}"]`)
-        .waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
-      await input.press('Enter');
+    case 'palette':
+      await runFromPalette(page, argument);
       break;
-    }
     case 'pick':
       await pickOne(page, argument);
       break;
@@ -232,6 +223,31 @@ async function uiAction(page: Page, dir: string, action: string, argument: strin
     case 'press':
       await page.keyboard.press(argument);
       break;
+  }
+}
+
+/**
+ * Opens the palette and runs the command titled `title`. A quick input left open (or closing) from an earlier
+ * step can hide the box between the wait and the fill, so the palette is opened afresh a few times.
+ */
+async function runFromPalette(page: Page, title: string): Promise<void> {
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  const attempts = 3;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('F1');
+      await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+      // Filled, not typed: on a busy machine keystrokes can arrive before the box has focus and never filter.
+      await input.fill(`>${title}`, { timeout: UI_TIMEOUT_MS });
+      await page
+        .locator(`.quick-input-list .monaco-list-row.focused[aria-label*="${title}"]`)
+        .waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+      await input.press('Enter');
+      return;
+    } catch (error) {
+      if (attempt === attempts) throw error;
+    }
   }
 }
 
