@@ -4,13 +4,15 @@ import type { CliCommand } from './index';
 
 const USAGE = `usage: rollout import FILE --from ${IMPORT_FORMATS.join('|')} --out DIR [--task-id ID]
 
-  swe-agent        a SWE-agent .traj file (trajectory, history, info)
-  mini-swe-agent   a mini-swe-agent .traj.json file (info, messages)
+  swe-agent        a SWE-agent .traj file of any version: 0.x text actions, 1.x function calling
+  mini-swe-agent   a mini-swe-agent .traj.json file (1.x, 2.x, or an early bare message list)
+  openhands        an OpenHands event stream (a JSON list of events, or an evaluation record with
+                   its history; an output.jsonl of such records, one a line)
   openai           OpenAI-format conversation JSONL, one {messages, tools?, metadata?} a line
   --task-id        task id for a .traj import (default: the file name)`;
 
 export const importCommand: CliCommand = {
-  summary: 'import SWE-agent, mini-swe-agent or OpenAI-format trajectories as runs of this project',
+  summary: 'import SWE-agent, mini-swe-agent, OpenHands or OpenAI-format trajectories as runs of this project',
   async run(args) {
     const { values, positionals } = parseArgs({
       args,

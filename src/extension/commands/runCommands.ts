@@ -97,7 +97,7 @@ function requireRunItem(item: unknown, action: string): RunItem {
   throw new Error(`${action}: choose a run in the Runs view`);
 }
 
-/** Rollout Studio: Import Trajectory… — SWE-agent `.traj`, mini-swe-agent JSON, or OpenAI chat JSONL into the output folder. */
+/** Rollout Studio: Import Trajectory… — SWE-agent, mini-swe-agent, OpenHands or OpenAI chat JSONL into the output folder. */
 export async function importTrajectory(
   context: CommandContext,
   fileArgument?: unknown,
@@ -105,7 +105,7 @@ export async function importTrajectory(
 ): Promise<ImportSummary | undefined> {
   const file = await fileArgumentOrPick(fileArgument, {
     canSelectFiles: true,
-    title: 'Import Trajectory (SWE-agent .traj, mini-swe-agent JSON, OpenAI JSONL)',
+    title: 'Import Trajectory (SWE-agent .traj, mini-swe-agent JSON, OpenHands events, OpenAI JSONL)',
   });
   if (!file) return undefined;
   const format = typeof formatArgument === 'string' ? checkFormat(formatArgument) : await pickFormat(file);
@@ -133,7 +133,9 @@ async function pickFormat(file: string): Promise<ImportFormat | undefined> {
     ? 'swe-agent'
     : file.endsWith('.jsonl')
       ? 'openai'
-      : 'mini-swe-agent';
+      : file.endsWith('.traj.json')
+        ? 'mini-swe-agent'
+        : 'openhands';
   const items = [guess, ...IMPORT_FORMATS.filter((format) => format !== guess)].map((format) => ({ label: format }));
   return (await vscode.window.showQuickPick(items, { title: `Format of ${path.basename(file)}` }))?.label as
     ImportFormat | undefined;

@@ -4,18 +4,22 @@ import { TrajectoryRecorder, type RecorderOptions } from '../recorder';
 import type { Trajectory } from '../types';
 import { fromMiniSweAgentTraj } from './miniSweAgent';
 import { fromOpenAiConversation } from './openaiJsonl';
+import { fromOpenHandsEvents } from './openHands';
 import { fromSweAgentTraj } from './sweAgent';
 
-export type ImportFormat = 'swe-agent' | 'mini-swe-agent' | 'openai';
-export const IMPORT_FORMATS: readonly ImportFormat[] = ['swe-agent', 'mini-swe-agent', 'openai'];
+export type ImportFormat = 'swe-agent' | 'mini-swe-agent' | 'openhands' | 'openai';
+export const IMPORT_FORMATS: readonly ImportFormat[] = ['swe-agent', 'mini-swe-agent', 'openhands', 'openai'];
 
-/** The trajectories in a foreign file, one at a time (an OpenAI JSONL file streams line by line). */
+/**
+ * The trajectories in a foreign file, one at a time: an OpenAI JSONL file (and an OpenHands evaluation
+ * `output.jsonl`) streams line by line; the other formats hold one run a file.
+ */
 export async function* readForeignTrajectories(
   file: string,
   from: ImportFormat,
   options: { taskId?: string } = {},
 ): AsyncGenerator<Trajectory> {
-  if (from === 'openai') {
+  if (from === 'openai' || (from === 'openhands' && file.endsWith('.jsonl'))) {
     for await (const line of readLines(file)) {
       if (line.text.trim() === '') continue;
       let parsed: unknown;
@@ -24,7 +28,9 @@ export async function* readForeignTrajectories(
       } catch (error) {
         throw new Error(`${file}: line ${line.number}: not valid JSON (${(error as Error).message})`);
       }
-      yield fromOpenAiConversation(parsed, file, line.number, line.text);
+      yield from === 'openai'
+        ? fromOpenAiConversation(parsed, file, line.number, line.text)
+        : fromOpenHandsEvents(parsed, `${file}: line ${line.number}`, { taskId: options.taskId, content: line.text });
     }
     return;
   }
@@ -35,9 +41,12 @@ export async function* readForeignTrajectories(
   } catch (error) {
     throw new Error(`${file}: not valid JSON (${(error as Error).message})`);
   }
-  yield from === 'swe-agent'
-    ? fromSweAgentTraj(parsed, file, { taskId: options.taskId, content })
-    : fromMiniSweAgentTraj(parsed, file, { taskId: options.taskId, content });
+  const read = {
+    'swe-agent': fromSweAgentTraj,
+    'mini-swe-agent': fromMiniSweAgentTraj,
+    openhands: fromOpenHandsEvents,
+  }[from];
+  yield read(parsed, file, { taskId: options.taskId, content });
 }
 
 /** Writes a whole trajectory as a run log in `outDir` through the recorder (so it is redacted and checked). */

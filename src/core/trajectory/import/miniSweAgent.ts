@@ -8,9 +8,8 @@ import {
   importedRunId,
   isRecord,
   mapExitStatus,
-  splitIntoTurns,
   toChatMessage,
-  toolObservations,
+  turnsOf,
   unknownFields,
 } from './shared';
 
@@ -18,12 +17,16 @@ import {
 const ACTION_BLOCK = /```(?:bash|mswea_bash_command)\s*\n([\s\S]*?)\n```/;
 
 /**
- * A mini-swe-agent `.traj.json` (`info`, `messages`, `trajectory_format`) as a trajectory of this project.
- * Messages with roles outside chat format (v2's final `exit` message) become `source_message` events at
- * their place, so the conversation stays valid chat and nothing is lost.
+ * A mini-swe-agent `.traj.json` as a trajectory of this project: the `{info, messages, trajectory_format}` file of
+ * 1.x (`mini-swe-agent-1`) and 2.x (`mini-swe-agent-1.1`: actions and return codes in each message's `extra`,
+ * tool-call models with `tool` messages, `reasoning_content`), or the bare message list of the earliest files.
+ * Messages with roles outside chat format (the final `exit` message) become `source_message` events at their
+ * place, so the conversation stays valid chat and nothing is lost.
  */
-export function fromMiniSweAgentTraj(raw: unknown, file: string, options: ImportOptions): Trajectory {
-  if (!isRecord(raw)) throw importError(file, '(top level)', 'a .traj.json file must hold a JSON object');
+export function fromMiniSweAgentTraj(input: unknown, file: string, options: ImportOptions): Trajectory {
+  const raw = Array.isArray(input) ? { messages: input } : input;
+  if (!isRecord(raw))
+    throw importError(file, '(top level)', 'a .traj.json file must hold a JSON object (or a list of messages)');
   if (!Array.isArray(raw.messages)) throw importError(file, 'messages', 'must be a list of messages');
   const info = isRecord(raw.info) ? raw.info : {};
   const chat: ChatMessage[] = [];
@@ -34,11 +37,7 @@ export function fromMiniSweAgentTraj(raw: unknown, file: string, options: Import
       pendingEvents.push({ afterMessage: chat.length, message });
     } else chat.push(toChatMessage(message, file, `messages[${i}]`));
   });
-  const turns = splitIntoTurns(chat).map((messages, index): Turn => ({
-    index,
-    messages,
-    observations: observationsOf(messages),
-  }));
+  const turns = turnsOf(chat).map((turn): Turn => ({ ...turn, observations: observationsOf(turn) }));
   let seen = 0;
   const turnEnds = turns.map((turn) => (seen += turn.messages.length));
   for (const pending of pendingEvents) {
@@ -72,7 +71,11 @@ export function fromMiniSweAgentTraj(raw: unknown, file: string, options: Import
       tools: [IMPORTED_BASH_TOOL],
       tool_versions: typeof info.mini_version === 'string' ? { 'mini-swe-agent': info.mini_version } : {},
       started_at: new Date(0).toISOString(),
-      source: { format: 'mini-swe-agent', path: file },
+      source: {
+        format: 'mini-swe-agent',
+        version: typeof raw.trajectory_format === 'string' ? raw.trajectory_format : 'message-list',
+        path: file,
+      },
       ...(topExtra ? { extra: topExtra } : {}),
     },
     turns,
@@ -94,21 +97,39 @@ export function fromMiniSweAgentTraj(raw: unknown, file: string, options: Import
   };
 }
 
-/** Tool-call turns (v2 tool-call models) answer with tool messages; text turns with the next user message. */
-function observationsOf(messages: ChatMessage[]): Observation[] {
-  const fromTools = toolObservations(messages);
-  if (fromTools.length > 0) return fromTools;
+/**
+ * Tool-call turns (2.x tool-call models) answer with tool messages; text turns with the next user message. The
+ * command is the one 2.x parsed into the message's `extra.actions`, else the fenced block of the reply; the exit
+ * status is the observation's `extra.returncode` where 2.x recorded it.
+ */
+function observationsOf(turn: Turn): Observation[] {
+  const { messages } = turn;
+  const exitCode = (message: ChatMessage | undefined) =>
+    typeof message?.extra?.returncode === 'number' ? { exit_code: message.extra.returncode } : {};
+  if (turn.observations.length > 0)
+    return turn.observations.map((observation) => ({
+      ...observation,
+      ...exitCode(messages.find((message) => message.tool_call_id === observation.tool_call_id)),
+    }));
   const at = messages.findIndex((message) => message.role === 'assistant');
-  const action = at === -1 ? null : ACTION_BLOCK.exec(messages[at].content ?? '');
   const reply = messages.slice(at + 1).find((message) => message.role === 'user');
-  if (!action || !reply) return [];
+  const command = at === -1 ? undefined : parsedCommand(messages[at]);
+  if (command === undefined || !reply) return [];
   return [
     {
       tool_call_id: null,
       tool: 'bash',
-      arguments: JSON.stringify({ command: action[1] }),
+      arguments: JSON.stringify({ command }),
       output: reply.content ?? '',
       truncated: false,
+      ...exitCode(reply),
     },
   ];
+}
+
+function parsedCommand(assistant: ChatMessage): string | undefined {
+  const actions = assistant.extra?.actions;
+  const first = Array.isArray(actions) && isRecord(actions[0]) ? actions[0].command : undefined;
+  if (typeof first === 'string') return first;
+  return ACTION_BLOCK.exec(assistant.content ?? '')?.[1];
 }

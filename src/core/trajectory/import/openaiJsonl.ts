@@ -1,14 +1,6 @@
 import { basename } from 'node:path';
-import { EXIT_STATUSES, type ExitStatus, type Trajectory, type ToolSchema, type Turn } from '../types';
-import {
-  importError,
-  importedRunId,
-  isRecord,
-  splitIntoTurns,
-  toChatMessage,
-  toolObservations,
-  unknownFields,
-} from './shared';
+import { EXIT_STATUSES, type ExitStatus, type Trajectory, type ToolSchema } from '../types';
+import { importError, importedRunId, isRecord, toChatMessage, turnsOf, unknownFields } from './shared';
 
 const SAFE_RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -26,11 +18,7 @@ export function fromOpenAiConversation(raw: unknown, file: string, line: number,
     throw importError(file, where('messages'), 'has no assistant message');
   const tools = raw.tools === undefined ? [] : toTools(raw.tools, file, where('tools'));
   const metadata = isRecord(raw.metadata) ? raw.metadata : {};
-  const turns = splitIntoTurns(messages).map((turnMessages, index): Turn => ({
-    index,
-    messages: turnMessages,
-    observations: toolObservations(turnMessages),
-  }));
+  const turns = turnsOf(messages);
 
   const runId =
     typeof metadata.run_id === 'string' && SAFE_RUN_ID.test(metadata.run_id)

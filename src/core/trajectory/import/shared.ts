@@ -64,6 +64,9 @@ export function toChatMessage(raw: unknown, file: string, where: string): ChatMe
   if (raw.tool_call_id !== undefined) {
     if (typeof raw.tool_call_id !== 'string') throw importError(file, `${where}.tool_call_id`, 'must be a string');
     message.tool_call_id = raw.tool_call_id;
+  } else if (Array.isArray(raw.tool_call_ids) && typeof raw.tool_call_ids[0] === 'string') {
+    // SWE-agent 1.x: one observation answers the step's calls; it sends the model the first id, as here.
+    message.tool_call_id = raw.tool_call_ids[0];
   }
   if (role === 'tool' && message.tool_call_id === undefined)
     throw importError(file, `${where}.tool_call_id`, 'a tool message needs the id of the call it answers');
@@ -109,25 +112,48 @@ export function splitIntoTurns(messages: ChatMessage[]): ChatMessage[][] {
   return turns;
 }
 
-/** Observations from tool messages answering the turn's tool calls. */
+/**
+ * Observations from tool messages answering the turn's tool calls: one per call a message answers (a SWE-agent
+ * observation answers all of its step's calls, listed in `tool_call_ids`).
+ */
 export function toolObservations(messages: ChatMessage[]): Observation[] {
   const calls = new Map(messages.flatMap((message) => message.tool_calls ?? []).map((call) => [call.id, call]));
   return messages
     .filter((message) => message.role === 'tool')
-    .map((message) => {
-      const call = calls.get(message.tool_call_id ?? '');
-      return {
-        tool_call_id: message.tool_call_id ?? null,
-        tool: call?.function.name ?? message.name ?? 'unknown',
-        ...(call ? { arguments: call.function.arguments } : {}),
-        output: message.content ?? '',
-        truncated: false,
-      };
+    .flatMap((message) => {
+      const listed = message.extra?.tool_call_ids;
+      const ids = Array.isArray(listed) && listed.every((id) => typeof id === 'string') ? (listed as string[]) : [];
+      return (ids.length > 0 ? ids : [message.tool_call_id ?? null]).map((id): Observation => {
+        const call = calls.get(id ?? '');
+        return {
+          tool_call_id: id,
+          tool: call?.function.name ?? message.name ?? 'unknown',
+          ...(call ? { arguments: call.function.arguments } : {}),
+          output: message.content ?? '',
+          truncated: false,
+        };
+      });
     });
 }
 
-export function emptyTurn(index: number, messages: ChatMessage[]): Turn {
-  return { index, messages, observations: toolObservations(messages) };
+/**
+ * Turns from a conversation: each assistant message and what answers it, observations from its tool messages,
+ * and the reasoning a source kept on the assistant message (`reasoning_content`) as the turn's reasoning.
+ */
+export function turnsOf(messages: ChatMessage[]): Turn[] {
+  return splitIntoTurns(messages).map((turnMessages, index) => {
+    const turn: Turn = { index, messages: turnMessages, observations: toolObservations(turnMessages) };
+    const assistant = turnMessages.find((message) => message.role === 'assistant');
+    const reasoning = assistant?.extra?.reasoning_content;
+    if (assistant?.extra && typeof reasoning === 'string') {
+      const rest = { ...assistant.extra };
+      delete rest.reasoning_content;
+      if (Object.keys(rest).length > 0) assistant.extra = rest;
+      else delete assistant.extra;
+      turn.reasoning = reasoning;
+    }
+    return turn;
+  });
 }
 
 /** A run id from a source's name, safe as a folder name, unique per content. */

@@ -1,14 +1,15 @@
 import { basename } from 'node:path';
 import type { RolloutTrajInfo } from '../../export/sweAgentTraj';
-import { TRAJECTORY_SCHEMA_VERSION, type ChatMessage, type Trajectory, type Turn } from '../types';
+import { isReadableSchemaVersion, upgradeTurn } from '../migrate';
+import type { ChatMessage, Trajectory, Turn } from '../types';
 import {
   IMPORTED_BASH_TOOL,
   importError,
   importedRunId,
   isRecord,
   mapExitStatus,
-  splitIntoTurns,
   toChatMessage,
+  turnsOf,
   unknownFields,
 } from './shared';
 
@@ -22,27 +23,31 @@ export interface ImportOptions {
   content: string;
 }
 
-/** A SWE-agent `.traj` (its `trajectory`, `history` and `info`) as a trajectory of this project. */
+/**
+ * A SWE-agent `.traj` as a trajectory of this project, whichever major version wrote it: 0.x (text actions; the
+ * oldest files have steps and no history), 1.x (function calling: assistant `tool_calls`, observations answering
+ * them by `tool_call_ids`), or a demonstration (history only).
+ */
 export function fromSweAgentTraj(raw: unknown, file: string, options: ImportOptions): Trajectory {
   if (!isRecord(raw)) throw importError(file, '(top level)', 'a .traj file must hold a JSON object');
-  if (!Array.isArray(raw.trajectory)) throw importError(file, 'trajectory', 'must be a list of steps');
   const info = isRecord(raw.info) ? raw.info : {};
-  if (isRecord(info.rollout) && info.rollout.schema_version === TRAJECTORY_SCHEMA_VERSION)
+  if (isRecord(info.rollout) && isReadableSchemaVersion(info.rollout.schema_version))
     return fromOwnExport(raw, info.rollout as unknown as RolloutTrajInfo, file);
+  if (raw.trajectory === undefined && !Array.isArray(raw.history))
+    throw importError(file, 'trajectory', 'must be a list of steps (or the file must have a history)');
+  if (raw.trajectory !== undefined && !Array.isArray(raw.trajectory))
+    throw importError(file, 'trajectory', 'must be a list of steps');
 
-  const steps = raw.trajectory.map((step, i) => {
+  const steps = ((raw.trajectory as unknown[] | undefined) ?? []).map((step, i) => {
     if (!isRecord(step) || typeof step.action !== 'string')
       throw importError(file, `trajectory[${i}].action`, 'each step needs an action string');
     return step;
   });
   const history = Array.isArray(raw.history) ? raw.history : stepsAsHistory(steps);
   const messages = history.map((message, i) => toChatMessage(message, file, `history[${i}]`));
-  const turns = splitIntoTurns(messages).map((turnMessages, index): Turn => ({
-    index,
-    messages: turnMessages,
-    observations: [],
-  }));
-  attachSteps(turns, steps, file);
+  const turns = turnsOf(messages);
+  if (steps.length > 0) attachSteps(turns, steps);
+  const functionCalling = messages.some((message) => (message.tool_calls?.length ?? 0) > 0);
 
   const submission = typeof info.submission === 'string' ? info.submission : '';
   const stats = isRecord(info.model_stats) ? info.model_stats : {};
@@ -58,7 +63,16 @@ export function fromSweAgentTraj(raw: unknown, file: string, options: ImportOpti
       tools: [IMPORTED_BASH_TOOL],
       tool_versions: typeof info.swe_agent_version === 'string' ? { 'swe-agent': info.swe_agent_version } : {},
       started_at: new Date(0).toISOString(),
-      source: { format: 'swe-agent', path: file },
+      source: {
+        format: 'swe-agent',
+        version:
+          typeof info.swe_agent_version === 'string'
+            ? info.swe_agent_version
+            : functionCalling
+              ? 'function-calling'
+              : 'text-actions',
+        path: file,
+      },
       ...(topExtra ? { extra: topExtra } : {}),
     },
     turns,
@@ -109,27 +123,46 @@ function stepsAsHistory(steps: Record<string, unknown>[]): Record<string, unknow
 
 /**
  * Each step is one turn's action and raw observation; it goes to the turn whose assistant message made
- * that action (history may hold extra assistant messages, e.g. retried format errors).
+ * that action (history may hold extra assistant messages, e.g. retried format errors). A function-calling
+ * step's observation answers the turn's calls (by the id SWE-agent sent the model); a text step's is the
+ * output of its command.
  */
-function attachSteps(turns: Turn[], steps: Record<string, unknown>[], file: string): void {
+function attachSteps(turns: Turn[], steps: Record<string, unknown>[]): void {
   let next = 0;
-  steps.forEach((step, i) => {
+  for (const step of steps) {
     const action = step.action as string;
     let at = turns.findIndex((turn, t) => t >= next && assistantOf(turn)?.extra?.action === action);
-    if (at === -1) at = Math.min(next, turns.length - 1);
-    if (at < 0) throw importError(file, `trajectory[${i}]`, 'a step with no assistant message in history to belong to');
+    if (at === -1) at = next;
+    // SWE-agent 1.x leaves the step that ends the run (`submit`) out of the history: it is a turn of its own.
+    if (at >= turns.length) turns.push(turnOfStep(step, turns.length));
     const turn = turns[at];
-    turn.observations.push({
-      tool_call_id: null,
-      tool: 'bash',
-      arguments: JSON.stringify({ command: action }),
-      output: typeof step.observation === 'string' ? step.observation : JSON.stringify(step.observation ?? ''),
-      truncated: false,
-    });
+    const answered = turn.observations.length > 0 ? turn.observations : undefined;
+    const output = typeof step.observation === 'string' ? step.observation : JSON.stringify(step.observation ?? '');
+    // The raw output, before SWE-agent added its state lines for the model.
+    if (answered) answered.forEach((observation) => (observation.output = output));
+    else
+      turn.observations.push({
+        tool_call_id: null,
+        tool: 'bash',
+        arguments: JSON.stringify({ command: action }),
+        output,
+        truncated: false,
+      });
     const rest = unknownFields(step, STEP_FIELDS_AS_OBSERVATION);
     if (rest) turn.extra = { ...turn.extra, swe_agent_step: rest };
     next = at + 1;
-  });
+  }
+}
+
+/** A step the history does not hold, as the turn the model made: its response, with its action. */
+function turnOfStep(step: Record<string, unknown>, index: number): Turn {
+  const response =
+    typeof step.response === 'string' ? step.response : typeof step.thought === 'string' ? step.thought : '';
+  return {
+    index,
+    messages: [{ role: 'assistant', content: response, extra: { action: step.action, message_type: 'action' } }],
+    observations: [],
+  };
 }
 
 function assistantOf(turn: Turn): ChatMessage | undefined {
@@ -149,7 +182,8 @@ function fromOwnExport(raw: Record<string, unknown>, rollout: RolloutTrajInfo, f
     const extraInfo = isRecord(step) && isRecord(step.extra_info) ? step.extra_info : {};
     if (!isRecord(extraInfo.rollout_turn))
       throw importError(file, `trajectory[${index}].extra_info.rollout_turn`, 'missing in a Rollout Studio export');
-    return { ...(extraInfo.rollout_turn as Omit<Turn, 'messages'>), messages };
+    const turn = upgradeTurn(extraInfo.rollout_turn, rollout.schema_version) as Omit<Turn, 'messages'>;
+    return { ...turn, messages };
   });
   return { run: rollout.run, turns, events: rollout.events, ...(rollout.result ? { result: rollout.result } : {}) };
 }

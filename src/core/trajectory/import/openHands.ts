@@ -1,0 +1,248 @@
+import { basename } from 'node:path';
+import type { ChatMessage, RunEvent, ToolSchema, Trajectory, Turn } from '../types';
+import type { ImportOptions } from './sweAgent';
+import { importError, importedRunId, isRecord, mapExitStatus, toChatMessage, turnsOf, unknownFields } from './shared';
+
+/** The per-turn facts OpenHands keeps with each model response. */
+interface ResponseFacts {
+  model?: string;
+  system_fingerprint?: string;
+  tokens?: Turn['tokens'];
+}
+
+/**
+ * An OpenHands event stream as a trajectory of this project: the list of events a session saves (or an
+ * evaluation output record holding it under `history`, with `instance_id` and `test_result.git_patch`).
+ * Actions become messages as the model saw them: a model response is one assistant message with all of its
+ * tool calls (OpenHands writes one action event per call, each carrying the response), an observation that
+ * answers a call is its `tool` message, user messages stay user messages, and an observation no call asked
+ * for is shown to the model as a user message. Events with no place in a conversation (agent state changes,
+ * recalls) become `source_message` events at their place.
+ */
+export function fromOpenHandsEvents(raw: unknown, file: string, options: ImportOptions): Trajectory {
+  const record = Array.isArray(raw) ? { history: raw } : raw;
+  if (!isRecord(record) || !Array.isArray(record.history))
+    throw importError(file, '(top level)', 'must be a list of OpenHands events, or an object with a `history` list');
+  const stream = new EventStream(file);
+  record.history.forEach((event, i) => stream.add(event, `history[${i}]`));
+  const turns = turnsOf(stream.messages).map((turn) => stream.completeTurn(turn));
+
+  const testResult = isRecord(record.test_result) ? record.test_result : {};
+  const patch = typeof testResult.git_patch === 'string' ? testResult.git_patch : '';
+  const metadata = isRecord(record.metadata) ? record.metadata : {};
+  const llm = isRecord(metadata.llm_config) ? metadata.llm_config : {};
+  const taskId =
+    options.taskId ??
+    (typeof record.instance_id === 'string' ? record.instance_id : basename(file).replace(/\.jsonl?$/, ''));
+  const topExtra = unknownFields(record, ['history', 'test_result', 'metadata']);
+  return {
+    run: {
+      run_id: importedRunId('openhands', taskId, options.content),
+      task_id: taskId,
+      attempt: 0,
+      policy: 'import:openhands',
+      model: { name: stream.model ?? (typeof llm.model === 'string' ? llm.model : 'unknown'), parameters: {} },
+      tools: stream.tools(),
+      tool_versions: typeof metadata.openhands_version === 'string' ? { openhands: metadata.openhands_version } : {},
+      started_at: stream.startedAt ?? new Date(0).toISOString(),
+      source: {
+        format: 'openhands',
+        ...(typeof metadata.openhands_version === 'string' ? { version: metadata.openhands_version } : {}),
+        path: file,
+      },
+      ...(topExtra || Object.keys(metadata).length
+        ? { extra: { ...topExtra, ...(Object.keys(metadata).length ? { metadata } : {}) } }
+        : {}),
+    },
+    turns,
+    events: stream.events(turns),
+    result: {
+      exit_status: stream.finished ? 'submitted' : mapExitStatus(stream.agentState, patch.trim() !== ''),
+      ended_at: stream.endedAt ?? new Date(0).toISOString(),
+      patch,
+      reward: null,
+      ...(Object.keys(testResult).length ? { extra: { source_test_result: testResult } } : {}),
+    },
+  };
+}
+
+class EventStream {
+  readonly messages: ChatMessage[] = [];
+  model?: string;
+  startedAt?: string;
+  endedAt?: string;
+  finished = false;
+  agentState?: string;
+  private systemTools?: ToolSchema[];
+  private readonly calledTools = new Set<string>();
+  private readonly facts = new Map<ChatMessage, ResponseFacts>();
+  private readonly responses = new Set<string>();
+  /** Events with no place in the conversation, and how many messages came before each. */
+  private readonly asides: { afterMessage: number; event: unknown }[] = [];
+
+  constructor(private readonly file: string) {}
+
+  add(event: unknown, where: string): void {
+    if (!isRecord(event)) throw importError(this.file, where, 'an event must be an object');
+    if (typeof event.timestamp === 'string') {
+      this.startedAt ??= event.timestamp;
+      this.endedAt = event.timestamp;
+    }
+    const args = isRecord(event.args) ? event.args : {};
+    const text = (value: unknown) => (typeof value === 'string' ? value : '');
+    const metadata = isRecord(event.tool_call_metadata) ? event.tool_call_metadata : undefined;
+    if (typeof event.observation === 'string') this.addObservation(event, where);
+    else if (event.action === 'system') {
+      if (Array.isArray(args.tools)) this.systemTools = args.tools as ToolSchema[];
+      this.push({ role: 'system', content: text(args.content) || text(event.message) }, where);
+    } else if (event.source === 'user' && event.action === 'message')
+      this.push({ role: 'user', content: text(args.content) || text(event.message) }, where);
+    else if (event.source === 'agent' && metadata) this.addToolCall(event, metadata, args, where);
+    else if (event.source === 'agent' && (event.action === 'message' || event.action === 'finish')) {
+      this.finished ||= event.action === 'finish';
+      this.push({ role: 'assistant', content: text(args.content) || text(event.message) }, where);
+    } else this.asides.push({ afterMessage: this.messages.length, event });
+  }
+
+  /** One assistant message per model response, holding every call of it; the later events of it add nothing. */
+  private addToolCall(
+    event: Record<string, unknown>,
+    metadata: Record<string, unknown>,
+    args: Record<string, unknown>,
+    where: string,
+  ): void {
+    this.finished ||= event.action === 'finish';
+    const response = isRecord(metadata.model_response) ? metadata.model_response : undefined;
+    const responseId = typeof response?.id === 'string' ? response.id : String(metadata.tool_call_id);
+    if (this.responses.has(responseId)) return;
+    this.responses.add(responseId);
+    const choice = Array.isArray(response?.choices) && isRecord(response.choices[0]) ? response.choices[0] : {};
+    const message = isRecord(choice.message) ? choice.message : undefined;
+    const assistant = message
+      ? { role: 'assistant', content: message.content ?? null, tool_calls: message.tool_calls, ...reasoningOf(message) }
+      : {
+          // No response kept: the call as the action recorded it.
+          role: 'assistant',
+          content: typeof args.thought === 'string' ? args.thought : null,
+          tool_calls: [
+            {
+              id: metadata.tool_call_id,
+              type: 'function',
+              function: { name: metadata.function_name, arguments: JSON.stringify(callArguments(args)) },
+            },
+          ],
+        };
+    const pushed = this.push(assistant, where);
+    for (const call of pushed.tool_calls ?? []) this.calledTools.add(call.function.name);
+    const facts = responseFacts(response);
+    if (facts.model) this.model ??= facts.model;
+    this.facts.set(pushed, facts);
+  }
+
+  private addObservation(event: Record<string, unknown>, where: string): void {
+    const metadata = isRecord(event.tool_call_metadata) ? event.tool_call_metadata : undefined;
+    const content = typeof event.content === 'string' ? event.content : '';
+    if (event.observation === 'agent_state_changed') {
+      const extras = isRecord(event.extras) ? event.extras : {};
+      if (typeof extras.agent_state === 'string') this.agentState = extras.agent_state;
+    }
+    if (metadata && typeof metadata.tool_call_id === 'string') {
+      const extras = isRecord(event.extras) ? event.extras : {};
+      const inner = isRecord(extras.metadata) ? extras.metadata : {};
+      const exitCode = typeof inner.exit_code === 'number' ? inner.exit_code : extras.exit_code;
+      this.push(
+        {
+          role: 'tool',
+          tool_call_id: metadata.tool_call_id,
+          content,
+          ...(typeof metadata.function_name === 'string' ? { name: metadata.function_name } : {}),
+          ...(typeof exitCode === 'number' ? { exit_code: exitCode } : {}),
+        },
+        where,
+      );
+      return;
+    }
+    // What OpenHands shows the model without a call asking for it (an error, a user's interrupt) is a user turn.
+    if (content && event.observation !== 'agent_state_changed' && event.observation !== 'null')
+      this.push({ role: 'user', content }, where);
+    else this.asides.push({ afterMessage: this.messages.length, event });
+  }
+
+  private push(message: Record<string, unknown>, where: string): ChatMessage {
+    const converted = toChatMessage(message, this.file, where);
+    this.messages.push(converted);
+    return converted;
+  }
+
+  /** The turn with what OpenHands kept about its model call, and the exit codes of its commands. */
+  completeTurn(turn: Turn): Turn {
+    const assistant = turn.messages.find((message) => message.role === 'assistant');
+    const facts = assistant ? this.facts.get(assistant) : undefined;
+    const exitCodes = new Map(
+      turn.messages
+        .filter((message) => message.role === 'tool' && typeof message.extra?.exit_code === 'number')
+        .map((message) => [message.tool_call_id, message.extra?.exit_code as number]),
+    );
+    return {
+      ...turn,
+      ...facts,
+      observations: turn.observations.map((observation) => {
+        const exitCode = exitCodes.get(observation.tool_call_id ?? undefined);
+        return exitCode === undefined ? observation : { ...observation, exit_code: exitCode };
+      }),
+    };
+  }
+
+  /** The tools the session declared, or, when it kept none, the names of the tools it called. */
+  tools(): ToolSchema[] {
+    if (this.systemTools) return this.systemTools;
+    return [...this.calledTools].map((name) => ({ type: 'function', function: { name } }));
+  }
+
+  events(turns: Turn[]): RunEvent[] {
+    let seen = 0;
+    const turnEnds = turns.map((turn) => (seen += turn.messages.length));
+    return this.asides.map(({ afterMessage, event }) => ({
+      kind: 'source_message',
+      at: isRecord(event) && typeof event.timestamp === 'string' ? event.timestamp : new Date(0).toISOString(),
+      after_turn: turnEnds.filter((end) => end <= afterMessage).length,
+      data: { message: event },
+    }));
+  }
+}
+
+function reasoningOf(message: Record<string, unknown>): Record<string, unknown> {
+  return typeof message.reasoning_content === 'string' ? { reasoning_content: message.reasoning_content } : {};
+}
+
+/** An action's own arguments, without the fields OpenHands adds to every action. */
+function callArguments(args: Record<string, unknown>): Record<string, unknown> {
+  return unknownFields(args, ['thought', 'impl_source', 'translated_ipython_code', 'security_risk']) ?? {};
+}
+
+function responseFacts(response: Record<string, unknown> | undefined): ResponseFacts {
+  if (!response) return {};
+  const usage = isRecord(response.usage) ? response.usage : {};
+  const details = isRecord(usage.prompt_tokens_details) ? usage.prompt_tokens_details : {};
+  const completion = isRecord(usage.completion_tokens_details) ? usage.completion_tokens_details : {};
+  const count = (value: unknown) =>
+    typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : undefined;
+  const input = count(usage.prompt_tokens);
+  const output = count(usage.completion_tokens);
+  const cached = count(details.cached_tokens);
+  const reasoning = count(completion.reasoning_tokens);
+  return {
+    ...(typeof response.model === 'string' ? { model: response.model } : {}),
+    ...(typeof response.system_fingerprint === 'string' ? { system_fingerprint: response.system_fingerprint } : {}),
+    ...(input !== undefined && output !== undefined
+      ? {
+          tokens: {
+            input,
+            output,
+            ...(cached !== undefined ? { cached_input: cached } : {}),
+            ...(reasoning !== undefined ? { reasoning } : {}),
+          },
+        }
+      : {}),
+  };
+}
