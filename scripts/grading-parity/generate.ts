@@ -114,7 +114,6 @@ function runOnce(run: ParityRun): string {
       logParser: 'pytest',
     },
     workdir: image ? '/testbed' : HOST_WORKDIR,
-    baseRef: 'HEAD',
   });
   writeFileSync(join(SCRATCH, 'eval.sh'), script);
   const bin = writeStandIns(run);

@@ -18,8 +18,11 @@ export interface EvalScriptInput {
   environment: TaskEnvironment;
   /** The repository root inside the sandbox. */
   workdir: string;
-  /** The commit whose test files are restored: the task's base commit where the repository has it, else `HEAD`. */
-  baseRef: string;
+  /**
+   * The task's base commit, whose test files are restored where the repository has it (an instance image);
+   * elsewhere, and without one, the repository's own `HEAD` (a sandbox's one-commit copy of the base).
+   */
+  baseCommit?: string;
 }
 
 /**
@@ -35,13 +38,25 @@ export function testFilesToReset(testPatch: string): string[] {
   return files;
 }
 
-function resetCommand(files: string[], baseRef: string): string {
+const BASE_VARIABLE = 'ROLLOUT_BASE_COMMIT';
+
+function resetCommand(files: string[], base: string): string {
   if (files.length === 0) return 'echo "No test files to reset"';
-  return `git checkout ${shellQuote(baseRef)} -- ${files.map(shellQuote).join(' ')}`;
+  return `git checkout ${base} -- ${files.map(shellQuote).join(' ')}`;
 }
 
-export function evalScript({ task, environment, workdir, baseRef }: EvalScriptInput): string {
-  const reset = resetCommand(testFilesToReset(task.testPatch), baseRef);
+/** The shell lines that pick the base commit, and how the reset names it. */
+function baseCommitLines(baseCommit: string | undefined): { lines: string[]; base: string } {
+  if (!baseCommit || !/^[0-9a-f]{7,40}$/i.test(baseCommit)) return { lines: [], base: 'HEAD' };
+  return {
+    lines: [`${BASE_VARIABLE}=$(git rev-parse --verify --quiet '${baseCommit}^{commit}' || git rev-parse HEAD)`],
+    base: `"$${BASE_VARIABLE}"`,
+  };
+}
+
+export function evalScript({ task, environment, workdir, baseCommit }: EvalScriptInput): string {
+  const base = baseCommitLines(baseCommit);
+  const reset = resetCommand(testFilesToReset(task.testPatch), base.base);
   const testPatch = task.testPatch.endsWith('\n') ? task.testPatch.slice(0, -1) : task.testPatch;
   const applyTestPatch =
     task.testPatch.trim() === ''
@@ -52,6 +67,7 @@ export function evalScript({ task, environment, workdir, baseRef }: EvalScriptIn
     'set -uxo pipefail',
     `cd ${shellQuote(workdir)}`,
     `git config --global --add safe.directory ${shellQuote(workdir)}`,
+    ...base.lines,
     ...environment.install,
     reset,
     applyTestPatch,

@@ -8,7 +8,7 @@
 
 import type { SandboxFactory } from '../sandbox/pool';
 import type { RepoSource, Sandbox } from '../sandbox/sandbox';
-import { environmentFor, type EnvironmentSpecs } from '../task/environment';
+import { environmentFor, shellQuote, type EnvironmentSpecs } from '../task/environment';
 import { resolveRepoSource, type RepoResolveOptions } from '../task/repoResolver';
 import type { Task, TaskEnvironment } from '../task/task';
 import { evalScript } from './evalScript';
@@ -126,11 +126,13 @@ class Steps {
    */
   async applyModelPatch(patch: string, rules: HarnessRules): Promise<string | undefined> {
     await this.sandbox.writeFile(PATCH_FILE, patch);
+    // The steps run as root, as the harness's do, on a repository root may not own: git must trust it.
+    const trust = `git config --global --add safe.directory ${shellQuote(this.sandbox.workdir)} && `;
     let refusal = '';
     for (const [attempt, command] of rules.modelPatchCommands.entries()) {
       if (attempt > 0 && rules.cleanBetweenPatchAttempts)
         await this.run('restore the work tree', 'git checkout -- . ; git clean -fd');
-      const result = await this.run('apply the patch', `${command} ${PATCH_FILE}`);
+      const result = await this.run('apply the patch', `${attempt === 0 ? trust : ''}${command} ${PATCH_FILE}`);
       if (result.exitCode === 0) return undefined;
       if (attempt === 0) refusal = result.stdout;
     }
@@ -140,14 +142,6 @@ class Steps {
     }
     const reasons = refusal.split('\n').filter((line) => /^(error|fatal):/.test(line));
     return (reasons.length ? reasons : [refusal.trim().split('\n').pop() ?? '']).join('; ');
-  }
-
-  /** The task's base commit where this repository has it (an instance image), else the sandbox's own base. */
-  async baseRef(task: Task): Promise<string> {
-    const commit = task.repo.commit;
-    if (!commit || !/^[0-9a-f]{7,40}$/i.test(commit)) return 'HEAD';
-    const found = await this.sandbox.exec(`git cat-file -e ${commit}^{commit}`, { timeoutMs: 30_000, asRoot: true });
-    return found.exitCode === 0 ? commit : 'HEAD';
   }
 }
 
@@ -174,7 +168,7 @@ async function evaluateInSandbox(
     task,
     environment: planned.environment,
     workdir: steps.sandbox.workdir,
-    baseRef: await steps.baseRef(task),
+    baseCommit: task.repo.commit,
   });
   await steps.sandbox.writeFile(EVAL_SCRIPT_FILE, script);
   const timeoutMs = options.testTimeoutMs ?? DEFAULT_TIMEOUT_MS;

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'mocha';
 import * as vscode from 'vscode';
+import type { LogGrade } from '../../../src/core/reward/gradeTask';
 import type { TaskSet } from '../../../src/extension/views/tasksTree';
 import { api, FIXTURES, screenshot } from './helpers';
 
@@ -29,6 +31,29 @@ export function taskTests(): void {
       assert.ok(tasks.taskSets.some((loaded) => loaded.path === file));
       await vscode.commands.executeCommand('workbench.view.extension.rolloutStudio');
       await screenshot('tasks-view');
+    });
+
+    it('grades a test log as the SWE-bench harness does, by the function behind `rollout grade`', async () => {
+      const corpus = path.join(FIXTURES, 'grading-parity');
+      const cases = JSON.parse(readFileSync(path.join(corpus, 'cases.json'), 'utf8')) as {
+        id: string;
+        instance_id: string;
+        log: string;
+      }[];
+      const harness = JSON.parse(readFileSync(path.join(corpus, 'harness-outputs.json'), 'utf8')) as {
+        harness: { '5': { results: { case: string; resolution: string | null }[] } };
+      };
+      for (const id of ['pytest-host.ids-cut-at-space', 'django-runner', 'go-test-v.gotest.panic']) {
+        const entry = cases.find((candidate) => candidate.id === id);
+        assert.ok(entry, id);
+        const grade = (await vscode.commands.executeCommand('rolloutStudio.gradeTestLog', {
+          tasks: path.join(corpus, 'tasks.jsonl'),
+          instance: entry.instance_id,
+          log: path.join(corpus, entry.log),
+        })) as LogGrade;
+        const expected = harness.harness['5'].results.find((result) => result.case === id);
+        assert.equal(grade.resolution, expected?.resolution, id);
+      }
     });
 
     it('reports a task file that does not exist by its path, without throwing at the user', async () => {

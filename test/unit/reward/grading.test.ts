@@ -1,12 +1,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { asTestOutput } from '../../../src/core/reward/gradeTask';
+import { join } from 'node:path';
+import { asTestOutput, gradeLog } from '../../../src/core/reward/gradeTask';
 import { resolutionStatus, testsReport } from '../../../src/core/reward/grading';
 import { HARNESS_RULES, evalTypeFor } from '../../../src/core/reward/harnessRules';
 import { gradeTestOutput } from '../../../src/core/reward/instanceReport';
 import { harnessRunSummary } from '../../../src/core/reward/runSummary';
 import { readTestOutput } from '../../../src/core/reward/testOutput';
 import type { StatusMap } from '../../../src/core/reward/testStatus';
+import { loadTask } from '../../../src/core/task/loadTasks';
 
 const statuses: StatusMap = new Map([
   ['t::fixed', 'PASSED'],
@@ -236,5 +238,23 @@ describe("the harness's run report", () => {
       'error_ids',
       'schema_version',
     ]);
+  });
+});
+
+describe('the SWE-bench instance the old grading got wrong', () => {
+  test('pytest-dev__pytest-11143: every expected test passing, ids with spaces among them, is RESOLVED_FULL', async () => {
+    const file = join(process.cwd(), 'test', 'fixtures', 'swe-bench', 'swe-bench-lite-sample.json');
+    const task = await loadTask(file, 'pytest-dev__pytest-11143');
+    const ids = [...task.failToPass, ...task.passToPass];
+    assert.ok(
+      ids.some((id) => id.endsWith('test_get_assertion_exprs[assert')),
+      'the dataset stores ids cut at a space',
+    );
+    // pytest prints each id whole; the dataset's are cut where the harness cuts them.
+    const whole = (id: string) => (id.split('[').length > id.split(']').length ? `${id} 1]` : id);
+    const log = ids.map((id) => `PASSED ${whole(id)}`).join('\n');
+    const grade = gradeLog(task, log, { harnessVersion: 5, raw: true, exitCode: 0 });
+    assert.equal(grade.log_parser, 'pytest');
+    assert.equal(grade.resolution, 'RESOLVED_FULL');
   });
 });
