@@ -33,6 +33,8 @@ await Promise.all([
     external,
     banner: { js: '#!/usr/bin/env node' },
   }),
+  // The report's worker threads, loaded by path from the CLI, the extension and the tests alike.
+  build({ ...shared, entryPoints: ['src/core/report/factsWorker.ts'], outfile: 'dist/report-worker.js', external }),
   // The report page (HTML report and VS Code Leaderboard), with Chart.js bundled in: one script, no network.
   build({
     entryPoints: ['media/report/page.ts'],

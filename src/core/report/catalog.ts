@@ -34,6 +34,11 @@ export class TaskCatalog {
     return this.tasks.get(taskId)?.goldFiles;
   }
 
+  /** Every task's gold files, for worker threads (which cannot share the catalog). */
+  goldFileEntries(): [string, readonly string[]][] {
+    return [...this.tasks].flatMap(([taskId, info]) => (info.goldFiles.length ? [[taskId, info.goldFiles]] : []));
+  }
+
   /** The task's info, from its task file when one was given, else from what the run says. */
   infoFor(run: Pick<RunFacts, 'taskId' | 'protocol' | 'importedFrom'>): TaskInfo {
     const known = this.tasks.get(run.taskId);

@@ -1,13 +1,22 @@
 /** Reads the runs under some paths into their facts, a few logs at a time, never a whole trajectory. */
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { mapWithWorkers } from '../concurrency';
+import { packageRoot } from '../paths';
 import { findTrajectoryLogs } from '../trajectory/reader';
 import type { TaskCatalog } from './catalog';
+import type { FactsWorkerInput } from './factsWorker';
 import type { ReportProblem, RunFacts } from './model';
-import { readRunFacts } from './runFacts';
+import { readRunFacts, type RunFactsResult } from './runFacts';
 
-/** Logs read at once: enough to keep the disk busy while one is parsed. */
+/** Logs read at once by one thread: enough to keep the disk busy while one is parsed. */
 const READ_CONCURRENCY = 8;
+/** Below this many logs, starting threads costs more than they save. */
+const LOGS_PER_THREAD = 250;
+/** Built by scripts/build.mjs from factsWorker.ts. */
+const WORKER_SCRIPT = join('dist', 'report-worker.js');
 
 export interface CollectedRuns {
   facts: RunFacts[];
@@ -22,12 +31,54 @@ export async function collectRunFacts(
   const logs: string[] = [];
   // Absolute, so that a report's links open the run from anywhere.
   for await (const log of findTrajectoryLogs([...paths])) logs.push(resolve(log));
-  const results = await mapWithWorkers(logs, READ_CONCURRENCY, (log) => {
-    signal?.throwIfAborted();
-    return readRunFacts(log, (taskId) => catalog.goldFiles(taskId));
-  });
+  const threads = Math.min(availableParallelism(), Math.floor(logs.length / LOGS_PER_THREAD));
+  const script = join(packageRoot(), WORKER_SCRIPT);
+  const results =
+    threads > 1 && existsSync(script)
+      ? await inThreads(script, logs, catalog, threads, signal)
+      : await mapWithWorkers(logs, READ_CONCURRENCY, (log) => {
+          signal?.throwIfAborted();
+          return readRunFacts(log, (taskId) => catalog.goldFiles(taskId));
+        });
   return {
     facts: results.flatMap((result) => (result.facts ? [result.facts] : [])),
     problems: results.flatMap((result) => result.problems),
   };
+}
+
+/** The logs in contiguous shares, one per thread; the results in the logs' order. */
+async function inThreads(
+  script: string,
+  logs: string[],
+  catalog: TaskCatalog,
+  threads: number,
+  signal?: AbortSignal,
+): Promise<RunFactsResult[]> {
+  const share = Math.ceil(logs.length / threads);
+  const workers: Worker[] = [];
+  const stop = () => workers.forEach((worker) => void worker.terminate());
+  signal?.addEventListener('abort', stop, { once: true });
+  try {
+    const parts = await Promise.all(
+      Array.from({ length: threads }, (_, i) => {
+        const input: FactsWorkerInput = {
+          logs: logs.slice(i * share, (i + 1) * share),
+          goldFiles: catalog.goldFileEntries(),
+          concurrency: READ_CONCURRENCY,
+        };
+        const worker = new Worker(script, { workerData: input });
+        workers.push(worker);
+        return new Promise<RunFactsResult[]>((done, fail) => {
+          worker.once('message', done);
+          worker.once('error', fail);
+          worker.once('exit', (code) => fail(new Error(`a report worker stopped (exit ${code}) before it answered`)));
+        });
+      }),
+    );
+    signal?.throwIfAborted();
+    return parts.flat();
+  } finally {
+    signal?.removeEventListener('abort', stop);
+    stop();
+  }
 }

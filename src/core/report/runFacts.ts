@@ -171,7 +171,8 @@ class RunFold {
       compactions: this.compactions,
       filesEdited: edited,
       localisation: this.goldFiles?.length ? localisation(edited, this.goldFiles, this.viewedGold) : null,
-      rounds: this.rounds.length ? successByRound(this.rounds) : null,
+      // A plain SWE run grades one round without feedback: its resolved verdict already says it all.
+      rounds: this.rounds.length && protocolName(run) !== 'swe' ? successByRound(this.rounds) : null,
     };
     return {
       runId: run.run_id,
@@ -181,7 +182,7 @@ class RunFold {
       policy: run.policy,
       model: run.model.name,
       prompt: this.prompt,
-      protocol: typeof run.extra?.protocol === 'string' ? run.extra.protocol : 'swe',
+      protocol: protocolName(run),
       ...(run.source && run.source.format !== 'rollout' ? { importedFrom: run.source.format } : {}),
       status: result?.exit_status ?? 'unfinished',
       reward: result?.reward?.value ?? null,
@@ -227,16 +228,25 @@ function localisation(edited: string[], gold: readonly string[], viewed: Readonl
   };
 }
 
+/** The run's protocol: `cab`, `swe-feedback` or `swe`; recorded as a name, or as `{name, spec}` since the one lifecycle. */
+function protocolName(run: RunMetadata): string {
+  const recorded = run.extra?.protocol;
+  if (typeof recorded === 'string') return recorded;
+  const name = (recorded as { name?: unknown } | undefined)?.name;
+  return typeof name === 'string' ? name : 'swe';
+}
+
 /**
  * The outcome a round event records. CodeAssistBench conversations write `user_feedback` after each reply of
- * the simulated user (`status` FULLY_SATISFIED is success); test-feedback rounds write `feedback_round` with
- * `resolved`. Runs without such events have no rounds.
+ * the simulated user (`status` FULLY_SATISFIED is success); runs with test-feedback rounds write `round_scored`
+ * after grading each round (`resolved`; null when the machinery failed, a round that is then no outcome).
+ * Runs without such events have no rounds.
  */
 function roundOutcome(event: RunEvent): RoundOutcome | null {
   const round = event.data?.round;
   if (typeof round !== 'number') return null;
   if (event.kind === 'user_feedback') return { round, succeeded: event.data?.status === 'FULLY_SATISFIED' };
-  if (event.kind === 'feedback_round' && typeof event.data?.resolved === 'boolean')
+  if (event.kind === 'round_scored' && typeof event.data?.resolved === 'boolean')
     return { round, succeeded: event.data.resolved };
   return null;
 }

@@ -187,6 +187,39 @@ describe('the report built from runs’ facts (figures worked out by hand)', () 
     assert.deepEqual(lite.tasks[0].categories, { repo: 'org/x', language: 'python' });
   });
 
+  test('success by round: a run that ended earlier keeps its last round’s outcome; the gain per round', () => {
+    const withRounds = (runId: string, rounds: { round: number; succeeded: boolean }[]) => {
+      const facts = run('openai:feedback', runId, 0, rounds.at(-1)!.succeeded);
+      return { ...facts, runId, analytics: { ...facts.analytics, rounds } };
+    };
+    const rounds = buildReport(
+      [
+        withRounds('t1', [
+          { round: 1, succeeded: false },
+          { round: 2, succeeded: true },
+        ]),
+        withRounds('t2', [{ round: 1, succeeded: true }]),
+        withRounds('t3', [
+          { round: 1, succeeded: false },
+          { round: 2, succeeded: false },
+        ]),
+      ],
+      new TaskCatalog(),
+      options(),
+    ).groups[0].analytics.rounds;
+    assert.deepEqual(
+      rounds.map((round) => [round.round, round.runs]),
+      [
+        [1, 3],
+        [2, 3],
+      ],
+    );
+    close(rounds[0].successRate, 1 / 3);
+    close(rounds[1].successRate, 2 / 3);
+    close(rounds[1].gain, 1 / 3);
+    assert.equal(rounds[0].gain, null);
+  });
+
   test('--by model groups by the model name', () => {
     const byModel = buildReport(RUNS, new TaskCatalog(), options({ by: 'model' }));
     assert.deepEqual(

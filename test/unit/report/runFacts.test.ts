@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { formatExecObservation } from '../../../src/core/agent/tools/bash';
 import { packageRoot } from '../../../src/core/paths';
 import { commandProgram, classifyAction } from '../../../src/core/report/actions';
+import { TaskCatalog } from '../../../src/core/report/catalog';
+import { collectRunFacts } from '../../../src/core/report/collect';
 import { readRunFacts } from '../../../src/core/report/runFacts';
 import { importTrajectories, writeTrajectory } from '../../../src/core/trajectory/import/importer';
 import type { Observation, Trajectory, Turn } from '../../../src/core/trajectory/types';
@@ -171,6 +173,35 @@ describe('run facts and trajectory analytics, folded from a log', () => {
     ]);
   });
 
+  test('test-feedback rounds (MINT): success by round from each graded round, the protocol recorded as an object', async () => {
+    const scored = (round: number, resolved: boolean | null) => ({
+      kind: 'round_scored',
+      at: '2026-11-24T10:01:00.000Z',
+      after_turn: round,
+      data: { round, reward: resolved === null ? null : Number(resolved), resolved, evaluation_status: 'completed' },
+    });
+    const feedback = trajectory(
+      'feedback',
+      [turn(0, [tool('view', { path: 'x' })], ''), turn(1, [tool('view', { path: 'y' })], '')],
+      {
+        events: [scored(1, false), scored(2, null), scored(2, false), scored(3, true)],
+      },
+    );
+    feedback.run.extra = { protocol: { name: 'swe-feedback', spec: { feedback: { rounds: 2 } } } };
+    const { facts } = await readRunFacts(await writeTrajectory(out(), feedback));
+    assert.equal(facts?.protocol, 'swe-feedback');
+    assert.deepEqual(
+      facts?.analytics.rounds?.map((outcome) => outcome.succeeded),
+      [false, false, true],
+    );
+
+    // A plain SWE run grades one round, without feedback: no rounds to report.
+    const plain = trajectory('plain', [turn(0, [tool('view', { path: 'x' })], '')], { events: [scored(1, true)] });
+    plain.run.extra = { protocol: { name: 'swe', spec: {} } };
+    const { facts: plainFacts } = await readRunFacts(await writeTrajectory(out(), plain));
+    assert.equal(plainFacts?.analytics.rounds, null);
+  });
+
   test('an unfinished run and a run the machinery broke are unscored, never resolved = false', async () => {
     const unfinished = trajectory('killed', [turn(0, [tool('view', { path: 'x' })], '')]);
     delete unfinished.result;
@@ -250,5 +281,31 @@ describe('what an action is', () => {
     assert.equal(classifyAction({ ...bash('x', 0), output: 'no code here', is_error: undefined })!.succeeded, null);
     assert.equal(classifyAction({ ...bash('x', 0), output: 'text', exit_code: 3 })!.succeeded, false);
     assert.equal(classifyAction({ tool_call_id: null, tool: '(none)', output: '', truncated: false }), null);
+  });
+});
+
+describe('collecting many runs', () => {
+  test('worker threads give the same facts, in the same order, as reading each log in turn', async () => {
+    const dir = out();
+    const template = readFileSync(
+      join(packageRoot(), 'tasks', 'examples', 'pagekit__pagekit-14', 'reference', 'solved', 'trajectory.jsonl'),
+      'utf8',
+    );
+    const originalId = (JSON.parse(template.split('\n')[0]) as { run: { run_id: string } }).run.run_id;
+    for (let i = 0; i < 600; i++) {
+      const runId = `copy-${String(i).padStart(4, '0')}`;
+      mkdirSync(join(dir, runId));
+      writeFileSync(join(dir, runId, 'trajectory.jsonl'), template.replaceAll(originalId, runId));
+    }
+    const catalog = new TaskCatalog();
+    const { facts, problems } = await collectRunFacts([dir], catalog);
+    assert.deepEqual(problems, []);
+    assert.equal(facts.length, 600);
+    const one = await readRunFacts(join(dir, 'copy-0123', 'trajectory.jsonl'));
+    assert.deepEqual(facts[123], one.facts);
+    assert.deepEqual(
+      facts.map((run) => run.runId),
+      facts.map((_, i) => `copy-${String(i).padStart(4, '0')}`),
+    );
   });
 });
