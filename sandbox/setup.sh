@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything Rollout Studio needs on a Debian machine, as root. Idempotent: what is already there
-# (Docker engine, images with an unchanged recipe hash, node_modules for an unchanged lockfile) is kept.
+# (Docker engine, Node.js >= 20, images with an unchanged recipe hash, node_modules for an unchanged lockfile)
+# is kept. Afterwards `rollout` is a command (/usr/local/bin/rollout → dist/cli.js).
 #   bash sandbox/setup.sh           what the CLI and the demo need
 #   bash sandbox/setup.sh --tests   that, plus what the test suites need (a real VS Code host, Chromium, the trainer venv, Redis, Ceph RGW)
 set -euo pipefail
@@ -38,6 +39,9 @@ if ! engine_answers; then
   engine_answers || { tail -20 /var/log/rollout-dockerd.log >&2; fail "dockerd did not start"; }
 fi
 echo "engine: Docker $(docker version --format '{{.Server.Version}}')"
+
+step "Node.js >= 20 and the rollout command"
+bash sandbox/setup-node.sh
 
 step "npm packages"
 lock_hash=$(sha256sum package-lock.json | cut -c1-16)

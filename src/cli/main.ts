@@ -1,8 +1,10 @@
+import { version } from '../../package.json';
 import { commands } from './commands/index';
 
 function usage(): string {
   return [
     'usage: rollout <command> [options]',
+    '       rollout --version',
     '',
     'commands:',
     ...Object.keys(commands).map((name) => `  ${name}`),
@@ -13,6 +15,10 @@ function usage(): string {
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V') {
+    console.log(version);
+    return 0;
+  }
   if (!name || name === '--help' || name === '-h') {
     console.log(usage());
     return name ? 0 : 2;
