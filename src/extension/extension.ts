@@ -6,7 +6,7 @@ import { playbackUriHandler } from './commands/runCommands';
 import type { PlaybackPanel } from './playback/playbackPanel';
 import type { LeaderboardPanel } from './views/leaderboardPanel';
 import { ApiKeys } from './secrets';
-import { readSettings, SETTINGS_SECTION } from './settings';
+import { hasOutputFolder, readSettings, SETTINGS_SECTION } from './settings';
 import { RunsTree } from './views/runsTree';
 import { QueueMonitor } from './views/queueMonitor';
 import { RunStatusBar } from './views/statusBar';
@@ -40,7 +40,7 @@ export interface RolloutStudioApi {
 export function activate(extension: vscode.ExtensionContext): RolloutStudioApi {
   const started = performance.now();
   const log = vscode.window.createOutputChannel('Rollout Studio', { log: true });
-  const runs = new RunsTree(() => readSettings().outputFolder);
+  const runs = new RunsTree(() => (hasOutputFolder() ? readSettings().outputFolder : undefined));
   const tasks = new TasksTree(() => runs.runs);
   const statusBar = new RunStatusBar();
   const diffs = new DiffDocuments();
@@ -73,7 +73,7 @@ export function activate(extension: vscode.ExtensionContext): RolloutStudioApi {
     tasks.refresh();
     if (!context.activeRun) statusBar.showIdle(entries.length);
   });
-  if (vscode.workspace.workspaceFolders) runs.watch();
+  runs.watch();
   extension.subscriptions.push(
     log,
     runs,
@@ -90,9 +90,12 @@ export function activate(extension: vscode.ExtensionContext): RolloutStudioApi {
     vscode.workspace.onDidChangeConfiguration(
       (event) => event.affectsConfiguration(`${SETTINGS_SECTION}.queue.url`) && void queue.follow(),
     ),
-    vscode.workspace.onDidGrantWorkspaceTrust(() =>
-      log.info('workspace trusted: running agents and containers is enabled'),
-    ),
+    // Trust makes the workspace's own values of the restricted settings (package.json) apply from now on.
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      log.info('workspace trusted: running agents and containers is enabled; its settings apply');
+      runs.watch();
+      void queue.follow();
+    }),
     ...registerCommands(context, failures),
     { dispose: () => panels.forEach((panel) => panel.dispose()) },
     { dispose: () => context.leaderboard?.dispose() },

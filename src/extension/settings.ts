@@ -12,8 +12,11 @@ export interface Settings {
   imageProfile: string;
   /** Name of a reward function of src/core/reward (`binary`, `partial-credit`, `gated`). */
   reward: string;
-  /** Absolute: a relative setting is resolved against the first workspace folder. */
-  outputFolder: string;
+  /**
+   * Absolute: a relative setting is resolved against the first workspace folder when read, so that commands
+   * that record nothing (Set API Key, Select Model Endpoint, Run Doctor) work with no folder open.
+   */
+  readonly outputFolder: string;
   budget: { maxTurns: number; maxCostUsd: number; maxTokens: number; timeLimitMinutes: number };
   /** Flags of `rollout train` the Fine-tune command starts from. */
   trainOptions: string;
@@ -24,6 +27,7 @@ export const SETTINGS_SECTION = 'rolloutStudio';
 export function readSettings(): Settings {
   const config = vscode.workspace.getConfiguration(SETTINGS_SECTION);
   const get = <T>(key: string, fallback: T): T => config.get<T>(key) ?? fallback;
+  const outputFolderSetting = get('outputFolder', '.rollout/runs');
   return {
     modelProvider: get('model.provider', 'openai-compatible'),
     modelEndpoint: get('model.endpoint', 'https://api.openai.com/v1'),
@@ -32,7 +36,9 @@ export function readSettings(): Settings {
     dockerHost: get('docker.host', ''),
     imageProfile: get('image.profile', 'python'),
     reward: get('reward', 'binary'),
-    outputFolder: resolveOutputFolder(get('outputFolder', '.rollout/runs')),
+    get outputFolder() {
+      return resolveOutputFolder(outputFolderSetting);
+    },
     budget: {
       maxTurns: get('budget.maxTurns', 50),
       maxCostUsd: get('budget.maxCostUsd', 2),
@@ -41,6 +47,12 @@ export function readSettings(): Settings {
     },
     trainOptions: get('train.options', ''),
   };
+}
+
+/** Whether the output folder can be resolved now: it is absolute, or a folder is open. */
+export function hasOutputFolder(): boolean {
+  const setting = vscode.workspace.getConfiguration(SETTINGS_SECTION).get<string>('outputFolder') ?? '.rollout/runs';
+  return path.isAbsolute(setting) || vscode.workspace.workspaceFolders !== undefined;
 }
 
 function resolveOutputFolder(setting: string): string {

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
@@ -17,18 +18,30 @@ const EXTENSION_BUNDLE = join(PROJECT_ROOT, 'dist', 'extension.js');
 const SCREENSHOTS = join(PROJECT_ROOT, 'out', 'e2e', 'screenshots');
 const SUITE_TIMEOUT_MS = 5 * 60_000;
 
+interface ModeOptions {
+  extensionPath?: string;
+  /** False opens an empty window. */
+  openFolder?: boolean;
+  /** The folder's own `.vscode/settings.json`, written before the workbench opens it. */
+  folderSettings?: Record<string, unknown>;
+}
+
 async function runMode(
   mode: string,
   trusted: boolean,
-  extensionPath = PROJECT_ROOT,
+  { extensionPath = PROJECT_ROOT, openFolder = true, folderSettings }: ModeOptions = {},
 ): Promise<{ result: HostRunResult; output: string[] }> {
   const workspace = mkdtempSync(join(tmpdir(), `rollout-e2e-workspace-${mode}-`));
+  if (folderSettings) {
+    mkdirSync(join(workspace, '.vscode'));
+    writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify(folderSettings, null, 2));
+  }
   const output: string[] = [];
   try {
     const result = await runSuiteInVsCode({
       extensionPath,
       testsPath: SUITE_ENTRY,
-      workspacePath: workspace,
+      workspacePath: openFolder ? workspace : undefined,
       trusted,
       env: { ROLLOUT_E2E_MODE: mode, ROLLOUT_E2E_SCREENSHOTS: SCREENSHOTS },
       screenshotDir: SCREENSHOTS,
@@ -98,13 +111,42 @@ describe('the extension in a real VS Code (code-server 4.100.3 workbench in head
       console.log(`  [vsix] ${vsix}: ${(statSync(vsix).size / 1024 ** 2).toFixed(2)} MiB`);
       const unpacked = spawnSync('unzip', ['-q', vsix, '-d', join(scratch, 'unpacked')], { encoding: 'utf8' });
       assert.equal(unpacked.status, 0, `unzip failed: ${unpacked.stderr}`);
-      assertPassed(await runMode('trusted', true, join(scratch, 'unpacked', 'extension')));
+      assertPassed(await runMode('trusted', true, { extensionPath: join(scratch, 'unpacked', 'extension') }));
     } finally {
       rmSync(scratch, { recursive: true, force: true });
     }
   });
 
-  test('an untrusted workspace refuses to start containers with a clear message (real VS Code extension host, restricted mode)', async () => {
-    assertPassed(await runMode('untrusted', false));
+  test("an untrusted workspace refuses to start containers or delete runs with a clear message, and ignores the folder's hosts, URLs and paths (real VS Code extension host, restricted mode)", async () => {
+    // A cloned repository's settings pointing every host, URL and path at a listener that counts connections.
+    let connections = 0;
+    const listener = createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const address = `127.0.0.1:${(listener.address() as AddressInfo).port}`;
+    try {
+      assertPassed(
+        await runMode('untrusted', false, {
+          folderSettings: {
+            'rolloutStudio.queue.url': `redis://${address}`,
+            'rolloutStudio.docker.host': `tcp://${address}`,
+            'rolloutStudio.model.endpoint': `http://${address}/v1`,
+            'rolloutStudio.outputFolder': '/tmp/rollout-e2e-elsewhere',
+            'rolloutStudio.train.options': '--out /tmp/rollout-e2e-elsewhere',
+            // Not restricted: shows that the folder's settings were read.
+            'rolloutStudio.workers': 7,
+          },
+        }),
+      );
+      assert.equal(connections, 0, 'the extension connected to an address from the untrusted folder');
+    } finally {
+      listener.close();
+    }
+  });
+
+  test('with no folder open, the commands that record nothing work (real VS Code extension host, empty window)', async () => {
+    assertPassed(await runMode('no-folder', true, { openFolder: false }));
   });
 });

@@ -9,6 +9,7 @@ import {
 } from '../../core/trajectory/import/importer';
 import { PlaybackPanel } from '../playback/playbackPanel';
 import { withProgress } from '../progress';
+import { requireTrust } from '../trust';
 import { LeaderboardPanel } from '../views/leaderboardPanel';
 import { RunItem } from '../views/runsTree';
 import type { CommandContext } from './context';
@@ -74,6 +75,7 @@ export async function openRun(context: CommandContext, item?: unknown): Promise<
 
 /** Runs view: delete a finished run's folder after asking. */
 export async function deleteRun(context: CommandContext, item?: unknown, confirmed?: unknown): Promise<boolean> {
+  requireTrust('Delete Run');
   const run = requireRunItem(item, 'Delete Run');
   if (run.entry.status === 'running')
     throw new Error(`Delete Run: ${run.entry.run_id} is still running; stop it first`);

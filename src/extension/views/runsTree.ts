@@ -42,12 +42,16 @@ export class RunsTree implements vscode.TreeDataProvider<RunItem>, vscode.Dispos
   private watcher: vscode.FileSystemWatcher | undefined;
   private entries: RunIndexEntry[] = [];
 
-  constructor(private outputFolder: () => string) {}
+  /** `outputFolder` is undefined while there is none to read (a relative setting and no folder open). */
+  constructor(private outputFolder: () => string | undefined) {}
 
   /** Watches the index of the current output folder; call again when the setting changes. */
   watch(): void {
     this.watcher?.dispose();
-    const pattern = new vscode.RelativePattern(vscode.Uri.file(this.outputFolder()), RUN_INDEX_FILE);
+    this.watcher = undefined;
+    const folder = this.outputFolder();
+    if (folder === undefined) return this.refresh();
+    const pattern = new vscode.RelativePattern(vscode.Uri.file(folder), RUN_INDEX_FILE);
     this.watcher = vscode.workspace.createFileSystemWatcher(pattern);
     for (const event of [this.watcher.onDidChange, this.watcher.onDidCreate, this.watcher.onDidDelete])
       event(() => this.refresh());
@@ -70,8 +74,9 @@ export class RunsTree implements vscode.TreeDataProvider<RunItem>, vscode.Dispos
   async getChildren(item?: RunItem): Promise<RunItem[]> {
     if (item) return [];
     const folder = this.outputFolder();
-    this.entries = await readRunIndex(folder);
+    this.entries = folder === undefined ? [] : await readRunIndex(folder);
     this.read.fire(this.entries);
+    if (folder === undefined) return [];
     return [...this.entries].reverse().map((entry) => new RunItem(entry, path.join(folder, entry.path)));
   }
 

@@ -25,8 +25,8 @@ export interface HostRunOptions {
   extensionPath: string;
   /** Absolute path of the compiled suite entry that exports `run()`. */
   testsPath: string;
-  /** Folder the workbench opens as its workspace. */
-  workspacePath: string;
+  /** Folder the workbench opens as its workspace; none opens an empty window. */
+  workspacePath?: string;
   /** False opens the workspace in restricted mode (workspace trust enabled, folder not trusted). */
   trusted: boolean;
   /** Passed to the extension host's environment, e.g. to pick a suite. */
@@ -165,7 +165,8 @@ async function runInPage(
   });
   await page.exposeFunction('codeAutomationExit', (code: number) => reportExit(code));
   page.on('pageerror', (error) => options.onLog(`[page error] ${error.message}`));
-  await page.goto(workbenchUrl(port, options));
+  // Only the navigation: the suite's own exit (below) says when the workbench has done its work.
+  await page.goto(workbenchUrl(port, options), { waitUntil: 'commit' });
   return Promise.race([
     suiteExit,
     serverExit.then((why) => Promise.reject(new Error(`code-server stopped while the suite ran: ${why}`))),
@@ -279,7 +280,10 @@ export function workbenchUrl(
     ['skipWelcome', 'true'],
     ['skipReleaseNotes', 'true'],
   ];
-  const query = new URLSearchParams({ folder: options.workspacePath, payload: JSON.stringify(payload) });
+  const query = new URLSearchParams({
+    ...(options.workspacePath ? { folder: options.workspacePath } : {}),
+    payload: JSON.stringify(payload),
+  });
   return `http://127.0.0.1:${port}/?${query}`;
 }
 

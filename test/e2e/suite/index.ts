@@ -1,12 +1,14 @@
 /**
  * The e2e mocha suite, run inside a real VS Code extension host: by code-server + chromium on CI
  * (test/e2e/vscode-host.test.ts) and by @vscode/test-electron on a desktop (scripts/e2e/run-desktop.mjs).
- * ROLLOUT_E2E_MODE picks the suite: `trusted` (default), `untrusted`, or `harness-self-check` (must fail).
+ * ROLLOUT_E2E_MODE picks the suite: `trusted` (default), `untrusted`, `no-folder`, or `harness-self-check` (must
+ * fail).
  */
 import Mocha, { it } from 'mocha';
 import { activationTests } from './activation.e2e';
 import { languageModelTests } from './languageModel.e2e';
 import { leaderboardTests } from './leaderboard.e2e';
+import { noFolderTests } from './noFolder.e2e';
 import { queueTests } from './queue.e2e';
 import { paletteTests, rolloutTests } from './rollout.e2e';
 import { taskTests } from './tasks.e2e';
@@ -26,6 +28,7 @@ const SUITES: Record<string, () => void> = {
     if (process.env.ROLLOUT_E2E_SCREENSHOTS) paletteTests();
   },
   untrusted: untrustedTests,
+  'no-folder': noFolderTests,
   // Proves the harness reports a failing suite as a failure.
   'harness-self-check': () => {
     it('fails on purpose', () => {

@@ -3,14 +3,49 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'mocha';
 import * as vscode from 'vscode';
+import { readRunIndex } from '../../../src/core/trajectory/runIndex';
 import type { TaskSet } from '../../../src/extension/views/tasksTree';
-import { api, FIXTURES, workspaceFolder } from './helpers';
+import { startSyntheticRun } from './fakeRun';
+import { api, FIXTURES, waitFor, workspaceFolder } from './helpers';
 
 /** Runs in a workbench whose folder is not trusted (restricted mode). */
 export function untrustedTests(): void {
   describe('untrusted workspace', () => {
     it('is opened in restricted mode', () => {
       assert.equal(vscode.workspace.isTrusted, false);
+    });
+
+    it("ignores the folder's own queue URL, Docker host, model endpoint, output folder and training flags", async () => {
+      // vscode-host.test.ts wrote them into the folder's .vscode/settings.json, with workers = 7 (not restricted).
+      const config = () => vscode.workspace.getConfiguration('rolloutStudio');
+      await waitFor("VS Code to read the folder's settings", () => config().get('workers') === 7);
+      const { queue, runsView } = await api();
+      // What activation did, done again now that the folder's settings are read.
+      await queue.follow();
+      assert.equal(config().get('queue.url'), '');
+      assert.equal(config().get('docker.host'), '');
+      assert.equal(config().get('model.endpoint'), 'https://api.openai.com/v1');
+      assert.equal(config().get('outputFolder'), '.rollout/runs');
+      assert.equal(config().get('train.options'), '');
+      assert.equal(queue.lastStatus, undefined);
+      assert.equal(runsView.message, undefined);
+    });
+
+    it('refuses to delete a run, and the run stays', async () => {
+      const { failures, runs } = await api();
+      const outputFolder = path.join(workspaceFolder(), '.rollout', 'runs');
+      const recorder = await startSyntheticRun(outputFolder, 'kept-when-untrusted');
+      await recorder.finish({ exit_status: 'submitted', patch: '', reward: { value: 0 } });
+      await recorder.close();
+      runs.refresh();
+      const item = await waitFor('the run in the Runs view', async () =>
+        (await runs.getChildren()).find((run) => run.entry.run_id === 'kept-when-untrusted'),
+      );
+      assert.equal(await vscode.commands.executeCommand('rolloutStudio.deleteRun', item, true), undefined);
+      const refusal = failures.at(-1);
+      assert.deepEqual([refusal?.command, refusal?.untrusted], ['rolloutStudio.deleteRun', true]);
+      assert.match(refusal?.message ?? '', /^Delete Run: .*disabled in an untrusted workspace/);
+      assert.ok(existsSync(path.dirname(item.logPath)), 'the run folder is still there');
     });
 
     it('refuses to evaluate predictions (containers) with a clear message, and starts nothing', async () => {
@@ -65,7 +100,12 @@ export function untrustedTests(): void {
         ],
       );
       assert.match(refusals[0].message, /^Run Agent: .*disabled in an untrusted workspace/);
-      assert.equal(existsSync(path.join(workspaceFolder(), '.rollout')), false, 'no run was recorded');
+      const recorded = await readRunIndex(path.join(workspaceFolder(), '.rollout', 'runs'));
+      assert.deepEqual(
+        recorded.filter((run) => run.task_id === set.tasks[0].id),
+        [],
+        'no run was recorded',
+      );
     });
 
     it('still opens task sets and trajectories (limited support)', async () => {
