@@ -58,8 +58,9 @@ export interface RolloutSummary {
   reason?: string;
 }
 
-export function newRunId(taskId: string, attempt: number): string {
-  return `${taskId.replace(/[^A-Za-z0-9._-]/g, '_')}.a${attempt}.${randomBytes(3).toString('hex')}`;
+/** `<task>.a<attempt>.<hex>`: the hex is random unless the caller fixes it (a queued job's digest of its run spec). */
+export function newRunId(taskId: string, attempt: number, hex = randomBytes(3).toString('hex')): string {
+  return `${taskId.replace(/[^A-Za-z0-9._-]/g, '_')}.a${attempt}.${hex}`;
 }
 
 export async function runRollout(options: RolloutOptions): Promise<RolloutSummary> {

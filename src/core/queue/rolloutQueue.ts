@@ -1,9 +1,10 @@
 /**
- * Rollouts on a BullMQ job queue in Redis: one job per (task, attempt), its id the run id fixed at enqueue,
- * so enqueuing the same run twice is a no-op and every retry of a job works on the same trajectory.
+ * Rollouts on a BullMQ job queue in Redis: one job per (task, attempt), its id the run id, a digest of the job,
+ * so enqueuing the same runs twice is a no-op and every retry of a job works on the same trajectory.
  */
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
+import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { newRunId } from '../agent/rollout';
 import type { CabProtocolSpec } from '../agent/cab/cabRollout';
@@ -117,26 +118,37 @@ export interface EnqueueRequest {
   cab?: CabProtocolSpec;
 }
 
-/** The jobs of a request, with run ids made now; local paths become absolute so any worker finds them. */
+/** The jobs of a request, each with its run id; local paths become absolute so any worker finds them. */
 export function rolloutJobs(request: EnqueueRequest): RolloutJobData[] {
   const absolute = (path: string | undefined) => (path === undefined ? undefined : resolve(path));
   const replay = /^replay:(.+)$/.exec(request.policySpec);
   const policySpec = replay ? `replay:${resolve(replay[1])}` : request.policySpec;
   return request.taskIds.flatMap((taskId) =>
-    Array.from({ length: request.attempts }, (_, attempt) => ({
-      runId: newRunId(taskId, attempt),
-      taskFile: resolve(request.taskFile),
-      taskId,
-      attempt,
-      policySpec,
-      outDir: isS3Url(request.outDir) ? request.outDir : resolve(request.outDir),
-      reward: request.reward,
-      maxTurns: request.maxTurns,
-      reposDir: absolute(request.reposDir),
-      specsFile: absolute(request.specsFile),
-      cab: request.cab,
-    })),
+    Array.from({ length: request.attempts }, (_, attempt) => {
+      const spec: Omit<RolloutJobData, 'runId'> = {
+        taskFile: resolve(request.taskFile),
+        taskId,
+        attempt,
+        policySpec,
+        outDir: isS3Url(request.outDir) ? request.outDir : resolve(request.outDir),
+        reward: request.reward,
+        maxTurns: request.maxTurns,
+        reposDir: absolute(request.reposDir),
+        specsFile: absolute(request.specsFile),
+        cab: request.cab,
+      };
+      return { runId: jobRunId(spec), ...spec };
+    }),
   );
+}
+
+/**
+ * A job's run id is a digest of everything the job carries, so the same command given again (a user's retry)
+ * makes the same ids and BullMQ adds nothing; a different policy, folder or option makes other runs.
+ */
+function jobRunId(spec: Omit<RolloutJobData, 'runId'>): string {
+  const digest = createHash('sha256').update(JSON.stringify(spec)).digest('hex');
+  return newRunId(spec.taskId, spec.attempt, digest.slice(0, 12));
 }
 
 export const JOB_OPTIONS: JobsOptions = {

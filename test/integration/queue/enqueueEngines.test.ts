@@ -36,19 +36,7 @@ test('enqueuing the same run ids again adds nothing, and one worker drives two D
   try {
     await enqueueRollouts(rollouts, jobs);
     await enqueueRollouts(rollouts, jobs);
-    const counts = await rollouts.queue.getJobCounts(
-      'waiting',
-      'active',
-      'completed',
-      'failed',
-      'delayed',
-      'prioritized',
-    );
-    assert.equal(
-      Object.values(counts).reduce((sum, count) => sum + count, 0),
-      2,
-      'two jobs, not four',
-    );
+    assert.equal(await queuedJobs(rollouts), 2, 'two jobs, not four');
     await waitFor(
       'both jobs to finish',
       async () => ((await queueStatus(rollouts)).completed === 2 ? true : undefined),
@@ -69,6 +57,37 @@ test('enqueuing the same run ids again adds nothing, and one worker drives two D
     await stopWorker(worker);
   }
 });
+
+test('the same `rollout run --queue` given twice enqueues nothing new; another policy enqueues its own runs (real Redis, the CLI)', async () => {
+  const outDir = mkdtempSync(join(tmpdir(), 'rollout-requeue-'));
+  const args = ['--tasks', TASKS, '--policy', 'replay:tasks/examples', '--attempts', '2', '--out', outDir];
+  const rollouts = new RolloutQueue(bed.redis.url);
+  try {
+    const before = await queuedJobs(rollouts);
+    const first = await bed.enqueue(args);
+    const second = await bed.enqueue(args);
+    assert.ok(first.runIds.length >= 2);
+    assert.deepEqual(second.runIds, first.runIds, 'the same run ids');
+    assert.equal(await queuedJobs(rollouts), before + first.runIds.length, 'each job once');
+    const other = await bed.enqueue([...args.slice(0, 2), '--policy', 'openai:gpt-4o', ...args.slice(4)]);
+    assert.equal(other.runIds.filter((runId) => first.runIds.includes(runId)).length, 0);
+    assert.equal(await queuedJobs(rollouts), before + 2 * first.runIds.length);
+  } finally {
+    await rollouts.close();
+  }
+});
+
+async function queuedJobs(rollouts: RolloutQueue): Promise<number> {
+  const counts = await rollouts.queue.getJobCounts(
+    'waiting',
+    'active',
+    'completed',
+    'failed',
+    'delayed',
+    'prioritized',
+  );
+  return Object.values(counts).reduce((sum, count) => sum + count, 0);
+}
 
 test('rollout status against a port where no Redis answers fails at once, naming --queue and the address (a real closed loopback port)', async () => {
   const result = await runCli(['status', '--queue', 'redis://127.0.0.1:1']);

@@ -9,6 +9,33 @@ import { dockerClient } from '../../../src/core/sandbox/engine';
 import type { Sandbox, SandboxSpec } from '../../../src/core/sandbox/sandbox';
 
 describe('queue addresses and jobs', () => {
+  test('the same request gives the same run ids (a repeated `rollout run --queue` adds nothing); any other run spec gives others', () => {
+    const request = {
+      taskFile: 'tasks/examples',
+      taskIds: ['a__b-1'],
+      attempts: 2,
+      policySpec: 'openai:gpt-4o',
+      outDir: 'runs',
+      reward: 'binary',
+      maxTurns: 30,
+    };
+    const runIds = (changes: Partial<typeof request> & { reposDir?: string } = {}) =>
+      rolloutJobs({ ...request, ...changes }).map((job) => job.runId);
+    assert.deepEqual(runIds(), runIds());
+    assert.deepEqual(runIds({ outDir: resolve('runs') }), runIds(), 'a relative folder is the same folder');
+    assert.deepEqual(runIds({ attempts: 3 }).slice(0, 2), runIds(), 'one more attempt adds one run');
+    for (const changes of [
+      { policySpec: 'openai:gpt-4o-mini' },
+      { outDir: 'other-runs' },
+      { taskFile: 'tasks/other' },
+      { reward: 'partial' },
+      { maxTurns: 31 },
+      { reposDir: 'repos' },
+    ])
+      for (const [index, runId] of runIds(changes).entries())
+        assert.notEqual(runId, runIds()[index], JSON.stringify(changes));
+  });
+
   test('redis URLs become connection options; anything else is refused naming --queue', () => {
     assert.deepEqual(
       { ...redisConnection('redis://:s%40cret@10.0.0.5:6380/2') },
@@ -30,7 +57,7 @@ describe('queue addresses and jobs', () => {
     assert.throws(() => redisConnection('http://localhost:6379'), /--queue: expected redis:\/\/HOST:PORT/);
   });
 
-  test('one job per (task, attempt), each with its own run id fixed now and absolute paths a remote worker can follow', () => {
+  test('one job per (task, attempt), each with its own run id and absolute paths a remote worker can follow', () => {
     const jobs = rolloutJobs({
       taskFile: 'tasks/examples',
       taskIds: ['a__b-1', 'c__d-2'],
@@ -50,7 +77,7 @@ describe('queue addresses and jobs', () => {
       ],
     );
     assert.equal(new Set(jobs.map((job) => job.runId)).size, 4);
-    assert.match(jobs[1].runId, /^a__b-1\.a1\.[0-9a-f]{6}$/);
+    assert.match(jobs[1].runId, /^a__b-1\.a1\.[0-9a-f]{12}$/);
     assert.equal(jobs[0].taskFile, resolve('tasks/examples'));
     assert.equal(jobs[0].outDir, resolve('runs'));
     assert.equal(jobs[0].policySpec, `replay:${resolve('tasks/examples')}`);
