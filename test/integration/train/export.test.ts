@@ -1,15 +1,17 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { runToCompletion } from '../../../src/core/train/jobs';
 import { trainerDir } from '../../../src/core/train/venv';
 import { cpuRunner, recordRuns, tempDir, tinyModel } from './helpers';
 
+const ROOT = dirname(dirname(trainerDir()));
+const CLI = join(ROOT, 'dist', 'cli.js');
+
 function exportRuns(runs: string, format: string, out: string): string {
-  const cli = join(dirname(dirname(trainerDir())), 'dist', 'cli.js');
-  const result = spawnSync(process.execPath, [cli, 'export', '--runs', runs, '--format', format, '--out', out], {
+  const result = spawnSync(process.execPath, [CLI, 'export', '--runs', runs, '--format', format, '--out', out], {
     encoding: 'utf8',
     timeout: 120_000,
   });
@@ -67,6 +69,26 @@ describe(
         paths: [],
       });
       assert.equal(trained.outputs.steps, 1);
+    });
+
+    test('`rollout train --method dpo` trains on the DPO export of the bundled reference runs (what `rollout demo` exports)', async () => {
+      const folder = tempDir('demo-dpo');
+      const dpo = exportRuns(join(ROOT, 'tasks', 'examples'), 'dpo', join(folder, 'dpo'));
+      const model = await tinyModel(await cpuRunner());
+      const adapter = join(folder, 'adapter');
+      // The demo's --max-length: the tiny model's tokenizer makes these runs 6k–13k tokens.
+      const args = ['--data', dpo, '--base-model', model, '--out', adapter, '--device', 'cpu', '--max-length', '8192'];
+      const result = spawnSync(
+        process.execPath,
+        [CLI, 'train', '--method', 'dpo', ...args, '--max-steps', '1', '--batch-size', '1'],
+        { encoding: 'utf8', timeout: 1_000_000 },
+      );
+      const output = result.stdout + result.stderr;
+      assert.equal(result.status, 0, output);
+      const prepared = JSON.parse(/^prepared (\{.*\})$/m.exec(output)?.[1] ?? '{}') as Record<string, unknown>;
+      assert.equal(prepared.pairs, 10, `every pair of the export is used: ${output}`);
+      assert.equal(prepared.skipped, 0);
+      assert.ok(existsSync(join(adapter, 'adapter', 'adapter_config.json')), output);
     });
   },
 );
