@@ -1,7 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { runBatch, type BatchTotals } from '../../core/agent/batch';
 import { exportDataset } from '../../core/export/exporter';
 import { playbackLink } from '../../core/trajectory/playbackLink';
@@ -27,11 +26,12 @@ import type { Task } from '../../core/task/task';
 import { formatChecks } from './doctor';
 import type { CliCommand } from './index';
 import { formatSummaries } from './run';
+import { parseCommandLine } from '../grammar';
 
 /** Tasks the demo's flywheel runs on: a few, so that two rounds of a tiny model stay short on two cores. */
 const FLYWHEEL_TASKS = 3;
 
-const USAGE = `usage: rollout demo [--out DIR] [--workers N]
+const USAGE = `usage: rollout demo [--out DIR] [--workers N] [--base-model PATH_OR_ID] [--no-train] [--open] [training options]
 
 The main job on the bundled example tasks (tasks/examples), with nothing configured:
   1. check the set-up (doctor)
@@ -189,22 +189,23 @@ async function fineTuneStage({
 export const demoCommand: CliCommand = {
   summary: 'the main job: validate, run, grade and export on the bundled example tasks',
   async run(args) {
-    const { values } = parseArgs({
-      args,
-      options: {
-        out: { type: 'string', default: 'rollout-demo' },
-        workers: { type: 'string', default: '2' },
-        'base-model': { type: 'string' },
-        'no-train': { type: 'boolean' },
-        ...TRAINING_FLAGS,
-        open: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
+    const parsed = parseCommandLine(
+      {
+        command: 'demo',
+        usage: USAGE,
+        options: {
+          out: { type: 'string', default: 'rollout-demo' },
+          workers: { type: 'string', default: '2' },
+          'base-model': { type: 'string' },
+          'no-train': { type: 'boolean' },
+          ...TRAINING_FLAGS,
+          open: { type: 'boolean' },
+        },
       },
-    });
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
+      args,
+    );
+    if (typeof parsed === 'number') return parsed;
+    const { values } = parsed;
     const out = resolve(values.out);
     const workers = Number(values.workers);
     const examples = join(packageRoot(), 'tasks', 'examples');

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../grammar';
 import { runDoctor, type DoctorCheck } from '../../core/sandbox/doctor';
 import type { CliCommand } from './index';
 
@@ -11,10 +11,19 @@ export function formatChecks(checks: DoctorCheck[]): string {
     .join('\n');
 }
 
+const USAGE = `usage: rollout doctor [--json]
+
+Checks the Docker engine (reachable, its version), the sandbox images, the image builder and disk space, and
+prints the exact fix for each problem. Exits 1 when a check fails.
+
+  --json   the checks as JSON`;
+
 export const doctorCommand: CliCommand = {
   summary: 'check the Docker engine, images and disk; print the fix for each problem',
   async run(args) {
-    const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } });
+    const parsed = parseCommandLine({ command: 'doctor', usage: USAGE, options: { json: { type: 'boolean' } } }, args);
+    if (typeof parsed === 'number') return parsed;
+    const { values } = parsed;
     const checks = await runDoctor();
     console.log(values.json ? JSON.stringify(checks, null, 2) : formatChecks(checks));
     return checks.every((check) => check.ok) ? 0 : 1;

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { dockerEvaluatorOptions } from '../../core/reward/dockerEvaluatorOptions';
 import { runEvaluation } from '../../core/reward/evalRun';
 import { describeRun } from '../../core/reward/runSummary';
@@ -9,6 +8,7 @@ import { describeErrors, loadPredictions } from '../../core/reward/predictions';
 import { loadTasks } from '../../core/task/loadTasks';
 import { formatLoadError } from '../../core/task/task';
 import type { CliCommand } from './index';
+import { parseCommandLine } from '../grammar';
 
 const USAGE = `usage: rollout eval --tasks FILE --predictions PREDS.jsonl --out DIR [options]
 
@@ -34,7 +34,6 @@ export const EVALUATION_FLAGS = {
   specs: { type: 'string' },
   timeout: { type: 'string' },
   'harness-version': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 export function positiveInteger(flag: string, value: string | undefined, fallback: number): number {
@@ -56,19 +55,21 @@ export function harnessVersionFlag(value: string | undefined) {
 export const evalCommand: CliCommand = {
   summary: 'evaluate SWE-bench-format predictions in Docker sandboxes and write harness-shaped reports',
   async run(args) {
-    const { values } = parseArgs({
-      args,
-      options: {
-        tasks: { type: 'string' },
-        predictions: { type: 'string' },
-        out: { type: 'string' },
-        ...EVALUATION_FLAGS,
+    const parsed = parseCommandLine(
+      {
+        command: 'eval',
+        usage: USAGE,
+        options: {
+          tasks: { type: 'string' },
+          predictions: { type: 'string' },
+          out: { type: 'string' },
+          ...EVALUATION_FLAGS,
+        },
       },
-    });
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
+      args,
+    );
+    if (typeof parsed === 'number') return parsed;
+    const { values } = parsed;
     if (!values.tasks || !values.predictions || !values.out) {
       console.error(`rollout eval: --tasks, --predictions and --out are required\n\n${USAGE}`);
       return 2;

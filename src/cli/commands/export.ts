@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { EXPORT_FORMATS, DEFAULT_DPO_MIN_MARGIN, exportDataset } from '../../core/export/exporter';
 import type { ExportFormatName } from '../../core/export/format';
 import { parseSplit } from '../../core/export/split';
 import type { CliCommand } from './index';
+import { parseCommandLine } from '../grammar';
 
 const USAGE = `usage: rollout export --runs DIR… --format ${Object.keys(EXPORT_FORMATS).join('|')} --out DIR
          [--min-reward R] [--resolved-only] [--split val=0.1] [--min-margin M] [--dpo-completion turn|remainder]
@@ -58,30 +58,29 @@ async function readSecretsFile(file: string): Promise<string[]> {
 export const exportCommand: CliCommand = {
   summary: 'export trajectories as training data (sft, dpo, rl) or SWE-bench predictions / SWE-agent trajectories',
   async run(args) {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        runs: { type: 'string', multiple: true },
-        format: { type: 'string' },
-        out: { type: 'string' },
-        'min-reward': { type: 'string' },
-        'resolved-only': { type: 'boolean' },
-        split: { type: 'string' },
-        'min-margin': { type: 'string' },
-        'secrets-file': { type: 'string' },
-        'dpo-completion': { type: 'string' },
-        'tool-arguments': { type: 'string' },
-        'tool-calls': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
+    const parsed = parseCommandLine(
+      {
+        command: 'export',
+        usage: USAGE,
+        options: {
+          runs: { type: 'string', multiple: true },
+          format: { type: 'string' },
+          out: { type: 'string' },
+          'min-reward': { type: 'string' },
+          'resolved-only': { type: 'boolean' },
+          split: { type: 'string' },
+          'min-margin': { type: 'string' },
+          'secrets-file': { type: 'string' },
+          'dpo-completion': { type: 'string' },
+          'tool-arguments': { type: 'string' },
+          'tool-calls': { type: 'string' },
+        },
       },
-    });
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    // `--runs a b c`: the values after the first are positionals to parseArgs.
-    const runs = [...(values.runs ?? []), ...positionals];
+      args,
+    );
+    if (typeof parsed === 'number') return parsed;
+    const { values } = parsed;
+    const runs = values.runs ?? [];
     if (runs.length === 0 || !values.format || !values.out) {
       console.error(`rollout export: --runs, --format and --out are required\n\n${USAGE}`);
       return 2;

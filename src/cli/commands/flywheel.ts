@@ -1,5 +1,4 @@
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { DEFAULT_AGENT_CONFIG } from '../../core/agent/config';
 import { dockerEvaluatorOptions } from '../../core/reward/dockerEvaluatorOptions';
 import { REWARD_FUNCTIONS } from '../../core/reward/index';
@@ -16,6 +15,7 @@ import {
 import { formatRunnerEvent } from '../../core/train/runner';
 import { positiveInteger } from './eval';
 import type { CliCommand } from './index';
+import { parseCommandLine } from '../grammar';
 
 const USAGE = `usage: rollout flywheel --tasks FILE --policy SPEC --base-model PATH_OR_ID --out DIR [options]
 
@@ -53,23 +53,14 @@ const OPTIONS = {
   device: { type: 'string' },
   'docker-image': { type: 'string' },
   ...TRAINING_FLAGS,
-  help: { type: 'boolean' },
 } as const;
 
 export const flywheelCommand: CliCommand = {
   summary: 'collect, filter, fine-tune, serve and collect again; the resolved rate per iteration',
   async run(args) {
-    let values;
-    try {
-      values = parseArgs({ args, options: OPTIONS, strict: true }).values;
-    } catch (error) {
-      console.error(`rollout flywheel: ${(error as Error).message}\n\n${USAGE}`);
-      return 2;
-    }
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
+    const parsed = parseCommandLine({ command: 'flywheel', usage: USAGE, options: OPTIONS }, args);
+    if (typeof parsed === 'number') return parsed;
+    const { values } = parsed;
     const usage = (message: string) => {
       console.error(`rollout flywheel: ${message}\n\n${USAGE}`);
       return 2;

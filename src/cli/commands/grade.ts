@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { describeLogGrade, gradeLog, type LogGrade } from '../../core/reward/gradeTask';
 import { HARNESS_RELEASES } from '../../core/reward/harnessVersion';
 import { LogParseError } from '../../core/reward/testStatus';
@@ -7,6 +6,7 @@ import { loadEnvironmentSpecs } from '../../core/task/environment';
 import { loadTask } from '../../core/task/loadTasks';
 import { harnessVersionFlag } from './eval';
 import type { CliCommand } from './index';
+import { parseCommandLine } from '../grammar';
 
 const USAGE = `usage: rollout grade --tasks FILE --instance ID --log TEST.log [options]
 
@@ -36,25 +36,26 @@ function exitCodeFlag(value: string | undefined): number | undefined {
 export const gradeCommand: CliCommand = {
   summary: 'grade one test log as the SWE-bench harness would and print its report',
   async run(args) {
-    const { values } = parseArgs({
-      args,
-      options: {
-        tasks: { type: 'string' },
-        instance: { type: 'string' },
-        log: { type: 'string' },
-        json: { type: 'boolean' },
-        'harness-version': { type: 'string' },
-        raw: { type: 'boolean' },
-        'exit-code': { type: 'string' },
-        'no-patch': { type: 'boolean' },
-        specs: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
+    const parsed = parseCommandLine(
+      {
+        command: 'grade',
+        usage: USAGE,
+        options: {
+          tasks: { type: 'string' },
+          instance: { type: 'string' },
+          log: { type: 'string' },
+          json: { type: 'boolean' },
+          'harness-version': { type: 'string' },
+          raw: { type: 'boolean' },
+          'exit-code': { type: 'string' },
+          'no-patch': { type: 'boolean' },
+          specs: { type: 'string' },
+        },
       },
-    });
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
+      args,
+    );
+    if (typeof parsed === 'number') return parsed;
+    const { values } = parsed;
     if (!values.tasks || !values.instance || !values.log) {
       console.error(`rollout grade: --tasks, --instance and --log are required\n\n${USAGE}`);
       return 2;

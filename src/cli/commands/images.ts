@@ -1,14 +1,20 @@
-import { parseArgs } from 'node:util';
 import { ensureProfileImage, imageExists, imageForProfile, imageProfiles, loadRecipe } from '../../core/sandbox/images';
+import { parseCommandLine, usageProblem } from '../grammar';
 import type { CliCommand } from './index';
 
-const USAGE = 'usage: rollout images list | rollout images build [PROFILE…]   (profiles: sandbox/images/*.json)';
+const USAGE = `usage: rollout images list
+       rollout images build [PROFILE…]
+
+The sandbox images, one per profile (sandbox/images/PROFILE.json: python, node, go), each built from Debian
+packages fetched from the host's configured Debian mirror (no image registry is used) and tagged by the hash
+of its recipe, so an unchanged recipe is never rebuilt. \`build\` with no profile builds every one.`;
 
 export const imagesCommand: CliCommand = {
-  summary: 'list or build the sandbox images (offline, from Debian packages)',
+  summary: 'list or build the sandbox images (from Debian packages, no image registry)',
   async run(args) {
-    const { positionals } = parseArgs({ args, allowPositionals: true });
-    const [action, ...profiles] = positionals;
+    const parsed = parseCommandLine({ command: 'images', usage: USAGE, options: {}, positionals: true }, args);
+    if (typeof parsed === 'number') return parsed;
+    const [action, ...profiles] = parsed.positionals;
     if (action === 'list') {
       for (const profile of imageProfiles()) {
         const image = imageForProfile(profile);
@@ -26,7 +32,6 @@ export const imagesCommand: CliCommand = {
       }
       return 0;
     }
-    console.error(USAGE);
-    return 2;
+    return usageProblem('images', USAGE, action ? `unknown action '${action}'` : 'list or build?');
   },
 };

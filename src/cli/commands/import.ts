@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util';
 import { IMPORT_FORMATS, importTrajectories, type ImportFormat } from '../../core/trajectory/import/importer';
 import type { CliCommand } from './index';
+import { parseCommandLine } from '../grammar';
 
 const USAGE = `usage: rollout import FILE --from ${IMPORT_FORMATS.join('|')} --out DIR [--task-id ID]
 
@@ -14,20 +14,21 @@ const USAGE = `usage: rollout import FILE --from ${IMPORT_FORMATS.join('|')} --o
 export const importCommand: CliCommand = {
   summary: 'import SWE-agent, mini-swe-agent, OpenHands or OpenAI-format trajectories as runs of this project',
   async run(args) {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        from: { type: 'string' },
-        out: { type: 'string' },
-        'task-id': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
+    const parsed = parseCommandLine(
+      {
+        command: 'import',
+        usage: USAGE,
+        positionals: true,
+        options: {
+          from: { type: 'string' },
+          out: { type: 'string' },
+          'task-id': { type: 'string' },
+        },
       },
-    });
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
+      args,
+    );
+    if (typeof parsed === 'number') return parsed;
+    const { values, positionals } = parsed;
     if (positionals.length !== 1 || !values.from || !values.out) {
       console.error(`rollout import: one FILE, --from and --out are required\n\n${USAGE}`);
       return 2;

@@ -1,8 +1,8 @@
-import { parseArgs } from 'node:util';
 import { parseS3Url, pullFromS3 } from '../../core/queue/s3ResultStore';
 import { TRAJECTORY_FILE } from '../../core/trajectory/reader';
 import { indexRunFromLog } from '../../core/trajectory/runIndex';
 import type { CliCommand } from './index';
+import { parseCommandLine } from '../grammar';
 
 const USAGE = `usage: rollout pull s3://BUCKET[/PREFIX] --out DIR
 
@@ -13,15 +13,12 @@ Credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY; AWS_ENDPOINT_URL nam
 export const pullCommand: CliCommand = {
   summary: 'copy runs stored in an S3-compatible bucket by queue workers into a local folder',
   async run(args) {
-    const { values, positionals } = parseArgs({
+    const parsed = parseCommandLine(
+      { command: 'pull', usage: USAGE, positionals: true, options: { out: { type: 'string' } } },
       args,
-      allowPositionals: true,
-      options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    });
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
+    );
+    if (typeof parsed === 'number') return parsed;
+    const { values, positionals } = parsed;
     if (positionals.length !== 1 || !values.out) {
       console.error(`rollout pull: one s3:// address and --out are required\n\n${USAGE}`);
       return 2;

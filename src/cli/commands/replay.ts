@@ -1,9 +1,9 @@
-import { parseArgs } from 'node:util';
 import { createCliSymbolParser } from '../../core/agent/codemap/nativeTreeSitterParser';
 import { replayTrajectory } from '../../core/agent/replay';
 import { createDefaultToolbox } from '../../core/agent/tools/toolbox';
 import { DockerSandbox } from '../../core/sandbox/dockerSandbox';
 import { formatProblem, readTrajectoryLog } from '../../core/trajectory/reader';
+import { parseCommandLine, usageProblem } from '../grammar';
 import type { CliCommand } from './index';
 
 const USAGE = `usage: rollout replay TRAJECTORY.jsonl [--json] [--repo DIR]
@@ -26,15 +26,18 @@ function firstDifferentLine(recorded: string, replayed: string): string {
 export const replayCommand: CliCommand = {
   summary: 're-execute a recorded trajectory in a fresh sandbox and report the turns that differ',
   async run(args) {
-    const { values, positionals } = parseArgs({
+    const parsed = parseCommandLine(
+      {
+        command: 'replay',
+        usage: USAGE,
+        positionals: true,
+        options: { json: { type: 'boolean' }, repo: { type: 'string' } },
+      },
       args,
-      allowPositionals: true,
-      options: { json: { type: 'boolean' }, repo: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    });
-    if (values.help || positionals.length !== 1) {
-      console.log(USAGE);
-      return values.help ? 0 : 2;
-    }
+    );
+    if (typeof parsed === 'number') return parsed;
+    const { values, positionals } = parsed;
+    if (positionals.length !== 1) return usageProblem('replay', USAGE, 'give one trajectory file');
     const { trajectory, problems } = await readTrajectoryLog(positionals[0]);
     for (const problem of problems) console.error(`warning: ${formatProblem(problem)}`);
     if (!trajectory) {

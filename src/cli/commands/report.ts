@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { writeHtmlReport } from '../../core/report/html';
 import { formatReport } from '../../core/report/formatText';
 import { GROUP_BY, type GroupBy } from '../../core/report/model';
 import { createReport } from '../../core/report/report';
 import type { CliCommand } from './index';
+import { parseCommandLine } from '../grammar';
 
 const USAGE = `usage: rollout report RUNS… [--by ${GROUP_BY.join('|')}] [--json] [--html OUT.html]
          [--tasks FILE…] [--dataset NAME…] [--group KEY…] [--bootstrap N] [--seed S]
@@ -33,25 +33,26 @@ function positiveInteger(flag: string, text: string | undefined): number | undef
 export const reportCommand: CliCommand = {
   summary: 'compare runs: leaderboard with confidence intervals, pass@k, paired tests, trajectory analytics, HTML',
   async run(args) {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        by: { type: 'string', default: 'policy' },
-        json: { type: 'boolean' },
-        html: { type: 'string' },
-        tasks: { type: 'string', multiple: true },
-        dataset: { type: 'string', multiple: true },
-        group: { type: 'string', multiple: true },
-        bootstrap: { type: 'string' },
-        seed: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
+    const parsed = parseCommandLine(
+      {
+        command: 'report',
+        usage: USAGE,
+        positionals: true,
+        options: {
+          by: { type: 'string', default: 'policy' },
+          json: { type: 'boolean' },
+          html: { type: 'string' },
+          tasks: { type: 'string', multiple: true },
+          dataset: { type: 'string', multiple: true },
+          group: { type: 'string', multiple: true },
+          bootstrap: { type: 'string' },
+          seed: { type: 'string' },
+        },
       },
-    });
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
+      args,
+    );
+    if (typeof parsed === 'number') return parsed;
+    const { values, positionals } = parsed;
     if (positionals.length === 0) {
       console.error(`rollout report: give at least one runs folder\n\n${USAGE}`);
       return 2;

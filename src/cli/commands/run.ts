@@ -1,6 +1,5 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { batchTotals, runBatch, type BatchTotals } from '../../core/agent/batch';
 import { createCabProtocol, DEFAULT_USER_ROUNDS, type CabProtocolSpec } from '../../core/agent/cab/cabRollout';
 import { DEFAULT_AGENT_CONFIG } from '../../core/agent/config';
@@ -19,6 +18,7 @@ import { formatLoadError, type Task } from '../../core/task/task';
 import { readTrajectoryLog } from '../../core/trajectory/reader';
 import { positiveInteger } from './eval';
 import type { CliCommand } from './index';
+import { parseCommandLine } from '../grammar';
 
 const USAGE = `usage: rollout run --tasks FILE --policy SPEC --out DIR [options]
        rollout run --tasks FILE --out DIR --resume RUN_ID
@@ -92,32 +92,33 @@ function selectTasks(tasks: Task[], ids: string | undefined): Task[] {
 export const runCommand: CliCommand = {
   summary: 'run the agent on tasks in Docker sandboxes, record trajectories and grade them',
   async run(args) {
-    const { values } = parseArgs({
-      args,
-      options: {
-        tasks: { type: 'string' },
-        policy: { type: 'string' },
-        out: { type: 'string' },
-        ids: { type: 'string' },
-        attempts: { type: 'string' },
-        workers: { type: 'string' },
-        reward: { type: 'string', default: 'binary' },
-        'max-turns': { type: 'string' },
-        repos: { type: 'string' },
-        specs: { type: 'string' },
-        resume: { type: 'string' },
-        queue: { type: 'string' },
-        'user-policy': { type: 'string' },
-        'judge-policy': { type: 'string' },
-        'user-rounds': { type: 'string' },
-        'dockerfile-fallback': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h' },
+    const parsed = parseCommandLine(
+      {
+        command: 'run',
+        usage: USAGE,
+        options: {
+          tasks: { type: 'string' },
+          policy: { type: 'string' },
+          out: { type: 'string' },
+          ids: { type: 'string' },
+          attempts: { type: 'string' },
+          workers: { type: 'string' },
+          reward: { type: 'string', default: 'binary' },
+          'max-turns': { type: 'string' },
+          repos: { type: 'string' },
+          specs: { type: 'string' },
+          resume: { type: 'string' },
+          queue: { type: 'string' },
+          'user-policy': { type: 'string' },
+          'judge-policy': { type: 'string' },
+          'user-rounds': { type: 'string' },
+          'dockerfile-fallback': { type: 'boolean', default: false },
+        },
       },
-    });
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
+      args,
+    );
+    if (typeof parsed === 'number') return parsed;
+    const { values } = parsed;
     if (!values.tasks || !values.out || (!values.policy && !values.resume)) {
       console.error(`rollout run: --tasks, --out and --policy (or --resume) are required\n\n${USAGE}`);
       return 2;

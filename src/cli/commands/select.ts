@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import {
   collectCandidates,
   heldOutSelections,
@@ -9,6 +8,7 @@ import {
 } from '../../core/train/select';
 import { Verifier } from '../../core/train/verifier';
 import type { CliCommand } from './index';
+import { parseCommandLine } from '../grammar';
 
 const USAGE = `usage: rollout select --runs DIR… --verifier DIR [--json]
 
@@ -35,26 +35,20 @@ export function formatSelection(
 export const selectCommand: CliCommand = {
   summary: 'pick the best of N attempts per task by verifier score',
   async run(args) {
-    let values;
-    try {
-      values = parseArgs({
-        args,
-        strict: true,
+    const parsed = parseCommandLine(
+      {
+        command: 'select',
+        usage: USAGE,
         options: {
           runs: { type: 'string', multiple: true },
           verifier: { type: 'string' },
           json: { type: 'boolean' },
-          help: { type: 'boolean' },
         },
-      }).values;
-    } catch (error) {
-      console.error(`rollout select: ${(error as Error).message}\n\n${USAGE}`);
-      return 2;
-    }
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
+      },
+      args,
+    );
+    if (typeof parsed === 'number') return parsed;
+    const { values } = parsed;
     if (!values.runs?.length || !values.verifier) {
       console.error(`rollout select: --runs and --verifier are required\n\n${USAGE}`);
       return 2;

@@ -1,21 +1,22 @@
-import { parseArgs } from 'node:util';
 import { chooseRunner, startServer, type Device } from '../../core/train/jobs';
 import { formatRunnerEvent } from '../../core/train/runner';
 import type { CliCommand } from './index';
+import { parseCommandLine } from '../grammar';
 
 const USAGE = `usage: rollout serve --model DIR [--base-model PATH_OR_ID] [--name NAME] [--port N] [--device auto|cuda|cpu] [--docker-image IMG [--no-gpus]]
+       [--verbose]
 
 Serves base model + adapter (a \`rollout train\` output folder) as OpenAI-compatible chat completions
-with tool calls, and prints the policy string for \`rollout run --policy\`. Ctrl-C stops it.`;
+with tool calls, and prints the policy string for \`rollout run --policy\`. Ctrl-C stops it. --verbose shows the
+server's own log.`;
 
 export const serveCommand: CliCommand = {
   summary: 'serve a trained adapter as an OpenAI-compatible endpoint and print its policy string',
   async run(args) {
-    let values;
-    try {
-      values = parseArgs({
-        args,
-        strict: true,
+    const parsed = parseCommandLine(
+      {
+        command: 'serve',
+        usage: USAGE,
         options: {
           model: { type: 'string' },
           'base-model': { type: 'string' },
@@ -25,17 +26,12 @@ export const serveCommand: CliCommand = {
           'docker-image': { type: 'string' },
           'no-gpus': { type: 'boolean' },
           verbose: { type: 'boolean' },
-          help: { type: 'boolean' },
         },
-      }).values;
-    } catch (error) {
-      console.error(`rollout serve: ${(error as Error).message}\n\n${USAGE}`);
-      return 2;
-    }
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
+      },
+      args,
+    );
+    if (typeof parsed === 'number') return parsed;
+    const { values } = parsed;
     if (!values.model) {
       console.error(`rollout serve: --model is required\n\n${USAGE}`);
       return 2;

@@ -1,7 +1,7 @@
-import { parseArgs } from 'node:util';
 import { cancelRollouts, RolloutQueue } from '../../core/queue/rolloutQueue';
 import { formatQueueStatus, queueStatus } from '../../core/queue/status';
 import type { CliCommand } from './index';
+import { parseCommandLine } from '../grammar';
 
 const USAGE = `usage: rollout status --queue redis://HOST:PORT [--json] [--cancel]
 
@@ -15,19 +15,20 @@ options:
 export const statusCommand: CliCommand = {
   summary: 'show (or cancel) the rollout job queue: waiting, active, done, failed, per-worker throughput',
   async run(args) {
-    const { values } = parseArgs({
-      args,
-      options: {
-        queue: { type: 'string' },
-        json: { type: 'boolean' },
-        cancel: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
+    const parsed = parseCommandLine(
+      {
+        command: 'status',
+        usage: USAGE,
+        options: {
+          queue: { type: 'string' },
+          json: { type: 'boolean' },
+          cancel: { type: 'boolean' },
+        },
       },
-    });
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
+      args,
+    );
+    if (typeof parsed === 'number') return parsed;
+    const { values } = parsed;
     if (!values.queue) {
       console.error(`rollout status: --queue is required\n\n${USAGE}`);
       return 2;

@@ -1,8 +1,8 @@
 import { relative } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadTasks } from '../../core/task/loadTasks';
 import { formatLoadError, hasTests, type Task } from '../../core/task/task';
 import type { CliCommand } from './index';
+import { parseCommandLine } from '../grammar';
 
 const USAGE = `usage: rollout tasks FILE_OR_DIR [--json]
 
@@ -31,15 +31,12 @@ function table(tasks: Task[]): string {
 export const tasksCommand: CliCommand = {
   summary: 'load a task file or folder (SWE-bench, CodeAssistBench, task folders) and list its tasks',
   async run(args) {
-    const { values, positionals } = parseArgs({
+    const parsed = parseCommandLine(
+      { command: 'tasks', usage: USAGE, positionals: true, options: { json: { type: 'boolean' } } },
       args,
-      allowPositionals: true,
-      options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    });
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
+    );
+    if (typeof parsed === 'number') return parsed;
+    const { values, positionals } = parsed;
     if (positionals.length !== 1) {
       console.error(USAGE);
       return 2;

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { chooseRunner, train, trainVerifier, TrainerJobError, type Device, type TrainJob } from '../../core/train/jobs';
 import {
   TRAINING_FLAGS,
@@ -9,6 +8,7 @@ import {
 } from '../../core/train/options';
 import { formatRunnerEvent, RUNNER_EXIT, type RunnerHooks } from '../../core/train/runner';
 import type { CliCommand } from './index';
+import { parseCommandLine, UsageError, type ParsedCommandLine } from '../grammar';
 
 const USAGE = `usage: rollout train --method sft|dpo|pg --data FILE --base-model PATH_OR_ID --out DIR [options]
        rollout train --method verifier --runs DIR… --out DIR [--epochs N]
@@ -33,25 +33,14 @@ const OPTIONS = {
   device: { type: 'string' },
   ...TRAINING_FLAGS,
   verbose: { type: 'boolean' },
-  help: { type: 'boolean' },
 } as const;
-
-class UsageError extends Error {}
 
 export const trainCommand: CliCommand = {
   summary: 'fine-tune a LoRA adapter (sft, dpo, pg) or train the verifier, in a venv or a GPU container',
   async run(args) {
-    let values;
-    try {
-      values = parseArgs({ args, options: OPTIONS, strict: true }).values;
-    } catch (error) {
-      console.error(`rollout train: ${(error as Error).message}\n\n${USAGE}`);
-      return 2;
-    }
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
+    const parsed = parseCommandLine({ command: 'train', usage: USAGE, options: OPTIONS }, args);
+    if (typeof parsed === 'number') return parsed;
+    const { values } = parsed;
     const controller = new AbortController();
     const onSigint = () => {
       console.error('\nstopping: saving a checkpoint first (Ctrl-C again to stop at once)');
@@ -90,7 +79,7 @@ export const trainCommand: CliCommand = {
   },
 };
 
-type TrainValues = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; args: string[] }>>['values'];
+type TrainValues = ParsedCommandLine<typeof OPTIONS>['values'];
 
 async function runTrain(values: TrainValues, hooks: RunnerHooks): Promise<Record<string, unknown>> {
   const method = values.method;

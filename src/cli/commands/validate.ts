@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { packageRoot } from '../../core/paths';
 import { dockerEvaluatorOptions } from '../../core/reward/dockerEvaluatorOptions';
 import { validateTasks, type TaskValidation } from '../../core/reward/validateTasks';
@@ -8,6 +7,7 @@ import { loadTasks } from '../../core/task/loadTasks';
 import { formatLoadError } from '../../core/task/task';
 import { EVALUATION_FLAGS, harnessVersionFlag, positiveInteger } from './eval';
 import type { CliCommand } from './index';
+import { parseCommandLine } from '../grammar';
 
 const USAGE = `usage: rollout validate [--tasks FILE_OR_DIR] [--workers N] [--repos DIR] [--specs FILE] [--timeout SEC]
                         [--harness-version V] [--json]
@@ -35,14 +35,16 @@ function table(validations: TaskValidation[]): string {
 export const validateCommand: CliCommand = {
   summary: 'check that each task is well posed: gold patch resolves it, an empty patch does not',
   async run(args) {
-    const { values } = parseArgs({
+    const parsed = parseCommandLine(
+      {
+        command: 'validate',
+        usage: USAGE,
+        options: { tasks: { type: 'string' }, json: { type: 'boolean' }, ...EVALUATION_FLAGS },
+      },
       args,
-      options: { tasks: { type: 'string' }, json: { type: 'boolean' }, ...EVALUATION_FLAGS },
-    });
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
+    );
+    if (typeof parsed === 'number') return parsed;
+    const { values } = parsed;
     const source = values.tasks ?? join(packageRoot(), 'tasks', 'examples');
     const { tasks, errors } = await loadTasks(source);
     for (const error of errors) console.error(formatLoadError(error));

@@ -1,8 +1,8 @@
-import { parseArgs } from 'node:util';
 import { createCliSymbolParser } from '../../core/agent/codemap/nativeTreeSitterParser';
 import { startRolloutWorker } from '../../core/queue/rolloutWorker';
 import { positiveInteger } from './eval';
 import type { CliCommand } from './index';
+import { parseCommandLine } from '../grammar';
 
 const USAGE = `usage: rollout worker --queue redis://HOST:PORT [--concurrency N] [--docker-host ADDR]... [--out DIR] [--staging DIR]
 
@@ -22,21 +22,22 @@ options:
 export const workerCommand: CliCommand = {
   summary: 'take rollout jobs from a Redis queue and run them in Docker sandboxes',
   async run(args) {
-    const { values } = parseArgs({
-      args,
-      options: {
-        queue: { type: 'string' },
-        concurrency: { type: 'string' },
-        'docker-host': { type: 'string', multiple: true },
-        out: { type: 'string' },
-        staging: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
+    const parsed = parseCommandLine(
+      {
+        command: 'worker',
+        usage: USAGE,
+        options: {
+          queue: { type: 'string' },
+          concurrency: { type: 'string' },
+          'docker-host': { type: 'string', multiple: true },
+          out: { type: 'string' },
+          staging: { type: 'string' },
+        },
       },
-    });
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
+      args,
+    );
+    if (typeof parsed === 'number') return parsed;
+    const { values } = parsed;
     if (!values.queue) {
       console.error(`rollout worker: --queue is required\n\n${USAGE}`);
       return 2;

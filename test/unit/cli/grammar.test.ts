@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { commands } from '../../../src/cli/commands/index';
+import {
+  helpText,
+  optionsMissingFromUsage,
+  parseCommandLine,
+  parseOptions,
+  UsageError,
+} from '../../../src/cli/grammar';
+
+const OPTIONS = {
+  runs: { type: 'string', multiple: true },
+  out: { type: 'string' },
+  json: { type: 'boolean' },
+  workers: { type: 'string', default: '2' },
+} as const;
+
+test('a multi-value option takes repeated and space-separated values alike, up to the next option or --', () => {
+  const spaced = parseOptions(OPTIONS, ['--runs', 'a', 'b', '--out', 'o', '--runs', 'c']);
+  assert.deepEqual(spaced.values.runs, ['a', 'b', 'c']);
+  assert.equal(spaced.values.out, 'o');
+  const repeated = parseOptions(OPTIONS, ['--runs', 'a', '--runs', 'b', '--runs=c']);
+  assert.deepEqual(repeated.values.runs, ['a', 'b', 'c']);
+  const ended = parseOptions(OPTIONS, ['--runs', 'a', '--json', 'x'], true);
+  assert.deepEqual([ended.values.runs, ended.positionals], [['a'], ['x']], 'a boolean option ends the values');
+  const terminated = parseOptions(OPTIONS, ['--runs', 'a', '--', 'x'], true);
+  assert.deepEqual([terminated.values.runs, terminated.positionals], [['a'], ['x']]);
+  assert.equal(spaced.values.workers, '2', 'defaults fill what is not given');
+});
+
+test('a bad command line is a UsageError naming the problem', () => {
+  assert.throws(
+    () => parseOptions(OPTIONS, ['--nope']),
+    (error: unknown) => {
+      assert.ok(error instanceof UsageError);
+      assert.match(error.message, /--nope/);
+      return true;
+    },
+  );
+  assert.throws(() => parseOptions(OPTIONS, ['--out', 'o', 'stray']), /unexpected argument 'stray'/);
+  assert.throws(() => parseOptions(OPTIONS, ['--out']), UsageError);
+});
+
+test('--help and -h are the help, exit code 0; a bad line is exit code 2', () => {
+  const line = {
+    command: 'x',
+    usage: 'usage: rollout x --runs DIR… --out DIR [--json] [--workers N]',
+    options: OPTIONS,
+  };
+  const printed: string[] = [];
+  const log = console.log;
+  const error = console.error;
+  console.log = console.error = (text: string) => printed.push(text);
+  try {
+    assert.equal(parseCommandLine(line, ['--help']), 0);
+    assert.equal(parseCommandLine(line, ['-h']), 0);
+    assert.equal(parseCommandLine(line, ['--out', 'o', '-h']), 0);
+    assert.equal(parseCommandLine(line, ['--bogus']), 2);
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+  assert.equal(printed[0], line.usage);
+  assert.match(printed.at(-1) ?? '', /^rollout x: .*--bogus[\s\S]*usage: rollout x/);
+});
+
+test('an option the usage forgot is listed by --help under a heading that says so', () => {
+  const usage = 'usage: rollout x --runs DIR… [--json]';
+  assert.deepEqual(optionsMissingFromUsage(OPTIONS, usage), ['--out', '--workers']);
+  assert.match(helpText({ usage, options: OPTIONS }), /options not described above: --out --workers$/);
+  assert.deepEqual(optionsMissingFromUsage({ 'max-turns': { type: 'string' } }, '--max-turns-x'), ['--max-turns']);
+});
+
+test('every rollout command answers --help with exit code 0 and a usage that describes every option it takes', async () => {
+  const printed: string[] = [];
+  const log = console.log;
+  console.log = (text: string) => printed.push(text);
+  try {
+    for (const [name, load] of Object.entries(commands)) {
+      printed.length = 0;
+      assert.equal(await (await load()).run(['--help']), 0, `rollout ${name} --help`);
+      const help = printed.join('\n');
+      assert.match(help, new RegExp(`^usage: rollout ${name}\\b`), `rollout ${name} --help`);
+      assert.doesNotMatch(help, /options not described above/, `rollout ${name} --help`);
+    }
+  } finally {
+    console.log = log;
+  }
+});
