@@ -5,6 +5,8 @@
  *   (a sandbox exec, reported on its own), measured by timing the policy, the toolbox and the sandbox from
  *   outside the loop; cross-checked against the loop's own `durations_ms` and against a baseline in the
  *   same run: the same tool calls made one after another with no loop, recorder or diff around them;
+ * - the same with streaming: the policy hands each reply over in pieces (as an SSE stream does) and the loop
+ *   keeps the live-turn sidecar current; time spent handling the pieces counts as harness overhead;
  * - 8 rollouts (sandbox, loop, recorder) in parallel against 1: wall-time ratio (1.0 would be perfect).
  * The last line is one JSON object.
  */
@@ -13,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_AGENT_CONFIG } from '../../src/core/agent/config';
 import { runAgent } from '../../src/core/agent/loop';
-import type { AssistantMessage, Policy } from '../../src/core/agent/policies/policy';
+import type { AssistantMessage, Policy, PolicyRequest, PolicyResponse } from '../../src/core/agent/policies/policy';
 import { ReplayPolicy } from '../../src/core/agent/policies/replayPolicy';
 import { systemPrompt } from '../../src/core/agent/prompts';
 import { createDefaultToolbox, type Toolbox } from '../../src/core/agent/tools/toolbox';
@@ -43,6 +45,22 @@ function script(turns: number): AssistantMessage[] {
   ];
 }
 
+/** A replay that hands each reply over in 8-character pieces first, as a streaming server does. */
+class StreamingReplay extends ReplayPolicy {
+  override async next(request: PolicyRequest): Promise<PolicyResponse> {
+    const response = await super.next(request);
+    const { content, tool_calls: calls = [] } = response.message;
+    for (let at = 0; at < (content ?? '').length; at += 8)
+      request.onDelta?.({ kind: 'content', text: content!.slice(at, at + 8) });
+    calls.forEach((call, index) => {
+      request.onDelta?.({ kind: 'tool_call', index, id: call.id, name: call.function.name });
+      for (let at = 0; at < call.function.arguments.length; at += 8)
+        request.onDelta?.({ kind: 'tool_call', index, arguments: call.function.arguments.slice(at, at + 8) });
+    });
+    return response;
+  }
+}
+
 /** Time spent in each part of a turn, gathered by wrapping the policy, the toolbox and the sandbox. */
 interface Probe {
   turnStarts: number[];
@@ -56,8 +74,21 @@ function instrument(policy: Policy, toolbox: Toolbox, sandbox: Sandbox, probe: P
   policy.next = async (request) => {
     const started = performance.now();
     probe.turnStarts.push(started);
-    const response = await next(request);
-    probe.model.push(performance.now() - started);
+    // The loop's handling of streamed pieces is harness work: timed apart and left out of model time.
+    let handling = 0;
+    const onDelta = request.onDelta;
+    const timed: PolicyRequest = {
+      ...request,
+      onDelta:
+        onDelta &&
+        ((delta) => {
+          const at = performance.now();
+          onDelta(delta);
+          handling += performance.now() - at;
+        }),
+    };
+    const response = await next(timed);
+    probe.model.push(performance.now() - started - handling);
     return response;
   };
   const call = toolbox.call.bind(toolbox);
@@ -82,6 +113,7 @@ async function rollout(
   outDir: string,
   name: string,
   probe?: Probe,
+  streaming = false,
 ): Promise<{ wallMs: number; path: string }> {
   const started = performance.now();
   const sandbox = await DockerSandbox.create({
@@ -89,7 +121,7 @@ async function rollout(
     repo: { location: repo },
     runId: name,
   });
-  const policy = new ReplayPolicy(script(TURNS), 'bench');
+  const policy = streaming ? new StreamingReplay(script(TURNS), 'bench') : new ReplayPolicy(script(TURNS), 'bench');
   const toolbox = createDefaultToolbox();
   if (probe) instrument(policy, toolbox, sandbox, probe);
   const recorder = await TrajectoryRecorder.start(outDir, {
@@ -152,9 +184,10 @@ async function main(): Promise<void> {
   const probe: Probe = { turnStarts: [], model: [], tools: [], diff: [] };
   const measured = await rollout(repo, outDir, 'measured', probe);
   const turnWall = probe.model.map((_, index) => probe.turnStarts[index + 1] - probe.turnStarts[index]);
-  const overhead = turnWall.map(
-    (wall, index) => wall - probe.model[index] - (probe.tools[index] ?? 0) - probe.diff[index],
-  );
+  const overhead = harnessOverhead(probe);
+  const streamProbe: Probe = { turnStarts: [], model: [], tools: [], diff: [] };
+  await rollout(repo, outDir, 'measured-streaming', streamProbe, true);
+  const streamingOverhead = harnessOverhead(streamProbe);
   const overheadWithDiff = turnWall.map((wall, index) => wall - probe.model[index] - (probe.tools[index] ?? 0));
   const recorded = (await readTrajectoryLog(measured.path)).trajectory?.turns ?? [];
   const loopRecorded = recorded.map((turn) =>
@@ -171,6 +204,9 @@ async function main(): Promise<void> {
   console.log(
     `harness overhead per turn: p50 ${percentile(overhead, 50).toFixed(2)} ms, p95 ${percentile(overhead, 95).toFixed(2)} ms (with the diff: p50 ${percentile(overheadWithDiff, 50).toFixed(2)} ms; loop's own durations_ms: p50 ${percentile(loopRecorded, 50).toFixed(2)} ms)`,
   );
+  console.log(
+    `with streaming (each reply in 8-character pieces, the live-turn sidecar kept current): p50 ${percentile(streamingOverhead, 50).toFixed(2)} ms, p95 ${percentile(streamingOverhead, 95).toFixed(2)} ms`,
+  );
 
   const single = await rollout(repo, outDir, 'single');
   const parallelStarted = performance.now();
@@ -185,6 +221,8 @@ async function main(): Promise<void> {
       turns: TURNS,
       overhead_p50_ms: Number(percentile(overhead, 50).toFixed(3)),
       overhead_p95_ms: Number(percentile(overhead, 95).toFixed(3)),
+      overhead_streaming_p50_ms: Number(percentile(streamingOverhead, 50).toFixed(3)),
+      overhead_streaming_p95_ms: Number(percentile(streamingOverhead, 95).toFixed(3)),
       overhead_with_diff_p50_ms: Number(percentile(overheadWithDiff, 50).toFixed(3)),
       loop_recorded_overhead_p50_ms: Number(percentile(loopRecorded, 50).toFixed(3)),
       turn_wall_p50_ms: Number(percentile(turnWall, 50).toFixed(3)),
@@ -196,6 +234,14 @@ async function main(): Promise<void> {
       parallel8_vs_1_ratio: Number((parallelMs / single.wallMs).toFixed(3)),
       target_overhead_ms: 5,
     }),
+  );
+}
+
+/** Each turn's wall time less model time, tool execution and the work-tree diff. */
+function harnessOverhead(probe: Probe): number[] {
+  return probe.model.map(
+    (model, index) =>
+      probe.turnStarts[index + 1] - probe.turnStarts[index] - model - (probe.tools[index] ?? 0) - probe.diff[index],
   );
 }
 

@@ -1,9 +1,15 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { DEFAULT_AGENT_CONFIG } from '../core/agent/config';
+import { COMPACTION_STRATEGIES, type CompactionStrategy } from '../core/agent/context/contextManager';
+import { checkModelSettings, MODEL_SETTING_FIELDS, type ModelSettings } from '../core/agent/policies/modelSettings';
 
 /** Every setting the extension reads, typed; the names and defaults are declared in package.json `contributes.configuration`. */
 export interface Settings {
-  /** `openai-compatible` (the endpoint below) or `vscode-lm` (VS Code's Language Model API, `model` naming the family). */
+  /**
+   * `openai-compatible`, `anthropic` or `ollama` (the endpoint below), or `vscode-lm` (VS Code's Language Model
+   * API, `model` naming the family).
+   */
   modelProvider: string;
   modelEndpoint: string;
   model: string;
@@ -20,6 +26,12 @@ export interface Settings {
   budget: { maxTurns: number; maxCostUsd: number; maxTokens: number; timeLimitMinutes: number };
   /** Flags of `rollout train` the Fine-tune command starts from. */
   trainOptions: string;
+  /**
+   * The model's knobs (`rolloutStudio.model.temperature` …), checked as the CLI checks its flags when read, so
+   * that a bad value stops the commands that run a model and no other.
+   */
+  readonly modelSettings: ModelSettings;
+  readonly compaction: CompactionStrategy;
 }
 
 export const SETTINGS_SECTION = 'rolloutStudio';
@@ -46,6 +58,12 @@ export function readSettings(): Settings {
       timeLimitMinutes: get('budget.timeLimitMinutes', 30),
     },
     trainOptions: get('train.options', ''),
+    get modelSettings() {
+      return readModelSettings(config);
+    },
+    get compaction() {
+      return readCompaction(config);
+    },
   };
 }
 
@@ -53,6 +71,25 @@ export function readSettings(): Settings {
 export function hasOutputFolder(): boolean {
   const setting = vscode.workspace.getConfiguration(SETTINGS_SECTION).get<string>('outputFolder') ?? '.rollout/runs';
   return path.isAbsolute(setting) || vscode.workspace.workspaceFolders !== undefined;
+}
+
+/** Every knob of MODEL_SETTING_FIELDS from `rolloutStudio.model.<field>`; unset (null, or an empty list) is the server's default. */
+function readModelSettings(config: vscode.WorkspaceConfiguration): ModelSettings {
+  const raw: Partial<Record<keyof ModelSettings, unknown>> = {};
+  for (const field of Object.keys(MODEL_SETTING_FIELDS) as (keyof ModelSettings)[]) {
+    const value = config.get<unknown>(`model.${field}`);
+    raw[field] = Array.isArray(value) && value.length === 0 ? undefined : value;
+  }
+  return checkModelSettings(raw, (field) => `${SETTINGS_SECTION}.model.${field}`);
+}
+
+function readCompaction(config: vscode.WorkspaceConfiguration): CompactionStrategy {
+  const value = config.get<string>('agent.compaction') ?? DEFAULT_AGENT_CONFIG.compaction;
+  if (!COMPACTION_STRATEGIES.includes(value as CompactionStrategy))
+    throw new Error(
+      `${SETTINGS_SECTION}.agent.compaction: '${value}' is not one of ${COMPACTION_STRATEGIES.join(', ')}`,
+    );
+  return value as CompactionStrategy;
 }
 
 function resolveOutputFolder(setting: string): string {

@@ -24,6 +24,9 @@ import { Verifier } from '../../core/train/verifier';
 import { loadTasksStrict } from '../../core/task/loadTasks';
 import type { Task } from '../../core/task/task';
 import { formatChecks } from './doctor';
+import type { CompactionStrategy } from '../../core/agent/context/contextManager';
+import { ModelSettingsError, type ModelSettings } from '../../core/agent/policies/modelSettings';
+import { compactionFromFlags, MODEL_FLAGS, MODEL_FLAGS_USAGE, modelSettingsFromFlags } from '../modelOptions';
 import type { CliCommand } from './index';
 import { formatSummaries } from './run';
 import { parseCommandLine } from '../grammar';
@@ -31,7 +34,7 @@ import { parseCommandLine } from '../grammar';
 /** Tasks the demo's flywheel runs on: a few, so that two rounds of a tiny model stay short on two cores. */
 const FLYWHEEL_TASKS = 3;
 
-const USAGE = `usage: rollout demo [--out DIR] [--workers N] [--base-model PATH_OR_ID] [--no-train] [--open] [training options]
+const USAGE = `usage: rollout demo [--out DIR] [--workers N] [--base-model PATH_OR_ID] [--no-train] [--open] [model settings] [training options]
 
 The main job on the bundled example tasks (tasks/examples), with nothing configured:
   1. check the set-up (doctor)
@@ -46,6 +49,7 @@ The main job on the bundled example tasks (tasks/examples), with nothing configu
      its best of N on the tasks it held out (--no-train skips this stage)
 and print one summary with the time of each stage and the paths of everything written.
 --open opens the playback of the first run in VS Code (the Rollout Studio extension installed).
+${MODEL_FLAGS_USAGE}
 Training options (as on rollout train) override the demo's configuration:
 ${trainingOptionsUsage()}`;
 
@@ -200,12 +204,23 @@ export const demoCommand: CliCommand = {
           'no-train': { type: 'boolean' },
           ...TRAINING_FLAGS,
           open: { type: 'boolean' },
+          ...MODEL_FLAGS,
         },
       },
       args,
     );
     if (typeof parsed === 'number') return parsed;
     const { values } = parsed;
+    let settings: ModelSettings;
+    let compaction: CompactionStrategy | undefined;
+    try {
+      settings = modelSettingsFromFlags(values);
+      compaction = compactionFromFlags(values);
+    } catch (error) {
+      if (!(error instanceof ModelSettingsError)) throw error;
+      console.error(`rollout demo: ${error.message}`);
+      return 2;
+    }
     const out = resolve(values.out);
     const workers = Number(values.workers);
     const examples = join(packageRoot(), 'tasks', 'examples');
@@ -266,6 +281,8 @@ export const demoCommand: CliCommand = {
           outDir: runsDir,
           rewardFn: binaryReward,
           evaluator,
+          policyOptions: { settings },
+          ...(compaction ? { config: { compaction } } : {}),
           onFinish: (summary) =>
             console.log(
               `   ${summary.taskId.padEnd(30)} attempt ${summary.attempt}: ${summary.exitStatus}, reward ${summary.reward ?? '—'}, ${summary.turns} turns`,

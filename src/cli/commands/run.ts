@@ -16,6 +16,8 @@ import { REWARD_FUNCTIONS } from '../../core/reward/index';
 import { loadTasks } from '../../core/task/loadTasks';
 import { formatLoadError, type Task } from '../../core/task/task';
 import { readTrajectoryLog } from '../../core/trajectory/reader';
+import { ModelSettingsError, type ModelSettings } from '../../core/agent/policies/modelSettings';
+import { compactionFromFlags, MODEL_FLAGS, MODEL_FLAGS_USAGE, modelSettingsFromFlags } from '../modelOptions';
 import { positiveInteger } from './eval';
 import type { CliCommand } from './index';
 import { parseCommandLine } from '../grammar';
@@ -26,7 +28,8 @@ const USAGE = `usage: rollout run --tasks FILE --policy SPEC --out DIR [options]
 Runs the agent on each task in a Docker sandbox, records every turn in DIR/<run-id>/trajectory.jsonl,
 grades the final patch with the task's tests, and prints a summary.
 
-policy SPEC: openai:MODEL[@BASE_URL] (OPENAI_API_KEY), anthropic:MODEL (ANTHROPIC_API_KEY),
+policy SPEC: openai:MODEL[@BASE_URL] (OPENAI_API_KEY; any OpenAI-compatible server), anthropic:MODEL
+             (ANTHROPIC_API_KEY), ollama:MODEL[@BASE_URL] (Ollama's own API, for --num-ctx),
              replay:TRAJECTORY.jsonl, or replay:DIR (the recording of each task found in DIR)
 options:
   --ids A,B        only these task ids
@@ -44,7 +47,8 @@ options:
   --dockerfile-fallback  run a task whose Dockerfile does not build offline in its language profile image
   --queue URL      enqueue one job per (task, attempt) on redis://HOST:PORT for \`rollout worker\` processes
                    instead of running here; DIR must be a folder every worker can read and write, or an
-                   S3-compatible bucket, s3://BUCKET[/PREFIX] (AWS_* credentials; \`rollout pull\` fetches it)`;
+                   S3-compatible bucket, s3://BUCKET[/PREFIX] (AWS_* credentials; \`rollout pull\` fetches it)
+${MODEL_FLAGS_USAGE}`;
 
 export function formatSummaries(summaries: RolloutSummary[], totals: BatchTotals): string {
   const rows = summaries.map((summary) =>
@@ -113,6 +117,7 @@ export const runCommand: CliCommand = {
           'judge-policy': { type: 'string' },
           'user-rounds': { type: 'string' },
           'dockerfile-fallback': { type: 'boolean', default: false },
+          ...MODEL_FLAGS,
         },
       },
       args,
@@ -149,7 +154,20 @@ export const runCommand: CliCommand = {
       return 2;
     }
     const cab = cabProtocolSpec(values);
-    const config = { maxTurns: positiveInteger('max-turns', values['max-turns'], DEFAULT_AGENT_CONFIG.maxTurns) };
+    let settings: ModelSettings;
+    let compaction;
+    try {
+      settings = modelSettingsFromFlags(values);
+      compaction = compactionFromFlags(values);
+    } catch (error) {
+      if (!(error instanceof ModelSettingsError)) throw error;
+      console.error(`rollout run: ${error.message}`);
+      return 2;
+    }
+    const config = {
+      maxTurns: positiveInteger('max-turns', values['max-turns'], DEFAULT_AGENT_CONFIG.maxTurns),
+      ...(compaction ? { compaction } : {}),
+    };
     if (isS3Url(values.out) && !values.queue) {
       console.error(
         `rollout run: --out ${values.out} is a bucket: runs go there through --queue workers; to run here, give a folder`,
@@ -171,6 +189,8 @@ export const runCommand: CliCommand = {
         outDir: values.out,
         reward: values.reward,
         maxTurns: config.maxTurns,
+        ...(compaction ? { compaction } : {}),
+        ...(Object.keys(settings).length ? { modelSettings: settings } : {}),
         reposDir: values.repos,
         specsFile: values.specs,
         cab,
@@ -186,7 +206,7 @@ export const runCommand: CliCommand = {
     let summaries: RolloutSummary[];
     if (values.resume) {
       summaries = [
-        await resumeRun(values.resume, values.out, loaded.tasks, values.policy, {
+        await resumeRun(values.resume, values.out, loaded.tasks, values.policy, settings, {
           rewardFn,
           config,
           evaluator,
@@ -205,6 +225,7 @@ export const runCommand: CliCommand = {
         rewardFn,
         evaluator,
         config,
+        policyOptions: { settings },
         signal: abort.signal,
         symbolParser: createCliSymbolParser(),
         cab: cab && (await createCabProtocol(cab)),
@@ -259,11 +280,16 @@ async function enqueue(url: string, request: EnqueueRequest): Promise<number> {
   }
 }
 
+/**
+ * Continues a run with the policy and model settings it recorded; a policy or settings given now take
+ * precedence, setting by setting.
+ */
 async function resumeRun(
   runId: string,
   outDir: string,
   tasks: Task[],
   policySpec: string | undefined,
+  settings: ModelSettings,
   common: Pick<Parameters<typeof runRollout>[0], 'rewardFn' | 'config' | 'evaluator' | 'signal'>,
 ): Promise<RolloutSummary> {
   const path = join(outDir, runId, 'trajectory.jsonl');
@@ -272,13 +298,14 @@ async function resumeRun(
   const task = tasks.find((candidate) => candidate.id === trajectory.run.task_id);
   if (!task)
     throw new Error(`--resume: run ${runId} is for task ${trajectory.run.task_id}, which is not in the task file`);
+  const recorded = (trajectory.run.extra?.model_setup as { settings?: ModelSettings } | undefined)?.settings;
   return runRollout({
     ...common,
     task,
     attempt: trajectory.run.attempt,
     runId,
     resume: true,
-    policy: await createPolicy(policySpec ?? trajectory.run.policy),
+    policy: await createPolicy(policySpec ?? trajectory.run.policy, { settings: { ...recorded, ...settings } }),
     policySpec: policySpec ?? trajectory.run.policy,
     toolbox: createDefaultToolbox({ symbolParser: createCliSymbolParser() }),
     outDir,

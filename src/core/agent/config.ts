@@ -1,3 +1,5 @@
+import type { CompactionStrategy } from './context/contextManager';
+
 /** Every limit of an agent run. Reaching one ends the run with the exit status named beside it. */
 export interface AgentConfig {
   /** Most model calls in one run (`turn_limit`). */
@@ -12,10 +14,11 @@ export interface AgentConfig {
   maxConsecutiveFormatErrors: number;
   /** Limit of one bash command inside the sandbox. */
   commandTimeoutMs: number;
-  /** The model's context window in tokens; older turns are compacted before a request would pass 80 % of it. */
-  contextWindowTokens: number;
-  /** Turns always sent whole when older ones are compacted. */
-  keepRecentTurns: number;
+  /**
+   * How older turns make room when a request would not fit the model's context window (the window comes
+   * from the policy: given, asked of the server, or the model table).
+   */
+  compaction: CompactionStrategy;
 }
 
 export const DEFAULT_AGENT_CONFIG: AgentConfig = {
@@ -25,6 +28,5 @@ export const DEFAULT_AGENT_CONFIG: AgentConfig = {
   maxWallMs: 30 * 60_000,
   maxConsecutiveFormatErrors: 3,
   commandTimeoutMs: 120_000,
-  contextWindowTokens: 128_000,
-  keepRecentTurns: 8,
+  compaction: 'sliding-window',
 };

@@ -1,14 +1,30 @@
 /**
  * The agent loop: the conversation goes to the policy, its tool calls run in the sandbox, their results
  * come back as messages, and every finished turn is recorded, until the agent submits or a limit is hit.
+ * Each request is fitted to the model's context window first (context/contextManager); a reply is read
+ * for its tool calls however the model wrote them (natively, or as text), and a reply that was cut off,
+ * empty or without a call gets a note that says so instead of being run.
  */
+import { dirname } from 'node:path';
 import type { Sandbox } from '../sandbox/sandbox';
 import { InfrastructureError } from '../sandbox/sandbox';
 import { LeaseLostError, type TrajectoryRecorder } from '../trajectory/recorder';
-import { describeRequest } from '../trajectory/request';
 import type { ExitStatus, Observation, Turn } from '../trajectory/types';
 import type { AgentConfig } from './config';
-import { PolicyError, type ChatMessage, type Policy, type PolicyResponse } from './policies/policy';
+import { ContextManager, type CompactionState } from './context/contextManager';
+import { LiveTurnWriter } from './liveTurn';
+import { notes } from './notes';
+import { FALLBACK_CONTEXT_WINDOW } from './policies/modelSettings';
+import {
+  PolicyError,
+  type AssistantMessage,
+  type ChatMessage,
+  type Policy,
+  type PolicyResponse,
+  type ToolCall,
+  type UserMessage,
+} from './policies/policy';
+import { parseTextToolCalls, type TextCallFormat } from './textToolCalls';
 import type { Toolbox, ToolCallOutcome } from './tools/toolbox';
 
 export interface AgentRunInput {
@@ -25,6 +41,8 @@ export interface AgentRunInput {
   startDiff: string;
   /** A reply without tool calls is a final answer that ends the run like `submit` (conversational tasks), not an error. */
   answerEndsRun?: boolean;
+  /** Compaction as a resumed run left it (its last `compaction` event). */
+  compaction?: CompactionState;
   signal?: AbortSignal;
 }
 
@@ -34,9 +52,10 @@ export interface AgentRunOutcome {
   reason?: string;
 }
 
-const NO_TOOL_CALL = 'Your reply had no tool call. Every reply must call a tool; call `submit` when the fix is done.';
 const FORMAT_ERRORS = new Set(['invalid_json', 'unknown_tool', 'invalid_arguments']);
-const CONTEXT_OVERFLOW = /context|maximum.*tokens|too long|too many tokens/i;
+/** A turn whose request the server keeps calling too long is compacted and asked again at most this often. */
+const OVERFLOW_RETRIES = 3;
+const CUT_OFF_REASONS = new Set(['length', 'max_tokens', 'model_context_window_exceeded']);
 
 /** Why the loop stops; thrown from inside a step so the control flow and the record cannot disagree. */
 class StopRun extends Error {
@@ -48,6 +67,28 @@ class StopRun extends Error {
   }
 }
 
+/**
+ * A conversation keeps its compaction across calls of runAgent (a CodeAssistBench conversation runs the
+ * loop once per user round on the same messages).
+ */
+const contexts = new WeakMap<ChatMessage[], ContextManager>();
+
+function contextFor(input: AgentRunInput): ContextManager {
+  let context = contexts.get(input.messages);
+  if (!context) {
+    context = new ContextManager({
+      policy: input.policy,
+      strategy: input.config.compaction,
+      tools: input.toolbox.definitions,
+      recordEvent: (kind, data) => input.recorder.recordEvent(kind, data),
+      fallbackWindow: FALLBACK_CONTEXT_WINDOW,
+      initial: input.compaction,
+    });
+    contexts.set(input.messages, context);
+  }
+  return context;
+}
+
 export async function runAgent(input: AgentRunInput): Promise<AgentRunOutcome> {
   const state: LoopState = {
     started: performance.now(),
@@ -57,13 +98,16 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutcome> {
     recorded: input.recordedMessages,
     diff: input.startDiff,
   };
+  const turn: TurnParts = { context: contextFor(input), live: new LiveTurnWriter(dirname(input.recorder.path)) };
   try {
     for (;;) {
       checkLimits(input, state);
-      if (await step(input, state)) return { exitStatus: 'submitted' };
+      if (await step(input, state, turn)) return { exitStatus: 'submitted' };
     }
   } catch (error) {
     return stopFor(error, input.signal);
+  } finally {
+    await turn.live.end();
   }
 }
 
@@ -76,6 +120,11 @@ interface LoopState {
   recorded: number;
   /** The diff after the last recorded turn. */
   diff: string;
+}
+
+interface TurnParts {
+  context: ContextManager;
+  live: LiveTurnWriter;
 }
 
 function checkLimits({ config, recorder, signal }: AgentRunInput, state: LoopState): void {
@@ -91,34 +140,25 @@ function checkLimits({ config, recorder, signal }: AgentRunInput, state: LoopSta
 }
 
 /** One turn: a model call, its tool calls, the diff after them, recorded as one line. Returns true on submit. */
-async function step(input: AgentRunInput, state: LoopState): Promise<boolean> {
-  const { policy, toolbox, sandbox, recorder, config, messages, signal } = input;
+async function step(input: AgentRunInput, state: LoopState, { context, live }: TurnParts): Promise<boolean> {
+  const { toolbox, sandbox, recorder, config, messages, signal } = input;
   const startedAt = new Date().toISOString();
   const turnStarted = performance.now();
-  const request = compactForContext(messages, config);
-  const sent = describeRequest(messages, request.messages);
-  if (sent) {
-    // What this turn's model call was sent, so that exports train on that rather than on the whole history.
-    await recorder.recordEvent('compaction', {
-      strategy: 'sliding_window',
-      turns_elided: request.elided,
-      estimated_tokens_before: estimateTokens(messages),
-      estimated_tokens_after: estimateTokens(request.messages),
-      request: sent,
-    });
-  }
-  const response = await policy.next({ messages: request.messages, tools: toolbox.definitions, signal });
+  live.begin(recorder.turnCount);
+  const { response, overflows } = await askModel(input, state, context, live);
   state.tokens += response.usage.promptTokens + response.usage.completionTokens;
   state.cost += response.cost ?? 0;
-  messages.push(response.message);
+  const reply = readReply(response, input, recorder.turnCount);
+  messages.push(reply.message);
 
-  const calls = response.message.tool_calls ?? [];
-  const answered = calls.length === 0 && input.answerEndsRun === true;
+  const answered = reply.answer === true;
   const observations: Observation[] = [];
   const outcomes: ToolCallOutcome[] = [];
   const toolsStarted = performance.now();
-  for (const call of calls) {
-    const outcome = await toolbox.call(call, { sandbox, signal });
+  if (reply.calls.length) live.toolsStarted(reply.calls.map((call) => ({ id: call.id, ...call.function })));
+  for (const call of reply.calls) {
+    const onOutput = (text: string) => live.toolOutput({ id: call.id, name: call.function.name }, text);
+    const outcome = await toolbox.call(call, { sandbox, signal, onOutput });
     outcomes.push(outcome);
     messages.push({ role: 'tool', tool_call_id: call.id, content: outcome.output });
     observations.push({
@@ -132,11 +172,18 @@ async function step(input: AgentRunInput, state: LoopState): Promise<boolean> {
       is_error: outcome.isError,
     });
   }
-  if (calls.length === 0 && !answered) {
-    messages.push({ role: 'user', content: NO_TOOL_CALL });
-    observations.push({ tool_call_id: null, tool: '(none)', output: NO_TOOL_CALL, truncated: false, is_error: true });
+  if (reply.note) {
+    messages.push(reply.note);
+    observations.push({
+      tool_call_id: null,
+      tool: '(none)',
+      output: reply.note.content,
+      truncated: false,
+      is_error: true,
+    });
   }
   const toolsMs = performance.now() - toolsStarted;
+  const calls = reply.calls;
   const formatErrors = answered
     ? 0
     : calls.length === 0
@@ -165,11 +212,9 @@ async function step(input: AgentRunInput, state: LoopState): Promise<boolean> {
       tool_errors: outcomes.filter((outcome) => outcome.error === 'tool_failed').length,
       diff_changed: diff === state.diff ? 0 : 1,
     },
-    extra:
-      response.retries > 0 || response.finishReason
-        ? { finish_reason: response.finishReason, retries: response.retries }
-        : undefined,
+    extra: turnExtra(response, reply, overflows),
   });
+  await live.end();
   state.recorded = messages.length;
   state.diff = diff;
   if (answered || outcomes.some((outcome) => outcome.submitted)) return true;
@@ -188,6 +233,116 @@ function turnTokens({ usage }: PolicyResponse): Turn['tokens'] {
   };
 }
 
+/**
+ * The model's reply to the conversation as compaction fits it to the window. A server that calls the request
+ * too long has the sizes it names learnt, the turn compacted further and asked again.
+ */
+async function askModel(
+  input: AgentRunInput,
+  state: LoopState,
+  context: ContextManager,
+  live: LiveTurnWriter,
+): Promise<{ response: PolicyResponse; overflows: number }> {
+  for (let overflows = 0; ; overflows++) {
+    const request = await context.request(input.messages, input.signal);
+    if (request.spent) {
+      state.tokens += request.spent.usage.promptTokens + request.spent.usage.completionTokens;
+      state.cost += request.spent.cost ?? 0;
+    }
+    try {
+      const response = await input.policy.next({
+        messages: request.messages,
+        tools: input.toolbox.definitions,
+        signal: input.signal,
+        onDelta: (delta) => live.delta(delta),
+      });
+      context.observe(request.chars, response.usage);
+      return { response, overflows };
+    } catch (error) {
+      if (!(error instanceof PolicyError) || !error.overflow || overflows >= OVERFLOW_RETRIES) throw error;
+      live.delta({ kind: 'restart' });
+      context.overflowed(error.overflow, request.chars);
+    }
+  }
+}
+
+/** A reply read for what to run, and what the conversation keeps of it. */
+interface Reply {
+  /** The assistant message as recorded and sent back. */
+  message: AssistantMessage;
+  calls: ToolCall[];
+  /** How the calls were written, when there are any. */
+  format?: 'native' | TextCallFormat;
+  /** The reply's text as the model wrote it, when reading calls out of it changed the message. */
+  rawContent?: string;
+  /** Calls of a reply that was cut off: kept in the record, never run or sent back. */
+  cutCalls?: ToolCall[];
+  /** A final answer of a conversational task. */
+  answer?: boolean;
+  /** What the harness tells the model when nothing could be run. */
+  note?: UserMessage;
+}
+
+function readReply(response: PolicyResponse, input: AgentRunInput, turnIndex: number): Reply {
+  const { message } = response;
+  const text = message.content ?? '';
+  const native = message.tool_calls ?? [];
+  if (response.finishReason && CUT_OFF_REASONS.has(response.finishReason)) {
+    const started = native.length ? native : textCallsOf(text, input, turnIndex);
+    return {
+      message: { ...withoutCalls(message), content: text },
+      calls: [],
+      ...(native.length ? { cutCalls: native } : {}),
+      note: notes.cutOff({
+        tokens: response.usage.completionTokens,
+        limit: input.policy.info.settings?.maxTokens,
+        calls: started.map((call) => call.function.name),
+      }),
+    };
+  }
+  if (native.length) return { message, calls: native, format: 'native' };
+  if (!text.trim()) return { message: { ...message, content: '' }, calls: [], note: notes.emptyReply() };
+  const parsed = parseTextToolCalls(text, input.toolbox.names, `text_${turnIndex}`);
+  if (parsed && 'problem' in parsed) return { message, calls: [], note: notes.textCallProblem(parsed.problem) };
+  if (parsed)
+    return {
+      message: { ...message, content: parsed.content || null, tool_calls: parsed.calls },
+      calls: parsed.calls,
+      format: parsed.format,
+      rawContent: text,
+    };
+  if (input.answerEndsRun) return { message, calls: [], answer: true };
+  return { message, calls: [], note: notes.noToolCall() };
+}
+
+/** Calls written as text in a reply, read only to name them when the reply was cut off. */
+function textCallsOf(text: string, input: AgentRunInput, turnIndex: number): ToolCall[] {
+  const parsed = parseTextToolCalls(text, input.toolbox.names, `text_${turnIndex}`);
+  return parsed && 'calls' in parsed ? parsed.calls : [];
+}
+
+function withoutCalls(message: AssistantMessage): AssistantMessage {
+  return { role: 'assistant', content: message.content, ...(message.extra ? { extra: message.extra } : {}) };
+}
+
+/** What the turn record keeps of the call beyond the message: the server's answer about itself and the reply. */
+function turnExtra(response: PolicyResponse, reply: Reply, overflows: number): Turn['extra'] {
+  const { usage } = response;
+  const extra: Record<string, unknown> = {
+    finish_reason: response.finishReason,
+    retries: response.retries || undefined,
+    cache_write_tokens: usage.cacheWriteTokens,
+    usage_estimated: usage.estimated,
+    tool_call_format: reply.format,
+    raw_content: reply.rawContent,
+    cut_tool_calls: reply.cutCalls,
+    workarounds: response.workarounds,
+    context_overflows: overflows || undefined,
+  };
+  const kept = Object.fromEntries(Object.entries(extra).filter(([, value]) => value !== undefined));
+  return Object.keys(kept).length ? kept : undefined;
+}
+
 /** Kept whenever the server returned either, so RL exports can use token ids without log-probabilities. */
 function tokenLogprobs(response: PolicyResponse): Turn['logprobs'] {
   if (!response.logprobs?.length && !response.tokenIds?.completion.length) return undefined;
@@ -203,41 +358,10 @@ function stopFor(error: unknown, signal?: AbortSignal): AgentRunOutcome {
   if (error instanceof LeaseLostError) throw error;
   const message = error instanceof Error ? error.message : String(error);
   if (signal?.aborted) return { exitStatus: 'cancelled', reason: 'cancelled by the user' };
-  // A conversation past the model's context window is where this run ended, not a broken server.
-  if (error instanceof PolicyError && CONTEXT_OVERFLOW.test(message) && (error.status === 400 || error.status === 413))
-    return { exitStatus: 'token_limit', reason: message };
+  // A conversation that stays past the model's context window after compaction is where this run ended.
+  if (error instanceof PolicyError && error.overflow) return { exitStatus: 'token_limit', reason: message };
   // The model server or the container engine failing is the machinery's fault, not the agent's.
   if (error instanceof InfrastructureError || error instanceof PolicyError)
     return { exitStatus: 'infra_error', reason: message };
   return { exitStatus: 'error', reason: message };
-}
-
-/** A rough count (4 characters a token) that errs high enough to compact before a real limit is reached. */
-export function estimateTokens(messages: ChatMessage[]): number {
-  return Math.ceil(JSON.stringify(messages).length / 4);
-}
-
-/**
- * Sliding-window compaction: when the conversation nears the context window, the system and task messages
- * stay, a note replaces the oldest turns, and the most recent turns go whole. Cuts fall on turn boundaries
- * (an assistant message), so a tool call is never separated from its result.
- */
-export function compactForContext(
-  messages: ChatMessage[],
-  config: Pick<AgentConfig, 'contextWindowTokens' | 'keepRecentTurns'>,
-): { messages: ChatMessage[]; elided: number } {
-  if (estimateTokens(messages) <= config.contextWindowTokens * 0.8) return { messages, elided: 0 };
-  const turnStarts = messages.flatMap((message, index) => (message.role === 'assistant' ? [index] : []));
-  const opening = messages.slice(0, turnStarts[0] ?? messages.length);
-  for (let keep = Math.min(config.keepRecentTurns, turnStarts.length - 1); keep >= 1; keep--) {
-    const elided = turnStarts.length - keep;
-    const note: ChatMessage = {
-      role: 'user',
-      content: `[${elided} earlier turns were removed to fit the context window. Their changes are still in the repository.]`,
-    };
-    const compacted = [...opening, note, ...messages.slice(turnStarts[elided])];
-    if (estimateTokens(compacted) <= config.contextWindowTokens * 0.8 || keep === 1)
-      return { messages: compacted, elided };
-  }
-  return { messages, elided: 0 };
 }

@@ -15,8 +15,9 @@ import type { Task } from '../task/task';
 import { LeaseLostError, TrajectoryRecorder, type RecorderOptions } from '../trajectory/recorder';
 import type { ExitStatus, RunMetadata } from '../trajectory/types';
 import { DEFAULT_AGENT_CONFIG, type AgentConfig } from './config';
+import { compactionStateFromEvents, type CompactionState } from './context/contextManager';
 import { runAgent } from './loop';
-import type { ChatMessage, Policy } from './policies/policy';
+import { recordedModel, type ChatMessage, type Policy } from './policies/policy';
 import { systemPrompt, taskPrompt } from './prompts';
 import type { Toolbox } from './tools/toolbox';
 
@@ -96,6 +97,7 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutSummar
       messages: opened.messages,
       recordedMessages: opened.recordedMessages,
       startDiff: opened.startDiff,
+      compaction: opened.compaction,
       signal: options.signal,
     });
     const patch = await sandbox.diff();
@@ -166,6 +168,7 @@ interface OpenedRun {
   messages: ChatMessage[];
   recordedMessages: number;
   startDiff: string;
+  compaction?: CompactionState;
 }
 
 async function openRecorder(
@@ -185,18 +188,15 @@ async function openRecorder(
     const { recorder, trajectory } = await TrajectoryRecorder.resume(options.outDir, runId, recorderOptions);
     const messages = trajectory.turns.flatMap((turn) => turn.messages) as ChatMessage[];
     const startDiff = trajectory.turns.at(-1)?.diff ?? '';
-    return { recorder, messages, recordedMessages: messages.length, startDiff };
+    const compaction = compactionStateFromEvents(trajectory.events);
+    return { recorder, messages, recordedMessages: messages.length, startDiff, ...(compaction ? { compaction } : {}) };
   }
   const run: RunMetadata = {
     run_id: runId,
     task_id: options.task.id,
     attempt,
     policy: options.policySpec,
-    model: {
-      name: options.policy.info.model,
-      provider: options.policy.info.backend,
-      parameters: options.policy.info.parameters,
-    },
+    model: recordedModel(options.policy.info).model,
     tools: options.toolbox.definitions,
     tool_versions: options.toolVersions ?? {},
     image: { name: where.image },
@@ -207,6 +207,7 @@ async function openRecorder(
       workdir: where.workdir,
       install: where.install,
       agent_config: { ...DEFAULT_AGENT_CONFIG, ...options.config },
+      model_setup: recordedModel(options.policy.info).setup,
     },
   };
   const recorder = await TrajectoryRecorder.start(options.outDir, run, recorderOptions);

@@ -8,6 +8,8 @@ import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { newRunId } from '../agent/rollout';
 import type { CabProtocolSpec } from '../agent/cab/cabRollout';
+import type { CompactionStrategy } from '../agent/context/contextManager';
+import type { ModelSettings } from '../agent/policies/modelSettings';
 import type { RolloutSummary } from '../agent/rollout';
 import { isS3Url } from './resultStore';
 
@@ -112,6 +114,10 @@ export interface EnqueueRequest {
   outDir: string;
   reward: string;
   maxTurns: number;
+  /** How the agent compacts older turns (default: the agent config's). */
+  compaction?: CompactionStrategy;
+  /** The model's knobs as the user set them; each worker makes the policy with them. */
+  modelSettings?: ModelSettings;
   reposDir?: string;
   specsFile?: string;
   /** CodeAssistBench tasks: the simulated user and judge, by spec; each worker makes the clients with its own keys. */
@@ -133,6 +139,8 @@ export function rolloutJobs(request: EnqueueRequest): RolloutJobData[] {
         outDir: isS3Url(request.outDir) ? request.outDir : resolve(request.outDir),
         reward: request.reward,
         maxTurns: request.maxTurns,
+        compaction: request.compaction,
+        modelSettings: request.modelSettings,
         reposDir: absolute(request.reposDir),
         specsFile: absolute(request.specsFile),
         cab: request.cab,

@@ -163,7 +163,7 @@ async function processJob(
     policySpec: data.policySpec,
     toolbox: createDefaultToolbox({ symbolParser: context.options.symbolParser }),
     outDir: store.localDir,
-    config: { maxTurns: data.maxTurns },
+    config: { maxTurns: data.maxTurns, ...(data.compaction ? { compaction: data.compaction } : {}) },
     evaluator,
     createSandbox: context.createSandbox,
     toolVersions: { 'rollout-studio': version },
@@ -271,8 +271,11 @@ async function findTask(context: JobContext, data: RolloutJobData): Promise<Task
 }
 
 async function policyFor(context: JobContext, data: RolloutJobData, task: Task): Promise<Policy> {
-  let resolver = context.policies.get(data.policySpec);
-  if (!resolver) context.policies.set(data.policySpec, (resolver = policyResolver(data.policySpec)));
+  // One policy per spec and settings: jobs of one batch share the model client and what its server said.
+  const key = `${data.policySpec} ${JSON.stringify(data.modelSettings ?? {})}`;
+  let resolver = context.policies.get(key);
+  if (!resolver)
+    context.policies.set(key, (resolver = policyResolver(data.policySpec, { settings: data.modelSettings })));
   try {
     return await (
       await resolver

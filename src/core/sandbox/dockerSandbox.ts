@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import { randomUUID } from 'node:crypto';
 import { posix } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { Writable } from 'node:stream';
 import { dockerClient, explainEngineError, ownerLabels } from './engine';
 import { reapOrphansOnce } from './reaper';
@@ -98,8 +99,8 @@ export class DockerSandbox implements Sandbox {
       })
       .catch((error: unknown) => Promise.reject(explainEngineError(error)));
     const stream = await exec.start({ hijack: true, stdin: options.stdin !== undefined });
-    const stdout = new CappedSink(maxBytes);
-    const stderr = new CappedSink(maxBytes);
+    const stdout = new CappedSink(maxBytes, options.onOutput && ((text) => options.onOutput!('stdout', text)));
+    const stderr = new CappedSink(maxBytes, options.onOutput && ((text) => options.onOutput!('stderr', text)));
     this.docker.modem.demuxStream(stream, stdout, stderr);
     if (options.stdin !== undefined) stream.end(options.stdin);
     const ended = new Promise<void>((resolve) => {
@@ -268,9 +269,13 @@ function notFound(error: unknown, path: string): Error {
 class CappedSink extends Writable {
   private chunks: Buffer[] = [];
   private kept = 0;
+  private readonly decoder = new StringDecoder('utf8');
   truncated = false;
 
-  constructor(private readonly limit: number) {
+  constructor(
+    private readonly limit: number,
+    private readonly onText?: (text: string) => void,
+  ) {
     super();
   }
 
@@ -281,6 +286,8 @@ class CappedSink extends Writable {
       const part = chunk.subarray(0, room);
       this.chunks.push(part);
       this.kept += part.length;
+      // Decoded across chunks, so a character split between two reads arrives whole.
+      if (this.onText) this.onText(this.decoder.write(part));
     }
     done();
   }

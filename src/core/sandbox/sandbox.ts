@@ -12,6 +12,8 @@ export interface ExecOptions {
   maxOutputBytes?: number;
   /** Run as root instead of the sandbox's unprivileged user (graders installing things, never the agent). */
   asRoot?: boolean;
+  /** Called with the output as it arrives (for a live view); the result still holds all of it. */
+  onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
 }
 
 export interface ExecResult {

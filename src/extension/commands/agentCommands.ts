@@ -48,6 +48,8 @@ export async function runAgent(context: CommandContext, argument?: unknown): Pro
     throw new Error(
       `rolloutStudio.reward: '${settings.reward}' is not one of ${Object.keys(REWARD_FUNCTIONS).join(', ')}`,
     );
+  const modelSettings = settings.modelSettings; // a bad knob stops the command here, before anything starts
+  const config = agentConfig(settings);
   const model = await resolveModel(context, settings);
   applyDockerHost(settings);
   const { policySpec, apiKey } = model;
@@ -75,9 +77,12 @@ export async function runAgent(context: CommandContext, argument?: unknown): Pro
         outDir: settings.outputFolder,
         rewardFn: makeReward(),
         evaluator,
-        config: agentConfig(settings),
+        config,
         policy: model.policy,
-        policyOptions: { openai: { apiKey: apiKey ?? process.env.OPENAI_API_KEY ?? 'no-key' } },
+        policyOptions: {
+          settings: modelSettings,
+          ...(apiKey ? { openai: { apiKey }, anthropic: { apiKey } } : {}),
+        },
         secrets: apiKey ? [apiKey] : [],
         signal: controller.signal,
         onStart: (task, attempt) => {
@@ -120,7 +125,10 @@ export async function runAgent(context: CommandContext, argument?: unknown): Pro
   }
 }
 
-/** The configured model: VS Code's Language Model API, or an OpenAI-compatible endpoint with its stored key. */
+/**
+ * The configured model: VS Code's Language Model API, or a server (OpenAI-compatible, Anthropic, Ollama) at
+ * the endpoint with its stored key. The endpoint left at OpenAI's default means each backend's own default.
+ */
 async function resolveModel(
   context: CommandContext,
   settings: Settings,
@@ -129,22 +137,24 @@ async function resolveModel(
     const policy = await LanguageModelPolicy.select(settings.model);
     return { policySpec: `vscode-lm:${policy.info.model}`, policy };
   }
-  if (settings.modelProvider !== 'openai-compatible')
+  const backends: Record<string, string> = { 'openai-compatible': 'openai', anthropic: 'anthropic', ollama: 'ollama' };
+  const backend = backends[settings.modelProvider];
+  if (!backend)
     throw new Error(
-      `rolloutStudio.model.provider: '${settings.modelProvider}' is not one of openai-compatible, vscode-lm`,
+      `rolloutStudio.model.provider: '${settings.modelProvider}' is not one of ${[...Object.keys(backends), 'vscode-lm'].join(', ')}`,
     );
+  const endpoint =
+    settings.modelEndpoint && settings.modelEndpoint !== OPENAI_DEFAULT_BASE_URL ? settings.modelEndpoint : undefined;
   const apiKey = await context.apiKeys.get(settings.modelEndpoint);
-  if (!apiKey && settings.modelEndpoint === OPENAI_DEFAULT_BASE_URL && !process.env.OPENAI_API_KEY) {
+  if (!apiKey && backend === 'openai' && !endpoint && !process.env.OPENAI_API_KEY) {
     throw new Error(`Run Agent: no API key for ${settings.modelEndpoint}; run "Rollout Studio: Set API Key" first`);
   }
-  return {
-    policySpec: `openai:${settings.model}${settings.modelEndpoint === OPENAI_DEFAULT_BASE_URL ? '' : `@${settings.modelEndpoint}`}`,
-    apiKey,
-  };
+  return { policySpec: `${backend}:${settings.model}${endpoint ? `@${endpoint}` : ''}`, apiKey };
 }
 
 function agentConfig(settings: Settings) {
   return {
+    compaction: settings.compaction,
     maxTurns: settings.budget.maxTurns,
     maxTokens: settings.budget.maxTokens,
     maxCostUsd: settings.budget.maxCostUsd === 0 ? Number.POSITIVE_INFINITY : settings.budget.maxCostUsd,

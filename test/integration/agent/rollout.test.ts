@@ -157,13 +157,20 @@ describe('agent rollouts in real Docker against a local OpenAI wire-protocol tes
     assert.equal(summary.resolved, false);
   });
 
-  test('a conversation past the context window ends the run as token_limit and is graded, not an infrastructure error', async () => {
-    const { summary } = await rollout([
-      step.toolCall('view', { path: 'pagekit/paginator.py' }),
+  test('a conversation the server still calls too long after compaction ends as token_limit and is graded, not an infrastructure error', async () => {
+    const tooLong = () =>
       step.httpError(400, {
         message: "This model's maximum context length is 8192 tokens. However, your messages resulted in 9100 tokens.",
-      }),
+      });
+    // The first refusal compacts the turn and asks again; three more and the run stops there.
+    const { summary, server } = await rollout([
+      step.toolCall('view', { path: 'pagekit/paginator.py' }),
+      tooLong(),
+      tooLong(),
+      tooLong(),
+      tooLong(),
     ]);
+    assert.equal(server.completionRequests.length, 5);
     assert.equal(summary.exitStatus, 'token_limit');
     assert.equal(summary.resolved, false);
     assert.equal(summary.reward, 0);

@@ -45,7 +45,7 @@ describe('OpenAIPolicy against a local OpenAI wire-protocol double', () => {
         { content: 'Submitting.', usage: { prompt_tokens: 120, completion_tokens: 7 } },
       ),
     );
-    const policy = policyFor(server, { temperature: 0.2, maxTokens: 512, seed: 7 });
+    const policy = policyFor(server, { settings: { temperature: 0.2, maxTokens: 512, seed: 7, stream: false } });
     const response = await policy.next({ messages, tools });
     assert.deepEqual(response.message, {
       role: 'assistant',
@@ -65,12 +65,8 @@ describe('OpenAIPolicy against a local OpenAI wire-protocol double', () => {
       [request.body?.model, request.body?.temperature, request.body?.max_tokens, request.body?.seed],
       ['scripted-model', 0.2, 512, 7],
     );
-    assert.deepEqual(policy.info, {
-      backend: 'openai',
-      model: 'scripted-model',
-      baseURL: server.baseURL,
-      parameters: { temperature: 0.2, seed: 7, max_tokens: 512 },
-    });
+    assert.deepEqual(policy.info.parameters, { temperature: 0.2, seed: 7, max_tokens: 512 });
+    assert.deepEqual(policy.info.settings, { temperature: 0.2, maxTokens: 512, seed: 7, stream: false });
     assert.ok(!JSON.stringify(policy.info).includes(KEY), 'the key is not part of the recorded policy info');
   });
 
@@ -146,8 +142,12 @@ describe('OpenAIPolicy against a local OpenAI wire-protocol double', () => {
   test('an abort stops the call without retrying', async () => {
     const server = await serve(step.text('late', { delayMs: 1000 }), step.text('never asked for'));
     const controller = new AbortController();
-    setTimeout(() => controller.abort(new Error('run cancelled')), 50);
+    // Cancelled once the server holds the request, however loaded the machine is.
+    const watch = setInterval(() => {
+      if (server.completionRequests.length) controller.abort(new Error('run cancelled'));
+    }, 5);
     await assert.rejects(policyFor(server).next({ messages, tools, signal: controller.signal }), /run cancelled/);
+    clearInterval(watch);
     assert.equal(server.completionRequests.length, 1);
   });
 
@@ -175,7 +175,7 @@ describe('OpenAIPolicy against a local OpenAI wire-protocol double', () => {
   test('a huge reply comes through whole; prices give a cost', async () => {
     const huge = 'x'.repeat(2 * 1024 * 1024);
     const server = await serve(step.text(huge, { usage: { prompt_tokens: 1_000_000, completion_tokens: 500_000 } }));
-    const response = await policyFor(server, { pricing: { inputPerMillion: 2, outputPerMillion: 8 } }).next({
+    const response = await policyFor(server, { settings: { priceInput: 2, priceOutput: 8 } }).next({
       messages,
       tools,
     });

@@ -29,7 +29,7 @@ describe('parsePolicySpec', () => {
   test('bad specs are errors that quote the spec and list the accepted forms', () => {
     assert.throws(
       () => parsePolicySpec('gpt-4o'),
-      /^Error: policy "gpt-4o": no backend given; use openai:MODEL\[@BASE_URL\], anthropic:MODEL\[@BASE_URL\] or replay:PATH$/,
+      /^Error: policy "gpt-4o": no backend given; use openai:MODEL\[@BASE_URL\], anthropic:MODEL\[@BASE_URL\], ollama:MODEL\[@BASE_URL\] or replay:PATH$/,
     );
     assert.throws(() => parsePolicySpec('gemini:pro'), /policy "gemini:pro": unknown backend "gemini"/);
     assert.throws(() => parsePolicySpec('openai:'), /policy "openai:": no model name/);
@@ -38,17 +38,33 @@ describe('parsePolicySpec', () => {
     assert.throws(() => parsePolicySpec('openai:m@http://exa mple'), /"http:\/\/exa mple" is not a valid base URL/);
   });
 
-  test('createPolicy builds each backend, keys from the given environment', async () => {
+  test('createPolicy builds each backend with the settings, keys from the given environment', async () => {
     const env = { OPENAI_API_KEY: 'sk-1', ANTHROPIC_API_KEY: 'sk-2' };
-    assert.deepEqual((await createPolicy('openai:gpt-4o', { env, openai: { temperature: 0 } })).info, {
+    const openai = await createPolicy('openai:gpt-4o', { env, settings: { temperature: 0 } });
+    assert.deepEqual(openai.info, {
       backend: 'openai',
       model: 'gpt-4o',
       baseURL: 'https://api.openai.com/v1',
       parameters: { temperature: 0 },
+      settings: { temperature: 0 },
+      server: 'openai',
+      contextWindow: openai.info.contextWindow,
+      prices: openai.info.prices,
     });
+    assert.equal(openai.info.contextWindow?.tokens, 128000);
+    assert.match(openai.info.contextWindow?.source ?? '', /^model table \(gpt-4o: https:\/\/platform\.openai\.com/);
     assert.equal(
       (await createPolicy('anthropic:claude-x@http://127.0.0.1:9', { env })).info.baseURL,
       'http://127.0.0.1:9',
+    );
+    const ollama = await createPolicy('ollama:qwen2.5-coder:7b@http://127.0.0.1:9', {
+      env,
+      noProbe: true,
+      settings: { numCtx: 8192 },
+    });
+    assert.deepEqual(
+      [ollama.info.backend, ollama.info.model, ollama.info.contextWindow?.tokens],
+      ['ollama', 'qwen2.5-coder:7b', 8192],
     );
     const replay = await createPolicy('replay:somewhere', {
       loadReplay: async () => [{ role: 'assistant', content: 'hi' }],

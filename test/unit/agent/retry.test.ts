@@ -13,10 +13,10 @@ const httpError = (status: number, headers: Record<string, string> = {}) =>
   Object.assign(new Error(`${status} failed`), { status, headers: new Headers(headers) });
 
 describe('classifyFailure', () => {
-  test('retries rate limits, conflicts, timeouts and server errors; not client errors or aborts', () => {
-    for (const status of [408, 409, 429, 500, 502, 503, 529])
+  test('retries rate limits, server errors and resets; never another 4xx, nor an abort', () => {
+    for (const status of [429, 500, 502, 503, 529])
       assert.equal(classifyFailure(httpError(status), sdk).retryable, true, String(status));
-    for (const status of [400, 401, 403, 404, 422])
+    for (const status of [400, 401, 403, 404, 408, 409, 422])
       assert.equal(classifyFailure(httpError(status), sdk).retryable, false, String(status));
     assert.deepEqual(classifyFailure(new ConnectionFailure('socket hang up'), sdk), { retryable: true });
     assert.deepEqual(classifyFailure(new UserAbort('aborted'), sdk), { retryable: false });

@@ -15,7 +15,7 @@ import { LeaseLostError, TrajectoryRecorder } from '../../trajectory/recorder';
 import type { RunResult } from '../../trajectory/types';
 import { DEFAULT_AGENT_CONFIG } from '../config';
 import { runAgent, type AgentRunOutcome } from '../loop';
-import type { ChatMessage, Policy } from '../policies/policy';
+import { recordedModel, type ChatMessage, type Policy } from '../policies/policy';
 import { createPolicy } from '../policies/policySpec';
 import { newRunId, type RolloutOptions, type RolloutSummary } from '../rollout';
 import { buildDockerfileImage } from './dockerfileImage';
@@ -231,11 +231,7 @@ export async function runCabRollout(options: CabRolloutOptions): Promise<Rollout
         task_id: task.id,
         attempt,
         policy: options.policySpec,
-        model: {
-          name: options.policy.info.model,
-          provider: options.policy.info.backend,
-          parameters: options.policy.info.parameters,
-        },
+        model: recordedModel(options.policy.info).model,
         tools: options.toolbox.definitions,
         tool_versions: options.toolVersions ?? {},
         image: { name: image },
@@ -250,6 +246,7 @@ export async function runCabRollout(options: CabRolloutOptions): Promise<Rollout
           workdir: sandbox.workdir,
           install,
           agent_config: { ...DEFAULT_AGENT_CONFIG, ...options.config },
+          model_setup: recordedModel(options.policy.info).setup,
         },
       },
       { secrets: options.secrets, ...options.recordHooks },

@@ -1,6 +1,9 @@
 /**
- * Anthropic Messages with tools, through the official `@anthropic-ai/sdk`. The conversation stays in
- * OpenAI format everywhere else; it is mapped to Anthropic's content blocks on the way out and back.
+ * Anthropic Messages with tools, through the official `@anthropic-ai/sdk`. The conversation stays in OpenAI
+ * format everywhere else; it is mapped to Anthropic's content blocks on the way out and back. Streams replies
+ * (SSE) by default; marks the system prompt and the two latest user turns for prompt caching and prices cache
+ * reads and writes; with extended thinking on, keeps each thinking block (signature included) on its message
+ * and sends it back as it came, as the API requires when tools are used.
  */
 import Anthropic from '@anthropic-ai/sdk';
 import type {
@@ -8,9 +11,18 @@ import type {
   Message,
   MessageCreateParamsNonStreaming,
   MessageParam,
+  TextBlockParam,
   Tool as AnthropicTool,
 } from '@anthropic-ai/sdk/resources/messages';
 import type { ToolDefinition } from '../tools/tool';
+import {
+  DEFAULT_ANTHROPIC_MAX_TOKENS,
+  DEFAULT_STREAM,
+  FALLBACK_CONTEXT_WINDOW,
+  ModelSettingsError,
+  type ModelSettings,
+} from './modelSettings';
+import { costOf, modelPrices, tableContextWindow, type PriceSource } from './modelTable';
 import {
   PolicyError,
   type AssistantMessage,
@@ -19,6 +31,8 @@ import {
   type PolicyInfo,
   type PolicyRequest,
   type PolicyResponse,
+  type ThinkingBlock,
+  type TokenUsage,
 } from './policy';
 import { classifyFailure, withRetries, type RetryOptions } from './retry';
 
@@ -31,15 +45,10 @@ export interface AnthropicPolicyOptions {
   /** Default: ANTHROPIC_API_KEY from `env`. */
   apiKey?: string;
   env?: NodeJS.ProcessEnv;
-  /** Anthropic requires a limit on every request (default 8192). */
-  maxTokens?: number;
-  temperature?: number;
-  topP?: number;
+  settings?: ModelSettings;
   /** Per attempt (default 10 minutes). */
   timeoutMs?: number;
   retry?: RetryOptions;
-  /** US dollars per million tokens, to compute `cost`. */
-  pricing?: { inputPerMillion: number; outputPerMillion: number };
 }
 
 const ANTHROPIC_SDK_ERRORS = {
@@ -47,20 +56,63 @@ const ANTHROPIC_SDK_ERRORS = {
   isAbort: (error: unknown) => error instanceof Anthropic.APIUserAbortError,
 };
 
+const EPHEMERAL = { type: 'ephemeral' } as const;
+
+/** Knobs the Messages API does not have, or forbids together: refused rather than silently dropped. */
+function refuseForeignSettings(settings: ModelSettings): void {
+  if (settings.seed !== undefined)
+    throw new ModelSettingsError("--seed: Anthropic's Messages API has no sampling seed");
+  if (settings.numCtx !== undefined)
+    throw new ModelSettingsError("--num-ctx sets Ollama's context size: use the policy ollama:MODEL[@URL]");
+  if (settings.thinkingBudget !== undefined && settings.temperature !== undefined && settings.temperature !== 1)
+    throw new ModelSettingsError(
+      '--temperature cannot be set with --thinking-budget: Anthropic requires 1 with thinking',
+    );
+  if (
+    settings.thinkingBudget !== undefined &&
+    settings.thinkingBudget >= (settings.maxTokens ?? DEFAULT_ANTHROPIC_MAX_TOKENS)
+  )
+    throw new ModelSettingsError(
+      `--thinking-budget (${settings.thinkingBudget}) must be below the reply limit (--max-tokens, default ${DEFAULT_ANTHROPIC_MAX_TOKENS})`,
+    );
+}
+
 export class AnthropicPolicy implements Policy {
   readonly info: PolicyInfo;
   private readonly client: Anthropic;
-  private readonly parameters: { max_tokens: number; temperature?: number; top_p?: number };
+  private readonly parameters: Omit<MessageCreateParamsNonStreaming, 'model' | 'messages'>;
+  private readonly prices?: PriceSource;
+  private readonly streaming: boolean;
 
   constructor(private readonly options: AnthropicPolicyOptions) {
     const baseURL = options.baseURL ?? ANTHROPIC_DEFAULT_BASE_URL;
     const apiKey = options.apiKey ?? (options.env ?? process.env).ANTHROPIC_API_KEY;
     if (!apiKey) throw new PolicyError('ANTHROPIC_API_KEY is not set: export it or pass the key to the policy');
+    const settings = options.settings ?? {};
+    refuseForeignSettings(settings);
     this.client = new Anthropic({ apiKey, baseURL, maxRetries: 0, timeout: options.timeoutMs ?? 600_000 });
-    this.parameters = { max_tokens: options.maxTokens ?? 8192 };
-    if (options.temperature !== undefined) this.parameters.temperature = options.temperature;
-    if (options.topP !== undefined) this.parameters.top_p = options.topP;
-    this.info = { backend: 'anthropic', model: options.model, baseURL, parameters: { ...this.parameters } };
+    this.parameters = {
+      max_tokens: settings.maxTokens ?? DEFAULT_ANTHROPIC_MAX_TOKENS,
+      ...(settings.temperature !== undefined ? { temperature: settings.temperature } : {}),
+      ...(settings.topP !== undefined ? { top_p: settings.topP } : {}),
+      ...(settings.stop ? { stop_sequences: settings.stop } : {}),
+      ...(settings.thinkingBudget !== undefined
+        ? { thinking: { type: 'enabled', budget_tokens: settings.thinkingBudget } }
+        : {}),
+    };
+    this.streaming = settings.stream ?? DEFAULT_STREAM;
+    this.prices = modelPrices(options.model, settings);
+    this.info = {
+      backend: 'anthropic',
+      model: options.model,
+      baseURL,
+      parameters: { ...this.parameters },
+      settings,
+      contextWindow: settings.contextWindow
+        ? { tokens: settings.contextWindow, source: 'given (--context-window)' }
+        : (tableContextWindow(options.model) ?? { tokens: FALLBACK_CONTEXT_WINDOW, source: 'default' }),
+      ...(this.prices ? { prices: this.prices } : {}),
+    };
   }
 
   async next(request: PolicyRequest): Promise<PolicyResponse> {
@@ -68,41 +120,72 @@ export class AnthropicPolicy implements Policy {
     const body: MessageCreateParamsNonStreaming = {
       ...this.parameters,
       model: this.options.model,
-      ...toAnthropicConversation(request.messages),
+      ...toAnthropicConversation(request.messages, { cache: true }),
     };
     if (request.tools.length) body.tools = request.tools.map(toAnthropicTool);
     const { value: message, retries } = await withRetries(
       `${this.info.baseURL} model ${this.options.model}`,
-      () => this.client.messages.create(body, { signal: request.signal }),
+      () =>
+        this.streaming ? this.stream(body, request) : this.client.messages.create(body, { signal: request.signal }),
       {
         ...this.options.retry,
         signal: request.signal,
         classify: (error) => classifyFailure(error, ANTHROPIC_SDK_ERRORS),
         secrets: [this.client.apiKey ?? ''],
+        onRetry: () => request.onDelta?.({ kind: 'restart' }),
       },
     );
-    const usage = {
-      promptTokens:
-        message.usage.input_tokens +
-        (message.usage.cache_creation_input_tokens ?? 0) +
-        (message.usage.cache_read_input_tokens ?? 0),
-      completionTokens: message.usage.output_tokens,
-    };
-    const prices = this.options.pricing;
+    const usage = readUsage(message.usage);
+    const reasoning = message.content
+      .flatMap((block) => (block.type === 'thinking' ? [block.thinking] : []))
+      .join('\n');
     return {
       message: fromAnthropicMessage(message),
       usage,
-      ...(prices
-        ? {
-            cost:
-              (usage.promptTokens * prices.inputPerMillion + usage.completionTokens * prices.outputPerMillion) / 1e6,
-          }
-        : {}),
+      ...(this.prices ? { cost: costOf(usage, this.prices) } : {}),
       ...(message.stop_reason ? { finishReason: message.stop_reason } : {}),
+      ...(message.model ? { model: message.model } : {}),
+      ...(reasoning ? { reasoning } : {}),
       retries,
       modelMs: performance.now() - started,
     };
   }
+
+  /** One streamed call: pieces go to `onDelta` as they arrive; the SDK assembles the final message. */
+  private async stream(body: MessageCreateParamsNonStreaming, request: PolicyRequest): Promise<Message> {
+    const stream = this.client.messages.stream(body, { signal: request.signal });
+    const toolBlocks = new Map<number, number>();
+    for await (const event of stream) {
+      if (event.type === 'content_block_start' && event.content_block.type === 'tool_use') {
+        toolBlocks.set(event.index, toolBlocks.size);
+        const { id, name } = event.content_block;
+        request.onDelta?.({ kind: 'tool_call', index: toolBlocks.size - 1, id, name });
+      } else if (event.type === 'content_block_delta') {
+        const delta = event.delta;
+        if (delta.type === 'text_delta') request.onDelta?.({ kind: 'content', text: delta.text });
+        else if (delta.type === 'thinking_delta') request.onDelta?.({ kind: 'reasoning', text: delta.thinking });
+        else if (delta.type === 'input_json_delta')
+          request.onDelta?.({
+            kind: 'tool_call',
+            index: toolBlocks.get(event.index) ?? 0,
+            arguments: delta.partial_json,
+          });
+      }
+    }
+    return stream.finalMessage();
+  }
+}
+
+/** Anthropic counts cache reads and writes apart from `input_tokens`; here every input token is in promptTokens. */
+function readUsage(usage: Message['usage']): TokenUsage {
+  const read = usage.cache_read_input_tokens ?? 0;
+  const written = usage.cache_creation_input_tokens ?? 0;
+  return {
+    promptTokens: usage.input_tokens + read + written,
+    completionTokens: usage.output_tokens,
+    ...(read ? { cachedTokens: read } : {}),
+    ...(written ? { cacheWriteTokens: written } : {}),
+  };
 }
 
 export function toAnthropicTool(tool: ToolDefinition): AnthropicTool {
@@ -116,9 +199,13 @@ export function toAnthropicTool(tool: ToolDefinition): AnthropicTool {
 /**
  * OpenAI-format messages as Anthropic's `system` and `messages`: system messages join the system prompt,
  * tool results become `tool_result` blocks of a user turn, and consecutive turns of one role merge, since
- * Anthropic wants user and assistant to alternate.
+ * Anthropic wants user and assistant to alternate. With `cache`, the system prompt and the last block of the
+ * two latest user turns carry `cache_control`, so each request reads the prefix the one before it wrote.
  */
-export function toAnthropicConversation(messages: ChatMessage[]): { system?: string; messages: MessageParam[] } {
+export function toAnthropicConversation(
+  messages: ChatMessage[],
+  options: { cache?: boolean } = {},
+): { system?: TextBlockParam[]; messages: MessageParam[] } {
   const system = messages.filter((message) => message.role === 'system').map((message) => message.content);
   const turns: MessageParam[] = [];
   const append = (role: 'user' | 'assistant', blocks: ContentBlockParam[]) => {
@@ -127,16 +214,25 @@ export function toAnthropicConversation(messages: ChatMessage[]): { system?: str
     else turns.push({ role, content: blocks });
   };
   for (const message of messages) {
-    if (message.role === 'user') append('user', [{ type: 'text', text: message.content }]);
+    if (message.role === 'user') append('user', [{ type: 'text', text: message.content || '(empty)' }]);
     else if (message.role === 'tool')
       append('user', [{ type: 'tool_result', tool_use_id: toolUseId(message.tool_call_id), content: message.content }]);
     else if (message.role === 'assistant') append('assistant', assistantBlocks(message));
   }
-  return { ...(system.length ? { system: system.join('\n\n') } : {}), messages: turns };
+  const systemBlocks: TextBlockParam[] = system.length ? [{ type: 'text', text: system.join('\n\n') }] : [];
+  if (options.cache) {
+    if (systemBlocks.length) systemBlocks[0].cache_control = EPHEMERAL;
+    const userTurns = turns.filter((turn) => turn.role === 'user').slice(-2);
+    for (const turn of userTurns) {
+      const blocks = turn.content as ContentBlockParam[];
+      (blocks[blocks.length - 1] as { cache_control?: typeof EPHEMERAL }).cache_control = EPHEMERAL;
+    }
+  }
+  return { ...(systemBlocks.length ? { system: systemBlocks } : {}), messages: turns };
 }
 
 function assistantBlocks(message: AssistantMessage): ContentBlockParam[] {
-  const blocks: ContentBlockParam[] = [];
+  const blocks: ContentBlockParam[] = [...(message.extra?.thinking_blocks ?? [])];
   if (message.content) blocks.push({ type: 'text', text: message.content });
   for (const call of message.tool_calls ?? []) {
     blocks.push({
@@ -147,7 +243,9 @@ function assistantBlocks(message: AssistantMessage): ContentBlockParam[] {
     });
   }
   // Anthropic refuses an empty assistant turn; a model that said nothing is recorded as saying so.
-  return blocks.length ? blocks : [{ type: 'text', text: '(no response)' }];
+  return blocks.some((block) => block.type !== 'thinking' && block.type !== 'redacted_thinking')
+    ? blocks
+    : [...blocks, { type: 'text', text: '(no response)' }];
 }
 
 /** Anthropic wants `input` to be an object; a malformed call from another model is kept as its raw text. */
@@ -179,5 +277,17 @@ export function fromAnthropicMessage(message: Pick<Message, 'content'>): Assista
         ]
       : [],
   );
-  return { role: 'assistant', content: text || null, ...(toolCalls.length ? { tool_calls: toolCalls } : {}) };
+  const thinking: ThinkingBlock[] = message.content.flatMap((block): ThinkingBlock[] =>
+    block.type === 'thinking'
+      ? [{ type: 'thinking', thinking: block.thinking, signature: block.signature }]
+      : block.type === 'redacted_thinking'
+        ? [{ type: 'redacted_thinking', data: block.data }]
+        : [],
+  );
+  return {
+    role: 'assistant',
+    content: toolCalls.length ? text || null : text,
+    ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+    ...(thinking.length ? { extra: { thinking_blocks: thinking } } : {}),
+  };
 }

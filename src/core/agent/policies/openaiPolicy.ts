@@ -1,21 +1,28 @@
 /**
  * OpenAI-compatible chat completions with tools, through the official `openai` SDK: OpenAI itself, vLLM,
- * Ollama, LM Studio, llama.cpp server and the trainer's own server. Keeps logprobs and token ids when the
- * server returns them.
+ * Ollama's /v1, LM Studio, llama.cpp server and the trainer's own server. Streams replies (SSE) by default;
+ * keeps reasoning text, cached and reasoning token counts, the model id and system fingerprint the server
+ * answered with, logprobs and token ids.
  */
 import OpenAI from 'openai';
-import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
+import type { ChatCompletionCreateParams, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { DEFAULT_STREAM, FALLBACK_CONTEXT_WINDOW, ModelSettingsError, type ModelSettings } from './modelSettings';
+import { costOf, modelPrices, tableContextWindow, type PriceSource } from './modelTable';
+import { CompletionAccumulator, type AccumulatedCompletion } from './openaiStream';
 import {
   PolicyError,
   type AssistantMessage,
+  type ChatMessage,
   type Policy,
   type PolicyInfo,
   type PolicyRequest,
   type PolicyResponse,
   type TokenLogprob,
+  type TokenUsage,
   type ToolCall,
 } from './policy';
 import { classifyFailure, withRetries, type RetryOptions } from './retry';
+import { probeOpenAICompatible } from './serverProbe';
 
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 
@@ -26,10 +33,7 @@ export interface OpenAIPolicyOptions {
   /** Default: OPENAI_API_KEY from `env`. Local servers that want no key get a placeholder. */
   apiKey?: string;
   env?: NodeJS.ProcessEnv;
-  temperature?: number;
-  maxTokens?: number;
-  topP?: number;
-  seed?: number;
+  settings?: ModelSettings;
   /** Ask for per-token log-probabilities (`logprobs: true`). */
   logprobs?: boolean;
   /** Alternatives per token when `logprobs` is on. */
@@ -39,18 +43,8 @@ export interface OpenAIPolicyOptions {
   /** Per attempt (default 10 minutes: long generations on slow local servers). */
   timeoutMs?: number;
   retry?: RetryOptions;
-  /** US dollars per million tokens, to compute `cost` when the server does not report it. */
-  pricing?: { inputPerMillion: number; outputPerMillion: number };
   /** More request fields for a particular server (sent as they are, recorded in the run metadata). */
   extraBody?: Record<string, unknown>;
-}
-
-/** Fields some OpenAI-compatible servers add to a completion. */
-interface ServerExtras {
-  /** vLLM with `return_token_ids`. */
-  prompt_token_ids?: number[];
-  /** OpenRouter and others report the price of the call. */
-  usage?: { cost?: number };
 }
 
 const OPENAI_SDK_ERRORS = {
@@ -58,10 +52,22 @@ const OPENAI_SDK_ERRORS = {
   isAbort: (error: unknown) => error instanceof OpenAI.APIUserAbortError,
 };
 
+/** Knobs of other APIs: set with an OpenAI-compatible policy, they would do nothing, so they are refused. */
+function refuseForeignSettings(settings: ModelSettings): void {
+  if (settings.numCtx !== undefined)
+    throw new ModelSettingsError(
+      "--num-ctx sets Ollama's context size, which its OpenAI-compatible API cannot take: use the policy ollama:MODEL[@URL]",
+    );
+  if (settings.thinkingBudget !== undefined)
+    throw new ModelSettingsError('--thinking-budget is Anthropic extended thinking: use an anthropic: policy');
+}
+
 export class OpenAIPolicy implements Policy {
   readonly info: PolicyInfo;
   private readonly client: OpenAI;
-  private readonly parameters: Partial<ChatCompletionCreateParamsNonStreaming> & Record<string, unknown>;
+  private readonly parameters: Record<string, unknown>;
+  private readonly prices?: PriceSource;
+  private streaming: boolean;
 
   constructor(private readonly options: OpenAIPolicyOptions) {
     const baseURL = options.baseURL ?? OPENAI_DEFAULT_BASE_URL;
@@ -71,6 +77,8 @@ export class OpenAIPolicy implements Policy {
         'OPENAI_API_KEY is not set: export it, or give an OpenAI-compatible server with openai:MODEL@BASE_URL',
       );
     }
+    const settings = options.settings ?? {};
+    refuseForeignSettings(settings);
     this.client = new OpenAI({
       apiKey: apiKey || 'no-key',
       baseURL,
@@ -80,83 +88,202 @@ export class OpenAIPolicy implements Policy {
     // OpenAI's reasoning models refuse `max_tokens`; most other servers only know `max_tokens`.
     const maxTokensField = baseURL === OPENAI_DEFAULT_BASE_URL ? 'max_completion_tokens' : 'max_tokens';
     this.parameters = dropUndefined({
-      temperature: options.temperature,
-      top_p: options.topP,
-      seed: options.seed,
-      [maxTokensField]: options.maxTokens,
+      temperature: settings.temperature,
+      top_p: settings.topP,
+      seed: settings.seed,
+      [maxTokensField]: settings.maxTokens,
+      stop: settings.stop,
       logprobs: options.logprobs,
       top_logprobs: options.logprobs ? options.topLogprobs : undefined,
       return_token_ids: options.returnTokenIds,
       ...options.extraBody,
     });
-    this.info = { backend: 'openai', model: options.model, baseURL, parameters: { ...this.parameters } };
+    this.streaming = settings.stream ?? DEFAULT_STREAM;
+    this.prices = modelPrices(options.model, settings);
+    this.info = {
+      backend: 'openai',
+      model: options.model,
+      baseURL,
+      parameters: { ...this.parameters },
+      settings,
+      ...(baseURL === OPENAI_DEFAULT_BASE_URL ? { server: 'openai' } : {}),
+      contextWindow: settings.contextWindow
+        ? { tokens: settings.contextWindow, source: 'given (--context-window)' }
+        : (tableContextWindow(options.model) ?? { tokens: FALLBACK_CONTEXT_WINDOW, source: 'default' }),
+      ...(this.prices ? { prices: this.prices } : {}),
+    };
+  }
+
+  async probe(signal?: AbortSignal): Promise<void> {
+    if (this.info.server === 'openai') return;
+    const facts = await probeOpenAICompatible(this.info.baseURL!, this.options.model, {
+      apiKey: this.client.apiKey,
+      signal,
+    });
+    if (facts.server) this.info.server = facts.server;
+    if (facts.contextWindow && this.options.settings?.contextWindow === undefined)
+      this.info.contextWindow = facts.contextWindow;
   }
 
   async next(request: PolicyRequest): Promise<PolicyResponse> {
     const started = performance.now();
-    const body = {
-      ...this.parameters,
-      model: this.options.model,
-      messages: request.messages,
-      ...(request.tools.length ? { tools: request.tools } : {}),
-    } as ChatCompletionCreateParamsNonStreaming;
-    const { value: completion, retries } = await withRetries(
-      `${this.info.baseURL} model ${this.options.model}`,
-      () => this.client.chat.completions.create(body, { signal: request.signal }),
-      {
-        ...this.options.retry,
-        signal: request.signal,
-        classify: (error) => classifyFailure(error, OPENAI_SDK_ERRORS),
-        secrets: [this.client.apiKey ?? ''],
-      },
-    );
-    return { ...this.toResponse(completion), retries, modelMs: performance.now() - started };
+    const workarounds: string[] = [];
+    for (;;) {
+      try {
+        const { value, retries } = await withRetries(
+          `${this.info.baseURL} model ${this.options.model}`,
+          () => (this.streaming ? this.stream(request) : this.complete(request)),
+          {
+            ...this.options.retry,
+            signal: request.signal,
+            classify: (error) => classifyFailure(error, OPENAI_SDK_ERRORS),
+            secrets: [this.client.apiKey ?? ''],
+            onRetry: () => request.onDelta?.({ kind: 'restart' }),
+          },
+        );
+        const response = this.toResponse(value, request);
+        return {
+          ...response,
+          ...(workarounds.length ? { workarounds } : {}),
+          retries,
+          modelMs: performance.now() - started,
+        };
+      } catch (error) {
+        // A server that cannot stream this request is asked again without streaming, once, and says so.
+        const quirk = error instanceof PolicyError ? error.quirk : undefined;
+        if (!this.streaming || (quirk !== 'llamacpp-stream-tools' && quirk !== 'stream-options')) throw error;
+        this.streaming = false;
+        workarounds.push(quirk);
+        request.onDelta?.({ kind: 'restart' });
+      }
+    }
   }
 
-  private toResponse(completion: ChatCompletion & ServerExtras): Omit<PolicyResponse, 'retries' | 'modelMs'> {
-    const choice = completion.choices?.[0] as (ChatCompletion.Choice & { token_ids?: number[] }) | undefined;
+  private body(request: PolicyRequest): ChatCompletionCreateParams {
+    return {
+      ...this.parameters,
+      model: this.options.model,
+      messages: request.messages.map(toWireMessage),
+      ...(request.tools.length ? { tools: request.tools } : {}),
+    } as ChatCompletionCreateParams;
+  }
+
+  private async complete(request: PolicyRequest): Promise<AccumulatedCompletion> {
+    const completion = await this.client.chat.completions.create(
+      { ...this.body(request), stream: false },
+      { signal: request.signal },
+    );
+    return completion as unknown as AccumulatedCompletion;
+  }
+
+  private async stream(request: PolicyRequest): Promise<AccumulatedCompletion> {
+    const stream = await this.client.chat.completions.create(
+      { ...this.body(request), stream: true, stream_options: { include_usage: true } },
+      { signal: request.signal },
+    );
+    const accumulator = new CompletionAccumulator(request.onDelta);
+    for await (const chunk of stream) accumulator.push(chunk);
+    return accumulator.result();
+  }
+
+  private toResponse(
+    completion: AccumulatedCompletion,
+    request: PolicyRequest,
+  ): Omit<PolicyResponse, 'retries' | 'modelMs'> {
+    const choice = completion.choices?.[0];
     if (!choice?.message)
       throw new PolicyError(
         `${this.info.baseURL} returned a completion without choices: ${JSON.stringify(completion).slice(0, 500)}`,
       );
-    const usage = {
-      promptTokens: completion.usage?.prompt_tokens ?? 0,
-      completionTokens: completion.usage?.completion_tokens ?? 0,
-    };
-    const logprobs = choice.logprobs?.content?.map((entry): TokenLogprob => ({
-      token: entry.token,
-      logprob: entry.logprob,
-      ...(entry.top_logprobs?.length
-        ? { topLogprobs: entry.top_logprobs.map(({ token, logprob }) => ({ token, logprob })) }
-        : {}),
-    }));
+    const message = choice.message as AccumulatedCompletion['choices'][number]['message'] & { reasoning?: string };
+    const assistant = toAssistantMessage(message);
+    const usage = readUsage(completion, () => ({ request: request.messages, reply: assistant }));
+    const serverCost = completion.usage?.cost;
     return dropUndefined({
-      message: toAssistantMessage(choice.message),
+      message: assistant,
       usage,
-      cost: completion.usage?.cost ?? this.priced(usage),
-      logprobs,
+      cost: typeof serverCost === 'number' ? serverCost : this.prices ? costOf(usage, this.prices) : undefined,
+      logprobs: choice.logprobs?.content?.map((entry): TokenLogprob => ({
+        token: entry.token,
+        logprob: entry.logprob,
+        ...(entry.top_logprobs?.length
+          ? { topLogprobs: entry.top_logprobs.map(({ token, logprob }) => ({ token, logprob })) }
+          : {}),
+      })),
       tokenIds: choice.token_ids
         ? dropUndefined({ prompt: completion.prompt_token_ids, completion: choice.token_ids })
         : undefined,
       finishReason: choice.finish_reason ?? undefined,
+      model: completion.model,
+      systemFingerprint: completion.system_fingerprint ?? undefined,
+      reasoning: message.reasoning_content || message.reasoning || undefined,
     });
   }
+}
 
-  private priced(usage: PolicyResponse['usage']): number | undefined {
-    const prices = this.options.pricing;
-    if (!prices) return undefined;
-    return (usage.promptTokens * prices.inputPerMillion + usage.completionTokens * prices.outputPerMillion) / 1e6;
+/** Token counts as the server reported them; estimated (and said so) when a server sent none. */
+function readUsage(
+  completion: AccumulatedCompletion,
+  estimateFrom: () => { request: unknown; reply: unknown },
+): TokenUsage {
+  const usage = completion.usage as
+    | {
+        prompt_tokens?: number;
+        completion_tokens?: number;
+        prompt_tokens_details?: { cached_tokens?: number } | null;
+        completion_tokens_details?: { reasoning_tokens?: number } | null;
+      }
+    | undefined;
+  if (!usage || typeof usage.prompt_tokens !== 'number') {
+    const { request, reply } = estimateFrom();
+    const estimate = (value: unknown) => Math.ceil(JSON.stringify(value).length / 4);
+    return { promptTokens: estimate(request), completionTokens: estimate(reply), estimated: true };
+  }
+  // llama.cpp reports the prompt tokens it reused from its cache in `timings.cache_n`.
+  const cached = usage.prompt_tokens_details?.cached_tokens ?? numberOrUndefined(completion.timings?.cache_n);
+  const reasoning = usage.completion_tokens_details?.reasoning_tokens;
+  return {
+    promptTokens: usage.prompt_tokens,
+    completionTokens: usage.completion_tokens ?? 0,
+    ...(cached ? { cachedTokens: cached } : {}),
+    ...(reasoning ? { reasoningTokens: reasoning } : {}),
+  };
+}
+
+function numberOrUndefined(value: unknown): number | undefined {
+  return typeof value === 'number' ? value : undefined;
+}
+
+/**
+ * A message as OpenAI-compatible servers take it: only the fields of the chat format (never `extra`), and an
+ * assistant message without tool calls always has text, since servers refuse `content: null` there.
+ */
+export function toWireMessage(message: ChatMessage): ChatCompletionMessageParam {
+  switch (message.role) {
+    case 'assistant':
+      return {
+        role: 'assistant',
+        content: message.tool_calls?.length ? message.content : (message.content ?? ''),
+        ...(message.tool_calls?.length ? { tool_calls: message.tool_calls } : {}),
+      };
+    case 'tool':
+      return { role: 'tool', tool_call_id: message.tool_call_id, content: message.content };
+    default:
+      return { role: message.role, content: message.content };
   }
 }
 
 /**
- * The server's message as our AssistantMessage. Some servers send tool-call arguments as an object
- * rather than a JSON string, or leave out the call id; both are normalised so the toolbox sees a string.
+ * The server's message as our AssistantMessage. Some servers send tool-call arguments as an object rather
+ * than a JSON string, or leave out the call id; both are normalised so the toolbox sees a string.
  */
-export function toAssistantMessage(message: ChatCompletion.Choice['message']): AssistantMessage {
+export function toAssistantMessage(message: {
+  content?: string | null;
+  tool_calls?: { id?: string; type?: string; function: { name: string; arguments?: unknown } }[] | null;
+}): AssistantMessage {
   const toolCalls: ToolCall[] = (message.tool_calls ?? []).flatMap((call, index) => {
-    if (call.type !== 'function') return [];
-    const args = call.function.arguments as unknown;
+    if (call.type !== undefined && call.type !== 'function') return [];
+    const args = call.function.arguments;
     return [
       {
         id: call.id || `call_${index}`,
@@ -167,7 +294,7 @@ export function toAssistantMessage(message: ChatCompletion.Choice['message']): A
   });
   return {
     role: 'assistant',
-    content: message.content ?? null,
+    content: toolCalls.length ? (message.content ?? null) : (message.content ?? ''),
     ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
   };
 }

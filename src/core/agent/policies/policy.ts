@@ -3,6 +3,8 @@
  * assistant message. Every backend is one file that implements `Policy`; the agent loop knows only this.
  */
 import type { ToolDefinition } from '../tools/tool';
+import type { ModelSettings } from './modelSettings';
+import type { ContextWindow, PriceSource } from './modelTable';
 
 export interface ToolCall {
   id: string;
@@ -24,10 +26,17 @@ export interface UserMessage {
   content: string;
 }
 
+/** A thinking block as Anthropic returns it; it must go back verbatim, signature included. */
+export type ThinkingBlock =
+  { type: 'thinking'; thinking: string; signature: string } | { type: 'redacted_thinking'; data: string };
+
 export interface AssistantMessage {
   role: 'assistant';
+  /** Null only beside tool calls: a reply with neither is '' (servers refuse an empty assistant message). */
   content: string | null;
   tool_calls?: ToolCall[];
+  /** What one API needs back with this message and others must not see: Anthropic's signed thinking blocks. */
+  extra?: { thinking_blocks?: ThinkingBlock[] };
 }
 
 export interface ToolMessage {
@@ -39,19 +48,34 @@ export interface ToolMessage {
 /** One message of a conversation in OpenAI chat-completions format. */
 export type ChatMessage = SystemMessage | UserMessage | AssistantMessage | ToolMessage;
 
+/** A piece of a reply as the server streams it. */
+export type ReplyDelta =
+  | { kind: 'content' | 'reasoning'; text: string }
+  | { kind: 'tool_call'; index: number; id?: string; name?: string; arguments?: string }
+  /** The attempt failed and is tried again: what was shown so far is void. */
+  | { kind: 'restart' };
+
 export interface PolicyRequest {
   messages: ChatMessage[];
   tools: ToolDefinition[];
   signal?: AbortSignal;
+  /** Called with each piece of the reply while the server streams it. */
+  onDelta?: (delta: ReplyDelta) => void;
 }
 
 export interface TokenUsage {
+  /** Every input token of the request, cached ones included. */
   promptTokens: number;
+  /** Every generated token, reasoning included. */
   completionTokens: number;
   /** Of `promptTokens`, those served from the server's prompt cache (OpenAI `prompt_tokens_details.cached_tokens`). */
   cachedPromptTokens?: number;
-  /** Of `completionTokens`, those spent reasoning (OpenAI `completion_tokens_details.reasoning_tokens`). */
+  /** Of promptTokens: written to the prompt cache (Anthropic's cache_creation_input_tokens). */
+  cacheWriteTokens?: number;
+  /** Of completionTokens: spent on reasoning. */
   reasoningTokens?: number;
+  /** The server reported no usage: the counts are estimated from the text (4 characters a token). */
+  estimated?: boolean;
 }
 
 /** The log-probability of one generated token, as OpenAI-compatible servers report it. */
@@ -80,24 +104,36 @@ export interface PolicyResponse {
   sampling?: Record<string, unknown>;
   /** Reasoning text returned beside the message (`reasoning_content`, Anthropic thinking), never sent back. */
   reasoning?: string;
+  /** Server quirks worked around during this call, by name (e.g. `llamacpp-stream-tools`). */
+  workarounds?: string[];
   /** Wall time of the whole call, retries and backoff included. */
   modelMs: number;
   /** Attempts that failed and were retried before this response (429, 5xx, timeouts). */
   retries: number;
 }
 
-/** What a run records about the policy: never a key. */
+/** What a run records about the policy, enough to make it again: never a key. */
 export interface PolicyInfo {
-  backend: 'openai' | 'anthropic' | 'replay' | 'vscode-lm';
+  backend: 'openai' | 'anthropic' | 'ollama' | 'replay' | 'vscode-lm';
   model: string;
   baseURL?: string;
-  /** Sampling parameters sent with every request (temperature, max tokens, …). */
+  /** Sampling parameters sent with every request, in the server's own names (temperature, max_tokens, …). */
   parameters: Record<string, unknown>;
+  /** The knobs as the user set them. */
+  settings?: ModelSettings;
+  /** The server software behind an OpenAI-compatible URL, when it says (`vllm`, `llama.cpp`, `lmstudio`, `ollama`). */
+  server?: string;
+  /** The context window the agent compacts against, and who said so. */
+  contextWindow?: ContextWindow;
+  /** The prices costs are computed at, and where they come from; absent when unknown (cost then unknown). */
+  prices?: PriceSource;
 }
 
 export interface Policy {
   readonly info: PolicyInfo;
   next(request: PolicyRequest): Promise<PolicyResponse>;
+  /** Asks the server what it serves (its context window), filling `info`; never fails, only falls back. */
+  probe?(signal?: AbortSignal): Promise<void>;
 }
 
 /**
@@ -109,8 +145,43 @@ export class PolicyError extends Error {
     message: string,
     readonly status?: number,
     readonly retryable = false,
+    /** Set when the server said the request is longer than the model's context: what it said of the sizes. */
+    readonly overflow?: ContextOverflow,
+    /** The known server quirk the refusal showed (`vllm-tool-parser`, `llamacpp-jinja`, …). */
+    readonly quirk?: string,
   ) {
     super(message);
     this.name = 'PolicyError';
   }
+}
+
+/** What a server's "too long" answer says; either number may be missing. */
+export interface ContextOverflow {
+  /** The context window the server enforces. */
+  limit?: number;
+  /** The prompt's size in the server's own tokens. */
+  promptTokens?: number;
+}
+
+/**
+ * The policy as a run records it: the `model` of its metadata, and the set-up that makes the run
+ * reproducible from its file (the knobs as given, the server, the context window and prices with their
+ * sources), kept in the metadata's `extra.model_setup`.
+ */
+export function recordedModel(info: PolicyInfo): {
+  model: { name: string; provider: string; parameters: Record<string, unknown> };
+  setup: Record<string, unknown>;
+} {
+  return {
+    model: { name: info.model, provider: info.backend, parameters: info.parameters },
+    setup: Object.fromEntries(
+      Object.entries({
+        base_url: info.baseURL,
+        server: info.server,
+        settings: info.settings,
+        context_window: info.contextWindow,
+        prices: info.prices,
+      }).filter(([, value]) => value !== undefined),
+    ),
+  };
 }

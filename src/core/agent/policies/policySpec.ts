@@ -1,15 +1,19 @@
-/** Policy specs as the CLI takes them: `openai:MODEL[@BASE_URL]`, `anthropic:MODEL[@BASE_URL]`, `replay:PATH`. */
+/**
+ * Policy specs as the CLI takes them: `openai:MODEL[@BASE_URL]`, `anthropic:MODEL[@BASE_URL]`,
+ * `ollama:MODEL[@BASE_URL]`, `replay:PATH`.
+ */
 import { AnthropicPolicy, type AnthropicPolicyOptions } from './anthropicPolicy';
+import type { ModelSettings } from './modelSettings';
+import { OllamaPolicy, type OllamaPolicyOptions } from './ollamaPolicy';
 import { OpenAIPolicy, type OpenAIPolicyOptions } from './openaiPolicy';
 import type { AssistantMessage, Policy } from './policy';
 import { loadReplayMessages, ReplayPolicy } from './replayPolicy';
 
 export type PolicySpec =
-  | { backend: 'openai'; model: string; baseURL?: string }
-  | { backend: 'anthropic'; model: string; baseURL?: string }
-  | { backend: 'replay'; path: string };
+  { backend: 'openai' | 'anthropic' | 'ollama'; model: string; baseURL?: string } | { backend: 'replay'; path: string };
 
-const USAGE = 'use openai:MODEL[@BASE_URL], anthropic:MODEL[@BASE_URL] or replay:PATH';
+const MODEL_BACKENDS = ['openai', 'anthropic', 'ollama'] as const;
+const USAGE = 'use openai:MODEL[@BASE_URL], anthropic:MODEL[@BASE_URL], ollama:MODEL[@BASE_URL] or replay:PATH';
 
 /** Parses a spec; a bad one throws an error that quotes it and says what is accepted. */
 export function parsePolicySpec(spec: string): PolicySpec {
@@ -21,45 +25,55 @@ export function parsePolicySpec(spec: string): PolicySpec {
     if (!rest) throw new Error(`policy "${spec}": replay needs the path of a recorded trajectory; ${USAGE}`);
     return { backend, path: rest };
   }
-  if (backend !== 'openai' && backend !== 'anthropic')
+  if (!(MODEL_BACKENDS as readonly string[]).includes(backend))
     throw new Error(`policy "${spec}": unknown backend "${backend}"; ${USAGE}`);
+  const modelBackend = backend as (typeof MODEL_BACKENDS)[number];
   // Model names may hold ':' and '@' (`llama3:8b`, `org/model@rev`); only `@http(s)://…` starts a URL.
   const withURL = /^(.*)@(https?:\/\/.+)$/.exec(rest);
   const model = withURL ? withURL[1] : rest;
   if (!model) throw new Error(`policy "${spec}": no model name; ${USAGE}`);
-  if (!withURL) return { backend, model };
+  if (!withURL) return { backend: modelBackend, model };
   try {
     new URL(withURL[2]);
   } catch {
     throw new Error(`policy "${spec}": "${withURL[2]}" is not a valid base URL`);
   }
-  return { backend, model, baseURL: withURL[2] };
+  return { backend: modelBackend, model, baseURL: withURL[2] };
 }
 
 export interface CreatePolicyOptions {
   /** Where keys come from when not given below (default process.env). */
   env?: NodeJS.ProcessEnv;
-  /** More OpenAI-compatible settings: key, sampling, logprobs, retries, prices. */
-  openai?: Omit<OpenAIPolicyOptions, 'model' | 'baseURL'>;
-  anthropic?: Omit<AnthropicPolicyOptions, 'model' | 'baseURL'>;
+  /** The knobs the user set: sampling, context window, prices, streaming. */
+  settings?: ModelSettings;
+  /** More OpenAI-compatible settings: key, logprobs, retries. */
+  openai?: Omit<OpenAIPolicyOptions, 'model' | 'baseURL' | 'settings'>;
+  anthropic?: Omit<AnthropicPolicyOptions, 'model' | 'baseURL' | 'settings'>;
+  ollama?: Omit<OllamaPolicyOptions, 'model' | 'baseURL' | 'settings'>;
   /** Reads a recording's assistant messages (default: a `trajectory.jsonl` through the trajectory reader). */
   loadReplay?: (path: string) => Promise<AssistantMessage[]>;
+  /** Skip asking the server what it serves (its context window then comes from the settings or the table). */
+  noProbe?: boolean;
 }
 
-/** A policy from a spec string (or a parsed spec). */
+/** A policy from a spec string (or a parsed spec), having asked its server what it serves. */
 export async function createPolicy(spec: string | PolicySpec, options: CreatePolicyOptions = {}): Promise<Policy> {
   const parsed = typeof spec === 'string' ? parsePolicySpec(spec) : spec;
+  const common = { env: options.env, settings: options.settings };
+  let policy: Policy;
   switch (parsed.backend) {
     case 'openai':
-      return new OpenAIPolicy({ env: options.env, ...options.openai, model: parsed.model, baseURL: parsed.baseURL });
+      policy = new OpenAIPolicy({ ...common, ...options.openai, model: parsed.model, baseURL: parsed.baseURL });
+      break;
     case 'anthropic':
-      return new AnthropicPolicy({
-        env: options.env,
-        ...options.anthropic,
-        model: parsed.model,
-        baseURL: parsed.baseURL,
-      });
+      policy = new AnthropicPolicy({ ...common, ...options.anthropic, model: parsed.model, baseURL: parsed.baseURL });
+      break;
+    case 'ollama':
+      policy = new OllamaPolicy({ ...common, ...options.ollama, model: parsed.model, baseURL: parsed.baseURL });
+      break;
     case 'replay':
       return new ReplayPolicy(await (options.loadReplay ?? loadReplayMessages)(parsed.path), parsed.path);
   }
+  if (!options.noProbe) await policy.probe?.();
+  return policy;
 }

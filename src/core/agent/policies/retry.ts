@@ -1,13 +1,20 @@
-/** Retries for model calls: 408, 409, 429, 5xx and connection failures or timeouts, with exponential backoff. */
-import { PolicyError } from './policy';
+/**
+ * Retries for model calls. Connection failures, timeouts and 5xx retry with exponential backoff; a 429 waits
+ * what the server's Retry-After says. Every other 4xx is final, and so are refusals that name a set-up problem
+ * (a known quirk) or a prompt longer than the context: repeating the same request cannot succeed.
+ */
+import { PolicyError, type ContextOverflow } from './policy';
+import { knownQuirk, parseContextOverflow, type QuirkName } from './serverErrors';
 
 export interface RetryOptions {
   /** Retries after the first attempt (default 4). */
   maxRetries?: number;
   /** Delay before the first retry; doubles each time, with jitter (default 1 s). */
   baseDelayMs?: number;
-  /** Longest single wait, a server's `retry-after` included (default 60 s). */
+  /** Longest backoff between attempts (default 60 s). */
   maxDelayMs?: number;
+  /** Longest wait a server's Retry-After may ask for; asking more ends the call (default 10 min). */
+  maxRetryAfterMs?: number;
 }
 
 /** What a failed attempt says about trying again. */
@@ -16,24 +23,51 @@ export interface FailureClass {
   status?: number;
   /** From `retry-after-ms` / `retry-after` headers. */
   retryAfterMs?: number;
+  /** The server said the prompt is longer than the model's context. */
+  overflow?: ContextOverflow;
+  /** A known set-up problem of the server, named, with its fix. */
+  quirk?: { name: QuirkName; hint: string };
 }
 
+/** How a policy's client tells its own connection failures and aborts apart (they carry no status). */
+export interface ClientErrors {
+  isConnectionFailure(error: unknown): boolean;
+  isAbort(error: unknown): boolean;
+}
+
+const RESET_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'EAI_AGAIN']);
+
+/** fetch's failures: a TypeError whose cause is the socket error, or a timeout. */
+export const FETCH_ERRORS: ClientErrors = {
+  isConnectionFailure: (error) => {
+    const cause = (error as { cause?: { code?: string } })?.cause;
+    return (
+      (error instanceof TypeError && /fetch failed|terminated/i.test(error.message)) ||
+      RESET_CODES.has(cause?.code ?? '') ||
+      (error as Error)?.name === 'TimeoutError'
+    );
+  },
+  isAbort: (error) => (error as Error)?.name === 'AbortError',
+};
+
 /**
- * Classifies an SDK error. Both vendor SDKs throw an `APIError` with `status` and `headers` for HTTP
- * failures, and status-less subclasses for connection failures, timeouts and aborts, which only the
- * policy can tell apart (with its own SDK's classes).
+ * Classifies a failed call. SDK and fetch errors alike carry `status` and `headers` for HTTP failures; the
+ * refusal's text (message and body) is read for known quirks and context overflows.
  */
-export function classifyFailure(
-  error: unknown,
-  sdk: { isConnectionFailure(error: unknown): boolean; isAbort(error: unknown): boolean },
-): FailureClass {
-  if (sdk.isAbort(error) || (error as Error)?.name === 'AbortError') return { retryable: false };
-  if (sdk.isConnectionFailure(error)) return { retryable: true };
-  const err = error as { status?: unknown; headers?: Headers | Record<string, string> };
-  const status = typeof err?.status === 'number' ? err.status : undefined;
+export function classifyFailure(error: unknown, client: ClientErrors): FailureClass {
+  if (client.isAbort(error)) return { retryable: false };
+  if (client.isConnectionFailure(error)) return { retryable: true };
+  const err = error as { status?: unknown; headers?: Headers | Record<string, string>; error?: unknown };
+  // An error sent inside a stream has no HTTP status; servers put the status in its `code` (llama.cpp, vLLM).
+  const inStream = (err?.error as { code?: unknown } | undefined)?.code;
+  const status = typeof err?.status === 'number' ? err.status : typeof inStream === 'number' ? inStream : undefined;
+  const text = `${(error as Error)?.message ?? ''} ${err?.error === undefined ? '' : JSON.stringify(err.error)}`;
+  const overflow = parseContextOverflow(text, status);
+  if (overflow) return { retryable: false, status, overflow };
+  const quirk = knownQuirk(text);
+  if (quirk) return { retryable: false, status, quirk };
   if (status === undefined) return { retryable: false };
-  const retryable = status === 408 || status === 409 || status === 429 || status >= 500;
-  return { retryable, status, retryAfterMs: retryAfter(err.headers) };
+  return { retryable: status === 429 || status >= 500, status, retryAfterMs: retryAfter(err.headers) };
 }
 
 function retryAfter(headers: Headers | Record<string, string> | undefined): number | undefined {
@@ -50,8 +84,9 @@ function retryAfter(headers: Headers | Record<string, string> | undefined): numb
 }
 
 /**
- * Runs `attempt` until it succeeds, retrying what `classify` calls retryable. The final failure
- * becomes a PolicyError whose message starts with `describe` and never holds the key.
+ * Runs `attempt` until it succeeds, retrying what `classify` calls retryable. The final failure becomes a
+ * PolicyError whose message starts with `describe`, ends with the quirk's fix when there is one, and never
+ * holds a key.
  */
 export async function withRetries<T>(
   describe: string,
@@ -61,23 +96,34 @@ export async function withRetries<T>(
     classify: (error: unknown) => FailureClass;
     /** Strings cut out of error messages: servers quote a rejected key back. */
     secrets?: string[];
+    /** Called before each retry, e.g. to void what a stream showed. */
+    onRetry?: (failure: FailureClass) => void;
   },
 ): Promise<{ value: T; retries: number }> {
   const maxRetries = options.maxRetries ?? 4;
   const baseDelayMs = options.baseDelayMs ?? 1000;
   const maxDelayMs = options.maxDelayMs ?? 60_000;
+  const maxRetryAfterMs = options.maxRetryAfterMs ?? 600_000;
   for (let retries = 0; ; retries++) {
     try {
       return { value: await attempt(), retries };
     } catch (error) {
       if (options.signal?.aborted) throw options.signal.reason;
       const failure = options.classify(error);
-      const message = withoutSecrets((error as Error)?.message ?? String(error), options.secrets ?? []);
-      if (!failure.retryable) throw new PolicyError(`${describe}: ${message}`, failure.status, false);
-      if (retries >= maxRetries)
-        throw new PolicyError(`${describe}: ${message} (gave up after ${retries + 1} attempts)`, failure.status, true);
-      const backoff = baseDelayMs * 2 ** retries * (0.75 + Math.random() * 0.5);
-      await sleep(Math.min(failure.retryAfterMs ?? backoff, maxDelayMs), options.signal);
+      const said = withoutSecrets((error as Error)?.message ?? String(error), options.secrets ?? []);
+      const message = `${describe}: ${said}${failure.quirk ? `\n  fix: ${failure.quirk.hint}` : ''}`;
+      const fail = (suffix: string, retryable: boolean) =>
+        new PolicyError(`${message}${suffix}`, failure.status, retryable, failure.overflow, failure.quirk?.name);
+      if (!failure.retryable) throw fail('', false);
+      if (retries >= maxRetries) throw fail(` (gave up after ${retries + 1} attempts)`, true);
+      if ((failure.retryAfterMs ?? 0) > maxRetryAfterMs)
+        throw fail(
+          ` (the server asks to wait ${Math.round(failure.retryAfterMs! / 1000)} s; not waiting that long)`,
+          true,
+        );
+      options.onRetry?.(failure);
+      const backoff = Math.min(baseDelayMs * 2 ** retries * (0.75 + Math.random() * 0.5), maxDelayMs);
+      await sleep(failure.retryAfterMs ?? backoff, options.signal);
     }
   }
 }

@@ -4,6 +4,8 @@ import type { Sandbox } from '../../sandbox/sandbox';
 export interface ToolContext {
   sandbox: Sandbox;
   signal?: AbortSignal;
+  /** Called with a command's output as it arrives, for a live view of the running call. */
+  onOutput?: (text: string) => void;
 }
 
 export interface ToolResult {

@@ -1,0 +1,128 @@
+/**
+ * Every knob of the model a user sets, as plain data: the CLI, VS Code settings, queue jobs and the demo all
+ * produce one `ModelSettings`, each policy reads what applies to its server, and the run records it so that
+ * the run can be reproduced from its file. An absent field means the server's own default.
+ */
+export interface ModelSettings {
+  temperature?: number;
+  topP?: number;
+  /** Most tokens of one reply (`max_tokens`). */
+  maxTokens?: number;
+  seed?: number;
+  /** Sequences that end a reply. */
+  stop?: string[];
+  /** The model's context window in tokens; asked of the server when absent. */
+  contextWindow?: number;
+  /** Ollama: the context size the server allocates for the model (`options.num_ctx`), and so its window. */
+  numCtx?: number;
+  /** US dollars per million input tokens, over the price table's. */
+  priceInput?: number;
+  /** US dollars per million output tokens, over the price table's. */
+  priceOutput?: number;
+  /** Anthropic extended thinking: the tokens the model may think before it answers (off when absent). */
+  thinkingBudget?: number;
+  /** Stream each reply as it is written, so a live playback shows it (default DEFAULT_STREAM). */
+  stream?: boolean;
+}
+
+/** The window assumed when neither the user, the server nor the model table says. */
+export const FALLBACK_CONTEXT_WINDOW = 128_000;
+/** Anthropic requires a reply limit on every request; this one applies when the user sets none. */
+export const DEFAULT_ANTHROPIC_MAX_TOKENS = 8192;
+export const DEFAULT_STREAM = true;
+
+type FieldKind = 'number' | 'integer' | 'strings' | 'boolean';
+
+export interface ModelSettingField {
+  kind: FieldKind;
+  /** The CLI flag and, prefixed with `model.`, the VS Code setting. */
+  flag: string;
+  min?: number;
+  max?: number;
+  help: string;
+}
+
+/** The one description of each knob: the CLI options, the VS Code settings and every check are made from it. */
+export const MODEL_SETTING_FIELDS: { readonly [K in keyof Required<ModelSettings>]: ModelSettingField } = {
+  temperature: { kind: 'number', flag: 'temperature', min: 0, max: 2, help: 'sampling temperature' },
+  topP: { kind: 'number', flag: 'top-p', min: 0, max: 1, help: 'nucleus sampling: the probability mass kept' },
+  maxTokens: { kind: 'integer', flag: 'max-tokens', min: 1, help: 'most tokens of one reply' },
+  seed: { kind: 'integer', flag: 'seed', help: 'sampling seed (OpenAI, vLLM, Ollama, llama.cpp)' },
+  stop: { kind: 'strings', flag: 'stop', help: 'a sequence that ends a reply (repeat for more)' },
+  contextWindow: {
+    kind: 'integer',
+    flag: 'context-window',
+    min: 1024,
+    help: 'the context window in tokens (default: asked of the server, else the model table, else 128000)',
+  },
+  numCtx: {
+    kind: 'integer',
+    flag: 'num-ctx',
+    min: 1024,
+    help: 'Ollama (ollama: policies): the context size the server allocates for the model',
+  },
+  priceInput: { kind: 'number', flag: 'price-input', min: 0, help: 'US dollars per million input tokens' },
+  priceOutput: { kind: 'number', flag: 'price-output', min: 0, help: 'US dollars per million output tokens' },
+  thinkingBudget: {
+    kind: 'integer',
+    flag: 'thinking-budget',
+    min: 1024,
+    help: 'Anthropic extended thinking: tokens the model may think (below --max-tokens)',
+  },
+  stream: { kind: 'boolean', flag: 'stream', help: `stream replies as they are written (default ${DEFAULT_STREAM})` },
+};
+
+export class ModelSettingsError extends Error {}
+
+/**
+ * Checks values from any source (parsed CLI flags, VS Code settings, a queued job) and returns the settings;
+ * `nameOf` says how the source names a field, so the error points at what the user wrote.
+ */
+export function checkModelSettings(
+  raw: Partial<Record<keyof ModelSettings, unknown>>,
+  nameOf: (field: keyof ModelSettings) => string = (field) => `--${MODEL_SETTING_FIELDS[field].flag}`,
+): ModelSettings {
+  const settings: Record<string, unknown> = {};
+  for (const field of Object.keys(MODEL_SETTING_FIELDS) as (keyof ModelSettings)[]) {
+    const value = raw[field];
+    if (value === undefined || value === null) continue;
+    settings[field] = checkField(MODEL_SETTING_FIELDS[field], value, nameOf(field));
+  }
+  const checked = settings as ModelSettings;
+  if (checked.thinkingBudget !== undefined && checked.maxTokens !== undefined)
+    if (checked.thinkingBudget >= checked.maxTokens)
+      throw new ModelSettingsError(
+        `${nameOf('thinkingBudget')} (${checked.thinkingBudget}) must be below ${nameOf('maxTokens')} (${checked.maxTokens}): thinking counts toward the reply limit`,
+      );
+  return checked;
+}
+
+function checkField(field: ModelSettingField, value: unknown, name: string): unknown {
+  switch (field.kind) {
+    case 'boolean':
+      if (typeof value !== 'boolean') throw new ModelSettingsError(`${name} must be true or false, got ${show(value)}`);
+      return value;
+    case 'strings': {
+      const list = Array.isArray(value) ? value : [value];
+      if (!list.every((item) => typeof item === 'string' && item.length > 0))
+        throw new ModelSettingsError(`${name} must be one or more non-empty strings, got ${show(value)}`);
+      return list;
+    }
+    default: {
+      const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+      if (typeof number !== 'number' || !Number.isFinite(number))
+        throw new ModelSettingsError(`${name} must be a number, got ${show(value)}`);
+      if (field.kind === 'integer' && !Number.isInteger(number))
+        throw new ModelSettingsError(`${name} must be a whole number, got ${show(value)}`);
+      if (field.min !== undefined && number < field.min)
+        throw new ModelSettingsError(`${name} must be at least ${field.min}, got ${number}`);
+      if (field.max !== undefined && number > field.max)
+        throw new ModelSettingsError(`${name} must be at most ${field.max}, got ${number}`);
+      return number;
+    }
+  }
+}
+
+function show(value: unknown): string {
+  return JSON.stringify(value) ?? String(value);
+}

@@ -1,0 +1,111 @@
+/**
+ * What the project knows about a model without asking its server: its context window and list prices, from
+ * the data file modelTable.json (each figure with its source and date), and the one cost formula.
+ */
+import table from './modelTable.json';
+import { ModelSettingsError, type ModelSettings } from './modelSettings';
+import type { TokenUsage } from './policy';
+
+/** US dollars per million tokens. */
+export interface Prices {
+  input: number;
+  output: number;
+  /** A prompt-cache hit; the input price when absent. */
+  cachedInput?: number;
+  /** A prompt-cache write (Anthropic); the input price when absent. */
+  cacheWrite?: number;
+}
+
+/** Prices and where they came from, as a run records them. */
+export interface PriceSource extends Prices {
+  source: string;
+}
+
+/** A context window and who said so (`vLLM /v1/models max_model_len`, `model table`, …). */
+export interface ContextWindow {
+  tokens: number;
+  source: string;
+}
+
+interface TableEntry {
+  model: string;
+  context_window?: number;
+  context_source?: string;
+  prices?: { input: number; output: number; cached_input?: number; cache_write?: number; source: string };
+}
+
+const SOURCES: Record<string, { url: string; read: string }> = table.sources;
+const ENTRIES: TableEntry[] = table.models;
+
+/**
+ * The table's entry for a model id: the longest entry that the id starts with, followed by nothing or by
+ * `-`, `:` or `@` (a dated snapshot, an Ollama tag), after dropping an `org/` prefix and case.
+ */
+export function lookupModel(model: string): TableEntry | undefined {
+  const id = model.toLowerCase().split('/').pop() ?? '';
+  let best: TableEntry | undefined;
+  for (const entry of ENTRIES) {
+    const matches = id === entry.model || (id.startsWith(entry.model) && /^[-:@]/.test(id.slice(entry.model.length)));
+    if (matches && entry.model.length > (best?.model.length ?? -1)) best = entry;
+  }
+  return best;
+}
+
+function describeSource(key: string | undefined): string {
+  const source = key ? SOURCES[key] : undefined;
+  return source ? `${source.url}, read ${source.read}` : 'the model table';
+}
+
+/** The table's context window for a model, if it has one. */
+export function tableContextWindow(model: string): ContextWindow | undefined {
+  const entry = lookupModel(model);
+  if (!entry?.context_window) return undefined;
+  return {
+    tokens: entry.context_window,
+    source: `model table (${entry.model}: ${describeSource(entry.context_source)})`,
+  };
+}
+
+/**
+ * The prices a run is charged at: `--price-input/--price-output` over the table's. One price given for a
+ * model the table does not know is an error, since half a price would make every cost wrong.
+ */
+export function modelPrices(
+  model: string,
+  settings: Pick<ModelSettings, 'priceInput' | 'priceOutput'>,
+): PriceSource | undefined {
+  const entry = lookupModel(model)?.prices;
+  const { priceInput, priceOutput } = settings;
+  if (priceInput === undefined && priceOutput === undefined) {
+    if (!entry) return undefined;
+    return {
+      input: entry.input,
+      output: entry.output,
+      ...(entry.cached_input !== undefined ? { cachedInput: entry.cached_input } : {}),
+      ...(entry.cache_write !== undefined ? { cacheWrite: entry.cache_write } : {}),
+      source: `model table (${lookupModel(model)?.model}: ${describeSource(entry.source)})`,
+    };
+  }
+  const input = priceInput ?? entry?.input;
+  const output = priceOutput ?? entry?.output;
+  if (input === undefined || output === undefined)
+    throw new ModelSettingsError(
+      `${priceInput === undefined ? '--price-input' : '--price-output'} is needed too: the model table has no price for ${model}`,
+    );
+  // A price the user gave says nothing about the cache discount; cached tokens are then charged in full.
+  return { input, output, source: 'given (--price-input / --price-output, or the same settings)' };
+}
+
+/** US dollars for one call's usage. */
+export function costOf(usage: TokenUsage, prices: Prices): number {
+  const cached = usage.cachedTokens ?? 0;
+  const written = usage.cacheWriteTokens ?? 0;
+  const fresh = Math.max(0, usage.promptTokens - cached - written);
+  return (
+    (fresh * prices.input +
+      cached * (prices.cachedInput ?? prices.input) +
+      written * (prices.cacheWrite ?? prices.input) +
+      usage.completionTokens * prices.output) /
+    1e6
+  );
+}

@@ -1,0 +1,270 @@
+/**
+ * Ollama's own chat API (POST /api/chat), for what its OpenAI-compatible API cannot do: set the context size
+ * (`options.num_ctx`) and refuse a prompt that does not fit (`truncate: false`) instead of silently dropping
+ * its oldest messages. Streams replies as NDJSON; keeps the model's `thinking` text.
+ */
+import { DEFAULT_STREAM, ModelSettingsError, type ModelSettings } from './modelSettings';
+import { costOf, modelPrices, type PriceSource } from './modelTable';
+import {
+  PolicyError,
+  type AssistantMessage,
+  type ChatMessage,
+  type Policy,
+  type PolicyInfo,
+  type PolicyRequest,
+  type PolicyResponse,
+  type ToolCall,
+} from './policy';
+import { classifyFailure, FETCH_ERRORS, withRetries, type RetryOptions } from './retry';
+import { ollamaWindow } from './serverProbe';
+
+export const OLLAMA_DEFAULT_BASE_URL = 'http://localhost:11434';
+
+export interface OllamaPolicyOptions {
+  model: string;
+  /** Server root (default OLLAMA_HOST from `env`, else http://localhost:11434). */
+  baseURL?: string;
+  env?: NodeJS.ProcessEnv;
+  settings?: ModelSettings;
+  /** Per attempt (default 10 minutes). */
+  timeoutMs?: number;
+  retry?: RetryOptions;
+}
+
+/** An HTTP refusal from a server spoken to with fetch, shaped like the SDKs' errors for classifyFailure. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly headers: Headers,
+    readonly error: unknown,
+  ) {
+    const said = (error as { error?: unknown })?.error;
+    super(`${status} ${typeof said === 'string' ? said : JSON.stringify(error)}`);
+    this.name = 'HttpError';
+  }
+}
+
+interface OllamaToolCall {
+  id?: string;
+  function: { index?: number; name: string; arguments: Record<string, unknown> | string };
+}
+
+interface OllamaChatResponse {
+  model?: string;
+  message?: { role: string; content?: string; thinking?: string; tool_calls?: OllamaToolCall[] };
+  done?: boolean;
+  done_reason?: string;
+  prompt_eval_count?: number;
+  eval_count?: number;
+  error?: string;
+}
+
+function hostFromEnv(env: NodeJS.ProcessEnv): string | undefined {
+  const host = env.OLLAMA_HOST;
+  if (!host) return undefined;
+  return /^https?:\/\//.test(host) ? host : `http://${host}`;
+}
+
+export class OllamaPolicy implements Policy {
+  readonly info: PolicyInfo;
+  private readonly baseURL: string;
+  private readonly options: Record<string, unknown>;
+  private readonly prices?: PriceSource;
+  private readonly streaming: boolean;
+
+  constructor(private readonly config: OllamaPolicyOptions) {
+    const settings = config.settings ?? {};
+    if (settings.thinkingBudget !== undefined)
+      throw new ModelSettingsError('--thinking-budget is Anthropic extended thinking: use an anthropic: policy');
+    this.baseURL = (config.baseURL ?? hostFromEnv(config.env ?? process.env) ?? OLLAMA_DEFAULT_BASE_URL).replace(
+      /\/+$/,
+      '',
+    );
+    this.options = Object.fromEntries(
+      Object.entries({
+        temperature: settings.temperature,
+        top_p: settings.topP,
+        seed: settings.seed,
+        stop: settings.stop,
+        num_predict: settings.maxTokens,
+        num_ctx: settings.numCtx,
+      }).filter(([, value]) => value !== undefined),
+    );
+    this.streaming = settings.stream ?? DEFAULT_STREAM;
+    this.prices = modelPrices(config.model, settings);
+    this.info = {
+      backend: 'ollama',
+      model: config.model,
+      baseURL: this.baseURL,
+      parameters: { options: { ...this.options }, truncate: false },
+      settings,
+      server: 'ollama',
+      contextWindow: settings.contextWindow
+        ? { tokens: settings.contextWindow, source: 'given (--context-window)' }
+        : settings.numCtx
+          ? { tokens: settings.numCtx, source: 'Ollama options.num_ctx (--num-ctx)' }
+          : { tokens: 4096, source: "Ollama's default context (not asked yet)" },
+      ...(this.prices ? { prices: this.prices } : {}),
+    };
+  }
+
+  async probe(signal?: AbortSignal): Promise<void> {
+    if (this.config.settings?.contextWindow !== undefined) return;
+    const window = await ollamaWindow(this.baseURL, this.config.model, this.config.settings?.numCtx, { signal });
+    if (window) this.info.contextWindow = window;
+  }
+
+  async next(request: PolicyRequest): Promise<PolicyResponse> {
+    const started = performance.now();
+    const body = {
+      model: this.config.model,
+      messages: toOllamaMessages(request.messages),
+      ...(request.tools.length ? { tools: request.tools } : {}),
+      stream: this.streaming,
+      options: this.options,
+      // Without this Ollama drops the oldest messages of a prompt that does not fit, and says nothing.
+      truncate: false,
+    };
+    const { value: reply, retries } = await withRetries(
+      `${this.baseURL} model ${this.config.model}`,
+      () => this.call(body, request),
+      {
+        ...this.config.retry,
+        signal: request.signal,
+        classify: (error) => classifyFailure(error, FETCH_ERRORS),
+        onRetry: () => request.onDelta?.({ kind: 'restart' }),
+      },
+    );
+    const usage = { promptTokens: reply.prompt_eval_count ?? 0, completionTokens: reply.eval_count ?? 0 };
+    return {
+      message: fromOllamaMessage(reply.message),
+      usage,
+      ...(this.prices ? { cost: costOf(usage, this.prices) } : {}),
+      ...(reply.done_reason ? { finishReason: reply.done_reason } : {}),
+      ...(reply.model ? { model: reply.model } : {}),
+      ...(reply.message?.thinking ? { reasoning: reply.message.thinking } : {}),
+      retries,
+      modelMs: performance.now() - started,
+    };
+  }
+
+  private async call(body: Record<string, unknown>, request: PolicyRequest): Promise<OllamaChatResponse> {
+    const timeout = AbortSignal.timeout(this.config.timeoutMs ?? 600_000);
+    const response = await fetch(`${this.baseURL}/api/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: request.signal ? AbortSignal.any([request.signal, timeout]) : timeout,
+    });
+    if (!response.ok) {
+      const text = await response.text();
+      throw new HttpError(response.status, response.headers, parseJson(text) ?? text);
+    }
+    if (!this.streaming) return (await response.json()) as OllamaChatResponse;
+    return readNdjson(response, request);
+  }
+}
+
+/** Ollama streams one JSON object a line; the last says `done` and carries the counts. */
+async function readNdjson(response: Response, request: PolicyRequest): Promise<OllamaChatResponse> {
+  const merged: OllamaChatResponse & { message: NonNullable<OllamaChatResponse['message']> } = {
+    message: { role: 'assistant', content: '', thinking: '' },
+  };
+  const calls: OllamaToolCall[] = [];
+  const decoder = new TextDecoder();
+  let buffered = '';
+  const take = (line: string) => {
+    if (!line.trim()) return;
+    const part = JSON.parse(line) as OllamaChatResponse;
+    if (part.error) throw new PolicyError(`Ollama: ${part.error}`);
+    const content = part.message?.content ?? '';
+    const thinking = part.message?.thinking ?? '';
+    if (content) request.onDelta?.({ kind: 'content', text: content });
+    if (thinking) request.onDelta?.({ kind: 'reasoning', text: thinking });
+    merged.message.content += content;
+    merged.message.thinking += thinking;
+    for (const call of part.message?.tool_calls ?? []) {
+      request.onDelta?.({
+        kind: 'tool_call',
+        index: calls.length,
+        name: call.function.name,
+        arguments: JSON.stringify(call.function.arguments),
+      });
+      calls.push(call);
+    }
+    if (part.done) Object.assign(merged, { ...part, message: merged.message });
+  };
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    buffered += decoder.decode(chunk, { stream: true });
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    lines.forEach(take);
+  }
+  take(buffered);
+  if (calls.length) merged.message.tool_calls = calls;
+  return merged;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Messages as Ollama takes them: tool-call arguments as objects, and each tool result naming its tool
+ * (`tool_name`) as well as the call it answers.
+ */
+export function toOllamaMessages(messages: ChatMessage[]): Record<string, unknown>[] {
+  const toolNames = new Map<string, string>();
+  return messages.map((message) => {
+    if (message.role === 'assistant') {
+      for (const call of message.tool_calls ?? []) toolNames.set(call.id, call.function.name);
+      return {
+        role: 'assistant',
+        content: message.content ?? '',
+        ...(message.tool_calls?.length
+          ? {
+              tool_calls: message.tool_calls.map((call) => ({
+                id: call.id,
+                function: { name: call.function.name, arguments: argumentsObject(call.function.arguments) },
+              })),
+            }
+          : {}),
+      };
+    }
+    if (message.role === 'tool')
+      return {
+        role: 'tool',
+        content: message.content,
+        tool_call_id: message.tool_call_id,
+        ...(toolNames.has(message.tool_call_id) ? { tool_name: toolNames.get(message.tool_call_id) } : {}),
+      };
+    return { role: message.role, content: message.content };
+  });
+}
+
+function argumentsObject(raw: string): Record<string, unknown> {
+  const value = parseJson(raw || '{}');
+  return value && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : { unparsed_arguments: raw };
+}
+
+function fromOllamaMessage(message: OllamaChatResponse['message']): AssistantMessage {
+  const calls: ToolCall[] = (message?.tool_calls ?? []).map((call, index) => ({
+    id: call.id || `call_${index}`,
+    type: 'function',
+    function: {
+      name: call.function.name,
+      arguments:
+        typeof call.function.arguments === 'string' ? call.function.arguments : JSON.stringify(call.function.arguments),
+    },
+  }));
+  const content = message?.content ?? '';
+  return calls.length
+    ? { role: 'assistant', content: content || null, tool_calls: calls }
+    : { role: 'assistant', content };
+}

@@ -1,0 +1,132 @@
+/**
+ * What model servers say when they refuse a request, read into facts: a prompt longer than the context (with
+ * the sizes, where the server gives them), or a known set-up problem with its fix. Each pattern is the
+ * server's own wording, quoted in the tests of the server it comes from.
+ */
+import type { ContextOverflow } from './policy';
+
+/** A refusal that retrying cannot fix, and what the user should do. */
+export interface ServerQuirk {
+  name: QuirkName;
+  hint: string;
+}
+
+export type QuirkName =
+  | 'vllm-tool-parser'
+  | 'llamacpp-jinja'
+  | 'llamacpp-stream-tools'
+  | 'ollama-no-tools'
+  | 'openai-quota'
+  | 'stream-options';
+
+const QUIRKS: { name: QuirkName; pattern: RegExp; hint: string }[] = [
+  {
+    name: 'vllm-tool-parser',
+    pattern: /"auto" tool choice requires --enable-auto-tool-choice/,
+    hint: 'this vLLM server has tool calling off: start it with --enable-auto-tool-choice --tool-call-parser hermes (Qwen2.5, Qwen3, Hermes; llama3_json for Llama 3.x, mistral for Mistral)',
+  },
+  {
+    name: 'llamacpp-jinja',
+    pattern: /tools param requires --jinja/,
+    hint: 'this llama.cpp server has tool calling off: start llama-server with --jinja (and --chat-template-file when the model has no tool-aware template)',
+  },
+  {
+    name: 'llamacpp-stream-tools',
+    pattern: /Cannot use tools with stream/,
+    hint: 'this llama.cpp build cannot stream replies with tools; requests go without streaming',
+  },
+  {
+    name: 'ollama-no-tools',
+    pattern: /does not support tools/,
+    hint: 'this Ollama model has no tool calling: pick one whose `ollama show MODEL` lists the tools capability (qwen2.5-coder, qwen3, llama3.1, mistral-nemo, …)',
+  },
+  {
+    name: 'openai-quota',
+    pattern: /insufficient_quota|exceeded your current quota/,
+    hint: 'the account is out of credit: waiting will not help; add credit or use another key',
+  },
+  {
+    name: 'stream-options',
+    pattern: /stream_options/,
+    hint: 'this server does not know stream_options; requests go without streaming',
+  },
+];
+
+/** The known quirk a refusal shows, if any. */
+export function knownQuirk(text: string): ServerQuirk | undefined {
+  const quirk = QUIRKS.find((candidate) => candidate.pattern.test(text));
+  return quirk && { name: quirk.name, hint: quirk.hint };
+}
+
+const NUMBER = '(\\d[\\d,]*)';
+const OVERFLOW_FORMS: { pattern: RegExp; read: (match: RegExpMatchArray) => ContextOverflow }[] = [
+  // vLLM (current): "maximum context length is 32768 tokens. However, you requested 2048 output tokens and your
+  // prompt contains [at least] 31000 input tokens"; older: "you requested 33000 tokens (31000 in the messages, …)".
+  {
+    pattern: new RegExp(
+      `maximum context length is ${NUMBER} tokens.*?prompt contains (?:at least )?${NUMBER} input tokens`,
+      's',
+    ),
+    read: (m) => ({ limit: toInt(m[1]), promptTokens: toInt(m[2]) }),
+  },
+  {
+    pattern: new RegExp(`maximum context length is ${NUMBER} tokens.*?\\(${NUMBER} in the messages`, 's'),
+    read: (m) => ({ limit: toInt(m[1]), promptTokens: toInt(m[2]) }),
+  },
+  // vLLM 0.10: "… maximum context length is 32768 tokens and your request has 31000 input tokens".
+  {
+    pattern: new RegExp(`maximum context length is ${NUMBER} tokens and your request has ${NUMBER} input tokens`),
+    read: (m) => ({ limit: toInt(m[1]), promptTokens: toInt(m[2]) }),
+  },
+  // OpenAI: "maximum context length is 128000 tokens. However, your messages resulted in 130050 tokens".
+  {
+    pattern: new RegExp(`maximum context length is ${NUMBER} tokens.*?resulted in ${NUMBER} tokens`, 's'),
+    read: (m) => ({ limit: toInt(m[1]), promptTokens: toInt(m[2]) }),
+  },
+  // llama.cpp: "request (9412 tokens) exceeds the available context size (8192 tokens)".
+  {
+    pattern: new RegExp(`request \\(${NUMBER} tokens\\) exceeds the available context size \\(${NUMBER} tokens\\)`),
+    read: (m) => ({ promptTokens: toInt(m[1]), limit: toInt(m[2]) }),
+  },
+  // LM Studio: "Trying to keep the first 6269 tokens when context the overflows. However, the model is loaded
+  // with context length of only 4096 tokens".
+  {
+    pattern: new RegExp(
+      `keep the first ${NUMBER} tokens when context the overflows.*?context length of only ${NUMBER} tokens`,
+      's',
+    ),
+    read: (m) => ({ promptTokens: toInt(m[1]), limit: toInt(m[2]) }),
+  },
+  // Anthropic: "prompt is too long: 210000 tokens > 200000 maximum".
+  {
+    pattern: new RegExp(`prompt is too long: ${NUMBER} tokens > ${NUMBER} maximum`),
+    read: (m) => ({ promptTokens: toInt(m[1]), limit: toInt(m[2]) }),
+  },
+  // Anthropic: "input length and `max_tokens` exceed context limit: 198000 + 8192 > 200000".
+  {
+    pattern: new RegExp(`exceed context limit: ${NUMBER} \\+ ${NUMBER} > ${NUMBER}`),
+    read: (m) => ({ promptTokens: toInt(m[1]), limit: toInt(m[3]) }),
+  },
+  { pattern: new RegExp(`maximum context length is ${NUMBER}`), read: (m) => ({ limit: toInt(m[1]) }) },
+];
+
+/**
+ * Recognises "the prompt is too long" in a refusal's text. Generic wording counts only on a 400 or 413, so
+ * that a 500 mentioning a context is not taken for an overflow.
+ */
+export function parseContextOverflow(text: string, status: number | undefined): ContextOverflow | undefined {
+  for (const form of OVERFLOW_FORMS) {
+    const match = form.pattern.exec(text);
+    if (match) return form.read(match);
+  }
+  const generic =
+    /context_length_exceeded|exceed_context_size_error|input length exceeds the context length|context window|context length|too many tokens|prompt is too long/i;
+  if ((status === 400 || status === 413) && generic.test(text)) return {};
+  return undefined;
+}
+
+function toInt(text: string | undefined): number | undefined {
+  if (!text) return undefined;
+  const value = Number(text.replace(/,/g, ''));
+  return Number.isFinite(value) ? value : undefined;
+}

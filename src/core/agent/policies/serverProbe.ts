@@ -1,0 +1,140 @@
+/**
+ * Asks a model server what it serves, where it says: the software behind an OpenAI-compatible URL and the
+ * context window it enforces. vLLM lists `max_model_len` in /v1/models; llama.cpp's /props gives the slot's
+ * `n_ctx`; LM Studio's /api/v1/models gives a loaded instance's `context_length` (else the model's
+ * `max_context_length`); Ollama's /api/show gives a Modelfile's `num_ctx`, and /api/ps a loaded model's
+ * `context_length`. Every question is short and may fail: the answer is then simply missing.
+ */
+import type { ContextWindow } from './modelTable';
+
+export type ServerFamily = 'vllm' | 'llama.cpp' | 'lmstudio' | 'ollama' | 'openai';
+
+export interface ServerFacts {
+  server?: ServerFamily;
+  contextWindow?: ContextWindow;
+}
+
+/** Ollama's context when nothing sets one: the smallest of its VRAM-dependent defaults (4k below 24 GiB). */
+export const OLLAMA_DEFAULT_NUM_CTX = 4096;
+
+const PROBE_TIMEOUT_MS = 5000;
+
+interface ProbeOptions {
+  apiKey?: string;
+  signal?: AbortSignal;
+}
+
+async function getJson(url: string, options: ProbeOptions, body?: unknown): Promise<unknown> {
+  const signals = [AbortSignal.timeout(PROBE_TIMEOUT_MS), ...(options.signal ? [options.signal] : [])];
+  try {
+    const response = await fetch(url, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: {
+        ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.any(signals),
+    });
+    if (!response.ok) return undefined;
+    return await response.json();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The server's root: the base URL without its trailing `/v1`. */
+export function serverOrigin(baseURL: string): string {
+  return baseURL.replace(/\/+$/, '').replace(/\/v1$/, '');
+}
+
+type Json = Record<string, unknown>;
+const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null;
+const positive = (value: unknown): number | undefined =>
+  typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
+
+/** What an OpenAI-compatible server says about `model`. */
+export async function probeOpenAICompatible(
+  baseURL: string,
+  model: string,
+  options: ProbeOptions = {},
+): Promise<ServerFacts> {
+  const origin = serverOrigin(baseURL);
+  const listing = await getJson(`${baseURL.replace(/\/+$/, '')}/models`, options);
+  const cards = isObject(listing) && Array.isArray(listing.data) ? listing.data.filter(isObject) : [];
+  const card = cards.find((entry) => entry.id === model) ?? (cards.length === 1 ? cards[0] : undefined);
+  const maxModelLen = positive(card?.max_model_len);
+  if (maxModelLen)
+    return { server: 'vllm', contextWindow: { tokens: maxModelLen, source: 'vLLM /v1/models max_model_len' } };
+  if (card?.owned_by === 'llamacpp' || isObject(card?.meta))
+    return { server: 'llama.cpp', ...(await llamaCppWindow(origin, options)) };
+  if (cards.length && cards.every((entry) => entry.owned_by === 'openai' || entry.owned_by === 'system'))
+    return { server: 'openai' };
+  const lmStudio = await lmStudioWindow(origin, model, options);
+  if (lmStudio) return { server: 'lmstudio', contextWindow: lmStudio };
+  const ollama = await ollamaWindow(origin, model, undefined, options);
+  if (ollama) return { server: 'ollama', contextWindow: ollama };
+  return {};
+}
+
+async function llamaCppWindow(origin: string, options: ProbeOptions): Promise<Pick<ServerFacts, 'contextWindow'>> {
+  const props = await getJson(`${origin}/props`, options);
+  const settings =
+    isObject(props) && isObject(props.default_generation_settings) ? props.default_generation_settings : undefined;
+  const tokens = positive(settings?.n_ctx);
+  return tokens ? { contextWindow: { tokens, source: 'llama.cpp /props default_generation_settings.n_ctx' } } : {};
+}
+
+async function lmStudioWindow(
+  origin: string,
+  model: string,
+  options: ProbeOptions,
+): Promise<ContextWindow | undefined> {
+  const listing = await getJson(`${origin}/api/v1/models`, options);
+  const models = isObject(listing) && Array.isArray(listing.models) ? listing.models.filter(isObject) : [];
+  const entry = models.find((candidate) => candidate.key === model);
+  if (entry) {
+    const instance = Array.isArray(entry.loaded_instances) ? entry.loaded_instances.find(isObject) : undefined;
+    const loaded = positive(isObject(instance?.config) ? instance.config.context_length : undefined);
+    if (loaded) return { tokens: loaded, source: 'LM Studio /api/v1/models loaded_instances[0].config.context_length' };
+    const max = positive(entry.max_context_length);
+    if (max)
+      return { tokens: max, source: 'LM Studio /api/v1/models max_context_length (the model is not loaded yet)' };
+  }
+  const info = await getJson(`${origin}/api/v0/models/${encodeURIComponent(model)}`, options);
+  const max = positive(isObject(info) ? info.max_context_length : undefined);
+  return max ? { tokens: max, source: 'LM Studio /api/v0/models max_context_length' } : undefined;
+}
+
+/**
+ * The context an Ollama model runs with: `--num-ctx` when given (sent with every request), else a Modelfile's
+ * `num_ctx`, else the context of the model as loaded now (/api/ps), else Ollama's smallest default; never
+ * more than the model was trained for (`<arch>.context_length`).
+ */
+export async function ollamaWindow(
+  origin: string,
+  model: string,
+  numCtx: number | undefined,
+  options: ProbeOptions = {},
+): Promise<ContextWindow | undefined> {
+  if (numCtx) return { tokens: numCtx, source: 'Ollama options.num_ctx (--num-ctx)' };
+  const shown = await getJson(`${origin}/api/show`, options, { model });
+  if (!isObject(shown)) return undefined;
+  const trained = isObject(shown.model_info)
+    ? Object.entries(shown.model_info).find(([key]) => key.endsWith('.context_length'))?.[1]
+    : undefined;
+  const cap = (tokens: number) => Math.min(tokens, positive(trained) ?? tokens);
+  const modelfile = /^num_ctx\s+(\d+)/m.exec(typeof shown.parameters === 'string' ? shown.parameters : '');
+  if (modelfile) return { tokens: cap(Number(modelfile[1])), source: 'Ollama /api/show parameters num_ctx' };
+  const running = await getJson(`${origin}/api/ps`, options);
+  const loaded = isObject(running) && Array.isArray(running.models) ? running.models.filter(isObject) : [];
+  const match = loaded.find(
+    (entry) => entry.name === model || entry.model === model || entry.name === `${model}:latest`,
+  );
+  const context = positive(match?.context_length);
+  if (context) return { tokens: cap(context), source: 'Ollama /api/ps context_length (the model as loaded)' };
+  return {
+    tokens: cap(OLLAMA_DEFAULT_NUM_CTX),
+    source: `Ollama's default context (${OLLAMA_DEFAULT_NUM_CTX} below 24 GiB of VRAM; set --num-ctx for more)`,
+  };
+}

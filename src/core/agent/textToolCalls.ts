@@ -1,0 +1,105 @@
+/**
+ * Tool calls a model wrote as text, for servers that return them unparsed (a model without its server-side
+ * tool parser, a chat template the server does not read calls from). Three conventions, tried in order:
+ * - `hermes`: `<tool_call>{"name": …, "arguments": {…}}</tool_call>` blocks (Hermes, Qwen2.5, Qwen3);
+ * - `json`: the same object alone in the reply or in a ```json fence;
+ * - `bash_block`: exactly one ```bash fence, run as the `bash` tool (mini-swe-agent's convention).
+ * The calls found become ordinary tool calls and leave the text, so the conversation sent back reads as if the
+ * server had parsed them.
+ */
+import type { ToolCall } from './policies/policy';
+
+export type TextCallFormat = 'hermes' | 'json' | 'bash_block';
+
+export interface TextToolCalls {
+  format: TextCallFormat;
+  calls: ToolCall[];
+  /** The reply's text without the calls. */
+  content: string;
+}
+
+const HERMES_BLOCK = /<tool_call>\s*([\s\S]*?)\s*<\/tool_call>/g;
+const JSON_FENCE = /```json[^\n]*\n([\s\S]*?)```/g;
+const SHELL_FENCE = /```(?:bash|sh|shell)[^\n]*\n([\s\S]*?)```/g;
+
+/**
+ * The calls written in `text`, or a problem to tell the model (a malformed `<tool_call>`, several bash
+ * blocks), or undefined when the text holds no call at all. `tools` are the known tool names.
+ */
+export function parseTextToolCalls(
+  text: string,
+  tools: readonly string[],
+  idPrefix: string,
+): TextToolCalls | { problem: string } | undefined {
+  const id = (index: number) => `${idPrefix}_${index}`;
+  const hermes = [...text.matchAll(HERMES_BLOCK)];
+  if (hermes.length) {
+    const calls = hermes.map((match, index) => callFromJson(match[1], id(index)));
+    const broken = calls.findIndex((call) => call === undefined);
+    if (broken >= 0)
+      return {
+        problem: `Your <tool_call> block ${broken + 1} is not a JSON object {"name": …, "arguments": {…}}: ${hermes[broken][1].slice(0, 200)}`,
+      };
+    return { format: 'hermes', calls: calls as ToolCall[], content: strip(text, hermes) };
+  }
+  const fenced = [...text.matchAll(JSON_FENCE)].filter((match) => namesKnownTool(match[1], tools));
+  const whole = fenced.length ? undefined : namesKnownTool(text, tools) ? text : undefined;
+  if (fenced.length || whole) {
+    const calls = fenced.length
+      ? fenced.map((match, index) => callFromJson(match[1], id(index)) as ToolCall)
+      : [callFromJson(whole!, id(0)) as ToolCall];
+    return { format: 'json', calls, content: fenced.length ? strip(text, fenced) : '' };
+  }
+  if (!tools.includes('bash')) return undefined;
+  const shell = [...text.matchAll(SHELL_FENCE)];
+  if (shell.length > 1)
+    return {
+      problem: `Your reply has ${shell.length} bash blocks; write exactly one (or call the tools directly) so that one command runs per reply.`,
+    };
+  if (shell.length === 1) {
+    const command = shell[0][1].trim();
+    if (!command) return { problem: 'Your bash block is empty; put the command to run in it.' };
+    return {
+      format: 'bash_block',
+      calls: [{ id: id(0), type: 'function', function: { name: 'bash', arguments: JSON.stringify({ command }) } }],
+      content: strip(text, shell),
+    };
+  }
+  return undefined;
+}
+
+/** `{"name": …, "arguments": …}` (or `parameters`) as a tool call; arguments stay the JSON text the model wrote. */
+function callFromJson(json: string, id: string): ToolCall | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const { name, arguments: args, parameters } = value as { name?: unknown; arguments?: unknown; parameters?: unknown };
+  if (typeof name !== 'string' || !name) return undefined;
+  const given = args ?? parameters ?? {};
+  return {
+    id,
+    type: 'function',
+    function: { name, arguments: typeof given === 'string' ? given : JSON.stringify(given) },
+  };
+}
+
+function namesKnownTool(json: string, tools: readonly string[]): boolean {
+  const trimmed = json.trim();
+  if (!trimmed.startsWith('{')) return false;
+  const call = callFromJson(trimmed, '');
+  return call !== undefined && tools.includes(call.function.name);
+}
+
+function strip(text: string, matches: RegExpMatchArray[]): string {
+  let result = '';
+  let at = 0;
+  for (const match of matches) {
+    result += text.slice(at, match.index);
+    at = (match.index ?? 0) + match[0].length;
+  }
+  return (result + text.slice(at)).replace(/\n{3,}/g, '\n\n').trim();
+}

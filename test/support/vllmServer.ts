@@ -1,0 +1,107 @@
+/**
+ * A test double for vLLM's OpenAI-compatible server (`vllm serve`), as its source and docs describe it:
+ * - GET /v1/models lists the model card with `owned_by: "vllm"`, `root` and `max_model_len`;
+ * - a request with `tools` defaults `tool_choice` to "auto", which without `--enable-auto-tool-choice
+ *   --tool-call-parser …` is refused: 400 `"auto" tool choice requires --enable-auto-tool-choice and
+ *   --tool-call-parser to be set`;
+ * - a prompt plus `max_tokens` past `max_model_len` is refused with 400 "This model's maximum context length
+ *   is … However, you requested … output tokens and your prompt contains … input tokens, …";
+ * - `stream_options` without `stream` is refused;
+ * - with a reasoning parser, the reasoning comes in the message's (and each delta's) `reasoning` field;
+ * - errors are `{"error": {"message", "type": "BadRequestError", "param", "code": 400}}`.
+ */
+import { promptTokens, type Answer, type RecordedRequest, type ScriptStep } from './scriptedServer';
+import { ScriptedOpenAIServer, type CompletionParts, type ScriptedOpenAIServerOptions } from './scriptedOpenAIServer';
+
+export interface VllmServerOptions extends ScriptedOpenAIServerOptions {
+  /** `--max-model-len` (default 32768). */
+  maxModelLen?: number;
+  /** Started with `--enable-auto-tool-choice --tool-call-parser hermes` (default true). */
+  toolParser?: boolean;
+  /** Started with `--reasoning-parser …`: reasoning goes in `reasoning` (default true). */
+  reasoningParser?: boolean;
+}
+
+const ERROR_TYPES: Record<number, string> = {
+  400: 'BadRequestError',
+  404: 'NotFoundError',
+  500: 'InternalServerError',
+};
+
+export class VllmServer extends ScriptedOpenAIServer {
+  private constructor(
+    steps: ScriptStep[],
+    private readonly vllm: VllmServerOptions,
+  ) {
+    super(steps, vllm);
+  }
+
+  static async start(steps: ScriptStep[] = [], options: VllmServerOptions = {}): Promise<VllmServer> {
+    const server = new VllmServer(steps, options);
+    await server.listen();
+    return server;
+  }
+
+  get maxModelLen(): number {
+    return this.vllm.maxModelLen ?? 32768;
+  }
+
+  protected modelCard(): Record<string, unknown> {
+    return {
+      id: this.model,
+      object: 'model',
+      created: 1_700_000_000,
+      owned_by: 'vllm',
+      root: this.model,
+      parent: null,
+      max_model_len: this.maxModelLen,
+      permission: [
+        { id: 'modelperm-scripted', object: 'model_permission', allow_sampling: true, allow_logprobs: true },
+      ],
+    };
+  }
+
+  protected refuse(request: RecordedRequest): Answer | undefined {
+    const body = request.body ?? {};
+    if (body.stream_options && !body.stream)
+      return this.errorAnswer(400, 'Stream options can only be defined when `stream=True`.');
+    const tools = Array.isArray(body.tools) && body.tools.length > 0;
+    const toolChoice = body.tool_choice ?? (tools ? 'auto' : 'none');
+    if (toolChoice === 'auto' && this.vllm.toolParser === false)
+      return this.errorAnswer(
+        400,
+        '"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set',
+      );
+    const prompt = promptTokens(body);
+    const requested = (body.max_completion_tokens ?? body.max_tokens ?? 0) as number;
+    if (prompt + requested > this.maxModelLen)
+      return this.errorAnswer(
+        400,
+        `This model's maximum context length is ${this.maxModelLen} tokens. However, you requested ${requested} output tokens and your prompt contains ${prompt} input tokens, for a total of ${prompt + requested} tokens. Please reduce the length of the input prompt or the number of requested output tokens.`,
+      );
+    return undefined;
+  }
+
+  protected errorAnswer(status: number, message: string): Answer {
+    return {
+      status,
+      json: {
+        error: {
+          message,
+          type: ERROR_TYPES[status] ?? 'BadRequestError',
+          param: status === 400 ? 'input_tokens' : null,
+          code: status,
+        },
+      },
+    };
+  }
+
+  protected get reasoningField(): string | undefined {
+    return this.vllm.reasoningParser === false ? undefined : 'reasoning';
+  }
+
+  /** vLLM reports no cached tokens unless started with --enable-prompt-tokens-details; it sets no fingerprint. */
+  protected decorate(completion: Record<string, unknown>, _parts: CompletionParts): void {
+    completion.system_fingerprint = null;
+  }
+}

@@ -1,0 +1,287 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  compactionStateFromEvents,
+  ContextManager,
+  type CompactionStrategy,
+} from '../../../src/core/agent/context/contextManager';
+import { requestMessages, splitUnits, type ViewPart } from '../../../src/core/agent/context/contextView';
+import { isHarnessNote, notes } from '../../../src/core/agent/notes';
+import type { ChatMessage, Policy, PolicyRequest, PolicyResponse } from '../../../src/core/agent/policies/policy';
+import { PolicyError } from '../../../src/core/agent/policies/policy';
+import { bashTool } from '../../../src/core/agent/tools/bash';
+import { Toolbox } from '../../../src/core/agent/tools/toolbox';
+
+const tools = new Toolbox([bashTool()]).definitions;
+
+interface Recorded {
+  kind: string;
+  data: Record<string, unknown>;
+}
+
+function fakePolicy(
+  window: number,
+  summaries: string[] = [],
+  failSummary = false,
+): Policy & { requests: PolicyRequest[] } {
+  const requests: PolicyRequest[] = [];
+  return {
+    requests,
+    info: {
+      backend: 'openai',
+      model: 'm',
+      parameters: {},
+      settings: { maxTokens: 256 },
+      contextWindow: { tokens: window, source: 'test' },
+    },
+    async next(request): Promise<PolicyResponse> {
+      requests.push(request);
+      if (failSummary) throw new PolicyError('summary server down', 503, true);
+      return {
+        message: { role: 'assistant', content: summaries.shift() ?? 'SUMMARY: looked at a.py; the bug is in round().' },
+        usage: { promptTokens: 500, completionTokens: 40 },
+        cost: 0.001,
+        modelMs: 1,
+        retries: 0,
+      };
+    },
+  };
+}
+
+function manager(policy: Policy, strategy: CompactionStrategy = 'sliding-window') {
+  const events: Recorded[] = [];
+  const context = new ContextManager({
+    policy,
+    strategy,
+    tools,
+    fallbackWindow: 128_000,
+    recordEvent: async (kind, data) => void events.push({ kind, data }),
+  });
+  return { context, events };
+}
+
+/** A conversation of `turns` bash turns, each observation `observation` characters long. */
+function conversation(turns: number, observation = 2000): ChatMessage[] {
+  const messages: ChatMessage[] = [
+    { role: 'system', content: 'You fix bugs.' },
+    { role: 'user', content: 'Fix the rounding bug in pagekit.' },
+  ];
+  for (let turn = 0; turn < turns; turn++) {
+    messages.push({
+      role: 'assistant',
+      content: `Step ${turn}.`,
+      tool_calls: [
+        { id: `c${turn}`, type: 'function', function: { name: 'bash', arguments: `{"command":"cat f${turn}"}` } },
+      ],
+    });
+    messages.push({ role: 'tool', tool_call_id: `c${turn}`, content: `${turn}:`.padEnd(observation, 'o') });
+  }
+  return messages;
+}
+
+const chars = (messages: ChatMessage[]) => messages.reduce((sum, message) => sum + (message.content?.length ?? 0), 0);
+
+describe('context management: sliding window', () => {
+  test('a conversation that fits goes whole, and nothing is recorded', async () => {
+    const { context, events } = manager(fakePolicy(100_000));
+    const messages = conversation(5);
+    const request = await context.request(messages);
+    assert.deepEqual(request.messages, messages);
+    assert.deepEqual(events, []);
+  });
+
+  test('past the budget the oldest turns give way to a note; the opening and the latest turns stay whole', async () => {
+    const { context, events } = manager(fakePolicy(4000));
+    const messages = conversation(12);
+    const request = await context.request(messages);
+    assert.deepEqual(request.messages.slice(0, 2), messages.slice(0, 2));
+    assert.ok(isHarnessNote(request.messages[2]));
+    assert.match(
+      request.messages[2].content ?? '',
+      /^\[harness\] \d+ earlier turns were removed to fit the context window/,
+    );
+    assert.deepEqual(request.messages.slice(-2), messages.slice(-2), 'the latest turn goes whole');
+    assert.ok(chars(request.messages) < chars(messages) / 2);
+    const [event] = events;
+    assert.equal(event.kind, 'compaction');
+    assert.equal(event.data.strategy, 'sliding-window');
+    assert.equal(event.data.reason, 'threshold');
+    assert.ok((event.data.tokens_before as number) > (event.data.budget as number));
+    assert.ok((event.data.tokens_after as number) <= (event.data.budget as number) * 0.6);
+    // The recorded view rebuilds the request exactly, and stays valid for the turns that follow it.
+    assert.deepEqual(requestMessages(messages, event.data.view as ViewPart[]), request.messages);
+    const next = [...messages, ...conversation(1).slice(2)];
+    assert.deepEqual(requestMessages(next, event.data.view as ViewPart[]), (await context.request(next)).messages);
+  });
+
+  test('after a compaction the prefix stays put for the next turns (no compaction each turn)', async () => {
+    const { context, events } = manager(fakePolicy(4000));
+    let messages = conversation(12);
+    const first = await context.request(messages);
+    messages = [...messages, ...conversation(1, 200).slice(2)];
+    const second = await context.request(messages);
+    assert.equal(events.length, 1);
+    assert.deepEqual(second.messages.slice(0, first.messages.length), first.messages);
+  });
+
+  test("a user's follow-up is never dropped while the reply to it is kept (CodeAssistBench conversations)", async () => {
+    const { context } = manager(fakePolicy(3000));
+    const messages: ChatMessage[] = [
+      { role: 'system', content: 'You are a maintainer.' },
+      { role: 'user', content: '<issue>How do I configure the parser?</issue>' },
+      { role: 'assistant', content: 'Use parse(strict=False).' },
+      { role: 'user', content: 'FOLLOW-UP 1: that raised TypeError.' },
+    ];
+    for (let turn = 0; turn < 6; turn++)
+      messages.push(
+        ...conversation(1, 1500)
+          .slice(2)
+          .map((message) => ({ ...message })),
+      );
+    messages.push(
+      { role: 'assistant', content: 'Fixed in parser.py.' },
+      { role: 'user', content: 'FOLLOW-UP 2: and for dates?' },
+    );
+    for (let turn = 0; turn < 6; turn++)
+      messages.push(
+        ...conversation(1, 1500)
+          .slice(2)
+          .map((message) => ({ ...message })),
+      );
+    const request = await context.request(messages);
+    assert.ok(request.messages.length < messages.length, 'compacted');
+    const sent = request.messages.map((message) => message.content);
+    const followUps = messages.filter((message) => message.role === 'user' && /^FOLLOW-UP/.test(message.content ?? ''));
+    for (const followUp of followUps) assert.ok(sent.includes(followUp.content), `kept: ${followUp.content}`);
+    assert.ok(sent.indexOf('FOLLOW-UP 1: that raised TypeError.') < sent.indexOf('FOLLOW-UP 2: and for dates?'));
+    // Every reply that is sent comes after the follow-up it answers.
+    const units = splitUnits(messages).units;
+    assert.deepEqual(
+      units.filter((unit) => unit.kind === 'followup').map((unit) => messages[unit.start].content),
+      followUps.map((message) => message.content),
+    );
+  });
+
+  test('a single turn that alone passes the budget has its observation shortened in the middle', async () => {
+    const { context, events } = manager(fakePolicy(4000));
+    const messages = conversation(2, 40_000);
+    const request = await context.request(messages);
+    const last = request.messages.at(-1)!;
+    assert.equal(last.role, 'tool');
+    assert.ok((last.content?.length ?? 0) < 12_000, `shortened to ${last.content?.length}`);
+    assert.ok(last.content?.startsWith('1:oooo'));
+    assert.match(last.content ?? '', /characters removed here to fit the context window/);
+    const [event] = events;
+    assert.deepEqual(
+      event.data.messages_shortened_now,
+      [4, 5].filter((index) => messages[index].role === 'tool'),
+    );
+    assert.ok((event.data.tokens_after as number) <= (event.data.budget as number));
+    assert.deepEqual(requestMessages(messages, event.data.view as ViewPart[]), request.messages);
+  });
+
+  test('a server that says the prompt is too long sets the window and the estimate, and the next request fits its word', async () => {
+    const { context, events } = manager(fakePolicy(100_000));
+    const messages = conversation(20);
+    const whole = await context.request(messages);
+    assert.equal(whole.messages.length, messages.length);
+    context.overflowed({ limit: 8192, promptTokens: 30_000 }, whole.chars);
+    assert.equal(context.window, 8192);
+    const refit = await context.request(messages);
+    const [event] = events;
+    assert.equal(event.data.reason, 'overflow');
+    assert.deepEqual(event.data.server_said, { limit: 8192, promptTokens: 30_000 });
+    // In the server's own count (30 000 tokens for the whole request) the new request is within its window.
+    const serverTokens = (refit.chars * 30_000) / whole.chars;
+    assert.ok(serverTokens < 8192, `${Math.round(serverTokens)} server tokens`);
+  });
+
+  test('a resumed run continues with the compaction its last event recorded', async () => {
+    const { context, events } = manager(fakePolicy(4000));
+    const messages = conversation(2, 40_000);
+    messages.push(
+      ...conversation(8)
+        .slice(2)
+        .map(
+          (message, index) =>
+            ({ ...message, tool_call_id: message.role === 'tool' ? `d${index}` : undefined }) as ChatMessage,
+        ),
+    );
+    const request = await context.request(messages);
+    const state = compactionStateFromEvents(events.map((event) => ({ kind: event.kind, data: event.data })));
+    assert.ok(state);
+    const resumed = new ContextManager({
+      policy: fakePolicy(4000),
+      strategy: 'sliding-window',
+      tools,
+      fallbackWindow: 128_000,
+      recordEvent: async () => undefined,
+      initial: state,
+    });
+    assert.deepEqual((await resumed.request(messages)).messages, request.messages);
+  });
+});
+
+describe('context management: summarize', () => {
+  test('the model writes a summary that stands in for the elided turns; it is recorded with its cost', async () => {
+    const policy = fakePolicy(4000, ['SUMMARY ONE: read f0..f6; round() truncates.']);
+    const { context, events } = manager(policy, 'summarize');
+    const messages = conversation(12);
+    const request = await context.request(messages);
+    const summaryMessage = request.messages[2];
+    assert.ok(isHarnessNote(summaryMessage));
+    assert.match(
+      summaryMessage.content ?? '',
+      /Summary of your \d+ earlier turns.*\n\nSUMMARY ONE: read f0\.\.f6; round\(\) truncates\./s,
+    );
+    assert.deepEqual(request.spent, { usage: { promptTokens: 500, completionTokens: 40 }, cost: 0.001 });
+    const call = policy.requests[0];
+    assert.deepEqual(call.tools, []);
+    assert.match(call.messages[0].content ?? '', /working memory of a coding agent/);
+    assert.match(call.messages[1].content ?? '', /You called bash \{"command":"cat f0"\}/);
+    const [event] = events;
+    assert.equal(event.data.strategy, 'summarize');
+    assert.equal(event.data.summary, 'SUMMARY ONE: read f0..f6; round() truncates.');
+    assert.deepEqual(event.data.summary_tokens, { input: 500, output: 40 });
+    assert.equal(event.data.summary_cost_usd, 0.001);
+    assert.deepEqual(requestMessages(messages, event.data.view as ViewPart[]), request.messages);
+  });
+
+  test('the next compaction folds the newly elided turns into the previous summary', async () => {
+    const policy = fakePolicy(4000, ['SUMMARY ONE.', 'SUMMARY TWO.']);
+    const { context, events } = manager(policy, 'summarize');
+    let messages = conversation(12);
+    await context.request(messages);
+    messages = [
+      ...messages,
+      ...conversation(12)
+        .slice(2)
+        .map((message) => ({ ...message })),
+    ];
+    const request = await context.request(messages);
+    assert.equal(events.length, 2);
+    assert.match(policy.requests[1].messages[1].content ?? '', /^Your summary so far:\nSUMMARY ONE\./);
+    assert.match(request.messages[2].content ?? '', /SUMMARY TWO\.$/);
+    assert.ok(request.messages.filter((message) => /Summary of your/.test(message.content ?? '')).length === 1);
+  });
+
+  test('a summary call that fails leaves a note instead, and says why in the event', async () => {
+    const { context, events } = manager(fakePolicy(4000, [], true), 'summarize');
+    const request = await context.request(conversation(12));
+    assert.match(request.messages[2].content ?? '', /earlier turns were removed/);
+    assert.match(events[0].data.summary_error as string, /summary server down/);
+  });
+});
+
+describe('harness notes', () => {
+  test('every note the harness writes is recognised as one; a user message is not', () => {
+    for (const note of [
+      notes.noToolCall(),
+      notes.emptyReply(),
+      notes.cutOff({ tokens: 10, calls: [] }),
+      notes.elidedTurns(2),
+    ])
+      assert.ok(isHarnessNote(note), note.content);
+    assert.ok(!isHarnessNote({ role: 'user', content: 'Please also handle negative counts.' }));
+  });
+});

@@ -1,0 +1,299 @@
+/**
+ * The agent loop's handling of what a model server sends back — cut-off, empty and text-written replies,
+ * "too long" refusals, reasoning and server facts — with a scripted policy and an in-memory sandbox, and the
+ * real recorder writing a real trajectory log.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_AGENT_CONFIG, type AgentConfig } from '../../../src/core/agent/config';
+import { LIVE_TURN_FILE, readLiveTurn } from '../../../src/core/agent/liveTurn';
+import { runAgent, type AgentRunOutcome } from '../../../src/core/agent/loop';
+import {
+  PolicyError,
+  type ChatMessage,
+  type Policy,
+  type PolicyRequest,
+  type PolicyResponse,
+} from '../../../src/core/agent/policies/policy';
+import { createDefaultToolbox } from '../../../src/core/agent/tools/toolbox';
+import type { ExecOptions, ExecResult, Sandbox } from '../../../src/core/sandbox/sandbox';
+import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
+import { TrajectoryRecorder } from '../../../src/core/trajectory/recorder';
+import type { Trajectory } from '../../../src/core/trajectory/types';
+
+/** A sandbox whose commands echo what they ran (streaming it to `onOutput`) and whose tree never changes. */
+function echoSandbox(): Sandbox & { commands: string[] } {
+  const commands: string[] = [];
+  return {
+    id: 'fake',
+    workdir: '/repo',
+    commands,
+    async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+      commands.push(command);
+      options.onOutput?.('stdout', `ran: ${command}\n`);
+      return { exitCode: 0, stdout: `ran: ${command}\n`, stderr: '', truncated: false, timedOut: false, durationMs: 1 };
+    },
+    readFile: async () => Buffer.from(''),
+    writeFile: async () => undefined,
+    listFiles: async () => [],
+    diff: async () => '',
+    snapshot: async () => ({ id: 's' }),
+    restore: async () => undefined,
+    destroy: async () => undefined,
+  };
+}
+
+type Answer = Partial<PolicyResponse> | Error | ((request: PolicyRequest) => Promise<Partial<PolicyResponse>>);
+
+/** A policy answering from a script; each request is kept. */
+function scripted(answers: Answer[], settings = {}): Policy & { requests: PolicyRequest[] } {
+  const requests: PolicyRequest[] = [];
+  return {
+    requests,
+    info: {
+      backend: 'openai',
+      model: 'scripted',
+      parameters: {},
+      settings,
+      contextWindow: { tokens: 32_000, source: 'test' },
+    },
+    async next(request) {
+      requests.push({ ...request, messages: [...request.messages] });
+      const answer = answers.shift();
+      if (!answer) throw new Error('the script ran out');
+      if (answer instanceof Error) throw answer;
+      const partial = typeof answer === 'function' ? await answer(request) : answer;
+      return {
+        usage: { promptTokens: 100, completionTokens: 10 },
+        modelMs: 1,
+        retries: 0,
+        message: { role: 'assistant', content: '' },
+        ...partial,
+      };
+    },
+  };
+}
+
+const call = (name: string, args: object, id = `call_${name}`) => ({
+  id,
+  type: 'function' as const,
+  function: { name, arguments: JSON.stringify(args) },
+});
+const submit = {
+  message: { role: 'assistant' as const, content: null, tool_calls: [call('submit', { summary: 'done' })] },
+};
+
+async function run(policy: Policy, config: Partial<AgentConfig> = {}, answerEndsRun = false) {
+  const outDir = mkdtempSync(join(tmpdir(), 'loop-replies-'));
+  const sandbox = echoSandbox();
+  const recorder = await TrajectoryRecorder.start(outDir, {
+    run_id: 'r1',
+    task_id: 't1',
+    attempt: 0,
+    policy: 'openai:scripted',
+    model: { name: 'scripted', parameters: {} },
+    tools: [],
+    tool_versions: {},
+    started_at: new Date().toISOString(),
+  });
+  const messages: ChatMessage[] = [
+    { role: 'system', content: 'You fix bugs.' },
+    { role: 'user', content: 'Fix it.' },
+  ];
+  const outcome: AgentRunOutcome = await runAgent({
+    policy,
+    toolbox: createDefaultToolbox(),
+    sandbox,
+    recorder,
+    config: { ...DEFAULT_AGENT_CONFIG, ...config },
+    messages,
+    recordedMessages: 0,
+    startDiff: '',
+    answerEndsRun,
+  });
+  await recorder.finish({ exit_status: outcome.exitStatus, patch: '', reward: null });
+  const { trajectory } = await readTrajectoryLog(recorder.path);
+  return { outcome, trajectory: trajectory as Trajectory, sandbox, runDir: join(outDir, 'r1') };
+}
+
+describe('agent loop: replies as servers send them', () => {
+  test('a reply cut off at the output limit runs nothing and tells the model how far it got', async () => {
+    const policy = scripted(
+      [
+        {
+          message: {
+            role: 'assistant',
+            content: 'Writing the file:',
+            tool_calls: [call('bash', { command: 'cat > a.py <<EOF' })],
+          },
+          finishReason: 'length',
+          usage: { promptTokens: 100, completionTokens: 512 },
+        },
+        submit,
+      ],
+      { maxTokens: 512 },
+    );
+    const { outcome, trajectory, sandbox } = await run(policy);
+    assert.equal(outcome.exitStatus, 'submitted');
+    assert.deepEqual(sandbox.commands, [], 'the cut call never ran');
+    const [cut] = trajectory.turns;
+    const said = replyOf(cut);
+    assert.deepEqual(said[0], { role: 'assistant', content: 'Writing the file:' }, 'sent back without the broken call');
+    assert.equal(
+      said[1].content,
+      '[harness] Your reply was cut off: it stopped after 512 tokens, the limit of 512 output tokens per reply, in the middle of a call to `bash`, so nothing in it was run. Make the call again with shorter arguments: write large files in several smaller edits.',
+    );
+    assert.equal(cut.extra?.finish_reason, 'length');
+    assert.deepEqual((cut.extra?.cut_tool_calls as { function: { name: string } }[])[0].function.name, 'bash');
+    assert.equal(cut.rewards?.format_errors, 1);
+    assert.deepEqual(policy.requests[1].messages.at(-1), said[1]);
+  });
+
+  test('an empty reply gets a nudge, and goes back as text, never as content null', async () => {
+    const policy = scripted([{ message: { role: 'assistant', content: null } }, submit]);
+    const { trajectory } = await run(policy);
+    const [reply, nudge] = replyOf(trajectory.turns[0]);
+    assert.deepEqual(reply, { role: 'assistant', content: '' });
+    assert.match(nudge.content ?? '', /^\[harness\] Your reply was empty\./);
+    const sentBack = policy.requests[1].messages.find((message) => message.role === 'assistant');
+    assert.equal(sentBack?.content, '');
+  });
+
+  test('a call written as text (Hermes <tool_call>, a ```bash block) runs, and the turn says which form it was', async () => {
+    const policy = scripted([
+      {
+        message: {
+          role: 'assistant',
+          content: 'Look.\n<tool_call>{"name": "bash", "arguments": {"command": "ls"}}</tool_call>',
+        },
+      },
+      { message: { role: 'assistant', content: 'THOUGHT: test.\n```bash\npytest -q\n```' } },
+      submit,
+    ]);
+    const { trajectory, sandbox } = await run(policy);
+    assert.deepEqual(sandbox.commands, ['ls', 'pytest -q']);
+    const [hermes, bash] = trajectory.turns;
+    assert.equal(hermes.extra?.tool_call_format, 'hermes');
+    assert.equal(
+      hermes.extra?.raw_content,
+      'Look.\n<tool_call>{"name": "bash", "arguments": {"command": "ls"}}</tool_call>',
+    );
+    assert.deepEqual(replyOf(hermes)[0], {
+      role: 'assistant',
+      content: 'Look.',
+      tool_calls: [{ id: 'text_0_0', type: 'function', function: { name: 'bash', arguments: '{"command":"ls"}' } }],
+    });
+    assert.equal(replyOf(hermes)[1].role, 'tool');
+    assert.equal(bash.extra?.tool_call_format, 'bash_block');
+    assert.equal(trajectory.turns[2].extra?.tool_call_format, 'native');
+    assert.equal(hermes.rewards?.format_errors, 0);
+  });
+
+  test('a "too long" refusal compacts the conversation and asks again within the same turn', async () => {
+    const big = (id: string) => call('bash', { command: `cat big_${id}` }, id);
+    const answers: Answer[] = [];
+    for (let turn = 0; turn < 6; turn++)
+      answers.push({ message: { role: 'assistant', content: null, tool_calls: [big(`c${turn}`)] } });
+    answers.push(
+      new PolicyError("This model's maximum context length is 1500 tokens.", 400, false, {
+        limit: 1500,
+        promptTokens: 3000,
+      }),
+    );
+    answers.push(submit);
+    const policy = scripted(answers);
+    const { outcome, trajectory } = await run(policy);
+    assert.equal(outcome.exitStatus, 'submitted');
+    assert.equal(trajectory.turns.at(-1)?.extra?.context_overflows, 1);
+    const compaction = trajectory.events.find((event) => event.kind === 'compaction');
+    assert.equal(compaction?.data?.reason, 'overflow');
+    assert.ok(policy.requests.at(-1)!.messages.length < policy.requests.at(-2)!.messages.length, 'the retry sent less');
+  });
+
+  test('a conversation the server keeps refusing as too long ends as token_limit after the retries', async () => {
+    const tooLong = () =>
+      new PolicyError('prompt is too long: 9000 tokens > 8000 maximum', 400, false, {
+        limit: 8000,
+        promptTokens: 9000,
+      });
+    const { outcome } = await run(scripted([tooLong(), tooLong(), tooLong(), tooLong()]));
+    assert.equal(outcome.exitStatus, 'token_limit');
+    assert.match(outcome.reason ?? '', /prompt is too long/);
+  });
+
+  test("the server's model id, fingerprint, reasoning and cached tokens are kept on the turn", async () => {
+    const { trajectory } = await run(
+      scripted([
+        {
+          ...submit,
+          model: 'gpt-4o-2024-08-06',
+          systemFingerprint: 'fp_abc',
+          reasoning: 'Check the tests.',
+          usage: { promptTokens: 2048, completionTokens: 30, cachedTokens: 1920, reasoningTokens: 12 },
+          finishReason: 'tool_calls',
+        },
+      ]),
+    );
+    assert.deepEqual(trajectory.turns[0].extra, {
+      finish_reason: 'tool_calls',
+      model: 'gpt-4o-2024-08-06',
+      system_fingerprint: 'fp_abc',
+      reasoning: 'Check the tests.',
+      cached_tokens: 1920,
+      reasoning_tokens: 12,
+      tool_call_format: 'native',
+    });
+  });
+
+  test('the turn in progress is in live-turn.json while the model writes, and gone once the turn is recorded', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const seen: string[] = [];
+    const policy = scripted([
+      async (request) => {
+        request.onDelta?.({ kind: 'content', text: 'Let me look ' });
+        request.onDelta?.({ kind: 'tool_call', index: 0, id: 'c1', name: 'bash', arguments: '{"command":' });
+        await held;
+        return {
+          message: { role: 'assistant', content: 'Let me look ', tool_calls: [call('bash', { command: 'ls' }, 'c1')] },
+        };
+      },
+      submit,
+    ]);
+    const done = run(policy);
+    const runDir = await waitFor(async () => {
+      const dirs = (await import('node:fs')).readdirSync(tmpdir()).filter((name) => name.startsWith('loop-replies-'));
+      for (const dir of dirs) {
+        const live = await readLiveTurn(join(tmpdir(), dir, 'r1'), 0);
+        if (live?.content === 'Let me look ') {
+          seen.push(live.tool_calls[0]?.name ?? '');
+          return join(tmpdir(), dir, 'r1');
+        }
+      }
+      return undefined;
+    });
+    release();
+    const { trajectory } = await done;
+    assert.deepEqual(seen, ['bash']);
+    assert.equal(trajectory.turns.length, 2);
+    assert.ok(!existsSync(join(runDir, LIVE_TURN_FILE)), 'removed after the turn');
+    assert.equal(await readLiveTurn(runDir, 0), undefined);
+  });
+});
+
+/** The messages a turn added after the opening (turn 0 also holds the system prompt and the task). */
+function replyOf(turn: Trajectory['turns'][number]) {
+  return turn.index === 0 ? turn.messages.slice(2) : turn.messages;
+}
+
+async function waitFor<T>(probe: () => Promise<T | undefined>): Promise<T> {
+  for (let attempt = 0; attempt < 400; attempt++) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error('timed out waiting for the live turn');
+}

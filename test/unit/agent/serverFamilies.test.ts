@@ -1,0 +1,451 @@
+/**
+ * Each OpenAI-compatible server family through the policy that speaks to it, against a test double of that
+ * server's real wire format and documented behaviour (test/support): what the policy asks the server, reads
+ * back, records and refuses to retry.
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { OllamaPolicy } from '../../../src/core/agent/policies/ollamaPolicy';
+import { OpenAIPolicy, type OpenAIPolicyOptions } from '../../../src/core/agent/policies/openaiPolicy';
+import { PolicyError, type ChatMessage, type ReplyDelta } from '../../../src/core/agent/policies/policy';
+import { createPolicy } from '../../../src/core/agent/policies/policySpec';
+import { bashTool } from '../../../src/core/agent/tools/bash';
+import { submitTool } from '../../../src/core/agent/tools/submit';
+import { Toolbox } from '../../../src/core/agent/tools/toolbox';
+import { LlamaCppServer } from '../../support/llamaCppServer';
+import { LmStudioServer } from '../../support/lmStudioServer';
+import { OllamaServer } from '../../support/ollamaServer';
+import { ScriptedOpenAIServer } from '../../support/scriptedOpenAIServer';
+import { step } from '../../support/scriptedServer';
+import { VllmServer } from '../../support/vllmServer';
+
+const KEY = 'sk-test-0123456789abcdef';
+const messages: ChatMessage[] = [
+  { role: 'system', content: 'You fix bugs.' },
+  { role: 'user', content: 'Fix the rounding bug.' },
+];
+const tools = new Toolbox([bashTool(), submitTool()]).definitions;
+const fastRetry = { baseDelayMs: 5, maxDelayMs: 50 };
+const closers: { close(): Promise<void> }[] = [];
+after(async () => Promise.all(closers.map((server) => server.close())));
+
+function track<T extends { close(): Promise<void> }>(server: T): T {
+  closers.push(server);
+  return server;
+}
+
+function openai(baseURL: string, model: string, options: Partial<OpenAIPolicyOptions> = {}) {
+  return new OpenAIPolicy({ model, baseURL, apiKey: KEY, retry: fastRetry, ...options });
+}
+
+const long = (tokens: number): ChatMessage[] => [...messages, { role: 'user', content: 'y'.repeat(tokens * 4) }];
+
+describe('OpenAI (test double of the real wire format)', () => {
+  test('OpenAI: every sampling knob goes out as OpenAI names it, and the run records it', async () => {
+    const server = track(await ScriptedOpenAIServer.start([step.text('ok')], { apiKey: KEY }));
+    const policy = openai(server.baseURL, 'gpt-4o-mini', {
+      settings: { temperature: 0.3, topP: 0.8, maxTokens: 300, seed: 11, stop: ['</done>'] },
+    });
+    await policy.next({ messages, tools });
+    const body = server.completionRequests[0].body!;
+    assert.deepEqual(
+      [body.temperature, body.top_p, body.max_tokens, body.seed, body.stop, body.stream, body.stream_options],
+      [0.3, 0.8, 300, 11, ['</done>'], true, { include_usage: true }],
+    );
+    assert.deepEqual(policy.info.parameters, {
+      temperature: 0.3,
+      top_p: 0.8,
+      seed: 11,
+      max_tokens: 300,
+      stop: ['</done>'],
+    });
+  });
+
+  test('OpenAI: a streamed reply arrives piece by piece; usage, cached tokens and system_fingerprint are read from the chunks', async () => {
+    const server = track(await ScriptedOpenAIServer.start([], { apiKey: KEY }));
+    const policy = openai(server.baseURL, 'gpt-4o');
+    const deltas: ReplyDelta[] = [];
+    const context = long(2000);
+    server.push(step.toolCall('bash', { command: 'ls' }, { content: 'Listing the files.' }));
+    const first = await policy.next({ messages: context, tools, onDelta: (delta) => deltas.push(delta) });
+    assert.equal(
+      deltas
+        .filter((delta) => delta.kind === 'content')
+        .map((delta) => (delta as { text: string }).text)
+        .join(''),
+      'Listing the files.',
+    );
+    assert.deepEqual(first.message.tool_calls?.[0].function, { name: 'bash', arguments: '{"command":"ls"}' });
+    assert.equal(first.systemFingerprint, 'fp_scripted0');
+    assert.equal(first.model, 'gpt-4o');
+    assert.equal(first.usage.cachedTokens, undefined, 'nothing cached on the first request');
+    server.push(step.text('Done.'));
+    const second = await policy.next({
+      messages: [
+        ...context,
+        first.message,
+        { role: 'tool', tool_call_id: first.message.tool_calls![0].id, content: 'a.py' },
+      ],
+      tools,
+    });
+    assert.ok(
+      (second.usage.cachedTokens ?? 0) >= 1024 && (second.usage.cachedTokens ?? 0) % 128 === 0,
+      String(second.usage.cachedTokens),
+    );
+    // gpt-4o: $2.50 input, $1.25 cached input, $10 output per million tokens.
+    const { promptTokens, completionTokens, cachedTokens = 0 } = second.usage;
+    assert.ok(
+      Math.abs(
+        second.cost! - ((promptTokens - cachedTokens) * 2.5 + cachedTokens * 1.25 + completionTokens * 10) / 1e6,
+      ) < 1e-12,
+    );
+  });
+
+  test('OpenAI: 429 waits what Retry-After says, then retries', async () => {
+    const server = track(
+      await ScriptedOpenAIServer.start(
+        [
+          step.httpError(429, { message: 'Rate limit reached for gpt-4o', headers: { 'retry-after': '0.05' } }),
+          step.text('ok'),
+        ],
+        { apiKey: KEY },
+      ),
+    );
+    const started = performance.now();
+    const response = await openai(server.baseURL, 'gpt-4o', { retry: { baseDelayMs: 5000 } }).next({ messages, tools });
+    assert.equal(response.retries, 1);
+    assert.ok(performance.now() - started < 4000, 'the server-given wait, not the 5 s backoff');
+  });
+
+  test('OpenAI: 429 insufficient_quota is not retried and says what to do', async () => {
+    const server = track(
+      await ScriptedOpenAIServer.start(
+        [
+          step.httpError(429, {
+            message: 'You exceeded your current quota, please check your plan and billing details.',
+            code: 'insufficient_quota',
+          }),
+        ],
+        { apiKey: KEY },
+      ),
+    );
+    const error = await openai(server.baseURL, 'gpt-4o')
+      .next({ messages, tools })
+      .catch((caught: unknown) => caught);
+    assert.ok(error instanceof PolicyError);
+    assert.equal(error.quirk, 'openai-quota');
+    assert.match(error.message, /fix: the account is out of credit/);
+    assert.equal(server.completionRequests.length, 1);
+  });
+
+  test('OpenAI: a reset connection and 5xx retry with backoff, then end as a retryable PolicyError', async () => {
+    const server = track(
+      await ScriptedOpenAIServer.start([step.reset(), step.httpError(503), step.text('back')], { apiKey: KEY }),
+    );
+    const response = await openai(server.baseURL, 'gpt-4o').next({ messages, tools });
+    assert.deepEqual([response.message.content, response.retries], ['back', 2]);
+    server.push(step.reset(), step.reset(), step.reset());
+    const error = await openai(server.baseURL, 'gpt-4o', { retry: { ...fastRetry, maxRetries: 2 } })
+      .next({ messages, tools })
+      .catch((caught: unknown) => caught);
+    assert.ok(error instanceof PolicyError && error.retryable, String(error));
+    assert.match(error.message, /gave up after 3 attempts/);
+  });
+
+  test('OpenAI: context_length_exceeded is read as an overflow with the sizes, never retried', async () => {
+    const server = track(await ScriptedOpenAIServer.start([], { apiKey: KEY, contextWindow: 1000 }));
+    const error = await openai(server.baseURL, 'gpt-4o')
+      .next({ messages: long(2000), tools })
+      .catch((caught: unknown) => caught);
+    assert.ok(error instanceof PolicyError);
+    assert.equal(error.overflow?.limit, 1000);
+    assert.ok((error.overflow?.promptTokens ?? 0) > 2000);
+    assert.equal(server.completionRequests.length, 1);
+  });
+
+  test('OpenAI: an empty reply is never sent back as content null; harness fields never reach the server', async () => {
+    const server = track(await ScriptedOpenAIServer.start([step.text(''), step.text('ok')], { apiKey: KEY }));
+    const policy = openai(server.baseURL, 'gpt-4o', { settings: { stream: false } });
+    const empty = await policy.next({ messages, tools });
+    assert.deepEqual(empty.message, { role: 'assistant', content: '' });
+    await policy.next({
+      messages: [
+        ...messages,
+        { ...empty.message, extra: { thinking_blocks: [] } },
+        { role: 'user', content: 'Go on.' },
+      ],
+      tools,
+    });
+    const sent = server.completionRequests[1].body!.messages as Record<string, unknown>[];
+    assert.deepEqual(sent[2], { role: 'assistant', content: '' });
+  });
+
+  test('OpenAI: the context window comes from the model table, with its source; prices from the table or the flags', async () => {
+    const policy = new OpenAIPolicy({ model: 'gpt-4.1-mini-2025-04-14', apiKey: KEY });
+    assert.equal(policy.info.contextWindow?.tokens, 1047576);
+    assert.deepEqual(
+      [policy.info.prices?.input, policy.info.prices?.cachedInput, policy.info.prices?.output],
+      [0.4, 0.1, 1.6],
+    );
+    const custom = new OpenAIPolicy({
+      model: 'my-finetune',
+      apiKey: KEY,
+      settings: { priceInput: 1, priceOutput: 2, contextWindow: 16384 },
+    });
+    assert.deepEqual(
+      [custom.info.prices?.input, custom.info.prices?.output, custom.info.contextWindow?.tokens],
+      [1, 2, 16384],
+    );
+    assert.throws(
+      () => new OpenAIPolicy({ model: 'my-finetune', apiKey: KEY, settings: { priceInput: 1 } }),
+      /--price-output is needed too/,
+    );
+    assert.throws(
+      () => new OpenAIPolicy({ model: 'gpt-4o', apiKey: KEY, settings: { numCtx: 8192 } }),
+      /use the policy ollama:MODEL/,
+    );
+  });
+});
+
+describe('vLLM (test double of the real wire format)', () => {
+  test('vLLM: the context window is read from /v1/models max_model_len', async () => {
+    const server = track(await VllmServer.start([], { model: 'Qwen/Qwen2.5-Coder-7B-Instruct', maxModelLen: 32768 }));
+    const policy = await createPolicy(`openai:Qwen/Qwen2.5-Coder-7B-Instruct@${server.baseURL}`, { env: {} });
+    assert.deepEqual(policy.info.contextWindow, { tokens: 32768, source: 'vLLM /v1/models max_model_len' });
+    assert.equal(policy.info.server, 'vllm');
+  });
+
+  test('vLLM: tools without a tool parser is a 400 that names the flags, asked once', async () => {
+    const server = track(await VllmServer.start([step.text('never')], { toolParser: false }));
+    const error = await openai(server.baseURL, 'scripted-model')
+      .next({ messages, tools })
+      .catch((caught: unknown) => caught);
+    assert.ok(error instanceof PolicyError);
+    assert.equal(error.status, 400);
+    assert.equal(error.quirk, 'vllm-tool-parser');
+    assert.match(error.message, /--enable-auto-tool-choice --tool-call-parser hermes/);
+    assert.equal(server.completionRequests.length, 1);
+  });
+
+  test('vLLM: a prompt past max_model_len is an overflow with the limit and the prompt size', async () => {
+    const server = track(await VllmServer.start([], { maxModelLen: 4096 }));
+    const error = await openai(server.baseURL, 'scripted-model', { settings: { maxTokens: 512 } })
+      .next({ messages: long(5000), tools })
+      .catch((caught: unknown) => caught);
+    assert.ok(error instanceof PolicyError);
+    assert.equal(error.overflow?.limit, 4096);
+    assert.ok((error.overflow?.promptTokens ?? 0) > 5000);
+  });
+
+  test('vLLM: reasoning (the `reasoning` field) is read from replies and streams, and never sent back', async () => {
+    const server = track(
+      await VllmServer.start([
+        step.toolCall('bash', { command: 'pytest' }, { reasoning: 'Run the tests first.' }),
+        step.text('Fixed.', { reasoning: 'They pass now.' }),
+      ]),
+    );
+    const streamed: ReplyDelta[] = [];
+    const first = await openai(server.baseURL, 'scripted-model').next({
+      messages,
+      tools,
+      onDelta: (delta) => streamed.push(delta),
+    });
+    assert.equal(first.reasoning, 'Run the tests first.');
+    assert.equal(
+      streamed
+        .filter((delta) => delta.kind === 'reasoning')
+        .map((delta) => (delta as { text: string }).text)
+        .join(''),
+      'Run the tests first.',
+    );
+    const second = await openai(server.baseURL, 'scripted-model', { settings: { stream: false } }).next({
+      messages: [
+        ...messages,
+        first.message,
+        { role: 'tool', tool_call_id: first.message.tool_calls![0].id, content: 'ok' },
+      ],
+      tools,
+    });
+    assert.equal(second.reasoning, 'They pass now.');
+    assert.ok(!JSON.stringify(server.completionRequests[1].body).includes('Run the tests first.'));
+  });
+
+  test('vLLM: token ids of the prompt and the reply come back streamed (return_token_ids)', async () => {
+    const server = track(
+      await VllmServer.start([step.text('Done', { tokenIds: { prompt: [1, 2, 3], completion: [42, 7] } })]),
+    );
+    const response = await openai(server.baseURL, 'scripted-model', { returnTokenIds: true }).next({ messages, tools });
+    assert.deepEqual(response.tokenIds, { prompt: [1, 2, 3], completion: [42, 7] });
+  });
+});
+
+describe('llama.cpp server (test double of the real wire format)', () => {
+  test('llama.cpp: the context window is the slot context of /props', async () => {
+    const server = track(await LlamaCppServer.start([], { nCtx: 16384 }));
+    const policy = await createPolicy(`openai:${'models/qwen2.5-coder-7b-instruct-q4_k_m.gguf'}@${server.baseURL}`, {
+      env: {},
+    });
+    assert.deepEqual([policy.info.server, policy.info.contextWindow?.tokens], ['llama.cpp', 16384]);
+    assert.match(policy.info.contextWindow?.source ?? '', /\/props default_generation_settings\.n_ctx/);
+  });
+
+  test('llama.cpp: "tools param requires --jinja flag" (a 500) is not retried and names --jinja', async () => {
+    const server = track(await LlamaCppServer.start([step.text('never')], { jinja: false }));
+    const error = await openai(server.baseURL, 'm')
+      .next({ messages, tools })
+      .catch((caught: unknown) => caught);
+    assert.ok(error instanceof PolicyError);
+    assert.deepEqual([error.status, error.quirk, error.retryable], [500, 'llamacpp-jinja', false]);
+    assert.match(error.message, /start llama-server with --jinja/);
+    assert.equal(server.completionRequests.length, 1);
+  });
+
+  test('llama.cpp: a build that cannot stream tool calls is asked again without streaming, once, and says so', async () => {
+    const server = track(await LlamaCppServer.start([step.text('plain')], { streamsToolCalls: false }));
+    const policy = openai(server.baseURL, 'm');
+    const response = await policy.next({ messages, tools });
+    assert.equal(response.message.content, 'plain');
+    assert.deepEqual(response.workarounds, ['llamacpp-stream-tools']);
+    assert.deepEqual(
+      server.completionRequests.map((request) => request.body?.stream),
+      [true, false],
+    );
+    server.push(step.text('again'));
+    await policy.next({ messages, tools });
+    assert.equal(server.completionRequests[2].body?.stream, false, 'the policy remembers');
+  });
+
+  test('llama.cpp: exceed_context_size_error is an overflow with n_prompt_tokens and n_ctx; reasoning_content and cache_n are read', async () => {
+    const server = track(await LlamaCppServer.start([step.text('ok', { reasoning: 'thinking' })], { nCtx: 2048 }));
+    const error = await openai(server.baseURL, 'm')
+      .next({ messages: long(4000), tools })
+      .catch((caught: unknown) => caught);
+    assert.ok(error instanceof PolicyError);
+    assert.equal(error.overflow?.limit, 2048);
+    assert.ok((error.overflow?.promptTokens ?? 0) > 4000);
+    const response = await openai(server.baseURL, 'm', { settings: { stream: false } }).next({ messages, tools });
+    assert.equal(response.reasoning, 'thinking');
+  });
+});
+
+describe('LM Studio (test double of the real wire format)', () => {
+  test('LM Studio: the context window is the loaded instance context of /api/v1/models, not the model maximum', async () => {
+    const server = track(await LmStudioServer.start([], { loadedContext: 4096, maxContext: 32768 }));
+    const policy = await createPolicy(`openai:qwen2.5-coder-7b-instruct@${server.baseURL}`, { env: {} });
+    assert.deepEqual([policy.info.server, policy.info.contextWindow?.tokens], ['lmstudio', 4096]);
+    const unloaded = track(await LmStudioServer.start([], { loaded: false, maxContext: 32768 }));
+    const jit = await createPolicy(`openai:qwen2.5-coder-7b-instruct@${unloaded.baseURL}`, { env: {} });
+    assert.equal(jit.info.contextWindow?.tokens, 32768);
+    assert.match(jit.info.contextWindow?.source ?? '', /not loaded yet/);
+  });
+
+  test('LM Studio: "Trying to keep the first N tokens when context the overflows" is an overflow with both sizes', async () => {
+    const server = track(await LmStudioServer.start([], { loadedContext: 4096 }));
+    const error = await openai(server.baseURL, 'qwen2.5-coder-7b-instruct')
+      .next({ messages: long(6000), tools })
+      .catch((caught: unknown) => caught);
+    assert.ok(error instanceof PolicyError);
+    assert.equal(error.overflow?.limit, 4096);
+    assert.ok((error.overflow?.promptTokens ?? 0) > 6000);
+  });
+});
+
+describe('Ollama (test double of the real wire format)', () => {
+  test("Ollama: --num-ctx goes out as options.num_ctx on Ollama's own API, with every sampling knob in its own name", async () => {
+    const server = track(await OllamaServer.start([step.toolCall('bash', { command: 'ls' }, { content: 'Looking.' })]));
+    const policy = new OllamaPolicy({
+      model: 'qwen2.5-coder:7b',
+      baseURL: server.origin,
+      settings: { numCtx: 16384, temperature: 0.1, topP: 0.9, seed: 3, maxTokens: 700, stop: ['<eot>'] },
+      retry: fastRetry,
+    });
+    const deltas: ReplyDelta[] = [];
+    const response = await policy.next({ messages, tools, onDelta: (delta) => deltas.push(delta) });
+    const body = server.chatRequests[0].body!;
+    assert.deepEqual(body.options, {
+      temperature: 0.1,
+      top_p: 0.9,
+      seed: 3,
+      stop: ['<eot>'],
+      num_predict: 700,
+      num_ctx: 16384,
+    });
+    assert.equal(body.truncate, false, 'refuse, do not silently cut');
+    assert.equal(body.stream, true);
+    assert.deepEqual(
+      response.message.tool_calls?.map((call) => call.function),
+      [{ name: 'bash', arguments: '{"command":"ls"}' }],
+    );
+    assert.equal(response.message.content, 'Looking.');
+    assert.ok(deltas.some((delta) => delta.kind === 'tool_call' && delta.name === 'bash'));
+    assert.ok(response.usage.promptTokens > 0);
+    assert.deepEqual(policy.info.contextWindow, { tokens: 16384, source: 'Ollama options.num_ctx (--num-ctx)' });
+  });
+
+  test("Ollama: without --num-ctx the window is the Modelfile's num_ctx, else the loaded context, else Ollama's default", async () => {
+    const modelfile = track(await OllamaServer.start([], { modelfileNumCtx: 8192 }));
+    const fromModelfile = await createPolicy(`ollama:qwen2.5-coder:7b@${modelfile.origin}`);
+    assert.deepEqual(fromModelfile.info.contextWindow, { tokens: 8192, source: 'Ollama /api/show parameters num_ctx' });
+    const plain = track(await OllamaServer.start([step.text('hi')]));
+    const fresh = await createPolicy(`ollama:qwen2.5-coder:7b@${plain.origin}`);
+    assert.equal(fresh.info.contextWindow?.tokens, 4096);
+    assert.match(fresh.info.contextWindow?.source ?? '', /Ollama's default context/);
+    await fresh.next({ messages, tools });
+    const loaded = await createPolicy(`ollama:qwen2.5-coder:7b@${plain.origin}`);
+    assert.deepEqual(loaded.info.contextWindow, {
+      tokens: 4096,
+      source: 'Ollama /api/ps context_length (the model as loaded)',
+    });
+  });
+
+  test('Ollama: a prompt past num_ctx is refused (truncate false) and read as an overflow, never silently cut', async () => {
+    const server = track(await OllamaServer.start([], { defaultNumCtx: 2048 }));
+    const error = await new OllamaPolicy({ model: 'qwen2.5-coder:7b', baseURL: server.origin, retry: fastRetry })
+      .next({ messages: long(3000), tools })
+      .catch((caught: unknown) => caught);
+    assert.ok(error instanceof PolicyError, String(error));
+    assert.ok(error.overflow, 'an overflow');
+    assert.deepEqual(server.truncations, []);
+  });
+
+  test('Ollama: a model without the tools capability is a 400 that says to pick a tools-capable model, asked once', async () => {
+    const server = track(await OllamaServer.start([step.text('never')], { tools: false }));
+    for (const policy of [
+      new OllamaPolicy({ model: 'qwen2.5-coder:7b', baseURL: server.origin, retry: fastRetry }),
+      openai(`${server.origin}/v1`, 'qwen2.5-coder:7b'),
+    ]) {
+      const error = await policy.next({ messages, tools }).catch((caught: unknown) => caught);
+      assert.ok(error instanceof PolicyError, String(error));
+      assert.equal(error.quirk, 'ollama-no-tools');
+      assert.match(error.message, /registry\.ollama\.ai\/library\/qwen2\.5-coder:7b does not support tools/);
+      assert.match(error.message, /lists the tools capability/);
+    }
+    assert.equal(
+      server.requests.filter((request) => request.method === 'POST' && request.path !== '/api/show').length,
+      2,
+    );
+  });
+
+  test("Ollama: the model's thinking is read from its own API and its /v1 API", async () => {
+    const server = track(
+      await OllamaServer.start([
+        step.text('Answer.', { reasoning: 'Hmm.' }),
+        step.text('Again.', { reasoning: 'Hmm again.' }),
+      ]),
+    );
+    const native = await new OllamaPolicy({
+      model: 'qwen2.5-coder:7b',
+      baseURL: server.origin,
+      settings: { stream: false },
+    }).next({ messages, tools });
+    assert.deepEqual([native.message.content, native.reasoning], ['Answer.', 'Hmm.']);
+    const compat = await openai(`${server.origin}/v1`, 'qwen2.5-coder:7b').next({ messages, tools });
+    assert.deepEqual([compat.message.content, compat.reasoning], ['Again.', 'Hmm again.']);
+  });
+
+  test('Ollama through its OpenAI-compatible URL: the window is asked of /api/show too', async () => {
+    const server = track(await OllamaServer.start([], { modelfileNumCtx: 12288 }));
+    const policy = await createPolicy(`openai:qwen2.5-coder:7b@${server.origin}/v1`, { env: {} });
+    assert.deepEqual([policy.info.server, policy.info.contextWindow?.tokens], ['ollama', 12288]);
+  });
+});
