@@ -112,7 +112,7 @@ export class ScriptedOpenAIServer extends ScriptedServer {
   protected decorate(completion: Record<string, unknown>, parts: CompletionParts): void {
     completion.system_fingerprint = 'fp_scripted0';
     const usage = completion.usage as Record<string, unknown>;
-    usage.prompt_tokens_details = { cached_tokens: this.cachedTokens(parts), audio_tokens: 0 };
+    usage.prompt_tokens_details = { cached_tokens: this.cachedPromptTokens(parts), audio_tokens: 0 };
     usage.completion_tokens_details = {
       reasoning_tokens: parts.reasoning ? Math.ceil(parts.reasoning.length / 4) : 0,
       audio_tokens: 0,
@@ -127,7 +127,7 @@ export class ScriptedOpenAIServer extends ScriptedServer {
   }
 
   /** OpenAI's automatic caching: the prefix shared with the last request, from 1024 tokens, in steps of 128. */
-  private cachedTokens(parts: CompletionParts): number {
+  private cachedPromptTokens(parts: CompletionParts): number {
     const prompt = JSON.stringify(parts.request.body?.messages ?? []);
     let shared = 0;
     while (

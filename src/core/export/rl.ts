@@ -1,5 +1,5 @@
-import { rebuildRequest } from '../trajectory/request';
-import type { ChatMessage, RequestPart, RewardResult, RunEvent, Turn } from '../trajectory/types';
+import { requestOfTurn } from '../trajectory/request';
+import type { ChatMessage, RewardResult, Turn } from '../trajectory/types';
 import type { ExportFormat } from './format';
 import { exportMessage, styled } from './messages';
 import type { RunSummary } from './runs';
@@ -46,16 +46,6 @@ export function turnReturns(credited: readonly number[], finalReward: number): n
   return returns;
 }
 
-/** The request each compacted turn was sent, by turn index (turns without one were sent the whole history). */
-function requestsByTurn(events: readonly RunEvent[]): Map<number, RequestPart[]> {
-  const requests = new Map<number, RequestPart[]>();
-  for (const event of events) {
-    const request = event.data?.request;
-    if (event.kind === 'compaction' && Array.isArray(request)) requests.set(event.after_turn, request as RequestPart[]);
-  }
-  return requests;
-}
-
 /** One row per turn: what the model was sent, what it answered, and the credit for it. */
 export const rlFormat: ExportFormat = {
   name: 'rl',
@@ -86,16 +76,17 @@ export const rlFormat: ExportFormat = {
         const finalReward = summary.reward ?? 0;
         const credited = creditedTurnRewards(trajectory.turns, trajectory.result.reward);
         const returns = turnReturns(credited, finalReward);
-        const requests = requestsByTurn(trajectory.events);
         const history: ChatMessage[] = [];
         for (const turn of trajectory.turns) {
           const at = turn.messages.findIndex((message: ChatMessage) => message.role === 'assistant');
           history.push(...turn.messages.slice(0, at === -1 ? turn.messages.length : at));
           if (at !== -1) {
-            const sent = requests.get(turn.index);
-            const prompt = sent
-              ? rebuildRequest(sent, history, `${summary.path}: the request of turn ${turn.index}`)
-              : history;
+            const prompt = requestOfTurn(
+              trajectory.events,
+              turn.index,
+              history,
+              `${summary.path}: the request of turn ${turn.index}`,
+            );
             await context.writer(split).write({
               prompt: styled(
                 prompt.map((message) => exportMessage(message, context.style)),

@@ -3,7 +3,7 @@
  * record names ranges of the conversation's messages and holds only the messages that are not in it (a
  * note, a summary), so it costs a few bytes per turn however long the conversation is.
  */
-import type { ChatMessage, RequestPart } from './types';
+import type { ChatMessage, RequestPart, RunEvent } from './types';
 
 /**
  * The parts of `sent` as ranges of `conversation` where `sent` reuses its message objects, and as whole
@@ -41,4 +41,28 @@ export function rebuildRequest<M>(
       );
     return conversation.slice(from, to);
   });
+}
+
+/**
+ * The request turn `turnIndex` was sent, given `history`, the conversation before its reply. A `compaction`
+ * event's `request` is the request of turn `after_turn` and of every later turn until the next compaction;
+ * a later turn also sends the messages the conversation gained since (those past `conversation_length`).
+ * Turns before any compaction were sent the whole history.
+ */
+export function requestOfTurn<M>(
+  events: readonly RunEvent[],
+  turnIndex: number,
+  history: readonly M[],
+  where: string,
+): (M | ChatMessage)[] {
+  const compaction = [...events]
+    .reverse()
+    .find(
+      (event) => event.kind === 'compaction' && event.after_turn <= turnIndex && Array.isArray(event.data?.request),
+    );
+  if (!compaction) return [...history];
+  const parts = compaction.data!.request as RequestPart[];
+  const length = compaction.data!.conversation_length;
+  if (compaction.after_turn === turnIndex || typeof length !== 'number') return rebuildRequest(parts, history, where);
+  return [...rebuildRequest(parts, history.slice(0, length), where), ...history.slice(length)];
 }

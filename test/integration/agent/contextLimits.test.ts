@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import type { CompactionStrategy } from '../../../src/core/agent/context/contextManager';
-import { requestMessages, type ViewPart } from '../../../src/core/agent/context/contextView';
 import { createPolicy } from '../../../src/core/agent/policies/policySpec';
 import { runRollout } from '../../../src/core/agent/rollout';
 import { createDefaultToolbox } from '../../../src/core/agent/tools/toolbox';
@@ -20,6 +19,7 @@ import { imageForProfile } from '../../../src/core/sandbox/images';
 import { loadTasksStrict } from '../../../src/core/task/loadTasks';
 import type { Task } from '../../../src/core/task/task';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
+import { requestOfTurn } from '../../../src/core/trajectory/request';
 import { conversation } from '../../../src/core/trajectory/types';
 import { step, type RecordedRequest, type ScriptStep } from '../../support/scriptedServer';
 import { VllmServer } from '../../support/vllmServer';
@@ -58,7 +58,10 @@ describe('long rollouts against a 32k-context vLLM server in real Docker', () =>
         },
       });
       try {
-        const policy = await createPolicy(`openai:${MODEL}@${server.baseURL}`, { env: {}, settings: { maxTokens: 1024 } });
+        const policy = await createPolicy(`openai:${MODEL}@${server.baseURL}`, {
+          env: {},
+          settings: { maxTokens: 1024 },
+        });
         assert.equal(policy.info.contextWindow?.tokens, 32768, 'asked of /v1/models');
         const summary = await runRollout({
           task,
@@ -81,7 +84,10 @@ describe('long rollouts against a 32k-context vLLM server in real Docker', () =>
         for (const event of compactions) {
           const data = event.data!;
           assert.equal(data.strategy, strategy);
-          assert.ok((data.tokens_after as number) < (data.tokens_before as number), JSON.stringify(data).slice(0, 300));
+          assert.ok(
+            (data.estimated_tokens_after as number) < (data.estimated_tokens_before as number),
+            JSON.stringify(data).slice(0, 300),
+          );
           if (strategy === 'summarize') assert.match(String(data.summary ?? ''), /^Summary: read \d+ chunks/);
         }
         assert.ok(
@@ -91,7 +97,7 @@ describe('long rollouts against a 32k-context vLLM server in real Docker', () =>
         const setup = trajectory.run.extra?.model_setup as { context_window?: { tokens: number; source: string } };
         assert.deepEqual(setup.context_window, { tokens: 32768, source: 'vLLM /v1/models max_model_len' });
 
-        // Each request the server received is what the last compaction view before its turn rebuilds.
+        // Each request the server received is what the record rebuilds, as the RL export rebuilds it.
         const agentRequests = server.completionRequests.filter((request) => request.body?.tools);
         const messages = conversation(trajectory);
         let recorded = 0;
@@ -99,8 +105,7 @@ describe('long rollouts against a 32k-context vLLM server in real Docker', () =>
           // The request of a turn is the conversation up to its reply: after the opening, or after the last turn.
           const upTo = messages.slice(0, index === 0 ? 2 : recorded);
           recorded += turn.messages.length;
-          const view = [...compactions].reverse().find((event) => event.after_turn <= index)?.data?.view as ViewPart[] | undefined;
-          const rebuilt = requestMessages(upTo, view ?? [{ from: 0 }]);
+          const rebuilt = requestOfTurn(trajectory.events, index, upTo, `turn ${index}`);
           const sent = agentRequests[index].body!.messages as { role: string; content: string | null }[];
           assert.deepEqual(
             sent.map((message) => [message.role, message.content]),

@@ -218,17 +218,17 @@ describe('Anthropic Messages API (test double of the real wire format)', () => {
     ];
     const first = await policy.next({ messages: long, tools });
     assert.ok((first.usage.cacheWriteTokens ?? 0) >= 1024, `wrote ${first.usage.cacheWriteTokens}`);
-    assert.equal(first.usage.cachedTokens, undefined);
+    assert.equal(first.usage.cachedPromptTokens, undefined);
     const second = await policy.next({
       messages: [...long, first.message, { role: 'user', content: 'Now the tests.' }],
       tools,
     });
-    assert.ok((second.usage.cachedTokens ?? 0) >= 1024, `read ${second.usage.cachedTokens}`);
+    assert.ok((second.usage.cachedPromptTokens ?? 0) >= 1024, `read ${second.usage.cachedPromptTokens}`);
     // claude-sonnet-4: $3 input, $3.75 cache write, $0.30 cache read, $15 output per million tokens.
-    const { promptTokens, completionTokens, cachedTokens = 0, cacheWriteTokens = 0 } = second.usage;
+    const { promptTokens, completionTokens, cachedPromptTokens = 0, cacheWriteTokens = 0 } = second.usage;
     const expected =
-      ((promptTokens - cachedTokens - cacheWriteTokens) * 3 +
-        cachedTokens * 0.3 +
+      ((promptTokens - cachedPromptTokens - cacheWriteTokens) * 3 +
+        cachedPromptTokens * 0.3 +
         cacheWriteTokens * 3.75 +
         completionTokens * 15) /
       1e6;

@@ -5,11 +5,13 @@ import {
   ContextManager,
   type CompactionStrategy,
 } from '../../../src/core/agent/context/contextManager';
-import { requestMessages, splitUnits, type ViewPart } from '../../../src/core/agent/context/contextView';
+import { splitUnits } from '../../../src/core/agent/context/conversationUnits';
 import { isHarnessNote, notes } from '../../../src/core/agent/notes';
 import type { ChatMessage, Policy, PolicyRequest, PolicyResponse } from '../../../src/core/agent/policies/policy';
 import { PolicyError } from '../../../src/core/agent/policies/policy';
 import { bashTool } from '../../../src/core/agent/tools/bash';
+import { rebuildRequest, requestOfTurn } from '../../../src/core/trajectory/request';
+import type { RequestPart, RunEvent } from '../../../src/core/trajectory/types';
 import { Toolbox } from '../../../src/core/agent/tools/toolbox';
 
 const tools = new Toolbox([bashTool()]).definitions;
@@ -79,6 +81,12 @@ function conversation(turns: number, observation = 2000): ChatMessage[] {
   return messages;
 }
 
+/** The request a compaction event recorded, rebuilt from the conversation it was made of. */
+function sentBy(event: Recorded, messages: ChatMessage[]) {
+  assert.equal(event.data.conversation_length, messages.length);
+  return rebuildRequest(event.data.request as RequestPart[], messages, 'the compaction turn');
+}
+
 const chars = (messages: ChatMessage[]) => messages.reduce((sum, message) => sum + (message.content?.length ?? 0), 0);
 
 describe('context management: sliding window', () => {
@@ -106,12 +114,13 @@ describe('context management: sliding window', () => {
     assert.equal(event.kind, 'compaction');
     assert.equal(event.data.strategy, 'sliding-window');
     assert.equal(event.data.reason, 'threshold');
-    assert.ok((event.data.tokens_before as number) > (event.data.budget as number));
-    assert.ok((event.data.tokens_after as number) <= (event.data.budget as number) * 0.6);
-    // The recorded view rebuilds the request exactly, and stays valid for the turns that follow it.
-    assert.deepEqual(requestMessages(messages, event.data.view as ViewPart[]), request.messages);
+    assert.ok((event.data.estimated_tokens_before as number) > (event.data.budget as number));
+    assert.ok((event.data.estimated_tokens_after as number) <= (event.data.budget as number) * 0.6);
+    // The recorded request rebuilds the one sent, and holds for the turns that follow it, with what they add.
+    assert.deepEqual(sentBy(event, messages), request.messages);
     const next = [...messages, ...conversation(1).slice(2)];
-    assert.deepEqual(requestMessages(next, event.data.view as ViewPart[]), (await context.request(next)).messages);
+    const recorded: RunEvent[] = [{ kind: 'compaction', at: '', after_turn: 12, data: event.data }];
+    assert.deepEqual(requestOfTurn(recorded, 13, next, 'turn 13'), (await context.request(next)).messages);
   });
 
   test('after a compaction the prefix stays put for the next turns (no compaction each turn)', async () => {
@@ -176,8 +185,8 @@ describe('context management: sliding window', () => {
       event.data.messages_shortened_now,
       [4, 5].filter((index) => messages[index].role === 'tool'),
     );
-    assert.ok((event.data.tokens_after as number) <= (event.data.budget as number));
-    assert.deepEqual(requestMessages(messages, event.data.view as ViewPart[]), request.messages);
+    assert.ok((event.data.estimated_tokens_after as number) <= (event.data.budget as number));
+    assert.deepEqual(sentBy(event, messages), request.messages);
   });
 
   test('a server that says the prompt is too long sets the window and the estimate, and the next request fits its word', async () => {
@@ -244,7 +253,7 @@ describe('context management: summarize', () => {
     assert.equal(event.data.summary, 'SUMMARY ONE: read f0..f6; round() truncates.');
     assert.deepEqual(event.data.summary_tokens, { input: 500, output: 40 });
     assert.equal(event.data.summary_cost_usd, 0.001);
-    assert.deepEqual(requestMessages(messages, event.data.view as ViewPart[]), request.messages);
+    assert.deepEqual(sentBy(event, messages), request.messages);
   });
 
   test('the next compaction folds the newly elided turns into the previous summary', async () => {

@@ -148,7 +148,7 @@ describe('agent loop: replies as servers send them', () => {
     );
     assert.equal(cut.extra?.finish_reason, 'length');
     assert.deepEqual((cut.extra?.cut_tool_calls as { function: { name: string } }[])[0].function.name, 'bash');
-    assert.equal(cut.rewards?.format_errors, 1);
+    assert.equal(cut.signals?.format_errors, 1);
     assert.deepEqual(policy.requests[1].messages.at(-1), said[1]);
   });
 
@@ -189,7 +189,7 @@ describe('agent loop: replies as servers send them', () => {
     assert.equal(replyOf(hermes)[1].role, 'tool');
     assert.equal(bash.extra?.tool_call_format, 'bash_block');
     assert.equal(trajectory.turns[2].extra?.tool_call_format, 'native');
-    assert.equal(hermes.rewards?.format_errors, 0);
+    assert.equal(hermes.signals?.format_errors, 0);
   });
 
   test('a "too long" refusal compacts the conversation and asks again within the same turn', async () => {
@@ -232,20 +232,22 @@ describe('agent loop: replies as servers send them', () => {
           model: 'gpt-4o-2024-08-06',
           systemFingerprint: 'fp_abc',
           reasoning: 'Check the tests.',
-          usage: { promptTokens: 2048, completionTokens: 30, cachedTokens: 1920, reasoningTokens: 12 },
+          usage: { promptTokens: 2048, completionTokens: 30, cachedPromptTokens: 1920, reasoningTokens: 12 },
           finishReason: 'tool_calls',
         },
       ]),
     );
-    assert.deepEqual(trajectory.turns[0].extra, {
-      finish_reason: 'tool_calls',
-      model: 'gpt-4o-2024-08-06',
-      system_fingerprint: 'fp_abc',
-      reasoning: 'Check the tests.',
-      cached_tokens: 1920,
-      reasoning_tokens: 12,
-      tool_call_format: 'native',
-    });
+    const [turn] = trajectory.turns;
+    assert.deepEqual(
+      [turn.model, turn.system_fingerprint, turn.reasoning, turn.tokens],
+      [
+        'gpt-4o-2024-08-06',
+        'fp_abc',
+        'Check the tests.',
+        { input: 2048, output: 30, cached_input: 1920, reasoning: 12 },
+      ],
+    );
+    assert.deepEqual(turn.extra, { finish_reason: 'tool_calls', tool_call_format: 'native' });
   });
 
   test('the turn in progress is in live-turn.json while the model writes, and gone once the turn is recorded', async () => {

@@ -148,10 +148,10 @@ describe('model table', () => {
   test('cost: fresh input, cached input, cache writes and output each at their price', () => {
     const prices = modelPrices('claude-sonnet-4-5', {})!;
     assert.deepEqual([prices.input, prices.cacheWrite, prices.cachedInput, prices.output], [3, 3.75, 0.3, 15]);
-    const usage = { promptTokens: 10_000, completionTokens: 1_000, cachedTokens: 6_000, cacheWriteTokens: 2_000 };
+    const usage = { promptTokens: 10_000, completionTokens: 1_000, cachedPromptTokens: 6_000, cacheWriteTokens: 2_000 };
     assert.equal(costOf(usage, prices), (2_000 * 3 + 6_000 * 0.3 + 2_000 * 3.75 + 1_000 * 15) / 1e6);
     assert.equal(
-      costOf({ promptTokens: 1000, completionTokens: 0, cachedTokens: 1000 }, { input: 1, output: 2 }),
+      costOf({ promptTokens: 1000, completionTokens: 0, cachedPromptTokens: 1000 }, { input: 1, output: 2 }),
       0.001,
       'no cache price: full price',
     );

@@ -78,7 +78,7 @@ describe('OpenAI (test double of the real wire format)', () => {
     assert.deepEqual(first.message.tool_calls?.[0].function, { name: 'bash', arguments: '{"command":"ls"}' });
     assert.equal(first.systemFingerprint, 'fp_scripted0');
     assert.equal(first.model, 'gpt-4o');
-    assert.equal(first.usage.cachedTokens, undefined, 'nothing cached on the first request');
+    assert.equal(first.usage.cachedPromptTokens, undefined, 'nothing cached on the first request');
     server.push(step.text('Done.'));
     const second = await policy.next({
       messages: [
@@ -89,14 +89,15 @@ describe('OpenAI (test double of the real wire format)', () => {
       tools,
     });
     assert.ok(
-      (second.usage.cachedTokens ?? 0) >= 1024 && (second.usage.cachedTokens ?? 0) % 128 === 0,
-      String(second.usage.cachedTokens),
+      (second.usage.cachedPromptTokens ?? 0) >= 1024 && (second.usage.cachedPromptTokens ?? 0) % 128 === 0,
+      String(second.usage.cachedPromptTokens),
     );
     // gpt-4o: $2.50 input, $1.25 cached input, $10 output per million tokens.
-    const { promptTokens, completionTokens, cachedTokens = 0 } = second.usage;
+    const { promptTokens, completionTokens, cachedPromptTokens = 0 } = second.usage;
     assert.ok(
       Math.abs(
-        second.cost! - ((promptTokens - cachedTokens) * 2.5 + cachedTokens * 1.25 + completionTokens * 10) / 1e6,
+        second.cost! -
+          ((promptTokens - cachedPromptTokens) * 2.5 + cachedPromptTokens * 1.25 + completionTokens * 10) / 1e6,
       ) < 1e-12,
     );
   });

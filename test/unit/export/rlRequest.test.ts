@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { compactForContext, estimateTokens } from '../../../src/core/agent/loop';
+import { ContextManager } from '../../../src/core/agent/context/contextManager';
 import { exportDataset } from '../../../src/core/export/exporter';
 import { exportMessage } from '../../../src/core/export/messages';
 import { TrajectoryRecorder } from '../../../src/core/trajectory/recorder';
@@ -27,31 +27,41 @@ describe('the request a model call was sent', () => {
     );
   });
 
-  test("the RL export's prompt for a compacted turn is the compacted request, not the whole history", async () => {
+  test("the RL export's prompt for each turn is the request it was sent, compacted or not", async () => {
     const out = mkdtempSync(join(tmpdir(), 'rl-request-'));
     const recorder = await TrajectoryRecorder.start(out, sampleRun('compacted', 'task-c'));
     // The loop's conversation, in the policy's message types (recorded turns use the trajectory's).
     const history: PolicyMessage[] = [];
-    let expectedPrompt: PolicyMessage[] = [];
-    for (let index = 0; index < 5; index += 1) {
+    const prompts: PolicyMessage[][] = [];
+    // The agent loop's own compaction, with a window small enough that it drops turns from turn 3 on.
+    const context = new ContextManager({
+      policy: {
+        info: { backend: 'openai', model: 'm', parameters: {}, contextWindow: { tokens: 2500, source: 'test' } },
+        next: async () => assert.fail('no summary calls with the sliding window'),
+      },
+      strategy: 'sliding-window',
+      tools: [],
+      fallbackWindow: 2500,
+      recordEvent: (kind, data) => recorder.recordEvent(kind, data),
+    });
+    for (let index = 0; index < 7; index += 1) {
       const turn = sampleTurn(index, { output: `${'x'.repeat(2000)} ${index}` });
       const assistantAt = turn.messages.findIndex((message) => message.role === 'assistant');
       history.push(...(turn.messages.slice(0, assistantAt) as PolicyMessage[]));
-      // The agent loop's own compaction, with a window small enough that it drops turns from turn 3 on.
-      const request = compactForContext(history, { contextWindowTokens: 2500, keepRecentTurns: 1 });
-      const sent = describeRequest(history, request.messages);
-      if (index === 4) {
-        assert.ok(sent, 'turn 4 was compacted');
-        assert.ok(estimateTokens(request.messages) < estimateTokens(history));
-        expectedPrompt = request.messages;
-      }
-      if (sent) await recorder.recordEvent('compaction', { strategy: 'sliding_window', request: sent });
+      prompts.push((await context.request(history)).messages);
       await recorder.recordTurn(turn);
       history.push(...(turn.messages.slice(assistantAt) as PolicyMessage[]));
     }
+    assert.ok(prompts[6].length < history.length, 'later turns were compacted');
     await recorder.finish(sampleResult(1));
     const log = readFileSync(recorder.path, 'utf8');
-    assert.ok(log.length < 5 * 2 * 2100 + 6000, 'the record names ranges; it does not repeat the history');
+    const events = log.split('\n').filter((line) => line.includes('"type":"event"'));
+    assert.ok(events.length >= 1 && events.length < 7, `${events.length} compactions, not one per turn`);
+    for (const event of events)
+      assert.ok(
+        event.length < 800 && !event.includes('x'.repeat(100)),
+        'the record names ranges; it does not repeat the history',
+      );
 
     const exported = mkdtempSync(join(tmpdir(), 'rl-request-out-'));
     await exportDataset({ runs: [out], format: 'rl', out: exported, command: 'rollout export --format rl' });
@@ -59,11 +69,12 @@ describe('the request a model call was sent', () => {
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as { turn_index: number; prompt: unknown[] });
-    const last = rows.find((row) => row.turn_index === 4);
-    assert.deepEqual(
-      last?.prompt,
-      (expectedPrompt as ChatMessage[]).map((message) => exportMessage(message)),
-    );
+    for (const [index, prompt] of prompts.entries())
+      assert.deepEqual(
+        rows.find((row) => row.turn_index === index)?.prompt,
+        (prompt as ChatMessage[]).map((message) => exportMessage(message)),
+        `turn ${index}`,
+      );
     assert.equal(
       rows.find((row) => row.turn_index === 0)?.prompt.length,
       2,

@@ -9,14 +9,17 @@
  * A user's follow-up is never elided, and the latest turn never is: when it alone does not fit, its largest
  * messages (an observation, the task) are shortened in the middle. When the server still says the request is
  * too long, the sizes it names correct the window and the token estimate, and the turn is compacted again.
- * Every compaction is recorded as an event with the token counts before and after and the view that
- * rebuilds the requests that follow it.
+ * Every compaction is recorded as an event with the token counts before and after and the request it
+ * leads to, as ranges of the conversation and the messages put in place of others; that request holds for
+ * the turns after it, with what they add, until the next compaction (trajectory/request.requestOfTurn).
  */
 import { notes } from '../notes';
 import type { ChatMessage, ContextOverflow, Policy, TokenUsage } from '../policies/policy';
 import { PolicyError } from '../policies/policy';
 import type { ToolDefinition } from '../tools/tool';
-import { normalizeView, requestMessages, splitUnits, type Unit, type ViewPart } from './contextView';
+import { describeRequest } from '../../trajectory/request';
+import type { RequestPart } from '../../trajectory/types';
+import { splitUnits, type Unit } from './conversationUnits';
 import { TokenMeter } from './tokenMeter';
 
 export type CompactionStrategy = 'sliding-window' | 'summarize';
@@ -89,15 +92,14 @@ export class ContextManager {
     conversation: readonly ChatMessage[],
     signal?: AbortSignal,
   ): Promise<{ messages: ChatMessage[]; chars: number; spent?: ContextSpend }> {
-    let view = this.view(conversation, this.state);
+    let messages = this.build(conversation, this.state);
     let spent: ContextSpend | undefined;
     const reason = this.pendingOverflow
       ? 'overflow'
-      : this.tokens(conversation, view) > this.budget
+      : this.meter.tokens(messages) > this.budget
         ? 'threshold'
         : undefined;
-    if (reason) ({ view, spent } = await this.compact(conversation, reason, signal));
-    const messages = requestMessages(conversation, view);
+    if (reason) ({ messages, spent } = await this.compact(conversation, reason, signal));
     let chars = this.meter.toolChars(this.options.tools);
     for (const message of messages) chars += this.meter.chars(message);
     return { messages, chars, ...(spent ? { spent } : {}) };
@@ -117,19 +119,19 @@ export class ContextManager {
     this.pendingOverflow = overflow;
   }
 
-  private tokens(conversation: readonly ChatMessage[], view: readonly ViewPart[]): number {
-    return this.meter.tokens(requestMessages(conversation, view));
+  private tokens(conversation: readonly ChatMessage[], state: CompactionState): number {
+    return this.meter.tokens(this.build(conversation, state));
   }
 
   private async compact(
     conversation: readonly ChatMessage[],
     reason: 'threshold' | 'overflow',
     signal?: AbortSignal,
-  ): Promise<{ view: ViewPart[]; spent?: ContextSpend }> {
+  ): Promise<{ messages: ChatMessage[]; spent?: ContextSpend }> {
     const overflow = this.pendingOverflow;
     this.pendingOverflow = undefined;
     const previous = this.state;
-    const before = this.tokens(conversation, this.view(conversation, previous));
+    const before = this.tokens(conversation, previous);
     const target = Math.floor(this.budget * (reason === 'overflow' ? COMPACT_TO_AFTER_OVERFLOW : COMPACT_TO));
     const { units } = splitUnits(conversation);
     const turns = units.filter((unit) => unit.kind === 'turn');
@@ -141,13 +143,9 @@ export class ContextManager {
       ...(summarizing && elidedTurns > 0 ? { summary: previous.summary ?? placeholder } : {}),
     });
     let elided = previous.elidedTurns;
-    while (
-      elided < turns.length - 1 &&
-      this.tokens(conversation, this.view(conversation, trial(elided, previous.shortened))) > target
-    )
-      elided++;
+    while (elided < turns.length - 1 && this.tokens(conversation, trial(elided, previous.shortened)) > target) elided++;
     let shortened = previous.shortened;
-    if (this.tokens(conversation, this.view(conversation, trial(elided, shortened))) > target)
+    if (this.tokens(conversation, trial(elided, shortened)) > target)
       shortened = this.shorten(conversation, trial(elided, shortened), target);
     let summary = previous.summary;
     let spent: ContextSpend | undefined;
@@ -163,7 +161,7 @@ export class ContextManager {
       else summaryError = written.error;
     }
     this.state = { elidedTurns: elided, shortened, ...(summary ? { summary } : {}) };
-    const view = this.view(conversation, this.state);
+    const messages = this.build(conversation, this.state);
     const newlyShortened = Object.keys(shortened).filter((index) => previous.shortened[index] !== shortened[index]);
     await this.options.recordEvent('compaction', {
       strategy: this.options.strategy,
@@ -171,8 +169,8 @@ export class ContextManager {
       ...(overflow ? { server_said: overflow } : {}),
       window: this.windowTokens,
       budget: this.budget,
-      tokens_before: before,
-      tokens_after: this.tokens(conversation, view),
+      estimated_tokens_before: before,
+      estimated_tokens_after: this.meter.tokens(messages),
       turns_elided: elided,
       turns_elided_now: elided - previous.elidedTurns,
       ...(newlyShortened.length ? { messages_shortened_now: newlyShortened.map(Number) } : {}),
@@ -187,20 +185,25 @@ export class ContextManager {
       ...(spent ? { summary_tokens: { input: spent.usage.promptTokens, output: spent.usage.completionTokens } } : {}),
       ...(spent?.cost !== undefined ? { summary_cost_usd: spent.cost } : {}),
       ...(summaryError ? { summary_error: summaryError } : {}),
-      view,
+      request: describeRequest(conversation, messages) ?? [{ messages: [0, conversation.length] }],
+      conversation_length: conversation.length,
     });
-    return { view, spent };
+    return { messages, spent };
   }
 
-  /** The request under `state`: the opening, notes or the summary for elided turns, follow-ups, kept turns. */
-  private view(conversation: readonly ChatMessage[], state: CompactionState): ViewPart[] {
+  /**
+   * The request under `state`: the opening, a note or the summary where turns were elided, follow-ups, the
+   * kept turns. Kept messages are the conversation's own objects, so the record can name them as ranges.
+   */
+  private build(conversation: readonly ChatMessage[], state: CompactionState): ChatMessage[] {
     const { openingEnd, units } = splitUnits(conversation);
-    const parts: ViewPart[] = [];
+    const messages: ChatMessage[] = [];
     const emit = (from: number, to: number) => {
       for (let index = from; index < to; index++) {
         const short = state.shortened[index];
-        if (short === undefined) parts.push({ from: index, to: index + 1 });
-        else parts.push({ message: { ...conversation[index], content: short } as ChatMessage });
+        messages.push(
+          short === undefined ? conversation[index] : ({ ...conversation[index], content: short } as ChatMessage),
+        );
       }
     };
     emit(0, openingEnd);
@@ -209,8 +212,8 @@ export class ContextManager {
     let summaryPlaced = false;
     const flush = () => {
       if (pending === 0) return;
-      if (state.summary && !summaryPlaced) parts.push({ message: notes.summary(state.elidedTurns, state.summary) });
-      else if (!state.summary) parts.push({ message: notes.elidedTurns(pending) });
+      if (state.summary && !summaryPlaced) messages.push(notes.summary(state.elidedTurns, state.summary));
+      else if (!state.summary) messages.push(notes.elidedTurns(pending));
       summaryPlaced ||= Boolean(state.summary);
       pending = 0;
     };
@@ -224,7 +227,7 @@ export class ContextManager {
       emit(unit.start, unit.end);
     }
     flush();
-    return normalizeView(parts, conversation.length);
+    return messages;
   }
 
   /**
@@ -237,18 +240,17 @@ export class ContextManager {
     target: number,
   ): Record<string, string> {
     const shortened = { ...state.shortened };
+    const sent = new Set(this.build(conversation, state));
     const kept = new Set<number>();
-    for (const part of this.view(conversation, state))
-      if (!('message' in part))
-        for (let index = part.from; index < (part.to ?? conversation.length); index++) kept.add(index);
-    for (const index of Object.keys(shortened)) kept.add(Number(index));
+    conversation.forEach((message, index) => {
+      if (sent.has(message) || shortened[index] !== undefined) kept.add(index);
+    });
     const candidates = [...kept].filter(
       (index) => conversation[index].role === 'tool' || conversation[index].role === 'user',
     );
     const size = (index: number) => (shortened[index] ?? conversation[index].content ?? '').length;
     for (;;) {
-      const current = { ...state, shortened };
-      if (this.tokens(conversation, this.view(conversation, current)) <= target) return shortened;
+      if (this.tokens(conversation, { ...state, shortened }) <= target) return shortened;
       const largest = candidates
         .filter((index) => size(index) > MIN_SHORTENED_CHARS)
         .sort((a, b) => size(b) - size(a))[0];
@@ -322,11 +324,11 @@ export function compactionStateFromEvents(
 ): CompactionState | undefined {
   const compactions = events.filter((event) => event.kind === 'compaction' && event.data);
   const data = compactions.at(-1)?.data;
-  if (!data || !Array.isArray(data.view)) return undefined;
-  // The view's inserted messages that are not the harness's notes are the shortened ones, in index order.
-  const inserted = (data.view as ViewPart[]).flatMap((part) =>
-    'message' in part && !(part.message.role === 'user' && part.message.content.startsWith('[harness]'))
-      ? [part.message.content]
+  if (!data || !Array.isArray(data.request)) return undefined;
+  // The request's own messages that are not the harness's notes are the shortened ones, in index order.
+  const inserted = (data.request as RequestPart[]).flatMap((part) =>
+    'message' in part && !(part.message.role === 'user' && (part.message.content ?? '').startsWith('[harness]'))
+      ? [part.message.content ?? '']
       : [],
   );
   const indices = Array.isArray(data.shortened_messages) ? (data.shortened_messages as number[]) : [];

@@ -144,6 +144,7 @@ export class AnthropicPolicy implements Policy {
       usage,
       ...(this.prices ? { cost: costOf(usage, this.prices) } : {}),
       ...(message.stop_reason ? { finishReason: message.stop_reason } : {}),
+      sampling: this.info.parameters,
       ...(message.model ? { model: message.model } : {}),
       ...(reasoning ? { reasoning } : {}),
       retries,
@@ -183,7 +184,7 @@ function readUsage(usage: Message['usage']): TokenUsage {
   return {
     promptTokens: usage.input_tokens + read + written,
     completionTokens: usage.output_tokens,
-    ...(read ? { cachedTokens: read } : {}),
+    ...(read ? { cachedPromptTokens: read } : {}),
     ...(written ? { cacheWriteTokens: written } : {}),
   };
 }

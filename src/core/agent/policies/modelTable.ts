@@ -98,7 +98,7 @@ export function modelPrices(
 
 /** US dollars for one call's usage. */
 export function costOf(usage: TokenUsage, prices: Prices): number {
-  const cached = usage.cachedTokens ?? 0;
+  const cached = usage.cachedPromptTokens ?? 0;
   const written = usage.cacheWriteTokens ?? 0;
   const fresh = Math.max(0, usage.promptTokens - cached - written);
   return (

@@ -141,6 +141,7 @@ export class OllamaPolicy implements Policy {
       usage,
       ...(this.prices ? { cost: costOf(usage, this.prices) } : {}),
       ...(reply.done_reason ? { finishReason: reply.done_reason } : {}),
+      sampling: this.info.parameters,
       ...(reply.model ? { model: reply.model } : {}),
       ...(reply.message?.thinking ? { reasoning: reply.message.thinking } : {}),
       retries,

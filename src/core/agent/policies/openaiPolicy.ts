@@ -214,6 +214,7 @@ export class OpenAIPolicy implements Policy {
         ? dropUndefined({ prompt: completion.prompt_token_ids, completion: choice.token_ids })
         : undefined,
       finishReason: choice.finish_reason ?? undefined,
+      sampling: this.info.parameters,
       model: completion.model,
       systemFingerprint: completion.system_fingerprint ?? undefined,
       reasoning: message.reasoning_content || message.reasoning || undefined,
@@ -245,7 +246,7 @@ function readUsage(
   return {
     promptTokens: usage.prompt_tokens,
     completionTokens: usage.completion_tokens ?? 0,
-    ...(cached ? { cachedTokens: cached } : {}),
+    ...(cached ? { cachedPromptTokens: cached } : {}),
     ...(reasoning ? { reasoningTokens: reasoning } : {}),
   };
 }

@@ -102,7 +102,10 @@ export interface PolicyResponse {
   systemFingerprint?: string;
   /** The sampling parameters this request was sent with (temperature, top_p, max_tokens, seed …). */
   sampling?: Record<string, unknown>;
-  /** Reasoning text returned beside the message (`reasoning_content`, Anthropic thinking), never sent back. */
+  /**
+   * Reasoning text returned beside the message (`reasoning_content`, Anthropic thinking). The text is never sent
+   * back; what an API needs back (Anthropic's signed thinking blocks) travels on the message itself.
+   */
   reasoning?: string;
   /** Server quirks worked around during this call, by name (e.g. `llamacpp-stream-tools`). */
   workarounds?: string[];
