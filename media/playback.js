@@ -7,6 +7,7 @@
 /** @typedef {import('../src/extension/playback/protocol').PlaybackResult} PlaybackResult */
 /** @typedef {import('../src/extension/playback/protocol').PlaybackRun} PlaybackRun */
 /** @typedef {import('../src/extension/playback/protocol').TestOutcomes} TestOutcomes */
+/** @typedef {import('../src/extension/playback/protocol').PlaybackLiveTurn} PlaybackLiveTurn */
 
 (function () {
   // @ts-expect-error acquireVsCodeApi is injected by VS Code into webviews.
@@ -22,6 +23,7 @@
     /** @type {PlaybackTurn[]} */ turns: [],
     /** @type {string[]} lower-cased searchable text per turn, filled lazily */ haystacks: [],
     /** @type {PlaybackResult | null} */ result: null,
+    /** @type {PlaybackLiveTurn | null} the turn the model is writing now */ liveTurn: null,
     live: false,
     selected: 0,
     query: '',
@@ -62,12 +64,16 @@
   const rows = el('div', { className: 'timeline-rows' });
   list.append(spacer, rows);
   const detail = el('section', { className: 'detail', attrs: { 'aria-label': 'Selected turn' } });
+  const liveTurn = el('section', {
+    className: 'live-turn',
+    attrs: { 'aria-label': 'Turn in progress', 'aria-live': 'off' },
+  });
   const report = el('section', { className: 'report', attrs: { 'aria-label': 'Final report' } });
   app.append(
     header,
     el('div', { className: 'toolbar' }, [search, matchCount]),
     chart,
-    el('div', { className: 'main' }, [list, el('div', { className: 'detail-column' }, [detail, report])]),
+    el('div', { className: 'main' }, [list, el('div', { className: 'detail-column' }, [liveTurn, detail, report])]),
   );
   app.removeAttribute('aria-busy');
 
@@ -182,6 +188,36 @@
       );
     }
     if (turn.changedFiles && turn.diff) detail.append(block('Work-tree patch after this turn', diffView(turn.diff)));
+  }
+
+  /** The turn in progress as far as the model has written it (and its calls' output as they run). */
+  function renderLiveTurn() {
+    const live = state.liveTurn;
+    liveTurn.replaceChildren();
+    liveTurn.hidden = !live;
+    if (!live) return;
+    liveTurn.append(
+      el('div', { className: 'detail-head' }, [
+        el('h2', { text: `Turn ${live.index}` }),
+        el('span', { className: 'badge status-running', text: live.phase === 'model' ? 'writing' : 'running tools' }),
+      ]),
+    );
+    if (live.reasoning)
+      liveTurn.append(
+        el('details', { className: 'prompt' }, [
+          el('summary', { text: 'reasoning' }),
+          el('pre', { text: live.reasoning }),
+        ]),
+      );
+    if (live.message) liveTurn.append(block('Model message', el('pre', { className: 'message', text: live.message })));
+    for (const call of live.toolCalls)
+      liveTurn.append(
+        block(`Tool call: ${call.name || '…'}`, el('pre', { className: 'arguments', text: call.arguments })),
+      );
+    for (const output of live.outputs)
+      liveTurn.append(
+        block(`Output so far: ${output.tool}`, el('pre', { className: 'observation', text: output.output })),
+      );
   }
 
   /** @param {string} title @param {HTMLElement} body */
@@ -304,6 +340,7 @@
       renderQueued = false;
       renderHeader();
       renderRows();
+      renderLiveTurn();
       renderDetail();
       renderChart();
       renderReport();
@@ -425,6 +462,10 @@
       case 'finished':
         state.result = message.result;
         state.live = false;
+        state.liveTurn = null;
+        break;
+      case 'liveTurn':
+        state.liveTurn = message.turn;
         break;
     }
     updateMatches();

@@ -1,7 +1,8 @@
 /** Turns a recorded trajectory into what the playback webview shows. Pure: no vscode, no I/O. */
 import { turnReward } from '../../core/reward/turnReward';
 import type { RunResult, Trajectory, Turn } from '../../core/trajectory/types';
-import type { PlaybackResult, PlaybackRun, PlaybackTurn, TestOutcomes } from './protocol';
+import type { LiveTurn } from '../../core/agent/liveTurn';
+import type { PlaybackLiveTurn, PlaybackResult, PlaybackRun, PlaybackTurn, TestOutcomes } from './protocol';
 
 export function toPlaybackRun(trajectory: Trajectory): PlaybackRun {
   const { run } = trajectory;
@@ -41,6 +42,17 @@ export function toPlaybackTurn(turn: Turn, previousDiff: string | undefined): Pl
     changedFiles: turn.diff !== undefined && (turn.diff ?? '') !== (previousDiff ?? ''),
     reward: turn.signals ? turnReward(turn.signals) : null,
     durationMs: turn.durations_ms?.total,
+  };
+}
+
+export function toPlaybackLiveTurn(live: LiveTurn): PlaybackLiveTurn {
+  return {
+    index: live.turn,
+    phase: live.phase,
+    message: live.content,
+    reasoning: live.reasoning,
+    toolCalls: live.tool_calls.map((call) => ({ name: call.name, arguments: call.arguments })),
+    outputs: live.outputs.map((output) => ({ tool: output.tool, output: output.output })),
   };
 }
 

@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { unwatchFile, watchFile } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { LIVE_TURN_FILE, readLiveTurn } from '../../core/agent/liveTurn';
 import { formatProblem, readTrajectoryLog } from '../../core/trajectory/reader';
 import type { Trajectory } from '../../core/trajectory/types';
 import type { DiffDocuments } from './diffDocuments';
-import { toPlaybackResult, toPlaybackRun, toPlaybackTurns, turnPatches } from './playbackModel';
+import { toPlaybackLiveTurn, toPlaybackResult, toPlaybackRun, toPlaybackTurns, turnPatches } from './playbackModel';
 import type { ExtensionToWebview, WebviewToExtension } from './protocol';
 
 export type RenderedState = Extract<WebviewToExtension, { type: 'rendered' }>;
@@ -114,8 +115,15 @@ export class PlaybackPanel implements vscode.Disposable {
         .then(() => this.catchUp())
         .catch((error: Error) => this.log.warn(`live playback of ${this.logPath}: ${error.message}`));
     };
+    // The turn being written lives in a sidecar beside the log until it is recorded.
+    const livePath = path.join(path.dirname(this.logPath), LIVE_TURN_FILE);
+    const onLive = () => void this.showLiveTurn();
     watchFile(this.logPath, { interval: LIVE_POLL_MS }, onChange);
-    this.stopWatching = () => unwatchFile(this.logPath, onChange);
+    watchFile(livePath, { interval: LIVE_POLL_MS }, onLive);
+    this.stopWatching = () => {
+      unwatchFile(this.logPath, onChange);
+      unwatchFile(livePath, onLive);
+    };
     this.disposables.push({ dispose: () => this.stopWatching() });
     // watchFile reports changes after its first look only: what was written between the first read and now
     // (the last turns and the end of a fast run) would otherwise never show.
@@ -134,12 +142,20 @@ export class PlaybackPanel implements vscode.Disposable {
         .find((turn) => turn.diff !== undefined);
       this.post({ type: 'appendTurns', turns: toPlaybackTurns(fresh, lastShownWithDiff) });
       this.sentTurns = trajectory.turns.length;
+      await this.showLiveTurn();
     }
     if (trajectory.result && this.following) {
       this.following = false;
       this.post({ type: 'finished', result: toPlaybackResult(trajectory.result) });
+      this.post({ type: 'liveTurn', turn: null });
       this.stopWatching();
     }
+  }
+
+  /** Sends the turn in progress, if the sidecar holds the turn after the last one shown. */
+  private async showLiveTurn(): Promise<void> {
+    const live = await readLiveTurn(path.dirname(this.logPath), this.sentTurns);
+    if (this.following) this.post({ type: 'liveTurn', turn: live ? toPlaybackLiveTurn(live) : null });
   }
 
   async openDiff(turnIndex: number): Promise<void> {

@@ -58,11 +58,24 @@ export interface PlaybackRun {
   startedAt: string;
 }
 
+/** The turn the model is writing now (a live run): its text and calls so far, and the running calls' output. */
+export interface PlaybackLiveTurn {
+  index: number;
+  /** `model`: the reply is being written; `tools`: its calls are running. */
+  phase: 'model' | 'tools';
+  message: string;
+  reasoning: string;
+  toolCalls: { name: string; arguments: string }[];
+  outputs: { tool: string; output: string }[];
+}
+
 export type ExtensionToWebview =
   /** The whole trajectory so far; `live` when the run is still going and more turns will follow. */
   | { type: 'load'; run: PlaybackRun; turns: PlaybackTurn[]; result: PlaybackResult | null; live: boolean }
   | { type: 'appendTurns'; turns: PlaybackTurn[] }
-  | { type: 'finished'; result: PlaybackResult };
+  | { type: 'finished'; result: PlaybackResult }
+  /** The turn in progress, or null once it is recorded (or the run ended). */
+  | { type: 'liveTurn'; turn: PlaybackLiveTurn | null };
 
 export type WebviewToExtension =
   | { type: 'ready' }

@@ -19,11 +19,19 @@ import {
 export class LanguageModelPolicy implements Policy {
   readonly info: PolicyInfo;
 
-  constructor(private readonly model: Pick<vscode.LanguageModelChat, 'vendor' | 'family' | 'id' | 'sendRequest'>) {
+  constructor(
+    private readonly model: Pick<
+      vscode.LanguageModelChat,
+      'vendor' | 'family' | 'id' | 'sendRequest' | 'maxInputTokens'
+    >,
+  ) {
     this.info = {
       backend: 'vscode-lm',
       model: `${model.vendor}/${model.family}`,
       parameters: { model_id: model.id, token_counts: 'estimated' },
+      ...(model.maxInputTokens > 0
+        ? { contextWindow: { tokens: model.maxInputTokens, source: 'VS Code language model maxInputTokens' } }
+        : {}),
     };
   }
 

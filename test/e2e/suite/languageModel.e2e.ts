@@ -15,6 +15,7 @@ function languageModelTestDouble(reply: (vscode.LanguageModelTextPart | vscode.L
     vendor: 'test-double',
     family: 'scripted',
     id: 'test-double-scripted',
+    maxInputTokens: 64_000,
     async sendRequest(messages: vscode.LanguageModelChatMessage[], options?: vscode.LanguageModelChatRequestOptions) {
       sent.push({ messages, options });
       return {
@@ -69,6 +70,7 @@ export function languageModelTests(): void {
       });
       assert.equal(policy.info.backend, 'vscode-lm');
       assert.equal(policy.info.model, 'test-double/scripted');
+      assert.deepEqual(policy.info.contextWindow, { tokens: 64_000, source: 'VS Code language model maxInputTokens' });
       const [request] = sent;
       assert.deepEqual(
         request.options?.tools?.map((tool) => tool.name),

@@ -28,12 +28,20 @@ const TASKS = join(__dirname, '..', '..', '..', '..', 'tasks', 'examples');
 const TURNS = 44;
 const MODEL = 'Qwen/Qwen2.5-Coder-7B-Instruct';
 
-/** The agent reads a 16 000-character file every turn, then submits; summary requests (no tools) get a summary. */
+/**
+ * The agent writes a long file, reads 16 000 characters of it every turn (the observation limit), then
+ * submits; summary requests (no tools) get a summary.
+ */
 function longRun(request: RecordedRequest, agentTurn: () => number): ScriptStep {
   if (!request.body?.tools) return step.text(`Summary: read ${agentTurn()} chunks of data.txt; nothing fixed yet.`);
   const turn = agentTurn();
+  if (turn === 0)
+    return step.toolCall('bash', {
+      command: `python3 -c "print('\\n'.join(str(i).rjust(5) + ' ' + 'x' * 150 for i in range(400)))" > data.txt`,
+    });
   if (turn >= TURNS) return step.toolCall('submit', { summary: 'read everything' });
-  return step.toolCall('bash', { command: `python3 -c "print('${turn % 10}' * 15950)"` });
+  const start = ((turn * 37) % 250) + 1;
+  return step.toolCall('view', { path: 'data.txt', start_line: start, end_line: start + 120 });
 }
 
 describe('long rollouts against a 32k-context vLLM server in real Docker', () => {
@@ -79,6 +87,11 @@ describe('long rollouts against a 32k-context vLLM server in real Docker', () =>
 
         const { trajectory } = await readTrajectoryLog(summary.path);
         assert.ok(trajectory);
+        const reads = trajectory.turns.slice(1, -1).map((turn) => turn.observations[0]?.output.length ?? 0);
+        assert.ok(
+          reads.every((length) => length >= 15_000),
+          `16 000-character observations: ${Math.min(...reads)} at least`,
+        );
         const compactions = trajectory.events.filter((event) => event.kind === 'compaction');
         assert.ok(compactions.length >= 5, `${compactions.length} compactions`);
         for (const event of compactions) {

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { turnReward } from '../../../src/core/reward/turnReward';
 import type { RunResult, Turn } from '../../../src/core/trajectory/types';
 import {
+  toPlaybackLiveTurn,
   toPlaybackResult,
   toPlaybackTurn,
   toPlaybackTurns,
@@ -31,6 +32,29 @@ const turn = (index: number, diff?: string, extra: Partial<Turn> = {}): Turn => 
 });
 
 describe('playback model', () => {
+  test("the turn in progress shows what the model has written and the running calls' output", () => {
+    assert.deepEqual(
+      toPlaybackLiveTurn({
+        turn: 3,
+        phase: 'tools',
+        started_at: '2026-01-01T00:00:00Z',
+        updated_at: '2026-01-01T00:00:01Z',
+        content: 'Running the tests.',
+        reasoning: 'They failed before.',
+        tool_calls: [{ id: 'c1', name: 'bash', arguments: '{"command":"pytest"}' }],
+        outputs: [{ tool_call_id: 'c1', tool: 'bash', output: '3 passed' }],
+      }),
+      {
+        index: 3,
+        phase: 'tools',
+        message: 'Running the tests.',
+        reasoning: 'They failed before.',
+        toolCalls: [{ name: 'bash', arguments: '{"command":"pytest"}' }],
+        outputs: [{ tool: 'bash', output: '3 passed' }],
+      },
+    );
+  });
+
   test('splits a turn into prompts, the model message, tool calls and observations', () => {
     const converted = toPlaybackTurn(
       turn(0, 'patch-a', {
