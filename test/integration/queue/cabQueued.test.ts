@@ -87,6 +87,13 @@ test('a CodeAssistBench task goes through the queue with its simulated user and 
       60_000,
       first.output,
     );
+    // Killed while the server holds its second request (which never gets an answer to it).
+    await waitFor(
+      'the second model call',
+      async () => (agent.completionRequests.length >= 2 ? true : undefined),
+      60_000,
+      first.output,
+    );
     first.child.kill('SIGKILL');
 
     const second = bed.startWorker();

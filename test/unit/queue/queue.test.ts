@@ -57,6 +57,29 @@ describe('queue addresses and jobs', () => {
     assert.throws(() => redisConnection('http://localhost:6379'), /--queue: expected redis:\/\/HOST:PORT/);
   });
 
+  test("a job carries the model's settings and the compaction strategy to whichever worker takes it", () => {
+    const settings = { temperature: 0.2, maxTokens: 1024, numCtx: 16384, stop: ['END'] };
+    const request = {
+      taskFile: 't',
+      taskIds: ['x'],
+      attempts: 1,
+      policySpec: 'ollama:qwen2.5-coder:7b',
+      outDir: 'o',
+      reward: 'binary',
+      maxTurns: 5,
+      compaction: 'summarize' as const,
+      modelSettings: settings,
+    };
+    const [job] = rolloutJobs(request);
+    // Through Redis a job is JSON: what arrives is what was set.
+    const arrived = JSON.parse(JSON.stringify(job)) as typeof job;
+    assert.deepEqual([arrived.modelSettings, arrived.compaction], [settings, 'summarize']);
+    // Other settings are another job: enqueueing them again is not skipped as a duplicate.
+    const [cooler] = rolloutJobs({ ...request, modelSettings: { ...settings, temperature: 0.7 } });
+    assert.notEqual(cooler.runId, job.runId);
+    assert.equal(rolloutJobs(request)[0].runId, job.runId);
+  });
+
   test('one job per (task, attempt), each with its own run id and absolute paths a remote worker can follow', () => {
     const jobs = rolloutJobs({
       taskFile: 'tasks/examples',

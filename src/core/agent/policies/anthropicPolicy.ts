@@ -18,11 +18,10 @@ import type { ToolDefinition } from '../tools/tool';
 import {
   DEFAULT_ANTHROPIC_MAX_TOKENS,
   DEFAULT_STREAM,
-  FALLBACK_CONTEXT_WINDOW,
-  ModelSettingsError,
+    ModelSettingsError,
   type ModelSettings,
 } from './modelSettings';
-import { costOf, modelPrices, tableContextWindow, type PriceSource } from './modelTable';
+import { costOf, knownContextWindow, modelPrices, type PriceSource } from './modelTable';
 import {
   PolicyError,
   type AssistantMessage,
@@ -108,9 +107,7 @@ export class AnthropicPolicy implements Policy {
       baseURL,
       parameters: { ...this.parameters },
       settings,
-      contextWindow: settings.contextWindow
-        ? { tokens: settings.contextWindow, source: 'given (--context-window)' }
-        : (tableContextWindow(options.model) ?? { tokens: FALLBACK_CONTEXT_WINDOW, source: 'default' }),
+      contextWindow: knownContextWindow(options.model, settings),
       ...(this.prices ? { prices: this.prices } : {}),
     };
   }

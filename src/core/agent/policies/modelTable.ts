@@ -3,7 +3,7 @@
  * the data file modelTable.json (each figure with its source and date), and the one cost formula.
  */
 import table from './modelTable.json';
-import { ModelSettingsError, type ModelSettings } from './modelSettings';
+import { FALLBACK_CONTEXT_WINDOW, ModelSettingsError, type ModelSettings } from './modelSettings';
 import type { TokenUsage } from './policy';
 
 /** US dollars per million tokens. */
@@ -64,6 +64,15 @@ export function tableContextWindow(model: string): ContextWindow | undefined {
     tokens: entry.context_window,
     source: `model table (${entry.model}: ${describeSource(entry.context_source)})`,
   };
+}
+
+/**
+ * The window before the server is asked: `--context-window`, else the model table, else the fallback. A
+ * policy's probe may replace it with the server's word when the user gave none.
+ */
+export function knownContextWindow(model: string, settings: Pick<ModelSettings, 'contextWindow'>): ContextWindow {
+  if (settings.contextWindow) return { tokens: settings.contextWindow, source: 'given (--context-window)' };
+  return tableContextWindow(model) ?? { tokens: FALLBACK_CONTEXT_WINDOW, source: 'default' };
 }
 
 /**

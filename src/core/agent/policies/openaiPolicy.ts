@@ -6,8 +6,8 @@
  */
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParams, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import { DEFAULT_STREAM, FALLBACK_CONTEXT_WINDOW, ModelSettingsError, type ModelSettings } from './modelSettings';
-import { costOf, modelPrices, tableContextWindow, type PriceSource } from './modelTable';
+import { DEFAULT_STREAM, ModelSettingsError, type ModelSettings } from './modelSettings';
+import { costOf, knownContextWindow, modelPrices, type PriceSource } from './modelTable';
 import { CompletionAccumulator, type AccumulatedCompletion } from './openaiStream';
 import {
   PolicyError,
@@ -107,9 +107,7 @@ export class OpenAIPolicy implements Policy {
       parameters: { ...this.parameters },
       settings,
       ...(baseURL === OPENAI_DEFAULT_BASE_URL ? { server: 'openai' } : {}),
-      contextWindow: settings.contextWindow
-        ? { tokens: settings.contextWindow, source: 'given (--context-window)' }
-        : (tableContextWindow(options.model) ?? { tokens: FALLBACK_CONTEXT_WINDOW, source: 'default' }),
+      contextWindow: knownContextWindow(options.model, settings),
       ...(this.prices ? { prices: this.prices } : {}),
     };
   }
