@@ -302,7 +302,9 @@ function readReply(response: PolicyResponse, input: AgentRunInput, turnIndex: nu
   }
   if (native.length) return { message, calls: native, format: 'native' };
   if (!text.trim()) return { message: { ...message, content: '' }, calls: [], note: notes.emptyReply() };
-  const parsed = parseTextToolCalls(text, input.toolbox.names, `text_${turnIndex}`);
+  const parsed = parseTextToolCalls(text, input.toolbox.names, `text_${turnIndex}`, {
+    bashBlocks: !input.answerEndsRun,
+  });
   if (parsed && 'problem' in parsed) return { message, calls: [], note: notes.textCallProblem(parsed.problem) };
   if (parsed)
     return {

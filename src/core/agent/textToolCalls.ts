@@ -3,7 +3,8 @@
  * tool parser, a chat template the server does not read calls from). Three conventions, tried in order:
  * - `hermes`: `<tool_call>{"name": …, "arguments": {…}}</tool_call>` blocks (Hermes, Qwen2.5, Qwen3);
  * - `json`: the same object alone in the reply or in a ```json fence;
- * - `bash_block`: exactly one ```bash fence, run as the `bash` tool (mini-swe-agent's convention).
+ * - `bash_block`: exactly one ```bash fence, run as the `bash` tool (mini-swe-agent's convention) — unless
+ *   the reply may be an answer to a person (a CodeAssistBench conversation), where a command is advice.
  * The calls found become ordinary tool calls and leave the text, so the conversation sent back reads as if the
  * server had parsed them.
  */
@@ -30,6 +31,7 @@ export function parseTextToolCalls(
   text: string,
   tools: readonly string[],
   idPrefix: string,
+  options: { bashBlocks?: boolean } = {},
 ): TextToolCalls | { problem: string } | undefined {
   const id = (index: number) => `${idPrefix}_${index}`;
   const hermes = [...text.matchAll(HERMES_BLOCK)];
@@ -50,7 +52,7 @@ export function parseTextToolCalls(
       : [callFromJson(whole!, id(0)) as ToolCall];
     return { format: 'json', calls, content: fenced.length ? strip(text, fenced) : '' };
   }
-  if (!tools.includes('bash')) return undefined;
+  if (!tools.includes('bash') || options.bashBlocks === false) return undefined;
   const shell = [...text.matchAll(SHELL_FENCE)];
   if (shell.length > 1)
     return {

@@ -192,6 +192,18 @@ describe('agent loop: replies as servers send them', () => {
     assert.equal(hermes.signals?.format_errors, 0);
   });
 
+  test('in a conversation with a person, an answer holding a ```bash block is an answer, not a command', async () => {
+    const answer = 'Upgrade first:\n```bash\npip install -U smolagents\n```\nthen run it again.';
+    const { outcome, trajectory, sandbox } = await run(
+      scripted([{ message: { role: 'assistant', content: answer } }]),
+      {},
+      true,
+    );
+    assert.equal(outcome.exitStatus, 'submitted');
+    assert.deepEqual(sandbox.commands, []);
+    assert.deepEqual(replyOf(trajectory.turns[0]), [{ role: 'assistant', content: answer }]);
+  });
+
   test('a "too long" refusal compacts the conversation and asks again within the same turn', async () => {
     const big = (id: string) => call('bash', { command: `cat big_${id}` }, id);
     const answers: Answer[] = [];

@@ -55,6 +55,11 @@ describe('tool calls written as text', () => {
     assert.ok(two && 'problem' in two);
     assert.match(two.problem, /has 2 bash blocks; write exactly one/);
     assert.equal(parseTextToolCalls('```bash\nls\n```', ['view'], 't'), undefined, 'no bash tool, no bash calls');
+    assert.equal(
+      parseTextToolCalls('Run this:\n```bash\npip install -U smolagents\n```', TOOLS, 't', { bashBlocks: false }),
+      undefined,
+      'in an answer to a person, a command is advice',
+    );
   });
 
   test('plain prose, or code in another language, holds no call', () => {

@@ -15,12 +15,7 @@ import type {
   Tool as AnthropicTool,
 } from '@anthropic-ai/sdk/resources/messages';
 import type { ToolDefinition } from '../tools/tool';
-import {
-  DEFAULT_ANTHROPIC_MAX_TOKENS,
-  DEFAULT_STREAM,
-    ModelSettingsError,
-  type ModelSettings,
-} from './modelSettings';
+import { DEFAULT_ANTHROPIC_MAX_TOKENS, DEFAULT_STREAM, ModelSettingsError, type ModelSettings } from './modelSettings';
 import { costOf, knownContextWindow, modelPrices, type PriceSource } from './modelTable';
 import {
   PolicyError,
