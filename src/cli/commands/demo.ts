@@ -162,7 +162,7 @@ async function fineTuneStage({
     device: baseModel ? 'auto' : 'cpu',
     agentConfig: { maxTurns: 3 },
     // A tiny random model rarely stops on its own: bound each call so two iterations stay short.
-    policyOptions: { openai: { maxTokens: 256 } },
+    policyOptions: { settings: { maxTokens: 256 } },
     log: (line) => console.log(`   ${line}`),
     trainerHooks: hooks,
   });

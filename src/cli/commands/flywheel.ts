@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { DEFAULT_AGENT_CONFIG } from '../../core/agent/config';
+import { ModelSettingsError } from '../../core/agent/policies/modelSettings';
 import { dockerEvaluatorOptions } from '../../core/reward/dockerEvaluatorOptions';
 import { REWARD_FUNCTIONS } from '../../core/reward/index';
 import { loadTasksStrict } from '../../core/task/loadTasks';
@@ -13,6 +14,7 @@ import {
   trainingOptionsUsage,
 } from '../../core/train/options';
 import { formatRunnerEvent } from '../../core/train/runner';
+import { compactionFromFlags, MODEL_FLAGS, MODEL_FLAGS_USAGE, modelSettingsFromFlags } from '../modelOptions';
 import { positiveInteger } from './eval';
 import type { CliCommand } from './index';
 import { parseCommandLine } from '../grammar';
@@ -30,10 +32,10 @@ tasks. Ends with the resolved rate of every iteration.
   --ids A,B            only these task ids
   --workers N          rollouts at a time (default 2)
   --max-turns N        model calls per rollout (default ${DEFAULT_AGENT_CONFIG.maxTurns})
-  --max-tokens N       tokens per model call (default: the server's; the bundled one allows the whole context)
   --reward NAME        ${Object.keys(REWARD_FUNCTIONS).join(' | ')} (default binary)
   --device D           auto, cuda or cpu (training and serving)
   --docker-image IMG   train and serve in a container from IMG, GPUs passed through
+${MODEL_FLAGS_USAGE}
 training options (as on rollout train):
 ${trainingOptionsUsage()}`;
 
@@ -48,11 +50,11 @@ const OPTIONS = {
   ids: { type: 'string' },
   workers: { type: 'string' },
   'max-turns': { type: 'string' },
-  'max-tokens': { type: 'string' },
   reward: { type: 'string', default: 'binary' },
   device: { type: 'string' },
   'docker-image': { type: 'string' },
   ...TRAINING_FLAGS,
+  ...MODEL_FLAGS,
 } as const;
 
 export const flywheelCommand: CliCommand = {
@@ -71,12 +73,14 @@ export const flywheelCommand: CliCommand = {
       return usage(`--filter must be resolved or verifier, not ${values.filter}`);
     const makeReward = REWARD_FUNCTIONS[values.reward];
     if (!makeReward) return usage(`--reward must be one of ${Object.keys(REWARD_FUNCTIONS).join(', ')}`);
-    let training;
+    let training, settings, compaction;
     try {
       training = trainingOptionsFrom(values);
       trainingArgs('sft', training);
+      settings = modelSettingsFromFlags(values);
+      compaction = compactionFromFlags(values);
     } catch (error) {
-      if (error instanceof TrainingOptionError) return usage(error.message);
+      if (error instanceof TrainingOptionError || error instanceof ModelSettingsError) return usage(error.message);
       throw error;
     }
     const tasks = await loadTasksStrict(values.tasks);
@@ -99,12 +103,11 @@ export const flywheelCommand: CliCommand = {
       rewardFn: makeReward(),
       training,
       device: values.device as Device | undefined,
-      agentConfig: values['max-turns']
-        ? { maxTurns: positiveInteger('max-turns', values['max-turns'], DEFAULT_AGENT_CONFIG.maxTurns) }
-        : undefined,
-      policyOptions: values['max-tokens']
-        ? { openai: { maxTokens: positiveInteger('max-tokens', values['max-tokens'], 1) } }
-        : undefined,
+      agentConfig: {
+        maxTurns: positiveInteger('max-turns', values['max-turns'], DEFAULT_AGENT_CONFIG.maxTurns),
+        ...(compaction ? { compaction } : {}),
+      },
+      policyOptions: { settings },
       log: (line) => console.log(`  ${line}`),
       trainerHooks: {
         onEvent: (event) => {

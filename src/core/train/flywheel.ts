@@ -41,7 +41,7 @@ export interface FlywheelOptions {
   training?: TrainingOptions;
   device?: Device;
   agentConfig?: Partial<AgentConfig>;
-  /** Sampling settings of every iteration's policy (e.g. `openai.maxTokens` per model call). */
+  /** The model settings of every iteration's policy (e.g. `settings.maxTokens` per model call). */
   policyOptions?: CreatePolicyOptions;
   log?: (line: string) => void;
   trainerHooks?: RunnerHooks;
