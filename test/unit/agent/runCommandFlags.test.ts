@@ -4,28 +4,15 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { demoCommand } from '../../../src/cli/commands/demo';
+import { flywheelCommand } from '../../../src/cli/commands/flywheel';
 import { runCommand } from '../../../src/cli/commands/run';
-import type { CliCommand } from '../../../src/cli/commands/index';
+import { runCaptured } from '../../support/cliCapture';
 
 const EXAMPLES = join(__dirname, '..', '..', '..', '..', 'tasks', 'examples');
 
-async function runCaptured(command: CliCommand, args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const { log, error } = console;
-  console.log = (...parts: unknown[]) => out.push(parts.join(' '));
-  console.error = (...parts: unknown[]) => err.push(parts.join(' '));
-  try {
-    return { code: await command.run(args), out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
-
 describe('model settings on the command line', () => {
-  test('rollout run and rollout demo list every knob in their help', async () => {
-    for (const command of [runCommand, demoCommand]) {
+  test('rollout run, rollout demo and rollout flywheel list every knob in their help', async () => {
+    for (const command of [runCommand, demoCommand, flywheelCommand]) {
       const { code, out } = await runCaptured(command, ['--help']);
       assert.equal(code, 0);
       for (const flag of [
@@ -55,5 +42,13 @@ describe('model settings on the command line', () => {
     const strategy = await runCaptured(runCommand, [...base, '--compaction', 'forget']);
     assert.equal(strategy.code, 2);
     assert.match(strategy.err, /--compaction must be one of sliding-window, summarize, got 'forget'/);
+  });
+
+  test('rollout flywheel checks the same settings before anything runs (exit 2)', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'rollout-flags-'));
+    const args = ['--tasks', EXAMPLES, '--out', out, '--policy', 'openai:m@http://127.0.0.1:9/v1', '--base-model', 'm'];
+    const result = await runCaptured(flywheelCommand, [...args, '--top-p', '1.5']);
+    assert.equal(result.code, 2);
+    assert.match(result.err, /^rollout flywheel: --top-p must be at most 1, got 1\.5/);
   });
 });

@@ -4,25 +4,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tasksCommand } from '../../../src/cli/commands/tasks';
+import { runCaptured } from '../../support/cliCapture';
 import { fixture } from './fixturePaths';
-
-async function runCaptured(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const { log, error } = console;
-  console.log = (...parts: unknown[]) => out.push(parts.join(' '));
-  console.error = (...parts: unknown[]) => err.push(parts.join(' '));
-  try {
-    return { code: await tasksCommand.run(args), out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
 
 describe('rollout tasks', () => {
   test('lists every row of a good file and exits 0', async () => {
-    const { code, out } = await runCaptured([fixture('swe-bench', 'swe-bench-lite-sample.json')]);
+    const { code, out } = await runCaptured(tasksCommand, [fixture('swe-bench', 'swe-bench-lite-sample.json')]);
     assert.equal(code, 0);
     assert.match(out, /^ID\s+KIND\s+REPOSITORY\s+LANGUAGE\s+TESTS$/m);
     assert.match(out, /^django__django-16255\s+swe-bench\s+django\/django@444b6da7\s+python\s+yes$/m);
@@ -34,7 +21,7 @@ describe('rollout tasks', () => {
     const bad = { ...(JSON.parse(rows[1]) as Record<string, unknown>), url: 'not a url' };
     const file = join(mkdtempSync(join(tmpdir(), 'rollout-cli-')), 'cab.jsonl');
     writeFileSync(file, [rows[0], JSON.stringify(bad), rows[2]].join('\n'));
-    const { code, out } = await runCaptured([file, '--json']);
+    const { code, out } = await runCaptured(tasksCommand, [file, '--json']);
     assert.equal(code, 1);
     const parsed = JSON.parse(out) as {
       tasks: { id: string; has_tests: boolean }[];
@@ -51,7 +38,7 @@ describe('rollout tasks', () => {
   });
 
   test('no argument prints usage and exits 2', async () => {
-    const { code, err } = await runCaptured([]);
+    const { code, err } = await runCaptured(tasksCommand, []);
     assert.equal(code, 2);
     assert.match(err, /usage: rollout tasks FILE_OR_DIR/);
   });
