@@ -6,7 +6,8 @@ const USAGE = `usage: rollout import FILE --from ${IMPORT_FORMATS.join('|')} --o
 
   swe-agent        a SWE-agent .traj file of any version: 0.x text actions, 1.x function calling
   mini-swe-agent   a mini-swe-agent .traj.json file (1.x, 2.x, or an early bare message list)
-  openhands        an OpenHands event stream (a JSON list of events, or an evaluation record with
+  openhands        an OpenHands event stream, 0.x or the 1.x SDK (a JSON list of events, a 1.x
+                   conversation folder of event files, JSONL of events, an evaluation record with
                    its history; an output.jsonl of such records, one a line)
   openai           OpenAI-format conversation JSONL, one {messages, tools?, metadata?} a line
   --task-id        task id for a .traj import (default: the file name)`;

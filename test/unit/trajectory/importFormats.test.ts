@@ -18,6 +18,8 @@ const SWE_AGENT_1X = join(FIXTURES, 'swe-agent', '6e44b9__sweagenttestrepo-1c284
 const MINI_MESSAGE_LIST = join(FIXTURES, 'trajectories', 'mini-swe-agent', 'local.traj.json');
 const OPENHANDS_EDIT = join(FIXTURES, 'trajectories', 'openhands', 'basic.json');
 const OPENHANDS_CHAT = join(FIXTURES, 'trajectories', 'openhands', 'basic_interactions.json');
+const OPENHANDS_V1_FOLDER = join(FIXTURES, 'trajectories', 'openhands', 'v1-conversation');
+const OPENHANDS_V1_JSONL = join(FIXTURES, 'trajectories', 'openhands', 'v1-events.jsonl');
 
 async function only(file: string, from: ImportFormat): Promise<Trajectory> {
   const all: Trajectory[] = [];
@@ -251,6 +253,102 @@ describe('imports of every released trajectory format', () => {
     );
     assert.equal(turn.system_fingerprint, 'fp_1');
     assert.equal(trajectory.events[0].kind, 'source_message', 'the state change is kept as an event');
+    assert.equal(trajectory.result?.exit_status, 'error');
+  });
+
+  test('OpenHands 1.x SDK (real conversation folder): system prompt and tools, each call answered, finish, a later chat turn', async () => {
+    const trajectory = await roundTrip(OPENHANDS_V1_FOLDER, 'openhands');
+    assert.deepEqual(
+      trajectory.run.tools.map((tool) => tool.function.name),
+      ['terminal', 'finish', 'think'],
+      'the tools the system prompt event declared',
+    );
+    assert.match(trajectory.run.tools[0].function.description ?? '', /Execute a bash command/);
+    const messages = trajectory.turns.flatMap((turn) => turn.messages);
+    assert.deepEqual(
+      messages.map((message) => message.role),
+      ['system', 'user', 'assistant', 'tool', 'assistant', 'tool', 'user', 'assistant'],
+    );
+    assert.match(messages[0].content ?? '', /^You are OpenHands agent/);
+    const [first, second, third] = trajectory.turns;
+    const call = first.messages.find((message) => message.role === 'assistant')?.tool_calls?.[0];
+    assert.equal(call?.id, 'call_KaQ0kUcBb5tbMzhxbIx9dvoZ');
+    assert.equal(JSON.parse(call?.function.arguments ?? '{}').command, 'pwd > tool_output.txt');
+    assert.deepEqual(
+      first.observations.map((observation) => [observation.tool_call_id, observation.tool, observation.exit_code]),
+      [['call_KaQ0kUcBb5tbMzhxbIx9dvoZ', 'terminal', 0]],
+    );
+    assert.equal(second.observations[0].tool, 'finish');
+    assert.match(second.observations[0].output, /written to tool_output\.txt/);
+    assert.match(third.messages.at(-1)?.content ?? '', /I executed the `pwd` command/);
+    assert.equal(trajectory.result?.exit_status, 'submitted', 'the finish call');
+    assert.equal(trajectory.run.started_at, '2026-02-05T11:24:45.292853');
+  });
+
+  test('OpenHands 1.x SDK events as JSONL (real test data): reasoning kept, return codes kept, state updates as events', async () => {
+    const trajectory = await roundTrip(OPENHANDS_V1_JSONL, 'openhands');
+    const assistants = trajectory.turns.flatMap((turn) =>
+      turn.messages.filter((message) => message.role === 'assistant'),
+    );
+    assert.equal(assistants.length, 2, 'one assistant message per model response');
+    assert.ok(trajectory.turns.every((turn) => typeof turn.reasoning === 'string' && turn.reasoning.length > 0));
+    const observations = trajectory.turns.flatMap((turn) => turn.observations);
+    assert.equal(observations.length, 3, 'every observation is kept, one whose call the file lacks too');
+    assert.equal(observations.at(-1)?.exit_code, 1);
+    assert.equal(
+      trajectory.events.filter((event) => event.kind === 'source_message').length,
+      5,
+      'the ConversationStateUpdateEvents, in place',
+    );
+  });
+
+  test('OpenHands 1.x SDK: the calls of one response are one assistant message; rejections and agent errors answer their calls', async () => {
+    // Written from the SDK's event classes (openhands-sdk/openhands/sdk/event/llm_convertible/): one ActionEvent
+    // per call, grouped by llm_response_id; UserRejectObservation and AgentErrorEvent answer a call by its id.
+    const action = (id: string, command: string) => ({
+      kind: 'ActionEvent',
+      id: `a-${id}`,
+      source: 'agent',
+      thought: [{ type: 'text', text: 'Two at once.' }],
+      reasoning_content: 'Both are needed.',
+      tool_name: 'terminal',
+      tool_call_id: id,
+      tool_call: { id, name: 'terminal', arguments: JSON.stringify({ command }), origin: 'completion' },
+      llm_response_id: 'resp-1',
+    });
+    const file = writeJson('sdk.json', [
+      { kind: 'MessageEvent', source: 'user', llm_message: { role: 'user', content: [{ type: 'text', text: 'go' }] } },
+      action('c1', 'rm -rf /'),
+      action('c2', 'ls'),
+      {
+        kind: 'UserRejectObservation',
+        source: 'environment',
+        tool_name: 'terminal',
+        tool_call_id: 'c1',
+        action_id: 'a-c1',
+        rejection_reason: 'too dangerous',
+      },
+      { kind: 'AgentErrorEvent', source: 'agent', tool_name: 'terminal', tool_call_id: 'c2', error: 'sandbox gone' },
+      { kind: 'ConversationStateUpdateEvent', source: 'environment', key: 'execution_status', value: 'error' },
+    ]);
+    const trajectory = await roundTrip(file, 'openhands');
+    assert.equal(trajectory.turns.length, 1);
+    const [turn] = trajectory.turns;
+    const assistant = turn.messages.filter((message) => message.role === 'assistant');
+    assert.equal(assistant.length, 1);
+    assert.equal(assistant[0].content, 'Two at once.');
+    assert.deepEqual(
+      assistant[0].tool_calls?.map((call) => call.id),
+      ['c1', 'c2'],
+    );
+    assert.equal(turn.reasoning, 'Both are needed.');
+    assert.deepEqual(
+      turn.observations.map((observation) => [observation.tool_call_id, observation.output]),
+      [
+        ['c1', 'too dangerous'],
+        ['c2', 'sandbox gone'],
+      ],
+    );
     assert.equal(trajectory.result?.exit_status, 'error');
   });
 

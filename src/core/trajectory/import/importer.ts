@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { readLines } from '../lines';
 import { TrajectoryRecorder, type RecorderOptions } from '../recorder';
 import type { Trajectory } from '../types';
@@ -12,14 +13,23 @@ export const IMPORT_FORMATS: readonly ImportFormat[] = ['swe-agent', 'mini-swe-a
 
 /**
  * The trajectories in a foreign file, one at a time: an OpenAI JSONL file (and an OpenHands evaluation
- * `output.jsonl`) streams line by line; the other formats hold one run a file.
+ * `output.jsonl`) streams line by line; the other formats hold one run a file. OpenHands 1.x keeps a
+ * conversation as a folder of event files (`events/event-00000-….json`) or as JSONL with one event a line:
+ * either is one run.
  */
 export async function* readForeignTrajectories(
   file: string,
   from: ImportFormat,
   options: { taskId?: string } = {},
 ): AsyncGenerator<Trajectory> {
+  if (from === 'openhands' && (await stat(file)).isDirectory()) {
+    const { events, content } = await readEventFolder(file);
+    yield fromOpenHandsEvents(events, file, { taskId: options.taskId, content });
+    return;
+  }
   if (from === 'openai' || (from === 'openhands' && file.endsWith('.jsonl'))) {
+    const events: unknown[] = [];
+    let eventLines = '';
     for await (const line of readLines(file)) {
       if (line.text.trim() === '') continue;
       let parsed: unknown;
@@ -28,10 +38,17 @@ export async function* readForeignTrajectories(
       } catch (error) {
         throw new Error(`${file}: line ${line.number}: not valid JSON (${(error as Error).message})`);
       }
-      yield from === 'openai'
-        ? fromOpenAiConversation(parsed, file, line.number, line.text)
-        : fromOpenHandsEvents(parsed, `${file}: line ${line.number}`, { taskId: options.taskId, content: line.text });
+      if (from === 'openai') yield fromOpenAiConversation(parsed, file, line.number, line.text);
+      else if (isOpenHandsEvent(parsed)) {
+        events.push(parsed);
+        eventLines += `${line.text}\n`;
+      } else
+        yield fromOpenHandsEvents(parsed, `${file}: line ${line.number}`, {
+          taskId: options.taskId,
+          content: line.text,
+        });
     }
+    if (events.length > 0) yield fromOpenHandsEvents(events, file, { taskId: options.taskId, content: eventLines });
     return;
   }
   const content = await readFile(file, 'utf8');
@@ -47,6 +64,29 @@ export async function* readForeignTrajectories(
     openhands: fromOpenHandsEvents,
   }[from];
   yield read(parsed, file, { taskId: options.taskId, content });
+}
+
+/** One line of an OpenHands event log (an event of either version), not an evaluation record holding a stream. */
+function isOpenHandsEvent(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || 'history' in value) return false;
+  return 'kind' in value || 'action' in value || 'observation' in value;
+}
+
+/** The events of an OpenHands 1.x conversation folder (or of its `events` folder), in the order of their names. */
+async function readEventFolder(dir: string): Promise<{ events: unknown[]; content: string }> {
+  const nested = join(dir, 'events');
+  const folder = (await stat(nested).catch(() => undefined))?.isDirectory() ? nested : dir;
+  const names = (await readdir(folder)).filter((name) => name.endsWith('.json')).sort();
+  if (names.length === 0) throw new Error(`${folder}: no event files (*.json) in this folder`);
+  const texts = await Promise.all(names.map((name) => readFile(join(folder, name), 'utf8')));
+  const events = texts.map((text, i) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (error) {
+      throw new Error(`${join(folder, names[i])}: not valid JSON (${(error as Error).message})`);
+    }
+  });
+  return { events, content: texts.join('\n') };
 }
 
 /** Writes a whole trajectory as a run log in `outDir` through the recorder (so it is redacted and checked). */

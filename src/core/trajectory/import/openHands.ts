@@ -1,7 +1,16 @@
 import { basename } from 'node:path';
 import type { ChatMessage, RunEvent, ToolSchema, Trajectory, Turn } from '../types';
 import type { ImportOptions } from './sweAgent';
-import { importError, importedRunId, isRecord, mapExitStatus, toChatMessage, turnsOf, unknownFields } from './shared';
+import {
+  importError,
+  importedRunId,
+  isRecord,
+  mapExitStatus,
+  partsText,
+  toChatMessage,
+  turnsOf,
+  unknownFields,
+} from './shared';
 
 /** The per-turn facts OpenHands keeps with each model response. */
 interface ResponseFacts {
@@ -12,12 +21,14 @@ interface ResponseFacts {
 
 /**
  * An OpenHands event stream as a trajectory of this project: the list of events a session saves (or an
- * evaluation output record holding it under `history`, with `instance_id` and `test_result.git_patch`).
+ * evaluation output record holding it under `history`, with `instance_id` and `test_result.git_patch`), in
+ * the event format of OpenHands 0.x (`action` / `observation` events) or of the 1.x software-agent SDK
+ * (events named by `kind`: `SystemPromptEvent`, `MessageEvent`, `ActionEvent`, `ObservationEvent` …).
  * Actions become messages as the model saw them: a model response is one assistant message with all of its
  * tool calls (OpenHands writes one action event per call, each carrying the response), an observation that
  * answers a call is its `tool` message, user messages stay user messages, and an observation no call asked
  * for is shown to the model as a user message. Events with no place in a conversation (agent state changes,
- * recalls) become `source_message` events at their place.
+ * recalls, token ids) become `source_message` events at their place.
  */
 export function fromOpenHandsEvents(raw: unknown, file: string, options: ImportOptions): Trajectory {
   const record = Array.isArray(raw) ? { history: raw } : raw;
@@ -25,12 +36,13 @@ export function fromOpenHandsEvents(raw: unknown, file: string, options: ImportO
     throw importError(file, '(top level)', 'must be a list of OpenHands events, or an object with a `history` list');
   const stream = new EventStream(file);
   record.history.forEach((event, i) => stream.add(event, `history[${i}]`));
-  const turns = turnsOf(stream.messages).map((turn) => stream.completeTurn(turn));
+  const turns = turnsOf(stream.end()).map((turn) => stream.completeTurn(turn));
 
   const testResult = isRecord(record.test_result) ? record.test_result : {};
   const patch = typeof testResult.git_patch === 'string' ? testResult.git_patch : '';
   const metadata = isRecord(record.metadata) ? record.metadata : {};
-  const llm = isRecord(metadata.llm_config) ? metadata.llm_config : {};
+  // 0.x evaluations keep the model under `llm_config`, 1.x under `llm`.
+  const llm = isRecord(metadata.llm_config) ? metadata.llm_config : isRecord(metadata.llm) ? metadata.llm : {};
   const taskId =
     options.taskId ??
     (typeof record.instance_id === 'string' ? record.instance_id : basename(file).replace(/\.jsonl?$/, ''));
@@ -77,6 +89,8 @@ class EventStream {
   private readonly calledTools = new Set<string>();
   private readonly facts = new Map<ChatMessage, ResponseFacts>();
   private readonly responses = new Set<string>();
+  /** The 1.x SDK response whose action events are being gathered into one assistant message. */
+  private pendingResponse?: { id: string; where: string; message: Record<string, unknown> };
   /** Events with no place in the conversation, and how many messages came before each. */
   private readonly asides: { afterMessage: number; event: unknown }[] = [];
 
@@ -88,6 +102,7 @@ class EventStream {
       this.startedAt ??= event.timestamp;
       this.endedAt = event.timestamp;
     }
+    if (typeof event.kind === 'string') return this.addSdkEvent(event, event.kind, where);
     const args = isRecord(event.args) ? event.args : {};
     const text = (value: unknown) => (typeof value === 'string' ? value : '');
     const metadata = isRecord(event.tool_call_metadata) ? event.tool_call_metadata : undefined;
@@ -102,6 +117,97 @@ class EventStream {
       this.finished ||= event.action === 'finish';
       this.push({ role: 'assistant', content: text(args.content) || text(event.message) }, where);
     } else this.asides.push({ afterMessage: this.messages.length, event });
+  }
+
+  /**
+   * A 1.x SDK event. Its `ActionEvent`s of one model response (`llm_response_id`) are one assistant message:
+   * they are gathered until another event comes, then written as one.
+   */
+  private addSdkEvent(event: Record<string, unknown>, kind: string, where: string): void {
+    if (kind === 'ActionEvent') return this.addSdkAction(event, where);
+    this.flushSdkResponse();
+    const message = isRecord(event.llm_message) ? event.llm_message : undefined;
+    if (kind === 'SystemPromptEvent') {
+      if (Array.isArray(event.tools)) this.systemTools = event.tools.map(sdkToolSchema);
+      const context = isRecord(event.dynamic_context) ? [event.dynamic_context] : [];
+      this.push({ role: 'system', content: partsText([event.system_prompt, ...context]) }, where);
+    } else if (kind === 'MessageEvent' && message && typeof message.role === 'string') {
+      const extended = Array.isArray(event.extended_content) ? event.extended_content : [];
+      this.push(
+        {
+          role: message.role,
+          content: partsText(message.content) + partsText(extended),
+          ...reasoningOf(message),
+        },
+        where,
+      );
+    } else if (kind === 'ObservationEvent' || kind === 'UserRejectObservation' || kind === 'AgentErrorEvent') {
+      const observation = isRecord(event.observation) ? event.observation : {};
+      const metadata = isRecord(observation.metadata) ? observation.metadata : {};
+      const exitCode = typeof observation.exit_code === 'number' ? observation.exit_code : metadata.exit_code;
+      const content =
+        kind === 'AgentErrorEvent'
+          ? event.error
+          : kind === 'UserRejectObservation'
+            ? event.rejection_reason
+            : partsText(observation.content);
+      this.push(
+        {
+          role: 'tool',
+          tool_call_id: event.tool_call_id,
+          content: typeof content === 'string' ? content : '',
+          ...(typeof event.tool_name === 'string' ? { name: event.tool_name } : {}),
+          ...(typeof exitCode === 'number' ? { exit_code: exitCode } : {}),
+          ...(kind !== 'ObservationEvent' ? { openhands_kind: kind } : {}),
+        },
+        where,
+      );
+    } else {
+      if (
+        kind === 'ConversationStateUpdateEvent' &&
+        event.key === 'execution_status' &&
+        typeof event.value === 'string'
+      )
+        this.agentState = event.value;
+      this.asides.push({ afterMessage: this.messages.length, event });
+    }
+  }
+
+  private addSdkAction(event: Record<string, unknown>, where: string): void {
+    const call = isRecord(event.tool_call) ? event.tool_call : {};
+    const responseId = typeof event.llm_response_id === 'string' ? event.llm_response_id : String(event.id);
+    if (this.pendingResponse?.id !== responseId) {
+      this.flushSdkResponse();
+      this.pendingResponse = {
+        id: responseId,
+        where,
+        message: {
+          role: 'assistant',
+          content: partsText(event.thought) || null,
+          tool_calls: [],
+          ...reasoningOf(event),
+        },
+      };
+    }
+    this.finished ||= event.tool_name === 'finish';
+    (this.pendingResponse.message.tool_calls as unknown[]).push({
+      id: typeof call.id === 'string' ? call.id : event.tool_call_id,
+      type: 'function',
+      function: { name: typeof call.name === 'string' ? call.name : event.tool_name, arguments: call.arguments },
+    });
+  }
+
+  private flushSdkResponse(): void {
+    if (!this.pendingResponse) return;
+    const pushed = this.push(this.pendingResponse.message, this.pendingResponse.where);
+    for (const call of pushed.tool_calls ?? []) this.calledTools.add(call.function.name);
+    this.pendingResponse = undefined;
+  }
+
+  /** The conversation, once every event is in. */
+  end(): ChatMessage[] {
+    this.flushSdkResponse();
+    return this.messages;
   }
 
   /** One assistant message per model response, holding every call of it; the later events of it add nothing. */
@@ -209,6 +315,20 @@ class EventStream {
       data: { message: event },
     }));
   }
+}
+
+/** A 1.x SDK tool definition (name in `title`, the schema of its action by type name only) as a tool schema. */
+function sdkToolSchema(tool: unknown): ToolSchema {
+  const definition = isRecord(tool) ? tool : {};
+  const annotations = isRecord(definition.annotations) ? definition.annotations : {};
+  const name = [definition.name, definition.title, annotations.title].find((value) => typeof value === 'string');
+  return {
+    type: 'function',
+    function: {
+      name: (name as string | undefined) ?? 'unknown',
+      ...(typeof definition.description === 'string' ? { description: definition.description } : {}),
+    },
+  };
 }
 
 function reasoningOf(message: Record<string, unknown>): Record<string, unknown> {

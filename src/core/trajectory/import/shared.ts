@@ -55,7 +55,7 @@ export function toChatMessage(raw: unknown, file: string, where: string): ChatMe
   if (typeof raw.content === 'string' || raw.content === null) content = raw.content;
   else if (raw.content === undefined) content = null;
   else if (Array.isArray(raw.content)) {
-    content = raw.content.map((part) => (isRecord(part) && typeof part.text === 'string' ? part.text : '')).join('');
+    content = partsText(raw.content);
     extra.content_parts = raw.content;
   } else throw importError(file, `${where}.content`, 'must be a string, null or a list of content parts');
   const message: ChatMessage = { role: role as ChatMessage['role'], content };
@@ -73,6 +73,13 @@ export function toChatMessage(raw: unknown, file: string, where: string): ChatMe
   if (typeof raw.name === 'string') message.name = raw.name;
   if (Object.keys(extra).length > 0) message.extra = extra;
   return message;
+}
+
+/** The text of a list of content parts (`{type: 'text', text}`; other parts have none), or of a plain string. */
+export function partsText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content.map((part) => (isRecord(part) && typeof part.text === 'string' ? part.text : '')).join('');
 }
 
 function toToolCalls(raw: unknown, file: string, where: string): ToolCall[] {
