@@ -879,6 +879,31 @@ runWithProbes(
 );
 runWithProbes(
   {
+    id: 'jest-calypso',
+    what: "jest --verbose run as Calypso's command line: one file that passes, then one with a failure",
+    ...JEST,
+    testCommand:
+      './node_modules/.bin/jest --verbose __tests__/other.test.js; ./node_modules/.bin/jest --verbose __tests__/calc.test.js',
+  },
+  [{ repo: 'Automattic/wp-calypso', version: '1', logParser: 'calypso' }],
+  [
+    {
+      name: 'all-pass',
+      failToPass: ['- slow test (298 ms)', 'add - adds negative numbers'],
+      passToPass: ['- top-level test (with parentheses)'],
+    },
+    {
+      name: 'nested-blocks',
+      failToPass: ['add - with strings - concatenates (1 ms)'],
+      passToPass: ['words - splits on spaces (1 ms)'],
+    },
+    { name: 'failing', failToPass: ['add - is wrong on purpose (368 ms)'], passToPass: [] },
+    { name: 'skipped-is-not-read', failToPass: ['add - skipped handles bigints'], passToPass: [] },
+  ],
+  { harnessVersions: [5] },
+);
+runWithProbes(
+  {
     id: 'vitest-verbose',
     what: 'vitest run --reporter=verbose',
     suite: 'vitest-calc',

@@ -7,6 +7,7 @@
 
 import { LogParseError, type LogParser, type ParseContext, type StatusMap } from '../testStatus';
 import { parseAnt } from './ant';
+import { parseCalypso } from './calypso';
 import { parseCargo } from './cargo';
 import { parseCucumber } from './cucumber';
 import { parseDjango } from './django';
@@ -87,6 +88,7 @@ export const LOG_PARSERS = {
   carbon: parseCarbon,
   react_pdf: parseCarbon,
   grommet: parseGrommet,
+  calypso: parseCalypso,
   // C and C++
   redis: parseRedisTest,
   jq: parseJqTest,
@@ -120,8 +122,8 @@ export const LOG_PARSERS = {
 export type LogParserName = keyof typeof LOG_PARSERS;
 export const LOG_PARSER_NAMES = Object.keys(LOG_PARSERS) as LogParserName[];
 
-/** Parsers the harness has that Rollout Studio does not reproduce yet (SWE-bench Multimodal only). */
-const NOT_REPRODUCED = ['calypso', 'p5js', 'lighthouse', 'next', 'quarto_cli', 'cypress', 'plotly_js', 'emotion'];
+/** Parsers in the harness's registry that Rollout Studio does not reproduce yet (SWE-bench Multimodal only). */
+const NOT_REPRODUCED = ['p5js', 'lighthouse', 'next', 'quarto_cli'];
 
 /** A parser name as a task, a spec or a dataset row writes it (`pytest_v2` or `parse_log_pytest_v2`). */
 export function logParserName(value: string): LogParserName {
