@@ -109,8 +109,8 @@ export class LlamaCppServer extends ScriptedOpenAIServer {
     return { status, json: { error: { code: status, message, type } } };
   }
 
-  protected get reasoningField(): string {
-    return 'reasoning_content';
+  protected get reasoningFields(): string[] {
+    return ['reasoning_content'];
   }
 
   protected decorate(completion: Record<string, unknown>, parts: CompletionParts): void {

@@ -177,8 +177,8 @@ export class OllamaServer extends ScriptedOpenAIServer {
     return { status, json: { error: { message, type, param: null, code: null } } };
   }
 
-  protected get reasoningField(): string {
-    return 'reasoning';
+  protected get reasoningFields(): string[] {
+    return ['reasoning'];
   }
 
   protected decorate(completion: Record<string, unknown>, _parts: CompletionParts): void {

@@ -121,9 +121,9 @@ export class ScriptedOpenAIServer extends ScriptedServer {
     };
   }
 
-  /** The name of the message field that carries reasoning, or undefined when the family sends none. */
-  protected get reasoningField(): string | undefined {
-    return undefined;
+  /** The message fields that carry reasoning (each the whole text), none when the family sends none. */
+  protected get reasoningFields(): string[] {
+    return [];
   }
 
   /** OpenAI's automatic caching: the prefix shared with the last request, from 1024 tokens, in steps of 128. */
@@ -208,7 +208,7 @@ export class ScriptedOpenAIServer extends ScriptedServer {
       content: parts.content,
       ...(parts.toolCalls ? { tool_calls: parts.toolCalls } : {}),
     };
-    if (parts.reasoning && this.reasoningField) message[this.reasoningField] = parts.reasoning;
+    if (parts.reasoning) for (const field of this.reasoningFields) message[field] = parts.reasoning;
     const completion: Record<string, unknown> = {
       id: parts.id,
       object: 'chat.completion',
@@ -254,8 +254,9 @@ export class ScriptedOpenAIServer extends ScriptedServer {
     const tokenIds = choice.token_ids as number[] | undefined;
     if (completion.prompt_token_ids)
       Object.assign(events[0] as object, { prompt_token_ids: completion.prompt_token_ids });
-    if (parts.reasoning && this.reasoningField)
-      for (const piece of pieces(parts.reasoning)) events.push(chunk({ [this.reasoningField]: piece }));
+    if (parts.reasoning)
+      for (const piece of pieces(parts.reasoning))
+        events.push(chunk(Object.fromEntries(this.reasoningFields.map((field) => [field, piece]))));
     for (const piece of pieces(parts.content)) events.push(chunk({ content: piece }));
     parts.toolCalls?.forEach((call, index) => {
       events.push(

@@ -7,7 +7,9 @@
  * - a prompt plus `max_tokens` past `max_model_len` is refused with 400 "This model's maximum context length
  *   is … However, you requested … output tokens and your prompt contains … input tokens, …";
  * - `stream_options` without `stream` is refused;
- * - with a reasoning parser, the reasoning comes in the message's (and each delta's) `reasoning` field;
+ * - with a reasoning parser, the reasoning comes in the message's (and each delta's) `reasoning` field; releases
+ *   before vLLM PR 27752 (Oct 2025) name it `reasoning_content`, and those after it until the old name was
+ *   removed (PR 33402, Jan 2026) send the same text under both names;
  * - errors are `{"error": {"message", "type": "BadRequestError", "param", "code": 400}}`.
  */
 import { promptTokens, type Answer, type RecordedRequest, type ScriptStep } from './scriptedServer';
@@ -18,9 +20,19 @@ export interface VllmServerOptions extends ScriptedOpenAIServerOptions {
   maxModelLen?: number;
   /** Started with `--enable-auto-tool-choice --tool-call-parser hermes` (default true). */
   toolParser?: boolean;
-  /** Started with `--reasoning-parser …`: reasoning goes in `reasoning` (default true). */
+  /** Started with `--reasoning-parser …` (default true). */
   reasoningParser?: boolean;
+  /** Which release's field names carry the reasoning (default `current`: `reasoning` alone). */
+  reasoningNames?: VllmReasoningNames;
 }
+
+/** The reasoning field of each era of vLLM: before the rename, during the deprecation, after the removal. */
+const REASONING_FIELDS = {
+  'before-rename': ['reasoning_content'],
+  deprecation: ['reasoning', 'reasoning_content'],
+  current: ['reasoning'],
+};
+export type VllmReasoningNames = keyof typeof REASONING_FIELDS;
 
 const ERROR_TYPES: Record<number, string> = {
   400: 'BadRequestError',
@@ -96,8 +108,8 @@ export class VllmServer extends ScriptedOpenAIServer {
     };
   }
 
-  protected get reasoningField(): string | undefined {
-    return this.vllm.reasoningParser === false ? undefined : 'reasoning';
+  protected get reasoningFields(): string[] {
+    return this.vllm.reasoningParser === false ? [] : REASONING_FIELDS[this.vllm.reasoningNames ?? 'current'];
   }
 
   /** vLLM reports no cached tokens unless started with --enable-prompt-tokens-details; it sets no fingerprint. */

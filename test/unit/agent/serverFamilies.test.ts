@@ -17,7 +17,7 @@ import { LmStudioServer } from '../../support/lmStudioServer';
 import { OllamaServer } from '../../support/ollamaServer';
 import { ScriptedOpenAIServer } from '../../support/scriptedOpenAIServer';
 import { step } from '../../support/scriptedServer';
-import { VllmServer } from '../../support/vllmServer';
+import { VllmServer, type VllmReasoningNames } from '../../support/vllmServer';
 
 const KEY = 'sk-test-0123456789abcdef';
 const messages: ChatMessage[] = [
@@ -238,38 +238,42 @@ describe('vLLM (test double of the real wire format)', () => {
     assert.ok((error.overflow?.promptTokens ?? 0) > 5000);
   });
 
-  test('vLLM: reasoning (the `reasoning` field) is read from replies and streams, and never sent back', async () => {
-    const server = track(
-      await VllmServer.start([
-        step.toolCall('bash', { command: 'pytest' }, { reasoning: 'Run the tests first.' }),
-        step.text('Fixed.', { reasoning: 'They pass now.' }),
-      ]),
-    );
-    const streamed: ReplyDelta[] = [];
-    const first = await openai(server.baseURL, 'scripted-model').next({
-      messages,
-      tools,
-      onDelta: (delta) => streamed.push(delta),
+  for (const names of ['before-rename', 'deprecation', 'current'] as VllmReasoningNames[])
+    test(`vLLM (${names} reasoning field names): reasoning is read once from replies and streams, and never sent back`, async () => {
+      const server = track(
+        await VllmServer.start(
+          [
+            step.toolCall('bash', { command: 'pytest' }, { reasoning: 'Run the tests first.' }),
+            step.text('Fixed.', { reasoning: 'They pass now.' }),
+          ],
+          { reasoningNames: names },
+        ),
+      );
+      const streamed: ReplyDelta[] = [];
+      const first = await openai(server.baseURL, 'scripted-model').next({
+        messages,
+        tools,
+        onDelta: (delta) => streamed.push(delta),
+      });
+      assert.equal(first.reasoning, 'Run the tests first.');
+      assert.equal(
+        streamed
+          .filter((delta) => delta.kind === 'reasoning')
+          .map((delta) => (delta as { text: string }).text)
+          .join(''),
+        'Run the tests first.',
+      );
+      const second = await openai(server.baseURL, 'scripted-model', { settings: { stream: false } }).next({
+        messages: [
+          ...messages,
+          first.message,
+          { role: 'tool', tool_call_id: first.message.tool_calls![0].id, content: 'ok' },
+        ],
+        tools,
+      });
+      assert.equal(second.reasoning, 'They pass now.');
+      assert.ok(!JSON.stringify(server.completionRequests[1].body).includes('Run the tests first.'));
     });
-    assert.equal(first.reasoning, 'Run the tests first.');
-    assert.equal(
-      streamed
-        .filter((delta) => delta.kind === 'reasoning')
-        .map((delta) => (delta as { text: string }).text)
-        .join(''),
-      'Run the tests first.',
-    );
-    const second = await openai(server.baseURL, 'scripted-model', { settings: { stream: false } }).next({
-      messages: [
-        ...messages,
-        first.message,
-        { role: 'tool', tool_call_id: first.message.tool_calls![0].id, content: 'ok' },
-      ],
-      tools,
-    });
-    assert.equal(second.reasoning, 'They pass now.');
-    assert.ok(!JSON.stringify(server.completionRequests[1].body).includes('Run the tests first.'));
-  });
 
   test('vLLM: token ids of the prompt and the reply come back streamed (return_token_ids)', async () => {
     const server = track(
