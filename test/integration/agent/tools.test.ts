@@ -57,6 +57,34 @@ describe('agent tools in a real Docker container', () => {
     assert.match(slow.output, /timed out and was killed/);
   });
 
+  test('bash hands its output over as the command writes it, before the command ends (the live turn)', async () => {
+    // The command waits for a file the test writes only once the first line has been handed over: were the
+    // output given only at the end, it would wait until its timeout.
+    const pieces: string[] = [];
+    let released: Promise<unknown> | undefined;
+    const outcome = await toolbox.call(
+      {
+        function: {
+          name: 'bash',
+          arguments: JSON.stringify({
+            command: 'echo first; while [ ! -e /tmp/go ]; do sleep 0.1; done; echo second',
+            timeout_seconds: 60,
+          }),
+        },
+      },
+      {
+        sandbox,
+        onOutput: (text) => {
+          pieces.push(text);
+          if (text.includes('first')) released ??= sandbox.exec('touch /tmp/go');
+        },
+      },
+    );
+    await released;
+    assert.equal(outcome.output, 'exit code: 0\nstdout:\nfirst\nsecond');
+    assert.equal(pieces.join(''), 'first\nsecond\n');
+  });
+
   test('a huge output keeps its head and tail with a truncation note', async () => {
     const outcome = await run('bash', { command: 'seq 1 100000' });
     assert.equal(outcome.truncated, true);
