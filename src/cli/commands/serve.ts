@@ -1,14 +1,14 @@
-import { chooseRunner, startServer, type Device } from '../../core/train/jobs';
+import { chooseRunner, SERVE_ENGINES, startServer, type Device, type ServeEngine } from '../../core/train/jobs';
 import { formatRunnerEvent } from '../../core/train/runner';
 import type { CliCommand } from './index';
-import { parseCommandLine } from '../grammar';
+import { parseCommandLine, usageProblem } from '../grammar';
 
 const USAGE = `usage: rollout serve --model DIR [--base-model PATH_OR_ID] [--name NAME] [--port N] [--device auto|cuda|cpu] [--docker-image IMG [--no-gpus]]
-       [--verbose]
+       [--engine auto|bundled|vllm] [--verbose]
 
 Serves base model + adapter (a \`rollout train\` output folder) as OpenAI-compatible chat completions
 with tool calls, and prints the policy string for \`rollout run --policy\`. Ctrl-C stops it. --verbose shows the
-server's own log.`;
+server's own log. --engine: vLLM when it is installed and a GPU is there (auto), or the bundled server.`;
 
 export const serveCommand: CliCommand = {
   summary: 'serve a trained adapter as an OpenAI-compatible endpoint and print its policy string',
@@ -23,6 +23,7 @@ export const serveCommand: CliCommand = {
           name: { type: 'string' },
           port: { type: 'string' },
           device: { type: 'string' },
+          engine: { type: 'string' },
           'docker-image': { type: 'string' },
           'no-gpus': { type: 'boolean' },
           verbose: { type: 'boolean' },
@@ -41,6 +42,8 @@ export const serveCommand: CliCommand = {
       console.error(`rollout serve: --port must be a port number, not ${values.port}`);
       return 2;
     }
+    if (values.engine !== undefined && !(SERVE_ENGINES as readonly string[]).includes(values.engine))
+      return usageProblem('serve', USAGE, `--engine must be ${SERVE_ENGINES.join(', ')}, not ${values.engine}`);
     const runner = await chooseRunner({
       dockerImage: values['docker-image'],
       gpus: !values['no-gpus'],
@@ -57,6 +60,7 @@ export const serveCommand: CliCommand = {
           name: values.name,
           port,
           device: values.device as Device | undefined,
+          engine: values.engine as ServeEngine | undefined,
         },
         { onLog: (line) => (values.verbose ? console.error(line) : log.push(line)) },
       );

@@ -115,7 +115,12 @@ export interface ServeOptions {
   port?: number;
   host?: string;
   device?: Device;
+  /** The serving engine: vLLM when installed and on a GPU (auto), or the bundled transformers server. */
+  engine?: ServeEngine;
 }
+
+export const SERVE_ENGINES = ['auto', 'bundled', 'vllm'] as const;
+export type ServeEngine = (typeof SERVE_ENGINES)[number];
 
 /** Starts the runner's OpenAI-compatible server; the ready event carries `policy` (`openai:NAME@URL`). */
 export function startServer(
@@ -129,6 +134,7 @@ export function startServer(
   if (options.name) args.push('--name', options.name);
   if (options.host) args.push('--host', options.host);
   if (options.device) args.push('--device', options.device);
+  if (options.engine) args.push('--engine', options.engine);
   const base = options.baseModel ?? baseModelOfTrainOutput(options.model);
   return runner.start(
     { command: 'serve', args, paths: localPaths(options.model, ...(base ? [base] : [])) },

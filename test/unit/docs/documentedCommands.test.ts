@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { commands } from '../../../src/cli/commands/index';
+import { packageRoot } from '../../../src/core/paths';
+
+/**
+ * Docs as tests: every `rollout …` and `npm run …` command the docs show, in a fenced shell block or inline
+ * code, names a command that exists and only options that command declares (its `--help` describes every
+ * option it declares, which test/unit/cli/grammar.test.ts checks). Commands are checked, not run: most need a
+ * model, a GPU, Redis or the docs' own folders.
+ */
+
+const ROOT = packageRoot();
+const SHELL_BLOCKS = new Set(['', 'sh', 'bash', 'shell', 'console']);
+
+interface DocumentedCommand {
+  where: string;
+  text: string;
+}
+
+function lineOf(markdown: string, index: number): number {
+  return markdown.slice(0, index).split('\n').length;
+}
+
+/** The commands in a Markdown file: shell lines of fenced blocks (continuations joined, `&&` chains split) and inline code. */
+export function documentedCommands(file: string, markdown: string): DocumentedCommand[] {
+  const found: DocumentedCommand[] = [];
+  const add = (line: number, text: string) => {
+    const command = text.replace(/^\$\s+/, '').trim();
+    if (/^(rollout|npm run)\s/.test(command)) found.push({ where: `${file}:${line}`, text: command });
+  };
+  for (const block of markdown.matchAll(/^```(\w*)\n([\s\S]*?)^```/gm)) {
+    if (!SHELL_BLOCKS.has(block[1])) continue;
+    const first = lineOf(markdown, block.index) + 1;
+    const lines = block[2].split('\n');
+    for (let index = 0; index < lines.length; index += 1) {
+      let text = lines[index];
+      const start = index;
+      while (text.endsWith('\\') && index + 1 < lines.length) text = `${text.slice(0, -1)} ${lines[++index]}`;
+      for (const part of text.replace(/(^|\s)#.*$/, '').split(/&&|;|\|\|/)) add(first + start, part);
+    }
+  }
+  const prose = markdown.replace(/^```[\s\S]*?^```/gm, (block) => block.replace(/[^\n]/g, ' '));
+  for (const span of prose.matchAll(/`([^`]+)`/g)) add(lineOf(markdown, span.index), span[1].replace(/\s+/g, ' '));
+  return found;
+}
+
+async function helpOf(name: string): Promise<string> {
+  const printed: string[] = [];
+  const log = console.log;
+  console.log = (text: string) => printed.push(text);
+  try {
+    await (await commands[name]()).run(['--help']);
+  } finally {
+    console.log = log;
+  }
+  return printed.join('\n');
+}
+
+/** What is wrong with each documented command: an unknown command, script or option. */
+export async function commandProblems(documented: DocumentedCommand[]): Promise<string[]> {
+  const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> })
+    .scripts;
+  const helps = new Map<string, string>();
+  const problems: string[] = [];
+  for (const { where, text } of documented) {
+    const [tool, name, script] = text.split(/\s+/);
+    if (tool === 'npm') {
+      // `npm run X` in prose stands for any script.
+      if (!(script in scripts) && script !== 'X') problems.push(`${where}: \`${text}\`: no npm script '${script}'`);
+      continue;
+    }
+    if (name === '--version' || name === '--help' || name === undefined) continue;
+    if (!(name in commands)) {
+      problems.push(`${where}: \`${text}\`: no command 'rollout ${name}'`);
+      continue;
+    }
+    if (!helps.has(name)) helps.set(name, await helpOf(name));
+    const help = helps.get(name) as string;
+    for (const [flag] of text.matchAll(/(?<![\w-])--[a-z][\w-]*/g))
+      if (!new RegExp(`${flag}(?![\\w-])`).test(help))
+        problems.push(`${where}: \`${text}\`: rollout ${name} has no ${flag}`);
+  }
+  return problems;
+}
+
+function docs(): string[] {
+  return [
+    'README.md',
+    ...readdirSync(join(ROOT, 'docs'))
+      .filter((name) => name.endsWith('.md'))
+      .map((name) => `docs/${name}`),
+  ];
+}
+
+test('every rollout and npm run command in README.md and docs/*.md names a command and options that exist', async () => {
+  const documented = docs().flatMap((file) => documentedCommands(file, readFileSync(join(ROOT, file), 'utf8')));
+  assert.ok(documented.length > 40, `found ${documented.length} documented commands`);
+  for (const name of ['demo', 'export', 'train', 'run', 'worker'])
+    assert.ok(
+      documented.some(({ text }) => text.startsWith(`rollout ${name} `)),
+      `the docs show rollout ${name} with options`,
+    );
+  assert.deepEqual(await commandProblems(documented), []);
+});
+
+test('a doc with a command that does not work fails the docs test, each problem named by file and line', async () => {
+  const file = 'test/fixtures/docs/broken-commands.md';
+  const documented = documentedCommands(file, readFileSync(join(ROOT, file), 'utf8'));
+  assert.deepEqual(
+    documented.map(({ text }) => text.split(' ').slice(0, 2).join(' ')),
+    ['rollout train', 'rollout exprot', 'npm run', 'rollout doctor', 'npm run', 'rollout select', 'rollout export'],
+  );
+  assert.deepEqual(await commandProblems(documented), [
+    `${file}:4: \`rollout train --method sft --data d.jsonl --grad-accumulation 4 --out ft/\`: rollout train has no --grad-accumulation`,
+    `${file}:5: \`rollout exprot --runs runs/ --format sft --out data/\`: no command 'rollout exprot'`,
+    `${file}:6: \`npm run nosuch\`: no npm script 'nosuch'`,
+    `${file}:9: \`rollout select --runs a b --verifier v --top-k 2\`: rollout select has no --top-k`,
+  ]);
+});
