@@ -98,7 +98,7 @@ function docs(): string[] {
 test('every rollout and npm run command in README.md and docs/*.md names a command and options that exist', async () => {
   const documented = docs().flatMap((file) => documentedCommands(file, readFileSync(join(ROOT, file), 'utf8')));
   assert.ok(documented.length > 40, `found ${documented.length} documented commands`);
-  for (const name of ['demo', 'export', 'train', 'run', 'worker'])
+  for (const name of ['export', 'train', 'run', 'worker'])
     assert.ok(
       documented.some(({ text }) => text.startsWith(`rollout ${name} `)),
       `the docs show rollout ${name} with options`,
