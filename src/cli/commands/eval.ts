@@ -9,6 +9,7 @@ import { loadTasks } from '../../core/task/loadTasks';
 import { formatLoadError } from '../../core/task/task';
 import type { CliCommand } from './index';
 import { parseCommandLine } from '../grammar';
+import { SANDBOX_FLAGS, SANDBOX_USAGE, sandboxSettings } from './sandboxFlags';
 
 const USAGE = `usage: rollout eval --tasks FILE --predictions PREDS.jsonl --out DIR [options]
 
@@ -24,6 +25,7 @@ options:
   --specs FILE           per-repo environment specs (JSON)
   --timeout SEC          limit for the evaluation script (default 1800); a timeout is an error, not resolved
   --harness-version V    grade as harness release V: 5 (${HARNESS_RELEASES[5]}, default) or 4 (${HARNESS_RELEASES[4]})
+${SANDBOX_USAGE}
 
 exit code: 0 when every instance was evaluated, 1 when any hit an infrastructure error, 2 on bad input.`;
 
@@ -34,6 +36,7 @@ export const EVALUATION_FLAGS = {
   specs: { type: 'string' },
   timeout: { type: 'string' },
   'harness-version': { type: 'string' },
+  ...SANDBOX_FLAGS,
 } as const;
 
 export function positiveInteger(flag: string, value: string | undefined, fallback: number): number {
@@ -91,6 +94,7 @@ export const evalCommand: CliCommand = {
     const options = await dockerEvaluatorOptions({
       reposDir: values.repos,
       specsFile: values.specs,
+      ...sandboxSettings(values),
       testTimeoutMs,
       harnessVersion: harnessVersionFlag(values['harness-version']),
       runId: `eval-${randomUUID()}`,

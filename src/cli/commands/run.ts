@@ -21,6 +21,7 @@ import { compactionFromFlags, MODEL_FLAGS, MODEL_FLAGS_USAGE, modelSettingsFromF
 import { positiveInteger } from './eval';
 import type { CliCommand } from './index';
 import { parseCommandLine } from '../grammar';
+import { SANDBOX_FLAGS, SANDBOX_USAGE, sandboxSettings } from './sandboxFlags';
 
 const USAGE = `usage: rollout run --tasks FILE --policy SPEC --out DIR [options]
        rollout run --tasks FILE --out DIR --resume RUN_ID
@@ -39,6 +40,7 @@ options:
   --max-turns N    model calls per rollout (default ${DEFAULT_AGENT_CONFIG.maxTurns})
   --repos DIR      local clones named owner__name instead of cloning into the cache
   --specs FILE     per-repo environment specs (JSON)
+${SANDBOX_USAGE}
   --resume RUN_ID  continue an unfinished run (killed or crashed) from its last finished turn, with the
                    policy it recorded unless --policy names another
   --user-policy SPEC   CodeAssistBench tasks: the simulated user's model (a policy SPEC as above)
@@ -118,6 +120,7 @@ export const runCommand: CliCommand = {
           'user-rounds': { type: 'string' },
           'dockerfile-fallback': { type: 'boolean', default: false },
           ...MODEL_FLAGS,
+          ...SANDBOX_FLAGS,
         },
       },
       args,
@@ -154,6 +157,7 @@ export const runCommand: CliCommand = {
       return 2;
     }
     const cab = cabProtocolSpec(values);
+    const sandbox = sandboxSettings(values);
     let settings: ModelSettings;
     let compaction;
     try {
@@ -193,10 +197,16 @@ export const runCommand: CliCommand = {
         ...(Object.keys(settings).length ? { modelSettings: settings } : {}),
         reposDir: values.repos,
         specsFile: values.specs,
+        instanceImages: sandbox.instanceImages,
         cab,
       });
     }
-    const evaluator = await dockerEvaluatorOptions({ reposDir: values.repos, specsFile: values.specs, runId: 'run' });
+    const evaluator = await dockerEvaluatorOptions({
+      reposDir: values.repos,
+      specsFile: values.specs,
+      ...sandbox,
+      runId: 'run',
+    });
     const abort = new AbortController();
     process.once('SIGINT', () => {
       console.error('\nstopping: each running rollout ends as cancelled after its current step');

@@ -8,13 +8,17 @@ import { formatLoadError } from '../../core/task/task';
 import { EVALUATION_FLAGS, harnessVersionFlag, positiveInteger } from './eval';
 import type { CliCommand } from './index';
 import { parseCommandLine } from '../grammar';
+import { SANDBOX_USAGE, sandboxSettings } from './sandboxFlags';
 
 const USAGE = `usage: rollout validate [--tasks FILE_OR_DIR] [--workers N] [--repos DIR] [--specs FILE] [--timeout SEC]
                         [--harness-version V] [--json]
 
 For every task, in fresh Docker sandboxes: the gold patch must resolve it, and with an empty patch every
 FAIL_TO_PASS test must fail while every PASS_TO_PASS test passes. Without --tasks, validates the bundled
-example tasks (tasks/examples). Prints one row a task; the exit code is 0 only if every task is valid.`;
+example tasks (tasks/examples). Prints one row a task; the exit code is 0 only if every task is valid.
+
+options:
+${SANDBOX_USAGE}`;
 
 function table(validations: TaskValidation[]): string {
   const rows = [
@@ -55,6 +59,7 @@ export const validateCommand: CliCommand = {
     const options = await dockerEvaluatorOptions({
       reposDir: values.repos,
       specsFile: values.specs,
+      ...sandboxSettings(values),
       testTimeoutMs: positiveInteger('timeout', values.timeout, 1800) * 1000,
       harnessVersion: harnessVersionFlag(values['harness-version']),
       runId: `validate-${randomUUID()}`,

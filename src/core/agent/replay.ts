@@ -38,6 +38,11 @@ export function sandboxSpecOf(trajectory: Trajectory, repoDir?: string): Sandbox
   const extra = trajectory.run.extra ?? {};
   const runId = trajectory.run.run_id;
   if (!trajectory.run.image?.name) throw new Error(`run ${runId} records no image, so it cannot be re-executed`);
+  const install = (extra.install as string[] | undefined) ?? [];
+  const workdir = extra.workdir as string | undefined;
+  // An instance image holds the repository itself: the image is all a replay needs.
+  const instance = extra.instance as SandboxSpec['instance'];
+  if (instance) return { image: trajectory.run.image.name, instance, workdir, install };
   const recorded = extra.repo as SandboxSpec['repo'];
   if (!recorded?.location)
     throw new Error(`run ${runId} records no repository (run.extra.repo), so it cannot be re-executed`);
@@ -47,12 +52,7 @@ export function sandboxSpecOf(trajectory: Trajectory, repoDir?: string): Sandbox
       `run ${runId} was recorded on ${repo.location}, which is not on this machine; give the repository's folder here (rollout replay --repo DIR)${recorded.commit ? `, at commit ${recorded.commit}` : ''}`,
     );
   }
-  return {
-    image: trajectory.run.image.name,
-    repo,
-    workdir: extra.workdir as string | undefined,
-    install: (extra.install as string[] | undefined) ?? [],
-  };
+  return { image: trajectory.run.image.name, repo, workdir, install };
 }
 
 const TIMING = /\b\d+(\.\d+)?\s?(ms|s|sec|seconds)\b/g;

@@ -8,9 +8,8 @@ import { writeEvaluationFiles } from '../reward/evalRun';
 import { evaluatePrediction, resolvedOf, type EvaluationResult, type EvaluatorOptions } from '../reward/evaluator';
 import type { RewardFn } from '../reward/rewardFn';
 import type { SandboxFactory } from '../sandbox/pool';
-import type { Sandbox } from '../sandbox/sandbox';
-import { environmentFor } from '../task/environment';
-import { resolveRepoSource } from '../task/repoResolver';
+import type { InstanceSetup, Sandbox } from '../sandbox/sandbox';
+import { taskSandbox } from '../task/taskSandbox';
 import type { Task } from '../task/task';
 import { LeaseLostError, TrajectoryRecorder, type RecorderOptions } from '../trajectory/recorder';
 import type { ExitStatus, RunMetadata } from '../trajectory/types';
@@ -69,20 +68,19 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutSummar
   const { task, toolbox } = options;
   const attempt = options.attempt ?? 0;
   const config = { ...DEFAULT_AGENT_CONFIG, ...options.config };
-  const environment = environmentFor(task, options.evaluator.specs);
-  const image = environment.image ?? options.evaluator.imageForProfile(environment.profile ?? 'python');
-  const repo = await resolveRepoSource(task, options.evaluator.repos);
+  const { environment, spec } = await taskSandbox(task, options.evaluator);
   const runId = options.runId ?? newRunId(task.id, attempt);
 
-  const sandbox = await options.createSandbox({ image, repo, runId });
+  const sandbox = await options.createSandbox({ ...spec, runId });
   let recorder: TrajectoryRecorder | undefined;
   let finished = false;
   try {
     await installEnvironment(sandbox, environment.install);
     const opened = await openRecorder(options, runId, attempt, {
-      image,
-      repo,
-      baseCommit: repo.commit,
+      image: spec.image,
+      repo: spec.repo,
+      instance: spec.instance,
+      baseCommit: spec.repo?.commit ?? sandbox.baseCommit,
       workdir: sandbox.workdir,
       install: environment.install,
     });
@@ -177,7 +175,8 @@ async function openRecorder(
   attempt: number,
   where: {
     image: string;
-    repo: { location: string; commit?: string };
+    repo?: { location: string; commit?: string };
+    instance?: InstanceSetup;
     baseCommit?: string;
     workdir: string;
     install: string[];
@@ -204,6 +203,7 @@ async function openRecorder(
     started_at: new Date().toISOString(),
     extra: {
       repo: where.repo,
+      instance: where.instance,
       workdir: where.workdir,
       install: where.install,
       agent_config: { ...DEFAULT_AGENT_CONFIG, ...options.config },

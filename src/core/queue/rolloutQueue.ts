@@ -11,6 +11,7 @@ import type { CabProtocolSpec } from '../agent/cab/cabRollout';
 import type { CompactionStrategy } from '../agent/context/contextManager';
 import type { ModelSettings } from '../agent/policies/modelSettings';
 import type { RolloutSummary } from '../agent/rollout';
+import type { InstanceImageOptions } from '../task/instanceImages';
 import { isS3Url } from './resultStore';
 
 export const QUEUE_NAME = 'rollouts';
@@ -120,6 +121,8 @@ export interface EnqueueRequest {
   modelSettings?: ModelSettings;
   reposDir?: string;
   specsFile?: string;
+  /** How instance images are named for rows that name none (`--image-template`, `--namespace`). */
+  instanceImages?: InstanceImageOptions;
   /** CodeAssistBench tasks: the simulated user and judge, by spec; each worker makes the clients with its own keys. */
   cab?: CabProtocolSpec;
 }
@@ -143,6 +146,7 @@ export function rolloutJobs(request: EnqueueRequest): RolloutJobData[] {
         modelSettings: request.modelSettings,
         reposDir: absolute(request.reposDir),
         specsFile: absolute(request.specsFile),
+        instanceImages: request.instanceImages,
         cab: request.cab,
       };
       return { runId: jobRunId(spec), ...spec };

@@ -151,7 +151,12 @@ async function processJob(
   if (cab && previous.kind === 'unfinished') await store.removeRun(data.runId);
   const resume = previous.kind === 'unfinished' && !cab;
   const evaluator = {
-    ...(await dockerEvaluatorOptions({ reposDir: data.reposDir, specsFile: data.specsFile, runId: data.runId })),
+    ...(await dockerEvaluatorOptions({
+      reposDir: data.reposDir,
+      specsFile: data.specsFile,
+      instanceImages: data.instanceImages,
+      runId: data.runId,
+    })),
     createSandbox: context.createSandbox,
   };
   context.log(`${resume ? 'resume' : 'start '} ${data.runId} (try ${job.attemptsMade + 1})`);

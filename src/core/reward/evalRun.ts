@@ -11,7 +11,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomicFile';
 import { mapWithWorkers } from '../concurrency';
-import { environmentFor } from '../task/environment';
+import { taskImage } from '../task/taskSandbox';
 import type { Task } from '../task/task';
 import { evaluatePrediction, type EvaluationResult, type EvaluatorOptions, type Prediction } from './evaluator';
 import { CURRENT_HARNESS_VERSION } from './harnessVersion';
@@ -59,9 +59,7 @@ export function cacheKey(task: Task, prediction: Prediction, options: EvaluatorO
   let environment: unknown;
   let image: string | undefined;
   try {
-    const resolved = environmentFor(task, options.specs);
-    environment = resolved;
-    image = resolved.image ?? options.imageForProfile(resolved.profile ?? 'python');
+    ({ environment, image } = taskImage(task, options));
   } catch {
     // The evaluation will report the problem as an infrastructure error, which is never reused.
   }

@@ -7,9 +7,9 @@
  */
 
 import type { SandboxFactory } from '../sandbox/pool';
-import type { RepoSource, Sandbox } from '../sandbox/sandbox';
-import { environmentFor, shellQuote, type EnvironmentSpecs } from '../task/environment';
-import { resolveRepoSource, type RepoResolveOptions } from '../task/repoResolver';
+import type { Sandbox } from '../sandbox/sandbox';
+import { shellQuote } from '../task/environment';
+import { taskSandbox, type TaskSandbox, type TaskSandboxSettings } from '../task/taskSandbox';
 import type { Task, TaskEnvironment } from '../task/task';
 import { evalScript } from './evalScript';
 import type { ResolutionStatus } from './grading';
@@ -63,12 +63,8 @@ export function resolvedOf(evaluation: Pick<EvaluationResult, 'status'>): boolea
   return evaluation.status === 'resolved';
 }
 
-export interface EvaluatorOptions {
+export interface EvaluatorOptions extends TaskSandboxSettings {
   createSandbox: SandboxFactory;
-  /** The image of a profile (`python`, `node`, `go`); normally `imageForProfile`. */
-  imageForProfile: (profile: string) => string;
-  repos?: RepoResolveOptions;
-  specs?: EnvironmentSpecs;
   /** Limit for the evaluation script; reaching it is a timeout, counted as the harness counts one. Default 30 minutes. */
   testTimeoutMs?: number;
   runId?: string;
@@ -91,14 +87,12 @@ class InfraFailure extends Error {}
 
 interface Plan {
   environment: TaskEnvironment;
-  image: string;
-  repo: RepoSource;
+  sandbox: TaskSandbox['spec'];
 }
 
 async function plan(task: Task, options: EvaluatorOptions): Promise<Plan> {
-  const environment = environmentFor(task, options.specs);
-  const image = environment.image ?? options.imageForProfile(environment.profile ?? 'python');
-  return { environment, image, repo: await resolveRepoSource(task, options.repos) };
+  const { environment, spec } = await taskSandbox(task, options);
+  return { environment, sandbox: spec };
 }
 
 /** The steps of one evaluation in one sandbox, each written to the run log. */
@@ -189,7 +183,7 @@ async function evaluateInSandbox(
   const testExit = recordedExitCode(testOutput);
   if (testExit === 126 || testExit === 127)
     throw new InfraFailure(
-      `the test command could not start in ${planned.image} (exit ${testExit}); see the test output`,
+      `the test command could not start in ${planned.sandbox.image} (exit ${testExit}); see the test output`,
     );
   try {
     const grade = gradeTaskOutput(task, testOutput, {
@@ -217,7 +211,7 @@ async function evaluateOnce(task: Task, prediction: Prediction, options: Evaluat
   let steps: Steps | undefined;
   try {
     const planned = await plan(task, options);
-    sandbox = await options.createSandbox({ image: planned.image, repo: planned.repo, runId: options.runId });
+    sandbox = await options.createSandbox({ ...planned.sandbox, runId: options.runId });
     steps = new Steps(sandbox);
     return await evaluateInSandbox(task, prediction, planned, steps, options);
   } catch (error) {

@@ -3,10 +3,18 @@ import { randomUUID } from 'node:crypto';
 import { posix } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { Writable } from 'node:stream';
-import { dockerClient, explainEngineError, ownerLabels } from './engine';
+import { Engine, ownerLabels } from './engine';
 import { reapOrphansOnce } from './reaper';
 import { prepareCheckout } from './repoCheckout';
-import type { ExecOptions, ExecResult, FileEntry, Sandbox, SandboxSpec, SnapshotRef } from './sandbox';
+import {
+  InfrastructureError,
+  type ExecOptions,
+  type ExecResult,
+  type FileEntry,
+  type Sandbox,
+  type SandboxSpec,
+  type SnapshotRef,
+} from './sandbox';
 import { firstFileContent, listTarEntries, packDirectory, packFile, type Owner } from './tarball';
 
 const DEFAULTS = {
@@ -24,7 +32,15 @@ const HOST_KILL_GRACE_MS = 5_000;
 // Every process a command starts inherits this variable, so the whole tree can be found even after setsid or a fork bomb.
 const EXEC_MARKER = 'ROLLOUT_EXEC_ID';
 
-/** A sandbox in a Docker container on the engine named by DOCKER_HOST or the local socket. */
+/** What an instance image's sandbox learned at its start: who runs commands, with which environment, from which commit. */
+interface InstanceState {
+  user: string;
+  owner: Owner;
+  env: string[];
+  baseCommit: string;
+}
+
+/** A sandbox in a Docker container on the engine named by `spec.dockerHost`, DOCKER_HOST or the local socket. */
 export class DockerSandbox implements Sandbox {
   private snapshots: string[] = [];
 
@@ -33,23 +49,30 @@ export class DockerSandbox implements Sandbox {
     readonly workdir: string,
     private container: Docker.Container,
     private readonly createOptions: Docker.ContainerCreateOptions,
-    private readonly baseCommit: string | undefined,
-    private readonly docker: Docker,
+    readonly baseCommit: string | undefined,
+    private readonly engine: Engine,
+    private readonly user: { exec: string; owner: Owner; env: string[] },
   ) {}
 
-  /** Starts a container from `spec.image` with the repository checked out in `spec.workdir`. */
+  /**
+   * Starts a container from `spec.image` (pulled or built on the same engine when it is missing) with the
+   * repository checked out in `spec.workdir`, or, for an instance image, the image's own repository as it is.
+   */
   static async create(spec: SandboxSpec): Promise<DockerSandbox> {
-    const docker = dockerClient(spec.dockerHost);
-    await reapOrphansOnce(docker, spec.dockerHost).catch((error: unknown) =>
-      Promise.reject(explainEngineError(error, undefined, spec.dockerHost)),
+    const engine = Engine.at(spec.dockerHost);
+    await reapOrphansOnce(engine.docker, engine.address).catch((error: unknown) =>
+      Promise.reject(engine.explain(error)),
     );
     const id = randomUUID();
     const workdir = spec.workdir ?? DEFAULTS.workdir;
-    const checkout = spec.repo ? await prepareCheckout(spec.repo) : undefined;
+    const checkout = spec.repo && !spec.instance ? await prepareCheckout(spec.repo) : undefined;
+    const imageUser = spec.instance ? await instanceUser(engine, spec) : undefined;
     const createOptions: Docker.ContainerCreateOptions = {
       Image: spec.image,
       name: `rollout-${id.slice(0, 12)}`,
-      Cmd: ['sleep', 'infinity'],
+      // An instance image's own entrypoint (if any) is not what keeps a sandbox alive.
+      Entrypoint: ['sleep', 'infinity'],
+      Cmd: [],
       // The container's own process runs as root so that cleaning up the agent's processes never stops it.
       User: '0:0',
       WorkingDir: workdir,
@@ -69,17 +92,23 @@ export class DockerSandbox implements Sandbox {
     };
     let container: Docker.Container | undefined;
     try {
-      container = await docker.createContainer(createOptions);
+      container = await createContainer(engine, spec, createOptions);
       if (checkout) {
         const archive = await packDirectory(checkout.dir, posix.basename(workdir), AGENT);
         await container.putArchive(archive, { path: posix.dirname(workdir) });
       }
       await container.start();
+      if (spec.instance && imageUser !== undefined) {
+        const state = await startInstance(engine, container, spec, workdir, imageUser);
+        const user = { exec: state.user, owner: state.owner, env: state.env };
+        return new DockerSandbox(id, workdir, container, createOptions, state.baseCommit, engine, user);
+      }
     } catch (error) {
       await container?.remove({ force: true }).catch(() => undefined);
-      throw explainEngineError(error, spec.image, spec.dockerHost);
+      throw engine.explain(error, spec.image);
     }
-    return new DockerSandbox(id, workdir, container, createOptions, checkout?.baseCommit, docker);
+    const agent = { exec: `${AGENT.uid}:${AGENT.gid}`, owner: AGENT, env: [] };
+    return new DockerSandbox(id, workdir, container, createOptions, checkout?.baseCommit, engine, agent);
   }
 
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
@@ -94,14 +123,14 @@ export class DockerSandbox implements Sandbox {
         AttachStderr: true,
         AttachStdin: options.stdin !== undefined,
         WorkingDir: this.resolve(options.cwd ?? '.'),
-        Env: Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`),
-        User: options.asRoot ? '0:0' : `${AGENT.uid}:${AGENT.gid}`,
+        Env: [...this.user.env, ...Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`)],
+        User: options.asRoot ? '0:0' : this.user.exec,
       })
-      .catch((error: unknown) => Promise.reject(explainEngineError(error)));
+      .catch((error: unknown) => Promise.reject(this.engine.explain(error)));
     const stream = await exec.start({ hijack: true, stdin: options.stdin !== undefined });
     const stdout = new CappedSink(maxBytes, options.onOutput && ((text) => options.onOutput!('stdout', text)));
     const stderr = new CappedSink(maxBytes, options.onOutput && ((text) => options.onOutput!('stderr', text)));
-    this.docker.modem.demuxStream(stream, stdout, stderr);
+    this.engine.docker.modem.demuxStream(stream, stdout, stderr);
     if (options.stdin !== undefined) stream.end(options.stdin);
     const ended = new Promise<void>((resolve) => {
       stream.on('end', resolve);
@@ -153,7 +182,7 @@ export class DockerSandbox implements Sandbox {
     const absolute = this.resolve(path);
     const stream = await this.container
       .getArchive({ path: absolute })
-      .catch((error: unknown) => Promise.reject(notFound(error, absolute)));
+      .catch((error: unknown) => Promise.reject(this.notFound(error, absolute)));
     const content = await firstFileContent(stream);
     if (content === undefined) throw new Error(`not a regular file in the sandbox: ${absolute}`);
     return content;
@@ -163,7 +192,7 @@ export class DockerSandbox implements Sandbox {
     const absolute = this.resolve(path);
     // Under the work tree the archive can create missing folders; elsewhere the parent must exist.
     const root = absolute.startsWith(`${this.workdir}/`) ? this.workdir : posix.dirname(absolute);
-    const archive = await packFile(posix.relative(root, absolute), Buffer.from(content), AGENT);
+    const archive = await packFile(posix.relative(root, absolute), Buffer.from(content), this.user.owner);
     await this.container.putArchive(archive, { path: root });
   }
 
@@ -171,7 +200,7 @@ export class DockerSandbox implements Sandbox {
     const absolute = this.resolve(dir);
     const stream = await this.container
       .getArchive({ path: absolute })
-      .catch((error: unknown) => Promise.reject(notFound(error, absolute)));
+      .catch((error: unknown) => Promise.reject(this.notFound(error, absolute)));
     return listTarEntries(stream);
   }
 
@@ -198,7 +227,7 @@ export class DockerSandbox implements Sandbox {
   async restore(snapshot: SnapshotRef): Promise<void> {
     if (!this.snapshots.includes(snapshot.id))
       throw new Error(`snapshot ${snapshot.id} does not belong to sandbox ${this.id}`);
-    const replacement = await this.docker.createContainer({
+    const replacement = await this.engine.docker.createContainer({
       ...this.createOptions,
       Image: snapshot.id,
       name: `${this.createOptions.name}-r${Date.now()}`,
@@ -210,10 +239,10 @@ export class DockerSandbox implements Sandbox {
 
   async destroy(): Promise<void> {
     await this.container.remove({ force: true }).catch((error: { statusCode?: number }) => {
-      if (error.statusCode !== 404) throw explainEngineError(error);
+      if (error.statusCode !== 404) throw this.engine.explain(error);
     });
     for (const image of this.snapshots.reverse()) {
-      await this.docker
+      await this.engine.docker
         .getImage(image)
         .remove({ force: true })
         .catch(() => undefined);
@@ -229,6 +258,142 @@ export class DockerSandbox implements Sandbox {
   private resolve(path: string): string {
     return posix.resolve(this.workdir, path);
   }
+
+  private notFound(error: unknown, path: string): Error {
+    if ((error as { statusCode?: number }).statusCode === 404)
+      return new Error(`no such file or directory in the sandbox: ${path}`);
+    return this.engine.explain(error);
+  }
+}
+
+/** Creates the container; an image the engine lacks is first pulled (or built from the spec's Dockerfile) there. */
+async function createContainer(
+  engine: Engine,
+  spec: SandboxSpec,
+  options: Docker.ContainerCreateOptions,
+): Promise<Docker.Container> {
+  try {
+    return await engine.docker.createContainer(options);
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+    await engine.ensureImage(spec.image, { dockerfile: spec.dockerfile, onProgress: spec.onProgress });
+    return engine.docker.createContainer(options);
+  }
+}
+
+/** The user an instance image runs commands as (its own USER, root when it names none); the image is made present first. */
+async function instanceUser(engine: Engine, spec: SandboxSpec): Promise<string> {
+  await engine.ensureImage(spec.image, { dockerfile: spec.dockerfile, onProgress: spec.onProgress });
+  const info = await engine.inspectImage(spec.image);
+  return info?.Config?.User || '0:0';
+}
+
+// What the environment of a user looks like after the image's activation, by engine, image, user and activation.
+const activatedEnvironments = new Map<string, Promise<{ env: string[]; owner: Owner }>>();
+
+async function startInstance(
+  engine: Engine,
+  container: Docker.Container,
+  spec: SandboxSpec,
+  workdir: string,
+  user: string,
+): Promise<InstanceState> {
+  const instance = spec.instance ?? {};
+  const baseCommit = await runStartScript(container, {
+    script: baseCommitScript(instance.setup),
+    stdin: instance.setupInput,
+    user: '0:0',
+    workdir,
+    what: `the instance setup of ${spec.image}`,
+  });
+  const key = JSON.stringify([engine.address, (await container.inspect()).Image, user, instance.activate ?? '']);
+  let activated = activatedEnvironments.get(key);
+  if (!activated) {
+    activated = activatedEnvironment(container, user, workdir, spec.image, instance.activate);
+    activatedEnvironments.set(key, activated);
+    activated.catch(() => activatedEnvironments.delete(key));
+  }
+  const { env, owner } = await activated;
+  if (!/^[0-9a-f]{40,64}$/.test(baseCommit))
+    throw new InfrastructureError(
+      `${spec.image} holds no git repository at ${workdir} (git rev-parse HEAD gave '${baseCommit.slice(0, 200)}')`,
+      'an instance image must hold its repository at the workdir its dataset names',
+    );
+  return { user, owner, env, baseCommit };
+}
+
+/**
+ * Runs the setup, then hides whatever is untracked at the start (build output, the image's own scripts), so the
+ * agent's diff holds only its own changes; prints the commit the diff is taken against.
+ */
+function baseCommitScript(setup: string | undefined): string {
+  return `set -e
+${setup ?? ''}
+exclude=$(git rev-parse --git-path info/exclude)
+mkdir -p "$(dirname "$exclude")"
+git ls-files -z --others --exclude-standard --directory | tr '\\0' '\\n' | sed -e 's/[][*?!#\\ ]/\\\\&/g' -e 's|^|/|' >> "$exclude"
+git rev-parse HEAD`;
+}
+
+const ACTIVATED_MARK = '--rollout-activated--';
+
+/** Variables that differ after the activation (as `env -0` prints them before and after) and the user's uid and gid. */
+async function activatedEnvironment(
+  container: Docker.Container,
+  user: string,
+  workdir: string,
+  image: string,
+  activate: string | undefined,
+): Promise<{ env: string[]; owner: Owner }> {
+  const output = await runStartScript(container, {
+    script: `id -u; id -g; env -0; printf '\\0${ACTIVATED_MARK}\\0'; { ${activate ?? ':'}
+} >/dev/null 2>&1 </dev/null || exit 97; env -0`,
+    user,
+    workdir,
+    what: `activating the environment of ${image}${activate ? ` (${activate})` : ''}`,
+  });
+  const [uid, gid, rest] = splitIds(output);
+  const [before, after] = rest.split(`\0${ACTIVATED_MARK}\0`);
+  const base = new Set(before.split('\0'));
+  const env = (after ?? '')
+    .split('\0')
+    .filter((entry) => entry.includes('=') && !base.has(entry) && !/^(_|SHLVL|PWD|OLDPWD)=/.test(entry));
+  return { env, owner: { uid: Number(uid), gid: Number(gid) } };
+}
+
+function splitIds(output: string): [string, string, string] {
+  const first = output.indexOf('\n');
+  const second = output.indexOf('\n', first + 1);
+  return [output.slice(0, first), output.slice(first + 1, second), output.slice(second + 1)];
+}
+
+/** A script run once at the start; its failure is the image's, not the agent's. */
+async function runStartScript(
+  container: Docker.Container,
+  run: { script: string; stdin?: string; user: string; workdir: string; what: string },
+): Promise<string> {
+  const exec = await container.exec({
+    Cmd: ['bash', '-c', run.script],
+    AttachStdout: true,
+    AttachStderr: true,
+    AttachStdin: run.stdin !== undefined,
+    WorkingDir: run.workdir,
+    User: run.user,
+  });
+  const stream = await exec.start({ hijack: true, stdin: run.stdin !== undefined });
+  const stdout = new CappedSink(16 * 1024 ** 2);
+  const stderr = new CappedSink(64 * 1024);
+  container.modem.demuxStream(stream, stdout, stderr);
+  if (run.stdin !== undefined) stream.end(run.stdin);
+  await new Promise<void>((resolve) => {
+    stream.on('end', resolve);
+    stream.on('close', resolve);
+    stream.on('error', () => resolve());
+  });
+  const exitCode = (await exec.inspect()).ExitCode;
+  if (exitCode !== 0)
+    throw new InfrastructureError(`${run.what} failed (exit ${exitCode}): ${stderr.text().trim().slice(-2000)}`);
+  return stdout.text().trim();
 }
 
 /**
@@ -257,12 +422,6 @@ function commandWrapper(execId: string, timeoutMs: number): string {
 status=$?
 ${killMarkedProcesses(execId)}
 exit $status`;
-}
-
-function notFound(error: unknown, path: string): Error {
-  if ((error as { statusCode?: number }).statusCode === 404)
-    return new Error(`no such file or directory in the sandbox: ${path}`);
-  return explainEngineError(error);
 }
 
 /** Keeps the first `limit` bytes written and counts the rest, so a flood of output cannot exhaust memory. */

@@ -2,6 +2,7 @@ import Docker from 'dockerode';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import * as tar from 'tar-stream';
 import { InfrastructureError } from './sandbox';
 
 /** Labels on every container and snapshot image this tool makes, so a reaper can find what a dead process left. */
@@ -76,11 +77,238 @@ export function explainEngineError(error: unknown, image?: string, host = engine
     );
   }
   if (image && err.statusCode === 404 && /no such image|not found/i.test(err.message ?? '')) {
-    const profile = /^rollout-studio\/([\w-]+):/.exec(image)?.[1];
-    return new InfrastructureError(
-      `image ${image} not found on the engine at ${host}`,
-      profile ? `build it with \`rollout images build ${profile}\`` : `pull or build ${image} first`,
-    );
+    return missingImage(image, host);
   }
   return error instanceof Error ? error : new Error(String(error));
+}
+
+/** An image that is neither on the engine nor to be had from a registry. */
+export class ImageNotFoundError extends InfrastructureError {}
+
+function missingImage(image: string, host: string, pullFailure?: string): ImageNotFoundError {
+  const profile = /^rollout-studio\/([\w-]+):/.exec(image)?.[1];
+  return new ImageNotFoundError(
+    `image ${image} not found on the engine at ${host}${pullFailure ? `, and no registry gave it: ${pullFailure}` : ''}`,
+    profile ? `build it with \`rollout images build ${profile}\`` : `pull or build ${image} first`,
+  );
+}
+
+/** A Dockerfile that did not build; `--dockerfile-fallback` and similar choices catch exactly this. */
+export class ImageBuildError extends InfrastructureError {}
+
+/** How far a pull has got: layers done of those known so far, and bytes downloaded of those announced. */
+export interface PullProgress {
+  image: string;
+  layersDone: number;
+  layers: number;
+  bytesDone: number;
+  bytesTotal: number;
+}
+
+interface ProgressEvent {
+  id?: string;
+  status?: string;
+  error?: string;
+  stream?: string;
+  progressDetail?: { current?: number; total?: number };
+}
+
+/** Images this tool makes locally (profiles, task Dockerfiles, snapshots) are never looked for in a registry. */
+function isLocalOnly(image: string): boolean {
+  return /^rollout-studio(-snapshot)?\//.test(image);
+}
+
+/**
+ * One Docker engine: the images on it (found, pulled with progress, built, imported) and the containers that
+ * sandboxes start there. Everything a sandbox needs from an engine goes through the same object, so an image is
+ * always built or pulled on the engine that then runs it.
+ */
+export class Engine {
+  private static readonly byAddress = new Map<string, Engine>();
+  private readonly pulls = new Map<string, Promise<void>>();
+
+  private constructor(
+    readonly address: string,
+    readonly docker: Docker,
+  ) {}
+
+  /** The engine at `host` (DOCKER_HOST style); DOCKER_HOST or the local socket when absent. One object per address. */
+  static at(host?: string): Engine {
+    const address = host || engineAddress();
+    let engine = Engine.byAddress.get(address);
+    if (!engine) {
+      engine = new Engine(address, dockerClient(host || undefined));
+      Engine.byAddress.set(address, engine);
+    }
+    return engine;
+  }
+
+  explain(error: unknown, image?: string): Error {
+    return explainEngineError(error, image, this.address);
+  }
+
+  async inspectImage(image: string): Promise<Docker.ImageInspectInfo | undefined> {
+    try {
+      return await this.docker.getImage(image).inspect();
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw this.explain(error);
+    }
+  }
+
+  async hasImage(image: string): Promise<boolean> {
+    return (await this.inspectImage(image)) !== undefined;
+  }
+
+  /** Every `name:tag` on the engine, in one call (for listings of many images). */
+  async localImageNames(): Promise<Set<string>> {
+    try {
+      const images = await this.docker.listImages();
+      return new Set(images.flatMap((image) => image.RepoTags ?? []));
+    } catch (error) {
+      throw this.explain(error);
+    }
+  }
+
+  /** Whether a registry answers for `image` (its manifest, through the engine), without pulling it. */
+  async registryHas(image: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(image).distribution();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Makes `image` present: already there, else built from `dockerfile` when one is given, else pulled from its
+   * registry. A missing image that no registry has is an infrastructure error naming the image and the fix.
+   */
+  async ensureImage(
+    image: string,
+    options: { dockerfile?: string; onProgress?: (line: string) => void } = {},
+  ): Promise<void> {
+    if (await this.hasImage(image)) return;
+    if (options.dockerfile !== undefined) {
+      await this.buildDockerfile(image, options.dockerfile, options.onProgress);
+      return;
+    }
+    if (isLocalOnly(image)) throw missingImage(image, this.address);
+    await this.pullImage(image, options.onProgress && ((progress) => options.onProgress?.(formatPull(progress))));
+  }
+
+  /** Pulls `image`, reporting layers and bytes as they come; concurrent pulls of one image share one transfer. */
+  pullImage(image: string, onProgress?: (progress: PullProgress) => void): Promise<void> {
+    let pending = this.pulls.get(image);
+    if (!pending) {
+      pending = this.pullOnce(image, onProgress).finally(() => this.pulls.delete(image));
+      this.pulls.set(image, pending);
+    }
+    return pending;
+  }
+
+  private async pullOnce(image: string, onProgress?: (progress: PullProgress) => void): Promise<void> {
+    const layers = new Map<string, { done: boolean; current: number; total: number }>();
+    const report = () => {
+      const all = [...layers.values()];
+      onProgress?.({
+        image,
+        layersDone: all.filter((layer) => layer.done).length,
+        layers: all.length,
+        bytesDone: all.reduce((sum, layer) => sum + layer.current, 0),
+        bytesTotal: all.reduce((sum, layer) => sum + layer.total, 0),
+      });
+    };
+    let events: ProgressEvent[];
+    try {
+      const stream = (await this.docker.pull(image)) as NodeJS.ReadableStream;
+      events = await this.follow(stream, (event) => {
+        if (!event.id || !event.status || /^(Pulling from|Digest|Status)/.test(event.status)) return;
+        const layer = layers.get(event.id) ?? { done: false, current: 0, total: 0 };
+        layers.set(event.id, layer);
+        if (event.status === 'Downloading' && event.progressDetail?.total) {
+          layer.current = event.progressDetail.current ?? layer.current;
+          layer.total = event.progressDetail.total;
+        } else if (event.status === 'Download complete') {
+          layer.current = layer.total;
+        } else if (event.status === 'Pull complete' || event.status === 'Already exists') {
+          layer.current = layer.total;
+          layer.done = true;
+        }
+        report();
+      });
+    } catch (error) {
+      const explained = this.explain(error);
+      if (explained instanceof InfrastructureError) throw explained;
+      throw missingImage(image, this.address, (error as Error).message.trim());
+    }
+    const failure = events.find((event) => event.error)?.error;
+    if (failure) throw missingImage(image, this.address, failure.trim());
+  }
+
+  /** Builds a one-file context (a Dockerfile with no COPY sources) offline: build steps get no network. */
+  async buildDockerfile(tag: string, dockerfile: string, onProgress?: (line: string) => void): Promise<void> {
+    await this.buildImage(tag, [{ name: 'Dockerfile', content: dockerfile }], { network: false, onProgress });
+  }
+
+  /**
+   * Builds `tag` from a context of files (a `Dockerfile` among them); `network` decides whether build steps
+   * may download (package installs from a mirror). A failed build is an ImageBuildError with the builder's message.
+   */
+  async buildImage(
+    tag: string,
+    files: { name: string; content: string | Buffer }[],
+    options: { network: boolean; buildArgs?: Record<string, string>; onProgress?: (line: string) => void },
+  ): Promise<void> {
+    const context = tar.pack();
+    for (const file of files) context.entry({ name: file.name }, file.content);
+    context.finalize();
+    let failure: string | undefined;
+    try {
+      const stream = await this.docker.buildImage(context as unknown as NodeJS.ReadableStream, {
+        t: tag,
+        ...(options.network ? {} : { networkmode: 'none' }),
+        forcerm: true,
+        buildargs: options.buildArgs,
+      });
+      const events = await this.follow(stream, (event) => {
+        const line = event.stream?.trimEnd();
+        if (line) options.onProgress?.(line);
+      });
+      failure = events.find((event) => event.error)?.error;
+    } catch (error) {
+      const explained = this.explain(error);
+      if (explained instanceof InfrastructureError) throw explained;
+      failure = (error as Error).message;
+    }
+    if (failure) throw new ImageBuildError(`image ${tag} did not build: ${failure.trim()}`);
+  }
+
+  /** Imports a root filesystem tar as `image`, with Dockerfile-style `changes` for its configuration. */
+  async importImage(rootfs: NodeJS.ReadableStream, image: string, changes: string[]): Promise<void> {
+    const [repo, tag] = image.split(':');
+    try {
+      const stream = await this.docker.importImage(rootfs, { repo, tag, changes });
+      const events = await this.follow(stream);
+      const failure = events.find((event) => event.error)?.error;
+      if (failure) throw new Error(failure);
+    } catch (error) {
+      throw this.explain(error);
+    }
+  }
+
+  private follow(stream: NodeJS.ReadableStream, onEvent?: (event: ProgressEvent) => void): Promise<ProgressEvent[]> {
+    return new Promise((resolve, reject) =>
+      this.docker.modem.followProgress(
+        stream,
+        (error: Error | null, output: ProgressEvent[]) => (error ? reject(error) : resolve(output)),
+        onEvent,
+      ),
+    );
+  }
+}
+
+export function formatPull(progress: PullProgress): string {
+  const mb = (bytes: number) => (bytes / 1024 ** 2).toFixed(1);
+  return `pulling ${progress.image}: ${progress.layersDone}/${progress.layers} layers, ${mb(progress.bytesDone)}/${mb(progress.bytesTotal)} MB`;
 }

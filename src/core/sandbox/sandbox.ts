@@ -42,6 +42,8 @@ export interface Sandbox {
   readonly id: string;
   /** Absolute path of the repository root inside the sandbox. */
   readonly workdir: string;
+  /** The commit `diff()` compares against; undefined when the sandbox holds no repository. */
+  readonly baseCommit?: string;
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
   readFile(path: string): Promise<Buffer>;
   writeFile(path: string, content: string | Buffer): Promise<void>;
@@ -62,9 +64,14 @@ export interface RepoSource {
 }
 
 export interface SandboxSpec {
-  /** A Docker image reference, e.g. one of `rollout-studio/python:<hash>` built by `rollout images build`. */
+  /** A Docker image reference: a profile image (`rollout-studio/python:<hash>`), a task's own, or an instance image. */
   image: string;
+  /** Builds `image` from this Dockerfile on the sandbox's own engine when that engine lacks it. */
+  dockerfile?: string;
+  /** Copied into `workdir` at the start; absent for an instance image, which holds its repository already. */
   repo?: RepoSource;
+  /** The image's own repository and environment, used as they are (benchmark instance images). */
+  instance?: InstanceSetup;
   /** Repository root inside the sandbox. */
   workdir?: string;
   /** Groups the containers of one run so they can be found and cleaned up together. */
@@ -75,6 +82,25 @@ export interface SandboxSpec {
   memoryBytes?: number;
   cpus?: number;
   pidsLimit?: number;
+  /** Pull and build progress of a missing image, a line at a time. */
+  onProgress?: (line: string) => void;
+}
+
+/**
+ * How a sandbox uses an image that already holds the repository at `workdir` (the SWE-bench harness's
+ * `/testbed`): nothing is copied in, commands run as the image's own user with its environment activated, and
+ * diffs are taken against the commit checked out there once `setup` has run.
+ */
+export interface InstanceSetup {
+  /**
+   * Shell lines that activate the image's environment (`source /opt/miniconda3/bin/activate && conda activate
+   * testbed`); every command runs with the variables they leave.
+   */
+  activate?: string;
+  /** A script run once as root in `workdir` before the base commit is taken (e.g. applying a bug patch). */
+  setup?: string;
+  /** Standard input of `setup` (the patch it applies). */
+  setupInput?: string;
 }
 
 /** Thrown when the container engine or image is missing or broken: never a wrong answer by the agent. */

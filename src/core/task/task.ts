@@ -46,6 +46,23 @@ export interface CabDetails {
   category?: string;
 }
 
+/**
+ * A benchmark instance that comes with an image holding its repository and environment (SWE-bench's
+ * `/testbed` with the conda env `testbed`, SWE-Gym's, SWE-smith's, R2E-Gym's, Multi-SWE-bench's).
+ */
+export interface TaskInstance {
+  /** The image the dataset names for this task; absent when the run's image template names it (SWE-bench rows). */
+  image?: string;
+  /** Where the repository is inside the image. */
+  workdir: string;
+  /** Shell lines that activate the image's environment for every command. */
+  activate?: string;
+  /** A script run as root in `workdir` when a sandbox starts, before its base commit is taken. */
+  setup?: string;
+  /** Standard input of `setup` (e.g. the bug patch SWE-smith applies to the image's clean repository). */
+  setupInput?: string;
+}
+
 export interface Task {
   id: string;
   kind: TaskKind;
@@ -61,6 +78,10 @@ export interface Task {
   logParser?: LogParserName;
   /** How the task is graded, when its dataset says (SWE-bench 5 datasets' `eval_type`). */
   evalType?: EvalType;
+  /** Set for benchmark rows that run in per-instance images. */
+  instance?: TaskInstance;
+  /** The dataset family the row was read as (`swe-bench`, `swe-smith`, `r2e-gym`, `multi-swe-bench`, …). */
+  dataset?: string;
   /** Tests that check the fix, as a git diff; empty when the task has none. */
   testPatch: string;
   /** The reference fix, as a git diff; empty when the task has none. */
@@ -75,6 +96,8 @@ export interface TaskLoadError {
   file: string;
   /** 1-based line of the row in a JSONL file (or of the element start in a JSON array); absent for whole-file errors. */
   line?: number;
+  /** 1-based row of a Parquet file, which has no lines. */
+  row?: number;
   /** The offending field, absent when the whole row is unreadable. */
   field?: string;
   message: string;
@@ -92,7 +115,9 @@ export interface TaskSource {
 }
 
 export function formatLoadError(error: TaskLoadError): string {
-  const where = [error.file, error.line === undefined ? undefined : `line ${error.line}`].filter(Boolean).join(':');
+  const place =
+    error.line !== undefined ? `line ${error.line}` : error.row !== undefined ? `row ${error.row}` : undefined;
+  const where = [error.file, place].filter(Boolean).join(':');
   return `${where}${error.field ? ` field '${error.field}'` : ''}: ${error.message}`;
 }
 

@@ -4,7 +4,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DockerSandbox } from '../../../src/core/sandbox/dockerSandbox';
-import { imageExists, imageForProfile } from '../../../src/core/sandbox/images';
+import { Engine } from '../../../src/core/sandbox/engine';
+import { imageForProfile } from '../../../src/core/sandbox/images';
 import { evaluatePrediction, type EvaluatorOptions } from '../../../src/core/reward/evaluator';
 import { runEvaluation } from '../../../src/core/reward/evalRun';
 import { binaryReward } from '../../../src/core/reward/binaryReward';
@@ -80,7 +81,7 @@ const model = (patch: string | null) => ({ instanceId: 'calc__calc-1', modelName
 
 describe('evaluator in real Docker containers', () => {
   test('the python profile image is built (run `rollout images build python` if this fails)', async () => {
-    assert.ok(await imageExists(imageForProfile('python')), `missing ${imageForProfile('python')}`);
+    assert.ok(await Engine.at().hasImage(imageForProfile('python')), `missing ${imageForProfile('python')}`);
   });
 
   test('the gold patch resolves; the test output has the harness shape and only test files reach pytest', async () => {

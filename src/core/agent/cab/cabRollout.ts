@@ -6,10 +6,9 @@
  */
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../atomicFile';
-import { InfrastructureError } from '../../sandbox/sandbox';
-import type { Sandbox } from '../../sandbox/sandbox';
-import { environmentFor } from '../../task/environment';
-import { resolveRepoSource } from '../../task/repoResolver';
+import { ImageBuildError } from '../../sandbox/engine';
+import { InfrastructureError, type Sandbox } from '../../sandbox/sandbox';
+import { taskSandbox, type TaskSandbox } from '../../task/taskSandbox';
 import type { Task } from '../../task/task';
 import { LeaseLostError, TrajectoryRecorder } from '../../trajectory/recorder';
 import type { RunResult } from '../../trajectory/types';
@@ -18,7 +17,7 @@ import { runAgent, type AgentRunOutcome } from '../loop';
 import { recordedModel, type ChatMessage, type Policy } from '../policies/policy';
 import { createPolicy } from '../policies/policySpec';
 import { newRunId, type RolloutOptions, type RolloutSummary } from '../rollout';
-import { buildDockerfileImage } from './dockerfileImage';
+import { dockerfileImageTag } from './dockerfileImage';
 import { judgeConversation, type JudgeResult, type TranscriptEntry } from './judge';
 import { SimulatedUser, type SatisfactionStatus } from './simulatedUser';
 
@@ -84,20 +83,33 @@ export function agentAnswer(messages: ChatMessage[]): string {
     .join('\n\n');
 }
 
-async function taskImage(
+/**
+ * The sandbox of a CAB task: built from the task's Dockerfile on the engine that runs it, or, when that does not
+ * build and the fallback is allowed, the language profile's image with its install commands.
+ */
+async function startSandbox(
   options: CabRolloutOptions,
-): Promise<{ image: string; install: string[]; fallbackFrom?: string }> {
+  runId: string,
+): Promise<{ sandbox: Sandbox; spec: TaskSandbox['spec']; install: string[]; fallbackFrom?: string }> {
   const { task, evaluator } = options;
-  const environment = environmentFor(task, evaluator.specs);
-  const profileImage = environment.image ?? evaluator.imageForProfile(environment.profile ?? 'python');
+  const { environment, spec } = await taskSandbox(task, evaluator);
   const dockerfile = task.cab?.dockerfile;
-  if (!dockerfile) return { image: profileImage, install: environment.install };
-  try {
-    return { image: await buildDockerfileImage(task, dockerfile), install: [] };
-  } catch (error) {
-    if (!(error instanceof InfrastructureError) || !options.cab.dockerfileFallback) throw error;
-    return { image: profileImage, install: environment.install, fallbackFrom: error.message };
+  if (dockerfile) {
+    const built = { ...spec, image: dockerfileImageTag(task, dockerfile), dockerfile };
+    try {
+      return { sandbox: await options.createSandbox({ ...built, runId }), spec: built, install: [] };
+    } catch (error) {
+      if (!(error instanceof ImageBuildError)) throw error;
+      const failure = new InfrastructureError(
+        `task ${task.id}: its Dockerfile did not build offline: ${error.message}`,
+        'make the base image and everything the Dockerfile downloads available locally, or pass --dockerfile-fallback to run the task in its language profile image',
+      );
+      if (!options.cab.dockerfileFallback) throw failure;
+      const sandbox = await options.createSandbox({ ...spec, runId });
+      return { sandbox, spec, install: environment.install, fallbackFrom: failure.message };
+    }
   }
+  return { sandbox: await options.createSandbox({ ...spec, runId }), spec, install: environment.install };
 }
 
 async function installEnvironment(sandbox: Sandbox, task: Task, commands: string[]): Promise<void> {
@@ -218,9 +230,7 @@ export async function runCabRollout(options: CabRolloutOptions): Promise<Rollout
   if (!task.cab) throw new Error(`task ${task.id}: the CodeAssistBench protocol needs a CodeAssistBench task`);
   const attempt = options.attempt ?? 0;
   const runId = options.runId ?? newRunId(task.id, attempt);
-  const { image, install, fallbackFrom } = await taskImage(options);
-  const repo = await resolveRepoSource(task, options.evaluator.repos);
-  const sandbox = await options.createSandbox({ image, repo, runId });
+  const { sandbox, spec, install, fallbackFrom } = await startSandbox(options, runId);
   let recorder: TrajectoryRecorder | undefined;
   try {
     await installEnvironment(sandbox, task, install);
@@ -234,15 +244,15 @@ export async function runCabRollout(options: CabRolloutOptions): Promise<Rollout
         model: recordedModel(options.policy.info).model,
         tools: options.toolbox.definitions,
         tool_versions: options.toolVersions ?? {},
-        image: { name: image },
-        base_commit: repo.commit,
+        image: { name: spec.image },
+        base_commit: spec.repo?.commit ?? sandbox.baseCommit,
         started_at: new Date().toISOString(),
         extra: {
           protocol: 'cab',
           user_policy: options.cab.userPolicySpec,
           judge_policy: options.cab.judgePolicySpec,
           user_rounds: options.cab.userRounds,
-          repo,
+          repo: spec.repo,
           workdir: sandbox.workdir,
           install,
           agent_config: { ...DEFAULT_AGENT_CONFIG, ...options.config },
