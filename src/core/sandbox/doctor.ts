@@ -1,8 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, statfsSync } from 'node:fs';
 import { cacheDir } from '../paths';
-import { dockerClient, engineAddress, explainEngineError } from './engine';
-import { imageExists, imageForProfile, imageProfiles } from './images';
+import { Engine } from './engine';
+import { defaultBaseImage, imageForProfile, imageProfiles, loadRecipe, mmdebstrapVersion } from './images';
 
 export interface DoctorCheck {
   name: string;
@@ -10,6 +9,8 @@ export interface DoctorCheck {
   detail: string;
   /** The exact command or step that fixes a failed check. */
   fix?: string;
+  /** The profiles a failed image check is about, so a front end can offer to build them. */
+  buildProfiles?: string[];
 }
 
 const MIN_FREE_BYTES = 5 * 1024 ** 3;
@@ -19,24 +20,25 @@ export async function runDoctor(): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
   const engine = await checkEngine();
   checks.push(engine);
-  if (engine.ok) checks.push(...(await checkImages()));
-  checks.push(checkMmdebstrap(), checkDiskSpace());
+  if (engine.ok) checks.push(...(await checkImages()), await checkImageBuilder());
+  checks.push(checkDiskSpace());
   return checks;
 }
 
 async function checkEngine(): Promise<DoctorCheck> {
+  const engine = Engine.at();
   try {
-    const version = await dockerClient().version();
+    const version = await engine.docker.version();
     return {
       name: 'docker engine',
       ok: true,
-      detail: `${engineAddress()}: Docker ${version.Version} (API ${version.ApiVersion})`,
+      detail: `${engine.address}: Docker ${version.Version} (API ${version.ApiVersion})`,
     };
   } catch (error) {
     return {
       name: 'docker engine',
       ok: false,
-      detail: explainEngineError(error).message.split('\n')[0],
+      detail: engine.explain(error).message.split('\n')[0],
       fix: 'sudo bash sandbox/setup.sh (installs docker.io and starts dockerd), or set DOCKER_HOST',
     };
   }
@@ -46,25 +48,31 @@ async function checkImages(): Promise<DoctorCheck[]> {
   return Promise.all(
     imageProfiles().map(async (profile) => {
       const image = imageForProfile(profile);
-      const present = await imageExists(image);
+      const present = await Engine.at().hasImage(image);
       return {
         name: `image ${profile}`,
         ok: present,
         detail: present ? image : `${image} is missing`,
         fix: present ? undefined : `rollout images build ${profile}`,
+        buildProfiles: present ? undefined : [profile],
       };
     }),
   );
 }
 
-function checkMmdebstrap(): DoctorCheck {
-  const found = spawnSync('mmdebstrap', ['--version'], { encoding: 'utf8' });
-  if (found.status === 0) return { name: 'image builder', ok: true, detail: found.stdout.trim() };
+/** Either route can build the profile images: mmdebstrap offline, or docker build on a base a registry gives. */
+async function checkImageBuilder(): Promise<DoctorCheck> {
+  const mmdebstrap = mmdebstrapVersion();
+  if (mmdebstrap) return { name: 'image builder', ok: true, detail: `${mmdebstrap} (offline route)` };
+  const base = defaultBaseImage(loadRecipe(imageProfiles()[0]));
+  const engine = Engine.at();
+  if ((await engine.hasImage(base)) || (await engine.registryHas(base)))
+    return { name: 'image builder', ok: true, detail: `docker build on ${base}` };
   return {
     name: 'image builder',
     ok: false,
-    detail: 'mmdebstrap not found: images cannot be built offline',
-    fix: 'sudo apt-get install mmdebstrap',
+    detail: `no registry gives ${base} and mmdebstrap is not installed: images cannot be built`,
+    fix: 'sudo apt-get install mmdebstrap, or give the engine a registry (ROLLOUT_BASE_IMAGE names a mirror)',
   };
 }
 

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../paths';
-import { dockerClient, explainEngineError } from './engine';
+import { Engine, ImageNotFoundError } from './engine';
 import { InfrastructureError } from './sandbox';
 
 /** An image recipe from `sandbox/images/<profile>.json`: Debian packages on a Debian suite. */
@@ -15,7 +15,25 @@ export interface ImageRecipe {
   env: Record<string, string>;
 }
 
+/**
+ * How a profile image is made: `docker build` of `sandbox/images/Dockerfile` on a slim Debian base pulled from a
+ * registry (Docker Desktop on macOS and Windows), or a root filesystem made with mmdebstrap from Debian packages
+ * and imported (air-gapped Linux machines). `auto` takes the first when the base image can be had.
+ */
+export const BUILD_ROUTES = ['auto', 'docker-build', 'mmdebstrap'] as const;
+export type BuildRoute = (typeof BUILD_ROUTES)[number];
+
+export interface ProfileBuildOptions {
+  route?: BuildRoute;
+  /** The slim Debian base of the docker-build route; default `debian:<suite>-slim`, `ROLLOUT_BASE_IMAGE` overrides it. */
+  baseImage?: string;
+  /** The engine to build on (DOCKER_HOST style); DOCKER_HOST or the local socket when absent. */
+  dockerHost?: string;
+  log?: (line: string) => void;
+}
+
 const IMAGE_REPOSITORY = 'rollout-studio';
+const ROUTE_LABEL = 'rollout-studio.build-route';
 
 function recipesDir(): string {
   return join(packageRoot(), 'sandbox', 'images');
@@ -45,7 +63,7 @@ export function loadRecipe(profile: string): ImageRecipe {
   return { profile, ...recipe };
 }
 
-/** The image configuration `docker import` applies on top of the root filesystem, as Dockerfile instructions. */
+/** The image configuration both routes give the image, as Dockerfile instructions. */
 function imageConfig(recipe: ImageRecipe): string[] {
   return [
     'USER agent',
@@ -58,13 +76,13 @@ function imageConfig(recipe: ImageRecipe): string[] {
   ];
 }
 
-/** The tag changes whenever the recipe, its image configuration or the build script changes, so an unchanged recipe is never rebuilt. */
+/** The tag changes whenever the recipe, its image configuration or either route's build script changes, so an unchanged recipe is never rebuilt. */
 export function recipeHash(recipe: ImageRecipe): string {
-  const script = readFileSync(join(recipesDir(), 'build-rootfs.sh'));
   return createHash('sha256')
     .update(JSON.stringify(recipe))
     .update(JSON.stringify(imageConfig(recipe)))
-    .update(script)
+    .update(readFileSync(join(recipesDir(), 'build-rootfs.sh')))
+    .update(readFileSync(join(recipesDir(), 'Dockerfile')))
     .digest('hex')
     .slice(0, 12);
 }
@@ -74,30 +92,81 @@ export function imageForProfile(profile: string): string {
   return `${IMAGE_REPOSITORY}/${profile}:${recipeHash(recipe)}`;
 }
 
-export async function imageExists(image: string): Promise<boolean> {
+export function defaultBaseImage(recipe: ImageRecipe): string {
+  return process.env.ROLLOUT_BASE_IMAGE || `debian:${recipe.suite}-slim`;
+}
+
+/** Builds the profile's image unless an image with the recipe's hash is already there; says which route built it. */
+export async function ensureProfileImage(
+  profile: string,
+  options: ProfileBuildOptions = {},
+): Promise<{ image: string; built: boolean; route?: Exclude<BuildRoute, 'auto'> }> {
+  const recipe = loadRecipe(profile);
+  const image = imageForProfile(profile);
+  const engine = Engine.at(options.dockerHost);
+  const log = options.log ?? (() => undefined);
+  if (await engine.hasImage(image)) return { image, built: false };
+  const baseImage = options.baseImage ?? defaultBaseImage(recipe);
+  const route = await chooseRoute(engine, options.route ?? 'auto', baseImage, log);
+  if (route === 'docker-build') {
+    log(`building ${image} with docker build on ${baseImage}: ${recipe.packages.join(' ')}`);
+    await dockerBuild(engine, recipe, image, baseImage, log);
+  } else {
+    log(`building ${image} from Debian ${recipe.suite} with mmdebstrap: ${recipe.packages.join(' ')}`);
+    await importRootfs(engine, recipe, image);
+  }
+  return { image, built: true, route };
+}
+
+/** `auto`: docker build when the base image is on the engine or a registry gives it, else mmdebstrap when installed. */
+async function chooseRoute(
+  engine: Engine,
+  route: BuildRoute,
+  baseImage: string,
+  log: (line: string) => void,
+): Promise<Exclude<BuildRoute, 'auto'>> {
+  if (route !== 'auto') return route;
   try {
-    await dockerClient().getImage(image).inspect();
-    return true;
+    await engine.ensureImage(baseImage, { onProgress: log });
+    return 'docker-build';
   } catch (error) {
-    if ((error as { statusCode?: number }).statusCode === 404) return false;
-    throw explainEngineError(error);
+    if (!(error instanceof ImageNotFoundError)) throw error;
+    if (mmdebstrapVersion()) {
+      log(`no registry gave ${baseImage}: building offline with mmdebstrap`);
+      return 'mmdebstrap';
+    }
+    throw new InfrastructureError(
+      `cannot build the sandbox images: no registry gave the base image ${baseImage}, and mmdebstrap is not installed`,
+      'connect the engine to a registry (or set ROLLOUT_BASE_IMAGE to a mirror), or install mmdebstrap (sudo apt-get install mmdebstrap)',
+    );
   }
 }
 
-/** Builds the profile's image from Debian packages unless an image with the recipe's hash is already there. */
-export async function ensureProfileImage(
-  profile: string,
-  log: (line: string) => void = () => {},
-): Promise<{ image: string; built: boolean }> {
-  const recipe = loadRecipe(profile);
-  const image = imageForProfile(profile);
-  if (await imageExists(image)) return { image, built: false };
-  log(`building ${image} from Debian ${recipe.suite}: ${recipe.packages.join(' ')}`);
-  await importRootfs(recipe, image);
-  return { image, built: true };
+export function mmdebstrapVersion(): string | undefined {
+  const found = spawnSync('mmdebstrap', ['--version'], { encoding: 'utf8' });
+  return found.status === 0 ? found.stdout.trim() : undefined;
 }
 
-async function importRootfs(recipe: ImageRecipe, image: string): Promise<void> {
+async function dockerBuild(
+  engine: Engine,
+  recipe: ImageRecipe,
+  image: string,
+  baseImage: string,
+  log: (line: string) => void,
+): Promise<void> {
+  const dockerfile = [
+    readFileSync(join(recipesDir(), 'Dockerfile'), 'utf8').trimEnd(),
+    ...imageConfig(recipe),
+    `LABEL ${ROUTE_LABEL}=docker-build`,
+  ].join('\n');
+  await engine.buildImage(image, [{ name: 'Dockerfile', content: `${dockerfile}\n` }], {
+    network: true,
+    buildArgs: { BASE_IMAGE: baseImage, PACKAGES: recipe.packages.join(' ') },
+    onProgress: log,
+  });
+}
+
+async function importRootfs(engine: Engine, recipe: ImageRecipe, image: string): Promise<void> {
   const builder = spawn('bash', [join(recipesDir(), 'build-rootfs.sh'), recipe.suite, recipe.packages.join(',')], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -107,15 +176,9 @@ async function importRootfs(recipe: ImageRecipe, image: string): Promise<void> {
     builder.on('error', reject);
     builder.on('close', (code) => resolve(code ?? 1));
   });
-  const [repo, tag] = image.split(':');
-  const changes = imageConfig(recipe);
-  const docker = dockerClient();
   let importError: unknown;
   try {
-    const progress = await docker.importImage(builder.stdout, { repo, tag, changes });
-    await new Promise((resolve, reject) =>
-      docker.modem.followProgress(progress, (error) => (error ? reject(error) : resolve(undefined))),
-    );
+    await engine.importImage(builder.stdout, image, [...imageConfig(recipe), `LABEL ${ROUTE_LABEL}=mmdebstrap`]);
   } catch (error) {
     importError = error;
   }
@@ -130,5 +193,5 @@ async function importRootfs(recipe: ImageRecipe, image: string): Promise<void> {
       hint,
     );
   }
-  if (importError) throw explainEngineError(importError);
+  if (importError) throw importError;
 }

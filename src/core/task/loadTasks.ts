@@ -3,20 +3,39 @@
 import { existsSync, statSync } from 'node:fs';
 import { readRows } from './rows';
 import { CabSource } from './cabSource';
+import { MultiSweBenchSource } from './multiSweBenchSource';
+import { R2eGymSource } from './r2eGymSource';
 import { SweBenchSource } from './sweBenchSource';
+import { SweSmithSource } from './sweSmithSource';
 import { TaskFolderSource } from './taskFolderSource';
 import { formatLoadError, type Task, type TaskLoadResult, type TaskSource } from './task';
 
-/** Picks the source from the first row's fields: `instance_id` is SWE-bench, `task_id` + `satisfaction_conditions` is CAB. */
+/** Each dataset family by the fields its rows carry (and lack), most specific first; the first row decides. */
+const ROW_FORMATS: { has: string[]; lacks?: string[]; source: () => TaskSource }[] = [
+  { has: ['task_id', 'satisfaction_conditions'], source: () => new CabSource() },
+  { has: ['docker_image', 'repo_name', 'commit_hash'], source: () => new R2eGymSource() },
+  { has: ['org', 'repo', 'number', 'fix_patch'], source: () => new MultiSweBenchSource() },
+  // A SWE-bench row may name its image too; SWE-smith's have no test patch.
+  { has: ['instance_id', 'image_name', 'patch'], lacks: ['test_patch'], source: () => new SweSmithSource() },
+  { has: ['instance_id'], source: () => new SweBenchSource() },
+];
+
+/**
+ * Picks the source from the first row's fields: CodeAssistBench, R2E-Gym, Multi-SWE-bench, SWE-smith, else
+ * SWE-bench and the datasets in its format (Lite, Verified, Multilingual, SWE-Gym); JSON, JSONL and Parquet.
+ */
 export async function detectTaskSource(path: string): Promise<TaskSource> {
   if (!existsSync(path)) throw new Error(`${path}: no such file or folder`);
   if (statSync(path).isDirectory()) return new TaskFolderSource();
-  const { rows } = await readRows(path);
-  const first = rows[0]?.row;
-  if (first && 'task_id' in first && 'satisfaction_conditions' in first) return new CabSource();
-  if (first && 'instance_id' in first) return new SweBenchSource();
+  const { rows, errors } = await readRows(path);
+  if (rows.length === 0 && errors.length > 0) throw new Error(formatLoadError(errors[0]));
+  const first = rows[0]?.row ?? {};
+  const format = ROW_FORMATS.find(
+    ({ has, lacks = [] }) => has.every((field) => field in first) && !lacks.some((field) => field in first),
+  );
+  if (format) return format.source();
   throw new Error(
-    `${path}: not a task file (rows need SWE-bench 'instance_id' or CodeAssistBench 'task_id' and 'satisfaction_conditions')`,
+    `${path}: not a task file (rows need SWE-bench 'instance_id', CodeAssistBench 'task_id' and 'satisfaction_conditions', R2E-Gym 'docker_image', 'repo_name' and 'commit_hash', or Multi-SWE-bench 'org', 'repo', 'number' and 'fix_patch')`,
   );
 }
 

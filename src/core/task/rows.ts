@@ -1,22 +1,75 @@
-/** Reading dataset rows with their line numbers, and typed field readers that name the field on error. */
+/**
+ * Reading dataset rows as they are published (a JSON array, JSONL, or Parquet as Hugging Face serves it) with
+ * where each row is, and typed field readers that name the field on error.
+ */
 
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { parquetReadObjects } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
 import { parsePythonLiteral, PythonLiteralError } from './pythonLiteral';
 import { FieldError, type Task, type TaskLoadError, type TaskLoadResult } from './task';
 
 export type Row = Record<string, unknown>;
 
 export interface NumberedRow {
-  line: number;
+  /** 1-based line where the row starts, in a text file. */
+  line?: number;
+  /** 1-based position of the row in a Parquet file. */
+  position?: number;
   row: Row;
 }
 
-/** Rows of a JSON array file or a JSONL file, each with the 1-based line where it starts. */
-export async function readRows(file: string): Promise<{ rows: NumberedRow[]; errors: TaskLoadError[] }> {
-  const text = await readFile(file, 'utf8');
+const PARQUET_MAGIC = 'PAR1';
+
+interface ReadResult {
+  rows: NumberedRow[];
+  errors: TaskLoadError[];
+}
+
+// The last file read, kept while unchanged: detecting a file's format and loading it read it once.
+let lastRead: { file: string; stamp: string; result: Promise<ReadResult> } | undefined;
+
+/** Rows of a JSON array, JSONL or Parquet file (told apart by content, not by name), each with where it is. */
+export async function readRows(file: string): Promise<ReadResult> {
+  const info = await stat(file);
+  const stamp = `${info.size}:${info.mtimeMs}`;
+  if (lastRead?.file !== file || lastRead.stamp !== stamp) lastRead = { file, stamp, result: readRowsNow(file) };
+  const { rows, errors } = await lastRead.result;
+  return { rows, errors: [...errors] };
+}
+
+async function readRowsNow(file: string): Promise<ReadResult> {
+  const bytes = await readFile(file);
+  if (bytes.subarray(0, 4).toString('latin1') === PARQUET_MAGIC) return readParquet(file, bytes);
+  const text = bytes.toString('utf8');
   const trimmed = text.trimStart();
   if (trimmed.startsWith('[')) return readJsonArray(file, text);
   return readJsonLines(file, text);
+}
+
+async function readParquet(file: string, bytes: Buffer): Promise<{ rows: NumberedRow[]; errors: TaskLoadError[] }> {
+  let objects: Row[];
+  try {
+    const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    objects = await parquetReadObjects({ file: buffer, compressors });
+  } catch (error) {
+    return { rows: [], errors: [{ file, message: `not a readable Parquet file: ${(error as Error).message}` }] };
+  }
+  return {
+    rows: objects.map((object, index) => ({ position: index + 1, row: plainValue(object) as Row })),
+    errors: [],
+  };
+}
+
+/** Parquet values as JSON would have them: int64 as numbers (exact below 2^53), nested lists and structs as arrays and objects. */
+function plainValue(value: unknown): unknown {
+  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  if (Array.isArray(value)) return value.map(plainValue);
+  if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<number>, plainValue);
+  if (value instanceof Date) return value.toISOString();
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, plainValue(inner)]));
+  return value;
 }
 
 function readJsonLines(file: string, text: string): { rows: NumberedRow[]; errors: TaskLoadError[] } {
@@ -88,19 +141,19 @@ function isRow(value: unknown): value is Row {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Loads every row with `toTask`, turning a FieldError into an error that names file, line and field. */
+/** Loads every row with `toTask`, turning a FieldError into an error that names file, line (or row) and field. */
 export async function loadRows(file: string, toTask: (row: Row) => Task): Promise<TaskLoadResult> {
   const { rows, errors } = await readRows(file);
   const tasks: Task[] = [];
-  for (const { line, row } of rows) {
+  for (const { line, position, row } of rows) {
     try {
       tasks.push(toTask(row));
     } catch (error) {
       if (!(error instanceof FieldError)) throw error;
-      errors.push({ file, line, field: error.field, message: error.message });
+      errors.push({ file, line, row: position, field: error.field, message: error.message });
     }
   }
-  errors.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  errors.sort((a, b) => (a.line ?? a.row ?? 0) - (b.line ?? b.row ?? 0));
   return { tasks, errors };
 }
 

@@ -1,7 +1,12 @@
-/** SWE-bench task instances (JSON array or JSONL) with the official field names. */
+/**
+ * SWE-bench task instances with the official field names: SWE-bench, Lite, Verified, Multilingual, and the
+ * datasets that share the format (SWE-Gym, SWE-rebench, …). Each is a benchmark instance that runs in its own
+ * image at `/testbed`; a row that names its image (`image_name`, `docker_image`) runs in that one.
+ */
 
 import { EVAL_TYPES, type EvalType } from '../reward/harnessRules';
 import { logParserName, type LogParserName } from '../reward/logParsers/index';
+import { SWE_BENCH_ACTIVATION, TESTBED } from './instanceImages';
 import { loadRows, optionalString, requiredString, stringListField, type Row } from './rows';
 import { FieldError, type Task, type TaskLoadResult, type TaskSource } from './task';
 
@@ -35,6 +40,7 @@ export function sweBenchRowToTask(row: Row): Task {
   return {
     id,
     kind: 'swe-bench',
+    dataset: 'swe-bench',
     repo: { name: repoName, location: `https://github.com/${repoName}.git`, commit },
     problemStatement: requiredString(row, 'problem_statement'),
     hints: optionalString(row, 'hints_text') ?? '',
@@ -46,6 +52,11 @@ export function sweBenchRowToTask(row: Row): Task {
     passToPass: stringListField(row, 'PASS_TO_PASS', { required: true }),
     logParser: rowLogParser(row),
     evalType: rowEvalType(row),
+    instance: {
+      image: optionalString(row, 'image_name') ?? optionalString(row, 'docker_image'),
+      workdir: TESTBED,
+      activate: SWE_BENCH_ACTIVATION,
+    },
   };
 }
 

@@ -17,7 +17,7 @@ async function runnerInContainer(gpus: boolean): Promise<DockerRunner> {
   const venvPython = (await cpuRunner()).description.replace(/^venv /, '');
   const venv = dirname(dirname(venvPython));
   const basePython = dirname(dirname(realpathSync(venvPython)));
-  const { image } = await ensureProfileImage('python', (line) => console.error(line));
+  const { image } = await ensureProfileImage('python', { log: (line) => console.error(line) });
   return new DockerRunner({ image, gpus, python: venvPython, extraMounts: [venv, basePython] });
 }
 

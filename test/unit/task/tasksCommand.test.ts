@@ -9,11 +9,17 @@ import { fixture } from './fixturePaths';
 
 describe('rollout tasks', () => {
   test('lists every row of a good file and exits 0', async () => {
-    const { code, out } = await runCaptured(tasksCommand, [fixture('swe-bench', 'swe-bench-lite-sample.json')]);
+    const { code, out } = await runCaptured(tasksCommand, [
+      fixture('swe-bench', 'swe-bench-lite-sample.json'),
+      '--docker-host',
+      'unix:///nonexistent/docker.sock',
+    ]);
     assert.equal(code, 0);
-    assert.match(out, /^ID\s+KIND\s+REPOSITORY\s+LANGUAGE\s+TESTS$/m);
-    assert.match(out, /^django__django-16255\s+swe-bench\s+django\/django@444b6da7\s+python\s+yes$/m);
-    assert.match(out, /5 task\(s\) loaded$/);
+    assert.match(out, /^ID\s+DATASET\s+REPOSITORY\s+LANGUAGE\s+TESTS\s+IMAGE$/m);
+    assert.match(out, /^django__django-16255\s+swe-bench\s+django\/django@444b6da7\s+python\s+yes\s+\?$/m);
+    assert.match(out, /^5 task\(s\) loaded$/m);
+    assert.match(out, /^swe-bench: 5 task\(s\), images present \?\/5$/m);
+    assert.match(out, /^images not checked: Docker engine not reachable at unix:\/\/\/nonexistent\/docker.sock/m);
   });
 
   test('--json lists tasks and errors; a bad row makes the exit code 1 while good rows are listed', async () => {

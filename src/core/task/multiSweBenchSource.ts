@@ -1,0 +1,75 @@
+/**
+ * Multi-SWE-bench task instances as released (one row per pull request: `org`, `repo`, `number`, `base`,
+ * `resolved_issues`, `fix_patch`, `test_patch`, the per-test transitions). Each runs in the benchmark's image
+ * `mswebench/<org>_m_<repo>:pr-<number>`, which holds the repository at `/home/<repo>` checked out at the base.
+ * The benchmark's test command and log format are per repository: a spec (`--specs`) gives them, typically the
+ * image's own build-and-test script `bash /home/run.sh`.
+ */
+
+import { listField, loadRows, optionalString, parseEncodedValue, requiredString, type Row } from './rows';
+import { FieldError, type Task, type TaskLoadResult, type TaskSource } from './task';
+
+const LANGUAGES: Record<string, string> = { js: 'javascript', ts: 'typescript', 'c++': 'c++', cpp: 'c++' };
+
+function base(row: Row): { sha: string } {
+  const value = typeof row.base === 'string' ? parseEncodedValue('base', row.base) : row.base;
+  const sha = (value as { sha?: unknown } | undefined)?.sha;
+  if (typeof sha !== 'string' || !/^[0-9a-f]{7,40}$/i.test(sha)) throw new FieldError('base', 'has no commit sha');
+  return { sha };
+}
+
+/** The test names of a transition map (`f2p_tests`: name → statuses), given as an object or its JSON text. */
+function testNames(row: Row, field: string): string[] {
+  const value = row[field];
+  if (value === undefined || value === null) return [];
+  const parsed = typeof value === 'string' ? parseEncodedValue(field, value) : value;
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new FieldError(field, 'must map test names to their statuses');
+  return Object.keys(parsed);
+}
+
+/** The issues the pull request resolves, as its agent sees them; the pull request's own text when it names none. */
+function problemStatement(row: Row): string {
+  const issues = listField(row, 'resolved_issues', { required: false }).map((issue, index) => {
+    const { title, body } = (issue ?? {}) as { title?: unknown; body?: unknown };
+    if (typeof title !== 'string') throw new FieldError('resolved_issues', `element ${index} has no title`);
+    return `${title}\n${typeof body === 'string' ? body : ''}`.trim();
+  });
+  if (issues.length > 0) return issues.join('\n\n');
+  return `${requiredString(row, 'title')}\n${optionalString(row, 'body') ?? ''}`.trim();
+}
+
+export function multiSweBenchRowToTask(row: Row): Task {
+  const org = requiredString(row, 'org');
+  const repo = requiredString(row, 'repo');
+  const number = row.number;
+  if (typeof number !== 'number' || !Number.isInteger(number)) throw new FieldError('number', 'must be an integer');
+  const { sha } = base(row);
+  const language = optionalString(row, 'lang') ?? optionalString(row, 'language');
+  return {
+    id: optionalString(row, 'instance_id') ?? `${org}__${repo}-${number}`,
+    kind: 'swe-bench',
+    dataset: 'multi-swe-bench',
+    repo: { name: `${org}/${repo}`, location: `https://github.com/${org}/${repo}.git`, commit: sha },
+    problemStatement: problemStatement(row),
+    hints: '',
+    language: language ? (LANGUAGES[language.toLowerCase()] ?? language.toLowerCase()) : undefined,
+    testPatch: requiredString(row, 'test_patch'),
+    goldPatch: requiredString(row, 'fix_patch'),
+    // Tests that must pass after the fix: those that failed, were skipped or did not exist before it.
+    failToPass: ['f2p_tests', 's2p_tests', 'n2p_tests'].flatMap((field) => testNames(row, field)),
+    passToPass: testNames(row, 'p2p_tests'),
+    instance: {
+      image: `mswebench/${org}_m_${repo}:pr-${number}`.toLowerCase(),
+      workdir: `/home/${repo}`,
+    },
+  };
+}
+
+export class MultiSweBenchSource implements TaskSource {
+  readonly format = 'multi-swe-bench';
+
+  load(path: string): Promise<TaskLoadResult> {
+    return loadRows(path, multiSweBenchRowToTask);
+  }
+}

@@ -1,0 +1,403 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import { imageForProfile } from '../../../src/core/sandbox/images';
+import { checkImageTemplate, instanceImage, withNamespace } from '../../../src/core/task/instanceImages';
+import { loadTasks } from '../../../src/core/task/loadTasks';
+import { reversePatch } from '../../../src/core/task/patchReverse';
+import { taskImage } from '../../../src/core/task/taskSandbox';
+import { formatLoadError, type Task } from '../../../src/core/task/task';
+import { fixture } from './fixturePaths';
+
+function tempFile(name: string, content: string | Buffer): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'rollout-instances-')), name);
+  writeFileSync(path, content);
+  return path;
+}
+
+function git(dir: string, ...args: string[]): string {
+  return execFileSync('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], {
+    encoding: 'utf8',
+  });
+}
+
+type Column = { name: string; strings?: boolean; lists?: boolean };
+
+/** A Parquet file of rows as Hugging Face publishes them: strings as UTF8, lists of strings as LIST columns. */
+function parquetOf(rows: Record<string, unknown>[], columns: Column[]): Buffer {
+  const schema: Record<string, unknown>[] = [{ name: 'root', num_children: columns.length }];
+  for (const column of columns) {
+    if (column.lists) {
+      schema.push(
+        { name: column.name, repetition_type: 'OPTIONAL', num_children: 1, converted_type: 'LIST' },
+        { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
+        { name: 'element', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' },
+      );
+    } else schema.push({ name: column.name, type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' });
+  }
+  const buffer = parquetWriteBuffer({
+    columnData: columns.map((column) => ({ name: column.name, data: rows.map((row) => row[column.name] ?? null) })),
+    schema: schema as never,
+  });
+  return Buffer.from(buffer);
+}
+
+const SWE_BENCH_COLUMNS: Column[] = [
+  'repo',
+  'instance_id',
+  'base_commit',
+  'patch',
+  'test_patch',
+  'problem_statement',
+  'hints_text',
+  'created_at',
+  'version',
+  'environment_setup_commit',
+].map((name) => ({ name }));
+
+const settings = { imageForProfile };
+
+describe('instance images', () => {
+  test('a SWE-bench row is named as the harness itself names it, under each namespace', async () => {
+    const harness = JSON.parse(readFileSync(fixture('instance-images', 'harness-image-names.json'), 'utf8')) as {
+      names: Record<string, Record<string, string>>;
+    };
+    for (const [namespace, names] of Object.entries(harness.names)) {
+      for (const [id, name] of Object.entries(names)) {
+        const task = { id, instance: { workdir: '/testbed' } } as Task;
+        const options = namespace === 'swebench' ? {} : { namespace };
+        assert.equal(instanceImage(task, options), name, `${id} under ${namespace}`);
+      }
+    }
+  });
+
+  test('SWE-Gym images write __ as _s_; a template of our own; a namespace replaces the image namespace', () => {
+    const task = { id: 'Project-MONAI__MONAI-3715', instance: { workdir: '/testbed' } } as Task;
+    assert.equal(
+      instanceImage(task, { template: 'swe-gym' }),
+      'xingyaoww/sweb.eval.x86_64.project-monai_s_monai-3715:latest',
+    );
+    assert.equal(
+      instanceImage(task, { template: 'registry.example/{instance_id}:v1' }),
+      'registry.example/Project-MONAI__MONAI-3715:v1',
+    );
+    assert.equal(
+      withNamespace('jyangballin/swesmith.x86_64.oauthlib_1776_oauthlib.1fd52536', 'localhost:5000/mirror/'),
+      'localhost:5000/mirror/swesmith.x86_64.oauthlib_1776_oauthlib.1fd52536',
+    );
+    assert.equal(
+      withNamespace('mswebench/ponylang_m_ponyc:pr-4583', 'localhost:5000'),
+      'localhost:5000/ponylang_m_ponyc:pr-4583',
+    );
+    assert.throws(() => checkImageTemplate('no-placeholder:latest'), /name one of swe-bench, swe-gym, profile/);
+  });
+
+  test('a SWE-bench row runs in its instance image at /testbed, or with --repos (or template profile) in its profile image', async () => {
+    const { tasks } = await loadTasks(fixture('swe-bench', 'swe-bench-lite-sample.json'));
+    const django = tasks.find((task) => task.id === 'django__django-16255') as Task;
+    assert.deepEqual(django.instance, {
+      image: undefined,
+      workdir: '/testbed',
+      activate:
+        'if [ -e /opt/miniconda3/bin/activate ]; then source /opt/miniconda3/bin/activate && conda activate testbed; fi',
+    });
+    assert.deepEqual(taskImage(django, settings), {
+      environment: taskImage(django, settings).environment,
+      image: 'swebench/sweb.eval.x86_64.django_1776_django-16255:latest',
+      instance: true,
+    });
+    const copied = { image: imageForProfile('python'), instance: false };
+    assert.deepEqual(
+      (({ image, instance }) => ({ image, instance }))(taskImage(django, { ...settings, repos: { reposDir: '/r' } })),
+      copied,
+    );
+    assert.deepEqual(
+      (({ image, instance }) => ({ image, instance }))(
+        taskImage(django, { ...settings, instanceImages: { template: 'profile' } }),
+      ),
+      copied,
+    );
+  });
+});
+
+describe('dataset files as people download them', () => {
+  test('the SWE-bench Lite rows load identically from JSON, JSONL and Parquet (lists as Parquet LIST columns)', async () => {
+    const rows = JSON.parse(readFileSync(fixture('swe-bench', 'swe-bench-lite-sample.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >[];
+    const parquet = tempFile(
+      'test-00000-of-00001.parquet',
+      parquetOf(rows, [
+        ...SWE_BENCH_COLUMNS,
+        { name: 'FAIL_TO_PASS', lists: true },
+        { name: 'PASS_TO_PASS', lists: true },
+      ]),
+    );
+    const fromJson = await loadTasks(fixture('swe-bench', 'swe-bench-lite-sample.json'));
+    const fromJsonl = await loadTasks(fixture('swe-bench', 'swe-bench-lite-sample-string-lists.jsonl'));
+    const fromParquet = await loadTasks(parquet);
+    assert.deepEqual(fromParquet.errors, []);
+    assert.equal(fromParquet.tasks.length, 5);
+    assert.deepEqual(fromParquet.tasks, fromJson.tasks);
+    assert.deepEqual(fromJsonl.tasks, fromJson.tasks);
+  });
+
+  test('Parquet with the test lists as JSON-encoded strings (the older releases) loads the same', async () => {
+    const rows = JSON.parse(readFileSync(fixture('swe-bench', 'swe-bench-lite-sample.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >[];
+    const encoded = rows.map((row) => ({
+      ...row,
+      FAIL_TO_PASS: JSON.stringify(row.FAIL_TO_PASS),
+      PASS_TO_PASS: JSON.stringify(row.PASS_TO_PASS),
+    }));
+    const parquet = tempFile(
+      'encoded.parquet',
+      parquetOf(encoded, [...SWE_BENCH_COLUMNS, { name: 'FAIL_TO_PASS' }, { name: 'PASS_TO_PASS' }]),
+    );
+    const fromJson = await loadTasks(fixture('swe-bench', 'swe-bench-lite-sample.json'));
+    assert.deepEqual((await loadTasks(parquet)).tasks, fromJson.tasks);
+  });
+
+  test('a bad Parquet row is named by file, row and field; the good rows still load', async () => {
+    const rows = JSON.parse(readFileSync(fixture('swe-bench', 'swe-bench-lite-sample.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >[];
+    rows[2] = { ...rows[2], base_commit: 'not a commit' };
+    const parquet = tempFile(
+      'bad.parquet',
+      parquetOf(rows, [
+        ...SWE_BENCH_COLUMNS,
+        { name: 'FAIL_TO_PASS', lists: true },
+        { name: 'PASS_TO_PASS', lists: true },
+      ]),
+    );
+    const { tasks, errors } = await loadTasks(parquet);
+    assert.equal(tasks.length, 4);
+    assert.equal(errors.length, 1);
+    assert.equal(
+      formatLoadError(errors[0]),
+      `${parquet}:row 3 field 'base_commit': 'not a commit' is not a commit hash`,
+    );
+  });
+
+  test('a file that is not Parquet but says PAR1 is one clear error', async () => {
+    const file = tempFile('broken.parquet', 'PAR1 and then nothing useful');
+    await assert.rejects(loadTasks(file), (error: Error) =>
+      error.message.startsWith(`${file}: not a readable Parquet file`),
+    );
+  });
+});
+
+describe('SWE-smith', () => {
+  const row = (): Record<string, unknown> =>
+    JSON.parse(readFileSync(fixture('swe-smith', 'pandas-dev__pandas.95280573.pr_53652.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+
+  test("a real task instance: the row's image, the bug committed at start (or its commit checked out), the fix is the bug reversed", async () => {
+    const published = { ...row(), image_name: 'jyangballin/swesmith.x86_64.pandas-dev_1776_pandas.95280573' };
+    const { tasks, errors } = await loadTasks(tempFile('swe-smith.jsonl', `${JSON.stringify(published)}\n`));
+    assert.deepEqual(errors, []);
+    const [task] = tasks;
+    assert.equal(task.dataset, 'swe-smith');
+    assert.equal(task.id, 'pandas-dev__pandas.95280573.pr_53652');
+    assert.deepEqual(task.repo, {
+      name: 'pandas-dev/pandas',
+      location: 'https://github.com/swesmith/pandas-dev__pandas.95280573.git',
+      commit: 'd1c5199b6a9d7ae9382d26ee2859b837107165e7',
+    });
+    assert.equal(task.version, '95280573');
+    assert.equal(task.instance?.image, 'jyangballin/swesmith.x86_64.pandas-dev_1776_pandas.95280573');
+    assert.equal(task.instance?.workdir, '/testbed');
+    assert.equal(task.instance?.setupInput, published.patch);
+    assert.match(task.instance?.setup ?? '', /git cat-file -e d1c5199b6a9d7ae9382d26ee2859b837107165e7\^\{commit\}/);
+    assert.equal(task.goldPatch, reversePatch(published.patch as string));
+    assert.ok(task.failToPass.length > 0 && task.passToPass.length > 0);
+    assert.equal(
+      taskImage(task, { ...settings, instanceImages: { namespace: 'localhost:5000/m' } }).image,
+      'localhost:5000/m/swesmith.x86_64.pandas-dev_1776_pandas.95280573',
+    );
+  });
+
+  test('a row whose repo is not a SWE-smith mirror is named by line and field', async () => {
+    const { errors } = await loadTasks(tempFile('bad.jsonl', `${JSON.stringify({ ...row(), repo: 'pandas' })}\n`));
+    assert.deepEqual(
+      errors.map((error) => [error.line, error.field]),
+      [[1, 'repo']],
+    );
+  });
+
+  test('the reversed patch undoes the patch, as git apply --reverse does, for edits, new, deleted, renamed and chmod-ed files', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rollout-reverse-'));
+    git(dir, 'init', '-q');
+    writeFileSync(join(dir, 'calc.py'), 'def add(a, b):\n    return a + b\n\n\n-- not a header\n++ nor this\n');
+    writeFileSync(join(dir, 'gone.txt'), 'bye\n');
+    writeFileSync(join(dir, 'old_name.py'), 'x = 1\ny = 2\nz = 3\nw = 4\n');
+    writeFileSync(join(dir, 'run.sh'), 'echo hi\n');
+    writeFileSync(join(dir, 'tail.txt'), 'no newline at end');
+    git(dir, 'add', '.');
+    git(dir, 'commit', '-q', '-m', 'clean');
+    writeFileSync(
+      join(dir, 'calc.py'),
+      'def add(a, b):\n    return a - b\n\n\n--- now a body line\n+++ and so is this\n',
+    );
+    writeFileSync(join(dir, 'new.py'), 'print("new")\n');
+    git(dir, 'rm', '-q', 'gone.txt');
+    git(dir, 'mv', 'old_name.py', 'new_name.py');
+    writeFileSync(join(dir, 'new_name.py'), 'x = 1\ny = 2\nz = 3\nw = 5\n');
+    execFileSync('chmod', ['+x', join(dir, 'run.sh')]);
+    writeFileSync(join(dir, 'tail.txt'), 'still no newline, changed');
+    git(dir, 'add', '-A');
+    const bug = git(dir, 'diff', '--cached', '-M', 'HEAD');
+    git(dir, 'commit', '-q', '-m', 'bug');
+    const fix = reversePatch(bug);
+    assert.ok(fix);
+    const patchFile = join(dir, '..', `${Date.now()}-fix.patch`);
+    writeFileSync(patchFile, fix);
+    git(dir, 'apply', '--index', patchFile);
+    assert.equal(git(dir, 'diff', '--cached', 'HEAD~1', '--stat'), '', 'the tree is back at the clean commit');
+    assert.equal(reversePatch('diff --git a/x.bin b/x.bin\nGIT binary patch\nliteral 3\n'), undefined);
+  });
+});
+
+describe('R2E-Gym', () => {
+  const pytestRun = (statuses: Record<string, string>) =>
+    `============================= test session starts ==============================\ncollected ${Object.keys(statuses).length} items\n\nr2e_tests/test_1.py ...\n\n=========================== short test summary info ============================\n${Object.entries(
+      statuses,
+    )
+      .map(([id, status]) => `${status} ${id}`)
+      .join('\n')}\n============================== 3 passed in 0.10s ===============================\n`;
+
+  const r2eRow = () => ({
+    repo_name: 'orange3',
+    docker_image: 'namanjain12/orange3_final:0a1b2c3d4e5f60718293a4b5c6d7e8f901234567',
+    commit_hash: '0a1b2c3d4e5f60718293a4b5c6d7e8f901234567',
+    parsed_commit_content: '{"file_diffs": []}',
+    execution_result_content: JSON.stringify({
+      repo_name: 'orange3',
+      new_commit_hash: '0a1b2c3d4e5f60718293a4b5c6d7e8f901234567',
+      test_file_codes: [],
+      test_file_names: ['test_1.py'],
+      setup_res_code: 0,
+      setup_res_stdout: '',
+      setup_res_stderr: '',
+      old_commit_res_code: 1,
+      old_commit_res_stdout: pytestRun({
+        'r2e_tests/test_1.py::TestTable::test_from_list': 'PASSED',
+        'r2e_tests/test_1.py::TestTable::test_concat_keeps_ids': 'FAILED',
+      }),
+      new_commit_res_code: 0,
+      new_commit_res_stdout: pytestRun({
+        'r2e_tests/test_1.py::TestTable::test_from_list': 'PASSED',
+        'r2e_tests/test_1.py::TestTable::test_concat_keeps_ids': 'PASSED',
+        'r2e_tests/test_1.py::TestTable::test_new_behaviour': 'PASSED',
+      }),
+    }),
+    modified_files: ['Orange/data/table.py'],
+    relevant_files: ['Orange/data/table.py'],
+    num_non_test_files: 1,
+    num_non_test_func_methods: 1,
+    num_non_test_lines: 4,
+    prompt: 'irrelevant',
+    problem_statement: 'Some preamble\n[ISSUE]\nconcat loses ids\n[/ISSUE]\ntrailer',
+    expected_output_json: '{"TestTable.test_from_list": "PASSED"}',
+  });
+
+  test('a row runs in its docker_image at /testbed with the hidden tests moved out, graded by its recorded runs', async () => {
+    const { tasks, errors } = await loadTasks(tempFile('r2e.jsonl', `${JSON.stringify(r2eRow())}\n`));
+    assert.deepEqual(errors, []);
+    const [task] = tasks;
+    assert.equal(task.dataset, 'r2e-gym');
+    assert.equal(task.id, 'orange3-0a1b2c3d4e5f60718293a4b5c6d7e8f901234567');
+    assert.equal(task.problemStatement, 'concat loses ids');
+    assert.equal(task.instance?.image, 'namanjain12/orange3_final:0a1b2c3d4e5f60718293a4b5c6d7e8f901234567');
+    assert.equal(task.instance?.workdir, '/testbed');
+    assert.match(task.instance?.setup ?? '', /mv \/r2e_tests \/root\/r2e_tests/);
+    assert.equal(task.environment?.testCommand, 'bash /root/run_tests.sh');
+    assert.deepEqual(task.failToPass, [
+      'r2e_tests/test_1.py::TestTable::test_concat_keeps_ids',
+      'r2e_tests/test_1.py::TestTable::test_new_behaviour',
+    ]);
+    assert.deepEqual(task.passToPass, ['r2e_tests/test_1.py::TestTable::test_from_list']);
+  });
+
+  test('a row without its recorded test runs is named by line and field', async () => {
+    const row: Record<string, unknown> = r2eRow();
+    delete row.execution_result_content;
+    const { errors } = await loadTasks(tempFile('r2e.jsonl', `${JSON.stringify(row)}\n`));
+    assert.deepEqual(
+      errors.map((error) => [error.line, error.field]),
+      [[1, 'execution_result_content']],
+    );
+  });
+});
+
+describe('Multi-SWE-bench', () => {
+  const pr = () => ({
+    org: 'ponylang',
+    repo: 'ponyc',
+    number: 4583,
+    state: 'closed',
+    title: 'Fix crash in the type checker',
+    body: 'Fixes #4582',
+    base: { label: 'ponylang:main', ref: 'main', sha: '7ad0ba6e1d9e4c5d3f2b1a0e9d8c7b6a5f4e3d2c' },
+    resolved_issues: [{ number: 4582, title: 'Compiler crash on match', body: 'ponyc segfaults when …' }],
+    fix_patch: 'diff --git a/src/x.c b/src/x.c\n',
+    test_patch: 'diff --git a/test/x.c b/test/x.c\n',
+    fixed_tests: { 'test/libponyc.MatchTest': { run: 'PASS', test: 'FAIL', fix: 'PASS' } },
+    p2p_tests: { 'test/libponyc.LexerTest': { run: 'PASS', test: 'PASS', fix: 'PASS' } },
+    f2p_tests: { 'test/libponyc.MatchTest': { run: 'PASS', test: 'FAIL', fix: 'PASS' } },
+    s2p_tests: {},
+    n2p_tests: { 'test/libponyc.NewTest': { run: 'NONE', test: 'NONE', fix: 'PASS' } },
+    instance_id: 'ponylang__ponyc-4583',
+  });
+
+  test('a pull request runs in mswebench/<org>_m_<repo>:pr-<number> at /home/<repo>; its issues are the problem', async () => {
+    const { tasks, errors } = await loadTasks(tempFile('multi.jsonl', `${JSON.stringify(pr())}\n`));
+    assert.deepEqual(errors, []);
+    const [task] = tasks;
+    assert.equal(task.dataset, 'multi-swe-bench');
+    assert.equal(task.id, 'ponylang__ponyc-4583');
+    assert.deepEqual(task.instance, { image: 'mswebench/ponylang_m_ponyc:pr-4583', workdir: '/home/ponyc' });
+    assert.equal(task.repo.commit, '7ad0ba6e1d9e4c5d3f2b1a0e9d8c7b6a5f4e3d2c');
+    assert.equal(task.problemStatement, 'Compiler crash on match\nponyc segfaults when …');
+    assert.deepEqual(task.failToPass, ['test/libponyc.MatchTest', 'test/libponyc.NewTest']);
+    assert.deepEqual(task.passToPass, ['test/libponyc.LexerTest']);
+  });
+
+  test('the same rows load from Parquet with the nested base and int64 number', async () => {
+    const row = pr();
+    const buffer = Buffer.from(
+      parquetWriteBuffer({
+        columnData: [
+          { name: 'org', data: [row.org] },
+          { name: 'repo', data: [row.repo] },
+          { name: 'number', data: [BigInt(row.number)] },
+          { name: 'title', data: [row.title] },
+          { name: 'body', data: [row.body] },
+          { name: 'base', data: [row.base] },
+          { name: 'fix_patch', data: [row.fix_patch] },
+          { name: 'test_patch', data: [row.test_patch] },
+          { name: 'f2p_tests', data: [JSON.stringify(row.f2p_tests)] },
+          { name: 'p2p_tests', data: [JSON.stringify(row.p2p_tests)] },
+          { name: 'n2p_tests', data: [JSON.stringify(row.n2p_tests)] },
+          { name: 'instance_id', data: [row.instance_id] },
+        ],
+      }),
+    );
+    const { tasks, errors } = await loadTasks(tempFile('multi.parquet', buffer));
+    assert.deepEqual(errors, []);
+    assert.equal(tasks[0].instance?.image, 'mswebench/ponylang_m_ponyc:pr-4583');
+    assert.equal(tasks[0].problemStatement, 'Fix crash in the type checker\nFixes #4582');
+    assert.deepEqual(tasks[0].failToPass, ['test/libponyc.MatchTest', 'test/libponyc.NewTest']);
+  });
+});
