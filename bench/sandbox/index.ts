@@ -1,17 +1,27 @@
 /**
  * Sandbox speed, measured against baselines in the same run:
- * create→ready with a cached image; exec round trip against a bare Engine-API exec and the `docker exec` CLI
- * on the same container; 8 sandboxes in parallel against 8 in sequence. The last line is one JSON object.
+ * - create→ready with a cached image: a profile image with a repository copied in, and an instance image that
+ *   holds the repository already (laid out as the SWE-bench harness lays out its images; nothing is copied);
+ * - exec round trip against a bare Engine-API exec, a bare exec of the wrapper's one program (`bash -c true`)
+ *   and the `docker exec` CLI, on the same container;
+ * - 8 sandboxes in parallel against 8 in sequence, and the same for bare Engine-API containers, which is
+ *   the most the engine itself allows.
+ * The last line is one JSON object.
  */
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DockerSandbox } from '../../src/core/sandbox/dockerSandbox';
-import { dockerClient } from '../../src/core/sandbox/engine';
+import { Engine } from '../../src/core/sandbox/engine';
 import { imageForProfile } from '../../src/core/sandbox/images';
+import type { SandboxSpec } from '../../src/core/sandbox/sandbox';
+import { SWE_BENCH_ACTIVATION } from '../../src/core/task/instanceImages';
+import { buildInstanceImage, removeImage } from '../../test/support/instanceImage';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30);
+const REPO = join(process.cwd(), 'tasks', 'examples', 'bytesize__bytesize-22', 'repo');
 
 function percentile(samples: number[], p: number): number {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -25,73 +35,116 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 }
 
 /** An exec with nothing around it: create, start attached, read to the end, inspect. */
-async function bareApiExec(containerId: string): Promise<void> {
-  const docker = dockerClient();
-  const exec = await docker.getContainer(containerId).exec({ Cmd: ['true'], AttachStdout: true, AttachStderr: true });
+async function bareApiExec(containerId: string, cmd: string[]): Promise<void> {
+  const exec = await Engine.at()
+    .docker.getContainer(containerId)
+    .exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
   const stream = await exec.start({ hijack: true, stdin: false });
   stream.resume();
   await new Promise((resolve) => stream.on('end', resolve));
   await exec.inspect();
 }
 
-async function main(): Promise<void> {
-  const image = imageForProfile('python');
-  const repo = mkdtempSync(join(tmpdir(), 'rollout-bench-'));
-  writeFileSync(join(repo, 'main.py'), 'print("hi")\n');
-  const spec = { image, repo: { location: repo } };
-  await (await DockerSandbox.create(spec)).destroy(); // warm the checkout cache and the reaper
+/** A container with nothing of ours around it: create, start, one exec, remove. */
+async function bareLifecycle(image: string): Promise<void> {
+  const docker = Engine.at().docker;
+  const container = await docker.createContainer({
+    Image: image,
+    Cmd: ['sleep', 'infinity'],
+    HostConfig: { NetworkMode: 'none', Init: true },
+  });
+  await container.start();
+  await bareApiExec(container.id, ['python3', '-c', 'print("hi")']);
+  await container.remove({ force: true });
+}
 
+async function readyTimes(spec: SandboxSpec, rounds: number): Promise<number[]> {
+  await (await DockerSandbox.create(spec)).destroy(); // warm the checkout cache, the image cache and the reaper
   const ready: number[] = [];
-  for (let round = 0; round < Math.min(ROUNDS, 20); round++) {
+  for (let round = 0; round < rounds; round++) {
     let sandbox: DockerSandbox | undefined;
     ready.push(await timed(async () => (sandbox = await DockerSandbox.create(spec))));
     await sandbox?.destroy();
   }
-  console.log(`create→ready: p50 ${percentile(ready, 50).toFixed(0)} ms, p95 ${percentile(ready, 95).toFixed(0)} ms`);
+  return ready;
+}
 
-  const sandbox = await DockerSandbox.create(spec);
-  const ours: number[] = [];
-  const bare: number[] = [];
-  const cli: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    // Interleaved so that drift in the machine's load hits every variant alike.
-    ours.push(await timed(() => sandbox.exec('true')));
-    bare.push(await timed(() => bareApiExec(sandbox.containerId)));
-    cli.push(await timed(async () => execFileSync('docker', ['exec', sandbox.containerId, 'true'])));
+async function main(): Promise<void> {
+  const image = imageForProfile('python');
+  const tiny = mkdtempSync(join(tmpdir(), 'rollout-bench-'));
+  writeFileSync(join(tiny, 'main.py'), 'print("hi")\n');
+  const spec = { image, repo: { location: tiny } };
+  const instanceImage = `rollout-studio-bench/sweb.eval.x86_64.bytesize_1776_bytesize-22:${randomBytes(4).toString('hex')}`;
+  buildInstanceImage(instanceImage, REPO, image);
+  try {
+    const readyRounds = Math.min(ROUNDS, 20);
+    // Interleaving would share warm caches unevenly; each variant runs its rounds back to back instead.
+    const ready = await readyTimes(spec, readyRounds);
+    const copied = await readyTimes({ image, repo: { location: REPO } }, readyRounds);
+    const instance = await readyTimes(
+      { image: instanceImage, workdir: '/testbed', instance: { activate: SWE_BENCH_ACTIVATION } },
+      readyRounds,
+    );
+    console.log(
+      `create→ready p50: ${percentile(ready, 50).toFixed(0)} ms (one-file repository copied in), ${percentile(copied, 50).toFixed(0)} ms (bytesize repository copied in), ${percentile(instance, 50).toFixed(0)} ms (instance image holding it, p95 ${percentile(instance, 95).toFixed(0)} ms)`,
+    );
+
+    const sandbox = await DockerSandbox.create(spec);
+    const samples = { ours: [] as number[], bare: [] as number[], wrapper: [] as number[], cli: [] as number[] };
+    for (let round = 0; round < ROUNDS; round++) {
+      // Interleaved so that drift in the machine's load hits every variant alike.
+      samples.ours.push(await timed(() => sandbox.exec('true')));
+      samples.bare.push(await timed(() => bareApiExec(sandbox.containerId, ['true'])));
+      samples.wrapper.push(await timed(() => bareApiExec(sandbox.containerId, ['bash', '-c', 'true'])));
+      samples.cli.push(await timed(async () => execFileSync('docker', ['exec', sandbox.containerId, 'true'])));
+    }
+    await sandbox.destroy();
+    const [oursP50, bareP50, wrapperP50, cliP50] = [samples.ours, samples.bare, samples.wrapper, samples.cli].map(
+      (list) => percentile(list, 50),
+    );
+    console.log(
+      `exec round trip p50: sandbox ${oursP50.toFixed(1)} ms, bare API ${bareP50.toFixed(1)} ms, bare API of the wrapper's program (bash -c true) ${wrapperP50.toFixed(1)} ms, docker exec CLI ${cliP50.toFixed(1)} ms`,
+    );
+
+    const lifecycle = async () => {
+      const box = await DockerSandbox.create(spec);
+      await box.exec('python3 main.py');
+      await box.destroy();
+    };
+    const sequentialMs = await timed(async () => {
+      for (let index = 0; index < 8; index++) await lifecycle();
+    });
+    const parallelMs = await timed(() => Promise.all(Array.from({ length: 8 }, lifecycle)));
+    const bareSequentialMs = await timed(async () => {
+      for (let index = 0; index < 8; index++) await bareLifecycle(image);
+    });
+    const bareParallelMs = await timed(() => Promise.all(Array.from({ length: 8 }, () => bareLifecycle(image))));
+    console.log(
+      `8 sandboxes (create, exec, destroy): sequential ${sequentialMs.toFixed(0)} ms, parallel ${parallelMs.toFixed(0)} ms; bare Engine-API containers: sequential ${bareSequentialMs.toFixed(0)} ms, parallel ${bareParallelMs.toFixed(0)} ms`,
+    );
+
+    console.log(
+      JSON.stringify({
+        ready_p50_ms: Math.round(percentile(ready, 50)),
+        ready_p95_ms: Math.round(percentile(ready, 95)),
+        copied_repo_ready_p50_ms: Math.round(percentile(copied, 50)),
+        instance_ready_p50_ms: Math.round(percentile(instance, 50)),
+        instance_ready_p95_ms: Math.round(percentile(instance, 95)),
+        exec_p50_ms: Number(oursP50.toFixed(1)),
+        bare_api_exec_p50_ms: Number(bareP50.toFixed(1)),
+        wrapper_program_exec_p50_ms: Number(wrapperP50.toFixed(1)),
+        cli_exec_p50_ms: Number(cliP50.toFixed(1)),
+        exec_ratio_vs_api: Number((oursP50 / bareP50).toFixed(2)),
+        exec_ratio_vs_cli: Number((oursP50 / cliP50).toFixed(2)),
+        parallel8_ms: Math.round(parallelMs),
+        sequential8_ms: Math.round(sequentialMs),
+        parallel_speedup: Number((sequentialMs / parallelMs).toFixed(2)),
+        bare_parallel_speedup: Number((bareSequentialMs / bareParallelMs).toFixed(2)),
+      }),
+    );
+  } finally {
+    removeImage(instanceImage);
   }
-  await sandbox.destroy();
-  const [oursP50, bareP50, cliP50] = [ours, bare, cli].map((samples) => percentile(samples, 50));
-  console.log(
-    `exec round trip p50: sandbox ${oursP50.toFixed(1)} ms, bare API ${bareP50.toFixed(1)} ms, docker exec CLI ${cliP50.toFixed(1)} ms`,
-  );
-
-  const lifecycle = async () => {
-    const box = await DockerSandbox.create(spec);
-    await box.exec('python3 main.py');
-    await box.destroy();
-  };
-  const sequentialMs = await timed(async () => {
-    for (let index = 0; index < 8; index++) await lifecycle();
-  });
-  const parallelMs = await timed(() => Promise.all(Array.from({ length: 8 }, lifecycle)));
-  console.log(
-    `8 sandboxes (create, exec, destroy): sequential ${sequentialMs.toFixed(0)} ms, parallel ${parallelMs.toFixed(0)} ms`,
-  );
-
-  console.log(
-    JSON.stringify({
-      ready_p50_ms: Math.round(percentile(ready, 50)),
-      ready_p95_ms: Math.round(percentile(ready, 95)),
-      exec_p50_ms: Number(oursP50.toFixed(1)),
-      bare_api_exec_p50_ms: Number(bareP50.toFixed(1)),
-      cli_exec_p50_ms: Number(cliP50.toFixed(1)),
-      exec_ratio_vs_api: Number((oursP50 / bareP50).toFixed(2)),
-      exec_ratio_vs_cli: Number((oursP50 / cliP50).toFixed(2)),
-      parallel8_ms: Math.round(parallelMs),
-      sequential8_ms: Math.round(sequentialMs),
-      parallel_speedup: Number((sequentialMs / parallelMs).toFixed(2)),
-    }),
-  );
 }
 
 main().catch((error: unknown) => {

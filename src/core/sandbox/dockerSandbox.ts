@@ -27,8 +27,6 @@ const DEFAULTS = {
 };
 // The unprivileged user of the bundled images (see sandbox/images/build-rootfs.sh).
 const AGENT: Owner = { uid: 1000, gid: 1000 };
-// If the in-container `timeout` has not ended the command this long after its limit, the host steps in.
-const HOST_KILL_GRACE_MS = 5_000;
 // Every process a command starts inherits this variable, so the whole tree can be found even after setsid or a fork bomb.
 const EXEC_MARKER = 'ROLLOUT_EXEC_ID';
 
@@ -93,10 +91,8 @@ export class DockerSandbox implements Sandbox {
     let container: Docker.Container | undefined;
     try {
       container = await createContainer(engine, spec, createOptions);
-      if (checkout) {
-        const archive = await packDirectory(checkout.dir, posix.basename(workdir), AGENT);
-        await container.putArchive(archive, { path: posix.dirname(workdir) });
-      }
+      if (checkout)
+        await container.putArchive(await packedCheckout(checkout.dir, workdir), { path: posix.dirname(workdir) });
       await container.start();
       if (spec.instance && imageUser !== undefined) {
         const state = await startInstance(engine, container, spec, workdir, imageUser);
@@ -118,12 +114,16 @@ export class DockerSandbox implements Sandbox {
     const execId = randomUUID();
     const exec = await this.container
       .exec({
-        Cmd: ['sh', '-c', commandWrapper(execId, timeoutMs), 'rollout-exec', command],
+        Cmd: ['bash', '-c', commandWrapper(execId), 'rollout-exec', command],
         AttachStdout: true,
         AttachStderr: true,
         AttachStdin: options.stdin !== undefined,
         WorkingDir: this.resolve(options.cwd ?? '.'),
-        Env: [...this.user.env, ...Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`)],
+        Env: [
+          ...this.user.env,
+          ...Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`),
+          `${EXEC_MARKER}=${execId}`,
+        ],
         User: options.asRoot ? '0:0' : this.user.exec,
       })
       .catch((error: unknown) => Promise.reject(this.engine.explain(error)));
@@ -141,12 +141,12 @@ export class DockerSandbox implements Sandbox {
     const guard = setTimeout(() => {
       hostKilled = true;
       stream.destroy();
-    }, timeoutMs + HOST_KILL_GRACE_MS);
+    }, timeoutMs);
     await ended;
     clearTimeout(guard);
     const durationMs = performance.now() - started;
     const exitCode = hostKilled ? 137 : ((await exec.inspect()).ExitCode ?? -1);
-    const timedOut = hostKilled || (exitCode === 137 && durationMs >= timeoutMs - 50);
+    const timedOut = hostKilled;
     if (hostKilled) await this.killProcessTree(execId);
     return {
       exitCode,
@@ -158,14 +158,14 @@ export class DockerSandbox implements Sandbox {
     };
   }
 
-  /** The fallback when the in-container wrapper itself did not finish: the same clean-up, as root, from outside. */
+  /** At the time limit: the command's clean-up, as root, from outside (the command's own shell is marked too). */
   private async killProcessTree(execId: string): Promise<void> {
     const script = `${killMarkedProcesses(execId)}
-[ -n "$exit_ok" ]`;
+[ -n "$__rollout_clean" ]`;
     for (let attempt = 0; attempt < 20; attempt++) {
       // The exec itself can fail to fork while a fork bomb still holds every pid: try again shortly.
       const killer = await this.container
-        .exec({ Cmd: ['sh', '-c', script], User: '0:0', AttachStdout: true, AttachStderr: true })
+        .exec({ Cmd: ['bash', '-c', script], User: '0:0', AttachStdout: true, AttachStderr: true })
         .catch(() => undefined);
       if (killer) {
         const stream = await killer.start({});
@@ -264,6 +264,30 @@ export class DockerSandbox implements Sandbox {
       return new Error(`no such file or directory in the sandbox: ${path}`);
     return this.engine.explain(error);
   }
+}
+
+// The tar of a checkout, packed once for the sandboxes that start from it (parallel workers, attempts): packing
+// reads every file on the one Node thread, so packing per sandbox would queue parallel starts behind each other.
+const packedCheckouts = new Map<string, Promise<Buffer>>();
+const PACKED_CHECKOUTS_KEPT = 4;
+
+function packedCheckout(dir: string, workdir: string): Promise<Buffer> {
+  const key = `${dir}\0${workdir}`;
+  let packed = packedCheckouts.get(key);
+  if (!packed) {
+    packed = packDirectory(dir, posix.basename(workdir), AGENT);
+    packed.catch(() => packedCheckouts.delete(key));
+    packedCheckouts.set(key, packed);
+    for (const oldest of packedCheckouts.keys()) {
+      if (packedCheckouts.size <= PACKED_CHECKOUTS_KEPT) break;
+      packedCheckouts.delete(oldest);
+    }
+  } else {
+    // Most recently used last, so the least recently used goes first.
+    packedCheckouts.delete(key);
+    packedCheckouts.set(key, packed);
+  }
+  return packed;
 }
 
 /** Creates the container; an image the engine lacks is first pulled (or built from the spec's Dockerfile) there. */
@@ -397,31 +421,42 @@ async function runStartScript(
 }
 
 /**
- * Kills every process carrying the marker, round after round, until none is left. Shell builtins and one grep
- * per round keep it cheap on the hot path; the `end` sentinel tells "none found" from a fork that failed.
+ * Kills every process carrying the marker (but the shell doing it), round after round, until none is left.
+ * Shell builtins only: no process is started, so the common case (nothing left behind) costs no fork, and a
+ * fork bomb that holds every pid cannot stop it. Sets `__rollout_clean` when none is left.
  */
 function killMarkedProcesses(execId: string): string {
-  return `round=0
-while [ $round -lt 100 ]; do
-  round=$((round + 1))
-  found=$(grep -lsF "${EXEC_MARKER}=${execId}" /proc/[0-9]*/environ; echo end)
-  case "$found" in *end) ;; *) continue ;; esac
-  set -- $found
-  [ $# -eq 1 ] && exit_ok=1 && break
-  for file; do [ "$file" = end ] || { pid=\${file#/proc/}; kill -KILL \${pid%/environ} 2>/dev/null; }; done
+  return `__rollout_round=0
+while [ $__rollout_round -lt 100 ]; do
+  __rollout_round=$((__rollout_round + 1))
+  __rollout_left=0
+  for __rollout_file in /proc/[0-9]*/environ; do
+    [ "$__rollout_file" = "/proc/$$/environ" ] && continue
+    while IFS= read -r -d '' __rollout_entry; do
+      if [ "$__rollout_entry" = "${EXEC_MARKER}=${execId}" ]; then
+        __rollout_left=1
+        __rollout_pid=\${__rollout_file#/proc/}
+        kill -KILL "\${__rollout_pid%/environ}" 2>/dev/null
+        break
+      fi
+    done 2>/dev/null <"$__rollout_file"
+  done
+  [ $__rollout_left -eq 0 ] && __rollout_clean=1 && break
 done`;
 }
 
 /**
- * Runs the command under `timeout`, which kills its process group at the limit; then kills whatever the command
- * left running (background jobs, setsid escapes), so no process of one command outlives it. Only the command
- * carries the marker, not this wrapper.
+ * The bash an exec starts carries the marker (the exec's environment), and so does every process the command
+ * starts, forks included; the command runs in a subshell of it, with no further program started. Once it ends,
+ * whatever it left running (background jobs, setsid escapes) is killed, so no process of one command outlives
+ * it. The time limit is enforced from the host.
  */
-function commandWrapper(execId: string, timeoutMs: number): string {
-  return `${EXEC_MARKER}=${execId} timeout --signal=KILL ${Math.ceil(timeoutMs / 1000)}s bash -c "$1"
-status=$?
+function commandWrapper(execId: string): string {
+  return `__rollout_command=$1
+(set --; eval "$__rollout_command")
+__rollout_status=$?
 ${killMarkedProcesses(execId)}
-exit $status`;
+exit $__rollout_status`;
 }
 
 /** Keeps the first `limit` bytes written and counts the rest, so a flood of output cannot exhaust memory. */

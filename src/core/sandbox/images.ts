@@ -101,13 +101,21 @@ export async function ensureProfileImage(
   profile: string,
   options: ProfileBuildOptions = {},
 ): Promise<{ image: string; built: boolean; route?: Exclude<BuildRoute, 'auto'> }> {
-  const recipe = loadRecipe(profile);
   const image = imageForProfile(profile);
+  if (await Engine.at(options.dockerHost).hasImage(image)) return { image, built: false };
+  return { image, built: true, route: await buildProfileImage(loadRecipe(profile), image, options) };
+}
+
+/** Builds `recipe` as `image` by the route the options ask for (auto: docker build when the base can be had). */
+export async function buildProfileImage(
+  recipe: ImageRecipe,
+  image: string,
+  options: ProfileBuildOptions = {},
+): Promise<Exclude<BuildRoute, 'auto'>> {
   const engine = Engine.at(options.dockerHost);
   const log = options.log ?? (() => undefined);
-  if (await engine.hasImage(image)) return { image, built: false };
   const baseImage = options.baseImage ?? defaultBaseImage(recipe);
-  const route = await chooseRoute(engine, options.route ?? 'auto', baseImage, log);
+  const route = await profileBuildRoute(engine, options.route ?? 'auto', baseImage, log);
   if (route === 'docker-build') {
     log(`building ${image} with docker build on ${baseImage}: ${recipe.packages.join(' ')}`);
     await dockerBuild(engine, recipe, image, baseImage, log);
@@ -115,11 +123,11 @@ export async function ensureProfileImage(
     log(`building ${image} from Debian ${recipe.suite} with mmdebstrap: ${recipe.packages.join(' ')}`);
     await importRootfs(engine, recipe, image);
   }
-  return { image, built: true, route };
+  return route;
 }
 
 /** `auto`: docker build when the base image is on the engine or a registry gives it, else mmdebstrap when installed. */
-async function chooseRoute(
+export async function profileBuildRoute(
   engine: Engine,
   route: BuildRoute,
   baseImage: string,

@@ -19,12 +19,18 @@ export async function runDoctor(context: CommandContext): Promise<DoctorCheck[]>
   if (failed.length === 0)
     void vscode.window.showInformationMessage(`Rollout Studio: all ${checks.length} checks passed.`);
   else {
+    // Missing images have a fix the extension can apply itself.
+    const missing = failed.flatMap((check) => check.buildProfiles ?? []);
+    const actions = missing.length ? ['Build Images', 'Show Log'] : ['Show Log'];
     void vscode.window
       .showErrorMessage(
         `Rollout Studio: ${failed.length} of ${checks.length} checks failed: ${failed.map((check) => `${check.name} (fix: ${check.fix ?? 'see log'})`).join('; ')}`,
-        'Show Log',
+        ...actions,
       )
-      .then((choice) => choice && context.log.show());
+      .then((choice) => {
+        if (choice === 'Build Images') void vscode.commands.executeCommand('rolloutStudio.buildImages', missing);
+        else if (choice) context.log.show();
+      });
   }
   return checks;
 }

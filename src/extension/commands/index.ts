@@ -4,8 +4,13 @@ import { replayTrajectory, runAgent, stopRun } from './agentCommands';
 import type { CommandContext, CommandHandler } from './context';
 import { evaluatePredictions, exportDataset } from './datasetCommands';
 import { runDoctor } from './doctorCommand';
+<<<<<<< HEAD
 import { gradeTestLog } from './gradeCommands';
 import { deleteRun, importTrajectory, openRun, openTrajectory, showLeaderboard } from './runCommands';
+=======
+import { buildImages } from './imageCommands';
+import { deleteRun, importTrajectory, openRun, openTrajectory } from './runCommands';
+>>>>>>> b9ef4b6 (Instance-image tests on a local registry, the docker-build route, Build Sandbox Images in VS Code, a one-program exec wrapper, checkouts packed once, bench/sandbox instance ready and baselines, docs/instances.md)
 import { selectModelEndpoint, setApiKey } from './settingsCommands';
 import { openTaskSet } from './taskCommands';
 import { fineTune } from './trainCommands';
@@ -25,6 +30,7 @@ export const COMMAND_HANDLERS: Record<string, CommandHandler> = {
   'rolloutStudio.selectModelEndpoint': selectModelEndpoint,
   'rolloutStudio.setApiKey': setApiKey,
   'rolloutStudio.runDoctor': runDoctor,
+  'rolloutStudio.buildImages': buildImages,
   'rolloutStudio.openRun': openRun,
   'rolloutStudio.deleteRun': deleteRun,
   'rolloutStudio.refreshRuns': async (context) => context.runs.refresh(),

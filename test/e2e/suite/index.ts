@@ -6,6 +6,7 @@
  */
 import Mocha, { it } from 'mocha';
 import { activationTests } from './activation.e2e';
+import { imageTests } from './images.e2e';
 import { languageModelTests } from './languageModel.e2e';
 import { leaderboardTests } from './leaderboard.e2e';
 import { noFolderTests } from './noFolder.e2e';
@@ -19,6 +20,7 @@ const SUITES: Record<string, () => void> = {
   trusted: () => {
     activationTests();
     taskTests();
+    imageTests();
     trajectoryTests();
     rolloutTests();
     languageModelTests();

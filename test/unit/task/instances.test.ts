@@ -204,7 +204,10 @@ describe('SWE-smith', () => {
     >;
 
   test("a real task instance: the row's image, the bug committed at start (or its commit checked out), the fix is the bug reversed", async () => {
-    const published = { ...row(), image_name: 'jyangballin/swesmith.x86_64.pandas-dev_1776_pandas.95280573' };
+    const published: Record<string, unknown> = {
+      ...row(),
+      image_name: 'jyangballin/swesmith.x86_64.pandas-dev_1776_pandas.95280573',
+    };
     const { tasks, errors } = await loadTasks(tempFile('swe-smith.jsonl', `${JSON.stringify(published)}\n`));
     assert.deepEqual(errors, []);
     const [task] = tasks;

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { DockerSandbox } from '../../../src/core/sandbox/dockerSandbox';
+import { imageForProfile } from '../../../src/core/sandbox/images';
+import { InfrastructureError } from '../../../src/core/sandbox/sandbox';
+import { SWE_BENCH_ACTIVATION } from '../../../src/core/task/instanceImages';
+import { buildInstanceImage, removeImage } from '../../support/instanceImage';
+
+const REPO = join(process.cwd(), 'tasks', 'examples', 'bytesize__bytesize-22', 'repo');
+const BUG = `diff --git a/README.md b/README.md
+--- a/README.md
++++ b/README.md
+@@ -1 +1,2 @@
+ # bytesize
++(the bug a SWE-smith task starts from)
+`;
+
+describe('DockerSandbox in an instance image laid out as the SWE-bench harness does (real Docker, built offline)', () => {
+  const image = `rollout-studio-test/sweb.eval.x86_64.bytesize_1776_bytesize-22:${randomBytes(4).toString('hex')}`;
+  let sandbox: DockerSandbox;
+
+  before(async () => {
+    buildInstanceImage(image, REPO, imageForProfile('python'));
+    sandbox = await DockerSandbox.create({
+      image,
+      workdir: '/testbed',
+      instance: { activate: SWE_BENCH_ACTIVATION },
+    });
+  });
+  after(async () => {
+    await sandbox?.destroy();
+    removeImage(image);
+  });
+
+  test('works in the repository the image holds, as the image user (root), from the commit checked out there', async () => {
+    assert.equal((await sandbox.exec('pwd')).stdout.trim(), '/testbed');
+    assert.equal((await sandbox.exec('id -u')).stdout.trim(), '0');
+    assert.equal((await sandbox.exec('git log -1 --format=%s')).stdout.trim(), 'SWE-bench');
+    assert.equal(sandbox.baseCommit, (await sandbox.exec('git rev-parse HEAD')).stdout.trim());
+    assert.equal((await sandbox.exec('cat build_output.txt')).stdout, 'built\n', 'nothing was copied over the image');
+  });
+
+  test("every command runs in the image's activated environment, activate.d scripts included", async () => {
+    const result = await sandbox.exec('command -v python; echo "$CONDA_DEFAULT_ENV $ROLLOUT_TEST_ACTIVATE_D"');
+    assert.equal(result.stdout, '/opt/miniconda3/envs/testbed/bin/python\ntestbed ran\n');
+    const pytest = await sandbox.exec('python -m pytest -q -p no:cacheprovider tests 2>&1 | tail -1');
+    assert.match(pytest.stdout, /passed/);
+    assert.equal((await sandbox.exec('echo "$X"', { env: { X: 'own' } })).stdout, 'own\n');
+  });
+
+  test('the diff holds the agent’s changes only, not what was untracked in the image at the start', async () => {
+    await sandbox.writeFile('bytesize/new_module.py', 'VALUE = 1\n');
+    await sandbox.exec("sed -i 's/^# bytesize/# bytesize (edited)/' README.md");
+    const diff = await sandbox.diff();
+    assert.match(diff, /^diff --git a\/README.md b\/README.md$/m);
+    assert.match(diff, /^\+\+\+ b\/bytesize\/new_module.py$/m);
+    assert.doesNotMatch(diff, /build_output/);
+    assert.equal((await sandbox.exec('stat -c %u bytesize/new_module.py')).stdout.trim(), '0');
+  });
+
+  test('a setup script with its input runs before the base commit is taken (a SWE-smith bug)', async () => {
+    const setup =
+      "git apply --index && git -c user.name=swesmith -c user.email=swesmith@swesmith.ai commit -q -m 'Bug Patch'";
+    const buggy = await DockerSandbox.create({
+      image,
+      workdir: '/testbed',
+      instance: { activate: SWE_BENCH_ACTIVATION, setup, setupInput: BUG },
+    });
+    try {
+      assert.match((await buggy.exec('cat README.md')).stdout, /the bug a SWE-smith task starts from/);
+      assert.equal(buggy.baseCommit, (await buggy.exec('git rev-parse HEAD')).stdout.trim());
+      assert.notEqual(buggy.baseCommit, sandbox.baseCommit);
+      assert.equal(await buggy.diff(), '');
+    } finally {
+      await buggy.destroy();
+    }
+  });
+
+  test('an activation that fails, or no repository at the workdir, is an infrastructure error naming the image', async () => {
+    await assert.rejects(
+      DockerSandbox.create({ image, workdir: '/testbed', instance: { activate: 'conda activate nowhere' } }),
+      (error: Error) =>
+        error instanceof InfrastructureError &&
+        error.message.includes(`activating the environment of ${image} (conda activate nowhere) failed`),
+    );
+    await assert.rejects(
+      DockerSandbox.create({ image, workdir: '/opt', instance: {} }),
+      (error: Error) => error instanceof InfrastructureError && error.message.includes(image),
+    );
+  });
+});

@@ -1,0 +1,49 @@
+/**
+ * Builds, offline, an image laid out as the SWE-bench harness lays out its per-instance images, from
+ * test/fixtures/instance-images/stand-in (its Dockerfile says what the image holds and how the stand-in conda
+ * environment is activated), and moves images between the engine and a registry.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+function git(dir: string, ...args: string[]): string {
+  const identity = ['-c', 'user.name=upstream', '-c', 'user.email=upstream@example.invalid'];
+  return execFileSync('git', ['-C', dir, ...identity, ...args], { encoding: 'utf8' }).trim();
+}
+
+/**
+ * Builds `image` with the files of `repoDir`, committed, as its repository at /testbed, on `baseImage` (a
+ * Debian image with python3, pytest and git), with no network. Returns that commit: the row's base_commit.
+ */
+export function buildInstanceImage(image: string, repoDir: string, baseImage: string): { baseCommit: string } {
+  const context = mkdtempSync(join(tmpdir(), 'rollout-instance-image-'));
+  try {
+    cpSync(join(process.cwd(), 'test', 'fixtures', 'instance-images', 'stand-in'), context, { recursive: true });
+    const repo = join(context, 'repo');
+    cpSync(repoDir, repo, { recursive: true });
+    git(repo, 'init', '-q');
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'upstream state at the base commit');
+    const baseCommit = git(repo, 'rev-parse', 'HEAD');
+    execFileSync(
+      'docker',
+      ['build', '--quiet', '--network', 'none', '--build-arg', `BASE_IMAGE=${baseImage}`, '-t', image, context],
+      { stdio: 'pipe' },
+    );
+    return { baseCommit };
+  } finally {
+    rmSync(context, { recursive: true, force: true });
+  }
+}
+
+/** Pushes `image` to its registry and removes it here, so that a run must pull it. */
+export function pushAndRemove(image: string): void {
+  execFileSync('docker', ['push', '--quiet', image], { stdio: 'pipe' });
+  removeImage(image);
+}
+
+export function removeImage(image: string): void {
+  execFileSync('docker', ['image', 'rm', '--force', image], { stdio: 'pipe' });
+}
