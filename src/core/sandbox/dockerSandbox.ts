@@ -27,6 +27,8 @@ const DEFAULTS = {
 };
 // The unprivileged user of the bundled images (see sandbox/images/build-rootfs.sh).
 const AGENT: Owner = { uid: 1000, gid: 1000 };
+// If the in-container watchdog has not ended the command this long after its limit, the host steps in.
+const HOST_KILL_GRACE_MS = 5_000;
 // Every process a command starts inherits this variable, so the whole tree can be found even after setsid or a fork bomb.
 const EXEC_MARKER = 'ROLLOUT_EXEC_ID';
 
@@ -64,7 +66,7 @@ export class DockerSandbox implements Sandbox {
     const id = randomUUID();
     const workdir = spec.workdir ?? DEFAULTS.workdir;
     const checkout = spec.repo && !spec.instance ? await prepareCheckout(spec.repo) : undefined;
-    const imageUser = spec.instance ? await instanceUser(engine, spec) : undefined;
+    const image = spec.instance ? await instanceImage(engine, spec) : undefined;
     const createOptions: Docker.ContainerCreateOptions = {
       Image: spec.image,
       name: `rollout-${id.slice(0, 12)}`,
@@ -94,8 +96,8 @@ export class DockerSandbox implements Sandbox {
       if (checkout)
         await container.putArchive(await packedCheckout(checkout.dir, workdir), { path: posix.dirname(workdir) });
       await container.start();
-      if (spec.instance && imageUser !== undefined) {
-        const state = await startInstance(engine, container, spec, workdir, imageUser);
+      if (image) {
+        const state = await startInstance(engine, container, spec, workdir, image);
         const user = { exec: state.user, owner: state.owner, env: state.env };
         return new DockerSandbox(id, workdir, container, createOptions, state.baseCommit, engine, user);
       }
@@ -114,7 +116,7 @@ export class DockerSandbox implements Sandbox {
     const execId = randomUUID();
     const exec = await this.container
       .exec({
-        Cmd: ['bash', '-c', commandWrapper(execId), 'rollout-exec', command],
+        Cmd: ['bash', '-c', commandWrapper(execId, timeoutMs), 'rollout-exec', command],
         AttachStdout: true,
         AttachStderr: true,
         AttachStdin: options.stdin !== undefined,
@@ -141,13 +143,13 @@ export class DockerSandbox implements Sandbox {
     const guard = setTimeout(() => {
       hostKilled = true;
       stream.destroy();
-    }, timeoutMs);
+    }, timeoutMs + HOST_KILL_GRACE_MS);
     await ended;
     clearTimeout(guard);
     const durationMs = performance.now() - started;
     const exitCode = hostKilled ? 137 : ((await exec.inspect()).ExitCode ?? -1);
-    const timedOut = hostKilled;
-    if (hostKilled) await this.killProcessTree(execId);
+    const timedOut = hostKilled || (exitCode === 137 && durationMs >= timeoutMs - 50);
+    if (hostKilled) await this.killProcessTree(execId, options.asRoot ? '0:0' : this.user.exec);
     return {
       exitCode,
       stdout: stdout.text(),
@@ -158,24 +160,27 @@ export class DockerSandbox implements Sandbox {
     };
   }
 
-  /** At the time limit: the command's clean-up, as root, from outside (the command's own shell is marked too). */
-  private async killProcessTree(execId: string): Promise<void> {
+  /**
+   * The fallback when the in-container wrapper did not end the command: the same clean-up from outside, as the
+   * command's user (reading another user's process environment takes a capability sandboxes do not have). When
+   * not even that can start because every pid is taken, the container restarts: every process ends, files stay.
+   */
+  private async killProcessTree(execId: string, user: string): Promise<void> {
     const script = `${killMarkedProcesses(execId)}
 [ -n "$__rollout_clean" ]`;
-    for (let attempt = 0; attempt < 20; attempt++) {
-      // The exec itself can fail to fork while a fork bomb still holds every pid: try again shortly.
+    for (let attempt = 0; attempt < 10; attempt++) {
       const killer = await this.container
-        .exec({ Cmd: ['bash', '-c', script], User: '0:0', AttachStdout: true, AttachStderr: true })
+        .exec({ Cmd: ['bash', '-c', script], User: user, AttachStdout: true, AttachStderr: true })
         .catch(() => undefined);
-      if (killer) {
-        const stream = await killer.start({});
+      const stream = await killer?.start({}).catch(() => undefined);
+      if (killer && stream) {
         stream.resume();
         await new Promise((resolve) => stream.on('end', resolve));
         if ((await killer.inspect()).ExitCode === 0) return;
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    throw new Error(`could not stop the processes of a timed-out command in sandbox ${this.id}`);
+    await this.container.restart({ t: 0 });
   }
 
   async readFile(path: string): Promise<Buffer> {
@@ -305,11 +310,10 @@ async function createContainer(
   }
 }
 
-/** The user an instance image runs commands as (its own USER, root when it names none); the image is made present first. */
-async function instanceUser(engine: Engine, spec: SandboxSpec): Promise<string> {
-  await engine.ensureImage(spec.image, { dockerfile: spec.dockerfile, onProgress: spec.onProgress });
-  const info = await engine.inspectImage(spec.image);
-  return info?.Config?.User || '0:0';
+/** The image (made present first) and the user it runs commands as: its own USER, root when it names none. */
+async function instanceImage(engine: Engine, spec: SandboxSpec): Promise<{ id: string; user: string }> {
+  const info = await engine.ensureImage(spec.image, { dockerfile: spec.dockerfile, onProgress: spec.onProgress });
+  return { id: info.Id, user: info.Config?.User || '0:0' };
 }
 
 // What the environment of a user looks like after the image's activation, by engine, image, user and activation.
@@ -320,8 +324,9 @@ async function startInstance(
   container: Docker.Container,
   spec: SandboxSpec,
   workdir: string,
-  user: string,
+  image: { id: string; user: string },
 ): Promise<InstanceState> {
+  const { user } = image;
   const instance = spec.instance ?? {};
   const baseCommit = await runStartScript(container, {
     script: baseCommitScript(instance.setup),
@@ -330,7 +335,7 @@ async function startInstance(
     workdir,
     what: `the instance setup of ${spec.image}`,
   });
-  const key = JSON.stringify([engine.address, (await container.inspect()).Image, user, instance.activate ?? '']);
+  const key = JSON.stringify([engine.address, image.id, user, instance.activate ?? '']);
   let activated = activatedEnvironments.get(key);
   if (!activated) {
     activated = activatedEnvironment(container, user, workdir, spec.image, instance.activate);
@@ -347,12 +352,17 @@ async function startInstance(
 }
 
 /**
- * Runs the setup, then hides whatever is untracked at the start (build output, the image's own scripts), so the
- * agent's diff holds only its own changes; prints the commit the diff is taken against.
+ * Refreshes the index's file stats (a container's files are not where the image build saw them, so git would
+ * take every file for changed: `git apply --index` refuses to run), runs the setup (its own status decides),
+ * then hides whatever is untracked (build output, the image's own scripts), so that the agent's diff holds only
+ * its own changes; prints the commit the diff is taken against.
  */
 function baseCommitScript(setup: string | undefined): string {
   return `set -e
-${setup ?? ''}
+git update-index -q --refresh >/dev/null 2>&1 || true
+(
+${setup ?? ':'}
+) || exit $?
 exclude=$(git rev-parse --git-path info/exclude)
 mkdir -p "$(dirname "$exclude")"
 git ls-files -z --others --exclude-standard --directory | tr '\\0' '\\n' | sed -e 's/[][*?!#\\ ]/\\\\&/g' -e 's|^|/|' >> "$exclude"
@@ -447,14 +457,25 @@ done`;
 
 /**
  * The bash an exec starts carries the marker (the exec's environment), and so does every process the command
- * starts, forks included; the command runs in a subshell of it, with no further program started. Once it ends,
- * whatever it left running (background jobs, setsid escapes) is killed, so no process of one command outlives
- * it. The time limit is enforced from the host.
+ * starts, forks included. The command runs as a job in its own process group, beside a watchdog that kills that
+ * whole group at the time limit (a fork bomb included: the watchdog is already running when every pid is taken);
+ * once the command ends, whatever it left running (background jobs, setsid escapes) is killed, so no process of
+ * one command outlives it. Only builtins and forks: no program is started beyond the exec's own bash.
  */
-function commandWrapper(execId: string): string {
+function commandWrapper(execId: string, timeoutMs: number): string {
+  // The wrapper's own output (job notices) goes nowhere; the command gets the exec's streams, kept on 3 and 4.
   return `__rollout_command=$1
-(set --; eval "$__rollout_command")
+exec 3>&1 4>&2 >/dev/null 2>&1
+set -m
+(set --; set +m; eval "$__rollout_command") >&3 2>&4 3>&- 4>&- &
+__rollout_job=$!
+(read -t ${(timeoutMs / 1000).toFixed(3)} <> <(:); kill -KILL -- -$__rollout_job) 3>&- 4>&- &
+__rollout_watchdog=$!
+set +m
+exec 3>&- 4>&-
+wait $__rollout_job
 __rollout_status=$?
+kill -KILL $__rollout_watchdog
 ${killMarkedProcesses(execId)}
 exit $__rollout_status`;
 }

@@ -187,14 +187,15 @@ export class Engine {
   async ensureImage(
     image: string,
     options: { dockerfile?: string; onProgress?: (line: string) => void } = {},
-  ): Promise<void> {
-    if (await this.hasImage(image)) return;
-    if (options.dockerfile !== undefined) {
-      await this.buildDockerfile(image, options.dockerfile, options.onProgress);
-      return;
-    }
-    if (isLocalOnly(image)) throw missingImage(image, this.address);
-    await this.pullImage(image, options.onProgress && ((progress) => options.onProgress?.(formatPull(progress))));
+  ): Promise<Docker.ImageInspectInfo> {
+    const present = await this.inspectImage(image);
+    if (present) return present;
+    if (options.dockerfile !== undefined) await this.buildDockerfile(image, options.dockerfile, options.onProgress);
+    else if (isLocalOnly(image)) throw missingImage(image, this.address);
+    else await this.pullImage(image, options.onProgress && ((progress) => options.onProgress?.(formatPull(progress))));
+    const made = await this.inspectImage(image);
+    if (!made) throw missingImage(image, this.address);
+    return made;
   }
 
   /** Pulls `image`, reporting layers and bytes as they come; concurrent pulls of one image share one transfer. */

@@ -184,14 +184,23 @@ async function importRootfs(engine: Engine, recipe: ImageRecipe, image: string):
     builder.on('error', reject);
     builder.on('close', (code) => resolve(code ?? 1));
   });
+  // mmdebstrap writes nothing until every package is installed, which can take minutes, and the engine drops
+  // an import whose request has not begun by then: the import starts with the first byte of the root filesystem.
+  await new Promise((resolve) => builder.stdout.once('readable', resolve));
   let importError: unknown;
-  try {
-    await engine.importImage(builder.stdout, image, [...imageConfig(recipe), `LABEL ${ROUTE_LABEL}=mmdebstrap`]);
-  } catch (error) {
-    importError = error;
-  }
+  let stopped = false;
+  const imported = engine
+    .importImage(builder.stdout, image, [...imageConfig(recipe), `LABEL ${ROUTE_LABEL}=mmdebstrap`])
+    .catch((error: unknown) => {
+      // Nothing reads the root filesystem any more: drain it and stop the builder, or it would wait forever.
+      importError = error;
+      stopped = true;
+      builder.stdout.resume();
+      builder.kill('SIGTERM');
+    });
   const exitCode = await builderExit;
-  if (exitCode !== 0) {
+  await imported;
+  if (exitCode !== 0 && !stopped) {
     const hint =
       /not found|command not found/.test(stderr) || exitCode === 127
         ? 'install it with `apt-get install mmdebstrap`'

@@ -15,8 +15,8 @@ import { loadRows, optionalString, parseEncodedValue, requiredString, type Row }
 import { FieldError, type Task, type TaskLoadResult, type TaskSource } from './task';
 
 const HIDE_TESTS = [
-  'if [ -e run_tests.sh ]; then mv run_tests.sh /root/run_tests.sh; fi',
-  'if [ -d /r2e_tests ]; then mv /r2e_tests /root/r2e_tests && ln -s /root/r2e_tests r2e_tests; fi',
+  'if [ -e run_tests.sh ]; then mv run_tests.sh /root/run_tests.sh || exit 1; fi',
+  'if [ -d /r2e_tests ]; then mv /r2e_tests /root/r2e_tests && ln -s /root/r2e_tests r2e_tests || exit 1; fi',
 ].join('\n');
 
 /** The issue between R2E-Gym's `[ISSUE]` tags when it has them, as its runtime shows it to the agent. */

@@ -74,13 +74,17 @@ describe('a SWE-bench instance from a Parquet dataset row, its image pulled from
         parquetWriteBuffer({ columnData: Object.entries(row).map(([name, value]) => ({ name, data: [value] })) }),
       ),
     );
-    // `python` exists only in the activated testbed env: the tests run there or not at all.
+    // The task's own test command, with `python`, which exists only in the activated testbed env: the tests run
+    // there or not at all.
+    const { test_command: testCommand } = JSON.parse(readFileSync(join(EXAMPLE, 'task.json'), 'utf8')) as {
+      test_command: string;
+    };
     specsFile = join(dir, 'specs.json');
     writeFileSync(
       specsFile,
       JSON.stringify({
         'bytesize/bytesize': {
-          test_command: 'python -m pytest -rA -p no:cacheprovider {test_files}',
+          test_command: testCommand.replace(/^python3 /, 'python '),
           test_framework: 'pytest',
         },
       }),
@@ -138,9 +142,9 @@ describe('a SWE-bench instance from a Parquet dataset row, its image pulled from
     assert.equal(trajectory.run.image?.name, image);
     assert.equal(trajectory.run.extra?.workdir, '/testbed');
     assert.equal(trajectory.run.extra?.repo, undefined, 'no repository was copied in');
-    assert.equal(
-      trajectory.turns[0].observations[0].output.trim().split('\n').slice(0, 4).join('\n'),
-      '/testbed\n/opt/miniconda3/envs/testbed/bin/python\nenv=testbed\nSWE-bench',
+    assert.match(
+      trajectory.turns[0].observations[0].output,
+      /^\/testbed\n\/opt\/miniconda3\/envs\/testbed\/bin\/python\nenv=testbed\nSWE-bench$/m,
     );
     assert.equal(trajectory.result?.reward?.resolved, true, JSON.stringify(trajectory.result));
     assert.notEqual(trajectory.run.base_commit, baseCommit, "diffs are taken against the image's own commit");
@@ -153,7 +157,7 @@ describe('a SWE-bench instance from a Parquet dataset row, its image pulled from
       exportCommand.run(['--runs', out, '--format', 'swebench-preds', '--out', exported]),
     );
     assert.equal(exportRun.code, 0, exportRun.err);
-    const [prediction] = readFileSync(join(exported, 'train.jsonl'), 'utf8')
+    const [prediction] = readFileSync(join(exported, 'preds.jsonl'), 'utf8')
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as { instance_id: string; model_patch: string });

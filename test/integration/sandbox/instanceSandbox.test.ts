@@ -12,9 +12,11 @@ const REPO = join(process.cwd(), 'tasks', 'examples', 'bytesize__bytesize-22', '
 const BUG = `diff --git a/README.md b/README.md
 --- a/README.md
 +++ b/README.md
-@@ -1 +1,2 @@
+@@ -1,3 +1,4 @@
  # bytesize
 +(the bug a SWE-smith task starts from)
+ 
+ Human-readable file sizes, both ways.
 `;
 
 describe('DockerSandbox in an instance image laid out as the SWE-bench harness does (real Docker, built offline)', () => {
