@@ -9,7 +9,9 @@
  * reward also asks that tests failing after the fix still fail; these lists, like SWE-bench's, do not.
  */
 
+import { CURRENT_HARNESS_VERSION } from '../reward/harnessVersion';
 import { parseTestLog } from '../reward/logParsers/index';
+import { LogParseError } from '../reward/testStatus';
 import { TESTBED } from './instanceImages';
 import { loadRows, optionalString, parseEncodedValue, requiredString, type Row } from './rows';
 import { FieldError, type Task, type TaskLoadResult, type TaskSource } from './task';
@@ -36,24 +38,37 @@ function recordedRuns(row: Row): { before: string; after: string } {
   return { before, after };
 }
 
+function recordedStatuses(instanceId: string, before: string, after: string) {
+  const context = { instanceId, harnessVersion: CURRENT_HARNESS_VERSION };
+  try {
+    return {
+      statusBefore: parseTestLog('pytest', before, context),
+      statusAfter: parseTestLog('pytest', after, context),
+    };
+  } catch (error) {
+    if (!(error instanceof LogParseError)) throw error;
+    throw new FieldError('execution_result_content', `its test output cannot be read: ${error.message}`);
+  }
+}
+
 export function r2eGymRowToTask(row: Row): Task {
   const repoName = requiredString(row, 'repo_name');
   const commit = requiredString(row, 'commit_hash');
+  const id = optionalString(row, 'instance_id') ?? `${repoName}-${commit}`;
   const { before, after } = recordedRuns(row);
-  const statusBefore = parseTestLog('pytest', before);
-  const statusAfter = parseTestLog('pytest', after);
+  const { statusBefore, statusAfter } = recordedStatuses(id, before, after);
   const passing = [...statusAfter].filter(([, status]) => status === 'PASSED').map(([id]) => id);
   if (passing.length === 0)
     throw new FieldError('execution_result_content', 'no test passes after the fix: nothing to grade with');
   return {
-    id: optionalString(row, 'instance_id') ?? `${repoName}-${commit}`,
+    id,
     kind: 'swe-bench',
     dataset: 'r2e-gym',
     repo: { location: TESTBED },
     problemStatement: issueText(requiredString(row, 'problem_statement')),
     hints: '',
     language: 'python',
-    environment: { install: [], testCommand: 'bash /root/run_tests.sh', testFramework: 'pytest' },
+    environment: { install: [], testCommand: 'bash /root/run_tests.sh', logParser: 'pytest' },
     testPatch: '',
     goldPatch: optionalString(row, 'patch') ?? '',
     failToPass: passing.filter((id) => statusBefore.get(id) !== 'PASSED'),

@@ -4,13 +4,9 @@ import { replayTrajectory, runAgent, stopRun } from './agentCommands';
 import type { CommandContext, CommandHandler } from './context';
 import { evaluatePredictions, exportDataset } from './datasetCommands';
 import { runDoctor } from './doctorCommand';
-<<<<<<< HEAD
 import { gradeTestLog } from './gradeCommands';
-import { deleteRun, importTrajectory, openRun, openTrajectory, showLeaderboard } from './runCommands';
-=======
 import { buildImages } from './imageCommands';
-import { deleteRun, importTrajectory, openRun, openTrajectory } from './runCommands';
->>>>>>> b9ef4b6 (Instance-image tests on a local registry, the docker-build route, Build Sandbox Images in VS Code, a one-program exec wrapper, checkouts packed once, bench/sandbox instance ready and baselines, docs/instances.md)
+import { deleteRun, importTrajectory, openRun, openTrajectory, showLeaderboard } from './runCommands';
 import { selectModelEndpoint, setApiKey } from './settingsCommands';
 import { openTaskSet } from './taskCommands';
 import { fineTune } from './trainCommands';
