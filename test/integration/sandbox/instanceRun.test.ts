@@ -13,24 +13,11 @@ import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
 import { startLocalRegistry, type LocalRegistry } from '../../support/localRegistry';
 import { buildInstanceImage, pushAndRemove, removeImage } from '../../support/instanceImage';
 import { ScriptedOpenAIServer, step } from '../../support/scriptedOpenAIServer';
+import { runCaptured } from '../../support/cliCapture';
 
 const EXAMPLE = join(process.cwd(), 'tasks', 'examples', 'bytesize__bytesize-22');
 const ID = 'bytesize__bytesize-22';
 const KEY = 'sk-test-instance-run-0123456789';
-
-async function captured(run: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const { log, error } = console;
-  console.log = (...parts: unknown[]) => out.push(parts.join(' '));
-  console.error = (...parts: unknown[]) => err.push(parts.join(' '));
-  try {
-    return { code: await run(), out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
 
 /** The task as SWE-bench publishes its rows: official fields, test lists as JSON text, as in the HF release. */
 function sweBenchRow(baseCommit: string): Record<string, string> {
@@ -92,6 +79,14 @@ describe('a SWE-bench instance from a Parquet dataset row, its image pulled from
     process.env.OPENAI_API_KEY = KEY;
   });
 
+  /** `rollout run` of the Parquet row against the scripted server, its images under `registry/namespace`. */
+  const runInstance = (server: ScriptedOpenAIServer, namespace: string, out: string) => {
+    const policy = `openai:scripted@${server.baseURL}`;
+    const mirror = `${registry.host}/${namespace}`;
+    const args = ['--tasks', taskFile, '--policy', policy, '--namespace', mirror, '--specs', specsFile, '--out', out];
+    return runCaptured(runCommand, args);
+  };
+
   after(async () => {
     delete process.env.OPENAI_API_KEY;
     await registry?.stop();
@@ -113,20 +108,7 @@ describe('a SWE-bench instance from a Parquet dataset row, its image pulled from
     const out = join(dir, 'runs');
     try {
       assert.equal(await Engine.at().hasImage(image), false, 'the image is only in the registry');
-      const run = await captured(() =>
-        runCommand.run([
-          '--tasks',
-          taskFile,
-          '--policy',
-          `openai:scripted@${server.baseURL}`,
-          '--namespace',
-          `${registry.host}/swebench`,
-          '--specs',
-          specsFile,
-          '--out',
-          out,
-        ]),
-      );
+      const run = await runInstance(server, 'swebench', out);
       assert.equal(run.code, 0, `${run.out}\n${run.err}`);
       assert.match(
         run.out,
@@ -153,9 +135,14 @@ describe('a SWE-bench instance from a Parquet dataset row, its image pulled from
     assert.doesNotMatch(patch, /build_output/);
 
     const exported = join(dir, 'export');
-    const exportRun = await captured(() =>
-      exportCommand.run(['--runs', out, '--format', 'swebench-preds', '--out', exported]),
-    );
+    const exportRun = await runCaptured(exportCommand, [
+      '--runs',
+      out,
+      '--format',
+      'swebench-preds',
+      '--out',
+      exported,
+    ]);
     assert.equal(exportRun.code, 0, exportRun.err);
     const [prediction] = readFileSync(join(exported, 'preds.jsonl'), 'utf8')
       .trim()
@@ -164,27 +151,14 @@ describe('a SWE-bench instance from a Parquet dataset row, its image pulled from
     assert.equal(prediction.instance_id, ID);
     assert.equal(prediction.model_patch, patch);
 
-    const replay = await captured(() => replayCommand.run([join(out, runId, 'trajectory.jsonl')]));
+    const replay = await runCaptured(replayCommand, [join(out, runId, 'trajectory.jsonl')]);
     assert.equal(replay.code, 0, `${replay.out}\n${replay.err}`);
   });
 
   test('an image that no registry has is an infrastructure error naming it, and nothing is scored', async () => {
     const server = await ScriptedOpenAIServer.start([step.toolCall('submit', { summary: 'x' })], { apiKey: KEY });
     try {
-      const run = await captured(() =>
-        runCommand.run([
-          '--tasks',
-          taskFile,
-          '--policy',
-          `openai:scripted@${server.baseURL}`,
-          '--namespace',
-          `${registry.host}/nowhere`,
-          '--specs',
-          specsFile,
-          '--out',
-          join(dir, 'missing'),
-        ]),
-      );
+      const run = await runInstance(server, 'nowhere', join(dir, 'missing'));
       assert.equal(run.code, 1);
       assert.match(
         run.out,
