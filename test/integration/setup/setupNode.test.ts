@@ -20,8 +20,8 @@ function docker(args: string[]): Promise<{ status: number | null; output: string
 }
 
 test('sandbox/setup-node.sh installs Node >= 20 on a fresh Debian 12 without Node and puts rollout on PATH (real Docker, the Debian mirror and the npm registry)', async () => {
-  // The python sandbox image is a bare Debian 12 (mmdebstrap) with neither Node nor curl.
-  const { image } = await ensureProfileImage('python', () => undefined);
+  // The python sandbox image is a bare Debian 12 (either build route) with neither Node nor curl.
+  const { image } = await ensureProfileImage('python');
   const mounts = [
     ['sandbox/setup-node.sh', 'sandbox/setup-node.sh'],
     ['dist', 'dist'],
