@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs an image registry (Debian's docker-registry, the CNCF distribution registry) for the tests of image
 # pulls and the docker-build route; does nothing when it is there. The tests start their own registry on a
-# loopback port (sandbox/registry/start-registry.sh); the system service is not needed and stays off.
+# loopback port (test/support/localRegistry.ts); the system service is not needed and stays off.
 set -euo pipefail
 
 if command -v docker-registry >/dev/null 2>&1; then
