@@ -127,6 +127,21 @@ describe('model table', () => {
     assert.equal(tableContextWindow('qwen3-coder:30b')?.tokens, 262144);
   });
 
+  test("a price goes only to the same model's snapshots, never to a sibling priced differently", () => {
+    const family = (model: string) => modelPrices(model, {})?.source.match(/^model table \(([^:]+):/)?.[1];
+    assert.equal(family('gpt-4o-2024-08-06'), 'gpt-4o');
+    assert.equal(family('claude-sonnet-4-20250514'), 'claude-sonnet-4');
+    assert.equal(family('claude-sonnet-4-5@20250929'), 'claude-sonnet-4-5');
+    assert.equal(family('claude-3-7-sonnet-latest'), 'claude-3-7-sonnet');
+    assert.equal(family('gemini-2.5-flash-preview-05-20'), 'gemini-2.5-flash');
+    assert.equal(family('gemini-2.5-flash-lite'), 'gemini-2.5-flash-lite');
+    assert.equal(modelPrices('gemini-2.5-flash', {})?.cachedInput, 0.03);
+    // o3-pro and gpt-5-pro cost ten times o3 and gpt-5: unknown, not under-counted.
+    for (const sibling of ['o3-pro', 'o3-mini', 'gpt-5-pro', 'gemini-2.0-flash-lite'])
+      assert.equal(modelPrices(sibling, {}), undefined, sibling);
+    assert.equal(tableContextWindow('o3-pro')?.tokens, 200000, 'a context window still carries over');
+  });
+
   test('every price names a source with a date, and every figure is a number', () => {
     const sources = table.sources as Record<string, { url: string; read: string }>;
     for (const source of Object.values(sources)) assert.match(source.read, /^\d{4}-\d{2}-\d{2}$/);

@@ -39,13 +39,30 @@ const ENTRIES: TableEntry[] = table.models;
 
 /**
  * The table's entry for a model id: the longest entry that the id starts with, followed by nothing or by
- * `-`, `:` or `@` (a dated snapshot, an Ollama tag), after dropping an `org/` prefix and case.
+ * `-`, `:` or `@` (a dated snapshot, an Ollama tag, a size), after dropping an `org/` prefix and case. Good
+ * enough for a context window; prices take `pricedEntry`, which is stricter.
  */
 export function lookupModel(model: string): TableEntry | undefined {
+  return longestEntry(model, (rest) => /^[-:@]/.test(rest));
+}
+
+/**
+ * A snapshot of the same model, priced as it: a date (`-2024-08-06`, `-20250514`, `@20250929`, `-0613`),
+ * `-latest`, a preview or experimental build, an Ollama tag. Anything else after the family name is another
+ * model (`o3-pro`, `gpt-5-pro`, `gemini-2.5-flash-lite`), often at another price: no price beats a wrong one.
+ */
+const SNAPSHOT_SUFFIX = /^(-\d{4}(-?\d{2}-?\d{2})?|-latest|-(preview|exp)(-[\w.-]+)?|-\d{2}-\d{4}|@[\w.-]+|:[\w.-]+)$/;
+
+function pricedEntry(model: string): TableEntry | undefined {
+  const entry = longestEntry(model, (rest) => SNAPSHOT_SUFFIX.test(rest));
+  return entry?.prices ? entry : undefined;
+}
+
+function longestEntry(model: string, isSameModel: (rest: string) => boolean): TableEntry | undefined {
   const id = model.toLowerCase().split('/').pop() ?? '';
   let best: TableEntry | undefined;
   for (const entry of ENTRIES) {
-    const matches = id === entry.model || (id.startsWith(entry.model) && /^[-:@]/.test(id.slice(entry.model.length)));
+    const matches = id === entry.model || (id.startsWith(entry.model) && isSameModel(id.slice(entry.model.length)));
     if (matches && entry.model.length > (best?.model.length ?? -1)) best = entry;
   }
   return best;
@@ -83,7 +100,8 @@ export function modelPrices(
   model: string,
   settings: Pick<ModelSettings, 'priceInput' | 'priceOutput'>,
 ): PriceSource | undefined {
-  const entry = lookupModel(model)?.prices;
+  const family = pricedEntry(model);
+  const entry = family?.prices;
   const { priceInput, priceOutput } = settings;
   if (priceInput === undefined && priceOutput === undefined) {
     if (!entry) return undefined;
@@ -92,7 +110,7 @@ export function modelPrices(
       output: entry.output,
       ...(entry.cached_input !== undefined ? { cachedInput: entry.cached_input } : {}),
       ...(entry.cache_write !== undefined ? { cacheWrite: entry.cache_write } : {}),
-      source: `model table (${lookupModel(model)?.model}: ${describeSource(entry.source)})`,
+      source: `model table (${family?.model}: ${describeSource(entry.source)})`,
     };
   }
   const input = priceInput ?? entry?.input;
