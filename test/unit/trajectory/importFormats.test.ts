@@ -20,6 +20,7 @@ const OPENHANDS_EDIT = join(FIXTURES, 'trajectories', 'openhands', 'basic.json')
 const OPENHANDS_CHAT = join(FIXTURES, 'trajectories', 'openhands', 'basic_interactions.json');
 const OPENHANDS_V1_FOLDER = join(FIXTURES, 'trajectories', 'openhands', 'v1-conversation');
 const OPENHANDS_V1_JSONL = join(FIXTURES, 'trajectories', 'openhands', 'v1-events.jsonl');
+const OPENHANDS_TEXT_ACTIONS = join(FIXTURES, 'trajectories', 'openhands', 'resolver-output.jsonl');
 
 async function only(file: string, from: ImportFormat): Promise<Trajectory> {
   const all: Trajectory[] = [];
@@ -254,6 +255,39 @@ describe('imports of every released trajectory format', () => {
     assert.equal(turn.system_fingerprint, 'fp_1');
     assert.equal(trajectory.events[0].kind, 'source_message', 'the state change is kept as an event');
     assert.equal(trajectory.result?.exit_status, 'error');
+  });
+
+  test('OpenHands 0.x text actions (real resolver output, no source, args or call metadata): each action a call its output answers', async () => {
+    const raw = readFileSync(OPENHANDS_TEXT_ACTIONS, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { git_patch: string; history: Record<string, unknown>[] });
+    const out = mkdtempSync(join(tmpdir(), 'import-openhands-text-'));
+    const summary = await importTrajectories(OPENHANDS_TEXT_ACTIONS, 'openhands', out);
+    assert.deepEqual(
+      summary.runs.map((run) => run.task_id),
+      ['resolver-output-1', 'resolver-output-2'],
+    );
+    for (const [i, run] of summary.runs.entries()) {
+      const { trajectory } = await readTrajectoryLog(run.path);
+      assert.ok(trajectory);
+      const actions = raw[i].history.filter((event) => typeof event.action === 'string' && event.action !== 'message');
+      const calls = trajectory.turns.flatMap((turn) => turn.observations);
+      const ran = actions.filter((event) => event.action !== 'finish');
+      assert.equal(calls.length, ran.length, `record ${i + 1}: every action is a call with its output`);
+      assert.deepEqual(
+        calls.map((call) => call.tool),
+        ran.map((event) => event.action),
+      );
+      assert.equal(trajectory.turns[0].messages[0].role, 'user', 'the task');
+      assert.equal(trajectory.result?.patch, raw[i].git_patch);
+    }
+    const { trajectory } = await readTrajectoryLog(summary.runs[0].path);
+    const first = trajectory!.turns[0];
+    assert.deepEqual(JSON.parse(first.observations[0].arguments ?? ''), { command: 'touch LICENSE' });
+    assert.equal(first.observations[0].exit_code, 0);
+    assert.match(first.messages[1].content ?? '', /add the MIT license/);
+    assert.equal(trajectory!.result?.exit_status, 'submitted', 'the finish action');
   });
 
   test('OpenHands 1.x SDK (real conversation folder): system prompt and tools, each call answered, finish, a later chat turn', async () => {

@@ -39,14 +39,20 @@ export function fromOpenHandsEvents(raw: unknown, file: string, options: ImportO
   const turns = turnsOf(stream.end()).map((turn) => stream.completeTurn(turn));
 
   const testResult = isRecord(record.test_result) ? record.test_result : {};
-  const patch = typeof testResult.git_patch === 'string' ? testResult.git_patch : '';
+  // Evaluations keep the patch in `test_result`; the resolver's records at the top level.
+  const patch = ([testResult.git_patch, record.git_patch].find((value) => typeof value === 'string') as string) ?? '';
   const metadata = isRecord(record.metadata) ? record.metadata : {};
   // 0.x evaluations keep the model under `llm_config`, 1.x under `llm`.
   const llm = isRecord(metadata.llm_config) ? metadata.llm_config : isRecord(metadata.llm) ? metadata.llm : {};
   const taskId =
     options.taskId ??
-    (typeof record.instance_id === 'string' ? record.instance_id : basename(file).replace(/\.jsonl?$/, ''));
-  const topExtra = unknownFields(record, ['history', 'test_result', 'metadata']);
+    (typeof record.instance_id === 'string'
+      ? record.instance_id
+      : // `out.jsonl: line 2` (a record of an output file) → `out-2`
+        basename(file)
+          .replace(/\.jsonl?(?=$|: line)/, '')
+          .replace(/: line (\d+)$/, '-$1'));
+  const topExtra = unknownFields(record, ['history', 'test_result', 'metadata', 'git_patch']);
   return {
     run: {
       run_id: importedRunId('openhands', taskId, options.content),
@@ -78,6 +84,22 @@ export function fromOpenHandsEvents(raw: unknown, file: string, options: ImportO
   };
 }
 
+/** The actions a text-action agent (before function calling) ran for the model; others are bookkeeping. */
+const TEXT_ACTIONS = new Set([
+  'run',
+  'run_ipython',
+  'read',
+  'write',
+  'edit',
+  'browse',
+  'browse_interactive',
+  'delegate',
+  'think',
+  'mcp',
+]);
+/** The fields every 0.x event has besides its action's own. */
+const EVENT_FIELDS = ['id', 'timestamp', 'source', 'action', 'message', 'cause', 'args', 'extras', 'is_confirmed'];
+
 class EventStream {
   readonly messages: ChatMessage[] = [];
   model?: string;
@@ -89,6 +111,9 @@ class EventStream {
   private readonly calledTools = new Set<string>();
   private readonly facts = new Map<ChatMessage, ResponseFacts>();
   private readonly responses = new Set<string>();
+  /** Text actions' synthetic calls by the id of their event, and the latest one not yet answered. */
+  private readonly textCalls = new Map<unknown, { id: string; name: string }>();
+  private lastTextCall?: { id: string; name: string };
   /** The 1.x SDK response whose action events are being gathered into one assistant message. */
   private pendingResponse?: { id: string; where: string; message: Record<string, unknown> };
   /** Events with no place in the conversation, and how many messages came before each. */
@@ -106,17 +131,46 @@ class EventStream {
     const args = isRecord(event.args) ? event.args : {};
     const text = (value: unknown) => (typeof value === 'string' ? value : '');
     const metadata = isRecord(event.tool_call_metadata) ? event.tool_call_metadata : undefined;
-    if (typeof event.observation === 'string') this.addObservation(event, where);
-    else if (event.action === 'system') {
+    if (typeof event.observation === 'string') return this.addObservation(event, where);
+    // The oldest files have no `source` (and no `args`: an action's fields are the event's): a message before the
+    // agent's first action is the task, one after it the agent's; every other action is the agent's.
+    const hasAssistant = this.messages.some((message) => message.role === 'assistant');
+    const source =
+      typeof event.source === 'string' ? event.source : event.action === 'message' && !hasAssistant ? 'user' : 'agent';
+    const content = text(args.content) || text(event.message) || text(event.content);
+    if (event.action === 'system') {
       if (Array.isArray(args.tools)) this.systemTools = args.tools as ToolSchema[];
-      this.push({ role: 'system', content: text(args.content) || text(event.message) }, where);
-    } else if (event.source === 'user' && event.action === 'message')
-      this.push({ role: 'user', content: text(args.content) || text(event.message) }, where);
-    else if (event.source === 'agent' && metadata) this.addToolCall(event, metadata, args, where);
-    else if (event.source === 'agent' && (event.action === 'message' || event.action === 'finish')) {
+      this.push({ role: 'system', content }, where);
+    } else if (source === 'user' && event.action === 'message') this.push({ role: 'user', content }, where);
+    else if (source === 'agent' && metadata) this.addToolCall(event, metadata, args, where);
+    else if (source === 'agent' && (event.action === 'message' || event.action === 'finish')) {
       this.finished ||= event.action === 'finish';
-      this.push({ role: 'assistant', content: text(args.content) || text(event.message) }, where);
-    } else this.asides.push({ afterMessage: this.messages.length, event });
+      this.push({ role: 'assistant', content: content || text(args.thought) || text(event.thought) }, where);
+    } else if (source === 'agent' && TEXT_ACTIONS.has(String(event.action))) this.addTextAction(event, args, where);
+    else this.asides.push({ afterMessage: this.messages.length, event });
+  }
+
+  /**
+   * An action of the text-action agents (before function calling): the model wrote its thought and a command
+   * block, kept as the thought and the action's fields. It becomes an assistant message with one call (named by
+   * the action, its id made from the event's) that the observation it caused answers.
+   */
+  private addTextAction(event: Record<string, unknown>, args: Record<string, unknown>, where: string): void {
+    const fields = isRecord(event.args) ? args : (unknownFields(event, EVENT_FIELDS) ?? {});
+    const thought = typeof fields.thought === 'string' ? fields.thought : '';
+    const id = `openhands-${typeof event.id === 'number' || typeof event.id === 'string' ? event.id : this.messages.length}`;
+    const name = String(event.action);
+    this.push(
+      {
+        role: 'assistant',
+        content: thought || null,
+        tool_calls: [{ id, type: 'function', function: { name, arguments: JSON.stringify(callArguments(fields)) } }],
+      },
+      where,
+    );
+    this.calledTools.add(name);
+    this.textCalls.set(event.id ?? id, { id, name });
+    this.lastTextCall = { id, name };
   }
 
   /**
@@ -268,6 +322,24 @@ class EventStream {
       );
       return;
     }
+    // A text action's output: the observation it caused (by `cause`, or, in files without ids, the next one).
+    const textCall = event.cause !== undefined ? this.textCalls.get(event.cause) : this.lastTextCall;
+    if (textCall && event.observation !== 'agent_state_changed' && event.observation !== 'null') {
+      const extras = isRecord(event.extras) ? event.extras : event;
+      const exitCode = extras.exit_code;
+      this.lastTextCall = undefined;
+      this.push(
+        {
+          role: 'tool',
+          tool_call_id: textCall.id,
+          name: textCall.name,
+          content,
+          ...(typeof exitCode === 'number' ? { exit_code: exitCode } : {}),
+        },
+        where,
+      );
+      return;
+    }
     // What OpenHands shows the model without a call asking for it (an error, a user's interrupt) is a user turn.
     if (content && event.observation !== 'agent_state_changed' && event.observation !== 'null')
       this.push({ role: 'user', content }, where);
@@ -337,7 +409,8 @@ function reasoningOf(message: Record<string, unknown>): Record<string, unknown> 
 
 /** An action's own arguments, without the fields OpenHands adds to every action. */
 function callArguments(args: Record<string, unknown>): Record<string, unknown> {
-  return unknownFields(args, ['thought', 'impl_source', 'translated_ipython_code', 'security_risk']) ?? {};
+  const bookkeeping = ['thought', 'impl_source', 'translated_ipython_code', 'security_risk', 'action_risk'];
+  return unknownFields(args, [...bookkeeping, 'keep_prompt', 'kernel_init_code', 'is_confirmed']) ?? {};
 }
 
 function responseFacts(response: Record<string, unknown> | undefined): ResponseFacts {
