@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { registerCommands, type CommandFailure } from './commands';
-import type { ActiveRun, CommandContext } from './commands/context';
+import { recordsRun, type ActiveRun, type CommandContext } from './commands/context';
+import { restoreTaskSets } from './commands/taskCommands';
 import { DIFF_SCHEME, DiffDocuments } from './playback/diffDocuments';
 import { playbackUriHandler } from './commands/runCommands';
 import type { PlaybackPanel } from './playback/playbackPanel';
@@ -22,6 +23,8 @@ export interface RolloutStudioApi {
   diffs: DiffDocuments;
   apiKeys: ApiKeys;
   panels: readonly PlaybackPanel[];
+  /** Where the open task sets are kept for the next window (workspace state). */
+  workspaceState: vscode.Memento;
   /** Commands that failed, with the message the user saw, oldest first. */
   failures: readonly CommandFailure[];
   log: vscode.LogOutputChannel;
@@ -40,8 +43,11 @@ export interface RolloutStudioApi {
 export function activate(extension: vscode.ExtensionContext): RolloutStudioApi {
   const started = performance.now();
   const log = vscode.window.createOutputChannel('Rollout Studio', { log: true });
-  const runs = new RunsTree(() => (hasOutputFolder() ? readSettings().outputFolder : undefined));
-  const tasks = new TasksTree(() => runs.runs);
+  const runs = new RunsTree(
+    () => (hasOutputFolder() ? readSettings().outputFolder : undefined),
+    (entry) => recordsRun(context.activeRun, entry),
+  );
+  const tasks = new TasksTree(() => runs.runs, extension.workspaceState);
   const statusBar = new RunStatusBar();
   const diffs = new DiffDocuments();
   const panels: PlaybackPanel[] = [];
@@ -61,6 +67,7 @@ export function activate(extension: vscode.ExtensionContext): RolloutStudioApi {
     activeRun: undefined,
   };
 
+  void restoreTaskSets(tasks, log);
   const uriHandler = playbackUriHandler(context);
   const runsView = vscode.window.createTreeView('rolloutStudio.runs', { treeDataProvider: runs });
   const queue = new QueueMonitor(
@@ -113,6 +120,7 @@ export function activate(extension: vscode.ExtensionContext): RolloutStudioApi {
     diffs,
     apiKeys,
     panels,
+    workspaceState: extension.workspaceState,
     failures,
     log,
     activeRun: () => context.activeRun,

@@ -61,6 +61,17 @@ export async function updateRunIndex(outDir: string, entry: RunIndexEntry): Prom
   });
 }
 
+/** Takes a deleted run out of the index (no change when it is not there). */
+export async function removeFromRunIndex(outDir: string, runId: string): Promise<void> {
+  const file = join(outDir, RUN_INDEX_FILE);
+  await withFileLock(file, async () => {
+    const entries = await parseRunIndex(file, () => undefined);
+    const kept = entries.filter((entry) => entry.run_id !== runId);
+    if (kept.length === entries.length) return;
+    await writeFileAtomic(file, kept.map((entry) => `${JSON.stringify(entry)}\n`).join(''), { locked: true });
+  });
+}
+
 /** Sets a run's entry as its log tells it now, for logs copied in from elsewhere (a bucket, another machine). */
 export async function indexRunFromLog(outDir: string, runId: string): Promise<void> {
   const { trajectory } = await readTrajectoryLog(join(outDir, runId, TRAJECTORY_FILE));

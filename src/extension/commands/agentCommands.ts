@@ -19,6 +19,7 @@ import { requireTrust } from '../trust';
 import { RunItem } from '../views/runsTree';
 import { TaskItem, TaskSetItem } from '../views/tasksTree';
 import type { CommandContext } from './context';
+import { batchConfirmation } from './batchConfirmation';
 import { fileArgumentOrPick } from './pick';
 import { openTrajectory } from './runCommands';
 
@@ -27,7 +28,12 @@ export interface RunAgentRequest {
   attempts?: number;
   /** Open the first rollout in playback as soon as it starts recording (default true). */
   follow?: boolean;
+  /** Skip the question asked before more than one rollout (its estimated cost). */
+  confirmed?: boolean;
 }
+
+/** A context key: true while a batch runs, so that Stop Run is offered only then. */
+const RUNNING_CONTEXT_KEY = 'rolloutStudio.running';
 
 /**
  * Rollout Studio: Run Agent on Task(s)… — the configured model on the chosen tasks, each in a fresh Docker
@@ -43,6 +49,7 @@ export async function runAgent(context: CommandContext, argument?: unknown): Pro
   const request = await resolveRunRequest(context, argument);
   if (!request) return undefined;
   const settings = context.settings();
+  if (!(await confirmBatch(request, settings))) return undefined;
   const makeReward = REWARD_FUNCTIONS[settings.reward];
   if (!makeReward)
     throw new Error(
@@ -57,6 +64,7 @@ export async function runAgent(context: CommandContext, argument?: unknown): Pro
   const controller = new AbortController();
   const taskIds = request.tasks.map((task) => task.id);
   const total = request.tasks.length * (request.attempts ?? 1);
+  const startedAt = new Date().toISOString();
   context.log.info(
     `run agent ${policySpec} on ${taskIds.join(', ')} (${total} rollout(s), ${settings.workers} at a time) into ${settings.outputFolder}`,
   );
@@ -67,7 +75,6 @@ export async function runAgent(context: CommandContext, argument?: unknown): Pro
     { cancellable: true },
     async (progress) => {
       progress.signal.addEventListener('abort', () => controller.abort());
-      const startedAt = new Date().toISOString();
       let following = request.follow === false;
       return runBatch({
         tasks: request.tasks,
@@ -110,7 +117,14 @@ export async function runAgent(context: CommandContext, argument?: unknown): Pro
       });
     },
   );
-  context.activeRun = { controller, taskIds, done: Promise.resolve(batch).catch(() => undefined) };
+  context.activeRun = {
+    controller,
+    taskIds,
+    rollouts: total,
+    startedAt,
+    done: Promise.resolve(batch).catch(() => undefined),
+  };
+  void vscode.commands.executeCommand('setContext', RUNNING_CONTEXT_KEY, true);
   try {
     const { summaries, totals } = await batch;
     const mean = totals.meanReward === null ? 'no scored rollouts' : `mean reward ${totals.meanReward.toFixed(2)}`;
@@ -121,8 +135,23 @@ export async function runAgent(context: CommandContext, argument?: unknown): Pro
     return summaries;
   } finally {
     context.activeRun = undefined;
+    void vscode.commands.executeCommand('setContext', RUNNING_CONTEXT_KEY, false);
     context.runs.refresh();
   }
+}
+
+/** Asks before more than one rollout, with what the batch may cost; true to go on. */
+async function confirmBatch(request: RunAgentRequest, settings: Settings): Promise<boolean> {
+  const attempts = request.attempts ?? 1;
+  if (request.confirmed === true || request.tasks.length * attempts <= 1) return true;
+  const question = batchConfirmation({
+    tasks: request.tasks.length,
+    attempts,
+    workers: settings.workers,
+    model: settings.model,
+    budget: settings.budget,
+  });
+  return (await vscode.window.showWarningMessage(question, { modal: true }, 'Run')) === 'Run';
 }
 
 /**
@@ -199,12 +228,23 @@ async function followFirstRun(
   }
 }
 
-/** Rollout Studio: Stop Run — every running rollout ends as `cancelled` after its current step. */
-export async function stopRun(context: CommandContext): Promise<boolean> {
+/**
+ * Rollout Studio: Stop Run — every running rollout ends as `cancelled` after its current step. A batch of more
+ * than one rollout is stopped only after the user confirms (`confirmed` true skips the question).
+ */
+export async function stopRun(context: CommandContext, confirmed?: unknown): Promise<boolean> {
   const run = context.activeRun;
   if (!run) {
     void vscode.window.showInformationMessage('Rollout Studio: no run is going.');
     return false;
+  }
+  if (run.rollouts > 1 && confirmed !== true) {
+    const answer = await vscode.window.showWarningMessage(
+      `Stop all ${run.rollouts} rollouts of the batch (${run.taskIds.slice(0, 3).join(', ')}${run.taskIds.length > 3 ? ', …' : ''})? Each ends as cancelled after its current step, unscored.`,
+      { modal: true },
+      'Stop All',
+    );
+    if (answer !== 'Stop All') return false;
   }
   context.log.info(`stopping ${run.taskIds.join(', ')}: each rollout ends after its current step`);
   run.controller.abort();

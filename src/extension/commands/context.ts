@@ -1,4 +1,5 @@
 import type * as vscode from 'vscode';
+import type { RunIndexEntry } from '../../core/trajectory/runIndex';
 import type { DiffDocuments } from '../playback/diffDocuments';
 import type { PlaybackPanel } from '../playback/playbackPanel';
 import type { ApiKeys } from '../secrets';
@@ -29,8 +30,17 @@ export interface CommandContext {
 export interface ActiveRun {
   controller: AbortController;
   taskIds: string[];
+  /** Rollouts in the batch (tasks × attempts). */
+  rollouts: number;
+  /** ISO time the batch started: its runs started at or after it. */
+  startedAt: string;
   /** Settles when every rollout of the batch has ended. */
   done: Promise<unknown>;
+}
+
+/** Whether a run of the index is one the batch is recording. */
+export function recordsRun(batch: ActiveRun | undefined, entry: RunIndexEntry): boolean {
+  return batch !== undefined && batch.taskIds.includes(entry.task_id) && entry.started_at >= batch.startedAt;
 }
 
 /** A command's handler; the arguments let context menus and tests skip the pickers. */

@@ -8,12 +8,14 @@ import { gradeTestLog } from './gradeCommands';
 import { buildImages } from './imageCommands';
 import { deleteRun, importTrajectory, openRun, openTrajectory, showLeaderboard } from './runCommands';
 import { selectModelEndpoint, setApiKey } from './settingsCommands';
-import { openTaskSet } from './taskCommands';
+import { openTaskSet, removeTaskSet, showTask } from './taskCommands';
 import { fineTune } from './trainCommands';
 
 /** Every command the extension registers; package.json `contributes.commands` declares the same ids. */
 export const COMMAND_HANDLERS: Record<string, CommandHandler> = {
   'rolloutStudio.openTaskSet': openTaskSet,
+  'rolloutStudio.removeTaskSet': removeTaskSet,
+  'rolloutStudio.showTask': showTask,
   'rolloutStudio.runAgent': runAgent,
   'rolloutStudio.stopRun': stopRun,
   'rolloutStudio.replayTrajectory': replayTrajectory,

@@ -7,12 +7,13 @@ import {
   type ImportFormat,
   type ImportSummary,
 } from '../../core/trajectory/import/importer';
+import { removeFromRunIndex } from '../../core/trajectory/runIndex';
 import { PlaybackPanel } from '../playback/playbackPanel';
 import { withProgress } from '../progress';
 import { requireTrust } from '../trust';
 import { LeaderboardPanel } from '../views/leaderboardPanel';
 import { RunItem } from '../views/runsTree';
-import type { CommandContext } from './context';
+import { recordsRun, type CommandContext } from './context';
 import { fileArgumentOrPick } from './pick';
 
 /** Rollout Studio: Open Trajectory… — a `trajectory.jsonl` (or a run folder holding one) in the playback view. */
@@ -73,22 +74,30 @@ export async function openRun(context: CommandContext, item?: unknown): Promise<
   return openTrajectory(context, requireRunItem(item, 'Open Run').logPath);
 }
 
-/** Runs view: delete a finished run's folder after asking. */
+/**
+ * Runs view: delete a run's folder after asking. A run this window is recording must be stopped first; a
+ * stale one (the index says running, no rollout here records it) can be deleted, with a warning.
+ */
 export async function deleteRun(context: CommandContext, item?: unknown, confirmed?: unknown): Promise<boolean> {
   requireTrust('Delete Run');
   const run = requireRunItem(item, 'Delete Run');
-  if (run.entry.status === 'running')
-    throw new Error(`Delete Run: ${run.entry.run_id} is still running; stop it first`);
+  if (run.entry.status === 'running' && recordsRun(context.activeRun, run.entry))
+    throw new Error(`Delete Run: ${run.entry.run_id} is being recorded; stop the run first`);
   const runDir = path.dirname(run.logPath);
   if (confirmed !== true) {
+    const stale =
+      run.entry.status === 'running'
+        ? ' The index says it is still running, but no rollout of this window records it: a crash left it so, or a `rollout` process elsewhere is still writing it.'
+        : '';
     const answer = await vscode.window.showWarningMessage(
-      `Delete run ${run.entry.run_id} (${runDir})?`,
+      `Delete run ${run.entry.run_id} (${runDir})?${stale}`,
       { modal: true },
       'Delete',
     );
     if (answer !== 'Delete') return false;
   }
   await rm(runDir, { recursive: true, force: true });
+  await removeFromRunIndex(context.settings().outputFolder, run.entry.run_id);
   context.log.info(`deleted run ${run.entry.run_id} (${runDir})`);
   context.runs.refresh();
   return true;

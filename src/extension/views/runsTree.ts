@@ -1,28 +1,29 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { readRunIndex, RUN_INDEX_FILE, type RunIndexEntry } from '../../core/trajectory/runIndex';
+import { runRow } from './runLabel';
 
-/** A run of the output folder's run index, as the Runs view shows it. */
+/**
+ * A run of the output folder's run index, as the Runs view shows it. A run the index calls running that no
+ * rollout of this window records is stale (left by a crash, or recorded by a `rollout` process elsewhere): it
+ * can be deleted, after a warning.
+ */
 export class RunItem extends vscode.TreeItem {
   constructor(
     readonly entry: RunIndexEntry,
     readonly logPath: string,
+    readonly stale: boolean,
+    now = new Date(),
   ) {
-    super(entry.task_id, vscode.TreeItemCollapsibleState.None);
+    const row = runRow(entry, now, stale);
+    super(row.label, vscode.TreeItemCollapsibleState.None);
     this.id = entry.run_id;
-    this.description = describeRun(entry);
-    this.tooltip = `${entry.run_id}\npolicy: ${entry.policy}\nstarted: ${entry.started_at}${entry.ended_at ? `\nended: ${entry.ended_at}` : ''}`;
-    this.contextValue = entry.status === 'running' ? 'run.running' : 'run.finished';
-    this.iconPath = new vscode.ThemeIcon(runIcon(entry));
+    this.description = row.description;
+    this.tooltip = row.tooltip;
+    this.contextValue = stale ? 'run.stale' : entry.status === 'running' ? 'run.running' : 'run.finished';
+    this.iconPath = new vscode.ThemeIcon(stale ? 'question' : runIcon(entry));
     this.command = { command: 'rolloutStudio.openRun', title: 'Open in Playback', arguments: [this] };
   }
-}
-
-export function describeRun(entry: RunIndexEntry): string {
-  const reward =
-    entry.reward === undefined ? undefined : entry.reward === null ? 'reward n/a' : `reward ${entry.reward}`;
-  const turns = entry.turns === undefined ? undefined : `${entry.turns} turns`;
-  return [entry.status, reward, turns].filter(Boolean).join(' · ');
 }
 
 function runIcon(entry: RunIndexEntry): string {
@@ -42,8 +43,14 @@ export class RunsTree implements vscode.TreeDataProvider<RunItem>, vscode.Dispos
   private watcher: vscode.FileSystemWatcher | undefined;
   private entries: RunIndexEntry[] = [];
 
-  /** `outputFolder` is undefined while there is none to read (a relative setting and no folder open). */
-  constructor(private outputFolder: () => string | undefined) {}
+  /**
+   * `outputFolder` is undefined while there is none to read (a relative setting and no folder open);
+   * `isRecording` tells whether a rollout of this window is recording a run.
+   */
+  constructor(
+    private readonly outputFolder: () => string | undefined,
+    private readonly isRecording: (entry: RunIndexEntry) => boolean,
+  ) {}
 
   /** Watches the index of the current output folder; call again when the setting changes. */
   watch(): void {
@@ -77,7 +84,18 @@ export class RunsTree implements vscode.TreeDataProvider<RunItem>, vscode.Dispos
     this.entries = folder === undefined ? [] : await readRunIndex(folder);
     this.read.fire(this.entries);
     if (folder === undefined) return [];
-    return [...this.entries].reverse().map((entry) => new RunItem(entry, path.join(folder, entry.path)));
+    const now = new Date();
+    return [...this.entries]
+      .reverse()
+      .map(
+        (entry) =>
+          new RunItem(
+            entry,
+            path.join(folder, entry.path),
+            entry.status === 'running' && !this.isRecording(entry),
+            now,
+          ),
+      );
   }
 
   dispose(): void {

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Task } from '../../core/task/task';
 import type { RunIndexEntry } from '../../core/trajectory/runIndex';
-import { describeRun } from './runsTree';
+import { describeRun } from './runLabel';
 
 /** Tasks loaded from one file or folder. */
 export interface TaskSet {
@@ -27,10 +27,11 @@ export class TaskItem extends vscode.TreeItem {
   constructor(
     readonly task: Task,
     latestRun: RunIndexEntry | undefined,
-    setPath: string,
+    readonly setPath: string,
   ) {
     super(task.id, vscode.TreeItemCollapsibleState.None);
     this.id = `task:${setPath}:${task.id}`;
+    this.command = { command: 'rolloutStudio.showTask', title: 'Show Task Details', arguments: [this] };
     this.description = latestRun ? describeRun(latestRun) : 'not run';
     this.tooltip = new vscode.MarkdownString().appendText(
       `${task.repo.name ?? task.repo.location}\n\n${task.problemStatement.slice(0, 600)}`,
@@ -40,17 +41,43 @@ export class TaskItem extends vscode.TreeItem {
   }
 }
 
+/** Where the paths of the open task sets are kept (workspace state), so that they are open again after a reload. */
+const SAVED_TASK_SETS = 'rolloutStudio.taskSets';
+
 /** The Tasks view: the task sets the user opened, grouped by source file, with each task's latest run. */
 export class TasksTree implements vscode.TreeDataProvider<TasksTreeNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly sets = new Map<string, TaskSet>();
 
-  constructor(private readonly runs: () => readonly RunIndexEntry[]) {}
+  constructor(
+    private readonly runs: () => readonly RunIndexEntry[],
+    private readonly state: vscode.Memento,
+  ) {}
 
-  add(set: TaskSet): void {
+  /** The task sets to open again: those open when the window last closed. */
+  get savedPaths(): readonly string[] {
+    return this.state.get<string[]>(SAVED_TASK_SETS, []);
+  }
+
+  async add(set: TaskSet): Promise<void> {
     this.sets.set(set.path, set);
     this.changed.fire();
+    await this.save();
+  }
+
+  async remove(setPath: string): Promise<void> {
+    this.sets.delete(setPath);
+    this.changed.fire();
+    await this.state.update(
+      SAVED_TASK_SETS,
+      this.savedPaths.filter((saved) => saved !== setPath),
+    );
+  }
+
+  private async save(): Promise<void> {
+    const open = [...this.sets.keys()];
+    await this.state.update(SAVED_TASK_SETS, [...new Set([...this.savedPaths, ...open])]);
   }
 
   refresh(): void {

@@ -76,7 +76,7 @@ export function rolloutTests(): void {
           (await runs.getChildren()).find((candidate) => candidate.entry.run_id === summary.runId),
         );
         assert.equal(item.entry.reward, 1);
-        assert.match(String(item.description), /submitted · reward 1 · 4 turns/);
+        assert.match(String(item.description), /reward 1 · submitted · 4 turns · attempt 1 · /);
         const panel = await waitFor('the live playback of the run', () =>
           panels.find((candidate) => candidate.logPath === summary.path),
         );
@@ -98,7 +98,7 @@ export function rolloutTests(): void {
       const { tasks } = await api();
       const root = tasks.getChildren().find((candidate) => candidate.tooltip === TASK_FOLDER)!;
       const [item] = tasks.getChildren(root);
-      assert.match(String(item.description), /submitted · reward 1/);
+      assert.match(String(item.description), /^reward 1 · submitted/);
     });
 
     it('exports the run as an SFT dataset', async () => {
@@ -214,5 +214,24 @@ export function paletteTests(): void {
       assert.equal(newest.entry.status, 'submitted');
       assert.equal(newest.entry.reward, 1);
     }).timeout(360_000);
+
+    it('asks before running more than one rollout, with what it may cost; Cancel starts nothing', async () => {
+      const { runs, failures, activeRun } = await api();
+      const runsBefore = (await runs.getChildren()).length;
+      const failuresBefore = failures.length;
+      const examples = (await vscode.commands.executeCommand(
+        'rolloutStudio.openTaskSet',
+        path.join(PROJECT_ROOT, 'tasks', 'examples'),
+      )) as TaskSet;
+      const asked = vscode.commands.executeCommand('rolloutStudio.runAgent', {
+        tasks: examples.tasks.slice(0, 2),
+        follow: false,
+      });
+      await ui('dialog', 'Cancel');
+      assert.equal(await asked, undefined);
+      assert.equal(activeRun(), undefined);
+      assert.equal(failures.length, failuresBefore);
+      assert.equal((await runs.getChildren()).length, runsBefore);
+    });
   });
 }

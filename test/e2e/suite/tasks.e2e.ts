@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import type { LogGrade } from '../../../src/core/reward/gradeTask';
-import type { TaskSet } from '../../../src/extension/views/tasksTree';
+import { restoreTaskSets } from '../../../src/extension/commands/taskCommands';
+import { TasksTree, type TaskItem, type TaskSet } from '../../../src/extension/views/tasksTree';
 import { api, FIXTURES, screenshot } from './helpers';
 
 export function taskTests(): void {
@@ -54,6 +55,42 @@ export function taskTests(): void {
         const expected = harness.harness['5'].results.find((result) => result.case === id);
         assert.equal(grade.resolution, expected?.resolution, id);
       }
+    });
+
+    it('clicking a task opens its details: repository, problem statement, tests', async () => {
+      const { tasks } = await api();
+      // The items are the extension bundle's own classes: found by their fields, not `instanceof`.
+      const root = tasks.getChildren().find((candidate) => candidate.tooltip?.toString().endsWith('sample.json'))!;
+      const [item] = tasks.getChildren(root);
+      assert.equal(item.command?.command, 'rolloutStudio.showTask');
+      const editor = (await vscode.commands.executeCommand(
+        item.command.command,
+        ...(item.command.arguments ?? []),
+      )) as vscode.TextEditor;
+      assert.equal(editor.document.languageId, 'markdown');
+      const text = editor.document.getText();
+      assert.match(text, new RegExp(`^# ${(item as TaskItem).task.id}\n`));
+      assert.ok(text.includes((item as TaskItem).task.problemStatement.slice(0, 200)));
+      assert.match(text, /## Tests that must pass \(FAIL_TO_PASS\): \d+/);
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    });
+
+    it('keeps the open task sets for the next window, and closes one on request', async () => {
+      const { tasks, workspaceState, log } = await api();
+      const open = tasks.taskSets.map((set) => set.path);
+      assert.deepEqual([...tasks.savedPaths].sort(), [...open].sort());
+      // What activation in a reloaded window does with the saved list.
+      const reloaded = new TasksTree(() => [], workspaceState);
+      await restoreTaskSets(reloaded, log);
+      assert.deepEqual(
+        reloaded.taskSets.map((set) => [set.path, set.tasks.length]),
+        tasks.taskSets.map((set) => [set.path, set.tasks.length]),
+      );
+      reloaded.dispose();
+      const cab = tasks.getChildren().find((root) => root.tooltip?.toString().endsWith('.jsonl'))!;
+      assert.equal(await vscode.commands.executeCommand('rolloutStudio.removeTaskSet', cab), true);
+      assert.ok(!tasks.taskSets.some((set) => set.path === cab.tooltip));
+      assert.ok(!tasks.savedPaths.includes(String(cab.tooltip)));
     });
 
     it('reports a task file that does not exist by its path, without throwing at the user', async () => {

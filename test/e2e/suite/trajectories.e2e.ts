@@ -158,6 +158,23 @@ export function trajectoryTests(): void {
       assert.doesNotMatch(settingsText, /sk-e2e-secret/);
     });
 
+    it('labels a run left "running" by a crash as not finished, and deletes it after a warning', async () => {
+      const recorder = await startSyntheticRun(outputFolder(), 'left-by-a-crash');
+      await recorder.recordTurn(syntheticTurn(0));
+      // No finish: the run index keeps saying "running", as after a crash.
+      await recorder.close();
+      const { runs } = await api();
+      runs.refresh();
+      const item = await waitFor('the stale run in the Runs view', async () =>
+        (await runs.getChildren()).find((candidate: RunItem) => candidate.entry.run_id === 'left-by-a-crash'),
+      );
+      assert.equal(item.contextValue, 'run.stale');
+      assert.match(String(item.description), /^not finished .* · attempt 1 · synthetic:e2e · (\d+ \w+ )?\d\d:\d\d$/);
+      assert.equal(await vscode.commands.executeCommand('rolloutStudio.deleteRun', item, true), true);
+      assert.equal(existsSync(path.dirname(item.logPath)), false);
+      assert.ok(!(await runs.getChildren()).some((candidate) => candidate.entry.run_id === 'left-by-a-crash'));
+    });
+
     it('deletes a finished run from its context menu', async () => {
       const { runs } = await api();
       const item = (await runs.getChildren()).find(
@@ -165,6 +182,10 @@ export function trajectoryTests(): void {
       )!;
       assert.equal(await vscode.commands.executeCommand('rolloutStudio.deleteRun', item, true), true);
       assert.equal(existsSync(path.dirname(item.logPath)), false);
+      assert.ok(
+        !(await runs.getChildren()).some((candidate) => candidate.entry.run_id === item.entry.run_id),
+        'the run left the Runs view',
+      );
     });
   });
 }

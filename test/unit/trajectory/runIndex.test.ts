@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import {
   readRunIndex,
+  removeFromRunIndex,
   RUN_INDEX_FILE,
   updateRunIndex,
   type RunIndexEntry,
@@ -78,6 +79,17 @@ if (CHILD_OUT) {
       assert.equal(index.length, 40);
       assert.ok(index.every((item) => item.status === 'submitted'));
       assert.equal(readFileSync(join(out, RUN_INDEX_FILE), 'utf8').trim().split('\n').length, 40);
+    });
+
+    test('a deleted run leaves the index; the others stay as they were', async () => {
+      const out = mkdtempSync(join(tmpdir(), 'index-'));
+      for (const id of ['a', 'b', 'c']) await updateRunIndex(out, entry(id, 'submitted'));
+      await removeFromRunIndex(out, 'b');
+      await removeFromRunIndex(out, 'not-there');
+      assert.deepEqual(
+        (await readRunIndex(out)).map((item) => item.run_id),
+        ['a', 'c'],
+      );
     });
 
     test('writer processes SIGKILLed mid-write leave an index that reads back whole, and the next writer goes on', async () => {
