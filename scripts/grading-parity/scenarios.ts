@@ -865,6 +865,7 @@ runWithProbes(
     { repo: 'diegomura/react-pdf', version: '2.0', logParser: 'react_pdf' },
     { repo: 'carbon-design-system/carbon', version: '11', logParser: 'carbon' },
     { repo: 'grommet/grommet', version: '2', logParser: 'grommet' },
+    { repo: 'GoogleChrome/lighthouse', version: '11.0', logParser: 'lighthouse' },
   ],
   [
     { name: 'files', failToPass: ['__tests__/other.test.js'], passToPass: [] },
@@ -939,6 +940,62 @@ runWithProbes(
       passToPass: ['markup.javascript.highlights keywords'],
     },
   ],
+  { harnessVersions: [5] },
+);
+const LIGHTHOUSE = { repo: 'GoogleChrome/lighthouse', logParser: 'lighthouse' };
+runWithProbes(
+  {
+    id: 'mocha-lighthouse',
+    what: "mocha's spec reporter after the `running N test files` line of Lighthouse's runner (echoed here)",
+    ...MOCHA,
+    testCommand: "echo 'running 1 test files'; npx mocha test/calc.js",
+  },
+  [{ ...LIGHTHOUSE, version: '10.0' }],
+  [
+    {
+      name: 'all-pass',
+      failToPass: ['markup - javascript - highlights keywords', 'markup - python - highlights decorators'],
+      passToPass: ['compression - should support gzip'],
+    },
+    {
+      name: 'failing',
+      failToPass: ['markup - javascript - is wrong on purpose', 'compression - should support brotli'],
+      passToPass: [],
+    },
+    { name: 'duration-dropped', failToPass: ['markup - javascript - takes a while'], passToPass: [] },
+    { name: 'pending-opens-a-block', failToPass: ['markup - python - highlights f-strings'], passToPass: [] },
+  ],
+  { harnessVersions: [5] },
+);
+runWithProbes(
+  {
+    id: 'mocha-json-lighthouse',
+    what: "mocha's JSON reporter as Lighthouse 2 ran it",
+    ...MOCHA,
+    testCommand: './node_modules/.bin/mocha --reporter json test/calc.js',
+  },
+  [{ ...LIGHTHOUSE, version: '2.0' }],
+  [
+    {
+      name: 'all-pass',
+      failToPass: ['markup javascript highlights keywords'],
+      passToPass: ['compression should support gzip'],
+    },
+    {
+      name: 'failing-and-pending',
+      failToPass: ['markup javascript is wrong on purpose', 'markup python highlights f-strings'],
+      passToPass: [],
+    },
+  ],
+  { harnessVersions: [5] },
+);
+variant(
+  'mocha-json-lighthouse.version-not-a-number',
+  'mocha-json-lighthouse',
+  { ...LIGHTHOUSE, version: 'next' },
+  { failToPass: ['markup javascript highlights keywords'], passToPass: [] },
+  'the same log for a task whose version is no number',
+  undefined,
   { harnessVersions: [5] },
 );
 runWithProbes(

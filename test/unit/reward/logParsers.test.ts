@@ -60,9 +60,15 @@ describe('the log parser registry', () => {
         : name === 'immutable_js'
           ? 'immutable-js__immutable-js-2006'
           : context.instanceId;
+    // Lighthouse's parser is chosen by the task's version, which must be a number.
+    const version = (name: string) => (name === 'lighthouse' ? { version: '10.0' } : {});
     for (const name of LOG_PARSER_NAMES)
       assert.equal(
-        parseTestLog(name, 'bash: pytest: command not found\n', { ...context, instanceId: instanceId(name) }).size,
+        parseTestLog(name, 'bash: pytest: command not found\n', {
+          ...context,
+          instanceId: instanceId(name),
+          ...version(name),
+        }).size,
         0,
         name,
       );
@@ -72,6 +78,7 @@ describe('the log parser registry', () => {
     assert.equal(logParserName('parse_log_pytest_v2'), 'pytest_v2');
     assert.equal(logParserName('gotest'), 'gotest');
     assert.equal(logParserName('parse_log_calypso'), 'calypso');
+    assert.equal(logParserName('parse_log_lighthouse'), 'lighthouse');
     assert.throws(() => logParserName('parse_log_p5js'), /'parse_log_p5js' is not reproduced/);
     assert.throws(() => logParserName('emotion'), /'emotion' is not a log parser/);
     assert.throws(() => logParserName('mocha'), /'mocha' is not a log parser/);

@@ -6,18 +6,14 @@
  */
 
 import { LogParseError, type LogParser, type StatusMap } from '../testStatus';
-import { lines, strip, stripStart } from './text';
+import { IndentedBlocks } from './indentedBlocks';
+import { lines, strip } from './text';
 
 const JEST_COMMAND = ' ./node_modules/.bin/jest ';
 const MARKS: [mark: string, status: string][] = [
   ['✓', 'PASSED'],
   ['✕', 'FAILED'],
 ];
-
-interface Block {
-  name: string;
-  indent: number;
-}
 
 /** The result's name, as the harness's pattern for that line takes it. */
 function resultName(line: string, mark: string): string {
@@ -31,21 +27,15 @@ function resultName(line: string, mark: string): string {
 
 export const parseCalypso: LogParser = (log) => {
   const statuses: StatusMap = new Map();
-  const suite: Block[] = [];
+  const blocks = new IndentedBlocks();
   for (const output of log.split(JEST_COMMAND).slice(1)) {
     for (const line of lines(output)) {
       if (line.startsWith('Test Suites') || line.startsWith('  ● ')) break;
       const result = MARKS.find(([mark]) => strip(line).startsWith(mark));
       if (result) {
         const [mark, status] = result;
-        const id = strip([suite.map((block) => block.name).join(' - '), resultName(line, mark)].join(' - '));
-        statuses.set(id, status);
-        continue;
-      }
-      const indent = line.length - stripStart(line).length;
-      if (indent === 0) continue;
-      while (suite.length > 0 && suite[suite.length - 1].indent >= indent) suite.pop();
-      suite.push({ name: strip(line), indent });
+        statuses.set(strip([blocks.names().join(' - '), resultName(line, mark)].join(' - ')), status);
+      } else blocks.see(line);
     }
   }
   return statuses;

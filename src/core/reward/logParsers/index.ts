@@ -21,6 +21,7 @@ import { parseJestJson } from './jestJson';
 import { parseJqTest } from './jqTest';
 import { parseJunitXml } from './junitXml';
 import { parseKarma } from './karma';
+import { parseLighthouse } from './lighthouse';
 import { parseBpmnJs, parseChartJs, parseEslint, parseOpenlayers } from './karmaFailures';
 import { parseMaven } from './maven';
 import { parseMicropythonTest } from './micropythonTest';
@@ -89,6 +90,7 @@ export const LOG_PARSERS = {
   react_pdf: parseCarbon,
   grommet: parseGrommet,
   calypso: parseCalypso,
+  lighthouse: parseLighthouse,
   // C and C++
   redis: parseRedisTest,
   jq: parseJqTest,
@@ -123,7 +125,7 @@ export type LogParserName = keyof typeof LOG_PARSERS;
 export const LOG_PARSER_NAMES = Object.keys(LOG_PARSERS) as LogParserName[];
 
 /** Parsers in the harness's registry that Rollout Studio does not reproduce yet (SWE-bench Multimodal only). */
-const NOT_REPRODUCED = ['p5js', 'lighthouse', 'next', 'quarto_cli'];
+const NOT_REPRODUCED = ['p5js', 'next', 'quarto_cli'];
 
 /** A parser name as a task, a spec or a dataset row writes it (`pytest_v2` or `parse_log_pytest_v2`). */
 export function logParserName(value: string): LogParserName {
