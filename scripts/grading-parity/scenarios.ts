@@ -942,6 +942,19 @@ runWithProbes(
   ],
   { harnessVersions: [5] },
 );
+/** Tests of the mocha suite by their JSON reporter's full titles. */
+const MOCHA_JSON_PROBES: Probe[] = [
+  {
+    name: 'all-pass',
+    failToPass: ['markup javascript highlights keywords'],
+    passToPass: ['compression should support gzip'],
+  },
+  {
+    name: 'failing-and-pending',
+    failToPass: ['markup javascript is wrong on purpose', 'markup python highlights f-strings'],
+    passToPass: [],
+  },
+];
 const LIGHTHOUSE = { repo: 'GoogleChrome/lighthouse', logParser: 'lighthouse' };
 runWithProbes(
   {
@@ -975,18 +988,7 @@ runWithProbes(
     testCommand: './node_modules/.bin/mocha --reporter json test/calc.js',
   },
   [{ ...LIGHTHOUSE, version: '2.0' }],
-  [
-    {
-      name: 'all-pass',
-      failToPass: ['markup javascript highlights keywords'],
-      passToPass: ['compression should support gzip'],
-    },
-    {
-      name: 'failing-and-pending',
-      failToPass: ['markup javascript is wrong on purpose', 'markup python highlights f-strings'],
-      passToPass: [],
-    },
-  ],
+  MOCHA_JSON_PROBES,
   { harnessVersions: [5] },
 );
 variant(
@@ -1059,18 +1061,7 @@ runWithProbes(
     testCommand: './node_modules/.bin/mocha tests/run.js --reporter json',
   },
   [{ repo: 'PrismJS/prism', version: '1', logParser: 'prismjs' }],
-  [
-    {
-      name: 'all-pass',
-      failToPass: ['markup javascript highlights keywords'],
-      passToPass: ['compression should support gzip'],
-    },
-    {
-      name: 'failing-and-pending',
-      failToPass: ['markup javascript is wrong on purpose', 'markup python highlights f-strings'],
-      passToPass: [],
-    },
-  ],
+  MOCHA_JSON_PROBES,
   { harnessVersions: [5] },
 );
 runWithProbes(
