@@ -6,6 +6,7 @@
 /** @typedef {import('../src/extension/playback/protocol').PlaybackTurn} PlaybackTurn */
 /** @typedef {import('../src/extension/playback/protocol').PlaybackResult} PlaybackResult */
 /** @typedef {import('../src/extension/playback/protocol').PlaybackRun} PlaybackRun */
+/** @typedef {import('../src/extension/playback/protocol').PlaybackEvent} PlaybackEvent */
 /** @typedef {import('../src/extension/playback/protocol').TestOutcomes} TestOutcomes */
 /** @typedef {import('../src/extension/playback/protocol').PlaybackLiveTurn} PlaybackLiveTurn */
 
@@ -21,6 +22,7 @@
   const state = {
     /** @type {PlaybackRun | null} */ run: null,
     /** @type {PlaybackTurn[]} */ turns: [],
+    /** @type {PlaybackEvent[]} */ events: [],
     /** @type {string[]} lower-cased searchable text per turn, filled lazily */ haystacks: [],
     /** @type {PlaybackResult | null} */ result: null,
     /** @type {PlaybackLiveTurn | null} the turn the model is writing now */ liveTurn: null,
@@ -83,15 +85,50 @@
     const run = state.run;
     header.replaceChildren();
     if (!run) return;
-    const status = state.result ? state.result.exitStatus : state.live ? 'running' : 'unfinished';
+    const result = state.result;
+    const status = result ? result.exitStatus : state.live ? 'running' : 'unfinished';
+    const outcome = result ? rewardOutcome(result) : null;
+    const started = new Date(run.startedAt);
     header.append(
       el('h1', { text: run.taskId }),
-      el('span', { className: `badge status-${status}`, text: status }),
+      el('span', {
+        className: `badge status-${status}${outcome ? ` outcome-${outcome.kind}` : ''}`,
+        text: outcome ? `${outcome.mark} ${status} · ${outcome.label}` : status,
+        title: outcome ? `exit status ${status}; ${outcome.label}` : `exit status ${status}`,
+      }),
       el('span', {
         className: 'meta',
-        text: `${run.policy} · ${run.model} · ${state.turns.length} turns · started ${run.startedAt}`,
+        text: [
+          run.model && !run.policy.includes(run.model) ? `${run.policy} (${run.model})` : run.policy,
+          run.server ? `at ${run.server}` : '',
+          `${state.turns.length} turns`,
+          Number.isNaN(started.getTime())
+            ? ''
+            : `started ${started.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}`,
+        ]
+          .filter(Boolean)
+          .join(' · '),
+        title: `${run.runId}\npolicy ${run.policySpec}\nstarted ${run.startedAt}`,
       }),
     );
+  }
+
+  /**
+   * How the run came out, for the badge: a mark and words as well as a colour, so that colour is never the
+   * only sign. @param {PlaybackResult} result
+   */
+  function rewardOutcome(result) {
+    if (result.reward === null) return { kind: 'unscored', mark: '–', label: 'not scored' };
+    const label = `reward ${formatNumber(result.reward)}${result.resolved ? ' · resolved' : ''}`;
+    if (result.resolved || result.reward >= 1) return { kind: 'pass', mark: '✓', label };
+    if (result.reward <= 0) return { kind: 'fail', mark: '✗', label };
+    return { kind: 'partial', mark: '◐', label };
+  }
+
+  /** The events shown before turn `index` (for the last turn, also those after it). @param {number} index */
+  function eventsBefore(index) {
+    const last = index === state.turns.length - 1;
+    return state.events.filter((event) => event.afterTurn === index || (last && event.afterTurn > index));
   }
 
   /** Renders only the rows in view: the list stays smooth however many turns there are. */
@@ -111,12 +148,9 @@
   function row(turn, matched) {
     const selected = turn.index === state.selected;
     const tools = turn.toolCalls.map((call) => call.name).join(', ') || (turn.message ? 'message' : '—');
-    const classes = [
-      'row',
-      selected ? 'selected' : '',
-      matched ? 'matched' : '',
-      turn.observations.some((o) => o.isError) ? 'errored' : '',
-    ];
+    const events = eventsBefore(turn.index);
+    const errored = turn.observations.some((o) => o.isError) || events.some((event) => event.isError);
+    const classes = ['row', selected ? 'selected' : '', matched ? 'matched' : '', errored ? 'errored' : ''];
     const node = el(
       'div',
       {
@@ -126,6 +160,13 @@
       [
         el('span', { className: 'row-index', text: String(turn.index) }),
         el('span', { className: 'row-tools', text: tools }),
+        events.length
+          ? el('span', {
+              className: 'row-event',
+              text: errored ? '⚠' : '•',
+              title: events.map((event) => event.summary).join('\n'),
+            })
+          : null,
         turn.changedFiles ? el('span', { className: 'row-diff', text: '±', title: 'This turn changed files' }) : null,
         turn.reward !== null ? el('span', { className: 'row-reward', text: formatNumber(turn.reward) }) : null,
       ],
@@ -165,6 +206,15 @@
         openDiff,
       ]),
     );
+    for (const event of eventsBefore(turn.index)) {
+      const where = event.afterTurn > turn.index ? 'After this turn' : 'Before this turn';
+      detail.append(
+        el('details', { className: event.isError ? 'event event-error' : 'event' }, [
+          el('summary', { text: `${where} · ${event.isError ? 'Error · ' : ''}${event.summary}` }),
+          event.detail ? el('pre', { text: event.detail }) : null,
+        ]),
+      );
+    }
     for (const prompt of turn.prompts) {
       detail.append(
         el('details', { className: 'prompt' }, [
@@ -351,6 +401,9 @@
         selectedTurn: state.selected,
         renderedRows: state.renderedRows,
         matches: state.matches.length,
+        events: state.events.length,
+        header: header.textContent ?? '',
+        outcome: state.result ? `outcome-${rewardOutcome(state.result).kind}` : '',
       });
     });
   }
@@ -448,6 +501,7 @@
       case 'load':
         state.run = message.run;
         state.turns = message.turns;
+        state.events = message.events;
         state.haystacks = [];
         state.result = message.result;
         state.live = message.live;
@@ -456,6 +510,7 @@
       case 'appendTurns': {
         const followTail = state.selected >= state.turns.length - 1;
         state.turns = state.turns.concat(message.turns);
+        state.events = state.events.concat(message.events);
         if (followTail) state.selected = state.turns.length - 1;
         break;
       }

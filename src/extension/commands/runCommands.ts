@@ -24,7 +24,13 @@ export async function openTrajectory(context: CommandContext, argument?: unknown
     filters: { 'Trajectory logs': ['jsonl'] },
   });
   if (!picked) return undefined;
-  const logPath = picked.endsWith('.jsonl') ? picked : path.join(picked, 'trajectory.jsonl');
+  const logPath = path.resolve(picked.endsWith('.jsonl') ? picked : path.join(picked, 'trajectory.jsonl'));
+  // One panel per run: opening a run again shows its panel.
+  const open = context.panels.find((candidate) => candidate.logPath === logPath);
+  if (open) {
+    open.panel.reveal();
+    return open;
+  }
   const panel = await PlaybackPanel.open(logPath, context.extensionUri, context.diffs, context.log);
   context.panels.push(panel);
   panel.panel.onDidDispose(() => {

@@ -1,18 +1,79 @@
 /** Turns a recorded trajectory into what the playback webview shows. Pure: no vscode, no I/O. */
 import { turnReward } from '../../core/reward/turnReward';
-import type { RunResult, Trajectory, Turn } from '../../core/trajectory/types';
+import type { RunEvent, RunResult, Trajectory, Turn } from '../../core/trajectory/types';
 import type { LiveTurn } from '../../core/agent/liveTurn';
-import type { PlaybackLiveTurn, PlaybackResult, PlaybackRun, PlaybackTurn, TestOutcomes } from './protocol';
+import type {
+  PlaybackEvent,
+  PlaybackLiveTurn,
+  PlaybackResult,
+  PlaybackRun,
+  PlaybackTurn,
+  TestOutcomes,
+} from './protocol';
+
+const EVENT_DETAIL_CHARS = 4000;
 
 export function toPlaybackRun(trajectory: Trajectory): PlaybackRun {
   const { run } = trajectory;
   return {
     runId: run.run_id,
     taskId: run.task_id,
-    policy: run.policy,
+    ...splitPolicy(run.policy),
+    policySpec: run.policy,
     model: run.model.name,
     startedAt: run.started_at,
   };
+}
+
+/** `openai:m@http://127.0.0.1:8000/v1` → policy `openai:m`, server `127.0.0.1:8000`; other specs stay whole. */
+export function splitPolicy(spec: string): { policy: string; server?: string } {
+  const at = spec.search(/@https?:\/\//);
+  if (at === -1) return { policy: spec };
+  try {
+    return { policy: spec.slice(0, at), server: new URL(spec.slice(at + 1)).host };
+  } catch {
+    return { policy: spec };
+  }
+}
+
+/** An event as the timeline shows it: one line, marked as an error by its kind (not by colour alone). */
+export function toPlaybackEvent(event: RunEvent): PlaybackEvent {
+  const data = event.data ?? {};
+  const text = (key: string) => (typeof data[key] === 'string' ? (data[key] as string) : undefined);
+  const isError = event.kind === 'error' || event.kind.endsWith('_error') || event.kind.endsWith('_malformed');
+  // A compaction's `request` repeats the turn's whole prompt: the detail leaves it out.
+  const shown = Object.entries(data).filter(([key]) => key !== 'request');
+  const detail = shown.length
+    ? JSON.stringify(Object.fromEntries(shown), null, 2).slice(0, EVENT_DETAIL_CHARS)
+    : undefined;
+  return {
+    kind: event.kind,
+    afterTurn: event.after_turn,
+    summary: eventSummary(event.kind, data, text),
+    detail,
+    isError,
+  };
+}
+
+function eventSummary(kind: string, data: Record<string, unknown>, text: (key: string) => string | undefined): string {
+  const firstLine = (value: string | undefined) => value?.split('\n')[0];
+  switch (kind) {
+    case 'compaction':
+      return `Context compacted (${text('strategy') ?? 'compaction'}): ${String(data.turns_elided ?? '?')} turns left out of the request, about ${String(data.estimated_tokens_before ?? '?')} → ${String(data.estimated_tokens_after ?? '?')} tokens`;
+    case 'resumed':
+      return 'Run resumed from its log';
+    case 'user_feedback':
+      return `Simulated user, round ${String(data.round ?? '?')}: ${text('status') ?? 'replied'}${text('reason') ? ` — ${firstLine(text('reason'))}` : ''}`;
+    case 'judge_verdict':
+      return `Judge: ${text('verdict') ?? 'no verdict'}${typeof data.reward === 'number' ? ` (reward ${data.reward})` : ''}`;
+    default: {
+      const message = firstLine(text('error') ?? text('message') ?? text('reason'));
+      const label = kind.replace(/_/g, ' ');
+      return message
+        ? `${label[0].toUpperCase()}${label.slice(1)}: ${message}`
+        : `${label[0].toUpperCase()}${label.slice(1)}`;
+    }
+  }
 }
 
 /** `previousDiff` is the patch after the turn before (undefined for the first turn). */

@@ -6,7 +6,14 @@ import { LIVE_TURN_FILE, readLiveTurn } from '../../core/agent/liveTurn';
 import { formatProblem, readTrajectoryLog } from '../../core/trajectory/reader';
 import type { Trajectory } from '../../core/trajectory/types';
 import type { DiffDocuments } from './diffDocuments';
-import { toPlaybackLiveTurn, toPlaybackResult, toPlaybackRun, toPlaybackTurns, turnPatches } from './playbackModel';
+import {
+  toPlaybackEvent,
+  toPlaybackLiveTurn,
+  toPlaybackResult,
+  toPlaybackRun,
+  toPlaybackTurns,
+  turnPatches,
+} from './playbackModel';
 import type { ExtensionToWebview, WebviewToExtension } from './protocol';
 
 export type RenderedState = Extract<WebviewToExtension, { type: 'rendered' }>;
@@ -18,6 +25,7 @@ const LIVE_POLL_MS = 400;
 export class PlaybackPanel implements vscode.Disposable {
   private trajectory: Trajectory;
   private sentTurns = 0;
+  private sentEvents = 0;
   private following = false;
   private stopWatching: () => void = () => undefined;
   private catchingUp: Promise<void> = Promise.resolve();
@@ -94,11 +102,13 @@ export class PlaybackPanel implements vscode.Disposable {
   private sendAll(): void {
     const { trajectory } = this;
     this.sentTurns = trajectory.turns.length;
+    this.sentEvents = trajectory.events.length;
     const result = trajectory.result ? toPlaybackResult(trajectory.result) : null;
     this.post({
       type: 'load',
       run: toPlaybackRun(trajectory),
       turns: toPlaybackTurns(trajectory.turns),
+      events: trajectory.events.map(toPlaybackEvent),
       result,
       live: !result,
     });
@@ -135,13 +145,19 @@ export class PlaybackPanel implements vscode.Disposable {
     if (!trajectory) return;
     this.trajectory = trajectory;
     const fresh = trajectory.turns.slice(this.sentTurns);
-    if (fresh.length) {
+    const freshEvents = trajectory.events.slice(this.sentEvents);
+    if (fresh.length || freshEvents.length) {
       const lastShownWithDiff = trajectory.turns
         .slice(0, this.sentTurns)
         .reverse()
         .find((turn) => turn.diff !== undefined);
-      this.post({ type: 'appendTurns', turns: toPlaybackTurns(fresh, lastShownWithDiff) });
+      this.post({
+        type: 'appendTurns',
+        turns: toPlaybackTurns(fresh, lastShownWithDiff),
+        events: freshEvents.map(toPlaybackEvent),
+      });
       this.sentTurns = trajectory.turns.length;
+      this.sentEvents = trajectory.events.length;
       await this.showLiveTurn();
     }
     if (trajectory.result && this.following) {

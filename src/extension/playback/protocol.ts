@@ -53,7 +53,12 @@ export interface PlaybackResult {
 export interface PlaybackRun {
   runId: string;
   taskId: string;
+  /** The policy spec without its server address (e.g. `openai:gpt-4o-mini`). */
   policy: string;
+  /** `host:port` of the model server the policy named, when it named one. */
+  server?: string;
+  /** The policy spec as recorded, for the tooltip. */
+  policySpec: string;
   model: string;
   startedAt: string;
 }
@@ -69,10 +74,29 @@ export interface PlaybackLiveTurn {
   outputs: { tool: string; output: string }[];
 }
 
+/** Something the run recorded between turns: a compaction, an error, a user or judge message, a resume. */
+export interface PlaybackEvent {
+  kind: string;
+  /** The turns finished when it happened: it is shown before turn `afterTurn`. */
+  afterTurn: number;
+  /** One line saying what happened. */
+  summary: string;
+  /** The event's data as JSON text (without a compaction's request copy), for the detail. */
+  detail?: string;
+  isError: boolean;
+}
+
 export type ExtensionToWebview =
   /** The whole trajectory so far; `live` when the run is still going and more turns will follow. */
-  | { type: 'load'; run: PlaybackRun; turns: PlaybackTurn[]; result: PlaybackResult | null; live: boolean }
-  | { type: 'appendTurns'; turns: PlaybackTurn[] }
+  | {
+      type: 'load';
+      run: PlaybackRun;
+      turns: PlaybackTurn[];
+      events: PlaybackEvent[];
+      result: PlaybackResult | null;
+      live: boolean;
+    }
+  | { type: 'appendTurns'; turns: PlaybackTurn[]; events: PlaybackEvent[] }
   | { type: 'finished'; result: PlaybackResult }
   /** The turn in progress, or null once it is recorded (or the run ended). */
   | { type: 'liveTurn'; turn: PlaybackLiveTurn | null };
@@ -82,4 +106,16 @@ export type WebviewToExtension =
   /** Show the change turn `turnIndex` made in VS Code's diff editor. */
   | { type: 'openDiff'; turnIndex: number }
   /** Sent after each render, so the extension (and its tests) know what the view shows. */
-  | { type: 'rendered'; turnCount: number; selectedTurn: number; renderedRows: number; matches: number };
+  | {
+      type: 'rendered';
+      turnCount: number;
+      selectedTurn: number;
+      renderedRows: number;
+      matches: number;
+      /** Events the run recorded, as the webview holds them. */
+      events: number;
+      /** The header as read (task, outcome badge, policy, server, turns, start time). */
+      header: string;
+      /** The outcome badge's class: `outcome-pass`, `outcome-fail`, `outcome-partial` or `outcome-unscored`. */
+      outcome: string;
+    };

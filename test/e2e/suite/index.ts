@@ -44,7 +44,9 @@ export function run(): Promise<void> {
   const define = SUITES[mode];
   if (!define)
     return Promise.reject(new Error(`ROLLOUT_E2E_MODE '${mode}' is not one of ${Object.keys(SUITES).join(', ')}`));
-  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 120_000, reporter: 'spec' });
+  // ROLLOUT_E2E_GREP (in the environment the host starts with) runs only the tests whose titles match it.
+  const grep = process.env.ROLLOUT_E2E_GREP;
+  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 120_000, reporter: 'spec', ...(grep ? { grep } : {}) });
   // The suite files are bundled into this one; defining their tests after pre-require gives them mocha's globals.
   mocha.suite.emit(Mocha.Suite.constants.EVENT_FILE_PRE_REQUIRE, globalThis, `${mode}.e2e`, mocha);
   define();

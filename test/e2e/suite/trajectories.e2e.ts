@@ -126,6 +126,39 @@ export function trajectoryTests(): void {
       panel.dispose();
     });
 
+    it('shows compaction and error events, a readable header and an outcome badge, in one panel per run', async () => {
+      const recorder = await startSyntheticRun(outputFolder(), 'with-events');
+      await recorder.recordTurn(syntheticTurn(0));
+      await recorder.recordEvent('compaction', {
+        strategy: 'sliding_window',
+        turns_elided: 1,
+        estimated_tokens_before: 9000,
+        estimated_tokens_after: 4000,
+      });
+      await recorder.recordTurn(syntheticTurn(1));
+      await recorder.recordEvent('judge_error', { error: "the judge's model failed: 503" });
+      await recorder.finish({ exit_status: 'submitted', patch: '', reward: { value: 0 } });
+      await recorder.close();
+      const { panels } = await api();
+      const panel = (await vscode.commands.executeCommand(
+        'rolloutStudio.openTrajectory',
+        recorder.path,
+      )) as PlaybackPanel;
+      const rendered = await waitFor(
+        'the run with its events',
+        () => panel.lastRendered?.events === 2 && panel.lastRendered,
+      );
+      assert.equal(rendered.outcome, 'outcome-fail', 'a submitted run with reward 0 is not shown as a pass');
+      assert.match(rendered.header, /✗ submitted · reward 0/);
+      assert.doesNotMatch(rendered.header, /\d{4}-\d\d-\d\dT/, 'no raw ISO timestamp');
+      assert.match(rendered.header, /synthetic:e2e \(none\) · 2 turns · started /);
+      const count = panels.length;
+      const again = await vscode.commands.executeCommand('rolloutStudio.openTrajectory', path.dirname(recorder.path));
+      assert.equal(again, panel, 'opening the run again reveals its panel');
+      assert.equal(panels.length, count);
+      panel.dispose();
+    });
+
     it('opens the playback of a run from the link `rollout demo --open` gives', async () => {
       const recorder = await startSyntheticRun(outputFolder(), 'opened-by-link');
       await recorder.recordTurn(syntheticTurn(0));

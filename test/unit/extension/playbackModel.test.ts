@@ -3,6 +3,8 @@ import { describe, test } from 'node:test';
 import { turnReward } from '../../../src/core/reward/turnReward';
 import type { RunResult, Turn } from '../../../src/core/trajectory/types';
 import {
+  splitPolicy,
+  toPlaybackEvent,
   toPlaybackLiveTurn,
   toPlaybackResult,
   toPlaybackTurn,
@@ -170,5 +172,69 @@ describe('playback model', () => {
       reward: { value: 0, report: { FAIL_TO_PASS: ['not', 'an', 'object'] } },
     });
     assert.equal(converted.failToPass, undefined);
+  });
+});
+
+describe('playback header and events', () => {
+  test('the policy without its server address, and the server as host:port', () => {
+    assert.deepEqual(splitPolicy('openai:gpt-4o-mini@http://127.0.0.1:8000/v1'), {
+      policy: 'openai:gpt-4o-mini',
+      server: '127.0.0.1:8000',
+    });
+    assert.deepEqual(splitPolicy('openai:gpt-4o-mini'), { policy: 'openai:gpt-4o-mini' });
+    assert.deepEqual(splitPolicy('replay:tasks/examples'), { policy: 'replay:tasks/examples' });
+  });
+
+  test('a compaction reads as one line and leaves its copy of the request out of the detail', () => {
+    const event = toPlaybackEvent({
+      kind: 'compaction',
+      at: '2026-12-02T09:05:00.000Z',
+      after_turn: 12,
+      data: {
+        strategy: 'sliding_window',
+        turns_elided: 5,
+        estimated_tokens_before: 90000,
+        estimated_tokens_after: 40000,
+        request: [{ role: 'system', content: 'x'.repeat(10000) }],
+      },
+    });
+    assert.equal(event.afterTurn, 12);
+    assert.equal(event.isError, false);
+    assert.equal(
+      event.summary,
+      'Context compacted (sliding_window): 5 turns left out of the request, about 90000 → 40000 tokens',
+    );
+    assert.ok(event.detail && !event.detail.includes('request') && event.detail.includes('turns_elided'));
+  });
+
+  test('errors are marked as errors by their kind, with their first line', () => {
+    const judge = toPlaybackEvent({
+      kind: 'judge_error',
+      at: '2026-12-02T09:05:00.000Z',
+      after_turn: 3,
+      data: { error: "the judge's model failed: 503\nstack…" },
+    });
+    assert.equal(judge.isError, true);
+    assert.equal(judge.summary, "Judge error: the judge's model failed: 503");
+    assert.equal(toPlaybackEvent({ kind: 'error', at: '', after_turn: 0 }).isError, true);
+    assert.equal(toPlaybackEvent({ kind: 'user_status_malformed', at: '', after_turn: 1, data: {} }).isError, true);
+    assert.equal(toPlaybackEvent({ kind: 'resumed', at: '', after_turn: 4 }).summary, 'Run resumed from its log');
+  });
+
+  test('simulated user and judge events name the round, status and verdict', () => {
+    assert.equal(
+      toPlaybackEvent({
+        kind: 'user_feedback',
+        at: '',
+        after_turn: 6,
+        data: { round: 2, status: 'NOT_SATISFIED', reason: 'the fix breaks\nthe build' },
+      }).summary,
+      'Simulated user, round 2: NOT_SATISFIED — the fix breaks',
+    );
+    assert.equal(
+      toPlaybackEvent({ kind: 'judge_verdict', at: '', after_turn: 9, data: { verdict: 'CORRECT', reward: 1 } })
+        .summary,
+      'Judge: CORRECT (reward 1)',
+    );
   });
 });
