@@ -182,10 +182,10 @@ async function runInPage(
  * see `ui()` in test/e2e/suite/helpers.ts). ACTION is `screenshot` (ARGUMENT names `<screenshotDir>/<name>.png`),
  * `palette` (runs the command whose palette title is ARGUMENT), `pick` (in the open multi-select quick pick,
  * filters to ARGUMENT, checks that one item, and accepts), `clickWebview` (clicks what CSS selector ARGUMENT
- * finds in the visible webview's page), `dialog` (clicks the button labelled ARGUMENT of the modal dialog once it
- * shows), `type` (types ARGUMENT) or `press` (a key).
+ * finds in the visible webview's page), `type` (types ARGUMENT) or
+ * `press` (a key).
  */
-const UI_REQUEST = /\[\[ui:(\d+):(screenshot|palette|pick|clickWebview|dialog|type|press):(.*)\]\]/;
+const UI_REQUEST = /\[\[ui:(\d+):(screenshot|palette|pick|clickWebview|type|press):(.*)\]\]/;
 
 async function performUiAction(page: Page, dir: string, id: string, action: string, argument: string): Promise<void> {
   let outcome = 'ok';
@@ -215,12 +215,6 @@ async function uiAction(page: Page, dir: string, action: string, argument: strin
         .frameLocator('iframe.webview.ready:visible')
         .frameLocator('#active-frame')
         .locator(argument)
-        .first()
-        .click({ timeout: UI_TIMEOUT_MS });
-      break;
-    case 'dialog':
-      await page
-        .locator('.monaco-dialog-box .dialog-buttons .monaco-button', { hasText: argument })
         .first()
         .click({ timeout: UI_TIMEOUT_MS });
       break;
