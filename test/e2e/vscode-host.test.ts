@@ -16,7 +16,8 @@ const SUITE_ENTRY = join(PROJECT_ROOT, 'out', 'e2e', 'suite', 'index.js');
 const EXTENSION_BUNDLE = join(PROJECT_ROOT, 'dist', 'extension.js');
 /** Where the workbench pictures go; CI keeps them as the product's screenshots. */
 const SCREENSHOTS = join(PROJECT_ROOT, 'out', 'e2e', 'screenshots');
-const SUITE_TIMEOUT_MS = 5 * 60_000;
+/** A guard against a hung host, not a speed limit: the suite takes ~2 min idle and over 5 on a loaded machine. */
+const SUITE_TIMEOUT_MS = 15 * 60_000;
 
 interface ModeOptions {
   extensionPath?: string;
