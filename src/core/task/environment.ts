@@ -130,7 +130,8 @@ export function environmentFor(task: Task, specs: EnvironmentSpecs = {}): TaskEn
   if (task.environment) return task.environment;
   const environment = mergedEnvironment(task, specs);
   const { testCommand, logParser } = environment;
-  if (!testCommand || !logParser || !(environment.profile || environment.image)) {
+  // A benchmark instance brings its own image; a profile is needed only to run it in one of ours.
+  if (!testCommand || !logParser || !(environment.profile || environment.image || task.instance)) {
     throw new Error(
       `task ${task.id}: no environment for language '${task.language}'; add a spec for ${task.repo.name ?? 'its repository'} with profile (or image), test_command and test_framework`,
     );

@@ -6,13 +6,15 @@
  *
  * FAIL_TO_PASS and PASS_TO_PASS come from the two test runs the row records (`execution_result_content`:
  * before and after the fix), read with the same parser that grades the run, so their ids match. R2E-Gym's own
- * reward also asks that tests failing after the fix still fail; these lists, like SWE-bench's, do not.
+ * reward also asks that tests failing after the fix still fail; these lists, like SWE-bench's, do not. The gold
+ * patch is the row's parsed fixing commit written back as R2E-Gym writes it (r2eGymPatch.ts).
  */
 
 import { CURRENT_HARNESS_VERSION } from '../reward/harnessVersion';
 import { parseTestLog } from '../reward/logParsers/index';
 import { LogParseError } from '../reward/testStatus';
 import { TESTBED } from './instanceImages';
+import { r2eGymGoldPatch } from './r2eGymPatch';
 import { loadRows, optionalString, parseEncodedValue, requiredString, type Row } from './rows';
 import { FieldError, type Task, type TaskLoadResult, type TaskSource } from './task';
 
@@ -70,7 +72,7 @@ export function r2eGymRowToTask(row: Row): Task {
     language: 'python',
     environment: { install: [], testCommand: 'bash /root/run_tests.sh', logParser: 'pytest' },
     testPatch: '',
-    goldPatch: optionalString(row, 'patch') ?? '',
+    goldPatch: r2eGymGoldPatch(row),
     failToPass: passing.filter((id) => statusBefore.get(id) !== 'PASSED'),
     passToPass: passing.filter((id) => statusBefore.get(id) === 'PASSED'),
     instance: { image: requiredString(row, 'docker_image'), workdir: TESTBED, setup: HIDE_TESTS },

@@ -7,10 +7,18 @@
 import { EVAL_TYPES, type EvalType } from '../reward/harnessRules';
 import { logParserName, type LogParserName } from '../reward/logParsers/index';
 import { SWE_BENCH_ACTIVATION, TESTBED } from './instanceImages';
+import harnessLanguages from './swebenchLanguages.json';
 import { loadRows, optionalString, requiredString, stringListField, type Row } from './rows';
 import { FieldError, type Task, type TaskLoadResult, type TaskSource } from './task';
 
 const REPO_NAME = /^[\w.-]+\/[\w.-]+$/;
+
+/**
+ * The language of each repository the SWE-bench harness knows (SWE-bench Multilingual's among them), by the
+ * per-language module of the harness (SWE-bench/SWE-bench @ 7a21e05, `log_parsers/<language>.py`) that maps it
+ * to its parser; C and C++ are one group there. The released rows carry no language field.
+ */
+const HARNESS_LANGUAGES: Record<string, string> = harnessLanguages;
 
 /** SWE-bench 5 datasets name each instance's log parser (`parse_log_pytest`); older ones leave it to the repository. */
 function rowLogParser(row: Row): LogParserName | undefined {
@@ -44,7 +52,7 @@ export function sweBenchRowToTask(row: Row): Task {
     repo: { name: repoName, location: `https://github.com/${repoName}.git`, commit },
     problemStatement: requiredString(row, 'problem_statement'),
     hints: optionalString(row, 'hints_text') ?? '',
-    language: optionalString(row, 'language')?.toLowerCase() ?? 'python',
+    language: optionalString(row, 'language')?.toLowerCase() ?? HARNESS_LANGUAGES[repoName] ?? 'python',
     version: optionalString(row, 'version'),
     testPatch: optionalString(row, 'test_patch') ?? '',
     goldPatch: optionalString(row, 'patch') ?? '',

@@ -122,6 +122,27 @@ describe('instance images', () => {
       copied,
     );
   });
+
+  test("a SWE-bench Multilingual row (no language field) takes its repository's language and test command from the harness's tables", async () => {
+    const [lite] = JSON.parse(readFileSync(fixture('swe-bench', 'swe-bench-lite-sample.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >[];
+    const rows = [
+      { ...lite, instance_id: 'google__gson-1093', repo: 'google/gson', version: '2.8' },
+      { ...lite, instance_id: 'tokio-rs__axum-1119', repo: 'tokio-rs/axum', version: '1119' },
+    ];
+    const { tasks, errors } = await loadTasks(tempFile('multilingual.json', JSON.stringify(rows)));
+    assert.deepEqual(errors, []);
+    assert.deepEqual(
+      tasks.map((task) => [task.language, taskImage(task, settings).environment.logParser]),
+      [
+        ['java', 'maven'],
+        ['rust', 'cargo'],
+      ],
+    );
+    assert.equal(taskImage(tasks[1], settings).image, 'swebench/sweb.eval.x86_64.tokio-rs_1776_axum-1119:latest');
+  });
 });
 
 describe('dataset files as people download them', () => {
@@ -331,6 +352,27 @@ describe('R2E-Gym', () => {
       'r2e_tests/test_1.py::TestTable::test_new_behaviour',
     ]);
     assert.deepEqual(task.passToPass, ['r2e_tests/test_1.py::TestTable::test_from_list']);
+  });
+
+  test("the gold patch is the row's parsed fixing commit written back as R2E-Gym writes it (non-test Python files)", async () => {
+    const oracle = JSON.parse(readFileSync(fixture('r2e-gym', 'gold-patch-oracle.json'), 'utf8')) as {
+      parsed_commit_content: string;
+      gold_patch: string;
+    };
+    const row = { ...r2eRow(), parsed_commit_content: oracle.parsed_commit_content };
+    const { tasks, errors } = await loadTasks(tempFile('r2e.jsonl', `${JSON.stringify(row)}\n`));
+    assert.deepEqual(errors, []);
+    assert.equal(tasks[0].goldPatch, oracle.gold_patch);
+    assert.match(tasks[0].goldPatch ?? '', /^diff --git a\/pkg\/table\.py/);
+  });
+
+  test('a parsed commit without its file diffs is named by line and field', async () => {
+    const row = { ...r2eRow(), parsed_commit_content: '{"old_commit_hash": "abc"}' };
+    const { errors } = await loadTasks(tempFile('r2e.jsonl', `${JSON.stringify(row)}\n`));
+    assert.deepEqual(
+      errors.map((error) => [error.line, error.field]),
+      [[1, 'parsed_commit_content']],
+    );
   });
 
   test('a row without its recorded test runs is named by line and field', async () => {
