@@ -159,6 +159,13 @@
       },
       [
         el('span', { className: 'row-index', text: String(turn.index) }),
+        turn.startsRound !== undefined
+          ? el('span', {
+              className: 'row-round',
+              text: `R${turn.startsRound}`,
+              title: `Round ${turn.startsRound} starts here: ${speakerName(turn.prompts.find((p) => p.speaker)?.speaker)} spoke`,
+            })
+          : null,
         el('span', { className: 'row-tools', text: tools }),
         events.length
           ? el('span', {
@@ -216,11 +223,14 @@
       );
     }
     for (const prompt of turn.prompts) {
+      // A reply or feedback the protocol wrote is shown open and named; the task's own prompts stay folded.
       detail.append(
-        el('details', { className: 'prompt' }, [
-          el('summary', { text: `${prompt.role} message` }),
-          el('pre', { text: prompt.text }),
-        ]),
+        prompt.speaker
+          ? block(promptLabel(prompt), el('pre', { className: `message ${prompt.speaker}`, text: prompt.text }))
+          : el('details', { className: 'prompt' }, [
+              el('summary', { text: promptLabel(prompt) }),
+              el('pre', { text: prompt.text }),
+            ]),
       );
     }
     if (turn.message) detail.append(block('Model message', el('pre', { className: 'message', text: turn.message })));
@@ -346,6 +356,23 @@
     return node;
   }
 
+  /** @param {string | undefined} speaker */
+  function speakerName(speaker) {
+    return (
+      { simulated_user: 'Simulated user', test_feedback: 'Test feedback', model_feedback: 'Model feedback' }[
+        speaker ?? ''
+      ] ??
+      speaker ??
+      'the protocol'
+    );
+  }
+
+  /** @param {import('../src/extension/playback/protocol').PlaybackPrompt} prompt */
+  function promptLabel(prompt) {
+    if (!prompt.speaker) return `${prompt.role} message`;
+    return `${speakerName(prompt.speaker)}${prompt.round !== undefined ? ` · after round ${prompt.round}` : ''}`;
+  }
+
   function renderReport() {
     report.replaceChildren();
     const result = state.result;
@@ -356,6 +383,22 @@
         text: `exit: ${result.exitStatus} · reward: ${result.reward === null ? 'not computed' : formatNumber(result.reward)}${result.resolved === undefined ? '' : result.resolved ? ' · resolved' : ' · not resolved'}`,
       }),
     );
+    if (result.rounds)
+      report.append(
+        el('p', {
+          className: 'rounds',
+          text: `Rounds: ${result.rounds.map((r) => `${r.round}: ${r.reward === null ? '—' : formatNumber(r.reward)}${r.resolved ? ' (resolved)' : ''}`).join(' · ')}`,
+        }),
+      );
+    if (result.judge) {
+      const { verdict, reply, userRounds, finalStatus } = result.judge;
+      report.append(
+        el('h3', {
+          text: `Judge verdict: ${verdict ?? 'none named'}${userRounds !== undefined ? ` · after ${userRounds} user repl${userRounds === 1 ? 'y' : 'ies'}` : ''}${finalStatus ? ` · ${finalStatus}` : ''}`,
+        }),
+        el('details', { className: 'prompt' }, [el('summary', { text: 'Judge' }), el('pre', { text: reply })]),
+      );
+    }
     if (result.error) report.append(el('pre', { className: 'observation error', text: result.error }));
     if (result.totals) {
       const t = result.totals;
@@ -404,6 +447,8 @@
         events: state.events.length,
         header: header.textContent ?? '',
         outcome: state.result ? `outcome-${rewardOutcome(state.result).kind}` : '',
+        speakers: [...new Set(state.turns.flatMap((turn) => turn.prompts.filter((p) => p.speaker).map(promptLabel)))],
+        report: report.textContent ?? '',
       });
     });
   }

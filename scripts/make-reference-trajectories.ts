@@ -13,7 +13,6 @@ import { ReplayPolicy } from '../src/core/agent/policies/replayPolicy';
 import type { AssistantMessage } from '../src/core/agent/policies/policy';
 import { runRollout } from '../src/core/agent/rollout';
 import { createDefaultToolbox } from '../src/core/agent/tools/toolbox';
-import { binaryReward } from '../src/core/reward/binaryReward';
 import { dockerEvaluatorOptions } from '../src/core/reward/dockerEvaluatorOptions';
 import { environmentFor, testCommandFor } from '../src/core/task/environment';
 import { loadTasksStrict } from '../src/core/task/loadTasks';
@@ -147,7 +146,7 @@ async function main(): Promise<void> {
         policy: new ReplayPolicy(messages, `reference-${kind}`),
         policySpec: `reference:${kind}`,
         toolbox: createDefaultToolbox(),
-        rewardFn: binaryReward,
+        protocol: { reward: 'binary' },
         outDir: scratch,
         runId: `${task.id}.reference-${kind}`,
         evaluator,

@@ -13,6 +13,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RunBudget } from '../../src/core/agent/budget';
 import { DEFAULT_AGENT_CONFIG } from '../../src/core/agent/config';
 import { runAgent } from '../../src/core/agent/loop';
 import type { AssistantMessage, Policy, PolicyRequest, PolicyResponse } from '../../src/core/agent/policies/policy';
@@ -145,6 +146,7 @@ async function rollout(
     sandbox,
     recorder,
     config: { ...DEFAULT_AGENT_CONFIG, maxTurns: TURNS },
+    budget: new RunBudget(DEFAULT_AGENT_CONFIG),
     messages,
     recordedMessages: 0,
     startDiff: '',

@@ -24,7 +24,6 @@ import { runBatch } from '../../src/core/agent/batch';
 import { createCliSymbolParser } from '../../src/core/agent/codemap/nativeTreeSitterParser';
 import { enqueueRollouts, redisConnection, RolloutQueue, rolloutJobs } from '../../src/core/queue/rolloutQueue';
 import { dockerEvaluatorOptions } from '../../src/core/reward/dockerEvaluatorOptions';
-import { REWARD_FUNCTIONS } from '../../src/core/reward/index';
 import { loadTasksStrict } from '../../src/core/task/loadTasks';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -94,7 +93,7 @@ async function inProcess(): Promise<Timed> {
     attempts: ATTEMPTS,
     workers: CONCURRENCY,
     outDir: mkdtempSync(join(tmpdir(), 'bench-queue-inprocess-')),
-    rewardFn: REWARD_FUNCTIONS.binary(),
+    protocol: { reward: 'binary' },
     evaluator: await dockerEvaluatorOptions({ runId: 'bench' }),
     symbolParser: createCliSymbolParser(),
   });
@@ -146,7 +145,7 @@ async function queued(fleet: Fleet): Promise<Timed> {
       attempts: ATTEMPTS,
       policySpec: POLICY,
       outDir: mkdtempSync(join(tmpdir(), 'bench-queue-')),
-      reward: 'binary',
+      protocol: { reward: 'binary' },
       maxTurns: 30,
     });
     const cpuBefore = fleet.children.map((child) => processCpuMs(child.pid as number));

@@ -32,6 +32,10 @@ export interface Settings {
    */
   readonly modelSettings: ModelSettings;
   readonly compaction: CompactionStrategy;
+  /** CodeAssistBench tasks: the simulated user's and the judge's policy specs (empty: the agent's model). */
+  cab: { userPolicy: string; judgePolicy: string; userRounds: number; dockerfileFallback: boolean };
+  /** SWE tasks: test-feedback rounds (MINT); `rounds` 0 for none. */
+  feedback: { rounds: number; source: string; policy: string; revealTests: boolean };
 }
 
 export const SETTINGS_SECTION = 'rolloutStudio';
@@ -63,6 +67,18 @@ export function readSettings(): Settings {
     },
     get compaction() {
       return readCompaction(config);
+    },
+    cab: {
+      userPolicy: get('cab.userPolicy', ''),
+      judgePolicy: get('cab.judgePolicy', ''),
+      userRounds: get('cab.userRounds', 10),
+      dockerfileFallback: get('cab.dockerfileFallback', false),
+    },
+    feedback: {
+      rounds: get('feedback.rounds', 0),
+      source: get('feedback.source', 'tests'),
+      policy: get('feedback.policy', ''),
+      revealTests: get('feedback.revealTests', false),
     },
   };
 }

@@ -99,6 +99,10 @@ describe('the extension in a real VS Code (code-server 4.100.3 workbench in head
     assertPassed(await runMode('trusted', true));
   });
 
+  test('CodeAssistBench from the palette gets a judge verdict, never a test grade; test-feedback rounds score each round; playback marks the simulated user and the feedback (real VS Code extension host, real Docker)', async () => {
+    assertPassed(await runMode('protocols', true));
+  });
+
   test('the packaged VSIX (npm run package) works on its own: the same suite against the unpacked VSIX (real VS Code extension host)', async () => {
     const scratch = mkdtempSync(join(tmpdir(), 'rollout-e2e-vsix-'));
     try {

@@ -5,7 +5,6 @@ import { runBatch, type BatchTotals } from '../../core/agent/batch';
 import { exportDataset } from '../../core/export/exporter';
 import { playbackLink } from '../../core/trajectory/playbackLink';
 import { packageRoot } from '../../core/paths';
-import { binaryReward } from '../../core/reward/binaryReward';
 import { dockerEvaluatorOptions } from '../../core/reward/dockerEvaluatorOptions';
 import { validateTasks } from '../../core/reward/validateTasks';
 import type { EvaluatorOptions } from '../../core/reward/evaluator';
@@ -157,7 +156,7 @@ async function fineTuneStage({
     filter: 'resolved',
     runner,
     evaluator,
-    rewardFn: binaryReward,
+    reward: 'binary',
     training,
     device: baseModel ? 'auto' : 'cpu',
     agentConfig: { maxTurns: 3 },
@@ -279,7 +278,7 @@ export const demoCommand: CliCommand = {
           attempts: 2,
           workers,
           outDir: runsDir,
-          rewardFn: binaryReward,
+          protocol: { reward: 'binary' },
           evaluator,
           policyOptions: { settings },
           ...(compaction ? { config: { compaction } } : {}),

@@ -71,8 +71,7 @@ export const flywheelCommand: CliCommand = {
       return usage('--tasks, --policy, --base-model and --out are required');
     if (values.filter !== 'resolved' && values.filter !== 'verifier')
       return usage(`--filter must be resolved or verifier, not ${values.filter}`);
-    const makeReward = REWARD_FUNCTIONS[values.reward];
-    if (!makeReward) return usage(`--reward must be one of ${Object.keys(REWARD_FUNCTIONS).join(', ')}`);
+    if (!REWARD_FUNCTIONS[values.reward]) return usage(`--reward must be one of ${Object.keys(REWARD_FUNCTIONS).join(', ')}`);
     let training, settings, compaction;
     try {
       training = trainingOptionsFrom(values);
@@ -100,7 +99,7 @@ export const flywheelCommand: CliCommand = {
       filter: values.filter as FlywheelFilter,
       runner,
       evaluator: await dockerEvaluatorOptions({ runId: 'flywheel' }),
-      rewardFn: makeReward(),
+      reward: values.reward,
       training,
       device: values.device as Device | undefined,
       agentConfig: {

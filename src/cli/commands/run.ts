@@ -1,11 +1,18 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { batchTotals, runBatch, type BatchTotals } from '../../core/agent/batch';
-import { createCabProtocol, DEFAULT_USER_ROUNDS, type CabProtocolSpec } from '../../core/agent/cab/cabRollout';
+import { batchTotals, policyResolver, runBatch, type BatchTotals } from '../../core/agent/batch';
 import { DEFAULT_AGENT_CONFIG } from '../../core/agent/config';
-import { runRollout, type RolloutSummary } from '../../core/agent/rollout';
 import { createCliSymbolParser } from '../../core/agent/codemap/nativeTreeSitterParser';
-import { createPolicy } from '../../core/agent/policies/policySpec';
+import { recordedProtocolSpec } from '../../core/agent/protocols/index';
+import {
+  DEFAULT_USER_ROUNDS,
+  FEEDBACK_SOURCES,
+  type CabSpec,
+  type FeedbackSource,
+  type FeedbackSpec,
+  type ProtocolSpec,
+} from '../../core/agent/protocols/protocol';
+import { recordedAgentConfig, runRollout, type RolloutSummary } from '../../core/agent/rollout';
 import { createDefaultToolbox } from '../../core/agent/tools/toolbox';
 import { writeFileAtomic } from '../../core/atomicFile';
 import { isS3Url } from '../../core/queue/resultStore';
@@ -27,7 +34,8 @@ const USAGE = `usage: rollout run --tasks FILE --policy SPEC --out DIR [options]
        rollout run --tasks FILE --out DIR --resume RUN_ID
 
 Runs the agent on each task in a Docker sandbox, records every turn in DIR/<run-id>/trajectory.jsonl,
-grades the final patch with the task's tests, and prints a summary.
+scores it in the task's protocol (SWE tasks: the task's tests grade the final patch; CodeAssistBench tasks:
+a conversation with a simulated user, then a judge's verdict), and prints a summary.
 
 policy SPEC: openai:MODEL[@BASE_URL] (OPENAI_API_KEY; any OpenAI-compatible server), anthropic:MODEL
              (ANTHROPIC_API_KEY), ollama:MODEL[@BASE_URL] (Ollama's own API, for --num-ctx),
@@ -36,17 +44,26 @@ options:
   --ids A,B        only these task ids
   --attempts K     rollouts per task (default 1)
   --workers N      rollouts at a time (default 1)
-  --reward NAME    ${Object.keys(REWARD_FUNCTIONS).join(' | ')} (default binary)
+  --reward NAME    ${Object.keys(REWARD_FUNCTIONS).join(' | ')} (default binary; SWE tasks)
   --max-turns N    model calls per rollout (default ${DEFAULT_AGENT_CONFIG.maxTurns})
   --repos DIR      local clones named owner__name instead of cloning into the cache
   --specs FILE     per-repo environment specs (JSON)
 ${SANDBOX_USAGE}
-  --resume RUN_ID  continue an unfinished run (killed or crashed) from its last finished turn, with the
-                   policy it recorded unless --policy names another
-  --user-policy SPEC   CodeAssistBench tasks: the simulated user's model (a policy SPEC as above)
-  --judge-policy SPEC  CodeAssistBench tasks: the judge's model; its verdict is the reward (1 / 0.5 / 0)
-  --user-rounds N      most replies of the simulated user (default ${DEFAULT_USER_ROUNDS})
+  --resume RUN_ID  continue an unfinished run (killed or crashed) from its last finished step, with the
+                   policy and protocol settings it recorded unless options here name others
+
+CodeAssistBench tasks (the user and judge answer at temperature 0):
+  --user-policy SPEC   the simulated user's model (a policy SPEC as above)
+  --judge-policy SPEC  the judge's model; its verdict is the reward (1 / 0.5 / 0)
+  --user-rounds N      most replies of the simulated user (default ${DEFAULT_USER_ROUNDS}, as CodeAssistBench)
   --dockerfile-fallback  run a task whose Dockerfile does not build offline in its language profile image
+
+Test-feedback rounds for SWE tasks (MINT):
+  --feedback-rounds K  after a submission that does not resolve the task, give feedback and let the agent
+                       continue, up to K more rounds; every round's reward is recorded
+  --feedback-source S  tests (the failing tests and the end of the test log; default) or model (advice
+                       from --feedback-policy SPEC, which reads the same)
+  --feedback-reveal-tests  name the hidden FAIL_TO_PASS tests in the feedback (withheld by default)
   --queue URL      enqueue one job per (task, attempt) on redis://HOST:PORT for \`rollout worker\` processes
                    instead of running here; DIR must be a folder every worker can read and write, or an
                    S3-compatible bucket, s3://BUCKET[/PREFIX] (AWS_* credentials; \`rollout pull\` fetches it)
@@ -81,7 +98,19 @@ export function formatSummaries(summaries: RolloutSummary[], totals: BatchTotals
     ...rows,
     '',
     `resolved ${totals.resolved}/${totals.rollouts - totals.infraErrors}${totals.infraErrors ? ` (${totals.infraErrors} infrastructure error(s), unscored)` : ''}, mean reward ${mean}, mean turns ${totals.meanTurns.toFixed(1)}, tokens ${totals.tokens}, wall time ${(totals.wallMs / 1000).toFixed(1)} s`,
+    ...(totals.successByRound ? [`success by round: ${formatSuccessByRound(totals.successByRound)}`] : []),
   ].join('\n');
+}
+
+/** `1: 20% · 2: 35% (+15) · 3: 40% (+5)`: the gain from each extra round of feedback, as MINT reports it. */
+export function formatSuccessByRound(shares: number[]): string {
+  const percent = (share: number) => Math.round(share * 1000) / 10;
+  return shares
+    .map((share, index) => {
+      const gain = index === 0 ? '' : ` (+${(percent(share) - percent(shares[index - 1])).toFixed(1)})`;
+      return `${index + 1}: ${percent(share).toFixed(1)}%${gain}`;
+    })
+    .join(' · ');
 }
 
 function selectTasks(tasks: Task[], ids: string | undefined): Task[] {
@@ -109,7 +138,8 @@ export const runCommand: CliCommand = {
           ids: { type: 'string' },
           attempts: { type: 'string' },
           workers: { type: 'string' },
-          reward: { type: 'string', default: 'binary' },
+          // No default here: a resumed run keeps the reward it recorded unless one is given.
+          reward: { type: 'string' },
           'max-turns': { type: 'string' },
           repos: { type: 'string' },
           specs: { type: 'string' },
@@ -118,7 +148,11 @@ export const runCommand: CliCommand = {
           'user-policy': { type: 'string' },
           'judge-policy': { type: 'string' },
           'user-rounds': { type: 'string' },
-          'dockerfile-fallback': { type: 'boolean', default: false },
+          'dockerfile-fallback': { type: 'boolean' },
+          'feedback-rounds': { type: 'string' },
+          'feedback-source': { type: 'string' },
+          'feedback-policy': { type: 'string' },
+          'feedback-reveal-tests': { type: 'boolean' },
           ...MODEL_FLAGS,
           ...SANDBOX_FLAGS,
         },
@@ -138,25 +172,25 @@ export const runCommand: CliCommand = {
       );
       return 2;
     }
-    const makeReward = REWARD_FUNCTIONS[values.reward];
-    if (!makeReward) {
+    if (values.reward !== undefined && !REWARD_FUNCTIONS[values.reward]) {
       console.error(
         `rollout run: --reward must be one of ${Object.keys(REWARD_FUNCTIONS).join(', ')}, got '${values.reward}'`,
       );
       return 2;
     }
-    const rewardFn = makeReward();
     const hasCab = selectTasks(loaded.tasks, values.ids).some((task) => task.kind === 'cab');
     if (
       (hasCab || values['user-policy'] || values['judge-policy']) &&
-      !(values['user-policy'] && values['judge-policy'])
+      !(values['user-policy'] && values['judge-policy']) &&
+      !values.resume
     ) {
       console.error(
         `rollout run: CodeAssistBench tasks need both --user-policy and --judge-policy${hasCab ? ` (${values.tasks} holds CodeAssistBench tasks)` : ''}`,
       );
       return 2;
     }
-    const cab = cabProtocolSpec(values);
+    const given = protocolOptions(values);
+    const protocol: ProtocolSpec = { reward: 'binary', ...given };
     const sandbox = sandboxSettings(values);
     let settings: ModelSettings;
     let compaction;
@@ -191,14 +225,13 @@ export const runCommand: CliCommand = {
         attempts: positiveInteger('attempts', values.attempts, 1),
         policySpec: values.policy,
         outDir: values.out,
-        reward: values.reward,
+        protocol,
         maxTurns: config.maxTurns,
         ...(compaction ? { compaction } : {}),
         ...(Object.keys(settings).length ? { modelSettings: settings } : {}),
         reposDir: values.repos,
         specsFile: values.specs,
         instanceImages: sandbox.instanceImages,
-        cab,
       });
     }
     const evaluator = await dockerEvaluatorOptions({
@@ -216,9 +249,12 @@ export const runCommand: CliCommand = {
     let summaries: RolloutSummary[];
     if (values.resume) {
       summaries = [
-        await resumeRun(values.resume, values.out, loaded.tasks, values.policy, settings, {
-          rewardFn,
-          config,
+        await resumeRun(values.resume, values.out, loaded.tasks, values.policy, { protocol: given, settings }, {
+          // The limits and compaction the run recorded hold, but for those given now.
+          config: {
+            ...(values['max-turns'] ? { maxTurns: config.maxTurns } : {}),
+            ...(compaction ? { compaction } : {}),
+          },
           evaluator,
           signal: abort.signal,
         }),
@@ -232,13 +268,12 @@ export const runCommand: CliCommand = {
         attempts: positiveInteger('attempts', values.attempts, 1),
         workers: positiveInteger('workers', values.workers, 1),
         outDir: values.out,
-        rewardFn,
+        protocol,
         evaluator,
         config,
         policyOptions: { settings },
         signal: abort.signal,
         symbolParser: createCliSymbolParser(),
-        cab: cab && (await createCabProtocol(cab)),
         onStart: (task, attempt) => console.log(`start  ${task.id} (attempt ${attempt})`),
         onFinish: (summary) =>
           console.log(
@@ -256,20 +291,47 @@ export const runCommand: CliCommand = {
   },
 };
 
-function cabProtocolSpec(values: {
+type ProtocolOptions = {
+  reward?: string;
   'user-policy'?: string;
   'judge-policy'?: string;
   'user-rounds'?: string;
   'dockerfile-fallback'?: boolean;
-}): CabProtocolSpec | undefined {
-  const userSpec = values['user-policy'];
-  const judgeSpec = values['judge-policy'];
-  if (!userSpec || !judgeSpec) return undefined;
+  'feedback-rounds'?: string;
+  'feedback-source'?: string;
+  'feedback-policy'?: string;
+  'feedback-reveal-tests'?: boolean;
+};
+
+/** The protocol settings the command line gives; what it leaves out a resume takes from the record. */
+function protocolOptions(values: ProtocolOptions): Partial<ProtocolSpec> {
   return {
-    userPolicySpec: userSpec,
-    judgePolicySpec: judgeSpec,
+    ...(values.reward ? { reward: values.reward } : {}),
+    ...(values['user-policy'] && values['judge-policy'] ? { cab: cabSpec(values) } : {}),
+    ...(values['feedback-rounds'] ? { feedback: feedbackSpec(values) } : {}),
+  };
+}
+
+function cabSpec(values: ProtocolOptions): CabSpec {
+  return {
+    userPolicySpec: values['user-policy'] as string,
+    judgePolicySpec: values['judge-policy'] as string,
     userRounds: positiveInteger('user-rounds', values['user-rounds'], DEFAULT_USER_ROUNDS),
-    dockerfileFallback: values['dockerfile-fallback'],
+    dockerfileFallback: values['dockerfile-fallback'] === true,
+  };
+}
+
+function feedbackSpec(values: ProtocolOptions): FeedbackSpec {
+  const source = values['feedback-source'] ?? 'tests';
+  if (!(FEEDBACK_SOURCES as readonly string[]).includes(source))
+    throw new Error(`--feedback-source must be one of ${FEEDBACK_SOURCES.join(', ')}, got '${source}'`);
+  if (source === 'model' && !values['feedback-policy'])
+    throw new Error('--feedback-source model needs the feedback model: --feedback-policy SPEC');
+  return {
+    rounds: positiveInteger('feedback-rounds', values['feedback-rounds'], 1),
+    source: source as FeedbackSource,
+    ...(values['feedback-policy'] ? { policySpec: values['feedback-policy'] } : {}),
+    revealTests: values['feedback-reveal-tests'] === true,
   };
 }
 
@@ -291,16 +353,16 @@ async function enqueue(url: string, request: EnqueueRequest): Promise<number> {
 }
 
 /**
- * Continues a run with the policy and model settings it recorded; a policy or settings given now take
- * precedence, setting by setting.
+ * Continues a run with its recorded policy, model settings, protocol settings and limits, each replaced by one
+ * the command line gives.
  */
 async function resumeRun(
   runId: string,
   outDir: string,
   tasks: Task[],
   policySpec: string | undefined,
-  settings: ModelSettings,
-  common: Pick<Parameters<typeof runRollout>[0], 'rewardFn' | 'config' | 'evaluator' | 'signal'>,
+  given: { protocol: Partial<ProtocolSpec>; settings: ModelSettings },
+  common: Pick<Parameters<typeof runRollout>[0], 'config' | 'evaluator' | 'signal'>,
 ): Promise<RolloutSummary> {
   const path = join(outDir, runId, 'trajectory.jsonl');
   const { trajectory } = await readTrajectoryLog(path);
@@ -308,15 +370,20 @@ async function resumeRun(
   const task = tasks.find((candidate) => candidate.id === trajectory.run.task_id);
   if (!task)
     throw new Error(`--resume: run ${runId} is for task ${trajectory.run.task_id}, which is not in the task file`);
-  const recorded = (trajectory.run.extra?.model_setup as { settings?: ModelSettings } | undefined)?.settings;
+  const spec = policySpec ?? trajectory.run.policy;
+  const recorded = recordedProtocolSpec(trajectory.run);
+  const recordedSettings = (trajectory.run.extra?.model_setup as { settings?: ModelSettings } | undefined)?.settings;
+  const settings = { ...recordedSettings, ...given.settings };
   return runRollout({
     ...common,
+    config: { ...recordedAgentConfig(trajectory.run), ...common.config },
     task,
     attempt: trajectory.run.attempt,
     runId,
     resume: true,
-    policy: await createPolicy(policySpec ?? trajectory.run.policy, { settings: { ...recorded, ...settings } }),
-    policySpec: policySpec ?? trajectory.run.policy,
+    policy: await (await policyResolver(spec, { settings }))(task, trajectory.run.attempt),
+    policySpec: spec,
+    protocol: { reward: 'binary', ...recorded, ...given.protocol },
     toolbox: createDefaultToolbox({ symbolParser: createCliSymbolParser() }),
     outDir,
     createSandbox: common.evaluator.createSandbox,

@@ -3,15 +3,15 @@ import { statSync } from 'node:fs';
 import { version } from '../../../package.json';
 import { mapWithWorkers } from '../concurrency';
 import type { EvaluatorOptions } from '../reward/evaluator';
-import type { RewardFn } from '../reward/rewardFn';
 import { InfrastructureError } from '../sandbox/sandbox';
 import type { Task } from '../task/task';
 import { findTrajectoryLogs, readTrajectoryLog } from '../trajectory/reader';
-import { runCabRollout, type CabProtocolOptions } from './cab/cabRollout';
 import type { AgentConfig } from './config';
 import type { SymbolParser } from './codemap/parser';
 import type { Policy } from './policies/policy';
 import { createPolicy, parsePolicySpec, type CreatePolicyOptions } from './policies/policySpec';
+import { checkProtocolPolicies, protocolFor } from './protocols/index';
+import type { PolicyFactory, ProtocolSpec } from './protocols/protocol';
 import { runRollout, type RolloutSummary } from './rollout';
 import { createDefaultToolbox } from './tools/toolbox';
 
@@ -21,7 +21,10 @@ export interface BatchOptions {
   attempts: number;
   workers: number;
   outDir: string;
-  rewardFn: RewardFn;
+  /** The protocols' settings: the reward, the CodeAssistBench models, feedback rounds. */
+  protocol: ProtocolSpec;
+  /** Makes the protocols' model clients from their specs (default: `createPolicy` at temperature 0). */
+  createPolicy?: PolicyFactory;
   evaluator: EvaluatorOptions;
   config?: Partial<AgentConfig>;
   policyOptions?: CreatePolicyOptions;
@@ -30,8 +33,6 @@ export interface BatchOptions {
   /** The code map's parser; web-tree-sitter unless given (the CLI passes the native binding where it loads). */
   symbolParser?: SymbolParser;
   secrets?: string[];
-  /** The simulated user and judge for CodeAssistBench tasks, which are run in that protocol when given. */
-  cab?: CabProtocolOptions;
   signal?: AbortSignal;
   onStart?: (task: Task, attempt: number) => void;
   onFinish?: (summary: RolloutSummary) => void;
@@ -45,11 +46,19 @@ export interface BatchTotals {
   meanReward: number | null;
   meanTurns: number;
   tokens: number;
+  /**
+   * With feedback rounds: the share of scored rollouts resolved by round k (index k-1), MINT's success rate
+   * after k submissions; the gain from one round to the next is what an extra round of feedback buys.
+   */
+  successByRound?: number[];
   wallMs: number;
 }
 
 export async function runBatch(options: BatchOptions): Promise<{ summaries: RolloutSummary[]; totals: BatchTotals }> {
   const started = performance.now();
+  // A task no protocol can run stops the batch before anything starts, rather than failing rollout by rollout.
+  for (const task of options.tasks) protocolFor(task, options.protocol);
+  await checkProtocolPolicies(options.protocol, options.createPolicy);
   const jobs = options.tasks.flatMap((task) =>
     Array.from({ length: options.attempts }, (_, attempt) => ({ task, attempt })),
   );
@@ -57,8 +66,8 @@ export async function runBatch(options: BatchOptions): Promise<{ summaries: Roll
   const policyFor = shared ? async () => shared : await policyResolver(options.policySpec, options.policyOptions);
   const summaries = await mapWithWorkers(jobs, options.workers, async ({ task, attempt }) => {
     options.onStart?.(task, attempt);
-    const rollout = async () => {
-      const common = {
+    const rollout = async () =>
+      runRollout({
         task,
         attempt,
         policy: await policyFor(task, attempt),
@@ -67,6 +76,8 @@ export async function runBatch(options: BatchOptions): Promise<{ summaries: Roll
           symbolParser: options.symbolParser,
           bash: options.config?.commandTimeoutMs ? { defaultTimeoutMs: options.config.commandTimeoutMs } : undefined,
         }),
+        protocol: options.protocol,
+        createPolicy: options.createPolicy,
         outDir: options.outDir,
         config: options.config,
         evaluator: options.evaluator,
@@ -74,11 +85,7 @@ export async function runBatch(options: BatchOptions): Promise<{ summaries: Roll
         secrets: options.secrets,
         toolVersions: { 'rollout-studio': version },
         signal: options.signal,
-      };
-      return task.kind === 'cab' && options.cab
-        ? runCabRollout({ ...common, cab: options.cab })
-        : runRollout({ ...common, rewardFn: options.rewardFn });
-    };
+      });
     const summary = await rollout().catch((error: unknown): RolloutSummary =>
       failedBeforeRecording(task, attempt, error),
     );
@@ -118,12 +125,28 @@ export function batchTotals(summaries: RolloutSummary[], wallMs: number): BatchT
     meanReward: mean(scored.map((summary) => summary.reward as number)),
     meanTurns: mean(summaries.map((summary) => summary.turns)) ?? 0,
     tokens: summaries.reduce((sum, summary) => sum + summary.tokens, 0),
+    ...successByRound(summaries),
     wallMs,
   };
 }
 
+/** Resolved by round k: a rollout resolved in an earlier round counts as resolved in every later one. */
+function successByRound(summaries: RolloutSummary[]): Pick<BatchTotals, 'successByRound'> {
+  const graded = summaries.filter((summary) => summary.protocol === 'swe-feedback' && summary.reward !== null);
+  if (graded.length === 0) return {};
+  const rounds = Math.max(...graded.map((summary) => summary.rounds?.length ?? 1));
+  const resolvedIn = graded.map((summary) => summary.rounds?.find((round) => round.resolved)?.round ?? Infinity);
+  return {
+    successByRound: Array.from(
+      { length: rounds },
+      (_, k) => resolvedIn.filter((round) => round <= k + 1).length / graded.length,
+    ),
+  };
+}
+
 /**
- * The policy of each rollout. A replay starts from its first recorded step in every rollout. `replay:DIR`
+ * The policy of each rollout. A replay starts from its first recorded step in every rollout (a resumed run
+ * skips the steps it recorded). `replay:DIR`
  * replays, for each task, the recordings in DIR whose task id matches, attempt k taking the k-th (in path
  * order, round robin); a model backend is shared by all rollouts.
  */

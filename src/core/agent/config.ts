@@ -1,14 +1,18 @@
 import type { CompactionStrategy } from './context/contextManager';
 
-/** Every limit of an agent run. Reaching one ends the run with the exit status named beside it. */
+/**
+ * Every limit of an agent run. Reaching one ends the run with the exit status named beside it. The token, cost
+ * and time limits hold over the run's whole conversation: every round, and its protocol's own models (simulated
+ * user, judge, feedback) too.
+ */
 export interface AgentConfig {
-  /** Most model calls in one run (`turn_limit`). */
+  /** Most agent model calls (turns) in one run (`turn_limit`). */
   maxTurns: number;
-  /** Most prompt + completion tokens over the whole run (`token_limit`). */
+  /** Most prompt + completion tokens over the whole run, every model's (`token_limit`). */
   maxTokens: number;
-  /** Most spend in US dollars, where the policy reports cost (`cost_limit`). */
+  /** Most spend in US dollars, where the policies report cost (`cost_limit`). */
   maxCostUsd: number;
-  /** Most wall-clock time for the agent loop (`time_limit`). */
+  /** Most wall-clock time for the run's conversation (`time_limit`). */
   maxWallMs: number;
   /** Replies in a row with no usable tool call before the run gives up (`error`). */
   maxConsecutiveFormatErrors: number;

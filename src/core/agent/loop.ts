@@ -10,6 +10,7 @@ import type { Sandbox } from '../sandbox/sandbox';
 import { InfrastructureError } from '../sandbox/sandbox';
 import { LeaseLostError, type TrajectoryRecorder } from '../trajectory/recorder';
 import type { ExitStatus, Observation, Turn } from '../trajectory/types';
+import type { RunBudget } from './budget';
 import type { AgentConfig } from './config';
 import { ContextManager, type CompactionState } from './context/contextManager';
 import { LiveTurnWriter } from './liveTurn';
@@ -39,6 +40,8 @@ export interface AgentRunInput {
   recordedMessages: number;
   /** The work tree's diff when the loop starts: '' for a new run, the last recorded diff for a resumed one. */
   startDiff: string;
+  /** The run's budget (tokens, cost, time), shared by every round of its conversation. */
+  budget: RunBudget;
   /** A reply without tool calls is a final answer that ends the run like `submit` (conversational tasks), not an error. */
   answerEndsRun?: boolean;
   /** Compaction as a resumed run left it (its last `compaction` event). */
@@ -50,6 +53,10 @@ export interface AgentRunOutcome {
   exitStatus: ExitStatus;
   /** What ended the run, for every status but `submitted`. */
   reason?: string;
+  /** How many of the conversation's messages recorded turns hold when the loop stops. */
+  recordedMessages: number;
+  /** The work tree's diff after the last recorded turn. */
+  diff: string;
 }
 
 const FORMAT_ERRORS = new Set(['invalid_json', 'unknown_tool', 'invalid_arguments']);
@@ -90,31 +97,26 @@ function contextFor(input: AgentRunInput): ContextManager {
 }
 
 export async function runAgent(input: AgentRunInput): Promise<AgentRunOutcome> {
-  const state: LoopState = {
-    started: performance.now(),
-    tokens: 0,
-    cost: 0,
-    formatErrorsInARow: 0,
-    recorded: input.recordedMessages,
-    diff: input.startDiff,
-  };
+  const state: LoopState = { formatErrorsInARow: 0, recorded: input.recordedMessages, diff: input.startDiff };
+  const stopped = (outcome: Pick<AgentRunOutcome, 'exitStatus' | 'reason'>): AgentRunOutcome => ({
+    ...outcome,
+    recordedMessages: state.recorded,
+    diff: state.diff,
+  });
   const turn: TurnParts = { context: contextFor(input), live: new LiveTurnWriter(dirname(input.recorder.path)) };
   try {
     for (;;) {
-      checkLimits(input, state);
-      if (await step(input, state, turn)) return { exitStatus: 'submitted' };
+      checkLimits(input);
+      if (await step(input, state, turn)) return stopped({ exitStatus: 'submitted' });
     }
   } catch (error) {
-    return stopFor(error, input.signal);
+    return stopped(stopFor(error, input.signal));
   } finally {
     await turn.live.end();
   }
 }
 
 interface LoopState {
-  started: number;
-  tokens: number;
-  cost: number;
   formatErrorsInARow: number;
   /** Messages already written in recorded turns. */
   recorded: number;
@@ -127,16 +129,29 @@ interface TurnParts {
   live: LiveTurnWriter;
 }
 
-function checkLimits({ config, recorder, signal }: AgentRunInput, state: LoopState): void {
+function checkLimits({ config, recorder, signal, budget }: AgentRunInput): void {
   if (signal?.aborted) throw new StopRun('cancelled', 'cancelled by the user');
   if (recorder.turnCount >= config.maxTurns) throw new StopRun('turn_limit', `reached ${config.maxTurns} turns`);
-  if (state.tokens >= config.maxTokens)
-    throw new StopRun('token_limit', `used ${state.tokens} of ${config.maxTokens} tokens`);
-  if (state.cost >= config.maxCostUsd)
-    throw new StopRun('cost_limit', `spent $${state.cost.toFixed(4)} of $${config.maxCostUsd}`);
-  const elapsed = performance.now() - state.started;
-  if (elapsed >= config.maxWallMs)
-    throw new StopRun('time_limit', `ran ${Math.round(elapsed / 1000)} s of ${config.maxWallMs / 1000} s`);
+  const exhausted = budget.exhausted();
+  if (exhausted) throw new StopRun(exhausted.exitStatus, exhausted.reason);
+}
+
+/**
+ * Whether a recorded turn ended the agent's round: it called `submit`, or (in a conversation, where a reply
+ * without tool calls is an answer) it replied without calling anything and got no note back.
+ */
+export function endsRound(turn: Pick<Turn, 'messages' | 'observations'>): boolean {
+  if (turn.observations.some((observation) => observation.tool === 'submit' && !observation.is_error)) return true;
+  const assistant = turn.messages.find((message) => message.role === 'assistant');
+  return assistant !== undefined && !assistant.tool_calls?.length && turn.observations.length === 0;
+}
+
+/** What a model is sent: the conversation without the marks kept for the record (who wrote a user message). */
+function forModel(messages: ChatMessage[]): ChatMessage[] {
+  return messages.map((message) => {
+    if (message.role !== 'user' || message.extra === undefined) return message;
+    return { role: 'user', content: message.content };
+  });
 }
 
 /** One turn: a model call, its tool calls, the diff after them, recorded as one line. Returns true on submit. */
@@ -145,9 +160,8 @@ async function step(input: AgentRunInput, state: LoopState, { context, live }: T
   const startedAt = new Date().toISOString();
   const turnStarted = performance.now();
   live.begin(recorder.turnCount);
-  const { response, overflows } = await askModel(input, state, context, live);
-  state.tokens += response.usage.promptTokens + response.usage.completionTokens;
-  state.cost += response.cost ?? 0;
+  const { response, overflows } = await askModel(input, context, live);
+  input.budget.charge('agent', response);
   const reply = readReply(response, input, recorder.turnCount);
   messages.push(reply.message);
 
@@ -194,7 +208,7 @@ async function step(input: AgentRunInput, state: LoopState, { context, live }: T
 
   // Taking the diff costs an exec; after a turn of read-only calls the tree is as the last turn left it.
   const diff = calls.some((call) => toolbox.mayChangeWorkTree(call.function.name)) ? await sandbox.diff() : state.diff;
-  await recorder.recordTurn({
+  const turn = await recorder.recordTurn({
     started_at: startedAt,
     messages: messages.slice(state.recorded),
     observations,
@@ -217,7 +231,7 @@ async function step(input: AgentRunInput, state: LoopState, { context, live }: T
   await live.end();
   state.recorded = messages.length;
   state.diff = diff;
-  if (answered || outcomes.some((outcome) => outcome.submitted)) return true;
+  if (endsRound(turn)) return true;
   if (state.formatErrorsInARow >= config.maxConsecutiveFormatErrors) {
     throw new StopRun('error', `${state.formatErrorsInARow} replies in a row without a usable tool call`);
   }
@@ -239,19 +253,16 @@ function turnTokens({ usage }: PolicyResponse): Turn['tokens'] {
  */
 async function askModel(
   input: AgentRunInput,
-  state: LoopState,
   context: ContextManager,
   live: LiveTurnWriter,
 ): Promise<{ response: PolicyResponse; overflows: number }> {
   for (let overflows = 0; ; overflows++) {
     const request = await context.request(input.messages, input.signal);
-    if (request.spent) {
-      state.tokens += request.spent.usage.promptTokens + request.spent.usage.completionTokens;
-      state.cost += request.spent.cost ?? 0;
-    }
+    // A summary the model wrote to compact the conversation is the agent's spending too.
+    if (request.spent) input.budget.charge('agent', { ...request.spent, modelMs: 0 });
     try {
       const response = await input.policy.next({
-        messages: request.messages,
+        messages: forModel(request.messages),
         tools: input.toolbox.definitions,
         signal: input.signal,
         onDelta: (delta) => live.delta(delta),
@@ -354,7 +365,7 @@ function tokenLogprobs(response: PolicyResponse): Turn['logprobs'] {
   };
 }
 
-function stopFor(error: unknown, signal?: AbortSignal): AgentRunOutcome {
+function stopFor(error: unknown, signal?: AbortSignal): Pick<AgentRunOutcome, 'exitStatus' | 'reason'> {
   if (error instanceof StopRun) return { exitStatus: error.exitStatus, reason: error.reason };
   // Not an outcome of this run: another process owns its record now, so the run stops here unrecorded.
   if (error instanceof LeaseLostError) throw error;

@@ -12,8 +12,6 @@ export function systemPrompt(workdir: string): string {
 export function taskPrompt(task: Task): string {
   const parts = [`<issue>\n${task.problemStatement.trim()}\n</issue>`];
   if (task.hints.trim()) parts.push(`<hints>\n${task.hints.trim()}\n</hints>`);
-  for (const comment of task.cab?.comments ?? [])
-    parts.push(`<comment user="${comment.user}">\n${comment.body.trim()}\n</comment>`);
   parts.push('Resolve the issue with a minimal change to the non-test files, check it, then call `submit`.');
   return parts.join('\n\n');
 }

@@ -1,23 +1,44 @@
 /**
- * One rollout: a task and a policy in, a recorded, graded trajectory out. The agent works in one sandbox;
- * its final patch is graded in a fresh one, exactly as `rollout eval` grades predictions.
+ * The one rollout lifecycle: open the task's environment, converse and score in the task's protocol (SWE,
+ * SWE with test feedback, CodeAssistBench), record every step, summarise. The CLI, the extension, queue
+ * workers and `--resume` all run rollouts through here.
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { writeEvaluationFiles } from '../reward/evalRun';
-import { evaluatePrediction, resolvedOf, type EvaluationResult, type EvaluatorOptions } from '../reward/evaluator';
-import type { RewardFn } from '../reward/rewardFn';
+import { writeFileAtomic } from '../atomicFile';
+import type { EvaluatorOptions } from '../reward/evaluator';
 import type { SandboxFactory } from '../sandbox/pool';
 import type { InstanceSetup, Sandbox } from '../sandbox/sandbox';
-import { taskSandbox } from '../task/taskSandbox';
 import type { Task } from '../task/task';
 import { LeaseLostError, TrajectoryRecorder, type RecorderOptions } from '../trajectory/recorder';
-import type { ExitStatus, RunMetadata } from '../trajectory/types';
+import {
+  conversation,
+  type ExitStatus,
+  type RunMetadata,
+  type Trajectory,
+  type TurnSignals,
+} from '../trajectory/types';
+import { RunBudget, type RoleUsage } from './budget';
 import { DEFAULT_AGENT_CONFIG, type AgentConfig } from './config';
-import { compactionStateFromEvents, type CompactionState } from './context/contextManager';
+import {
+  COMPACTION_STRATEGIES,
+  compactionStateFromEvents,
+  type CompactionState,
+  type CompactionStrategy,
+} from './context/contextManager';
 import { runAgent } from './loop';
 import { recordedModel, type ChatMessage, type Policy } from './policies/policy';
-import { systemPrompt, taskPrompt } from './prompts';
+import { protocolFor, protocolPolicy } from './protocols/index';
+import type {
+  PolicyFactory,
+  ProtocolEnvironment,
+  ProtocolName,
+  ProtocolOutcome,
+  ProtocolSpec,
+  RolloutProtocol,
+  RolloutSession,
+  RoundScore,
+} from './protocols/protocol';
 import type { Toolbox } from './tools/toolbox';
 
 export interface RolloutOptions {
@@ -26,7 +47,10 @@ export interface RolloutOptions {
   /** The policy as the user named it (`openai:gpt-4o`, `replay:…`), recorded in the run. */
   policySpec: string;
   toolbox: Toolbox;
-  rewardFn: RewardFn;
+  /** The protocol's settings (reward, CodeAssistBench models, feedback rounds); the protocol is the task's kind's. */
+  protocol: ProtocolSpec;
+  /** Makes the protocol's model clients from their specs (default: `createPolicy` at temperature 0). */
+  createPolicy?: PolicyFactory;
   outDir: string;
   attempt?: number;
   /** Fixed in advance when a queue or a resume needs to know it; otherwise made up. */
@@ -48,14 +72,34 @@ export interface RolloutSummary {
   runId: string;
   taskId: string;
   attempt: number;
+  protocol?: ProtocolName;
   exitStatus: ExitStatus;
   resolved: boolean | null;
   reward: number | null;
+  /** Each graded round's score, for test-graded protocols (one round without feedback). */
+  rounds?: RoundScore[];
   turns: number;
+  /** Every model's tokens: the agent's and the protocol's (simulated user, judge, feedback). */
   tokens: number;
+  costUsd?: number;
   durationMs: number;
   path: string;
   reason?: string;
+}
+
+/**
+ * The limits and compaction a run recorded (`run.extra.agent_config`); a limit JSON wrote as null was
+ * Infinity, no limit.
+ */
+export function recordedAgentConfig(run: RunMetadata): Partial<AgentConfig> {
+  const recorded = run.extra?.agent_config;
+  if (!recorded || typeof recorded !== 'object') return {};
+  return Object.fromEntries(
+    Object.entries(recorded).flatMap(([key, value]) => {
+      if (key === 'compaction') return COMPACTION_STRATEGIES.includes(value as CompactionStrategy) ? [[key, value]] : [];
+      return value === null ? [[key, Number.POSITIVE_INFINITY]] : typeof value === 'number' ? [[key, value]] : [];
+    }),
+  );
 }
 
 /** `<task>.a<attempt>.<hex>`: the hex is random unless the caller fixes it (a queued job's digest of its run spec). */
@@ -65,75 +109,47 @@ export function newRunId(taskId: string, attempt: number, hex = randomBytes(3).t
 
 export async function runRollout(options: RolloutOptions): Promise<RolloutSummary> {
   const started = performance.now();
-  const { task, toolbox } = options;
+  const { task } = options;
   const attempt = options.attempt ?? 0;
-  const config = { ...DEFAULT_AGENT_CONFIG, ...options.config };
-  const { environment, spec } = await taskSandbox(task, options.evaluator);
   const runId = options.runId ?? newRunId(task.id, attempt);
-
-  const sandbox = await options.createSandbox({ ...spec, runId });
+  const protocol = protocolFor(task, options.protocol);
+  const { sandbox, environment } = await protocol.startSandbox(task, options.evaluator, (spec) =>
+    options.createSandbox({ ...spec, runId }),
+  );
   let recorder: TrajectoryRecorder | undefined;
   let finished = false;
   try {
-    await installEnvironment(sandbox, environment.install);
-    const opened = await openRecorder(options, runId, attempt, {
-      image: spec.image,
-      repo: spec.repo,
-      instance: spec.instance,
-      baseCommit: spec.repo?.commit ?? sandbox.baseCommit,
+    await installEnvironment(sandbox, task, environment.install);
+    const opened = await openRecord(options, protocol, runId, attempt, {
+      image: environment.spec.image,
+      repo: environment.spec.repo,
+      instance: environment.spec.instance,
+      baseCommit: environment.spec.repo?.commit ?? sandbox.baseCommit,
       workdir: sandbox.workdir,
       install: environment.install,
     });
     recorder = opened.recorder;
+    // Every recorded turn holds one answer of the agent's policy: a replayed one continues after them.
+    if (opened.earlier.turns.length) options.policy.skipRecorded?.(opened.earlier.turns.length);
+    if (!options.resume)
+      for (const event of environment.events ?? []) await recorder.recordEvent(event.kind, event.data);
     if (opened.startDiff) await applyPatch(sandbox, opened.startDiff);
-    const outcome = await runAgent({
-      policy: options.policy,
-      toolbox,
-      sandbox,
-      recorder,
-      config,
-      messages: opened.messages,
-      recordedMessages: opened.recordedMessages,
-      startDiff: opened.startDiff,
-      compaction: opened.compaction,
-      signal: options.signal,
-    });
-    const patch = await sandbox.diff();
+    const config = { ...DEFAULT_AGENT_CONFIG, ...options.config };
+    const budget = RunBudget.restore(config, opened.earlier);
+    const session = new Session(options, runId, sandbox, environment.spec, recorder, budget, config, opened);
+    const outcome = await protocol.run(session);
     await sandbox.destroy();
-    const evaluation = await grade(options, outcome.exitStatus, patch);
-    const reward = evaluation ? options.rewardFn.compute({ evaluation, turnSignals: [...recorder.turnSignals] }) : null;
-    // The harness's report.json (when it would write one) and test output, and our result.json, in the run folder.
-    if (evaluation) await writeEvaluationFiles(join(options.outDir, runId), evaluation);
+    if (outcome.report !== undefined) await writeReport(options.outDir, runId, outcome.report);
     finished = true;
     const result = await recorder.finish({
-      exit_status: evaluation?.status === 'infra-error' ? 'infra_error' : outcome.exitStatus,
-      patch,
-      reward: reward
-        ? {
-            value: reward.value,
-            resolved: evaluation ? (resolvedOf(evaluation) ?? undefined) : undefined,
-            ...(reward.turnRewards ? { turn_rewards: reward.turnRewards } : {}),
-            report: {
-              reward_fn: options.rewardFn.name,
-              explanation: reward.explanation,
-              evaluation_status: evaluation?.status,
-              report: evaluation?.report,
-            },
-          }
-        : null,
-      error: outcome.reason ?? evaluation?.error,
+      exit_status: outcome.exitStatus,
+      patch: outcome.patch,
+      reward: outcome.reward,
+      error: outcome.reason,
+      totals: withProtocolUsage(recorder.turnTotals, budget.protocolUsage),
+      extra: { usage: budget.byRole() },
     });
-    return summarize(
-      options,
-      runId,
-      attempt,
-      result.exit_status,
-      evaluation,
-      reward?.value ?? null,
-      result.totals,
-      started,
-      outcome.reason ?? evaluation?.error,
-    );
+    return summarize(options, protocol, runId, attempt, outcome, result, started, recorder.path);
   } catch (error) {
     await sandbox.destroy().catch(() => undefined);
     const reason = error instanceof Error ? error.message : String(error);
@@ -141,16 +157,89 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutSummar
     if (error instanceof LeaseLostError) await recorder?.close();
     // A run that broke in the machinery is closed as such, so that what was recorded stays readable and unscored.
     else if (recorder && !finished)
-      await recorder.finish({ exit_status: 'infra_error', patch: '', reward: null, error: reason });
+      await recorder
+        .finish({ exit_status: 'infra_error', patch: '', reward: null, error: reason })
+        .catch(() => undefined);
     throw error;
   }
 }
 
-async function installEnvironment(sandbox: Sandbox, commands: string[]): Promise<void> {
+/** What the protocol sees of the run: the lifecycle's sandbox, record, budget and agent. */
+class Session implements RolloutSession {
+  readonly task: Task;
+  readonly evaluator: EvaluatorOptions;
+  readonly policySpec: string;
+  readonly createSandbox: SandboxFactory;
+  readonly messages: ChatMessage[];
+  readonly earlier: Pick<Trajectory, 'turns' | 'events'>;
+  readonly signal?: AbortSignal;
+  private recordedMessages: number;
+  private diff: string;
+  private readonly compaction?: CompactionState;
+
+  readonly runDir: string;
+
+  constructor(
+    private readonly options: RolloutOptions,
+    readonly runId: string,
+    readonly sandbox: Sandbox,
+    readonly sandboxSpec: ProtocolEnvironment['spec'],
+    readonly recorder: TrajectoryRecorder,
+    readonly budget: RunBudget,
+    private readonly config: AgentConfig,
+    opened: OpenedRecord,
+  ) {
+    this.task = options.task;
+    this.runDir = join(options.outDir, runId);
+    this.evaluator = options.evaluator;
+    this.policySpec = options.policySpec;
+    this.createSandbox = options.createSandbox;
+    this.signal = options.signal;
+    this.messages = opened.messages;
+    this.earlier = opened.earlier;
+    this.recordedMessages = opened.recordedMessages;
+    this.diff = opened.startDiff;
+    this.compaction = opened.compaction;
+  }
+
+  async agent(options: { answerEndsRound?: boolean } = {}) {
+    const outcome = await runAgent({
+      policy: this.options.policy,
+      toolbox: this.options.toolbox,
+      sandbox: this.sandbox,
+      recorder: this.recorder,
+      config: this.config,
+      budget: this.budget,
+      messages: this.messages,
+      recordedMessages: this.recordedMessages,
+      startDiff: this.diff,
+      answerEndsRun: options.answerEndsRound,
+      compaction: this.compaction,
+      signal: this.signal,
+    });
+    this.recordedMessages = outcome.recordedMessages;
+    this.diff = outcome.diff;
+    return outcome;
+  }
+
+  async policy(spec: string, recordedAnswers: number): Promise<Policy> {
+    const policy = await (this.options.createPolicy ?? protocolPolicy)(spec);
+    if (recordedAnswers > 0) policy.skipRecorded?.(recordedAnswers);
+    return policy;
+  }
+
+  turnSignals(): Array<TurnSignals | undefined> {
+    return [...this.recorder.turnSignals];
+  }
+}
+
+async function installEnvironment(sandbox: Sandbox, task: Task, commands: string[]): Promise<void> {
   for (const command of commands) {
     const result = await sandbox.exec(command, { asRoot: true, timeoutMs: 30 * 60_000 });
     if (result.exitCode !== 0)
-      throw new Error(`install command failed (exit ${result.exitCode}): ${command}\n${result.stderr.slice(-2000)}`);
+      throw new Error(
+        `task ${task.id}: install command failed (exit ${result.exitCode}): ${command}\n${result.stderr.slice(-2000)}`,
+      );
   }
 }
 
@@ -161,16 +250,21 @@ async function applyPatch(sandbox: Sandbox, patch: string): Promise<void> {
     throw new Error(`cannot restore the work tree of the resumed run: ${applied.stderr.trim()}`);
 }
 
-interface OpenedRun {
+interface OpenedRecord {
   recorder: TrajectoryRecorder;
   messages: ChatMessage[];
+  /** How many of `messages` recorded turns hold: all of a resumed run's, none of a new run's opening. */
   recordedMessages: number;
+  /** The work tree of the last recorded turn ('' for a new run). */
   startDiff: string;
+  earlier: Pick<Trajectory, 'turns' | 'events'>;
+  /** Compaction as a resumed run left it (its last `compaction` event). */
   compaction?: CompactionState;
 }
 
-async function openRecorder(
+async function openRecord(
   options: RolloutOptions,
+  protocol: RolloutProtocol,
   runId: string,
   attempt: number,
   where: {
@@ -181,14 +275,29 @@ async function openRecorder(
     workdir: string;
     install: string[];
   },
-): Promise<OpenedRun> {
+): Promise<OpenedRecord> {
   const recorderOptions: RecorderOptions = { secrets: options.secrets, ...options.recordHooks };
   if (options.resume) {
     const { recorder, trajectory } = await TrajectoryRecorder.resume(options.outDir, runId, recorderOptions);
-    const messages = trajectory.turns.flatMap((turn) => turn.messages) as ChatMessage[];
-    const startDiff = trajectory.turns.at(-1)?.diff ?? '';
+    const recordedProtocol = (trajectory.run.extra?.protocol as { name?: string } | undefined)?.name;
+    if (recordedProtocol && recordedProtocol !== protocol.name) {
+      await recorder.close();
+      throw new Error(
+        `run ${runId} was recorded in the ${recordedProtocol} protocol; resuming it in the ${protocol.name} protocol would mix two`,
+      );
+    }
+    const earlier = { turns: trajectory.turns, events: trajectory.events };
+    const startDiff = [...trajectory.turns].reverse().find((turn) => turn.diff !== undefined)?.diff ?? '';
+    const messages = conversation(trajectory) as ChatMessage[];
     const compaction = compactionStateFromEvents(trajectory.events);
-    return { recorder, messages, recordedMessages: messages.length, startDiff, ...(compaction ? { compaction } : {}) };
+    return {
+      recorder,
+      messages,
+      recordedMessages: messages.length,
+      startDiff,
+      earlier,
+      ...(compaction ? { compaction } : {}),
+    };
   }
   const run: RunMetadata = {
     run_id: runId,
@@ -202,6 +311,7 @@ async function openRecorder(
     base_commit: where.baseCommit,
     started_at: new Date().toISOString(),
     extra: {
+      protocol: { name: protocol.name, spec: options.protocol },
       repo: where.repo,
       instance: where.instance,
       workdir: where.workdir,
@@ -211,50 +321,60 @@ async function openRecorder(
     },
   };
   const recorder = await TrajectoryRecorder.start(options.outDir, run, recorderOptions);
-  const messages: ChatMessage[] = [
-    { role: 'system', content: systemPrompt(where.workdir) },
-    { role: 'user', content: taskPrompt(options.task) },
-  ];
-  return { recorder, messages, recordedMessages: 0, startDiff: '' };
+  return {
+    recorder,
+    messages: protocol.opening(options.task, where.workdir),
+    recordedMessages: 0,
+    startDiff: '',
+    earlier: { turns: [], events: [] },
+  };
 }
 
-/** Grades the final patch; a cancelled or broken run has no outcome to grade. */
-async function grade(
-  options: RolloutOptions,
-  exitStatus: ExitStatus,
-  patch: string,
-): Promise<EvaluationResult | undefined> {
-  if (exitStatus === 'cancelled' || exitStatus === 'infra_error') return undefined;
-  const submitted = exitStatus === 'submitted' || patch !== '';
-  return evaluatePrediction(
-    options.task,
-    { instanceId: options.task.id, modelName: options.policySpec, patch: submitted ? patch : null },
-    { ...options.evaluator, runId: undefined },
-  );
+async function writeReport(outDir: string, runId: string, report: unknown): Promise<void> {
+  await writeFileAtomic(join(outDir, runId, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+}
+
+/** The run's totals: the agent's turns, and the protocol models' tokens, cost and time on top. */
+function withProtocolUsage(
+  agent: { turns: number; tokens_in: number; tokens_out: number; cost_usd: number; duration_ms: number },
+  protocol: RoleUsage,
+) {
+  return {
+    turns: agent.turns,
+    tokens_in: agent.tokens_in + protocol.tokens_in,
+    tokens_out: agent.tokens_out + protocol.tokens_out,
+    cost_usd: agent.cost_usd + protocol.cost_usd,
+    duration_ms: agent.duration_ms + protocol.model_ms,
+  };
 }
 
 function summarize(
   options: RolloutOptions,
+  protocol: RolloutProtocol,
   runId: string,
   attempt: number,
-  exitStatus: ExitStatus,
-  evaluation: EvaluationResult | undefined,
-  reward: number | null,
-  totals: { turns: number; tokens_in: number; tokens_out: number } | undefined,
+  outcome: ProtocolOutcome,
+  result: {
+    exit_status: ExitStatus;
+    totals?: { turns: number; tokens_in: number; tokens_out: number; cost_usd: number };
+  },
   started: number,
-  reason: string | undefined,
+  path: string,
 ): RolloutSummary {
   return {
     runId,
     taskId: options.task.id,
     attempt,
-    exitStatus,
-    resolved: evaluation ? resolvedOf(evaluation) : null,
-    reward,
-    turns: totals?.turns ?? 0,
-    tokens: (totals?.tokens_in ?? 0) + (totals?.tokens_out ?? 0),
+    protocol: protocol.name,
+    exitStatus: result.exit_status,
+    resolved: outcome.reward ? (outcome.reward.resolved ?? null) : null,
+    reward: outcome.reward?.value ?? null,
+    ...(outcome.rounds ? { rounds: outcome.rounds } : {}),
+    turns: result.totals?.turns ?? 0,
+    tokens: (result.totals?.tokens_in ?? 0) + (result.totals?.tokens_out ?? 0),
+    costUsd: result.totals?.cost_usd ?? 0,
     durationMs: performance.now() - started,
-    path: join(options.outDir, runId, 'trajectory.jsonl'),
-    reason,
+    path,
+    reason: outcome.reason,
   };
 }

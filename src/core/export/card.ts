@@ -17,6 +17,9 @@ export class DatasetStats {
   readonly rewardBins = new Array<number>(REWARD_BINS).fill(0);
   rewardsOutsideUnit = 0;
   unscored = 0;
+  /** Runs with test-feedback rounds, and how many of them first resolved in each round (index round - 1). */
+  feedbackRuns = 0;
+  readonly firstResolvedInRound: number[] = [];
   private turnsMin = Infinity;
   private turnsMax = 0;
   private turnsSum = 0;
@@ -45,6 +48,21 @@ export class DatasetStats {
     this.turnsSum += run.turns;
     this.tokensIn += run.tokens_in;
     this.tokensOut += run.tokens_out;
+    if (run.protocol === 'swe-feedback' && run.reward !== null) this.countRounds(run.rounds ?? []);
+  }
+
+  private countRounds(rounds: NonNullable<RunSummary['rounds']>): void {
+    this.feedbackRuns += 1;
+    for (let i = this.firstResolvedInRound.length; i < rounds.length; i++) this.firstResolvedInRound.push(0);
+    const resolved = rounds.find((round) => round.resolved);
+    if (resolved) this.firstResolvedInRound[resolved.round - 1] += 1;
+  }
+
+  /** The share of test-feedback runs resolved by round k (index k - 1): MINT's success rate after k submissions. */
+  get successByRound(): number[] | undefined {
+    if (this.feedbackRuns === 0) return undefined;
+    let resolved = 0;
+    return this.firstResolvedInRound.map((count) => (resolved += count) / this.feedbackRuns);
   }
 
   addRow(split: string): void {
@@ -65,6 +83,7 @@ export class DatasetStats {
       ...(this.pairsNotFormed.size ? { pairs_not_formed: Object.fromEntries(this.pairsNotFormed) } : {}),
       turns: this.runs ? { min: this.turnsMin, mean: this.turnsSum / this.runs, max: this.turnsMax } : null,
       tokens: { input: this.tokensIn, output: this.tokensOut },
+      ...(this.successByRound ? { success_by_round: this.successByRound } : {}),
     };
   }
 }
@@ -76,6 +95,24 @@ export interface CardInput {
   stats: DatasetStats;
   /** How the rows were made (pairing, advantages, tool-call style). */
   notes: string[];
+}
+
+/** The share of test-feedback runs resolved by each round, with the gain of each extra round. */
+function successByRoundSection(stats: DatasetStats): string[] {
+  const shares = stats.successByRound;
+  if (!shares) return [];
+  const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
+  return [
+    `## Success by round (${stats.feedbackRuns} runs with test feedback)`,
+    '',
+    '| round | resolved by then | gain |',
+    '|---:|---:|---:|',
+    ...shares.map(
+      (share, i) =>
+        `| ${i + 1} | ${percent(share)} | ${i === 0 ? '' : `+${((share - shares[i - 1]) * 100).toFixed(1)}`} |`,
+    ),
+    '',
+  ];
 }
 
 /** The dataset card: what is in the files, how it was filtered, and the command that made it. */
@@ -139,6 +176,7 @@ export async function writeDatasetCard(outDir: string, input: CardInput): Promis
     `- tokens in: total ${json.tokens.input}, mean ${mean(json.tokens.input)}`,
     `- tokens out: total ${json.tokens.output}, mean ${mean(json.tokens.output)}`,
     '',
+    ...successByRoundSection(stats),
     'Format reference: docs/export-formats.md in Rollout Studio.',
     '',
   ];

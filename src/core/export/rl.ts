@@ -1,4 +1,5 @@
 import { requestOfTurn } from '../trajectory/request';
+import { roundOpenedBy } from '../agent/protocols/protocol';
 import type { ChatMessage, RewardResult, Turn } from '../trajectory/types';
 import type { ExportFormat } from './format';
 import { exportMessage, styled } from './messages';
@@ -77,7 +78,9 @@ export const rlFormat: ExportFormat = {
         const credited = creditedTurnRewards(trajectory.turns, trajectory.result.reward);
         const returns = turnReturns(credited, finalReward);
         const history: ChatMessage[] = [];
+        let round = 1;
         for (const turn of trajectory.turns) {
+          round = roundOpenedBy(turn) ?? round;
           const at = turn.messages.findIndex((message: ChatMessage) => message.role === 'assistant');
           history.push(...turn.messages.slice(0, at === -1 ? turn.messages.length : at));
           if (at !== -1) {
@@ -114,6 +117,10 @@ export const rlFormat: ExportFormat = {
                 run_id: summary.run_id,
                 attempt: summary.attempt,
                 exit_status: summary.exit_status,
+                // Test-feedback runs: the round of this turn and that round's own reward.
+                ...(summary.rounds && summary.rounds.length > 1
+                  ? { round, round_reward: summary.rounds.find((scored) => scored.round === round)?.reward ?? null }
+                  : {}),
               },
             });
             context.stats.addRow(split);

@@ -35,6 +35,20 @@ export interface RunSummary {
   invalid_tool_arguments: number;
   /** Set when the run was kept for grouping only: the filter it fails. */
   filtered_out?: SkipReason;
+  /** The protocol the run was recorded in (`swe`, `swe-feedback`, `cab`), when it says. */
+  protocol?: string;
+  /** Each graded round's score, for runs with test-feedback rounds. */
+  rounds?: { round: number; reward: number | null; resolved: boolean | null }[];
+}
+
+/** What the run recorded of its protocol: its name, and the rounds its reward report lists. */
+function protocolOf(trajectory: Trajectory): Pick<RunSummary, 'protocol' | 'rounds'> {
+  const name = (trajectory.run.extra?.protocol as { name?: unknown } | undefined)?.name;
+  const rounds = (trajectory.result?.reward?.report as { rounds?: unknown } | undefined)?.rounds;
+  return {
+    ...(typeof name === 'string' ? { protocol: name } : {}),
+    ...(Array.isArray(rounds) ? { rounds: rounds as RunSummary['rounds'] } : {}),
+  };
 }
 
 function countInvalidToolArguments(trajectory: Trajectory): number {
@@ -127,6 +141,7 @@ export class RunSource {
       conversation_key: conversationKey(exportTurns(trajectory.turns), trajectory.run.tools),
       invalid_tool_arguments: countInvalidToolArguments(trajectory),
       ...(filteredOut ? { filtered_out: filteredOut } : {}),
+      ...protocolOf(trajectory),
     };
     return { summary, trajectory: { ...trajectory, result } };
   }

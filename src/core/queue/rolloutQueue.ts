@@ -6,11 +6,10 @@ import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import { newRunId } from '../agent/rollout';
-import type { CabProtocolSpec } from '../agent/cab/cabRollout';
 import type { CompactionStrategy } from '../agent/context/contextManager';
 import type { ModelSettings } from '../agent/policies/modelSettings';
-import type { RolloutSummary } from '../agent/rollout';
+import type { ProtocolSpec } from '../agent/protocols/protocol';
+import { newRunId, type RolloutSummary } from '../agent/rollout';
 import type { InstanceImageOptions } from '../task/instanceImages';
 import { isS3Url } from './resultStore';
 
@@ -113,7 +112,8 @@ export interface EnqueueRequest {
   attempts: number;
   policySpec: string;
   outDir: string;
-  reward: string;
+  /** The reward, CodeAssistBench's user and judge and feedback rounds, by spec: each worker makes the clients with its own keys. */
+  protocol: ProtocolSpec;
   maxTurns: number;
   /** How the agent compacts older turns (default: the agent config's). */
   compaction?: CompactionStrategy;
@@ -123,8 +123,6 @@ export interface EnqueueRequest {
   specsFile?: string;
   /** How instance images are named for rows that name none (`--image-template`, `--namespace`). */
   instanceImages?: InstanceImageOptions;
-  /** CodeAssistBench tasks: the simulated user and judge, by spec; each worker makes the clients with its own keys. */
-  cab?: CabProtocolSpec;
 }
 
 /** The jobs of a request, each with its run id; local paths become absolute so any worker finds them. */
@@ -140,14 +138,13 @@ export function rolloutJobs(request: EnqueueRequest): RolloutJobData[] {
         attempt,
         policySpec,
         outDir: isS3Url(request.outDir) ? request.outDir : resolve(request.outDir),
-        reward: request.reward,
+        protocol: request.protocol,
         maxTurns: request.maxTurns,
         compaction: request.compaction,
         modelSettings: request.modelSettings,
         reposDir: absolute(request.reposDir),
         specsFile: absolute(request.specsFile),
         instanceImages: request.instanceImages,
-        cab: request.cab,
       };
       return { runId: jobRunId(spec), ...spec };
     }),

@@ -9,13 +9,12 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { version } from '../../../package.json';
 import { policyResolver } from '../agent/batch';
-import { createCabProtocol, runCabRollout, type CabProtocolOptions } from '../agent/cab/cabRollout';
 import type { SymbolParser } from '../agent/codemap/parser';
 import type { Policy } from '../agent/policies/policy';
+import { checkProtocolPolicies, protocolFor } from '../agent/protocols/index';
 import { runRollout, type RolloutSummary } from '../agent/rollout';
 import { createDefaultToolbox } from '../agent/tools/toolbox';
 import { dockerEvaluatorOptions } from '../reward/dockerEvaluatorOptions';
-import { REWARD_FUNCTIONS } from '../reward/index';
 import { dockerClient, explainEngineError } from '../sandbox/engine';
 import { reapOrphans } from '../sandbox/reaper';
 import { InfrastructureError } from '../sandbox/sandbox';
@@ -143,13 +142,9 @@ async function processJob(
     return { ...previous.summary, worker: context.name, fromRecord: true };
   }
   const task = await findTask(context, data);
-  const makeReward = REWARD_FUNCTIONS[data.reward];
-  if (!makeReward) throw new UnrecoverableError(`job ${data.runId}: unknown reward function '${data.reward}'`);
+  await checkProtocol(task, data);
   const policy = await policyFor(context, data, task);
-  const cab = task.kind === 'cab' ? await cabProtocolFor(data) : undefined;
-  // A conversation with the simulated user cannot be resumed: its run id starts again, still one trajectory.
-  if (cab && previous.kind === 'unfinished') await store.removeRun(data.runId);
-  const resume = previous.kind === 'unfinished' && !cab;
+  const resume = previous.kind === 'unfinished';
   const evaluator = {
     ...(await dockerEvaluatorOptions({
       reposDir: data.reposDir,
@@ -160,13 +155,15 @@ async function processJob(
     createSandbox: context.createSandbox,
   };
   context.log(`${resume ? 'resume' : 'start '} ${data.runId} (try ${job.attemptsMade + 1})`);
-  const common = {
+  const summary = await runRollout({
     task,
     attempt: data.attempt,
     runId: data.runId,
     policy,
     policySpec: data.policySpec,
     toolbox: createDefaultToolbox({ symbolParser: context.options.symbolParser }),
+    protocol: data.protocol,
+    resume,
     outDir: store.localDir,
     config: { maxTurns: data.maxTurns, ...(data.compaction ? { compaction: data.compaction } : {}) },
     evaluator,
@@ -181,10 +178,7 @@ async function processJob(
           .catch((error: unknown) => Promise.reject(new InfrastructureError((error as Error).message))),
     },
     signal,
-  };
-  const summary = await (
-    cab ? runCabRollout({ ...common, cab }) : runRollout({ ...common, resume, rewardFn: makeReward() })
-  ).catch((error: unknown) => {
+  }).catch((error: unknown) => {
     if (error instanceof LeaseLostError) context.log(`lost   ${data.runId}: ${error.message}`);
     throw error;
   });
@@ -292,17 +286,13 @@ async function policyFor(context: JobContext, data: RolloutJobData, task: Task):
   }
 }
 
-async function cabProtocolFor(data: RolloutJobData): Promise<CabProtocolOptions> {
-  if (!data.cab)
-    throw new UnrecoverableError(
-      `job ${data.runId}: ${data.taskId} is a CodeAssistBench task; enqueue it with --user-policy and --judge-policy`,
-    );
+/** A job whose task no protocol runs, or whose protocol models cannot be made here, fails at once. */
+async function checkProtocol(task: Task, data: RolloutJobData): Promise<void> {
   try {
-    return await createCabProtocol(data.cab);
+    protocolFor(task, data.protocol);
+    await checkProtocolPolicies(data.protocol);
   } catch (error) {
-    throw new UnrecoverableError(
-      `job ${data.runId}: CodeAssistBench user or judge policy: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    throw new UnrecoverableError(`job ${data.runId}: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 

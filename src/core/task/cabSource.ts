@@ -11,7 +11,7 @@ import {
 } from './rows';
 import { FieldError, type CabDetails, type Task, type TaskLoadResult, type TaskSource } from './task';
 
-const GITHUB_ISSUE_URL = /^https:\/\/github\.com\/([\w.-]+\/[\w.-]+)\/(?:issues|pull)\/\d+/;
+const GITHUB_ISSUE_URL = /^https:\/\/github\.com\/([\w.-]+\/[\w.-]+)\/(?:issues|pull)\/(\d+)/;
 
 function comments(row: Row): CabDetails['comments'] {
   return listField(row, 'comments', { required: true }).map((item, index) => {
@@ -39,10 +39,11 @@ function classification(row: Row): string | undefined {
 }
 
 export function cabRowToTask(row: Row): Task {
-  const id = requiredString(row, 'task_id');
   const url = requiredString(row, 'url');
   const repoMatch = GITHUB_ISSUE_URL.exec(url);
   if (!repoMatch) throw new FieldError('url', `'${url}' is not a GitHub issue or pull request URL`);
+  // Some releases (cab_recent, the examples) carry no task_id: the issue's own address names it, stably.
+  const id = optionalString(row, 'task_id') ?? idFromUrl(url);
   const commit = requiredString(row, 'commit_id');
   const title = requiredString(row, 'title');
   const satisfactionConditions = stringListField(row, 'satisfaction_conditions', { required: true });
@@ -71,10 +72,35 @@ export function cabRowToTask(row: Row): Task {
   };
 }
 
+/** `owner__name-NUMBER` of a GitHub issue or pull request address. */
+function idFromUrl(url: string): string {
+  const [, repo, number] = GITHUB_ISSUE_URL.exec(url) ?? [];
+  return `${repo.replace('/', '__')}-${number}`;
+}
+
+/**
+ * Rows without a task_id that share an issue (cab_recent lists an issue once per language of its repository)
+ * are told apart by their language, or by their order when that is the same too.
+ */
+function distinguishSharedIssues(tasks: Task[]): Task[] {
+  const byId = new Map<string, Task[]>();
+  for (const task of tasks)
+    if (task.cab && task.id === idFromUrl(task.cab.url)) byId.set(task.id, [...(byId.get(task.id) ?? []), task]);
+  for (const shared of byId.values()) {
+    if (shared.length < 2) continue;
+    const byLanguage = new Set(shared.map((task) => task.language)).size === shared.length;
+    shared.forEach((task, index) => {
+      task.id = `${task.id}-${byLanguage && task.language ? task.language.replace(/[^\w.-]/g, '_') : index + 1}`;
+    });
+  }
+  return tasks;
+}
+
 export class CabSource implements TaskSource {
   readonly format = 'cab';
 
-  load(path: string): Promise<TaskLoadResult> {
-    return loadRows(path, cabRowToTask);
+  async load(path: string): Promise<TaskLoadResult> {
+    const loaded = await loadRows(path, cabRowToTask);
+    return { ...loaded, tasks: distinguishSharedIssues(loaded.tasks) };
   }
 }

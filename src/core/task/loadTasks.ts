@@ -12,7 +12,8 @@ import { formatLoadError, type Task, type TaskLoadResult, type TaskSource } from
 
 /** Each dataset family by the fields its rows carry (and lack), most specific first; the first row decides. */
 const ROW_FORMATS: { has: string[]; lacks?: string[]; source: () => TaskSource }[] = [
-  { has: ['task_id', 'satisfaction_conditions'], source: () => new CabSource() },
+  // Every released CodeAssistBench split has satisfaction conditions; `cab_recent` rows have no `task_id`.
+  { has: ['satisfaction_conditions'], source: () => new CabSource() },
   { has: ['docker_image', 'repo_name', 'commit_hash'], source: () => new R2eGymSource() },
   { has: ['org', 'repo', 'number', 'fix_patch'], source: () => new MultiSweBenchSource() },
   // A SWE-bench row may name its image too; SWE-smith's have no test patch.
@@ -35,7 +36,7 @@ export async function detectTaskSource(path: string): Promise<TaskSource> {
   );
   if (format) return format.source();
   throw new Error(
-    `${path}: not a task file (rows need SWE-bench 'instance_id', CodeAssistBench 'task_id' and 'satisfaction_conditions', R2E-Gym 'docker_image', 'repo_name' and 'commit_hash', or Multi-SWE-bench 'org', 'repo', 'number' and 'fix_patch')`,
+    `${path}: not a task file (rows need SWE-bench 'instance_id', CodeAssistBench 'satisfaction_conditions', R2E-Gym 'docker_image', 'repo_name' and 'commit_hash', or Multi-SWE-bench 'org', 'repo', 'number' and 'fix_patch')`,
   );
 }
 

@@ -10,7 +10,6 @@ import type { AgentConfig } from '../agent/config';
 import type { CreatePolicyOptions } from '../agent/policies/policySpec';
 import { runBatch, type BatchTotals } from '../agent/batch';
 import type { EvaluatorOptions } from '../reward/evaluator';
-import type { RewardFn } from '../reward/rewardFn';
 import type { Task } from '../task/task';
 import { exportDataset } from '../export/exporter';
 import { startServer, train, trainVerifier, type Device } from './jobs';
@@ -37,7 +36,8 @@ export interface FlywheelOptions {
   filter: FlywheelFilter;
   runner: TrainerRunner;
   evaluator: EvaluatorOptions;
-  rewardFn: RewardFn;
+  /** The reward of the test-graded tasks (a name in REWARD_FUNCTIONS). */
+  reward: string;
   training?: TrainingOptions;
   device?: Device;
   agentConfig?: Partial<AgentConfig>;
@@ -75,7 +75,7 @@ async function collect(options: FlywheelOptions, policy: string, runs: string): 
     attempts: options.attempts,
     workers: options.workers,
     outDir: runs,
-    rewardFn: options.rewardFn,
+    protocol: { reward: options.reward },
     evaluator: options.evaluator,
     config: options.agentConfig,
     policyOptions: options.policyOptions,

@@ -132,6 +132,11 @@ export class TrajectoryRecorder {
     return this.signals.length;
   }
 
+  /** The recorded turns' turns, tokens, cost and time so far, resumed turns included. */
+  get turnTotals(): NonNullable<RunResult['totals']> {
+    return { ...this.totals };
+  }
+
   /** Each recorded turn's signals, resumed turns included, in turn order. */
   get turnSignals(): ReadonlyArray<Turn['signals']> {
     return this.signals;

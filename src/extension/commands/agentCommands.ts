@@ -3,6 +3,13 @@ import * as vscode from 'vscode';
 import { runBatch } from '../../core/agent/batch';
 import { OPENAI_DEFAULT_BASE_URL } from '../../core/agent/policies/openaiPolicy';
 import type { Policy } from '../../core/agent/policies/policy';
+import { createPolicy, parsePolicySpec } from '../../core/agent/policies/policySpec';
+import {
+  FEEDBACK_SOURCES,
+  type FeedbackSource,
+  type PolicyFactory,
+  type ProtocolSpec,
+} from '../../core/agent/protocols/protocol';
 import { replayTrajectory as replayInSandbox, type ReplayReport } from '../../core/agent/replay';
 import type { RolloutSummary } from '../../core/agent/rollout';
 import { createDefaultToolbox } from '../../core/agent/tools/toolbox';
@@ -50,8 +57,7 @@ export async function runAgent(context: CommandContext, argument?: unknown): Pro
   if (!request) return undefined;
   const settings = context.settings();
   if (!(await confirmBatch(request, settings))) return undefined;
-  const makeReward = REWARD_FUNCTIONS[settings.reward];
-  if (!makeReward)
+  if (!REWARD_FUNCTIONS[settings.reward])
     throw new Error(
       `rolloutStudio.reward: '${settings.reward}' is not one of ${Object.keys(REWARD_FUNCTIONS).join(', ')}`,
     );
@@ -60,6 +66,8 @@ export async function runAgent(context: CommandContext, argument?: unknown): Pro
   const model = await resolveModel(context, settings);
   applyDockerHost(settings);
   const { policySpec, apiKey } = model;
+  const protocol = protocolSettings(settings, policySpec, request.tasks);
+  const protocolKeys = await keysOf(context, protocolSpecs(protocol));
   const evaluator = await dockerEvaluatorOptions({ runId: 'vscode' });
   const controller = new AbortController();
   const taskIds = request.tasks.map((task) => task.id);
@@ -82,7 +90,8 @@ export async function runAgent(context: CommandContext, argument?: unknown): Pro
         attempts: request.attempts ?? 1,
         workers: settings.workers,
         outDir: settings.outputFolder,
-        rewardFn: makeReward(),
+        protocol,
+        createPolicy: protocolPolicyFactory(protocolKeys),
         evaluator,
         config,
         policy: model.policy,
@@ -90,7 +99,7 @@ export async function runAgent(context: CommandContext, argument?: unknown): Pro
           settings: modelSettings,
           ...(apiKey ? { openai: { apiKey }, anthropic: { apiKey } } : {}),
         },
-        secrets: apiKey ? [apiKey] : [],
+        secrets: [...(apiKey ? [apiKey] : []), ...protocolKeys.values()],
         signal: controller.signal,
         onStart: (task, attempt) => {
           context.log.info(`start ${task.id} (attempt ${attempt})`);
@@ -179,6 +188,70 @@ async function resolveModel(
     throw new Error(`Run Agent: no API key for ${settings.modelEndpoint}; run "Rollout Studio: Set API Key" first`);
   }
   return { policySpec: `${backend}:${settings.model}${endpoint ? `@${endpoint}` : ''}`, apiKey };
+}
+
+/**
+ * The protocols' settings: CodeAssistBench tasks run with their simulated user and judge (the agent's model
+ * unless set), SWE tasks with the feedback rounds set. The protocol itself is the task kind's.
+ */
+function protocolSettings(settings: Settings, agentSpec: string, tasks: Task[]): ProtocolSpec {
+  const { cab, feedback } = settings;
+  const hasCab = tasks.some((task) => task.kind === 'cab');
+  if (feedback.rounds > 0 && !(FEEDBACK_SOURCES as readonly string[]).includes(feedback.source))
+    throw new Error(`rolloutStudio.feedback.source: '${feedback.source}' is not one of ${FEEDBACK_SOURCES.join(', ')}`);
+  return {
+    reward: settings.reward,
+    ...(hasCab
+      ? {
+          cab: {
+            userPolicySpec: cab.userPolicy || agentSpec,
+            judgePolicySpec: cab.judgePolicy || agentSpec,
+            userRounds: cab.userRounds,
+            dockerfileFallback: cab.dockerfileFallback,
+          },
+        }
+      : {}),
+    ...(feedback.rounds > 0 && tasks.some((task) => task.kind !== 'cab')
+      ? {
+          feedback: {
+            rounds: feedback.rounds,
+            source: feedback.source as FeedbackSource,
+            ...(feedback.source === 'model' ? { policySpec: feedback.policy || agentSpec } : {}),
+            revealTests: feedback.revealTests,
+          },
+        }
+      : {}),
+  };
+}
+
+function protocolSpecs(protocol: ProtocolSpec): string[] {
+  return [protocol.cab?.userPolicySpec, protocol.cab?.judgePolicySpec, protocol.feedback?.policySpec].filter(
+    (spec): spec is string => spec !== undefined,
+  );
+}
+
+/** The stored API key of each OpenAI-compatible endpoint the protocol models use, by endpoint. */
+async function keysOf(context: CommandContext, specs: string[]): Promise<Map<string, string>> {
+  const keys = new Map<string, string>();
+  for (const spec of specs) {
+    if (spec.startsWith('vscode-lm:')) continue;
+    const parsed = parsePolicySpec(spec);
+    if (parsed.backend !== 'openai') continue;
+    const endpoint = parsed.baseURL ?? OPENAI_DEFAULT_BASE_URL;
+    const key = await context.apiKeys.get(endpoint);
+    if (key) keys.set(endpoint, key);
+  }
+  return keys;
+}
+
+/** Protocol models by spec: VS Code's Language Model API for `vscode-lm:FAMILY`, else the core's, at temperature 0. */
+function protocolPolicyFactory(keys: Map<string, string>): PolicyFactory {
+  return async (spec) => {
+    if (spec.startsWith('vscode-lm:')) return LanguageModelPolicy.select(spec.slice('vscode-lm:'.length));
+    const parsed = parsePolicySpec(spec);
+    const apiKey = parsed.backend === 'openai' ? keys.get(parsed.baseURL ?? OPENAI_DEFAULT_BASE_URL) : undefined;
+    return createPolicy(parsed, { settings: { temperature: 0 }, ...(apiKey ? { openai: { apiKey } } : {}) });
+  };
 }
 
 function agentConfig(settings: Settings) {

@@ -1,11 +1,14 @@
 /** Turns a recorded trajectory into what the playback webview shows. Pure: no vscode, no I/O. */
 import { turnReward } from '../../core/reward/turnReward';
+import { protocolMark, roundOpenedBy } from '../../core/agent/protocols/protocol';
 import type { RunEvent, RunResult, Trajectory, Turn } from '../../core/trajectory/types';
 import type { LiveTurn } from '../../core/agent/liveTurn';
 import type {
   PlaybackEvent,
   PlaybackLiveTurn,
+  PlaybackPrompt,
   PlaybackResult,
+  PlaybackRound,
   PlaybackRun,
   PlaybackTurn,
   TestOutcomes,
@@ -82,10 +85,12 @@ export function toPlaybackTurn(turn: Turn, previousDiff: string | undefined): Pl
   const prompts = turn.messages
     .slice(0, assistant ? turn.messages.indexOf(assistant) : turn.messages.length)
     .filter((message) => message.role === 'system' || message.role === 'user')
-    .map((message) => ({ role: message.role, text: message.content ?? '' }));
+    .map((message): PlaybackPrompt => ({ role: message.role, text: message.content ?? '', ...protocolMark(message) }));
+  const startsRound = roundOpenedBy(turn);
   return {
     index: turn.index,
     prompts,
+    ...(startsRound !== undefined ? { startsRound } : {}),
     message: assistant?.content ?? null,
     toolCalls: (assistant?.tool_calls ?? []).map((call) => ({
       id: call.id,
@@ -132,6 +137,7 @@ export function toPlaybackResult(result: RunResult): PlaybackResult {
     exitStatus: result.exit_status,
     reward: result.reward?.value ?? null,
     resolved: result.reward?.resolved,
+    ...protocolResult(report),
     failToPass: testOutcomes(report, 'FAIL_TO_PASS'),
     passToPass: testOutcomes(report, 'PASS_TO_PASS'),
     error: result.error,
@@ -143,6 +149,24 @@ export function toPlaybackResult(result: RunResult): PlaybackResult {
       durationMs: result.totals.duration_ms,
     },
   };
+}
+
+/** What a protocol adds to the report: the rounds of a test-feedback run, a CodeAssistBench judge's verdict. */
+function protocolResult(report: unknown): Pick<PlaybackResult, 'rounds' | 'judge'> {
+  if (!report || typeof report !== 'object') return {};
+  const fields = report as Record<string, unknown>;
+  const rounds =
+    Array.isArray(fields.rounds) && fields.rounds.length > 1 ? (fields.rounds as PlaybackRound[]) : undefined;
+  const judge =
+    fields.protocol === 'cab'
+      ? {
+          verdict: typeof fields.verdict === 'string' ? fields.verdict : null,
+          reply: typeof fields.judge_reply === 'string' ? fields.judge_reply : '',
+          ...(typeof fields.user_rounds === 'number' ? { userRounds: fields.user_rounds } : {}),
+          ...(typeof fields.final_status === 'string' ? { finalStatus: fields.final_status } : {}),
+        }
+      : undefined;
+  return { ...(rounds ? { rounds } : {}), ...(judge ? { judge } : {}) };
 }
 
 /**

@@ -18,10 +18,22 @@ export interface PlaybackObservation {
   isError?: boolean;
 }
 
+/** A system or user message a turn added before the model spoke. */
+export interface PlaybackPrompt {
+  role: string;
+  text: string;
+  /** Who wrote a user message that is not the task's: `simulated_user`, `test_feedback`, `model_feedback`. */
+  speaker?: string;
+  /** The round it answers (a user reply, feedback). */
+  round?: number;
+}
+
 export interface PlaybackTurn {
   index: number;
   /** System/user messages the turn added before the model spoke (the task prompt on turn 0). */
-  prompts: { role: string; text: string }[];
+  prompts: PlaybackPrompt[];
+  /** The round this turn opens, when a protocol message (a user reply, feedback) opened it. */
+  startsRound?: number;
   /** The model's message text; null when it only called tools. */
   message: string | null;
   toolCalls: PlaybackToolCall[];
@@ -40,10 +52,21 @@ export interface TestOutcomes {
   failure: string[];
 }
 
+/** One graded round of a test-feedback run. */
+export interface PlaybackRound {
+  round: number;
+  reward: number | null;
+  resolved: boolean | null;
+}
+
 export interface PlaybackResult {
   exitStatus: string;
   reward: number | null;
   resolved?: boolean;
+  /** Each round's score, when the run had feedback rounds. */
+  rounds?: PlaybackRound[];
+  /** A CodeAssistBench judge's verdict (null: it named none) and its reply. */
+  judge?: { verdict: string | null; reply: string; userRounds?: number; finalStatus?: string };
   failToPass?: TestOutcomes;
   passToPass?: TestOutcomes;
   error?: string;
@@ -105,7 +128,10 @@ export type WebviewToExtension =
   | { type: 'ready' }
   /** Show the change turn `turnIndex` made in VS Code's diff editor. */
   | { type: 'openDiff'; turnIndex: number }
-  /** Sent after each render, so the extension (and its tests) know what the view shows. */
+  /**
+   * Sent after each render, so the extension (and its tests) know what the view shows: `speakers` are the
+   * labels of the protocol messages in the run, `report` the final report's text.
+   */
   | {
       type: 'rendered';
       turnCount: number;
@@ -118,4 +144,6 @@ export type WebviewToExtension =
       header: string;
       /** The outcome badge's class: `outcome-pass`, `outcome-fail`, `outcome-partial` or `outcome-unscored`. */
       outcome: string;
+      speakers: string[];
+      report: string;
     };

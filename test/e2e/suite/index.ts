@@ -1,8 +1,8 @@
 /**
  * The e2e mocha suite, run inside a real VS Code extension host: by code-server + chromium on CI
  * (test/e2e/vscode-host.test.ts) and by @vscode/test-electron on a desktop (scripts/e2e/run-desktop.mjs).
- * ROLLOUT_E2E_MODE picks the suite: `trusted` (default), `untrusted`, `no-folder`, or `harness-self-check` (must
- * fail).
+ * ROLLOUT_E2E_MODE picks the suite: `trusted` (default), `protocols`, `untrusted`, `no-folder`, or
+ * `harness-self-check` (must fail).
  */
 import Mocha, { it } from 'mocha';
 import { activationTests } from './activation.e2e';
@@ -10,6 +10,7 @@ import { imageTests } from './images.e2e';
 import { languageModelTests } from './languageModel.e2e';
 import { leaderboardTests } from './leaderboard.e2e';
 import { noFolderTests } from './noFolder.e2e';
+import { protocolTests } from './protocols.e2e';
 import { queueTests } from './queue.e2e';
 import { paletteTests, rolloutTests } from './rollout.e2e';
 import { taskTests } from './tasks.e2e';
@@ -29,6 +30,8 @@ const SUITES: Record<string, () => void> = {
     // Driving the workbench page needs the code-server harness; test-electron runs the rest.
     if (process.env.ROLLOUT_E2E_SCREENSHOTS) paletteTests();
   },
+  /** The three rollout protocols from VS Code: apart, so the trusted suite keeps its time. */
+  protocols: protocolTests,
   untrusted: untrustedTests,
   'no-folder': noFolderTests,
   // Proves the harness reports a failing suite as a failure.

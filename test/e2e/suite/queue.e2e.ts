@@ -68,7 +68,7 @@ export function queueTests(): void {
             attempts: 2,
             policySpec: `replay:${tasks}`,
             outDir: mkdtempSync(path.join(tmpdir(), 'rollout-e2e-queue-')),
-            reward: 'binary',
+            protocol: { reward: 'binary' },
             maxTurns: 5,
           }),
         );

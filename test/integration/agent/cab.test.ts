@@ -1,74 +1,37 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runBatch } from '../../../src/core/agent/batch';
-import { runCabRollout, type CabProtocolOptions } from '../../../src/core/agent/cab/cabRollout';
-import { dockerfileImageTag } from '../../../src/core/agent/cab/dockerfileImage';
+import type { AgentConfig } from '../../../src/core/agent/config';
 import { OpenAIPolicy } from '../../../src/core/agent/policies/openaiPolicy';
+import { dockerfileImageTag } from '../../../src/core/agent/protocols/cab/dockerfileImage';
+import type { CabSpec } from '../../../src/core/agent/protocols/protocol';
+import { runRollout } from '../../../src/core/agent/rollout';
 import { createDefaultToolbox } from '../../../src/core/agent/tools/toolbox';
-import { binaryReward } from '../../../src/core/reward/binaryReward';
 import { DockerSandbox } from '../../../src/core/sandbox/dockerSandbox';
 import { dockerClient } from '../../../src/core/sandbox/engine';
 import { imageForProfile } from '../../../src/core/sandbox/images';
-import { cabRowToTask } from '../../../src/core/task/cabSource';
 import type { Task } from '../../../src/core/task/task';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
+import { cabTaskOn, localSmolagentsRepo, smolagentsRow } from '../../support/cabTasks';
 import { ScriptedOpenAIServer, step, type ScriptStep } from '../../support/scriptedOpenAIServer';
 
-const FIXTURE = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'cab', 'cab_verified_lenient.jsonl');
 const KEY = 'sk-test-cab0123456789abcdefABCDEF';
 
-/** Row cab_lenient_18 (smolagents, "Event loop is closed"): its real issue, thread and conditions. */
-function realRow(): Record<string, unknown> {
-  const line = readFileSync(FIXTURE, 'utf8')
-    .split('\n')
-    .find((row) => row.includes('"task_id": "cab_lenient_18"'));
-  assert.ok(line, 'the fixture holds row cab_lenient_18');
-  return JSON.parse(line) as Record<string, unknown>;
-}
+type Body = { messages: { role: string; content: string }[]; temperature?: number };
+const bodyOf = (server: ScriptedOpenAIServer, index: number) => server.completionRequests[index].body as Body;
 
-/** The real repository cannot be cloned here: a small local one with the part of the API the issue is about. */
-function localRepo(): { location: string; commit: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'cab-repo-'));
-  mkdirSync(join(dir, 'smolagents'));
-  writeFileSync(join(dir, 'smolagents', '__init__.py'), 'from .tools import ToolCollection\n');
-  writeFileSync(
-    join(dir, 'smolagents', 'tools.py'),
-    [
-      'from contextlib import contextmanager',
-      '',
-      'class ToolCollection:',
-      '    @classmethod',
-      '    @contextmanager',
-      '    def from_mcp(cls, server_parameters):',
-      '        """The MCP server runs only while this context is open; tools fail once it closes."""',
-      '        client = start_mcp_client(server_parameters)',
-      '        try:',
-      '            yield cls(client.tools)',
-      '        finally:',
-      '            client.stop()',
-      '',
-    ].join('\n'),
-  );
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, encoding: 'utf8' }).trim();
-  git('init', '-q');
-  git('add', '.');
-  git('-c', 'user.name=test', '-c', 'user.email=test@example.com', 'commit', '-q', '-m', 'smolagents excerpt');
-  return { location: dir, commit: git('rev-parse', 'HEAD') };
-}
-
-describe('CodeAssistBench conversations in real Docker with a simulated user and a judge on local OpenAI wire-protocol test doubles', () => {
+describe('CodeAssistBench conversations in real Docker, with the agent, simulated user and judge on local OpenAI wire-protocol test doubles', () => {
   let row: Record<string, unknown>;
   let repo: { location: string; commit: string };
   let outDir: string;
   const builtImages: string[] = [];
 
   before(() => {
-    row = realRow();
-    repo = localRepo();
+    row = smolagentsRow();
+    repo = localSmolagentsRepo();
     outDir = mkdtempSync(join(tmpdir(), 'cab-runs-'));
   });
 
@@ -80,45 +43,50 @@ describe('CodeAssistBench conversations in real Docker with a simulated user and
         .catch(() => undefined);
   });
 
-  /** The real task, its repository swapped for the local one and its Dockerfile for `dockerfile`. */
-  function cabTask(dockerfile: string | undefined): Task {
-    const task = cabRowToTask({ ...row, dockerfile: dockerfile ?? null });
-    return { ...task, repo: { location: repo.location, commit: repo.commit }, cab: { ...task.cab!, dockerfile } };
-  }
+  const cabTask = (dockerfile: string | undefined): Task => cabTaskOn(row, repo, dockerfile);
 
   async function converse(
     task: Task,
     scripts: { agent: ScriptStep[]; user: ScriptStep[]; judge: ScriptStep[] },
-    cab: Partial<CabProtocolOptions> = {},
+    cab: Partial<CabSpec> = {},
+    config: Partial<AgentConfig> = {},
   ) {
     const [agent, user, judge] = await Promise.all(
       [scripts.agent, scripts.user, scripts.judge].map((steps) => ScriptedOpenAIServer.start(steps, { apiKey: KEY })),
     );
-    const policy = (server: ScriptedOpenAIServer) =>
+    const policy = (server: ScriptedOpenAIServer, temperature?: number) =>
       new OpenAIPolicy({
         model: 'scripted',
         baseURL: server.baseURL,
         apiKey: KEY,
+        settings: { temperature },
         retry: { maxRetries: 1, baseDelayMs: 10 },
       });
+    const servers = new Map([
+      [`openai:scripted@${user.baseURL}`, user],
+      [`openai:scripted@${judge.baseURL}`, judge],
+    ]);
     try {
-      const summary = await runCabRollout({
+      const summary = await runRollout({
         task,
         policy: policy(agent),
         policySpec: `openai:scripted@${agent.baseURL}`,
         toolbox: createDefaultToolbox(),
+        protocol: {
+          reward: 'binary',
+          cab: {
+            userPolicySpec: `openai:scripted@${user.baseURL}`,
+            judgePolicySpec: `openai:scripted@${judge.baseURL}`,
+            userRounds: 10,
+            ...cab,
+          },
+        },
+        createPolicy: async (spec) => policy(servers.get(spec)!, 0),
+        config,
         outDir,
         evaluator: { createSandbox: (spec) => DockerSandbox.create(spec), imageForProfile },
         createSandbox: (spec) => DockerSandbox.create(spec),
         secrets: [KEY],
-        cab: {
-          userPolicy: policy(user),
-          userPolicySpec: `openai:scripted@${user.baseURL}`,
-          judgePolicy: policy(judge),
-          judgePolicySpec: `openai:scripted@${judge.baseURL}`,
-          userRounds: 3,
-          ...cab,
-        },
       });
       const { trajectory, problems } = await readTrajectoryLog(summary.path);
       assert.deepEqual(problems, []);
@@ -129,7 +97,7 @@ describe('CodeAssistBench conversations in real Docker with a simulated user and
     }
   }
 
-  test("the agent answers in a container built from the task Dockerfile, the user follows up, is fully satisfied, and the judge's CORRECT is reward 1", async () => {
+  test('the agent answers in a container built from the task Dockerfile, the user (who never sees the thread) follows up and is satisfied, the judge reads the reference thread and its CORRECT is reward 1', async () => {
     const dockerfile = `FROM ${imageForProfile('python')}\nUSER root\nRUN echo "built from the task Dockerfile" > /etc/cab-image\n`;
     const task = cabTask(dockerfile);
     builtImages.push(dockerfileImageTag(task, dockerfile));
@@ -146,44 +114,44 @@ describe('CodeAssistBench conversations in real Docker with a simulated user and
       ],
       user: [
         step.text(
-          'Why would the event loop be closed though?\n\nSATISFACTION_STATUS: PARTIALLY_SATISFIED\nREASON: the lifetime of the connection is not explained',
+          'Why would the event loop be closed though?\n\n**SATISFACTION_STATUS:** `PARTIALLY_SATISFIED`\nREASON: the lifetime of the connection is not explained',
+          { usage: { prompt_tokens: 300, completion_tokens: 20 } },
         ),
         step.text(
-          'Ah, that makes sense, thank you!\n\nSATISFACTION_STATUS: FULLY_SATISFIED\nREASON: all conditions met',
+          'Ah, that makes sense, thank you!\n\nSATISFACTION_STATUS: **FULLY_SATISFIED**\nREASON: all conditions met',
+          {
+            usage: { prompt_tokens: 400, completion_tokens: 15 },
+          },
         ),
       ],
-      judge: [step.text('CONDITION 1: TRUE\nCONDITION 2: TRUE\nCONDITION 3: TRUE\n\nVERDICT: CORRECT')],
+      judge: [
+        step.text('ALIGNMENT SCORE: 3/3 CONDITIONS MET (100%)\n\nVERDICT: **CORRECT**\n\nKEY ISSUES: none', {
+          usage: { prompt_tokens: 900, completion_tokens: 30 },
+        }),
+      ],
     });
-    assert.equal(summary.exitStatus, 'submitted');
+    assert.equal(summary.exitStatus, 'submitted', summary.reason);
     assert.equal(summary.reward, 1);
     assert.equal(summary.resolved, true);
+    assert.equal(summary.protocol, 'cab');
     assert.equal(trajectory.run.image?.name, dockerfileImageTag(task, dockerfile));
     assert.match(trajectory.turns[0].observations[0].output, /built from the task Dockerfile/);
-
     assert.deepEqual(
       trajectory.turns.map((turn) => turn.messages.map((message) => message.role)),
       [['system', 'user', 'assistant', 'tool'], ['assistant'], ['user', 'assistant', 'tool']],
     );
-    assert.match(
-      trajectory.turns[0].messages[1].content ?? '',
-      /Event loop is closed/,
-      'the agent sees the real issue',
+    assert.equal(trajectory.turns[2].messages[0].content, 'Why would the event loop be closed though?');
+    assert.deepEqual(
+      trajectory.turns[2].messages[0].extra,
+      { speaker: 'simulated_user', round: 1 },
+      'marked in the record',
     );
-    assert.doesNotMatch(
-      trajectory.turns[0].messages[1].content ?? '',
-      /TLDR; just indent/,
-      'but not how the thread went',
+    assert.equal(agent.completionRequests.length, 3);
+    assert.ok(
+      !JSON.stringify(bodyOf(agent, 2).messages).includes('simulated_user'),
+      'the mark is never sent to the agent',
     );
-    assert.equal(
-      trajectory.turns[2].messages[0].content,
-      'Why would the event loop be closed though?',
-      'the user reply without its status section',
-    );
-    assert.equal(
-      trajectory.turns[1].signals?.format_errors,
-      0,
-      'an answer without tool calls ends the round, it is no format error',
-    );
+    assert.doesNotMatch(JSON.stringify(bodyOf(agent, 2).messages), /SATISFACTION_STATUS/, 'nor the status');
 
     const feedback = trajectory.events.filter((event) => event.kind === 'user_feedback');
     assert.deepEqual(
@@ -193,33 +161,58 @@ describe('CodeAssistBench conversations in real Docker with a simulated user and
         [3, 'FULLY_SATISFIED'],
       ],
     );
-    const verdict = trajectory.events.find((event) => event.kind === 'judge_verdict');
-    assert.equal(verdict?.data?.verdict, 'CORRECT');
-    assert.equal(trajectory.result?.reward?.value, 1);
-    assert.deepEqual(
-      (trajectory.result?.reward?.report as { verdict: string; user_rounds: number }).verdict,
-      'CORRECT',
-    );
-    assert.equal((trajectory.result?.reward?.report as { user_rounds: number }).user_rounds, 2);
-
-    // Each party saw what it should.
-    const userSystem = (user.completionRequests[0].body?.messages as { content: string }[])[0].content;
-    for (const condition of task.cab!.satisfactionConditions)
-      assert.ok(userSystem.includes(condition), `the user knows condition "${condition}"`);
-    assert.match(userSystem, /TLDR; just indent/, 'the user knows how the real thread went');
+    // The user knows the question and what would satisfy it; never how the real thread went.
+    for (const index of [0, 1]) {
+      const sent = bodyOf(user, index);
+      assert.equal(sent.temperature, 0, 'the user answers at temperature 0');
+      const text = JSON.stringify(sent.messages);
+      assert.ok(text.includes('Event loop is closed'), 'the title');
+      assert.ok(text.includes('mcp-server-time'), 'the body');
+      for (const condition of task.cab!.satisfactionConditions)
+        assert.ok(text.includes(JSON.stringify(condition).slice(1, -1)));
+      for (const comment of task.cab!.comments)
+        assert.ok(
+          !text.includes(JSON.stringify(comment.body.trim()).slice(1, -1)),
+          `not the comment by ${comment.user}`,
+        );
+      assert.match(text, /check succeeded/, 'the Docker validation');
+    }
     assert.match(
-      JSON.stringify(user.completionRequests[1].body?.messages),
-      /Indent `response = agent.run/,
-      'the user read the submitted answer',
+      JSON.stringify(bodyOf(user, 1).messages),
+      /Why would the event loop be closed/,
+      'its own earlier reply',
     );
-    assert.doesNotMatch(
-      JSON.stringify(agent.completionRequests[2].body?.messages),
-      /SATISFACTION_STATUS/,
-      'the agent never sees the status',
+    const validations = trajectory.events.filter((event) => event.kind === 'docker_validation');
+    assert.deepEqual(
+      validations.map((event) => event.data?.success),
+      [true],
+      'validated once: the answers changed nothing in the repository',
     );
-    const judged = JSON.stringify(judge.completionRequests[0].body?.messages);
-    assert.match(judged, /Why would the event loop be closed/);
-    assert.match(judged, /Clarification about the proper scope\/lifetime/);
+
+    // The judge reads the reference thread and the final answer, at temperature 0.
+    const judged = bodyOf(judge, 0);
+    assert.equal(judged.temperature, 0);
+    const judgedText = JSON.stringify(judged.messages);
+    for (const comment of task.cab!.comments)
+      assert.ok(judgedText.includes(JSON.stringify(comment.body.trim()).slice(1, -1)));
+    assert.match(judgedText, /Indent `response = agent.run/, 'the final answer');
+    assert.doesNotMatch(judgedText, /Why would the event loop be closed/, 'not the conversation');
+    assert.match(judgedText, /Docker validation: succeeded/);
+    const report = trajectory.result?.reward?.report as Record<string, unknown>;
+    assert.equal(report.verdict, 'CORRECT');
+    assert.equal(report.user_rounds, 2);
+    assert.deepEqual(report.alignment, { satisfied: 3, total: 3 });
+    assert.deepEqual(report.docker_validation, { success: true });
+    assert.deepEqual(JSON.parse(readFileSync(join(outDir, summary.runId, 'report.json'), 'utf8')).verdict, 'CORRECT');
+
+    // The user's and the judge's tokens are the run's too.
+    const usage = trajectory.result?.extra?.usage as Record<string, { tokens_in: number; calls: number }>;
+    assert.deepEqual([usage.user.tokens_in, usage.user.calls, usage.judge.tokens_in], [700, 2, 900]);
+    const agentTokens = trajectory.turns.reduce(
+      (sum, turn) => sum + (turn.tokens?.input ?? 0) + (turn.tokens?.output ?? 0),
+      0,
+    );
+    assert.equal(summary.tokens, agentTokens + 700 + 35 + 930);
     assert.ok(!readFileSync(summary.path, 'utf8').includes(KEY), 'no key in the trajectory');
   });
 
@@ -232,24 +225,24 @@ describe('CodeAssistBench conversations in real Docker with a simulated user and
           step.text('I upgraded, still broken.'),
           step.text('Maybe?\n\nSATISFACTION_STATUS: SORT_OF\nREASON: unsure'),
         ],
-        judge: [step.text('**VERDICT:** [PARTIALLY CORRECT]')],
+        judge: [step.text('Final Verdict: `PARTIALLY CORRECT`')],
       },
       { userRounds: 2 },
     );
     assert.equal(summary.exitStatus, 'submitted');
     assert.equal(summary.reward, 0.5);
     assert.equal(summary.resolved, false);
-    const malformed = trajectory.events.filter((event) => event.kind === 'user_status_malformed');
     assert.deepEqual(
-      malformed.map((event) => event.data?.round),
+      trajectory.events.filter((event) => event.kind === 'user_status_malformed').map((event) => event.data?.round),
       [1, 2],
-    );
-    assert.deepEqual(
-      trajectory.events.filter((event) => event.kind === 'user_feedback').map((event) => event.data?.status),
-      ['NOT_SATISFIED', 'NOT_SATISFIED'],
     );
     assert.equal(trajectory.turns.length, 2, 'the conversation stops after the second reply');
     assert.equal(trajectory.turns[1].messages[0].content, 'I upgraded, still broken.');
+    assert.equal(
+      trajectory.events.filter((event) => event.kind === 'docker_validation').length,
+      0,
+      'no Dockerfile, no validation',
+    );
   });
 
   test('an INCORRECT verdict is reward 0', async () => {
@@ -264,6 +257,18 @@ describe('CodeAssistBench conversations in real Docker with a simulated user and
     );
     assert.equal(summary.reward, 0);
     assert.equal(summary.exitStatus, 'submitted');
+  });
+
+  test('a judge that names no verdict leaves the run unscored and says so, never silently out of the mean', async () => {
+    const { summary, trajectory } = await converse(cabTask(undefined), {
+      agent: [step.text('Run agent.run inside the with block.')],
+      user: [step.text('Thanks!\nSATISFACTION_STATUS: FULLY_SATISFIED')],
+      judge: [step.text('The answer seems right to me.')],
+    });
+    assert.equal(summary.exitStatus, 'infra_error');
+    assert.equal(summary.reward, null);
+    assert.match(summary.reason ?? '', /the judge named no VERDICT/);
+    assert.equal(trajectory.events.find((event) => event.kind === 'judge_verdict')?.data?.verdict, null);
   });
 
   test('a failing judge model leaves the run unscored (reward null, infra_error), never 0', async () => {
@@ -290,7 +295,34 @@ describe('CodeAssistBench conversations in real Docker with a simulated user and
     assert.equal(judge.completionRequests.length, 0);
   });
 
-  test('the real Dockerfile needs the network: a clear infrastructure error naming the task, or the profile image when fallback is asked for', async () => {
+  test("one budget spans the conversation: the user's tokens count, and the agent stops once the whole run has spent it", async () => {
+    const { summary, trajectory, agent, judge } = await converse(
+      cabTask(undefined),
+      {
+        agent: [step.text('Try upgrading mcpadapt.', { usage: { prompt_tokens: 400, completion_tokens: 100 } })],
+        user: [
+          step.text('Still broken.\nSATISFACTION_STATUS: NOT_SATISFIED', {
+            usage: { prompt_tokens: 500, completion_tokens: 100 },
+          }),
+        ],
+        judge: [step.text('VERDICT: INCORRECT')],
+      },
+      {},
+      { maxTokens: 1000 },
+    );
+    assert.equal(agent.completionRequests.length, 1, 'no second round: 500 + 600 tokens passed the 1000 of the run');
+    assert.equal(summary.exitStatus, 'token_limit');
+    assert.match(summary.reason ?? '', /used 1100 of 1000 tokens/);
+    assert.equal(judge.completionRequests.length, 1, 'the last answer is still judged');
+    assert.equal(summary.reward, 0);
+    assert.match(JSON.stringify(bodyOf(judge, 0).messages), /Try upgrading mcpadapt/);
+    assert.equal(
+      trajectory.result?.totals?.tokens_in,
+      400 + 500 + (trajectory.result?.extra?.usage as { judge: { tokens_in: number } }).judge.tokens_in,
+    );
+  });
+
+  test('the real Dockerfile needs the network: a clear infrastructure error naming the task, or the profile image when fallback is asked for (then no validation)', async () => {
     const task = cabTask(row.dockerfile as string);
     await assert.rejects(
       converse(task, { agent: [], user: [], judge: [] }),
@@ -314,9 +346,10 @@ describe('CodeAssistBench conversations in real Docker with a simulated user and
       String(trajectory.events.find((event) => event.kind === 'dockerfile_fallback')?.data?.error),
       /cab_lenient_18/,
     );
+    assert.equal(trajectory.events.filter((event) => event.kind === 'docker_validation').length, 0);
   });
 
-  test('a batch runs CodeAssistBench tasks in the conversation protocol and scores them by the verdict', async () => {
+  test('a batch runs CodeAssistBench tasks in their protocol and scores them by the verdict; without the user and judge it refuses before starting', async () => {
     const [agent, user, judge] = await Promise.all(
       [
         [step.text('Run agent.run inside the with block.')],
@@ -325,24 +358,39 @@ describe('CodeAssistBench conversations in real Docker with a simulated user and
       ].map((steps) => ScriptedOpenAIServer.start(steps, { apiKey: KEY })),
     );
     try {
-      const policy = (server: ScriptedOpenAIServer) =>
-        new OpenAIPolicy({ model: 'scripted', baseURL: server.baseURL, apiKey: KEY });
-      const { summaries, totals } = await runBatch({
+      const common = {
         tasks: [cabTask(undefined)],
         policySpec: `openai:scripted@${agent.baseURL}`,
         policyOptions: { openai: { apiKey: KEY } },
         attempts: 1,
         workers: 1,
         outDir,
-        rewardFn: binaryReward,
-        evaluator: { createSandbox: (spec) => DockerSandbox.create(spec), imageForProfile },
-        cab: {
-          userPolicy: policy(user),
-          userPolicySpec: 'openai:scripted',
-          judgePolicy: policy(judge),
-          judgePolicySpec: 'openai:scripted',
-          userRounds: 3,
+        evaluator: {
+          createSandbox: (spec: Parameters<typeof DockerSandbox.create>[0]) => DockerSandbox.create(spec),
+          imageForProfile,
         },
+      };
+      await assert.rejects(
+        runBatch({ ...common, protocol: { reward: 'binary' } }),
+        /cab_lenient_18 is a CodeAssistBench task: it needs the simulated user's and the judge's models/,
+      );
+      assert.equal(agent.completionRequests.length, 0);
+      const { summaries, totals } = await runBatch({
+        ...common,
+        protocol: {
+          reward: 'binary',
+          cab: {
+            userPolicySpec: `openai:u@${user.baseURL}`,
+            judgePolicySpec: `openai:j@${judge.baseURL}`,
+            userRounds: 10,
+          },
+        },
+        createPolicy: async (spec) =>
+          new OpenAIPolicy({
+            model: 'scripted',
+            baseURL: spec.includes(user.baseURL) ? user.baseURL : judge.baseURL,
+            apiKey: KEY,
+          }),
       });
       assert.equal(summaries[0].exitStatus, 'submitted', summaries[0].reason);
       assert.equal(summaries[0].reward, 0.5);

@@ -13,7 +13,6 @@ import type { CompactionStrategy } from '../../../src/core/agent/context/context
 import { createPolicy } from '../../../src/core/agent/policies/policySpec';
 import { runRollout } from '../../../src/core/agent/rollout';
 import { createDefaultToolbox } from '../../../src/core/agent/tools/toolbox';
-import { binaryReward } from '../../../src/core/reward/binaryReward';
 import { DockerSandbox } from '../../../src/core/sandbox/dockerSandbox';
 import { imageForProfile } from '../../../src/core/sandbox/images';
 import { loadTasksStrict } from '../../../src/core/task/loadTasks';
@@ -76,7 +75,7 @@ describe('long rollouts against a 32k-context vLLM server in real Docker', () =>
           policy,
           policySpec: `openai:${MODEL}@${server.baseURL}`,
           toolbox: createDefaultToolbox(),
-          rewardFn: binaryReward,
+          protocol: { reward: 'binary' },
           outDir,
           config: { maxTurns: 60, compaction: strategy },
           evaluator: { createSandbox: (spec) => DockerSandbox.create(spec), imageForProfile },

@@ -1,12 +1,19 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { policyResolver } from '../../../src/core/agent/batch';
+import { runRollout } from '../../../src/core/agent/rollout';
+import { createDefaultToolbox } from '../../../src/core/agent/tools/toolbox';
+import { DockerSandbox } from '../../../src/core/sandbox/dockerSandbox';
 import { dockerClient, LABELS } from '../../../src/core/sandbox/engine';
+import { imageForProfile } from '../../../src/core/sandbox/images';
+import { loadTasksStrict } from '../../../src/core/task/loadTasks';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
+import { LeaseLostError } from '../../../src/core/trajectory/recorder';
 import { ScriptedOpenAIServer, step } from '../../support/scriptedOpenAIServer';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
@@ -89,5 +96,52 @@ test('a run killed with SIGKILL mid-rollout stays readable, leaves no orphan aft
     assert.equal(request.messages.length, 2 + 2 * 2, 'the resumed model sees the whole recorded conversation');
   } finally {
     await second.close();
+  }
+});
+
+test("`rollout run --resume` of a run recorded with replay:DIR or replay:FILE finishes it with exactly the recording's turns, none repeated (real Docker, CLI process)", async () => {
+  const reference = join(TASKS, 'pagekit__pagekit-14', 'reference', 'solved');
+  const recorded = (await readTrajectoryLog(join(reference, 'trajectory.jsonl'))).trajectory;
+  assert.ok(recorded);
+  assert.equal(recorded.turns.length, 5);
+  const task = (await loadTasksStrict(join(TASKS, 'pagekit__pagekit-14')))[0];
+  for (const spec of [`replay:${reference}`, `replay:${join(reference, 'trajectory.jsonl')}`]) {
+    const outDir = mkdtempSync(join(tmpdir(), 'rollout-replay-resume-'));
+    const runId = `pagekit-replay-${spec.endsWith('.jsonl') ? 'file' : 'dir'}`;
+    let writes = 0;
+    // The first process stops after two turns, as a killed one would: its log ends at a whole line, unfinished.
+    await assert.rejects(
+      runRollout({
+        task,
+        runId,
+        policy: await (await policyResolver(spec))(task, 0),
+        policySpec: spec,
+        toolbox: createDefaultToolbox(),
+        protocol: { reward: 'binary' },
+        outDir,
+        evaluator: { createSandbox: (sandbox) => DockerSandbox.create(sandbox), imageForProfile },
+        createSandbox: (sandbox) => DockerSandbox.create(sandbox),
+        recordHooks: {
+          beforeWrite: async () => {
+            if (++writes === 4) throw new LeaseLostError('stopped after two turns');
+          },
+        },
+      }),
+      LeaseLostError,
+    );
+    const resumed = spawnSync(
+      process.execPath,
+      [CLI, 'run', '--tasks', TASKS, '--ids', 'pagekit__pagekit-14', '--out', outDir, '--resume', runId],
+      { encoding: 'utf8' },
+    );
+    assert.equal(resumed.status, 0, `${spec}: ${resumed.stdout}\n${resumed.stderr}`);
+    const { trajectory, problems } = await readTrajectoryLog(join(outDir, runId, 'trajectory.jsonl'));
+    assert.deepEqual(problems, []);
+    assert.deepEqual(
+      trajectory?.turns.map((turn) => turn.messages.filter((message) => message.role === 'assistant')),
+      recorded.turns.map((turn) => turn.messages.filter((message) => message.role === 'assistant')),
+      `${spec}: the recording's five answers, once each`,
+    );
+    assert.equal(trajectory?.result?.reward?.value, 1);
   }
 });

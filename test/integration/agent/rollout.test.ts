@@ -7,8 +7,6 @@ import { OpenAIPolicy } from '../../../src/core/agent/policies/openaiPolicy';
 import { replayTrajectory } from '../../../src/core/agent/replay';
 import { runRollout, type RolloutOptions } from '../../../src/core/agent/rollout';
 import { createDefaultToolbox } from '../../../src/core/agent/tools/toolbox';
-import { binaryReward } from '../../../src/core/reward/binaryReward';
-import { gatedReward } from '../../../src/core/reward/gatedReward';
 import { DockerSandbox } from '../../../src/core/sandbox/dockerSandbox';
 import { imageForProfile } from '../../../src/core/sandbox/images';
 import type { SandboxSpec } from '../../../src/core/sandbox/sandbox';
@@ -39,7 +37,7 @@ describe('agent rollouts in real Docker against a local OpenAI wire-protocol tes
         policy: new OpenAIPolicy({ model: 'scripted', baseURL: server.baseURL, apiKey: PLANTED_KEY }),
         policySpec: `openai:scripted@${server.baseURL}`,
         toolbox: createDefaultToolbox(),
-        rewardFn: binaryReward,
+        protocol: { reward: 'binary' },
         outDir,
         evaluator: { createSandbox: (spec) => DockerSandbox.create(spec), imageForProfile },
         createSandbox: (spec) => DockerSandbox.create(spec),
@@ -132,7 +130,7 @@ describe('agent rollouts in real Docker against a local OpenAI wire-protocol tes
         step.text('I think the bug is in the paginator.'),
         step.toolCall('submit', {}),
       ],
-      { rewardFn: gatedReward(), config: { maxConsecutiveFormatErrors: 5 } },
+      { protocol: { reward: 'gated' }, config: { maxConsecutiveFormatErrors: 5 } },
     );
     assert.equal(summary.exitStatus, 'submitted');
     assert.equal(summary.resolved, false);
@@ -190,7 +188,7 @@ describe('agent rollouts in real Docker against a local OpenAI wire-protocol tes
         }),
         policySpec: 'openai:scripted',
         toolbox: createDefaultToolbox(),
-        rewardFn: binaryReward,
+        protocol: { reward: 'binary' },
         outDir,
         evaluator: { createSandbox: (spec) => DockerSandbox.create(spec), imageForProfile },
         createSandbox: (spec) => DockerSandbox.create(spec),

@@ -42,9 +42,9 @@ function cabTaskFile(): { taskFile: string; reposDir: string } {
   return { taskFile, reposDir };
 }
 
-test('a CodeAssistBench task goes through the queue with its simulated user and judge; a worker killed mid-conversation has it started again under the same run id, one trajectory, scored by the judge (real Redis, real Docker, real processes, local OpenAI wire-protocol test doubles)', async () => {
+test('a CodeAssistBench task goes through the queue with its simulated user and judge; a worker killed mid-conversation has it resumed under the same run id, one trajectory, scored by the judge (real Redis, real Docker, real processes, local OpenAI wire-protocol test doubles)', async () => {
   const { taskFile, reposDir } = cabTaskFile();
-  // The killed worker takes the first answer and dies waiting for the second; its successor starts over.
+  // The killed worker takes the first answer and dies waiting for the second; its successor resumes after the first.
   const agent = await ScriptedOpenAIServer.start([
     step.toolCall('bash', { command: 'grep -n MCP smolagents/tools.py' }),
     step.toolCall('bash', { command: 'true' }, { delayMs: 3_000 }),
@@ -103,15 +103,18 @@ test('a CodeAssistBench task goes through the queue with its simulated user and 
       60_000,
       second.output,
     );
-    assert.match(second.output(), new RegExp(`start  ${runId.replace(/\./g, '\\.')}`), 'started again, not resumed');
+    assert.match(second.output(), new RegExp(`resume ${runId.replace(/\./g, '\\.')}`), 'resumed where it stopped');
     const { trajectory, problems } = await readTrajectoryLog(logPath);
     assert.deepEqual(problems, []);
-    assert.equal(trajectory?.run.extra?.protocol, 'cab');
-    assert.equal(trajectory.events.filter((event) => event.kind === 'resumed').length, 0);
+    assert.ok(trajectory);
+    assert.equal((trajectory.run.extra?.protocol as { name: string }).name, 'cab');
+    assert.equal(trajectory.events.filter((event) => event.kind === 'resumed').length, 1);
     assert.deepEqual(
-      trajectory.turns.map((turn) => turn.observations[0]?.output.includes('context')),
-      [true, false],
-      "only the second worker's turns are in the record",
+      trajectory.turns.map(
+        (turn) => turn.observations[0]?.tool === 'bash' && JSON.parse(turn.observations[0].arguments ?? '{}').command,
+      ),
+      ['grep -n MCP smolagents/tools.py', 'grep -n context smolagents/tools.py', false],
+      "the killed worker's turn, then the second worker's: the answer lost in flight is asked again",
     );
     assert.deepEqual(
       trajectory.events.filter((event) => event.kind === 'user_feedback').map((event) => event.data?.status),

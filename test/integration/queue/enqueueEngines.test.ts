@@ -18,7 +18,7 @@ test('enqueuing the same run ids again adds nothing, and one worker drives two D
     attempts: 2,
     policySpec: 'replay:tasks/examples',
     outDir,
-    reward: 'binary',
+    protocol: { reward: 'binary' },
     maxTurns: 30,
   });
   const rollouts = new RolloutQueue(bed.redis.url);

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RunBudget } from '../../../src/core/agent/budget';
 import { DEFAULT_AGENT_CONFIG, type AgentConfig } from '../../../src/core/agent/config';
 import { LIVE_TURN_FILE, readLiveTurn } from '../../../src/core/agent/liveTurn';
 import { runAgent, type AgentRunOutcome } from '../../../src/core/agent/loop';
@@ -112,6 +113,7 @@ async function run(policy: Policy, config: Partial<AgentConfig> = {}, answerEnds
     messages,
     recordedMessages: 0,
     startDiff: '',
+    budget: new RunBudget({ ...DEFAULT_AGENT_CONFIG, ...config }),
     answerEndsRun,
   });
   await recorder.finish({ exit_status: outcome.exitStatus, patch: '', reward: null });

@@ -173,6 +173,66 @@ describe('playback model', () => {
     });
     assert.equal(converted.failToPass, undefined);
   });
+
+  test("a protocol's messages are named with their round, and the turn they open starts the next round", () => {
+    const reply = turn(2, 'patch-a', {
+      messages: [
+        { role: 'user', content: 'Why would the loop close?', extra: { speaker: 'simulated_user', round: 1 } },
+        { role: 'assistant', content: 'Because the block exits.' },
+      ],
+      observations: [],
+    });
+    const converted = toPlaybackTurn(reply, 'patch-a');
+    assert.deepEqual(converted.prompts, [
+      { role: 'user', text: 'Why would the loop close?', speaker: 'simulated_user', round: 1 },
+    ]);
+    assert.equal(converted.startsRound, 2);
+    assert.equal(toPlaybackTurn(turn(1), undefined).startsRound, undefined);
+  });
+
+  test("the report shows a feedback run's rounds and a CodeAssistBench judge's verdict", () => {
+    const rounds = [
+      { round: 1, reward: 0, resolved: false },
+      { round: 2, reward: 1, resolved: true },
+    ];
+    const feedback = toPlaybackResult({
+      exit_status: 'submitted',
+      ended_at: '',
+      patch: '',
+      reward: { value: 1, resolved: true, report: { reward_fn: 'binary', rounds } },
+    });
+    assert.deepEqual(feedback.rounds, rounds);
+    assert.equal(feedback.judge, undefined);
+    const single = toPlaybackResult({
+      exit_status: 'submitted',
+      ended_at: '',
+      patch: '',
+      reward: { value: 1, report: { rounds: [rounds[1]] } },
+    });
+    assert.equal(single.rounds, undefined, 'one round is no round to show');
+    const cab = toPlaybackResult({
+      exit_status: 'submitted',
+      ended_at: '',
+      patch: '',
+      reward: {
+        value: 0.5,
+        resolved: false,
+        report: {
+          protocol: 'cab',
+          verdict: 'PARTIALLY CORRECT',
+          judge_reply: 'VERDICT: PARTIALLY CORRECT',
+          user_rounds: 2,
+          final_status: 'PARTIALLY_SATISFIED',
+        },
+      },
+    });
+    assert.deepEqual(cab.judge, {
+      verdict: 'PARTIALLY CORRECT',
+      reply: 'VERDICT: PARTIALLY CORRECT',
+      userRounds: 2,
+      finalStatus: 'PARTIALLY_SATISFIED',
+    });
+  });
 });
 
 describe('playback header and events', () => {

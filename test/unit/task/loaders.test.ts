@@ -104,6 +104,35 @@ describe('CodeAssistBench loader', () => {
     assert.ok(tasks.every((task) => (task.cab?.satisfactionConditions.length ?? 0) > 0));
   });
 
+  test('every released split loads, every row with a unique id; rows without task_id are named by their issue', async () => {
+    const splits = { 'cab_verified_lenient.jsonl': 54, 'cab_verified_strict.jsonl': 95, 'cab_recent.jsonl': 308 };
+    for (const [file, rows] of Object.entries(splits)) {
+      const { tasks, errors } = await loadTasks(fixture('cab', file));
+      assert.deepEqual(errors, [], file);
+      assert.equal(tasks.length, rows, file);
+      assert.equal(new Set(tasks.map((task) => task.id)).size, rows, `${file}: unique ids`);
+      assert.ok(tasks.every((task) => task.kind === 'cab' && task.cab!.satisfactionConditions.length > 0));
+    }
+    const recent = (await loadTasks(fixture('cab', 'cab_recent.jsonl'))).tasks;
+    const gdterm = recent.find((task) => task.cab?.url === 'https://github.com/markeel/gdterm/issues/39');
+    assert.equal(gdterm?.id, 'markeel__gdterm-39', 'owner__name-NUMBER from the issue URL');
+    // cab_recent lists two issues once per language of their repository: the language tells them apart.
+    assert.deepEqual(
+      recent.filter((task) => task.cab?.url === 'https://github.com/levywang/avhub/issues/6').map((task) => task.id),
+      ['levywang__avhub-6-c', 'levywang__avhub-6-javascript'],
+    );
+    assert.ok(
+      recent.some((task) => task.problemStatement === task.cab?.title),
+      'a row whose body is null loads',
+    );
+    const again = (await loadTasks(fixture('cab', 'cab_recent.jsonl'))).tasks;
+    assert.deepEqual(
+      again.map((task) => task.id),
+      recent.map((task) => task.id),
+      'ids are stable from one load to the next',
+    );
+  });
+
   test('reads the Python-literal style (single quotes, the string None) into the same tasks', async () => {
     const literal = await loadTasks(fixture('cab', 'cab_python_literal.jsonl'));
     assert.deepEqual(literal.errors, []);

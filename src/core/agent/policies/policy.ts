@@ -24,6 +24,11 @@ export interface SystemMessage {
 export interface UserMessage {
   role: 'user';
   content: string;
+  /**
+   * Kept in the record, never sent to a model: who wrote the message when it is not the task itself (a
+   * protocol's simulated user or feedback) and in which round, e.g. `{ speaker: 'simulated_user', round: 1 }`.
+   */
+  extra?: Record<string, unknown>;
 }
 
 /** A thinking block as Anthropic returns it; it must go back verbatim, signature included. */
@@ -137,6 +142,11 @@ export interface Policy {
   next(request: PolicyRequest): Promise<PolicyResponse>;
   /** Asks the server what it serves (its context window), filling `info`; never fails, only falls back. */
   probe?(signal?: AbortSignal): Promise<void>;
+  /**
+   * A resumed run already holds this policy's first `answers` answers. A policy that answers from a recording
+   * continues after them; one that asks a model needs nothing, as the model is sent the recorded conversation.
+   */
+  skipRecorded?(answers: number): void;
 }
 
 /**

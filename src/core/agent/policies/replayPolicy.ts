@@ -31,6 +31,11 @@ export class ReplayPolicy implements Policy {
     return this.messages.length - this.position;
   }
 
+  /** A resumed run replays from the first step it has not recorded yet, never from the start again. */
+  skipRecorded(answers: number): void {
+    this.position = Math.min(answers, this.messages.length);
+  }
+
   /** The request is not looked at: a replay answers what was recorded, whatever the conversation. */
   async next(_request: PolicyRequest): Promise<PolicyResponse> {
     const message = this.messages[this.position];

@@ -3,7 +3,7 @@
  * hash, and built (offline: build steps get no network) by the engine that starts the task's sandbox.
  */
 import { createHash } from 'node:crypto';
-import type { Task } from '../../task/task';
+import type { Task } from '../../../task/task';
 
 export function dockerfileImageTag(task: Task, dockerfile: string): string {
   const name = task.id.toLowerCase().replace(/[^a-z0-9._-]/g, '_');
