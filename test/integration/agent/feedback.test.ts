@@ -110,14 +110,14 @@ describe('test-feedback rounds (MINT) in real Docker with the task tests, agent 
       for (const hidden of task.failToPass) assert.ok(!text.includes(hidden.split('::')[1]), `${hidden} is not named`);
       assert.match(
         text,
-        /The end of the test log \(\d+ lines naming withheld tests left out\):\n```\n\$ python3 -m pytest/,
+        /The end of the test log \(\d+ lines naming withheld tests left out\):\n```\n[\s\S]*\d+ failed, \d+ passed/,
       );
-      assert.doesNotMatch(text, /git apply/, "only the tests' output, not the grader's set-up");
       assert.ok(!('extra' in messagesOf(agent, 2).at(-1)!), 'the mark stays in the record');
-      const report = JSON.parse(readFileSync(join(outDir, summary.runId, 'report.json'), 'utf8')) as {
-        resolved: boolean;
-      };
-      assert.equal(report.resolved, true, "report.json is the last round's");
+      const report = JSON.parse(readFileSync(join(outDir, summary.runId, 'report.json'), 'utf8')) as Record<
+        string,
+        { resolved: boolean }
+      >;
+      assert.equal(report[task.id].resolved, true, "the harness's report.json is the last round's");
     } finally {
       await agent.close();
     }
