@@ -71,7 +71,8 @@ export const flywheelCommand: CliCommand = {
       return usage('--tasks, --policy, --base-model and --out are required');
     if (values.filter !== 'resolved' && values.filter !== 'verifier')
       return usage(`--filter must be resolved or verifier, not ${values.filter}`);
-    if (!REWARD_FUNCTIONS[values.reward]) return usage(`--reward must be one of ${Object.keys(REWARD_FUNCTIONS).join(', ')}`);
+    if (!REWARD_FUNCTIONS[values.reward])
+      return usage(`--reward must be one of ${Object.keys(REWARD_FUNCTIONS).join(', ')}`);
     let training, settings, compaction;
     try {
       training = trainingOptionsFrom(values);

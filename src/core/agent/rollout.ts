@@ -29,15 +29,16 @@ import {
 import { runAgent } from './loop';
 import { recordedModel, type ChatMessage, type Policy } from './policies/policy';
 import { protocolFor, protocolPolicy } from './protocols/index';
-import type {
-  PolicyFactory,
-  ProtocolEnvironment,
-  ProtocolName,
-  ProtocolOutcome,
-  ProtocolSpec,
-  RolloutProtocol,
-  RolloutSession,
-  RoundScore,
+import {
+  recordedProtocolName,
+  type PolicyFactory,
+  type ProtocolEnvironment,
+  type ProtocolName,
+  type ProtocolOutcome,
+  type ProtocolSpec,
+  type RolloutProtocol,
+  type RolloutSession,
+  type RoundScore,
 } from './protocols/protocol';
 import type { Toolbox } from './tools/toolbox';
 
@@ -279,8 +280,8 @@ async function openRecord(
   const recorderOptions: RecorderOptions = { secrets: options.secrets, ...options.recordHooks };
   if (options.resume) {
     const { recorder, trajectory } = await TrajectoryRecorder.resume(options.outDir, runId, recorderOptions);
-    const recordedProtocol = (trajectory.run.extra?.protocol as { name?: string } | undefined)?.name;
-    if (recordedProtocol && recordedProtocol !== protocol.name) {
+    const recordedProtocol = recordedProtocolName(trajectory.run);
+    if (recordedProtocol !== protocol.name) {
       await recorder.close();
       throw new Error(
         `run ${runId} was recorded in the ${recordedProtocol} protocol; resuming it in the ${protocol.name} protocol would mix two`,

@@ -3,6 +3,7 @@
  * current line and a few counters, never the conversation, so a report can read any number of runs of any size.
  */
 import { createHash } from 'node:crypto';
+import { recordedProtocolName } from '../agent/protocols/protocol';
 import { filesInPatch } from '../task/environment';
 import { TrajectoryEventStream } from '../trajectory/reader';
 import type { RunEvent, RunMetadata, RunResult, Turn } from '../trajectory/types';
@@ -172,7 +173,7 @@ class RunFold {
       filesEdited: edited,
       localisation: this.goldFiles?.length ? localisation(edited, this.goldFiles, this.viewedGold) : null,
       // A plain SWE run grades one round without feedback: its resolved verdict already says it all.
-      rounds: this.rounds.length && protocolName(run) !== 'swe' ? successByRound(this.rounds) : null,
+      rounds: this.rounds.length && recordedProtocolName(run) !== 'swe' ? successByRound(this.rounds) : null,
     };
     return {
       runId: run.run_id,
@@ -182,7 +183,7 @@ class RunFold {
       policy: run.policy,
       model: run.model.name,
       prompt: this.prompt,
-      protocol: protocolName(run),
+      protocol: recordedProtocolName(run),
       ...(run.source && run.source.format !== 'rollout' ? { importedFrom: run.source.format } : {}),
       status: result?.exit_status ?? 'unfinished',
       reward: result?.reward?.value ?? null,
@@ -226,14 +227,6 @@ function localisation(edited: string[], gold: readonly string[], viewed: Readonl
     recall: hits / goldSet.size,
     viewedRecall: [...goldSet].filter((file) => viewed.has(file) || edited.includes(file)).length / goldSet.size,
   };
-}
-
-/** The run's protocol: `cab`, `swe-feedback` or `swe`; recorded as a name, or as `{name, spec}` since the one lifecycle. */
-function protocolName(run: RunMetadata): string {
-  const recorded = run.extra?.protocol;
-  if (typeof recorded === 'string') return recorded;
-  const name = (recorded as { name?: unknown } | undefined)?.name;
-  return typeof name === 'string' ? name : 'swe';
 }
 
 /**

@@ -82,7 +82,9 @@ export function protocolTests(): void {
           ),
         ),
       );
-      judge = await ScriptedOpenAIServer.start([step.text('ALIGNMENT SCORE: 3/3 CONDITIONS MET (100%)\n\nFinal Verdict: **CORRECT**')]);
+      judge = await ScriptedOpenAIServer.start([
+        step.text('ALIGNMENT SCORE: 3/3 CONDITIONS MET (100%)\n\nFinal Verdict: **CORRECT**'),
+      ]);
       task = cabTaskFile();
       await vscode.commands.executeCommand('rolloutStudio.selectModelEndpoint', agent.baseURL, 'scripted');
       await vscode.commands.executeCommand('rolloutStudio.setApiKey', KEY);

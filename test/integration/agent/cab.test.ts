@@ -10,6 +10,7 @@ import { dockerfileImageTag } from '../../../src/core/agent/protocols/cab/docker
 import type { CabSpec } from '../../../src/core/agent/protocols/protocol';
 import { runRollout } from '../../../src/core/agent/rollout';
 import { createDefaultToolbox } from '../../../src/core/agent/tools/toolbox';
+import { readRunFacts } from '../../../src/core/report/runFacts';
 import { DockerSandbox } from '../../../src/core/sandbox/dockerSandbox';
 import { dockerClient } from '../../../src/core/sandbox/engine';
 import { imageForProfile } from '../../../src/core/sandbox/images';
@@ -214,6 +215,14 @@ describe('CodeAssistBench conversations in real Docker, with the agent, simulate
     );
     assert.equal(summary.tokens, agentTokens + 700 + 35 + 930);
     assert.ok(!readFileSync(summary.path, 'utf8').includes(KEY), 'no key in the trajectory');
+
+    const { facts } = await readRunFacts(summary.path);
+    assert.equal(facts?.protocol, 'cab', 'rollout report reads the protocol');
+    assert.equal(facts?.resolved, true);
+    assert.deepEqual(facts?.analytics.rounds, [
+      { round: 1, succeeded: false },
+      { round: 2, succeeded: true },
+    ]);
   });
 
   test('a reply without a readable SATISFACTION_STATUS counts as NOT_SATISFIED with an event, rounds run out, and PARTIALLY CORRECT is reward 0.5', async () => {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { runBatch } from '../../../src/core/agent/batch';
 import { OpenAIPolicy } from '../../../src/core/agent/policies/openaiPolicy';
+import { readRunFacts } from '../../../src/core/report/runFacts';
 import { DockerSandbox } from '../../../src/core/sandbox/dockerSandbox';
 import { imageForProfile } from '../../../src/core/sandbox/images';
 import { loadTasksStrict } from '../../../src/core/task/loadTasks';
@@ -118,6 +119,13 @@ describe('test-feedback rounds (MINT) in real Docker with the task tests, agent 
         { resolved: boolean }
       >;
       assert.equal(report[task.id].resolved, true, "the harness's report.json is the last round's");
+
+      const { facts } = await readRunFacts(summary.path);
+      assert.equal(facts?.protocol, 'swe-feedback', 'rollout report reads the protocol');
+      assert.deepEqual(facts?.analytics.rounds, [
+        { round: 1, succeeded: false },
+        { round: 2, succeeded: true },
+      ]);
     } finally {
       await agent.close();
     }

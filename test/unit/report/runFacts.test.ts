@@ -164,7 +164,7 @@ describe('run facts and trajectory analytics, folded from a log', () => {
         events: [feedback(1, 'NOT_SATISFIED'), feedback(2, 'FULLY_SATISFIED')],
       },
     );
-    cab.run.extra = { protocol: 'cab' };
+    cab.run.extra = { protocol: 'cab' }; // as version 0.1 recorded it: the name alone
     const { facts } = await readRunFacts(await writeTrajectory(out(), cab));
     assert.equal(facts?.protocol, 'cab');
     assert.deepEqual(facts?.analytics.rounds, [

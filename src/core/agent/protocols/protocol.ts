@@ -9,12 +9,23 @@ import type { SandboxFactory } from '../../sandbox/pool';
 import type { Sandbox, SandboxSpec } from '../../sandbox/sandbox';
 import type { Task } from '../../task/task';
 import type { TrajectoryRecorder } from '../../trajectory/recorder';
-import type { ExitStatus, RewardResult, Trajectory, TurnSignals } from '../../trajectory/types';
+import type { ExitStatus, RewardResult, RunMetadata, Trajectory, TurnSignals } from '../../trajectory/types';
 import type { RunBudget } from '../budget';
 import type { AgentRunOutcome } from '../loop';
 import type { ChatMessage, Policy } from '../policies/policy';
 
 export type ProtocolName = 'swe' | 'swe-feedback' | 'cab';
+
+/**
+ * The protocol a run was recorded in. A run records `run.extra.protocol` as `{ name, spec }`; version 0.1's
+ * CodeAssistBench runs wrote the name alone, and its other runs nothing (they are SWE runs).
+ */
+export function recordedProtocolName(run: RunMetadata): string {
+  const recorded = run.extra?.protocol;
+  if (typeof recorded === 'string') return recorded;
+  const name = (recorded as { name?: unknown } | undefined)?.name;
+  return typeof name === 'string' ? name : 'swe';
+}
 
 /** CodeAssistBench runs up to 10 replies of the simulated user (its `max_conversation_rounds`). */
 export const DEFAULT_USER_ROUNDS = 10;
