@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
+import type { ProtocolSpec } from '../../../src/core/agent/protocols/protocol';
 import { roundRobinSandboxes } from '../../../src/core/queue/engines';
 import { isS3Url } from '../../../src/core/queue/resultStore';
 import { redisConnection, rolloutJobs } from '../../../src/core/queue/rolloutQueue';
@@ -16,7 +17,7 @@ describe('queue addresses and jobs', () => {
       attempts: 2,
       policySpec: 'openai:gpt-4o',
       outDir: 'runs',
-      reward: 'binary',
+      protocol: { reward: 'binary' } as ProtocolSpec,
       maxTurns: 30,
     };
     const runIds = (changes: Partial<typeof request> & { reposDir?: string } = {}) =>
@@ -28,7 +29,8 @@ describe('queue addresses and jobs', () => {
       { policySpec: 'openai:gpt-4o-mini' },
       { outDir: 'other-runs' },
       { taskFile: 'tasks/other' },
-      { reward: 'partial' },
+      { protocol: { reward: 'partial-credit' } },
+      { protocol: { reward: 'binary', feedback: { rounds: 1, source: 'tests' as const } } },
       { maxTurns: 31 },
       { reposDir: 'repos' },
     ])
