@@ -249,15 +249,22 @@ export const runCommand: CliCommand = {
     let summaries: RolloutSummary[];
     if (values.resume) {
       summaries = [
-        await resumeRun(values.resume, values.out, loaded.tasks, values.policy, { protocol: given, settings }, {
-          // The limits and compaction the run recorded hold, but for those given now.
-          config: {
-            ...(values['max-turns'] ? { maxTurns: config.maxTurns } : {}),
-            ...(compaction ? { compaction } : {}),
+        await resumeRun(
+          values.resume,
+          values.out,
+          loaded.tasks,
+          values.policy,
+          { protocol: given, settings },
+          {
+            // The limits and compaction the run recorded hold, but for those given now.
+            config: {
+              ...(values['max-turns'] ? { maxTurns: config.maxTurns } : {}),
+              ...(compaction ? { compaction } : {}),
+            },
+            evaluator,
+            signal: abort.signal,
           },
-          evaluator,
-          signal: abort.signal,
-        }),
+        ),
       ];
     } else {
       const tasks = selectTasks(loaded.tasks, values.ids);

@@ -97,7 +97,8 @@ export function recordedAgentConfig(run: RunMetadata): Partial<AgentConfig> {
   if (!recorded || typeof recorded !== 'object') return {};
   return Object.fromEntries(
     Object.entries(recorded).flatMap(([key, value]) => {
-      if (key === 'compaction') return COMPACTION_STRATEGIES.includes(value as CompactionStrategy) ? [[key, value]] : [];
+      if (key === 'compaction')
+        return COMPACTION_STRATEGIES.includes(value as CompactionStrategy) ? [[key, value]] : [];
       return value === null ? [[key, Number.POSITIVE_INFINITY]] : typeof value === 'number' ? [[key, value]] : [];
     }),
   );
