@@ -164,6 +164,13 @@ export function trainingOptionsFrom(values: Record<string, unknown>): TrainingOp
 }
 
 /** The runner's flags for these options; one the method does not take is an error naming it. */
+/** The options that apply to `method`, the others dropped: one configuration shared by several methods. */
+export function trainingOptionsFor(method: TrainMethod, options: TrainingOptions): TrainingOptions {
+  const applies = (key: string) =>
+    TRAINING_OPTIONS.find((option) => option.key === key)?.methods?.includes(method) ?? true;
+  return Object.fromEntries(Object.entries(options).filter(([key]) => applies(key))) as TrainingOptions;
+}
+
 export function trainingArgs(method: TrainMethod, options: TrainingOptions): string[] {
   const args: string[] = [];
   for (const option of TRAINING_OPTIONS) {

@@ -6,6 +6,7 @@ import {
   TRAINING_FLAGS,
   TRAINING_OPTIONS,
   trainingArgs,
+  trainingOptionsFor,
   trainingOptionsFrom,
   TrainingOptionError,
 } from '../../../src/core/train/options';
@@ -75,4 +76,11 @@ describe('training options: one table for the CLI, VS Code, the demo and the run
     assert.throws(() => trainingArgs('dpo', { paddingFree: 'on' }), /--padding-free does not apply to --method dpo/);
     assert.deepEqual(trainingArgs('pg', { beta: 0.05, advantage: 'turn' }), ['--beta', '0.05', '--advantage', 'turn']);
   });
+});
+
+test('trainingOptionsFor keeps the options that apply to a method and drops the others (one configuration for SFT and DPO)', () => {
+  const shared = { maxSteps: 4, paddingFree: 'auto', beta: 0.2 } as const;
+  assert.deepEqual(trainingOptionsFor('dpo', shared), { maxSteps: 4, beta: 0.2 });
+  assert.deepEqual(trainingOptionsFor('sft', shared), { maxSteps: 4, paddingFree: 'auto' });
+  assert.doesNotThrow(() => trainingArgs('dpo', trainingOptionsFor('dpo', shared)));
 });
