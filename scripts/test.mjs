@@ -1,4 +1,4 @@
-// Runs the compiled test files with node's test runner: `node scripts/test.mjs [unit|integration|e2e …]`.
+// Runs the compiled test files with node's test runner: `node scripts/test.mjs [unit|integration|faults|e2e …]`.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ function testFiles(dir) {
   });
 }
 
-const suites = process.argv.slice(2).length ? process.argv.slice(2) : ['unit', 'integration', 'e2e'];
+const suites = process.argv.slice(2).length ? process.argv.slice(2) : ['unit', 'integration', 'faults', 'e2e'];
 const files = suites.flatMap((suite) => testFiles(join('out', 'test', suite)));
 if (files.length === 0) {
   console.error(`no compiled tests found for ${suites.join(', ')}: run \`npm run build\` first`);

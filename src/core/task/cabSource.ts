@@ -99,8 +99,7 @@ function distinguishSharedIssues(tasks: Task[]): Task[] {
 export class CabSource implements TaskSource {
   readonly format = 'cab';
 
-  async load(path: string): Promise<TaskLoadResult> {
-    const loaded = await loadRows(path, cabRowToTask);
-    return { ...loaded, tasks: distinguishSharedIssues(loaded.tasks) };
+  load(path: string): Promise<TaskLoadResult> {
+    return loadRows(path, cabRowToTask, { idField: 'task_id', distinguish: distinguishSharedIssues });
   }
 }

@@ -40,16 +40,10 @@ export async function detectTaskSource(path: string): Promise<TaskSource> {
   );
 }
 
+/** The tasks of a file or folder, each id once; rows that did not load (or repeat an id) are named in `errors`. */
 export async function loadTasks(path: string): Promise<TaskLoadResult> {
   const source = await detectTaskSource(path);
-  const result = await source.load(path);
-  const seen = new Set<string>();
-  for (const task of result.tasks) {
-    if (seen.has(task.id))
-      result.errors.push({ file: path, field: 'instance_id', message: `duplicate task id '${task.id}'` });
-    seen.add(task.id);
-  }
-  return result;
+  return source.load(path);
 }
 
 /** Loads tasks and throws one message listing every bad row; for commands that need all of them. */

@@ -141,20 +141,52 @@ function isRow(value: unknown): value is Row {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Loads every row with `toTask`, turning a FieldError into an error that names file, line (or row) and field. */
-export async function loadRows(file: string, toTask: (row: Row) => Task): Promise<TaskLoadResult> {
+export interface LoadRowsOptions {
+  /** The field a repeated task id is reported under (default `instance_id`). */
+  idField?: string;
+  /** A whole-file step before ids are checked for repeats (CodeAssistBench tells rows of one issue apart). */
+  distinguish?: (tasks: Task[]) => Task[];
+}
+
+/**
+ * Loads every row with `toTask`, turning a FieldError into an error that names file, line (or row) and field; a
+ * row whose id an earlier row holds is an error at its own place, and the earlier row is kept.
+ */
+export async function loadRows(
+  file: string,
+  toTask: (row: Row) => Task,
+  { idField = 'instance_id', distinguish = (tasks) => tasks }: LoadRowsOptions = {},
+): Promise<TaskLoadResult> {
   const { rows, errors } = await readRows(file);
-  const tasks: Task[] = [];
+  const converted: { task: Task; place: RowPlace }[] = [];
   for (const { line, position, row } of rows) {
     try {
-      tasks.push(toTask(row));
+      converted.push({ task: toTask(row), place: { line, row: position } });
     } catch (error) {
       if (!(error instanceof FieldError)) throw error;
       errors.push({ file, line, row: position, field: error.field, message: error.message });
     }
   }
+  distinguish(converted.map(({ task }) => task));
+  const tasks: Task[] = [];
+  const firstPlace = new Map<string, string>();
+  for (const { task, place } of converted) {
+    const first = firstPlace.get(task.id);
+    if (first === undefined) {
+      firstPlace.set(task.id, place.line === undefined ? `in row ${place.row}` : `on line ${place.line}`);
+      tasks.push(task);
+    } else {
+      const message = `duplicate task id '${task.id}' (first ${first})`;
+      errors.push({ file, line: place.line, row: place.row, field: idField, message });
+    }
+  }
   errors.sort((a, b) => (a.line ?? a.row ?? 0) - (b.line ?? b.row ?? 0));
   return { tasks, errors };
+}
+
+interface RowPlace {
+  line?: number;
+  row?: number;
 }
 
 export function requiredString(row: Row, field: string): string {

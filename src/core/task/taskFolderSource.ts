@@ -74,9 +74,15 @@ export class TaskFolderSource implements TaskSource {
     const tasks: Task[] = [];
     const errors: TaskLoadError[] = [];
     if (folders.length === 0) errors.push({ file: root, message: `no ${TASK_FILE} here nor in any sub-folder` });
+    const firstFolder = new Map<string, string>();
     for (const folder of folders) {
       try {
-        tasks.push(await loadTaskFolder(folder));
+        const task = await loadTaskFolder(folder);
+        const first = firstFolder.get(task.id);
+        if (first !== undefined)
+          throw new FieldError('instance_id', `duplicate task id '${task.id}' (first in ${join(first, TASK_FILE)})`);
+        firstFolder.set(task.id, folder);
+        tasks.push(task);
       } catch (error) {
         if (!(error instanceof FieldError)) throw error;
         errors.push({ file: join(folder, TASK_FILE), field: error.field || undefined, message: error.message });

@@ -56,14 +56,16 @@ export class TrajectoryEventStream {
         if (line.complete) this.validBytes = line.endOffset;
         continue;
       }
+      // A line is written with its newline: without one it was cut, even where the cut left valid JSON (a resume
+      // that kept it would append its next line to this one).
+      if (!line.complete) {
+        this.tornFinalLine = true;
+        return;
+      }
       let parsed: unknown;
       try {
         parsed = JSON.parse(line.text);
       } catch (error) {
-        if (!line.complete) {
-          this.tornFinalLine = true;
-          return;
-        }
         this.problem(line.number, `not valid JSON (${(error as Error).message})`);
         continue;
       }

@@ -39,6 +39,22 @@ describe('SWE-bench loader', () => {
     assert.deepEqual(fromStrings.tasks, fromLists.tasks);
   });
 
+  test('a repeated task id is an error on the repeating row, naming its line and the first; the first row is kept (found by fuzzing)', async () => {
+    const rows = readFileSync(fixture('swe-bench', 'swe-bench-lite-sample-string-lists.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
+    const again = JSON.stringify({ ...JSON.parse(rows[0]), hints_text: 'again' });
+    const file = tempFile('repeated.jsonl', `${rows[0]}\n${rows[1]}\n${again}\n`);
+    const { tasks, errors } = await loadTasks(file);
+    assert.equal(tasks.length, 2);
+    assert.notEqual(tasks[0].hints, 'again', 'the first row is the one kept');
+    assert.equal(errors.length, 1);
+    assert.equal(
+      formatLoadError(errors[0]),
+      `${file}:line 3 field 'instance_id': duplicate task id '${tasks[0].id}' (first on line 1)`,
+    );
+  });
+
   test('a bad row is named by file, line and field while the good rows still load', async () => {
     const good = readFileSync(fixture('swe-bench', 'swe-bench-lite-sample-string-lists.jsonl'), 'utf8')
       .trim()

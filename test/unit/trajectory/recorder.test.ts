@@ -191,6 +191,28 @@ if (CHILD_OUT) {
       await assert.rejects(TrajectoryRecorder.resume(out, 'run-3'), /already finished \(submitted\)/);
     });
 
+    test('a final line cut just before its newline is torn even though it parses, so a resume appends on a line of its own (found by fuzzing)', async () => {
+      const out = mkdtempSync(join(tmpdir(), 'traj-'));
+      const recorder = await TrajectoryRecorder.start(out, sampleRun('run-4'));
+      await recorder.recordTurn(sampleTurn(0));
+      await recorder.recordTurn(sampleTurn(1));
+      await recorder.close();
+      const file = join(out, 'run-4', 'trajectory.jsonl');
+      truncateSync(file, statSync(file).size - 1);
+      const torn = await readTrajectoryLog(file);
+      assert.equal(torn.tornFinalLine, true);
+      assert.equal(torn.trajectory?.turns.length, 1);
+      const { recorder: resumed } = await TrajectoryRecorder.resume(out, 'run-4');
+      await resumed.recordTurn(sampleTurn(1));
+      await resumed.finish(sampleResult(1));
+      const read = await readTrajectoryLog(file);
+      assert.deepEqual(read.problems, []);
+      assert.deepEqual(
+        read.trajectory?.turns.map((turn) => turn.index),
+        [0, 1],
+      );
+    });
+
     test('a real child process SIGKILLed mid-run leaves a log readable up to its last finished turn, and resumable', async () => {
       const out = mkdtempSync(join(tmpdir(), 'traj-kill-'));
       const child = spawn(process.execPath, [__filename], {
