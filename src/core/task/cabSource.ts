@@ -42,8 +42,8 @@ export function cabRowToTask(row: Row): Task {
   const url = requiredString(row, 'url');
   const repoMatch = GITHUB_ISSUE_URL.exec(url);
   if (!repoMatch) throw new FieldError('url', `'${url}' is not a GitHub issue or pull request URL`);
-  // Some releases (cab_recent, the examples) carry no task_id: the issue's own address names it, stably.
-  const id = optionalString(row, 'task_id') ?? idFromUrl(url);
+  // Some releases (cab_recent, the examples) carry no task_id, or a blank one: the issue's address names it, stably.
+  const id = optionalString(row, 'task_id')?.trim() || idFromUrl(url);
   const commit = requiredString(row, 'commit_id');
   const title = requiredString(row, 'title');
   const satisfactionConditions = stringListField(row, 'satisfaction_conditions', { required: true });

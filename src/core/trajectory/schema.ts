@@ -38,7 +38,10 @@ export function checkTrajectoryEvent(value: unknown): string | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     return 'a trajectory line must be a JSON object';
   const type = (value as { type?: unknown }).type;
-  const definition = typeof type === 'string' ? definitionByType[type as TrajectoryEvent['type']] : undefined;
+  const definition =
+    typeof type === 'string' && Object.hasOwn(definitionByType, type)
+      ? definitionByType[type as TrajectoryEvent['type']]
+      : undefined;
   if (!definition)
     return `/type: must be one of ${Object.keys(definitionByType).join(', ')} (got ${JSON.stringify(type)})`;
   const validate = validatorFor(definition);

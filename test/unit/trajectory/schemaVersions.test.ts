@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
+import { checkTrajectoryEvent } from '../../../src/core/trajectory/schema';
 import { TrajectoryRecorder } from '../../../src/core/trajectory/recorder';
 import { TRAJECTORY_SCHEMA_VERSION } from '../../../src/core/trajectory/types';
 import { sampleResult, sampleTurn } from './sampleTrajectory';
@@ -73,4 +74,9 @@ describe('trajectory schema versions', () => {
       assert.match(read.problems[0].message, message);
     }
   });
+});
+
+test('a line whose type names a built-in object method is a problem on its line, not a crash (found by fuzzing)', () => {
+  for (const type of ['valueOf', 'toString', 'constructor', '__proto__', 'hasOwnProperty'])
+    assert.match(checkTrajectoryEvent({ type }) ?? '', /^\/type: must be one of /, type);
 });
