@@ -133,8 +133,9 @@ describe('OpenAIPolicy against a local OpenAI wire-protocol double', () => {
   });
 
   test('a slow server times out, and the timeout is retried', async () => {
-    const server = await serve(step.text('late', { delayMs: 1000 }), step.text('in time'));
-    const response = await policyFor(server, { timeoutMs: 200 }).next({ messages, tools });
+    // Far apart, so that a loaded machine's slow answer to the retry is never taken for the slow server.
+    const server = await serve(step.text('late', { delayMs: 5000 }), step.text('in time'));
+    const response = await policyFor(server, { timeoutMs: 1000 }).next({ messages, tools });
     assert.equal(response.message.content, 'in time');
     assert.equal(response.retries, 1);
   });
