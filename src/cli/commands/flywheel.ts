@@ -17,7 +17,7 @@ import { formatRunnerEvent } from '../../core/train/runner';
 import { compactionFromFlags, MODEL_FLAGS, MODEL_FLAGS_USAGE, modelSettingsFromFlags } from '../modelOptions';
 import { positiveInteger } from './eval';
 import type { CliCommand } from './index';
-import { parseCommandLine } from '../grammar';
+import { parseCommandLine, usageProblem } from '../grammar';
 
 const USAGE = `usage: rollout flywheel --tasks FILE --policy SPEC --base-model PATH_OR_ID --out DIR [options]
 
@@ -63,10 +63,7 @@ export const flywheelCommand: CliCommand = {
     const parsed = parseCommandLine({ command: 'flywheel', usage: USAGE, options: OPTIONS }, args);
     if (typeof parsed === 'number') return parsed;
     const { values } = parsed;
-    const usage = (message: string) => {
-      console.error(`rollout flywheel: ${message}\n\n${USAGE}`);
-      return 2;
-    };
+    const usage = (message: string) => usageProblem('flywheel', USAGE, message);
     if (!values.tasks || !values.policy || !values['base-model'] || !values.out)
       return usage('--tasks, --policy, --base-model and --out are required');
     if (values.filter !== 'resolved' && values.filter !== 'verifier')

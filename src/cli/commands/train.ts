@@ -8,7 +8,7 @@ import {
 } from '../../core/train/options';
 import { formatRunnerEvent, RUNNER_EXIT, type RunnerHooks } from '../../core/train/runner';
 import type { CliCommand } from './index';
-import { parseCommandLine, UsageError, type ParsedCommandLine } from '../grammar';
+import { parseCommandLine, UsageError, usageProblem, type ParsedCommandLine } from '../grammar';
 
 const USAGE = `usage: rollout train --method sft|dpo|pg --data FILE --base-model PATH_OR_ID --out DIR [options]
        rollout train --method verifier --runs DIR… --out DIR [--epochs N]
@@ -65,10 +65,8 @@ export const trainCommand: CliCommand = {
       console.log(JSON.stringify(outputs));
       return 0;
     } catch (error) {
-      if (error instanceof UsageError || error instanceof TrainingOptionError) {
-        console.error(`rollout train: ${error.message}\n\n${USAGE}`);
-        return 2;
-      }
+      if (error instanceof UsageError || error instanceof TrainingOptionError)
+        return usageProblem('train', USAGE, error.message);
       if (!values.verbose && error instanceof TrainerJobError && error.kind === 'internal')
         console.error(log.slice(-20).join('\n'));
       console.error(`rollout train: ${(error as Error).message}`);
