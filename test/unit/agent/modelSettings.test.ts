@@ -25,6 +25,16 @@ function flags(...args: string[]) {
   return parseArgs({ args, options: MODEL_FLAGS }).values as Record<string, unknown>;
 }
 
+/** The family a model is priced as, with its input and output prices. */
+function priceOf(model: string): { family: string | undefined; input: number; output: number } | undefined {
+  const prices = modelPrices(model, {});
+  if (!prices) return undefined;
+  return { family: prices.source.match(/^model table \(([^:]+):/)?.[1], input: prices.input, output: prices.output };
+}
+
+/** Dollars to a millionth of a cent, so sums of float products compare as the published figures. */
+const round = (usd: number) => Math.round(usd * 1e8) / 1e8;
+
 describe('model settings', () => {
   test('the CLI flags give every knob, checked', () => {
     const settings = modelSettingsFromFlags(
@@ -136,10 +146,53 @@ describe('model table', () => {
     assert.equal(family('gemini-2.5-flash-preview-05-20'), 'gemini-2.5-flash');
     assert.equal(family('gemini-2.5-flash-lite'), 'gemini-2.5-flash-lite');
     assert.equal(modelPrices('gemini-2.5-flash', {})?.cachedInput, 0.03);
-    // o3-pro and gpt-5-pro cost ten times o3 and gpt-5: unknown, not under-counted.
-    for (const sibling of ['o3-pro', 'o3-mini', 'gpt-5-pro', 'gemini-2.0-flash-lite'])
+    // o3-pro and gpt-5-pro cost ten times o3 and gpt-5: each has its own price, never its sibling's.
+    assert.deepEqual(priceOf('o3-pro'), { family: 'o3-pro', input: 20, output: 80 });
+    assert.deepEqual(priceOf('o3-mini-2025-01-31'), { family: 'o3-mini', input: 1.1, output: 4.4 });
+    assert.deepEqual(priceOf('gpt-5-pro-2025-10-06'), { family: 'gpt-5-pro', input: 15, output: 120 });
+    assert.deepEqual(priceOf('gemini-2.0-flash-lite-001'), {
+      family: 'gemini-2.0-flash-lite',
+      input: 0.075,
+      output: 0.3,
+    });
+    assert.equal(priceOf('gemini-2.0-flash-001')?.family, 'gemini-2.0-flash', "Gemini's stable build numbers");
+    // A sibling the table does not price has no price (cost unknown), not the family's.
+    for (const sibling of ['gpt-5.4-pro', 'o4-mini-deep-research', 'claude-sonnet-4-6-1m'])
       assert.equal(modelPrices(sibling, {}), undefined, sibling);
-    assert.equal(tableContextWindow('o3-pro')?.tokens, 200000, 'a context window still carries over');
+    assert.equal(tableContextWindow('o4-mini-deep-research')?.tokens, 200000, 'a context window still carries over');
+  });
+
+  test('long prompts: the whole request at the dearer tier past the threshold, as the providers publish it', () => {
+    // Anthropic, Claude Sonnet 4 with the 1M window: 250K in and 2K out cost $1.50 + $0.045; 199,999 in, ~$0.63.
+    const sonnet = modelPrices('claude-sonnet-4-20250514', {})!;
+    assert.equal(round(costOf({ promptTokens: 250_000, completionTokens: 2_000 }, sonnet)), 1.545);
+    assert.equal(round(costOf({ promptTokens: 199_999, completionTokens: 2_000 }, sonnet)), 0.629997);
+    assert.equal(round(costOf({ promptTokens: 200_000, completionTokens: 0 }, sonnet)), 0.6, 'at 200K: base');
+    const cachedLong = {
+      promptTokens: 300_000,
+      completionTokens: 0,
+      cachedPromptTokens: 100_000,
+      cacheWriteTokens: 50_000,
+    };
+    assert.equal(round(costOf(cachedLong, sonnet)), round((150_000 * 6 + 100_000 * 0.6 + 50_000 * 7.5) / 1e6));
+    assert.equal(modelPrices('claude-sonnet-4-5', {})?.longPrompt?.input, 6);
+    // Gemini 2.5 Pro: $1.25 / $10 (cached $0.125) up to 200k prompt tokens, $2.50 / $15 (cached $0.25) over.
+    const gemini = modelPrices('gemini-2.5-pro', {})!;
+    assert.equal(round(costOf({ promptTokens: 100_000, completionTokens: 1_000 }, gemini)), 0.135);
+    const overTier = { promptTokens: 300_000, completionTokens: 1_000, cachedPromptTokens: 100_000 };
+    assert.equal(round(costOf(overTier, gemini)), round((200_000 * 2.5 + 100_000 * 0.25 + 1_000 * 15) / 1e6));
+    // GPT-5.4: over 272K input tokens, 2x input and 1.5x output.
+    const gpt = modelPrices('gpt-5.4', {})!;
+    assert.equal(round(costOf({ promptTokens: 272_000, completionTokens: 1_000 }, gpt)), 0.695);
+    assert.equal(round(costOf({ promptTokens: 300_000, completionTokens: 1_000 }, gpt)), 1.5225);
+    // Gemini 3.1 Pro's page gives no cache price over 200k: cached tokens are charged at that tier's input price.
+    const gemini31 = modelPrices('gemini-3.1-pro', {})!;
+    assert.equal(
+      round(costOf({ promptTokens: 250_000, completionTokens: 0, cachedPromptTokens: 50_000 }, gemini31)),
+      1,
+    );
+    // A price the user gives has one tier.
+    assert.equal(modelPrices('gemini-2.5-pro', { priceInput: 1, priceOutput: 2 })?.longPrompt, undefined);
   });
 
   test('every price names a source with a date, and every figure is a number', () => {
@@ -154,6 +207,13 @@ describe('model table', () => {
         assert.ok(sources[entry.prices.source as string], `${entry.model}: its price source is listed`);
         for (const key of ['input', 'output'])
           assert.equal(typeof entry.prices[key], 'number', `${entry.model} ${key}`);
+        const long = entry.prices.long_prompt as Record<string, unknown> | undefined;
+        if (long) {
+          for (const key of ['above_tokens', 'input', 'output'])
+            assert.equal(typeof long[key], 'number', `${entry.model} long_prompt ${key}`);
+          if (long.source)
+            assert.ok(sources[long.source as string], `${entry.model}: its long_prompt source is listed`);
+        }
       }
       if (entry.context_source)
         assert.ok(sources[entry.context_source], `${entry.model}: its context source is listed`);

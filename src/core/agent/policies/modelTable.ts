@@ -6,14 +6,24 @@ import table from './modelTable.json';
 import { FALLBACK_CONTEXT_WINDOW, ModelSettingsError, type ModelSettings } from './modelSettings';
 import type { TokenUsage } from './policy';
 
-/** US dollars per million tokens. */
-export interface Prices {
+/** US dollars per million tokens, at one tier. */
+export interface TierPrices {
   input: number;
   output: number;
   /** A prompt-cache hit; the input price when absent. */
   cachedInput?: number;
   /** A prompt-cache write (Anthropic); the input price when absent. */
   cacheWrite?: number;
+}
+
+/** US dollars per million tokens. */
+export interface Prices extends TierPrices {
+  /**
+   * The dearer tier of a model whose provider charges a whole request more once its prompt (cached and
+   * cache-written tokens included) is over `aboveTokens`: Gemini 2.5 Pro and Claude Sonnet 4 over 200k,
+   * GPT-5.4 over 272k.
+   */
+  longPrompt?: TierPrices & { aboveTokens: number };
 }
 
 /** Prices and where they came from, as a run records them. */
@@ -27,11 +37,21 @@ export interface ContextWindow {
   source: string;
 }
 
+interface TablePrices {
+  input: number;
+  output: number;
+  cached_input?: number;
+  cache_write?: number;
+}
+
 interface TableEntry {
   model: string;
   context_window?: number;
   context_source?: string;
-  prices?: { input: number; output: number; cached_input?: number; cache_write?: number; source: string };
+  prices?: TablePrices & {
+    source: string;
+    long_prompt?: TablePrices & { above_tokens: number; source?: string };
+  };
 }
 
 const SOURCES: Record<string, { url: string; read: string }> = table.sources;
@@ -47,11 +67,13 @@ export function lookupModel(model: string): TableEntry | undefined {
 }
 
 /**
- * A snapshot of the same model, priced as it: a date (`-2024-08-06`, `-20250514`, `@20250929`, `-0613`),
- * `-latest`, a preview or experimental build, an Ollama tag. Anything else after the family name is another
- * model (`o3-pro`, `gpt-5-pro`, `gemini-2.5-flash-lite`), often at another price: no price beats a wrong one.
+ * A snapshot of the same model, priced as it: a date (`-2024-08-06`, `-20250514`, `@20250929`, `-0613`), a
+ * Gemini stable build (`-001`), `-latest`, a preview or experimental build, an Ollama tag. Anything else after
+ * the family name is another model (`o3-pro`, `gpt-5-pro`, `gemini-2.5-flash-lite`), often at another price:
+ * no price beats a wrong one.
  */
-const SNAPSHOT_SUFFIX = /^(-\d{4}(-?\d{2}-?\d{2})?|-latest|-(preview|exp)(-[\w.-]+)?|-\d{2}-\d{4}|@[\w.-]+|:[\w.-]+)$/;
+const SNAPSHOT_SUFFIX =
+  /^(-\d{3,4}(-?\d{2}-?\d{2})?|-latest|-(preview|exp)(-[\w.-]+)?|-\d{2}-\d{4}|@[\w.-]+|:[\w.-]+)$/;
 
 function pricedEntry(model: string): TableEntry | undefined {
   const entry = longestEntry(model, (rest) => SNAPSHOT_SUFFIX.test(rest));
@@ -105,12 +127,12 @@ export function modelPrices(
   const { priceInput, priceOutput } = settings;
   if (priceInput === undefined && priceOutput === undefined) {
     if (!entry) return undefined;
+    const long = entry.long_prompt;
+    const longSource = long?.source ? `; over ${long.above_tokens} prompt tokens: ${describeSource(long.source)}` : '';
     return {
-      input: entry.input,
-      output: entry.output,
-      ...(entry.cached_input !== undefined ? { cachedInput: entry.cached_input } : {}),
-      ...(entry.cache_write !== undefined ? { cacheWrite: entry.cache_write } : {}),
-      source: `model table (${family?.model}: ${describeSource(entry.source)})`,
+      ...tierPrices(entry),
+      ...(long ? { longPrompt: { aboveTokens: long.above_tokens, ...tierPrices(long) } } : {}),
+      source: `model table (${family?.model}: ${describeSource(entry.source)}${longSource})`,
     };
   }
   const input = priceInput ?? entry?.input;
@@ -123,8 +145,19 @@ export function modelPrices(
   return { input, output, source: 'given (--price-input / --price-output, or the same settings)' };
 }
 
-/** US dollars for one call's usage. */
-export function costOf(usage: TokenUsage, prices: Prices): number {
+function tierPrices(prices: TablePrices): TierPrices {
+  return {
+    input: prices.input,
+    output: prices.output,
+    ...(prices.cached_input !== undefined ? { cachedInput: prices.cached_input } : {}),
+    ...(prices.cache_write !== undefined ? { cacheWrite: prices.cache_write } : {}),
+  };
+}
+
+/** US dollars for one call's usage, every token at the tier its prompt's length puts the whole call in. */
+export function costOf(usage: TokenUsage, allPrices: Prices): number {
+  const long = allPrices.longPrompt;
+  const prices: TierPrices = long && usage.promptTokens > long.aboveTokens ? long : allPrices;
   const cached = usage.cachedPromptTokens ?? 0;
   const written = usage.cacheWriteTokens ?? 0;
   const fresh = Math.max(0, usage.promptTokens - cached - written);
