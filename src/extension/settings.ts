@@ -56,10 +56,10 @@ export function readSettings(): Settings {
       return resolveOutputFolder(outputFolderSetting);
     },
     budget: {
-      maxTurns: get('budget.maxTurns', 50),
-      maxCostUsd: get('budget.maxCostUsd', 2),
-      maxTokens: get('budget.maxTokens', 1_000_000),
-      timeLimitMinutes: get('budget.timeLimitMinutes', 30),
+      maxTurns: get('budget.maxTurns', DEFAULT_AGENT_CONFIG.maxTurns),
+      maxCostUsd: get('budget.maxCostUsd', DEFAULT_AGENT_CONFIG.maxCostUsd),
+      maxTokens: get('budget.maxTokens', DEFAULT_AGENT_CONFIG.maxTokens),
+      timeLimitMinutes: get('budget.timeLimitMinutes', DEFAULT_AGENT_CONFIG.maxWallMs / 60_000),
     },
     trainOptions: get('train.options', ''),
     get modelSettings() {

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { batchTotals, policyResolver, runBatch, type BatchTotals } from '../../core/agent/batch';
-import { DEFAULT_AGENT_CONFIG } from '../../core/agent/config';
+import { DEFAULT_AGENT_CONFIG, describeLimits } from '../../core/agent/config';
 import { createCliSymbolParser } from '../../core/agent/codemap/nativeTreeSitterParser';
 import { recordedProtocolSpec } from '../../core/agent/protocols/index';
 import {
@@ -46,6 +46,8 @@ options:
   --workers N      rollouts at a time (default 1)
   --reward NAME    ${Object.keys(REWARD_FUNCTIONS).join(' | ')} (default binary; SWE tasks)
   --max-turns N    model calls per rollout (default ${DEFAULT_AGENT_CONFIG.maxTurns})
+                   each rollout stops at ${describeLimits(DEFAULT_AGENT_CONFIG)}, whichever comes first
+                   (VS Code's rolloutStudio.budget.* settings default to the same limits)
   --repos DIR      local clones named owner__name instead of cloning into the cache
   --specs FILE     per-repo environment specs (JSON)
 ${SANDBOX_USAGE}

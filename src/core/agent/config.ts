@@ -25,6 +25,10 @@ export interface AgentConfig {
   compaction: CompactionStrategy;
 }
 
+/**
+ * The one set of defaults for a run's limits: `rollout run`, `rollout flywheel`, the queue's workers and VS Code's
+ * `rolloutStudio.budget.*` settings (package.json declares these values; a unit test holds them equal).
+ */
 export const DEFAULT_AGENT_CONFIG: AgentConfig = {
   maxTurns: 30,
   maxTokens: 2_000_000,
@@ -34,3 +38,11 @@ export const DEFAULT_AGENT_CONFIG: AgentConfig = {
   commandTimeoutMs: 120_000,
   compaction: 'sliding-window',
 };
+
+/** The limits of one rollout in words, for `--help` texts: `30 turns, 2,000,000 tokens, $5.00, 30 minutes`. */
+export function describeLimits(
+  config: Pick<AgentConfig, 'maxTurns' | 'maxTokens' | 'maxCostUsd' | 'maxWallMs'>,
+): string {
+  const cost = Number.isFinite(config.maxCostUsd) ? `$${config.maxCostUsd.toFixed(2)}` : 'no cost limit';
+  return `${config.maxTurns} turns, ${config.maxTokens.toLocaleString('en-US')} tokens, ${cost}, ${config.maxWallMs / 60_000} minutes`;
+}

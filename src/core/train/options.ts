@@ -163,7 +163,6 @@ export function trainingOptionsFrom(values: Record<string, unknown>): TrainingOp
   return options as TrainingOptions;
 }
 
-/** The runner's flags for these options; one the method does not take is an error naming it. */
 /** The options that apply to `method`, the others dropped: one configuration shared by several methods. */
 export function trainingOptionsFor(method: TrainMethod, options: TrainingOptions): TrainingOptions {
   const applies = (key: string) =>
@@ -171,6 +170,7 @@ export function trainingOptionsFor(method: TrainMethod, options: TrainingOptions
   return Object.fromEntries(Object.entries(options).filter(([key]) => applies(key))) as TrainingOptions;
 }
 
+/** The runner's flags for these options; one the method does not take is an error naming it. */
 export function trainingArgs(method: TrainMethod, options: TrainingOptions): string[] {
   const args: string[] = [];
   for (const option of TRAINING_OPTIONS) {

@@ -7,7 +7,7 @@ import { packageRoot } from '../../../src/core/paths';
 
 /**
  * Docs as tests: every `rollout …` and `npm run …` command the docs show, in a fenced shell block or inline
- * code, names a command that exists and only options that command declares (its `--help` describes every
+ * code, names a command that exists and only options that command declares or `--help`, which every command answers (its `--help` describes every
  * option it declares, which test/unit/cli/grammar.test.ts checks). Commands are checked, not run: most need a
  * model, a GPU, Redis or the docs' own folders.
  */
@@ -80,7 +80,7 @@ export async function commandProblems(documented: DocumentedCommand[]): Promise<
     if (!helps.has(name)) helps.set(name, await helpOf(name));
     const help = helps.get(name) as string;
     for (const [flag] of text.matchAll(/(?<![\w-])--[a-z][\w-]*/g))
-      if (!new RegExp(`${flag}(?![\\w-])`).test(help))
+      if (flag !== '--help' && !new RegExp(`${flag}(?![\\w-])`).test(help))
         problems.push(`${where}: \`${text}\`: rollout ${name} has no ${flag}`);
   }
   return problems;
