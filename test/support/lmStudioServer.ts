@@ -1,9 +1,11 @@
 /**
  * A test double for LM Studio's server, as its REST and OpenAI-compatibility docs describe it:
  * - GET /v1/models lists ids owned by `organization_owner`;
- * - GET /api/v1/models lists each model with `max_context_length` and, when loaded, `loaded_instances[].config
- *   .context_length` (the context it was loaded with, often far below the maximum); GET /api/v0/models/{id}
- *   gives `max_context_length`;
+ * - GET /api/v1/models (0.4 and later) lists each model with `max_context_length` and, when loaded,
+ *   `loaded_instances[].config.context_length` (the context it was loaded with, often far below the maximum);
+ * - the v0 REST API (0.3.6 and later; the only one before 0.4): GET /api/v0/models/{id} gives `state`
+ *   (`loaded` / `not-loaded`) and `max_context_length`; POST /api/v0/chat/completions answers with `stats`,
+ *   `runtime` and `model_info.context_length`, the context the model is loaded with;
  * - a prompt past the loaded context is refused: 400 `{"error":"Trying to keep the first N tokens when
  *   context the overflows. However, the model is loaded with context length of only M tokens, …"}`.
  */
@@ -17,6 +19,8 @@ export interface LmStudioServerOptions extends ScriptedOpenAIServerOptions {
   maxContext?: number;
   /** The model is loaded (default true); else it is loaded just in time by the first request. */
   loaded?: boolean;
+  /** The release: 0.3 has only the v0 REST API (no /api/v1); default 0.4. */
+  release?: '0.3' | '0.4';
 }
 
 export class LmStudioServer extends ScriptedOpenAIServer {
@@ -41,10 +45,16 @@ export class LmStudioServer extends ScriptedOpenAIServer {
     return { id: this.model, object: 'model', owned_by: 'organization_owner' };
   }
 
+  /** The requests to LM Studio's own v0 chat completions (not the OpenAI-compatible ones). */
+  get v0CompletionRequests(): RecordedRequest[] {
+    return this.requests.filter((request) => request.path === '/api/v0/chat/completions');
+  }
+
   protected extraRoute(request: RecordedRequest): Answer | undefined {
+    if (request.method === 'POST' && request.path === '/api/v0/chat/completions') return this.v0Completion(request);
     if (request.method !== 'GET') return undefined;
     const maxContext = this.lm.maxContext ?? 32768;
-    if (request.path === '/api/v1/models')
+    if (request.path === '/api/v1/models' && this.lm.release !== '0.3')
       return {
         status: 200,
         json: {
@@ -90,6 +100,32 @@ export class LmStudioServer extends ScriptedOpenAIServer {
         },
       };
     return undefined;
+  }
+
+  /** A v0 completion of one token (what a probe asks), with the fields only the v0 API adds. */
+  private v0Completion(request: RecordedRequest): Answer {
+    const prompt = promptTokens(request.body);
+    return {
+      status: 200,
+      json: {
+        id: 'chatcmpl-lmstudio0',
+        object: 'chat.completion',
+        created: 1_731_990_317,
+        model: this.model,
+        choices: [
+          { index: 0, logprobs: null, finish_reason: 'length', message: { role: 'assistant', content: 'Hello' } },
+        ],
+        usage: { prompt_tokens: prompt, completion_tokens: 1, total_tokens: prompt + 1 },
+        stats: {
+          tokens_per_second: 51.4,
+          time_to_first_token: 0.111,
+          generation_time: 0.02,
+          stop_reason: 'maxPredictedTokensReached',
+        },
+        model_info: { arch: 'qwen2', quant: 'Q4_K_M', format: 'gguf', context_length: this.loadedContext },
+        runtime: { name: 'llama.cpp-linux-x86_64-avx2', version: '1.3.0', supported_formats: ['gguf'] },
+      },
+    };
   }
 
   protected refuse(request: RecordedRequest): Answer | undefined {

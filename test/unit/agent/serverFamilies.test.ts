@@ -344,6 +344,22 @@ describe('LM Studio (test double of the real wire format)', () => {
     assert.match(jit.info.contextWindow?.source ?? '', /not loaded yet/);
   });
 
+  test('LM Studio 0.3.x (v0 REST API only): the context is the loaded one, read from a one-token v0 completion', async () => {
+    const server = track(await LmStudioServer.start([], { release: '0.3', loadedContext: 8192, maxContext: 32768 }));
+    const policy = await createPolicy(`openai:qwen2.5-coder-7b-instruct@${server.baseURL}`, { env: {} });
+    assert.deepEqual([policy.info.server, policy.info.contextWindow?.tokens], ['lmstudio', 8192]);
+    assert.match(policy.info.contextWindow?.source ?? '', /api\/v0\/chat\/completions model_info\.context_length/);
+    assert.equal(server.v0CompletionRequests.length, 1);
+    assert.equal(server.v0CompletionRequests[0].body?.max_tokens, 1, 'the probe asks for one token');
+    assert.equal(server.completionRequests.length, 0, 'the script is untouched');
+    // Not loaded: no completion is asked (it would load the model); the maximum stands until the server says.
+    const unloaded = track(await LmStudioServer.start([], { release: '0.3', loaded: false, maxContext: 32768 }));
+    const jit = await createPolicy(`openai:qwen2.5-coder-7b-instruct@${unloaded.baseURL}`, { env: {} });
+    assert.equal(jit.info.contextWindow?.tokens, 32768);
+    assert.match(jit.info.contextWindow?.source ?? '', /not loaded yet/);
+    assert.equal(unloaded.v0CompletionRequests.length, 0);
+  });
+
   test('LM Studio: "Trying to keep the first N tokens when context the overflows" is an overflow with both sizes', async () => {
     const server = track(await LmStudioServer.start([], { loadedContext: 4096 }));
     const error = await openai(server.baseURL, 'qwen2.5-coder-7b-instruct')

@@ -1,8 +1,9 @@
 /**
  * Asks a model server what it serves, where it says: the software behind an OpenAI-compatible URL and the
  * context window it enforces. vLLM lists `max_model_len` in /v1/models; llama.cpp's /props gives the slot's
- * `n_ctx`; LM Studio's /api/v1/models gives a loaded instance's `context_length` (else the model's
- * `max_context_length`); Ollama's /api/show gives a Modelfile's `num_ctx`, and /api/ps a loaded model's
+ * `n_ctx`; LM Studio's /api/v1/models (0.4 and later) gives a loaded instance's `context_length` (else the
+ * model's `max_context_length`), and on 0.3.x a one-token /api/v0/chat/completions gives the loaded model's
+ * `model_info.context_length`; Ollama's /api/show gives a Modelfile's `num_ctx`, and /api/ps a loaded model's
  * `context_length`. Every question is short and may fail: the answer is then simply missing.
  */
 import type { ContextWindow } from './modelTable';
@@ -101,9 +102,35 @@ async function lmStudioWindow(
     if (max)
       return { tokens: max, source: 'LM Studio /api/v1/models max_context_length (the model is not loaded yet)' };
   }
+  // LM Studio 0.3.x has only the v0 REST API, whose model info gives the maximum, not the loaded context.
   const info = await getJson(`${origin}/api/v0/models/${encodeURIComponent(model)}`, options);
-  const max = positive(isObject(info) ? info.max_context_length : undefined);
-  return max ? { tokens: max, source: 'LM Studio /api/v0/models max_context_length' } : undefined;
+  if (!isObject(info)) return undefined;
+  const loaded = info.state === 'loaded' ? await lmStudioV0LoadedContext(origin, model, options) : undefined;
+  if (loaded)
+    return {
+      tokens: loaded,
+      source: 'LM Studio /api/v0/chat/completions model_info.context_length (the model as loaded)',
+    };
+  const max = positive(info.max_context_length);
+  if (!max) return undefined;
+  const state = info.state === 'loaded' ? 'loaded' : 'not loaded yet';
+  return { tokens: max, source: `LM Studio /api/v0/models max_context_length (the model is ${state})` };
+}
+
+/**
+ * The context a loaded model runs with, on LM Studio 0.3.x: only a v0 completion says it (`model_info
+ * .context_length`), so ask the loaded model for one token.
+ */
+async function lmStudioV0LoadedContext(
+  origin: string,
+  model: string,
+  options: ProbeOptions,
+): Promise<number | undefined> {
+  const request = { model, messages: [{ role: 'user', content: 'Hi' }], max_tokens: 1, stream: false };
+  const completion = await getJson(`${origin}/api/v0/chat/completions`, options, request);
+  return positive(
+    isObject(completion) && isObject(completion.model_info) ? completion.model_info.context_length : undefined,
+  );
 }
 
 /**
