@@ -8,8 +8,9 @@ import { packageRoot } from '../paths';
 import { findTrajectoryLogs } from '../trajectory/reader';
 import type { TaskCatalog } from './catalog';
 import type { FactsWorkerInput } from './factsWorker';
+import { factsReader } from './factsCache';
 import type { ReportProblem, RunFacts } from './model';
-import { readRunFacts, type RunFactsResult } from './runFacts';
+import type { RunFactsResult } from './runFacts';
 
 /** Logs read at once by one thread: enough to keep the disk busy while one is parsed. */
 const READ_CONCURRENCY = 8;
@@ -23,10 +24,16 @@ export interface CollectedRuns {
   problems: ReportProblem[];
 }
 
+export interface CollectOptions {
+  /** Keep each run's facts beside its log and use them while the log is unchanged (default true). */
+  keepFacts?: boolean;
+  signal?: AbortSignal;
+}
+
 export async function collectRunFacts(
   paths: readonly string[],
   catalog: TaskCatalog,
-  signal?: AbortSignal,
+  { keepFacts = true, signal }: CollectOptions = {},
 ): Promise<CollectedRuns> {
   const logs: string[] = [];
   // Absolute, so that a report's links open the run from anywhere.
@@ -35,10 +42,10 @@ export async function collectRunFacts(
   const script = join(packageRoot(), WORKER_SCRIPT);
   const results =
     threads > 1 && existsSync(script)
-      ? await inThreads(script, logs, catalog, threads, signal)
+      ? await inThreads(script, logs, catalog, threads, keepFacts, signal)
       : await mapWithWorkers(logs, READ_CONCURRENCY, (log) => {
           signal?.throwIfAborted();
-          return readRunFacts(log, (taskId) => catalog.goldFiles(taskId));
+          return factsReader(keepFacts)(log, (taskId) => catalog.goldFiles(taskId));
         });
   return {
     facts: results.flatMap((result) => (result.facts ? [result.facts] : [])),
@@ -52,6 +59,7 @@ async function inThreads(
   logs: string[],
   catalog: TaskCatalog,
   threads: number,
+  keepFacts: boolean,
   signal?: AbortSignal,
 ): Promise<RunFactsResult[]> {
   const share = Math.ceil(logs.length / threads);
@@ -65,6 +73,7 @@ async function inThreads(
           logs: logs.slice(i * share, (i + 1) * share),
           goldFiles: catalog.goldFileEntries(),
           concurrency: READ_CONCURRENCY,
+          keepFacts,
         };
         const worker = new Worker(script, { workerData: input });
         workers.push(worker);

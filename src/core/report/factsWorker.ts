@@ -4,20 +4,23 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { mapWithWorkers } from '../concurrency';
-import { readRunFacts, type RunFactsResult } from './runFacts';
+import { factsReader } from './factsCache';
+import type { RunFactsResult } from './runFacts';
 
 export interface FactsWorkerInput {
   logs: string[];
   /** Task id → files of its gold patch. */
   goldFiles: [string, readonly string[]][];
   concurrency: number;
+  keepFacts: boolean;
 }
 
 async function main(): Promise<void> {
   const input = workerData as FactsWorkerInput;
   const gold = new Map(input.goldFiles);
+  const readFacts = factsReader(input.keepFacts);
   const results: RunFactsResult[] = await mapWithWorkers(input.logs, input.concurrency, (log) =>
-    readRunFacts(log, (taskId) => gold.get(taskId)),
+    readFacts(log, (taskId) => gold.get(taskId)),
   );
   parentPort!.postMessage(results);
 }

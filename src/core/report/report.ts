@@ -16,6 +16,8 @@ export interface CreateReportOptions {
   bootstrap?: BootstrapOptions;
   /** Problems that do not stop the report (task rows that did not load). */
   warn?: (message: string) => void;
+  /** Keep each run's facts beside its log and use them while the log is unchanged (default true). */
+  keepFacts?: boolean;
   signal?: AbortSignal;
 }
 
@@ -28,7 +30,10 @@ export interface CreatedReport {
 
 export async function createReport(options: CreateReportOptions): Promise<CreatedReport> {
   const catalog = await loadCatalog(options.tasks ?? [], options.warn ?? (() => undefined));
-  const { facts, problems } = await collectRunFacts(options.runs, catalog, options.signal);
+  const { facts, problems } = await collectRunFacts(options.runs, catalog, {
+    keepFacts: options.keepFacts,
+    signal: options.signal,
+  });
   const report = buildReport(facts, catalog, {
     by: options.by ?? 'policy',
     bootstrap: bootstrapSettings(options.bootstrap),
