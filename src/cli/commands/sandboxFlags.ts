@@ -7,8 +7,9 @@ export const SANDBOX_FLAGS = {
   'docker-host': { type: 'string' },
 } as const;
 
-export const SANDBOX_USAGE = `  --image-template T   image of a SWE-bench-format row that names none: swe-bench (default, the harness's
-                       swebench/sweb.eval.x86_64.<id>:latest), swe-gym, a template with {id} / {id_s} /
+export const SANDBOX_USAGE = `  --image-template T   image of a SWE-bench-format row that names none: swe-bench (the harness's
+                       swebench/sweb.eval.x86_64.<id>:latest), swe-gym (SWE-Gym's images; the default for
+                       SWE-Gym's repositories, swe-bench for the others), a template with {id} / {id_s} /
                        {instance_id}, or profile (the language's image with the repository copied in, the
                        default with --repos)
   --namespace NS       pull instance images from a mirror: NS replaces their namespace

@@ -1,8 +1,7 @@
 import { relative } from 'node:path';
 import { Engine } from '../../core/sandbox/engine';
-import { imageForProfile } from '../../core/sandbox/images';
 import { loadTasks } from '../../core/task/loadTasks';
-import { taskImage } from '../../core/task/taskSandbox';
+import { instanceImage } from '../../core/task/instanceImages';
 import { formatLoadError, hasTests, type Task } from '../../core/task/task';
 import type { CliCommand } from './index';
 import { parseCommandLine } from '../grammar';
@@ -87,14 +86,8 @@ export const tasksCommand: CliCommand = {
     }
     const { tasks, errors } = await loadTasks(positionals[0]);
     const { instanceImages, dockerHost } = sandboxSettings(values);
-    const listed: Listed[] = tasks.map((task) => {
-      try {
-        const { image, instance } = taskImage(task, { imageForProfile, instanceImages });
-        return { task, image: instance ? image : undefined };
-      } catch {
-        return { task };
-      }
-    });
+    // Only instance images are listed: the profile images are the same few for every task (`rollout images`).
+    const listed: Listed[] = tasks.map((task) => ({ task, image: instanceImage(task, instanceImages) }));
     let engineNote: string | undefined;
     if (listed.some((entry) => entry.image)) {
       try {

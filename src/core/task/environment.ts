@@ -115,8 +115,13 @@ function applySpec(base: Partial<TaskEnvironment>, spec: EnvironmentSpec | undef
 /** The language defaults with the harness's table, the user's specs and the task's own parser over them. */
 function mergedEnvironment(task: Task, specs: EnvironmentSpecs): Partial<TaskEnvironment> {
   const name = task.repo.name;
-  let environment: Partial<TaskEnvironment> = languageDefaults(task.language) ?? { install: [] };
-  for (const table of [SWE_BENCH_SPECS, specs]) {
+  // An image with its own test command (another benchmark's) is tested by it, not by the language defaults of our
+  // profile images nor by the SWE-bench harness's commands for its own images of the same repository.
+  const ownCommand = task.instance?.testCommand;
+  let environment: Partial<TaskEnvironment> = ownCommand
+    ? { install: [], testCommand: ownCommand }
+    : (languageDefaults(task.language) ?? { install: [] });
+  for (const table of ownCommand ? [specs] : [SWE_BENCH_SPECS, specs]) {
     const repoSpec = name ? table[name] : undefined;
     const versionSpec = task.version ? repoSpec?.versions?.[task.version] : undefined;
     environment = applySpec(applySpec(environment, repoSpec), versionSpec);
@@ -131,9 +136,15 @@ export function environmentFor(task: Task, specs: EnvironmentSpecs = {}): TaskEn
   const environment = mergedEnvironment(task, specs);
   const { testCommand, logParser } = environment;
   // A benchmark instance brings its own image; a profile is needed only to run it in one of ours.
-  if (!testCommand || !logParser || !(environment.profile || environment.image || task.instance)) {
+  const needsImage = !(environment.profile || environment.image || task.instance);
+  if (!testCommand || !logParser || needsImage) {
+    const missing = [
+      needsImage && 'profile (or image)',
+      !testCommand && 'test_command',
+      !logParser && 'test_framework',
+    ];
     throw new Error(
-      `task ${task.id}: no environment for language '${task.language}'; add a spec for ${task.repo.name ?? 'its repository'} with profile (or image), test_command and test_framework`,
+      `task ${task.id}: no ${testCommand && !needsImage ? 'log parser' : 'environment'} for ${task.repo.name ?? 'its repository'} (language '${task.language}'); pass --specs FILE with a spec for it that gives ${missing.filter(Boolean).join(', ')}`,
     );
   }
   return { ...environment, install: environment.install ?? [], testCommand, logParser };
@@ -144,7 +155,7 @@ export function logParserFor(task: Task, specs: EnvironmentSpecs = {}): LogParse
   const logParser = task.environment?.logParser ?? mergedEnvironment(task, specs).logParser;
   if (!logParser)
     throw new Error(
-      `task ${task.id}: no log parser for ${task.repo.name ?? `language '${task.language}'`}; give the task a log_parser or add a spec with test_framework`,
+      `task ${task.id}: no log parser for ${task.repo.name ?? `language '${task.language}'`}; give the task a log_parser or pass --specs FILE with a spec that gives test_framework`,
     );
   return logParser;
 }

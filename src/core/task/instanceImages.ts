@@ -32,11 +32,14 @@ export const IMAGE_TEMPLATES: Record<string, string> = {
 /** The template for rows that name no image: the harness's naming. */
 export const DEFAULT_IMAGE_TEMPLATE = 'swe-bench';
 
+/** The template of each dataset whose rows name no image and whose images are not the harness's. */
+const DATASET_IMAGE_TEMPLATES: Record<string, string> = { 'swe-gym': 'swe-gym' };
+
 /** `--image-template profile`: run SWE-bench-format rows in their language's profile image with the repository copied in. */
 export const PROFILE_ROUTE = 'profile';
 
 export interface InstanceImageOptions {
-  /** A name from IMAGE_TEMPLATES, a template with placeholders, or `profile`; default `swe-bench`. */
+  /** A name from IMAGE_TEMPLATES, a template with placeholders, or `profile`; default: the dataset's (`swe-bench`, `swe-gym`). */
   template?: string;
   /** Replaces the namespace (everything before the last `/` of the repository) of every instance image: a mirror. */
   namespace?: string;
@@ -77,7 +80,7 @@ export function instanceImage(task: Task, options: InstanceImageOptions = {}): s
   if (!task.instance) return undefined;
   let image = task.instance.image;
   if (!image) {
-    const template = options.template ?? DEFAULT_IMAGE_TEMPLATE;
+    const template = options.template ?? DATASET_IMAGE_TEMPLATES[task.dataset ?? ''] ?? DEFAULT_IMAGE_TEMPLATE;
     if (template === PROFILE_ROUTE) return undefined;
     image = fillTemplate(IMAGE_TEMPLATES[template] ?? template, task.id);
   }

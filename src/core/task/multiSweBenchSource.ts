@@ -1,9 +1,11 @@
 /**
  * Multi-SWE-bench task instances as released (one row per pull request: `org`, `repo`, `number`, `base`,
  * `resolved_issues`, `fix_patch`, `test_patch`, the per-test transitions). Each runs in the benchmark's image
- * `mswebench/<org>_m_<repo>:pr-<number>`, which holds the repository at `/home/<repo>` checked out at the base.
- * The benchmark's test command and log format are per repository: a spec (`--specs`) gives them, typically the
- * image's own build-and-test script `bash /home/run.sh`.
+ * `mswebench/<org>_m_<repo>:pr-<number>`, which holds the repository at `/home/<repo>` checked out at the base
+ * and the benchmark's scripts beside it: `/home/run.sh` builds and runs the tests on the tree as it is (the
+ * harness's other scripts apply its patches first), so it is the test command once the grader has applied the
+ * patch and the test patch. How its output reads is per repository, in the benchmark's code, not in its rows: a
+ * spec (`--specs`) names the log parser.
  */
 
 import { listField, loadRows, optionalString, parseEncodedValue, requiredString, type Row } from './rows';
@@ -42,7 +44,8 @@ function problemStatement(row: Row): string {
 export function multiSweBenchRowToTask(row: Row): Task {
   const org = requiredString(row, 'org');
   const repo = requiredString(row, 'repo');
-  const number = row.number;
+  // An integer in the released files; some tools' copies write it as a string of digits.
+  const number = typeof row.number === 'string' && /^\d+$/.test(row.number) ? Number(row.number) : row.number;
   if (typeof number !== 'number' || !Number.isInteger(number)) throw new FieldError('number', 'must be an integer');
   const { sha } = base(row);
   const language = optionalString(row, 'lang') ?? optionalString(row, 'language');
@@ -62,6 +65,7 @@ export function multiSweBenchRowToTask(row: Row): Task {
     instance: {
       image: `mswebench/${org}_m_${repo}:pr-${number}`.toLowerCase(),
       workdir: `/home/${repo}`,
+      testCommand: 'bash /home/run.sh',
     },
   };
 }

@@ -20,6 +20,26 @@ const REPO_NAME = /^[\w.-]+\/[\w.-]+$/;
  */
 const HARNESS_LANGUAGES: Record<string, string> = harnessLanguages;
 
+/**
+ * SWE-Gym's eleven repositories (those of the 2,119 instances OpenHands lists as SWE-Gym's verified ones,
+ * All-Hands-AI/OpenHands @ 156d068, `evaluation/benchmarks/swe_bench/split/`); none is a SWE-bench repository.
+ * SWE-Gym's rows are in SWE-bench's format and name no image: the repository tells them apart, and their images
+ * are SWE-Gym's own (instanceImages.ts).
+ */
+const SWE_GYM_REPOS = new Set([
+  'getmoto/moto',
+  'Project-MONAI/MONAI',
+  'pandas-dev/pandas',
+  'python/mypy',
+  'dask/dask',
+  'iterative/dvc',
+  'conan-io/conan',
+  'pydantic/pydantic',
+  'modin-project/modin',
+  'facebookresearch/hydra',
+  'bokeh/bokeh',
+]);
+
 /** SWE-bench 5 datasets name each instance's log parser (`parse_log_pytest`); older ones leave it to the repository. */
 function rowLogParser(row: Row): LogParserName | undefined {
   const value = optionalString(row, 'log_parser');
@@ -48,7 +68,7 @@ export function sweBenchRowToTask(row: Row): Task {
   return {
     id,
     kind: 'swe-bench',
-    dataset: 'swe-bench',
+    dataset: SWE_GYM_REPOS.has(repoName) ? 'swe-gym' : 'swe-bench',
     repo: { name: repoName, location: `https://github.com/${repoName}.git`, commit },
     problemStatement: requiredString(row, 'problem_statement'),
     hints: optionalString(row, 'hints_text') ?? '',

@@ -61,6 +61,8 @@ export interface TaskInstance {
   setup?: string;
   /** Standard input of `setup` (e.g. the bug patch SWE-smith applies to the image's clean repository). */
   setupInput?: string;
+  /** The image's own test command (Multi-SWE-bench's `/home/run.sh`), used unless a spec gives another. */
+  testCommand?: string;
 }
 
 export interface Task {

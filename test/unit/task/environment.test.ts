@@ -93,7 +93,10 @@ describe('environment specs', () => {
 
   test('a language without defaults and without a spec is refused with the fix', async () => {
     const { tasks } = await loadTasks(fixture('cab', 'cab_verified_lenient.jsonl'));
-    assert.throws(() => environmentFor(tasks[0]), /no environment for language 'c\+\+'; add a spec for EmberEmu\/Hexi/);
+    assert.throws(
+      () => environmentFor(tasks[0]),
+      /no environment for EmberEmu\/Hexi \(language 'c\+\+'\); pass --specs FILE with a spec for it that gives profile \(or image\), test_command, test_framework/,
+    );
   });
 
   test("the test patch's test files, new ones included and data files left out, go to the test command", () => {

@@ -143,6 +143,34 @@ describe('instance images', () => {
     );
     assert.equal(taskImage(tasks[1], settings).image, 'swebench/sweb.eval.x86_64.tokio-rs_1776_axum-1119:latest');
   });
+
+  test("a SWE-Gym row (SWE-bench's format, one of SWE-Gym's repositories) runs in SWE-Gym's image with no flag", async () => {
+    const [lite] = JSON.parse(readFileSync(fixture('swe-bench', 'swe-bench-lite-sample.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >[];
+    const rows = [
+      { ...lite, instance_id: 'Project-MONAI__MONAI-3715', repo: 'Project-MONAI/MONAI', version: '0.8' },
+      lite,
+    ];
+    const { tasks, errors } = await loadTasks(
+      tempFile('swe-gym.jsonl', rows.map((row) => JSON.stringify(row)).join('\n')),
+    );
+    assert.deepEqual(errors, []);
+    const [gym, bench] = tasks;
+    assert.deepEqual([gym.dataset, bench.dataset], ['swe-gym', 'swe-bench']);
+    assert.equal(taskImage(gym, settings).image, 'xingyaoww/sweb.eval.x86_64.project-monai_s_monai-3715:latest');
+    assert.equal(
+      taskImage(bench, settings).image,
+      `swebench/sweb.eval.x86_64.${bench.id.replace('__', '_1776_')}:latest`,
+    );
+    // --image-template and --namespace still decide when given.
+    const named = { ...settings, instanceImages: { template: 'swe-bench', namespace: 'localhost:5000/mirror' } };
+    assert.equal(
+      taskImage(gym, named).image,
+      'localhost:5000/mirror/sweb.eval.x86_64.project-monai_1776_monai-3715:latest',
+    );
+  });
 });
 
 describe('dataset files as people download them', () => {
@@ -412,7 +440,11 @@ describe('Multi-SWE-bench', () => {
     const [task] = tasks;
     assert.equal(task.dataset, 'multi-swe-bench');
     assert.equal(task.id, 'ponylang__ponyc-4583');
-    assert.deepEqual(task.instance, { image: 'mswebench/ponylang_m_ponyc:pr-4583', workdir: '/home/ponyc' });
+    assert.deepEqual(task.instance, {
+      image: 'mswebench/ponylang_m_ponyc:pr-4583',
+      workdir: '/home/ponyc',
+      testCommand: 'bash /home/run.sh',
+    });
     assert.equal(task.repo.commit, '7ad0ba6e1d9e4c5d3f2b1a0e9d8c7b6a5f4e3d2c');
     assert.equal(task.problemStatement, 'Compiler crash on match\nponyc segfaults when …');
     assert.deepEqual(task.failToPass, ['test/libponyc.MatchTest', 'test/libponyc.NewTest']);
@@ -444,5 +476,43 @@ describe('Multi-SWE-bench', () => {
     assert.equal(tasks[0].instance?.image, 'mswebench/ponylang_m_ponyc:pr-4583');
     assert.equal(tasks[0].problemStatement, 'Fix crash in the type checker\nFixes #4582');
     assert.deepEqual(tasks[0].failToPass, ['test/libponyc.MatchTest', 'test/libponyc.NewTest']);
+  });
+
+  test("real rows (jq): each pull request's image and run script, its tests, and the log parser asked for by --specs", async () => {
+    const file = fixture('multi-swe-bench', 'jqlang__jq.jsonl');
+    const rows = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, Record<string, unknown>>);
+    const { tasks, errors } = await loadTasks(file);
+    assert.deepEqual(errors, []);
+    assert.deepEqual(
+      tasks.map((task) => [task.id, task.instance?.image, task.instance?.workdir, task.repo.commit]),
+      [
+        ['jqlang__jq-3165', 'mswebench/jqlang_m_jq:pr-3165', '/home/jq', '37f4cd2648faa2a4c78c3d4caf5d61cb491c7d22'],
+        ['jqlang__jq-2840', 'mswebench/jqlang_m_jq:pr-2840', '/home/jq', '4cf1408e0bbac8fc714b051fe420921905128efd'],
+      ],
+    );
+    tasks.forEach((task, index) => {
+      const row = rows[index];
+      assert.deepEqual(
+        task.failToPass,
+        ['f2p_tests', 's2p_tests', 'n2p_tests'].flatMap((field) => Object.keys(row[field])),
+      );
+      assert.deepEqual(task.passToPass, Object.keys(row.p2p_tests));
+      assert.equal(task.goldPatch, row.fix_patch as unknown as string);
+      assert.ok(task.problemStatement.startsWith((row.resolved_issues as unknown as { title: string }[])[0].title));
+    });
+    // The image's own script runs the tests; how its output reads is the one thing a spec must say.
+    assert.throws(
+      () => taskImage(tasks[0], settings),
+      /no log parser for jqlang\/jq .*pass --specs FILE with a spec for it that gives test_framework$/,
+    );
+    const specs = { 'jqlang/jq': { test_framework: 'jq' } };
+    const { environment, image } = taskImage(tasks[0], { ...settings, specs });
+    assert.deepEqual(
+      [environment.testCommand, environment.logParser, image],
+      ['bash /home/run.sh', 'jq', 'mswebench/jqlang_m_jq:pr-3165'],
+    );
   });
 });

@@ -22,6 +22,24 @@ describe('rollout tasks', () => {
     assert.match(out, /^images not checked: Docker engine not reachable at unix:\/\/\/nonexistent\/docker.sock/m);
   });
 
+  test("a Multi-SWE-bench file lists each pull request's image, though grading it needs a spec", async () => {
+    const { code, out } = await runCaptured(tasksCommand, [
+      fixture('multi-swe-bench', 'jqlang__jq.jsonl'),
+      '--json',
+      '--docker-host',
+      'unix:///nonexistent/docker.sock',
+    ]);
+    assert.equal(code, 0);
+    const { tasks } = JSON.parse(out) as { tasks: { id: string; dataset: string; image: string }[] };
+    assert.deepEqual(
+      tasks.map(({ id, dataset, image }) => [id, dataset, image]),
+      [
+        ['jqlang__jq-3165', 'multi-swe-bench', 'mswebench/jqlang_m_jq:pr-3165'],
+        ['jqlang__jq-2840', 'multi-swe-bench', 'mswebench/jqlang_m_jq:pr-2840'],
+      ],
+    );
+  });
+
   test('--json lists tasks and errors; a bad row makes the exit code 1 while good rows are listed', async () => {
     const rows = readFileSync(fixture('cab', 'cab_verified_lenient.jsonl'), 'utf8').trim().split('\n');
     const bad = { ...(JSON.parse(rows[1]) as Record<string, unknown>), url: 'not a url' };
