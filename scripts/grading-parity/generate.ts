@@ -76,8 +76,8 @@ function prepareRepository(run: ParityRun): string {
   sh('git add -N . && git diff > ../test.patch && git reset -q --hard && git clean -fdq', HOST_WORKDIR);
   // What the model's patch left in the tree, test files included (the script resets those).
   for (const [file, content] of Object.entries(run.modelEdits ?? {})) writeFileSync(join(HOST_WORKDIR, file), content);
-  // JavaScript runners installed with npm outside the corpus (PARITY_NODE_MODULES), linked in like an install.
-  if (run.nodeModules) symlinkSync(requiredEnv('PARITY_NODE_MODULES'), join(HOST_WORKDIR, 'node_modules'));
+  // JavaScript runners installed with npm outside the corpus (a folder named by an environment variable), linked in like an install.
+  if (run.nodeModules) symlinkSync(requiredEnv(run.nodeModules), join(HOST_WORKDIR, 'node_modules'));
   return readFileSync(join(SCRATCH, 'test.patch'), 'utf8');
 }
 

@@ -54,7 +54,8 @@ export interface ParityRun extends CaseFields {
   standIns?: Record<string, string>;
   /** Files the model's patch left changed (test files among them are reset by the script). */
   modelEdits?: Record<string, string>;
-  nodeModules?: boolean;
+  /** The environment variable naming a folder of npm-installed runners, linked in as node_modules. */
+  nodeModules?: 'PARITY_NODE_MODULES' | 'PARITY_BROWSER_MODULES';
 }
 
 export interface ParityVariant extends CaseFields {
@@ -812,7 +813,7 @@ runWithProbes(
 const JEST = {
   suite: 'jest-calc',
   testFiles: ['__tests__/calc.test.js', '__tests__/other.test.js', '__tests__/broken.test.js'],
-  nodeModules: true,
+  nodeModules: 'PARITY_NODE_MODULES' as const,
 };
 runWithProbes(
   {
@@ -909,7 +910,7 @@ runWithProbes(
     what: 'vitest run --reporter=verbose',
     suite: 'vitest-calc',
     testFiles: ['test/calc.spec.js'],
-    nodeModules: true,
+    nodeModules: 'PARITY_NODE_MODULES',
     testCommand: 'npx vitest run test/calc.spec.js --reporter=verbose',
   },
   [{ repo: 'vuejs/core', version: '11899', logParser: 'vitest' }],
@@ -923,7 +924,11 @@ runWithProbes(
     { name: 'skipped', failToPass: ['test/calc.spec.js > add > skipped for now'], passToPass: [] },
   ],
 );
-const MOCHA = { suite: 'mocha-calc', testFiles: ['test/calc.js', 'tests/run.js'], nodeModules: true };
+const MOCHA = {
+  suite: 'mocha-calc',
+  testFiles: ['test/calc.js', 'tests/run.js'],
+  nodeModules: 'PARITY_NODE_MODULES' as const,
+};
 runWithProbes(
   { id: 'mocha-spec', what: "mocha's spec reporter (highlight.js)", ...MOCHA, testCommand: 'npx mocha test/calc.js' },
   [{ repo: 'highlightjs/highlight.js', version: '11', logParser: 'highlightjs' }],
@@ -1040,7 +1045,7 @@ runWithProbes(
     what: "QUnit's TAP output (three.js's command)",
     suite: 'qunit-three',
     testFiles: ['test/unit/src/math/Sphere.tests.js'],
-    nodeModules: true,
+    nodeModules: 'PARITY_NODE_MODULES',
     testCommand: 'npx qunit test/unit/src/math/Sphere.tests.js',
   },
   [{ repo: 'mrdoob/three.js', version: '27395', logParser: 'tap' }],
@@ -1088,7 +1093,7 @@ runWithProbes(
     what: "jasmine's default reporter (marked, graded FAIL_ONLY)",
     suite: 'jasmine-marked',
     testFiles: ['test/specs/commonmark.js'],
-    nodeModules: true,
+    nodeModules: 'PARITY_NODE_MODULES',
     testCommand: './node_modules/.bin/jasmine --no-color --config=jasmine.json',
   },
   [{ repo: 'markedjs/marked', version: '5.0', logParser: 'marked', evalType: 'fail_only' }],
@@ -1600,3 +1605,264 @@ variant(
   "cucumber's progress output, named as parse_log_cucumber by the task's dataset",
   undefined,
 );
+
+// ---------------------------------------------------------------------------------------------------------
+// SWE-bench Multimodal's other runners: p5.js's mocha suites (FAIL_ONLY), Fusion Next's karma and Cypress
+// runs, quarto-cli's Deno tests.
+const P5 = { repo: 'processing/p5.js', version: '1.5', logParser: 'p5js', evalType: 'fail_only' as const };
+runWithProbes(
+  {
+    id: 'mocha-p5',
+    what: "mocha's spec reporter with colour codes (p5.js-style suites): an object diff's indented `{` hides the rest",
+    suite: 'mocha-p5',
+    testFiles: ['test/unit/core/rendering.js'],
+    nodeModules: 'PARITY_NODE_MODULES',
+    testCommand: './node_modules/.bin/mocha --ui tdd --colors test/unit/core/rendering.js',
+  },
+  [P5],
+  [
+    {
+      name: 'failures-after-an-object-diff',
+      failToPass: ['Rendering:p5.prototype.createCanvas:should resize the canvas'],
+      passToPass: ['Rendering:p5.prototype.createCanvas:should have correct initial colors'],
+    },
+    {
+      name: 'markup-and-a-colon',
+      failToPass: [
+        'DOM:p5.Element.prototype.html:should append to the inner HTML',
+        'Rendering:webgl assertions:blendMode()',
+      ],
+      passToPass: [],
+    },
+  ],
+);
+runWithProbes(
+  {
+    id: 'mocha-p5-math',
+    what: "mocha's spec reporter with colour codes (p5.js-style suites): nested blocks, logged objects and markup",
+    suite: 'mocha-p5',
+    testFiles: ['test/unit/math/calculation.js'],
+    nodeModules: 'PARITY_NODE_MODULES',
+    testCommand: './node_modules/.bin/mocha --ui tdd --colors test/unit/math/calculation.js',
+  },
+  [P5],
+  [
+    {
+      name: 'failures',
+      failToPass: ['Calculation:p5.prototype.abs:should return an absolute value'],
+      passToPass: ['Calculation:p5.prototype.abs:should return a number'],
+    },
+    {
+      name: 'all-listed-pass',
+      failToPass: ['Calculation:p5.prototype.constrain:should return same number'],
+      passToPass: ['Calculation:p5.prototype.map:should extrapolate by default'],
+    },
+    {
+      name: 'after-a-logged-object',
+      failToPass: ['Calculation:p5.prototype.constrain:should return upper bound'],
+      passToPass: [],
+    },
+    {
+      name: 'nested-block-and-a-colon',
+      failToPass: ['Calculation:p5.prototype.map:with clamping:map()'],
+      passToPass: ['Calculation:p5.prototype.map:with clamping:map(): should clamp to the range'],
+    },
+  ],
+);
+variant(
+  'mocha-p5.crlf',
+  'mocha-p5-math',
+  P5,
+  { failToPass: ['Calculation:p5.prototype.abs:should return an absolute value'], passToPass: [] },
+  "p5.js's mocha output with CRLF line endings",
+  crlf,
+);
+
+const NEXT = { repo: 'alibaba-fusion/next', logParser: 'next' };
+runWithProbes(
+  {
+    id: 'karma-next',
+    what: "karma's spec reporter in headless Chromium after xvfb-run (Fusion Next): nested blocks, browser logs, a skip",
+    suite: 'karma-next',
+    testFiles: ['test/button-spec.js', 'test/input-spec.js'],
+    nodeModules: 'PARITY_BROWSER_MODULES',
+    // xvfb-run (before karma in Fusion Next's command) as a shell function: headless Chromium needs no X display.
+    testCommand:
+      'xvfb-run() { CHROME_BIN=/usr/bin/chromium "$@"; }\nxvfb-run ./node_modules/.bin/karma start karma.conf.js --single-run',
+  },
+  [{ ...NEXT, version: '1.25' }],
+  [
+    {
+      name: 'all-pass',
+      failToPass: ['Button - render - should render a button', 'Button - behavior - should call onClick'],
+      passToPass: ['Input - [render] with addons - should render an inner addon'],
+    },
+    {
+      name: 'failing',
+      failToPass: ['Button - render - should render a loading button', 'Button - should be accessible'],
+      passToPass: ['Button - behavior - should warn in dev'],
+    },
+    {
+      name: 'skipped-and-block-order',
+      failToPass: [
+        'Button - behavior - should not call onClick when disabled',
+        'Input - should trim the value - on blur',
+      ],
+      passToPass: [],
+    },
+    {
+      name: 'line-starting-with-in',
+      failToPass: ['Input - [render] with addons - in a form item, should take its label'],
+      passToPass: [],
+    },
+  ],
+  { harnessVersions: [5] },
+);
+runWithProbes(
+  {
+    id: 'karma-next-two-runs',
+    what: 'two karma runs after xvfb-run, one spec file each: describe blocks carried from the first into the second',
+    suite: 'karma-next',
+    testFiles: ['test/button-spec.js', 'test/input-spec.js'],
+    nodeModules: 'PARITY_BROWSER_MODULES',
+    testCommand:
+      'xvfb-run() { CHROME_BIN=/usr/bin/chromium "$@"; }\nSPECS=test/input-spec.js xvfb-run ./node_modules/.bin/karma start karma.conf.js --single-run\nSPECS=test/button-spec.js xvfb-run ./node_modules/.bin/karma start karma.conf.js --single-run',
+  },
+  [{ ...NEXT, version: '1.25' }],
+  [
+    {
+      name: 'all-pass',
+      failToPass: [
+        'Input - should trim the value - on blur',
+        'Input - [render] with addons - should render an inner addon',
+      ],
+      passToPass: ['Input - [render] with addons - in a form item, should take its label'],
+    },
+    {
+      name: 'second-run',
+      failToPass: ['Button - render - should render a button', 'Button - should be accessible'],
+      passToPass: [],
+    },
+  ],
+  { harnessVersions: [5] },
+);
+variant(
+  'karma-next.crlf',
+  'karma-next',
+  { ...NEXT, version: '1.25' },
+  { failToPass: ['Button - render - should render a button'], passToPass: [] },
+  "Fusion Next's karma output with CRLF line endings",
+  crlf,
+  { harnessVersions: [5] },
+);
+runWithProbes(
+  standInRun(
+    'cypress-next',
+    'cypress-next',
+    'Cypress component runs of two specs (Fusion Next 1.27): durations, a pending test, a nested block',
+    'npx',
+    'npx cypress run --component --spec "components/button/__tests__/index-spec.tsx,components/input/__tests__/index-spec.tsx"',
+  ),
+  [{ ...NEXT, version: '1.27' }],
+  [
+    {
+      name: 'all-pass',
+      failToPass: ['Button: should render', 'Button: should call onClick'],
+      passToPass: ['Input: should trim the value (on blur)'],
+    },
+    {
+      name: 'failing',
+      failToPass: ['Button: should render a loading button', 'Input: should count characters (maxLength 10)'],
+      passToPass: ['Input: should show a clear icon'],
+    },
+    {
+      name: 'without-duration-or-nested',
+      failToPass: ['Button: should render a text button', 'Button: should render an icon button'],
+      passToPass: ['Button: should render a ghost button'],
+    },
+  ],
+  { harnessVersions: [5] },
+);
+variant(
+  'cypress-next.karma-version',
+  'cypress-next',
+  { ...NEXT, version: '1.25' },
+  { failToPass: ['Button: should render'], passToPass: [] },
+  'the Cypress log for a task of another version (read as a karma run)',
+  undefined,
+  { harnessVersions: [5] },
+);
+
+const QUARTO = { repo: 'quarto-dev/quarto-cli', version: '1.5', logParser: 'quarto_cli' };
+const DENO_TESTS = 'tests/smoke/render.test.js tests/unit/yaml.test.js';
+runWithProbes(
+  {
+    id: 'deno-quarto',
+    what: 'deno test with colours over quarto-cli-style tests: steps, captured output, temporary paths, a skip',
+    suite: 'deno-quarto',
+    testFiles: ['tests/test.js', 'tests/smoke/render.test.js', 'tests/unit/yaml.test.js'],
+    nodeModules: 'PARITY_BROWSER_MODULES',
+    testCommand: `./node_modules/.bin/deno test --allow-all ${DENO_TESTS}`,
+  },
+  [QUARTO],
+  [
+    {
+      name: 'all-pass',
+      failToPass: ['[smoke] > quarto render docs/test.qmd --to html', '[unit] > yaml-intelligence completions'],
+      passToPass: ['[smoke] > quarto render docs/test.qmd --to pdf', '[unit] > yaml-intelligence schema'],
+    },
+    {
+      name: 'failing-step',
+      failToPass: ['[smoke] > quarto render docs/crossref.qmd --to html'],
+      passToPass: ['[smoke] > quarto render /tmp/0 --to docx'],
+    },
+    {
+      name: 'temporary-paths',
+      failToPass: ['[smoke] > quarto render /tmp/0 --output-dir /tmp/1out'],
+      passToPass: ['[smoke] > quarto render /tmp/0 --to docx'],
+    },
+    {
+      name: 'name-cut-at-dots-and-ignored',
+      failToPass: ['[unit] > pandoc attributes', '[smoke] > quarto render docs/julia.qmd'],
+      passToPass: [],
+    },
+    { name: 'steps-are-not-tests', failToPass: ['output exists'], passToPass: ['figure numbered'] },
+  ],
+  { harnessVersions: [5] },
+);
+variant(
+  'deno-quarto.no-colour',
+  'deno-quarto',
+  QUARTO,
+  {
+    failToPass: ['[smoke] > quarto render docs/test.qmd --to html'],
+    passToPass: ['[unit] > yaml-intelligence schema'],
+  },
+  'the Deno run without colour codes (NO_COLOR): no result reads as passed',
+  (log) => log.replace(/\x1b\[[0-9;]*m/g, ''),
+  { harnessVersions: [5] },
+);
+variant(
+  'deno-quarto.crlf',
+  'deno-quarto',
+  QUARTO,
+  { failToPass: ['[smoke] > quarto render docs/test.qmd --to html'], passToPass: [] },
+  "quarto-cli's Deno output with CRLF line endings",
+  crlf,
+  { harnessVersions: [5] },
+);
+
+// The two pytest families by their own registry names, as a SWE-bench 5 row may name them.
+for (const family of [
+  { repo: 'psf/requests', version: '2.9', logParser: 'pytest_options' },
+  { repo: 'astropy/astropy', version: '5.2', logParser: 'pytest_v2' },
+])
+  for (const probe of PYTEST_PROBES.slice(0, 2))
+    variant(
+      `pytest-image.${family.logParser}.${probe.name}`,
+      'pytest-image',
+      family,
+      probe,
+      `pytest 7, named as parse_log_${family.logParser} by the task's dataset`,
+      undefined,
+    );

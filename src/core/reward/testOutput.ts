@@ -7,6 +7,7 @@
 
 import type { HarnessRules } from './harnessRules';
 import { parseTestLog, type LogParserName } from './logParsers/index';
+import { universalNewlines } from './logParsers/text';
 import type { ParseContext, StatusMap } from './testStatus';
 
 export const TEST_OUTPUT_MARKERS = {
@@ -56,11 +57,13 @@ export function recordedExitCode(content: string): number | undefined {
  * on (the harness then writes no report at all).
  */
 export function readTestOutput(
-  content: string,
+  testOutput: string,
   parser: LogParserName,
   context: ParseContext,
   rules: HarnessRules,
 ): TestOutputReading {
+  // The harness reads test_output.txt in Python's text mode: CRLF and CR arrive as LF.
+  const content = universalNewlines(testOutput);
   const failure = FAILURE_MARKERS.find((marker) => content.includes(marker));
   if (failure) return { graded: false, reason: `the log holds '${failure}'` };
   if (!content.includes(TEST_OUTPUT_MARKERS.start) || !content.includes(TEST_OUTPUT_MARKERS.end))

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { gradeCommand } from '../../../src/cli/commands/grade';
 import { gradeTaskOutput, type LogGrade } from '../../../src/core/reward/gradeTask';
 import { parseHarnessVersion } from '../../../src/core/reward/harnessVersion';
+import { LOG_PARSER_NAMES, logParserName } from '../../../src/core/reward/logParsers/index';
 import { LogParseError } from '../../../src/core/reward/testStatus';
 import { logParserFor } from '../../../src/core/task/environment';
 import { loadTasksStrict } from '../../../src/core/task/loadTasks';
@@ -66,6 +67,20 @@ describe('grading parity with the SWE-bench harness on the corpus', () => {
           results.some((result) => result.case === entry.id && result.harness_version === version),
           `${entry.id}: no harness ${version} result`,
         );
+  });
+
+  test("every parser of the harness's registry is read by some case (only Rollout Studio's own are not)", () => {
+    const read = new Set(
+      readFileSync(join(CORPUS, 'tasks.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => logParserName((JSON.parse(line) as { log_parser: string }).log_parser)),
+    );
+    const ownParsers = ['unittest', 'node-tap', 'junit-xml'];
+    assert.deepEqual(
+      LOG_PARSER_NAMES.filter((name) => !read.has(name)),
+      ownParsers,
+    );
   });
 
   test('the same report.json entry (keys in order), status map and resolution as the harness, case by case', async () => {

@@ -28,10 +28,13 @@ import { parseMicropythonTest } from './micropythonTest';
 import { parseMinitest } from './minitest';
 import { parsePrismjs } from './mochaJson';
 import { parseMochaSpec } from './mochaSpec';
+import { parseNext } from './next';
 import { parseNodeTap } from './nodeTap';
 import { parseNumberedFailures } from './numberedFailures';
+import { parseP5js } from './p5js';
 import { parsePhpunit } from './phpunit';
 import { parseMatplotlib, parsePytest, parsePytestOptions, parsePytestV2, parseSeaborn } from './pytest';
+import { parseQuartoCli } from './quartoCli';
 import { parseRedisTest } from './redisTest';
 import { parseRspecTransformedJson } from './rspec';
 import { parseSympy } from './sympy';
@@ -91,6 +94,9 @@ export const LOG_PARSERS = {
   grommet: parseGrommet,
   calypso: parseCalypso,
   lighthouse: parseLighthouse,
+  p5js: parseP5js,
+  next: parseNext,
+  quarto_cli: parseQuartoCli,
   // C and C++
   redis: parseRedisTest,
   jq: parseJqTest,
@@ -124,15 +130,10 @@ export const LOG_PARSERS = {
 export type LogParserName = keyof typeof LOG_PARSERS;
 export const LOG_PARSER_NAMES = Object.keys(LOG_PARSERS) as LogParserName[];
 
-/** Parsers in the harness's registry that Rollout Studio does not reproduce yet (SWE-bench Multimodal only). */
-const NOT_REPRODUCED = ['p5js', 'next', 'quarto_cli'];
-
 /** A parser name as a task, a spec or a dataset row writes it (`pytest_v2` or `parse_log_pytest_v2`). */
 export function logParserName(value: string): LogParserName {
   const name = value.replace(/^parse_log_/, '').replace(/^parse_/, '');
   if (name in LOG_PARSERS) return name as LogParserName;
-  if (NOT_REPRODUCED.includes(name))
-    throw new Error(`the harness's log parser '${value}' is not reproduced by Rollout Studio yet`);
   throw new Error(`'${value}' is not a log parser (known: ${LOG_PARSER_NAMES.join(', ')})`);
 }
 

@@ -29,10 +29,21 @@ export function stripEnd(line: string): string {
   return line.replace(PY_RIGHT_STRIP, '');
 }
 
+/**
+ * Text as Python reads a file opened in text mode (the harness's `open(log_fp).read()`): CRLF and lone CR
+ * line endings become LF.
+ */
+export function universalNewlines(text: string): string {
+  return text.replace(/\r\n?/g, '\n');
+}
+
 /** The log's lines as Python's `log.split("\n")` gives them: a carriage return stays at the end of its line. */
 export function lines(log: string): string[] {
   return log.split('\n');
 }
+
+/** A character of Python's `\w` in a text pattern (Unicode letters and digits, and `_`), for `u` patterns. */
+export const PY_WORD_CHARACTER = '[\\p{L}\\p{N}_]';
 
 /** ANSI escape sequences (colours, cursor moves), as terminal-aware runners print them. */
 const ANSI_ESCAPE = /\x1B(?:[@-Z\\-_]|\[[0-?]*[ -/]*[@-~])/g;
