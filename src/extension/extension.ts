@@ -6,6 +6,7 @@ import { DIFF_SCHEME, DiffDocuments } from './playback/diffDocuments';
 import { playbackUriHandler } from './commands/runCommands';
 import type { PlaybackPanel } from './playback/playbackPanel';
 import type { LeaderboardPanel } from './views/leaderboardPanel';
+import { RunTestResults } from './results/testResults';
 import { ApiKeys } from './secrets';
 import { hasOutputFolder, readSettings, SETTINGS_SECTION } from './settings';
 import { RunsTree } from './views/runsTree';
@@ -21,6 +22,8 @@ export interface RolloutStudioApi {
   runs: RunsTree;
   statusBar: RunStatusBar;
   diffs: DiffDocuments;
+  /** The Test Results view's controller of the runs shown there. */
+  testResults: RunTestResults;
   apiKeys: ApiKeys;
   panels: readonly PlaybackPanel[];
   /** Where the open task sets are kept for the next window (workspace state). */
@@ -50,6 +53,7 @@ export function activate(extension: vscode.ExtensionContext): RolloutStudioApi {
   const tasks = new TasksTree(() => runs.runs, extension.workspaceState);
   const statusBar = new RunStatusBar();
   const diffs = new DiffDocuments();
+  const testResults = new RunTestResults();
   const panels: PlaybackPanel[] = [];
   const failures: CommandFailure[] = [];
   const apiKeys = new ApiKeys(extension.secrets);
@@ -62,6 +66,7 @@ export function activate(extension: vscode.ExtensionContext): RolloutStudioApi {
     runs,
     statusBar,
     diffs,
+    testResults,
     panels,
     leaderboard: undefined,
     activeRun: undefined,
@@ -86,6 +91,7 @@ export function activate(extension: vscode.ExtensionContext): RolloutStudioApi {
     runs,
     tasks,
     statusBar,
+    testResults,
     vscode.window.registerUriHandler(uriHandler),
     vscode.window.registerTreeDataProvider('rolloutStudio.tasks', tasks),
     runsView,
@@ -118,6 +124,7 @@ export function activate(extension: vscode.ExtensionContext): RolloutStudioApi {
     runs,
     statusBar,
     diffs,
+    testResults,
     apiKeys,
     panels,
     workspaceState: extension.workspaceState,

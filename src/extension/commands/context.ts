@@ -2,6 +2,7 @@ import type * as vscode from 'vscode';
 import type { RunIndexEntry } from '../../core/trajectory/runIndex';
 import type { DiffDocuments } from '../playback/diffDocuments';
 import type { PlaybackPanel } from '../playback/playbackPanel';
+import type { RunTestResults } from '../results/testResults';
 import type { ApiKeys } from '../secrets';
 import type { Settings } from '../settings';
 import type { LeaderboardPanel } from '../views/leaderboardPanel';
@@ -19,6 +20,8 @@ export interface CommandContext {
   runs: RunsTree;
   statusBar: RunStatusBar;
   diffs: DiffDocuments;
+  /** The Test Results view of the runs shown there. */
+  testResults: RunTestResults;
   /** Open playback panels, newest last. */
   panels: PlaybackPanel[];
   /** The Leaderboard, while it is open. */

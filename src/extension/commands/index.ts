@@ -5,6 +5,7 @@ import type { CommandContext, CommandHandler } from './context';
 import { evaluatePredictions, exportDataset } from './datasetCommands';
 import { runDoctor } from './doctorCommand';
 import { gradeTestLog } from './gradeCommands';
+import { applyPatch, compareWith, runAgain, showChanges, showTestResults } from './resultCommands';
 import { buildImages } from './imageCommands';
 import { deleteRun, importTrajectory, openRun, openTrajectory, showLeaderboard } from './runCommands';
 import { selectModelEndpoint, setApiKey } from './settingsCommands';
@@ -31,6 +32,11 @@ export const COMMAND_HANDLERS: Record<string, CommandHandler> = {
   'rolloutStudio.buildImages': buildImages,
   'rolloutStudio.openRun': openRun,
   'rolloutStudio.deleteRun': deleteRun,
+  'rolloutStudio.showTestResults': showTestResults,
+  'rolloutStudio.showChanges': showChanges,
+  'rolloutStudio.applyPatch': applyPatch,
+  'rolloutStudio.runAgain': runAgain,
+  'rolloutStudio.compareWith': compareWith,
   'rolloutStudio.refreshRuns': async (context) => context.runs.refresh(),
   'rolloutStudio.showLeaderboard': showLeaderboard,
 };

@@ -175,7 +175,7 @@ function protocolResult(report: unknown): Pick<PlaybackResult, 'rounds' | 'judge
  * (`{ instance_id: { tests_status } }`), or in `report.tests_status` (what a rollout records). Any other shape
  * is left out rather than shown wrongly.
  */
-function testOutcomes(report: unknown, section: 'FAIL_TO_PASS' | 'PASS_TO_PASS'): TestOutcomes | undefined {
+export function testOutcomes(report: unknown, section: 'FAIL_TO_PASS' | 'PASS_TO_PASS'): TestOutcomes | undefined {
   const record = (value: unknown) =>
     value && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
   const entries = Object.values(record(report) ?? {});

@@ -12,6 +12,7 @@ import { leaderboardTests } from './leaderboard.e2e';
 import { noFolderTests } from './noFolder.e2e';
 import { protocolTests } from './protocols.e2e';
 import { queueTests } from './queue.e2e';
+import { resultTests, resultUntrustedTests } from './results.e2e';
 import { paletteTests, rolloutTests } from './rollout.e2e';
 import { taskTests } from './tasks.e2e';
 import { trajectoryTests } from './trajectories.e2e';
@@ -27,12 +28,16 @@ const SUITES: Record<string, () => void> = {
     languageModelTests();
     queueTests();
     leaderboardTests();
+    resultTests();
     // Driving the workbench page needs the code-server harness; test-electron runs the rest.
     if (process.env.ROLLOUT_E2E_SCREENSHOTS) paletteTests();
   },
   /** The three rollout protocols from VS Code: apart, so the trusted suite keeps its time. */
   protocols: protocolTests,
-  untrusted: untrustedTests,
+  untrusted: () => {
+    untrustedTests();
+    resultUntrustedTests();
+  },
   'no-folder': noFolderTests,
   // Proves the harness reports a failing suite as a failure.
   'harness-self-check': () => {

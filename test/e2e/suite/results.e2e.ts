@@ -1,0 +1,203 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'mocha';
+import * as vscode from 'vscode';
+import { TrajectoryRecorder } from '../../../src/core/trajectory/recorder';
+import type { RunResult } from '../../../src/core/trajectory/types';
+import type { ChangedFileDocuments } from '../../../src/extension/commands/resultCommands';
+import type { ShownTestResults } from '../../../src/extension/results/testResults';
+import { syntheticTurn } from './fakeRun';
+import { api, workspaceFolder } from './helpers';
+
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.invalid', ...args], {
+    cwd,
+    encoding: 'utf8',
+  });
+
+/** A small real repository at its base commit and the patch an agent made to it (fixing `add`, adding a test). */
+function calcRepository(root: string): { repo: string; commit: string; patch: string } {
+  const repo = path.join(root, 'calc-repo');
+  mkdirSync(repo, { recursive: true });
+  writeFileSync(path.join(repo, 'calc.py'), 'def add(a, b):\n    return a - b\n');
+  git(repo, 'init', '--quiet', '--initial-branch=main');
+  git(repo, 'add', '-A');
+  git(repo, 'commit', '--quiet', '-m', 'base');
+  const commit = git(repo, 'rev-parse', 'HEAD').trim();
+  writeFileSync(path.join(repo, 'calc.py'), 'def add(a, b):\n    return a + b\n');
+  writeFileSync(
+    path.join(repo, 'test_calc.py'),
+    'from calc import add\n\ndef test_add():\n    assert add(1, 2) == 3\n',
+  );
+  git(repo, 'add', '-A');
+  const patch = git(repo, 'diff', '--cached', commit);
+  git(repo, 'reset', '--quiet', '--hard', commit);
+  return { repo, commit, patch };
+}
+
+/** Records a finished run of task `calc-1` on the repository through the real recorder; returns its log path. */
+async function recordRun(
+  outDir: string,
+  runId: string,
+  source: { repo: string; commit: string },
+  result: Omit<RunResult, 'ended_at'>,
+  turns: number,
+): Promise<string> {
+  const recorder = await TrajectoryRecorder.start(
+    outDir,
+    {
+      run_id: runId,
+      task_id: 'calc-1',
+      attempt: 0,
+      policy: 'synthetic:e2e',
+      model: { name: 'none', parameters: {} },
+      tools: [],
+      tool_versions: {},
+      started_at: new Date().toISOString(),
+      extra: { repo: { location: source.repo, commit: source.commit } },
+    },
+    { fsync: false },
+  );
+  for (let index = 0; index < turns; index++) await recorder.recordTurn(syntheticTurn(index));
+  await recorder.finish(result);
+  await recorder.close();
+  return recorder.path;
+}
+
+function graded(patch: string, failToPass: { success: string[]; failure: string[] }) {
+  return {
+    exit_status: 'submitted' as const,
+    patch,
+    reward: {
+      value: failToPass.failure.length === 0 ? 1 : 0,
+      resolved: failToPass.failure.length === 0,
+      report: {
+        reward_fn: 'binary',
+        report: {
+          resolved: failToPass.failure.length === 0,
+          tests_status: {
+            FAIL_TO_PASS: failToPass,
+            PASS_TO_PASS: { success: ['test_calc.py::test_sub'], failure: [] },
+            FAIL_TO_FAIL: { success: [], failure: [] },
+            PASS_TO_FAIL: { success: [], failure: [] },
+          },
+        },
+      },
+    },
+  };
+}
+
+/** A run's results where VS Code users look: Test Results, per-file diffs, Apply Patch, Compare with…, Run Again. */
+export function resultTests(): void {
+  describe('results: Test Results, per-file changes, apply patch, compare', () => {
+    const root = () => path.join(workspaceFolder(), 'results-e2e');
+    const outDir = () => path.join(workspaceFolder(), '.rollout', 'runs');
+    let source: ReturnType<typeof calcRepository>;
+    let solved: string;
+    let unsolved: string;
+
+    it('records two runs of one task on a real git repository', async () => {
+      source = calcRepository(root());
+      solved = await recordRun(
+        outDir(),
+        'results-solved',
+        source,
+        graded(source.patch, { success: ['test_calc.py::test_add'], failure: [] }),
+        2,
+      );
+      unsolved = await recordRun(
+        outDir(),
+        'results-unsolved',
+        source,
+        graded('', { success: [], failure: ['test_calc.py::test_add'] }),
+        3,
+      );
+    });
+
+    it("shows a run's FAIL_TO_PASS and PASS_TO_PASS outcome as test items and a TestRun", async () => {
+      const { testResults, failures } = await api();
+      const shown = (await vscode.commands.executeCommand(
+        'rolloutStudio.showTestResults',
+        unsolved,
+      )) as ShownTestResults;
+      assert.ok(shown, `Show Test Results failed: ${JSON.stringify(failures.at(-1))}`);
+      assert.deepEqual(
+        shown.tests.map((test) => `${test.group} ${test.id} ${test.outcome}`),
+        ['FAIL_TO_PASS test_calc.py::test_add failed', 'PASS_TO_PASS test_calc.py::test_sub passed'],
+      );
+      const item = testResults.controller.items.get('results-unsolved');
+      assert.ok(item, 'the run is an item of the Test Results controller');
+      const groups: string[] = [];
+      item.children.forEach((group) => group.children.forEach((test) => groups.push(`${group.label}: ${test.label}`)));
+      assert.deepEqual(groups, ['FAIL_TO_PASS: test_calc.py::test_add', 'PASS_TO_PASS: test_calc.py::test_sub']);
+    });
+
+    it("opens the final patch as one diff per file, with the base commit's contents and the run's", async () => {
+      const { failures } = await api();
+      const documents = (await vscode.commands.executeCommand(
+        'rolloutStudio.showChanges',
+        solved,
+      )) as ChangedFileDocuments[];
+      assert.ok(documents, `Show Changes failed: ${JSON.stringify(failures.at(-1))}`);
+      const text = async (uri: vscode.Uri) => (await vscode.workspace.openTextDocument(uri)).getText();
+      const byPath = new Map(documents.map((file) => [file.path, file]));
+      assert.deepEqual([...byPath.keys()], ['calc.py', 'test_calc.py']);
+      assert.equal(await text(byPath.get('calc.py')!.before), 'def add(a, b):\n    return a - b\n');
+      assert.equal(await text(byPath.get('calc.py')!.after), 'def add(a, b):\n    return a + b\n');
+      assert.equal(await text(byPath.get('test_calc.py')!.before), '');
+      assert.match(await text(byPath.get('test_calc.py')!.after), /def test_add\(\):/);
+    });
+
+    it('applies the patch to a folder with git, and refuses a conflicting one without changing it', async () => {
+      const { failures } = await api();
+      const clean = path.join(root(), 'clean-clone');
+      git(root(), 'clone', '--quiet', source.repo, clean);
+      assert.equal(await vscode.commands.executeCommand('rolloutStudio.applyPatch', solved, clean, true), true);
+      assert.equal(readFileSync(path.join(clean, 'calc.py'), 'utf8'), 'def add(a, b):\n    return a + b\n');
+
+      const edited = path.join(root(), 'edited-clone');
+      git(root(), 'clone', '--quiet', source.repo, edited);
+      writeFileSync(path.join(edited, 'calc.py'), 'def add(a, b):\n    return sum((a, b))\n');
+      const before = failures.length;
+      assert.equal(await vscode.commands.executeCommand('rolloutStudio.applyPatch', solved, edited, true), undefined);
+      assert.equal(failures.length, before + 1);
+      assert.match(failures.at(-1)!.message, /Apply Patch to Workspace: the patch does not apply .*calc\.py/s);
+      assert.equal(readFileSync(path.join(edited, 'calc.py'), 'utf8'), 'def add(a, b):\n    return sum((a, b))\n');
+    });
+
+    it('compares two runs of the task side by side, turn by turn', async () => {
+      const { failures } = await api();
+      const compared = (await vscode.commands.executeCommand('rolloutStudio.compareWith', solved, unsolved)) as {
+        left: vscode.Uri;
+        right: vscode.Uri;
+      };
+      assert.ok(compared, `Compare with failed: ${JSON.stringify(failures.at(-1))}`);
+      const left = (await vscode.workspace.openTextDocument(compared.left)).getText();
+      const right = (await vscode.workspace.openTextDocument(compared.right)).getText();
+      assert.match(left, /^run results-solved · task calc-1/);
+      assert.match(right, /^run results-unsolved · task calc-1/);
+      assert.equal(left.match(/── turn \d+ ──/g)?.length, 2);
+      assert.equal(right.match(/── turn \d+ ──/g)?.length, 3);
+      const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
+      assert.ok(tab?.input instanceof vscode.TabInputTextDiff, 'the two runs are open in the diff editor');
+    });
+
+    it('Run Again names the task set to open when the task is in none', async () => {
+      const { failures } = await api();
+      assert.equal(await vscode.commands.executeCommand('rolloutStudio.runAgain', solved), undefined);
+      assert.match(failures.at(-1)!.message, /Run Again: task calc-1 is in no open task set/);
+    });
+  });
+}
+
+/** In an untrusted workspace Apply Patch to Workspace refuses before it reads anything. */
+export function resultUntrustedTests(): void {
+  it('results: refuses to apply a run’s patch to the workspace', async () => {
+    const { failures } = await api();
+    await vscode.commands.executeCommand('rolloutStudio.applyPatch', '/nonexistent/trajectory.jsonl', '/tmp', true);
+    assert.equal(failures.at(-1)?.command, 'rolloutStudio.applyPatch');
+    assert.equal(failures.at(-1)?.untrusted, true);
+  });
+}
