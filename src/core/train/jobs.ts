@@ -168,13 +168,15 @@ export async function trainVerifier(
 ): Promise<JobResult & { rows: number; finishedRuns: number; dataset: string }> {
   const scan = await collectCandidates(job.runs);
   for (const skipped of scan.skipped) job.onSkipped?.(skipped);
-  mkdirSync(job.out, { recursive: true });
-  const dataset = join(job.out, 'verifier-runs.jsonl');
+  // Absolute: the runner works in its own folder (or a container), where a relative --out names another place.
+  const out = resolve(job.out);
+  mkdirSync(out, { recursive: true });
+  const dataset = join(out, 'verifier-runs.jsonl');
   const rows = await writeVerifierDataset(scan.candidates, dataset);
-  const args = ['--data', dataset, '--out', job.out];
+  const args = ['--data', dataset, '--out', out];
   if (job.epochs) args.push('--epochs', String(job.epochs));
   return {
-    ...(await runToCompletion(runner, { command: 'verifier', args, paths: [job.out] }, hooks)),
+    ...(await runToCompletion(runner, { command: 'verifier', args, paths: [out] }, hooks)),
     rows,
     finishedRuns: scan.candidates.length,
     dataset,

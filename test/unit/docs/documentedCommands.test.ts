@@ -1,51 +1,19 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { commands } from '../../../src/cli/commands/index';
 import { packageRoot } from '../../../src/core/paths';
+import { documentedCommands, docFiles, type DocumentedCommand } from '../../support/documentedCommands';
 
 /**
- * Docs as tests: every `rollout …` and `npm run …` command the docs show, in a fenced shell block or inline
- * code, names a command that exists and only options that command declares or `--help`, which every command answers (its `--help` describes every
- * option it declares, which test/unit/cli/grammar.test.ts checks). Commands are checked, not run: most need a
- * model, a GPU, Redis or the docs' own folders.
+ * Docs as tests, the check: every `rollout …` and `npm run …` command the docs show, in a fenced shell block or
+ * inline code, names a command that exists and only options that command declares (its `--help` describes every
+ * one, which test/unit/cli/grammar.test.ts checks) or `--help`, which every command answers. The fenced ones are
+ * also run, by test/integration/docs.
  */
 
 const ROOT = packageRoot();
-const SHELL_BLOCKS = new Set(['', 'sh', 'bash', 'shell', 'console']);
-
-interface DocumentedCommand {
-  where: string;
-  text: string;
-}
-
-function lineOf(markdown: string, index: number): number {
-  return markdown.slice(0, index).split('\n').length;
-}
-
-/** The commands in a Markdown file: shell lines of fenced blocks (continuations joined, `&&` chains split) and inline code. */
-export function documentedCommands(file: string, markdown: string): DocumentedCommand[] {
-  const found: DocumentedCommand[] = [];
-  const add = (line: number, text: string) => {
-    const command = text.replace(/^\$\s+/, '').trim();
-    if (/^(rollout|npm run)\s/.test(command)) found.push({ where: `${file}:${line}`, text: command });
-  };
-  for (const block of markdown.matchAll(/^```(\w*)\n([\s\S]*?)^```/gm)) {
-    if (!SHELL_BLOCKS.has(block[1])) continue;
-    const first = lineOf(markdown, block.index) + 1;
-    const lines = block[2].split('\n');
-    for (let index = 0; index < lines.length; index += 1) {
-      let text = lines[index];
-      const start = index;
-      while (text.endsWith('\\') && index + 1 < lines.length) text = `${text.slice(0, -1)} ${lines[++index]}`;
-      for (const part of text.replace(/(^|\s)#.*$/, '').split(/&&|;|\|\|/)) add(first + start, part);
-    }
-  }
-  const prose = markdown.replace(/^```[\s\S]*?^```/gm, (block) => block.replace(/[^\n]/g, ' '));
-  for (const span of prose.matchAll(/`([^`]+)`/g)) add(lineOf(markdown, span.index), span[1].replace(/\s+/g, ' '));
-  return found;
-}
 
 async function helpOf(name: string): Promise<string> {
   const printed: string[] = [];
@@ -86,17 +54,8 @@ export async function commandProblems(documented: DocumentedCommand[]): Promise<
   return problems;
 }
 
-function docs(): string[] {
-  return [
-    'README.md',
-    ...readdirSync(join(ROOT, 'docs'))
-      .filter((name) => name.endsWith('.md'))
-      .map((name) => `docs/${name}`),
-  ];
-}
-
 test('every rollout and npm run command in README.md and docs/*.md names a command and options that exist', async () => {
-  const documented = docs().flatMap((file) => documentedCommands(file, readFileSync(join(ROOT, file), 'utf8')));
+  const documented = docFiles().flatMap((file) => documentedCommands(file, readFileSync(join(ROOT, file), 'utf8')));
   assert.ok(documented.length > 40, `found ${documented.length} documented commands`);
   for (const name of ['export', 'train', 'run', 'worker'])
     assert.ok(
