@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { asTestOutput, gradeLog } from '../../../src/core/reward/gradeTask';
 import { resolutionStatus, testsReport } from '../../../src/core/reward/grading';
@@ -242,19 +243,22 @@ describe("the harness's run report", () => {
 });
 
 describe('the SWE-bench instance the old grading got wrong', () => {
-  test('pytest-dev__pytest-11143: every expected test passing, ids with spaces among them, is RESOLVED_FULL', async () => {
-    const file = join(process.cwd(), 'test', 'fixtures', 'swe-bench', 'swe-bench-lite-sample.json');
-    const task = await loadTask(file, 'pytest-dev__pytest-11143');
-    const ids = [...task.failToPass, ...task.passToPass];
+  test('pytest-dev__pytest-11143: a log where every expected test passes (ids cut at a space) is graded as the harness grades it', async () => {
+    const fixtures = join(process.cwd(), 'test', 'fixtures', 'swe-bench');
+    const task = await loadTask(join(fixtures, 'swe-bench-lite-sample.json'), 'pytest-dev__pytest-11143');
     assert.ok(
-      ids.some((id) => id.endsWith('test_get_assertion_exprs[assert')),
+      [...task.failToPass, ...task.passToPass].some((id) => id.endsWith('test_get_assertion_exprs[assert')),
       'the dataset stores ids cut at a space',
     );
-    // pytest prints each id whole; the dataset's are cut where the harness cuts them.
-    const whole = (id: string) => (id.split('[').length > id.split(']').length ? `${id} 1]` : id);
-    const log = ids.map((id) => `PASSED ${whole(id)}`).join('\n');
-    const grade = gradeLog(task, log, { harnessVersion: 5, raw: true, exitCode: 0 });
+    // The log prints each expected id whole; the verdict is what harness 5.0.2 returned on it (SOURCE.md).
+    const log = readFileSync(join(fixtures, 'pytest-11143-all-pass.log'), 'utf8');
+    const harness = JSON.parse(readFileSync(join(fixtures, 'pytest-11143-harness-verdict.json'), 'utf8')) as {
+      status_map: Record<string, string>;
+      resolution: string;
+    };
+    const grade = gradeLog(task, log, { harnessVersion: 5 });
     assert.equal(grade.log_parser, 'pytest');
-    assert.equal(grade.resolution, 'RESOLVED_FULL');
+    assert.deepEqual(grade.status_map, harness.status_map);
+    assert.equal(grade.resolution, harness.resolution);
   });
 });
