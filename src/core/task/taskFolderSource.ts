@@ -8,6 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { logParserName, type LogParserName } from '../reward/logParsers/index';
 import { optionalString, requiredString, stringListField, type Row } from './rows';
+import type { RepoSource } from '../sandbox/sandbox';
 import { FieldError, type Task, type TaskLoadError, type TaskLoadResult, type TaskSource } from './task';
 
 export const TASK_FILE = 'task.json';
@@ -43,10 +44,22 @@ async function loadTaskFolder(folder: string): Promise<Task> {
   const repoDir = join(folder, 'repo');
   if (!existsSync(repoDir) || !statSync(repoDir).isDirectory())
     throw new FieldError('repo', `folder ${repoDir} is missing`);
+  return taskFromRow(
+    row,
+    { location: repoDir },
+    {
+      testPatch: await optionalFile(join(folder, 'test.patch')),
+      goldPatch: await optionalFile(join(folder, 'gold.patch')),
+    },
+  );
+}
+
+/** A task.json row as a task of the repository at `repo`; a bad field is a `FieldError` naming it. */
+export function taskFromRow(row: Row, repo: RepoSource, patches: Pick<Task, 'testPatch' | 'goldPatch'>): Task {
   return {
     id: requiredString(row, 'instance_id'),
     kind: 'folder',
-    repo: { location: repoDir },
+    repo,
     problemStatement: requiredString(row, 'problem_statement'),
     hints: optionalString(row, 'hints_text') ?? '',
     language: requiredString(row, 'language').toLowerCase(),
@@ -58,8 +71,7 @@ async function loadTaskFolder(folder: string): Promise<Task> {
       testCommand: requiredString(row, 'test_command'),
       logParser: logParser(row),
     },
-    testPatch: await optionalFile(join(folder, 'test.patch')),
-    goldPatch: await optionalFile(join(folder, 'gold.patch')),
+    ...patches,
     failToPass: stringListField(row, 'FAIL_TO_PASS', { required: true }),
     passToPass: stringListField(row, 'PASS_TO_PASS', { required: true }),
   };

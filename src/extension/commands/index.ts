@@ -5,6 +5,7 @@ import type { CommandContext, CommandHandler } from './context';
 import { evaluatePredictions, exportDataset } from './datasetCommands';
 import { runDoctor } from './doctorCommand';
 import { gradeTestLog } from './gradeCommands';
+import { runOnThisRepository } from './ownRepositoryCommand';
 import { applyPatch, compareWith, runAgain, showChanges, showTestResults } from './resultCommands';
 import { buildImages } from './imageCommands';
 import { deleteRun, importTrajectory, openRun, openTrajectory, showLeaderboard } from './runCommands';
@@ -18,6 +19,7 @@ export const COMMAND_HANDLERS: Record<string, CommandHandler> = {
   'rolloutStudio.removeTaskSet': removeTaskSet,
   'rolloutStudio.showTask': showTask,
   'rolloutStudio.runAgent': runAgent,
+  'rolloutStudio.runOnThisRepository': runOnThisRepository,
   'rolloutStudio.stopRun': stopRun,
   'rolloutStudio.replayTrajectory': replayTrajectory,
   'rolloutStudio.openTrajectory': openTrajectory,

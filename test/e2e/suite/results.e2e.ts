@@ -6,7 +6,9 @@ import { describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import { TrajectoryRecorder } from '../../../src/core/trajectory/recorder';
 import type { RunResult } from '../../../src/core/trajectory/types';
+import type { OwnRepositoryOutcome } from '../../../src/extension/commands/ownRepositoryCommand';
 import type { ChangedFileDocuments } from '../../../src/extension/commands/resultCommands';
+import { TaskFolderSource } from '../../../src/core/task/taskFolderSource';
 import type { ShownTestResults } from '../../../src/extension/results/testResults';
 import { syntheticTurn } from './fakeRun';
 import { api, workspaceFolder } from './helpers';
@@ -182,6 +184,39 @@ export function resultTests(): void {
       assert.equal(right.match(/── turn \d+ ──/g)?.length, 3);
       const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
       assert.ok(tab?.input instanceof vscode.TabInputTextDiff, 'the two runs are open in the diff editor');
+    });
+
+    it('makes the open folder at HEAD a task graded by its own tests: PASS_TO_PASS is what passes now (real Docker), saved as a task folder', async function () {
+      this.timeout(600_000);
+      const { failures } = await api();
+      const folder = workspaceFolder();
+      // The workspace as a small Python repository with its own tests, one of them failing at HEAD.
+      writeFileSync(
+        path.join(folder, 'calc.py'),
+        'def add(a, b):\n    return a - b\n\ndef sub(a, b):\n    return a - b\n',
+      );
+      writeFileSync(
+        path.join(folder, 'test_calc.py'),
+        'from calc import add, sub\n\ndef test_add():\n    assert add(1, 2) == 3\n\ndef test_sub():\n    assert sub(3, 2) == 1\n',
+      );
+      git(folder, 'init', '--quiet');
+      git(folder, 'add', 'calc.py', 'test_calc.py');
+      git(folder, 'commit', '--quiet', '-m', 'base');
+      const saveTo = path.join(root(), 'saved-task');
+      const outcome = (await vscode.commands.executeCommand('rolloutStudio.runOnThisRepository', {
+        issue: 'add() subtracts instead of adding',
+        failToPass: ['test_calc.py::test_add'],
+        saveTo,
+        run: false,
+      })) as OwnRepositoryOutcome;
+      assert.ok(outcome, `Run Agent on This Repository failed: ${JSON.stringify(failures.at(-1))}`);
+      assert.equal(outcome.task.repo.commit, git(folder, 'rev-parse', 'HEAD').trim());
+      assert.deepEqual(outcome.task.failToPass, ['test_calc.py::test_add']);
+      assert.deepEqual(outcome.task.passToPass, ['test_calc.py::test_sub']);
+      const loaded = await new TaskFolderSource().load(saveTo);
+      assert.deepEqual(loaded.errors, []);
+      assert.deepEqual(loaded.tasks[0].passToPass, ['test_calc.py::test_sub']);
+      assert.equal(readFileSync(path.join(saveTo, 'repo', 'test_calc.py'), 'utf8').includes('def test_sub'), true);
     });
 
     it('Run Again names the task set to open when the task is in none', async () => {
