@@ -6,8 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { link, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ownerIsGone, thisProcess } from './processOwner';
 
 /** Rewrites under a lock take milliseconds; a lock this old was left by a process that stopped holding it. */
 const ABANDONED_MS = 60_000;
@@ -30,7 +30,8 @@ export function withFileLock<T>(path: string, action: () => Promise<T>): Promise
 
 async function holding<T>(path: string, action: () => Promise<T>): Promise<T> {
   const lock = `${path}.lock`;
-  const owner = `${hostname()} ${process.pid} ${randomBytes(6).toString('hex')}`;
+  const { host, pid } = thisProcess();
+  const owner = `${host} ${pid} ${randomBytes(6).toString('hex')}`;
   await acquire(lock, owner);
   try {
     return await action();
@@ -59,22 +60,12 @@ async function acquire(lock: string, owner: string): Promise<void> {
 async function readLock(lock: string): Promise<{ owner: string; abandoned: boolean } | undefined> {
   try {
     const [owner, info] = await Promise.all([readFile(lock, 'utf8'), stat(lock)]);
-    return { owner, abandoned: ownerIsGone(owner) || Date.now() - info.mtimeMs > ABANDONED_MS };
+    const [host, pid] = owner.split(' ');
+    const gone = /^\d+$/.test(pid ?? '') && ownerIsGone({ host, pid: Number(pid) });
+    return { owner, abandoned: gone || Date.now() - info.mtimeMs > ABANDONED_MS };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
-  }
-}
-
-/** True when the owner ran on this machine and its process no longer exists. */
-function ownerIsGone(owner: string): boolean {
-  const [host, pid] = owner.split(' ');
-  if (host !== hostname() || !/^\d+$/.test(pid ?? '')) return false;
-  try {
-    process.kill(Number(pid), 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 

@@ -1,8 +1,8 @@
 import Docker from 'dockerode';
 import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import * as tar from 'tar-stream';
+import { thisProcess } from '../processOwner';
 import { InfrastructureError } from './sandbox';
 
 /** Labels on every container and snapshot image this tool makes, so a reaper can find what a dead process left. */
@@ -15,10 +15,11 @@ export const LABELS = {
 export const TOOL_NAME = 'rollout-studio';
 
 export function ownerLabels(runId: string): Record<string, string> {
+  const owner = thisProcess();
   return {
     [LABELS.tool]: TOOL_NAME,
-    [LABELS.ownerPid]: String(process.pid),
-    [LABELS.ownerHost]: hostname(),
+    [LABELS.ownerPid]: String(owner.pid),
+    [LABELS.ownerHost]: owner.host,
     [LABELS.runId]: runId,
   };
 }

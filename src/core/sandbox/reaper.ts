@@ -1,21 +1,12 @@
 import type Docker from 'dockerode';
-import { hostname } from 'node:os';
+import { ownerIsGone } from '../processOwner';
 import { LABELS, TOOL_NAME } from './engine';
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** A container or snapshot image is orphaned when the process that made it, on this host, is gone. */
 function isOrphan(labels: Record<string, string> | undefined): boolean {
-  if (!labels || labels[LABELS.tool] !== TOOL_NAME || labels[LABELS.ownerHost] !== hostname()) return false;
+  if (!labels || labels[LABELS.tool] !== TOOL_NAME) return false;
   const pid = Number(labels[LABELS.ownerPid]);
-  return Number.isInteger(pid) && pid !== process.pid && !isAlive(pid);
+  return pid !== process.pid && ownerIsGone({ host: labels[LABELS.ownerHost], pid });
 }
 
 /** Removes the containers and snapshot images that crashed or killed processes on this host left behind. */

@@ -125,6 +125,8 @@ export class TrajectoryRecorder {
       turns_kept: trajectory.turns.length,
       torn_line_dropped: read.tornFinalLine,
     });
+    // This process records the run now (and a kill before the first index update left it out of the index).
+    await updateRunIndex(outDir, recorder.redactor.redact(runIndexEntry(trajectory.run)));
     return { recorder, trajectory };
   }
 

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomicFile';
 import { withFileLock } from '../fileLock';
+import { ownerIsGone, thisProcess, type ProcessOwner } from '../processOwner';
 import { readTrajectoryLog, TRAJECTORY_FILE } from './reader';
 import type { ExitStatus, RunMetadata, RunResult } from './types';
 
@@ -21,13 +22,15 @@ export interface RunIndexEntry {
   path: string;
   status: 'running' | ExitStatus;
   started_at: string;
+  /** The process recording the run while it runs (the last to start or resume it). */
+  owner?: ProcessOwner;
   ended_at?: string;
   turns?: number;
   reward?: number | null;
   resolved?: boolean;
 }
 
-/** A run's entry as its log tells it: running until it has a result. */
+/** A run's entry as its log tells it: running (in this process) until it has a result. */
 export function runIndexEntry(run: RunMetadata, result?: RunResult, turns?: number): RunIndexEntry {
   const entry: RunIndexEntry = {
     run_id: run.run_id,
@@ -38,7 +41,7 @@ export function runIndexEntry(run: RunMetadata, result?: RunResult, turns?: numb
     status: result?.exit_status ?? 'running',
     started_at: run.started_at,
   };
-  if (!result) return entry;
+  if (!result) return { ...entry, owner: thisProcess() };
   return {
     ...entry,
     ended_at: result.ended_at,
@@ -59,6 +62,17 @@ export async function updateRunIndex(outDir: string, entry: RunIndexEntry): Prom
     else entries[at] = { ...entries[at], ...entry };
     await writeFileAtomic(file, entries.map((existing) => `${JSON.stringify(existing)}\n`).join(''), { locked: true });
   });
+}
+
+/**
+ * Whether a run the index calls running is still recorded: false when its recording process is known to be gone
+ * (killed or crashed on this machine), undefined when that cannot be told (an index written before owners were
+ * recorded); true otherwise, a process on another machine included.
+ */
+export function isRecordedByLiveProcess(entry: RunIndexEntry): boolean | undefined {
+  if (entry.status !== 'running') return false;
+  if (!entry.owner) return undefined;
+  return !ownerIsGone(entry.owner);
 }
 
 /** Takes a deleted run out of the index (no change when it is not there). */

@@ -7,6 +7,7 @@ import {
   type ImportFormat,
   type ImportSummary,
 } from '../../core/trajectory/import/importer';
+import { ownerIsGone, thisProcess } from '../../core/processOwner';
 import { removeFromRunIndex } from '../../core/trajectory/runIndex';
 import { PlaybackPanel } from '../playback/playbackPanel';
 import { withProgress } from '../progress';
@@ -82,18 +83,23 @@ export async function openRun(context: CommandContext, item?: unknown): Promise<
 
 /**
  * Runs view: delete a run's folder after asking. A run this window is recording must be stopped first; a
- * stale one (the index says running, no rollout here records it) can be deleted, with a warning.
+ * stale one (the index says running, no live process on this machine records it) can be deleted, with a warning.
  */
 export async function deleteRun(context: CommandContext, item?: unknown, confirmed?: unknown): Promise<boolean> {
   requireTrust('Delete Run');
   const run = requireRunItem(item, 'Delete Run');
   if (run.entry.status === 'running' && recordsRun(context.activeRun, run.entry))
     throw new Error(`Delete Run: ${run.entry.run_id} is being recorded; stop the run first`);
+  const owner = run.entry.owner;
+  if (run.entry.status === 'running' && owner?.host === thisProcess().host && !ownerIsGone(owner))
+    throw new Error(
+      `Delete Run: ${run.entry.run_id} is being recorded by process ${owner.pid} on ${owner.host}; stop it first`,
+    );
   const runDir = path.dirname(run.logPath);
   if (confirmed !== true) {
     const stale =
       run.entry.status === 'running'
-        ? ' The index says it is still running, but no rollout of this window records it: a crash left it so, or a `rollout` process elsewhere is still writing it.'
+        ? ` The index says it is still running${owner ? ` (recorded by process ${owner.pid} on ${owner.host})` : ''}, but no process here records it: a crash or a kill left it so, or a process on another machine still writes it.`
         : '';
     const answer = await vscode.window.showWarningMessage(
       `Delete run ${run.entry.run_id} (${runDir})?${stale}`,

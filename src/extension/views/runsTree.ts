@@ -1,12 +1,17 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { readRunIndex, RUN_INDEX_FILE, type RunIndexEntry } from '../../core/trajectory/runIndex';
+import {
+  isRecordedByLiveProcess,
+  readRunIndex,
+  RUN_INDEX_FILE,
+  type RunIndexEntry,
+} from '../../core/trajectory/runIndex';
 import { runRow } from './runLabel';
 
 /**
- * A run of the output folder's run index, as the Runs view shows it. A run the index calls running that no
- * rollout of this window records is stale (left by a crash, or recorded by a `rollout` process elsewhere): it
- * can be deleted, after a warning.
+ * A run of the output folder's run index, as the Runs view shows it. A run the index calls running is stale when
+ * the process the index names as recording it is gone (a crash or a kill on this machine; for an index without
+ * owners, when no rollout of this window records it): it can be deleted, after a warning.
  */
 export class RunItem extends vscode.TreeItem {
   constructor(
@@ -92,7 +97,7 @@ export class RunsTree implements vscode.TreeDataProvider<RunItem>, vscode.Dispos
           new RunItem(
             entry,
             path.join(folder, entry.path),
-            entry.status === 'running' && !this.isRecording(entry),
+            entry.status === 'running' && !(isRecordedByLiveProcess(entry) ?? this.isRecording(entry)),
             now,
           ),
       );

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import type { ExportSummary } from '../../../src/core/export/exporter';
+import { thisProcess } from '../../../src/core/processOwner';
 import type { ImportSummary } from '../../../src/core/trajectory/import/importer';
 import { playbackLink } from '../../../src/core/trajectory/playbackLink';
+import { readRunIndex, updateRunIndex } from '../../../src/core/trajectory/runIndex';
 import { DIFF_SCHEME } from '../../../src/extension/playback/diffDocuments';
 import type { PlaybackPanel } from '../../../src/extension/playback/playbackPanel';
 import type { RunItem } from '../../../src/extension/views/runsTree';
@@ -196,8 +199,10 @@ export function trajectoryTests(): void {
     it('labels a run left "running" by a crash as not finished, and deletes it after a warning', async () => {
       const recorder = await startSyntheticRun(outputFolder(), 'left-by-a-crash');
       await recorder.recordTurn(syntheticTurn(0));
-      // No finish: the run index keeps saying "running", as after a crash.
+      // No finish: the run index keeps saying "running", as after a crash; the process it names has exited.
       await recorder.close();
+      const entry = (await readRunIndex(outputFolder())).find((candidate) => candidate.run_id === 'left-by-a-crash')!;
+      await updateRunIndex(outputFolder(), { ...entry, owner: { ...thisProcess(), pid: spawnSync('true').pid } });
       const { runs } = await api();
       runs.refresh();
       const item = await waitFor('the stale run in the Runs view', async () =>
