@@ -1,26 +1,74 @@
 /**
- * Fault figures at full size. Fuzzing: every input format the project reads (task files, task folders, our run
- * logs, cut logs, the four imported trajectory formats), 10,000 generated inputs each (`BENCH_FUZZ_RUNS`), from a
- * seed printed with the figures (`BENCH_SEED` to replay one). Each input must load, or be refused with an error
- * naming its file and line; the first that breaks this stops the bench with fast-check's smallest failing input.
+ * Fault figures at full size, from a seed printed with them (`BENCH_SEED` to replay one). Parts, all by default
+ * or those named as arguments (`node out/bench/faults/index.js kill`):
+ * - fuzz: every input format the project reads (task files, task folders, our run logs, cut logs, the four
+ *   imported trajectory formats), 10,000 generated inputs each (`BENCH_FUZZ_RUNS`). Each input must load, or be
+ *   refused with an error naming its file and line; the first that breaks this stops the bench with fast-check's
+ *   smallest failing input.
+ * - kill: the CLI SIGKILLed at a random moment of a two-rollout batch in real Docker, 50 times
+ *   (`BENCH_KILL_TRIES`), each run then resumed to the end; turns and runs lost and orphan containers counted.
+ * - shared: two processes recording 500 runs each (`BENCH_SHARED_RUNS`) into one output folder, then one killed;
+ *   runs lost, damaged index lines and misjudged owners counted.
  * The last line is one JSON object.
  */
+import { cpus } from 'node:os';
 import { fuzzFormat, fuzzFormats, type FuzzFigures } from '../../test/faults/fuzz/inputFormats';
+import {
+  killAndResume,
+  killFigures,
+  killMoments,
+  uninterruptedBatchMs,
+  type KillFigures,
+  type KillTry,
+} from '../../test/faults/kill/cliKill';
+import { twoWriters } from '../../test/faults/sharedFolder/twoWriters';
 
-const RUNS = Number(process.env.BENCH_FUZZ_RUNS ?? 10_000);
+const FUZZ_RUNS = Number(process.env.BENCH_FUZZ_RUNS ?? 10_000);
+const KILL_TRIES = Number(process.env.BENCH_KILL_TRIES ?? 50);
+const SHARED_RUNS = Number(process.env.BENCH_SHARED_RUNS ?? 500);
 const SEED = Number(process.env.BENCH_SEED ?? Date.now() % 2 ** 31);
+const PARTS = ['fuzz', 'kill', 'shared'] as const;
 
-async function main(): Promise<void> {
-  const fuzzing: (FuzzFigures & { seconds: number })[] = [];
+async function fuzzing(): Promise<(FuzzFigures & { seconds: number })[]> {
+  const figures: (FuzzFigures & { seconds: number })[] = [];
   for (const format of fuzzFormats()) {
     const started = performance.now();
-    const figures = await fuzzFormat(format, { runs: RUNS, seed: SEED });
-    fuzzing.push({ ...figures, seconds: Number(((performance.now() - started) / 1000).toFixed(1)) });
+    const one = await fuzzFormat(format, { runs: FUZZ_RUNS, seed: SEED });
+    figures.push({ ...one, seconds: Number(((performance.now() - started) / 1000).toFixed(1)) });
     console.log(
-      `${format.name.padEnd(32)} ${figures.inputs} inputs: ${figures.loaded} loaded, ${figures.rejected} refused with a named error, 0 uncaught, 0 hangs`,
+      `${format.name.padEnd(32)} ${one.inputs} inputs: ${one.loaded} loaded, ${one.rejected} refused with a named error, 0 uncaught, 0 hangs`,
     );
   }
-  console.log(JSON.stringify({ seed: SEED, fuzzing, uncaught: 0, hangs: 0 }));
+  return figures;
+}
+
+async function kills(): Promise<KillFigures> {
+  const batchMs = await uninterruptedBatchMs();
+  console.log(`uninterrupted batch: ${Math.round(batchMs)} ms`);
+  const tries: KillTry[] = [];
+  for (const moment of killMoments(KILL_TRIES, SEED, batchMs)) {
+    const outcome = await killAndResume(moment);
+    tries.push(outcome);
+    console.log(
+      `killed at ${String(outcome.killedAtMs).padStart(6)} ms: ${outcome.runsStarted} run(s) started, ${outcome.turnsBeforeKill} turn(s) recorded, ${outcome.runsResumed} resumed, lost ${outcome.turnsLost} turn(s) and ${outcome.runsLost} run(s), ${outcome.orphans} orphan(s)${outcome.faults.length ? `\n  ${outcome.faults.join('\n  ')}` : ''}`,
+    );
+  }
+  return killFigures(tries, batchMs);
+}
+
+async function main(): Promise<void> {
+  const parts = process.argv.slice(2).length ? process.argv.slice(2) : [...PARTS];
+  const unknown = parts.filter((part) => !(PARTS as readonly string[]).includes(part));
+  if (unknown.length) throw new Error(`unknown part(s) ${unknown.join(', ')}: choose from ${PARTS.join(', ')}`);
+  const figures: Record<string, unknown> = { seed: SEED, machine: `${cpus().length} cores, ${process.arch}` };
+  if (parts.includes('fuzz')) figures.fuzzing = await fuzzing();
+  if (parts.includes('kill')) figures.cli_sigkill = await kills();
+  if (parts.includes('shared')) {
+    const { faults, ...shared } = await twoWriters(SHARED_RUNS);
+    console.log(`two writers: ${shared.runs} runs, ${faults.length ? faults.join('; ') : 'nothing lost'}`);
+    figures.two_writers = shared;
+  }
+  console.log(JSON.stringify(figures));
 }
 
 main().catch((error: unknown) => {
