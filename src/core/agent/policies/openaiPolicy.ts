@@ -62,6 +62,9 @@ function refuseForeignSettings(settings: ModelSettings): void {
     throw new ModelSettingsError('--thinking-budget is Anthropic extended thinking: use an anthropic: policy');
 }
 
+/** Per attempt: long generations on slow local servers. */
+const DEFAULT_ATTEMPT_TIMEOUT_MS = 600_000;
+
 export class OpenAIPolicy implements Policy {
   readonly info: PolicyInfo;
   private readonly client: OpenAI;
@@ -83,7 +86,7 @@ export class OpenAIPolicy implements Policy {
       apiKey: apiKey || 'no-key',
       baseURL,
       maxRetries: 0,
-      timeout: options.timeoutMs ?? 600_000,
+      timeout: options.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS,
     });
     // OpenAI's reasoning models refuse `max_tokens`; most other servers only know `max_tokens`.
     const maxTokensField = baseURL === OPENAI_DEFAULT_BASE_URL ? 'max_completion_tokens' : 'max_tokens';
@@ -174,14 +177,32 @@ export class OpenAIPolicy implements Policy {
     return completion as unknown as AccumulatedCompletion;
   }
 
+  /**
+   * One streamed attempt, bounded as a whole by the attempt timeout (the client's own bounds only the wait for
+   * headers, so a server trickling keep-alives would hold it for ever). A stream that ends before a choice's
+   * finish_reason was cut off (a dropped connection, a crashed server, a body that is no stream): it is a
+   * connection failure, retried, never an answer.
+   */
   private async stream(request: PolicyRequest): Promise<AccumulatedCompletion> {
-    const stream = await this.client.chat.completions.create(
-      { ...this.body(request), stream: true, stream_options: { include_usage: true } },
-      { signal: request.signal },
-    );
+    const timeoutMs = this.options.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const signal = request.signal ? AbortSignal.any([request.signal, deadline]) : deadline;
     const accumulator = new CompletionAccumulator(request.onDelta);
-    for await (const chunk of stream) accumulator.push(chunk);
-    return accumulator.result();
+    try {
+      const stream = await this.client.chat.completions.create(
+        { ...this.body(request), stream: true, stream_options: { include_usage: true } },
+        { signal },
+      );
+      for await (const chunk of stream) accumulator.push(chunk);
+    } catch (error) {
+      if (deadline.aborted && !request.signal?.aborted)
+        throw new OpenAI.APIConnectionTimeoutError({ message: `no whole answer within ${timeoutMs} ms` });
+      throw error;
+    }
+    const completion = accumulator.result();
+    if (!completion.choices[0].finish_reason)
+      throw new OpenAI.APIConnectionError({ message: 'the stream ended before the answer did (no finish_reason)' });
+    return completion;
   }
 
   private toResponse(
