@@ -16,6 +16,9 @@
   /** @param {WebviewToExtension} message */
   const send = (message) => vscode.postMessage(message);
 
+  /** @type {{ logPath: string, selected: number } | undefined} kept by VS Code across reloads of the page */
+  const saved = vscode.getState();
+
   const ROW_HEIGHT = 26;
   const OVERSCAN = 8;
 
@@ -27,7 +30,10 @@
     /** @type {PlaybackResult | null} */ result: null,
     /** @type {PlaybackLiveTurn | null} the turn the model is writing now */ liveTurn: null,
     live: false,
-    selected: 0,
+    /** @type {string | null} */ logPath: null,
+    /** @type {Map<number, { patch: string, undone: string[] }>} what each turn changed, as asked for */
+    changes: new Map(),
+    selected: saved?.selected ?? 0,
     query: '',
     /** @type {number[]} */ matches: [],
     renderedRows: 0,
@@ -60,7 +66,7 @@
     })
   );
   const matchCount = el('span', { className: 'match-count', attrs: { 'aria-live': 'polite' } });
-  const chart = el('div', { className: 'chart', attrs: { role: 'img', 'aria-label': 'Reward over turns' } });
+  const chart = el('div', { className: 'chart', attrs: { role: 'group', 'aria-label': 'Reward' } });
   const list = el('div', { className: 'timeline', attrs: { role: 'listbox', tabindex: '0', 'aria-label': 'Turns' } });
   const spacer = el('div', { className: 'timeline-spacer' });
   const rows = el('div', { className: 'timeline-rows' });
@@ -174,7 +180,9 @@
               title: events.map((event) => event.summary).join('\n'),
             })
           : null,
-        turn.changedFiles ? el('span', { className: 'row-diff', text: '±', title: 'This turn changed files' }) : null,
+        turn.changedPaths.length
+          ? el('span', { className: 'row-diff', text: '±', title: `This turn changed ${turn.changedPaths.join(', ')}` })
+          : null,
         turn.reward !== null ? el('span', { className: 'row-reward', text: formatNumber(turn.reward) }) : null,
       ],
     );
@@ -201,7 +209,7 @@
         title: 'Show this turn’s change in the diff editor (d)',
       })
     );
-    openDiff.disabled = turn.diff === undefined;
+    openDiff.disabled = !turn.patchRecorded;
     openDiff.addEventListener('click', () => send({ type: 'openDiff', turnIndex: turn.index }));
     detail.append(
       el('div', { className: 'detail-head' }, [
@@ -247,7 +255,24 @@
         ),
       );
     }
-    if (turn.changedFiles && turn.diff) detail.append(block('Work-tree patch after this turn', diffView(turn.diff)));
+    if (turn.changedPaths.length) detail.append(block('Files this turn changed', turnChangeView(turn)));
+  }
+
+  /**
+   * What the turn changed: its files' part of the work tree's patch after it. Patches are not part of the first
+   * load (a long run's cumulative patches are megabytes): the extension sends one turn's when it is shown.
+   * @param {PlaybackTurn} turn
+   */
+  function turnChangeView(turn) {
+    const change = state.changes.get(turn.index);
+    if (!change) {
+      send({ type: 'showTurnChange', turnIndex: turn.index });
+      return el('p', { className: 'meta', text: `Loading the change to ${turn.changedPaths.join(', ')}…` });
+    }
+    return el('div', {}, [
+      change.undone.length ? el('p', { className: 'meta', text: `Changes undone: ${change.undone.join(', ')}` }) : null,
+      change.patch ? diffView(change.patch) : null,
+    ]);
   }
 
   /** The turn in progress as far as the model has written it (and its calls' output as they run). */
@@ -304,7 +329,11 @@
     return pre;
   }
 
-  /** Reward over turns: the running sum of each turn's reward (weighed from its signals), and the final reward. */
+  /**
+   * Reward over turns, the running sum of each turn's reward (weighed from its signals), beside the run's final
+   * reward. The two are different quantities, so each has its own plot and axis: the final reward is never
+   * read against the turns' scale.
+   */
   function renderChart() {
     chart.replaceChildren();
     const values = [];
@@ -318,35 +347,73 @@
       chart.append(el('span', { className: 'meta', text: 'No reward signals recorded yet.' }));
       return;
     }
+    chart.append(turnRewardPlot(values));
+    if (final !== null) chart.append(finalRewardPlot(final));
+  }
+
+  /** @param {number[]} values the cumulative turn reward after each turn */
+  function turnRewardPlot(values) {
     const width = 600;
     const height = 80;
-    const all = final === null ? values : [...values, final];
-    const min = Math.min(0, ...all);
-    const max = Math.max(1, ...all);
-    const x = (/** @type {number} */ i) => (values.length <= 1 ? 0 : (i / (values.length - 1)) * (width - 10));
+    const min = Math.min(0, ...values);
+    const max = Math.max(min + 1e-9, ...values);
+    const x = (/** @type {number} */ i) => (values.length <= 1 ? 0 : (i / (values.length - 1)) * width);
     const y = (/** @type {number} */ v) => height - 4 - ((v - min) / (max - min)) * (height - 8);
-    const svg = svgEl('svg', { viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: 'none', class: 'chart-svg' });
+    const svg = svgEl('svg', {
+      viewBox: `0 0 ${width} ${height}`,
+      preserveAspectRatio: 'none',
+      class: 'chart-svg',
+      'aria-hidden': 'true',
+    });
     svg.append(svgEl('line', { x1: '0', x2: String(width), y1: String(y(0)), y2: String(y(0)), class: 'chart-axis' }));
     svg.append(svgEl('polyline', { points: values.map((v, i) => `${x(i)},${y(v)}`).join(' '), class: 'chart-line' }));
-    if (final !== null)
-      svg.append(svgEl('circle', { cx: String(width - 5), cy: String(y(final)), r: '4', class: 'chart-final' }));
-    const selectedX = x(state.selected);
-    svg.append(
-      svgEl('line', {
-        x1: String(selectedX),
-        x2: String(selectedX),
-        y1: '0',
-        y2: String(height),
-        class: 'chart-cursor',
-      }),
-    );
-    chart.append(
+    const selectedX = String(x(state.selected));
+    svg.append(svgEl('line', { x1: selectedX, x2: selectedX, y1: '0', y2: String(height), class: 'chart-cursor' }));
+    const last = values.at(-1) ?? 0;
+    return el('figure', { className: 'chart-plot chart-turns' }, [
+      el('div', { className: 'chart-scale', attrs: { 'aria-hidden': 'true' } }, [
+        el('span', { text: formatNumber(max) }),
+        el('span', { text: formatNumber(min) }),
+      ]),
       svg,
-      el('span', {
+      el('figcaption', {
         className: 'meta',
-        text: `cumulative turn reward ${formatNumber(sum)}${final !== null ? ` · final reward ${formatNumber(final)}` : ''}`,
+        text: `Cumulative turn reward: ${formatNumber(last)} after ${values.length} turns (axis ${formatNumber(min)} to ${formatNumber(max)})`,
       }),
+    ]);
+  }
+
+  /** @param {number} final the run's reward, on its own axis from 0 to 1 (or to the reward, if above 1) */
+  function finalRewardPlot(final) {
+    const height = 80;
+    const min = Math.min(0, final);
+    const max = Math.max(1, final);
+    const y = (/** @type {number} */ v) => height - 4 - ((v - min) / (max - min)) * (height - 8);
+    const svg = svgEl('svg', {
+      viewBox: `0 0 24 ${height}`,
+      preserveAspectRatio: 'none',
+      class: 'chart-svg',
+      'aria-hidden': 'true',
+    });
+    const top = Math.min(y(final), y(0));
+    svg.append(
+      svgEl('rect', {
+        x: '4',
+        width: '16',
+        y: String(top),
+        height: String(Math.abs(y(0) - y(final))),
+        class: 'chart-final',
+      }),
+      svgEl('line', { x1: '0', x2: '24', y1: String(y(0)), y2: String(y(0)), class: 'chart-axis' }),
     );
+    return el('figure', { className: 'chart-plot chart-final-reward' }, [
+      el('div', { className: 'chart-scale', attrs: { 'aria-hidden': 'true' } }, [
+        el('span', { text: formatNumber(max) }),
+        el('span', { text: formatNumber(min) }),
+      ]),
+      svg,
+      el('figcaption', { className: 'meta', text: `Final reward: ${formatNumber(final)}` }),
+    ]);
   }
 
   /** @param {string} tag @param {Record<string, string>} attrs */
@@ -405,7 +472,12 @@
       report.append(
         el('p', {
           className: 'meta',
-          text: `${t.turns} turns · ${t.tokensIn} tokens in · ${t.tokensOut} out · $${t.costUsd.toFixed(4)} · ${(t.durationMs / 1000).toFixed(1)} s`,
+          text: [
+            `${t.turns} turns`,
+            t.tokensIn === null ? 'tokens not recorded' : `${t.tokensIn} tokens in · ${t.tokensOut} out`,
+            t.costUsd === null ? 'cost not recorded' : `$${t.costUsd.toFixed(4)}`,
+            `${(t.durationMs / 1000).toFixed(1)} s`,
+          ].join(' · '),
         }),
       );
     }
@@ -427,6 +499,7 @@
 
   let renderQueued = false;
   function render() {
+    if (state.logPath) vscode.setState({ logPath: state.logPath, selected: state.selected });
     if (renderQueued) return;
     renderQueued = true;
     requestAnimationFrame(() => {
@@ -449,6 +522,8 @@
         outcome: state.result ? `outcome-${rewardOutcome(state.result).kind}` : '',
         speakers: [...new Set(state.turns.flatMap((turn) => turn.prompts.filter((p) => p.speaker).map(promptLabel)))],
         report: report.textContent ?? '',
+        detail: detail.textContent ?? '',
+        chart: Array.from(chart.querySelectorAll('figcaption'), (caption) => caption.textContent ?? ''),
       });
     });
   }
@@ -459,6 +534,7 @@
   function select(index) {
     if (state.turns.length === 0) return;
     state.selected = Math.max(0, Math.min(state.turns.length - 1, index));
+    spacer.style.height = `${state.turns.length * ROW_HEIGHT}px`;
     const top = state.selected * ROW_HEIGHT;
     if (top < list.scrollTop) list.scrollTop = top;
     else if (top + ROW_HEIGHT > list.scrollTop + list.clientHeight)
@@ -525,7 +601,7 @@
       n: () => jumpToMatch(1),
       N: () => jumpToMatch(-1),
       '/': () => search.focus(),
-      d: () => state.turns[state.selected]?.diff !== undefined && send({ type: 'openDiff', turnIndex: state.selected }),
+      d: () => state.turns[state.selected]?.patchRecorded && send({ type: 'openDiff', turnIndex: state.selected }),
     };
     const action =
       (event.ctrlKey || event.metaKey) && event.key === 'f'
@@ -545,12 +621,16 @@
     switch (message.type) {
       case 'load':
         state.run = message.run;
+        state.logPath = message.logPath;
+        if (message.selectTurn !== undefined) state.selected = message.selectTurn;
+        state.changes.clear();
         state.turns = message.turns;
         state.events = message.events;
         state.haystacks = [];
         state.result = message.result;
         state.live = message.live;
-        state.selected = Math.min(state.selected, Math.max(0, state.turns.length - 1));
+        // The selection kept across a reload of the page (or the panel's) is shown in view.
+        select(Math.min(state.selected, Math.max(0, state.turns.length - 1)));
         break;
       case 'appendTurns': {
         const followTail = state.selected >= state.turns.length - 1;
@@ -566,6 +646,10 @@
         break;
       case 'liveTurn':
         state.liveTurn = message.turn;
+        break;
+      case 'turnChange':
+        state.changes.set(message.turnIndex, { patch: message.patch, undone: message.undone });
+        if (message.turnIndex !== state.selected) return;
         break;
     }
     updateMatches();

@@ -3,8 +3,8 @@ import { registerCommands, type CommandFailure } from './commands';
 import { recordsRun, type ActiveRun, type CommandContext } from './commands/context';
 import { restoreTaskSets } from './commands/taskCommands';
 import { DIFF_SCHEME, DiffDocuments } from './playback/diffDocuments';
-import { playbackUriHandler } from './commands/runCommands';
-import type { PlaybackPanel } from './playback/playbackPanel';
+import { playbackSerializer, playbackUriHandler } from './commands/runCommands';
+import { PLAYBACK_VIEW_TYPE, type PlaybackPanel, type PlaybackWebviewState } from './playback/playbackPanel';
 import type { LeaderboardPanel } from './views/leaderboardPanel';
 import { RunTestResults } from './results/testResults';
 import { ApiKeys } from './secrets';
@@ -37,6 +37,8 @@ export interface RolloutStudioApi {
   leaderboard(): LeaderboardPanel | undefined;
   /** Opens `vscode://rollout-studio.rollout-studio/playback?path=…` links. */
   uriHandler: vscode.UriHandler;
+  /** Gives playback tabs their runs back after a window reload. */
+  playbackSerializer: vscode.WebviewPanelSerializer<PlaybackWebviewState>;
   /** The job queue's figures shown in the Runs view, when `rolloutStudio.queue.url` is set. */
   queue: QueueMonitor;
   runsView: vscode.TreeView<unknown>;
@@ -74,6 +76,7 @@ export function activate(extension: vscode.ExtensionContext): RolloutStudioApi {
 
   void restoreTaskSets(tasks, log);
   const uriHandler = playbackUriHandler(context);
+  const serializer = playbackSerializer(context);
   const runsView = vscode.window.createTreeView('rolloutStudio.runs', { treeDataProvider: runs });
   const queue = new QueueMonitor(
     runsView,
@@ -93,6 +96,7 @@ export function activate(extension: vscode.ExtensionContext): RolloutStudioApi {
     statusBar,
     testResults,
     vscode.window.registerUriHandler(uriHandler),
+    vscode.window.registerWebviewPanelSerializer(PLAYBACK_VIEW_TYPE, serializer),
     vscode.window.registerTreeDataProvider('rolloutStudio.tasks', tasks),
     runsView,
     queue,
@@ -133,6 +137,7 @@ export function activate(extension: vscode.ExtensionContext): RolloutStudioApi {
     activeRun: () => context.activeRun,
     leaderboard: () => context.leaderboard,
     uriHandler,
+    playbackSerializer: serializer,
     queue,
     runsView,
   };

@@ -9,7 +9,7 @@ import {
 } from '../../core/trajectory/import/importer';
 import { ownerIsGone, thisProcess } from '../../core/processOwner';
 import { removeFromRunIndex } from '../../core/trajectory/runIndex';
-import { PlaybackPanel } from '../playback/playbackPanel';
+import { PlaybackPanel, type PlaybackWebviewState } from '../playback/playbackPanel';
 import { withProgress } from '../progress';
 import { requireTrust } from '../trust';
 import { LeaderboardPanel } from '../views/leaderboardPanel';
@@ -32,14 +32,40 @@ export async function openTrajectory(context: CommandContext, argument?: unknown
     open.panel.reveal();
     return open;
   }
-  const panel = await PlaybackPanel.open(logPath, context.extensionUri, context.diffs, context.log);
+  return trackPanel(context, await PlaybackPanel.open(logPath, context.extensionUri, context.diffs, context.log));
+}
+
+function trackPanel(context: CommandContext, panel: PlaybackPanel): PlaybackPanel {
   context.panels.push(panel);
   panel.panel.onDidDispose(() => {
     const index = context.panels.indexOf(panel);
     if (index >= 0) context.panels.splice(index, 1);
   });
-  context.log.info(`playback of ${logPath}: ${panel.turnCount} turns`);
+  context.log.info(`playback of ${panel.logPath}: ${panel.turnCount} turns`);
   return panel;
+}
+
+/** Gives the playback tabs open before a window reload their runs back; a run deleted since closes its tab. */
+export function playbackSerializer(context: CommandContext): vscode.WebviewPanelSerializer<PlaybackWebviewState> {
+  return {
+    async deserializeWebviewPanel(webviewPanel, state): Promise<void> {
+      const { logPath, selected } = (state ?? {}) as Partial<PlaybackWebviewState>;
+      if (typeof logPath !== 'string' || context.panels.some((open) => open.logPath === logPath)) {
+        webviewPanel.dispose();
+        return;
+      }
+      const restore = { logPath, selected: typeof selected === 'number' ? selected : 0 };
+      try {
+        trackPanel(
+          context,
+          await PlaybackPanel.restore(webviewPanel, restore, context.extensionUri, context.diffs, context.log),
+        );
+      } catch (error) {
+        context.log.warn(`playback of ${logPath} not restored: ${(error as Error).message}`);
+        webviewPanel.dispose();
+      }
+    },
+  };
 }
 
 /** Opens the links of `playbackLink` (which `rollout demo --open` hands to VS Code). */

@@ -4,6 +4,7 @@ import { protocolMark, roundOpenedBy } from '../../core/agent/protocols/protocol
 import type { RunEvent, RunResult, Trajectory, Turn } from '../../core/trajectory/types';
 import type { LiveTurn } from '../../core/agent/liveTurn';
 import type {
+  ExtensionToWebview,
   PlaybackEvent,
   PlaybackLiveTurn,
   PlaybackPrompt,
@@ -15,6 +16,23 @@ import type {
 } from './protocol';
 
 const EVENT_DETAIL_CHARS = 4000;
+
+/**
+ * The first message a playback page gets: the run, every turn without its patch (sent per turn on request),
+ * events and result. Its size grows with the turns' text, not with the cumulative patches.
+ */
+export function toPlaybackLoad(trajectory: Trajectory, logPath: string): Extract<ExtensionToWebview, { type: 'load' }> {
+  const result = trajectory.result ? toPlaybackResult(trajectory.result) : null;
+  return {
+    type: 'load',
+    run: toPlaybackRun(trajectory),
+    turns: toPlaybackTurns(trajectory.turns),
+    events: trajectory.events.map(toPlaybackEvent),
+    result,
+    live: !result,
+    logPath,
+  };
+}
 
 export function toPlaybackRun(trajectory: Trajectory): PlaybackRun {
   const { run } = trajectory;
@@ -104,8 +122,8 @@ export function toPlaybackTurn(turn: Turn, previousDiff: string | undefined): Pl
       exitCode: observation.exit_code,
       isError: observation.is_error,
     })),
-    diff: turn.diff,
-    changedFiles: turn.diff !== undefined && (turn.diff ?? '') !== (previousDiff ?? ''),
+    patchRecorded: turn.diff !== undefined,
+    changedPaths: turn.diff === undefined ? [] : turnChange(previousDiff ?? '', turn.diff).paths,
     reward: turn.signals ? turnReward(turn.signals) : null,
     durationMs: turn.durations_ms?.total,
   };
@@ -141,13 +159,22 @@ export function toPlaybackResult(result: RunResult): PlaybackResult {
     failToPass: testOutcomes(report, 'FAIL_TO_PASS'),
     passToPass: testOutcomes(report, 'PASS_TO_PASS'),
     error: result.error,
-    totals: result.totals && {
-      turns: result.totals.turns,
-      tokensIn: result.totals.tokens_in,
-      tokensOut: result.totals.tokens_out,
-      costUsd: result.totals.cost_usd,
-      durationMs: result.totals.duration_ms,
-    },
+    totals: result.totals && playbackTotals(result.totals),
+  };
+}
+
+/**
+ * A run that used a model records its tokens: none at all means an importer found no usage in its source,
+ * and a cost of 0 without tokens is then no cost recorded either, not a free run.
+ */
+function playbackTotals(totals: NonNullable<RunResult['totals']>): NonNullable<PlaybackResult['totals']> {
+  const tokensRecorded = totals.tokens_in + totals.tokens_out > 0;
+  return {
+    turns: totals.turns,
+    tokensIn: tokensRecorded ? totals.tokens_in : null,
+    tokensOut: tokensRecorded ? totals.tokens_out : null,
+    costUsd: tokensRecorded || totals.cost_usd > 0 ? totals.cost_usd : null,
+    durationMs: totals.duration_ms,
   };
 }
 
@@ -198,6 +225,58 @@ function readOutcomes(value: Record<string, unknown> | undefined): TestOutcomes 
   const success = strings(value?.success);
   const failure = strings(value?.failure);
   return success && failure ? { success, failure } : undefined;
+}
+
+/**
+ * A git patch as its files' sections, keyed by the `diff --git` line that opens each. Text before the first
+ * such line (a patch without git headers) is one section under the empty key.
+ */
+export function patchSections(patch: string): Map<string, string> {
+  const sections = new Map<string, string>();
+  const starts: number[] = patch.startsWith('diff --git ') ? [0] : [];
+  for (let at = patch.indexOf('\ndiff --git '); at !== -1; at = patch.indexOf('\ndiff --git ', at + 1))
+    starts.push(at + 1);
+  if (starts[0] !== 0 && patch.slice(0, starts[0]).trim()) sections.set('', patch.slice(0, starts[0]));
+  starts.forEach((start, i) => {
+    const text = patch.slice(start, starts[i + 1]);
+    sections.set(text.slice(0, text.indexOf('\n') + 1 || text.length).trimEnd(), text);
+  });
+  return sections;
+}
+
+/** The last patches split: turns are converted in order, so each turn's patch is split once, not twice. */
+const recentSplits: { patch: string; sections: Map<string, string> }[] = [];
+
+function recentPatchSections(patch: string): Map<string, string> {
+  const known = recentSplits.find((split) => split.patch === patch);
+  if (known) return known.sections;
+  const sections = patchSections(patch);
+  recentSplits.unshift({ patch, sections });
+  recentSplits.length = Math.min(recentSplits.length, 2);
+  return sections;
+}
+
+/** The file a section's `diff --git a/X b/Y` line names (its `b/` side), or `the patch` for one without. */
+function sectionPath(key: string): string {
+  return /^diff --git a\/.* b\/(.*)$/.exec(key)?.[1] ?? (key || 'the patch');
+}
+
+/**
+ * What one turn changed, from the work tree's patches before and after it: the files whose sections differ
+ * (in the order the patch after lists them, then the ones it no longer lists), the sections of those files
+ * as they are after the turn, and the files whose whole change the turn undid.
+ */
+export function turnChange(before: string, after: string): { paths: string[]; patch: string; undone: string[] } {
+  if (before === after) return { paths: [], patch: '', undone: [] };
+  const earlier = recentPatchSections(before);
+  const later = recentPatchSections(after);
+  const changed = [...later].filter(([key, text]) => earlier.get(key) !== text);
+  const undone = [...earlier.keys()].filter((key) => !later.has(key)).map(sectionPath);
+  return {
+    paths: [...changed.map(([key]) => sectionPath(key)), ...undone],
+    patch: changed.map(([, text]) => text).join(''),
+    undone,
+  };
 }
 
 /** The patches before and after a turn, for the diff editor. */

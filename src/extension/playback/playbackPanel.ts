@@ -9,14 +9,24 @@ import type { DiffDocuments } from './diffDocuments';
 import {
   toPlaybackEvent,
   toPlaybackLiveTurn,
+  toPlaybackLoad,
   toPlaybackResult,
-  toPlaybackRun,
   toPlaybackTurns,
+  turnChange,
   turnPatches,
 } from './playbackModel';
 import type { ExtensionToWebview, WebviewToExtension } from './protocol';
 
 export type RenderedState = Extract<WebviewToExtension, { type: 'rendered' }>;
+
+/** The playback panels' view type: VS Code restores panels of this type after a reload through a serializer. */
+export const PLAYBACK_VIEW_TYPE = 'rolloutStudio.playback';
+
+/** What the playback webview keeps in its state (`setState`), and what a restored panel is given back. */
+export interface PlaybackWebviewState {
+  logPath: string;
+  selected: number;
+}
 
 /** How often a live (unfinished) log is re-read for new turns. */
 const LIVE_POLL_MS = 400;
@@ -30,6 +40,8 @@ export class PlaybackPanel implements vscode.Disposable {
   private stopWatching: () => void = () => undefined;
   private catchingUp: Promise<void> = Promise.resolve();
   private disposed = false;
+  /** The turn the first load selects (a restored panel's); later loads keep the page's own selection. */
+  private selectOnLoad: number | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly renderedEmitter = new vscode.EventEmitter<RenderedState>();
   /** Fires each time the webview reports what it rendered. */
@@ -46,6 +58,7 @@ export class PlaybackPanel implements vscode.Disposable {
   ) {
     this.trajectory = trajectory;
     panel.webview.html = playbackHtml(panel.webview, mediaRoot(panel));
+    panel.title = `Playback: ${trajectory.run.task_id}`;
     this.disposables.push(
       panel.webview.onDidReceiveMessage((message: WebviewToExtension) => this.receive(message)),
       panel.onDidDispose(() => this.dispose()),
@@ -59,18 +72,29 @@ export class PlaybackPanel implements vscode.Disposable {
     log: vscode.LogOutputChannel,
   ): Promise<PlaybackPanel> {
     const trajectory = await readOrThrow(logPath);
-    const media = vscode.Uri.joinPath(extensionUri, 'media');
+    // No retainContextWhenHidden: a hidden panel's page is dropped and rebuilt from the log when shown again
+    // (the webview keeps its selection in its state), and the serializer does the same after a reload.
     const panel = vscode.window.createWebviewPanel(
-      'rolloutStudio.playback',
+      PLAYBACK_VIEW_TYPE,
       `Playback: ${trajectory.run.task_id}`,
       vscode.ViewColumn.Active,
-      {
-        enableScripts: true,
-        retainContextWhenHidden: true,
-        localResourceRoots: [media],
-      },
+      playbackWebviewOptions(extensionUri),
     );
     return new PlaybackPanel(logPath, trajectory, panel, diffs, log);
+  }
+
+  /** Shows the run again, at the turn it showed, in a panel VS Code restored after a window reload. */
+  static async restore(
+    panel: vscode.WebviewPanel,
+    state: PlaybackWebviewState,
+    extensionUri: vscode.Uri,
+    diffs: DiffDocuments,
+    log: vscode.LogOutputChannel,
+  ): Promise<PlaybackPanel> {
+    panel.webview.options = playbackWebviewOptions(extensionUri);
+    const restored = new PlaybackPanel(state.logPath, await readOrThrow(state.logPath), panel, diffs, log);
+    restored.selectOnLoad = state.selected;
+    return restored;
   }
 
   get turnCount(): number {
@@ -82,6 +106,14 @@ export class PlaybackPanel implements vscode.Disposable {
       case 'ready':
         this.sendAll();
         return;
+      case 'showTurnChange': {
+        const { turnIndex } = message;
+        if (!this.trajectory.turns[turnIndex]) return;
+        const { before, after } = turnPatches(this.trajectory.turns, turnIndex);
+        const { patch, undone } = turnChange(before, after);
+        this.post({ type: 'turnChange', turnIndex, patch, undone });
+        return;
+      }
       case 'openDiff':
         void this.openDiff(message.turnIndex).catch((error: Error) => {
           this.log.error(`open diff of turn ${message.turnIndex}: ${error.message}`);
@@ -103,16 +135,10 @@ export class PlaybackPanel implements vscode.Disposable {
     const { trajectory } = this;
     this.sentTurns = trajectory.turns.length;
     this.sentEvents = trajectory.events.length;
-    const result = trajectory.result ? toPlaybackResult(trajectory.result) : null;
-    this.post({
-      type: 'load',
-      run: toPlaybackRun(trajectory),
-      turns: toPlaybackTurns(trajectory.turns),
-      events: trajectory.events.map(toPlaybackEvent),
-      result,
-      live: !result,
-    });
-    if (!result) this.follow();
+    const load = toPlaybackLoad(trajectory, this.logPath);
+    this.post(this.selectOnLoad === undefined ? load : { ...load, selectTurn: this.selectOnLoad });
+    this.selectOnLoad = undefined;
+    if (load.live) this.follow();
   }
 
   /** Re-reads the log as it grows and streams new turns, until the run finishes or the panel closes. */
@@ -201,6 +227,10 @@ async function readOrThrow(logPath: string): Promise<Trajectory> {
     throw new Error(`cannot open ${path.basename(logPath)} in playback:\n${why}`);
   }
   return trajectory;
+}
+
+function playbackWebviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+  return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'media')] };
 }
 
 function mediaRoot(panel: vscode.WebviewPanel): vscode.Uri {

@@ -38,10 +38,10 @@ export interface PlaybackTurn {
   message: string | null;
   toolCalls: PlaybackToolCall[];
   observations: PlaybackObservation[];
-  /** The work tree's patch against the base commit after this turn; absent when not recorded. */
-  diff?: string;
-  /** True when the patch differs from the previous turn's, i.e. the turn changed files. */
-  changedFiles: boolean;
+  /** Whether the turn recorded the work tree's patch (the patch itself is sent on request: `turnChange`). */
+  patchRecorded: boolean;
+  /** The files whose change the turn made or undid (empty when it changed no file). */
+  changedPaths: string[];
   /** The turn's reward from its signals (`turnReward`); null when it recorded none. */
   reward: number | null;
   durationMs?: number;
@@ -70,7 +70,14 @@ export interface PlaybackResult {
   failToPass?: TestOutcomes;
   passToPass?: TestOutcomes;
   error?: string;
-  totals?: { turns: number; tokensIn: number; tokensOut: number; costUsd: number; durationMs: number };
+  /** Tokens and cost are null when the run recorded none (runs imported from logs that kept no usage). */
+  totals?: {
+    turns: number;
+    tokensIn: number | null;
+    tokensOut: number | null;
+    costUsd: number | null;
+    durationMs: number;
+  };
 }
 
 export interface PlaybackRun {
@@ -118,14 +125,25 @@ export type ExtensionToWebview =
       events: PlaybackEvent[];
       result: PlaybackResult | null;
       live: boolean;
+      /** The log shown, kept in the webview's state so that the panel is restored after a window reload. */
+      logPath: string;
+      /** The turn to show first: the one a restored panel showed before the reload. */
+      selectTurn?: number;
     }
   | { type: 'appendTurns'; turns: PlaybackTurn[]; events: PlaybackEvent[] }
+  /**
+   * What turn `turnIndex` changed, asked for by `showTurnChange`: the changed files' sections of the work
+   * tree's patch after the turn, and the files whose change it undid.
+   */
+  | { type: 'turnChange'; turnIndex: number; patch: string; undone: string[] }
   | { type: 'finished'; result: PlaybackResult }
   /** The turn in progress, or null once it is recorded (or the run ended). */
   | { type: 'liveTurn'; turn: PlaybackLiveTurn | null };
 
 export type WebviewToExtension =
   | { type: 'ready' }
+  /** Send what turn `turnIndex` changed (`turnChange`), for the detail pane. */
+  | { type: 'showTurnChange'; turnIndex: number }
   /** Show the change turn `turnIndex` made in VS Code's diff editor. */
   | { type: 'openDiff'; turnIndex: number }
   /**
@@ -146,4 +164,8 @@ export type WebviewToExtension =
       outcome: string;
       speakers: string[];
       report: string;
+      /** The detail pane's text (the selected turn). */
+      detail: string;
+      /** The reward chart's captions: one per plot (cumulative turn reward; final reward once scored). */
+      chart: string[];
     };

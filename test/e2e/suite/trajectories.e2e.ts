@@ -93,6 +93,10 @@ export function trajectoryTests(): void {
         `${rendered.renderedRows} rows in the DOM for 1,000 turns`,
       );
       await screenshot('playback-thousand-turns');
+      assert.deepEqual(rendered.chart, [
+        'Cumulative turn reward: 10.000 after 1000 turns (axis 0 to 10.000)',
+        'Final reward: 1',
+      ]);
       if (process.env.ROLLOUT_E2E_SCREENSHOTS) await keyboardAndSearch(panel);
 
       const { diffs } = await api();
@@ -111,6 +115,44 @@ export function trajectoryTests(): void {
       await screenshot('diff-editor-turn-500');
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
       assert.equal(diffs.size, othersBefore, 'closing the playback forgets its virtual documents');
+    });
+
+    it('gives a playback tab its run back after a window reload (the panel serializer), at the turn it showed', async () => {
+      const recorder = await startSyntheticRun(outputFolder(), 'restored-after-reload');
+      for (let index = 0; index < 3; index++) await recorder.recordTurn(syntheticTurn(index));
+      await recorder.finish({ exit_status: 'submitted', patch: syntheticTurn(2).diff!, reward: { value: 0 } });
+      await recorder.close();
+      const { playbackSerializer, panels } = await api();
+      // What VS Code does on a reload: a new, empty panel of the playback's type and the state its page kept.
+      const restoredTab = vscode.window.createWebviewPanel(
+        'rolloutStudio.playback',
+        'restoring',
+        vscode.ViewColumn.Active,
+      );
+      await playbackSerializer.deserializeWebviewPanel(restoredTab, { logPath: recorder.path, selected: 2 });
+      const panel = panels.find((candidate) => candidate.panel === restoredTab)!;
+      assert.ok(panel, 'the restored tab is a playback panel again');
+      const rendered = await waitFor(
+        'the restored playback',
+        () => panel.lastRendered?.turnCount === 3 && panel.lastRendered,
+      );
+      assert.equal(restoredTab.title, 'Playback: synthetic__restored-after-reload');
+      assert.match(rendered.report, /submitted/);
+      // Each turn's change comes on request: turn 2 added the line value_2 to calc.py.
+      const detail = await waitFor('the change of the selected turn', () =>
+        panel.lastRendered?.detail.includes('+value_2 = 2') ? panel.lastRendered.detail : undefined,
+      );
+      assert.match(detail, /Files this turn changed/);
+      panel.dispose();
+
+      const gone = vscode.window.createWebviewPanel('rolloutStudio.playback', 'restoring', vscode.ViewColumn.Active);
+      let closed = false;
+      gone.onDidDispose(() => (closed = true));
+      await playbackSerializer.deserializeWebviewPanel(gone, {
+        logPath: path.join(outputFolder(), 'deleted', 'trajectory.jsonl'),
+        selected: 0,
+      });
+      assert.ok(closed, 'a tab whose run was deleted since closes');
     });
 
     it('streams a run that is still being recorded into the open playback view', async () => {

@@ -9,6 +9,8 @@ import {
   toPlaybackResult,
   toPlaybackTurn,
   toPlaybackTurns,
+  patchSections,
+  turnChange,
   turnPatches,
 } from '../../../src/extension/playback/playbackModel';
 
@@ -82,18 +84,42 @@ describe('playback model', () => {
     assert.equal(converted.durationMs, 3);
   });
 
-  test('marks only the turns whose patch changed as having changed files', () => {
+  test('marks only the turns whose patch changed as having changed files, and sends no patch with them', () => {
     const turns = toPlaybackTurns([turn(0, 'patch-a'), turn(1, 'patch-a'), turn(2), turn(3, 'patch-b')]);
     assert.deepEqual(
-      turns.map((converted) => converted.changedFiles),
-      [true, false, false, true],
+      turns.map((converted) => converted.changedPaths),
+      [['the patch'], [], [], ['the patch']],
+    );
+    assert.deepEqual(
+      turns.map((converted) => converted.patchRecorded),
+      [true, true, false, true],
+    );
+    assert.ok(
+      turns.every((converted) => !('diff' in converted)),
+      'patches are sent per turn, on request',
     );
     assert.equal(turns[0].reward, null);
   });
 
   test('streamed turns compare against the last turn already shown', () => {
     const [next] = toPlaybackTurns([turn(5, 'patch-a')], turn(4, 'patch-a'));
-    assert.equal(next.changedFiles, false);
+    assert.deepEqual(next.changedPaths, []);
+  });
+
+  test("a turn's change is the sections of the files it changed, and the files whose change it undid", () => {
+    const section = (file: string, body: string) =>
+      `diff --git a/${file} b/${file}\n--- a/${file}\n+++ b/${file}\n@@ -1 +1 @@\n-old\n+${body}\n`;
+    const before = section('a.py', 'one') + section('b.py', 'two') + section('c.py', 'three');
+    const after = section('a.py', 'one') + section('b.py', 'TWO') + section('d.py', 'four');
+    assert.deepEqual(turnChange(before, after), {
+      paths: ['b.py', 'd.py', 'c.py'],
+      patch: section('b.py', 'TWO') + section('d.py', 'four'),
+      undone: ['c.py'],
+    });
+    assert.deepEqual(turnChange(after, after), { paths: [], patch: '', undone: [] });
+    assert.deepEqual(turnChange('', section('a.py', 'one')).paths, ['a.py']);
+    const sections = patchSections(`preamble\n${section('a.py', 'x')}`);
+    assert.deepEqual([...sections.keys()], ['', 'diff --git a/a.py b/a.py']);
   });
 
   test('the diff editor compares the patch before a turn with the patch after it', () => {
@@ -119,6 +145,18 @@ describe('playback model', () => {
     assert.deepEqual(converted.failToPass, { success: ['t1'], failure: [] });
     assert.deepEqual(converted.passToPass, { success: ['t2'], failure: ['t3'] });
     assert.equal(converted.reward, 1);
+    const totals = { turns: 3, tokens_in: 0, tokens_out: 0, cost_usd: 0, duration_ms: 1200 };
+    assert.deepEqual(
+      toPlaybackResult({ ...result, totals }).totals,
+      { turns: 3, tokensIn: null, tokensOut: null, costUsd: null, durationMs: 1200 },
+      'a run that recorded no usage (an import) says so rather than "$0.0000 · 0 tokens"',
+    );
+    assert.deepEqual(toPlaybackResult({ ...result, totals: { ...totals, cost_usd: 0.25 } }).totals?.costUsd, 0.25);
+    assert.deepEqual(
+      toPlaybackResult({ ...result, totals: { ...totals, tokens_in: 900, tokens_out: 100 } }).totals,
+      { turns: 3, tokensIn: 900, tokensOut: 100, costUsd: 0, durationMs: 1200 },
+      'a free local model used tokens: its cost is a real 0',
+    );
     const infra = toPlaybackResult({ ...result, exit_status: 'infra_error', reward: null, error: 'engine down' });
     assert.equal(infra.reward, null);
     assert.equal(infra.failToPass, undefined);
