@@ -3,7 +3,7 @@
 # (Docker engine, Node.js >= 20, images with an unchanged recipe hash, node_modules for an unchanged lockfile)
 # is kept. Afterwards `rollout` is a command (/usr/local/bin/rollout → dist/cli.js).
 #   bash sandbox/setup.sh           what the CLI and the demo need
-#   bash sandbox/setup.sh --tests   that, plus what the test suites need (a real VS Code host, Chromium, the trainer venv, Redis, Ceph RGW, an image registry)
+#   bash sandbox/setup.sh --tests   that, plus what the test suites need (a real VS Code host, Chromium, the trainer venv, Redis, Ceph RGW, an image registry, an SSH server)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 want_tests=false
@@ -60,6 +60,9 @@ step "sandbox images (rebuilt only when a recipe in sandbox/images changes)"
 node dist/cli.js images build
 
 if $want_tests; then
+  # For the tests of --docker-host ssh://, which start their own sshd on loopback with their own keys and config.
+  step "SSH server"
+  apt_install openssh-server
   for extra in scripts/e2e/install-vscode-host.sh sandbox/trainer/setup-venv.sh sandbox/queue/setup-redis.sh sandbox/queue/setup-s3.sh sandbox/registry/setup-registry.sh; do
     if [ -f "$extra" ]; then step "$extra"; bash "$extra"; fi
   done
