@@ -127,6 +127,14 @@ describe('imports of every released trajectory format', () => {
     );
   });
 
+  test('mini-swe-agent: an empty instance_id is no id (the file name gives one); a file giving none is refused', async () => {
+    const messages = JSON.parse(readFileSync(MINI_MESSAGE_LIST, 'utf8'));
+    const named = writeJson('astropy-12907.traj.json', { instance_id: '', messages });
+    assert.equal((await roundTrip(named, 'mini-swe-agent')).run.task_id, 'astropy-12907');
+    const nameless = writeJson('.traj.json', { instance_id: '', messages });
+    await assert.rejects(roundTrip(nameless, 'mini-swe-agent'), /\.traj\.json: instance_id: names no task/);
+  });
+
   test('mini-swe-agent 2.x: actions and return codes from extra, reasoning as the turn reasoning', async () => {
     // Written from mini-swe-agent's docs/usage/output_files.md (trajectory_format mini-swe-agent-1.1).
     const file = writeJson('v2.traj.json', {

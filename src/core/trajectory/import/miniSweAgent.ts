@@ -6,6 +6,7 @@ import {
   IMPORTED_BASH_TOOL,
   importError,
   importedRunId,
+  importedTaskId,
   isRecord,
   mapExitStatus,
   toChatMessage,
@@ -55,8 +56,7 @@ export function fromMiniSweAgentTraj(input: unknown, file: string, options: Impo
   const config = isRecord(info.config) ? info.config : {};
   const model = isRecord(config.model) ? config.model : {};
   const taskId =
-    options.taskId ??
-    (typeof raw.instance_id === 'string' ? raw.instance_id : basename(file).replace(/\.traj(\.json)?$/, ''));
+    options.taskId ?? importedTaskId(file, raw.instance_id, basename(file).replace(/\.traj(\.json)?$/, ''));
   const topExtra = unknownFields(raw, ['info', 'messages']);
   return {
     run: {

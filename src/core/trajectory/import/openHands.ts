@@ -4,6 +4,7 @@ import type { ImportOptions } from './sweAgent';
 import {
   importError,
   importedRunId,
+  importedTaskId,
   isRecord,
   mapExitStatus,
   partsText,
@@ -44,14 +45,11 @@ export function fromOpenHandsEvents(raw: unknown, file: string, options: ImportO
   const metadata = isRecord(record.metadata) ? record.metadata : {};
   // 0.x evaluations keep the model under `llm_config`, 1.x under `llm`.
   const llm = isRecord(metadata.llm_config) ? metadata.llm_config : isRecord(metadata.llm) ? metadata.llm : {};
-  const taskId =
-    options.taskId ??
-    (typeof record.instance_id === 'string'
-      ? record.instance_id
-      : // `out.jsonl: line 2` (a record of an output file) → `out-2`
-        basename(file)
-          .replace(/\.jsonl?(?=$|: line)/, '')
-          .replace(/: line (\d+)$/, '-$1'));
+  // `out.jsonl: line 2` (a record of an output file) → `out-2`
+  const fromFileName = basename(file)
+    .replace(/\.jsonl?(?=$|: line)/, '')
+    .replace(/: line (\d+)$/, '-$1');
+  const taskId = options.taskId ?? importedTaskId(file, record.instance_id, fromFileName);
   const topExtra = unknownFields(record, ['history', 'test_result', 'metadata', 'git_patch']);
   return {
     run: {

@@ -19,6 +19,16 @@ export function importError(file: string, where: string, message: string): Error
   return new Error(`${file}: ${where}: ${message}`);
 }
 
+/**
+ * The task id an imported run records: the id the file gives (`instance_id`), else one made from the file's name;
+ * an empty one is no id, and a file that yields none is refused by name.
+ */
+export function importedTaskId(file: string, givenId: unknown, fromFileName: string): string {
+  if (typeof givenId === 'string' && givenId !== '') return givenId;
+  if (fromFileName !== '') return fromFileName;
+  throw importError(file, 'instance_id', 'names no task, and the file name gives none (pass a task id)');
+}
+
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -6,6 +6,7 @@ import {
   IMPORTED_BASH_TOOL,
   importError,
   importedRunId,
+  importedTaskId,
   isRecord,
   mapExitStatus,
   toChatMessage,
@@ -51,7 +52,7 @@ export function fromSweAgentTraj(raw: unknown, file: string, options: ImportOpti
 
   const submission = typeof info.submission === 'string' ? info.submission : '';
   const stats = isRecord(info.model_stats) ? info.model_stats : {};
-  const taskId = options.taskId ?? basename(file).replace(/\.traj(\.json)?$/, '');
+  const taskId = options.taskId ?? importedTaskId(file, undefined, basename(file).replace(/\.traj(\.json)?$/, ''));
   const topExtra = unknownFields(raw, ['trajectory', 'history', 'info']);
   return {
     run: {
