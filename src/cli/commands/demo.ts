@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { runBatch, type BatchTotals } from '../../core/agent/batch';
 import { exportDataset } from '../../core/export/exporter';
@@ -10,9 +10,10 @@ import { validateTasks } from '../../core/reward/validateTasks';
 import type { EvaluatorOptions } from '../../core/reward/evaluator';
 import { runDoctor } from '../../core/sandbox/doctor';
 import { formatFlywheel, runFlywheel } from '../../core/train/flywheel';
-import { chooseRunner, makeTinyModel, trainVerifier } from '../../core/train/jobs';
+import { chooseRunner, makeTinyModel, train, trainVerifier } from '../../core/train/jobs';
 import {
   TRAINING_FLAGS,
+  trainingOptionsFor,
   trainingOptionsFrom,
   trainingOptionsUsage,
   type TrainingOptions,
@@ -42,9 +43,10 @@ The main job on the bundled example tasks (tasks/examples), with nothing configu
      openai:gpt-4o-mini or openai:qwen@http://localhost:8000/v1) or OPENAI_API_KEY (OPENAI_MODEL,
      OPENAI_BASE_URL) when set; otherwise the bundled reference trajectories, replayed through the same loop
   4. export an SFT and a DPO dataset with their dataset cards
-  5. the flywheel, two iterations on the first ${FLYWHEEL_TASKS} tasks from their runs above: LoRA-train a tiny
-     local model on the resolved runs for a few steps on CPU (or --base-model on the GPU), serve it, collect
-     with it through the same agent loop, and again; then train the outcome verifier on the runs and report
+  5. DPO-train a tiny local model (or --base-model) on the DPO export's preference pairs; then the flywheel,
+     two iterations on the first ${FLYWHEEL_TASKS} tasks from their runs above: LoRA-train the model on the
+     resolved runs for a few steps on CPU (or --base-model on the GPU), serve it, collect with it through the
+     same agent loop, and again; then train the outcome verifier on the runs and report
      its best of N on the tasks it held out (--no-train skips this stage)
 and print one summary with the time of each stage and the paths of everything written.
 --open opens the playback of the first run in VS Code (the Rollout Studio extension installed).
@@ -123,8 +125,9 @@ interface FineTuneInput {
   written: string[];
 }
 
-/** Closes the loop: two flywheel iterations from the demo's runs (fine-tune, serve, collect again), then the
- * verifier, trained on the demo's runs and reported on the tasks it held out. */
+/** Closes the loop: a DPO step on the demo's preference pairs, two flywheel iterations from the demo's runs
+ * (fine-tune, serve, collect again), then the verifier, trained on the demo's runs and reported on the tasks it
+ * held out. */
 async function fineTuneStage({
   out,
   runsDir,
@@ -144,6 +147,27 @@ async function fineTuneStage({
   const runner = await chooseRunner({ onLog: (line) => console.log(`   ${line}`) });
   console.log(`   trainer: ${runner.description}`);
   const base = baseModel ?? ((await makeTinyModel(runner, join(trainerDir, 'tiny-base'))).outputs.model as string);
+  const device = baseModel ? 'auto' : 'cpu';
+  const pairs = join(out, 'datasets', 'dpo', 'train.jsonl');
+  const pairCount = existsSync(pairs) ? readFileSync(pairs, 'utf8').split('\n').filter(Boolean).length : 0;
+  let dpoSummary = 'DPO: no preference pairs in the export (every task had one outcome)';
+  if (pairCount) {
+    const dpo = await train(
+      runner,
+      {
+        ...trainingOptionsFor('dpo', training),
+        method: 'dpo',
+        data: pairs,
+        baseModel: base,
+        out: join(trainerDir, 'dpo'),
+        device,
+      },
+      hooks,
+    );
+    written.push(join(trainerDir, 'dpo'));
+    dpoSummary = `DPO on ${pairCount} preference pairs: ${String(dpo.outputs.steps)} steps`;
+  }
+  console.log(`   ${dpoSummary}`);
   const flywheel = await runFlywheel({
     tasks: tasks.slice(0, FLYWHEEL_TASKS),
     initialPolicy: policy,
@@ -158,7 +182,7 @@ async function fineTuneStage({
     evaluator,
     reward: 'binary',
     training,
-    device: baseModel ? 'auto' : 'cpu',
+    device,
     agentConfig: { maxTurns: 3 },
     // A tiny random model rarely stops on its own: bound each call so two iterations stay short.
     policyOptions: { settings: { maxTokens: 256 } },
@@ -183,7 +207,7 @@ async function fineTuneStage({
     const format = (value: number | null | undefined) =>
       value === null || value === undefined ? '—' : value.toFixed(2);
     const rates = flywheel.map((row) => format(row.resolvedRate)).join(' → ');
-    return `flywheel resolved rate by iteration ${rates}; verifier on ${heldOut.tasks} held-out tasks: accuracy ${format(verifier.card.holdout_accuracy)}, best-of-N mean reward ${format(heldOut.chosenMeanReward)} against ${format(heldOut.averageMeanReward)} for a random attempt`;
+    return `${dpoSummary}; flywheel resolved rate by iteration ${rates}; verifier on ${heldOut.tasks} held-out tasks: accuracy ${format(verifier.card.holdout_accuracy)}, best-of-N mean reward ${format(heldOut.chosenMeanReward)} against ${format(heldOut.averageMeanReward)} for a random attempt`;
   } finally {
     await verifier.close();
   }

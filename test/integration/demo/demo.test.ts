@@ -46,7 +46,7 @@ test('rollout demo validates, runs, grades, exports and fine-tunes on the bundle
   assert.match(output, /resolved 10\/20, mean reward 0\.500/);
   assert.match(
     output,
-    /ok {4}flywheel and verifier .*flywheel resolved rate by iteration \d\.\d\d → \d\.\d\d → \d\.\d\d; verifier on 2 held-out tasks: accuracy \d\.\d\d, best-of-N mean reward/,
+    /ok {4}flywheel and verifier .*DPO on \d+ preference pairs: \d+ steps; flywheel resolved rate by iteration \d\.\d\d → \d\.\d\d → \d\.\d\d; verifier on 2 held-out tasks: accuracy \d\.\d\d, best-of-N mean reward/,
     'the loop closes: collected, trained, served, collected again, twice; the verifier reported on tasks it did not see',
   );
   assert.match(
