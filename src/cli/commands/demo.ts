@@ -43,11 +43,11 @@ The main job on the bundled example tasks (tasks/examples), with nothing configu
      openai:gpt-4o-mini or openai:qwen@http://localhost:8000/v1) or OPENAI_API_KEY (OPENAI_MODEL,
      OPENAI_BASE_URL) when set; otherwise the bundled reference trajectories, replayed through the same loop
   4. export an SFT and a DPO dataset with their dataset cards
-  5. DPO-train a tiny local model (or --base-model) on the DPO export's preference pairs; then the flywheel,
-     two iterations on the first ${FLYWHEEL_TASKS} tasks from their runs above: LoRA-train the model on the
-     resolved runs for a few steps on CPU (or --base-model on the GPU), serve it, collect with it through the
-     same agent loop, and again; then train the outcome verifier on the runs and report
-     its best of N on the tasks it held out (--no-train skips this stage)
+  5. one DPO step of a tiny local model (or --base-model) on two of the DPO export's preference pairs; then
+     the flywheel, two iterations on the first ${FLYWHEEL_TASKS} tasks from their runs above: LoRA-train the
+     model on the resolved runs for a few steps on CPU (or --base-model on the GPU), serve it, collect with it
+     through the same agent loop, and again; then train the outcome verifier on the runs and report its best
+     of N on the tasks it held out (--no-train skips this stage)
 and print one summary with the time of each stage and the paths of everything written.
 --open opens the playback of the first run in VS Code (the Rollout Studio extension installed).
 ${MODEL_FLAGS_USAGE}
@@ -114,6 +114,11 @@ export const DEMO_TRAINING: TrainingOptions = {
   paddingFree: 'auto',
 };
 
+/** The demo's DPO step over DEMO_TRAINING: one optimizer step on two pairs. A pair is two sequences of up to 8k
+ * tokens through the policy and the reference, so DEMO_TRAINING's 4 × 4 took 18 minutes on a loaded 2-core
+ * machine; training flags given to `rollout demo` override this too. */
+export const DEMO_DPO_TRAINING: TrainingOptions = { maxSteps: 1, batchSize: 2 };
+
 interface FineTuneInput {
   out: string;
   runsDir: string;
@@ -122,6 +127,7 @@ interface FineTuneInput {
   evaluator: EvaluatorOptions;
   baseModel?: string;
   training: TrainingOptions;
+  dpoTraining: TrainingOptions;
   written: string[];
 }
 
@@ -136,6 +142,7 @@ async function fineTuneStage({
   evaluator,
   baseModel,
   training,
+  dpoTraining,
   written,
 }: FineTuneInput): Promise<string> {
   const trainerDir = join(out, 'trainer');
@@ -155,7 +162,7 @@ async function fineTuneStage({
     const dpo = await train(
       runner,
       {
-        ...trainingOptionsFor('dpo', training),
+        ...trainingOptionsFor('dpo', dpoTraining),
         method: 'dpo',
         data: pairs,
         baseModel: base,
@@ -357,6 +364,7 @@ export const demoCommand: CliCommand = {
             evaluator,
             baseModel: values['base-model'],
             training: { ...DEMO_TRAINING, ...trainingOptionsFrom(values) },
+            dpoTraining: { ...DEMO_TRAINING, ...DEMO_DPO_TRAINING, ...trainingOptionsFrom(values) },
             written,
           }),
         );
