@@ -207,20 +207,27 @@ function costChart(groups: GroupReport[]): HTMLElement {
   return chartCard('cost', 'Cost per run against resolved rate', {
     type: ScatterWithErrorBarsController.id,
     data: {
-      datasets: groups.map((group, i) => ({
-        label: group.label,
-        data: [
-          {
-            x: group.costUsd.mean ?? 0,
-            y: (group.resolved?.value ?? 0) * 100,
-            yMin: (group.resolved?.interval?.low ?? group.resolved?.value ?? 0) * 100,
-            yMax: (group.resolved?.interval?.high ?? group.resolved?.value ?? 0) * 100,
-          },
-        ],
-        backgroundColor: colour(i),
-        borderColor: colour(i),
-        pointRadius: 6,
-      })),
+      // A group with no known cost has no place on a cost axis (at $0 it would read as free).
+      datasets: groups.flatMap((group, i) =>
+        group.costUsd.mean === null
+          ? []
+          : [
+              {
+                label: group.label,
+                data: [
+                  {
+                    x: group.costUsd.mean,
+                    y: (group.resolved?.value ?? 0) * 100,
+                    yMin: (group.resolved?.interval?.low ?? group.resolved?.value ?? 0) * 100,
+                    yMax: (group.resolved?.interval?.high ?? group.resolved?.value ?? 0) * 100,
+                  },
+                ],
+                backgroundColor: colour(i),
+                borderColor: colour(i),
+                pointRadius: 6,
+              },
+            ],
+      ),
     },
     options: {
       scales: {

@@ -33,6 +33,8 @@ const emptyUsage = (): RoleUsage => ({ calls: 0, tokens_in: 0, tokens_out: 0, co
 export class RunBudget {
   private readonly spent = new Map<ModelRole, RoleUsage>(MODEL_ROLES.map((role) => [role, emptyUsage()]));
   private readonly startedAt = performance.now();
+  /** False once a protocol model's call came back without a cost (no price): the run's total is then unknown. */
+  protocolCostKnown = true;
 
   /** `earlierMs`: time a resumed run had already spent before this process took it over. */
   constructor(
@@ -73,6 +75,7 @@ export class RunBudget {
 
   /** Counts one model call; returns what to record with it (the `usage` of a protocol event). */
   charge(role: ModelRole, response: Pick<PolicyResponse, 'usage' | 'cost' | 'modelMs'>): RecordedUsage {
+    if (role !== 'agent' && response.cost === undefined) this.protocolCostKnown = false;
     const usage: RoleUsage = {
       calls: 1,
       tokens_in: response.usage.promptTokens,

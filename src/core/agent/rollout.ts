@@ -15,6 +15,7 @@ import {
   conversation,
   type ExitStatus,
   type RunMetadata,
+  type RunResult,
   type Trajectory,
   type TurnSignals,
 } from '../trajectory/types';
@@ -82,7 +83,8 @@ export interface RolloutSummary {
   turns: number;
   /** Every model's tokens: the agent's and the protocol's (simulated user, judge, feedback). */
   tokens: number;
-  costUsd?: number;
+  /** Every model's cost; null when any call's cost is unknown (no price). */
+  costUsd?: number | null;
   durationMs: number;
   path: string;
   reason?: string;
@@ -148,7 +150,7 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutSummar
       patch: outcome.patch,
       reward: outcome.reward,
       error: outcome.reason,
-      totals: withProtocolUsage(recorder.turnTotals, budget.protocolUsage),
+      totals: withProtocolUsage(recorder.turnTotals, budget.protocolUsage, budget.protocolCostKnown),
       extra: { usage: budget.byRole() },
     });
     return summarize(options, protocol, runId, attempt, outcome, result, started, recorder.path);
@@ -338,14 +340,15 @@ async function writeReport(outDir: string, runId: string, report: unknown): Prom
 
 /** The run's totals: the agent's turns, and the protocol models' tokens, cost and time on top. */
 function withProtocolUsage(
-  agent: { turns: number; tokens_in: number; tokens_out: number; cost_usd: number; duration_ms: number },
+  agent: NonNullable<RunResult['totals']>,
   protocol: RoleUsage,
-) {
+  protocolCostKnown: boolean,
+): NonNullable<RunResult['totals']> {
   return {
     turns: agent.turns,
     tokens_in: agent.tokens_in + protocol.tokens_in,
     tokens_out: agent.tokens_out + protocol.tokens_out,
-    cost_usd: agent.cost_usd + protocol.cost_usd,
+    cost_usd: agent.cost_usd === null || !protocolCostKnown ? null : agent.cost_usd + protocol.cost_usd,
     duration_ms: agent.duration_ms + protocol.model_ms,
   };
 }
@@ -358,7 +361,7 @@ function summarize(
   outcome: ProtocolOutcome,
   result: {
     exit_status: ExitStatus;
-    totals?: { turns: number; tokens_in: number; tokens_out: number; cost_usd: number };
+    totals?: RunResult['totals'];
   },
   started: number,
   path: string,
@@ -374,7 +377,7 @@ function summarize(
     ...(outcome.rounds ? { rounds: outcome.rounds } : {}),
     turns: result.totals?.turns ?? 0,
     tokens: (result.totals?.tokens_in ?? 0) + (result.totals?.tokens_out ?? 0),
-    costUsd: result.totals?.cost_usd ?? 0,
+    costUsd: result.totals?.cost_usd ?? null,
     durationMs: performance.now() - started,
     path,
     reason: outcome.reason,

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomicFile';
+import { turnsCostUsd } from '../trajectory/cost';
 import {
   TRAJECTORY_SCHEMA_VERSION,
   conversation,
@@ -102,11 +103,10 @@ export function toSweAgentTraj(trajectory: Trajectory): SweAgentTraj {
   const result = trajectory.result;
   const totals = trajectory.turns.reduce(
     (sum, turn) => ({
-      cost: sum.cost + (turn.cost_usd ?? 0),
       sent: sum.sent + (turn.tokens?.input ?? 0),
       received: sum.received + (turn.tokens?.output ?? 0),
     }),
-    { cost: 0, sent: 0, received: 0 },
+    { sent: 0, received: 0 },
   );
   const rollout: RolloutTrajInfo = {
     schema_version: TRAJECTORY_SCHEMA_VERSION,
@@ -123,7 +123,8 @@ export function toSweAgentTraj(trajectory: Trajectory): SweAgentTraj {
       exit_status: result?.exit_status ?? null,
       submission: result?.patch ?? null,
       model_stats: {
-        instance_cost: totals.cost,
+        // null, not 0, when a turn's cost is unknown: a wrong cost is worse than none.
+        instance_cost: turnsCostUsd(trajectory.turns),
         tokens_sent: totals.sent,
         tokens_received: totals.received,
         api_calls: trajectory.turns.length,

@@ -118,7 +118,7 @@ function groupReport(
     passAtK: kCurve(passAtK),
     passHatK: kCurve(passHatK),
     meanReward: meanReward(runs, bootstrap),
-    costUsd: withTotal(runs.map((run) => run.costUsd)),
+    costUsd: knownCosts(runs),
     tokens: withTotal(runs.map((run) => run.tokens)),
     turns: spread(runs.map((run) => run.turns)),
     turnsHistogram: histogram(runs.map((run) => run.turns)),
@@ -173,6 +173,12 @@ function meanReward(runs: readonly RunFacts[], bootstrap: Required<BootstrapOpti
     tasks: perTask.length,
     runs: runs.filter((run) => run.reward !== null).length,
   };
+}
+
+/** The spread and total of the runs' costs that are known, and how many runs' costs are not. */
+function knownCosts(runs: readonly RunFacts[]): GroupReport['costUsd'] {
+  const known = runs.flatMap((run) => (run.costUsd === null ? [] : [run.costUsd]));
+  return { ...withTotal(known), unknownRuns: runs.length - known.length };
 }
 
 function withTotal(values: number[]): Spread & { total: number } {

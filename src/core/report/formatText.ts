@@ -74,7 +74,7 @@ export function leaderboardRow(group: GroupReport, rank: number): string[] {
     curve(group.passAtK),
     curve(group.passHatK),
     group.meanReward ? group.meanReward.value.toFixed(3) : '—',
-    `$${group.costUsd.total.toFixed(2)}`,
+    costText(group),
     medianP90(group.tokens),
     medianP90(group.turns),
     medianP90(group.wallSeconds, 1),
@@ -197,4 +197,11 @@ export function formatReport(report: Report): string {
   if (report.problems.length)
     sections.push(`\n${report.problems.length} problem(s) in the logs (the rest was read; see --json for each)`);
   return sections.join('\n');
+}
+
+/** The known runs' total cost, and how many runs' costs are unknown (left out of it). */
+function costText({ costUsd: cost, runs }: GroupReport): string {
+  if (cost.unknownRuns === 0) return `$${cost.total.toFixed(2)}`;
+  if (cost.unknownRuns === runs) return 'unknown';
+  return `$${cost.total.toFixed(2)} (${cost.unknownRuns} unknown)`;
 }

@@ -56,7 +56,8 @@ export interface RunFacts {
   resolved: boolean | null;
   turns: number;
   tokens: number;
-  costUsd: number;
+  /** Null when any model call's cost is unknown (no price). */
+  costUsd: number | null;
   /** From start to end; null when the run does not record both times (imports). */
   wallSeconds: number | null;
   analytics: RunAnalytics;
@@ -144,7 +145,8 @@ export interface GroupReport {
   passAtK: KPoint[];
   passHatK: KPoint[];
   meanReward: RateWithInterval | null;
-  costUsd: Spread & { total: number };
+  /** Over the runs whose cost is known; `unknownRuns` were left out. */
+  costUsd: Spread & { total: number; unknownRuns: number };
   tokens: Spread & { total: number };
   turns: Spread;
   /** [turns, runs with that many turns], by turns. */

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { recordedProtocolName } from '../agent/protocols/protocol';
 import { filesInPatch } from '../task/environment';
 import { TrajectoryEventStream } from '../trajectory/reader';
+import { addCost } from '../trajectory/cost';
 import type { RunEvent, RunMetadata, RunResult, Turn } from '../trajectory/types';
 import { classifyAction, type Action } from './actions';
 import type { Localisation, Milestone, RoundOutcome, RunAnalytics, RunFacts } from './model';
@@ -47,7 +48,7 @@ class RunFold {
   private turns = 0;
   private tokensIn = 0;
   private tokensOut = 0;
-  private costUsd = 0;
+  private costUsd: number | null = 0;
   private tokensKnown = true;
   private failures = 0;
   private recovered = 0;
@@ -82,7 +83,7 @@ class RunFold {
       this.tokensIn += turn.tokens.input;
       this.tokensOut += turn.tokens.output;
     } else this.tokensKnown = false;
-    this.costUsd += turn.cost_usd ?? 0;
+    this.costUsd = addCost(this.costUsd, turn.cost_usd);
     if (!this.prompt) this.prompt = systemPrompt(turn);
 
     const actions = turn.observations.map(classifyAction).filter((action): action is Action => action !== null);
@@ -190,7 +191,8 @@ class RunFold {
       resolved: resolvedOf(result),
       turns: this.turns,
       tokens,
-      costUsd: totals?.cost_usd ?? this.costUsd,
+      // A total of null is a cost the run knows it does not know: the turns' sum would not be it.
+      costUsd: totals ? totals.cost_usd : this.costUsd,
       wallSeconds: wallSeconds(run.started_at, result?.ended_at),
       analytics,
       problems,

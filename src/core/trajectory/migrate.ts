@@ -2,6 +2,7 @@
  * Logs written under an older schema version are read as the current one: each line is brought up to date as
  * it is read, so everything past the reader sees one shape. What changed in each version:
  * - 2: a turn's `rewards` became `signals` (counts of what happened, weighed by `turnReward`).
+ * - 3: `result.totals.cost_usd` may be null (a cost not known); older logs' numbers are kept as they are.
  */
 import { TRAJECTORY_SCHEMA_VERSION } from './types';
 

@@ -1,6 +1,7 @@
 import { mkdir, open, truncate, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomicFile';
+import { addCost } from './cost';
 import { readLines } from './lines';
 import { upgradeLine } from './migrate';
 import { readTrajectoryLog, formatProblem, TRAJECTORY_FILE } from './reader';
@@ -53,7 +54,13 @@ export class TrajectoryRecorder {
   private writes: Promise<void> = Promise.resolve();
   /** One entry per recorded turn (resumed ones included): their signals, and by their number the next index. */
   private readonly signals: Array<Turn['signals']> = [];
-  private readonly totals = { turns: 0, tokens_in: 0, tokens_out: 0, cost_usd: 0, duration_ms: 0 };
+  private readonly totals: NonNullable<RunResult['totals']> = {
+    turns: 0,
+    tokens_in: 0,
+    tokens_out: 0,
+    cost_usd: 0,
+    duration_ms: 0,
+  };
   private finished = false;
 
   private constructor(
@@ -188,7 +195,7 @@ export class TrajectoryRecorder {
     this.totals.turns += 1;
     this.totals.tokens_in += turn.tokens?.input ?? 0;
     this.totals.tokens_out += turn.tokens?.output ?? 0;
-    this.totals.cost_usd += turn.cost_usd ?? 0;
+    this.totals.cost_usd = addCost(this.totals.cost_usd, turn.cost_usd);
     this.totals.duration_ms += turn.durations_ms?.total ?? 0;
   }
 

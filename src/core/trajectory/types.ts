@@ -8,7 +8,7 @@
  * Bumped on any change a reader of older logs must know about. Version 2 renamed the turn's `rewards` to
  * `signals`; the reader still reads version 1 logs (see `migrate.ts`).
  */
-export const TRAJECTORY_SCHEMA_VERSION = 2;
+export const TRAJECTORY_SCHEMA_VERSION = 3;
 
 export type ExitStatus =
   'submitted' | 'turn_limit' | 'token_limit' | 'cost_limit' | 'time_limit' | 'error' | 'infra_error' | 'cancelled';
@@ -182,7 +182,8 @@ export interface RunResult {
   secrets_in_patch?: boolean;
   reward: RewardResult | null;
   error?: string;
-  totals?: { turns: number; tokens_in: number; tokens_out: number; cost_usd: number; duration_ms: number };
+  /** `cost_usd` is null when any model call's cost is unknown (no price): a partial sum would read as the cost. */
+  totals?: { turns: number; tokens_in: number; tokens_out: number; cost_usd: number | null; duration_ms: number };
   extra?: Record<string, unknown>;
 }
 

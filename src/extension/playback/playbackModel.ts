@@ -173,7 +173,7 @@ function playbackTotals(totals: NonNullable<RunResult['totals']>): NonNullable<P
     turns: totals.turns,
     tokensIn: tokensRecorded ? totals.tokens_in : null,
     tokensOut: tokensRecorded ? totals.tokens_out : null,
-    costUsd: tokensRecorded || totals.cost_usd > 0 ? totals.cost_usd : null,
+    costUsd: totals.cost_usd !== null && (tokensRecorded || totals.cost_usd > 0) ? totals.cost_usd : null,
     durationMs: totals.duration_ms,
   };
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { exportDataset, type ExportOptions } from '../../../src/core/export/exporter';
 import { creditedTurnRewards, groupAdvantages, turnReturns } from '../../../src/core/export/rl';
 import { parseSplit, splitOf } from '../../../src/core/export/split';
+import { toSweAgentTraj } from '../../../src/core/export/sweAgentTraj';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
 import { assertValid, sampleRunsFolder } from './fixtures';
 
@@ -197,6 +198,14 @@ describe('rollout export', () => {
     assert.equal(traj.trajectory[0].action, 'grep -n add calc.py # task-alpha-a0 0');
     const original = await readTrajectoryLog(join(runs, 'task-alpha-a0', 'trajectory.jsonl'));
     assert.equal(traj.info.submission, original.trajectory?.result?.patch);
+    const [first, ...rest] = original.trajectory!.turns;
+    const { cost_usd: _, ...unpriced } = first;
+    const unknown = toSweAgentTraj({ ...original.trajectory!, turns: [unpriced, ...rest] });
+    assert.equal(
+      (unknown.info.model_stats as { instance_cost: number | null }).instance_cost,
+      null,
+      'a turn without a price: unknown, not a partial sum',
+    );
   });
 
   test('split specs are checked', () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { buildReport, type ReportOptions } from '../../../src/core/report/buildReport';
 import { TaskCatalog, UNKNOWN_DATASET } from '../../../src/core/report/catalog';
+import { leaderboardColumns, leaderboardRow } from '../../../src/core/report/formatText';
 import type { RunFacts } from '../../../src/core/report/model';
 import type { Task } from '../../../src/core/task/task';
 
@@ -218,6 +219,22 @@ describe('the report built from runs’ facts (figures worked out by hand)', () 
     close(rounds[1].successRate, 2 / 3);
     close(rounds[1].gain, 1 / 3);
     assert.equal(rounds[0].gain, null);
+  });
+
+  test('an unknown cost stays unknown: left out of the cost figures, counted, and shown as unknown, never $0', () => {
+    const unpriced = [
+      run('openai:priced', T1, 0, true),
+      run('openai:priced', T2, 0, false, { costUsd: null }),
+      run('openai:unpriced', T1, 0, true, { costUsd: null }),
+    ];
+    const groups = buildReport(unpriced, new TaskCatalog(), options()).groups;
+    const [priced, none] = ['openai:priced', 'openai:unpriced'].map((key) => groups.find((g) => g.key === key)!);
+    assert.deepEqual(priced.costUsd, { median: 0.25, p90: 0.25, mean: 0.25, total: 0.25, unknownRuns: 1 });
+    assert.deepEqual(none.costUsd, { median: null, p90: null, mean: null, total: 0, unknownRuns: 1 });
+    const costColumn = leaderboardColumns('policy').indexOf('cost');
+    assert.equal(leaderboardRow(priced, 1)[costColumn], '$0.25 (1 unknown)');
+    assert.equal(leaderboardRow(none, 2)[costColumn], 'unknown');
+    assert.equal(leaderboardRow(a, 1)[costColumn], '$1.50');
   });
 
   test('--by model groups by the model name', () => {

@@ -217,6 +217,21 @@ describe('run facts and trajectory analytics, folded from a log', () => {
     assert.equal(infra?.resolved, null);
   });
 
+  test('a cost not known stays unknown: null totals, or an unfinished run with a turn that has no price', async () => {
+    const priced = turn(0, [tool('view', { path: 'x' })], '');
+    const { cost_usd: _, ...unpricedTurn } = turn(1, [tool('view', { path: 'y' })], '');
+    const finished = trajectory('unpriced', [priced, unpricedTurn]);
+    finished.result!.totals!.cost_usd = null;
+    const unfinished = trajectory('unpriced-killed', [priced, unpricedTurn]);
+    delete unfinished.result;
+    const pricedUnfinished = trajectory('priced-killed', [priced]);
+    delete pricedUnfinished.result;
+    const dir = out();
+    assert.equal((await readRunFacts(await writeTrajectory(dir, finished))).facts?.costUsd, null);
+    assert.equal((await readRunFacts(await writeTrajectory(dir, unfinished))).facts?.costUsd, null);
+    assert.equal((await readRunFacts(await writeTrajectory(dir, pricedUnfinished))).facts?.costUsd, 0.01);
+  });
+
   test('malformed lines are named and skipped, the rest of the run still counts', async () => {
     const path = await writeTrajectory(out(), trajectory('damaged', [turn(0, [tool('view', { path: 'x' })], '')]));
     appendFileSync(path, '{"type":"turn","turn":{"index":"one"}}\n');

@@ -53,6 +53,19 @@ if (CHILD_OUT) {
       await assert.rejects(readRunIndex(out), /index\.jsonl:2: not valid JSON/);
     });
 
+    test('a turn with no cost (a model without a price) leaves the run total unknown (null), not a partial sum', async () => {
+      const out = mkdtempSync(join(tmpdir(), 'traj-'));
+      const recorder = await TrajectoryRecorder.start(out, sampleRun('run-unpriced'));
+      await recorder.recordTurn({ ...sampleTurn(0), cost_usd: 0.02 });
+      const { cost_usd: _, ...unpriced } = sampleTurn(1);
+      await recorder.recordTurn(unpriced);
+      const result = await recorder.finish(sampleResult(1));
+      assert.equal(result.totals?.cost_usd, null);
+      const read = await readTrajectoryLog(join(out, 'run-unpriced', 'trajectory.jsonl'));
+      assert.deepEqual(read.problems, []);
+      assert.equal(read.trajectory?.result?.totals?.cost_usd, null);
+    });
+
     test('refuses a turn that breaks the schema, naming the field', async () => {
       const out = mkdtempSync(join(tmpdir(), 'traj-'));
       const recorder = await TrajectoryRecorder.start(out, sampleRun('run-bad'));

@@ -62,9 +62,9 @@ describe('trajectory schema versions', () => {
     for (const [version, message] of [
       [
         TRAJECTORY_SCHEMA_VERSION + 1,
-        /\/schema_version: 3 is not readable \(this reader knows 1 to 2; a newer Rollout Studio wrote this log\)/,
+        /\/schema_version: 4 is not readable \(this reader knows 1 to 3; a newer Rollout Studio wrote this log\)/,
       ],
-      ['"2"', /\/schema_version: "2" is not readable \(this reader knows 1 to 2\)/],
+      ['"2"', /\/schema_version: "2" is not readable \(this reader knows 1 to 3\)/],
     ] as const) {
       const file = join(out, `v${String(version).replace(/"/g, '')}.jsonl`);
       writeFileSync(file, original.replace('"schema_version":1', `"schema_version":${version}`));

@@ -89,7 +89,7 @@ export function fromMiniSweAgentTraj(input: unknown, file: string, options: Impo
         turns: turns.length,
         tokens_in: 0,
         tokens_out: 0,
-        cost_usd: typeof stats.instance_cost === 'number' && stats.instance_cost >= 0 ? stats.instance_cost : 0,
+        cost_usd: typeof stats.instance_cost === 'number' && stats.instance_cost >= 0 ? stats.instance_cost : null,
         duration_ms: 0,
       },
       extra: { source_info: info },

@@ -87,7 +87,8 @@ export function fromSweAgentTraj(raw: unknown, file: string, options: ImportOpti
         turns: turns.length,
         tokens_in: numberOr(stats.tokens_sent),
         tokens_out: numberOr(stats.tokens_received),
-        cost_usd: numberOr(stats.instance_cost),
+        // A file with no cost has an unknown one, not $0.
+        cost_usd: typeof stats.instance_cost === 'number' ? numberOr(stats.instance_cost) : null,
         duration_ms: 0,
       },
       extra: { source_info: info },
