@@ -199,7 +199,8 @@ describe('rollout export', () => {
     const original = await readTrajectoryLog(join(runs, 'task-alpha-a0', 'trajectory.jsonl'));
     assert.equal(traj.info.submission, original.trajectory?.result?.patch);
     const [first, ...rest] = original.trajectory!.turns;
-    const { cost_usd: _, ...unpriced } = first;
+    const unpriced = { ...first };
+    delete unpriced.cost_usd;
     const unknown = toSweAgentTraj({ ...original.trajectory!, turns: [unpriced, ...rest] });
     assert.equal(
       (unknown.info.model_stats as { instance_cost: number | null }).instance_cost,

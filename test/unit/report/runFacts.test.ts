@@ -219,7 +219,8 @@ describe('run facts and trajectory analytics, folded from a log', () => {
 
   test('a cost not known stays unknown: null totals, or an unfinished run with a turn that has no price', async () => {
     const priced = turn(0, [tool('view', { path: 'x' })], '');
-    const { cost_usd: _, ...unpricedTurn } = turn(1, [tool('view', { path: 'y' })], '');
+    const unpricedTurn = turn(1, [tool('view', { path: 'y' })], '');
+    delete unpricedTurn.cost_usd;
     const finished = trajectory('unpriced', [priced, unpricedTurn]);
     finished.result!.totals!.cost_usd = null;
     const unfinished = trajectory('unpriced-killed', [priced, unpricedTurn]);

@@ -57,7 +57,8 @@ if (CHILD_OUT) {
       const out = mkdtempSync(join(tmpdir(), 'traj-'));
       const recorder = await TrajectoryRecorder.start(out, sampleRun('run-unpriced'));
       await recorder.recordTurn({ ...sampleTurn(0), cost_usd: 0.02 });
-      const { cost_usd: _, ...unpriced } = sampleTurn(1);
+      const unpriced = sampleTurn(1);
+      delete unpriced.cost_usd;
       await recorder.recordTurn(unpriced);
       const result = await recorder.finish(sampleResult(1));
       assert.equal(result.totals?.cost_usd, null);
