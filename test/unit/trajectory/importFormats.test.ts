@@ -187,6 +187,14 @@ describe('imports of every released trajectory format', () => {
     assert.equal(trajectory.result?.exit_status, 'submitted', 'the finish action');
   });
 
+  test('OpenHands: an empty timestamp gives no time (the next event that has one does)', async () => {
+    const events = JSON.parse(readFileSync(OPENHANDS_EDIT, 'utf8'));
+    const firstTimed = events.find((event: { timestamp?: string }, index: number) => index > 0 && event.timestamp);
+    events[0].timestamp = '';
+    const trajectory = await roundTrip(writeJson('empty-timestamp.json', events), 'openhands');
+    assert.equal(trajectory.run.started_at, firstTimed.timestamp);
+  });
+
   test('OpenHands: a chat without tools, and a response with several calls (each paired, exit codes kept)', async () => {
     const chat = await roundTrip(OPENHANDS_CHAT, 'openhands');
     assert.deepEqual(

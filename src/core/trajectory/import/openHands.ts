@@ -121,9 +121,10 @@ class EventStream {
 
   add(event: unknown, where: string): void {
     if (!isRecord(event)) throw importError(this.file, where, 'an event must be an object');
-    if (typeof event.timestamp === 'string') {
-      this.startedAt ??= event.timestamp;
-      this.endedAt = event.timestamp;
+    const at = timestampOf(event);
+    if (at) {
+      this.startedAt ??= at;
+      this.endedAt = at;
     }
     if (typeof event.kind === 'string') return this.addSdkEvent(event, event.kind, where);
     const args = isRecord(event.args) ? event.args : {};
@@ -380,7 +381,7 @@ class EventStream {
     const turnEnds = turns.map((turn) => (seen += turn.messages.length));
     return this.asides.map(({ afterMessage, event }) => ({
       kind: 'source_message',
-      at: isRecord(event) && typeof event.timestamp === 'string' ? event.timestamp : new Date(0).toISOString(),
+      at: (isRecord(event) && timestampOf(event)) || new Date(0).toISOString(),
       after_turn: turnEnds.filter((end) => end <= afterMessage).length,
       data: { message: event },
     }));
@@ -436,4 +437,9 @@ function responseFacts(response: Record<string, unknown> | undefined): ResponseF
         }
       : {}),
   };
+}
+
+/** An event's own time, when it gives one (an empty string gives none). */
+function timestampOf(event: Record<string, unknown>): string | undefined {
+  return typeof event.timestamp === 'string' && event.timestamp !== '' ? event.timestamp : undefined;
 }
