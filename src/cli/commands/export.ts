@@ -3,7 +3,7 @@ import { EXPORT_FORMATS, DEFAULT_DPO_MIN_MARGIN, exportDataset } from '../../cor
 import type { ExportFormatName } from '../../core/export/format';
 import { parseSplit } from '../../core/export/split';
 import type { CliCommand } from './index';
-import { parseCommandLine } from '../grammar';
+import { parseCommandLine, usageProblem, UsageError } from '../grammar';
 
 const USAGE = `usage: rollout export --runs DIR… --format ${Object.keys(EXPORT_FORMATS).join('|')} --out DIR
          [--min-reward R] [--resolved-only] [--split val=0.1] [--min-margin M] [--dpo-completion turn|remainder]
@@ -32,16 +32,47 @@ function shellQuote(arg: string): string {
   return /^[A-Za-z0-9_./=:,@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
+/** The export's choices as the command line gives them; a bad value is a UsageError naming its flag. */
+function exportChoices(values: {
+  'min-reward'?: string;
+  'resolved-only'?: boolean;
+  split?: string;
+  'min-margin'?: string;
+  'dpo-completion'?: string;
+  'tool-arguments'?: string;
+  'tool-calls'?: string;
+}) {
+  return {
+    minReward: parseNumber('--min-reward', values['min-reward']),
+    resolvedOnly: values['resolved-only'] ?? false,
+    split: values.split ? splitOption(values.split) : undefined,
+    minMargin: parseNumber('--min-margin', values['min-margin']),
+    dpoCompletion: choice('--dpo-completion', values['dpo-completion'], ['turn', 'remainder']),
+    style: {
+      toolArguments: choice('--tool-arguments', values['tool-arguments'], ['object', 'string']),
+      toolCalls: choice('--tool-calls', values['tool-calls'], ['structured', 'text']),
+    },
+  };
+}
+
+function splitOption(text: string) {
+  try {
+    return parseSplit(text);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
 function parseNumber(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value)) throw new Error(`${flag}: expected a number, got '${text}'`);
+  if (text.trim() === '' || !Number.isFinite(value)) throw new UsageError(`${flag}: expected a number, got '${text}'`);
   return value;
 }
 
 function choice<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
   if (value === undefined) return undefined;
-  if (!allowed.includes(value as T)) throw new Error(`${flag}: expected ${allowed.join(' or ')}, got '${value}'`);
+  if (!allowed.includes(value as T)) throw new UsageError(`${flag}: expected ${allowed.join(' or ')}, got '${value}'`);
   return value as T;
 }
 
@@ -91,21 +122,20 @@ export const exportCommand: CliCommand = {
       );
       return 2;
     }
+    let choices;
+    try {
+      choices = exportChoices(values);
+    } catch (error) {
+      if (error instanceof UsageError) return usageProblem('export', USAGE, error.message);
+      throw error;
+    }
     let problems = 0;
     const summary = await exportDataset({
       runs,
       format: values.format as ExportFormatName,
       out: values.out,
-      minReward: parseNumber('--min-reward', values['min-reward']),
-      resolvedOnly: values['resolved-only'] ?? false,
-      split: values.split ? parseSplit(values.split) : undefined,
-      minMargin: parseNumber('--min-margin', values['min-margin']),
+      ...choices,
       secrets: values['secrets-file'] ? await readSecretsFile(values['secrets-file']) : [],
-      dpoCompletion: choice('--dpo-completion', values['dpo-completion'], ['turn', 'remainder']),
-      style: {
-        toolArguments: choice('--tool-arguments', values['tool-arguments'], ['object', 'string']),
-        toolCalls: choice('--tool-calls', values['tool-calls'], ['structured', 'text']),
-      },
       command: ['rollout', 'export', ...args].map(shellQuote).join(' '),
       report: (message) => {
         if (message.startsWith('error:')) problems += 1;

@@ -88,3 +88,21 @@ test('every rollout command answers --help with exit code 0 and a usage that des
     console.log = log;
   }
 });
+
+test('a bad value of an export option is a usage problem (exit code 2) naming the flag, before any run is read', async () => {
+  const printed: string[] = [];
+  const error = console.error;
+  console.error = (text: string) => printed.push(text);
+  const exportCommand = await commands.export();
+  const base = ['--runs', 'no-such-runs', '--format', 'sft', '--out', 'no-such-out'];
+  try {
+    assert.equal(await exportCommand.run([...base, '--min-reward', 'high']), 2);
+    assert.equal(await exportCommand.run([...base, '--split', 'val=2']), 2);
+    assert.equal(await exportCommand.run([...base, '--tool-calls', 'xml']), 2);
+  } finally {
+    console.error = error;
+  }
+  assert.match(printed[0], /^rollout export: --min-reward: expected a number, got 'high'[\s\S]*usage: rollout export/);
+  assert.match(printed[1], /^rollout export: --split: /);
+  assert.match(printed[2], /^rollout export: --tool-calls: expected structured or text/);
+});
