@@ -23,7 +23,7 @@ task × group matrix. docs/metrics.md defines every figure.
   --dataset    keep only runs of this dataset; --group keeps only this group (both repeatable)
   --bootstrap  resamples for intervals and the paired bootstrap (default 2000); --seed its seed (default 0)`;
 
-function positiveInteger(flag: string, text: string | undefined): number | undefined {
+function wholeNumber(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const value = Number(text);
   if (!Number.isInteger(value) || value < 0) throw new Error(`${flag}: expected a whole number, got '${text}'`);
@@ -66,7 +66,7 @@ export const reportCommand: CliCommand = {
       console.error(`rollout report: no such file or folder: ${missing.join(', ')}`);
       return 2;
     }
-    const resamples = positiveInteger('--bootstrap', values.bootstrap);
+    const resamples = wholeNumber('--bootstrap', values.bootstrap);
     if (resamples === 0) throw new Error('--bootstrap: needs at least 1 resample');
     const { report } = await createReport({
       runs: positionals,
@@ -74,7 +74,7 @@ export const reportCommand: CliCommand = {
       by: values.by as GroupBy,
       datasets: values.dataset,
       groups: values.group,
-      bootstrap: { resamples, seed: positiveInteger('--seed', values.seed) },
+      bootstrap: { resamples, seed: wholeNumber('--seed', values.seed) },
       warn: (message) => console.error(`warning: ${message}`),
     });
     for (const problem of report.problems) console.error(`problem: ${problem.path}: ${problem.message}`);
