@@ -62,6 +62,8 @@ interface CommandRun {
   text: string;
   code: number | null;
   output: string;
+  /** stderr alone: where the CLI says what went wrong (the usage it shows after goes to stdout). */
+  errors: string;
 }
 
 function runCommand({ where, text }: DocumentedCommand, cwd: string): Promise<CommandRun> {
@@ -74,9 +76,13 @@ function runCommand({ where, text }: DocumentedCommand, cwd: string): Promise<Co
       : ['npm', ['--prefix', ROOT, ...args]];
   const child = spawn(argv[0] as string, argv[1] as string[], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
+  let errors = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  return new Promise((resolve) => child.once('close', (code) => resolve({ where, text, code, output })));
+  child.stderr.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    errors += chunk.toString();
+  });
+  return new Promise((resolve) => child.once('close', (code) => resolve({ where, text, code, output, errors })));
 }
 
 /** A folder where the docs' names exist: `tasks/` (the bundled tasks) and `runs/` (their reference recordings). */
@@ -91,6 +97,12 @@ function docsFolder(): string {
   return folder;
 }
 
+/** What a failed command said: its first lines on stderr, or the end of its output when stderr is empty. */
+function failureText(run: CommandRun): string {
+  const lines = (run.errors.trim() ? run.errors : run.output).trim().split('\n');
+  return (run.errors.trim() ? lines.slice(0, 3) : lines.slice(-3)).join(' | ');
+}
+
 /** Runs the commands one after another, in the docs' order, in one folder; a command's problem names its line. */
 async function runDocumented(documented: DocumentedCommand[]): Promise<{ ran: CommandRun[]; problems: string[] }> {
   const cwd = docsFolder();
@@ -98,10 +110,7 @@ async function runDocumented(documented: DocumentedCommand[]): Promise<{ ran: Co
   for (const command of documented) ran.push(await runCommand(command, cwd));
   const problems = ran
     .filter((run) => run.code !== 0)
-    .map(
-      (run) =>
-        `${run.where}: \`${run.text}\` exited ${run.code}: ${run.output.trim().split('\n').slice(-3).join(' | ')}`,
-    );
+    .map((run) => `${run.where}: \`${run.text}\` exited ${run.code}: ${failureText(run)}`);
   return { ran, problems };
 }
 
