@@ -84,7 +84,7 @@ describe('evaluator in real Docker containers', () => {
     assert.ok(await Engine.at().hasImage(imageForProfile('python')), `missing ${imageForProfile('python')}`);
   });
 
-  test('the gold patch resolves; the test output has the harness shape and only test files reach pytest', async () => {
+  test('the gold patch resolves; the test output holds the command between its markers, the exit status line, and only test files reach pytest', async () => {
     const result = await evaluatePrediction(calcTask(), model(FIX), dockerOptions());
     assert.equal(result.status, 'resolved', result.testOutput);
     assert.equal(result.resolution, 'RESOLVED_FULL');
@@ -103,7 +103,7 @@ describe('evaluator in real Docker containers', () => {
     assert.equal(binaryReward.compute({ evaluation: result }).value, 1);
   });
 
-  test('an empty patch is not run, as the harness skips it; validation runs it and sees FAIL_TO_PASS fail', async () => {
+  test('an empty patch is not run (no report, no output); validation runs it and sees FAIL_TO_PASS fail', async () => {
     const skipped = await evaluatePrediction(calcTask(), model(''), dockerOptions());
     assert.deepEqual([skipped.status, skipped.report, skipped.testOutput], ['empty-patch', undefined, '']);
     assert.equal((await evaluatePrediction(calcTask(), model(null), dockerOptions())).status, 'no-patch');
@@ -162,7 +162,7 @@ describe('evaluator in real Docker containers', () => {
     assert.deepEqual(result.report?.tests_status?.FAIL_TO_PASS.failure, ['test_calc.py::test_that_does_not_exist']);
   });
 
-  test('tests past their limit time out as the harness counts it: an error with no report, not resolved', async () => {
+  test('tests past their limit time out: an error with no report, not resolved', async () => {
     const task = calcTask();
     const environment = { ...task.environment!, testCommand: 'sleep 60' };
     const result = await evaluatePrediction(
@@ -208,7 +208,7 @@ describe('evaluator in real Docker containers', () => {
     }
   });
 
-  test("runEvaluation writes the harness's files, reuses an unchanged result and re-evaluates a changed patch", async () => {
+  test('runEvaluation writes report.json and eval.sh per instance, reuses an unchanged result and re-evaluates a changed patch', async () => {
     const task = calcTask();
     const outDir = mkdtempSync(join(tmpdir(), 'rollout-eval-out-'));
     const options = { ...dockerOptions(), outDir, workers: 1 };

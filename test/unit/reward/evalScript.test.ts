@@ -31,7 +31,7 @@ const environment = {
   logParser: 'pytest' as const,
 };
 
-describe("the evaluation script (the harness's eval.sh)", () => {
+describe('the evaluation script: its steps and their order', () => {
   test('only files the test patch changes are reset, new ones are not', () => {
     assert.deepEqual(testFilesToReset(TEST_PATCH), ['tests/test_x.py', 'tests/data/cases.json']);
   });

@@ -27,7 +27,8 @@ const statuses: StatusMap = new Map([
 
 const [v4, v5] = [HARNESS_RULES[4], HARNESS_RULES[5]];
 
-describe('grading rules of the harness releases', () => {
+// Hand-written cases, one per rule; what the harness itself returns is checked in gradingParity.test.ts.
+describe('grading rules of harness releases 4.x and 5.x, one hand-written case per rule', () => {
   test('5.x: a skipped FAIL_TO_PASS test fails, a skipped PASS_TO_PASS test is kept; 4.x counts both nowhere', () => {
     const expected = { failToPass: ['t::fixed', 't::skipped'], passToPass: ['t::kept', 't::skipped'] };
     const current = testsReport(statuses, expected, v5, 'pass_and_fail');
@@ -122,7 +123,7 @@ describe('reading a test output', () => {
   });
 });
 
-describe("the harness's report.json entry", () => {
+describe('report.json entries: key order per release, the infrastructure label, no patch', () => {
   const input = {
     instanceId: 'a__b-1',
     testOutput: asTestOutput('PASSED t::a\nFAILED t::b\n', 1),
@@ -177,7 +178,7 @@ describe("the harness's report.json entry", () => {
   });
 });
 
-describe("the harness's run report", () => {
+describe('the run summary (summary.json): keys per release and how outcomes are counted', () => {
   const results = [
     { instanceId: 'b', status: 'unresolved' as const, testOutput: 'collected 0 items', log: '' },
     { instanceId: 'a', status: 'resolved' as const, testOutput: '', log: '' },

@@ -85,7 +85,7 @@ describe('the log parser registry', () => {
     assert.throws(() => logParserName('mocha'), /'mocha' is not a log parser/);
   });
 
-  test("the harness's dispatch by instance: jekyll's minitest and cucumber runs, an instance it does not know", () => {
+  test("jekyll's parser is chosen by instance (minitest or cucumber); an instance with none is refused", () => {
     const minitest = 'TestSite#test_: a should b.  = 0.00 s = .\n';
     assert.equal(parseTestLog('jekyll', minitest, { ...context, instanceId: 'jekyll__jekyll-9141' }).size, 1);
     assert.throws(
