@@ -2,8 +2,8 @@
  * `rollout report` over many runs: wall time and peak memory of the whole report (reading every log, the
  * analytics, bootstrap intervals, paired tests, JSON and HTML), against `cat` of the same bytes and a bare
  * read that only parses every line, measured in the same run. The report runs twice: cold (no facts kept yet:
- * every log is read, and its facts are kept beside it) and warm (the same runs again, served from the kept
- * facts). Each reader runs in a child process so that its peak RSS is its own.
+ * every log is read, and its facts are kept in the folder's index) and warm (the same runs again, served
+ * from the index). Each reader runs in a child process so that its peak RSS is its own.
  *   node out/bench/report/index.js [--runs 10000]
  * Prints its figures last as one JSON line.
  */

@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -9,11 +18,12 @@ import { bootstrapSettings } from '../../../src/core/report/bootstrap';
 import { buildReport } from '../../../src/core/report/buildReport';
 import { loadCatalog, TaskCatalog } from '../../../src/core/report/catalog';
 import { collectRunFacts } from '../../../src/core/report/collect';
-import { FACTS_FORMAT_VERSION, factsEntryPath, readRunFactsKept } from '../../../src/core/report/factsCache';
+import { FACTS_FORMAT_VERSION, FactsIndex } from '../../../src/core/report/factsIndex';
 import type { ReportProblem, RunFacts } from '../../../src/core/report/model';
 import { createReport } from '../../../src/core/report/report';
 import { readRunFacts } from '../../../src/core/report/runFacts';
 import { filesInPatch } from '../../../src/core/task/environment';
+import { loadTasks } from '../../../src/core/task/loadTasks';
 import { importTrajectories } from '../../../src/core/trajectory/import/importer';
 import { findTrajectoryLogs } from '../../../src/core/trajectory/reader';
 
@@ -29,13 +39,13 @@ const FACTS_HASH_BY_VERSION: Record<number, string> = {
   1: 'ab5db38098bedbf1013ba522e3157e9adae2a5e54efcd765120cd90ab7397117',
 };
 
-/** A copy of the example's solved reference run in a folder of its own. */
-function exampleRun(): string {
-  const dir = join(mkdtempSync(join(tmpdir(), 'rollout-report-kept-')), 'run-1');
-  mkdirSync(dir);
-  const log = join(dir, 'trajectory.jsonl');
+/** A copy of the example's solved reference run in a run folder of an output folder of its own. */
+function exampleRun(): { folder: string; log: string } {
+  const folder = mkdtempSync(join(tmpdir(), 'rollout-report-kept-'));
+  mkdirSync(join(folder, 'run-1'));
+  const log = join(folder, 'run-1', 'trajectory.jsonl');
   copyFileSync(join(EXAMPLE, 'reference', 'solved', 'trajectory.jsonl'), log);
-  return log;
+  return { folder, log };
 }
 
 /** The log's last turn line again, as the next turn (a resumed run's next step). */
@@ -48,69 +58,113 @@ function appendTurn(log: string): void {
   writeFileSync(log, [...lines.slice(0, -1), JSON.stringify(next), finished, ''].join('\n'));
 }
 
-function tamper(log: string, change: (entry: { result: { facts: { turns: number } } }) => void): void {
-  const entry = JSON.parse(readFileSync(factsEntryPath(log), 'utf8')) as { result: { facts: { turns: number } } };
-  change(entry);
-  writeFileSync(factsEntryPath(log), JSON.stringify(entry));
+interface IndexFile {
+  version: number;
+  runs: Record<string, { result: { facts: { turns: number } } }>;
 }
 
-describe('run facts kept beside the log', () => {
+function readIndex(folder: string): IndexFile {
+  return JSON.parse(readFileSync(FactsIndex.path(folder), 'utf8')) as IndexFile;
+}
+
+/** Sets the turns the index keeps for every run (to see whether a report served them). */
+function tamper(folder: string, change: (index: IndexFile) => void = () => undefined): void {
+  const index = readIndex(folder);
+  for (const entry of Object.values(index.runs)) entry.result.facts.turns = 999;
+  change(index);
+  writeFileSync(FactsIndex.path(folder), JSON.stringify(index));
+}
+
+/** The example task, its gold patch changing `goldFile` when given. */
+async function exampleCatalog(goldFile?: string): Promise<TaskCatalog> {
+  const { tasks } = await loadTasks(EXAMPLE);
+  const goldPatch =
+    goldFile && `diff --git a/${goldFile} b/${goldFile}\n--- a/${goldFile}\n+++ b/${goldFile}\n@@ -1 +1 @@\n-a\n+b\n`;
+  const catalog = new TaskCatalog();
+  catalog.add(goldPatch ? tasks.map((task) => ({ ...task, goldPatch })) : tasks, 'examples');
+  return catalog;
+}
+
+async function collected(path: string, catalog?: TaskCatalog, keepFacts = true): Promise<RunFacts> {
+  catalog ??= await exampleCatalog();
+  const { facts } = await collectRunFacts([path], catalog, { keepFacts });
+  assert.equal(facts.length, 1);
+  return facts[0];
+}
+
+describe('run facts kept in one index per folder', () => {
   test('the first report keeps them; the next serves them while the log is unchanged', async () => {
-    const log = exampleRun();
-    const read = await readRunFacts(log, () => GOLD);
-    assert.deepEqual(await readRunFactsKept(log, () => GOLD), read);
-    assert.ok(existsSync(factsEntryPath(log)));
-    tamper(log, (entry) => (entry.result.facts.turns = 999));
-    const kept = await readRunFactsKept(log, () => GOLD);
-    assert.equal(kept.facts?.turns, 999, 'served from the entry, not the log');
-    assert.deepEqual({ ...kept.facts, turns: read.facts?.turns }, read.facts);
+    const { folder, log } = exampleRun();
+    const read = (await readRunFacts(log, () => GOLD)).facts!;
+    assert.deepEqual(await collected(folder), read);
+    assert.deepEqual(Object.keys(readIndex(folder).runs), [join('run-1', 'trajectory.jsonl')]);
+    tamper(folder);
+    const kept = await collected(folder);
+    assert.equal(kept.turns, 999, 'served from the index, not the log');
+    assert.deepEqual({ ...kept, turns: read.turns }, read);
   });
 
-  test('a turn appended to the log is in the next report: the entry is stale and is rewritten', async () => {
-    const log = exampleRun();
-    const catalog = new TaskCatalog();
-    const before = (await collectRunFacts([log], catalog)).facts[0];
-    tamper(log, (entry) => (entry.result.facts.turns = 999));
+  test('a turn appended to the log is in the next report: its entry is stale and is rewritten', async () => {
+    const { folder, log } = exampleRun();
+    const before = await collected(folder);
+    tamper(folder);
     appendTurn(log);
-    const after = (await collectRunFacts([log], catalog)).facts[0];
+    const after = await collected(folder);
     assert.equal(after.turns, before.turns + 1);
-    assert.deepEqual(after, (await readRunFacts(log)).facts);
-    assert.equal(
-      (JSON.parse(readFileSync(factsEntryPath(log), 'utf8')) as { result: { facts: { turns: number } } }).result.facts
-        .turns,
-      after.turns,
-    );
+    assert.deepEqual(after, (await readRunFacts(log, () => GOLD)).facts);
+    assert.equal(Object.values(readIndex(folder).runs)[0].result.facts.turns, after.turns);
   });
 
-  test('other gold files, an unreadable entry or another facts format read the log again', async () => {
-    const log = exampleRun();
-    await readRunFactsKept(log, () => GOLD);
-    tamper(log, (entry) => (entry.result.facts.turns = 999));
-    const otherGold = await readRunFactsKept(log, () => ['elsewhere.js']);
-    assert.deepEqual(otherGold, await readRunFacts(log, () => ['elsewhere.js']));
-
-    writeFileSync(factsEntryPath(log), '{"version": 1, "size": ');
-    assert.deepEqual(await readRunFactsKept(log, () => GOLD), await readRunFacts(log, () => GOLD));
-
-    tamper(log, (entry) => {
-      entry.result.facts.turns = 999;
-      (entry as unknown as { version: number }).version = FACTS_FORMAT_VERSION + 1;
-    });
-    assert.deepEqual(await readRunFactsKept(log, () => GOLD), await readRunFacts(log, () => GOLD));
+  test('a log given by itself keeps its facts in its folder; a moved folder keeps its index', async () => {
+    const { folder, log } = exampleRun();
+    await collected(log);
+    assert.ok(existsSync(FactsIndex.path(join(folder, 'run-1'))));
+    await collected(folder);
+    tamper(folder);
+    const moved = `${folder}-moved`;
+    renameSync(folder, moved);
+    const kept = await collected(moved);
+    assert.equal(kept.turns, 999);
+    assert.equal(kept.path, join(moved, 'run-1', 'trajectory.jsonl'));
   });
 
-  test('without keeping, nothing is written and no entry is read', async () => {
-    const log = exampleRun();
-    await collectRunFacts([log], new TaskCatalog(), { keepFacts: false });
-    assert.equal(existsSync(factsEntryPath(log)), false);
-    await readRunFactsKept(log);
-    tamper(log, (entry) => (entry.result.facts.turns = 999));
-    const { facts } = await collectRunFacts([log], new TaskCatalog(), { keepFacts: false });
-    assert.equal(facts[0].turns, (await readRunFacts(log)).facts?.turns);
+  test('other gold files, an unreadable index or another facts format read the log again', async () => {
+    const { folder, log } = exampleRun();
+    await collected(folder);
+    tamper(folder);
+    const otherGold = await exampleCatalog('elsewhere.js');
+    assert.deepEqual(otherGold.goldFiles('pagekit__pagekit-14'), ['elsewhere.js']);
+    assert.deepEqual(await collected(folder, otherGold), (await readRunFacts(log, () => ['elsewhere.js'])).facts);
+
+    writeFileSync(FactsIndex.path(folder), '{"version": 1, "runs": ');
+    assert.deepEqual(await collected(folder), (await readRunFacts(log, () => GOLD)).facts);
+
+    tamper(folder, (index) => (index.version = FACTS_FORMAT_VERSION + 1));
+    assert.deepEqual(await collected(folder), (await readRunFacts(log, () => GOLD)).facts);
+  });
+
+  test('a run removed from the folder leaves the index', async () => {
+    const { folder } = exampleRun();
+    mkdirSync(join(folder, 'run-2'));
+    copyFileSync(join(folder, 'run-1', 'trajectory.jsonl'), join(folder, 'run-2', 'trajectory.jsonl'));
+    await collectRunFacts([folder], await exampleCatalog());
+    assert.equal(Object.keys(readIndex(folder).runs).length, 2);
+    rmSync(join(folder, 'run-2'), { recursive: true });
+    await collectRunFacts([folder], await exampleCatalog());
+    assert.deepEqual(Object.keys(readIndex(folder).runs), [join('run-1', 'trajectory.jsonl')]);
+  });
+
+  test('without keeping, nothing is written and no index is read', async () => {
+    const { folder, log } = exampleRun();
+    await collected(folder, new TaskCatalog(), false);
+    assert.equal(existsSync(FactsIndex.path(folder)), false);
+    await collected(folder);
+    tamper(folder);
+    assert.equal((await collected(folder, new TaskCatalog(), false)).turns, (await readRunFacts(log)).facts?.turns);
   });
 
   test('the facts format is pinned: a change to the facts needs a new FACTS_FORMAT_VERSION', async () => {
-    const { facts } = await readRunFacts(exampleRun(), () => GOLD);
+    const { facts } = await readRunFacts(exampleRun().log, () => GOLD);
     const text = JSON.stringify({ ...facts, path: undefined });
     const hash = createHash('sha256').update(text).digest('hex');
     assert.equal(
@@ -172,7 +226,7 @@ describe('the faster path gives the report of the straightforward one, byte for 
       generatedAt: cold.report.generatedAt,
     });
     assert.ok(facts.some((run) => run.importedFrom === 'swe-agent'));
-    assert.ok(existsSync(factsEntryPath(facts[0].path)), 'the cold report kept the facts');
+    assert.ok(existsSync(FactsIndex.path(runs)), 'the cold report kept the facts');
     const warm = await createReport({ runs: [runs], tasks: [EXAMPLES], bootstrap });
     const expected = JSON.stringify(straightforward);
     assert.equal(JSON.stringify(cold.report), expected);
