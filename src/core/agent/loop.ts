@@ -88,6 +88,7 @@ function contextFor(input: AgentRunInput): ContextManager {
       strategy: input.config.compaction,
       tools: input.toolbox.definitions,
       recordEvent: (kind, data) => input.recorder.recordEvent(kind, data),
+      budget: input.budget,
       fallbackWindow: FALLBACK_CONTEXT_WINDOW,
       initial: input.compaction,
     });
@@ -161,7 +162,7 @@ async function step(input: AgentRunInput, state: LoopState, { context, live }: T
   const turnStarted = performance.now();
   live.begin(recorder.turnCount);
   const { response, overflows } = await askModel(input, context, live);
-  input.budget.charge('agent', response);
+  await input.budget.charge('agent', response);
   const reply = readReply(response, input, recorder.turnCount);
   messages.push(reply.message);
 
@@ -258,8 +259,6 @@ async function askModel(
 ): Promise<{ response: PolicyResponse; overflows: number }> {
   for (let overflows = 0; ; overflows++) {
     const request = await context.request(input.messages, input.signal);
-    // A summary the model wrote to compact the conversation is the agent's spending too.
-    if (request.spent) input.budget.charge('agent', { ...request.spent, modelMs: 0 });
     try {
       const response = await input.policy.next({
         messages: forModel(request.messages),

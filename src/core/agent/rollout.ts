@@ -139,7 +139,9 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutSummar
       for (const event of environment.events ?? []) await recorder.recordEvent(event.kind, event.data);
     if (opened.startDiff) await applyPatch(sandbox, opened.startDiff);
     const config = { ...DEFAULT_AGENT_CONFIG, ...options.config };
-    const budget = RunBudget.restore(config, opened.earlier);
+    const budget = RunBudget.restore(config, opened.earlier, {
+      recordEvent: (kind, data) => opened.recorder.recordEvent(kind, data),
+    });
     const session = new Session(options, runId, sandbox, environment.spec, recorder, budget, config, opened);
     const outcome = await protocol.run(session);
     await sandbox.destroy();
@@ -150,7 +152,7 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutSummar
       patch: outcome.patch,
       reward: outcome.reward,
       error: outcome.reason,
-      totals: withProtocolUsage(recorder.turnTotals, budget.protocolUsage, budget.protocolCostKnown),
+      totals: withCallsBeyondTurns(recorder.turnTotals, budget.beyondTurnsUsage, budget.costKnown),
       extra: { usage: budget.byRole() },
     });
     return summarize(options, protocol, runId, attempt, outcome, result, started, recorder.path);
@@ -338,18 +340,21 @@ async function writeReport(outDir: string, runId: string, report: unknown): Prom
   await writeFileAtomic(join(outDir, runId, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
 }
 
-/** The run's totals: the agent's turns, and the protocol models' tokens, cost and time on top. */
-function withProtocolUsage(
-  agent: NonNullable<RunResult['totals']>,
-  protocol: RoleUsage,
-  protocolCostKnown: boolean,
+/**
+ * The run's totals: the agent's turns, and on top the tokens, cost and time of the calls that are not turns
+ * (compaction summaries, the protocol's models). The cost is unknown (null) once any call's cost was.
+ */
+function withCallsBeyondTurns(
+  turns: NonNullable<RunResult['totals']>,
+  beyond: RoleUsage,
+  costKnown: boolean,
 ): NonNullable<RunResult['totals']> {
   return {
-    turns: agent.turns,
-    tokens_in: agent.tokens_in + protocol.tokens_in,
-    tokens_out: agent.tokens_out + protocol.tokens_out,
-    cost_usd: agent.cost_usd === null || !protocolCostKnown ? null : agent.cost_usd + protocol.cost_usd,
-    duration_ms: agent.duration_ms + protocol.model_ms,
+    turns: turns.turns,
+    tokens_in: turns.tokens_in + beyond.tokens_in,
+    tokens_out: turns.tokens_out + beyond.tokens_out,
+    cost_usd: turns.cost_usd === null || !costKnown ? null : turns.cost_usd + beyond.cost_usd,
+    duration_ms: turns.duration_ms + beyond.model_ms,
   };
 }
 

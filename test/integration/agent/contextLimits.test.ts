@@ -102,6 +102,16 @@ describe('long rollouts against a 32k-context vLLM server in real Docker', () =>
           );
           if (strategy === 'summarize') assert.match(String(data.summary ?? ''), /^Summary: read \d+ chunks/);
         }
+        // The run's totals are what the server was asked for: every turn and every summary it wrote.
+        const summaries = server.completionRequests.length - trajectory.turns.length;
+        assert.equal(summaries > 0, strategy === 'summarize');
+        const turnTokens = trajectory.turns.reduce((sum, turn) => sum + (turn.tokens?.input ?? 0), 0);
+        const summaryTokens = compactions.reduce(
+          (sum, event) => sum + ((event.data?.usage as { tokens_in?: number } | undefined)?.tokens_in ?? 0),
+          0,
+        );
+        assert.equal(compactions.filter((event) => event.data?.usage).length, summaries);
+        assert.equal(trajectory.result?.totals?.tokens_in, turnTokens + summaryTokens);
         assert.ok(
           trajectory.turns.every((turn) => turn.extra?.context_overflows === undefined),
           'the window asked of the server was right: no request was refused',

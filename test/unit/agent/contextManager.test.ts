@@ -5,6 +5,8 @@ import {
   ContextManager,
   type CompactionStrategy,
 } from '../../../src/core/agent/context/contextManager';
+import { RunBudget } from '../../../src/core/agent/budget';
+import { DEFAULT_AGENT_CONFIG } from '../../../src/core/agent/config';
 import { splitUnits } from '../../../src/core/agent/context/conversationUnits';
 import { isHarnessNote, notes } from '../../../src/core/agent/notes';
 import type { ChatMessage, Policy, PolicyRequest, PolicyResponse } from '../../../src/core/agent/policies/policy';
@@ -52,14 +54,16 @@ function fakePolicy(
 
 function manager(policy: Policy, strategy: CompactionStrategy = 'sliding-window') {
   const events: Recorded[] = [];
+  const budget = new RunBudget(DEFAULT_AGENT_CONFIG);
   const context = new ContextManager({
     policy,
     strategy,
     tools,
     fallbackWindow: 128_000,
     recordEvent: async (kind, data) => void events.push({ kind, data }),
+    budget,
   });
-  return { context, events };
+  return { context, events, budget };
 }
 
 /** A conversation of `turns` bash turns, each observation `observation` characters long. */
@@ -225,6 +229,7 @@ describe('context management: sliding window', () => {
       tools,
       fallbackWindow: 128_000,
       recordEvent: async () => undefined,
+      budget: new RunBudget(DEFAULT_AGENT_CONFIG),
       initial: state,
     });
     assert.deepEqual((await resumed.request(messages)).messages, request.messages);
@@ -232,9 +237,9 @@ describe('context management: sliding window', () => {
 });
 
 describe('context management: summarize', () => {
-  test('the model writes a summary that stands in for the elided turns; it is recorded with its cost', async () => {
+  test('the model writes a summary that stands in for the elided turns; its cost is recorded and charged', async () => {
     const policy = fakePolicy(4000, ['SUMMARY ONE: read f0..f6; round() truncates.']);
-    const { context, events } = manager(policy, 'summarize');
+    const { context, events, budget } = manager(policy, 'summarize');
     const messages = conversation(12);
     const request = await context.request(messages);
     const summaryMessage = request.messages[2];
@@ -243,7 +248,6 @@ describe('context management: summarize', () => {
       summaryMessage.content ?? '',
       /Summary of your \d+ earlier turns.*\n\nSUMMARY ONE: read f0\.\.f6; round\(\) truncates\./s,
     );
-    assert.deepEqual(request.spent, { usage: { promptTokens: 500, completionTokens: 40 }, cost: 0.001 });
     const call = policy.requests[0];
     assert.deepEqual(call.tools, []);
     assert.match(call.messages[0].content ?? '', /working memory of a coding agent/);
@@ -251,8 +255,10 @@ describe('context management: summarize', () => {
     const [event] = events;
     assert.equal(event.data.strategy, 'summarize');
     assert.equal(event.data.summary, 'SUMMARY ONE: read f0..f6; round() truncates.');
-    assert.deepEqual(event.data.summary_tokens, { input: 500, output: 40 });
-    assert.equal(event.data.summary_cost_usd, 0.001);
+    const usage = { calls: 1, tokens_in: 500, tokens_out: 40, cost_usd: 0.001, model_ms: 1 };
+    assert.deepEqual(event.data.usage, { role: 'summary', ...usage });
+    assert.deepEqual(budget.byRole(), { summary: usage });
+    assert.deepEqual(budget.beyondTurnsUsage, usage);
     assert.deepEqual(sentBy(event, messages), request.messages);
   });
 

@@ -3,6 +3,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { RunBudget } from '../../../src/core/agent/budget';
+import { DEFAULT_AGENT_CONFIG } from '../../../src/core/agent/config';
 import { ContextManager } from '../../../src/core/agent/context/contextManager';
 import { exportDataset } from '../../../src/core/export/exporter';
 import { exportMessage } from '../../../src/core/export/messages';
@@ -43,6 +45,7 @@ describe('the request a model call was sent', () => {
       tools: [],
       fallbackWindow: 2500,
       recordEvent: (kind, data) => recorder.recordEvent(kind, data),
+      budget: new RunBudget(DEFAULT_AGENT_CONFIG),
     });
     for (let index = 0; index < 7; index += 1) {
       const turn = sampleTurn(index, { output: `${'x'.repeat(2000)} ${index}` });

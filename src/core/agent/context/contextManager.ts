@@ -9,18 +9,23 @@
  * A user's follow-up is never elided, and the latest turn never is: when it alone does not fit, its largest
  * messages (an observation, the task) are shortened in the middle. When the server still says the request is
  * too long, the sizes it names correct the window and the token estimate, and the turn is compacted again.
- * Every compaction is recorded as an event with the token counts before and after and the request it
+ * Every compaction is recorded as an event with the token counts before and after (and what a summary cost,
+ * charged to the run's budget) and the request it
  * leads to, as ranges of the conversation and the messages put in place of others; that request holds for
  * the turns after it, with what they add, until the next compaction (trajectory/request.requestOfTurn).
  */
+import type { RunBudget } from '../budget';
 import { notes } from '../notes';
-import type { ChatMessage, ContextOverflow, Policy, TokenUsage } from '../policies/policy';
+import type { ChatMessage, ContextOverflow, Policy, PolicyResponse, TokenUsage } from '../policies/policy';
 import { PolicyError } from '../policies/policy';
 import type { ToolDefinition } from '../tools/tool';
 import { describeRequest } from '../../trajectory/request';
 import type { RequestPart } from '../../trajectory/types';
 import { splitUnits, type Unit } from './conversationUnits';
 import { TokenMeter } from './tokenMeter';
+
+/** What a summary call spent, as the budget is charged it. */
+type Spent = Pick<PolicyResponse, 'usage' | 'cost' | 'modelMs' | 'model'>;
 
 export type CompactionStrategy = 'sliding-window' | 'summarize';
 export const COMPACTION_STRATEGIES: readonly CompactionStrategy[] = ['sliding-window', 'summarize'];
@@ -40,15 +45,11 @@ export interface ContextManagerOptions {
   strategy: CompactionStrategy;
   tools: readonly ToolDefinition[];
   recordEvent: (kind: string, data: Record<string, unknown>) => Promise<void>;
+  /** The run's budget, charged for the summaries the model writes. */
+  budget: RunBudget;
   /** The window when the policy does not say (128k). */
   fallbackWindow: number;
   initial?: CompactionState;
-}
-
-/** What a summary call cost, for the run's totals. */
-export interface ContextSpend {
-  usage: TokenUsage;
-  cost?: number;
 }
 
 const COMPACT_TO = 0.6;
@@ -91,18 +92,17 @@ export class ContextManager {
   async request(
     conversation: readonly ChatMessage[],
     signal?: AbortSignal,
-  ): Promise<{ messages: ChatMessage[]; chars: number; spent?: ContextSpend }> {
+  ): Promise<{ messages: ChatMessage[]; chars: number }> {
     let messages = this.build(conversation, this.state);
-    let spent: ContextSpend | undefined;
     const reason = this.pendingOverflow
       ? 'overflow'
       : this.meter.tokens(messages) > this.budget
         ? 'threshold'
         : undefined;
-    if (reason) ({ messages, spent } = await this.compact(conversation, reason, signal));
+    if (reason) messages = await this.compact(conversation, reason, signal);
     let chars = this.meter.toolChars(this.options.tools);
     for (const message of messages) chars += this.meter.chars(message);
-    return { messages, chars, ...(spent ? { spent } : {}) };
+    return { messages, chars };
   }
 
   /** The server counted a request of `chars` characters as `usage.promptTokens`: the estimate follows it. */
@@ -127,7 +127,7 @@ export class ContextManager {
     conversation: readonly ChatMessage[],
     reason: 'threshold' | 'overflow',
     signal?: AbortSignal,
-  ): Promise<{ messages: ChatMessage[]; spent?: ContextSpend }> {
+  ): Promise<ChatMessage[]> {
     const overflow = this.pendingOverflow;
     this.pendingOverflow = undefined;
     const previous = this.state;
@@ -148,7 +148,7 @@ export class ContextManager {
     if (this.tokens(conversation, trial(elided, shortened)) > target)
       shortened = this.shorten(conversation, trial(elided, shortened), target);
     let summary = previous.summary;
-    let spent: ContextSpend | undefined;
+    let spent: Spent | undefined;
     let summaryError: string | undefined;
     if (summarizing && elided > previous.elidedTurns) {
       const written = await this.summarize(
@@ -182,13 +182,12 @@ export class ContextManager {
           }
         : {}),
       ...(summary !== previous.summary && summary ? { summary } : {}),
-      ...(spent ? { summary_tokens: { input: spent.usage.promptTokens, output: spent.usage.completionTokens } } : {}),
-      ...(spent?.cost !== undefined ? { summary_cost_usd: spent.cost } : {}),
+      ...(spent ? { usage: await this.options.budget.charge('summary', spent) } : {}),
       ...(summaryError ? { summary_error: summaryError } : {}),
       request: describeRequest(conversation, messages) ?? [{ messages: [0, conversation.length] }],
       conversation_length: conversation.length,
     });
-    return { messages, spent };
+    return messages;
   }
 
   /**
@@ -267,7 +266,7 @@ export class ContextManager {
     turns: Unit[],
     previous: string | undefined,
     signal?: AbortSignal,
-  ): Promise<{ text: string; spent: ContextSpend } | { error: string }> {
+  ): Promise<{ text: string; spent: Spent } | { error: string }> {
     const room = Math.floor((this.windowTokens - Math.min(4096, this.windowTokens / 4)) * this.meter.ratio * 0.6);
     const transcript = shortenMiddle(renderTurns(conversation, turns), Math.max(MIN_SHORTENED_CHARS, room));
     const content = `${previous ? `Your summary so far:\n${previous}\n\n` : ''}Turns to fold into the summary:\n\n${transcript}`;
@@ -284,7 +283,7 @@ export class ContextManager {
       if (!text) return { error: 'the model wrote an empty summary' };
       return {
         text,
-        spent: { usage: response.usage, ...(response.cost !== undefined ? { cost: response.cost } : {}) },
+        spent: response,
       };
     } catch (error) {
       if (signal?.aborted || !(error instanceof PolicyError)) throw error;

@@ -166,7 +166,7 @@ export class CabProtocol implements RolloutProtocol {
         await session.recorder.recordEvent('user_error', { round, error: reason });
         return unscored(session, session.signal?.aborted ? 'cancelled' : 'infra_error', reason);
       }
-      const usage = session.budget.charge('user', reply.response);
+      const usage = await session.budget.charge('user', reply.response);
       const record: ReplyRecord = { round, status: reply.status, message: reply.message, answer: lastAnswer };
       await session.recorder.recordEvent('user_feedback', {
         ...record,
@@ -231,7 +231,7 @@ export class CabProtocol implements RolloutProtocol {
       await session.recorder.recordEvent('judge_error', { error: reason });
       return unscored(session, session.signal?.aborted ? 'cancelled' : 'infra_error', reason);
     }
-    const usage = session.budget.charge('judge', judgement.response);
+    const usage = await session.budget.charge('judge', judgement.response);
     const report = {
       protocol: 'cab',
       verdict: judgement.verdict ?? null,

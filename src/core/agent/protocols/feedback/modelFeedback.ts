@@ -41,7 +41,7 @@ export function modelFeedback(policy: Policy, budget: RunBudget): FeedbackCompos
         tools: [],
         signal,
       });
-      const usage = budget.charge('feedback', response);
+      const usage = await budget.charge('feedback', response);
       const advice = response.message.content?.trim() || '(the reviewer wrote nothing)';
       return {
         message: [
