@@ -175,6 +175,20 @@ async function resolveModel(
     const policy = await LanguageModelPolicy.select(settings.model);
     return { policySpec: `vscode-lm:${policy.info.model}`, policy };
   }
+  const policySpec = configuredPolicySpec(settings);
+  const apiKey = await context.apiKeys.get(settings.modelEndpoint);
+  if (!apiKey && policySpec.startsWith('openai:') && !policySpec.includes('@') && !process.env.OPENAI_API_KEY) {
+    throw new Error(`Run Agent: no API key for ${settings.modelEndpoint}; run "Rollout Studio: Set API Key" first`);
+  }
+  return { policySpec, apiKey };
+}
+
+/**
+ * The policy spec the model settings give, as a run records it (`openai:MODEL[@URL]`, …); for VS Code's Language
+ * Model API, the model setting as given (the run records the model the API chose).
+ */
+export function configuredPolicySpec(settings: Settings): string {
+  if (settings.modelProvider === 'vscode-lm') return `vscode-lm:${settings.model}`;
   const backends: Record<string, string> = { 'openai-compatible': 'openai', anthropic: 'anthropic', ollama: 'ollama' };
   const backend = backends[settings.modelProvider];
   if (!backend)
@@ -183,11 +197,7 @@ async function resolveModel(
     );
   const endpoint =
     settings.modelEndpoint && settings.modelEndpoint !== OPENAI_DEFAULT_BASE_URL ? settings.modelEndpoint : undefined;
-  const apiKey = await context.apiKeys.get(settings.modelEndpoint);
-  if (!apiKey && backend === 'openai' && !endpoint && !process.env.OPENAI_API_KEY) {
-    throw new Error(`Run Agent: no API key for ${settings.modelEndpoint}; run "Rollout Studio: Set API Key" first`);
-  }
-  return { policySpec: `${backend}:${settings.model}${endpoint ? `@${endpoint}` : ''}`, apiKey };
+  return `${backend}:${settings.model}${endpoint ? `@${endpoint}` : ''}`;
 }
 
 /**

@@ -10,7 +10,7 @@ import { runTranscript } from '../results/runTranscript';
 import { requireTrust } from '../trust';
 import { describeRun } from '../views/runLabel';
 import { RunItem } from '../views/runsTree';
-import { runAgent } from './agentCommands';
+import { configuredPolicySpec, runAgent } from './agentCommands';
 import type { CommandContext } from './context';
 
 /** Runs view: the run's FAIL_TO_PASS and PASS_TO_PASS outcome in VS Code's Test Results view. */
@@ -95,14 +95,30 @@ export async function applyPatch(
   return true;
 }
 
-/** Runs view: the run's task again, with the settings of now (the run's policy is named when it differs). */
-export async function runAgain(context: CommandContext, argument?: unknown): Promise<RolloutSummary[] | undefined> {
+/**
+ * Runs view: the run's task again with the model the settings give. When the run was recorded with another
+ * policy it asks first, naming both (`confirmed` true skips the question): the settings are never taken silently.
+ */
+export async function runAgain(
+  context: CommandContext,
+  argument?: unknown,
+  confirmed?: unknown,
+): Promise<RolloutSummary[] | undefined> {
   const { run } = await readRun(argument, 'Run Again');
   const task = context.tasks.allTasks().find((candidate) => candidate.id === run.task_id);
   if (!task)
     throw new Error(
       `Run Again: task ${run.task_id} is in no open task set; open its task set first ("Open Task Set…")`,
     );
+  const policyNow = configuredPolicySpec(context.settings());
+  if (run.policy !== policyNow && confirmed !== true) {
+    const answer = await vscode.window.showWarningMessage(
+      `Run ${run.run_id} was recorded with ${run.policy}; the model settings now give ${policyNow}. Run ${run.task_id} again with ${policyNow}?`,
+      { modal: true },
+      'Run',
+    );
+    if (answer !== 'Run') return undefined;
+  }
   return runAgent(context, { tasks: [task] });
 }
 
