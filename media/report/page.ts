@@ -60,6 +60,8 @@ Chart.register(
 
 interface VsCodeApi {
   postMessage(message: LeaderboardToExtension): void;
+  /** Kept by VS Code for the Leaderboard's serializer: the filters shown, given back after a window reload. */
+  setState(filters: LeaderboardFilters): void;
 }
 declare const acquireVsCodeApi: (() => VsCodeApi) | undefined;
 
@@ -520,6 +522,7 @@ if (vscode) {
     const message = event.data;
     if (message.type === 'load') {
       currentFilters = message.filters;
+      vscode.setState(currentFilters);
       render(message.report, currentFilters);
     } else showEmpty(message.message);
   });

@@ -3,9 +3,10 @@ import { registerCommands, type CommandFailure } from './commands';
 import { recordsRun, type ActiveRun, type CommandContext } from './commands/context';
 import { restoreTaskSets } from './commands/taskCommands';
 import { DIFF_SCHEME, DiffDocuments } from './playback/diffDocuments';
-import { playbackSerializer, playbackUriHandler } from './commands/runCommands';
+import { leaderboardSerializer, playbackSerializer, playbackUriHandler } from './commands/runCommands';
 import { PLAYBACK_VIEW_TYPE, type PlaybackPanel, type PlaybackWebviewState } from './playback/playbackPanel';
-import type { LeaderboardPanel } from './views/leaderboardPanel';
+import { LEADERBOARD_VIEW_TYPE, type LeaderboardPanel } from './views/leaderboardPanel';
+import type { LeaderboardFilters } from './views/leaderboardProtocol';
 import { RunTestResults } from './results/testResults';
 import { ApiKeys } from './secrets';
 import { hasOutputFolder, readSettings, SETTINGS_SECTION } from './settings';
@@ -39,6 +40,8 @@ export interface RolloutStudioApi {
   uriHandler: vscode.UriHandler;
   /** Gives playback tabs their runs back after a window reload. */
   playbackSerializer: vscode.WebviewPanelSerializer<PlaybackWebviewState>;
+  /** Gives the Leaderboard tab its report and filters back after a window reload. */
+  leaderboardSerializer: vscode.WebviewPanelSerializer<LeaderboardFilters>;
   /** The job queue's figures shown in the Runs view, when `rolloutStudio.queue.url` is set. */
   queue: QueueMonitor;
   runsView: vscode.TreeView<unknown>;
@@ -77,6 +80,7 @@ export function activate(extension: vscode.ExtensionContext): RolloutStudioApi {
   void restoreTaskSets(tasks, log);
   const uriHandler = playbackUriHandler(context);
   const serializer = playbackSerializer(context);
+  const leaderboardTabs = leaderboardSerializer(context);
   const runsView = vscode.window.createTreeView('rolloutStudio.runs', { treeDataProvider: runs });
   const queue = new QueueMonitor(
     runsView,
@@ -97,6 +101,7 @@ export function activate(extension: vscode.ExtensionContext): RolloutStudioApi {
     testResults,
     vscode.window.registerUriHandler(uriHandler),
     vscode.window.registerWebviewPanelSerializer(PLAYBACK_VIEW_TYPE, serializer),
+    vscode.window.registerWebviewPanelSerializer(LEADERBOARD_VIEW_TYPE, leaderboardTabs),
     vscode.window.registerTreeDataProvider('rolloutStudio.tasks', tasks),
     runsView,
     queue,
@@ -138,6 +143,7 @@ export function activate(extension: vscode.ExtensionContext): RolloutStudioApi {
     leaderboard: () => context.leaderboard,
     uriHandler,
     playbackSerializer: serializer,
+    leaderboardSerializer: leaderboardTabs,
     queue,
     runsView,
   };

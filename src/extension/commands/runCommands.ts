@@ -12,7 +12,8 @@ import { removeFromRunIndex } from '../../core/trajectory/runIndex';
 import { PlaybackPanel, type PlaybackWebviewState } from '../playback/playbackPanel';
 import { withProgress } from '../progress';
 import { requireTrust } from '../trust';
-import { LeaderboardPanel } from '../views/leaderboardPanel';
+import type { LeaderboardFilters } from '../views/leaderboardProtocol';
+import { LeaderboardPanel, type LeaderboardSources } from '../views/leaderboardPanel';
 import { RunItem } from '../views/runsTree';
 import { recordsRun, type CommandContext } from './context';
 import { fileArgumentOrPick } from './pick';
@@ -91,12 +92,31 @@ export async function showLeaderboard(context: CommandContext): Promise<Leaderbo
     await context.leaderboard.reload();
     return context.leaderboard;
   }
-  const panel = LeaderboardPanel.open(context.extensionUri, {
+  return keepLeaderboard(context, LeaderboardPanel.open(context.extensionUri, leaderboardSources(context)));
+}
+
+/** Gives the Leaderboard tab its report back, with the filters it showed, after a window reload. */
+export function leaderboardSerializer(context: CommandContext): vscode.WebviewPanelSerializer<LeaderboardFilters> {
+  return {
+    async deserializeWebviewPanel(webviewPanel, filters): Promise<void> {
+      // One Leaderboard: a second restored tab (two windows' worth of state) is closed.
+      if (context.leaderboard) return webviewPanel.dispose();
+      const sources = leaderboardSources(context);
+      keepLeaderboard(context, LeaderboardPanel.restore(webviewPanel, filters, context.extensionUri, sources));
+    },
+  };
+}
+
+function leaderboardSources(context: CommandContext): LeaderboardSources {
+  return {
     outputFolder: () => context.settings().outputFolder,
     taskSets: () => context.tasks.taskSets,
     openRun: (logPath) => openTrajectory(context, logPath),
     log: context.log,
-  });
+  };
+}
+
+function keepLeaderboard(context: CommandContext, panel: LeaderboardPanel): LeaderboardPanel {
   context.leaderboard = panel;
   panel.panel.onDidDispose(() => (context.leaderboard = undefined));
   return panel;

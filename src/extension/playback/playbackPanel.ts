@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { LIVE_TURN_FILE, readLiveTurn } from '../../core/agent/liveTurn';
 import { formatProblem, readTrajectoryLog } from '../../core/trajectory/reader';
 import type { Trajectory } from '../../core/trajectory/types';
+import { webviewPageHtml } from '../views/webviewPage';
 import type { DiffDocuments } from './diffDocuments';
 import {
   toPlaybackEvent,
@@ -57,7 +58,13 @@ export class PlaybackPanel implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
   ) {
     this.trajectory = trajectory;
-    panel.webview.html = playbackHtml(panel.webview, mediaRoot(panel));
+    const media = mediaRoot(panel);
+    panel.webview.html = webviewPageHtml(panel.webview, {
+      title: 'Trajectory playback',
+      script: vscode.Uri.joinPath(media, 'playback.js'),
+      stylesheet: vscode.Uri.joinPath(media, 'playback.css'),
+      body: '<div id="app" class="app" aria-busy="true"></div>',
+    });
     panel.title = `Playback: ${trajectory.run.task_id}`;
     this.disposables.push(
       panel.webview.onDidReceiveMessage((message: WebviewToExtension) => this.receive(message)),
@@ -235,32 +242,4 @@ function playbackWebviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOp
 
 function mediaRoot(panel: vscode.WebviewPanel): vscode.Uri {
   return panel.webview.options.localResourceRoots![0];
-}
-
-/** The webview page: only our own script and stylesheet, under a CSP that allows nothing else. */
-function playbackHtml(webview: vscode.Webview, media: vscode.Uri): string {
-  const nonce = randomBytes(18).toString('base64');
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(media, 'playback.js'));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(media, 'playback.css'));
-  const csp = [
-    "default-src 'none'",
-    `style-src ${webview.cspSource}`,
-    `script-src 'nonce-${nonce}'`,
-    `img-src ${webview.cspSource}`,
-    `font-src ${webview.cspSource}`,
-  ].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>Trajectory playback</title>
-</head>
-<body>
-<div id="app" class="app" aria-busy="true"></div>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
 }

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -10,6 +9,10 @@ import type { Report, ReportProblem, RunFacts } from '../../core/report/model';
 import { RUN_INDEX_FILE } from '../../core/trajectory/runIndex';
 import type { ExtensionToLeaderboard, LeaderboardFilters, LeaderboardToExtension } from './leaderboardProtocol';
 import type { TaskSet } from './tasksTree';
+import { webviewPageHtml } from './webviewPage';
+
+/** The Leaderboard's view type: VS Code restores a panel of this type after a reload through a serializer. */
+export const LEADERBOARD_VIEW_TYPE = 'rolloutStudio.leaderboard';
 
 export type LeaderboardRendered = Extract<LeaderboardToExtension, { type: 'rendered' }>;
 
@@ -49,27 +52,46 @@ export class LeaderboardPanel implements vscode.Disposable {
   private constructor(
     readonly panel: vscode.WebviewPanel,
     private readonly sources: LeaderboardSources,
+    extensionUri: vscode.Uri,
   ) {
+    panel.webview.html = webviewPageHtml(panel.webview, {
+      title: 'Leaderboard',
+      script: vscode.Uri.joinPath(extensionUri, 'dist', 'report-page.js'),
+      stylesheet: vscode.Uri.joinPath(extensionUri, 'media', 'report', 'report.css'),
+      body: '<main id="app" aria-busy="true"></main>',
+      dataImages: true,
+    });
     this.disposables.push(
       panel.webview.onDidReceiveMessage((message: LeaderboardToExtension) => this.receive(message)),
       panel.onDidDispose(() => this.dispose()),
     );
   }
 
+  /**
+   * No retainContextWhenHidden: a hidden panel's page is dropped, and when shown again it asks for the report
+   * anew (its filters are the panel's); after a window reload the serializer gives the page its filters back.
+   */
   static open(extensionUri: vscode.Uri, sources: LeaderboardSources): LeaderboardPanel {
-    const roots = [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media', 'report')];
     const panel = vscode.window.createWebviewPanel(
-      'rolloutStudio.leaderboard',
+      LEADERBOARD_VIEW_TYPE,
       'Leaderboard',
       vscode.ViewColumn.Active,
-      {
-        enableScripts: true,
-        retainContextWhenHidden: true,
-        localResourceRoots: roots,
-      },
+      leaderboardWebviewOptions(extensionUri),
     );
-    panel.webview.html = leaderboardHtml(panel.webview, extensionUri);
-    return new LeaderboardPanel(panel, sources);
+    return new LeaderboardPanel(panel, sources, extensionUri);
+  }
+
+  /** The Leaderboard again, with the filters it showed, in a panel VS Code restored after a window reload. */
+  static restore(
+    panel: vscode.WebviewPanel,
+    filters: LeaderboardFilters | undefined,
+    extensionUri: vscode.Uri,
+    sources: LeaderboardSources,
+  ): LeaderboardPanel {
+    panel.webview.options = leaderboardWebviewOptions(extensionUri);
+    const restored = new LeaderboardPanel(panel, sources, extensionUri);
+    if (filters) restored.filters = filters;
+    return restored;
   }
 
   /** Shows another grouping or subset of the runs already read. */
@@ -174,30 +196,12 @@ export class LeaderboardPanel implements vscode.Disposable {
   }
 }
 
-/** The report page (dist/report-page.js, with Chart.js bundled in) under a CSP that allows nothing else. */
-function leaderboardHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
-  const nonce = randomBytes(18).toString('base64');
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'report-page.js'));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'report', 'report.css'));
-  const csp = [
-    "default-src 'none'",
-    `style-src ${webview.cspSource}`,
-    `script-src 'nonce-${nonce}'`,
-    `img-src ${webview.cspSource} data:`,
-    `font-src ${webview.cspSource}`,
-  ].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>Leaderboard</title>
-</head>
-<body>
-<main id="app" aria-busy="true"></main>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
+function leaderboardWebviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+  return {
+    enableScripts: true,
+    localResourceRoots: [
+      vscode.Uri.joinPath(extensionUri, 'dist'),
+      vscode.Uri.joinPath(extensionUri, 'media', 'report'),
+    ],
+  };
 }

@@ -82,6 +82,34 @@ export function leaderboardTests(): void {
       await waitFor('grouped by model', () => panel.lastReport?.by === 'model' && panel.lastRendered?.tasks === 3);
     });
 
+    it('gives the Leaderboard tab its filters back after a window reload (serializer), and redraws a tab hidden and shown again', async () => {
+      panel.dispose();
+      const { leaderboardSerializer, leaderboard } = await api();
+      // What VS Code does on a reload: a new, empty panel of the Leaderboard's type and the state its page kept.
+      const tab = vscode.window.createWebviewPanel('rolloutStudio.leaderboard', 'restoring', vscode.ViewColumn.Active);
+      await leaderboardSerializer.deserializeWebviewPanel(tab, {
+        by: 'policy',
+        datasets: [],
+        groups: ['reference:unsolved'],
+      });
+      panel = leaderboard()!;
+      assert.equal(panel.panel, tab, 'the restored tab is the Leaderboard again');
+      await waitFor('the restored filters', () => panel.lastRendered?.groups.join() === 'reference:unsolved');
+      assert.equal(panel.lastReport?.runs, 3);
+      assert.equal(tab.options.retainContextWhenHidden, undefined, 'a hidden Leaderboard keeps no page alive');
+
+      // Hidden behind another editor, its page is dropped; shown again, it asks for the report and draws it.
+      let redrawn = false;
+      const listener = panel.onDidRender((rendered) => (redrawn ||= rendered.groups.join() === 'reference:unsolved'));
+      await vscode.commands.executeCommand('workbench.action.files.newUntitledFile');
+      await waitFor('the Leaderboard hidden', () => !tab.visible);
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+      await waitFor('the Leaderboard drawn again when shown, with its filters', () => tab.visible && redrawn);
+      listener.dispose();
+      panel.applyFilters({ by: 'policy', datasets: [], groups: [] });
+      await waitFor('every group again', () => panel.lastRendered?.groups.length === 2);
+    });
+
     // Clicking inside the webview needs the code-server harness; test-electron runs the rest.
     if (process.env.ROLLOUT_E2E_SCREENSHOTS)
       it('a click on an attempt in the matrix opens that run’s playback', async () => {
