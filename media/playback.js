@@ -67,11 +67,18 @@
   );
   const matchCount = el('span', { className: 'match-count', attrs: { 'aria-live': 'polite' } });
   const chart = el('div', { className: 'chart', attrs: { role: 'group', 'aria-label': 'Reward' } });
+  // The turn list is one tab stop, a listbox whose selected option is its aria-activedescendant: arrow keys,
+  // Page Up/Down, Home and End move the selection while the list has focus, and only then.
   const list = el('div', { className: 'timeline', attrs: { role: 'listbox', tabindex: '0', 'aria-label': 'Turns' } });
   const spacer = el('div', { className: 'timeline-spacer' });
   const rows = el('div', { className: 'timeline-rows' });
   list.append(spacer, rows);
   const detail = el('section', { className: 'detail', attrs: { 'aria-label': 'Selected turn' } });
+  // A tab stop of its own, so that the keyboard scrolls the selected turn's text (the arrow keys stay here).
+  const detailColumn = el('div', {
+    className: 'detail-column',
+    attrs: { tabindex: '0', role: 'region', 'aria-label': 'Turn details' },
+  });
   const liveTurn = el('section', {
     className: 'live-turn',
     attrs: { 'aria-label': 'Turn in progress', 'aria-live': 'off' },
@@ -81,8 +88,9 @@
     header,
     el('div', { className: 'toolbar' }, [search, matchCount]),
     chart,
-    el('div', { className: 'main' }, [list, el('div', { className: 'detail-column' }, [liveTurn, detail, report])]),
+    el('div', { className: 'main' }, [list, detailColumn]),
   );
+  detailColumn.append(liveTurn, detail, report);
   app.removeAttribute('aria-busy');
 
   // ---- rendering -------------------------------------------------------------------------------
@@ -148,6 +156,10 @@
     rows.style.transform = `translateY(${first * ROW_HEIGHT}px)`;
     rows.replaceChildren(fragment);
     state.renderedRows = last - first;
+    // Only an option in the DOM can be the active descendant (the list is virtualised; select() scrolls to it).
+    if (state.selected >= first && state.selected < last)
+      list.setAttribute('aria-activedescendant', optionId(state.selected));
+    else list.removeAttribute('aria-activedescendant');
   }
 
   /** @param {PlaybackTurn} turn @param {boolean} matched */
@@ -161,7 +173,15 @@
       'div',
       {
         className: classes.filter(Boolean).join(' '),
-        attrs: { role: 'option', 'aria-selected': String(selected), 'data-index': String(turn.index) },
+        attrs: {
+          id: optionId(turn.index),
+          role: 'option',
+          'aria-selected': String(selected),
+          // Only the rows in view exist: the set's size and each row's place are told outright.
+          'aria-setsize': String(state.turns.length),
+          'aria-posinset': String(turn.index + 1),
+          'data-index': String(turn.index),
+        },
       },
       [
         el('span', { className: 'row-index', text: String(turn.index) }),
@@ -173,13 +193,14 @@
             })
           : null,
         el('span', { className: 'row-tools', text: tools }),
-        events.length
-          ? el('span', {
-              className: 'row-event',
-              text: errored ? '⚠' : '•',
-              title: events.map((event) => event.summary).join('\n'),
-            })
-          : null,
+        // An error is marked by a sign and words, not by colour alone.
+        errored
+          ? el('span', { className: 'row-error', text: '⚠', title: errorSummary(turn, events) }, [
+              el('span', { className: 'visually-hidden', text: ' error' }),
+            ])
+          : events.length
+            ? el('span', { className: 'row-event', text: '•', title: events.map((event) => event.summary).join('\n') })
+            : null,
         turn.changedPaths.length
           ? el('span', { className: 'row-diff', text: '±', title: `This turn changed ${turn.changedPaths.join(', ')}` })
           : null,
@@ -188,6 +209,19 @@
     );
     node.addEventListener('click', () => select(turn.index));
     return node;
+  }
+
+  /** @param {number} index */
+  function optionId(index) {
+    return `turn-${index}`;
+  }
+
+  /** What went wrong in a turn, for its row's error mark. @param {PlaybackTurn} turn @param {PlaybackEvent[]} events */
+  function errorSummary(turn, events) {
+    return [
+      ...turn.observations.filter((o) => o.isError).map((o) => `Error from ${o.tool}`),
+      ...events.map((event) => `${event.isError ? 'Error · ' : ''}${event.summary}`),
+    ].join('\n');
   }
 
   function renderDetail() {
@@ -247,7 +281,7 @@
         block(`Tool call: ${call.name}`, el('pre', { className: 'arguments', text: prettyJson(call.arguments) })),
       );
     for (const observation of turn.observations) {
-      const title = `Observation: ${observation.tool}${observation.exitCode !== undefined ? ` (exit ${observation.exitCode})` : ''}${observation.truncated ? ' · truncated' : ''}`;
+      const title = `${observation.isError ? '⚠ Error · ' : ''}Observation: ${observation.tool}${observation.exitCode !== undefined ? ` (exit ${observation.exitCode})` : ''}${observation.truncated ? ' · truncated' : ''}`;
       detail.append(
         block(
           title,
@@ -466,7 +500,8 @@
         el('details', { className: 'prompt' }, [el('summary', { text: 'Judge' }), el('pre', { text: reply })]),
       );
     }
-    if (result.error) report.append(el('pre', { className: 'observation error', text: result.error }));
+    if (result.error)
+      report.append(block('⚠ Error', el('pre', { className: 'observation error', text: result.error })));
     if (result.totals) {
       const t = result.totals;
       report.append(
@@ -516,6 +551,7 @@
         turnCount: state.turns.length,
         selectedTurn: state.selected,
         renderedRows: state.renderedRows,
+        activeDescendant: list.getAttribute('aria-activedescendant') ?? '',
         matches: state.matches.length,
         events: state.events.length,
         header: header.textContent ?? '',
@@ -586,29 +622,41 @@
   list.addEventListener('scroll', () => renderRows());
   window.addEventListener('resize', () => renderRows());
 
+  /** Keys that move the selection: the list's own, so that elsewhere (the detail pane) they scroll. */
+  /** @type {Record<string, () => void>} */
+  const listKeys = {
+    ArrowDown: () => select(state.selected + 1),
+    j: () => select(state.selected + 1),
+    ArrowUp: () => select(state.selected - 1),
+    k: () => select(state.selected - 1),
+    PageDown: () => select(state.selected + pageSize()),
+    PageUp: () => select(state.selected - pageSize()),
+    Home: () => select(0),
+    End: () => select(state.turns.length - 1),
+  };
+  /** Keys of the whole page (but the search box). */
+  /** @type {Record<string, () => void>} */
+  const pageKeys = {
+    n: () => jumpToMatch(1),
+    N: () => jumpToMatch(-1),
+    '/': () => search.focus(),
+    d: () => state.turns[state.selected]?.patchRecorded && send({ type: 'openDiff', turnIndex: state.selected }),
+  };
+
+  /** The rows that fit in the list's height. */
+  function pageSize() {
+    return Math.max(1, Math.floor(list.clientHeight / ROW_HEIGHT) - 1);
+  }
+
   document.addEventListener('keydown', (event) => {
     if (event.target === search) return;
-    /** @type {Record<string, () => void>} */
-    const keys = {
-      ArrowDown: () => select(state.selected + 1),
-      j: () => select(state.selected + 1),
-      ArrowUp: () => select(state.selected - 1),
-      k: () => select(state.selected - 1),
-      PageDown: () => select(state.selected + 10),
-      PageUp: () => select(state.selected - 10),
-      Home: () => select(0),
-      End: () => select(state.turns.length - 1),
-      n: () => jumpToMatch(1),
-      N: () => jumpToMatch(-1),
-      '/': () => search.focus(),
-      d: () => state.turns[state.selected]?.patchRecorded && send({ type: 'openDiff', turnIndex: state.selected }),
-    };
+    const modified = event.ctrlKey || event.metaKey || event.altKey;
     const action =
       (event.ctrlKey || event.metaKey) && event.key === 'f'
-        ? keys['/']
-        : event.ctrlKey || event.metaKey || event.altKey
+        ? pageKeys['/']
+        : modified
           ? undefined
-          : keys[event.key];
+          : ((event.target === list ? listKeys[event.key] : undefined) ?? pageKeys[event.key]);
     if (!action) return;
     event.preventDefault();
     action();
@@ -631,6 +679,8 @@
         state.live = message.live;
         // The selection kept across a reload of the page (or the panel's) is shown in view.
         select(Math.min(state.selected, Math.max(0, state.turns.length - 1)));
+        // The keyboard starts in the turn list, unless the page's focus is already somewhere of its own.
+        if (document.activeElement === document.body) list.focus({ preventScroll: true });
         break;
       case 'appendTurns': {
         const followTail = state.selected >= state.turns.length - 1;

@@ -155,6 +155,8 @@ export type WebviewToExtension =
       turnCount: number;
       selectedTurn: number;
       renderedRows: number;
+      /** The turn list's aria-activedescendant: the id of the selected turn's option (`turn-N`), '' when none. */
+      activeDescendant: string;
       matches: number;
       /** Events the run recorded, as the webview holds them. */
       events: number;

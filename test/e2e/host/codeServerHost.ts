@@ -4,12 +4,12 @@
  * integration-test payload, and returns what the extension host's mocha suite printed and its exit code.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { format } from 'node:util';
 import { join, resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type FrameLocator, type Page } from 'playwright-core';
 
 // The workbench answers slowly on a busy 2-core machine; a UI step fails only when it truly never happens.
 const UI_TIMEOUT_MS = 30_000;
@@ -182,10 +182,11 @@ async function runInPage(
  * see `ui()` in test/e2e/suite/helpers.ts). ACTION is `screenshot` (ARGUMENT names `<screenshotDir>/<name>.png`),
  * `palette` (runs the command whose palette title is ARGUMENT), `pick` (in the open multi-select quick pick,
  * filters to ARGUMENT, checks that one item, and accepts), `clickWebview` (clicks what CSS selector ARGUMENT
- * finds in the visible webview's page), `type` (types ARGUMENT) or
- * `press` (a key).
+ * finds in the visible webview's page), `waitWebview` (waits until CSS selector ARGUMENT finds an element in the
+ * visible webview's page), `axe` (runs axe-core's WCAG 2 A and AA rules on the visible webview's page and writes
+ * its results to `<screenshotDir>/<ARGUMENT>.axe.json`), `type` (types ARGUMENT) or `press` (a key).
  */
-const UI_REQUEST = /\[\[ui:(\d+):(screenshot|palette|pick|clickWebview|type|press):(.*)\]\]/;
+const UI_REQUEST = /\[\[ui:(\d+):(screenshot|palette|pick|clickWebview|waitWebview|axe|type|press):(.*)\]\]/;
 
 async function performUiAction(page: Page, dir: string, id: string, action: string, argument: string): Promise<void> {
   let outcome = 'ok';
@@ -210,13 +211,13 @@ async function uiAction(page: Page, dir: string, action: string, argument: strin
       await pickOne(page, argument);
       break;
     case 'clickWebview':
-      // A webview is an iframe whose own content lives in a nested iframe.
-      await page
-        .frameLocator('iframe.webview.ready:visible')
-        .frameLocator('#active-frame')
-        .locator(argument)
-        .first()
-        .click({ timeout: UI_TIMEOUT_MS });
+      await webviewContent(page).locator(argument).first().click({ timeout: UI_TIMEOUT_MS });
+      break;
+    case 'waitWebview':
+      await webviewContent(page).locator(argument).first().waitFor({ state: 'attached', timeout: UI_TIMEOUT_MS });
+      break;
+    case 'axe':
+      writeFileSync(join(dir, `${argument.replace(/[^\w.-]/g, '_')}.axe.json`), JSON.stringify(await runAxe(page)));
       break;
     case 'type':
       await page.keyboard.type(argument, { delay: 10 });
@@ -225,6 +226,38 @@ async function uiAction(page: Page, dir: string, action: string, argument: strin
       await page.keyboard.press(argument);
       break;
   }
+}
+
+/** The visible webview's own page: a webview is an iframe whose content lives in a nested iframe. */
+function webviewContent(page: Page): FrameLocator {
+  return page.frameLocator('iframe.webview.ready:visible').frameLocator('#active-frame');
+}
+
+/**
+ * axe-core (WCAG 2.x A and AA rules, colour contrast included) on the rendered page of the visible webview, in
+ * the theme the workbench shows. The script goes in through the DevTools protocol, which the page's CSP does
+ * not govern.
+ */
+async function runAxe(page: Page): Promise<AxeResults> {
+  const outer = await (await page.locator('iframe.webview.ready:visible').first().elementHandle())?.contentFrame();
+  const content = await (await outer?.locator('#active-frame').elementHandle())?.contentFrame();
+  if (!content) throw new Error('no visible webview to check');
+  await content.evaluate(readFileSync(join(PROJECT_ROOT, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8'));
+  const options = {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    resultTypes: ['violations'],
+  };
+  return content.evaluate<AxeResults>(`axe.run(document, ${JSON.stringify(options)})`);
+}
+
+/** What the suite reads of axe-core's results. */
+export interface AxeResults {
+  violations: {
+    id: string;
+    impact: string | null;
+    help: string;
+    nodes: { target: unknown[]; failureSummary?: string }[];
+  }[];
 }
 
 /**

@@ -5,6 +5,7 @@
  * `harness-self-check` (must fail).
  */
 import Mocha, { it } from 'mocha';
+import { accessibilityTests } from './accessibility.e2e';
 import { activationTests } from './activation.e2e';
 import { imageTests } from './images.e2e';
 import { languageModelTests } from './languageModel.e2e';
@@ -30,7 +31,10 @@ const SUITES: Record<string, () => void> = {
     leaderboardTests();
     resultTests();
     // Driving the workbench page needs the code-server harness; test-electron runs the rest.
-    if (process.env.ROLLOUT_E2E_SCREENSHOTS) paletteTests();
+    if (process.env.ROLLOUT_E2E_SCREENSHOTS) {
+      paletteTests();
+      accessibilityTests();
+    }
   },
   /** The three rollout protocols from VS Code: apart, so the trusted suite keeps its time. */
   protocols: protocolTests,
