@@ -4,10 +4,14 @@
  * `mswebench/<org>_m_<repo>:pr-<number>`, which holds the repository at `/home/<repo>` checked out at the base
  * and the benchmark's scripts beside it: `/home/run.sh` builds and runs the tests on the tree as it is (the
  * harness's other scripts apply its patches first), so it is the test command once the grader has applied the
- * patch and the test patch. How its output reads is per repository, in the benchmark's code, not in its rows: a
- * spec (`--specs`) names the log parser.
+ * patch and the test patch. How its output reads is per repository, in the benchmark's code, not in its rows: the
+ * harness registers a parser per repository (or per range of its pull requests, or per release tag, where the row
+ * names one), and `multiSweBenchParsers.json` says which of ours reads as that one does. A repository it does not
+ * list needs a spec (`--specs`) naming the log parser.
  */
 
+import type { LogParserName } from '../reward/logParsers/index';
+import parserTable from './multiSweBenchParsers.json';
 import { listField, loadRows, optionalString, parseEncodedValue, requiredString, type Row } from './rows';
 import { FieldError, type Task, type TaskLoadResult, type TaskSource } from './task';
 
@@ -18,6 +22,28 @@ function base(row: Row): { sha: string } {
   const sha = (value as { sha?: unknown } | undefined)?.sha;
   if (typeof sha !== 'string' || !/^[0-9a-f]{7,40}$/i.test(sha)) throw new FieldError('base', 'has no commit sha');
   return { sha };
+}
+
+const PARSERS_BY_HARNESS_NAME = new Map(
+  Object.entries(parserTable.repositories).map(([name, parser]) => [name.toLowerCase(), parser as LogParserName]),
+);
+
+/**
+ * The name the harness registers the row's parser under: `org/number_interval` where the row names a range of
+ * pull requests, `org/repo_tag` (dots as underscores) where it names a release tag, else `org/repo`.
+ */
+export function multiSweBenchHarnessName(row: Row): string {
+  const org = requiredString(row, 'org');
+  const interval = optionalString(row, 'number_interval');
+  if (interval) return `${org}/${interval}`;
+  const tag = optionalString(row, 'tag');
+  const repo = requiredString(row, 'repo');
+  return tag ? `${org}/${repo}_${tag.replaceAll('.', '_')}` : `${org}/${repo}`;
+}
+
+/** Our parser that reads the row's test logs as the harness's parser for it does, if there is one. */
+export function multiSweBenchLogParser(row: Row): LogParserName | undefined {
+  return PARSERS_BY_HARNESS_NAME.get(multiSweBenchHarnessName(row).toLowerCase());
 }
 
 /** The test names of a transition map (`f2p_tests`: name → statuses), given as an object or its JSON text. */
@@ -57,6 +83,7 @@ export function multiSweBenchRowToTask(row: Row): Task {
     problemStatement: problemStatement(row),
     hints: '',
     language: language ? (LANGUAGES[language.toLowerCase()] ?? language.toLowerCase()) : undefined,
+    logParser: multiSweBenchLogParser(row),
     testPatch: requiredString(row, 'test_patch'),
     goldPatch: requiredString(row, 'fix_patch'),
     // Tests that must pass after the fix: those that failed, were skipped or did not exist before it.

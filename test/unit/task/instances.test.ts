@@ -8,6 +8,7 @@ import { parquetWriteBuffer } from 'hyparquet-writer';
 import { imageForProfile } from '../../../src/core/sandbox/images';
 import { checkImageTemplate, instanceImage, withNamespace } from '../../../src/core/task/instanceImages';
 import { loadTasks } from '../../../src/core/task/loadTasks';
+import { multiSweBenchRowToTask } from '../../../src/core/task/multiSweBenchSource';
 import { reversePatch } from '../../../src/core/task/patchReverse';
 import { taskImage } from '../../../src/core/task/taskSandbox';
 import { formatLoadError, type Task } from '../../../src/core/task/task';
@@ -478,7 +479,7 @@ describe('Multi-SWE-bench', () => {
     assert.deepEqual(tasks[0].failToPass, ['test/libponyc.MatchTest', 'test/libponyc.NewTest']);
   });
 
-  test("real rows (jq): each pull request's image and run script, its tests, and the log parser asked for by --specs", async () => {
+  test("real rows (jq): each pull request's image and run script, its tests, and Multi-SWE-bench's reading of jq's logs", async () => {
     const file = fixture('multi-swe-bench', 'jqlang__jq.jsonl');
     const rows = readFileSync(file, 'utf8')
       .trim()
@@ -503,16 +504,22 @@ describe('Multi-SWE-bench', () => {
       assert.equal(task.goldPatch, row.fix_patch as unknown as string);
       assert.ok(task.problemStatement.startsWith((row.resolved_issues as unknown as { title: string }[])[0].title));
     });
-    // The image's own script runs the tests; how its output reads is the one thing a spec must say.
-    assert.throws(
-      () => taskImage(tasks[0], settings),
-      /no log parser for jqlang\/jq .*pass --specs FILE with a spec for it that gives test_framework$/,
-    );
-    const specs = { 'jqlang/jq': { test_framework: 'jq' } };
-    const { environment, image } = taskImage(tasks[0], { ...settings, specs });
+    // The image's own script runs the tests, read as Multi-SWE-bench's harness reads jq's.
+    const { environment, image } = taskImage(tasks[0], settings);
     assert.deepEqual(
       [environment.testCommand, environment.logParser, image],
-      ['bash /home/run.sh', 'jq', 'mswebench/jqlang_m_jq:pr-3165'],
+      ['bash /home/run.sh', 'mswebench_jq', 'mswebench/jqlang_m_jq:pr-3165'],
     );
+  });
+
+  test('a Multi-SWE-bench repository whose parser Rollout Studio does not have needs --specs, named in the error', () => {
+    const row = JSON.parse(readFileSync(fixture('multi-swe-bench', 'jqlang__jq.jsonl'), 'utf8').split('\n')[0]);
+    const task = multiSweBenchRowToTask({ ...row, org: 'sveltejs', repo: 'svelte', instance_id: undefined });
+    assert.throws(
+      () => taskImage(task, settings),
+      /no log parser for sveltejs\/svelte .*pass --specs FILE with a spec for it that gives test_framework$/,
+    );
+    const specs = { 'sveltejs/svelte': { test_framework: 'vitest' } };
+    assert.equal(taskImage(task, { ...settings, specs }).environment.logParser, 'vitest');
   });
 });

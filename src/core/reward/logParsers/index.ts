@@ -1,7 +1,7 @@
 /**
  * The one registry of log parsers, by the names the SWE-bench harness gives them (its `PARSER_REGISTRY`
  * without the `parse_log_` prefix; a dataset's `log_parser` field may carry the prefix), plus Rollout
- * Studio's own for formats the harness does not read. Several names are one parser, as in the harness: a
+ * Studio's own for formats the harness does not read, and Multi-SWE-bench's (`mswebench_`, one per test tool). Several names are one parser, as in the harness: a
  * repository family keeps its own name even where it reads logs like another.
  */
 
@@ -28,6 +28,17 @@ import { parseMicropythonTest } from './micropythonTest';
 import { parseMinitest } from './minitest';
 import { parsePrismjs } from './mochaJson';
 import { parseMochaSpec } from './mochaSpec';
+import { parseMultiSweBenchGoTest, parseMultiSweBenchGoTestParent } from './multiSweBench/goTest';
+import { parseMultiSweBenchGradle } from './multiSweBench/gradle';
+import { parseMultiSweBenchJest, parseMultiSweBenchJestOneWordSuites } from './multiSweBench/jest';
+import {
+  parseMultiSweBenchCargo,
+  parseMultiSweBenchCtest,
+  parseMultiSweBenchCtestFailedLast,
+  parseMultiSweBenchGoogletest,
+  parseMultiSweBenchJq,
+} from './multiSweBench/linePatterns';
+import { parseMultiSweBenchMaven, parseMultiSweBenchMavenUncoloured } from './multiSweBench/maven';
 import { parseNext } from './next';
 import { parseNodeTap } from './nodeTap';
 import { parseNumberedFailures } from './numberedFailures';
@@ -121,6 +132,19 @@ export const LOG_PARSERS = {
     '8761': parseCucumber,
     '8771': parseCucumber,
   }),
+  // Multi-SWE-bench's readings, per test tool (its harness has one parser per repository; several share one).
+  mswebench_cargo: parseMultiSweBenchCargo,
+  mswebench_go_test: parseMultiSweBenchGoTest,
+  mswebench_go_test_parent: parseMultiSweBenchGoTestParent,
+  mswebench_maven: parseMultiSweBenchMaven,
+  mswebench_maven_uncoloured: parseMultiSweBenchMavenUncoloured,
+  mswebench_gradle: parseMultiSweBenchGradle,
+  mswebench_ctest: parseMultiSweBenchCtest,
+  mswebench_ctest_failed_last: parseMultiSweBenchCtestFailedLast,
+  mswebench_googletest: parseMultiSweBenchGoogletest,
+  mswebench_jest: parseMultiSweBenchJest,
+  mswebench_jest_one_word_suites: parseMultiSweBenchJestOneWordSuites,
+  mswebench_jq: parseMultiSweBenchJq,
   // Rollout Studio's own: formats the harness has no parser for.
   unittest: parseDjango,
   'node-tap': parseNodeTap,

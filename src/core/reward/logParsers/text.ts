@@ -82,3 +82,10 @@ export function statusesOfLines(
   }
   return statuses;
 }
+
+/** Python's `text.splitlines()`: lines split at any of the breaks Python knows, without a last empty line. */
+export function splitLines(text: string): string[] {
+  const result = text.split(/\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/);
+  if (result[result.length - 1] === '') result.pop();
+  return result;
+}

@@ -1,0 +1,96 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseHarnessVersion } from '../../../src/core/reward/harnessVersion';
+import { LOG_PARSER_NAMES, parseTestLog } from '../../../src/core/reward/logParsers/index';
+import { universalNewlines } from '../../../src/core/reward/logParsers/text';
+import { LogParseError, type StatusMap } from '../../../src/core/reward/testStatus';
+import { multiSweBenchLogParser } from '../../../src/core/task/multiSweBenchSource';
+import parserTable from '../../../src/core/task/multiSweBenchParsers.json';
+
+/**
+ * Multi-SWE-bench's parsers against its harness: every log of the corpus (test/fixtures/multi-swe-bench/
+ * parser-logs.json: real runs of each tool from the grading-parity corpus and logs written in each tool's format)
+ * read by the parser a row of each listed repository gets, against what the harness's own parse_log for that
+ * repository returned on the same log (harness-parser-outputs.json, made by running the harness's registry at the
+ * commit it names, outside this repository).
+ */
+const FIXTURES = join(process.cwd(), 'test', 'fixtures');
+
+type HarnessOutput = { passed: string[]; failed: string[]; skipped: string[] } | { error: string };
+
+const outputs = JSON.parse(readFileSync(join(FIXTURES, 'multi-swe-bench', 'harness-parser-outputs.json'), 'utf8')) as {
+  commit: string;
+  results: Record<string, Record<string, HarnessOutput>>;
+};
+const logs = (
+  JSON.parse(readFileSync(join(FIXTURES, 'multi-swe-bench', 'parser-logs.json'), 'utf8')) as { logs: string[] }
+).logs;
+const context = { instanceId: 'org__repo-1', harnessVersion: parseHarnessVersion('5') };
+
+/** The three sets as the harness writes them (sorted), from a status map. */
+function asSets(statuses: StatusMap): HarnessOutput {
+  const named = (status: string) => [...statuses].filter(([, value]) => value === status).map(([test]) => test);
+  return { passed: named('PASSED').sort(), failed: named('FAILED').sort(), skipped: named('SKIPPED').sort() };
+}
+
+function sortedLikePython(output: HarnessOutput): HarnessOutput {
+  if ('error' in output) return output;
+  // Python sorts strings by code point; JavaScript's default sort compares UTF-16 units (the same below U+D800).
+  return { passed: [...output.passed].sort(), failed: [...output.failed].sort(), skipped: [...output.skipped].sort() };
+}
+
+describe("Multi-SWE-bench's log parsers, against its harness", () => {
+  test('the corpus covers every repository listed and every Multi-SWE-bench parser, at the commit the table names', () => {
+    assert.equal(outputs.commit, parserTable.commit);
+    assert.deepEqual(Object.keys(outputs.results).sort(), Object.keys(parserTable.repositories).sort());
+    const used = new Set(Object.values(parserTable.repositories));
+    assert.deepEqual(
+      LOG_PARSER_NAMES.filter((name) => name.startsWith('mswebench_') && !used.has(name)),
+      [],
+    );
+    for (const results of Object.values(outputs.results))
+      assert.deepEqual(Object.keys(results).sort(), [...logs].sort());
+  });
+
+  test("each repository's rows read every log as the harness's parser for that repository does", () => {
+    const mismatches: string[] = [];
+    for (const [harnessName, results] of Object.entries(outputs.results)) {
+      const [org, repo] = harnessName.split('/');
+      const parser = multiSweBenchLogParser({ org, repo });
+      assert.ok(parser, `${harnessName}: no parser chosen`);
+      for (const [log, expected] of Object.entries(results)) {
+        const text = universalNewlines(readFileSync(join(FIXTURES, log), 'utf8'));
+        let actual: HarnessOutput;
+        try {
+          actual = asSets(parseTestLog(parser, text, context));
+        } catch (error) {
+          if (!(error instanceof LogParseError)) throw error;
+          actual = { error: error.message };
+        }
+        const agrees =
+          'error' in expected
+            ? 'error' in actual
+            : JSON.stringify(actual) === JSON.stringify(sortedLikePython(expected));
+        if (!agrees)
+          mismatches.push(
+            `${harnessName} on ${log}: harness ${JSON.stringify(expected)}, ours ${JSON.stringify(actual)}`,
+          );
+      }
+    }
+    assert.deepEqual(mismatches, []);
+  });
+
+  test("a row's parser is the harness's for its pull-request range or release tag where it names one, else its repository's", () => {
+    assert.equal(multiSweBenchLogParser({ org: 'BurntSushi', repo: 'ripgrep' }), 'mswebench_cargo');
+    assert.equal(multiSweBenchLogParser({ org: 'burntsushi', repo: 'ripgrep' }), 'mswebench_cargo');
+    // The harness reads ripgrep's pull requests 772 down to 406 with another parser, one we do not have.
+    assert.equal(
+      multiSweBenchLogParser({ org: 'BurntSushi', repo: 'ripgrep', number_interval: 'ripgrep_772_to_406' }),
+      undefined,
+    );
+    assert.equal(multiSweBenchLogParser({ org: 'zulip', repo: 'zulip-terminal', tag: '0.6.0' }), undefined);
+    assert.equal(multiSweBenchLogParser({ org: 'sveltejs', repo: 'svelte' }), undefined);
+  });
+});
