@@ -91,6 +91,6 @@ describe("Multi-SWE-bench's log parsers, against its harness", () => {
       undefined,
     );
     assert.equal(multiSweBenchLogParser({ org: 'zulip', repo: 'zulip-terminal', tag: '0.6.0' }), undefined);
-    assert.equal(multiSweBenchLogParser({ org: 'sveltejs', repo: 'svelte' }), undefined);
+    assert.equal(multiSweBenchLogParser({ org: 'google', repo: 'gson' }), undefined);
   });
 });

@@ -35,8 +35,12 @@ import {
   parseMultiSweBenchCargo,
   parseMultiSweBenchCtest,
   parseMultiSweBenchCtestFailedLast,
+  parseMultiSweBenchCtestWithChecks,
   parseMultiSweBenchGoogletest,
+  parseMultiSweBenchJestFlat,
   parseMultiSweBenchJq,
+  parseMultiSweBenchMocha,
+  parseMultiSweBenchVitest,
 } from './multiSweBench/linePatterns';
 import { parseMultiSweBenchMaven, parseMultiSweBenchMavenUncoloured } from './multiSweBench/maven';
 import { parseNext } from './next';
@@ -141,9 +145,13 @@ export const LOG_PARSERS = {
   mswebench_gradle: parseMultiSweBenchGradle,
   mswebench_ctest: parseMultiSweBenchCtest,
   mswebench_ctest_failed_last: parseMultiSweBenchCtestFailedLast,
+  mswebench_ctest_with_checks: parseMultiSweBenchCtestWithChecks,
   mswebench_googletest: parseMultiSweBenchGoogletest,
   mswebench_jest: parseMultiSweBenchJest,
   mswebench_jest_one_word_suites: parseMultiSweBenchJestOneWordSuites,
+  mswebench_jest_flat: parseMultiSweBenchJestFlat,
+  mswebench_mocha: parseMultiSweBenchMocha,
+  mswebench_vitest: parseMultiSweBenchVitest,
   mswebench_jq: parseMultiSweBenchJq,
   // Rollout Studio's own: formats the harness has no parser for.
   unittest: parseDjango,

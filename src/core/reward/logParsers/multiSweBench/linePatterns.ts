@@ -4,15 +4,17 @@
  */
 
 import type { LogParser } from '../../testStatus';
-import { splitLines, strip } from '../text';
+import { PY_WORD_CHARACTER, splitLines, strip } from '../text';
 import { TestResultSets } from './testResult';
 
 type Outcome = 'passed' | 'failed' | 'skipped';
 
-function byLinePatterns(patterns: [RegExp, Outcome][]): LogParser {
+/** `lowerCase`: each line is lower-cased before it is tried (test names are recorded lower-cased). */
+function byLinePatterns(patterns: [RegExp, Outcome][], { lowerCase = false } = {}): LogParser {
   return (log) => {
     const result = new TestResultSets();
-    for (const line of splitLines(log).map(strip)) {
+    for (const stripped of splitLines(log).map(strip)) {
+      const line = lowerCase ? stripped.toLowerCase() : stripped;
       for (const [pattern, outcome] of patterns) {
         const match = pattern.exec(line);
         if (match) result[outcome].add(match[1]);
@@ -58,4 +60,38 @@ export const parseMultiSweBenchGoogletest = byLinePatterns([
   [/^\[ {2}FAILED {2}\] (\S+?)( \(.+\))?$/, 'failed'],
   [/^\x1b\[0;31m\[ {2}FAILED {2}\] \x1b\[0m(\S+?)( \(.+\))?$/, 'failed'],
   [/^\x1b\[91m\*\*\*\* FAILED: (\S+?)\x1b\[0m$/, 'failed'],
+]);
+
+/** CTest's `Passed` / `***Failed` lines and CMake's `-- Performing Test NAME - Success|Failed|skipped` checks. */
+export const parseMultiSweBenchCtestWithChecks = byLinePatterns(
+  [
+    [/^-- Performing Test (.+) - Success$/i, 'passed'],
+    [/^\d+\/\d+ Test\s+#\d+: (.+) \.+\s+ Passed\s+.+$/i, 'passed'],
+    [/^-- Performing Test (.+) - Failed$/i, 'failed'],
+    [/^\d+\/\d+ Test\s+#\d+: (.+) \.+\*\*\*Failed\s+.+$/i, 'failed'],
+    [/^-- Performing Test (.+) - skipped$/i, 'skipped'],
+  ],
+  { lowerCase: true },
+);
+
+/** Vitest's default reporter: `✓ name 12ms` and `× name 3ms`, the time left out of the name. */
+export const parseMultiSweBenchVitest = byLinePatterns([
+  [/^✓ (.+?)(?:\s*\d*\.?\d+\s*(?:ms|s|m))?$/, 'passed'],
+  [/^× (.+?)(?:\s*\d*\.?\d+\s*(?:ms|s|m))?$/, 'failed'],
+]);
+
+/** Mocha's spec reporter: `✔ title (12ms)` passed, `1) title` failed. */
+export const parseMultiSweBenchMocha = byLinePatterns([
+  [new RegExp(`^✔ (.+?)(?:\\s\\(\\d*\\.?\\d*\\s*${PY_WORD_CHARACTER}+\\))?$`, 'u'), 'passed'],
+  [new RegExp(`^\\d+\\) (.+?)(?:\\s\\(\\d*\\.?\\d*\\s*${PY_WORD_CHARACTER}+\\))?$`, 'u'), 'failed'],
+]);
+
+/** Jest's suites (`PASS file`, `FAIL file`) and tests (`✓ title`) by their own names, a time or count left out. */
+export const parseMultiSweBenchJestFlat = byLinePatterns([
+  [
+    new RegExp(`^✓ (.+?)(?:\\s\\(\\d+\\s+tests\\))?(?:\\s*\\(?\\d*\\.?\\d+\\s*${PY_WORD_CHARACTER}+\\)?)?$`, 'u'),
+    'passed',
+  ],
+  [new RegExp(`^PASS (.+?)(?:\\s\\(\\d*\\.?\\d+\\s*${PY_WORD_CHARACTER}+\\))?$`, 'u'), 'passed'],
+  [new RegExp(`^FAIL (.+?)(?:\\s\\(\\d*\\.?\\d+\\s*${PY_WORD_CHARACTER}+\\))?$`, 'u'), 'failed'],
 ]);
