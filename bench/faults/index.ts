@@ -7,6 +7,8 @@
  *   smallest failing input.
  * - kill: the CLI SIGKILLed at a random moment of a two-rollout batch in real Docker, 50 times
  *   (`BENCH_KILL_TRIES`), each run then resumed to the end; turns and runs lost and orphan containers counted.
+ * - disk: the output folder on a small tmpfs filled to a random point of a run, 50 times (`BENCH_DISK_TRIES`),
+ *   each unfinished run then resumed once space is freed; earlier turns and runs lost and orphan containers counted.
  * - shared: two processes recording 500 runs each (`BENCH_SHARED_RUNS`) into one output folder, then one killed;
  *   runs lost, damaged index lines and misjudged owners counted.
  * The last line is one JSON object.
@@ -21,13 +23,22 @@ import {
   type KillFigures,
   type KillTry,
 } from '../../test/faults/kill/cliKill';
+import {
+  diskFullFigures,
+  diskWithOneRun,
+  fillDuringRun,
+  freeSpaces,
+  type DiskFullFigures,
+  type DiskFullTry,
+} from '../../test/faults/diskFull/diskFull';
 import { twoWriters } from '../../test/faults/sharedFolder/twoWriters';
 
 const FUZZ_RUNS = Number(process.env.BENCH_FUZZ_RUNS ?? 10_000);
 const KILL_TRIES = Number(process.env.BENCH_KILL_TRIES ?? 50);
+const DISK_TRIES = Number(process.env.BENCH_DISK_TRIES ?? 50);
 const SHARED_RUNS = Number(process.env.BENCH_SHARED_RUNS ?? 500);
 const SEED = Number(process.env.BENCH_SEED ?? Date.now() % 2 ** 31);
-const PARTS = ['fuzz', 'kill', 'shared'] as const;
+const PARTS = ['fuzz', 'kill', 'disk', 'shared'] as const;
 
 async function fuzzing(): Promise<(FuzzFigures & { seconds: number })[]> {
   const figures: (FuzzFigures & { seconds: number })[] = [];
@@ -56,6 +67,24 @@ async function kills(): Promise<KillFigures> {
   return killFigures(tries, batchMs);
 }
 
+async function diskFull(): Promise<DiskFullFigures> {
+  const disk = await diskWithOneRun();
+  try {
+    console.log(`one run takes ${disk.runBytes} bytes of the disk`);
+    const tries: DiskFullTry[] = [];
+    for (const [at, free] of freeSpaces(DISK_TRIES, SEED, disk.runBytes).entries()) {
+      const outcome = await fillDuringRun(disk.mountPoint, free, at);
+      tries.push(outcome);
+      console.log(
+        `${String(free).padStart(6)} bytes free: ${outcome.ended}, ${outcome.turnsRecorded} turn(s) recorded, ${outcome.runsResumed} resumed, lost ${outcome.turnsLost} turn(s) and ${outcome.runsLost} run(s), ${outcome.orphans} orphan(s)${outcome.faults.length ? `\n  ${outcome.faults.join('\n  ')}` : ''}`,
+      );
+    }
+    return diskFullFigures(tries, disk.runBytes);
+  } finally {
+    disk.unmount();
+  }
+}
+
 async function main(): Promise<void> {
   const parts = process.argv.slice(2).length ? process.argv.slice(2) : [...PARTS];
   const unknown = parts.filter((part) => !(PARTS as readonly string[]).includes(part));
@@ -63,6 +92,7 @@ async function main(): Promise<void> {
   const figures: Record<string, unknown> = { seed: SEED, machine: `${cpus().length} cores, ${process.arch}` };
   if (parts.includes('fuzz')) figures.fuzzing = await fuzzing();
   if (parts.includes('kill')) figures.cli_sigkill = await kills();
+  if (parts.includes('disk')) figures.disk_full = await diskFull();
   if (parts.includes('shared')) {
     const { faults, ...shared } = await twoWriters(SHARED_RUNS);
     console.log(`two writers: ${shared.runs} runs, ${faults.length ? faults.join('; ') : 'nothing lost'}`);

@@ -30,9 +30,19 @@ export async function writeFileAtomic(
     await rename(temporary, path);
   } catch (error) {
     await rm(temporary, { force: true });
-    throw error;
+    throw fileWriteError(path, error);
   }
   await syncFolder(folder);
+}
+
+/**
+ * A failed write named by the file it was for: Node's message for a failed write (a full disk's ENOSPC) names no
+ * file, and one for the temporary file names that. The error's code is kept.
+ */
+export function fileWriteError(path: string, error: unknown): NodeJS.ErrnoException {
+  const cause = error as NodeJS.ErrnoException;
+  const reason = cause.code === 'ENOSPC' ? 'no space left on device (ENOSPC)' : cause.message;
+  return Object.assign(new Error(`cannot write ${path}: ${reason}`, { cause: error }), { code: cause.code });
 }
 
 /** Flushes a folder's entries, so that a rename in it survives a crash. */

@@ -1,12 +1,13 @@
 import { mkdir, open, truncate, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../atomicFile';
+import { fileWriteError, writeFileAtomic } from '../atomicFile';
+import { InfrastructureError } from '../sandbox/sandbox';
 import { addCost } from './cost';
 import { readLines } from './lines';
 import { upgradeLine } from './migrate';
 import { readTrajectoryLog, formatProblem, TRAJECTORY_FILE } from './reader';
 import { redactResult, redactTurn, Redactor } from './redact';
-import { updateRunIndex, runIndexEntry } from './runIndex';
+import { RUN_INDEX_FILE, updateRunIndex, runIndexEntry, type RunIndexEntry } from './runIndex';
 import { checkTrajectoryEvent } from './schema';
 import {
   TRAJECTORY_SCHEMA_VERSION,
@@ -70,32 +71,35 @@ export class TrajectoryRecorder {
     readonly redactor: Redactor,
     private readonly handle: FileHandle,
     private readonly options: RecorderOptions,
+    /** The log's length after its last whole line. */
+    private length: number,
   ) {}
 
   /** Starts a new run; fails if the run's log already exists (resume it instead). */
   static async start(outDir: string, run: RunMetadata, options: RecorderOptions = {}): Promise<TrajectoryRecorder> {
     assertSafeRunId(run.run_id);
     const runDir = join(outDir, run.run_id);
-    await mkdir(runDir, { recursive: true });
     const path = join(runDir, TRAJECTORY_FILE);
     await options.beforeWrite?.();
     let handle: FileHandle;
     try {
-      handle = await open(path, 'wx');
+      await mkdir(runDir, { recursive: true });
+      // Appending (O_APPEND): a line cut short is truncated away, and the next one must land where it began.
+      handle = await open(path, 'ax');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
         throw new Error(`${path} already exists: resume run '${run.run_id}' or choose a new run id`);
       }
-      throw error;
+      throw recordingFailure(run.run_id, path, error);
     }
-    const recorder = new TrajectoryRecorder(outDir, run, path, redactorFor(options), handle, options);
+    const recorder = new TrajectoryRecorder(outDir, run, path, redactorFor(options), handle, options, 0);
     await recorder
       .append({ type: 'run_started', schema_version: TRAJECTORY_SCHEMA_VERSION, run })
       .catch(async (error: unknown) => {
         await handle.close();
         throw error;
       });
-    await updateRunIndex(outDir, recorder.redactor.redact(runIndexEntry(run)));
+    await recorder.index(runIndexEntry(run));
     return recorder;
   }
 
@@ -126,14 +130,15 @@ export class TrajectoryRecorder {
     if (read.schemaVersion < TRAJECTORY_SCHEMA_VERSION) await upgradeLogFile(path, read.schemaVersion, read.validBytes);
     else await truncate(path, read.validBytes);
     const handle = await open(path, 'a');
-    const recorder = new TrajectoryRecorder(outDir, trajectory.run, path, redactorFor(options), handle, options);
+    const { size } = await handle.stat();
+    const recorder = new TrajectoryRecorder(outDir, trajectory.run, path, redactorFor(options), handle, options, size);
     for (const turn of trajectory.turns) recorder.count(turn);
     await recorder.recordEvent('resumed', {
       turns_kept: trajectory.turns.length,
       torn_line_dropped: read.tornFinalLine,
     });
     // This process records the run now (and a kill before the first index update left it out of the index).
-    await updateRunIndex(outDir, recorder.redactor.redact(runIndexEntry(trajectory.run)));
+    await recorder.index(runIndexEntry(trajectory.run));
     return { recorder, trajectory };
   }
 
@@ -180,7 +185,7 @@ export class TrajectoryRecorder {
     const recorded = ((await this.append({ type: 'run_finished', result })) as { result: RunResult }).result;
     this.finished = true;
     await this.close();
-    await updateRunIndex(this.outDir, this.redactor.redact(runIndexEntry(this.run, recorded, this.turnCount)));
+    await this.index(runIndexEntry(this.run, recorded, this.turnCount));
     return recorded;
   }
 
@@ -188,6 +193,15 @@ export class TrajectoryRecorder {
   async close(): Promise<void> {
     await this.writes;
     await this.handle.close();
+  }
+
+  /** Sets the run's entry in the output folder's index, redacted. */
+  private async index(entry: RunIndexEntry): Promise<void> {
+    try {
+      await updateRunIndex(this.outDir, this.redactor.redact(entry));
+    } catch (error) {
+      throw recordingFailure(this.run.run_id, join(this.outDir, RUN_INDEX_FILE), error);
+    }
   }
 
   private count(turn: Turn): void {
@@ -213,8 +227,16 @@ export class TrajectoryRecorder {
     // Chained so lines land in call order even when callers do not await each write.
     const write = this.writes.then(async () => {
       await this.options.beforeWrite?.();
-      await this.handle.writeFile(bytes);
-      if (this.options.fsync ?? true) await this.handle.sync();
+      try {
+        await this.handle.writeFile(bytes);
+        if (this.options.fsync ?? true) await this.handle.sync();
+      } catch (error) {
+        // A line cut short (a full disk) is taken back, so that the log ends with its last whole line and a
+        // line written later is not glued to it; should that fail too, the reader drops a torn final line.
+        await this.handle.truncate(this.length).catch(() => undefined);
+        throw recordingFailure(this.run.run_id, this.path, error);
+      }
+      this.length += bytes.length;
       await this.options.afterWrite?.(this.path);
     });
     this.writes = write.catch(() => undefined);
@@ -240,6 +262,18 @@ async function upgradeLogFile(path: string, version: number, validBytes: number)
     lines.push(line.text.trim() === '' ? line.text : JSON.stringify(upgradeLine(JSON.parse(line.text), version)));
   }
   await writeFileAtomic(path, lines.map((line) => `${line}\n`).join(''));
+}
+
+/**
+ * The output folder failing to take a run's record (a full disk, a lost mount): the machinery's failure, never
+ * the agent's, named by the file or folder it was writing.
+ */
+function recordingFailure(runId: string, path: string, error: unknown): InfrastructureError {
+  const cause = fileWriteError(path, error);
+  return new InfrastructureError(
+    `cannot record run '${runId}': ${cause.message}`,
+    cause.code === 'ENOSPC' ? `free space there, then resume the run (rollout run … --resume ${runId})` : undefined,
+  );
 }
 
 function redactorFor(options: RecorderOptions): Redactor {

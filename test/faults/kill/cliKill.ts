@@ -8,43 +8,25 @@
  * duration, measured first in the same run, drawn from a seeded fast-check sample.
  */
 import fc from 'fast-check';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { dockerClient, LABELS } from '../../../src/core/sandbox/engine';
+import { dockerClient } from '../../../src/core/sandbox/engine';
 import { reapOrphans } from '../../../src/core/sandbox/reaper';
 import { readTrajectoryLog, TRAJECTORY_FILE } from '../../../src/core/trajectory/reader';
 import { readRunIndex, RUN_INDEX_FILE } from '../../../src/core/trajectory/runIndex';
-import { ScriptedOpenAIServer, step, type ScriptStep } from '../../support/scriptedOpenAIServer';
+import {
+  ANSWERS,
+  completeLines,
+  containersOf,
+  finished,
+  rolloutCli,
+  runDirs,
+  startModelServer,
+} from '../support/exampleBatch';
 
-// Bundled into out/test/faults/*.js and out/bench/faults/index.js: three folders below the root either way.
-const ROOT = join(__dirname, '..', '..', '..');
-const CLI = join(ROOT, 'dist', 'cli.js');
-const TASKS = join(ROOT, 'tasks', 'examples');
-const TASK_ID = 'pagekit__pagekit-14';
 const ATTEMPTS = 2;
-const WORKERS = 2;
-
-/** The agent's answers, by the number of answers the conversation already holds: view, edit, run, submit. */
-const ANSWERS: ScriptStep[] = [
-  step.toolCall('view', { path: 'pagekit/paginator.py', start_line: 44, end_line: 49 }),
-  step.toolCall('edit', {
-    command: 'str_replace',
-    path: 'pagekit/paginator.py',
-    old_str: 'return self.count // self.per_page + 1',
-    new_str: 'return -(-self.count // self.per_page)',
-  }),
-  step.toolCall('bash', { command: 'grep -n "per_page)" pagekit/paginator.py' }),
-  step.toolCall('submit', { summary: 'ceil division' }),
-];
-
-function answerByLength(request: { body?: Record<string, unknown> }): ScriptStep {
-  const messages = (request.body?.messages ?? []) as { role: string }[];
-  const answered = messages.filter((message) => message.role === 'assistant').length;
-  return ANSWERS[Math.min(answered, ANSWERS.length - 1)];
-}
 
 /** What one kill did and what survived it. */
 export interface KillTry {
@@ -66,71 +48,13 @@ export interface KillTry {
   faults: string[];
 }
 
-function cli(args: string[], baseURL: string) {
-  return spawn(process.execPath, [CLI, ...args, '--policy', `openai:scripted@${baseURL}`], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, OPENAI_API_KEY: 'sk-fault-test' },
-  });
-}
-
-async function finished(child: ReturnType<typeof cli>): Promise<{ status: number | null; output: string }> {
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const status = await new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { status, output };
-}
-
-function batchArgs(outDir: string): string[] {
-  return [
-    'run',
-    '--tasks',
-    TASKS,
-    '--ids',
-    TASK_ID,
-    '--attempts',
-    String(ATTEMPTS),
-    '--workers',
-    String(WORKERS),
-    '--out',
-    outDir,
-  ];
-}
-
-/** The complete lines of a log that parse, and the count of those that do not. */
-function completeLines(path: string): { events: { type?: string }[]; unparsable: number } {
-  const text = readFileSync(path, 'utf8');
-  const lines = text.split('\n').slice(0, -1);
-  const events: { type?: string }[] = [];
-  let unparsable = 0;
-  for (const line of lines)
-    try {
-      events.push(JSON.parse(line) as { type?: string });
-    } catch {
-      unparsable++;
-    }
-  return { events, unparsable };
-}
-
-async function containersOf(pid: number): Promise<number> {
-  const containers = await dockerClient().listContainers({
-    all: true,
-    filters: { label: [`${LABELS.ownerPid}=${pid}`] },
-  });
-  return containers.length;
-}
-
-function runDirs(outDir: string): string[] {
-  return readdirSync(outDir).filter((name) => name.startsWith(`${TASK_ID}.`));
-}
-
 /** The wall time of one uninterrupted batch, the span the kill moments are drawn from. */
 export async function uninterruptedBatchMs(): Promise<number> {
-  const server = await ScriptedOpenAIServer.start([], { respond: answerByLength });
+  const server = await startModelServer();
   const outDir = mkdtempSync(join(tmpdir(), 'rollout-fault-kill-'));
   try {
     const started = performance.now();
-    const { status, output } = await finished(cli(batchArgs(outDir), server.baseURL));
+    const { status, output } = await finished(rolloutCli(server.baseURL, outDir, ATTEMPTS));
     if (status !== 0) throw new Error(`the uninterrupted batch failed (exit ${status}):\n${output}`);
     return performance.now() - started;
   } finally {
@@ -141,7 +65,7 @@ export async function uninterruptedBatchMs(): Promise<number> {
 
 /** One try: the batch killed `killAtMs` after its start, then every run checked and resumed. */
 export async function killAndResume(killAtMs: number): Promise<KillTry> {
-  const server = await ScriptedOpenAIServer.start([], { respond: answerByLength });
+  const server = await startModelServer();
   const outDir = mkdtempSync(join(tmpdir(), 'rollout-fault-kill-'));
   const outcome: KillTry = {
     killedAtMs: Math.round(killAtMs),
@@ -155,7 +79,7 @@ export async function killAndResume(killAtMs: number): Promise<KillTry> {
   };
   const fault = (message: string) => outcome.faults.push(message);
   try {
-    const child = cli(batchArgs(outDir), server.baseURL);
+    const child = rolloutCli(server.baseURL, outDir, ATTEMPTS);
     const exited = finished(child);
     await Promise.race([sleep(killAtMs), exited]);
     child.kill('SIGKILL');
@@ -191,7 +115,7 @@ export async function killAndResume(killAtMs: number): Promise<KillTry> {
 
     // The next start: each unfinished run resumed to the end; without one, the reaper it would run.
     for (const runId of before.keys()) {
-      const { status, output } = await finished(cli([...batchArgs(outDir), '--resume', runId], server.baseURL));
+      const { status, output } = await finished(rolloutCli(server.baseURL, outDir, ATTEMPTS, ['--resume', runId]));
       outcome.runsResumed++;
       if (status !== 0) fault(`${runId}: --resume exited ${status}: ${output.slice(-400)}`);
     }

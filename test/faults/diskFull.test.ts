@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { diskFullFigures, diskWithOneRun, fillDuringRun, freeSpaces } from './diskFull/diskFull';
+
+// Bounded in CI: a fixed seed and two tries; `npm run bench:faults disk` fills the disk 50 times.
+const TRIES = 2;
+const SEED = 20261202;
+
+test('the output folder on a full disk (a small tmpfs): a clear error naming the folder, no torn line but a final one the reader drops, the earlier run and the index unchanged, nothing scored, the run resumed once space is freed (real Docker, CLI processes, OpenAI wire-protocol test double)', async (context) => {
+  const disk = await diskWithOneRun();
+  try {
+    const tries = [];
+    for (const [at, free] of freeSpaces(TRIES, SEED, disk.runBytes).entries()) {
+      const outcome = await fillDuringRun(disk.mountPoint, free, at);
+      assert.deepEqual(outcome.faults, [], `${free} bytes free of a run's ${disk.runBytes}`);
+      tries.push(outcome);
+    }
+    const figures = diskFullFigures(tries, disk.runBytes);
+    context.diagnostic(JSON.stringify(figures));
+    assert.equal(figures.turns_lost + figures.runs_lost + figures.orphans, 0, JSON.stringify(figures));
+  } finally {
+    disk.unmount();
+  }
+});
