@@ -18,7 +18,6 @@ import { fuzzFormat, fuzzFormats, type FuzzFigures } from '../../test/faults/fuz
 import {
   killAndResume,
   killFigures,
-  killMoments,
   uninterruptedBatchMs,
   type KillFigures,
   type KillTry,
@@ -27,11 +26,11 @@ import {
   diskFullFigures,
   diskWithOneRun,
   fillDuringRun,
-  freeSpaces,
   type DiskFullFigures,
   type DiskFullTry,
 } from '../../test/faults/diskFull/diskFull';
 import { twoWriters } from '../../test/faults/sharedFolder/twoWriters';
+import { seededPoints } from '../../test/faults/support/exampleBatch';
 
 const FUZZ_RUNS = Number(process.env.BENCH_FUZZ_RUNS ?? 10_000);
 const KILL_TRIES = Number(process.env.BENCH_KILL_TRIES ?? 50);
@@ -57,7 +56,7 @@ async function kills(): Promise<KillFigures> {
   const batchMs = await uninterruptedBatchMs();
   console.log(`uninterrupted batch: ${Math.round(batchMs)} ms`);
   const tries: KillTry[] = [];
-  for (const moment of killMoments(KILL_TRIES, SEED, batchMs)) {
+  for (const moment of seededPoints(KILL_TRIES, SEED, batchMs)) {
     const outcome = await killAndResume(moment);
     tries.push(outcome);
     console.log(
@@ -72,7 +71,7 @@ async function diskFull(): Promise<DiskFullFigures> {
   try {
     console.log(`one run takes ${disk.runBytes} bytes of the disk`);
     const tries: DiskFullTry[] = [];
-    for (const [at, free] of freeSpaces(DISK_TRIES, SEED, disk.runBytes).entries()) {
+    for (const [at, free] of seededPoints(DISK_TRIES, SEED, disk.runBytes).map(Math.round).entries()) {
       const outcome = await fillDuringRun(disk.mountPoint, free, at);
       tries.push(outcome);
       console.log(

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { diskFullFigures, diskWithOneRun, fillDuringRun, freeSpaces } from './diskFull/diskFull';
+import { diskFullFigures, diskWithOneRun, fillDuringRun } from './diskFull/diskFull';
+import { seededPoints } from './support/exampleBatch';
 
 // Bounded in CI: a fixed seed and two tries; `npm run bench:faults disk` fills the disk 50 times.
 const TRIES = 2;
@@ -10,7 +11,7 @@ test('the output folder on a full disk (a small tmpfs): a clear error naming the
   const disk = await diskWithOneRun();
   try {
     const tries = [];
-    for (const [at, free] of freeSpaces(TRIES, SEED, disk.runBytes).entries()) {
+    for (const [at, free] of seededPoints(TRIES, SEED, disk.runBytes).map(Math.round).entries()) {
       const outcome = await fillDuringRun(disk.mountPoint, free, at);
       assert.deepEqual(outcome.faults, [], `${free} bytes free of a run's ${disk.runBytes}`);
       tries.push(outcome);

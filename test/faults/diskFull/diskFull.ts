@@ -6,7 +6,6 @@
  * parses (the reader drops a final partial one), the index reads whole, the run is not scored, and no container is
  * left. Once space is freed, an unfinished run resumes to the end with the turns it had.
  */
-import fc from 'fast-check';
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +20,7 @@ import {
   rolloutCli,
   runDirs,
   startModelServer,
+  sumOver,
 } from '../support/exampleBatch';
 
 const TMPFS_SIZE = '8m';
@@ -161,11 +161,6 @@ export async function fillDuringRun(mountPoint: string, free: number, tryNumber:
   }
 }
 
-/** Free bytes for `tries` tries, each below one run's size, from `seed`. */
-export function freeSpaces(tries: number, seed: number, runBytes: number): number[] {
-  return fc.sample(fc.noBias(fc.integer({ min: 0, max: runBytes })), { seed, numRuns: tries });
-}
-
 export interface DiskFullFigures {
   fault: 'disk_full';
   tries: number;
@@ -179,7 +174,7 @@ export interface DiskFullFigures {
 }
 
 export function diskFullFigures(tries: DiskFullTry[], runBytes: number): DiskFullFigures {
-  const sum = (pick: (one: DiskFullTry) => number) => tries.reduce((total, one) => total + pick(one), 0);
+  const sum = (pick: (one: DiskFullTry) => number) => sumOver(tries, pick);
   return {
     fault: 'disk_full',
     tries: tries.length,

@@ -7,7 +7,6 @@
  * killed process is left once the next process has started. The moment is a fraction of an uninterrupted batch's
  * duration, measured first in the same run, drawn from a seeded fast-check sample.
  */
-import fc from 'fast-check';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +23,7 @@ import {
   rolloutCli,
   runDirs,
   startModelServer,
+  sumOver,
 } from '../support/exampleBatch';
 
 const ATTEMPTS = 2;
@@ -152,13 +152,6 @@ export async function killAndResume(killAtMs: number): Promise<KillTry> {
   }
 }
 
-/** Kill moments for `tries` tries over a batch of `spanMs`, from `seed`. */
-export function killMoments(tries: number, seed: number, spanMs: number): number[] {
-  return fc
-    .sample(fc.noBias(fc.integer({ min: 0, max: 999_999 })), { seed, numRuns: tries })
-    .map((millionths) => (millionths / 1_000_000) * spanMs);
-}
-
 export interface KillFigures {
   fault: 'cli_sigkill';
   tries: number;
@@ -172,7 +165,7 @@ export interface KillFigures {
 }
 
 export function killFigures(tries: KillTry[], batchMs: number): KillFigures {
-  const sum = (pick: (one: KillTry) => number) => tries.reduce((total, one) => total + pick(one), 0);
+  const sum = (pick: (one: KillTry) => number) => sumOver(tries, pick);
   return {
     fault: 'cli_sigkill',
     tries: tries.length,

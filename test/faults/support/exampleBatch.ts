@@ -3,6 +3,7 @@
  * test double answering by the conversation's length (view, edit, run, submit), so a resumed run gets the same
  * answers as an uninterrupted one.
  */
+import fc from 'fast-check';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -74,9 +75,9 @@ export function completeLines(path: string): { events: { type?: string }[]; unpa
   return { events, unparsable };
 }
 
-/** Containers, running or not, that the process `pid` started. */
-export async function containersOf(pid: number): Promise<number> {
-  const containers = await dockerClient().listContainers({
+/** Containers, running or not, that the process `pid` started (on the engine at `host`, the default one without). */
+export async function containersOf(pid: number, host?: string): Promise<number> {
+  const containers = await dockerClient(host).listContainers({
     all: true,
     filters: { label: [`${LABELS.ownerPid}=${pid}`] },
   });
@@ -86,4 +87,16 @@ export async function containersOf(pid: number): Promise<number> {
 /** The batch's run folders in `outDir`. */
 export function runDirs(outDir: string): string[] {
   return readdirSync(outDir).filter((name) => name.startsWith(`${TASK_ID}.`));
+}
+
+/** `tries` points of [0, span), drawn from `seed` (fast-check's generator, so the seed replays them). */
+export function seededPoints(tries: number, seed: number, span: number): number[] {
+  return fc
+    .sample(fc.noBias(fc.integer({ min: 0, max: 999_999 })), { seed, numRuns: tries })
+    .map((millionths) => (millionths / 1_000_000) * span);
+}
+
+/** One figure summed over the tries. */
+export function sumOver<Try>(tries: Try[], pick: (one: Try) => number): number {
+  return tries.reduce((total, one) => total + pick(one), 0);
 }
