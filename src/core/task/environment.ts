@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { logParserName, type LogParserName } from '../reward/logParsers/index';
 import builtInSpecs from './swebenchSpecs.json';
+import sweGymSpecs from './sweGymSpecs.json';
 import { FieldError, type Task, type TaskEnvironment } from './task';
 
 /** One entry of a spec file; every field optional so a version entry can override just one. */
@@ -28,6 +29,14 @@ export type EnvironmentSpecs = Record<string, EnvironmentSpec & { versions?: Rec
  * version, the commands its eval scripts run (install, build, tests with the test files appended).
  */
 export const SWE_BENCH_SPECS = builtInSpecs as EnvironmentSpecs;
+
+/**
+ * SWE-Gym's eleven repositories, whose rows carry no test command: the commands SWE-Gym's fork of the harness
+ * (SWE-Gym/SWE-Bench-Fork, read from public copies of its constants and eval scripts) runs for each, mypy's tests
+ * being the `[case …]` names its test patch adds (`{test_cases}`), read with pytest's log parser (SWE-Gym reads
+ * pydantic's with a variant of pytest_v2 that Rollout Studio does not have; the `-rA` summary reads the same).
+ */
+const SWE_GYM_SPECS = sweGymSpecs as EnvironmentSpecs;
 
 const LANGUAGE_DEFAULTS: Record<string, TaskEnvironment> = {
   python: {
@@ -121,7 +130,7 @@ function mergedEnvironment(task: Task, specs: EnvironmentSpecs): Partial<TaskEnv
   let environment: Partial<TaskEnvironment> = ownCommand
     ? { install: [], testCommand: ownCommand }
     : (languageDefaults(task.language) ?? { install: [] });
-  for (const table of ownCommand ? [specs] : [SWE_BENCH_SPECS, specs]) {
+  for (const table of ownCommand ? [specs] : [SWE_BENCH_SPECS, SWE_GYM_SPECS, specs]) {
     const repoSpec = name ? table[name] : undefined;
     const versionSpec = task.version ? repoSpec?.versions?.[task.version] : undefined;
     environment = applySpec(applySpec(environment, repoSpec), versionSpec);
@@ -190,11 +199,20 @@ export function shellQuote(word: string): string {
   return /^[\w./:=@+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The test command with `{test_files}` and `{test_modules}` filled in from the test patch. */
+/** The `[case NAME]` test cases a test patch's data files hold, as a pytest `-k` expression (`A or B`). */
+export function testCasesOf(testPatch: string): string {
+  return [...testPatch.matchAll(/\[case ([^\]]+)\]/g)].map((match) => match[1]).join(' or ');
+}
+
+/**
+ * The test command with `{test_files}` and `{test_modules}` filled in from the test patch, and `{test_cases}` by
+ * the test cases it holds (mypy's).
+ */
 export function testCommandFor(environment: TaskEnvironment, task: Pick<Task, 'testPatch'>): string {
   const words = (list: string[]) => list.map(shellQuote).join(' ');
   return environment.testCommand
     .replaceAll('{test_files}', words(testFilesOf(task.testPatch)))
     .replaceAll('{test_modules}', words(testModulesOf(task.testPatch)))
+    .replaceAll('{test_cases}', shellQuote(testCasesOf(task.testPatch)))
     .trim();
 }

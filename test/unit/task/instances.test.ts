@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { imageForProfile } from '../../../src/core/sandbox/images';
+import { testCommandFor, testFilesOf } from '../../../src/core/task/environment';
 import { checkImageTemplate, instanceImage, withNamespace } from '../../../src/core/task/instanceImages';
 import { loadTasks } from '../../../src/core/task/loadTasks';
 import { multiSweBenchRowToTask } from '../../../src/core/task/multiSweBenchSource';
@@ -170,6 +171,48 @@ describe('instance images', () => {
     assert.equal(
       taskImage(gym, named).image,
       'localhost:5000/mirror/sweb.eval.x86_64.project-monai_1776_monai-3715:latest',
+    );
+  });
+});
+
+describe("SWE-Gym's test commands", () => {
+  test('each repository is tested by the command SWE-Gym runs for it, mypy by the [case …] names its test patch adds', async () => {
+    const lite = (
+      JSON.parse(readFileSync(fixture('swe-bench', 'swe-bench-lite-sample.json'), 'utf8')) as Record<string, unknown>[]
+    )[0];
+    const mypyPatch = [
+      'diff --git a/test-data/unit/check-classes.test b/test-data/unit/check-classes.test',
+      '--- a/test-data/unit/check-classes.test',
+      '+++ b/test-data/unit/check-classes.test',
+      '@@ -1,1 +1,4 @@',
+      '+[case testSlotsWithAny]',
+      '+[case testNewTypeOf]',
+      '',
+    ].join('\n');
+    const rows = [
+      { ...lite, instance_id: 'python__mypy-15050', repo: 'python/mypy', version: '1.4', test_patch: mypyPatch },
+      { ...lite, instance_id: 'python__mypy-16053', repo: 'python/mypy', version: '1.8', test_patch: mypyPatch },
+      { ...lite, instance_id: 'getmoto__moto-5752', repo: 'getmoto/moto', version: '4.0' },
+      { ...lite, instance_id: 'conan-io__conan-13757', repo: 'conan-io/conan', version: '2.0' },
+      { ...lite, instance_id: 'pandas-dev__pandas-53652', repo: 'pandas-dev/pandas', version: '2.1' },
+    ];
+    const { tasks, errors } = await loadTasks(
+      tempFile('swe-gym.jsonl', rows.map((row) => JSON.stringify(row)).join('\n')),
+    );
+    assert.deepEqual(errors, []);
+    const files = testFilesOf(lite.test_patch as string).join(' ');
+    assert.deepEqual(
+      tasks.map((task) => {
+        const { environment } = taskImage(task, settings);
+        return [testCommandFor(environment, task), environment.logParser, environment.install];
+      }),
+      [
+        [`pytest -n0 -rA -k 'testSlotsWithAny or testNewTypeOf'`, 'pytest', []],
+        [`pytest -rA -k 'testSlotsWithAny or testNewTypeOf'`, 'pytest', []],
+        [`pytest -n0 -rA ${files}`, 'pytest', []],
+        [`pytest -n0 -rA ${files}`, 'pytest', ['export PYTHONPATH=${PYTHONPATH:-}:$(pwd)']],
+        [`pytest -rA --tb=long ${files}`, 'pytest', []],
+      ],
     );
   });
 });
