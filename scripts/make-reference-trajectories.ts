@@ -2,14 +2,14 @@
  * Records the bundled reference trajectories: for each example task, one rollout that fixes the bug with
  * edit calls made from the gold patch's hunks ("solved"), and one that looks and gives up, or applies the
  * task's naive fix where it has one ("unsolved"). They run through the real agent loop in real containers,
- * so every observation and diff is what the tools produced. `rollout demo` replays them when no model is
+ * so every observation and diff is what the tools produced. `rollout demo` re-issues them when no model is
  * configured, and they give the DPO export its pairs.
  *   node out/scripts/make-reference-trajectories.js [TASK_ID…]
  */
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ReplayPolicy } from '../src/core/agent/policies/replayPolicy';
+import { RecordedPolicy } from '../src/core/agent/policies/recordedPolicy';
 import type { AssistantMessage } from '../src/core/agent/policies/policy';
 import { runRollout } from '../src/core/agent/rollout';
 import { createDefaultToolbox } from '../src/core/agent/tools/toolbox';
@@ -143,7 +143,7 @@ async function main(): Promise<void> {
     for (const [kind, messages] of Object.entries(plans(task, taskDir))) {
       const summary = await runRollout({
         task,
-        policy: new ReplayPolicy(messages, `reference-${kind}`),
+        policy: new RecordedPolicy(messages, `reference-${kind}`),
         policySpec: `reference:${kind}`,
         toolbox: createDefaultToolbox(),
         protocol: { reward: 'binary' },

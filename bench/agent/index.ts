@@ -1,5 +1,5 @@
 /**
- * Agent-loop speed in a real Docker sandbox with an instant in-process policy (a replay of trivial bash
+ * Agent-loop speed in a real Docker sandbox with an instant in-process policy (a recording of trivial bash
  * calls, so model time is ~0):
  * - harness overhead per turn: the turn's wall time less model time, tool execution and the work-tree diff
  *   (a sandbox exec, reported on its own), measured by timing the policy, the toolbox and the sandbox from
@@ -20,7 +20,7 @@ import { RunBudget } from '../../src/core/agent/budget';
 import { DEFAULT_AGENT_CONFIG } from '../../src/core/agent/config';
 import { runAgent } from '../../src/core/agent/loop';
 import type { AssistantMessage, Policy, PolicyRequest, PolicyResponse } from '../../src/core/agent/policies/policy';
-import { ReplayPolicy } from '../../src/core/agent/policies/replayPolicy';
+import { RecordedPolicy } from '../../src/core/agent/policies/recordedPolicy';
 import { systemPrompt } from '../../src/core/agent/prompts';
 import { createDefaultToolbox, type Toolbox } from '../../src/core/agent/tools/toolbox';
 import { DockerSandbox } from '../../src/core/sandbox/dockerSandbox';
@@ -50,8 +50,8 @@ function script(turns: number): AssistantMessage[] {
   ];
 }
 
-/** A replay that hands each reply over in 8-character pieces first, as a streaming server does. */
-class StreamingReplay extends ReplayPolicy {
+/** A recorded policy that hands each reply over in 8-character pieces first, as a streaming server does. */
+class StreamingRecordedPolicy extends RecordedPolicy {
   override async next(request: PolicyRequest): Promise<PolicyResponse> {
     const response = await super.next(request);
     const { content, tool_calls: calls = [] } = response.message;
@@ -158,14 +158,16 @@ async function rollout(
     repo: { location: repo },
     runId: name,
   });
-  const policy = streaming ? new StreamingReplay(script(TURNS), 'bench') : new ReplayPolicy(script(TURNS), 'bench');
+  const policy = streaming
+    ? new StreamingRecordedPolicy(script(TURNS), 'bench')
+    : new RecordedPolicy(script(TURNS), 'bench');
   const toolbox = createDefaultToolbox();
   if (probe) instrument(policy, toolbox, sandbox, probe);
   const recorder = await TrajectoryRecorder.start(outDir, {
     run_id: name,
     task_id: 'bench',
     attempt: 0,
-    policy: 'replay:bench',
+    policy: 'recorded:bench',
     model: { name: 'bench', parameters: {} },
     tools: toolbox.definitions,
     tool_versions: {},

@@ -1,5 +1,5 @@
 /**
- * What the job queue costs. The same rollouts (bundled tasks × 2 attempts, replayed reference trajectories,
+ * What the job queue costs. The same rollouts (bundled tasks × 2 attempts, the reference trajectories re-issued,
  * real Docker sandboxes and grading) at a total concurrency of 3:
  * - in-process: runBatch with 3 workers in this process (the baseline), timed from loading the tasks;
  * - queued: `rollout worker` processes on a local redis-server (AOF on): 1 worker × 3, 2 workers (2 + 1),
@@ -33,7 +33,7 @@ const TASKS = join(ROOT, 'tasks', 'examples');
 const TASK_IDS = process.env.BENCH_TASKS?.split(',');
 const ATTEMPTS = 2;
 const CONCURRENCY = 3;
-const POLICY = `replay:${TASKS}`;
+const POLICY = `recorded:${TASKS}`;
 const NOOP_JOBS = 500;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CLOCK_TICKS_PER_S = 100;

@@ -1,5 +1,5 @@
 import { version } from '../../package.json';
-import { commands } from './commands/index';
+import { commandAliases, commandNamed, commands } from './commands/index';
 
 function usage(): string {
   return [
@@ -7,7 +7,10 @@ function usage(): string {
     '       rollout --version',
     '',
     'commands:',
-    ...Object.keys(commands).map((name) => `  ${name}`),
+    ...Object.keys(commands).map((name) => {
+      const former = Object.keys(commandAliases).filter((alias) => commandAliases[alias] === name);
+      return `  ${name}${former.length ? ` (also ${former.join(', ')}, its former name)` : ''}`;
+    }),
     '',
     'Run `rollout <command> --help` for its options.',
   ].join('\n');
@@ -23,7 +26,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(usage());
     return name ? 0 : 2;
   }
-  const load = commands[name];
+  const load = commandNamed(name);
   if (!load) {
     console.error(`rollout: unknown command '${name}'\n\n${usage()}`);
     return 2;

@@ -41,7 +41,7 @@ The main job on the bundled example tasks (tasks/examples), with nothing configu
   2. validate every task: the gold patch resolves it, the empty patch does not
   3. run the agent on every task, twice: with the model in ROLLOUT_MODEL (a policy spec such as
      openai:gpt-4o-mini or openai:qwen@http://localhost:8000/v1) or OPENAI_API_KEY (OPENAI_MODEL,
-     OPENAI_BASE_URL) when set; otherwise the bundled reference trajectories, replayed through the same loop
+     OPENAI_BASE_URL) when set; otherwise the bundled reference trajectories' actions, re-issued through the same loop
   4. export an SFT and a DPO dataset with their dataset cards
   5. one DPO step of a tiny local model (or --base-model) on two of the DPO export's preference pairs; then
      the flywheel, two iterations on the first ${FLYWHEEL_TASKS} tasks from their runs above: LoRA-train the
@@ -83,7 +83,7 @@ export function demoPolicy(env: NodeJS.ProcessEnv, examplesDir: string): { spec:
     const model = env.OPENAI_MODEL ?? 'gpt-4o-mini';
     return { spec: `openai:${model}${env.OPENAI_BASE_URL ? `@${env.OPENAI_BASE_URL}` : ''}`, configured: true };
   }
-  return { spec: `replay:${examplesDir}`, configured: false };
+  return { spec: `recorded:${examplesDir}`, configured: false };
 }
 
 /** Hands the run's playback link to `code --open-url` when VS Code's CLI is on PATH. */
@@ -299,7 +299,7 @@ export const demoCommand: CliCommand = {
         console.log(
           policy.configured
             ? `   model: ${policy.spec}`
-            : '   no model configured (ROLLOUT_MODEL / OPENAI_API_KEY): replaying the bundled reference trajectories through the same agent loop',
+            : '   no model configured (ROLLOUT_MODEL / OPENAI_API_KEY): re-issuing the actions of the bundled reference trajectories through the same agent loop',
         );
         rmSync(runsDir, { recursive: true, force: true });
         mkdirSync(runsDir, { recursive: true });

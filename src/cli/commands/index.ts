@@ -17,7 +17,7 @@ export const commands: Record<string, () => Promise<CliCommand>> = {
   grade: async () => (await import('./grade')).gradeCommand,
   validate: async () => (await import('./validate')).validateCommand,
   run: async () => (await import('./run')).runCommand,
-  replay: async () => (await import('./replay')).replayCommand,
+  reexecute: async () => (await import('./reexecute')).reexecuteCommand,
   train: async () => (await import('./train')).trainCommand,
   flywheel: async () => (await import('./flywheel')).flywheelCommand,
   serve: async () => (await import('./serve')).serveCommand,
@@ -27,3 +27,15 @@ export const commands: Record<string, () => Promise<CliCommand>> = {
   pull: async () => (await import('./pull')).pullCommand,
   report: async () => (await import('./report')).reportCommand,
 };
+
+/** Former command names, still accepted: each runs the command it now names (the same command, not a copy). */
+export const commandAliases: Record<string, string> = {
+  // `replay` also named the `replay:` policy; the command re-executes a recorded run's tool calls.
+  replay: 'reexecute',
+};
+
+/** The command a name on the command line runs: a command's own name or a former one; undefined for neither. */
+export function commandNamed(name: string): (() => Promise<CliCommand>) | undefined {
+  const own = Object.hasOwn(commandAliases, name) ? commandAliases[name] : name;
+  return Object.hasOwn(commands, own) ? commands[own] : undefined;
+}

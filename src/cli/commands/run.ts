@@ -39,7 +39,8 @@ a conversation with a simulated user, then a judge's verdict), and prints a summ
 
 policy SPEC: openai:MODEL[@BASE_URL] (OPENAI_API_KEY; any OpenAI-compatible server), anthropic:MODEL
              (ANTHROPIC_API_KEY), ollama:MODEL[@BASE_URL] (Ollama's own API, for --num-ctx),
-             replay:TRAJECTORY.jsonl, or replay:DIR (the recording of each task found in DIR)
+             recorded:TRAJECTORY.jsonl or recorded:DIR (re-issue the recorded actions of the
+             run, or of each task's recording found in DIR; replay: is its former name)
 options:
   --ids A,B        only these task ids
   --attempts K     rollouts per task (default 1)

@@ -145,17 +145,16 @@ function successByRound(summaries: RolloutSummary[]): Pick<BatchTotals, 'success
 }
 
 /**
- * The policy of each rollout. A replay starts from its first recorded step in every rollout (a resumed run
- * skips the steps it recorded). `replay:DIR`
- * replays, for each task, the recordings in DIR whose task id matches, attempt k taking the k-th (in path
- * order, round robin); a model backend is shared by all rollouts.
+ * The policy of each rollout. A recorded policy starts from its first recorded step in every rollout (a resumed
+ * run skips the steps it recorded). `recorded:DIR` re-issues, for each task, the recordings in DIR whose task id
+ * matches, attempt k taking the k-th (in path order, round robin); a model backend is shared by all rollouts.
  */
 export async function policyResolver(
   spec: string,
   options: CreatePolicyOptions = {},
 ): Promise<(task: Task, attempt: number) => Promise<Policy>> {
   const parsed = parsePolicySpec(spec);
-  if (parsed.backend === 'replay' && statSync(parsed.path, { throwIfNoEntry: false })?.isDirectory()) {
+  if (parsed.backend === 'recorded' && statSync(parsed.path, { throwIfNoEntry: false })?.isDirectory()) {
     const recordings = new Map<string, string[]>();
     for await (const file of findTrajectoryLogs([parsed.path])) {
       const taskId = (await readTrajectoryLog(file)).trajectory?.run.task_id;
@@ -163,11 +162,11 @@ export async function policyResolver(
     }
     return async (task, attempt) => {
       const files = recordings.get(task.id);
-      if (!files) throw new Error(`replay: no recorded trajectory for task ${task.id} under ${parsed.path}`);
-      return createPolicy({ backend: 'replay', path: files[attempt % files.length] }, options);
+      if (!files) throw new Error(`recorded: no recorded trajectory for task ${task.id} under ${parsed.path}`);
+      return createPolicy({ backend: 'recorded', path: files[attempt % files.length] }, options);
     };
   }
-  if (parsed.backend === 'replay') return () => createPolicy(parsed, options);
+  if (parsed.backend === 'recorded') return () => createPolicy(parsed, options);
   const shared = await createPolicy(parsed, options);
   return async () => shared;
 }

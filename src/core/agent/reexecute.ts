@@ -11,23 +11,23 @@ import type { Trajectory } from '../trajectory/types';
 import type { AssistantMessage } from './policies/policy';
 import type { Toolbox } from './tools/toolbox';
 
-export interface ReplayDifference {
+export interface ReexecutionDifference {
   turn: number;
   kind: 'observation' | 'diff';
   /** The tool call whose observation differs. */
   toolCallId?: string;
   recorded: string;
-  replayed: string;
+  reexecuted: string;
 }
 
-export interface ReplayReport {
+export interface ReexecutionReport {
   turns: number;
   toolCalls: number;
-  differences: ReplayDifference[];
+  differences: ReexecutionDifference[];
 }
 
-export interface ReplayOptions {
-  /** Stops the replay between tool calls. */
+export interface ReexecutionOptions {
+  /** Stops the re-execution between tool calls. */
   signal?: AbortSignal;
   /** The repository on this machine, when the recorded folder is not here (a run recorded on another machine). */
   repoDir?: string;
@@ -40,7 +40,7 @@ export function sandboxSpecOf(trajectory: Trajectory, repoDir?: string): Sandbox
   if (!trajectory.run.image?.name) throw new Error(`run ${runId} records no image, so it cannot be re-executed`);
   const install = (extra.install as string[] | undefined) ?? [];
   const workdir = extra.workdir as string | undefined;
-  // An instance image holds the repository itself: the image is all a replay needs.
+  // An instance image holds the repository itself: the image is all a re-execution needs.
   const instance = extra.instance as SandboxSpec['instance'];
   if (instance) return { image: trajectory.run.image.name, instance, workdir, install };
   const recorded = extra.repo as SandboxSpec['repo'];
@@ -49,7 +49,7 @@ export function sandboxSpecOf(trajectory: Trajectory, repoDir?: string): Sandbox
   const repo = repoDir ? { ...recorded, location: resolve(repoDir) } : recorded;
   if (isAbsolute(repo.location) && !existsSync(repo.location)) {
     throw new Error(
-      `run ${runId} was recorded on ${repo.location}, which is not on this machine; give the repository's folder here (rollout replay --repo DIR)${recorded.commit ? `, at commit ${recorded.commit}` : ''}`,
+      `run ${runId} was recorded on ${repo.location}, which is not on this machine; give the repository's folder here (rollout reexecute --repo DIR)${recorded.commit ? `, at commit ${recorded.commit}` : ''}`,
     );
   }
   return { image: trajectory.run.image.name, repo, workdir, install };
@@ -60,33 +60,33 @@ function comparable(text: string): string {
   return text.replace(TIMING, '<time>');
 }
 
-/** The sandbox is removed however the replay ends. */
-export async function replayTrajectory(
+/** The sandbox is removed however the re-execution ends. */
+export async function reexecuteTrajectory(
   trajectory: Trajectory,
   createSandbox: SandboxFactory,
   toolbox: Toolbox,
-  { signal, repoDir }: ReplayOptions = {},
-): Promise<ReplayReport> {
+  { signal, repoDir }: ReexecutionOptions = {},
+): Promise<ReexecutionReport> {
   const { install, ...spec } = sandboxSpecOf(trajectory, repoDir);
-  const sandbox = await createSandbox({ ...spec, runId: `replay-${trajectory.run.run_id}` });
+  const sandbox = await createSandbox({ ...spec, runId: `reexecute-${trajectory.run.run_id}` });
   try {
     for (const command of install) {
       const result = await sandbox.exec(command, { asRoot: true });
       if (result.exitCode !== 0) throw new Error(`install command failed (exit ${result.exitCode}): ${command}`);
     }
-    return await replayTurns(trajectory, sandbox, toolbox, signal);
+    return await reexecuteTurns(trajectory, sandbox, toolbox, signal);
   } finally {
     await sandbox.destroy();
   }
 }
 
-async function replayTurns(
+async function reexecuteTurns(
   trajectory: Trajectory,
   sandbox: Sandbox,
   toolbox: Toolbox,
   signal?: AbortSignal,
-): Promise<ReplayReport> {
-  const report: ReplayReport = { turns: trajectory.turns.length, toolCalls: 0, differences: [] };
+): Promise<ReexecutionReport> {
+  const report: ReexecutionReport = { turns: trajectory.turns.length, toolCalls: 0, differences: [] };
   for (const turn of trajectory.turns) {
     const calls = turn.messages
       .filter((message): message is AssistantMessage => message.role === 'assistant')
@@ -102,14 +102,14 @@ async function replayTurns(
           kind: 'observation',
           toolCallId: call.id,
           recorded,
-          replayed: outcome.output,
+          reexecuted: outcome.output,
         });
       }
     }
     if (turn.diff !== undefined) {
       const diff = await sandbox.diff();
       if (diff !== turn.diff)
-        report.differences.push({ turn: turn.index, kind: 'diff', recorded: turn.diff, replayed: diff });
+        report.differences.push({ turn: turn.index, kind: 'diff', recorded: turn.diff, reexecuted: diff });
     }
   }
   return report;

@@ -46,7 +46,7 @@ import type { Toolbox } from './tools/toolbox';
 export interface RolloutOptions {
   task: Task;
   policy: Policy;
-  /** The policy as the user named it (`openai:gpt-4o`, `replay:…`), recorded in the run. */
+  /** The policy as the user named it (`openai:gpt-4o`, `recorded:…`), recorded in the run. */
   policySpec: string;
   toolbox: Toolbox;
   /** The protocol's settings (reward, CodeAssistBench models, feedback rounds); the protocol is the task's kind's. */
@@ -133,7 +133,7 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutSummar
       install: environment.install,
     });
     recorder = opened.recorder;
-    // Every recorded turn holds one answer of the agent's policy: a replayed one continues after them.
+    // Every recorded turn holds one answer of the agent's policy: a recorded one continues after them.
     if (opened.earlier.turns.length) options.policy.skipRecorded?.(opened.earlier.turns.length);
     if (!options.resume)
       for (const event of environment.events ?? []) await recorder.recordEvent(event.kind, event.data);

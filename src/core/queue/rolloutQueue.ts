@@ -128,8 +128,8 @@ export interface EnqueueRequest {
 /** The jobs of a request, each with its run id; local paths become absolute so any worker finds them. */
 export function rolloutJobs(request: EnqueueRequest): RolloutJobData[] {
   const absolute = (path: string | undefined) => (path === undefined ? undefined : resolve(path));
-  const replay = /^replay:(.+)$/.exec(request.policySpec);
-  const policySpec = replay ? `replay:${resolve(replay[1])}` : request.policySpec;
+  const recorded = /^(recorded|replay):(.+)$/.exec(request.policySpec);
+  const policySpec = recorded ? `${recorded[1]}:${resolve(recorded[2])}` : request.policySpec;
   return request.taskIds.flatMap((taskId) =>
     Array.from({ length: request.attempts }, (_, attempt) => {
       const spec: Omit<RolloutJobData, 'runId'> = {

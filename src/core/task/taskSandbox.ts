@@ -1,7 +1,7 @@
 /**
  * Where a task runs: its instance image as it is (the repository already at its workdir, the environment
  * activated), or an image (its language's profile, or one its environment names) with its repository copied in.
- * The agent's sandbox, the grader's and a replay's are all made from this one answer.
+ * The agent's sandbox, the grader's and a re-execution's are all made from this one answer.
  */
 
 import type { SandboxSpec } from '../sandbox/sandbox';

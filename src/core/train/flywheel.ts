@@ -23,7 +23,7 @@ export type FlywheelFilter = 'resolved' | 'verifier';
 
 export interface FlywheelOptions {
   tasks: Task[];
-  /** The policy of iteration 0 (a model, or `replay:` the bundled recordings). */
+  /** The policy of iteration 0 (a model, or `recorded:` the bundled recordings). */
   initialPolicy: string;
   /** Runs already collected with the initial policy: iteration 0 reads those of `tasks` instead of collecting. */
   initialRuns?: string;

@@ -55,7 +55,7 @@ export interface RunMetadata {
   task_id: string;
   /** 0-based attempt number of this task within a batch. */
   attempt: number;
-  /** The policy spec as given, e.g. `openai:gpt-4o`, `replay:runs/x/trajectory.jsonl`. */
+  /** The policy spec as given, e.g. `openai:gpt-4o`, `recorded:runs/x/trajectory.jsonl`. */
   policy: string;
   model: { name: string; provider?: string; parameters: Record<string, unknown> };
   tools: ToolSchema[];

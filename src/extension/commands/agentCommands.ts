@@ -10,7 +10,7 @@ import {
   type PolicyFactory,
   type ProtocolSpec,
 } from '../../core/agent/protocols/protocol';
-import { replayTrajectory as replayInSandbox, type ReplayReport } from '../../core/agent/replay';
+import { reexecuteTrajectory as reexecuteInSandbox, type ReexecutionReport } from '../../core/agent/reexecute';
 import type { RolloutSummary } from '../../core/agent/rollout';
 import { createDefaultToolbox } from '../../core/agent/tools/toolbox';
 import { dockerEvaluatorOptions } from '../../core/reward/dockerEvaluatorOptions';
@@ -335,39 +335,42 @@ export async function stopRun(context: CommandContext, confirmed?: unknown): Pro
   return true;
 }
 
-/** Rollout Studio: Replay Trajectory in Fresh Container — re-executes a run's tool calls and reports what came out differently. */
-export async function replayTrajectory(context: CommandContext, argument?: unknown): Promise<ReplayReport | undefined> {
-  requireTrust('Replay Trajectory');
+/** Rollout Studio: Re-execute Trajectory in Fresh Container — re-executes a run's tool calls and reports what came out differently. */
+export async function reexecuteTrajectory(
+  context: CommandContext,
+  argument?: unknown,
+): Promise<ReexecutionReport | undefined> {
+  requireTrust('Re-execute Trajectory');
   const picked =
     argument instanceof RunItem
       ? argument.logPath
       : await fileArgumentOrPick(argument, {
           canSelectFiles: true,
-          title: 'Replay Trajectory in a Fresh Container',
+          title: 'Re-execute Trajectory in a Fresh Container',
           filters: { 'Trajectory logs': ['jsonl'] },
         });
   if (!picked) return undefined;
   const logPath = picked.endsWith('.jsonl') ? picked : path.join(picked, 'trajectory.jsonl');
   const { trajectory, problems } = await readTrajectoryLog(logPath);
   if (!trajectory)
-    throw new Error(`cannot replay ${logPath}: ${problems.map(formatProblem).join('; ') || 'no run_started line'}`);
+    throw new Error(`cannot re-execute ${logPath}: ${problems.map(formatProblem).join('; ') || 'no run_started line'}`);
   applyDockerHost(context.settings());
   const report = await withProgress(
-    `replaying ${trajectory.run.task_id} in a fresh container`,
+    `re-executing ${trajectory.run.task_id} in a fresh container`,
     { cancellable: true },
     async (progress) => {
       progress.report(`${trajectory.turns.length} turns`);
-      return replayInSandbox(trajectory, (spec) => DockerSandbox.create(spec), createDefaultToolbox(), {
+      return reexecuteInSandbox(trajectory, (spec) => DockerSandbox.create(spec), createDefaultToolbox(), {
         signal: progress.signal,
       });
     },
   );
   context.log.info(
-    `replay of ${trajectory.run.run_id}: ${report.toolCalls} tool calls in ${report.turns} turns, ${report.differences.length} difference(s)`,
+    `re-execution of ${trajectory.run.run_id}: ${report.toolCalls} tool calls in ${report.turns} turns, ${report.differences.length} difference(s)`,
   );
   for (const difference of report.differences) {
     context.log.warn(
-      `turn ${difference.turn} ${difference.kind}${difference.toolCallId ? ` (${difference.toolCallId})` : ''}: recorded ${JSON.stringify(difference.recorded.slice(0, 300))}, replayed ${JSON.stringify(difference.replayed.slice(0, 300))}`,
+      `turn ${difference.turn} ${difference.kind}${difference.toolCallId ? ` (${difference.toolCallId})` : ''}: recorded ${JSON.stringify(difference.recorded.slice(0, 300))}, re-executed ${JSON.stringify(difference.reexecuted.slice(0, 300))}`,
     );
   }
   const message =
@@ -375,7 +378,7 @@ export async function replayTrajectory(context: CommandContext, argument?: unkno
       ? 'every observation and diff came out the same'
       : `${report.differences.length} turn(s) came out differently`;
   void vscode.window
-    .showInformationMessage(`Rollout Studio: replay of ${trajectory.run.task_id}: ${message}.`, 'Show Log')
+    .showInformationMessage(`Rollout Studio: re-execution of ${trajectory.run.task_id}: ${message}.`, 'Show Log')
     .then((choice) => choice && context.log.show());
   return report;
 }

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { UNTRUSTED_MESSAGE, UntrustedWorkspaceError } from '../trust';
-import { replayTrajectory, runAgent, stopRun } from './agentCommands';
+import { reexecuteTrajectory, runAgent, stopRun } from './agentCommands';
 import type { CommandContext, CommandHandler } from './context';
 import { evaluatePredictions, exportDataset } from './datasetCommands';
 import { runDoctor } from './doctorCommand';
@@ -21,7 +21,7 @@ export const COMMAND_HANDLERS: Record<string, CommandHandler> = {
   'rolloutStudio.runAgent': runAgent,
   'rolloutStudio.runOnThisRepository': runOnThisRepository,
   'rolloutStudio.stopRun': stopRun,
-  'rolloutStudio.replayTrajectory': replayTrajectory,
+  'rolloutStudio.reexecuteTrajectory': reexecuteTrajectory,
   'rolloutStudio.openTrajectory': openTrajectory,
   'rolloutStudio.importTrajectory': importTrajectory,
   'rolloutStudio.exportDataset': exportDataset,

@@ -158,10 +158,10 @@ export function rolloutTests(): void {
       }
     }).timeout(180_000);
 
-    it('replays the run in a fresh container with every observation and diff the same', async () => {
-      const report = (await vscode.commands.executeCommand('rolloutStudio.replayTrajectory', summary.path)) as
+    it('re-executes the run in a fresh container with every observation and diff the same', async () => {
+      const report = (await vscode.commands.executeCommand('rolloutStudio.reexecuteTrajectory', summary.path)) as
         { toolCalls: number; differences: unknown[] } | undefined;
-      assert.ok(report, `Replay failed: ${JSON.stringify((await api()).failures.at(-1))}`);
+      assert.ok(report, `Re-execution failed: ${JSON.stringify((await api()).failures.at(-1))}`);
       assert.equal(report.toolCalls, 4);
       assert.deepEqual(report.differences, []);
     });

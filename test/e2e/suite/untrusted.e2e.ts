@@ -64,7 +64,7 @@ export function untrustedTests(): void {
       assert.equal(existsSync(out), false);
     });
 
-    it('refuses to run the agent, replay a trajectory or fine-tune, naming the reason', async () => {
+    it('refuses to run the agent, re-execute a trajectory or fine-tune, naming the reason', async () => {
       const { failures } = await api();
       const set = (await vscode.commands.executeCommand(
         'rolloutStudio.openTaskSet',
@@ -76,7 +76,7 @@ export function untrustedTests(): void {
       );
       assert.equal(
         await vscode.commands.executeCommand(
-          'rolloutStudio.replayTrajectory',
+          'rolloutStudio.reexecuteTrajectory',
           path.join(FIXTURES, 'no-such-run', 'trajectory.jsonl'),
         ),
         undefined,
@@ -95,7 +95,7 @@ export function untrustedTests(): void {
         refusals.map((failure) => [failure.command, failure.untrusted]),
         [
           ['rolloutStudio.runAgent', true],
-          ['rolloutStudio.replayTrajectory', true],
+          ['rolloutStudio.reexecuteTrajectory', true],
           ['rolloutStudio.fineTune', true],
         ],
       );

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { OpenAIPolicy } from '../../../src/core/agent/policies/openaiPolicy';
-import { replayTrajectory } from '../../../src/core/agent/replay';
+import { reexecuteTrajectory } from '../../../src/core/agent/reexecute';
 import { runRollout, type RolloutOptions } from '../../../src/core/agent/rollout';
 import { createDefaultToolbox } from '../../../src/core/agent/tools/toolbox';
 import { DockerSandbox } from '../../../src/core/sandbox/dockerSandbox';
@@ -99,26 +99,26 @@ describe('agent rollouts in real Docker against a local OpenAI wire-protocol tes
     assert.ok(index.some((entry) => entry.run_id === summary.runId && entry.status === 'submitted'));
   });
 
-  test('replay re-executes the recorded actions in a fresh container and reproduces the run exactly', async () => {
+  test('rollout reexecute re-executes the recorded actions in a fresh container and reproduces the run exactly', async () => {
     const { trajectory } = await readTrajectoryLog(solvedRun);
     assert.ok(trajectory);
     const createSandbox = (spec: SandboxSpec) => DockerSandbox.create(spec);
-    const same = await replayTrajectory(trajectory, createSandbox, createDefaultToolbox());
+    const same = await reexecuteTrajectory(trajectory, createSandbox, createDefaultToolbox());
     assert.equal(same.toolCalls, 4);
     assert.deepEqual(same.differences, []);
     // A record that does not match what the actions do is caught, turn by turn.
     trajectory.turns[2].observations[0].output = '3\n';
     trajectory.turns[1].diff = '';
-    const tampered = await replayTrajectory(trajectory, createSandbox, createDefaultToolbox());
+    const tampered = await reexecuteTrajectory(trajectory, createSandbox, createDefaultToolbox());
     assert.deepEqual(
       tampered.differences.map((difference) => `${difference.turn}:${difference.kind}`),
       ['1:diff', '2:observation'],
     );
     await assert.rejects(
-      replayTrajectory(trajectory, createSandbox, createDefaultToolbox(), {
-        signal: AbortSignal.abort(new Error('replay was cancelled')),
+      reexecuteTrajectory(trajectory, createSandbox, createDefaultToolbox(), {
+        signal: AbortSignal.abort(new Error('re-execution was cancelled')),
       }),
-      /replay was cancelled/,
+      /re-execution was cancelled/,
     );
   });
 

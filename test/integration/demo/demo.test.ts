@@ -17,7 +17,7 @@ function lines(file: string): unknown[] {
 }
 
 test('the demo picks the configured model, or the bundled recordings when there is none', () => {
-  assert.deepEqual(demoPolicy({}, '/x'), { spec: 'replay:/x', configured: false });
+  assert.deepEqual(demoPolicy({}, '/x'), { spec: 'recorded:/x', configured: false });
   assert.deepEqual(demoPolicy({ ROLLOUT_MODEL: 'anthropic:claude-sonnet-4-5' }, '/x'), {
     spec: 'anthropic:claude-sonnet-4-5',
     configured: true,
@@ -41,7 +41,7 @@ test('rollout demo validates, runs, grades, exports and fine-tunes on the bundle
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const status = await new Promise((resolve) => child.once('exit', resolve));
   assert.equal(status, 0, output);
-  assert.match(output, /replaying the bundled reference trajectories/);
+  assert.match(output, /re-issuing the actions of the bundled reference trajectories/);
   assert.match(output, /10 tasks: every gold patch resolves, every empty patch does not/);
   assert.match(output, /resolved 10\/20, mean reward 0\.500/);
   assert.match(

@@ -9,7 +9,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { loadReplayMessages } from '../../../src/core/agent/policies/replayPolicy';
+import { loadRecordedMessages } from '../../../src/core/agent/policies/recordedPolicy';
 import type { AssistantMessage } from '../../../src/core/agent/policies/policy';
 import { packageRoot } from '../../../src/core/paths';
 import type { GroupReport, Report } from '../../../src/core/report/model';
@@ -87,8 +87,8 @@ const MISSING_TEST_RUN: AssistantMessage = {
  */
 async function buildWeakerReplays(dir: string): Promise<void> {
   for (const [i, taskId] of TASKS.entries()) {
-    const solved = await loadReplayMessages(join(EXAMPLES, taskId, 'reference', 'solved', 'trajectory.jsonl'));
-    const unsolved = await loadReplayMessages(join(EXAMPLES, taskId, 'reference', 'unsolved', 'trajectory.jsonl'));
+    const solved = await loadRecordedMessages(join(EXAMPLES, taskId, 'reference', 'solved', 'trajectory.jsonl'));
+    const unsolved = await loadRecordedMessages(join(EXAMPLES, taskId, 'reference', 'unsolved', 'trajectory.jsonl'));
     const view = solved.find((message) => message.tool_calls?.some((call) => call.function.name === 'view'))!;
     const first = i < 2 ? [solved[0], MISSING_TEST_RUN, ...solved.slice(1)] : unsolved;
     const second = [view, view, view, view, unsolved.at(-1)!];

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { exportCommand } from '../../../src/cli/commands/export';
-import { replayCommand } from '../../../src/cli/commands/replay';
+import { reexecuteCommand } from '../../../src/cli/commands/reexecute';
 import { runCommand } from '../../../src/cli/commands/run';
 import { Engine } from '../../../src/core/sandbox/engine';
 import { imageForProfile } from '../../../src/core/sandbox/images';
@@ -151,8 +151,8 @@ describe('a SWE-bench instance from a Parquet dataset row, its image pulled from
     assert.equal(prediction.instance_id, ID);
     assert.equal(prediction.model_patch, patch);
 
-    const replay = await runCaptured(replayCommand, [join(out, runId, 'trajectory.jsonl')]);
-    assert.equal(replay.code, 0, `${replay.out}\n${replay.err}`);
+    const reexecuted = await runCaptured(reexecuteCommand, [join(out, runId, 'trajectory.jsonl')]);
+    assert.equal(reexecuted.code, 0, `${reexecuted.out}\n${reexecuted.err}`);
   });
 
   test('an image that no registry has is an infrastructure error naming it, and nothing is scored', async () => {

@@ -4,7 +4,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPolicy, parsePolicySpec } from '../../../src/core/agent/policies/policySpec';
-import { loadReplayMessages, ReplayExhaustedError, ReplayPolicy } from '../../../src/core/agent/policies/replayPolicy';
+import {
+  loadRecordedMessages,
+  RecordingExhaustedError,
+  RecordedPolicy,
+} from '../../../src/core/agent/policies/recordedPolicy';
 import type { AssistantMessage } from '../../../src/core/agent/policies/policy';
 
 describe('parsePolicySpec', () => {
@@ -20,21 +24,25 @@ describe('parsePolicySpec', () => {
       backend: 'anthropic',
       model: 'claude-sonnet-4-5',
     });
-    assert.deepEqual(parsePolicySpec('replay:runs/a b/trajectory.jsonl'), {
-      backend: 'replay',
+    assert.deepEqual(parsePolicySpec('recorded:runs/a b/trajectory.jsonl'), {
+      backend: 'recorded',
       path: 'runs/a b/trajectory.jsonl',
     });
+  });
+
+  test('replay:PATH, the former name of recorded:PATH, is read as the same policy (a documented alias)', () => {
+    assert.deepEqual(parsePolicySpec('replay:runs/'), parsePolicySpec('recorded:runs/'));
   });
 
   test('bad specs are errors that quote the spec and list the accepted forms', () => {
     assert.throws(
       () => parsePolicySpec('gpt-4o'),
-      /^Error: policy "gpt-4o": no backend given; use openai:MODEL\[@BASE_URL\], anthropic:MODEL\[@BASE_URL\], ollama:MODEL\[@BASE_URL\] or replay:PATH$/,
+      /^Error: policy "gpt-4o": no backend given; use openai:MODEL\[@BASE_URL\], anthropic:MODEL\[@BASE_URL\], ollama:MODEL\[@BASE_URL\] or recorded:PATH$/,
     );
     assert.throws(() => parsePolicySpec('gemini:pro'), /policy "gemini:pro": unknown backend "gemini"/);
     assert.throws(() => parsePolicySpec('openai:'), /policy "openai:": no model name/);
     assert.throws(() => parsePolicySpec('openai:@http://x'), /no model name/);
-    assert.throws(() => parsePolicySpec('replay:'), /replay needs the path of a recorded trajectory/);
+    assert.throws(() => parsePolicySpec('recorded:'), /recorded needs the path of a recorded trajectory/);
     assert.throws(() => parsePolicySpec('openai:m@http://exa mple'), /"http:\/\/exa mple" is not a valid base URL/);
   });
 
@@ -66,15 +74,15 @@ describe('parsePolicySpec', () => {
       [ollama.info.backend, ollama.info.model, ollama.info.contextWindow?.tokens],
       ['ollama', 'qwen2.5-coder:7b', 8192],
     );
-    const replay = await createPolicy('replay:somewhere', {
-      loadReplay: async () => [{ role: 'assistant', content: 'hi' }],
+    const recorded = await createPolicy('recorded:somewhere', {
+      loadRecorded: async () => [{ role: 'assistant', content: 'hi' }],
     });
-    assert.deepEqual(replay.info, { backend: 'replay', model: 'somewhere', parameters: { steps: 1 } });
+    assert.deepEqual(recorded.info, { backend: 'recorded', model: 'somewhere', parameters: { steps: 1 } });
     await assert.rejects(createPolicy('anthropic:claude-x', { env: {} }), /ANTHROPIC_API_KEY is not set/);
   });
 });
 
-describe('ReplayPolicy', () => {
+describe('RecordedPolicy', () => {
   const recorded: AssistantMessage[] = [
     {
       role: 'assistant',
@@ -89,7 +97,7 @@ describe('ReplayPolicy', () => {
   ];
 
   test('answers with the recorded messages in order, then says the recording ended', async () => {
-    const policy = new ReplayPolicy(recorded, 'run-1');
+    const policy = new RecordedPolicy(recorded, 'run-1');
     const request = { messages: [], tools: [] };
     assert.deepEqual((await policy.next(request)).message, recorded[0]);
     const second = await policy.next(request);
@@ -99,15 +107,15 @@ describe('ReplayPolicy', () => {
     );
     await assert.rejects(
       policy.next(request),
-      (error: ReplayExhaustedError) =>
-        error instanceof ReplayExhaustedError &&
+      (error: RecordingExhaustedError) =>
+        error instanceof RecordingExhaustedError &&
         error.steps === 2 &&
-        /replay of run-1 has no assistant message after step 2/.test(error.message),
+        /the recording run-1 has no assistant message after step 2/.test(error.message),
     );
   });
 
-  test('a caller changing a replayed message does not change the recording', async () => {
-    const policy = new ReplayPolicy(recorded);
+  test('a caller changing a re-issued message does not change the recording', async () => {
+    const policy = new RecordedPolicy(recorded);
     const first = await policy.next({ messages: [], tools: [] });
     first.message.tool_calls![0].function.arguments = '{}';
     assert.equal(recorded[0].tool_calls![0].function.arguments, '{"command":"ls"}');
@@ -140,9 +148,9 @@ describe('ReplayPolicy', () => {
       turn(1, recorded[1], 'Submitted.'),
     ];
     writeFileSync(file, lines.map((line) => JSON.stringify(line)).join('\n') + '\n');
-    assert.deepEqual(await loadReplayMessages(file), recorded);
+    assert.deepEqual(await loadRecordedMessages(file), recorded);
     const notALog = join(dir, 'other.jsonl');
     writeFileSync(notALog, '{"hello": 1}\n');
-    await assert.rejects(loadReplayMessages(notALog), new RegExp(`^Error: ${notALog}: not a trajectory log`));
+    await assert.rejects(loadRecordedMessages(notALog), new RegExp(`^Error: ${notALog}: not a trajectory log`));
   });
 });

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { sandboxSpecOf } from '../../../src/core/agent/replay';
+import { sandboxSpecOf } from '../../../src/core/agent/reexecute';
 import type { Trajectory } from '../../../src/core/trajectory/types';
 import { sampleRun } from '../trajectory/sampleTrajectory';
 
@@ -22,9 +22,9 @@ test('a run recorded on a folder this machine lacks names it and the way out; --
   const elsewhere = '/srv/worker-7/cache/repos/acme__calc';
   assert.throws(
     () => sandboxSpecOf(recordedOn(elsewhere)),
-    /run moved-run was recorded on \/srv\/worker-7\/cache\/repos\/acme__calc, which is not on this machine; give the repository's folder here \(rollout replay --repo DIR\), at commit a1b2c3d4/,
+    /run moved-run was recorded on \/srv\/worker-7\/cache\/repos\/acme__calc, which is not on this machine; give the repository's folder here \(rollout reexecute --repo DIR\), at commit a1b2c3d4/,
   );
-  const here = mkdtempSync(join(tmpdir(), 'replay-repo-'));
+  const here = mkdtempSync(join(tmpdir(), 'reexecute-repo-'));
   assert.deepEqual(sandboxSpecOf(recordedOn(elsewhere), here), {
     image: 'rollout-studio/python:abc123',
     repo: { location: here, commit: 'a1b2c3d4' },
@@ -34,6 +34,6 @@ test('a run recorded on a folder this machine lacks names it and the way out; --
   assert.equal(
     sandboxSpecOf(recordedOn('https://github.com/acme/calc.git')).repo?.location,
     'https://github.com/acme/calc.git',
-    'a remote repository is cloned wherever the replay runs',
+    'a remote repository is cloned wherever the re-execution runs',
   );
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { commands } from '../../../src/cli/commands/index';
+import { commandNamed, commands } from '../../../src/cli/commands/index';
 import {
   helpText,
   optionsMissingFromUsage,
@@ -27,6 +27,13 @@ test('a multi-value option takes repeated and space-separated values alike, up t
   const terminated = parseOptions(OPTIONS, ['--runs', 'a', '--', 'x'], true);
   assert.deepEqual([terminated.values.runs, terminated.positionals], [['a'], ['x']]);
   assert.equal(spaced.values.workers, '2', 'defaults fill what is not given');
+});
+
+test('rollout replay, the former name of rollout reexecute, runs that same command (a documented alias)', async () => {
+  assert.equal(await commandNamed('replay')?.(), await commands.reexecute());
+  assert.equal(commandNamed('reexecute'), commands.reexecute);
+  assert.equal(commandNamed('constructor'), undefined, 'only commands and their former names');
+  assert.match((await commands.reexecute()).summary, /re-execute a recorded trajectory/);
 });
 
 test('a bad command line is a UsageError naming the problem', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { commands } from '../../../src/cli/commands/index';
+import { commandAliases, commands } from '../../../src/cli/commands/index';
 import { packageRoot } from '../../../src/core/paths';
 import { documentedCommands, docFiles, type DocumentedCommand } from '../../support/documentedCommands';
 
@@ -34,7 +34,8 @@ export async function commandProblems(documented: DocumentedCommand[]): Promise<
   const helps = new Map<string, string>();
   const problems: string[] = [];
   for (const { where, text } of documented) {
-    const [tool, name, script] = text.split(/\s+/);
+    const [tool, given, script] = text.split(/\s+/);
+    const name = commandAliases[given] ?? given;
     if (tool === 'npm') {
       // `npm run X` in prose stands for any script.
       if (!(script in scripts) && script !== 'X') problems.push(`${where}: \`${text}\`: no npm script '${script}'`);

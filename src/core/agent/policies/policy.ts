@@ -122,7 +122,7 @@ export interface PolicyResponse {
 
 /** What a run records about the policy, enough to make it again: never a key. */
 export interface PolicyInfo {
-  backend: 'openai' | 'anthropic' | 'ollama' | 'replay' | 'vscode-lm';
+  backend: 'openai' | 'anthropic' | 'ollama' | 'recorded' | 'vscode-lm';
   model: string;
   baseURL?: string;
   /** Sampling parameters sent with every request, in the server's own names (temperature, max_tokens, …). */

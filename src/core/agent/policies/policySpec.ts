@@ -1,19 +1,22 @@
 /**
  * Policy specs as the CLI takes them: `openai:MODEL[@BASE_URL]`, `anthropic:MODEL[@BASE_URL]`,
- * `ollama:MODEL[@BASE_URL]`, `replay:PATH`.
+ * `ollama:MODEL[@BASE_URL]`, `recorded:PATH` (`replay:PATH`, its former name, is read as the same).
  */
 import { AnthropicPolicy, type AnthropicPolicyOptions } from './anthropicPolicy';
 import type { ModelSettings } from './modelSettings';
 import { OllamaPolicy, type OllamaPolicyOptions } from './ollamaPolicy';
 import { OpenAIPolicy, type OpenAIPolicyOptions } from './openaiPolicy';
 import type { AssistantMessage, Policy } from './policy';
-import { loadReplayMessages, ReplayPolicy } from './replayPolicy';
+import { loadRecordedMessages, RecordedPolicy } from './recordedPolicy';
 
 export type PolicySpec =
-  { backend: 'openai' | 'anthropic' | 'ollama'; model: string; baseURL?: string } | { backend: 'replay'; path: string };
+  | { backend: 'openai' | 'anthropic' | 'ollama'; model: string; baseURL?: string }
+  | { backend: 'recorded'; path: string };
 
 const MODEL_BACKENDS = ['openai', 'anthropic', 'ollama'] as const;
-const USAGE = 'use openai:MODEL[@BASE_URL], anthropic:MODEL[@BASE_URL], ollama:MODEL[@BASE_URL] or replay:PATH';
+/** `recorded:` and its former name `replay:` (an alias kept so existing commands and job specs keep working). */
+const RECORDED_NAMES = ['recorded', 'replay'];
+const USAGE = 'use openai:MODEL[@BASE_URL], anthropic:MODEL[@BASE_URL], ollama:MODEL[@BASE_URL] or recorded:PATH';
 
 /** Parses a spec; a bad one throws an error that quotes it and says what is accepted. */
 export function parsePolicySpec(spec: string): PolicySpec {
@@ -21,9 +24,9 @@ export function parsePolicySpec(spec: string): PolicySpec {
   if (colon <= 0) throw new Error(`policy "${spec}": no backend given; ${USAGE}`);
   const backend = spec.slice(0, colon);
   const rest = spec.slice(colon + 1);
-  if (backend === 'replay') {
-    if (!rest) throw new Error(`policy "${spec}": replay needs the path of a recorded trajectory; ${USAGE}`);
-    return { backend, path: rest };
+  if (RECORDED_NAMES.includes(backend)) {
+    if (!rest) throw new Error(`policy "${spec}": ${backend} needs the path of a recorded trajectory; ${USAGE}`);
+    return { backend: 'recorded', path: rest };
   }
   if (!(MODEL_BACKENDS as readonly string[]).includes(backend))
     throw new Error(`policy "${spec}": unknown backend "${backend}"; ${USAGE}`);
@@ -51,7 +54,7 @@ export interface CreatePolicyOptions {
   anthropic?: Omit<AnthropicPolicyOptions, 'model' | 'baseURL' | 'settings'>;
   ollama?: Omit<OllamaPolicyOptions, 'model' | 'baseURL' | 'settings'>;
   /** Reads a recording's assistant messages (default: a `trajectory.jsonl` through the trajectory reader). */
-  loadReplay?: (path: string) => Promise<AssistantMessage[]>;
+  loadRecorded?: (path: string) => Promise<AssistantMessage[]>;
   /** Skip asking the server what it serves (its context window then comes from the settings or the table). */
   noProbe?: boolean;
 }
@@ -71,8 +74,8 @@ export async function createPolicy(spec: string | PolicySpec, options: CreatePol
     case 'ollama':
       policy = new OllamaPolicy({ ...common, ...options.ollama, model: parsed.model, baseURL: parsed.baseURL });
       break;
-    case 'replay':
-      return new ReplayPolicy(await (options.loadReplay ?? loadReplayMessages)(parsed.path), parsed.path);
+    case 'recorded':
+      return new RecordedPolicy(await (options.loadRecorded ?? loadRecordedMessages)(parsed.path), parsed.path);
   }
   if (!options.noProbe) await policy.probe?.();
   return policy;

@@ -1,20 +1,20 @@
-/** `replay:` answers with a recorded run's assistant messages, one per call, in order. */
+/** `recorded:` (formerly `replay:`) re-issues a recorded run's assistant messages, one per call, in order. */
 import { readTrajectoryLog } from '../../trajectory/reader';
 import { conversation } from '../../trajectory/types';
 import type { AssistantMessage, Policy, PolicyInfo, PolicyRequest, PolicyResponse } from './policy';
 
-/** The recording has no more assistant messages: the replayed run ended here (or the new run diverged). */
-export class ReplayExhaustedError extends Error {
+/** The recording has no more assistant messages: the recorded run ended here (or the new run diverged). */
+export class RecordingExhaustedError extends Error {
   constructor(
     readonly source: string,
     readonly steps: number,
   ) {
-    super(`replay of ${source} has no assistant message after step ${steps}`);
-    this.name = 'ReplayExhaustedError';
+    super(`the recording ${source} has no assistant message after step ${steps}`);
+    this.name = 'RecordingExhaustedError';
   }
 }
 
-export class ReplayPolicy implements Policy {
+export class RecordedPolicy implements Policy {
   readonly info: PolicyInfo;
   private position = 0;
 
@@ -23,23 +23,23 @@ export class ReplayPolicy implements Policy {
     private readonly messages: AssistantMessage[],
     private readonly source = 'recording',
   ) {
-    this.info = { backend: 'replay', model: source, parameters: { steps: messages.length } };
+    this.info = { backend: 'recorded', model: source, parameters: { steps: messages.length } };
   }
 
-  /** Steps not yet replayed. */
+  /** Steps not yet re-issued. */
   get remaining(): number {
     return this.messages.length - this.position;
   }
 
-  /** A resumed run replays from the first step it has not recorded yet, never from the start again. */
+  /** A resumed run continues from the first step it has not recorded yet, never from the start again. */
   skipRecorded(answers: number): void {
     this.position = Math.min(answers, this.messages.length);
   }
 
-  /** The request is not looked at: a replay answers what was recorded, whatever the conversation. */
+  /** The request is not looked at: the policy answers what was recorded, whatever the conversation. */
   async next(_request: PolicyRequest): Promise<PolicyResponse> {
     const message = this.messages[this.position];
-    if (!message) throw new ReplayExhaustedError(this.source, this.position);
+    if (!message) throw new RecordingExhaustedError(this.source, this.position);
     this.position++;
     return {
       message: structuredClone(message),
@@ -51,7 +51,7 @@ export class ReplayPolicy implements Policy {
 }
 
 /** The assistant messages of a recorded `trajectory.jsonl`, in conversation order. */
-export async function loadReplayMessages(path: string): Promise<AssistantMessage[]> {
+export async function loadRecordedMessages(path: string): Promise<AssistantMessage[]> {
   const { trajectory, problems } = await readTrajectoryLog(path);
   if (!trajectory) {
     const why = problems[0] ? `: line ${problems[0].line}: ${problems[0].message}` : '';
