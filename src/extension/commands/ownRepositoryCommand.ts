@@ -89,13 +89,32 @@ function isRequest(argument: unknown): argument is OwnRepositoryRequest {
   );
 }
 
+/** The button of the notification that takes the issue editor's text. */
+export const USE_ISSUE_TEXT = 'Use as Issue';
+
+/**
+ * The issue text, written or pasted (a GitHub issue, with its lines and code blocks) into an untitled Markdown
+ * editor: a one-line input box would join its lines. The editor is closed unsaved once the text is taken.
+ */
+export async function askIssueText(folder: string): Promise<string | undefined> {
+  const document = await vscode.workspace.openTextDocument({ language: 'markdown', content: '' });
+  await vscode.window.showTextDocument(document, { preview: false });
+  const answer = await vscode.window.showInformationMessage(
+    `Run Agent on ${path.basename(folder)} (HEAD): write or paste the issue the agent sees in the editor that opened (Markdown, any number of lines), then choose ${USE_ISSUE_TEXT}.`,
+    USE_ISSUE_TEXT,
+    'Cancel',
+  );
+  const issue = document.getText().trim();
+  if (!document.isClosed) {
+    await vscode.window.showTextDocument(document);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  }
+  return answer === USE_ISSUE_TEXT && issue ? issue : undefined;
+}
+
 async function askRequest(folder: string): Promise<OwnRepositoryRequest | undefined> {
-  const issue = await vscode.window.showInputBox({
-    title: `Run Agent on ${path.basename(folder)} (HEAD): the issue`,
-    prompt: 'The issue text the agent sees (type it, or paste it from a GitHub issue)',
-    ignoreFocusOut: true,
-  });
-  if (!issue?.trim()) return undefined;
+  const issue = await askIssueText(folder);
+  if (!issue) return undefined;
   const tests = await vscode.window.showInputBox({
     title: 'Tests that must pass once it is fixed (optional)',
     prompt: 'Test ids as the test framework names them, separated by spaces; leave empty for none',

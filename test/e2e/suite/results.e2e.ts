@@ -6,12 +6,12 @@ import { describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import { TrajectoryRecorder } from '../../../src/core/trajectory/recorder';
 import type { RunResult } from '../../../src/core/trajectory/types';
-import type { OwnRepositoryOutcome } from '../../../src/extension/commands/ownRepositoryCommand';
+import { askIssueText, type OwnRepositoryOutcome } from '../../../src/extension/commands/ownRepositoryCommand';
 import type { ChangedFileDocuments } from '../../../src/extension/commands/resultCommands';
 import { TaskFolderSource } from '../../../src/core/task/taskFolderSource';
 import type { ShownTestResults } from '../../../src/extension/results/testResults';
 import { syntheticTurn } from './fakeRun';
-import { api, workspaceFolder } from './helpers';
+import { api, waitFor, workspaceFolder } from './helpers';
 
 const git = (cwd: string, ...args: string[]) =>
   execFileSync('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.invalid', ...args], {
@@ -217,6 +217,25 @@ export function resultTests(): void {
       assert.deepEqual(loaded.errors, []);
       assert.deepEqual(loaded.tasks[0].passToPass, ['test_calc.py::test_sub']);
       assert.equal(readFileSync(path.join(saveTo, 'repo', 'test_calc.py'), 'utf8').includes('def test_sub'), true);
+    });
+
+    it('Run Agent on This Repository takes a multi-line issue (a pasted GitHub issue) from an untitled Markdown editor', async () => {
+      const issue = '## add() subtracts\n\nSteps to reproduce:\n\n```python\nadd(1, 2)  # gives -1\n```\n';
+      await vscode.commands.executeCommand('notifications.clearAll');
+      let taken: string | undefined | null = null;
+      void askIssueText(workspaceFolder()).then((text) => (taken = text));
+      const editor = await waitFor('the issue editor', () => {
+        const active = vscode.window.activeTextEditor;
+        return active?.document.isUntitled && active.document.languageId === 'markdown' && active;
+      });
+      await editor.edit((edit) => edit.insert(new vscode.Position(0, 0), issue));
+      // The notification's button, pressed as the keyboard does (it may show a moment after the editor).
+      await waitFor('the issue taken', async () => {
+        await vscode.commands.executeCommand('notification.acceptPrimaryAction');
+        return taken !== null;
+      });
+      assert.equal(taken, issue.trim(), 'every line of the issue, as pasted');
+      await waitFor('the issue editor closed unsaved', () => editor.document.isClosed);
     });
 
     it('Run Again names the task set to open when the task is in none', async () => {
