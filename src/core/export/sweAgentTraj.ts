@@ -1,13 +1,7 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomicFile';
 import { turnsCostUsd } from '../trajectory/cost';
-import {
-  TRAJECTORY_SCHEMA_VERSION,
-  conversation,
-  type ChatMessage,
-  type Trajectory,
-  type Turn,
-} from '../trajectory/types';
+import { TRAJECTORY_SCHEMA_VERSION, type ChatMessage, type Trajectory, type Turn } from '../trajectory/types';
 import type { ExportFormat } from './format';
 
 /** SWE-agent's history message: the chat message plus SWE-agent's own bookkeeping fields. */
@@ -16,14 +10,19 @@ export interface SweAgentHistoryMessage extends Record<string, unknown> {
   content: unknown;
   agent: string;
   message_type: string;
+  /** On assistant messages, as SWE-agent writes them: the step's thought and action. */
+  thought?: string;
+  action?: string;
 }
 
+/** A step as SWE-agent 1.x writes it (its `TrajectoryStep`): `query` is the history the model was sent. */
 export interface SweAgentStep extends Record<string, unknown> {
   action: string;
   observation: string;
   response: string;
   thought: string;
-  state: string;
+  state: Record<string, string>;
+  query: SweAgentHistoryMessage[];
 }
 
 export interface SweAgentTraj {
@@ -75,39 +74,51 @@ function messageType(message: ChatMessage, index: number): string {
   return index <= 1 ? 'user' : 'observation';
 }
 
-export function toHistoryMessage(message: ChatMessage, index: number): SweAgentHistoryMessage {
+function toHistoryMessage(message: ChatMessage, index: number, action: string): SweAgentHistoryMessage {
   return {
     ...message,
     agent: 'main',
     message_type: messageType(message, index),
+    ...(message.role === 'assistant' ? { thought: message.content ?? '', action } : {}),
     ...(message.tool_call_id !== undefined ? { tool_call_ids: [message.tool_call_id] } : {}),
   };
 }
 
+/** The run's usage: the totals recorded when it finished (an imported run's too), else its turns' sums so far. */
+function runUsage(trajectory: Trajectory): { tokens_in: number; tokens_out: number; cost_usd: number | null } {
+  if (trajectory.result?.totals) return trajectory.result.totals;
+  return {
+    tokens_in: trajectory.turns.reduce((sum, turn) => sum + (turn.tokens?.input ?? 0), 0),
+    tokens_out: trajectory.turns.reduce((sum, turn) => sum + (turn.tokens?.output ?? 0), 0),
+    cost_usd: turnsCostUsd(trajectory.turns),
+  };
+}
+
 export function toSweAgentTraj(trajectory: Trajectory): SweAgentTraj {
-  const messages = conversation(trajectory);
+  const history: SweAgentHistoryMessage[] = [];
   const steps = trajectory.turns.map((turn): SweAgentStep => {
     const assistant = turn.messages.find((message) => message.role === 'assistant');
+    const action = actionText(turn);
+    let query: SweAgentHistoryMessage[] | undefined;
+    for (const message of turn.messages) {
+      if (message === assistant) query = [...history];
+      history.push(toHistoryMessage(message, history.length, action));
+    }
     const rest: Omit<Turn, 'messages'> & { messages?: unknown } = { ...turn };
     delete rest.messages;
     return {
-      action: actionText(turn),
+      action,
       observation: turn.observations.map((observation) => observation.output).join('\n'),
       response: assistant?.content ?? '',
       thought: assistant?.content ?? '',
-      state: '{}',
+      state: {},
+      query: query ?? [...history],
       execution_time: (turn.durations_ms?.tools ?? 0) / 1000,
       extra_info: { rollout_turn: rest },
     };
   });
   const result = trajectory.result;
-  const totals = trajectory.turns.reduce(
-    (sum, turn) => ({
-      sent: sum.sent + (turn.tokens?.input ?? 0),
-      received: sum.received + (turn.tokens?.output ?? 0),
-    }),
-    { sent: 0, received: 0 },
-  );
+  const usage = runUsage(trajectory);
   const rollout: RolloutTrajInfo = {
     schema_version: TRAJECTORY_SCHEMA_VERSION,
     run: trajectory.run,
@@ -118,15 +129,16 @@ export function toSweAgentTraj(trajectory: Trajectory): SweAgentTraj {
   return {
     environment: SWE_AGENT_ENVIRONMENT,
     trajectory: steps,
-    history: messages.map(toHistoryMessage),
+    history,
     info: {
       exit_status: result?.exit_status ?? null,
       submission: result?.patch ?? null,
       model_stats: {
-        // null, not 0, when a turn's cost is unknown: a wrong cost is worse than none.
-        instance_cost: turnsCostUsd(trajectory.turns),
-        tokens_sent: totals.sent,
-        tokens_received: totals.received,
+        // SWE-agent's stats are numbers: a cost that is unknown (a call without a price) is left out, which its
+        // inspector shows as N/A, rather than written as a partial sum or 0 (a wrong cost is worse than none).
+        ...(usage.cost_usd === null ? {} : { instance_cost: usage.cost_usd }),
+        tokens_sent: usage.tokens_in,
+        tokens_received: usage.tokens_out,
         api_calls: trajectory.turns.length,
       },
       rollout,

@@ -201,11 +201,20 @@ describe('rollout export', () => {
     const [first, ...rest] = original.trajectory!.turns;
     const unpriced = { ...first };
     delete unpriced.cost_usd;
-    const unknown = toSweAgentTraj({ ...original.trajectory!, turns: [unpriced, ...rest] });
+    const unfinished = toSweAgentTraj({ ...original.trajectory!, turns: [unpriced, ...rest], result: undefined });
+    const finished = original.trajectory!.result!;
+    const unknownTotal = toSweAgentTraj({
+      ...original.trajectory!,
+      result: { ...finished, totals: { ...finished.totals!, cost_usd: null } },
+    });
+    for (const unknown of [unfinished, unknownTotal])
+      assert.ok(
+        !('instance_cost' in (unknown.info.model_stats as object)),
+        'an unknown cost is left out, not a partial sum or 0',
+      );
     assert.equal(
-      (unknown.info.model_stats as { instance_cost: number | null }).instance_cost,
-      null,
-      'a turn without a price: unknown, not a partial sum',
+      (toSweAgentTraj(original.trajectory!).info.model_stats as { instance_cost: number }).instance_cost,
+      finished.totals!.cost_usd,
     );
   });
 

@@ -15,7 +15,7 @@ import {
 } from './shared';
 
 const STEP_FIELDS_AS_OBSERVATION = ['action', 'observation'];
-const HISTORY_BOOKKEEPING = ['agent', 'message_type', 'tool_call_ids'];
+const HISTORY_BOOKKEEPING = ['agent', 'message_type', 'tool_call_ids', 'thought', 'action'];
 
 export interface ImportOptions {
   /** Task id to record; defaults to a name derived from the file. */
