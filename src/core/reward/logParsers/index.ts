@@ -29,7 +29,7 @@ import { parseMinitest } from './minitest';
 import { parsePrismjs } from './mochaJson';
 import { parseMochaSpec } from './mochaSpec';
 import { parseMultiSweBenchGoTest, parseMultiSweBenchGoTestParent } from './multiSweBench/goTest';
-import { parseMultiSweBenchGradle } from './multiSweBench/gradle';
+import { parseMultiSweBenchGradle, parseMultiSweBenchGradleFromCache } from './multiSweBench/gradle';
 import { parseMultiSweBenchJest, parseMultiSweBenchJestOneWordSuites } from './multiSweBench/jest';
 import {
   parseMultiSweBenchCargo,
@@ -143,6 +143,7 @@ export const LOG_PARSERS = {
   mswebench_maven: parseMultiSweBenchMaven,
   mswebench_maven_uncoloured: parseMultiSweBenchMavenUncoloured,
   mswebench_gradle: parseMultiSweBenchGradle,
+  mswebench_gradle_from_cache: parseMultiSweBenchGradleFromCache,
   mswebench_ctest: parseMultiSweBenchCtest,
   mswebench_ctest_failed_last: parseMultiSweBenchCtestFailedLast,
   mswebench_ctest_with_checks: parseMultiSweBenchCtestWithChecks,
