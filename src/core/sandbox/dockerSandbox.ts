@@ -22,6 +22,7 @@ const DEFAULTS = {
   memoryBytes: 4 * 1024 ** 3,
   cpus: 2,
   pidsLimit: 512,
+  maxFileBytes: 4 * 1024 ** 3,
   timeoutMs: 10 * 60_000,
   maxOutputBytes: 1024 ** 2,
 };
@@ -65,6 +66,7 @@ export class DockerSandbox implements Sandbox {
     );
     const id = randomUUID();
     const workdir = spec.workdir ?? DEFAULTS.workdir;
+    const maxFileBytes = spec.maxFileBytes ?? DEFAULTS.maxFileBytes;
     const checkout = spec.repo && !spec.instance ? await prepareCheckout(spec.repo) : undefined;
     const image = spec.instance ? await instanceImage(engine, spec) : undefined;
     const createOptions: Docker.ContainerCreateOptions = {
@@ -84,6 +86,8 @@ export class DockerSandbox implements Sandbox {
         MemorySwap: spec.memoryBytes ?? DEFAULTS.memoryBytes,
         NanoCpus: Math.round((spec.cpus ?? DEFAULTS.cpus) * 1e9),
         PidsLimit: spec.pidsLimit ?? DEFAULTS.pidsLimit,
+        // The engine's storage (overlay2 on ext4) sets no size per container, so one runaway file is bounded here.
+        Ulimits: [{ Name: 'fsize', Soft: maxFileBytes, Hard: maxFileBytes }],
         // A real init reaps the zombies that killed commands leave, which would otherwise count against the pids limit.
         Init: true,
         CapDrop: ['NET_RAW', 'SYS_CHROOT', 'MKNOD', 'AUDIT_WRITE', 'SETFCAP'],

@@ -82,6 +82,8 @@ export interface SandboxSpec {
   memoryBytes?: number;
   cpus?: number;
   pidsLimit?: number;
+  /** Largest file a process in the sandbox may write (RLIMIT_FSIZE): a write past it ends the writer with SIGXFSZ. */
+  maxFileBytes?: number;
   /** Pull and build progress of a missing image, a line at a time. */
   onProgress?: (line: string) => void;
 }

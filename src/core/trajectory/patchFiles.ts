@@ -3,9 +3,9 @@
  * (the patch applied by git itself), so an editor can show one diff per file instead of the patch text.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { simpleGit } from 'simple-git';
 import { prepareCheckout } from '../sandbox/repoCheckout';
@@ -63,8 +63,9 @@ export async function patchFileVersions(patch: string, readBase: BaseFileReader)
       const content = await readBase(file.oldPath);
       if (content === undefined) throw new Error(`${file.oldPath} is not in the run's base state`);
       before.set(file.oldPath, content);
-      await mkdir(dirname(join(scratch, file.oldPath)), { recursive: true });
-      await writeFile(join(scratch, file.oldPath), content);
+      const path = insideFolder(scratch, file.oldPath);
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, content);
     }
     const patchFile = join(scratch, '.git', 'run.patch');
     await writeFile(patchFile, patch);
@@ -84,12 +85,31 @@ export async function patchFileVersions(patch: string, readBase: BaseFileReader)
       files.map(async (file) => ({
         ...file,
         before: file.oldPath === null || file.binary ? null : (before.get(file.oldPath) ?? null),
-        after: file.newPath === null || file.binary ? null : await readFile(join(scratch, file.newPath), 'utf8'),
+        after: file.newPath === null || file.binary ? null : await appliedContent(scratch, file.newPath),
       })),
     );
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/** A patch's path inside `folder`; a path that leads out of it (`../`, absolute) is refused. */
+function insideFolder(folder: string, path: string): string {
+  const absolute = resolve(folder, path);
+  const fromFolder = relative(folder, absolute);
+  if (!fromFolder || fromFolder.split(sep)[0] === '..' || isAbsolute(fromFolder))
+    throw new Error(`the patch names a path outside the repository: ${path}`);
+  return absolute;
+}
+
+/**
+ * A file as the applied patch left it; a symbolic link is its target, as git records it, and is never followed
+ * (a link the agent made to a host path would otherwise show that host file).
+ */
+async function appliedContent(scratch: string, path: string): Promise<string> {
+  const absolute = insideFolder(scratch, path);
+  if ((await lstat(absolute)).isSymbolicLink()) return readlink(absolute);
+  return readFile(absolute, 'utf8');
 }
 
 /**

@@ -48,10 +48,22 @@ export class TrajectoryEventStream {
   private turns = 0;
   private finished = false;
 
-  constructor(readonly file: string) {}
+  constructor(
+    readonly file: string,
+    private readonly maxLineBytes?: number,
+  ) {}
 
   async *events(): AsyncGenerator<TrajectoryEvent> {
-    for await (const line of readLines(this.file)) {
+    for await (const line of readLines(this.file, { maxLineBytes: this.maxLineBytes })) {
+      if (line.tooLongBytes !== undefined) {
+        if (!line.complete) this.tornFinalLine = true;
+        else
+          this.problem(
+            line.number,
+            `a line of ${line.tooLongBytes} bytes, over the ${this.maxLineBytes} read per line; skipped`,
+          );
+        continue;
+      }
       if (line.text.trim() === '') {
         if (line.complete) this.validBytes = line.endOffset;
         continue;
@@ -116,12 +128,27 @@ export class TrajectoryEventStream {
   }
 }
 
+/** Bounds on what a reader holds in memory, for readers that must stay small whatever the log (an editor). */
+export interface LogReadLimits {
+  /** A bigger log is refused, with its size and the limit named, before anything is read. */
+  maxFileBytes?: number;
+  /** A longer line is skipped (a problem on its line) without being held in memory. */
+  maxLineBytes?: number;
+}
+
 /**
  * Reads a `trajectory.jsonl` up to its last complete line, reporting bad lines instead of stopping at them.
  * A log written under an older schema version is read as the current one.
  */
-export async function readTrajectoryLog(file: string): Promise<TrajectoryReadResult> {
-  const stream = new TrajectoryEventStream(file);
+export async function readTrajectoryLog(file: string, limits: LogReadLimits = {}): Promise<TrajectoryReadResult> {
+  if (limits.maxFileBytes !== undefined) {
+    const { size } = await stat(file);
+    if (size > limits.maxFileBytes)
+      throw new Error(
+        `${file} is ${formatMiB(size)}, over the ${formatMiB(limits.maxFileBytes)} this view reads: open it with \`rollout report\` or export it instead`,
+      );
+  }
+  const stream = new TrajectoryEventStream(file, limits.maxLineBytes);
   let trajectory: Trajectory | null = null;
   for await (const event of stream.events()) {
     if (event.type === 'run_started') trajectory = { run: event.run, turns: [], events: [] };
@@ -132,6 +159,10 @@ export async function readTrajectoryLog(file: string): Promise<TrajectoryReadRes
   }
   const { problems, tornFinalLine, validBytes, schemaVersion } = stream;
   return { trajectory, problems, tornFinalLine, validBytes, schemaVersion };
+}
+
+function formatMiB(bytes: number): string {
+  return `${(bytes / 1024 ** 2).toFixed(bytes < 1024 ** 2 ? 2 : 0)} MiB`;
 }
 
 /** The `schema_version` of a `run_started` line, else undefined. */

@@ -18,6 +18,22 @@ import type {
 const EVENT_DETAIL_CHARS = 4000;
 
 /**
+ * What playback reads of a log: the whole run is held in the extension host, so a bigger log is refused with
+ * its size named, and a longer line is skipped as a problem on its line without being held.
+ */
+export const PLAYBACK_LOG_LIMITS = { maxFileBytes: 128 * 1024 ** 2, maxLineBytes: 64 * 1024 ** 2 };
+
+/** The most of one text (a message, an observation, a tool call's arguments) the page is sent. */
+export const PLAYBACK_TEXT_CHARS = 200_000;
+
+/** A text as the page gets it: past PLAYBACK_TEXT_CHARS, its head and a note of how much is left out. */
+export function shownText(text: string): string {
+  if (text.length <= PLAYBACK_TEXT_CHARS) return text;
+  const omitted = text.length - PLAYBACK_TEXT_CHARS;
+  return `${text.slice(0, PLAYBACK_TEXT_CHARS)}\n[… ${omitted.toLocaleString('en-US')} more characters not shown in playback]`;
+}
+
+/**
  * The first message a playback page gets: the run, every turn without its patch (sent per turn on request),
  * events and result. Its size grows with the turns' text, not with the cumulative patches.
  */
@@ -103,21 +119,25 @@ export function toPlaybackTurn(turn: Turn, previousDiff: string | undefined): Pl
   const prompts = turn.messages
     .slice(0, assistant ? turn.messages.indexOf(assistant) : turn.messages.length)
     .filter((message) => message.role === 'system' || message.role === 'user')
-    .map((message): PlaybackPrompt => ({ role: message.role, text: message.content ?? '', ...protocolMark(message) }));
+    .map((message): PlaybackPrompt => ({
+      role: message.role,
+      text: shownText(message.content ?? ''),
+      ...protocolMark(message),
+    }));
   const startsRound = roundOpenedBy(turn);
   return {
     index: turn.index,
     prompts,
     ...(startsRound !== undefined ? { startsRound } : {}),
-    message: assistant?.content ?? null,
+    message: assistant?.content == null ? null : shownText(assistant.content),
     toolCalls: (assistant?.tool_calls ?? []).map((call) => ({
       id: call.id,
       name: call.function.name,
-      arguments: call.function.arguments,
+      arguments: shownText(call.function.arguments),
     })),
     observations: turn.observations.map((observation) => ({
       tool: observation.tool,
-      output: observation.output,
+      output: shownText(observation.output),
       truncated: observation.truncated,
       exitCode: observation.exit_code,
       isError: observation.is_error,
@@ -136,7 +156,7 @@ export function toPlaybackLiveTurn(live: LiveTurn): PlaybackLiveTurn {
     message: live.content,
     reasoning: live.reasoning,
     toolCalls: live.tool_calls.map((call) => ({ name: call.name, arguments: call.arguments })),
-    outputs: live.outputs.map((output) => ({ tool: output.tool, output: output.output })),
+    outputs: live.outputs.map((output) => ({ tool: output.tool, output: shownText(output.output) })),
   };
 }
 

@@ -8,6 +8,7 @@ import type { Trajectory } from '../../core/trajectory/types';
 import { webviewPageHtml } from '../views/webviewPage';
 import type { DiffDocuments } from './diffDocuments';
 import {
+  PLAYBACK_LOG_LIMITS,
   toPlaybackEvent,
   toPlaybackLiveTurn,
   toPlaybackLoad,
@@ -174,7 +175,7 @@ export class PlaybackPanel implements vscode.Disposable {
   }
 
   private async catchUp(): Promise<void> {
-    const { trajectory } = await readTrajectoryLog(this.logPath);
+    const { trajectory } = await readTrajectoryLog(this.logPath, PLAYBACK_LOG_LIMITS);
     if (!trajectory) return;
     this.trajectory = trajectory;
     const fresh = trajectory.turns.slice(this.sentTurns);
@@ -226,7 +227,7 @@ export class PlaybackPanel implements vscode.Disposable {
 }
 
 async function readOrThrow(logPath: string): Promise<Trajectory> {
-  const { trajectory, problems } = await readTrajectoryLog(logPath);
+  const { trajectory, problems } = await readTrajectoryLog(logPath, PLAYBACK_LOG_LIMITS);
   if (!trajectory) {
     const why = problems.length
       ? problems.map(formatProblem).join('\n')
