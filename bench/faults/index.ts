@@ -9,6 +9,9 @@
  *   (`BENCH_KILL_TRIES`), each run then resumed to the end; turns and runs lost and orphan containers counted.
  * - disk: the output folder on a small tmpfs filled to a random point of a run, 50 times (`BENCH_DISK_TRIES`),
  *   each unfinished run then resumed once space is freed; earlier turns and runs lost and orphan containers counted.
+ * - engine: a private Docker engine (its own dockerd) restarted once a two-rollout batch recorded a random number of
+ *   its turns, 50 times (`BENCH_ENGINE_TRIES`), the affected attempts then retried; runs scored or lost and orphan
+ *   containers counted.
  * - shared: two processes recording 500 runs each (`BENCH_SHARED_RUNS`) into one output folder, then one killed;
  *   runs lost, damaged index lines and misjudged owners counted.
  * The last line is one JSON object.
@@ -29,15 +32,24 @@ import {
   type DiskFullFigures,
   type DiskFullTry,
 } from '../../test/faults/diskFull/diskFull';
+import {
+  BATCH_TURNS,
+  engineRestartFigures,
+  engineWithImage,
+  restartDuringBatch,
+  type EngineRestartFigures,
+  type EngineRestartTry,
+} from '../../test/faults/engineRestart/engineRestart';
 import { twoWriters } from '../../test/faults/sharedFolder/twoWriters';
 import { seededPoints } from '../../test/faults/support/exampleBatch';
 
 const FUZZ_RUNS = Number(process.env.BENCH_FUZZ_RUNS ?? 10_000);
 const KILL_TRIES = Number(process.env.BENCH_KILL_TRIES ?? 50);
 const DISK_TRIES = Number(process.env.BENCH_DISK_TRIES ?? 50);
+const ENGINE_TRIES = Number(process.env.BENCH_ENGINE_TRIES ?? 50);
 const SHARED_RUNS = Number(process.env.BENCH_SHARED_RUNS ?? 500);
 const SEED = Number(process.env.BENCH_SEED ?? Date.now() % 2 ** 31);
-const PARTS = ['fuzz', 'kill', 'disk', 'shared'] as const;
+const PARTS = ['fuzz', 'kill', 'disk', 'engine', 'shared'] as const;
 
 async function fuzzing(): Promise<(FuzzFigures & { seconds: number })[]> {
   const figures: (FuzzFigures & { seconds: number })[] = [];
@@ -84,6 +96,23 @@ async function diskFull(): Promise<DiskFullFigures> {
   }
 }
 
+async function engineRestarts(): Promise<EngineRestartFigures> {
+  const engine = await engineWithImage();
+  try {
+    const tries: EngineRestartTry[] = [];
+    for (const point of seededPoints(ENGINE_TRIES, SEED, BATCH_TURNS)) {
+      const outcome = await restartDuringBatch(engine, Math.floor(point));
+      tries.push(outcome);
+      console.log(
+        `restarted after ${outcome.restartedAfterTurns} turn(s): ${outcome.affected} infra_error(s) retried, ${outcome.scored} scored, ${outcome.runsLost} lost, ${outcome.orphans} orphan(s)${outcome.faults.length ? `\n  ${outcome.faults.join('\n  ')}` : ''}`,
+      );
+    }
+    return engineRestartFigures(tries);
+  } finally {
+    await engine.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const parts = process.argv.slice(2).length ? process.argv.slice(2) : [...PARTS];
   const unknown = parts.filter((part) => !(PARTS as readonly string[]).includes(part));
@@ -92,6 +121,7 @@ async function main(): Promise<void> {
   if (parts.includes('fuzz')) figures.fuzzing = await fuzzing();
   if (parts.includes('kill')) figures.cli_sigkill = await kills();
   if (parts.includes('disk')) figures.disk_full = await diskFull();
+  if (parts.includes('engine')) figures.engine_restart = await engineRestarts();
   if (parts.includes('shared')) {
     const { faults, ...shared } = await twoWriters(SHARED_RUNS);
     console.log(`two writers: ${shared.runs} runs, ${faults.length ? faults.join('; ') : 'nothing lost'}`);

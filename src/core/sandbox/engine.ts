@@ -80,6 +80,17 @@ export function explainEngineError(error: unknown, image?: string, host = engine
   if (image && err.statusCode === 404 && /no such image|not found/i.test(err.message ?? '')) {
     return missingImage(image, host);
   }
+  // The engine restarted (or someone stopped the container) under a running sandbox: its container stopped and
+  // its exec instances are gone. The machinery failed, not the agent.
+  if (
+    (err.statusCode === 409 && /is not running|is paused/i.test(err.message ?? '')) ||
+    (err.statusCode === 404 && /no such exec/i.test(err.message ?? ''))
+  ) {
+    return new InfrastructureError(
+      `the sandbox's container stopped under the run (Docker engine at ${host}): ${err.message?.trim()}`,
+      'the engine restarted or the container was stopped from outside; run the attempt again',
+    );
+  }
   return error instanceof Error ? error : new Error(String(error));
 }
 
