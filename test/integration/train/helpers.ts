@@ -77,10 +77,20 @@ function random(seed: number): () => number {
   return () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 }
 
-/** Records real trajectory logs (the project's recorder): 10 tasks × 4 attempts; solved runs tend to end on a passing test. */
-export async function recordRuns(out: string): Promise<void> {
+export interface RecordedRunsShape {
+  /** Tasks, each tried 4 times. Default 10. */
+  tasks?: number;
+  /** How often a run's last test run agrees with its outcome (passes when solved, fails when not). Default 0.85. */
+  lastTestAgreement?: number;
+}
+
+/** Records real trajectory logs (the project's recorder): tasks × 4 attempts; solved runs tend to end on a passing test. */
+export async function recordRuns(
+  out: string,
+  { tasks = 10, lastTestAgreement = 0.85 }: RecordedRunsShape = {},
+): Promise<void> {
   const next = random(7);
-  for (let task = 0; task < 10; task += 1) {
+  for (let task = 0; task < tasks; task += 1) {
     for (let attempt = 0; attempt < 4; attempt += 1) {
       const solved = next() < 0.5;
       const run: RunMetadata = {
@@ -105,7 +115,7 @@ export async function recordRuns(out: string): Promise<void> {
                 { role: 'user' as const, content: `Fix task ${task}.` },
               ]
             : [];
-        const passed = last ? (next() < 0.85 ? solved : !solved) : true;
+        const passed = last ? (next() < lastTestAgreement ? solved : !solved) : true;
         await recorder.recordTurn({
           messages: [
             ...opening,
