@@ -18,6 +18,29 @@ export type ParsedCommandLine<T extends OptionsConfig> = Pick<
 /** A command line the command cannot run: the message says what is wrong; the usage follows it. */
 export class UsageError extends Error {}
 
+/**
+ * An option's value as a number, or undefined when the option was not given. `--NAME` and the text given are
+ * named when it is not a number of the kind asked for (a whole number, at least `min`).
+ */
+export function numberOption(
+  name: string,
+  text: string | undefined,
+  kind: { integer?: boolean; min?: number } = {},
+): number | undefined {
+  if (text === undefined) return undefined;
+  const value = text.trim() === '' ? Number.NaN : Number(text);
+  const { integer = false, min } = kind;
+  const wanted = `${integer ? 'a whole number' : 'a number'}${min === undefined ? '' : ` of at least ${min}`}`;
+  if (!Number.isFinite(value) || (integer && !Number.isInteger(value)) || (min !== undefined && value < min))
+    throw new UsageError(`--${name}: expected ${wanted}, got '${text}'`);
+  return value;
+}
+
+/** A count such as --workers or --attempts: a whole number of at least 1, `fallback` when not given. */
+export function countOption(name: string, text: string | undefined, fallback: number): number {
+  return numberOption(name, text, { integer: true, min: 1 }) ?? fallback;
+}
+
 export interface CommandLine<T extends OptionsConfig> {
   /** The command's name after `rollout`. */
   command: string;

@@ -1,5 +1,6 @@
 import { version } from '../../package.json';
 import { commandAliases, commandNamed, commands } from './commands/index';
+import { UsageError } from './grammar';
 
 function usage(): string {
   return [
@@ -31,7 +32,14 @@ async function main(argv: string[]): Promise<number> {
     console.error(`rollout: unknown command '${name}'\n\n${usage()}`);
     return 2;
   }
-  return (await load()).run(rest);
+  try {
+    return await (await load()).run(rest);
+  } catch (error) {
+    // A value the grammar could not check (a number, a choice) is a usage problem too: exit 2, nothing ran.
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`rollout ${name}: ${error.message}\n\nRun \`rollout ${name} --help\` for its options.`);
+    return 2;
+  }
 }
 
 main(process.argv.slice(2)).then(

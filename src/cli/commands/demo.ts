@@ -29,7 +29,7 @@ import { ModelSettingsError, type ModelSettings } from '../../core/agent/policie
 import { compactionFromFlags, MODEL_FLAGS, MODEL_FLAGS_USAGE, modelSettingsFromFlags } from '../modelOptions';
 import type { CliCommand } from './index';
 import { formatSummaries } from './run';
-import { parseCommandLine } from '../grammar';
+import { countOption, parseCommandLine } from '../grammar';
 
 /** Tasks the demo's flywheel runs on: a few, so that two rounds of a tiny model stay short on two cores. */
 const FLYWHEEL_TASKS = 3;
@@ -252,7 +252,7 @@ export const demoCommand: CliCommand = {
       return 2;
     }
     const out = resolve(values.out);
-    const workers = Number(values.workers);
+    const workers = countOption('workers', values.workers, 2);
     const examples = join(packageRoot(), 'tasks', 'examples');
     const runsDir = join(out, 'runs');
     const written: string[] = [];

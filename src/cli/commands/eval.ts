@@ -8,7 +8,7 @@ import { describeErrors, loadPredictions } from '../../core/reward/predictions';
 import { loadTasks } from '../../core/task/loadTasks';
 import { formatLoadError } from '../../core/task/task';
 import type { CliCommand } from './index';
-import { parseCommandLine } from '../grammar';
+import { countOption, parseCommandLine } from '../grammar';
 import { SANDBOX_FLAGS, SANDBOX_USAGE, sandboxSettings } from './sandboxFlags';
 
 const USAGE = `usage: rollout eval --tasks FILE --predictions PREDS.jsonl --out DIR [options]
@@ -38,13 +38,6 @@ export const EVALUATION_FLAGS = {
   'harness-version': { type: 'string' },
   ...SANDBOX_FLAGS,
 } as const;
-
-export function positiveInteger(flag: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1) throw new Error(`--${flag} must be a positive integer, got '${value}'`);
-  return parsed;
-}
 
 export function describeResult(result: EvaluationResult, reused = false): string {
   const note = result.error ? `: ${result.error.split('\n')[0]}` : '';
@@ -77,8 +70,8 @@ export const evalCommand: CliCommand = {
       console.error(`rollout eval: --tasks, --predictions and --out are required\n\n${USAGE}`);
       return 2;
     }
-    const workers = positiveInteger('workers', values.workers, 1);
-    const testTimeoutMs = positiveInteger('timeout', values.timeout, 1800) * 1000;
+    const workers = countOption('workers', values.workers, 1);
+    const testTimeoutMs = countOption('timeout', values.timeout, 1800) * 1000;
     const loaded = await loadTasks(values.tasks);
     if (loaded.errors.length > 0) {
       console.error(

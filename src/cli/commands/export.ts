@@ -3,7 +3,7 @@ import { EXPORT_FORMATS, DEFAULT_DPO_MIN_MARGIN, exportDataset } from '../../cor
 import type { ExportFormatName } from '../../core/export/format';
 import { parseSplit } from '../../core/export/split';
 import type { CliCommand } from './index';
-import { parseCommandLine, usageProblem, UsageError } from '../grammar';
+import { numberOption, parseCommandLine, usageProblem, UsageError } from '../grammar';
 
 const USAGE = `usage: rollout export --runs DIR… --format ${Object.keys(EXPORT_FORMATS).join('|')} --out DIR
          [--min-reward R] [--resolved-only] [--split val=0.1] [--min-margin M] [--dpo-completion turn|remainder]
@@ -43,10 +43,10 @@ function exportChoices(values: {
   'tool-calls'?: string;
 }) {
   return {
-    minReward: parseNumber('--min-reward', values['min-reward']),
+    minReward: numberOption('min-reward', values['min-reward']),
     resolvedOnly: values['resolved-only'] ?? false,
     split: values.split ? splitOption(values.split) : undefined,
-    minMargin: parseNumber('--min-margin', values['min-margin']),
+    minMargin: numberOption('min-margin', values['min-margin']),
     dpoCompletion: choice('--dpo-completion', values['dpo-completion'], ['turn', 'remainder']),
     style: {
       toolArguments: choice('--tool-arguments', values['tool-arguments'], ['object', 'string']),
@@ -61,13 +61,6 @@ function splitOption(text: string) {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-}
-
-function parseNumber(flag: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value)) throw new UsageError(`${flag}: expected a number, got '${text}'`);
-  return value;
 }
 
 function choice<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {

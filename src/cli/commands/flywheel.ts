@@ -15,9 +15,8 @@ import {
 } from '../../core/train/options';
 import { formatRunnerEvent } from '../../core/train/runner';
 import { compactionFromFlags, MODEL_FLAGS, MODEL_FLAGS_USAGE, modelSettingsFromFlags } from '../modelOptions';
-import { positiveInteger } from './eval';
 import type { CliCommand } from './index';
-import { parseCommandLine, usageProblem } from '../grammar';
+import { countOption, parseCommandLine, usageProblem } from '../grammar';
 
 const USAGE = `usage: rollout flywheel --tasks FILE --policy SPEC --base-model PATH_OR_ID --out DIR [options]
 
@@ -90,9 +89,9 @@ export const flywheelCommand: CliCommand = {
       tasks: chosen,
       initialPolicy: values.policy,
       baseModel: values['base-model'],
-      iterations: positiveInteger('iterations', values.iterations, 2),
-      attempts: positiveInteger('attempts', values.attempts, 2),
-      workers: positiveInteger('workers', values.workers, 2),
+      iterations: countOption('iterations', values.iterations, 2),
+      attempts: countOption('attempts', values.attempts, 2),
+      workers: countOption('workers', values.workers, 2),
       out,
       filter: values.filter as FlywheelFilter,
       runner,
@@ -101,7 +100,7 @@ export const flywheelCommand: CliCommand = {
       training,
       device: values.device as Device | undefined,
       agentConfig: {
-        maxTurns: positiveInteger('max-turns', values['max-turns'], DEFAULT_AGENT_CONFIG.maxTurns),
+        maxTurns: countOption('max-turns', values['max-turns'], DEFAULT_AGENT_CONFIG.maxTurns),
         ...(compaction ? { compaction } : {}),
       },
       policyOptions: { settings },

@@ -6,7 +6,7 @@ import { loadEnvironmentSpecs } from '../../core/task/environment';
 import { loadTask } from '../../core/task/loadTasks';
 import { harnessVersionFlag } from './eval';
 import type { CliCommand } from './index';
-import { parseCommandLine } from '../grammar';
+import { numberOption, parseCommandLine } from '../grammar';
 
 const USAGE = `usage: rollout grade --tasks FILE --instance ID --log TEST.log [options]
 
@@ -26,12 +26,6 @@ options:
   --specs FILE           per-repo environment specs (JSON) that name log parsers
 
 exit code: 0 when graded, 1 when the harness's parser fails on the log (it writes no report then), 2 on bad input.`;
-
-function exitCodeFlag(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^-?\d+$/.test(value)) throw new Error(`--exit-code must be an integer, got '${value}'`);
-  return Number(value);
-}
 
 export const gradeCommand: CliCommand = {
   summary: 'grade one test log as the SWE-bench harness would and print its report',
@@ -76,7 +70,7 @@ export const gradeCommand: CliCommand = {
         harnessVersion,
         specs,
         raw: values.raw,
-        exitCode: exitCodeFlag(values['exit-code']),
+        exitCode: numberOption('exit-code', values['exit-code'], { integer: true }),
         noPatch: values['no-patch'],
       });
     } catch (error) {

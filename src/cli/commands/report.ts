@@ -4,7 +4,7 @@ import { formatReport } from '../../core/report/formatText';
 import { GROUP_BY, type GroupBy } from '../../core/report/model';
 import { createReport } from '../../core/report/report';
 import type { CliCommand } from './index';
-import { parseCommandLine } from '../grammar';
+import { numberOption, parseCommandLine } from '../grammar';
 
 const USAGE = `usage: rollout report RUNS… [--by ${GROUP_BY.join('|')}] [--json] [--html OUT.html]
          [--tasks FILE…] [--dataset NAME…] [--group KEY…] [--bootstrap N] [--seed S]
@@ -22,13 +22,6 @@ task × group matrix. docs/metrics.md defines every figure.
                tasks' categories (repository, language, CodeAssistBench category) and gold patches (localisation)
   --dataset    keep only runs of this dataset; --group keeps only this group (both repeatable)
   --bootstrap  resamples for intervals and the paired bootstrap (default 2000); --seed its seed (default 0)`;
-
-function wholeNumber(flag: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${flag}: expected a whole number, got '${text}'`);
-  return value;
-}
 
 export const reportCommand: CliCommand = {
   summary: 'compare runs: leaderboard with confidence intervals, pass@k, paired tests, trajectory analytics, HTML',
@@ -66,15 +59,14 @@ export const reportCommand: CliCommand = {
       console.error(`rollout report: no such file or folder: ${missing.join(', ')}`);
       return 2;
     }
-    const resamples = wholeNumber('--bootstrap', values.bootstrap);
-    if (resamples === 0) throw new Error('--bootstrap: needs at least 1 resample');
+    const resamples = numberOption('bootstrap', values.bootstrap, { integer: true, min: 1 });
     const { report } = await createReport({
       runs: positionals,
       tasks: values.tasks,
       by: values.by as GroupBy,
       datasets: values.dataset,
       groups: values.group,
-      bootstrap: { resamples, seed: wholeNumber('--seed', values.seed) },
+      bootstrap: { resamples, seed: numberOption('seed', values.seed, { integer: true, min: 0 }) },
       warn: (message) => console.error(`warning: ${message}`),
     });
     for (const problem of report.problems) console.error(`problem: ${problem.path}: ${problem.message}`);

@@ -25,9 +25,8 @@ import { formatLoadError, type Task } from '../../core/task/task';
 import { readTrajectoryLog } from '../../core/trajectory/reader';
 import { ModelSettingsError, type ModelSettings } from '../../core/agent/policies/modelSettings';
 import { compactionFromFlags, MODEL_FLAGS, MODEL_FLAGS_USAGE, modelSettingsFromFlags } from '../modelOptions';
-import { positiveInteger } from './eval';
 import type { CliCommand } from './index';
-import { parseCommandLine } from '../grammar';
+import { countOption, parseCommandLine } from '../grammar';
 import { SANDBOX_FLAGS, SANDBOX_USAGE, sandboxSettings } from './sandboxFlags';
 
 const USAGE = `usage: rollout run --tasks FILE --policy SPEC --out DIR [options]
@@ -168,6 +167,11 @@ export const runCommand: CliCommand = {
       console.error(`rollout run: --tasks, --out and --policy (or --resume) are required\n\n${USAGE}`);
       return 2;
     }
+    const counts = {
+      attempts: countOption('attempts', values.attempts, 1),
+      workers: countOption('workers', values.workers, 1),
+      maxTurns: countOption('max-turns', values['max-turns'], DEFAULT_AGENT_CONFIG.maxTurns),
+    };
     const loaded = await loadTasks(values.tasks);
     if (loaded.errors.length) {
       console.error(
@@ -206,7 +210,7 @@ export const runCommand: CliCommand = {
       return 2;
     }
     const config = {
-      maxTurns: positiveInteger('max-turns', values['max-turns'], DEFAULT_AGENT_CONFIG.maxTurns),
+      maxTurns: counts.maxTurns,
       ...(compaction ? { compaction } : {}),
     };
     if (isS3Url(values.out) && !values.queue) {
@@ -225,7 +229,7 @@ export const runCommand: CliCommand = {
       return enqueue(values.queue, {
         taskFile: values.tasks,
         taskIds: selectTasks(loaded.tasks, values.ids).map((task) => task.id),
-        attempts: positiveInteger('attempts', values.attempts, 1),
+        attempts: counts.attempts,
         policySpec: values.policy,
         outDir: values.out,
         protocol,
@@ -275,8 +279,8 @@ export const runCommand: CliCommand = {
       ({ summaries } = await runBatch({
         tasks,
         policySpec: values.policy as string,
-        attempts: positiveInteger('attempts', values.attempts, 1),
-        workers: positiveInteger('workers', values.workers, 1),
+        attempts: counts.attempts,
+        workers: counts.workers,
         outDir: values.out,
         protocol,
         evaluator,
@@ -326,7 +330,7 @@ function cabSpec(values: ProtocolOptions): CabSpec {
   return {
     userPolicySpec: values['user-policy'] as string,
     judgePolicySpec: values['judge-policy'] as string,
-    userRounds: positiveInteger('user-rounds', values['user-rounds'], DEFAULT_USER_ROUNDS),
+    userRounds: countOption('user-rounds', values['user-rounds'], DEFAULT_USER_ROUNDS),
     dockerfileFallback: values['dockerfile-fallback'] === true,
   };
 }
@@ -338,7 +342,7 @@ function feedbackSpec(values: ProtocolOptions): FeedbackSpec {
   if (source === 'model' && !values['feedback-policy'])
     throw new Error('--feedback-source model needs the feedback model: --feedback-policy SPEC');
   return {
-    rounds: positiveInteger('feedback-rounds', values['feedback-rounds'], 1),
+    rounds: countOption('feedback-rounds', values['feedback-rounds'], 1),
     source: source as FeedbackSource,
     ...(values['feedback-policy'] ? { policySpec: values['feedback-policy'] } : {}),
     revealTests: values['feedback-reveal-tests'] === true,

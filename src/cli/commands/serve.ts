@@ -1,7 +1,7 @@
 import { chooseRunner, SERVE_ENGINES, startServer, type Device, type ServeEngine } from '../../core/train/jobs';
 import { formatRunnerEvent } from '../../core/train/runner';
 import type { CliCommand } from './index';
-import { parseCommandLine, usageProblem } from '../grammar';
+import { numberOption, parseCommandLine, usageProblem } from '../grammar';
 
 const USAGE = `usage: rollout serve --model DIR [--base-model PATH_OR_ID] [--name NAME] [--port N] [--device auto|cuda|cpu] [--docker-image IMG [--no-gpus]]
        [--engine auto|bundled|vllm] [--verbose]
@@ -37,11 +37,8 @@ export const serveCommand: CliCommand = {
       console.error(`rollout serve: --model is required\n\n${USAGE}`);
       return 2;
     }
-    const port = values.port === undefined ? 0 : Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      console.error(`rollout serve: --port must be a port number, not ${values.port}`);
-      return 2;
-    }
+    const port = numberOption('port', values.port, { integer: true, min: 0 }) ?? 0;
+    if (port > 65535) return usageProblem('serve', USAGE, `--port: expected a port number, got '${values.port}'`);
     if (values.engine !== undefined && !(SERVE_ENGINES as readonly string[]).includes(values.engine))
       return usageProblem('serve', USAGE, `--engine must be ${SERVE_ENGINES.join(', ')}, not ${values.engine}`);
     const runner = await chooseRunner({

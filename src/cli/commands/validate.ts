@@ -5,9 +5,9 @@ import { dockerEvaluatorOptions } from '../../core/reward/dockerEvaluatorOptions
 import { validateTasks, type TaskValidation } from '../../core/reward/validateTasks';
 import { loadTasks } from '../../core/task/loadTasks';
 import { formatLoadError } from '../../core/task/task';
-import { EVALUATION_FLAGS, harnessVersionFlag, positiveInteger } from './eval';
+import { EVALUATION_FLAGS, harnessVersionFlag } from './eval';
 import type { CliCommand } from './index';
-import { parseCommandLine } from '../grammar';
+import { countOption, parseCommandLine } from '../grammar';
 import { SANDBOX_USAGE, sandboxSettings } from './sandboxFlags';
 
 const USAGE = `usage: rollout validate [--tasks FILE_OR_DIR] [--workers N] [--repos DIR] [--specs FILE] [--timeout SEC]
@@ -60,13 +60,13 @@ export const validateCommand: CliCommand = {
       reposDir: values.repos,
       specsFile: values.specs,
       ...sandboxSettings(values),
-      testTimeoutMs: positiveInteger('timeout', values.timeout, 1800) * 1000,
+      testTimeoutMs: countOption('timeout', values.timeout, 1800) * 1000,
       harnessVersion: harnessVersionFlag(values['harness-version']),
       runId: `validate-${randomUUID()}`,
     });
     const validations = await validateTasks(tasks, {
       ...options,
-      workers: positiveInteger('workers', values.workers, 2),
+      workers: countOption('workers', values.workers, 2),
     });
     if (values.json) {
       console.log(

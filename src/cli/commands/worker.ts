@@ -1,8 +1,7 @@
 import { createCliSymbolParser } from '../../core/agent/codemap/nativeTreeSitterParser';
 import { startRolloutWorker } from '../../core/queue/rolloutWorker';
-import { positiveInteger } from './eval';
 import type { CliCommand } from './index';
-import { parseCommandLine } from '../grammar';
+import { countOption, parseCommandLine } from '../grammar';
 
 const USAGE = `usage: rollout worker --queue redis://HOST:PORT [--concurrency N] [--docker-host ADDR]... [--out DIR] [--staging DIR]
 
@@ -44,7 +43,7 @@ export const workerCommand: CliCommand = {
     }
     const worker = await startRolloutWorker({
       url: values.queue,
-      concurrency: positiveInteger('concurrency', values.concurrency, 1),
+      concurrency: countOption('concurrency', values.concurrency, 1),
       dockerHosts: values['docker-host'],
       outDir: values.out,
       stagingDir: values.staging,

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { commandNamed, commands } from '../../../src/cli/commands/index';
 import {
+  countOption,
   helpText,
+  numberOption,
   optionsMissingFromUsage,
   parseCommandLine,
   parseOptions,
@@ -112,4 +116,40 @@ test('a bad value of an export option is a usage problem (exit code 2) naming th
   assert.match(printed[0], /^rollout export: --min-reward: expected a number, got 'high'[\s\S]*usage: rollout export/);
   assert.match(printed[1], /^rollout export: --split: /);
   assert.match(printed[2], /^rollout export: --tool-calls: expected structured or text/);
+});
+
+test('a number option is read one way everywhere: its kind checked, the option and the text named', () => {
+  assert.equal(numberOption('min-reward', undefined), undefined);
+  assert.equal(numberOption('min-reward', '-0.5'), -0.5);
+  assert.equal(numberOption('seed', '0', { integer: true, min: 0 }), 0);
+  assert.equal(countOption('workers', undefined, 3), 3);
+  assert.equal(countOption('workers', '4', 3), 4);
+  const refusals: [() => unknown, RegExp][] = [
+    [() => numberOption('min-reward', 'high'), /^--min-reward: expected a number, got 'high'$/],
+    [() => numberOption('min-reward', ' '), /expected a number, got ' '/],
+    [() => numberOption('min-reward', 'Infinity'), /expected a number/],
+    [() => numberOption('exit-code', '1.5', { integer: true }), /^--exit-code: expected a whole number, got '1.5'$/],
+    [() => countOption('workers', '0', 1), /^--workers: expected a whole number of at least 1, got '0'$/],
+    [() => countOption('attempts', 'two', 1), /^--attempts: expected a whole number of at least 1, got 'two'$/],
+  ];
+  for (const [read, message] of refusals)
+    assert.throws(read, (error: unknown) => error instanceof UsageError && message.test(error.message));
+});
+
+test('a bad number on the real command line exits 2 naming the option, before anything runs', () => {
+  const cli = join(__dirname, '..', '..', '..', '..', 'dist', 'cli.js');
+  const cases: [string[], RegExp][] = [
+    [
+      ['run', '--tasks', 'no-such-tasks', '--policy', 'scripted', '--out', 'no-such-out', '--attempts', 'two'],
+      /^rollout run: --attempts: /,
+    ],
+    [['report', '.', '--bootstrap', '0'], /^rollout report: --bootstrap: expected a whole number of at least 1/],
+    [['demo', '--workers', 'many', '--no-train'], /^rollout demo: --workers: /],
+    [['serve', '--model', 'm', '--port', '70000'], /^rollout serve: --port: expected a port number/],
+  ];
+  for (const [args, message] of cases) {
+    const ran = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(ran.status, 2, `rollout ${args.join(' ')}: ${ran.stderr}`);
+    assert.match(ran.stderr, message);
+  }
 });
