@@ -14,6 +14,11 @@ export function packageRoot(): string {
   }
 }
 
+/** The bundled example tasks (tasks/examples): what `rollout validate` and the demo use when given none. */
+export function exampleTasksFolder(): string {
+  return join(packageRoot(), 'tasks', 'examples');
+}
+
 /** Where repositories, checkouts and environments are cached between runs; `ROLLOUT_CACHE` overrides it. */
 export function cacheDir(): string {
   return process.env.ROLLOUT_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'rollout-studio');

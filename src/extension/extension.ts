@@ -75,6 +75,7 @@ export function activate(extension: vscode.ExtensionContext): RolloutStudioApi {
     panels,
     leaderboard: undefined,
     activeRun: undefined,
+    servedModel: undefined,
   };
 
   void restoreTaskSets(tasks, log);
@@ -122,6 +123,7 @@ export function activate(extension: vscode.ExtensionContext): RolloutStudioApi {
     { dispose: () => panels.forEach((panel) => panel.dispose()) },
     { dispose: () => context.leaderboard?.dispose() },
     { dispose: () => context.activeRun?.controller.abort() },
+    { dispose: () => void context.servedModel?.stop() },
   );
   const activationMs = performance.now() - started;
   log.info(

@@ -7,10 +7,12 @@ import { checkModelSettings, MODEL_SETTING_FIELDS, type ModelSettings } from '..
 /** Every setting the extension reads, typed; the names and defaults are declared in package.json `contributes.configuration`. */
 export interface Settings {
   /**
-   * `openai-compatible`, `anthropic` or `ollama` (the endpoint below), or `vscode-lm` (VS Code's Language Model
-   * API, `model` naming the family).
+   * `openai-compatible`, `anthropic` or `ollama` (the endpoint below), `vscode-lm` (VS Code's Language Model
+   * API, `model` naming the family), or `replay` (the recorded actions of `modelReplayPath`).
    */
   modelProvider: string;
+  /** The recorded trajectory the `replay` provider repeats, action by action (absolute once read). */
+  readonly modelReplayPath: string;
   modelEndpoint: string;
   model: string;
   workers: number;
@@ -47,6 +49,12 @@ export function readSettings(): Settings {
   return {
     modelProvider: get('model.provider', 'openai-compatible'),
     modelEndpoint: get('model.endpoint', 'https://api.openai.com/v1'),
+    get modelReplayPath() {
+      const setting = get('model.replayPath', '');
+      return setting && !path.isAbsolute(setting)
+        ? resolveInWorkspace('rolloutStudio.model.replayPath', setting)
+        : setting;
+    },
     model: get('model.name', 'gpt-4o-mini'),
     workers: get('workers', 2),
     dockerHost: get('docker.host', ''),
@@ -109,11 +117,15 @@ function readCompaction(config: vscode.WorkspaceConfiguration): CompactionStrate
 }
 
 function resolveOutputFolder(setting: string): string {
-  if (path.isAbsolute(setting)) return setting;
+  return path.isAbsolute(setting) ? setting : resolveInWorkspace('rolloutStudio.outputFolder', setting);
+}
+
+/** A relative path setting, against the first workspace folder. */
+function resolveInWorkspace(name: string, setting: string): string {
   const workspace = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
   if (!workspace)
     throw new Error(
-      `rolloutStudio.outputFolder is the relative path '${setting}' but no folder is open: open a folder or set an absolute path`,
+      `${name} is the relative path '${setting}' but no folder is open: open a folder or set an absolute path`,
     );
   return path.join(workspace, setting);
 }

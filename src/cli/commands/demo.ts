@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { runBatch, type BatchTotals } from '../../core/agent/batch';
 import { exportDataset } from '../../core/export/exporter';
 import { playbackLink } from '../../core/trajectory/playbackLink';
-import { packageRoot } from '../../core/paths';
+import { exampleTasksFolder } from '../../core/paths';
 import { dockerEvaluatorOptions } from '../../core/reward/dockerEvaluatorOptions';
 import { validateTasks } from '../../core/reward/validateTasks';
 import type { EvaluatorOptions } from '../../core/reward/evaluator';
@@ -253,7 +253,7 @@ export const demoCommand: CliCommand = {
     }
     const out = resolve(values.out);
     const workers = countOption('workers', values.workers, 2);
-    const examples = join(packageRoot(), 'tasks', 'examples');
+    const examples = exampleTasksFolder();
     const runsDir = join(out, 'runs');
     const written: string[] = [];
     const results: StageResult[] = [];

@@ -1,6 +1,4 @@
-import { parseS3Url, pullFromS3 } from '../../core/queue/s3ResultStore';
-import { TRAJECTORY_FILE } from '../../core/trajectory/reader';
-import { indexRunFromLog } from '../../core/trajectory/runIndex';
+import { parseS3Url, pullRuns } from '../../core/queue/s3ResultStore';
 import type { CliCommand } from './index';
 import { parseCommandLine } from '../grammar';
 
@@ -23,13 +21,9 @@ export const pullCommand: CliCommand = {
       console.error(`rollout pull: one s3:// address and --out are required\n\n${USAGE}`);
       return 2;
     }
-    const { copied, skipped } = await pullFromS3(parseS3Url(positionals[0]), values.out);
-    const pulledRuns = copied
-      .filter((name) => name.endsWith(`/${TRAJECTORY_FILE}`))
-      .map((name) => name.slice(0, -TRAJECTORY_FILE.length - 1));
-    for (const runId of pulledRuns) await indexRunFromLog(values.out, runId);
+    const { copied, skipped, runIds } = await pullRuns(parseS3Url(positionals[0]), values.out);
     console.log(
-      `${copied.length} file(s) copied (${pulledRuns.length} trajectories), ${skipped} unchanged, into ${values.out}`,
+      `${copied.length} file(s) copied (${runIds.length} trajectories), ${skipped} unchanged, into ${values.out}`,
     );
     return 0;
   },

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import { packageRoot } from '../../core/paths';
+import { exampleTasksFolder } from '../../core/paths';
 import { dockerEvaluatorOptions } from '../../core/reward/dockerEvaluatorOptions';
-import { validateTasks, type TaskValidation } from '../../core/reward/validateTasks';
+import { formatValidations, validateTasks } from '../../core/reward/validateTasks';
 import { loadTasks } from '../../core/task/loadTasks';
 import { formatLoadError } from '../../core/task/task';
 import { EVALUATION_FLAGS, harnessVersionFlag } from './eval';
@@ -20,22 +19,6 @@ example tasks (tasks/examples). Prints one row a task; the exit code is 0 only i
 options:
 ${SANDBOX_USAGE}`;
 
-function table(validations: TaskValidation[]): string {
-  const rows = [
-    ['TASK', 'GOLD', 'EMPTY', 'VALID'],
-    ...validations.map((v) => [v.taskId, v.gold.status, v.empty.status, v.ok ? 'yes' : 'NO']),
-  ];
-  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  const lines = rows.map((row) =>
-    row
-      .map((cell, column) => cell.padEnd(widths[column]))
-      .join('  ')
-      .trimEnd(),
-  );
-  const problems = validations.flatMap((v) => v.problems.map((problem) => `  ${v.taskId}: ${problem}`));
-  return [...lines, ...(problems.length ? ['', 'problems:', ...problems] : [])].join('\n');
-}
-
 export const validateCommand: CliCommand = {
   summary: 'check that each task is well posed: gold patch resolves it, an empty patch does not',
   async run(args) {
@@ -49,7 +32,7 @@ export const validateCommand: CliCommand = {
     );
     if (typeof parsed === 'number') return parsed;
     const { values } = parsed;
-    const source = values.tasks ?? join(packageRoot(), 'tasks', 'examples');
+    const source = values.tasks ?? exampleTasksFolder();
     const { tasks, errors } = await loadTasks(source);
     for (const error of errors) console.error(formatLoadError(error));
     if (tasks.length === 0) {
@@ -83,8 +66,7 @@ export const validateCommand: CliCommand = {
         ),
       );
     } else {
-      console.log(table(validations));
-      console.log(`\n${validations.filter((v) => v.ok).length}/${validations.length} task(s) valid`);
+      console.log(formatValidations(validations));
     }
     return errors.length === 0 && validations.every((v) => v.ok) ? 0 : 1;
   },

@@ -16,6 +16,7 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { TRAJECTORY_FILE } from '../trajectory/reader';
+import { indexRunFromLog } from '../trajectory/runIndex';
 import type { ResultStore } from './resultStore';
 
 export interface S3Location {
@@ -174,7 +175,7 @@ export class S3ResultStore implements ResultStore {
  * Copies every file under the bucket address into `destDir`, skipping those already there at the same size
  * and no older than the object; returns the names copied (relative to `destDir`) and how many were skipped.
  */
-export async function pullFromS3(
+async function pullFromS3(
   location: S3Location,
   destDir: string,
   client = s3Client(),
@@ -204,4 +205,22 @@ export async function pullFromS3(
     copied.push(name);
   }
   return { copied, skipped };
+}
+
+/**
+ * `rollout pull` and Pull Runs from S3…: copies the runs queue workers stored under the bucket address into
+ * `outDir` and adds each copied trajectory to its run index, so that export, playback and the Runs view read
+ * them as local runs.
+ */
+export async function pullRuns(
+  location: S3Location,
+  outDir: string,
+  client = s3Client(),
+): Promise<{ copied: string[]; skipped: number; runIds: string[] }> {
+  const { copied, skipped } = await pullFromS3(location, outDir, client);
+  const runIds = copied
+    .filter((name) => name.endsWith(`/${TRAJECTORY_FILE}`))
+    .map((name) => name.slice(0, -TRAJECTORY_FILE.length - 1));
+  for (const runId of runIds) await indexRunFromLog(outDir, runId);
+  return { copied, skipped, runIds };
 }

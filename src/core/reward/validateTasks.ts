@@ -72,3 +72,25 @@ export async function validateTasks(
     return validation;
   });
 }
+
+/** The validation as a table, one row a task, then each problem and the count of valid tasks. */
+export function formatValidations(validations: TaskValidation[]): string {
+  const rows = [
+    ['TASK', 'GOLD', 'EMPTY', 'VALID'],
+    ...validations.map((v) => [v.taskId, v.gold.status, v.empty.status, v.ok ? 'yes' : 'NO']),
+  ];
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  const lines = rows.map((row) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column]))
+      .join('  ')
+      .trimEnd(),
+  );
+  const problems = validations.flatMap((v) => v.problems.map((problem) => `  ${v.taskId}: ${problem}`));
+  return [
+    ...lines,
+    ...(problems.length ? ['', 'problems:', ...problems] : []),
+    '',
+    `${validations.filter((v) => v.ok).length}/${validations.length} task(s) valid`,
+  ].join('\n');
+}

@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { findTrajectoryLogs, formatProblem, readTrajectoryLog } from '../trajectory/reader';
-import type { Verifier } from './verifier';
+import { Verifier, type VerifierCard } from './verifier';
 import { trajectoryFeatures, type FeatureRecord } from './verifierFeatures';
 
 /** Written beside each scored trajectory.jsonl (the log itself is append-only and closed). */
@@ -148,4 +148,57 @@ export async function writeVerifierDataset(candidates: Candidate[], file: string
     out.end((error?: Error | null) => (error ? reject(error) : resolveEnd())),
   );
   return written;
+}
+
+/** The summary lines: held-out tasks first (the verifier's real figure), then every task. */
+export function formatSelection(
+  all: SelectionSummary,
+  heldOut: SelectionSummary,
+  card: { holdout_accuracy: number | null; holdout_majority_accuracy?: number | null },
+): string {
+  const format = (value: number | null | undefined) =>
+    value === null || value === undefined ? 'n/a' : value.toFixed(3);
+  const line = (summary: SelectionSummary) =>
+    `mean reward: chosen ${format(summary.chosenMeanReward)}, any attempt ${format(summary.averageMeanReward)}, best possible ${format(summary.oracleMeanReward)}`;
+  const heldOutLine = heldOut.tasks
+    ? `held-out tasks (${heldOut.tasks}, never trained on): ${line(heldOut)}; verifier accuracy ${format(card.holdout_accuracy)} (always guessing the common outcome: ${format(card.holdout_majority_accuracy)})`
+    : 'held-out tasks: none of these runs (the verifier has seen every task here; train it on other tasks for a figure that means something)';
+  return `${heldOutLine}\nall ${all.tasks} tasks (includes tasks the verifier was trained on): ${line(all)}`;
+}
+
+/** One task's pick as a line: task, run, score, reward, attempts, trajectory. */
+export function formatTaskSelection(selection: TaskSelection): string {
+  const { chosen } = selection;
+  return `${selection.taskId}\t${chosen.runId}\tscore ${chosen.score.toFixed(4)}\treward ${chosen.reward ?? 'n/a'}\t(${selection.attempts.length} attempts)\t${chosen.path}`;
+}
+
+export interface VerifierSelection {
+  /** Runs left out, each with why. */
+  skipped: string[];
+  selections: TaskSelection[];
+  summary: SelectionSummary;
+  /** The same figures on the verifier's held-out tasks only. */
+  heldOut: SelectionSummary;
+  card: VerifierCard;
+}
+
+/**
+ * `rollout select` and Select Best Attempts with Verifier…: scores every finished run under `runs` with the
+ * verifier in `verifierFolder` (each score written beside its trajectory) and picks the best attempt per task.
+ */
+export async function selectWithVerifier(runs: string[], verifierFolder: string): Promise<VerifierSelection> {
+  const verifier = await Verifier.load(verifierFolder);
+  try {
+    const scan = await collectCandidates(runs);
+    const selections = await selectBest(scan.candidates, verifier, verifierFolder);
+    return {
+      skipped: scan.skipped,
+      selections,
+      summary: summariseSelection(selections),
+      heldOut: summariseSelection(heldOutSelections(selections, verifier.card.holdout_tasks ?? [])),
+      card: verifier.card,
+    };
+  } finally {
+    await verifier.close();
+  }
 }

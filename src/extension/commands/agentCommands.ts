@@ -164,7 +164,7 @@ async function confirmBatch(request: RunAgentRequest, settings: Settings): Promi
 }
 
 /**
- * The configured model: VS Code's Language Model API, or a server (OpenAI-compatible, Anthropic, Ollama) at
+ * The configured model: VS Code's Language Model API, recorded actions (replay), or a server (OpenAI-compatible, Anthropic, Ollama) at
  * the endpoint with its stored key. The endpoint left at OpenAI's default means each backend's own default.
  */
 async function resolveModel(
@@ -184,16 +184,23 @@ async function resolveModel(
 }
 
 /**
- * The policy spec the model settings give, as a run records it (`openai:MODEL[@URL]`, …); for VS Code's Language
+ * The policy spec the model settings give, as a run records it (`openai:MODEL[@URL]`, `replay:PATH`, …); for VS Code's Language
  * Model API, the model setting as given (the run records the model the API chose).
  */
 export function configuredPolicySpec(settings: Settings): string {
   if (settings.modelProvider === 'vscode-lm') return `vscode-lm:${settings.model}`;
+  if (settings.modelProvider === 'replay') {
+    if (!settings.modelReplayPath)
+      throw new Error(
+        'rolloutStudio.model.replayPath: the replay provider needs a recorded trajectory; run "Rollout Studio: Select Policy…"',
+      );
+    return `replay:${settings.modelReplayPath}`;
+  }
   const backends: Record<string, string> = { 'openai-compatible': 'openai', anthropic: 'anthropic', ollama: 'ollama' };
   const backend = backends[settings.modelProvider];
   if (!backend)
     throw new Error(
-      `rolloutStudio.model.provider: '${settings.modelProvider}' is not one of ${[...Object.keys(backends), 'vscode-lm'].join(', ')}`,
+      `rolloutStudio.model.provider: '${settings.modelProvider}' is not one of ${[...Object.keys(backends), 'vscode-lm', 'replay'].join(', ')}`,
     );
   const endpoint =
     settings.modelEndpoint && settings.modelEndpoint !== OPENAI_DEFAULT_BASE_URL ? settings.modelEndpoint : undefined;

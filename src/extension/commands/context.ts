@@ -27,6 +27,18 @@ export interface CommandContext {
   /** The Leaderboard, while it is open. */
   leaderboard: LeaderboardPanel | undefined;
   activeRun: ActiveRun | undefined;
+  /** The fine-tune Serve Fine-tune… is serving, until Stop Serving. */
+  servedModel: ServedModel | undefined;
+}
+
+/** A model server the extension started (`rollout serve`'s server), on loopback. */
+export interface ServedModel {
+  /** The OpenAI-compatible base URL. */
+  url: string;
+  model: string;
+  /** The policy spec (`openai:MODEL@URL`) the CLI takes. */
+  policy: string;
+  stop(): Promise<unknown>;
 }
 
 /** The batch of rollouts now running; Stop Run aborts it. */

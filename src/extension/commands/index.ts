@@ -8,14 +8,16 @@ import { gradeTestLog } from './gradeCommands';
 import { runOnThisRepository } from './ownRepositoryCommand';
 import { applyPatch, compareWith, runAgain, showChanges, showTestResults } from './resultCommands';
 import { buildImages } from './imageCommands';
-import { deleteRun, importTrajectory, openRun, openTrajectory, showLeaderboard } from './runCommands';
-import { selectModelEndpoint, setApiKey } from './settingsCommands';
-import { openTaskSet, removeTaskSet, showTask } from './taskCommands';
-import { fineTune } from './trainCommands';
+import { deleteRun, importTrajectory, openRun, openTrajectory, pullRunsFromS3, showLeaderboard } from './runCommands';
+import { selectCabPolicies, selectModelEndpoint, selectPolicy, setApiKey } from './settingsCommands';
+import { openExampleTasks, openTaskSet, removeTaskSet, showTask, validateTaskSet } from './taskCommands';
+import { fineTune, selectBestAttempts, serveFineTune, stopServing, trainVerifierOnRuns } from './trainCommands';
 
 /** Every command the extension registers; package.json `contributes.commands` declares the same ids. */
 export const COMMAND_HANDLERS: Record<string, CommandHandler> = {
   'rolloutStudio.openTaskSet': openTaskSet,
+  'rolloutStudio.openExampleTasks': openExampleTasks,
+  'rolloutStudio.validateTasks': validateTaskSet,
   'rolloutStudio.removeTaskSet': removeTaskSet,
   'rolloutStudio.showTask': showTask,
   'rolloutStudio.runAgent': runAgent,
@@ -27,7 +29,14 @@ export const COMMAND_HANDLERS: Record<string, CommandHandler> = {
   'rolloutStudio.exportDataset': exportDataset,
   'rolloutStudio.evaluatePredictions': evaluatePredictions,
   'rolloutStudio.gradeTestLog': gradeTestLog,
+  'rolloutStudio.pullRuns': pullRunsFromS3,
   'rolloutStudio.fineTune': fineTune,
+  'rolloutStudio.trainVerifier': trainVerifierOnRuns,
+  'rolloutStudio.selectBestAttempts': selectBestAttempts,
+  'rolloutStudio.serveFineTune': serveFineTune,
+  'rolloutStudio.stopServing': stopServing,
+  'rolloutStudio.selectPolicy': selectPolicy,
+  'rolloutStudio.selectCabPolicies': selectCabPolicies,
   'rolloutStudio.selectModelEndpoint': selectModelEndpoint,
   'rolloutStudio.setApiKey': setApiKey,
   'rolloutStudio.runDoctor': runDoctor,

@@ -1,6 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
+import { exampleTasksFolder } from '../../core/paths';
+import { dockerEvaluatorOptions } from '../../core/reward/dockerEvaluatorOptions';
+import { formatValidations, validateTasks, type TaskValidation } from '../../core/reward/validateTasks';
 import { loadTasks } from '../../core/task/loadTasks';
 import { formatLoadError } from '../../core/task/task';
+import { withProgress } from '../progress';
+import { applyDockerHost } from '../settings';
+import { requireTrust } from '../trust';
 import { taskDetailsMarkdown } from '../views/taskDetails';
 import { TaskItem, TaskSetItem, type TaskSet, type TasksTree } from '../views/tasksTree';
 import type { CommandContext } from './context';
@@ -18,6 +25,71 @@ export async function openTaskSet(context: CommandContext, argument?: unknown): 
   const set = await loadTaskSet(context.log, file);
   await context.tasks.add(set);
   return set;
+}
+
+/** Rollout Studio: Open Example Tasks — the ten small tasks the extension ships (tasks/examples), in the Tasks view. */
+export async function openExampleTasks(context: CommandContext): Promise<TaskSet> {
+  const set = await loadTaskSet(context.log, exampleTasksFolder());
+  await context.tasks.add(set);
+  void vscode.commands.executeCommand('rolloutStudio.tasks.focus');
+  return set;
+}
+
+/**
+ * Rollout Studio: Validate Tasks… — `rollout validate` from the palette: for every task of a task file or
+ * folder, in fresh Docker sandboxes, the gold patch must resolve it and an empty patch must not. The table goes
+ * to the Rollout Studio output channel.
+ */
+export async function validateTaskSet(
+  context: CommandContext,
+  argument?: unknown,
+): Promise<TaskValidation[] | undefined> {
+  requireTrust('Validate Tasks');
+  const source = argument === undefined ? await pickTaskSource(context) : await fileArgumentOrPick(argument, {});
+  if (!source) return undefined;
+  const { tasks, errors } = await loadTasks(source);
+  for (const error of errors) context.log.warn(formatLoadError(error));
+  if (tasks.length === 0) throw new Error(`Validate Tasks: no tasks loaded from ${source}`);
+  const settings = context.settings();
+  applyDockerHost(settings);
+  const options = await dockerEvaluatorOptions({
+    runId: `validate-${randomUUID()}`,
+    onProgress: (line) => context.log.info(line),
+  });
+  context.log.info(`validating ${tasks.length} task(s) of ${source}, ${settings.workers} at a time`);
+  const validations = await withProgress(
+    `validating ${tasks.length} task(s)`,
+    { cancellable: false },
+    async (progress) =>
+      validateTasks(tasks, {
+        ...options,
+        workers: settings.workers,
+        onValidated: (validation) =>
+          progress.report(`${validation.taskId}: ${validation.ok ? 'valid' : 'NOT valid'}`, 100 / tasks.length),
+      }),
+  );
+  context.log.info(`validation of ${source}:\n${formatValidations(validations)}`);
+  const valid = validations.filter((validation) => validation.ok).length;
+  const message = `Rollout Studio: ${valid}/${validations.length} task(s) valid${errors.length ? `; ${errors.length} row(s) did not load` : ''}.`;
+  const show =
+    valid < validations.length || errors.length
+      ? vscode.window.showWarningMessage
+      : vscode.window.showInformationMessage;
+  void show(message, 'Show Log').then((choice) => choice && context.log.show());
+  return validations;
+}
+
+/** An open task set, the bundled examples, or another file or folder. */
+async function pickTaskSource(context: CommandContext): Promise<string | undefined> {
+  const other = 'Other file or folder…';
+  const items = [
+    ...context.tasks.taskSets.map((set) => ({ label: set.path, description: `${set.tasks.length} tasks` })),
+    { label: exampleTasksFolder(), description: 'the bundled example tasks' },
+    { label: other, description: 'SWE-bench JSON/JSONL, CodeAssistBench JSONL, or a task folder' },
+  ];
+  const picked = await vscode.window.showQuickPick(items, { title: 'Validate which tasks?' });
+  if (picked?.label !== other) return picked?.label;
+  return fileArgumentOrPick(undefined, { canSelectFiles: true, canSelectFolders: true, title: 'Tasks to validate' });
 }
 
 async function loadTaskSet(log: vscode.LogOutputChannel, file: string): Promise<TaskSet> {

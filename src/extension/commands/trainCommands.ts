@@ -1,12 +1,19 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { chooseRunner, train, type JobResult, type TrainJob } from '../../core/train/jobs';
+import { chooseRunner, startServer, train, trainVerifier, type JobResult, type TrainJob } from '../../core/train/jobs';
 import { parseTrainingFlags, trainingArgs, type TrainingOptions, type TrainMethod } from '../../core/train/options';
 import { formatRunnerEvent } from '../../core/train/runner';
+import {
+  formatSelection,
+  formatTaskSelection,
+  selectWithVerifier,
+  type VerifierSelection,
+} from '../../core/train/select';
 import { withProgress } from '../progress';
+import { updateSetting } from '../settings';
 import { requireTrust } from '../trust';
-import type { CommandContext } from './context';
-import { fileArgumentOrPick } from './pick';
+import type { CommandContext, ServedModel } from './context';
+import { fileArgumentOrPick, folderArgumentOrPick } from './pick';
 
 export interface FineTuneRequest extends Partial<TrainJob> {
   /** Run the trainer in a container from this image (GPUs passed through) instead of the local venv. */
@@ -112,4 +119,153 @@ export async function fineTune(context: CommandContext, argument?: unknown): Pro
     `Rollout Studio: fine-tune finished; adapter in ${String(outputs.adapter ?? out)}.`,
   );
   return outputs;
+}
+
+export interface VerifierRequest {
+  /** Recorded runs with rewards (run folders or output folders); the output folder when left out. */
+  runs?: string[];
+  out?: string;
+  epochs?: number;
+}
+
+/**
+ * Rollout Studio: Train Verifier — `rollout train --method verifier`: the outcome verifier (an ONNX model that
+ * scores a finished run) trained on the output folder's rewarded runs, in the trainer's venv.
+ */
+export async function trainVerifierOnRuns(
+  context: CommandContext,
+  argument?: unknown,
+): Promise<JobResult['outputs'] | undefined> {
+  requireTrust('Train Verifier');
+  const request = (argument as VerifierRequest | undefined) ?? {};
+  const outputFolder = context.settings().outputFolder;
+  const runs = request.runs ?? [outputFolder];
+  const out = request.out ?? path.join(path.dirname(outputFolder), 'verifier');
+  context.log.info(`train the verifier on ${runs.join(', ')} into ${out}`);
+  const result = await withProgress('training the verifier', { cancellable: true }, async (progress) => {
+    progress.report('preparing the trainer (its environment is built on first use)');
+    const runner = await chooseRunner({ onLog: (line) => context.log.info(line) });
+    return trainVerifier(
+      runner,
+      { runs, out, epochs: request.epochs, onSkipped: (reason) => context.log.info(`skipped ${reason}`) },
+      {
+        signal: progress.signal,
+        onLog: (line) => context.log.trace(line),
+        onEvent: (event) => context.log.info(formatRunnerEvent(event)),
+      },
+    );
+  });
+  context.log.info(`verifier dataset: ${result.rows} scored runs from ${result.finishedRuns} finished runs`);
+  void vscode.window.showInformationMessage(
+    `Rollout Studio: verifier trained on ${result.rows} runs; model in ${out}. Select Best Attempts with Verifier… uses it.`,
+  );
+  return result.outputs;
+}
+
+export interface SelectionRequest {
+  runs?: string[];
+  verifier?: string;
+}
+
+/**
+ * Rollout Studio: Select Best Attempts with Verifier… — `rollout select`: every finished run of the output
+ * folder scored by a trained verifier (the score written beside it), the best attempt per task in the log.
+ */
+export async function selectBestAttempts(
+  context: CommandContext,
+  argument?: unknown,
+): Promise<VerifierSelection | undefined> {
+  const request = (argument as SelectionRequest | undefined) ?? {};
+  const outputFolder = context.settings().outputFolder;
+  const verifier =
+    request.verifier ??
+    (await folderArgumentOrPick(undefined, 'The verifier (a Train Verifier output folder holding verifier.onnx)'));
+  if (!verifier) return undefined;
+  const runs = request.runs ?? [outputFolder];
+  const selection = await withProgress('scoring runs with the verifier', { cancellable: false }, () =>
+    selectWithVerifier(runs, verifier),
+  );
+  for (const reason of selection.skipped) context.log.info(`skipped ${reason}`);
+  for (const task of selection.selections) context.log.info(formatTaskSelection(task));
+  const summary = formatSelection(selection.summary, selection.heldOut, selection.card);
+  context.log.info(summary);
+  void vscode.window
+    .showInformationMessage(
+      `Rollout Studio: best of ${selection.selections.length} task(s) chosen by the verifier. ${summary.split('\n')[0]}`,
+      'Show Log',
+    )
+    .then((choice) => choice && context.log.show());
+  return selection;
+}
+
+export interface ServeRequest {
+  /** A Fine-tune output folder (or an adapter or model folder). */
+  model?: string;
+  baseModel?: string;
+  /** Make the served model the agent's model without asking. */
+  useAsModel?: boolean;
+}
+
+/**
+ * Rollout Studio: Serve Fine-tune… — `rollout serve`: a fine-tuned adapter on its base model as an
+ * OpenAI-compatible server on loopback, kept until Stop Serving or the window closes; offered as the agent's
+ * model (provider openai-compatible at its address).
+ */
+export async function serveFineTune(context: CommandContext, argument?: unknown): Promise<ServedModel | undefined> {
+  requireTrust('Serve Fine-tune');
+  const request = (argument as ServeRequest | undefined) ?? {};
+  const model =
+    request.model ?? (await folderArgumentOrPick(undefined, 'The fine-tune to serve (a Fine-tune output folder)'));
+  if (!model) return undefined;
+  await stopServing(context);
+  const server = await withProgress(
+    `starting a server for ${path.basename(model)}`,
+    { cancellable: true },
+    async (progress) => {
+      progress.report('preparing the trainer (its environment is built on first use)');
+      const runner = await chooseRunner({ onLog: (line) => context.log.info(line) });
+      return startServer(
+        runner,
+        { model, baseModel: request.baseModel },
+        { signal: progress.signal, onLog: (line) => context.log.trace(line) },
+      );
+    },
+  );
+  const ready = server.readyEvent;
+  if (ready.event !== 'serving') {
+    await server.stop();
+    throw new Error(`Serve Fine-tune: the server did not start (${formatRunnerEvent(ready)})`);
+  }
+  const served: ServedModel = { url: ready.url, model: ready.model, policy: ready.policy, stop: () => server.stop() };
+  context.servedModel = served;
+  await vscode.commands.executeCommand('setContext', 'rolloutStudio.serving', true);
+  void server.exited.then(() => {
+    if (context.servedModel !== served) return;
+    context.servedModel = undefined;
+    void vscode.commands.executeCommand('setContext', 'rolloutStudio.serving', false);
+  });
+  context.log.info(`${formatRunnerEvent(ready)} (policy ${ready.policy})`);
+  const use =
+    request.useAsModel ??
+    (await vscode.window.showInformationMessage(
+      `Rollout Studio: serving ${ready.model} at ${ready.url}.`,
+      'Use as Agent Model',
+    )) === 'Use as Agent Model';
+  if (use) {
+    await updateSetting('model.provider', 'openai-compatible');
+    await updateSetting('model.endpoint', ready.url);
+    await updateSetting('model.name', ready.model);
+  }
+  return served;
+}
+
+/** Rollout Studio: Stop Serving — stops the server Serve Fine-tune… started. */
+export async function stopServing(context: CommandContext): Promise<boolean> {
+  const served = context.servedModel;
+  if (!served) return false;
+  context.servedModel = undefined;
+  await served.stop();
+  await vscode.commands.executeCommand('setContext', 'rolloutStudio.serving', false);
+  context.log.info(`stopped serving ${served.model} at ${served.url}`);
+  return true;
 }

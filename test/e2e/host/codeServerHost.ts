@@ -184,9 +184,12 @@ async function runInPage(
  * filters to ARGUMENT, checks that one item, and accepts), `clickWebview` (clicks what CSS selector ARGUMENT
  * finds in the visible webview's page), `waitWebview` (waits until CSS selector ARGUMENT finds an element in the
  * visible webview's page), `axe` (runs axe-core's WCAG 2 A and AA rules on the visible webview's page and writes
- * its results to `<screenshotDir>/<ARGUMENT>.axe.json`), `type` (types ARGUMENT) or `press` (a key).
+ * its results to `<screenshotDir>/<ARGUMENT>.axe.json`), `click` / `waitFor` (clicks, or waits for, the first
+ * visible element of the workbench's own page that Playwright selector ARGUMENT finds), `type` (types ARGUMENT)
+ * or `press` (a key).
  */
-const UI_REQUEST = /\[\[ui:(\d+):(screenshot|palette|pick|clickWebview|waitWebview|axe|type|press):(.*)\]\]/;
+const UI_REQUEST =
+  /\[\[ui:(\d+):(screenshot|palette|pick|clickWebview|waitWebview|axe|click|waitFor|type|press):(.*)\]\]/;
 
 async function performUiAction(page: Page, dir: string, id: string, action: string, argument: string): Promise<void> {
   let outcome = 'ok';
@@ -218,6 +221,13 @@ async function uiAction(page: Page, dir: string, action: string, argument: strin
       break;
     case 'axe':
       writeFileSync(join(dir, `${argument.replace(/[^\w.-]/g, '_')}.axe.json`), JSON.stringify(await runAxe(page)));
+      break;
+    case 'click':
+      // An element of the workbench itself (not a webview's), by Playwright selector, once it is visible.
+      await page.locator(argument).first().click({ timeout: UI_TIMEOUT_MS });
+      break;
+    case 'waitFor':
+      await page.locator(argument).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
       break;
     case 'type':
       await page.keyboard.type(argument, { delay: 10 });

@@ -50,7 +50,8 @@ let uiRequests = 0;
  * for its acknowledgement. Only the UI suite calls it; that suite runs only under the harness.
  */
 export async function ui(
-  action: 'screenshot' | 'palette' | 'pick' | 'clickWebview' | 'waitWebview' | 'axe' | 'type' | 'press',
+  action:
+    'screenshot' | 'palette' | 'pick' | 'clickWebview' | 'waitWebview' | 'axe' | 'click' | 'waitFor' | 'type' | 'press',
   argument: string,
 ): Promise<void> {
   const dir = process.env.ROLLOUT_E2E_SCREENSHOTS;

@@ -1,7 +1,7 @@
 /**
  * The e2e mocha suite, run inside a real VS Code extension host: by code-server + chromium on CI
  * (test/e2e/vscode-host.test.ts) and by @vscode/test-electron on a desktop (scripts/e2e/run-desktop.mjs).
- * ROLLOUT_E2E_MODE picks the suite: `trusted` (default), `protocols`, `untrusted`, `no-folder`, or
+ * ROLLOUT_E2E_MODE picks the suite: `trusted` (default), `protocols`, `untrusted`, `no-folder`, `walkthrough`, or
  * `harness-self-check` (must fail).
  */
 import Mocha, { it } from 'mocha';
@@ -18,6 +18,7 @@ import { paletteTests, rolloutTests } from './rollout.e2e';
 import { taskTests } from './tasks.e2e';
 import { trajectoryTests } from './trajectories.e2e';
 import { untrustedTests } from './untrusted.e2e';
+import { walkthroughTests } from './walkthrough.e2e';
 
 const SUITES: Record<string, () => void> = {
   trusted: () => {
@@ -43,6 +44,8 @@ const SUITES: Record<string, () => void> = {
     resultUntrustedTests();
   },
   'no-folder': noFolderTests,
+  /** The Get Started walkthrough (it drives the workbench page) and the CLI's capabilities in the palette. */
+  walkthrough: walkthroughTests,
   // Proves the harness reports a failing suite as a failure.
   'harness-self-check': () => {
     it('fails on purpose', () => {

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatSelection } from '../../../src/cli/commands/select';
 import {
+  formatSelection,
   heldOutSelections,
   pickBestPerTask,
   summariseSelection,
