@@ -164,8 +164,9 @@ async function confirmBatch(request: RunAgentRequest, settings: Settings): Promi
 }
 
 /**
- * The configured model: VS Code's Language Model API, recorded actions (replay), or a server (OpenAI-compatible, Anthropic, Ollama) at
- * the endpoint with its stored key. The endpoint left at OpenAI's default means each backend's own default.
+ * The configured model: VS Code's Language Model API, recorded actions (replay), or a server (OpenAI-compatible,
+ * Anthropic, Ollama) at the endpoint with its stored key. The endpoint left at OpenAI's default means each
+ * backend's own default.
  */
 async function resolveModel(
   context: CommandContext,
@@ -184,8 +185,8 @@ async function resolveModel(
 }
 
 /**
- * The policy spec the model settings give, as a run records it (`openai:MODEL[@URL]`, `replay:PATH`, …); for VS Code's Language
- * Model API, the model setting as given (the run records the model the API chose).
+ * The policy spec the model settings give, as a run records it (`openai:MODEL[@URL]`, `replay:PATH`, …); for VS
+ * Code's Language Model API, the model setting as given (the run records the model the API chose).
  */
 export function configuredPolicySpec(settings: Settings): string {
   if (settings.modelProvider === 'vscode-lm') return `vscode-lm:${settings.model}`;

@@ -8,7 +8,7 @@ import { gradeTestLog } from './gradeCommands';
 import { runOnThisRepository } from './ownRepositoryCommand';
 import { applyPatch, compareWith, runAgain, showChanges, showTestResults } from './resultCommands';
 import { buildImages } from './imageCommands';
-import { deleteRun, importTrajectory, openRun, openTrajectory, pullRunsFromS3, showLeaderboard } from './runCommands';
+import { deleteRun, importTrajectory, openRun, openTrajectory, showLeaderboard } from './runCommands';
 import { selectCabPolicies, selectModelEndpoint, selectPolicy, setApiKey } from './settingsCommands';
 import { openExampleTasks, openTaskSet, removeTaskSet, showTask, validateTaskSet } from './taskCommands';
 import { fineTune, selectBestAttempts, serveFineTune, stopServing, trainVerifierOnRuns } from './trainCommands';
@@ -29,7 +29,6 @@ export const COMMAND_HANDLERS: Record<string, CommandHandler> = {
   'rolloutStudio.exportDataset': exportDataset,
   'rolloutStudio.evaluatePredictions': evaluatePredictions,
   'rolloutStudio.gradeTestLog': gradeTestLog,
-  'rolloutStudio.pullRuns': pullRunsFromS3,
   'rolloutStudio.fineTune': fineTune,
   'rolloutStudio.trainVerifier': trainVerifierOnRuns,
   'rolloutStudio.selectBestAttempts': selectBestAttempts,

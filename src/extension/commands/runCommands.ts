@@ -8,7 +8,6 @@ import {
   type ImportSummary,
 } from '../../core/trajectory/import/importer';
 import { ownerIsGone, thisProcess } from '../../core/processOwner';
-import { parseS3Url, pullRuns } from '../../core/queue/s3ResultStore';
 import { removeFromRunIndex } from '../../core/trajectory/runIndex';
 import { PlaybackPanel, type PlaybackWebviewState } from '../playback/playbackPanel';
 import { withProgress } from '../progress';
@@ -209,46 +208,4 @@ async function pickFormat(file: string): Promise<ImportFormat | undefined> {
   const items = [guess, ...IMPORT_FORMATS.filter((format) => format !== guess)].map((format) => ({ label: format }));
   return (await vscode.window.showQuickPick(items, { title: `Format of ${path.basename(file)}` }))?.label as
     ImportFormat | undefined;
-}
-
-/**
- * Rollout Studio: Pull Runs from S3… — `rollout pull`: the runs queue workers stored in an S3-compatible bucket,
- * copied into the output folder (new or changed files only) and added to its run index. Credentials and the
- * store come from the AWS SDK's usual environment (AWS_ACCESS_KEY_ID, AWS_ENDPOINT_URL …).
- */
-export async function pullRunsFromS3(
-  context: CommandContext,
-  addressArgument?: unknown,
-): Promise<{ copied: string[]; skipped: number; runIds: string[] } | undefined> {
-  const address =
-    typeof addressArgument === 'string'
-      ? addressArgument
-      : await vscode.window.showInputBox({
-          title: 'Pull Runs from S3',
-          prompt: 'The bucket address the queue workers store runs under',
-          placeHolder: 's3://BUCKET/PREFIX',
-          ignoreFocusOut: true,
-          validateInput: (value) => {
-            try {
-              parseS3Url(value);
-              return undefined;
-            } catch (error) {
-              return (error as Error).message;
-            }
-          },
-        });
-  if (!address) return undefined;
-  const location = parseS3Url(address);
-  const out = context.settings().outputFolder;
-  const pulled = await withProgress(`pulling runs from ${address}`, { cancellable: false }, () =>
-    pullRuns(location, out),
-  );
-  context.log.info(
-    `pulled ${address} into ${out}: ${pulled.copied.length} file(s) copied (${pulled.runIds.length} trajectories), ${pulled.skipped} unchanged`,
-  );
-  context.runs.refresh();
-  void vscode.window.showInformationMessage(
-    `Rollout Studio: ${pulled.runIds.length} run(s) pulled from ${address}; ${pulled.skipped} file(s) were already here.`,
-  );
-  return pulled;
 }
