@@ -118,8 +118,8 @@ export class DockerSandbox implements Sandbox {
     const maxBytes = options.maxOutputBytes ?? DEFAULTS.maxOutputBytes;
     const started = performance.now();
     const execId = randomUUID();
-    const exec = await this.container
-      .exec({
+    const exec = await this.explained(
+      this.container.exec({
         Cmd: ['bash', '-c', commandWrapper(execId, timeoutMs), 'rollout-exec', command],
         AttachStdout: true,
         AttachStderr: true,
@@ -131,9 +131,9 @@ export class DockerSandbox implements Sandbox {
           `${EXEC_MARKER}=${execId}`,
         ],
         User: options.asRoot ? '0:0' : this.user.exec,
-      })
-      .catch((error: unknown) => Promise.reject(this.engine.explain(error)));
-    const stream = await exec.start({ hijack: true, stdin: options.stdin !== undefined });
+      }),
+    );
+    const stream = await this.explained(exec.start({ hijack: true, stdin: options.stdin !== undefined }));
     const stdout = new CappedSink(maxBytes, options.onOutput && ((text) => options.onOutput!('stdout', text)));
     const stderr = new CappedSink(maxBytes, options.onOutput && ((text) => options.onOutput!('stderr', text)));
     this.engine.docker.modem.demuxStream(stream, stdout, stderr);
@@ -151,7 +151,7 @@ export class DockerSandbox implements Sandbox {
     await ended;
     clearTimeout(guard);
     const durationMs = performance.now() - started;
-    const exitCode = hostKilled ? 137 : ((await exec.inspect()).ExitCode ?? -1);
+    const exitCode = hostKilled ? 137 : ((await this.explained(exec.inspect())).ExitCode ?? -1);
     const timedOut = hostKilled || (exitCode === 137 && durationMs >= timeoutMs - 50);
     if (hostKilled) await this.killProcessTree(execId, options.asRoot ? '0:0' : this.user.exec);
     return {
@@ -184,7 +184,7 @@ export class DockerSandbox implements Sandbox {
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    await this.container.restart({ t: 0 });
+    await this.explained(this.container.restart({ t: 0 }));
   }
 
   async readFile(path: string): Promise<Buffer> {
@@ -202,7 +202,7 @@ export class DockerSandbox implements Sandbox {
     // Under the work tree the archive can create missing folders; elsewhere the parent must exist.
     const root = absolute.startsWith(`${this.workdir}/`) ? this.workdir : posix.dirname(absolute);
     const archive = await packFile(posix.relative(root, absolute), Buffer.from(content), this.user.owner);
-    await this.container.putArchive(archive, { path: root });
+    await this.explained(this.container.putArchive(archive, { path: root }));
   }
 
   async listFiles(dir: string): Promise<FileEntry[]> {
@@ -228,7 +228,7 @@ export class DockerSandbox implements Sandbox {
 
   async snapshot(): Promise<SnapshotRef> {
     const tag = `${this.id.slice(0, 12)}-${this.snapshots.length}`;
-    const image = await this.container.commit({ repo: 'rollout-studio-snapshot', tag, pause: true });
+    const image = await this.explained(this.container.commit({ repo: 'rollout-studio-snapshot', tag, pause: true }));
     this.snapshots.push(image.Id as string);
     return { id: image.Id as string };
   }
@@ -236,13 +236,15 @@ export class DockerSandbox implements Sandbox {
   async restore(snapshot: SnapshotRef): Promise<void> {
     if (!this.snapshots.includes(snapshot.id))
       throw new Error(`snapshot ${snapshot.id} does not belong to sandbox ${this.id}`);
-    const replacement = await this.engine.docker.createContainer({
-      ...this.createOptions,
-      Image: snapshot.id,
-      name: `${this.createOptions.name}-r${Date.now()}`,
-    });
-    await replacement.start();
-    await this.container.remove({ force: true });
+    const replacement = await this.explained(
+      this.engine.docker.createContainer({
+        ...this.createOptions,
+        Image: snapshot.id,
+        name: `${this.createOptions.name}-r${Date.now()}`,
+      }),
+    );
+    await this.explained(replacement.start());
+    await this.explained(this.container.remove({ force: true }));
     this.container = replacement;
   }
 
@@ -266,6 +268,11 @@ export class DockerSandbox implements Sandbox {
 
   private resolve(path: string): string {
     return posix.resolve(this.workdir, path);
+  }
+
+  /** A call of the engine's whose failure (the engine gone, the container stopped) says so as such. */
+  private explained<T>(call: Promise<T>): Promise<T> {
+    return call.catch((error: unknown) => Promise.reject(this.engine.explain(error)));
   }
 
   private notFound(error: unknown, path: string): Error {

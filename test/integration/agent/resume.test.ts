@@ -158,6 +158,8 @@ function protocolSteps(trajectory: Trajectory) {
       // What a protocol model spent, and the tests' raw log, differ from run to run.
       const data = { ...event.data };
       for (const key of ['usage', 'model_ms', 'log_tail']) delete data[key];
+      // A recorded-actions policy reports no model of its own: the cost notice names none.
+      if (event.kind === 'cost_unknown') for (const key of ['model', 'message']) delete data[key];
       return withoutTimings({ kind: event.kind, after_turn: event.after_turn, data });
     });
 }
