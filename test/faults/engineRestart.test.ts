@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import { engineRestartFigures, engineWithImage, BATCH_TURNS, restartDuringBatch } from './engineRestart/engineRestart';
 import { seededPoints } from './support/exampleBatch';
@@ -8,6 +9,7 @@ const TRIES = 2;
 const SEED = 20261202;
 
 test("the Docker engine restarted mid-batch (a private dockerd, never the machine's): affected runs end infra_error, none scored, retried to a resolved end, no orphan container after the retry started (real Docker, CLI processes, OpenAI wire-protocol test double)", async (context) => {
+  const machineBridges = bridges();
   const engine = await engineWithImage();
   try {
     const tries = [];
@@ -23,4 +25,14 @@ test("the Docker engine restarted mid-batch (a private dockerd, never the machin
   } finally {
     await engine.stop();
   }
+  assert.deepEqual(bridges(), machineBridges, "the machine's network bridges (docker0) are as they were");
 });
+
+/** The network bridges of the machine's own network namespace. */
+function bridges(): string[] {
+  return execFileSync('ip', ['-brief', 'link', 'show', 'type', 'bridge'], { encoding: 'utf8' })
+    .split('\n')
+    .map((line) => line.split(/\s+/)[0])
+    .filter(Boolean)
+    .sort();
+}

@@ -1,7 +1,9 @@
 /**
  * A Docker engine of the test's own: a second `dockerd` with its own data root, exec root (and so its own
- * containerd), pid file and socket under a temporary folder, and no bridge or iptables rules, so restarting it
- * cannot touch the machine's engine, its containers or its network. Root only.
+ * containerd), pid file and socket under a temporary folder, in a network namespace of its own with no bridge or
+ * iptables rules, so restarting it cannot touch the machine's engine, its containers or its network. (In the
+ * host's namespace, a dockerd started with `--bridge=none` deletes the `docker0` bridge the machine's engine
+ * uses.) Its unix socket is reached from any namespace. Root only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
@@ -73,7 +75,8 @@ export class PrivateEngine {
       '--iptables=false',
       '--ip-masq=false',
     ];
-    this.daemon = spawn('dockerd', args, { stdio: ['ignore', log, log] });
+    // unshare execs dockerd in the new namespace: the child is dockerd itself, and SIGTERM reaches it.
+    this.daemon = spawn('unshare', ['--net', '--', 'dockerd', ...args], { stdio: ['ignore', log, log] });
     closeSync(log);
     const exited = new Promise<never>((_, reject) =>
       this.daemon?.once('exit', (code) => reject(new Error(`dockerd exited ${code}:\n${this.log().slice(-2000)}`))),
