@@ -32,6 +32,9 @@ export interface BudgetStop {
   reason: string;
 }
 
+/** What the budget is charged for one model call (a policy's response carries it). */
+export type ModelCall = Pick<PolicyResponse, 'usage' | 'cost' | 'modelMs' | 'model'>;
+
 /** The event a run records once, at its first model call without a cost. */
 export const COST_UNKNOWN_EVENT = 'cost_unknown';
 
@@ -94,10 +97,7 @@ export class RunBudget {
    * Counts one model call; returns what to record with it (the `usage` of its event). The first call without
    * a cost records, once per run, that the run's cost is unknown and its cost limit counts only priced calls.
    */
-  async charge(
-    role: ModelRole,
-    response: Pick<PolicyResponse, 'usage' | 'cost' | 'modelMs'> & { model?: string },
-  ): Promise<RecordedUsage> {
+  async charge(role: ModelRole, response: ModelCall): Promise<RecordedUsage> {
     const usage: RoleUsage = {
       calls: 1,
       tokens_in: response.usage.promptTokens,

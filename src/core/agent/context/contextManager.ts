@@ -14,18 +14,15 @@
  * leads to, as ranges of the conversation and the messages put in place of others; that request holds for
  * the turns after it, with what they add, until the next compaction (trajectory/request.requestOfTurn).
  */
-import type { RunBudget } from '../budget';
+import type { ModelCall, RunBudget } from '../budget';
 import { notes } from '../notes';
-import type { ChatMessage, ContextOverflow, Policy, PolicyResponse, TokenUsage } from '../policies/policy';
+import type { ChatMessage, ContextOverflow, Policy, TokenUsage } from '../policies/policy';
 import { PolicyError } from '../policies/policy';
 import type { ToolDefinition } from '../tools/tool';
 import { describeRequest } from '../../trajectory/request';
 import type { RequestPart } from '../../trajectory/types';
 import { splitUnits, type Unit } from './conversationUnits';
 import { TokenMeter } from './tokenMeter';
-
-/** What a summary call spent, as the budget is charged it. */
-type Spent = Pick<PolicyResponse, 'usage' | 'cost' | 'modelMs' | 'model'>;
 
 export type CompactionStrategy = 'sliding-window' | 'summarize';
 export const COMPACTION_STRATEGIES: readonly CompactionStrategy[] = ['sliding-window', 'summarize'];
@@ -148,7 +145,7 @@ export class ContextManager {
     if (this.tokens(conversation, trial(elided, shortened)) > target)
       shortened = this.shorten(conversation, trial(elided, shortened), target);
     let summary = previous.summary;
-    let spent: Spent | undefined;
+    let spent: ModelCall | undefined;
     let summaryError: string | undefined;
     if (summarizing && elided > previous.elidedTurns) {
       const written = await this.summarize(
@@ -266,7 +263,7 @@ export class ContextManager {
     turns: Unit[],
     previous: string | undefined,
     signal?: AbortSignal,
-  ): Promise<{ text: string; spent: Spent } | { error: string }> {
+  ): Promise<{ text: string; spent: ModelCall } | { error: string }> {
     const room = Math.floor((this.windowTokens - Math.min(4096, this.windowTokens / 4)) * this.meter.ratio * 0.6);
     const transcript = shortenMiddle(renderTurns(conversation, turns), Math.max(MIN_SHORTENED_CHARS, room));
     const content = `${previous ? `Your summary so far:\n${previous}\n\n` : ''}Turns to fold into the summary:\n\n${transcript}`;
