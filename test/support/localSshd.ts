@@ -5,10 +5,10 @@
  * CLI does: `docker system dial-stdio` on the far side.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer, type AddressInfo } from 'node:net';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { startServerOnFreePort } from './serverOnFreePort';
 
 export interface LocalSshd {
   /** `ssh://USER@127.0.0.1:PORT`, as `--docker-host` takes it. */
@@ -18,32 +18,33 @@ export interface LocalSshd {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function waitFor(what: string, ready: () => Promise<boolean>, child: ChildProcess, log: () => string) {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    if (child.exitCode !== null) throw new Error(`${what} exited (${child.exitCode}): ${log()}`);
-    if (await ready()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`${what} did not start: ${log()}`);
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
+/** Resolves once ssh-agent -D prints the socket it serves on (it prints it after listening). */
+function agentServing(agent: ChildProcess): Promise<void> {
+  let printed = '';
+  return new Promise((resolve, reject) => {
+    agent.stdout?.on('data', (chunk: Buffer) => {
+      printed += chunk.toString();
+      if (printed.includes('SSH_AUTH_SOCK=')) resolve();
     });
-    socket.once('error', () => resolve(false));
+    agent.once('error', reject);
+    agent.once('exit', (code) => reject(new Error(`ssh-agent exited (${code}): ${printed}`)));
   });
+}
+
+function sshdConfig(dir: string, port: number): string {
+  return [
+    `Port ${port}`,
+    'ListenAddress 127.0.0.1',
+    `HostKey ${join(dir, 'host_key')}`,
+    `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+    `PidFile ${join(dir, 'sshd.pid')}`,
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'PermitRootLogin prohibit-password',
+    'StrictModes no',
+    'UsePAM no',
+    '',
+  ].join('\n');
 }
 
 function stopChild(child: ChildProcess): Promise<void> {
@@ -61,52 +62,30 @@ export async function startLocalSshd(): Promise<LocalSshd> {
   execFileSync('cp', [join(dir, 'client_key.pub'), join(dir, 'authorized_keys')]);
   // sshd's privilege separation needs this folder; a system without the service running may not have it.
   mkdirSync('/run/sshd', { recursive: true });
-  const port = await freePort();
   const config = join(dir, 'sshd_config');
-  writeFileSync(
-    config,
-    [
-      `Port ${port}`,
-      'ListenAddress 127.0.0.1',
-      `HostKey ${join(dir, 'host_key')}`,
-      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-      `PidFile ${join(dir, 'sshd.pid')}`,
-      'PasswordAuthentication no',
-      'KbdInteractiveAuthentication no',
-      'PermitRootLogin prohibit-password',
-      'StrictModes no',
-      'UsePAM no',
-      '',
-    ].join('\n'),
-  );
-  let log = '';
-  const sshd = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-  sshd.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  const sshd = await startServerOnFreePort({
+    name: 'sshd',
+    command: '/usr/sbin/sshd',
+    args: (port) => {
+      writeFileSync(config, sshdConfig(dir, port));
+      return ['-D', '-e', '-f', config];
+    },
+    listening: (port) => new RegExp(`Server listening on 127\\.0\\.0\\.1 port ${port}\\.`),
+  });
   const agentSocket = join(dir, 'agent.sock');
-  const agent = spawn('ssh-agent', ['-D', '-a', agentSocket], { stdio: 'ignore' });
+  const agent = spawn('ssh-agent', ['-D', '-a', agentSocket], { stdio: ['ignore', 'pipe', 'ignore'] });
   try {
-    await waitFor(
-      'sshd',
-      () => accepts(port),
-      sshd,
-      () => log,
-    );
-    await waitFor(
-      'ssh-agent',
-      async () => existsSync(agentSocket),
-      agent,
-      () => '',
-    );
+    await agentServing(agent);
     execFileSync('ssh-add', ['-q', join(dir, 'client_key')], { env: { ...process.env, SSH_AUTH_SOCK: agentSocket } });
   } catch (error) {
-    await Promise.all([stopChild(sshd), stopChild(agent)]);
+    await Promise.all([stopChild(sshd.child), stopChild(agent)]);
     throw error;
   }
   return {
-    address: `ssh://${userInfo().username}@127.0.0.1:${port}`,
+    address: `ssh://${userInfo().username}@127.0.0.1:${sshd.port}`,
     agentSocket,
     async stop() {
-      await Promise.all([stopChild(sshd), stopChild(agent)]);
+      await Promise.all([stopChild(sshd.child), stopChild(agent)]);
       rmSync(dir, { recursive: true, force: true });
     },
   };
