@@ -36,13 +36,27 @@ import {
   parseMultiSweBenchCtest,
   parseMultiSweBenchCtestFailedLast,
   parseMultiSweBenchCtestWithChecks,
+  parseMultiSweBenchCtestWithExceptions,
   parseMultiSweBenchGoogletest,
+  parseMultiSweBenchJestColouredFiles,
   parseMultiSweBenchJestFlat,
+  parseMultiSweBenchJestMocha,
+  parseMultiSweBenchJestSuites,
   parseMultiSweBenchJq,
   parseMultiSweBenchMocha,
+  parseMultiSweBenchPhpRunTests,
+  parseMultiSweBenchTcl,
+  parseMultiSweBenchTclWithIgnored,
+  parseMultiSweBenchTestRunnerTable,
   parseMultiSweBenchVitest,
+  parseMultiSweBenchVitestFiles,
 } from './multiSweBench/linePatterns';
-import { parseMultiSweBenchMaven, parseMultiSweBenchMavenUncoloured } from './multiSweBench/maven';
+import {
+  parseMultiSweBenchMaven,
+  parseMultiSweBenchMavenRunningLine,
+  parseMultiSweBenchMavenUncoloured,
+} from './multiSweBench/maven';
+import { parseMultiSweBenchMochaNested } from './multiSweBench/mochaNested';
 import { parseNext } from './next';
 import { parseNodeTap } from './nodeTap';
 import { parseNumberedFailures } from './numberedFailures';
@@ -142,18 +156,29 @@ export const LOG_PARSERS = {
   mswebench_go_test_parent: parseMultiSweBenchGoTestParent,
   mswebench_maven: parseMultiSweBenchMaven,
   mswebench_maven_uncoloured: parseMultiSweBenchMavenUncoloured,
+  mswebench_maven_running_line: parseMultiSweBenchMavenRunningLine,
   mswebench_gradle: parseMultiSweBenchGradle,
   mswebench_gradle_from_cache: parseMultiSweBenchGradleFromCache,
   mswebench_ctest: parseMultiSweBenchCtest,
   mswebench_ctest_failed_last: parseMultiSweBenchCtestFailedLast,
   mswebench_ctest_with_checks: parseMultiSweBenchCtestWithChecks,
+  mswebench_ctest_with_exceptions: parseMultiSweBenchCtestWithExceptions,
   mswebench_googletest: parseMultiSweBenchGoogletest,
   mswebench_jest: parseMultiSweBenchJest,
   mswebench_jest_one_word_suites: parseMultiSweBenchJestOneWordSuites,
   mswebench_jest_flat: parseMultiSweBenchJestFlat,
+  mswebench_jest_suites: parseMultiSweBenchJestSuites,
+  mswebench_jest_mocha: parseMultiSweBenchJestMocha,
+  mswebench_jest_coloured_files: parseMultiSweBenchJestColouredFiles,
   mswebench_mocha: parseMultiSweBenchMocha,
+  mswebench_mocha_nested: parseMultiSweBenchMochaNested,
   mswebench_vitest: parseMultiSweBenchVitest,
+  mswebench_vitest_files: parseMultiSweBenchVitestFiles,
   mswebench_jq: parseMultiSweBenchJq,
+  mswebench_tcl: parseMultiSweBenchTcl,
+  mswebench_tcl_with_ignored: parseMultiSweBenchTclWithIgnored,
+  mswebench_test_runner_table: parseMultiSweBenchTestRunnerTable,
+  mswebench_php_run_tests: parseMultiSweBenchPhpRunTests,
   // Rollout Studio's own: formats the harness has no parser for.
   unittest: parseDjango,
   'node-tap': parseNodeTap,

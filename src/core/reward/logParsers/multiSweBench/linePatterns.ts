@@ -46,6 +46,16 @@ export const parseMultiSweBenchCtest = byLinePatterns([
   [/^\d+\/\d+\s*Test\s*#\d+:\s*(.*?)\s*\.+\s*\*+Failed/, 'failed'],
 ]);
 
+/** CTest's progress lines, a failure being `***Failed` or a test that died (an illegal instruction, a segfault, an abort). */
+export const parseMultiSweBenchCtestWithExceptions = byLinePatterns([
+  [CTEST_PASSED, 'passed'],
+  [/^\d+\/\d+\s*Test\s*#\d+:\s*(.*?)\s*\.+\s*\*+Failed/, 'failed'],
+  [/^\d+\/\d+\s*Test\s*#\d+:\s*(.*?)\s*\.+\s*\*+Exception: Illegal/, 'failed'],
+  [/^\d+\/\d+\s+Test\s+#\d+:\s+(.+?)\s+\.+\s*Subprocess\s+aborted\*+\s*Exception:/, 'failed'],
+  [/^\d+\/\d+\s+Test\s+#\d+:\s+(.+?)\s+\.+\s*Child\s+aborted\*+\s*Exception:/, 'failed'],
+  [/^\d+\/\d+\s*Test\s*#\d+:\s*(.*?)\s*\.+\s*\*+Exception: SegFault/, 'failed'],
+]);
+
 /** CTest's progress lines, a failure only where `***Failed` ends the line (no reason or time after it). */
 export const parseMultiSweBenchCtestFailedLast = byLinePatterns([
   [CTEST_PASSED, 'passed'],
@@ -80,10 +90,17 @@ export const parseMultiSweBenchVitest = byLinePatterns([
   [/^× (.+?)(?:\s*\d*\.?\d+\s*(?:ms|s|m))?$/, 'failed'],
 ]);
 
+/** A line's optional time in parentheses at its end, as `(5.12 s)` or `(4 ms)`. */
+const TIME_AT_END = `(?:\\s\\(\\d*\\.?\\d+\\s*${PY_WORD_CHARACTER}+\\))?$`;
+const JEST_PASSED_SUITE = new RegExp(`^PASS (.+?)${TIME_AT_END}`, 'u');
+const JEST_FAILED_SUITE = new RegExp(`^FAIL (.+?)${TIME_AT_END}`, 'u');
+/** Mocha's spec reporter's numbered failure, `1) title`, its time (digits optional) left out. */
+const MOCHA_FAILED = new RegExp(`^\\d+\\) (.+?)(?:\\s\\(\\d*\\.?\\d*\\s*${PY_WORD_CHARACTER}+\\))?$`, 'u');
+
 /** Mocha's spec reporter: `✔ title (12ms)` passed, `1) title` failed. */
 export const parseMultiSweBenchMocha = byLinePatterns([
   [new RegExp(`^✔ (.+?)(?:\\s\\(\\d*\\.?\\d*\\s*${PY_WORD_CHARACTER}+\\))?$`, 'u'), 'passed'],
-  [new RegExp(`^\\d+\\) (.+?)(?:\\s\\(\\d*\\.?\\d*\\s*${PY_WORD_CHARACTER}+\\))?$`, 'u'), 'failed'],
+  [MOCHA_FAILED, 'failed'],
 ]);
 
 /** Jest's suites (`PASS file`, `FAIL file`) and tests (`✓ title`) by their own names, a time or count left out. */
@@ -92,6 +109,72 @@ export const parseMultiSweBenchJestFlat = byLinePatterns([
     new RegExp(`^✓ (.+?)(?:\\s\\(\\d+\\s+tests\\))?(?:\\s*\\(?\\d*\\.?\\d+\\s*${PY_WORD_CHARACTER}+\\)?)?$`, 'u'),
     'passed',
   ],
-  [new RegExp(`^PASS (.+?)(?:\\s\\(\\d*\\.?\\d+\\s*${PY_WORD_CHARACTER}+\\))?$`, 'u'), 'passed'],
-  [new RegExp(`^FAIL (.+?)(?:\\s\\(\\d*\\.?\\d+\\s*${PY_WORD_CHARACTER}+\\))?$`, 'u'), 'failed'],
+  [JEST_PASSED_SUITE, 'passed'],
+  [JEST_FAILED_SUITE, 'failed'],
+]);
+
+/** Jest's suites alone (`PASS file`, `FAIL file`), a time left out. */
+export const parseMultiSweBenchJestSuites = byLinePatterns([
+  [JEST_PASSED_SUITE, 'passed'],
+  [JEST_FAILED_SUITE, 'failed'],
+]);
+
+/** Jest's suites and mocha's spec lines in one log: `PASS file`, `FAIL file`, `✓ title`, `1) title`. */
+export const parseMultiSweBenchJestMocha = byLinePatterns([
+  [JEST_PASSED_SUITE, 'passed'],
+  [new RegExp(`^✓ (.+?)${TIME_AT_END}`, 'u'), 'passed'],
+  [JEST_FAILED_SUITE, 'failed'],
+  [MOCHA_FAILED, 'failed'],
+]);
+
+/**
+ * Jest's suites (a failed one named by all the rest of its line) and coloured per-file lines (grey file name,
+ * cyan `✓` or red `✖`).
+ */
+export const parseMultiSweBenchJestColouredFiles = byLinePatterns([
+  [JEST_PASSED_SUITE, 'passed'],
+  [/^\x1b\[90m\s+(.+?\.js)\x1b\[0m\s+\x1b\[36m✓\x1b\[0m/, 'passed'],
+  [/^FAIL (.+?)$/, 'failed'],
+  [/^\x1b\[90m\s+(.+?\.js)\x1b\[0m\s+\x1b\[31m✖\x1b\[0m/, 'failed'],
+]);
+
+/** Vitest's per-file lines: `✓ FILE …` passed, `❯ FILE …` failed (the name ends at the first space). */
+export const parseMultiSweBenchVitestFiles = byLinePatterns([
+  [/^✓\s+(.+?)\s/, 'passed'],
+  [/^❯\s+(.+?)\s/, 'failed'],
+]);
+
+const TCL_RESULT = (tag: string) => new RegExp(`^\\[${tag}\\]: (.+?)( \\(.+\\))?$`);
+
+/** The Tcl test suite of Redis and its forks: `[ok]: NAME (2 ms)`, `[err]: NAME`, `[exception]: NAME`. */
+export const parseMultiSweBenchTcl = byLinePatterns([
+  [TCL_RESULT('ok'), 'passed'],
+  [TCL_RESULT('err'), 'failed'],
+  [TCL_RESULT('exception'), 'failed'],
+]);
+
+/** The same, and `[ignore]: NAME` as skipped. */
+export const parseMultiSweBenchTclWithIgnored = byLinePatterns([
+  [TCL_RESULT('ok'), 'passed'],
+  [TCL_RESULT('err'), 'failed'],
+  [TCL_RESULT('exception'), 'failed'],
+  [TCL_RESULT('ignore'), 'skipped'],
+]);
+
+/** A test script's name and an optional `--flag` after it (Python's `\w` and `-`, `.`, `/`). */
+const TEST_RUNNER_NAME = '([\\p{L}\\p{N}_\\-./]+(?:\\s+--[\\p{L}\\p{N}_\\-]+)?)';
+
+/**
+ * The summary table of bitcoin's functional `test_runner.py`: `NAME [--flag] | ✓ Passed | T s` passed,
+ * `… | ✖ Failed | …` failed; its closing `ALL` row counts when it passed, not when it failed.
+ */
+export const parseMultiSweBenchTestRunnerTable = byLinePatterns([
+  [new RegExp(`^${TEST_RUNNER_NAME}\\s+\\|\\s+✓\\s+Passed\\s+\\|`, 'u'), 'passed'],
+  [new RegExp(`^(?!ALL\\s+\\|)${TEST_RUNNER_NAME}\\s+\\|\\s+✖\\s+Failed\\s+\\|`, 'u'), 'failed'],
+]);
+
+/** PHP's `run-tests.php`: whatever follows the first space after `PASS` (or `FAIL`) anywhere in a line. */
+export const parseMultiSweBenchPhpRunTests = byLinePatterns([
+  [/^.*?PASS.*?\s+(.*)/, 'passed'],
+  [/^.*?FAIL.*?\s+(.*)/, 'failed'],
 ]);

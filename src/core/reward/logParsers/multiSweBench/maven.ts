@@ -5,7 +5,7 @@
  */
 
 import type { LogParser } from '../../testStatus';
-import { splitLines } from '../text';
+import { lines, splitLines } from '../text';
 import { TestResultSets } from './testResult';
 
 const CLASS_SUMMARY =
@@ -34,3 +34,23 @@ export const parseMultiSweBenchMaven = mavenParser(true);
 
 /** Summary lines read as printed: a coloured one does not match. */
 export const parseMultiSweBenchMavenUncoloured = mavenParser(false);
+
+const RUNNING = /\[INFO\] Running ([^\n]+)/;
+
+/**
+ * Surefire's `[INFO] Running CLASS` lines, each class judged by the very next line: failed when it holds
+ * `[ERROR] Tests run`, passed whatever else it says.
+ */
+export const parseMultiSweBenchMavenRunningLine: LogParser = (log) => {
+  const result = new TestResultSets();
+  let running: string | undefined;
+  for (const line of lines(log)) {
+    if (running === undefined) {
+      running = RUNNING.exec(line)?.[1];
+      continue;
+    }
+    result[line.includes('[ERROR] Tests run') ? 'failed' : 'passed'].add(running);
+    running = undefined;
+  }
+  return result.toStatusMap();
+};
