@@ -42,6 +42,8 @@ export type ScriptStep =
     }
   /** The connection is cut before any answer (a reset). */
   | { type: 'reset' }
+  /** Never answered: the request is held open until the client drops it (a process killed or cancelled while it waits). */
+  | { type: 'hold' }
   /** The step is computed from the request, e.g. to echo what the agent saw. */
   | { type: 'dynamic'; respond: (request: RecordedRequest) => ScriptStep };
 
@@ -63,6 +65,7 @@ export const step = {
     options: { message?: string; headers?: Record<string, string>; code?: string } = {},
   ): ScriptStep => ({ type: 'http_error', status, ...options }),
   reset: (): ScriptStep => ({ type: 'reset' }),
+  hold: (): ScriptStep => ({ type: 'hold' }),
   dynamic: (respond: (request: RecordedRequest) => ScriptStep): ScriptStep => ({ type: 'dynamic', respond }),
 };
 
@@ -178,6 +181,7 @@ export abstract class ScriptedServer {
       response.socket?.destroy();
       return;
     }
+    if (next.type === 'hold') return;
     if ('delayMs' in next && next.delayMs) await new Promise((resolve) => setTimeout(resolve, next.delayMs));
     if (response.destroyed) return;
     if (next.type === 'http_error') {

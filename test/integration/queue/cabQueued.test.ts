@@ -44,10 +44,11 @@ function cabTaskFile(): { taskFile: string; reposDir: string } {
 
 test('a CodeAssistBench task goes through the queue with its simulated user and judge; a worker killed mid-conversation has it resumed under the same run id, one trajectory, scored by the judge (real Redis, real Docker, real processes, local OpenAI wire-protocol test doubles)', async () => {
   const { taskFile, reposDir } = cabTaskFile();
-  // The killed worker takes the first answer and dies waiting for the second; its successor resumes after the first.
+  // The killed worker takes the first answer and dies waiting for the second, which the server never gives; its
+  // successor resumes after the first.
   const agent = await ScriptedOpenAIServer.start([
     step.toolCall('bash', { command: 'grep -n MCP smolagents/tools.py' }),
-    step.toolCall('bash', { command: 'true' }, { delayMs: 3_000 }),
+    step.hold(),
     step.toolCall('bash', { command: 'grep -n context smolagents/tools.py' }),
     step.toolCall('submit', {
       summary: 'Call agent.run inside the `with ToolCollection.from_mcp(...)` block: the server stops when it exits.',
@@ -87,7 +88,7 @@ test('a CodeAssistBench task goes through the queue with its simulated user and 
       60_000,
       first.output,
     );
-    // Killed while the server holds its second request (which never gets an answer to it).
+    // Killed while the server holds its second request.
     await waitFor(
       'the second model call',
       async () => (agent.completionRequests.length >= 2 ? true : undefined),
