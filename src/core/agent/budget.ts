@@ -182,7 +182,8 @@ export class RunBudget {
 /** A model call that is not a turn as its event records it (`event.data.usage`); cost null when unknown. */
 export type RecordedUsage = Omit<RoleUsage, 'cost_usd'> & { role: ModelRole; cost_usd: number | null };
 
-function recordedUsage(value: unknown): { role: ModelRole; usage: RoleUsage; costKnown: boolean } | undefined {
+/** The usage an event recorded for a model call that is not a turn; undefined when it holds none. */
+export function recordedUsage(value: unknown): { role: ModelRole; usage: RoleUsage; costKnown: boolean } | undefined {
   if (!value || typeof value !== 'object') return undefined;
   const data = value as Record<string, unknown>;
   if (!MODEL_ROLES.includes(data.role as ModelRole)) return undefined;

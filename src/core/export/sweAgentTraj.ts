@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { recordedUsage, type ModelRole } from '../agent/budget';
 import { writeFileAtomic } from '../atomicFile';
 import { turnsCostUsd } from '../trajectory/cost';
 import { TRAJECTORY_SCHEMA_VERSION, type ChatMessage, type Trajectory, type Turn } from '../trajectory/types';
@@ -84,14 +85,38 @@ function toHistoryMessage(message: ChatMessage, index: number, action: string): 
   };
 }
 
-/** The run's usage: the totals recorded when it finished (an imported run's too), else its turns' sums so far. */
-function runUsage(trajectory: Trajectory): { tokens_in: number; tokens_out: number; cost_usd: number | null } {
-  if (trajectory.result?.totals) return trajectory.result.totals;
-  return {
+interface AgentUsage {
+  tokens_in: number;
+  tokens_out: number;
+  cost_usd: number | null;
+  calls: number;
+}
+
+/** The calls of the protocol's other models (a simulated user, a judge, a feedback model): not the agent's. */
+const OTHER_PARTIES: ReadonlySet<ModelRole> = new Set(['user', 'judge', 'feedback']);
+
+/**
+ * SWE-agent's `model_stats` are the agent's model calls: the run's totals (its turns and its compaction
+ * summaries; an unfinished run's turns so far) less the calls other parties made, which their events record.
+ */
+function agentUsage(trajectory: Trajectory): AgentUsage {
+  const totals = trajectory.result?.totals ?? {
     tokens_in: trajectory.turns.reduce((sum, turn) => sum + (turn.tokens?.input ?? 0), 0),
     tokens_out: trajectory.turns.reduce((sum, turn) => sum + (turn.tokens?.output ?? 0), 0),
     cost_usd: turnsCostUsd(trajectory.turns),
   };
+  const { tokens_in, tokens_out, cost_usd } = totals;
+  const usage: AgentUsage = { tokens_in, tokens_out, cost_usd, calls: trajectory.turns.length };
+  for (const event of trajectory.events) {
+    const recorded = recordedUsage(event.data?.usage);
+    if (recorded?.role === 'summary') usage.calls += recorded.usage.calls;
+    else if (recorded && OTHER_PARTIES.has(recorded.role)) {
+      usage.tokens_in -= recorded.usage.tokens_in;
+      usage.tokens_out -= recorded.usage.tokens_out;
+      if (usage.cost_usd !== null) usage.cost_usd -= recorded.usage.cost_usd;
+    }
+  }
+  return usage;
 }
 
 export function toSweAgentTraj(trajectory: Trajectory): SweAgentTraj {
@@ -118,7 +143,7 @@ export function toSweAgentTraj(trajectory: Trajectory): SweAgentTraj {
     };
   });
   const result = trajectory.result;
-  const usage = runUsage(trajectory);
+  const usage = agentUsage(trajectory);
   const rollout: RolloutTrajInfo = {
     schema_version: TRAJECTORY_SCHEMA_VERSION,
     run: trajectory.run,
@@ -139,7 +164,7 @@ export function toSweAgentTraj(trajectory: Trajectory): SweAgentTraj {
         ...(usage.cost_usd === null ? {} : { instance_cost: usage.cost_usd }),
         tokens_sent: usage.tokens_in,
         tokens_received: usage.tokens_out,
-        api_calls: trajectory.turns.length,
+        api_calls: usage.calls,
       },
       rollout,
     },

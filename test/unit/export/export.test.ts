@@ -202,20 +202,49 @@ describe('rollout export', () => {
     const unpriced = { ...first };
     delete unpriced.cost_usd;
     const unfinished = toSweAgentTraj({ ...original.trajectory!, turns: [unpriced, ...rest], result: undefined });
-    const finished = original.trajectory!.result!;
-    const unknownTotal = toSweAgentTraj({
-      ...original.trajectory!,
-      result: { ...finished, totals: { ...finished.totals!, cost_usd: null } },
-    });
-    for (const unknown of [unfinished, unknownTotal])
-      assert.ok(
-        !('instance_cost' in (unknown.info.model_stats as object)),
-        'an unknown cost is left out, not a partial sum or 0',
-      );
-    assert.equal(
-      (toSweAgentTraj(original.trajectory!).info.model_stats as { instance_cost: number }).instance_cost,
-      finished.totals!.cost_usd,
+    assert.ok(
+      !('instance_cost' in (unfinished.info.model_stats as object)),
+      'an unknown cost is left out, not a partial sum or 0',
     );
+    // The run's totals count a summary (the agent's own context compaction) and a judge's call, each also in its
+    // event: SWE-agent's stats are the agent's calls, its turns and summaries, and leave out the judge's.
+    const finished = original.trajectory!.result!;
+    const call = (role: string, tokens_in: number, tokens_out: number, cost_usd: number) => ({
+      role,
+      calls: 1,
+      tokens_in,
+      tokens_out,
+      cost_usd,
+      model_ms: 9,
+    });
+    const event = (kind: string, usage: object) => ({ kind, at: finished.ended_at, after_turn: 1, data: { usage } });
+    const turns = original.trajectory!.turns;
+    const turnsSum = (field: 'input' | 'output') => turns.reduce((sum, turn) => sum + turn.tokens![field], 0);
+    const turnsCost = turns.reduce((sum, turn) => sum + turn.cost_usd!, 0);
+    const judged = toSweAgentTraj({
+      ...original.trajectory!,
+      events: [
+        ...original.trajectory!.events,
+        event('compaction', call('summary', 100, 10, 0.125)),
+        event('judge_verdict', call('judge', 500, 20, 0.25)),
+      ],
+      result: {
+        ...finished,
+        totals: {
+          ...finished.totals!,
+          tokens_in: turnsSum('input') + 100 + 500,
+          tokens_out: turnsSum('output') + 10 + 20,
+          cost_usd: turnsCost + 0.125 + 0.25,
+        },
+      },
+    });
+    const { instance_cost, ...counts } = judged.info.model_stats as Record<string, number>;
+    assert.ok(Math.abs(instance_cost - (turnsCost + 0.125)) < 1e-12, `instance_cost ${instance_cost}`);
+    assert.deepEqual(counts, {
+      tokens_sent: turnsSum('input') + 100,
+      tokens_received: turnsSum('output') + 10,
+      api_calls: turns.length + 1,
+    });
   });
 
   test('split specs are checked', () => {
