@@ -56,6 +56,7 @@ import {
   parseMultiSweBenchMavenRunningLine,
   parseMultiSweBenchMavenUncoloured,
 } from './multiSweBench/maven';
+import { parseMultiSweBenchMochaJsonReports } from './multiSweBench/mochaJsonReports';
 import { parseMultiSweBenchMochaNested } from './multiSweBench/mochaNested';
 import { parseNext } from './next';
 import { parseNodeTap } from './nodeTap';
@@ -172,6 +173,7 @@ export const LOG_PARSERS = {
   mswebench_jest_coloured_files: parseMultiSweBenchJestColouredFiles,
   mswebench_mocha: parseMultiSweBenchMocha,
   mswebench_mocha_nested: parseMultiSweBenchMochaNested,
+  mswebench_mocha_json_reports: parseMultiSweBenchMochaJsonReports,
   mswebench_vitest: parseMultiSweBenchVitest,
   mswebench_vitest_files: parseMultiSweBenchVitestFiles,
   mswebench_jq: parseMultiSweBenchJq,
