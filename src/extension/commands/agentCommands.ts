@@ -185,7 +185,7 @@ async function resolveModel(
 }
 
 /**
- * The policy spec the model settings give, as a run records it (`openai:MODEL[@URL]`, `replay:PATH`, …); for VS
+ * The policy spec the model settings give, as a run records it (`openai:MODEL[@URL]`, `recorded:PATH`, …); for VS
  * Code's Language Model API, the model setting as given (the run records the model the API chose).
  */
 export function configuredPolicySpec(settings: Settings): string {
@@ -195,7 +195,7 @@ export function configuredPolicySpec(settings: Settings): string {
       throw new Error(
         'rolloutStudio.model.replayPath: the replay provider needs a recorded trajectory; run "Rollout Studio: Select Policy…"',
       );
-    return `replay:${settings.modelReplayPath}`;
+    return `recorded:${settings.modelReplayPath}`;
   }
   const backends: Record<string, string> = { 'openai-compatible': 'openai', anthropic: 'anthropic', ollama: 'ollama' };
   const backend = backends[settings.modelProvider];
