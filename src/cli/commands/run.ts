@@ -249,7 +249,9 @@ export const runCommand: CliCommand = {
     });
     const abort = new AbortController();
     process.once('SIGINT', () => {
-      console.error('\nstopping: each running rollout ends as cancelled after its current step');
+      console.error(
+        '\nstopping: each running rollout ends as cancelled now (a command it runs is stopped); its finished turns are kept',
+      );
       abort.abort();
     });
     const started = performance.now();

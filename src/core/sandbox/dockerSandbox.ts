@@ -114,8 +114,11 @@ export class DockerSandbox implements Sandbox {
   }
 
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    const { signal } = options;
+    signal?.throwIfAborted();
     const timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
     const maxBytes = options.maxOutputBytes ?? DEFAULTS.maxOutputBytes;
+    const user = options.asRoot ? '0:0' : this.user.exec;
     const started = performance.now();
     const execId = randomUUID();
     const exec = await this.explained(
@@ -130,7 +133,7 @@ export class DockerSandbox implements Sandbox {
           ...Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`),
           `${EXEC_MARKER}=${execId}`,
         ],
-        User: options.asRoot ? '0:0' : this.user.exec,
+        User: user,
       }),
     );
     const stream = await this.explained(exec.start({ hijack: true, stdin: options.stdin !== undefined }));
@@ -148,12 +151,22 @@ export class DockerSandbox implements Sandbox {
       hostKilled = true;
       stream.destroy();
     }, timeoutMs + HOST_KILL_GRACE_MS);
+    // A cancel ends the command from outside as a timeout does: every process it started, then its stream.
+    let cancelled: Promise<void> | undefined;
+    const cancel = () => (cancelled ??= this.killProcessTree(execId, user).finally(() => stream.destroy()));
+    signal?.addEventListener('abort', cancel, { once: true });
+    if (signal?.aborted) cancel();
     await ended;
     clearTimeout(guard);
+    signal?.removeEventListener('abort', cancel);
+    if (cancelled) {
+      await cancelled;
+      throw signal?.reason;
+    }
     const durationMs = performance.now() - started;
     const exitCode = hostKilled ? 137 : ((await this.explained(exec.inspect())).ExitCode ?? -1);
     const timedOut = hostKilled || (exitCode === 137 && durationMs >= timeoutMs - 50);
-    if (hostKilled) await this.killProcessTree(execId, options.asRoot ? '0:0' : this.user.exec);
+    if (hostKilled) await this.killProcessTree(execId, user);
     return {
       exitCode,
       stdout: stdout.text(),

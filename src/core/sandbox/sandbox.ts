@@ -14,6 +14,8 @@ export interface ExecOptions {
   asRoot?: boolean;
   /** Called with the output as it arrives (for a live view); the result still holds all of it. */
   onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
+  /** Aborting kills the command's whole process tree at once; the call then rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export interface ExecResult {

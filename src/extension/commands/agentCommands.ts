@@ -45,7 +45,7 @@ const RUNNING_CONTEXT_KEY = 'rolloutStudio.running';
 /**
  * Rollout Studio: Run Agent on Task(s)… — the configured model on the chosen tasks, each in a fresh Docker
  * sandbox, recorded into the output folder and graded. Cancel (or Stop Run) ends each rollout as `cancelled`
- * after its current step.
+ * at once, stopping the model call or command it is in; its finished turns are kept.
  */
 export async function runAgent(context: CommandContext, argument?: unknown): Promise<RolloutSummary[] | undefined> {
   requireTrust('Run Agent');
@@ -320,7 +320,7 @@ async function followFirstRun(
 }
 
 /**
- * Rollout Studio: Stop Run — every running rollout ends as `cancelled` after its current step. A batch of more
+ * Rollout Studio: Stop Run — every running rollout ends as `cancelled` at once (see runAgent). A batch of more
  * than one rollout is stopped only after the user confirms (`confirmed` true skips the question).
  */
 export async function stopRun(context: CommandContext, confirmed?: unknown): Promise<boolean> {
@@ -331,13 +331,13 @@ export async function stopRun(context: CommandContext, confirmed?: unknown): Pro
   }
   if (run.rollouts > 1 && confirmed !== true) {
     const answer = await vscode.window.showWarningMessage(
-      `Stop all ${run.rollouts} rollouts of the batch (${run.taskIds.slice(0, 3).join(', ')}${run.taskIds.length > 3 ? ', …' : ''})? Each ends as cancelled after its current step, unscored.`,
+      `Stop all ${run.rollouts} rollouts of the batch (${run.taskIds.slice(0, 3).join(', ')}${run.taskIds.length > 3 ? ', …' : ''})? Each ends as cancelled now, unscored; finished turns are kept.`,
       { modal: true },
       'Stop All',
     );
     if (answer !== 'Stop All') return false;
   }
-  context.log.info(`stopping ${run.taskIds.join(', ')}: each rollout ends after its current step`);
+  context.log.info(`stopping ${run.taskIds.join(', ')}: each rollout ends as cancelled now`);
   run.controller.abort();
   await run.done;
   return true;

@@ -14,6 +14,7 @@ import { imageForProfile } from '../../../src/core/sandbox/images';
 import { loadTasksStrict } from '../../../src/core/task/loadTasks';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
 import { LeaseLostError } from '../../../src/core/trajectory/recorder';
+import { waitForCommand } from '../../support/containerProcesses';
 import { ScriptedOpenAIServer, step } from '../../support/scriptedOpenAIServer';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
@@ -145,3 +146,63 @@ test("`rollout run --resume` of a run recorded with replay:DIR or replay:FILE fi
     assert.equal(trajectory?.result?.reward?.value, 1);
   }
 });
+
+test(
+  '`rollout run` given SIGINT while the bash tool runs stops the command in the container at once: the run ends cancelled, unscored, its finished turn kept, its container removed (real Docker, CLI process, local OpenAI wire-protocol test double)',
+  { timeout: 300_000 },
+  async () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'rollout-sigint-'));
+    const server = await ScriptedOpenAIServer.start([
+      step.toolCall('view', { path: 'pagekit/paginator.py', start_line: 44, end_line: 49 }),
+      step.toolCall('bash', { command: 'sleep 1234 & setsid sleep 1234 & sleep 1234; echo finished' }),
+      step.toolCall('submit', { summary: 'never asked for' }),
+    ]);
+    try {
+      const child = spawn(
+        process.execPath,
+        [
+          CLI,
+          'run',
+          '--tasks',
+          TASKS,
+          '--ids',
+          'pagekit__pagekit-14',
+          '--out',
+          outDir,
+          '--policy',
+          `openai:scripted@${server.baseURL}`,
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      const agentContainer = async () => {
+        const containers = await dockerClient().listContainers({
+          filters: { label: [`${LABELS.ownerPid}=${child.pid}`] },
+        });
+        return containers[0]?.Id;
+      };
+      const containerId = await waitForCommand(agentContainer, 'sleep 1234', 3, 120_000);
+      child.kill('SIGINT');
+      assert.equal(await exited, 0, output);
+      assert.match(output, /stopping: each running rollout ends as cancelled now/);
+      assert.match(output, /pagekit__pagekit-14 \(attempt 0\): cancelled/);
+      assert.equal(server.completionRequests.length, 2, 'the model is not asked again after SIGINT');
+      await assert.rejects(dockerClient().getContainer(containerId).inspect(), { statusCode: 404 });
+      const runId = readdirSync(outDir).find((name) => name.startsWith('pagekit__pagekit-14.')) ?? '';
+      assert.equal(await containersOfRun(runId), 0);
+      const { trajectory, problems } = await readTrajectoryLog(join(outDir, runId, 'trajectory.jsonl'));
+      assert.deepEqual(problems, []);
+      assert.deepEqual(
+        trajectory?.turns.map((turn) => turn.observations.map((observation) => observation.tool)),
+        [['view']],
+      );
+      assert.equal(trajectory?.result?.exit_status, 'cancelled');
+      assert.equal(trajectory?.result?.reward, null);
+    } finally {
+      await server.close();
+    }
+  },
+);

@@ -8,12 +8,14 @@ import { reexecuteTrajectory } from '../../../src/core/agent/reexecute';
 import { runRollout, type RolloutOptions } from '../../../src/core/agent/rollout';
 import { createDefaultToolbox } from '../../../src/core/agent/tools/toolbox';
 import { DockerSandbox } from '../../../src/core/sandbox/dockerSandbox';
+import { dockerClient } from '../../../src/core/sandbox/engine';
 import { imageForProfile } from '../../../src/core/sandbox/images';
 import type { SandboxSpec } from '../../../src/core/sandbox/sandbox';
 import { loadTasksStrict } from '../../../src/core/task/loadTasks';
 import type { Task } from '../../../src/core/task/task';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
 import { readRunIndex } from '../../../src/core/trajectory/runIndex';
+import { containerCommands, waitForCommand } from '../../support/containerProcesses';
 import { ScriptedOpenAIServer, step, type ScriptStep } from '../../support/scriptedOpenAIServer';
 
 const TASKS = join(__dirname, '..', '..', '..', '..', 'tasks', 'examples');
@@ -200,4 +202,58 @@ describe('agent rollouts in real Docker against a local OpenAI wire-protocol tes
       await server.close();
     }
   });
+
+  test(
+    'a cancel while the bash tool runs stops the command in the container at once: the run ends cancelled, unscored, its finished turn kept, its container removed',
+    { timeout: 300_000 },
+    async () => {
+      const controller = new AbortController();
+      let agentSandbox: DockerSandbox | undefined;
+      let commandsAtRemoval: string[] | undefined;
+      const running = rollout(
+        [
+          step.toolCall('view', { path: 'pagekit/paginator.py', start_line: 40, end_line: 52 }),
+          step.toolCall('bash', { command: 'sleep 1234 & setsid sleep 1234 & sleep 1234; echo finished' }),
+          step.toolCall('submit', { summary: 'never asked for' }),
+        ],
+        {
+          outDir: mkdtempSync(join(tmpdir(), 'rollout-cancel-tool-')),
+          signal: controller.signal,
+          createSandbox: async (spec) => {
+            const sandbox = await DockerSandbox.create(spec);
+            agentSandbox = sandbox;
+            const destroy = sandbox.destroy.bind(sandbox);
+            sandbox.destroy = async () => {
+              commandsAtRemoval ??= await containerCommands(sandbox.containerId);
+              await destroy();
+            };
+            return sandbox;
+          },
+        },
+      );
+      const containerId = await waitForCommand(() => agentSandbox?.containerId, 'sleep 1234', 3, 120_000);
+      controller.abort();
+      const { summary, server } = await running;
+      assert.equal(summary.exitStatus, 'cancelled');
+      assert.equal(summary.reward, null, 'a cancelled run is not scored');
+      assert.equal(summary.resolved, null);
+      assert.equal(server.completionRequests.length, 2, 'the model is not asked again after the cancel');
+      assert.deepEqual(
+        commandsAtRemoval?.filter((command) => command === 'sleep 1234'),
+        [],
+        'the command and every process it started were gone before the container was removed',
+      );
+      await assert.rejects(dockerClient().getContainer(containerId).inspect(), { statusCode: 404 });
+      const { trajectory, problems } = await readTrajectoryLog(summary.path);
+      assert.deepEqual(problems, []);
+      assert.deepEqual(
+        trajectory?.turns.map((turn) => turn.observations.map((observation) => observation.tool)),
+        [['view']],
+        'the finished turn is kept; the interrupted one is not recorded half done',
+      );
+      assert.match(trajectory?.turns[0].observations[0].output ?? '', /per_page/);
+      assert.equal(trajectory?.result?.exit_status, 'cancelled');
+      assert.equal(trajectory?.result?.reward, null);
+    },
+  );
 });

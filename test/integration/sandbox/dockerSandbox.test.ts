@@ -10,6 +10,7 @@ import { imageForProfile } from '../../../src/core/sandbox/images';
 import { SandboxPool } from '../../../src/core/sandbox/pool';
 import { reapOrphans } from '../../../src/core/sandbox/reaper';
 import { InfrastructureError } from '../../../src/core/sandbox/sandbox';
+import { containerCommands, waitForCommand } from '../../support/containerProcesses';
 
 function makeRepo(): string {
   const dir = mkdtempSync(join(tmpdir(), 'rollout-sandbox-test-'));
@@ -62,6 +63,31 @@ describe('DockerSandbox in a real Docker container', () => {
     const afterSetsid = await sandbox.exec("ps -eo args= | grep -c '^sleep 1000$' || true");
     assert.equal(afterSetsid.stdout.trim(), '0', 'a child that left the process group is killed too');
   });
+
+  test(
+    'an abort kills the running command and every process it started at once, and the exec rejects with its reason',
+    { timeout: 120_000 },
+    async () => {
+      const controller = new AbortController();
+      const running = sandbox.exec('sleep 1234 & setsid sleep 1234 & sleep 1234; echo finished', {
+        signal: controller.signal,
+      });
+      await waitForCommand(() => sandbox.containerId, 'sleep 1234', 3, 60_000);
+      controller.abort(new Error('stopped by the test'));
+      await assert.rejects(running, /stopped by the test/);
+      const left = (await containerCommands(sandbox.containerId)).filter((command) => command === 'sleep 1234');
+      assert.deepEqual(left, [], 'no process of the command is left in the container');
+      await assert.rejects(
+        sandbox.exec('touch started', { signal: AbortSignal.abort(new Error('aborted before')) }),
+        /aborted before/,
+      );
+      assert.equal(
+        (await sandbox.exec('ls started || echo none')).stdout.trim(),
+        'none',
+        'an aborted exec never starts',
+      );
+    },
+  );
 
   test('output past the cap is dropped and flagged, also for an endless `yes`', async () => {
     const capped = await sandbox.exec('yes | head -c 3000000', { maxOutputBytes: 1024 * 1024 });

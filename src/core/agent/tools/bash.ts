@@ -38,12 +38,13 @@ export function bashTool(options: BashToolOptions = {}): Tool {
       required: ['command'],
       additionalProperties: false,
     },
-    async run(args, { sandbox, onOutput }) {
+    async run(args, { sandbox, signal, onOutput }) {
       const { command, timeout_seconds } = args as BashArgs;
       const timeoutMs = timeout_seconds ? timeout_seconds * 1000 : defaultTimeoutMs;
       const result = await sandbox.exec(command, {
         timeoutMs,
         maxOutputBytes: options.maxOutputBytes ?? 4 * 1024 ** 2,
+        signal,
         ...(onOutput ? { onOutput: (_stream: 'stdout' | 'stderr', text: string) => onOutput(text) } : {}),
       });
       const observation = formatExecObservation(result);

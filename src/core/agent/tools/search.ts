@@ -54,7 +54,7 @@ export function searchTool(options: SearchToolOptions = {}): Tool {
       required: ['pattern'],
       additionalProperties: false,
     },
-    async run(args, { sandbox }) {
+    async run(args, { sandbox, signal }) {
       const { pattern, path = '.', mode = 'text', regex = false } = args as SearchArgs;
       const absolute = resolveInSandbox(sandbox.workdir, path);
       const shown = displayPath(sandbox.workdir, absolute);
@@ -62,7 +62,7 @@ export function searchTool(options: SearchToolOptions = {}): Tool {
         mode === 'text'
           ? grepCommand(pattern, absolute, regex, maxResults)
           : findCommand(pattern, absolute, maxResults);
-      const result = await sandbox.exec(command, { timeoutMs: 60_000, cwd: sandbox.workdir });
+      const result = await sandbox.exec(command, { timeoutMs: 60_000, cwd: sandbox.workdir, signal });
       if (searchFailed(mode, result.exitCode, result.stdout)) {
         return fail(`search failed in ${shown}: ${result.stderr.trim() || `exit code ${result.exitCode}`}`);
       }

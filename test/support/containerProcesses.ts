@@ -1,0 +1,29 @@
+/** What runs in a container, as the engine lists it from the host (`docker top`), not as the container reports it. */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { dockerClient } from '../../src/core/sandbox/engine';
+
+/** The command lines of the container's processes. */
+export async function containerCommands(containerId: string): Promise<string[]> {
+  const top = (await dockerClient().getContainer(containerId).top()) as { Titles: string[]; Processes: string[][] };
+  const column = top.Titles.indexOf('CMD');
+  return top.Processes.map((row) => row[column]);
+}
+
+/** Waits until the container runs `count` processes whose command line is `command`; the container's id comes later when `containerId` gives none yet. */
+export async function waitForCommand(
+  containerId: () => Promise<string | undefined> | string | undefined,
+  command: string,
+  count: number,
+  timeoutMs: number,
+): Promise<string> {
+  let seen: string[] = [];
+  for (const started = Date.now(); Date.now() - started < timeoutMs; await sleep(100)) {
+    const id = await containerId();
+    if (!id) continue;
+    seen = await containerCommands(id);
+    if (seen.filter((line) => line === command).length === count) return id;
+  }
+  throw new Error(
+    `timed out after ${timeoutMs / 1000} s waiting for ${count} × '${command}' in the container; it ran ${JSON.stringify(seen)}`,
+  );
+}
