@@ -1,23 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import { enqueueRollouts, RolloutQueue, rolloutJobs } from '../../../src/core/queue/rolloutQueue';
+import { startServerOnFreePort } from '../../support/serverOnFreePort';
 import { api, PROJECT_ROOT, waitFor } from './helpers';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 export function queueTests(): void {
   describe('the job queue in the Runs view (real redis-server on loopback)', () => {
@@ -25,28 +15,15 @@ export function queueTests(): void {
     let url: string;
 
     before(async () => {
-      const port = await freePort();
-      url = `redis://127.0.0.1:${port}`;
-      redis = spawn(
-        'redis-server',
-        [
-          '--port',
-          String(port),
-          '--bind',
-          '127.0.0.1',
-          '--save',
-          '',
-          '--dir',
-          mkdtempSync(path.join(tmpdir(), 'rollout-e2e-redis-')),
-        ],
-        { stdio: 'ignore' },
-      );
-      await waitFor('redis-server to answer', async () =>
-        RolloutQueue.open(url).then(
-          (queue) => queue.close().then(() => true),
-          () => false,
-        ),
-      );
+      const dataDir = mkdtempSync(path.join(tmpdir(), 'rollout-e2e-redis-'));
+      const server = await startServerOnFreePort({
+        name: 'redis-server',
+        command: 'redis-server',
+        args: (port) => ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dataDir],
+        listening: (port) => new RegExp(`port=${port}\\b[^]*Ready to accept connections`),
+      });
+      redis = server.child;
+      url = `redis://127.0.0.1:${server.port}`;
     });
 
     after(async () => {
