@@ -271,45 +271,94 @@ export interface AxeResults {
 }
 
 /**
- * Opens the palette and runs the command titled `title`. A quick input left open (or closing) from an earlier
- * step can hide the box between the wait and the fill, so the palette is opened afresh a few times.
+ * The limit of a step through the quick input (the palette, a picker): a guard against a hung workbench, not a
+ * speed figure. The suite waits longer for the step's acknowledgement (QUICK_INPUT_ACK_MS in
+ * test/e2e/suite/helpers.ts), so the error that names what the step waited for is the one reported.
  */
-async function runFromPalette(page: Page, title: string): Promise<void> {
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  const attempts = 3;
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      await page.keyboard.press('Escape');
-      await page.keyboard.press('F1');
-      await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
-      // Filled, not typed: on a busy machine keystrokes can arrive before the box has focus and never filter.
-      await input.fill(`>${title}`, { timeout: UI_TIMEOUT_MS });
-      await page
-        .locator(`.quick-input-list .monaco-list-row.focused[aria-label*="${title}"]`)
-        .waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
-      await input.press('Enter');
-      return;
-    } catch (error) {
-      if (attempt === attempts) throw error;
-    }
+const QUICK_INPUT_STEP_MS = 90_000;
+
+const QUICK_INPUT_BOX = '.quick-input-widget .quick-input-box input';
+
+/** Polls `check` until it holds (true) or `deadline` passes (false). */
+async function until(check: () => Promise<boolean>, deadline: number): Promise<boolean> {
+  for (;;) {
+    if (await check().catch(() => false)) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
-/** Checks exactly the item labelled `label` in the open multi-select quick pick and accepts it. */
+/**
+ * Waits until the quick input's box is shown and holds what `shows` expects of its text (the palette's `>`, or a
+ * picker's empty filter). `open`, when the step has one, is the key press that opens it: made again, at growing
+ * intervals, while the box is not ready, since a key pressed while the workbench is busy (or while a quick input
+ * is closing) can be lost. The one way every UI step reaches the quick input.
+ */
+async function readyQuickInput(
+  page: Page,
+  what: string,
+  shows: (text: string) => boolean,
+  deadline: number,
+  open?: () => Promise<void>,
+): Promise<void> {
+  const box = page.locator(QUICK_INPUT_BOX);
+  const ready = async () => (await box.isVisible()) && shows(await box.inputValue());
+  for (let interval = 1_000; ; interval = Math.min(interval * 2, 8_000)) {
+    await open?.();
+    if (await until(ready, open ? Math.min(Date.now() + interval, deadline) : deadline)) return;
+    if (Date.now() > deadline) throw new Error(`${what} was not shown within ${QUICK_INPUT_STEP_MS / 1000} s`);
+  }
+}
+
+/**
+ * Types `text` into the ready quick input (filled, not typed: on a busy machine keystrokes can arrive before the
+ * box has focus and never filter), waits for the list row `row` to show, and accepts with Enter once. False when
+ * the box closed before it took the text, so the caller opens it again.
+ */
+async function fillAndAccept(page: Page, text: string, row: string, deadline: number, select?: () => Promise<void>) {
+  const box = page.locator(QUICK_INPUT_BOX);
+  await box.fill(text, { timeout: Math.max(deadline - Date.now(), 1) }).catch(() => undefined);
+  if ((await box.inputValue().catch(() => '')) !== text) return false;
+  if (!(await until(() => page.locator(row).first().isVisible(), deadline)))
+    throw new Error(`no row ${row} for '${text}' within ${QUICK_INPUT_STEP_MS / 1000} s`);
+  await select?.();
+  // Pressed once only: a second Enter could run the command twice. Accepted is closed or showing what comes next.
+  await box.press('Enter');
+  const accepted = async () => !(await box.isVisible()) || (await box.inputValue()) !== text;
+  if (!(await until(accepted, deadline))) throw new Error(`'${text}' was not accepted`);
+  return true;
+}
+
+/** Opens the palette (F1) and runs the command titled `title`. */
+async function runFromPalette(page: Page, title: string): Promise<void> {
+  const deadline = Date.now() + QUICK_INPUT_STEP_MS;
+  const row = `.quick-input-list .monaco-list-row.focused[aria-label*="${title}"]`;
+  for (;;) {
+    await readyQuickInput(
+      page,
+      'the command palette',
+      (text) => text.startsWith('>'),
+      deadline,
+      () => page.keyboard.press('F1'),
+    );
+    if (await fillAndAccept(page, `>${title}`, row, deadline)) return;
+  }
+}
+
+/** Checks exactly the item labelled `label` in the multi-select quick pick a command opened, and accepts it. */
 async function pickOne(page: Page, label: string): Promise<void> {
+  const deadline = Date.now() + QUICK_INPUT_STEP_MS;
   const widget = page.locator('.quick-input-widget');
-  const input = widget.locator('.quick-input-box input');
-  await input.waitFor({ state: 'visible', timeout: 30_000 });
-  // The palette and the picker share this widget: wait until it shows the picker's items, then filter.
-  await widget.locator('.quick-input-list .monaco-list-row').first().waitFor({ state: 'visible', timeout: 30_000 });
-  await input.fill(label);
-  const row = widget.locator(`.quick-input-list .monaco-list-row[aria-label*="${label}"]`).first();
-  await row.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
-  await row.click();
-  await widget
-    .locator('.quick-input-count', { hasText: '1 Selected' })
-    .waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
-  await input.press('Enter');
+  const row = `.quick-input-widget .quick-input-list .monaco-list-row[aria-label*="${label}"]`;
+  // The palette and the picker share the widget: the picker's filter starts empty, the palette's with `>`. No
+  // key opens the picker (the command did), so nothing is pressed again.
+  await readyQuickInput(page, 'the picker', (text) => text === '', deadline);
+  const picked = await fillAndAccept(page, label, row, deadline, async () => {
+    await page.locator(row).first().click();
+    if (!(await until(() => widget.locator('.quick-input-count', { hasText: '1 Selected' }).isVisible(), deadline)))
+      throw new Error(`'${label}' was not checked`);
+  });
+  if (!picked) throw new Error(`the picker closed before it took '${label}'`);
 }
 
 export function workbenchUrl(

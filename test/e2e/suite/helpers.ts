@@ -44,6 +44,12 @@ export async function waitFor<T>(
 }
 
 let uiRequests = 0;
+/**
+ * How long the suite waits for the harness to acknowledge a UI step: longer than the harness's own limit on a
+ * step (QUICK_INPUT_STEP_MS in test/e2e/host/codeServerHost.ts), so its error, naming what it waited for, is
+ * the one reported.
+ */
+const QUICK_INPUT_ACK_MS = 120_000;
 
 /**
  * Asks the code-server harness to act on the workbench page (see test/e2e/host/codeServerHost.ts) and waits
@@ -59,7 +65,7 @@ export async function ui(
   const id = String(++uiRequests);
   console.log(`[[ui:${id}:${action}:${argument}]]`);
   const ack = path.join(dir, '.acks', id);
-  await waitFor(`the harness to ${action} '${argument}'`, () => existsSync(ack));
+  await waitFor(`the harness to ${action} '${argument}'`, () => existsSync(ack), QUICK_INPUT_ACK_MS);
   const outcome = readFileSync(ack, 'utf8');
   if (outcome !== 'ok') throw new Error(`UI action ${action} '${argument}' ${outcome}`);
 }
