@@ -8,11 +8,12 @@ import { checkModelSettings, MODEL_SETTING_FIELDS, type ModelSettings } from '..
 export interface Settings {
   /**
    * `openai-compatible`, `anthropic` or `ollama` (the endpoint below), `vscode-lm` (VS Code's Language Model
-   * API, `model` naming the family), or `replay` (the recorded actions of `modelReplayPath`).
+   * API, `model` naming the family), or `recorded` (the recorded actions of `modelRecordedPath`; the setting's
+   * former value `replay` reads as `recorded`).
    */
   modelProvider: string;
-  /** The recorded trajectory the `replay` provider repeats, action by action (absolute once read). */
-  readonly modelReplayPath: string;
+  /** The recorded trajectory the `recorded` provider repeats, action by action (absolute once read). */
+  readonly modelRecordedPath: string;
   modelEndpoint: string;
   model: string;
   workers: number;
@@ -42,18 +43,23 @@ export interface Settings {
 
 export const SETTINGS_SECTION = 'rolloutStudio';
 
+/** `replay` named the recorded-actions provider before `recorded` (the name the CLI's policies use too). */
+function currentProviderName(provider: string): string {
+  return provider === 'replay' ? 'recorded' : provider;
+}
+
 export function readSettings(): Settings {
   const config = vscode.workspace.getConfiguration(SETTINGS_SECTION);
   const get = <T>(key: string, fallback: T): T => config.get<T>(key) ?? fallback;
   const outputFolderSetting = get('outputFolder', '.rollout/runs');
   return {
-    modelProvider: get('model.provider', 'openai-compatible'),
+    modelProvider: currentProviderName(get('model.provider', 'openai-compatible')),
     modelEndpoint: get('model.endpoint', 'https://api.openai.com/v1'),
-    get modelReplayPath() {
-      const setting = get('model.replayPath', '');
-      return setting && !path.isAbsolute(setting)
-        ? resolveInWorkspace('rolloutStudio.model.replayPath', setting)
-        : setting;
+    get modelRecordedPath() {
+      // `model.replayPath`, the setting's former name, is read while the new one is unset.
+      const key = get('model.recordedPath', '') ? 'model.recordedPath' : 'model.replayPath';
+      const setting = get(key, '');
+      return setting && !path.isAbsolute(setting) ? resolveInWorkspace(`rolloutStudio.${key}`, setting) : setting;
     },
     model: get('model.name', 'gpt-4o-mini'),
     workers: get('workers', 2),

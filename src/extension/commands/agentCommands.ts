@@ -190,18 +190,18 @@ async function resolveModel(
  */
 export function configuredPolicySpec(settings: Settings): string {
   if (settings.modelProvider === 'vscode-lm') return `vscode-lm:${settings.model}`;
-  if (settings.modelProvider === 'replay') {
-    if (!settings.modelReplayPath)
+  if (settings.modelProvider === 'recorded') {
+    if (!settings.modelRecordedPath)
       throw new Error(
-        'rolloutStudio.model.replayPath: the replay provider needs a recorded trajectory; run "Rollout Studio: Select Policy…"',
+        'rolloutStudio.model.recordedPath: recorded actions need a recorded trajectory; run "Rollout Studio: Select Policy…"',
       );
-    return `recorded:${settings.modelReplayPath}`;
+    return `recorded:${settings.modelRecordedPath}`;
   }
   const backends: Record<string, string> = { 'openai-compatible': 'openai', anthropic: 'anthropic', ollama: 'ollama' };
   const backend = backends[settings.modelProvider];
   if (!backend)
     throw new Error(
-      `rolloutStudio.model.provider: '${settings.modelProvider}' is not one of ${[...Object.keys(backends), 'vscode-lm', 'replay'].join(', ')}`,
+      `rolloutStudio.model.provider: '${settings.modelProvider}' is not one of ${[...Object.keys(backends), 'vscode-lm', 'recorded'].join(', ')}`,
     );
   const endpoint =
     settings.modelEndpoint && settings.modelEndpoint !== OPENAI_DEFAULT_BASE_URL ? settings.modelEndpoint : undefined;

@@ -49,7 +49,7 @@ export async function runDoctor(context: CommandContext): Promise<DoctorCheck[]>
 /** Whether the agent's model can be asked: OpenAI's own API needs a key; other providers bring their own. */
 async function checkModel(context: CommandContext): Promise<DoctorCheck> {
   const settings = context.settings();
-  const detail = `${settings.modelProvider}${settings.modelProvider === 'replay' ? '' : ` ${settings.model}`}`;
+  const detail = `${settings.modelProvider}${settings.modelProvider === 'recorded' ? '' : ` ${settings.model}`}`;
   const needsKey = settings.modelProvider === 'openai-compatible' && settings.modelEndpoint === OPENAI_DEFAULT_BASE_URL;
   if (!needsKey || process.env.OPENAI_API_KEY || (await context.apiKeys.get(settings.modelEndpoint)))
     return { name: MODEL_CHECK, ok: true, detail };

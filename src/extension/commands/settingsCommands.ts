@@ -99,17 +99,17 @@ export const POLICY_KINDS = [
   { provider: 'anthropic', label: 'Anthropic', detail: "Anthropic's Messages API" },
   { provider: 'ollama', label: 'Ollama', detail: "Ollama's own API (sets the context size)" },
   { provider: 'vscode-lm', label: 'VS Code Language Model', detail: 'the chat models your installed providers offer' },
-  { provider: 'replay', label: 'Recorded actions (replay)', detail: "a recorded trajectory's actions, step by step" },
+  { provider: 'recorded', label: 'Recorded actions', detail: "a recorded trajectory's actions, step by step" },
 ] as const;
 
 export interface PolicyChoice {
   provider: (typeof POLICY_KINDS)[number]['provider'];
-  /** The model (the family for vscode-lm); unused by replay. */
+  /** The model (the family for vscode-lm); unused by recorded actions. */
   model?: string;
   /** The server's base URL; empty for the provider's own default. */
   endpoint?: string;
-  /** replay: the recorded trajectory (a trajectory.jsonl). */
-  replayPath?: string;
+  /** recorded: the recorded trajectory (a trajectory.jsonl). */
+  recordedPath?: string;
 }
 
 /**
@@ -124,12 +124,12 @@ export async function selectPolicy(context: CommandContext, argument?: unknown):
       `Select Policy: '${choice.provider}' is not one of ${POLICY_KINDS.map((k) => k.provider).join(', ')}`,
     );
   if (choice.endpoint) validateEndpoint(choice.endpoint);
-  if (choice.provider === 'replay' && !choice.replayPath)
-    throw new Error('Select Policy: replay needs a recorded trajectory');
+  if (choice.provider === 'recorded' && !choice.recordedPath)
+    throw new Error('Select Policy: recorded actions need a recorded trajectory (recordedPath)');
   await updateSetting('model.provider', choice.provider);
   if (choice.model !== undefined) await updateSetting('model.name', choice.model);
   if (choice.endpoint !== undefined) await updateSetting('model.endpoint', choice.endpoint);
-  if (choice.replayPath !== undefined) await updateSetting('model.replayPath', choice.replayPath);
+  if (choice.recordedPath !== undefined) await updateSetting('model.recordedPath', choice.recordedPath);
   context.log.info(`policy set to ${JSON.stringify(choice)}`);
   return choice;
 }
@@ -141,13 +141,13 @@ async function pickPolicy(context: CommandContext): Promise<PolicyChoice | undef
     { title: 'The agent runs on…', ignoreFocusOut: true },
   );
   if (!kind) return undefined;
-  if (kind.provider === 'replay') {
-    const replayPath = await fileArgumentOrPick(undefined, {
+  if (kind.provider === 'recorded') {
+    const recordedPath = await fileArgumentOrPick(undefined, {
       canSelectFiles: true,
-      title: 'The recorded trajectory to replay (a trajectory.jsonl)',
+      title: 'The recorded trajectory whose actions the agent repeats (a trajectory.jsonl)',
       filters: { 'Trajectory logs': ['jsonl'] },
     });
-    return replayPath ? { provider: 'replay', replayPath } : undefined;
+    return recordedPath ? { provider: 'recorded', recordedPath } : undefined;
   }
   if (kind.provider === 'openai-compatible') {
     const endpoint = await pickEndpoint(current.modelEndpoint);

@@ -56,11 +56,11 @@ export function walkthroughTests(): void {
     it('Select Policy… sets any policy kind: recorded actions, then an Anthropic model', async () => {
       const { failures } = await api();
       const recording = path.join(PROJECT_ROOT, 'tasks', 'examples', 'bytesize__bytesize-22', 'reference', 'solved');
-      const replayPath = path.join(recording, 'trajectory.jsonl');
-      await vscode.commands.executeCommand('rolloutStudio.selectPolicy', { provider: 'replay', replayPath });
+      const recordedPath = path.join(recording, 'trajectory.jsonl');
+      await vscode.commands.executeCommand('rolloutStudio.selectPolicy', { provider: 'recorded', recordedPath });
       const config = () => vscode.workspace.getConfiguration('rolloutStudio');
-      assert.equal(config().get('model.provider'), 'replay');
-      assert.equal(config().get('model.replayPath'), replayPath);
+      assert.equal(config().get('model.provider'), 'recorded');
+      assert.equal(config().get('model.recordedPath'), recordedPath);
       await vscode.commands.executeCommand('rolloutStudio.selectPolicy', {
         provider: 'anthropic',
         model: 'claude-sonnet-4-5',

@@ -48,12 +48,12 @@ describe("the extension's manifest (package.json contributes)", () => {
 
   test('every setting that names a path, host or URL the extension uses is restricted in untrusted folders', () => {
     const restricted: string[] = manifest.capabilities.untrustedWorkspaces.restrictedConfigurations;
-    for (const key of ['rolloutStudio.model.endpoint', 'rolloutStudio.model.replayPath', 'rolloutStudio.outputFolder'])
-      assert.ok(restricted.includes(key), key);
+    const keys = ['model.endpoint', 'model.recordedPath', 'model.replayPath', 'outputFolder'];
+    for (const key of keys) assert.ok(restricted.includes(`rolloutStudio.${key}`), key);
   });
 
   test('the policy kinds of Select Policy… are the providers the setting takes', async () => {
     const provider = manifest.contributes.configuration.properties['rolloutStudio.model.provider'];
-    assert.deepEqual(provider.enum, ['openai-compatible', 'anthropic', 'ollama', 'vscode-lm', 'replay']);
+    assert.deepEqual(provider.enum, ['openai-compatible', 'anthropic', 'ollama', 'vscode-lm', 'recorded']);
   });
 });
