@@ -91,6 +91,7 @@ describe("Multi-SWE-bench's log parsers, against its harness", () => {
       undefined,
     );
     assert.equal(multiSweBenchLogParser({ org: 'zulip', repo: 'zulip-terminal', tag: '0.6.0' }), undefined);
-    assert.equal(multiSweBenchLogParser({ org: 'google', repo: 'gson' }), undefined);
+    // The harness reads mruby's logs three ways by pull-request number, with no interval in the row's name.
+    assert.equal(multiSweBenchLogParser({ org: 'mruby', repo: 'mruby' }), undefined);
   });
 });

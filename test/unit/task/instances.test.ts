@@ -557,12 +557,12 @@ describe('Multi-SWE-bench', () => {
 
   test('a Multi-SWE-bench repository whose parser Rollout Studio does not have needs --specs, named in the error', () => {
     const row = JSON.parse(readFileSync(fixture('multi-swe-bench', 'jqlang__jq.jsonl'), 'utf8').split('\n')[0]);
-    const task = multiSweBenchRowToTask({ ...row, org: 'google', repo: 'gson', instance_id: undefined });
+    const task = multiSweBenchRowToTask({ ...row, org: 'mruby', repo: 'mruby', instance_id: undefined });
     assert.throws(
       () => taskImage(task, settings),
-      /no log parser for google\/gson .*pass --specs FILE with a spec for it that gives test_framework$/,
+      /no log parser for mruby\/mruby .*pass --specs FILE with a spec for it that gives test_framework$/,
     );
-    const specs = { 'google/gson': { test_framework: 'maven' } };
+    const specs = { 'mruby/mruby': { test_framework: 'maven' } };
     assert.equal(taskImage(task, { ...settings, specs }).environment.logParser, 'maven');
   });
 });

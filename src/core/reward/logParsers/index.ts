@@ -29,7 +29,11 @@ import { parseMinitest } from './minitest';
 import { parsePrismjs } from './mochaJson';
 import { parseMochaSpec } from './mochaSpec';
 import { parseMultiSweBenchGoTest, parseMultiSweBenchGoTestParent } from './multiSweBench/goTest';
-import { parseMultiSweBenchGradle, parseMultiSweBenchGradleFromCache } from './multiSweBench/gradle';
+import {
+  parseMultiSweBenchGradle,
+  parseMultiSweBenchGradleFromCache,
+  parseMultiSweBenchGradleStripped,
+} from './multiSweBench/gradle';
 import { parseMultiSweBenchJest, parseMultiSweBenchJestOneWordSuites } from './multiSweBench/jest';
 import {
   parseMultiSweBenchCargo,
@@ -54,6 +58,7 @@ import {
 import {
   parseMultiSweBenchMaven,
   parseMultiSweBenchMavenRunningLine,
+  parseMultiSweBenchMavenRunningSummary,
   parseMultiSweBenchMavenUncoloured,
 } from './multiSweBench/maven';
 import { parseMultiSweBenchMochaJsonReports } from './multiSweBench/mochaJsonReports';
@@ -158,8 +163,10 @@ export const LOG_PARSERS = {
   mswebench_maven: parseMultiSweBenchMaven,
   mswebench_maven_uncoloured: parseMultiSweBenchMavenUncoloured,
   mswebench_maven_running_line: parseMultiSweBenchMavenRunningLine,
+  mswebench_maven_running_summary: parseMultiSweBenchMavenRunningSummary,
   mswebench_gradle: parseMultiSweBenchGradle,
   mswebench_gradle_from_cache: parseMultiSweBenchGradleFromCache,
+  mswebench_gradle_stripped: parseMultiSweBenchGradleStripped,
   mswebench_ctest: parseMultiSweBenchCtest,
   mswebench_ctest_failed_last: parseMultiSweBenchCtestFailedLast,
   mswebench_ctest_with_checks: parseMultiSweBenchCtestWithChecks,
