@@ -24,7 +24,7 @@ const PLANTED_KEY = 'sk-proj-PLANTEDkey0123456789abcdefABCDEF';
 describe('agent rollouts in real Docker against a local OpenAI wire-protocol test double', () => {
   let task: Task;
   let outDir: string;
-  let solvedRun: string;
+  let solved: ReturnType<typeof rollout> | undefined;
 
   before(async () => {
     task = (await loadTasksStrict(join(TASKS, 'pagekit__pagekit-14')))[0];
@@ -52,8 +52,12 @@ describe('agent rollouts in real Docker against a local OpenAI wire-protocol tes
     }
   }
 
-  test('a policy that fixes the bug through the edit tool is resolved with reward 1, every turn recorded', async () => {
-    const { summary, server } = await rollout([
+  /**
+   * The rollout that fixes the bug, run once for the tests that need it, by whichever of them runs first: each
+   * of them also passes when run alone.
+   */
+  function solvedRollout(): ReturnType<typeof rollout> {
+    solved ??= rollout([
       step.toolCall('view', { path: 'pagekit/paginator.py', start_line: 40, end_line: 52 }),
       step.toolCall('edit', {
         command: 'str_replace',
@@ -66,12 +70,16 @@ describe('agent rollouts in real Docker against a local OpenAI wire-protocol tes
       }),
       step.toolCall('submit', { summary: 'ceil division for page_count' }),
     ]);
+    return solved;
+  }
+
+  test('a policy that fixes the bug through the edit tool is resolved with reward 1, every turn recorded', async () => {
+    const { summary, server } = await solvedRollout();
     assert.equal(summary.exitStatus, 'submitted');
     assert.equal(summary.resolved, true);
     assert.equal(summary.reward, 1);
     assert.equal(summary.turns, 4);
     assert.equal(server.completionRequests.length, 4);
-    solvedRun = summary.path;
 
     const { trajectory, problems } = await readTrajectoryLog(summary.path);
     assert.deepEqual(problems, []);
@@ -102,7 +110,7 @@ describe('agent rollouts in real Docker against a local OpenAI wire-protocol tes
   });
 
   test('rollout reexecute re-executes the recorded actions in a fresh container and reproduces the run exactly', async () => {
-    const { trajectory } = await readTrajectoryLog(solvedRun);
+    const { trajectory } = await readTrajectoryLog((await solvedRollout()).summary.path);
     assert.ok(trajectory);
     const createSandbox = (spec: SandboxSpec) => DockerSandbox.create(spec);
     const same = await reexecuteTrajectory(trajectory, createSandbox, createDefaultToolbox());
