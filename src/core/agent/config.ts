@@ -43,6 +43,26 @@ export const DEFAULT_AGENT_CONFIG: AgentConfig = {
 export function describeLimits(
   config: Pick<AgentConfig, 'maxTurns' | 'maxTokens' | 'maxCostUsd' | 'maxWallMs'>,
 ): string {
-  const cost = Number.isFinite(config.maxCostUsd) ? `$${config.maxCostUsd.toFixed(2)}` : 'no cost limit';
-  return `${config.maxTurns} turns, ${config.maxTokens.toLocaleString('en-US')} tokens, ${cost}, ${config.maxWallMs / 60_000} minutes`;
+  const { maxTurns, maxTokens, maxCostUsd, maxWallMs } = config;
+  return limitPhrases({ maxTurns, maxTokens, maxCostUsd, maxWallMs }).join(', ');
+}
+
+/**
+ * Each limit `config` holds, in words and in `AgentConfig`'s order (`30 turns`, `$5.00`, `120 s per command`,
+ * `no cost limit`, `sliding-window compaction`); a limit it leaves out is not named.
+ */
+export function limitPhrases(config: Partial<AgentConfig>): string[] {
+  const phrases: Record<keyof AgentConfig, (value: never) => string> = {
+    maxTurns: (turns: number) => (Number.isFinite(turns) ? `${turns} turns` : 'no turn limit'),
+    maxTokens: (tokens: number) =>
+      Number.isFinite(tokens) ? `${tokens.toLocaleString('en-US')} tokens` : 'no token limit',
+    maxCostUsd: (cost: number) => (Number.isFinite(cost) ? `$${cost.toFixed(2)}` : 'no cost limit'),
+    maxWallMs: (ms: number) => (Number.isFinite(ms) ? `${ms / 60_000} minutes` : 'no time limit'),
+    maxConsecutiveFormatErrors: (errors: number) => `${errors} unusable replies in a row`,
+    commandTimeoutMs: (ms: number) => `${ms / 1000} s per command`,
+    compaction: (strategy: CompactionStrategy) => `${strategy} compaction`,
+  };
+  return (Object.keys(phrases) as (keyof AgentConfig)[]).flatMap((key) =>
+    config[key] === undefined ? [] : [phrases[key](config[key] as never)],
+  );
 }

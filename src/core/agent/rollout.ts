@@ -99,6 +99,8 @@ export function recordedAgentConfig(run: RunMetadata): Partial<AgentConfig> {
   if (!recorded || typeof recorded !== 'object') return {};
   return Object.fromEntries(
     Object.entries(recorded).flatMap(([key, value]) => {
+      // Older logs recorded settings that are no longer limits (contextWindowTokens, keepRecentTurns).
+      if (!(key in DEFAULT_AGENT_CONFIG)) return [];
       if (key === 'compaction')
         return COMPACTION_STRATEGIES.includes(value as CompactionStrategy) ? [[key, value]] : [];
       return value === null ? [[key, Number.POSITIVE_INFINITY]] : typeof value === 'number' ? [[key, value]] : [];

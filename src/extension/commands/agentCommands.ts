@@ -11,6 +11,7 @@ import {
   type ProtocolSpec,
 } from '../../core/agent/protocols/protocol';
 import { reexecuteTrajectory as reexecuteInSandbox, type ReexecutionReport } from '../../core/agent/reexecute';
+import type { AgentConfig } from '../../core/agent/config';
 import type { RolloutSummary } from '../../core/agent/rollout';
 import { createDefaultToolbox } from '../../core/agent/tools/toolbox';
 import { dockerEvaluatorOptions } from '../../core/reward/dockerEvaluatorOptions';
@@ -37,6 +38,8 @@ export interface RunAgentRequest {
   follow?: boolean;
   /** Skip the question asked before more than one rollout (its estimated cost). */
   confirmed?: boolean;
+  /** Limits over the settings' budget (Run Again's: the ones the run it repeats was given). */
+  limits?: Partial<AgentConfig>;
 }
 
 /** A context key: true while a batch runs, so that Stop Run is offered only then. */
@@ -62,7 +65,7 @@ export async function runAgent(context: CommandContext, argument?: unknown): Pro
       `rolloutStudio.reward: '${settings.reward}' is not one of ${Object.keys(REWARD_FUNCTIONS).join(', ')}`,
     );
   const modelSettings = settings.modelSettings; // a bad knob stops the command here, before anything starts
-  const config = agentConfig(settings);
+  const config = { ...configuredAgentConfig(settings), ...request.limits };
   const model = await resolveModel(context, settings);
   applyDockerHost(settings);
   const { policySpec, apiKey } = model;
@@ -272,7 +275,8 @@ function protocolPolicyFactory(keys: Map<string, string>): PolicyFactory {
   };
 }
 
-function agentConfig(settings: Settings) {
+/** The limits and compaction the settings give a run (`rolloutStudio.budget.*`, `rolloutStudio.agent.compaction`). */
+export function configuredAgentConfig(settings: Settings): Partial<AgentConfig> {
   return {
     compaction: settings.compaction,
     maxTurns: settings.budget.maxTurns,

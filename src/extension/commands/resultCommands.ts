@@ -10,8 +10,9 @@ import { runTranscript } from '../results/runTranscript';
 import { requireTrust } from '../trust';
 import { describeRun } from '../views/runLabel';
 import { RunItem } from '../views/runsTree';
-import { configuredPolicySpec, runAgent } from './agentCommands';
+import { configuredAgentConfig, configuredPolicySpec, runAgent } from './agentCommands';
 import type { CommandContext } from './context';
+import { runAgainPlan } from './runAgainPlan';
 
 /** Runs view: the run's FAIL_TO_PASS and PASS_TO_PASS outcome in VS Code's Test Results view. */
 export async function showTestResults(context: CommandContext, argument?: unknown): Promise<ShownTestResults> {
@@ -96,8 +97,8 @@ export async function applyPatch(
 }
 
 /**
- * Runs view: the run's task again with the model the settings give. When the run was recorded with another
- * policy it asks first, naming both (`confirmed` true skips the question): the settings are never taken silently.
+ * Runs view: the run's task again with the limits the run was given and the model the settings give. When the
+ * settings differ from what the run recorded it asks first, naming both (`confirmed` true skips the question).
  */
 export async function runAgain(
   context: CommandContext,
@@ -110,16 +111,14 @@ export async function runAgain(
     throw new Error(
       `Run Again: task ${run.task_id} is in no open task set; open its task set first ("Open Task Set…")`,
     );
-  const policyNow = configuredPolicySpec(context.settings());
-  if (run.policy !== policyNow && confirmed !== true) {
-    const answer = await vscode.window.showWarningMessage(
-      `Run ${run.run_id} was recorded with ${run.policy}; the model settings now give ${policyNow}. Run ${run.task_id} again with ${policyNow}?`,
-      { modal: true },
-      'Run',
-    );
+  const settings = context.settings();
+  const plan = runAgainPlan(run, configuredPolicySpec(settings), configuredAgentConfig(settings));
+  if (plan.question && confirmed !== true) {
+    const answer = await vscode.window.showWarningMessage(plan.question, { modal: true }, 'Run');
     if (answer !== 'Run') return undefined;
   }
-  return runAgent(context, { tasks: [task] });
+  context.log.info(`run ${run.task_id} again with ${plan.reused}`);
+  return runAgent(context, { tasks: [task], limits: plan.limits });
 }
 
 /**

@@ -4,14 +4,15 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'mocha';
 import * as vscode from 'vscode';
+import { DEFAULT_AGENT_CONFIG } from '../../../src/core/agent/config';
 import { TrajectoryRecorder } from '../../../src/core/trajectory/recorder';
-import type { RunResult } from '../../../src/core/trajectory/types';
+import type { RunMetadata, RunResult } from '../../../src/core/trajectory/types';
 import { askIssueText, type OwnRepositoryOutcome } from '../../../src/extension/commands/ownRepositoryCommand';
 import type { ChangedFileDocuments } from '../../../src/extension/commands/resultCommands';
 import { TaskFolderSource } from '../../../src/core/task/taskFolderSource';
 import type { ShownTestResults } from '../../../src/extension/results/testResults';
 import { syntheticTurn } from './fakeRun';
-import { api, waitFor, workspaceFolder } from './helpers';
+import { api, PROJECT_ROOT, waitFor, workspaceFolder } from './helpers';
 
 const git = (cwd: string, ...args: string[]) =>
   execFileSync('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.invalid', ...args], {
@@ -46,6 +47,7 @@ async function recordRun(
   source: { repo: string; commit: string },
   result: Omit<RunResult, 'ended_at'>,
   turns: number,
+  run: Partial<RunMetadata> = {},
 ): Promise<string> {
   const recorder = await TrajectoryRecorder.start(
     outDir,
@@ -59,6 +61,7 @@ async function recordRun(
       tool_versions: {},
       started_at: new Date().toISOString(),
       extra: { repo: { location: source.repo, commit: source.commit } },
+      ...run,
     },
     { fsync: false },
   );
@@ -242,6 +245,43 @@ export function resultTests(): void {
       const { failures } = await api();
       assert.equal(await vscode.commands.executeCommand('rolloutStudio.runAgain', solved), undefined);
       assert.match(failures.at(-1)!.message, /Run Again: task calc-1 is in no open task set/);
+    });
+
+    it("Run Again reuses the limits the run was given and asks first when the settings' budget differs", async () => {
+      const { failures, activeRun } = await api();
+      await vscode.commands.executeCommand('rolloutStudio.openTaskSet', path.join(PROJECT_ROOT, 'tasks', 'examples'));
+      const taskId = 'bytesize__bytesize-22';
+      // As the recorder writes a run's limits: every one it was given, JSON's null for no cost limit.
+      const agentConfig = { ...DEFAULT_AGENT_CONFIG, maxTurns: 7, maxCostUsd: null, commandTimeoutMs: 30_000 };
+      const log = await recordRun(
+        outDir(),
+        'results-run-again',
+        { repo: root(), commit: 'none' },
+        graded('', { success: [], failure: ['t'] }),
+        1,
+        {
+          task_id: taskId,
+          extra: { agent_config: agentConfig },
+        },
+      );
+      const before = failures.length;
+      assert.equal(await vscode.commands.executeCommand('rolloutStudio.runAgain', log), undefined);
+      assert.equal(failures.length, before + 1);
+      // VS Code's test host refuses modal dialogs and names what they would have asked.
+      const asked = failures.at(-1)!.message;
+      assert.match(asked, /refused to show dialog in tests\. Contents: /);
+      assert.match(
+        asked,
+        new RegExp(`Run ${taskId} again with \\S+ and the limits run results-run-again was given \\(`),
+      );
+      assert.ok(
+        asked.includes(
+          '(7 turns, 2,000,000 tokens, no cost limit, 30 minutes, 3 unusable replies in a row, 30 s per command, sliding-window compaction)?',
+        ),
+        asked,
+      );
+      assert.ok(asked.includes('The settings now give 30 turns, $5.00; the run had 7 turns, no cost limit.'), asked);
+      assert.equal(activeRun(), undefined, 'nothing runs unanswered');
     });
   });
 }
