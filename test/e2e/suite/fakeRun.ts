@@ -5,7 +5,11 @@ import type { RunMetadata, Turn } from '../../../src/core/trajectory/types';
  * Records a synthetic run through the real recorder (the agent loop's own writer), for the playback tests
  * that need shapes no fixture has: a thousand turns, and a log that is still being written.
  */
-export async function startSyntheticRun(outDir: string, runId: string): Promise<TrajectoryRecorder> {
+export async function startSyntheticRun(
+  outDir: string,
+  runId: string,
+  overrides: Partial<RunMetadata> = {},
+): Promise<TrajectoryRecorder> {
   const run: RunMetadata = {
     run_id: runId,
     task_id: `synthetic__${runId}`,
@@ -15,6 +19,7 @@ export async function startSyntheticRun(outDir: string, runId: string): Promise<
     tools: [],
     tool_versions: { 'rollout-studio': 'e2e' },
     started_at: new Date().toISOString(),
+    ...overrides,
   };
   return TrajectoryRecorder.start(outDir, run, { fsync: false });
 }

@@ -7,6 +7,7 @@
 import Mocha, { it } from 'mocha';
 import { accessibilityTests } from './accessibility.e2e';
 import { activationTests } from './activation.e2e';
+import { hostilePlaybackTests } from './hostilePlayback.e2e';
 import { imageTests } from './images.e2e';
 import { languageModelTests } from './languageModel.e2e';
 import { leaderboardTests } from './leaderboard.e2e';
@@ -35,6 +36,7 @@ const SUITES: Record<string, () => void> = {
     if (process.env.ROLLOUT_E2E_SCREENSHOTS) {
       paletteTests();
       accessibilityTests();
+      hostilePlaybackTests();
     }
   },
   /** The three rollout protocols from VS Code: apart, so the trusted suite keeps its time. */
