@@ -32,25 +32,43 @@ export interface RolloutJobResult extends RolloutSummary {
   fromRecord?: boolean;
 }
 
-/** ioredis connection options for `redis://[:PASSWORD@]HOST:PORT[/DB]`; workers block, so requests never give up. */
+const QUEUE_URL_FORMS = 'redis://HOST:PORT, rediss://HOST:PORT or unix:///PATH/TO/redis.sock';
+
+/**
+ * ioredis connection options for `redis://[:PASSWORD@]HOST:PORT[/DB]`, `rediss://` (TLS) or `unix:///PATH[?db=DB]`
+ * (a Redis on this machine listening on a socket file: `unixsocket` in redis.conf); workers block, so requests
+ * never give up.
+ */
 export function redisConnection(url: string): ConnectionOptions & RedisOptions {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new Error(`--queue: expected redis://HOST:PORT, got '${url}'`);
+    throw new Error(`--queue: expected ${QUEUE_URL_FORMS}, got '${url}'`);
   }
+  if (parsed.protocol === 'unix:' && /^\/./.test(parsed.pathname) && !parsed.host)
+    return {
+      path: decodeURIComponent(parsed.pathname),
+      db: databaseNumber(parsed.searchParams.get('db') ?? undefined, url),
+      maxRetriesPerRequest: null,
+    };
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')
-    throw new Error(`--queue: expected redis://HOST:PORT, got '${url}'`);
+    throw new Error(`--queue: expected ${QUEUE_URL_FORMS}, got '${url}'`);
   return {
     host: parsed.hostname,
     port: Number(parsed.port || 6379),
     username: parsed.username || undefined,
     password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
-    db: parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : undefined,
+    db: databaseNumber(parsed.pathname.length > 1 ? parsed.pathname.slice(1) : undefined, url),
     tls: parsed.protocol === 'rediss:' ? {} : undefined,
     maxRetriesPerRequest: null,
   };
+}
+
+function databaseNumber(text: string | undefined, url: string): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text)) throw new Error(`--queue: the database in '${url}' is not a number: '${text}'`);
+  return Number(text);
 }
 
 /** The rollout queue and a plain Redis client beside it for the cancel mark. */

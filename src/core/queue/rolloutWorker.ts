@@ -26,8 +26,16 @@ import { roundRobinSandboxes } from './engines';
 import { openResultStore, type ResultStore } from './resultStore';
 import { QUEUE_NAME, RolloutQueue, redisConnection, type RolloutJobData, type RolloutJobResult } from './rolloutQueue';
 
-/** A worker whose lock is not renewed for this long is taken as dead and its jobs go to the others. */
-export const LOCK_MS = 15_000;
+/**
+ * A job's lock. BullMQ renews it while the worker's event loop runs, one Redis call every LOCK_RENEW_MS at most; a
+ * lock not renewed for LOCK_MS expires, and the next stalled-job check of any worker (every STALLED_CHECK_MS) gives
+ * the job to another. A live worker thus keeps its jobs through a stall of its process or of Redis of up to
+ * LOCK_MS - LOCK_RENEW_MS = 25 s, however long a turn runs. BullMQ's default for a 15 s lock, a renewal every 7.5 s,
+ * lost jobs to a stall of 7.5 s: in reach of a swapping or heavily loaded machine. A dead worker's jobs are taken
+ * over after 30-35 s, little beside rollouts of minutes; a worker that does lose a lock writes nothing more (lockCheck).
+ */
+export const LOCK_MS = 30_000;
+const LOCK_RENEW_MS = 5_000;
 const STALLED_CHECK_MS = 5_000;
 const CANCEL_POLL_MS = 1_000;
 
@@ -55,6 +63,8 @@ export async function startRolloutWorker(options: RolloutWorkerOptions): Promise
   const name = `${hostname()}:${process.pid}`;
   const engines = options.dockerHosts?.length ? options.dockerHosts : [undefined];
   const rollouts = await RolloutQueue.open(options.url);
+  // The cancel-mark client reconnects by itself; unheard, its errors print as ioredis's 'Unhandled error event'.
+  rollouts.redis.on('error', (error) => log(`queue: ${error.message}`));
   // The containers a killed worker on this host left behind go before this one starts its own.
   for (const engine of engines)
     await reapOrphans(dockerClient(engine)).catch((error: unknown) =>
@@ -88,6 +98,7 @@ export async function startRolloutWorker(options: RolloutWorkerOptions): Promise
       concurrency: options.concurrency,
       name,
       lockDuration: LOCK_MS,
+      lockRenewTime: LOCK_RENEW_MS,
       stalledInterval: STALLED_CHECK_MS,
       maxStalledCount: 3,
     },

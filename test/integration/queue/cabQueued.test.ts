@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { RolloutQueue } from '../../../src/core/queue/rolloutQueue';
+import { LOCK_MS } from '../../../src/core/queue/rolloutWorker';
 import { queueStatus } from '../../../src/core/queue/status';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
 import { ScriptedOpenAIServer, step } from '../../support/scriptedOpenAIServer';
@@ -101,7 +102,7 @@ test('a CodeAssistBench task goes through the queue with its simulated user and 
     await waitFor(
       'the conversation to end',
       async () => ((await queueStatus(rollouts)).completed === 1 ? true : undefined),
-      60_000,
+      LOCK_MS + 60_000,
       second.output,
     );
     assert.match(second.output(), new RegExp(`resume ${runId.replace(/\./g, '\\.')}`), 'resumed where it stopped');

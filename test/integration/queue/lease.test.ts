@@ -3,6 +3,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LOCK_MS } from '../../../src/core/queue/rolloutWorker';
 import { RolloutQueue } from '../../../src/core/queue/rolloutQueue';
 import { queueStatus } from '../../../src/core/queue/status';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
@@ -11,13 +13,17 @@ import { containersWithLabel, ownerPidLabel, queueTestBed, TASKS, waitFor } from
 
 const bed = queueTestBed();
 
-test('a worker paused past its job lock (SIGSTOP: a long GC pause or a cut to Redis) is taken over: another worker resumes the run, the paused one writes nothing once it wakes, one trajectory without a duplicate turn (real Redis, real Docker, real processes, local OpenAI wire-protocol test double)', async () => {
-  // Slow answers keep the run going while one worker sleeps and the other takes over; spare submits cover
-  // whichever worker asks last.
+async function turnsIn(logPath: string): Promise<number> {
+  return (await readTrajectoryLog(logPath).catch(() => undefined))?.trajectory?.turns.length ?? 0;
+}
+
+test('a worker paused for 20 s (SIGSTOP: a starved process, a slow Redis) keeps its job; paused past its job lock it is taken over: another worker resumes the run, the paused one writes nothing once it wakes, one trajectory without a duplicate turn (real Redis, real Docker, real processes, local OpenAI wire-protocol test double)', async () => {
+  // Slow answers keep the run going while the other worker starts and the first one sleeps (twice); spare submits
+  // cover whichever worker asks last.
   const model = await ScriptedOpenAIServer.start([
     step.toolCall('view', { path: 'pagekit/paginator.py', start_line: 44, end_line: 49 }),
-    step.toolCall('bash', { command: 'echo one' }, { delayMs: 2_000 }),
-    step.toolCall('bash', { command: 'echo two' }, { delayMs: 6_000 }),
+    step.toolCall('bash', { command: 'echo one' }, { delayMs: 30_000 }),
+    step.toolCall('bash', { command: 'echo two' }, { delayMs: 10_000 }),
     step.toolCall('submit', {}),
     step.toolCall('submit', {}),
     step.toolCall('submit', {}),
@@ -41,19 +47,33 @@ test('a worker paused past its job lock (SIGSTOP: a long GC pause or a cut to Re
     const logPath = join(outDir, runId, 'trajectory.jsonl');
     await waitFor(
       'the first turn',
-      async () =>
-        (await readTrajectoryLog(logPath).catch(() => undefined))?.trajectory?.turns.length ? true : undefined,
+      async () => ((await turnsIn(logPath)) >= 1 ? true : undefined),
       60_000,
       paused.output,
     );
-    paused.child.kill('SIGSTOP');
-
     const successor = bed.startWorker();
     const logs = () => `--- paused\n${paused.output()}\n--- successor\n${successor.output()}`;
     await waitFor(
+      'the other worker to start',
+      async () => (/^worker /m.test(successor.output()) ? true : undefined),
+      60_000,
+      logs,
+    );
+
+    // A pause a 15 s lock renewed every 7.5 s did not survive, within the 25 s that LOCK_MS and its renewal leave.
+    paused.child.kill('SIGSTOP');
+    await sleep(20_000);
+    paused.child.kill('SIGCONT');
+    await waitFor('the second turn', async () => ((await turnsIn(logPath)) >= 2 ? true : undefined), 60_000, logs);
+    assert.doesNotMatch(successor.output(), new RegExp(runId.replace(/\./g, '\\.')), 'nobody took the run over');
+    assert.doesNotMatch(paused.output(), /lost /, 'the paused worker kept its lock');
+
+    // Past its lock: taken over.
+    paused.child.kill('SIGSTOP');
+    await waitFor(
       'the other worker to resume the run',
       async () => (successor.output().includes(`resume ${runId}`) ? true : undefined),
-      60_000,
+      LOCK_MS + 60_000,
       logs,
     );
     paused.child.kill('SIGCONT');

@@ -1,19 +1,22 @@
 import assert from 'node:assert/strict';
 /** Real processes for the queue tests: a redis-server on a loopback port with AOF, and `rollout worker`s. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { packageRoot } from '../../../src/core/paths';
 import { dockerClient, LABELS } from '../../../src/core/sandbox/engine';
 
-export const ROOT = join(__dirname, '..', '..', '..', '..');
+// packageRoot, not a path from __dirname: the fault suite bundles this file at another depth under out/.
+export const ROOT = packageRoot();
 export const CLI = join(ROOT, 'dist', 'cli.js');
 export const TASKS = join(ROOT, 'tasks', 'examples');
 const S3_SERVER_SCRIPT = join(ROOT, 'sandbox', 'queue', 's3-server.sh');
 
+/** A port the OS had free a moment ago: a server started on it may still find it taken, and must say so. */
 async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -22,28 +25,43 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** redis-server with AOF in a temp folder; restartable on the same port and data. */
+/**
+ * redis-server with AOF in a temp folder, listening on a socket file there (no TCP port, so nothing can take its
+ * address between a start and a restart); restartable on the same socket and data.
+ */
 export class RedisProcess {
   private child?: ChildProcess;
   readonly dir = mkdtempSync(join(tmpdir(), 'rollout-redis-'));
 
-  private constructor(readonly port: number) {}
+  private constructor() {}
 
   static async start(): Promise<RedisProcess> {
-    const redis = new RedisProcess(await freePort());
+    const redis = new RedisProcess();
     await redis.launch();
     return redis;
   }
 
+  get socket(): string {
+    return join(this.dir, 'redis.sock');
+  }
+
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `unix://${this.socket}`;
   }
 
   private async launch(): Promise<void> {
     // Fails loudly when redis-server is missing: `bash sandbox/queue/setup-redis.sh` installs it.
     const child = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--appendonly', 'yes', '--save', '', '--dir', this.dir],
+      // `--port 0`: no TCP listener at all.
+      ['--port', '0', '--unixsocket', this.socket, '--unixsocketperm', '700'].concat([
+        '--appendonly',
+        'yes',
+        '--save',
+        '',
+        '--dir',
+        this.dir,
+      ]),
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let output = '';
@@ -52,9 +70,9 @@ export class RedisProcess {
     const spawnError = new Promise<never>((_, reject) =>
       child.once('error', (error) => reject(new Error(`redis-server did not start: ${error.message}`))),
     );
-    for (let waited = 0; !/Ready to accept connections/.test(output); waited += 50) {
+    for (let waited = 0; !/ready to accept connections/i.test(output); waited += 50) {
       if (waited > 10_000 || child.exitCode !== null)
-        throw new Error(`redis-server did not start on port ${this.port}:\n${output}`);
+        throw new Error(`redis-server did not start on ${this.socket}:\n${output}`);
       await Promise.race([sleep(50), spawnError]);
     }
     this.child = child;
@@ -85,13 +103,21 @@ export class S3Server {
     readonly dir: string,
   ) {}
 
+  /**
+   * Starts on a port found free, and on another one when something took that port (or the next 20 the cluster
+   * binds) before the server bound it; a started server keeps its port to the end.
+   */
   static async start(): Promise<S3Server> {
-    const dir = mkdtempSync(join(tmpdir(), 'rollout-s3-'));
-    // Fails loudly when Ceph is missing: `bash sandbox/queue/setup-s3.sh` installs it.
-    const started = await runProcess('bash', [S3_SERVER_SCRIPT, 'start', dir, String(await freePort())]);
-    const endpoint = /^endpoint=(\S+)$/m.exec(started.output)?.[1];
-    if (started.status !== 0 || !endpoint) throw new Error(`the S3 test server did not start:\n${started.output}`);
-    return new S3Server(endpoint, dir);
+    for (let tries = 1; ; tries++) {
+      const dir = mkdtempSync(join(tmpdir(), 'rollout-s3-'));
+      // Fails loudly when Ceph is missing: `bash sandbox/queue/setup-s3.sh` installs it.
+      const started = await runProcess('bash', [S3_SERVER_SCRIPT, 'start', dir, String(await freePort())]);
+      const endpoint = /^endpoint=(\S+)$/m.exec(started.output)?.[1];
+      if (started.status === 0 && endpoint) return new S3Server(endpoint, dir);
+      rmSync(dir, { recursive: true, force: true });
+      if (tries === 3 || !/in use/i.test(started.output))
+        throw new Error(`the S3 test server did not start:\n${started.output}`);
+    }
   }
 
   /** The AWS SDK settings that point a process at this store. */
@@ -129,9 +155,11 @@ export interface WorkerProcess {
   output: () => string;
 }
 
-function startWorker(queueUrl: string, extraArgs: string[] = []): WorkerProcess {
+/** A `rollout worker` process on `queueUrl`, with `env` added to this process's environment. */
+export function startWorker(queueUrl: string, extraArgs: string[] = [], env?: Record<string, string>): WorkerProcess {
   const child = spawn(process.execPath, [CLI, 'worker', '--queue', queueUrl, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: env ? { ...process.env, ...env } : undefined,
   });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { RolloutQueue } from '../../../src/core/queue/rolloutQueue';
+import { LOCK_MS } from '../../../src/core/queue/rolloutWorker';
 import { s3Client } from '../../../src/core/queue/s3ResultStore';
 import { queueStatus } from '../../../src/core/queue/status';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
@@ -94,7 +95,7 @@ test('queued runs go to an S3-compatible bucket turn by turn; a worker killed mi
     await waitFor(
       'every job to finish',
       async () => ((await queueStatus(rollouts)).completed === 3 ? true : undefined),
-      120_000,
+      LOCK_MS + 120_000,
       second.output,
     );
     assert.match(

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { RolloutQueue } from '../../../src/core/queue/rolloutQueue';
+import { LOCK_MS } from '../../../src/core/queue/rolloutWorker';
 import { queueStatus } from '../../../src/core/queue/status';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
 import { containersWithLabel, ownerPidLabel, queueTestBed, runCli, TASKS, waitFor } from './queueHarness';
@@ -108,7 +109,7 @@ test('3 rollout worker processes on a real Redis: a worker killed with SIGKILL m
         const current = await queueStatus(rollouts);
         return current.completed + current.failed === runIds.length ? current : undefined;
       },
-      150_000,
+      LOCK_MS + 300_000,
       logs,
     );
     assert.equal(status.failed, 0, JSON.stringify(status.failures));

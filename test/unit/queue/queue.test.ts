@@ -54,9 +54,23 @@ describe('queue addresses and jobs', () => {
     assert.equal(redisConnection('redis://localhost').port, 6379);
     assert.throws(
       () => redisConnection('localhost:6379'),
-      /--queue: expected redis:\/\/HOST:PORT, got 'localhost:6379'/,
+      /--queue: expected redis:\/\/HOST:PORT, rediss:\/\/HOST:PORT or unix:\/\/\/PATH\/TO\/redis.sock, got 'localhost:6379'/,
     );
     assert.throws(() => redisConnection('http://localhost:6379'), /--queue: expected redis:\/\/HOST:PORT/);
+    assert.throws(
+      () => redisConnection('redis://localhost/two'),
+      /the database in 'redis:\/\/localhost\/two' is not a number/,
+    );
+  });
+
+  test('unix:///PATH names a Redis listening on a socket file of this machine', () => {
+    assert.deepEqual(
+      { ...redisConnection('unix:///run/redis/redis%20server.sock?db=3') },
+      { path: '/run/redis/redis server.sock', db: 3, maxRetriesPerRequest: null },
+    );
+    assert.equal(redisConnection('unix:///tmp/redis.sock').db, undefined);
+    for (const url of ['unix://host/tmp/redis.sock', 'unix:redis.sock', 'unix:///'])
+      assert.throws(() => redisConnection(url), /--queue: expected redis:\/\/HOST:PORT/, url);
   });
 
   test("a job carries the model's settings and the compaction strategy to whichever worker takes it", () => {
