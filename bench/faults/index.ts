@@ -12,6 +12,9 @@
  * - engine: a private Docker engine (its own dockerd) restarted once a two-rollout batch recorded a random number of
  *   its turns, 50 times (`BENCH_ENGINE_TRIES`), the affected attempts then retried; runs scored or lost and orphan
  *   containers counted.
+ * - queue: fault schedules on the job queue (a worker SIGKILLed, Redis restarted, a worker SIGSTOPped past its job
+ *   lock), one to three faults each at drawn points of a two-rollout batch run by two `rollout worker` processes, 50
+ *   schedules (`BENCH_QUEUE_SCHEDULES`); runs lost, duplicated or scored and orphan containers counted.
  * - shared: two processes recording 500 runs each (`BENCH_SHARED_RUNS`) into one output folder, then one killed;
  *   runs lost, damaged index lines and misjudged owners counted.
  * The last line is one JSON object.
@@ -33,23 +36,31 @@ import {
   type DiskFullTry,
 } from '../../test/faults/diskFull/diskFull';
 import {
-  BATCH_TURNS,
   engineRestartFigures,
   engineWithImage,
   restartDuringBatch,
   type EngineRestartFigures,
   type EngineRestartTry,
 } from '../../test/faults/engineRestart/engineRestart';
+import {
+  describeSchedule,
+  queueScheduleFigures,
+  runSchedule,
+  seededSchedules,
+  type QueueScheduleFigures,
+  type ScheduleTry,
+} from '../../test/faults/queue/queueSchedules';
 import { twoWriters } from '../../test/faults/sharedFolder/twoWriters';
-import { seededPoints } from '../../test/faults/support/exampleBatch';
+import { BATCH_TURNS, seededPoints } from '../../test/faults/support/exampleBatch';
 
 const FUZZ_RUNS = Number(process.env.BENCH_FUZZ_RUNS ?? 10_000);
 const KILL_TRIES = Number(process.env.BENCH_KILL_TRIES ?? 50);
 const DISK_TRIES = Number(process.env.BENCH_DISK_TRIES ?? 50);
 const ENGINE_TRIES = Number(process.env.BENCH_ENGINE_TRIES ?? 50);
+const QUEUE_SCHEDULES = Number(process.env.BENCH_QUEUE_SCHEDULES ?? 50);
 const SHARED_RUNS = Number(process.env.BENCH_SHARED_RUNS ?? 500);
 const SEED = Number(process.env.BENCH_SEED ?? Date.now() % 2 ** 31);
-const PARTS = ['fuzz', 'kill', 'disk', 'engine', 'shared'] as const;
+const PARTS = ['fuzz', 'kill', 'disk', 'engine', 'queue', 'shared'] as const;
 
 async function fuzzing(): Promise<(FuzzFigures & { seconds: number })[]> {
   const figures: (FuzzFigures & { seconds: number })[] = [];
@@ -113,6 +124,16 @@ async function engineRestarts(): Promise<EngineRestartFigures> {
   }
 }
 
+async function queueSchedules(): Promise<QueueScheduleFigures> {
+  const tries: ScheduleTry[] = [];
+  for (const schedule of seededSchedules(QUEUE_SCHEDULES, SEED)) {
+    const outcome = await runSchedule(schedule);
+    tries.push(outcome);
+    console.log(describeSchedule(outcome));
+  }
+  return queueScheduleFigures(tries);
+}
+
 async function main(): Promise<void> {
   const parts = process.argv.slice(2).length ? process.argv.slice(2) : [...PARTS];
   const unknown = parts.filter((part) => !(PARTS as readonly string[]).includes(part));
@@ -122,6 +143,7 @@ async function main(): Promise<void> {
   if (parts.includes('kill')) figures.cli_sigkill = await kills();
   if (parts.includes('disk')) figures.disk_full = await diskFull();
   if (parts.includes('engine')) figures.engine_restart = await engineRestarts();
+  if (parts.includes('queue')) figures.queue_schedules = await queueSchedules();
   if (parts.includes('shared')) {
     const { faults, ...shared } = await twoWriters(SHARED_RUNS);
     console.log(`two writers: ${shared.runs} runs, ${faults.length ? faults.join('; ') : 'nothing lost'}`);

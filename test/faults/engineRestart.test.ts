@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
-import { engineRestartFigures, engineWithImage, BATCH_TURNS, restartDuringBatch } from './engineRestart/engineRestart';
-import { seededPoints } from './support/exampleBatch';
+import { engineRestartFigures, engineWithImage, restartDuringBatch } from './engineRestart/engineRestart';
+import { BATCH_TURNS, seededPoints } from './support/exampleBatch';
 
 // Bounded in CI: a fixed seed and two restarts; `npm run bench:faults engine` restarts it 50 times.
 const TRIES = 2;

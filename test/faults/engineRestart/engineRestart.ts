@@ -6,7 +6,7 @@
  * reward (never a 0), its log whole; the CLI exits non-zero when any did. The affected attempts are then retried
  * (`rollout run` again): they end resolved, and no container of the first process is left once the retry started.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,18 +14,16 @@ import type { RolloutSummary } from '../../../src/core/agent/rollout';
 import { imageForProfile } from '../../../src/core/sandbox/images';
 import { readTrajectoryLog, TRAJECTORY_FILE } from '../../../src/core/trajectory/reader';
 import {
-  ANSWERS,
-  completeLines,
+  BATCH_ATTEMPTS,
   containersOf,
   finished,
   rolloutCli,
   runDirs,
   startModelServer,
   sumOver,
+  turnsRecorded,
 } from '../support/exampleBatch';
 import { PrivateEngine } from './privateEngine';
-
-const ATTEMPTS = 2;
 
 /** A private engine holding the example task's image. */
 export async function engineWithImage(): Promise<PrivateEngine> {
@@ -54,21 +52,11 @@ export interface EngineRestartTry {
   faults: string[];
 }
 
-/** The turns of a whole batch: the points at which the engine may be restarted. */
-export const BATCH_TURNS = ATTEMPTS * ANSWERS.length;
-
 /** Resolves once the batch's logs hold `turns` turn lines, or it exited. */
-async function turnsRecorded(outDir: string, turns: number, exited: Promise<unknown>): Promise<void> {
+async function turnsReached(outDir: string, turns: number, exited: Promise<unknown>): Promise<void> {
   let done = false;
   void exited.then(() => (done = true));
-  const count = () =>
-    runDirs(outDir).reduce((total, runId) => {
-      const path = join(outDir, runId, TRAJECTORY_FILE);
-      return (
-        total + (existsSync(path) ? completeLines(path).events.filter((event) => event.type === 'turn').length : 0)
-      );
-    }, 0);
-  while (!done && count() < turns) await sleep(50);
+  while (!done && turnsRecorded(outDir) < turns) await sleep(50);
 }
 
 /** One try: the engine restarted once the batch recorded `afterTurns` turns, then the affected attempts retried. */
@@ -85,9 +73,9 @@ export async function restartDuringBatch(engine: PrivateEngine, afterTurns: numb
   };
   const fault = (message: string) => outcome.faults.push(message);
   try {
-    const child = rolloutCli(server.baseURL, outDir, ATTEMPTS, ['--docker-host', engine.host]);
+    const child = rolloutCli(server.baseURL, outDir, BATCH_ATTEMPTS, ['--docker-host', engine.host]);
     const exited = finished(child);
-    await turnsRecorded(outDir, afterTurns, exited);
+    await turnsReached(outDir, afterTurns, exited);
     await engine.restart();
     const { status, output } = await exited;
 

@@ -17,6 +17,7 @@ import { readTrajectoryLog, TRAJECTORY_FILE } from '../../../src/core/trajectory
 import { readRunIndex, RUN_INDEX_FILE } from '../../../src/core/trajectory/runIndex';
 import {
   ANSWERS,
+  BATCH_ATTEMPTS,
   completeLines,
   containersOf,
   finished,
@@ -25,8 +26,6 @@ import {
   startModelServer,
   sumOver,
 } from '../support/exampleBatch';
-
-const ATTEMPTS = 2;
 
 /** What one kill did and what survived it. */
 export interface KillTry {
@@ -54,7 +53,7 @@ export async function uninterruptedBatchMs(): Promise<number> {
   const outDir = mkdtempSync(join(tmpdir(), 'rollout-fault-kill-'));
   try {
     const started = performance.now();
-    const { status, output } = await finished(rolloutCli(server.baseURL, outDir, ATTEMPTS));
+    const { status, output } = await finished(rolloutCli(server.baseURL, outDir, BATCH_ATTEMPTS));
     if (status !== 0) throw new Error(`the uninterrupted batch failed (exit ${status}):\n${output}`);
     return performance.now() - started;
   } finally {
@@ -79,7 +78,7 @@ export async function killAndResume(killAtMs: number): Promise<KillTry> {
   };
   const fault = (message: string) => outcome.faults.push(message);
   try {
-    const child = rolloutCli(server.baseURL, outDir, ATTEMPTS);
+    const child = rolloutCli(server.baseURL, outDir, BATCH_ATTEMPTS);
     const exited = finished(child);
     await Promise.race([sleep(killAtMs), exited]);
     child.kill('SIGKILL');
@@ -115,7 +114,9 @@ export async function killAndResume(killAtMs: number): Promise<KillTry> {
 
     // The next start: each unfinished run resumed to the end; without one, the reaper it would run.
     for (const runId of before.keys()) {
-      const { status, output } = await finished(rolloutCli(server.baseURL, outDir, ATTEMPTS, ['--resume', runId]));
+      const { status, output } = await finished(
+        rolloutCli(server.baseURL, outDir, BATCH_ATTEMPTS, ['--resume', runId]),
+      );
       outcome.runsResumed++;
       if (status !== 0) fault(`${runId}: --resume exited ${status}: ${output.slice(-400)}`);
     }

@@ -5,9 +5,10 @@
  */
 import fc from 'fast-check';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dockerClient, LABELS } from '../../../src/core/sandbox/engine';
+import { TRAJECTORY_FILE } from '../../../src/core/trajectory/reader';
 import { ScriptedOpenAIServer, step, type ScriptStep } from '../../support/scriptedOpenAIServer';
 
 // Bundled into out/test/faults/*.js and out/bench/faults/index.js: three folders below the root either way.
@@ -15,6 +16,8 @@ const ROOT = join(__dirname, '..', '..', '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
 const TASKS = join(ROOT, 'tasks', 'examples');
 export const TASK_ID = 'pagekit__pagekit-14';
+/** Attempts of the task in one batch: two rollouts at once. */
+export const BATCH_ATTEMPTS = 2;
 
 /** The agent's answers, by the number of answers the conversation already holds: view, edit, run, submit. */
 export const ANSWERS: ScriptStep[] = [
@@ -82,6 +85,17 @@ export async function containersOf(pid: number, host?: string): Promise<number> 
     filters: { label: [`${LABELS.ownerPid}=${pid}`] },
   });
   return containers.length;
+}
+
+/** The turns of a whole batch: the points at which a fault may strike. */
+export const BATCH_TURNS = BATCH_ATTEMPTS * ANSWERS.length;
+
+/** The turn lines the batch's logs in `outDir` hold now. */
+export function turnsRecorded(outDir: string): number {
+  return runDirs(outDir).reduce((total, runId) => {
+    const path = join(outDir, runId, TRAJECTORY_FILE);
+    return total + (existsSync(path) ? completeLines(path).events.filter((event) => event.type === 'turn').length : 0);
+  }, 0);
 }
 
 /** The batch's run folders in `outDir`. */
