@@ -42,7 +42,7 @@ export async function startServerOnFreePort(server: ServerCommand): Promise<Serv
 }
 
 /** A port nothing listens on now; another process may take it before the server binds it. */
-async function portJustFreed(): Promise<number> {
+export async function portJustFreed(): Promise<number> {
   const probe = createServer();
   await new Promise<void>((resolve, reject) => {
     probe.once('error', reject);

@@ -2,28 +2,19 @@ import assert from 'node:assert/strict';
 /** Real processes for the queue tests: a redis-server on a loopback port with AOF, and `rollout worker`s. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { packageRoot } from '../../../src/core/paths';
 import { dockerClient, LABELS } from '../../../src/core/sandbox/engine';
+import { portJustFreed } from '../../support/serverOnFreePort';
 
 // packageRoot, not a path from __dirname: the fault suite bundles this file at another depth under out/.
 export const ROOT = packageRoot();
 export const CLI = join(ROOT, 'dist', 'cli.js');
 export const TASKS = join(ROOT, 'tasks', 'examples');
 const S3_SERVER_SCRIPT = join(ROOT, 'sandbox', 'queue', 's3-server.sh');
-
-/** A port the OS had free a moment ago: a server started on it may still find it taken, and must say so. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /**
  * redis-server with AOF in a temp folder, listening on a socket file there (no TCP port, so nothing can take its
@@ -111,7 +102,7 @@ export class S3Server {
     for (let tries = 1; ; tries++) {
       const dir = mkdtempSync(join(tmpdir(), 'rollout-s3-'));
       // Fails loudly when Ceph is missing: `bash sandbox/queue/setup-s3.sh` installs it.
-      const started = await runProcess('bash', [S3_SERVER_SCRIPT, 'start', dir, String(await freePort())]);
+      const started = await runProcess('bash', [S3_SERVER_SCRIPT, 'start', dir, String(await portJustFreed())]);
       const endpoint = /^endpoint=(\S+)$/m.exec(started.output)?.[1];
       if (started.status === 0 && endpoint) return new S3Server(endpoint, dir);
       rmSync(dir, { recursive: true, force: true });
