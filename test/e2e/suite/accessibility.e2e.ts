@@ -6,14 +6,7 @@ import * as vscode from 'vscode';
 import type { AxeResults } from '../host/codeServerHost';
 import type { PlaybackPanel, RenderedState } from '../../../src/extension/playback/playbackPanel';
 import { startSyntheticRun, syntheticTurn } from './fakeRun';
-import { screenshot, ui, waitFor, workspaceFolder } from './helpers';
-
-/** VS Code's own light, dark and high-contrast themes, by the ids `workbench.colorTheme` takes. */
-export const THEMES = [
-  { id: 'Default Light Modern', name: 'light', bodyClass: 'vscode-light' },
-  { id: 'Default Dark Modern', name: 'dark', bodyClass: 'vscode-dark' },
-  { id: 'Default High Contrast', name: 'high-contrast', bodyClass: 'vscode-high-contrast' },
-];
+import { screenshot, THEMES, ui, waitFor, workspaceFolder } from './helpers';
 
 /**
  * Playback's keyboard and screen-reader behaviour, and axe-core's WCAG 2 A/AA rules (colour contrast included)

@@ -78,3 +78,28 @@ export async function screenshot(name: string): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 1500));
   await ui('screenshot', name);
 }
+
+/** VS Code's own light, dark and high-contrast themes, by the ids `workbench.colorTheme` takes. */
+export const THEMES = [
+  { id: 'Default Light Modern', name: 'light', bodyClass: 'vscode-light' },
+  { id: 'Default Dark Modern', name: 'dark', bodyClass: 'vscode-dark' },
+  { id: 'Default High Contrast', name: 'high-contrast', bodyClass: 'vscode-high-contrast' },
+];
+
+/**
+ * Pictures of the workbench as it is now in each of `THEMES` (`<name>-light` …), for the README; with `webview`,
+ * each once the visible webview has taken the theme's colours. The theme setting is put back after.
+ */
+export async function screenshotInThemes(name: string, { webview = false } = {}): Promise<void> {
+  if (!process.env.ROLLOUT_E2E_SCREENSHOTS) return;
+  const workbench = () => vscode.workspace.getConfiguration('workbench');
+  try {
+    for (const theme of THEMES) {
+      await workbench().update('colorTheme', theme.id, vscode.ConfigurationTarget.Global);
+      if (webview) await ui('waitWebview', `body.${theme.bodyClass}`);
+      await screenshot(`${name}-${theme.name}`);
+    }
+  } finally {
+    await workbench().update('colorTheme', undefined, vscode.ConfigurationTarget.Global);
+  }
+}

@@ -11,7 +11,7 @@ import { ensureVenv } from '../../../src/core/train/venv';
 import { VenvRunner } from '../../../src/core/train/venvRunner';
 import type { TaskSet } from '../../../src/extension/views/tasksTree';
 import { ScriptedOpenAIServer, step, type ScriptStep } from '../../support/scriptedOpenAIServer';
-import { api, PROJECT_ROOT, screenshot, ui, waitFor, workspaceFolder } from './helpers';
+import { api, PROJECT_ROOT, screenshot, screenshotInThemes, ui, waitFor, workspaceFolder } from './helpers';
 
 const TASK_FOLDER = path.join(PROJECT_ROOT, 'tasks', 'examples', 'pagekit__pagekit-14');
 const PLANTED_KEY = 'sk-proj-PLANTEDe2eKey0123456789abcdefABCDEF';
@@ -211,7 +211,7 @@ export function paletteTests(): void {
       );
       assert.equal(panel.logPath, newest.logPath, 'the live playback shows the new run');
       await waitFor('the final report', () => panel.lastRendered?.turnCount === 4);
-      await screenshot('playback-finished-run');
+      await screenshotInThemes('playback-finished-run', { webview: true });
       assert.equal(newest.entry.status, 'submitted');
       assert.equal(newest.entry.reward, 1);
     }).timeout(360_000);

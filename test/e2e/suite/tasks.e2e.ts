@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import type { LogGrade } from '../../../src/core/reward/gradeTask';
 import { restoreTaskSets } from '../../../src/extension/commands/taskCommands';
 import { TasksTree, type TaskItem, type TaskSet } from '../../../src/extension/views/tasksTree';
-import { api, FIXTURES, screenshot } from './helpers';
+import { api, FIXTURES, screenshotInThemes } from './helpers';
 
 export function taskTests(): void {
   describe('task sets', () => {
@@ -31,7 +31,7 @@ export function taskTests(): void {
       const { tasks } = await api();
       assert.ok(tasks.taskSets.some((loaded) => loaded.path === file));
       await vscode.commands.executeCommand('workbench.view.extension.rolloutStudio');
-      await screenshot('tasks-view');
+      await screenshotInThemes('tasks-view');
     });
 
     it('grades a test log as the SWE-bench harness does, by the function behind `rollout grade`', async () => {

@@ -25,7 +25,7 @@ const EXAMPLES = join(ROOT, 'tasks', 'examples');
 const TASKS = ['chronoparse__chronoparse-31', 'pagekit__pagekit-14', 'pathnorm__pathnorm-5', 'semverkit__semverkit-7'];
 const REFERENCE = `replay:${EXAMPLES}`;
 /** Where the screenshot for media/screenshots/ is left. */
-const SCREENSHOT = join(ROOT, 'out', 'report', 'screenshots', 'report-two-policies.png');
+const SCREENSHOT = join(ROOT, 'out', 'report', 'screenshots', 'report-html.png');
 
 function cli(args: string[]): string {
   const result = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
