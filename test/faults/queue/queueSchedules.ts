@@ -188,8 +188,12 @@ async function workerRunningAJob(
   workers: WorkerProcess[],
 ): Promise<{ worker: WorkerProcess; runId: string } | undefined> {
   for (const job of await rollouts.queue.getActive()) {
+    // A killed worker's job stays active, in its name, until its lock expires: only a live process counts.
     const worker = workers.find(
-      (candidate) => candidate.child.exitCode === null && job.processedBy?.endsWith(`:${candidate.child.pid}`),
+      (candidate) =>
+        candidate.child.exitCode === null &&
+        candidate.child.signalCode === null &&
+        job.processedBy?.endsWith(`:${candidate.child.pid}`),
     );
     if (worker && job.id) return { worker, runId: job.id };
   }
