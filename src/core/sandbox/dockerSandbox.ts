@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import { randomUUID } from 'node:crypto';
 import { posix } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { Writable } from 'node:stream';
+import { type Duplex, Writable } from 'node:stream';
 import { Engine, ownerLabels } from './engine';
 import { reapOrphansOnce } from './reaper';
 import { prepareCheckout } from './repoCheckout';
@@ -68,12 +68,12 @@ export class DockerSandbox implements Sandbox {
     const workdir = spec.workdir ?? DEFAULTS.workdir;
     const maxFileBytes = spec.maxFileBytes ?? DEFAULTS.maxFileBytes;
     const checkout = spec.repo && !spec.instance ? await prepareCheckout(spec.repo) : undefined;
-    const image = spec.instance ? await instanceImage(engine, spec) : undefined;
     const createOptions: Docker.ContainerCreateOptions = {
       Image: spec.image,
       name: `rollout-${id.slice(0, 12)}`,
-      // An instance image's own entrypoint (if any) is not what keeps a sandbox alive.
-      Entrypoint: ['sleep', 'infinity'],
+      // An instance image's own entrypoint (if any) is not what keeps a sandbox alive; its start script runs as the
+      // container's own process, which saves an exec (a process the engine starts apart) on every start.
+      Entrypoint: spec.instance ? ['bash', '-c', instanceEntrypoint(spec.instance.setup)] : ['sleep', 'infinity'],
       Cmd: [],
       // The container's own process runs as root so that cleaning up the agent's processes never stops it.
       User: '0:0',
@@ -97,14 +97,14 @@ export class DockerSandbox implements Sandbox {
     let container: Docker.Container | undefined;
     try {
       container = await createContainer(engine, spec, createOptions);
-      if (checkout)
-        await container.putArchive(await packedCheckout(checkout.dir, workdir), { path: posix.dirname(workdir) });
-      await container.start();
-      if (image) {
-        const state = await startInstance(engine, container, spec, workdir, image);
+      if (spec.instance) {
+        const state = await startInstance(engine, container, spec, workdir);
         const user = { exec: state.user, owner: state.owner, env: state.env };
         return new DockerSandbox(id, workdir, container, createOptions, state.baseCommit, engine, user);
       }
+      if (checkout)
+        await container.putArchive(await packedCheckout(checkout.dir, workdir), { path: posix.dirname(workdir) });
+      await container.start();
     } catch (error) {
       await container?.remove({ force: true }).catch(() => undefined);
       throw engine.explain(error, spec.image);
@@ -343,22 +343,24 @@ async function instanceImage(engine: Engine, spec: SandboxSpec): Promise<{ id: s
 // What the environment of a user looks like after the image's activation, by engine, image, user and activation.
 const activatedEnvironments = new Map<string, Promise<{ env: string[]; owner: Owner }>>();
 
+/** Starts an instance's container (its entrypoint runs the start script) and learns its user, environment and commit. */
 async function startInstance(
   engine: Engine,
   container: Docker.Container,
   spec: SandboxSpec,
   workdir: string,
-  image: { id: string; user: string },
 ): Promise<InstanceState> {
-  const { user } = image;
   const instance = spec.instance ?? {};
-  const baseCommit = await runStartScript(container, {
-    script: baseCommitScript(instance.setup),
-    stdin: instance.setupInput,
-    user: '0:0',
-    workdir,
-    what: `the instance setup of ${spec.image}`,
-  });
+  if (instance.setupInput !== undefined) {
+    const input = await packFile(SETUP_INPUT.slice(1), Buffer.from(instance.setupInput), { uid: 0, gid: 0 });
+    await container.putArchive(input, { path: '/' });
+  }
+  // The image exists once its container does; its inspection needs no wait for the start.
+  const [baseCommit, image] = await Promise.all([
+    startWithScript(container, `the instance setup of ${spec.image}`),
+    instanceImage(engine, spec),
+  ]);
+  const { user } = image;
   const key = JSON.stringify([engine.address, image.id, user, instance.activate ?? '']);
   let activated = activatedEnvironments.get(key);
   if (!activated) {
@@ -373,6 +375,29 @@ async function startInstance(
       'an instance image must hold its repository at the workdir its dataset names',
     );
   return { user, owner, env, baseCommit };
+}
+
+// The start script runs once per container: a restart (the last resort of a kill) or a restore from a snapshot
+// starts the same entrypoint again, which then finds this file and only keeps the container alive.
+const STARTED_GUARD = '/run/rollout-studio.started';
+// A setup's input, put into the container before it starts and removed by the start script as it reads it.
+const SETUP_INPUT = '/.rollout-setup-input';
+// Ends the start script's output on both streams, with its exit status.
+const START_STATUS_MARK = '--rollout-start-status--';
+
+/** The entrypoint of an instance's container: the start script (see baseCommitScript) once, then a process that stays. */
+function instanceEntrypoint(setup: string | undefined): string {
+  return `if [ ! -e ${STARTED_GUARD} ]; then
+  if [ -e ${SETUP_INPUT} ]; then exec <${SETUP_INPUT}; rm -f ${SETUP_INPUT}; fi
+  (
+${baseCommitScript(setup)}
+  )
+  __rollout_status=$?
+  mkdir -p ${posix.dirname(STARTED_GUARD)} && : >${STARTED_GUARD}
+  printf '\\n%s %d\\n' ${START_STATUS_MARK} $__rollout_status
+  printf '\\n%s %d\\n' ${START_STATUS_MARK} $__rollout_status >&2
+fi
+exec sleep infinity </dev/null`;
 }
 
 /**
@@ -425,24 +450,77 @@ function splitIds(output: string): [string, string, string] {
   return [output.slice(0, first), output.slice(first + 1, second), output.slice(second + 1)];
 }
 
-/** A script run once at the start; its failure is the image's, not the agent's. */
+/**
+ * Starts a container whose entrypoint is a start script and returns what the script printed once it has ended,
+ * read from the container's own streams (attached before the start, so nothing is missed). Its failure, or the
+ * container stopping before the script ended, is the image's, not the agent's.
+ */
+async function startWithScript(container: Docker.Container, what: string): Promise<string> {
+  // A hijacked attach is the connection's socket (a Duplex); the types know it only as a stream.
+  const stream = (await container.attach({ stream: true, stdout: true, stderr: true, hijack: true })) as Duplex;
+  try {
+    const stdout = new StartScriptStream();
+    const stderr = new StartScriptStream();
+    container.modem.demuxStream(stream, stdout, stderr);
+    const ended = new Promise<void>((resolve) => {
+      stream.on('end', resolve);
+      stream.on('close', resolve);
+      stream.on('error', () => resolve());
+    });
+    await container.start();
+    await Promise.race([Promise.all([stdout.ended, stderr.ended]), ended]);
+    if (stdout.status === undefined || stderr.status === undefined)
+      throw new InfrastructureError(`${what} failed: its container stopped (${stderr.text().trim().slice(-2000)})`);
+    if (stdout.status !== 0)
+      throw new InfrastructureError(`${what} failed (exit ${stdout.status}): ${stderr.text().trim().slice(-2000)}`);
+    return stdout.text().trim();
+  } finally {
+    stream.destroy();
+  }
+}
+
+/** One stream of a start script: the tail of what it wrote, up to the line with its exit status. */
+class StartScriptStream extends Writable {
+  private static readonly KEPT_CHARS = 64 * 1024;
+  private tail = '';
+  private readonly decoder = new StringDecoder('utf8');
+  private markSeen!: () => void;
+  readonly ended = new Promise<void>((resolve) => (this.markSeen = resolve));
+  status: number | undefined;
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
+    this.tail = (this.tail + this.decoder.write(chunk)).slice(-StartScriptStream.KEPT_CHARS);
+    const mark = new RegExp(`\\n${START_STATUS_MARK} (\\d+)\\n$`).exec(this.tail);
+    if (mark && this.status === undefined) {
+      this.status = Number(mark[1]);
+      this.markSeen();
+    }
+    done();
+  }
+
+  /** What the script wrote before its status (its last 64 KiB). */
+  text(): string {
+    const end = this.tail.lastIndexOf(`\n${START_STATUS_MARK} `);
+    return end === -1 ? this.tail : this.tail.slice(0, end);
+  }
+}
+
+/** A script run once per image and user (the activation's probe); its failure is the image's, not the agent's. */
 async function runStartScript(
   container: Docker.Container,
-  run: { script: string; stdin?: string; user: string; workdir: string; what: string },
+  run: { script: string; user: string; workdir: string; what: string },
 ): Promise<string> {
   const exec = await container.exec({
     Cmd: ['bash', '-c', run.script],
     AttachStdout: true,
     AttachStderr: true,
-    AttachStdin: run.stdin !== undefined,
     WorkingDir: run.workdir,
     User: run.user,
   });
-  const stream = await exec.start({ hijack: true, stdin: run.stdin !== undefined });
+  const stream = await exec.start({ hijack: true, stdin: false });
   const stdout = new CappedSink(16 * 1024 ** 2);
   const stderr = new CappedSink(64 * 1024);
   container.modem.demuxStream(stream, stdout, stderr);
-  if (run.stdin !== undefined) stream.end(run.stdin);
   await new Promise<void>((resolve) => {
     stream.on('end', resolve);
     stream.on('close', resolve);

@@ -3,9 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DockerSandbox } from '../../../src/core/sandbox/dockerSandbox';
+import { Engine } from '../../../src/core/sandbox/engine';
 import { imageForProfile } from '../../../src/core/sandbox/images';
 import { InfrastructureError } from '../../../src/core/sandbox/sandbox';
 import { SWE_BENCH_ACTIVATION } from '../../../src/core/task/instanceImages';
+import { engineRequestsDuring } from '../../support/engineRequests';
 import { buildInstanceImage, removeImage } from '../../support/instanceImage';
 
 const REPO = join(process.cwd(), 'tasks', 'examples', 'bytesize__bytesize-22', 'repo');
@@ -77,6 +79,43 @@ describe('DockerSandbox in an instance image laid out as the SWE-bench harness d
       assert.equal(await buggy.diff(), '');
     } finally {
       await buggy.destroy();
+    }
+  });
+
+  test('a start is one container process: its entrypoint runs the start script (no exec), four engine requests', async () => {
+    const requests = await engineRequestsDuring(async () => {
+      const again = await DockerSandbox.create({
+        image,
+        workdir: '/testbed',
+        instance: { activate: SWE_BENCH_ACTIVATION },
+      });
+      await again.destroy();
+    });
+    // The activation's environment is known from the first sandbox of the image; the removal is destroy's.
+    assert.deepEqual(requests.sort(), [
+      'DELETE /containers/ID',
+      'GET /images/NAME/json',
+      'POST /containers/ID/attach',
+      'POST /containers/ID/start',
+      'POST /containers/create',
+    ]);
+  });
+
+  test('a restart of the container or a restore from a snapshot does not run the setup again', async () => {
+    const counted = await DockerSandbox.create({
+      image,
+      workdir: '/testbed',
+      instance: { activate: SWE_BENCH_ACTIVATION, setup: 'echo ran >> /root/setup-runs' },
+    });
+    try {
+      const snapshot = await counted.snapshot();
+      await Engine.at().docker.getContainer(counted.containerId).restart({ t: 0 });
+      assert.equal((await counted.exec('cat /root/setup-runs')).stdout, 'ran\n');
+      await counted.restore(snapshot);
+      assert.equal((await counted.exec('cat /root/setup-runs')).stdout, 'ran\n');
+      assert.equal((await counted.exec('git rev-parse HEAD')).stdout.trim(), counted.baseCommit);
+    } finally {
+      await counted.destroy();
     }
   });
 
