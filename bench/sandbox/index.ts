@@ -1,9 +1,12 @@
 /**
  * Sandbox speed, measured against baselines in the same run:
  * - create→ready with a cached image: a profile image with a repository copied in, and an instance image that
- *   holds the repository already (laid out as the SWE-bench harness lays out its images; nothing is copied);
+ *   holds the repository already (laid out as the SWE-bench harness lays out its images; nothing is copied),
+ *   against a bare Engine-API create and start of the same instance image (the engine's own floor);
  * - exec round trip against a bare Engine-API exec, a bare exec of the wrapper's one program (`bash -c true`)
  *   and the `docker exec` CLI, on the same container;
+ * - what the machine's load does not change: Engine API requests per start and per exec, and this process's CPU
+ *   time per exec, each beside its bare counterpart;
  * - 8 sandboxes in parallel against 8 in sequence, and the same for bare Engine-API containers, which is
  *   the most the engine itself allows.
  * The last line is one JSON object.
@@ -13,11 +16,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type Docker from 'dockerode';
 import { DockerSandbox } from '../../src/core/sandbox/dockerSandbox';
 import { Engine } from '../../src/core/sandbox/engine';
 import { imageForProfile } from '../../src/core/sandbox/images';
 import type { SandboxSpec } from '../../src/core/sandbox/sandbox';
 import { SWE_BENCH_ACTIVATION } from '../../src/core/task/instanceImages';
+import { engineRequestsDuring } from '../../test/support/engineRequests';
 import { buildInstanceImage, removeImage } from '../../test/support/instanceImage';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30);
@@ -43,6 +48,26 @@ async function bareApiExec(containerId: string, cmd: string[]): Promise<void> {
   stream.resume();
   await new Promise((resolve) => stream.on('end', resolve));
   await exec.inspect();
+}
+
+/** A container of `image` created and started with nothing of ours around it (the engine's floor for a start). */
+async function bareStart(image: string): Promise<Docker.Container> {
+  const container = await Engine.at().docker.createContainer({
+    Image: image,
+    Entrypoint: ['sleep', 'infinity'],
+    Cmd: [],
+    HostConfig: { NetworkMode: 'none', Init: true },
+  });
+  await container.start();
+  return container;
+}
+
+/** This process's CPU time (user and system) that `fn` takes, in ms. */
+async function cpuMs(fn: () => Promise<unknown>): Promise<number> {
+  const started = process.cpuUsage();
+  await fn();
+  const used = process.cpuUsage(started);
+  return (used.user + used.system) / 1000;
 }
 
 /** A container with nothing of ours around it: create, start, one exec, remove. */
@@ -81,29 +106,50 @@ async function main(): Promise<void> {
     // Interleaving would share warm caches unevenly; each variant runs its rounds back to back instead.
     const ready = await readyTimes(spec, readyRounds);
     const copied = await readyTimes({ image, repo: { location: REPO } }, readyRounds);
-    const instance = await readyTimes(
-      { image: instanceImage, workdir: '/testbed', instance: { activate: SWE_BENCH_ACTIVATION } },
-      readyRounds,
-    );
+    const instanceSpec = { image: instanceImage, workdir: '/testbed', instance: { activate: SWE_BENCH_ACTIVATION } };
+    const instance = await readyTimes(instanceSpec, readyRounds);
+    const bareReady: number[] = [];
+    for (let round = 0; round < readyRounds; round++) {
+      let container: Docker.Container | undefined;
+      bareReady.push(await timed(async () => (container = await bareStart(instanceImage))));
+      await container?.remove({ force: true });
+    }
     console.log(
-      `create→ready p50: ${percentile(ready, 50).toFixed(0)} ms (one-file repository copied in), ${percentile(copied, 50).toFixed(0)} ms (bytesize repository copied in), ${percentile(instance, 50).toFixed(0)} ms (instance image holding it, p95 ${percentile(instance, 95).toFixed(0)} ms)`,
+      `create→ready p50: ${percentile(ready, 50).toFixed(0)} ms (one-file repository copied in), ${percentile(copied, 50).toFixed(0)} ms (bytesize repository copied in), ${percentile(instance, 50).toFixed(0)} ms (instance image holding it, p95 ${percentile(instance, 95).toFixed(0)} ms); bare Engine-API create and start of the instance image ${percentile(bareReady, 50).toFixed(0)} ms`,
     );
+    let instanceSandbox: DockerSandbox | undefined;
+    const instanceStartRequests = await engineRequestsDuring(async () => {
+      instanceSandbox = await DockerSandbox.create(instanceSpec);
+    });
+    await instanceSandbox?.destroy();
+    let bareContainer: Docker.Container | undefined;
+    const bareStartRequests = await engineRequestsDuring(async () => (bareContainer = await bareStart(instanceImage)));
+    await bareContainer?.remove({ force: true });
 
     const sandbox = await DockerSandbox.create(spec);
     const samples = { ours: [] as number[], bare: [] as number[], wrapper: [] as number[], cli: [] as number[] };
+    const cpu = { ours: 0, bare: 0 };
     for (let round = 0; round < ROUNDS; round++) {
       // Interleaved so that drift in the machine's load hits every variant alike.
-      samples.ours.push(await timed(() => sandbox.exec('true')));
-      samples.bare.push(await timed(() => bareApiExec(sandbox.containerId, ['true'])));
+      cpu.ours += await cpuMs(async () => samples.ours.push(await timed(() => sandbox.exec('true'))));
+      cpu.bare += await cpuMs(async () =>
+        samples.bare.push(await timed(() => bareApiExec(sandbox.containerId, ['true']))),
+      );
       samples.wrapper.push(await timed(() => bareApiExec(sandbox.containerId, ['bash', '-c', 'true'])));
       samples.cli.push(await timed(async () => execFileSync('docker', ['exec', sandbox.containerId, 'true'])));
     }
+    const execRequests = await engineRequestsDuring(() => sandbox.exec('true'));
+    const bareExecRequests = await engineRequestsDuring(() => bareApiExec(sandbox.containerId, ['true']));
     await sandbox.destroy();
     const [oursP50, bareP50, wrapperP50, cliP50] = [samples.ours, samples.bare, samples.wrapper, samples.cli].map(
       (list) => percentile(list, 50),
     );
     console.log(
       `exec round trip p50: sandbox ${oursP50.toFixed(1)} ms, bare API ${bareP50.toFixed(1)} ms, bare API of the wrapper's program (bash -c true) ${wrapperP50.toFixed(1)} ms, docker exec CLI ${cliP50.toFixed(1)} ms`,
+    );
+
+    console.log(
+      `load-independent: Engine API requests per instance start ${instanceStartRequests.length} (bare create and start ${bareStartRequests.length}; ${instanceStartRequests.join(', ')}), per exec ${execRequests.length} (bare ${bareExecRequests.length}); this process's CPU per exec ${(cpu.ours / ROUNDS).toFixed(2)} ms (bare ${(cpu.bare / ROUNDS).toFixed(2)} ms)`,
     );
 
     const lifecycle = async () => {
@@ -130,6 +176,13 @@ async function main(): Promise<void> {
         copied_repo_ready_p50_ms: Math.round(percentile(copied, 50)),
         instance_ready_p50_ms: Math.round(percentile(instance, 50)),
         instance_ready_p95_ms: Math.round(percentile(instance, 95)),
+        bare_instance_ready_p50_ms: Math.round(percentile(bareReady, 50)),
+        instance_start_requests: instanceStartRequests.length,
+        bare_start_requests: bareStartRequests.length,
+        exec_requests: execRequests.length,
+        bare_exec_requests: bareExecRequests.length,
+        exec_cpu_ms: Number((cpu.ours / ROUNDS).toFixed(2)),
+        bare_exec_cpu_ms: Number((cpu.bare / ROUNDS).toFixed(2)),
         exec_p50_ms: Number(oursP50.toFixed(1)),
         bare_api_exec_p50_ms: Number(bareP50.toFixed(1)),
         wrapper_program_exec_p50_ms: Number(wrapperP50.toFixed(1)),
