@@ -40,8 +40,8 @@ test('a run killed with SIGKILL mid-rollout stays readable, leaves no orphan aft
   const first = await ScriptedOpenAIServer.start([
     step.toolCall('view', { path: 'pagekit/paginator.py', start_line: 44, end_line: 49 }),
     step.toolCall('edit', FIX),
-    // The third answer never comes in time: the process is killed while it waits.
-    step.toolCall('bash', { command: 'true' }, { delayMs: 60_000 }),
+    // The third answer never comes: the process is killed while it waits.
+    step.hold(),
   ]);
   const args = ['run', '--tasks', TASKS, '--ids', 'pagekit__pagekit-14', '--out', outDir];
   const child = spawn(process.execPath, [CLI, ...args, '--policy', `openai:scripted@${first.baseURL}`], {

@@ -72,10 +72,10 @@ test('a poison task (its image cannot start) ends as failed with its reason afte
 });
 
 test('rollout status --cancel drains the waiting jobs and stops the running sandbox; the running rollout ends as cancelled (real Redis, real Docker, a real worker process, local OpenAI wire-protocol test double)', async () => {
-  // The model's second answer never comes in time: the rollout is waiting on it when it is cancelled.
+  // The model's second answer never comes: the rollout is waiting on it when it is cancelled.
   const model = await ScriptedOpenAIServer.start([
     step.toolCall('view', { path: 'pagekit/paginator.py', start_line: 44, end_line: 49 }),
-    step.toolCall('bash', { command: 'true' }, { delayMs: 30_000 }),
+    step.hold(),
   ]);
   const outDir = mkdtempSync(join(tmpdir(), 'rollout-cancel-'));
   const rollouts = new RolloutQueue(bed.redis.url);

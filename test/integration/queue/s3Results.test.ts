@@ -44,7 +44,8 @@ async function bucketLog(runId: string): Promise<string | undefined> {
 test('queued runs go to an S3-compatible bucket turn by turn; a worker killed mid-rollout is resumed from the bucket by a worker on another staging folder; `rollout pull` brings the runs home with their index (real Ceph RGW, real Redis, real Docker, real processes, local OpenAI wire-protocol test double)', async () => {
   const model = await ScriptedOpenAIServer.start([
     step.toolCall('view', { path: 'pagekit/paginator.py', start_line: 44, end_line: 49 }),
-    step.toolCall('bash', { command: 'echo one' }, { delayMs: 4_000 }),
+    // Held until the worker is killed: the first turn reaches the bucket while the model is still thinking.
+    step.hold(),
     step.toolCall('submit', {}),
   ]);
   const rollouts = new RolloutQueue(bed.redis.url);
