@@ -54,6 +54,7 @@ import {
   parseMultiSweBenchTestRunnerTable,
   parseMultiSweBenchVitest,
   parseMultiSweBenchVitestFiles,
+  parseMultiSweBenchVitestTurbo,
 } from './multiSweBench/linePatterns';
 import {
   parseMultiSweBenchMaven,
@@ -63,6 +64,7 @@ import {
 } from './multiSweBench/maven';
 import { parseMultiSweBenchMochaJsonReports } from './multiSweBench/mochaJsonReports';
 import { parseMultiSweBenchMochaNested } from './multiSweBench/mochaNested';
+import { parseMultiSweBenchTapSubtests } from './multiSweBench/tapSubtests';
 import { parseNext } from './next';
 import { parseNodeTap } from './nodeTap';
 import { parseNumberedFailures } from './numberedFailures';
@@ -183,6 +185,8 @@ export const LOG_PARSERS = {
   mswebench_mocha_json_reports: parseMultiSweBenchMochaJsonReports,
   mswebench_vitest: parseMultiSweBenchVitest,
   mswebench_vitest_files: parseMultiSweBenchVitestFiles,
+  mswebench_vitest_turbo: parseMultiSweBenchVitestTurbo,
+  mswebench_tap_subtests: parseMultiSweBenchTapSubtests,
   mswebench_jq: parseMultiSweBenchJq,
   mswebench_tcl: parseMultiSweBenchTcl,
   mswebench_tcl_with_ignored: parseMultiSweBenchTclWithIgnored,

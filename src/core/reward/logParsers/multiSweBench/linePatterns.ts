@@ -144,6 +144,14 @@ export const parseMultiSweBenchVitestFiles = byLinePatterns([
   [/^❯\s+(.+?)\s/, 'failed'],
 ]);
 
+/** Vitest's coloured per-file lines as turbo prefixes them (`@trpc/tests:test-ci: [0]`, or `[0]` and the project). */
+export const parseMultiSweBenchVitestTurbo = byLinePatterns([
+  [/^@trpc\/tests:test-ci: \[0\]\s+\x1b\[32m✓\x1b\[39m\s+(\S+)/, 'passed'],
+  [/^\[0\]\s+\x1b\[32m✓\x1b\[39m\s+\x1b\[32m\|tests\|\x1b\[39m\s+(\S+)/, 'passed'],
+  [/^@trpc\/tests:test-ci: \[0\]\s+\x1b\[33m❯\x1b\[39m\s+(\S+)/, 'failed'],
+  [/^\[0\]\s+\x1b\[33m❯\x1b\[39m\s+\x1b\[32m\|tests\|\x1b\[39m\s+(\S+)/, 'failed'],
+]);
+
 const TCL_RESULT = (tag: string) => new RegExp(`^\\[${tag}\\]: (.+?)( \\(.+\\))?$`);
 
 /** The Tcl test suite of Redis and its forks: `[ok]: NAME (2 ms)`, `[err]: NAME`, `[exception]: NAME`. */
