@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { describe, it } from 'mocha';
+import { before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import { DEFAULT_AGENT_CONFIG } from '../../../src/core/agent/config';
 import { TrajectoryRecorder } from '../../../src/core/trajectory/recorder';
@@ -103,7 +103,8 @@ export function resultTests(): void {
     let solved: string;
     let unsolved: string;
 
-    it('records two runs of one task on a real git repository', async () => {
+    // Every test of this block reads these two runs: recorded once before any of them, so each runs alone too.
+    before(async () => {
       source = calcRepository(root());
       solved = await recordRun(
         outDir(),
