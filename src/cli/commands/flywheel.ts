@@ -33,7 +33,7 @@ tasks. Ends with the resolved rate of every iteration.
   --max-turns N        model calls per rollout (default ${DEFAULT_AGENT_CONFIG.maxTurns})
   --reward NAME        ${Object.keys(REWARD_FUNCTIONS).join(' | ')} (default binary)
   --device D           auto, cuda or cpu (training and serving)
-  --docker-image IMG   train and serve in a container from IMG, GPUs passed through
+  --docker-image IMG   train and serve in a container from IMG, GPUs passed through when nvidia-smi finds one
 ${MODEL_FLAGS_USAGE}
 training options (as on rollout train):
 ${trainingOptionsUsage()}`;

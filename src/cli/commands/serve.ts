@@ -43,7 +43,7 @@ export const serveCommand: CliCommand = {
       return usageProblem('serve', USAGE, `--engine must be ${SERVE_ENGINES.join(', ')}, not ${values.engine}`);
     const runner = await chooseRunner({
       dockerImage: values['docker-image'],
-      gpus: !values['no-gpus'],
+      gpus: values['no-gpus'] ? false : undefined,
       onLog: (line) => console.error(line),
     });
     const log: string[] = [];

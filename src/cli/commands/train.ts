@@ -14,7 +14,8 @@ const USAGE = `usage: rollout train --method sft|dpo|pg --data FILE --base-model
        rollout train --method verifier --runs DIR… --out DIR [--epochs N]
 
   --method             sft (the SFT export), dpo (the DPO export), pg (policy gradient on the RL export), verifier
-  --docker-image IMG   run the trainer in a container from IMG, all GPUs passed through, the HF cache mounted
+  --docker-image IMG   run the trainer in a container from IMG, the HF cache mounted, every GPU passed through
+                       when nvidia-smi finds one
   --no-gpus            with --docker-image: pass no GPUs
   --device D           auto (default: CUDA in bf16 when present, else CPU), cuda or cpu
   --verbose            show the trainer's own log (stderr)
@@ -90,7 +91,7 @@ async function runTrain(values: TrainValues, hooks: RunnerHooks): Promise<Record
   if (method !== 'verifier') trainingArgs(method, trainingOptionsFrom(values)); // a bad option fails before the venv is built
   const runner = await chooseRunner({
     dockerImage: values['docker-image'],
-    gpus: !values['no-gpus'],
+    gpus: values['no-gpus'] ? false : undefined,
     onLog: (line) => console.error(line),
   });
   console.log(`trainer: ${runner.description}`);

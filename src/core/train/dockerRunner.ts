@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { dockerClient, explainEngineError, ownerLabels } from '../sandbox/engine';
+import { InfrastructureError } from '../sandbox/sandbox';
 import {
   awaitReady,
   RunnerOutput,
@@ -20,6 +21,8 @@ import { trainerDir } from './venv';
 const CONTAINER_TRAINER_DIR = '/opt/rollout-trainer';
 const CHECKPOINT_GRACE_MS = 60_000;
 const KILL_GRACE_MS = 10_000;
+/** The request `docker run --gpus all` sends, field for field. */
+const ALL_GPUS: Docker.DeviceRequest = { Driver: '', Count: -1, Capabilities: [['gpu']], Options: {} };
 
 /** The host's Hugging Face cache (HF_HOME, else ~/.cache/huggingface): mounted so a hub model downloads once. */
 export function huggingFaceCache(env: NodeJS.ProcessEnv = process.env): string {
@@ -29,7 +32,7 @@ export function huggingFaceCache(env: NodeJS.ProcessEnv = process.env): string {
 export interface DockerRunnerOptions {
   /** An image with python, torch and the pinned trainer requirements, e.g. one built FROM a CUDA PyTorch image. */
   image: string;
-  /** Pass every GPU through (DeviceRequests, the `--gpus all` of the docker CLI). */
+  /** Pass every GPU through (DeviceRequests, the `--gpus all` of the docker CLI); an engine with no GPU runtime refuses to start such a container. */
   gpus: boolean;
   /** The python command inside the image. */
   python?: string;
@@ -115,9 +118,20 @@ export class DockerRunner implements TrainerRunner {
         Binds: this.binds([...invocation.paths, hfCache]),
         NetworkMode: 'host',
         ShmSize: 2 * 1024 ** 3,
-        DeviceRequests: this.options.gpus ? [{ Driver: '', Count: -1, Capabilities: [['gpu']] }] : undefined,
+        DeviceRequests: this.options.gpus ? [ALL_GPUS] : undefined,
       },
     };
+  }
+
+  /** The engine's answer to a GPU request it has no driver for names the way out. */
+  private explainStartError(error: unknown): Error {
+    const message = (error as { message?: string }).message ?? '';
+    if (this.options.gpus && /could not select device driver/i.test(message))
+      return new InfrastructureError(
+        `the Docker engine cannot give the trainer's container the GPUs it asks for: ${message.trim()}`,
+        'install the NVIDIA Container Toolkit and restart the engine, or run without GPUs (--no-gpus)',
+      );
+    return explainEngineError(error, this.options.image);
   }
 
   private async launch(invocation: RunnerInvocation, hooks: RunnerHooks): Promise<Supervised> {
@@ -139,7 +153,7 @@ export class DockerRunner implements TrainerRunner {
       await container.start();
     } catch (error) {
       await container.remove({ force: true }).catch(() => undefined);
-      throw explainEngineError(error, this.options.image);
+      throw this.explainStartError(error);
     }
     let cancelled = false;
     const timers: NodeJS.Timeout[] = [];

@@ -11,7 +11,7 @@ import {
 } from './runner';
 import { trainingArgs, type TrainingOptions, type TrainMethod } from './options';
 import { collectCandidates, writeVerifierDataset } from './select';
-import { detectTorchVariant, ensureVenv } from './venv';
+import { detectTorchVariant, ensureVenv, nvidiaGpuPresent } from './venv';
 import { VenvRunner } from './venvRunner';
 
 export type Device = 'auto' | 'cuda' | 'cpu';
@@ -30,14 +30,15 @@ export interface TrainJob extends TrainingOptions {
 export interface RunnerChoice {
   /** Run in a container from this image instead of the local venv. */
   dockerImage?: string;
-  /** With dockerImage: pass the GPUs through (default true). */
+  /** With dockerImage: pass every GPU through; by default when nvidia-smi finds one (a request no engine can meet fails the start). */
   gpus?: boolean;
   onLog?: (line: string) => void;
 }
 
-/** The local venv (built on first use) or, given an image, a container with the GPUs passed through. */
+/** The local venv (built on first use) or, given an image, a container with the host's GPUs passed through. */
 export async function chooseRunner(choice: RunnerChoice = {}): Promise<TrainerRunner> {
-  if (choice.dockerImage) return new DockerRunner({ image: choice.dockerImage, gpus: choice.gpus ?? true });
+  if (choice.dockerImage)
+    return new DockerRunner({ image: choice.dockerImage, gpus: choice.gpus ?? (await nvidiaGpuPresent()) });
   return new VenvRunner(await ensureVenv(await detectTorchVariant(), choice.onLog));
 }
 

@@ -25,13 +25,18 @@ export function cacheDir(): string {
   return process.env.ROLLOUT_CACHE ?? join(homedir(), '.cache', 'rollout-studio');
 }
 
-/** The GPU build of torch where nvidia-smi finds a GPU, the CPU build otherwise (setup-venv.sh decides the same way). */
-export async function detectTorchVariant(): Promise<TorchVariant> {
+/** Whether `nvidia-smi -L` finds a GPU on this host (the driver that a GPU container needs comes with it). */
+export async function nvidiaGpuPresent(): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = spawn('nvidia-smi', ['-L'], { stdio: 'ignore' });
-    probe.on('error', () => resolve('cpu'));
-    probe.on('close', (code) => resolve(code === 0 ? 'cuda' : 'cpu'));
+    probe.on('error', () => resolve(false));
+    probe.on('close', (code) => resolve(code === 0));
   });
+}
+
+/** The GPU build of torch where nvidia-smi finds a GPU, the CPU build otherwise (setup-venv.sh decides the same way). */
+export async function detectTorchVariant(): Promise<TorchVariant> {
+  return (await nvidiaGpuPresent()) ? 'cuda' : 'cpu';
 }
 
 /** The venv folder for a variant: keyed by the pinned requirements, exactly as setup-venv.sh keys it. */

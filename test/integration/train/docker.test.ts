@@ -1,39 +1,36 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, realpathSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type Docker from 'dockerode';
 import { dockerClient } from '../../../src/core/sandbox/engine';
-import { ensureProfileImage } from '../../../src/core/sandbox/images';
+import { InfrastructureError } from '../../../src/core/sandbox/sandbox';
 import { DockerRunner, huggingFaceCache } from '../../../src/core/train/dockerRunner';
-import { train, trainInvocation } from '../../../src/core/train/jobs';
+import { chooseRunner, train, trainInvocation } from '../../../src/core/train/jobs';
 import type { RunnerEvent } from '../../../src/core/train/runner';
+import { nvidiaGpuPresent } from '../../../src/core/train/venv';
 import { cpuRunner, sftLines, tempDir, tinyModel } from './helpers';
+import { trainerImage } from './trainerImage';
 
-/**
- * The project's python sandbox image has no torch; the pinned CPU venv and the python it was made
- * from are mounted at their own paths, so the container runs the real runner with real torch.
- */
-async function runnerInContainer(gpus: boolean): Promise<DockerRunner> {
-  const venvPython = (await cpuRunner()).description.replace(/^venv /, '');
-  const venv = dirname(dirname(venvPython));
-  const basePython = dirname(dirname(realpathSync(venvPython)));
-  const { image } = await ensureProfileImage('python', { log: (line) => console.error(line) });
-  return new DockerRunner({ image, gpus, python: venvPython, extraMounts: [venv, basePython] });
-}
-
-describe('trainer runner in a real Docker container (dockerode)', { timeout: 600_000 }, () => {
-  test('sft runs in the container, streams progress and writes the adapter on the host', async () => {
-    const runner = await runnerInContainer(false);
+describe('trainer runner in a real Docker container (dockerode)', { timeout: 900_000 }, () => {
+  test('sft runs in a container of the trainer image, streams progress and writes the adapter on the host; it asks for GPUs only where the host has them', async () => {
+    const image = await trainerImage();
+    // As `rollout train --docker-image IMG` chooses: the image's own python, the host's GPUs when nvidia-smi finds any.
+    const runner = await chooseRunner({ dockerImage: image });
     const model = await tinyModel(await cpuRunner());
     const folder = tempDir('docker');
     const data = join(folder, 'sft.jsonl');
     writeFileSync(data, sftLines(8));
     const events: RunnerEvent[] = [];
+    // The container is removed at the end: its settings are read while it runs (python takes seconds to start).
+    const watch = firstContainerOf(image);
     const result = await train(
       runner,
       { method: 'sft', data, baseModel: model, out: join(folder, 'out'), device: 'cpu', maxSteps: 2, saveSteps: 1000 },
       { onEvent: (event) => events.push(event) },
-    );
+    ).finally(() => watch.stop());
     assert.deepEqual(
       events
         .filter((event) => event.event === 'progress')
@@ -43,37 +40,26 @@ describe('trainer runner in a real Docker container (dockerode)', { timeout: 600
     const adapter = join(result.outputs.adapter as string, 'adapter_model.safetensors');
     assert.ok(existsSync(adapter));
     assert.equal(statSync(adapter).uid, process.getuid?.(), 'outputs belong to the calling user');
-    const containers = await dockerClient().listContainers({
-      all: true,
-      filters: {
-        ancestor: [
-          runner.containerSpec(trainInvocation({ method: 'sft', data, baseModel: model, out: folder })).Image!,
-        ],
-      },
-    });
-    assert.equal(
-      containers.filter((c) => c.Command.includes('rollout_trainer')).length,
-      0,
-      'the container is removed after the run',
+    const inspected = await watch.inspected;
+    assert.deepEqual(
+      inspected.HostConfig.DeviceRequests ?? null,
+      (await nvidiaGpuPresent()) ? (await dockerCliGpuRequest(image)).DeviceRequests : null,
+      "no GPU request on a host without GPUs; the docker CLI's --gpus all on one with them",
     );
+    const left = await dockerClient().listContainers({ all: true, filters: { ancestor: [image] } });
+    assert.deepEqual(left, [], 'the container is removed after the run');
   });
 
-  test('with GPUs, the engine receives a request for every GPU (DeviceRequests) and the Hugging Face cache is shared', async () => {
-    const runner = await runnerInContainer(true);
+  test('asked for GPUs, the container requests them field for field as `docker run --gpus all` does (the docker CLI as reference), and an engine without a GPU runtime refuses it as such', async () => {
+    const image = await trainerImage();
+    const runner = new DockerRunner({ image, gpus: true });
     const folder = tempDir('docker-gpu');
-    const spec = runner.containerSpec(
-      trainInvocation({ method: 'sft', data: join(folder, 'x.jsonl'), baseModel: folder, out: join(folder, 'out') }),
-    );
-    const container = await dockerClient().createContainer(spec);
+    const job = { method: 'sft' as const, data: join(folder, 'x.jsonl'), baseModel: folder, out: join(folder, 'out') };
+    // Created, not started: an engine with no GPU runtime cannot start it.
+    const container = await dockerClient().createContainer(runner.containerSpec(trainInvocation(job)));
     try {
       const inspected = await container.inspect();
-      assert.deepEqual(
-        inspected.HostConfig.DeviceRequests?.map((request) => ({
-          Count: request.Count,
-          Capabilities: request.Capabilities,
-        })),
-        [{ Count: -1, Capabilities: [['gpu']] }],
-      );
+      assert.deepEqual(inspected.HostConfig.DeviceRequests, (await dockerCliGpuRequest(image)).DeviceRequests);
       assert.equal(inspected.HostConfig.NetworkMode, 'host');
       assert.ok(inspected.HostConfig.Binds?.some((bind) => bind.endsWith(':/opt/rollout-trainer:ro')));
       const cache = huggingFaceCache();
@@ -85,5 +71,39 @@ describe('trainer runner in a real Docker container (dockerode)', { timeout: 600
     } finally {
       await container.remove({ force: true });
     }
+    if (!(await nvidiaGpuPresent())) {
+      writeFileSync(job.data, sftLines(1));
+      await assert.rejects(
+        train(runner, job),
+        (error: Error) =>
+          error instanceof InfrastructureError &&
+          /cannot give the trainer's container the GPUs it asks for/.test(error.message) &&
+          /--no-gpus/.test(error.message),
+      );
+    }
   });
 });
+
+/** The settings of the first container of `image` that runs, polled for until `stop` is called. */
+function firstContainerOf(image: string): { inspected: Promise<Docker.ContainerInspectInfo>; stop: () => void } {
+  let stopped = false;
+  const inspected = (async () => {
+    for (; !stopped; await sleep(50)) {
+      const [running] = await dockerClient().listContainers({ filters: { ancestor: [image] } });
+      if (running) return dockerClient().getContainer(running.Id).inspect();
+    }
+    throw new Error(`no container of ${image} was seen running`);
+  })();
+  inspected.catch(() => undefined);
+  return { inspected, stop: () => (stopped = true) };
+}
+
+/** What the docker CLI's `--gpus all` asks the engine for: a container it creates (never started), inspected. */
+async function dockerCliGpuRequest(image: string): Promise<Docker.HostConfig> {
+  const id = execFileSync('docker', ['create', '--gpus', 'all', image, 'true'], { encoding: 'utf8' }).trim();
+  try {
+    return (await dockerClient().getContainer(id).inspect()).HostConfig;
+  } finally {
+    await dockerClient().getContainer(id).remove({ force: true });
+  }
+}
