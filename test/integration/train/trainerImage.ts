@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { dockerClient, Engine, ownerLabels } from '../../../src/core/sandbox/engine';
+import { dockerClient, Engine, LABELS, ownerLabels } from '../../../src/core/sandbox/engine';
 import { ensureProfileImage } from '../../../src/core/sandbox/images';
 import { trainerDir, venvDir } from '../../../src/core/train/venv';
 import { tempDir } from './helpers';
@@ -51,7 +51,11 @@ export async function trainerImage(log: (line: string) => void = (line) => conso
     await container.commit({
       repo: 'rollout-studio/trainer-cpu',
       tag: key,
-      changes: `ENV PATH=${venv}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+      changes: [
+        `ENV PATH=${venv}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+        // The build container's owner labels would mark the image as a dead process's snapshot, for the reaper.
+        `LABEL ${LABELS.tool}=rollout-studio-cache`,
+      ],
     });
   } finally {
     await container.remove({ force: true });
