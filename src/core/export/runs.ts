@@ -1,3 +1,4 @@
+import { runUsage } from '../trajectory/cost';
 import { findTrajectoryLogs, formatProblem, readTrajectoryLog } from '../trajectory/reader';
 import { redactTrajectory, type Redactor } from '../trajectory/redact';
 import { conversation, type ExitStatus, type Trajectory } from '../trajectory/types';
@@ -125,6 +126,7 @@ export class RunSource {
       this.report(`skipped ${path}: a registered secret is in its patch`);
       return this.skip('secrets_in_patch');
     }
+    const usage = runUsage(trajectory);
     const summary: RunSummary = {
       path,
       run_id: trajectory.run.run_id,
@@ -134,10 +136,8 @@ export class RunSource {
       resolved: result.reward?.resolved,
       exit_status: result.exit_status,
       turns: trajectory.turns.length,
-      // Imported runs may know only the totals, not per-turn counts.
-      tokens_in: result.totals?.tokens_in ?? trajectory.turns.reduce((sum, turn) => sum + (turn.tokens?.input ?? 0), 0),
-      tokens_out:
-        result.totals?.tokens_out ?? trajectory.turns.reduce((sum, turn) => sum + (turn.tokens?.output ?? 0), 0),
+      tokens_in: usage.tokens_in,
+      tokens_out: usage.tokens_out,
       conversation_key: conversationKey(exportTurns(trajectory.turns), trajectory.run.tools),
       invalid_tool_arguments: countInvalidToolArguments(trajectory),
       ...(filteredOut ? { filtered_out: filteredOut } : {}),

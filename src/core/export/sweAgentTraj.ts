@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { recordedUsage, type ModelRole } from '../agent/budget';
 import { writeFileAtomic } from '../atomicFile';
-import { turnsCostUsd } from '../trajectory/cost';
+import { runUsage, type RunUsage } from '../trajectory/cost';
 import { TRAJECTORY_SCHEMA_VERSION, type ChatMessage, type Trajectory, type Turn } from '../trajectory/types';
 import type { ExportFormat } from './format';
 
@@ -85,12 +85,7 @@ function toHistoryMessage(message: ChatMessage, index: number, action: string): 
   };
 }
 
-interface AgentUsage {
-  tokens_in: number;
-  tokens_out: number;
-  cost_usd: number | null;
-  calls: number;
-}
+type AgentUsage = RunUsage & { calls: number };
 
 /** The calls of the protocol's other models (a simulated user, a judge, a feedback model): not the agent's. */
 const OTHER_PARTIES: ReadonlySet<ModelRole> = new Set(['user', 'judge', 'feedback']);
@@ -100,12 +95,7 @@ const OTHER_PARTIES: ReadonlySet<ModelRole> = new Set(['user', 'judge', 'feedbac
  * summaries; an unfinished run's turns so far) less the calls other parties made, which their events record.
  */
 function agentUsage(trajectory: Trajectory): AgentUsage {
-  const totals = trajectory.result?.totals ?? {
-    tokens_in: trajectory.turns.reduce((sum, turn) => sum + (turn.tokens?.input ?? 0), 0),
-    tokens_out: trajectory.turns.reduce((sum, turn) => sum + (turn.tokens?.output ?? 0), 0),
-    cost_usd: turnsCostUsd(trajectory.turns),
-  };
-  const { tokens_in, tokens_out, cost_usd } = totals;
+  const { tokens_in, tokens_out, cost_usd } = runUsage(trajectory);
   const usage: AgentUsage = { tokens_in, tokens_out, cost_usd, calls: trajectory.turns.length };
   for (const event of trajectory.events) {
     const recorded = recordedUsage(event.data?.usage);
