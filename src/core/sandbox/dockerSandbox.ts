@@ -141,11 +141,7 @@ export class DockerSandbox implements Sandbox {
     const stderr = new CappedSink(maxBytes, options.onOutput && ((text) => options.onOutput!('stderr', text)));
     this.engine.docker.modem.demuxStream(stream, stdout, stderr);
     if (options.stdin !== undefined) stream.end(options.stdin);
-    const ended = new Promise<void>((resolve) => {
-      stream.on('end', resolve);
-      stream.on('close', resolve);
-      stream.on('error', () => resolve());
-    });
+    const ended = streamEnded(stream);
     let hostKilled = false;
     const guard = setTimeout(() => {
       hostKilled = true;
@@ -384,6 +380,7 @@ const STARTED_GUARD = '/run/rollout-studio.started';
 const SETUP_INPUT = '/.rollout-setup-input';
 // Ends the start script's output on both streams, with its exit status.
 const START_STATUS_MARK = '--rollout-start-status--';
+const START_STATUS_LINE = new RegExp(`\\n${START_STATUS_MARK} (\\d+)\\n$`);
 
 /** The entrypoint of an instance's container: the start script (see baseCommitScript) once, then a process that stays. */
 function instanceEntrypoint(setup: string | undefined): string {
@@ -462,11 +459,7 @@ async function startWithScript(container: Docker.Container, what: string): Promi
     const stdout = new StartScriptStream();
     const stderr = new StartScriptStream();
     container.modem.demuxStream(stream, stdout, stderr);
-    const ended = new Promise<void>((resolve) => {
-      stream.on('end', resolve);
-      stream.on('close', resolve);
-      stream.on('error', () => resolve());
-    });
+    const ended = streamEnded(stream);
     await container.start();
     await Promise.race([Promise.all([stdout.ended, stderr.ended]), ended]);
     if (stdout.status === undefined || stderr.status === undefined)
@@ -490,7 +483,7 @@ class StartScriptStream extends Writable {
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
     this.tail = (this.tail + this.decoder.write(chunk)).slice(-StartScriptStream.KEPT_CHARS);
-    const mark = new RegExp(`\\n${START_STATUS_MARK} (\\d+)\\n$`).exec(this.tail);
+    const mark = START_STATUS_LINE.exec(this.tail);
     if (mark && this.status === undefined) {
       this.status = Number(mark[1]);
       this.markSeen();
@@ -521,15 +514,20 @@ async function runStartScript(
   const stdout = new CappedSink(16 * 1024 ** 2);
   const stderr = new CappedSink(64 * 1024);
   container.modem.demuxStream(stream, stdout, stderr);
-  await new Promise<void>((resolve) => {
-    stream.on('end', resolve);
-    stream.on('close', resolve);
-    stream.on('error', () => resolve());
-  });
+  await streamEnded(stream);
   const exitCode = (await exec.inspect()).ExitCode;
   if (exitCode !== 0)
     throw new InfrastructureError(`${run.what} failed (exit ${exitCode}): ${stderr.text().trim().slice(-2000)}`);
   return stdout.text().trim();
+}
+
+/** Resolves when an attached stream is over, however it ends: its end, its close or an error. */
+function streamEnded(stream: NodeJS.ReadableStream): Promise<void> {
+  return new Promise((resolve) => {
+    stream.on('end', resolve);
+    stream.on('close', resolve);
+    stream.on('error', () => resolve());
+  });
 }
 
 /**
