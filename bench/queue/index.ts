@@ -16,7 +16,6 @@
 import { Worker } from 'bullmq';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -25,6 +24,7 @@ import { createCliSymbolParser } from '../../src/core/agent/codemap/nativeTreeSi
 import { enqueueRollouts, redisConnection, RolloutQueue, rolloutJobs } from '../../src/core/queue/rolloutQueue';
 import { dockerEvaluatorOptions } from '../../src/core/reward/dockerEvaluatorOptions';
 import { loadTasksStrict } from '../../src/core/task/loadTasks';
+import { startServerOnFreePort } from '../../test/support/serverOnFreePort';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -39,13 +39,11 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CLOCK_TICKS_PER_S = 100;
 
 async function startRedis(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  const child = spawn(
-    'redis-server',
-    [
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-redis-'));
+  const redis = await startServerOnFreePort({
+    name: 'redis-server',
+    command: 'redis-server',
+    args: (port) => [
       '--port',
       String(port),
       '--bind',
@@ -55,17 +53,11 @@ async function startRedis(): Promise<{ url: string; stop: () => Promise<void> }>
       '--save',
       '',
       '--dir',
-      mkdtempSync(join(tmpdir(), 'bench-redis-')),
+      dataDir,
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  while (!output.includes('Ready to accept connections')) {
-    if (child.exitCode !== null) throw new Error(`redis-server did not start:\n${output}`);
-    await sleep(20);
-  }
-  return { url: `redis://127.0.0.1:${port}`, stop: () => stopProcess(child) };
+    listening: (port) => new RegExp(`port=${port}\\b[^]*Ready to accept connections`),
+  });
+  return { url: `redis://127.0.0.1:${redis.port}`, stop: () => stopProcess(redis.child) };
 }
 
 async function stopProcess(child: ChildProcess): Promise<void> {
