@@ -6,8 +6,9 @@
  * harness's other scripts apply its patches first), so it is the test command once the grader has applied the
  * patch and the test patch. How its output reads is per repository, in the benchmark's code, not in its rows: the
  * harness registers a parser per repository (or per range of its pull requests, or per release tag, where the row
- * names one), and `multiSweBenchParsers.json` says which of ours reads as that one does. A repository it does not
- * list needs a spec (`--specs`) naming the log parser.
+ * names one; for a few repositories one parser that reads by the row's pull-request number), and
+ * `multiSweBenchParsers.json` says which of ours reads as that one does, by number range where the harness's does. A
+ * repository it does not list needs a spec (`--specs`) naming the log parser.
  */
 
 import type { LogParserName } from '../reward/logParsers/index';
@@ -24,8 +25,14 @@ function base(row: Row): { sha: string } {
   return { sha };
 }
 
-const PARSERS_BY_HARNESS_NAME = new Map(
-  Object.entries(parserTable.repositories).map(([name, parser]) => [name.toLowerCase(), parser as LogParserName]),
+/**
+ * A repository whose harness parser picks its reading by pull-request number: the first range holding the row's
+ * number names ours (`from` and `to` inclusive, either left out for no bound).
+ */
+type NumberRange = { from?: number; to?: number; parser: string };
+
+const PARSERS_BY_HARNESS_NAME = new Map<string, string | NumberRange[]>(
+  Object.entries(parserTable.repositories).map(([name, parser]) => [name.toLowerCase(), parser]),
 );
 
 /**
@@ -41,9 +48,20 @@ export function multiSweBenchHarnessName(row: Row): string {
   return tag ? `${org}/${repo}_${tag.replaceAll('.', '_')}` : `${org}/${repo}`;
 }
 
+/** The row's pull-request number: an integer in the released files, a string of digits in some tools' copies. */
+function pullRequestNumber(row: Row): number {
+  const number = typeof row.number === 'string' && /^\d+$/.test(row.number) ? Number(row.number) : row.number;
+  if (typeof number !== 'number' || !Number.isInteger(number)) throw new FieldError('number', 'must be an integer');
+  return number;
+}
+
 /** Our parser that reads the row's test logs as the harness's parser for it does, if there is one. */
 export function multiSweBenchLogParser(row: Row): LogParserName | undefined {
-  return PARSERS_BY_HARNESS_NAME.get(multiSweBenchHarnessName(row).toLowerCase());
+  const entry = PARSERS_BY_HARNESS_NAME.get(multiSweBenchHarnessName(row).toLowerCase());
+  if (typeof entry !== 'object') return entry as LogParserName | undefined;
+  const number = pullRequestNumber(row);
+  const range = entry.find(({ from = -Infinity, to = Infinity }) => from <= number && number <= to);
+  return range?.parser as LogParserName | undefined;
 }
 
 /** The test names of a transition map (`f2p_tests`: name → statuses), given as an object or its JSON text. */
@@ -70,9 +88,7 @@ function problemStatement(row: Row): string {
 export function multiSweBenchRowToTask(row: Row): Task {
   const org = requiredString(row, 'org');
   const repo = requiredString(row, 'repo');
-  // An integer in the released files; some tools' copies write it as a string of digits.
-  const number = typeof row.number === 'string' && /^\d+$/.test(row.number) ? Number(row.number) : row.number;
-  if (typeof number !== 'number' || !Number.isInteger(number)) throw new FieldError('number', 'must be an integer');
+  const number = pullRequestNumber(row);
   const { sha } = base(row);
   const language = optionalString(row, 'lang') ?? optionalString(row, 'language');
   return {

@@ -14,7 +14,8 @@ import parserTable from '../../../src/core/task/multiSweBenchParsers.json';
  * parser-logs.json: real runs of each tool from the grading-parity corpus and logs written in each tool's format)
  * read by the parser a row of each listed repository gets, against what the harness's own parse_log for that
  * repository returned on the same log (harness-parser-outputs.json, made by running the harness's registry at the
- * commit it names, outside this repository).
+ * commit it names, outside this repository). A repository whose harness parser reads by pull-request number is
+ * checked at each number beside and at the bounds of the table's ranges (`org/repo#NUMBER` in the outputs).
  */
 const FIXTURES = join(process.cwd(), 'test', 'fixtures');
 
@@ -44,8 +45,20 @@ function sortedLikePython(output: HarnessOutput): HarnessOutput {
 describe("Multi-SWE-bench's log parsers, against its harness", () => {
   test('the corpus covers every repository listed and every Multi-SWE-bench parser, at the commit the table names', () => {
     assert.equal(outputs.commit, parserTable.commit);
-    assert.deepEqual(Object.keys(outputs.results).sort(), Object.keys(parserTable.repositories).sort());
-    const used = new Set(Object.values(parserTable.repositories));
+    const checked = new Set(Object.keys(outputs.results).map((key) => key.split('#')[0]));
+    assert.deepEqual([...checked].sort(), Object.keys(parserTable.repositories).sort());
+    for (const [name, entry] of Object.entries(parserTable.repositories)) {
+      if (typeof entry === 'string') continue;
+      for (const { from, to } of entry as { from?: number; to?: number }[])
+        for (const bound of [from, to].filter((value) => value !== undefined))
+          for (const number of [bound - 1, bound, bound + 1])
+            assert.ok(`${name}#${number}` in outputs.results, `${name}: pull request ${number} not checked`);
+    }
+    const used = new Set(
+      Object.values(parserTable.repositories).flatMap((entry) =>
+        typeof entry === 'string' ? [entry] : entry.map(({ parser }) => parser),
+      ),
+    );
     assert.deepEqual(
       LOG_PARSER_NAMES.filter((name) => name.startsWith('mswebench_') && !used.has(name)),
       [],
@@ -57,8 +70,9 @@ describe("Multi-SWE-bench's log parsers, against its harness", () => {
   test("each repository's rows read every log as the harness's parser for that repository does", () => {
     const mismatches: string[] = [];
     for (const [harnessName, results] of Object.entries(outputs.results)) {
-      const [org, repo] = harnessName.split('/');
-      const parser = multiSweBenchLogParser({ org, repo });
+      const [name, number] = harnessName.split('#');
+      const [org, repo] = name.split('/');
+      const parser = multiSweBenchLogParser({ org, repo, number: Number(number ?? 1) });
       assert.ok(parser, `${harnessName}: no parser chosen`);
       for (const [log, expected] of Object.entries(results)) {
         const text = universalNewlines(readFileSync(join(FIXTURES, log), 'utf8'));
@@ -92,6 +106,11 @@ describe("Multi-SWE-bench's log parsers, against its harness", () => {
     );
     assert.equal(multiSweBenchLogParser({ org: 'zulip', repo: 'zulip-terminal', tag: '0.6.0' }), undefined);
     // The harness reads mruby's logs three ways by pull-request number, with no interval in the row's name.
-    assert.equal(multiSweBenchLogParser({ org: 'mruby', repo: 'mruby' }), undefined);
+    assert.equal(multiSweBenchLogParser({ org: 'mruby', repo: 'mruby', number: 2783 }), 'mswebench_mruby_totals');
+    assert.equal(multiSweBenchLogParser({ org: 'mruby', repo: 'mruby', number: '2784' }), 'mswebench_mruby_ko_counts');
+    assert.equal(multiSweBenchLogParser({ org: 'mruby', repo: 'mruby', number: 6442 }), 'mswebench_mruby_tests');
+    assert.equal(multiSweBenchLogParser({ org: 'expressjs', repo: 'express', number: 5555 }), 'mswebench_mocha');
+    assert.equal(multiSweBenchLogParser({ org: 'expressjs', repo: 'express', number: 5556 }), 'mswebench_mocha_json');
+    assert.throws(() => multiSweBenchLogParser({ org: 'facebook', repo: 'zstd' }), /must be an integer/);
   });
 });

@@ -557,12 +557,14 @@ describe('Multi-SWE-bench', () => {
 
   test('a Multi-SWE-bench repository whose parser Rollout Studio does not have needs --specs, named in the error', () => {
     const row = JSON.parse(readFileSync(fixture('multi-swe-bench', 'jqlang__jq.jsonl'), 'utf8').split('\n')[0]);
-    const task = multiSweBenchRowToTask({ ...row, org: 'mruby', repo: 'mruby', instance_id: undefined });
+    // The harness reads ripgrep's pull requests 772 down to 406 (rows naming that interval) with a parser we do not have.
+    const interval = { org: 'BurntSushi', repo: 'ripgrep', number_interval: 'ripgrep_772_to_406' };
+    const task = multiSweBenchRowToTask({ ...row, ...interval, instance_id: undefined });
     assert.throws(
       () => taskImage(task, settings),
-      /no log parser for mruby\/mruby .*pass --specs FILE with a spec for it that gives test_framework$/,
+      /no log parser for BurntSushi\/ripgrep .*pass --specs FILE with a spec for it that gives test_framework$/,
     );
-    const specs = { 'mruby/mruby': { test_framework: 'maven' } };
+    const specs = { 'BurntSushi/ripgrep': { test_framework: 'maven' } };
     assert.equal(taskImage(task, { ...settings, specs }).environment.logParser, 'maven');
   });
 });

@@ -62,9 +62,20 @@ import {
   parseMultiSweBenchMavenRunningSummary,
   parseMultiSweBenchMavenUncoloured,
 } from './multiSweBench/maven';
-import { parseMultiSweBenchMochaJsonReports } from './multiSweBench/mochaJsonReports';
-import { parseMultiSweBenchMochaNested } from './multiSweBench/mochaNested';
+import { parseMultiSweBenchMochaJson, parseMultiSweBenchMochaJsonReports } from './multiSweBench/mochaJsonReports';
+import {
+  parseMultiSweBenchMochaNested,
+  parseMultiSweBenchMochaNestedColon,
+  parseMultiSweBenchNodeunitMochaNestedColon,
+} from './multiSweBench/mochaNested';
 import { parseMultiSweBenchTapSubtests } from './multiSweBench/tapSubtests';
+import {
+  parseMultiSweBenchMrubyKoCounts,
+  parseMultiSweBenchMrubyTests,
+  parseMultiSweBenchMrubyTotals,
+  parseMultiSweBenchZstdDecoderBuilt,
+  parseMultiSweBenchZstdPoolTests,
+} from './multiSweBench/wholeRun';
 import { parseNext } from './next';
 import { parseNodeTap } from './nodeTap';
 import { parseNumberedFailures } from './numberedFailures';
@@ -182,7 +193,10 @@ export const LOG_PARSERS = {
   mswebench_jest_coloured_files: parseMultiSweBenchJestColouredFiles,
   mswebench_mocha: parseMultiSweBenchMocha,
   mswebench_mocha_nested: parseMultiSweBenchMochaNested,
+  mswebench_mocha_nested_colon: parseMultiSweBenchMochaNestedColon,
+  mswebench_nodeunit_mocha_nested_colon: parseMultiSweBenchNodeunitMochaNestedColon,
   mswebench_mocha_json_reports: parseMultiSweBenchMochaJsonReports,
+  mswebench_mocha_json: parseMultiSweBenchMochaJson,
   mswebench_vitest: parseMultiSweBenchVitest,
   mswebench_vitest_files: parseMultiSweBenchVitestFiles,
   mswebench_vitest_turbo: parseMultiSweBenchVitestTurbo,
@@ -192,6 +206,11 @@ export const LOG_PARSERS = {
   mswebench_tcl_with_ignored: parseMultiSweBenchTclWithIgnored,
   mswebench_test_runner_table: parseMultiSweBenchTestRunnerTable,
   mswebench_php_run_tests: parseMultiSweBenchPhpRunTests,
+  mswebench_zstd_pool_tests: parseMultiSweBenchZstdPoolTests,
+  mswebench_zstd_decoder_built: parseMultiSweBenchZstdDecoderBuilt,
+  mswebench_mruby_totals: parseMultiSweBenchMrubyTotals,
+  mswebench_mruby_ko_counts: parseMultiSweBenchMrubyKoCounts,
+  mswebench_mruby_tests: parseMultiSweBenchMrubyTests,
   // Rollout Studio's own: formats the harness has no parser for.
   unittest: parseDjango,
   'node-tap': parseNodeTap,

@@ -42,6 +42,9 @@ export function lines(log: string): string[] {
   return log.split('\n');
 }
 
+/** A character of Python's `\s` in a text pattern (the whitespace `str.split()` splits at). */
+export const PY_SPACE_CHARACTER = `[${PY_SPACE}]`;
+
 /** A character of Python's `\w` in a text pattern (Unicode letters and digits, and `_`), for `u` patterns. */
 export const PY_WORD_CHARACTER = '[\\p{L}\\p{N}_]';
 

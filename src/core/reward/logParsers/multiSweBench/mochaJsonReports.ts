@@ -1,11 +1,11 @@
 /**
- * Multi-SWE-bench's reading of mocha's JSON reporter (material-ui): the log from its first `Building new` on, with
- * yarn's `error Command failed with exit code N.` taken out and its lines joined, holds reports; every JSON object
- * that starts at a `{` is one (an object that is not a whole report makes the harness's parser raise). A test is
- * named `FILE:FULL TITLE`; a failure anywhere wins over a pass or a skip, a skip over a pass.
+ * Multi-SWE-bench's readings of mocha's JSON reporter (material-ui, express): the log, cut and cleaned per
+ * repository and its lines joined, holds reports; every JSON object that starts at a `{` is one (an object that is
+ * not a whole report makes the harness's parser raise). A failure anywhere wins over a pass or a skip, a skip over a
+ * pass.
  *
  * The harness decodes each report into typed records, so a report missing a field, or with a count that is not a
- * whole number, is refused here as there. Where a test's file or title is not a string (the harness would write
+ * whole number, is refused here as there. Where a field a test is named by is not a string (the harness would write
  * Python's text of it), the log is refused rather than read.
  */
 
@@ -17,7 +17,14 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 const REPORT_FIELDS = ['stats', 'tests', 'pending', 'failures', 'passes'];
 const STATS_FIELDS = ['suites', 'tests', 'passes', 'pending', 'failures', 'start', 'end', 'duration'];
 const STATS_COUNTS = ['suites', 'tests', 'passes', 'pending', 'failures', 'duration'];
-const TEST_FIELDS = ['title', 'fullTitle', 'file', 'currentRetry', 'err'];
+
+/** How one repository's reading differs: what of the log it reads, a test's fields, and a test's name. */
+interface JsonReportReading {
+  reportsIn(log: string): string;
+  testFields: string[];
+  /** The name's fields, joined by `:`; a name field that is not a string is refused (the harness would write its Python text). */
+  nameFields: string[];
+}
 
 function refused(reason: string): never {
   throw new LogParseError(`a mocha JSON report ${reason} (Multi-SWE-bench's harness refuses such a log)`);
@@ -74,10 +81,10 @@ function requireFields(record: { [key: string]: Json }, fields: string[], what: 
 }
 
 /** A test record as the harness decodes it: null, or an object with its fields (any other value is refused). */
-function checkTest(test: Json): void {
+function checkTest(test: Json, fields: string[]): void {
   if (test === null) return;
   if (!isObject(test)) refused('lists a test that is not an object');
-  requireFields(test, TEST_FIELDS, 'a test');
+  requireFields(test, fields, 'a test');
   if (!isWholeNumberLike(test.currentRetry)) refused("has a test whose 'currentRetry' is not a whole number");
   if (test.err !== null && !isObject(test.err)) refused("has a test whose 'err' is not an object");
   if (test.duration !== undefined && !isWholeNumberLike(test.duration))
@@ -93,42 +100,57 @@ function elements(report: { [key: string]: Json }, field: string): Json[] {
   return refused(`has a '${field}' that is not a list`);
 }
 
-function testName(test: Json): string {
+function testName(test: Json, fields: string[]): string {
   if (!isObject(test)) return refused('lists null as a test');
-  const { file, fullTitle } = test;
-  if (typeof file !== 'string' || typeof fullTitle !== 'string')
-    throw new LogParseError("a mocha JSON report names a test by a 'file' or 'fullTitle' that is not a string");
-  return `${file}:${fullTitle}`;
+  const parts = fields.map((field) => test[field]);
+  if (!parts.every((part) => typeof part === 'string'))
+    throw new LogParseError(`a mocha JSON report names a test by a '${fields.join("' or '")}' that is not a string`);
+  return parts.join(':');
 }
 
-export const parseMultiSweBenchMochaJsonReports: LogParser = (log) => {
-  const building = log.indexOf('Building new');
-  const text = (building >= 0 ? log.slice(building) : log)
-    .replace(/error Command failed with exit code \d+\./g, '')
-    .replaceAll('\r\n', '')
-    .replaceAll('\n', '');
-  const result = new TestResultSets();
-  for (const report of jsonObjects(text)) {
-    requireFields(report, REPORT_FIELDS, 'an object');
-    const { stats } = report;
-    if (stats !== null) {
-      if (!isObject(stats)) refused("has 'stats' that is not an object");
-      requireFields(stats, STATS_FIELDS, "'stats'");
-      for (const count of STATS_COUNTS)
-        if (!isWholeNumberLike(stats[count])) refused(`has a 'stats.${count}' that is not a whole number`);
+function jsonReports({ reportsIn, testFields, nameFields }: JsonReportReading): LogParser {
+  return (log) => {
+    const text = reportsIn(log).replaceAll('\r\n', '').replaceAll('\n', '');
+    const result = new TestResultSets();
+    for (const report of jsonObjects(text)) {
+      requireFields(report, REPORT_FIELDS, 'an object');
+      const { stats } = report;
+      if (stats !== null) {
+        if (!isObject(stats)) refused("has 'stats' that is not an object");
+        requireFields(stats, STATS_FIELDS, "'stats'");
+        for (const count of STATS_COUNTS)
+          if (!isWholeNumberLike(stats[count])) refused(`has a 'stats.${count}' that is not a whole number`);
+      }
+      const lists = Object.fromEntries(
+        ['tests', 'pending', 'failures', 'passes'].map((field) => [field, elements(report, field)]),
+      );
+      for (const test of Object.values(lists).flat()) checkTest(test, testFields);
+      for (const test of lists.passes) result.passed.add(testName(test, nameFields));
+      for (const test of lists.failures) result.failed.add(testName(test, nameFields));
+      for (const test of lists.pending) result.skipped.add(testName(test, nameFields));
     }
-    const lists = Object.fromEntries(
-      ['tests', 'pending', 'failures', 'passes'].map((field) => [field, elements(report, field)]),
-    );
-    for (const test of Object.values(lists).flat()) checkTest(test);
-    for (const test of lists.passes) result.passed.add(testName(test));
-    for (const test of lists.failures) result.failed.add(testName(test));
-    for (const test of lists.pending) result.skipped.add(testName(test));
-  }
-  for (const test of result.failed) {
-    result.passed.delete(test);
-    result.skipped.delete(test);
-  }
-  for (const test of result.skipped) result.passed.delete(test);
-  return result.toStatusMap();
-};
+    for (const test of result.failed) {
+      result.passed.delete(test);
+      result.skipped.delete(test);
+    }
+    for (const test of result.skipped) result.passed.delete(test);
+    return result.toStatusMap();
+  };
+}
+
+/** material-ui: the log from its first `Building new` on, yarn's `error Command failed…` taken out; `FILE:FULL TITLE`. */
+export const parseMultiSweBenchMochaJsonReports = jsonReports({
+  reportsIn: (log) => {
+    const building = log.indexOf('Building new');
+    return (building >= 0 ? log.slice(building) : log).replace(/error Command failed with exit code \d+\./g, '');
+  },
+  testFields: ['title', 'fullTitle', 'file', 'currentRetry', 'err'],
+  nameFields: ['file', 'fullTitle'],
+});
+
+/** express: the whole log, its lines of `=` and its `Writing …` lines emptied; a test named by its full title. */
+export const parseMultiSweBenchMochaJson = jsonReports({
+  reportsIn: (log) => log.replace(/(?<=^|\n)(?:=+|Writing [^\n]*)(?=\n|$)/g, ''),
+  testFields: ['title', 'fullTitle', 'currentRetry', 'err'],
+  nameFields: ['fullTitle'],
+});
