@@ -30,10 +30,18 @@ const logs = (
 ).logs;
 const context = { instanceId: 'org__repo-1', harnessVersion: parseHarnessVersion('5') };
 
-/** The three sets as the harness writes them (sorted), from a status map. */
+/**
+ * The three sets as the harness writes them (sorted), from a status map read as grading reads it (an expected
+ * failure passed, an error failed), as the harness's Python parsers turn their status maps into sets.
+ */
 function asSets(statuses: StatusMap): HarnessOutput {
-  const named = (status: string) => [...statuses].filter(([, value]) => value === status).map(([test]) => test);
-  return { passed: named('PASSED').sort(), failed: named('FAILED').sort(), skipped: named('SKIPPED').sort() };
+  const named = (...status: string[]) =>
+    [...statuses].filter(([, value]) => status.includes(value)).map(([test]) => test);
+  return {
+    passed: named('PASSED', 'XFAIL').sort(),
+    failed: named('FAILED', 'ERROR').sort(),
+    skipped: named('SKIPPED').sort(),
+  };
 }
 
 function sortedLikePython(output: HarnessOutput): HarnessOutput {

@@ -90,6 +90,14 @@ import { parseTap } from './tap';
 import { parseRubyUnit } from './testUnit';
 import { parseVitest } from './vitest';
 
+/**
+ * A SWE-bench harness parser as Multi-SWE-bench copies it for its Python repositories: as the harness's release 4
+ * reads, whatever release a run grades by.
+ */
+function asHarness4(parser: LogParser): LogParser {
+  return (log, context) => parser(log, { ...context, harnessVersion: 4 });
+}
+
 /** A parser picked by the instance's pull-request number, as the harness picks one for two repositories. */
 function byInstanceNumber(position: 'first' | 'last', parsers: Record<string, LogParser>): LogParser {
   return (log, context) => {
@@ -206,6 +214,11 @@ export const LOG_PARSERS = {
   mswebench_tcl_with_ignored: parseMultiSweBenchTclWithIgnored,
   mswebench_test_runner_table: parseMultiSweBenchTestRunnerTable,
   mswebench_php_run_tests: parseMultiSweBenchPhpRunTests,
+  mswebench_pytest: asHarness4(parsePytest),
+  mswebench_pytest_options: asHarness4(parsePytestOptions),
+  mswebench_pytest_v2: asHarness4(parsePytestV2),
+  mswebench_matplotlib: asHarness4(parseMatplotlib),
+  mswebench_seaborn: asHarness4(parseSeaborn),
   mswebench_zstd_pool_tests: parseMultiSweBenchZstdPoolTests,
   mswebench_zstd_decoder_built: parseMultiSweBenchZstdDecoderBuilt,
   mswebench_mruby_totals: parseMultiSweBenchMrubyTotals,
