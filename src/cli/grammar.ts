@@ -18,6 +18,9 @@ export type ParsedCommandLine<T extends OptionsConfig> = Pick<
 /** A command line the command cannot run: the message says what is wrong; the usage follows it. */
 export class UsageError extends Error {}
 
+/** A command Ctrl-C stopped exits as a shell reports one SIGINT killed (128 + 2), so scripts can tell it apart. */
+export const EXIT_INTERRUPTED = 130;
+
 /**
  * An option's value as a number, or undefined when the option was not given. `--NAME` and the text given are
  * named when it is not a number of the kind asked for (a whole number, at least `min`).

@@ -26,7 +26,7 @@ import { readTrajectoryLog } from '../../core/trajectory/reader';
 import { ModelSettingsError, type ModelSettings } from '../../core/agent/policies/modelSettings';
 import { compactionFromFlags, MODEL_FLAGS, MODEL_FLAGS_USAGE, modelSettingsFromFlags } from '../modelOptions';
 import type { CliCommand } from './index';
-import { countOption, parseCommandLine } from '../grammar';
+import { countOption, EXIT_INTERRUPTED, parseCommandLine } from '../grammar';
 import { SANDBOX_FLAGS, SANDBOX_USAGE, sandboxSettings } from './sandboxFlags';
 
 const USAGE = `usage: rollout run --tasks FILE --policy SPEC --out DIR [options]
@@ -34,7 +34,8 @@ const USAGE = `usage: rollout run --tasks FILE --policy SPEC --out DIR [options]
 
 Runs the agent on each task in a Docker sandbox, records every turn in DIR/<run-id>/trajectory.jsonl,
 scores it in the task's protocol (SWE tasks: the task's tests grade the final patch; CodeAssistBench tasks:
-a conversation with a simulated user, then a judge's verdict), and prints a summary.
+a conversation with a simulated user, then a judge's verdict), and prints a summary. Ctrl-C ends each running
+rollout as cancelled, its finished turns kept, and exits 130.
 
 policy SPEC: openai:MODEL[@BASE_URL] (OPENAI_API_KEY; any OpenAI-compatible server), anthropic:MODEL
              (ANTHROPIC_API_KEY), ollama:MODEL[@BASE_URL] (Ollama's own API, for --num-ctx),
@@ -303,6 +304,7 @@ export const runCommand: CliCommand = {
       `${JSON.stringify({ totals, rollouts: summaries }, null, 2)}\n`,
     );
     console.log(`\n${formatSummaries(summaries, totals)}\ntrajectories in ${values.out}`);
+    if (abort.signal.aborted) return EXIT_INTERRUPTED;
     return totals.infraErrors > 0 ? 1 : 0;
   },
 };

@@ -100,13 +100,13 @@ test('a run killed with SIGKILL mid-rollout stays readable, leaves no orphan aft
   }
 });
 
-test("`rollout run --resume` of a run recorded with replay:DIR or replay:FILE finishes it with exactly the recording's turns, none repeated (real Docker, CLI process)", async () => {
+test("`rollout run --resume` of a run recorded with recorded:DIR or recorded:FILE finishes it with exactly the recording's turns, none repeated (real Docker, CLI process)", async () => {
   const reference = join(TASKS, 'pagekit__pagekit-14', 'reference', 'solved');
   const recorded = (await readTrajectoryLog(join(reference, 'trajectory.jsonl'))).trajectory;
   assert.ok(recorded);
   assert.equal(recorded.turns.length, 5);
   const task = (await loadTasksStrict(join(TASKS, 'pagekit__pagekit-14')))[0];
-  for (const spec of [`replay:${reference}`, `replay:${join(reference, 'trajectory.jsonl')}`]) {
+  for (const spec of [`recorded:${reference}`, `recorded:${join(reference, 'trajectory.jsonl')}`]) {
     const outDir = mkdtempSync(join(tmpdir(), 'rollout-replay-resume-'));
     const runId = `pagekit-replay-${spec.endsWith('.jsonl') ? 'file' : 'dir'}`;
     let writes = 0;
@@ -148,7 +148,7 @@ test("`rollout run --resume` of a run recorded with replay:DIR or replay:FILE fi
 });
 
 test(
-  '`rollout run` given SIGINT while the bash tool runs stops the command in the container at once: the run ends cancelled, unscored, its finished turn kept, its container removed (real Docker, CLI process, local OpenAI wire-protocol test double)',
+  '`rollout run` given SIGINT while the bash tool runs stops the command in the container at once and exits 130: the run ends cancelled, unscored, its finished turn kept, its container removed (real Docker, CLI process, local OpenAI wire-protocol test double)',
   { timeout: 300_000 },
   async () => {
     const outDir = mkdtempSync(join(tmpdir(), 'rollout-sigint-'));
@@ -186,7 +186,7 @@ test(
       };
       const containerId = await waitForCommand(agentContainer, 'sleep 1234', 3, 120_000);
       child.kill('SIGINT');
-      assert.equal(await exited, 0, output);
+      assert.equal(await exited, 130, output);
       assert.match(output, /stopping: each running rollout ends as cancelled now/);
       assert.match(output, /pagekit__pagekit-14 \(attempt 0\): cancelled/);
       assert.equal(server.completionRequests.length, 2, 'the model is not asked again after SIGINT');
