@@ -43,7 +43,7 @@ export function queueTests(): void {
             taskFile: tasks,
             taskIds: ['pagekit__pagekit-14'],
             attempts: 2,
-            policySpec: `replay:${tasks}`,
+            policySpec: `recorded:${tasks}`,
             outDir: mkdtempSync(path.join(tmpdir(), 'rollout-e2e-queue-')),
             protocol: { reward: 'binary' },
             maxTurns: 5,

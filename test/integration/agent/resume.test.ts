@@ -1,7 +1,7 @@
 /**
  * A run stopped after some step and resumed has exactly the turns of a run that was never stopped: for every
  * protocol (SWE, SWE with test feedback, CodeAssistBench) and every kind of agent policy (an OpenAI-compatible
- * server, an Anthropic server, replay:FILE, replay:DIR). The stop is the one a killed process leaves: the log
+ * server, an Anthropic server, recorded:FILE, recorded:DIR). The stop is the one a killed process leaves: the log
  * ends at a whole line and has no run_finished (a lease check refuses the next write, as a queue worker's does
  * when another took its job over); the resume starts from fresh policy objects, as a new process would.
  */
@@ -353,13 +353,13 @@ describe('a run stopped after any step and resumed has exactly the turns of an u
         assertSameRun(resumed, { summary: uninterrupted, trajectory });
       });
 
-      for (const kind of ['replay:FILE', 'replay:DIR'] as const) {
+      for (const kind of ['recorded:FILE', 'recorded:DIR'] as const) {
         test(`${kind}, replaying the uninterrupted run`, async () => {
           const task = await protocol.task();
           const policySpec =
-            kind === 'replay:FILE'
-              ? `replay:${reference.summary.path}`
-              : `replay:${dirname(dirname(reference.summary.path))}/${reference.summary.runId}`;
+            kind === 'recorded:FILE'
+              ? `recorded:${reference.summary.path}`
+              : `recorded:${dirname(dirname(reference.summary.path))}/${reference.summary.runId}`;
           // A resumed process makes its policy again, as `rollout run --resume` does.
           const policy = async () => (await policyResolver(policySpec))(task, 0);
           const resumed = await stopAndResume(

@@ -16,7 +16,7 @@ test('enqueuing the same run ids again adds nothing, and one worker drives two D
     taskFile: TASKS,
     taskIds: ['pagekit__pagekit-14'],
     attempts: 2,
-    policySpec: 'replay:tasks/examples',
+    policySpec: 'recorded:tasks/examples',
     outDir,
     protocol: { reward: 'binary' },
     maxTurns: 30,
@@ -60,7 +60,7 @@ test('enqueuing the same run ids again adds nothing, and one worker drives two D
 
 test('the same `rollout run --queue` given twice enqueues nothing new; another policy enqueues its own runs (real Redis, the CLI)', async () => {
   const outDir = mkdtempSync(join(tmpdir(), 'rollout-requeue-'));
-  const args = ['--tasks', TASKS, '--policy', 'replay:tasks/examples', '--attempts', '2', '--out', outDir];
+  const args = ['--tasks', TASKS, '--policy', 'recorded:tasks/examples', '--attempts', '2', '--out', outDir];
   const rollouts = new RolloutQueue(bed.redis.url);
   try {
     const before = await queuedJobs(rollouts);

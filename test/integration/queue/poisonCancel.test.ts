@@ -26,8 +26,9 @@ function poisonTasks(): string {
 
 test('a poison task (its image cannot start) ends as failed with its reason after 3 tries and does not stall the queue (real Redis, real Docker, a real worker process)', async () => {
   const outDir = mkdtempSync(join(tmpdir(), 'rollout-poison-out-'));
-  const [poison] = (await bed.enqueue(['--tasks', poisonTasks(), '--policy', 'replay:tasks/examples', '--out', outDir]))
-    .runIds;
+  const [poison] = (
+    await bed.enqueue(['--tasks', poisonTasks(), '--policy', 'recorded:tasks/examples', '--out', outDir])
+  ).runIds;
   const [healthy] = (
     await bed.enqueue([
       '--tasks',
@@ -35,7 +36,7 @@ test('a poison task (its image cannot start) ends as failed with its reason afte
       '--ids',
       'pagekit__pagekit-14',
       '--policy',
-      'replay:tasks/examples',
+      'recorded:tasks/examples',
       '--out',
       outDir,
     ])

@@ -88,7 +88,7 @@ test('queued runs go to an S3-compatible bucket turn by turn; a worker killed mi
         '--attempts',
         '2',
         '--policy',
-        'replay:tasks/examples',
+        'recorded:tasks/examples',
         '--out',
         `s3://${BUCKET}/exp-1`,
       ])
@@ -126,7 +126,7 @@ test('queued runs go to an S3-compatible bucket turn by turn; a worker killed mi
     );
     assert.ok(killed.trajectory.turns.length >= 2, 'the turn recorded before the kill was kept');
     assert.equal(killed.trajectory.events.filter((event) => event.kind === 'resumed').length, 1);
-    // replay:DIR gives attempt 0 the task's solved recording and attempt 1 its unsolved one.
+    // recorded:DIR gives attempt 0 the task's solved recording and attempt 1 its unsolved one.
     for (const [attempt, runId] of replayedRuns.entries()) {
       const { trajectory } = await readTrajectoryLog(join(home, runId, 'trajectory.jsonl'));
       assert.equal(trajectory?.result?.reward?.value, attempt === 0 ? 1 : 0, `${runId}: scored as in-process`);
@@ -160,7 +160,7 @@ test('a bucket that does not exist, or credentials the store refuses, stop `roll
     '--ids',
     'pagekit__pagekit-14',
     '--policy',
-    'replay:tasks/examples',
+    'recorded:tasks/examples',
     '--queue',
     bed.redis.url,
   ];
@@ -183,7 +183,7 @@ test('a bucket that does not exist, or credentials the store refuses, stop `roll
     '--ids',
     'pagekit__pagekit-14',
     '--policy',
-    'replay:tasks/examples',
+    'recorded:tasks/examples',
     '--out',
     `s3://${BUCKET}/x`,
   ]);

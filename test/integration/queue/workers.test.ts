@@ -18,7 +18,7 @@ const TASK_IDS = [
   'semverkit__semverkit-7',
 ];
 const ATTEMPTS = 2;
-const POLICY = 'replay:tasks/examples';
+const POLICY = 'recorded:tasks/examples';
 
 const bed = queueTestBed();
 

@@ -23,7 +23,7 @@ const CLI = join(ROOT, 'dist', 'cli.js');
 const EXAMPLES = join(ROOT, 'tasks', 'examples');
 /** Two Python tasks, one JavaScript, one Go. */
 const TASKS = ['chronoparse__chronoparse-31', 'pagekit__pagekit-14', 'pathnorm__pathnorm-5', 'semverkit__semverkit-7'];
-const REFERENCE = `replay:${EXAMPLES}`;
+const REFERENCE = `recorded:${EXAMPLES}`;
 /** Where the screenshot for media/screenshots/ is left. */
 const SCREENSHOT = join(ROOT, 'out', 'report', 'screenshots', 'report-html.png');
 
@@ -175,7 +175,7 @@ describe('rollout report on two policies run in real Docker (the real CLI)', { t
 
   before(async () => {
     await buildWeakerReplays(weak);
-    for (const policy of [REFERENCE, `replay:${weak}`])
+    for (const policy of [REFERENCE, `recorded:${weak}`])
       cli([
         'run',
         '--tasks',
@@ -202,7 +202,7 @@ describe('rollout report on two policies run in real Docker (the real CLI)', { t
     assert.equal(runs.length, 16);
     assert.deepEqual(
       report.groups.map((group) => group.key),
-      [REFERENCE, `replay:${weak}`],
+      [REFERENCE, `recorded:${weak}`],
     );
     for (const group of report.groups)
       checkGroup(

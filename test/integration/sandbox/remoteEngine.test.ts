@@ -33,7 +33,7 @@ async function engineOverTcp(): Promise<{ server: Server; address: string; conne
 /** `rollout run` of the solved reference of one bundled task on `dockerHost`; its reward. */
 async function rewardOfRunOn(dockerHost: string): Promise<number | null | undefined> {
   const out = mkdtempSync(join(tmpdir(), 'rollout-remote-engine-'));
-  const args = ['--tasks', 'tasks/examples', '--ids', TASK, '--policy', 'replay:tasks/examples', '--out', out];
+  const args = ['--tasks', 'tasks/examples', '--ids', TASK, '--policy', 'recorded:tasks/examples', '--out', out];
   const run = await runCaptured(runCommand, [...args, '--docker-host', dockerHost]);
   assert.equal(run.code, 0, `${run.out}\n${run.err}`);
   const [runId] = readdirSync(out).filter((name) => name.startsWith(TASK));

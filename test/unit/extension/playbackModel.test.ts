@@ -280,7 +280,7 @@ describe('playback header and events', () => {
       server: '127.0.0.1:8000',
     });
     assert.deepEqual(splitPolicy('openai:gpt-4o-mini'), { policy: 'openai:gpt-4o-mini' });
-    assert.deepEqual(splitPolicy('replay:tasks/examples'), { policy: 'replay:tasks/examples' });
+    assert.deepEqual(splitPolicy('recorded:tasks/examples'), { policy: 'recorded:tasks/examples' });
   });
 
   test('a compaction reads as one line and leaves its copy of the request out of the detail', () => {

@@ -31,10 +31,13 @@ describe('run rows of the Runs view', () => {
   test('tell two runs of a task apart by attempt (counted from 1), policy and start time', () => {
     const now = new Date(2026, 11, 2, 18, 0);
     const first = runRow(entry({ attempt: 0 }), now, false);
-    const second = runRow(entry({ attempt: 1, policy: 'replay:tasks/examples' }), now, false);
+    const second = runRow(entry({ attempt: 1, policy: 'recorded:tasks/examples' }), now, false);
     assert.equal(first.label, 'django__django-11099');
     assert.equal(first.description, 'reward 0.50 · submitted · 12 turns · attempt 1 · openai:gpt-4o-mini · 09:05');
-    assert.equal(second.description, 'reward 0.50 · submitted · 12 turns · attempt 2 · replay:tasks/examples · 09:05');
+    assert.equal(
+      second.description,
+      'reward 0.50 · submitted · 12 turns · attempt 2 · recorded:tasks/examples · 09:05',
+    );
     assert.match(first.tooltip, /^django__django-11099-a1b2\n/);
     assert.match(first.tooltip, /\nended /);
   });

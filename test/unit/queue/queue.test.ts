@@ -101,7 +101,7 @@ describe('queue addresses and jobs', () => {
       taskFile: 'tasks/examples',
       taskIds: ['a__b-1', 'c__d-2'],
       attempts: 2,
-      policySpec: 'replay:tasks/examples',
+      policySpec: 'recorded:tasks/examples',
       outDir: 'runs',
       protocol: { reward: 'binary' },
       maxTurns: 30,
@@ -119,7 +119,7 @@ describe('queue addresses and jobs', () => {
     assert.match(jobs[1].runId, /^a__b-1\.a1\.[0-9a-f]{12}$/);
     assert.equal(jobs[0].taskFile, resolve('tasks/examples'));
     assert.equal(jobs[0].outDir, resolve('runs'));
-    assert.equal(jobs[0].policySpec, `replay:${resolve('tasks/examples')}`);
+    assert.equal(jobs[0].policySpec, `recorded:${resolve('tasks/examples')}`);
     assert.equal(
       rolloutJobs({
         taskFile: 't',
