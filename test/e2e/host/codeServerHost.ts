@@ -4,7 +4,7 @@
  * integration-test payload, and returns what the extension host's mocha suite printed and its exit code.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { format } from 'node:util';
@@ -198,8 +198,11 @@ async function performUiAction(page: Page, dir: string, id: string, action: stri
   } catch (error) {
     outcome = `failed: ${(error as Error).message}`;
   }
-  mkdirSync(join(dir, '.acks'), { recursive: true });
-  writeFileSync(join(dir, '.acks', id), outcome);
+  const acks = join(dir, '.acks');
+  mkdirSync(acks, { recursive: true });
+  // Written whole, then renamed: the suite reads the file as soon as it exists, and once read an empty one.
+  writeFileSync(join(acks, `.${id}.tmp`), outcome);
+  renameSync(join(acks, `.${id}.tmp`), join(acks, id));
 }
 
 async function uiAction(page: Page, dir: string, action: string, argument: string): Promise<void> {
