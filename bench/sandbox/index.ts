@@ -5,8 +5,8 @@
  *   against a bare Engine-API create and start of the same instance image (the engine's own floor);
  * - exec round trip against a bare Engine-API exec, a bare exec of the wrapper's one program (`bash -c true`)
  *   and the `docker exec` CLI, on the same container;
- * - what the machine's load does not change: Engine API requests per start and per exec, and this process's CPU
- *   time per exec, each beside its bare counterpart;
+ * - what the machine's load does not change: Engine API requests per start and per exec, and the CPU time per
+ *   exec of this process and of the container's processes, each beside its bare counterpart;
  * - 8 sandboxes in parallel against 8 in sequence, and the same for bare Engine-API containers, which is
  *   the most the engine itself allows.
  * The last line is one JSON object.
@@ -22,6 +22,7 @@ import { Engine } from '../../src/core/sandbox/engine';
 import { imageForProfile } from '../../src/core/sandbox/images';
 import type { SandboxSpec } from '../../src/core/sandbox/sandbox';
 import { SWE_BENCH_ACTIVATION } from '../../src/core/task/instanceImages';
+import { bareExec } from '../../test/support/containerProcesses';
 import { engineRequestsDuring } from '../../test/support/engineRequests';
 import { buildInstanceImage, removeImage } from '../../test/support/instanceImage';
 
@@ -68,6 +69,27 @@ async function cpuMs(fn: () => Promise<unknown>): Promise<number> {
   await fn();
   const used = process.cpuUsage(started);
   return (used.user + used.system) / 1000;
+}
+
+/** The CPU time (ms) that the container's processes have used so far, from its own cgroup (v1 cpuacct or v2 cpu). */
+async function containerCpuMs(containerId: string): Promise<number> {
+  const [unit, value] = (
+    await bareExec(containerId, [
+      'bash',
+      '-c',
+      'if [ -e /sys/fs/cgroup/cpuacct/cpuacct.usage ]; then echo ns $(</sys/fs/cgroup/cpuacct/cpuacct.usage); else echo us $(sed -n "s/^usage_usec //p" /sys/fs/cgroup/cpu.stat); fi',
+    ])
+  )
+    .trim()
+    .split(' ');
+  return Number(value) / (unit === 'ns' ? 1e6 : 1e3);
+}
+
+/** The container's CPU time per call of `fn` (ms), over `rounds` calls in a row. */
+async function containerCpuPerCall(containerId: string, rounds: number, fn: () => Promise<unknown>): Promise<number> {
+  const before = await containerCpuMs(containerId);
+  for (let round = 0; round < rounds; round++) await fn();
+  return ((await containerCpuMs(containerId)) - before) / rounds;
 }
 
 /** A container with nothing of ours around it: create, start, one exec, remove. */
@@ -138,6 +160,11 @@ async function main(): Promise<void> {
       samples.wrapper.push(await timed(() => bareApiExec(sandbox.containerId, ['bash', '-c', 'true'])));
       samples.cli.push(await timed(async () => execFileSync('docker', ['exec', sandbox.containerId, 'true'])));
     }
+    // In the container, where the wrapper runs: the engine's own exec machinery (runc) counts in both.
+    const containerCpu = {
+      ours: await containerCpuPerCall(sandbox.containerId, ROUNDS, () => sandbox.exec('true')),
+      bare: await containerCpuPerCall(sandbox.containerId, ROUNDS, () => bareApiExec(sandbox.containerId, ['true'])),
+    };
     const execRequests = await engineRequestsDuring(() => sandbox.exec('true'));
     const bareExecRequests = await engineRequestsDuring(() => bareApiExec(sandbox.containerId, ['true']));
     await sandbox.destroy();
@@ -149,7 +176,7 @@ async function main(): Promise<void> {
     );
 
     console.log(
-      `load-independent: Engine API requests per instance start ${instanceStartRequests.length} (bare create and start ${bareStartRequests.length}; ${instanceStartRequests.join(', ')}), per exec ${execRequests.length} (bare ${bareExecRequests.length}); this process's CPU per exec ${(cpu.ours / ROUNDS).toFixed(2)} ms (bare ${(cpu.bare / ROUNDS).toFixed(2)} ms)`,
+      `load-independent: Engine API requests per instance start ${instanceStartRequests.length} (bare create and start ${bareStartRequests.length}; ${instanceStartRequests.join(', ')}), per exec ${execRequests.length} (bare ${bareExecRequests.length}); this process's CPU per exec ${(cpu.ours / ROUNDS).toFixed(2)} ms (bare ${(cpu.bare / ROUNDS).toFixed(2)} ms), the container's CPU per exec ${containerCpu.ours.toFixed(2)} ms (bare ${containerCpu.bare.toFixed(2)} ms)`,
     );
 
     const lifecycle = async () => {
@@ -183,6 +210,8 @@ async function main(): Promise<void> {
         bare_exec_requests: bareExecRequests.length,
         exec_cpu_ms: Number((cpu.ours / ROUNDS).toFixed(2)),
         bare_exec_cpu_ms: Number((cpu.bare / ROUNDS).toFixed(2)),
+        exec_container_cpu_ms: Number(containerCpu.ours.toFixed(2)),
+        bare_exec_container_cpu_ms: Number(containerCpu.bare.toFixed(2)),
         exec_p50_ms: Number(oursP50.toFixed(1)),
         bare_api_exec_p50_ms: Number(bareP50.toFixed(1)),
         wrapper_program_exec_p50_ms: Number(wrapperP50.toFixed(1)),

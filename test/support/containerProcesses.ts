@@ -27,3 +27,16 @@ export async function waitForCommand(
     `timed out after ${timeoutMs / 1000} s waiting for ${count} × '${command}' in the container; it ran ${JSON.stringify(seen)}`,
   );
 }
+
+/** Runs `cmd` in the container by a bare Engine-API exec (nothing of ours around it) and returns its stdout. */
+export async function bareExec(containerId: string, cmd: string[]): Promise<string> {
+  const exec = await dockerClient()
+    .getContainer(containerId)
+    .exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const chunks: Buffer[] = [];
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+  await new Promise((resolve) => stream.on('end', resolve));
+  // Each frame of the attached stream has an 8-byte header; only the reading exec's one line is wanted.
+  return Buffer.concat(chunks).subarray(8).toString('utf8');
+}

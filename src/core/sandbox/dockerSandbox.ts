@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { posix } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { type Duplex, Writable } from 'node:stream';
@@ -28,10 +28,16 @@ const DEFAULTS = {
 };
 // The unprivileged user of the bundled images (see sandbox/images/build-rootfs.sh).
 const AGENT: Owner = { uid: 1000, gid: 1000 };
-// If the in-container watchdog has not ended the command this long after its limit, the host steps in.
-const HOST_KILL_GRACE_MS = 5_000;
-// Every process a command starts inherits this variable, so the whole tree can be found even after setsid or a fork bomb.
-const EXEC_MARKER = 'ROLLOUT_EXEC_ID';
+/**
+ * Marks every process of one command: the soft limit on file locks (RLIMIT_LOCKS, which Linux has not enforced
+ * since 2.4.25) set to a number of its own. A process inherits it through fork, execve and setsid, and anyone can
+ * read it in /proc/PID/limits at any moment, mid-execve included (the environment's /proc file reads empty then,
+ * so a marker variable let a child caught in its execve escape). The hard limit is raised to unlimited at the
+ * container's creation, so any mark can be set.
+ */
+function newExecMark(): number {
+  return randomInt(2 ** 40, 2 ** 47);
+}
 
 /** What an instance image's sandbox learned at its start: who runs commands, with which environment, from which commit. */
 interface InstanceState {
@@ -87,7 +93,10 @@ export class DockerSandbox implements Sandbox {
         NanoCpus: Math.round((spec.cpus ?? DEFAULTS.cpus) * 1e9),
         PidsLimit: spec.pidsLimit ?? DEFAULTS.pidsLimit,
         // The engine's storage (overlay2 on ext4) sets no size per container, so one runaway file is bounded here.
-        Ulimits: [{ Name: 'fsize', Soft: maxFileBytes, Hard: maxFileBytes }],
+        Ulimits: [
+          { Name: 'fsize', Soft: maxFileBytes, Hard: maxFileBytes },
+          { Name: 'locks', Soft: -1, Hard: -1 },
+        ],
         // A real init reaps the zombies that killed commands leave, which would otherwise count against the pids limit.
         Init: true,
         CapDrop: ['NET_RAW', 'SYS_CHROOT', 'MKNOD', 'AUDIT_WRITE', 'SETFCAP'],
@@ -120,19 +129,15 @@ export class DockerSandbox implements Sandbox {
     const maxBytes = options.maxOutputBytes ?? DEFAULTS.maxOutputBytes;
     const user = options.asRoot ? '0:0' : this.user.exec;
     const started = performance.now();
-    const execId = randomUUID();
+    const mark = newExecMark();
     const exec = await this.explained(
       this.container.exec({
-        Cmd: ['bash', '-c', commandWrapper(execId, timeoutMs), 'rollout-exec', command],
+        Cmd: ['bash', '-c', commandWrapper(mark), 'rollout-exec', command],
         AttachStdout: true,
         AttachStderr: true,
         AttachStdin: options.stdin !== undefined,
         WorkingDir: this.resolve(options.cwd ?? '.'),
-        Env: [
-          ...this.user.env,
-          ...Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`),
-          `${EXEC_MARKER}=${execId}`,
-        ],
+        Env: [...this.user.env, ...Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`)],
         User: user,
       }),
     );
@@ -142,27 +147,31 @@ export class DockerSandbox implements Sandbox {
     this.engine.docker.modem.demuxStream(stream, stdout, stderr);
     if (options.stdin !== undefined) stream.end(options.stdin);
     const ended = streamEnded(stream);
-    let hostKilled = false;
-    const guard = setTimeout(() => {
-      hostKilled = true;
-      stream.destroy();
-    }, timeoutMs + HOST_KILL_GRACE_MS);
-    // A cancel ends the command from outside as a timeout does: every process it started, then its stream.
-    let cancelled: Promise<void> | undefined;
-    const cancel = () => (cancelled ??= this.killProcessTree(execId, user).finally(() => stream.destroy()));
-    signal?.addEventListener('abort', cancel, { once: true });
-    if (signal?.aborted) cancel();
+    // A timeout and a cancel end the command from outside alike: every process it started, then its stream. The
+    // timer is the host's, so a command that ends in time costs no watchdog process in the container.
+    let stopped: Promise<void> | undefined;
+    const stop = () => {
+      stopped ??= this.killProcessTree(mark, user).finally(() => stream.destroy());
+      // Awaited once the stream has ended; until then its failure must not count as unhandled.
+      stopped.catch(() => undefined);
+    };
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      stop();
+    }, timeoutMs);
+    signal?.addEventListener('abort', stop, { once: true });
+    if (signal?.aborted) stop();
     await ended;
-    clearTimeout(guard);
-    signal?.removeEventListener('abort', cancel);
-    if (cancelled) {
-      await cancelled;
-      throw signal?.reason;
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', stop);
+    if (stopped) {
+      await stopped;
+      if (signal?.aborted) throw signal.reason;
     }
     const durationMs = performance.now() - started;
-    const exitCode = hostKilled ? 137 : ((await this.explained(exec.inspect())).ExitCode ?? -1);
-    const timedOut = hostKilled || (exitCode === 137 && durationMs >= timeoutMs - 50);
-    if (hostKilled) await this.killProcessTree(execId, user);
+    // Killed at its limit, the command ends as a shell reports a SIGKILL.
+    const exitCode = timedOut ? 137 : ((await this.explained(exec.inspect())).ExitCode ?? -1);
     return {
       exitCode,
       stdout: stdout.text(),
@@ -174,12 +183,12 @@ export class DockerSandbox implements Sandbox {
   }
 
   /**
-   * The fallback when the in-container wrapper did not end the command: the same clean-up from outside, as the
-   * command's user (reading another user's process environment takes a capability sandboxes do not have). When
-   * not even that can start because every pid is taken, the container restarts: every process ends, files stay.
+   * Ends a command from outside: the same clean-up as its wrapper's, run as the command's user by an exec of its
+   * own. When not even that can start because every pid is taken, the container restarts: every process ends, files
+   * stay.
    */
-  private async killProcessTree(execId: string, user: string): Promise<void> {
-    const script = `${killMarkedProcesses(execId)}
+  private async killProcessTree(mark: number, user: string): Promise<void> {
+    const script = `${killMarkedProcesses(mark)}
 [ -n "$__rollout_clean" ]`;
     for (let attempt = 0; attempt < 10; attempt++) {
       const killer = await this.container
@@ -531,52 +540,48 @@ function streamEnded(stream: NodeJS.ReadableStream): Promise<void> {
 }
 
 /**
- * Kills every process carrying the marker (but the shell doing it), round after round, until none is left.
- * Shell builtins only: no process is started, so the common case (nothing left behind) costs no fork, and a
- * fork bomb that holds every pid cannot stop it. Sets `__rollout_clean` when none is left.
+ * Kills every process that carries the mark (but the shell doing it), round after round, until a round finds none
+ * alive: a process forked after one round's listing comes from a marked parent that round saw and killed, so the
+ * next round lists it. The process group of each goes at once too (all of a fork bomb in one signal), unless it is
+ * the group of the shell doing it. Shell builtins only: no process is started, so a fork bomb that holds every pid
+ * cannot stop it. Sets `__rollout_clean` when none is left.
  */
-function killMarkedProcesses(execId: string): string {
-  return `__rollout_round=0
+function killMarkedProcesses(mark: number): string {
+  return `read -r __rollout_stat </proc/$$/stat
+__rollout_fields=(\${__rollout_stat##*) })
+__rollout_own_group=\${__rollout_fields[2]}
+__rollout_round=0
 while [ $__rollout_round -lt 100 ]; do
   __rollout_round=$((__rollout_round + 1))
   __rollout_left=0
-  for __rollout_file in /proc/[0-9]*/environ; do
-    [ "$__rollout_file" = "/proc/$$/environ" ] && continue
-    while IFS= read -r -d '' __rollout_entry; do
-      if [ "$__rollout_entry" = "${EXEC_MARKER}=${execId}" ]; then
-        __rollout_left=1
-        __rollout_pid=\${__rollout_file#/proc/}
-        kill -KILL "\${__rollout_pid%/environ}" 2>/dev/null
-        break
-      fi
-    done 2>/dev/null <"$__rollout_file"
+  for __rollout_process in /proc/[0-9]*; do
+    [ "$__rollout_process" = "/proc/$$" ] && continue
+    __rollout_limits=
+    read -r -d '' __rollout_limits 2>/dev/null <"$__rollout_process/limits"
+    case $__rollout_limits in *" ${mark} "*) ;; *) continue ;; esac
+    __rollout_stat=
+    read -r __rollout_stat 2>/dev/null <"$__rollout_process/stat"
+    __rollout_fields=(\${__rollout_stat##*) })
+    case \${__rollout_fields[0]} in Z | X | '') continue ;; esac
+    __rollout_left=1
+    [ "\${__rollout_fields[2]}" != "$__rollout_own_group" ] && kill -KILL -- "-\${__rollout_fields[2]}" 2>/dev/null
+    kill -KILL "\${__rollout_process#/proc/}" 2>/dev/null
   done
   [ $__rollout_left -eq 0 ] && __rollout_clean=1 && break
 done`;
 }
 
 /**
- * The bash an exec starts carries the marker (the exec's environment), and so does every process the command
- * starts, forks included. The command runs as a job in its own process group, beside a watchdog that kills that
- * whole group at the time limit (a fork bomb included: the watchdog is already running when every pid is taken);
- * once the command ends, whatever it left running (background jobs, setsid escapes) is killed, so no process of
- * one command outlives it. Only builtins and forks: no program is started beyond the exec's own bash.
+ * Marks the exec's bash (see newExecMark), runs the command in a subshell (so that its `exit` or `exec` cannot skip
+ * what follows) and, once it has ended, kills whatever it left running (background jobs, setsid escapes), so no
+ * process of one command outlives it. One fork beyond a plain `bash -c`; its time limit is kept by the host.
  */
-function commandWrapper(execId: string, timeoutMs: number): string {
-  // The wrapper's own output (job notices) goes nowhere; the command gets the exec's streams, kept on 3 and 4.
+function commandWrapper(mark: number): string {
   return `__rollout_command=$1
-exec 3>&1 4>&2 >/dev/null 2>&1
-set -m
-(set --; set +m; eval "$__rollout_command") >&3 2>&4 3>&- 4>&- &
-__rollout_job=$!
-(read -t ${(timeoutMs / 1000).toFixed(3)} <> <(:); kill -KILL -- -$__rollout_job) 3>&- 4>&- &
-__rollout_watchdog=$!
-set +m
-exec 3>&- 4>&-
-wait $__rollout_job
+ulimit -S -x ${mark}
+(set --; eval "$__rollout_command")
 __rollout_status=$?
-kill -KILL $__rollout_watchdog
-${killMarkedProcesses(execId)}
+${killMarkedProcesses(mark)}
 exit $__rollout_status`;
 }
 

@@ -64,6 +64,21 @@ describe('DockerSandbox in a real Docker container', () => {
     assert.equal(afterSetsid.stdout.trim(), '0', 'a child that left the process group is killed too');
   });
 
+  test("a running command has beside it only its exec's bash and the subshell that keeps the clean-up after it", async () => {
+    const controller = new AbortController();
+    const running = sandbox.exec('sleep 1234', { signal: controller.signal });
+    await waitForCommand(() => sandbox.containerId, 'sleep 1234', 1, 60_000);
+    const own = ['/sbin/docker-init -- sleep infinity', 'sleep infinity'];
+    const commands = (await containerCommands(sandbox.containerId)).filter((command) => !own.includes(command));
+    controller.abort(new Error('seen'));
+    await assert.rejects(running, /seen/);
+    // No watchdog process waits out the time limit (the host keeps it), and no job-control shell stands between.
+    assert.deepEqual(
+      commands.map((command) => (command.startsWith('bash -c ') ? 'bash -c WRAPPER' : command)),
+      ['bash -c WRAPPER', 'bash -c WRAPPER', 'sleep 1234'],
+    );
+  });
+
   test(
     'an abort kills the running command and every process it started at once, and the exec rejects with its reason',
     { timeout: 120_000 },
