@@ -5,6 +5,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
+import { gradeLog } from '../../../src/core/reward/gradeTask';
+import { CURRENT_HARNESS_VERSION } from '../../../src/core/reward/harnessVersion';
 import { imageForProfile } from '../../../src/core/sandbox/images';
 import { testCommandFor, testFilesOf } from '../../../src/core/task/environment';
 import { checkImageTemplate, instanceImage, withNamespace } from '../../../src/core/task/instanceImages';
@@ -553,6 +555,38 @@ describe('Multi-SWE-bench', () => {
       [environment.testCommand, environment.logParser, image],
       ['bash /home/run.sh', 'mswebench_jq', 'mswebench/jqlang_m_jq:pr-3165'],
     );
+  });
+
+  test("real rows (zstd): each pull request read as the harness reads its number's range, its run graded as the dataset's fixed run", async () => {
+    const { tasks, errors } = await loadTasks(fixture('multi-swe-bench', 'facebook__zstd.jsonl'));
+    assert.deepEqual(errors, []);
+    assert.deepEqual(
+      tasks.map((task) => [task.id, task.instance?.image, taskImage(task, settings).environment.logParser]),
+      [
+        ['facebook__zstd-1837', 'mswebench/facebook_m_zstd:pr-1837', 'mswebench_zstd_decoder_built'],
+        ['facebook__zstd-1243', 'mswebench/facebook_m_zstd:pr-1243', 'mswebench_zstd_pool_tests'],
+        ['facebook__zstd-1107', 'mswebench/facebook_m_zstd:pr-1107', 'mswebench_jq'],
+      ],
+    );
+    // The names the readings give are the dataset's: its fixed runs passed `all tests`, or testInvalid and testOrder.
+    assert.deepEqual(
+      tasks.map((task) => task.failToPass),
+      [['all tests'], ['all tests'], ['testInvalid', 'testOrder']],
+    );
+    const logs = [
+      readFileSync(fixture('multi-swe-bench', 'logs', 'zstd-decoder.log'), 'utf8'),
+      readFileSync(fixture('multi-swe-bench', 'logs', 'zstd-pool-tests.log'), 'utf8'),
+      './poolTests\nPASS: testOrder\nPASS: testInvalid\n',
+    ];
+    const grade = (task: Task, log: string) =>
+      gradeLog(task, log, { harnessVersion: CURRENT_HARNESS_VERSION, raw: true, exitCode: 0 }).resolution;
+    assert.deepEqual(
+      tasks.map((task, index) => grade(task, logs[index])),
+      ['RESOLVED_FULL', 'RESOLVED_FULL', 'RESOLVED_FULL'],
+    );
+    const decoderFailed = readFileSync(fixture('multi-swe-bench', 'logs', 'zstd-decoder-failed.log'), 'utf8');
+    assert.equal(grade(tasks[0], decoderFailed), 'RESOLVED_NO');
+    assert.equal(grade(tasks[2], './poolTests\nPASS: testOrder\nFAIL: testInvalid\n'), 'RESOLVED_PARTIAL');
   });
 
   test('a Multi-SWE-bench repository whose parser Rollout Studio does not have needs --specs, named in the error', () => {
