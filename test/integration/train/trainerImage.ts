@@ -9,6 +9,7 @@ import { tempDir } from './helpers';
 
 const CACHE_IN_IMAGE = '/opt/rollout-studio';
 const TRAINER_IN_IMAGE = '/opt/rollout-trainer';
+const TRAINER_REPOSITORY = 'rollout-studio/trainer-cpu';
 
 /**
  * The trainer's image as docs/trainer.md asks for one (python, the pinned torch and requirements), made the way a
@@ -24,7 +25,8 @@ export async function trainerImage(log: (line: string) => void = (line) => conso
   const setupScript = readFileSync(join(trainerDir(), 'setup-venv.sh'));
   const baseId = (await docker.getImage(base).inspect()).Id;
   const key = createHash('sha256').update(venv).update(setupScript).update(baseId).digest('hex').slice(0, 12);
-  const image = `rollout-studio/trainer-cpu:${key}`;
+  const image = `${TRAINER_REPOSITORY}:${key}`;
+  await removeOtherTags(TRAINER_REPOSITORY, key);
   if (await Engine.at().hasImage(image)) return image;
   log(`building ${image}: setup-venv.sh in ${base}`);
   const pip = pipSettings();
@@ -49,7 +51,7 @@ export async function trainerImage(log: (line: string) => void = (line) => conso
       throw new Error(`setup-venv.sh failed building ${image} (exit ${StatusCode}):\n${output}`);
     }
     await container.commit({
-      repo: 'rollout-studio/trainer-cpu',
+      repo: TRAINER_REPOSITORY,
       tag: key,
       changes: [
         `ENV PATH=${venv}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
@@ -61,6 +63,23 @@ export async function trainerImage(log: (line: string) => void = (line) => conso
     await container.remove({ force: true });
   }
   return image;
+}
+
+/**
+ * Images of an older recipe are never used again; at 1.7 GB each, a machine that tests often would fill up. One a
+ * container still uses (the engine answers 409) stays.
+ */
+async function removeOtherTags(repository: string, keep: string): Promise<void> {
+  const docker = dockerClient();
+  const images = await docker.listImages({ filters: { reference: [repository] } });
+  for (const tag of images.flatMap((image) => image.RepoTags ?? []))
+    if (tag !== `${repository}:${keep}`)
+      await docker
+        .getImage(tag)
+        .remove()
+        .catch((error: { statusCode?: number }) => {
+          if (error.statusCode !== 409) throw error;
+        });
 }
 
 /**
