@@ -27,8 +27,6 @@ export interface RolloutStudioApi {
   testResults: RunTestResults;
   apiKeys: ApiKeys;
   panels: readonly PlaybackPanel[];
-  /** Where the open task sets are kept for the next window (workspace state). */
-  workspaceState: vscode.Memento;
   /** Commands that failed, with the message the user saw, oldest first. */
   failures: readonly CommandFailure[];
   log: vscode.LogOutputChannel;
@@ -138,7 +136,6 @@ export function activate(extension: vscode.ExtensionContext): RolloutStudioApi {
     testResults,
     apiKeys,
     panels,
-    workspaceState: extension.workspaceState,
     failures,
     log,
     activeRun: () => context.activeRun,

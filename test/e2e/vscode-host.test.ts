@@ -157,6 +157,10 @@ describe('the extension in a real VS Code (code-server 4.100.3 workbench in head
     }
   });
 
+  test("a real window reload (VS Code's Reload Window: the page reloaded in chromium, a new extension host) keeps the open task sets in the Tasks view and gives the playback tab its run back through its serializer, at the turn it showed (real VS Code extension host)", async () => {
+    assertPassed(await runMode('reload', true));
+  });
+
   test('with no folder open, the commands that record nothing work (real VS Code extension host, empty window)', async () => {
     assertPassed(await runMode('no-folder', true, { openFolder: false }));
   });

@@ -177,9 +177,10 @@ async function runInPage(
 }
 
 /**
- * The suite drives the workbench UI by logging `[[ui:ID:ACTION:ARGUMENT]]`; the harness performs the action
- * with Playwright and acknowledges it by writing `<screenshotDir>/.acks/ID` (the suite waits for that file,
- * see `ui()` in test/e2e/suite/helpers.ts). ACTION is `screenshot` (ARGUMENT names `<screenshotDir>/<name>.png`),
+ * The suite drives the workbench UI by logging `[[ui:ID:ACTION:ARGUMENT]]` (ID: the extension host's pid and a
+ * count, so a suite run again after a window reload is not answered by the earlier host's acknowledgements); the
+ * harness performs the action with Playwright and acknowledges it by writing `<screenshotDir>/.acks/ID` (the suite
+ * waits for that file, see `ui()` in test/e2e/suite/helpers.ts). ACTION is `screenshot` (ARGUMENT names `<screenshotDir>/<name>.png`),
  * `palette` (runs the command whose palette title is ARGUMENT), `pick` (in the open multi-select quick pick,
  * filters to ARGUMENT, checks that one item, and accepts), `clickWebview` (clicks what CSS selector ARGUMENT
  * finds in the visible webview's page), `waitWebview` (waits until CSS selector ARGUMENT finds an element in the
@@ -189,7 +190,7 @@ async function runInPage(
  * or `press` (a key).
  */
 const UI_REQUEST =
-  /\[\[ui:(\d+):(screenshot|palette|pick|clickWebview|waitWebview|axe|click|waitFor|type|press):(.*)\]\]/;
+  /\[\[ui:([\d-]+):(screenshot|palette|pick|clickWebview|waitWebview|axe|click|waitFor|type|press):(.*)\]\]/;
 
 async function performUiAction(page: Page, dir: string, id: string, action: string, argument: string): Promise<void> {
   let outcome = 'ok';

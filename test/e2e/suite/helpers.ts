@@ -62,7 +62,8 @@ export async function ui(
 ): Promise<void> {
   const dir = process.env.ROLLOUT_E2E_SCREENSHOTS;
   if (!dir) throw new Error('driving the UI needs the code-server harness (ROLLOUT_E2E_SCREENSHOTS is not set)');
-  const id = String(++uiRequests);
+  // Unique across extension hosts: after a window reload the suite runs again in a new one, beside the old acks.
+  const id = `${process.pid}-${++uiRequests}`;
   console.log(`[[ui:${id}:${action}:${argument}]]`);
   const ack = path.join(dir, '.acks', id);
   await waitFor(`the harness to ${action} '${argument}'`, () => existsSync(ack), QUICK_INPUT_ACK_MS);

@@ -1,8 +1,8 @@
 /**
  * The e2e mocha suite, run inside a real VS Code extension host: by code-server + chromium on CI
  * (test/e2e/vscode-host.test.ts) and by @vscode/test-electron on a desktop (scripts/e2e/run-desktop.mjs).
- * ROLLOUT_E2E_MODE picks the suite: `trusted` (default), `protocols`, `untrusted`, `no-folder`, `walkthrough`, or
- * `harness-self-check` (must fail).
+ * ROLLOUT_E2E_MODE picks the suite: `trusted` (default), `protocols`, `untrusted`, `no-folder`, `walkthrough`, `reload`
+ * (runs twice: before and after the harness reloads the page), or `harness-self-check` (must fail).
  */
 import Mocha, { it } from 'mocha';
 import { accessibilityTests } from './accessibility.e2e';
@@ -14,6 +14,7 @@ import { leaderboardTests } from './leaderboard.e2e';
 import { noFolderTests } from './noFolder.e2e';
 import { protocolTests } from './protocols.e2e';
 import { queueTests } from './queue.e2e';
+import { reloadTests } from './reload.e2e';
 import { resultTests, resultUntrustedTests } from './results.e2e';
 import { paletteTests, rolloutTests } from './rollout.e2e';
 import { taskTests } from './tasks.e2e';
@@ -46,6 +47,8 @@ const SUITES: Record<string, () => void> = {
     resultUntrustedTests();
   },
   'no-folder': noFolderTests,
+  /** Task sets and a playback tab across a real reload of the workbench page. */
+  reload: reloadTests,
   /** The Get Started walkthrough (it drives the workbench page) and the CLI's capabilities in the palette. */
   walkthrough: walkthroughTests,
   // Proves the harness reports a failing suite as a failure.
@@ -61,9 +64,16 @@ export function run(): Promise<void> {
   const define = SUITES[mode];
   if (!define)
     return Promise.reject(new Error(`ROLLOUT_E2E_MODE '${mode}' is not one of ${Object.keys(SUITES).join(', ')}`));
-  // ROLLOUT_E2E_GREP (in the environment the host starts with) runs only the tests whose titles match it.
+  // ROLLOUT_E2E_GREP (in the environment the host starts with), a regular expression, runs only the tests whose
+  // full titles match it.
   const grep = process.env.ROLLOUT_E2E_GREP;
-  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 120_000, reporter: 'spec', ...(grep ? { grep } : {}) });
+  const mocha = new Mocha({
+    ui: 'bdd',
+    color: false,
+    timeout: 120_000,
+    reporter: 'spec',
+    ...(grep ? { grep: new RegExp(grep) } : {}),
+  });
   // The suite files are bundled into this one; defining their tests after pre-require gives them mocha's globals.
   mocha.suite.emit(Mocha.Suite.constants.EVENT_FILE_PRE_REQUIRE, globalThis, `${mode}.e2e`, mocha);
   define();
