@@ -12,7 +12,10 @@ import type { ChangedFileDocuments } from '../../../src/extension/commands/resul
 import { TaskFolderSource } from '../../../src/core/task/taskFolderSource';
 import type { ShownTestResults } from '../../../src/extension/results/testResults';
 import { syntheticTurn } from './fakeRun';
+import { ScriptedOpenAIServer, step } from '../../support/scriptedOpenAIServer';
 import { api, PROJECT_ROOT, waitFor, workspaceFolder } from './helpers';
+
+const SCRIPTED_MODEL_KEY = 'sk-proj-ownRepoE2eKey0123456789abcdefABCDEF';
 
 const git = (cwd: string, ...args: string[]) =>
   execFileSync('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.invalid', ...args], {
@@ -190,9 +193,9 @@ export function resultTests(): void {
       assert.ok(tab?.input instanceof vscode.TabInputTextDiff, 'the two runs are open in the diff editor');
     });
 
-    it('makes the open folder at HEAD a task graded by its own tests: PASS_TO_PASS is what passes now (real Docker), saved as a task folder', async function () {
+    it('runs the agent on the open folder at HEAD, a task graded by its own tests (PASS_TO_PASS is what passes now), in real Docker against a local OpenAI wire-protocol test double: the run is recorded, its FAIL_TO_PASS passes in Test Results, and the task is saved as a task folder', async function () {
       this.timeout(600_000);
-      const { failures } = await api();
+      const { failures, runs, testResults } = await api();
       const folder = workspaceFolder();
       // The workspace as a small Python repository with its own tests, one of them failing at HEAD.
       writeFileSync(
@@ -206,13 +209,32 @@ export function resultTests(): void {
       git(folder, 'init', '--quiet');
       git(folder, 'add', 'calc.py', 'test_calc.py');
       git(folder, 'commit', '--quiet', '-m', 'base');
+      // A model whose answers fix add() and submit: one short run.
+      const server = await ScriptedOpenAIServer.start(
+        [
+          step.toolCall('edit', {
+            command: 'str_replace',
+            path: 'calc.py',
+            old_str: 'def add(a, b):\n    return a - b',
+            new_str: 'def add(a, b):\n    return a + b',
+          }),
+          step.toolCall('submit', { summary: 'add() adds' }),
+        ],
+        { apiKey: SCRIPTED_MODEL_KEY },
+      );
       const saveTo = path.join(root(), 'saved-task');
-      const outcome = (await vscode.commands.executeCommand('rolloutStudio.runOnThisRepository', {
-        issue: 'add() subtracts instead of adding',
-        failToPass: ['test_calc.py::test_add'],
-        saveTo,
-        run: false,
-      })) as OwnRepositoryOutcome;
+      let outcome: OwnRepositoryOutcome;
+      try {
+        await vscode.commands.executeCommand('rolloutStudio.selectModelEndpoint', server.baseURL, 'scripted');
+        await vscode.commands.executeCommand('rolloutStudio.setApiKey', SCRIPTED_MODEL_KEY);
+        outcome = (await vscode.commands.executeCommand('rolloutStudio.runOnThisRepository', {
+          issue: 'add() subtracts instead of adding',
+          failToPass: ['test_calc.py::test_add'],
+          saveTo,
+        })) as OwnRepositoryOutcome;
+      } finally {
+        await server.close();
+      }
       assert.ok(outcome, `Run Agent on This Repository failed: ${JSON.stringify(failures.at(-1))}`);
       assert.equal(outcome.task.repo.commit, git(folder, 'rev-parse', 'HEAD').trim());
       assert.deepEqual(outcome.task.failToPass, ['test_calc.py::test_add']);
@@ -221,6 +243,26 @@ export function resultTests(): void {
       assert.deepEqual(loaded.errors, []);
       assert.deepEqual(loaded.tasks[0].passToPass, ['test_calc.py::test_sub']);
       assert.equal(readFileSync(path.join(saveTo, 'repo', 'test_calc.py'), 'utf8').includes('def test_sub'), true);
+
+      assert.equal(outcome.summaries?.length, 1, `no run: ${JSON.stringify(failures.at(-1))}`);
+      const [summary] = outcome.summaries;
+      assert.equal(summary.exitStatus, 'submitted', summary.reason);
+      assert.equal(summary.reward, 1, "graded by the repository's own tests, test_add passes with the fix");
+      assert.equal(server.completionRequests.length, 2);
+      const trajectory = readFileSync(summary.path, 'utf8');
+      assert.ok(trajectory.includes('return a + b'), 'the recorded patch holds the fix');
+      assert.ok(!trajectory.includes(SCRIPTED_MODEL_KEY), 'the API key is not recorded');
+      await waitFor('the run in the Runs view', async () =>
+        (await runs.getChildren()).some((item) => item.entry.run_id === summary.runId),
+      );
+      const shown = (await vscode.commands.executeCommand('rolloutStudio.showTestResults', summary.path)) as
+        ShownTestResults | undefined;
+      assert.ok(shown, `Show Test Results failed: ${JSON.stringify(failures.at(-1))}`);
+      assert.deepEqual(
+        shown.tests.map((test) => `${test.group} ${test.id} ${test.outcome}`),
+        ['FAIL_TO_PASS test_calc.py::test_add passed', 'PASS_TO_PASS test_calc.py::test_sub passed'],
+      );
+      assert.ok(testResults.controller.items.get(summary.runId), 'the run is an item of the Test Results controller');
     });
 
     it('Run Agent on This Repository takes a multi-line issue (a pasted GitHub issue) from an untitled Markdown editor', async () => {
