@@ -180,8 +180,8 @@ async function runInPage(
  * The suite drives the workbench UI by logging `[[ui:ID:ACTION:ARGUMENT]]` (ID: the extension host's pid and a
  * count, so a suite run again after a window reload is not answered by the earlier host's acknowledgements); the
  * harness performs the action with Playwright and acknowledges it by writing `<screenshotDir>/.acks/ID` (the suite
- * waits for that file, see `ui()` in test/e2e/suite/helpers.ts). ACTION is `screenshot` (ARGUMENT names `<screenshotDir>/<name>.png`),
- * `palette` (runs the command whose palette title is ARGUMENT), `pick` (in the open multi-select quick pick,
+ * waits for that file, see `ui()` in test/e2e/suite/helpers.ts). ACTION is `screenshot` (ARGUMENT names
+ * `<screenshotDir>/<name>.png`), `palette` (runs the command whose palette title is ARGUMENT), `pick` (in the open multi-select quick pick,
  * filters to ARGUMENT, checks that one item, and accepts), `clickWebview` (clicks what CSS selector ARGUMENT
  * finds in the visible webview's page), `waitWebview` (waits until CSS selector ARGUMENT finds an element in the
  * visible webview's page), `axe` (runs axe-core's WCAG 2 A and AA rules on the visible webview's page and writes
