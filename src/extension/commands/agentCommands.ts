@@ -40,6 +40,8 @@ export interface RunAgentRequest {
   confirmed?: boolean;
   /** Limits over the settings' budget (Run Again's: the ones the run it repeats was given). */
   limits?: Partial<AgentConfig>;
+  /** A policy spec to run instead of the model settings' (Run Again's: the model the run it repeats used). */
+  policySpec?: string;
 }
 
 /** A context key: true while a batch runs, so that Stop Run is offered only then. */
@@ -66,7 +68,7 @@ export async function runAgent(context: CommandContext, argument?: unknown): Pro
     );
   const modelSettings = settings.modelSettings; // a bad knob stops the command here, before anything starts
   const config = { ...configuredAgentConfig(settings), ...request.limits };
-  const model = await resolveModel(context, settings);
+  const model = await resolveModel(context, settings, request.policySpec);
   applyDockerHost(settings);
   const { policySpec, apiKey } = model;
   const protocol = protocolSettings(settings, policySpec, request.tasks);
@@ -82,7 +84,7 @@ export async function runAgent(context: CommandContext, argument?: unknown): Pro
 
   let finished = 0;
   const batch = withProgress(
-    `running ${settings.model} on ${taskIds.length === 1 ? taskIds[0] : `${taskIds.length} tasks`}`,
+    `running ${request.policySpec ?? settings.model} on ${taskIds.length === 1 ? taskIds[0] : `${taskIds.length} tasks`}`,
     { cancellable: true },
     async (progress) => {
       progress.signal.addEventListener('abort', () => controller.abort());
@@ -174,7 +176,9 @@ async function confirmBatch(request: RunAgentRequest, settings: Settings): Promi
 async function resolveModel(
   context: CommandContext,
   settings: Settings,
+  requestedSpec?: string,
 ): Promise<{ policySpec: string; policy?: Policy; apiKey?: string }> {
+  if (requestedSpec) return { policySpec: requestedSpec, apiKey: await storedKeyOf(context, requestedSpec) };
   if (settings.modelProvider === 'vscode-lm') {
     const policy = await LanguageModelPolicy.select(settings.model);
     return { policySpec: `vscode-lm:${policy.info.model}`, policy };
@@ -251,6 +255,17 @@ function protocolSpecs(protocol: ProtocolSpec): string[] {
   );
 }
 
+/**
+ * The API key stored for a policy spec's endpoint (Set API Key stores one per endpoint setting; a spec names the
+ * endpoint after `@`, none meaning the setting's default); undefined for a spec that needs none or names no server.
+ */
+export async function storedKeyOf(context: CommandContext, spec: string): Promise<string | undefined> {
+  if (spec.startsWith('vscode-lm:')) return undefined;
+  const parsed = parsePolicySpec(spec);
+  if (parsed.backend !== 'openai' && parsed.backend !== 'anthropic') return undefined;
+  return context.apiKeys.get(parsed.baseURL ?? OPENAI_DEFAULT_BASE_URL);
+}
+
 /** The stored API key of each OpenAI-compatible endpoint the protocol models use, by endpoint. */
 async function keysOf(context: CommandContext, specs: string[]): Promise<Map<string, string>> {
   const keys = new Map<string, string>();
@@ -258,9 +273,8 @@ async function keysOf(context: CommandContext, specs: string[]): Promise<Map<str
     if (spec.startsWith('vscode-lm:')) continue;
     const parsed = parsePolicySpec(spec);
     if (parsed.backend !== 'openai') continue;
-    const endpoint = parsed.baseURL ?? OPENAI_DEFAULT_BASE_URL;
-    const key = await context.apiKeys.get(endpoint);
-    if (key) keys.set(endpoint, key);
+    const key = await storedKeyOf(context, spec);
+    if (key) keys.set(parsed.baseURL ?? OPENAI_DEFAULT_BASE_URL, key);
   }
   return keys;
 }

@@ -1,6 +1,8 @@
 /** The Runs view's results of a run: Test Results, per-file changes, Apply Patch to Workspace, Run Again, Compare with…. */
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { parsePolicySpec, type PolicySpec } from '../../core/agent/policies/policySpec';
 import { applyPatchToFolder, patchFileVersions, runBaseReader } from '../../core/trajectory/patchFiles';
 import { formatProblem, readTrajectoryLog } from '../../core/trajectory/reader';
 import type { RolloutSummary } from '../../core/agent/rollout';
@@ -10,7 +12,7 @@ import { runTranscript } from '../results/runTranscript';
 import { requireTrust } from '../trust';
 import { describeRun } from '../views/runLabel';
 import { RunItem } from '../views/runsTree';
-import { configuredAgentConfig, configuredPolicySpec, runAgent } from './agentCommands';
+import { configuredAgentConfig, configuredPolicySpec, runAgent, storedKeyOf } from './agentCommands';
 import type { CommandContext } from './context';
 import { runAgainPlan } from './runAgainPlan';
 
@@ -112,13 +114,32 @@ export async function runAgain(
       `Run Again: task ${run.task_id} is in no open task set; open its task set first ("Open Task Set…")`,
     );
   const settings = context.settings();
-  const plan = runAgainPlan(run, configuredPolicySpec(settings), configuredAgentConfig(settings));
+  const blockedBy = await runPolicyBlockedBy(context, run.policy);
+  const plan = runAgainPlan(run, configuredPolicySpec(settings), configuredAgentConfig(settings), blockedBy);
   if (plan.question && confirmed !== true) {
     const answer = await vscode.window.showWarningMessage(plan.question, { modal: true }, 'Run');
     if (answer !== 'Run') return undefined;
   }
-  context.log.info(`run ${run.task_id} again with ${plan.reused}`);
-  return runAgent(context, { tasks: [task], limits: plan.limits });
+  context.log.info(`run ${run.task_id} again with ${plan.model} and ${plan.reused}`);
+  if (plan.policySpec !== configuredPolicySpec(settings))
+    void vscode.window.showInformationMessage(`Rollout Studio: Run Again runs ${plan.model}.`);
+  return runAgent(context, { tasks: [task], limits: plan.limits, policySpec: plan.policySpec });
+}
+
+/** Why the policy a run recorded cannot run again here, or undefined when it can. */
+async function runPolicyBlockedBy(context: CommandContext, spec: string): Promise<string | undefined> {
+  let parsed: PolicySpec;
+  try {
+    parsed = parsePolicySpec(spec);
+  } catch {
+    return 'Run Again starts only openai:, anthropic:, ollama: and recorded: policies';
+  }
+  if (parsed.backend === 'recorded')
+    return existsSync(parsed.path) ? undefined : `its recorded trajectory ${parsed.path} is not there`;
+  if (parsed.backend === 'ollama') return undefined;
+  return (await storedKeyOf(context, spec))
+    ? undefined
+    : `no API key is stored for ${parsed.baseURL ?? 'the default endpoint'}`;
 }
 
 /**

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import { DEFAULT_AGENT_CONFIG } from '../../../src/core/agent/config';
+import type { RolloutSummary } from '../../../src/core/agent/rollout';
 import { TrajectoryRecorder } from '../../../src/core/trajectory/recorder';
 import type { RunMetadata, RunResult } from '../../../src/core/trajectory/types';
 import { askIssueText, type OwnRepositoryOutcome } from '../../../src/extension/commands/ownRepositoryCommand';
@@ -325,6 +326,39 @@ export function resultTests(): void {
       );
       assert.ok(asked.includes('The settings now give 30 turns, $5.00; the run had 7 turns, no cost limit.'), asked);
       assert.equal(activeRun(), undefined, 'nothing runs unanswered');
+    });
+
+    it("Run Again reruns with the model the run used while its endpoint's key is stored, without asking, and says so (real Docker, a local OpenAI wire-protocol test double)", async function () {
+      this.timeout(600_000);
+      const { failures } = await api();
+      const server = await ScriptedOpenAIServer.start([step.toolCall('submit', { summary: 'no change' })], {
+        apiKey: SCRIPTED_MODEL_KEY,
+      });
+      try {
+        // The run's endpoint keeps its stored key; the model settings have moved to another endpoint since.
+        await vscode.commands.executeCommand('rolloutStudio.selectModelEndpoint', server.baseURL, 'scripted');
+        await vscode.commands.executeCommand('rolloutStudio.setApiKey', SCRIPTED_MODEL_KEY);
+        await vscode.commands.executeCommand('rolloutStudio.selectModelEndpoint', 'http://127.0.0.1:9/v1', 'elsewhere');
+        const runPolicy = `openai:scripted@${server.baseURL}`;
+        const log = await recordRun(
+          outDir(),
+          'results-run-again-model',
+          { repo: root(), commit: 'none' },
+          graded('', { success: [], failure: ['t'] }),
+          1,
+          // The settings' budget as the run's limits: only the model differs.
+          { task_id: 'bytesize__bytesize-22', policy: runPolicy, extra: { agent_config: DEFAULT_AGENT_CONFIG } },
+        );
+        const summaries = (await vscode.commands.executeCommand('rolloutStudio.runAgain', log)) as
+          RolloutSummary[] | undefined;
+        assert.ok(summaries, `Run Again failed: ${JSON.stringify(failures.at(-1))}`);
+        assert.equal(server.completionRequests.length, 1, "the run's model answered");
+        const rerun = readFileSync(summaries[0].path, 'utf8');
+        assert.ok(rerun.includes(JSON.stringify(runPolicy)), "the rerun records the run's policy");
+        assert.ok(!rerun.includes(SCRIPTED_MODEL_KEY), 'the API key is not recorded');
+      } finally {
+        await server.close();
+      }
     });
   });
 }

@@ -38,11 +38,12 @@ const settingsDefaults = {
 
 describe('Run Again', () => {
   test('reruns with exactly the limits the run was given, no limit included, and says which', () => {
-    const plan = runAgainPlan(recordedRun(given), 'openai:gpt-4o-mini', {
-      ...settingsDefaults,
-      ...given,
-      maxCostUsd: Infinity,
-    });
+    const plan = runAgainPlan(
+      recordedRun(given),
+      'openai:gpt-4o-mini',
+      { ...settingsDefaults, ...given, maxCostUsd: Infinity },
+      undefined,
+    );
     assert.deepEqual(plan.limits, {
       maxTurns: 7,
       maxTokens: 2_000_000,
@@ -60,7 +61,7 @@ describe('Run Again', () => {
   });
 
   test("asks when the settings' budget differs, naming the settings' limits and the run's", () => {
-    const plan = runAgainPlan(recordedRun(given), 'openai:gpt-4o-mini', settingsDefaults);
+    const plan = runAgainPlan(recordedRun(given), 'openai:gpt-4o-mini', settingsDefaults, undefined);
     assert.equal(
       plan.question,
       `Run calc-1 again with openai:gpt-4o-mini and ${plan.reused}? The settings now give 30 turns, $5.00, 30 minutes; the run had 7 turns, no cost limit, 5 minutes.`,
@@ -68,16 +69,38 @@ describe('Run Again', () => {
     assert.equal(plan.limits.maxTurns, 7, 'the answer Run keeps the recorded limits');
   });
 
-  test('asks when the model settings give another policy, naming both', () => {
-    const plan = runAgainPlan(recordedRun(given), 'anthropic:claude-sonnet-4-5', { ...given, maxCostUsd: Infinity });
+  test("reruns with the model the run used where it can run here, and says it is not the settings'", () => {
+    const plan = runAgainPlan(
+      recordedRun(given),
+      'anthropic:claude-sonnet-4-5',
+      { ...given, maxCostUsd: Infinity },
+      undefined,
+    );
+    assert.equal(plan.policySpec, 'openai:gpt-4o-mini');
+    assert.equal(plan.question, undefined, 'the limits are the same: it runs without asking');
+    assert.equal(
+      plan.model,
+      'openai:gpt-4o-mini (the model run calc-1.a0.abc123 used; the settings give anthropic:claude-sonnet-4-5)',
+    );
+  });
+
+  test("asks when the run's model cannot run here, naming why, both policies and the one it takes", () => {
+    const plan = runAgainPlan(
+      recordedRun(given),
+      'anthropic:claude-sonnet-4-5',
+      { ...given, maxCostUsd: Infinity },
+      'no API key is stored for the default endpoint',
+    );
+    assert.equal(plan.policySpec, 'anthropic:claude-sonnet-4-5');
+    assert.equal(plan.model, 'anthropic:claude-sonnet-4-5');
     assert.match(
       plan.question ?? '',
-      /^Run calc-1\.a0\.abc123 was recorded with openai:gpt-4o-mini; the model settings now give anthropic:claude-sonnet-4-5\. Run calc-1 again with anthropic:claude-sonnet-4-5 and the limits run calc-1\.a0\.abc123 was given \(7 turns, .*\)\?$/,
+      /^Run calc-1\.a0\.abc123 was recorded with openai:gpt-4o-mini, which cannot run again here \(no API key is stored for the default endpoint\); the model settings now give anthropic:claude-sonnet-4-5\. Run calc-1 again with anthropic:claude-sonnet-4-5 and the limits run calc-1\.a0\.abc123 was given \(7 turns, .*\)\?$/,
     );
   });
 
   test("a run recorded without limits runs with the settings' and says so", () => {
-    const plan = runAgainPlan(recordedRun(), 'openai:gpt-4o-mini', { ...settingsDefaults, maxTurns: 12 });
+    const plan = runAgainPlan(recordedRun(), 'openai:gpt-4o-mini', { ...settingsDefaults, maxTurns: 12 }, undefined);
     assert.deepEqual(plan.limits, {});
     assert.equal(plan.question, undefined);
     assert.equal(
