@@ -365,6 +365,8 @@ async function enqueue(url: string, request: EnqueueRequest): Promise<number> {
       `\n${jobs.length} rollout(s) queued on ${url}; trajectories go to ${isS3Url(request.outDir) ? request.outDir : resolve(request.outDir)}; watch with \`rollout status --queue ${url}\``,
     );
     return 0;
+  } catch (error) {
+    throw rollouts.explain(error);
   } finally {
     await rollouts.close();
   }

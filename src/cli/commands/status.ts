@@ -42,6 +42,8 @@ export const statusCommand: CliCommand = {
       const status = await queueStatus(rollouts);
       console.log(values.json ? JSON.stringify(status) : formatQueueStatus(status));
       return 0;
+    } catch (error) {
+      throw rollouts.explain(error);
     } finally {
       await rollouts.close();
     }

@@ -1,7 +1,7 @@
 import { createCliSymbolParser } from '../../core/agent/codemap/nativeTreeSitterParser';
 import { startRolloutWorker } from '../../core/queue/rolloutWorker';
 import type { CliCommand } from './index';
-import { countOption, parseCommandLine } from '../grammar';
+import { countOption, numberOption, parseCommandLine } from '../grammar';
 
 const USAGE = `usage: rollout worker --queue redis://HOST:PORT [--concurrency N] [--docker-host ADDR]... [--out DIR] [--staging DIR]
 
@@ -16,7 +16,9 @@ options:
   --docker-host ADDR  a Docker engine (unix://PATH, tcp://HOST:PORT, ssh://USER@HOST); repeat it to start
                       sandboxes on several engines in turn (default DOCKER_HOST or the local socket)
   --out DIR           where this machine mounts the shared results folder, when not at the path the job names
-  --staging DIR       where runs bound for a bucket are written before they are copied up (default: temp folder)`;
+  --staging DIR       where runs bound for a bucket are written before they are copied up (default: temp folder)
+  --lock-seconds N    how long a job's lock lasts unrenewed (default 30, renewed every sixth of it): a dead
+                      worker's jobs go to another after it; a live worker keeps them through a stall of 5/6 of it`;
 
 export const workerCommand: CliCommand = {
   summary: 'take rollout jobs from a Redis queue and run them in Docker sandboxes',
@@ -31,6 +33,7 @@ export const workerCommand: CliCommand = {
           'docker-host': { type: 'string', multiple: true },
           out: { type: 'string' },
           staging: { type: 'string' },
+          'lock-seconds': { type: 'string' },
         },
       },
       args,
@@ -41,12 +44,14 @@ export const workerCommand: CliCommand = {
       console.error(`rollout worker: --queue is required\n\n${USAGE}`);
       return 2;
     }
+    const lockSeconds = numberOption('lock-seconds', values['lock-seconds'], { min: 3 });
     const worker = await startRolloutWorker({
       url: values.queue,
       concurrency: countOption('concurrency', values.concurrency, 1),
       dockerHosts: values['docker-host'],
       outDir: values.out,
       stagingDir: values.staging,
+      lockMs: lockSeconds === undefined ? undefined : Math.round(lockSeconds * 1000),
       symbolParser: createCliSymbolParser(),
       log: (line) => console.log(line),
     });

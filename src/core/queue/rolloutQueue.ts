@@ -71,20 +71,60 @@ function databaseNumber(text: string | undefined, url: string): number | undefin
   return Number(text);
 }
 
-/** The rollout queue and a plain Redis client beside it for the cancel mark. */
+/** How a queue client hears Redis go away, and whether its requests wait for Redis to come back. */
+export interface QueueClientOptions {
+  /** Told once each time the connection is lost or refused (not at every reconnect try), naming the address. */
+  onConnectionError?: (message: string) => void;
+  /**
+   * Requests wait for Redis to come back however long it takes: a worker's and a fault test's, which outlive a Redis
+   * restart. Otherwise a request fails, with the connection's error, after CLIENT_REQUEST_RETRIES reconnect tries:
+   * `rollout status`, `rollout run --queue`, the editor's queue monitor.
+   */
+  waitForRedis?: boolean;
+}
+
+const CLIENT_REQUEST_RETRIES = 3;
+
+/**
+ * The rollout queue and a plain Redis client beside it for the cancel mark: the one way to make queue clients. Both
+ * have an 'error' listener (unheard, ioredis prints 'Unhandled error event' at every reconnect try).
+ */
 export class RolloutQueue {
   readonly queue: Queue<RolloutJobData, RolloutJobResult>;
   readonly redis: Redis;
+  /** The connection's error while Redis does not answer; undefined once it is ready again. */
+  private connectionError: string | undefined;
 
-  constructor(readonly url: string) {
-    this.queue = new Queue<RolloutJobData, RolloutJobResult>(QUEUE_NAME, { connection: redisConnection(url) });
-    this.redis = new Redis(redisConnection(url));
+  constructor(
+    readonly url: string,
+    { onConnectionError, waitForRedis = false }: QueueClientOptions = {},
+  ) {
+    const connection = { ...redisConnection(url), maxRetriesPerRequest: waitForRedis ? null : CLIENT_REQUEST_RETRIES };
+    this.queue = new Queue<RolloutJobData, RolloutJobResult>(QUEUE_NAME, { connection });
+    this.redis = new Redis(connection);
+    const heard = (error: NodeJS.ErrnoException) => {
+      const reason = error.code ?? error.message;
+      if (reason === this.connectionError) return;
+      this.connectionError = reason;
+      onConnectionError?.(`the Redis at ${url} does not answer (${reason}); reconnecting`);
+    };
+    this.queue.on('error', heard);
+    this.redis.on('error', heard);
+    this.redis.on('ready', () => (this.connectionError = undefined));
   }
 
   /** Opens the queue once Redis answers; an unreachable Redis is an error at once, not endless reconnects. */
-  static async open(url: string): Promise<RolloutQueue> {
+  static async open(url: string, options?: QueueClientOptions): Promise<RolloutQueue> {
     await assertReachable(url);
-    return new RolloutQueue(url);
+    return new RolloutQueue(url, options);
+  }
+
+  /** A request's error said as Redis gone from the queue's address, when the connection is down; else as it is. */
+  explain(error: unknown): Error {
+    if (this.connectionError === undefined) return error instanceof Error ? error : new Error(String(error));
+    return new Error(
+      `the Redis at ${this.url} stopped answering (${this.connectionError}); start it again, or check --queue`,
+    );
   }
 
   /** The key whose value is the time of the last cancel: jobs enqueued before it are cancelled. */

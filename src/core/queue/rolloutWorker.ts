@@ -27,16 +27,15 @@ import { openResultStore, type ResultStore } from './resultStore';
 import { QUEUE_NAME, RolloutQueue, redisConnection, type RolloutJobData, type RolloutJobResult } from './rolloutQueue';
 
 /**
- * A job's lock. BullMQ renews it while the worker's event loop runs, one Redis call every LOCK_RENEW_MS at most; a
- * lock not renewed for LOCK_MS expires, and the next stalled-job check of any worker (every STALLED_CHECK_MS) gives
- * the job to another. A live worker thus keeps its jobs through a stall of its process or of Redis of up to
- * LOCK_MS - LOCK_RENEW_MS = 25 s, however long a turn runs. BullMQ's default for a 15 s lock, a renewal every 7.5 s,
- * lost jobs to a stall of 7.5 s: in reach of a swapping or heavily loaded machine. A dead worker's jobs are taken
- * over after 30-35 s, little beside rollouts of minutes; a worker that does lose a lock writes nothing more (lockCheck).
+ * A job's lock, by default. BullMQ renews it while the worker's event loop runs, one Redis call every sixth of the
+ * lock at most; a lock not renewed for its whole time expires, and the next stalled-job check of any worker (also
+ * every sixth of the lock) gives the job to another. With 30 s, a live worker keeps its jobs through a stall of its
+ * process or of Redis of up to 25 s, however long a turn runs. BullMQ's default for a 15 s lock, a renewal every
+ * 7.5 s, lost jobs to a stall of 7.5 s: in reach of a swapping or heavily loaded machine. A dead worker's jobs are
+ * taken over after 30-35 s, little beside rollouts of minutes; a worker that does lose a lock writes nothing more
+ * (lockCheck).
  */
 export const LOCK_MS = 30_000;
-const LOCK_RENEW_MS = 5_000;
-const STALLED_CHECK_MS = 5_000;
 const CANCEL_POLL_MS = 1_000;
 
 export interface RolloutWorkerOptions {
@@ -49,6 +48,8 @@ export interface RolloutWorkerOptions {
   /** Where runs bound for a bucket are written before they are copied up (default: the temp folder). */
   stagingDir?: string;
   symbolParser?: SymbolParser;
+  /** How long a job's lock lasts without renewal (default LOCK_MS): a dead worker's jobs are taken over after it. */
+  lockMs?: number;
   log?: (line: string) => void;
 }
 
@@ -61,19 +62,22 @@ export interface RolloutWorker {
 export async function startRolloutWorker(options: RolloutWorkerOptions): Promise<RolloutWorker> {
   const log = options.log ?? (() => undefined);
   const name = `${hostname()}:${process.pid}`;
+  const lockMs = options.lockMs ?? LOCK_MS;
   const engines = options.dockerHosts?.length ? options.dockerHosts : [undefined];
-  const rollouts = await RolloutQueue.open(options.url);
-  // The cancel-mark client reconnects by itself; unheard, its errors print as ioredis's 'Unhandled error event'.
-  rollouts.redis.on('error', (error) => log(`queue: ${error.message}`));
+  const rollouts = await RolloutQueue.open(options.url, {
+    onConnectionError: (message) => log(`queue: ${message}`),
+    waitForRedis: true,
+  });
   // The containers a killed worker on this host left behind go before this one starts its own.
   for (const engine of engines)
     await reapOrphans(dockerClient(engine)).catch((error: unknown) =>
       Promise.reject(explainEngineError(error, undefined, engine)),
     );
-  const running = new Map<string, { enqueuedAt: number; abort: AbortController }>();
+  const running = new Map<string, { enqueuedAt: number; abort: AbortController; ended: Promise<unknown> }>();
   const context: JobContext = {
     options,
     name,
+    lockMs,
     log,
     rollouts,
     stores: new Map(),
@@ -85,10 +89,13 @@ export async function startRolloutWorker(options: RolloutWorkerOptions): Promise
     QUEUE_NAME,
     async (job, token) => {
       const abort = new AbortController();
-      running.set(job.id as string, { enqueuedAt: job.timestamp, abort });
-      try {
+      const rollout = (async () => {
         if ((await rollouts.cancelledAt()) >= job.timestamp) return cancelledBeforeStart(job.data, name);
         return await processJob(job, token, context, abort.signal);
+      })();
+      running.set(job.id as string, { enqueuedAt: job.timestamp, abort, ended: rollout.catch(() => undefined) });
+      try {
+        return await rollout;
       } finally {
         running.delete(job.id as string);
       }
@@ -97,9 +104,10 @@ export async function startRolloutWorker(options: RolloutWorkerOptions): Promise
       connection: redisConnection(options.url),
       concurrency: options.concurrency,
       name,
-      lockDuration: LOCK_MS,
-      lockRenewTime: LOCK_RENEW_MS,
-      stalledInterval: STALLED_CHECK_MS,
+      lockDuration: lockMs,
+      // Whole milliseconds: BullMQ's scripts refuse a fraction ('ERR value is not an integer').
+      lockRenewTime: Math.round(lockMs / 6),
+      stalledInterval: Math.round(lockMs / 6),
       maxStalledCount: 3,
     },
   );
@@ -122,8 +130,17 @@ export async function startRolloutWorker(options: RolloutWorkerOptions): Promise
     name,
     async close() {
       clearInterval(watch);
-      await worker.close();
-      await rollouts.close();
+      const closing = worker.close();
+      // The rollouts end whether Redis answers or not, each removing its sandboxes: one cut off from Redis stops at
+      // its next recorded line, within the lock's time (lockCheck).
+      await Promise.all([...running.values()].map((job) => job.ended));
+      // BullMQ records their end in Redis. Gone, it waits for Redis forever: the worker leaves that record to the
+      // lock's expiry instead, and the worker that takes a job up then returns its record or resumes it.
+      if ((await withTimeout(closing, lockMs)) === TIMED_OUT)
+        log(
+          `queue: Redis did not answer for ${lockMs / 1000} s; the jobs' locks will expire and other workers take them up`,
+        );
+      await withTimeout(rollouts.close(), lockMs);
     },
   };
 }
@@ -131,6 +148,7 @@ export async function startRolloutWorker(options: RolloutWorkerOptions): Promise
 interface JobContext {
   options: RolloutWorkerOptions;
   name: string;
+  lockMs: number;
   log: (line: string) => void;
   rollouts: RolloutQueue;
   stores: Map<string, ResultStore>;
@@ -181,7 +199,7 @@ async function processJob(
     createSandbox: context.createSandbox,
     toolVersions: { 'rollout-studio': version },
     recordHooks: {
-      beforeWrite: lockCheck(context.rollouts, job, token),
+      beforeWrite: lockCheck(context.rollouts, job, token, context.lockMs),
       // A store that cannot take the log is the machinery failing: the try ends and a retry resumes from the store.
       afterWrite: () =>
         store
@@ -212,12 +230,12 @@ function resultStoreFor(context: JobContext, location: string): ResultStore {
  * Before each recorded line: does this worker still hold the job's lock? A worker cut off from Redis (or
  * paused) past the lock's time may find another worker resuming the run; from then on it writes nothing.
  */
-function lockCheck(rollouts: RolloutQueue, job: Job, token: string | undefined): () => Promise<void> {
+function lockCheck(rollouts: RolloutQueue, job: Job, token: string | undefined, lockMs: number): () => Promise<void> {
   const lockKey = `${rollouts.queue.qualifiedName}:${job.id as string}:lock`;
   return async () => {
-    const holder = await withTimeout(rollouts.redis.get(lockKey), LOCK_MS);
+    const holder = await withTimeout(rollouts.redis.get(lockKey), lockMs);
     if (holder === token) return;
-    const why = holder === TIMED_OUT ? `Redis did not answer for ${LOCK_MS / 1000} s` : 'another worker holds it now';
+    const why = holder === TIMED_OUT ? `Redis did not answer for ${lockMs / 1000} s` : 'another worker holds it now';
     throw new LeaseLostError(`this worker lost its lock on the job (${why}); stopping without writing`);
   };
 }

@@ -32,7 +32,7 @@ export class QueueMonitor implements vscode.Disposable {
     const url = this.queueUrl();
     if (!url) return;
     try {
-      this.queue = await RolloutQueue.open(url);
+      this.queue = await RolloutQueue.open(url, { onConnectionError: (message) => this.log.warn(message) });
     } catch (error) {
       this.view.message = `Queue ${url}: ${(error as Error).message}`;
       return;
@@ -42,13 +42,13 @@ export class QueueMonitor implements vscode.Disposable {
   }
 
   private async poll(url: string): Promise<void> {
-    if (!this.queue) return;
+    const queue = this.queue;
+    if (!queue) return;
     try {
-      this.lastStatus = await queueStatus(this.queue);
+      this.lastStatus = await queueStatus(queue);
       this.view.message = queueSummary(url, this.lastStatus);
     } catch (error) {
-      this.log.warn(`queue ${url}: ${(error as Error).message}`);
-      this.view.message = `Queue ${url}: not answering (${(error as Error).message})`;
+      this.view.message = `Queue: ${queue.explain(error).message}`;
     }
   }
 

@@ -7,6 +7,8 @@
  * - redis: redis-server is restarted (SIGTERM, the AOF flushed; same socket, same data);
  * - pause: a worker running a job is SIGSTOPped past its job lock until another worker has taken the job over, then
  *   SIGCONTed (it must find its lock gone and write nothing more).
+ * The workers hold job locks of FAULT_LOCK_SECONDS (`rollout worker --lock-seconds`, renewed every sixth of it as the
+ * default 30 s is every 5 s), so that a takeover after a kill or a pause waits seconds, not the default's 30-35 s.
  * Then every job must complete with exactly one trajectory per attempt: one run folder per run id, one log in it,
  * read whole, turns numbered 0, 1, 2 … without a duplicate, ended resolved with reward 1 (a fault scored as the
  * agent's failure, or an `infra_error` left as the end, counts as scored), and no container of any of the schedule's
@@ -17,7 +19,6 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RolloutQueue } from '../../../src/core/queue/rolloutQueue';
-import { LOCK_MS } from '../../../src/core/queue/rolloutWorker';
 import { queueStatus } from '../../../src/core/queue/status';
 import { readTrajectoryLog, TRAJECTORY_FILE } from '../../../src/core/trajectory/reader';
 import {
@@ -51,8 +52,10 @@ export interface ScheduledFault {
 
 const WORKERS = 2;
 const MODEL_ENV = { OPENAI_API_KEY: 'sk-fault-test' };
+/** The workers' job lock: a sixth of it (renewal and stalled-job check) still outlasts a loaded machine's stalls. */
+const FAULT_LOCK_SECONDS = 10;
 /** Long enough for a batch whose every job was taken over after a lost lock, on a loaded machine. */
-const BATCH_TIMEOUT_MS = 4 * LOCK_MS + 180_000;
+const BATCH_TIMEOUT_MS = 4 * FAULT_LOCK_SECONDS * 1000 + 180_000;
 
 /** `count` schedules of one to three faults each, in the order they strike, drawn from `seed`. */
 export function seededSchedules(count: number, seed: number): ScheduledFault[][] {
@@ -81,10 +84,13 @@ export interface ScheduleTry {
   /** Containers of the schedule's worker processes left once all of them stopped. */
   orphans: number;
   faults: string[];
+  /** Wall-clock seconds the schedule took, set-up and clean-up included. */
+  seconds: number;
 }
 
 /** Runs the batch under `schedule` and checks what it left. */
 export async function runSchedule(schedule: ScheduledFault[]): Promise<ScheduleTry> {
+  const started = performance.now();
   const outcome: ScheduleTry = {
     schedule,
     struck: [],
@@ -94,14 +100,16 @@ export async function runSchedule(schedule: ScheduledFault[]): Promise<ScheduleT
     scored: 0,
     orphans: 0,
     faults: [],
+    seconds: 0,
   };
   const fault = (message: string) => outcome.faults.push(message);
   const [server, redis] = await Promise.all([startModelServer(), RedisProcess.start()]);
   const outDir = mkdtempSync(join(tmpdir(), 'rollout-fault-queue-'));
   const workers: WorkerProcess[] = [];
-  const startOne = () => workers.push(startWorker(redis.url, [], MODEL_ENV));
-  const rollouts = new RolloutQueue(redis.url);
-  rollouts.redis.on('error', () => undefined); // Redis restarted by the schedule: the client reconnects
+  const startOne = () =>
+    workers.push(startWorker(redis.url, ['--lock-seconds', String(FAULT_LOCK_SECONDS)], MODEL_ENV));
+  // Redis restarted by the schedule: the client waits for it.
+  const rollouts = new RolloutQueue(redis.url, { waitForRedis: true });
   const logs = () => workers.map((worker, index) => `--- worker ${index}\n${worker.output().slice(-2000)}`).join('\n');
   try {
     const args = ['run', '--tasks', TASKS, '--ids', TASK_ID, '--attempts', String(BATCH_ATTEMPTS), '--out', outDir];
@@ -179,6 +187,7 @@ export async function runSchedule(schedule: ScheduledFault[]): Promise<ScheduleT
     rmSync(outDir, { recursive: true, force: true });
     rmSync(redis.dir, { recursive: true, force: true });
   }
+  outcome.seconds = Math.round((performance.now() - started) / 1000);
   return outcome;
 }
 
@@ -247,6 +256,8 @@ export interface QueueScheduleFigures {
   duplicates: number;
   scored: number;
   orphans: number;
+  /** Mean wall-clock seconds per schedule. */
+  mean_schedule_seconds: number;
 }
 
 export function queueScheduleFigures(tries: ScheduleTry[]): QueueScheduleFigures {
@@ -261,6 +272,7 @@ export function queueScheduleFigures(tries: ScheduleTry[]): QueueScheduleFigures
     duplicates: sum((one) => one.duplicates),
     scored: sum((one) => one.scored),
     orphans: sum((one) => one.orphans),
+    mean_schedule_seconds: Math.round(sum((one) => one.seconds) / Math.max(tries.length, 1)),
   };
 }
 
@@ -268,5 +280,5 @@ export function queueScheduleFigures(tries: ScheduleTry[]): QueueScheduleFigures
 export function describeSchedule(one: ScheduleTry): string {
   const planned = one.schedule.map((fault) => `${fault.kind}@${fault.afterTurns}`).join(' ');
   const figures = `${one.resumed} resumed, lost ${one.runsLost}, ${one.duplicates} duplicate(s), ${one.scored} scored, ${one.orphans} orphan(s)`;
-  return `[${planned}] struck ${one.struck.join(' ') || 'nothing'}: ${figures}${one.faults.length ? `\n  ${one.faults.join('\n  ')}` : ''}`;
+  return `[${planned}] ${one.seconds} s, struck ${one.struck.join(' ') || 'nothing'}: ${figures}${one.faults.length ? `\n  ${one.faults.join('\n  ')}` : ''}`;
 }
