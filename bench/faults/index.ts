@@ -14,7 +14,8 @@
  *   containers counted.
  * - queue: fault schedules on the job queue (a worker SIGKILLed, Redis restarted, a worker SIGSTOPped past its job
  *   lock), one to three faults each at drawn points of a two-rollout batch run by two `rollout worker` processes, 50
- *   schedules (`BENCH_QUEUE_SCHEDULES`); runs lost, duplicated or scored and orphan containers counted.
+ *   schedules (`BENCH_QUEUE_SCHEDULES`), 3 at a time (`BENCH_QUEUE_PARALLEL`; each its own Redis, workers, model
+ *   server and folder); runs lost, duplicated or scored and orphan containers counted.
  * - shared: two processes recording 500 runs each (`BENCH_SHARED_RUNS`) into one output folder, then one killed;
  *   runs lost, damaged index lines and misjudged owners counted.
  * The last line is one JSON object.
@@ -58,6 +59,7 @@ const KILL_TRIES = Number(process.env.BENCH_KILL_TRIES ?? 50);
 const DISK_TRIES = Number(process.env.BENCH_DISK_TRIES ?? 50);
 const ENGINE_TRIES = Number(process.env.BENCH_ENGINE_TRIES ?? 50);
 const QUEUE_SCHEDULES = Number(process.env.BENCH_QUEUE_SCHEDULES ?? 50);
+const QUEUE_PARALLEL = Number(process.env.BENCH_QUEUE_PARALLEL ?? 3);
 const SHARED_RUNS = Number(process.env.BENCH_SHARED_RUNS ?? 500);
 const SEED = Number(process.env.BENCH_SEED ?? Date.now() % 2 ** 31);
 const PARTS = ['fuzz', 'kill', 'disk', 'engine', 'queue', 'shared'] as const;
@@ -124,14 +126,21 @@ async function engineRestarts(): Promise<EngineRestartFigures> {
   }
 }
 
-async function queueSchedules(): Promise<QueueScheduleFigures> {
+async function queueSchedules(): Promise<QueueScheduleFigures & { parallel: number; wall_seconds: number }> {
+  const started = performance.now();
+  const schedules = seededSchedules(QUEUE_SCHEDULES, SEED);
   const tries: ScheduleTry[] = [];
-  for (const schedule of seededSchedules(QUEUE_SCHEDULES, SEED)) {
-    const outcome = await runSchedule(schedule);
-    tries.push(outcome);
-    console.log(describeSchedule(outcome));
-  }
-  return queueScheduleFigures(tries);
+  let next = 0;
+  const lane = async () => {
+    while (next < schedules.length) {
+      const outcome = await runSchedule(schedules[next++]);
+      tries.push(outcome);
+      console.log(describeSchedule(outcome));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(QUEUE_PARALLEL, schedules.length) }, lane));
+  const wallSeconds = Math.round((performance.now() - started) / 1000);
+  return { ...queueScheduleFigures(tries), parallel: QUEUE_PARALLEL, wall_seconds: wallSeconds };
 }
 
 async function main(): Promise<void> {

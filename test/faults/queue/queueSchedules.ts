@@ -7,7 +7,8 @@
  * - redis: redis-server is restarted (SIGTERM, the AOF flushed; same socket, same data);
  * - pause: a worker running a job is SIGSTOPped past its job lock until another worker has taken the job over, then
  *   SIGCONTed (it must find its lock gone and write nothing more).
- * The workers hold job locks of FAULT_LOCK_SECONDS (`rollout worker --lock-seconds`, renewed every sixth of it as the
+ * Each worker may run the whole batch (`--concurrency 2`), so one that is free takes a lost job over as soon as its
+ * lock expires, and a fault may strike both rollouts at once. The workers hold job locks of FAULT_LOCK_SECONDS (`rollout worker --lock-seconds`, renewed every sixth of it as the
  * default 30 s is every 5 s), so that a takeover after a kill or a pause waits seconds, not the default's 30-35 s.
  * Then every job must complete with exactly one trajectory per attempt: one run folder per run id, one log in it,
  * read whole, turns numbered 0, 1, 2 … without a duplicate, ended resolved with reward 1 (a fault scored as the
@@ -107,7 +108,13 @@ export async function runSchedule(schedule: ScheduledFault[]): Promise<ScheduleT
   const outDir = mkdtempSync(join(tmpdir(), 'rollout-fault-queue-'));
   const workers: WorkerProcess[] = [];
   const startOne = () =>
-    workers.push(startWorker(redis.url, ['--lock-seconds', String(FAULT_LOCK_SECONDS)], MODEL_ENV));
+    workers.push(
+      startWorker(
+        redis.url,
+        ['--concurrency', String(BATCH_ATTEMPTS), '--lock-seconds', String(FAULT_LOCK_SECONDS)],
+        MODEL_ENV,
+      ),
+    );
   // Redis restarted by the schedule: the client waits for it.
   const rollouts = new RolloutQueue(redis.url, { waitForRedis: true });
   const logs = () => workers.map((worker, index) => `--- worker ${index}\n${worker.output().slice(-2000)}`).join('\n');
