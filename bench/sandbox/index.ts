@@ -164,6 +164,9 @@ async function main(): Promise<void> {
     const containerCpu = {
       ours: await containerCpuPerCall(sandbox.containerId, ROUNDS, () => sandbox.exec('true')),
       bare: await containerCpuPerCall(sandbox.containerId, ROUNDS, () => bareApiExec(sandbox.containerId, ['true'])),
+      wrapperProgram: await containerCpuPerCall(sandbox.containerId, ROUNDS, () =>
+        bareApiExec(sandbox.containerId, ['bash', '-c', 'true']),
+      ),
     };
     const execRequests = await engineRequestsDuring(() => sandbox.exec('true'));
     const bareExecRequests = await engineRequestsDuring(() => bareApiExec(sandbox.containerId, ['true']));
@@ -176,7 +179,7 @@ async function main(): Promise<void> {
     );
 
     console.log(
-      `load-independent: Engine API requests per instance start ${instanceStartRequests.length} (bare create and start ${bareStartRequests.length}; ${instanceStartRequests.join(', ')}), per exec ${execRequests.length} (bare ${bareExecRequests.length}); this process's CPU per exec ${(cpu.ours / ROUNDS).toFixed(2)} ms (bare ${(cpu.bare / ROUNDS).toFixed(2)} ms), the container's CPU per exec ${containerCpu.ours.toFixed(2)} ms (bare ${containerCpu.bare.toFixed(2)} ms)`,
+      `load-independent: Engine API requests per instance start ${instanceStartRequests.length} (bare create and start ${bareStartRequests.length}; ${instanceStartRequests.join(', ')}), per exec ${execRequests.length} (bare ${bareExecRequests.length}); this process's CPU per exec ${(cpu.ours / ROUNDS).toFixed(2)} ms (bare ${(cpu.bare / ROUNDS).toFixed(2)} ms), the container's CPU per exec ${containerCpu.ours.toFixed(2)} ms (bare ${containerCpu.bare.toFixed(2)} ms, bare bash -c true ${containerCpu.wrapperProgram.toFixed(2)} ms)`,
     );
 
     const lifecycle = async () => {
@@ -212,6 +215,7 @@ async function main(): Promise<void> {
         bare_exec_cpu_ms: Number((cpu.bare / ROUNDS).toFixed(2)),
         exec_container_cpu_ms: Number(containerCpu.ours.toFixed(2)),
         bare_exec_container_cpu_ms: Number(containerCpu.bare.toFixed(2)),
+        wrapper_program_exec_container_cpu_ms: Number(containerCpu.wrapperProgram.toFixed(2)),
         exec_p50_ms: Number(oursP50.toFixed(1)),
         bare_api_exec_p50_ms: Number(bareP50.toFixed(1)),
         wrapper_program_exec_p50_ms: Number(wrapperP50.toFixed(1)),
