@@ -115,13 +115,14 @@ export async function runAgain(
     );
   const settings = context.settings();
   const blockedBy = await runPolicyBlockedBy(context, run.policy);
-  const plan = runAgainPlan(run, configuredPolicySpec(settings), configuredAgentConfig(settings), blockedBy);
+  const configuredSpec = configuredPolicySpec(settings);
+  const plan = runAgainPlan(run, configuredSpec, configuredAgentConfig(settings), blockedBy);
   if (plan.question && confirmed !== true) {
     const answer = await vscode.window.showWarningMessage(plan.question, { modal: true }, 'Run');
     if (answer !== 'Run') return undefined;
   }
   context.log.info(`run ${run.task_id} again with ${plan.model} and ${plan.reused}`);
-  if (plan.policySpec !== configuredPolicySpec(settings))
+  if (plan.policySpec !== configuredSpec)
     void vscode.window.showInformationMessage(`Rollout Studio: Run Again runs ${plan.model}.`);
   return runAgent(context, { tasks: [task], limits: plan.limits, policySpec: plan.policySpec });
 }
