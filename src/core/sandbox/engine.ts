@@ -81,9 +81,10 @@ export function explainEngineError(error: unknown, image?: string, host = engine
     return missingImage(image, host);
   }
   // The engine restarted (or someone stopped the container) under a running sandbox: its container stopped and
-  // its exec instances are gone. The machinery failed, not the agent.
+  // its exec instances are gone. The machinery failed, not the agent. An exec started while the container stops
+  // is refused with a 500 ("container not running"), one started after it with a 409.
   if (
-    (err.statusCode === 409 && /is not running|is paused/i.test(err.message ?? '')) ||
+    ((err.statusCode === 409 || err.statusCode === 500) && /is not running|is paused/i.test(err.message ?? '')) ||
     (err.statusCode === 404 && /no such exec/i.test(err.message ?? ''))
   ) {
     return new InfrastructureError(

@@ -252,6 +252,27 @@ describe('sandbox lifecycle on a real Docker engine', () => {
     assert.equal(peak, 2);
   });
 
+  test('commands started while the container is stopped from outside fail as infrastructure errors, whichever way the engine refuses them (409, 404 no such exec, 500 container not running)', async () => {
+    const failures: Error[] = [];
+    for (let round = 0; round < 6; round++) {
+      const sandbox = await DockerSandbox.create({ image: imageForProfile('python') });
+      try {
+        const stopped = dockerClient().getContainer(sandbox.containerId).kill({ signal: 'SIGTERM' });
+        // Staggered starts land before, during and after the engine's stop, where it answers each way.
+        const commands = Array.from({ length: 8 }, async (_, index) => {
+          await new Promise((resolve) => setTimeout(resolve, index * 3));
+          await sandbox.exec('true').catch((error: Error) => failures.push(error));
+        });
+        await Promise.all([stopped, ...commands]);
+      } finally {
+        await sandbox.destroy();
+      }
+    }
+    assert.ok(failures.length > 0, 'no command was refused: the container was not stopped under them');
+    const otherErrors = failures.filter((error) => !(error instanceof InfrastructureError)).map((e) => e.message);
+    assert.deepEqual(otherErrors, []);
+  });
+
   test('a missing image is an infrastructure error that names the fix', async () => {
     await assert.rejects(DockerSandbox.create({ image: 'rollout-studio/python:000000000000' }), (error: Error) => {
       assert.ok(error instanceof InfrastructureError);
