@@ -198,6 +198,7 @@ async function performUiAction(page: Page, dir: string, id: string, action: stri
     await uiAction(page, dir, action, argument);
   } catch (error) {
     outcome = `failed: ${(error as Error).message}`;
+    await page.screenshot({ path: join(dir, `failed-${id}.png`), timeout: 10_000 }).catch(() => undefined);
   }
   const acks = join(dir, '.acks');
   mkdirSync(acks, { recursive: true });
@@ -212,10 +213,12 @@ async function uiAction(page: Page, dir: string, action: string, argument: strin
       await page.screenshot({ path: join(dir, `${argument.replace(/[^\w.-]/g, '_')}.png`) });
       break;
     case 'palette':
-      await runFromPalette(page, argument);
+      await quickInputStep(page, `running '${argument}' from the palette`, (deadline) =>
+        runFromPalette(page, argument, deadline),
+      );
       break;
     case 'pick':
-      await pickOne(page, argument);
+      await quickInputStep(page, `picking '${argument}'`, (deadline) => pickOne(page, argument, deadline));
       break;
     case 'clickWebview':
       await webviewContent(page).locator(argument).first().click({ timeout: UI_TIMEOUT_MS });
@@ -283,6 +286,44 @@ const QUICK_INPUT_STEP_MS = 90_000;
 
 const QUICK_INPUT_BOX = '.quick-input-widget .quick-input-box input';
 
+/**
+ * Runs a step through the quick input, failing soon after its deadline with what the quick input showed then,
+ * whichever Playwright call the step is waiting on (each has its own, longer, default limit): the suite's wait for
+ * the step's acknowledgement then ends with this reason, not with a bare time-out.
+ */
+async function quickInputStep(page: Page, what: string, step: (deadline: number) => Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      void quickInputState(page).then((state) =>
+        reject(new Error(`${what} did not finish within ${QUICK_INPUT_STEP_MS / 1000} s; the quick input: ${state}`)),
+      );
+    }, QUICK_INPUT_STEP_MS + 5_000);
+  });
+  try {
+    await Promise.race([step(Date.now() + QUICK_INPUT_STEP_MS), limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The quick input as the page shows it: shown or not, its text, its first rows and which is focused. */
+async function quickInputState(page: Page): Promise<string> {
+  const read = async () => {
+    const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+    const labels = async (found: typeof rows) =>
+      Promise.all((await found.all()).slice(0, 5).map((row) => row.getAttribute('aria-label', { timeout: 1_000 })));
+    return JSON.stringify({
+      shown: await page.locator('.quick-input-widget').isVisible(),
+      text: await page.locator(QUICK_INPUT_BOX).inputValue({ timeout: 1_000 }),
+      rows: await labels(rows),
+      focused: await labels(rows.and(page.locator('.focused'))),
+    });
+  };
+  const unanswered = new Promise<string>((resolve) => setTimeout(() => resolve('(the page did not answer)'), 5_000));
+  return Promise.race([read().catch((error: Error) => `(unreadable: ${error.message.split('\n')[0]})`), unanswered]);
+}
+
 /** Polls `check` until it holds (true) or `deadline` passes (false). */
 async function until(check: () => Promise<boolean>, deadline: number): Promise<boolean> {
   for (;;) {
@@ -334,8 +375,7 @@ async function fillAndAccept(page: Page, text: string, row: string, deadline: nu
 }
 
 /** Opens the palette (F1) and runs the command titled `title`. */
-async function runFromPalette(page: Page, title: string): Promise<void> {
-  const deadline = Date.now() + QUICK_INPUT_STEP_MS;
+async function runFromPalette(page: Page, title: string, deadline: number): Promise<void> {
   const row = `.quick-input-list .monaco-list-row.focused[aria-label*="${title}"]`;
   for (;;) {
     await readyQuickInput(
@@ -350,8 +390,7 @@ async function runFromPalette(page: Page, title: string): Promise<void> {
 }
 
 /** Checks exactly the item labelled `label` in the multi-select quick pick a command opened, and accepts it. */
-async function pickOne(page: Page, label: string): Promise<void> {
-  const deadline = Date.now() + QUICK_INPUT_STEP_MS;
+async function pickOne(page: Page, label: string, deadline: number): Promise<void> {
   const widget = page.locator('.quick-input-widget');
   const row = `.quick-input-widget .quick-input-list .monaco-list-row[aria-label*="${label}"]`;
   // The palette and the picker share the widget: the picker's filter starts empty, the palette's with `>`. No
