@@ -36,6 +36,13 @@ import { QUEUE_NAME, RolloutQueue, redisConnection, type RolloutJobData, type Ro
  * (lockCheck).
  */
 export const LOCK_MS = 30_000;
+/**
+ * How often a job may lose its lock before BullMQ fails it: never, in effect. A stall is the machine's doing (a
+ * starved or paused worker, a slow Redis), not the job's, and taking a job over is always safe, since a worker
+ * that lost its lock writes nothing more. BullMQ's limit (1 by default) fails the job outright, whatever its
+ * attempts, and the same run enqueued again adds nothing: the run would stay unfinished for good.
+ */
+const STALLS_BEFORE_FAILURE = Number.MAX_SAFE_INTEGER;
 const CANCEL_POLL_MS = 1_000;
 
 export interface RolloutWorkerOptions {
@@ -108,7 +115,7 @@ export async function startRolloutWorker(options: RolloutWorkerOptions): Promise
       // Whole milliseconds: BullMQ's scripts refuse a fraction ('ERR value is not an integer').
       lockRenewTime: Math.round(lockMs / 6),
       stalledInterval: Math.round(lockMs / 6),
-      maxStalledCount: 3,
+      maxStalledCount: STALLS_BEFORE_FAILURE,
     },
   );
   worker.on('error', (error) => log(`queue: ${error.message}`));

@@ -117,3 +117,68 @@ test('a worker paused for 20 s (SIGSTOP: a starved process, a slow Redis) keeps 
     await model.close();
   }
 });
+
+test("a job whose worker loses its lock more often than BullMQ's default limit of stalls is taken over each time and ends resolved, never failed as stalled: one trajectory, one resumed event per takeover (real Redis, real Docker, a real worker process SIGSTOPped past a 3 s lock, local OpenAI wire-protocol test double)", async () => {
+  const TAKEOVERS = 5;
+  // Slow answers keep the run going through every pause; the run ends at the first submit after them.
+  const model = await ScriptedOpenAIServer.start([
+    ...Array.from({ length: 24 }, (_, index) =>
+      step.toolCall('bash', { command: `echo turn ${index}` }, { delayMs: 3_000 }),
+    ),
+    ...Array.from({ length: 4 }, () => step.toolCall('submit', {})),
+  ]);
+  const outDir = mkdtempSync(join(tmpdir(), 'rollout-stalls-'));
+  const rollouts = new RolloutQueue(bed.redis.url);
+  try {
+    const worker = bed.startWorker(['--lock-seconds', '3', '--concurrency', '2']);
+    const [runId] = (
+      await bed.enqueue([
+        ...['--tasks', TASKS, '--ids', 'pagekit__pagekit-14', '--max-turns', '40'],
+        ...['--policy', `openai:scripted@${model.baseURL}`, '--out', outDir],
+      ])
+    ).runIds;
+    const logPath = join(outDir, runId, 'trajectory.jsonl');
+    const resumes = () => worker.output().split(`resume ${runId}`).length - 1;
+    for (let takeover = 1; takeover <= TAKEOVERS; takeover++) {
+      const turns = await turnsIn(logPath);
+      await waitFor(
+        `a turn before pause ${takeover}`,
+        async () => ((await turnsIn(logPath)) > turns ? true : undefined),
+        60_000,
+        worker.output,
+      );
+      worker.child.kill('SIGSTOP');
+      await sleep(8_000);
+      worker.child.kill('SIGCONT');
+      await waitFor(
+        `takeover ${takeover} (the job back from its stall, resumed)`,
+        async () => (resumes() >= takeover ? true : undefined),
+        60_000,
+        worker.output,
+      );
+    }
+    // Its state alone: the file's other test left a completed job in the same queue.
+    const state = await waitFor(
+      'the job to end',
+      async () => {
+        const jobState = await rollouts.queue.getJobState(runId);
+        return jobState === 'completed' || jobState === 'failed' ? jobState : undefined;
+      },
+      120_000,
+      worker.output,
+    );
+    assert.equal(state, 'completed', `${(await rollouts.queue.getJob(runId))?.failedReason}\n${worker.output()}`);
+    const { trajectory, problems } = await readTrajectoryLog(logPath);
+    assert.deepEqual(problems, []);
+    assert.equal(trajectory?.result?.exit_status, 'submitted');
+    assert.deepEqual(
+      trajectory.turns.map((turn) => turn.index),
+      trajectory.turns.map((_, index) => index),
+      'turn indices run 0, 1, 2 … without a duplicate',
+    );
+    assert.equal(trajectory.events.filter((event) => event.kind === 'resumed').length, resumes());
+  } finally {
+    await rollouts.close();
+    await model.close();
+  }
+});
