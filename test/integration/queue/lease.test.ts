@@ -113,6 +113,7 @@ test('a worker paused for 20 s (SIGSTOP: a starved process, a slow Redis) keeps 
       'the woken worker removed its sandbox',
     );
   } finally {
+    await bed.stopWorkers();
     await rollouts.close();
     await model.close();
   }
@@ -138,6 +139,12 @@ test("a job whose worker loses its lock more often than BullMQ's default limit o
       ])
     ).runIds;
     const logPath = join(outDir, runId, 'trajectory.jsonl');
+    await waitFor(
+      'this worker to start the run (the only one on the queue)',
+      async () => (worker.output().includes(`start  ${runId}`) ? true : undefined),
+      60_000,
+      worker.output,
+    );
     const resumes = () => worker.output().split(`resume ${runId}`).length - 1;
     for (let takeover = 1; takeover <= TAKEOVERS; takeover++) {
       const turns = await turnsIn(logPath);

@@ -164,6 +164,8 @@ export interface QueueTestBed {
   readonly workers: readonly WorkerProcess[];
   /** Starts a `rollout worker` on this Redis; it is stopped after the file's tests if it is still running. */
   startWorker(extraArgs?: string[]): WorkerProcess;
+  /** Stops every worker started so far, paused ones too: a test's workers must not take the next test's jobs. */
+  stopWorkers(): Promise<void>;
   /** `rollout run ARGS --queue` on this Redis, which must succeed; the run ids it queued, in order, and its output. */
   enqueue(runArgs: string[]): Promise<{ runIds: string[]; output: string }>;
 }
@@ -175,10 +177,13 @@ export function queueTestBed(): QueueTestBed {
   before(async () => {
     redis = await RedisProcess.start();
   });
-  after(async () => {
+  const stopWorkers = async () => {
     // A paused (SIGSTOPped) worker cannot act on SIGTERM until it is woken.
     for (const worker of workers) worker.child.kill('SIGCONT');
     await Promise.all(workers.map(stopWorker));
+  };
+  after(async () => {
+    await stopWorkers();
     await redis?.stop();
   });
   return {
@@ -192,6 +197,7 @@ export function queueTestBed(): QueueTestBed {
       workers.push(worker);
       return worker;
     },
+    stopWorkers,
     async enqueue(runArgs) {
       const { status, output } = await runCli(['run', ...runArgs, '--queue', this.redis.url]);
       assert.equal(status, 0, output);
