@@ -76,8 +76,11 @@ export interface ScheduleTry {
   struck: FaultKind[];
   /** Runs resumed from their last finished turn (by the worker that took the job over, or after a Redis restart). */
   resumed: number;
-  /** Attempts without exactly one whole, finished trajectory, or jobs that did not complete. */
-  runsLost: number;
+  /**
+   * Attempts (run ids) without exactly one whole, finished trajectory, or whose job did not complete: each once,
+   * however many of those it shows. A schedule that broke off vouches for none of its attempts.
+   */
+  runsLost: Set<string>;
   /** Attempts whose trajectory repeats a turn, or run folders beyond one per attempt. */
   duplicates: number;
   /** Attempts that did not end resolved with reward 1 (a fault scored as the agent's, or an `infra_error` end). */
@@ -96,7 +99,7 @@ export async function runSchedule(schedule: ScheduledFault[]): Promise<ScheduleT
     schedule,
     struck: [],
     resumed: 0,
-    runsLost: 0,
+    runsLost: new Set(),
     duplicates: 0,
     scored: 0,
     orphans: 0,
@@ -118,13 +121,14 @@ export async function runSchedule(schedule: ScheduledFault[]): Promise<ScheduleT
   // Redis restarted by the schedule: the client waits for it.
   const rollouts = new RolloutQueue(redis.url, { waitForRedis: true });
   const logs = () => workers.map((worker, index) => `--- worker ${index}\n${worker.output().slice(-2000)}`).join('\n');
+  let runIds: string[] = [];
   try {
     const args = ['run', '--tasks', TASKS, '--ids', TASK_ID, '--attempts', String(BATCH_ATTEMPTS), '--out', outDir];
     const enqueued = await runCli([...args, '--policy', `openai:scripted@${server.baseURL}`, '--queue', redis.url], {
       ...process.env,
       ...MODEL_ENV,
     });
-    const runIds = [...enqueued.output.matchAll(/^queued (\S+)$/gm)].map((match) => match[1]);
+    runIds = [...enqueued.output.matchAll(/^queued (\S+)$/gm)].map((match) => match[1]);
     if (enqueued.status !== 0 || runIds.length !== BATCH_ATTEMPTS)
       throw new Error(`enqueue failed (exit ${enqueued.status}):\n${enqueued.output}`);
     for (let index = 0; index < WORKERS; index++) startOne();
@@ -178,12 +182,15 @@ export async function runSchedule(schedule: ScheduledFault[]): Promise<ScheduleT
     }
 
     const status = await waitFor('every job to complete or fail', allDone, BATCH_TIMEOUT_MS, logs);
-    for (const failure of status.failures) fault(`job ${failure.runId} failed: ${failure.reason}`);
-    outcome.runsLost += status.failed;
+    for (const failure of status.failures) {
+      fault(`job ${failure.runId} failed: ${failure.reason}`);
+      outcome.runsLost.add(failure.runId);
+    }
     await checkTrajectories(outDir, runIds, outcome);
   } catch (error) {
     fault(`${error instanceof Error ? error.message : String(error)}`);
-    outcome.runsLost++;
+    const attempts = runIds.length ? runIds : Array.from({ length: BATCH_ATTEMPTS }, (_, index) => `attempt ${index}`);
+    for (const attempt of attempts) outcome.runsLost.add(attempt);
   } finally {
     for (const worker of workers) worker.child.kill('SIGCONT');
     await Promise.all(workers.map(stopWorker));
@@ -237,7 +244,7 @@ async function checkTrajectories(outDir: string, runIds: string[], outcome: Sche
     const trajectory = read.trajectory;
     if (!trajectory?.result || read.problems.length || read.tornFinalLine) {
       fault(`${runId}: ${trajectory?.result ? 'finished' : 'unfinished'}, ${read.problems.length} problem(s)`);
-      outcome.runsLost++;
+      outcome.runsLost.add(runId);
       continue;
     }
     outcome.resumed += trajectory.events.filter((event) => event.kind === 'resumed').length;
@@ -275,7 +282,7 @@ export function queueScheduleFigures(tries: ScheduleTry[]): QueueScheduleFigures
     schedules: tries.length,
     struck: { kill: struck('kill'), redis: struck('redis'), pause: struck('pause') },
     resumed: sum((one) => one.resumed),
-    runs_lost: sum((one) => one.runsLost),
+    runs_lost: sum((one) => one.runsLost.size),
     duplicates: sum((one) => one.duplicates),
     scored: sum((one) => one.scored),
     orphans: sum((one) => one.orphans),
@@ -286,6 +293,6 @@ export function queueScheduleFigures(tries: ScheduleTry[]): QueueScheduleFigures
 /** One line describing a schedule's outcome. */
 export function describeSchedule(one: ScheduleTry): string {
   const planned = one.schedule.map((fault) => `${fault.kind}@${fault.afterTurns}`).join(' ');
-  const figures = `${one.resumed} resumed, lost ${one.runsLost}, ${one.duplicates} duplicate(s), ${one.scored} scored, ${one.orphans} orphan(s)`;
+  const figures = `${one.resumed} resumed, lost ${one.runsLost.size}, ${one.duplicates} duplicate(s), ${one.scored} scored, ${one.orphans} orphan(s)`;
   return `[${planned}] ${one.seconds} s, struck ${one.struck.join(' ') || 'nothing'}: ${figures}${one.faults.length ? `\n  ${one.faults.join('\n  ')}` : ''}`;
 }
