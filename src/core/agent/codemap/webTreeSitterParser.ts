@@ -20,14 +20,14 @@ const GRAMMAR_FILES: Record<LanguageId, string> = {
 export class WebTreeSitterParser implements SymbolParser {
   readonly engine = 'web-tree-sitter';
   private parser?: Promise<Parser>;
-  private readonly languages = new Map<LanguageId, Promise<Language>>();
 
   /** `grammarDir` holds the `tree-sitter-<language>.wasm` files; by default those of @vscode/tree-sitter-wasm. */
   constructor(private readonly grammarDir = defaultGrammarDir()) {}
 
   async symbols(language: LanguageId, source: string): Promise<CodeSymbol[]> {
-    const parser = await this.loadParser();
-    parser.setLanguage(await this.loadLanguage(language));
+    this.parser ??= webTreeSitter().then(({ Parser }) => new Parser());
+    const parser = await this.parser;
+    parser.setLanguage(await grammar(join(this.grammarDir, GRAMMAR_FILES[language]), language));
     const tree = parser.parse(source);
     if (!tree) throw new Error(`web-tree-sitter returned no tree for a ${language} file`);
     try {
@@ -37,28 +37,37 @@ export class WebTreeSitterParser implements SymbolParser {
       tree.delete();
     }
   }
+}
 
-  private loadParser(): Promise<Parser> {
-    this.parser ??= import('web-tree-sitter').then(async ({ Parser }) => {
-      await Parser.init();
-      return new Parser();
+// web-tree-sitter holds one WebAssembly instance per process, and neither its start nor a grammar's load may overlap
+// another: two starts at once make two instances (grammars loaded into one, parsed by the other), and two loads at
+// once corrupt its function table. Either fails the first code_map calls of parallel rollouts ("null function or
+// function signature mismatch", "Incompatible language version 0"). So it starts once, and grammars load one by one,
+// each once, for every parser of the process.
+let runtime: Promise<typeof import('web-tree-sitter')> | undefined;
+const grammars = new Map<string, Promise<Language>>();
+let lastGrammarLoad: Promise<unknown> = Promise.resolve();
+
+function webTreeSitter(): Promise<typeof import('web-tree-sitter')> {
+  runtime ??= import('web-tree-sitter').then(async (module) => {
+    await module.Parser.init();
+    return module;
+  });
+  return runtime;
+}
+
+function grammar(file: string, language: LanguageId): Promise<Language> {
+  let loaded = grammars.get(file);
+  if (!loaded) {
+    loaded = lastGrammarLoad.then(async () => {
+      if (!existsSync(file)) throw new Error(`tree-sitter grammar for ${language} not found at ${file}`);
+      const { Language } = await webTreeSitter();
+      return Language.load(file);
     });
-    return this.parser;
+    lastGrammarLoad = loaded.catch(() => undefined);
+    grammars.set(file, loaded);
   }
-
-  private loadLanguage(language: LanguageId): Promise<Language> {
-    let loaded = this.languages.get(language);
-    if (!loaded) {
-      const file = join(this.grammarDir, GRAMMAR_FILES[language]);
-      loaded = this.loadParser().then(async () => {
-        if (!existsSync(file)) throw new Error(`tree-sitter grammar for ${language} not found at ${file}`);
-        const { Language } = await import('web-tree-sitter');
-        return Language.load(file);
-      });
-      this.languages.set(language, loaded);
-    }
-    return loaded;
-  }
+  return loaded;
 }
 
 function defaultGrammarDir(): string {
