@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { createCliSymbolParser } from '../../core/agent/codemap/nativeTreeSitterParser';
 import { runBatch, type BatchTotals } from '../../core/agent/batch';
 import { exportDataset } from '../../core/export/exporter';
 import { playbackLink } from '../../core/trajectory/playbackLink';
@@ -311,6 +312,7 @@ export const demoCommand: CliCommand = {
           outDir: runsDir,
           protocol: { reward: 'binary' },
           evaluator,
+          symbolParser: createCliSymbolParser(),
           policyOptions: { settings },
           ...(compaction ? { config: { compaction } } : {}),
           onFinish: (summary) =>
