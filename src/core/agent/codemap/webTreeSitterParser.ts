@@ -19,14 +19,13 @@ const GRAMMAR_FILES: Record<LanguageId, string> = {
 
 export class WebTreeSitterParser implements SymbolParser {
   readonly engine = 'web-tree-sitter';
-  private parser?: Promise<Parser>;
 
   /** `grammarDir` holds the `tree-sitter-<language>.wasm` files; by default those of @vscode/tree-sitter-wasm. */
   constructor(private readonly grammarDir = defaultGrammarDir()) {}
 
   async symbols(language: LanguageId, source: string): Promise<CodeSymbol[]> {
-    this.parser ??= webTreeSitter().then(({ Parser }) => new Parser());
-    const parser = await this.parser;
+    const parser = await sharedParser();
+    // Nothing runs between setting the language and parsing, so every parser of the process can share one.
     parser.setLanguage(await grammar(join(this.grammarDir, GRAMMAR_FILES[language]), language));
     const tree = parser.parse(source);
     if (!tree) throw new Error(`web-tree-sitter returned no tree for a ${language} file`);
@@ -45,6 +44,7 @@ export class WebTreeSitterParser implements SymbolParser {
 // function signature mismatch", "Incompatible language version 0"). So it starts once, and grammars load one by one,
 // each once, for every parser of the process.
 let runtime: Promise<typeof import('web-tree-sitter')> | undefined;
+let processParser: Promise<Parser> | undefined;
 const grammars = new Map<string, Promise<Language>>();
 let lastGrammarLoad: Promise<unknown> = Promise.resolve();
 
@@ -54,6 +54,11 @@ function webTreeSitter(): Promise<typeof import('web-tree-sitter')> {
     return module;
   });
   return runtime;
+}
+
+function sharedParser(): Promise<Parser> {
+  processParser ??= webTreeSitter().then(({ Parser }) => new Parser());
+  return processParser;
 }
 
 function grammar(file: string, language: LanguageId): Promise<Language> {
