@@ -5,7 +5,6 @@ import { InfrastructureError } from '../../../src/core/sandbox/sandbox';
 import { Toolbox, createDefaultToolbox, parseArguments } from '../../../src/core/agent/tools/toolbox';
 import { submitTool } from '../../../src/core/agent/tools/submit';
 import type { Tool } from '../../../src/core/agent/tools/tool';
-import type { SymbolParser } from '../../../src/core/agent/codemap/parser';
 
 /** These tests check dispatch and validation only: any use of the sandbox is a failure. */
 const untouchableSandbox = new Proxy({} as Sandbox, {
@@ -115,28 +114,6 @@ describe('Toolbox', () => {
     const outcome = await box.call(call('crash', '{"text":"x"}'), ctx);
     assert.deepEqual([outcome.error, outcome.output], ['tool_failed', 'crash failed: disk on fire']);
     await assert.rejects(box.call(call('broken', '{"text":"x"}'), ctx), InfrastructureError);
-  });
-
-  test("code_map's parser failing (a WebAssembly trap) is an infrastructure failure, not the agent's failed call", async () => {
-    const trapping: SymbolParser = {
-      engine: 'web-tree-sitter',
-      symbols: async () => {
-        throw new Error('null function or function signature mismatch');
-      },
-    };
-    // A sandbox holding one Python file: statPath's answer and its content.
-    const sandbox = {
-      workdir: '/work/repo',
-      exec: async () => ({ exitCode: 0, stdout: 'file 644\n', stderr: '' }),
-      readFile: async () => Buffer.from('def top():\n    pass\n'),
-    } as unknown as Sandbox;
-    const box = createDefaultToolbox({ symbolParser: trapping });
-    await assert.rejects(
-      box.call(call('code_map', '{"path":"top.py"}'), { sandbox }),
-      (error: Error) =>
-        error instanceof InfrastructureError &&
-        /code_map's parser \(web-tree-sitter\) failed on a python file: null function/.test(error.message),
-    );
   });
 
   test('an aborted run throws instead of running the tool', async () => {

@@ -1,8 +1,8 @@
 /** A code map of a file or a folder in the sandbox: files are read out of the sandbox and parsed on the host. */
-import { InfrastructureError, type Sandbox } from '../../sandbox/sandbox';
+import type { Sandbox } from '../../sandbox/sandbox';
 import type { SymbolParser } from './parser';
 import { shellQuote } from '../tools/shell';
-import { languageForPath, type CodeSymbol, type LanguageId } from './symbols';
+import { languageForPath, type CodeSymbol } from './symbols';
 
 export interface CodeMapLimits {
   /** Files parsed for a folder; the rest are counted, not parsed. */
@@ -72,7 +72,7 @@ export async function mapFolder(
   for (const entry of chosen) {
     const source = sources.get(entry.path);
     if (source === undefined) skipped.push({ path: entry.path, reason: 'unreadable' });
-    else files.push({ path: entry.path, symbols: await symbolsOf(parser, languageForPath(entry.path)!, source) });
+    else files.push({ path: entry.path, symbols: await parser.symbols(languageForPath(entry.path)!, source) });
   }
   return { files, skipped };
 }
@@ -81,21 +81,7 @@ export async function mapFolder(
 export async function mapFile(sandbox: Sandbox, file: string, parser: SymbolParser): Promise<CodeSymbol[] | undefined> {
   const language = languageForPath(file);
   if (!language) return undefined;
-  return symbolsOf(parser, language, (await sandbox.readFile(file)).toString('utf8'));
-}
-
-/**
- * The parser's symbols. Any source parses (a syntax error is a node of the tree), so a failure is the engine's: a
- * grammar missing, a WebAssembly trap. It ends the run as an infrastructure error, not as the agent's failed call.
- */
-async function symbolsOf(parser: SymbolParser, language: LanguageId, source: string): Promise<CodeSymbol[]> {
-  try {
-    return await parser.symbols(language, source);
-  } catch (error) {
-    throw new InfrastructureError(
-      `code_map's parser (${parser.engine}) failed on a ${language} file: ${(error as Error).message}`,
-    );
-  }
+  return parser.symbols(language, (await sandbox.readFile(file)).toString('utf8'));
 }
 
 /**
