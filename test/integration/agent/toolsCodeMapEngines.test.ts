@@ -3,7 +3,12 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { NativeTreeSitterParser, createCliSymbolParser } from '../../../src/core/agent/codemap/nativeTreeSitterParser';
-import { languageForPath, type CodeSymbol, type LanguageId } from '../../../src/core/agent/codemap/symbols';
+import {
+  formatSymbols,
+  languageForPath,
+  type CodeSymbol,
+  type LanguageId,
+} from '../../../src/core/agent/codemap/symbols';
 import { WebTreeSitterParser } from '../../../src/core/agent/codemap/webTreeSitterParser';
 
 /** Real code nobody on this project wrote for this test: installed packages and the example task repositories. */
@@ -75,5 +80,22 @@ describe('code_map engines: the native tree-sitter binding and web-tree-sitter',
     assert.deepEqual(await loaded.parser.symbols('tsx', tsx), fromWeb);
     const go = 'package main\nfunc main() {}\n';
     assert.deepEqual(await loaded.parser.symbols('go', go), await web.symbols('go', go));
+  });
+
+  // The agent picks what code_map reads: a file nested thousands deep must map like any other, on both engines.
+  test('map an expression nested 10,000 deep and 3,000 nested namespaces', async () => {
+    assert.ok('parser' in loaded);
+    const depth = 10_000;
+    const deepExpression = `x = ${'('.repeat(depth)}1${')'.repeat(depth)}\ndef after():\n    pass\n`;
+    const namespaces = 3_000;
+    const nested =
+      Array.from({ length: namespaces }, (_, i) => `namespace N${i} {\n`).join('') + '}\n'.repeat(namespaces);
+    const innermost = `${'  '.repeat(namespaces - 1)}module N${namespaces - 1}  L${namespaces}-${namespaces + 1}`;
+    for (const parser of [web, loaded.parser]) {
+      assert.deepEqual(formatSymbols(await parser.symbols('python', deepExpression)), ['function after  L2-3']);
+      const outline = formatSymbols(await parser.symbols('typescript', nested));
+      assert.equal(outline.length, namespaces, parser.engine);
+      assert.equal(outline[namespaces - 1], innermost, parser.engine);
+    }
   });
 });

@@ -146,32 +146,57 @@ const OPAQUE = new Set([
 
 const CLASS_LIKE: ReadonlySet<SymbolKind> = new Set(['class', 'interface', 'struct', 'enum', 'trait', 'impl']);
 
-/** The symbols of a parsed file, outermost first, members nested under their class. */
-export function extractSymbols(root: SyntaxNodeLike, language: LanguageId): CodeSymbol[] {
-  return collect(root, RULES[language], undefined);
+/** A node still to visit, with the kind of symbol it sits in and the list its symbols go into. */
+interface PendingNode {
+  node: SyntaxNodeLike;
+  container: SymbolKind | undefined;
+  into: CodeSymbol[];
 }
 
-function collect(node: SyntaxNodeLike, rules: Rules, container: SymbolKind | undefined): CodeSymbol[] {
+/**
+ * The symbols of a parsed file, outermost first, members nested under their class. A loop over a stack, not
+ * recursion: the agent chooses the files, and one nested thousands deep would overflow the call stack.
+ */
+export function extractSymbols(root: SyntaxNodeLike, language: LanguageId): CodeSymbol[] {
+  const rules = RULES[language];
   const found: CodeSymbol[] = [];
-  for (const child of node.namedChildren) {
-    if (!child) continue;
-    const rule = rules[child.type];
-    const name = rule ? (rule.name ?? byNameField)(child) : undefined;
+  const pending: PendingNode[] = [];
+  pushChildren(pending, root, undefined, found);
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const { node, container, into } = next;
+    const rule = rules[node.type];
+    const name = rule ? (rule.name ?? byNameField)(node) : undefined;
     if (rule && name) {
       const kind =
-        rule.kind === 'function' && container && CLASS_LIKE.has(container) ? 'method' : refineKind(rule.kind, child);
-      found.push({
+        rule.kind === 'function' && container && CLASS_LIKE.has(container) ? 'method' : refineKind(rule.kind, node);
+      const symbol: CodeSymbol = {
         name,
         kind,
-        startLine: child.startPosition.row + 1,
-        endLine: child.endPosition.row + 1,
-        children: rule.container ? collect(child, rules, kind) : [],
-      });
-    } else if (!rule && !OPAQUE.has(child.type)) {
-      found.push(...collect(child, rules, container));
+        startLine: node.startPosition.row + 1,
+        endLine: node.endPosition.row + 1,
+        children: [],
+      };
+      into.push(symbol);
+      if (rule.container) pushChildren(pending, node, kind, symbol.children);
+    } else if (!rule && !OPAQUE.has(node.type)) {
+      pushChildren(pending, node, container, into);
     }
   }
   return found;
+}
+
+/** Last child first, so that the stack hands them out in source order. */
+function pushChildren(
+  pending: PendingNode[],
+  node: SyntaxNodeLike,
+  container: SymbolKind | undefined,
+  into: CodeSymbol[],
+): void {
+  const children = node.namedChildren;
+  for (let index = children.length - 1; index >= 0; index--) {
+    const child = children[index];
+    if (child) pending.push({ node: child, container, into });
+  }
 }
 
 /** Go declares structs and interfaces as `type X struct/interface`; name them for what they are. */
@@ -200,9 +225,15 @@ function rustImplName(node: SyntaxNodeLike): string | undefined {
 
 /** One line per symbol, members indented under their container (down to `depth` levels): `class Box  L3-9`. */
 export function formatSymbols(symbols: CodeSymbol[], indent = '', depth = Infinity): string[] {
-  if (depth <= 0) return [];
-  return symbols.flatMap((symbol) => [
-    `${indent}${symbol.kind} ${symbol.name}  L${symbol.startLine}-${symbol.endLine}`,
-    ...formatSymbols(symbol.children, `${indent}  `, depth - 1),
-  ]);
+  const lines: string[] = [];
+  // A stack, not recursion, for the same reason as in extractSymbols: classes can nest thousands deep.
+  const pending = symbols.map((symbol) => ({ symbol, indent, depth })).reverse();
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const { symbol, indent: shown, depth: left } = next;
+    if (left <= 0) continue;
+    lines.push(`${shown}${symbol.kind} ${symbol.name}  L${symbol.startLine}-${symbol.endLine}`);
+    for (let index = symbol.children.length - 1; index >= 0; index--)
+      pending.push({ symbol: symbol.children[index], indent: `${shown}  `, depth: left - 1 });
+  }
+  return lines;
 }
