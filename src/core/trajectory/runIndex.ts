@@ -99,9 +99,21 @@ export async function indexRunFromLog(outDir: string, runId: string): Promise<vo
  * the last one torn; both still read.)
  */
 export async function readRunIndex(outDir: string): Promise<RunIndexEntry[]> {
-  return parseRunIndex(join(outDir, RUN_INDEX_FILE), (file, line) => {
+  const entries = await parseRunIndex(join(outDir, RUN_INDEX_FILE), (file, line) => {
     throw new Error(`${file}:${line}: not valid JSON`);
   });
+  return Promise.all(entries.map((entry) => settledByItsLog(outDir, entry)));
+}
+
+/**
+ * A run the index calls running though no live process records it, as its log tells it: the process may have
+ * written the run's last line and then failed to update the index (its disk full, or killed between the two).
+ */
+async function settledByItsLog(outDir: string, entry: RunIndexEntry): Promise<RunIndexEntry> {
+  if (entry.status !== 'running' || isRecordedByLiveProcess(entry)) return entry;
+  const read = await readTrajectoryLog(join(outDir, entry.path)).catch(() => undefined);
+  const trajectory = read?.trajectory;
+  return trajectory?.result ? runIndexEntry(trajectory.run, trajectory.result, trajectory.turns.length) : entry;
 }
 
 async function parseRunIndex(file: string, onBadLine: (file: string, line: number) => void): Promise<RunIndexEntry[]> {

@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,6 +51,34 @@ if (CHILD_OUT) {
       assert.equal((await readRunIndex(out)).length, 1, 'a torn last index line (killed writer) is ignored');
       appendFileSync(join(out, 'index.jsonl'), '\n{"run_id":"run-10"}\n');
       await assert.rejects(readRunIndex(out), /index\.jsonl:2: not valid JSON/);
+    });
+
+    test('a run its gone recorder left "running" in the index reads as its log tells it once the log finished', async () => {
+      const out = mkdtempSync(join(tmpdir(), 'traj-'));
+      const gone = spawnSync(process.execPath, ['-e', '']).pid;
+      const indexFile = join(out, 'index.jsonl');
+      const record = async (runId: string, finish: boolean) => {
+        const recorder = await TrajectoryRecorder.start(out, sampleRun(runId));
+        await recorder.recordTurn(sampleTurn(0));
+        const runningIndex = readFileSync(indexFile, 'utf8');
+        if (finish) await recorder.finish(sampleResult(1));
+        else await recorder.close();
+        // As the index stays when the process wrote the log's last line, then could not write the index.
+        writeFileSync(indexFile, runningIndex.replaceAll(`"pid":${process.pid}`, `"pid":${gone}`));
+      };
+      const entryOf = async (runId: string) => (await readRunIndex(out)).find((entry) => entry.run_id === runId);
+      await record('finished-run', true);
+      let entry = await entryOf('finished-run');
+      assert.equal(entry?.status, 'submitted');
+      assert.equal(entry?.reward, 1);
+      assert.equal(entry?.resolved, true);
+      assert.equal(entry?.turns, 1);
+      assert.equal(entry?.owner, undefined);
+
+      await record('unfinished-run', false);
+      entry = await entryOf('unfinished-run');
+      assert.equal(entry?.status, 'running', 'a log without its last line leaves the run running (interrupted)');
+      assert.equal(entry?.owner?.pid, gone);
     });
 
     test('a turn with no cost (a model without a price) leaves the run total unknown (null), not a partial sum', async () => {
