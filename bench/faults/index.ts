@@ -100,7 +100,7 @@ async function diskFull(): Promise<DiskFullFigures> {
       const outcome = await fillDuringRun(disk.mountPoint, free, at);
       tries.push(outcome);
       console.log(
-        `${String(free).padStart(6)} bytes free: ${outcome.ended}, ${outcome.turnsRecorded} turn(s) recorded, ${outcome.runsResumed} resumed, lost ${outcome.turnsLost} turn(s) and ${outcome.runsLost} run(s), ${outcome.orphans} orphan(s)${outcome.faults.length ? `\n  ${outcome.faults.join('\n  ')}` : ''}`,
+        `${String(free).padStart(6)} bytes free: ${outcome.ended}, ${outcome.turnsRecorded} turn(s) recorded, ${outcome.runsResumed} resumed, ${outcome.runsFinishedFirst} finished first, lost ${outcome.turnsLost} turn(s) and ${outcome.runsLost} run(s), ${outcome.orphans} orphan(s)${outcome.faults.length ? `\n  ${outcome.faults.join('\n  ')}` : ''}`,
       );
     }
     return diskFullFigures(tries, disk.runBytes);

@@ -3,15 +3,18 @@
  * already holds a finished run; a filler file leaves `freeBytes` of it, drawn below one run's size, and the next
  * run is started. The run either fits, or the CLI fails with an error naming the folder and the full disk. Either
  * way the earlier run's log and index entry are unchanged byte for byte, every complete line of the new log
- * parses (the reader drops a final partial one), the index reads whole, the run is not scored, and no container is
- * left. Once space is freed, an unfinished run resumes to the end with the turns it had.
+ * parses (the reader drops a final partial one), the index reads whole, and no container is left. A run the disk
+ * stopped is not scored, and once space is freed an unfinished one resumes to the end with the turns it had; a run
+ * that wrote its last line before the disk was full (only the index's update failed) keeps its true end, and the
+ * index reads it so.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readTrajectoryLog, TRAJECTORY_FILE } from '../../../src/core/trajectory/reader';
-import { readRunIndex, RUN_INDEX_FILE } from '../../../src/core/trajectory/runIndex';
+import { readRunIndex, RUN_INDEX_FILE, type RunIndexEntry } from '../../../src/core/trajectory/runIndex';
+import type { RunResult } from '../../../src/core/trajectory/types';
 import {
   ANSWERS,
   completeLines,
@@ -35,6 +38,8 @@ export interface DiskFullTry {
   turnsRecorded: number;
   /** Unfinished runs resumed to a resolved end once space was freed (the others ended `infra_error`). */
   runsResumed: number;
+  /** Runs that wrote their last line, resolved, before the disk was full (the run index's update failed). */
+  runsFinishedFirst: number;
   /** Earlier turns lost or changed: the finished run's, and those the filled run recorded before its resume. */
   turnsLost: number;
   /** Runs damaged: the earlier one changed, the filled one unreadable, scored, or not resumable to the end. */
@@ -87,6 +92,7 @@ export async function fillDuringRun(mountPoint: string, free: number, tryNumber:
     ended: 'fitted',
     turnsRecorded: 0,
     runsResumed: 0,
+    runsFinishedFirst: 0,
     turnsLost: 0,
     runsLost: 0,
     orphans: 0,
@@ -132,11 +138,16 @@ export async function fillDuringRun(mountPoint: string, free: number, tryNumber:
       if (read.problems.length) fault(`${runId}: ${read.problems.map((p) => `${p.line}: ${p.message}`).join('; ')}`);
       if (!read.trajectory) continue;
       const result = read.trajectory.result;
-      if (outcome.ended === 'disk_full' && result && (result.exit_status !== 'infra_error' || result.reward !== null)) {
-        fault(
-          `${runId}: a run stopped by the full disk ended ${result.exit_status}, reward ${JSON.stringify(result.reward)}`,
+      if (outcome.ended === 'disk_full' && result) {
+        const problem = stoppedRunProblem(
+          result,
+          index.find((entry) => entry.run_id === runId),
         );
-        outcome.runsLost++;
+        if (problem === 'finished first') outcome.runsFinishedFirst++;
+        else if (problem) {
+          fault(`${runId}: ${problem}; the CLI said:\n${output.slice(-1200)}`);
+          outcome.runsLost++;
+        }
       }
       if (result) continue;
       const kept = read.trajectory.turns.map((turn) => JSON.stringify(turn.messages));
@@ -161,6 +172,21 @@ export async function fillDuringRun(mountPoint: string, free: number, tryNumber:
   }
 }
 
+/**
+ * Why the result of a run whose CLI stopped on the full disk is wrong, if it is: unscored `infra_error` when the
+ * disk stopped the run, or its true end when the run wrote its last line first and only the run index's update
+ * found the disk full (then the index, as read, must tell that end too).
+ */
+function stoppedRunProblem(result: RunResult, entry: RunIndexEntry | undefined): string | 'finished first' | undefined {
+  if (result.exit_status === 'infra_error')
+    return result.reward === null ? undefined : `a run stopped by the full disk was scored ${result.reward.value}`;
+  if (result.exit_status !== 'submitted' || !result.reward?.resolved)
+    return `a run stopped by the full disk ended ${result.exit_status}, reward ${JSON.stringify(result.reward)}`;
+  if (entry?.status !== 'submitted' || entry.resolved !== true)
+    return `the run finished (submitted, resolved) but the index reads ${JSON.stringify(entry)}`;
+  return 'finished first';
+}
+
 export interface DiskFullFigures {
   fault: 'disk_full';
   tries: number;
@@ -168,6 +194,7 @@ export interface DiskFullFigures {
   disk_full: number;
   turns_recorded: number;
   runs_resumed: number;
+  runs_finished_first: number;
   turns_lost: number;
   runs_lost: number;
   orphans: number;
@@ -182,6 +209,7 @@ export function diskFullFigures(tries: DiskFullTry[], runBytes: number): DiskFul
     disk_full: tries.filter((one) => one.ended === 'disk_full').length,
     turns_recorded: sum((one) => one.turnsRecorded),
     runs_resumed: sum((one) => one.runsResumed),
+    runs_finished_first: sum((one) => one.runsFinishedFirst),
     turns_lost: sum((one) => one.turnsLost),
     runs_lost: sum((one) => one.runsLost),
     orphans: sum((one) => one.orphans),
