@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomicFile';
 import { withFileLock } from '../fileLock';
@@ -111,9 +111,32 @@ export async function readRunIndex(outDir: string): Promise<RunIndexEntry[]> {
  */
 async function settledByItsLog(outDir: string, entry: RunIndexEntry): Promise<RunIndexEntry> {
   if (entry.status !== 'running' || isRecordedByLiveProcess(entry)) return entry;
-  const read = await readTrajectoryLog(join(outDir, entry.path)).catch(() => undefined);
+  const path = join(outDir, entry.path);
+  if (!(await logMayHaveFinished(path).catch(() => false))) return entry;
+  const read = await readTrajectoryLog(path).catch(() => undefined);
   const trajectory = read?.trajectory;
   return trajectory?.result ? runIndexEntry(trajectory.run, trajectory.result, trajectory.turns.length) : entry;
+}
+
+const LOG_TAIL_BYTES = 64 * 1024;
+
+/**
+ * Whether a log may end with its `run_finished` line, told from its last 64 KiB, not the whole log: the Runs view
+ * reads the index on every change, and interrupted runs stay in it. True when its last line is that or is longer
+ * than 64 KiB; it throws when the log is missing or its last line is torn.
+ */
+async function logMayHaveFinished(path: string): Promise<boolean> {
+  const file = await open(path, 'r');
+  try {
+    const { size } = await file.stat();
+    const length = Math.min(size, LOG_TAIL_BYTES);
+    const { buffer } = await file.read(Buffer.alloc(length), 0, length, size - length);
+    const start = buffer.lastIndexOf('\n', length - 2) + 1;
+    if (start === 0 && length < size) return true;
+    return (JSON.parse(buffer.subarray(start).toString('utf8')) as { type?: unknown }).type === 'run_finished';
+  } finally {
+    await file.close();
+  }
 }
 
 async function parseRunIndex(file: string, onBadLine: (file: string, line: number) => void): Promise<RunIndexEntry[]> {

@@ -57,11 +57,11 @@ if (CHILD_OUT) {
       const out = mkdtempSync(join(tmpdir(), 'traj-'));
       const gone = spawnSync(process.execPath, ['-e', '']).pid;
       const indexFile = join(out, 'index.jsonl');
-      const record = async (runId: string, finish: boolean) => {
+      const record = async (runId: string, finish: boolean, patch = sampleResult(1).patch) => {
         const recorder = await TrajectoryRecorder.start(out, sampleRun(runId));
         await recorder.recordTurn(sampleTurn(0));
         const runningIndex = readFileSync(indexFile, 'utf8');
-        if (finish) await recorder.finish(sampleResult(1));
+        if (finish) await recorder.finish({ ...sampleResult(1), patch });
         else await recorder.close();
         // As the index stays when the process wrote the log's last line, then could not write the index.
         writeFileSync(indexFile, runningIndex.replaceAll(`"pid":${process.pid}`, `"pid":${gone}`));
@@ -74,6 +74,9 @@ if (CHILD_OUT) {
       assert.equal(entry?.resolved, true);
       assert.equal(entry?.turns, 1);
       assert.equal(entry?.owner, undefined);
+      // Its last line longer than the log's tail that is read first.
+      await record('finished-big-patch', true, `${sampleResult(1).patch}${'+x\n'.repeat(40_000)}`);
+      assert.equal((await entryOf('finished-big-patch'))?.status, 'submitted');
 
       await record('unfinished-run', false);
       entry = await entryOf('unfinished-run');
