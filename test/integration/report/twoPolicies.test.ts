@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -23,12 +23,17 @@ const CLI = join(ROOT, 'dist', 'cli.js');
 const EXAMPLES = join(ROOT, 'tasks', 'examples');
 /** Two Python tasks, one JavaScript, one Go. */
 const TASKS = ['chronoparse__chronoparse-31', 'pagekit__pagekit-14', 'pathnorm__pathnorm-5', 'semverkit__semverkit-7'];
-const REFERENCE = `recorded:${EXAMPLES}`;
+/**
+ * The policies by the names a user gives them, run from the folder that holds both recordings (the bundled set
+ * linked in as `reference`): the report and its screenshot name them so, not by a checkout's path.
+ */
+const REFERENCE = 'recorded:reference';
+const WEAKER = 'recorded:weaker';
 /** Where the screenshot for media/screenshots/ is left. */
 const SCREENSHOT = join(ROOT, 'out', 'report', 'screenshots', 'report-html.png');
 
-function cli(args: string[]): string {
-  const result = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
+function cli(cwd: string, args: string[]): string {
+  const result = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
   assert.equal(result.status, 0, `rollout ${args.join(' ')} failed:\n${result.stdout}\n${result.stderr}`);
   return result.stdout;
 }
@@ -169,14 +174,14 @@ function checkGroup(group: GroupReport, runs: RunFile[]): void {
 describe('rollout report on two policies run in real Docker (the real CLI)', { timeout: 20 * 60_000 }, () => {
   const scratch = mkdtempSync(join(tmpdir(), 'rollout-report-e2e-'));
   const out = join(scratch, 'runs');
-  const weak = join(scratch, 'weaker');
   let report: Report;
   let runs: RunFile[];
 
   before(async () => {
-    await buildWeakerReplays(weak);
-    for (const policy of [REFERENCE, `recorded:${weak}`])
-      cli([
+    await buildWeakerReplays(join(scratch, 'weaker'));
+    symlinkSync(EXAMPLES, join(scratch, 'reference'));
+    for (const policy of [REFERENCE, WEAKER])
+      cli(scratch, [
         'run',
         '--tasks',
         EXAMPLES,
@@ -189,10 +194,10 @@ describe('rollout report on two policies run in real Docker (the real CLI)', { t
         '--workers',
         '2',
         '--out',
-        out,
+        'runs',
       ]);
     report = JSON.parse(
-      cli(['report', out, '--tasks', EXAMPLES, '--json', '--html', join(scratch, 'report.html')]),
+      cli(scratch, ['report', 'runs', '--tasks', EXAMPLES, '--json', '--html', 'report.html']),
     ) as Report;
     runs = await readRuns(out);
   });
@@ -202,7 +207,7 @@ describe('rollout report on two policies run in real Docker (the real CLI)', { t
     assert.equal(runs.length, 16);
     assert.deepEqual(
       report.groups.map((group) => group.key),
-      [REFERENCE, `recorded:${weak}`],
+      [REFERENCE, WEAKER],
     );
     for (const group of report.groups)
       checkGroup(
