@@ -1,5 +1,6 @@
 import { relative } from 'node:path';
 import { Engine } from '../../core/sandbox/engine';
+import { loadEnvironmentSpecs, logParserFor, type EnvironmentSpecs } from '../../core/task/environment';
 import { loadTasks } from '../../core/task/loadTasks';
 import { instanceImage } from '../../core/task/instanceImages';
 import { formatLoadError, hasTests, type Task } from '../../core/task/task';
@@ -7,18 +8,23 @@ import type { CliCommand } from './index';
 import { parseCommandLine } from '../grammar';
 import { SANDBOX_FLAGS, SANDBOX_USAGE, sandboxSettings } from './sandboxFlags';
 
-const USAGE = `usage: rollout tasks FILE_OR_DIR [--json] [--image-template T] [--namespace NS] [--docker-host ADDR]
+const USAGE = `usage: rollout tasks FILE_OR_DIR [--json] [--specs FILE] [--image-template T] [--namespace NS]
+                   [--docker-host ADDR]
 
 Loads a task file (SWE-bench, Lite, Verified, Multilingual, SWE-Gym, SWE-smith, R2E-Gym, Multi-SWE-bench or
 CodeAssistBench; JSON, JSONL or Parquet) or a task folder (or a folder of them) and lists its tasks with the
-image each runs in and whether the engine has it, then the count per dataset. Bad rows are reported by file,
-line (or Parquet row) and field; the exit code is 0 only if every row loaded.
+log parser that grades each (none: a run refuses the task until a spec names one), the image each runs in and
+whether the engine has it, then the counts per dataset. Bad rows are reported by file, line (or Parquet row)
+and field; the exit code is 0 only if every row loaded.
 
 options:
+  --specs FILE         per-repo environment specs (JSON), as rollout run takes them
 ${SANDBOX_USAGE}`;
 
 interface Listed {
   task: Task;
+  /** The parser that grades the task's test logs; null for a task with tests that nothing here can grade. */
+  logParser: string | null | undefined;
   image?: string;
   /** Whether the engine holds the image; undefined when the engine could not be asked. */
   present?: boolean;
@@ -30,6 +36,16 @@ function repository(task: Task): string {
     : relative(process.cwd(), task.repo.location) || '.';
 }
 
+/** The parser that reads `task`'s test logs: undefined when it has no tests, null when none is known for it. */
+function gradingParser(task: Task, specs: EnvironmentSpecs): string | null | undefined {
+  if (!hasTests(task)) return undefined;
+  try {
+    return logParserFor(task, specs);
+  } catch {
+    return null;
+  }
+}
+
 function imageState(listed: Listed): string {
   if (!listed.image) return '-';
   return listed.present === undefined ? '?' : listed.present ? 'present' : 'missing';
@@ -37,14 +53,15 @@ function imageState(listed: Listed): string {
 
 function table(listed: Listed[]): string {
   const rows = [
-    ['ID', 'DATASET', 'REPOSITORY', 'LANGUAGE', 'TESTS', 'IMAGE'],
-    ...listed.map(({ task, ...image }) => [
-      task.id,
-      task.dataset ?? task.kind,
-      repository(task),
-      task.language ?? '-',
-      hasTests(task) ? 'yes' : 'no',
-      imageState({ task, ...image }),
+    ['ID', 'DATASET', 'REPOSITORY', 'LANGUAGE', 'TESTS', 'LOG PARSER', 'IMAGE'],
+    ...listed.map((entry) => [
+      entry.task.id,
+      entry.task.dataset ?? entry.task.kind,
+      repository(entry.task),
+      entry.task.language ?? '-',
+      hasTests(entry.task) ? 'yes' : 'no',
+      entry.logParser === undefined ? '-' : (entry.logParser ?? 'none'),
+      imageState(entry),
     ]),
   ];
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
@@ -55,7 +72,15 @@ function table(listed: Listed[]): string {
     .join('\n');
 }
 
-/** Per dataset: how many tasks, and how many of their images the engine holds. */
+/** What a run does with tasks no parser grades, naming their repositories. */
+function unparsedNote(listed: Listed[]): string | undefined {
+  const unparsed = listed.filter((entry) => entry.logParser === null);
+  if (unparsed.length === 0) return undefined;
+  const repositories = [...new Set(unparsed.map(({ task }) => task.repo.name ?? task.id))].sort();
+  return `${unparsed.length} task(s) have tests but no log parser here (${repositories.join(', ')}): a run refuses them; pass --specs FILE with a test_framework for their repositories (docs/instances.md)`;
+}
+
+/** Per dataset: how many tasks, how many of those with tests have a log parser, how many images the engine holds. */
 function counts(listed: Listed[]): string[] {
   const byDataset = new Map<string, Listed[]>();
   for (const entry of listed) {
@@ -67,7 +92,10 @@ function counts(listed: Listed[]): string[] {
     const present = new Set(entries.flatMap((entry) => (entry.present ? [entry.image] : [])));
     const known = entries.every((entry) => !entry.image || entry.present !== undefined);
     const imageNote = images.size === 0 ? '' : `, images present ${known ? present.size : '?'}/${images.size}`;
-    return `${dataset}: ${entries.length} task(s)${imageNote}`;
+    const tested = entries.filter((entry) => entry.logParser !== undefined);
+    const parsed = tested.filter((entry) => entry.logParser !== null);
+    const parserNote = tested.length === 0 ? '' : `, log parser for ${parsed.length}/${tested.length}`;
+    return `${dataset}: ${entries.length} task(s)${parserNote}${imageNote}`;
   });
 }
 
@@ -75,7 +103,12 @@ export const tasksCommand: CliCommand = {
   summary: 'load a task file or folder (SWE-bench family, CodeAssistBench, task folders) and list its tasks',
   async run(args) {
     const parsed = parseCommandLine(
-      { command: 'tasks', usage: USAGE, positionals: true, options: { json: { type: 'boolean' }, ...SANDBOX_FLAGS } },
+      {
+        command: 'tasks',
+        usage: USAGE,
+        positionals: true,
+        options: { json: { type: 'boolean' }, specs: { type: 'string' }, ...SANDBOX_FLAGS },
+      },
       args,
     );
     if (typeof parsed === 'number') return parsed;
@@ -84,10 +117,21 @@ export const tasksCommand: CliCommand = {
       console.error(USAGE);
       return 2;
     }
+    let specs: EnvironmentSpecs = {};
+    try {
+      if (values.specs) specs = await loadEnvironmentSpecs(values.specs);
+    } catch (error) {
+      console.error(`rollout tasks: --specs ${(error as Error).message}`);
+      return 2;
+    }
     const { tasks, errors } = await loadTasks(positionals[0]);
     const { instanceImages, dockerHost } = sandboxSettings(values);
     // Only instance images are listed: the profile images are the same few for every task (`rollout images`).
-    const listed: Listed[] = tasks.map((task) => ({ task, image: instanceImage(task, instanceImages) }));
+    const listed: Listed[] = tasks.map((task) => ({
+      task,
+      logParser: gradingParser(task, specs),
+      image: instanceImage(task, instanceImages),
+    }));
     let engineNote: string | undefined;
     if (listed.some((entry) => entry.image)) {
       try {
@@ -98,13 +142,14 @@ export const tasksCommand: CliCommand = {
       }
     }
     if (values.json) {
-      const rows = listed.map(({ task, image, present }) => ({
+      const rows = listed.map(({ task, logParser, image, present }) => ({
         id: task.id,
         kind: task.kind,
         dataset: task.dataset ?? task.kind,
         repository: repository(task),
         language: task.language ?? null,
         has_tests: hasTests(task),
+        log_parser: logParser ?? null,
         image: image ?? null,
         image_present: present ?? null,
       }));
@@ -113,6 +158,8 @@ export const tasksCommand: CliCommand = {
       if (tasks.length > 0) console.log(table(listed));
       console.log(`${tasks.length} task(s) loaded${errors.length ? `, ${errors.length} row(s) did not load` : ''}`);
       for (const line of counts(listed)) console.log(line);
+      const note = unparsedNote(listed);
+      if (note) console.log(note);
       if (engineNote) console.log(engineNote);
       for (const error of errors) console.error(formatLoadError(error));
     }

@@ -15,14 +15,15 @@ describe('rollout tasks', () => {
       'unix:///nonexistent/docker.sock',
     ]);
     assert.equal(code, 0);
-    assert.match(out, /^ID\s+DATASET\s+REPOSITORY\s+LANGUAGE\s+TESTS\s+IMAGE$/m);
-    assert.match(out, /^django__django-16255\s+swe-bench\s+django\/django@444b6da7\s+python\s+yes\s+\?$/m);
+    assert.match(out, /^ID\s+DATASET\s+REPOSITORY\s+LANGUAGE\s+TESTS\s+LOG PARSER\s+IMAGE$/m);
+    assert.match(out, /^django__django-16255\s+swe-bench\s+django\/django@444b6da7\s+python\s+yes\s+django\s+\?$/m);
     assert.match(out, /^5 task\(s\) loaded$/m);
-    assert.match(out, /^swe-bench: 5 task\(s\), images present \?\/5$/m);
+    assert.match(out, /^swe-bench: 5 task\(s\), log parser for 5\/5, images present \?\/5$/m);
+    assert.doesNotMatch(out, /no log parser here/);
     assert.match(out, /^images not checked: Docker engine not reachable at unix:\/\/\/nonexistent\/docker.sock/m);
   });
 
-  test("a Multi-SWE-bench file lists each pull request's image, though grading it needs a spec", async () => {
+  test("a Multi-SWE-bench file lists each pull request's image and the parser that reads its logs", async () => {
     const { code, out } = await runCaptured(tasksCommand, [
       fixture('multi-swe-bench', 'jqlang__jq.jsonl'),
       '--json',
@@ -30,14 +31,49 @@ describe('rollout tasks', () => {
       'unix:///nonexistent/docker.sock',
     ]);
     assert.equal(code, 0);
-    const { tasks } = JSON.parse(out) as { tasks: { id: string; dataset: string; image: string }[] };
+    const { tasks } = JSON.parse(out) as {
+      tasks: { id: string; dataset: string; image: string; log_parser: string | null }[];
+    };
     assert.deepEqual(
-      tasks.map(({ id, dataset, image }) => [id, dataset, image]),
+      tasks.map(({ id, dataset, image, log_parser }) => [id, dataset, image, log_parser]),
       [
-        ['jqlang__jq-3165', 'multi-swe-bench', 'mswebench/jqlang_m_jq:pr-3165'],
-        ['jqlang__jq-2840', 'multi-swe-bench', 'mswebench/jqlang_m_jq:pr-2840'],
+        ['jqlang__jq-3165', 'multi-swe-bench', 'mswebench/jqlang_m_jq:pr-3165', 'mswebench_jq'],
+        ['jqlang__jq-2840', 'multi-swe-bench', 'mswebench/jqlang_m_jq:pr-2840', 'mswebench_jq'],
       ],
     );
+  });
+
+  test('a row no parser here reads (a pull-request range the harness reads its own way) is named, and --specs gives one', async () => {
+    const [row] = readFileSync(fixture('multi-swe-bench', 'jqlang__jq.jsonl'), 'utf8').trim().split('\n');
+    const ranged = {
+      ...(JSON.parse(row) as Record<string, unknown>),
+      number_interval: 'jq_3200_to_3100',
+      number: 3101,
+      instance_id: 'jqlang__jq-3101',
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'rollout-cli-'));
+    const file = join(dir, 'rows.jsonl');
+    writeFileSync(file, `${row}\n${JSON.stringify(ranged)}\n`);
+    const socket = ['--docker-host', 'unix:///nonexistent/docker.sock'];
+    const { code, out } = await runCaptured(tasksCommand, [file, ...socket]);
+    assert.equal(code, 0, 'both rows loaded');
+    assert.match(out, /^jqlang__jq-3165\s.*\syes\s+mswebench_jq\s+\?$/m);
+    assert.match(out, /^jqlang__jq-3101\s.*\syes\s+none\s+\?$/m);
+    assert.match(out, /^multi-swe-bench: 2 task\(s\), log parser for 1\/2, images present \?\/2$/m);
+    assert.match(
+      out,
+      /^1 task\(s\) have tests but no log parser here \(jqlang\/jq\): a run refuses them; pass --specs/m,
+    );
+
+    const specs = join(dir, 'specs.json');
+    writeFileSync(specs, JSON.stringify({ 'jqlang/jq': { test_framework: 'mswebench_jq' } }));
+    const given = await runCaptured(tasksCommand, [file, '--specs', specs, ...socket]);
+    assert.match(given.out, /^multi-swe-bench: 2 task\(s\), log parser for 2\/2, images present \?\/2$/m);
+    assert.doesNotMatch(given.out, /no log parser here/);
+
+    const missing = await runCaptured(tasksCommand, [file, '--specs', join(dir, 'none.json')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.err, /--specs .*none\.json: not a readable JSON spec file/);
   });
 
   test('--json lists tasks and errors; a bad row makes the exit code 1 while good rows are listed', async () => {
