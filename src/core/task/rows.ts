@@ -44,7 +44,22 @@ async function readRowsNow(file: string): Promise<ReadResult> {
   const text = bytes.toString('utf8');
   const trimmed = text.trimStart();
   if (trimmed.startsWith('[')) return readJsonArray(file, text);
-  return readJsonLines(file, text);
+  return readJsonDocument(text) ?? readJsonLines(file, text);
+}
+
+/** A file holding one task as a JSON object written over several lines (one instance saved on its own), or null. */
+function readJsonDocument(text: string): { rows: NumberedRow[]; errors: TaskLoadError[] } | null {
+  const trimmed = text.trimStart();
+  if (!trimmed.startsWith('{') || !trimmed.trimEnd().includes('\n')) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    // JSON Lines (or a broken file, which the line reader names by line).
+    return null;
+  }
+  const line = text.slice(0, text.length - trimmed.length).split('\n').length;
+  return isRow(value) ? { rows: [{ line, row: value }], errors: [] } : null;
 }
 
 async function readParquet(file: string, bytes: Buffer): Promise<{ rows: NumberedRow[]; errors: TaskLoadError[] }> {

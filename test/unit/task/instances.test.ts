@@ -298,6 +298,31 @@ describe('SWE-smith', () => {
       unknown
     >;
 
+  test('one instance saved on its own, as a JSON object over many lines (as published), loads as one row', async () => {
+    const published = readFileSync(fixture('swe-smith', 'pandas-dev__pandas.95280573.pr_53652.json'), 'utf8');
+    assert.ok(published.trimStart().startsWith('{') && published.split('\n').length > 10);
+    const { tasks, errors } = await loadTasks(fixture('swe-smith', 'pandas-dev__pandas.95280573.pr_53652.json'));
+    assert.deepEqual(errors, []);
+    assert.deepEqual(
+      tasks.map((task) => [task.dataset, task.id]),
+      [['swe-smith', 'pandas-dev__pandas.95280573.pr_53652']],
+    );
+
+    const indented = `\n\n${JSON.stringify({ ...row(), repo: 'pandas' }, null, 2)}\n`;
+    const bad = await loadTasks(tempFile('one.json', indented));
+    assert.deepEqual(
+      bad.errors.map((error) => [error.line, error.field]),
+      [[3, 'repo']],
+      'a bad field is named at the line the object starts on',
+    );
+    const lines = await loadTasks(tempFile('two.jsonl', `${JSON.stringify(row())}\n${JSON.stringify(row())}\n`));
+    assert.deepEqual(
+      lines.errors.map((error) => [error.line, error.field]),
+      [[2, 'instance_id']],
+      'JSON Lines stay rows: the second row repeats the first id',
+    );
+  });
+
   test("a real task instance: the row's image, the bug committed at start (or its commit checked out), the fix is the bug reversed", async () => {
     const published: Record<string, unknown> = {
       ...row(),
