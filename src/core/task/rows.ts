@@ -41,7 +41,8 @@ export async function readRows(file: string): Promise<ReadResult> {
 async function readRowsNow(file: string): Promise<ReadResult> {
   const bytes = await readFile(file);
   if (bytes.subarray(0, 4).toString('latin1') === PARQUET_MAGIC) return readParquet(file, bytes);
-  const text = bytes.toString('utf8');
+  // A byte-order mark (what Windows editors and PowerShell write first) is no part of the JSON.
+  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
   const trimmed = text.trimStart();
   if (trimmed.startsWith('[')) return readJsonArray(file, text);
   return readJsonDocument(text) ?? readJsonLines(file, text);

@@ -289,6 +289,50 @@ describe('dataset files as people download them', () => {
       error.message.startsWith(`${file}: not a readable Parquet file`),
     );
   });
+
+  test('a file that starts with a byte-order mark (as Windows editors save it) loads as without one', async () => {
+    const rows = JSON.parse(readFileSync(fixture('swe-bench', 'swe-bench-lite-sample.json'), 'utf8')) as object[];
+    const lines = `${rows.map((row) => JSON.stringify(row)).join('\r\n')}\r\n`;
+    for (const [name, text] of [
+      ['bom.json', JSON.stringify(rows, null, 2)],
+      ['bom.jsonl', lines],
+    ]) {
+      const { tasks, errors } = await loadTasks(tempFile(name, `\uFEFF${text}`));
+      assert.deepEqual(errors, [], name);
+      assert.equal(tasks.length, rows.length, name);
+    }
+  });
+
+  const SWE_SMITH_INSTANCE = fixture('swe-smith', 'pandas-dev__pandas.95280573.pr_53652.json');
+  const instance = (): Record<string, unknown> =>
+    JSON.parse(readFileSync(SWE_SMITH_INSTANCE, 'utf8')) as Record<string, unknown>;
+
+  test('one instance saved on its own, as a JSON object over many lines (as published), loads as one row', async () => {
+    const published = readFileSync(SWE_SMITH_INSTANCE, 'utf8');
+    assert.ok(published.trimStart().startsWith('{') && published.split('\n').length > 10);
+    const { tasks, errors } = await loadTasks(SWE_SMITH_INSTANCE);
+    assert.deepEqual(errors, []);
+    assert.deepEqual(
+      tasks.map((task) => [task.dataset, task.id]),
+      [['swe-smith', 'pandas-dev__pandas.95280573.pr_53652']],
+    );
+
+    const indented = `\n\n${JSON.stringify({ ...instance(), repo: 'pandas' }, null, 2)}\n`;
+    const bad = await loadTasks(tempFile('one.json', indented));
+    assert.deepEqual(
+      bad.errors.map((error) => [error.line, error.field]),
+      [[3, 'repo']],
+      'a bad field is named at the line the object starts on',
+    );
+    const lines = await loadTasks(
+      tempFile('two.jsonl', `${JSON.stringify(instance())}\n${JSON.stringify(instance())}\n`),
+    );
+    assert.deepEqual(
+      lines.errors.map((error) => [error.line, error.field]),
+      [[2, 'instance_id']],
+      'JSON Lines stay rows: the second row repeats the first id',
+    );
+  });
 });
 
 describe('SWE-smith', () => {
@@ -297,31 +341,6 @@ describe('SWE-smith', () => {
       string,
       unknown
     >;
-
-  test('one instance saved on its own, as a JSON object over many lines (as published), loads as one row', async () => {
-    const published = readFileSync(fixture('swe-smith', 'pandas-dev__pandas.95280573.pr_53652.json'), 'utf8');
-    assert.ok(published.trimStart().startsWith('{') && published.split('\n').length > 10);
-    const { tasks, errors } = await loadTasks(fixture('swe-smith', 'pandas-dev__pandas.95280573.pr_53652.json'));
-    assert.deepEqual(errors, []);
-    assert.deepEqual(
-      tasks.map((task) => [task.dataset, task.id]),
-      [['swe-smith', 'pandas-dev__pandas.95280573.pr_53652']],
-    );
-
-    const indented = `\n\n${JSON.stringify({ ...row(), repo: 'pandas' }, null, 2)}\n`;
-    const bad = await loadTasks(tempFile('one.json', indented));
-    assert.deepEqual(
-      bad.errors.map((error) => [error.line, error.field]),
-      [[3, 'repo']],
-      'a bad field is named at the line the object starts on',
-    );
-    const lines = await loadTasks(tempFile('two.jsonl', `${JSON.stringify(row())}\n${JSON.stringify(row())}\n`));
-    assert.deepEqual(
-      lines.errors.map((error) => [error.line, error.field]),
-      [[2, 'instance_id']],
-      'JSON Lines stay rows: the second row repeats the first id',
-    );
-  });
 
   test("a real task instance: the row's image, the bug committed at start (or its commit checked out), the fix is the bug reversed", async () => {
     const published: Record<string, unknown> = {
