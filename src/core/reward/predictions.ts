@@ -1,8 +1,8 @@
 /** SWE-bench predictions files: JSONL, a JSON array, or a JSON object keyed by instance id. */
 
-import { readFile } from 'node:fs/promises';
 import { readRows, type Row } from '../task/rows';
 import { formatLoadError, type TaskLoadError } from '../task/task';
+import { readJsonText } from '../textFile';
 import type { Prediction } from './evaluator';
 
 function toPrediction(row: Row): { prediction?: Prediction; field?: string; message?: string } {
@@ -17,7 +17,7 @@ function toPrediction(row: Row): { prediction?: Prediction; field?: string; mess
 }
 
 export async function loadPredictions(file: string): Promise<{ predictions: Prediction[]; errors: TaskLoadError[] }> {
-  const text = await readFile(file, 'utf8').catch((error: Error) =>
+  const text = await readJsonText(file).catch((error: Error) =>
     Promise.reject(new Error(`${file}: cannot read predictions (${error.message})`)),
   );
   let numbered: { line?: number; row: Row }[];

@@ -4,8 +4,8 @@
  * task's language.
  */
 
-import { readFile } from 'node:fs/promises';
 import { logParserName, type LogParserName } from '../reward/logParsers/index';
+import { readJsonText } from '../textFile';
 import builtInSpecs from './swebenchSpecs.json';
 import sweGymSpecs from './sweGymSpecs.json';
 import { FieldError, type Task, type TaskEnvironment } from './task';
@@ -91,7 +91,7 @@ function checkSpec(file: string, path: string, spec: unknown): void {
 export async function loadEnvironmentSpecs(file: string): Promise<EnvironmentSpecs> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(await readFile(file, 'utf8'));
+    parsed = JSON.parse(await readJsonText(file));
   } catch (error) {
     throw new Error(`${file}: not a readable JSON spec file (${(error as Error).message})`);
   }

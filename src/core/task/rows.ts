@@ -6,6 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
+import { withoutByteOrderMark } from '../textFile';
 import { parsePythonLiteral, PythonLiteralError } from './pythonLiteral';
 import { FieldError, type Task, type TaskLoadError, type TaskLoadResult } from './task';
 
@@ -41,8 +42,7 @@ export async function readRows(file: string): Promise<ReadResult> {
 async function readRowsNow(file: string): Promise<ReadResult> {
   const bytes = await readFile(file);
   if (bytes.subarray(0, 4).toString('latin1') === PARQUET_MAGIC) return readParquet(file, bytes);
-  // A byte-order mark (what Windows editors and PowerShell write first) is no part of the JSON.
-  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
+  const text = withoutByteOrderMark(bytes.toString('utf8'));
   const trimmed = text.trimStart();
   if (trimmed.startsWith('[')) return readJsonArray(file, text);
   return readJsonDocument(text) ?? readJsonLines(file, text);

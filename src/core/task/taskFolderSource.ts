@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { logParserName, type LogParserName } from '../reward/logParsers/index';
 import { optionalString, requiredString, stringListField, type Row } from './rows';
 import type { RepoSource } from '../sandbox/sandbox';
+import { readJsonText } from '../textFile';
 import { FieldError, type Task, type TaskLoadError, type TaskLoadResult, type TaskSource } from './task';
 
 export const TASK_FILE = 'task.json';
@@ -32,7 +33,7 @@ async function optionalFile(path: string): Promise<string> {
 }
 
 async function loadTaskFolder(folder: string): Promise<Task> {
-  const text = await readFile(join(folder, TASK_FILE), 'utf8');
+  const text = await readJsonText(join(folder, TASK_FILE));
   let row: Row;
   try {
     row = JSON.parse(text) as Row;

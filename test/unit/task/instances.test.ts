@@ -290,19 +290,6 @@ describe('dataset files as people download them', () => {
     );
   });
 
-  test('a file that starts with a byte-order mark (as Windows editors save it) loads as without one', async () => {
-    const rows = JSON.parse(readFileSync(fixture('swe-bench', 'swe-bench-lite-sample.json'), 'utf8')) as object[];
-    const lines = `${rows.map((row) => JSON.stringify(row)).join('\r\n')}\r\n`;
-    for (const [name, text] of [
-      ['bom.json', JSON.stringify(rows, null, 2)],
-      ['bom.jsonl', lines],
-    ]) {
-      const { tasks, errors } = await loadTasks(tempFile(name, `\uFEFF${text}`));
-      assert.deepEqual(errors, [], name);
-      assert.equal(tasks.length, rows.length, name);
-    }
-  });
-
   const SWE_SMITH_INSTANCE = fixture('swe-smith', 'pandas-dev__pandas.95280573.pr_53652.json');
   const instance = (): Record<string, unknown> =>
     JSON.parse(readFileSync(SWE_SMITH_INSTANCE, 'utf8')) as Record<string, unknown>;

@@ -1,5 +1,6 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readJsonText } from '../../textFile';
 import { readLines } from '../lines';
 import { TrajectoryRecorder, type RecorderOptions } from '../recorder';
 import type { Trajectory } from '../types';
@@ -51,7 +52,7 @@ export async function* readForeignTrajectories(
     if (events.length > 0) yield fromOpenHandsEvents(events, file, { taskId: options.taskId, content: eventLines });
     return;
   }
-  const content = await readFile(file, 'utf8');
+  const content = await readJsonText(file);
   let parsed: unknown;
   try {
     parsed = JSON.parse(content);
@@ -78,7 +79,7 @@ async function readEventFolder(dir: string): Promise<{ events: unknown[]; conten
   const folder = (await stat(nested).catch(() => undefined))?.isDirectory() ? nested : dir;
   const names = (await readdir(folder)).filter((name) => name.endsWith('.json')).sort();
   if (names.length === 0) throw new Error(`${folder}: no event files (*.json) in this folder`);
-  const texts = await Promise.all(names.map((name) => readFile(join(folder, name), 'utf8')));
+  const texts = await Promise.all(names.map((name) => readJsonText(join(folder, name))));
   const events = texts.map((text, i) => {
     try {
       return JSON.parse(text) as unknown;
