@@ -24,9 +24,18 @@ export async function loadPredictions(file: string): Promise<{ predictions: Pred
   const errors: TaskLoadError[] = [];
   const trimmed = text.trimStart();
   if (trimmed.startsWith('{') && !trimmed.split('\n')[0].trim().endsWith('}')) {
-    // A JSON object keyed by instance id, as some harness versions write.
-    const keyed = JSON.parse(text) as Record<string, Row>;
-    numbered = Object.entries(keyed).map(([instanceId, row]) => ({ row: { instance_id: instanceId, ...row } }));
+    let document: Record<string, Row>;
+    try {
+      document = JSON.parse(text) as Record<string, Row>;
+    } catch (error) {
+      return { predictions: [], errors: [{ file, message: `invalid JSON: ${(error as Error).message}` }] };
+    }
+    // One prediction written over several lines, or a JSON object keyed by instance id (as some harness versions
+    // write).
+    numbered =
+      'instance_id' in document
+        ? [{ line: 1, row: document }]
+        : Object.entries(document).map(([instanceId, row]) => ({ row: { instance_id: instanceId, ...row } }));
   } else {
     const read = await readRows(file);
     numbered = read.rows;

@@ -40,4 +40,24 @@ describe('SWE-bench predictions loader', () => {
     const path = file('preds.json', JSON.stringify({ a: { model_name_or_path: 'm', model_patch: 'p' } }, null, 2));
     assert.deepEqual((await loadPredictions(path)).predictions, [{ instanceId: 'a', modelName: 'm', patch: 'p' }]);
   });
+
+  test('reads one prediction written over several lines', async () => {
+    const one = { instance_id: 'a', model_name_or_path: 'm', model_patch: 'p' };
+    const path = file('pred.json', JSON.stringify(one, null, 2));
+    assert.deepEqual(await loadPredictions(path), {
+      predictions: [{ instanceId: 'a', modelName: 'm', patch: 'p' }],
+      errors: [],
+    });
+  });
+
+  test('a broken JSON object is one error naming the file, not an exception', async () => {
+    const path = file('preds.json', '{\n  "a": {"model_name_or_path": "m",\n');
+    const { predictions, errors } = await loadPredictions(path);
+    assert.deepEqual(predictions, []);
+    assert.deepEqual(
+      errors.map((error) => [error.file, error.line]),
+      [[path, undefined]],
+    );
+    assert.match(errors[0]!.message, /^invalid JSON: /);
+  });
 });
