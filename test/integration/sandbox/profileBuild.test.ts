@@ -11,11 +11,19 @@ import { buildProfileImage, imageForProfile, loadRecipe, profileBuildRoute } fro
 import { startLocalRegistry, type LocalRegistry } from '../../support/localRegistry';
 import { pushAndRemove, removeImage } from '../../support/instanceImage';
 
-/** A Debian root filesystem with apt, as root: the part of debian:bookworm-slim the profile Dockerfile needs. */
+/**
+ * A Debian root filesystem with apt, as root: the part of debian:bookworm-slim the profile Dockerfile needs. Its
+ * last layer is a file of its own, so no image on the engine (another test run's base, the profile image it starts
+ * from) holds all of it and the pull must fetch it.
+ */
 function debianBase(tag: string): void {
   const context = mkdtempSync(join(tmpdir(), 'rollout-debian-base-'));
   try {
-    writeFileSync(join(context, 'Dockerfile'), `FROM ${imageForProfile('python')}\nUSER root\nWORKDIR /\n`);
+    writeFileSync(join(context, 'base-id'), randomBytes(16).toString('hex'));
+    writeFileSync(
+      join(context, 'Dockerfile'),
+      `FROM ${imageForProfile('python')}\nUSER root\nWORKDIR /\nCOPY base-id /etc/rollout-test-base-id\n`,
+    );
     execFileSync('docker', ['build', '--quiet', '--network', 'none', '-t', tag, context], { stdio: 'pipe' });
   } finally {
     rmSync(context, { recursive: true, force: true });
