@@ -5,7 +5,7 @@ import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
-import { dockerClient } from '../../../src/core/sandbox/engine';
+import { dockerClient, LABELS } from '../../../src/core/sandbox/engine';
 import { InfrastructureError } from '../../../src/core/sandbox/sandbox';
 import { DockerRunner, huggingFaceCache } from '../../../src/core/train/dockerRunner';
 import { chooseRunner, train, trainInvocation } from '../../../src/core/train/jobs';
@@ -46,7 +46,7 @@ describe('trainer runner in a real Docker container (dockerode)', { timeout: 900
       (await nvidiaGpuPresent()) ? (await dockerCliGpuRequest(image)).DeviceRequests : null,
       "no GPU request on a host without GPUs; the docker CLI's --gpus all on one with them",
     );
-    const left = await dockerClient().listContainers({ all: true, filters: { ancestor: [image] } });
+    const left = await dockerClient().listContainers({ all: true, filters: ownContainers(image) });
     assert.deepEqual(left, [], 'the container is removed after the run');
   });
 
@@ -85,11 +85,16 @@ describe('trainer runner in a real Docker container (dockerode)', { timeout: 900
 });
 
 /** The settings of the first container of `image` that runs, polled for until `stop` is called. */
+/** The containers of `image` that this process started: another test run on the same engine may run its own. */
+function ownContainers(image: string): { ancestor: string[]; label: string[] } {
+  return { ancestor: [image], label: [`${LABELS.ownerPid}=${process.pid}`] };
+}
+
 function firstContainerOf(image: string): { inspected: Promise<Docker.ContainerInspectInfo>; stop: () => void } {
   let stopped = false;
   const inspected = (async () => {
     for (; !stopped; await sleep(50)) {
-      const [running] = await dockerClient().listContainers({ filters: { ancestor: [image] } });
+      const [running] = await dockerClient().listContainers({ filters: ownContainers(image) });
       if (running) return dockerClient().getContainer(running.Id).inspect();
     }
     throw new Error(`no container of ${image} was seen running`);
