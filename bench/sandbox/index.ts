@@ -8,13 +8,14 @@
  * - what the machine's load does not change: Engine API requests per start and per exec, and the CPU time per
  *   exec of this process and of the container's processes, each beside its bare counterpart;
  * - 8 sandboxes in parallel against 8 in sequence, and the same for bare Engine-API containers, which is
- *   the most the engine itself allows.
+ *   the most the engine itself allows; and the machine's CPU time that the 8 in sequence take (the engine must be
+ *   local), which bounds any parallel gain: a parallel run cannot keep more than all of the cores busy.
  * The last line is one JSON object.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { DockerSandbox } from '../../src/core/sandbox/dockerSandbox';
@@ -61,6 +62,23 @@ async function bareStart(image: string): Promise<Docker.Container> {
   });
   await container.start();
   return container;
+}
+
+/** The whole machine's CPU time so far, busy and in all, in ms (the first line of /proc/stat, in 10 ms ticks). */
+function machineCpuMs(): { busy: number; total: number } {
+  const ticks = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = ticks;
+  const busy = user + nice + system + irq + softirq + steal;
+  return { busy: busy * 10, total: (busy + idle + iowait) * 10 };
+}
+
+/** The machine's busy CPU time while `fn` runs (ms) and how many of its cores that kept busy on average. */
+async function machineCpuDuring(fn: () => Promise<unknown>): Promise<{ busyMs: number; busyCores: number }> {
+  const before = machineCpuMs();
+  await fn();
+  const after = machineCpuMs();
+  const busyMs = after.busy - before.busy;
+  return { busyMs, busyCores: (availableParallelism() * busyMs) / (after.total - before.total) };
 }
 
 /** This process's CPU time (user and system) that `fn` takes, in ms. */
@@ -187,16 +205,26 @@ async function main(): Promise<void> {
       await box.exec('python3 main.py');
       await box.destroy();
     };
-    const sequentialMs = await timed(async () => {
-      for (let index = 0; index < 8; index++) await lifecycle();
+    let sequentialMs = 0;
+    const sequentialCpu = await machineCpuDuring(async () => {
+      sequentialMs = await timed(async () => {
+        for (let index = 0; index < 8; index++) await lifecycle();
+      });
     });
     const parallelMs = await timed(() => Promise.all(Array.from({ length: 8 }, lifecycle)));
-    const bareSequentialMs = await timed(async () => {
-      for (let index = 0; index < 8; index++) await bareLifecycle(image);
+    let bareSequentialMs = 0;
+    const bareSequentialCpu = await machineCpuDuring(async () => {
+      bareSequentialMs = await timed(async () => {
+        for (let index = 0; index < 8; index++) await bareLifecycle(image);
+      });
     });
+    const cores = availableParallelism();
     const bareParallelMs = await timed(() => Promise.all(Array.from({ length: 8 }, () => bareLifecycle(image))));
     console.log(
       `8 sandboxes (create, exec, destroy): sequential ${sequentialMs.toFixed(0)} ms, parallel ${parallelMs.toFixed(0)} ms; bare Engine-API containers: sequential ${bareSequentialMs.toFixed(0)} ms, parallel ${bareParallelMs.toFixed(0)} ms`,
+    );
+    console.log(
+      `the machine's CPU in sequence: ${(sequentialCpu.busyMs / 8).toFixed(0)} ms per sandbox, ${sequentialCpu.busyCores.toFixed(2)} of ${cores} cores busy (parallel gains at most ${(cores / sequentialCpu.busyCores).toFixed(2)}×); bare ${(bareSequentialCpu.busyMs / 8).toFixed(0)} ms per container, ${bareSequentialCpu.busyCores.toFixed(2)} cores busy (at most ${(cores / bareSequentialCpu.busyCores).toFixed(2)}×)`,
     );
 
     console.log(
@@ -226,6 +254,13 @@ async function main(): Promise<void> {
         sequential8_ms: Math.round(sequentialMs),
         parallel_speedup: Number((sequentialMs / parallelMs).toFixed(2)),
         bare_parallel_speedup: Number((bareSequentialMs / bareParallelMs).toFixed(2)),
+        cores,
+        sequential_cpu_ms_per_sandbox: Math.round(sequentialCpu.busyMs / 8),
+        sequential_busy_cores: Number(sequentialCpu.busyCores.toFixed(2)),
+        parallel_speedup_ceiling: Number((cores / sequentialCpu.busyCores).toFixed(2)),
+        bare_sequential_cpu_ms_per_container: Math.round(bareSequentialCpu.busyMs / 8),
+        bare_sequential_busy_cores: Number(bareSequentialCpu.busyCores.toFixed(2)),
+        bare_parallel_speedup_ceiling: Number((cores / bareSequentialCpu.busyCores).toFixed(2)),
       }),
     );
   } finally {
