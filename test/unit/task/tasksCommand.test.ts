@@ -71,6 +71,17 @@ describe('rollout tasks', () => {
     assert.match(given.out, /^multi-swe-bench: 2 task\(s\), log parser for 2\/2, images present \?\/2$/m);
     assert.doesNotMatch(given.out, /no log parser here/);
 
+    const many = join(dir, 'many.jsonl');
+    const orgs = Array.from({ length: 12 }, (_, index) => `org${String(index).padStart(2, '0')}`);
+    writeFileSync(
+      many,
+      orgs.map((org) => JSON.stringify({ ...ranged, org, instance_id: `${org}__jq-3101` })).join('\n'),
+    );
+    assert.match(
+      (await runCaptured(tasksCommand, [many, ...socket])).out,
+      /^12 task\(s\) have tests but no log parser here \(org00\/jq, org01\/jq, .*, org09\/jq and 2 more\): /m,
+    );
+
     const missing = await runCaptured(tasksCommand, [file, '--specs', join(dir, 'none.json')]);
     assert.equal(missing.code, 2);
     assert.match(missing.err, /--specs .*none\.json: not a readable JSON spec file/);
