@@ -89,7 +89,8 @@ async function inProcess(): Promise<Timed> {
     evaluator: await dockerEvaluatorOptions({ runId: 'bench' }),
     symbolParser: createCliSymbolParser(),
   });
-  if (totals.infraErrors) throw new Error(`${totals.infraErrors} in-process rollout(s) hit an infrastructure error`);
+  const infraErrors = totals.unscored?.infra_error;
+  if (infraErrors) throw new Error(`${infraErrors} in-process rollout(s) hit an infrastructure error`);
   const cpu = process.cpuUsage(cpuBefore);
   return { wallMs: performance.now() - started, cpuMs: (cpu.user + cpu.system) / 1000 };
 }

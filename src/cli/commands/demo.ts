@@ -329,8 +329,8 @@ export const demoCommand: CliCommand = {
             .join('\n'),
         );
         written.push(runsDir);
-        if (batch.totals.infraErrors)
-          throw new Error(`${batch.totals.infraErrors} rollout(s) hit an infrastructure error`);
+        const infraErrors = batch.totals.unscored?.infra_error;
+        if (infraErrors) throw new Error(`${infraErrors} rollout(s) hit an infrastructure error`);
         return `${batch.totals.rollouts} rollouts, ${batch.totals.resolved} resolved`;
       });
       await stage(results, 'export datasets', async () => {

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { batchTotals, policyResolver, runBatch, type BatchTotals } from '../../core/agent/batch';
+import { batchTotals, describeResolved, policyResolver, runBatch, type BatchTotals } from '../../core/agent/batch';
 import { DEFAULT_AGENT_CONFIG, describeLimits } from '../../core/agent/config';
 import { createCliSymbolParser } from '../../core/agent/codemap/nativeTreeSitterParser';
 import { recordedProtocolSpec } from '../../core/agent/protocols/index';
@@ -100,7 +100,7 @@ export function formatSummaries(summaries: RolloutSummary[], totals: BatchTotals
     header,
     ...rows,
     '',
-    `resolved ${totals.resolved}/${totals.rollouts - totals.infraErrors}${totals.infraErrors ? ` (${totals.infraErrors} infrastructure error(s), unscored)` : ''}, mean reward ${mean}, mean turns ${totals.meanTurns.toFixed(1)}, tokens ${totals.tokens}, wall time ${(totals.wallMs / 1000).toFixed(1)} s`,
+    `${describeResolved(totals)}, mean reward ${mean}, mean turns ${totals.meanTurns.toFixed(1)}, tokens ${totals.tokens}, wall time ${(totals.wallMs / 1000).toFixed(1)} s`,
     ...(totals.successByRound ? [`success by round: ${formatSuccessByRound(totals.successByRound)}`] : []),
   ].join('\n');
 }
@@ -305,7 +305,7 @@ export const runCommand: CliCommand = {
     );
     console.log(`\n${formatSummaries(summaries, totals)}\ntrajectories in ${values.out}`);
     if (abort.signal.aborted) return EXIT_INTERRUPTED;
-    return totals.infraErrors > 0 ? 1 : 0;
+    return totals.unscored?.infra_error ? 1 : 0;
   },
 };
 

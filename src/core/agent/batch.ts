@@ -41,8 +41,10 @@ export interface BatchOptions {
 export interface BatchTotals {
   rollouts: number;
   resolved: number;
-  /** Rollouts the machinery failed: unscored, outside the mean. */
-  infraErrors: number;
+  /** Rollouts with a reward: the resolved rate's denominator, as the report's (docs/metrics.md). */
+  scored: number;
+  /** Rollouts without a reward, by exit status where known: never counted as failures. */
+  unscored?: Partial<Record<RolloutSummary['exitStatus'], number>>;
   meanReward: number | null;
   meanTurns: number;
   tokens: number;
@@ -118,16 +120,28 @@ export function batchTotals(summaries: RolloutSummary[], wallMs: number): BatchT
   const scored = summaries.filter((summary) => summary.reward !== null);
   const mean = (values: number[]) =>
     values.length ? values.reduce((sum, value) => sum + value, 0) / values.length : null;
+  const unscored: BatchTotals['unscored'] = {};
+  for (const { exitStatus, reward } of summaries)
+    if (reward === null) unscored[exitStatus] = (unscored[exitStatus] ?? 0) + 1;
   return {
     rollouts: summaries.length,
     resolved: summaries.filter((summary) => summary.resolved).length,
-    infraErrors: summaries.filter((summary) => summary.exitStatus === 'infra_error').length,
+    scored: scored.length,
+    unscored,
     meanReward: mean(scored.map((summary) => summary.reward as number)),
     meanTurns: mean(summaries.map((summary) => summary.turns)) ?? 0,
     tokens: summaries.reduce((sum, summary) => sum + summary.tokens, 0),
     ...successByRound(summaries),
     wallMs,
   };
+}
+
+/** `resolved R/S` over the S scored rollouts, then the unscored ones by exit status (`(2 unscored: 1 error, …)`). */
+export function describeResolved(totals: BatchTotals): string {
+  const unscored = Object.entries(totals.unscored ?? {});
+  const count = unscored.reduce((sum, [, n]) => sum + (n ?? 0), 0);
+  const which = unscored.map(([status, n]) => `${n} ${status}`).join(', ');
+  return `resolved ${totals.resolved}/${totals.scored}${count ? ` (${count} unscored: ${which})` : ''}`;
 }
 
 /** Resolved by round k: a rollout resolved in an earlier round counts as resolved in every later one. */

@@ -62,8 +62,7 @@ export interface FlywheelIteration {
 }
 
 function rateOf(totals: BatchTotals): number | null {
-  const scored = totals.rollouts - totals.infraErrors;
-  return scored > 0 ? totals.resolved / scored : null;
+  return totals.scored > 0 ? totals.resolved / totals.scored : null;
 }
 
 async function collect(options: FlywheelOptions, policy: string, runs: string): Promise<BatchTotals> {
@@ -193,7 +192,7 @@ async function totalsOf(options: FlywheelOptions, runs: string): Promise<BatchTo
   return {
     rollouts: candidates.length,
     resolved: candidates.filter((candidate) => candidate.resolved).length,
-    infraErrors: 0, // recorded infrastructure failures are not attempts (collectCandidates leaves them out)
+    scored: rewards.length,
     meanReward: rewards.length ? rewards.reduce((a, b) => a + b, 0) / rewards.length : null,
     meanTurns: 0,
     tokens: 0,

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { runBatch } from '../../core/agent/batch';
+import { describeResolved, runBatch } from '../../core/agent/batch';
 import { OPENAI_DEFAULT_BASE_URL } from '../../core/agent/policies/openaiPolicy';
 import type { Policy } from '../../core/agent/policies/policy';
 import { createPolicy, parsePolicySpec } from '../../core/agent/policies/policySpec';
@@ -142,10 +142,7 @@ export async function runAgent(context: CommandContext, argument?: unknown): Pro
   try {
     const { summaries, totals } = await batch;
     const mean = totals.meanReward === null ? 'no scored rollouts' : `mean reward ${totals.meanReward.toFixed(2)}`;
-    const infra = totals.infraErrors ? `, ${totals.infraErrors} infrastructure error(s) (not scored)` : '';
-    void vscode.window.showInformationMessage(
-      `Rollout Studio: ${totals.resolved}/${totals.rollouts} resolved, ${mean}${infra}.`,
-    );
+    void vscode.window.showInformationMessage(`Rollout Studio: ${describeResolved(totals)}, ${mean}.`);
     return summaries;
   } finally {
     context.activeRun = undefined;
