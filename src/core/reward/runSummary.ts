@@ -119,8 +119,11 @@ export interface RolloutRunSummary {
   harness_version: HarnessVersion;
   counts: Record<EvaluationStatus, number>;
   ids: Partial<Record<EvaluationStatus, string[]>>;
-  /** Resolved predictions over all predictions evaluated (errors and empty patches count, as in the harness). */
-  resolved_rate: number;
+  /**
+   * Resolved predictions over those graded: errors and empty patches count against it, as in the harness, but an
+   * infrastructure error is no grade at all (null when nothing was graded).
+   */
+  resolved_rate: number | null;
   /** Results taken from an earlier run of the same task, environment and patch. */
   reused: number;
   duration_ms: number;
@@ -148,11 +151,12 @@ export function rolloutRunSummary(
     counts[result.status] += 1;
     (ids[result.status] ??= []).push(result.instanceId);
   }
+  const graded = results.length - counts['infra-error'];
   return {
     harness_version: harnessVersion,
     counts,
     ids: Object.fromEntries(Object.entries(ids).map(([status, list]) => [status, sorted(list)])),
-    resolved_rate: results.length === 0 ? 0 : counts.resolved / results.length,
+    resolved_rate: graded > 0 ? counts.resolved / graded : null,
     reused,
     duration_ms: Math.round(results.reduce((sum, result) => sum + result.durationMs, 0)),
   };

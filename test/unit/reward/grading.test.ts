@@ -6,7 +6,7 @@ import { asTestOutput, gradeLog } from '../../../src/core/reward/gradeTask';
 import { resolutionStatus, testsReport } from '../../../src/core/reward/grading';
 import { HARNESS_RULES, evalTypeFor } from '../../../src/core/reward/harnessRules';
 import { gradeTestOutput } from '../../../src/core/reward/instanceReport';
-import { harnessRunSummary } from '../../../src/core/reward/runSummary';
+import { harnessRunSummary, rolloutRunSummary } from '../../../src/core/reward/runSummary';
 import { readTestOutput } from '../../../src/core/reward/testOutput';
 import type { StatusMap } from '../../../src/core/reward/testStatus';
 import { loadTask } from '../../../src/core/task/loadTasks';
@@ -219,6 +219,19 @@ describe('the run summary (summary.json): keys per release and how outcomes are 
       unstopped_containers: [],
       unremoved_images: [],
     });
+  });
+
+  test('ours (rollout-summary.json): the resolved rate leaves out the infrastructure error, which graded nothing', () => {
+    const timed = results.map((result) => ({ ...result, durationMs: 10 }));
+    const ours = rolloutRunSummary(5, timed, 0);
+    assert.equal(ours.counts['infra-error'], 1);
+    assert.equal(
+      ours.resolved_rate,
+      1 / 4,
+      'resolved a over a, b, c and e: the patch that failed and the empty one count',
+    );
+    const infraOnly = timed.filter((result) => result.status === 'infra-error');
+    assert.equal(rolloutRunSummary(5, infraOnly, 0).resolved_rate, null, 'nothing graded: no rate, not 0');
   });
 
   test('4.x keys', () => {
