@@ -136,11 +136,16 @@ export function batchTotals(summaries: RolloutSummary[], wallMs: number): BatchT
   };
 }
 
+/** The exit statuses a reader of a summary line would not know by their log names. */
+const EXIT_STATUS_WORDS: Partial<Record<RolloutSummary['exitStatus'], string>> = {
+  infra_error: 'infrastructure error',
+};
+
 /** `resolved R/S` over the S scored rollouts, then the unscored ones by exit status (`(2 unscored: 1 error, …)`). */
 export function describeResolved(totals: BatchTotals): string {
-  const unscored = Object.entries(totals.unscored ?? {});
-  const count = unscored.reduce((sum, [, n]) => sum + (n ?? 0), 0);
-  const which = unscored.map(([status, n]) => `${n} ${status}`).join(', ');
+  const unscored = Object.entries(totals.unscored ?? {}) as [RolloutSummary['exitStatus'], number][];
+  const count = unscored.reduce((sum, [, n]) => sum + n, 0);
+  const which = unscored.map(([status, n]) => `${n} ${EXIT_STATUS_WORDS[status] ?? status}`).join(', ');
   return `resolved ${totals.resolved}/${totals.scored}${count ? ` (${count} unscored: ${which})` : ''}`;
 }
 

@@ -34,7 +34,7 @@ describe('batch totals', () => {
     );
     assert.deepEqual([totals.rollouts, totals.resolved, totals.scored], [6, 1, 2]);
     assert.equal(totals.meanReward, 0.5);
-    assert.equal(describeResolved(totals), 'resolved 1/2 (4 unscored: 1 infra_error, 2 error, 1 cancelled)');
+    assert.equal(describeResolved(totals), 'resolved 1/2 (4 unscored: 1 infrastructure error, 2 error, 1 cancelled)');
     assert.equal(describeResolved(batchTotals([summary('submitted', 0)], 0)), 'resolved 0/1');
   });
 });
