@@ -1,6 +1,6 @@
 /** SWE-bench predictions files: JSONL, a JSON array, or a JSON object keyed by instance id. */
 
-import { readRows, type Row } from '../task/rows';
+import { readRows, type NumberedRow, type Row } from '../task/rows';
 import { formatLoadError, type TaskLoadError } from '../task/task';
 import { readJsonText } from '../textFile';
 import type { Prediction } from './evaluator';
@@ -20,30 +20,10 @@ export async function loadPredictions(file: string): Promise<{ predictions: Pred
   const text = await readJsonText(file).catch((error: Error) =>
     Promise.reject(new Error(`${file}: cannot read predictions (${error.message})`)),
   );
-  let numbered: { line?: number; row: Row }[];
-  const errors: TaskLoadError[] = [];
-  const trimmed = text.trimStart();
-  if (trimmed.startsWith('{') && !trimmed.split('\n')[0].trim().endsWith('}')) {
-    let document: Record<string, Row>;
-    try {
-      document = JSON.parse(text) as Record<string, Row>;
-    } catch (error) {
-      return { predictions: [], errors: [{ file, message: `invalid JSON: ${(error as Error).message}` }] };
-    }
-    // One prediction written over several lines, or a JSON object keyed by instance id (as some harness versions
-    // write).
-    numbered =
-      'instance_id' in document
-        ? [{ line: 1, row: document }]
-        : Object.entries(document).map(([instanceId, row]) => ({ row: { instance_id: instanceId, ...row } }));
-  } else {
-    const read = await readRows(file);
-    numbered = read.rows;
-    errors.push(...read.errors);
-  }
+  const { rows, errors } = keyedPredictions(file, text) ?? (await readRows(file));
   const predictions: Prediction[] = [];
   const seen = new Set<string>();
-  for (const { line, row } of numbered) {
+  for (const { line, row } of rows) {
     const { prediction, field, message } = toPrediction(row);
     if (!prediction) errors.push({ file, line, field, message: message ?? 'bad row' });
     else if (seen.has(prediction.instanceId))
@@ -54,6 +34,28 @@ export async function loadPredictions(file: string): Promise<{ predictions: Pred
     }
   }
   return { predictions, errors };
+}
+
+/**
+ * The rows of a JSON object keyed by instance id (as some harness versions write, on one line or several), or
+ * null for every other layout, which the dataset reader reads (one prediction alone among them).
+ */
+function keyedPredictions(file: string, text: string): { rows: NumberedRow[]; errors: TaskLoadError[] } | null {
+  const trimmed = text.trimStart();
+  if (!trimmed.startsWith('{')) return null;
+  let document: Record<string, Row>;
+  try {
+    document = JSON.parse(text) as Record<string, Row>;
+  } catch (error) {
+    // JSON Lines, whose first line is a whole object, or a broken object.
+    if (trimmed.split('\n')[0].trim().endsWith('}')) return null;
+    return { rows: [], errors: [{ file, message: `invalid JSON: ${(error as Error).message}` }] };
+  }
+  const isKeyed = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value);
+  // A lone row (a prediction, or a bad one without its id) is for the dataset reader to read and name by line.
+  if ('instance_id' in document || !Object.values(document).every(isKeyed)) return null;
+  const rows = Object.entries(document).map(([instanceId, row]) => ({ row: { instance_id: instanceId, ...row } }));
+  return { rows, errors: [] };
 }
 
 export function describeErrors(errors: TaskLoadError[]): string {

@@ -41,6 +41,21 @@ describe('SWE-bench predictions loader', () => {
     assert.deepEqual((await loadPredictions(path)).predictions, [{ instanceId: 'a', modelName: 'm', patch: 'p' }]);
   });
 
+  test('reads a JSON object keyed by instance id written on one line (json.dump without indent)', async () => {
+    const path = file('preds.json', JSON.stringify({ a: { model_name_or_path: 'm', model_patch: 'p' } }));
+    assert.deepEqual(await loadPredictions(path), {
+      predictions: [{ instanceId: 'a', modelName: 'm', patch: 'p' }],
+      errors: [],
+    });
+  });
+
+  test('a lone row without its instance id is named by line and field, not read as a keyed object', async () => {
+    const path = file('pred.jsonl', JSON.stringify({ model_name_or_path: 'm', model_patch: 'p' }));
+    assert.deepEqual((await loadPredictions(path)).errors, [
+      { file: path, line: 1, field: 'instance_id', message: 'missing or not a string' },
+    ]);
+  });
+
   test('reads one prediction written over several lines', async () => {
     const one = { instance_id: 'a', model_name_or_path: 'm', model_patch: 'p' };
     const path = file('pred.json', JSON.stringify(one, null, 2));
