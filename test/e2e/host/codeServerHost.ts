@@ -337,7 +337,8 @@ async function until(check: () => Promise<boolean>, deadline: number): Promise<b
  * Waits until the quick input's box is shown and holds what `shows` expects of its text (the palette's `>`, or a
  * picker's empty filter). `open`, when the step has one, is the key press that opens it: made again, at growing
  * intervals, while the box is not ready, since a key pressed while the workbench is busy (or while a quick input
- * is closing) can be lost. The one way every UI step reaches the quick input.
+ * is closing) can be lost. Never pressed while the box is ready: the palette handles its key late on a busy
+ * workbench and would then reset text already filled in. The one way every UI step reaches the quick input.
  */
 async function readyQuickInput(
   page: Page,
@@ -349,6 +350,7 @@ async function readyQuickInput(
   const box = page.locator(QUICK_INPUT_BOX);
   const ready = async () => (await box.isVisible()) && shows(await box.inputValue());
   for (let interval = 1_000; ; interval = Math.min(interval * 2, 8_000)) {
+    if (await ready().catch(() => false)) return;
     await open?.();
     if (await until(ready, open ? Math.min(Date.now() + interval, deadline) : deadline)) return;
     if (Date.now() > deadline) throw new Error(`${what} was not shown within ${QUICK_INPUT_STEP_MS / 1000} s`);
@@ -358,14 +360,18 @@ async function readyQuickInput(
 /**
  * Types `text` into the ready quick input (filled, not typed: on a busy machine keystrokes can arrive before the
  * box has focus and never filter), waits for the list row `row` to show, and accepts with Enter once. False when
- * the box closed before it took the text, so the caller opens it again.
+ * the box did not keep the text (it closed, or a late key reset it), so the caller readies it and fills again.
  */
 async function fillAndAccept(page: Page, text: string, row: string, deadline: number, select?: () => Promise<void>) {
   const box = page.locator(QUICK_INPUT_BOX);
-  await box.fill(text, { timeout: Math.max(deadline - Date.now(), 1) }).catch(() => undefined);
-  if ((await box.inputValue().catch(() => '')) !== text) return false;
-  if (!(await until(() => page.locator(row).first().isVisible(), deadline)))
+  const holdsText = async () => (await box.isVisible()) && (await box.inputValue()) === text;
+  // A short limit per try: the caller's loop, not one hung fill, spends the step's time.
+  await box.fill(text, { timeout: Math.min(Math.max(deadline - Date.now(), 1), 10_000) }).catch(() => undefined);
+  const rowShown = () => page.locator(row).first().isVisible();
+  const settled = async () => (await rowShown()) || !(await holdsText());
+  if (!(await until(settled, deadline)))
     throw new Error(`no row ${row} for '${text}' within ${QUICK_INPUT_STEP_MS / 1000} s`);
+  if (!(await holdsText().catch(() => false))) return false;
   await select?.();
   // Pressed once only: a second Enter could run the command twice. Accepted is closed or showing what comes next.
   await box.press('Enter');
@@ -386,6 +392,8 @@ async function runFromPalette(page: Page, title: string, deadline: number): Prom
       () => page.keyboard.press('F1'),
     );
     if (await fillAndAccept(page, `>${title}`, row, deadline)) return;
+    if (Date.now() > deadline)
+      throw new Error(`the palette did not keep '>${title}' within ${QUICK_INPUT_STEP_MS / 1000} s`);
   }
 }
 
