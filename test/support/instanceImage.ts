@@ -27,15 +27,23 @@ export function buildInstanceImage(image: string, repoDir: string, baseImage: st
     git(repo, 'add', '-A');
     git(repo, 'commit', '-q', '-m', 'upstream state at the base commit');
     const baseCommit = git(repo, 'rev-parse', 'HEAD');
-    execFileSync(
-      'docker',
-      ['build', '--quiet', '--network', 'none', '--build-arg', `BASE_IMAGE=${baseImage}`, '-t', image, context],
-      { stdio: 'pipe' },
-    );
+    buildOffline(image, context, [`BASE_IMAGE=${baseImage}`]);
     return { baseCommit };
   } finally {
     rmSync(context, { recursive: true, force: true });
   }
+}
+
+/**
+ * `docker build` of `context` as `tag`, with no network and no build cache: a cached step's image is shared with
+ * another test run's build of the same step, and that run's removal of its own image prunes it mid-build here
+ * ("unknown parent image ID").
+ */
+export function buildOffline(tag: string, context: string, buildArgs: string[] = []): void {
+  const args = buildArgs.flatMap((arg) => ['--build-arg', arg]);
+  execFileSync('docker', ['build', '--quiet', '--no-cache', '--network', 'none', ...args, '-t', tag, context], {
+    stdio: 'pipe',
+  });
 }
 
 /** Pushes `image` to its registry and removes it here, so that a run must pull it. */

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +8,7 @@ import { DockerSandbox } from '../../../src/core/sandbox/dockerSandbox';
 import { Engine } from '../../../src/core/sandbox/engine';
 import { buildProfileImage, imageForProfile, loadRecipe, profileBuildRoute } from '../../../src/core/sandbox/images';
 import { startLocalRegistry, type LocalRegistry } from '../../support/localRegistry';
-import { pushAndRemove, removeImage } from '../../support/instanceImage';
+import { buildOffline, pushAndRemove, removeImage } from '../../support/instanceImage';
 
 /**
  * A Debian root filesystem with apt, as root: the part of debian:bookworm-slim the profile Dockerfile needs. Its
@@ -24,7 +23,7 @@ function debianBase(tag: string): void {
       join(context, 'Dockerfile'),
       `FROM ${imageForProfile('python')}\nUSER root\nWORKDIR /\nCOPY base-id /etc/rollout-test-base-id\n`,
     );
-    execFileSync('docker', ['build', '--quiet', '--network', 'none', '-t', tag, context], { stdio: 'pipe' });
+    buildOffline(tag, context);
   } finally {
     rmSync(context, { recursive: true, force: true });
   }
