@@ -87,8 +87,14 @@ const submit = {
   message: { role: 'assistant' as const, content: null, tool_calls: [call('submit', { summary: 'done' })] },
 };
 
-async function run(policy: Policy, config: Partial<AgentConfig> = {}, answerEndsRun = false) {
-  const outDir = mkdtempSync(join(tmpdir(), 'loop-replies-'));
+interface RunOptions {
+  answerEndsRun?: boolean;
+  /** A test that reads the run while it is going passes its own folder; other test files run at the same time. */
+  outDir?: string;
+}
+
+async function run(policy: Policy, config: Partial<AgentConfig> = {}, options: RunOptions = {}) {
+  const { answerEndsRun = false, outDir = mkdtempSync(join(tmpdir(), 'loop-replies-')) } = options;
   const sandbox = echoSandbox();
   const recorder = await TrajectoryRecorder.start(outDir, {
     run_id: 'r1',
@@ -199,7 +205,7 @@ describe('agent loop: replies as servers send them', () => {
     const { outcome, trajectory, sandbox } = await run(
       scripted([{ message: { role: 'assistant', content: answer } }]),
       {},
-      true,
+      { answerEndsRun: true },
     );
     assert.equal(outcome.exitStatus, 'submitted');
     assert.deepEqual(sandbox.commands, []);
@@ -267,7 +273,6 @@ describe('agent loop: replies as servers send them', () => {
   test('the turn in progress is in live-turn.json while the model writes, and gone once the turn is recorded', async () => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
-    const seen: string[] = [];
     const policy = scripted([
       async (request) => {
         request.onDelta?.({ kind: 'content', text: 'Let me look ' });
@@ -279,21 +284,16 @@ describe('agent loop: replies as servers send them', () => {
       },
       submit,
     ]);
-    const done = run(policy);
-    const runDir = await waitFor(async () => {
-      const dirs = (await import('node:fs')).readdirSync(tmpdir()).filter((name) => name.startsWith('loop-replies-'));
-      for (const dir of dirs) {
-        const live = await readLiveTurn(join(tmpdir(), dir, 'r1'), 0);
-        if (live?.content === 'Let me look ') {
-          seen.push(live.tool_calls[0]?.name ?? '');
-          return join(tmpdir(), dir, 'r1');
-        }
-      }
-      return undefined;
+    const outDir = mkdtempSync(join(tmpdir(), 'loop-replies-'));
+    const runDir = join(outDir, 'r1');
+    const done = run(policy, {}, { outDir });
+    const live = await waitFor(async () => {
+      const written = await readLiveTurn(runDir, 0);
+      return written?.content === 'Let me look ' ? written : undefined;
     });
     release();
     const { trajectory } = await done;
-    assert.deepEqual(seen, ['bash']);
+    assert.equal(live.tool_calls[0]?.name, 'bash');
     assert.equal(trajectory.turns.length, 2);
     assert.ok(!existsSync(join(runDir, LIVE_TURN_FILE)), 'removed after the turn');
     assert.equal(await readLiveTurn(runDir, 0), undefined);
