@@ -87,9 +87,12 @@ const submit = {
   message: { role: 'assistant' as const, content: null, tool_calls: [call('submit', { summary: 'done' })] },
 };
 
+/** The run id every run of this file records under: its folder is `<outDir>/<RUN_ID>`. */
+const RUN_ID = 'r1';
+
 interface RunOptions {
   answerEndsRun?: boolean;
-  /** A test that reads the run while it is going passes its own folder; other test files run at the same time. */
+  /** Given by a test that reads the run before it ends, so that it reads this run and not another test run's. */
   outDir?: string;
 }
 
@@ -97,7 +100,7 @@ async function run(policy: Policy, config: Partial<AgentConfig> = {}, options: R
   const { answerEndsRun = false, outDir = mkdtempSync(join(tmpdir(), 'loop-replies-')) } = options;
   const sandbox = echoSandbox();
   const recorder = await TrajectoryRecorder.start(outDir, {
-    run_id: 'r1',
+    run_id: RUN_ID,
     task_id: 't1',
     attempt: 0,
     policy: 'openai:scripted',
@@ -124,7 +127,7 @@ async function run(policy: Policy, config: Partial<AgentConfig> = {}, options: R
   });
   await recorder.finish({ exit_status: outcome.exitStatus, patch: '', reward: null });
   const { trajectory } = await readTrajectoryLog(recorder.path);
-  return { outcome, trajectory: trajectory as Trajectory, sandbox, runDir: join(outDir, 'r1') };
+  return { outcome, trajectory: trajectory as Trajectory, sandbox, runDir: join(outDir, RUN_ID) };
 }
 
 describe('agent loop: replies as servers send them', () => {
@@ -285,7 +288,7 @@ describe('agent loop: replies as servers send them', () => {
       submit,
     ]);
     const outDir = mkdtempSync(join(tmpdir(), 'loop-replies-'));
-    const runDir = join(outDir, 'r1');
+    const runDir = join(outDir, RUN_ID);
     const done = run(policy, {}, { outDir });
     const live = await waitFor(async () => {
       const written = await readLiveTurn(runDir, 0);
