@@ -27,9 +27,9 @@ import { openResultStore, type ResultStore } from './resultStore';
 import { QUEUE_NAME, RolloutQueue, redisConnection, type RolloutJobData, type RolloutJobResult } from './rolloutQueue';
 
 /**
- * A job's lock, by default. BullMQ renews it while the worker's event loop runs, one Redis call every sixth of the
- * lock at most; a lock not renewed for its whole time expires, and the next stalled-job check of any worker (also
- * every sixth of the lock) gives the job to another. With 30 s, a live worker keeps its jobs through a stall of its
+ * A job's lock, by default. The worker renews it while its event loop runs, every sixth of the lock (keepLock); a
+ * lock not renewed for its whole time expires, and the next stalled-job check of any worker (also every sixth of
+ * the lock) gives the job to another. With 30 s, a live worker keeps its jobs through a stall of its
  * process or of Redis of up to 25 s, however long a turn runs. BullMQ's default for a 15 s lock, a renewal every
  * 7.5 s, lost jobs to a stall of 7.5 s: in reach of a swapping or heavily loaded machine. A dead worker's jobs are
  * taken over after 30-35 s, little beside rollouts of minutes; a worker that does lose a lock writes nothing more
@@ -80,7 +80,11 @@ export async function startRolloutWorker(options: RolloutWorkerOptions): Promise
     await reapOrphans(dockerClient(engine)).catch((error: unknown) =>
       Promise.reject(explainEngineError(error, undefined, engine)),
     );
-  const running = new Map<string, { enqueuedAt: number; abort: AbortController; ended: Promise<unknown> }>();
+  // By attempt (its lock token), not by job: a worker may take over its own stalled job while the old try still runs.
+  const running = new Map<
+    string,
+    { runId: string; enqueuedAt: number; abort: AbortController; ended: Promise<unknown> }
+  >();
   const context: JobContext = {
     options,
     name,
@@ -95,16 +99,20 @@ export async function startRolloutWorker(options: RolloutWorkerOptions): Promise
   const worker = new Worker<RolloutJobData, RolloutJobResult>(
     QUEUE_NAME,
     async (job, token) => {
+      const attempt = token ?? String(job.id);
       const abort = new AbortController();
+      const stopKeepingLock = keepLock(job, token, lockMs);
       const rollout = (async () => {
         if ((await rollouts.cancelledAt()) >= job.timestamp) return cancelledBeforeStart(job.data, name);
         return await processJob(job, token, context, abort.signal);
       })();
-      running.set(job.id as string, { enqueuedAt: job.timestamp, abort, ended: rollout.catch(() => undefined) });
+      const ended = rollout.catch(() => undefined);
+      running.set(attempt, { runId: job.data.runId, enqueuedAt: job.timestamp, abort, ended });
       try {
         return await rollout;
       } finally {
-        running.delete(job.id as string);
+        stopKeepingLock();
+        running.delete(attempt);
       }
     },
     {
@@ -112,9 +120,8 @@ export async function startRolloutWorker(options: RolloutWorkerOptions): Promise
       concurrency: options.concurrency,
       name,
       lockDuration: lockMs,
-      // Whole milliseconds: BullMQ's scripts refuse a fraction ('ERR value is not an integer').
-      lockRenewTime: Math.round(lockMs / 6),
-      stalledInterval: Math.round(lockMs / 6),
+      skipLockRenewal: true,
+      stalledInterval: renewalInterval(lockMs),
       maxStalledCount: STALLS_BEFORE_FAILURE,
     },
   );
@@ -123,9 +130,9 @@ export async function startRolloutWorker(options: RolloutWorkerOptions): Promise
     rollouts
       .cancelledAt()
       .then((cancelledAt) => {
-        for (const [runId, job] of running) {
+        for (const job of running.values()) {
           if (job.enqueuedAt <= cancelledAt && !job.abort.signal.aborted) {
-            log(`cancel ${runId}`);
+            log(`cancel ${job.runId}`);
             job.abort.abort();
           }
         }
@@ -231,6 +238,23 @@ function resultStoreFor(context: JobContext, location: string): ResultStore {
   let store = context.stores.get(location);
   if (!store) context.stores.set(location, (store = openResultStore(location, context.options.stagingDir)));
   return store;
+}
+
+/**
+ * Renews one attempt's lock by its token until stopped. BullMQ's own renewal tracks jobs by id: when a worker took
+ * over its own stalled job, the old attempt's end stopped the renewal of the new one, whose lock then expired and
+ * was taken over in turn, again and again. A renewal that fails is left to the next one: the lock may be back once
+ * Redis answers, and if another attempt holds it now, lockCheck stops this one at its next line.
+ */
+function keepLock(job: Job, token: string | undefined, lockMs: number): () => void {
+  if (token === undefined) return () => undefined;
+  const timer = setInterval(() => void job.extendLock(token, lockMs).catch(() => undefined), renewalInterval(lockMs));
+  return () => clearInterval(timer);
+}
+
+/** A sixth of the lock, in whole milliseconds: BullMQ's scripts refuse a fraction ('ERR value is not an integer'). */
+function renewalInterval(lockMs: number): number {
+  return Math.round(lockMs / 6);
 }
 
 /**
