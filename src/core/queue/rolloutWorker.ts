@@ -105,7 +105,10 @@ export async function startRolloutWorker(options: RolloutWorkerOptions): Promise
       const rollout = (async () => {
         if ((await rollouts.cancelledAt()) >= job.timestamp) return cancelledBeforeStart(job.data, name);
         return await processJob(job, token, context, abort.signal);
-      })();
+      })().catch((error: unknown) => {
+        log(tryEndedWithoutResult(job, error));
+        throw error;
+      });
       const ended = rollout.catch(() => undefined);
       running.set(attempt, { runId: job.data.runId, enqueuedAt: job.timestamp, abort, ended });
       try {
@@ -221,9 +224,6 @@ async function processJob(
           .catch((error: unknown) => Promise.reject(new InfrastructureError((error as Error).message))),
     },
     signal,
-  }).catch((error: unknown) => {
-    if (error instanceof LeaseLostError) context.log(`lost   ${data.runId}: ${error.message}`);
-    throw error;
   });
   await store.pushRun(data.runId);
   // A record the machinery broke is not a result: the job fails, and its retry restarts the run id.
@@ -232,6 +232,13 @@ async function processJob(
     `done   ${data.runId}: ${summary.exitStatus}${summary.reward === null ? '' : `, reward ${summary.reward}`}`,
   );
   return { ...summary, path: store.trajectoryLocation(data.runId), worker: context.name };
+}
+
+/** The worker's line for a try that ends by an error: its lock lost to another try, or failed (and retried). */
+function tryEndedWithoutResult(job: Job<RolloutJobData>, error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof LeaseLostError) return `lost   ${job.data.runId}: ${message}`;
+  return `failed ${job.data.runId} (try ${job.attemptsMade + 1}): ${message}`;
 }
 
 function resultStoreFor(context: JobContext, location: string): ResultStore {

@@ -56,6 +56,11 @@ test('a poison task (its image cannot start) ends as failed with its reason afte
     const failed = await rollouts.queue.getJob(poison);
     assert.equal(failed?.attemptsMade, 3, 'tried three times');
     assert.match(failed?.failedReason ?? '', /image rollout-studio\/missing-image:poison not found/);
+    const failedTries = worker
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith(`failed ${poison} (try `) && line.includes('missing-image:poison not found'));
+    assert.equal(failedTries.length, 3, `the worker names each failed try with its reason:\n${worker.output()}`);
     const done = await rollouts.queue.getJob(healthy);
     assert.equal(done?.returnvalue?.reward, 1);
     const status = await runCli(['status', '--queue', bed.redis.url]);
