@@ -80,7 +80,7 @@ export async function startRolloutWorker(options: RolloutWorkerOptions): Promise
     await reapOrphans(dockerClient(engine)).catch((error: unknown) =>
       Promise.reject(explainEngineError(error, undefined, engine)),
     );
-  // By attempt (its lock token), not by job: a worker may take over its own stalled job while the old try still runs.
+  // By try (its lock token), not by job: a worker may take over its own stalled job while the old try still runs.
   const running = new Map<
     string,
     { runId: string; enqueuedAt: number; abort: AbortController; ended: Promise<unknown> }
@@ -99,7 +99,7 @@ export async function startRolloutWorker(options: RolloutWorkerOptions): Promise
   const worker = new Worker<RolloutJobData, RolloutJobResult>(
     QUEUE_NAME,
     async (job, token) => {
-      const attempt = token ?? String(job.id);
+      const tryKey = token ?? String(job.id);
       const abort = new AbortController();
       const stopKeepingLock = keepLock(job, token, lockMs);
       const rollout = (async () => {
@@ -110,12 +110,12 @@ export async function startRolloutWorker(options: RolloutWorkerOptions): Promise
         throw error;
       });
       const ended = rollout.catch(() => undefined);
-      running.set(attempt, { runId: job.data.runId, enqueuedAt: job.timestamp, abort, ended });
+      running.set(tryKey, { runId: job.data.runId, enqueuedAt: job.timestamp, abort, ended });
       try {
         return await rollout;
       } finally {
         stopKeepingLock();
-        running.delete(attempt);
+        running.delete(tryKey);
       }
     },
     {
@@ -248,10 +248,10 @@ function resultStoreFor(context: JobContext, location: string): ResultStore {
 }
 
 /**
- * Renews one attempt's lock by its token until stopped. BullMQ's own renewal tracks jobs by id: when a worker took
- * over its own stalled job, the old attempt's end stopped the renewal of the new one, whose lock then expired and
+ * Renews one try's lock by its token until stopped. BullMQ's own renewal tracks jobs by id: when a worker took
+ * over its own stalled job, the old try's end stopped the renewal of the new one, whose lock then expired and
  * was taken over in turn, again and again. A renewal that fails is left to the next one: the lock may be back once
- * Redis answers, and if another attempt holds it now, lockCheck stops this one at its next line.
+ * Redis answers, and if another try holds it now, lockCheck stops this one at its next line.
  */
 function keepLock(job: Job, token: string | undefined, lockMs: number): () => void {
   if (token === undefined) return () => undefined;
