@@ -5,8 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import type { SandboxFactory } from '../sandbox/pool';
-import type { Sandbox, SandboxSpec } from '../sandbox/sandbox';
+import type { Sandbox, SandboxFactory, SandboxSpec } from '../sandbox/sandbox';
 import type { Trajectory } from '../trajectory/types';
 import type { AssistantMessage } from './policies/policy';
 import type { Toolbox } from './tools/toolbox';

@@ -7,8 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomicFile';
 import type { EvaluatorOptions } from '../reward/evaluator';
-import type { SandboxFactory } from '../sandbox/pool';
-import type { InstanceSetup, Sandbox } from '../sandbox/sandbox';
+import type { InstanceSetup, Sandbox, SandboxFactory } from '../sandbox/sandbox';
 import type { Task } from '../task/task';
 import { LeaseLostError, TrajectoryRecorder, type RecorderOptions } from '../trajectory/recorder';
 import {

@@ -1,5 +1,5 @@
 /** One worker driving several Docker engines: each new sandbox goes to the next engine in turn. */
-import type { SandboxFactory } from '../sandbox/pool';
+import type { SandboxFactory } from '../sandbox/sandbox';
 import { DockerSandbox } from '../sandbox/dockerSandbox';
 
 /** `hosts` are DOCKER_HOST-style addresses; `undefined` stands for DOCKER_HOST or the local socket. */

@@ -6,8 +6,7 @@
  * breaks in the machinery (engine, image, clone) is an infrastructure error, retried once and never scored.
  */
 
-import type { SandboxFactory } from '../sandbox/pool';
-import type { Sandbox } from '../sandbox/sandbox';
+import type { Sandbox, SandboxFactory } from '../sandbox/sandbox';
 import { shellQuote } from '../task/environment';
 import { taskSandbox, type TaskSandbox, type TaskSandboxSettings } from '../task/taskSandbox';
 import type { Task, TaskEnvironment } from '../task/task';

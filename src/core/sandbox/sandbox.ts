@@ -90,6 +90,9 @@ export interface SandboxSpec {
   onProgress?: (line: string) => void;
 }
 
+/** Starts a sandbox for a spec: the Docker engine's in the product, a counting or failing one in tests. */
+export type SandboxFactory = (spec: SandboxSpec) => Promise<Sandbox>;
+
 /**
  * How a sandbox uses an image that already holds the repository at `workdir` (the SWE-bench harness's
  * `/testbed`): nothing is copied in, commands run as the image's own user with its environment activated, and

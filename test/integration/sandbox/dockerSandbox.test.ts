@@ -7,7 +7,6 @@ import { after, before, describe, test } from 'node:test';
 import { DockerSandbox } from '../../../src/core/sandbox/dockerSandbox';
 import { dockerClient } from '../../../src/core/sandbox/engine';
 import { imageForProfile } from '../../../src/core/sandbox/images';
-import { SandboxPool } from '../../../src/core/sandbox/pool';
 import { reapOrphans } from '../../../src/core/sandbox/reaper';
 import { InfrastructureError } from '../../../src/core/sandbox/sandbox';
 import { containerCommands, waitForCommand } from '../../support/containerProcesses';
@@ -232,28 +231,6 @@ describe('sandbox lifecycle on a real Docker engine', () => {
       dockerClient().getContainer(containerId).inspect(),
       (error: { statusCode?: number }) => error.statusCode === 404,
     );
-  });
-
-  test('a pool keeps at most N sandboxes alive at once', async () => {
-    // Alive from the start of its creation to the end of its removal: a job alone in that span (a slow start
-    // under load) still counts its neighbour, so the peak is 2 whatever the timing.
-    let alive = 0;
-    let peak = 0;
-    const pool = new SandboxPool(async (spec) => {
-      peak = Math.max(peak, ++alive);
-      const sandbox = await DockerSandbox.create(spec);
-      const destroy = sandbox.destroy.bind(sandbox);
-      sandbox.destroy = () => destroy().finally(() => alive--);
-      return sandbox;
-    }, 2);
-    const outputs = await pool.map(
-      [1, 2, 3, 4],
-      () => ({ image: imageForProfile('python') }),
-      async (sandbox, item) => (await sandbox.exec(`echo ${item}`)).stdout.trim(),
-    );
-    assert.deepEqual(outputs, ['1', '2', '3', '4']);
-    assert.equal(peak, 2);
-    assert.equal(alive, 0);
   });
 
   test('commands started while the container is stopped from outside fail as infrastructure errors, whichever way the engine refuses them (409, 404 no such exec, 500 container not running)', async () => {

@@ -5,8 +5,7 @@
  * (rollout.ts) opens the environment, records and summarises; a protocol only converses and scores.
  */
 import type { EvaluatorOptions } from '../../reward/evaluator';
-import type { SandboxFactory } from '../../sandbox/pool';
-import type { Sandbox, SandboxSpec } from '../../sandbox/sandbox';
+import type { Sandbox, SandboxFactory, SandboxSpec } from '../../sandbox/sandbox';
 import type { Task } from '../../task/task';
 import type { TrajectoryRecorder } from '../../trajectory/recorder';
 import type { ExitStatus, RewardResult, RunMetadata, Trajectory, TurnSignals } from '../../trajectory/types';

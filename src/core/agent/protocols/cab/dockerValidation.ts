@@ -5,8 +5,7 @@
  * commands; here the image is the one the agent worked in, and its changes are the repository's. The result
  * goes to the simulated user and the judge; a failure makes the verdict INCORRECT.
  */
-import type { SandboxFactory } from '../../../sandbox/pool';
-import type { SandboxSpec } from '../../../sandbox/sandbox';
+import type { SandboxFactory, SandboxSpec } from '../../../sandbox/sandbox';
 
 export interface DockerValidation {
   success: boolean;
