@@ -163,7 +163,10 @@ describe('files out of a sandbox on a real Docker engine', () => {
     writeFileSync(join(repo, 'README.md'), '# links\n');
     const { image } = await ensureProfileImage('python');
     sandbox = await DockerSandbox.create({ image, repo: { location: repo } });
-    await sandbox.exec(`ln -s ${hostSecret} secret-link && ln -s /etc/passwd passwd-link && ln -s / root-link`);
+    const linked = await sandbox.exec(
+      `ln -s ${hostSecret} secret-link && ln -s /etc/passwd passwd-link && ln -s / root-link`,
+    );
+    assert.equal(linked.exitCode, 0, `making the links failed: ${linked.stderr}`);
   });
   after(async () => sandbox?.destroy());
 
