@@ -44,7 +44,7 @@ async function bucketLog(runId: string): Promise<string | undefined> {
 test('queued runs go to an S3-compatible bucket turn by turn; a worker killed mid-rollout is resumed from the bucket by a worker on another staging folder; `rollout pull` brings the runs home with their index (real Ceph RGW, real Redis, real Docker, real processes, local OpenAI wire-protocol test double)', async () => {
   const model = await ScriptedOpenAIServer.start([
     step.toolCall('view', { path: 'pagekit/paginator.py', start_line: 44, end_line: 49 }),
-    // Held until the worker is killed: the first turn reaches the bucket while the model is still thinking.
+    // Held until the worker is killed: the first turn is in the bucket while the model is still thinking.
     step.hold(),
     step.toolCall('submit', {}),
   ]);
@@ -64,13 +64,21 @@ test('queued runs go to an S3-compatible bucket turn by turn; a worker killed mi
     assert.match(scripted.output, /trajectories go to s3:\/\/rollouts\/exp-1;/);
     const [killedRun] = scripted.runIds;
 
-    // The first turn reaches the bucket while the model is still thinking about the second.
+    // The first turn reaches the bucket; the copy and the second model call run side by side.
     await waitFor(
       'the first turn in the bucket',
       async () => {
         const lines = (await bucketLog(killedRun))?.split('\n').filter(Boolean) ?? [];
         return lines.some((line) => (JSON.parse(line) as { type: string }).type === 'turn') ? true : undefined;
       },
+      60_000,
+      first.output,
+    );
+    // Killed only once the server holds the second request: killed before it, the successor's request would be
+    // the one held, and the run would wait forever.
+    await waitFor(
+      'the second model call',
+      async () => (model.completionRequests.length >= 2 ? true : undefined),
       60_000,
       first.output,
     );
