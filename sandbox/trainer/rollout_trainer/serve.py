@@ -158,9 +158,18 @@ class ChatModel:
         return {**described(token, logprob), "top_logprobs": [described(t, v) for t, v in top]}
 
 
+def _before_tool_call(text: str) -> str:
+    """The text before the first tool call, less a tail that may be the start of one."""
+    safe = text.split(TOOL_CALL_OPEN, 1)[0]
+    for length in range(min(len(TOOL_CALL_OPEN) - 1, len(safe)), 0, -1):
+        if TOOL_CALL_OPEN.startswith(safe[-length:]):
+            return safe[:-length]
+    return safe
+
+
 class ReplyStream:
     """Turns sampled tokens into content deltas, holding back text that may be the start of a tool call, and
-    into the finished message at the end."""
+    into the finished message at the end. The deltas join to exactly the finished content, as OpenAI's do."""
 
     def __init__(self, tokenizer, stop_ids):
         self.tokenizer = tokenizer
@@ -178,14 +187,12 @@ class ReplyStream:
     def push(self, token) -> str:
         """The content that can be shown now."""
         self.ids.append(token)
-        text = self.text()
-        if text.endswith("\ufffd") or text.lstrip().startswith("{"):
+        # The finished content is stripped (parse_tool_calls), and a delta cannot be taken back: whitespace at
+        # either end is shown only once text follows it.
+        text = self.text().lstrip()
+        if text.endswith("\ufffd") or text.startswith("{"):
             return ""  # an unfinished character, or a reply that may be one bare JSON tool call
-        safe = text.split(TOOL_CALL_OPEN, 1)[0]
-        for length in range(min(len(TOOL_CALL_OPEN) - 1, len(safe)), 0, -1):
-            if TOOL_CALL_OPEN.startswith(safe[-length:]):
-                safe = safe[:-length]  # the text may be opening a tool call
-                break
+        safe = _before_tool_call(text).rstrip()
         delta = safe[len(self.sent) :] if safe.startswith(self.sent) else ""
         self.sent += delta
         return delta

@@ -1,6 +1,7 @@
 """`serve`: a real HTTP chat completion from base + adapter, with the tool call parsed out."""
 
 import json
+import random
 import signal
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from transformers import AutoModelForCausalLM
 
 from conftest import BASH_TOOL, TRAINER_ROOT, run_trainer, tool_call, write_jsonl
 from rollout_trainer.errors import TrainerError
-from rollout_trainer.serve import choose_engine, vllm_command
+from rollout_trainer.serve import ReplyStream, choose_engine, vllm_command
 from rollout_trainer.toolcalls import parse_tool_calls
 
 LIST_FILES = [{"role": "user", "content": "List the files."}]
@@ -102,6 +103,52 @@ def test_plain_text_streams_token_by_token(server):
     assert len([text for text in texts if text]) > 2  # not one chunk after the fact
     assert "".join(text or "" for text in texts) == (whole["choices"][0]["message"]["content"] or "")
     assert chunks[-1]["choices"][0]["finish_reason"] == whole["choices"][0]["finish_reason"]
+
+
+# Replies whose streamed deltas once joined to more than the finished (stripped) content, and other edges.
+REPLIES = {
+    "a trailing newline": "The tests pass now.\n",
+    "leading whitespace": "\n  The tests pass.",
+    "whitespace only str.strip knows": "\x1cok\x1c",
+    "text before a tool call": 'Running it.\n<tool_call>\n{"name": "bash", "arguments": {"command": "ls"}}\n'
+    "</tool_call>",
+    "a bare JSON tool call after a newline": '\n{"name": "bash", "arguments": {}}',
+    "a character split over tokens": "Fixed \u20ac",
+}
+
+
+def _streamed_and_whole(tokenizer, ids):
+    """(the deltas of the tokens streamed, the last one from finish; the content of the same tokens not streamed)."""
+    streamed = ReplyStream(tokenizer, {tokenizer.eos_token_id})
+    deltas = [streamed.push(token) for token in ids]
+    deltas.append(streamed.finish()[1])
+    whole = ReplyStream(tokenizer, {tokenizer.eos_token_id})
+    for token in ids:
+        whole.add(token)
+    return deltas, whole.finish()[0]
+
+
+@pytest.mark.parametrize("reply", REPLIES.values(), ids=REPLIES.keys())
+def test_streamed_deltas_join_to_the_finished_content(plain_tokenizer, reply):
+    deltas, content = _streamed_and_whole(plain_tokenizer, plain_tokenizer.encode(reply, add_special_tokens=False))
+    assert "".join(deltas) == (content or "")
+    assert not any("\ufffd" in delta for delta in deltas)
+
+
+def test_a_reply_cut_off_inside_a_character_sends_it_at_the_end(plain_tokenizer):
+    ids = plain_tokenizer.encode("Fixed \u20ac", add_special_tokens=False)[:-1]
+    deltas, content = _streamed_and_whole(plain_tokenizer, ids)
+    assert content == "Fixed \ufffd" and "".join(deltas) == content
+    assert "\ufffd" not in "".join(deltas[:-1])
+
+
+def test_streamed_deltas_join_to_the_finished_content_for_any_tokens(plain_tokenizer):
+    """The tiny model samples arbitrary tokens: broken UTF-8 pieces, whitespace, tool-call fragments."""
+    rng = random.Random(0)
+    for _ in range(300):
+        ids = [rng.randrange(len(plain_tokenizer)) for _ in range(rng.randint(1, 16))]
+        deltas, content = _streamed_and_whole(plain_tokenizer, ids)
+        assert "".join(deltas) == (content or ""), ids
 
 
 def test_logprobs_are_of_the_unmodified_distribution(server, adapter_model):
