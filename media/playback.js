@@ -662,6 +662,16 @@
     action();
   });
 
+  /**
+   * The keyboard starts in the turn list, unless the page's focus is already somewhere of its own. Only while the
+   * page has focus: a page that loads in the background (a live run's playback opening) must not take the focus
+   * from what the user is typing in, such as the command palette, which closes when it loses it.
+   */
+  function takeKeyboardIntoList() {
+    if (document.hasFocus() && document.activeElement === document.body) list.focus({ preventScroll: true });
+  }
+  window.addEventListener('focus', takeKeyboardIntoList);
+
   // ---- messages from the extension -------------------------------------------------------------
 
   window.addEventListener('message', (/** @type {MessageEvent<ExtensionToWebview>} */ event) => {
@@ -679,8 +689,7 @@
         state.live = message.live;
         // The selection kept across a reload of the page (or the panel's) is shown in view.
         select(Math.min(state.selected, Math.max(0, state.turns.length - 1)));
-        // The keyboard starts in the turn list, unless the page's focus is already somewhere of its own.
-        if (document.activeElement === document.body) list.focus({ preventScroll: true });
+        takeKeyboardIntoList();
         break;
       case 'appendTurns': {
         const followTail = state.selected >= state.turns.length - 1;

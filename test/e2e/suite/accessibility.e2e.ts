@@ -114,5 +114,34 @@ export function accessibilityTests(): void {
         );
         await screenshot(`playback-${theme.name}`);
       });
+
+    it('a playback page built while another input has the focus leaves it there: an open quick input stays open', async () => {
+      // Of two playbacks in one group the hidden one's page is dropped, and built again when it is shown.
+      const recorder = await startSyntheticRun(path.join(workspaceFolder(), '.rollout', 'runs'), 'background');
+      await recorder.recordTurn(syntheticTurn(0));
+      await recorder.close();
+      const background = (await vscode.commands.executeCommand(
+        'rolloutStudio.openTrajectory',
+        recorder.path,
+      )) as PlaybackPanel;
+      await waitFor('the background run rendered', () => background.lastRendered);
+      let shownAgain = false;
+      const listening = panel.onDidRender(() => (shownAgain = true));
+      panel.panel.reveal();
+      await waitFor('the first run shown again', () => shownAgain && !background.panel.visible);
+      listening.dispose();
+      try {
+        await vscode.commands.executeCommand('workbench.action.quickOpen');
+        await ui('waitFor', '.quick-input-widget .quick-input-box input:focus');
+        let built = false;
+        background.onDidRender(() => (built = true));
+        background.panel.reveal(undefined, true);
+        await waitFor('the background page built and rendered', () => built);
+        await ui('waitFor', '.quick-input-widget .quick-input-box input:focus');
+      } finally {
+        await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+        background.dispose();
+      }
+    });
   });
 }
