@@ -335,32 +335,87 @@ async function until(check: () => Promise<boolean>, deadline: number): Promise<b
 
 /**
  * Waits until the quick input's box is shown and holds what `shows` expects of its text (the palette's `>`, or a
- * picker's empty filter). `open`, when the step has one, is the key press that opens it: made again, at growing
- * intervals, while the box is not ready, since a key pressed while the workbench is busy (or while a quick input
- * is closing) can be lost. Never pressed while the box is ready: the palette handles its key late on a busy
- * workbench and would then reset text already filled in. The one way every UI step reaches the quick input.
+ * picker's empty filter). `openingKey`, when the step has one, is the key that opens it (the palette's F1). It is
+ * pressed again only when the workbench never received the last press (a key pressed while a webview reloads is
+ * lost), or received it but did nothing for `KEY_HANDLED_MS`. A received key can be handled late on a busy
+ * workbench (its command first waits for the extension host), and a second F1 handled late resets the palette's
+ * filled text, or replaces the picker that the palette's command opened, which cancels that command. The one way
+ * every UI step reaches the quick input.
  */
 async function readyQuickInput(
   page: Page,
   what: string,
   shows: (text: string) => boolean,
   deadline: number,
-  open?: () => Promise<void>,
+  openingKey?: string,
 ): Promise<void> {
   const box = page.locator(QUICK_INPUT_BOX);
   const ready = async () => (await box.isVisible()) && shows(await box.inputValue());
-  for (let interval = 1_000; ; interval = Math.min(interval * 2, 8_000)) {
+  const presses = { made: 0, received: 0 };
+  for (;;) {
     if (await ready().catch(() => false)) return;
-    await open?.();
-    if (await until(ready, open ? Math.min(Date.now() + interval, deadline) : deadline)) return;
-    if (Date.now() > deadline) throw new Error(`${what} was not shown within ${QUICK_INPUT_STEP_MS / 1000} s`);
+    let waitUntil = deadline;
+    if (openingKey) {
+      presses.made++;
+      const received = await pressUntilReceived(page, openingKey, deadline);
+      if (received) presses.received++;
+      waitUntil = received ? Math.min(Date.now() + KEY_HANDLED_MS, deadline) : Date.now();
+    }
+    if (await until(ready, waitUntil)) return;
+    if (Date.now() > deadline) {
+      const keys = openingKey ? `; ${openingKey} pressed ${presses.made} times, received ${presses.received}` : '';
+      const state = await quickInputState(page);
+      throw new Error(`${what} was not shown within ${QUICK_INPUT_STEP_MS / 1000} s; the quick input: ${state}${keys}`);
+    }
   }
+}
+
+/** A press the workbench has not received by then is taken as lost. */
+const KEY_RECEIVED_MS = 5_000;
+/** A received press that opened nothing by then is taken as dropped. */
+const KEY_HANDLED_MS = 20_000;
+
+/**
+ * Presses `key` and waits until the workbench's window receives its keydown (a webview forwards the keys it gets
+ * there), at most `KEY_RECEIVED_MS`; false when it did not.
+ */
+async function pressUntilReceived(page: Page, key: string, deadline: number): Promise<boolean> {
+  const before = await keydownsReceived(page, key).catch(() => 0);
+  await page.keyboard.press(key);
+  const received = async () => (await keydownsReceived(page, key)) > before;
+  return until(received, Math.min(Date.now() + KEY_RECEIVED_MS, deadline));
+}
+
+/**
+ * How many keydowns of `key` the workbench's window has received since the harness first asked (page load); with
+ * `inQuickInput`, only those the quick input received.
+ */
+async function keydownsReceived(page: Page, key: string, { inQuickInput = false } = {}): Promise<number> {
+  const counted = inQuickInput ? `${key} in the quick input` : key;
+  return page.evaluate((wanted) => {
+    type Counted = { rolloutKeydowns?: Map<string, number> } & Pick<EventTarget, 'addEventListener'>;
+    type KeyEvent = Event & { key: string; target: { closest?: (selector: string) => unknown } | null };
+    const window = globalThis as unknown as Counted;
+    if (!window.rolloutKeydowns) {
+      const counts = (window.rolloutKeydowns = new Map<string, number>());
+      const add = (name: string) => counts.set(name, (counts.get(name) ?? 0) + 1);
+      // Capturing at the window: it sees every keydown first, the ones a webview forwards included.
+      const count = (event: Event) => {
+        const { key, target } = event as KeyEvent;
+        add(key);
+        if (target?.closest?.('.quick-input-widget')) add(`${key} in the quick input`);
+      };
+      window.addEventListener('keydown', count, true);
+    }
+    return window.rolloutKeydowns.get(wanted) ?? 0;
+  }, counted);
 }
 
 /**
  * Types `text` into the ready quick input (filled, not typed: on a busy machine keystrokes can arrive before the
  * box has focus and never filter), waits for the list row `row` to show, and accepts with Enter once. False when
- * the box did not keep the text (it closed, or a late key reset it), so the caller readies it and fills again.
+ * the box did not keep the text (it closed, or a late key reset it) or closed before the Enter reached it, so the
+ * caller readies it and fills again.
  */
 async function fillAndAccept(page: Page, text: string, row: string, deadline: number, select?: () => Promise<void>) {
   const box = page.locator(QUICK_INPUT_BOX);
@@ -374,23 +429,21 @@ async function fillAndAccept(page: Page, text: string, row: string, deadline: nu
   if (!(await holdsText().catch(() => false))) return false;
   await select?.();
   // Pressed once only: a second Enter could run the command twice. Accepted is closed or showing what comes next.
+  const entersBefore = await keydownsReceived(page, 'Enter', { inQuickInput: true }).catch(() => 0);
   await box.press('Enter');
   const accepted = async () => !(await box.isVisible()) || (await box.inputValue()) !== text;
   if (!(await until(accepted, deadline))) throw new Error(`'${text}' was not accepted`);
-  return true;
+  // Closed under the key: something took the focus (the palette closes when it loses it), and the Enter went
+  // there, so nothing was accepted. Unknown (the page did not answer) counts as accepted: never run a command twice.
+  const entersAfter = await keydownsReceived(page, 'Enter', { inQuickInput: true }).catch(() => Infinity);
+  return entersAfter > entersBefore;
 }
 
 /** Opens the palette (F1) and runs the command titled `title`. */
 async function runFromPalette(page: Page, title: string, deadline: number): Promise<void> {
   const row = `.quick-input-list .monaco-list-row.focused[aria-label*="${title}"]`;
   for (;;) {
-    await readyQuickInput(
-      page,
-      'the command palette',
-      (text) => text.startsWith('>'),
-      deadline,
-      () => page.keyboard.press('F1'),
-    );
+    await readyQuickInput(page, 'the command palette', (text) => text.startsWith('>'), deadline, 'F1');
     if (await fillAndAccept(page, `>${title}`, row, deadline)) return;
     if (Date.now() > deadline)
       throw new Error(`the palette did not keep '>${title}' within ${QUICK_INPUT_STEP_MS / 1000} s`);

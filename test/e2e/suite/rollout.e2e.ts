@@ -188,18 +188,20 @@ export function paletteTests(): void {
       const { runs, panels } = await api();
       const runsBefore = new Set((await runs.getChildren()).map((item) => item.entry.run_id));
       const panelsBefore = new Set(panels);
-      await ui('palette', 'Rollout Studio: Run Agent on Task(s)');
-      await ui('pick', 'pagekit__pagekit-14');
-      const panel = await waitFor(
-        'the live playback to open',
-        () => panels.find((candidate) => !panelsBefore.has(candidate)),
-        90_000,
-      ).catch(async (error: Error) => {
+      // A failed step says what the extension saw too: whether a run is going, and its last failure.
+      const withExtensionState = async (error: Error): Promise<never> => {
         const { failures, activeRun } = await api();
         throw new Error(
           `${error.message}; run going: ${activeRun()?.taskIds.join(', ') ?? 'none'}; last failure: ${JSON.stringify(failures.at(-1))}`,
         );
-      });
+      };
+      await ui('palette', 'Rollout Studio: Run Agent on Task(s)').catch(withExtensionState);
+      await ui('pick', 'pagekit__pagekit-14').catch(withExtensionState);
+      const panel = await waitFor(
+        'the live playback to open',
+        () => panels.find((candidate) => !panelsBefore.has(candidate)),
+        90_000,
+      ).catch(withExtensionState);
       await waitFor('two turns streamed live', () => (panel.lastRendered?.turnCount ?? 0) >= 2, 60_000);
       await screenshot('playback-live-run');
       const newest = await waitFor(
