@@ -138,6 +138,9 @@ export function accessibilityTests(): void {
         background.panel.reveal(undefined, true);
         await waitFor('the background page built and rendered', () => built);
         await ui('waitFor', '.quick-input-widget .quick-input-box input:focus');
+        // A click that gives the page the focus puts it where it was aimed, not in the turn list.
+        await ui('clickWebview', 'input.search');
+        await ui('waitWebview', 'input.search:focus');
       } finally {
         await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
         background.dispose();
