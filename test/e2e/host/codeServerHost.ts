@@ -336,8 +336,8 @@ async function until(check: () => Promise<boolean>, deadline: number): Promise<b
 /**
  * Waits until the quick input's box is shown and holds what `shows` expects of its text (the palette's `>`, or a
  * picker's empty filter). `openingKey`, when the step has one, is the key that opens it (the palette's F1). It is
- * pressed again only when the workbench never received the last press (a key pressed while a webview reloads is
- * lost), or received it but did nothing for `KEY_HANDLED_MS`. A received key can be handled late on a busy
+ * pressed again only when the workbench never received the last press (a key can be lost on a busy workbench),
+ * or received it but did nothing for `KEY_HANDLED_MS`. A received key can be handled late on a busy
  * workbench (its command first waits for the extension host), and a second F1 handled late resets the palette's
  * filled text, or replaces the picker that the palette's command opened, which cancels that command. The one way
  * every UI step reaches the quick input.
