@@ -1,28 +1,32 @@
 /**
  * Multi-SWE-bench task instances as released (one row per pull request: `org`, `repo`, `number`, `base`,
  * `resolved_issues`, `fix_patch`, `test_patch`, the per-test transitions). Each runs in the benchmark's image
- * `mswebench/<org>_m_<repo>:pr-<number>`, which holds the repository at `/home/<repo>` checked out at the base
- * and the benchmark's scripts beside it: `/home/run.sh` builds and runs the tests on the tree as it is (the
- * harness's other scripts apply its patches first), so it is the test command once the grader has applied the
- * patch and the test patch. How its output reads is per repository, in the benchmark's code, not in its rows: the
- * harness registers a parser per repository (or per range of its pull requests, or per release tag, where the row
- * names one; for a few repositories one parser that reads by the row's pull-request number), and
- * `multiSweBenchParsers.json` says which of ours reads as that one does, by number range where the harness's does. A
- * repository it does not list needs a spec (`--specs`) naming the log parser.
+ * `mswebench/<org>_m_<repo>:pr-<number>`. Most hold the repository at `/home/<repo>` checked out at the base and the
+ * benchmark's scripts beside it: `/home/run.sh` builds and runs the tests on the tree as it is (the harness's other
+ * scripts apply its patches first), so it is the test command once the grader has applied the patch and the test
+ * patch. The Python repositories the benchmark takes from SWE-bench are the exception: their images are built on
+ * SWE-bench's, with the repository at `/testbed` and its conda env `testbed`, and their rows carry the test command
+ * in `base.ref`, which the harness runs there. How its output reads is per repository, in the benchmark's code, not
+ * in its rows: the harness registers a parser per repository (or per range of its pull requests, or per release
+ * tag, where the row names one; for a few repositories one parser that reads by the row's pull-request number), and
+ * `multiSweBenchHarness.json` says which of ours reads as that one does, by number range where the harness's does,
+ * and which repositories run on SWE-bench's images. A repository it does not list needs a spec (`--specs`) naming
+ * the log parser.
  */
 
 import type { LogParserName } from '../reward/logParsers/index';
-import parserTable from './multiSweBenchParsers.json';
+import harness from './multiSweBenchHarness.json';
+import { CONDA_TESTBED_ACTIVATION, TESTBED } from './instanceImages';
 import { listField, loadRows, optionalString, parseEncodedValue, requiredString, type Row } from './rows';
-import { FieldError, type Task, type TaskLoadResult, type TaskSource } from './task';
+import { FieldError, type Task, type TaskInstance, type TaskLoadResult, type TaskSource } from './task';
 
 const LANGUAGES: Record<string, string> = { js: 'javascript', ts: 'typescript', 'c++': 'c++', cpp: 'c++' };
 
-function base(row: Row): { sha: string } {
+function base(row: Row): { sha: string; ref?: unknown } {
   const value = typeof row.base === 'string' ? parseEncodedValue('base', row.base) : row.base;
-  const sha = (value as { sha?: unknown } | undefined)?.sha;
+  const { sha, ref } = (value ?? {}) as { sha?: unknown; ref?: unknown };
   if (typeof sha !== 'string' || !/^[0-9a-f]{7,40}$/i.test(sha)) throw new FieldError('base', 'has no commit sha');
-  return { sha };
+  return { sha, ref };
 }
 
 /**
@@ -32,7 +36,7 @@ function base(row: Row): { sha: string } {
 type NumberRange = { from?: number; to?: number; parser: string };
 
 const PARSERS_BY_HARNESS_NAME = new Map<string, string | NumberRange[]>(
-  Object.entries(parserTable.repositories).map(([name, parser]) => [name.toLowerCase(), parser]),
+  Object.entries(harness.parsers).map(([name, parser]) => [name.toLowerCase(), parser]),
 );
 
 /**
@@ -85,11 +89,31 @@ function problemStatement(row: Row): string {
   return `${requiredString(row, 'title')}\n${optionalString(row, 'body') ?? ''}`.trim();
 }
 
+const ON_SWE_BENCH_IMAGES = new Set(harness.repositoriesOnSweBenchImages.map((name) => name.toLowerCase()));
+
+/**
+ * Where the row's repository is in its image and how its tests run: the image's `/home/run.sh` in `/home/<repo>`,
+ * or, for a repository whose image is built on SWE-bench's, the row's `base.ref` in `/testbed` with its conda env.
+ */
+function instanceOf(org: string, repo: string, number: number, baseRef: unknown): TaskInstance {
+  const image = `mswebench/${org}_m_${repo}:pr-${number}`.toLowerCase();
+  if (!ON_SWE_BENCH_IMAGES.has(`${org}/${repo}`.toLowerCase()))
+    return { image, workdir: `/home/${repo}`, testCommand: 'bash /home/run.sh' };
+  const command = typeof baseRef === 'string' ? baseRef.trim() : '';
+  // Git refuses whitespace in a ref's name, so a ref without any is a branch, not a command.
+  if (!/\s/.test(command))
+    throw new FieldError(
+      'base',
+      `its ref must be the test command rows of ${org}/${repo} carry, not ${JSON.stringify(baseRef)}`,
+    );
+  return { image, workdir: TESTBED, activate: CONDA_TESTBED_ACTIVATION, testCommand: command };
+}
+
 export function multiSweBenchRowToTask(row: Row): Task {
   const org = requiredString(row, 'org');
   const repo = requiredString(row, 'repo');
   const number = pullRequestNumber(row);
-  const { sha } = base(row);
+  const { sha, ref } = base(row);
   const language = optionalString(row, 'lang') ?? optionalString(row, 'language');
   return {
     id: optionalString(row, 'instance_id') ?? `${org}__${repo}-${number}`,
@@ -105,11 +129,7 @@ export function multiSweBenchRowToTask(row: Row): Task {
     // Tests that must pass after the fix: those that failed, were skipped or did not exist before it.
     failToPass: ['f2p_tests', 's2p_tests', 'n2p_tests'].flatMap((field) => testNames(row, field)),
     passToPass: testNames(row, 'p2p_tests'),
-    instance: {
-      image: `mswebench/${org}_m_${repo}:pr-${number}`.toLowerCase(),
-      workdir: `/home/${repo}`,
-      testCommand: 'bash /home/run.sh',
-    },
+    instance: instanceOf(org, repo, number, ref),
   };
 }
 

@@ -7,7 +7,7 @@ import { LOG_PARSER_NAMES, parseTestLog } from '../../../src/core/reward/logPars
 import { universalNewlines } from '../../../src/core/reward/logParsers/text';
 import { LogParseError, type StatusMap } from '../../../src/core/reward/testStatus';
 import { multiSweBenchLogParser } from '../../../src/core/task/multiSweBenchSource';
-import parserTable from '../../../src/core/task/multiSweBenchParsers.json';
+import harness from '../../../src/core/task/multiSweBenchHarness.json';
 
 /**
  * Multi-SWE-bench's parsers against its harness: every log of the corpus (test/fixtures/multi-swe-bench/
@@ -52,10 +52,10 @@ function sortedLikePython(output: HarnessOutput): HarnessOutput {
 
 describe("Multi-SWE-bench's log parsers, against its harness", () => {
   test('the corpus covers every repository listed and every Multi-SWE-bench parser, at the commit the table names', () => {
-    assert.equal(outputs.commit, parserTable.commit);
+    assert.equal(outputs.commit, harness.commit);
     const checked = new Set(Object.keys(outputs.results).map((key) => key.split('#')[0]));
-    assert.deepEqual([...checked].sort(), Object.keys(parserTable.repositories).sort());
-    for (const [name, entry] of Object.entries(parserTable.repositories)) {
+    assert.deepEqual([...checked].sort(), Object.keys(harness.parsers).sort());
+    for (const [name, entry] of Object.entries(harness.parsers)) {
       if (typeof entry === 'string') continue;
       for (const { from, to } of entry as { from?: number; to?: number }[])
         for (const bound of [from, to].filter((value) => value !== undefined))
@@ -63,7 +63,7 @@ describe("Multi-SWE-bench's log parsers, against its harness", () => {
             assert.ok(`${name}#${number}` in outputs.results, `${name}: pull request ${number} not checked`);
     }
     const used = new Set(
-      Object.values(parserTable.repositories).flatMap((entry) =>
+      Object.values(harness.parsers).flatMap((entry) =>
         typeof entry === 'string' ? [entry] : entry.map(({ parser }) => parser),
       ),
     );

@@ -9,8 +9,14 @@ import { gradeLog } from '../../../src/core/reward/gradeTask';
 import { CURRENT_HARNESS_VERSION } from '../../../src/core/reward/harnessVersion';
 import { imageForProfile } from '../../../src/core/sandbox/images';
 import { testCommandFor, testFilesOf } from '../../../src/core/task/environment';
-import { checkImageTemplate, instanceImage, withNamespace } from '../../../src/core/task/instanceImages';
+import {
+  checkImageTemplate,
+  CONDA_TESTBED_ACTIVATION,
+  instanceImage,
+  withNamespace,
+} from '../../../src/core/task/instanceImages';
 import { loadTasks } from '../../../src/core/task/loadTasks';
+import harnessTable from '../../../src/core/task/multiSweBenchHarness.json';
 import { multiSweBenchRowToTask } from '../../../src/core/task/multiSweBenchSource';
 import { reversePatch } from '../../../src/core/task/patchReverse';
 import { taskImage } from '../../../src/core/task/taskSandbox';
@@ -526,6 +532,56 @@ describe('Multi-SWE-bench', () => {
     assert.equal(task.problemStatement, 'Compiler crash on match\nponyc segfaults when …');
     assert.deepEqual(task.failToPass, ['test/libponyc.MatchTest', 'test/libponyc.NewTest']);
     assert.deepEqual(task.passToPass, ['test/libponyc.LexerTest']);
+  });
+
+  test("every repository listed runs where and as Multi-SWE-bench's harness runs it: image, folder, env and test command", async () => {
+    // One row per repository the table lists (per number range where it has ranges); the harness's outputs for the
+    // same rows (made by its Instance registry at the commit named, outside this repository) say which image it
+    // evaluates in, which command runs the tests, the folder its scripts work in and whether they activate conda.
+    const harness = JSON.parse(readFileSync(fixture('multi-swe-bench', 'harness-images.json'), 'utf8')) as {
+      commit: string;
+      results: {
+        row: string;
+        image: string;
+        test_command: string;
+        script_folders: string[];
+        activates_conda_testbed: boolean;
+      }[];
+    };
+    assert.equal(harness.commit, harnessTable.commit);
+    const { tasks, errors } = await loadTasks(fixture('multi-swe-bench', 'image-rows.jsonl'));
+    assert.deepEqual(errors, []);
+    const ours = tasks.map((task) => ({
+      row: `${task.repo.name}#${task.id.split('-').at(-1)}`,
+      image: task.instance?.image,
+      testCommand: taskImage(task, settings).environment.testCommand,
+      workdir: task.instance?.workdir,
+      activatesConda: task.instance?.activate === CONDA_TESTBED_ACTIVATION,
+    }));
+    const theirs = harness.results.map((result) => ({
+      row: result.row,
+      image: result.image,
+      testCommand: result.test_command,
+      workdir: result.script_folders.find((folder) => folder.startsWith('/')),
+      activatesConda: result.activates_conda_testbed,
+    }));
+    assert.deepEqual(ours, theirs);
+    assert.equal(
+      ours.filter((task) => task.workdir === '/testbed').length,
+      harnessTable.repositoriesOnSweBenchImages.length,
+    );
+  });
+
+  test("a row of a repository on SWE-bench's images whose base.ref is a branch, not its test command, is refused", async () => {
+    const row = JSON.parse(readFileSync(fixture('multi-swe-bench', 'image-rows.jsonl'), 'utf8').split('\n')[0]);
+    const django = { ...row, org: 'django', repo: 'django', base: { ...row.base, ref: 'main' } };
+    const file = tempFile('django.jsonl', `${JSON.stringify(django)}\n`);
+    const { tasks, errors } = await loadTasks(file);
+    assert.deepEqual(tasks, []);
+    assert.equal(
+      formatLoadError(errors[0]),
+      `${file}:line 1 field 'base': its ref must be the test command rows of django/django carry, not "main"`,
+    );
   });
 
   test('the same rows load from Parquet with the nested base and int64 number', async () => {
