@@ -1,17 +1,18 @@
 /**
  * Multi-SWE-bench task instances as released (one row per pull request: `org`, `repo`, `number`, `base`,
  * `resolved_issues`, `fix_patch`, `test_patch`, the per-test transitions). Each runs in the benchmark's image
- * `mswebench/<org>_m_<repo>:pr-<number>`. Most hold the repository at `/home/<repo>` checked out at the base and the
- * benchmark's scripts beside it: `/home/run.sh` builds and runs the tests on the tree as it is (the harness's other
- * scripts apply its patches first), so it is the test command once the grader has applied the patch and the test
- * patch. The Python repositories the benchmark takes from SWE-bench are the exception: their images are built on
- * SWE-bench's, with the repository at `/testbed` and its conda env `testbed`, and their rows carry the test command
- * in `base.ref`, which the harness runs there. How its output reads is per repository, in the benchmark's code, not
- * in its rows: the harness registers a parser per repository (or per range of its pull requests, or per release
- * tag, where the row names one; for a few repositories one parser that reads by the row's pull-request number), and
- * `multiSweBenchHarness.json` says which of ours reads as that one does, by number range where the harness's does,
- * and which repositories run on SWE-bench's images. A repository it does not list needs a spec (`--specs`) naming
- * the log parser.
+ * `mswebench/<org>_m_<repo>:pr-<number>` (`envagent/…` for a row naming a pull-request range or a release tag,
+ * whose parsers the harness registers under those names). Most hold the repository at `/home/<repo>` checked out
+ * at the base and the benchmark's scripts beside it: `/home/run.sh` builds and runs the tests on the tree as it is
+ * (the harness's other scripts apply its patches first), so it is the test command once the grader has applied the
+ * patch and the test patch. The Python repositories the benchmark takes from SWE-bench are the exception: their
+ * images are built on SWE-bench's, with the repository at `/testbed` and its conda env `testbed`, and their rows
+ * carry the test command in `base.ref`, which the harness runs there. How its output reads is per repository, in
+ * the benchmark's code, not in its rows: the harness registers a parser per repository (or per range of its pull
+ * requests, or per release tag, where the row names one; for a few repositories one parser that reads by the row's
+ * pull-request number), and `multiSweBenchHarness.json` says which of ours reads as that one does, by number range
+ * where the harness's does, and which repositories run on SWE-bench's images. A repository it does not list needs a
+ * spec (`--specs`) naming the log parser.
  */
 
 import type { LogParserName } from '../reward/logParsers/index';
@@ -95,9 +96,12 @@ const ON_SWE_BENCH_IMAGES = new Set(harness.repositoriesOnSweBenchImages.map((na
  * Where the row's repository is in its image and how its tests run: the image's `/home/run.sh` in `/home/<repo>`,
  * or, for a repository whose image is built on SWE-bench's, the row's `base.ref` in `/testbed` with its conda env.
  */
-function instanceOf(org: string, repo: string, number: number, baseRef: unknown): TaskInstance {
-  const image = `mswebench/${org}_m_${repo}:pr-${number}`.toLowerCase();
-  if (!ON_SWE_BENCH_IMAGES.has(`${org}/${repo}`.toLowerCase()))
+function instanceOf(row: Row, org: string, repo: string, number: number, baseRef: unknown): TaskInstance {
+  // The harness builds the images of the classes it registers for a range of pull requests or a release tag
+  // (Multi-SWE-RL's) under another namespace than its per-repository ones.
+  const perRepository = multiSweBenchHarnessName(row) === `${org}/${repo}`;
+  const image = `${perRepository ? 'mswebench' : 'envagent'}/${org}_m_${repo}:pr-${number}`.toLowerCase();
+  if (!perRepository || !ON_SWE_BENCH_IMAGES.has(`${org}/${repo}`.toLowerCase()))
     return { image, workdir: `/home/${repo}`, testCommand: 'bash /home/run.sh' };
   const command = typeof baseRef === 'string' ? baseRef.trim() : '';
   // Git refuses whitespace in a ref's name, so a ref without any is a branch, not a command.
@@ -129,7 +133,7 @@ export function multiSweBenchRowToTask(row: Row): Task {
     // Tests that must pass after the fix: those that failed, were skipped or did not exist before it.
     failToPass: ['f2p_tests', 's2p_tests', 'n2p_tests'].flatMap((field) => testNames(row, field)),
     passToPass: testNames(row, 'p2p_tests'),
-    instance: instanceOf(org, repo, number, ref),
+    instance: instanceOf(row, org, repo, number, ref),
   };
 }
 

@@ -534,10 +534,11 @@ describe('Multi-SWE-bench', () => {
     assert.deepEqual(task.passToPass, ['test/libponyc.LexerTest']);
   });
 
-  test("every repository listed runs where and as Multi-SWE-bench's harness runs it: image, folder, env and test command", async () => {
-    // One row per repository the table lists (per number range where it has ranges); the harness's outputs for the
-    // same rows (made by its Instance registry at the commit named, outside this repository) say which image it
-    // evaluates in, which command runs the tests, the folder its scripts work in and whether they activate conda.
+  test("rows run where and as Multi-SWE-bench's harness runs them: image, folder, env and test command", async () => {
+    // One row per repository the table lists (per number range where it has ranges) and rows naming pull-request
+    // ranges and release tags the harness registers; its outputs for the same rows (made by its Instance registry at
+    // the commit named, outside this repository) say which image it evaluates in, which command runs the tests, the
+    // folder its scripts work in and whether they activate conda.
     const harness = JSON.parse(readFileSync(fixture('multi-swe-bench', 'harness-images.json'), 'utf8')) as {
       commit: string;
       results: {
@@ -551,10 +552,14 @@ describe('Multi-SWE-bench', () => {
     assert.equal(harness.commit, harnessTable.commit);
     const { tasks, errors } = await loadTasks(fixture('multi-swe-bench', 'image-rows.jsonl'));
     assert.deepEqual(errors, []);
+    // The ranges' and tags' rows need a spec naming their parser (we have none of those); it names no test command.
+    const specs = Object.fromEntries(
+      tasks.filter((task) => !task.logParser).map((task) => [task.repo.name, { test_framework: 'pytest' }]),
+    );
     const ours = tasks.map((task) => ({
       row: `${task.repo.name}#${task.id.split('-').at(-1)}`,
       image: task.instance?.image,
-      testCommand: taskImage(task, settings).environment.testCommand,
+      testCommand: taskImage(task, { ...settings, specs }).environment.testCommand,
       workdir: task.instance?.workdir,
       activatesConda: task.instance?.activate === CONDA_TESTBED_ACTIVATION,
     }));
