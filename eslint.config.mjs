@@ -29,4 +29,11 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
+  {
+    // A promise returned unawaited from a try block outlives its finally: a scratch folder was removed while a
+    // patch's files were still being read from it.
+    files: ['src/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: { '@typescript-eslint/return-await': ['error', 'error-handling-correctness-only'] },
+  },
 );

@@ -81,7 +81,8 @@ export async function patchFileVersions(patch: string, readBase: BaseFileReader)
         },
       );
     }
-    return Promise.all(
+    // Awaited here, so that the copy is removed only once every file has been read from it.
+    return await Promise.all(
       files.map(async (file) => ({
         ...file,
         before: file.oldPath === null || file.binary ? null : (before.get(file.oldPath) ?? null),

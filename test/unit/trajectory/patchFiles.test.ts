@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import type { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -80,6 +82,26 @@ describe('a run patch as whole files (real git)', () => {
       [byPath.get('pkg/gone.txt')?.before, byPath.get('pkg/gone.txt')?.after],
       ['to be deleted\n', null],
     );
+  });
+
+  test('on a slow disk every file is read before the scratch copy the patch was applied to is removed', async () => {
+    // The copy was removed as soon as the reads began, not when they ended: a read that came late found nothing.
+    const fsPromises = createRequire(__filename)('node:fs/promises') as { readFile: typeof readFile };
+    const { readFile: fastReadFile } = fsPromises;
+    fsPromises.readFile = (async (...args: Parameters<typeof readFile>) => {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      return fastReadFile(...args);
+    }) as typeof readFile;
+    try {
+      const read = await runBaseReader({
+        run_id: 'r1',
+        extra: { repo: { location: fixture.repo, commit: fixture.commit } },
+      });
+      const versions = await patchFileVersions(fixture.patch, read);
+      assert.equal(versions.find((file) => file.newPath === 'calc.py')?.after, 'def add(a, b):\n    return a + b\n');
+    } finally {
+      fsPromises.readFile = fastReadFile;
+    }
   });
 
   test('a patch that does not fit the base state is an error naming the file', async () => {
