@@ -1,7 +1,7 @@
 /**
  * Export throughput and peak memory on synthetic trajectories of realistic size, against `cat` of the
  * same bytes in the same run. Each export runs in a child process so its peak RSS is its own.
- *   node out/bench/export/index.js [--runs 10000]
+ *   node scripts/bench.mjs export [--runs 10000]
  * Prints its figures last as one JSON line.
  */
 import { spawn, spawnSync } from 'node:child_process';

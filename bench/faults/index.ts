@@ -1,6 +1,6 @@
 /**
  * Fault figures at full size, from a seed printed with them (`BENCH_SEED` to replay one). Parts, all by default
- * or those named as arguments (`node out/bench/faults/index.js kill`):
+ * or those named as arguments (`node scripts/bench.mjs faults kill`):
  * - fuzz: every input format the project reads (task files, task folders, our run logs, cut logs, the four
  *   imported trajectory formats), 10,000 generated inputs each (`BENCH_FUZZ_RUNS`). Each input must load, or be
  *   refused with an error naming its file and line; the first that breaks this stops the bench with fast-check's

@@ -3,7 +3,7 @@
  * from that message to the page's first render report, in Debian's chromium running media/playback.js as
  * VS Code serves it. The baseline, measured in the same run, is the first message as it was before patches
  * were sent per turn: the same turns, each with the work tree's whole cumulative patch.
- *   node out/bench/playback/index.js [--turns 1000]
+ *   node scripts/bench.mjs playback [--turns 1000]
  * Needs chromium (scripts/e2e/install-vscode-host.sh). Prints its figures last as one JSON line.
  */
 import { readFileSync } from 'node:fs';

@@ -4,7 +4,7 @@
  * read that only parses every line, measured in the same run. The report runs twice: cold (no facts kept yet:
  * every log is read, and its facts are kept in the folder's index) and warm (the same runs again, served
  * from the index). Each reader runs in a child process so that its peak RSS is its own.
- *   node out/bench/report/index.js [--runs 10000]
+ *   node scripts/bench.mjs report [--runs 10000]
  * Prints its figures last as one JSON line.
  */
 import { spawn, spawnSync } from 'node:child_process';
