@@ -1,4 +1,4 @@
-// Runs a program with a temporary folder of its own, removed when it ends however it ends.
+// Runs a program with a temporary folder of its own, removed once it has ended, passed, failed or crashed.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,7 +7,8 @@ import { join } from 'node:path';
 /**
  * Every temporary folder the program and the processes it starts make goes under one folder, removed afterwards.
  * What the program could not clean up (a CLI the fault suite kills, a run that fails half way) goes with it, so that
- * runs do not pile up in the system's temporary folder. Returns the program's exit status.
+ * runs do not pile up in the system's temporary folder. Stopping this script itself (Ctrl-C) skips the removal.
+ * Returns the program's exit status.
  */
 export function runWithScratchTmp(prefix, args) {
   const scratch = mkdtempSync(join(tmpdir(), prefix));

@@ -5,7 +5,8 @@
  * Targets: on CPU >= 1.0x TRL configured as well (the gain from the method alone), on a GPU >= 1.3x TRL's
  * defaults; both with the same loss (1e-3). The last line printed is one JSON object.
  *
- *   npm run build && node scripts/bench.mjs train [--steps N] [--conversations N] [--hidden N] [--layers N] [--rounds N]
+ *   npm run build && node scripts/bench.mjs train [--steps N] [--conversations N] [--hidden N] [--layers N]
+ *     [--rounds N]
  *   node scripts/bench.mjs train --gpu [--model Qwen/Qwen2.5-0.5B-Instruct]      (a GPU machine, a real model)
  */
 import { spawn } from 'node:child_process';
