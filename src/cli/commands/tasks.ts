@@ -72,17 +72,18 @@ function table(listed: Listed[]): string {
     .join('\n');
 }
 
-const NAMED_REPOSITORIES = 10;
+const NAMED_IN_NOTE = 10;
 
-/** What a run does with tasks no parser grades, naming their repositories. */
+/** What a run does with tasks no parser grades, naming the most precise names a spec for them may be keyed by. */
 function unparsedNote(listed: Listed[]): string | undefined {
   const unparsed = listed.filter((entry) => entry.logParser === null);
   if (unparsed.length === 0) return undefined;
-  const repositories = [...new Set(unparsed.map(({ task }) => task.repo.name ?? task.id))].sort();
+  const names = [...new Set(unparsed.map(({ task }) => task.harnessName ?? task.repo.name ?? task.id))].sort();
   // A community dataset can name hundreds; the first few say enough (--json lists every task's parser).
-  const named = repositories.slice(0, NAMED_REPOSITORIES).join(', ');
-  const more = repositories.length > NAMED_REPOSITORIES ? ` and ${repositories.length - NAMED_REPOSITORIES} more` : '';
-  return `${unparsed.length} task(s) have tests but no log parser here (${named}${more}): a run refuses them; pass --specs FILE with a test_framework for their repositories (docs/instances.md)`;
+  const first = names.slice(0, NAMED_IN_NOTE).join(', ');
+  const more = names.length > NAMED_IN_NOTE ? ` and ${names.length - NAMED_IN_NOTE} more` : '';
+  const fix = "pass --specs FILE with a test_framework under these names or their repositories' (docs/instances.md)";
+  return `${unparsed.length} task(s) have tests but no log parser here (${first}${more}): a run refuses them; ${fix}`;
 }
 
 /** Per dataset: how many tasks, how many of those with tests have a log parser, how many images the engine holds. */

@@ -21,7 +21,11 @@ export interface EnvironmentSpec {
   test_framework?: string;
 }
 
-/** A spec file: `{ "owner/name": { ...EnvironmentSpec, "versions": { "4.2": EnvironmentSpec } } }`. */
+/**
+ * A spec file: `{ "owner/name": { ...EnvironmentSpec, "versions": { "4.2": EnvironmentSpec } } }`, where a name may
+ * also be a harness's name for some of a repository's tasks (`Task.harnessName`), whose spec applies over the
+ * repository's.
+ */
 export type EnvironmentSpecs = Record<string, EnvironmentSpec & { versions?: Record<string, EnvironmentSpec> }>;
 
 /**
@@ -133,10 +137,16 @@ function mergedEnvironment(task: Task, specs: EnvironmentSpecs): Partial<TaskEnv
   for (const table of ownCommand ? [specs] : [SWE_BENCH_SPECS, SWE_GYM_SPECS, specs]) {
     const repoSpec = name ? table[name] : undefined;
     const versionSpec = task.version ? repoSpec?.versions?.[task.version] : undefined;
-    environment = applySpec(applySpec(environment, repoSpec), versionSpec);
+    const harnessSpec = task.harnessName ? table[task.harnessName] : undefined;
+    environment = applySpec(applySpec(applySpec(environment, repoSpec), versionSpec), harnessSpec);
   }
   if (task.logParser) environment.logParser = task.logParser;
   return environment;
+}
+
+/** What a spec for `task` is keyed by, where its repository's name is not the only key (a harness's name first). */
+function specNames(task: Task): string {
+  return task.harnessName ? [task.harnessName, task.repo.name].filter(Boolean).join(' or ') : 'it';
 }
 
 /** The environment to grade `task` in; throws when nothing says how to test it. */
@@ -153,7 +163,7 @@ export function environmentFor(task: Task, specs: EnvironmentSpecs = {}): TaskEn
       !logParser && 'test_framework',
     ];
     throw new Error(
-      `task ${task.id}: no ${testCommand && !needsImage ? 'log parser' : 'environment'} for ${task.repo.name ?? 'its repository'} (language '${task.language}'); pass --specs FILE with a spec for it that gives ${missing.filter(Boolean).join(', ')}`,
+      `task ${task.id}: no ${testCommand && !needsImage ? 'log parser' : 'environment'} for ${task.repo.name ?? 'its repository'} (language '${task.language}'); pass --specs FILE with a spec for ${specNames(task)} that gives ${missing.filter(Boolean).join(', ')}`,
     );
   }
   return { ...environment, install: environment.install ?? [], testCommand, logParser };
@@ -164,7 +174,7 @@ export function logParserFor(task: Task, specs: EnvironmentSpecs = {}): LogParse
   const logParser = task.environment?.logParser ?? mergedEnvironment(task, specs).logParser;
   if (!logParser)
     throw new Error(
-      `task ${task.id}: no log parser for ${task.repo.name ?? `language '${task.language}'`}; give the task a log_parser or pass --specs FILE with a spec that gives test_framework`,
+      `task ${task.id}: no log parser for ${task.repo.name ?? `language '${task.language}'`}; give the task a log_parser or pass --specs FILE with a spec for ${specNames(task)} that gives test_framework`,
     );
   return logParser;
 }

@@ -53,6 +53,12 @@ export function multiSweBenchHarnessName(row: Row): string {
   return tag ? `${org}/${repo}_${tag.replaceAll('.', '_')}` : `${org}/${repo}`;
 }
 
+/** The harness's name for the row where it registers one for the row's pull-request range or release. */
+function rangeOrReleaseName(row: Row): string | undefined {
+  const name = multiSweBenchHarnessName(row);
+  return name === `${requiredString(row, 'org')}/${requiredString(row, 'repo')}` ? undefined : name;
+}
+
 /** The row's pull-request number: an integer in the released files, a string of digits in some tools' copies. */
 function pullRequestNumber(row: Row): number {
   const number = typeof row.number === 'string' && /^\d+$/.test(row.number) ? Number(row.number) : row.number;
@@ -99,7 +105,7 @@ const ON_SWE_BENCH_IMAGES = new Set(harness.repositoriesOnSweBenchImages.map((na
 function instanceOf(row: Row, org: string, repo: string, number: number, baseRef: unknown): TaskInstance {
   // The harness builds the images of the classes it registers for a range of pull requests or a release tag
   // (Multi-SWE-RL's) under another namespace than its per-repository ones.
-  const perRepository = multiSweBenchHarnessName(row) === `${org}/${repo}`;
+  const perRepository = !rangeOrReleaseName(row);
   const image = `${perRepository ? 'mswebench' : 'envagent'}/${org}_m_${repo}:pr-${number}`.toLowerCase();
   if (!perRepository || !ON_SWE_BENCH_IMAGES.has(`${org}/${repo}`.toLowerCase()))
     return { image, workdir: `/home/${repo}`, testCommand: 'bash /home/run.sh' };
@@ -127,6 +133,7 @@ export function multiSweBenchRowToTask(row: Row): Task {
     problemStatement: problemStatement(row),
     hints: '',
     language: language ? (LANGUAGES[language.toLowerCase()] ?? language.toLowerCase()) : undefined,
+    harnessName: rangeOrReleaseName(row),
     logParser: multiSweBenchLogParser(row),
     testPatch: requiredString(row, 'test_patch'),
     goldPatch: requiredString(row, 'fix_patch'),

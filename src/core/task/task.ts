@@ -75,6 +75,11 @@ export interface Task {
   language?: string;
   /** SWE-bench `version`, used to pick a per-repo environment spec. */
   version?: string;
+  /**
+   * The name the benchmark's harness reads the task's test logs under where it is not the repository's
+   * (Multi-SWE-RL's rows of a pull-request range or a release): a spec under this name applies over the repository's.
+   */
+  harnessName?: string;
   environment?: TaskEnvironment;
   /** The log parser the task's dataset names (SWE-bench 5 datasets' `log_parser`), over its repository's. */
   logParser?: LogParserName;

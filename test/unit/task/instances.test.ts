@@ -688,9 +688,32 @@ describe('Multi-SWE-bench', () => {
     const task = multiSweBenchRowToTask({ ...row, ...interval, instance_id: undefined });
     assert.throws(
       () => taskImage(task, settings),
-      /no log parser for BurntSushi\/ripgrep .*pass --specs FILE with a spec for it that gives test_framework$/,
+      /no log parser for BurntSushi\/ripgrep .*with a spec for BurntSushi\/ripgrep_772_to_406 or BurntSushi\/ripgrep that gives test_framework$/,
     );
     const specs = { 'BurntSushi/ripgrep': { test_framework: 'maven' } };
     assert.equal(taskImage(task, { ...settings, specs }).environment.logParser, 'maven');
+  });
+
+  test("a spec under the harness's name for a pull-request range or release applies over its repository's", () => {
+    const row = JSON.parse(readFileSync(fixture('multi-swe-bench', 'jqlang__jq.jsonl'), 'utf8').split('\n')[0]);
+    const rangeRow = { ...row, number_interval: 'jq_3200_to_3100', number: 3101, instance_id: undefined };
+    const releaseRow = { ...row, tag: 'v1.7.1', instance_id: undefined };
+    const [range, release, perRepository] = [rangeRow, releaseRow, row].map(multiSweBenchRowToTask);
+    assert.deepEqual(
+      [range.harnessName, release.harnessName, perRepository.harnessName],
+      ['jqlang/jq_3200_to_3100', 'jqlang/jq_v1_7_1', undefined],
+    );
+    const specs = {
+      'jqlang/jq': { test_framework: 'gotest', test_command: 'make check' },
+      'jqlang/jq_3200_to_3100': { test_framework: 'maven' },
+    };
+    const parserAndCommand = (task: Task) => {
+      const { logParser, testCommand } = taskImage(task, { ...settings, specs }).environment;
+      return [logParser, testCommand];
+    };
+    assert.deepEqual(parserAndCommand(range), ['maven', 'make check']);
+    assert.deepEqual(parserAndCommand(release), ['gotest', 'make check']);
+    // A row of jq itself is read by the parser the harness registers for jq, over any spec.
+    assert.deepEqual(parserAndCommand(perRepository), ['mswebench_jq', 'make check']);
   });
 });

@@ -62,7 +62,7 @@ describe('rollout tasks', () => {
     assert.match(out, /^multi-swe-bench: 2 task\(s\), log parser for 1\/2, images present \?\/2$/m);
     assert.match(
       out,
-      /^1 task\(s\) have tests but no log parser here \(jqlang\/jq\): a run refuses them; pass --specs/m,
+      /^1 task\(s\) have tests but no log parser here \(jqlang\/jq_3200_to_3100\): a run refuses them; pass --specs/m,
     );
 
     const specs = join(dir, 'specs.json');
@@ -79,7 +79,7 @@ describe('rollout tasks', () => {
     );
     assert.match(
       (await runCaptured(tasksCommand, [many, ...socket])).out,
-      /^12 task\(s\) have tests but no log parser here \(org00\/jq, org01\/jq, .*, org09\/jq and 2 more\): /m,
+      /^12 task\(s\) have tests but no log parser here \(org00\/jq_3200_to_3100, .*, org09\/jq_3200_to_3100 and 2 more\): /m,
     );
 
     const missing = await runCaptured(tasksCommand, [file, '--specs', join(dir, 'none.json')]);
