@@ -79,7 +79,7 @@ describe('rollout tasks', () => {
     );
     assert.match(
       (await runCaptured(tasksCommand, [many, ...socket])).out,
-      /^12 task\(s\) have tests but no log parser here \(org00\/jq_3200_to_3100, .*, org09\/jq_3200_to_3100 and 2 more\): /m,
+      /^12 task\(s\) have tests but no log parser here \(org00\/jq_3200_to_3100, org01\/jq_3200_to_3100, .*, org09\/jq_3200_to_3100 and 2 more\): /m,
     );
 
     const missing = await runCaptured(tasksCommand, [file, '--specs', join(dir, 'none.json')]);
