@@ -132,7 +132,7 @@ export class DockerSandbox implements Sandbox {
     const mark = newExecMark();
     const exec = await this.explained(
       this.container.exec({
-        Cmd: ['bash', '-c', commandWrapper(mark), 'rollout-exec', command],
+        Cmd: execArgv(command, mark),
         AttachStdout: true,
         AttachStderr: true,
         AttachStdin: options.stdin !== undefined,
@@ -569,6 +569,14 @@ while [ $__rollout_round -lt 100 ]; do
   done
   [ $__rollout_left -eq 0 ] && __rollout_clean=1 && break
 done`;
+}
+
+/**
+ * The program an exec runs for `command`: its wrapper in bash, the command as an argument. Exported so that
+ * bench/sandbox can run the very same program through a bare Engine-API exec.
+ */
+export function execArgv(command: string, mark = newExecMark()): string[] {
+  return ['bash', '-c', commandWrapper(mark), 'rollout-exec', command];
 }
 
 /**
