@@ -66,7 +66,7 @@ export const gradeCommand: CliCommand = {
       const log = await readFile(values.log, 'utf8').catch((error: Error) =>
         Promise.reject(new Error(`${values.log}: cannot read the log (${error.message})`)),
       );
-      grade = gradeLog(task, log, {
+      grade = await gradeLog(task, log, {
         harnessVersion,
         specs,
         raw: values.raw,

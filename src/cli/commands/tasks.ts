@@ -1,4 +1,11 @@
 import { relative } from 'node:path';
+import {
+  HARNESS_LOG_PARSER,
+  harnessName,
+  harnessPython,
+  INSTALL,
+  registeredNames,
+} from '../../core/reward/multiSweBenchHarness';
 import { Engine } from '../../core/sandbox/engine';
 import { loadEnvironmentSpecs, logParserFor, type EnvironmentSpecs } from '../../core/task/environment';
 import { loadTasks } from '../../core/task/loadTasks';
@@ -13,9 +20,10 @@ const USAGE = `usage: rollout tasks FILE_OR_DIR [--json] [--specs FILE] [--image
 
 Loads a task file (SWE-bench, Lite, Verified, Multilingual, SWE-Gym, SWE-smith, R2E-Gym, Multi-SWE-bench or
 CodeAssistBench; JSON, JSONL or Parquet) or a task folder (or a folder of them) and lists its tasks with the
-log parser that grades each (none: a run refuses the task until a spec names one), the image each runs in and
-whether the engine has it, then the counts per dataset. Bad rows are reported by file, line (or Parquet row)
-and field; the exit code is 0 only if every row loaded.
+log parser that grades each (none: a run refuses the task until a spec names one; mswebench_harness: the
+Multi-SWE-bench harness's own, where it is installed), the image each runs in and whether the engine has it,
+then the counts per dataset. Bad rows are reported by file, line (or Parquet row) and field; the exit code is 0
+only if every row loaded.
 
 options:
   --specs FILE         per-repo environment specs (JSON), as rollout run takes them
@@ -79,11 +87,32 @@ function unparsedNote(listed: Listed[]): string | undefined {
   const unparsed = listed.filter((entry) => entry.logParser === null);
   if (unparsed.length === 0) return undefined;
   const names = [...new Set(unparsed.map(({ task }) => task.harnessName ?? task.repo.name ?? task.id))].sort();
-  // A community dataset can name hundreds; the first few say enough (--json lists every task's parser).
-  const first = names.slice(0, NAMED_IN_NOTE).join(', ');
-  const more = names.length > NAMED_IN_NOTE ? ` and ${names.length - NAMED_IN_NOTE} more` : '';
   const fix = "pass --specs FILE with a test_framework under these names or their repositories' (docs/instances.md)";
-  return `${unparsed.length} task(s) have tests but no log parser here (${first}${more}): a run refuses them; ${fix}`;
+  return `${unparsed.length} task(s) have tests but no log parser here (${namedFew(names)}): a run refuses them; ${fix}`;
+}
+
+/** A community dataset can name hundreds; the first few say enough (--json lists every task's parser). */
+function namedFew(names: string[]): string {
+  const more = names.length > NAMED_IN_NOTE ? ` and ${names.length - NAMED_IN_NOTE} more` : '';
+  return `${names.slice(0, NAMED_IN_NOTE).join(', ')}${more}`;
+}
+
+/** Whether the harness runs the parsers of the tasks read by Multi-SWE-bench's own, and what a run does if not. */
+async function harnessNote(listed: Listed[]): Promise<string | undefined> {
+  const read = listed.filter((entry) => entry.logParser === HARNESS_LOG_PARSER);
+  if (read.length === 0) return undefined;
+  const names = [...new Set(read.map(({ task }) => harnessName(task)))].sort();
+  const head = `${read.length} task(s) are read by Multi-SWE-bench's own parsers, in its harness in ${harnessPython()}`;
+  const specs = "pass --specs FILE with a test_framework under their names or their repositories' (docs/instances.md)";
+  let registered: Set<string>;
+  try {
+    registered = await registeredNames();
+  } catch (error) {
+    return `${head}, which is not usable (${(error as Error).message}): a run refuses them; ${INSTALL}, or ${specs}`;
+  }
+  const missing = names.filter((name) => !registered.has(name));
+  if (missing.length === 0) return `${head}: it has a parser for each of their ${names.length} name(s)`;
+  return `${head}: it registers no parser for ${namedFew(missing)}: a run refuses those; ${specs}`;
 }
 
 /** Per dataset: how many tasks, how many of those with tests have a log parser, how many images the engine holds. */
@@ -164,8 +193,7 @@ export const tasksCommand: CliCommand = {
       if (tasks.length > 0) console.log(table(listed));
       console.log(`${tasks.length} task(s) loaded${errors.length ? `, ${errors.length} row(s) did not load` : ''}`);
       for (const line of counts(listed)) console.log(line);
-      const note = unparsedNote(listed);
-      if (note) console.log(note);
+      for (const note of [unparsedNote(listed), await harnessNote(listed)]) if (note) console.log(note);
       if (engineNote) console.log(engineNote);
       for (const error of errors) console.error(formatLoadError(error));
     }

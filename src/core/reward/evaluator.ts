@@ -185,7 +185,7 @@ async function evaluateInSandbox(
       `the test command could not start in ${planned.sandbox.image} (exit ${testExit}); see the test output`,
     );
   try {
-    const grade = gradeTaskOutput(task, testOutput, {
+    const grade = await gradeTaskOutput(task, testOutput, {
       harnessVersion: rules.harnessVersion,
       logParser: planned.environment.logParser,
     });

@@ -10,7 +10,8 @@ import { HARNESS_RULES, type EvalType } from './harnessRules';
 import type { HarnessVersion } from './harnessVersion';
 import { gradeTestOutput, type Grade, type ReportFile } from './instanceReport';
 import type { LogParserName } from './logParsers/index';
-import { TEST_OUTPUT_MARKERS } from './testOutput';
+import { HARNESS_LOG_PARSER, readWithHarness } from './multiSweBenchHarness';
+import { parsedTexts, TEST_OUTPUT_MARKERS } from './testOutput';
 
 export interface GradeTaskOptions {
   harnessVersion: HarnessVersion;
@@ -19,7 +20,9 @@ export interface GradeTaskOptions {
   patch?: string | null;
 }
 
-export function gradeTaskOutput(task: Task, testOutput: string, options: GradeTaskOptions): Grade {
+/** The grade; where the task's parser is Multi-SWE-bench's own, its harness reads the log first. */
+export async function gradeTaskOutput(task: Task, testOutput: string, options: GradeTaskOptions): Promise<Grade> {
+  const texts = options.logParser === HARNESS_LOG_PARSER ? parsedTexts(testOutput) : undefined;
   return gradeTestOutput({
     instanceId: task.id,
     repo: task.repo.name,
@@ -30,6 +33,7 @@ export function gradeTaskOutput(task: Task, testOutput: string, options: GradeTa
     logParser: options.logParser,
     evalType: task.evalType,
     rules: HARNESS_RULES[options.harnessVersion],
+    harnessReadings: texts && (await readWithHarness(task, [texts.between, texts.whole])),
   });
 }
 
@@ -69,10 +73,10 @@ export interface GradeLogOptions {
  * Grades a harness test output (or, `raw`, a test runner's own log) for `task`; throws LogParseError where
  * the harness's parser fails.
  */
-export function gradeLog(task: Task, log: string, options: GradeLogOptions): LogGrade {
+export async function gradeLog(task: Task, log: string, options: GradeLogOptions): Promise<LogGrade> {
   const logParser = logParserFor(task, options.specs);
   const testOutput = options.raw ? asTestOutput(log, options.exitCode) : log;
-  const grade = gradeTaskOutput(task, testOutput, {
+  const grade = await gradeTaskOutput(task, testOutput, {
     harnessVersion: options.harnessVersion,
     logParser,
     patch: options.noPatch ? null : undefined,

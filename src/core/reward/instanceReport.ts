@@ -9,7 +9,7 @@ import { evalTypeFor, type EvalType, type HarnessRules } from './harnessRules';
 import { classifyInfraFailure } from './infraFailure';
 import type { LogParserName } from './logParsers/index';
 import { readTestOutput } from './testOutput';
-import type { StatusMap } from './testStatus';
+import type { HarnessReadings, StatusMap } from './testStatus';
 
 /** The harness's per-instance report, keys in its order; `infra_failure*` exist from 5.0 on. */
 export interface InstanceReport {
@@ -39,6 +39,8 @@ export interface GradeInput {
   /** The task's own `eval_type`, when its dataset gives one. */
   evalType?: EvalType;
   rules: HarnessRules;
+  /** What the benchmark's own harness read in the log, for the parser that defers to it. */
+  harnessReadings?: HarnessReadings;
 }
 
 export interface Grade {
@@ -63,7 +65,12 @@ export function gradeTestOutput(input: GradeInput): Grade {
     ...(rules.labelsInfraFailures ? { infra_failure: false } : {}),
   };
   if (input.patch === null) return { report, evalType, notGradedBecause: 'the prediction has no patch' };
-  const context = { instanceId: input.instanceId, version: input.version, harnessVersion: rules.harnessVersion };
+  const context = {
+    instanceId: input.instanceId,
+    version: input.version,
+    harnessVersion: rules.harnessVersion,
+    harnessReadings: input.harnessReadings,
+  };
   const reading = readTestOutput(input.testOutput, input.logParser, context, rules);
   if (!reading.graded) {
     const label = rules.labelsInfraFailures ? classifyInfraFailure(input.testOutput) : undefined;

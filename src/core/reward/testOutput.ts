@@ -53,6 +53,17 @@ export function recordedExitCode(content: string): number | undefined {
 }
 
 /**
+ * The texts of a test output a parser reads: the test command's output between the markers, then the whole log
+ * where that holds no result. Undefined when the markers are missing.
+ */
+export function parsedTexts(testOutput: string): { between: string; whole: string } | undefined {
+  // The harness reads test_output.txt in Python's text mode: CRLF and CR arrive as LF.
+  const whole = universalNewlines(testOutput);
+  if (!whole.includes(TEST_OUTPUT_MARKERS.start) || !whole.includes(TEST_OUTPUT_MARKERS.end)) return undefined;
+  return { between: whole.split(TEST_OUTPUT_MARKERS.start)[1].split(TEST_OUTPUT_MARKERS.end)[0], whole };
+}
+
+/**
  * The harness's reading of a test output. Parsers throw LogParseError on logs the harness's parser fails
  * on (the harness then writes no report at all).
  */
@@ -62,19 +73,18 @@ export function readTestOutput(
   context: ParseContext,
   rules: HarnessRules,
 ): TestOutputReading {
-  // The harness reads test_output.txt in Python's text mode: CRLF and CR arrive as LF.
   const content = universalNewlines(testOutput);
   const failure = FAILURE_MARKERS.find((marker) => content.includes(marker));
   if (failure) return { graded: false, reason: `the log holds '${failure}'` };
-  if (!content.includes(TEST_OUTPUT_MARKERS.start) || !content.includes(TEST_OUTPUT_MARKERS.end))
+  const texts = parsedTexts(testOutput);
+  if (!texts)
     return {
       graded: false,
       reason: `the log lacks the '${TEST_OUTPUT_MARKERS.start}' and '${TEST_OUTPUT_MARKERS.end}' markers`,
     };
-  const between = content.split(TEST_OUTPUT_MARKERS.start)[1].split(TEST_OUTPUT_MARKERS.end)[0];
-  let statuses = parseTestLog(parser, between, context);
+  let statuses = parseTestLog(parser, texts.between, context);
   // Some runners print their results outside the markers (stderr written after stdout): read the whole log.
-  if (statuses.size === 0) statuses = parseTestLog(parser, content, context);
+  if (statuses.size === 0) statuses = parseTestLog(parser, texts.whole, context);
   if (rules.requireSuiteRan && statuses.size === 0 && !SUITE_RAN_EVIDENCE.some((pattern) => pattern.test(content)))
     return { graded: false, reason: 'the log has no test results and no sign that the test suite ran' };
   const exitCode = recordedExitCode(content);

@@ -17,7 +17,12 @@ export interface ParseContext {
   /** The task's SWE-bench `version`. */
   version?: string;
   harnessVersion: HarnessVersion;
+  /** What a benchmark's own harness read in the log's texts, for the parser that defers to it. */
+  harnessReadings?: HarnessReadings;
 }
+
+/** A reading of a benchmark's harness per log text: its status map, or why its parser refused the log. */
+export type HarnessReadings = ReadonlyMap<string, StatusMap | LogParseError>;
 
 /** A log parser: one per test framework, pure (log text in, status map out). */
 export type LogParser = (log: string, context: ParseContext) => StatusMap;

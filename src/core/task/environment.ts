@@ -5,6 +5,7 @@
  */
 
 import { logParserName, type LogParserName } from '../reward/logParsers/index';
+import { HARNESS_LOG_PARSER } from '../reward/multiSweBenchHarness';
 import { readJsonText } from '../textFile';
 import builtInSpecs from './swebenchSpecs.json';
 import sweGymSpecs from './sweGymSpecs.json';
@@ -141,6 +142,8 @@ function mergedEnvironment(task: Task, specs: EnvironmentSpecs): Partial<TaskEnv
     environment = applySpec(applySpec(applySpec(environment, repoSpec), versionSpec), harnessSpec);
   }
   if (task.logParser) environment.logParser = task.logParser;
+  // A Multi-SWE-bench row that nothing here reads as its harness does is read by the harness, where installed.
+  else if (!environment.logParser && task.harnessPullRequest) environment.logParser = HARNESS_LOG_PARSER;
   return environment;
 }
 

@@ -11,8 +11,9 @@
  * the benchmark's code, not in its rows: the harness registers a parser per repository (or per range of its pull
  * requests, or per release tag, where the row names one; for a few repositories one parser that reads by the row's
  * pull-request number), and `multiSweBenchHarness.json` says which of ours reads as that one does, by number range
- * where the harness's does, and which repositories run on SWE-bench's images. A repository it does not list needs a
- * spec (`--specs`) naming the log parser.
+ * where the harness's does, and which repositories run on SWE-bench's images. A row it does not list (another
+ * repository's, or a range's or a release's) is read by the harness itself, where installed, unless a spec
+ * (`--specs`) names a log parser: the task carries the pull request the harness picks its parser by.
  */
 
 import type { LogParserName } from '../reward/logParsers/index';
@@ -134,6 +135,13 @@ export function multiSweBenchRowToTask(row: Row): Task {
     hints: '',
     language: language ? (LANGUAGES[language.toLowerCase()] ?? language.toLowerCase()) : undefined,
     harnessName: rangeOrReleaseName(row),
+    harnessPullRequest: {
+      org,
+      repo,
+      number,
+      number_interval: optionalString(row, 'number_interval') ?? '',
+      tag: optionalString(row, 'tag') ?? '',
+    },
     logParser: multiSweBenchLogParser(row),
     testPatch: requiredString(row, 'test_patch'),
     goldPatch: requiredString(row, 'fix_patch'),

@@ -65,6 +65,15 @@ export interface TaskInstance {
   testCommand?: string;
 }
 
+/** The fields Multi-SWE-bench's harness picks a pull request's log parser by, named as its rows name them. */
+export interface HarnessPullRequest {
+  org: string;
+  repo: string;
+  number: number;
+  number_interval: string;
+  tag: string;
+}
+
 export interface Task {
   id: string;
   kind: TaskKind;
@@ -80,6 +89,8 @@ export interface Task {
    * (Multi-SWE-RL's rows of a pull-request range or a release): a spec under this name applies over the repository's.
    */
   harnessName?: string;
+  /** A Multi-SWE-bench row's pull request, as its harness picks the row's own log parser by. */
+  harnessPullRequest?: HarnessPullRequest;
   environment?: TaskEnvironment;
   /** The log parser the task's dataset names (SWE-bench 5 datasets' `log_parser`), over its repository's. */
   logParser?: LogParserName;

@@ -5,6 +5,7 @@
  */
 
 import type { SandboxSpec } from '../sandbox/sandbox';
+import { HARNESS_LOG_PARSER, requireHarnessParser } from '../reward/multiSweBenchHarness';
 import { environmentFor, type EnvironmentSpecs } from './environment';
 import { instanceImage, PROFILE_ROUTE, type InstanceImageOptions } from './instanceImages';
 import { resolveRepoSource, type RepoResolveOptions } from './repoResolver';
@@ -44,8 +45,10 @@ export function taskImage(
   };
 }
 
+/** The task's sandbox; throws, before anything starts, where its test logs could not be graded. */
 export async function taskSandbox(task: Task, settings: TaskSandboxSettings): Promise<TaskSandbox> {
   const { environment, image, instance } = taskImage(task, settings);
+  if (environment.logParser === HARNESS_LOG_PARSER) await requireHarnessParser(task);
   if (instance && task.instance) {
     const { workdir, activate, setup, setupInput } = task.instance;
     return { environment, spec: { image, workdir, instance: { activate, setup, setupInput } } };

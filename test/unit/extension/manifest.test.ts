@@ -39,6 +39,11 @@ describe("the extension's manifest (package.json contributes)", () => {
     assert.match(vsixIgnore, /^!tasks\/examples\/\*\*$/m, 'the VSIX ships the example tasks');
   });
 
+  test("the VSIX ships the script that reads Multi-SWE-bench's logs with its harness, where grading looks for it", () => {
+    assert.match(vsixIgnore, /^!sandbox\/harness\/\*\.py$/m);
+    assert.ok(existsSync(join(root, 'sandbox', 'harness', 'read_mswebench_logs.py')));
+  });
+
   test('every view has an icon the VSIX ships', () => {
     for (const view of manifest.contributes.views.rolloutStudio as { id: string; icon: string }[]) {
       assert.ok(view.icon && existsSync(join(root, view.icon)), `${view.id}: icon ${view.icon}`);

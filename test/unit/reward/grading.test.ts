@@ -270,7 +270,7 @@ describe('the SWE-bench instance the old grading got wrong', () => {
       status_map: Record<string, string>;
       resolution: string;
     };
-    const grade = gradeLog(task, log, { harnessVersion: 5 });
+    const grade = await gradeLog(task, log, { harnessVersion: 5 });
     assert.equal(grade.log_parser, 'pytest');
     assert.deepEqual(grade.status_map, harness.status_map);
     assert.equal(grade.resolution, harness.resolution);

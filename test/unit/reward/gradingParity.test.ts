@@ -101,10 +101,10 @@ describe('grading parity with the SWE-bench harness on the corpus', () => {
           patch: entry.patch_is_none ? null : 'diff --git a/x b/x\n',
         });
       if (result.error) {
-        assert.throws(grade, LogParseError, `${where}: the harness failed on the log (${result.error})`);
+        await assert.rejects(grade, LogParseError, `${where}: the harness failed on the log (${result.error})`);
         continue;
       }
-      const ours = grade();
+      const ours = await grade();
       const statusMap = ours.report.patch_successfully_applied ? Object.fromEntries(ours.statuses ?? []) : {};
       if (JSON.stringify(ours.report) !== JSON.stringify(result.report))
         mismatches.push(`${where}: report ${JSON.stringify(ours.report)} ≠ harness ${JSON.stringify(result.report)}`);

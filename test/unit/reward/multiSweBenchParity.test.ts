@@ -69,7 +69,8 @@ describe("Multi-SWE-bench's log parsers, against its harness", () => {
     );
     assert.deepEqual(
       LOG_PARSER_NAMES.filter((name) => name.startsWith('mswebench_') && !used.has(name)),
-      [],
+      // The harness's own parsers, for the rows the table does not list (multiSweBenchHarness.test.ts).
+      ['mswebench_harness'],
     );
     for (const results of Object.values(outputs.results))
       assert.deepEqual(Object.keys(results).sort(), [...logs].sort());

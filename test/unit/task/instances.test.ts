@@ -670,26 +670,31 @@ describe('Multi-SWE-bench', () => {
       readFileSync(fixture('multi-swe-bench', 'logs', 'zstd-pool-tests.log'), 'utf8'),
       './poolTests\nPASS: testOrder\nPASS: testInvalid\n',
     ];
-    const grade = (task: Task, log: string) =>
-      gradeLog(task, log, { harnessVersion: CURRENT_HARNESS_VERSION, raw: true, exitCode: 0 }).resolution;
-    assert.deepEqual(
-      tasks.map((task, index) => grade(task, logs[index])),
-      ['RESOLVED_FULL', 'RESOLVED_FULL', 'RESOLVED_FULL'],
-    );
+    const grade = async (task: Task, log: string) =>
+      (await gradeLog(task, log, { harnessVersion: CURRENT_HARNESS_VERSION, raw: true, exitCode: 0 })).resolution;
+    assert.deepEqual(await Promise.all(tasks.map((task, index) => grade(task, logs[index]))), [
+      'RESOLVED_FULL',
+      'RESOLVED_FULL',
+      'RESOLVED_FULL',
+    ]);
     const decoderFailed = readFileSync(fixture('multi-swe-bench', 'logs', 'zstd-decoder-failed.log'), 'utf8');
-    assert.equal(grade(tasks[0], decoderFailed), 'RESOLVED_NO');
-    assert.equal(grade(tasks[2], './poolTests\nPASS: testOrder\nFAIL: testInvalid\n'), 'RESOLVED_PARTIAL');
+    assert.equal(await grade(tasks[0], decoderFailed), 'RESOLVED_NO');
+    assert.equal(await grade(tasks[2], './poolTests\nPASS: testOrder\nFAIL: testInvalid\n'), 'RESOLVED_PARTIAL');
   });
 
-  test('a Multi-SWE-bench repository whose parser Rollout Studio does not have needs --specs, named in the error', () => {
+  test("a Multi-SWE-bench row whose parser Rollout Studio does not have is read by the harness's, or by a spec's", () => {
     const row = JSON.parse(readFileSync(fixture('multi-swe-bench', 'jqlang__jq.jsonl'), 'utf8').split('\n')[0]);
     // The harness reads ripgrep's pull requests 772 down to 406 (rows naming that interval) with a parser we do not have.
     const interval = { org: 'BurntSushi', repo: 'ripgrep', number_interval: 'ripgrep_772_to_406' };
     const task = multiSweBenchRowToTask({ ...row, ...interval, instance_id: undefined });
-    assert.throws(
-      () => taskImage(task, settings),
-      /no log parser for BurntSushi\/ripgrep .*with a spec for BurntSushi\/ripgrep_772_to_406 or BurntSushi\/ripgrep that gives test_framework$/,
-    );
+    assert.deepEqual(task.harnessPullRequest, {
+      org: 'BurntSushi',
+      repo: 'ripgrep',
+      number: row.number,
+      number_interval: 'ripgrep_772_to_406',
+      tag: '',
+    });
+    assert.equal(taskImage(task, settings).environment.logParser, 'mswebench_harness');
     const specs = { 'BurntSushi/ripgrep': { test_framework: 'maven' } };
     assert.equal(taskImage(task, { ...settings, specs }).environment.logParser, 'maven');
   });

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tasksCommand } from '../../../src/cli/commands/tasks';
 import { runCaptured } from '../../support/cliCapture';
+import { pythonWithHarness, pythonWithoutHarness } from '../../support/harnessPython';
 import { fixture } from './fixturePaths';
 
 describe('rollout tasks', () => {
@@ -43,7 +44,7 @@ describe('rollout tasks', () => {
     );
   });
 
-  test('a row no parser here reads (a pull-request range the harness reads its own way) is named, and --specs gives one', async () => {
+  test("a pull-request range's row is read by the harness's own parser: whether it is usable is said, and --specs names another", async () => {
     const [row] = readFileSync(fixture('multi-swe-bench', 'jqlang__jq.jsonl'), 'utf8').trim().split('\n');
     const ranged = {
       ...(JSON.parse(row) as Record<string, unknown>),
@@ -55,21 +56,32 @@ describe('rollout tasks', () => {
     const file = join(dir, 'rows.jsonl');
     writeFileSync(file, `${row}\n${JSON.stringify(ranged)}\n`);
     const socket = ['--docker-host', 'unix:///nonexistent/docker.sock'];
-    const { code, out } = await runCaptured(tasksCommand, [file, ...socket]);
-    assert.equal(code, 0, 'both rows loaded');
-    assert.match(out, /^jqlang__jq-3165\s.*\syes\s+mswebench_jq\s+\?$/m);
-    assert.match(out, /^jqlang__jq-3101\s.*\syes\s+none\s+\?$/m);
-    assert.match(out, /^multi-swe-bench: 2 task\(s\), log parser for 1\/2, images present \?\/2$/m);
+    const list = async (args: string[], python: string) => {
+      const earlier = process.env.ROLLOUT_HARNESS_PYTHON;
+      process.env.ROLLOUT_HARNESS_PYTHON = python;
+      try {
+        return await runCaptured(tasksCommand, [...args, ...socket]);
+      } finally {
+        if (earlier === undefined) delete process.env.ROLLOUT_HARNESS_PYTHON;
+        else process.env.ROLLOUT_HARNESS_PYTHON = earlier;
+      }
+    };
+
+    const without = await list([file], pythonWithoutHarness());
+    assert.equal(without.code, 0, 'both rows loaded');
+    assert.match(without.out, /^jqlang__jq-3165\s.*\syes\s+mswebench_jq\s+\?$/m);
+    assert.match(without.out, /^jqlang__jq-3101\s.*\syes\s+mswebench_harness\s+\?$/m);
+    assert.match(without.out, /^multi-swe-bench: 2 task\(s\), log parser for 2\/2, images present \?\/2$/m);
     assert.match(
-      out,
-      /^1 task\(s\) have tests but no log parser here \(jqlang\/jq_3200_to_3100\): a run refuses them; pass --specs/m,
+      without.out,
+      /^1 task\(s\) are read by Multi-SWE-bench's own parsers, in its harness in \S+python-without-harness, which is not usable \(.*cannot import Multi-SWE-bench's harness.*\): a run refuses them; install it \(pip install multi-swe-bench; .*\), or pass --specs FILE/m,
     );
 
     const specs = join(dir, 'specs.json');
     writeFileSync(specs, JSON.stringify({ 'jqlang/jq': { test_framework: 'mswebench_jq' } }));
-    const given = await runCaptured(tasksCommand, [file, '--specs', specs, ...socket]);
-    assert.match(given.out, /^multi-swe-bench: 2 task\(s\), log parser for 2\/2, images present \?\/2$/m);
-    assert.doesNotMatch(given.out, /no log parser here/);
+    const given = await list([file, '--specs', specs], pythonWithoutHarness());
+    assert.match(given.out, /^jqlang__jq-3101\s.*\syes\s+mswebench_jq\s+\?$/m);
+    assert.doesNotMatch(given.out, /Multi-SWE-bench's own parsers/);
 
     const many = join(dir, 'many.jsonl');
     const orgs = Array.from({ length: 12 }, (_, index) => `org${String(index).padStart(2, '0')}`);
@@ -78,13 +90,45 @@ describe('rollout tasks', () => {
       orgs.map((org) => JSON.stringify({ ...ranged, org, instance_id: `${org}__jq-3101` })).join('\n'),
     );
     assert.match(
-      (await runCaptured(tasksCommand, [many, ...socket])).out,
-      /^12 task\(s\) have tests but no log parser here \(org00\/jq_3200_to_3100, org01\/jq_3200_to_3100, .*, org09\/jq_3200_to_3100 and 2 more\): /m,
+      (await list([many], pythonWithHarness())).out,
+      /^12 task\(s\) are read by Multi-SWE-bench's own parsers, in its harness in \S+python-with-harness: it registers no parser for org00\/jq_3200_to_3100, org01\/jq_3200_to_3100, .*, org09\/jq_3200_to_3100 and 2 more: a run refuses those; pass --specs FILE/m,
+    );
+
+    // The rows of ranges and releases whose readings by the real harness the stand-in gives back, with a test each.
+    const recorded = join(dir, 'recorded.jsonl');
+    const imageRows = readFileSync(fixture('multi-swe-bench', 'image-rows.jsonl'), 'utf8').trim().split('\n');
+    const tested = imageRows
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((entry) => entry.number_interval || entry.tag)
+      .map((entry) => JSON.stringify({ ...entry, f2p_tests: { test: { run: 'NONE', test: 'FAIL', fix: 'PASS' } } }));
+    writeFileSync(recorded, tested.join('\n'));
+    assert.match(
+      (await list([recorded], pythonWithHarness())).out,
+      /^38 task\(s\) are read by Multi-SWE-bench's own parsers, in its harness in \S+: it has a parser for each of their 38 name\(s\)$/m,
     );
 
     const missing = await runCaptured(tasksCommand, [file, '--specs', join(dir, 'none.json')]);
     assert.equal(missing.code, 2);
     assert.match(missing.err, /--specs .*none\.json: not a readable JSON spec file/);
+  });
+
+  test('rows no parser here reads and no harness reads are named, with the spec that gives one', async () => {
+    const [sample] = JSON.parse(readFileSync(fixture('swe-bench', 'swe-bench-lite-sample.json'), 'utf8')) as object[];
+    // A Ruby repository the SWE-bench harness does not know: no parser of its own, none by language.
+    const rows = Array.from({ length: 12 }, (_, index) => ({
+      ...sample,
+      repo: `org${String(index).padStart(2, '0')}/gem`,
+      instance_id: `gem-${index}`,
+      language: 'ruby',
+    }));
+    const file = join(mkdtempSync(join(tmpdir(), 'rollout-cli-')), 'rows.json');
+    writeFileSync(file, JSON.stringify(rows));
+    const { out } = await runCaptured(tasksCommand, [file, '--docker-host', 'unix:///nonexistent/docker.sock']);
+    assert.match(out, /^gem-0\s.*\sruby\s+yes\s+none\s+\?$/m);
+    assert.match(
+      out,
+      /^12 task\(s\) have tests but no log parser here \(org00\/gem, org01\/gem, .*, org09\/gem and 2 more\): a run refuses them; pass --specs/m,
+    );
   });
 
   test('--json lists tasks and errors; a bad row makes the exit code 1 while good rows are listed', async () => {

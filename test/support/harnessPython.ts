@@ -1,0 +1,27 @@
+/**
+ * Pythons for `ROLLOUT_HARNESS_PYTHON`, as a user's would be: one where Multi-SWE-bench's harness is importable (a
+ * stand-in for it that gives back what the real harness read in recorded logs), and one where no harness is.
+ */
+
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const HARNESS_RECORDING = join(process.cwd(), 'test', 'fixtures', 'multi-swe-bench', 'harness-readings.json');
+const STAND_IN = join(process.cwd(), 'test', 'fixtures', 'multi-swe-bench', 'harness-stand-in');
+
+function pythonScript(name: string, body: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'rollout-python-')), name);
+  writeFileSync(path, `#!/bin/sh\n${body}\n`);
+  chmodSync(path, 0o755);
+  return path;
+}
+
+export function pythonWithHarness(): string {
+  return pythonScript('python-with-harness', `PYTHONPATH='${STAND_IN}' exec python3 "$@"`);
+}
+
+/** Python without its site folders: no harness, wherever one may be installed on the machine. */
+export function pythonWithoutHarness(): string {
+  return pythonScript('python-without-harness', 'exec python3 -S "$@"');
+}
