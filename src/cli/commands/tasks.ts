@@ -10,6 +10,7 @@ import { Engine } from '../../core/sandbox/engine';
 import { loadEnvironmentSpecs, logParserFor, type EnvironmentSpecs } from '../../core/task/environment';
 import { loadTasks } from '../../core/task/loadTasks';
 import { instanceImage } from '../../core/task/instanceImages';
+import { rangeOrReleaseName } from '../../core/task/multiSweBenchSource';
 import { formatLoadError, hasTests, type Task } from '../../core/task/task';
 import type { CliCommand } from './index';
 import { parseCommandLine } from '../grammar';
@@ -86,7 +87,7 @@ const NAMED_IN_NOTE = 10;
 function unparsedNote(listed: Listed[]): string | undefined {
   const unparsed = listed.filter((entry) => entry.logParser === null);
   if (unparsed.length === 0) return undefined;
-  const names = [...new Set(unparsed.map(({ task }) => task.harnessName ?? task.repo.name ?? task.id))].sort();
+  const names = [...new Set(unparsed.map(({ task }) => rangeOrReleaseName(task) ?? task.repo.name ?? task.id))].sort();
   const fix = "pass --specs FILE with a test_framework under these names or their repositories' (docs/instances.md)";
   return `${unparsed.length} task(s) have tests but no log parser here (${namedFew(names)}): a run refuses them; ${fix}`;
 }

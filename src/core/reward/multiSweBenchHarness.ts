@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { packageRoot } from '../paths';
+import { multiSweBenchHarnessName } from '../task/multiSweBenchSource';
 import type { HarnessPullRequest, Task } from '../task/task';
 import type { LogParserName } from './logParsers/index';
 import { LogParseError, type HarnessReadings, type StatusMap } from './testStatus';
@@ -76,7 +77,7 @@ export function registeredNames(): Promise<Set<string>> {
 
 /** The name the harness registers the task's parser under. */
 export function harnessName(task: Task): string {
-  return task.harnessName ?? task.repo.name ?? task.id;
+  return multiSweBenchHarnessName(pullRequestOf(task));
 }
 
 function pullRequestOf(task: Task): HarnessPullRequest {
@@ -90,7 +91,6 @@ function pullRequestOf(task: Task): HarnessPullRequest {
  * starts the task, so that no rollout is made that cannot be graded.
  */
 export async function requireHarnessParser(task: Task): Promise<void> {
-  pullRequestOf(task);
   const name = harnessName(task);
   const orSpec = `or pass --specs FILE with a test_framework for ${name} (docs/instances.md)`;
   let names: Set<string>;

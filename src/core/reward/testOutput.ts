@@ -57,8 +57,10 @@ export function recordedExitCode(content: string): number | undefined {
  * where that holds no result. Undefined when the markers are missing.
  */
 export function parsedTexts(testOutput: string): { between: string; whole: string } | undefined {
-  // The harness reads test_output.txt in Python's text mode: CRLF and CR arrive as LF.
-  const whole = universalNewlines(testOutput);
+  return markedTexts(universalNewlines(testOutput));
+}
+
+function markedTexts(whole: string): { between: string; whole: string } | undefined {
   if (!whole.includes(TEST_OUTPUT_MARKERS.start) || !whole.includes(TEST_OUTPUT_MARKERS.end)) return undefined;
   return { between: whole.split(TEST_OUTPUT_MARKERS.start)[1].split(TEST_OUTPUT_MARKERS.end)[0], whole };
 }
@@ -73,10 +75,11 @@ export function readTestOutput(
   context: ParseContext,
   rules: HarnessRules,
 ): TestOutputReading {
+  // The harness reads test_output.txt in Python's text mode: CRLF and CR arrive as LF.
   const content = universalNewlines(testOutput);
   const failure = FAILURE_MARKERS.find((marker) => content.includes(marker));
   if (failure) return { graded: false, reason: `the log holds '${failure}'` };
-  const texts = parsedTexts(testOutput);
+  const texts = markedTexts(content);
   if (!texts)
     return {
       graded: false,

@@ -9,6 +9,7 @@ import { HARNESS_LOG_PARSER } from '../reward/multiSweBenchHarness';
 import { readJsonText } from '../textFile';
 import builtInSpecs from './swebenchSpecs.json';
 import sweGymSpecs from './sweGymSpecs.json';
+import { rangeOrReleaseName } from './multiSweBenchSource';
 import { FieldError, type Task, type TaskEnvironment } from './task';
 
 /** One entry of a spec file; every field optional so a version entry can override just one. */
@@ -24,7 +25,7 @@ export interface EnvironmentSpec {
 
 /**
  * A spec file: `{ "owner/name": { ...EnvironmentSpec, "versions": { "4.2": EnvironmentSpec } } }`, where a name may
- * also be a harness's name for some of a repository's tasks (`Task.harnessName`), whose spec applies over the
+ * also be a harness's name for some of a repository's tasks (`rangeOrReleaseName`), whose spec applies over the
  * repository's.
  */
 export type EnvironmentSpecs = Record<string, EnvironmentSpec & { versions?: Record<string, EnvironmentSpec> }>;
@@ -129,6 +130,7 @@ function applySpec(base: Partial<TaskEnvironment>, spec: EnvironmentSpec | undef
 /** The language defaults with the harness's table, the user's specs and the task's own parser over them. */
 function mergedEnvironment(task: Task, specs: EnvironmentSpecs): Partial<TaskEnvironment> {
   const name = task.repo.name;
+  const harnessName = rangeOrReleaseName(task);
   // An image with its own test command (another benchmark's) is tested by it, not by the language defaults of our
   // profile images nor by the SWE-bench harness's commands for its own images of the same repository.
   const ownCommand = task.instance?.testCommand;
@@ -138,7 +140,7 @@ function mergedEnvironment(task: Task, specs: EnvironmentSpecs): Partial<TaskEnv
   for (const table of ownCommand ? [specs] : [SWE_BENCH_SPECS, SWE_GYM_SPECS, specs]) {
     const repoSpec = name ? table[name] : undefined;
     const versionSpec = task.version ? repoSpec?.versions?.[task.version] : undefined;
-    const harnessSpec = task.harnessName ? table[task.harnessName] : undefined;
+    const harnessSpec = harnessName ? table[harnessName] : undefined;
     environment = applySpec(applySpec(applySpec(environment, repoSpec), versionSpec), harnessSpec);
   }
   if (task.logParser) environment.logParser = task.logParser;
@@ -149,7 +151,8 @@ function mergedEnvironment(task: Task, specs: EnvironmentSpecs): Partial<TaskEnv
 
 /** What a spec for `task` is keyed by, where its repository's name is not the only key (a harness's name first). */
 function specNames(task: Task): string {
-  return task.harnessName ? [task.harnessName, task.repo.name].filter(Boolean).join(' or ') : 'it';
+  const harnessName = rangeOrReleaseName(task);
+  return harnessName ? [harnessName, task.repo.name].filter(Boolean).join(' or ') : 'it';
 }
 
 /** The environment to grade `task` in; throws when nothing says how to test it. */

@@ -20,7 +20,14 @@ import type { LogParserName } from '../reward/logParsers/index';
 import harness from './multiSweBenchHarness.json';
 import { CONDA_TESTBED_ACTIVATION, TESTBED } from './instanceImages';
 import { listField, loadRows, optionalString, parseEncodedValue, requiredString, type Row } from './rows';
-import { FieldError, type Task, type TaskInstance, type TaskLoadResult, type TaskSource } from './task';
+import {
+  FieldError,
+  type HarnessPullRequest,
+  type Task,
+  type TaskInstance,
+  type TaskLoadResult,
+  type TaskSource,
+} from './task';
 
 const LANGUAGES: Record<string, string> = { js: 'javascript', ts: 'typescript', 'c++': 'c++', cpp: 'c++' };
 
@@ -41,23 +48,33 @@ const PARSERS_BY_HARNESS_NAME = new Map<string, string | NumberRange[]>(
   Object.entries(harness.parsers).map(([name, parser]) => [name.toLowerCase(), parser]),
 );
 
+type HarnessNameFields = Pick<HarnessPullRequest, 'org' | 'repo' | 'number_interval' | 'tag'>;
+
 /**
- * The name the harness registers the row's parser under: `org/number_interval` where the row names a range of
- * pull requests, `org/repo_tag` (dots as underscores) where it names a release tag, else `org/repo`.
+ * The name the harness registers a pull request's parser under: `org/number_interval` where its row names a range
+ * of pull requests, `org/repo_tag` (dots as underscores) where it names a release tag, else `org/repo`.
  */
-export function multiSweBenchHarnessName(row: Row): string {
-  const org = requiredString(row, 'org');
-  const interval = optionalString(row, 'number_interval');
-  if (interval) return `${org}/${interval}`;
-  const tag = optionalString(row, 'tag');
-  const repo = requiredString(row, 'repo');
+export function multiSweBenchHarnessName({ org, repo, number_interval, tag }: HarnessNameFields): string {
+  if (number_interval) return `${org}/${number_interval}`;
   return tag ? `${org}/${repo}_${tag.replaceAll('.', '_')}` : `${org}/${repo}`;
 }
 
-/** The harness's name for the row where it registers one for the row's pull-request range or release. */
-function rangeOrReleaseName(row: Row): string | undefined {
-  const name = multiSweBenchHarnessName(row);
-  return name === `${requiredString(row, 'org')}/${requiredString(row, 'repo')}` ? undefined : name;
+function harnessNameFields(row: Row): HarnessNameFields {
+  return {
+    org: requiredString(row, 'org'),
+    repo: requiredString(row, 'repo'),
+    number_interval: optionalString(row, 'number_interval') ?? '',
+    tag: optionalString(row, 'tag') ?? '',
+  };
+}
+
+/**
+ * The harness's name for the task's parser where it registers one for its row's pull-request range or release, not
+ * for its repository (Multi-SWE-RL's rows): a spec under this name applies over the repository's.
+ */
+export function rangeOrReleaseName(task: Task): string | undefined {
+  const pullRequest = task.harnessPullRequest;
+  return pullRequest?.number_interval || pullRequest?.tag ? multiSweBenchHarnessName(pullRequest) : undefined;
 }
 
 /** The row's pull-request number: an integer in the released files, a string of digits in some tools' copies. */
@@ -69,7 +86,7 @@ function pullRequestNumber(row: Row): number {
 
 /** Our parser that reads the row's test logs as the harness's parser for it does, if there is one. */
 export function multiSweBenchLogParser(row: Row): LogParserName | undefined {
-  const entry = PARSERS_BY_HARNESS_NAME.get(multiSweBenchHarnessName(row).toLowerCase());
+  const entry = PARSERS_BY_HARNESS_NAME.get(multiSweBenchHarnessName(harnessNameFields(row)).toLowerCase());
   if (typeof entry !== 'object') return entry as LogParserName | undefined;
   const number = pullRequestNumber(row);
   const range = entry.find(({ from = -Infinity, to = Infinity }) => from <= number && number <= to);
@@ -103,10 +120,11 @@ const ON_SWE_BENCH_IMAGES = new Set(harness.repositoriesOnSweBenchImages.map((na
  * Where the row's repository is in its image and how its tests run: the image's `/home/run.sh` in `/home/<repo>`,
  * or, for a repository whose image is built on SWE-bench's, the row's `base.ref` in `/testbed` with its conda env.
  */
-function instanceOf(row: Row, org: string, repo: string, number: number, baseRef: unknown): TaskInstance {
+function instanceOf(pullRequest: HarnessPullRequest, baseRef: unknown): TaskInstance {
+  const { org, repo, number } = pullRequest;
   // The harness builds the images of the classes it registers for a range of pull requests or a release tag
   // (Multi-SWE-RL's) under another namespace than its per-repository ones.
-  const perRepository = !rangeOrReleaseName(row);
+  const perRepository = !pullRequest.number_interval && !pullRequest.tag;
   const image = `${perRepository ? 'mswebench' : 'envagent'}/${org}_m_${repo}:pr-${number}`.toLowerCase();
   if (!perRepository || !ON_SWE_BENCH_IMAGES.has(`${org}/${repo}`.toLowerCase()))
     return { image, workdir: `/home/${repo}`, testCommand: 'bash /home/run.sh' };
@@ -121,9 +139,8 @@ function instanceOf(row: Row, org: string, repo: string, number: number, baseRef
 }
 
 export function multiSweBenchRowToTask(row: Row): Task {
-  const org = requiredString(row, 'org');
-  const repo = requiredString(row, 'repo');
-  const number = pullRequestNumber(row);
+  const pullRequest = { ...harnessNameFields(row), number: pullRequestNumber(row) };
+  const { org, repo, number } = pullRequest;
   const { sha, ref } = base(row);
   const language = optionalString(row, 'lang') ?? optionalString(row, 'language');
   return {
@@ -134,21 +151,14 @@ export function multiSweBenchRowToTask(row: Row): Task {
     problemStatement: problemStatement(row),
     hints: '',
     language: language ? (LANGUAGES[language.toLowerCase()] ?? language.toLowerCase()) : undefined,
-    harnessName: rangeOrReleaseName(row),
-    harnessPullRequest: {
-      org,
-      repo,
-      number,
-      number_interval: optionalString(row, 'number_interval') ?? '',
-      tag: optionalString(row, 'tag') ?? '',
-    },
+    harnessPullRequest: pullRequest,
     logParser: multiSweBenchLogParser(row),
     testPatch: requiredString(row, 'test_patch'),
     goldPatch: requiredString(row, 'fix_patch'),
     // Tests that must pass after the fix: those that failed, were skipped or did not exist before it.
     failToPass: ['f2p_tests', 's2p_tests', 'n2p_tests'].flatMap((field) => testNames(row, field)),
     passToPass: testNames(row, 'p2p_tests'),
-    instance: instanceOf(row, org, repo, number, ref),
+    instance: instanceOf(pullRequest, ref),
   };
 }
 

@@ -85,11 +85,9 @@ export interface Task {
   /** SWE-bench `version`, used to pick a per-repo environment spec. */
   version?: string;
   /**
-   * The name the benchmark's harness reads the task's test logs under where it is not the repository's
-   * (Multi-SWE-RL's rows of a pull-request range or a release): a spec under this name applies over the repository's.
+   * A Multi-SWE-bench row's pull request, as its harness picks the row's own log parser by (and names it: a spec
+   * under that name applies over the repository's, `rangeOrReleaseName`).
    */
-  harnessName?: string;
-  /** A Multi-SWE-bench row's pull request, as its harness picks the row's own log parser by. */
   harnessPullRequest?: HarnessPullRequest;
   environment?: TaskEnvironment;
   /** The log parser the task's dataset names (SWE-bench 5 datasets' `log_parser`), over its repository's. */

@@ -4,10 +4,10 @@ import { readFileSync } from 'node:fs';
 import { gradeLog } from '../../../src/core/reward/gradeTask';
 import { CURRENT_HARNESS_VERSION } from '../../../src/core/reward/harnessVersion';
 import { universalNewlines } from '../../../src/core/reward/logParsers/text';
-import { readWithHarness, requireHarnessParser } from '../../../src/core/reward/multiSweBenchHarness';
+import { harnessName, readWithHarness, requireHarnessParser } from '../../../src/core/reward/multiSweBenchHarness';
 import { TEST_OUTPUT_MARKERS } from '../../../src/core/reward/testOutput';
 import { LogParseError } from '../../../src/core/reward/testStatus';
-import { multiSweBenchRowToTask } from '../../../src/core/task/multiSweBenchSource';
+import { multiSweBenchRowToTask, rangeOrReleaseName } from '../../../src/core/task/multiSweBenchSource';
 import type { HarnessPullRequest, Task } from '../../../src/core/task/task';
 import { taskImage, taskSandbox } from '../../../src/core/task/taskSandbox';
 import { HARNESS_RECORDING, pythonWithHarness, pythonWithoutHarness } from '../../support/harnessPython';
@@ -50,9 +50,10 @@ describe("Multi-SWE-bench's harness reads the rows of its ranges and releases", 
 
   test("a range or release row with no spec is read by the harness's own parser; a spec names another", () => {
     const task = taskOf(recording.cases[0].pull_request);
-    assert.ok(task.harnessName, 'the recording is of a range or release row');
+    const name = rangeOrReleaseName(task);
+    assert.ok(name, 'the recording is of a range or release row');
     assert.equal(taskImage(task, settings).environment.logParser, 'mswebench_harness');
-    const specs = { [task.harnessName]: { test_framework: 'pytest' } };
+    const specs = { [name]: { test_framework: 'pytest' } };
     assert.equal(taskImage(task, { ...settings, specs }).environment.logParser, 'pytest');
   });
 
@@ -70,7 +71,7 @@ describe("Multi-SWE-bench's harness reads the rows of its ranges and releases", 
       const readings = await readWithHarness(task, logs);
       for (const [index, entry] of cases.entries()) {
         const reading = readings.get(logs[index]);
-        const where = `${task.harnessName}: ${entry.log}`;
+        const where = `${harnessName(task)}: ${entry.log}`;
         if (entry.reading.error !== undefined) {
           assert.ok(reading instanceof LogParseError, `${where}: the harness refused it`);
           assert.match(reading.message, /^Multi-SWE-bench's parser refused the log: /);
@@ -120,7 +121,8 @@ describe("Multi-SWE-bench's harness reads the rows of its ranges and releases", 
 
   test('a row whose name the installed harness does not register is refused before it runs, naming the name', async () => {
     const task = taskOf(recording.cases[0].pull_request);
-    const unregistered = { ...task, harnessName: 'someone/else_9_to_1' };
+    const pullRequest = { ...recording.cases[0].pull_request, org: 'someone', number_interval: 'else_9_to_1' };
+    const unregistered = { ...task, harnessPullRequest: pullRequest };
     await assert.rejects(
       requireHarnessParser(unregistered),
       /Multi-SWE-bench's harness in .*python-with-harness registers no parser for someone\/else_9_to_1; or pass --specs FILE with a test_framework for someone\/else_9_to_1/,
@@ -136,7 +138,7 @@ describe("Multi-SWE-bench's harness where it is not installed", () => {
     await assert.rejects(
       requireHarnessParser(task),
       new RegExp(
-        `task ${task.id}: its test logs are read by Multi-SWE-bench's own parser for ${task.harnessName}, and the harness is not usable: .*cannot import Multi-SWE-bench's harness.*pip install multi-swe-bench.*--specs FILE with a test_framework for ${task.harnessName}`,
+        `task ${task.id}: its test logs are read by Multi-SWE-bench's own parser for ${harnessName(task)}, and the harness is not usable: .*cannot import Multi-SWE-bench's harness.*pip install multi-swe-bench.*--specs FILE with a test_framework for ${harnessName(task)}`,
       ),
     );
     await assert.rejects(taskSandbox(task, settings), /its test logs are read by Multi-SWE-bench's own parser/);

@@ -17,7 +17,7 @@ import {
 } from '../../../src/core/task/instanceImages';
 import { loadTasks } from '../../../src/core/task/loadTasks';
 import harnessTable from '../../../src/core/task/multiSweBenchHarness.json';
-import { multiSweBenchRowToTask } from '../../../src/core/task/multiSweBenchSource';
+import { multiSweBenchRowToTask, rangeOrReleaseName } from '../../../src/core/task/multiSweBenchSource';
 import { reversePatch } from '../../../src/core/task/patchReverse';
 import { taskImage } from '../../../src/core/task/taskSandbox';
 import { formatLoadError, type Task } from '../../../src/core/task/task';
@@ -704,10 +704,11 @@ describe('Multi-SWE-bench', () => {
     const rangeRow = { ...row, number_interval: 'jq_3200_to_3100', number: 3101, instance_id: undefined };
     const releaseRow = { ...row, tag: 'v1.7.1', instance_id: undefined };
     const [range, release, perRepository] = [rangeRow, releaseRow, row].map(multiSweBenchRowToTask);
-    assert.deepEqual(
-      [range.harnessName, release.harnessName, perRepository.harnessName],
-      ['jqlang/jq_3200_to_3100', 'jqlang/jq_v1_7_1', undefined],
-    );
+    assert.deepEqual([range, release, perRepository].map(rangeOrReleaseName), [
+      'jqlang/jq_3200_to_3100',
+      'jqlang/jq_v1_7_1',
+      undefined,
+    ]);
     const specs = {
       'jqlang/jq': { test_framework: 'gotest', test_command: 'make check' },
       'jqlang/jq_3200_to_3100': { test_framework: 'maven' },
