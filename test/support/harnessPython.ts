@@ -25,3 +25,15 @@ export function pythonWithHarness(): string {
 export function pythonWithoutHarness(): string {
   return pythonScript('python-without-harness', 'exec python3 -S "$@"');
 }
+
+/** Runs `action` with `ROLLOUT_HARNESS_PYTHON` naming `python`, and puts back what it named before. */
+export async function withHarnessPython<T>(python: string, action: () => Promise<T>): Promise<T> {
+  const earlier = process.env.ROLLOUT_HARNESS_PYTHON;
+  process.env.ROLLOUT_HARNESS_PYTHON = python;
+  try {
+    return await action();
+  } finally {
+    if (earlier === undefined) delete process.env.ROLLOUT_HARNESS_PYTHON;
+    else process.env.ROLLOUT_HARNESS_PYTHON = earlier;
+  }
+}

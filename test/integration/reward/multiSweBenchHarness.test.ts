@@ -9,7 +9,7 @@ import { DockerSandbox } from '../../../src/core/sandbox/dockerSandbox';
 import { imageForProfile } from '../../../src/core/sandbox/images';
 import { multiSweBenchRowToTask } from '../../../src/core/task/multiSweBenchSource';
 import type { Task } from '../../../src/core/task/task';
-import { pythonWithHarness, pythonWithoutHarness } from '../../support/harnessPython';
+import { pythonWithHarness, pythonWithoutHarness, withHarnessPython } from '../../support/harnessPython';
 import { buildOffline, removeImage } from '../../support/instanceImage';
 
 const EXAMPLE = join(process.cwd(), 'tasks', 'examples', 'bytesize__bytesize-22');
@@ -70,39 +70,38 @@ function rangeRow(baseCommit: string): Record<string, unknown> {
 
 describe("a Multi-SWE-RL range row graded by the harness's own parser (real Docker)", () => {
   let task: Task;
-  let earlierPython: string | undefined;
   const options: EvaluatorOptions = {
     createSandbox: DockerSandbox.create.bind(DockerSandbox),
     imageForProfile,
     runId: 'test-mswebench-harness',
   };
-  const evaluate = (patch: string) =>
-    evaluatePrediction(task, { instanceId: task.id, modelName: 'm', patch }, { ...options, evaluateEmptyPatch: true });
+  const evaluate = (python: string, patch: string) =>
+    withHarnessPython(python, () =>
+      evaluatePrediction(
+        task,
+        { instanceId: task.id, modelName: 'm', patch },
+        { ...options, evaluateEmptyPatch: true },
+      ),
+    );
 
   before(() => {
     task = multiSweBenchRowToTask(rangeRow(buildRangeImage()));
-    earlierPython = process.env.ROLLOUT_HARNESS_PYTHON;
   });
-  after(() => {
-    removeImage(IMAGE);
-    if (earlierPython === undefined) delete process.env.ROLLOUT_HARNESS_PYTHON;
-    else process.env.ROLLOUT_HARNESS_PYTHON = earlierPython;
-  });
+  after(() => removeImage(IMAGE));
 
   test('the gold patch resolves it and the empty patch does not, by the reading of the installed harness', async () => {
-    process.env.ROLLOUT_HARNESS_PYTHON = pythonWithHarness();
     assert.equal(task.instance?.image, IMAGE);
-    const gold = await evaluate(task.goldPatch);
+    const python = pythonWithHarness();
+    const gold = await evaluate(python, task.goldPatch);
     assert.equal(gold.status, 'resolved', gold.error ?? gold.testOutput);
     assert.equal(gold.report?.tests_status?.FAIL_TO_PASS.success.length, task.failToPass.length);
-    const empty = await evaluate('');
+    const empty = await evaluate(python, '');
     assert.equal(empty.status, 'unresolved', empty.error ?? empty.testOutput);
     assert.deepEqual(empty.report?.tests_status?.FAIL_TO_PASS.failure, task.failToPass);
   });
 
   test('without the harness, the evaluation is an infrastructure error, never a score', async () => {
-    process.env.ROLLOUT_HARNESS_PYTHON = pythonWithoutHarness();
-    const result = await evaluate(task.goldPatch);
+    const result = await evaluate(pythonWithoutHarness(), task.goldPatch);
     assert.equal(result.status, 'infra-error');
     assert.equal(result.report, undefined);
     assert.match(result.error ?? '', /pip install multi-swe-bench/);

@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { gradeLog } from '../../../src/core/reward/gradeTask';
@@ -10,7 +10,12 @@ import { LogParseError } from '../../../src/core/reward/testStatus';
 import { multiSweBenchRowToTask, rangeOrReleaseName } from '../../../src/core/task/multiSweBenchSource';
 import type { HarnessPullRequest, Task } from '../../../src/core/task/task';
 import { taskImage, taskSandbox } from '../../../src/core/task/taskSandbox';
-import { HARNESS_RECORDING, pythonWithHarness, pythonWithoutHarness } from '../../support/harnessPython';
+import {
+  HARNESS_RECORDING,
+  pythonWithHarness,
+  pythonWithoutHarness,
+  withHarnessPython,
+} from '../../support/harnessPython';
 import { fixture } from '../task/fixturePaths';
 
 interface RecordedCase {
@@ -33,20 +38,8 @@ function taskOf(pullRequest: HarnessPullRequest): Task {
 
 const settings = { imageForProfile: (profile: string) => `rollout/${profile}` };
 
-function withPython(python: () => string): void {
-  let earlier: string | undefined;
-  before(() => {
-    earlier = process.env.ROLLOUT_HARNESS_PYTHON;
-    process.env.ROLLOUT_HARNESS_PYTHON = python();
-  });
-  after(() => {
-    if (earlier === undefined) delete process.env.ROLLOUT_HARNESS_PYTHON;
-    else process.env.ROLLOUT_HARNESS_PYTHON = earlier;
-  });
-}
-
 describe("Multi-SWE-bench's harness reads the rows of its ranges and releases", () => {
-  withPython(pythonWithHarness);
+  const standIn = pythonWithHarness();
 
   test("a range or release row with no spec is read by the harness's own parser; a spec names another", () => {
     const task = taskOf(recording.cases[0].pull_request);
@@ -57,96 +50,101 @@ describe("Multi-SWE-bench's harness reads the rows of its ranges and releases", 
     assert.equal(taskImage(task, { ...settings, specs }).environment.logParser, 'pytest');
   });
 
-  test(`the stand-in for the installed harness gives each log the reading the real one gave (at ${recording.commit.slice(0, 8)})`, async () => {
-    const byRow = new Map<string, RecordedCase[]>();
-    for (const entry of recording.cases) {
-      const key = JSON.stringify(entry.pull_request);
-      byRow.set(key, [...(byRow.get(key) ?? []), entry]);
-    }
-    assert.ok(byRow.size >= 30, 'the recording covers the rows of many ranges and releases');
-    for (const cases of byRow.values()) {
-      const task = taskOf(cases[0].pull_request);
-      await requireHarnessParser(task);
-      const logs = cases.map((entry) => universalNewlines(readFileSync(fixture(entry.log), 'utf8')));
-      const readings = await readWithHarness(task, logs);
-      for (const [index, entry] of cases.entries()) {
-        const reading = readings.get(logs[index]);
-        const where = `${harnessName(task)}: ${entry.log}`;
-        if (entry.reading.error !== undefined) {
-          assert.ok(reading instanceof LogParseError, `${where}: the harness refused it`);
-          assert.match(reading.message, /^Multi-SWE-bench's parser refused the log: /);
-          assert.ok(reading.message.endsWith(entry.reading.error), where);
-          continue;
-        }
-        assert.ok(reading instanceof Map, `${where}: read`);
-        const expected = [
-          ...(entry.reading.passed ?? []).map((test) => [test, 'PASSED']),
-          ...(entry.reading.failed ?? []).map((test) => [test, 'FAILED']),
-          ...(entry.reading.skipped ?? []).map((test) => [test, 'SKIPPED']),
-        ];
-        assert.deepEqual(Object.fromEntries(reading), Object.fromEntries(expected), where);
+  test(`the stand-in for the installed harness gives each log the reading the real one gave (at ${recording.commit.slice(0, 8)})`, () =>
+    withHarnessPython(standIn, async () => {
+      const byRow = new Map<string, RecordedCase[]>();
+      for (const entry of recording.cases) {
+        const key = JSON.stringify(entry.pull_request);
+        byRow.set(key, [...(byRow.get(key) ?? []), entry]);
       }
-    }
-  });
+      assert.ok(byRow.size >= 30, 'the recording covers the rows of many ranges and releases');
+      for (const cases of byRow.values()) {
+        const task = taskOf(cases[0].pull_request);
+        await requireHarnessParser(task);
+        const logs = cases.map((entry) => universalNewlines(readFileSync(fixture(entry.log), 'utf8')));
+        const readings = await readWithHarness(task, logs);
+        for (const [index, entry] of cases.entries()) {
+          const reading = readings.get(logs[index]);
+          const where = `${harnessName(task)}: ${entry.log}`;
+          if (entry.reading.error !== undefined) {
+            assert.ok(reading instanceof LogParseError, `${where}: the harness refused it`);
+            assert.match(reading.message, /^Multi-SWE-bench's parser refused the log: /);
+            assert.ok(reading.message.endsWith(entry.reading.error), where);
+            continue;
+          }
+          assert.ok(reading instanceof Map, `${where}: read`);
+          const expected = [
+            ...(entry.reading.passed ?? []).map((test) => [test, 'PASSED']),
+            ...(entry.reading.failed ?? []).map((test) => [test, 'FAILED']),
+            ...(entry.reading.skipped ?? []).map((test) => [test, 'SKIPPED']),
+          ];
+          assert.deepEqual(Object.fromEntries(reading), Object.fromEntries(expected), where);
+        }
+      }
+    }));
 
-  test("a log is graded by the harness's reading: resolved, unresolved, or refused with no report", async () => {
-    const read = recording.cases.find(
-      (entry) => (entry.reading.passed?.length ?? 0) > 1 && entry.reading.failed?.length,
-    );
-    const refused = recording.cases.find((entry) => entry.reading.error);
-    assert.ok(read && refused, 'the recording has a log read with passes and failures, and one refused');
-    // The harness read the recorded log as it is: here it is the test command's output, between the markers.
-    const testOutput = (log: string) =>
-      `${TEST_OUTPUT_MARKERS.start}${log}${TEST_OUTPUT_MARKERS.end}\n${TEST_OUTPUT_MARKERS.exitCode}: 1\n`;
-    const grade = (graded: Task, entry: RecordedCase) =>
-      gradeLog(graded, testOutput(readFileSync(fixture(entry.log), 'utf8')), {
-        harnessVersion: CURRENT_HARNESS_VERSION,
-      });
-    const [passed, alsoPassed] = read.reading.passed ?? [];
-    const task = { ...taskOf(read.pull_request), failToPass: [passed], passToPass: [alsoPassed] };
-    const resolved = await grade(task, read);
-    assert.equal(resolved.log_parser, 'mswebench_harness');
-    assert.equal(resolved.resolution, 'RESOLVED_FULL');
-    const failing = (read.reading.failed ?? [])[0];
-    assert.equal((await grade({ ...task, failToPass: [failing] }, read)).resolution, 'RESOLVED_NO');
-    await assert.rejects(grade(taskOf(refused.pull_request), refused), LogParseError);
-  });
+  test("a log is graded by the harness's reading: resolved, unresolved, or refused with no report", () =>
+    withHarnessPython(standIn, async () => {
+      const read = recording.cases.find(
+        (entry) => (entry.reading.passed?.length ?? 0) > 1 && entry.reading.failed?.length,
+      );
+      const refused = recording.cases.find((entry) => entry.reading.error);
+      assert.ok(read && refused, 'the recording has a log read with passes and failures, and one refused');
+      // The harness read the recorded log as it is: here it is the test command's output, between the markers.
+      const testOutput = (log: string) =>
+        `${TEST_OUTPUT_MARKERS.start}${log}${TEST_OUTPUT_MARKERS.end}\n${TEST_OUTPUT_MARKERS.exitCode}: 1\n`;
+      const grade = (graded: Task, entry: RecordedCase) =>
+        gradeLog(graded, testOutput(readFileSync(fixture(entry.log), 'utf8')), {
+          harnessVersion: CURRENT_HARNESS_VERSION,
+        });
+      const [passed, alsoPassed] = read.reading.passed ?? [];
+      const task = { ...taskOf(read.pull_request), failToPass: [passed], passToPass: [alsoPassed] };
+      const resolved = await grade(task, read);
+      assert.equal(resolved.log_parser, 'mswebench_harness');
+      assert.equal(resolved.resolution, 'RESOLVED_FULL');
+      const failing = (read.reading.failed ?? [])[0];
+      assert.equal((await grade({ ...task, failToPass: [failing] }, read)).resolution, 'RESOLVED_NO');
+      await assert.rejects(grade(taskOf(refused.pull_request), refused), LogParseError);
+    }));
 
-  test("a run's sandbox for such a row is planned in the row's image once the harness has a parser for it", async () => {
-    const task = taskOf(recording.cases[0].pull_request);
-    const { spec, environment } = await taskSandbox(task, settings);
-    assert.equal(environment.logParser, 'mswebench_harness');
-    assert.equal(spec.image, task.instance?.image);
-  });
+  test("a run's sandbox for such a row is planned in the row's image once the harness has a parser for it", () =>
+    withHarnessPython(standIn, async () => {
+      const task = taskOf(recording.cases[0].pull_request);
+      const { spec, environment } = await taskSandbox(task, settings);
+      assert.equal(environment.logParser, 'mswebench_harness');
+      assert.equal(spec.image, task.instance?.image);
+    }));
 
-  test('a row whose name the installed harness does not register is refused before it runs, naming the name', async () => {
-    const task = taskOf(recording.cases[0].pull_request);
-    const pullRequest = { ...recording.cases[0].pull_request, org: 'someone', number_interval: 'else_9_to_1' };
-    const unregistered = { ...task, harnessPullRequest: pullRequest };
-    await assert.rejects(
-      requireHarnessParser(unregistered),
-      /Multi-SWE-bench's harness in .*python-with-harness registers no parser for someone\/else_9_to_1; or pass --specs FILE with a test_framework for someone\/else_9_to_1/,
-    );
-  });
+  test('a row whose name the installed harness does not register is refused before it runs, naming the name', () =>
+    withHarnessPython(standIn, async () => {
+      const task = taskOf(recording.cases[0].pull_request);
+      const pullRequest = { ...recording.cases[0].pull_request, org: 'someone', number_interval: 'else_9_to_1' };
+      const unregistered = { ...task, harnessPullRequest: pullRequest };
+      await assert.rejects(
+        requireHarnessParser(unregistered),
+        /Multi-SWE-bench's harness in .*python-with-harness registers no parser for someone\/else_9_to_1; or pass --specs FILE with a test_framework for someone\/else_9_to_1/,
+      );
+    }));
 });
 
 describe("Multi-SWE-bench's harness where it is not installed", () => {
-  withPython(pythonWithoutHarness);
+  const noHarness = pythonWithoutHarness();
 
-  test('a run refuses a row only the harness reads, saying how to install it or name a parser', async () => {
-    const task = taskOf(recording.cases[0].pull_request);
-    await assert.rejects(
-      requireHarnessParser(task),
-      new RegExp(
-        `task ${task.id}: its test logs are read by Multi-SWE-bench's own parser for ${harnessName(task)}, and the harness is not usable: .*cannot import Multi-SWE-bench's harness.*pip install multi-swe-bench.*--specs FILE with a test_framework for ${harnessName(task)}`,
-      ),
-    );
-    await assert.rejects(taskSandbox(task, settings), /its test logs are read by Multi-SWE-bench's own parser/);
-    await assert.rejects(
-      readWithHarness(task, ['log']),
-      new RegExp(
-        `task ${task.id}: Multi-SWE-bench's harness could not read its test logs: the harness is not installed`,
-      ),
-    );
-  });
+  test('a run refuses a row only the harness reads, saying how to install it or name a parser', () =>
+    withHarnessPython(noHarness, async () => {
+      const task = taskOf(recording.cases[0].pull_request);
+      await assert.rejects(
+        requireHarnessParser(task),
+        new RegExp(
+          `task ${task.id}: its test logs are read by Multi-SWE-bench's own parser for ${harnessName(task)}, and the harness is not usable: .*cannot import Multi-SWE-bench's harness.*pip install multi-swe-bench.*--specs FILE with a test_framework for ${harnessName(task)}`,
+        ),
+      );
+      await assert.rejects(taskSandbox(task, settings), /its test logs are read by Multi-SWE-bench's own parser/);
+      await assert.rejects(
+        readWithHarness(task, ['log']),
+        new RegExp(
+          `task ${task.id}: Multi-SWE-bench's harness could not read its test logs: the harness is not installed`,
+        ),
+      );
+    }));
 });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tasksCommand } from '../../../src/cli/commands/tasks';
 import { runCaptured } from '../../support/cliCapture';
-import { pythonWithHarness, pythonWithoutHarness } from '../../support/harnessPython';
+import { pythonWithHarness, pythonWithoutHarness, withHarnessPython } from '../../support/harnessPython';
 import { fixture } from './fixturePaths';
 
 describe('rollout tasks', () => {
@@ -56,16 +56,8 @@ describe('rollout tasks', () => {
     const file = join(dir, 'rows.jsonl');
     writeFileSync(file, `${row}\n${JSON.stringify(ranged)}\n`);
     const socket = ['--docker-host', 'unix:///nonexistent/docker.sock'];
-    const list = async (args: string[], python: string) => {
-      const earlier = process.env.ROLLOUT_HARNESS_PYTHON;
-      process.env.ROLLOUT_HARNESS_PYTHON = python;
-      try {
-        return await runCaptured(tasksCommand, [...args, ...socket]);
-      } finally {
-        if (earlier === undefined) delete process.env.ROLLOUT_HARNESS_PYTHON;
-        else process.env.ROLLOUT_HARNESS_PYTHON = earlier;
-      }
-    };
+    const list = (args: string[], python: string) =>
+      withHarnessPython(python, () => runCaptured(tasksCommand, [...args, ...socket]));
 
     const without = await list([file], pythonWithoutHarness());
     assert.equal(without.code, 0, 'both rows loaded');
