@@ -1,37 +1,52 @@
 """Multi-SWE-bench's own log parsers, run for Rollout Studio's grader in the harness the user installed.
 
-    python3 read_mswebench_logs.py registered
-        prints {"names": [...]}: every name the harness registers a parser under
-    python3 read_mswebench_logs.py parse  < {"pull_request": {...}, "logs": ["...", ...]}
-        prints {"readings": [...]}: per log, {"passed": [...], "failed": [...], "skipped": [...]} or {"error": "..."}
+    python3 read_mswebench_logs.py
 
-The pull request carries the fields the harness picks a parser by (org, repo, number, number_interval, tag).
-Exits 3 when the harness cannot be imported, 4 when it registers no parser for the pull request.
+imports the harness once and answers on standard output, one JSON line each: first what it is,
+    {"names": [...], "harness": {"version": "...", "source_sha256": "..."}}
+(every name it registers a parser under; its release and a digest of its Python files), then, per request line
+    {"pull_request": {...}, "logs": ["...", ...]}
+the readings {"readings": [...]}: per log, {"passed": [...], "failed": [...], "skipped": [...]} or {"error": "..."};
+or {"unregistered": "..."} where the harness has no parser for the pull request. The pull request carries the
+fields the harness picks a parser by (org, repo, number, number_interval, tag). It ends at the end of its input,
+and exits 3 at once when the harness cannot be imported.
 """
 
-import contextlib
+import hashlib
 import json
+import os
 import sys
+from importlib import metadata
+from pathlib import Path
 from types import SimpleNamespace
 
 HARNESS_MISSING = 3
-NOT_REGISTERED = 4
 
 
 def import_harness():
     try:
+        import multi_swe_bench
         import multi_swe_bench.harness.repos  # noqa: F401  (importing it registers every parser)
         from multi_swe_bench.harness.image import Config
         from multi_swe_bench.harness.instance import Instance
     except ImportError as error:
         print(f"cannot import Multi-SWE-bench's harness ({error})", file=sys.stderr)
         sys.exit(HARNESS_MISSING)
-    return Instance, Config
+    return multi_swe_bench, Instance, Config
 
 
-def registered():
-    instance_class, _ = import_harness()
-    return {"names": sorted(instance_class._registry)}
+def identity(package):
+    # Parsers are added and fixed between releases, so a result read by one is known by its code, not its release.
+    digest = hashlib.sha256()
+    root = Path(package.__file__).parent
+    for path in sorted(root.rglob("*.py")):
+        digest.update(f"{path.relative_to(root).as_posix()}\0".encode())
+        digest.update(path.read_bytes())
+    try:
+        version = metadata.version("multi-swe-bench")
+    except metadata.PackageNotFoundError:
+        version = None
+    return {"version": version, "source_sha256": digest.hexdigest()}
 
 
 def reading(instance, log):
@@ -45,26 +60,26 @@ def reading(instance, log):
     return sets
 
 
-def parse(request):
-    instance_class, config_class = import_harness()
+def answer(instance_class, config, request):
     fields = {"number_interval": "", "tag": "", **request["pull_request"]}
-    config = config_class(need_clone=False, global_env=None, clear_env=False)
     try:
         instance = instance_class.create(SimpleNamespace(**fields), config)
     except ValueError as error:
-        print(str(error), file=sys.stderr)
-        sys.exit(NOT_REGISTERED)
+        return {"unregistered": str(error)}
     return {"readings": [reading(instance, log) for log in request["logs"]]}
 
 
 def main():
-    command = sys.argv[1] if len(sys.argv) > 1 else ""
-    if command not in ("registered", "parse"):
-        sys.exit(f"usage: {sys.argv[0]} registered | parse < request.json")
-    # Some of the harness's parsers print as they read: only the answer goes to standard output.
-    with contextlib.redirect_stdout(sys.stderr):
-        answer = registered() if command == "registered" else parse(json.load(sys.stdin))
-    json.dump(answer, sys.stdout)
+    # Some of the harness's parsers print as they read: the answers get standard output to themselves, and whatever
+    # else writes there (print, a C library) writes to standard error.
+    answers = os.fdopen(os.dup(sys.stdout.fileno()), "w")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    package, instance_class, config_class = import_harness()
+    config = config_class(need_clone=False, global_env=None, clear_env=False)
+    first = {"names": sorted(instance_class._registry), "harness": identity(package)}
+    print(json.dumps(first), file=answers, flush=True)
+    for line in sys.stdin.buffer:
+        print(json.dumps(answer(instance_class, config, json.loads(line))), file=answers, flush=True)
 
 
 if __name__ == "__main__":

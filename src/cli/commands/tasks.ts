@@ -4,7 +4,7 @@ import {
   harnessName,
   harnessPython,
   INSTALL,
-  registeredNames,
+  installedHarness,
 } from '../../core/reward/multiSweBenchHarness';
 import { Engine } from '../../core/sandbox/engine';
 import { loadEnvironmentSpecs, logParserFor, type EnvironmentSpecs } from '../../core/task/environment';
@@ -107,7 +107,7 @@ async function harnessNote(listed: Listed[]): Promise<string | undefined> {
   const specs = "pass --specs FILE with a test_framework under their names or their repositories' (docs/instances.md)";
   let registered: Set<string>;
   try {
-    registered = await registeredNames();
+    ({ names: registered } = await installedHarness());
   } catch (error) {
     return `${head}, which is not usable (${(error as Error).message}): a run refuses them; ${INSTALL}, or ${specs}`;
   }

@@ -3,7 +3,8 @@
  * reads the harness's output reads ours unchanged: per instance a folder with report.json (only when the
  * harness writes one), test_output.txt, patch.diff, eval.sh and run_instance.log, and the run's summary.json;
  * beside them our own result.json per instance and rollout-summary.json. A finished result is reused only when
- * its cache key (task, environment, image, patch, harness version) is unchanged; infrastructure errors never are.
+ * its cache key (task, environment, image, patch, harness version, and the installed Multi-SWE-bench harness
+ * where its parsers read the logs) is unchanged; infrastructure errors never are.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -12,9 +13,10 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../atomicFile';
 import { mapWithWorkers } from '../concurrency';
 import { taskImage } from '../task/taskSandbox';
-import type { Task } from '../task/task';
+import type { Task, TaskEnvironment } from '../task/task';
 import { evaluatePrediction, type EvaluationResult, type EvaluatorOptions, type Prediction } from './evaluator';
 import { CURRENT_HARNESS_VERSION } from './harnessVersion';
+import { HARNESS_LOG_PARSER, installedHarness, type HarnessIdentity } from './multiSweBenchHarness';
 import type { ReportFile } from './instanceReport';
 import { harnessRunSummary, rolloutRunSummary, type HarnessRunSummary, type RolloutRunSummary } from './runSummary';
 
@@ -54,9 +56,18 @@ function folderFingerprint(dir: string, hash: ReturnType<typeof createHash>): vo
   }
 }
 
-export function cacheKey(task: Task, prediction: Prediction, options: EvaluatorOptions): string {
+/** Which Multi-SWE-bench harness reads the task's logs, where its own parsers do; null where none is usable. */
+async function logReader(environment: TaskEnvironment | undefined): Promise<HarnessIdentity | null | undefined> {
+  if (environment?.logParser !== HARNESS_LOG_PARSER) return undefined;
+  return installedHarness().then(
+    ({ identity }) => identity,
+    () => null,
+  );
+}
+
+export async function cacheKey(task: Task, prediction: Prediction, options: EvaluatorOptions): Promise<string> {
   const hash = createHash('sha256');
-  let environment: unknown;
+  let environment: TaskEnvironment | undefined;
   let image: string | undefined;
   try {
     ({ environment, image } = taskImage(task, options));
@@ -70,6 +81,7 @@ export function cacheKey(task: Task, prediction: Prediction, options: EvaluatorO
       image,
       prediction,
       harnessVersion: options.harnessVersion ?? CURRENT_HARNESS_VERSION,
+      logReader: await logReader(environment),
     }),
   );
   if (!task.repo.commit && existsSync(task.repo.location)) folderFingerprint(task.repo.location, hash);
@@ -180,7 +192,7 @@ export async function runEvaluation(
     if (options.signal?.aborted) return undefined;
     const task = byId.get(prediction.instanceId) as Task;
     const dir = instanceDir(options.outDir, task.id);
-    const key = cacheKey(task, prediction, options);
+    const key = await cacheKey(task, prediction, options);
     const cached = await cachedResult(dir, key);
     if (cached) {
       reused++;

@@ -5,7 +5,8 @@
  * that `ROLLOUT_HARNESS_PYTHON` names (`python3` when unset) and reads logs with the parser it picks for the row.
  */
 
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { packageRoot } from '../paths';
 import { multiSweBenchHarnessName } from '../task/multiSweBenchSource';
@@ -18,6 +19,8 @@ export const HARNESS_LOG_PARSER: LogParserName = 'mswebench_harness';
 
 /** The exit status of the script where the harness does not import. */
 const HARNESS_MISSING = 3;
+/** A harness left idle this long ends, giving its memory back; the next reading starts another. */
+const IDLE_MS = 120_000;
 
 export function harnessPython(): string {
   return process.env.ROLLOUT_HARNESS_PYTHON || 'python3';
@@ -36,43 +39,119 @@ class HarnessError extends Error {
   }
 }
 
-/** Runs the bundled script; rejects with its own words where it exits non-zero. */
-function runScript(command: 'registered' | 'parse', input = ''): Promise<string> {
-  const python = harnessPython();
-  return new Promise((resolve, reject) => {
-    const child = spawn(python, [script(), command], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    child.on('error', (error) => reject(new HarnessError(`cannot run ${python}: ${error.message}`, null)));
-    child.on('close', (code) => {
-      if (code === 0) return resolve(Buffer.concat(stdout).toString('utf8'));
-      const words = Buffer.concat(stderr).toString('utf8').trim().split('\n').slice(-3).join(' ');
-      reject(new HarnessError(`${python} exited ${code}: ${words || 'no message'}`, code));
+/** The installed harness's release and a digest of its code, which together say which parsers read a log. */
+export interface HarnessIdentity {
+  version: string | null;
+  source_sha256: string;
+}
+
+/** What the installed harness is: the names it registers parsers under, and its identity. */
+export interface InstalledHarness {
+  names: Set<string>;
+  identity: HarnessIdentity;
+}
+
+type Answer = { readings: Reading[] } | { unregistered: string };
+
+/**
+ * The bundled script, running in the harness's Python: it imports the harness once (seconds: thousands of
+ * parsers) and then reads logs on request, one JSON line each way, in the order asked. While nothing is asked
+ * it keeps no program alive, and after a while it ends.
+ */
+class HarnessProcess {
+  readonly installed: Promise<InstalledHarness>;
+  ended: HarnessError | undefined;
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly waiting: { resolve: (line: string) => void; reject: (error: Error) => void }[] = [];
+  private unread: Buffer[] = [];
+  private stderrTail = '';
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(readonly python: string) {
+    this.child = spawn(python, [script()], { stdio: 'pipe' });
+    this.child.stdout.on('data', (chunk: Buffer) => this.read(chunk));
+    this.child.stderr.on('data', (chunk: Buffer) => (this.stderrTail = (this.stderrTail + chunk).slice(-4096)));
+    this.child.on('error', (error) => this.end(new HarnessError(`cannot run ${python}: ${error.message}`, null)));
+    this.child.on('close', (code, signal) =>
+      this.end(new HarnessError(`${python} exited ${code ?? signal}: ${this.words()}`, code)),
+    );
+    // A script that died before reading its input reports through its exit status, not through EPIPE.
+    this.child.stdin.on('error', () => undefined);
+    this.installed = this.answer().then((line) => {
+      const first = JSON.parse(line) as { names: string[]; harness: HarnessIdentity };
+      return { names: new Set(first.names), identity: first.harness };
     });
-    // A script that died before reading all of its input reports through its exit status, not through EPIPE.
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input);
-  });
+    this.installed.catch(() => undefined);
+  }
+
+  async ask(request: object): Promise<Answer> {
+    if (this.ended) throw this.ended;
+    this.child.stdin.write(`${JSON.stringify(request)}\n`);
+    return JSON.parse(await this.answer()) as Answer;
+  }
+
+  private answer(): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
+      this.keepAlive(true);
+    });
+  }
+
+  private read(chunk: Buffer): void {
+    let newline = chunk.indexOf(0x0a);
+    while (newline >= 0) {
+      const line = Buffer.concat([...this.unread, chunk.subarray(0, newline)]).toString('utf8');
+      this.unread = [];
+      chunk = chunk.subarray(newline + 1);
+      newline = chunk.indexOf(0x0a);
+      this.waiting.shift()?.resolve(line);
+    }
+    if (chunk.length > 0) this.unread.push(chunk);
+    this.keepAlive(this.waiting.length > 0);
+  }
+
+  /** While asked, the harness holds the program open; idle, it lets go, and ends after a while. */
+  private keepAlive(asked: boolean): void {
+    clearTimeout(this.idleTimer);
+    for (const handle of [this.child, this.child.stdin, this.child.stdout, this.child.stderr] as Socket[])
+      if (asked) handle.ref();
+      else handle.unref();
+    if (!asked && !this.ended) this.idleTimer = setTimeout(() => this.retire(), IDLE_MS).unref();
+  }
+
+  /** Ends it: marked ended first, so that nothing more is asked of a harness reading the end of its input. */
+  private retire(): void {
+    this.end(new HarnessError(`${this.python} ended, idle`, null));
+    this.child.stdin.end();
+  }
+
+  private words(): string {
+    return this.stderrTail.trim().split('\n').slice(-3).join(' ') || 'no message';
+  }
+
+  private end(error: HarnessError): void {
+    if (this.ended) return;
+    this.ended = error;
+    this.keepAlive(false);
+    for (const waiting of this.waiting.splice(0)) waiting.reject(error);
+  }
 }
 
 /** What to do where the harness is not usable. */
 export const INSTALL = 'install it (pip install multi-swe-bench; ROLLOUT_HARNESS_PYTHON names the Python it is in)';
 
-let registered: { python: string; names: Promise<Set<string>> } | undefined;
+let current: HarnessProcess | undefined;
 
-/** The names the installed harness registers parsers under, asked once per Python. */
-export function registeredNames(): Promise<Set<string>> {
+/** The harness in the Python `ROLLOUT_HARNESS_PYTHON` names, started where none is running there. */
+function harnessProcess(): HarnessProcess {
   const python = harnessPython();
-  if (registered?.python !== python) {
-    const names = runScript('registered').then(
-      (out) => new Set<string>((JSON.parse(out) as { names: string[] }).names),
-    );
-    registered = { python, names };
-    names.catch(() => (registered = undefined));
-  }
-  return registered.names;
+  if (!current || current.ended || current.python !== python) current = new HarnessProcess(python);
+  return current;
+}
+
+/** The harness installed in the Python `ROLLOUT_HARNESS_PYTHON` names; rejects where it is not usable. */
+export function installedHarness(): Promise<InstalledHarness> {
+  return harnessProcess().installed;
 }
 
 /** The name the harness registers the task's parser under. */
@@ -95,7 +174,7 @@ export async function requireHarnessParser(task: Task): Promise<void> {
   const orSpec = `or pass --specs FILE with a test_framework for ${name} (docs/instances.md)`;
   let names: Set<string>;
   try {
-    names = await registeredNames();
+    ({ names } = await installedHarness());
   } catch (error) {
     throw new Error(
       `task ${task.id}: its test logs are read by Multi-SWE-bench's own parser for ${name}, and the harness is not usable: ${(error as Error).message}; ${INSTALL}, ${orSpec}`,
@@ -130,15 +209,15 @@ function statusMap(reading: Reading): StatusMap | LogParseError {
 
 /** Each of `logs` read by the parser the installed harness picks for `task`'s pull request. */
 export async function readWithHarness(task: Task, logs: string[]): Promise<HarnessReadings> {
-  const request = JSON.stringify({ pull_request: pullRequestOf(task), logs });
-  let out: string;
+  let answer: Answer;
   try {
-    out = await runScript('parse', request);
+    answer = await harnessProcess().ask({ pull_request: pullRequestOf(task), logs });
   } catch (error) {
     const code = error instanceof HarnessError ? error.exitCode : null;
     const why = code === HARNESS_MISSING ? 'the harness is not installed' : (error as Error).message;
     throw new Error(`task ${task.id}: Multi-SWE-bench's harness could not read its test logs: ${why}`);
   }
-  const { readings } = JSON.parse(out) as { readings: Reading[] };
-  return new Map(logs.map((log, index) => [log, statusMap(readings[index])]));
+  if ('unregistered' in answer)
+    throw new Error(`task ${task.id}: Multi-SWE-bench's harness could not read its test logs: ${answer.unregistered}`);
+  return new Map(logs.map((log, index) => [log, statusMap(answer.readings[index])]));
 }

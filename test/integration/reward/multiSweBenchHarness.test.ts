@@ -4,12 +4,18 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runEvaluation } from '../../../src/core/reward/evalRun';
 import { evaluatePrediction, type EvaluatorOptions } from '../../../src/core/reward/evaluator';
 import { DockerSandbox } from '../../../src/core/sandbox/dockerSandbox';
 import { imageForProfile } from '../../../src/core/sandbox/images';
 import { multiSweBenchRowToTask } from '../../../src/core/task/multiSweBenchSource';
 import type { Task } from '../../../src/core/task/task';
-import { pythonWithHarness, pythonWithoutHarness, withHarnessPython } from '../../support/harnessPython';
+import {
+  pythonWithHarness,
+  pythonWithoutHarness,
+  standInWithParserEdited,
+  withHarnessPython,
+} from '../../support/harnessPython';
 import { buildOffline, removeImage } from '../../support/instanceImage';
 
 const EXAMPLE = join(process.cwd(), 'tasks', 'examples', 'bytesize__bytesize-22');
@@ -98,6 +104,19 @@ describe("a Multi-SWE-RL range row graded by the harness's own parser (real Dock
     const empty = await evaluate(python, '');
     assert.equal(empty.status, 'unresolved', empty.error ?? empty.testOutput);
     assert.deepEqual(empty.report?.tests_status?.FAIL_TO_PASS.failure, task.failToPass);
+  });
+
+  test('a run reuses an evaluation while the same harness code reads it, and evaluates again once a parser changed', async () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'rollout-mswebench-eval-'));
+    const prediction = { instanceId: task.id, modelName: 'm', patch: task.goldPatch };
+    const run = (python: string) =>
+      withHarnessPython(python, () => runEvaluation([task], [prediction], { ...options, outDir, workers: 1 }));
+    const first = await run(pythonWithHarness());
+    assert.deepEqual([first.reused, first.results[0].status], [0, 'resolved']);
+    const again = await run(pythonWithHarness());
+    assert.deepEqual([again.reused, again.results[0].status], [1, 'resolved']);
+    const fixed = await run(pythonWithHarness({ standIn: standInWithParserEdited() }));
+    assert.deepEqual([fixed.reused, fixed.results[0].status], [0, 'resolved']);
   });
 
   test('without the harness, the evaluation is an infrastructure error, never a score', async () => {

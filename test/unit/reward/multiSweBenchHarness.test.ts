@@ -1,6 +1,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { cacheKey } from '../../../src/core/reward/evalRun';
 import { gradeLog } from '../../../src/core/reward/gradeTask';
 import { CURRENT_HARNESS_VERSION } from '../../../src/core/reward/harnessVersion';
 import { universalNewlines } from '../../../src/core/reward/logParsers/text';
@@ -12,6 +17,7 @@ import type { HarnessPullRequest, Task } from '../../../src/core/task/task';
 import { taskImage, taskSandbox } from '../../../src/core/task/taskSandbox';
 import {
   HARNESS_RECORDING,
+  standInWithParserEdited,
   pythonWithHarness,
   pythonWithoutHarness,
   withHarnessPython,
@@ -147,4 +153,56 @@ describe("Multi-SWE-bench's harness where it is not installed", () => {
         ),
       );
     }));
+});
+
+describe("Multi-SWE-bench's harness as one process that reads on request", () => {
+  const startsIn = (log: string) => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').length - 1 : 0);
+  const recorded = recording.cases[0];
+  const logOf = (entry: RecordedCase) => universalNewlines(readFileSync(fixture(entry.log), 'utf8'));
+
+  test('the harness is imported once for the check before a run and every reading after it', async () => {
+    const startLog = join(mkdtempSync(join(tmpdir(), 'rollout-harness-')), 'starts');
+    await withHarnessPython(pythonWithHarness({ startLog }), async () => {
+      const task = taskOf(recorded.pull_request);
+      await requireHarnessParser(task);
+      const readings = await Promise.all([1, 2, 3].map(() => readWithHarness(task, [logOf(recorded)])));
+      for (const reading of readings) assert.ok(reading.get(logOf(recorded)) instanceof Map);
+    });
+    assert.equal(startsIn(startLog), 1);
+  });
+
+  test('a harness that dies while reading is an infrastructure error, and the next reading starts another', async () => {
+    const startLog = join(mkdtempSync(join(tmpdir(), 'rollout-harness-')), 'starts');
+    await withHarnessPython(pythonWithHarness({ startLog, diesOnFirstReading: true }), async () => {
+      const task = taskOf(recorded.pull_request);
+      await assert.rejects(
+        readWithHarness(task, [logOf(recorded)]),
+        new RegExp(`task ${task.id}: Multi-SWE-bench's harness could not read its test logs: .* exited 9`),
+      );
+      const reading = (await readWithHarness(task, [logOf(recorded)])).get(logOf(recorded));
+      assert.ok(reading instanceof Map);
+    });
+    assert.equal(startsIn(startLog), 2);
+  });
+
+  test('a program that had the harness read ends when it is done, though the harness waits for more', async () => {
+    const child = join(__dirname, 'harnessReading.child.js');
+    const env = { ...process.env, ROLLOUT_HARNESS_PYTHON: pythonWithHarness() };
+    // Were the harness to hold it open, the program would run into the time limit and the call would fail.
+    const { stdout } = await promisify(execFile)(process.execPath, [child], { env, timeout: 30_000 });
+    const read = recording.cases.find((entry) => entry.reading.passed?.length)?.reading;
+    const tests = [...(read?.passed ?? []), ...(read?.failed ?? []), ...(read?.skipped ?? [])];
+    assert.equal(stdout, `${tests.length}\n`);
+  });
+
+  test('an evaluation is reused only while the same harness code reads its logs', async () => {
+    const task = taskOf(recorded.pull_request);
+    const prediction = { instanceId: task.id, modelName: 'm', patch: 'diff' };
+    const options = { ...settings, createSandbox: () => Promise.reject(new Error('no sandbox is needed')) };
+    const keyWith = (python: string) => withHarnessPython(python, () => cacheKey(task, prediction, options));
+    const key = await keyWith(pythonWithHarness());
+    assert.equal(await keyWith(pythonWithHarness()), key, 'another process of the same harness');
+    assert.notEqual(await keyWith(pythonWithHarness({ standIn: standInWithParserEdited() })), key, 'a parser changed');
+    assert.notEqual(await keyWith(pythonWithoutHarness()), key, 'no harness');
+  });
 });
