@@ -61,9 +61,8 @@ def reading(instance, log):
 
 
 def answer(instance_class, config, request):
-    fields = {"number_interval": "", "tag": "", **request["pull_request"]}
     try:
-        instance = instance_class.create(SimpleNamespace(**fields), config)
+        instance = instance_class.create(SimpleNamespace(**request["pull_request"]), config)
     except ValueError as error:
         return {"unregistered": str(error)}
     return {"readings": [reading(instance, log) for log in request["logs"]]}

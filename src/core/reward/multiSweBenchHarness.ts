@@ -209,15 +209,15 @@ function statusMap(reading: Reading): StatusMap | LogParseError {
 
 /** Each of `logs` read by the parser the installed harness picks for `task`'s pull request. */
 export async function readWithHarness(task: Task, logs: string[]): Promise<HarnessReadings> {
+  const unread = (why: string) =>
+    new Error(`task ${task.id}: Multi-SWE-bench's harness could not read its test logs: ${why}`);
   let answer: Answer;
   try {
     answer = await harnessProcess().ask({ pull_request: pullRequestOf(task), logs });
   } catch (error) {
     const code = error instanceof HarnessError ? error.exitCode : null;
-    const why = code === HARNESS_MISSING ? 'the harness is not installed' : (error as Error).message;
-    throw new Error(`task ${task.id}: Multi-SWE-bench's harness could not read its test logs: ${why}`);
+    throw unread(code === HARNESS_MISSING ? 'the harness is not installed' : (error as Error).message);
   }
-  if ('unregistered' in answer)
-    throw new Error(`task ${task.id}: Multi-SWE-bench's harness could not read its test logs: ${answer.unregistered}`);
+  if ('unregistered' in answer) throw unread(answer.unregistered);
   return new Map(logs.map((log, index) => [log, statusMap(answer.readings[index])]));
 }

@@ -74,7 +74,12 @@ function harnessNameFields(row: Row): HarnessNameFields {
  */
 export function rangeOrReleaseName(task: Task): string | undefined {
   const pullRequest = task.harnessPullRequest;
-  return pullRequest?.number_interval || pullRequest?.tag ? multiSweBenchHarnessName(pullRequest) : undefined;
+  return pullRequest && namesRangeOrRelease(pullRequest) ? multiSweBenchHarnessName(pullRequest) : undefined;
+}
+
+/** Whether the harness registers the pull request's parser for its range or release, not for its repository. */
+function namesRangeOrRelease({ number_interval, tag }: HarnessNameFields): boolean {
+  return Boolean(number_interval || tag);
 }
 
 /** The row's pull-request number: an integer in the released files, a string of digits in some tools' copies. */
@@ -124,7 +129,7 @@ function instanceOf(pullRequest: HarnessPullRequest, baseRef: unknown): TaskInst
   const { org, repo, number } = pullRequest;
   // The harness builds the images of the classes it registers for a range of pull requests or a release tag
   // (Multi-SWE-RL's) under another namespace than its per-repository ones.
-  const perRepository = !pullRequest.number_interval && !pullRequest.tag;
+  const perRepository = !namesRangeOrRelease(pullRequest);
   const image = `${perRepository ? 'mswebench' : 'envagent'}/${org}_m_${repo}:pr-${number}`.toLowerCase();
   if (!perRepository || !ON_SWE_BENCH_IMAGES.has(`${org}/${repo}`.toLowerCase()))
     return { image, workdir: `/home/${repo}`, testCommand: 'bash /home/run.sh' };

@@ -2,17 +2,17 @@
 // the harness holds it open. ROLLOUT_HARNESS_PYTHON names the harness; prints how many tests it read in the first
 // recorded log with passing tests.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { readWithHarness } from '../../../src/core/reward/multiSweBenchHarness';
 import type { HarnessPullRequest, Task } from '../../../src/core/task/task';
+import { HARNESS_RECORDING } from '../../support/harnessPython';
+import { fixture } from '../task/fixturePaths';
 
-const FIXTURES = join(process.cwd(), 'test', 'fixtures');
-const recording = JSON.parse(readFileSync(join(FIXTURES, 'multi-swe-bench', 'harness-readings.json'), 'utf8')) as {
+const recording = JSON.parse(readFileSync(HARNESS_RECORDING, 'utf8')) as {
   cases: { pull_request: HarnessPullRequest; log: string; reading: { passed?: string[] } }[];
 };
 const recorded = recording.cases.find((entry) => entry.reading.passed?.length);
 if (!recorded) throw new Error('the recording has no log read with passing tests');
-const log = readFileSync(join(FIXTURES, recorded.log), 'utf8');
+const log = readFileSync(fixture(recorded.log), 'utf8');
 const task = { id: 'recorded', harnessPullRequest: recorded.pull_request } as Task;
 
 void readWithHarness(task, [log]).then((readings) => {
