@@ -3,6 +3,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { posix } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { type Duplex, Writable } from 'node:stream';
+import { CommandRunner } from './commandRunner';
 import { Engine, ownerLabels } from './engine';
 import { reapOrphansOnce } from './reaper';
 import { prepareCheckout } from './repoCheckout';
@@ -47,9 +48,27 @@ interface InstanceState {
   baseCommit: string;
 }
 
+/** A command's program as the sandbox starts it: its words, as whom, where, and the environment it adds. */
+interface SandboxProgram {
+  argv: string[];
+  user: string;
+  directory: string;
+  env: string[];
+}
+
+/** A program started in the container, however it was started. */
+interface StartedProgram {
+  /** Resolves when all of its output is in. */
+  ended: Promise<void>;
+  /** Stops waiting for its output (once its processes were killed). */
+  abandon(): void;
+  exitCode(): Promise<number>;
+}
+
 /** A sandbox in a Docker container on the engine named by `spec.dockerHost`, DOCKER_HOST or the local socket. */
 export class DockerSandbox implements Sandbox {
   private snapshots: string[] = [];
+  private readonly runners = new Map<string, Promise<CommandRunner>>();
 
   private constructor(
     readonly id: string,
@@ -130,28 +149,23 @@ export class DockerSandbox implements Sandbox {
     const user = options.asRoot ? '0:0' : this.user.exec;
     const started = performance.now();
     const mark = newExecMark();
-    const exec = await this.explained(
-      this.container.exec({
-        Cmd: execArgv(command, mark),
-        AttachStdout: true,
-        AttachStderr: true,
-        AttachStdin: options.stdin !== undefined,
-        WorkingDir: this.resolve(options.cwd ?? '.'),
-        Env: [...this.user.env, ...Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`)],
-        User: user,
-      }),
-    );
-    const stream = await this.explained(exec.start({ hijack: true, stdin: options.stdin !== undefined }));
     const stdout = new CappedSink(maxBytes, options.onOutput && ((text) => options.onOutput!('stdout', text)));
     const stderr = new CappedSink(maxBytes, options.onOutput && ((text) => options.onOutput!('stderr', text)));
-    this.engine.docker.modem.demuxStream(stream, stdout, stderr);
-    if (options.stdin !== undefined) stream.end(options.stdin);
-    const ended = streamEnded(stream);
+    const program = {
+      argv: execArgv(command, mark),
+      user,
+      directory: this.resolve(options.cwd ?? '.'),
+      env: Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`),
+    };
+    const running =
+      options.stdin === undefined
+        ? await this.startOnRunner(program, stdout, stderr)
+        : await this.startAsExec(program, options.stdin, stdout, stderr);
     // A timeout and a cancel end the command from outside alike: every process it started, then its stream. The
     // timer is the host's, so a command that ends in time costs no watchdog process in the container.
     let stopped: Promise<void> | undefined;
     const stop = () => {
-      stopped ??= this.killProcessTree(mark, user).finally(() => stream.destroy());
+      stopped ??= this.killProcessTree(mark, user).finally(() => running.abandon());
       // Awaited once the stream has ended; until then its failure must not count as unhandled.
       stopped.catch(() => undefined);
     };
@@ -162,7 +176,7 @@ export class DockerSandbox implements Sandbox {
     }, timeoutMs);
     signal?.addEventListener('abort', stop, { once: true });
     if (signal?.aborted) stop();
-    await ended;
+    await running.ended;
     clearTimeout(timer);
     signal?.removeEventListener('abort', stop);
     if (stopped) {
@@ -171,7 +185,7 @@ export class DockerSandbox implements Sandbox {
     }
     const durationMs = performance.now() - started;
     // Killed at its limit, the command ends as a shell reports a SIGKILL.
-    const exitCode = timedOut ? 137 : ((await this.explained(exec.inspect())).ExitCode ?? -1);
+    const exitCode = timedOut ? 137 : await running.exitCode();
     return {
       exitCode,
       stdout: stdout.text(),
@@ -180,6 +194,97 @@ export class DockerSandbox implements Sandbox {
       timedOut,
       durationMs,
     };
+  }
+
+  /**
+   * Starts a command's program on its user's runner (see CommandRunner), or as an exec of its own while that
+   * runner runs another command of this sandbox, or where the engine cannot keep a runner's stream open.
+   */
+  private async startOnRunner(program: SandboxProgram, stdout: Writable, stderr: Writable): Promise<StartedProgram> {
+    if (!this.engine.keepsStreamsOpen) return this.startAsExec(program, undefined, stdout, stderr);
+    const runner = await this.runnerOf(program.user);
+    // Checked and taken in one step: commands started together must not both take it.
+    if (!runner.idle) return this.startAsExec(program, undefined, stdout, stderr);
+    const outcome = runner.run(program.argv, program.directory, program.env, stdout, stderr);
+    return {
+      ended: outcome.then(() => undefined),
+      abandon: () => runner.close(),
+      exitCode: async () => {
+        const ended = await outcome;
+        if (ended.kind === 'exited') return ended.status;
+        if (ended.kind === 'no-directory')
+          throw new Error(`no such directory in the sandbox, or not one its user may enter: ${program.directory}`);
+        if (ended.kind === 'closed') throw new Error('the sandbox was destroyed or restored while the command ran');
+        // The command killed its runner (as a command may kill its own shell: it ends as a SIGKILL), unless the
+        // machinery failed: the runner's stream was lost while it ran, or the container is stopping (the engine may
+        // call it running for a while yet; a new runner that runs a program proves it is not).
+        if (await this.explained(runner.stillRuns()))
+          throw this.engine.containerStopped("the command runner's stream ended while it ran");
+        if (!(await this.runnerAnswers(program.user)))
+          throw this.engine.containerStopped('its processes ended with the command, and a new one could not start');
+        return 137;
+      },
+    };
+  }
+
+  /** Whether a runner of `user` (a new one where the last ended) starts and runs `true`. */
+  private async runnerAnswers(user: string): Promise<boolean> {
+    const discard = () => new Writable({ write: (_chunk, _encoding, done) => done() });
+    try {
+      const runner = await this.runnerOf(user);
+      // Taken meanwhile by another command: it started, so the container runs.
+      if (!runner.idle) return true;
+      const outcome = await runner.run(['true'], '/', [], discard(), discard());
+      return outcome.kind === 'exited' && outcome.status === 0;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The runner of `user`, started on first use and again after it ended. */
+  private async runnerOf(user: string): Promise<CommandRunner> {
+    const known = this.runners.get(user);
+    const runner = await known?.catch(() => undefined);
+    if (runner && !runner.ended) return runner;
+    // Another call may have started a new one meanwhile.
+    if (this.runners.get(user) !== known) return this.runnerOf(user);
+    const starting = CommandRunner.start(this.container, this.engine.docker.modem, user, this.user.env);
+    this.runners.set(user, starting);
+    return this.explained(starting);
+  }
+
+  /** Starts a command's program as an exec of the engine's own: for a command given standard input, or a second. */
+  private async startAsExec(
+    program: SandboxProgram,
+    stdin: string | Buffer | undefined,
+    stdout: Writable,
+    stderr: Writable,
+  ): Promise<StartedProgram> {
+    const exec = await this.explained(
+      this.container.exec({
+        Cmd: program.argv,
+        AttachStdout: true,
+        AttachStderr: true,
+        AttachStdin: stdin !== undefined,
+        WorkingDir: program.directory,
+        Env: [...this.user.env, ...program.env],
+        User: program.user,
+      }),
+    );
+    const stream = await this.explained(exec.start({ hijack: true, stdin: stdin !== undefined }));
+    this.engine.docker.modem.demuxStream(stream, stdout, stderr);
+    if (stdin !== undefined) stream.end(stdin);
+    return {
+      ended: streamEnded(stream),
+      abandon: () => stream.destroy(),
+      exitCode: async () => (await this.explained(exec.inspect())).ExitCode ?? -1,
+    };
+  }
+
+  /** Ends the runners: the next command starts new ones (in the container then current). */
+  private closeRunners(): void {
+    for (const starting of this.runners.values()) starting.then((runner) => runner.close()).catch(() => undefined);
+    this.runners.clear();
   }
 
   /**
@@ -202,6 +307,7 @@ export class DockerSandbox implements Sandbox {
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+    this.closeRunners();
     await this.explained(this.container.restart({ t: 0 }));
   }
 
@@ -262,11 +368,13 @@ export class DockerSandbox implements Sandbox {
       }),
     );
     await this.explained(replacement.start());
+    this.closeRunners();
     await this.explained(this.container.remove({ force: true }));
     this.container = replacement;
   }
 
   async destroy(): Promise<void> {
+    this.closeRunners();
     await this.container.remove({ force: true }).catch((error: { statusCode?: number }) => {
       if (error.statusCode !== 404) throw this.engine.explain(error);
     });

@@ -87,12 +87,17 @@ export function explainEngineError(error: unknown, image?: string, host = engine
     ((err.statusCode === 409 || err.statusCode === 500) && /is not running|is paused/i.test(err.message ?? '')) ||
     (err.statusCode === 404 && /no such exec/i.test(err.message ?? ''))
   ) {
-    return new InfrastructureError(
-      `the sandbox's container stopped under the run (Docker engine at ${host}): ${err.message?.trim()}`,
-      'the engine restarted or the container was stopped from outside; run the attempt again',
-    );
+    return containerStopped(host, err.message?.trim() ?? '');
   }
   return error instanceof Error ? error : new Error(String(error));
+}
+
+/** The error of a sandbox whose container stopped under a run: the machinery failed, not the agent. */
+function containerStopped(host: string, detail: string): InfrastructureError {
+  return new InfrastructureError(
+    `the sandbox's container stopped under the run (Docker engine at ${host}): ${detail}`,
+    'the engine restarted or the container was stopped from outside; run the attempt again',
+  );
 }
 
 /** An image that is neither on the engine nor to be had from a registry. */
@@ -158,6 +163,18 @@ export class Engine {
 
   explain(error: unknown, image?: string): Error {
     return explainEngineError(error, image, this.address);
+  }
+
+  /**
+   * Whether a stream to this engine may stay open while other requests come and go. Over ssh it may not: the
+   * client shares one connection among its requests and ends it, and every stream on it, when any of them ends.
+   */
+  get keepsStreamsOpen(): boolean {
+    return !this.address.startsWith('ssh://');
+  }
+
+  containerStopped(detail: string): InfrastructureError {
+    return containerStopped(this.address, detail);
   }
 
   async inspectImage(image: string): Promise<Docker.ImageInspectInfo | undefined> {

@@ -63,7 +63,7 @@ describe('DockerSandbox in a real Docker container', () => {
     assert.equal(afterSetsid.stdout.trim(), '0', 'a child that left the process group is killed too');
   });
 
-  test("a running command has beside it only its exec's bash and the subshell that keeps the clean-up after it", async () => {
+  test("a running command has beside it only its user's runner, its bash and the subshell that keeps the clean-up after it", async () => {
     const controller = new AbortController();
     const running = sandbox.exec('sleep 1234', { signal: controller.signal });
     await waitForCommand(() => sandbox.containerId, 'sleep 1234', 1, 60_000);
@@ -72,10 +72,13 @@ describe('DockerSandbox in a real Docker container', () => {
     controller.abort(new Error('seen'));
     await assert.rejects(running, /seen/);
     // No watchdog process waits out the time limit (the host keeps it), and no job-control shell stands between.
-    assert.deepEqual(
-      commands.map((command) => (command.startsWith('bash -c ') ? 'bash -c WRAPPER' : command)),
-      ['bash -c WRAPPER', 'bash -c WRAPPER', 'sleep 1234'],
-    );
+    const named = (command: string) =>
+      command.startsWith('bash -c set -m')
+        ? 'bash -c RUNNER'
+        : command.startsWith('bash -c ')
+          ? 'bash -c WRAPPER'
+          : command;
+    assert.deepEqual(commands.map(named), ['bash -c RUNNER', 'bash -c WRAPPER', 'bash -c WRAPPER', 'sleep 1234']);
   });
 
   test(

@@ -146,8 +146,9 @@ describe('escape attempts from inside a sandbox on a real Docker engine', () => 
     const running = other.exec(`trap '' TERM; while :; do sleep 1; done`, { asRoot: true, timeoutMs: 600_000 });
     await other.exec('while ! pgrep -f "while :" >/dev/null; do sleep 0.1; done', { timeoutMs: 60_000 });
     const id = other.containerId;
+    const ended = running.catch(() => undefined);
     await other.destroy();
-    await running.catch(() => undefined);
+    await ended;
     await assert.rejects(dockerClient().getContainer(id).inspect(), { statusCode: 404 });
   });
 });
