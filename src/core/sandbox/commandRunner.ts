@@ -17,20 +17,20 @@ import { Writable } from 'node:stream';
  */
 const RUNNER_LOOP = `set -m
 exec 3>&2 2>/dev/null
+__runner_read_list() {
+  IFS= read -r -d '' __runner_count
+  __runner_list=()
+  for ((__runner_index = 0; __runner_index < __runner_count; __runner_index++)); do
+    IFS= read -r -d '' __runner_word
+    __runner_list+=("$__runner_word")
+  done
+}
 while IFS= read -r -d '' __runner_nonce; do
   IFS= read -r -d '' __runner_directory
-  IFS= read -r -d '' __runner_count
-  __runner_environment=()
-  for ((__runner_index = 0; __runner_index < __runner_count; __runner_index++)); do
-    IFS= read -r -d '' __runner_word
-    __runner_environment+=("$__runner_word")
-  done
-  IFS= read -r -d '' __runner_count
-  __runner_program=()
-  for ((__runner_index = 0; __runner_index < __runner_count; __runner_index++)); do
-    IFS= read -r -d '' __runner_word
-    __runner_program+=("$__runner_word")
-  done
+  __runner_read_list
+  __runner_environment=("\${__runner_list[@]}")
+  __runner_read_list
+  __runner_program=("\${__runner_list[@]}")
   if cd -- "$__runner_directory"; then
     (
       unset OLDPWD
