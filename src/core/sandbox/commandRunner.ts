@@ -101,6 +101,11 @@ export class CommandRunner {
     return runner;
   }
 
+  /** Whether the runner can be sent these words: its fields are NUL-separated (an exec refuses such words too). */
+  static carries(words: string[]): boolean {
+    return words.every((word) => !word.includes('\0'));
+  }
+
   /** True while the runner can take a program now: it is alive and runs none. */
   get idle(): boolean {
     return !this.hasEnded && !this.running;

@@ -198,10 +198,13 @@ export class DockerSandbox implements Sandbox {
 
   /**
    * Starts a command's program on its user's runner (see CommandRunner), or as an exec of its own while that
-   * runner runs another command of this sandbox, or where the engine cannot keep a runner's stream open.
+   * runner runs another command of this sandbox, where the engine cannot keep a runner's stream open, or for
+   * words the runner cannot be sent.
    */
   private async startOnRunner(program: SandboxProgram, stdout: Writable, stderr: Writable): Promise<StartedProgram> {
-    if (!this.engine.keepsStreamsOpen) return this.startAsExec(program, undefined, stdout, stderr);
+    const words = [...program.argv, program.directory, ...program.env];
+    if (!this.engine.keepsStreamsOpen || !CommandRunner.carries(words))
+      return this.startAsExec(program, undefined, stdout, stderr);
     const runner = await this.runnerOf(program.user);
     // Checked and taken in one step: commands started together must not both take it.
     if (!runner.idle) return this.startAsExec(program, undefined, stdout, stderr);

@@ -91,6 +91,17 @@ describe("commands on the sandbox's long-lived runner, in a real Docker containe
     );
   });
 
+  test('a command with a NUL byte ends as an exec of its own does (refused by the kernel), and the runner goes on', async () => {
+    const outcome = async (options = {}) => {
+      const { exitCode, stdout, stderr } = await sandbox.exec('echo a\0b', options);
+      return { exitCode, stdout, stderr };
+    };
+    const asExec = await outcome(AS_EXEC);
+    assert.notEqual(asExec.exitCode, 0);
+    assert.deepEqual(await outcome(), asExec);
+    assert.equal((await sandbox.exec('echo next')).stdout, 'next\n');
+  });
+
   test('a missing working directory is named, and the runner goes on', async () => {
     await assert.rejects(sandbox.exec('pwd', { cwd: '/no/such/folder' }), /no such directory.*\/no\/such\/folder/);
     assert.equal((await sandbox.exec('pwd', { cwd: '/tmp' })).stdout, '/tmp\n');
