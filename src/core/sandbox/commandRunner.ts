@@ -56,7 +56,6 @@ export type RunnerOutcome =
   | { kind: 'closed' };
 
 interface Running {
-  nonce: string;
   stdout: EndLineSplitter;
   stderr: EndLineSplitter;
   settle: (outcome: RunnerOutcome) => void;
@@ -136,7 +135,6 @@ export class CommandRunner {
         );
       };
       this.running = {
-        nonce,
         stdout: new EndLineSplitter(nonce, stdout, (status) => onEnd('stdout', status)),
         stderr: new EndLineSplitter(nonce, stderr, (status) => onEnd('stderr', status)),
         settle,
