@@ -125,20 +125,18 @@ export class CommandRunner {
         this.socket.unref();
         resolve(outcome);
       };
-      const ends = { stdout: false, stderr: false, status: '' };
-      const onEnd = (stream: 'stdout' | 'stderr', status: string) => {
-        ends[stream] = true;
-        if (stream === 'stdout') ends.status = status;
-        if (!ends.stdout || !ends.stderr) return;
-        settle(
-          ends.status === 'no-directory' ? { kind: 'no-directory' } : { kind: 'exited', status: Number(ends.status) },
-        );
+      // Settled once both end lines are in; the status is on standard output's.
+      const onEnd = () => {
+        const status = running.stdout.endLine;
+        if (status === undefined || running.stderr.endLine === undefined) return;
+        settle(status === 'no-directory' ? { kind: 'no-directory' } : { kind: 'exited', status: Number(status) });
       };
-      this.running = {
-        stdout: new EndLineSplitter(nonce, stdout, (status) => onEnd('stdout', status)),
-        stderr: new EndLineSplitter(nonce, stderr, (status) => onEnd('stderr', status)),
+      const running: Running = {
+        stdout: new EndLineSplitter(nonce, stdout, onEnd),
+        stderr: new EndLineSplitter(nonce, stderr, onEnd),
         settle,
       };
+      this.running = running;
       this.socket.ref();
       const fields = [nonce, directory, String(env.length), ...env, String(program.length), ...program];
       this.socket.write(fields.map((field) => `${field}\0`).join(''));
@@ -183,18 +181,19 @@ export class CommandRunner {
 class EndLineSplitter {
   private held = Buffer.alloc(0);
   private readonly marker: Buffer;
-  private done = false;
+  /** What the end line says after the nonce, once it is in. */
+  endLine: string | undefined;
 
   constructor(
     nonce: string,
     private readonly sink: Writable,
-    private readonly onEnd: (status: string) => void,
+    private readonly onEnd: () => void,
   ) {
     this.marker = Buffer.from(`\0rollout-end ${nonce}`);
   }
 
   take(chunk: Buffer): void {
-    if (this.done) return;
+    if (this.endLine !== undefined) return;
     const data = this.held.length ? Buffer.concat([this.held, chunk]) : chunk;
     const start = data.indexOf(this.marker);
     if (start >= 0) {
@@ -202,13 +201,11 @@ class EndLineSplitter {
       this.pass(data.subarray(0, start));
       this.held = Buffer.from(data.subarray(start));
       if (lineEnd < 0) return;
-      this.done = true;
-      this.onEnd(
-        data
-          .subarray(start + this.marker.length, lineEnd)
-          .toString('latin1')
-          .trim(),
-      );
+      this.endLine = data
+        .subarray(start + this.marker.length, lineEnd)
+        .toString('latin1')
+        .trim();
+      this.onEnd();
       return;
     }
     const kept = this.possibleMarkerStart(data);
@@ -218,7 +215,7 @@ class EndLineSplitter {
 
   /** Passes on what was held back: the end line will not come. */
   flush(): void {
-    if (this.done) return;
+    if (this.endLine !== undefined) return;
     this.pass(this.held);
     this.held = Buffer.alloc(0);
   }
@@ -232,7 +229,8 @@ class EndLineSplitter {
     return data.length;
   }
 
+  // Not copied: the demultiplexer hands on slices of buffers it never writes to again.
   private pass(bytes: Buffer): void {
-    if (bytes.length) this.sink.write(Buffer.from(bytes));
+    if (bytes.length) this.sink.write(bytes);
   }
 }
