@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { simpleGit } from 'simple-git';
 import { cacheDir } from '../paths';
@@ -53,8 +53,9 @@ function hashTreeState(dir: string, hash: ReturnType<typeof createHash>): void {
   for (const name of readdirSync(dir).sort()) {
     if (name === '.git') continue;
     const path = join(dir, name);
-    const stat = statSync(path);
-    hash.update(`${name}:${stat.size}:${stat.mtimeMs}\n`);
+    const stat = lstatSync(path);
+    const link = stat.isSymbolicLink() ? readlinkSync(path) : '';
+    hash.update(`${name}:${stat.mode}:${stat.size}:${stat.mtimeMs}:${link}\n`);
     if (stat.isDirectory()) hashTreeState(path, hash);
   }
 }
@@ -88,7 +89,9 @@ async function copySourceFiles(source: RepoSource, into: string): Promise<void> 
   const local = !isUrl(source.location);
   if (local && !existsSync(source.location)) throw new Error(`no such folder: ${resolve(source.location)}`);
   if (local && !source.commit) {
-    cpSync(source.location, into, { recursive: true, filter: (path) => !path.endsWith('/.git') });
+    // Links are copied as they are: a relative link made absolute would point into the host's folder.
+    const filter = (path: string) => !path.endsWith('/.git');
+    cpSync(source.location, into, { recursive: true, verbatimSymlinks: true, filter });
     return;
   }
   const origin = local ? resolve(source.location) : await mirror(source.location);
