@@ -5,6 +5,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { type Duplex, Writable } from 'node:stream';
 import { CommandRunner } from './commandRunner';
 import { Engine, ownerLabels } from './engine';
+import { shellQuote } from '../shellWords';
 import { reapOrphansOnce } from './reaper';
 import { prepareCheckout } from './repoCheckout';
 import {
@@ -93,13 +94,18 @@ export class DockerSandbox implements Sandbox {
     const workdir = spec.workdir ?? DEFAULTS.workdir;
     const maxFileBytes = spec.maxFileBytes ?? DEFAULTS.maxFileBytes;
     const checkout = spec.repo && !spec.instance ? await prepareCheckout(spec.repo) : undefined;
+    const start = await startScript(spec, workdir, checkout);
     const createOptions: Docker.ContainerCreateOptions = {
       Image: spec.image,
       name: `rollout-${id.slice(0, 12)}`,
-      // An instance image's own entrypoint (if any) is not what keeps a sandbox alive; its start script runs as the
+      // An image's own entrypoint (if any) is not what keeps a sandbox alive; the start script runs as the
       // container's own process, which saves an exec (a process the engine starts apart) on every start.
-      Entrypoint: spec.instance ? ['bash', '-c', instanceEntrypoint(spec.instance.setup)] : ['sleep', 'infinity'],
+      Entrypoint: start ? ['bash', '-c', startOnceEntrypoint(start.script)] : ['sleep', 'infinity'],
       Cmd: [],
+      // The start script reads its input on the container's own standard input, which closes as the input's way in
+      // ends (however it ends: the script then finds it cut short rather than waiting for the rest).
+      OpenStdin: start?.input !== undefined,
+      StdinOnce: start?.input !== undefined,
       // The container's own process runs as root so that cleaning up the agent's processes never stops it.
       User: '0:0',
       WorkingDir: workdir,
@@ -125,14 +131,13 @@ export class DockerSandbox implements Sandbox {
     let container: Docker.Container | undefined;
     try {
       container = await createContainer(engine, spec, createOptions);
-      if (spec.instance) {
-        const state = await startInstance(engine, container, spec, workdir);
+      if (spec.instance && start) {
+        const state = await startInstance(engine, container, spec, workdir, start);
         const user = { exec: state.user, owner: state.owner, env: state.env };
         return new DockerSandbox(id, workdir, container, createOptions, state.baseCommit, engine, user);
       }
-      if (checkout)
-        await container.putArchive(await packedCheckout(checkout.dir, workdir), { path: posix.dirname(workdir) });
-      await container.start();
+      if (start) await startWithScript(container, start);
+      else await container.start();
     } catch (error) {
       await container?.remove({ force: true }).catch(() => undefined);
       throw engine.explain(error, spec.image);
@@ -420,7 +425,7 @@ function packedCheckout(dir: string, workdir: string): Promise<Buffer> {
   const key = `${dir}\0${workdir}`;
   let packed = packedCheckouts.get(key);
   if (!packed) {
-    packed = packDirectory(dir, posix.basename(workdir), AGENT);
+    packed = packDirectory(dir, posix.basename(workdir), AGENT, checkoutEndMark(workdir));
     packed.catch(() => packedCheckouts.delete(key));
     packedCheckouts.set(key, packed);
     for (const oldest of packedCheckouts.keys()) {
@@ -433,6 +438,11 @@ function packedCheckout(dir: string, workdir: string): Promise<Buffer> {
     packedCheckouts.set(key, packed);
   }
   return packed;
+}
+
+/** The empty file that ends a checkout's archive, beside the repository's folder. */
+function checkoutEndMark(workdir: string): string {
+  return `${posix.basename(workdir)}.rollout-copied`;
 }
 
 /** Creates the container; an image the engine lacks is first pulled (or built from the spec's Dockerfile) there. */
@@ -465,6 +475,7 @@ async function startInstance(
   container: Docker.Container,
   spec: SandboxSpec,
   workdir: string,
+  start: StartScript,
 ): Promise<InstanceState> {
   const instance = spec.instance ?? {};
   if (instance.setupInput !== undefined) {
@@ -472,10 +483,7 @@ async function startInstance(
     await container.putArchive(input, { path: '/' });
   }
   // The image exists once its container does; its inspection needs no wait for the start.
-  const [baseCommit, image] = await Promise.all([
-    startWithScript(container, `the instance setup of ${spec.image}`),
-    instanceImage(engine, spec),
-  ]);
+  const [baseCommit, image] = await Promise.all([startWithScript(container, start), instanceImage(engine, spec)]);
   const { user } = image;
   const key = JSON.stringify([engine.address, image.id, user, instance.activate ?? '']);
   let activated = activatedEnvironments.get(key);
@@ -493,6 +501,45 @@ async function startInstance(
   return { user, owner, env, baseCommit };
 }
 
+/** What a container runs once as it first starts, with what it reads on its standard input. */
+interface StartScript {
+  script: string;
+  input?: Buffer;
+  /** What it does, for its failure's message. */
+  what: string;
+}
+
+/**
+ * An instance's start script (see baseCommitScript), or the copy of a checkout into `workdir`. The checkout's
+ * archive is read from the container's standard input by the container's own process, which costs the engine no
+ * process of its own (an archive put into a container is unpacked by a copy of the engine that it starts). It is
+ * read to its length, so its end needs no end of the connection's input (which not every proxy passes on), and its
+ * last entry must be there: tar takes an archive cut short at an entry's end for a whole one.
+ */
+async function startScript(
+  spec: SandboxSpec,
+  workdir: string,
+  checkout: { dir: string } | undefined,
+): Promise<StartScript | undefined> {
+  if (spec.instance) {
+    const script = `if [ -e ${SETUP_INPUT} ]; then exec <${SETUP_INPUT}; rm -f ${SETUP_INPUT}; fi
+${baseCommitScript(spec.instance.setup)}`;
+    return { script, what: `the instance setup of ${spec.image}` };
+  }
+  if (!checkout) return undefined;
+  const input = await packedCheckout(checkout.dir, workdir);
+  const what = `copying the repository into ${spec.image}`;
+  return { script: checkoutCopyScript(workdir, input.length), input, what };
+}
+
+/** Unpacks the next `length` bytes of standard input, a checkout's archive (see packedCheckout), beside `workdir`. */
+function checkoutCopyScript(workdir: string, length: number): string {
+  const parent = shellQuote(posix.dirname(workdir));
+  const endMark = shellQuote(posix.join(posix.dirname(workdir), checkoutEndMark(workdir)));
+  return `mkdir -p ${parent} && head -c ${length} | tar -x -f - -C ${parent} || exit $?
+rm ${endMark} 2>/dev/null || { echo "the repository's archive arrived cut short" >&2; exit 1; }`;
+}
+
 // The start script runs once per container: a restart (the last resort of a kill) or a restore from a snapshot
 // starts the same entrypoint again, which then finds this file and only keeps the container alive.
 const STARTED_GUARD = '/run/rollout-studio.started';
@@ -502,12 +549,11 @@ const SETUP_INPUT = '/.rollout-setup-input';
 const START_STATUS_MARK = '--rollout-start-status--';
 const START_STATUS_LINE = new RegExp(`\\n${START_STATUS_MARK} (\\d+)\\n$`);
 
-/** The entrypoint of an instance's container: the start script (see baseCommitScript) once, then a process that stays. */
-function instanceEntrypoint(setup: string | undefined): string {
+/** The entrypoint of a container with a start script: the script once, then a process that stays. */
+function startOnceEntrypoint(script: string): string {
   return `if [ ! -e ${STARTED_GUARD} ]; then
-  if [ -e ${SETUP_INPUT} ]; then exec <${SETUP_INPUT}; rm -f ${SETUP_INPUT}; fi
   (
-${baseCommitScript(setup)}
+${script}
   )
   __rollout_status=$?
   mkdir -p ${posix.dirname(STARTED_GUARD)} && : >${STARTED_GUARD}
@@ -568,22 +614,28 @@ function splitIds(output: string): [string, string, string] {
 }
 
 /**
- * Starts a container whose entrypoint is a start script and returns what the script printed once it has ended,
- * read from the container's own streams (attached before the start, so nothing is missed). Its failure, or the
- * container stopping before the script ended, is the image's, not the agent's.
+ * Starts a container whose entrypoint is a start script, writes the script's input to the container's standard
+ * input, and returns what the script printed once it has ended, read from the container's own streams (attached
+ * before the start, so nothing is missed). Its failure, or the container stopping before the script ended, is the
+ * image's, not the agent's.
  */
-async function startWithScript(container: Docker.Container, what: string): Promise<string> {
+async function startWithScript(container: Docker.Container, start: StartScript): Promise<string> {
+  const stdin = start.input !== undefined;
   // A hijacked attach is the connection's socket (a Duplex); the types know it only as a stream.
-  const stream = (await container.attach({ stream: true, stdout: true, stderr: true, hijack: true })) as Duplex;
+  const stream = (await container.attach({ stream: true, stdin, stdout: true, stderr: true, hijack: true })) as Duplex;
   try {
     const stdout = new StartScriptStream();
     const stderr = new StartScriptStream();
     container.modem.demuxStream(stream, stdout, stderr);
     const ended = streamEnded(stream);
+    if (start.input !== undefined) stream.write(start.input);
     await container.start();
     await Promise.race([Promise.all([stdout.ended, stderr.ended]), ended]);
+    const { what } = start;
     if (stdout.status === undefined || stderr.status === undefined)
-      throw new InfrastructureError(`${what} failed: its container stopped (${stderr.text().trim().slice(-2000)})`);
+      throw new InfrastructureError(
+        `${what} failed: its container stopped or the engine ended its output (${stderr.text().trim().slice(-2000)})`,
+      );
     if (stdout.status !== 0)
       throw new InfrastructureError(`${what} failed (exit ${stdout.status}): ${stderr.text().trim().slice(-2000)}`);
     return stdout.text().trim();

@@ -8,12 +8,16 @@ export interface Owner {
   gid: number;
 }
 
-/** Packs a directory tree into an in-memory tar under `prefix`, every entry owned by `owner`. */
-export async function packDirectory(dir: string, prefix: string, owner: Owner): Promise<Buffer> {
+/**
+ * Packs a directory tree into an in-memory tar under `prefix`, every entry owned by `owner`, ended by an empty file
+ * named `endMark` at the top: an archive cut short lacks it.
+ */
+export async function packDirectory(dir: string, prefix: string, owner: Owner, endMark: string): Promise<Buffer> {
   const pack = tar.pack();
   const done = collect(pack);
   pack.entry({ name: prefix, type: 'directory', mode: 0o755, ...owner });
   addTree(pack, dir, prefix, owner);
+  pack.entry({ name: endMark, mode: 0o644, ...owner }, '');
   pack.finalize();
   return done;
 }
