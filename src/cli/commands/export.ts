@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { EXPORT_FORMATS, DEFAULT_DPO_MIN_MARGIN, exportDataset } from '../../core/export/exporter';
 import type { ExportFormatName } from '../../core/export/format';
 import { parseSplit } from '../../core/export/split';
+import { shellQuote } from '../../core/shellWords';
 import type { CliCommand } from './index';
 import { numberOption, parseCommandLine, usageProblem, UsageError } from '../grammar';
 
@@ -26,11 +27,6 @@ const USAGE = `usage: rollout export --runs DIR… --format ${Object.keys(EXPORT
                  lines in the assistant message and tool results as user messages (torchtune's openai loader)
   --secrets-file a file of secrets (one a line) to keep out of the dataset, beyond the secret values in the
                  environment (*_API_KEY, *TOKEN*, *PASSWORD* …); a run whose patch holds one is skipped`;
-
-/** Quotes an argument the way a POSIX shell reads it back, for the dataset card's command line. */
-function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_./=:,@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
 
 /** The export's choices as the command line gives them; a bad value is a UsageError naming its flag. */
 function exportChoices(values: {

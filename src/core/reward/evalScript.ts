@@ -5,7 +5,8 @@
  * test files reset again. It works in any repository folder and from any base commit.
  */
 
-import { shellQuote, testCommandFor } from '../task/environment';
+import { shellQuote } from '../shellWords';
+import { testCommandFor } from '../task/environment';
 import type { Task, TaskEnvironment } from '../task/task';
 import { TEST_OUTPUT_MARKERS } from './testOutput';
 

@@ -7,7 +7,7 @@
  */
 
 import type { Sandbox, SandboxFactory } from '../sandbox/sandbox';
-import { shellQuote } from '../task/environment';
+import { shellQuote } from '../shellWords';
 import { taskSandbox, type TaskSandbox, type TaskSandboxSettings } from '../task/taskSandbox';
 import type { Task, TaskEnvironment } from '../task/task';
 import { evalScript } from './evalScript';

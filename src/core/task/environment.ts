@@ -6,6 +6,7 @@
 
 import { logParserName, type LogParserName } from '../reward/logParsers/index';
 import { HARNESS_LOG_PARSER } from '../reward/multiSweBenchHarness';
+import { shellQuote } from '../shellWords';
 import { readJsonText } from '../textFile';
 import builtInSpecs from './swebenchSpecs.json';
 import sweGymSpecs from './sweGymSpecs.json';
@@ -209,10 +210,6 @@ export function testModulesOf(testPatch: string): string[] {
       .replace(/^tests\//, '')
       .replaceAll('/', '.'),
   );
-}
-
-export function shellQuote(word: string): string {
-  return /^[\w./:=@+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** The `[case NAME]` test cases a test patch's data files hold, as a pytest `-k` expression (`A or B`). */

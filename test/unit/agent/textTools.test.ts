@@ -4,7 +4,7 @@ import { insertAfterLine, replaceUnique } from '../../../src/core/agent/tools/ed
 import { showLines } from '../../../src/core/agent/tools/view';
 import { formatExecObservation } from '../../../src/core/agent/tools/bash';
 import { truncateMiddle } from '../../../src/core/agent/tools/truncate';
-import { displayPath, resolveInSandbox, shellQuote } from '../../../src/core/agent/tools/shell';
+import { displayPath, resolveInSandbox } from '../../../src/core/agent/tools/shell';
 
 const source = 'def a():\n    return 1\n\ndef b():\n    return 1\n';
 
@@ -106,10 +106,6 @@ describe('bash observation', () => {
 describe('helpers', () => {
   test('truncateMiddle leaves short text alone', () => {
     assert.deepEqual(truncateMiddle('abc', 3), { text: 'abc', truncated: false });
-  });
-
-  test('shellQuote survives quotes', () => {
-    assert.equal(shellQuote(`it's`), `'it'\\''s'`);
   });
 
   test('paths resolve against the repository root and display relative to it', () => {

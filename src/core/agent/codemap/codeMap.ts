@@ -1,7 +1,7 @@
 /** A code map of a file or a folder in the sandbox: files are read out of the sandbox and parsed on the host. */
 import type { Sandbox } from '../../sandbox/sandbox';
 import type { SymbolParser } from './parser';
-import { shellQuote } from '../tools/shell';
+import { shellQuote } from '../../shellWords';
 import { languageForPath, type CodeSymbol } from './symbols';
 
 export interface CodeMapLimits {

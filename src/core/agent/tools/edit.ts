@@ -1,6 +1,7 @@
 /** `edit`: replace a unique snippet, insert after a line, or create a file. */
 import type { Sandbox } from '../../sandbox/sandbox';
-import { displayPath, looksBinary, resolveInSandbox, shellQuote, statPath } from './shell';
+import { displayPath, looksBinary, resolveInSandbox, statPath } from './shell';
+import { shellQuote } from '../../shellWords';
 import { fail, ok, type Tool } from './tool';
 import { numberLines, splitLines } from './view';
 

@@ -1,5 +1,6 @@
 /** `search`: lines matching a text or pattern (grep), or files whose names match (find); output is bounded. */
-import { displayPath, resolveInSandbox, shellQuote } from './shell';
+import { displayPath, resolveInSandbox } from './shell';
+import { shellQuote } from '../../shellWords';
 import { fail, ok, type Tool } from './tool';
 
 export interface SearchToolOptions {

@@ -1,11 +1,7 @@
 /** Helpers for building shell commands and paths inside the sandbox. */
 import { posix } from 'node:path';
 import type { Sandbox } from '../../sandbox/sandbox';
-
-/** Quotes a string as one POSIX shell word. */
-export function shellQuote(word: string): string {
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
+import { shellQuote } from '../../shellWords';
 
 /** A path the model gave, relative to the repository root or absolute, as an absolute sandbox path. */
 export function resolveInSandbox(workdir: string, path: string): string {

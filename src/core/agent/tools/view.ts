@@ -1,6 +1,7 @@
 /** `view`: a file with line numbers (optionally a line range), or a folder's entries two levels deep. */
 import type { Sandbox } from '../../sandbox/sandbox';
-import { displayPath, looksBinary, resolveInSandbox, shellQuote, statPath } from './shell';
+import { displayPath, looksBinary, resolveInSandbox, statPath } from './shell';
+import { shellQuote } from '../../shellWords';
 import { fail, ok, type Tool, type ToolResult } from './tool';
 
 export interface ViewToolOptions {
