@@ -95,6 +95,7 @@ export class DockerSandbox implements Sandbox {
     const maxFileBytes = spec.maxFileBytes ?? DEFAULTS.maxFileBytes;
     const checkout = spec.repo && !spec.instance ? await prepareCheckout(spec.repo) : undefined;
     const start = await startScript(spec, workdir, checkout);
+    const readsInput = start?.input !== undefined;
     const createOptions: Docker.ContainerCreateOptions = {
       Image: spec.image,
       name: `rollout-${id.slice(0, 12)}`,
@@ -104,8 +105,8 @@ export class DockerSandbox implements Sandbox {
       Cmd: [],
       // The start script reads its input on the container's own standard input, which closes as the input's way in
       // ends (however it ends: the script then finds it cut short rather than waiting for the rest).
-      OpenStdin: start?.input !== undefined,
-      StdinOnce: start?.input !== undefined,
+      OpenStdin: readsInput,
+      StdinOnce: readsInput,
       // The container's own process runs as root so that cleaning up the agent's processes never stops it.
       User: '0:0',
       WorkingDir: workdir,
@@ -478,10 +479,6 @@ async function startInstance(
   start: StartScript,
 ): Promise<InstanceState> {
   const instance = spec.instance ?? {};
-  if (instance.setupInput !== undefined) {
-    const input = await packFile(SETUP_INPUT.slice(1), Buffer.from(instance.setupInput), { uid: 0, gid: 0 });
-    await container.putArchive(input, { path: '/' });
-  }
   // The image exists once its container does; its inspection needs no wait for the start.
   const [baseCommit, image] = await Promise.all([startWithScript(container, start), instanceImage(engine, spec)]);
   const { user } = image;
@@ -522,9 +519,11 @@ async function startScript(
   checkout: { dir: string } | undefined,
 ): Promise<StartScript | undefined> {
   if (spec.instance) {
-    const script = `if [ -e ${SETUP_INPUT} ]; then exec <${SETUP_INPUT}; rm -f ${SETUP_INPUT}; fi
-${baseCommitScript(spec.instance.setup)}`;
-    return { script, what: `the instance setup of ${spec.image}` };
+    const what = `the instance setup of ${spec.image}`;
+    const { setup, setupInput } = spec.instance;
+    if (setupInput === undefined) return { script: baseCommitScript(setup), what };
+    const input = Buffer.from(setupInput);
+    return { script: `${setupInputScript(input.length)}\n${baseCommitScript(setup)}`, input, what };
   }
   if (!checkout) return undefined;
   const input = await packedCheckout(checkout.dir, workdir);
@@ -540,11 +539,22 @@ function checkoutCopyScript(workdir: string, length: number): string {
 rm ${endMark} 2>/dev/null || { echo "the repository's archive arrived cut short" >&2; exit 1; }`;
 }
 
+/**
+ * Makes the next `length` bytes of standard input the rest of the script's standard input, once all of them are
+ * in: kept in a file first, since a setup given only part of its input may still succeed (a patch cut at a hunk's
+ * end applies).
+ */
+function setupInputScript(length: number): string {
+  return `mkdir -p ${posix.dirname(SETUP_INPUT)} && head -c ${length} >${SETUP_INPUT} || exit $?
+[ "$(wc -c <${SETUP_INPUT})" -eq ${length} ] || { echo "the setup's input arrived cut short" >&2; exit 1; }
+exec <${SETUP_INPUT} && rm -f ${SETUP_INPUT}`;
+}
+
 // The start script runs once per container: a restart (the last resort of a kill) or a restore from a snapshot
 // starts the same entrypoint again, which then finds this file and only keeps the container alive.
 const STARTED_GUARD = '/run/rollout-studio.started';
-// A setup's input, put into the container before it starts and removed by the start script as it reads it.
-const SETUP_INPUT = '/.rollout-setup-input';
+// Where the start script keeps a setup's input while the setup reads it.
+const SETUP_INPUT = '/run/rollout-setup-input';
 // Ends the start script's output on both streams, with its exit status.
 const START_STATUS_MARK = '--rollout-start-status--';
 const START_STATUS_LINE = new RegExp(`\\n${START_STATUS_MARK} (\\d+)\\n$`);

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
-import { createConnection, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
@@ -10,8 +8,7 @@ import { DockerSandbox } from '../../../src/core/sandbox/dockerSandbox';
 import { dockerClient } from '../../../src/core/sandbox/engine';
 import { imageForProfile } from '../../../src/core/sandbox/images';
 import { InfrastructureError } from '../../../src/core/sandbox/sandbox';
-
-const ENGINE_SOCKET = '/var/run/docker.sock';
+import { engineCuttingAttachInput } from '../../support/engineCuttingAttachInput';
 
 function makeRepo(): string {
   const dir = mkdtempSync(join(tmpdir(), 'rollout-copy-test-'));
@@ -22,42 +19,6 @@ function makeRepo(): string {
   writeFileSync(join(dir, 'blob.bin'), Buffer.from(Array.from({ length: 70_000 }, (_, index) => index % 256)));
   symlinkSync('pkg/deep/mod.py', join(dir, 'link.py'));
   return dir;
-}
-
-/**
- * The engine's API on a loopback TCP port, every request forwarded as it is, except that the input of a container's
- * attach (what is written to its standard input) is ended after `keptBytes`, the rest dropped: a proxy that cuts
- * one way of a connection.
- */
-async function engineCuttingAttachInput(keptBytes: number): Promise<{ server: Server; address: string }> {
-  const server = createServer((request, response) => {
-    const { method, url: path, headers } = request;
-    const forwarded = httpRequest({ socketPath: ENGINE_SOCKET, method, path, headers }, (answer) => {
-      response.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(response);
-    });
-    request.pipe(forwarded);
-  });
-  // A hijacked attach asks for an upgrade: from there on the connection carries the container's streams.
-  server.on('upgrade', (request: IncomingMessage, client: Socket, head: Buffer) => {
-    const engine = createConnection({ path: ENGINE_SOCKET, allowHalfOpen: true });
-    const headers = request.rawHeaders.map((field, index) => (index % 2 ? `${field}\r\n` : `${field}: `)).join('');
-    // The request's body (docker-modem sends the options again as JSON) goes with its head, as the client sent it.
-    engine.write(Buffer.concat([Buffer.from(`${request.method} ${request.url} HTTP/1.1\r\n${headers}\r\n`), head]));
-    engine.pipe(client);
-    client.on('error', () => engine.destroy());
-    engine.on('error', () => client.destroy());
-    let inputBytes = 0;
-    const forward = (chunk: Buffer) => {
-      const kept = chunk.subarray(0, Math.max(0, keptBytes - inputBytes));
-      if (kept.length > 0) engine.write(kept);
-      inputBytes += chunk.length;
-      if (inputBytes >= keptBytes && engine.writable) engine.end();
-    };
-    client.on('data', forward);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, address: `tcp://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
 describe("a checkout copied into a sandbox on its container's standard input (real Docker)", () => {

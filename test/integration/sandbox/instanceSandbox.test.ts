@@ -8,8 +8,11 @@ import { imageForProfile } from '../../../src/core/sandbox/images';
 import { InfrastructureError } from '../../../src/core/sandbox/sandbox';
 import { SWE_BENCH_ACTIVATION } from '../../../src/core/task/instanceImages';
 import { engineRequestsDuring } from '../../support/engineRequests';
+import { engineCuttingAttachInput } from '../../support/engineCuttingAttachInput';
 import { buildInstanceImage, removeImage } from '../../support/instanceImage';
 
+const SWE_SMITH_SETUP =
+  "git apply --index && git -c user.name=swesmith -c user.email=swesmith@swesmith.ai commit -q -m 'Bug Patch'";
 const REPO = join(process.cwd(), 'tasks', 'examples', 'bytesize__bytesize-22', 'repo');
 const BUG = `diff --git a/README.md b/README.md
 --- a/README.md
@@ -64,21 +67,55 @@ describe('DockerSandbox in an instance image laid out as the SWE-bench harness d
     assert.equal((await sandbox.exec('stat -c %u bytesize/new_module.py')).stdout.trim(), '0');
   });
 
-  test('a setup script with its input runs before the base commit is taken (a SWE-smith bug)', async () => {
-    const setup =
-      "git apply --index && git -c user.name=swesmith -c user.email=swesmith@swesmith.ai commit -q -m 'Bug Patch'";
-    const buggy = await DockerSandbox.create({
-      image,
-      workdir: '/testbed',
-      instance: { activate: SWE_BENCH_ACTIVATION, setup, setupInput: BUG },
+  test('a setup script with its input (on the container’s standard input) runs before the base commit is taken (a SWE-smith bug)', async () => {
+    let buggy!: DockerSandbox;
+    const requests = await engineRequestsDuring(async () => {
+      buggy = await DockerSandbox.create({
+        image,
+        workdir: '/testbed',
+        instance: { activate: SWE_BENCH_ACTIVATION, setup: SWE_SMITH_SETUP, setupInput: BUG },
+      });
     });
     try {
+      assert.deepEqual(requests.sort(), [
+        'GET /images/NAME/json',
+        'POST /containers/ID/attach',
+        'POST /containers/ID/start',
+        'POST /containers/create',
+      ]);
       assert.match((await buggy.exec('cat README.md')).stdout, /the bug a SWE-smith task starts from/);
       assert.equal(buggy.baseCommit, (await buggy.exec('git rev-parse HEAD')).stdout.trim());
       assert.notEqual(buggy.baseCommit, sandbox.baseCommit);
       assert.equal(await buggy.diff(), '');
     } finally {
       await buggy.destroy();
+    }
+  });
+
+  test('a setup input cut short on its way in is an infrastructure error, though what arrived would apply', async () => {
+    // The cut falls at the end of the first file's diff, so the part that arrives is a whole patch of its own.
+    const newFile = (fill: number) =>
+      `diff --git a/pad.txt b/pad.txt\nnew file mode 100644\n--- /dev/null\n+++ b/pad.txt\n@@ -0,0 +1 @@\n+${'x'.repeat(fill)}\n`;
+    const first = newFile(1024 - newFile(0).length);
+    assert.equal(Buffer.byteLength(first), 1024);
+    const proxy = await engineCuttingAttachInput(1024);
+    const containersBefore = (await Engine.at().docker.listContainers({ all: true })).length;
+    try {
+      const instance = { activate: SWE_BENCH_ACTIVATION, setup: SWE_SMITH_SETUP, setupInput: first + BUG };
+      const spec = { image, workdir: '/testbed', instance, dockerHost: proxy.address };
+      // A start that wrongly succeeds still leaves no container behind.
+      const failure = await DockerSandbox.create(spec).then(
+        (started) => started.destroy(),
+        (error: unknown) => error,
+      );
+      assert.ok(failure instanceof InfrastructureError, `an infrastructure error, not ${String(failure)}`);
+      assert.match(
+        failure.message,
+        /^the instance setup of \S+ failed \(exit 1\): the setup's input arrived cut short$/,
+      );
+      assert.equal((await Engine.at().docker.listContainers({ all: true })).length, containersBefore);
+    } finally {
+      await new Promise((resolve) => proxy.server.close(resolve));
     }
   });
 
