@@ -11,14 +11,17 @@
  * - 8 sandboxes in parallel against 8 in sequence, and the same for bare Engine-API containers, which is
  *   the most the engine itself allows; and the machine's CPU time that the 8 in sequence take (the engine must be
  *   local), which bounds any parallel gain: a parallel run cannot keep more than all of the cores busy; and how
- *   many cores the parallel run keeps busy (all of them: nothing makes it wait).
+ *   many cores the parallel run keeps busy (all of them: nothing makes it wait);
+ * - the machine's own parallel gain for work that shares nothing (arithmetic, process starts): the cores of a
+ *   virtual machine may share physical cores, and then no parallel run gains what their count promises.
  * The last line is one JSON object.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type Docker from 'dockerode';
 import { DockerSandbox, execArgv } from '../../src/core/sandbox/dockerSandbox';
 import { Engine } from '../../src/core/sandbox/engine';
@@ -85,6 +88,29 @@ async function machineCpuDuring(fn: () => Promise<unknown>): Promise<{ busyMs: n
   const after = machineCpuMs();
   const busyMs = after.busy - before.busy;
   return { busyMs, busyCores: (availableParallelism() * busyMs) / (after.total - before.total) };
+}
+
+// Work that needs nothing from the others but cores: a loop of arithmetic, and a loop of process starts.
+const INDEPENDENT_WORK = {
+  computation: [process.execPath, '-e', 'let sum = 0; for (let i = 0; i < 2e8; i++) sum += i;'],
+  processStarts: ['bash', '-c', 'for i in $(seq 300); do /bin/true; done'],
+};
+
+/**
+ * How much faster `cores` copies of a work finish together than one after another (the time of one, times
+ * `cores`; the median of three rounds): what the machine's cores give any work that runs on all of them at once. Cores that share a physical
+ * core, or a host that does not run them all at once, give less than `cores`.
+ */
+async function machineParallelSpeedup(argv: string[], cores: number): Promise<number> {
+  const run = () => promisify(execFile)(argv[0], argv.slice(1));
+  await run();
+  const gains: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    const one = await timed(run);
+    const together = await timed(() => Promise.all(Array.from({ length: cores }, run)));
+    gains.push((cores * one) / together);
+  }
+  return percentile(gains, 50);
 }
 
 /** This process's CPU time (user and system) that `fn` takes, in ms. */
@@ -251,6 +277,14 @@ async function main(): Promise<void> {
       `the machine's CPU in sequence: ${(sequentialCpu.busyMs / 8).toFixed(0)} ms per sandbox, ${sequentialCpu.busyCores.toFixed(2)} of ${cores} cores busy (parallel gains at most ${(cores / sequentialCpu.busyCores).toFixed(2)}×); in parallel ${(parallelCpu.busyMs / 8).toFixed(0)} ms per sandbox, ${parallelCpu.busyCores.toFixed(2)} cores busy; bare ${(bareSequentialCpu.busyMs / 8).toFixed(0)} ms per container, ${bareSequentialCpu.busyCores.toFixed(2)} cores busy (at most ${(cores / bareSequentialCpu.busyCores).toFixed(2)}×)`,
     );
 
+    const machineSpeedup = {
+      computation: await machineParallelSpeedup(INDEPENDENT_WORK.computation, cores),
+      processStarts: await machineParallelSpeedup(INDEPENDENT_WORK.processStarts, cores),
+    };
+    console.log(
+      `the machine's own parallel gain on ${cores} cores, for work that shares nothing: a loop of arithmetic ${machineSpeedup.computation.toFixed(2)}×, a loop of process starts ${machineSpeedup.processStarts.toFixed(2)}× (${cores}× if the cores were independent)`,
+    );
+
     console.log(
       JSON.stringify({
         ready_p50_ms: Math.round(percentile(ready, 50)),
@@ -293,6 +327,9 @@ async function main(): Promise<void> {
         bare_sequential_cpu_ms_per_container: Math.round(bareSequentialCpu.busyMs / 8),
         bare_sequential_busy_cores: Number(bareSequentialCpu.busyCores.toFixed(2)),
         bare_parallel_speedup_ceiling: Number((cores / bareSequentialCpu.busyCores).toFixed(2)),
+        // The machine's own: what no sandbox runtime could exceed on it.
+        machine_parallel_speedup_computation: Number(machineSpeedup.computation.toFixed(2)),
+        machine_parallel_speedup_process_starts: Number(machineSpeedup.processStarts.toFixed(2)),
       }),
     );
   } finally {
