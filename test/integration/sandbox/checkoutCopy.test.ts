@@ -5,10 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { DockerSandbox } from '../../../src/core/sandbox/dockerSandbox';
-import { dockerClient } from '../../../src/core/sandbox/engine';
 import { imageForProfile } from '../../../src/core/sandbox/images';
 import { InfrastructureError } from '../../../src/core/sandbox/sandbox';
-import { engineCuttingAttachInput } from '../../support/engineCuttingAttachInput';
+import { startFailureWithInputCut } from '../../support/startWithInputCut';
 
 function makeRepo(): string {
   const dir = mkdtempSync(join(tmpdir(), 'rollout-copy-test-'));
@@ -57,24 +56,15 @@ describe("a checkout copied into a sandbox on its container's standard input (re
   test('an archive cut short on its way in is an infrastructure error saying so, and leaves no container', async () => {
     // The archive's first two entries are folders (the repository's, its .git), one block each with no content: cut
     // after them, tar takes the archive for whole (it needs no end marker), so only the archive's own last entry tells.
-    const proxy = await engineCuttingAttachInput(1024);
-    const containersBefore = (await dockerClient().listContainers({ all: true })).length;
-    try {
-      const spec = { image: imageForProfile('python'), repo: { location: repo }, dockerHost: proxy.address };
-      // A start that wrongly succeeds still leaves no container behind.
-      const failure = await DockerSandbox.create(spec).then(
-        (sandbox) => sandbox.destroy(),
-        (error: unknown) => error,
-      );
-      assert.ok(failure instanceof InfrastructureError, `an infrastructure error, not ${String(failure)}`);
-      assert.match(
-        failure.message,
-        /^copying the repository into \S+ failed \(exit 1\): the repository's archive arrived cut short$/,
-      );
-      assert.equal((await dockerClient().listContainers({ all: true })).length, containersBefore);
-    } finally {
-      await new Promise((resolve) => proxy.server.close(resolve));
-    }
+    const failure = await startFailureWithInputCut(
+      { image: imageForProfile('python'), repo: { location: repo } },
+      1024,
+    );
+    assert.ok(failure instanceof InfrastructureError, `an infrastructure error, not ${String(failure)}`);
+    assert.match(
+      failure.message,
+      /^copying the repository into \S+ failed \(exit 1\): the repository's archive arrived cut short$/,
+    );
   });
 });
 

@@ -8,7 +8,7 @@ import { imageForProfile } from '../../../src/core/sandbox/images';
 import { InfrastructureError } from '../../../src/core/sandbox/sandbox';
 import { SWE_BENCH_ACTIVATION } from '../../../src/core/task/instanceImages';
 import { engineRequestsDuring } from '../../support/engineRequests';
-import { engineCuttingAttachInput } from '../../support/engineCuttingAttachInput';
+import { startFailureWithInputCut } from '../../support/startWithInputCut';
 import { buildInstanceImage, removeImage } from '../../support/instanceImage';
 
 const SWE_SMITH_SETUP =
@@ -98,25 +98,10 @@ describe('DockerSandbox in an instance image laid out as the SWE-bench harness d
       `diff --git a/pad.txt b/pad.txt\nnew file mode 100644\n--- /dev/null\n+++ b/pad.txt\n@@ -0,0 +1 @@\n+${'x'.repeat(fill)}\n`;
     const first = newFile(1024 - newFile(0).length);
     assert.equal(Buffer.byteLength(first), 1024);
-    const proxy = await engineCuttingAttachInput(1024);
-    const containersBefore = (await Engine.at().docker.listContainers({ all: true })).length;
-    try {
-      const instance = { activate: SWE_BENCH_ACTIVATION, setup: SWE_SMITH_SETUP, setupInput: first + BUG };
-      const spec = { image, workdir: '/testbed', instance, dockerHost: proxy.address };
-      // A start that wrongly succeeds still leaves no container behind.
-      const failure = await DockerSandbox.create(spec).then(
-        (started) => started.destroy(),
-        (error: unknown) => error,
-      );
-      assert.ok(failure instanceof InfrastructureError, `an infrastructure error, not ${String(failure)}`);
-      assert.match(
-        failure.message,
-        /^the instance setup of \S+ failed \(exit 1\): the setup's input arrived cut short$/,
-      );
-      assert.equal((await Engine.at().docker.listContainers({ all: true })).length, containersBefore);
-    } finally {
-      await new Promise((resolve) => proxy.server.close(resolve));
-    }
+    const instance = { activate: SWE_BENCH_ACTIVATION, setup: SWE_SMITH_SETUP, setupInput: first + BUG };
+    const failure = await startFailureWithInputCut({ image, workdir: '/testbed', instance }, 1024);
+    assert.ok(failure instanceof InfrastructureError, `an infrastructure error, not ${String(failure)}`);
+    assert.match(failure.message, /^the instance setup of \S+ failed \(exit 1\): the setup's input arrived cut short$/);
   });
 
   test('a start is one container process: its entrypoint runs the start script (no exec), four engine requests', async () => {

@@ -1,5 +1,9 @@
+import assert from 'node:assert/strict';
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import { createConnection, type AddressInfo, type Socket } from 'node:net';
+import { DockerSandbox } from '../../src/core/sandbox/dockerSandbox';
+import { dockerClient } from '../../src/core/sandbox/engine';
+import type { SandboxSpec } from '../../src/core/sandbox/sandbox';
 
 const ENGINE_SOCKET = '/var/run/docker.sock';
 
@@ -8,7 +12,7 @@ const ENGINE_SOCKET = '/var/run/docker.sock';
  * attach (what is written to its standard input) is ended after `keptBytes`, the rest dropped: a proxy that cuts
  * one way of a connection.
  */
-export async function engineCuttingAttachInput(keptBytes: number): Promise<{ server: Server; address: string }> {
+async function engineCuttingAttachInput(keptBytes: number): Promise<{ server: Server; address: string }> {
   const server = createServer((request, response) => {
     const { method, url: path, headers } = request;
     const forwarded = httpRequest({ socketPath: ENGINE_SOCKET, method, path, headers }, (answer) => {
@@ -37,4 +41,24 @@ export async function engineCuttingAttachInput(keptBytes: number): Promise<{ ser
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, address: `tcp://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+/**
+ * What creating a sandbox from `spec` fails with when the engine's connection cuts what the start writes to the
+ * container's standard input after `keptBytes` (undefined where it wrongly succeeds); either way no container is
+ * left behind.
+ */
+export async function startFailureWithInputCut(spec: SandboxSpec, keptBytes: number): Promise<unknown> {
+  const proxy = await engineCuttingAttachInput(keptBytes);
+  const containersBefore = (await dockerClient().listContainers({ all: true })).length;
+  try {
+    const failure = await DockerSandbox.create({ ...spec, dockerHost: proxy.address }).then(
+      (sandbox) => sandbox.destroy(),
+      (error: unknown) => error,
+    );
+    assert.equal((await dockerClient().listContainers({ all: true })).length, containersBefore);
+    return failure;
+  } finally {
+    await new Promise((resolve) => proxy.server.close(resolve));
+  }
 }
