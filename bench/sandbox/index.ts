@@ -96,13 +96,15 @@ const INDEPENDENT_WORK = {
   processStarts: ['bash', '-c', 'for i in $(seq 300); do /bin/true; done'],
 };
 
+const execFileDone = promisify(execFile);
+
 /**
  * How much faster `cores` copies of a work finish together than one after another (the time of one, times
- * `cores`; the median of three rounds): what the machine's cores give any work that runs on all of them at once. Cores that share a physical
- * core, or a host that does not run them all at once, give less than `cores`.
+ * `cores`; the median of three rounds): what the machine's cores give any work that runs on all of them at once.
+ * Cores that share a physical core, or a host that does not run them all at once, give less than `cores`.
  */
 async function machineParallelSpeedup(argv: string[], cores: number): Promise<number> {
-  const run = () => promisify(execFile)(argv[0], argv.slice(1));
+  const run = () => execFileDone(argv[0], argv.slice(1));
   await run();
   const gains: number[] = [];
   for (let round = 0; round < 3; round++) {
