@@ -2,14 +2,19 @@ import type Docker from 'dockerode';
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { Writable } from 'node:stream';
+import { openWithInput } from './engine';
 
 /**
  * The shell loop a runner is: it reads one command at a time from its standard input (NUL-separated fields: a
  * nonce, the working directory, the count and `NAME=value` entries of the environment to add, the count and words
- * of the program to start), starts the program in that directory with that environment and standard input
- * /dev/null, waits for it, and then writes an end line carrying the nonce on standard output (with the program's
- * exit status, or `no-directory`) and on standard error. Each pipe keeps its order, so once both end lines are in,
- * all of the program's output is.
+ * of the program to start, the length of the program's input; then that many bytes of input), starts the program
+ * in that directory with that environment and that input (or /dev/null) as its standard input, waits for it, and
+ * then writes an end line carrying the nonce on standard output (with the program's exit status, or why it was not
+ * started: `no-directory`, `no-input`, `input-cut`) and on standard error. Each pipe keeps its order, so once both
+ * end lines are in, all of the program's output is.
+ * An input is kept in a temporary file and checked whole before the program starts: a program that stops reading
+ * early must not leave the rest to be read as the next command, and one given part of its input may still succeed.
+ * Cut short, the input's way in has ended: the runner reports it and ends.
  * The program gets what an exec of the engine would give it: its own process group (job control, so that a `kill
  * 0` of the command's never reaches the runner), no descriptor but its three, the engine's environment (the
  * runner's variables are not exported; SHLVL and OLDPWD put back as a fresh shell has them) and a standard error
@@ -31,16 +36,28 @@ while IFS= read -r -d '' __runner_nonce; do
   __runner_environment=("\${__runner_list[@]}")
   __runner_read_list
   __runner_program=("\${__runner_list[@]}")
-  if cd -- "$__runner_directory"; then
+  IFS= read -r -d '' __runner_input_length
+  __runner_input=/dev/null
+  __runner_status=
+  if [ "$__runner_input_length" -gt 0 ]; then
+    if __runner_input=$(mktemp); then
+      head -c "$__runner_input_length" >"$__runner_input"
+      [ "$(wc -c <"$__runner_input")" -eq "$__runner_input_length" ] || __runner_status=input-cut
+    else
+      head -c "$__runner_input_length" >/dev/null
+      __runner_status=no-input
+    fi
+  fi
+  if [ -z "$__runner_status" ] && cd -- "$__runner_directory"; then
     (
       unset OLDPWD
       export SHLVL=0 "\${__runner_environment[@]}"
       exec "\${__runner_program[@]}" 2>&3 3>&-
-    ) </dev/null
+    ) <"$__runner_input"
     __runner_status=$?
-  else
-    __runner_status=no-directory
   fi
+  __runner_status=\${__runner_status:-no-directory}
+  case $__runner_input in /dev/null | '') ;; *) rm -f -- "$__runner_input" ;; esac
   printf '\\0rollout-end %s %s\\n' "$__runner_nonce" "$__runner_status"
   printf '\\0rollout-end %s\\n' "$__runner_nonce" >&3
 done`;
@@ -50,6 +67,10 @@ export type RunnerOutcome =
   | { kind: 'exited'; status: number }
   /** The working directory does not exist, or the runner's user may not enter it; nothing was started. */
   | { kind: 'no-directory' }
+  /** The input could not be kept in a temporary file (no writable TMPDIR or /tmp); nothing was started. */
+  | { kind: 'no-input' }
+  /** The input arrived cut short (its way in ended, and so does the runner); nothing was started. */
+  | { kind: 'input-cut' }
   /** The runner itself ended (killed, or its container stopped) before the program's end was reported. */
   | { kind: 'runner-ended' }
   /** The runner was closed (see `close`) before the program's end was reported. */
@@ -94,7 +115,9 @@ export class CommandRunner {
       User: user,
       Env: env,
     });
-    const socket = (await exec.start({ hijack: true, stdin: true })) as Socket;
+    const socket = (await openWithInput((abortSignal) =>
+      exec.start({ hijack: true, stdin: true, abortSignal }),
+    )) as Socket;
     const runner = new CommandRunner(exec, socket);
     modem.demuxStream(socket, runner.output('stdout'), runner.output('stderr'));
     return runner;
@@ -115,8 +138,17 @@ export class CommandRunner {
     return this.hasEnded;
   }
 
-  /** Starts `program` in `directory` with `env` added; its output goes to `stdout` and `stderr` as it comes. */
-  run(program: string[], directory: string, env: string[], stdout: Writable, stderr: Writable): Promise<RunnerOutcome> {
+  /**
+   * Starts `program` in `directory` with `env` added and `input` (if any) as its standard input; its output goes to
+   * `stdout` and `stderr` as it comes.
+   */
+  run(
+    program: string[],
+    directory: string,
+    env: string[],
+    streams: { input?: Buffer; stdout: Writable; stderr: Writable },
+  ): Promise<RunnerOutcome> {
+    const { input, stdout, stderr } = streams;
     if (!this.idle) throw new Error('the command runner is busy or has ended');
     const nonce = randomBytes(16).toString('hex');
     return new Promise((resolve) => {
@@ -129,7 +161,10 @@ export class CommandRunner {
       const onEnd = () => {
         const status = running.stdout.endLine;
         if (status === undefined || running.stderr.endLine === undefined) return;
-        settle(status === 'no-directory' ? { kind: 'no-directory' } : { kind: 'exited', status: Number(status) });
+        // A runner whose input was cut short has lost its way in: it ends, and takes no more programs.
+        if (status === 'input-cut') this.hasEnded = true;
+        if (status === 'no-directory' || status === 'no-input' || status === 'input-cut') settle({ kind: status });
+        else settle({ kind: 'exited', status: Number(status) });
       };
       const running: Running = {
         stdout: new EndLineSplitter(nonce, stdout, onEnd),
@@ -138,8 +173,18 @@ export class CommandRunner {
       };
       this.running = running;
       this.socket.ref();
-      const fields = [nonce, directory, String(env.length), ...env, String(program.length), ...program];
+      const inputLength = input?.length ?? 0;
+      const fields = [
+        nonce,
+        directory,
+        String(env.length),
+        ...env,
+        String(program.length),
+        ...program,
+        String(inputLength),
+      ];
       this.socket.write(fields.map((field) => `${field}\0`).join(''));
+      if (input?.length) this.socket.write(input);
     });
   }
 

@@ -4,7 +4,7 @@ import { posix } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { type Duplex, Writable } from 'node:stream';
 import { CommandRunner } from './commandRunner';
-import { Engine, ownerLabels } from './engine';
+import { Engine, openWithInput, ownerLabels } from './engine';
 import { shellQuote } from '../shellWords';
 import { reapOrphansOnce } from './reaper';
 import { prepareCheckout } from './repoCheckout';
@@ -12,12 +12,11 @@ import {
   InfrastructureError,
   type ExecOptions,
   type ExecResult,
-  type FileEntry,
   type Sandbox,
   type SandboxSpec,
   type SnapshotRef,
 } from './sandbox';
-import { firstFileContent, listTarEntries, packDirectory, packFile, type Owner } from './tarball';
+import { packDirectory, type Owner } from './tarball';
 
 const DEFAULTS = {
   workdir: '/work/repo',
@@ -55,6 +54,13 @@ interface SandboxProgram {
   user: string;
   directory: string;
   env: string[];
+}
+
+/** What a program started in the container reads and where its output goes. */
+interface ProgramStreams {
+  input?: Buffer;
+  stdout: Writable;
+  stderr: Writable;
 }
 
 /** A program started in the container, however it was started. */
@@ -163,10 +169,8 @@ export class DockerSandbox implements Sandbox {
       directory: this.resolve(options.cwd ?? '.'),
       env: Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`),
     };
-    const running =
-      options.stdin === undefined
-        ? await this.startOnRunner(program, stdout, stderr)
-        : await this.startAsExec(program, options.stdin, stdout, stderr);
+    const input = options.stdin === undefined ? undefined : Buffer.from(options.stdin);
+    const running = await this.startOnRunner(program, { input, stdout, stderr });
     // A timeout and a cancel end the command from outside alike: every process it started, then its stream. The
     // timer is the host's, so a command that ends in time costs no watchdog process in the container.
     let stopped: Promise<void> | undefined;
@@ -203,18 +207,17 @@ export class DockerSandbox implements Sandbox {
   }
 
   /**
-   * Starts a command's program on its user's runner (see CommandRunner), or as an exec of its own while that
-   * runner runs another command of this sandbox, where the engine cannot keep a runner's stream open, or for
-   * words the runner cannot be sent.
+   * Starts a program on its user's runner (see CommandRunner), or as an exec of its own while that runner runs
+   * another program of this sandbox, where the engine cannot keep a runner's stream open, or for words the runner
+   * cannot be sent.
    */
-  private async startOnRunner(program: SandboxProgram, stdout: Writable, stderr: Writable): Promise<StartedProgram> {
+  private async startOnRunner(program: SandboxProgram, streams: ProgramStreams): Promise<StartedProgram> {
     const words = [...program.argv, program.directory, ...program.env];
-    if (!this.engine.keepsStreamsOpen || !CommandRunner.carries(words))
-      return this.startAsExec(program, undefined, stdout, stderr);
+    if (!this.engine.keepsStreamsOpen || !CommandRunner.carries(words)) return this.startAsExec(program, streams);
     const runner = await this.runnerOf(program.user);
-    // Checked and taken in one step: commands started together must not both take it.
-    if (!runner.idle) return this.startAsExec(program, undefined, stdout, stderr);
-    const outcome = runner.run(program.argv, program.directory, program.env, stdout, stderr);
+    // Checked and taken in one step: programs started together must not both take it.
+    if (!runner.idle) return this.startAsExec(program, streams);
+    const outcome = runner.run(program.argv, program.directory, program.env, streams);
     return {
       ended: outcome.then(() => undefined),
       abandon: () => runner.close(),
@@ -223,6 +226,10 @@ export class DockerSandbox implements Sandbox {
         if (ended.kind === 'exited') return ended.status;
         if (ended.kind === 'no-directory')
           throw new Error(`no such directory in the sandbox, or not one its user may enter: ${program.directory}`);
+        if (ended.kind === 'input-cut')
+          throw new InfrastructureError("the command's input arrived cut short: its connection to the engine ended");
+        if (ended.kind === 'no-input')
+          throw new Error("the sandbox has no writable temporary folder (TMPDIR or /tmp) to keep a command's input");
         if (ended.kind === 'closed') throw new Error('the sandbox was destroyed or restored while the command ran');
         // The command killed its runner (as a command may kill its own shell: it ends as a SIGKILL), unless the
         // machinery failed: the runner's stream was lost while it ran, or the container is stopping (the engine may
@@ -243,7 +250,7 @@ export class DockerSandbox implements Sandbox {
       const runner = await this.runnerOf(user);
       // Taken meanwhile by another command: it started, so the container runs.
       if (!runner.idle) return true;
-      const outcome = await runner.run(['true'], '/', [], discard(), discard());
+      const outcome = await runner.run(['true'], '/', [], { stdout: discard(), stderr: discard() });
       return outcome.kind === 'exited' && outcome.status === 0;
     } catch {
       return false;
@@ -262,27 +269,26 @@ export class DockerSandbox implements Sandbox {
     return this.explained(starting);
   }
 
-  /** Starts a command's program as an exec of the engine's own: for a command given standard input, or a second. */
-  private async startAsExec(
-    program: SandboxProgram,
-    stdin: string | Buffer | undefined,
-    stdout: Writable,
-    stderr: Writable,
-  ): Promise<StartedProgram> {
+  /** Starts a program as an exec of the engine's own: a second one at a time, or one the runner cannot take. */
+  private async startAsExec(program: SandboxProgram, streams: ProgramStreams): Promise<StartedProgram> {
+    const { input } = streams;
+    const stdin = input !== undefined;
     const exec = await this.explained(
       this.container.exec({
         Cmd: program.argv,
         AttachStdout: true,
         AttachStderr: true,
-        AttachStdin: stdin !== undefined,
+        AttachStdin: stdin,
         WorkingDir: program.directory,
         Env: [...this.user.env, ...program.env],
         User: program.user,
       }),
     );
-    const stream = await this.explained(exec.start({ hijack: true, stdin: stdin !== undefined }));
-    this.engine.docker.modem.demuxStream(stream, stdout, stderr);
-    if (stdin !== undefined) stream.end(stdin);
+    const stream = await this.explained(
+      openWithInput((abortSignal) => exec.start({ hijack: true, stdin, abortSignal })),
+    );
+    this.engine.docker.modem.demuxStream(stream, streams.stdout, streams.stderr);
+    if (stdin) stream.end(input);
     return {
       ended: streamEnded(stream),
       abandon: () => stream.destroy(),
@@ -322,28 +328,38 @@ export class DockerSandbox implements Sandbox {
 
   async readFile(path: string): Promise<Buffer> {
     const absolute = this.resolve(path);
-    const stream = await this.container
-      .getArchive({ path: absolute })
-      .catch((error: unknown) => Promise.reject(this.notFound(error, absolute)));
-    const content = await firstFileContent(stream);
-    if (content === undefined) throw new Error(`not a regular file in the sandbox: ${absolute}`);
-    return content;
+    const read = await this.runAsRoot(['bash', '-c', READ_FILE_SCRIPT, 'rollout-read', absolute]);
+    if (read.exitCode === FILE_MISSING) throw new Error(`no such file or directory in the sandbox: ${absolute}`);
+    if (read.exitCode === NOT_A_REGULAR_FILE) throw new Error(`not a regular file in the sandbox: ${absolute}`);
+    if (read.exitCode !== 0)
+      throw new Error(`reading ${absolute} in the sandbox failed (exit ${read.exitCode}): ${read.stderr.trim()}`);
+    return read.stdout;
   }
 
   async writeFile(path: string, content: string | Buffer): Promise<void> {
     const absolute = this.resolve(path);
-    // Under the work tree the archive can create missing folders; elsewhere the parent must exist.
-    const root = absolute.startsWith(`${this.workdir}/`) ? this.workdir : posix.dirname(absolute);
-    const archive = await packFile(posix.relative(root, absolute), Buffer.from(content), this.user.owner);
-    await this.explained(this.container.putArchive(archive, { path: root }));
+    // Under the work tree missing folders are made; elsewhere the parent must exist.
+    const makesFolders = absolute.startsWith(`${this.workdir}/`) ? 'make-folders' : '';
+    const owner = `${this.user.owner.uid}:${this.user.owner.gid}`;
+    const argv = ['bash', '-c', WRITE_FILE_SCRIPT, 'rollout-write', absolute, owner, makesFolders];
+    const written = await this.runAsRoot(argv, Buffer.from(content));
+    if (written.exitCode === FILE_MISSING) throw new Error(`no such folder in the sandbox: ${posix.dirname(absolute)}`);
+    if (written.exitCode === NOT_A_REGULAR_FILE) throw new Error(`not a regular file in the sandbox: ${absolute}`);
+    if (written.exitCode !== 0)
+      throw new Error(`writing ${absolute} in the sandbox failed (exit ${written.exitCode}): ${written.stderr.trim()}`);
   }
 
-  async listFiles(dir: string): Promise<FileEntry[]> {
-    const absolute = this.resolve(dir);
-    const stream = await this.container
-      .getArchive({ path: absolute })
-      .catch((error: unknown) => Promise.reject(this.notFound(error, absolute)));
-    return listTarEntries(stream);
+  /** Runs one of the sandbox's own programs (not the agent's: no time limit) as root, its output kept as bytes. */
+  private async runAsRoot(
+    argv: string[],
+    input?: Buffer,
+  ): Promise<{ exitCode: number; stdout: Buffer; stderr: string }> {
+    const stdout = new CappedSink(Number.POSITIVE_INFINITY);
+    const stderr = new CappedSink(64 * 1024);
+    const program = { argv, user: '0:0', directory: '/', env: [] };
+    const running = await this.startOnRunner(program, { input, stdout, stderr });
+    await running.ended;
+    return { exitCode: await running.exitCode(), stdout: stdout.bytes(), stderr: stderr.text() };
   }
 
   async diff(): Promise<string> {
@@ -408,12 +424,6 @@ export class DockerSandbox implements Sandbox {
   /** A call of the engine's whose failure (the engine gone, the container stopped) says so as such. */
   private explained<T>(call: Promise<T>): Promise<T> {
     return call.catch((error: unknown) => Promise.reject(this.engine.explain(error)));
-  }
-
-  private notFound(error: unknown, path: string): Error {
-    if ((error as { statusCode?: number }).statusCode === 404)
-      return new Error(`no such file or directory in the sandbox: ${path}`);
-    return this.engine.explain(error);
   }
 }
 
@@ -632,7 +642,8 @@ function splitIds(output: string): [string, string, string] {
 async function startWithScript(container: Docker.Container, start: StartScript): Promise<string> {
   const stdin = start.input !== undefined;
   // A hijacked attach is the connection's socket (a Duplex); the types know it only as a stream.
-  const stream = (await container.attach({ stream: true, stdin, stdout: true, stderr: true, hijack: true })) as Duplex;
+  const attach = { stream: true, stdin, stdout: true, stderr: true, hijack: true };
+  const stream = (await openWithInput((abortSignal) => container.attach({ ...attach, abortSignal }))) as Duplex;
   try {
     const stdout = new StartScriptStream();
     const stderr = new StartScriptStream();
@@ -744,6 +755,40 @@ while [ $__rollout_round -lt 100 ]; do
 done`;
 }
 
+// How the file programs below end when the file is missing, or is not a regular file (a link at the last step,
+// which they never follow, included).
+const FILE_MISSING = 2;
+const NOT_A_REGULAR_FILE = 3;
+
+/**
+ * Prints the file at $1 whole. Checked first, then read, by root: nothing of the agent's runs meanwhile (its
+ * commands end with every process they started), so a link cannot take the file's place in between.
+ */
+const READ_FILE_SCRIPT = `[ -L "$1" ] && exit ${NOT_A_REGULAR_FILE}
+[ -e "$1" ] || exit ${FILE_MISSING}
+[ -f "$1" ] || exit ${NOT_A_REGULAR_FILE}
+exec cat -- "$1"`;
+
+/**
+ * Writes standard input to the file at $1, by root. A file that exists keeps its owner and mode (an edit must not
+ * change a script's mode in the diff); a new one, and the folders made for it when $3 is `make-folders`, belong to
+ * $2 (uid:gid). A link at the last step is replaced by the file, never followed.
+ */
+const WRITE_FILE_SCRIPT = `target=$1 owner=$2
+parent=\${target%/*}
+if [ ! -d "\${parent:-/}" ]; then
+  [ "$3" = make-folders ] || exit ${FILE_MISSING}
+  top=$parent
+  while [ -n "\${top%/*}" ] && [ ! -d "\${top%/*}" ]; do top=\${top%/*}; done
+  mkdir -p -- "$parent" && chown -R -- "$owner" "$top" || exit
+fi
+if [ -L "$target" ]; then rm -f -- "$target" || exit; fi
+if [ -e "$target" ]; then
+  [ -f "$target" ] || exit ${NOT_A_REGULAR_FILE}
+  exec cat >"$target"
+fi
+cat >"$target" && chown -- "$owner" "$target"`;
+
 /**
  * The program an exec runs for `command`: its wrapper in bash, the command as an argument. Exported so that
  * bench/sandbox can run the very same program through a bare Engine-API exec.
@@ -793,7 +838,11 @@ class CappedSink extends Writable {
     done();
   }
 
+  bytes(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+
   text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
+    return this.bytes().toString('utf8');
   }
 }

@@ -101,6 +101,21 @@ function containerStopped(host: string, detail: string): InfrastructureError {
 }
 
 /** An image that is neither on the engine nor to be had from a registry. */
+/**
+ * Opens a hijacked stream that writes to a process's standard input (an attach or an exec start with stdin). Its
+ * request's body stays open for that input, so the engine's refusal (500: the container is not running) does not
+ * end the request: it would hold its connection, and the program, for minutes. Refused, it is aborted.
+ */
+export async function openWithInput<T>(open: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+  const request = new AbortController();
+  try {
+    return await open(request.signal);
+  } catch (error) {
+    request.abort();
+    throw error;
+  }
+}
+
 export class ImageNotFoundError extends InfrastructureError {}
 
 function missingImage(image: string, host: string, pullFailure?: string): ImageNotFoundError {

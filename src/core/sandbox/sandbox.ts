@@ -28,13 +28,6 @@ export interface ExecResult {
   durationMs: number;
 }
 
-export interface FileEntry {
-  /** Path relative to the listed directory, with `/` separators. */
-  path: string;
-  type: 'file' | 'directory' | 'symlink';
-  size: number;
-}
-
 /** An opaque handle to a saved sandbox state, valid until the sandbox is destroyed. */
 export interface SnapshotRef {
   id: string;
@@ -47,9 +40,13 @@ export interface Sandbox {
   /** The commit `diff()` compares against; undefined when the sandbox holds no repository. */
   readonly baseCommit?: string;
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
+  /** The bytes of a regular file; a link at the last step is refused, never followed. */
   readFile(path: string): Promise<Buffer>;
+  /**
+   * Writes a file whole, making missing folders under the work tree. A file that exists keeps its owner and mode;
+   * a link at the last step is replaced by the file, never followed.
+   */
   writeFile(path: string, content: string | Buffer): Promise<void>;
-  listFiles(dir: string): Promise<FileEntry[]>;
   /** The work tree against the base commit as a binary-safe git patch, new files included. */
   diff(): Promise<string>;
   snapshot(): Promise<SnapshotRef>;

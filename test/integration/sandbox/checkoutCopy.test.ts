@@ -7,7 +7,7 @@ import { before, describe, test } from 'node:test';
 import { DockerSandbox } from '../../../src/core/sandbox/dockerSandbox';
 import { imageForProfile } from '../../../src/core/sandbox/images';
 import { InfrastructureError } from '../../../src/core/sandbox/sandbox';
-import { startFailureWithInputCut } from '../../support/startWithInputCut';
+import { startFailureWithInputCut } from '../../support/engineProxy';
 
 function makeRepo(): string {
   const dir = mkdtempSync(join(tmpdir(), 'rollout-copy-test-'));

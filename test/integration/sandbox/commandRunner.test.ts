@@ -1,15 +1,44 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { DockerSandbox } from '../../../src/core/sandbox/dockerSandbox';
+import { DockerSandbox, execArgv } from '../../../src/core/sandbox/dockerSandbox';
 import { dockerClient } from '../../../src/core/sandbox/engine';
 import { imageForProfile } from '../../../src/core/sandbox/images';
+import { InfrastructureError } from '../../../src/core/sandbox/sandbox';
 import { containerCommands } from '../../support/containerProcesses';
+import { engineProxy } from '../../support/engineProxy';
 
-// A command given standard input is started as an exec of the engine's own, not on the runner.
-const AS_EXEC = { stdin: '' };
+interface EngineExecOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  asRoot?: boolean;
+}
+
+/** `command` as the sandbox runs it (the same program, user, directory and environment), by a bare engine exec. */
+async function engineExec(sandbox: DockerSandbox, command: string, options: EngineExecOptions = {}) {
+  const exec = await dockerClient()
+    .getContainer(sandbox.containerId)
+    .exec({
+      Cmd: execArgv(command),
+      AttachStdout: true,
+      AttachStderr: true,
+      WorkingDir: options.cwd ?? sandbox.workdir,
+      Env: Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`),
+      User: options.asRoot ? '0:0' : '1000:1000',
+    });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const [stdout, stderr] = [new PassThrough(), new PassThrough()];
+  const text = async (output: PassThrough) => (await output.toArray()).map(String).join('');
+  const texts = Promise.all([text(stdout), text(stderr)]);
+  dockerClient().modem.demuxStream(stream, stdout, stderr);
+  stream.on('end', () => [stdout, stderr].forEach((output) => output.end()));
+  const [out, err] = await texts;
+  return { stdout: out, stderr: err, exitCode: (await exec.inspect()).ExitCode };
+}
 
 describe("commands on the sandbox's long-lived runner, in a real Docker container", () => {
   let sandbox: DockerSandbox;
@@ -34,14 +63,14 @@ describe("commands on the sandbox's long-lived runner, in a real Docker containe
     ].join('; ');
     const options = { cwd: '/tmp', env: { EXTRA: 'one two', EMPTY: '' } };
     const onRunner = await sandbox.exec(probe, options);
-    const asExec = await sandbox.exec(probe, { ...options, ...AS_EXEC });
+    const asExec = await engineExec(sandbox, probe, options);
     assert.equal(onRunner.stderr, '');
     assert.equal(onRunner.stdout, asExec.stdout);
     assert.match(onRunner.stdout, /^EXTRA=one two$/m);
     assert.match(onRunner.stdout, /^SHLVL=1$/m);
     assert.match(onRunner.stdout, /^own process group$/m);
     const asRoot = await sandbox.exec('id -u; env | sort', { asRoot: true });
-    assert.equal(asRoot.stdout, (await sandbox.exec('id -u; env | sort', { asRoot: true, ...AS_EXEC })).stdout);
+    assert.equal(asRoot.stdout, (await engineExec(sandbox, 'id -u; env | sort', { asRoot: true })).stdout);
     assert.match(asRoot.stdout, /^0$/m);
   });
 
@@ -92,19 +121,55 @@ describe("commands on the sandbox's long-lived runner, in a real Docker containe
   });
 
   test('a command with a NUL byte ends as an exec of its own does (refused by the kernel), and the runner goes on', async () => {
-    const outcome = async (options = {}) => {
-      const { exitCode, stdout, stderr } = await sandbox.exec('echo a\0b', options);
-      return { exitCode, stdout, stderr };
-    };
-    const asExec = await outcome(AS_EXEC);
+    const { exitCode, stdout, stderr } = await sandbox.exec('echo a\0b');
+    const asExec = await engineExec(sandbox, 'echo a\0b');
     assert.notEqual(asExec.exitCode, 0);
-    assert.deepEqual(await outcome(), asExec);
+    assert.deepEqual({ exitCode, stdout, stderr }, asExec);
     assert.equal((await sandbox.exec('echo next')).stdout, 'next\n');
   });
 
   test('a missing working directory is named, and the runner goes on', async () => {
     await assert.rejects(sandbox.exec('pwd', { cwd: '/no/such/folder' }), /no such directory.*\/no\/such\/folder/);
     assert.equal((await sandbox.exec('pwd', { cwd: '/tmp' })).stdout, '/tmp\n');
+  });
+
+  test("a command's input reaches it on the runner byte for byte; input it leaves unread is not fed to the next", async () => {
+    const input = Buffer.concat([Buffer.from('\0rollout-end 0123 0\n'), randomBytes(300_000), Buffer.from([0])]);
+    const parent = 'head -c 14 /proc/$PPID/cmdline | tr "\\0" " "; echo; ';
+    const echoed = await sandbox.exec(`${parent} od -An -v -tx1 | tr -d " \\n"`, { stdin: input });
+    assert.equal(echoed.stdout, `bash -c set -m\n${input.toString('hex')}`, 'run by the runner, input whole');
+    const unread = await sandbox.exec('head -c 3; echo " read"', { stdin: Buffer.alloc(1_000_000, 'y') });
+    assert.equal(unread.stdout, 'yyy read\n');
+    assert.equal((await sandbox.exec('echo next; cat', { stdin: 'its own' })).stdout, 'next\nits own');
+    assert.equal((await sandbox.exec('ls -A /tmp', { asRoot: true })).stdout, '', 'no kept input is left');
+  });
+
+  test('a command given input where no temporary folder is writable is refused unstarted, and the runner goes on', async () => {
+    await sandbox.exec('chmod 0555 /tmp', { asRoot: true });
+    try {
+      await assert.rejects(
+        sandbox.exec('echo started', { stdin: 'x' }),
+        /no writable temporary folder \(TMPDIR or \/tmp\) to keep a command's input/,
+      );
+    } finally {
+      await sandbox.exec('chmod 1777 /tmp', { asRoot: true });
+    }
+    assert.equal((await sandbox.exec('cat', { stdin: 'next' })).stdout, 'next');
+  });
+
+  test('an input cut short on its way in is an infrastructure error: the program never starts, the next command runs', async () => {
+    const proxy = await engineProxy(4096);
+    const cut = await DockerSandbox.create({ image: imageForProfile('python'), dockerHost: proxy.address });
+    try {
+      await assert.rejects(
+        cut.exec('cat >/tmp/got', { stdin: Buffer.alloc(65_536, 'x') }),
+        (error: Error) => error instanceof InfrastructureError && /input arrived cut short/.test(error.message),
+      );
+      assert.equal((await cut.exec('test -e /tmp/got')).exitCode, 1, 'the program did not run on part of its input');
+    } finally {
+      await cut.destroy();
+      await proxy.close();
+    }
   });
 
   test('a program that leaves its sandbox standing ends once its commands are done: an idle runner holds nothing open', async () => {

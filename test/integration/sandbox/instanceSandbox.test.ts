@@ -8,7 +8,7 @@ import { imageForProfile } from '../../../src/core/sandbox/images';
 import { InfrastructureError } from '../../../src/core/sandbox/sandbox';
 import { SWE_BENCH_ACTIVATION } from '../../../src/core/task/instanceImages';
 import { engineRequestsDuring } from '../../support/engineRequests';
-import { startFailureWithInputCut } from '../../support/startWithInputCut';
+import { startFailureWithInputCut } from '../../support/engineProxy';
 import { buildInstanceImage, removeImage } from '../../support/instanceImage';
 
 const SWE_SMITH_SETUP =

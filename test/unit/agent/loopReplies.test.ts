@@ -39,7 +39,6 @@ function echoSandbox(): Sandbox & { commands: string[] } {
     },
     readFile: async () => Buffer.from(''),
     writeFile: async () => undefined,
-    listFiles: async () => [],
     diff: async () => '',
     snapshot: async () => ({ id: 's' }),
     restore: async () => undefined,

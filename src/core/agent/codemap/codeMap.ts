@@ -85,8 +85,7 @@ export async function mapFile(sandbox: Sandbox, file: string, parser: SymbolPars
 }
 
 /**
- * Regular files under `dir` with their sizes, skipped folders pruned. `find` in the sandbox rather than
- * `Sandbox.listFiles`, which archives the whole tree — .git and node_modules included — to list it.
+ * Regular files under `dir` with their sizes, skipped folders pruned (never walked: .git, node_modules, …).
  */
 async function listSourceFiles(sandbox: Sandbox, dir: string): Promise<{ path: string; size: number }[]> {
   const prune = SKIPPED_FOLDERS.map((folder) => `-name ${shellQuote(folder)}`).join(' -o ');
