@@ -173,10 +173,11 @@ describe('agent tools in a real Docker container', () => {
     assert.equal(owner.stdout, '1000\n', 'the agent user owns the new file and Python imports it');
   });
 
-  test('edit keeps an executable script executable', async () => {
-    await sandbox.exec('printf "#!/bin/sh\\necho one\\n" > run.sh && chmod 755 run.sh');
+  test('edit keeps the mode of the script it edits', async () => {
+    await sandbox.exec('printf "#!/bin/sh\\necho one\\n" > run.sh && chmod 750 run.sh');
     await run('edit', { command: 'str_replace', path: 'run.sh', old_str: 'echo one', new_str: 'echo two' });
     assert.equal((await sandbox.exec('./run.sh')).stdout, 'two\n');
+    assert.equal((await sandbox.exec('stat -c %a run.sh')).stdout, '750\n');
   });
 
   test('search finds literal text, regular expressions and file names, bounded', async () => {

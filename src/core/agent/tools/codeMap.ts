@@ -33,7 +33,7 @@ export function codeMapTool(parser: SymbolParser, limits: CodeMapLimits = DEFAUL
     async run(args, { sandbox }) {
       const absolute = resolveInSandbox(sandbox.workdir, (args as CodeMapArgs).path ?? '.');
       const shown = displayPath(sandbox.workdir, absolute);
-      const { kind } = await statPath(sandbox, absolute);
+      const kind = await statPath(sandbox, absolute);
       if (kind === 'missing') return fail(`${shown}: no such file or folder.`);
       if (kind === 'file') {
         const symbols = await mapFile(sandbox, absolute, parser);

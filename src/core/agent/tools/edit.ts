@@ -1,7 +1,5 @@
 /** `edit`: replace a unique snippet, insert after a line, or create a file. */
-import type { Sandbox } from '../../sandbox/sandbox';
 import { displayPath, looksBinary, resolveInSandbox, statPath } from './shell';
-import { shellQuote } from '../../shellWords';
 import { fail, ok, type Tool } from './tool';
 import { numberLines, splitLines } from './view';
 
@@ -46,7 +44,7 @@ export function editTool(): Tool {
       const edit = args as EditArgs;
       const absolute = resolveInSandbox(sandbox.workdir, edit.path);
       const shown = displayPath(sandbox.workdir, absolute);
-      const { kind, mode } = await statPath(sandbox, absolute);
+      const kind = await statPath(sandbox, absolute);
       if (edit.command === 'create') {
         if (kind !== 'missing')
           return fail(`${shown} already exists; create makes new files only. Use str_replace or insert to change it.`);
@@ -62,7 +60,7 @@ export function editTool(): Tool {
           ? replaceUnique(content.toString('utf8'), edit.old_str, edit.new_str ?? '', shown)
           : insertAfterLine(content.toString('utf8'), edit.insert_line, edit.new_str, shown);
       if (!result.ok) return fail(result.message);
-      await writeKeepingMode(sandbox, absolute, result.text, mode);
+      await sandbox.writeFile(absolute, result.text);
       return ok(`Edited ${shown}. ${describeChange(result)}`);
     },
   };
@@ -132,15 +130,4 @@ function lineOf(text: string, position: number): number {
   let line = 1;
   for (let i = text.indexOf('\n'); i !== -1 && i < position; i = text.indexOf('\n', i + 1)) line++;
   return line;
-}
-
-/** Writing a file through the sandbox resets its permissions; an edited script must stay executable. */
-async function writeKeepingMode(
-  sandbox: Sandbox,
-  absolute: string,
-  text: string,
-  mode: string | undefined,
-): Promise<void> {
-  await sandbox.writeFile(absolute, text);
-  if (mode && mode !== '644') await sandbox.exec(`chmod ${mode} ${shellQuote(absolute)}`, { timeoutMs: 30_000 });
 }

@@ -17,20 +17,20 @@ export function displayPath(workdir: string, absolutePath: string): string {
 
 export type PathKind = 'file' | 'directory' | 'missing' | 'other';
 
-/** Whether a sandbox path is a file or a folder, and its permission bits (octal string, e.g. `755`). */
-export async function statPath(sandbox: Sandbox, absolutePath: string): Promise<{ kind: PathKind; mode?: string }> {
+/** Whether a sandbox path is a file, a folder, something else or nothing. */
+export async function statPath(sandbox: Sandbox, absolutePath: string): Promise<PathKind> {
   const p = shellQuote(absolutePath);
   const result = await sandbox.exec(
-    `if [ -d ${p} ]; then echo directory; elif [ -f ${p} ]; then echo "file $(stat -c %a ${p})"; elif [ -e ${p} ]; then echo other; else echo missing; fi`,
+    `if [ -d ${p} ]; then echo directory; elif [ -f ${p} ]; then echo file; elif [ -e ${p} ]; then echo other; else echo missing; fi`,
     { timeoutMs: 30_000 },
   );
-  const [kind, mode] = result.stdout.trim().split(' ');
+  const kind = result.stdout.trim();
   if (result.exitCode !== 0 || !['file', 'directory', 'missing', 'other'].includes(kind)) {
     throw new Error(
       `could not inspect ${absolutePath} in the sandbox (exit ${result.exitCode}): ${result.stderr.trim()}`,
     );
   }
-  return { kind: kind as PathKind, mode };
+  return kind as PathKind;
 }
 
 /** True when the bytes look like a binary file (a NUL byte near the start, as git and grep decide). */

@@ -48,7 +48,7 @@ export function viewTool(options: ViewToolOptions = {}): Tool {
       const { path, start_line, end_line } = args as ViewArgs;
       const absolute = resolveInSandbox(sandbox.workdir, path);
       const shown = displayPath(sandbox.workdir, absolute);
-      const { kind } = await statPath(sandbox, absolute);
+      const kind = await statPath(sandbox, absolute);
       if (kind === 'missing') return fail(`${shown}: no such file or folder.`);
       if (kind === 'other') return fail(`${shown}: not a regular file or folder.`);
       if (kind === 'directory') {
