@@ -29,6 +29,7 @@ import * as tar from 'tar-stream';
 import { DockerSandbox, execArgv } from '../../src/core/sandbox/dockerSandbox';
 import { Engine } from '../../src/core/sandbox/engine';
 import { imageForProfile } from '../../src/core/sandbox/images';
+import { packedBytes } from '../../src/core/sandbox/tarball';
 import type { SandboxSpec } from '../../src/core/sandbox/sandbox';
 import { SWE_BENCH_ACTIVATION } from '../../src/core/task/instanceImages';
 import { bareExec } from '../../test/support/containerProcesses';
@@ -167,10 +168,9 @@ async function archiveRead(container: Docker.Container, path: string): Promise<v
 async function oneFileTar(name: string, content: Buffer): Promise<Buffer> {
   const pack = tar.pack();
   pack.entry({ name, mode: 0o644, uid: 1000, gid: 1000 }, content);
+  const bytes = packedBytes(pack);
   pack.finalize();
-  const parts: Buffer[] = [];
-  for await (const chunk of pack as unknown as AsyncIterable<Buffer>) parts.push(chunk);
-  return Buffer.concat(parts);
+  return bytes;
 }
 
 /**

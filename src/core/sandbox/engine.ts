@@ -100,7 +100,6 @@ function containerStopped(host: string, detail: string): InfrastructureError {
   );
 }
 
-/** An image that is neither on the engine nor to be had from a registry. */
 /**
  * Opens a hijacked stream that writes to a process's standard input (an attach or an exec start with stdin). Its
  * request's body stays open for that input, so the engine's refusal (500: the container is not running) does not
@@ -116,6 +115,7 @@ export async function openWithInput<T>(open: (abortSignal: AbortSignal) => Promi
   }
 }
 
+/** An image that is neither on the engine nor to be had from a registry. */
 export class ImageNotFoundError extends InfrastructureError {}
 
 function missingImage(image: string, host: string, pullFailure?: string): ImageNotFoundError {

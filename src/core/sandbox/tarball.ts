@@ -13,7 +13,7 @@ export interface Owner {
  */
 export async function packDirectory(dir: string, prefix: string, owner: Owner, endMark: string): Promise<Buffer> {
   const pack = tar.pack();
-  const done = collect(pack);
+  const done = packedBytes(pack);
   pack.entry({ name: prefix, type: 'directory', mode: 0o755, ...owner });
   addTree(pack, dir, prefix, owner);
   pack.entry({ name: endMark, mode: 0o644, ...owner }, '');
@@ -37,8 +37,11 @@ function addTree(pack: tar.Pack, dir: string, prefix: string, owner: Owner): voi
   }
 }
 
-/** tar-stream's streams are streamx streams, typed apart from node's but async-iterable all the same. */
-async function collect(pack: tar.Pack): Promise<Buffer> {
+/**
+ * The bytes of a pack as it is written (start reading before finalizing it). tar-stream's streams are streamx
+ * streams, typed apart from node's but async-iterable all the same.
+ */
+export async function packedBytes(pack: tar.Pack): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const chunk of pack as unknown as AsyncIterable<Buffer>) parts.push(chunk);
   return Buffer.concat(parts);
