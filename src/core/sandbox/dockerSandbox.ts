@@ -12,6 +12,7 @@ import {
   InfrastructureError,
   type ExecOptions,
   type ExecResult,
+  type InstanceSetup,
   type Sandbox,
   type SandboxSpec,
   type SnapshotRef,
@@ -100,7 +101,8 @@ export class DockerSandbox implements Sandbox {
     const workdir = spec.workdir ?? DEFAULTS.workdir;
     const maxFileBytes = spec.maxFileBytes ?? DEFAULTS.maxFileBytes;
     const checkout = spec.repo && !spec.instance ? await prepareCheckout(spec.repo) : undefined;
-    const start = await startScript(spec, workdir, checkout);
+    const instanceStart = spec.instance && instanceStartScript(spec.image, spec.instance);
+    const start = instanceStart ?? (checkout && (await checkoutStartScript(checkout.dir, workdir, spec.image)));
     const readsInput = start?.input !== undefined;
     const createOptions: Docker.ContainerCreateOptions = {
       Image: spec.image,
@@ -138,8 +140,8 @@ export class DockerSandbox implements Sandbox {
     let container: Docker.Container | undefined;
     try {
       container = await createContainer(engine, spec, createOptions);
-      if (spec.instance && start) {
-        const state = await startInstance(engine, container, spec, workdir, start);
+      if (instanceStart) {
+        const state = await startInstance(engine, container, spec, workdir, instanceStart);
         const user = { exec: state.user, owner: state.owner, env: state.env };
         return new DockerSandbox(id, workdir, container, createOptions, state.baseCommit, engine, user);
       }
@@ -516,28 +518,25 @@ interface StartScript {
   what: string;
 }
 
+/** An instance's start script: its setup on its input, then the base commit (see baseCommitScript). */
+function instanceStartScript(image: string, instance: InstanceSetup): StartScript {
+  const what = `the instance setup of ${image}`;
+  const { setup, setupInput } = instance;
+  if (setupInput === undefined) return { script: baseCommitScript(setup), what };
+  const input = Buffer.from(setupInput);
+  return { script: `${setupInputScript(input.length)}\n${baseCommitScript(setup)}`, input, what };
+}
+
 /**
- * An instance's start script (see baseCommitScript), or the copy of a checkout into `workdir`. The checkout's
- * archive is read from the container's standard input by the container's own process, which costs the engine no
- * process of its own (an archive put into a container is unpacked by a copy of the engine that it starts). It is
- * read to its length, so its end needs no end of the connection's input (which not every proxy passes on), and its
- * last entry must be there: tar takes an archive cut short at an entry's end for a whole one.
+ * The copy of a checkout into `workdir`. The checkout's archive is read from the container's standard input by the
+ * container's own process, which costs the engine no process of its own (an archive put into a container is
+ * unpacked by a copy of the engine that it starts). It is read to its length, so its end needs no end of the
+ * connection's input (which not every proxy passes on), and its last entry must be there: tar takes an archive cut
+ * short at an entry's end for a whole one.
  */
-async function startScript(
-  spec: SandboxSpec,
-  workdir: string,
-  checkout: { dir: string } | undefined,
-): Promise<StartScript | undefined> {
-  if (spec.instance) {
-    const what = `the instance setup of ${spec.image}`;
-    const { setup, setupInput } = spec.instance;
-    if (setupInput === undefined) return { script: baseCommitScript(setup), what };
-    const input = Buffer.from(setupInput);
-    return { script: `${setupInputScript(input.length)}\n${baseCommitScript(setup)}`, input, what };
-  }
-  if (!checkout) return undefined;
-  const input = await packedCheckout(checkout.dir, workdir);
-  const what = `copying the repository into ${spec.image}`;
+async function checkoutStartScript(checkoutDir: string, workdir: string, image: string): Promise<StartScript> {
+  const input = await packedCheckout(checkoutDir, workdir);
+  const what = `copying the repository into ${image}`;
   return { script: checkoutCopyScript(workdir, input.length), input, what };
 }
 
