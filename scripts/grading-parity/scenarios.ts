@@ -1866,3 +1866,26 @@ for (const family of [
       `pytest 7, named as parse_log_${family.logParser} by the task's dataset`,
       undefined,
     );
+
+/** The test run killed after its first lines (the kernel's OOM killer; the shell prints `Killed` on its own line). */
+const killedAfterStart = (log: string) => {
+  const lines = log.split('\n');
+  const start = lines.findIndex((line) => line.includes('>>>>> Start Test Output'));
+  return `${lines.slice(0, start + 2).join('\n')}\nKilled\n`;
+};
+variant(
+  'rules.infra-killed',
+  'pytest-host',
+  PYTEST,
+  ALL_PASS,
+  'the test process was killed for memory after it started: `Killed` on a line of its own, no result',
+  killedAfterStart,
+);
+variant(
+  'rules.infra-killed.crlf',
+  'pytest-host',
+  PYTEST,
+  ALL_PASS,
+  'the same with CRLF line endings (the harness reads its logs as text)',
+  (log) => crlf(killedAfterStart(log)),
+);

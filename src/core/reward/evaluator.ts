@@ -15,7 +15,9 @@ import type { ResolutionStatus } from './grading';
 import { HARNESS_RULES, type HarnessRules } from './harnessRules';
 import { CURRENT_HARNESS_VERSION, type HarnessVersion } from './harnessVersion';
 import { gradeTaskOutput } from './gradeTask';
-import type { InstanceReport } from './instanceReport';
+import { classifyInfraFailure } from './infraFailure';
+import type { Grade, InstanceReport } from './instanceReport';
+import type { LogParserName } from './logParsers/index';
 import { recordedExitCode } from './testOutput';
 import { LogParseError } from './testStatus';
 
@@ -113,6 +115,19 @@ class Steps {
     return result;
   }
 
+  /** The work tree as the image holds it: tracked files restored, untracked ones removed. */
+  async restoreWorkTree(): Promise<void> {
+    await this.run('restore the work tree', 'git checkout -- . ; git clean -fd');
+  }
+
+  /** The evaluation script (written to EVAL_SCRIPT_FILE), its output as the harness's test_output.txt holds it. */
+  async runTests(timeoutMs: number): Promise<{ output: string; timedOut: boolean }> {
+    const run = await this.run('evaluation script', `/bin/bash ${EVAL_SCRIPT_FILE}`, timeoutMs);
+    const output = run.stdout + run.stderr;
+    const timeout = `\n\nTimeout error: ${Math.round(timeoutMs / 1000)} seconds exceeded.`;
+    return { output: run.timedOut ? output + timeout : output, timedOut: run.timedOut };
+  }
+
   /**
    * The harness's cascade: each command in turn, from a clean tree since 5.0, then "already applied?".
    * Resolves to undefined when the patch is in, else to why the first (strictest) command refused it.
@@ -123,8 +138,7 @@ class Steps {
     const trust = `git config --global --add safe.directory ${shellQuote(this.sandbox.workdir)} && `;
     let refusal = '';
     for (const [attempt, command] of rules.modelPatchCommands.entries()) {
-      if (attempt > 0 && rules.cleanBetweenPatchAttempts)
-        await this.run('restore the work tree', 'git checkout -- . ; git clean -fd');
+      if (attempt > 0 && rules.cleanBetweenPatchAttempts) await this.restoreWorkTree();
       const result = await this.run('apply the patch', `${attempt === 0 ? trust : ''}${command} ${PATCH_FILE}`);
       if (result.exitCode === 0) return undefined;
       if (attempt === 0) refusal = result.stdout;
@@ -165,44 +179,93 @@ async function evaluateInSandbox(
   });
   await steps.sandbox.writeFile(EVAL_SCRIPT_FILE, script);
   const timeoutMs = options.testTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const run = await steps.run('evaluation script', `/bin/bash ${EVAL_SCRIPT_FILE}`, timeoutMs);
-  let testOutput = run.stdout + run.stderr;
-  const log = () => steps.log.join('\n');
   const ran = { ...base, evalScript: script };
-  if (run.timedOut) {
-    testOutput += `\n\nTimeout error: ${Math.round(timeoutMs / 1000)} seconds exceeded.`;
+  const tests = await steps.runTests(timeoutMs);
+  const log = () => steps.log.join('\n');
+  if (tests.timedOut)
     return {
       ...ran,
       status: 'timed-out',
-      testOutput,
+      testOutput: tests.output,
       log: log(),
       error: `the tests timed out after ${Math.round(timeoutMs / 1000)} s`,
     };
-  }
-  const testExit = recordedExitCode(testOutput);
-  if (testExit === 126 || testExit === 127)
-    throw new InfraFailure(
-      `the test command could not start in ${planned.sandbox.image} (exit ${testExit}); see the test output`,
-    );
+  const grading = { task, logParser: planned.environment.logParser, rules, image: planned.sandbox.image };
+  const grade = await gradeOrParseError(tests.output, grading);
+  const suspicion = environmentSuspicion(tests.output, grade, grading.image);
+  if (suspicion) await blameEnvironmentOrPatch(suspicion, steps, patch, timeoutMs, grading);
+  if (grade instanceof LogParseError)
+    return { ...ran, status: 'error', testOutput: tests.output, log: log(), error: grade.message };
+  return {
+    ...ran,
+    status: grade.report.resolved ? 'resolved' : 'unresolved',
+    report: grade.report,
+    resolution: grade.resolution,
+    testStatuses: grade.statuses && Object.fromEntries(grade.statuses),
+    testOutput: tests.output,
+    log: log(),
+    error: grade.notGradedBecause,
+  };
+}
+
+/** What grading a test output needs, and the image the tests ran in (for messages). */
+interface Grading {
+  task: Task;
+  logParser: LogParserName;
+  rules: HarnessRules;
+  image: string;
+}
+
+async function gradeOrParseError(testOutput: string, grading: Grading): Promise<Grade | LogParseError> {
   try {
-    const grade = await gradeTaskOutput(task, testOutput, {
-      harnessVersion: rules.harnessVersion,
-      logParser: planned.environment.logParser,
+    return await gradeTaskOutput(grading.task, testOutput, {
+      harnessVersion: grading.rules.harnessVersion,
+      logParser: grading.logParser,
     });
-    return {
-      ...ran,
-      status: grade.report.resolved ? 'resolved' : 'unresolved',
-      report: grade.report,
-      resolution: grade.resolution,
-      testStatuses: grade.statuses && Object.fromEntries(grade.statuses),
-      testOutput,
-      log: log(),
-      error: grade.notGradedBecause,
-    };
   } catch (error) {
-    if (!(error instanceof LogParseError)) throw error;
-    return { ...ran, status: 'error', testOutput, log: log(), error: error.message };
+    if (error instanceof LogParseError) return error;
+    throw error;
   }
+}
+
+/**
+ * Why a test run's failure may be the environment's rather than the patch's, or undefined: its command could not
+ * start (126, 127), or its log holds no test result and a sign the harness labels an environment failure (memory,
+ * display, engine, network). A log the parser failed on holds results.
+ */
+function environmentSuspicion(testOutput: string, grade: Grade | LogParseError, image: string): string | undefined {
+  const testExit = recordedExitCode(testOutput);
+  if (testExit === 126 || testExit === 127) return `the test command could not start in ${image} (exit ${testExit})`;
+  if (grade instanceof LogParseError || grade.resolution !== undefined) return undefined;
+  const label = classifyInfraFailure(testOutput);
+  if (label?.tier !== 'environment') return undefined;
+  return `the tests left no result in ${image} and their output shows ${label.reason.replaceAll('_', ' ')}`;
+}
+
+/**
+ * A patch can keep the tests from starting (it deletes the test runner or drops its mode) or make them run out of
+ * memory: that is its failure, graded as the harness grades it. The same failure without the patch is the
+ * environment's and never a score, so the tests run again on the tree without the patch, and an infrastructure
+ * failure is thrown when they fail there too (or time out).
+ */
+async function blameEnvironmentOrPatch(
+  suspicion: string,
+  steps: Steps,
+  patch: string | null,
+  timeoutMs: number,
+  grading: Grading,
+): Promise<void> {
+  if (!patch) throw new InfraFailure(`${suspicion}; see the test output`);
+  await steps.restoreWorkTree();
+  const withoutPatch = await steps.runTests(timeoutMs);
+  if (withoutPatch.timedOut)
+    throw new InfraFailure(`${suspicion}, and without the patch the tests timed out; see the test output`);
+  const again = environmentSuspicion(
+    withoutPatch.output,
+    await gradeOrParseError(withoutPatch.output, grading),
+    grading.image,
+  );
+  if (again) throw new InfraFailure(`${suspicion}, and without the patch ${again}; see the test output`);
 }
 
 async function evaluateOnce(task: Task, prediction: Prediction, options: EvaluatorOptions): Promise<Outcome> {

@@ -1,8 +1,11 @@
 /**
  * The harness's advisory labels for evaluations that likely failed in the environment rather than in the
  * patch (5.0): signatures searched in the logs, first match wins. `environment` signatures cannot come from
- * a patch; `ambiguous` ones can. Labels never change a grade or the denominator.
+ * a patch; `ambiguous` ones can. Labels never change the harness's report or its denominator; our evaluator
+ * checks an `environment` label on a log with no result against the tests run without the patch (evaluator.ts).
  */
+
+import { universalNewlines } from './logParsers/text';
 
 export type InfraFailureTier = 'environment' | 'ambiguous';
 
@@ -22,9 +25,12 @@ export interface InfraFailureLabel {
   tier: InfraFailureTier;
 }
 
-/** The first signature found in the logs (joined by newlines, as the harness joins them), or undefined. */
+/**
+ * The first signature found in the logs (read as text, so CRLF and lone CR endings are LF, then joined by newlines,
+ * as the harness reads and joins them), or undefined.
+ */
 export function classifyInfraFailure(...logs: string[]): InfraFailureLabel | undefined {
-  const text = logs.join('\n');
+  const text = logs.map(universalNewlines).join('\n');
   if (!text) return undefined;
   const found = SIGNATURES.find(([, , pattern]) => pattern.test(text));
   return found && { reason: found[0], tier: found[1] };

@@ -67,6 +67,14 @@ function calcTask(overrides: Partial<Task> = {}): Task {
   };
 }
 
+const TEST_RUNNER = '#!/bin/sh\nexec python3 -m pytest -rA -p no:cacheprovider "$@"\n';
+
+/** The task with its tests run by an executable script of its repository, as Django's are. */
+function withTestRunner(task: Task): Task {
+  writeFileSync(join(task.repo.location, 'run_tests.sh'), TEST_RUNNER, { mode: 0o755 });
+  return { ...task, environment: { ...task.environment!, testCommand: './run_tests.sh {test_files}' } };
+}
+
 function dockerOptions(overrides: Partial<EvaluatorOptions> = {}): EvaluatorOptions {
   return {
     createSandbox: (spec) => DockerSandbox.create(spec),
@@ -184,6 +192,52 @@ describe('evaluator in real Docker containers', () => {
     const result = await evaluatePrediction({ ...task, environment }, model(FIX), dockerOptions());
     assert.equal(result.status, 'infra-error');
     assert.match(result.error ?? '', /test command could not start .* \(exit 127\)/);
+  });
+
+  test('a patch that deletes the test runner is graded (unresolved): without the patch the runner starts', async () => {
+    const task = withTestRunner(calcTask());
+    const deleteRunner = [
+      'diff --git a/run_tests.sh b/run_tests.sh',
+      'deleted file mode 100755',
+      '--- a/run_tests.sh',
+      '+++ /dev/null',
+      '@@ -1,2 +0,0 @@',
+      ...TEST_RUNNER.trimEnd()
+        .split('\n')
+        .map((line) => `-${line}`),
+      '',
+    ].join('\n');
+    const result = await evaluatePrediction(task, model(deleteRunner), dockerOptions());
+    assert.equal(result.status, 'unresolved', result.error);
+    assert.equal(result.attempts, 1);
+    assert.match(result.testOutput, />>>>> Test Exit Code: 127/);
+    assert.match(result.log, /# restore the work tree, exit 0[\s\S]*>>>>> Test Exit Code: 1\n/);
+    assert.equal(binaryReward.compute({ evaluation: result }).value, 0);
+  });
+
+  test('tests killed with no result: the patch’s failure when they run without it, an infra-error when they die alike', async () => {
+    const killed = 'echo Killed; exit 137';
+    const killingRunner = [
+      'diff --git a/run_tests.sh b/run_tests.sh',
+      '--- a/run_tests.sh',
+      '+++ b/run_tests.sh',
+      '@@ -1,2 +1,2 @@',
+      ' #!/bin/sh',
+      `-${TEST_RUNNER.split('\n')[1]}`,
+      `+${killed}`,
+      '',
+    ].join('\n');
+    const patchDoing = await evaluatePrediction(withTestRunner(calcTask()), model(killingRunner), dockerOptions());
+    assert.equal(patchDoing.status, 'unresolved', patchDoing.error);
+    assert.equal(patchDoing.report?.infra_failure_reason, 'out_of_memory');
+    assert.equal(binaryReward.compute({ evaluation: patchDoing }).value, 0);
+
+    const task = calcTask();
+    const environment = { ...task.environment!, testCommand: killed };
+    const environmentDoing = await evaluatePrediction({ ...task, environment }, model(FIX), dockerOptions());
+    assert.equal(environmentDoing.status, 'infra-error');
+    assert.match(environmentDoing.error ?? '', /no result .* out of memory, and without the patch .* out of memory/);
+    assert.equal(binaryReward.compute({ evaluation: environmentDoing }).value, null);
   });
 
   test('a missing image is an infra-error naming the image', async () => {
