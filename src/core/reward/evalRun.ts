@@ -13,8 +13,14 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../atomicFile';
 import { mapWithWorkers } from '../concurrency';
 import { taskImage } from '../task/taskSandbox';
-import type { Task, TaskEnvironment } from '../task/task';
-import { evaluatePrediction, type EvaluationResult, type EvaluatorOptions, type Prediction } from './evaluator';
+import { testsCanGrade, type Task, type TaskEnvironment } from '../task/task';
+import {
+  evaluatePrediction,
+  testTimeoutOf,
+  type EvaluationResult,
+  type EvaluatorOptions,
+  type Prediction,
+} from './evaluator';
 import { CURRENT_HARNESS_VERSION } from './harnessVersion';
 import { HARNESS_LOG_PARSER, installedHarness, type HarnessIdentity } from './multiSweBenchHarness';
 import type { ReportFile } from './instanceReport';
@@ -81,6 +87,7 @@ export async function cacheKey(task: Task, prediction: Prediction, options: Eval
       image,
       prediction,
       harnessVersion: options.harnessVersion ?? CURRENT_HARNESS_VERSION,
+      testTimeoutMs: testTimeoutOf(options),
       logReader: await logReader(environment),
     }),
   );
@@ -180,9 +187,9 @@ export async function runEvaluation(
   if (unknown.length > 0) throw new Error(`predictions for tasks not in the task file: ${unknown.join(', ')}`);
   const untested = predictions
     .map((prediction) => byId.get(prediction.instanceId) as Task)
-    .filter((task) => task.failToPass.length === 0);
+    .filter((task) => !testsCanGrade(task));
   if (untested.length > 0) {
-    // With no FAIL_TO_PASS test every patch would count as resolved; CAB tasks are judged by their satisfaction conditions instead.
+    // CAB tasks are judged by their satisfaction conditions instead.
     throw new Error(
       `tasks without FAIL_TO_PASS tests cannot be graded by tests: ${untested.map((task) => `${task.id} (${task.kind})`).join(', ')}`,
     );

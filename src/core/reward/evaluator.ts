@@ -76,6 +76,11 @@ export interface EvaluatorOptions extends TaskSandboxSettings {
 }
 
 const DEFAULT_TIMEOUT_MS = 30 * 60_000;
+
+/** The evaluation script's time limit under `options`. */
+export function testTimeoutOf(options: Pick<EvaluatorOptions, 'testTimeoutMs'>): number {
+  return options.testTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+}
 const PATCH_FILE = '/tmp/patch.diff';
 const EVAL_SCRIPT_FILE = '/tmp/rollout-eval.sh';
 // Test logs are read whole (pytest's summary comes last), so keep far more than the default 1 MiB.
@@ -178,7 +183,7 @@ async function evaluateInSandbox(
     baseCommit: task.repo.commit,
   });
   await steps.sandbox.writeFile(EVAL_SCRIPT_FILE, script);
-  const timeoutMs = options.testTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timeoutMs = testTimeoutOf(options);
   const ran = { ...base, evalScript: script };
   const tests = await steps.runTests(timeoutMs);
   const log = () => steps.log.join('\n');

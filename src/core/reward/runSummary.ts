@@ -4,7 +4,7 @@
  * into "errors" told apart, and the figures it does not keep.
  */
 
-import type { EvaluationResult, EvaluationStatus } from './evaluator';
+import { resolvedOf, type EvaluationResult, type EvaluationStatus } from './evaluator';
 import { HARNESS_RULES } from './harnessRules';
 import type { HarnessVersion } from './harnessVersion';
 import { classifyInfraFailure } from './infraFailure';
@@ -120,8 +120,9 @@ export interface RolloutRunSummary {
   counts: Record<EvaluationStatus, number>;
   ids: Partial<Record<EvaluationStatus, string[]>>;
   /**
-   * Resolved predictions over those graded: errors and empty patches count against it, as in the harness, but an
-   * infrastructure error is no grade at all (null when nothing was graded).
+   * Resolved predictions over those with an outcome (`resolvedOf`): a patch that did not apply, tests that timed
+   * out and an empty patch count against it, as in the harness; an infrastructure error and a log the parser
+   * failed on are no outcome at all, as for rewards (null when nothing has one).
    */
   resolved_rate: number | null;
   /** Results taken from an earlier run of the same task, environment and patch. */
@@ -151,7 +152,7 @@ export function rolloutRunSummary(
     counts[result.status] += 1;
     (ids[result.status] ??= []).push(result.instanceId);
   }
-  const graded = results.length - counts['infra-error'];
+  const graded = results.filter((result) => resolvedOf(result) !== null).length;
   return {
     harness_version: harnessVersion,
     counts,

@@ -151,3 +151,11 @@ export class FieldError extends Error {
 export function hasTests(task: Task): boolean {
   return task.failToPass.length + task.passToPass.length > 0;
 }
+
+/**
+ * Whether the task's tests can grade a patch: with no FAIL_TO_PASS test, every patch that keeps the others passing
+ * would count as resolved (the harness's rule), so such a task is refused rather than scored.
+ */
+export function testsCanGrade(task: Task): boolean {
+  return task.failToPass.length > 0;
+}

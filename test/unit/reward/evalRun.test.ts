@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runEvaluation } from '../../../src/core/reward/evalRun';
+import { cacheKey, runEvaluation } from '../../../src/core/reward/evalRun';
 import { loadTasks } from '../../../src/core/task/loadTasks';
 
 function options() {
@@ -32,5 +32,16 @@ describe('runEvaluation input checks (before any sandbox)', () => {
       runEvaluation(tasks, [{ instanceId: 'cab_lenient_1', modelName: 'm', patch: 'x' }], options()),
       /without FAIL_TO_PASS tests cannot be graded by tests: cab_lenient_1 \(cab\)/,
     );
+  });
+
+  test('an evaluation made under another test time limit is not reused (a timeout might not recur)', async () => {
+    const { tasks } = await loadTasks(
+      join(process.cwd(), 'test', 'fixtures', 'swe-bench', 'swe-bench-lite-sample.json'),
+    );
+    const prediction = { instanceId: tasks[0].id, modelName: 'm', patch: 'diff' };
+    const keyAt = (testTimeoutMs: number | undefined) =>
+      cacheKey(tasks[0], prediction, { ...options(), testTimeoutMs });
+    assert.notEqual(await keyAt(60_000), await keyAt(1_800_000));
+    assert.equal(await keyAt(undefined), await keyAt(1_800_000), 'the default limit is 30 minutes');
   });
 });

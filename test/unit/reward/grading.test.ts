@@ -234,6 +234,14 @@ describe('the run summary (summary.json): keys per release and how outcomes are 
     assert.equal(rolloutRunSummary(5, infraOnly, 0).resolved_rate, null, 'nothing graded: no rate, not 0');
   });
 
+  test('ours: a log the parser failed on is no outcome for the rate, as for rewards', () => {
+    const unreadable = { instanceId: 'g', status: 'error' as const, testOutput: '', log: '', durationMs: 10 };
+    const timed = [...results.map((result) => ({ ...result, durationMs: 10 })), unreadable];
+    const ours = rolloutRunSummary(5, timed, 0);
+    assert.equal(ours.counts.error, 1);
+    assert.equal(ours.resolved_rate, 1 / 4);
+  });
+
   test('4.x keys', () => {
     const summary = harnessRunSummary({ harnessVersion: 4, datasetIds: ['a', 'b'], submittedIds: ['a', 'b'], results });
     assert.deepEqual(Object.keys(summary), [
