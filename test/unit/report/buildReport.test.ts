@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { buildReport, type ReportOptions } from '../../../src/core/report/buildReport';
 import { TaskCatalog, UNKNOWN_DATASET } from '../../../src/core/report/catalog';
 import { leaderboardColumns, leaderboardRow } from '../../../src/core/report/formatText';
-import type { RunFacts } from '../../../src/core/report/model';
+import type { RoundOutcome, RunFacts } from '../../../src/core/report/model';
 import type { Task } from '../../../src/core/task/task';
 
 const T1 = 'org__x-1';
@@ -219,6 +219,32 @@ describe('the report built from runs’ facts (figures worked out by hand)', () 
     close(rounds[1].successRate, 2 / 3);
     close(rounds[1].gain, 1 / 3);
     assert.equal(rounds[0].gain, null);
+  });
+
+  test('success by round leaves out unscored runs: an infrastructure error after a failed round is no failure', () => {
+    const withRounds = (runId: string, resolved: boolean | null, rounds: RoundOutcome[]) => {
+      const facts = run('openai:feedback', runId, 0, resolved);
+      return { ...facts, runId, analytics: { ...facts.analytics, rounds } };
+    };
+    const rounds = buildReport(
+      [
+        withRounds('t1', true, [
+          { round: 1, succeeded: false },
+          { round: 2, succeeded: true },
+        ]),
+        // Round 1 failed, round 2's grading hit an infrastructure error: the run has no reward.
+        withRounds('t2', null, [{ round: 1, succeeded: false }]),
+      ],
+      new TaskCatalog(),
+      options(),
+    ).groups[0].analytics.rounds;
+    assert.deepEqual(
+      rounds.map((round) => [round.round, round.successRate, round.runs]),
+      [
+        [1, 0, 1],
+        [2, 1, 1],
+      ],
+    );
   });
 
   test('an unknown cost stays unknown: left out of the cost figures, counted, and shown as unknown, never $0', () => {
