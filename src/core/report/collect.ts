@@ -69,11 +69,27 @@ export async function collectRunFacts(
     if (index && state) index.keep(log, state, goldFiles, read[i]);
   });
   await Promise.all([...new Set(logs.map(({ index }) => index))].map((index) => index?.save()));
-  const all = results as RunFactsResult[];
-  return {
-    facts: all.flatMap((result) => (result.facts ? [result.facts] : [])),
-    problems: all.flatMap((result) => result.problems),
-  };
+  return onePerRun(results as RunFactsResult[]);
+}
+
+/**
+ * Two logs of one run id are copies of one run (a run's id is random, an import's hashes its content): the first
+ * in path order counts and each copy is named as a problem, so that a copied run folder (or a linked log file) does
+ * not count its attempts twice.
+ */
+function onePerRun(results: RunFactsResult[]): CollectedRuns {
+  const problems = results.flatMap((result) => result.problems);
+  const firstLog = new Map<string, string>();
+  const facts: RunFacts[] = [];
+  for (const { facts: run } of results) {
+    if (!run) continue;
+    const first = firstLog.get(run.runId);
+    if (first === undefined) {
+      firstLog.set(run.runId, run.path);
+      facts.push(run);
+    } else problems.push({ path: run.path, message: `run ${run.runId} is also in ${first}: counted once, from there` });
+  }
+  return { facts, problems };
 }
 
 /**

@@ -40,4 +40,20 @@ describe('each run counts once, however the paths given overlap', () => {
       assert.deepEqual(problems, [], paths.join(' '));
     }
   });
+
+  test('two logs of one run (a copied run folder) count once; the copy is named with the log that counts', async () => {
+    const folder = outputFolder();
+    cpSync(join(folder, 'run-1'), join(folder, 'run-1-copy'), { recursive: true });
+    const { facts, problems } = await collectRunFacts([folder], new TaskCatalog());
+    assert.deepEqual(
+      facts.map((run) => run.path),
+      [join(folder, 'run-1', 'trajectory.jsonl')],
+    );
+    assert.deepEqual(problems, [
+      {
+        path: join(folder, 'run-1-copy', 'trajectory.jsonl'),
+        message: `run ${facts[0].runId} is also in ${facts[0].path}: counted once, from there`,
+      },
+    ]);
+  });
 });
