@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { buildReport, type ReportOptions } from '../../../src/core/report/buildReport';
 import { TaskCatalog, UNKNOWN_DATASET } from '../../../src/core/report/catalog';
-import { leaderboardColumns, leaderboardRow } from '../../../src/core/report/formatText';
+import { leaderboardColumns, leaderboardRow, rewardDifferenceText } from '../../../src/core/report/formatText';
 import type { RoundOutcome, RunFacts } from '../../../src/core/report/model';
 import type { Task } from '../../../src/core/task/task';
 
@@ -162,6 +162,18 @@ describe('the report built from runs’ facts (figures worked out by hand)', () 
     close(comparison.reward?.meanDifference, (0.5 + 0.5 + 0) / 3);
     assert.deepEqual(comparison.onlyFirst, [T2]);
     assert.deepEqual(comparison.onlySecond, []);
+  });
+
+  test('one shared task, resolved by one group only: its reward difference has no p-value, and says why', () => {
+    const [comparison] = buildReport(
+      [run('openai:a', T1, 0, true), run('openai:b', T1, 0, false)],
+      new TaskCatalog(),
+      options(),
+    ).comparisons;
+    assert.equal(
+      rewardDifferenceText(comparison.reward!),
+      '1.000 [1.000, 1.000] over 1 tasks, no p-value (the same difference on every task)',
+    );
   });
 
   test('rates per category value', () => {
