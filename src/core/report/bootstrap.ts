@@ -84,8 +84,12 @@ export interface PairedBootstrap {
   /** Mean of the paired differences (first − second). */
   meanDifference: number;
   interval: BootstrapInterval;
-  /** Two-sided: twice the share of resampled means on the far side of 0 from the observed one, at most 1. */
-  pValue: number;
+  /**
+   * Two-sided: twice the share of resampled means on the far side of 0 from the observed one, at most 1. Null when
+   * every difference is the same (one shared task, say): the resamples have no spread, so the side of 0 they all
+   * fall on is no evidence.
+   */
+  pValue: number | null;
 }
 
 /** The paired bootstrap of Koehn (2004) on per-item differences: resample items, keep each item's pair together. */
@@ -96,17 +100,23 @@ export function pairedBootstrap(
   if (differences.length === 0) return null;
   const settings = bootstrapSettings(options);
   const means = bootstrapMeans(differences, settings.resamples, settings.seed);
-  let atOrBelowZero = 0;
-  let atOrAboveZero = 0;
-  for (const value of means) {
-    if (value <= 0) atOrBelowZero++;
-    if (value >= 0) atOrAboveZero++;
-  }
   let sum = 0;
   for (const value of differences) sum += value;
   return {
     meanDifference: sum / differences.length,
     interval: percentileInterval(means, settings),
-    pValue: Math.min(1, (2 * Math.min(atOrBelowZero, atOrAboveZero)) / settings.resamples),
+    pValue: twoSidedPValue(means),
   };
+}
+
+/** Twice the share of the resampled means on the far side of 0, at most 1; null for means without spread. */
+function twoSidedPValue(sortedMeans: Float64Array): number | null {
+  if (sortedMeans[0] === sortedMeans[sortedMeans.length - 1]) return null;
+  let atOrBelowZero = 0;
+  let atOrAboveZero = 0;
+  for (const value of sortedMeans) {
+    if (value <= 0) atOrBelowZero++;
+    if (value >= 0) atOrAboveZero++;
+  }
+  return Math.min(1, (2 * Math.min(atOrBelowZero, atOrAboveZero)) / sortedMeans.length);
 }

@@ -17,6 +17,7 @@ import type {
   RateWithInterval,
   Report,
   ReportProblem,
+  RoundOutcome,
   RunFacts,
   RunStatus,
   TaskRow,
@@ -218,12 +219,20 @@ function groupAnalytics(runs: readonly RunFacts[]): GroupAnalytics {
           viewedRecall: spread(localised.map((l) => l.viewedRecall)),
         }
       : null,
-    rounds: roundRates(analytics.flatMap((a) => (a.rounds ? [a.rounds] : []))),
+    rounds: roundRates(scoredRounds(runs)),
   };
 }
 
-/** Success by round r over runs with rounds; a run that stopped before r keeps its last round's outcome. */
-function roundRates(runs: { round: number; succeeded: boolean }[][]): GroupAnalytics['rounds'] {
+/**
+ * The round outcomes of the scored runs. An unscored run (an infrastructure error in a later round, cancelled) is
+ * no failure in any round, its earlier rounds included: `rollout run`'s summary leaves it out the same way.
+ */
+function scoredRounds(runs: readonly RunFacts[]): RoundOutcome[][] {
+  return runs.flatMap((run) => (run.resolved !== null && run.analytics.rounds ? [run.analytics.rounds] : []));
+}
+
+/** Success by round r over scored runs with rounds; a run that stopped before r keeps its last round's outcome. */
+function roundRates(runs: RoundOutcome[][]): GroupAnalytics['rounds'] {
   const last = runs.reduce((most, rounds) => Math.max(most, rounds.at(-1)?.round ?? 0), 0);
   const rates: GroupAnalytics['rounds'] = [];
   for (let round = 1; round <= last; round++) {

@@ -1,6 +1,6 @@
 /** Reads the runs under some paths into their facts, a few logs at a time, never a whole trajectory. */
 import { existsSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -69,25 +69,52 @@ export async function collectRunFacts(
     if (index && state) index.keep(log, state, goldFiles, read[i]);
   });
   await Promise.all([...new Set(logs.map(({ index }) => index))].map((index) => index?.save()));
-  const all = results as RunFactsResult[];
-  return {
-    facts: all.flatMap((result) => (result.facts ? [result.facts] : [])),
-    problems: all.flatMap((result) => result.problems),
-  };
+  return onePerRun(results as RunFactsResult[]);
 }
 
-/** The logs under each path, each with its folder's index (the folder given, or a log's own) and its state. */
+/**
+ * Two logs of one run id are copies of one run (a run's id is random, an import's hashes its content): the first
+ * in path order counts and each copy is named as a problem, so that a copied run folder (or a linked log file) does
+ * not count its attempts twice.
+ */
+function onePerRun(results: RunFactsResult[]): CollectedRuns {
+  const problems = results.flatMap((result) => result.problems);
+  const firstLog = new Map<string, string>();
+  const facts: RunFacts[] = [];
+  for (const { facts: run } of results) {
+    if (!run) continue;
+    const first = firstLog.get(run.runId);
+    if (first === undefined) {
+      firstLog.set(run.runId, run.path);
+      facts.push(run);
+    } else problems.push({ path: run.path, message: `run ${run.runId} is also in ${first}: counted once, from there` });
+  }
+  return { facts, problems };
+}
+
+/**
+ * The logs under each path, each with its folder's index (the folder given, or a log's own) and its state. A log
+ * under two of the paths (`out out/run-1`, `out out`, a link to a folder) is read once, with the first path's index.
+ */
 async function findLogs(paths: readonly string[], keepFacts: boolean): Promise<FoundLog[]> {
   const found: { log: string; index: FactsIndex | null }[] = [];
+  const seen = new Set<string>();
   for (const path of paths) {
     const logs: string[] = [];
     // Absolute, so that a report's links open the run from anywhere.
     for await (const log of findTrajectoryLogs([path])) logs.push(resolve(log));
     const folder = resolve(path);
+    // The walk follows no link below the path: a log's real path is the path's real one and the log's place under it.
+    const realFolder = await realpath(folder);
     const index = keepFacts
       ? await FactsIndex.open((await stat(folder)).isDirectory() ? folder : dirname(folder))
       : null;
-    found.push(...logs.map((log) => ({ log, index })));
+    for (const log of logs) {
+      const realLog = realFolder + log.slice(folder.length);
+      if (seen.has(realLog)) continue;
+      seen.add(realLog);
+      found.push({ log, index });
+    }
   }
   return mapWithWorkers(found, STAT_CONCURRENCY, async ({ log, index }) => ({
     log,

@@ -92,7 +92,8 @@ export function mcnemar(onlyFirst: number, onlySecond: number): McNemarResult {
       test: 'exact-binomial',
       pValue: Math.min(1, 2 * binomialHalfCdf(Math.min(onlyFirst, onlySecond), discordant)),
     };
-  const statistic = Math.max(0, Math.abs(onlyFirst - onlySecond) - 1) ** 2 / discordant;
+  // Not clamped at 0: for b = c the corrected difference is −1, squared, as statsmodels computes it.
+  const statistic = (Math.abs(onlyFirst - onlySecond) - 1) ** 2 / discordant;
   return { onlyFirst, onlySecond, test: 'chi-square-continuity-corrected', statistic, pValue: chiSquare1Sf(statistic) };
 }
 

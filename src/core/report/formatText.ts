@@ -130,7 +130,9 @@ export function mcnemarText(m: NonNullable<Comparison['mcnemar']>): string {
 }
 
 export function rewardDifferenceText(r: NonNullable<Comparison['reward']>): string {
-  return `${r.meanDifference.toFixed(3)} [${r.interval.low.toFixed(3)}, ${r.interval.high.toFixed(3)}] over ${r.tasks} tasks, ${pValueText(r.pValue, r.interval.resamples)}`;
+  const p =
+    r.pValue === null ? 'no p-value (the same difference on every task)' : pValueText(r.pValue, r.interval.resamples);
+  return `${r.meanDifference.toFixed(3)} [${r.interval.low.toFixed(3)}, ${r.interval.high.toFixed(3)}] over ${r.tasks} tasks, ${p}`;
 }
 
 export function categoryCell(value: RateWithInterval | null | undefined): string {

@@ -129,7 +129,7 @@ export interface GroupAnalytics {
   compactions: number;
   runsWithCompaction: number;
   localisation: { runs: number; precision: Spread; recall: Spread; viewedRecall: Spread } | null;
-  /** Success rate by round (cumulative) over the runs with rounds, and the gain over the round before. */
+  /** Success rate by round (cumulative) over the scored runs with rounds, and the gain over the round before. */
   rounds: { round: number; successRate: number; gain: number | null; runs: number }[];
 }
 

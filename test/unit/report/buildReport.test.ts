@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { buildReport, type ReportOptions } from '../../../src/core/report/buildReport';
 import { TaskCatalog, UNKNOWN_DATASET } from '../../../src/core/report/catalog';
-import { leaderboardColumns, leaderboardRow } from '../../../src/core/report/formatText';
-import type { RunFacts } from '../../../src/core/report/model';
+import { leaderboardColumns, leaderboardRow, rewardDifferenceText } from '../../../src/core/report/formatText';
+import type { RoundOutcome, RunFacts } from '../../../src/core/report/model';
 import type { Task } from '../../../src/core/task/task';
 
 const T1 = 'org__x-1';
@@ -164,6 +164,18 @@ describe('the report built from runs’ facts (figures worked out by hand)', () 
     assert.deepEqual(comparison.onlySecond, []);
   });
 
+  test('one shared task, resolved by one group only: its reward difference has no p-value, and says why', () => {
+    const [comparison] = buildReport(
+      [run('openai:a', T1, 0, true), run('openai:b', T1, 0, false)],
+      new TaskCatalog(),
+      options(),
+    ).comparisons;
+    assert.equal(
+      rewardDifferenceText(comparison.reward!),
+      '1.000 [1.000, 1.000] over 1 tasks, no p-value (the same difference on every task)',
+    );
+  });
+
   test('rates per category value', () => {
     const orgX = report.categories.find((row) => row.value === 'org/x')!;
     close(orgX.groups['openai:a']?.value, 0.75);
@@ -219,6 +231,32 @@ describe('the report built from runs’ facts (figures worked out by hand)', () 
     close(rounds[1].successRate, 2 / 3);
     close(rounds[1].gain, 1 / 3);
     assert.equal(rounds[0].gain, null);
+  });
+
+  test('success by round leaves out unscored runs: an infrastructure error after a failed round is no failure', () => {
+    const withRounds = (runId: string, resolved: boolean | null, rounds: RoundOutcome[]) => {
+      const facts = run('openai:feedback', runId, 0, resolved);
+      return { ...facts, runId, analytics: { ...facts.analytics, rounds } };
+    };
+    const rounds = buildReport(
+      [
+        withRounds('t1', true, [
+          { round: 1, succeeded: false },
+          { round: 2, succeeded: true },
+        ]),
+        // Round 1 failed, round 2's grading hit an infrastructure error: the run has no reward.
+        withRounds('t2', null, [{ round: 1, succeeded: false }]),
+      ],
+      new TaskCatalog(),
+      options(),
+    ).groups[0].analytics.rounds;
+    assert.deepEqual(
+      rounds.map((round) => [round.round, round.successRate, round.runs]),
+      [
+        [1, 0, 1],
+        [2, 1, 1],
+      ],
+    );
   });
 
   test('an unknown cost stays unknown: left out of the cost figures, counted, and shown as unknown, never $0', () => {

@@ -130,6 +130,14 @@ describe('bootstrap with a fixed seed, against the same scheme in NumPy', () => 
     close(result.meanDifference, 0.3);
   });
 
+  test('the same difference on every task (one shared task, say): the resamples have no spread, and no p-value', () => {
+    for (const differences of [[1], [1, 1, 1], [0, 0]]) {
+      const result = pairedBootstrap(differences)!;
+      assert.equal(result.pValue, null, `${differences}`);
+      assert.deepEqual([result.interval.low, result.interval.high], [differences[0], differences[0]]);
+    }
+  });
+
   test('the same seed gives the same interval; another seed another one', () => {
     const values = [1, 0, 0, 1, 1, 0, 1, 0, 0, 0, 1];
     assert.deepEqual(bootstrapMeanInterval(values, { seed: 5 }), bootstrapMeanInterval(values, { seed: 5 }));
