@@ -85,12 +85,18 @@ export interface PairedBootstrap {
   meanDifference: number;
   interval: BootstrapInterval;
   /**
-   * Two-sided: twice the share of resampled means on the far side of 0 from the observed one, at most 1. Null when
-   * every difference is the same (one shared task, say): the resamples have no spread, so the side of 0 they all
-   * fall on is no evidence.
+   * Two-sided: twice the share of resampled means on the far side of 0 from the observed one, at most 1. Null below
+   * MIN_TASKS_FOR_P_VALUE differences.
    */
   pValue: number | null;
 }
+
+/**
+ * The fewest tasks a paired p-value is given for. Over fewer, no paired test can reach 0.05 (an exact sign-flip
+ * test's smallest two-sided p over 5 tasks is 2/2⁵ = 0.0625), yet every resample can fall on one side of 0 and
+ * the bootstrap would claim p < 1/B: from one shared task, say.
+ */
+export const MIN_TASKS_FOR_P_VALUE = 6;
 
 /** The paired bootstrap of Koehn (2004) on per-item differences: resample items, keep each item's pair together. */
 export function pairedBootstrap(
@@ -105,13 +111,12 @@ export function pairedBootstrap(
   return {
     meanDifference: sum / differences.length,
     interval: percentileInterval(means, settings),
-    pValue: twoSidedPValue(means),
+    pValue: differences.length < MIN_TASKS_FOR_P_VALUE ? null : twoSidedPValue(means),
   };
 }
 
-/** Twice the share of the resampled means on the far side of 0, at most 1; null for means without spread. */
-function twoSidedPValue(sortedMeans: Float64Array): number | null {
-  if (sortedMeans[0] === sortedMeans[sortedMeans.length - 1]) return null;
+/** Twice the share of the resampled means on the far side of 0, at most 1. */
+function twoSidedPValue(sortedMeans: Float64Array): number {
   let atOrBelowZero = 0;
   let atOrAboveZero = 0;
   for (const value of sortedMeans) {

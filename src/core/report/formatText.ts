@@ -1,5 +1,5 @@
 /** The report as plain-text tables for a terminal: the leaderboard, comparisons, categories, analytics, the matrix. */
-import type { BootstrapInterval } from './bootstrap';
+import { MIN_TASKS_FOR_P_VALUE, type BootstrapInterval } from './bootstrap';
 import type { Spread } from './estimators';
 import type { Comparison, GroupReport, RateWithInterval, Report } from './model';
 
@@ -131,7 +131,9 @@ export function mcnemarText(m: NonNullable<Comparison['mcnemar']>): string {
 
 export function rewardDifferenceText(r: NonNullable<Comparison['reward']>): string {
   const p =
-    r.pValue === null ? 'no p-value (the same difference on every task)' : pValueText(r.pValue, r.interval.resamples);
+    r.pValue === null
+      ? `no p-value (fewer than ${MIN_TASKS_FOR_P_VALUE} tasks)`
+      : pValueText(r.pValue, r.interval.resamples);
   return `${r.meanDifference.toFixed(3)} [${r.interval.low.toFixed(3)}, ${r.interval.high.toFixed(3)}] over ${r.tasks} tasks, ${p}`;
 }
 
