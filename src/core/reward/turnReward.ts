@@ -18,9 +18,17 @@ export const SIGNAL_WEIGHTS: Readonly<Record<string, number>> = {
   tool_errors: -0.05,
 };
 
-/** A turn's reward from its signals: the weighted sum of the known ones; 0 for a turn without signals. */
+/**
+ * A turn's reward from its signals: the weighted sum of the known ones, 0 for a turn without signals. A turn with
+ * an error earns at most 0: what else it did (a change to the work tree) never pays for the error.
+ */
 export function turnReward(signals: TurnSignals | undefined): number {
   let reward = 0;
-  for (const [name, count] of Object.entries(signals ?? {})) reward += (SIGNAL_WEIGHTS[name] ?? 0) * count;
-  return reward;
+  let penalised = false;
+  for (const [name, count] of Object.entries(signals ?? {})) {
+    const weight = SIGNAL_WEIGHTS[name] ?? 0;
+    reward += weight * count;
+    if (weight < 0 && count > 0) penalised = true;
+  }
+  return penalised ? Math.min(reward, 0) : reward;
 }

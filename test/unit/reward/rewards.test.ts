@@ -7,6 +7,7 @@ import { REWARD_FUNCTIONS } from '../../../src/core/reward/index';
 import { partialCreditReward } from '../../../src/core/reward/partialCreditReward';
 import { outcomeLevel, type RewardInput } from '../../../src/core/reward/rewardFn';
 import type { TestStatus } from '../../../src/core/reward/testStatus';
+import { turnReward } from '../../../src/core/reward/turnReward';
 import { evaluationOf } from '../../support/evaluations';
 
 const expected = { failToPass: ['f1', 'f2', 'f3', 'f4'], passToPass: ['p1', 'p2'] };
@@ -129,5 +130,16 @@ describe('reward functions', () => {
       [...values].sort((a, b) => a - b),
       values,
     );
+  });
+});
+
+describe('the turn reward', () => {
+  test('weighs the signals; a turn with an error earns at most 0, whatever else it changed', () => {
+    assert.equal(turnReward(undefined), 0);
+    assert.equal(turnReward({ diff_changed: 1, format_errors: 0, tool_errors: 0 }), 0.1);
+    assert.equal(turnReward({ diff_changed: 1, tool_errors: 1 }), 0, 'the change does not pay for the failed call');
+    assert.ok(Math.abs(turnReward({ diff_changed: 1, format_errors: 3 }) + 0.05) < 1e-12);
+    assert.equal(turnReward({ tool_errors: 2 }), -0.1);
+    assert.equal(turnReward({ diff_changed: 1, imported_score: 7 }), 0.1, 'an unknown signal weighs nothing');
   });
 });
