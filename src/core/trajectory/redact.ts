@@ -6,8 +6,8 @@
  * - well-known credential shapes (`sk-…`, `ghp_…`, AWS access key ids, PEM private key blocks, JWTs, bearer
  *   tokens), each with a check that the match looks random rather than like a word or a placeholder.
  * It does not guess at `name = value` assignments: `password = make_password(raw)` is code, not a secret.
- * Patches and diffs are code that is applied and graded: they are only checked for exact secrets (see
- * `redactTurn` and `redactResult`), never altered by shape.
+ * Patches, diffs and the agent's tool-call arguments are code (applied, graded, trained on): they lose exact
+ * secrets only (see `redactTurn` and `redactResult`), never altered by shape.
  */
 import { existsSync } from 'node:fs';
 import type { RunResult, Trajectory, Turn } from './types';
@@ -151,12 +151,23 @@ function escapeRegExp(text: string): string {
 }
 
 /**
- * A turn with every string redacted except its diff, which is code: a registered secret in it is replaced (it
- * must not reach the log) and the turn is marked `secrets_in_diff`, since that diff no longer applies as it is.
+ * A turn with every string redacted but the code in it: the arguments of its tool calls (what the agent wrote:
+ * files, edits, commands) lose registered secrets only, as the work tree's diff does, so the conversation still
+ * writes what the diff holds. A registered secret in the diff is replaced (it must not reach the log) and the turn
+ * is marked `secrets_in_diff`, since that diff no longer applies as it is.
  */
 export function redactTurn(redactor: Redactor, turn: Turn): Turn {
   const { diff, ...rest } = turn;
   const redacted = redactor.redact(rest) as Turn;
+  redacted.messages.forEach((message, m) =>
+    message.tool_calls?.forEach((call, c) => {
+      call.function.arguments = redactor.redactSecrets(turn.messages[m].tool_calls![c].function.arguments);
+    }),
+  );
+  redacted.observations.forEach((observation, o) => {
+    const { arguments: written } = turn.observations[o];
+    if (written !== undefined) observation.arguments = redactor.redactSecrets(written);
+  });
   if (diff === undefined) return redacted;
   const cleaned = redactor.redactSecrets(diff);
   return { ...redacted, diff: cleaned, ...(cleaned !== diff ? { secrets_in_diff: true } : {}) };

@@ -100,4 +100,33 @@ describe('redaction', () => {
     const clean = redactResult(redactor, { exit_status: 'submitted', ended_at: 'x', patch: shaped, reward: null });
     assert.deepEqual([clean.patch, clean.secrets_in_patch], [shaped, undefined]);
   });
+
+  test('tool-call arguments are code: a key shape in them stays (as in the diff it writes), exact secrets go', () => {
+    const redactor = new Redactor({ env: {}, secrets: ['configured-key-7f3a9c2e41d8'] });
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U';
+    const written = JSON.stringify({ path: 'tests/test_jwt.py', file_text: `TOKEN = "${jwt}"\n` });
+    const base = { ...sampleTurn(1), index: 1 };
+    const call = { id: 'c1', type: 'function' as const, function: { name: 'str_replace_editor', arguments: written } };
+    const turn = {
+      ...base,
+      messages: [{ role: 'assistant' as const, content: `I will write ${jwt}`, tool_calls: [call] }],
+      observations: [{ ...base.observations[0], arguments: written, output: `wrote ${jwt}` }],
+    };
+    const kept = redactTurn(redactor, turn);
+    assert.equal(kept.messages[0].tool_calls?.[0].function.arguments, written);
+    assert.equal(kept.observations[0].arguments, written);
+    assert.equal(kept.messages[0].content, `I will write ${REDACTED}`, 'prose and outputs still lose key shapes');
+    assert.equal(kept.observations[0].output, `wrote ${REDACTED}`);
+    assert.equal(turn.messages[0].tool_calls[0].function.arguments, written, 'the recorded turn is not changed');
+
+    const leaking = JSON.stringify({ command: 'curl -H "X-Key: configured-key-7f3a9c2e41d8" x' });
+    const exact = redactTurn(redactor, {
+      ...turn,
+      messages: [{ ...turn.messages[0], tool_calls: [{ ...call, function: { name: 'bash', arguments: leaking } }] }],
+    });
+    assert.equal(
+      exact.messages[0].tool_calls?.[0].function.arguments,
+      leaking.replace('configured-key-7f3a9c2e41d8', REDACTED),
+    );
+  });
 });
