@@ -111,16 +111,25 @@ function parsedArguments(value: Record<string, unknown> | string): unknown {
   return typeof value === 'string' ? (argumentsObject(value) ?? value) : value;
 }
 
-/** Identity of a conversation for deduplication: the exported messages and tools, byte for byte. */
+/**
+ * What a message says, as a chat template renders it: everything but the call ids, which a model server assigns
+ * at random (two attempts making the same call get different ids) and Qwen2.5 / Llama 3 templates do not render.
+ */
+function messageIdentity(message: ExportMessage): string {
+  const { role, content, name, reasoning_content, tool_calls } = message;
+  return JSON.stringify([role, content, name, reasoning_content, tool_calls?.map((call) => call.function)]);
+}
+
+/** Identity of a conversation for deduplication: its messages (call ids aside) and tools. */
 export function conversationKey(messages: ExportMessage[], tools: ToolSchema[]): string {
   return createHash('sha256')
-    .update(JSON.stringify([messages, tools]))
+    .update(JSON.stringify([messages.map(messageIdentity), tools]))
     .digest('base64');
 }
 
-/** Number of leading messages two conversations share. */
+/** Number of leading messages two conversations share, call ids aside. */
 export function sharedPrefixLength(a: ExportMessage[], b: ExportMessage[]): number {
   let n = 0;
-  while (n < a.length && n < b.length && JSON.stringify(a[n]) === JSON.stringify(b[n])) n += 1;
+  while (n < a.length && n < b.length && messageIdentity(a[n]) === messageIdentity(b[n])) n += 1;
   return n;
 }

@@ -8,6 +8,8 @@ import { creditedTurnRewards, groupAdvantages, turnReturns } from '../../../src/
 import { parseSplit, splitOf } from '../../../src/core/export/split';
 import { toSweAgentTraj } from '../../../src/core/export/sweAgentTraj';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
+import { TrajectoryRecorder } from '../../../src/core/trajectory/recorder';
+import { sampleResult, sampleRun, sampleTurn } from '../trajectory/sampleTrajectory';
 import { assertValid, sampleRunsFolder } from './fixtures';
 
 function rowsOf(file: string): Record<string, unknown>[] {
@@ -94,6 +96,21 @@ describe('rollout export', () => {
     assert.match(card, /\| 0\.9–1\.0 \(incl\.\) \| 6 \|/);
     assert.match(card, /duplicate 1/);
     assert.match(card, /turns: min 2, mean 3\.0, max 4/);
+  });
+
+  test('sft: conversations that differ only in their call ids are duplicates', async () => {
+    const ids = mkdtempSync(join(tmpdir(), 'sft-ids-'));
+    for (const [attempt, callId] of ['call_a1', 'call_b2'].entries()) {
+      const recorder = await TrajectoryRecorder.start(ids, sampleRun(`ids-${attempt}`, 'task-ids', attempt));
+      const turn = sampleTurn(0);
+      turn.messages[2].tool_calls![0].id = callId;
+      turn.messages[3].tool_call_id = callId;
+      await recorder.recordTurn(turn);
+      await recorder.finish(sampleResult(1));
+    }
+    const { summary } = await run('sft', { runs: [ids] });
+    assert.equal(summary.stats.rows, 1);
+    assert.equal(summary.stats.skipped.get('duplicate'), 1);
   });
 
   test('sft: --min-reward and --resolved-only filter runs', async () => {

@@ -31,6 +31,19 @@ async function recordAttempt(out: string, runId: string, attempt: number, reward
   await recorder.finish(sampleResult(reward));
 }
 
+/** The turn with its call id replaced, as another server call would have assigned it. */
+function withCallId(turn: TurnInput, id: string): TurnInput {
+  return {
+    ...turn,
+    messages: turn.messages.map((message) => ({
+      ...message,
+      ...(message.tool_calls ? { tool_calls: message.tool_calls.map((call) => ({ ...call, id })) } : {}),
+      ...(message.tool_call_id !== undefined ? { tool_call_id: id } : {}),
+    })),
+    observations: turn.observations.map((observation) => ({ ...observation, tool_call_id: id })),
+  };
+}
+
 async function exportPairs(runs: string, extra: Partial<ExportOptions> = {}) {
   const out = mkdtempSync(join(tmpdir(), 'dpo-pairs-'));
   const summary = await exportDataset({ runs: [runs], format: 'dpo', out, command: 'test', ...extra });
@@ -70,6 +83,25 @@ describe('DPO pairs where two attempts part', () => {
       ['assistant', 'tool', 'assistant', 'tool'],
       'with --dpo-completion remainder, everything from the parting turn on',
     );
+  });
+
+  test('the same call under different ids is shared: the pair forms at the first different action', async () => {
+    const runs = mkdtempSync(join(tmpdir(), 'dpo-runs-'));
+    const sameCall = sampleTurn(0, { command: 'ls' });
+    await recordAttempt(runs, 'good', 0, 1, [
+      withCallId(sameCall, 'call_Xy7'),
+      sampleTurn(1, { command: 'sed -i s/-/+/ calc.py' }),
+    ]);
+    await recordAttempt(runs, 'bad', 1, 0, [
+      withCallId(sameCall, 'call_q2P'),
+      sampleTurn(1, { command: 'rm calc.py' }),
+    ]);
+    const { rows } = await exportPairs(runs);
+    assert.equal(rows.length, 1);
+    assert.equal((rows[0].metadata as { turn_index: number }).turn_index, 1, 'not at the call that differs in its id');
+    const prompt = rows[0].prompt as { tool_calls?: { id: string }[]; tool_call_id?: string }[];
+    assert.equal(prompt[2].tool_calls?.[0].id, 'call_Xy7', "the prompt keeps the chosen attempt's ids as recorded");
+    assert.equal(prompt[3].tool_call_id, 'call_Xy7');
   });
 
   test('two attempts that first differ at a tool message make no pair: skipped and counted, not a broken row', async () => {
