@@ -104,6 +104,41 @@ describe('DPO pairs where two attempts part', () => {
     assert.equal(prompt[3].tool_call_id, 'call_Xy7');
   });
 
+  test('rewards 0.7 and 0.2 meet the default margin of 0.5, though their float difference is 0.49999999999999994', async () => {
+    const runs = mkdtempSync(join(tmpdir(), 'dpo-runs-'));
+    await recordAttempt(runs, 'good', 0, 0.7, [sampleTurn(0, { command: 'sed -i s/-/+/ calc.py' })]);
+    await recordAttempt(runs, 'bad', 1, 0.2, [sampleTurn(0, { command: 'rm calc.py' })]);
+    const { rows } = await exportPairs(runs);
+    assert.equal(rows.length, 1);
+    assertValid('dpo', rows[0]);
+  });
+
+  test('equal rewards never pair, even under a margin smaller than the float tolerance', async () => {
+    const runs = mkdtempSync(join(tmpdir(), 'dpo-runs-'));
+    await recordAttempt(runs, 'one', 0, 0.5, [sampleTurn(0, { command: 'sed -i s/-/+/ calc.py' })]);
+    await recordAttempt(runs, 'other', 1, 0.5, [sampleTurn(0, { command: 'rm calc.py' })]);
+    const { rows } = await exportPairs(runs, { minMargin: 1e-12 });
+    assert.equal(rows.length, 0);
+  });
+
+  test('of two identical conversations scored differently, the better-rewarded one is kept, whatever the file order', async () => {
+    const runs = mkdtempSync(join(tmpdir(), 'dpo-runs-'));
+    const identical = [sampleTurn(0, { command: 'sed -i s/-/+/ calc.py' })];
+    await recordAttempt(runs, 'a-flaky-grade', 0, 0, identical);
+    await recordAttempt(runs, 'b-same-graded-well', 1, 1, identical);
+    await recordAttempt(runs, 'c-other', 2, 0, [sampleTurn(0, { command: 'rm calc.py' })]);
+    const { rows, summary } = await exportPairs(runs);
+    assert.equal(summary.stats.skipped.get('duplicate'), 1);
+    assert.equal(rows.length, 1);
+    assert.deepEqual(
+      [
+        (rows[0].metadata as { chosen_run_id: string }).chosen_run_id,
+        (rows[0].metadata as { rejected_run_id: string }).rejected_run_id,
+      ],
+      ['b-same-graded-well', 'c-other'],
+    );
+  });
+
   test('two attempts that first differ at a tool message make no pair: skipped and counted, not a broken row', async () => {
     const runs = mkdtempSync(join(tmpdir(), 'dpo-runs-'));
     await recordAttempt(runs, 'lucky', 0, 1, [
