@@ -177,6 +177,37 @@ describe('rollout export', () => {
     );
   });
 
+  test('rl: token ids, logprobs and loss mask only as the server returned them, the mask one per id', async () => {
+    const served = mkdtempSync(join(tmpdir(), 'rl-tokens-'));
+    const recorded = {
+      'openai-logprobs-only': { token_ids: [], logprobs: [-0.1, -0.2] },
+      'vllm-ids-only': { token_ids: [7, 8, 9], logprobs: [] },
+      'vllm-both': { token_ids: [7, 8], logprobs: [-0.1, -0.2] },
+      misaligned: { token_ids: [7, 8, 9], logprobs: [-0.1] },
+    };
+    for (const [attempt, [runId, logprobs]] of Object.entries(recorded).entries()) {
+      const recorder = await TrajectoryRecorder.start(served, sampleRun(runId, 'task-tokens', attempt));
+      await recorder.recordTurn({ ...sampleTurn(0), logprobs });
+      await recorder.finish(sampleResult(1));
+    }
+    const { out } = await run('rl', { runs: [served] });
+    const rows = rowsOf(join(out, 'train.jsonl'));
+    for (const row of rows) assertValid('rl', row);
+    const tokens = Object.fromEntries(
+      rows.map((row) => [(row.metadata as { run_id: string }).run_id, [row.token_ids, row.logprobs, row.loss_mask]]),
+    );
+    assert.deepEqual(tokens, {
+      'openai-logprobs-only': [undefined, [-0.1, -0.2], undefined],
+      'vllm-ids-only': [[7, 8, 9], undefined, [1, 1, 1]],
+      'vllm-both': [
+        [7, 8],
+        [-0.1, -0.2],
+        [1, 1],
+      ],
+      misaligned: [[7, 8, 9], undefined, [1, 1, 1]],
+    });
+  });
+
   test('rl helpers: advantages sum to zero; returns count each credited turn reward once', () => {
     const advantages = groupAdvantages([1, 0, 0.5, 0.5]);
     assert.ok(Math.abs(advantages.reduce((a, b) => a + b, 0)) < 1e-9);
