@@ -18,7 +18,7 @@ const USAGE = `usage: rollout export --runs DIR… --format ${Object.keys(EXPORT
                  swe-agent-traj: one SWE-agent .traj per run
   --out          folder for the files and the dataset card (README.md)
   --split        hold out a fraction of tasks (never of runs), e.g. val=0.1
-  --min-margin   dpo: least reward difference between chosen and rejected (default ${DEFAULT_DPO_MIN_MARGIN})
+  --min-margin   dpo: least reward difference between chosen and rejected, above 0 (default ${DEFAULT_DPO_MIN_MARGIN})
   --dpo-completion  dpo: chosen/rejected are the assistant turn where the attempts part (turn, default) or
                  everything from it on (remainder)
   --tool-arguments  sft, dpo, rl: tool-call arguments as JSON objects (object, default: TRL, axolotl, unsloth,
@@ -42,7 +42,7 @@ function exportChoices(values: {
     minReward: numberOption('min-reward', values['min-reward']),
     resolvedOnly: values['resolved-only'] ?? false,
     split: values.split ? splitOption(values.split) : undefined,
-    minMargin: numberOption('min-margin', values['min-margin']),
+    minMargin: marginOption(values['min-margin']),
     dpoCompletion: choice('--dpo-completion', values['dpo-completion'], ['turn', 'remainder']),
     style: {
       toolArguments: choice('--tool-arguments', values['tool-arguments'], ['object', 'string']),
@@ -57,6 +57,16 @@ function splitOption(text: string) {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+}
+
+/** A margin of 0 or less would pair attempts of equal reward, which prefer neither. */
+function marginOption(text: string | undefined): number | undefined {
+  const margin = numberOption('min-margin', text);
+  if (margin !== undefined && margin <= 0)
+    throw new UsageError(
+      `--min-margin: expected a number above 0 (pairs of equal rewards prefer neither), got '${text}'`,
+    );
+  return margin;
 }
 
 function choice<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {

@@ -9,10 +9,17 @@ export type DpoCompletion = 'turn' | 'remainder';
 /** Why two attempts make no pair. */
 export type UnpairableReason = 'no_divergence' | 'diverged_at_observation' | 'no_shared_prompt';
 
-/** Attempts at one task, best first, identical conversations kept once. */
+/** Rewards are sums of floats: 0.7 − 0.2 is 0.49999999999999994, which must still meet a margin of 0.5. */
+const MARGIN_TOLERANCE = 1e-9;
+
+/**
+ * Attempts at one task, best first, identical conversations kept once: the best-rewarded of them, whatever the
+ * order of the files.
+ */
 function rankedAttempts(group: RunSummary[], skip: (reason: SkipReason) => void): RunSummary[] {
+  const ranked = [...group].sort((a, b) => (b.reward ?? 0) - (a.reward ?? 0) || a.attempt - b.attempt);
   const seen = new Set<string>();
-  const unique = group.filter((run) => {
+  return ranked.filter((run) => {
     if (run.invalid_tool_arguments > 0) {
       skip('invalid_tool_arguments');
       return false;
@@ -24,17 +31,18 @@ function rankedAttempts(group: RunSummary[], skip: (reason: SkipReason) => void)
     seen.add(run.conversation_key);
     return true;
   });
-  return unique.sort((a, b) => (b.reward ?? 0) - (a.reward ?? 0) || a.attempt - b.attempt);
 }
 
 /**
- * Pairs the best remaining attempt with the worst while their rewards differ by at least the margin,
- * so each attempt is in at most one pair and the clearest contrasts come first.
+ * Pairs the best remaining attempt with the worst while their rewards differ by at least the margin (and by
+ * something: equal rewards prefer neither), so each attempt is in at most one pair and the clearest contrasts
+ * come first.
  */
 export function pairAttempts(ranked: RunSummary[], minMargin: number): [RunSummary, RunSummary][] {
   const pairs: [RunSummary, RunSummary][] = [];
   for (let best = 0, worst = ranked.length - 1; best < worst; best += 1, worst -= 1) {
-    if ((ranked[best].reward ?? 0) - (ranked[worst].reward ?? 0) < minMargin) break;
+    const margin = (ranked[best].reward ?? 0) - (ranked[worst].reward ?? 0);
+    if (margin <= 0 || margin < minMargin - MARGIN_TOLERANCE) break;
     pairs.push([ranked[best], ranked[worst]]);
   }
   return pairs;

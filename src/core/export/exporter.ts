@@ -115,7 +115,7 @@ export async function exportDataset(options: ExportOptions): Promise<ExportSumma
 
 function describeStyle(style: ExportStyle): string {
   if (style.toolCalls === 'text')
-    return 'Tool calls as text (`--tool-calls text`): each call is a JSON line `{"name", "parameters"}` in the assistant message, a turn\'s tool results one `user` message (for loaders that read only role and content, such as torchtune\'s).';
+    return 'Tool calls as text (`--tool-calls text`): each call is a JSON line `{"name", "parameters"}` in the assistant message, tool results `user` messages, and user messages in a row joined into one (for loaders that read only role and content, such as torchtune\'s).';
   return style.toolArguments === 'object'
     ? 'Tool-call arguments as JSON objects (`--tool-arguments object`): what TRL, axolotl, unsloth and the chat templates of Qwen2.5, Llama 3.x and Qwen3 render without quoting them twice.'
     : "Tool-call arguments as JSON text (`--tool-arguments string`, OpenAI's wire form): what OpenAI fine-tuning reads; templates that apply `tojson` to arguments would quote them twice.";

@@ -8,7 +8,7 @@ import type { ChatMessage, ToolSchema, Turn } from '../trajectory/types';
  *   OpenAI fine-tuning reads; those templates would quote it a second time);
  * - `toolCalls`: `structured` (OpenAI `tool_calls` and `tool` messages) or `text` (for loaders that keep only
  *   `role` and `content`, such as torchtune's: each call is a JSON line `{"name", "parameters"}` in the
- *   assistant's content, and a turn's tool results are one `user` message).
+ *   assistant's content, tool results are `user` messages, and user messages in a row are joined into one).
  */
 export interface ExportStyle {
   toolArguments: 'object' | 'string';
@@ -82,45 +82,58 @@ export function exportTurns(turns: readonly Turn[], style: ExportStyle = DEFAULT
 
 /**
  * Messages in the consumer's form: as they are for `structured`; for `text`, tool calls folded into the
- * assistant's content and each run of tool results into one `user` message, so roles alternate as such loaders
- * require.
+ * assistant's content, tool results made `user` messages, and each run of `user` messages joined into one, so
+ * roles alternate as such loaders require.
  */
 export function styled(messages: readonly ExportMessage[], style: ExportStyle): ExportMessage[] {
   if (style.toolCalls === 'structured') return [...messages];
   const out: ExportMessage[] = [];
-  let results: ExportMessage | undefined;
   for (const message of messages) {
-    if (message.role === 'tool') {
-      if (results) results.content += `\n\n${message.content}`;
-      else out.push((results = { role: 'user', content: message.content }));
-      continue;
-    }
-    results = undefined;
-    const lines = (message.tool_calls ?? []).map((call) =>
-      JSON.stringify({ name: call.function.name, parameters: parsedArguments(call.function.arguments) }),
-    );
-    const text: ExportMessage = { role: message.role, content: [message.content, ...lines].filter(Boolean).join('\n') };
-    if (message.name !== undefined) text.name = message.name;
-    if (message.reasoning_content !== undefined) text.reasoning_content = message.reasoning_content;
-    out.push(text);
+    const text = textMessage(message);
+    const previous = out.at(-1);
+    // Tool results then test feedback or a simulated user's reply, the task then a compaction note: torchtune
+    // refuses two user messages in a row.
+    if (text.role === 'user' && previous?.role === 'user') previous.content += `\n\n${text.content}`;
+    else out.push(text);
   }
   return out;
+}
+
+/** One message with role and content only: its calls as JSON lines in its content, a tool result as a user's. */
+function textMessage(message: ExportMessage): ExportMessage {
+  if (message.role === 'tool') return { role: 'user', content: message.content };
+  const lines = (message.tool_calls ?? []).map((call) =>
+    JSON.stringify({ name: call.function.name, parameters: parsedArguments(call.function.arguments) }),
+  );
+  const text: ExportMessage = { role: message.role, content: [message.content, ...lines].filter(Boolean).join('\n') };
+  if (message.name !== undefined) text.name = message.name;
+  if (message.reasoning_content !== undefined) text.reasoning_content = message.reasoning_content;
+  return text;
 }
 
 function parsedArguments(value: Record<string, unknown> | string): unknown {
   return typeof value === 'string' ? (argumentsObject(value) ?? value) : value;
 }
 
-/** Identity of a conversation for deduplication: the exported messages and tools, byte for byte. */
+/**
+ * What a message says, as a chat template renders it: everything but the call ids, which a model server assigns
+ * at random (two attempts making the same call get different ids) and Qwen2.5 / Llama 3 templates do not render.
+ */
+function messageIdentity(message: ExportMessage): string {
+  const { role, content, name, reasoning_content, tool_calls } = message;
+  return JSON.stringify([role, content, name, reasoning_content, tool_calls?.map((call) => call.function)]);
+}
+
+/** Identity of a conversation for deduplication: its messages (call ids aside) and tools. */
 export function conversationKey(messages: ExportMessage[], tools: ToolSchema[]): string {
   return createHash('sha256')
-    .update(JSON.stringify([messages, tools]))
+    .update(JSON.stringify([messages.map(messageIdentity), tools]))
     .digest('base64');
 }
 
-/** Number of leading messages two conversations share. */
+/** Number of leading messages two conversations share, call ids aside. */
 export function sharedPrefixLength(a: ExportMessage[], b: ExportMessage[]): number {
   let n = 0;
-  while (n < a.length && n < b.length && JSON.stringify(a[n]) === JSON.stringify(b[n])) n += 1;
+  while (n < a.length && n < b.length && messageIdentity(a[n]) === messageIdentity(b[n])) n += 1;
   return n;
 }

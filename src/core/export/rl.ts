@@ -1,6 +1,6 @@
 import { requestOfTurn } from '../trajectory/request';
 import { roundOpenedBy } from '../agent/protocols/protocol';
-import type { ChatMessage, RewardResult, Turn } from '../trajectory/types';
+import type { ChatMessage, RewardResult, TokenLogprobs, Turn } from '../trajectory/types';
 import type { ExportFormat } from './format';
 import { exportMessage, styled } from './messages';
 import type { RunSummary } from './runs';
@@ -45,6 +45,24 @@ export function turnReturns(credited: readonly number[], finalReward: number): n
     earlier += reward;
   });
   return returns;
+}
+
+/**
+ * The sampled tokens' fields, each only when the server returned it: OpenAI-style servers send log-probabilities
+ * without token ids, vLLM ids without log-probabilities unless asked. The loss mask is one per token id (all 1:
+ * the tokens are the assistant's); log-probabilities beside ids must be one per id, or a trainer cannot align them.
+ */
+function tokenFields(
+  recorded: TokenLogprobs | undefined,
+): Partial<Record<'token_ids' | 'logprobs' | 'loss_mask', number[]>> {
+  const ids = recorded?.token_ids ?? [];
+  const logprobs = recorded?.logprobs ?? [];
+  const aligned = logprobs.length > 0 && (ids.length === 0 || logprobs.length === ids.length);
+  return {
+    ...(ids.length > 0 ? { token_ids: ids } : {}),
+    ...(aligned ? { logprobs } : {}),
+    ...(ids.length > 0 ? { loss_mask: ids.map(() => 1) } : {}),
+  };
 }
 
 /** One row per turn: what the model was sent, what it answered, and the credit for it. */
@@ -105,13 +123,7 @@ export const rlFormat: ExportFormat = {
               return: returns[turn.index],
               advantage: advantages[i],
               group_size: group.length,
-              ...(turn.logprobs
-                ? {
-                    token_ids: turn.logprobs.token_ids,
-                    logprobs: turn.logprobs.logprobs,
-                    loss_mask: turn.logprobs.token_ids.map(() => 1),
-                  }
-                : {}),
+              ...tokenFields(turn.logprobs),
               metadata: {
                 task_id: taskId,
                 run_id: summary.run_id,

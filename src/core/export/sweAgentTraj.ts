@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { recordedUsage, type ModelRole } from '../agent/budget';
 import { writeFileAtomic } from '../atomicFile';
 import { runUsage, type RunUsage } from '../trajectory/cost';
+import { requestOfTurn } from '../trajectory/request';
 import { TRAJECTORY_SCHEMA_VERSION, type ChatMessage, type Trajectory, type Turn } from '../trajectory/types';
 import type { ExportFormat } from './format';
 
@@ -16,7 +17,7 @@ export interface SweAgentHistoryMessage extends Record<string, unknown> {
   action?: string;
 }
 
-/** A step as SWE-agent 1.x writes it (its `TrajectoryStep`): `query` is the history the model was sent. */
+/** A step as SWE-agent 1.x writes it (its `TrajectoryStep`): `query` is the request the model was sent. */
 export interface SweAgentStep extends Record<string, unknown> {
   action: string;
   observation: string;
@@ -109,6 +110,17 @@ function agentUsage(trajectory: Trajectory): AgentUsage {
   return usage;
 }
 
+/**
+ * The request a turn was sent, as SWE-agent history: the whole history before its reply, or after a compaction
+ * the messages kept and those that stood in for the rest (a note, a summary, a shortened output).
+ */
+function queryOf(trajectory: Trajectory, turn: Turn, history: SweAgentHistoryMessage[]): SweAgentHistoryMessage[] {
+  const where = `run ${trajectory.run.run_id}: the request of turn ${turn.index}`;
+  return requestOfTurn(trajectory.events, turn.index, history, where).map((message, index) =>
+    'agent' in message ? message : toHistoryMessage(message, index, ''),
+  );
+}
+
 export function toSweAgentTraj(trajectory: Trajectory): SweAgentTraj {
   const history: SweAgentHistoryMessage[] = [];
   const steps = trajectory.turns.map((turn): SweAgentStep => {
@@ -116,7 +128,7 @@ export function toSweAgentTraj(trajectory: Trajectory): SweAgentTraj {
     const action = actionText(turn);
     let query: SweAgentHistoryMessage[] | undefined;
     for (const message of turn.messages) {
-      if (message === assistant) query = [...history];
+      if (message === assistant) query = queryOf(trajectory, turn, history);
       history.push(toHistoryMessage(message, history.length, action));
     }
     const rest: Omit<Turn, 'messages'> & { messages?: unknown } = { ...turn };

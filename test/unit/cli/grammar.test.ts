@@ -110,12 +110,16 @@ test('a bad value of an export option is a usage problem (exit code 2) naming th
     assert.equal(await exportCommand.run([...base, '--min-reward', 'high']), 2);
     assert.equal(await exportCommand.run([...base, '--split', 'val=2']), 2);
     assert.equal(await exportCommand.run([...base, '--tool-calls', 'xml']), 2);
+    assert.equal(await exportCommand.run([...base, '--min-margin', '0']), 2);
+    assert.equal(await exportCommand.run([...base, '--min-margin=-0.5']), 2);
   } finally {
     console.error = error;
   }
   assert.match(printed[0], /^rollout export: --min-reward: expected a number, got 'high'[\s\S]*usage: rollout export/);
   assert.match(printed[1], /^rollout export: --split: /);
   assert.match(printed[2], /^rollout export: --tool-calls: expected structured or text/);
+  assert.match(printed[3], /^rollout export: --min-margin: expected a number above 0 .*, got '0'/);
+  assert.match(printed[4], /^rollout export: --min-margin: expected a number above 0 .*, got '-0.5'/);
 });
 
 test('a number option is read one way everywhere: its kind checked, the option and the text named', () => {

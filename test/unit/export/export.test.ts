@@ -8,6 +8,8 @@ import { creditedTurnRewards, groupAdvantages, turnReturns } from '../../../src/
 import { parseSplit, splitOf } from '../../../src/core/export/split';
 import { toSweAgentTraj } from '../../../src/core/export/sweAgentTraj';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
+import { TrajectoryRecorder } from '../../../src/core/trajectory/recorder';
+import { sampleResult, sampleRun, sampleTurn } from '../trajectory/sampleTrajectory';
 import { assertValid, sampleRunsFolder } from './fixtures';
 
 function rowsOf(file: string): Record<string, unknown>[] {
@@ -96,6 +98,21 @@ describe('rollout export', () => {
     assert.match(card, /turns: min 2, mean 3\.0, max 4/);
   });
 
+  test('sft: conversations that differ only in their call ids are duplicates', async () => {
+    const ids = mkdtempSync(join(tmpdir(), 'sft-ids-'));
+    for (const [attempt, callId] of ['call_a1', 'call_b2'].entries()) {
+      const recorder = await TrajectoryRecorder.start(ids, sampleRun(`ids-${attempt}`, 'task-ids', attempt));
+      const turn = sampleTurn(0);
+      turn.messages[2].tool_calls![0].id = callId;
+      turn.messages[3].tool_call_id = callId;
+      await recorder.recordTurn(turn);
+      await recorder.finish(sampleResult(1));
+    }
+    const { summary } = await run('sft', { runs: [ids] });
+    assert.equal(summary.stats.rows, 1);
+    assert.equal(summary.stats.skipped.get('duplicate'), 1);
+  });
+
   test('sft: --min-reward and --resolved-only filter runs', async () => {
     const resolved = await run('sft', { resolvedOnly: true });
     const rows = rowsOf(join(resolved.out, 'train.jsonl'));
@@ -158,6 +175,37 @@ describe('rollout export', () => {
       4,
       'turn 1 sees system, task, and turn 0 assistant + tool messages',
     );
+  });
+
+  test('rl: token ids, logprobs and loss mask only as the server returned them, the mask one per id', async () => {
+    const served = mkdtempSync(join(tmpdir(), 'rl-tokens-'));
+    const recorded = {
+      'openai-logprobs-only': { token_ids: [], logprobs: [-0.1, -0.2] },
+      'vllm-ids-only': { token_ids: [7, 8, 9], logprobs: [] },
+      'vllm-both': { token_ids: [7, 8], logprobs: [-0.1, -0.2] },
+      misaligned: { token_ids: [7, 8, 9], logprobs: [-0.1] },
+    };
+    for (const [attempt, [runId, logprobs]] of Object.entries(recorded).entries()) {
+      const recorder = await TrajectoryRecorder.start(served, sampleRun(runId, 'task-tokens', attempt));
+      await recorder.recordTurn({ ...sampleTurn(0), logprobs });
+      await recorder.finish(sampleResult(1));
+    }
+    const { out } = await run('rl', { runs: [served] });
+    const rows = rowsOf(join(out, 'train.jsonl'));
+    for (const row of rows) assertValid('rl', row);
+    const tokens = Object.fromEntries(
+      rows.map((row) => [(row.metadata as { run_id: string }).run_id, [row.token_ids, row.logprobs, row.loss_mask]]),
+    );
+    assert.deepEqual(tokens, {
+      'openai-logprobs-only': [undefined, [-0.1, -0.2], undefined],
+      'vllm-ids-only': [[7, 8, 9], undefined, [1, 1, 1]],
+      'vllm-both': [
+        [7, 8],
+        [-0.1, -0.2],
+        [1, 1],
+      ],
+      misaligned: [[7, 8, 9], undefined, [1, 1, 1]],
+    });
   });
 
   test('rl helpers: advantages sum to zero; returns count each credited turn reward once', () => {

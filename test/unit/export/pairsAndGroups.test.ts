@@ -31,6 +31,19 @@ async function recordAttempt(out: string, runId: string, attempt: number, reward
   await recorder.finish(sampleResult(reward));
 }
 
+/** The turn with its call id replaced, as another server call would have assigned it. */
+function withCallId(turn: TurnInput, id: string): TurnInput {
+  return {
+    ...turn,
+    messages: turn.messages.map((message) => ({
+      ...message,
+      ...(message.tool_calls ? { tool_calls: message.tool_calls.map((call) => ({ ...call, id })) } : {}),
+      ...(message.tool_call_id !== undefined ? { tool_call_id: id } : {}),
+    })),
+    observations: turn.observations.map((observation) => ({ ...observation, tool_call_id: id })),
+  };
+}
+
 async function exportPairs(runs: string, extra: Partial<ExportOptions> = {}) {
   const out = mkdtempSync(join(tmpdir(), 'dpo-pairs-'));
   const summary = await exportDataset({ runs: [runs], format: 'dpo', out, command: 'test', ...extra });
@@ -69,6 +82,60 @@ describe('DPO pairs where two attempts part', () => {
       (remainder.rows[0].rejected as { role: string }[]).map((message) => message.role),
       ['assistant', 'tool', 'assistant', 'tool'],
       'with --dpo-completion remainder, everything from the parting turn on',
+    );
+  });
+
+  test('the same call under different ids is shared: the pair forms at the first different action', async () => {
+    const runs = mkdtempSync(join(tmpdir(), 'dpo-runs-'));
+    const sameCall = sampleTurn(0, { command: 'ls' });
+    await recordAttempt(runs, 'good', 0, 1, [
+      withCallId(sameCall, 'call_Xy7'),
+      sampleTurn(1, { command: 'sed -i s/-/+/ calc.py' }),
+    ]);
+    await recordAttempt(runs, 'bad', 1, 0, [
+      withCallId(sameCall, 'call_q2P'),
+      sampleTurn(1, { command: 'rm calc.py' }),
+    ]);
+    const { rows } = await exportPairs(runs);
+    assert.equal(rows.length, 1);
+    assert.equal((rows[0].metadata as { turn_index: number }).turn_index, 1, 'not at the call that differs in its id');
+    const prompt = rows[0].prompt as { tool_calls?: { id: string }[]; tool_call_id?: string }[];
+    assert.equal(prompt[2].tool_calls?.[0].id, 'call_Xy7', "the prompt keeps the chosen attempt's ids as recorded");
+    assert.equal(prompt[3].tool_call_id, 'call_Xy7');
+  });
+
+  test('rewards 0.7 and 0.2 meet the default margin of 0.5, though their float difference is 0.49999999999999994', async () => {
+    const runs = mkdtempSync(join(tmpdir(), 'dpo-runs-'));
+    await recordAttempt(runs, 'good', 0, 0.7, [sampleTurn(0, { command: 'sed -i s/-/+/ calc.py' })]);
+    await recordAttempt(runs, 'bad', 1, 0.2, [sampleTurn(0, { command: 'rm calc.py' })]);
+    const { rows } = await exportPairs(runs);
+    assert.equal(rows.length, 1);
+    assertValid('dpo', rows[0]);
+  });
+
+  test('equal rewards never pair, even under a margin smaller than the float tolerance', async () => {
+    const runs = mkdtempSync(join(tmpdir(), 'dpo-runs-'));
+    await recordAttempt(runs, 'one', 0, 0.5, [sampleTurn(0, { command: 'sed -i s/-/+/ calc.py' })]);
+    await recordAttempt(runs, 'other', 1, 0.5, [sampleTurn(0, { command: 'rm calc.py' })]);
+    const { rows } = await exportPairs(runs, { minMargin: 1e-12 });
+    assert.equal(rows.length, 0);
+  });
+
+  test('of two identical conversations scored differently, the better-rewarded one is kept, whatever the file order', async () => {
+    const runs = mkdtempSync(join(tmpdir(), 'dpo-runs-'));
+    const identical = [sampleTurn(0, { command: 'sed -i s/-/+/ calc.py' })];
+    await recordAttempt(runs, 'a-flaky-grade', 0, 0, identical);
+    await recordAttempt(runs, 'b-same-graded-well', 1, 1, identical);
+    await recordAttempt(runs, 'c-other', 2, 0, [sampleTurn(0, { command: 'rm calc.py' })]);
+    const { rows, summary } = await exportPairs(runs);
+    assert.equal(summary.stats.skipped.get('duplicate'), 1);
+    assert.equal(rows.length, 1);
+    assert.deepEqual(
+      [
+        (rows[0].metadata as { chosen_run_id: string }).chosen_run_id,
+        (rows[0].metadata as { rejected_run_id: string }).rejected_run_id,
+      ],
+      ['b-same-graded-well', 'c-other'],
     );
   });
 

@@ -8,11 +8,14 @@ import { DEFAULT_AGENT_CONFIG } from '../../../src/core/agent/config';
 import { ContextManager } from '../../../src/core/agent/context/contextManager';
 import { exportDataset } from '../../../src/core/export/exporter';
 import { exportMessage } from '../../../src/core/export/messages';
+import { toSweAgentTraj } from '../../../src/core/export/sweAgentTraj';
+import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
 import { TrajectoryRecorder } from '../../../src/core/trajectory/recorder';
 import { describeRequest, rebuildRequest } from '../../../src/core/trajectory/request';
 import type { ChatMessage as PolicyMessage } from '../../../src/core/agent/policies/policy';
 import type { ChatMessage } from '../../../src/core/trajectory/types';
 import { sampleResult, sampleRun, sampleTurn } from '../trajectory/sampleTrajectory';
+import { assertValid } from './fixtures';
 
 describe('the request a model call was sent', () => {
   test('is recorded as ranges of the conversation plus the messages that are not in it, and rebuilt exactly', () => {
@@ -29,7 +32,7 @@ describe('the request a model call was sent', () => {
     );
   });
 
-  test("the RL export's prompt for each turn is the request it was sent, compacted or not", async () => {
+  test("the RL export's prompt and the .traj step's query for each turn are the request it was sent, compacted or not", async () => {
     const out = mkdtempSync(join(tmpdir(), 'rl-request-'));
     const recorder = await TrajectoryRecorder.start(out, sampleRun('compacted', 'task-c'));
     // The loop's conversation, in the policy's message types (recorded turns use the trajectory's).
@@ -83,5 +86,12 @@ describe('the request a model call was sent', () => {
       2,
       'an uncompacted turn gets the whole history',
     );
+
+    const traj = toSweAgentTraj((await readTrajectoryLog(recorder.path)).trajectory!);
+    assertValid('swe-agent-traj', traj);
+    const said = (messages: { role: string; content: unknown }[]) =>
+      messages.map(({ role, content }) => ({ role, content }));
+    for (const [index, prompt] of prompts.entries())
+      assert.deepEqual(said(traj.trajectory[index].query), said(prompt), `.traj step ${index}`);
   });
 });

@@ -83,3 +83,30 @@ test('exports of test-feedback runs give each RL turn its round and round reward
   assert.match(card, /## Success by round \(3 runs with test feedback\)/);
   assert.match(card, /\| 1 \| 33\.3% \| {2}\|\n\| 2 \| 66\.7% \| \+33\.3 \|\n\| 3 \| 66\.7% \| \+0\.0 \|/);
 });
+
+test("with --tool-calls text, the test feedback after a turn's tool results joins them in one user message", async () => {
+  const runs = mkdtempSync(join(tmpdir(), 'export-rounds-runs-'));
+  await recordFeedbackRun(runs, 'alpha-a0', 'task-alpha', [
+    { round: 1, reward: 0, resolved: false },
+    { round: 2, reward: 1, resolved: true },
+  ]);
+  const out = mkdtempSync(join(tmpdir(), 'export-rounds-text-'));
+  await exportDataset({
+    runs: [runs],
+    format: 'sft',
+    out,
+    command: 'rollout export --format sft --tool-calls text',
+    style: { toolCalls: 'text' },
+  });
+  const [row] = readFileSync(join(out, 'train.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { messages: { role: string; content: string }[] });
+  const roles = row.messages.map((message) => message.role);
+  assert.deepEqual(roles, ['system', 'user', ...Array<string[]>(4).fill(['assistant', 'user']).flat()]);
+  assert.equal(
+    row.messages[5].content,
+    'def add(a, b):\n    return a - b  # line 1\n\n\nYour submission (round 1 of 3) does not resolve the issue yet.',
+    "turn 1's tool output, then round 1's feedback",
+  );
+});
