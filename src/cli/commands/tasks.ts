@@ -11,7 +11,7 @@ import { loadEnvironmentSpecs, logParserFor, type EnvironmentSpecs } from '../..
 import { loadTasks } from '../../core/task/loadTasks';
 import { instanceImage } from '../../core/task/instanceImages';
 import { rangeOrReleaseName } from '../../core/task/multiSweBenchSource';
-import { formatLoadError, hasTests, type Task } from '../../core/task/task';
+import { formatLoadError, hasTests, testsCanGrade, type Task } from '../../core/task/task';
 import type { CliCommand } from './index';
 import { parseCommandLine } from '../grammar';
 import { SANDBOX_FLAGS, SANDBOX_USAGE, sandboxSettings } from './sandboxFlags';
@@ -90,6 +90,14 @@ function unparsedNote(listed: Listed[]): string | undefined {
   const names = [...new Set(unparsed.map(({ task }) => rangeOrReleaseName(task) ?? task.repo.name ?? task.id))].sort();
   const fix = "pass --specs FILE with a test_framework under these names or their repositories' (docs/instances.md)";
   return `${unparsed.length} task(s) have tests but no log parser here (${namedFew(names)}): a run refuses them; ${fix}`;
+}
+
+/** What a run does with tasks whose tests cannot grade a patch (testsCanGrade): it refuses them. */
+function ungradableNote(listed: Listed[]): string | undefined {
+  const ungradable = listed.filter(({ task }) => hasTests(task) && !testsCanGrade(task)).map(({ task }) => task.id);
+  if (ungradable.length === 0) return undefined;
+  const why = 'every patch that keeps their other tests passing would count as resolved';
+  return `${ungradable.length} task(s) have no FAIL_TO_PASS test (${namedFew(ungradable)}): a run refuses them, since ${why}`;
 }
 
 /** A community dataset can name hundreds; the first few say enough (--json lists every task's parser). */
@@ -194,7 +202,8 @@ export const tasksCommand: CliCommand = {
       if (tasks.length > 0) console.log(table(listed));
       console.log(`${tasks.length} task(s) loaded${errors.length ? `, ${errors.length} row(s) did not load` : ''}`);
       for (const line of counts(listed)) console.log(line);
-      for (const note of [unparsedNote(listed), await harnessNote(listed)]) if (note) console.log(note);
+      for (const note of [unparsedNote(listed), ungradableNote(listed), await harnessNote(listed)])
+        if (note) console.log(note);
       if (engineNote) console.log(engineNote);
       for (const error of errors) console.error(formatLoadError(error));
     }

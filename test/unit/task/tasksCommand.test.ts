@@ -24,6 +24,24 @@ describe('rollout tasks', () => {
     assert.match(out, /^images not checked: Docker engine not reachable at unix:\/\/\/nonexistent\/docker.sock/m);
   });
 
+  test('tasks with tests but no FAIL_TO_PASS test are named: a run refuses them', async () => {
+    const rows = JSON.parse(readFileSync(fixture('swe-bench', 'swe-bench-lite-sample.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >[];
+    const file = join(mkdtempSync(join(tmpdir(), 'rollout-cli-')), 'rows.json');
+    writeFileSync(file, JSON.stringify([rows[0], { ...rows[1], FAIL_TO_PASS: [] }]));
+    const { code, out } = await runCaptured(tasksCommand, [file, '--docker-host', 'unix:///nonexistent/docker.sock']);
+    assert.equal(code, 0);
+    assert.match(
+      out,
+      new RegExp(
+        `^1 task\\(s\\) have no FAIL_TO_PASS test \\(${rows[1].instance_id as string}\\): a run refuses them`,
+        'm',
+      ),
+    );
+  });
+
   test("a Multi-SWE-bench file lists each pull request's image and the parser that reads its logs", async () => {
     const { code, out } = await runCaptured(tasksCommand, [
       fixture('multi-swe-bench', 'jqlang__jq.jsonl'),
