@@ -91,6 +91,55 @@ describe('CodeAssistBench satisfaction statuses', () => {
       assert.equal(parsed.message, 'Hm.', raw);
     }
   });
+
+  test("the auditor's replies: a REASON line before the status, Status and Reason labels, **Satisfaction:** are read, and none reaches the agent", () => {
+    assert.deepEqual(
+      parseSatisfaction(
+        'Could you check again?\n\nREASON: condition 2 (the answer must mention the --foo flag) is not met\nSATISFACTION_STATUS: NOT_SATISFIED',
+      ),
+      {
+        message: 'Could you check again?',
+        status: 'NOT_SATISFIED',
+        reason: 'condition 2 (the answer must mention the --foo flag) is not met',
+        statusParsed: true,
+      },
+    );
+    assert.deepEqual(parseSatisfaction('Thanks.\n\nStatus: PARTIALLY_SATISFIED\nReason: condition 3 is still open'), {
+      message: 'Thanks.',
+      status: 'PARTIALLY_SATISFIED',
+      reason: 'condition 3 is still open',
+      statusParsed: true,
+    });
+    assert.deepEqual(parseSatisfaction('Great, it works.\n\n**Satisfaction:** FULLY_SATISFIED'), {
+      message: 'Great, it works.',
+      status: 'FULLY_SATISFIED',
+      statusParsed: true,
+    });
+    const headings = parseSatisfaction(
+      'Almost.\n\n## Satisfaction\nPartially satisfied\n\n## Reason\n`--foo` is missing',
+    );
+    assert.deepEqual(
+      [headings.message, headings.status, headings.reason],
+      ['Almost.', 'PARTIALLY_SATISFIED', '--foo is missing'],
+    );
+    const bare = parseSatisfaction('Got it.\n\n- NOT_SATISFIED\n- reason = the cause is unexplained');
+    assert.deepEqual(
+      [bare.message, bare.status, bare.reason],
+      ['Got it.', 'NOT_SATISFIED', 'the cause is unexplained'],
+    );
+  });
+
+  test('when no status can be read, the agent sees only the text before the first status or reason line', () => {
+    for (const raw of [
+      'Not yet.\n\nReason: condition 1 (explain the cause) is open\nStatus: unsure',
+      'Not yet.\n> **REASON** \u2014 condition 1 (explain the cause) is open\nMore about condition 1.',
+      'Not yet.\n\n**reason:**\ncondition 1 (explain the cause) is open',
+      'Not yet.\n\nSatisfaction: condition 1 (explain the cause) is open',
+    ]) {
+      const parsed = parseSatisfaction(raw);
+      assert.deepEqual([parsed.message, parsed.status, parsed.statusParsed], ['Not yet.', 'NOT_SATISFIED', false], raw);
+    }
+  });
 });
 
 /**

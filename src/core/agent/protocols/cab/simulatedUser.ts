@@ -13,7 +13,7 @@ export const SATISFACTION_STATUSES = ['FULLY_SATISFIED', 'PARTIALLY_SATISFIED', 
 export type SatisfactionStatus = (typeof SATISFACTION_STATUSES)[number];
 
 export interface Satisfaction {
-  /** What the agent is shown: the reply without its status section. */
+  /** What the agent is shown: the reply up to its first status or reason line. */
   message: string;
   status: SatisfactionStatus;
   /** Why the user is (not) satisfied, from the REASON line when there is one. */
@@ -28,36 +28,66 @@ export interface ConversationEntry {
   text: string;
 }
 
+/**
+ * A line that opens with a label of the hidden section (`SATISFACTION_STATUS`, `Status`, `Satisfaction`, `Reason`),
+ * however the model dresses it: emphasis, heading, quote or list marks, any case, the value after `:` or on the
+ * next line.
+ */
+const SECTION_LABEL =
+  /^[\s*_#>`|-]*(satisfaction[ _-]?status|satisfaction|status|reasons?)[\s*_`]*(?:[:=\u2013\u2014-]|$)/i;
+/** The format's own status label is unmistakable even after the reply's last words on the same line. */
 const STATUS_LABEL = /satisfaction[ _-]?status/i;
-const REASON_LINE = /^[\s*_#>`-]*reason[\s*_`]*[:=-]\s*(.+)$/im;
+/** A status written without its label is the section too: no reply to a maintainer spells one this way. */
+const BARE_STATUS = /^[\s*_#>`[|-]*(?:fully|partially|not)_satisfied\b/i;
 /** Emphasis, code marks, brackets and separators around a label or a value. */
 const DECORATION = /[*_`[\]"'|:=\s-]+/g;
 
+interface SectionLine {
+  kind: 'status' | 'reason';
+  /** Where on its line the section starts: what comes before it is still the reply. */
+  start: number;
+  /** What follows the label (the whole line for a bare status). */
+  value: string;
+}
+
+function sectionLine(line: string): SectionLine | undefined {
+  const labelled = SECTION_LABEL.exec(line);
+  if (labelled)
+    return {
+      kind: /^reason/i.test(labelled[1]) ? 'reason' : 'status',
+      start: 0,
+      value: line.slice(labelled[0].length),
+    };
+  const inline = STATUS_LABEL.exec(line);
+  if (inline) return { kind: 'status', start: inline.index, value: line.slice(inline.index + inline[0].length) };
+  return BARE_STATUS.test(line) ? { kind: 'status', start: 0, value: line } : undefined;
+}
+
 /**
- * Reads the status section, tolerating markdown emphasis, backticks, brackets, a value on the next line and any
- * letter case. The first status line naming exactly one known status counts; a line listing them all (the
- * format, quoted back) does not. Everything from the first status label on is cut from what the agent sees.
+ * Reads the status section, tolerating markdown emphasis, backticks, brackets, a value on the next line, any
+ * letter case, the labels `Status` and `Satisfaction`, and the REASON line before the status. The first status
+ * line naming exactly one known status counts; a line listing them all (the format, quoted back) does not.
+ * Everything from the first status or reason line on is cut from what the agent sees, whether or not a status
+ * could be read: the reason paraphrases the conditions the agent must not be told.
  */
 export function parseSatisfaction(raw: string): Satisfaction {
   const lines = raw.split('\n');
-  const first = lines.findIndex((line) => STATUS_LABEL.test(line));
+  const marked = lines.map(sectionLine);
+  const first = marked.findIndex((line) => line !== undefined);
   if (first === -1) return { message: raw.trim(), status: 'NOT_SATISFIED', statusParsed: false };
-  const before = [...lines.slice(0, first), lines[first].slice(0, STATUS_LABEL.exec(lines[first])?.index)];
+  const before = [...lines.slice(0, first), lines[first].slice(0, marked[first]?.start)];
   const message = before
     .join('\n')
     .replace(/[\s*_#>`-]+$/, '')
     .trim();
-  const section = lines.slice(first);
+  const valueOf = (line: SectionLine, index: number): string =>
+    line.value.replace(DECORATION, '') ? line.value : (lines.slice(index + 1).find((next) => next.trim()) ?? '');
   let status: SatisfactionStatus | undefined;
-  for (const [index, line] of section.entries()) {
-    const label = STATUS_LABEL.exec(line);
-    if (!label) continue;
-    const rest = line.slice(label.index + label[0].length);
-    const value = rest.replace(DECORATION, '') ? rest : (section.slice(index + 1).find((next) => next.trim()) ?? '');
-    status = statusNamed(value);
-    if (status) break;
+  let reason: string | undefined;
+  for (const [index, line] of marked.entries()) {
+    if (line?.kind === 'status') status ??= statusNamed(valueOf(line, index));
+    if (line?.kind === 'reason') reason ??= valueOf(line, index).replace(/[*`]/g, '').trim() || undefined;
   }
-  const reason = REASON_LINE.exec(section.join('\n'))?.[1].replace(/[*`]/g, '').trim();
   return {
     message,
     status: status ?? 'NOT_SATISFIED',
@@ -106,7 +136,7 @@ export function userMessages(
           `The maintainer's changes were tried in the project's Docker environment, and the check ${validation.success ? 'succeeded' : 'failed'}. Use this to judge whether the answer works. Its output:\n\`\`\`\n${validation.log.trim()}\n\`\`\``,
         ]
       : []),
-    'After your reply, add a separate section, which the maintainer will not see:\nSATISFACTION_STATUS: FULLY_SATISFIED | PARTIALLY_SATISFIED | NOT_SATISFIED\nREASON: <one sentence>',
+    'After your reply, end with this section, its status line first (the maintainer sees nothing from that line on):\nSATISFACTION_STATUS: FULLY_SATISFIED | PARTIALLY_SATISFIED | NOT_SATISFIED\nREASON: <one sentence>',
   ].join('\n\n');
   const opening: ConversationEntry = { speaker: 'user', text: `${cab.title}\n\n${issueBody(task)}`.trim() };
   const transcript = [opening, ...conversation]
