@@ -2,7 +2,7 @@ import Docker from 'dockerode';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tar from 'tar-stream';
-import { thisProcess } from '../processOwner';
+import { processStart, thisProcess } from '../processOwner';
 import { InfrastructureError } from './sandbox';
 
 /** Labels on every container and snapshot image this tool makes, so a reaper can find what a dead process left. */
@@ -10,16 +10,20 @@ export const LABELS = {
   tool: 'rollout-studio.tool',
   ownerPid: 'rollout-studio.owner-pid',
   ownerHost: 'rollout-studio.owner-host',
+  /** The owner's `processStart`, so a later process given its pid (a restarted worker is PID 1 again) reaps it. */
+  ownerStart: 'rollout-studio.owner-start',
   runId: 'rollout-studio.run-id',
 } as const;
 export const TOOL_NAME = 'rollout-studio';
 
 export function ownerLabels(runId: string): Record<string, string> {
   const owner = thisProcess();
+  const start = processStart(owner.pid);
   return {
     [LABELS.tool]: TOOL_NAME,
     [LABELS.ownerPid]: String(owner.pid),
     [LABELS.ownerHost]: owner.host,
+    ...(start ? { [LABELS.ownerStart]: start } : {}),
     [LABELS.runId]: runId,
   };
 }

@@ -1,12 +1,24 @@
 import type Docker from 'dockerode';
-import { ownerIsGone } from '../processOwner';
+import { hostname } from 'node:os';
+import { ownerIsGone, processStart } from '../processOwner';
 import { LABELS, TOOL_NAME } from './engine';
 
-/** A container or snapshot image is orphaned when the process that made it, on this host, is gone. */
+/**
+ * A container or snapshot image is orphaned when the process that made it, on this host, is gone: its pid is free,
+ * or taken by a process that started at another time (a worker restarted in its own container, PID 1 again).
+ */
 function isOrphan(labels: Record<string, string> | undefined): boolean {
   if (!labels || labels[LABELS.tool] !== TOOL_NAME) return false;
-  const pid = Number(labels[LABELS.ownerPid]);
-  return pid !== process.pid && ownerIsGone({ host: labels[LABELS.ownerHost], pid });
+  const owner = {
+    host: labels[LABELS.ownerHost],
+    pid: Number(labels[LABELS.ownerPid]),
+    start: labels[LABELS.ownerStart],
+  };
+  // Labelled before owners' starts were: an owner with this process's pid was an earlier process, since this one
+  // labels its start wherever it can read it; another live pid may still be its owner and is left alone.
+  if (owner.start === undefined && owner.pid === process.pid && owner.host === hostname())
+    return processStart(process.pid) !== undefined;
+  return ownerIsGone(owner);
 }
 
 /** Removes the containers and snapshot images that crashed or killed processes on this host left behind. */
