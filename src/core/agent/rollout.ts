@@ -145,7 +145,6 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutSummar
     });
     const session = new Session(options, runId, sandbox, environment.spec, recorder, budget, config, opened);
     const outcome = await protocol.run(session);
-    await sandbox.destroy();
     if (outcome.report !== undefined) await writeReport(options.outDir, runId, outcome.report);
     finished = true;
     const result = await recorder.finish({
@@ -158,7 +157,6 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutSummar
     });
     return summarize(options, protocol, runId, attempt, outcome, result, started, recorder.path);
   } catch (error) {
-    await sandbox.destroy().catch(() => undefined);
     const reason = error instanceof Error ? error.message : String(error);
     // A run whose record another process took over is left to it, untouched.
     if (error instanceof LeaseLostError) await recorder?.close();
@@ -168,6 +166,10 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutSummar
         .finish({ exit_status: 'infra_error', patch: '', reward: null, error: reason })
         .catch(() => undefined);
     throw error;
+  } finally {
+    // Only once the record is closed: an engine that fails to remove the container then costs no computed score,
+    // and a container left behind is the reaper's.
+    await sandbox.destroy().catch(() => undefined);
   }
 }
 
