@@ -122,6 +122,7 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutSummar
     options.createSandbox({ ...spec, runId }),
   );
   let recorder: TrajectoryRecorder | undefined;
+  let budget: RunBudget | undefined;
   let finished = false;
   try {
     await installEnvironment(sandbox, task, environment.install);
@@ -140,21 +141,14 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutSummar
       for (const event of environment.events ?? []) await recorder.recordEvent(event.kind, event.data);
     if (opened.startDiff) await applyPatch(sandbox, opened.startDiff);
     const config = { ...DEFAULT_AGENT_CONFIG, ...options.config };
-    const budget = RunBudget.restore(config, opened.earlier, {
+    budget = RunBudget.restore(config, opened.earlier, {
       recordEvent: (kind, data) => opened.recorder.recordEvent(kind, data),
     });
     const session = new Session(options, runId, sandbox, environment.spec, recorder, budget, config, opened);
     const outcome = await protocol.run(session);
     if (outcome.report !== undefined) await writeReport(options.outDir, runId, outcome.report);
     finished = true;
-    const result = await recorder.finish({
-      exit_status: outcome.exitStatus,
-      patch: outcome.patch,
-      reward: outcome.reward,
-      error: outcome.reason,
-      totals: withCallsBeyondTurns(recorder.turnTotals, budget.beyondTurnsUsage, budget.costKnown),
-      extra: { usage: budget.byRole() },
-    });
+    const result = await finishRecord(recorder, outcome, budget);
     return summarize(options, protocol, runId, attempt, outcome, result, started, recorder.path);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
@@ -162,9 +156,9 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutSummar
     if (error instanceof LeaseLostError) await recorder?.close();
     // A run that broke in the machinery is closed as such, so that what was recorded stays readable and unscored.
     else if (recorder && !finished)
-      await recorder
-        .finish({ exit_status: 'infra_error', patch: '', reward: null, error: reason })
-        .catch(() => undefined);
+      await finishRecord(recorder, { exitStatus: 'infra_error', reason, patch: '', reward: null }, budget).catch(
+        () => undefined,
+      );
     throw error;
   } finally {
     // Only once the record is closed: an engine that fails to remove the container then costs no computed score,
@@ -337,6 +331,27 @@ async function openRecord(
     startDiff: '',
     earlier: { turns: [], events: [] },
   };
+}
+
+/**
+ * The run's last line: how it ended and, once the budget exists, every model call's tokens and cost (the
+ * protocol's models and compaction summaries beside the agent's turns), however the run ended.
+ */
+function finishRecord(
+  recorder: TrajectoryRecorder,
+  outcome: ProtocolOutcome,
+  budget: RunBudget | undefined,
+): Promise<RunResult> {
+  return recorder.finish({
+    exit_status: outcome.exitStatus,
+    patch: outcome.patch,
+    reward: outcome.reward,
+    error: outcome.reason,
+    ...(budget && {
+      totals: withCallsBeyondTurns(recorder.turnTotals, budget.beyondTurnsUsage, budget.costKnown),
+      extra: { usage: budget.byRole() },
+    }),
+  });
 }
 
 async function writeReport(outDir: string, runId: string, report: unknown): Promise<void> {

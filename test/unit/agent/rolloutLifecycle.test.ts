@@ -101,4 +101,28 @@ describe('rollout lifecycle: closing a run whatever fails around the agent loop'
     assert.equal(trajectory?.result?.exit_status, 'submitted');
     assert.equal(trajectory?.result?.reward?.value, 0);
   });
+
+  test("a run closed as infra_error by a failure outside the loop still counts the protocol models' tokens", async () => {
+    const reviewer = scripted([
+      {
+        message: { role: 'assistant', content: 'Look at page_count.' },
+        usage: { promptTokens: 700, completionTokens: 20 },
+      },
+      () => Promise.reject(new Error('the feedback server is down')),
+    ]);
+    const outDir = mkdtempSync(join(tmpdir(), 'rollout-lifecycle-'));
+    await assert.rejects(
+      rollout(scripted([submit, submit]), {
+        outDir,
+        runId: 'r1',
+        protocol: { reward: 'binary', feedback: { rounds: 2, source: 'model', policySpec: 'reviewer' } },
+        createPolicy: async () => reviewer,
+      }),
+      /the feedback server is down/,
+    );
+    const { trajectory } = await readTrajectoryLog(join(outDir, 'r1', 'trajectory.jsonl'));
+    assert.equal(trajectory?.result?.exit_status, 'infra_error');
+    assert.equal(trajectory?.result?.totals?.tokens_in, 2 * 100 + 700, "the agent's two turns and the feedback call");
+    assert.equal((trajectory?.result?.extra?.usage as Record<string, { calls: number }>).feedback.calls, 1);
+  });
 });
