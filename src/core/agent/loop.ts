@@ -59,6 +59,9 @@ export interface AgentRunOutcome {
   diff: string;
 }
 
+/** Why a run stopped by its abort signal ended, wherever the cancel landed. */
+export const CANCEL_REASON = 'cancelled by the user';
+
 const FORMAT_ERRORS = new Set(['invalid_json', 'unknown_tool', 'invalid_arguments']);
 /** A turn whose request the server keeps calling too long is compacted and asked again at most this often. */
 const OVERFLOW_RETRIES = 3;
@@ -131,7 +134,7 @@ interface TurnParts {
 }
 
 function checkLimits({ config, recorder, signal, budget }: AgentRunInput): void {
-  if (signal?.aborted) throw new StopRun('cancelled', 'cancelled by the user');
+  if (signal?.aborted) throw new StopRun('cancelled', CANCEL_REASON);
   if (recorder.turnCount >= config.maxTurns) throw new StopRun('turn_limit', `reached ${config.maxTurns} turns`);
   const exhausted = budget.exhausted();
   if (exhausted) throw new StopRun(exhausted.exitStatus, exhausted.reason);
@@ -369,7 +372,7 @@ function stopFor(error: unknown, signal?: AbortSignal): Pick<AgentRunOutcome, 'e
   // Not an outcome of this run: another process owns its record now, so the run stops here unrecorded.
   if (error instanceof LeaseLostError) throw error;
   const message = error instanceof Error ? error.message : String(error);
-  if (signal?.aborted) return { exitStatus: 'cancelled', reason: 'cancelled by the user' };
+  if (signal?.aborted) return { exitStatus: 'cancelled', reason: CANCEL_REASON };
   // A conversation that stays past the model's context window after compaction is where this run ended.
   if (error instanceof PolicyError && error.overflow) return { exitStatus: 'token_limit', reason: message };
   // The model server or the container engine failing is the machinery's fault, not the agent's.

@@ -26,7 +26,7 @@ import {
   type CompactionState,
   type CompactionStrategy,
 } from './context/contextManager';
-import { runAgent } from './loop';
+import { CANCEL_REASON, runAgent } from './loop';
 import { recordedModel, type ChatMessage, type Policy } from './policies/policy';
 import { protocolFor, protocolPolicy } from './protocols/index';
 import {
@@ -151,14 +151,23 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutSummar
     const result = await finishRecord(recorder, outcome, budget);
     return summarize(options, protocol, runId, attempt, outcome, result, started, recorder.path);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    // A run whose record another process took over is left to it, untouched.
-    if (error instanceof LeaseLostError) await recorder?.close();
+    if (error instanceof LeaseLostError) {
+      // A run whose record another process took over is left to it, untouched.
+      await recorder?.close();
+      throw error;
+    }
+    if (!recorder || finished) throw error;
+    // A cancel that lands outside the agent loop (grading, a protocol model's call) ends the run as inside it.
+    if (options.signal?.aborted) {
+      const cancelled: ProtocolOutcome = { exitStatus: 'cancelled', reason: CANCEL_REASON, patch: '', reward: null };
+      const result = await finishRecord(recorder, cancelled, budget);
+      return summarize(options, protocol, runId, attempt, cancelled, result, started, recorder.path);
+    }
     // A run that broke in the machinery is closed as such, so that what was recorded stays readable and unscored.
-    else if (recorder && !finished)
-      await finishRecord(recorder, { exitStatus: 'infra_error', reason, patch: '', reward: null }, budget).catch(
-        () => undefined,
-      );
+    const reason = error instanceof Error ? error.message : String(error);
+    await finishRecord(recorder, { exitStatus: 'infra_error', reason, patch: '', reward: null }, budget).catch(
+      () => undefined,
+    );
     throw error;
   } finally {
     // Only once the record is closed: an engine that fails to remove the container then costs no computed score,

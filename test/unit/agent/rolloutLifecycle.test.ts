@@ -102,6 +102,26 @@ describe('rollout lifecycle: closing a run whatever fails around the agent loop'
     assert.equal(trajectory?.result?.reward?.value, 0);
   });
 
+  test('a cancel that lands while a feedback model is asked ends the run as cancelled, unscored, not infra_error', async () => {
+    const controller = new AbortController();
+    const reviewer = scripted([
+      () => {
+        controller.abort();
+        return Promise.reject(controller.signal.reason);
+      },
+    ]);
+    const summary = await rollout(scripted([submit]), {
+      signal: controller.signal,
+      protocol: { reward: 'binary', feedback: { rounds: 1, source: 'model', policySpec: 'reviewer' } },
+      createPolicy: async () => reviewer,
+    });
+    assert.equal(summary.exitStatus, 'cancelled');
+    assert.equal(summary.reward, null);
+    const { trajectory } = await readTrajectoryLog(summary.path);
+    assert.equal(trajectory?.result?.exit_status, 'cancelled');
+    assert.equal(trajectory?.result?.reward, null);
+  });
+
   test("a run closed as infra_error by a failure outside the loop still counts the protocol models' tokens", async () => {
     const reviewer = scripted([
       {
