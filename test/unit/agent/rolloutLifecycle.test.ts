@@ -9,12 +9,45 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import type { Policy, PolicyResponse } from '../../../src/core/agent/policies/policy';
+import type { ProtocolName } from '../../../src/core/agent/protocols/protocol';
 import { runRollout, type RolloutOptions } from '../../../src/core/agent/rollout';
 import { createDefaultToolbox } from '../../../src/core/agent/tools/toolbox';
 import type { ExecResult, Sandbox } from '../../../src/core/sandbox/sandbox';
 import { loadTasksStrict } from '../../../src/core/task/loadTasks';
 import type { Task } from '../../../src/core/task/task';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
+import { TrajectoryRecorder } from '../../../src/core/trajectory/recorder';
+import type { Turn } from '../../../src/core/trajectory/types';
+
+const OPENING = [
+  { role: 'system' as const, content: 'You fix bugs.' },
+  { role: 'user' as const, content: 'Fix it.' },
+];
+
+/** The log of a run stopped (killed) after `turns` and `events`, before its last line: what `--resume` continues. */
+async function stoppedRun(
+  outDir: string,
+  protocol: ProtocolName,
+  turns: Array<Pick<Turn, 'messages' | 'observations' | 'signals'>>,
+  events: Array<{ kind: string; data: Record<string, unknown> }> = [],
+): Promise<string> {
+  const runId = 'stopped';
+  const recorder = await TrajectoryRecorder.start(outDir, {
+    run_id: runId,
+    task_id: 'pagekit__pagekit-14',
+    attempt: 0,
+    policy: 'scripted',
+    model: { name: 'scripted', parameters: {} },
+    tools: [],
+    tool_versions: {},
+    started_at: new Date().toISOString(),
+    extra: { protocol: { name: protocol } },
+  });
+  for (const turn of turns) await recorder.recordTurn({ ...turn, diff: '' });
+  for (const event of events) await recorder.recordEvent(event.kind, event.data);
+  await recorder.close();
+  return runId;
+}
 
 const TASK = join(__dirname, '..', '..', '..', '..', 'tasks', 'examples', 'pagekit__pagekit-14');
 
@@ -144,5 +177,50 @@ describe('rollout lifecycle: closing a run whatever fails around the agent loop'
     assert.equal(trajectory?.result?.exit_status, 'infra_error');
     assert.equal(trajectory?.result?.totals?.tokens_in, 2 * 100 + 700, "the agent's two turns and the feedback call");
     assert.equal((trajectory?.result?.extra?.usage as Record<string, { calls: number }>).feedback.calls, 1);
+  });
+
+  test('a round whose test log could not be graded ends the feedback rounds unscored: no feedback claims that tests fail', async () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'rollout-lifecycle-'));
+    const submitted = submit as { message: Turn['messages'][number] };
+    const runId = await stoppedRun(
+      outDir,
+      'swe-feedback',
+      [
+        {
+          messages: [...OPENING, submitted.message, { role: 'tool', tool_call_id: 'c1', content: 'Submitted.' }],
+          observations: [{ tool_call_id: 'c1', tool: 'submit', output: 'Submitted.', truncated: false }],
+        },
+      ],
+      [
+        {
+          kind: 'round_scored',
+          data: {
+            round: 1,
+            reward: null,
+            resolved: null,
+            evaluation_status: 'error',
+            explanation: 'the log could not be graded: not scored',
+            error: "the harness's Django parser fails on the line 'x'",
+            agent_exit: 'submitted',
+            log_tail: '',
+          },
+        },
+      ],
+    );
+    const policy = scripted([submit]);
+    const summary = await rollout(policy, {
+      outDir,
+      runId,
+      resume: true,
+      protocol: { reward: 'binary', feedback: { rounds: 1, source: 'tests' } },
+    });
+    assert.equal(policy.asked, 0, 'no second round');
+    assert.equal(summary.reward, null, 'unscored, never a failure');
+    assert.deepEqual(summary.rounds, [{ round: 1, reward: null, resolved: null }]);
+    const { trajectory } = await readTrajectoryLog(summary.path);
+    assert.deepEqual(
+      trajectory?.events.filter((event) => event.kind === 'feedback'),
+      [],
+    );
   });
 });

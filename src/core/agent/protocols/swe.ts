@@ -103,7 +103,7 @@ export class SweProtocol implements RolloutProtocol {
 
     for (;;) {
       const last = graded.at(-1);
-      if (last?.evaluation_status === 'infra-error' || (last && isFinal(last, totalRounds)))
+      if (last && isFinal(last, totalRounds))
         return outcomeOf(graded, await session.sandbox.diff(), this.rewardFn.name);
       if (last && composer && feedbackGiven < last.round) {
         await giveFeedback(session, composer, last, totalRounds, this.feedback?.revealTests === true);
@@ -168,9 +168,13 @@ export class SweProtocol implements RolloutProtocol {
   }
 }
 
-/** The last round, when no further one follows: resolved, out of rounds, or the agent stopped by a limit. */
+/**
+ * The last round, when no further one follows: ungraded (the machinery or the log's parser failed, so no feedback
+ * could be true and the run is unscored), resolved, out of rounds, or the agent stopped by a limit.
+ */
 function isFinal(record: RoundRecord, totalRounds: number): boolean {
-  return record.resolved === true || record.round >= totalRounds || record.agent_exit !== 'submitted';
+  const ungraded = record.resolved === null;
+  return ungraded || record.resolved === true || record.round >= totalRounds || record.agent_exit !== 'submitted';
 }
 
 async function giveFeedback(
