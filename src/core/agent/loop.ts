@@ -46,6 +46,8 @@ export interface AgentRunInput {
   answerEndsRun?: boolean;
   /** Compaction as a resumed run left it (its last `compaction` event). */
   compaction?: CompactionState;
+  /** Replies in a row without a usable tool call that the conversation ends with so far (see unusableRepliesAtEnd). */
+  unusableReplies?: number;
   signal?: AbortSignal;
 }
 
@@ -57,6 +59,8 @@ export interface AgentRunOutcome {
   recordedMessages: number;
   /** The work tree's diff after the last recorded turn. */
   diff: string;
+  /** Replies in a row without a usable tool call when the loop stops. */
+  unusableReplies: number;
 }
 
 /** Why a run stopped by its abort signal ended, wherever the cancel landed. */
@@ -101,16 +105,21 @@ function contextFor(input: AgentRunInput): ContextManager {
 }
 
 export async function runAgent(input: AgentRunInput): Promise<AgentRunOutcome> {
-  const state: LoopState = { formatErrorsInARow: 0, recorded: input.recordedMessages, diff: input.startDiff };
+  const state: LoopState = {
+    unusableReplies: input.unusableReplies ?? 0,
+    recorded: input.recordedMessages,
+    diff: input.startDiff,
+  };
   const stopped = (outcome: Pick<AgentRunOutcome, 'exitStatus' | 'reason'>): AgentRunOutcome => ({
     ...outcome,
     recordedMessages: state.recorded,
     diff: state.diff,
+    unusableReplies: state.unusableReplies,
   });
   const turn: TurnParts = { context: contextFor(input), live: new LiveTurnWriter(dirname(input.recorder.path)) };
   try {
     for (;;) {
-      checkLimits(input);
+      checkLimits(input, state);
       if (await step(input, state, turn)) return stopped({ exitStatus: 'submitted' });
     }
   } catch (error) {
@@ -121,7 +130,8 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutcome> {
 }
 
 interface LoopState {
-  formatErrorsInARow: number;
+  /** Replies in a row without a usable tool call, up to the last recorded turn. */
+  unusableReplies: number;
   /** Messages already written in recorded turns. */
   recorded: number;
   /** The diff after the last recorded turn. */
@@ -133,11 +143,31 @@ interface TurnParts {
   live: LiveTurnWriter;
 }
 
-function checkLimits({ config, recorder, signal, budget }: AgentRunInput): void {
+function checkLimits({ config, recorder, signal, budget }: AgentRunInput, state: LoopState): void {
+  // Checked first: the turn that reached it ends the run, whatever limit the next turn would reach.
+  if (state.unusableReplies >= config.maxConsecutiveFormatErrors)
+    throw new StopRun('error', `${state.unusableReplies} replies in a row without a usable tool call`);
   if (signal?.aborted) throw new StopRun('cancelled', CANCEL_REASON);
   if (recorder.turnCount >= config.maxTurns) throw new StopRun('turn_limit', `reached ${config.maxTurns} turns`);
   const exhausted = budget.exhausted();
   if (exhausted) throw new StopRun(exhausted.exitStatus, exhausted.reason);
+}
+
+/** Whether a recorded turn's reply had no usable tool call: no call at all, or every call it made a format error. */
+function unusableReply(turn: Pick<Turn, 'messages' | 'signals'>): boolean {
+  const formatErrors = turn.signals?.format_errors ?? 0;
+  const calls = turn.messages.find((message) => message.role === 'assistant')?.tool_calls?.length ?? 0;
+  return formatErrors > 0 && formatErrors === Math.max(calls, 1);
+}
+
+/**
+ * How many replies in a row without a usable tool call the recorded turns end with: a resumed run counts on
+ * from there, so a stop does not buy the agent more of them.
+ */
+export function unusableRepliesAtEnd(turns: Array<Pick<Turn, 'messages' | 'signals'>>): number {
+  let count = 0;
+  while (count < turns.length && unusableReply(turns[turns.length - 1 - count])) count++;
+  return count;
 }
 
 /**
@@ -160,7 +190,7 @@ function forModel(messages: ChatMessage[]): ChatMessage[] {
 
 /** One turn: a model call, its tool calls, the diff after them, recorded as one line. Returns true on submit. */
 async function step(input: AgentRunInput, state: LoopState, { context, live }: TurnParts): Promise<boolean> {
-  const { toolbox, sandbox, recorder, config, messages, signal } = input;
+  const { toolbox, sandbox, recorder, messages, signal } = input;
   const startedAt = new Date().toISOString();
   const turnStarted = performance.now();
   live.begin(recorder.turnCount);
@@ -207,8 +237,6 @@ async function step(input: AgentRunInput, state: LoopState, { context, live }: T
     : calls.length === 0
       ? 1
       : outcomes.filter((outcome) => outcome.error && FORMAT_ERRORS.has(outcome.error)).length;
-  state.formatErrorsInARow =
-    formatErrors > 0 && formatErrors === Math.max(calls.length, 1) ? state.formatErrorsInARow + 1 : 0;
 
   // Taking the diff costs an exec; after a turn of read-only calls the tree is as the last turn left it.
   const diff = calls.some((call) => toolbox.mayChangeWorkTree(call.function.name)) ? await sandbox.diff() : state.diff;
@@ -235,11 +263,8 @@ async function step(input: AgentRunInput, state: LoopState, { context, live }: T
   await live.end();
   state.recorded = messages.length;
   state.diff = diff;
-  if (endsRound(turn)) return true;
-  if (state.formatErrorsInARow >= config.maxConsecutiveFormatErrors) {
-    throw new StopRun('error', `${state.formatErrorsInARow} replies in a row without a usable tool call`);
-  }
-  return false;
+  state.unusableReplies = unusableReply(turn) ? state.unusableReplies + 1 : 0;
+  return endsRound(turn);
 }
 
 function turnTokens({ usage }: PolicyResponse): Turn['tokens'] {

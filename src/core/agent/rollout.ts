@@ -26,7 +26,7 @@ import {
   type CompactionState,
   type CompactionStrategy,
 } from './context/contextManager';
-import { CANCEL_REASON, runAgent } from './loop';
+import { CANCEL_REASON, runAgent, unusableRepliesAtEnd } from './loop';
 import { recordedModel, type ChatMessage, type Policy } from './policies/policy';
 import { protocolFor, protocolPolicy } from './protocols/index';
 import {
@@ -187,6 +187,7 @@ class Session implements RolloutSession {
   readonly signal?: AbortSignal;
   private recordedMessages: number;
   private diff: string;
+  private unusableReplies: number;
   private readonly compaction?: CompactionState;
 
   readonly runDir: string;
@@ -211,6 +212,7 @@ class Session implements RolloutSession {
     this.earlier = opened.earlier;
     this.recordedMessages = opened.recordedMessages;
     this.diff = opened.startDiff;
+    this.unusableReplies = unusableRepliesAtEnd(opened.earlier.turns);
     this.compaction = opened.compaction;
   }
 
@@ -227,10 +229,12 @@ class Session implements RolloutSession {
       startDiff: this.diff,
       answerEndsRun: options.answerEndsRound,
       compaction: this.compaction,
+      unusableReplies: this.unusableReplies,
       signal: this.signal,
     });
     this.recordedMessages = outcome.recordedMessages;
     this.diff = outcome.diff;
+    this.unusableReplies = outcome.unusableReplies;
     return outcome;
   }
 

@@ -223,4 +223,24 @@ describe('rollout lifecycle: closing a run whatever fails around the agent loop'
       [],
     );
   });
+
+  test('a run stopped after the third reply in a row without a tool call ends on resume, without a fourth', async () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'rollout-lifecycle-'));
+    const unusable = (index: number) => ({
+      messages: [
+        ...(index === 0 ? OPENING : []),
+        { role: 'assistant' as const, content: 'Let me think.' },
+        { role: 'user' as const, content: '[harness] Your reply had no tool call.' },
+      ],
+      observations: [{ tool_call_id: null, tool: '(none)', output: '[harness] …', truncated: false, is_error: true }],
+      signals: { format_errors: 1, tool_errors: 0, diff_changed: 0 },
+    });
+    const runId = await stoppedRun(outDir, 'swe', [unusable(0), unusable(1), unusable(2)]);
+    const policy = scripted([submit]);
+    const summary = await rollout(policy, { outDir, runId, resume: true });
+    assert.equal(policy.asked, 0, 'the agent gets no fourth reply');
+    assert.equal(summary.exitStatus, 'error');
+    assert.match(summary.reason ?? '', /3 replies in a row without a usable tool call/);
+    assert.equal(summary.turns, 3);
+  });
 });
