@@ -69,7 +69,10 @@ export const CANCEL_REASON = 'cancelled by the user';
 const FORMAT_ERRORS = new Set(['invalid_json', 'unknown_tool', 'invalid_arguments']);
 /** A turn whose request the server keeps calling too long is compacted and asked again at most this often. */
 const OVERFLOW_RETRIES = 3;
+/** Finish reasons of a reply cut off at an output limit: its calls may be incomplete, so none is run. */
 const CUT_OFF_REASONS = new Set(['length', 'max_tokens', 'model_context_window_exceeded']);
+/** Finish reasons of a reply the server stopped on its content (OpenAI's filter, Anthropic's refusal): cut off too. */
+const CONTENT_STOP_REASONS = new Set(['content_filter', 'refusal']);
 
 /** Why the loop stops; thrown from inside a step so the control flow and the record cannot disagree. */
 class StopRun extends Error {
@@ -325,17 +328,21 @@ function readReply(response: PolicyResponse, input: AgentRunInput, turnIndex: nu
   const { message } = response;
   const text = message.content ?? '';
   const native = message.tool_calls ?? [];
-  if (response.finishReason && CUT_OFF_REASONS.has(response.finishReason)) {
+  const finish = response.finishReason ?? '';
+  if (CUT_OFF_REASONS.has(finish) || CONTENT_STOP_REASONS.has(finish)) {
     const started = native.length ? native : textCallsOf(text, input, turnIndex);
+    const calls = started.map((call) => call.function.name);
     return {
       message: { ...withoutCalls(message), content: text },
       calls: [],
       ...(native.length ? { cutCalls: native } : {}),
-      note: notes.cutOff({
-        tokens: response.usage.completionTokens,
-        limit: input.policy.info.settings?.maxTokens,
-        calls: started.map((call) => call.function.name),
-      }),
+      note: CONTENT_STOP_REASONS.has(finish)
+        ? notes.stoppedOnContent(calls)
+        : notes.cutOff({
+            tokens: response.usage.completionTokens,
+            limit: input.policy.info.settings?.maxTokens,
+            calls,
+          }),
     };
   }
   if (native.length) return { message, calls: native, format: 'native' };
