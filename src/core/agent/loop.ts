@@ -7,7 +7,7 @@
  */
 import { dirname } from 'node:path';
 import type { Sandbox } from '../sandbox/sandbox';
-import { InfrastructureError } from '../sandbox/sandbox';
+import { BrokenRepositoryError, InfrastructureError } from '../sandbox/sandbox';
 import { LeaseLostError, type TrajectoryRecorder } from '../trajectory/recorder';
 import type { ExitStatus, Observation, Turn } from '../trajectory/types';
 import type { RunBudget } from './budget';
@@ -48,6 +48,8 @@ export interface AgentRunInput {
   compaction?: CompactionState;
   /** Replies in a row without a usable tool call that the conversation ends with so far (see unusableRepliesAtEnd). */
   unusableReplies?: number;
+  /** Why the repository is broken, when the agent broke it in the last recorded turn: the loop stops at once. */
+  brokenRepository?: string;
   signal?: AbortSignal;
 }
 
@@ -110,6 +112,7 @@ function contextFor(input: AgentRunInput): ContextManager {
 export async function runAgent(input: AgentRunInput): Promise<AgentRunOutcome> {
   const state: LoopState = {
     unusableReplies: input.unusableReplies ?? 0,
+    brokenRepository: input.brokenRepository,
     recorded: input.recordedMessages,
     diff: input.startDiff,
   };
@@ -135,6 +138,8 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutcome> {
 interface LoopState {
   /** Replies in a row without a usable tool call, up to the last recorded turn. */
   unusableReplies: number;
+  /** Why git can take no patch of the work tree, once a turn of the agent's broke its repository. */
+  brokenRepository?: string;
   /** Messages already written in recorded turns. */
   recorded: number;
   /** The diff after the last recorded turn. */
@@ -150,6 +155,8 @@ function checkLimits({ config, recorder, signal, budget }: AgentRunInput, state:
   // Checked first: the turn that reached it ends the run, whatever limit the next turn would reach.
   if (state.unusableReplies >= config.maxConsecutiveFormatErrors)
     throw new StopRun('error', `${state.unusableReplies} replies in a row without a usable tool call`);
+  // The agent's failure, never the machinery's: its turn is recorded and the run is graded without a patch.
+  if (state.brokenRepository !== undefined) throw new StopRun('error', brokenRepositoryReason(state.brokenRepository));
   if (signal?.aborted) throw new StopRun('cancelled', CANCEL_REASON);
   if (recorder.turnCount >= config.maxTurns) throw new StopRun('turn_limit', `reached ${config.maxTurns} turns`);
   const exhausted = budget.exhausted();
@@ -173,11 +180,24 @@ export function unusableRepliesAtEnd(turns: Array<Pick<Turn, 'messages' | 'signa
   return count;
 }
 
+/** Why a run ended whose agent broke its repository, given why git takes no patch of it. */
+export function brokenRepositoryReason(broken: string): string {
+  return `the agent broke the repository, so no patch can be taken: ${broken}`;
+}
+
+/** Why the repository is broken, when the agent broke it in the last of the recorded turns. */
+export function brokenRepositoryAtEnd(turns: Array<Pick<Turn, 'extra'>>): string | undefined {
+  const broken = turns.at(-1)?.extra?.repository_broken;
+  return typeof broken === 'string' ? broken : undefined;
+}
+
 /**
  * Whether a recorded turn ended the agent's round: it called `submit`, or (in a conversation, where a reply
- * without tool calls is an answer) it replied without calling anything and got no note back.
+ * without tool calls is an answer) it replied without calling anything and got no note back. A turn that broke
+ * the repository ends the run instead, even if it submitted.
  */
-export function endsRound(turn: Pick<Turn, 'messages' | 'observations'>): boolean {
+export function endsRound(turn: Pick<Turn, 'messages' | 'observations' | 'extra'>): boolean {
+  if (turn.extra?.repository_broken !== undefined) return false;
   if (turn.observations.some((observation) => observation.tool === 'submit' && !observation.is_error)) return true;
   const assistant = turn.messages.find((message) => message.role === 'assistant');
   return assistant !== undefined && !assistant.tool_calls?.length && turn.observations.length === 0;
@@ -242,7 +262,9 @@ async function step(input: AgentRunInput, state: LoopState, { context, live }: T
       : outcomes.filter((outcome) => outcome.error && FORMAT_ERRORS.has(outcome.error)).length;
 
   // Taking the diff costs an exec; after a turn of read-only calls the tree is as the last turn left it.
-  const diff = calls.some((call) => toolbox.mayChangeWorkTree(call.function.name)) ? await sandbox.diff() : state.diff;
+  const { diff, broken } = calls.some((call) => toolbox.mayChangeWorkTree(call.function.name))
+    ? await workTree(sandbox)
+    : { diff: state.diff, broken: undefined };
   const turn = await recorder.recordTurn({
     started_at: startedAt,
     messages: messages.slice(state.recorded),
@@ -259,15 +281,27 @@ async function step(input: AgentRunInput, state: LoopState, { context, live }: T
     signals: {
       format_errors: formatErrors,
       tool_errors: outcomes.filter((outcome) => outcome.error === 'tool_failed').length,
-      diff_changed: diff === state.diff ? 0 : 1,
+      // A tree without a patch is no change to credit.
+      diff_changed: diff === undefined || diff === state.diff ? 0 : 1,
     },
-    extra: turnExtra(response, reply, overflows),
+    extra: turnExtra(response, reply, overflows, broken),
   });
   await live.end();
   state.recorded = messages.length;
-  state.diff = diff;
+  state.diff = diff ?? state.diff;
+  state.brokenRepository = broken;
   state.unusableReplies = unusableReply(turn) ? state.unusableReplies + 1 : 0;
   return endsRound(turn);
+}
+
+/** The work tree's patch after a turn, or, when the agent broke the repository, why there is none. */
+async function workTree(sandbox: Sandbox): Promise<{ diff?: string; broken?: string }> {
+  try {
+    return { diff: await sandbox.diff() };
+  } catch (error) {
+    if (error instanceof BrokenRepositoryError) return { broken: error.message };
+    throw error;
+  }
 }
 
 function turnTokens({ usage }: PolicyResponse): Turn['tokens'] {
@@ -373,7 +407,12 @@ function withoutCalls(message: AssistantMessage): AssistantMessage {
 }
 
 /** What the turn record keeps of the call beyond the message: the server's answer about itself and the reply. */
-function turnExtra(response: PolicyResponse, reply: Reply, overflows: number): Turn['extra'] {
+function turnExtra(
+  response: PolicyResponse,
+  reply: Reply,
+  overflows: number,
+  brokenRepository: string | undefined,
+): Turn['extra'] {
   const { usage } = response;
   const extra: Record<string, unknown> = {
     finish_reason: response.finishReason,
@@ -385,6 +424,7 @@ function turnExtra(response: PolicyResponse, reply: Reply, overflows: number): T
     cut_tool_calls: reply.cutCalls,
     workarounds: response.workarounds,
     context_overflows: overflows || undefined,
+    repository_broken: brokenRepository,
   };
   const kept = Object.fromEntries(Object.entries(extra).filter(([, value]) => value !== undefined));
   return Object.keys(kept).length ? kept : undefined;

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomicFile';
 import type { EvaluatorOptions } from '../reward/evaluator';
-import type { InstanceSetup, Sandbox, SandboxFactory } from '../sandbox/sandbox';
+import { BrokenRepositoryError, type InstanceSetup, type Sandbox, type SandboxFactory } from '../sandbox/sandbox';
 import type { Task } from '../task/task';
 import { LeaseLostError, TrajectoryRecorder, type RecorderOptions } from '../trajectory/recorder';
 import {
@@ -26,7 +26,7 @@ import {
   type CompactionState,
   type CompactionStrategy,
 } from './context/contextManager';
-import { CANCEL_REASON, runAgent, unusableRepliesAtEnd } from './loop';
+import { brokenRepositoryAtEnd, CANCEL_REASON, runAgent, unusableRepliesAtEnd } from './loop';
 import { recordedModel, type ChatMessage, type Policy } from './policies/policy';
 import { protocolFor, protocolPolicy } from './protocols/index';
 import {
@@ -185,9 +185,11 @@ class Session implements RolloutSession {
   readonly messages: ChatMessage[];
   readonly earlier: Pick<Trajectory, 'turns' | 'events'>;
   readonly signal?: AbortSignal;
+  readonly sandbox: Sandbox;
   private recordedMessages: number;
   private diff: string;
   private unusableReplies: number;
+  private readonly brokenRepository?: string;
   private readonly compaction?: CompactionState;
 
   readonly runDir: string;
@@ -195,7 +197,7 @@ class Session implements RolloutSession {
   constructor(
     private readonly options: RolloutOptions,
     readonly runId: string,
-    readonly sandbox: Sandbox,
+    sandbox: Sandbox,
     readonly sandboxSpec: ProtocolEnvironment['spec'],
     readonly recorder: TrajectoryRecorder,
     readonly budget: RunBudget,
@@ -213,6 +215,8 @@ class Session implements RolloutSession {
     this.recordedMessages = opened.recordedMessages;
     this.diff = opened.startDiff;
     this.unusableReplies = unusableRepliesAtEnd(opened.earlier.turns);
+    this.brokenRepository = brokenRepositoryAtEnd(opened.earlier.turns);
+    this.sandbox = this.brokenRepository === undefined ? sandbox : withBrokenRepository(sandbox, this.brokenRepository);
     this.compaction = opened.compaction;
   }
 
@@ -230,6 +234,7 @@ class Session implements RolloutSession {
       answerEndsRun: options.answerEndsRound,
       compaction: this.compaction,
       unusableReplies: this.unusableReplies,
+      brokenRepository: this.brokenRepository,
       signal: this.signal,
     });
     this.recordedMessages = outcome.recordedMessages;
@@ -247,6 +252,20 @@ class Session implements RolloutSession {
   turnSignals(): Array<TurnSignals | undefined> {
     return [...this.recorder.turnSignals];
   }
+}
+
+/**
+ * The sandbox of a resumed run whose agent broke its repository in the last recorded turn: the work tree restored
+ * is the last one with a patch, so its diff fails as the broken one did and the run is graded as it would have been.
+ */
+function withBrokenRepository(sandbox: Sandbox, reason: string): Sandbox {
+  return new Proxy(sandbox, {
+    get(target, key) {
+      if (key === 'diff') return () => Promise.reject(new BrokenRepositoryError(reason));
+      const value: unknown = Reflect.get(target, key);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 async function installEnvironment(sandbox: Sandbox, task: Task, commands: string[]): Promise<void> {

@@ -12,12 +12,13 @@ import type { Policy, PolicyResponse } from '../../../src/core/agent/policies/po
 import type { ProtocolName } from '../../../src/core/agent/protocols/protocol';
 import { runRollout, type RolloutOptions } from '../../../src/core/agent/rollout';
 import { createDefaultToolbox } from '../../../src/core/agent/tools/toolbox';
-import type { ExecResult, Sandbox } from '../../../src/core/sandbox/sandbox';
+import { BrokenRepositoryError, type ExecResult, type Sandbox } from '../../../src/core/sandbox/sandbox';
 import { loadTasksStrict } from '../../../src/core/task/loadTasks';
 import type { Task } from '../../../src/core/task/task';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
 import { TrajectoryRecorder } from '../../../src/core/trajectory/recorder';
 import type { Turn } from '../../../src/core/trajectory/types';
+import { cabTaskOn, smolagentsRow } from '../../support/cabTasks';
 
 const OPENING = [
   { role: 'system' as const, content: 'You fix bugs.' },
@@ -28,7 +29,7 @@ const OPENING = [
 async function stoppedRun(
   outDir: string,
   protocol: ProtocolName,
-  turns: Array<Pick<Turn, 'messages' | 'observations' | 'signals'>>,
+  turns: Array<Pick<Turn, 'messages' | 'observations' | 'signals' | 'extra' | 'diff'>>,
   events: Array<{ kind: string; data: Record<string, unknown> }> = [],
 ): Promise<string> {
   const runId = 'stopped';
@@ -43,7 +44,7 @@ async function stoppedRun(
     started_at: new Date().toISOString(),
     extra: { protocol: { name: protocol } },
   });
-  for (const turn of turns) await recorder.recordTurn({ ...turn, diff: '' });
+  for (const turn of turns) await recorder.recordTurn({ diff: '', ...turn });
   for (const event of events) await recorder.recordEvent(event.kind, event.data);
   await recorder.close();
   return runId;
@@ -67,6 +68,23 @@ function quietSandbox(overrides: Partial<Sandbox> = {}): Sandbox {
     destroy: async () => undefined,
     ...overrides,
   };
+}
+
+const NOT_A_REPOSITORY = "git cannot diff the work tree's repository (exit 128): fatal: not a git repository";
+
+/** A container stand-in whose repository `rm -rf .git` breaks: git then takes no patch of its work tree. */
+function breakableSandbox(): Sandbox {
+  let broken = false;
+  return quietSandbox({
+    async exec(command) {
+      broken ||= command.includes('rm -rf .git');
+      return { exitCode: 0, stdout: '', stderr: '', truncated: false, timedOut: false, durationMs: 1 };
+    },
+    diff: async () => {
+      if (broken) throw new BrokenRepositoryError(NOT_A_REPOSITORY);
+      return '';
+    },
+  });
 }
 
 type Answer = Partial<PolicyResponse> | (() => Promise<Partial<PolicyResponse>>);
@@ -93,12 +111,16 @@ function scripted(answers: Answer[]): Policy & { asked: number } {
   return policy;
 }
 
+const toolCall = (id: string, name: string, args: object) => ({
+  id,
+  type: 'function' as const,
+  function: { name, arguments: JSON.stringify(args) },
+});
 const submit: Answer = {
-  message: {
-    role: 'assistant',
-    content: null,
-    tool_calls: [{ id: 'c1', type: 'function', function: { name: 'submit', arguments: '{"summary":"done"}' } }],
-  },
+  message: { role: 'assistant', content: null, tool_calls: [toolCall('c1', 'submit', { summary: 'done' })] },
+};
+const removeGit: Answer = {
+  message: { role: 'assistant', content: null, tool_calls: [toolCall('c0', 'bash', { command: 'rm -rf .git' })] },
 };
 
 describe('rollout lifecycle: closing a run whatever fails around the agent loop', () => {
@@ -242,5 +264,77 @@ describe('rollout lifecycle: closing a run whatever fails around the agent loop'
     assert.equal(summary.exitStatus, 'error');
     assert.match(summary.reason ?? '', /3 replies in a row without a usable tool call/);
     assert.equal(summary.turns, 3);
+  });
+
+  test('an agent that breaks its repository fails: its turn is recorded, the run graded as a patch that cannot apply, never infra_error', async () => {
+    const policy = scripted([removeGit, submit]);
+    const summary = await rollout(policy, {}, breakableSandbox());
+    assert.equal(policy.asked, 1, 'the run ends with the turn that broke it');
+    assert.equal(summary.exitStatus, 'error');
+    assert.equal(summary.reason, `the agent broke the repository, so no patch can be taken: ${NOT_A_REPOSITORY}`);
+    assert.equal(summary.resolved, false);
+    assert.equal(summary.reward, 0);
+    const { trajectory } = await readTrajectoryLog(summary.path);
+    const [turn] = trajectory?.turns ?? [];
+    assert.equal(trajectory?.turns.length, 1);
+    assert.equal(turn.observations[0].tool, 'bash');
+    assert.equal(turn.extra?.repository_broken, NOT_A_REPOSITORY);
+    assert.equal(turn.diff, undefined, 'git gave no patch');
+    const scored = trajectory?.events.find((event) => event.kind === 'round_scored');
+    assert.equal(scored?.data?.evaluation_status, 'patch-failed');
+    assert.match(String(scored?.data?.error), /no patch can be taken from the work tree: git cannot diff/);
+    assert.equal(trajectory?.result?.exit_status, 'error');
+    assert.equal(trajectory?.result?.patch, '');
+  });
+
+  test('a run stopped after the turn that broke its repository (even one that also submitted) resumes to the same end', async () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'rollout-lifecycle-'));
+    const calls = [toolCall('c0', 'bash', { command: 'rm -rf .git' }), toolCall('c1', 'submit', { summary: 'done' })];
+    const runId = await stoppedRun(outDir, 'swe', [
+      {
+        messages: [
+          ...OPENING,
+          { role: 'assistant', content: null, tool_calls: calls },
+          { role: 'tool', tool_call_id: 'c0', content: '' },
+          { role: 'tool', tool_call_id: 'c1', content: 'Submitted.' },
+        ],
+        observations: [
+          { tool_call_id: 'c0', tool: 'bash', output: '', truncated: false },
+          { tool_call_id: 'c1', tool: 'submit', output: 'Submitted.', truncated: false },
+        ],
+        diff: undefined,
+        extra: { repository_broken: NOT_A_REPOSITORY },
+      },
+    ]);
+    // The restored work tree is a clean checkout, whose diff git would take.
+    const policy = scripted([submit]);
+    const summary = await rollout(policy, { outDir, runId, resume: true }, quietSandbox());
+    assert.equal(policy.asked, 0);
+    assert.equal(summary.exitStatus, 'error');
+    assert.match(summary.reason ?? '', /the agent broke the repository/);
+    assert.equal(summary.reward, 0);
+    const { trajectory } = await readTrajectoryLog(summary.path);
+    const scored = trajectory?.events.find((event) => event.kind === 'round_scored');
+    assert.equal(scored?.data?.evaluation_status, 'patch-failed', 'not graded as the clean checkout');
+    assert.equal(scored?.data?.agent_exit, 'error');
+  });
+
+  test('in a CodeAssistBench conversation an agent that breaks its repository is not judged and earns 0, never infra_error', async () => {
+    const cabTask = cabTaskOn(smolagentsRow(), { location: '/nowhere', commit: 'base' });
+    const judge = scripted([{ message: { role: 'assistant', content: 'VERDICT: CORRECT' } }]);
+    const summary = await rollout(
+      scripted([removeGit]),
+      {
+        task: cabTask,
+        protocol: { reward: 'binary', cab: { userPolicySpec: 'user', judgePolicySpec: 'judge', userRounds: 2 } },
+        createPolicy: async () => judge,
+      },
+      breakableSandbox(),
+    );
+    assert.equal(judge.asked, 0, 'neither the user nor the judge is asked');
+    assert.equal(summary.exitStatus, 'error');
+    assert.match(summary.reason ?? '', /the agent broke the repository/);
+    assert.equal(summary.reward, 0);
+    assert.equal(summary.resolved, false);
   });
 });
