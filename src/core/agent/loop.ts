@@ -7,7 +7,7 @@
  */
 import { dirname } from 'node:path';
 import type { Sandbox } from '../sandbox/sandbox';
-import { InfrastructureError } from '../sandbox/sandbox';
+import { BrokenRepositoryError, InfrastructureError } from '../sandbox/sandbox';
 import { LeaseLostError, type TrajectoryRecorder } from '../trajectory/recorder';
 import type { ExitStatus, Observation, Turn } from '../trajectory/types';
 import type { RunBudget } from './budget';
@@ -46,6 +46,10 @@ export interface AgentRunInput {
   answerEndsRun?: boolean;
   /** Compaction as a resumed run left it (its last `compaction` event). */
   compaction?: CompactionState;
+  /** Replies in a row without a usable tool call that the conversation ends with so far (see unusableRepliesAtEnd). */
+  unusableReplies?: number;
+  /** Why the repository is broken, when the agent broke it in the last recorded turn: the loop stops at once. */
+  brokenRepository?: string;
   signal?: AbortSignal;
 }
 
@@ -57,12 +61,20 @@ export interface AgentRunOutcome {
   recordedMessages: number;
   /** The work tree's diff after the last recorded turn. */
   diff: string;
+  /** Replies in a row without a usable tool call when the loop stops. */
+  unusableReplies: number;
 }
+
+/** Why a run stopped by its abort signal ended, wherever the cancel landed. */
+export const CANCEL_REASON = 'cancelled by the user';
 
 const FORMAT_ERRORS = new Set(['invalid_json', 'unknown_tool', 'invalid_arguments']);
 /** A turn whose request the server keeps calling too long is compacted and asked again at most this often. */
 const OVERFLOW_RETRIES = 3;
+/** Finish reasons of a reply cut off at an output limit: its calls may be incomplete, so none is run. */
 const CUT_OFF_REASONS = new Set(['length', 'max_tokens', 'model_context_window_exceeded']);
+/** Finish reasons of a reply the server stopped on its content (OpenAI's filter, Anthropic's refusal): cut off too. */
+const CONTENT_STOP_REASONS = new Set(['content_filter', 'refusal']);
 
 /** Why the loop stops; thrown from inside a step so the control flow and the record cannot disagree. */
 class StopRun extends Error {
@@ -98,16 +110,22 @@ function contextFor(input: AgentRunInput): ContextManager {
 }
 
 export async function runAgent(input: AgentRunInput): Promise<AgentRunOutcome> {
-  const state: LoopState = { formatErrorsInARow: 0, recorded: input.recordedMessages, diff: input.startDiff };
+  const state: LoopState = {
+    unusableReplies: input.unusableReplies ?? 0,
+    brokenRepository: input.brokenRepository,
+    recorded: input.recordedMessages,
+    diff: input.startDiff,
+  };
   const stopped = (outcome: Pick<AgentRunOutcome, 'exitStatus' | 'reason'>): AgentRunOutcome => ({
     ...outcome,
     recordedMessages: state.recorded,
     diff: state.diff,
+    unusableReplies: state.unusableReplies,
   });
   const turn: TurnParts = { context: contextFor(input), live: new LiveTurnWriter(dirname(input.recorder.path)) };
   try {
     for (;;) {
-      checkLimits(input);
+      checkLimits(input, state);
       if (await step(input, state, turn)) return stopped({ exitStatus: 'submitted' });
     }
   } catch (error) {
@@ -118,7 +136,10 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutcome> {
 }
 
 interface LoopState {
-  formatErrorsInARow: number;
+  /** Replies in a row without a usable tool call, up to the last recorded turn. */
+  unusableReplies: number;
+  /** Why git can take no patch of the work tree, once a turn of the agent's broke its repository. */
+  brokenRepository?: string;
   /** Messages already written in recorded turns. */
   recorded: number;
   /** The diff after the last recorded turn. */
@@ -130,18 +151,53 @@ interface TurnParts {
   live: LiveTurnWriter;
 }
 
-function checkLimits({ config, recorder, signal, budget }: AgentRunInput): void {
-  if (signal?.aborted) throw new StopRun('cancelled', 'cancelled by the user');
+function checkLimits({ config, recorder, signal, budget }: AgentRunInput, state: LoopState): void {
+  // Checked first: the turn that reached it ends the run, whatever limit the next turn would reach.
+  if (state.unusableReplies >= config.maxConsecutiveFormatErrors)
+    throw new StopRun('error', `${state.unusableReplies} replies in a row without a usable tool call`);
+  // The agent's failure, never the machinery's: its turn is recorded and the run is graded without a patch.
+  if (state.brokenRepository !== undefined) throw new StopRun('error', brokenRepositoryReason(state.brokenRepository));
+  if (signal?.aborted) throw new StopRun('cancelled', CANCEL_REASON);
   if (recorder.turnCount >= config.maxTurns) throw new StopRun('turn_limit', `reached ${config.maxTurns} turns`);
   const exhausted = budget.exhausted();
   if (exhausted) throw new StopRun(exhausted.exitStatus, exhausted.reason);
 }
 
+/** Whether a recorded turn's reply had no usable tool call: no call at all, or every call it made a format error. */
+function unusableReply(turn: Pick<Turn, 'messages' | 'signals'>): boolean {
+  const formatErrors = turn.signals?.format_errors ?? 0;
+  const calls = turn.messages.find((message) => message.role === 'assistant')?.tool_calls?.length ?? 0;
+  return formatErrors > 0 && formatErrors === Math.max(calls, 1);
+}
+
+/**
+ * How many replies in a row without a usable tool call the recorded turns end with: a resumed run counts on
+ * from there, so a stop does not buy the agent more of them.
+ */
+export function unusableRepliesAtEnd(turns: Array<Pick<Turn, 'messages' | 'signals'>>): number {
+  let count = 0;
+  while (count < turns.length && unusableReply(turns[turns.length - 1 - count])) count++;
+  return count;
+}
+
+/** Why a run ended whose agent broke its repository, given why git takes no patch of it. */
+export function brokenRepositoryReason(broken: string): string {
+  return `the agent broke the repository, so no patch can be taken: ${broken}`;
+}
+
+/** Why the repository is broken, when the agent broke it in the last of the recorded turns. */
+export function brokenRepositoryAtEnd(turns: Array<Pick<Turn, 'extra'>>): string | undefined {
+  const broken = turns.at(-1)?.extra?.repository_broken;
+  return typeof broken === 'string' ? broken : undefined;
+}
+
 /**
  * Whether a recorded turn ended the agent's round: it called `submit`, or (in a conversation, where a reply
- * without tool calls is an answer) it replied without calling anything and got no note back.
+ * without tool calls is an answer) it replied without calling anything and got no note back. A turn that broke
+ * the repository ends the run instead, even if it submitted.
  */
-export function endsRound(turn: Pick<Turn, 'messages' | 'observations'>): boolean {
+export function endsRound(turn: Pick<Turn, 'messages' | 'observations' | 'extra'>): boolean {
+  if (turn.extra?.repository_broken !== undefined) return false;
   if (turn.observations.some((observation) => observation.tool === 'submit' && !observation.is_error)) return true;
   const assistant = turn.messages.find((message) => message.role === 'assistant');
   return assistant !== undefined && !assistant.tool_calls?.length && turn.observations.length === 0;
@@ -157,7 +213,7 @@ function forModel(messages: ChatMessage[]): ChatMessage[] {
 
 /** One turn: a model call, its tool calls, the diff after them, recorded as one line. Returns true on submit. */
 async function step(input: AgentRunInput, state: LoopState, { context, live }: TurnParts): Promise<boolean> {
-  const { toolbox, sandbox, recorder, config, messages, signal } = input;
+  const { toolbox, sandbox, recorder, messages, signal } = input;
   const startedAt = new Date().toISOString();
   const turnStarted = performance.now();
   live.begin(recorder.turnCount);
@@ -204,11 +260,11 @@ async function step(input: AgentRunInput, state: LoopState, { context, live }: T
     : calls.length === 0
       ? 1
       : outcomes.filter((outcome) => outcome.error && FORMAT_ERRORS.has(outcome.error)).length;
-  state.formatErrorsInARow =
-    formatErrors > 0 && formatErrors === Math.max(calls.length, 1) ? state.formatErrorsInARow + 1 : 0;
 
   // Taking the diff costs an exec; after a turn of read-only calls the tree is as the last turn left it.
-  const diff = calls.some((call) => toolbox.mayChangeWorkTree(call.function.name)) ? await sandbox.diff() : state.diff;
+  const { diff, broken } = calls.some((call) => toolbox.mayChangeWorkTree(call.function.name))
+    ? await workTree(sandbox)
+    : { diff: state.diff, broken: undefined };
   const turn = await recorder.recordTurn({
     started_at: startedAt,
     messages: messages.slice(state.recorded),
@@ -225,18 +281,27 @@ async function step(input: AgentRunInput, state: LoopState, { context, live }: T
     signals: {
       format_errors: formatErrors,
       tool_errors: outcomes.filter((outcome) => outcome.error === 'tool_failed').length,
-      diff_changed: diff === state.diff ? 0 : 1,
+      // A tree without a patch is no change to credit.
+      diff_changed: diff === undefined || diff === state.diff ? 0 : 1,
     },
-    extra: turnExtra(response, reply, overflows),
+    extra: turnExtra(response, reply, overflows, broken),
   });
   await live.end();
   state.recorded = messages.length;
-  state.diff = diff;
-  if (endsRound(turn)) return true;
-  if (state.formatErrorsInARow >= config.maxConsecutiveFormatErrors) {
-    throw new StopRun('error', `${state.formatErrorsInARow} replies in a row without a usable tool call`);
+  state.diff = diff ?? state.diff;
+  state.brokenRepository = broken;
+  state.unusableReplies = unusableReply(turn) ? state.unusableReplies + 1 : 0;
+  return endsRound(turn);
+}
+
+/** The work tree's patch after a turn, or, when the agent broke the repository, why there is none. */
+async function workTree(sandbox: Sandbox): Promise<{ diff?: string; broken?: string }> {
+  try {
+    return { diff: await sandbox.diff() };
+  } catch (error) {
+    if (error instanceof BrokenRepositoryError) return { broken: error.message };
+    throw error;
   }
-  return false;
 }
 
 function turnTokens({ usage }: PolicyResponse): Turn['tokens'] {
@@ -297,17 +362,21 @@ function readReply(response: PolicyResponse, input: AgentRunInput, turnIndex: nu
   const { message } = response;
   const text = message.content ?? '';
   const native = message.tool_calls ?? [];
-  if (response.finishReason && CUT_OFF_REASONS.has(response.finishReason)) {
+  const finish = response.finishReason ?? '';
+  if (CUT_OFF_REASONS.has(finish) || CONTENT_STOP_REASONS.has(finish)) {
     const started = native.length ? native : textCallsOf(text, input, turnIndex);
+    const calls = started.map((call) => call.function.name);
     return {
       message: { ...withoutCalls(message), content: text },
       calls: [],
       ...(native.length ? { cutCalls: native } : {}),
-      note: notes.cutOff({
-        tokens: response.usage.completionTokens,
-        limit: input.policy.info.settings?.maxTokens,
-        calls: started.map((call) => call.function.name),
-      }),
+      note: CONTENT_STOP_REASONS.has(finish)
+        ? notes.stoppedOnContent(calls)
+        : notes.cutOff({
+            tokens: response.usage.completionTokens,
+            limit: input.policy.info.settings?.maxTokens,
+            calls,
+          }),
     };
   }
   if (native.length) return { message, calls: native, format: 'native' };
@@ -338,7 +407,12 @@ function withoutCalls(message: AssistantMessage): AssistantMessage {
 }
 
 /** What the turn record keeps of the call beyond the message: the server's answer about itself and the reply. */
-function turnExtra(response: PolicyResponse, reply: Reply, overflows: number): Turn['extra'] {
+function turnExtra(
+  response: PolicyResponse,
+  reply: Reply,
+  overflows: number,
+  brokenRepository: string | undefined,
+): Turn['extra'] {
   const { usage } = response;
   const extra: Record<string, unknown> = {
     finish_reason: response.finishReason,
@@ -350,6 +424,7 @@ function turnExtra(response: PolicyResponse, reply: Reply, overflows: number): T
     cut_tool_calls: reply.cutCalls,
     workarounds: response.workarounds,
     context_overflows: overflows || undefined,
+    repository_broken: brokenRepository,
   };
   const kept = Object.fromEntries(Object.entries(extra).filter(([, value]) => value !== undefined));
   return Object.keys(kept).length ? kept : undefined;
@@ -369,7 +444,7 @@ function stopFor(error: unknown, signal?: AbortSignal): Pick<AgentRunOutcome, 'e
   // Not an outcome of this run: another process owns its record now, so the run stops here unrecorded.
   if (error instanceof LeaseLostError) throw error;
   const message = error instanceof Error ? error.message : String(error);
-  if (signal?.aborted) return { exitStatus: 'cancelled', reason: 'cancelled by the user' };
+  if (signal?.aborted) return { exitStatus: 'cancelled', reason: CANCEL_REASON };
   // A conversation that stays past the model's context window after compaction is where this run ended.
   if (error instanceof PolicyError && error.overflow) return { exitStatus: 'token_limit', reason: message };
   // The model server or the container engine failing is the machinery's fault, not the agent's.

@@ -33,6 +33,14 @@ export const notes = {
       }`,
     ),
 
+  /** A reply the server stopped on its content (a content filter, a refusal), which no shorter reply would avoid. */
+  stoppedOnContent: (calls: string[]) =>
+    note(
+      `Your reply was stopped by the model server's content policy${
+        calls.length ? `, in the middle of a call to \`${calls.at(-1)}\`` : ''
+      }, so nothing in it was run. Continue the task: call a tool, or \`submit\` when the fix is done.`,
+    ),
+
   /** The answer to a tool call that was not run because the reply was cut off. */
   callNotRun: () => `${PREFIX} Not run: the reply was cut off at the output limit before this call was complete.`,
 

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomicFile';
 import type { EvaluatorOptions } from '../reward/evaluator';
-import type { InstanceSetup, Sandbox, SandboxFactory } from '../sandbox/sandbox';
+import { BrokenRepositoryError, type InstanceSetup, type Sandbox, type SandboxFactory } from '../sandbox/sandbox';
 import type { Task } from '../task/task';
 import { LeaseLostError, TrajectoryRecorder, type RecorderOptions } from '../trajectory/recorder';
 import {
@@ -26,7 +26,7 @@ import {
   type CompactionState,
   type CompactionStrategy,
 } from './context/contextManager';
-import { runAgent } from './loop';
+import { brokenRepositoryAtEnd, CANCEL_REASON, runAgent, unusableRepliesAtEnd } from './loop';
 import { recordedModel, type ChatMessage, type Policy } from './policies/policy';
 import { protocolFor, protocolPolicy } from './protocols/index';
 import {
@@ -122,6 +122,7 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutSummar
     options.createSandbox({ ...spec, runId }),
   );
   let recorder: TrajectoryRecorder | undefined;
+  let budget: RunBudget | undefined;
   let finished = false;
   try {
     await installEnvironment(sandbox, task, environment.install);
@@ -140,34 +141,38 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutSummar
       for (const event of environment.events ?? []) await recorder.recordEvent(event.kind, event.data);
     if (opened.startDiff) await applyPatch(sandbox, opened.startDiff);
     const config = { ...DEFAULT_AGENT_CONFIG, ...options.config };
-    const budget = RunBudget.restore(config, opened.earlier, {
+    budget = RunBudget.restore(config, opened.earlier, {
       recordEvent: (kind, data) => opened.recorder.recordEvent(kind, data),
     });
     const session = new Session(options, runId, sandbox, environment.spec, recorder, budget, config, opened);
     const outcome = await protocol.run(session);
-    await sandbox.destroy();
     if (outcome.report !== undefined) await writeReport(options.outDir, runId, outcome.report);
     finished = true;
-    const result = await recorder.finish({
-      exit_status: outcome.exitStatus,
-      patch: outcome.patch,
-      reward: outcome.reward,
-      error: outcome.reason,
-      totals: withCallsBeyondTurns(recorder.turnTotals, budget.beyondTurnsUsage, budget.costKnown),
-      extra: { usage: budget.byRole() },
-    });
+    const result = await finishRecord(recorder, outcome, budget);
     return summarize(options, protocol, runId, attempt, outcome, result, started, recorder.path);
   } catch (error) {
-    await sandbox.destroy().catch(() => undefined);
-    const reason = error instanceof Error ? error.message : String(error);
-    // A run whose record another process took over is left to it, untouched.
-    if (error instanceof LeaseLostError) await recorder?.close();
+    if (error instanceof LeaseLostError) {
+      // A run whose record another process took over is left to it, untouched.
+      await recorder?.close();
+      throw error;
+    }
+    if (!recorder || finished) throw error;
+    // A cancel that lands outside the agent loop (grading, a protocol model's call) ends the run as inside it.
+    if (options.signal?.aborted) {
+      const cancelled: ProtocolOutcome = { exitStatus: 'cancelled', reason: CANCEL_REASON, patch: '', reward: null };
+      const result = await finishRecord(recorder, cancelled, budget);
+      return summarize(options, protocol, runId, attempt, cancelled, result, started, recorder.path);
+    }
     // A run that broke in the machinery is closed as such, so that what was recorded stays readable and unscored.
-    else if (recorder && !finished)
-      await recorder
-        .finish({ exit_status: 'infra_error', patch: '', reward: null, error: reason })
-        .catch(() => undefined);
+    const reason = error instanceof Error ? error.message : String(error);
+    await finishRecord(recorder, { exitStatus: 'infra_error', reason, patch: '', reward: null }, budget).catch(
+      () => undefined,
+    );
     throw error;
+  } finally {
+    // Only once the record is closed: an engine that fails to remove the container then costs no computed score,
+    // and a container left behind is the reaper's.
+    await sandbox.destroy().catch(() => undefined);
   }
 }
 
@@ -180,8 +185,11 @@ class Session implements RolloutSession {
   readonly messages: ChatMessage[];
   readonly earlier: Pick<Trajectory, 'turns' | 'events'>;
   readonly signal?: AbortSignal;
+  readonly sandbox: Sandbox;
   private recordedMessages: number;
   private diff: string;
+  private unusableReplies: number;
+  private readonly brokenRepository?: string;
   private readonly compaction?: CompactionState;
 
   readonly runDir: string;
@@ -189,7 +197,7 @@ class Session implements RolloutSession {
   constructor(
     private readonly options: RolloutOptions,
     readonly runId: string,
-    readonly sandbox: Sandbox,
+    sandbox: Sandbox,
     readonly sandboxSpec: ProtocolEnvironment['spec'],
     readonly recorder: TrajectoryRecorder,
     readonly budget: RunBudget,
@@ -206,6 +214,9 @@ class Session implements RolloutSession {
     this.earlier = opened.earlier;
     this.recordedMessages = opened.recordedMessages;
     this.diff = opened.startDiff;
+    this.unusableReplies = unusableRepliesAtEnd(opened.earlier.turns);
+    this.brokenRepository = brokenRepositoryAtEnd(opened.earlier.turns);
+    this.sandbox = this.brokenRepository === undefined ? sandbox : withBrokenRepository(sandbox, this.brokenRepository);
     this.compaction = opened.compaction;
   }
 
@@ -222,10 +233,13 @@ class Session implements RolloutSession {
       startDiff: this.diff,
       answerEndsRun: options.answerEndsRound,
       compaction: this.compaction,
+      unusableReplies: this.unusableReplies,
+      brokenRepository: this.brokenRepository,
       signal: this.signal,
     });
     this.recordedMessages = outcome.recordedMessages;
     this.diff = outcome.diff;
+    this.unusableReplies = outcome.unusableReplies;
     return outcome;
   }
 
@@ -238,6 +252,20 @@ class Session implements RolloutSession {
   turnSignals(): Array<TurnSignals | undefined> {
     return [...this.recorder.turnSignals];
   }
+}
+
+/**
+ * The sandbox of a resumed run whose agent broke its repository in the last recorded turn: the work tree restored
+ * is the last one with a patch, so its diff fails as the broken one did and the run is graded as it would have been.
+ */
+function withBrokenRepository(sandbox: Sandbox, reason: string): Sandbox {
+  return new Proxy(sandbox, {
+    get(target, key) {
+      if (key === 'diff') return () => Promise.reject(new BrokenRepositoryError(reason));
+      const value: unknown = Reflect.get(target, key);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 async function installEnvironment(sandbox: Sandbox, task: Task, commands: string[]): Promise<void> {
@@ -335,6 +363,27 @@ async function openRecord(
     startDiff: '',
     earlier: { turns: [], events: [] },
   };
+}
+
+/**
+ * The run's last line: how it ended and, once the budget exists, every model call's tokens and cost (the
+ * protocol's models and compaction summaries beside the agent's turns), however the run ended.
+ */
+function finishRecord(
+  recorder: TrajectoryRecorder,
+  outcome: ProtocolOutcome,
+  budget: RunBudget | undefined,
+): Promise<RunResult> {
+  return recorder.finish({
+    exit_status: outcome.exitStatus,
+    patch: outcome.patch,
+    reward: outcome.reward,
+    error: outcome.reason,
+    ...(budget && {
+      totals: withCallsBeyondTurns(recorder.turnTotals, budget.beyondTurnsUsage, budget.costKnown),
+      extra: { usage: budget.byRole() },
+    }),
+  });
 }
 
 async function writeReport(outDir: string, runId: string, report: unknown): Promise<void> {

@@ -9,6 +9,7 @@ import { shellQuote } from '../shellWords';
 import { reapOrphansOnce } from './reaper';
 import { prepareCheckout } from './repoCheckout';
 import {
+  BrokenRepositoryError,
   InfrastructureError,
   type ExecOptions,
   type ExecResult,
@@ -372,8 +373,12 @@ export class DockerSandbox implements Sandbox {
       `cp .git/index ${index} && export GIT_INDEX_FILE=${index} && git add --all . && git -c core.quotepath=off diff --cached --binary ${this.baseCommit}; status=$?; rm -f ${index}; exit $status`,
       { maxOutputBytes: 256 * 1024 ** 2, timeoutMs: 120_000 },
     );
+    if (result.timedOut) throw new Error(`git diff timed out in the sandbox: ${result.stderr.trim()}`);
+    // The engine ran git (its failures throw from exec): git refusing is the repository's state.
     if (result.exitCode !== 0)
-      throw new Error(`git diff failed in the sandbox (exit ${result.exitCode}): ${result.stderr.trim()}`);
+      throw new BrokenRepositoryError(
+        `git cannot diff the work tree's repository (exit ${result.exitCode}): ${result.stderr.trim()}`,
+      );
     return result.stdout;
   }
 

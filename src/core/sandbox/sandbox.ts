@@ -47,7 +47,10 @@ export interface Sandbox {
    * a link at the last step is replaced by the file, never followed.
    */
   writeFile(path: string, content: string | Buffer): Promise<void>;
-  /** The work tree against the base commit as a binary-safe git patch, new files included. */
+  /**
+   * The work tree against the base commit as a binary-safe git patch, new files included. Throws
+   * BrokenRepositoryError when what ran in the sandbox broke the repository so that git cannot take one.
+   */
   diff(): Promise<string>;
   snapshot(): Promise<SnapshotRef>;
   restore(snapshot: SnapshotRef): Promise<void>;
@@ -115,5 +118,16 @@ export class InfrastructureError extends Error {
   ) {
     super(fix ? `${message}\n  fix: ${fix}` : message);
     this.name = 'InfrastructureError';
+  }
+}
+
+/**
+ * Thrown by `diff()` when git cannot take the work tree's patch because the repository is broken (its `.git`
+ * removed or corrupted, the base commit gone): done by what ran in the sandbox, the agent, never the machinery.
+ */
+export class BrokenRepositoryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BrokenRepositoryError';
   }
 }

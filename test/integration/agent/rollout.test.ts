@@ -165,6 +165,24 @@ describe('agent rollouts in real Docker against a local OpenAI wire-protocol tes
     assert.equal(summary.resolved, false);
   });
 
+  test('an agent that removes .git fails as the agent: its turn is recorded, the run unresolved at reward 0, never infra_error', async () => {
+    const { summary, server } = await rollout([
+      step.toolCall('bash', { command: 'rm -rf .git' }),
+      step.toolCall('submit', { summary: 'never asked for' }),
+    ]);
+    assert.equal(server.completionRequests.length, 1);
+    assert.equal(summary.exitStatus, 'error');
+    assert.match(
+      summary.reason ?? '',
+      /^the agent broke the repository, so no patch can be taken: git cannot diff the work tree's repository/,
+    );
+    assert.equal(summary.resolved, false);
+    assert.equal(summary.reward, 0);
+    const { trajectory } = await readTrajectoryLog(summary.path);
+    assert.equal(trajectory?.turns.length, 1);
+    assert.match(String(trajectory?.turns[0].extra?.repository_broken), /\.git/);
+  });
+
   test('a conversation the server still calls too long after compaction ends as token_limit and is graded, not an infrastructure error', async () => {
     const tooLong = () =>
       step.httpError(400, {

@@ -162,6 +162,31 @@ describe('agent loop: replies as servers send them', () => {
     assert.deepEqual(policy.requests[1].messages.at(-1), said[1]);
   });
 
+  test("a reply stopped by the server's content filter or a refusal runs nothing, like one cut off at the limit", async () => {
+    const filtered = (finishReason: string) => ({
+      message: {
+        role: 'assistant' as const,
+        content: 'Cleaning up:',
+        tool_calls: [call('bash', { command: 'rm -r' })],
+      },
+      finishReason,
+    });
+    const { outcome, trajectory, sandbox } = await run(
+      scripted([filtered('content_filter'), filtered('refusal'), submit]),
+    );
+    assert.equal(outcome.exitStatus, 'submitted');
+    assert.deepEqual(sandbox.commands, [], 'neither partial call ran');
+    for (const turn of trajectory.turns.slice(0, 2)) {
+      const [reply, note] = replyOf(turn);
+      assert.deepEqual(reply, { role: 'assistant', content: 'Cleaning up:' });
+      assert.equal(
+        note.content,
+        "[harness] Your reply was stopped by the model server's content policy, in the middle of a call to `bash`, so nothing in it was run. Continue the task: call a tool, or `submit` when the fix is done.",
+      );
+      assert.equal(turn.signals?.format_errors, 1);
+    }
+  });
+
   test('an empty reply gets a nudge, and goes back as text, never as content null', async () => {
     const policy = scripted([{ message: { role: 'assistant', content: null } }, submit]);
     const { trajectory } = await run(policy);

@@ -6,11 +6,12 @@
  * score is recorded; the last one is the run's reward.
  */
 import { writeEvaluationFiles } from '../../reward/evalRun';
-import { evaluatePrediction, resolvedOf, type EvaluatorOptions } from '../../reward/evaluator';
+import { evaluatePrediction, resolvedOf, type EvaluationResult, type EvaluatorOptions } from '../../reward/evaluator';
+import { CURRENT_HARNESS_VERSION } from '../../reward/harnessVersion';
 import { REWARD_FUNCTIONS } from '../../reward/index';
 import type { InstanceReport } from '../../reward/instanceReport';
 import type { RewardFn } from '../../reward/rewardFn';
-import type { Sandbox } from '../../sandbox/sandbox';
+import { BrokenRepositoryError, type Sandbox } from '../../sandbox/sandbox';
 import { taskSandbox } from '../../task/taskSandbox';
 import { testsCanGrade, type Task } from '../../task/task';
 import type { ExitStatus, RunEvent } from '../../trajectory/types';
@@ -21,6 +22,7 @@ import { logTail, type FeedbackComposer, type GradedRound } from './feedback/fee
 import { modelFeedback } from './feedback/modelFeedback';
 import { testFeedback } from './feedback/testFeedback';
 import {
+  finalPatch,
   protocolMessage,
   unscorable,
   type FeedbackSource,
@@ -103,8 +105,8 @@ export class SweProtocol implements RolloutProtocol {
 
     for (;;) {
       const last = graded.at(-1);
-      if (last?.evaluation_status === 'infra-error' || (last && isFinal(last, totalRounds)))
-        return outcomeOf(graded, await session.sandbox.diff(), this.rewardFn.name);
+      if (last && isFinal(last, totalRounds))
+        return outcomeOf(graded, await finalPatch(session.sandbox), this.rewardFn.name);
       if (last && composer && feedbackGiven < last.round) {
         await giveFeedback(session, composer, last, totalRounds, this.feedback?.revealTests === true);
         feedbackGiven = last.round;
@@ -115,7 +117,7 @@ export class SweProtocol implements RolloutProtocol {
       if (roundsEnded < round) {
         agent = await session.agent();
         if (unscorable(agent.exitStatus))
-          return { ...agent, patch: await session.sandbox.diff(), reward: null, rounds: roundScores(graded) };
+          return { ...agent, patch: await finalPatch(session.sandbox), reward: null, rounds: roundScores(graded) };
         roundsEnded = round;
       }
       graded.push(await this.grade(session, round, agent));
@@ -139,14 +141,7 @@ export class SweProtocol implements RolloutProtocol {
     round: number,
     agent: Pick<AgentRunOutcome, 'exitStatus' | 'reason'>,
   ): Promise<RoundRecord> {
-    const { task } = session;
-    const patch = await session.sandbox.diff();
-    const submitted = agent.exitStatus === 'submitted' || patch !== '';
-    const evaluation = await evaluatePrediction(
-      task,
-      { instanceId: task.id, modelName: session.policySpec, patch: submitted ? patch : null },
-      { ...session.evaluator, runId: undefined },
-    );
+    const evaluation = await evaluateWorkTree(session, agent);
     const reward = this.rewardFn.compute({ evaluation, turnSignals: session.turnSignals() });
     // The grader's files (the harness's report.json, the test output, result.json): the last round's stay.
     await writeEvaluationFiles(session.runDir, evaluation);
@@ -168,9 +163,45 @@ export class SweProtocol implements RolloutProtocol {
   }
 }
 
-/** The last round, when no further one follows: resolved, out of rounds, or the agent stopped by a limit. */
+/** The work tree graded as the round's submission, exactly as `rollout eval` grades a prediction. */
+async function evaluateWorkTree(
+  session: RolloutSession,
+  agent: Pick<AgentRunOutcome, 'exitStatus'>,
+): Promise<EvaluationResult> {
+  const { task, policySpec: modelName } = session;
+  let patch: string;
+  try {
+    patch = await session.sandbox.diff();
+  } catch (error) {
+    if (!(error instanceof BrokenRepositoryError)) throw error;
+    // The agent's failure: graded as a patch that cannot be applied, never run, never an infrastructure error.
+    return {
+      instanceId: task.id,
+      modelName,
+      status: 'patch-failed',
+      harnessVersion: session.evaluator.harnessVersion ?? CURRENT_HARNESS_VERSION,
+      testOutput: '',
+      log: '',
+      error: `no patch can be taken from the work tree: ${error.message}`,
+      attempts: 0,
+      durationMs: 0,
+    };
+  }
+  const submitted = agent.exitStatus === 'submitted' || patch !== '';
+  return evaluatePrediction(
+    task,
+    { instanceId: task.id, modelName, patch: submitted ? patch : null },
+    { ...session.evaluator, runId: undefined },
+  );
+}
+
+/**
+ * The last round, when no further one follows: ungraded (the machinery or the log's parser failed, so no feedback
+ * could be true and the run is unscored), resolved, out of rounds, or the agent stopped by a limit.
+ */
 function isFinal(record: RoundRecord, totalRounds: number): boolean {
-  return record.resolved === true || record.round >= totalRounds || record.agent_exit !== 'submitted';
+  const ungraded = record.resolved === null;
+  return ungraded || record.resolved === true || record.round >= totalRounds || record.agent_exit !== 'submitted';
 }
 
 async function giveFeedback(
@@ -189,7 +220,7 @@ async function giveFeedback(
       report: record.report,
       logTail: record.log_tail,
     },
-    patch: await session.sandbox.diff(),
+    patch: await finalPatch(session.sandbox),
     totalRounds,
     revealTests,
     signal: session.signal,

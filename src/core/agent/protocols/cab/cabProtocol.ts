@@ -11,14 +11,15 @@
 import { createHash } from 'node:crypto';
 import type { EvaluatorOptions } from '../../../reward/evaluator';
 import { ImageBuildError } from '../../../sandbox/engine';
-import { InfrastructureError, type Sandbox } from '../../../sandbox/sandbox';
+import { BrokenRepositoryError, InfrastructureError, type Sandbox } from '../../../sandbox/sandbox';
 import { environmentFor, languageDefaults } from '../../../task/environment';
 import { resolveRepoSource } from '../../../task/repoResolver';
 import type { Task, TaskEnvironment } from '../../../task/task';
 import type { RunEvent, Turn } from '../../../trajectory/types';
-import { endsRound, type AgentRunOutcome } from '../../loop';
+import { brokenRepositoryReason, endsRound, type AgentRunOutcome } from '../../loop';
 import type { ChatMessage } from '../../policies/policy';
 import {
+  finalPatch,
   protocolMessage,
   unscorable,
   type CabSpec,
@@ -133,6 +134,16 @@ export class CabProtocol implements RolloutProtocol {
   }
 
   async run(session: RolloutSession): Promise<ProtocolOutcome> {
+    try {
+      return await this.converse(session);
+    } catch (error) {
+      // Git takes no patch once the agent broke its repository: the agent's failure, whenever it shows.
+      if (error instanceof BrokenRepositoryError) return brokenRepositoryOutcome(error);
+      throw error;
+    }
+  }
+
+  private async converse(session: RolloutSession): Promise<ProtocolOutcome> {
     const recorded = (kind: string) => session.earlier.events.filter((event) => event.kind === kind);
     const judged = recorded('judge_verdict').at(-1);
     if (judged) return judgedOutcome(judged, await session.sandbox.diff());
@@ -301,7 +312,7 @@ async function unscored(
   exitStatus: ProtocolOutcome['exitStatus'],
   reason: string | undefined,
 ): Promise<ProtocolOutcome> {
-  return { exitStatus, reason, patch: await session.sandbox.diff(), reward: null };
+  return { exitStatus, reason, patch: await finalPatch(session.sandbox), reward: null };
 }
 
 function outcomeOfVerdict(
@@ -323,6 +334,19 @@ function outcomeOfVerdict(
     reason: end.reason,
     patch,
     reward: { value: VERDICT_REWARD[verdict], resolved: verdict === 'CORRECT', report },
+    report,
+  };
+}
+
+/** A run whose agent broke its repository: its changes can be neither validated nor judged, so it earns nothing. */
+function brokenRepositoryOutcome(error: BrokenRepositoryError): ProtocolOutcome {
+  const reason = brokenRepositoryReason(error.message);
+  const report = { protocol: 'cab', verdict: null, not_judged: reason };
+  return {
+    exitStatus: 'error',
+    reason,
+    patch: '',
+    reward: { value: VERDICT_REWARD.INCORRECT, resolved: false, report },
     report,
   };
 }
