@@ -5,6 +5,8 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { OllamaPolicy } from '../../../src/core/agent/policies/ollamaPolicy';
 import { OpenAIPolicy, type OpenAIPolicyOptions } from '../../../src/core/agent/policies/openaiPolicy';
 import { PolicyError, type ChatMessage, type ReplyDelta } from '../../../src/core/agent/policies/policy';
@@ -36,6 +38,26 @@ function track<T extends { close(): Promise<void> }>(server: T): T {
 
 function openai(baseURL: string, model: string, options: Partial<OpenAIPolicyOptions> = {}) {
   return new OpenAIPolicy({ model, baseURL, apiKey: KEY, retry: fastRetry, ...options });
+}
+
+/**
+ * A server that answers every chat completion with the same SSE events, as a server was seen to send them (a
+ * quirk the family's double does not have): each event a `data:` line, then `data: [DONE]`.
+ */
+async function replayingServer(events: unknown[]): Promise<{ baseURL: string; close(): Promise<void> }> {
+  const server = createServer((request, response) => {
+    request.resume().on('end', () => {
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (const event of events) response.write(`data: ${JSON.stringify(event)}\n\n`);
+      response.end('data: [DONE]\n\n');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return track({
+    baseURL: `http://127.0.0.1:${port}/v1`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  });
 }
 
 const long = (tokens: number): ChatMessage[] => [...messages, { role: 'user', content: 'y'.repeat(tokens * 4) }];
@@ -462,6 +484,37 @@ describe('Ollama (test double of the real wire format)', () => {
     assert.deepEqual([native.message.content, native.reasoning], ['Answer.', 'Hmm.']);
     const compat = await openai(`${server.origin}/v1`, 'qwen2.5-coder:7b').next({ messages, tools });
     assert.deepEqual([compat.message.content, compat.reasoning], ['Again.', 'Hmm again.']);
+  });
+
+  test('Ollama /v1 (ollama/ollama#15457): two tool calls streamed whole, both at index 0 with their own ids, stay two calls', async () => {
+    // Ollama's /v1 streams each call whole in one chunk, and numbered every call 0 (0.20.x).
+    const chunk = (delta: Record<string, unknown>, finishReason: string | null = null) => ({
+      id: 'chatcmpl-311',
+      object: 'chat.completion.chunk',
+      created: 1_775_700_000,
+      model: 'qwen2.5-coder:7b',
+      system_fingerprint: 'fp_ollama',
+      choices: [{ index: 0, delta: { role: 'assistant', content: '', ...delta }, finish_reason: finishReason }],
+    });
+    const call = (id: string, command: string) => ({
+      id,
+      index: 0,
+      type: 'function',
+      function: { name: 'bash', arguments: JSON.stringify({ command }) },
+    });
+    const server = await replayingServer([
+      chunk({ tool_calls: [call('call_h3k1', 'cat a.py')] }),
+      chunk({ tool_calls: [call('call_q8v2', 'cat b.py')] }),
+      chunk({}, 'tool_calls'),
+    ]);
+    const response = await openai(server.baseURL, 'qwen2.5-coder:7b').next({ messages, tools });
+    assert.deepEqual(
+      response.message.tool_calls?.map((each) => [each.id, each.function.name, each.function.arguments]),
+      [
+        ['call_h3k1', 'bash', '{"command":"cat a.py"}'],
+        ['call_q8v2', 'bash', '{"command":"cat b.py"}'],
+      ],
+    );
   });
 
   test('Ollama through its OpenAI-compatible URL: the window is asked of /api/show too', async () => {
