@@ -41,23 +41,35 @@ function openai(baseURL: string, model: string, options: Partial<OpenAIPolicyOpt
 }
 
 /**
- * A server that answers every chat completion with the same SSE events, as a server was seen to send them (a
- * quirk the family's double does not have): each event a `data:` line, then `data: [DONE]`.
+ * A server that answers the chat completions it gets with SSE streams as a server was seen to send them (what
+ * the family's double does not do): the n-th request the n-th stream (the last one again after that), each
+ * event a `data:` line, then `data: [DONE]`.
  */
-async function replayingServer(events: unknown[]): Promise<{ baseURL: string; close(): Promise<void> }> {
+async function replayingServer(...streams: unknown[][]): Promise<{ baseURL: string; requests(): number }> {
+  let served = 0;
   const server = createServer((request, response) => {
     request.resume().on('end', () => {
       response.writeHead(200, { 'content-type': 'text/event-stream' });
-      for (const event of events) response.write(`data: ${JSON.stringify(event)}\n\n`);
+      for (const event of streams[Math.min(served++, streams.length - 1)])
+        response.write(`data: ${JSON.stringify(event)}\n\n`);
       response.end('data: [DONE]\n\n');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return track({
-    baseURL: `http://127.0.0.1:${port}/v1`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  });
+  track({ close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
+  return { baseURL: `http://127.0.0.1:${port}/v1`, requests: () => served };
+}
+
+/** A chat.completion.chunk of one choice. */
+function chunkOf(model: string, delta: Record<string, unknown>, finishReason: string | null = null) {
+  return {
+    id: 'chatcmpl-311',
+    object: 'chat.completion.chunk',
+    created: 1_775_700_000,
+    model,
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+  };
 }
 
 const long = (tokens: number): ChatMessage[] => [...messages, { role: 'user', content: 'y'.repeat(tokens * 4) }];
@@ -173,6 +185,25 @@ describe('OpenAI (test double of the real wire format)', () => {
       .catch((caught: unknown) => caught);
     assert.ok(error instanceof PolicyError && error.retryable, String(error));
     assert.match(error.message, /gave up after 3 attempts/);
+  });
+
+  test('OpenAI: a server_error sent inside the stream, after its 200, is retried as the 500 it stands for', async () => {
+    const server = await replayingServer(
+      [
+        chunkOf('gpt-4o', { role: 'assistant', content: '' }),
+        {
+          error: {
+            message: 'The server had an error while processing your request. Sorry about that!',
+            type: 'server_error',
+            param: null,
+            code: null,
+          },
+        },
+      ],
+      [chunkOf('gpt-4o', { role: 'assistant', content: 'Done.' }), chunkOf('gpt-4o', {}, 'stop')],
+    );
+    const response = await openai(server.baseURL, 'gpt-4o').next({ messages, tools });
+    assert.deepEqual([response.message.content, response.retries, server.requests()], ['Done.', 1, 2]);
   });
 
   test('OpenAI: context_length_exceeded is read as an overflow with the sizes, never retried', async () => {
@@ -489,12 +520,8 @@ describe('Ollama (test double of the real wire format)', () => {
   test('Ollama /v1 (ollama/ollama#15457): two tool calls streamed whole, both at index 0 with their own ids, stay two calls', async () => {
     // Ollama's /v1 streams each call whole in one chunk, and numbered every call 0 (0.20.x).
     const chunk = (delta: Record<string, unknown>, finishReason: string | null = null) => ({
-      id: 'chatcmpl-311',
-      object: 'chat.completion.chunk',
-      created: 1_775_700_000,
-      model: 'qwen2.5-coder:7b',
+      ...chunkOf('qwen2.5-coder:7b', { role: 'assistant', content: '', ...delta }, finishReason),
       system_fingerprint: 'fp_ollama',
-      choices: [{ index: 0, delta: { role: 'assistant', content: '', ...delta }, finish_reason: finishReason }],
     });
     const call = (id: string, command: string) => ({
       id,

@@ -58,9 +58,7 @@ export function classifyFailure(error: unknown, client: ClientErrors): FailureCl
   if (client.isAbort(error)) return { retryable: false };
   if (client.isConnectionFailure(error)) return { retryable: true };
   const err = error as { status?: unknown; headers?: Headers | Record<string, string>; error?: unknown };
-  // An error sent inside a stream has no HTTP status; servers put the status in its `code` (llama.cpp, vLLM).
-  const inStream = (err?.error as { code?: unknown } | undefined)?.code;
-  const status = typeof err?.status === 'number' ? err.status : typeof inStream === 'number' ? inStream : undefined;
+  const status = typeof err?.status === 'number' ? err.status : inStreamStatus(err?.error);
   const text = `${(error as Error)?.message ?? ''} ${err?.error === undefined ? '' : JSON.stringify(err.error)}`;
   const overflow = parseContextOverflow(text, status);
   if (overflow) return { retryable: false, status, overflow };
@@ -68,6 +66,33 @@ export function classifyFailure(error: unknown, client: ClientErrors): FailureCl
   if (quirk) return { retryable: false, status, quirk };
   if (status === undefined) return { retryable: false };
   return { retryable: status === 429 || status >= 500, status, retryAfterMs: retryAfter(err.headers) };
+}
+
+/**
+ * The HTTP status each error type stands for: Anthropic's documented types, and OpenAI's `server_error`.
+ */
+const STATUS_OF_ERROR_TYPE = new Map<unknown, number>([
+  ['invalid_request_error', 400],
+  ['authentication_error', 401],
+  ['permission_error', 403],
+  ['not_found_error', 404],
+  ['request_too_large', 413],
+  ['rate_limit_error', 429],
+  ['api_error', 500],
+  ['server_error', 500],
+  ['overloaded_error', 529],
+]);
+
+/**
+ * An error sent inside a stream, after its 200, has no HTTP status, so the SDKs give none. llama.cpp and vLLM
+ * put the status in its `code`; Anthropic's `event: error` (`{"type": "error", "error": {"type":
+ * "overloaded_error"}}`) and OpenAI's (`{"error": {"type": "server_error", "code": null}}`) name a type, read
+ * here as the status that type is sent with, so that it is retried as that status would be.
+ */
+function inStreamStatus(body: unknown): number | undefined {
+  const sent = body as { code?: unknown; type?: unknown; error?: { type?: unknown } } | undefined;
+  if (typeof sent?.code === 'number') return sent.code;
+  return STATUS_OF_ERROR_TYPE.get(sent?.error?.type ?? sent?.type);
 }
 
 function retryAfter(headers: Headers | Record<string, string> | undefined): number | undefined {
