@@ -296,7 +296,7 @@ const messageStart = sse({
     id: 'msg_01',
     type: 'message',
     role: 'assistant',
-    model: 'claude-sonnet-4-5-20250929',
+    model: 'claude-sonnet-4-6',
     content: [],
     stop_reason: null,
     stop_sequence: null,
@@ -360,7 +360,7 @@ describe('Anthropic Messages API streams that fail or stop part-way (its SSE eve
   }
   const policyFor = (baseURL: string, timeoutMs?: number) =>
     new AnthropicPolicy({
-      model: 'claude-sonnet-4-5-20250929',
+      model: 'claude-sonnet-4-6',
       baseURL,
       apiKey: KEY,
       retry: { baseDelayMs: 5, maxRetries: 2 },
@@ -388,5 +388,29 @@ describe('Anthropic Messages API streams that fail or stop part-way (its SSE eve
       policyFor(failing.baseURL).next({ messages: conversation.slice(0, 2), tools }),
       (error: PolicyError) => error.status === 529 && error.retryable && /gave up after 3 attempts/.test(error.message),
     );
+  });
+
+  test('Anthropic: a stream closed before message_stop (a tool_use input half sent) is retried, not ended as final', async () => {
+    const cutShort = [
+      ...wholeReply.slice(0, 6),
+      sse({ type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: '{"summ' } }),
+    ];
+    const server = await serve([send(cutShort), send(wholeReply)]);
+    const response = await policyFor(server.baseURL).next({ messages: conversation.slice(0, 2), tools });
+    assert.deepEqual(response.message.tool_calls?.[0].function, { name: 'submit', arguments: '{"summary":"fixed"}' });
+    assert.deepEqual([response.finishReason, response.retries], ['tool_use', 1]);
+  });
+
+  test('Anthropic: a stream that keeps sending pings but never finishes ends at the attempt deadline and is retried', async () => {
+    const stalled = (response: ServerResponse) => {
+      response.write(messageStart);
+      const pinging = setInterval(() => response.write(sse({ type: 'ping' })), 20);
+      response.on('close', () => clearInterval(pinging));
+    };
+    const server = await serve([stalled, send(wholeReply)]);
+    const started = performance.now();
+    const response = await policyFor(server.baseURL, 300).next({ messages: conversation.slice(0, 2), tools });
+    assert.deepEqual([response.message.content, response.retries], ['Submitting.', 1]);
+    assert.ok(performance.now() - started < 5000, 'the stalled attempt was cut at its deadline');
   });
 });
