@@ -62,6 +62,24 @@ function refuseForeignSettings(settings: ModelSettings): void {
     throw new ModelSettingsError('--thinking-budget is Anthropic extended thinking: use an anthropic: policy');
 }
 
+/** A base URL's host and path as servers read them: the host in lower case, the path without a trailing slash. */
+function hostAndPath(baseURL: string): { host: string; path: string } {
+  const url = new URL(baseURL);
+  return { host: url.hostname.toLowerCase(), path: url.pathname.replace(/\/+$/, '') };
+}
+
+/** OpenAI's own API, however its URL is written (`https://api.openai.com/v1/` too). */
+function isOpenAIItself(baseURL: string): boolean {
+  const { host, path } = hostAndPath(baseURL);
+  return host === 'api.openai.com' && path === '/v1';
+}
+
+/** Azure OpenAI's v1 API, `https://RESOURCE.openai.azure.com/openai/v1/`, which serves OpenAI's models as OpenAI does. */
+function isAzureOpenAI(baseURL: string): boolean {
+  const { host, path } = hostAndPath(baseURL);
+  return host.endsWith('.openai.azure.com') && path === '/openai/v1';
+}
+
 /** Per attempt: long generations on slow local servers. */
 const DEFAULT_ATTEMPT_TIMEOUT_MS = 600_000;
 
@@ -75,7 +93,8 @@ export class OpenAIPolicy implements Policy {
   constructor(private readonly options: OpenAIPolicyOptions) {
     const baseURL = options.baseURL ?? OPENAI_DEFAULT_BASE_URL;
     const apiKey = options.apiKey ?? (options.env ?? process.env).OPENAI_API_KEY;
-    if (!apiKey && baseURL === OPENAI_DEFAULT_BASE_URL) {
+    const openAIItself = isOpenAIItself(baseURL);
+    if (!apiKey && openAIItself) {
       throw new PolicyError(
         'OPENAI_API_KEY is not set: export it, or give an OpenAI-compatible server with openai:MODEL@BASE_URL',
       );
@@ -88,8 +107,8 @@ export class OpenAIPolicy implements Policy {
       maxRetries: 0,
       timeout: options.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS,
     });
-    // OpenAI's reasoning models refuse `max_tokens`; most other servers only know `max_tokens`.
-    const maxTokensField = baseURL === OPENAI_DEFAULT_BASE_URL ? 'max_completion_tokens' : 'max_tokens';
+    // OpenAI's reasoning models refuse `max_tokens`, on its API and on Azure's; most other servers only know it.
+    const maxTokensField = openAIItself || isAzureOpenAI(baseURL) ? 'max_completion_tokens' : 'max_tokens';
     this.parameters = dropUndefined({
       temperature: settings.temperature,
       top_p: settings.topP,
@@ -109,7 +128,7 @@ export class OpenAIPolicy implements Policy {
       baseURL,
       parameters: { ...this.parameters },
       settings,
-      ...(baseURL === OPENAI_DEFAULT_BASE_URL ? { server: 'openai' } : {}),
+      ...(openAIItself ? { server: 'openai' } : {}),
       contextWindow: knownContextWindow(options.model, settings),
       ...(this.prices ? { prices: this.prices } : {}),
     };
