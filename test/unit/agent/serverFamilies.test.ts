@@ -11,6 +11,7 @@ import { OllamaPolicy } from '../../../src/core/agent/policies/ollamaPolicy';
 import { OpenAIPolicy, type OpenAIPolicyOptions } from '../../../src/core/agent/policies/openaiPolicy';
 import { PolicyError, type ChatMessage, type ReplyDelta } from '../../../src/core/agent/policies/policy';
 import { createPolicy } from '../../../src/core/agent/policies/policySpec';
+import { protocolPolicy } from '../../../src/core/agent/protocols/index';
 import { bashTool } from '../../../src/core/agent/tools/bash';
 import { submitTool } from '../../../src/core/agent/tools/submit';
 import { Toolbox } from '../../../src/core/agent/tools/toolbox';
@@ -204,6 +205,18 @@ describe('OpenAI (test double of the real wire format)', () => {
     );
     const response = await openai(server.baseURL, 'gpt-4o').next({ messages, tools });
     assert.deepEqual([response.message.content, response.retries, server.requests()], ['Done.', 1, 2]);
+  });
+
+  test('OpenAI: the judge and simulated user ask at temperature 0, but gpt-5 and the o-series, which refuse any but 1, at their default', async () => {
+    const server = track(await ScriptedOpenAIServer.start([], { respond: () => step.text('ok') }));
+    const temperatureSent = async (model: string) => {
+      await (await protocolPolicy(`openai:${model}@${server.baseURL}`)).next({ messages, tools });
+      return server.completionRequests.at(-1)?.body?.temperature;
+    };
+    for (const model of ['gpt-5', 'gpt-5-mini-2025-08-07', 'openai/o4-mini', 'o3'])
+      assert.equal(await temperatureSent(model), undefined, model);
+    for (const model of ['gpt-4o', 'gpt-5-chat-latest', 'qwen2.5-coder:7b'])
+      assert.equal(await temperatureSent(model), 0, model);
   });
 
   test('OpenAI: context_length_exceeded is read as an overflow with the sizes, never retried', async () => {
