@@ -124,7 +124,7 @@ describe('Anthropic Messages API (test double of the real wire format)', () => {
         { content: 'All done.', usage: { prompt_tokens: 90, completion_tokens: 12 } },
       ),
     ]);
-    const policy = policyFor(server, { settings: { temperature: 0, topP: 0.9, stop: ['END'], stream: false } });
+    const policy = policyFor(server, { settings: { temperature: 0, stop: ['END'], stream: false } });
     const response = await policy.next({ messages: conversation.slice(0, 2), tools });
     assert.deepEqual(response.message, {
       role: 'assistant',
@@ -140,12 +140,14 @@ describe('Anthropic Messages API (test double of the real wire format)', () => {
     assert.equal(request.headers.authorization, `Bearer ${KEY}`);
     assert.deepEqual(
       [request.body?.max_tokens, request.body?.temperature, request.body?.top_p, request.body?.stop_sequences],
-      [1024, 0, 0.9, ['END']],
+      [1024, 0, undefined, ['END']],
     );
     assert.deepEqual(request.body?.tools, [
       { name: 'submit', description: tools[0].function.description, input_schema: tools[0].function.parameters },
     ]);
-    assert.deepEqual(policy.info.parameters, { max_tokens: 1024, temperature: 0, top_p: 0.9, stop_sequences: ['END'] });
+    assert.deepEqual(policy.info.parameters, { max_tokens: 1024, temperature: 0, stop_sequences: ['END'] });
+    const nucleus = policyFor(server, { settings: { topP: 0.9 } });
+    assert.deepEqual(nucleus.info.parameters, { max_tokens: 1024, top_p: 0.9 });
     assert.ok(!JSON.stringify(policy.info).includes(KEY));
   });
 
@@ -278,6 +280,10 @@ describe('Anthropic Messages API (test double of the real wire format)', () => {
     assert.throws(
       () => new AnthropicPolicy({ ...base, settings: { thinkingBudget: 2048, temperature: 0.2, maxTokens: 4096 } }),
       /requires 1 with thinking/,
+    );
+    assert.throws(
+      () => new AnthropicPolicy({ ...base, settings: { temperature: 0.2, topP: 0.9 } }),
+      /--temperature and --top-p cannot be set together for Anthropic: Claude Sonnet 4.5 and later refuse both; set one/,
     );
     assert.throws(
       () => new AnthropicPolicy({ ...base, settings: { thinkingBudget: 9000 } }),

@@ -61,6 +61,12 @@ function refuseForeignSettings(settings: ModelSettings): void {
     throw new ModelSettingsError("--seed: Anthropic's Messages API has no sampling seed");
   if (settings.numCtx !== undefined)
     throw new ModelSettingsError("--num-ctx sets Ollama's context size: use the policy ollama:MODEL[@URL]");
+  // Anthropic's migration guide: Claude Sonnet 4.5 and later answer both with 400 "temperature and top_p cannot
+  // both be specified for this model"; the API reference already said to set one or the other.
+  if (settings.temperature !== undefined && settings.topP !== undefined)
+    throw new ModelSettingsError(
+      '--temperature and --top-p cannot be set together for Anthropic: Claude Sonnet 4.5 and later refuse both; set one',
+    );
   if (settings.thinkingBudget !== undefined && settings.temperature !== undefined && settings.temperature !== 1)
     throw new ModelSettingsError(
       '--temperature cannot be set with --thinking-budget: Anthropic requires 1 with thinking',
