@@ -42,24 +42,33 @@ function openai(baseURL: string, model: string, options: Partial<OpenAIPolicyOpt
 }
 
 /**
- * A server that answers the chat completions it gets with SSE streams as a server was seen to send them (what
- * the family's double does not do): the n-th request the n-th stream (the last one again after that), each
- * event a `data:` line, then `data: [DONE]`.
+ * A server that answers model calls with streams as a server was seen to send them (what the family's double
+ * does not do): the n-th request the n-th stream (the last one again after that), as SSE (each event a
+ * `data:` line, then `data: [DONE]`) or as Ollama's NDJSON (one object a line).
  */
-async function replayingServer(...streams: unknown[][]): Promise<{ baseURL: string; requests(): number }> {
+async function replayingServer(
+  format: 'sse' | 'ndjson',
+  ...streams: unknown[][]
+): Promise<{ baseURL: string; origin: string; requests(): number }> {
   let served = 0;
   const server = createServer((request, response) => {
     request.resume().on('end', () => {
+      const events = streams[Math.min(served++, streams.length - 1)];
+      if (format === 'ndjson') {
+        response.writeHead(200, { 'content-type': 'application/x-ndjson' });
+        response.end(events.map((line) => `${JSON.stringify(line)}\n`).join(''));
+        return;
+      }
       response.writeHead(200, { 'content-type': 'text/event-stream' });
-      for (const event of streams[Math.min(served++, streams.length - 1)])
-        response.write(`data: ${JSON.stringify(event)}\n\n`);
+      for (const event of events) response.write(`data: ${JSON.stringify(event)}\n\n`);
       response.end('data: [DONE]\n\n');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   track({ close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
-  return { baseURL: `http://127.0.0.1:${port}/v1`, requests: () => served };
+  const origin = `http://127.0.0.1:${port}`;
+  return { origin, baseURL: `${origin}/v1`, requests: () => served };
 }
 
 /** A chat.completion.chunk of one choice. */
@@ -190,6 +199,7 @@ describe('OpenAI (test double of the real wire format)', () => {
 
   test('OpenAI: a server_error sent inside the stream, after its 200, is retried as the 500 it stands for', async () => {
     const server = await replayingServer(
+      'sse',
       [
         chunkOf('gpt-4o', { role: 'assistant', content: '' }),
         {
@@ -542,7 +552,7 @@ describe('Ollama (test double of the real wire format)', () => {
       type: 'function',
       function: { name: 'bash', arguments: JSON.stringify({ command }) },
     });
-    const server = await replayingServer([
+    const server = await replayingServer('sse', [
       chunk({ tool_calls: [call('call_h3k1', 'cat a.py')] }),
       chunk({ tool_calls: [call('call_q8v2', 'cat b.py')] }),
       chunk({}, 'tool_calls'),
@@ -555,6 +565,68 @@ describe('Ollama (test double of the real wire format)', () => {
         ['call_q8v2', 'bash', '{"command":"cat b.py"}'],
       ],
     );
+  });
+
+  test('Ollama: an NDJSON stream that ends without its done line was cut off: it is retried, never taken for the answer', async () => {
+    const line = (content: string) => ({
+      model: 'qwen2.5-coder:7b',
+      created_at: '2026-12-06T12:00:00.000Z',
+      message: { role: 'assistant', content },
+      done: false,
+    });
+    const last = {
+      model: 'qwen2.5-coder:7b',
+      created_at: '2026-12-06T12:00:01.000Z',
+      message: { role: 'assistant', content: '' },
+      done: true,
+      done_reason: 'stop',
+      total_duration: 1_200_000_000,
+      load_duration: 20_000_000,
+      prompt_eval_count: 120,
+      prompt_eval_duration: 300_000_000,
+      eval_count: 9,
+      eval_duration: 800_000_000,
+    };
+    const server = await replayingServer(
+      'ndjson',
+      [line('The bug is in '), line('round')],
+      [line('The bug is in '), line('round().'), last],
+    );
+    const response = await new OllamaPolicy({
+      model: 'qwen2.5-coder:7b',
+      baseURL: server.origin,
+      retry: fastRetry,
+    }).next({ messages, tools });
+    assert.deepEqual(
+      [response.message.content, response.finishReason, response.retries, server.requests()],
+      ['The bug is in round().', 'stop', 1, 2],
+    );
+    assert.deepEqual(response.usage, { promptTokens: 120, completionTokens: 9 });
+  });
+
+  test('Ollama until mid-2024 (ollama/ollama#2068): no prompt_eval_count when the prompt came from its cache; the count is estimated and marked so', async () => {
+    const server = await replayingServer('ndjson', [
+      {
+        model: 'llama3:8b',
+        created_at: '2024-04-08T10:00:00.000Z',
+        message: { role: 'assistant', content: 'Done.' },
+        done: false,
+      },
+      {
+        model: 'llama3:8b',
+        created_at: '2024-04-08T10:00:01.000Z',
+        message: { role: 'assistant', content: '' },
+        done: true,
+        total_duration: 400_000_000,
+        load_duration: 3_000_000,
+        eval_count: 3,
+        eval_duration: 90_000_000,
+      },
+    ]);
+    const response = await new OllamaPolicy({ model: 'llama3:8b', baseURL: server.origin }).next({ messages, tools });
+    assert.equal(response.usage.completionTokens, 3, 'the count it sent is kept');
+    assert.equal(response.usage.estimated, true);
+    assert.ok(response.usage.promptTokens > 10, `an estimate from the messages, not 0: ${response.usage.promptTokens}`);
   });
 
   test('Ollama through its OpenAI-compatible URL: the window is asked of /api/show too', async () => {

@@ -10,6 +10,7 @@ import { DEFAULT_STREAM, ModelSettingsError, type ModelSettings } from './modelS
 import { costOf, knownContextWindow, modelPrices, type PriceSource } from './modelTable';
 import { CompletionAccumulator, type AccumulatedCompletion } from './openaiStream';
 import {
+  estimatedTokens,
   PolicyError,
   type AssistantMessage,
   type ChatMessage,
@@ -275,8 +276,7 @@ function readUsage(
     | undefined;
   if (!usage || typeof usage.prompt_tokens !== 'number') {
     const { request, reply } = estimateFrom();
-    const estimate = (value: unknown) => Math.ceil(JSON.stringify(value).length / 4);
-    return { promptTokens: estimate(request), completionTokens: estimate(reply), estimated: true };
+    return { promptTokens: estimatedTokens(request), completionTokens: estimatedTokens(reply), estimated: true };
   }
   // llama.cpp reports the prompt tokens it reused from its cache in `timings.cache_n`.
   const cached = usage.prompt_tokens_details?.cached_tokens ?? numberOrUndefined(completion.timings?.cache_n);

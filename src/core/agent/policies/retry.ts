@@ -35,13 +35,22 @@ export interface ClientErrors {
   isAbort(error: unknown): boolean;
 }
 
+/**
+ * A stream that ended, cleanly, before the answer did (Ollama's NDJSON without its `done` line): the connection
+ * was cut somewhere on the way, so it is retried as a reset would be, never taken for a whole answer.
+ */
+export class StreamCutShortError extends Error {
+  override name = 'StreamCutShortError';
+}
+
 const RESET_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'EAI_AGAIN']);
 
-/** fetch's failures: a TypeError whose cause is the socket error, or a timeout. */
+/** fetch's failures: a TypeError whose cause is the socket error, a timeout, or a stream cut short. */
 export const FETCH_ERRORS: ClientErrors = {
   isConnectionFailure: (error) => {
     const cause = (error as { cause?: { code?: string } })?.cause;
     return (
+      error instanceof StreamCutShortError ||
       (error instanceof TypeError && /fetch failed|terminated/i.test(error.message)) ||
       RESET_CODES.has(cause?.code ?? '') ||
       (error as Error)?.name === 'TimeoutError'
