@@ -23,7 +23,7 @@ export interface BatchOptions {
   outDir: string;
   /** The protocols' settings: the reward, the CodeAssistBench models, feedback rounds. */
   protocol: ProtocolSpec;
-  /** Makes the protocols' model clients from their specs (default: `createPolicy` at temperature 0). */
+  /** Makes the protocols' model clients from their specs (default: `createPolicy`, temperature 0 where the model takes it). */
   createPolicy?: PolicyFactory;
   evaluator: EvaluatorOptions;
   config?: Partial<AgentConfig>;

@@ -50,7 +50,7 @@ export interface RolloutOptions {
   toolbox: Toolbox;
   /** The protocol's settings (reward, CodeAssistBench models, feedback rounds); the protocol is the task's kind's. */
   protocol: ProtocolSpec;
-  /** Makes the protocol's model clients from their specs (default: `createPolicy` at temperature 0). */
+  /** Makes the protocol's model clients from their specs (default: `createPolicy`, temperature 0 where the model takes it). */
   createPolicy?: PolicyFactory;
   outDir: string;
   attempt?: number;

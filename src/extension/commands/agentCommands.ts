@@ -4,6 +4,7 @@ import { describeResolved, runBatch } from '../../core/agent/batch';
 import { OPENAI_DEFAULT_BASE_URL } from '../../core/agent/policies/openaiPolicy';
 import type { Policy } from '../../core/agent/policies/policy';
 import { createPolicy, parsePolicySpec } from '../../core/agent/policies/policySpec';
+import { protocolModelSettings } from '../../core/agent/protocols/index';
 import {
   FEEDBACK_SOURCES,
   type FeedbackSource,
@@ -276,13 +277,13 @@ async function keysOf(context: CommandContext, specs: string[]): Promise<Map<str
   return keys;
 }
 
-/** Protocol models by spec: VS Code's Language Model API for `vscode-lm:FAMILY`, else the core's, at temperature 0. */
+/** Protocol models by spec: VS Code's Language Model API for `vscode-lm:FAMILY`, else the core's, with the protocols' settings. */
 function protocolPolicyFactory(keys: Map<string, string>): PolicyFactory {
   return async (spec) => {
     if (spec.startsWith('vscode-lm:')) return LanguageModelPolicy.select(spec.slice('vscode-lm:'.length));
     const parsed = parsePolicySpec(spec);
     const apiKey = parsed.backend === 'openai' ? keys.get(parsed.baseURL ?? OPENAI_DEFAULT_BASE_URL) : undefined;
-    return createPolicy(parsed, { settings: { temperature: 0 }, ...(apiKey ? { openai: { apiKey } } : {}) });
+    return createPolicy(parsed, { settings: protocolModelSettings(parsed), ...(apiKey ? { openai: { apiKey } } : {}) });
   };
 }
 

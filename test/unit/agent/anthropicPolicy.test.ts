@@ -1,5 +1,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   AnthropicPolicy,
   fromAnthropicMessage,
@@ -122,7 +124,7 @@ describe('Anthropic Messages API (test double of the real wire format)', () => {
         { content: 'All done.', usage: { prompt_tokens: 90, completion_tokens: 12 } },
       ),
     ]);
-    const policy = policyFor(server, { settings: { temperature: 0, topP: 0.9, stop: ['END'], stream: false } });
+    const policy = policyFor(server, { settings: { temperature: 0, stop: ['END'], stream: false } });
     const response = await policy.next({ messages: conversation.slice(0, 2), tools });
     assert.deepEqual(response.message, {
       role: 'assistant',
@@ -138,12 +140,14 @@ describe('Anthropic Messages API (test double of the real wire format)', () => {
     assert.equal(request.headers.authorization, `Bearer ${KEY}`);
     assert.deepEqual(
       [request.body?.max_tokens, request.body?.temperature, request.body?.top_p, request.body?.stop_sequences],
-      [1024, 0, 0.9, ['END']],
+      [1024, 0, undefined, ['END']],
     );
     assert.deepEqual(request.body?.tools, [
       { name: 'submit', description: tools[0].function.description, input_schema: tools[0].function.parameters },
     ]);
-    assert.deepEqual(policy.info.parameters, { max_tokens: 1024, temperature: 0, top_p: 0.9, stop_sequences: ['END'] });
+    assert.deepEqual(policy.info.parameters, { max_tokens: 1024, temperature: 0, stop_sequences: ['END'] });
+    const nucleus = policyFor(server, { settings: { topP: 0.9 } });
+    assert.deepEqual(nucleus.info.parameters, { max_tokens: 1024, top_p: 0.9 });
     assert.ok(!JSON.stringify(policy.info).includes(KEY));
   });
 
@@ -278,9 +282,141 @@ describe('Anthropic Messages API (test double of the real wire format)', () => {
       /requires 1 with thinking/,
     );
     assert.throws(
+      () => new AnthropicPolicy({ ...base, settings: { temperature: 0.2, topP: 0.9 } }),
+      /--temperature and --top-p cannot be set together for Anthropic: Claude Sonnet 4.5 and later refuse both; set one/,
+    );
+    assert.throws(
       () => new AnthropicPolicy({ ...base, settings: { thinkingBudget: 9000 } }),
       /must be below the reply limit/,
     );
     assert.throws(() => new AnthropicPolicy({ model: 'claude-x', env: {} }), /ANTHROPIC_API_KEY is not set/);
+  });
+});
+
+/** An Anthropic SSE event as the API writes it: the event's name, then its data. */
+const sse = (data: { type: string } & Record<string, unknown>) =>
+  `event: ${data.type}\ndata: ${JSON.stringify(data)}\n\n`;
+const messageStart = sse({
+  type: 'message_start',
+  message: {
+    id: 'msg_01',
+    type: 'message',
+    role: 'assistant',
+    model: 'claude-sonnet-4-6',
+    content: [],
+    stop_reason: null,
+    stop_sequence: null,
+    usage: { input_tokens: 40, output_tokens: 1 },
+  },
+});
+/** A whole streamed reply: text, then tool_use, ended by message_delta and message_stop. */
+const wholeReply = [
+  messageStart,
+  sse({ type: 'ping' }),
+  sse({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
+  sse({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Submitting.' } }),
+  sse({ type: 'content_block_stop', index: 0 }),
+  sse({
+    type: 'content_block_start',
+    index: 1,
+    content_block: { type: 'tool_use', id: 'toolu_01', name: 'submit', input: {} },
+  }),
+  sse({
+    type: 'content_block_delta',
+    index: 1,
+    delta: { type: 'input_json_delta', partial_json: '{"summary": "fixed"}' },
+  }),
+  sse({ type: 'content_block_stop', index: 1 }),
+  sse({ type: 'message_delta', delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { output_tokens: 20 } }),
+  sse({ type: 'message_stop' }),
+];
+
+/**
+ * Anthropic's streaming Messages API where what happens inside a stream matters: each request to /v1/messages
+ * gets the next scripted answer, written as the API writes its SSE events, after its 200.
+ */
+async function anthropicStreams(answers: ((response: ServerResponse) => void)[]) {
+  let served = 0;
+  const server = createServer((request, response) => {
+    request.resume().on('end', () => {
+      response.writeHead(200, { 'content-type': 'text/event-stream', 'request-id': `req_0${served}` });
+      answers[Math.min(served++, answers.length - 1)](response);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseURL: `http://127.0.0.1:${port}`,
+    requests: () => served,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+const send = (events: string[]) => (response: ServerResponse) => response.end(events.join(''));
+
+describe('Anthropic Messages API streams that fail or stop part-way (its SSE events, as documented)', () => {
+  const servers: { close(): Promise<void> }[] = [];
+  after(async () => Promise.all(servers.map((server) => server.close())));
+  async function serve(answers: ((response: ServerResponse) => void)[]) {
+    const server = await anthropicStreams(answers);
+    servers.push(server);
+    return server;
+  }
+  const policyFor = (baseURL: string, timeoutMs?: number) =>
+    new AnthropicPolicy({
+      model: 'claude-sonnet-4-6',
+      baseURL,
+      apiKey: KEY,
+      retry: { baseDelayMs: 5, maxRetries: 2 },
+      ...(timeoutMs ? { timeoutMs } : {}),
+    });
+
+  test('Anthropic: an overloaded_error or api_error event after the 200 is retried as the 529 or 500 it stands for', async () => {
+    const server = await serve([
+      send([messageStart, sse({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } })]),
+      send([messageStart, sse({ type: 'error', error: { type: 'api_error', message: 'Internal server error' } })]),
+      send(wholeReply),
+    ]);
+    const deltas: ReplyDelta[] = [];
+    const response = await policyFor(server.baseURL).next({
+      messages: conversation.slice(0, 2),
+      tools,
+      onDelta: (delta) => deltas.push(delta),
+    });
+    assert.deepEqual([response.message.content, response.retries, server.requests()], ['Submitting.', 2, 3]);
+    assert.equal(deltas.filter((delta) => delta.kind === 'restart').length, 2);
+    const failing = await serve([
+      send([messageStart, sse({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } })]),
+    ]);
+    await assert.rejects(
+      policyFor(failing.baseURL).next({ messages: conversation.slice(0, 2), tools }),
+      (error: PolicyError) => error.status === 529 && error.retryable && /gave up after 3 attempts/.test(error.message),
+    );
+  });
+
+  test('Anthropic: a stream closed before message_stop (a tool_use input half sent) is retried, not ended as final', async () => {
+    const cutShort = [
+      ...wholeReply.slice(0, 6),
+      sse({ type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: '{"summ' } }),
+    ];
+    const server = await serve([send(cutShort), send(wholeReply)]);
+    const response = await policyFor(server.baseURL).next({ messages: conversation.slice(0, 2), tools });
+    assert.deepEqual(response.message.tool_calls?.[0].function, { name: 'submit', arguments: '{"summary":"fixed"}' });
+    assert.deepEqual([response.finishReason, response.retries], ['tool_use', 1]);
+  });
+
+  test('Anthropic: a stream that keeps sending pings but never finishes ends at the attempt deadline and is retried', async () => {
+    const stalled = (response: ServerResponse) => {
+      response.write(messageStart);
+      const pinging = setInterval(() => response.write(sse({ type: 'ping' })), 20);
+      response.on('close', () => clearInterval(pinging));
+    };
+    const server = await serve([stalled, send(wholeReply)]);
+    const started = performance.now();
+    const response = await policyFor(server.baseURL, 300).next({ messages: conversation.slice(0, 2), tools });
+    assert.deepEqual([response.message.content, response.retries], ['Submitting.', 1]);
+    assert.ok(performance.now() - started < 5000, 'the stalled attempt was cut at its deadline');
   });
 });

@@ -202,6 +202,8 @@ describe('model table', () => {
       model: string;
       prices?: Record<string, unknown>;
       context_source?: string;
+      fixed_temperature?: boolean;
+      fixed_temperature_source?: string;
     }[]) {
       if (entry.prices) {
         assert.ok(sources[entry.prices.source as string], `${entry.model}: its price source is listed`);
@@ -217,6 +219,11 @@ describe('model table', () => {
       }
       if (entry.context_source)
         assert.ok(sources[entry.context_source], `${entry.model}: its context source is listed`);
+      if (entry.fixed_temperature)
+        assert.ok(
+          sources[entry.fixed_temperature_source ?? ''],
+          `${entry.model}: its fixed_temperature source is listed`,
+        );
     }
   });
 

@@ -189,6 +189,28 @@ describe('OpenAIPolicy against a local OpenAI wire-protocol double', () => {
     assert.doesNotThrow(() => new OpenAIPolicy({ model: 'llama3', baseURL: 'http://127.0.0.1:11434/v1', env: {} }));
   });
 
+  test("the reply limit goes as max_completion_tokens to OpenAI's and Azure OpenAI's v1 API however the URL is written, else as max_tokens", () => {
+    // OpenAI's reasoning models (o-series, gpt-5) answer max_tokens with 400 "Unsupported parameter: 'max_tokens'".
+    const limitField = (baseURL: string) =>
+      Object.keys(
+        new OpenAIPolicy({ model: 'gpt-5', baseURL, apiKey: KEY, settings: { maxTokens: 500 } }).info.parameters,
+      );
+    for (const baseURL of [
+      'https://api.openai.com/v1',
+      'https://api.openai.com/v1/',
+      'https://API.openai.com/v1',
+      'https://contoso.openai.azure.com/openai/v1/',
+      'https://contoso.openai.azure.com/openai/v1',
+    ])
+      assert.deepEqual(limitField(baseURL), ['max_completion_tokens'], baseURL);
+    for (const baseURL of ['http://127.0.0.1:8000/v1', 'https://openrouter.ai/api/v1'])
+      assert.deepEqual(limitField(baseURL), ['max_tokens'], baseURL);
+    assert.throws(
+      () => new OpenAIPolicy({ model: 'gpt-5', baseURL: 'https://api.openai.com/v1/', env: {} }),
+      /OPENAI_API_KEY is not set/,
+    );
+  });
+
   test('the double also speaks the streaming and model-listing protocol to the official SDK', async () => {
     const server = await serve(
       step.toolCalls([{ name: 'submit', arguments: { summary: 'streamed arguments' } }], { content: 'Streaming now.' }),

@@ -23,6 +23,28 @@ describe('classifyFailure', () => {
     assert.deepEqual(classifyFailure(new TypeError('a bug'), sdk), { retryable: false });
   });
 
+  test('an error sent inside a stream (no HTTP status) is classed by the status its code or type stands for', () => {
+    // As the SDKs raise them: Anthropic's `event: error` keeps the whole body, OpenAI's keeps its `error`.
+    const inStream = (body: unknown) => Object.assign(new Error('in-stream error'), { status: undefined, error: body });
+    const anthropic = (type: string) => inStream({ type: 'error', error: { type, message: type } });
+    assert.deepEqual(
+      ['overloaded_error', 'api_error', 'rate_limit_error', 'invalid_request_error'].map((type) => {
+        const { retryable, status } = classifyFailure(anthropic(type), sdk);
+        return [type, retryable, status];
+      }),
+      [
+        ['overloaded_error', true, 529],
+        ['api_error', true, 500],
+        ['rate_limit_error', true, 429],
+        ['invalid_request_error', false, 400],
+      ],
+    );
+    const openai = inStream({ message: 'The server had an error', type: 'server_error', param: null, code: null });
+    assert.deepEqual(classifyFailure(openai, sdk), { retryable: true, status: 500, retryAfterMs: undefined });
+    assert.equal(classifyFailure(inStream({ code: 503, message: 'Loading model' }), sdk).status, 503);
+    assert.deepEqual(classifyFailure(inStream({ type: 'some_new_error' }), sdk), { retryable: false });
+  });
+
   test('reads retry-after-ms, retry-after seconds and retry-after dates', () => {
     assert.equal(classifyFailure(httpError(429, { 'retry-after-ms': '250' }), sdk).retryAfterMs, 250);
     assert.equal(classifyFailure(httpError(429, { 'retry-after': '2' }), sdk).retryAfterMs, 2000);

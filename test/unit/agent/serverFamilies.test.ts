@@ -5,10 +5,13 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { OllamaPolicy } from '../../../src/core/agent/policies/ollamaPolicy';
 import { OpenAIPolicy, type OpenAIPolicyOptions } from '../../../src/core/agent/policies/openaiPolicy';
 import { PolicyError, type ChatMessage, type ReplyDelta } from '../../../src/core/agent/policies/policy';
 import { createPolicy } from '../../../src/core/agent/policies/policySpec';
+import { protocolPolicy } from '../../../src/core/agent/protocols/index';
 import { bashTool } from '../../../src/core/agent/tools/bash';
 import { submitTool } from '../../../src/core/agent/tools/submit';
 import { Toolbox } from '../../../src/core/agent/tools/toolbox';
@@ -36,6 +39,47 @@ function track<T extends { close(): Promise<void> }>(server: T): T {
 
 function openai(baseURL: string, model: string, options: Partial<OpenAIPolicyOptions> = {}) {
   return new OpenAIPolicy({ model, baseURL, apiKey: KEY, retry: fastRetry, ...options });
+}
+
+/**
+ * A server that answers model calls with streams as a server was seen to send them (what the family's double
+ * does not do): the n-th request the n-th stream (the last one again after that), as SSE (each event a
+ * `data:` line, then `data: [DONE]`) or as Ollama's NDJSON (one object a line).
+ */
+async function replayingServer(
+  format: 'sse' | 'ndjson',
+  ...streams: unknown[][]
+): Promise<{ baseURL: string; origin: string; requests(): number }> {
+  let served = 0;
+  const server = createServer((request, response) => {
+    request.resume().on('end', () => {
+      const events = streams[Math.min(served++, streams.length - 1)];
+      if (format === 'ndjson') {
+        response.writeHead(200, { 'content-type': 'application/x-ndjson' });
+        response.end(events.map((line) => `${JSON.stringify(line)}\n`).join(''));
+        return;
+      }
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (const event of events) response.write(`data: ${JSON.stringify(event)}\n\n`);
+      response.end('data: [DONE]\n\n');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  track({ close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
+  const origin = `http://127.0.0.1:${port}`;
+  return { origin, baseURL: `${origin}/v1`, requests: () => served };
+}
+
+/** A chat.completion.chunk of one choice. */
+function chunkOf(model: string, delta: Record<string, unknown>, finishReason: string | null = null) {
+  return {
+    id: 'chatcmpl-311',
+    object: 'chat.completion.chunk',
+    created: 1_775_700_000,
+    model,
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+  };
 }
 
 const long = (tokens: number): ChatMessage[] => [...messages, { role: 'user', content: 'y'.repeat(tokens * 4) }];
@@ -151,6 +195,38 @@ describe('OpenAI (test double of the real wire format)', () => {
       .catch((caught: unknown) => caught);
     assert.ok(error instanceof PolicyError && error.retryable, String(error));
     assert.match(error.message, /gave up after 3 attempts/);
+  });
+
+  test('OpenAI: a server_error sent inside the stream, after its 200, is retried as the 500 it stands for', async () => {
+    const server = await replayingServer(
+      'sse',
+      [
+        chunkOf('gpt-4o', { role: 'assistant', content: '' }),
+        {
+          error: {
+            message: 'The server had an error while processing your request. Sorry about that!',
+            type: 'server_error',
+            param: null,
+            code: null,
+          },
+        },
+      ],
+      [chunkOf('gpt-4o', { role: 'assistant', content: 'Done.' }), chunkOf('gpt-4o', {}, 'stop')],
+    );
+    const response = await openai(server.baseURL, 'gpt-4o').next({ messages, tools });
+    assert.deepEqual([response.message.content, response.retries, server.requests()], ['Done.', 1, 2]);
+  });
+
+  test('OpenAI: the judge and simulated user ask at temperature 0, but gpt-5 and the o-series, which refuse any but 1, at their default', async () => {
+    const server = track(await ScriptedOpenAIServer.start([], { respond: () => step.text('ok') }));
+    const temperatureSent = async (model: string) => {
+      await (await protocolPolicy(`openai:${model}@${server.baseURL}`)).next({ messages, tools });
+      return server.completionRequests.at(-1)?.body?.temperature;
+    };
+    for (const model of ['gpt-5', 'gpt-5-mini-2025-08-07', 'openai/o4-mini', 'o3'])
+      assert.equal(await temperatureSent(model), undefined, model);
+    for (const model of ['gpt-4o', 'gpt-5-chat-latest', 'qwen2.5-coder:7b'])
+      assert.equal(await temperatureSent(model), 0, model);
   });
 
   test('OpenAI: context_length_exceeded is read as an overflow with the sizes, never retried', async () => {
@@ -462,6 +538,95 @@ describe('Ollama (test double of the real wire format)', () => {
     assert.deepEqual([native.message.content, native.reasoning], ['Answer.', 'Hmm.']);
     const compat = await openai(`${server.origin}/v1`, 'qwen2.5-coder:7b').next({ messages, tools });
     assert.deepEqual([compat.message.content, compat.reasoning], ['Again.', 'Hmm again.']);
+  });
+
+  test('Ollama /v1 (ollama/ollama#15457): two tool calls streamed whole, both at index 0 with their own ids, stay two calls', async () => {
+    // Ollama's /v1 streams each call whole in one chunk, and numbered every call 0 (0.20.x).
+    const chunk = (delta: Record<string, unknown>, finishReason: string | null = null) => ({
+      ...chunkOf('qwen2.5-coder:7b', { role: 'assistant', content: '', ...delta }, finishReason),
+      system_fingerprint: 'fp_ollama',
+    });
+    const call = (id: string, command: string) => ({
+      id,
+      index: 0,
+      type: 'function',
+      function: { name: 'bash', arguments: JSON.stringify({ command }) },
+    });
+    const server = await replayingServer('sse', [
+      chunk({ tool_calls: [call('call_h3k1', 'cat a.py')] }),
+      chunk({ tool_calls: [call('call_q8v2', 'cat b.py')] }),
+      chunk({}, 'tool_calls'),
+    ]);
+    const response = await openai(server.baseURL, 'qwen2.5-coder:7b').next({ messages, tools });
+    assert.deepEqual(
+      response.message.tool_calls?.map((each) => [each.id, each.function.name, each.function.arguments]),
+      [
+        ['call_h3k1', 'bash', '{"command":"cat a.py"}'],
+        ['call_q8v2', 'bash', '{"command":"cat b.py"}'],
+      ],
+    );
+  });
+
+  test('Ollama: an NDJSON stream that ends without its done line was cut off: it is retried, never taken for the answer', async () => {
+    const line = (content: string) => ({
+      model: 'qwen2.5-coder:7b',
+      created_at: '2026-12-06T12:00:00.000Z',
+      message: { role: 'assistant', content },
+      done: false,
+    });
+    const last = {
+      model: 'qwen2.5-coder:7b',
+      created_at: '2026-12-06T12:00:01.000Z',
+      message: { role: 'assistant', content: '' },
+      done: true,
+      done_reason: 'stop',
+      total_duration: 1_200_000_000,
+      load_duration: 20_000_000,
+      prompt_eval_count: 120,
+      prompt_eval_duration: 300_000_000,
+      eval_count: 9,
+      eval_duration: 800_000_000,
+    };
+    const server = await replayingServer(
+      'ndjson',
+      [line('The bug is in '), line('round')],
+      [line('The bug is in '), line('round().'), last],
+    );
+    const response = await new OllamaPolicy({
+      model: 'qwen2.5-coder:7b',
+      baseURL: server.origin,
+      retry: fastRetry,
+    }).next({ messages, tools });
+    assert.deepEqual(
+      [response.message.content, response.finishReason, response.retries, server.requests()],
+      ['The bug is in round().', 'stop', 1, 2],
+    );
+    assert.deepEqual(response.usage, { promptTokens: 120, completionTokens: 9 });
+  });
+
+  test('Ollama until mid-2024 (ollama/ollama#2068): no prompt_eval_count when the prompt came from its cache; the count is estimated and marked so', async () => {
+    const server = await replayingServer('ndjson', [
+      {
+        model: 'llama3:8b',
+        created_at: '2024-04-08T10:00:00.000Z',
+        message: { role: 'assistant', content: 'Done.' },
+        done: false,
+      },
+      {
+        model: 'llama3:8b',
+        created_at: '2024-04-08T10:00:01.000Z',
+        message: { role: 'assistant', content: '' },
+        done: true,
+        total_duration: 400_000_000,
+        load_duration: 3_000_000,
+        eval_count: 3,
+        eval_duration: 90_000_000,
+      },
+    ]);
+    const response = await new OllamaPolicy({ model: 'llama3:8b', baseURL: server.origin }).next({ messages, tools });
+    assert.equal(response.usage.completionTokens, 3, 'the count it sent is kept');
+    assert.equal(response.usage.estimated, true);
+    assert.ok(response.usage.promptTokens > 10, `an estimate from the messages, not 0: ${response.usage.promptTokens}`);
   });
 
   test('Ollama through its OpenAI-compatible URL: the window is asked of /api/show too', async () => {

@@ -52,12 +52,21 @@ const ANTHROPIC_SDK_ERRORS = {
 
 const EPHEMERAL = { type: 'ephemeral' } as const;
 
+/** Per attempt, streamed or not. */
+const DEFAULT_ATTEMPT_TIMEOUT_MS = 600_000;
+
 /** Knobs the Messages API does not have, or forbids together: refused rather than silently dropped. */
 function refuseForeignSettings(settings: ModelSettings): void {
   if (settings.seed !== undefined)
     throw new ModelSettingsError("--seed: Anthropic's Messages API has no sampling seed");
   if (settings.numCtx !== undefined)
     throw new ModelSettingsError("--num-ctx sets Ollama's context size: use the policy ollama:MODEL[@URL]");
+  // Anthropic's migration guide: Claude Sonnet 4.5 and later answer both with 400 "temperature and top_p cannot
+  // both be specified for this model"; the API reference already said to set one or the other.
+  if (settings.temperature !== undefined && settings.topP !== undefined)
+    throw new ModelSettingsError(
+      '--temperature and --top-p cannot be set together for Anthropic: Claude Sonnet 4.5 and later refuse both; set one',
+    );
   if (settings.thinkingBudget !== undefined && settings.temperature !== undefined && settings.temperature !== 1)
     throw new ModelSettingsError(
       '--temperature cannot be set with --thinking-budget: Anthropic requires 1 with thinking',
@@ -84,7 +93,12 @@ export class AnthropicPolicy implements Policy {
     if (!apiKey) throw new PolicyError('ANTHROPIC_API_KEY is not set: export it or pass the key to the policy');
     const settings = options.settings ?? {};
     refuseForeignSettings(settings);
-    this.client = new Anthropic({ apiKey, baseURL, maxRetries: 0, timeout: options.timeoutMs ?? 600_000 });
+    this.client = new Anthropic({
+      apiKey,
+      baseURL,
+      maxRetries: 0,
+      timeout: options.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS,
+    });
     this.parameters = {
       max_tokens: settings.maxTokens ?? DEFAULT_ANTHROPIC_MAX_TOKENS,
       ...(settings.temperature !== undefined ? { temperature: settings.temperature } : {}),
@@ -144,28 +158,47 @@ export class AnthropicPolicy implements Policy {
     };
   }
 
-  /** One streamed call: pieces go to `onDelta` as they arrive; the SDK assembles the final message. */
+  /**
+   * One streamed call: pieces go to `onDelta` as they arrive; the SDK assembles the final message. The attempt
+   * is bounded as a whole by its timeout (the SDK's bounds only the wait for headers, so a stream that sends
+   * pings and nothing else would hold it for ever). A stream that ends before its `message_stop` was cut off
+   * (a dropped connection, a proxy's limit): it is a connection failure, retried, where the SDK's own error
+   * ("stream ended without producing a Message") would end the run.
+   */
   private async stream(body: MessageCreateParamsNonStreaming, request: PolicyRequest): Promise<Message> {
-    const stream = this.client.messages.stream(body, { signal: request.signal });
-    const toolBlocks = new Map<number, number>();
-    for await (const event of stream) {
-      if (event.type === 'content_block_start' && event.content_block.type === 'tool_use') {
-        toolBlocks.set(event.index, toolBlocks.size);
-        const { id, name } = event.content_block;
-        request.onDelta?.({ kind: 'tool_call', index: toolBlocks.size - 1, id, name });
-      } else if (event.type === 'content_block_delta') {
-        const delta = event.delta;
-        if (delta.type === 'text_delta') request.onDelta?.({ kind: 'content', text: delta.text });
-        else if (delta.type === 'thinking_delta') request.onDelta?.({ kind: 'reasoning', text: delta.thinking });
-        else if (delta.type === 'input_json_delta')
-          request.onDelta?.({
-            kind: 'tool_call',
-            index: toolBlocks.get(event.index) ?? 0,
-            arguments: delta.partial_json,
-          });
+    const timeoutMs = this.options.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const signal = request.signal ? AbortSignal.any([request.signal, deadline]) : deadline;
+    try {
+      const stream = this.client.messages.stream(body, { signal });
+      const toolBlocks = new Map<number, number>();
+      let stopped = false;
+      for await (const event of stream) {
+        if (event.type === 'message_stop') stopped = true;
+        else if (event.type === 'content_block_start' && event.content_block.type === 'tool_use') {
+          toolBlocks.set(event.index, toolBlocks.size);
+          const { id, name } = event.content_block;
+          request.onDelta?.({ kind: 'tool_call', index: toolBlocks.size - 1, id, name });
+        } else if (event.type === 'content_block_delta') {
+          const delta = event.delta;
+          if (delta.type === 'text_delta') request.onDelta?.({ kind: 'content', text: delta.text });
+          else if (delta.type === 'thinking_delta') request.onDelta?.({ kind: 'reasoning', text: delta.thinking });
+          else if (delta.type === 'input_json_delta')
+            request.onDelta?.({
+              kind: 'tool_call',
+              index: toolBlocks.get(event.index) ?? 0,
+              arguments: delta.partial_json,
+            });
+        }
       }
+      if (!stopped)
+        throw new Anthropic.APIConnectionError({ message: 'the stream ended before the answer did (no message_stop)' });
+      return await stream.finalMessage();
+    } catch (error) {
+      if (deadline.aborted && !request.signal?.aborted)
+        throw new Anthropic.APIConnectionTimeoutError({ message: `no whole answer within ${timeoutMs} ms` });
+      throw error;
     }
-    return stream.finalMessage();
   }
 }
 

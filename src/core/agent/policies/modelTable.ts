@@ -48,6 +48,9 @@ interface TableEntry {
   model: string;
   context_window?: number;
   context_source?: string;
+  /** The model takes only its default temperature and answers any other with 400. */
+  fixed_temperature?: boolean;
+  fixed_temperature_source?: string;
   prices?: TablePrices & {
     source: string;
     long_prompt?: TablePrices & { above_tokens: number; source?: string };
@@ -78,6 +81,15 @@ const SNAPSHOT_SUFFIX =
 function pricedEntry(model: string): TableEntry | undefined {
   const entry = longestEntry(model, (rest) => SNAPSHOT_SUFFIX.test(rest));
   return entry?.prices ? entry : undefined;
+}
+
+/**
+ * Whether the model takes only its default temperature (OpenAI's o-series and gpt-5), so that a temperature
+ * chosen for it by default must not be sent. Matched as prices are: `gpt-5-chat-latest`, which takes one,
+ * is not `gpt-5`.
+ */
+export function takesOnlyDefaultTemperature(model: string): boolean {
+  return longestEntry(model, (rest) => SNAPSHOT_SUFFIX.test(rest))?.fixed_temperature === true;
 }
 
 function longestEntry(model: string, isSameModel: (rest: string) => boolean): TableEntry | undefined {

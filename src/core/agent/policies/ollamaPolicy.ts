@@ -6,6 +6,7 @@
 import { DEFAULT_STREAM, ModelSettingsError, type ModelSettings } from './modelSettings';
 import { costOf, modelPrices, type PriceSource } from './modelTable';
 import {
+  estimatedTokens,
   PolicyError,
   type AssistantMessage,
   type ChatMessage,
@@ -13,9 +14,10 @@ import {
   type PolicyInfo,
   type PolicyRequest,
   type PolicyResponse,
+  type TokenUsage,
   type ToolCall,
 } from './policy';
-import { classifyFailure, FETCH_ERRORS, withRetries, type RetryOptions } from './retry';
+import { classifyFailure, FETCH_ERRORS, StreamCutShortError, withRetries, type RetryOptions } from './retry';
 import { ollamaWindow } from './serverProbe';
 
 export const OLLAMA_DEFAULT_BASE_URL = 'http://localhost:11434';
@@ -135,9 +137,10 @@ export class OllamaPolicy implements Policy {
         onRetry: () => request.onDelta?.({ kind: 'restart' }),
       },
     );
-    const usage = { promptTokens: reply.prompt_eval_count ?? 0, completionTokens: reply.eval_count ?? 0 };
+    const message = fromOllamaMessage(reply.message);
+    const usage = readUsage(reply, () => ({ request: request.messages, reply: message }));
     return {
-      message: fromOllamaMessage(reply.message),
+      message,
       usage,
       ...(this.prices ? { cost: costOf(usage, this.prices) } : {}),
       ...(reply.done_reason ? { finishReason: reply.done_reason } : {}),
@@ -166,12 +169,33 @@ export class OllamaPolicy implements Policy {
   }
 }
 
-/** Ollama streams one JSON object a line; the last says `done` and carries the counts. */
+/**
+ * Ollama's counts. Ollama until mid-2024 left `prompt_eval_count` out when the whole prompt came from its
+ * cache (ollama/ollama#2068, fixed by #5371): a count left out is estimated and the usage says so, since a 0
+ * would tell the context meter that the prompt is empty.
+ */
+function readUsage(reply: OllamaChatResponse, estimateFrom: () => { request: unknown; reply: unknown }): TokenUsage {
+  const { prompt_eval_count: promptTokens, eval_count: completionTokens } = reply;
+  if (typeof promptTokens === 'number' && typeof completionTokens === 'number')
+    return { promptTokens, completionTokens };
+  const estimate = estimateFrom();
+  return {
+    promptTokens: promptTokens ?? estimatedTokens(estimate.request),
+    completionTokens: completionTokens ?? estimatedTokens(estimate.reply),
+    estimated: true,
+  };
+}
+
+/**
+ * Ollama streams one JSON object a line; the last says `done` and carries the counts. A stream that ends
+ * without it was cut off on the way: retried, never taken for the whole answer.
+ */
 async function readNdjson(response: Response, request: PolicyRequest): Promise<OllamaChatResponse> {
   const merged: OllamaChatResponse & { message: NonNullable<OllamaChatResponse['message']> } = {
     message: { role: 'assistant', content: '', thinking: '' },
   };
   const calls: OllamaToolCall[] = [];
+  let finished = false;
   const decoder = new TextDecoder();
   let buffered = '';
   const take = (line: string) => {
@@ -193,7 +217,10 @@ async function readNdjson(response: Response, request: PolicyRequest): Promise<O
       });
       calls.push(call);
     }
-    if (part.done) Object.assign(merged, { ...part, message: merged.message });
+    if (part.done) {
+      finished = true;
+      Object.assign(merged, { ...part, message: merged.message });
+    }
   };
   for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
     buffered += decoder.decode(chunk, { stream: true });
@@ -202,6 +229,7 @@ async function readNdjson(response: Response, request: PolicyRequest): Promise<O
     lines.forEach(take);
   }
   take(buffered);
+  if (!finished) throw new StreamCutShortError('the stream ended before the answer did (no line with done: true)');
   if (calls.length) merged.message.tool_calls = calls;
   return merged;
 }

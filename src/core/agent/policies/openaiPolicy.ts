@@ -10,6 +10,7 @@ import { DEFAULT_STREAM, ModelSettingsError, type ModelSettings } from './modelS
 import { costOf, knownContextWindow, modelPrices, type PriceSource } from './modelTable';
 import { CompletionAccumulator, type AccumulatedCompletion } from './openaiStream';
 import {
+  estimatedTokens,
   PolicyError,
   type AssistantMessage,
   type ChatMessage,
@@ -62,6 +63,24 @@ function refuseForeignSettings(settings: ModelSettings): void {
     throw new ModelSettingsError('--thinking-budget is Anthropic extended thinking: use an anthropic: policy');
 }
 
+/** A base URL's host and path as servers read them: the host in lower case, the path without a trailing slash. */
+function hostAndPath(baseURL: string): { host: string; path: string } {
+  const url = new URL(baseURL);
+  return { host: url.hostname.toLowerCase(), path: url.pathname.replace(/\/+$/, '') };
+}
+
+/** OpenAI's own API, however its URL is written (`https://api.openai.com/v1/` too). */
+function isOpenAIItself(baseURL: string): boolean {
+  const { host, path } = hostAndPath(baseURL);
+  return host === 'api.openai.com' && path === '/v1';
+}
+
+/** Azure OpenAI's v1 API, `https://RESOURCE.openai.azure.com/openai/v1/`, which serves OpenAI's models as OpenAI does. */
+function isAzureOpenAI(baseURL: string): boolean {
+  const { host, path } = hostAndPath(baseURL);
+  return host.endsWith('.openai.azure.com') && path === '/openai/v1';
+}
+
 /** Per attempt: long generations on slow local servers. */
 const DEFAULT_ATTEMPT_TIMEOUT_MS = 600_000;
 
@@ -75,7 +94,8 @@ export class OpenAIPolicy implements Policy {
   constructor(private readonly options: OpenAIPolicyOptions) {
     const baseURL = options.baseURL ?? OPENAI_DEFAULT_BASE_URL;
     const apiKey = options.apiKey ?? (options.env ?? process.env).OPENAI_API_KEY;
-    if (!apiKey && baseURL === OPENAI_DEFAULT_BASE_URL) {
+    const openAIItself = isOpenAIItself(baseURL);
+    if (!apiKey && openAIItself) {
       throw new PolicyError(
         'OPENAI_API_KEY is not set: export it, or give an OpenAI-compatible server with openai:MODEL@BASE_URL',
       );
@@ -88,8 +108,8 @@ export class OpenAIPolicy implements Policy {
       maxRetries: 0,
       timeout: options.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS,
     });
-    // OpenAI's reasoning models refuse `max_tokens`; most other servers only know `max_tokens`.
-    const maxTokensField = baseURL === OPENAI_DEFAULT_BASE_URL ? 'max_completion_tokens' : 'max_tokens';
+    // OpenAI's reasoning models refuse `max_tokens`, on its API and on Azure's; most other servers only know it.
+    const maxTokensField = openAIItself || isAzureOpenAI(baseURL) ? 'max_completion_tokens' : 'max_tokens';
     this.parameters = dropUndefined({
       temperature: settings.temperature,
       top_p: settings.topP,
@@ -109,7 +129,7 @@ export class OpenAIPolicy implements Policy {
       baseURL,
       parameters: { ...this.parameters },
       settings,
-      ...(baseURL === OPENAI_DEFAULT_BASE_URL ? { server: 'openai' } : {}),
+      ...(openAIItself ? { server: 'openai' } : {}),
       contextWindow: knownContextWindow(options.model, settings),
       ...(this.prices ? { prices: this.prices } : {}),
     };
@@ -256,8 +276,7 @@ function readUsage(
     | undefined;
   if (!usage || typeof usage.prompt_tokens !== 'number') {
     const { request, reply } = estimateFrom();
-    const estimate = (value: unknown) => Math.ceil(JSON.stringify(value).length / 4);
-    return { promptTokens: estimate(request), completionTokens: estimate(reply), estimated: true };
+    return { promptTokens: estimatedTokens(request), completionTokens: estimatedTokens(reply), estimated: true };
   }
   // llama.cpp reports the prompt tokens it reused from its cache in `timings.cache_n`.
   const cached = usage.prompt_tokens_details?.cached_tokens ?? numberOrUndefined(completion.timings?.cache_n);

@@ -42,7 +42,10 @@ type ToolCallPiece = {
 export class CompletionAccumulator {
   private content = '';
   private reasoning = '';
-  private readonly calls = new Map<number, { id: string; name: string; arguments: string }>();
+  /** Tool calls in the order they started. */
+  private readonly calls: { id: string; name: string; arguments: string }[] = [];
+  /** The call each server `index` last started. */
+  private readonly slotOfIndex = new Map<number, number>();
   private finishReason: string | null = null;
   private readonly logprobs: AccumulatedCompletion['choices'][number]['logprobs'] & object = { content: [] };
   private readonly tokenIds: number[] = [];
@@ -76,38 +79,51 @@ export class CompletionAccumulator {
     if (choice.token_ids) this.tokenIds.push(...choice.token_ids);
   }
 
+  /**
+   * Adds a streamed tool-call piece, as openai-node's ChatCompletionStream does: grouped by `index`, the name
+   * set (a server that repeats it in every piece does not double it), the arguments appended. Some servers
+   * (Ollama's /v1, SGLang with some parsers) send every call at index 0, each with its own id: a piece whose
+   * id differs from the call at its index starts a new call instead of running two calls together.
+   */
   private pushToolCall(piece: ToolCallPiece): void {
-    const known = [...this.calls.entries()];
-    const byId = piece.id ? known.find(([, call]) => call.id === piece.id)?.[0] : undefined;
-    // Without an index, a piece with a new id starts a call; one without an id continues the last.
-    const index =
-      typeof piece.index === 'number'
-        ? piece.index
-        : (byId ?? (piece.id || known.length === 0 ? known.length : known[known.length - 1][0]));
-    const call = this.calls.get(index) ?? { id: '', name: '', arguments: '' };
+    const slot = this.slotFor(piece);
+    const call = (this.calls[slot] ??= { id: '', name: '', arguments: '' });
     if (piece.id) call.id = piece.id;
-    if (piece.function?.name) call.name += piece.function.name;
+    const newName = piece.function?.name && piece.function.name !== call.name ? piece.function.name : undefined;
+    if (newName) call.name = newName;
     const args = piece.function?.arguments;
     const text = typeof args === 'string' ? args : args === undefined ? '' : JSON.stringify(args);
     call.arguments += text;
-    this.calls.set(index, call);
     this.onDelta?.({
       kind: 'tool_call',
-      index,
+      index: slot,
       ...(piece.id ? { id: piece.id } : {}),
-      ...(piece.function?.name ? { name: piece.function.name } : {}),
+      ...(newName ? { name: newName } : {}),
       ...(text ? { arguments: text } : {}),
     });
   }
 
+  /** The call a piece belongs to, by its position in the reply. */
+  private slotFor(piece: ToolCallPiece): number {
+    if (typeof piece.index === 'number') {
+      const slot = this.slotOfIndex.get(piece.index);
+      const startsAnother = slot !== undefined && piece.id && this.calls[slot].id && piece.id !== this.calls[slot].id;
+      if (slot !== undefined && !startsAnother) return slot;
+      this.slotOfIndex.set(piece.index, this.calls.length);
+      return this.calls.length;
+    }
+    // Without an index, a piece with a known id continues its call, a new id starts one, no id continues the last.
+    const byId = piece.id ? this.calls.findIndex((call) => call.id === piece.id) : -1;
+    if (byId >= 0) return byId;
+    return piece.id || this.calls.length === 0 ? this.calls.length : this.calls.length - 1;
+  }
+
   result(): AccumulatedCompletion {
-    const toolCalls = [...this.calls.entries()]
-      .sort(([a], [b]) => a - b)
-      .map(([index, call]) => ({
-        id: call.id || `call_${index}`,
-        type: 'function' as const,
-        function: { name: call.name, arguments: call.arguments },
-      }));
+    const toolCalls = this.calls.map((call, slot) => ({
+      id: call.id || `call_${slot}`,
+      type: 'function' as const,
+      function: { name: call.name, arguments: call.arguments },
+    }));
     return {
       ...this.head,
       choices: [

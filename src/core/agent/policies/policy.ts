@@ -79,8 +79,13 @@ export interface TokenUsage {
   cacheWriteTokens?: number;
   /** Of completionTokens: spent on reasoning. */
   reasoningTokens?: number;
-  /** The server reported no usage: the counts are estimated from the text (4 characters a token). */
+  /** The server reported no usage, or left a count out: that count is estimated (`estimatedTokens`). */
   estimated?: boolean;
+}
+
+/** Tokens estimated from text, for a server that reports none: 4 characters a token. */
+export function estimatedTokens(value: unknown): number {
+  return Math.ceil(JSON.stringify(value).length / 4);
 }
 
 /** The log-probability of one generated token, as OpenAI-compatible servers report it. */

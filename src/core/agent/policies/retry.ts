@@ -35,13 +35,22 @@ export interface ClientErrors {
   isAbort(error: unknown): boolean;
 }
 
+/**
+ * A stream that ended, cleanly, before the answer did (Ollama's NDJSON without its `done` line): the connection
+ * was cut somewhere on the way, so it is retried as a reset would be, never taken for a whole answer.
+ */
+export class StreamCutShortError extends Error {
+  override name = 'StreamCutShortError';
+}
+
 const RESET_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'EAI_AGAIN']);
 
-/** fetch's failures: a TypeError whose cause is the socket error, or a timeout. */
+/** fetch's failures: a TypeError whose cause is the socket error, a timeout, or a stream cut short. */
 export const FETCH_ERRORS: ClientErrors = {
   isConnectionFailure: (error) => {
     const cause = (error as { cause?: { code?: string } })?.cause;
     return (
+      error instanceof StreamCutShortError ||
       (error instanceof TypeError && /fetch failed|terminated/i.test(error.message)) ||
       RESET_CODES.has(cause?.code ?? '') ||
       (error as Error)?.name === 'TimeoutError'
@@ -58,9 +67,7 @@ export function classifyFailure(error: unknown, client: ClientErrors): FailureCl
   if (client.isAbort(error)) return { retryable: false };
   if (client.isConnectionFailure(error)) return { retryable: true };
   const err = error as { status?: unknown; headers?: Headers | Record<string, string>; error?: unknown };
-  // An error sent inside a stream has no HTTP status; servers put the status in its `code` (llama.cpp, vLLM).
-  const inStream = (err?.error as { code?: unknown } | undefined)?.code;
-  const status = typeof err?.status === 'number' ? err.status : typeof inStream === 'number' ? inStream : undefined;
+  const status = typeof err?.status === 'number' ? err.status : inStreamStatus(err?.error);
   const text = `${(error as Error)?.message ?? ''} ${err?.error === undefined ? '' : JSON.stringify(err.error)}`;
   const overflow = parseContextOverflow(text, status);
   if (overflow) return { retryable: false, status, overflow };
@@ -68,6 +75,33 @@ export function classifyFailure(error: unknown, client: ClientErrors): FailureCl
   if (quirk) return { retryable: false, status, quirk };
   if (status === undefined) return { retryable: false };
   return { retryable: status === 429 || status >= 500, status, retryAfterMs: retryAfter(err.headers) };
+}
+
+/**
+ * The HTTP status each error type stands for: Anthropic's documented types, and OpenAI's `server_error`.
+ */
+const STATUS_OF_ERROR_TYPE = new Map<unknown, number>([
+  ['invalid_request_error', 400],
+  ['authentication_error', 401],
+  ['permission_error', 403],
+  ['not_found_error', 404],
+  ['request_too_large', 413],
+  ['rate_limit_error', 429],
+  ['api_error', 500],
+  ['server_error', 500],
+  ['overloaded_error', 529],
+]);
+
+/**
+ * An error sent inside a stream, after its 200, has no HTTP status, so the SDKs give none. llama.cpp and vLLM
+ * put the status in its `code`; Anthropic's `event: error` (`{"type": "error", "error": {"type":
+ * "overloaded_error"}}`) and OpenAI's (`{"error": {"type": "server_error", "code": null}}`) name a type, read
+ * here as the status that type is sent with, so that it is retried as that status would be.
+ */
+function inStreamStatus(body: unknown): number | undefined {
+  const sent = body as { code?: unknown; type?: unknown; error?: { type?: unknown } } | undefined;
+  if (typeof sent?.code === 'number') return sent.code;
+  return STATUS_OF_ERROR_TYPE.get(sent?.error?.type ?? sent?.type);
 }
 
 function retryAfter(headers: Headers | Record<string, string> | undefined): number | undefined {

@@ -1,8 +1,10 @@
 /** Which protocol runs a task: decided here, and only here, by the task's kind. */
 import type { Task } from '../../task/task';
 import type { RunMetadata } from '../../trajectory/types';
+import type { ModelSettings } from '../policies/modelSettings';
+import { takesOnlyDefaultTemperature } from '../policies/modelTable';
 import type { Policy } from '../policies/policy';
-import { createPolicy } from '../policies/policySpec';
+import { createPolicy, parsePolicySpec, type PolicySpec } from '../policies/policySpec';
 import { CabProtocol } from './cab/cabProtocol';
 import type { PolicyFactory, ProtocolSpec, RolloutProtocol } from './protocol';
 import { SweProtocol } from './swe';
@@ -38,9 +40,20 @@ export function recordedProtocolSpec(run: RunMetadata): ProtocolSpec | undefined
   return recorded && typeof recorded === 'object' && recorded.spec ? recorded.spec : undefined;
 }
 
-/** The protocols' own models (simulated user, judge, feedback) answer at temperature 0, as CodeAssistBench runs them. */
+/**
+ * The settings of the protocols' own models (simulated user, judge, feedback): temperature 0, as
+ * CodeAssistBench runs them, except for a model that takes only its default temperature (the model table
+ * says which), which would refuse every request at 0.
+ */
+export function protocolModelSettings(spec: PolicySpec): ModelSettings {
+  if (spec.backend !== 'recorded' && takesOnlyDefaultTemperature(spec.model)) return {};
+  return { temperature: 0 };
+}
+
+/** A protocol model by spec, with the protocols' settings. */
 export function protocolPolicy(spec: string): Promise<Policy> {
-  return createPolicy(spec, { settings: { temperature: 0 } });
+  const parsed = parsePolicySpec(spec);
+  return createPolicy(parsed, { settings: protocolModelSettings(parsed) });
 }
 
 /** Makes every model client the settings name once, so a bad spec or a missing key stops a run before it starts. */
