@@ -17,6 +17,7 @@ import { loadTasksStrict } from '../../../src/core/task/loadTasks';
 import type { Task } from '../../../src/core/task/task';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
 import { TrajectoryRecorder } from '../../../src/core/trajectory/recorder';
+import { sampleRun } from '../trajectory/sampleTrajectory';
 import type { Turn } from '../../../src/core/trajectory/types';
 import { cabTaskOn, smolagentsRow } from '../../support/cabTasks';
 
@@ -34,14 +35,7 @@ async function stoppedRun(
 ): Promise<string> {
   const runId = 'stopped';
   const recorder = await TrajectoryRecorder.start(outDir, {
-    run_id: runId,
-    task_id: 'pagekit__pagekit-14',
-    attempt: 0,
-    policy: 'scripted',
-    model: { name: 'scripted', parameters: {} },
-    tools: [],
-    tool_versions: {},
-    started_at: new Date().toISOString(),
+    ...sampleRun(runId, 'pagekit__pagekit-14'),
     extra: { protocol: { name: protocol } },
   });
   for (const turn of turns) await recorder.recordTurn({ diff: '', ...turn });
