@@ -7,7 +7,7 @@
  */
 import { dirname } from 'node:path';
 import type { Sandbox } from '../sandbox/sandbox';
-import { BrokenRepositoryError, InfrastructureError } from '../sandbox/sandbox';
+import { InfrastructureError, takeDiff } from '../sandbox/sandbox';
 import { LeaseLostError, type TrajectoryRecorder } from '../trajectory/recorder';
 import type { ExitStatus, Observation, Turn } from '../trajectory/types';
 import type { RunBudget } from './budget';
@@ -262,9 +262,11 @@ async function step(input: AgentRunInput, state: LoopState, { context, live }: T
       : outcomes.filter((outcome) => outcome.error && FORMAT_ERRORS.has(outcome.error)).length;
 
   // Taking the diff costs an exec; after a turn of read-only calls the tree is as the last turn left it.
-  const { diff, broken } = calls.some((call) => toolbox.mayChangeWorkTree(call.function.name))
-    ? await workTree(sandbox)
-    : { diff: state.diff, broken: undefined };
+  const tree = calls.some((call) => toolbox.mayChangeWorkTree(call.function.name))
+    ? await takeDiff(sandbox)
+    : { diff: state.diff };
+  const diff = 'diff' in tree ? tree.diff : undefined;
+  const broken = 'broken' in tree ? tree.broken : undefined;
   const turn = await recorder.recordTurn({
     started_at: startedAt,
     messages: messages.slice(state.recorded),
@@ -292,16 +294,6 @@ async function step(input: AgentRunInput, state: LoopState, { context, live }: T
   state.brokenRepository = broken;
   state.unusableReplies = unusableReply(turn) ? state.unusableReplies + 1 : 0;
   return endsRound(turn);
-}
-
-/** The work tree's patch after a turn, or, when the agent broke the repository, why there is none. */
-async function workTree(sandbox: Sandbox): Promise<{ diff?: string; broken?: string }> {
-  try {
-    return { diff: await sandbox.diff() };
-  } catch (error) {
-    if (error instanceof BrokenRepositoryError) return { broken: error.message };
-    throw error;
-  }
 }
 
 function turnTokens({ usage }: PolicyResponse): Turn['tokens'] {

@@ -76,15 +76,15 @@ export interface EvaluatorOptions extends TaskSandboxSettings {
 }
 
 const DEFAULT_TIMEOUT_MS = 30 * 60_000;
+const PATCH_FILE = '/tmp/patch.diff';
+const EVAL_SCRIPT_FILE = '/tmp/rollout-eval.sh';
+// Test logs are read whole (pytest's summary comes last), so keep far more than the default 1 MiB.
+const TEST_OUTPUT_LIMIT = 64 * 1024 ** 2;
 
 /** The evaluation script's time limit under `options`. */
 export function testTimeoutOf(options: Pick<EvaluatorOptions, 'testTimeoutMs'>): number {
   return options.testTimeoutMs ?? DEFAULT_TIMEOUT_MS;
 }
-const PATCH_FILE = '/tmp/patch.diff';
-const EVAL_SCRIPT_FILE = '/tmp/rollout-eval.sh';
-// Test logs are read whole (pytest's summary comes last), so keep far more than the default 1 MiB.
-const TEST_OUTPUT_LIMIT = 64 * 1024 ** 2;
 
 type Outcome = Omit<EvaluationResult, 'attempts' | 'durationMs'>;
 

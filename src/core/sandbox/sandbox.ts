@@ -131,3 +131,13 @@ export class BrokenRepositoryError extends Error {
     this.name = 'BrokenRepositoryError';
   }
 }
+
+/** The work tree's patch, or why git takes none (the agent broke the repository); any other failure is thrown. */
+export async function takeDiff(sandbox: Sandbox): Promise<{ diff: string } | { broken: string }> {
+  try {
+    return { diff: await sandbox.diff() };
+  } catch (error) {
+    if (error instanceof BrokenRepositoryError) return { broken: error.message };
+    throw error;
+  }
+}

@@ -5,7 +5,7 @@
  * (rollout.ts) opens the environment, records and summarises; a protocol only converses and scores.
  */
 import type { EvaluatorOptions } from '../../reward/evaluator';
-import { BrokenRepositoryError, type Sandbox, type SandboxFactory, type SandboxSpec } from '../../sandbox/sandbox';
+import { takeDiff, type Sandbox, type SandboxFactory, type SandboxSpec } from '../../sandbox/sandbox';
 import type { Task } from '../../task/task';
 import type { TrajectoryRecorder } from '../../trajectory/recorder';
 import type { ExitStatus, RewardResult, RunMetadata, Trajectory, TurnSignals } from '../../trajectory/types';
@@ -151,12 +151,8 @@ export function unscorable(exitStatus: ExitStatus): boolean {
 
 /** The work tree's patch for the run's result: none when the agent broke the repository so that git takes none. */
 export async function finalPatch(sandbox: Sandbox): Promise<string> {
-  try {
-    return await sandbox.diff();
-  } catch (error) {
-    if (error instanceof BrokenRepositoryError) return '';
-    throw error;
-  }
+  const tree = await takeDiff(sandbox);
+  return 'diff' in tree ? tree.diff : '';
 }
 
 /** Who wrote a user message that is not the task's, as the record marks it (`extra.speaker`). */

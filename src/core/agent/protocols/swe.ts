@@ -11,7 +11,7 @@ import { CURRENT_HARNESS_VERSION } from '../../reward/harnessVersion';
 import { REWARD_FUNCTIONS } from '../../reward/index';
 import type { InstanceReport } from '../../reward/instanceReport';
 import type { RewardFn } from '../../reward/rewardFn';
-import { BrokenRepositoryError, type Sandbox } from '../../sandbox/sandbox';
+import { takeDiff, type Sandbox } from '../../sandbox/sandbox';
 import { taskSandbox } from '../../task/taskSandbox';
 import { testsCanGrade, type Task } from '../../task/task';
 import type { ExitStatus, RunEvent } from '../../trajectory/types';
@@ -169,11 +169,8 @@ async function evaluateWorkTree(
   agent: Pick<AgentRunOutcome, 'exitStatus'>,
 ): Promise<EvaluationResult> {
   const { task, policySpec: modelName } = session;
-  let patch: string;
-  try {
-    patch = await session.sandbox.diff();
-  } catch (error) {
-    if (!(error instanceof BrokenRepositoryError)) throw error;
+  const tree = await takeDiff(session.sandbox);
+  if ('broken' in tree)
     // The agent's failure: graded as a patch that cannot be applied, never run, never an infrastructure error.
     return {
       instanceId: task.id,
@@ -182,15 +179,14 @@ async function evaluateWorkTree(
       harnessVersion: session.evaluator.harnessVersion ?? CURRENT_HARNESS_VERSION,
       testOutput: '',
       log: '',
-      error: `no patch can be taken from the work tree: ${error.message}`,
+      error: `no patch can be taken from the work tree: ${tree.broken}`,
       attempts: 0,
       durationMs: 0,
     };
-  }
-  const submitted = agent.exitStatus === 'submitted' || patch !== '';
+  const submitted = agent.exitStatus === 'submitted' || tree.diff !== '';
   return evaluatePrediction(
     task,
-    { instanceId: task.id, modelName, patch: submitted ? patch : null },
+    { instanceId: task.id, modelName, patch: submitted ? tree.diff : null },
     { ...session.evaluator, runId: undefined },
   );
 }
