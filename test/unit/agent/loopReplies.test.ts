@@ -12,69 +12,24 @@ import { RunBudget } from '../../../src/core/agent/budget';
 import { DEFAULT_AGENT_CONFIG, type AgentConfig } from '../../../src/core/agent/config';
 import { LIVE_TURN_FILE, readLiveTurn } from '../../../src/core/agent/liveTurn';
 import { runAgent, type AgentRunOutcome } from '../../../src/core/agent/loop';
-import {
-  PolicyError,
-  type ChatMessage,
-  type Policy,
-  type PolicyRequest,
-  type PolicyResponse,
-} from '../../../src/core/agent/policies/policy';
+import { PolicyError, type ChatMessage, type Policy } from '../../../src/core/agent/policies/policy';
 import { createDefaultToolbox } from '../../../src/core/agent/tools/toolbox';
 import type { ExecOptions, ExecResult, Sandbox } from '../../../src/core/sandbox/sandbox';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
 import { TrajectoryRecorder } from '../../../src/core/trajectory/recorder';
 import type { Trajectory } from '../../../src/core/trajectory/types';
+import { fakeSandbox } from '../../support/fakeSandbox';
+import { scripted, type Answer } from '../../support/scriptedPolicy';
 
 /** A sandbox whose commands echo what they ran (streaming it to `onOutput`) and whose tree never changes. */
 function echoSandbox(): Sandbox & { commands: string[] } {
   const commands: string[] = [];
-  return {
-    id: 'fake',
-    workdir: '/repo',
-    commands,
-    async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
-      commands.push(command);
-      options.onOutput?.('stdout', `ran: ${command}\n`);
-      return { exitCode: 0, stdout: `ran: ${command}\n`, stderr: '', truncated: false, timedOut: false, durationMs: 1 };
-    },
-    readFile: async () => Buffer.from(''),
-    writeFile: async () => undefined,
-    diff: async () => '',
-    snapshot: async () => ({ id: 's' }),
-    restore: async () => undefined,
-    destroy: async () => undefined,
+  const exec = async (command: string, options: ExecOptions = {}): Promise<ExecResult> => {
+    commands.push(command);
+    options.onOutput?.('stdout', `ran: ${command}\n`);
+    return { exitCode: 0, stdout: `ran: ${command}\n`, stderr: '', truncated: false, timedOut: false, durationMs: 1 };
   };
-}
-
-type Answer = Partial<PolicyResponse> | Error | ((request: PolicyRequest) => Promise<Partial<PolicyResponse>>);
-
-/** A policy answering from a script; each request is kept. */
-function scripted(answers: Answer[], settings = {}): Policy & { requests: PolicyRequest[] } {
-  const requests: PolicyRequest[] = [];
-  return {
-    requests,
-    info: {
-      backend: 'openai',
-      model: 'scripted',
-      parameters: {},
-      settings,
-      contextWindow: { tokens: 32_000, source: 'test' },
-    },
-    async next(request) {
-      requests.push({ ...request, messages: [...request.messages] });
-      const answer = answers.shift();
-      if (!answer) throw new Error('the script ran out');
-      if (answer instanceof Error) throw answer;
-      const partial = typeof answer === 'function' ? await answer(request) : answer;
-      return {
-        usage: { promptTokens: 100, completionTokens: 10 },
-        modelMs: 1,
-        retries: 0,
-        message: { role: 'assistant', content: '' },
-        ...partial,
-      };
-    },
-  };
+  return { ...fakeSandbox({ exec }), commands };
 }
 
 const call = (name: string, args: object, id = `call_${name}`) => ({

@@ -8,11 +8,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import type { Policy, PolicyResponse } from '../../../src/core/agent/policies/policy';
+import type { Policy } from '../../../src/core/agent/policies/policy';
 import type { ProtocolName } from '../../../src/core/agent/protocols/protocol';
 import { runRollout, type RolloutOptions } from '../../../src/core/agent/rollout';
 import { createDefaultToolbox } from '../../../src/core/agent/tools/toolbox';
-import { BrokenRepositoryError, type ExecResult, type Sandbox } from '../../../src/core/sandbox/sandbox';
+import { BrokenRepositoryError, type Sandbox } from '../../../src/core/sandbox/sandbox';
 import { loadTasksStrict } from '../../../src/core/task/loadTasks';
 import type { Task } from '../../../src/core/task/task';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
@@ -20,6 +20,8 @@ import { TrajectoryRecorder } from '../../../src/core/trajectory/recorder';
 import { sampleRun } from '../trajectory/sampleTrajectory';
 import type { Turn } from '../../../src/core/trajectory/types';
 import { cabTaskOn, smolagentsRow } from '../../support/cabTasks';
+import { fakeSandbox } from '../../support/fakeSandbox';
+import { scripted, type Answer } from '../../support/scriptedPolicy';
 
 const OPENING = [
   { role: 'system' as const, content: 'You fix bugs.' },
@@ -46,30 +48,12 @@ async function stoppedRun(
 
 const TASK = join(__dirname, '..', '..', '..', '..', 'tasks', 'examples', 'pagekit__pagekit-14');
 
-/** A container stand-in: every command succeeds, the work tree never changes. */
-function quietSandbox(overrides: Partial<Sandbox> = {}): Sandbox {
-  const ran: ExecResult = { exitCode: 0, stdout: '', stderr: '', truncated: false, timedOut: false, durationMs: 1 };
-  return {
-    id: 'fake',
-    workdir: '/repo',
-    baseCommit: 'base',
-    exec: async () => ran,
-    readFile: async () => Buffer.from(''),
-    writeFile: async () => undefined,
-    diff: async () => '',
-    snapshot: async () => ({ id: 's' }),
-    restore: async () => undefined,
-    destroy: async () => undefined,
-    ...overrides,
-  };
-}
-
 const NOT_A_REPOSITORY = "git cannot diff the work tree's repository (exit 128): fatal: not a git repository";
 
 /** A container stand-in whose repository `rm -rf .git` breaks: git then takes no patch of its work tree. */
 function breakableSandbox(): Sandbox {
   let broken = false;
-  return quietSandbox({
+  return fakeSandbox({
     async exec(command) {
       broken ||= command.includes('rm -rf .git');
       return { exitCode: 0, stdout: '', stderr: '', truncated: false, timedOut: false, durationMs: 1 };
@@ -79,30 +63,6 @@ function breakableSandbox(): Sandbox {
       return '';
     },
   });
-}
-
-type Answer = Partial<PolicyResponse> | (() => Promise<Partial<PolicyResponse>>);
-
-/** A policy answering from a script; `asked` counts its calls. */
-function scripted(answers: Answer[]): Policy & { asked: number } {
-  const policy = {
-    asked: 0,
-    info: { backend: 'openai' as const, model: 'scripted', parameters: {}, settings: {} },
-    async next(): Promise<PolicyResponse> {
-      policy.asked++;
-      const answer = answers.shift();
-      if (!answer) throw new Error('the script ran out');
-      const partial = typeof answer === 'function' ? await answer() : answer;
-      return {
-        usage: { promptTokens: 100, completionTokens: 10 },
-        modelMs: 1,
-        retries: 0,
-        message: { role: 'assistant', content: '' },
-        ...partial,
-      };
-    },
-  };
-  return policy;
 }
 
 const toolCall = (id: string, name: string, args: object) => ({
@@ -124,7 +84,7 @@ describe('rollout lifecycle: closing a run whatever fails around the agent loop'
     task = (await loadTasksStrict(TASK))[0];
   });
 
-  function rollout(policy: Policy, overrides: Partial<RolloutOptions> = {}, sandbox = quietSandbox()) {
+  function rollout(policy: Policy, overrides: Partial<RolloutOptions> = {}, sandbox = fakeSandbox()) {
     const noSandbox = () => Promise.reject(new Error('an empty patch is graded without a sandbox'));
     return runRollout({
       task,
@@ -140,7 +100,7 @@ describe('rollout lifecycle: closing a run whatever fails around the agent loop'
   }
 
   test('a graded run keeps its score when removing its container fails afterwards (the reaper removes it)', async () => {
-    const engineDropped = quietSandbox({
+    const engineDropped = fakeSandbox({
       destroy: () => Promise.reject(new Error('socket hang up: the engine dropped the connection')),
     });
     const summary = await rollout(scripted([submit]), {}, engineDropped);
@@ -230,7 +190,7 @@ describe('rollout lifecycle: closing a run whatever fails around the agent loop'
       resume: true,
       protocol: { reward: 'binary', feedback: { rounds: 1, source: 'tests' } },
     });
-    assert.equal(policy.asked, 0, 'no second round');
+    assert.equal(policy.requests.length, 0, 'no second round');
     assert.equal(summary.reward, null, 'unscored, never a failure');
     assert.deepEqual(summary.rounds, [{ round: 1, reward: null, resolved: null }]);
     const { trajectory } = await readTrajectoryLog(summary.path);
@@ -254,7 +214,7 @@ describe('rollout lifecycle: closing a run whatever fails around the agent loop'
     const runId = await stoppedRun(outDir, 'swe', [unusable(0), unusable(1), unusable(2)]);
     const policy = scripted([submit]);
     const summary = await rollout(policy, { outDir, runId, resume: true });
-    assert.equal(policy.asked, 0, 'the agent gets no fourth reply');
+    assert.equal(policy.requests.length, 0, 'the agent gets no fourth reply');
     assert.equal(summary.exitStatus, 'error');
     assert.match(summary.reason ?? '', /3 replies in a row without a usable tool call/);
     assert.equal(summary.turns, 3);
@@ -263,7 +223,7 @@ describe('rollout lifecycle: closing a run whatever fails around the agent loop'
   test('an agent that breaks its repository fails: its turn is recorded, the run graded as a patch that cannot apply, never infra_error', async () => {
     const policy = scripted([removeGit, submit]);
     const summary = await rollout(policy, {}, breakableSandbox());
-    assert.equal(policy.asked, 1, 'the run ends with the turn that broke it');
+    assert.equal(policy.requests.length, 1, 'the run ends with the turn that broke it');
     assert.equal(summary.exitStatus, 'error');
     assert.equal(summary.reason, `the agent broke the repository, so no patch can be taken: ${NOT_A_REPOSITORY}`);
     assert.equal(summary.resolved, false);
@@ -302,8 +262,8 @@ describe('rollout lifecycle: closing a run whatever fails around the agent loop'
     ]);
     // The restored work tree is a clean checkout, whose diff git would take.
     const policy = scripted([submit]);
-    const summary = await rollout(policy, { outDir, runId, resume: true }, quietSandbox());
-    assert.equal(policy.asked, 0);
+    const summary = await rollout(policy, { outDir, runId, resume: true }, fakeSandbox());
+    assert.equal(policy.requests.length, 0);
     assert.equal(summary.exitStatus, 'error');
     assert.match(summary.reason ?? '', /the agent broke the repository/);
     assert.equal(summary.reward, 0);
@@ -325,7 +285,7 @@ describe('rollout lifecycle: closing a run whatever fails around the agent loop'
       },
       breakableSandbox(),
     );
-    assert.equal(judge.asked, 0, 'neither the user nor the judge is asked');
+    assert.equal(judge.requests.length, 0, 'neither the user nor the judge is asked');
     assert.equal(summary.exitStatus, 'error');
     assert.match(summary.reason ?? '', /the agent broke the repository/);
     assert.equal(summary.reward, 0);
