@@ -8,6 +8,7 @@ import {
   checkModelSettings,
   MODEL_SETTING_FIELDS,
   ModelSettingsError,
+  type ModelSettingField,
   type ModelSettings,
 } from '../core/agent/policies/modelSettings';
 
@@ -18,37 +19,41 @@ const fields = Object.entries(MODEL_SETTING_FIELDS) as [
   (typeof MODEL_SETTING_FIELDS)[keyof ModelSettings],
 ][];
 
-/** parseArgs options for every knob; `--stream` has its negation `--no-stream`. */
+/** parseArgs options for every knob, and the negation (`--no-stream`) of each knob on by default. */
 export const MODEL_FLAGS: Record<string, FlagOption> = {
   ...Object.fromEntries(
-    fields.map(([, field]) => [
-      field.flag,
-      field.kind === 'boolean'
-        ? { type: 'boolean' }
-        : { type: 'string', ...(field.kind === 'strings' ? { multiple: true } : {}) },
+    fields.flatMap(([, field]) => [
+      [
+        field.flag,
+        field.kind === 'boolean' ? { type: 'boolean' } : { type: 'string', multiple: field.kind === 'strings' },
+      ],
+      ...(field.negation ? [[field.negation, { type: 'boolean' }]] : []),
     ]),
   ),
-  'no-stream': { type: 'boolean' },
   compaction: { type: 'string' },
 };
+
+function usageName(field: ModelSettingField): string {
+  if (field.kind === 'boolean') return `--${field.flag}${field.negation ? ` / --${field.negation}` : ''}`;
+  return `--${field.flag}${field.kind === 'strings' ? ' TEXT' : ' N'}`;
+}
 
 /** The knobs' lines of a command's usage text. */
 export const MODEL_FLAGS_USAGE = [
   "model settings (default: the server's own; every one is recorded in the run):",
-  ...fields.map(([, field]) => {
-    const name = `--${field.flag}${field.kind === 'boolean' ? ' / --no-stream' : field.kind === 'strings' ? ' TEXT' : ' N'}`;
-    return `  ${name.padEnd(26)} ${field.help}`;
-  }),
+  ...fields.map(([, field]) => `  ${usageName(field).padEnd(26)} ${field.help}`),
   `  --compaction STRATEGY      ${COMPACTION_STRATEGIES.join(' | ')}: how older turns make room in the context window (default ${DEFAULT_AGENT_CONFIG.compaction})`,
 ].join('\n');
 
 /** The settings the flags give; a bad value throws a ModelSettingsError naming the flag. */
 export function modelSettingsFromFlags(values: Record<string, unknown>): ModelSettings {
   const raw: Partial<Record<keyof ModelSettings, unknown>> = {};
-  for (const [name, field] of fields) raw[name] = values[field.flag];
-  if (values['no-stream'] === true) {
-    if (values.stream === true) throw new ModelSettingsError('--stream and --no-stream contradict each other');
-    raw.stream = false;
+  for (const [name, field] of fields) {
+    raw[name] = values[field.flag];
+    if (!field.negation || values[field.negation] !== true) continue;
+    if (values[field.flag] === true)
+      throw new ModelSettingsError(`--${field.flag} and --${field.negation} contradict each other`);
+    raw[name] = false;
   }
   return checkModelSettings(raw);
 }

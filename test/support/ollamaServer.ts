@@ -5,7 +5,9 @@
  *   `<arch>.context_length`, and `capabilities` (`tools` only for tool-capable models); GET /api/ps lists
  *   loaded models with their `context_length`;
  * - POST /api/chat takes `options.num_ctx`, answers `{model, created_at, message, done, done_reason,
- *   prompt_eval_count, eval_count}`, streams NDJSON, and carries the model's `thinking`;
+ *   prompt_eval_count, eval_count}`, streams NDJSON, and carries the model's `thinking`; asked `logprobs: true`
+ *   (0.12.11 on), it adds `logprobs` `[{token, logprob, bytes}]` beside `message`, each streamed line those of its
+ *   own text; its /v1 API drops the field (ollama/ollama#16117);
  * - a prompt past the context is silently cut, oldest messages first and system messages kept — unless the
  *   request says `truncate: false`, which gets 400 "the input length exceeds the context length"; the
  *   OpenAI-compatible /v1 API cannot set `num_ctx` and always cuts;
@@ -183,6 +185,7 @@ export class OllamaServer extends ScriptedOpenAIServer {
 
   protected decorate(completion: Record<string, unknown>, _parts: CompletionParts): void {
     completion.system_fingerprint = 'fp_ollama';
+    for (const choice of completion.choices as { logprobs: unknown }[]) choice.logprobs = null;
   }
 
   protected render(scripted: RenderableStep, request: RecordedRequest): Answer {
@@ -218,7 +221,9 @@ export class OllamaServer extends ScriptedOpenAIServer {
       ...(scripted.reasoning ? { thinking: scripted.reasoning } : {}),
       ...(calls ? { tool_calls: calls } : {}),
     };
-    if (body.stream === false) return { status: 200, json: { ...done, message } };
+    const logprobs = body.logprobs === true ? (scripted.logprobs ?? []).map(ollamaLogprob) : [];
+    if (body.stream === false)
+      return { status: 200, json: { ...done, message, ...(logprobs.length ? { logprobs } : {}) } };
     const part = (fields: Record<string, unknown>) => ({
       model: this.model,
       created_at: new Date().toISOString(),
@@ -229,10 +234,23 @@ export class OllamaServer extends ScriptedOpenAIServer {
       status: 200,
       ndjson: [
         ...pieces(scripted.reasoning).map((thinking) => part({ thinking })),
-        ...pieces(content).map((text) => part({ content: text })),
+        ...pieces(content).map((text, i, all) => ({
+          ...part({ content: text }),
+          ...(logprobs.length ? { logprobs: shareOf(logprobs, i, all.length) } : {}),
+        })),
         ...(calls ? [part({ tool_calls: calls })] : []),
         { ...done, message: { role: 'assistant', content: '' } },
       ],
     };
   }
+}
+
+function ollamaLogprob(entry: { token: string; logprob: number }): Record<string, unknown> {
+  return { ...entry, bytes: [...Buffer.from(entry.token)] };
+}
+
+/** The i-th of n consecutive shares of a list, the last taking what is left. */
+function shareOf<T>(list: T[], i: number, n: number): T[] {
+  const size = Math.ceil(list.length / n);
+  return list.slice(i * size, i === n - 1 ? undefined : (i + 1) * size);
 }

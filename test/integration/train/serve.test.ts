@@ -74,7 +74,7 @@ describe('trainer server with base model + adapter (real Python runner, CPU)', {
     }
   });
 
-  test('`rollout serve --model DIR` prints the openai: policy string, `rollout run` completes a rollout against it in a real Docker sandbox, SIGINT stops it', async () => {
+  test('`rollout serve --model DIR` prints the openai: policy string, `rollout run --logprobs --token-ids` completes a rollout against it in a real Docker sandbox, every turn and RL row carries one logprob per token id, SIGINT stops it', async () => {
     const root = dirname(dirname(trainerDir()));
     const cli = join(root, 'dist', 'cli.js');
     const child = spawn(
@@ -113,6 +113,8 @@ describe('trainer server with base model + adapter (real Python runner, CPU)', {
         runs,
         '--max-turns',
         '2',
+        '--logprobs',
+        '--token-ids',
       ],
       { encoding: 'utf8', timeout: 300_000, env: { ...process.env, OPENAI_API_KEY: 'unused-local-key' } },
     );
@@ -129,6 +131,7 @@ describe('trainer server with base model + adapter (real Python runner, CPU)', {
           JSON.parse(line) as {
             type: string;
             run?: { policy: string };
+            turn?: { logprobs?: { token_ids: number[]; logprobs: number[] } };
             result?: { exit_status: string; reward: { value: number | null } | null };
           },
       );
@@ -137,6 +140,27 @@ describe('trainer server with base model + adapter (real Python runner, CPU)', {
     assert.equal(finished?.type, 'run_finished');
     assert.notEqual(finished?.result?.exit_status, 'infra_error');
     assert.equal(typeof finished?.result?.reward?.value, 'number');
+    const turns = lines.filter((line) => line.type === 'turn').map((line) => line.turn?.logprobs);
+    assert.ok(turns.length > 0);
+    for (const recorded of turns) {
+      assert.ok(recorded && recorded.token_ids.length > 0, 'the token ids the server returned are recorded');
+      assert.equal(recorded.logprobs.length, recorded.token_ids.length, 'one logprob per token id');
+    }
+    const dataset = tempDir('rl');
+    const exported = spawnSync(process.execPath, [cli, 'export', '--runs', runs, '--format', 'rl', '--out', dataset], {
+      encoding: 'utf8',
+    });
+    assert.equal(exported.status, 0, exported.stderr + exported.stdout);
+    const rows = readFileSync(join(dataset, 'train.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { token_ids?: number[]; logprobs?: number[]; loss_mask?: number[] });
+    assert.equal(rows.length, turns.length);
+    for (const [i, row] of rows.entries()) {
+      assert.deepEqual(row.token_ids, turns[i]?.token_ids);
+      assert.deepEqual(row.logprobs, turns[i]?.logprobs);
+      assert.equal(row.loss_mask?.length, row.token_ids?.length);
+    }
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     child.kill('SIGINT');
     assert.equal(await exited, 0, stderr.join(''));

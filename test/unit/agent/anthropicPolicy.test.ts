@@ -277,6 +277,15 @@ describe('Anthropic Messages API (test double of the real wire format)', () => {
       () => new AnthropicPolicy({ ...base, settings: { seed: 1 } }),
       /--seed: Anthropic's Messages API has no sampling seed/,
     );
+    for (const [knob, flag] of [
+      ['logprobs', '--logprobs'],
+      ['tokenIds', '--token-ids'],
+    ])
+      assert.throws(
+        () => new AnthropicPolicy({ ...base, settings: { [knob]: true } }),
+        new RegExp(`^Error: ${flag}: Anthropic's Messages API returns no log-probabilities or token ids$`),
+      );
+    assert.doesNotThrow(() => new AnthropicPolicy({ ...base, settings: { logprobs: false, tokenIds: false } }));
     assert.throws(
       () => new AnthropicPolicy({ ...base, settings: { thinkingBudget: 2048, temperature: 0.2, maxTokens: 4096 } }),
       /requires 1 with thinking/,

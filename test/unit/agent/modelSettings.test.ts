@@ -58,6 +58,8 @@ describe('model settings', () => {
         '--price-output',
         '1.5',
         '--no-stream',
+        '--logprobs',
+        '--token-ids',
       ),
     );
     assert.deepEqual(settings, {
@@ -70,6 +72,8 @@ describe('model settings', () => {
       priceInput: 0.5,
       priceOutput: 1.5,
       stream: false,
+      logprobs: true,
+      tokenIds: true,
     });
     assert.deepEqual(modelSettingsFromFlags(flags()), {}, 'unset knobs are the server default, and absent');
     assert.equal(compactionFromFlags(flags('--compaction', 'summarize')), 'summarize');
@@ -111,6 +115,7 @@ describe('model settings', () => {
       assert.equal(setting.minimum, spec.min, `${field} minimum`);
       assert.equal(setting.maximum, spec.max, `${field} maximum`);
       if (field === 'stream') assert.equal(setting.default, DEFAULT_STREAM);
+      else if (spec.kind === 'boolean') assert.equal(setting.default, false, `${field}: off, the server's default`);
       else
         assert.ok(
           setting.default === null || (Array.isArray(setting.default) && setting.default.length === 0),
@@ -122,6 +127,8 @@ describe('model settings', () => {
     assert.deepEqual(compaction.enum, ['sliding-window', 'summarize']);
     for (const field of Object.values(MODEL_SETTING_FIELDS))
       assert.ok(MODEL_FLAGS_USAGE.includes(`--${field.flag}`), field.flag);
+    assert.match(MODEL_FLAGS_USAGE, /--stream \/ --no-stream /);
+    assert.match(MODEL_FLAGS_USAGE, /--logprobs {2,}record/, 'only a knob on by default has a negation');
   });
 });
 

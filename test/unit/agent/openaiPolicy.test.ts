@@ -160,17 +160,20 @@ describe('OpenAIPolicy against a local OpenAI wire-protocol double', () => {
       }),
       step.text('Done', { logprobs: [{ token: 'Done', logprob: -0.25 }], tokenIds: { prompt: [1], completion: [42] } }),
     );
-    const withExtras = await policyFor(server, { logprobs: true, topLogprobs: 2, returnTokenIds: true }).next({
+    const withExtras = await policyFor(server, { settings: { logprobs: true, tokenIds: true } }).next({
       messages,
       tools,
     });
     assert.deepEqual(withExtras.logprobs, [{ token: 'Done', logprob: -0.25 }]);
     assert.deepEqual(withExtras.tokenIds, { prompt: [1, 2, 3], completion: [42, 7] });
     const body = server.completionRequests[0].body!;
-    assert.deepEqual([body.logprobs, body.top_logprobs, body.return_token_ids], [true, 2, true]);
-    const plain = await policyFor(server).next({ messages, tools });
+    assert.deepEqual([body.logprobs, body.return_token_ids], [true, true]);
+    // Off (as a VS Code setting left at false) sends neither field: some servers refuse fields they do not know.
+    const plain = await policyFor(server, { settings: { logprobs: false, tokenIds: false } }).next({ messages, tools });
     assert.equal(plain.logprobs, undefined);
     assert.equal(plain.tokenIds, undefined);
+    const plainBody = server.completionRequests[1].body!;
+    assert.deepEqual(['logprobs' in plainBody, 'return_token_ids' in plainBody], [false, false]);
   });
 
   test('a huge reply comes through whole; prices give a cost', async () => {
@@ -187,6 +190,17 @@ describe('OpenAIPolicy against a local OpenAI wire-protocol double', () => {
   test('without a key for OpenAI itself, construction fails with what to do', () => {
     assert.throws(() => new OpenAIPolicy({ model: 'gpt-4o', env: {} }), /OPENAI_API_KEY is not set/);
     assert.doesNotThrow(() => new OpenAIPolicy({ model: 'llama3', baseURL: 'http://127.0.0.1:11434/v1', env: {} }));
+  });
+
+  test("token ids are refused for OpenAI's and Azure OpenAI's API, which refuse return_token_ids; logprobs are not", () => {
+    for (const baseURL of ['https://api.openai.com/v1', 'https://r.openai.azure.com/openai/v1']) {
+      assert.throws(
+        () => new OpenAIPolicy({ model: 'gpt-4.1', baseURL, apiKey: KEY, settings: { tokenIds: true } }),
+        /--token-ids: OpenAI's API returns no token ids/,
+      );
+      const policy = new OpenAIPolicy({ model: 'gpt-4.1', baseURL, apiKey: KEY, settings: { logprobs: true } });
+      assert.equal(policy.info.parameters.logprobs, true);
+    }
   });
 
   test("the reply limit goes as max_completion_tokens to OpenAI's and Azure OpenAI's v1 API however the URL is written, else as max_tokens", () => {

@@ -355,7 +355,10 @@ describe('vLLM (test double of the real wire format)', () => {
     const server = track(
       await VllmServer.start([step.text('Done', { tokenIds: { prompt: [1, 2, 3], completion: [42, 7] } })]),
     );
-    const response = await openai(server.baseURL, 'scripted-model', { returnTokenIds: true }).next({ messages, tools });
+    const response = await openai(server.baseURL, 'scripted-model', { settings: { tokenIds: true } }).next({
+      messages,
+      tools,
+    });
     assert.deepEqual(response.tokenIds, { prompt: [1, 2, 3], completion: [42, 7] });
   });
 });
@@ -538,6 +541,40 @@ describe('Ollama (test double of the real wire format)', () => {
     assert.deepEqual([native.message.content, native.reasoning], ['Answer.', 'Hmm.']);
     const compat = await openai(`${server.origin}/v1`, 'qwen2.5-coder:7b').next({ messages, tools });
     assert.deepEqual([compat.message.content, compat.reasoning], ['Again.', 'Hmm again.']);
+  });
+
+  test('Ollama 0.12.11 on: --logprobs asks its own API (top-level logprobs), streamed or not; its /v1 API drops them; token ids are refused', async () => {
+    const logprobs = [
+      { token: 'Ans', logprob: -0.5 },
+      { token: 'wer', logprob: -0.25 },
+      { token: '.', logprob: -0.125 },
+    ];
+    const server = track(
+      await OllamaServer.start([
+        step.text('Answer.', { logprobs }),
+        step.text('Answer.', { logprobs }),
+        step.text('Answer.', { logprobs }),
+      ]),
+    );
+    const native = (stream: boolean) =>
+      new OllamaPolicy({ model: 'qwen2.5-coder:7b', baseURL: server.origin, settings: { stream, logprobs: true } });
+    for (const stream of [false, true]) {
+      const response = await native(stream).next({ messages, tools });
+      assert.deepEqual(response.logprobs, logprobs, stream ? 'streamed' : 'not streamed');
+    }
+    assert.deepEqual(
+      server.chatRequests.map((request) => request.body?.logprobs),
+      [true, true],
+    );
+    const compat = await openai(`${server.origin}/v1`, 'qwen2.5-coder:7b', { settings: { logprobs: true } }).next({
+      messages,
+      tools,
+    });
+    assert.equal(compat.logprobs, undefined);
+    assert.throws(
+      () => new OllamaPolicy({ model: 'qwen2.5-coder:7b', settings: { tokenIds: true } }),
+      /--token-ids: Ollama's API returns no token ids/,
+    );
   });
 
   test('Ollama /v1 (ollama/ollama#15457): two tool calls streamed whole, both at index 0 with their own ids, stay two calls', async () => {

@@ -15,7 +15,13 @@ import type {
   Tool as AnthropicTool,
 } from '@anthropic-ai/sdk/resources/messages';
 import type { ToolDefinition } from '../tools/tool';
-import { DEFAULT_ANTHROPIC_MAX_TOKENS, DEFAULT_STREAM, ModelSettingsError, type ModelSettings } from './modelSettings';
+import {
+  DEFAULT_ANTHROPIC_MAX_TOKENS,
+  DEFAULT_STREAM,
+  MODEL_SETTING_FIELDS,
+  ModelSettingsError,
+  type ModelSettings,
+} from './modelSettings';
 import { costOf, knownContextWindow, modelPrices, type PriceSource } from './modelTable';
 import {
   PolicyError,
@@ -61,6 +67,11 @@ function refuseForeignSettings(settings: ModelSettings): void {
     throw new ModelSettingsError("--seed: Anthropic's Messages API has no sampling seed");
   if (settings.numCtx !== undefined)
     throw new ModelSettingsError("--num-ctx sets Ollama's context size: use the policy ollama:MODEL[@URL]");
+  for (const knob of ['logprobs', 'tokenIds'] as const)
+    if (settings[knob])
+      throw new ModelSettingsError(
+        `--${MODEL_SETTING_FIELDS[knob].flag}: Anthropic's Messages API returns no log-probabilities or token ids`,
+      );
   // Anthropic's migration guide: Claude Sonnet 4.5 and later answer both with 400 "temperature and top_p cannot
   // both be specified for this model"; the API reference already said to set one or the other.
   if (settings.temperature !== undefined && settings.topP !== undefined)

@@ -23,6 +23,10 @@ export interface ModelSettings {
   thinkingBudget?: number;
   /** Stream each reply as it is written, so a live playback shows it (default DEFAULT_STREAM). */
   stream?: boolean;
+  /** Record each generated token's log-probability (`logprobs`), for the RL export and PPO's ratio. */
+  logprobs?: boolean;
+  /** Record the generated tokens' ids (vLLM's `return_token_ids`), for the RL export. */
+  tokenIds?: boolean;
 }
 
 /** The window assumed when neither the user, the server nor the model table says. */
@@ -37,6 +41,8 @@ export interface ModelSettingField {
   kind: FieldKind;
   /** The CLI flag and, prefixed with `model.`, the VS Code setting. */
   flag: string;
+  /** A boolean on by default: the CLI flag that turns it off. */
+  negation?: string;
   min?: number;
   max?: number;
   help: string;
@@ -69,7 +75,22 @@ export const MODEL_SETTING_FIELDS: { readonly [K in keyof Required<ModelSettings
     min: 1024,
     help: 'Anthropic extended thinking: tokens the model may think (below --max-tokens)',
   },
-  stream: { kind: 'boolean', flag: 'stream', help: `stream replies as they are written (default ${DEFAULT_STREAM})` },
+  stream: {
+    kind: 'boolean',
+    flag: 'stream',
+    negation: 'no-stream',
+    help: `stream replies as they are written (default ${DEFAULT_STREAM})`,
+  },
+  logprobs: {
+    kind: 'boolean',
+    flag: 'logprobs',
+    help: "record each generated token's log-probability, for the RL export (OpenAI-compatible servers, Ollama)",
+  },
+  tokenIds: {
+    kind: 'boolean',
+    flag: 'token-ids',
+    help: "record the generated tokens' ids, for the RL export (vLLM's return_token_ids; rollout serve)",
+  },
 };
 
 export class ModelSettingsError extends Error {}

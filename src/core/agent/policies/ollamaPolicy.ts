@@ -14,6 +14,7 @@ import {
   type PolicyInfo,
   type PolicyRequest,
   type PolicyResponse,
+  type TokenLogprob,
   type TokenUsage,
   type ToolCall,
 } from './policy';
@@ -58,6 +59,8 @@ interface OllamaChatResponse {
   done_reason?: string;
   prompt_eval_count?: number;
   eval_count?: number;
+  /** Per generated token, top level beside `message` (Ollama 0.12.11 on, when asked for). */
+  logprobs?: TokenLogprob[];
   error?: string;
 }
 
@@ -71,6 +74,8 @@ export class OllamaPolicy implements Policy {
   readonly info: PolicyInfo;
   private readonly baseURL: string;
   private readonly options: Record<string, unknown>;
+  /** Request fields beside `options`. */
+  private readonly topLevel: Record<string, unknown>;
   private readonly prices?: PriceSource;
   private readonly streaming: boolean;
 
@@ -78,6 +83,8 @@ export class OllamaPolicy implements Policy {
     const settings = config.settings ?? {};
     if (settings.thinkingBudget !== undefined)
       throw new ModelSettingsError('--thinking-budget is Anthropic extended thinking: use an anthropic: policy');
+    if (settings.tokenIds)
+      throw new ModelSettingsError("--token-ids: Ollama's API returns no token ids (vLLM and `rollout serve` do)");
     this.baseURL = (config.baseURL ?? hostFromEnv(config.env ?? process.env) ?? OLLAMA_DEFAULT_BASE_URL).replace(
       /\/+$/,
       '',
@@ -92,13 +99,15 @@ export class OllamaPolicy implements Policy {
         num_ctx: settings.numCtx,
       }).filter(([, value]) => value !== undefined),
     );
+    // Without `truncate: false` Ollama drops the oldest messages of a prompt that does not fit, and says nothing.
+    this.topLevel = { truncate: false, ...(settings.logprobs ? { logprobs: true } : {}) };
     this.streaming = settings.stream ?? DEFAULT_STREAM;
     this.prices = modelPrices(config.model, settings);
     this.info = {
       backend: 'ollama',
       model: config.model,
       baseURL: this.baseURL,
-      parameters: { options: { ...this.options }, truncate: false },
+      parameters: { options: { ...this.options }, ...this.topLevel },
       settings,
       server: 'ollama',
       contextWindow: settings.contextWindow
@@ -124,8 +133,7 @@ export class OllamaPolicy implements Policy {
       ...(request.tools.length ? { tools: request.tools } : {}),
       stream: this.streaming,
       options: this.options,
-      // Without this Ollama drops the oldest messages of a prompt that does not fit, and says nothing.
-      truncate: false,
+      ...this.topLevel,
     };
     const { value: reply, retries } = await withRetries(
       `${this.baseURL} model ${this.config.model}`,
@@ -143,6 +151,9 @@ export class OllamaPolicy implements Policy {
       message,
       usage,
       ...(this.prices ? { cost: costOf(usage, this.prices) } : {}),
+      ...(reply.logprobs?.length
+        ? { logprobs: reply.logprobs.map(({ token, logprob }): TokenLogprob => ({ token, logprob })) }
+        : {}),
       ...(reply.done_reason ? { finishReason: reply.done_reason } : {}),
       sampling: this.info.parameters,
       ...(reply.model ? { model: reply.model } : {}),
@@ -195,6 +206,7 @@ async function readNdjson(response: Response, request: PolicyRequest): Promise<O
     message: { role: 'assistant', content: '', thinking: '' },
   };
   const calls: OllamaToolCall[] = [];
+  const logprobs: TokenLogprob[] = [];
   let finished = false;
   const decoder = new TextDecoder();
   let buffered = '';
@@ -208,6 +220,7 @@ async function readNdjson(response: Response, request: PolicyRequest): Promise<O
     if (thinking) request.onDelta?.({ kind: 'reasoning', text: thinking });
     merged.message.content += content;
     merged.message.thinking += thinking;
+    logprobs.push(...(part.logprobs ?? []));
     for (const call of part.message?.tool_calls ?? []) {
       request.onDelta?.({
         kind: 'tool_call',
@@ -231,7 +244,7 @@ async function readNdjson(response: Response, request: PolicyRequest): Promise<O
   take(buffered);
   if (!finished) throw new StreamCutShortError('the stream ended before the answer did (no line with done: true)');
   if (calls.length) merged.message.tool_calls = calls;
-  return merged;
+  return { ...merged, logprobs };
 }
 
 function parseJson(text: string): unknown {

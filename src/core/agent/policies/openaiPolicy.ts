@@ -35,12 +35,6 @@ export interface OpenAIPolicyOptions {
   apiKey?: string;
   env?: NodeJS.ProcessEnv;
   settings?: ModelSettings;
-  /** Ask for per-token log-probabilities (`logprobs: true`). */
-  logprobs?: boolean;
-  /** Alternatives per token when `logprobs` is on. */
-  topLogprobs?: number;
-  /** Ask vLLM-style servers for prompt and completion token ids (`return_token_ids: true`). */
-  returnTokenIds?: boolean;
   /** Per attempt (default 10 minutes: long generations on slow local servers). */
   timeoutMs?: number;
   retry?: RetryOptions;
@@ -54,7 +48,12 @@ const OPENAI_SDK_ERRORS = {
 };
 
 /** Knobs of other APIs: set with an OpenAI-compatible policy, they would do nothing, so they are refused. */
-function refuseForeignSettings(settings: ModelSettings): void {
+function refuseForeignSettings(settings: ModelSettings, baseURL: string): void {
+  // `return_token_ids` is vLLM's: OpenAI's API refuses a request with a parameter it does not know.
+  if (settings.tokenIds && (isOpenAIItself(baseURL) || isAzureOpenAI(baseURL)))
+    throw new ModelSettingsError(
+      "--token-ids: OpenAI's API returns no token ids (vLLM and `rollout serve` do); --logprobs records log-probabilities",
+    );
   if (settings.numCtx !== undefined)
     throw new ModelSettingsError(
       "--num-ctx sets Ollama's context size, which its OpenAI-compatible API cannot take: use the policy ollama:MODEL[@URL]",
@@ -101,7 +100,7 @@ export class OpenAIPolicy implements Policy {
       );
     }
     const settings = options.settings ?? {};
-    refuseForeignSettings(settings);
+    refuseForeignSettings(settings, baseURL);
     this.client = new OpenAI({
       apiKey: apiKey || 'no-key',
       baseURL,
@@ -116,9 +115,9 @@ export class OpenAIPolicy implements Policy {
       seed: settings.seed,
       [maxTokensField]: settings.maxTokens,
       stop: settings.stop,
-      logprobs: options.logprobs,
-      top_logprobs: options.logprobs ? options.topLogprobs : undefined,
-      return_token_ids: options.returnTokenIds,
+      // Only when asked: `false` is the servers' default, and some servers refuse a field they do not know.
+      logprobs: settings.logprobs || undefined,
+      return_token_ids: settings.tokenIds || undefined,
       ...options.extraBody,
     });
     this.streaming = settings.stream ?? DEFAULT_STREAM;
@@ -242,13 +241,7 @@ export class OpenAIPolicy implements Policy {
       message: assistant,
       usage,
       cost: typeof serverCost === 'number' ? serverCost : this.prices ? costOf(usage, this.prices) : undefined,
-      logprobs: choice.logprobs?.content?.map((entry): TokenLogprob => ({
-        token: entry.token,
-        logprob: entry.logprob,
-        ...(entry.top_logprobs?.length
-          ? { topLogprobs: entry.top_logprobs.map(({ token, logprob }) => ({ token, logprob })) }
-          : {}),
-      })),
+      logprobs: choice.logprobs?.content?.map(({ token, logprob }): TokenLogprob => ({ token, logprob })),
       tokenIds: choice.token_ids
         ? dropUndefined({ prompt: completion.prompt_token_ids, completion: choice.token_ids })
         : undefined,

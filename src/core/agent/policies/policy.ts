@@ -88,11 +88,10 @@ export function estimatedTokens(value: unknown): number {
   return Math.ceil(JSON.stringify(value).length / 4);
 }
 
-/** The log-probability of one generated token, as OpenAI-compatible servers report it. */
+/** The log-probability of one generated token, as the server reported it. */
 export interface TokenLogprob {
   token: string;
   logprob: number;
-  topLogprobs?: { token: string; logprob: number }[];
 }
 
 export interface PolicyResponse {
@@ -100,7 +99,7 @@ export interface PolicyResponse {
   usage: TokenUsage;
   /** US dollars, when the server reports it or the policy was given prices. */
   cost?: number;
-  /** Per generated token, when the server returns them (OpenAI `logprobs`). */
+  /** Per generated token, when asked for (`--logprobs`) and the server returns them. */
   logprobs?: TokenLogprob[];
   /** Prompt and completion token ids, when the server returns them (vLLM `return_token_ids`). */
   tokenIds?: { prompt?: number[]; completion: number[] };
