@@ -20,6 +20,8 @@ export class DatasetStats {
   /** Runs with test-feedback rounds, and how many of them first resolved in each round (index round - 1). */
   feedbackRuns = 0;
   readonly firstResolvedInRound: number[] = [];
+  /** RL rows with the generated tokens' ids, with their log-probabilities, and with log-probabilities left out. */
+  readonly tokenData = { token_ids: 0, logprobs: 0, logprobs_left_out: 0 };
   private turnsMin = Infinity;
   private turnsMax = 0;
   private turnsSum = 0;
@@ -84,6 +86,7 @@ export class DatasetStats {
       turns: this.runs ? { min: this.turnsMin, mean: this.turnsSum / this.runs, max: this.turnsMax } : null,
       tokens: { input: this.tokensIn, output: this.tokensOut },
       ...(this.successByRound ? { success_by_round: this.successByRound } : {}),
+      ...(Object.values(this.tokenData).some((count) => count > 0) ? { token_data: { ...this.tokenData } } : {}),
     };
   }
 }

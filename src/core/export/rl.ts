@@ -1,6 +1,7 @@
 import { requestOfTurn } from '../trajectory/request';
 import { roundOpenedBy } from '../agent/protocols/protocol';
 import type { ChatMessage, RewardResult, TokenLogprobs, Turn } from '../trajectory/types';
+import type { DatasetStats } from './card';
 import type { ExportFormat } from './format';
 import { exportMessage, styled } from './messages';
 import type { RunSummary } from './runs';
@@ -50,19 +51,33 @@ export function turnReturns(credited: readonly number[], finalReward: number): n
 /**
  * The sampled tokens' fields, each only when the server returned it: OpenAI-style servers send log-probabilities
  * without token ids, vLLM ids without log-probabilities unless asked. The loss mask is one per token id (all 1:
- * the tokens are the assistant's); log-probabilities beside ids must be one per id, or a trainer cannot align them.
+ * the tokens are the assistant's); log-probabilities beside ids must be one per id, or a trainer cannot align them,
+ * so others are left out, and counted.
  */
 function tokenFields(
   recorded: TokenLogprobs | undefined,
+  stats: DatasetStats,
 ): Partial<Record<'token_ids' | 'logprobs' | 'loss_mask', number[]>> {
   const ids = recorded?.token_ids ?? [];
   const logprobs = recorded?.logprobs ?? [];
   const aligned = logprobs.length > 0 && (ids.length === 0 || logprobs.length === ids.length);
+  if (ids.length > 0) stats.tokenData.token_ids += 1;
+  if (aligned) stats.tokenData.logprobs += 1;
+  else if (logprobs.length > 0) stats.tokenData.logprobs_left_out += 1;
   return {
     ...(ids.length > 0 ? { token_ids: ids } : {}),
     ...(aligned ? { logprobs } : {}),
     ...(ids.length > 0 ? { loss_mask: ids.map(() => 1) } : {}),
   };
+}
+
+function tokenDataNote(stats: DatasetStats): string {
+  const { token_ids: ids, logprobs, logprobs_left_out: leftOut } = stats.tokenData;
+  return (
+    `Token data (of ${stats.rows} rows): token_ids with a loss_mask in ${ids}, logprobs in ${logprobs}` +
+    (leftOut ? `, logprobs left out as not one per token id in ${leftOut}` : '') +
+    '. A row has them only when its run asked the server (--logprobs, --token-ids) and the server returned them.'
+  );
 }
 
 /** One row per turn: what the model was sent, what it answered, and the credit for it. */
@@ -73,10 +88,11 @@ export const rlFormat: ExportFormat = {
   splittable: true,
   requiresReward: true,
   usesStyle: true,
-  cardNotes: () => [
+  cardNotes: (context) => [
     'Advantages: GRPO as TRL computes them (reward less the group mean, over the sample standard deviation plus 1e-4), ' +
       "the group being every scored attempt at the task; they are computed before --min-reward and --resolved-only drop runs, so a filter never changes a kept run's advantage.",
     "Returns: the run's reward less the turn rewards credited before each turn (each turn reward counted once).",
+    tokenDataNote(context.stats),
   ],
   async write(context) {
     // Advantages are relative to the whole group: it is formed before the filters drop any member.
@@ -123,7 +139,7 @@ export const rlFormat: ExportFormat = {
               return: returns[turn.index],
               advantage: advantages[i],
               group_size: group.length,
-              ...tokenFields(turn.logprobs),
+              ...tokenFields(turn.logprobs, context.stats),
               metadata: {
                 task_id: taskId,
                 run_id: summary.run_id,

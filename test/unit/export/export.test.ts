@@ -177,7 +177,7 @@ describe('rollout export', () => {
     );
   });
 
-  test('rl: token ids, logprobs and loss mask only as the server returned them, the mask one per id', async () => {
+  test('rl: token ids, logprobs and loss mask only as the server returned them, the mask one per id; the card counts them', async () => {
     const served = mkdtempSync(join(tmpdir(), 'rl-tokens-'));
     const recorded = {
       'openai-logprobs-only': { token_ids: [], logprobs: [-0.1, -0.2] },
@@ -206,6 +206,11 @@ describe('rollout export', () => {
       ],
       misaligned: [[7, 8, 9], undefined, [1, 1, 1]],
     });
+    const card = readFileSync(join(out, 'README.md'), 'utf8');
+    assert.match(
+      card,
+      /Token data \(of 4 rows\): token_ids with a loss_mask in 3, logprobs in 2, logprobs left out as not one per token id in 1\./,
+    );
   });
 
   test('rl helpers: advantages sum to zero; returns count each credited turn reward once', () => {
