@@ -14,6 +14,7 @@ import { checkProtocolPolicies, protocolFor } from './protocols/index';
 import type { PolicyFactory, ProtocolSpec } from './protocols/protocol';
 import { runRollout, type RolloutSummary } from './rollout';
 import { createDefaultToolbox } from './tools/toolbox';
+import { CANCEL_REASON } from './loop';
 
 export interface BatchOptions {
   tasks: Task[];
@@ -67,6 +68,8 @@ export async function runBatch(options: BatchOptions): Promise<{ summaries: Roll
   const shared = options.policy;
   const policyFor = shared ? async () => shared : await policyResolver(options.policySpec, options.policyOptions);
   const summaries = await mapWithWorkers(jobs, options.workers, async ({ task, attempt }) => {
+    // After a cancel the rollouts not yet started are not started: no container, no record.
+    if (options.signal?.aborted) return unrecorded(task, attempt, 'cancelled', NOT_STARTED_REASON);
     options.onStart?.(task, attempt);
     const rollout = async () =>
       runRollout({
@@ -89,7 +92,7 @@ export async function runBatch(options: BatchOptions): Promise<{ summaries: Roll
         signal: options.signal,
       });
     const summary = await rollout().catch((error: unknown): RolloutSummary =>
-      failedBeforeRecording(task, attempt, error),
+      failedBeforeRecording(task, attempt, error, options.signal),
     );
     options.onFinish?.(summary);
     return summary;
@@ -97,10 +100,29 @@ export async function runBatch(options: BatchOptions): Promise<{ summaries: Roll
   return { summaries, totals: batchTotals(summaries, performance.now() - started) };
 }
 
-/** A rollout that failed before or outside its record (no policy, no sandbox): reported, never scored. */
-function failedBeforeRecording(task: Task, attempt: number, error: unknown): RolloutSummary {
+export const NOT_STARTED_REASON = 'cancelled before it started';
+
+/**
+ * A rollout that failed before or outside its record (no policy, no sandbox, an install that failed or was
+ * cancelled): reported, never scored.
+ */
+function failedBeforeRecording(
+  task: Task,
+  attempt: number,
+  error: unknown,
+  signal: AbortSignal | undefined,
+): RolloutSummary {
+  if (signal?.aborted) return unrecorded(task, attempt, 'cancelled', CANCEL_REASON);
   const reason = error instanceof Error ? error.message : String(error);
-  const exitStatus = error instanceof InfrastructureError ? 'infra_error' : 'error';
+  return unrecorded(task, attempt, error instanceof InfrastructureError ? 'infra_error' : 'error', reason);
+}
+
+function unrecorded(
+  task: Task,
+  attempt: number,
+  exitStatus: RolloutSummary['exitStatus'],
+  reason: string,
+): RolloutSummary {
   return {
     runId: '',
     taskId: task.id,

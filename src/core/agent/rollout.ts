@@ -125,7 +125,7 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutSummar
   let budget: RunBudget | undefined;
   let finished = false;
   try {
-    await installEnvironment(sandbox, task, environment.install);
+    await installEnvironment(sandbox, task, environment.install, options.signal);
     const opened = await openRecord(options, protocol, runId, attempt, {
       image: environment.spec.image,
       repo: environment.spec.repo,
@@ -268,9 +268,15 @@ function withBrokenRepository(sandbox: Sandbox, reason: string): Sandbox {
   });
 }
 
-async function installEnvironment(sandbox: Sandbox, task: Task, commands: string[]): Promise<void> {
+/** The task's install commands; a cancel stops the one running at once (an install may take half an hour). */
+async function installEnvironment(
+  sandbox: Sandbox,
+  task: Task,
+  commands: string[],
+  signal: AbortSignal | undefined,
+): Promise<void> {
   for (const command of commands) {
-    const result = await sandbox.exec(command, { asRoot: true, timeoutMs: 30 * 60_000 });
+    const result = await sandbox.exec(command, { asRoot: true, timeoutMs: 30 * 60_000, signal });
     if (result.exitCode !== 0)
       throw new Error(
         `task ${task.id}: install command failed (exit ${result.exitCode}): ${command}\n${result.stderr.slice(-2000)}`,
