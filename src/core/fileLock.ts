@@ -1,13 +1,13 @@
 /**
  * Turns at rewriting a shared file: a lock file beside it, created exclusively, naming its owner. Within a
  * process the turns are a queue; across processes (and machines sharing a folder) the lock file decides. A
- * lock whose owner on this machine has died is broken at once; one held longer than any rewrite takes is
- * broken as abandoned.
+ * lock whose owner on this machine has died (its pid gone, or now another process's) is broken at once; one held
+ * longer than any rewrite takes is broken as abandoned.
  */
 import { randomBytes } from 'node:crypto';
 import { link, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ownerIsGone, thisProcess } from './processOwner';
+import { ownerIsGone, processStart, thisProcess, type ProcessOwner } from './processOwner';
 
 /** Rewrites under a lock take milliseconds; a lock this old was left by a process that stopped holding it. */
 const ABANDONED_MS = 60_000;
@@ -31,7 +31,8 @@ export function withFileLock<T>(path: string, action: () => Promise<T>): Promise
 async function holding<T>(path: string, action: () => Promise<T>): Promise<T> {
   const lock = `${path}.lock`;
   const { host, pid } = thisProcess();
-  const owner = `${host} ${pid} ${randomBytes(6).toString('hex')}`;
+  const start = processStart(pid);
+  const owner = `${host} ${pid} ${randomBytes(6).toString('hex')}${start ? ` start=${start}` : ''}`;
   await acquire(lock, owner);
   try {
     return await action();
@@ -60,13 +61,21 @@ async function acquire(lock: string, owner: string): Promise<void> {
 async function readLock(lock: string): Promise<{ owner: string; abandoned: boolean } | undefined> {
   try {
     const [owner, info] = await Promise.all([readFile(lock, 'utf8'), stat(lock)]);
-    const [host, pid] = owner.split(' ');
-    const gone = /^\d+$/.test(pid ?? '') && ownerIsGone({ host, pid: Number(pid) });
+    const holder = lockOwner(owner);
+    const gone = holder !== undefined && ownerIsGone(holder);
     return { owner, abandoned: gone || Date.now() - info.mtimeMs > ABANDONED_MS };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
+}
+
+/** The process a lock file names: `HOST PID NONCE [start=START]` (locks before the start was recorded lack it). */
+function lockOwner(text: string): ProcessOwner | undefined {
+  const [host, pid, , ...rest] = text.split(' ');
+  if (!/^\d+$/.test(pid ?? '')) return undefined;
+  const start = rest.find((field) => field.startsWith('start='))?.slice('start='.length);
+  return { host, pid: Number(pid), ...(start ? { start } : {}) };
 }
 
 /** Moves an abandoned lock aside (only one breaker can), and puts it back if it turned out to be a fresh one. */
