@@ -11,7 +11,7 @@ import { loadEnvironmentSpecs, logParserFor, type EnvironmentSpecs } from '../..
 import { loadTasks } from '../../core/task/loadTasks';
 import { instanceImage } from '../../core/task/instanceImages';
 import { rangeOrReleaseName } from '../../core/task/multiSweBenchSource';
-import { formatLoadError, hasTests, testsCanGrade, type Task } from '../../core/task/task';
+import { formatLoadError, hasTests, NO_FAIL_TO_PASS, testsCanGrade, type Task } from '../../core/task/task';
 import type { CliCommand } from './index';
 import { parseCommandLine } from '../grammar';
 import { SANDBOX_FLAGS, SANDBOX_USAGE, sandboxSettings } from './sandboxFlags';
@@ -96,8 +96,7 @@ function unparsedNote(listed: Listed[]): string | undefined {
 function ungradableNote(listed: Listed[]): string | undefined {
   const ungradable = listed.filter(({ task }) => hasTests(task) && !testsCanGrade(task)).map(({ task }) => task.id);
   if (ungradable.length === 0) return undefined;
-  const why = 'every patch that keeps their other tests passing would count as resolved';
-  return `${ungradable.length} task(s) have no FAIL_TO_PASS test (${namedFew(ungradable)}): a run refuses them, since ${why}`;
+  return `${ungradable.length} task(s) (${namedFew(ungradable)}): ${NO_FAIL_TO_PASS}; a run refuses them`;
 }
 
 /** A community dataset can name hundreds; the first few say enough (--json lists every task's parser). */

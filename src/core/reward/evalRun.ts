@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../atomicFile';
 import { mapWithWorkers } from '../concurrency';
 import { taskImage } from '../task/taskSandbox';
-import { testsCanGrade, type Task, type TaskEnvironment } from '../task/task';
+import { NO_FAIL_TO_PASS, testsCanGrade, type Task, type TaskEnvironment } from '../task/task';
 import {
   evaluatePrediction,
   testTimeoutOf,
@@ -191,7 +191,7 @@ export async function runEvaluation(
   if (untested.length > 0) {
     // CAB tasks are judged by their satisfaction conditions instead.
     throw new Error(
-      `tasks without FAIL_TO_PASS tests cannot be graded by tests: ${untested.map((task) => `${task.id} (${task.kind})`).join(', ')}`,
+      `tasks cannot be graded by tests (${untested.map((task) => `${task.id} (${task.kind})`).join(', ')}): ${NO_FAIL_TO_PASS}`,
     );
   }
   let reused = 0;

@@ -159,3 +159,7 @@ export function hasTests(task: Task): boolean {
 export function testsCanGrade(task: Task): boolean {
   return task.failToPass.length > 0;
 }
+
+/** Why a task that testsCanGrade refuses is refused, in the words of every message that refuses one. */
+export const NO_FAIL_TO_PASS =
+  'no FAIL_TO_PASS test, so every patch that keeps the other tests passing would count as resolved';

@@ -14,7 +14,7 @@ describe('SWE protocol', () => {
     const evaluator = { createSandbox: noSandbox, imageForProfile: (profile: string) => `unused/${profile}` };
     await assert.rejects(
       new SweProtocol('binary').startSandbox(task, evaluator, noSandbox),
-      new RegExp(`task ${task.id} has no FAIL_TO_PASS test: every patch that keeps its other tests passing`),
+      new RegExp(`task ${task.id}: no FAIL_TO_PASS test, so every patch that keeps the other tests passing`),
     );
   });
 });

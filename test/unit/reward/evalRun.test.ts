@@ -30,7 +30,7 @@ describe('runEvaluation input checks (before any sandbox)', () => {
     const { tasks } = await loadTasks(join(process.cwd(), 'test', 'fixtures', 'cab', 'cab_verified_lenient.jsonl'));
     await assert.rejects(
       runEvaluation(tasks, [{ instanceId: 'cab_lenient_1', modelName: 'm', patch: 'x' }], options()),
-      /without FAIL_TO_PASS tests cannot be graded by tests: cab_lenient_1 \(cab\)/,
+      /cannot be graded by tests \(cab_lenient_1 \(cab\)\): no FAIL_TO_PASS test/,
     );
   });
 

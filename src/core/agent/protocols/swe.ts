@@ -13,7 +13,7 @@ import type { InstanceReport } from '../../reward/instanceReport';
 import type { RewardFn } from '../../reward/rewardFn';
 import { takeDiff, type Sandbox } from '../../sandbox/sandbox';
 import { taskSandbox } from '../../task/taskSandbox';
-import { testsCanGrade, type Task } from '../../task/task';
+import { NO_FAIL_TO_PASS, testsCanGrade, type Task } from '../../task/task';
 import type { ExitStatus, RunEvent } from '../../trajectory/types';
 import { endsRound, type AgentRunOutcome } from '../loop';
 import type { ChatMessage } from '../policies/policy';
@@ -77,10 +77,7 @@ export class SweProtocol implements RolloutProtocol {
     evaluator: EvaluatorOptions,
     start: (spec: ProtocolEnvironment['spec']) => Promise<Sandbox>,
   ): Promise<{ sandbox: Sandbox; environment: ProtocolEnvironment }> {
-    if (!testsCanGrade(task))
-      throw new Error(
-        `task ${task.id} has no FAIL_TO_PASS test: every patch that keeps its other tests passing would count as resolved, so its tests cannot grade a run`,
-      );
+    if (!testsCanGrade(task)) throw new Error(`task ${task.id}: ${NO_FAIL_TO_PASS}; its tests cannot grade a run`);
     const { environment, spec } = await taskSandbox(task, evaluator);
     return { sandbox: await start(spec), environment: { spec, install: environment.install } };
   }
