@@ -4,6 +4,7 @@
  */
 import type { BootstrapInterval, PairedBootstrap } from './bootstrap';
 import type { McNemarResult, Spread } from './estimators';
+import type { SignFlipTest } from './signFlip';
 
 export const REPORT_VERSION = 1;
 
@@ -185,8 +186,11 @@ export interface Comparison {
   second: string;
   /** McNemar on (task, attempt) pairs scored in both groups; null when there are none. */
   mcnemar: (McNemarResult & { pairs: number }) | null;
-  /** Paired bootstrap of the per-task mean reward, first − second, over tasks scored in both. */
-  reward: (PairedBootstrap & { tasks: number }) | null;
+  /**
+   * The per-task mean reward, first − second, over tasks scored in both: the mean difference with its paired
+   * bootstrap interval, and the sign-flip test's p-value.
+   */
+  reward: (PairedBootstrap & SignFlipTest & { tasks: number }) | null;
   /** Tasks one group resolved in some attempt and the other in none. */
   onlyFirst: string[];
   onlySecond: string[];
