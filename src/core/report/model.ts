@@ -6,7 +6,8 @@ import type { BootstrapInterval, PairedBootstrap } from './bootstrap';
 import type { McNemarResult, Spread } from './estimators';
 import type { SignFlipTest } from './signFlip';
 
-export const REPORT_VERSION = 1;
+/** 2: a comparison's reward `pValue` is the sign-flip test's (`test` says which), no longer the bootstrap's. */
+export const REPORT_VERSION = 2;
 
 export type GroupBy = 'policy' | 'model' | 'prompt';
 export const GROUP_BY: readonly GroupBy[] = ['policy', 'model', 'prompt'];
