@@ -340,7 +340,7 @@ function comparisons(report: Report): HTMLElement | null {
       [
         'groups',
         'resolved: McNemar',
-        'reward difference: paired bootstrap [95% CI]',
+        'reward difference: paired bootstrap CI, sign-flip test',
         'solved only by the first',
         'solved only by the second',
       ],

@@ -11,8 +11,8 @@ const USAGE = `usage: rollout report RUNS… [--by ${GROUP_BY.join('|')}] [--jso
 
 Compares runs: a leaderboard per group with resolved rate and its 95 % bootstrap interval, pass@k and pass^k,
 mean reward, cost, tokens, turns, wall time and exit statuses; paired tests between groups (McNemar on
-resolved, paired bootstrap on reward); rates per category; what happened inside the trajectories; and the
-task × group matrix. docs/metrics.md defines every figure.
+resolved; on reward, a paired bootstrap interval and a sign-flip test); rates per category; what happened
+inside the trajectories; and the task × group matrix. docs/metrics.md defines every figure.
 
   RUNS         output folders of \`rollout run\` (also ones fetched with \`rollout pull\`), run folders or logs
   --by         group runs by policy spec (default), model name, or system prompt
@@ -21,7 +21,8 @@ task × group matrix. docs/metrics.md defines every figure.
   --tasks      task files or folders the runs came from: each is a dataset (its file name), and gives the
                tasks' categories (repository, language, CodeAssistBench category) and gold patches (localisation)
   --dataset    keep only runs of this dataset; --group keeps only this group (both repeatable)
-  --bootstrap  resamples for intervals and the paired bootstrap (default 2000); --seed its seed (default 0)`;
+  --bootstrap  resamples of the bootstrap intervals and of the sign-flip test over more than 20 tasks (Monte
+               Carlo; up to 20 it is exact), default 2000; --seed their seed (default 0)`;
 
 export const reportCommand: CliCommand = {
   summary: 'compare runs: leaderboard with confidence intervals, pass@k, paired tests, trajectory analytics, HTML',

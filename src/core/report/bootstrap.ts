@@ -1,7 +1,8 @@
 /**
  * Percentile bootstrap with a seeded generator, so that a report computed twice from the same runs gives the
  * same intervals. The generator is the Mersenne Twister (MT19937) seeded as NumPy's `RandomState(seed)`: the tests
- * recompute every interval in NumPy from the same draws.
+ * recompute every interval in NumPy from the same draws. The Monte Carlo sign-flip test (signFlip.ts) draws its
+ * signs from the same generator.
  */
 import { mersenne } from 'pure-rand/generator/mersenne';
 import { quantileSorted } from './estimators';
@@ -84,44 +85,23 @@ export interface PairedBootstrap {
   /** Mean of the paired differences (first − second). */
   meanDifference: number;
   interval: BootstrapInterval;
-  /**
-   * Two-sided: twice the share of resampled means on the far side of 0 from the observed one, at most 1. Null below
-   * MIN_TASKS_FOR_P_VALUE differences.
-   */
-  pValue: number | null;
 }
 
 /**
- * The fewest tasks a paired p-value is given for. Over fewer, no paired test can reach 0.05 (an exact sign-flip
- * test's smallest two-sided p over 5 tasks is 2/2⁵ = 0.0625), yet every resample can fall on one side of 0 and
- * the bootstrap would claim p < 1/B: from one shared task, say.
+ * The paired bootstrap of Koehn (2004) on per-item differences: resample items, keep each item's pair together.
+ * Its interval only: the p-value of a paired comparison is the sign-flip test's (signFlip.ts), which the bootstrap's
+ * share of resamples beyond 0 overstates on few items.
  */
-export const MIN_TASKS_FOR_P_VALUE = 6;
-
-/** The paired bootstrap of Koehn (2004) on per-item differences: resample items, keep each item's pair together. */
 export function pairedBootstrap(
   differences: readonly number[],
   options: BootstrapOptions = {},
 ): PairedBootstrap | null {
   if (differences.length === 0) return null;
   const settings = bootstrapSettings(options);
-  const means = bootstrapMeans(differences, settings.resamples, settings.seed);
   let sum = 0;
   for (const value of differences) sum += value;
   return {
     meanDifference: sum / differences.length,
-    interval: percentileInterval(means, settings),
-    pValue: differences.length < MIN_TASKS_FOR_P_VALUE ? null : twoSidedPValue(means),
+    interval: percentileInterval(bootstrapMeans(differences, settings.resamples, settings.seed), settings),
   };
-}
-
-/** Twice the share of the resampled means on the far side of 0, at most 1. */
-function twoSidedPValue(sortedMeans: Float64Array): number {
-  let atOrBelowZero = 0;
-  let atOrAboveZero = 0;
-  for (const value of sortedMeans) {
-    if (value <= 0) atOrBelowZero++;
-    if (value >= 0) atOrAboveZero++;
-  }
-  return Math.min(1, (2 * Math.min(atOrBelowZero, atOrAboveZero)) / sortedMeans.length);
 }

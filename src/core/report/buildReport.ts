@@ -6,6 +6,7 @@
 import { bootstrapMeanInterval, pairedBootstrap, type BootstrapOptions } from './bootstrap';
 import type { TaskCatalog, TaskInfo } from './catalog';
 import { mcnemar, mean, passAtK, passHatK, spread, type Spread } from './estimators';
+import { signFlipTest } from './signFlip';
 import type {
   CategoryRow,
   Comparison,
@@ -296,7 +297,7 @@ function comparisons(
 
 /**
  * McNemar pairs the i-th scored attempt of a task in one group with its i-th in the other (attempt order);
- * the reward bootstrap resamples tasks, each with its per-task mean reward in both groups.
+ * the reward's bootstrap interval and sign-flip test take each task's difference of its mean rewards as one unit.
  */
 function compareGroups(
   first: string,
@@ -332,12 +333,13 @@ function compareGroups(
     .filter(([taskId]) => secondRewards.has(taskId))
     .sort(([a], [b]) => compare(a, b))
     .map(([taskId, reward]) => reward - secondRewards.get(taskId)!);
-  const reward = pairedBootstrap(differences, bootstrap);
+  const interval = pairedBootstrap(differences, bootstrap);
+  const test = signFlipTest(differences, bootstrap);
   return {
     first,
     second,
     mcnemar: pairs > 0 ? { ...mcnemar(onlyFirstPairs, onlySecondPairs), pairs } : null,
-    reward: reward ? { ...reward, tasks: differences.length } : null,
+    reward: interval && test ? { ...interval, ...test, tasks: differences.length } : null,
     onlyFirst,
     onlySecond,
   };

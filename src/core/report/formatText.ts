@@ -1,5 +1,5 @@
 /** The report as plain-text tables for a terminal: the leaderboard, comparisons, categories, analytics, the matrix. */
-import { MIN_TASKS_FOR_P_VALUE, type BootstrapInterval } from './bootstrap';
+import type { BootstrapInterval } from './bootstrap';
 import type { Spread } from './estimators';
 import type { Comparison, GroupReport, RateWithInterval, Report } from './model';
 
@@ -26,9 +26,8 @@ function medianP90(value: Spread, digits = 0): string {
   return value.median === null ? '—' : `${number(value.median, digits)} / ${number(value.p90, digits)}`;
 }
 
-/** `p = 0.012`; a bootstrap p-value of 0 is only known to be below one resample's share. */
-function pValueText(p: number, resamples?: number): string {
-  if (p === 0 && resamples) return `p < ${(1 / resamples).toPrecision(1)}`;
+/** `p = 0.012`, `p = 1.9e-6`. */
+function pValueText(p: number): string {
   return `p = ${p < 0.001 ? p.toExponential(1) : p.toFixed(3)}`;
 }
 
@@ -129,12 +128,10 @@ export function mcnemarText(m: NonNullable<Comparison['mcnemar']>): string {
   return `only first ${m.onlyFirst}, only second ${m.onlySecond} of ${m.pairs} paired attempts, ${pValueText(m.pValue)} (${m.test})`;
 }
 
+/** `1.000 over 10 tasks, paired bootstrap 95% CI [1.000, 1.000], sign-flip p = 0.002 (exact)`. */
 export function rewardDifferenceText(r: NonNullable<Comparison['reward']>): string {
-  const p =
-    r.pValue === null
-      ? `no p-value (fewer than ${MIN_TASKS_FOR_P_VALUE} tasks)`
-      : pValueText(r.pValue, r.interval.resamples);
-  return `${r.meanDifference.toFixed(3)} [${r.interval.low.toFixed(3)}, ${r.interval.high.toFixed(3)}] over ${r.tasks} tasks, ${p}`;
+  const test = r.test === 'exact-sign-flip' ? 'exact' : `Monte Carlo, ${r.assignments} resamples`;
+  return `${r.meanDifference.toFixed(3)} over ${r.tasks} tasks, paired bootstrap 95% CI [${r.interval.low.toFixed(3)}, ${r.interval.high.toFixed(3)}], sign-flip ${pValueText(r.pValue)} (${test})`;
 }
 
 export function categoryCell(value: RateWithInterval | null | undefined): string {
@@ -153,7 +150,7 @@ function comparisons(report: Report): string[] {
     [
       `${comparison.first}  vs  ${comparison.second}`,
       `  resolved, McNemar: ${comparison.mcnemar ? mcnemarText(comparison.mcnemar) : '—'}`,
-      `  reward difference, paired bootstrap [95% CI]: ${comparison.reward ? rewardDifferenceText(comparison.reward) : '—'}`,
+      `  reward difference: ${comparison.reward ? rewardDifferenceText(comparison.reward) : '—'}`,
       `  solved only by the first: ${comparison.onlyFirst.join(', ') || '—'}`,
       `  solved only by the second: ${comparison.onlySecond.join(', ') || '—'}`,
     ].join('\n'),

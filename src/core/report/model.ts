@@ -4,8 +4,10 @@
  */
 import type { BootstrapInterval, PairedBootstrap } from './bootstrap';
 import type { McNemarResult, Spread } from './estimators';
+import type { SignFlipTest } from './signFlip';
 
-export const REPORT_VERSION = 1;
+/** 2: a comparison's reward `pValue` is the sign-flip test's (`test` says which), no longer the bootstrap's. */
+export const REPORT_VERSION = 2;
 
 export type GroupBy = 'policy' | 'model' | 'prompt';
 export const GROUP_BY: readonly GroupBy[] = ['policy', 'model', 'prompt'];
@@ -185,8 +187,11 @@ export interface Comparison {
   second: string;
   /** McNemar on (task, attempt) pairs scored in both groups; null when there are none. */
   mcnemar: (McNemarResult & { pairs: number }) | null;
-  /** Paired bootstrap of the per-task mean reward, first − second, over tasks scored in both. */
-  reward: (PairedBootstrap & { tasks: number }) | null;
+  /**
+   * The per-task mean reward, first − second, over tasks scored in both: the mean difference with its paired
+   * bootstrap interval, and the sign-flip test's p-value.
+   */
+  reward: (PairedBootstrap & SignFlipTest & { tasks: number }) | null;
   /** Tasks one group resolved in some attempt and the other in none. */
   onlyFirst: string[];
   onlySecond: string[];

@@ -148,7 +148,7 @@ describe('the report built from runs’ facts (figures worked out by hand)', () 
     assert.deepEqual(t3.categories, { repo: 'other/y' }, 'the repository from the SWE-bench-style id');
   });
 
-  test('the paired comparison: McNemar on attempt pairs, bootstrap on per-task reward, tasks only one solves', () => {
+  test('the paired comparison: McNemar on attempt pairs, bootstrap and sign-flip on per-task reward, tasks only one solves', () => {
     const [comparison] = report.comparisons;
     assert.equal(comparison.first, 'openai:a');
     assert.deepEqual(comparison.mcnemar, {
@@ -160,11 +160,14 @@ describe('the report built from runs’ facts (figures worked out by hand)', () 
     });
     assert.equal(comparison.reward?.tasks, 3);
     close(comparison.reward?.meanDifference, (0.5 + 0.5 + 0) / 3);
+    // Differences 0.5, 0.5, 0: 2 of the 8 sign assignments (t3's either way) have a mean ≤ 0, p = 2 · 2/8.
+    assert.equal(comparison.reward?.test, 'exact-sign-flip');
+    assert.equal(comparison.reward?.pValue, 0.5);
     assert.deepEqual(comparison.onlyFirst, [T2]);
     assert.deepEqual(comparison.onlySecond, []);
   });
 
-  test('one shared task, resolved by one group only: its reward difference has no p-value, and says why', () => {
+  test('one shared task, resolved by one group only: the exact sign-flip p is 1, however one-sided the bootstrap', () => {
     const [comparison] = buildReport(
       [run('openai:a', T1, 0, true), run('openai:b', T1, 0, false)],
       new TaskCatalog(),
@@ -172,7 +175,21 @@ describe('the report built from runs’ facts (figures worked out by hand)', () 
     ).comparisons;
     assert.equal(
       rewardDifferenceText(comparison.reward!),
-      '1.000 [1.000, 1.000] over 1 tasks, no p-value (fewer than 6 tasks)',
+      '1.000 over 1 tasks, paired bootstrap 95% CI [1.000, 1.000], sign-flip p = 1.000 (exact)',
+    );
+  });
+
+  test('over more than 20 shared tasks the sign-flip p is Monte Carlo, with the report’s resamples and seed', () => {
+    const tasks = Array.from({ length: 21 }, (_, i) => `org__z-${i}`);
+    const runs = tasks.flatMap((task) => [run('openai:a', task, 0, true), run('openai:b', task, 0, false)]);
+    const [comparison] = buildReport(runs, new TaskCatalog(), options()).comparisons;
+    assert.deepEqual([comparison.reward?.test, comparison.reward?.assignments], ['monte-carlo-sign-flip', 1000]);
+    // A random assignment has a mean ≥ the observed 1 only if it flips no task (a chance of 2⁻²¹ each), so none of
+    // the 1000 does: p = 2 · (0 + 1)/(1000 + 1).
+    assert.equal(comparison.reward?.pValue, 2 / 1001);
+    assert.equal(
+      rewardDifferenceText(comparison.reward!),
+      '1.000 over 21 tasks, paired bootstrap 95% CI [1.000, 1.000], sign-flip p = 0.002 (Monte Carlo, 1000 resamples)',
     );
   });
 

@@ -13,6 +13,12 @@ import {
   spread,
 } from '../../../src/core/report/estimators';
 import { packageRoot } from '../../../src/core/paths';
+import {
+  EXACT_SIGN_FLIP_MAX_TASKS,
+  exactSignFlip,
+  monteCarloSignFlip,
+  signFlipTest,
+} from '../../../src/core/report/signFlip';
 
 /** Values computed by the reference implementations (test/fixtures/report/SOURCE.md says which, at which commit). */
 interface OracleValues {
@@ -22,7 +28,10 @@ interface OracleValues {
   chi2_sf: { x: number; p: number }[];
   words: { seed: number; values: number[] };
   bootstrap: { values: number[]; resamples: number; seed: number; low: number; high: number };
-  paired_bootstrap: { differences: number[]; resamples: number; seed: number; low: number; high: number; p: number };
+  /** `p` is the bootstrap p-value the report no longer gives. */
+  paired_bootstrap: { differences: number[]; resamples: number; seed: number; low: number; high: number };
+  /** scipy's exact permutation_test p-value of the differences, or of the pairs (first[i], second[i]). */
+  sign_flip: ({ differences: number[]; p: number } | { first: number[]; second: number[]; p: number })[];
 }
 
 const oracle = JSON.parse(
@@ -121,23 +130,13 @@ describe('bootstrap with a fixed seed, against the same scheme in NumPy', () => 
     assert.deepEqual(interval, { low, high, level: 0.95, resamples, seed });
   });
 
-  test('the paired bootstrap gives NumPy’s interval and two-sided p-value', () => {
-    const { differences, resamples, seed, low, high, p } = oracle.paired_bootstrap;
+  test('the paired bootstrap gives NumPy’s interval, and no p-value (the sign-flip test gives it)', () => {
+    const { differences, resamples, seed, low, high } = oracle.paired_bootstrap;
     const result = pairedBootstrap(differences, { resamples, seed })!;
+    assert.deepEqual(Object.keys(result).sort(), ['interval', 'meanDifference']);
     assert.equal(result.interval.low, low);
     assert.equal(result.interval.high, high);
-    assert.equal(result.pValue, p);
     close(result.meanDifference, 0.3);
-  });
-
-  test('below 6 tasks no p-value, however one-sided the resamples (one shared task, say); from 6 on, one', () => {
-    for (const differences of [[1], [1, 1, 1], [1, 0.5, 1, 1, 0.5]]) {
-      const result = pairedBootstrap(differences)!;
-      assert.equal(result.pValue, null, `${differences}`);
-      assert.ok(result.interval.low > 0, 'the interval is still given');
-    }
-    assert.equal(pairedBootstrap([1, 1, 1, 1, 1, 1])!.pValue, 0);
-    assert.equal(pairedBootstrap([0, 0, 0, 0, 0, 0])!.pValue, 1);
   });
 
   test('the same seed gives the same interval; another seed another one', () => {
@@ -148,6 +147,85 @@ describe('bootstrap with a fixed seed, against the same scheme in NumPy', () => 
       bootstrapMeanInterval(values, { seed: 6, resamples: 200 }),
     );
     assert.equal(bootstrapMeanInterval([]), null);
+  });
+});
+
+describe('sign-flip test of the paired reward difference, against scipy’s permutation_test', () => {
+  const settings = { resamples: 2000, seed: 0 };
+  const differencesOf = (c: OracleValues['sign_flip'][number]) =>
+    'differences' in c ? c.differences : c.first.map((x, i) => x - c.second[i]);
+
+  test('every reference case: the exact p-value is scipy’s to 1e-12', () => {
+    assert.ok(oracle.sign_flip.length >= 15);
+    assert.equal(Math.max(...oracle.sign_flip.map((c) => differencesOf(c).length)), EXACT_SIGN_FLIP_MAX_TASKS);
+    for (const c of oracle.sign_flip) {
+      const differences = differencesOf(c);
+      const result = signFlipTest(differences, settings)!;
+      assert.equal(result.test, 'exact-sign-flip');
+      assert.equal(result.assignments, 2 ** differences.length);
+      close(result.pValue, c.p, 1e-12, `${differences}`);
+    }
+  });
+
+  test('by hand: one task p = 1; five of one sign 2/2⁵ (no p below 0.05 from 5 tasks); six 2/2⁶; all 0 p = 1', () => {
+    assert.equal(signFlipTest([1], settings)!.pValue, 1);
+    assert.equal(signFlipTest([-0.5], settings)!.pValue, 1);
+    assert.equal(signFlipTest([1, 1, 1, 1, 1], settings)!.pValue, 2 / 32);
+    assert.equal(signFlipTest([1, 0.5, 1, 1 / 3, 1, 1], settings)!.pValue, 2 / 64);
+    assert.equal(signFlipTest([0, 0, 0, 0, 0, 0], settings)!.pValue, 1);
+    assert.equal(signFlipTest([], settings), null);
+  });
+
+  test('rounding is no evidence: sums equal but for their last bits are ties', () => {
+    // The same per-task rewards, swapped between the groups: the mean difference is 0, so p = 1. Some flipped sums
+    // (0.5 − 0.45 − 0.5 + 0.45) come out a hair from 0; scipy's tolerance is relative to the observed mean, 0
+    // here, and its permutation_test gives 0.875.
+    const first = [0.25, 0.3, 0.75, 0.75];
+    const second = [0.75, 0.75, 0.25, 0.3];
+    assert.equal(exactSignFlip(first.map((x, i) => x - second[i])).pValue, 1);
+    // Rewards equal but for rounding (0.1 + 0.2 against 0.3) on ten tasks: ten differences of +5.6e-17, p = 1, not
+    // the 2/2¹⁰ scipy gives.
+    const equal = Array.from({ length: 10 }, () => 0.1 + 0.2 - 0.3);
+    assert.ok(equal[0] > 0);
+    assert.equal(exactSignFlip(equal).pValue, 1);
+    // Differences of per-task mean rewards (−11/15, 2/15, 1/12, …, as subtracted in doubles), mean 1/330: in rational
+    // arithmetic 1,019 of the 2¹¹ flipped sums are ≤ 0 and 1,061 ≥ 0, p = 2 · 1019/2048. scipy gives 0.994140625:
+    // rounding puts ties a hair off 0, beyond its tolerance of 100 ε times the small observed mean.
+    const thirtieths = [
+      -0.7333333333333334, 0.13333333333333341, 0.08333333333333331, 0.6333333333333334, 0.08333333333333331,
+      -0.09999999999999998, -0.08333333333333334, 0.23333333333333336, -0.5, -0.26666666666666666, 0.55,
+    ];
+    assert.equal(exactSignFlip(thirtieths).pValue, 2038 / 2048);
+  });
+
+  test('above 20 tasks a Monte Carlo test with the report’s resamples and seed, reproducible', () => {
+    const differences = Array.from({ length: 25 }, (_, i) => ((i * 7) % 11) / 10 - 0.4);
+    const result = signFlipTest(differences, { resamples: 500, seed: 3 })!;
+    assert.equal(result.test, 'monte-carlo-sign-flip');
+    assert.equal(result.assignments, 500);
+    assert.deepEqual(signFlipTest(differences, { resamples: 500, seed: 3 }), result);
+    assert.notEqual(signFlipTest(differences, { resamples: 500, seed: 4 })!.pValue, result.pValue);
+    assert.ok(result.pValue > 0 && result.pValue <= 1);
+    const count = (result.pValue * 501) / 2;
+    assert.ok(Math.abs(count - Math.round(count)) < 1e-9, `${result.pValue} is 2 · (count + 1)/(500 + 1)`);
+    assert.equal(signFlipTest(differences.slice(0, 20), { resamples: 500, seed: 3 })!.test, 'exact-sign-flip');
+  });
+
+  test('Monte Carlo: the observed assignment counts (+1), so p is never 0; 0 differences give 1', () => {
+    assert.equal(monteCarloSignFlip(Array(30).fill(1), 2000, 0).pValue, 2 / 2001);
+    assert.equal(monteCarloSignFlip(Array(30).fill(1), 1, 0).pValue, 1);
+    assert.equal(monteCarloSignFlip(Array(30).fill(0), 2000, 0).pValue, 1);
+  });
+
+  test('Monte Carlo is close to the exact p-value where both can be computed', () => {
+    for (const c of oracle.sign_flip.filter((c) => differencesOf(c).length >= 8)) {
+      const differences = differencesOf(c);
+      const resamples = 20_000;
+      const estimate = monteCarloSignFlip(differences, resamples, 1).pValue;
+      // Four standard errors of twice a share of about p/2.
+      const error = 4 * 2 * Math.sqrt(((c.p / 2) * (1 - c.p / 2)) / resamples) + 2 / resamples;
+      assert.ok(Math.abs(estimate - c.p) <= error, `${differences}: ${estimate} is not about ${c.p}`);
+    }
   });
 });
 
