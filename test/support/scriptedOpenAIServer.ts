@@ -126,6 +126,11 @@ export class ScriptedOpenAIServer extends ScriptedServer {
     return [];
   }
 
+  /** The first delta of a stream: OpenAI's names the role, with empty content. */
+  protected openingDelta(_parts: CompletionParts): Record<string, unknown> {
+    return { role: 'assistant', content: '' };
+  }
+
   /** OpenAI's automatic caching: the prefix shared with the last request, from 1024 tokens, in steps of 128. */
   private cachedPromptTokens(parts: CompletionParts): number {
     const prompt = JSON.stringify(parts.request.body?.messages ?? []);
@@ -249,7 +254,7 @@ export class ScriptedOpenAIServer extends ScriptedServer {
       ...(fingerprint ? { system_fingerprint: fingerprint } : {}),
       choices: [{ index: 0, delta, logprobs: null, finish_reason: finish, ...extra }],
     });
-    const events: unknown[] = [chunk({ role: 'assistant', content: '' })];
+    const events: unknown[] = [chunk(this.openingDelta(parts))];
     const choice = (completion.choices as Record<string, unknown>[])[0];
     const tokenIds = choice.token_ids as number[] | undefined;
     if (completion.prompt_token_ids)

@@ -75,6 +75,15 @@ export function exportMessage(
   return out;
 }
 
+/**
+ * The reasoning an assistant message was sent back to its server with (a reasoning field the server returned,
+ * kept in the message's `extra.reasoning_sent_back` by the policy), or undefined when none went back.
+ */
+export function reasoningSentBack(message: ChatMessage): string | undefined {
+  const kept = message.extra?.reasoning_sent_back as { text?: unknown } | undefined;
+  return typeof kept?.text === 'string' ? kept.text : undefined;
+}
+
 /** The turns' messages in the structured form, each turn's recorded reasoning on its assistant message. */
 export function exportTurns(turns: readonly Turn[], style: ExportStyle = DEFAULT_EXPORT_STYLE): ExportMessage[] {
   return turns.flatMap((turn) => turn.messages.map((message) => exportMessage(message, style, turn.reasoning)));

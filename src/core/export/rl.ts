@@ -3,7 +3,7 @@ import { roundOpenedBy } from '../agent/protocols/protocol';
 import type { ChatMessage, RewardResult, TokenLogprobs, Turn } from '../trajectory/types';
 import type { DatasetStats } from './card';
 import type { ExportFormat } from './format';
-import { exportMessage, styled } from './messages';
+import { exportMessage, reasoningSentBack, styled } from './messages';
 import type { RunSummary } from './runs';
 import { splitOf } from './split';
 
@@ -125,11 +125,12 @@ export const rlFormat: ExportFormat = {
               `${summary.path}: the request of turn ${turn.index}`,
             );
             await context.writer(split).write({
+              // As sent: an earlier assistant message with the reasoning that went back with it, if any.
               prompt: styled(
-                prompt.map((message) => exportMessage(message, context.style)),
+                prompt.map((message) => exportMessage(message, context.style, reasoningSentBack(message))),
                 context.style,
               ),
-              // What the model generated: its reasoning too (the prompt's earlier turns were sent without theirs).
+              // What the model generated: its reasoning too.
               response: styled([exportMessage(turn.messages[at], context.style, turn.reasoning)], context.style)[0],
               tools: trajectory.run.tools,
               turn_index: turn.index,

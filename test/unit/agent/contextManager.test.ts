@@ -9,7 +9,14 @@ import { RunBudget } from '../../../src/core/agent/budget';
 import { DEFAULT_AGENT_CONFIG } from '../../../src/core/agent/config';
 import { splitUnits } from '../../../src/core/agent/context/conversationUnits';
 import { isHarnessNote, notes } from '../../../src/core/agent/notes';
-import type { ChatMessage, Policy, PolicyRequest, PolicyResponse } from '../../../src/core/agent/policies/policy';
+import { TokenMeter } from '../../../src/core/agent/context/tokenMeter';
+import type {
+  AssistantMessage,
+  ChatMessage,
+  Policy,
+  PolicyRequest,
+  PolicyResponse,
+} from '../../../src/core/agent/policies/policy';
 import { PolicyError } from '../../../src/core/agent/policies/policy';
 import { bashTool } from '../../../src/core/agent/tools/bash';
 import { rebuildRequest, requestOfTurn } from '../../../src/core/trajectory/request';
@@ -298,5 +305,23 @@ describe('harness notes', () => {
     ])
       assert.ok(isHarnessNote(note), note.content);
     assert.ok(!isHarnessNote({ role: 'user', content: 'Please also handle negative counts.' }));
+  });
+});
+
+describe('token meter', () => {
+  test('the reasoning a reply goes back with takes room as its text does: a server reasoning field, thinking blocks', () => {
+    const meter = new TokenMeter();
+    const thought = 'x'.repeat(3000);
+    const reply: ChatMessage = { role: 'assistant', content: 'Done.' };
+    const bare = meter.chars(reply);
+    const withReasoning = (extra: AssistantMessage['extra']): ChatMessage => ({ ...reply, extra });
+    assert.equal(
+      meter.chars(withReasoning({ reasoning_sent_back: { field: 'reasoning_content', text: thought } })),
+      bare + thought.length,
+    );
+    assert.equal(
+      meter.chars(withReasoning({ thinking_blocks: [{ type: 'thinking', thinking: thought, signature: 'sig' }] })),
+      bare + thought.length,
+    );
   });
 });

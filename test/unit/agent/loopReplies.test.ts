@@ -12,14 +12,17 @@ import { RunBudget } from '../../../src/core/agent/budget';
 import { DEFAULT_AGENT_CONFIG, type AgentConfig } from '../../../src/core/agent/config';
 import { LIVE_TURN_FILE, readLiveTurn } from '../../../src/core/agent/liveTurn';
 import { runAgent, type AgentRunOutcome } from '../../../src/core/agent/loop';
+import { OpenAIPolicy } from '../../../src/core/agent/policies/openaiPolicy';
 import { PolicyError, type ChatMessage, type Policy } from '../../../src/core/agent/policies/policy';
 import { createDefaultToolbox } from '../../../src/core/agent/tools/toolbox';
 import type { ExecOptions, ExecResult, Sandbox } from '../../../src/core/sandbox/sandbox';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
 import { TrajectoryRecorder } from '../../../src/core/trajectory/recorder';
 import type { Trajectory } from '../../../src/core/trajectory/types';
+import { DeepSeekServer } from '../../support/deepSeekServer';
 import { fakeSandbox } from '../../support/fakeSandbox';
 import { scripted, type Answer } from '../../support/scriptedPolicy';
+import { step } from '../../support/scriptedServer';
 
 /** A sandbox whose commands echo what they ran (streaming it to `onOutput`) and whose tree never changes. */
 function echoSandbox(): Sandbox & { commands: string[] } {
@@ -250,6 +253,36 @@ describe('agent loop: replies as servers send them', () => {
       ],
     );
     assert.deepEqual(turn.extra, { finish_reason: 'tool_calls', tool_call_format: 'native' });
+  });
+
+  test("DeepSeek thinking-mode wire: a tool-calling run through OpenAIPolicy sends each reply's reasoning_content back and records it on the reply", async () => {
+    const server = await DeepSeekServer.start([
+      step.toolCall('bash', { command: 'pytest' }, { reasoning: 'Run the tests first.' }),
+      step.toolCall('bash', { command: 'cat calc.py' }),
+      step.toolCall('submit', { summary: 'done' }, { reasoning: 'Nothing to fix.' }),
+    ]);
+    try {
+      const policy = new OpenAIPolicy({ model: 'deepseek-v4-pro', baseURL: server.baseURL, apiKey: 'sk-test' });
+      const { outcome, trajectory } = await run(policy);
+      assert.equal(outcome.exitStatus, 'submitted', outcome.reason);
+      assert.deepEqual(
+        trajectory.turns.map((turn) => turn.reasoning),
+        ['Run the tests first.', undefined, 'Nothing to fix.'],
+      );
+      assert.deepEqual(
+        trajectory.turns.map((turn) => replyOf(turn)[0].extra),
+        ['Run the tests first.', '', 'Nothing to fix.'].map((text) => ({
+          reasoning_sent_back: { field: 'reasoning_content', text },
+        })),
+      );
+      const sent = server.completionRequests[2].body!.messages as Record<string, unknown>[];
+      assert.deepEqual(
+        sent.flatMap((message) => (message.role === 'assistant' ? [message.reasoning_content] : [])),
+        ['Run the tests first.', ''],
+      );
+    } finally {
+      await server.close();
+    }
   });
 
   test('the turn in progress is in live-turn.json while the model writes, and gone once the turn is recorded', async () => {

@@ -86,4 +86,35 @@ describe('CompletionAccumulator', () => {
       [0, 1],
     );
   });
+
+  test('a reasoning field a stream carried, empty too, is kept in the field it came in; a null one is no field', () => {
+    const reasoningChunk = (delta: Record<string, unknown>, finishReason: string | null = null) =>
+      ({
+        ...chunk(undefined, finishReason),
+        choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+      }) as ChatCompletionChunk;
+    const messageOf = (...deltas: Record<string, unknown>[]) => {
+      const accumulator = new CompletionAccumulator();
+      for (const delta of deltas) accumulator.push(reasoningChunk(delta));
+      accumulator.push(reasoningChunk({}, 'stop'));
+      return accumulator.result().choices[0].message;
+    };
+    // DeepSeek's thinking mode opens with an empty reasoning_content, then sends content beside a null one.
+    assert.deepEqual(
+      messageOf(
+        { role: 'assistant', content: null, reasoning_content: '' },
+        { content: 'Done.', reasoning_content: null },
+      ),
+      { role: 'assistant', content: 'Done.', reasoning_content: '' },
+    );
+    assert.deepEqual(messageOf({ reasoning: 'Hmm' }, { reasoning: '.' }, { content: 'Done.' }), {
+      role: 'assistant',
+      content: 'Done.',
+      reasoning: 'Hmm.',
+    });
+    assert.deepEqual(messageOf({ content: 'Done.', reasoning_content: null, reasoning: null }), {
+      role: 'assistant',
+      content: 'Done.',
+    });
+  });
 });

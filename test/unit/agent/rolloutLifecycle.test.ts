@@ -8,6 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
+import { OpenAIPolicy } from '../../../src/core/agent/policies/openaiPolicy';
 import type { Policy } from '../../../src/core/agent/policies/policy';
 import type { ProtocolName } from '../../../src/core/agent/protocols/protocol';
 import { runRollout, type RolloutOptions } from '../../../src/core/agent/rollout';
@@ -20,8 +21,10 @@ import { TrajectoryRecorder } from '../../../src/core/trajectory/recorder';
 import { sampleRun } from '../trajectory/sampleTrajectory';
 import type { Turn } from '../../../src/core/trajectory/types';
 import { cabTaskOn, smolagentsRow } from '../../support/cabTasks';
+import { DeepSeekServer } from '../../support/deepSeekServer';
 import { fakeSandbox } from '../../support/fakeSandbox';
 import { scripted, type Answer } from '../../support/scriptedPolicy';
+import { step } from '../../support/scriptedServer';
 
 const OPENING = [
   { role: 'system' as const, content: 'You fix bugs.' },
@@ -218,6 +221,35 @@ describe('rollout lifecycle: closing a run whatever fails around the agent loop'
     assert.equal(summary.exitStatus, 'error');
     assert.match(summary.reason ?? '', /3 replies in a row without a usable tool call/);
     assert.equal(summary.turns, 3);
+  });
+
+  test('DeepSeek thinking-mode wire: a resumed run sends back the reasoning_content kept on its recorded replies', async () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'rollout-lifecycle-'));
+    const runId = await stoppedRun(outDir, 'swe', [
+      {
+        messages: [
+          ...OPENING,
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [toolCall('c0', 'bash', { command: 'pytest' })],
+            extra: { reasoning_sent_back: { field: 'reasoning_content', text: 'Run the tests first.' } },
+          },
+          { role: 'tool', tool_call_id: 'c0', content: '1 passed' },
+        ],
+        observations: [{ tool_call_id: 'c0', tool: 'bash', output: '1 passed', truncated: false }],
+      },
+    ]);
+    const server = await DeepSeekServer.start([step.toolCall('submit', { summary: 'done' })]);
+    try {
+      const policy = new OpenAIPolicy({ model: 'deepseek-v4-pro', baseURL: server.baseURL, apiKey: 'sk-test' });
+      const summary = await rollout(policy, { outDir, runId, resume: true });
+      assert.equal(summary.exitStatus, 'submitted', summary.reason);
+      const sent = server.completionRequests[0].body!.messages as Record<string, unknown>[];
+      assert.equal(sent[2].reasoning_content, 'Run the tests first.');
+    } finally {
+      await server.close();
+    }
   });
 
   test('an agent that breaks its repository fails: its turn is recorded, the run graded as a patch that cannot apply, never infra_error', async () => {

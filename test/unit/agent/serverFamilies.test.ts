@@ -9,12 +9,19 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { OllamaPolicy } from '../../../src/core/agent/policies/ollamaPolicy';
 import { OpenAIPolicy, type OpenAIPolicyOptions } from '../../../src/core/agent/policies/openaiPolicy';
-import { PolicyError, type ChatMessage, type ReplyDelta } from '../../../src/core/agent/policies/policy';
+import {
+  PolicyError,
+  type ChatMessage,
+  type Policy,
+  type PolicyResponse,
+  type ReplyDelta,
+} from '../../../src/core/agent/policies/policy';
 import { createPolicy } from '../../../src/core/agent/policies/policySpec';
 import { protocolPolicy } from '../../../src/core/agent/protocols/index';
 import { bashTool } from '../../../src/core/agent/tools/bash';
 import { submitTool } from '../../../src/core/agent/tools/submit';
 import { Toolbox } from '../../../src/core/agent/tools/toolbox';
+import { DEEPSEEK_REASONING_REFUSAL, DeepSeekServer } from '../../support/deepSeekServer';
 import { LlamaCppServer } from '../../support/llamaCppServer';
 import { LmStudioServer } from '../../support/lmStudioServer';
 import { OllamaServer } from '../../support/ollamaServer';
@@ -80,6 +87,23 @@ function chunkOf(model: string, delta: Record<string, unknown>, finishReason: st
     model,
     choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
   };
+}
+
+/**
+ * A conversation as the agent loop holds it: each reply, then a result for each of its calls, until a reply
+ * calls nothing.
+ */
+async function converse(policy: Policy, opening: ChatMessage[] = messages) {
+  const conversation = [...opening];
+  const replies: PolicyResponse[] = [];
+  for (;;) {
+    const reply = await policy.next({ messages: conversation, tools });
+    replies.push(reply);
+    conversation.push(reply.message);
+    const calls = reply.message.tool_calls ?? [];
+    if (calls.length === 0) return { conversation, replies };
+    for (const call of calls) conversation.push({ role: 'tool', tool_call_id: call.id, content: 'ok' });
+  }
 }
 
 const long = (tokens: number): ChatMessage[] => [...messages, { role: 'user', content: 'y'.repeat(tokens * 4) }];
@@ -257,6 +281,34 @@ describe('OpenAI (test double of the real wire format)', () => {
     assert.deepEqual(sent[2], { role: 'assistant', content: '' });
   });
 
+  for (const stream of [true, false])
+    test(`OpenAI (${stream ? 'streamed' : 'not streamed'}): a server that returns no reasoning gets the requests it always got, byte for byte`, async () => {
+      const server = track(
+        await ScriptedOpenAIServer.start([step.toolCall('bash', { command: 'ls' }), step.text('Done.')], {
+          apiKey: KEY,
+        }),
+      );
+      await converse(openai(server.baseURL, 'gpt-4o', { settings: { stream } }));
+      const expected = {
+        model: 'gpt-4o',
+        messages: [
+          ...messages,
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              { id: 'call_0_0', type: 'function', function: { name: 'bash', arguments: '{"command":"ls"}' } },
+            ],
+          },
+          { role: 'tool', tool_call_id: 'call_0_0', content: 'ok' },
+        ],
+        tools,
+        stream,
+        ...(stream ? { stream_options: { include_usage: true } } : {}),
+      };
+      assert.equal(JSON.stringify(server.completionRequests[1].body), JSON.stringify(expected));
+    });
+
   test('OpenAI: the context window comes from the model table, with its source; prices from the table or the flags', async () => {
     const policy = new OpenAIPolicy({ model: 'gpt-4.1-mini-2025-04-14', apiKey: KEY });
     assert.equal(policy.info.contextWindow?.tokens, 1047576);
@@ -315,12 +367,13 @@ describe('vLLM (test double of the real wire format)', () => {
   });
 
   for (const names of ['before-rename', 'deprecation', 'current'] as VllmReasoningNames[])
-    test(`vLLM (${names} reasoning field names): reasoning is read once from replies and streams, and never sent back`, async () => {
+    test(`vLLM (${names} reasoning field names): reasoning is read once from replies and streams, and sent back once, in the field it came in`, async () => {
       const server = track(
         await VllmServer.start(
           [
             step.toolCall('bash', { command: 'pytest' }, { reasoning: 'Run the tests first.' }),
             step.text('Fixed.', { reasoning: 'They pass now.' }),
+            step.text('You are welcome.'),
           ],
           { reasoningNames: names },
         ),
@@ -339,16 +392,24 @@ describe('vLLM (test double of the real wire format)', () => {
           .join(''),
         'Run the tests first.',
       );
-      const second = await openai(server.baseURL, 'scripted-model', { settings: { stream: false } }).next({
-        messages: [
-          ...messages,
-          first.message,
-          { role: 'tool', tool_call_id: first.message.tool_calls![0].id, content: 'ok' },
-        ],
+      const conversation: ChatMessage[] = [
+        ...messages,
+        first.message,
+        { role: 'tool', tool_call_id: first.message.tool_calls![0].id, content: 'ok' },
+      ];
+      const notStreamed = openai(server.baseURL, 'scripted-model', { settings: { stream: false } });
+      const second = await notStreamed.next({ messages: conversation, tools });
+      assert.equal(second.reasoning, 'They pass now.');
+      await notStreamed.next({
+        messages: [...conversation, second.message, { role: 'user', content: 'Thanks.' }],
         tools,
       });
-      assert.equal(second.reasoning, 'They pass now.');
-      assert.ok(!JSON.stringify(server.completionRequests[1].body).includes('Run the tests first.'));
+      // During the rename vLLM sent both names and read either: the old one goes back, as before it.
+      const [field, other] =
+        names === 'current' ? ['reasoning', 'reasoning_content'] : ['reasoning_content', 'reasoning'];
+      const sent = server.completionRequests[2].body!.messages as Record<string, unknown>[];
+      assert.deepEqual([sent[2][field], sent[4][field]], ['Run the tests first.', 'They pass now.']);
+      assert.ok(!(other in sent[2]) && !(other in sent[4]), 'in one field, not both');
     });
 
   test('vLLM: token ids of the prompt and the reply come back streamed (return_token_ids)', async () => {
@@ -361,6 +422,44 @@ describe('vLLM (test double of the real wire format)', () => {
     });
     assert.deepEqual(response.tokenIds, { prompt: [1, 2, 3], completion: [42, 7] });
   });
+});
+
+describe('DeepSeek (test double of the thinking-mode wire format)', () => {
+  for (const stream of [true, false])
+    test(`DeepSeek thinking-mode wire (${stream ? 'streamed' : 'not streamed'}): each turn's reasoning_content goes back on its message, '' included, and the tool-calling conversation goes on`, async () => {
+      const server = track(
+        await DeepSeekServer.start(
+          [
+            step.toolCall('bash', { command: 'pytest' }, { reasoning: 'Run the tests first.' }),
+            // Thinking mode with nothing thought: the reply says reasoning_content "".
+            step.toolCall('bash', { command: 'cat calc.py' }),
+            step.text('Fixed.', { reasoning: 'The sign was wrong.' }),
+          ],
+          { apiKey: KEY },
+        ),
+      );
+      const policy = openai(server.baseURL, 'deepseek-v4-pro', { settings: { stream } });
+      const { conversation, replies } = await converse(policy);
+      assert.equal(replies.at(-1)?.message.content, 'Fixed.');
+      assert.deepEqual(
+        replies.map((reply) => reply.reasoning),
+        ['Run the tests first.', undefined, 'The sign was wrong.'],
+        "the turn's reasoning is recorded as before",
+      );
+      const sent = server.completionRequests[2].body!.messages as Record<string, unknown>[];
+      assert.deepEqual(
+        sent.filter((message) => message.role === 'assistant').map((message) => message.reasoning_content),
+        ['Run the tests first.', ''],
+      );
+      // The same conversation without the reasoning kept on its messages is what DeepSeek refuses.
+      const withoutReasoning = conversation.map((message) =>
+        message.role === 'assistant' ? { ...message, extra: undefined } : message,
+      );
+      const error = await policy.next({ messages: withoutReasoning, tools }).catch((caught: unknown) => caught);
+      assert.ok(error instanceof PolicyError, String(error));
+      assert.equal(error.status, 400);
+      assert.ok(error.message.includes(DEEPSEEK_REASONING_REFUSAL), error.message);
+    });
 });
 
 describe('llama.cpp server (test double of the real wire format)', () => {
@@ -576,6 +675,28 @@ describe('Ollama (test double of the real wire format)', () => {
       /--token-ids: Ollama's API returns no token ids/,
     );
   });
+
+  for (const stream of [true, false])
+    test(`Ollama (${stream ? 'streamed' : 'not streamed'}): the thinking its own API returned goes back on its message as thinking; a reply without any gets none`, async () => {
+      const server = track(
+        await OllamaServer.start([
+          step.toolCall('bash', { command: 'pytest' }, { reasoning: 'Run the tests first.' }),
+          step.toolCall('bash', { command: 'cat calc.py' }),
+          step.text('Fixed.'),
+        ]),
+      );
+      const policy = new OllamaPolicy({
+        model: 'qwen2.5-coder:7b',
+        baseURL: server.origin,
+        settings: { stream },
+        retry: fastRetry,
+      });
+      await converse(policy);
+      const sent = server.chatRequests[2].body!.messages as Record<string, unknown>[];
+      const [thought, unthought] = sent.filter((message) => message.role === 'assistant');
+      assert.equal(thought.thinking, 'Run the tests first.');
+      assert.ok(!('thinking' in unthought), JSON.stringify(unthought));
+    });
 
   test('Ollama /v1 (ollama/ollama#15457): two tool calls streamed whole, both at index 0 with their own ids, stay two calls', async () => {
     // Ollama's /v1 streams each call whole in one chunk, and numbered every call 0 (0.20.x).

@@ -7,7 +7,7 @@ import { RunBudget } from '../../../src/core/agent/budget';
 import { DEFAULT_AGENT_CONFIG } from '../../../src/core/agent/config';
 import { ContextManager } from '../../../src/core/agent/context/contextManager';
 import { exportDataset } from '../../../src/core/export/exporter';
-import { exportMessage } from '../../../src/core/export/messages';
+import { exportMessage, type ExportMessage } from '../../../src/core/export/messages';
 import { toSweAgentTraj } from '../../../src/core/export/sweAgentTraj';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
 import { TrajectoryRecorder } from '../../../src/core/trajectory/recorder';
@@ -93,5 +93,39 @@ describe('the request a model call was sent', () => {
       messages.map(({ role, content }) => ({ role, content }));
     for (const [index, prompt] of prompts.entries())
       assert.deepEqual(said(traj.trajectory[index].query), said(prompt), `.traj step ${index}`);
+  });
+
+  test("the RL export's prompt carries on each earlier reply the reasoning that went back with it, and no other", async () => {
+    const out = mkdtempSync(join(tmpdir(), 'rl-reasoning-'));
+    const recorder = await TrajectoryRecorder.start(out, sampleRun('reasoning', 'task-r'));
+    const sentBack = (text: string) => ({ reasoning_sent_back: { field: 'reasoning_content', text } });
+    const turns = [0, 1, 2, 3].map((index) => sampleTurn(index));
+    const replyOf = (index: number) => turns[index].messages.find((message) => message.role === 'assistant')!;
+    // DeepSeek's reasoning, sent back; then a tool-call turn without any, sent back as ''.
+    turns[0].reasoning = 'Look at calc.py.';
+    replyOf(0).extra = sentBack('Look at calc.py.');
+    replyOf(1).extra = sentBack('');
+    // Reasoning recorded but never sent back (an older record).
+    turns[2].reasoning = 'Fix the sign.';
+    for (const turn of turns) await recorder.recordTurn(turn);
+    await recorder.finish(sampleResult(1));
+
+    const exported = mkdtempSync(join(tmpdir(), 'rl-reasoning-out-'));
+    await exportDataset({ runs: [out], format: 'rl', out: exported, command: 'rollout export --format rl' });
+    const rows = readFileSync(join(exported, 'train.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { turn_index: number; prompt: ExportMessage[]; response: ExportMessage });
+    const last = rows.find((row) => row.turn_index === 3)!;
+    assert.deepEqual(
+      last.prompt.filter((message) => message.role === 'assistant').map((message) => message.reasoning_content),
+      ['Look at calc.py.', '', undefined],
+    );
+    assert.deepEqual(
+      rows.map((row) => row.response.reasoning_content),
+      ['Look at calc.py.', undefined, 'Fix the sign.', undefined],
+      "each response carries its turn's reasoning, as before",
+    );
+    assert.ok(!JSON.stringify(rows).includes('reasoning_sent_back'), 'extra never reaches an export');
   });
 });

@@ -101,6 +101,22 @@ describe('redaction', () => {
     assert.deepEqual([clean.patch, clean.secrets_in_patch], [shaped, undefined]);
   });
 
+  test("the reasoning kept to go back with a reply is redacted as the turn's reasoning is", () => {
+    const redactor = new Redactor({ env: {}, secrets: ['configured-key-7f3a9c2e41d8'] });
+    const thought = 'The key is sk-proj-Abc123def456GHI789jkl012MNO345, or configured-key-7f3a9c2e41d8.';
+    const base = { ...sampleTurn(1), index: 1 };
+    const [reply, ...rest] = base.messages;
+    const turn = {
+      ...base,
+      reasoning: thought,
+      messages: [{ ...reply, extra: { reasoning_sent_back: { field: 'reasoning_content', text: thought } } }, ...rest],
+    };
+    const kept = redactTurn(redactor, turn);
+    const cleaned = `The key is ${REDACTED}, or ${REDACTED}.`;
+    assert.equal(kept.reasoning, cleaned);
+    assert.deepEqual(kept.messages[0].extra, { reasoning_sent_back: { field: 'reasoning_content', text: cleaned } });
+  });
+
   test('tool-call arguments are code: a key shape in them stays (as in the diff it writes), exact secrets go', () => {
     const redactor = new Redactor({ env: {}, secrets: ['configured-key-7f3a9c2e41d8'] });
     const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U';

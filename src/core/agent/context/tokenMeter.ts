@@ -3,7 +3,7 @@
  * cautious (3, which overcounts English and code) and is then set from what the server reports, so that on
  * any server the estimate tracks the server's own count.
  */
-import type { ChatMessage } from '../policies/policy';
+import type { AssistantMessage, ChatMessage } from '../policies/policy';
 import type { ToolDefinition } from '../tools/tool';
 
 /** Characters the chat template adds around each message (role markers, separators). */
@@ -19,9 +19,11 @@ export class TokenMeter {
     let size = this.sizes.get(message);
     if (size === undefined) {
       size = MESSAGE_OVERHEAD_CHARS + (message.content?.length ?? 0);
-      if (message.role === 'assistant')
+      if (message.role === 'assistant') {
         for (const call of message.tool_calls ?? [])
           size += call.function.name.length + call.function.arguments.length + 16;
+        size += reasoningChars(message);
+      }
       this.sizes.set(message, size);
     }
     return size;
@@ -58,4 +60,16 @@ export class TokenMeter {
   get ratio(): number {
     return this.charsPerToken;
   }
+}
+
+/**
+ * The reasoning an assistant message goes back with (a server's reasoning field, Anthropic's thinking blocks),
+ * which the server puts in the prompt. Where a server drops earlier reasoning (Qwen3's template keeps only what
+ * follows the last user message) this counts too much, the safe side for a window.
+ */
+function reasoningChars({ extra }: AssistantMessage): number {
+  let size = extra?.reasoning_sent_back?.text.length ?? 0;
+  for (const block of extra?.thinking_blocks ?? [])
+    size += block.type === 'thinking' ? block.thinking.length : block.data.length;
+  return size;
 }

@@ -1,7 +1,8 @@
 /**
  * Ollama's own chat API (POST /api/chat), for what its OpenAI-compatible API cannot do: set the context size
  * (`options.num_ctx`) and refuse a prompt that does not fit (`truncate: false`) instead of silently dropping
- * its oldest messages. Streams replies as NDJSON; keeps the model's `thinking` text.
+ * its oldest messages. Streams replies as NDJSON; keeps the model's `thinking` text and sends it back on its
+ * message, where the model's template renders it.
  */
 import { DEFAULT_STREAM, ModelSettingsError, type ModelSettings } from './modelSettings';
 import { costOf, modelPrices, type PriceSource } from './modelTable';
@@ -203,7 +204,7 @@ function readUsage(reply: OllamaChatResponse, estimateFrom: () => { request: unk
  */
 async function readNdjson(response: Response, request: PolicyRequest): Promise<OllamaChatResponse> {
   const merged: OllamaChatResponse & { message: NonNullable<OllamaChatResponse['message']> } = {
-    message: { role: 'assistant', content: '', thinking: '' },
+    message: { role: 'assistant', content: '' },
   };
   const calls: OllamaToolCall[] = [];
   const logprobs: TokenLogprob[] = [];
@@ -215,11 +216,12 @@ async function readNdjson(response: Response, request: PolicyRequest): Promise<O
     const part = JSON.parse(line) as OllamaChatResponse;
     if (part.error) throw new PolicyError(`Ollama: ${part.error}`);
     const content = part.message?.content ?? '';
-    const thinking = part.message?.thinking ?? '';
+    const thinking = part.message?.thinking;
     if (content) request.onDelta?.({ kind: 'content', text: content });
     if (thinking) request.onDelta?.({ kind: 'reasoning', text: thinking });
     merged.message.content += content;
-    merged.message.thinking += thinking;
+    // Only a reply that had the field gets it back.
+    if (typeof thinking === 'string') merged.message.thinking = (merged.message.thinking ?? '') + thinking;
     logprobs.push(...(part.logprobs ?? []));
     for (const call of part.message?.tool_calls ?? []) {
       request.onDelta?.({
@@ -256,8 +258,8 @@ function parseJson(text: string): unknown {
 }
 
 /**
- * Messages as Ollama takes them: tool-call arguments as objects, and each tool result naming its tool
- * (`tool_name`) as well as the call it answers.
+ * Messages as Ollama takes them: tool-call arguments as objects, an assistant message with the `thinking` Ollama
+ * returned with it, and each tool result naming its tool (`tool_name`) as well as the call it answers.
  */
 export function toOllamaMessages(messages: ChatMessage[]): Record<string, unknown>[] {
   const toolNames = new Map<string, string>();
@@ -275,6 +277,7 @@ export function toOllamaMessages(messages: ChatMessage[]): Record<string, unknow
               })),
             }
           : {}),
+        ...thinkingToSendBack(message),
       };
     }
     if (message.role === 'tool')
@@ -286,6 +289,12 @@ export function toOllamaMessages(messages: ChatMessage[]): Record<string, unknow
       };
     return { role: message.role, content: message.content };
   });
+}
+
+/** The `thinking` an assistant message goes back with: what Ollama returned with it; nothing when it returned none. */
+function thinkingToSendBack(message: AssistantMessage): { thinking?: string } {
+  const kept = message.extra?.reasoning_sent_back;
+  return kept?.field === 'thinking' ? { thinking: kept.text } : {};
 }
 
 function argumentsObject(raw: string): Record<string, unknown> {
@@ -306,7 +315,11 @@ function fromOllamaMessage(message: OllamaChatResponse['message']): AssistantMes
     },
   }));
   const content = message?.content ?? '';
-  return calls.length
-    ? { role: 'assistant', content: content || null, tool_calls: calls }
-    : { role: 'assistant', content };
+  const thinking = message?.thinking;
+  return {
+    role: 'assistant',
+    content: calls.length ? content || null : content,
+    ...(calls.length ? { tool_calls: calls } : {}),
+    ...(typeof thinking === 'string' ? { extra: { reasoning_sent_back: { field: 'thinking', text: thinking } } } : {}),
+  };
 }

@@ -1,14 +1,14 @@
 /**
  * OpenAI-compatible chat completions with tools, through the official `openai` SDK: OpenAI itself, vLLM,
  * Ollama's /v1, LM Studio, llama.cpp server and the trainer's own server. Streams replies (SSE) by default;
- * keeps reasoning text, cached and reasoning token counts, the model id and system fingerprint the server
- * answered with, logprobs and token ids.
+ * keeps reasoning text (and sends it back on its message), cached and reasoning token counts, the model id and
+ * system fingerprint the server answered with, logprobs and token ids.
  */
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParams, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { DEFAULT_STREAM, ModelSettingsError, type ModelSettings } from './modelSettings';
 import { costOf, knownContextWindow, modelPrices, type PriceSource } from './modelTable';
-import { CompletionAccumulator, type AccumulatedCompletion } from './openaiStream';
+import { CompletionAccumulator, reasoningFieldOf, type AccumulatedCompletion } from './openaiStream';
 import {
   estimatedTokens,
   PolicyError,
@@ -233,7 +233,7 @@ export class OpenAIPolicy implements Policy {
       throw new PolicyError(
         `${this.info.baseURL} returned a completion without choices: ${JSON.stringify(completion).slice(0, 500)}`,
       );
-    const message = choice.message as AccumulatedCompletion['choices'][number]['message'] & { reasoning?: string };
+    const message = choice.message;
     const assistant = toAssistantMessage(message);
     const usage = readUsage(completion, () => ({ request: request.messages, reply: assistant }));
     const serverCost = completion.usage?.cost;
@@ -287,8 +287,9 @@ function numberOrUndefined(value: unknown): number | undefined {
 }
 
 /**
- * A message as OpenAI-compatible servers take it: only the fields of the chat format (never `extra`), and an
- * assistant message without tool calls always has text, since servers refuse `content: null` there.
+ * A message as OpenAI-compatible servers take it: only the fields of the chat format (never `extra`) and the
+ * reasoning field its server returned, and an assistant message without tool calls always has text, since
+ * servers refuse `content: null` there.
  */
 export function toWireMessage(message: ChatMessage): ChatCompletionMessageParam {
   switch (message.role) {
@@ -297,6 +298,7 @@ export function toWireMessage(message: ChatMessage): ChatCompletionMessageParam 
         role: 'assistant',
         content: message.tool_calls?.length ? message.content : (message.content ?? ''),
         ...(message.tool_calls?.length ? { tool_calls: message.tool_calls } : {}),
+        ...reasoningToSendBack(message),
       };
     case 'tool':
       return { role: 'tool', tool_call_id: message.tool_call_id, content: message.content };
@@ -306,12 +308,25 @@ export function toWireMessage(message: ChatMessage): ChatCompletionMessageParam 
 }
 
 /**
+ * The reasoning an assistant message goes back with: the field its server returned, as it returned it ('' too).
+ * Nothing for a message from a server that returned none, so such servers get the requests they always got
+ * (OpenAI's own API, which refuses fields it does not know, returns no reasoning in chat completions).
+ */
+function reasoningToSendBack(message: AssistantMessage): { reasoning_content?: string; reasoning?: string } {
+  const kept = message.extra?.reasoning_sent_back;
+  return kept?.field === 'reasoning_content' || kept?.field === 'reasoning' ? { [kept.field]: kept.text } : {};
+}
+
+/**
  * The server's message as our AssistantMessage. Some servers send tool-call arguments as an object rather
- * than a JSON string, or leave out the call id; both are normalised so the toolbox sees a string.
+ * than a JSON string, or leave out the call id; both are normalised so the toolbox sees a string. Reasoning
+ * the message carried is kept, with the field it came in, to be sent back on it.
  */
 export function toAssistantMessage(message: {
   content?: string | null;
   tool_calls?: { id?: string; type?: string; function: { name: string; arguments?: unknown } }[] | null;
+  reasoning_content?: string | null;
+  reasoning?: string | null;
 }): AssistantMessage {
   const toolCalls: ToolCall[] = (message.tool_calls ?? []).flatMap((call, index) => {
     if (call.type !== undefined && call.type !== 'function') return [];
@@ -324,10 +339,14 @@ export function toAssistantMessage(message: {
       },
     ];
   });
+  const reasoningField = reasoningFieldOf(message);
   return {
     role: 'assistant',
     content: toolCalls.length ? (message.content ?? null) : (message.content ?? ''),
     ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+    ...(reasoningField
+      ? { extra: { reasoning_sent_back: { field: reasoningField, text: message[reasoningField] ?? '' } } }
+      : {}),
   };
 }
 

@@ -20,6 +20,7 @@ export interface AccumulatedCompletion {
       role: 'assistant';
       content: string | null;
       reasoning_content?: string;
+      reasoning?: string;
       tool_calls?: { id: string; type: 'function'; function: { name: string; arguments: string } }[];
     };
     finish_reason: string | null;
@@ -39,9 +40,22 @@ type ToolCallPiece = {
   function?: { name?: string; arguments?: string | Record<string, unknown> };
 };
 
+/**
+ * The field a message or delta carries reasoning in: the first of `reasoning_content` and `reasoning` that holds a
+ * string, '' included (DeepSeek's thinking mode sends '' on a tool-call turn and wants it back); null is none. vLLM
+ * during its rename sent the same text under both names: it is read once, from `reasoning_content`.
+ */
+export function reasoningFieldOf(message: DeltaExtras): 'reasoning_content' | 'reasoning' | undefined {
+  if (typeof message.reasoning_content === 'string') return 'reasoning_content';
+  if (typeof message.reasoning === 'string') return 'reasoning';
+  return undefined;
+}
+
 export class CompletionAccumulator {
   private content = '';
   private reasoning = '';
+  /** Where the server streamed reasoning, once a delta carried the field (even empty): it goes back there. */
+  private reasoningField?: 'reasoning_content' | 'reasoning';
   /** Tool calls in the order they started. */
   private readonly calls: { id: string; name: string; arguments: string }[] = [];
   /** The call each server `index` last started. */
@@ -68,10 +82,14 @@ export class CompletionAccumulator {
       this.content += delta.content;
       this.onDelta?.({ kind: 'content', text: delta.content });
     }
-    const reasoning = delta.reasoning_content ?? delta.reasoning;
-    if (reasoning) {
-      this.reasoning += reasoning;
-      this.onDelta?.({ kind: 'reasoning', text: reasoning });
+    const field = reasoningFieldOf(delta);
+    if (field) {
+      this.reasoningField ??= field;
+      const reasoning = delta[field];
+      if (reasoning) {
+        this.reasoning += reasoning;
+        this.onDelta?.({ kind: 'reasoning', text: reasoning });
+      }
     }
     for (const piece of (delta.tool_calls ?? []) as ToolCallPiece[]) this.pushToolCall(piece);
     if (choice.finish_reason) this.finishReason = choice.finish_reason;
@@ -131,7 +149,7 @@ export class CompletionAccumulator {
           message: {
             role: 'assistant',
             content: this.content || null,
-            ...(this.reasoning ? { reasoning_content: this.reasoning } : {}),
+            ...(this.reasoningField ? { [this.reasoningField]: this.reasoning } : {}),
             ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
           },
           finish_reason: this.finishReason,

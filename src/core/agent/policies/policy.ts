@@ -35,13 +35,27 @@ export interface UserMessage {
 export type ThinkingBlock =
   { type: 'thinking'; thinking: string; signature: string } | { type: 'redacted_thinking'; data: string };
 
+/**
+ * Reasoning a server returned in a field of its message (OpenAI-compatible `reasoning_content` or `reasoning`,
+ * Ollama's `thinking`), kept to go back on that message in the same field: DeepSeek's thinking mode refuses a
+ * conversation whose tool-call turns lack theirs (an empty one included, hence `text` may be ''), Kimi K2 and
+ * GLM want it too, and Qwen3-style chat templates render it.
+ */
+export interface ReasoningSentBack {
+  field: 'reasoning_content' | 'reasoning' | 'thinking';
+  text: string;
+}
+
 export interface AssistantMessage {
   role: 'assistant';
   /** Null only beside tool calls: a reply with neither is '' (servers refuse an empty assistant message). */
   content: string | null;
   tool_calls?: ToolCall[];
-  /** What one API needs back with this message and others must not see: Anthropic's signed thinking blocks. */
-  extra?: { thinking_blocks?: ThinkingBlock[] };
+  /**
+   * What one API needs back with this message and others must not see: Anthropic's signed thinking blocks, the
+   * reasoning of an OpenAI-compatible or Ollama server.
+   */
+  extra?: { thinking_blocks?: ThinkingBlock[]; reasoning_sent_back?: ReasoningSentBack };
 }
 
 export interface ToolMessage {
@@ -112,8 +126,9 @@ export interface PolicyResponse {
   /** The sampling parameters this request was sent with (temperature, top_p, max_tokens, seed …). */
   sampling?: Record<string, unknown>;
   /**
-   * Reasoning text returned beside the message (`reasoning_content`, Anthropic thinking). The text is never sent
-   * back; what an API needs back (Anthropic's signed thinking blocks) travels on the message itself.
+   * Reasoning text returned beside the message (`reasoning_content`, Anthropic thinking), for the record. What an
+   * API needs back (Anthropic's signed thinking blocks, the reasoning field a server sent) travels in the
+   * message's `extra`.
    */
   reasoning?: string;
   /** Server quirks worked around during this call, by name (e.g. `llamacpp-stream-tools`). */
