@@ -1,5 +1,6 @@
 import { requestOfTurn } from '../trajectory/request';
 import { roundOpenedBy } from '../agent/protocols/protocol';
+import type { QuirkName } from '../agent/policies/serverErrors';
 import type { ChatMessage, RewardResult, TokenLogprobs, Turn } from '../trajectory/types';
 import type { DatasetStats } from './card';
 import type { ExportFormat } from './format';
@@ -71,6 +72,11 @@ function tokenFields(
   };
 }
 
+function refusedReasoning(turn: Turn): boolean {
+  const workarounds = turn.extra?.workarounds;
+  return Array.isArray(workarounds) && workarounds.includes('reasoning-field-refused' satisfies QuirkName);
+}
+
 function tokenDataNote(stats: DatasetStats): string {
   const { token_ids: ids, logprobs, logprobs_left_out: leftOut } = stats.tokenData;
   return (
@@ -113,8 +119,11 @@ export const rlFormat: ExportFormat = {
         const returns = turnReturns(credited, finalReward);
         const history: ChatMessage[] = [];
         let round = 1;
+        let reasoningRefused = false;
         for (const turn of trajectory.turns) {
           round = roundOpenedBy(turn) ?? round;
+          // From the request the server refused reasoning on earlier replies on, the policy sent them without it.
+          reasoningRefused ||= refusedReasoning(turn);
           const at = turn.messages.findIndex((message: ChatMessage) => message.role === 'assistant');
           history.push(...turn.messages.slice(0, at === -1 ? turn.messages.length : at));
           if (at !== -1) {
@@ -127,7 +136,9 @@ export const rlFormat: ExportFormat = {
             await context.writer(split).write({
               // As sent: an earlier assistant message with the reasoning that went back with it, if any.
               prompt: styled(
-                prompt.map((message) => exportMessage(message, context.style, reasoningSentBack(message))),
+                prompt.map((message) =>
+                  exportMessage(message, context.style, reasoningRefused ? undefined : reasoningSentBack(message)),
+                ),
                 context.style,
               ),
               // What the model generated: its reasoning too.

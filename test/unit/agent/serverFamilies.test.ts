@@ -22,6 +22,8 @@ import { bashTool } from '../../../src/core/agent/tools/bash';
 import { submitTool } from '../../../src/core/agent/tools/submit';
 import { Toolbox } from '../../../src/core/agent/tools/toolbox';
 import { DEEPSEEK_REASONING_REFUSAL, DeepSeekServer } from '../../support/deepSeekServer';
+import { GroqServer } from '../../support/groqServer';
+import { knownQuirk } from '../../../src/core/agent/policies/serverErrors';
 import { LlamaCppServer } from '../../support/llamaCppServer';
 import { LmStudioServer } from '../../support/lmStudioServer';
 import { OllamaServer } from '../../support/ollamaServer';
@@ -459,6 +461,45 @@ describe('DeepSeek (test double of the thinking-mode wire format)', () => {
       assert.ok(error instanceof PolicyError, String(error));
       assert.equal(error.status, 400);
       assert.ok(error.message.includes(DEEPSEEK_REASONING_REFUSAL), error.message);
+    });
+});
+
+describe('Groq (test double of the real wire format)', () => {
+  test("Groq's wordings of a refused reasoning field are known; other refusals that name reasoning are not", () => {
+    for (const said of [
+      "'messages.2' : for 'role:assistant' the following must be satisfied[('messages.2' : property 'reasoning_content' is unsupported)]",
+      "property 'reasoning' is unsupported",
+      'messages[1].reasoning: reasoning is not supported with this model',
+    ])
+      assert.equal(knownQuirk(said)?.name, 'reasoning-field-refused', said);
+    for (const said of ['reasoning_effort is not supported with this model', "Unsupported value: 'reasoning_format'"])
+      assert.equal(knownQuirk(said), undefined, said);
+  });
+
+  for (const stream of [true, false])
+    test(`Groq, a reasoning model whose requests take no reasoning field (karthink/gptel#774) (${stream ? 'streamed' : 'not streamed'}): the refusal is worked around once, the request and the later ones go without reasoning, and the reply says so`, async () => {
+      const server = track(
+        await GroqServer.start(
+          [
+            step.toolCall('bash', { command: 'pytest' }, { reasoning: 'Run the tests first.' }),
+            step.toolCall('bash', { command: 'cat calc.py' }, { reasoning: 'Read the code.' }),
+            step.text('Fixed.', { reasoning: 'The sign was wrong.' }),
+          ],
+          { apiKey: KEY },
+        ),
+      );
+      const { replies } = await converse(
+        openai(server.baseURL, 'deepseek-r1-distill-llama-70b', { settings: { stream } }),
+      );
+      assert.equal(replies.at(-1)?.message.content, 'Fixed.');
+      assert.deepEqual(
+        replies.map((reply) => reply.workarounds),
+        [undefined, ['reasoning-field-refused'], undefined],
+      );
+      const carried = server.completionRequests.map((request) =>
+        (request.body!.messages as Record<string, unknown>[]).some((message) => 'reasoning' in message),
+      );
+      assert.deepEqual(carried, [false, true, false, false], 'refused once, then never sent again');
     });
 });
 

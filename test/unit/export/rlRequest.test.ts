@@ -128,4 +128,33 @@ describe('the request a model call was sent', () => {
     );
     assert.ok(!JSON.stringify(rows).includes('reasoning_sent_back'), 'extra never reaches an export');
   });
+
+  test('after a server refused reasoning on earlier replies (the reasoning-field-refused workaround), RL prompts carry none', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'rl-refused-'));
+    const recorder = await TrajectoryRecorder.start(out, sampleRun('refused', 'task-r'));
+    const turns = [0, 1, 2].map((index) => sampleTurn(index));
+    for (const turn of turns) {
+      turn.reasoning = `Thought ${turn.index}.`;
+      turn.messages.find((message) => message.role === 'assistant')!.extra = {
+        reasoning_sent_back: { field: 'reasoning', text: `Thought ${turn.index}.` },
+      };
+    }
+    turns[2].extra = { workarounds: ['reasoning-field-refused'] };
+    for (const turn of turns) await recorder.recordTurn(turn);
+    await recorder.finish(sampleResult(1));
+
+    const exported = mkdtempSync(join(tmpdir(), 'rl-refused-out-'));
+    await exportDataset({ runs: [out], format: 'rl', out: exported, command: 'rollout export --format rl' });
+    const rows = readFileSync(join(exported, 'train.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { turn_index: number; prompt: ExportMessage[] });
+    const sentReasoning = (turnIndex: number) =>
+      rows
+        .find((row) => row.turn_index === turnIndex)!
+        .prompt.filter((message) => message.role === 'assistant')
+        .map((message) => message.reasoning_content);
+    assert.deepEqual(sentReasoning(1), ['Thought 0.'], 'sent back before the refusal');
+    assert.deepEqual(sentReasoning(2), [undefined, undefined], 'the request that was refused went again without');
+  });
 });

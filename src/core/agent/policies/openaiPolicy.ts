@@ -89,6 +89,8 @@ export class OpenAIPolicy implements Policy {
   private readonly parameters: Record<string, unknown>;
   private readonly prices?: PriceSource;
   private streaming: boolean;
+  /** Until the server refuses them: the reasoning fields it returned go back on their messages. */
+  private sendsReasoningBack = true;
 
   constructor(private readonly options: OpenAIPolicyOptions) {
     const baseURL = options.baseURL ?? OPENAI_DEFAULT_BASE_URL;
@@ -169,21 +171,36 @@ export class OpenAIPolicy implements Policy {
           modelMs: performance.now() - started,
         };
       } catch (error) {
-        // A server that cannot stream this request is asked again without streaming, once, and says so.
         const quirk = error instanceof PolicyError ? error.quirk : undefined;
-        if (!this.streaming || (quirk !== 'llamacpp-stream-tools' && quirk !== 'stream-options')) throw error;
-        this.streaming = false;
-        workarounds.push(quirk);
+        if (!this.workAround(quirk)) throw error;
+        workarounds.push(quirk!);
         request.onDelta?.({ kind: 'restart' });
       }
     }
+  }
+
+  /**
+   * Whether the request is asked again, the quirk worked around for this call and the rest of the run, once: a server
+   * that cannot stream it goes without streaming, one that refuses reasoning on earlier replies without it (the
+   * turn's `workarounds` say so, which the RL export reads to rebuild the prompts as sent).
+   */
+  private workAround(quirk: string | undefined): boolean {
+    if ((quirk === 'llamacpp-stream-tools' || quirk === 'stream-options') && this.streaming) {
+      this.streaming = false;
+      return true;
+    }
+    if (quirk === 'reasoning-field-refused' && this.sendsReasoningBack) {
+      this.sendsReasoningBack = false;
+      return true;
+    }
+    return false;
   }
 
   private body(request: PolicyRequest): ChatCompletionCreateParams {
     return {
       ...this.parameters,
       model: this.options.model,
-      messages: request.messages.map(toWireMessage),
+      messages: request.messages.map((message) => toWireMessage(message, this.sendsReasoningBack)),
       ...(request.tools.length ? { tools: request.tools } : {}),
     } as ChatCompletionCreateParams;
   }
@@ -287,18 +304,18 @@ function numberOrUndefined(value: unknown): number | undefined {
 }
 
 /**
- * A message as OpenAI-compatible servers take it: only the fields of the chat format (never `extra`) and the
- * reasoning field its server returned, and an assistant message without tool calls always has text, since
- * servers refuse `content: null` there.
+ * A message as OpenAI-compatible servers take it: only the fields of the chat format (never `extra`) and, unless
+ * the server refuses it, the reasoning field it returned; an assistant message without tool calls always has
+ * text, since servers refuse `content: null` there.
  */
-export function toWireMessage(message: ChatMessage): ChatCompletionMessageParam {
+export function toWireMessage(message: ChatMessage, withReasoning: boolean): ChatCompletionMessageParam {
   switch (message.role) {
     case 'assistant':
       return {
         role: 'assistant',
         content: message.tool_calls?.length ? message.content : (message.content ?? ''),
         ...(message.tool_calls?.length ? { tool_calls: message.tool_calls } : {}),
-        ...reasoningToSendBack(message),
+        ...(withReasoning ? reasoningToSendBack(message) : {}),
       };
     case 'tool':
       return { role: 'tool', tool_call_id: message.tool_call_id, content: message.content };

@@ -17,7 +17,8 @@ export type QuirkName =
   | 'llamacpp-stream-tools'
   | 'ollama-no-tools'
   | 'openai-quota'
-  | 'stream-options';
+  | 'stream-options'
+  | 'reasoning-field-refused';
 
 const QUIRKS: { name: QuirkName; pattern: RegExp; hint: string }[] = [
   {
@@ -44,6 +45,13 @@ const QUIRKS: { name: QuirkName; pattern: RegExp; hint: string }[] = [
     name: 'openai-quota',
     pattern: /insufficient_quota|exceeded your current quota/,
     hint: 'the account is out of credit: waiting will not help; add credit or use another key',
+  },
+  {
+    // Groq's wording (karthink/gptel#774, janhq/jan#8136); a field-by-field validator names the field as it refuses.
+    name: 'reasoning-field-refused',
+    pattern:
+      /property '(?:reasoning|reasoning_content)' is unsupported|\breasoning(?:_content)?\b[^\n]{0,40}(?:is not supported|was unexpected|Extra inputs are not permitted)/,
+    hint: 'this server takes no reasoning on earlier replies; they go without it (the model sees none of its earlier reasoning)',
   },
   {
     name: 'stream-options',
