@@ -10,7 +10,7 @@ import { exportDataset } from '../../../src/core/export/exporter';
 import { exportMessage, type ExportMessage } from '../../../src/core/export/messages';
 import { toSweAgentTraj } from '../../../src/core/export/sweAgentTraj';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
-import { TrajectoryRecorder } from '../../../src/core/trajectory/recorder';
+import { TrajectoryRecorder, type TurnInput } from '../../../src/core/trajectory/recorder';
 import { describeRequest, rebuildRequest } from '../../../src/core/trajectory/request';
 import type { ChatMessage as PolicyMessage } from '../../../src/core/agent/policies/policy';
 import type { ChatMessage } from '../../../src/core/trajectory/types';
@@ -95,9 +95,30 @@ describe('the request a model call was sent', () => {
       assert.deepEqual(said(traj.trajectory[index].query), said(prompt), `.traj step ${index}`);
   });
 
+  type RlRow = { turn_index: number; prompt: ExportMessage[]; response: ExportMessage };
+
+  /** The RL rows of one scored run of `turns`. */
+  async function rlRows(runId: string, turns: TurnInput[]): Promise<RlRow[]> {
+    const out = mkdtempSync(join(tmpdir(), `rl-${runId}-`));
+    const recorder = await TrajectoryRecorder.start(out, sampleRun(runId, 'task-r'));
+    for (const turn of turns) await recorder.recordTurn(turn);
+    await recorder.finish(sampleResult(1));
+    const exported = mkdtempSync(join(tmpdir(), `rl-${runId}-out-`));
+    await exportDataset({ runs: [out], format: 'rl', out: exported, command: 'rollout export --format rl' });
+    return readFileSync(join(exported, 'train.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as RlRow);
+  }
+
+  /** The reasoning on each earlier reply in the prompt of turn `turnIndex`. */
+  const promptReasoning = (rows: RlRow[], turnIndex: number) =>
+    rows
+      .find((row) => row.turn_index === turnIndex)!
+      .prompt.filter((message) => message.role === 'assistant')
+      .map((message) => message.reasoning_content);
+
   test("the RL export's prompt carries on each earlier reply the reasoning that went back with it, and no other", async () => {
-    const out = mkdtempSync(join(tmpdir(), 'rl-reasoning-'));
-    const recorder = await TrajectoryRecorder.start(out, sampleRun('reasoning', 'task-r'));
     const sentBack = (text: string) => ({ reasoning_sent_back: { field: 'reasoning_content', text } });
     const turns = [0, 1, 2, 3].map((index) => sampleTurn(index));
     const replyOf = (index: number) => turns[index].messages.find((message) => message.role === 'assistant')!;
@@ -107,20 +128,8 @@ describe('the request a model call was sent', () => {
     replyOf(1).extra = sentBack('');
     // Reasoning recorded but never sent back (an older record).
     turns[2].reasoning = 'Fix the sign.';
-    for (const turn of turns) await recorder.recordTurn(turn);
-    await recorder.finish(sampleResult(1));
-
-    const exported = mkdtempSync(join(tmpdir(), 'rl-reasoning-out-'));
-    await exportDataset({ runs: [out], format: 'rl', out: exported, command: 'rollout export --format rl' });
-    const rows = readFileSync(join(exported, 'train.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as { turn_index: number; prompt: ExportMessage[]; response: ExportMessage });
-    const last = rows.find((row) => row.turn_index === 3)!;
-    assert.deepEqual(
-      last.prompt.filter((message) => message.role === 'assistant').map((message) => message.reasoning_content),
-      ['Look at calc.py.', '', undefined],
-    );
+    const rows = await rlRows('reasoning', turns);
+    assert.deepEqual(promptReasoning(rows, 3), ['Look at calc.py.', '', undefined]);
     assert.deepEqual(
       rows.map((row) => row.response.reasoning_content),
       ['Look at calc.py.', undefined, 'Fix the sign.', undefined],
@@ -130,8 +139,6 @@ describe('the request a model call was sent', () => {
   });
 
   test('after a server refused reasoning on earlier replies (the reasoning-field-refused workaround), RL prompts carry none', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'rl-refused-'));
-    const recorder = await TrajectoryRecorder.start(out, sampleRun('refused', 'task-r'));
     const turns = [0, 1, 2].map((index) => sampleTurn(index));
     for (const turn of turns) {
       turn.reasoning = `Thought ${turn.index}.`;
@@ -140,21 +147,8 @@ describe('the request a model call was sent', () => {
       };
     }
     turns[2].extra = { workarounds: ['reasoning-field-refused'] };
-    for (const turn of turns) await recorder.recordTurn(turn);
-    await recorder.finish(sampleResult(1));
-
-    const exported = mkdtempSync(join(tmpdir(), 'rl-refused-out-'));
-    await exportDataset({ runs: [out], format: 'rl', out: exported, command: 'rollout export --format rl' });
-    const rows = readFileSync(join(exported, 'train.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as { turn_index: number; prompt: ExportMessage[] });
-    const sentReasoning = (turnIndex: number) =>
-      rows
-        .find((row) => row.turn_index === turnIndex)!
-        .prompt.filter((message) => message.role === 'assistant')
-        .map((message) => message.reasoning_content);
-    assert.deepEqual(sentReasoning(1), ['Thought 0.'], 'sent back before the refusal');
-    assert.deepEqual(sentReasoning(2), [undefined, undefined], 'the request that was refused went again without');
+    const rows = await rlRows('refused', turns);
+    assert.deepEqual(promptReasoning(rows, 1), ['Thought 0.'], 'sent back before the refusal');
+    assert.deepEqual(promptReasoning(rows, 2), [undefined, undefined], 'the refused request went again without');
   });
 });
