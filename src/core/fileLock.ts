@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ownerIsGone, processStart, thisProcess, type ProcessOwner } from './processOwner';
+import { ownerIsGone, thisProcess, type ProcessOwner } from './processOwner';
 
 /** Rewrites under a lock take milliseconds; a lock this old was left by a process that stopped holding it. */
 const ABANDONED_MS = 60_000;
@@ -30,8 +30,7 @@ export function withFileLock<T>(path: string, action: () => Promise<T>): Promise
 
 async function holding<T>(path: string, action: () => Promise<T>): Promise<T> {
   const lock = `${path}.lock`;
-  const { host, pid } = thisProcess();
-  const start = processStart(pid);
+  const { host, pid, start } = thisProcess();
   const owner = `${host} ${pid} ${randomBytes(6).toString('hex')}${start ? ` start=${start}` : ''}`;
   await acquire(lock, owner);
   try {

@@ -13,8 +13,13 @@ export interface ProcessOwner {
   start?: string;
 }
 
+/** This process's `processStart`, once read (null: not read yet; undefined: /proc does not say). */
+let ownStart: string | undefined | null = null;
+
+/** This process as others find it, its start included where /proc says it (read once: it never changes). */
 export function thisProcess(): ProcessOwner {
-  return { host: hostname(), pid: process.pid };
+  if (ownStart === null) ownStart = processStart(process.pid);
+  return { host: hostname(), pid: process.pid, ...(ownStart ? { start: ownStart } : {}) };
 }
 
 /**

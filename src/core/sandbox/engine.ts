@@ -2,7 +2,7 @@ import Docker from 'dockerode';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tar from 'tar-stream';
-import { processStart, thisProcess } from '../processOwner';
+import { thisProcess } from '../processOwner';
 import { InfrastructureError } from './sandbox';
 
 /** Labels on every container and snapshot image this tool makes, so a reaper can find what a dead process left. */
@@ -18,12 +18,11 @@ export const TOOL_NAME = 'rollout-studio';
 
 export function ownerLabels(runId: string): Record<string, string> {
   const owner = thisProcess();
-  const start = processStart(owner.pid);
   return {
     [LABELS.tool]: TOOL_NAME,
     [LABELS.ownerPid]: String(owner.pid),
     [LABELS.ownerHost]: owner.host,
-    ...(start ? { [LABELS.ownerStart]: start } : {}),
+    ...(owner.start ? { [LABELS.ownerStart]: owner.start } : {}),
     [LABELS.runId]: runId,
   };
 }

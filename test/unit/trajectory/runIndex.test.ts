@@ -5,13 +5,18 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { processStart } from '../../../src/core/processOwner';
 import {
+  isRecordedByLiveProcess,
   readRunIndex,
   removeFromRunIndex,
   RUN_INDEX_FILE,
+  runIndexEntry,
   updateRunIndex,
   type RunIndexEntry,
 } from '../../../src/core/trajectory/runIndex';
+
+import { sampleRun } from './sampleTrajectory';
 
 const CHILD_OUT = process.env.ROLLOUT_TEST_INDEX_CHILD_OUT;
 const CHILD_NAME = process.env.ROLLOUT_TEST_INDEX_CHILD_NAME ?? 'writer';
@@ -79,6 +84,14 @@ if (CHILD_OUT) {
       assert.equal(index.length, 40);
       assert.ok(index.every((item) => item.status === 'submitted'));
       assert.equal(readFileSync(join(out, RUN_INDEX_FILE), 'utf8').trim().split('\n').length, 40);
+    });
+
+    test("a running run's entry names its process with its start: once the pid names another process, the run is not live", () => {
+      const running = runIndexEntry(sampleRun('held'));
+      assert.equal(running.owner?.start, processStart(process.pid));
+      assert.equal(isRecordedByLiveProcess(running), true);
+      const reused = { ...running, owner: { ...running.owner!, start: '12@an-earlier-boot' } };
+      assert.equal(isRecordedByLiveProcess(reused), false);
     });
 
     test('a deleted run leaves the index; the others stay as they were', async () => {
