@@ -119,7 +119,7 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutSummar
   const runId = options.runId ?? newRunId(task.id, attempt);
   const protocol = protocolFor(task, options.protocol);
   const { sandbox, environment } = await protocol.startSandbox(task, options.evaluator, (spec) =>
-    options.createSandbox({ ...spec, runId }),
+    options.createSandbox({ ...spec, runId, signal: options.signal }),
   );
   let recorder: TrajectoryRecorder | undefined;
   let budget: RunBudget | undefined;

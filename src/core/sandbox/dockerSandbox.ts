@@ -473,7 +473,11 @@ async function createContainer(
     return await engine.docker.createContainer(options);
   } catch (error) {
     if ((error as { statusCode?: number }).statusCode !== 404) throw error;
-    await engine.ensureImage(spec.image, { dockerfile: spec.dockerfile, onProgress: spec.onProgress });
+    await engine.ensureImage(spec.image, {
+      dockerfile: spec.dockerfile,
+      onProgress: spec.onProgress,
+      signal: spec.signal,
+    });
     return engine.docker.createContainer(options);
   }
 }

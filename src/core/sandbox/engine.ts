@@ -161,7 +161,7 @@ function isLocalOnly(image: string): boolean {
  */
 export class Engine {
   private static readonly byAddress = new Map<string, Engine>();
-  private readonly pulls = new Map<string, Promise<void>>();
+  private readonly pulls = new Map<string, SharedPull>();
 
   private constructor(
     readonly address: string,
@@ -231,32 +231,51 @@ export class Engine {
   /**
    * Makes `image` present: already there, else built from `dockerfile` when one is given, else pulled from its
    * registry. A missing image that no registry has is an infrastructure error naming the image and the fix.
+   * Aborting `signal` stops the build or the pull (see pullImage) and rejects with the signal's reason.
    */
   async ensureImage(
     image: string,
-    options: { dockerfile?: string; onProgress?: (line: string) => void } = {},
+    options: { dockerfile?: string; onProgress?: (line: string) => void; signal?: AbortSignal } = {},
   ): Promise<Docker.ImageInspectInfo> {
+    const { dockerfile, onProgress, signal } = options;
     const present = await this.inspectImage(image);
     if (present) return present;
-    if (options.dockerfile !== undefined) await this.buildDockerfile(image, options.dockerfile, options.onProgress);
+    if (dockerfile !== undefined) await this.buildDockerfile(image, dockerfile, { onProgress, signal });
     else if (isLocalOnly(image)) throw missingImage(image, this.address);
-    else await this.pullImage(image, options.onProgress && ((progress) => options.onProgress?.(formatPull(progress))));
+    else
+      await this.pullImage(image, { onProgress: onProgress && ((pulled) => onProgress(formatPull(pulled))), signal });
     const made = await this.inspectImage(image);
     if (!made) throw missingImage(image, this.address);
     return made;
   }
 
-  /** Pulls `image`, reporting layers and bytes as they come; concurrent pulls of one image share one transfer. */
-  pullImage(image: string, onProgress?: (progress: PullProgress) => void): Promise<void> {
-    let pending = this.pulls.get(image);
-    if (!pending) {
-      pending = this.pullOnce(image, onProgress).finally(() => this.pulls.delete(image));
-      this.pulls.set(image, pending);
+  /**
+   * Pulls `image`, reporting layers and bytes as they come; concurrent pulls of one image share one transfer.
+   * Aborting `signal` rejects this call at once with the signal's reason; the transfer itself stops (the engine
+   * drops a pull whose request is closed) once no caller waits for it any more.
+   */
+  pullImage(
+    image: string,
+    options: { onProgress?: (progress: PullProgress) => void; signal?: AbortSignal } = {},
+  ): Promise<void> {
+    let pull = this.pulls.get(image);
+    // A pull every caller left is stopping: a new caller starts another.
+    if (!pull || pull.stop.signal.aborted) {
+      const stop = new AbortController();
+      const done = this.pullOnce(image, stop.signal, options.onProgress).finally(() => {
+        if (this.pulls.get(image)?.stop === stop) this.pulls.delete(image);
+      });
+      pull = { done, stop, waiting: 0 };
+      this.pulls.set(image, pull);
     }
-    return pending;
+    return waitForPull(pull, options.signal);
   }
 
-  private async pullOnce(image: string, onProgress?: (progress: PullProgress) => void): Promise<void> {
+  private async pullOnce(
+    image: string,
+    stop: AbortSignal,
+    onProgress?: (progress: PullProgress) => void,
+  ): Promise<void> {
     const layers = new Map<string, { done: boolean; current: number; total: number }>();
     const report = () => {
       const all = [...layers.values()];
@@ -270,7 +289,7 @@ export class Engine {
     };
     let events: ProgressEvent[];
     try {
-      const stream = (await this.docker.pull(image)) as NodeJS.ReadableStream;
+      const stream = (await this.docker.pull(image, { abortSignal: stop })) as NodeJS.ReadableStream;
       events = await this.follow(stream, (event) => {
         if (!event.id || !event.status || /^(Pulling from|Digest|Status)/.test(event.status)) return;
         const layer = layers.get(event.id) ?? { done: false, current: 0, total: 0 };
@@ -287,28 +306,43 @@ export class Engine {
         report();
       });
     } catch (error) {
+      stop.throwIfAborted();
       const explained = this.explain(error);
       if (explained instanceof InfrastructureError) throw explained;
       throw missingImage(image, this.address, (error as Error).message.trim());
     }
+    // An aborted request may end as if the transfer had: its events then stop short.
+    stop.throwIfAborted();
     const failure = events.find((event) => event.error)?.error;
     if (failure) throw missingImage(image, this.address, failure.trim());
   }
 
   /** Builds a one-file context (a Dockerfile with no COPY sources) offline: build steps get no network. */
-  async buildDockerfile(tag: string, dockerfile: string, onProgress?: (line: string) => void): Promise<void> {
-    await this.buildImage(tag, [{ name: 'Dockerfile', content: dockerfile }], { network: false, onProgress });
+  async buildDockerfile(
+    tag: string,
+    dockerfile: string,
+    options: { onProgress?: (line: string) => void; signal?: AbortSignal } = {},
+  ): Promise<void> {
+    await this.buildImage(tag, [{ name: 'Dockerfile', content: dockerfile }], { network: false, ...options });
   }
 
   /**
    * Builds `tag` from a context of files (a `Dockerfile` among them); `network` decides whether build steps
    * may download (package installs from a mirror). A failed build is an ImageBuildError with the builder's message.
+   * Aborting `signal` closes the build's request, which stops the build and removes its step's container; the
+   * call then rejects with the signal's reason.
    */
   async buildImage(
     tag: string,
     files: { name: string; content: string | Buffer }[],
-    options: { network: boolean; buildArgs?: Record<string, string>; onProgress?: (line: string) => void },
+    options: {
+      network: boolean;
+      buildArgs?: Record<string, string>;
+      onProgress?: (line: string) => void;
+      signal?: AbortSignal;
+    },
   ): Promise<void> {
+    options.signal?.throwIfAborted();
     const context = tar.pack();
     for (const file of files) context.entry({ name: file.name }, file.content);
     context.finalize();
@@ -319,6 +353,7 @@ export class Engine {
         ...(options.network ? {} : { networkmode: 'none' }),
         forcerm: true,
         buildargs: options.buildArgs,
+        abortSignal: options.signal,
       });
       const events = await this.follow(stream, (event) => {
         const line = event.stream?.trimEnd();
@@ -326,10 +361,12 @@ export class Engine {
       });
       failure = events.find((event) => event.error)?.error;
     } catch (error) {
+      options.signal?.throwIfAborted();
       const explained = this.explain(error);
       if (explained instanceof InfrastructureError) throw explained;
       failure = (error as Error).message;
     }
+    options.signal?.throwIfAborted();
     if (failure) throw new ImageBuildError(`image ${tag} did not build: ${failure.trim()}`);
   }
 
@@ -354,6 +391,35 @@ export class Engine {
         onEvent,
       ),
     );
+  }
+}
+
+/** One transfer of an image and how many callers still wait for it. */
+interface SharedPull {
+  done: Promise<void>;
+  stop: AbortController;
+  waiting: number;
+}
+
+/** Waits for a shared pull; a caller whose signal aborts stops waiting, and the last one to go stops the pull. */
+async function waitForPull(pull: SharedPull, signal: AbortSignal | undefined): Promise<void> {
+  signal?.throwIfAborted();
+  pull.waiting += 1;
+  // A caller that cannot cancel waits to the end, and so keeps the pull going.
+  if (!signal) return pull.done;
+  let leave = () => {};
+  const left = new Promise<never>((_, reject) => {
+    leave = () => {
+      pull.waiting -= 1;
+      if (pull.waiting === 0) pull.stop.abort(signal.reason);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', leave, { once: true });
+  });
+  try {
+    return await Promise.race([pull.done, left]);
+  } finally {
+    signal.removeEventListener('abort', leave);
   }
 }
 

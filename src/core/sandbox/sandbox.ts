@@ -88,6 +88,8 @@ export interface SandboxSpec {
   maxFileBytes?: number;
   /** Pull and build progress of a missing image, a line at a time. */
   onProgress?: (line: string) => void;
+  /** Aborting stops the pull or build of a missing image at once; the start then rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /** Starts a sandbox for a spec: the Docker engine's in the product, a counting or failing one in tests. */
