@@ -26,7 +26,7 @@ export interface ReexecutionReport {
 }
 
 export interface ReexecutionOptions {
-  /** Stops the re-execution between tool calls. */
+  /** Stops the re-execution: its image's pull or build, an install command, a tool call. */
   signal?: AbortSignal;
   /** The repository on this machine, when the recorded folder is not here (a run recorded on another machine). */
   repoDir?: string;
@@ -67,10 +67,10 @@ export async function reexecuteTrajectory(
   { signal, repoDir }: ReexecutionOptions = {},
 ): Promise<ReexecutionReport> {
   const { install, ...spec } = sandboxSpecOf(trajectory, repoDir);
-  const sandbox = await createSandbox({ ...spec, runId: `reexecute-${trajectory.run.run_id}` });
+  const sandbox = await createSandbox({ ...spec, runId: `reexecute-${trajectory.run.run_id}`, signal });
   try {
     for (const command of install) {
-      const result = await sandbox.exec(command, { asRoot: true });
+      const result = await sandbox.exec(command, { asRoot: true, signal });
       if (result.exitCode !== 0) throw new Error(`install command failed (exit ${result.exitCode}): ${command}`);
     }
     return await reexecuteTurns(trajectory, sandbox, toolbox, signal);

@@ -3,7 +3,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { sandboxSpecOf } from '../../../src/core/agent/reexecute';
+import { reexecuteTrajectory, sandboxSpecOf } from '../../../src/core/agent/reexecute';
+import { Toolbox } from '../../../src/core/agent/tools/toolbox';
+import type { ExecOptions, SandboxSpec } from '../../../src/core/sandbox/sandbox';
+import { fakeSandbox } from '../../support/fakeSandbox';
 import type { Trajectory } from '../../../src/core/trajectory/types';
 import { sampleRun } from '../trajectory/sampleTrajectory';
 
@@ -36,4 +39,35 @@ test('a run recorded on a folder this machine lacks names it and the way out; --
     'https://github.com/acme/calc.git',
     'a remote repository is cloned wherever the re-execution runs',
   );
+});
+
+test("a cancelled re-execution stops its sandbox's start and its install command, each given the signal", async () => {
+  const here = mkdtempSync(join(tmpdir(), 'reexecute-repo-'));
+  const trajectory = recordedOn(here);
+  const cancel = new AbortController();
+  let spec: SandboxSpec | undefined;
+  let install: ExecOptions | undefined;
+  let destroyed = false;
+  const sandbox = fakeSandbox({
+    async exec(_command, options) {
+      install = options;
+      cancel.abort(new Error('cancelled'));
+      options?.signal?.throwIfAborted();
+      return { exitCode: 0, stdout: '', stderr: '', truncated: false, timedOut: false, durationMs: 1 };
+    },
+    async destroy() {
+      destroyed = true;
+    },
+  });
+  const creating = async (given: SandboxSpec) => {
+    spec = given;
+    return sandbox;
+  };
+  await assert.rejects(
+    reexecuteTrajectory(trajectory, creating, new Toolbox([]), { signal: cancel.signal }),
+    /cancelled/,
+  );
+  assert.equal(spec?.signal, cancel.signal, 'the sandbox start can be cancelled (an image pull or build)');
+  assert.equal(install?.signal, cancel.signal, 'the install command can be cancelled');
+  assert.equal(destroyed, true);
 });
