@@ -276,6 +276,8 @@ async function step(input: AgentRunInput, state: LoopState, { context, live }: T
     tokens: turnTokens(response),
     cost_usd: response.cost,
     logprobs: tokenLogprobs(response),
+    // Of this call's request: after a compaction or a retry without reasoning, the request that was answered.
+    prompt_token_ids: response.tokenIds?.prompt?.length ? response.tokenIds.prompt : undefined,
     model: response.model,
     system_fingerprint: response.systemFingerprint,
     sampling: response.sampling,

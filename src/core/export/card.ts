@@ -20,8 +20,11 @@ export class DatasetStats {
   /** Runs with test-feedback rounds, and how many of them first resolved in each round (index round - 1). */
   feedbackRuns = 0;
   readonly firstResolvedInRound: number[] = [];
-  /** RL rows with the generated tokens' ids, with their log-probabilities, and with log-probabilities left out. */
-  readonly tokenData = { token_ids: 0, logprobs: 0, logprobs_left_out: 0 };
+  /**
+   * RL rows with the prompt's token ids, with the generated tokens' ids, with their log-probabilities, and with
+   * log-probabilities left out.
+   */
+  readonly tokenData = { prompt_token_ids: 0, token_ids: 0, logprobs: 0, logprobs_left_out: 0 };
   private turnsMin = Infinity;
   private turnsMax = 0;
   private turnsSum = 0;

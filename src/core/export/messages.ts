@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { thinkingText, type ThinkingBlock } from '../agent/policies/policy';
 import type { ChatMessage, ToolSchema, Turn } from '../trajectory/types';
 
 /**
@@ -76,12 +77,23 @@ export function exportMessage(
 }
 
 /**
- * The reasoning an assistant message was sent back to its server with (a reasoning field the server returned,
- * kept in the message's `extra.reasoning_sent_back` by the policy), or undefined when none went back.
+ * The reasoning an assistant message was sent back to its server with, as the policy keeps it on the message's
+ * `extra`: a reasoning field the server returned (`reasoning_sent_back`), or the text of Anthropic's thinking
+ * blocks (`thinking_blocks`, joined as the turn's reasoning is; redacted ones have none); undefined when none
+ * went back.
  */
 export function reasoningSentBack(message: ChatMessage): string | undefined {
   const kept = message.extra?.reasoning_sent_back as { text?: unknown } | undefined;
-  return typeof kept?.text === 'string' ? kept.text : undefined;
+  if (typeof kept?.text === 'string') return kept.text;
+  const blocks = message.extra?.thinking_blocks;
+  const thinking = Array.isArray(blocks) ? blocks.filter(isThinkingBlock) : [];
+  return thinking.length ? thinkingText(thinking) : undefined;
+}
+
+/** A block with readable thinking text; a log is read as it was written, so each block is checked. */
+function isThinkingBlock(block: unknown): block is ThinkingBlock {
+  const { type, thinking } = (block ?? {}) as { type?: unknown; thinking?: unknown };
+  return type === 'thinking' && typeof thinking === 'string';
 }
 
 /** The turns' messages in the structured form, each turn's recorded reasoning on its assistant message. */

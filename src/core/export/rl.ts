@@ -1,7 +1,7 @@
 import { requestOfTurn } from '../trajectory/request';
 import { roundOpenedBy } from '../agent/protocols/protocol';
 import type { QuirkName } from '../agent/policies/serverErrors';
-import type { ChatMessage, RewardResult, TokenLogprobs, Turn } from '../trajectory/types';
+import type { ChatMessage, RewardResult, Turn } from '../trajectory/types';
 import type { DatasetStats } from './card';
 import type { ExportFormat } from './format';
 import { exportMessage, reasoningSentBack, styled } from './messages';
@@ -50,22 +50,25 @@ export function turnReturns(credited: readonly number[], finalReward: number): n
 }
 
 /**
- * The sampled tokens' fields, each only when the server returned it: OpenAI-style servers send log-probabilities
- * without token ids, vLLM ids without log-probabilities unless asked. The loss mask is one per token id (all 1:
- * the tokens are the assistant's); log-probabilities beside ids must be one per id, or a trainer cannot align them,
- * so others are left out, and counted.
+ * The tokens' fields, each only when the server returned it: OpenAI-style servers send log-probabilities without
+ * token ids, vLLM ids (the prompt's and the sampled ones) without log-probabilities unless asked. The loss mask is
+ * one per sampled token id (all 1: the tokens are the assistant's); log-probabilities beside ids must be one per
+ * id, or a trainer cannot align them, so others are left out, and counted.
  */
 function tokenFields(
-  recorded: TokenLogprobs | undefined,
+  turn: Turn,
   stats: DatasetStats,
-): Partial<Record<'token_ids' | 'logprobs' | 'loss_mask', number[]>> {
-  const ids = recorded?.token_ids ?? [];
-  const logprobs = recorded?.logprobs ?? [];
+): Partial<Record<'prompt_token_ids' | 'token_ids' | 'logprobs' | 'loss_mask', number[]>> {
+  const promptIds = turn.prompt_token_ids ?? [];
+  const ids = turn.logprobs?.token_ids ?? [];
+  const logprobs = turn.logprobs?.logprobs ?? [];
   const aligned = logprobs.length > 0 && (ids.length === 0 || logprobs.length === ids.length);
+  if (promptIds.length > 0) stats.tokenData.prompt_token_ids += 1;
   if (ids.length > 0) stats.tokenData.token_ids += 1;
   if (aligned) stats.tokenData.logprobs += 1;
   else if (logprobs.length > 0) stats.tokenData.logprobs_left_out += 1;
   return {
+    ...(promptIds.length > 0 ? { prompt_token_ids: promptIds } : {}),
     ...(ids.length > 0 ? { token_ids: ids } : {}),
     ...(aligned ? { logprobs } : {}),
     ...(ids.length > 0 ? { loss_mask: ids.map(() => 1) } : {}),
@@ -78,9 +81,9 @@ function refusedReasoning(turn: Turn): boolean {
 }
 
 function tokenDataNote(stats: DatasetStats): string {
-  const { token_ids: ids, logprobs, logprobs_left_out: leftOut } = stats.tokenData;
+  const { prompt_token_ids: promptIds, token_ids: ids, logprobs, logprobs_left_out: leftOut } = stats.tokenData;
   return (
-    `Token data (of ${stats.rows} rows): token_ids with a loss_mask in ${ids}, logprobs in ${logprobs}` +
+    `Token data (of ${stats.rows} rows): prompt_token_ids in ${promptIds}, token_ids with a loss_mask in ${ids}, logprobs in ${logprobs}` +
     (leftOut ? `, logprobs left out as not one per token id in ${leftOut}` : '') +
     '. A row has them only when its run asked the server (--logprobs, --token-ids) and the server returned them.'
   );
@@ -90,7 +93,7 @@ function tokenDataNote(stats: DatasetStats): string {
 export const rlFormat: ExportFormat = {
   name: 'rl',
   summary:
-    'one row per turn: {"prompt" (as sent), "response", "tools", "turn_reward", "signals", "return", "advantage", token ids/logprobs/loss mask}',
+    'one row per turn: {"prompt" (as sent), "response", "tools", "turn_reward", "signals", "return", "advantage", prompt and sampled token ids/logprobs/loss mask}',
   splittable: true,
   requiresReward: true,
   usesStyle: true,
@@ -151,7 +154,7 @@ export const rlFormat: ExportFormat = {
               return: returns[turn.index],
               advantage: advantages[i],
               group_size: group.length,
-              ...tokenFields(turn.logprobs, context.stats),
+              ...tokenFields(turn, context.stats),
               metadata: {
                 task_id: taskId,
                 run_id: summary.run_id,

@@ -6,7 +6,7 @@ import { addCost } from './cost';
 import { readLines } from './lines';
 import { upgradeLine } from './migrate';
 import { readTrajectoryLog, formatProblem, TRAJECTORY_FILE } from './reader';
-import { redactResult, redactTurn, Redactor } from './redact';
+import { REDACTED, redactResult, redactTurn, Redactor } from './redact';
 import { RUN_INDEX_FILE, updateRunIndex, runIndexEntry, type RunIndexEntry } from './runIndex';
 import { checkTrajectoryEvent } from './schema';
 import {
@@ -63,6 +63,8 @@ export class TrajectoryRecorder {
     duration_ms: 0,
   };
   private finished = false;
+  /** Redaction took text out of the conversation recorded so far: see `withoutStalePromptIds`. */
+  private conversationRedacted = false;
 
   private constructor(
     readonly outDir: string,
@@ -133,6 +135,7 @@ export class TrajectoryRecorder {
     const { size } = await handle.stat();
     const recorder = new TrajectoryRecorder(outDir, trajectory.run, path, redactorFor(options), handle, options, size);
     for (const turn of trajectory.turns) recorder.count(turn);
+    recorder.conversationRedacted = [...trajectory.turns, ...trajectory.events].some(redactedConversation);
     await recorder.recordEvent('resumed', {
       turns_kept: trajectory.turns.length,
       torn_line_dropped: read.tornFinalLine,
@@ -213,11 +216,25 @@ export class TrajectoryRecorder {
     this.totals.duration_ms += turn.durations_ms?.total ?? 0;
   }
 
+  /**
+   * A turn's prompt token ids spell its whole request, where redaction cannot reach: once redaction took text out
+   * of the conversation, the ids of that request and every later one would still hold it, and would not be the ids
+   * of the prompt as recorded. They are left out from then on.
+   */
+  private withoutStalePromptIds(event: TrajectoryEvent): TrajectoryEvent {
+    const part = event.type === 'turn' ? event.turn : event.type === 'event' ? event.event : undefined;
+    this.conversationRedacted ||= part !== undefined && redactedConversation(part);
+    if (event.type !== 'turn' || !this.conversationRedacted || !event.turn.prompt_token_ids) return event;
+    const turn = { ...event.turn };
+    delete turn.prompt_token_ids;
+    return { type: 'turn', turn };
+  }
+
   /** Writes one line, redacted; resolves to the event as written once it is flushed. */
   private append(event: TrajectoryEvent): Promise<TrajectoryEvent> {
     if (this.finished)
       return Promise.reject(new Error(`run '${this.run.run_id}' already finished; nothing more can be recorded`));
-    const redacted = redactEvent(this.redactor, event);
+    const redacted = this.withoutStalePromptIds(redactEvent(this.redactor, event));
     const invalid = checkTrajectoryEvent(redacted);
     if (invalid)
       return Promise.reject(
@@ -242,6 +259,14 @@ export class TrajectoryRecorder {
     this.writes = write.catch(() => undefined);
     return write.then(() => redacted);
   }
+}
+
+/**
+ * Whether `part` of the log goes into later requests (a turn; a compaction, its note or summary) and redaction
+ * took text out of it (text that held the marker already counts too: the safe side).
+ */
+function redactedConversation(part: Turn | RunEvent): boolean {
+  return ('messages' in part || part.kind === 'compaction') && JSON.stringify(part).includes(REDACTED);
 }
 
 /** A log line with its secrets replaced; the code in it (a turn's diff, the patch) only ever loses exact secrets. */

@@ -128,6 +128,12 @@ export interface Turn {
   cost_usd?: number;
   /** Token ids and log-probabilities of the assistant message, when the server returned them. */
   logprobs?: TokenLogprobs;
+  /**
+   * The token ids of the request this turn's model call was sent, as the server tokenized it (vLLM's
+   * `prompt_token_ids`), when it returned them: a trainer need not apply a chat template again, which may not
+   * tokenize the request as the server did.
+   */
+  prompt_token_ids?: number[];
   /** The model id the server said answered, which may differ from the one asked for (an alias, a snapshot). */
   model?: string;
   /** The server's `system_fingerprint`: the backend configuration that produced the answer. */

@@ -6,10 +6,40 @@ import { dirname, join } from 'node:path';
 import OpenAI from 'openai';
 import { startServer, train } from '../../../src/core/train/jobs';
 import { lineSplitter } from '../../../src/core/train/runner';
-import { trainerDir } from '../../../src/core/train/venv';
+import { ensureVenv, trainerDir } from '../../../src/core/train/venv';
 import { BASH_TOOL, cpuRunner, tempDir, tinyModel } from './helpers';
 
 const LIST_FILES = [{ role: 'user' as const, content: 'List the files.' }];
+
+/**
+ * Each prompt's token ids as `rollout serve` makes them from a request: its own request reading (`ChatModel.plan`)
+ * with the served model's tokenizer and chat template, the prompt as the messages and the tools as the tools.
+ */
+async function servedPromptIds(
+  modelFolder: string,
+  rows: { prompt: unknown[]; tools: unknown[] }[],
+): Promise<number[][]> {
+  const script = `
+import json, sys
+from rollout_trainer.device import resolve_placement
+from rollout_trainer.serve import ChatModel, locate_model
+chat = ChatModel(*locate_model(sys.argv[1], None), resolve_placement("cpu"))
+for line in sys.stdin:
+    row = json.loads(line)
+    print(json.dumps(chat.plan({"messages": row["prompt"], "tools": row["tools"]})["prompt"]))
+`;
+  const input = rows.map(({ prompt, tools }) => JSON.stringify({ prompt, tools })).join('\n');
+  const run = spawnSync(await ensureVenv('cpu'), ['-c', script, modelFolder], {
+    cwd: trainerDir(),
+    input,
+    encoding: 'utf8',
+  });
+  assert.equal(run.status, 0, run.stderr);
+  return run.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as number[]);
+}
 
 /** An adapter trained (really, on CPU) until it answers "List the files." with one bash tool call. */
 async function toolCallingAdapter(): Promise<string> {
@@ -74,14 +104,13 @@ describe('trainer server with base model + adapter (real Python runner, CPU)', {
     }
   });
 
-  test('`rollout serve --model DIR` prints the openai: policy string, `rollout run --logprobs --token-ids` completes a rollout against it in a real Docker sandbox, every turn and RL row carries one logprob per token id, SIGINT stops it', async () => {
+  test("`rollout serve --model DIR` prints the openai: policy string, `rollout run --logprobs --token-ids` completes a rollout against it in a real Docker sandbox, every turn and RL row carries one logprob per token id and the prompt's token ids, which are the served template's tokens of the row's prompt, SIGINT stops it", async () => {
     const root = dirname(dirname(trainerDir()));
     const cli = join(root, 'dist', 'cli.js');
-    const child = spawn(
-      process.execPath,
-      [cli, 'serve', '--model', await adapter(), '--name', 'tiny', '--device', 'cpu'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const served = await adapter();
+    const child = spawn(process.execPath, [cli, 'serve', '--model', served, '--name', 'tiny', '--device', 'cpu'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const stderr: string[] = [];
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
     const policy = await new Promise<string>((resolve, reject) => {
@@ -154,13 +183,28 @@ describe('trainer server with base model + adapter (real Python runner, CPU)', {
     const rows = readFileSync(join(dataset, 'train.jsonl'), 'utf8')
       .trim()
       .split('\n')
-      .map((line) => JSON.parse(line) as { token_ids?: number[]; logprobs?: number[]; loss_mask?: number[] });
+      .map(
+        (line) =>
+          JSON.parse(line) as {
+            prompt: unknown[];
+            tools: unknown[];
+            prompt_token_ids?: number[];
+            token_ids?: number[];
+            logprobs?: number[];
+            loss_mask?: number[];
+          },
+      );
     assert.equal(rows.length, turns.length);
     for (const [i, row] of rows.entries()) {
       assert.deepEqual(row.token_ids, turns[i]?.token_ids);
       assert.deepEqual(row.logprobs, turns[i]?.logprobs);
       assert.equal(row.loss_mask?.length, row.token_ids?.length);
     }
+    // The ids the server tokenized each request into are what its template makes of the row's prompt and tools.
+    assert.deepEqual(
+      rows.map((row) => row.prompt_token_ids),
+      await servedPromptIds(served, rows),
+    );
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     child.kill('SIGINT');
     assert.equal(await exited, 0, stderr.join(''));

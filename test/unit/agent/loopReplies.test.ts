@@ -13,7 +13,12 @@ import { DEFAULT_AGENT_CONFIG, type AgentConfig } from '../../../src/core/agent/
 import { LIVE_TURN_FILE, readLiveTurn } from '../../../src/core/agent/liveTurn';
 import { runAgent, type AgentRunOutcome } from '../../../src/core/agent/loop';
 import { OpenAIPolicy } from '../../../src/core/agent/policies/openaiPolicy';
-import { PolicyError, type ChatMessage, type Policy } from '../../../src/core/agent/policies/policy';
+import {
+  PolicyError,
+  type AssistantMessage,
+  type ChatMessage,
+  type Policy,
+} from '../../../src/core/agent/policies/policy';
 import { createDefaultToolbox } from '../../../src/core/agent/tools/toolbox';
 import type { ExecOptions, ExecResult, Sandbox } from '../../../src/core/sandbox/sandbox';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
@@ -216,6 +221,39 @@ describe('agent loop: replies as servers send them', () => {
     const compaction = trajectory.events.find((event) => event.kind === 'compaction');
     assert.equal(compaction?.data?.reason, 'overflow');
     assert.ok(policy.requests.at(-1)!.messages.length < policy.requests.at(-2)!.messages.length, 'the retry sent less');
+  });
+
+  test('a server\'s prompt token ids are kept on the turn: those of the request it answered, the compacted one after a "too long" refusal', async () => {
+    // A stand-in tokenizer: one id per message, the length of its text.
+    const idsOf = (messages: ChatMessage[]) => messages.map((message) => (message.content ?? '').length);
+    const withIds =
+      (message: AssistantMessage): Answer =>
+      async (request) => ({ message, tokenIds: { prompt: idsOf(request.messages), completion: [1] } });
+    const answers: Answer[] = [0, 1, 2, 3, 4, 5].map((turn) =>
+      withIds({
+        role: 'assistant',
+        content: null,
+        tool_calls: [call('bash', { command: `cat big_${turn}` }, `c${turn}`)],
+      }),
+    );
+    answers.push(
+      new PolicyError("This model's maximum context length is 1500 tokens.", 400, false, {
+        limit: 1500,
+        promptTokens: 3000,
+      }),
+    );
+    answers.push(withIds(submit.message));
+    const policy = scripted(answers);
+    const { trajectory } = await run(policy);
+    const answered = policy.requests.filter((_, i) => i !== 6);
+    assert.deepEqual(
+      trajectory.turns.map((turn) => turn.prompt_token_ids),
+      answered.map((request) => idsOf(request.messages)),
+    );
+    assert.ok(
+      trajectory.turns[6].prompt_token_ids!.length < policy.requests[6].messages.length,
+      'the compacted request, not the refused one',
+    );
   });
 
   test('a conversation the server keeps refusing as too long ends as token_limit after the retries', async () => {

@@ -9,6 +9,7 @@ import { parseSplit, splitOf } from '../../../src/core/export/split';
 import { toSweAgentTraj } from '../../../src/core/export/sweAgentTraj';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
 import { TrajectoryRecorder } from '../../../src/core/trajectory/recorder';
+import type { Turn } from '../../../src/core/trajectory/types';
 import { sampleResult, sampleRun, sampleTurn } from '../trajectory/sampleTrajectory';
 import { assertValid, sampleRunsFolder } from './fixtures';
 
@@ -177,39 +178,44 @@ describe('rollout export', () => {
     );
   });
 
-  test('rl: token ids, logprobs and loss mask only as the server returned them, the mask one per id; the card counts them', async () => {
+  test("rl: the prompt's token ids, token ids, logprobs and loss mask only as the server returned them, the mask one per id; the card counts them", async () => {
     const served = mkdtempSync(join(tmpdir(), 'rl-tokens-'));
-    const recorded = {
-      'openai-logprobs-only': { token_ids: [], logprobs: [-0.1, -0.2] },
-      'vllm-ids-only': { token_ids: [7, 8, 9], logprobs: [] },
-      'vllm-both': { token_ids: [7, 8], logprobs: [-0.1, -0.2] },
-      misaligned: { token_ids: [7, 8, 9], logprobs: [-0.1] },
+    const recorded: Record<string, Pick<Turn, 'logprobs' | 'prompt_token_ids'>> = {
+      'openai-logprobs-only': { logprobs: { token_ids: [], logprobs: [-0.1, -0.2] } },
+      'vllm-ids-only': { logprobs: { token_ids: [7, 8, 9], logprobs: [] }, prompt_token_ids: [1, 2, 3, 4] },
+      'vllm-both': { logprobs: { token_ids: [7, 8], logprobs: [-0.1, -0.2] }, prompt_token_ids: [1, 2, 5] },
+      // Recorded before the prompt's ids were kept.
+      misaligned: { logprobs: { token_ids: [7, 8, 9], logprobs: [-0.1] } },
     };
-    for (const [attempt, [runId, logprobs]] of Object.entries(recorded).entries()) {
+    for (const [attempt, [runId, tokens]] of Object.entries(recorded).entries()) {
       const recorder = await TrajectoryRecorder.start(served, sampleRun(runId, 'task-tokens', attempt));
-      await recorder.recordTurn({ ...sampleTurn(0), logprobs });
+      await recorder.recordTurn({ ...sampleTurn(0), ...tokens });
       await recorder.finish(sampleResult(1));
     }
     const { out } = await run('rl', { runs: [served] });
     const rows = rowsOf(join(out, 'train.jsonl'));
     for (const row of rows) assertValid('rl', row);
     const tokens = Object.fromEntries(
-      rows.map((row) => [(row.metadata as { run_id: string }).run_id, [row.token_ids, row.logprobs, row.loss_mask]]),
+      rows.map((row) => [
+        (row.metadata as { run_id: string }).run_id,
+        [row.prompt_token_ids, row.token_ids, row.logprobs, row.loss_mask],
+      ]),
     );
     assert.deepEqual(tokens, {
-      'openai-logprobs-only': [undefined, [-0.1, -0.2], undefined],
-      'vllm-ids-only': [[7, 8, 9], undefined, [1, 1, 1]],
+      'openai-logprobs-only': [undefined, undefined, [-0.1, -0.2], undefined],
+      'vllm-ids-only': [[1, 2, 3, 4], [7, 8, 9], undefined, [1, 1, 1]],
       'vllm-both': [
+        [1, 2, 5],
         [7, 8],
         [-0.1, -0.2],
         [1, 1],
       ],
-      misaligned: [[7, 8, 9], undefined, [1, 1, 1]],
+      misaligned: [undefined, [7, 8, 9], undefined, [1, 1, 1]],
     });
     const card = readFileSync(join(out, 'README.md'), 'utf8');
     assert.match(
       card,
-      /Token data \(of 4 rows\): token_ids with a loss_mask in 3, logprobs in 2, logprobs left out as not one per token id in 1\./,
+      /Token data \(of 4 rows\): prompt_token_ids in 2, token_ids with a loss_mask in 3, logprobs in 2, logprobs left out as not one per token id in 1\./,
     );
   });
 

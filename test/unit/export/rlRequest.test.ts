@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import { RunBudget } from '../../../src/core/agent/budget';
 import { DEFAULT_AGENT_CONFIG } from '../../../src/core/agent/config';
 import { ContextManager } from '../../../src/core/agent/context/contextManager';
+import { fromAnthropicMessage } from '../../../src/core/agent/policies/anthropicPolicy';
 import { exportDataset } from '../../../src/core/export/exporter';
 import { exportMessage, type ExportMessage } from '../../../src/core/export/messages';
 import { toSweAgentTraj } from '../../../src/core/export/sweAgentTraj';
@@ -136,6 +137,25 @@ describe('the request a model call was sent', () => {
       "each response carries its turn's reasoning, as before",
     );
     assert.ok(!JSON.stringify(rows).includes('reasoning_sent_back'), 'extra never reaches an export');
+  });
+
+  test("the RL export's prompt carries on each earlier Anthropic reply the text of the thinking blocks that went back with it", async () => {
+    const turns = [0, 1, 2, 3].map((index) => sampleTurn(index));
+    const replyOf = (index: number) => turns[index].messages.find((message) => message.role === 'assistant')!;
+    // As the policy keeps Anthropic's blocks: thinking ones with their signatures, and redacted ones (no text).
+    replyOf(0).extra = fromAnthropicMessage({
+      content: [
+        { type: 'thinking', thinking: 'Read calc.py.', signature: 'sig-1' },
+        { type: 'redacted_thinking', data: 'opaque' },
+        { type: 'thinking', thinking: 'Then run the tests.', signature: 'sig-2' },
+      ],
+    }).extra;
+    turns[0].reasoning = 'Read calc.py.\nThen run the tests.';
+    replyOf(1).extra = { thinking_blocks: [{ type: 'redacted_thinking', data: 'opaque' }] };
+    const rows = await rlRows('thinking', turns);
+    assert.deepEqual(promptReasoning(rows, 3), ['Read calc.py.\nThen run the tests.', undefined, undefined]);
+    assert.equal(rows[0].response.reasoning_content, promptReasoning(rows, 1)[0], 'as the reply it was carried');
+    assert.ok(!/sig-1|opaque/.test(JSON.stringify(rows)), 'no signature nor redacted block reaches an export');
   });
 
   test('after a server refused reasoning on earlier replies (the reasoning-field-refused workaround), RL prompts carry none', async () => {

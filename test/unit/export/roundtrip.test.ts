@@ -20,7 +20,11 @@ async function richRuns(): Promise<string> {
       extra: { batch: 'nightly', seed: 7 },
     });
     await recorder.recordEvent('note', { phase: 'setup' });
-    await recorder.recordTurn({ ...sampleTurn(0), logprobs: { token_ids: [5, 6], logprobs: [-0.5, -0.25] } });
+    await recorder.recordTurn({
+      ...sampleTurn(0),
+      logprobs: { token_ids: [5, 6], logprobs: [-0.5, -0.25] },
+      prompt_token_ids: [1, 2, 3],
+    });
     const turn1 = sampleTurn(1, { output: 'x'.repeat(100) });
     turn1.messages[0] = { ...turn1.messages[0], content: null, extra: { reasoning: 'think' } };
     turn1.observations[0] = {

@@ -176,6 +176,32 @@ if (CHILD_OUT) {
       );
     });
 
+    test("a turn's prompt token ids are left out once redaction took text out of the conversation, a resumed run's too", async () => {
+      const out = mkdtempSync(join(tmpdir(), 'traj-'));
+      const secret = 'configured-key-7f3a9c2e41d8';
+      const options = { redactor: new Redactor({ env: {}, secrets: [secret] }) };
+      const withIds = (index: number, output?: string) => ({
+        ...sampleTurn(index, { output }),
+        prompt_token_ids: [index],
+      });
+      const recorder = await TrajectoryRecorder.start(out, sampleRun('run-ids'), options);
+      const before = await recorder.recordTurn(withIds(0));
+      await recorder.recordTurn(withIds(1, `KEY=${secret}`));
+      const after = await recorder.recordTurn(withIds(2));
+      await recorder.close();
+      const { recorder: resumed } = await TrajectoryRecorder.resume(out, 'run-ids', options);
+      const afterResume = await resumed.recordTurn(withIds(3));
+      await resumed.close();
+      assert.deepEqual(before.prompt_token_ids, [0], 'before any redaction');
+      assert.deepEqual([after.prompt_token_ids, afterResume.prompt_token_ids], [undefined, undefined]);
+
+      const compacted = await TrajectoryRecorder.start(out, sampleRun('run-summary'), options);
+      await compacted.recordTurn(withIds(0));
+      await compacted.recordEvent('compaction', { strategy: 'summarize', summary: `The key is ${secret}.` });
+      assert.equal((await compacted.recordTurn(withIds(1))).prompt_token_ids, undefined, 'a summary is in the prompt');
+      await compacted.close();
+    });
+
     test('reads past malformed lines, reporting each with its line number', async () => {
       const out = mkdtempSync(join(tmpdir(), 'traj-'));
       const recorder = await TrajectoryRecorder.start(out, sampleRun('run-2'));

@@ -31,6 +31,7 @@ import {
   type PolicyInfo,
   type PolicyRequest,
   type PolicyResponse,
+  thinkingText,
   type ThinkingBlock,
   type TokenUsage,
 } from './policy';
@@ -153,11 +154,10 @@ export class AnthropicPolicy implements Policy {
       },
     );
     const usage = readUsage(message.usage);
-    const reasoning = message.content
-      .flatMap((block) => (block.type === 'thinking' ? [block.thinking] : []))
-      .join('\n');
+    const assistant = fromAnthropicMessage(message);
+    const reasoning = thinkingText(assistant.extra?.thinking_blocks ?? []);
     return {
-      message: fromAnthropicMessage(message),
+      message: assistant,
       usage,
       ...(this.prices ? { cost: costOf(usage, this.prices) } : {}),
       ...(message.stop_reason ? { finishReason: message.stop_reason } : {}),

@@ -25,7 +25,7 @@ export interface ModelSettings {
   stream?: boolean;
   /** Record each generated token's log-probability (`logprobs`), for the RL export and PPO's ratio. */
   logprobs?: boolean;
-  /** Record the generated tokens' ids (vLLM's `return_token_ids`), for the RL export. */
+  /** Record the prompt's and the generated tokens' ids (vLLM's `return_token_ids`), for the RL export. */
   tokenIds?: boolean;
 }
 
@@ -89,7 +89,7 @@ export const MODEL_SETTING_FIELDS: { readonly [K in keyof Required<ModelSettings
   tokenIds: {
     kind: 'boolean',
     flag: 'token-ids',
-    help: "record the generated tokens' ids, for the RL export (vLLM's return_token_ids; rollout serve)",
+    help: "record the prompt's and the generated tokens' ids, for the RL export (vLLM's return_token_ids; rollout serve)",
   },
 };
 

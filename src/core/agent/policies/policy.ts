@@ -35,6 +35,11 @@ export interface UserMessage {
 export type ThinkingBlock =
   { type: 'thinking'; thinking: string; signature: string } | { type: 'redacted_thinking'; data: string };
 
+/** The readable text of thinking blocks, one block a line; a `redacted_thinking` block has none. */
+export function thinkingText(blocks: readonly ThinkingBlock[]): string {
+  return blocks.flatMap((block) => (block.type === 'thinking' ? [block.thinking] : [])).join('\n');
+}
+
 /**
  * Reasoning a server returned in a field of its message (OpenAI-compatible `reasoning_content` or `reasoning`,
  * Ollama's `thinking`), kept to go back on that message in the same field: DeepSeek's thinking mode refuses a
