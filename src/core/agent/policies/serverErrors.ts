@@ -115,7 +115,50 @@ const OVERFLOW_FORMS: { pattern: RegExp; read: (match: RegExpMatchArray) => Cont
     pattern: new RegExp(`exceed context limit: ${NUMBER} \\+ ${NUMBER} > ${NUMBER}`),
     read: (m) => ({ promptTokens: toInt(m[1]), limit: toInt(m[3]) }),
   },
-  { pattern: new RegExp(`maximum context length is ${NUMBER}`), read: (m) => ({ limit: toInt(m[1]) }) },
+  // SGLang (and vLLM behind some gateways): "Requested token count exceeds the model's maximum context length of
+  // 32768 tokens. You requested a total of 34000 tokens: 31952 tokens from the input messages and 2048 tokens for
+  // the completion."
+  {
+    pattern: new RegExp(
+      `maximum context length of ${NUMBER} tokens\\. You requested a total of ${NUMBER} tokens: ${NUMBER} tokens from the input messages`,
+    ),
+    read: (m) => ({ limit: toInt(m[1]), promptTokens: toInt(m[3]) }),
+  },
+  // SGLang, Together: "The input (41000 tokens) is longer than the model's context length (32768 tokens)."
+  {
+    pattern: new RegExp(
+      `input \\(${NUMBER} tokens\\) is longer than the model's context length \\(${NUMBER} tokens\\)`,
+    ),
+    read: (m) => ({ promptTokens: toInt(m[1]), limit: toInt(m[2]) }),
+  },
+  // SGLang's scheduler: "Input length (41000 tokens) exceeds the maximum allowed length (32767 tokens)"; others:
+  // "Input length (265330) exceeds model's maximum context length (262144)."
+  {
+    pattern: new RegExp(
+      `Input length \\(${NUMBER}(?: tokens)?\\) exceeds (?:the maximum allowed length|model's maximum context length) \\(${NUMBER}`,
+    ),
+    read: (m) => ({ promptTokens: toInt(m[1]), limit: toInt(m[2]) }),
+  },
+  // Mistral's API: "Prompt contains 40000 tokens, too large for model with 32768 maximum context length".
+  {
+    pattern: new RegExp(
+      `Prompt contains ${NUMBER} tokens[,;] too large for model with ${NUMBER} maximum context length`,
+    ),
+    read: (m) => ({ promptTokens: toInt(m[1]), limit: toInt(m[2]) }),
+  },
+  // xAI: "This model's maximum prompt length is 131072 but the request contains 537812 tokens".
+  {
+    pattern: new RegExp(`maximum prompt length is ${NUMBER} but the request contains ${NUMBER} tokens`),
+    read: (m) => ({ limit: toInt(m[1]), promptTokens: toInt(m[2]) }),
+  },
+  // Gemini: "The input token count (1196265) exceeds the maximum number of tokens allowed (1048575)".
+  {
+    pattern: new RegExp(
+      `input token count \\(${NUMBER}\\) exceeds the maximum number of tokens allowed \\(${NUMBER}\\)`,
+    ),
+    read: (m) => ({ promptTokens: toInt(m[1]), limit: toInt(m[2]) }),
+  },
+  { pattern: new RegExp(`maximum context length (?:is|of) ${NUMBER}`), read: (m) => ({ limit: toInt(m[1]) }) },
 ];
 
 /**
