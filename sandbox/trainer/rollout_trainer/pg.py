@@ -1,9 +1,11 @@
 """`pg`: a policy-gradient update of a LoRA adapter on recorded multi-turn trajectories (the RL export).
 
-Each RL row is one step: the request the model saw (`prompt`, `tools`), what it answered (`response`, and
-the sampled `token_ids` / `logprobs` when the server returned them) and the credit for it (`advantage`,
-`turn_advantage`, `return`). The loss is on the response's tokens only: prompt, tool and user tokens are
-context. Per token t of the response, with A the row's advantage:
+Each RL row is one step: the request the model saw (`prompt`, `tools`, and `prompt_token_ids`, the prompt as
+the server tokenized it), what it answered (`response`, and the sampled `token_ids` / `logprobs` when the
+server returned them) and the credit for it (`advantage`, `turn_advantage`, `return`). A row with both
+`prompt_token_ids` and `token_ids` is trained on them as they are, so the recorded logprobs meet the context
+they were sampled in; the others render `prompt` with the chat template. The loss is on the response's
+tokens only: prompt, tool and user tokens are context. Per token t of the response, with A the row's advantage:
 
 - recorded logprobs (the sampling policy's, aligned with `token_ids`): PPO's clipped surrogate,
   -min(r·A, clip(r, 1-ε, 1+ε)·A) with r = exp(logp_new(t) - logp_old(t));
@@ -13,7 +15,8 @@ context. Per token t of the response, with A the row's advantage:
   d = logp_base(t) - logp_new(t), as TRL's GRPO does.
 
 Token losses are averaged per row, then over the batch. Rows the template cannot tokenize consistently
-are skipped and counted.
+are skipped and counted. Recorded ids over --max-length cannot be cut at a turn boundary as --truncation cuts
+messages, so such a row is read as one without them: its prompt rendered, then cut.
 """
 
 import os
@@ -43,6 +46,13 @@ def _number(record, name, source, required=True):
     return float(value)
 
 
+def _token_ids(record, name, source):
+    ids = record.get(name)
+    if ids is not None and (not isinstance(ids, list) or not all(isinstance(t, int) and not isinstance(t, bool) for t in ids)):
+        raise bad_data(source, f"{name}: must be a list of integers")
+    return ids
+
+
 def load_steps(path: str, advantage: str, tool_arguments: str = "object") -> list[dict]:
     """RL export rows, validated, with the advantage `--advantage` asks for."""
     steps = []
@@ -54,9 +64,9 @@ def load_steps(path: str, advantage: str, tool_arguments: str = "object") -> lis
         response = normalise_messages([record["response"]], source, "response", tool_arguments)[0]
         if response["role"] != "assistant":
             raise bad_data(source, "response.role: must be assistant")
-        token_ids = record.get("token_ids")
-        if token_ids is not None and (not isinstance(token_ids, list) or not all(isinstance(t, int) for t in token_ids)):
-            raise bad_data(source, "token_ids: must be a list of integers")
+        token_ids = _token_ids(record, "token_ids", source)
+        # without the response's ids the prompt's cannot be used: a rendered response continues a rendered prompt
+        prompt_token_ids = _token_ids(record, "prompt_token_ids", source) if token_ids else None
         logprobs = record.get("logprobs") if token_ids else None
         if logprobs is not None and (not isinstance(logprobs, list) or len(logprobs) != len(token_ids)):
             raise bad_data(source, "logprobs: must be a list of numbers, one per token id")
@@ -65,6 +75,7 @@ def load_steps(path: str, advantage: str, tool_arguments: str = "object") -> lis
             "prompt": prompt,
             "response": response,
             "tools": record.get("tools") or None,
+            "prompt_token_ids": prompt_token_ids,
             "token_ids": token_ids,
             "logprobs": logprobs,
             "loss_mask": record.get("loss_mask") if token_ids else None,
@@ -108,11 +119,15 @@ def _render_ids(tokenizer, messages, tools, add_generation_prompt=False) -> list
     return list(encoded["input_ids"])
 
 
+def _recorded_response(step):
+    return step["token_ids"], step["loss_mask"] or [1] * len(step["token_ids"])
+
+
 def _response_ids(tokenizer, prompt, prompt_ids, step):
     """The response's tokens: as sampled when recorded, else the rendering's continuation of the prompt without
     the layout after the turn's last token. None when the template does not render the prompt as a prefix."""
     if step["token_ids"]:
-        return step["token_ids"], step["loss_mask"] or [1] * len(step["token_ids"])
+        return _recorded_response(step)
     full = _render_ids(tokenizer, prompt + [step["response"]], step["tools"])
     if full[: len(prompt_ids)] != prompt_ids:
         return None
@@ -122,27 +137,43 @@ def _response_ids(tokenizer, prompt, prompt_ids, step):
     return (response, [1] * len(response)) if response else None
 
 
+def _fitted_ids(tokenizer, step, max_length, truncation, stats):
+    """(prompt ids, response ids, response mask) within max_length: the recorded ids when they fit, else the rendered
+    prompt, cut by `truncation`. None when the row cannot be used; every choice is counted in `stats`."""
+    if step["prompt_token_ids"]:
+        response_ids, response_mask = _recorded_response(step)
+        if len(step["prompt_token_ids"]) + len(response_ids) <= max_length:
+            stats["recorded_prompt_ids"] += 1
+            return step["prompt_token_ids"], response_ids, response_mask
+    for prompt in prompt_candidates(step["prompt"], truncation):
+        prompt_ids = _render_ids(tokenizer, prompt, step["tools"], add_generation_prompt=True)
+        response = _response_ids(tokenizer, prompt, prompt_ids, step)
+        if response is None:
+            stats["skipped_unmaskable"] += 1
+            return None
+        if len(prompt_ids) + len(response[0]) <= max_length:
+            stats["truncated"] += prompt is not step["prompt"]
+            return prompt_ids, *response
+    stats["dropped_too_long"] += 1
+    return None
+
+
 def tokenize_steps(tokenizer, steps, max_length, truncation):
     """Token rows {input_ids, loss_mask, old_logprobs, has_old, advantage} and statistics."""
     rows = []
-    stats = {"rows": len(steps), "truncated": 0, "dropped_too_long": 0, "skipped_unmaskable": 0, "with_logprobs": 0}
+    stats = {
+        "rows": len(steps),
+        "recorded_prompt_ids": 0,
+        "truncated": 0,
+        "dropped_too_long": 0,
+        "skipped_unmaskable": 0,
+        "with_logprobs": 0,
+    }
     for step in steps:
-        fitted = None
-        for prompt in prompt_candidates(step["prompt"], truncation):
-            prompt_ids = _render_ids(tokenizer, prompt, step["tools"], add_generation_prompt=True)
-            response = _response_ids(tokenizer, prompt, prompt_ids, step)
-            if response is None:
-                stats["skipped_unmaskable"] += 1
-                break
-            if len(prompt_ids) + len(response[0]) <= max_length:
-                fitted = (prompt, prompt_ids, *response)
-                break
-        else:
-            stats["dropped_too_long"] += 1
+        fitted = _fitted_ids(tokenizer, step, max_length, truncation, stats)
         if fitted is None:
             continue
-        prompt, prompt_ids, response_ids, response_mask = fitted
-        stats["truncated"] += prompt is not step["prompt"]
+        prompt_ids, response_ids, response_mask = fitted
         has_old = step["logprobs"] is not None
         stats["with_logprobs"] += has_old
         rows.append({
