@@ -22,6 +22,7 @@ import { bashTool } from '../../../src/core/agent/tools/bash';
 import { submitTool } from '../../../src/core/agent/tools/submit';
 import { Toolbox } from '../../../src/core/agent/tools/toolbox';
 import { DEEPSEEK_REASONING_REFUSAL, DeepSeekServer } from '../../support/deepSeekServer';
+import { GeminiServer } from '../../support/geminiServer';
 import { GroqServer } from '../../support/groqServer';
 import { knownQuirk } from '../../../src/core/agent/policies/serverErrors';
 import { LlamaCppServer } from '../../support/llamaCppServer';
@@ -501,6 +502,20 @@ describe('Groq (test double of the real wire format)', () => {
       );
       assert.deepEqual(carried, [false, true, false, false], 'refused once, then never sent again');
     });
+});
+
+describe('Gemini 3 (test double of the OpenAI-compatible wire format)', () => {
+  test("Gemini: a refusal says the server's words, read out of the one-element array Gemini wraps its errors in", async () => {
+    const server = track(
+      await GeminiServer.start([step.httpError(400, { message: 'API key not valid. Please pass a valid API key.' })]),
+    );
+    const error = await openai(server.baseURL, 'gemini-3-flash-preview')
+      .next({ messages, tools })
+      .catch((caught: unknown) => caught);
+    assert.ok(error instanceof PolicyError, String(error));
+    assert.equal(error.status, 400);
+    assert.ok(error.message.includes('API key not valid. Please pass a valid API key.'), error.message);
+  });
 });
 
 describe('llama.cpp server (test double of the real wire format)', () => {

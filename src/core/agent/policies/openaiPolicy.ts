@@ -6,6 +6,7 @@
  */
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParams, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { isRecord } from '../../trajectory/import/shared';
 import { DEFAULT_STREAM, ModelSettingsError, type ModelSettings } from './modelSettings';
 import { costOf, knownContextWindow, modelPrices, type PriceSource } from './modelTable';
 import { CompletionAccumulator, reasoningFieldOf, type AccumulatedCompletion } from './openaiStream';
@@ -80,6 +81,30 @@ function isAzureOpenAI(baseURL: string): boolean {
   return host.endsWith('.openai.azure.com') && path === '/openai/v1';
 }
 
+/**
+ * fetch as the client's, but an error body Gemini's OpenAI-compatible API wraps in a one-element array
+ * (`[{"error": {"code": 400, "message": "…", "status": "INVALID_ARGUMENT"}}]`) is handed on unwrapped: the SDK
+ * reads only `{"error": …}`, and its refusal would say "400 status code (no body)" instead of the server's words.
+ */
+async function fetchWithReadableErrors(url: string | URL | Request, init?: RequestInit): Promise<Response> {
+  const response = await fetch(url, init);
+  if (response.ok) return response;
+  const unwrapped = onlyWrappedError(await response.clone().text());
+  if (!unwrapped) return response;
+  const { status, statusText, headers } = response;
+  return new Response(JSON.stringify(unwrapped), { status, statusText, headers });
+}
+
+/** The `{"error": …}` object of a body that holds it alone in an array; undefined for any other body. */
+function onlyWrappedError(text: string): Record<string, unknown> | undefined {
+  try {
+    const body: unknown = JSON.parse(text);
+    return Array.isArray(body) && body.length === 1 && isRecord(body[0]) && 'error' in body[0] ? body[0] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Per attempt: long generations on slow local servers. */
 const DEFAULT_ATTEMPT_TIMEOUT_MS = 600_000;
 
@@ -108,6 +133,7 @@ export class OpenAIPolicy implements Policy {
       baseURL,
       maxRetries: 0,
       timeout: options.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS,
+      fetch: fetchWithReadableErrors,
     });
     // OpenAI's reasoning models refuse `max_tokens`, on its API and on Azure's; most other servers only know it.
     const maxTokensField = openAIItself || isAzureOpenAI(baseURL) ? 'max_completion_tokens' : 'max_tokens';
