@@ -23,6 +23,7 @@ import type { Turn } from '../../../src/core/trajectory/types';
 import { cabTaskOn, smolagentsRow } from '../../support/cabTasks';
 import { DeepSeekServer } from '../../support/deepSeekServer';
 import { fakeSandbox } from '../../support/fakeSandbox';
+import { GeminiServer, googleExtension, thoughtSignature } from '../../support/geminiServer';
 import { scripted, type Answer } from '../../support/scriptedPolicy';
 import { step } from '../../support/scriptedServer';
 
@@ -247,6 +248,32 @@ describe('rollout lifecycle: closing a run whatever fails around the agent loop'
       assert.equal(summary.exitStatus, 'submitted', summary.reason);
       const sent = server.completionRequests[0].body!.messages as Record<string, unknown>[];
       assert.equal(sent[2].reasoning_content, 'Run the tests first.');
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('Gemini 3 wire: a resumed run sends back the thought signature kept on its recorded calls', async () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'rollout-lifecycle-'));
+    const pytest = toolCall('c0', 'bash', { command: 'pytest' });
+    const signature = googleExtension(thoughtSignature('bash', pytest.function.arguments));
+    const runId = await stoppedRun(outDir, 'swe', [
+      {
+        messages: [
+          ...OPENING,
+          { role: 'assistant', content: null, tool_calls: [{ ...pytest, extra_content: signature }] },
+          { role: 'tool', tool_call_id: 'c0', content: '1 passed' },
+        ],
+        observations: [{ tool_call_id: 'c0', tool: 'bash', output: '1 passed', truncated: false }],
+      },
+    ]);
+    const server = await GeminiServer.start([step.toolCall('submit', { summary: 'done' })]);
+    try {
+      const policy = new OpenAIPolicy({ model: 'gemini-3-flash-preview', baseURL: server.baseURL, apiKey: 'sk-test' });
+      const summary = await rollout(policy, { outDir, runId, resume: true });
+      assert.equal(summary.exitStatus, 'submitted', summary.reason);
+      const sent = server.completionRequests[0].body!.messages as { tool_calls?: { extra_content?: unknown }[] }[];
+      assert.deepEqual(sent[2].tool_calls?.[0].extra_content, signature);
     } finally {
       await server.close();
     }

@@ -1,8 +1,9 @@
 /**
  * OpenAI-compatible chat completions with tools, through the official `openai` SDK: OpenAI itself, vLLM,
  * Ollama's /v1, LM Studio, llama.cpp server and the trainer's own server. Streams replies (SSE) by default;
- * keeps reasoning text (and sends it back on its message), cached and reasoning token counts, the model id and
- * system fingerprint the server answered with, logprobs and token ids.
+ * keeps reasoning text (and sends it back on its message), a tool call's vendor extension (Gemini's thought
+ * signature, sent back on its call), cached and reasoning token counts, the model id and system fingerprint the
+ * server answered with, logprobs and token ids.
  */
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParams, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
@@ -330,9 +331,9 @@ function numberOrUndefined(value: unknown): number | undefined {
 }
 
 /**
- * A message as OpenAI-compatible servers take it: only the fields of the chat format (never `extra`) and, unless
- * the server refuses it, the reasoning field it returned; an assistant message without tool calls always has
- * text, since servers refuse `content: null` there.
+ * A message as OpenAI-compatible servers take it: only the fields of the chat format (never `extra`), its tool
+ * calls with the `extra_content` their server put on them and, unless the server refuses it, the reasoning field it
+ * returned; an assistant message without tool calls always has text, since servers refuse `content: null` there.
  */
 export function toWireMessage(message: ChatMessage, withReasoning: boolean): ChatCompletionMessageParam {
   switch (message.role) {
@@ -363,11 +364,13 @@ function reasoningToSendBack(message: AssistantMessage): { reasoning_content?: s
 /**
  * The server's message as our AssistantMessage. Some servers send tool-call arguments as an object rather
  * than a JSON string, or leave out the call id; both are normalised so the toolbox sees a string. Reasoning
- * the message carried is kept, with the field it came in, to be sent back on it.
+ * the message carried is kept, with the field it came in, and a call's vendor extension (`extra_content`) on
+ * its call, to be sent back as they came.
  */
 export function toAssistantMessage(message: {
   content?: string | null;
-  tool_calls?: { id?: string; type?: string; function: { name: string; arguments?: unknown } }[] | null;
+  tool_calls?:
+    { id?: string; type?: string; function: { name: string; arguments?: unknown }; extra_content?: unknown }[] | null;
   reasoning_content?: string | null;
   reasoning?: string | null;
 }): AssistantMessage {
@@ -379,6 +382,7 @@ export function toAssistantMessage(message: {
         id: call.id || `call_${index}`,
         type: 'function',
         function: { name: call.function.name, arguments: typeof args === 'string' ? args : JSON.stringify(args ?? {}) },
+        ...(isRecord(call.extra_content) ? { extra_content: call.extra_content } : {}),
       },
     ];
   });
