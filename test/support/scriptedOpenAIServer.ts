@@ -30,7 +30,7 @@ export interface ScriptedOpenAIServerOptions {
   respond?: (request: RecordedRequest) => ScriptStep;
 }
 
-type WireToolCall = { id: string; type: 'function'; function: { name: string; arguments: string } };
+export type WireToolCall = { id: string; type: 'function'; function: { name: string; arguments: string } };
 
 /** What a rendered completion is made of, handed to the family's hooks. */
 export interface CompletionParts {
@@ -129,6 +129,19 @@ export class ScriptedOpenAIServer extends ScriptedServer {
   /** The first delta of a stream: OpenAI's names the role, with empty content. */
   protected openingDelta(_parts: CompletionParts): Record<string, unknown> {
     return { role: 'assistant', content: '' };
+  }
+
+  /** The deltas that stream the reply's text: OpenAI's cut it into pieces. */
+  protected contentDeltas(parts: CompletionParts): Record<string, unknown>[] {
+    return pieces(parts.content).map((piece) => ({ content: piece }));
+  }
+
+  /** The deltas that stream the reply's calls: OpenAI's open each at its index, then append its arguments. */
+  protected toolCallDeltas(parts: CompletionParts): Record<string, unknown>[] {
+    return (parts.toolCalls ?? []).flatMap((call, index) => [
+      { tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } }] },
+      ...pieces(call.function.arguments).map((piece) => ({ tool_calls: [{ index, function: { arguments: piece } }] })),
+    ]);
   }
 
   /** OpenAI's automatic caching: the prefix shared with the last request, from 1024 tokens, in steps of 128. */
@@ -262,16 +275,7 @@ export class ScriptedOpenAIServer extends ScriptedServer {
     if (parts.reasoning)
       for (const piece of pieces(parts.reasoning))
         events.push(chunk(Object.fromEntries(this.reasoningFields.map((field) => [field, piece]))));
-    for (const piece of pieces(parts.content)) events.push(chunk({ content: piece }));
-    parts.toolCalls?.forEach((call, index) => {
-      events.push(
-        chunk({
-          tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } }],
-        }),
-      );
-      for (const piece of pieces(call.function.arguments))
-        events.push(chunk({ tool_calls: [{ index, function: { arguments: piece } }] }));
-    });
+    for (const delta of [...this.contentDeltas(parts), ...this.toolCallDeltas(parts)]) events.push(chunk(delta));
     // The log-probabilities of the reply travel on its last chunk (OpenAI spreads them over the content chunks).
     events.push(
       chunk({}, parts.finishReason, {

@@ -7,7 +7,9 @@
  *   tokens), each with a check that the match looks random rather than like a word or a placeholder.
  * It does not guess at `name = value` assignments: `password = make_password(raw)` is code, not a secret.
  * Patches, diffs and the agent's tool-call arguments are code (applied, graded, trained on): they lose exact
- * secrets only (see `redactTurn` and `redactResult`), never altered by shape.
+ * secrets only (see `redactTurn` and `redactResult`), never altered by shape. So does the opaque extension a
+ * server put on a tool call (Gemini's thought signature, base64 that can hold a key shape by chance), which goes
+ * back to the server on resume and is refused there if altered.
  */
 import { existsSync } from 'node:fs';
 import type { RunResult, Trajectory, Turn } from './types';
@@ -105,15 +107,20 @@ export class Redactor {
 
   /** A deep copy of `value` with every string redacted (object keys are left as they are). */
   redact<T>(value: T): T {
-    return this.redactValue(value) as T;
+    return this.redactValue(value, (text) => this.redactText(text)) as T;
   }
 
-  private redactValue(value: unknown): unknown {
-    if (typeof value === 'string') return this.redactText(value);
-    if (Array.isArray(value)) return value.map((item) => this.redactValue(item));
+  /** A deep copy of `value` with registered secrets replaced in every string, and nothing else. */
+  redactSecretsIn<T>(value: T): T {
+    return this.redactValue(value, (text) => this.redactSecrets(text)) as T;
+  }
+
+  private redactValue(value: unknown, redactString: (text: string) => string): unknown {
+    if (typeof value === 'string') return redactString(value);
+    if (Array.isArray(value)) return value.map((item) => this.redactValue(item, redactString));
     if (value !== null && typeof value === 'object') {
       const copy: Record<string, unknown> = {};
-      for (const [key, item] of Object.entries(value)) copy[key] = this.redactValue(item);
+      for (const [key, item] of Object.entries(value)) copy[key] = this.redactValue(item, redactString);
       return copy;
     }
     return value;
@@ -153,15 +160,18 @@ function escapeRegExp(text: string): string {
 /**
  * A turn with every string redacted but the code in it: the arguments of its tool calls (what the agent wrote:
  * files, edits, commands) lose registered secrets only, as the work tree's diff does, so the conversation still
- * writes what the diff holds. A registered secret in the diff is replaced (it must not reach the log) and the turn
- * is marked `secrets_in_diff`, since that diff no longer applies as it is.
+ * writes what the diff holds; so does a call's `extra_content`, which its server wants back unaltered. A
+ * registered secret in the diff is replaced (it must not reach the log) and the turn is marked `secrets_in_diff`,
+ * since that diff no longer applies as it is.
  */
 export function redactTurn(redactor: Redactor, turn: Turn): Turn {
   const { diff, ...rest } = turn;
   const redacted = redactor.redact(rest) as Turn;
   redacted.messages.forEach((message, m) =>
     message.tool_calls?.forEach((call, c) => {
-      call.function.arguments = redactor.redactSecrets(turn.messages[m].tool_calls![c].function.arguments);
+      const written = turn.messages[m].tool_calls![c];
+      call.function.arguments = redactor.redactSecrets(written.function.arguments);
+      if (written.extra_content) call.extra_content = redactor.redactSecretsIn(written.extra_content);
     }),
   );
   redacted.observations.forEach((observation, o) => {

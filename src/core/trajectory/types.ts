@@ -24,11 +24,15 @@ export const EXIT_STATUSES: readonly ExitStatus[] = [
   'cancelled',
 ];
 
-/** An OpenAI chat-completions tool call; `arguments` is the JSON text exactly as the model wrote it. */
+/**
+ * An OpenAI chat-completions tool call; `arguments` is the JSON text exactly as the model wrote it, and
+ * `extra_content` the vendor extension a server put on the call (Gemini's thought signature), kept to go back.
+ */
 export interface ToolCall {
   id: string;
   type: 'function';
   function: { name: string; arguments: string };
+  extra_content?: Record<string, unknown>;
 }
 
 /** A message in OpenAI chat format. `extra` keeps fields a foreign source had that this schema does not name. */

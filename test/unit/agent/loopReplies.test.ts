@@ -26,6 +26,7 @@ import { TrajectoryRecorder } from '../../../src/core/trajectory/recorder';
 import type { Trajectory } from '../../../src/core/trajectory/types';
 import { DeepSeekServer } from '../../support/deepSeekServer';
 import { fakeSandbox } from '../../support/fakeSandbox';
+import { GeminiServer, googleExtension, thoughtSignature } from '../../support/geminiServer';
 import { scripted, type Answer } from '../../support/scriptedPolicy';
 import { step } from '../../support/scriptedServer';
 
@@ -317,6 +318,31 @@ describe('agent loop: replies as servers send them', () => {
       assert.deepEqual(
         sent.flatMap((message) => (message.role === 'assistant' ? [message.reasoning_content] : [])),
         ['Run the tests first.', ''],
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("Gemini 3 wire: a tool-calling run through OpenAIPolicy records each call's thought signature on it, as it came, and sends it back", async () => {
+    const server = await GeminiServer.start([
+      step.toolCall('bash', { command: 'pytest' }),
+      step.toolCall('bash', { command: 'cat calc.py' }),
+      step.toolCall('submit', { summary: 'done' }),
+    ]);
+    try {
+      const policy = new OpenAIPolicy({ model: 'gemini-3-flash-preview', baseURL: server.baseURL, apiKey: 'sk-test' });
+      const { outcome, trajectory } = await run(policy);
+      assert.equal(outcome.exitStatus, 'submitted', outcome.reason);
+      const signed = (name: string, args: Record<string, unknown>) =>
+        googleExtension(thoughtSignature(name, JSON.stringify(args)));
+      assert.deepEqual(
+        trajectory.turns.map((turn) => replyOf(turn)[0].tool_calls?.[0].extra_content),
+        [
+          signed('bash', { command: 'pytest' }),
+          signed('bash', { command: 'cat calc.py' }),
+          signed('submit', { summary: 'done' }),
+        ],
       );
     } finally {
       await server.close();

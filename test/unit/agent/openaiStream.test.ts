@@ -87,6 +87,30 @@ describe('CompletionAccumulator', () => {
     );
   });
 
+  test("a call's extra_content is kept whole, whether it comes with the call or on a piece after it; a null one is none", () => {
+    const signature = { google: { thought_signature: 'EjQKMgEMOdbH+Jch/LX75QUCJjyYlm==' } };
+    const piece = (fields: Record<string, unknown>) => fields as unknown as ToolCallDelta;
+    // Gemini sends each call whole and without an index; some captures show the signature on a piece after it.
+    const calls = accumulate([
+      chunk([
+        piece({ id: 'a', type: 'function', function: { name: 'bash', arguments: '{}' }, extra_content: signature }),
+      ]),
+      chunk([piece({ id: 'b', type: 'function', function: { name: 'bash', arguments: '{}' } })]),
+      chunk([piece({ extra_content: signature })]),
+      chunk([piece({ id: 'c', type: 'function', function: { name: 'bash', arguments: '{}' }, extra_content: null })]),
+      chunk(undefined, 'tool_calls'),
+    ]);
+    assert.deepEqual(
+      calls?.map((call) => [call.id, call.extra_content]),
+      [
+        ['a', signature],
+        ['b', signature],
+        ['c', undefined],
+      ],
+    );
+    assert.ok(!('extra_content' in calls![2]), 'no field for a call without one');
+  });
+
   test('a reasoning field a stream carried, empty too, is kept in the field it came in; a null one is no field', () => {
     const reasoningChunk = (delta: Record<string, unknown>, finishReason: string | null = null) =>
       ({

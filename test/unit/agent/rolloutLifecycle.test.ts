@@ -19,10 +19,12 @@ import type { Task } from '../../../src/core/task/task';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
 import { TrajectoryRecorder } from '../../../src/core/trajectory/recorder';
 import { sampleRun } from '../trajectory/sampleTrajectory';
-import type { Turn } from '../../../src/core/trajectory/types';
+import type { ChatMessage, Turn } from '../../../src/core/trajectory/types';
 import { cabTaskOn, smolagentsRow } from '../../support/cabTasks';
 import { DeepSeekServer } from '../../support/deepSeekServer';
 import { fakeSandbox } from '../../support/fakeSandbox';
+import { GeminiServer, googleExtension, thoughtSignature } from '../../support/geminiServer';
+import type { ScriptedOpenAIServer } from '../../support/scriptedOpenAIServer';
 import { scripted, type Answer } from '../../support/scriptedPolicy';
 import { step } from '../../support/scriptedServer';
 
@@ -80,6 +82,8 @@ const removeGit: Answer = {
   message: { role: 'assistant', content: null, tool_calls: [toolCall('c0', 'bash', { command: 'rm -rf .git' })] },
 };
 
+const pytest = toolCall('c0', 'bash', { command: 'pytest' });
+
 describe('rollout lifecycle: closing a run whatever fails around the agent loop', () => {
   let task: Task;
 
@@ -100,6 +104,28 @@ describe('rollout lifecycle: closing a run whatever fails around the agent loop'
       createSandbox: async () => sandbox,
       ...overrides,
     });
+  }
+
+  /**
+   * What a stopped run sends `server` when it is resumed: its one recorded turn is `reply`, which ran pytest (call
+   * `c0`), and the result; `server` then submits.
+   */
+  async function resumedRequest(reply: ChatMessage, server: ScriptedOpenAIServer, model: string) {
+    try {
+      const outDir = mkdtempSync(join(tmpdir(), 'rollout-lifecycle-'));
+      const runId = await stoppedRun(outDir, 'swe', [
+        {
+          messages: [...OPENING, reply, { role: 'tool', tool_call_id: 'c0', content: '1 passed' }],
+          observations: [{ tool_call_id: 'c0', tool: 'bash', output: '1 passed', truncated: false }],
+        },
+      ]);
+      const policy = new OpenAIPolicy({ model, baseURL: server.baseURL, apiKey: 'sk-test' });
+      const summary = await rollout(policy, { outDir, runId, resume: true });
+      assert.equal(summary.exitStatus, 'submitted', summary.reason);
+      return server.completionRequests[0].body!.messages as ChatMessage[];
+    } finally {
+      await server.close();
+    }
   }
 
   test('a graded run keeps its score when removing its container fails afterwards (the reaper removes it)', async () => {
@@ -224,32 +250,27 @@ describe('rollout lifecycle: closing a run whatever fails around the agent loop'
   });
 
   test('DeepSeek thinking-mode wire: a resumed run sends back the reasoning_content kept on its recorded replies', async () => {
-    const outDir = mkdtempSync(join(tmpdir(), 'rollout-lifecycle-'));
-    const runId = await stoppedRun(outDir, 'swe', [
+    const sent = await resumedRequest(
       {
-        messages: [
-          ...OPENING,
-          {
-            role: 'assistant',
-            content: null,
-            tool_calls: [toolCall('c0', 'bash', { command: 'pytest' })],
-            extra: { reasoning_sent_back: { field: 'reasoning_content', text: 'Run the tests first.' } },
-          },
-          { role: 'tool', tool_call_id: 'c0', content: '1 passed' },
-        ],
-        observations: [{ tool_call_id: 'c0', tool: 'bash', output: '1 passed', truncated: false }],
+        role: 'assistant',
+        content: null,
+        tool_calls: [pytest],
+        extra: { reasoning_sent_back: { field: 'reasoning_content', text: 'Run the tests first.' } },
       },
-    ]);
-    const server = await DeepSeekServer.start([step.toolCall('submit', { summary: 'done' })]);
-    try {
-      const policy = new OpenAIPolicy({ model: 'deepseek-v4-pro', baseURL: server.baseURL, apiKey: 'sk-test' });
-      const summary = await rollout(policy, { outDir, runId, resume: true });
-      assert.equal(summary.exitStatus, 'submitted', summary.reason);
-      const sent = server.completionRequests[0].body!.messages as Record<string, unknown>[];
-      assert.equal(sent[2].reasoning_content, 'Run the tests first.');
-    } finally {
-      await server.close();
-    }
+      await DeepSeekServer.start([step.toolCall('submit', { summary: 'done' })]),
+      'deepseek-v4-pro',
+    );
+    assert.equal((sent[2] as { reasoning_content?: string }).reasoning_content, 'Run the tests first.');
+  });
+
+  test('Gemini 3 wire: a resumed run sends back the thought signature kept on its recorded calls', async () => {
+    const signature = googleExtension(thoughtSignature('bash', pytest.function.arguments));
+    const sent = await resumedRequest(
+      { role: 'assistant', content: null, tool_calls: [{ ...pytest, extra_content: signature }] },
+      await GeminiServer.start([step.toolCall('submit', { summary: 'done' })]),
+      'gemini-3-flash-preview',
+    );
+    assert.deepEqual(sent[2].tool_calls?.[0].extra_content, signature);
   });
 
   test('an agent that breaks its repository fails: its turn is recorded, the run graded as a patch that cannot apply, never infra_error', async () => {

@@ -22,6 +22,7 @@ import { bashTool } from '../../../src/core/agent/tools/bash';
 import { submitTool } from '../../../src/core/agent/tools/submit';
 import { Toolbox } from '../../../src/core/agent/tools/toolbox';
 import { DEEPSEEK_REASONING_REFUSAL, DeepSeekServer } from '../../support/deepSeekServer';
+import { GEMINI_MISSING_SIGNATURE, GeminiServer, googleExtension, thoughtSignature } from '../../support/geminiServer';
 import { GroqServer } from '../../support/groqServer';
 import { knownQuirk } from '../../../src/core/agent/policies/serverErrors';
 import { LlamaCppServer } from '../../support/llamaCppServer';
@@ -500,6 +501,77 @@ describe('Groq (test double of the real wire format)', () => {
         (request.body!.messages as Record<string, unknown>[]).some((message) => 'reasoning' in message),
       );
       assert.deepEqual(carried, [false, true, false, false], 'refused once, then never sent again');
+    });
+});
+
+describe('Gemini 3 (test double of the OpenAI-compatible wire format)', () => {
+  test("Gemini: a refusal says the server's words, read out of the one-element array Gemini wraps its errors in", async () => {
+    const server = track(
+      await GeminiServer.start([step.httpError(400, { message: 'API key not valid. Please pass a valid API key.' })]),
+    );
+    const error = await openai(server.baseURL, 'gemini-3-flash-preview')
+      .next({ messages, tools })
+      .catch((caught: unknown) => caught);
+    assert.ok(error instanceof PolicyError, String(error));
+    assert.equal(error.status, 400);
+    assert.ok(error.message.includes('API key not valid. Please pass a valid API key.'), error.message);
+  });
+
+  for (const stream of [true, false])
+    test(`Gemini 3 (${stream ? 'streamed' : 'not streamed'}): each call's thought signature (extra_content) is kept on it and goes back byte for byte, so a tool-calling run goes on`, async () => {
+      const server = track(
+        await GeminiServer.start(
+          [
+            step.toolCall('bash', { command: 'pytest' }),
+            // Parallel calls: Gemini signs the first only.
+            step.toolCalls([
+              { name: 'bash', arguments: { command: 'cat calc.py' } },
+              { name: 'bash', arguments: { command: 'git diff' } },
+            ]),
+            step.text('Fixed.'),
+          ],
+          { apiKey: KEY },
+        ),
+      );
+      const policy = openai(server.baseURL, 'gemini-3-flash-preview', { settings: { stream } });
+      const { conversation, replies } = await converse(policy);
+      assert.equal(replies.at(-1)?.message.content, 'Fixed.');
+      const call = (id: string, command: string, signed: boolean) => {
+        const args = JSON.stringify({ command });
+        return {
+          id,
+          type: 'function',
+          function: { name: 'bash', arguments: args },
+          ...(signed ? { extra_content: googleExtension(thoughtSignature('bash', args)) } : {}),
+        };
+      };
+      const expected = [
+        [call('call_0_0', 'pytest', true)],
+        [call('call_1_0', 'cat calc.py', true), call('call_1_1', 'git diff', false)],
+      ];
+      assert.deepEqual(
+        replies.slice(0, 2).map((reply) => reply.message.tool_calls),
+        expected,
+        'kept on the calls as they came',
+      );
+      const sent = server.completionRequests[2].body!.messages as Record<string, unknown>[];
+      assert.equal(
+        JSON.stringify(sent.filter((message) => message.role === 'assistant').map((message) => message.tool_calls)),
+        JSON.stringify(expected),
+      );
+      // The same conversation with the signatures left out is what Gemini refuses.
+      const unsigned = conversation.map((message) =>
+        message.role === 'assistant' && message.tool_calls
+          ? {
+              ...message,
+              tool_calls: message.tool_calls.map(({ id, type, function: fn }) => ({ id, type, function: fn })),
+            }
+          : message,
+      );
+      const error = await policy.next({ messages: unsigned, tools }).catch((caught: unknown) => caught);
+      assert.ok(error instanceof PolicyError, String(error));
+      assert.equal(error.status, 400);
+      assert.ok(error.message.includes(GEMINI_MISSING_SIGNATURE), error.message);
     });
 });
 

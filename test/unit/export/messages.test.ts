@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { styled, type ExportMessage } from '../../../src/core/export/messages';
+import { exportMessage, styled, type ExportMessage } from '../../../src/core/export/messages';
 
 test('--tool-calls text joins user messages in a row, so roles alternate as torchtune requires', () => {
   const call = { id: 'call_1', type: 'function' as const, function: { name: 'bash', arguments: { command: 'ls' } } };
@@ -24,4 +24,14 @@ test('--tool-calls text joins user messages in a row, so roles alternate as torc
     { role: 'user', content: 'calc.py\n\ncalc.py\n\nThe tests still fail.' },
     { role: 'assistant', content: 'Done.' },
   ]);
+});
+
+test("exported tool calls carry the chat format's fields only: a server's extra_content (Gemini's thought signature) stays in the record", () => {
+  const call = { id: 'call_1', type: 'function' as const, function: { name: 'bash', arguments: '{"command":"ls"}' } };
+  const signed = { ...call, extra_content: { google: { thought_signature: 'EjQKMgEMOdbHJChLX75QUCJj==' } } };
+  for (const toolArguments of ['object', 'string'] as const)
+    assert.deepEqual(
+      exportMessage({ role: 'assistant', content: null, tool_calls: [signed] }, { toolArguments }).tool_calls,
+      exportMessage({ role: 'assistant', content: null, tool_calls: [call] }, { toolArguments }).tool_calls,
+    );
 });

@@ -11,7 +11,10 @@ import { TrajectoryRecorder } from '../../../src/core/trajectory/recorder';
 import type { Trajectory } from '../../../src/core/trajectory/types';
 import { sampleResult, sampleRun, sampleTurn } from '../trajectory/sampleTrajectory';
 
-/** Runs that use every corner of the schema: events, logprobs, null content, extras, truncation, errors. */
+/**
+ * Runs that use every corner of the schema: events, logprobs, null content, extras, a call's vendor extension,
+ * truncation, errors.
+ */
 async function richRuns(): Promise<string> {
   const out = mkdtempSync(join(tmpdir(), 'roundtrip-runs-'));
   for (const [attempt, reward] of [1, 0].entries()) {
@@ -26,7 +29,12 @@ async function richRuns(): Promise<string> {
       prompt_token_ids: [1, 2, 3],
     });
     const turn1 = sampleTurn(1, { output: 'x'.repeat(100) });
-    turn1.messages[0] = { ...turn1.messages[0], content: null, extra: { reasoning: 'think' } };
+    const [reply] = turn1.messages;
+    const signed = reply.tool_calls!.map((call) => ({
+      ...call,
+      extra_content: { google: { thought_signature: 'EjQKMgEMOdbHJChLX75QUCJj/AIzaSy+Qb7YqW2==' } },
+    }));
+    turn1.messages[0] = { ...reply, content: null, tool_calls: signed, extra: { reasoning: 'think' } };
     turn1.observations[0] = {
       ...turn1.observations[0],
       truncated: true,

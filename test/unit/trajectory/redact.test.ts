@@ -145,4 +145,28 @@ describe('redaction', () => {
       leaking.replace('configured-key-7f3a9c2e41d8', REDACTED),
     );
   });
+
+  test("a call's extra_content (Gemini's thought signature) is kept byte for byte, a key shape in its base64 too; exact secrets go", () => {
+    const redactor = new Redactor({ env: {}, secrets: ['configured-key-7f3a9c2e41d8'] });
+    // Base64 can hold Google's own API-key shape (AIza and 35 characters) between a '/' and a '+'.
+    const signature = 'EjQKMgEMOdbHJChLX75QUCJj/AIzaSyD3x9Q2mV8kL4pR7tW1nB6cF0hJ5gK2sA9+Qb7YqW2==';
+    assert.notEqual(redactor.redactText(signature), signature, 'a shape that prose would lose');
+    const base = { ...sampleTurn(1), index: 1 };
+    const call = (thoughtSignature: string) => ({
+      id: 'c1',
+      type: 'function' as const,
+      function: { name: 'bash', arguments: '{"command":"ls"}' },
+      extra_content: { google: { thought_signature: thoughtSignature } },
+    });
+    const turnWith = (thoughtSignature: string) => ({
+      ...base,
+      messages: [{ role: 'assistant' as const, content: null, tool_calls: [call(thoughtSignature)] }],
+    });
+    assert.deepEqual(redactTurn(redactor, turnWith(signature)).messages[0].tool_calls?.[0], call(signature));
+    const leaking = `${signature}configured-key-7f3a9c2e41d8`;
+    assert.deepEqual(
+      redactTurn(redactor, turnWith(leaking)).messages[0].tool_calls?.[0],
+      call(`${signature}${REDACTED}`),
+    );
+  });
 });

@@ -1,11 +1,13 @@
 /**
  * OpenAI-compatible chat completions with tools, through the official `openai` SDK: OpenAI itself, vLLM,
  * Ollama's /v1, LM Studio, llama.cpp server and the trainer's own server. Streams replies (SSE) by default;
- * keeps reasoning text (and sends it back on its message), cached and reasoning token counts, the model id and
- * system fingerprint the server answered with, logprobs and token ids.
+ * keeps reasoning text (and sends it back on its message), a tool call's vendor extension (Gemini's thought
+ * signature, sent back on its call), cached and reasoning token counts, the model id and system fingerprint the
+ * server answered with, logprobs and token ids.
  */
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParams, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { isRecord } from '../../trajectory/import/shared';
 import { DEFAULT_STREAM, ModelSettingsError, type ModelSettings } from './modelSettings';
 import { costOf, knownContextWindow, modelPrices, type PriceSource } from './modelTable';
 import { CompletionAccumulator, reasoningFieldOf, type AccumulatedCompletion } from './openaiStream';
@@ -80,6 +82,30 @@ function isAzureOpenAI(baseURL: string): boolean {
   return host.endsWith('.openai.azure.com') && path === '/openai/v1';
 }
 
+/**
+ * fetch as the client's, but an error body Gemini's OpenAI-compatible API wraps in a one-element array
+ * (`[{"error": {"code": 400, "message": "…", "status": "INVALID_ARGUMENT"}}]`) is handed on unwrapped: the SDK
+ * reads only `{"error": …}`, and its refusal would say "400 status code (no body)" instead of the server's words.
+ */
+async function fetchWithReadableErrors(url: string | URL | Request, init?: RequestInit): Promise<Response> {
+  const response = await fetch(url, init);
+  if (response.ok) return response;
+  const unwrapped = onlyWrappedError(await response.clone().text());
+  if (!unwrapped) return response;
+  const { status, statusText, headers } = response;
+  return new Response(JSON.stringify(unwrapped), { status, statusText, headers });
+}
+
+/** The `{"error": …}` object of a body that holds it alone in an array; undefined for any other body. */
+function onlyWrappedError(text: string): Record<string, unknown> | undefined {
+  try {
+    const body: unknown = JSON.parse(text);
+    return Array.isArray(body) && body.length === 1 && isRecord(body[0]) && 'error' in body[0] ? body[0] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Per attempt: long generations on slow local servers. */
 const DEFAULT_ATTEMPT_TIMEOUT_MS = 600_000;
 
@@ -108,6 +134,7 @@ export class OpenAIPolicy implements Policy {
       baseURL,
       maxRetries: 0,
       timeout: options.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS,
+      fetch: fetchWithReadableErrors,
     });
     // OpenAI's reasoning models refuse `max_tokens`, on its API and on Azure's; most other servers only know it.
     const maxTokensField = openAIItself || isAzureOpenAI(baseURL) ? 'max_completion_tokens' : 'max_tokens';
@@ -304,9 +331,9 @@ function numberOrUndefined(value: unknown): number | undefined {
 }
 
 /**
- * A message as OpenAI-compatible servers take it: only the fields of the chat format (never `extra`) and, unless
- * the server refuses it, the reasoning field it returned; an assistant message without tool calls always has
- * text, since servers refuse `content: null` there.
+ * A message as OpenAI-compatible servers take it: only the fields of the chat format (never `extra`), its tool
+ * calls with the `extra_content` their server put on them and, unless the server refuses it, the reasoning field it
+ * returned; an assistant message without tool calls always has text, since servers refuse `content: null` there.
  */
 export function toWireMessage(message: ChatMessage, withReasoning: boolean): ChatCompletionMessageParam {
   switch (message.role) {
@@ -337,11 +364,13 @@ function reasoningToSendBack(message: AssistantMessage): { reasoning_content?: s
 /**
  * The server's message as our AssistantMessage. Some servers send tool-call arguments as an object rather
  * than a JSON string, or leave out the call id; both are normalised so the toolbox sees a string. Reasoning
- * the message carried is kept, with the field it came in, to be sent back on it.
+ * the message carried is kept, with the field it came in, and a call's vendor extension (`extra_content`) on
+ * its call, to be sent back as they came.
  */
 export function toAssistantMessage(message: {
   content?: string | null;
-  tool_calls?: { id?: string; type?: string; function: { name: string; arguments?: unknown } }[] | null;
+  tool_calls?:
+    { id?: string; type?: string; function: { name: string; arguments?: unknown }; extra_content?: unknown }[] | null;
   reasoning_content?: string | null;
   reasoning?: string | null;
 }): AssistantMessage {
@@ -353,6 +382,7 @@ export function toAssistantMessage(message: {
         id: call.id || `call_${index}`,
         type: 'function',
         function: { name: call.function.name, arguments: typeof args === 'string' ? args : JSON.stringify(args ?? {}) },
+        ...(isRecord(call.extra_content) ? { extra_content: call.extra_content } : {}),
       },
     ];
   });

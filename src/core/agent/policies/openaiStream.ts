@@ -1,11 +1,13 @@
 /**
  * Builds one chat completion out of an OpenAI-compatible SSE stream, passing each piece on as it arrives.
  * Beyond OpenAI's fields it keeps what other servers stream: `reasoning_content` / `reasoning` (vLLM, DeepSeek,
- * llama.cpp, Ollama), vLLM's `token_ids` per chunk and `prompt_token_ids` on the first, and tool-call pieces
- * that come without an `index` (some servers send each call whole).
+ * llama.cpp, Ollama), vLLM's `token_ids` per chunk and `prompt_token_ids` on the first, tool-call pieces
+ * that come without an `index` (some servers send each call whole) and a call's `extra_content` (Gemini's thought
+ * signature, on the piece that carries the call or on one after it).
  */
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
-import type { ReplyDelta } from './policy';
+import { isRecord } from '../../trajectory/import/shared';
+import type { ReplyDelta, ToolCall } from './policy';
 
 /** A completion in the non-streaming shape, with the extra fields servers add. */
 export interface AccumulatedCompletion {
@@ -21,7 +23,7 @@ export interface AccumulatedCompletion {
       content: string | null;
       reasoning_content?: string;
       reasoning?: string;
-      tool_calls?: { id: string; type: 'function'; function: { name: string; arguments: string } }[];
+      tool_calls?: ToolCall[];
     };
     finish_reason: string | null;
     logprobs: {
@@ -38,6 +40,7 @@ type ToolCallPiece = {
   index?: number;
   id?: string;
   function?: { name?: string; arguments?: string | Record<string, unknown> };
+  extra_content?: unknown;
 };
 
 /**
@@ -57,7 +60,8 @@ export class CompletionAccumulator {
   /** Where the server streamed reasoning, once a delta carried the field (even empty): it goes back there. */
   private reasoningField?: 'reasoning_content' | 'reasoning';
   /** Tool calls in the order they started. */
-  private readonly calls: { id: string; name: string; arguments: string }[] = [];
+  private readonly calls: { id: string; name: string; arguments: string; extraContent?: Record<string, unknown> }[] =
+    [];
   /** The call each server `index` last started. */
   private readonly slotOfIndex = new Map<number, number>();
   private finishReason: string | null = null;
@@ -101,12 +105,14 @@ export class CompletionAccumulator {
    * Adds a streamed tool-call piece, as openai-node's ChatCompletionStream does: grouped by `index`, the name
    * set (a server that repeats it in every piece does not double it), the arguments appended. Some servers
    * (Ollama's /v1, SGLang with some parsers) send every call at index 0, each with its own id: a piece whose
-   * id differs from the call at its index starts a new call instead of running two calls together.
+   * id differs from the call at its index starts a new call instead of running two calls together. A piece's
+   * `extra_content` is the call's, kept whole.
    */
   private pushToolCall(piece: ToolCallPiece): void {
     const slot = this.slotFor(piece);
     const call = (this.calls[slot] ??= { id: '', name: '', arguments: '' });
     if (piece.id) call.id = piece.id;
+    if (isRecord(piece.extra_content)) call.extraContent = piece.extra_content;
     const newName = piece.function?.name && piece.function.name !== call.name ? piece.function.name : undefined;
     if (newName) call.name = newName;
     const args = piece.function?.arguments;
@@ -137,10 +143,11 @@ export class CompletionAccumulator {
   }
 
   result(): AccumulatedCompletion {
-    const toolCalls = this.calls.map((call, slot) => ({
+    const toolCalls = this.calls.map((call, slot): ToolCall => ({
       id: call.id || `call_${slot}`,
-      type: 'function' as const,
+      type: 'function',
       function: { name: call.name, arguments: call.arguments },
+      ...(call.extraContent ? { extra_content: call.extraContent } : {}),
     }));
     return {
       ...this.head,

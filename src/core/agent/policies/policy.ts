@@ -14,6 +14,13 @@ export interface ToolCall {
     /** The arguments exactly as the model wrote them: a JSON string, possibly malformed. */
     arguments: string;
   };
+  /**
+   * A vendor's extension object the server put on this call, kept as it came to go back on it in every later
+   * request: Gemini 3's OpenAI-compatible API signs the first call of each reply
+   * (`{"google": {"thought_signature": "…"}}`) and refuses a request whose current-turn calls lack their
+   * signature. Absent when the server sent none.
+   */
+  extra_content?: Record<string, unknown>;
 }
 
 export interface SystemMessage {
