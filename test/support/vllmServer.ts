@@ -10,7 +10,9 @@
  * - with a reasoning parser, the reasoning comes in the message's (and each delta's) `reasoning` field; releases
  *   before vLLM PR 27752 (Oct 2025) name it `reasoning_content`, and those after it until the old name was
  *   removed (PR 33402, Jan 2026) send the same text under both names;
- * - errors are `{"error": {"message", "type": "BadRequestError", "param", "code": 400}}`.
+ * - errors are `{"error": {"message", "type": "BadRequestError", "param", "code": 400}}`; before 0.10.1
+ *   (vllm-project/vllm#22099) their fields were at the top, `{"object": "error", "message", "type", "param",
+ *   "code"}`, as SGLang still sends them.
  */
 import { promptTokens, type Answer, type RecordedRequest, type ScriptStep } from './scriptedServer';
 import { ScriptedOpenAIServer, type CompletionParts, type ScriptedOpenAIServerOptions } from './scriptedOpenAIServer';
@@ -24,7 +26,11 @@ export interface VllmServerOptions extends ScriptedOpenAIServerOptions {
   reasoningParser?: boolean;
   /** Which release's field names carry the reasoning (default `current`: `reasoning` alone). */
   reasoningNames?: VllmReasoningNames;
+  /** The shape of error bodies: `nested` from 0.10.1 on (default), `flat` before. */
+  errorShape?: VllmErrorShape;
 }
+
+export type VllmErrorShape = 'nested' | 'flat';
 
 /** The reasoning field of each era of vLLM: before the rename, during the deprecation, after the removal. */
 const REASONING_FIELDS = {
@@ -95,17 +101,13 @@ export class VllmServer extends ScriptedOpenAIServer {
   }
 
   protected errorAnswer(status: number, message: string): Answer {
-    return {
-      status,
-      json: {
-        error: {
-          message,
-          type: ERROR_TYPES[status] ?? 'BadRequestError',
-          param: status === 400 ? 'input_tokens' : null,
-          code: status,
-        },
-      },
+    const error = {
+      message,
+      type: ERROR_TYPES[status] ?? 'BadRequestError',
+      param: status === 400 ? 'input_tokens' : null,
+      code: status,
     };
+    return { status, json: this.vllm.errorShape === 'flat' ? { object: 'error', ...error } : { error } };
   }
 
   protected get reasoningFields(): string[] {

@@ -1,5 +1,6 @@
 import { requestOfTurn } from '../trajectory/request';
 import { roundOpenedBy } from '../agent/protocols/protocol';
+import { withAssistantAfterTools } from '../agent/policies/messageOrder';
 import type { QuirkName } from '../agent/policies/serverErrors';
 import type { ChatMessage, RewardResult, Turn } from '../trajectory/types';
 import type { DatasetStats } from './card';
@@ -75,9 +76,10 @@ function tokenFields(
   };
 }
 
-function refusedReasoning(turn: Turn): boolean {
+/** Whether the policy worked around `quirk` in this turn's request, and so in every later one. */
+function workedAround(turn: Turn, quirk: QuirkName): boolean {
   const workarounds = turn.extra?.workarounds;
-  return Array.isArray(workarounds) && workarounds.includes('reasoning-field-refused' satisfies QuirkName);
+  return Array.isArray(workarounds) && workarounds.includes(quirk);
 }
 
 function tokenDataNote(stats: DatasetStats): string {
@@ -123,19 +125,23 @@ export const rlFormat: ExportFormat = {
         const history: ChatMessage[] = [];
         let round = 1;
         let reasoningRefused = false;
+        let assistantAfterTools = false;
         for (const turn of trajectory.turns) {
           round = roundOpenedBy(turn) ?? round;
-          // From the request the server refused reasoning on earlier replies on, the policy sent them without it.
-          reasoningRefused ||= refusedReasoning(turn);
+          // From the request a server refused on, the policy sent every request as it sent that one again: without
+          // reasoning on earlier replies, or with an assistant message between a tool result and a user message.
+          reasoningRefused ||= workedAround(turn, 'reasoning-field-refused');
+          assistantAfterTools ||= workedAround(turn, 'user-after-tool-refused');
           const at = turn.messages.findIndex((message: ChatMessage) => message.role === 'assistant');
           history.push(...turn.messages.slice(0, at === -1 ? turn.messages.length : at));
           if (at !== -1) {
-            const prompt = requestOfTurn(
+            const asked = requestOfTurn(
               trajectory.events,
               turn.index,
               history,
               `${summary.path}: the request of turn ${turn.index}`,
             );
+            const prompt = assistantAfterTools ? withAssistantAfterTools(asked) : asked;
             await context.writer(split).write({
               // As sent: an earlier assistant message with the reasoning that went back with it, if any.
               prompt: styled(

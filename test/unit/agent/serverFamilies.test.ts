@@ -5,8 +5,10 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { OllamaPolicy } from '../../../src/core/agent/policies/ollamaPolicy';
 import { OpenAIPolicy, type OpenAIPolicyOptions } from '../../../src/core/agent/policies/openaiPolicy';
 import {
@@ -25,12 +27,17 @@ import { DEEPSEEK_REASONING_REFUSAL, DeepSeekServer } from '../../support/deepSe
 import { GEMINI_MISSING_SIGNATURE, GeminiServer, googleExtension, thoughtSignature } from '../../support/geminiServer';
 import { GroqServer } from '../../support/groqServer';
 import { knownQuirk } from '../../../src/core/agent/policies/serverErrors';
+import {
+  ASSISTANT_BETWEEN_TOOL_AND_USER,
+  withAssistantAfterTools,
+} from '../../../src/core/agent/policies/messageOrder';
+import { MistralServer, mistralOrderRefusal } from '../../support/mistralServer';
 import { LlamaCppServer } from '../../support/llamaCppServer';
 import { LmStudioServer } from '../../support/lmStudioServer';
 import { OllamaServer } from '../../support/ollamaServer';
 import { ScriptedOpenAIServer } from '../../support/scriptedOpenAIServer';
 import { step } from '../../support/scriptedServer';
-import { VllmServer, type VllmReasoningNames } from '../../support/vllmServer';
+import { VllmServer, type VllmErrorShape, type VllmReasoningNames } from '../../support/vllmServer';
 
 const KEY = 'sk-test-0123456789abcdef';
 const messages: ChatMessage[] = [
@@ -347,27 +354,31 @@ describe('vLLM (test double of the real wire format)', () => {
     assert.equal(policy.info.server, 'vllm');
   });
 
-  test('vLLM: tools without a tool parser is a 400 that names the flags, asked once', async () => {
-    const server = track(await VllmServer.start([step.text('never')], { toolParser: false }));
-    const error = await openai(server.baseURL, 'scripted-model')
-      .next({ messages, tools })
-      .catch((caught: unknown) => caught);
-    assert.ok(error instanceof PolicyError);
-    assert.equal(error.status, 400);
-    assert.equal(error.quirk, 'vllm-tool-parser');
-    assert.match(error.message, /--enable-auto-tool-choice --tool-call-parser hermes/);
-    assert.equal(server.completionRequests.length, 1);
-  });
+  for (const errorShape of ['nested', 'flat'] as VllmErrorShape[]) {
+    const release = errorShape === 'flat' ? 'vLLM before 0.10.1 (flat error bodies, as SGLang sends them)' : 'vLLM';
+    test(`${release}: tools without a tool parser is a 400 that names the flags, asked once`, async () => {
+      const server = track(await VllmServer.start([step.text('never')], { toolParser: false, errorShape }));
+      const error = await openai(server.baseURL, 'scripted-model')
+        .next({ messages, tools })
+        .catch((caught: unknown) => caught);
+      assert.ok(error instanceof PolicyError);
+      assert.equal(error.status, 400);
+      assert.equal(error.quirk, 'vllm-tool-parser');
+      assert.match(error.message, /"auto" tool choice requires --enable-auto-tool-choice/, "the server's words");
+      assert.match(error.message, /--enable-auto-tool-choice --tool-call-parser hermes/);
+      assert.equal(server.completionRequests.length, 1);
+    });
 
-  test('vLLM: a prompt past max_model_len is an overflow with the limit and the prompt size', async () => {
-    const server = track(await VllmServer.start([], { maxModelLen: 4096 }));
-    const error = await openai(server.baseURL, 'scripted-model', { settings: { maxTokens: 512 } })
-      .next({ messages: long(5000), tools })
-      .catch((caught: unknown) => caught);
-    assert.ok(error instanceof PolicyError);
-    assert.equal(error.overflow?.limit, 4096);
-    assert.ok((error.overflow?.promptTokens ?? 0) > 5000);
-  });
+    test(`${release}: a prompt past max_model_len is an overflow with the limit and the prompt size`, async () => {
+      const server = track(await VllmServer.start([], { maxModelLen: 4096, errorShape }));
+      const error = await openai(server.baseURL, 'scripted-model', { settings: { maxTokens: 512 } })
+        .next({ messages: long(5000), tools })
+        .catch((caught: unknown) => caught);
+      assert.ok(error instanceof PolicyError);
+      assert.equal(error.overflow?.limit, 4096);
+      assert.ok((error.overflow?.promptTokens ?? 0) > 5000);
+    });
+  }
 
   for (const names of ['before-rename', 'deprecation', 'current'] as VllmReasoningNames[])
     test(`vLLM (${names} reasoning field names): reasoning is read once from replies and streams, and sent back once, in the field it came in`, async () => {
@@ -572,6 +583,55 @@ describe('Gemini 3 (test double of the OpenAI-compatible wire format)', () => {
       assert.ok(error instanceof PolicyError, String(error));
       assert.equal(error.status, 400);
       assert.ok(error.message.includes(GEMINI_MISSING_SIGNATURE), error.message);
+    });
+});
+
+describe("Mistral's API (test double of its message-order check, as mistral_common 1.11.0 made it)", () => {
+  const fixtures = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'mistral-message-order');
+  const conversations = JSON.parse(readFileSync(join(fixtures, 'conversations.json'), 'utf8')) as {
+    name: string;
+    messages: ChatMessage[];
+  }[];
+  const { verdicts } = JSON.parse(readFileSync(join(fixtures, 'verdicts.json'), 'utf8')) as {
+    verdicts: Record<string, Record<string, string>>;
+  };
+
+  test("the double refuses what mistral_common's own validators refused, in their words; what the policy sends instead they accepted", () => {
+    for (const { name, messages } of conversations) {
+      const said = new Set(Object.values(verdicts[name]));
+      assert.equal(said.size, 1, `every validator version says the same of ${name}`);
+      assert.equal(mistralOrderRefusal(messages) ?? 'accepted', [...said][0], name);
+      assert.match(knownQuirk([...said][0])?.name ?? 'accepted', /^(user-after-tool-refused|accepted)$/);
+    }
+    // Each refused conversation is followed by what the policy sends once it was refused, which was accepted.
+    for (const [index, { name, messages }] of conversations.entries()) {
+      if (!mistralOrderRefusal(messages)) continue;
+      assert.deepEqual(withAssistantAfterTools(messages), conversations[index + 1].messages, name);
+      assert.equal(Object.values(verdicts[conversations[index + 1].name])[0], 'accepted');
+    }
+  });
+
+  for (const stream of [true, false])
+    test(`Mistral's API (${stream ? 'streamed' : 'not streamed'}): a user message right after a tool result is refused once, then sent with an assistant message between, in every later request too, and the reply says so`, async () => {
+      const server = track(
+        await MistralServer.start([step.toolCall('bash', { command: 'pytest' }), step.text('Fixed.')], {
+          apiKey: KEY,
+        }),
+      );
+      const answered = conversations[0].messages;
+      const { replies } = await converse(openai(server.baseURL, 'devstral-medium-2507', { settings: { stream } }), [
+        ...answered,
+      ]);
+      assert.equal(replies.at(-1)?.message.content, 'Fixed.');
+      assert.deepEqual(
+        replies.map((reply) => reply.workarounds),
+        [['user-after-tool-refused'], undefined],
+      );
+      const sent = server.completionRequests.map((request) => request.body!.messages as { role: string }[]);
+      assert.equal(sent.length, 3, 'the refused request, asked again, then the next one');
+      assert.deepEqual(sent[1], withAssistantAfterTools(sent[0]));
+      assert.ok(sent.slice(1).every((messages) => !mistralOrderRefusal(messages)));
+      assert.deepEqual(sent[1][answered.length - 1], ASSISTANT_BETWEEN_TOOL_AND_USER);
     });
 });
 

@@ -7,6 +7,7 @@ import { RunBudget } from '../../../src/core/agent/budget';
 import { DEFAULT_AGENT_CONFIG } from '../../../src/core/agent/config';
 import { ContextManager } from '../../../src/core/agent/context/contextManager';
 import { fromAnthropicMessage } from '../../../src/core/agent/policies/anthropicPolicy';
+import { ASSISTANT_BETWEEN_TOOL_AND_USER } from '../../../src/core/agent/policies/messageOrder';
 import { exportDataset } from '../../../src/core/export/exporter';
 import { exportMessage, type ExportMessage } from '../../../src/core/export/messages';
 import { toSweAgentTraj } from '../../../src/core/export/sweAgentTraj';
@@ -170,5 +171,29 @@ describe('the request a model call was sent', () => {
     const rows = await rlRows('refused', turns);
     assert.deepEqual(promptReasoning(rows, 1), ['Thought 0.'], 'sent back before the refusal');
     assert.deepEqual(promptReasoning(rows, 2), [undefined, undefined], 'the refused request went again without');
+  });
+
+  test('after a server refused a user message right after a tool result (user-after-tool-refused), RL prompts carry the assistant message the policy put between', async () => {
+    const turns = [0, 1, 2, 3].map((index) => sampleTurn(index));
+    const feedback = (round: number): ChatMessage => ({
+      role: 'user',
+      content: `Round ${round}: 1 test still fails.`,
+      extra: { speaker: 'test_feedback', round },
+    });
+    turns[1].messages.unshift(feedback(1));
+    turns[3].messages.unshift(feedback(2));
+    turns[3].extra = { workarounds: ['user-after-tool-refused'] };
+    const rows = await rlRows('bridged', turns);
+    const roles = (turnIndex: number) =>
+      rows.find((row) => row.turn_index === turnIndex)!.prompt.map((message) => (message as { role: string }).role);
+    assert.deepEqual(roles(1), ['system', 'user', 'assistant', 'tool', 'user'], 'sent as it was before the refusal');
+    const between = { role: 'assistant', content: ASSISTANT_BETWEEN_TOOL_AND_USER.content };
+    const prompt = rows.find((row) => row.turn_index === 3)!.prompt;
+    assert.deepEqual(
+      [prompt[4], prompt[10]],
+      [between, between],
+      'after every tool result that a user message follows, from the refused request on',
+    );
+    assert.equal(prompt.length, 12);
   });
 });

@@ -8,6 +8,7 @@
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParams, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { isRecord } from '../../trajectory/import/shared';
+import { withAssistantAfterTools } from './messageOrder';
 import { DEFAULT_STREAM, ModelSettingsError, type ModelSettings } from './modelSettings';
 import { costOf, knownContextWindow, modelPrices, type PriceSource } from './modelTable';
 import { CompletionAccumulator, reasoningFieldOf, type AccumulatedCompletion } from './openaiStream';
@@ -83,27 +84,33 @@ function isAzureOpenAI(baseURL: string): boolean {
 }
 
 /**
- * fetch as the client's, but an error body Gemini's OpenAI-compatible API wraps in a one-element array
- * (`[{"error": {"code": 400, "message": "…", "status": "INVALID_ARGUMENT"}}]`) is handed on unwrapped: the SDK
- * reads only `{"error": …}`, and its refusal would say "400 status code (no body)" instead of the server's words.
+ * fetch as the client's, but an error body in another shape than OpenAI's `{"error": {"message": …}}` is handed on
+ * in OpenAI's: the SDK reads only that, and its refusal would say "400 status code (no body)" instead of the
+ * server's words, so neither an overflow's sizes nor a known quirk could be read. Gemini's OpenAI-compatible API
+ * wraps the error in a one-element array (`[{"error": {"code": 400, "message": "…", "status": "INVALID_ARGUMENT"}}]`);
+ * Mistral's API, SGLang and vLLM before 0.10.1 send its fields at the top (`{"object": "error", "message": "…",
+ * "type": …, "code": …}`).
  */
 async function fetchWithReadableErrors(url: string | URL | Request, init?: RequestInit): Promise<Response> {
   const response = await fetch(url, init);
   if (response.ok) return response;
-  const unwrapped = onlyWrappedError(await response.clone().text());
-  if (!unwrapped) return response;
+  const error = errorInOtherShape(await response.clone().text());
+  if (!error) return response;
   const { status, statusText, headers } = response;
-  return new Response(JSON.stringify(unwrapped), { status, statusText, headers });
+  return new Response(JSON.stringify({ error }), { status, statusText, headers });
 }
 
-/** The `{"error": …}` object of a body that holds it alone in an array; undefined for any other body. */
-function onlyWrappedError(text: string): Record<string, unknown> | undefined {
+/** The error object of a body that holds one in another shape than OpenAI's; undefined for any other body. */
+function errorInOtherShape(text: string): Record<string, unknown> | undefined {
+  let body: unknown;
   try {
-    const body: unknown = JSON.parse(text);
-    return Array.isArray(body) && body.length === 1 && isRecord(body[0]) && 'error' in body[0] ? body[0] : undefined;
+    body = JSON.parse(text);
   } catch {
     return undefined;
   }
+  if (Array.isArray(body) && body.length === 1 && isRecord(body[0]) && isRecord(body[0].error)) return body[0].error;
+  if (isRecord(body) && !('error' in body) && typeof body.message === 'string') return body;
+  return undefined;
 }
 
 /** Per attempt: long generations on slow local servers. */
@@ -117,6 +124,7 @@ export class OpenAIPolicy implements Policy {
   private streaming: boolean;
   /** Until the server refuses them: the reasoning fields it returned go back on their messages. */
   private sendsReasoningBack = true;
+  private putsAssistantAfterTools = false;
 
   constructor(private readonly options: OpenAIPolicyOptions) {
     const baseURL = options.baseURL ?? OPENAI_DEFAULT_BASE_URL;
@@ -208,8 +216,9 @@ export class OpenAIPolicy implements Policy {
 
   /**
    * Whether the request is asked again, the quirk worked around for this call and the rest of the run, once: a server
-   * that cannot stream it goes without streaming, one that refuses reasoning on earlier replies without it (the
-   * turn's `workarounds` say so, which the RL export reads to rebuild the prompts as sent).
+   * that cannot stream it goes without streaming, one that refuses reasoning on earlier replies without it, one that
+   * refuses a user message after a tool result with an assistant message between (the turn's `workarounds` say so,
+   * which the RL export reads to rebuild the prompts as sent).
    */
   private workAround(quirk: string | undefined): boolean {
     if ((quirk === 'llamacpp-stream-tools' || quirk === 'stream-options') && this.streaming) {
@@ -220,6 +229,10 @@ export class OpenAIPolicy implements Policy {
       this.sendsReasoningBack = false;
       return true;
     }
+    if (quirk === 'user-after-tool-refused' && !this.putsAssistantAfterTools) {
+      this.putsAssistantAfterTools = true;
+      return true;
+    }
     return false;
   }
 
@@ -227,7 +240,9 @@ export class OpenAIPolicy implements Policy {
     return {
       ...this.parameters,
       model: this.options.model,
-      messages: request.messages.map((message) => toWireMessage(message, this.sendsReasoningBack)),
+      messages: (this.putsAssistantAfterTools ? withAssistantAfterTools(request.messages) : request.messages).map(
+        (message) => toWireMessage(message, this.sendsReasoningBack),
+      ),
       ...(request.tools.length ? { tools: request.tools } : {}),
     } as ChatCompletionCreateParams;
   }

@@ -18,7 +18,8 @@ export type QuirkName =
   | 'ollama-no-tools'
   | 'openai-quota'
   | 'stream-options'
-  | 'reasoning-field-refused';
+  | 'reasoning-field-refused'
+  | 'user-after-tool-refused';
 
 const QUIRKS: { name: QuirkName; pattern: RegExp; hint: string }[] = [
   {
@@ -52,6 +53,12 @@ const QUIRKS: { name: QuirkName; pattern: RegExp; hint: string }[] = [
     pattern:
       /property '(?:reasoning|reasoning_content)' is unsupported|\breasoning(?:_content)?\b[^\n]{0,40}(?:is not supported|was unexpected|Extra inputs are not permitted)/,
     hint: 'this server takes no reasoning on earlier replies; they go without it (the model sees none of its earlier reasoning)',
+  },
+  {
+    // mistral_common's wording before 1.11.1, as Mistral's API and vLLM serving Mistral models say it.
+    name: 'user-after-tool-refused',
+    pattern: /Unexpected role 'user' after role 'tool'/,
+    hint: "this server (Mistral's chat format) takes no user message right after a tool result; an assistant message goes between",
   },
   {
     name: 'stream-options',
