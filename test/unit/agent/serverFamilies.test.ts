@@ -528,6 +528,15 @@ describe('Gemini 3 (test double of the OpenAI-compatible wire format)', () => {
     assert.ok(error.message.includes('API key not valid. Please pass a valid API key.'), error.message);
   });
 
+  test("Gemini: a 429 in OpenAI's out-of-credit words but RESOURCE_EXHAUSTED (a per-minute quota) is retried", async () => {
+    const perMinute =
+      'You exceeded your current quota, please check your plan and billing details. * Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: 10 Please retry in 0.5s.';
+    const server = track(await GeminiServer.start([step.httpError(429, { message: perMinute }), step.text('Fixed.')]));
+    const reply = await openai(server.baseURL, 'gemini-3-flash-preview').next({ messages, tools });
+    assert.equal(reply.message.content, 'Fixed.');
+    assert.equal(reply.retries, 1);
+  });
+
   for (const stream of [true, false])
     test(`Gemini 3 (${stream ? 'streamed' : 'not streamed'}): each call's thought signature (extra_content) is kept on it and goes back byte for byte, so a tool-calling run goes on`, async () => {
       const server = track(

@@ -44,7 +44,8 @@ const QUIRKS: { name: QuirkName; pattern: RegExp; hint: string }[] = [
   },
   {
     name: 'openai-quota',
-    pattern: /insufficient_quota|exceeded your current quota/,
+    // OpenAI's code alone: Gemini says "You exceeded your current quota" of a per-minute limit (RESOURCE_EXHAUSTED).
+    pattern: /insufficient_quota/,
     hint: 'the account is out of credit: waiting will not help; add credit or use another key',
   },
   {
