@@ -12,7 +12,7 @@
  * back to the server on resume and is refused there if altered.
  */
 import { existsSync } from 'node:fs';
-import type { RunResult, Trajectory, Turn } from './types';
+import type { ChatMessage, RunResult, Trajectory, Turn } from './types';
 
 export const REDACTED = '[REDACTED]';
 
@@ -160,20 +160,23 @@ function escapeRegExp(text: string): string {
 /**
  * A turn with every string redacted but the code in it: the arguments of its tool calls (what the agent wrote:
  * files, edits, commands) lose registered secrets only, as the work tree's diff does, so the conversation still
- * writes what the diff holds; so does a call's `extra_content`, which its server wants back unaltered. A
+ * writes what the diff holds; so do the opaque tokens a server wants back unaltered (a call's `extra_content`,
+ * Anthropic's thinking signatures and redacted thinking), whose base64 can hold a key shape by chance. A
  * registered secret in the diff is replaced (it must not reach the log) and the turn is marked `secrets_in_diff`,
  * since that diff no longer applies as it is.
  */
 export function redactTurn(redactor: Redactor, turn: Turn): Turn {
   const { diff, ...rest } = turn;
   const redacted = redactor.redact(rest) as Turn;
-  redacted.messages.forEach((message, m) =>
+  redacted.messages.forEach((message, m) => {
+    const written = turn.messages[m];
     message.tool_calls?.forEach((call, c) => {
-      const written = turn.messages[m].tool_calls![c];
-      call.function.arguments = redactor.redactSecrets(written.function.arguments);
-      if (written.extra_content) call.extra_content = redactor.redactSecretsIn(written.extra_content);
-    }),
-  );
+      const { function: fn, extra_content: extraContent } = written.tool_calls![c];
+      call.function.arguments = redactor.redactSecrets(fn.arguments);
+      if (extraContent) call.extra_content = redactor.redactSecretsIn(extraContent);
+    });
+    keepOpaqueThinking(redactor, message, written);
+  });
   redacted.observations.forEach((observation, o) => {
     const { arguments: written } = turn.observations[o];
     if (written !== undefined) observation.arguments = redactor.redactSecrets(written);
@@ -181,6 +184,17 @@ export function redactTurn(redactor: Redactor, turn: Turn): Turn {
   if (diff === undefined) return redacted;
   const cleaned = redactor.redactSecrets(diff);
   return { ...redacted, diff: cleaned, ...(cleaned !== diff ? { secrets_in_diff: true } : {}) };
+}
+
+/** Anthropic's thinking signatures and redacted thinking as written, but for exact secrets; their text as redacted. */
+function keepOpaqueThinking(redactor: Redactor, redacted: ChatMessage, written: ChatMessage): void {
+  const blocks = redacted.extra?.thinking_blocks;
+  if (!Array.isArray(blocks)) return;
+  const original = written.extra!.thinking_blocks as Record<string, unknown>[];
+  blocks.forEach((block: Record<string, unknown>, b) => {
+    for (const opaque of ['signature', 'data'])
+      if (typeof original[b][opaque] === 'string') block[opaque] = redactor.redactSecrets(original[b][opaque]);
+  });
 }
 
 /** A run result redacted as a turn is: its patch checked for registered secrets only, and marked when it held one. */

@@ -169,4 +169,31 @@ describe('redaction', () => {
       call(`${signature}${REDACTED}`),
     );
   });
+  test("Anthropic's thinking signatures and redacted thinking are kept byte for byte, a key shape too; the thinking text loses key shapes as prose does", () => {
+    const redactor = new Redactor({ env: {}, secrets: ['configured-key-7f3a9c2e41d8'] });
+    const signature = 'ErUBCkYIBRgCIkB4/AIzaSyD3x9Q2mV8kL4pR7tW1nB6cF0hJ5gK2sA9+Qb7YqW2Ejc0==';
+    const data = 'EmwKAhgBEgy3va3pzix/AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q+rS8==';
+    const keyShaped = 'sk-proj-4fQ9xT2mB7kL1pR8wZ3nC6vD0hJ5gY';
+    const message = (sig: string) => ({
+      role: 'assistant' as const,
+      content: 'Looking.',
+      extra: {
+        thinking_blocks: [
+          { type: 'thinking', thinking: `The key ${keyShaped} is in .env.`, signature: sig },
+          { type: 'redacted_thinking', data },
+        ],
+      },
+    });
+    const turn = { ...sampleTurn(1), index: 1, messages: [message(signature)] };
+    const [block, redactedBlock] = redactTurn(redactor, turn).messages[0].extra?.thinking_blocks as Record<
+      string,
+      string
+    >[];
+    assert.equal(block.signature, signature);
+    assert.equal(redactedBlock.data, data);
+    assert.equal(block.thinking, `The key ${REDACTED} is in .env.`);
+    const leaking = { ...turn, messages: [message(`${signature}configured-key-7f3a9c2e41d8`)] };
+    const [leaked] = redactTurn(redactor, leaking).messages[0].extra?.thinking_blocks as Record<string, string>[];
+    assert.equal(leaked.signature, `${signature}${REDACTED}`, 'an exact secret goes wherever it is');
+  });
 });
