@@ -24,16 +24,24 @@ const JSON_FENCE = /```json[^\n]*\n([\s\S]*?)```/g;
 const SHELL_FENCE = /```(?:bash|sh|shell)[^\n]*\n([\s\S]*?)```/g;
 
 /**
- * The calls written in `text`, or a problem to tell the model (a malformed `<tool_call>`, several bash
- * blocks), or undefined when the text holds no call at all. `tools` are the known tool names.
+ * The id of the `index`-th call written as text in turn `turn`: nine letters and digits, unique in a run, since
+ * Mistral's chat format (its API, vLLM serving Mistral models) refuses any other id on a call sent back.
+ */
+export function textCallId(turn: number, index: number): string {
+  return `T${turn.toString(36).padStart(5, '0')}C${index.toString(36).padStart(2, '0')}`;
+}
+
+/**
+ * The calls written in `text` in turn `turn`, or a problem to tell the model (a malformed `<tool_call>`, several
+ * bash blocks), or undefined when the text holds no call at all. `tools` are the known tool names.
  */
 export function parseTextToolCalls(
   text: string,
   tools: readonly string[],
-  idPrefix: string,
+  turn: number,
   options: { bashBlocks?: boolean } = {},
 ): TextToolCalls | { problem: string } | undefined {
-  const id = (index: number) => `${idPrefix}_${index}`;
+  const id = (index: number) => textCallId(turn, index);
   const hermes = [...text.matchAll(HERMES_BLOCK)];
   if (hermes.length) {
     const calls = hermes.map((match, index) => callFromJson(match[1], id(index)));

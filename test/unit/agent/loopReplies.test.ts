@@ -183,7 +183,7 @@ describe('agent loop: replies as servers send them', () => {
     assert.deepEqual(replyOf(hermes)[0], {
       role: 'assistant',
       content: 'Look.',
-      tool_calls: [{ id: 'text_0_0', type: 'function', function: { name: 'bash', arguments: '{"command":"ls"}' } }],
+      tool_calls: [{ id: 'T00000C00', type: 'function', function: { name: 'bash', arguments: '{"command":"ls"}' } }],
     });
     assert.equal(replyOf(hermes)[1].role, 'tool');
     assert.equal(bash.extra?.tool_call_format, 'bash_block');
