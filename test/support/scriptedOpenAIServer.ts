@@ -186,13 +186,18 @@ export class ScriptedOpenAIServer extends ScriptedServer {
     };
   }
 
+  /** The id of a scripted call the script names none for: the `i`th call of the `completion`th answer. */
+  protected callId(completion: number, i: number): string {
+    return `call_${completion}_${i}`;
+  }
+
   protected render(scripted: RenderableStep, request: RecordedRequest): Answer {
     const body = request.body ?? {};
     const index = this.completionCount++;
     const toolCalls =
       scripted.type === 'tool_calls'
         ? scripted.calls.map((call, i): WireToolCall => ({
-            id: call.id ?? `call_${index}_${i}`,
+            id: call.id ?? this.callId(index, i),
             type: 'function',
             function: {
               name: call.name,

@@ -7,6 +7,7 @@
  * - a prompt plus `max_tokens` past `max_model_len` is refused with 400 "This model's maximum context length
  *   is … However, you requested … output tokens and your prompt contains … input tokens, …";
  * - `stream_options` without `stream` is refused;
+ * - with `--tokenizer-mode mistral`, mistral_common checks the messages before rendering them (see mistralServer.ts);
  * - with a reasoning parser, the reasoning comes in the message's (and each delta's) `reasoning` field; releases
  *   before vLLM PR 27752 (Oct 2025) name it `reasoning_content`, and those after it until the old name was
  *   removed (PR 33402, Jan 2026) send the same text under both names;
@@ -15,6 +16,7 @@
  *   "code"}`, as SGLang still sends them.
  */
 import { promptTokens, type Answer, type RecordedRequest, type ScriptStep } from './scriptedServer';
+import { mistralCallId, mistralRefusal, type MistralChecks, type MistralMessage } from './mistralServer';
 import { ScriptedOpenAIServer, type CompletionParts, type ScriptedOpenAIServerOptions } from './scriptedOpenAIServer';
 
 export interface VllmServerOptions extends ScriptedOpenAIServerOptions {
@@ -28,6 +30,8 @@ export interface VllmServerOptions extends ScriptedOpenAIServerOptions {
   reasoningNames?: VllmReasoningNames;
   /** The shape of error bodies: `nested` from 0.10.1 on (default), `flat` before. */
   errorShape?: VllmErrorShape;
+  /** Started with `--tokenizer-mode mistral` for a model of this Mistral tokenizer's checks (default: none). */
+  mistralTokenizer?: MistralChecks;
 }
 
 export type VllmErrorShape = 'nested' | 'flat';
@@ -90,6 +94,10 @@ export class VllmServer extends ScriptedOpenAIServer {
         400,
         '"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set',
       );
+    const mistral =
+      this.vllm.mistralTokenizer &&
+      mistralRefusal((body.messages ?? []) as MistralMessage[], this.vllm.mistralTokenizer);
+    if (mistral) return this.errorAnswer(400, mistral);
     const prompt = promptTokens(body);
     const requested = (body.max_completion_tokens ?? body.max_tokens ?? 0) as number;
     if (prompt + requested > this.maxModelLen)
@@ -98,6 +106,11 @@ export class VllmServer extends ScriptedOpenAIServer {
         `This model's maximum context length is ${this.maxModelLen} tokens. However, you requested ${requested} output tokens and your prompt contains ${prompt} input tokens, for a total of ${prompt + requested} tokens. Please reduce the length of the input prompt or the number of requested output tokens.`,
       );
     return undefined;
+  }
+
+  /** vLLM's Mistral tool parser makes ids as Mistral does; the others make `chatcmpl-tool-…` ones (any id here). */
+  protected callId(completion: number, i: number): string {
+    return this.vllm.mistralTokenizer ? mistralCallId(completion, i) : super.callId(completion, i);
   }
 
   protected errorAnswer(status: number, message: string): Answer {

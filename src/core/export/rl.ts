@@ -1,6 +1,6 @@
 import { requestOfTurn } from '../trajectory/request';
 import { roundOpenedBy } from '../agent/protocols/protocol';
-import { withAssistantAfterTools } from '../agent/policies/messageOrder';
+import { changesMessages, messagesAsSent, refusedFromTheStart } from '../agent/policies/requestAsSent';
 import type { QuirkName } from '../agent/policies/serverErrors';
 import type { ChatMessage, RewardResult, Turn } from '../trajectory/types';
 import type { DatasetStats } from './card';
@@ -76,10 +76,12 @@ function tokenFields(
   };
 }
 
-/** Whether the policy worked around `quirk` in this turn's request, and so in every later one. */
-function workedAround(turn: Turn, quirk: QuirkName): boolean {
+/** The quirks the policy worked around in this turn's request, and so in every later one. */
+function workaroundsOf(turn: Turn): QuirkName[] {
   const workarounds = turn.extra?.workarounds;
-  return Array.isArray(workarounds) && workarounds.includes(quirk);
+  return Array.isArray(workarounds)
+    ? workarounds.filter((quirk) => typeof quirk === 'string' && changesMessages(quirk))
+    : [];
 }
 
 function tokenDataNote(stats: DatasetStats): string {
@@ -124,14 +126,11 @@ export const rlFormat: ExportFormat = {
         const returns = turnReturns(credited, finalReward);
         const history: ChatMessage[] = [];
         let round = 1;
-        let reasoningRefused = false;
-        let assistantAfterTools = false;
+        const refused = new Set(refusedFromTheStart(trajectory.run.model.provider ?? ''));
         for (const turn of trajectory.turns) {
           round = roundOpenedBy(turn) ?? round;
-          // From the request a server refused on, the policy sent every request as it sent that one again: without
-          // reasoning on earlier replies, or with an assistant message between a tool result and a user message.
-          reasoningRefused ||= workedAround(turn, 'reasoning-field-refused');
-          assistantAfterTools ||= workedAround(turn, 'user-after-tool-refused');
+          // From the request a server refused on, the policy sent every request as it sent that one again.
+          for (const quirk of workaroundsOf(turn)) refused.add(quirk);
           const at = turn.messages.findIndex((message: ChatMessage) => message.role === 'assistant');
           history.push(...turn.messages.slice(0, at === -1 ? turn.messages.length : at));
           if (at !== -1) {
@@ -141,13 +140,11 @@ export const rlFormat: ExportFormat = {
               history,
               `${summary.path}: the request of turn ${turn.index}`,
             );
-            const prompt = assistantAfterTools ? withAssistantAfterTools(asked) : asked;
+            const prompt = messagesAsSent(asked, refused);
             await context.writer(split).write({
               // As sent: an earlier assistant message with the reasoning that went back with it, if any.
               prompt: styled(
-                prompt.map((message) =>
-                  exportMessage(message, context.style, reasoningRefused ? undefined : reasoningSentBack(message)),
-                ),
+                prompt.map((message) => exportMessage(message, context.style, reasoningSentBack(message))),
                 context.style,
               ),
               // What the model generated: its reasoning too.

@@ -26,12 +26,14 @@ import { Toolbox } from '../../../src/core/agent/tools/toolbox';
 import { DEEPSEEK_REASONING_REFUSAL, DeepSeekServer } from '../../support/deepSeekServer';
 import { GEMINI_MISSING_SIGNATURE, GeminiServer, googleExtension, thoughtSignature } from '../../support/geminiServer';
 import { GroqServer } from '../../support/groqServer';
-import { knownQuirk } from '../../../src/core/agent/policies/serverErrors';
+import { knownQuirk, type QuirkName } from '../../../src/core/agent/policies/serverErrors';
 import {
   ASSISTANT_BETWEEN_TOOL_AND_USER,
+  messagesAsSent,
+  NO_RESPONSE,
   withAssistantAfterTools,
-} from '../../../src/core/agent/policies/messageOrder';
-import { MistralServer, mistralOrderRefusal } from '../../support/mistralServer';
+} from '../../../src/core/agent/policies/requestAsSent';
+import { MistralServer, mistralRefusal, type MistralMessage } from '../../support/mistralServer';
 import { parseTextToolCalls, textCallId } from '../../../src/core/agent/textToolCalls';
 import { LlamaCppServer } from '../../support/llamaCppServer';
 import { LmStudioServer } from '../../support/lmStudioServer';
@@ -596,40 +598,79 @@ describe('Gemini 3 (test double of the OpenAI-compatible wire format)', () => {
     });
 });
 
-describe("Mistral's API (test double of its message-order check, as mistral_common 1.11.0 made it)", () => {
+describe("Mistral's chat format (test doubles of Mistral's API and of vLLM serving Mistral models, against mistral_common's own checks)", () => {
   const fixtures = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'mistral-message-order');
-  const conversations = JSON.parse(readFileSync(join(fixtures, 'conversations.json'), 'utf8')) as {
-    name: string;
-    messages: ChatMessage[];
-  }[];
-  const { verdicts } = JSON.parse(readFileSync(join(fixtures, 'verdicts.json'), 'utf8')) as {
-    verdicts: Record<string, Record<string, string>>;
-  };
-
-  /** What every validator version said of a conversation; undefined where they differ (V3 on checks call ids). */
-  const verdictOf = (name: string) => {
-    const said = new Set(Object.values(verdicts[name]));
-    return said.size === 1 ? [...said][0] : undefined;
-  };
+  const read = (file: string) => JSON.parse(readFileSync(join(fixtures, file), 'utf8'));
+  const conversations = read('conversations.json') as { name: string; quirk?: QuirkName; messages: ChatMessage[] }[];
+  /** mistral_common 1.11.0's validators (base, V3, V5, V13) on each conversation. */
+  const validated = read('verdicts.json').verdicts as Record<string, Record<string, string>>;
+  /** mistral_common 1.12.0's tokenizers (V3 SentencePiece and Tekken, V7) rendering each conversation. */
+  const encoded = read('encoded.json').verdicts as Record<string, Record<string, string>>;
   const [idBefore, idNow] = conversations.slice(-2);
+  const sentOnce = (quirk: QuirkName, conversation: ChatMessage[]) => messagesAsSent(conversation, new Set([quirk]));
 
-  test("the double refuses what mistral_common's own validators refused, in their words; what the policy sends instead they accepted", () => {
-    for (const { name, messages } of conversations.filter(({ name }) => verdictOf(name) !== undefined)) {
-      assert.equal(mistralOrderRefusal(messages) ?? 'accepted', verdictOf(name), name);
-      assert.match(knownQuirk(verdictOf(name)!)?.name ?? 'accepted', /^(user-after-tool-refused|accepted)$/);
+  test('each conversation marked with a quirk is what the policy sends of the one before once a server showed it', () => {
+    const marked = conversations.filter(({ quirk }) => quirk);
+    assert.equal(marked.length, 4);
+    for (const [index, { name, quirk, messages }] of conversations.entries())
+      if (quirk) assert.deepEqual(sentOnce(quirk, conversations[index - 1].messages), messages, name);
+  });
+
+  test("the V3 double says what mistral_common 1.11.0's V3 validator said of every conversation, in its words", () => {
+    for (const { name, messages } of conversations)
+      assert.equal(mistralRefusal(messages, 'v3') ?? 'accepted', validated[name].v3, name);
+  });
+
+  test('every validator of mistral_common 1.11.0 and every tokenizer of 1.12.0 takes what the policy sends once refused', () => {
+    for (const { name, quirk } of conversations.filter(({ quirk }) => quirk)) {
+      for (const [checker, said] of Object.entries(validated[name]))
+        assert.equal(said, 'accepted', `${name}: ${checker}`);
+      for (const [tokenizer, said] of Object.entries(encoded[name]))
+        assert.match(said, /^encoded \(\d+ tokens\)$/, `${name} (${quirk}): ${tokenizer}`);
     }
-    // Each refused conversation is followed by what the policy sends once it was refused, which was accepted.
+  });
+
+  test("each refusal of mistral_common's checks names the quirk whose workaround makes the conversation marked after it", () => {
+    let refusals = 0;
     for (const [index, { name, messages }] of conversations.entries()) {
-      if (!mistralOrderRefusal(messages)) continue;
-      assert.deepEqual(withAssistantAfterTools(messages), conversations[index + 1].messages, name);
-      assert.equal(verdictOf(conversations[index + 1].name), 'accepted');
+      const next = conversations[index + 1];
+      if (!next?.quirk) continue;
+      for (const [checker, said] of [...Object.entries(validated[name]), ...Object.entries(encoded[name])]) {
+        if (said === 'accepted' || said.startsWith('encoded')) continue;
+        const quirk = knownQuirk(said)?.name;
+        assert.ok(quirk, `${name}: ${checker} said "${said}", which no quirk reads`);
+        assert.deepEqual(sentOnce(quirk, messages), next.messages, `${name}: ${checker}`);
+        refusals += 1;
+      }
+    }
+    assert.equal(refusals, 17, 'order: 4 validators of 2 conversations; text beside calls: 2 + 2; empty reply: 2 + 3');
+  });
+
+  test("the API double says what mistral_common 1.11.0's V13 validator said, but of an empty reply in the API's words", () => {
+    for (const { name, messages } of conversations) {
+      const empty = messages.some((message) => message.role === 'assistant' && !message.content && !message.tool_calls);
+      const expected = empty
+        ? 'Assistant message must have either content or tool_calls, but not none.'
+        : validated[name].v13;
+      assert.equal(mistralRefusal(messages, 'api') ?? 'accepted', expected, name);
+    }
+  });
+
+  test("the V7 double renders what mistral_common 1.12.0's V7 tokenizer rendered, where 1.11.0's checks took the order", () => {
+    for (const { name, messages } of conversations) {
+      if (validated[name].v13.startsWith('Unexpected role')) continue;
+      const said = encoded[name]['mistral_instruct_tokenizer_241114.model.v7'];
+      assert.equal(mistralRefusal(messages, 'v7') ?? 'encoded', said.startsWith('encoded') ? 'encoded' : said, name);
     }
   });
 
   test("the id the loop gives a call written as text is one Mistral's validators take (V3 on refuse any but 9 letters and digits)", () => {
-    assert.equal(verdictOf(idNow.name), 'accepted');
+    assert.equal(validated[idNow.name].v13, 'accepted');
     assert.equal(idNow.messages.find((message) => message.role === 'tool')?.tool_call_id, textCallId(3, 0));
-    assert.match(verdicts[idBefore.name].v3, /Tool call id was text_3_0 but must be a-z, A-Z, 0-9, with a length of 9/);
+    assert.match(
+      validated[idBefore.name].v3,
+      /Tool call id was text_3_0 but must be a-z, A-Z, 0-9, with a length of 9/,
+    );
     const parsed = parseTextToolCalls('```bash\npytest -q\n```', ['bash'], 3);
     assert.equal(parsed && 'calls' in parsed ? parsed.calls[0].id : undefined, textCallId(3, 0));
   });
@@ -650,11 +691,64 @@ describe("Mistral's API (test double of its message-order check, as mistral_comm
         replies.map((reply) => reply.workarounds),
         [['user-after-tool-refused'], undefined],
       );
-      const sent = server.completionRequests.map((request) => request.body!.messages as { role: string }[]);
+      const sent = server.completionRequests.map((request) => request.body!.messages as MistralMessage[]);
       assert.equal(sent.length, 3, 'the refused request, asked again, then the next one');
       assert.deepEqual(sent[1], withAssistantAfterTools(sent[0]));
-      assert.ok(sent.slice(1).every((messages) => !mistralOrderRefusal(messages)));
+      assert.ok(sent.slice(1).every((messages) => !mistralRefusal(messages)));
       assert.deepEqual(sent[1][answered.length - 1], ASSISTANT_BETWEEN_TOOL_AND_USER);
+    });
+
+  test("Mistral's API: a reply the model left empty is refused at the next request ('but not none'), then sent as (no response) from then on", async () => {
+    const server = track(
+      await MistralServer.start([step.text('Looking.'), step.text('Still looking.')], { apiKey: KEY }),
+    );
+    const policy = openai(server.baseURL, 'devstral-medium-2507');
+    const empty: ChatMessage[] = [...messages, { role: 'assistant', content: '' }, { role: 'user', content: 'Go on.' }];
+    const first = await policy.next({ messages: empty, tools });
+    assert.deepEqual([first.message.content, first.workarounds], ['Looking.', ['empty-assistant-refused']]);
+    const second = await policy.next({ messages: [...empty, first.message, { role: 'user', content: 'And?' }], tools });
+    assert.equal(second.workarounds, undefined, 'worked around for the rest of the run without asking twice');
+    const sent = server.completionRequests.map((request) => request.body!.messages as MistralMessage[]);
+    assert.equal(sent.length, 3);
+    assert.equal(mistralRefusal(sent[0]), 'Assistant message must have either content or tool_calls, but not none.');
+    for (const later of sent.slice(1)) assert.deepEqual(later[2], { role: 'assistant', content: NO_RESPONSE });
+  });
+
+  for (const stream of [true, false])
+    test(`vLLM serving a tokenizer-V3 Mistral model (${stream ? 'streamed' : 'not streamed'}): a reply with text beside its call is refused at the next request ('but not both'), then its calls go without their text, and an empty reply as (no response)`, async () => {
+      const server = track(
+        await VllmServer.start(
+          [
+            step.toolCall('bash', { command: 'pytest' }, { content: 'I will run the tests.' }),
+            step.text(''),
+            step.text('Fixed.'),
+          ],
+          { mistralTokenizer: 'v3', model: 'mistralai/Mistral-Nemo-Instruct-2407' },
+        ),
+      );
+      const policy = openai(server.baseURL, 'mistralai/Mistral-Nemo-Instruct-2407', { settings: { stream } });
+      const conversation = [...messages];
+      const replies: PolicyResponse[] = [];
+      for (const next of ['ok', 'Go on.']) {
+        const reply = await policy.next({ messages: conversation, tools });
+        replies.push(reply);
+        conversation.push(reply.message);
+        for (const call of reply.message.tool_calls ?? [])
+          conversation.push({ role: 'tool', tool_call_id: call.id, content: next });
+        if (!reply.message.tool_calls) conversation.push({ role: 'user', content: next });
+      }
+      replies.push(await policy.next({ messages: conversation, tools }));
+      assert.equal(replies[0].message.content, 'I will run the tests.', 'the record keeps the text');
+      assert.deepEqual(
+        replies.map((reply) => reply.workarounds),
+        [undefined, ['assistant-content-and-calls-refused'], undefined],
+      );
+      const sent = server.completionRequests.map((request) => request.body!.messages as MistralMessage[]);
+      assert.equal(sent.length, 4, 'one refused request, asked again');
+      assert.match(mistralRefusal(sent[1], 'v3') ?? '', /but not both/);
+      assert.ok(sent.slice(2).every((messages) => !mistralRefusal(messages, 'v3')));
+      assert.deepEqual([sent[3][2].content, sent[3][2].tool_calls?.length], [null, 1]);
+      assert.deepEqual(sent[3][4], { role: 'assistant', content: NO_RESPONSE });
     });
 });
 

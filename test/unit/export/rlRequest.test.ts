@@ -7,7 +7,7 @@ import { RunBudget } from '../../../src/core/agent/budget';
 import { DEFAULT_AGENT_CONFIG } from '../../../src/core/agent/config';
 import { ContextManager } from '../../../src/core/agent/context/contextManager';
 import { fromAnthropicMessage } from '../../../src/core/agent/policies/anthropicPolicy';
-import { ASSISTANT_BETWEEN_TOOL_AND_USER } from '../../../src/core/agent/policies/messageOrder';
+import { ASSISTANT_BETWEEN_TOOL_AND_USER, NO_RESPONSE } from '../../../src/core/agent/policies/requestAsSent';
 import { exportDataset } from '../../../src/core/export/exporter';
 import { exportMessage, type ExportMessage } from '../../../src/core/export/messages';
 import { toSweAgentTraj } from '../../../src/core/export/sweAgentTraj';
@@ -100,9 +100,10 @@ describe('the request a model call was sent', () => {
   type RlRow = { turn_index: number; prompt: ExportMessage[]; response: ExportMessage };
 
   /** The RL rows of one scored run of `turns`. */
-  async function rlRows(runId: string, turns: TurnInput[]): Promise<RlRow[]> {
+  async function rlRows(runId: string, turns: TurnInput[], provider = 'openai'): Promise<RlRow[]> {
     const out = mkdtempSync(join(tmpdir(), `rl-${runId}-`));
-    const recorder = await TrajectoryRecorder.start(out, sampleRun(runId, 'task-r'));
+    const run = sampleRun(runId, 'task-r');
+    const recorder = await TrajectoryRecorder.start(out, { ...run, model: { ...run.model, provider } });
     for (const turn of turns) await recorder.recordTurn(turn);
     await recorder.finish(sampleResult(1));
     const exported = mkdtempSync(join(tmpdir(), `rl-${runId}-out-`));
@@ -195,5 +196,48 @@ describe('the request a model call was sent', () => {
       'after every tool result that a user message follows, from the refused request on',
     );
     assert.equal(prompt.length, 12);
+  });
+
+  /** The content of each assistant message in the prompt of turn `turnIndex`. */
+  const promptReplies = (rows: RlRow[], turnIndex: number) =>
+    rows
+      .find((row) => row.turn_index === turnIndex)!
+      .prompt.filter((message) => message.role === 'assistant')
+      .map((message) => message.content);
+
+  test('after a server refused text beside calls (assistant-content-and-calls-refused), RL prompts carry the calls without their text', async () => {
+    const turns = [0, 1, 2, 3].map((index) => sampleTurn(index));
+    turns[2].extra = { workarounds: ['assistant-content-and-calls-refused'] };
+    const rows = await rlRows('calls-alone', turns);
+    assert.deepEqual(promptReplies(rows, 1), ['Let me look (step 0).'], 'sent as it was before the refusal');
+    assert.deepEqual(promptReplies(rows, 3), ['', '', ''], 'from the refused request on (no text is "" in exports)');
+    assert.deepEqual(
+      rows.map((row) => row.response.content),
+      ['Let me look (step 0).', 'Let me look (step 1).', 'Let me look (step 2).', 'Let me look (step 3).'],
+      'each response is what the model said',
+    );
+  });
+
+  test('an empty reply goes in RL prompts as (no response) where it was sent so: always to Anthropic, to others once they refused it', async () => {
+    const turns = () => {
+      const all = [0, 1, 2, 3].map((index) => sampleTurn(index));
+      all[1] = {
+        ...all[1],
+        messages: [
+          { role: 'assistant', content: '' },
+          { role: 'user', content: 'Go on.' },
+        ],
+      };
+      all[1].observations = [];
+      return all;
+    };
+    const openai = await rlRows('empty-openai', turns());
+    assert.deepEqual(promptReplies(openai, 3), ['Let me look (step 0).', '', 'Let me look (step 2).']);
+    const anthropic = await rlRows('empty-anthropic', turns(), 'anthropic');
+    assert.deepEqual(promptReplies(anthropic, 3), ['Let me look (step 0).', NO_RESPONSE, 'Let me look (step 2).']);
+    const refused = turns();
+    refused[3].extra = { workarounds: ['empty-assistant-refused'] };
+    const mistral = await rlRows('empty-refused', refused);
+    assert.deepEqual([promptReplies(mistral, 2)[1], promptReplies(mistral, 3)[1]], ['', NO_RESPONSE]);
   });
 });

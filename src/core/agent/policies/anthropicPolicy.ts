@@ -36,6 +36,7 @@ import {
   type TokenUsage,
 } from './policy';
 import { classifyFailure, withRetries, type RetryOptions } from './retry';
+import { messagesAsSent, refusedFromTheStart } from './requestAsSent';
 
 export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com';
 
@@ -250,7 +251,7 @@ export function toAnthropicConversation(
     if (last?.role === role) (last.content as ContentBlockParam[]).push(...blocks);
     else turns.push({ role, content: blocks });
   };
-  for (const message of messages) {
+  for (const message of messagesAsSent(messages, refusedFromTheStart('anthropic'))) {
     if (message.role === 'user') append('user', [{ type: 'text', text: message.content || '(empty)' }]);
     else if (message.role === 'tool')
       append('user', [{ type: 'tool_result', tool_use_id: toolUseId(message.tool_call_id), content: message.content }]);
@@ -279,10 +280,7 @@ function assistantBlocks(message: AssistantMessage): ContentBlockParam[] {
       input: argumentsObject(call.function.arguments),
     });
   }
-  // Anthropic refuses an empty assistant turn; a model that said nothing is recorded as saying so.
-  return blocks.some((block) => block.type !== 'thinking' && block.type !== 'redacted_thinking')
-    ? blocks
-    : [...blocks, { type: 'text', text: '(no response)' }];
+  return blocks;
 }
 
 /** Anthropic wants `input` to be an object; a malformed call from another model is kept as its raw text. */

@@ -8,7 +8,7 @@
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParams, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { isRecord } from '../../trajectory/import/shared';
-import { withAssistantAfterTools } from './messageOrder';
+import { changesMessages, messagesAsSent } from './requestAsSent';
 import { DEFAULT_STREAM, ModelSettingsError, type ModelSettings } from './modelSettings';
 import { costOf, knownContextWindow, modelPrices, type PriceSource } from './modelTable';
 import { CompletionAccumulator, reasoningFieldOf, type AccumulatedCompletion } from './openaiStream';
@@ -27,6 +27,7 @@ import {
 } from './policy';
 import { classifyFailure, withRetries, type RetryOptions } from './retry';
 import { probeOpenAICompatible } from './serverProbe';
+import type { QuirkName } from './serverErrors';
 
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 
@@ -122,9 +123,8 @@ export class OpenAIPolicy implements Policy {
   private readonly parameters: Record<string, unknown>;
   private readonly prices?: PriceSource;
   private streaming: boolean;
-  /** Until the server refuses them: the reasoning fields it returned go back on their messages. */
-  private sendsReasoningBack = true;
-  private putsAssistantAfterTools = false;
+  /** The refusals of the messages themselves this server showed, each worked around from then on. */
+  private readonly refused = new Set<QuirkName>();
 
   constructor(private readonly options: OpenAIPolicyOptions) {
     const baseURL = options.baseURL ?? OPENAI_DEFAULT_BASE_URL;
@@ -216,21 +216,17 @@ export class OpenAIPolicy implements Policy {
 
   /**
    * Whether the request is asked again, the quirk worked around for this call and the rest of the run, once: a server
-   * that cannot stream it goes without streaming, one that refuses reasoning on earlier replies without it, one that
-   * refuses a user message after a tool result with an assistant message between (the turn's `workarounds` say so,
-   * which the RL export reads to rebuild the prompts as sent).
+   * that cannot stream it goes without streaming, one that refuses part of the messages gets them as
+   * `messagesAsSent` changes them (the turn's `workarounds` say so, which the RL export reads to write the prompts
+   * as sent).
    */
   private workAround(quirk: string | undefined): boolean {
     if ((quirk === 'llamacpp-stream-tools' || quirk === 'stream-options') && this.streaming) {
       this.streaming = false;
       return true;
     }
-    if (quirk === 'reasoning-field-refused' && this.sendsReasoningBack) {
-      this.sendsReasoningBack = false;
-      return true;
-    }
-    if (quirk === 'user-after-tool-refused' && !this.putsAssistantAfterTools) {
-      this.putsAssistantAfterTools = true;
+    if (quirk && changesMessages(quirk) && !this.refused.has(quirk)) {
+      this.refused.add(quirk);
       return true;
     }
     return false;
@@ -240,9 +236,7 @@ export class OpenAIPolicy implements Policy {
     return {
       ...this.parameters,
       model: this.options.model,
-      messages: (this.putsAssistantAfterTools ? withAssistantAfterTools(request.messages) : request.messages).map(
-        (message) => toWireMessage(message, this.sendsReasoningBack),
-      ),
+      messages: messagesAsSent(request.messages, this.refused).map(toWireMessage),
       ...(request.tools.length ? { tools: request.tools } : {}),
     } as ChatCompletionCreateParams;
   }
@@ -347,17 +341,17 @@ function numberOrUndefined(value: unknown): number | undefined {
 
 /**
  * A message as OpenAI-compatible servers take it: only the fields of the chat format (never `extra`), its tool
- * calls with the `extra_content` their server put on them and, unless the server refuses it, the reasoning field it
- * returned; an assistant message without tool calls always has text, since servers refuse `content: null` there.
+ * calls with the `extra_content` their server put on them and the reasoning field it returned; an assistant message
+ * without tool calls always has text, since servers refuse `content: null` there.
  */
-export function toWireMessage(message: ChatMessage, withReasoning: boolean): ChatCompletionMessageParam {
+export function toWireMessage(message: ChatMessage): ChatCompletionMessageParam {
   switch (message.role) {
     case 'assistant':
       return {
         role: 'assistant',
         content: message.tool_calls?.length ? message.content : (message.content ?? ''),
         ...(message.tool_calls?.length ? { tool_calls: message.tool_calls } : {}),
-        ...(withReasoning ? reasoningToSendBack(message) : {}),
+        ...reasoningToSendBack(message),
       };
     case 'tool':
       return { role: 'tool', tool_call_id: message.tool_call_id, content: message.content };

@@ -4,6 +4,7 @@
  * server's own wording, quoted in the tests of the server it comes from.
  */
 import type { ContextOverflow } from './policy';
+import { NO_RESPONSE } from './requestAsSent';
 
 /** A refusal that retrying cannot fix, and what the user should do. */
 export interface ServerQuirk {
@@ -19,6 +20,8 @@ export type QuirkName =
   | 'openai-quota'
   | 'stream-options'
   | 'reasoning-field-refused'
+  | 'empty-assistant-refused'
+  | 'assistant-content-and-calls-refused'
   | 'user-after-tool-refused';
 
 const QUIRKS: { name: QuirkName; pattern: RegExp; hint: string }[] = [
@@ -54,6 +57,20 @@ const QUIRKS: { name: QuirkName; pattern: RegExp; hint: string }[] = [
     pattern:
       /property '(?:reasoning|reasoning_content)' is unsupported|\breasoning(?:_content)?\b[^\n]{0,40}(?:is not supported|was unexpected|Extra inputs are not permitted)/,
     hint: 'this server takes no reasoning on earlier replies; they go without it (the model sees none of its earlier reasoning)',
+  },
+  {
+    // Mistral's API (OpenHands/OpenHands#8685, solbrowse/extension#16); mistral_common's tokenizers from V7 on.
+    name: 'empty-assistant-refused',
+    pattern:
+      /Assistant message must have either content or tool_calls, but not none|Invalid assistant message: role='assistant' content=''/,
+    hint: `this server (Mistral's chat format) takes no empty assistant message; a reply the model left empty goes as '${NO_RESPONSE}'`,
+  },
+  {
+    // mistral_common's check for tokenizers before V7, as vLLM serving such a Mistral model says it; it says "not
+    // both" of a message with neither too.
+    name: 'assistant-content-and-calls-refused',
+    pattern: /Assistant message must have either content or tool_calls, but not both/,
+    hint: `this server (Mistral's chat format of tokenizer V3: Mistral 7B v0.3, Mixtral 8x22B, Codestral 22B, Mistral Nemo) takes an assistant message with text or tool calls, not both: replies with calls go without their text, empty ones as '${NO_RESPONSE}'`,
   },
   {
     // mistral_common's wording before 1.11.1, as Mistral's API and vLLM serving Mistral models say it.
