@@ -40,6 +40,7 @@ import { LmStudioServer } from '../../support/lmStudioServer';
 import { OllamaServer } from '../../support/ollamaServer';
 import { ScriptedOpenAIServer } from '../../support/scriptedOpenAIServer';
 import { step } from '../../support/scriptedServer';
+import { TgiServer, type TgiServerOptions } from '../../support/tgiServer';
 import { VllmServer, type VllmErrorShape, type VllmReasoningNames } from '../../support/vllmServer';
 
 const KEY = 'sk-test-0123456789abcdef';
@@ -439,6 +440,59 @@ describe('vLLM (test double of the real wire format)', () => {
     });
     assert.deepEqual(response.tokenIds, { prompt: [1, 2, 3], completion: [42, 7] });
   });
+});
+
+describe('Hugging Face text-generation-inference (TGI) (test double of the real wire format)', () => {
+  const MODEL = 'Qwen/Qwen2.5-Coder-7B-Instruct';
+
+  test('TGI: the server and its context window are read from /info (max_total_tokens)', async () => {
+    const server = track(await TgiServer.start([], { maxTotalTokens: 8192 }));
+    const policy = await createPolicy(`openai:${MODEL}@${server.baseURL}`, { env: {} });
+    assert.deepEqual(
+      [policy.info.server, policy.info.contextWindow],
+      ['tgi', { tokens: 8192, source: 'TGI /info max_total_tokens' }],
+    );
+  });
+
+  const overflows: [name: string, options: TgiServerOptions, maxTokens: number | undefined, limit: number][] = [
+    ['a prompt plus max_tokens past max_total_tokens', { maxTotalTokens: 4096 }, 512, 4096],
+    ['a prompt past max_total_tokens, no max_tokens', { maxTotalTokens: 4096 }, undefined, 4096],
+    ['a prompt past max_input_tokens', { maxTotalTokens: 8192, maxInputTokens: 2048 }, undefined, 2048],
+  ];
+  for (const [name, options, maxTokens, limit] of overflows)
+    test(`TGI: ${name} is a 422 read as an overflow with the limit and the prompt size, in TGI's words, never retried`, async () => {
+      const server = track(await TgiServer.start([step.text('never')], options));
+      const error = await openai(server.baseURL, MODEL, { settings: { maxTokens } })
+        .next({ messages: long(5000), tools })
+        .catch((caught: unknown) => caught);
+      assert.ok(error instanceof PolicyError);
+      assert.deepEqual([error.status, error.retryable, error.overflow?.limit], [422, false, limit]);
+      assert.ok((error.overflow?.promptTokens ?? 0) > 5000);
+      assert.match(error.message, / Input validation error: `inputs`/, "the server's words, not a JSON string of them");
+      assert.equal(server.completionRequests.length, 1);
+    });
+
+  for (const stream of [true, false])
+    test(`TGI (${stream ? 'streamed' : 'not streamed'}): a call comes without content and with the id "0" every time; the conversation goes on`, async () => {
+      const server = track(
+        await TgiServer.start([
+          step.toolCall('bash', { command: 'ls' }),
+          step.toolCall('bash', { command: 'pytest' }),
+          step.text('Fixed.'),
+        ]),
+      );
+      const { replies } = await converse(openai(server.baseURL, MODEL, { settings: { stream } }));
+      assert.deepEqual(
+        replies.map((reply) => [reply.message.content, reply.message.tool_calls?.map((call) => call.id)]),
+        [
+          [null, ['0']],
+          [null, ['0']],
+          ['Fixed.', undefined],
+        ],
+      );
+      assert.equal(replies[0].message.tool_calls?.[0].function.arguments, '{"command":"ls"}');
+      assert.equal(server.completionRequests.length, 3);
+    });
 });
 
 describe('DeepSeek (test double of the thinking-mode wire format)', () => {

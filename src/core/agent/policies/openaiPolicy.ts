@@ -90,7 +90,8 @@ function isAzureOpenAI(baseURL: string): boolean {
  * server's words, so neither an overflow's sizes nor a known quirk could be read. Gemini's OpenAI-compatible API
  * wraps the error in a one-element array (`[{"error": {"code": 400, "message": "…", "status": "INVALID_ARGUMENT"}}]`);
  * Mistral's API, SGLang and vLLM before 0.10.1 send its fields at the top (`{"object": "error", "message": "…",
- * "type": …, "code": …}`).
+ * "type": …, "code": …}`); Hugging Face's text-generation-inference (TGI) sends the words as `error` itself
+ * (`{"error": "Input validation error: …", "error_type": "validation"}`).
  */
 async function fetchWithReadableErrors(url: string | URL | Request, init?: RequestInit): Promise<Response> {
   const response = await fetch(url, init);
@@ -111,6 +112,7 @@ function errorInOtherShape(text: string): Record<string, unknown> | undefined {
   }
   if (Array.isArray(body) && body.length === 1 && isRecord(body[0]) && isRecord(body[0].error)) return body[0].error;
   if (isRecord(body) && !('error' in body) && typeof body.message === 'string') return body;
+  if (isRecord(body) && typeof body.error === 'string') return { message: body.error, type: body.error_type ?? null };
   return undefined;
 }
 

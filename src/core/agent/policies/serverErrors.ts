@@ -183,6 +183,18 @@ const OVERFLOW_FORMS: { pattern: RegExp; read: (match: RegExpMatchArray) => Cont
     ),
     read: (m) => ({ promptTokens: toInt(m[1]), limit: toInt(m[2]) }),
   },
+  // TGI (router/src/validation.rs), a 422: "`inputs` tokens + `max_new_tokens` must be <= 4096. Given: 4000 `inputs`
+  // tokens and 200 `max_new_tokens`"; without max_tokens its max_new_tokens is what is left of the window, so a
+  // prompt over the window is said this way with 0. Past `--max-input-tokens`: "`inputs` must have less than 4095
+  // tokens. Given: 5000".
+  {
+    pattern: new RegExp(`inputs. tokens \\+ .max_new_tokens. must be <= ${NUMBER}\\. Given: ${NUMBER} .inputs. tokens`),
+    read: (m) => ({ limit: toInt(m[1]), promptTokens: toInt(m[2]) }),
+  },
+  {
+    pattern: new RegExp(`inputs. must have less than ${NUMBER} tokens\\. Given: ${NUMBER}`),
+    read: (m) => ({ limit: toInt(m[1]), promptTokens: toInt(m[2]) }),
+  },
   { pattern: new RegExp(`maximum context length (?:is|of) ${NUMBER}`), read: (m) => ({ limit: toInt(m[1]) }) },
 ];
 

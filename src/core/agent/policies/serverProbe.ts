@@ -4,11 +4,12 @@
  * `n_ctx`; LM Studio's /api/v1/models (0.4 and later) gives a loaded instance's `context_length` (else the
  * model's `max_context_length`), and on 0.3.x a one-token /api/v0/chat/completions gives the loaded model's
  * `model_info.context_length`; Ollama's /api/show gives a Modelfile's `num_ctx`, and /api/ps a loaded model's
- * `context_length`. Every question is short and may fail: the answer is then simply missing.
+ * `context_length`; TGI's /info gives `max_total_tokens`. Every question is short and may fail: the answer is then
+ * simply missing.
  */
 import type { ContextWindow } from './modelTable';
 
-export type ServerFamily = 'vllm' | 'llama.cpp' | 'lmstudio' | 'ollama' | 'openai';
+export type ServerFamily = 'vllm' | 'llama.cpp' | 'tgi' | 'lmstudio' | 'ollama' | 'openai';
 
 export interface ServerFacts {
   server?: ServerFamily;
@@ -71,6 +72,11 @@ export async function probeOpenAICompatible(
     return { server: 'llama.cpp', ...(await llamaCppWindow(origin, options)) };
   if (cards.length && cards.every((entry) => entry.owned_by === 'openai' || entry.owned_by === 'system'))
     return { server: 'openai' };
+  // TGI lists its one model as owned by itself.
+  if (card && card.owned_by === card.id) {
+    const tgi = await tgiWindow(origin, options);
+    if (tgi) return { server: 'tgi', contextWindow: tgi };
+  }
   const lmStudio = await lmStudioWindow(origin, model, options);
   if (lmStudio) return { server: 'lmstudio', contextWindow: lmStudio };
   const ollama = await ollamaWindow(origin, model, undefined, options);
@@ -84,6 +90,14 @@ async function llamaCppWindow(origin: string, options: ProbeOptions): Promise<Pi
     isObject(props) && isObject(props.default_generation_settings) ? props.default_generation_settings : undefined;
   const tokens = positive(settings?.n_ctx);
   return tokens ? { contextWindow: { tokens, source: 'llama.cpp /props default_generation_settings.n_ctx' } } : {};
+}
+
+/** TGI's /info: `max_total_tokens` bounds the prompt and the reply together (`max_input_tokens` the prompt). */
+async function tgiWindow(origin: string, options: ProbeOptions): Promise<ContextWindow | undefined> {
+  const info = await getJson(`${origin}/info`, options);
+  const tokens =
+    isObject(info) && info.router === 'text-generation-router' ? positive(info.max_total_tokens) : undefined;
+  return tokens ? { tokens, source: 'TGI /info max_total_tokens' } : undefined;
 }
 
 async function lmStudioWindow(

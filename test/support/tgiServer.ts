@@ -1,0 +1,102 @@
+/**
+ * A test double for Hugging Face's text-generation-inference (TGI) router with its OpenAI-compatible Messages API,
+ * as its source says (huggingface/text-generation-inference at db931fc, 3.3.x, `router/src`):
+ * - GET /v1/models lists the one model, `{"id": MODEL, "object": "model", "created": 0, "owned_by": MODEL}`;
+ *   GET /info gives the router's limits, `max_input_tokens` and `max_total_tokens`, and `router:
+ *   "text-generation-router"`;
+ * - errors are `{"error": "<words>", "error_type": "<kind>"}`, a validation error a 422 worded "Input validation
+ *   error: …": a prompt plus `max_tokens` past `max_total_tokens` is "`inputs` tokens + `max_new_tokens` must be <=
+ *   N. Given: P `inputs` tokens and M `max_new_tokens`" (without `max_tokens`, M is what is left of the window, 0
+ *   for a prompt over it), a prompt past `max_input_tokens` "`inputs` must have less than N tokens. Given: P";
+ * - a reply that calls a tool has no `content` field, one call with the id "0", and its arguments as a JSON string.
+ */
+import { promptTokens, type Answer, type RecordedRequest, type ScriptStep } from './scriptedServer';
+import { ScriptedOpenAIServer, type CompletionParts, type ScriptedOpenAIServerOptions } from './scriptedOpenAIServer';
+
+export interface TgiServerOptions extends ScriptedOpenAIServerOptions {
+  /** `--max-total-tokens` (default 4096). */
+  maxTotalTokens?: number;
+  /** `--max-input-tokens` (default one less than the total). */
+  maxInputTokens?: number;
+}
+
+export class TgiServer extends ScriptedOpenAIServer {
+  private constructor(
+    steps: ScriptStep[],
+    private readonly tgi: TgiServerOptions,
+  ) {
+    super(steps, { model: 'Qwen/Qwen2.5-Coder-7B-Instruct', ...tgi });
+  }
+
+  static async start(steps: ScriptStep[] = [], options: TgiServerOptions = {}): Promise<TgiServer> {
+    const server = new TgiServer(steps, options);
+    await server.listen();
+    return server;
+  }
+
+  private get maxTotalTokens(): number {
+    return this.tgi.maxTotalTokens ?? 4096;
+  }
+
+  private get maxInputTokens(): number {
+    return this.tgi.maxInputTokens ?? this.maxTotalTokens - 1;
+  }
+
+  protected modelCard(): Record<string, unknown> {
+    return { id: this.model, object: 'model', created: 0, owned_by: this.model };
+  }
+
+  protected extraRoute(request: RecordedRequest): Answer | undefined {
+    if (request.method !== 'GET' || request.path !== '/info') return undefined;
+    const info = {
+      model_id: this.model,
+      model_sha: null,
+      model_pipeline_tag: 'text-generation',
+      max_concurrent_requests: 128,
+      max_best_of: 2,
+      max_stop_sequences: 4,
+      max_input_tokens: this.maxInputTokens,
+      max_total_tokens: this.maxTotalTokens,
+      validation_workers: 2,
+      max_client_batch_size: 4,
+      router: 'text-generation-router',
+      version: '3.3.7',
+      sha: null,
+      docker_label: null,
+    };
+    return { status: 200, json: info };
+  }
+
+  /** TGI's validation, in its order: the window for prompt and reply, then the prompt's own limit. */
+  protected refuse(request: RecordedRequest): Answer | undefined {
+    const prompt = promptTokens(request.body);
+    const asked = request.body?.max_tokens;
+    const reply = typeof asked === 'number' ? asked : Math.max(0, this.maxTotalTokens - prompt);
+    if (prompt + reply > this.maxTotalTokens)
+      return this.errorAnswer(
+        422,
+        `Input validation error: \`inputs\` tokens + \`max_new_tokens\` must be <= ${this.maxTotalTokens}. Given: ${prompt} \`inputs\` tokens and ${reply} \`max_new_tokens\``,
+      );
+    if (prompt > this.maxInputTokens)
+      return this.errorAnswer(
+        422,
+        `Input validation error: \`inputs\` must have less than ${this.maxInputTokens} tokens. Given: ${prompt}`,
+      );
+    return undefined;
+  }
+
+  protected errorAnswer(status: number, message: string): Answer {
+    return { status, json: { error: message, error_type: status === 422 ? 'validation' : 'generation' } };
+  }
+
+  protected callId(): string {
+    return '0';
+  }
+
+  /** A tool-calling reply is the router's ToolCall message: a role and the calls, no `content` field. */
+  protected decorate(completion: Record<string, unknown>, parts: CompletionParts): void {
+    completion.system_fingerprint = '3.3.7-sha-db931fc';
+    const message = (completion.choices as { message?: Record<string, unknown> }[] | undefined)?.[0]?.message;
+    if (message && parts.toolCalls?.length) delete message.content;
+  }
+}
