@@ -43,6 +43,11 @@ const WORDINGS: [server: string, said: string, read: { limit?: number; promptTok
     { limit: 1048575, promptTokens: 1196265 },
   ],
   [
+    "Moonshot's Kimi API",
+    'Invalid request: Your request exceeded model token limit: 262144 (requested: 269030)',
+    { limit: 262144 },
+  ],
+  [
     'SGLang, the limit alone',
     "Requested token count exceeds the model's maximum context length of 32768 tokens.",
     { limit: 32768 },

@@ -183,6 +183,9 @@ const OVERFLOW_FORMS: { pattern: RegExp; read: (match: RegExpMatchArray) => Cont
     ),
     read: (m) => ({ promptTokens: toInt(m[1]), limit: toInt(m[2]) }),
   },
+  // Moonshot's Kimi API (MoonshotAI/kimi-cli#2011): "Invalid request: Your request exceeded model token limit: 262144
+  // (requested: 269030)". What it requested counts the reply's max_tokens too, so only the limit is read.
+  { pattern: new RegExp(`exceeded model token limit: ${NUMBER}`), read: (m) => ({ limit: toInt(m[1]) }) },
   // TGI (router/src/validation.rs), a 422: "`inputs` tokens + `max_new_tokens` must be <= 4096. Given: 4000 `inputs`
   // tokens and 200 `max_new_tokens`"; without max_tokens its max_new_tokens is what is left of the window, so a
   // prompt over the window is said this way with 0. Past `--max-input-tokens`: "`inputs` must have less than 4095
