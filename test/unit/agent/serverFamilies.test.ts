@@ -40,6 +40,7 @@ import { LmStudioServer } from '../../support/lmStudioServer';
 import { OllamaServer } from '../../support/ollamaServer';
 import { ScriptedOpenAIServer } from '../../support/scriptedOpenAIServer';
 import { step } from '../../support/scriptedServer';
+import { SglangServer } from '../../support/sglangServer';
 import { TgiServer, type TgiServerOptions } from '../../support/tgiServer';
 import { VllmServer, type VllmErrorShape, type VllmReasoningNames } from '../../support/vllmServer';
 
@@ -439,6 +440,30 @@ describe('vLLM (test double of the real wire format)', () => {
       tools,
     });
     assert.deepEqual(response.tokenIds, { prompt: [1, 2, 3], completion: [42, 7] });
+  });
+});
+
+describe('SGLang (test double of the real wire format)', () => {
+  test('SGLang: the server and its context length are read from /v1/models (owned_by "sglang", max_model_len)', async () => {
+    const server = track(
+      await SglangServer.start([], { model: 'Qwen/Qwen3-Coder-30B-A3B-Instruct', contextLength: 65536 }),
+    );
+    const policy = await createPolicy(`openai:Qwen/Qwen3-Coder-30B-A3B-Instruct@${server.baseURL}`, { env: {} });
+    assert.deepEqual(
+      [policy.info.server, policy.info.contextWindow],
+      ['sglang', { tokens: 65536, source: 'SGLang /v1/models max_model_len' }],
+    );
+  });
+
+  test('SGLang: a prompt past the context length is an overflow with the limit and the prompt size, read from its flat error body', async () => {
+    const server = track(await SglangServer.start([step.text('never')], { contextLength: 4096 }));
+    const error = await openai(server.baseURL, 'scripted-model', { settings: { maxTokens: 512 } })
+      .next({ messages: long(5000), tools })
+      .catch((caught: unknown) => caught);
+    assert.ok(error instanceof PolicyError);
+    assert.deepEqual([error.status, error.overflow?.limit], [400, 4096]);
+    assert.ok((error.overflow?.promptTokens ?? 0) > 5000);
+    assert.equal(server.completionRequests.length, 1);
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * Asks a model server what it serves, where it says: the software behind an OpenAI-compatible URL and the
- * context window it enforces. vLLM lists `max_model_len` in /v1/models; llama.cpp's /props gives the slot's
- * `n_ctx`; LM Studio's /api/v1/models (0.4 and later) gives a loaded instance's `context_length` (else the
+ * context window it enforces. vLLM and SGLang list `max_model_len` in /v1/models; llama.cpp's /props gives the
+ * slot's `n_ctx`; LM Studio's /api/v1/models (0.4 and later) gives a loaded instance's `context_length` (else the
  * model's `max_context_length`), and on 0.3.x a one-token /api/v0/chat/completions gives the loaded model's
  * `model_info.context_length`; Ollama's /api/show gives a Modelfile's `num_ctx`, and /api/ps a loaded model's
  * `context_length`; TGI's /info gives `max_total_tokens`. Every question is short and may fail: the answer is then
@@ -9,7 +9,7 @@
  */
 import type { ContextWindow } from './modelTable';
 
-export type ServerFamily = 'vllm' | 'llama.cpp' | 'tgi' | 'lmstudio' | 'ollama' | 'openai';
+export type ServerFamily = 'vllm' | 'sglang' | 'llama.cpp' | 'tgi' | 'lmstudio' | 'ollama' | 'openai';
 
 export interface ServerFacts {
   server?: ServerFamily;
@@ -66,8 +66,11 @@ export async function probeOpenAICompatible(
   const cards = isObject(listing) && Array.isArray(listing.data) ? listing.data.filter(isObject) : [];
   const card = cards.find((entry) => entry.id === model) ?? (cards.length === 1 ? cards[0] : undefined);
   const maxModelLen = positive(card?.max_model_len);
-  if (maxModelLen)
-    return { server: 'vllm', contextWindow: { tokens: maxModelLen, source: 'vLLM /v1/models max_model_len' } };
+  if (maxModelLen) {
+    // SGLang's card has vLLM's shape; only `owned_by` tells them apart.
+    const [server, name] = card?.owned_by === 'sglang' ? (['sglang', 'SGLang'] as const) : (['vllm', 'vLLM'] as const);
+    return { server, contextWindow: { tokens: maxModelLen, source: `${name} /v1/models max_model_len` } };
+  }
   if (card?.owned_by === 'llamacpp' || isObject(card?.meta))
     return { server: 'llama.cpp', ...(await llamaCppWindow(origin, options)) };
   if (cards.length && cards.every((entry) => entry.owned_by === 'openai' || entry.owned_by === 'system'))
