@@ -90,8 +90,8 @@ function isAzureOpenAI(baseURL: string): boolean {
  * server's words, so neither an overflow's sizes nor a known quirk could be read. Gemini's OpenAI-compatible API
  * wraps the error in a one-element array (`[{"error": {"code": 400, "message": "…", "status": "INVALID_ARGUMENT"}}]`);
  * Mistral's API, SGLang and vLLM before 0.10.1 send its fields at the top (`{"object": "error", "message": "…",
- * "type": …, "code": …}`); Hugging Face's text-generation-inference (TGI) sends the words as `error` itself
- * (`{"error": "Input validation error: …", "error_type": "validation"}`).
+ * "type": …, "code": …}`); Hugging Face's text-generation-inference (TGI) and LM Studio send the words as `error`
+ * itself (`{"error": "Input validation error: …", "error_type": "validation"}`), which the SDK quotes as JSON.
  */
 async function fetchWithReadableErrors(url: string | URL | Request, init?: RequestInit): Promise<Response> {
   const response = await fetch(url, init);
