@@ -1,7 +1,5 @@
-import { requestOfTurn } from '../trajectory/request';
+import { requestAsSentOfTurn } from '../trajectory/request';
 import { roundOpenedBy } from '../agent/protocols/protocol';
-import { changesMessages, messagesAsSent, refusedFromTheStart } from '../agent/policies/requestAsSent';
-import type { QuirkName } from '../agent/policies/serverErrors';
 import type { ChatMessage, RewardResult, Turn } from '../trajectory/types';
 import type { DatasetStats } from './card';
 import type { ExportFormat } from './format';
@@ -76,14 +74,6 @@ function tokenFields(
   };
 }
 
-/** The quirks the policy worked around in this turn's request, and so in every later one. */
-function workaroundsOf(turn: Turn): QuirkName[] {
-  const workarounds = turn.extra?.workarounds;
-  return Array.isArray(workarounds)
-    ? workarounds.filter((quirk) => typeof quirk === 'string' && changesMessages(quirk))
-    : [];
-}
-
 function tokenDataNote(stats: DatasetStats): string {
   const { prompt_token_ids: promptIds, token_ids: ids, logprobs, logprobs_left_out: leftOut } = stats.tokenData;
   return (
@@ -126,21 +116,17 @@ export const rlFormat: ExportFormat = {
         const returns = turnReturns(credited, finalReward);
         const history: ChatMessage[] = [];
         let round = 1;
-        const refused = new Set(refusedFromTheStart(trajectory.run.model.provider ?? ''));
         for (const turn of trajectory.turns) {
           round = roundOpenedBy(turn) ?? round;
-          // From the request a server refused on, the policy sent every request as it sent that one again.
-          for (const quirk of workaroundsOf(turn)) refused.add(quirk);
           const at = turn.messages.findIndex((message: ChatMessage) => message.role === 'assistant');
           history.push(...turn.messages.slice(0, at === -1 ? turn.messages.length : at));
           if (at !== -1) {
-            const asked = requestOfTurn(
-              trajectory.events,
+            const prompt = requestAsSentOfTurn(
+              trajectory,
               turn.index,
               history,
               `${summary.path}: the request of turn ${turn.index}`,
             );
-            const prompt = messagesAsSent(asked, refused);
             await context.writer(split).write({
               // As sent: an earlier assistant message with the reasoning that went back with it, if any.
               prompt: styled(

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { recordedUsage, type ModelRole } from '../agent/budget';
 import { writeFileAtomic } from '../atomicFile';
 import { runUsage, type RunUsage } from '../trajectory/cost';
-import { requestOfTurn } from '../trajectory/request';
+import { requestAsSentOfTurn } from '../trajectory/request';
 import { TRAJECTORY_SCHEMA_VERSION, type ChatMessage, type Trajectory, type Turn } from '../trajectory/types';
 import type { ExportFormat } from './format';
 
@@ -112,11 +112,12 @@ function agentUsage(trajectory: Trajectory): AgentUsage {
 
 /**
  * The request a turn was sent, as SWE-agent history: the whole history before its reply, or after a compaction
- * the messages kept and those that stood in for the rest (a note, a summary, a shortened output).
+ * the messages kept and those that stood in for the rest (a note, a summary, a shortened output), as the policy
+ * sent them after the server's refusals.
  */
 function queryOf(trajectory: Trajectory, turn: Turn, history: SweAgentHistoryMessage[]): SweAgentHistoryMessage[] {
   const where = `run ${trajectory.run.run_id}: the request of turn ${turn.index}`;
-  return requestOfTurn(trajectory.events, turn.index, history, where).map((message, index) =>
+  return requestAsSentOfTurn(trajectory, turn.index, history, where).map((message, index) =>
     'agent' in message ? message : toHistoryMessage(message, index, ''),
   );
 }

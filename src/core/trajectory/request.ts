@@ -3,7 +3,15 @@
  * record names ranges of the conversation's messages and holds only the messages that are not in it (a
  * note, a summary), so it costs a few bytes per turn however long the conversation is.
  */
-import type { ChatMessage, RequestPart, RunEvent } from './types';
+import {
+  changesMessages,
+  messagesAsSent,
+  refusedFromTheStart,
+  type SendableMessage,
+} from '../agent/policies/requestAsSent';
+import type { QuirkName } from '../agent/policies/serverErrors';
+import type { AssistantMessage } from '../agent/policies/policy';
+import type { ChatMessage, RequestPart, RunEvent, Trajectory } from './types';
 
 /**
  * The parts of `sent` as ranges of `conversation` where `sent` reuses its message objects, and as whole
@@ -65,4 +73,29 @@ export function requestOfTurn<M>(
   const length = compaction.data!.conversation_length;
   if (compaction.after_turn === turnIndex || typeof length !== 'number') return rebuildRequest(parts, history, where);
   return [...rebuildRequest(parts, history.slice(0, length), where), ...history.slice(length)];
+}
+
+/**
+ * The request turn `turnIndex` was sent as the policy sent it: as `requestOfTurn` rebuilds it, then changed as the
+ * server's refusals so far made the policy change every request from the one it refused on (the turns'
+ * `workarounds`), and as the run's backend always changes it.
+ */
+export function requestAsSentOfTurn<M extends SendableMessage>(
+  trajectory: Pick<Trajectory, 'run' | 'turns' | 'events'>,
+  turnIndex: number,
+  history: readonly M[],
+  where: string,
+): (M | ChatMessage | AssistantMessage)[] {
+  const request = requestOfTurn(trajectory.events, turnIndex, history, where);
+  return messagesAsSent(request, refusalsUpTo(trajectory, turnIndex));
+}
+
+function refusalsUpTo(trajectory: Pick<Trajectory, 'run' | 'turns'>, turnIndex: number): ReadonlySet<QuirkName> {
+  const refused = new Set(refusedFromTheStart(trajectory.run.model.provider ?? ''));
+  for (const turn of trajectory.turns.filter((earlier) => earlier.index <= turnIndex)) {
+    const workarounds = turn.extra?.workarounds;
+    if (!Array.isArray(workarounds)) continue;
+    for (const quirk of workarounds) if (typeof quirk === 'string' && changesMessages(quirk)) refused.add(quirk);
+  }
+  return refused;
 }

@@ -99,13 +99,26 @@ describe('the request a model call was sent', () => {
 
   type RlRow = { turn_index: number; prompt: ExportMessage[]; response: ExportMessage };
 
-  /** The RL rows of one scored run of `turns`. */
-  async function rlRows(runId: string, turns: TurnInput[], provider = 'openai'): Promise<RlRow[]> {
+  /** The folder of one scored run of `turns`. */
+  async function recorded(runId: string, turns: TurnInput[], provider: string): Promise<string> {
     const out = mkdtempSync(join(tmpdir(), `rl-${runId}-`));
     const run = sampleRun(runId, 'task-r');
     const recorder = await TrajectoryRecorder.start(out, { ...run, model: { ...run.model, provider } });
     for (const turn of turns) await recorder.recordTurn(turn);
     await recorder.finish(sampleResult(1));
+    return out;
+  }
+
+  /** The .traj steps' queries of one scored run of `turns`, each as its messages' roles and contents. */
+  async function trajQueries(runId: string, turns: TurnInput[], provider = 'openai') {
+    const out = await recorded(runId, turns, provider);
+    const traj = toSweAgentTraj((await readTrajectoryLog(join(out, runId, 'trajectory.jsonl'))).trajectory!);
+    return traj.trajectory.map((step) => step.query.map(({ role, content }) => ({ role, content })));
+  }
+
+  /** The RL rows of one scored run of `turns`. */
+  async function rlRows(runId: string, turns: TurnInput[], provider = 'openai'): Promise<RlRow[]> {
+    const out = await recorded(runId, turns, provider);
     const exported = mkdtempSync(join(tmpdir(), `rl-${runId}-out-`));
     await exportDataset({ runs: [out], format: 'rl', out: exported, command: 'rollout export --format rl' });
     return readFileSync(join(exported, 'train.jsonl'), 'utf8')
@@ -211,6 +224,10 @@ describe('the request a model call was sent', () => {
     const rows = await rlRows('calls-alone', turns);
     assert.deepEqual(promptReplies(rows, 1), ['Let me look (step 0).'], 'sent as it was before the refusal');
     assert.deepEqual(promptReplies(rows, 3), ['', '', ''], 'from the refused request on (no text is "" in exports)');
+    const queries = await trajQueries('calls-alone-traj', turns);
+    const replies = (turnIndex: number) =>
+      queries[turnIndex].filter(({ role }) => role === 'assistant').map(({ content }) => content);
+    assert.deepEqual([replies(1), replies(3)], [['Let me look (step 0).'], [null, null, null]], '.traj queries too');
     assert.deepEqual(
       rows.map((row) => row.response.content),
       ['Let me look (step 0).', 'Let me look (step 1).', 'Let me look (step 2).', 'Let me look (step 3).'],
@@ -239,5 +256,7 @@ describe('the request a model call was sent', () => {
     refused[3].extra = { workarounds: ['empty-assistant-refused'] };
     const mistral = await rlRows('empty-refused', refused);
     assert.deepEqual([promptReplies(mistral, 2)[1], promptReplies(mistral, 3)[1]], ['', NO_RESPONSE]);
+    const queries = await trajQueries('empty-anthropic-traj', turns(), 'anthropic');
+    assert.deepEqual(queries[3].filter(({ role }) => role === 'assistant')[1].content, NO_RESPONSE, '.traj too');
   });
 });

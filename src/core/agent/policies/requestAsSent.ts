@@ -37,16 +37,16 @@ export function refusedFromTheStart(backend: string): ReadonlySet<QuirkName> {
   return new Set<QuirkName>(backend === 'anthropic' ? ['empty-assistant-refused'] : []);
 }
 
-/** What the changes read of a message: the policy's messages and the recorded ones both have it. */
-interface Message {
+/** What the changes read of a message: the policy's messages, the recorded ones and exports' all have it. */
+export interface SendableMessage {
   role: string;
-  content: string | null;
+  content?: unknown;
   tool_calls?: readonly unknown[];
   extra?: Record<string, unknown>;
 }
 
 /** `messages` as sent to a server that showed `quirks`. */
-export function messagesAsSent<M extends Message>(
+export function messagesAsSent<M extends SendableMessage>(
   messages: readonly M[],
   quirks: ReadonlySet<QuirkName>,
 ): (M | AssistantMessage)[] {
@@ -63,7 +63,7 @@ export function withAssistantAfterTools<M extends { role: string }>(messages: re
   );
 }
 
-function assistantAsSent<M extends Message>(message: M, quirks: ReadonlySet<QuirkName>): M {
+function assistantAsSent<M extends SendableMessage>(message: M, quirks: ReadonlySet<QuirkName>): M {
   let sent = message;
   if (quirks.has('reasoning-field-refused')) sent = withoutReasoning(sent);
   const hasCalls = Boolean(sent.tool_calls?.length);
@@ -76,7 +76,7 @@ function assistantAsSent<M extends Message>(message: M, quirks: ReadonlySet<Quir
 }
 
 /** The message without the reasoning that would go back with it, of any kind. */
-function withoutReasoning<M extends Message>(message: M): M {
+function withoutReasoning<M extends SendableMessage>(message: M): M {
   if (!message.extra) return message;
   const extra = { ...message.extra };
   delete extra.thinking_blocks;
