@@ -15,10 +15,8 @@ export const DEEPSEEK_REASONING_REFUSAL =
   'The `reasoning_content` in the thinking mode must be passed back to the API.';
 
 export class DeepSeekServer extends ScriptedOpenAIServer {
-  static async start(steps: ScriptStep[] = [], options: ScriptedOpenAIServerOptions = {}): Promise<DeepSeekServer> {
-    const server = new DeepSeekServer(steps, { model: 'deepseek-v4-pro', ...options });
-    await server.listen();
-    return server;
+  constructor(steps: ScriptStep[], options: ScriptedOpenAIServerOptions = {}) {
+    super(steps, { model: 'deepseek-v4-pro', ...options });
   }
 
   protected modelCard(): Record<string, unknown> {

@@ -52,10 +52,8 @@ type SentCall = { function?: { name?: string; arguments?: string }; extra_conten
 type SentMessage = { role?: string; tool_calls?: SentCall[] };
 
 export class GeminiServer extends ScriptedOpenAIServer {
-  static async start(steps: ScriptStep[] = [], options: ScriptedOpenAIServerOptions = {}): Promise<GeminiServer> {
-    const server = new GeminiServer(steps, { model: 'gemini-3-flash-preview', ...options });
-    await server.listen();
-    return server;
+  constructor(steps: ScriptStep[], options: ScriptedOpenAIServerOptions = {}) {
+    super(steps, { model: 'gemini-3-flash-preview', ...options });
   }
 
   protected modelCard(): Record<string, unknown> {

@@ -13,10 +13,8 @@ import { ScriptedOpenAIServer, type ScriptedOpenAIServerOptions } from './script
 const REASONING_FIELDS = ['reasoning', 'reasoning_content'];
 
 export class GroqServer extends ScriptedOpenAIServer {
-  static async start(steps: ScriptStep[] = [], options: ScriptedOpenAIServerOptions = {}): Promise<GroqServer> {
-    const server = new GroqServer(steps, { model: 'deepseek-r1-distill-llama-70b', ...options });
-    await server.listen();
-    return server;
+  constructor(steps: ScriptStep[], options: ScriptedOpenAIServerOptions = {}) {
+    super(steps, { model: 'deepseek-r1-distill-llama-70b', ...options });
   }
 
   protected modelCard(): Record<string, unknown> {

@@ -25,17 +25,11 @@ export interface LlamaCppServerOptions extends ScriptedOpenAIServerOptions {
 export class LlamaCppServer extends ScriptedOpenAIServer {
   private lastPrompt = 0;
 
-  private constructor(
+  constructor(
     steps: ScriptStep[],
-    private readonly llama: LlamaCppServerOptions,
+    private readonly llama: LlamaCppServerOptions = {},
   ) {
     super(steps, { ...llama, model: llama.model ?? 'models/qwen2.5-coder-7b-instruct-q4_k_m.gguf' });
-  }
-
-  static async start(steps: ScriptStep[] = [], options: LlamaCppServerOptions = {}): Promise<LlamaCppServer> {
-    const server = new LlamaCppServer(steps, options);
-    await server.listen();
-    return server;
   }
 
   get nCtx(): number {

@@ -24,17 +24,11 @@ export interface LmStudioServerOptions extends ScriptedOpenAIServerOptions {
 }
 
 export class LmStudioServer extends ScriptedOpenAIServer {
-  private constructor(
+  constructor(
     steps: ScriptStep[],
-    private readonly lm: LmStudioServerOptions,
+    private readonly lm: LmStudioServerOptions = {},
   ) {
     super(steps, { ...lm, model: lm.model ?? 'qwen2.5-coder-7b-instruct' });
-  }
-
-  static async start(steps: ScriptStep[] = [], options: LmStudioServerOptions = {}): Promise<LmStudioServer> {
-    const server = new LmStudioServer(steps, options);
-    await server.listen();
-    return server;
   }
 
   private get loadedContext(): number {

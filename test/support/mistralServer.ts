@@ -70,10 +70,8 @@ export function mistralCallId(completion: number, i: number): string {
 }
 
 export class MistralServer extends ScriptedOpenAIServer {
-  static async start(steps: ScriptStep[] = [], options: ScriptedOpenAIServerOptions = {}): Promise<MistralServer> {
-    const server = new MistralServer(steps, { model: 'devstral-medium-2507', ...options });
-    await server.listen();
-    return server;
+  constructor(steps: ScriptStep[], options: ScriptedOpenAIServerOptions = {}) {
+    super(steps, { model: 'devstral-medium-2507', ...options });
   }
 
   protected modelCard(): Record<string, unknown> {

@@ -44,17 +44,11 @@ export class OllamaServer extends ScriptedOpenAIServer {
   readonly truncations: { path: string; dropped: number }[] = [];
   private loadedContext?: number;
 
-  private constructor(
+  constructor(
     steps: ScriptStep[],
-    private readonly ollama: OllamaServerOptions,
+    private readonly ollama: OllamaServerOptions = {},
   ) {
     super(steps, { ...ollama, model: ollama.model ?? 'qwen2.5-coder:7b' });
-  }
-
-  static async start(steps: ScriptStep[] = [], options: OllamaServerOptions = {}): Promise<OllamaServer> {
-    const server = new OllamaServer(steps, options);
-    await server.listen();
-    return server;
   }
 
   /** The requests to Ollama's own chat API. */

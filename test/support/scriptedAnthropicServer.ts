@@ -50,20 +50,11 @@ export class ScriptedAnthropicServer extends ScriptedServer {
   /** Prefixes written to the cache: their hash and size in tokens. */
   private readonly cache = new Map<string, number>();
 
-  private constructor(
+  constructor(
     steps: ScriptStep[],
-    private readonly options: ScriptedAnthropicServerOptions,
+    private readonly options: ScriptedAnthropicServerOptions = {},
   ) {
     super(steps, options.respond);
-  }
-
-  static async start(
-    steps: ScriptStep[] = [],
-    options: ScriptedAnthropicServerOptions = {},
-  ): Promise<ScriptedAnthropicServer> {
-    const server = new ScriptedAnthropicServer(steps, options);
-    await server.listen();
-    return server;
   }
 
   /** The base URL the Anthropic SDK takes (without `/v1`). */

@@ -50,20 +50,11 @@ export class ScriptedOpenAIServer extends ScriptedServer {
   private completionCount = 0;
   private previousPrompt = '';
 
-  protected constructor(
+  constructor(
     steps: ScriptStep[],
-    protected readonly options: ScriptedOpenAIServerOptions,
+    protected readonly options: ScriptedOpenAIServerOptions = {},
   ) {
     super(steps, options.respond);
-  }
-
-  static async start(
-    steps: ScriptStep[] = [],
-    options: ScriptedOpenAIServerOptions = {},
-  ): Promise<ScriptedOpenAIServer> {
-    const server = new ScriptedOpenAIServer(steps, options);
-    await server.listen();
-    return server;
   }
 
   /** The base URL an OpenAI client takes, ending in `/v1`. */

@@ -97,6 +97,17 @@ export abstract class ScriptedServer {
   private server?: Server;
   private stepsServed = 0;
 
+  /** A double of the class this is called on, listening on a free loopback port. */
+  static async start<Server extends ScriptedServer, Options>(
+    this: new (steps: ScriptStep[], options: Options) => Server,
+    steps: ScriptStep[] = [],
+    options?: Options,
+  ): Promise<Server> {
+    const server = new this(steps, options as Options);
+    await server.listen();
+    return server;
+  }
+
   protected constructor(
     steps: ScriptStep[],
     /** Answers when the script has run out (a long run's policy). */

@@ -17,17 +17,11 @@ export interface SglangServerOptions extends ScriptedOpenAIServerOptions {
 }
 
 export class SglangServer extends ScriptedOpenAIServer {
-  private constructor(
+  constructor(
     steps: ScriptStep[],
-    private readonly sglang: SglangServerOptions,
+    private readonly sglang: SglangServerOptions = {},
   ) {
     super(steps, sglang);
-  }
-
-  static async start(steps: ScriptStep[] = [], options: SglangServerOptions = {}): Promise<SglangServer> {
-    const server = new SglangServer(steps, options);
-    await server.listen();
-    return server;
   }
 
   private get contextLength(): number {

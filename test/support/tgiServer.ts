@@ -21,17 +21,11 @@ export interface TgiServerOptions extends ScriptedOpenAIServerOptions {
 }
 
 export class TgiServer extends ScriptedOpenAIServer {
-  private constructor(
+  constructor(
     steps: ScriptStep[],
-    private readonly tgi: TgiServerOptions,
+    private readonly tgi: TgiServerOptions = {},
   ) {
     super(steps, { model: 'Qwen/Qwen2.5-Coder-7B-Instruct', ...tgi });
-  }
-
-  static async start(steps: ScriptStep[] = [], options: TgiServerOptions = {}): Promise<TgiServer> {
-    const server = new TgiServer(steps, options);
-    await server.listen();
-    return server;
   }
 
   private get maxTotalTokens(): number {

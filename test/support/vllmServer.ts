@@ -51,17 +51,11 @@ const ERROR_TYPES: Record<number, string> = {
 };
 
 export class VllmServer extends ScriptedOpenAIServer {
-  private constructor(
+  constructor(
     steps: ScriptStep[],
-    private readonly vllm: VllmServerOptions,
+    private readonly vllm: VllmServerOptions = {},
   ) {
     super(steps, vllm);
-  }
-
-  static async start(steps: ScriptStep[] = [], options: VllmServerOptions = {}): Promise<VllmServer> {
-    const server = new VllmServer(steps, options);
-    await server.listen();
-    return server;
   }
 
   get maxModelLen(): number {
