@@ -85,33 +85,67 @@ function isAzureOpenAI(baseURL: string): boolean {
 }
 
 /**
- * fetch as the client's, but an error body in another shape than OpenAI's `{"error": {"message": …}}` is handed on
- * in OpenAI's: the SDK reads only that, and its refusal would say "400 status code (no body)" instead of the
- * server's words, so neither an overflow's sizes nor a known quirk could be read. Gemini's OpenAI-compatible API
- * wraps the error in a one-element array (`[{"error": {"code": 400, "message": "…", "status": "INVALID_ARGUMENT"}}]`);
- * Mistral's API, SGLang and vLLM before 0.10.1 send its fields at the top (`{"object": "error", "message": "…",
- * "type": …, "code": …}`).
+ * fetch as the client's, but an error body whose words the SDK would not read is handed on in OpenAI's shape with
+ * those words in its `message`: the SDK reads only `{"error": {"message": …}}`, and its refusal would say "400
+ * status code (no body)", or a gateway's "Provider returned error", instead of what refused the request, so neither an
+ * overflow's sizes nor a known quirk could be read, nor the user told.
  */
 async function fetchWithReadableErrors(url: string | URL | Request, init?: RequestInit): Promise<Response> {
   const response = await fetch(url, init);
   if (response.ok) return response;
-  const error = errorInOtherShape(await response.clone().text());
+  const error = readableError(await response.clone().text());
   if (!error) return response;
   const { status, statusText, headers } = response;
   return new Response(JSON.stringify({ error }), { status, statusText, headers });
 }
 
-/** The error object of a body that holds one in another shape than OpenAI's; undefined for any other body. */
-function errorInOtherShape(text: string): Record<string, unknown> | undefined {
-  let body: unknown;
+/**
+ * The error object of a body the SDK would not read as it is, in OpenAI's shape; undefined for any other body.
+ * OpenRouter wraps a provider's refusal as `{"error": {"code": 400, "message": "Provider returned error",
+ * "metadata": {"raw": "<the provider's body, as text>", "provider_name": "…"}}}` (openrouter.ai/docs/api/reference/
+ * errors-and-debugging): its message gets the provider's own words.
+ */
+function readableError(text: string): Record<string, unknown> | undefined {
+  const body = parsedJson(text);
+  const error = errorObjectOf(body);
+  if (!error) return undefined;
+  const metadata = isRecord(error.metadata) ? error.metadata : {};
+  const providerSaid = metadata.raw === undefined ? undefined : providerWords(metadata.raw);
+  if (providerSaid) {
+    const provider = typeof metadata.provider_name === 'string' ? ` (${metadata.provider_name})` : '';
+    return { ...error, message: `${String(error.message ?? '')}${provider}: ${providerSaid}` };
+  }
+  // In OpenAI's own shape, the SDK reads it as it is.
+  return isRecord(body) && body.error === error ? undefined : error;
+}
+
+/**
+ * The error object a body holds: OpenAI's `{"error": {…}}` (Anthropic's too); Gemini's OpenAI-compatible API wraps
+ * it in a one-element array (`[{"error": {"code": 400, "message": "…", "status": "INVALID_ARGUMENT"}}]`); Mistral's
+ * API, SGLang and vLLM before 0.10.1 send its fields at the top (`{"object": "error", "message": "…", "type": …,
+ * "code": …}`).
+ */
+function errorObjectOf(body: unknown): Record<string, unknown> | undefined {
+  if (Array.isArray(body) && body.length === 1 && isRecord(body[0]) && isRecord(body[0].error)) return body[0].error;
+  if (!isRecord(body)) return undefined;
+  if (isRecord(body.error)) return body.error;
+  return !('error' in body) && typeof body.message === 'string' ? body : undefined;
+}
+
+/** What a provider's own error body says: its message, read as its error's shape has it; else the body as text. */
+function providerWords(raw: unknown): string | undefined {
+  const body = typeof raw === 'string' ? (parsedJson(raw) ?? raw) : raw;
+  if (typeof body === 'string') return body.trim() || undefined;
+  const message = errorObjectOf(body)?.message;
+  return typeof message === 'string' ? message : JSON.stringify(body);
+}
+
+function parsedJson(text: string): unknown {
   try {
-    body = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
     return undefined;
   }
-  if (Array.isArray(body) && body.length === 1 && isRecord(body[0]) && isRecord(body[0].error)) return body[0].error;
-  if (isRecord(body) && !('error' in body) && typeof body.message === 'string') return body;
-  return undefined;
 }
 
 /** Per attempt: long generations on slow local servers. */

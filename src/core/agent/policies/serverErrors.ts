@@ -116,6 +116,17 @@ const OVERFLOW_FORMS: { pattern: RegExp; read: (match: RegExpMatchArray) => Cont
     pattern: new RegExp(`maximum context length is ${NUMBER} tokens.*?resulted in ${NUMBER} tokens`, 's'),
     read: (m) => ({ limit: toInt(m[1]), promptTokens: toInt(m[2]) }),
   },
+  // OpenRouter's own check, before any provider: "This endpoint's maximum context length is 131072 tokens. However,
+  // you requested about 141607 tokens (10535 of text input, 131072 in the output)" (Aider-AI/aider#3721); with tools
+  // "(81684 of text input, 3748 of tool input, 120000 in the output)" (boldsoftware/shelley#159). The prompt is the
+  // text and the tool input.
+  {
+    pattern: new RegExp(
+      `maximum context length is ${NUMBER} tokens.*?you requested about ${NUMBER} tokens \\(${NUMBER} of text input(?:, ${NUMBER} of tool input)?`,
+      's',
+    ),
+    read: (m) => ({ limit: toInt(m[1]), promptTokens: (toInt(m[3]) ?? 0) + (toInt(m[4]) ?? 0) }),
+  },
   // llama.cpp: "request (9412 tokens) exceeds the available context size (8192 tokens)".
   {
     pattern: new RegExp(`request \\(${NUMBER} tokens\\) exceeds the available context size \\(${NUMBER} tokens\\)`),
