@@ -29,6 +29,7 @@
  * made (a resumed run).
  */
 import { createHmac } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { pieces, promptTokens, type Answer, type RecordedRequest, type ScriptStep } from './scriptedServer';
 import { ScriptedOpenAIServer, type CompletionParts, type ScriptedOpenAIServerOptions } from './scriptedOpenAIServer';
 
@@ -55,10 +56,12 @@ function mac(kind: string, text: string): string {
   return createHmac('sha256', 'openrouter-double').update(`${kind}\n${text}`).digest('base64');
 }
 
-type SentMessage = { role?: string; tool_calls?: unknown[]; reasoning_details?: unknown };
+type SentMessage = { role?: string; tool_calls?: { id?: string }[]; reasoning_details?: unknown };
 
 export class OpenRouterServer extends ScriptedOpenAIServer {
   declare protected readonly options: OpenRouterServerOptions;
+  /** The calls of the replies the model thought before (Anthropic's thinking is on only where it did). */
+  private readonly callsAfterThinking = new Set<string>();
 
   static async start(steps: ScriptStep[] = [], options: OpenRouterServerOptions = {}): Promise<OpenRouterServer> {
     const server = new OpenRouterServer(steps, { model: 'anthropic/claude-sonnet-4.5', ...options });
@@ -99,7 +102,8 @@ export class OpenRouterServer extends ScriptedOpenAIServer {
       if (message.role !== 'assistant') continue;
       const details = message.reasoning_details;
       if (details === undefined) {
-        if (position === finalAssistant && message.tool_calls?.length)
+        const thought = this.callsAfterThinking.has(message.tool_calls?.[0]?.id ?? '');
+        if (position === finalAssistant && thought)
           return this.anthropicRefusal(`messages.${position}.content.0.type: ${ANTHROPIC_MISSING_THINKING}.`);
         continue;
       }
@@ -146,7 +150,9 @@ export class OpenRouterServer extends ScriptedOpenAIServer {
   protected decorate(completion: Record<string, unknown>, parts: CompletionParts): void {
     const [choice] = completion.choices as { message: Record<string, unknown> }[];
     completion.provider = this.provider;
-    if (parts.reasoning) choice.message.reasoning_details = reasoningDetails(parts.reasoning);
+    if (!parts.reasoning) return;
+    choice.message.reasoning_details = reasoningDetails(parts.reasoning);
+    for (const call of parts.toolCalls ?? []) this.callsAfterThinking.add(call.id);
   }
 
   /** The reasoning streamed as OpenRouter streams it: text pieces in both fields, then the rest of each block. */
@@ -166,5 +172,5 @@ export class OpenRouterServer extends ScriptedOpenAIServer {
 function signedByThisDouble(details: unknown): boolean {
   if (!Array.isArray(details)) return false;
   const text = (details[0] as { text?: unknown } | undefined)?.text;
-  return typeof text === 'string' && JSON.stringify(details) === JSON.stringify(reasoningDetails(text));
+  return typeof text === 'string' && isDeepStrictEqual(details, reasoningDetails(text));
 }

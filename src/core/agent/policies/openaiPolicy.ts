@@ -1,8 +1,8 @@
 /**
  * OpenAI-compatible chat completions with tools, through the official `openai` SDK: OpenAI itself, vLLM,
  * Ollama's /v1, LM Studio, llama.cpp server and the trainer's own server. Streams replies (SSE) by default;
- * keeps reasoning text (and sends it back on its message), a tool call's vendor extension (Gemini's thought
- * signature, sent back on its call), cached and reasoning token counts, the model id and system fingerprint the
+ * keeps reasoning text and OpenRouter's reasoning blocks (and sends them back on their message), a tool call's vendor
+ * extension (Gemini's thought signature, sent back on its call), cached and reasoning token counts, the model id and system fingerprint the
  * server answered with, logprobs and token ids.
  */
 import OpenAI from 'openai';
@@ -21,6 +21,7 @@ import {
   type PolicyInfo,
   type PolicyRequest,
   type PolicyResponse,
+  type ReasoningDetail,
   type TokenLogprob,
   type TokenUsage,
   type ToolCall,
@@ -395,20 +396,29 @@ export function toWireMessage(message: ChatMessage): ChatCompletionMessageParam 
 }
 
 /**
- * The reasoning an assistant message goes back with: the field its server returned, as it returned it ('' too).
- * Nothing for a message from a server that returned none, so such servers get the requests they always got
- * (OpenAI's own API, which refuses fields it does not know, returns no reasoning in chat completions).
+ * The reasoning an assistant message goes back with: the field its server returned, as it returned it ('' too), and
+ * OpenRouter's reasoning blocks, unmodified. Nothing for a message from a server that returned none, so such servers
+ * get the requests they always got (OpenAI's own API, which refuses fields it does not know, returns no reasoning in
+ * chat completions).
  */
-function reasoningToSendBack(message: AssistantMessage): { reasoning_content?: string; reasoning?: string } {
+function reasoningToSendBack(message: AssistantMessage): {
+  reasoning_content?: string;
+  reasoning?: string;
+  reasoning_details?: ReasoningDetail[];
+} {
   const kept = message.extra?.reasoning_sent_back;
-  return kept?.field === 'reasoning_content' || kept?.field === 'reasoning' ? { [kept.field]: kept.text } : {};
+  const details = message.extra?.reasoning_details;
+  return {
+    ...(kept?.field === 'reasoning_content' || kept?.field === 'reasoning' ? { [kept.field]: kept.text } : {}),
+    ...(details ? { reasoning_details: details } : {}),
+  };
 }
 
 /**
  * The server's message as our AssistantMessage. Some servers send tool-call arguments as an object rather
  * than a JSON string, or leave out the call id; both are normalised so the toolbox sees a string. Reasoning
- * the message carried is kept, with the field it came in, and a call's vendor extension (`extra_content`) on
- * its call, to be sent back as they came.
+ * the message carried is kept, with the field it came in, OpenRouter's reasoning blocks (`reasoning_details`, when
+ * it sent any) as they are, and a call's vendor extension (`extra_content`) on its call, to be sent back as they came.
  */
 export function toAssistantMessage(message: {
   content?: string | null;
@@ -416,6 +426,7 @@ export function toAssistantMessage(message: {
     { id?: string; type?: string; function: { name: string; arguments?: unknown }; extra_content?: unknown }[] | null;
   reasoning_content?: string | null;
   reasoning?: string | null;
+  reasoning_details?: unknown;
 }): AssistantMessage {
   const toolCalls: ToolCall[] = (message.tool_calls ?? []).flatMap((call, index) => {
     if (call.type !== undefined && call.type !== 'function') return [];
@@ -430,13 +441,16 @@ export function toAssistantMessage(message: {
     ];
   });
   const reasoningField = reasoningFieldOf(message);
+  const details = message.reasoning_details;
+  const extra: AssistantMessage['extra'] = {
+    ...(reasoningField ? { reasoning_sent_back: { field: reasoningField, text: message[reasoningField] ?? '' } } : {}),
+    ...(Array.isArray(details) && details.length ? { reasoning_details: details as ReasoningDetail[] } : {}),
+  };
   return {
     role: 'assistant',
     content: toolCalls.length ? (message.content ?? null) : (message.content ?? ''),
     ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
-    ...(reasoningField
-      ? { extra: { reasoning_sent_back: { field: reasoningField, text: message[reasoningField] ?? '' } } }
-      : {}),
+    ...(Object.keys(extra).length ? { extra } : {}),
   };
 }
 

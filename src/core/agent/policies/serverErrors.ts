@@ -52,10 +52,11 @@ const QUIRKS: { name: QuirkName; pattern: RegExp; hint: string }[] = [
     hint: 'the account is out of credit: waiting will not help; add credit or use another key',
   },
   {
-    // Groq's wording (karthink/gptel#774, janhq/jan#8136); a field-by-field validator names the field as it refuses.
+    // Groq's wording (karthink/gptel#774, janhq/jan#8136); a field-by-field validator names the field as it refuses,
+    // OpenRouter's `reasoning_details` too where it goes back.
     name: 'reasoning-field-refused',
     pattern:
-      /property '(?:reasoning|reasoning_content)' is unsupported|\breasoning(?:_content)?\b[^\n]{0,40}(?:is not supported|was unexpected|Extra inputs are not permitted)/,
+      /property '(?:reasoning|reasoning_content|reasoning_details)' is unsupported|\breasoning(?:_content|_details)?\b[^\n]{0,40}(?:is not supported|was unexpected|Extra inputs are not permitted)/,
     hint: 'this server takes no reasoning on earlier replies; they go without it (the model sees none of its earlier reasoning)',
   },
   {
