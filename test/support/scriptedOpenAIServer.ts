@@ -117,6 +117,13 @@ export class ScriptedOpenAIServer extends ScriptedServer {
     return [];
   }
 
+  /** The deltas that stream the reply's reasoning: its text in pieces, in each reasoning field. */
+  protected reasoningDeltas(parts: CompletionParts): Record<string, unknown>[] {
+    return pieces(parts.reasoning).map((piece) =>
+      Object.fromEntries(this.reasoningFields.map((field) => [field, piece])),
+    );
+  }
+
   /** The first delta of a stream: OpenAI's names the role, with empty content. */
   protected openingDelta(_parts: CompletionParts): Record<string, unknown> {
     return { role: 'assistant', content: '' };
@@ -268,10 +275,8 @@ export class ScriptedOpenAIServer extends ScriptedServer {
     const tokenIds = choice.token_ids as number[] | undefined;
     if (completion.prompt_token_ids)
       Object.assign(events[0] as object, { prompt_token_ids: completion.prompt_token_ids });
-    if (parts.reasoning)
-      for (const piece of pieces(parts.reasoning))
-        events.push(chunk(Object.fromEntries(this.reasoningFields.map((field) => [field, piece]))));
-    for (const delta of [...this.contentDeltas(parts), ...this.toolCallDeltas(parts)]) events.push(chunk(delta));
+    const deltas = [...this.reasoningDeltas(parts), ...this.contentDeltas(parts), ...this.toolCallDeltas(parts)];
+    for (const delta of deltas) events.push(chunk(delta));
     // The log-probabilities of the reply travel on its last chunk (OpenAI spreads them over the content chunks).
     events.push(
       chunk({}, parts.finishReason, {

@@ -151,6 +151,11 @@ export abstract class ScriptedServer {
   protected abstract render(step: RenderableStep, request: RecordedRequest): Answer;
   protected abstract errorAnswer(status: number, message: string, code?: string): Answer;
 
+  /** A scripted HTTP error: the family's own error, unless it passes on another server's (a gateway's provider). */
+  protected scriptedErrorAnswer(status: number, message: string, code?: string): Answer {
+    return this.errorAnswer(status, message, code);
+  }
+
   /** The next step, or an error response saying the script ran out. */
   protected nextStep(request: RecordedRequest): ScriptStep | undefined {
     let next = this.steps.shift() ?? this.respond?.(request);
@@ -196,7 +201,7 @@ export abstract class ScriptedServer {
     if ('delayMs' in next && next.delayMs) await new Promise((resolve) => setTimeout(resolve, next.delayMs));
     if (response.destroyed) return;
     if (next.type === 'http_error') {
-      const answer = this.errorAnswer(next.status, next.message ?? `scripted HTTP ${next.status}`, next.code);
+      const answer = this.scriptedErrorAnswer(next.status, next.message ?? `scripted HTTP ${next.status}`, next.code);
       return send(response, { ...answer, headers: { ...answer.headers, ...next.headers } });
     }
     send(response, this.render(next as RenderableStep, request));

@@ -8,8 +8,8 @@
  * It does not guess at `name = value` assignments: `password = make_password(raw)` is code, not a secret.
  * Patches, diffs and the agent's tool-call arguments are code (applied, graded, trained on): they lose exact
  * secrets only (see `redactTurn` and `redactResult`), never altered by shape. So does the opaque extension a
- * server put on a tool call (Gemini's thought signature, base64 that can hold a key shape by chance), which goes
- * back to the server on resume and is refused there if altered.
+ * server put on a tool call (Gemini's thought signature, base64 that can hold a key shape by chance), and so do
+ * OpenRouter's reasoning blocks, which go back to the server on resume and are refused there if altered.
  */
 import { existsSync } from 'node:fs';
 import type { ChatMessage, RunResult, Trajectory, Turn } from './types';
@@ -161,7 +161,8 @@ function escapeRegExp(text: string): string {
  * A turn with every string redacted but the code in it: the arguments of its tool calls (what the agent wrote:
  * files, edits, commands) lose registered secrets only, as the work tree's diff does, so the conversation still
  * writes what the diff holds; so do the opaque tokens a server wants back unaltered (a call's `extra_content`,
- * Anthropic's thinking signatures and redacted thinking), whose base64 can hold a key shape by chance. A
+ * Anthropic's thinking signatures and redacted thinking, OpenRouter's reasoning blocks whole, since their signatures
+ * sign their text), whose base64 can hold a key shape by chance. A
  * registered secret in the diff is replaced (it must not reach the log) and the turn is marked `secrets_in_diff`,
  * since that diff no longer applies as it is.
  */
@@ -176,6 +177,8 @@ export function redactTurn(redactor: Redactor, turn: Turn): Turn {
       if (extraContent) call.extra_content = redactor.redactSecretsIn(extraContent);
     });
     keepOpaqueThinking(redactor, message, written);
+    const details = written.extra?.reasoning_details;
+    if (details !== undefined) message.extra!.reasoning_details = redactor.redactSecretsIn(details);
   });
   redacted.observations.forEach((observation, o) => {
     const { arguments: written } = turn.observations[o];

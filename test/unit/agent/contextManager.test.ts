@@ -309,7 +309,7 @@ describe('harness notes', () => {
 });
 
 describe('token meter', () => {
-  test('the reasoning a reply goes back with takes room as its text does: a server reasoning field, thinking blocks', () => {
+  test("the reasoning a reply goes back with takes room as its text does: a server reasoning field, thinking blocks, OpenRouter's reasoning blocks", () => {
     const meter = new TokenMeter();
     const thought = 'x'.repeat(3000);
     const reply: ChatMessage = { role: 'assistant', content: 'Done.' };
@@ -322,6 +322,12 @@ describe('token meter', () => {
     assert.equal(
       meter.chars(withReasoning({ thinking_blocks: [{ type: 'thinking', thinking: thought, signature: 'sig' }] })),
       bare + thought.length,
+    );
+    const details = [{ type: 'reasoning.encrypted', data: thought, format: 'anthropic-claude-v1', index: 0 }];
+    assert.equal(
+      meter.chars(withReasoning({ reasoning_details: details })),
+      bare + JSON.stringify(details).length,
+      'as the JSON that goes back',
     );
   });
 });

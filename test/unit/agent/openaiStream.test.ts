@@ -142,3 +142,50 @@ describe('CompletionAccumulator', () => {
     });
   });
 });
+
+describe("CompletionAccumulator: OpenRouter's reasoning_details", () => {
+  /** A chunk whose delta carries `delta` (OpenRouter's fields beside OpenAI's). */
+  const deltaChunk = (delta: Record<string, unknown>) =>
+    ({ ...chunk(undefined), choices: [{ ...chunk(undefined).choices[0], delta }] }) as ChatCompletionChunk;
+
+  test('pieces of one block (one index) are put together in order; each new index begins a block', () => {
+    // Shaped as OpenRouter streamed openai/gpt-5 (charmbracelet fantasy's recordings, TestOpenRouterCommon/gpt-5): the
+    // summary in pieces at index 0, with the same text in `reasoning`; then its encrypted reasoning whole.
+    const summary = (text: string) => ({
+      type: 'reasoning.summary',
+      summary: text,
+      format: 'openai-responses-v1',
+      index: 0,
+    });
+    const encrypted = {
+      type: 'reasoning.encrypted',
+      data: 'gAAAAABo95AdNmqx',
+      format: 'openai-responses-v1',
+      index: 1,
+    };
+    const accumulator = new CompletionAccumulator();
+    for (const delta of [
+      { role: 'assistant', content: '', reasoning: '**Executing', reasoning_details: [summary('**Executing')] },
+      { role: 'assistant', content: '', reasoning: ' both', reasoning_details: [summary(' both')] },
+      { role: 'assistant', content: '', reasoning: null, reasoning_details: [encrypted] },
+      { role: 'assistant', content: '', reasoning: null, reasoning_details: [] },
+    ])
+      accumulator.push(deltaChunk(delta));
+    const { message } = accumulator.result().choices[0];
+    assert.equal(message.reasoning, '**Executing both');
+    assert.deepEqual(message.reasoning_details, [summary('**Executing both'), encrypted]);
+  });
+
+  test('a signature on a later piece of its block is set on it, an empty one never over a signature; a stream without any has none', () => {
+    const text = { type: 'reasoning.text', text: '', signature: '', format: 'anthropic-claude-v1', index: 0 };
+    const accumulator = new CompletionAccumulator();
+    for (const piece of [text, { ...text, text: 'Look.', signature: undefined }, { ...text, signature: 'EqQB' }, text])
+      accumulator.push(deltaChunk({ reasoning_details: [piece] }));
+    assert.deepEqual(accumulator.result().choices[0].message.reasoning_details, [
+      { ...text, text: 'Look.', signature: 'EqQB' },
+    ]);
+    const none = new CompletionAccumulator();
+    none.push(deltaChunk({ content: 'Hi.' }));
+    assert.ok(!('reasoning_details' in none.result().choices[0].message));
+  });
+});

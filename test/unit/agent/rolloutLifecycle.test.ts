@@ -24,6 +24,7 @@ import { cabTaskOn, smolagentsRow } from '../../support/cabTasks';
 import { DeepSeekServer } from '../../support/deepSeekServer';
 import { fakeSandbox } from '../../support/fakeSandbox';
 import { GeminiServer, googleExtension, thoughtSignature } from '../../support/geminiServer';
+import { OpenRouterServer, reasoningDetails } from '../../support/openRouterServer';
 import type { ScriptedOpenAIServer } from '../../support/scriptedOpenAIServer';
 import { scripted, type Answer } from '../../support/scriptedPolicy';
 import { step } from '../../support/scriptedServer';
@@ -271,6 +272,27 @@ describe('rollout lifecycle: closing a run whatever fails around the agent loop'
       'gemini-3-flash-preview',
     );
     assert.deepEqual(sent[2].tool_calls?.[0].extra_content, signature);
+  });
+
+  test('OpenRouter wire: a resumed run sends back the reasoning_details kept on its recorded replies, unmodified', async () => {
+    const details = reasoningDetails('Run the tests first.');
+    const sent = await resumedRequest(
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [pytest],
+        extra: {
+          reasoning_sent_back: { field: 'reasoning', text: 'Run the tests first.' },
+          reasoning_details: details,
+        },
+      },
+      await OpenRouterServer.start([step.toolCall('submit', { summary: 'done' })]),
+      'anthropic/claude-sonnet-4.5',
+    );
+    assert.equal(
+      JSON.stringify((sent[2] as { reasoning_details?: unknown }).reasoning_details),
+      JSON.stringify(details),
+    );
   });
 
   test('an agent that breaks its repository fails: its turn is recorded, the run graded as a patch that cannot apply, never infra_error', async () => {

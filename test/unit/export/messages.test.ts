@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { exportMessage, styled, type ExportMessage } from '../../../src/core/export/messages';
+import { exportMessage, exportTurns, styled, type ExportMessage } from '../../../src/core/export/messages';
+import { sampleTurn } from '../trajectory/sampleTrajectory';
 
 test('--tool-calls text joins user messages in a row, so roles alternate as torchtune requires', () => {
   const call = { id: 'call_1', type: 'function' as const, function: { name: 'bash', arguments: { command: 'ls' } } };
@@ -34,4 +35,19 @@ test("exported tool calls carry the chat format's fields only: a server's extra_
       exportMessage({ role: 'assistant', content: null, tool_calls: [signed] }, { toolArguments }).tool_calls,
       exportMessage({ role: 'assistant', content: null, tool_calls: [call] }, { toolArguments }).tool_calls,
     );
+});
+
+test("SFT and DPO messages carry the turn's reasoning, never OpenRouter's reasoning blocks (reasoning_details) kept to go back", () => {
+  const turn = { ...sampleTurn(0), index: 0, reasoning: 'Look at calc.py.' };
+  const plain = exportTurns([turn]);
+  const reply = turn.messages.findIndex((message) => message.role === 'assistant');
+  turn.messages[reply] = {
+    ...turn.messages[reply],
+    extra: {
+      reasoning_sent_back: { field: 'reasoning', text: 'Look at calc.py.' },
+      reasoning_details: [{ type: 'reasoning.text', text: 'Look at calc.py.', signature: 'sig-or-1', index: 0 }],
+    },
+  };
+  assert.deepEqual(exportTurns([turn]), plain);
+  assert.equal(plain[reply].reasoning_content, 'Look at calc.py.');
 });

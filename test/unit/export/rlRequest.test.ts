@@ -173,6 +173,29 @@ describe('the request a model call was sent', () => {
     assert.ok(!/sig-1|opaque/.test(JSON.stringify(rows)), 'no signature nor redacted block reaches an export');
   });
 
+  test("the RL export's prompt carries OpenRouter's reasoning text on each earlier reply, never its reasoning_details", async () => {
+    const turns = [0, 1, 2].map((index) => sampleTurn(index));
+    const replyOf = (index: number) => turns[index].messages.find((message) => message.role === 'assistant')!;
+    turns[0].reasoning = 'Look at calc.py.';
+    replyOf(0).extra = {
+      reasoning_sent_back: { field: 'reasoning', text: 'Look at calc.py.' },
+      reasoning_details: [
+        {
+          type: 'reasoning.text',
+          text: 'Look at calc.py.',
+          signature: 'sig-or-1',
+          format: 'anthropic-claude-v1',
+          index: 0,
+        },
+        { type: 'reasoning.encrypted', data: 'opaque-or', format: 'anthropic-claude-v1', index: 1 },
+      ],
+    };
+    const rows = await rlRows('openrouter', turns);
+    assert.deepEqual(promptReasoning(rows, 2), ['Look at calc.py.', undefined]);
+    assert.equal(rows[0].response.reasoning_content, 'Look at calc.py.');
+    assert.ok(!/reasoning_details|sig-or-1|opaque-or/.test(JSON.stringify(rows)), 'no block reaches an export');
+  });
+
   test('after a server refused reasoning on earlier replies (the reasoning-field-refused workaround), RL prompts carry none', async () => {
     const turns = [0, 1, 2].map((index) => sampleTurn(index));
     for (const turn of turns) {

@@ -196,4 +196,37 @@ describe('redaction', () => {
     const [leaked] = redactTurn(redactor, leaking).messages[0].extra?.thinking_blocks as Record<string, string>[];
     assert.equal(leaked.signature, `${signature}${REDACTED}`, 'an exact secret goes wherever it is');
   });
+
+  test("OpenRouter's reasoning blocks (reasoning_details) are kept byte for byte, key shapes in their text and signatures too; exact secrets go", () => {
+    const redactor = new Redactor({ env: {}, secrets: ['configured-key-7f3a9c2e41d8'] });
+    const keyShaped = 'sk-proj-4fQ9xT2mB7kL1pR8wZ3nC6vD0hJ5gY';
+    const details = (text: string) => [
+      {
+        type: 'reasoning.text',
+        text,
+        signature: 'ErUBCkYIBRgCIkB4/AIzaSyD3x9Q2mV8kL4pR7tW1nB6cF0hJ5gK2sA9+Qb7YqW2Ejc0==',
+        format: 'anthropic-claude-v1',
+        index: 0,
+      },
+      { type: 'reasoning.encrypted', data: 'gAAAAABo95/AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q+rS8==', index: 1 },
+    ];
+    const turnWith = (text: string) => ({
+      ...sampleTurn(1),
+      index: 1,
+      messages: [
+        {
+          role: 'assistant' as const,
+          content: 'Looking.',
+          extra: { reasoning_sent_back: { field: 'reasoning', text }, reasoning_details: details(text) },
+        },
+      ],
+    });
+    // The blocks' signature signs their text: a key shape in it is kept there, though the reasoning text loses it.
+    const thought = `The key ${keyShaped} is in .env.`;
+    const [kept] = redactTurn(redactor, turnWith(thought)).messages;
+    assert.deepEqual(kept.extra?.reasoning_details, details(thought));
+    assert.deepEqual(kept.extra?.reasoning_sent_back, { field: 'reasoning', text: `The key ${REDACTED} is in .env.` });
+    const [leaked] = redactTurn(redactor, turnWith(`${thought} configured-key-7f3a9c2e41d8`)).messages;
+    assert.deepEqual(leaked.extra?.reasoning_details, details(`${thought} ${REDACTED}`), 'an exact secret goes');
+  });
 });

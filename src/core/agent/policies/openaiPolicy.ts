@@ -1,8 +1,8 @@
 /**
  * OpenAI-compatible chat completions with tools, through the official `openai` SDK: OpenAI itself, vLLM,
  * Ollama's /v1, LM Studio, llama.cpp server and the trainer's own server. Streams replies (SSE) by default;
- * keeps reasoning text (and sends it back on its message), a tool call's vendor extension (Gemini's thought
- * signature, sent back on its call), cached and reasoning token counts, the model id and system fingerprint the
+ * keeps reasoning text and OpenRouter's reasoning blocks (and sends them back on their message), a tool call's vendor
+ * extension (Gemini's thought signature, sent back on its call), cached and reasoning token counts, the model id and system fingerprint the
  * server answered with, logprobs and token ids.
  */
 import OpenAI from 'openai';
@@ -21,6 +21,7 @@ import {
   type PolicyInfo,
   type PolicyRequest,
   type PolicyResponse,
+  type ReasoningDetail,
   type TokenLogprob,
   type TokenUsage,
   type ToolCall,
@@ -85,35 +86,69 @@ function isAzureOpenAI(baseURL: string): boolean {
 }
 
 /**
- * fetch as the client's, but an error body in another shape than OpenAI's `{"error": {"message": …}}` is handed on
- * in OpenAI's: the SDK reads only that, and its refusal would say "400 status code (no body)" instead of the
- * server's words, so neither an overflow's sizes nor a known quirk could be read. Gemini's OpenAI-compatible API
- * wraps the error in a one-element array (`[{"error": {"code": 400, "message": "…", "status": "INVALID_ARGUMENT"}}]`);
- * Mistral's API, SGLang and vLLM before 0.10.1 send its fields at the top (`{"object": "error", "message": "…",
- * "type": …, "code": …}`); Hugging Face's text-generation-inference (TGI) and LM Studio send the words as `error`
- * itself (`{"error": "Input validation error: …", "error_type": "validation"}`), which the SDK quotes as JSON.
+ * fetch as the client's, but an error body whose words the SDK would not read is handed on in OpenAI's shape with
+ * those words in its `message`: the SDK reads only `{"error": {"message": …}}`, and its refusal would say "400
+ * status code (no body)", or a gateway's "Provider returned error", instead of what refused the request, so neither an
+ * overflow's sizes nor a known quirk could be read, nor the user told.
  */
 async function fetchWithReadableErrors(url: string | URL | Request, init?: RequestInit): Promise<Response> {
   const response = await fetch(url, init);
   if (response.ok) return response;
-  const error = errorInOtherShape(await response.clone().text());
+  const error = readableError(await response.clone().text());
   if (!error) return response;
   const { status, statusText, headers } = response;
   return new Response(JSON.stringify({ error }), { status, statusText, headers });
 }
 
-/** The error object of a body that holds one in another shape than OpenAI's; undefined for any other body. */
-function errorInOtherShape(text: string): Record<string, unknown> | undefined {
-  let body: unknown;
+/**
+ * The error object of a body the SDK would not read as it is, in OpenAI's shape; undefined for any other body.
+ * OpenRouter wraps a provider's refusal as `{"error": {"code": 400, "message": "Provider returned error",
+ * "metadata": {"raw": "<the provider's body, as text>", "provider_name": "…"}}}` (openrouter.ai/docs/api/reference/
+ * errors-and-debugging): its message gets the provider's own words.
+ */
+function readableError(text: string): Record<string, unknown> | undefined {
+  const body = parsedJson(text);
+  const error = errorObjectOf(body);
+  if (!error) return undefined;
+  const metadata = isRecord(error.metadata) ? error.metadata : {};
+  const providerSaid = metadata.raw === undefined ? undefined : providerWords(metadata.raw);
+  if (providerSaid) {
+    const provider = typeof metadata.provider_name === 'string' ? ` (${metadata.provider_name})` : '';
+    return { ...error, message: `${String(error.message ?? '')}${provider}: ${providerSaid}` };
+  }
+  // In OpenAI's own shape, the SDK reads it as it is.
+  return isRecord(body) && body.error === error ? undefined : error;
+}
+
+/**
+ * The error object a body holds: OpenAI's `{"error": {…}}` (Anthropic's too); Gemini's OpenAI-compatible API wraps
+ * it in a one-element array (`[{"error": {"code": 400, "message": "…", "status": "INVALID_ARGUMENT"}}]`); Mistral's
+ * API, SGLang and vLLM before 0.10.1 send its fields at the top (`{"object": "error", "message": "…", "type": …,
+ * "code": …}`); Hugging Face's text-generation-inference (TGI) and LM Studio send the words as `error` itself
+ * (`{"error": "Input validation error: …", "error_type": "validation"}`), which the SDK would quote as JSON.
+ */
+function errorObjectOf(body: unknown): Record<string, unknown> | undefined {
+  if (Array.isArray(body) && body.length === 1 && isRecord(body[0]) && isRecord(body[0].error)) return body[0].error;
+  if (!isRecord(body)) return undefined;
+  if (isRecord(body.error)) return body.error;
+  if (typeof body.error === 'string') return { message: body.error, type: body.error_type ?? null };
+  return !('error' in body) && typeof body.message === 'string' ? body : undefined;
+}
+
+/** What a provider's own error body says: its message, read as its error's shape has it; else the body as text. */
+function providerWords(raw: unknown): string | undefined {
+  const body = typeof raw === 'string' ? (parsedJson(raw) ?? raw) : raw;
+  if (typeof body === 'string') return body.trim() || undefined;
+  const message = errorObjectOf(body)?.message;
+  return typeof message === 'string' ? message : JSON.stringify(body);
+}
+
+function parsedJson(text: string): unknown {
   try {
-    body = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
     return undefined;
   }
-  if (Array.isArray(body) && body.length === 1 && isRecord(body[0]) && isRecord(body[0].error)) return body[0].error;
-  if (isRecord(body) && !('error' in body) && typeof body.message === 'string') return body;
-  if (isRecord(body) && typeof body.error === 'string') return { message: body.error, type: body.error_type ?? null };
-  return undefined;
 }
 
 /** Per attempt: long generations on slow local servers. */
@@ -363,20 +398,29 @@ export function toWireMessage(message: ChatMessage): ChatCompletionMessageParam 
 }
 
 /**
- * The reasoning an assistant message goes back with: the field its server returned, as it returned it ('' too).
- * Nothing for a message from a server that returned none, so such servers get the requests they always got
- * (OpenAI's own API, which refuses fields it does not know, returns no reasoning in chat completions).
+ * The reasoning an assistant message goes back with: the field its server returned, as it returned it ('' too), and
+ * OpenRouter's reasoning blocks, unmodified. Nothing for a message from a server that returned none, so such servers
+ * get the requests they always got (OpenAI's own API, which refuses fields it does not know, returns no reasoning in
+ * chat completions).
  */
-function reasoningToSendBack(message: AssistantMessage): { reasoning_content?: string; reasoning?: string } {
+function reasoningToSendBack(message: AssistantMessage): {
+  reasoning_content?: string;
+  reasoning?: string;
+  reasoning_details?: ReasoningDetail[];
+} {
   const kept = message.extra?.reasoning_sent_back;
-  return kept?.field === 'reasoning_content' || kept?.field === 'reasoning' ? { [kept.field]: kept.text } : {};
+  const details = message.extra?.reasoning_details;
+  return {
+    ...(kept?.field === 'reasoning_content' || kept?.field === 'reasoning' ? { [kept.field]: kept.text } : {}),
+    ...(details ? { reasoning_details: details } : {}),
+  };
 }
 
 /**
  * The server's message as our AssistantMessage. Some servers send tool-call arguments as an object rather
  * than a JSON string, or leave out the call id; both are normalised so the toolbox sees a string. Reasoning
- * the message carried is kept, with the field it came in, and a call's vendor extension (`extra_content`) on
- * its call, to be sent back as they came.
+ * the message carried is kept, with the field it came in, OpenRouter's reasoning blocks (`reasoning_details`, when
+ * it sent any) as they are, and a call's vendor extension (`extra_content`) on its call, to be sent back as they came.
  */
 export function toAssistantMessage(message: {
   content?: string | null;
@@ -384,6 +428,7 @@ export function toAssistantMessage(message: {
     { id?: string; type?: string; function: { name: string; arguments?: unknown }; extra_content?: unknown }[] | null;
   reasoning_content?: string | null;
   reasoning?: string | null;
+  reasoning_details?: unknown;
 }): AssistantMessage {
   const toolCalls: ToolCall[] = (message.tool_calls ?? []).flatMap((call, index) => {
     if (call.type !== undefined && call.type !== 'function') return [];
@@ -398,13 +443,16 @@ export function toAssistantMessage(message: {
     ];
   });
   const reasoningField = reasoningFieldOf(message);
+  const details = message.reasoning_details;
+  const extra: AssistantMessage['extra'] = {
+    ...(reasoningField ? { reasoning_sent_back: { field: reasoningField, text: message[reasoningField] ?? '' } } : {}),
+    ...(Array.isArray(details) && details.length ? { reasoning_details: details as ReasoningDetail[] } : {}),
+  };
   return {
     role: 'assistant',
     content: toolCalls.length ? (message.content ?? null) : (message.content ?? ''),
     ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
-    ...(reasoningField
-      ? { extra: { reasoning_sent_back: { field: reasoningField, text: message[reasoningField] ?? '' } } }
-      : {}),
+    ...(Object.keys(extra).length ? { extra } : {}),
   };
 }
 

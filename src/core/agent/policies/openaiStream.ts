@@ -2,12 +2,12 @@
  * Builds one chat completion out of an OpenAI-compatible SSE stream, passing each piece on as it arrives.
  * Beyond OpenAI's fields it keeps what other servers stream: `reasoning_content` / `reasoning` (vLLM, DeepSeek,
  * llama.cpp, Ollama), vLLM's `token_ids` per chunk and `prompt_token_ids` on the first, tool-call pieces
- * that come without an `index` (some servers send each call whole) and a call's `extra_content` (Gemini's thought
- * signature, on the piece that carries the call or on one after it).
+ * that come without an `index` (some servers send each call whole), a call's `extra_content` (Gemini's thought
+ * signature, on the piece that carries the call or on one after it) and OpenRouter's `reasoning_details`.
  */
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { isRecord } from '../../trajectory/import/shared';
-import type { ReplyDelta, ToolCall } from './policy';
+import type { ReasoningDetail, ReplyDelta, ToolCall } from './policy';
 
 /** A completion in the non-streaming shape, with the extra fields servers add. */
 export interface AccumulatedCompletion {
@@ -23,6 +23,7 @@ export interface AccumulatedCompletion {
       content: string | null;
       reasoning_content?: string;
       reasoning?: string;
+      reasoning_details?: ReasoningDetail[];
       tool_calls?: ToolCall[];
     };
     finish_reason: string | null;
@@ -35,7 +36,7 @@ export interface AccumulatedCompletion {
 
 type ChunkExtras = { prompt_token_ids?: number[]; timings?: Record<string, unknown> };
 type ChoiceExtras = { token_ids?: number[] };
-type DeltaExtras = { reasoning_content?: string | null; reasoning?: string | null };
+type DeltaExtras = { reasoning_content?: string | null; reasoning?: string | null; reasoning_details?: unknown };
 type ToolCallPiece = {
   index?: number;
   id?: string;
@@ -59,6 +60,8 @@ export class CompletionAccumulator {
   private reasoning = '';
   /** Where the server streamed reasoning, once a delta carried the field (even empty): it goes back there. */
   private reasoningField?: 'reasoning_content' | 'reasoning';
+  /** OpenRouter's reasoning blocks, put together out of their pieces. */
+  private readonly reasoningDetails = new ReasoningDetailsAccumulator();
   /** Tool calls in the order they started. */
   private readonly calls: { id: string; name: string; arguments: string; extraContent?: Record<string, unknown> }[] =
     [];
@@ -95,6 +98,7 @@ export class CompletionAccumulator {
         this.onDelta?.({ kind: 'reasoning', text: reasoning });
       }
     }
+    if (Array.isArray(delta.reasoning_details)) this.reasoningDetails.push(delta.reasoning_details);
     for (const piece of (delta.tool_calls ?? []) as ToolCallPiece[]) this.pushToolCall(piece);
     if (choice.finish_reason) this.finishReason = choice.finish_reason;
     if (choice.logprobs?.content) this.logprobs.content.push(...choice.logprobs.content);
@@ -149,6 +153,7 @@ export class CompletionAccumulator {
       function: { name: call.name, arguments: call.arguments },
       ...(call.extraContent ? { extra_content: call.extraContent } : {}),
     }));
+    const reasoningDetails = this.reasoningDetails.result();
     return {
       ...this.head,
       choices: [
@@ -157,6 +162,7 @@ export class CompletionAccumulator {
             role: 'assistant',
             content: this.content || null,
             ...(this.reasoningField ? { [this.reasoningField]: this.reasoning } : {}),
+            ...(reasoningDetails.length ? { reasoning_details: reasoningDetails } : {}),
             ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
           },
           finish_reason: this.finishReason,
@@ -166,4 +172,44 @@ export class CompletionAccumulator {
       ],
     };
   }
+}
+
+/** The fields of a reasoning block whose text a stream sends in pieces. */
+const PIECED_FIELDS = new Set(['text', 'summary', 'data']);
+
+/**
+ * OpenRouter's reasoning blocks out of a stream's `delta.reasoning_details` pieces: a piece with the `index` of a block
+ * already begun continues it, its `text`, `summary` and `data` appended and its other fields (`signature`, `id`, …)
+ * set where it has them (a signature comes on a later piece than the text); a piece with a new index, or none, begins a
+ * block. "The complete reasoning sequence is built by concatenating all chunks in order"
+ * (openrouter.ai/docs/guides/best-practices/reasoning-tokens).
+ */
+class ReasoningDetailsAccumulator {
+  private readonly blocks: ReasoningDetail[] = [];
+  private readonly blockOfIndex = new Map<number, ReasoningDetail>();
+
+  push(pieces: readonly unknown[]): void {
+    for (const piece of pieces) if (isRecord(piece)) this.pushPiece(piece);
+  }
+
+  result(): ReasoningDetail[] {
+    return this.blocks;
+  }
+
+  private pushPiece(piece: ReasoningDetail): void {
+    const block = typeof piece.index === 'number' ? this.blockOfIndex.get(piece.index) : undefined;
+    if (!block) {
+      this.blocks.push({ ...piece });
+      if (typeof piece.index === 'number') this.blockOfIndex.set(piece.index, this.blocks.at(-1)!);
+      return;
+    }
+    for (const [field, value] of Object.entries(piece)) {
+      if (PIECED_FIELDS.has(field) && typeof value === 'string') block[field] = `${stringOr(block[field])}${value}`;
+      else if (value !== null && value !== undefined && value !== '') block[field] = value;
+    }
+  }
+}
+
+function stringOr(value: unknown): string {
+  return typeof value === 'string' ? value : '';
 }

@@ -58,6 +58,14 @@ export interface ReasoningSentBack {
   text: string;
 }
 
+/**
+ * A block of a reply's reasoning as OpenRouter returns it in `reasoning_details` (`reasoning.text` with its
+ * `signature`, `reasoning.summary`, `reasoning.encrypted` with its `data`; each with `id`, `format`, `index`): opaque
+ * here, kept as it came, since it must go back unmodified (Anthropic's thinking signatures, Gemini's thought
+ * signatures, OpenAI's encrypted reasoning; openrouter.ai/docs/guides/best-practices/reasoning-tokens).
+ */
+export type ReasoningDetail = Record<string, unknown>;
+
 export interface AssistantMessage {
   role: 'assistant';
   /** Null only beside tool calls: a reply with neither is '' (servers refuse an empty assistant message). */
@@ -65,9 +73,13 @@ export interface AssistantMessage {
   tool_calls?: ToolCall[];
   /**
    * What one API needs back with this message and others must not see: Anthropic's signed thinking blocks, the
-   * reasoning of an OpenAI-compatible or Ollama server.
+   * reasoning of an OpenAI-compatible or Ollama server, OpenRouter's reasoning blocks.
    */
-  extra?: { thinking_blocks?: ThinkingBlock[]; reasoning_sent_back?: ReasoningSentBack };
+  extra?: {
+    thinking_blocks?: ThinkingBlock[];
+    reasoning_sent_back?: ReasoningSentBack;
+    reasoning_details?: ReasoningDetail[];
+  };
 }
 
 export interface ToolMessage {

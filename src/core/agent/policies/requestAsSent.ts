@@ -81,6 +81,7 @@ function withoutReasoning<M extends SendableMessage>(message: M): M {
   const extra = { ...message.extra };
   delete extra.thinking_blocks;
   delete extra.reasoning_sent_back;
+  delete extra.reasoning_details;
   if (Object.keys(extra).length) return { ...message, extra };
   return Object.fromEntries(Object.entries(message).filter(([key]) => key !== 'extra')) as M;
 }

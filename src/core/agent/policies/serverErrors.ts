@@ -52,10 +52,11 @@ const QUIRKS: { name: QuirkName; pattern: RegExp; hint: string }[] = [
     hint: 'the account is out of credit: waiting will not help; add credit or use another key',
   },
   {
-    // Groq's wording (karthink/gptel#774, janhq/jan#8136); a field-by-field validator names the field as it refuses.
+    // Groq's wording (karthink/gptel#774, janhq/jan#8136); a field-by-field validator names the field as it refuses,
+    // OpenRouter's `reasoning_details` too where it goes back.
     name: 'reasoning-field-refused',
     pattern:
-      /property '(?:reasoning|reasoning_content)' is unsupported|\breasoning(?:_content)?\b[^\n]{0,40}(?:is not supported|was unexpected|Extra inputs are not permitted)/,
+      /property '(?:reasoning|reasoning_content|reasoning_details)' is unsupported|\breasoning(?:_content|_details)?\b[^\n]{0,40}(?:is not supported|was unexpected|Extra inputs are not permitted)/,
     hint: 'this server takes no reasoning on earlier replies; they go without it (the model sees none of its earlier reasoning)',
   },
   {
@@ -115,6 +116,17 @@ const OVERFLOW_FORMS: { pattern: RegExp; read: (match: RegExpMatchArray) => Cont
   {
     pattern: new RegExp(`maximum context length is ${NUMBER} tokens.*?resulted in ${NUMBER} tokens`, 's'),
     read: (m) => ({ limit: toInt(m[1]), promptTokens: toInt(m[2]) }),
+  },
+  // OpenRouter's own check, before any provider: "This endpoint's maximum context length is 131072 tokens. However,
+  // you requested about 141607 tokens (10535 of text input, 131072 in the output)" (Aider-AI/aider#3721); with tools
+  // "(81684 of text input, 3748 of tool input, 120000 in the output)" (boldsoftware/shelley#159). The prompt is the
+  // text and the tool input.
+  {
+    pattern: new RegExp(
+      `maximum context length is ${NUMBER} tokens.*?you requested about ${NUMBER} tokens \\(${NUMBER} of text input(?:, ${NUMBER} of tool input)?`,
+      's',
+    ),
+    read: (m) => ({ limit: toInt(m[1]), promptTokens: (toInt(m[3]) ?? 0) + (toInt(m[4]) ?? 0) }),
   },
   // llama.cpp: "request (9412 tokens) exceeds the available context size (8192 tokens)".
   {
