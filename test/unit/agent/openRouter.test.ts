@@ -6,6 +6,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OpenAIPolicy } from '../../../src/core/agent/policies/openaiPolicy';
+import { createPolicy } from '../../../src/core/agent/policies/policySpec';
 import {
   PolicyError,
   type ChatMessage,
@@ -73,6 +74,12 @@ async function converse(policy: Policy): Promise<{ conversation: ChatMessage[]; 
 }
 
 describe("OpenRouter (test double of the real wire format): the providers' refusals in their own words", () => {
+  test("OpenRouter (test double of the real wire format): the context window is the model card's context_length in /models", async () => {
+    const server = await openRouter([], { contextWindow: 200000 });
+    const policy = await createPolicy(`openai:${MODEL}@${server.baseURL}`, { env: { OPENAI_API_KEY: KEY } });
+    assert.deepEqual(policy.info.contextWindow, { tokens: 200000, source: `/v1/models context_length of ${MODEL}` });
+  });
+
   test("OpenRouter (test double of the real wire format): a provider's refusal says the provider's words from metadata.raw, and its name", async () => {
     const said = 'Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096.';
     const server = await openRouter([step.httpError(400, { message: said })], { provider: 'Nvidia' });

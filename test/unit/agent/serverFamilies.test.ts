@@ -559,6 +559,17 @@ describe('DeepSeek (test double of the thinking-mode wire format)', () => {
 });
 
 describe('Groq (test double of the real wire format)', () => {
+  test("Groq: the context window is its model card's context_window in /v1/models", async () => {
+    const server = track(await GroqServer.start([], { apiKey: KEY }));
+    const policy = await createPolicy(`openai:deepseek-r1-distill-llama-70b@${server.baseURL}`, {
+      env: { OPENAI_API_KEY: KEY },
+    });
+    assert.deepEqual(policy.info.contextWindow, {
+      tokens: 131072,
+      source: '/v1/models context_window of deepseek-r1-distill-llama-70b',
+    });
+  });
+
   test("Groq's wordings of a refused reasoning field are known; other refusals that name reasoning are not", () => {
     for (const said of [
       "'messages.2' : for 'role:assistant' the following must be satisfied[('messages.2' : property 'reasoning_content' is unsupported)]",

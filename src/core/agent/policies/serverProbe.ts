@@ -4,8 +4,9 @@
  * slot's `n_ctx`; LM Studio's /api/v1/models (0.4 and later) gives a loaded instance's `context_length` (else the
  * model's `max_context_length`), and on 0.3.x a one-token /api/v0/chat/completions gives the loaded model's
  * `model_info.context_length`; Ollama's /api/show gives a Modelfile's `num_ctx`, and /api/ps a loaded model's
- * `context_length`; TGI's /info gives `max_total_tokens`. Every question is short and may fail: the answer is then
- * simply missing.
+ * `context_length`; TGI's /info gives `max_total_tokens`; gateways put the window on each model's card (OpenRouter's
+ * `context_length`, Groq's `context_window`). Every question is short and may fail: the answer is then simply
+ * missing.
  */
 import type { ContextWindow } from './modelTable';
 
@@ -75,6 +76,11 @@ export async function probeOpenAICompatible(
     return { server: 'llama.cpp', ...(await llamaCppWindow(origin, options)) };
   if (cards.length && cards.every((entry) => entry.owned_by === 'openai' || entry.owned_by === 'system'))
     return { server: 'openai' };
+  // Gateways list each model's window on its card: OpenRouter as `context_length`, Groq as `context_window`.
+  for (const field of ['context_length', 'context_window']) {
+    const tokens = positive(card?.[field]);
+    if (tokens) return { contextWindow: { tokens, source: `/v1/models ${field} of ${String(card?.id)}` } };
+  }
   // TGI lists its one model as owned by itself.
   if (card && card.owned_by === card.id) {
     const tgi = await tgiWindow(origin, options);
