@@ -7,12 +7,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OpenAIPolicy } from '../../../src/core/agent/policies/openaiPolicy';
 import { createPolicy } from '../../../src/core/agent/policies/policySpec';
-import {
-  PolicyError,
-  type ChatMessage,
-  type Policy,
-  type PolicyResponse,
-} from '../../../src/core/agent/policies/policy';
+import { PolicyError, type ChatMessage, type Policy } from '../../../src/core/agent/policies/policy';
 import { messagesAsSent } from '../../../src/core/agent/policies/requestAsSent';
 import { knownQuirk } from '../../../src/core/agent/policies/serverErrors';
 import { bashTool } from '../../../src/core/agent/tools/bash';
@@ -25,6 +20,7 @@ import {
   reasoningDetails,
   type OpenRouterServerOptions,
 } from '../../support/openRouterServer';
+import { converse } from '../../support/converse';
 import { step, type ScriptStep } from '../../support/scriptedServer';
 
 const KEY = 'sk-or-v1-0123456789abcdef0123456789abcdef';
@@ -57,20 +53,6 @@ async function refusal(policy: Policy, conversation: ChatMessage[] = messages): 
   const error = await policy.next({ messages: conversation, tools }).catch((caught: unknown) => caught);
   assert.ok(error instanceof PolicyError, String(error));
   return error;
-}
-
-/** A conversation as the agent loop holds it: each reply, then a result for each of its calls, until a reply calls nothing. */
-async function converse(policy: Policy): Promise<{ conversation: ChatMessage[]; replies: PolicyResponse[] }> {
-  const conversation = [...messages];
-  const replies: PolicyResponse[] = [];
-  for (;;) {
-    const reply = await policy.next({ messages: conversation, tools });
-    replies.push(reply);
-    conversation.push(reply.message);
-    const calls = reply.message.tool_calls ?? [];
-    if (calls.length === 0) return { conversation, replies };
-    for (const call of calls) conversation.push({ role: 'tool', tool_call_id: call.id, content: 'ok' });
-  }
 }
 
 describe("OpenRouter (test double of the real wire format): the providers' refusals in their own words", () => {
@@ -141,7 +123,7 @@ describe('OpenRouter (test double of the real wire format): reasoning blocks (re
         step.text('Fixed.', { reasoning: 'The sign was wrong.' }),
       ]);
       const policy = policyFor(server, stream);
-      const { conversation, replies } = await converse(policy);
+      const { conversation, replies } = await converse(policy, messages, tools);
       assert.equal(replies.at(-1)?.message.content, 'Fixed.');
       const thoughts = ['Run the tests first.', 'Read the code.', 'The sign was wrong.'];
       assert.deepEqual(
@@ -182,7 +164,7 @@ describe('OpenRouter (test double of the real wire format): reasoning blocks (re
 
   test('OpenRouter (test double of the real wire format): a reply without reasoning keeps no reasoning_details and goes back without the field', async () => {
     const server = await openRouter([step.toolCall('bash', { command: 'ls' }), step.text('Done.')]);
-    const { replies } = await converse(policyFor(server));
+    const { replies } = await converse(policyFor(server), messages, tools);
     assert.deepEqual(
       replies.map((reply) => reply.message.extra),
       [undefined, undefined],

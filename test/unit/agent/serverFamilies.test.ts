@@ -14,7 +14,6 @@ import { OpenAIPolicy, type OpenAIPolicyOptions } from '../../../src/core/agent/
 import {
   PolicyError,
   type ChatMessage,
-  type Policy,
   type PolicyResponse,
   type ReplyDelta,
 } from '../../../src/core/agent/policies/policy';
@@ -39,6 +38,7 @@ import { LlamaCppServer } from '../../support/llamaCppServer';
 import { LmStudioServer } from '../../support/lmStudioServer';
 import { OllamaServer } from '../../support/ollamaServer';
 import { ScriptedOpenAIServer } from '../../support/scriptedOpenAIServer';
+import { converse } from '../../support/converse';
 import { step } from '../../support/scriptedServer';
 import { SglangServer } from '../../support/sglangServer';
 import { TgiServer, type TgiServerOptions } from '../../support/tgiServer';
@@ -102,23 +102,6 @@ function chunkOf(model: string, delta: Record<string, unknown>, finishReason: st
     model,
     choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
   };
-}
-
-/**
- * A conversation as the agent loop holds it: each reply, then a result for each of its calls, until a reply
- * calls nothing.
- */
-async function converse(policy: Policy, opening: ChatMessage[] = messages) {
-  const conversation = [...opening];
-  const replies: PolicyResponse[] = [];
-  for (;;) {
-    const reply = await policy.next({ messages: conversation, tools });
-    replies.push(reply);
-    conversation.push(reply.message);
-    const calls = reply.message.tool_calls ?? [];
-    if (calls.length === 0) return { conversation, replies };
-    for (const call of calls) conversation.push({ role: 'tool', tool_call_id: call.id, content: 'ok' });
-  }
 }
 
 const long = (tokens: number): ChatMessage[] => [...messages, { role: 'user', content: 'y'.repeat(tokens * 4) }];
@@ -303,7 +286,7 @@ describe('OpenAI (test double of the real wire format)', () => {
           apiKey: KEY,
         }),
       );
-      await converse(openai(server.baseURL, 'gpt-4o', { settings: { stream } }));
+      await converse(openai(server.baseURL, 'gpt-4o', { settings: { stream } }), messages, tools);
       const expected = {
         model: 'gpt-4o',
         messages: [
@@ -506,7 +489,7 @@ describe('Hugging Face text-generation-inference (TGI) (test double of the real 
           step.text('Fixed.'),
         ]),
       );
-      const { replies } = await converse(openai(server.baseURL, MODEL, { settings: { stream } }));
+      const { replies } = await converse(openai(server.baseURL, MODEL, { settings: { stream } }), messages, tools);
       assert.deepEqual(
         replies.map((reply) => [reply.message.content, reply.message.tool_calls?.map((call) => call.id)]),
         [
@@ -535,7 +518,7 @@ describe('DeepSeek (test double of the thinking-mode wire format)', () => {
         ),
       );
       const policy = openai(server.baseURL, 'deepseek-v4-pro', { settings: { stream } });
-      const { conversation, replies } = await converse(policy);
+      const { conversation, replies } = await converse(policy, messages, tools);
       assert.equal(replies.at(-1)?.message.content, 'Fixed.');
       assert.deepEqual(
         replies.map((reply) => reply.reasoning),
@@ -595,6 +578,8 @@ describe('Groq (test double of the real wire format)', () => {
       );
       const { replies } = await converse(
         openai(server.baseURL, 'deepseek-r1-distill-llama-70b', { settings: { stream } }),
+        messages,
+        tools,
       );
       assert.equal(replies.at(-1)?.message.content, 'Fixed.');
       assert.deepEqual(
@@ -647,7 +632,7 @@ describe('Gemini 3 (test double of the OpenAI-compatible wire format)', () => {
         ),
       );
       const policy = openai(server.baseURL, 'gemini-3-flash-preview', { settings: { stream } });
-      const { conversation, replies } = await converse(policy);
+      const { conversation, replies } = await converse(policy, messages, tools);
       assert.equal(replies.at(-1)?.message.content, 'Fixed.');
       const call = (id: string, command: string, signed: boolean) => {
         const args = JSON.stringify({ command });
@@ -773,9 +758,11 @@ describe("Mistral's chat format (test doubles of Mistral's API and of vLLM servi
         }),
       );
       const answered = conversations[0].messages;
-      const { replies } = await converse(openai(server.baseURL, 'devstral-medium-2507', { settings: { stream } }), [
-        ...answered,
-      ]);
+      const { replies } = await converse(
+        openai(server.baseURL, 'devstral-medium-2507', { settings: { stream } }),
+        answered,
+        tools,
+      );
       assert.equal(replies.at(-1)?.message.content, 'Fixed.');
       assert.deepEqual(
         replies.map((reply) => reply.workarounds),
@@ -1071,7 +1058,7 @@ describe('Ollama (test double of the real wire format)', () => {
         settings: { stream },
         retry: fastRetry,
       });
-      await converse(policy);
+      await converse(policy, messages, tools);
       const sent = server.chatRequests[2].body!.messages as Record<string, unknown>[];
       const [thought, unthought] = sent.filter((message) => message.role === 'assistant');
       assert.equal(thought.thinking, 'Run the tests first.');

@@ -127,12 +127,13 @@ describe('the request a model call was sent', () => {
       .map((line) => JSON.parse(line) as RlRow);
   }
 
-  /** The reasoning on each earlier reply in the prompt of turn `turnIndex`. */
+  /** The earlier replies in the prompt of turn `turnIndex`. */
+  const promptReplies = (rows: RlRow[], turnIndex: number) =>
+    rows.find((row) => row.turn_index === turnIndex)!.prompt.filter((message) => message.role === 'assistant');
   const promptReasoning = (rows: RlRow[], turnIndex: number) =>
-    rows
-      .find((row) => row.turn_index === turnIndex)!
-      .prompt.filter((message) => message.role === 'assistant')
-      .map((message) => message.reasoning_content);
+    promptReplies(rows, turnIndex).map((message) => message.reasoning_content);
+  const promptContents = (rows: RlRow[], turnIndex: number) =>
+    promptReplies(rows, turnIndex).map((message) => message.content);
 
   test("the RL export's prompt carries on each earlier reply the reasoning that went back with it, and no other", async () => {
     const sentBack = (text: string) => ({ reasoning_sent_back: { field: 'reasoning_content', text } });
@@ -234,19 +235,12 @@ describe('the request a model call was sent', () => {
     assert.equal(prompt.length, 12);
   });
 
-  /** The content of each assistant message in the prompt of turn `turnIndex`. */
-  const promptReplies = (rows: RlRow[], turnIndex: number) =>
-    rows
-      .find((row) => row.turn_index === turnIndex)!
-      .prompt.filter((message) => message.role === 'assistant')
-      .map((message) => message.content);
-
   test('after a server refused text beside calls (assistant-content-and-calls-refused), RL prompts carry the calls without their text', async () => {
     const turns = [0, 1, 2, 3].map((index) => sampleTurn(index));
     turns[2].extra = { workarounds: ['assistant-content-and-calls-refused'] };
     const rows = await rlRows('calls-alone', turns);
-    assert.deepEqual(promptReplies(rows, 1), ['Let me look (step 0).'], 'sent as it was before the refusal');
-    assert.deepEqual(promptReplies(rows, 3), ['', '', ''], 'from the refused request on (no text is "" in exports)');
+    assert.deepEqual(promptContents(rows, 1), ['Let me look (step 0).'], 'sent as it was before the refusal');
+    assert.deepEqual(promptContents(rows, 3), ['', '', ''], 'from the refused request on (no text is "" in exports)');
     const queries = await trajQueries('calls-alone-traj', turns);
     const replies = (turnIndex: number) =>
       queries[turnIndex].filter(({ role }) => role === 'assistant').map(({ content }) => content);
@@ -272,13 +266,13 @@ describe('the request a model call was sent', () => {
       return all;
     };
     const openai = await rlRows('empty-openai', turns());
-    assert.deepEqual(promptReplies(openai, 3), ['Let me look (step 0).', '', 'Let me look (step 2).']);
+    assert.deepEqual(promptContents(openai, 3), ['Let me look (step 0).', '', 'Let me look (step 2).']);
     const anthropic = await rlRows('empty-anthropic', turns(), 'anthropic');
-    assert.deepEqual(promptReplies(anthropic, 3), ['Let me look (step 0).', NO_RESPONSE, 'Let me look (step 2).']);
+    assert.deepEqual(promptContents(anthropic, 3), ['Let me look (step 0).', NO_RESPONSE, 'Let me look (step 2).']);
     const refused = turns();
     refused[3].extra = { workarounds: ['empty-assistant-refused'] };
     const mistral = await rlRows('empty-refused', refused);
-    assert.deepEqual([promptReplies(mistral, 2)[1], promptReplies(mistral, 3)[1]], ['', NO_RESPONSE]);
+    assert.deepEqual([promptContents(mistral, 2)[1], promptContents(mistral, 3)[1]], ['', NO_RESPONSE]);
     const queries = await trajQueries('empty-anthropic-traj', turns(), 'anthropic');
     assert.deepEqual(queries[3].filter(({ role }) => role === 'assistant')[1].content, NO_RESPONSE, '.traj too');
   });
