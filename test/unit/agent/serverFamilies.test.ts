@@ -775,6 +775,17 @@ describe("Mistral's chat format (test doubles of Mistral's API and of vLLM servi
       assert.deepEqual(sent[1][answered.length - 1], ASSISTANT_BETWEEN_TOOL_AND_USER);
     });
 
+  test("the refusals of an empty reply are known in each wording: Mistral's API, mistral_common V7 on, AWS Bedrock (through LiteLLM)", () => {
+    const wordings = [
+      'Assistant message must have either content or tool_calls, but not none.',
+      "Invalid assistant message: role='assistant' content='' tool_calls=None prefix=False",
+      // OpenHands/OpenHands#5339.
+      'BedrockException - {"message":"The text field in the ContentBlock object at messages.28.content.1 is blank. Add text to the text field, and try again."}',
+    ];
+    for (const said of wordings) assert.equal(knownQuirk(said)?.name, 'empty-assistant-refused', said);
+    assert.equal(knownQuirk('The text field is required')?.name, undefined);
+  });
+
   test("Mistral's API: a reply the model left empty is refused at the next request ('but not none'), then sent as (no response) from then on", async () => {
     const server = track(
       await MistralServer.start([step.text('Looking.'), step.text('Still looking.')], { apiKey: KEY }),

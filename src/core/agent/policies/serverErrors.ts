@@ -60,11 +60,12 @@ const QUIRKS: { name: QuirkName; pattern: RegExp; hint: string }[] = [
     hint: 'this server takes no reasoning on earlier replies; they go without it (the model sees none of its earlier reasoning)',
   },
   {
-    // Mistral's API (OpenHands/OpenHands#8685, solbrowse/extension#16); mistral_common's tokenizers from V7 on.
+    // Mistral's API (OpenHands/OpenHands#8685, solbrowse/extension#16); mistral_common's tokenizers from V7 on; AWS
+    // Bedrock, as LiteLLM passes it on (OpenHands/OpenHands#5339).
     name: 'empty-assistant-refused',
     pattern:
-      /Assistant message must have either content or tool_calls, but not none|Invalid assistant message: role='assistant' content=''/,
-    hint: `this server (Mistral's chat format) takes no empty assistant message; a reply the model left empty goes as '${NO_RESPONSE}'`,
+      /Assistant message must have either content or tool_calls, but not none|Invalid assistant message: role='assistant' content=''|The text field in the ContentBlock object at messages\.\d+\.content\.\d+ is blank/,
+    hint: `this server (Mistral's chat format, AWS Bedrock) takes no empty assistant message; a reply the model left empty goes as '${NO_RESPONSE}'`,
   },
   {
     // mistral_common's check for tokenizers before V7, as vLLM serving such a Mistral model says it; it says "not
