@@ -37,7 +37,7 @@ export interface MistralMessage {
   tool_calls?: { id: string }[];
 }
 
-/** What Mistral's checks say of `messages`, first the order of roles, then each message; undefined when it takes them. */
+/** What Mistral's checks say of `messages`, the order of roles first, then each message; undefined if they pass. */
 export function mistralRefusal(messages: readonly MistralMessage[], checks: MistralChecks = 'api'): string | undefined {
   return orderRefusal(messages) ?? messages.map((message) => messageRefusal(message, checks)).find(Boolean);
 }

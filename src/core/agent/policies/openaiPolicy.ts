@@ -1,9 +1,9 @@
 /**
  * OpenAI-compatible chat completions with tools, through the official `openai` SDK: OpenAI itself, vLLM,
  * Ollama's /v1, LM Studio, llama.cpp server and the trainer's own server. Streams replies (SSE) by default;
- * keeps reasoning text and OpenRouter's reasoning blocks (and sends them back on their message), a tool call's vendor
- * extension (Gemini's thought signature, sent back on its call), cached and reasoning token counts, the model id and system fingerprint the
- * server answered with, logprobs and token ids.
+ * keeps reasoning text and OpenRouter's reasoning blocks (and sends them back on their message), a tool call's
+ * vendor extension (Gemini's thought signature, sent back on its call), cached and reasoning token counts, the model
+ * id and system fingerprint the server answered with, logprobs and token ids.
  */
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParams, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
