@@ -8,8 +8,9 @@
  * It does not guess at `name = value` assignments: `password = make_password(raw)` is code, not a secret.
  * Patches, diffs and the agent's tool-call arguments are code (applied, graded, trained on): they lose exact
  * secrets only (see `redactTurn` and `redactResult`), never altered by shape. So does the opaque extension a
- * server put on a tool call (Gemini's thought signature, base64 that can hold a key shape by chance), and so do
- * OpenRouter's reasoning blocks, which go back to the server on resume and are refused there if altered.
+ * server put on a tool call (Gemini's thought signature, base64 that can hold a key shape by chance), and so do the
+ * signatures and encrypted data of reasoning blocks, which go back to the server on resume and are refused there if
+ * altered; the blocks' readable text loses key shapes as all text does.
  */
 import { existsSync } from 'node:fs';
 import type { ChatMessage, RunResult, Trajectory, Turn } from './types';
@@ -161,8 +162,8 @@ function escapeRegExp(text: string): string {
  * A turn with every string redacted but the code in it: the arguments of its tool calls (what the agent wrote:
  * files, edits, commands) lose registered secrets only, as the work tree's diff does, so the conversation still
  * writes what the diff holds; so do the opaque tokens a server wants back unaltered (a call's `extra_content`,
- * Anthropic's thinking signatures and redacted thinking, OpenRouter's reasoning blocks whole, since their signatures
- * sign their text), whose base64 can hold a key shape by chance. A
+ * Anthropic's thinking signatures and redacted thinking, OpenRouter's reasoning blocks but for their text), whose
+ * base64 can hold a key shape by chance. A
  * registered secret in the diff is replaced (it must not reach the log) and the turn is marked `secrets_in_diff`,
  * since that diff no longer applies as it is.
  */
@@ -176,9 +177,8 @@ export function redactTurn(redactor: Redactor, turn: Turn): Turn {
       call.function.arguments = redactor.redactSecrets(fn.arguments);
       if (extraContent) call.extra_content = redactor.redactSecretsIn(extraContent);
     });
-    keepOpaqueThinking(redactor, message, written);
-    const details = written.extra?.reasoning_details;
-    if (details !== undefined) message.extra!.reasoning_details = redactor.redactSecretsIn(details);
+    keepOpaque(redactor, message, written, 'thinking_blocks', (field) => field === 'signature' || field === 'data');
+    keepOpaque(redactor, message, written, 'reasoning_details', (field) => field !== 'text' && field !== 'summary');
   });
   redacted.observations.forEach((observation, o) => {
     const { arguments: written } = turn.observations[o];
@@ -189,14 +189,24 @@ export function redactTurn(redactor: Redactor, turn: Turn): Turn {
   return { ...redacted, diff: cleaned, ...(cleaned !== diff ? { secrets_in_diff: true } : {}) };
 }
 
-/** Anthropic's thinking signatures and redacted thinking as written, but for exact secrets; their text as redacted. */
-function keepOpaqueThinking(redactor: Redactor, redacted: ChatMessage, written: ChatMessage): void {
-  const blocks = redacted.extra?.thinking_blocks;
+/**
+ * The opaque fields of a message's reasoning blocks as written, but for exact secrets (Anthropic's thinking
+ * signatures and redacted thinking, `thinking_blocks`; OpenRouter's signatures, encrypted data and ids,
+ * `reasoning_details`); their readable text as redacted, since a key the model thought about must not reach the log.
+ */
+function keepOpaque(
+  redactor: Redactor,
+  redacted: ChatMessage,
+  written: ChatMessage,
+  key: 'thinking_blocks' | 'reasoning_details',
+  isOpaque: (field: string) => boolean,
+): void {
+  const blocks = redacted.extra?.[key];
   if (!Array.isArray(blocks)) return;
-  const original = written.extra!.thinking_blocks as Record<string, unknown>[];
+  const original = written.extra![key] as Record<string, unknown>[];
   blocks.forEach((block: Record<string, unknown>, b) => {
-    for (const opaque of ['signature', 'data'])
-      if (typeof original[b][opaque] === 'string') block[opaque] = redactor.redactSecrets(original[b][opaque]);
+    for (const [field, value] of Object.entries(original[b]))
+      if (isOpaque(field) && typeof value === 'string') block[field] = redactor.redactSecrets(value);
   });
 }
 

@@ -197,13 +197,14 @@ describe('redaction', () => {
     assert.equal(leaked.signature, `${signature}${REDACTED}`, 'an exact secret goes wherever it is');
   });
 
-  test("OpenRouter's reasoning blocks (reasoning_details) are kept byte for byte, key shapes in their text and signatures too; exact secrets go", () => {
+  test("OpenRouter's reasoning blocks (reasoning_details) keep their signatures and encrypted data byte for byte, key shapes too; their text loses key shapes; exact secrets go", () => {
     const redactor = new Redactor({ env: {}, secrets: ['configured-key-7f3a9c2e41d8'] });
     const keyShaped = 'sk-proj-4fQ9xT2mB7kL1pR8wZ3nC6vD0hJ5gY';
     const details = (text: string) => [
       {
         type: 'reasoning.text',
         text,
+        id: `rs_${keyShaped}`,
         signature: 'ErUBCkYIBRgCIkB4/AIzaSyD3x9Q2mV8kL4pR7tW1nB6cF0hJ5gK2sA9+Qb7YqW2Ejc0==',
         format: 'anthropic-claude-v1',
         index: 0,
@@ -221,12 +222,16 @@ describe('redaction', () => {
         },
       ],
     });
-    // The blocks' signature signs their text: a key shape in it is kept there, though the reasoning text loses it.
+    // A key the model thought about must not reach the log, though its block's signature then no longer matches.
     const thought = `The key ${keyShaped} is in .env.`;
     const [kept] = redactTurn(redactor, turnWith(thought)).messages;
-    assert.deepEqual(kept.extra?.reasoning_details, details(thought));
+    assert.deepEqual(kept.extra?.reasoning_details, details(`The key ${REDACTED} is in .env.`));
     assert.deepEqual(kept.extra?.reasoning_sent_back, { field: 'reasoning', text: `The key ${REDACTED} is in .env.` });
     const [leaked] = redactTurn(redactor, turnWith(`${thought} configured-key-7f3a9c2e41d8`)).messages;
-    assert.deepEqual(leaked.extra?.reasoning_details, details(`${thought} ${REDACTED}`), 'an exact secret goes');
+    assert.deepEqual(
+      leaked.extra?.reasoning_details,
+      details(`The key ${REDACTED} is in .env. ${REDACTED}`),
+      'an exact secret goes',
+    );
   });
 });
