@@ -8,9 +8,14 @@
  *   error: …": a prompt plus `max_tokens` past `max_total_tokens` is "`inputs` tokens + `max_new_tokens` must be <=
  *   N. Given: P `inputs` tokens and M `max_new_tokens`" (without `max_tokens`, M is what is left of the window, 0
  *   for a prompt over it), a prompt past `max_input_tokens` "`inputs` must have less than N tokens. Given: P";
- * - a reply that calls a tool has no `content` field, one call with the id "0", and its arguments as a JSON string.
+ * - a reply that calls a tool has no `content` field, one call with the id "0", and its arguments as a JSON string;
+ *   streamed, every delta of the call repeats its index 0 and its id, the next integer after the ids of the calls in
+ *   the conversation ("0", "1", …; a UUID once one of them is no integer), and names the function on the first, whose
+ *   arguments are "{", only (`router/src/chat.rs`, `next_tool_call_id` in `router/src/lib.rs`); every text delta
+ *   carries the role.
  */
-import { promptTokens, type Answer, type RecordedRequest, type ScriptStep } from './scriptedServer';
+import { randomUUID } from 'node:crypto';
+import { pieces, promptTokens, type Answer, type RecordedRequest, type ScriptStep } from './scriptedServer';
 import { ScriptedOpenAIServer, type CompletionParts, type ScriptedOpenAIServerOptions } from './scriptedOpenAIServer';
 
 export interface TgiServerOptions extends ScriptedOpenAIServerOptions {
@@ -87,10 +92,32 @@ export class TgiServer extends ScriptedOpenAIServer {
     return '0';
   }
 
+  protected contentDeltas(parts: CompletionParts): Record<string, unknown>[] {
+    return pieces(parts.content).map((piece) => ({ role: 'assistant', content: piece }));
+  }
+
+  protected toolCallDeltas(parts: CompletionParts): Record<string, unknown>[] {
+    const id = nextToolCallId(parts.request);
+    return (parts.toolCalls ?? []).flatMap(({ function: { name, arguments: args } }) =>
+      [args.slice(0, 1), ...pieces(args.slice(1))].map((piece, at) => ({
+        role: 'assistant',
+        tool_calls: [{ index: 0, id, type: 'function', function: { name: at === 0 ? name : null, arguments: piece } }],
+      })),
+    );
+  }
+
   /** A tool-calling reply is the router's ToolCall message: a role and the calls, no `content` field. */
   protected decorate(completion: Record<string, unknown>, parts: CompletionParts): void {
     completion.system_fingerprint = '3.3.7-sha-db931fc';
     const message = (completion.choices as { message?: Record<string, unknown> }[] | undefined)?.[0]?.message;
     if (message && parts.toolCalls?.length) delete message.content;
   }
+}
+
+/** TGI's id for a streamed call: one past the largest integer id of the conversation's calls; a UUID if one is not. */
+function nextToolCallId(request: RecordedRequest): string {
+  const messages = (request.body?.messages ?? []) as { tool_calls?: { id: string }[] }[];
+  const ids = messages.flatMap((message) => (message.tool_calls ?? []).map((call) => call.id));
+  if (!ids.every((id) => /^\d+$/.test(id))) return randomUUID();
+  return String(ids.reduce((next, id) => Math.max(next, Number(id) + 1), 0));
 }

@@ -481,7 +481,7 @@ describe('Hugging Face text-generation-inference (TGI) (test double of the real 
     });
 
   for (const stream of [true, false])
-    test(`TGI (${stream ? 'streamed' : 'not streamed'}): a call comes without content and with the id "0" every time; the conversation goes on`, async () => {
+    test(`TGI (${stream ? 'streamed' : 'not streamed'}): a call comes without content, with ${stream ? 'the next integer id' : 'the id "0" every time'}; the conversation goes on`, async () => {
       const server = track(
         await TgiServer.start([
           step.toolCall('bash', { command: 'ls' }),
@@ -494,7 +494,7 @@ describe('Hugging Face text-generation-inference (TGI) (test double of the real 
         replies.map((reply) => [reply.message.content, reply.message.tool_calls?.map((call) => call.id)]),
         [
           [null, ['0']],
-          [null, ['0']],
+          [null, [stream ? '1' : '0']],
           ['Fixed.', undefined],
         ],
       );
