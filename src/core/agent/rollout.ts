@@ -10,6 +10,7 @@ import type { EvaluatorOptions } from '../reward/evaluator';
 import { BrokenRepositoryError, type InstanceSetup, type Sandbox, type SandboxFactory } from '../sandbox/sandbox';
 import type { Task } from '../task/task';
 import { LeaseLostError, TrajectoryRecorder, type RecorderOptions } from '../trajectory/recorder';
+import { workaroundsOfTurn } from '../trajectory/request';
 import {
   conversation,
   type ExitStatus,
@@ -136,7 +137,11 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutSummar
     });
     recorder = opened.recorder;
     // Every recorded turn holds one answer of the agent's policy: a recorded one continues after them.
-    if (opened.earlier.turns.length) options.policy.skipRecorded?.(opened.earlier.turns.length);
+    if (opened.earlier.turns.length)
+      options.policy.resumeAfter?.({
+        answers: opened.earlier.turns.length,
+        workarounds: opened.earlier.turns.flatMap(workaroundsOfTurn),
+      });
     if (!options.resume)
       for (const event of environment.events ?? []) await recorder.recordEvent(event.kind, event.data);
     if (opened.startDiff) await applyPatch(sandbox, opened.startDiff);
@@ -245,7 +250,7 @@ class Session implements RolloutSession {
 
   async policy(spec: string, recordedAnswers: number): Promise<Policy> {
     const policy = await (this.options.createPolicy ?? protocolPolicy)(spec);
-    if (recordedAnswers > 0) policy.skipRecorded?.(recordedAnswers);
+    if (recordedAnswers > 0) policy.resumeAfter?.({ answers: recordedAnswers });
     return policy;
   }
 

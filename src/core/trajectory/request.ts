@@ -11,7 +11,7 @@ import {
 } from '../agent/policies/requestAsSent';
 import type { QuirkName } from '../agent/policies/serverErrors';
 import type { AssistantMessage } from '../agent/policies/policy';
-import type { ChatMessage, RequestPart, RunEvent, Trajectory } from './types';
+import type { ChatMessage, RequestPart, RunEvent, Trajectory, Turn } from './types';
 
 /**
  * The parts of `sent` as ranges of `conversation` where `sent` reuses its message objects, and as whole
@@ -90,12 +90,19 @@ export function requestAsSentOfTurn<M extends SendableMessage>(
   return messagesAsSent(request, refusalsUpTo(trajectory, turnIndex));
 }
 
+/**
+ * Every refusal of messages worked around up to the turn. A turn's `workarounds` name every quirk its request was
+ * sent around; older logs name a quirk only on the turn the server showed it, hence the union over turns.
+ */
 function refusalsUpTo(trajectory: Pick<Trajectory, 'run' | 'turns'>, turnIndex: number): ReadonlySet<QuirkName> {
   const refused = new Set(refusedFromTheStart(trajectory.run.model.provider ?? ''));
-  for (const turn of trajectory.turns.filter((earlier) => earlier.index <= turnIndex)) {
-    const workarounds = turn.extra?.workarounds;
-    if (!Array.isArray(workarounds)) continue;
-    for (const quirk of workarounds) if (typeof quirk === 'string' && changesMessages(quirk)) refused.add(quirk);
-  }
+  for (const turn of trajectory.turns.filter((earlier) => earlier.index <= turnIndex))
+    for (const quirk of workaroundsOfTurn(turn)) if (changesMessages(quirk)) refused.add(quirk);
   return refused;
+}
+
+/** The server quirks the request of a recorded turn was worked around for (`extra.workarounds`). */
+export function workaroundsOfTurn(turn: Pick<Turn, 'extra'>): string[] {
+  const workarounds = turn.extra?.workarounds;
+  return Array.isArray(workarounds) ? workarounds.filter((quirk) => typeof quirk === 'string') : [];
 }

@@ -4,7 +4,7 @@
  * container; an empty patch is graded without a sandbox, so no test here needs the engine.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
@@ -12,6 +12,7 @@ import { OpenAIPolicy } from '../../../src/core/agent/policies/openaiPolicy';
 import type { Policy } from '../../../src/core/agent/policies/policy';
 import type { ProtocolName } from '../../../src/core/agent/protocols/protocol';
 import { runRollout, type RolloutOptions } from '../../../src/core/agent/rollout';
+import { exportDataset } from '../../../src/core/export/exporter';
 import { createDefaultToolbox } from '../../../src/core/agent/tools/toolbox';
 import { BrokenRepositoryError, type Sandbox } from '../../../src/core/sandbox/sandbox';
 import { loadTasksStrict } from '../../../src/core/task/loadTasks';
@@ -24,6 +25,7 @@ import { cabTaskOn, smolagentsRow } from '../../support/cabTasks';
 import { DeepSeekServer } from '../../support/deepSeekServer';
 import { fakeSandbox } from '../../support/fakeSandbox';
 import { GeminiServer, googleExtension, thoughtSignature } from '../../support/geminiServer';
+import { GroqServer } from '../../support/groqServer';
 import { OpenRouterServer, reasoningDetails } from '../../support/openRouterServer';
 import type { ScriptedOpenAIServer } from '../../support/scriptedOpenAIServer';
 import { scripted, type Answer } from '../../support/scriptedPolicy';
@@ -111,13 +113,19 @@ describe('rollout lifecycle: closing a run whatever fails around the agent loop'
    * What a stopped run sends `server` when it is resumed: its one recorded turn is `reply`, which ran pytest (call
    * `c0`), and the result; `server` then submits.
    */
-  async function resumedRequest(reply: ChatMessage, server: ScriptedOpenAIServer, model: string) {
+  async function resumedRequest(
+    reply: ChatMessage,
+    server: ScriptedOpenAIServer,
+    model: string,
+    extra?: Turn['extra'],
+  ) {
     try {
       const outDir = mkdtempSync(join(tmpdir(), 'rollout-lifecycle-'));
       const runId = await stoppedRun(outDir, 'swe', [
         {
           messages: [...OPENING, reply, { role: 'tool', tool_call_id: 'c0', content: '1 passed' }],
           observations: [{ tool_call_id: 'c0', tool: 'bash', output: '1 passed', truncated: false }],
+          extra,
         },
       ]);
       const policy = new OpenAIPolicy({ model, baseURL: server.baseURL, apiKey: 'sk-test' });
@@ -248,6 +256,53 @@ describe('rollout lifecycle: closing a run whatever fails around the agent loop'
     assert.equal(summary.exitStatus, 'error');
     assert.match(summary.reason ?? '', /3 replies in a row without a usable tool call/);
     assert.equal(summary.turns, 3);
+  });
+
+  test('Groq wire: a resumed run sends its first request around the refusals its record shows, not refused again', async () => {
+    const server = await GroqServer.start([step.toolCall('submit', { summary: 'done' })]);
+    const sent = await resumedRequest(
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [pytest],
+        extra: { reasoning_sent_back: { field: 'reasoning', text: 'Run the tests first.' } },
+      },
+      server,
+      'deepseek-r1-distill-llama-70b',
+      { workarounds: ['reasoning-field-refused'] },
+    );
+    assert.equal(server.completionRequests.length, 1, 'one request, not a refused one asked again');
+    assert.ok(!('reasoning' in sent[2]), 'the recorded reply went back without its reasoning');
+  });
+
+  test('Groq wire: a run sharing its policy (a batch) records the refusal an earlier run met, so its RL prompts are the requests it sent', async () => {
+    const server = await GroqServer.start(
+      [0, 1].flatMap(() => [
+        step.toolCall('bash', { command: 'pytest' }, { reasoning: 'Run the tests first.' }),
+        step.toolCall('submit', { summary: 'done' }, { reasoning: 'All pass.' }),
+      ]),
+    );
+    try {
+      const policy = new OpenAIPolicy({ model: 'deepseek-r1-distill-llama-70b', baseURL: server.baseURL, apiKey: 'k' });
+      await rollout(policy);
+      const refusals = server.completionRequests.length - 2;
+      assert.equal(refusals, 1, 'the first run was refused once, at its second request');
+      const outDir = mkdtempSync(join(tmpdir(), 'rollout-lifecycle-'));
+      await rollout(policy, { outDir });
+      assert.equal(server.completionRequests.length, 5, 'the second run was not refused');
+      const exported = mkdtempSync(join(tmpdir(), 'rollout-lifecycle-rl-'));
+      await exportDataset({ runs: [outDir], format: 'rl', out: exported, command: 'rollout export --format rl' });
+      const rows = readFileSync(join(exported, 'train.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { turn_index: number; prompt: unknown[] });
+      const sent = server.completionRequests.at(-1)!.body!.messages;
+      assert.ok(!JSON.stringify(sent).includes('Run the tests first.'), 'sent without reasoning');
+      const prompt = rows.find((row) => row.turn_index === 1)!.prompt;
+      assert.ok(!JSON.stringify(prompt).includes('Run the tests first.'), 'exported as sent');
+    } finally {
+      await server.close();
+    }
   });
 
   test('DeepSeek thinking-mode wire: a resumed run sends back the reasoning_content kept on its recorded replies', async () => {

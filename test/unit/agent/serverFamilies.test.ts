@@ -565,7 +565,7 @@ describe('Groq (test double of the real wire format)', () => {
   });
 
   for (const stream of [true, false])
-    test(`Groq, a reasoning model whose requests take no reasoning field (karthink/gptel#774) (${stream ? 'streamed' : 'not streamed'}): the refusal is worked around once, the request and the later ones go without reasoning, and the reply says so`, async () => {
+    test(`Groq, a reasoning model whose requests take no reasoning field (karthink/gptel#774) (${stream ? 'streamed' : 'not streamed'}): the refusal is worked around once, the request and the later ones go without reasoning, and each reply from then on says so`, async () => {
       const server = track(
         await GroqServer.start(
           [
@@ -584,7 +584,7 @@ describe('Groq (test double of the real wire format)', () => {
       assert.equal(replies.at(-1)?.message.content, 'Fixed.');
       assert.deepEqual(
         replies.map((reply) => reply.workarounds),
-        [undefined, ['reasoning-field-refused'], undefined],
+        [undefined, ['reasoning-field-refused'], ['reasoning-field-refused']],
       );
       const carried = server.completionRequests.map((request) =>
         (request.body!.messages as Record<string, unknown>[]).some((message) => 'reasoning' in message),
@@ -751,7 +751,7 @@ describe("Mistral's chat format (test doubles of Mistral's API and of vLLM servi
   });
 
   for (const stream of [true, false])
-    test(`Mistral's API (${stream ? 'streamed' : 'not streamed'}): a user message right after a tool result is refused once, then sent with an assistant message between, in every later request too, and the reply says so`, async () => {
+    test(`Mistral's API (${stream ? 'streamed' : 'not streamed'}): a user message right after a tool result is refused once, then sent with an assistant message between, in every later request too, and each reply from then on says so`, async () => {
       const server = track(
         await MistralServer.start([step.toolCall('bash', { command: 'pytest' }), step.text('Fixed.')], {
           apiKey: KEY,
@@ -766,7 +766,7 @@ describe("Mistral's chat format (test doubles of Mistral's API and of vLLM servi
       assert.equal(replies.at(-1)?.message.content, 'Fixed.');
       assert.deepEqual(
         replies.map((reply) => reply.workarounds),
-        [['user-after-tool-refused'], undefined],
+        [['user-after-tool-refused'], ['user-after-tool-refused']],
       );
       const sent = server.completionRequests.map((request) => request.body!.messages as MistralMessage[]);
       assert.equal(sent.length, 3, 'the refused request, asked again, then the next one');
@@ -795,7 +795,7 @@ describe("Mistral's chat format (test doubles of Mistral's API and of vLLM servi
     const first = await policy.next({ messages: empty, tools });
     assert.deepEqual([first.message.content, first.workarounds], ['Looking.', ['empty-assistant-refused']]);
     const second = await policy.next({ messages: [...empty, first.message, { role: 'user', content: 'And?' }], tools });
-    assert.equal(second.workarounds, undefined, 'worked around for the rest of the run without asking twice');
+    assert.deepEqual(second.workarounds, ['empty-assistant-refused'], 'sent around it without being refused twice');
     const sent = server.completionRequests.map((request) => request.body!.messages as MistralMessage[]);
     assert.equal(sent.length, 3);
     assert.equal(mistralRefusal(sent[0]), 'Assistant message must have either content or tool_calls, but not none.');
@@ -829,7 +829,7 @@ describe("Mistral's chat format (test doubles of Mistral's API and of vLLM servi
       assert.equal(replies[0].message.content, 'I will run the tests.', 'the record keeps the text');
       assert.deepEqual(
         replies.map((reply) => reply.workarounds),
-        [undefined, ['assistant-content-and-calls-refused'], undefined],
+        [undefined, ['assistant-content-and-calls-refused'], ['assistant-content-and-calls-refused']],
       );
       const sent = server.completionRequests.map((request) => request.body!.messages as MistralMessage[]);
       assert.equal(sent.length, 4, 'one refused request, asked again');

@@ -22,6 +22,7 @@ import {
   type PolicyRequest,
   type PolicyResponse,
   type ReasoningDetail,
+  type RecordedCalls,
   type TokenLogprob,
   type TokenUsage,
   type ToolCall,
@@ -160,8 +161,8 @@ export class OpenAIPolicy implements Policy {
   private readonly parameters: Record<string, unknown>;
   private readonly prices?: PriceSource;
   private streaming: boolean;
-  /** The refusals of the messages themselves this server showed, each worked around from then on. */
-  private readonly refused = new Set<QuirkName>();
+  /** The quirks this server showed (refused streaming, refused parts of the messages), worked around from then on. */
+  private readonly workedAround = new Set<QuirkName>();
 
   constructor(private readonly options: OpenAIPolicyOptions) {
     const baseURL = options.baseURL ?? OPENAI_DEFAULT_BASE_URL;
@@ -221,59 +222,60 @@ export class OpenAIPolicy implements Policy {
 
   async next(request: PolicyRequest): Promise<PolicyResponse> {
     const started = performance.now();
-    const workarounds: string[] = [];
+    // As the attempt that answered was sent: a run sharing this policy may meet a quirk while this call waits.
+    let sentWith: QuirkName[] = [];
+    const attempt = () => {
+      sentWith = [...this.workedAround];
+      return this.streaming ? this.stream(request) : this.complete(request);
+    };
     for (;;) {
       try {
-        const { value, retries } = await withRetries(
-          `${this.info.baseURL} model ${this.options.model}`,
-          () => (this.streaming ? this.stream(request) : this.complete(request)),
-          {
-            ...this.options.retry,
-            signal: request.signal,
-            classify: (error) => classifyFailure(error, OPENAI_SDK_ERRORS),
-            secrets: [this.client.apiKey ?? ''],
-            onRetry: () => request.onDelta?.({ kind: 'restart' }),
-          },
-        );
+        const { value, retries } = await withRetries(`${this.info.baseURL} model ${this.options.model}`, attempt, {
+          ...this.options.retry,
+          signal: request.signal,
+          classify: (error) => classifyFailure(error, OPENAI_SDK_ERRORS),
+          secrets: [this.client.apiKey ?? ''],
+          onRetry: () => request.onDelta?.({ kind: 'restart' }),
+        });
         const response = this.toResponse(value, request);
         return {
           ...response,
-          ...(workarounds.length ? { workarounds } : {}),
+          ...(sentWith.length ? { workarounds: sentWith } : {}),
           retries,
           modelMs: performance.now() - started,
         };
       } catch (error) {
         const quirk = error instanceof PolicyError ? error.quirk : undefined;
         if (!this.workAround(quirk)) throw error;
-        workarounds.push(quirk!);
         request.onDelta?.({ kind: 'restart' });
       }
     }
   }
 
+  /** The quirks a resumed run's calls were worked around for, worked around from its first request on. */
+  resumeAfter({ workarounds = [] }: RecordedCalls): void {
+    for (const quirk of workarounds) this.workAround(quirk);
+  }
+
   /**
    * Whether the request is asked again, the quirk worked around for this call and the rest of the run, once: a server
    * that cannot stream it goes without streaming, one that refuses part of the messages gets them as
-   * `messagesAsSent` changes them (the turn's `workarounds` say so, which the RL export reads to write the prompts
+   * `messagesAsSent` changes them (each turn's `workarounds` say so, which the RL export reads to write the prompts
    * as sent).
    */
   private workAround(quirk: string | undefined): boolean {
-    if ((quirk === 'llamacpp-stream-tools' || quirk === 'stream-options') && this.streaming) {
-      this.streaming = false;
-      return true;
-    }
-    if (quirk && changesMessages(quirk) && !this.refused.has(quirk)) {
-      this.refused.add(quirk);
-      return true;
-    }
-    return false;
+    if (!quirk || this.workedAround.has(quirk as QuirkName)) return false;
+    if ((quirk === 'llamacpp-stream-tools' || quirk === 'stream-options') && this.streaming) this.streaming = false;
+    else if (!changesMessages(quirk)) return false;
+    this.workedAround.add(quirk as QuirkName);
+    return true;
   }
 
   private body(request: PolicyRequest): ChatCompletionCreateParams {
     return {
       ...this.parameters,
       model: this.options.model,
-      messages: messagesAsSent(request.messages, this.refused).map(toWireMessage),
+      messages: messagesAsSent(request.messages, this.workedAround).map(toWireMessage),
       ...(request.tools.length ? { tools: request.tools } : {}),
     } as ChatCompletionCreateParams;
   }

@@ -155,7 +155,11 @@ export interface PolicyResponse {
    * message's `extra`.
    */
   reasoning?: string;
-  /** Server quirks worked around during this call, by name (e.g. `llamacpp-stream-tools`). */
+  /**
+   * The server quirks this call's request was worked around for, by name (e.g. `llamacpp-stream-tools`): those the
+   * server showed during the call and those it showed before (in this run, an earlier process of it, or another run
+   * sharing the policy), so that each turn's record says how its request went out.
+   */
   workarounds?: string[];
   /** Wall time of the whole call, retries and backoff included. */
   modelMs: number;
@@ -186,10 +190,18 @@ export interface Policy {
   /** Asks the server what it serves (its context window), filling `info`; never fails, only falls back. */
   probe?(signal?: AbortSignal): Promise<void>;
   /**
-   * A resumed run already holds this policy's first `answers` answers. A policy that answers from a recording
-   * continues after them; one that asks a model needs nothing, as the model is sent the recorded conversation.
+   * A resumed run already holds these calls of this policy. A policy that answers from a recording continues after
+   * their answers; one that asks a model is sent the recorded conversation, and works around from its first request
+   * the quirks the server showed before, rather than being refused once again.
    */
-  skipRecorded?(answers: number): void;
+  resumeAfter?(recorded: RecordedCalls): void;
+}
+
+/** What a resumed run's record holds of one policy's calls. */
+export interface RecordedCalls {
+  answers: number;
+  /** The quirks the calls were worked around for (their turns' `workarounds`); none recorded when absent. */
+  workarounds?: readonly string[];
 }
 
 /**

@@ -1,7 +1,7 @@
 /** `recorded:` (formerly `replay:`) re-issues a recorded run's assistant messages, one per call, in order. */
 import { readTrajectoryLog } from '../../trajectory/reader';
 import { conversation } from '../../trajectory/types';
-import type { AssistantMessage, Policy, PolicyInfo, PolicyRequest, PolicyResponse } from './policy';
+import type { AssistantMessage, Policy, PolicyInfo, PolicyRequest, PolicyResponse, RecordedCalls } from './policy';
 
 /** The recording has no more assistant messages: the recorded run ended here (or the new run diverged). */
 export class RecordingExhaustedError extends Error {
@@ -32,7 +32,7 @@ export class RecordedPolicy implements Policy {
   }
 
   /** A resumed run continues from the first step it has not recorded yet, never from the start again. */
-  skipRecorded(answers: number): void {
+  resumeAfter({ answers }: RecordedCalls): void {
     this.position = Math.min(answers, this.messages.length);
   }
 
