@@ -151,8 +151,11 @@ export abstract class ScriptedServer {
   protected abstract render(step: RenderableStep, request: RecordedRequest): Answer;
   protected abstract errorAnswer(status: number, message: string, code?: string): Answer;
 
-  /** A scripted HTTP error: the family's own error, unless it passes on another server's (a gateway's provider). */
-  protected scriptedErrorAnswer(status: number, message: string, code?: string): Answer {
+  /**
+   * A scripted HTTP error: the family's own error, unless it passes on another server's (a gateway's provider) or
+   * sends it inside the stream `request` asked for.
+   */
+  protected scriptedErrorAnswer(status: number, message: string, code?: string, _request?: RecordedRequest): Answer {
     return this.errorAnswer(status, message, code);
   }
 
@@ -201,7 +204,8 @@ export abstract class ScriptedServer {
     if ('delayMs' in next && next.delayMs) await new Promise((resolve) => setTimeout(resolve, next.delayMs));
     if (response.destroyed) return;
     if (next.type === 'http_error') {
-      const answer = this.scriptedErrorAnswer(next.status, next.message ?? `scripted HTTP ${next.status}`, next.code);
+      const message = next.message ?? `scripted HTTP ${next.status}`;
+      const answer = this.scriptedErrorAnswer(next.status, message, next.code, request);
       return send(response, { ...answer, headers: { ...answer.headers, ...next.headers } });
     }
     send(response, this.render(next as RenderableStep, request));

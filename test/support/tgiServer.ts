@@ -8,6 +8,11 @@
  *   error: …": a prompt plus `max_tokens` past `max_total_tokens` is "`inputs` tokens + `max_new_tokens` must be <=
  *   N. Given: P `inputs` tokens and M `max_new_tokens`" (without `max_tokens`, M is what is left of the window, 0
  *   for a prompt over it), a prompt past `max_input_tokens` "`inputs` must have less than N tokens. Given: P";
+ *   a failure during generation is a 424 "Request failed during generation: …", an overloaded router a 429 "Model is
+ *   overloaded" (`InferError` in `router/src/infer/mod.rs`, its statuses in `router/src/server.rs`);
+ * - a streamed request's validation and generation run after the 200 (`generate_stream_internal`): their errors are
+ *   an event `{"error": {"message": "<words>", "http_status_code": 422}}`, 422 whatever the error, then `[DONE]`
+ *   (`into_openai_event`);
  * - a reply that calls a tool has no `content` field, one call with the id "0", and its arguments as a JSON string;
  *   streamed, every delta of the call repeats its index 0 and its id, the next integer after the ids of the calls in
  *   the conversation ("0", "1", …; a UUID once one of them is no integer), and names the function on the first, whose
@@ -72,20 +77,33 @@ export class TgiServer extends ScriptedOpenAIServer {
     const asked = request.body?.max_tokens;
     const reply = typeof asked === 'number' ? asked : Math.max(0, this.maxTotalTokens - prompt);
     if (prompt + reply > this.maxTotalTokens)
-      return this.errorAnswer(
+      return this.inferError(
         422,
         `Input validation error: \`inputs\` tokens + \`max_new_tokens\` must be <= ${this.maxTotalTokens}. Given: ${prompt} \`inputs\` tokens and ${reply} \`max_new_tokens\``,
+        request,
       );
     if (prompt > this.maxInputTokens)
-      return this.errorAnswer(
+      return this.inferError(
         422,
         `Input validation error: \`inputs\` must have less than ${this.maxInputTokens} tokens. Given: ${prompt}`,
+        request,
       );
     return undefined;
   }
 
+  /** A scripted failure is one of inference's: a 424 fails during generation, a 429 is an overloaded router. */
+  protected scriptedErrorAnswer(status: number, message: string, _code?: string, request?: RecordedRequest): Answer {
+    return this.inferError(status, message, request);
+  }
+
+  /** An error of inference: the HTTP status of its kind, or after a streamed request's 200, an event saying 422. */
+  private inferError(status: number, message: string, request?: RecordedRequest): Answer {
+    if (!request?.body?.stream) return this.errorAnswer(status, message);
+    return { status: 200, sse: [{ error: { message, http_status_code: 422 } }, '[DONE]'] };
+  }
+
   protected errorAnswer(status: number, message: string): Answer {
-    return { status, json: { error: message, error_type: status === 422 ? 'validation' : 'generation' } };
+    return { status, json: { error: message, error_type: ERROR_TYPES.get(status) ?? 'validation' } };
   }
 
   protected callId(): string {
@@ -113,6 +131,14 @@ export class TgiServer extends ScriptedOpenAIServer {
     if (message && parts.toolCalls?.length) delete message.content;
   }
 }
+
+/** The `error_type` of TGI's errors by the status it sends them with. */
+const ERROR_TYPES = new Map([
+  [422, 'validation'],
+  [424, 'generation'],
+  [429, 'overloaded'],
+  [500, 'incomplete_generation'],
+]);
 
 /** TGI's id for a streamed call: one past the largest integer id of the conversation's calls; a UUID if one is not. */
 function nextToolCallId(request: RecordedRequest): string {

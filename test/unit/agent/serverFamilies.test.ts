@@ -468,16 +468,36 @@ describe('Hugging Face text-generation-inference (TGI) (test double of the real 
     ['a prompt past max_input_tokens', { maxTotalTokens: 8192, maxInputTokens: 2048 }, undefined, 2048],
   ];
   for (const [name, options, maxTokens, limit] of overflows)
-    test(`TGI: ${name} is a 422 read as an overflow with the limit and the prompt size, in TGI's words, never retried`, async () => {
-      const server = track(await TgiServer.start([step.text('never')], options));
-      const error = await openai(server.baseURL, MODEL, { settings: { maxTokens } })
-        .next({ messages: long(5000), tools })
-        .catch((caught: unknown) => caught);
-      assert.ok(error instanceof PolicyError);
-      assert.deepEqual([error.status, error.retryable, error.overflow?.limit], [422, false, limit]);
-      assert.ok((error.overflow?.promptTokens ?? 0) > 5000);
-      assert.match(error.message, / Input validation error: `inputs`/, "the server's words, not a JSON string of them");
-      assert.equal(server.completionRequests.length, 1);
+    for (const stream of [true, false])
+      test(`TGI (${stream ? 'streamed: an event after the 200' : 'not streamed'}): ${name} is a 422 read as an overflow with the limit and the prompt size, in TGI's words, never retried`, async () => {
+        const server = track(await TgiServer.start([step.text('never')], options));
+        const error = await openai(server.baseURL, MODEL, { settings: { maxTokens, stream } })
+          .next({ messages: long(5000), tools })
+          .catch((caught: unknown) => caught);
+        assert.ok(error instanceof PolicyError);
+        assert.deepEqual([error.status, error.retryable, error.overflow?.limit], [422, false, limit]);
+        assert.ok((error.overflow?.promptTokens ?? 0) > 5000);
+        assert.match(
+          error.message,
+          / Input validation error: `inputs`/,
+          "the server's words, not a JSON string of them",
+        );
+        assert.equal(server.completionRequests.length, 1);
+      });
+
+  for (const stream of [true, false])
+    test(`TGI (${stream ? 'streamed: events after the 200 that say 422' : 'not streamed: a 424 and a 429'}): a failure during generation and an overloaded router are retried, then the reply comes`, async () => {
+      const server = track(
+        await TgiServer.start([
+          step.httpError(424, {
+            message: 'Request failed during generation: Server error: CUDA out of memory. Tried to allocate 2.00 GiB',
+          }),
+          step.httpError(429, { message: 'Model is overloaded' }),
+          step.text('Fixed.'),
+        ]),
+      );
+      const response = await openai(server.baseURL, MODEL, { settings: { stream } }).next({ messages, tools });
+      assert.deepEqual([response.message.content, response.retries], ['Fixed.', 2]);
     });
 
   for (const stream of [true, false])

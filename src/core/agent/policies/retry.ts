@@ -74,7 +74,12 @@ export function classifyFailure(error: unknown, client: ClientErrors): FailureCl
   const quirk = knownQuirk(text);
   if (quirk) return { retryable: false, status, quirk };
   if (status === undefined) return { retryable: false };
-  return { retryable: status === 429 || status >= 500, status, retryAfterMs: retryAfter(err.headers) };
+  return { retryable: isRetryableStatus(status), status, retryAfterMs: retryAfter(err.headers) };
+}
+
+/** Rate limits and server failures; 424 is TGI's "Request failed during generation" (a shard failed mid-batch). */
+function isRetryableStatus(status: number): boolean {
+  return status === 424 || status === 429 || status >= 500;
 }
 
 /**
@@ -93,14 +98,30 @@ const STATUS_OF_ERROR_TYPE = new Map<unknown, number>([
 ]);
 
 /**
+ * TGI's errors by their words, as the status TGI answers a request that is not streamed with (`InferError`): inside
+ * a stream it says 422 of every one, a failed generation and an overloaded router included.
+ */
+const TGI_STATUS_OF_ERROR: [words: string, status: number][] = [
+  ['Request failed during generation', 424],
+  ['Model is overloaded', 429],
+  ['Incomplete generation', 500],
+];
+
+/**
  * An error sent inside a stream, after its 200, has no HTTP status, so the SDKs give none. llama.cpp and vLLM
- * put the status in its `code`; Anthropic's `event: error` (`{"type": "error", "error": {"type":
- * "overloaded_error"}}`) and OpenAI's (`{"error": {"type": "server_error", "code": null}}`) name a type, read
- * here as the status that type is sent with, so that it is retried as that status would be.
+ * put the status in its `code`, TGI in its `http_status_code`; Anthropic's `event: error` (`{"type": "error",
+ * "error": {"type": "overloaded_error"}}`) and OpenAI's (`{"error": {"type": "server_error", "code": null}}`) name a
+ * type, read here as the status that type is sent with, so that it is retried as that status would be.
  */
 function inStreamStatus(body: unknown): number | undefined {
-  const sent = body as { code?: unknown; type?: unknown; error?: { type?: unknown } } | undefined;
+  const sent = body as
+    | { code?: unknown; http_status_code?: unknown; message?: unknown; type?: unknown; error?: { type?: unknown } }
+    | undefined;
   if (typeof sent?.code === 'number') return sent.code;
+  if (typeof sent?.http_status_code === 'number') {
+    const words = typeof sent.message === 'string' ? sent.message : '';
+    return TGI_STATUS_OF_ERROR.find(([start]) => words.startsWith(start))?.[1] ?? sent.http_status_code;
+  }
   return STATUS_OF_ERROR_TYPE.get(sent?.error?.type ?? sent?.type);
 }
 
