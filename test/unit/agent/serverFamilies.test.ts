@@ -66,16 +66,21 @@ function openai(baseURL: string, model: string, options: Partial<OpenAIPolicyOpt
 /**
  * A server that answers model calls with streams as a server was seen to send them (what the family's double
  * does not do): the n-th request the n-th stream (the last one again after that), as SSE (each event a
- * `data:` line, then `data: [DONE]`) or as Ollama's NDJSON (one object a line).
+ * `data:` line, then `data: [DONE]`), as Ollama's NDJSON (one object a line), or as one JSON body (a 200).
  */
 async function replayingServer(
-  format: 'sse' | 'ndjson',
+  format: 'sse' | 'ndjson' | 'json',
   ...streams: unknown[][]
 ): Promise<{ baseURL: string; origin: string; requests(): number }> {
   let served = 0;
   const server = createServer((request, response) => {
     request.resume().on('end', () => {
       const events = streams[Math.min(served++, streams.length - 1)];
+      if (format === 'json') {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(events[0]));
+        return;
+      }
       if (format === 'ndjson') {
         response.writeHead(200, { 'content-type': 'application/x-ndjson' });
         response.end(events.map((line) => `${JSON.stringify(line)}\n`).join(''));
@@ -236,6 +241,45 @@ describe('OpenAI (test double of the real wire format)', () => {
       [chunkOf('gpt-4o', { role: 'assistant', content: 'Done.' }), chunkOf('gpt-4o', {}, 'stop')],
     );
     const response = await openai(server.baseURL, 'gpt-4o').next({ messages, tools });
+    assert.deepEqual([response.message.content, response.retries, server.requests()], ['Done.', 1, 2]);
+  });
+
+  test("OpenRouter: an error mid-stream (its docs' unified chunk: code server_error, finish_reason error) is retried as the 500 it stands for", async () => {
+    const model = 'openai/gpt-4o';
+    const server = await replayingServer(
+      'sse',
+      [
+        chunkOf(model, { role: 'assistant', content: 'Half an ans' }),
+        {
+          ...chunkOf(model, { content: '' }, 'error'),
+          provider: 'openai',
+          error: { code: 'server_error', message: 'Provider disconnected unexpectedly' },
+        },
+      ],
+      [chunkOf(model, { role: 'assistant', content: 'Done.' }), chunkOf(model, {}, 'stop')],
+    );
+    const response = await openai(server.baseURL, model).next({ messages, tools });
+    assert.deepEqual([response.message.content, response.retries, server.requests()], ['Done.', 1, 2]);
+  });
+
+  test("OpenRouter: an error in a 200's body, where the completion should be (a generation that failed once started), is retried as its code", async () => {
+    const model = 'openai/gpt-4o';
+    const failed = { error: { code: 502, message: 'Provider returned error', metadata: { provider_name: 'OpenAI' } } };
+    const done = { id: 'gen-1', object: 'chat.completion', created: 1, model, choices: [] as unknown[] };
+    done.choices.push({ index: 0, message: { role: 'assistant', content: 'Done.' }, finish_reason: 'stop' });
+    const server = await replayingServer('json', [failed], [done]);
+    const response = await openai(server.baseURL, model, { settings: { stream: false } }).next({ messages, tools });
+    assert.deepEqual([response.message.content, response.retries, server.requests()], ['Done.', 1, 2]);
+  });
+
+  test('OpenRouter: a choice that ends with finish_reason "error" (its normalised reason for a failed generation) is retried, never a reply', async () => {
+    const model = 'openai/gpt-4o';
+    const server = await replayingServer(
+      'sse',
+      [chunkOf(model, { role: 'assistant', content: 'Half an ans' }), chunkOf(model, {}, 'error')],
+      [chunkOf(model, { role: 'assistant', content: 'Done.' }), chunkOf(model, {}, 'stop')],
+    );
+    const response = await openai(server.baseURL, model).next({ messages, tools });
     assert.deepEqual([response.message.content, response.retries, server.requests()], ['Done.', 1, 2]);
   });
 

@@ -144,6 +144,24 @@ function providerWords(raw: unknown): string | undefined {
   return typeof message === 'string' ? message : JSON.stringify(body);
 }
 
+/**
+ * The completion, unless the server failed it after its 200: OpenRouter sends the error of a generation that had
+ * started where the completion should be (`{"error": {"code": 502, …}}`), and ends a failed choice with
+ * `finish_reason: "error"`. Thrown as the SDK throws an error sent inside a stream, and retried as one.
+ */
+function answered(completion: AccumulatedCompletion): AccumulatedCompletion {
+  const error = (completion as { error?: unknown }).error;
+  if (isRecord(error)) throw new OpenAI.APIError(undefined, error, undefined, undefined);
+  if (completion.choices?.[0]?.finish_reason === 'error')
+    throw new OpenAI.APIError(
+      undefined,
+      { type: 'server_error', message: 'the server ended the reply with finish_reason "error"' },
+      undefined,
+      undefined,
+    );
+  return completion;
+}
+
 function parsedJson(text: string): unknown {
   try {
     return JSON.parse(text);
@@ -285,7 +303,7 @@ export class OpenAIPolicy implements Policy {
       { ...this.body(request), stream: false },
       { signal: request.signal },
     );
-    return completion as unknown as AccumulatedCompletion;
+    return answered(completion as unknown as AccumulatedCompletion);
   }
 
   /**
@@ -313,7 +331,7 @@ export class OpenAIPolicy implements Policy {
     const completion = accumulator.result();
     if (!completion.choices[0].finish_reason)
       throw new OpenAI.APIConnectionError({ message: 'the stream ended before the answer did (no finish_reason)' });
-    return completion;
+    return answered(completion);
   }
 
   private toResponse(

@@ -111,7 +111,8 @@ const TGI_STATUS_OF_ERROR: [words: string, status: number][] = [
  * An error sent inside a stream, after its 200, has no HTTP status, so the SDKs give none. llama.cpp and vLLM
  * put the status in its `code`, TGI in its `http_status_code`; Anthropic's `event: error` (`{"type": "error",
  * "error": {"type": "overloaded_error"}}`) and OpenAI's (`{"error": {"type": "server_error", "code": null}}`) name a
- * type, read here as the status that type is sent with, so that it is retried as that status would be.
+ * type, OpenRouter's (`{"error": {"code": "server_error", …}, "choices": [{"finish_reason": "error", …}]}`) in its
+ * `code`, read here as the status that type is sent with, so that it is retried as that status would be.
  */
 function inStreamStatus(body: unknown): number | undefined {
   const sent = body as
@@ -122,7 +123,7 @@ function inStreamStatus(body: unknown): number | undefined {
     const words = typeof sent.message === 'string' ? sent.message : '';
     return TGI_STATUS_OF_ERROR.find(([start]) => words.startsWith(start))?.[1] ?? sent.http_status_code;
   }
-  return STATUS_OF_ERROR_TYPE.get(sent?.error?.type ?? sent?.type);
+  return STATUS_OF_ERROR_TYPE.get(sent?.error?.type ?? sent?.type ?? sent?.code);
 }
 
 function retryAfter(headers: Headers | Record<string, string> | undefined): number | undefined {
