@@ -76,6 +76,11 @@ export class ScriptedOpenAIServer extends ScriptedServer {
     return { id: this.model, object: 'model', created: 1_700_000_000, owned_by: 'system' };
   }
 
+  /** The body of GET /v1/models: OpenAI's list of cards. */
+  protected modelListing(): unknown {
+    return { object: 'list', data: [this.modelCard()] };
+  }
+
   /** The paths whose POST is a model call, answered from the script. */
   protected get modelCallPaths(): string[] {
     return ['/v1/chat/completions'];
@@ -163,8 +168,7 @@ export class ScriptedOpenAIServer extends ScriptedServer {
       const given = request.headers.authorization?.toString().replace(/^Bearer /, '');
       return this.errorAnswer(401, `Incorrect API key provided: ${given}.`, 'invalid_api_key');
     }
-    if (request.method === 'GET' && request.path === '/v1/models')
-      return { status: 200, json: { object: 'list', data: [this.modelCard()] } };
+    if (request.method === 'GET' && request.path === '/v1/models') return { status: 200, json: this.modelListing() };
     if (request.method === 'POST' && this.modelCallPaths.includes(request.path)) return this.refuse(request);
     return this.extraRoute(request) ?? this.errorAnswer(404, `no route ${request.method} ${request.path}`);
   }

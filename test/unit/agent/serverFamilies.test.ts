@@ -42,6 +42,7 @@ import { converse } from '../../support/converse';
 import { step } from '../../support/scriptedServer';
 import { SglangServer } from '../../support/sglangServer';
 import { TgiServer, type TgiServerOptions } from '../../support/tgiServer';
+import { TogetherServer } from '../../support/togetherServer';
 import { VllmServer, type VllmErrorShape, type VllmReasoningNames } from '../../support/vllmServer';
 
 const KEY = 'sk-test-0123456789abcdef';
@@ -603,6 +604,15 @@ describe('DeepSeek (test double of the thinking-mode wire format)', () => {
       assert.equal(error.status, 400);
       assert.ok(error.message.includes(DEEPSEEK_REASONING_REFUSAL), error.message);
     });
+});
+
+describe('Together AI (test double of the real wire format)', () => {
+  test("Together: the context window is the served model's context_length in /v1/models, a bare array of every model", async () => {
+    const model = 'Qwen/Qwen3-Coder-480B-A35B-Instruct-FP8';
+    const server = track(await TogetherServer.start([], { apiKey: KEY, contextLength: 262144 }));
+    const policy = await createPolicy(`openai:${model}@${server.baseURL}`, { env: { OPENAI_API_KEY: KEY } });
+    assert.deepEqual(policy.info.contextWindow, { tokens: 262144, source: `/v1/models context_length of ${model}` });
+  });
 });
 
 describe('Groq (test double of the real wire format)', () => {

@@ -5,8 +5,8 @@
  * model's `max_context_length`), and on 0.3.x a one-token /api/v0/chat/completions gives the loaded model's
  * `model_info.context_length`; Ollama's /api/show gives a Modelfile's `num_ctx`, and /api/ps a loaded model's
  * `context_length`; TGI's /info gives `max_total_tokens`; gateways put the window on each model's card (OpenRouter's
- * `context_length`, Groq's `context_window`). Every question is short and may fail: the answer is then simply
- * missing.
+ * and Together's `context_length`, Groq's `context_window`). Every question is short and may fail: the answer is
+ * then simply missing.
  */
 import type { ContextWindow } from './modelTable';
 
@@ -64,7 +64,7 @@ export async function probeOpenAICompatible(
 ): Promise<ServerFacts> {
   const origin = serverOrigin(baseURL);
   const listing = await getJson(`${baseURL.replace(/\/+$/, '')}/models`, options);
-  const cards = isObject(listing) && Array.isArray(listing.data) ? listing.data.filter(isObject) : [];
+  const cards = modelCards(listing);
   const card = cards.find((entry) => entry.id === model) ?? (cards.length === 1 ? cards[0] : undefined);
   const maxModelLen = positive(card?.max_model_len);
   if (maxModelLen) {
@@ -76,7 +76,8 @@ export async function probeOpenAICompatible(
     return { server: 'llama.cpp', ...(await llamaCppWindow(origin, options)) };
   if (cards.length && cards.every((entry) => entry.owned_by === 'openai' || entry.owned_by === 'system'))
     return { server: 'openai' };
-  // Gateways list each model's window on its card: OpenRouter as `context_length`, Groq as `context_window`.
+  // Gateways list each model's window on its card: OpenRouter and Together as `context_length`, Groq as
+  // `context_window`.
   for (const field of ['context_length', 'context_window']) {
     const tokens = positive(card?.[field]);
     if (tokens) return { contextWindow: { tokens, source: `/v1/models ${field} of ${String(card?.id)}` } };
@@ -91,6 +92,12 @@ export async function probeOpenAICompatible(
   const ollama = await ollamaWindow(origin, model, undefined, options);
   if (ollama) return { server: 'ollama', contextWindow: ollama };
   return {};
+}
+
+/** The cards of a /models listing: OpenAI's `{"object": "list", "data": […]}`, or Together's bare array. */
+function modelCards(listing: unknown): Json[] {
+  const cards = Array.isArray(listing) ? listing : isObject(listing) ? listing.data : undefined;
+  return Array.isArray(cards) ? cards.filter(isObject) : [];
 }
 
 async function llamaCppWindow(origin: string, options: ProbeOptions): Promise<Pick<ServerFacts, 'contextWindow'>> {
