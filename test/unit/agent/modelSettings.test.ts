@@ -209,8 +209,8 @@ describe('model table', () => {
       model: string;
       prices?: Record<string, unknown>;
       context_source?: string;
-      fixed_temperature?: boolean;
-      fixed_temperature_source?: string;
+      default_sampling_only?: boolean;
+      default_sampling_source?: string;
     }[]) {
       if (entry.prices) {
         assert.ok(sources[entry.prices.source as string], `${entry.model}: its price source is listed`);
@@ -226,10 +226,10 @@ describe('model table', () => {
       }
       if (entry.context_source)
         assert.ok(sources[entry.context_source], `${entry.model}: its context source is listed`);
-      if (entry.fixed_temperature)
+      if (entry.default_sampling_only)
         assert.ok(
-          sources[entry.fixed_temperature_source ?? ''],
-          `${entry.model}: its fixed_temperature source is listed`,
+          sources[entry.default_sampling_source ?? ''],
+          `${entry.model}: its default_sampling_only source is listed`,
         );
     }
   });

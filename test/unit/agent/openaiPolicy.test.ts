@@ -203,6 +203,18 @@ describe('OpenAIPolicy against a local OpenAI wire-protocol double', () => {
     }
   });
 
+  test("--logprobs is refused up front for OpenAI's reasoning models on OpenAI's and Azure OpenAI's API, which refuse it", () => {
+    for (const baseURL of ['https://api.openai.com/v1', 'https://r.openai.azure.com/openai/v1']) {
+      for (const model of ['o4-mini', 'o3-2025-04-16', 'gpt-5-mini'])
+        assert.throws(
+          () => new OpenAIPolicy({ model, baseURL, apiKey: KEY, settings: { logprobs: true } }),
+          new RegExp(`--logprobs: ${model} is one of OpenAI's reasoning models`),
+        );
+      for (const model of ['gpt-4o', 'gpt-5-chat-latest'])
+        assert.doesNotThrow(() => new OpenAIPolicy({ model, baseURL, apiKey: KEY, settings: { logprobs: true } }));
+    }
+  });
+
   test("the reply limit goes as max_completion_tokens to OpenAI's and Azure OpenAI's v1 API however the URL is written, else as max_tokens", () => {
     // OpenAI's reasoning models (o-series, gpt-5) answer max_tokens with 400 "Unsupported parameter: 'max_tokens'".
     const limitField = (baseURL: string) =>

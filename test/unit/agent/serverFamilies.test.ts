@@ -284,6 +284,28 @@ describe('OpenAI (test double of the real wire format)', () => {
     assert.deepEqual([response.message.content, response.retries, server.requests()], ['Done.', 1, 2]);
   });
 
+  test("a refusal of logprobs (OpenAI's reasoning models, 403; Gemini, 400) is final and says to run without --logprobs", async () => {
+    const openAI = track(
+      await ScriptedOpenAIServer.start([
+        step.httpError(403, { message: 'You are not allowed to request logprobs from this model' }),
+      ]),
+    );
+    const gemini = track(
+      await GeminiServer.start([step.httpError(400, { message: 'Logprobs is not enabled for models/gemini-2.5-pro' })]),
+    );
+    for (const [server, model] of [
+      [openAI, 'o4-mini'],
+      [gemini, 'gemini-2.5-pro'],
+    ] as const) {
+      const error = await openai(server.baseURL, model, { settings: { logprobs: true } })
+        .next({ messages, tools })
+        .catch((caught: unknown) => caught);
+      assert.ok(error instanceof PolicyError && !error.retryable, String(error));
+      assert.match(error.message, /fix: this model returns no log-probabilities: run it without --logprobs/);
+      assert.equal(server.completionRequests.length, 1);
+    }
+  });
+
   test('OpenAI: the judge and simulated user ask at temperature 0, but gpt-5 and the o-series, which refuse any but 1, at their default', async () => {
     const server = track(await ScriptedOpenAIServer.start([], { respond: () => step.text('ok') }));
     const temperatureSent = async (model: string) => {

@@ -48,9 +48,9 @@ interface TableEntry {
   model: string;
   context_window?: number;
   context_source?: string;
-  /** The model takes only its default temperature and answers any other with 400. */
-  fixed_temperature?: boolean;
-  fixed_temperature_source?: string;
+  /** The model takes only its default sampling: any other temperature is a 400, a request for logprobs a 403. */
+  default_sampling_only?: boolean;
+  default_sampling_source?: string;
   prices?: TablePrices & {
     source: string;
     long_prompt?: TablePrices & { above_tokens: number; source?: string };
@@ -84,12 +84,12 @@ function pricedEntry(model: string): TableEntry | undefined {
 }
 
 /**
- * Whether the model takes only its default temperature (OpenAI's o-series and gpt-5), so that a temperature
- * chosen for it by default must not be sent. Matched as prices are: `gpt-5-chat-latest`, which takes one,
- * is not `gpt-5`.
+ * Whether the model takes only its default sampling (OpenAI's o-series and gpt-5): a temperature chosen for it by
+ * default must not be sent, and it returns no log-probabilities. Matched as prices are: `gpt-5-chat-latest`, which
+ * takes a temperature, is not `gpt-5`.
  */
-export function takesOnlyDefaultTemperature(model: string): boolean {
-  return longestEntry(model, (rest) => SNAPSHOT_SUFFIX.test(rest))?.fixed_temperature === true;
+export function takesOnlyDefaultSampling(model: string): boolean {
+  return longestEntry(model, (rest) => SNAPSHOT_SUFFIX.test(rest))?.default_sampling_only === true;
 }
 
 function longestEntry(model: string, isSameModel: (rest: string) => boolean): TableEntry | undefined {

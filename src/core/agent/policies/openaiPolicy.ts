@@ -10,7 +10,7 @@ import type { ChatCompletionCreateParams, ChatCompletionMessageParam } from 'ope
 import { isRecord } from '../../trajectory/import/shared';
 import { changesMessages, messagesAsSent } from './requestAsSent';
 import { DEFAULT_STREAM, ModelSettingsError, type ModelSettings } from './modelSettings';
-import { costOf, knownContextWindow, modelPrices, type PriceSource } from './modelTable';
+import { costOf, knownContextWindow, modelPrices, takesOnlyDefaultSampling, type PriceSource } from './modelTable';
 import { CompletionAccumulator, reasoningFieldOf, type AccumulatedCompletion } from './openaiStream';
 import {
   estimatedTokens,
@@ -54,11 +54,16 @@ const OPENAI_SDK_ERRORS = {
 };
 
 /** Knobs of other APIs: set with an OpenAI-compatible policy, they would do nothing, so they are refused. */
-function refuseForeignSettings(settings: ModelSettings, baseURL: string): void {
+function refuseForeignSettings(settings: ModelSettings, baseURL: string, model: string): void {
+  const openAI = isOpenAIItself(baseURL) || isAzureOpenAI(baseURL);
   // `return_token_ids` is vLLM's: OpenAI's API refuses a request with a parameter it does not know.
-  if (settings.tokenIds && (isOpenAIItself(baseURL) || isAzureOpenAI(baseURL)))
+  if (settings.tokenIds && openAI)
     throw new ModelSettingsError(
       "--token-ids: OpenAI's API returns no token ids (vLLM and `rollout serve` do); --logprobs records log-probabilities",
+    );
+  if (settings.logprobs && openAI && takesOnlyDefaultSampling(model))
+    throw new ModelSettingsError(
+      `--logprobs: ${model} is one of OpenAI's reasoning models, which return no log-probabilities (gpt-4.1 and gpt-4o do)`,
     );
   if (settings.numCtx !== undefined)
     throw new ModelSettingsError(
@@ -192,7 +197,7 @@ export class OpenAIPolicy implements Policy {
       );
     }
     const settings = options.settings ?? {};
-    refuseForeignSettings(settings, baseURL);
+    refuseForeignSettings(settings, baseURL, options.model);
     this.client = new OpenAI({
       apiKey: apiKey || 'no-key',
       baseURL,

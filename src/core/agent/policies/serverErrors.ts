@@ -22,7 +22,8 @@ export type QuirkName =
   | 'reasoning-field-refused'
   | 'empty-assistant-refused'
   | 'assistant-content-and-calls-refused'
-  | 'user-after-tool-refused';
+  | 'user-after-tool-refused'
+  | 'logprobs-refused';
 
 const QUIRKS: { name: QuirkName; pattern: RegExp; hint: string }[] = [
   {
@@ -79,6 +80,13 @@ const QUIRKS: { name: QuirkName; pattern: RegExp; hint: string }[] = [
     name: 'user-after-tool-refused',
     pattern: /Unexpected role 'user' after role 'tool'/,
     hint: "this server (Mistral's chat format) takes no user message right after a tool result; an assistant message goes between",
+  },
+  {
+    // OpenAI's reasoning models (confident-ai/deepeval#2184: o4-mini, a 403); Gemini (GoogleCloudPlatform/
+    // generative-ai#1536, #2947; mscraftsman/generative-ai#135).
+    name: 'logprobs-refused',
+    pattern: /not allowed to request logprobs|Logprobs is not (?:supported|enabled) for/i,
+    hint: 'this model returns no log-probabilities: run it without --logprobs',
   },
   {
     name: 'stream-options',

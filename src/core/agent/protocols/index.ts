@@ -2,7 +2,7 @@
 import type { Task } from '../../task/task';
 import type { RunMetadata } from '../../trajectory/types';
 import type { ModelSettings } from '../policies/modelSettings';
-import { takesOnlyDefaultTemperature } from '../policies/modelTable';
+import { takesOnlyDefaultSampling } from '../policies/modelTable';
 import type { Policy } from '../policies/policy';
 import { createPolicy, parsePolicySpec, type PolicySpec } from '../policies/policySpec';
 import { CabProtocol } from './cab/cabProtocol';
@@ -46,7 +46,7 @@ export function recordedProtocolSpec(run: RunMetadata): ProtocolSpec | undefined
  * says which), which would refuse every request at 0.
  */
 export function protocolModelSettings(spec: PolicySpec): ModelSettings {
-  if (spec.backend !== 'recorded' && takesOnlyDefaultTemperature(spec.model)) return {};
+  if (spec.backend !== 'recorded' && takesOnlyDefaultSampling(spec.model)) return {};
   return { temperature: 0 };
 }
 
