@@ -263,6 +263,27 @@ describe('OpenAI (test double of the real wire format)', () => {
     assert.deepEqual([response.message.content, response.retries, server.requests()], ['Done.', 1, 2]);
   });
 
+  test('LiteLLM proxy: an error mid-stream, its code a string ("500", as its ProxyException writes every code), is retried as that status', async () => {
+    const model = 'gpt-4o';
+    const server = await replayingServer(
+      'sse',
+      [
+        chunkOf(model, { role: 'assistant', content: 'Half an ans' }),
+        {
+          error: {
+            message: 'litellm.InternalServerError: InternalServerError: OpenAIException - Connection error.',
+            type: 'None',
+            param: 'None',
+            code: '500',
+          },
+        },
+      ],
+      [chunkOf(model, { role: 'assistant', content: 'Done.' }), chunkOf(model, {}, 'stop')],
+    );
+    const response = await openai(server.baseURL, model).next({ messages, tools });
+    assert.deepEqual([response.message.content, response.retries, server.requests()], ['Done.', 1, 2]);
+  });
+
   test("OpenRouter: an error in a 200's body, where the completion should be (a generation that failed once started), is retried as its code", async () => {
     const model = 'openai/gpt-4o';
     const failed = { error: { code: 502, message: 'Provider returned error', metadata: { provider_name: 'OpenAI' } } };

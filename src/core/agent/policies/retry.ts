@@ -109,16 +109,18 @@ const TGI_STATUS_OF_ERROR: [words: string, status: number][] = [
 
 /**
  * An error sent inside a stream, after its 200, has no HTTP status, so the SDKs give none. llama.cpp and vLLM
- * put the status in its `code`, TGI in its `http_status_code`; Anthropic's `event: error` (`{"type": "error",
- * "error": {"type": "overloaded_error"}}`) and OpenAI's (`{"error": {"type": "server_error", "code": null}}`) name a
- * type, OpenRouter's (`{"error": {"code": "server_error", …}, "choices": [{"finish_reason": "error", …}]}`) in its
- * `code`, read here as the status that type is sent with, so that it is retried as that status would be.
+ * put the status in its `code`, the LiteLLM proxy too but as a string (`"code": "500"`), TGI in its
+ * `http_status_code`; Anthropic's `event: error` (`{"type": "error", "error": {"type": "overloaded_error"}}`) and
+ * OpenAI's (`{"error": {"type": "server_error", "code": null}}`) name a type, OpenRouter's (`{"error": {"code":
+ * "server_error", …}, "choices": [{"finish_reason": "error", …}]}`) in its `code`, read here as the status that type
+ * is sent with, so that it is retried as that status would be.
  */
 function inStreamStatus(body: unknown): number | undefined {
   const sent = body as
     | { code?: unknown; http_status_code?: unknown; message?: unknown; type?: unknown; error?: { type?: unknown } }
     | undefined;
   if (typeof sent?.code === 'number') return sent.code;
+  if (typeof sent?.code === 'string' && /^[1-5]\d\d$/.test(sent.code)) return Number(sent.code);
   if (typeof sent?.http_status_code === 'number') {
     const words = typeof sent.message === 'string' ? sent.message : '';
     return TGI_STATUS_OF_ERROR.find(([start]) => words.startsWith(start))?.[1] ?? sent.http_status_code;
