@@ -375,7 +375,7 @@ function readReply(response: PolicyResponse, input: AgentRunInput, turnIndex: nu
   }
   if (native.length) return { message, calls: native, format: 'native' };
   if (!text.trim()) return { message: { ...message, content: '' }, calls: [], note: notes.emptyReply() };
-  const parsed = parseTextToolCalls(text, input.toolbox.names, turnIndex, {
+  const parsed = parseTextToolCalls(text, input.toolbox.definitions, turnIndex, {
     bashBlocks: !input.answerEndsRun,
   });
   if (parsed && 'problem' in parsed) return { message, calls: [], note: notes.textCallProblem(parsed.problem) };
@@ -392,7 +392,7 @@ function readReply(response: PolicyResponse, input: AgentRunInput, turnIndex: nu
 
 /** Calls written as text in a reply, read only to name them when the reply was cut off. */
 function textCallsOf(text: string, input: AgentRunInput, turnIndex: number): ToolCall[] {
-  const parsed = parseTextToolCalls(text, input.toolbox.names, turnIndex);
+  const parsed = parseTextToolCalls(text, input.toolbox.definitions, turnIndex);
   return parsed && 'calls' in parsed ? parsed.calls : [];
 }
 

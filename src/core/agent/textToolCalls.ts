@@ -1,16 +1,20 @@
 /**
  * Tool calls a model wrote as text, for servers that return them unparsed (a model without its server-side
- * tool parser, a chat template the server does not read calls from). Three conventions, tried in order:
+ * tool parser, a chat template the server does not read calls from). Four conventions, tried in order:
+ * - `qwen3_coder`: `<tool_call><function=NAME><parameter=KEY>value</parameter>…</function></tool_call>`, as
+ *   Qwen3-Coder writes calls and vLLM's `qwen3_coder` parser reads them: each value taken as the tool's schema types
+ *   it (test/fixtures/qwen3-coder-tool-calls holds that parser's readings of our cases);
  * - `hermes`: `<tool_call>{"name": …, "arguments": {…}}</tool_call>` blocks (Hermes, Qwen2.5, Qwen3);
- * - `json`: the same object alone in the reply or in a ```json fence;
+ * - `json`: the same object as `hermes` alone in the reply or in a ```json fence;
  * - `bash_block`: exactly one ```bash fence, run as the `bash` tool (mini-swe-agent's convention) — unless
  *   the reply may be an answer to a person (a CodeAssistBench conversation), where a command is advice.
  * The calls found become ordinary tool calls and leave the text, so the conversation sent back reads as if the
  * server had parsed them.
  */
 import type { ToolCall } from './policies/policy';
+import type { ToolDefinition } from './tools/tool';
 
-export type TextCallFormat = 'hermes' | 'json' | 'bash_block';
+export type TextCallFormat = 'hermes' | 'qwen3_coder' | 'json' | 'bash_block';
 
 export interface TextToolCalls {
   format: TextCallFormat;
@@ -19,6 +23,11 @@ export interface TextToolCalls {
   content: string;
 }
 
+/** Where Qwen3-Coder's calls are read: `<tool_call>` blocks, the last one perhaps cut off by the end of the reply. */
+const TOOL_CALL_BLOCK = /<tool_call>([\s\S]*?)(?:<\/tool_call>|$)/g;
+const QWEN3_CODER_FUNCTION = /<function=([\s\S]*?)(?:<\/function>|$)/g;
+const QWEN3_CODER_PARAMETER = /<parameter=([\s\S]*?)(?:<\/parameter>|(?=<parameter=)|$)/g;
+const DECIMAL = /^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$/;
 const HERMES_BLOCK = /<tool_call>\s*([\s\S]*?)\s*<\/tool_call>/g;
 const JSON_FENCE = /```json[^\n]*\n([\s\S]*?)```/g;
 const SHELL_FENCE = /```(?:bash|sh|shell)[^\n]*\n([\s\S]*?)```/g;
@@ -37,11 +46,14 @@ export function textCallId(turn: number, index: number): string {
  */
 export function parseTextToolCalls(
   text: string,
-  tools: readonly string[],
+  definitions: readonly ToolDefinition[],
   turn: number,
   options: { bashBlocks?: boolean } = {},
 ): TextToolCalls | { problem: string } | undefined {
   const id = (index: number) => textCallId(turn, index);
+  const tools = definitions.map((definition) => definition.function.name);
+  const qwen3Coder = text.includes('<function=') ? qwen3CoderCalls(text, definitions, id) : undefined;
+  if (qwen3Coder) return qwen3Coder;
   const hermes = [...text.matchAll(HERMES_BLOCK)];
   if (hermes.length) {
     const calls = hermes.map((match, index) => callFromJson(match[1], id(index)));
@@ -76,6 +88,66 @@ export function parseTextToolCalls(
     };
   }
   return undefined;
+}
+
+/**
+ * Qwen3-Coder's calls, read as vLLM's `qwen3_coder` parser reads them: every `<function=…>` of the `<tool_call>`
+ * blocks (of the whole reply when it has none), a block or function the reply ends inside still read; a value loses
+ * one newline at each end and becomes the type its parameter's schema names (`null` is null whatever the type). A
+ * function or parameter without a `>` after its name, where vLLM reads no call at all, is a problem to tell.
+ */
+function qwen3CoderCalls(
+  text: string,
+  definitions: readonly ToolDefinition[],
+  id: (index: number) => string,
+): TextToolCalls | { problem: string } | undefined {
+  const blocks = [...text.matchAll(TOOL_CALL_BLOCK)];
+  const bodies = blocks.length ? blocks.map((block) => block[1]) : [text];
+  const functions = bodies.flatMap((body) => [...body.matchAll(QWEN3_CODER_FUNCTION)].map((match) => match[1]));
+  if (!functions.length) return undefined;
+  const calls: ToolCall[] = [];
+  for (const written of functions) {
+    const name = written.slice(0, written.indexOf('>'));
+    const parameters = [...written.slice(name.length + 1).matchAll(QWEN3_CODER_PARAMETER)].map((match) => match[1]);
+    const unnamed = [written, ...parameters].find((part) => !part.includes('>'));
+    if (unnamed !== undefined)
+      return {
+        problem: `Your call has no ">" after a name in <function=…> or <parameter=…>: ${unnamed.slice(0, 200)}`,
+      };
+    const schema = definitions.find((definition) => definition.function.name === name)?.function.parameters;
+    const properties = (schema?.properties ?? {}) as Record<string, { type?: unknown } | undefined>;
+    const args: Record<string, unknown> = {};
+    for (const parameter of parameters) {
+      const key = parameter.slice(0, parameter.indexOf('>'));
+      const value = parameter
+        .slice(key.length + 1)
+        .replace(/^\n/, '')
+        .replace(/\n$/, '');
+      args[key] = typedValue(value, properties[key]?.type);
+    }
+    calls.push({ id: id(calls.length), type: 'function', function: { name, arguments: JSON.stringify(args) } });
+  }
+  const withCalls = blocks.filter((block) => block[1].includes('<function='));
+  const content = blocks.length ? strip(text, withCalls) : text.slice(0, text.indexOf('<function=')).trim();
+  return { format: 'qwen3_coder', calls, content };
+}
+
+/**
+ * A written value as the type its schema names: integers and decimal numbers as numbers, `true` (any case) as true
+ * and any other boolean as false, objects and arrays as JSON; a value its type cannot read stays text.
+ */
+function typedValue(value: string, type: unknown): unknown {
+  if (value.toLowerCase() === 'null') return null;
+  const kind = typeof type === 'string' ? type.trim().toLowerCase() : 'string';
+  if (kind === 'integer') return /^\s*[-+]?\d+\s*$/.test(value) ? Number(value) : value;
+  if (kind === 'number') return DECIMAL.test(value) ? Number(value) : value;
+  if (kind === 'boolean') return value.toLowerCase() === 'true';
+  if (kind !== 'object' && kind !== 'array') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
 }
 
 /** `{"name": …, "arguments": …}` (or `parameters`) as a tool call; arguments stay the JSON text the model wrote. */

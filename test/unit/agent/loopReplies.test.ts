@@ -191,6 +191,18 @@ describe('agent loop: replies as servers send them', () => {
     assert.equal(hermes.signals?.format_errors, 0);
   });
 
+  test("Qwen3-Coder's call written as text runs with its values typed by the tool's schema; the turn says qwen3_coder", async () => {
+    const written =
+      '<tool_call>\n<function=bash>\n<parameter=command>\nls -la\n</parameter>\n<parameter=timeout_seconds>\n30\n</parameter>\n</function>\n</tool_call>';
+    const { trajectory, sandbox } = await run(scripted([{ message: { role: 'assistant', content: written } }, submit]));
+    assert.deepEqual(sandbox.commands, ['ls -la']);
+    const [turn] = trajectory.turns;
+    assert.equal(turn.extra?.tool_call_format, 'qwen3_coder');
+    assert.equal(turn.extra?.raw_content, written);
+    assert.equal(replyOf(turn)[0].tool_calls?.[0].function.arguments, '{"command":"ls -la","timeout_seconds":30}');
+    assert.equal(turn.signals?.format_errors, 0);
+  });
+
   test('in a conversation with a person, an answer holding a ```bash block is an answer, not a command', async () => {
     const answer = 'Upgrade first:\n```bash\npip install -U smolagents\n```\nthen run it again.';
     const { outcome, trajectory, sandbox } = await run(

@@ -863,7 +863,7 @@ describe("Mistral's chat format (test doubles of Mistral's API and of vLLM servi
       validated[idBefore.name].v3,
       /Tool call id was text_3_0 but must be a-z, A-Z, 0-9, with a length of 9/,
     );
-    const parsed = parseTextToolCalls('```bash\npytest -q\n```', ['bash'], 3);
+    const parsed = parseTextToolCalls('```bash\npytest -q\n```', new Toolbox([bashTool()]).definitions, 3);
     assert.equal(parsed && 'calls' in parsed ? parsed.calls[0].id : undefined, textCallId(3, 0));
   });
 

@@ -1,8 +1,15 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseTextToolCalls } from '../../../src/core/agent/textToolCalls';
+import { bashTool } from '../../../src/core/agent/tools/bash';
+import { submitTool } from '../../../src/core/agent/tools/submit';
+import { Toolbox } from '../../../src/core/agent/tools/toolbox';
+import type { ToolDefinition } from '../../../src/core/agent/tools/tool';
+import { viewTool } from '../../../src/core/agent/tools/view';
 
-const TOOLS = ['bash', 'view', 'submit'];
+const TOOLS = new Toolbox([bashTool(), viewTool(), submitTool()]).definitions;
 
 describe('tool calls written as text', () => {
   test('Hermes / Qwen <tool_call> blocks become calls, and leave the text', () => {
@@ -58,7 +65,11 @@ describe('tool calls written as text', () => {
     const two = parseTextToolCalls('```bash\nls\n```\nthen\n```sh\npwd\n```', TOOLS, 1);
     assert.ok(two && 'problem' in two);
     assert.match(two.problem, /has 2 bash blocks; write exactly one/);
-    assert.equal(parseTextToolCalls('```bash\nls\n```', ['view'], 1), undefined, 'no bash tool, no bash calls');
+    assert.equal(
+      parseTextToolCalls('```bash\nls\n```', new Toolbox([viewTool()]).definitions, 1),
+      undefined,
+      'no bash tool, no bash calls',
+    );
     assert.equal(
       parseTextToolCalls('Run this:\n```bash\npip install -U smolagents\n```', TOOLS, 1, { bashBlocks: false }),
       undefined,
@@ -69,5 +80,51 @@ describe('tool calls written as text', () => {
   test('plain prose, or code in another language, holds no call', () => {
     assert.equal(parseTextToolCalls('The fix is to use ceil division.', TOOLS, 1), undefined);
     assert.equal(parseTextToolCalls('```python\nprint(1)\n```', TOOLS, 1), undefined);
+  });
+});
+
+describe("Qwen3-Coder's calls written as text, read as vLLM's qwen3_coder parser reads them", () => {
+  const fixtures = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'qwen3-coder-tool-calls');
+  const given = JSON.parse(readFileSync(join(fixtures, 'cases.json'), 'utf8')) as {
+    tools: ToolDefinition[];
+    cases: { name: string; text: string }[];
+  };
+  const readings = JSON.parse(readFileSync(join(fixtures, 'readings.json'), 'utf8')) as {
+    name: string;
+    calls: { name: string; arguments: unknown }[];
+  }[];
+
+  for (const [index, { name, text }] of given.cases.entries())
+    test(`${name}: the calls vLLM's parser read`, () => {
+      assert.equal(readings[index].name, name);
+      const parsed = parseTextToolCalls(text, given.tools, 1);
+      assert.ok(!parsed || 'calls' in parsed, JSON.stringify(parsed));
+      const calls = (parsed?.calls ?? []).map((call) => ({
+        name: call.function.name,
+        arguments: JSON.parse(call.function.arguments) as unknown,
+      }));
+      assert.deepEqual(calls, readings[index].calls);
+      if (calls.length) assert.equal(parsed?.format, 'qwen3_coder');
+    });
+
+  test("the text around the calls stays the reply; the ids are the loop's own", () => {
+    const parsed = parseTextToolCalls(given.cases[2].text, given.tools, 4);
+    assert.ok(parsed && 'calls' in parsed);
+    assert.equal(parsed.content, 'Look at both.\n\nThen:');
+    assert.deepEqual(
+      parsed.calls.map((call) => call.id),
+      ['T00004C00', 'T00004C01'],
+    );
+  });
+
+  test('a function or parameter without ">" after its name is a problem told to the model (vLLM reads no call)', () => {
+    for (const text of [
+      '<tool_call>\n<function=bash\n</function>\n</tool_call>',
+      '<function=bash>\n<parameter=command ls',
+    ]) {
+      const parsed = parseTextToolCalls(text, given.tools, 1);
+      assert.ok(parsed && 'problem' in parsed, JSON.stringify(parsed));
+      assert.match(parsed.problem, /no ">" after a name in <function=…> or <parameter=…>/);
+    }
   });
 });
