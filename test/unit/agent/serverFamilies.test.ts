@@ -708,6 +708,23 @@ describe('Groq (test double of the real wire format)', () => {
       );
       assert.deepEqual(carried, [false, true, false, false], 'refused once, then never sent again');
     });
+
+  test('Groq: two calls sharing a policy (a batch) both refused for reasoning at once are both asked again without it', async () => {
+    const server = track(await GroqServer.start([step.text('One.'), step.text('Two.')], { apiKey: KEY }));
+    const policy = openai(server.baseURL, 'deepseek-r1-distill-llama-70b', { settings: { stream: false } });
+    const earlier: ChatMessage = {
+      role: 'assistant',
+      content: 'Looking.',
+      extra: { reasoning_sent_back: { field: 'reasoning', text: 'Read the code.' } },
+    };
+    const conversation = [...messages, earlier, { role: 'user' as const, content: 'Go on.' }];
+    const replies = await Promise.all([0, 1].map(() => policy.next({ messages: conversation, tools })));
+    assert.deepEqual(replies.map((reply) => reply.message.content).sort(), ['One.', 'Two.']);
+    const carried = server.completionRequests.map((request) =>
+      (request.body!.messages as Record<string, unknown>[]).some((message) => 'reasoning' in message),
+    );
+    assert.deepEqual(carried, [true, true, false, false], 'both refused at once, then both sent without');
+  });
 });
 
 describe('Gemini 3 (test double of the OpenAI-compatible wire format)', () => {

@@ -269,7 +269,7 @@ export class OpenAIPolicy implements Policy {
         };
       } catch (error) {
         const quirk = error instanceof PolicyError ? error.quirk : undefined;
-        if (!this.workAround(quirk)) throw error;
+        if (!this.workAround(quirk, sentWith)) throw error;
         request.onDelta?.({ kind: 'restart' });
       }
     }
@@ -277,17 +277,19 @@ export class OpenAIPolicy implements Policy {
 
   /** The quirks a resumed run's calls were worked around for, worked around from its first request on. */
   resumeAfter({ workarounds = [] }: RecordedCalls): void {
-    for (const quirk of workarounds) this.workAround(quirk);
+    for (const quirk of workarounds) this.workAround(quirk, []);
   }
 
   /**
-   * Whether the request is asked again, the quirk worked around for this call and the rest of the run, once: a server
-   * that cannot stream it goes without streaming, one that refuses part of the messages gets them as
-   * `messagesAsSent` changes them (each turn's `workarounds` say so, which the RL export reads to write the prompts
-   * as sent).
+   * Whether a request refused for `quirk`, sent around `sentWith`, is asked again: around the quirk, for this call and
+   * the rest of the run, a server that cannot stream it without streaming, one that refuses part of the messages with
+   * them as `messagesAsSent` changes them (each turn's `workarounds` say so, which the RL export reads to write the
+   * prompts as sent). A call that met the quirk while another sharing the policy already worked around it is asked
+   * again too; one refused although sent around it is not.
    */
-  private workAround(quirk: string | undefined): boolean {
-    if (!quirk || this.workedAround.has(quirk as QuirkName)) return false;
+  private workAround(quirk: string | undefined, sentWith: readonly string[]): boolean {
+    if (!quirk || sentWith.includes(quirk)) return false;
+    if (this.workedAround.has(quirk as QuirkName)) return true;
     if ((quirk === 'llamacpp-stream-tools' || quirk === 'stream-options') && this.streaming) this.streaming = false;
     else if (!changesMessages(quirk)) return false;
     this.workedAround.add(quirk as QuirkName);
