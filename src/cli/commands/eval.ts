@@ -3,7 +3,7 @@ import { dockerEvaluatorOptions } from '../../core/reward/dockerEvaluatorOptions
 import { runEvaluation } from '../../core/reward/evalRun';
 import { describeRun } from '../../core/reward/runSummary';
 import type { EvaluationResult } from '../../core/reward/evaluator';
-import { CURRENT_HARNESS_VERSION, HARNESS_RELEASES, parseHarnessVersion } from '../../core/reward/harnessVersion';
+import { HARNESS_RELEASES, parseHarnessVersion } from '../../core/reward/harnessVersion';
 import { describeErrors, loadPredictions } from '../../core/reward/predictions';
 import { loadTasks } from '../../core/task/loadTasks';
 import { formatLoadError } from '../../core/task/task';
@@ -24,7 +24,8 @@ options:
   --repos DIR            local clones named owner__name instead of cloning into the cache
   --specs FILE           per-repo environment specs (JSON)
   --timeout SEC          limit for the evaluation script (default 1800); a timeout is an error, not resolved
-  --harness-version V    grade as harness release V: 5 (${HARNESS_RELEASES[5]}, default) or 4 (${HARNESS_RELEASES[4]})
+  --harness-version V    grade as harness release V: 5 (${HARNESS_RELEASES[5]}) or 4 (${HARNESS_RELEASES[4]});
+                         default: the release of the task dataset's own harness (4 for SWE-rebench), else 5
 ${SANDBOX_USAGE}
 
 exit code: 0 when every instance was evaluated, 1 when any hit an infrastructure error, 2 on bad input.`;
@@ -44,8 +45,9 @@ export function describeResult(result: EvaluationResult, reused = false): string
   return `${result.instanceId.padEnd(40)} ${result.status}${reused ? ' (unchanged, reused)' : ''}${note}`;
 }
 
+/** The release `--harness-version` names; absent, each task is graded by its dataset's harness (harnessVersionFor). */
 export function harnessVersionFlag(value: string | undefined) {
-  return value === undefined ? CURRENT_HARNESS_VERSION : parseHarnessVersion(value);
+  return value === undefined ? undefined : parseHarnessVersion(value);
 }
 
 export const evalCommand: CliCommand = {

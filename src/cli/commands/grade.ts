@@ -19,7 +19,8 @@ it is a test runner's own output, read whole.
 
 options:
   --json                 the report, status map and resolution as one JSON object
-  --harness-version V    grade as harness release V: 5 (${HARNESS_RELEASES[5]}, default) or 4 (${HARNESS_RELEASES[4]})
+  --harness-version V    grade as harness release V: 5 (${HARNESS_RELEASES[5]}) or 4 (${HARNESS_RELEASES[4]});
+                         default: the release of the task dataset's own harness (4 for SWE-rebench), else 5
   --raw                  TEST.log is the test command's own output, without the harness's markers
   --exit-code N          with --raw: the test command's exit status
   --no-patch             grade as for a prediction without a patch (patch_is_None)

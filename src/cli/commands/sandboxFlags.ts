@@ -9,7 +9,8 @@ export const SANDBOX_FLAGS = {
 
 export const SANDBOX_USAGE = `  --image-template T   image of a SWE-bench-format row that names none: swe-bench (the harness's
                        swebench/sweb.eval.x86_64.<id>:latest), swe-gym (SWE-Gym's images; the default for
-                       SWE-Gym's repositories, swe-bench for the others), a template with {id} / {id_s} /
+                       SWE-Gym's repositories), swe-rebench (SWE-rebench's; the default for its rows, swe-bench
+                       for the others), a template with {id} / {id_s} /
                        {instance_id}, or profile (the language's image with the repository copied in, the
                        default with --repos)
   --namespace NS       pull instance images from a mirror: NS replaces their namespace

@@ -21,6 +21,7 @@ import {
   type EvaluatorOptions,
   type Prediction,
 } from './evaluator';
+import { harnessRulesFor } from './harnessRules';
 import { CURRENT_HARNESS_VERSION } from './harnessVersion';
 import { HARNESS_LOG_PARSER, installedHarness, type HarnessIdentity } from './multiSweBenchHarness';
 import type { ReportFile } from './instanceReport';
@@ -86,7 +87,7 @@ export async function cacheKey(task: Task, prediction: Prediction, options: Eval
       environment,
       image,
       prediction,
-      harnessVersion: options.harnessVersion ?? CURRENT_HARNESS_VERSION,
+      harnessVersion: harnessRulesFor(task, options).harnessVersion,
       testTimeoutMs: testTimeoutOf(options),
       logReader: await logReader(environment),
     }),
@@ -161,7 +162,9 @@ export async function writeRunSummaries(
   results: EvaluationResult[],
   options: { harnessVersion?: EvaluatorOptions['harnessVersion']; reused: number },
 ): Promise<{ summary: HarnessRunSummary; rolloutSummary: RolloutRunSummary }> {
-  const harnessVersion = options.harnessVersion ?? CURRENT_HARNESS_VERSION;
+  // Each task's own where the run names none; a run whose tasks differ says the current release.
+  const versions = new Set(tasks.map((task) => harnessRulesFor(task, options).harnessVersion));
+  const harnessVersion = versions.size === 1 ? [...versions][0] : CURRENT_HARNESS_VERSION;
   const summary = harnessRunSummary({
     harnessVersion,
     datasetIds: tasks.map((task) => task.id),

@@ -12,8 +12,8 @@ import { taskSandbox, type TaskSandbox, type TaskSandboxSettings } from '../task
 import type { Task, TaskEnvironment } from '../task/task';
 import { evalScript } from './evalScript';
 import type { ResolutionStatus } from './grading';
-import { HARNESS_RULES, type HarnessRules } from './harnessRules';
-import { CURRENT_HARNESS_VERSION, type HarnessVersion } from './harnessVersion';
+import { harnessRulesFor, type HarnessRules } from './harnessRules';
+import type { HarnessVersion } from './harnessVersion';
 import { gradeTaskOutput } from './gradeTask';
 import { classifyInfraFailure } from './infraFailure';
 import type { Grade, InstanceReport } from './instanceReport';
@@ -164,7 +164,7 @@ async function evaluateInSandbox(
   steps: Steps,
   options: EvaluatorOptions,
 ): Promise<Outcome> {
-  const rules = HARNESS_RULES[options.harnessVersion ?? CURRENT_HARNESS_VERSION];
+  const rules = harnessRulesFor(task, options);
   const base = { instanceId: task.id, modelName: prediction.modelName, harnessVersion: rules.harnessVersion };
   const { patch } = prediction;
   const refusal = patch === null || patch === '' ? undefined : await steps.applyModelPatch(patch, rules);
@@ -286,7 +286,7 @@ async function evaluateOnce(task: Task, prediction: Prediction, options: Evaluat
     return {
       instanceId: task.id,
       modelName: prediction.modelName,
-      harnessVersion: options.harnessVersion ?? CURRENT_HARNESS_VERSION,
+      harnessVersion: harnessRulesFor(task, options).harnessVersion,
       status: 'infra-error',
       testOutput: '',
       log: steps?.log.join('\n') ?? '',
@@ -313,7 +313,7 @@ export async function evaluatePrediction(
       instanceId: task.id,
       modelName: prediction.modelName,
       status: prediction.patch === null ? 'no-patch' : 'empty-patch',
-      harnessVersion: options.harnessVersion ?? CURRENT_HARNESS_VERSION,
+      harnessVersion: harnessRulesFor(task, options).harnessVersion,
       testOutput: '',
       log: '',
       attempts: 0,

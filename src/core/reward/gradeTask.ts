@@ -6,7 +6,7 @@
 import { logParserFor, type EnvironmentSpecs } from '../task/environment';
 import type { Task } from '../task/task';
 import type { ResolutionStatus } from './grading';
-import { HARNESS_RULES, type EvalType } from './harnessRules';
+import { harnessRulesFor, type EvalType } from './harnessRules';
 import type { HarnessVersion } from './harnessVersion';
 import { gradeTestOutput, type Grade, type ReportFile } from './instanceReport';
 import type { LogParserName } from './logParsers/index';
@@ -14,7 +14,8 @@ import { HARNESS_LOG_PARSER, readWithHarness } from './multiSweBenchHarness';
 import { parsedTexts, TEST_OUTPUT_MARKERS } from './testOutput';
 
 export interface GradeTaskOptions {
-  harnessVersion: HarnessVersion;
+  /** The release to grade as; absent, the task's dataset's own harness's rules (harnessRulesFor). */
+  harnessVersion?: HarnessVersion;
   logParser: LogParserName;
   /** The model's patch; null when it submitted none. Only whether there is one matters to the grade. */
   patch?: string | null;
@@ -32,7 +33,7 @@ export async function gradeTaskOutput(task: Task, testOutput: string, options: G
     expected: task,
     logParser: options.logParser,
     evalType: task.evalType,
-    rules: HARNESS_RULES[options.harnessVersion],
+    rules: harnessRulesFor(task, options),
     harnessReadings: texts && (await readWithHarness(task, [texts.between, texts.whole])),
   });
 }
@@ -59,7 +60,7 @@ export interface LogGrade {
 }
 
 export interface GradeLogOptions {
-  harnessVersion: HarnessVersion;
+  harnessVersion?: HarnessVersion;
   specs?: EnvironmentSpecs;
   /** The log is a test runner's own output, not a harness test output (no markers): read it whole. */
   raw?: boolean;
@@ -83,7 +84,7 @@ export async function gradeLog(task: Task, log: string, options: GradeLogOptions
   });
   return {
     instance_id: task.id,
-    harness_version: options.harnessVersion,
+    harness_version: harnessRulesFor(task, options).harnessVersion,
     log_parser: logParser,
     eval_type: grade.evalType,
     report: { [task.id]: grade.report },

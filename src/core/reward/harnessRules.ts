@@ -3,7 +3,8 @@
  * one place. Each rule names the release that introduced it.
  */
 
-import type { HarnessVersion } from './harnessVersion';
+import type { Task } from '../task/task';
+import { CURRENT_HARNESS_VERSION, type HarnessVersion } from './harnessVersion';
 
 /** `pass_and_fail` grades every expected test by its status; `fail_only` counts a test as passed unless it FAILED. */
 export type EvalType = 'pass_and_fail' | 'fail_only';
@@ -31,6 +32,8 @@ export interface HarnessRules {
   taskEvalType: boolean;
   /** The harness labels likely infrastructure failures in report.json and the run summary (5.0). */
   labelsInfraFailures: boolean;
+  /** Where the test command's output between the markers holds no result, the whole log is read (4.1.0). */
+  wholeLogWithoutResults: boolean;
 }
 
 export const HARNESS_RULES: Record<HarnessVersion, HarnessRules> = {
@@ -46,6 +49,7 @@ export const HARNESS_RULES: Record<HarnessVersion, HarnessRules> = {
     failOnlyRepos: ['chartjs/Chart.js', 'processing/p5.js', 'markedjs/marked'],
     taskEvalType: false,
     labelsInfraFailures: false,
+    wholeLogWithoutResults: true,
   },
   5: {
     harnessVersion: 5,
@@ -71,6 +75,7 @@ export const HARNESS_RULES: Record<HarnessVersion, HarnessRules> = {
     ],
     taskEvalType: true,
     labelsInfraFailures: true,
+    wholeLogWithoutResults: true,
   },
 };
 
@@ -78,4 +83,19 @@ export const HARNESS_RULES: Record<HarnessVersion, HarnessRules> = {
 export function evalTypeFor(rules: HarnessRules, repo: string | undefined, taskEvalType?: EvalType): EvalType {
   if (rules.taskEvalType && taskEvalType) return taskEvalType;
   return repo !== undefined && rules.failOnlyRepos.includes(repo) ? 'fail_only' : 'pass_and_fail';
+}
+
+/**
+ * SWE-rebench's harness (SWE-rebench/SWE-bench-fork @ 39316f7): 4.1.0's rules and parsers, but from before 4.1.0 read
+ * the whole log of a run whose output between the markers held no result.
+ */
+export const SWE_REBENCH_RULES: HarnessRules = { ...HARNESS_RULES[4], wholeLogWithoutResults: false };
+
+/** The rules that grade `task`: the release the run names, else its dataset's own harness's, else the current. */
+export function harnessRulesFor(
+  task: Pick<Task, 'harness'>,
+  options: { harnessVersion?: HarnessVersion },
+): HarnessRules {
+  if (options.harnessVersion !== undefined) return HARNESS_RULES[options.harnessVersion];
+  return task.harness === 'swe-rebench' ? SWE_REBENCH_RULES : HARNESS_RULES[CURRENT_HARNESS_VERSION];
 }

@@ -87,7 +87,7 @@ export function readTestOutput(
     };
   let statuses = parseTestLog(parser, texts.between, context);
   // Some runners print their results outside the markers (stderr written after stdout): read the whole log.
-  if (statuses.size === 0) statuses = parseTestLog(parser, texts.whole, context);
+  if (statuses.size === 0 && rules.wholeLogWithoutResults) statuses = parseTestLog(parser, texts.whole, context);
   if (rules.requireSuiteRan && statuses.size === 0 && !SUITE_RAN_EVIDENCE.some((pattern) => pattern.test(content)))
     return { graded: false, reason: 'the log has no test results and no sign that the test suite ran' };
   const exitCode = recordedExitCode(content);

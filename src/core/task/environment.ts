@@ -202,6 +202,12 @@ export function testFilesOf(testPatch: string): string[] {
   return filesInPatch(testPatch).filter((file) => !NON_TEST_SUFFIXES.some((suffix) => file.endsWith(suffix)));
 }
 
+/** The test files a test patch leaves in the tree (those it deletes left out): SWE-rebench's harness's directives. */
+export function keptTestFilesOf(testPatch: string): string[] {
+  const deleted = [...testPatch.matchAll(/^--- a\/(.*)\n\+\+\+ \/dev\/null$/gm)].map((match) => match[1]);
+  return testFilesOf(testPatch).filter((file) => !deleted.includes(file));
+}
+
 /** Test files as Django's runner names them: `tests/` and `.py` dropped, slashes as dots. */
 export function testModulesOf(testPatch: string): string[] {
   return testFilesOf(testPatch).map((file) =>
@@ -218,13 +224,14 @@ export function testCasesOf(testPatch: string): string {
 }
 
 /**
- * The test command with `{test_files}` and `{test_modules}` filled in from the test patch, and `{test_cases}` by
- * the test cases it holds (mypy's).
+ * The test command with `{test_files}` (`{kept_test_files}`: but those the patch deletes) and `{test_modules}` filled
+ * in from the test patch, and `{test_cases}` by the test cases it holds (mypy's).
  */
 export function testCommandFor(environment: TaskEnvironment, task: Pick<Task, 'testPatch'>): string {
   const words = (list: string[]) => list.map(shellQuote).join(' ');
   return environment.testCommand
     .replaceAll('{test_files}', words(testFilesOf(task.testPatch)))
+    .replaceAll('{kept_test_files}', words(keptTestFilesOf(task.testPatch)))
     .replaceAll('{test_modules}', words(testModulesOf(task.testPatch)))
     .replaceAll('{test_cases}', shellQuote(testCasesOf(task.testPatch)))
     .trim();

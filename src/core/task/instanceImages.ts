@@ -1,8 +1,8 @@
 /**
  * The per-instance images benchmarks publish, as data: how an image is named for a row that names none, where
  * the repository is inside it, and how its environment is activated. Facts from the benchmarks' own harnesses
- * (SWE-bench 5.x `image_builder`, SWE-Gym's images as OpenHands names them, SWE-smith @ cf2e649, R2E-Gym,
- * Multi-SWE-bench), written here as our own data.
+ * (SWE-bench 5.x `image_builder`, SWE-Gym's images as OpenHands names them, SWE-rebench's as its harness fork pulls
+ * them with `--namespace swerebench`, SWE-smith @ cf2e649, R2E-Gym, Multi-SWE-bench), written here as our own data.
  */
 
 import type { Task } from './task';
@@ -27,13 +27,14 @@ export const TESTBED = '/testbed';
 export const IMAGE_TEMPLATES: Record<string, string> = {
   'swe-bench': 'swebench/sweb.eval.x86_64.{id}:latest',
   'swe-gym': 'xingyaoww/sweb.eval.x86_64.{id_s}:latest',
+  'swe-rebench': 'swerebench/sweb.eval.x86_64.{id}:latest',
 };
 
 /** The template for rows that name no image: the harness's naming. */
 export const DEFAULT_IMAGE_TEMPLATE = 'swe-bench';
 
 /** The template of each dataset whose rows name no image and whose images are not the harness's. */
-const DATASET_IMAGE_TEMPLATES: Record<string, string> = { 'swe-gym': 'swe-gym' };
+const DATASET_IMAGE_TEMPLATES: Record<string, string> = { 'swe-gym': 'swe-gym', 'swe-rebench': 'swe-rebench' };
 
 /** `--image-template profile`: run SWE-bench-format rows in their language's profile image with the repository copied in. */
 export const PROFILE_ROUTE = 'profile';

@@ -1,15 +1,16 @@
 /**
  * SWE-bench task instances with the official field names: SWE-bench, Lite, Verified, Multilingual, and the
  * datasets that share the format (SWE-Gym, SWE-rebench, …). Each is a benchmark instance that runs in its own
- * image at `/testbed`; a row that names its image (`image_name`, `docker_image`) runs in that one.
+ * image at `/testbed`; a row that names its image (`image_name`, `docker_image`) runs in that one. A SWE-rebench row
+ * brings its own environment spec (`install_config`), which its harness (SWE-rebench/SWE-bench-fork) tests it by.
  */
 
 import { EVAL_TYPES, type EvalType } from '../reward/harnessRules';
 import { logParserName, type LogParserName } from '../reward/logParsers/index';
 import { SWE_BENCH_ACTIVATION, TESTBED } from './instanceImages';
 import harnessLanguages from './swebenchLanguages.json';
-import { loadRows, optionalString, requiredString, stringListField, type Row } from './rows';
-import { FieldError, type Task, type TaskLoadResult, type TaskSource } from './task';
+import { loadRows, optionalString, parseEncodedValue, requiredString, stringListField, type Row } from './rows';
+import { FieldError, type Task, type TaskEnvironment, type TaskLoadResult, type TaskSource } from './task';
 
 const REPO_NAME = /^[\w.-]+\/[\w.-]+$/;
 
@@ -59,16 +60,56 @@ function rowEvalType(row: Row): EvalType | undefined {
   return value as EvalType;
 }
 
+/** What SWE-rebench's harness puts before its specs' install and test commands (`_clean_install_config`). */
+const SWE_REBENCH_LOCALE = 'LANG=C.UTF-8 LC_ALL=C.UTF-8 ';
+
+/**
+ * A SWE-rebench row's environment, from its `install_config` (an object, or its JSON text) as SWE-rebench's harness
+ * (SWE-rebench/SWE-bench-fork @ 39316f7) writes the evaluation script of it: its `eval_commands`, then its `install`,
+ * before the test files are reset; its `test_cmd` followed by the test files the test patch does not delete; both
+ * commands behind a UTF-8 locale. Its `log_parser` (`parse_log_pytest`, `…_options`, `…_v2`) reads the log. Undefined
+ * for a row without one.
+ */
+function installConfigEnvironment(row: Row): TaskEnvironment | undefined {
+  const given = row.install_config;
+  if (given === undefined || given === null) return undefined;
+  const config = typeof given === 'string' ? parseEncodedValue('install_config', given) : given;
+  if (typeof config !== 'object' || config === null || Array.isArray(config))
+    throw new FieldError('install_config', "must be an object (SWE-rebench's environment spec)");
+  const field = (name: string) => `install_config.${name}`;
+  const { test_cmd: testCmd, install, eval_commands: evalCommands, log_parser: parser } = config as Row;
+  if (typeof testCmd !== 'string' || !testCmd.trim()) throw new FieldError(field('test_cmd'), 'must be a command');
+  if (install !== undefined && install !== null && typeof install !== 'string')
+    throw new FieldError(field('install'), 'must be a command');
+  const before = evalCommands ?? [];
+  if (!Array.isArray(before) || before.some((command) => typeof command !== 'string'))
+    throw new FieldError(field('eval_commands'), 'must be a list of commands');
+  if (typeof parser !== 'string' || !parser)
+    throw new FieldError(field('log_parser'), "must name the parser SWE-rebench's harness reads the log with");
+  let logParser: LogParserName;
+  try {
+    logParser = logParserName(parser);
+  } catch (error) {
+    throw new FieldError(field('log_parser'), (error as Error).message);
+  }
+  return {
+    install: [...(before as string[]), ...(install ? [SWE_REBENCH_LOCALE + install] : [])],
+    testCommand: `${SWE_REBENCH_LOCALE}${testCmd} {kept_test_files}`,
+    logParser,
+  };
+}
+
 export function sweBenchRowToTask(row: Row): Task {
   const id = requiredString(row, 'instance_id');
   const repoName = requiredString(row, 'repo');
   if (!REPO_NAME.test(repoName)) throw new FieldError('repo', `'${repoName}' is not of the form owner/name`);
   const commit = requiredString(row, 'base_commit');
   if (!/^[0-9a-f]{7,40}$/i.test(commit)) throw new FieldError('base_commit', `'${commit}' is not a commit hash`);
+  const ownEnvironment = installConfigEnvironment(row);
   return {
     id,
     kind: 'swe-bench',
-    dataset: SWE_GYM_REPOS.has(repoName) ? 'swe-gym' : 'swe-bench',
+    dataset: ownEnvironment ? 'swe-rebench' : SWE_GYM_REPOS.has(repoName) ? 'swe-gym' : 'swe-bench',
     repo: { name: repoName, location: `https://github.com/${repoName}.git`, commit },
     problemStatement: requiredString(row, 'problem_statement'),
     hints: optionalString(row, 'hints_text') ?? '',
@@ -80,6 +121,7 @@ export function sweBenchRowToTask(row: Row): Task {
     passToPass: stringListField(row, 'PASS_TO_PASS', { required: true }),
     logParser: rowLogParser(row),
     evalType: rowEvalType(row),
+    ...(ownEnvironment ? { environment: ownEnvironment, harness: 'swe-rebench' as const } : {}),
     instance: {
       image: optionalString(row, 'image_name') ?? optionalString(row, 'docker_image'),
       workdir: TESTBED,

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { describeLogGrade, gradeLog, type LogGrade } from '../../core/reward/gradeTask';
-import { CURRENT_HARNESS_VERSION } from '../../core/reward/harnessVersion';
 import { TEST_OUTPUT_MARKERS } from '../../core/reward/testOutput';
 import { loadTasksStrict } from '../../core/task/loadTasks';
 import type { CommandContext } from './context';
@@ -37,7 +36,7 @@ export async function gradeTestLog(context: CommandContext, argument?: unknown):
   const log = await readFile(logFile, 'utf8');
   // A log without the harness's markers is a test runner's own output, read whole.
   const raw = !log.includes(TEST_OUTPUT_MARKERS.start) && !log.includes(TEST_OUTPUT_MARKERS.end);
-  const grade = await gradeLog(task, log, { harnessVersion: CURRENT_HARNESS_VERSION, raw });
+  const grade = await gradeLog(task, log, { raw });
   context.log.info(`graded ${logFile}\n${describeLogGrade(grade)}`);
   void vscode.window
     .showInformationMessage(`Rollout Studio: ${task.id}: ${grade.resolution ?? 'not graded'}`, 'Show Report')

@@ -103,7 +103,10 @@ describe('instance images', () => {
       withNamespace('mswebench/ponylang_m_ponyc:pr-4583', 'localhost:5000'),
       'localhost:5000/ponylang_m_ponyc:pr-4583',
     );
-    assert.throws(() => checkImageTemplate('no-placeholder:latest'), /name one of swe-bench, swe-gym, profile/);
+    assert.throws(
+      () => checkImageTemplate('no-placeholder:latest'),
+      /name one of swe-bench, swe-gym, swe-rebench, profile/,
+    );
   });
 
   test('a SWE-bench row runs in its instance image at /testbed, or with --repos (or template profile) in its profile image', async () => {

@@ -7,7 +7,7 @@
  */
 import { writeEvaluationFiles } from '../../reward/evalRun';
 import { evaluatePrediction, resolvedOf, type EvaluationResult, type EvaluatorOptions } from '../../reward/evaluator';
-import { CURRENT_HARNESS_VERSION } from '../../reward/harnessVersion';
+import { harnessRulesFor } from '../../reward/harnessRules';
 import { REWARD_FUNCTIONS } from '../../reward/index';
 import type { InstanceReport } from '../../reward/instanceReport';
 import type { RewardFn } from '../../reward/rewardFn';
@@ -173,7 +173,7 @@ async function evaluateWorkTree(
       instanceId: task.id,
       modelName,
       status: 'patch-failed',
-      harnessVersion: session.evaluator.harnessVersion ?? CURRENT_HARNESS_VERSION,
+      harnessVersion: harnessRulesFor(task, session.evaluator).harnessVersion,
       testOutput: '',
       log: '',
       error: `no patch can be taken from the work tree: ${tree.broken}`,
