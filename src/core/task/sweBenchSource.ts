@@ -78,6 +78,9 @@ function installConfigEnvironment(row: Row): TaskEnvironment | undefined {
     throw new FieldError('install_config', "must be an object (SWE-rebench's environment spec)");
   const field = (name: string) => `install_config.${name}`;
   const { test_cmd: testCmd, install, eval_commands: evalCommands, log_parser: parser } = config as Row;
+  // SWE-rebench-V2 lists its commands, runs its images at /<repository> and reads logs with parsers of its own.
+  if (Array.isArray(testCmd))
+    throw new FieldError(field('test_cmd'), 'is a list, as SWE-rebench-V2 writes it: V2 rows are not supported');
   if (typeof testCmd !== 'string' || !testCmd.trim()) throw new FieldError(field('test_cmd'), 'must be a command');
   if (install !== undefined && install !== null && typeof install !== 'string')
     throw new FieldError(field('install'), 'must be a command');
