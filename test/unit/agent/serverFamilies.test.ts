@@ -110,6 +110,19 @@ function chunkOf(model: string, delta: Record<string, unknown>, finishReason: st
   };
 }
 
+/**
+ * Asks a server whose first answer is the stream `failed` (as a server was seen to send it) and whose second is a
+ * whole reply: the failure must be retried once, never taken for the answer.
+ */
+async function assertRetriedAfterFailedStream(model: string, failed: unknown[]): Promise<void> {
+  const server = await replayingServer('sse', failed, [
+    chunkOf(model, { role: 'assistant', content: 'Done.' }),
+    chunkOf(model, {}, 'stop'),
+  ]);
+  const response = await openai(server.baseURL, model).next({ messages, tools });
+  assert.deepEqual([response.message.content, response.retries, server.requests()], ['Done.', 1, 2]);
+}
+
 const long = (tokens: number): ChatMessage[] => [...messages, { role: 'user', content: 'y'.repeat(tokens * 4) }];
 
 describe('OpenAI (test double of the real wire format)', () => {
@@ -226,62 +239,44 @@ describe('OpenAI (test double of the real wire format)', () => {
   });
 
   test('OpenAI: a server_error sent inside the stream, after its 200, is retried as the 500 it stands for', async () => {
-    const server = await replayingServer(
-      'sse',
-      [
-        chunkOf('gpt-4o', { role: 'assistant', content: '' }),
-        {
-          error: {
-            message: 'The server had an error while processing your request. Sorry about that!',
-            type: 'server_error',
-            param: null,
-            code: null,
-          },
+    await assertRetriedAfterFailedStream('gpt-4o', [
+      chunkOf('gpt-4o', { role: 'assistant', content: '' }),
+      {
+        error: {
+          message: 'The server had an error while processing your request. Sorry about that!',
+          type: 'server_error',
+          param: null,
+          code: null,
         },
-      ],
-      [chunkOf('gpt-4o', { role: 'assistant', content: 'Done.' }), chunkOf('gpt-4o', {}, 'stop')],
-    );
-    const response = await openai(server.baseURL, 'gpt-4o').next({ messages, tools });
-    assert.deepEqual([response.message.content, response.retries, server.requests()], ['Done.', 1, 2]);
+      },
+    ]);
   });
 
   test("OpenRouter: an error mid-stream (its docs' unified chunk: code server_error, finish_reason error) is retried as the 500 it stands for", async () => {
     const model = 'openai/gpt-4o';
-    const server = await replayingServer(
-      'sse',
-      [
-        chunkOf(model, { role: 'assistant', content: 'Half an ans' }),
-        {
-          ...chunkOf(model, { content: '' }, 'error'),
-          provider: 'openai',
-          error: { code: 'server_error', message: 'Provider disconnected unexpectedly' },
-        },
-      ],
-      [chunkOf(model, { role: 'assistant', content: 'Done.' }), chunkOf(model, {}, 'stop')],
-    );
-    const response = await openai(server.baseURL, model).next({ messages, tools });
-    assert.deepEqual([response.message.content, response.retries, server.requests()], ['Done.', 1, 2]);
+    await assertRetriedAfterFailedStream(model, [
+      chunkOf(model, { role: 'assistant', content: 'Half an ans' }),
+      {
+        ...chunkOf(model, { content: '' }, 'error'),
+        provider: 'openai',
+        error: { code: 'server_error', message: 'Provider disconnected unexpectedly' },
+      },
+    ]);
   });
 
   test('LiteLLM proxy: an error mid-stream, its code a string ("500", as its ProxyException writes every code), is retried as that status', async () => {
     const model = 'gpt-4o';
-    const server = await replayingServer(
-      'sse',
-      [
-        chunkOf(model, { role: 'assistant', content: 'Half an ans' }),
-        {
-          error: {
-            message: 'litellm.InternalServerError: InternalServerError: OpenAIException - Connection error.',
-            type: 'None',
-            param: 'None',
-            code: '500',
-          },
+    await assertRetriedAfterFailedStream(model, [
+      chunkOf(model, { role: 'assistant', content: 'Half an ans' }),
+      {
+        error: {
+          message: 'litellm.InternalServerError: InternalServerError: OpenAIException - Connection error.',
+          type: 'None',
+          param: 'None',
+          code: '500',
         },
-      ],
-      [chunkOf(model, { role: 'assistant', content: 'Done.' }), chunkOf(model, {}, 'stop')],
-    );
-    const response = await openai(server.baseURL, model).next({ messages, tools });
-    assert.deepEqual([response.message.content, response.retries, server.requests()], ['Done.', 1, 2]);
+      },
+    ]);
   });
 
   test("OpenRouter: an error in a 200's body, where the completion should be (a generation that failed once started), is retried as its code", async () => {
@@ -296,13 +291,10 @@ describe('OpenAI (test double of the real wire format)', () => {
 
   test('OpenRouter: a choice that ends with finish_reason "error" (its normalised reason for a failed generation) is retried, never a reply', async () => {
     const model = 'openai/gpt-4o';
-    const server = await replayingServer(
-      'sse',
-      [chunkOf(model, { role: 'assistant', content: 'Half an ans' }), chunkOf(model, {}, 'error')],
-      [chunkOf(model, { role: 'assistant', content: 'Done.' }), chunkOf(model, {}, 'stop')],
-    );
-    const response = await openai(server.baseURL, model).next({ messages, tools });
-    assert.deepEqual([response.message.content, response.retries, server.requests()], ['Done.', 1, 2]);
+    await assertRetriedAfterFailedStream(model, [
+      chunkOf(model, { role: 'assistant', content: 'Half an ans' }),
+      chunkOf(model, {}, 'error'),
+    ]);
   });
 
   test("a refusal of logprobs (OpenAI's reasoning models, 403; Gemini, 400) is final and says to run without --logprobs", async () => {
