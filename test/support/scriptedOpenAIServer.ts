@@ -122,6 +122,14 @@ export class ScriptedOpenAIServer extends ScriptedServer {
     return [];
   }
 
+  /**
+   * The model's reasoning comes back in its reply's text, between the `<think>` tags it wrote, as from a server that
+   * has no reasoning parser for it (or was started without one).
+   */
+  protected get reasoningInText(): boolean {
+    return false;
+  }
+
   /** The deltas that stream the reply's reasoning: its text in pieces, in each reasoning field. */
   protected reasoningDeltas(parts: CompletionParts): Record<string, unknown>[] {
     return pieces(parts.reasoning).map((piece) =>
@@ -207,12 +215,15 @@ export class ScriptedOpenAIServer extends ScriptedServer {
             },
           }))
         : undefined;
-    const content = scripted.content ?? null;
+    const inText = this.reasoningInText && scripted.reasoning !== undefined;
+    const content = inText
+      ? `<think>\n${scripted.reasoning}\n</think>\n\n${scripted.content ?? ''}`
+      : (scripted.content ?? null);
     const parts: CompletionParts = {
       id: `chatcmpl-scripted-${index}`,
       model: typeof body.model === 'string' ? body.model : this.model,
       content,
-      reasoning: scripted.reasoning,
+      reasoning: inText ? undefined : scripted.reasoning,
       toolCalls,
       finishReason: scripted.finishReason ?? (scripted.type === 'tool_calls' ? 'tool_calls' : 'stop'),
       promptTokens: scripted.usage?.prompt_tokens ?? promptTokens(request.body),

@@ -8,7 +8,8 @@
  *   is … However, you requested … output tokens and your prompt contains … input tokens, …";
  * - `stream_options` without `stream` is refused;
  * - with `--tokenizer-mode mistral`, mistral_common checks the messages before rendering them (see mistralServer.ts);
- * - with a reasoning parser, the reasoning comes in the message's (and each delta's) `reasoning` field; releases
+ * - without `--reasoning-parser`, a reasoning model's reply is its text as the model wrote it, `<think>…</think>`
+ *   and all; with one, the reasoning comes in the message's (and each delta's) `reasoning` field; releases
  *   before vLLM PR 27752 (Oct 2025) name it `reasoning_content`, and those after it until the old name was
  *   removed (PR 33402, Jan 2026) send the same text under both names;
  * - errors are `{"error": {"message", "type": "BadRequestError", "param", "code": 400}}`; before 0.10.1
@@ -119,6 +120,10 @@ export class VllmServer extends ScriptedOpenAIServer {
 
   protected get reasoningFields(): string[] {
     return this.vllm.reasoningParser === false ? [] : REASONING_FIELDS[this.vllm.reasoningNames ?? 'current'];
+  }
+
+  protected get reasoningInText(): boolean {
+    return this.vllm.reasoningParser === false;
   }
 
   /** vLLM reports no cached tokens unless started with --enable-prompt-tokens-details; it sets no fingerprint. */

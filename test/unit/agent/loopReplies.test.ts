@@ -29,6 +29,7 @@ import { fakeSandbox } from '../../support/fakeSandbox';
 import { GeminiServer, googleExtension, thoughtSignature } from '../../support/geminiServer';
 import { scripted, type Answer } from '../../support/scriptedPolicy';
 import { step } from '../../support/scriptedServer';
+import { VllmServer } from '../../support/vllmServer';
 
 /** A sandbox whose commands echo what they ran (streaming it to `onOutput`) and whose tree never changes. */
 function echoSandbox(): Sandbox & { commands: string[] } {
@@ -331,6 +332,32 @@ describe('agent loop: replies as servers send them', () => {
         sent.flatMap((message) => (message.role === 'assistant' ? [message.reasoning_content] : [])),
         ['Run the tests first.', ''],
       );
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("vLLM without --reasoning-parser wire: a Qwen3-Coder call written after the model's reasoning runs, one in the reasoning does not, and the turn records the reasoning apart", async () => {
+    const call = (command: string) =>
+      `<tool_call>\n<function=bash>\n<parameter=command>\n${command}\n</parameter>\n</function>\n</tool_call>`;
+    const server = await VllmServer.start(
+      [
+        step.text(call('pytest'), { reasoning: `I could run ${call('rm -rf tests')} but the tests tell more.` }),
+        step.toolCall('submit', { summary: 'done' }),
+      ],
+      { reasoningParser: false },
+    );
+    try {
+      const policy = new OpenAIPolicy({ model: 'Qwen/Qwen3-Coder-30B-A3B-Instruct', baseURL: server.baseURL });
+      const { outcome, trajectory, sandbox } = await run(policy);
+      assert.equal(outcome.exitStatus, 'submitted', outcome.reason);
+      assert.deepEqual(sandbox.commands, ['pytest']);
+      const [turn] = trajectory.turns;
+      assert.equal(turn.reasoning, `\nI could run ${call('rm -rf tests')} but the tests tell more.\n`);
+      assert.equal(turn.extra?.tool_call_format, 'qwen3_coder');
+      assert.ok(!String(replyOf(turn)[0].content ?? '').includes('<think>'), 'the reply text holds no reasoning');
+      const sent = server.completionRequests[1].body!.messages as { role: string; content: string }[];
+      assert.ok(sent.find((message) => message.role === 'assistant')!.content.startsWith('<think>\nI could run'));
     } finally {
       await server.close();
     }

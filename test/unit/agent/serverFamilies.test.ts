@@ -494,6 +494,44 @@ describe('vLLM (test double of the real wire format)', () => {
       assert.ok(!(other in sent[2]) && !(other in sent[4]), 'in one field, not both');
     });
 
+  for (const stream of [true, false])
+    test(`vLLM without --reasoning-parser (${stream ? 'streamed' : 'not streamed'}): the reasoning a model wrote in its text is read apart, as vLLM's parser reads it, and the reply goes back as it came`, async () => {
+      const server = track(
+        await VllmServer.start(
+          [
+            step.toolCall('bash', { command: 'pytest' }, { reasoning: 'Run the tests first.' }),
+            step.text('Fixed.', { reasoning: 'They pass now.' }),
+            step.text('You are welcome.'),
+          ],
+          { reasoningParser: false },
+        ),
+      );
+      const policy = openai(server.baseURL, 'Qwen/Qwen3-8B', { settings: { stream } });
+      const { conversation, replies } = await converse(policy, messages, tools);
+      replies.push(await policy.next({ messages: [...conversation, { role: 'user', content: 'Thanks.' }], tools }));
+      assert.deepEqual(
+        replies.map((reply) => [reply.reasoning, reply.message.content]),
+        [
+          ['\nRun the tests first.\n', '\n\n'],
+          ['\nThey pass now.\n', '\n\nFixed.'],
+          [undefined, 'You are welcome.'],
+        ],
+      );
+      const sent = server.completionRequests[2].body!.messages as Record<string, unknown>[];
+      assert.deepEqual(
+        sent.filter((message) => message.role === 'assistant'),
+        [
+          {
+            role: 'assistant',
+            content: '<think>\nRun the tests first.\n</think>\n\n',
+            tool_calls: replies[0].message.tool_calls,
+          },
+          { role: 'assistant', content: '<think>\nThey pass now.\n</think>\n\nFixed.' },
+        ],
+        'as the server returned them, the reasoning in no field',
+      );
+    });
+
   test('vLLM: token ids of the prompt and the reply come back streamed (return_token_ids)', async () => {
     const server = track(
       await VllmServer.start([step.text('Done', { tokenIds: { prompt: [1, 2, 3], completion: [42, 7] } })]),
@@ -1083,6 +1121,22 @@ describe('Ollama (test double of the real wire format)', () => {
     assert.ok(deltas.some((delta) => delta.kind === 'tool_call' && delta.name === 'bash'));
     assert.ok(response.usage.promptTokens > 0);
     assert.deepEqual(policy.info.contextWindow, { tokens: 16384, source: 'Ollama options.num_ctx (--num-ctx)' });
+  });
+
+  test("Ollama before 0.9 (no `thinking` field): a thinking model's reasoning in its text is read apart and goes back in the text", async () => {
+    const server = track(
+      await OllamaServer.start([
+        step.toolCall('bash', { command: 'ls' }, { content: '<think>\nList the files.\n</think>\n\n' }),
+        step.text('Done.'),
+      ]),
+    );
+    const policy = new OllamaPolicy({ model: 'deepseek-r1:8b', baseURL: server.origin, retry: fastRetry });
+    const { replies } = await converse(policy, messages, tools);
+    assert.deepEqual([replies[0].reasoning, replies[0].message.content], ['\nList the files.\n', '\n\n']);
+    const sent = server.chatRequests[1].body!.messages as Record<string, unknown>[];
+    const reply = sent.find((message) => message.role === 'assistant')!;
+    assert.equal(reply.content, '<think>\nList the files.\n</think>\n\n');
+    assert.ok(!('thinking' in reply), 'in no field');
   });
 
   test("Ollama: without --num-ctx the window is the Modelfile's num_ctx, else the loaded context, else Ollama's default", async () => {

@@ -155,6 +155,21 @@ describe('the request a model call was sent', () => {
     assert.ok(!JSON.stringify(rows).includes('reasoning_sent_back'), 'extra never reaches an export');
   });
 
+  test("the RL export's prompt carries each earlier reply whose model wrote its reasoning in its text as it was sent, that text included; each response has its reasoning apart", async () => {
+    const turns = [0, 1, 2].map((index) => sampleTurn(index));
+    const replyOf = (index: number) => turns[index].messages.find((message) => message.role === 'assistant')!;
+    turns[0].reasoning = 'Look at calc.py.';
+    const answer = replyOf(0).content;
+    replyOf(0).extra = {
+      reasoning_sent_back: { field: 'content', text: 'Look at calc.py.', before: '<think>', after: '</think>' },
+    };
+    const rows = await rlRows('inline', turns);
+    assert.deepEqual(promptReasoning(rows, 2), [undefined, undefined], 'in no field');
+    assert.deepEqual(promptContents(rows, 2)[0], `<think>Look at calc.py.</think>${answer ?? ''}`, 'as sent');
+    assert.equal(rows[0].response.reasoning_content, 'Look at calc.py.');
+    assert.equal(rows[0].response.content, answer);
+  });
+
   test("the RL export's prompt carries on each earlier Anthropic reply the text of the thinking blocks that went back with it", async () => {
     const turns = [0, 1, 2, 3].map((index) => sampleTurn(index));
     const replyOf = (index: number) => turns[index].messages.find((message) => message.role === 'assistant')!;

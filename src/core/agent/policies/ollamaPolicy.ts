@@ -21,6 +21,8 @@ import {
 } from './policy';
 import { classifyFailure, FETCH_ERRORS, StreamCutShortError, withRetries, type RetryOptions } from './retry';
 import { ollamaWindow } from './serverProbe';
+import { withInlineReasoningApart } from './inlineReasoning';
+import { messagesAsSent, refusedFromTheStart } from './requestAsSent';
 
 export const OLLAMA_DEFAULT_BASE_URL = 'http://localhost:11434';
 
@@ -130,7 +132,7 @@ export class OllamaPolicy implements Policy {
     const started = performance.now();
     const body = {
       model: this.config.model,
-      messages: toOllamaMessages(request.messages),
+      messages: toOllamaMessages(messagesAsSent(request.messages, refusedFromTheStart('ollama'))),
       ...(request.tools.length ? { tools: request.tools } : {}),
       stream: this.streaming,
       options: this.options,
@@ -158,7 +160,7 @@ export class OllamaPolicy implements Policy {
       ...(reply.done_reason ? { finishReason: reply.done_reason } : {}),
       sampling: this.info.parameters,
       ...(reply.model ? { model: reply.model } : {}),
-      ...(reply.message?.thinking ? { reasoning: reply.message.thinking } : {}),
+      ...(message.extra?.reasoning_sent_back?.text ? { reasoning: message.extra.reasoning_sent_back.text } : {}),
       retries,
       modelMs: performance.now() - started,
     };
@@ -316,10 +318,10 @@ function fromOllamaMessage(message: OllamaChatResponse['message']): AssistantMes
   }));
   const content = message?.content ?? '';
   const thinking = message?.thinking;
-  return {
+  return withInlineReasoningApart({
     role: 'assistant',
     content: calls.length ? content || null : content,
     ...(calls.length ? { tool_calls: calls } : {}),
     ...(typeof thinking === 'string' ? { extra: { reasoning_sent_back: { field: 'thinking', text: thinking } } } : {}),
-  };
+  });
 }

@@ -8,6 +8,7 @@
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParams, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { isRecord } from '../../trajectory/import/shared';
+import { withInlineReasoningApart } from './inlineReasoning';
 import { changesMessages, messagesAsSent } from './requestAsSent';
 import { DEFAULT_STREAM, ModelSettingsError, type ModelSettings } from './modelSettings';
 import { costOf, knownContextWindow, modelPrices, takesOnlyDefaultSampling, type PriceSource } from './modelTable';
@@ -366,7 +367,8 @@ export class OpenAIPolicy implements Policy {
       sampling: this.info.parameters,
       model: completion.model,
       systemFingerprint: completion.system_fingerprint ?? undefined,
-      reasoning: message.reasoning_content || message.reasoning || undefined,
+      reasoning:
+        message.reasoning_content || message.reasoning || assistant.extra?.reasoning_sent_back?.text || undefined,
     });
   }
 }
@@ -446,7 +448,7 @@ function reasoningToSendBack(message: AssistantMessage): {
 /**
  * The server's message as our AssistantMessage. Some servers send tool-call arguments as an object rather
  * than a JSON string, or leave out the call id; both are normalised so the toolbox sees a string. Reasoning
- * the message carried is kept, with the field it came in, OpenRouter's reasoning blocks (`reasoning_details`, when
+ * the message carried is kept, with the field it came in (or apart from its text, where the model wrote it there), OpenRouter's reasoning blocks (`reasoning_details`, when
  * it sent any) as they are, and a call's vendor extension (`extra_content`) on its call, to be sent back as they came.
  */
 export function toAssistantMessage(message: {
@@ -475,12 +477,12 @@ export function toAssistantMessage(message: {
     ...(reasoningField ? { reasoning_sent_back: { field: reasoningField, text: message[reasoningField] ?? '' } } : {}),
     ...(Array.isArray(details) && details.length ? { reasoning_details: details as ReasoningDetail[] } : {}),
   };
-  return {
+  return withInlineReasoningApart({
     role: 'assistant',
     content: toolCalls.length ? (message.content ?? null) : (message.content ?? ''),
     ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
     ...(Object.keys(extra).length ? { extra } : {}),
-  };
+  });
 }
 
 function dropUndefined<T extends object>(record: T): T {

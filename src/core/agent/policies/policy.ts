@@ -53,9 +53,20 @@ export function thinkingText(blocks: readonly ThinkingBlock[]): string {
  * conversation whose tool-call turns lack theirs (an empty one included, hence `text` may be ''), Kimi K2 and
  * GLM want it too, and Qwen3-style chat templates render it.
  */
-export interface ReasoningSentBack {
-  field: 'reasoning_content' | 'reasoning' | 'thinking';
+export type ReasoningSentBack =
+  { field: 'reasoning_content' | 'reasoning' | 'thinking'; text: string } | InlineReasoning;
+
+/**
+ * Reasoning the model wrote in its reply's text (`<think>…</think>`), read apart from the answer (src/core/agent/
+ * policies/inlineReasoning.ts). The reply goes back as it came: `before + text + after` and then the message's content.
+ */
+export interface InlineReasoning {
+  field: 'content';
   text: string;
+  /** The reply's text before the reasoning: its opening tag, or '' where the chat template opened it. */
+  before: string;
+  /** The closing tag, or '' in a reply cut off before it. */
+  after: string;
 }
 
 /**

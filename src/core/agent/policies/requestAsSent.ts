@@ -5,7 +5,7 @@
  * `workarounds` record it) or one its backend is known to have from the start.
  */
 import type { QuirkName } from './serverErrors';
-import type { AssistantMessage } from './policy';
+import type { AssistantMessage, InlineReasoning } from './policy';
 
 /**
  * A user message right after a tool result, which Mistral's chat format refused until mistral_common 1.11.1
@@ -64,7 +64,7 @@ export function withAssistantAfterTools<M extends { role: string }>(messages: re
 }
 
 function assistantAsSent<M extends SendableMessage>(message: M, quirks: ReadonlySet<QuirkName>): M {
-  let sent = message;
+  let sent = withReasoningInline(message);
   if (quirks.has('reasoning-field-refused')) sent = withoutReasoning(sent);
   const hasCalls = Boolean(sent.tool_calls?.length);
   // mistral_common's check before its V5 validator (tokenizers before V7) wants exactly one of text and calls, and
@@ -75,6 +75,19 @@ function assistantAsSent<M extends SendableMessage>(message: M, quirks: Readonly
   return sent;
 }
 
+/**
+ * The message with the reasoning the model wrote in its text put back there (src/core/agent/policies/
+ * inlineReasoning.ts): it goes to the server as the server returned it, not as a reasoning field.
+ */
+function withReasoningInline<M extends SendableMessage>(message: M): M {
+  const kept = message.extra?.reasoning_sent_back as InlineReasoning | { field?: undefined } | undefined;
+  if (kept?.field !== 'content') return message;
+  const answer = typeof message.content === 'string' ? message.content : '';
+  const extra = { ...message.extra };
+  delete extra.reasoning_sent_back;
+  return withExtra({ ...message, content: kept.before + kept.text + kept.after + answer }, extra);
+}
+
 /** The message without the reasoning that would go back with it, of any kind. */
 function withoutReasoning<M extends SendableMessage>(message: M): M {
   if (!message.extra) return message;
@@ -82,6 +95,10 @@ function withoutReasoning<M extends SendableMessage>(message: M): M {
   delete extra.thinking_blocks;
   delete extra.reasoning_sent_back;
   delete extra.reasoning_details;
+  return withExtra(message, extra);
+}
+
+function withExtra<M extends SendableMessage>(message: M, extra: Record<string, unknown>): M {
   if (Object.keys(extra).length) return { ...message, extra };
   return Object.fromEntries(Object.entries(message).filter(([key]) => key !== 'extra')) as M;
 }

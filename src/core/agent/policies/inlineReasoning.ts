@@ -1,0 +1,45 @@
+/**
+ * Reasoning a model writes in its reply's text as `<think>…</think>` (DeepSeek-R1, Qwen3, QwQ, GLM-4.5, MiniMax-M2
+ * and others), where the server returns it unparsed: vLLM or SGLang started without `--reasoning-parser`, llama.cpp
+ * with `--reasoning-format none`, TGI, which has no reasoning parser. It is read apart from the answer as a reasoning
+ * parser reads it, so that the record, calls written as text and every export see what a server that parsed it would
+ * have returned; the reply goes back to the server as it came, since the model's chat template decides what of it the
+ * model sees again (MiniMax-M2's wants all of it).
+ */
+import type { AssistantMessage, InlineReasoning } from './policy';
+
+const CLOSING_TAG = '</think>';
+/** What answers are written with: a fenced block, a call written as text (textToolCalls.ts), an opening tag. */
+const ANSWER_MARKUP = /```|<tool_call>|<function=|^\s*\{|<think>/;
+const OPENING = /^\s*<think>/;
+
+/** The message with the reasoning its text holds kept apart; as it is when the server returned its reasoning apart. */
+export function withInlineReasoningApart(message: AssistantMessage): AssistantMessage {
+  if (message.extra?.reasoning_sent_back || typeof message.content !== 'string') return message;
+  const found = inlineReasoning(message.content);
+  if (!found) return message;
+  const { answer, ...reasoning } = found;
+  return {
+    ...message,
+    content: answer || (message.tool_calls?.length ? null : ''),
+    extra: { ...message.extra, reasoning_sent_back: reasoning },
+  };
+}
+
+/**
+ * The reasoning in a reply's text, read as vLLM's `<think>` reasoning parsers read a whole reply: from the model's
+ * opening tag, or from the start where the chat template put that tag in the prompt, to the first closing tag, and
+ * all of it in a reply cut off before one. Unlike them, a reply with neither tag holds none (the model may not reason
+ * at all), only an opening tag that starts the reply opens reasoning, and text before a closing tag with no opening
+ * one is reasoning only when it holds none of an answer's markup: otherwise the tag is more likely text of the answer
+ * (a file the model searches or edits, in a fenced command or a call written as text) than the end of a thought.
+ */
+function inlineReasoning(text: string): (InlineReasoning & { answer: string }) | undefined {
+  const before = OPENING.exec(text)?.[0] ?? '';
+  const rest = text.slice(before.length);
+  const close = rest.indexOf(CLOSING_TAG);
+  if (close === -1) return before ? { field: 'content', before, text: rest, after: '', answer: '' } : undefined;
+  if (!before && ANSWER_MARKUP.test(rest.slice(0, close))) return undefined;
+  const answer = rest.slice(close + CLOSING_TAG.length);
+  return { field: 'content', before, text: rest.slice(0, close), after: CLOSING_TAG, answer };
+}

@@ -1,0 +1,82 @@
+/**
+ * Reasoning a model wrote in its reply's text (`<think>…</think>`), read apart from the answer as vLLM's reasoning
+ * parser reads it (test/fixtures/think-tags holds that parser's readings of our cases), and put back in the text the
+ * reply goes back to the server with.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { withInlineReasoningApart } from '../../../src/core/agent/policies/inlineReasoning';
+import { messagesAsSent } from '../../../src/core/agent/policies/requestAsSent';
+import type { AssistantMessage } from '../../../src/core/agent/policies/policy';
+
+const fixtures = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'think-tags');
+const cases = JSON.parse(readFileSync(join(fixtures, 'cases.json'), 'utf8')) as {
+  name: string;
+  reply: string;
+  /** Why the agent reads the reply otherwise than vLLM, and how it reads it. */
+  differs?: string;
+  agent_reads?: { reasoning: string | null; content: string | null };
+}[];
+const readings = JSON.parse(readFileSync(join(fixtures, 'readings.json'), 'utf8')) as {
+  name: string;
+  reasoning: string | null;
+  content: string | null;
+}[];
+
+/** The reply as the agent reads it, in the oracle's terms: no reasoning and no text are both null. */
+function agentReading(reply: string): { reasoning: string | null; content: string | null } {
+  const message = withInlineReasoningApart({ role: 'assistant', content: reply });
+  return { reasoning: message.extra?.reasoning_sent_back?.text ?? null, content: message.content || null };
+}
+
+describe("reasoning in a reply's text", () => {
+  test('the cases and the readings of vLLM are the same list', () => {
+    assert.deepEqual(
+      readings.map((reading) => reading.name),
+      cases.map((given) => given.name),
+    );
+  });
+
+  for (const [index, given] of cases.entries())
+    test(`${given.name}: read ${given.agent_reads ? 'otherwise than vLLM, on purpose' : "as vLLM's parser reads it"}`, () => {
+      const { reasoning, content } = readings[index];
+      if (!given.agent_reads) return assert.deepEqual(agentReading(given.reply), { reasoning, content });
+      assert.deepEqual(agentReading(given.reply), given.agent_reads);
+      assert.notDeepEqual(given.agent_reads, { reasoning, content }, 'vLLM reads it otherwise');
+    });
+
+  test('every reply goes back to the server as it came, and its reasoning in no field', () => {
+    for (const given of cases) {
+      const read = withInlineReasoningApart({ role: 'assistant', content: given.reply });
+      const [sent] = messagesAsSent([read], new Set()) as AssistantMessage[];
+      assert.deepEqual(sent, { role: 'assistant', content: given.reply }, given.name);
+    }
+  });
+
+  test('beside tool calls, a reply with nothing after its reasoning has no text; it goes back as it came', () => {
+    const calls = [{ id: 'c1', type: 'function' as const, function: { name: 'bash', arguments: '{}' } }];
+    const read = withInlineReasoningApart({ role: 'assistant', content: '<think>Run it.</think>', tool_calls: calls });
+    assert.equal(read.content, null);
+    assert.deepEqual(messagesAsSent([read], new Set()), [
+      { role: 'assistant', content: '<think>Run it.</think>', tool_calls: calls },
+    ]);
+  });
+
+  test('a reply whose server returned its reasoning in a field is left as it is', () => {
+    const message: AssistantMessage = {
+      role: 'assistant',
+      content: 'The <think> tag </think> in the answer.',
+      extra: { reasoning_sent_back: { field: 'reasoning', text: 'Thought.' } },
+    };
+    assert.equal(withInlineReasoningApart(message), message);
+  });
+
+  test('after a server refused reasoning fields (reasoning-field-refused), reasoning written in the text still goes back in it', () => {
+    const read = withInlineReasoningApart({ role: 'assistant', content: '<think>Plan.</think>Done.' });
+    assert.deepEqual(messagesAsSent([read], new Set(['reasoning-field-refused'])), [
+      { role: 'assistant', content: '<think>Plan.</think>Done.' },
+    ]);
+  });
+});
