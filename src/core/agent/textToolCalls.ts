@@ -1,9 +1,11 @@
 /**
  * Tool calls a model wrote as text, for servers that return them unparsed (a model without its server-side
- * tool parser, a chat template the server does not read calls from). Four conventions, tried in order:
+ * tool parser, a chat template the server does not read calls from). Five conventions, tried in order:
  * - `qwen3_coder`: `<tool_call><function=NAME><parameter=KEY>value</parameter>…</function></tool_call>`, as
  *   Qwen3-Coder writes calls and vLLM's `qwen3_coder` parser reads them: each value taken as the tool's schema types
  *   it (test/fixtures/qwen3-coder-tool-calls holds that parser's readings of our cases);
+ * - `glm45`: `<tool_call>NAME\n<arg_key>KEY</arg_key>\n<arg_value>value</arg_value>…</tool_call>`, as GLM-4.5 and
+ *   GLM-4.6 write calls and vLLM's `glm45` parser reads them (test/fixtures/glm45-tool-calls holds its readings);
  * - `hermes`: `<tool_call>{"name": …, "arguments": {…}}</tool_call>` blocks (Hermes, Qwen2.5, Qwen3);
  * - `json`: the same object as `hermes` alone in the reply or in a ```json fence;
  * - `bash_block`: exactly one ```bash fence, run as the `bash` tool (mini-swe-agent's convention) — unless
@@ -14,7 +16,7 @@
 import type { ToolCall } from './policies/policy';
 import type { ToolDefinition } from './tools/tool';
 
-export type TextCallFormat = 'hermes' | 'qwen3_coder' | 'json' | 'bash_block';
+export type TextCallFormat = 'hermes' | 'qwen3_coder' | 'glm45' | 'json' | 'bash_block';
 
 export interface TextToolCalls {
   format: TextCallFormat;
@@ -28,6 +30,17 @@ const TOOL_CALL_BLOCK = /<tool_call>([\s\S]*?)(?:<\/tool_call>|$)/g;
 const QWEN3_CODER_FUNCTION = /<function=([\s\S]*?)(?:<\/function>|$)/g;
 const QWEN3_CODER_PARAMETER = /<parameter=([\s\S]*?)(?:<\/parameter>|(?=<parameter=)|$)/g;
 const DECIMAL = /^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$/;
+/** A `<tool_call>` block written as GLM writes one: the tool's name right after the tag, then a line break. */
+const GLM_CALL_START = /<tool_call>[^\s{<]/;
+const CLOSED_TOOL_CALL_BLOCK = /<tool_call>([\s\S]*?)<\/tool_call>/g;
+/** A block's name and arguments: the name ends at the first line break, or at a `\n` the model wrote out. */
+const GLM_NAME_AND_ARGUMENTS = /^([\s\S]*?)(?:\\n|\n)([\s\S]*)$/;
+const PYTHON_CONSTANTS = new Map<string, unknown>([
+  ['True', true],
+  ['False', false],
+  ['None', null],
+]);
+const GLM_ARGUMENT = /<arg_key>([\s\S]*?)<\/arg_key>(?:\\n|\s)*<arg_value>([\s\S]*?)<\/arg_value>/g;
 const HERMES_BLOCK = /<tool_call>\s*([\s\S]*?)\s*<\/tool_call>/g;
 const JSON_FENCE = /```json[^\n]*\n([\s\S]*?)```/g;
 const SHELL_FENCE = /```(?:bash|sh|shell)[^\n]*\n([\s\S]*?)```/g;
@@ -54,6 +67,8 @@ export function parseTextToolCalls(
   const tools = definitions.map((definition) => definition.function.name);
   const qwen3Coder = text.includes('<function=') ? qwen3CoderCalls(text, definitions, id) : undefined;
   if (qwen3Coder) return qwen3Coder;
+  const glm = GLM_CALL_START.test(text) ? glmCalls(text, definitions, id) : undefined;
+  if (glm) return glm;
   const hermes = [...text.matchAll(HERMES_BLOCK)];
   if (hermes.length) {
     const calls = hermes.map((match, index) => callFromJson(match[1], id(index)));
@@ -116,7 +131,8 @@ function qwen3CoderCalls(
       };
     const schema = definitions.find((definition) => definition.function.name === name)?.function.parameters;
     const properties = (schema?.properties ?? {}) as Record<string, { type?: unknown } | undefined>;
-    const args: Record<string, unknown> = {};
+    // No prototype, so that a parameter named `__proto__` is a parameter.
+    const args: Record<string, unknown> = Object.create(null);
     for (const parameter of parameters) {
       const key = parameter.slice(0, parameter.indexOf('>'));
       const value = parameter
@@ -130,6 +146,50 @@ function qwen3CoderCalls(
   const withCalls = blocks.filter((block) => block[1].includes('<function='));
   const content = blocks.length ? strip(text, withCalls) : text.slice(0, text.indexOf('<function=')).trim();
   return { format: 'qwen3_coder', calls, content };
+}
+
+/**
+ * GLM-4.5's and GLM-4.6's calls, read as vLLM's `glm45` parser reads them: every closed `<tool_call>` block, its name
+ * what precedes the first line break, each `<arg_key>`/`<arg_value>` pair trimmed, and a value whose parameter the
+ * tool's schema does not type `string` read as JSON where it is JSON (or JSON with its quotes escaped), as Python's
+ * `True`, `False` and `None`, and as text otherwise. A block without a line break, where vLLM reads no call at all,
+ * is a problem to tell.
+ */
+function glmCalls(
+  text: string,
+  definitions: readonly ToolDefinition[],
+  id: (index: number) => string,
+): TextToolCalls | { problem: string } | undefined {
+  const blocks = [...text.matchAll(CLOSED_TOOL_CALL_BLOCK)];
+  if (!blocks.length) return undefined;
+  const calls: ToolCall[] = [];
+  for (const [, body] of blocks) {
+    const written = GLM_NAME_AND_ARGUMENTS.exec(body);
+    if (!written)
+      return { problem: `Your <tool_call> block has no line break after the tool's name: ${body.slice(0, 200)}` };
+    const [, name, pairs] = written;
+    const schema = definitions.find((definition) => definition.function.name === name)?.function.parameters;
+    const properties = (schema?.properties ?? {}) as Record<string, { type?: unknown } | undefined>;
+    // No prototype, so that a parameter named `__proto__` is a parameter.
+    const args: Record<string, unknown> = Object.create(null);
+    for (const [, key, value] of pairs.matchAll(GLM_ARGUMENT)) {
+      const trimmed = value.trim();
+      args[key.trim()] = properties[key.trim()]?.type === 'string' ? trimmed : glmValue(trimmed);
+    }
+    calls.push({ id: id(calls.length), type: 'function', function: { name, arguments: JSON.stringify(args) } });
+  }
+  return { format: 'glm45', calls, content: strip(text, blocks) };
+}
+
+/** A value GLM wrote for a parameter not typed `string`: JSON, JSON with escaped quotes, a Python constant, or text. */
+function glmValue(value: string): unknown {
+  for (const read of [() => JSON.parse(value), () => JSON.parse(JSON.parse(`{"tmp": "${value}"}`).tmp)])
+    try {
+      return read();
+    } catch {
+      // the next reading
+    }
+  return PYTHON_CONSTANTS.has(value) ? PYTHON_CONSTANTS.get(value) : value;
 }
 
 /**

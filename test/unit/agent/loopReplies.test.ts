@@ -363,6 +363,24 @@ describe('agent loop: replies as servers send them', () => {
     }
   });
 
+  test("vLLM without a reasoning parser or glm45's tool parser wire: GLM-4.5's call written after its reasoning runs, and the turn says glm45", async () => {
+    const call = '<tool_call>bash\n<arg_key>command</arg_key>\n<arg_value>pytest -q</arg_value>\n</tool_call>';
+    const server = await VllmServer.start(
+      [step.text(call, { reasoning: 'Run the tests first.' }), step.toolCall('submit', { summary: 'done' })],
+      { reasoningParser: false },
+    );
+    try {
+      const policy = new OpenAIPolicy({ model: 'zai-org/GLM-4.5-Air', baseURL: server.baseURL });
+      const { outcome, trajectory, sandbox } = await run(policy);
+      assert.equal(outcome.exitStatus, 'submitted', outcome.reason);
+      assert.deepEqual(sandbox.commands, ['pytest -q']);
+      const [turn] = trajectory.turns;
+      assert.deepEqual([turn.reasoning, turn.extra?.tool_call_format], ['\nRun the tests first.\n', 'glm45']);
+    } finally {
+      await server.close();
+    }
+  });
+
   test("Gemini 3 wire: a tool-calling run through OpenAIPolicy records each call's thought signature on it, as it came, and sends it back", async () => {
     const server = await GeminiServer.start([
       step.toolCall('bash', { command: 'pytest' }),

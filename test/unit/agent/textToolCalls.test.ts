@@ -128,3 +128,55 @@ describe("Qwen3-Coder's calls written as text, read as vLLM's qwen3_coder parser
     }
   });
 });
+
+describe("GLM-4.5's calls written as text, read as vLLM's glm45 parser reads them", () => {
+  const fixtures = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'glm45-tool-calls');
+  const given = JSON.parse(readFileSync(join(fixtures, 'cases.json'), 'utf8')) as {
+    tools: ToolDefinition[];
+    cases: { name: string; text: string }[];
+  };
+  const readings = JSON.parse(readFileSync(join(fixtures, 'readings.json'), 'utf8')) as {
+    name: string;
+    calls: { name: string; arguments: unknown }[];
+  }[];
+
+  for (const [index, { name, text }] of given.cases.entries())
+    test(`${name}: the calls vLLM's parser read`, () => {
+      assert.equal(readings[index].name, name);
+      const parsed = parseTextToolCalls(text, given.tools, 1);
+      assert.ok(!parsed || 'calls' in parsed, JSON.stringify(parsed));
+      const calls = (parsed?.calls ?? []).map((call) => ({
+        name: call.function.name,
+        arguments: JSON.parse(call.function.arguments) as unknown,
+      }));
+      assert.deepEqual(calls, readings[index].calls);
+      if (calls.length) assert.equal(parsed?.format, 'glm45');
+    });
+
+  test("the text around the calls stays the reply; the ids are the loop's own", () => {
+    const text = `Look first.\n${given.cases[4].text}\nThen decide.`;
+    const parsed = parseTextToolCalls(text, given.tools, 4);
+    assert.ok(parsed && 'calls' in parsed);
+    assert.equal(parsed.content, 'Look first.\n\nThen decide.');
+    assert.deepEqual(
+      parsed.calls.map((call) => call.id),
+      ['T00004C00', 'T00004C01'],
+    );
+  });
+
+  test('a block without a line break after the name is a problem told to the model (vLLM reads no call)', () => {
+    const parsed = parseTextToolCalls('<tool_call>submit</tool_call>', given.tools, 1);
+    assert.ok(parsed && 'problem' in parsed, JSON.stringify(parsed));
+    assert.match(parsed.problem, /no line break after the tool's name/);
+  });
+
+  test('a Hermes JSON block is still read as Hermes', () => {
+    const parsed = parseTextToolCalls(
+      '<tool_call>{"name": "bash", "arguments": {"command": "ls"}}</tool_call>',
+      given.tools,
+      1,
+    );
+    assert.ok(parsed && 'calls' in parsed);
+    assert.equal(parsed.format, 'hermes');
+  });
+});
