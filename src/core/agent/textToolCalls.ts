@@ -1,11 +1,13 @@
 /**
  * Tool calls a model wrote as text, for servers that return them unparsed (a model without its server-side
- * tool parser, a chat template the server does not read calls from). Five conventions, tried in order:
+ * tool parser, a chat template the server does not read calls from). Six conventions, tried in order:
  * - `qwen3_coder`: `<tool_call><function=NAME><parameter=KEY>value</parameter>…</function></tool_call>`, as
  *   Qwen3-Coder writes calls and vLLM's `qwen3_coder` parser reads them: each value taken as the tool's schema types
  *   it (test/fixtures/qwen3-coder-tool-calls holds that parser's readings of our cases);
  * - `glm45`: `<tool_call>NAME\n<arg_key>KEY</arg_key>\n<arg_value>value</arg_value>…</tool_call>`, as GLM-4.5 and
  *   GLM-4.6 write calls and vLLM's `glm45` parser reads them (test/fixtures/glm45-tool-calls holds its readings);
+ * - `minimax_m2`: `<minimax:tool_call><invoke name="NAME"><parameter name="KEY">value</parameter>…</invoke>…`, as
+ *   MiniMax-M2 writes calls and vLLM's `minimax_m2` parser reads them (test/fixtures/minimax-m2-tool-calls);
  * - `hermes`: `<tool_call>{"name": …, "arguments": {…}}</tool_call>` blocks (Hermes, Qwen2.5, Qwen3);
  * - `json`: the same object as `hermes` alone in the reply or in a ```json fence;
  * - `bash_block`: exactly one ```bash fence, run as the `bash` tool (mini-swe-agent's convention) — unless
@@ -16,7 +18,7 @@
 import type { ToolCall } from './policies/policy';
 import type { ToolDefinition } from './tools/tool';
 
-export type TextCallFormat = 'hermes' | 'qwen3_coder' | 'glm45' | 'json' | 'bash_block';
+export type TextCallFormat = 'hermes' | 'qwen3_coder' | 'glm45' | 'minimax_m2' | 'json' | 'bash_block';
 
 export interface TextToolCalls {
   format: TextCallFormat;
@@ -35,6 +37,9 @@ const GLM_CALL_START = /<tool_call>[^\s{<]/;
 const CLOSED_TOOL_CALL_BLOCK = /<tool_call>([\s\S]*?)<\/tool_call>/g;
 /** A block's name and arguments: the name ends at the first line break, or at a `\n` the model wrote out. */
 const GLM_NAME_AND_ARGUMENTS = /^([\s\S]*?)(?:\\n|\n)([\s\S]*)$/;
+const MINIMAX_BLOCK = /<minimax:tool_call>([\s\S]*?)<\/minimax:tool_call>/g;
+const MINIMAX_INVOKE = /<invoke name=([\s\S]*?)<\/invoke>/g;
+const MINIMAX_PARAMETER = /<parameter name=([\s\S]*?)<\/parameter>/g;
 const PYTHON_CONSTANTS = new Map<string, unknown>([
   ['True', true],
   ['False', false],
@@ -69,6 +74,8 @@ export function parseTextToolCalls(
   if (qwen3Coder) return qwen3Coder;
   const glm = GLM_CALL_START.test(text) ? glmCalls(text, definitions, id) : undefined;
   if (glm) return glm;
+  const minimax = text.includes('<minimax:tool_call>') ? minimaxCalls(text, definitions, id) : undefined;
+  if (minimax) return minimax;
   const hermes = [...text.matchAll(HERMES_BLOCK)];
   if (hermes.length) {
     const calls = hermes.map((match, index) => callFromJson(match[1], id(index)));
@@ -181,6 +188,45 @@ function glmCalls(
   return { format: 'glm45', calls, content: strip(text, blocks) };
 }
 
+/**
+ * MiniMax-M2's calls, read as vLLM's `minimax_m2` parser reads them: every `<invoke>` of the closed
+ * `<minimax:tool_call>` blocks, names with their quotes taken off, a value trimmed and taken as the type its
+ * parameter's schema names (`1` is true too). An invoke without a name, where vLLM drops the call and reads the others,
+ * is a problem to tell.
+ */
+function minimaxCalls(
+  text: string,
+  definitions: readonly ToolDefinition[],
+  id: (index: number) => string,
+): TextToolCalls | { problem: string } | undefined {
+  const blocks = [...text.matchAll(MINIMAX_BLOCK)];
+  const invokes = blocks.flatMap(([, block]) => [...block.matchAll(MINIMAX_INVOKE)].map(([, invoke]) => invoke));
+  if (!invokes.length) return undefined;
+  const calls: ToolCall[] = [];
+  for (const invoke of invokes) {
+    const name = unquoted(/^[^>]+/.exec(invoke)?.[0] ?? '');
+    if (!name) return { problem: `Your <invoke> has no name: <invoke name=${invoke.slice(0, 200)}` };
+    const schema = definitions.find((definition) => definition.function.name === name)?.function.parameters;
+    const properties = (schema?.properties ?? {}) as Record<string, { type?: unknown } | undefined>;
+    // No prototype, so that a parameter named `__proto__` is a parameter.
+    const args: Record<string, unknown> = Object.create(null);
+    for (const [, parameter] of invoke.matchAll(MINIMAX_PARAMETER)) {
+      const written = /^([^>]+)>([\s\S]*)$/.exec(parameter);
+      if (!written) continue;
+      const key = unquoted(written[1]);
+      args[key] = typedValue(written[2].trim(), properties[key]?.type, ['true', '1']);
+    }
+    calls.push({ id: id(calls.length), type: 'function', function: { name, arguments: JSON.stringify(args) } });
+  }
+  return { format: 'minimax_m2', calls, content: strip(text, blocks) };
+}
+
+/** A name as MiniMax-M2 writes it, trimmed and out of its double or single quotes. */
+function unquoted(written: string): string {
+  const name = written.trim();
+  return /^(["']).*\1$/s.test(name) && name.length > 1 ? name.slice(1, -1) : name;
+}
+
 /** A value GLM wrote for a parameter not typed `string`: JSON, JSON with escaped quotes, a Python constant, or text. */
 function glmValue(value: string): unknown {
   for (const read of [() => JSON.parse(value), () => JSON.parse(JSON.parse(`{"tmp": "${value}"}`).tmp)])
@@ -193,15 +239,16 @@ function glmValue(value: string): unknown {
 }
 
 /**
- * A written value as the type its schema names: integers and decimal numbers as numbers, `true` (any case) as true
- * and any other boolean as false, objects and arrays as JSON; a value its type cannot read stays text.
+ * A written value as the type its schema names: integers and decimal numbers as numbers, `true` (any case) or
+ * another of `truths` as true and any other boolean as false, objects and arrays as JSON; a value its type cannot
+ * read stays text.
  */
-function typedValue(value: string, type: unknown): unknown {
+function typedValue(value: string, type: unknown, truths: readonly string[] = ['true']): unknown {
   if (value.toLowerCase() === 'null') return null;
   const kind = typeof type === 'string' ? type.trim().toLowerCase() : 'string';
   if (kind === 'integer') return /^\s*[-+]?\d+\s*$/.test(value) ? Number(value) : value;
   if (kind === 'number') return DECIMAL.test(value) ? Number(value) : value;
-  if (kind === 'boolean') return value.toLowerCase() === 'true';
+  if (kind === 'boolean') return truths.includes(value.toLowerCase());
   if (kind !== 'object' && kind !== 'array') return value;
   try {
     return JSON.parse(value);

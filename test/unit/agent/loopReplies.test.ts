@@ -363,23 +363,39 @@ describe('agent loop: replies as servers send them', () => {
     }
   });
 
-  test("vLLM without a reasoning parser or glm45's tool parser wire: GLM-4.5's call written after its reasoning runs, and the turn says glm45", async () => {
-    const call = '<tool_call>bash\n<arg_key>command</arg_key>\n<arg_value>pytest -q</arg_value>\n</tool_call>';
-    const server = await VllmServer.start(
-      [step.text(call, { reasoning: 'Run the tests first.' }), step.toolCall('submit', { summary: 'done' })],
-      { reasoningParser: false },
-    );
-    try {
-      const policy = new OpenAIPolicy({ model: 'zai-org/GLM-4.5-Air', baseURL: server.baseURL });
-      const { outcome, trajectory, sandbox } = await run(policy);
-      assert.equal(outcome.exitStatus, 'submitted', outcome.reason);
-      assert.deepEqual(sandbox.commands, ['pytest -q']);
-      const [turn] = trajectory.turns;
-      assert.deepEqual([turn.reasoning, turn.extra?.tool_call_format], ['\nRun the tests first.\n', 'glm45']);
-    } finally {
-      await server.close();
-    }
-  });
+  const familiesWritingCalls: [family: string, model: string, call: string, format: string][] = [
+    [
+      'GLM-4.5',
+      'zai-org/GLM-4.5-Air',
+      '<tool_call>bash\n<arg_key>command</arg_key>\n<arg_value>pytest -q</arg_value>\n</tool_call>',
+      'glm45',
+    ],
+    [
+      'MiniMax-M2',
+      'MiniMaxAI/MiniMax-M2',
+      '<minimax:tool_call>\n<invoke name="bash">\n<parameter name="command">pytest -q</parameter>\n</invoke>\n</minimax:tool_call>',
+      'minimax_m2',
+    ],
+  ];
+  for (const [family, model, call, format] of familiesWritingCalls)
+    test(`vLLM without a reasoning parser or ${format}'s tool parser wire: ${family}'s call written after its reasoning runs, the turn says ${format}, and the reply goes back with its reasoning`, async () => {
+      const server = await VllmServer.start(
+        [step.text(call, { reasoning: 'Run the tests first.' }), step.toolCall('submit', { summary: 'done' })],
+        { reasoningParser: false },
+      );
+      try {
+        const { outcome, trajectory, sandbox } = await run(new OpenAIPolicy({ model, baseURL: server.baseURL }));
+        assert.equal(outcome.exitStatus, 'submitted', outcome.reason);
+        assert.deepEqual(sandbox.commands, ['pytest -q']);
+        const [turn] = trajectory.turns;
+        assert.deepEqual([turn.reasoning, turn.extra?.tool_call_format], ['\nRun the tests first.\n', format]);
+        const sent = server.completionRequests[1].body!.messages as { role: string; content: string }[];
+        const reply = sent.find((message) => message.role === 'assistant')!;
+        assert.equal(reply.content, '<think>\nRun the tests first.\n</think>', 'its calls sent as calls');
+      } finally {
+        await server.close();
+      }
+    });
 
   test("Gemini 3 wire: a tool-calling run through OpenAIPolicy records each call's thought signature on it, as it came, and sends it back", async () => {
     const server = await GeminiServer.start([

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseTextToolCalls } from '../../../src/core/agent/textToolCalls';
+import { parseTextToolCalls, type TextCallFormat } from '../../../src/core/agent/textToolCalls';
 import { bashTool } from '../../../src/core/agent/tools/bash';
 import { submitTool } from '../../../src/core/agent/tools/submit';
 import { Toolbox } from '../../../src/core/agent/tools/toolbox';
@@ -83,17 +83,17 @@ describe('tool calls written as text', () => {
   });
 });
 
-describe("Qwen3-Coder's calls written as text, read as vLLM's qwen3_coder parser reads them", () => {
-  const fixtures = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'qwen3-coder-tool-calls');
-  const given = JSON.parse(readFileSync(join(fixtures, 'cases.json'), 'utf8')) as {
-    tools: ToolDefinition[];
-    cases: { name: string; text: string }[];
-  };
+/**
+ * A fixture of replies with calls written as a model family writes them, and what vLLM's parser for that family read
+ * of each (its SOURCE.md says how the parser was run): one test per reply, that the agent reads the same calls.
+ */
+function readsAsVllmParser(fixture: string, format: TextCallFormat): ParserCases {
+  const fixtures = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', fixture);
+  const given = JSON.parse(readFileSync(join(fixtures, 'cases.json'), 'utf8')) as ParserCases;
   const readings = JSON.parse(readFileSync(join(fixtures, 'readings.json'), 'utf8')) as {
     name: string;
     calls: { name: string; arguments: unknown }[];
   }[];
-
   for (const [index, { name, text }] of given.cases.entries())
     test(`${name}: the calls vLLM's parser read`, () => {
       assert.equal(readings[index].name, name);
@@ -104,8 +104,18 @@ describe("Qwen3-Coder's calls written as text, read as vLLM's qwen3_coder parser
         arguments: JSON.parse(call.function.arguments) as unknown,
       }));
       assert.deepEqual(calls, readings[index].calls);
-      if (calls.length) assert.equal(parsed?.format, 'qwen3_coder');
+      if (calls.length) assert.equal(parsed?.format, format);
     });
+  return given;
+}
+
+interface ParserCases {
+  tools: ToolDefinition[];
+  cases: { name: string; text: string }[];
+}
+
+describe("Qwen3-Coder's calls written as text, read as vLLM's qwen3_coder parser reads them", () => {
+  const given = readsAsVllmParser('qwen3-coder-tool-calls', 'qwen3_coder');
 
   test("the text around the calls stays the reply; the ids are the loop's own", () => {
     const parsed = parseTextToolCalls(given.cases[2].text, given.tools, 4);
@@ -130,28 +140,7 @@ describe("Qwen3-Coder's calls written as text, read as vLLM's qwen3_coder parser
 });
 
 describe("GLM-4.5's calls written as text, read as vLLM's glm45 parser reads them", () => {
-  const fixtures = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'glm45-tool-calls');
-  const given = JSON.parse(readFileSync(join(fixtures, 'cases.json'), 'utf8')) as {
-    tools: ToolDefinition[];
-    cases: { name: string; text: string }[];
-  };
-  const readings = JSON.parse(readFileSync(join(fixtures, 'readings.json'), 'utf8')) as {
-    name: string;
-    calls: { name: string; arguments: unknown }[];
-  }[];
-
-  for (const [index, { name, text }] of given.cases.entries())
-    test(`${name}: the calls vLLM's parser read`, () => {
-      assert.equal(readings[index].name, name);
-      const parsed = parseTextToolCalls(text, given.tools, 1);
-      assert.ok(!parsed || 'calls' in parsed, JSON.stringify(parsed));
-      const calls = (parsed?.calls ?? []).map((call) => ({
-        name: call.function.name,
-        arguments: JSON.parse(call.function.arguments) as unknown,
-      }));
-      assert.deepEqual(calls, readings[index].calls);
-      if (calls.length) assert.equal(parsed?.format, 'glm45');
-    });
+  const given = readsAsVllmParser('glm45-tool-calls', 'glm45');
 
   test("the text around the calls stays the reply; the ids are the loop's own", () => {
     const text = `Look first.\n${given.cases[4].text}\nThen decide.`;
@@ -178,5 +167,26 @@ describe("GLM-4.5's calls written as text, read as vLLM's glm45 parser reads the
     );
     assert.ok(parsed && 'calls' in parsed);
     assert.equal(parsed.format, 'hermes');
+  });
+});
+
+describe("MiniMax-M2's calls written as text, read as vLLM's minimax_m2 parser reads them", () => {
+  const given = readsAsVllmParser('minimax-m2-tool-calls', 'minimax_m2');
+
+  test("the text around the calls stays the reply; the ids are the loop's own", () => {
+    const parsed = parseTextToolCalls(`${given.cases[4].text}\nThen decide.`, given.tools, 2);
+    assert.ok(parsed && 'calls' in parsed);
+    assert.equal(parsed.content, 'Then decide.');
+    assert.deepEqual(
+      parsed.calls.map((call) => call.id),
+      ['T00002C00', 'T00002C01'],
+    );
+  });
+
+  test('an invoke without a name is a problem told to the model (vLLM drops that call)', () => {
+    const text = '<minimax:tool_call>\n<invoke name=>\n</invoke>\n</minimax:tool_call>';
+    const parsed = parseTextToolCalls(text, given.tools, 1);
+    assert.ok(parsed && 'problem' in parsed, JSON.stringify(parsed));
+    assert.match(parsed.problem, /<invoke> has no name/);
   });
 });
