@@ -30,16 +30,23 @@ export function withInlineReasoningApart(message: AssistantMessage): AssistantMe
  * The reasoning in a reply's text, read as vLLM's `<think>` reasoning parsers read a whole reply: from the model's
  * opening tag, or from the start where the chat template put that tag in the prompt, to the first closing tag, and
  * all of it in a reply cut off before one. Unlike them, a reply with neither tag holds none (the model may not reason
- * at all), only an opening tag that starts the reply opens reasoning, and text before a closing tag with no opening
- * one is reasoning only when it holds none of an answer's markup: otherwise the tag is more likely text of the answer
- * (a file the model searches or edits, in a fenced command or a call written as text) than the end of a thought.
+ * at all), and only an opening tag that starts the reply opens reasoning.
  */
 function inlineReasoning(text: string): (InlineReasoning & { answer: string }) | undefined {
   const before = OPENING.exec(text)?.[0] ?? '';
   const rest = text.slice(before.length);
   const close = rest.indexOf(CLOSING_TAG);
   if (close === -1) return before ? { field: 'content', before, text: rest, after: '', answer: '' } : undefined;
-  if (!before && ANSWER_MARKUP.test(rest.slice(0, close))) return undefined;
+  if (!before && !endsThought(rest.slice(0, close))) return undefined;
   const answer = rest.slice(close + CLOSING_TAG.length);
   return { field: 'content', before, text: rest.slice(0, close), after: CLOSING_TAG, answer };
+}
+
+/**
+ * Whether the text before a closing tag with no opening one is a thought the tag ends: the tag starts a line, as
+ * reasoning models write it, and the text holds none of an answer's markup. Otherwise the tag is more likely text of
+ * the answer (a tag the model explains, a file it searches or edits in a fenced command or a call written as text).
+ */
+function endsThought(before: string): boolean {
+  return (before === '' || before.endsWith('\n')) && !ANSWER_MARKUP.test(before);
 }
