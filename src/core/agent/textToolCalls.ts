@@ -1,6 +1,6 @@
 /**
  * Tool calls a model wrote as text, for servers that return them unparsed (a model without its server-side
- * tool parser, a chat template the server does not read calls from). Six conventions, tried in order:
+ * tool parser, a chat template the server does not read calls from). Eight conventions, tried in order:
  * - `qwen3_coder`: `<tool_call><function=NAME><parameter=KEY>value</parameter>…</function></tool_call>`, as
  *   Qwen3-Coder writes calls and vLLM's `qwen3_coder` parser reads them: each value taken as the tool's schema types
  *   it (test/fixtures/qwen3-coder-tool-calls holds that parser's readings of our cases);
@@ -8,6 +8,10 @@
  *   GLM-4.6 write calls and vLLM's `glm45` parser reads them (test/fixtures/glm45-tool-calls holds its readings);
  * - `minimax_m2`: `<minimax:tool_call><invoke name="NAME"><parameter name="KEY">value</parameter>…</invoke>…`, as
  *   MiniMax-M2 writes calls and vLLM's `minimax_m2` parser reads them (test/fixtures/minimax-m2-tool-calls);
+ * - `kimi_k2`: `<|tool_calls_section_begin|><|tool_call_begin|>functions.NAME:0<|tool_call_argument_begin|>{…}
+ *   <|tool_call_end|>…`, and `deepseek_v31`: `<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>NAME<｜tool▁sep｜>{…}
+ *   <｜tool▁call▁end｜>…`, as Kimi K2 and DeepSeek-V3.1 write calls (where the server keeps their special tokens in
+ *   the text) and vLLM's parsers read them (test/fixtures/kimi-k2-tool-calls, test/fixtures/deepseek-v31-tool-calls);
  * - `hermes`: `<tool_call>{"name": …, "arguments": {…}}</tool_call>` blocks (Hermes, Qwen2.5, Qwen3);
  * - `json`: the same object as `hermes` alone in the reply or in a ```json fence;
  * - `bash_block`: exactly one ```bash fence, run as the `bash` tool (mini-swe-agent's convention) — unless
@@ -18,7 +22,8 @@
 import type { ToolCall } from './policies/policy';
 import type { ToolDefinition } from './tools/tool';
 
-export type TextCallFormat = 'hermes' | 'qwen3_coder' | 'glm45' | 'minimax_m2' | 'json' | 'bash_block';
+export type TextCallFormat =
+  'hermes' | 'qwen3_coder' | 'glm45' | 'minimax_m2' | 'kimi_k2' | 'deepseek_v31' | 'json' | 'bash_block';
 
 export interface TextToolCalls {
   format: TextCallFormat;
@@ -40,6 +45,34 @@ const GLM_NAME_AND_ARGUMENTS = /^([\s\S]*?)(?:\\n|\n)([\s\S]*)$/;
 const MINIMAX_BLOCK = /<minimax:tool_call>([\s\S]*?)<\/minimax:tool_call>/g;
 const MINIMAX_INVOKE = /<invoke name=([\s\S]*?)<\/invoke>/g;
 const MINIMAX_PARAMETER = /<parameter name=([\s\S]*?)<\/parameter>/g;
+/** The calls of a model family that writes them between special tokens: its section's tokens, and one call's form. */
+interface TokenCallForm {
+  format: 'kimi_k2' | 'deepseek_v31';
+  sectionBegin: string;
+  sectionEnd: string;
+  /** A call: what names it (group 1) and its arguments as JSON text (group 2). */
+  call: RegExp;
+  /** The tool's name in what names the call. */
+  name: (written: string) => string;
+}
+
+const TOKEN_CALL_FORMS: readonly TokenCallForm[] = [
+  {
+    format: 'kimi_k2',
+    sectionBegin: '<|tool_calls_section_begin|>',
+    sectionEnd: '<|tool_calls_section_end|>',
+    call: /<\|tool_call_begin\|>\s*([^<]+:\d+)\s*<\|tool_call_argument_begin\|>\s*((?:(?!<\|tool_call_begin\|>)[\s\S])*?)\s*<\|tool_call_end\|>/g,
+    // `functions.bash:0` or `bash:0`
+    name: (written) => written.split(':')[0].split('.').at(-1)!,
+  },
+  {
+    format: 'deepseek_v31',
+    sectionBegin: '<｜tool▁calls▁begin｜>',
+    sectionEnd: '<｜tool▁calls▁end｜>',
+    call: /<｜tool▁call▁begin｜>([\s\S]*?)<｜tool▁sep｜>([\s\S]*?)<｜tool▁call▁end｜>/g,
+    name: (written) => written,
+  },
+];
 const PYTHON_CONSTANTS = new Map<string, unknown>([
   ['True', true],
   ['False', false],
@@ -76,6 +109,8 @@ export function parseTextToolCalls(
   if (glm) return glm;
   const minimax = text.includes('<minimax:tool_call>') ? minimaxCalls(text, definitions, id) : undefined;
   if (minimax) return minimax;
+  const form = TOKEN_CALL_FORMS.find((candidate) => text.includes(candidate.sectionBegin));
+  if (form) return tokenCalls(text, form, id);
   const hermes = [...text.matchAll(HERMES_BLOCK)];
   if (hermes.length) {
     const calls = hermes.map((match, index) => callFromJson(match[1], id(index)));
@@ -219,6 +254,29 @@ function minimaxCalls(
     calls.push({ id: id(calls.length), type: 'function', function: { name, arguments: JSON.stringify(args) } });
   }
   return { format: 'minimax_m2', calls, content: strip(text, blocks) };
+}
+
+/**
+ * Kimi K2's or DeepSeek-V3.1's calls, read as vLLM's `kimi_k2` and `deepseek_v31` parsers read them: every call in
+ * the reply, its arguments the JSON text the model wrote. The reply's text is what lies outside the calls' section. A
+ * section without a call the form reads is a problem to tell (vLLM reads no call and keeps the text before it).
+ */
+function tokenCalls(
+  text: string,
+  form: TokenCallForm,
+  id: (index: number) => string,
+): TextToolCalls | { problem: string } {
+  const calls = [...text.matchAll(form.call)].map(([, named, args], index): ToolCall => ({
+    id: id(index),
+    type: 'function',
+    function: { name: form.name(named), arguments: args },
+  }));
+  const begin = text.indexOf(form.sectionBegin);
+  if (!calls.length)
+    return { problem: `Your ${form.sectionBegin} section holds no whole call: ${text.slice(begin, begin + 200)}` };
+  const end = text.indexOf(form.sectionEnd, begin);
+  const after = end === -1 ? '' : text.slice(end + form.sectionEnd.length);
+  return { format: form.format, calls, content: `${text.slice(0, begin).trim()}\n\n${after.trim()}`.trim() };
 }
 
 /** A name as MiniMax-M2 writes it, trimmed and out of its double or single quotes. */

@@ -95,18 +95,27 @@ function readsAsVllmParser(fixture: string, format: TextCallFormat): ParserCases
     calls: { name: string; arguments: unknown }[];
   }[];
   for (const [index, { name, text }] of given.cases.entries())
-    test(`${name}: the calls vLLM's parser read`, () => {
+    test(`${name}: the calls vLLM's ${format} parser read`, () => {
       assert.equal(readings[index].name, name);
       const parsed = parseTextToolCalls(text, given.tools, 1);
       assert.ok(!parsed || 'calls' in parsed, JSON.stringify(parsed));
       const calls = (parsed?.calls ?? []).map((call) => ({
         name: call.function.name,
-        arguments: JSON.parse(call.function.arguments) as unknown,
+        arguments: jsonOrText(call.function.arguments),
       }));
       assert.deepEqual(calls, readings[index].calls);
       if (calls.length) assert.equal(parsed?.format, format);
     });
   return given;
+}
+
+/** A call's arguments as the JSON they are, or as the text the model wrote where that is no JSON (as the oracle has them). */
+function jsonOrText(args: string): unknown {
+  try {
+    return JSON.parse(args);
+  } catch {
+    return args;
+  }
 }
 
 interface ParserCases {
@@ -188,5 +197,40 @@ describe("MiniMax-M2's calls written as text, read as vLLM's minimax_m2 parser r
     const parsed = parseTextToolCalls(text, given.tools, 1);
     assert.ok(parsed && 'problem' in parsed, JSON.stringify(parsed));
     assert.match(parsed.problem, /<invoke> has no name/);
+  });
+});
+
+describe("Kimi K2's and DeepSeek-V3.1's calls written between their special tokens, read as vLLM's parsers read them", () => {
+  readsAsVllmParser('kimi-k2-tool-calls', 'kimi_k2');
+  const deepSeek = readsAsVllmParser('deepseek-v31-tool-calls', 'deepseek_v31');
+
+  test("the text outside the calls' section stays the reply; the ids are the loop's own", () => {
+    const text = `Look first.${deepSeek.cases[1].text.replace('<｜tool▁calls▁end｜>', '<｜tool▁calls▁end｜>Then decide.')}`;
+    const parsed = parseTextToolCalls(text, deepSeek.tools, 3);
+    assert.ok(parsed && 'calls' in parsed);
+    assert.equal(parsed.content, 'Look first.\n\nThen decide.');
+    assert.deepEqual(
+      parsed.calls.map((call) => call.id),
+      ['T00003C00', 'T00003C01'],
+    );
+  });
+
+  test("DeepSeek-V3.1's arguments written over several lines are read (vLLM's pattern stops at a line break)", () => {
+    const text =
+      '<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>bash<｜tool▁sep｜>{\n  "command": "ls"\n}<｜tool▁call▁end｜><｜tool▁calls▁end｜>';
+    const parsed = parseTextToolCalls(text, deepSeek.tools, 1);
+    assert.ok(parsed && 'calls' in parsed, JSON.stringify(parsed));
+    assert.deepEqual(JSON.parse(parsed.calls[0].function.arguments), { command: 'ls' });
+  });
+
+  test('a section without a whole call is a problem told to the model (vLLM reads no call)', () => {
+    for (const text of [
+      '<|tool_calls_section_begin|><|tool_call_begin|>functions.bash<|tool_call_argument_begin|>{}<|tool_call_end|>',
+      '<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>bash<｜tool▁sep｜>{"command": "ls',
+    ]) {
+      const parsed = parseTextToolCalls(text, deepSeek.tools, 1);
+      assert.ok(parsed && 'problem' in parsed, JSON.stringify(parsed));
+      assert.match(parsed.problem, /section holds no whole call/);
+    }
   });
 });
