@@ -10,7 +10,18 @@ import type { AssistantMessage, InlineReasoning } from './policy';
 
 const CLOSING_TAG = '</think>';
 /** What answers are written with: a fenced block, a call written as text (textToolCalls.ts), an opening tag. */
-const ANSWER_MARKUP = /```|<tool_call>|<function=|<minimax:tool_call>|^\s*\{|<think>/;
+const ANSWER_MARKUP = new RegExp(
+  [
+    '```',
+    '<tool_call>',
+    '<function=',
+    '<minimax:tool_call>',
+    '<\\|tool_calls_section_begin\\|>',
+    '<｜tool▁calls▁begin｜>',
+    '^\\s*\\{',
+    '<think>',
+  ].join('|'),
+);
 const OPENING = /^\s*<think>/;
 
 /** The message with the reasoning its text holds kept apart; as it is when the server returned its reasoning apart. */
