@@ -42,6 +42,12 @@ const GLM_CALL_START = /<tool_call>[^\s{<]/;
 const CLOSED_TOOL_CALL_BLOCK = /<tool_call>([\s\S]*?)<\/tool_call>/g;
 /** A block's name and arguments: the name ends at the first line break, or at a `\n` the model wrote out. */
 const GLM_NAME_AND_ARGUMENTS = /^([\s\S]*?)(?:\\n|\n)([\s\S]*)$/;
+const GLM_ARGUMENT = /<arg_key>([\s\S]*?)<\/arg_key>(?:\\n|\s)*<arg_value>([\s\S]*?)<\/arg_value>/g;
+const PYTHON_CONSTANTS = new Map<string, unknown>([
+  ['True', true],
+  ['False', false],
+  ['None', null],
+]);
 const MINIMAX_BLOCK = /<minimax:tool_call>([\s\S]*?)<\/minimax:tool_call>/g;
 const MINIMAX_INVOKE = /<invoke name=([\s\S]*?)<\/invoke>/g;
 const MINIMAX_PARAMETER = /<parameter name=([\s\S]*?)<\/parameter>/g;
@@ -73,12 +79,6 @@ const TOKEN_CALL_FORMS: readonly TokenCallForm[] = [
     name: (written) => written,
   },
 ];
-const PYTHON_CONSTANTS = new Map<string, unknown>([
-  ['True', true],
-  ['False', false],
-  ['None', null],
-]);
-const GLM_ARGUMENT = /<arg_key>([\s\S]*?)<\/arg_key>(?:\\n|\s)*<arg_value>([\s\S]*?)<\/arg_value>/g;
 const HERMES_BLOCK = /<tool_call>\s*([\s\S]*?)\s*<\/tool_call>/g;
 const JSON_FENCE = /```json[^\n]*\n([\s\S]*?)```/g;
 const SHELL_FENCE = /```(?:bash|sh|shell)[^\n]*\n([\s\S]*?)```/g;
@@ -171,10 +171,8 @@ function qwen3CoderCalls(
       return {
         problem: `Your call has no ">" after a name in <function=…> or <parameter=…>: ${unnamed.slice(0, 200)}`,
       };
-    const schema = definitions.find((definition) => definition.function.name === name)?.function.parameters;
-    const properties = (schema?.properties ?? {}) as Record<string, { type?: unknown } | undefined>;
-    // No prototype, so that a parameter named `__proto__` is a parameter.
-    const args: Record<string, unknown> = Object.create(null);
+    const properties = parametersOf(definitions, name);
+    const args = noArguments();
     for (const parameter of parameters) {
       const key = parameter.slice(0, parameter.indexOf('>'));
       const value = parameter
@@ -210,10 +208,8 @@ function glmCalls(
     if (!written)
       return { problem: `Your <tool_call> block has no line break after the tool's name: ${body.slice(0, 200)}` };
     const [, name, pairs] = written;
-    const schema = definitions.find((definition) => definition.function.name === name)?.function.parameters;
-    const properties = (schema?.properties ?? {}) as Record<string, { type?: unknown } | undefined>;
-    // No prototype, so that a parameter named `__proto__` is a parameter.
-    const args: Record<string, unknown> = Object.create(null);
+    const properties = parametersOf(definitions, name);
+    const args = noArguments();
     for (const [, key, value] of pairs.matchAll(GLM_ARGUMENT)) {
       const trimmed = value.trim();
       args[key.trim()] = properties[key.trim()]?.type === 'string' ? trimmed : glmValue(trimmed);
@@ -241,10 +237,8 @@ function minimaxCalls(
   for (const invoke of invokes) {
     const name = unquoted(/^[^>]+/.exec(invoke)?.[0] ?? '');
     if (!name) return { problem: `Your <invoke> has no name: <invoke name=${invoke.slice(0, 200)}` };
-    const schema = definitions.find((definition) => definition.function.name === name)?.function.parameters;
-    const properties = (schema?.properties ?? {}) as Record<string, { type?: unknown } | undefined>;
-    // No prototype, so that a parameter named `__proto__` is a parameter.
-    const args: Record<string, unknown> = Object.create(null);
+    const properties = parametersOf(definitions, name);
+    const args = noArguments();
     for (const [, parameter] of invoke.matchAll(MINIMAX_PARAMETER)) {
       const written = /^([^>]+)>([\s\S]*)$/.exec(parameter);
       if (!written) continue;
@@ -277,6 +271,20 @@ function tokenCalls(
   const end = text.indexOf(form.sectionEnd, begin);
   const after = end === -1 ? '' : text.slice(end + form.sectionEnd.length);
   return { format: form.format, calls, content: `${text.slice(0, begin).trim()}\n\n${after.trim()}`.trim() };
+}
+
+/** The parameters of the tool named `name`, as its schema declares them; none for a tool the model was not given. */
+function parametersOf(
+  definitions: readonly ToolDefinition[],
+  name: string,
+): Record<string, { type?: unknown } | undefined> {
+  const schema = definitions.find((definition) => definition.function.name === name)?.function.parameters;
+  return (schema?.properties ?? {}) as Record<string, { type?: unknown } | undefined>;
+}
+
+/** An empty arguments object without a prototype, so that a parameter named `__proto__` is a parameter. */
+function noArguments(): Record<string, unknown> {
+  return Object.create(null) as Record<string, unknown>;
 }
 
 /** A name as MiniMax-M2 writes it, trimmed and out of its double or single quotes. */
