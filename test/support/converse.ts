@@ -1,4 +1,4 @@
-import type { ChatMessage, Policy, PolicyResponse } from '../../src/core/agent/policies/policy';
+import type { ChatMessage, Policy, PolicyRequest, PolicyResponse } from '../../src/core/agent/policies/policy';
 import type { ToolDefinition } from '../../src/core/agent/tools/tool';
 
 /**
@@ -9,11 +9,12 @@ export async function converse(
   policy: Policy,
   opening: readonly ChatMessage[],
   tools: ToolDefinition[],
+  onDelta?: PolicyRequest['onDelta'],
 ): Promise<{ conversation: ChatMessage[]; replies: PolicyResponse[] }> {
   const conversation = [...opening];
   const replies: PolicyResponse[] = [];
   for (;;) {
-    const reply = await policy.next({ messages: conversation, tools });
+    const reply = await policy.next({ messages: conversation, tools, onDelta });
     replies.push(reply);
     conversation.push(reply.message);
     const calls = reply.message.tool_calls ?? [];

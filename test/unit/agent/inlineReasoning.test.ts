@@ -7,9 +7,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { withInlineReasoningApart } from '../../../src/core/agent/policies/inlineReasoning';
+import { withInlineReasoningApart, withStreamedReasoningApart } from '../../../src/core/agent/policies/inlineReasoning';
 import { messagesAsSent } from '../../../src/core/agent/policies/requestAsSent';
-import type { AssistantMessage } from '../../../src/core/agent/policies/policy';
+import type { AssistantMessage, ReplyDelta } from '../../../src/core/agent/policies/policy';
 
 const fixtures = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'think-tags');
 const cases = JSON.parse(readFileSync(join(fixtures, 'cases.json'), 'utf8')) as {
@@ -78,5 +78,44 @@ describe("reasoning in a reply's text", () => {
     assert.deepEqual(messagesAsSent([read], new Set(['reasoning-field-refused'])), [
       { role: 'assistant', content: '<think>Plan.</think>Done.' },
     ]);
+  });
+});
+
+describe("reasoning in a reply's text, while it streams", () => {
+  /** What a streamed reply in these pieces shows: the text of each kind of piece, joined. */
+  function shown(pieces: string[]): { reasoning: string; content: string } {
+    const deltas: ReplyDelta[] = [];
+    const onDelta = withStreamedReasoningApart((delta) => deltas.push(delta));
+    for (const text of pieces) onDelta({ kind: 'content', text });
+    const joined = (kind: string) =>
+      deltas.map((delta) => (delta.kind === kind ? (delta as { text: string }).text : '')).join('');
+    return { reasoning: joined('reasoning'), content: joined('content') };
+  }
+
+  test('a reply that opens with its reasoning shows it as reasoning, its tags split across pieces or not', () => {
+    const expected = { reasoning: '\nPlan the fix.\n', content: '\n\nFixed.' };
+    assert.deepEqual(shown(['<think>\nPlan the fix.\n</think>\n\nFixed.']), expected);
+    assert.deepEqual(shown(['\n<thi', 'nk>\nPlan the ', 'fix.\n</th', 'ink>\n\nFix', 'ed.']), expected);
+    assert.deepEqual(shown([...'<think>\nPlan the fix.\n</think>\n\nFixed.']), expected, 'a character a piece');
+  });
+
+  test('a reply cut off while thinking shows all of it as reasoning but what may begin the closing tag', () => {
+    assert.deepEqual(shown(['<think>Still thinking </']), { reasoning: 'Still thinking ', content: '' });
+  });
+
+  test('other replies, and pieces of other kinds, pass as they come', () => {
+    assert.deepEqual(shown(['Fixed ', 'the <think> tag.']), { reasoning: '', content: 'Fixed the <think> tag.' });
+    assert.deepEqual(shown(['Thought.\n</think>\n\nFixed.']), {
+      reasoning: '',
+      content: 'Thought.\n</think>\n\nFixed.',
+    });
+    const deltas: ReplyDelta[] = [];
+    const onDelta = withStreamedReasoningApart((delta) => deltas.push(delta));
+    const others: ReplyDelta[] = [
+      { kind: 'reasoning', text: 'From the field.' },
+      { kind: 'tool_call', index: 0 },
+    ];
+    for (const delta of others) onDelta(delta);
+    assert.deepEqual(deltas, others);
   });
 });

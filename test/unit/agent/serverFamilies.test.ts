@@ -507,7 +507,10 @@ describe('vLLM (test double of the real wire format)', () => {
         ),
       );
       const policy = openai(server.baseURL, 'Qwen/Qwen3-8B', { settings: { stream } });
-      const { conversation, replies } = await converse(policy, messages, tools);
+      const streamed: ReplyDelta[] = [];
+      const { conversation, replies } = await converse(policy, messages, tools, (delta) => streamed.push(delta));
+      const shownAsReasoning = streamed.flatMap((delta) => (delta.kind === 'reasoning' ? [delta.text] : []));
+      assert.equal(shownAsReasoning.join(''), stream ? '\nRun the tests first.\n\nThey pass now.\n' : '');
       replies.push(await policy.next({ messages: [...conversation, { role: 'user', content: 'Thanks.' }], tools }));
       assert.deepEqual(
         replies.map((reply) => [reply.reasoning, reply.message.content]),

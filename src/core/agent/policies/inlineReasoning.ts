@@ -6,8 +6,9 @@
  * have returned; the reply goes back to the server as it came, since the model's chat template decides what of it the
  * model sees again (MiniMax-M2's wants all of it).
  */
-import type { AssistantMessage, InlineReasoning } from './policy';
+import type { AssistantMessage, InlineReasoning, ReplyDelta } from './policy';
 
+const OPENING_TAG = '<think>';
 const CLOSING_TAG = '</think>';
 /** What answers are written with: a fenced block, a call written as text (textToolCalls.ts), an opening tag. */
 const ANSWER_MARKUP = new RegExp(
@@ -60,4 +61,44 @@ function inlineReasoning(text: string): (InlineReasoning & { answer: string }) |
  */
 function endsThought(before: string): boolean {
   return (before === '' || before.endsWith('\n')) && !ANSWER_MARKUP.test(before);
+}
+
+/**
+ * `onDelta` given the reasoning of a reply that opens with `<think>` as reasoning while the reply streams, and what
+ * follows its closing tag as text, so that the turn shows live as it is recorded; other pieces pass as they come. (A
+ * thought the chat template opened shows as text until the reply is whole.) One per streamed attempt.
+ */
+export function withStreamedReasoningApart(onDelta: (delta: ReplyDelta) => void): (delta: ReplyDelta) => void {
+  let part: 'undecided' | 'reasoning' | 'answer' = 'undecided';
+  let held = '';
+  const pass = (kind: 'content' | 'reasoning', text: string) => {
+    if (text) onDelta({ kind, text });
+  };
+  return (delta) => {
+    if (delta.kind !== 'content') return onDelta(delta);
+    held += delta.text;
+    if (part === 'undecided') {
+      const start = held.trimStart();
+      if (OPENING_TAG.startsWith(start)) return;
+      if (!start.startsWith(OPENING_TAG)) part = 'answer';
+      else [part, held] = ['reasoning', start.slice(OPENING_TAG.length)];
+    }
+    if (part === 'reasoning') {
+      const close = held.indexOf(CLOSING_TAG);
+      const thought = close === -1 ? held.slice(0, held.length - tagStartAtEnd(held)) : held.slice(0, close);
+      pass('reasoning', thought);
+      held = held.slice(close === -1 ? thought.length : close + CLOSING_TAG.length);
+      if (close === -1) return;
+      part = 'answer';
+    }
+    pass('content', held);
+    held = '';
+  };
+}
+
+/** How many characters at the end of `text` may begin the closing tag, to hold back until the next piece. */
+function tagStartAtEnd(text: string): number {
+  for (let length = Math.min(CLOSING_TAG.length - 1, text.length); length > 0; length--)
+    if (CLOSING_TAG.startsWith(text.slice(-length))) return length;
+  return 0;
 }

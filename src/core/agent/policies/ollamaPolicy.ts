@@ -21,7 +21,7 @@ import {
 } from './policy';
 import { classifyFailure, FETCH_ERRORS, StreamCutShortError, withRetries, type RetryOptions } from './retry';
 import { ollamaWindow } from './serverProbe';
-import { withInlineReasoningApart } from './inlineReasoning';
+import { withInlineReasoningApart, withStreamedReasoningApart } from './inlineReasoning';
 import { messagesAsSent, refusedFromTheStart } from './requestAsSent';
 
 export const OLLAMA_DEFAULT_BASE_URL = 'http://localhost:11434';
@@ -211,6 +211,7 @@ async function readNdjson(response: Response, request: PolicyRequest): Promise<O
   const calls: OllamaToolCall[] = [];
   const logprobs: TokenLogprob[] = [];
   let finished = false;
+  const onDelta = request.onDelta && withStreamedReasoningApart(request.onDelta);
   const decoder = new TextDecoder();
   let buffered = '';
   const take = (line: string) => {
@@ -219,14 +220,14 @@ async function readNdjson(response: Response, request: PolicyRequest): Promise<O
     if (part.error) throw new PolicyError(`Ollama: ${part.error}`);
     const content = part.message?.content ?? '';
     const thinking = part.message?.thinking;
-    if (content) request.onDelta?.({ kind: 'content', text: content });
-    if (thinking) request.onDelta?.({ kind: 'reasoning', text: thinking });
+    if (content) onDelta?.({ kind: 'content', text: content });
+    if (thinking) onDelta?.({ kind: 'reasoning', text: thinking });
     merged.message.content += content;
     // Only a reply that had the field gets it back.
     if (typeof thinking === 'string') merged.message.thinking = (merged.message.thinking ?? '') + thinking;
     logprobs.push(...(part.logprobs ?? []));
     for (const call of part.message?.tool_calls ?? []) {
-      request.onDelta?.({
+      onDelta?.({
         kind: 'tool_call',
         index: calls.length,
         name: call.function.name,

@@ -8,7 +8,7 @@
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParams, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { isRecord } from '../../trajectory/import/shared';
-import { withInlineReasoningApart } from './inlineReasoning';
+import { withInlineReasoningApart, withStreamedReasoningApart } from './inlineReasoning';
 import { changesMessages, messagesAsSent } from './requestAsSent';
 import { DEFAULT_STREAM, ModelSettingsError, type ModelSettings } from './modelSettings';
 import { costOf, knownContextWindow, modelPrices, takesOnlyDefaultSampling, type PriceSource } from './modelTable';
@@ -324,7 +324,7 @@ export class OpenAIPolicy implements Policy {
     const timeoutMs = this.options.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
     const deadline = AbortSignal.timeout(timeoutMs);
     const signal = request.signal ? AbortSignal.any([request.signal, deadline]) : deadline;
-    const accumulator = new CompletionAccumulator(request.onDelta);
+    const accumulator = new CompletionAccumulator(request.onDelta && withStreamedReasoningApart(request.onDelta));
     try {
       const stream = await this.client.chat.completions.create(
         { ...this.body(request), stream: true, stream_options: { include_usage: true } },
