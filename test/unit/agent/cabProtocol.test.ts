@@ -3,15 +3,20 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { agentAnswer } from '../../../src/core/agent/protocols/cab/cabProtocol';
+import { OpenAIPolicy } from '../../../src/core/agent/policies/openaiPolicy';
 import {
+  judgeAnswer,
   judgeMessages,
   parseAlignment,
   parseVerdict,
   VERDICT_REWARD,
   verdictOf,
 } from '../../../src/core/agent/protocols/cab/judge';
-import { parseSatisfaction, userMessages } from '../../../src/core/agent/protocols/cab/simulatedUser';
+import { askUser, parseSatisfaction, userMessages } from '../../../src/core/agent/protocols/cab/simulatedUser';
 import { cabRowToTask } from '../../../src/core/task/cabSource';
+import { cabRows } from '../../support/cabTasks';
+import { step } from '../../support/scriptedServer';
+import { VllmServer } from '../../support/vllmServer';
 
 const FIXTURES = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'cab');
 
@@ -275,5 +280,37 @@ describe('what each party of the CodeAssistBench protocol is given', () => {
       ]),
       '',
     );
+  });
+});
+
+describe('CodeAssistBench users and judges that write their thought in their reply (vLLM without --reasoning-parser, wire double)', () => {
+  const task = cabRowToTask(cabRows()[0]);
+
+  /** What `ask` gets back from a model whose one reply is `reply`, its thought `thought` written before it. */
+  async function withThinkingModel<T>(reply: string, thought: string, ask: (policy: OpenAIPolicy) => Promise<T>) {
+    const server = await VllmServer.start([step.text(reply, { reasoning: thought })], { reasoningParser: false });
+    try {
+      return await ask(new OpenAIPolicy({ model: 'Qwen/Qwen3-8B', baseURL: server.baseURL }));
+    } finally {
+      await server.close();
+    }
+  }
+
+  test("the simulated user's thought is not told to the agent, nor read for its status", async () => {
+    const answer = await withThinkingModel(
+      'It still loses the cache after a restart.\n\nSATISFACTION_STATUS: NOT_SATISFIED\nREASON: the cache is lost',
+      'Condition 1: the cache must survive a restart.\nStatus: FULLY_SATISFIED once it does.',
+      (policy) => askUser(policy, task, [{ speaker: 'maintainer', text: 'Try X.' }], undefined),
+    );
+    assert.deepEqual([answer.status, answer.message], ['NOT_SATISFIED', 'It still loses the cache after a restart.']);
+  });
+
+  test("the judge's verdict and alignment are read from its reply, not from its thought", async () => {
+    const judgement = await withThinkingModel(
+      'TECHNICAL CORRECTNESS: INCORRECT\nALIGNMENT SCORE: 1/3 CONDITIONS MET (33%)\nVERDICT: INCORRECT',
+      'At first sight 2/3 conditions met, but the second fix is wrong.',
+      (policy) => judgeAnswer(policy, task, 'Try X.', '', undefined),
+    );
+    assert.deepEqual([judgement.verdict, judgement.alignment], ['INCORRECT', { satisfied: 1, total: 3 }]);
   });
 });
