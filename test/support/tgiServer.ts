@@ -13,6 +13,8 @@
  * - a streamed request's validation and generation run after the 200 (`generate_stream_internal`): their errors are
  *   an event `{"error": {"message": "<words>", "http_status_code": 422}}`, 422 whatever the error, then `[DONE]`
  *   (`into_openai_event`);
+ * - it has no reasoning parser: a reasoning model's reply is its text as the model wrote it, `<think>…</think>` and
+ *   all;
  * - a reply that calls a tool has no `content` field, one call with the id "0", and its arguments as a JSON string;
  *   streamed, every delta of the call repeats its index 0 and its id, the next integer after the ids of the calls in
  *   the conversation ("0", "1", …; a UUID once one of them is no integer), and names the function on the first, whose
@@ -108,6 +110,10 @@ export class TgiServer extends ScriptedOpenAIServer {
 
   protected callId(): string {
     return '0';
+  }
+
+  protected get reasoningInText(): boolean {
+    return true;
   }
 
   protected contentDeltas(parts: CompletionParts): Record<string, unknown>[] {
