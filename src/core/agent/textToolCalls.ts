@@ -38,7 +38,7 @@ const QWEN3_CODER_FUNCTION = /<function=([\s\S]*?)(?:<\/function>|$)/g;
 const QWEN3_CODER_PARAMETER = /<parameter=([\s\S]*?)(?:<\/parameter>|(?=<parameter=)|$)/g;
 const DECIMAL = /^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$/;
 /** A `<tool_call>` block written as GLM writes one: the tool's name right after the tag, then a line break. */
-const GLM_CALL_START = /<tool_call>[^\s{<]/;
+const GLM_CALL_START = /<tool_call>[^\s{[<]/;
 const CLOSED_TOOL_CALL_BLOCK = /<tool_call>([\s\S]*?)<\/tool_call>/g;
 /** A block's name and arguments: the name ends at the first line break, or at a `\n` the model wrote out. */
 const GLM_NAME_AND_ARGUMENTS = /^([\s\S]*?)(?:\\n|\n)([\s\S]*)$/;

@@ -168,7 +168,7 @@ describe("GLM-4.5's calls written as text, read as vLLM's glm45 parser reads the
     assert.match(parsed.problem, /no line break after the tool's name/);
   });
 
-  test('a Hermes JSON block is still read as Hermes', () => {
+  test('a Hermes JSON block is still read as Hermes, and a JSON array in a block is no GLM call', () => {
     const parsed = parseTextToolCalls(
       '<tool_call>{"name": "bash", "arguments": {"command": "ls"}}</tool_call>',
       given.tools,
@@ -176,6 +176,8 @@ describe("GLM-4.5's calls written as text, read as vLLM's glm45 parser reads the
     );
     assert.ok(parsed && 'calls' in parsed);
     assert.equal(parsed.format, 'hermes');
+    const array = parseTextToolCalls('<tool_call>[{"name": "bash",\n"arguments": {}}]</tool_call>', given.tools, 1);
+    assert.ok(array && 'problem' in array && /not a JSON object/.test(array.problem), JSON.stringify(array));
   });
 });
 
