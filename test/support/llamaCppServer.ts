@@ -7,7 +7,8 @@
  *   ("Cannot use tools with stream");
  * - a prompt past the slot's context is refused: 400 `exceed_context_size_error`, "request (N tokens) exceeds
  *   the available context size (M tokens), try increasing it", with `n_prompt_tokens` and `n_ctx`;
- * - reasoning (with `--reasoning-format deepseek`) comes in `reasoning_content`; `timings.cache_n` counts the
+ * - reasoning (with `--reasoning-format deepseek`, the default) comes in `reasoning_content`, and with
+ *   `--reasoning-format none` in the reply's text, `<think>…</think>` and all; `timings.cache_n` counts the
  *   prompt tokens reused from the slot's cache.
  */
 import { promptTokens, type Answer, type RecordedRequest, type ScriptStep } from './scriptedServer';
@@ -20,6 +21,8 @@ export interface LlamaCppServerOptions extends ScriptedOpenAIServerOptions {
   nCtx?: number;
   /** A build that streams tool calls (default true). */
   streamsToolCalls?: boolean;
+  /** `--reasoning-format` (default `deepseek`). */
+  reasoningFormat?: 'deepseek' | 'none';
 }
 
 export class LlamaCppServer extends ScriptedOpenAIServer {
@@ -104,7 +107,11 @@ export class LlamaCppServer extends ScriptedOpenAIServer {
   }
 
   protected get reasoningFields(): string[] {
-    return ['reasoning_content'];
+    return this.reasoningInText ? [] : ['reasoning_content'];
+  }
+
+  protected get reasoningInText(): boolean {
+    return this.llama.reasoningFormat === 'none';
   }
 
   protected decorate(completion: Record<string, unknown>, parts: CompletionParts): void {

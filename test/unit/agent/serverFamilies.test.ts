@@ -583,19 +583,6 @@ describe('Hugging Face text-generation-inference (TGI) (test double of the real 
     );
   });
 
-  for (const stream of [true, false])
-    test(`TGI (${stream ? 'streamed' : 'not streamed'}; no reasoning parser): a reasoning model's thought in its text is recorded apart, and goes back in the text`, async () => {
-      const server = track(
-        await TgiServer.start([step.text('Fixed.', { reasoning: 'The sign was wrong.' }), step.text('Welcome.')]),
-      );
-      const policy = openai(server.baseURL, 'deepseek-ai/DeepSeek-R1-Distill-Qwen-7B', { settings: { stream } });
-      const first = await policy.next({ messages, tools });
-      assert.deepEqual([first.reasoning, first.message.content], ['\nThe sign was wrong.\n', '\n\nFixed.']);
-      await policy.next({ messages: [...messages, first.message, { role: 'user', content: 'Thanks.' }], tools });
-      const sent = server.completionRequests[1].body!.messages as Record<string, unknown>[];
-      assert.equal(sent.at(-2)?.content, '<think>\nThe sign was wrong.\n</think>\n\nFixed.');
-    });
-
   const overflows: [name: string, options: TgiServerOptions, maxTokens: number | undefined, limit: number][] = [
     ['a prompt plus max_tokens past max_total_tokens', { maxTotalTokens: 4096 }, 512, 4096],
     ['a prompt past max_total_tokens, no max_tokens', { maxTotalTokens: 4096 }, undefined, 4096],
@@ -655,6 +642,25 @@ describe('Hugging Face text-generation-inference (TGI) (test double of the real 
       assert.equal(replies[0].message.tool_calls?.[0].function.arguments, '{"command":"ls"}');
       assert.equal(server.completionRequests.length, 3);
     });
+});
+
+describe('servers that return the reasoning a model writes in its text (test doubles of the real wire formats)', () => {
+  const reply = [step.text('Fixed.', { reasoning: 'The sign was wrong.' }), step.text('Welcome.')];
+  const families: [name: string, start: () => Promise<ScriptedOpenAIServer>][] = [
+    ['TGI (no reasoning parser)', () => TgiServer.start(reply)],
+    ['llama.cpp --reasoning-format none', () => LlamaCppServer.start(reply, { reasoningFormat: 'none' })],
+  ];
+  for (const [family, start] of families)
+    for (const stream of [true, false])
+      test(`${family} (${stream ? 'streamed' : 'not streamed'}): a reasoning model's thought in its text is recorded apart, and goes back in the text`, async () => {
+        const server = track(await start());
+        const policy = openai(server.baseURL, 'deepseek-ai/DeepSeek-R1-Distill-Qwen-7B', { settings: { stream } });
+        const first = await policy.next({ messages, tools });
+        assert.deepEqual([first.reasoning, first.message.content], ['\nThe sign was wrong.\n', '\n\nFixed.']);
+        await policy.next({ messages: [...messages, first.message, { role: 'user', content: 'Thanks.' }], tools });
+        const sent = server.completionRequests[1].body!.messages as Record<string, unknown>[];
+        assert.equal(sent.at(-2)?.content, '<think>\nThe sign was wrong.\n</think>\n\nFixed.');
+      });
 });
 
 describe('DeepSeek (test double of the thinking-mode wire format)', () => {
