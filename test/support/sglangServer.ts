@@ -6,7 +6,9 @@
  * - errors are `{"object": "error", "message", "type": "BadRequestError", "param": null, "code": 400}`, its fields
  *   at the top; a prompt plus `max_tokens` past the context length is "Requested token count exceeds the model's
  *   maximum context length of N tokens. You requested a total of T tokens: P tokens from the input messages and M
- *   tokens for the completion. …" (the wording its users quoted, test/unit/agent/overflowWordings.test.ts).
+ *   tokens for the completion. …" (the wording its users quoted, test/unit/agent/overflowWordings.test.ts);
+ * - with `--reasoning-parser`, a reasoning model's thought comes in `reasoning_content`; without, in the reply's text,
+ *   `<think>…</think>` and all.
  */
 import { promptTokens, type Answer, type RecordedRequest, type ScriptStep } from './scriptedServer';
 import { ScriptedOpenAIServer, type ScriptedOpenAIServerOptions } from './scriptedOpenAIServer';
@@ -14,6 +16,8 @@ import { ScriptedOpenAIServer, type ScriptedOpenAIServerOptions } from './script
 export interface SglangServerOptions extends ScriptedOpenAIServerOptions {
   /** `--context-length` (default 32768). */
   contextLength?: number;
+  /** Started with `--reasoning-parser …` (default false). */
+  reasoningParser?: boolean;
 }
 
 export class SglangServer extends ScriptedOpenAIServer {
@@ -22,6 +26,14 @@ export class SglangServer extends ScriptedOpenAIServer {
     private readonly sglang: SglangServerOptions = {},
   ) {
     super(steps, sglang);
+  }
+
+  protected get reasoningFields(): string[] {
+    return this.sglang.reasoningParser ? ['reasoning_content'] : [];
+  }
+
+  protected get reasoningInText(): boolean {
+    return !this.sglang.reasoningParser;
   }
 
   private get contextLength(): number {

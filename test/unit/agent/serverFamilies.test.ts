@@ -648,6 +648,7 @@ describe('servers that return the reasoning a model writes in its text (test dou
   const reply = [step.text('Fixed.', { reasoning: 'The sign was wrong.' }), step.text('Welcome.')];
   const families: [name: string, start: () => Promise<ScriptedOpenAIServer>][] = [
     ['TGI (no reasoning parser)', () => TgiServer.start(reply)],
+    ['SGLang without --reasoning-parser', () => SglangServer.start(reply)],
     ['llama.cpp --reasoning-format none', () => LlamaCppServer.start(reply, { reasoningFormat: 'none' })],
   ];
   for (const [family, start] of families)
