@@ -268,6 +268,40 @@ describe('CodeAssistBench conversations in real Docker, with the agent, simulate
     assert.equal(summary.exitStatus, 'submitted');
   });
 
+  test('a user and a judge whose servers return their thought in their text (<think>…</think>): the agent is never shown it, the events keep it, and it is read for no status or verdict', async () => {
+    const { summary, trajectory, agent } = await converse(
+      cabTask(undefined),
+      {
+        agent: [step.text('Upgrade mcpadapt.'), step.text('Run agent.run inside the with block.')],
+        user: [
+          step.text(
+            '<think>\nCondition: the event loop must stay open.\nSATISFACTION_STATUS: FULLY_SATISFIED if so.\n</think>\n\nIt still closes.\nSATISFACTION_STATUS: NOT_SATISFIED',
+          ),
+          step.text('Thanks!\nSATISFACTION_STATUS: FULLY_SATISFIED'),
+        ],
+        judge: [step.text('<think>\nVERDICT: CORRECT at first sight.\n</think>\n\nVERDICT: INCORRECT')],
+      },
+      { userRounds: 2 },
+    );
+    assert.equal(summary.reward, 0);
+    const [feedback] = trajectory.events.filter((event) => event.kind === 'user_feedback');
+    assert.deepEqual(
+      [feedback.data?.status, feedback.data?.message, feedback.data?.reasoning],
+      [
+        'NOT_SATISFIED',
+        'It still closes.',
+        '\nCondition: the event loop must stay open.\nSATISFACTION_STATUS: FULLY_SATISFIED if so.\n',
+      ],
+    );
+    const shown = JSON.stringify(bodyOf(agent, 1).messages);
+    assert.ok(shown.includes('It still closes.') && !shown.includes('Condition:'), shown);
+    const verdict = trajectory.events.find((event) => event.kind === 'judge_verdict');
+    assert.deepEqual(
+      [verdict?.data?.verdict, verdict?.data?.reasoning],
+      ['INCORRECT', '\nVERDICT: CORRECT at first sight.\n'],
+    );
+  });
+
   test('a judge that names no verdict leaves the run unscored and says so, never silently out of the mean', async () => {
     const { summary, trajectory } = await converse(cabTask(undefined), {
       agent: [step.text('Run agent.run inside the with block.')],

@@ -184,6 +184,7 @@ export class CabProtocol implements RolloutProtocol {
         status_parsed: reply.statusParsed,
         ...(reply.reason ? { reason: reply.reason } : {}),
         reply: reply.raw,
+        ...(reply.response.reasoning ? { reasoning: reply.response.reasoning } : {}),
         usage,
       });
       if (!reply.statusParsed)
@@ -261,6 +262,7 @@ export class CabProtocol implements RolloutProtocol {
       verdict: judgement.verdict ?? null,
       reward: judgement.reward,
       reply: judgement.raw,
+      ...(judgement.response.reasoning ? { reasoning: judgement.response.reasoning } : {}),
       usage,
       exit_status: end.exitStatus,
       ...(end.reason ? { reason: end.reason } : {}),
