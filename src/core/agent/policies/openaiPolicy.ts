@@ -448,8 +448,9 @@ function reasoningToSendBack(message: AssistantMessage): {
 /**
  * The server's message as our AssistantMessage. Some servers send tool-call arguments as an object rather
  * than a JSON string, or leave out the call id; both are normalised so the toolbox sees a string. Reasoning
- * the message carried is kept, with the field it came in (or apart from its text, where the model wrote it there), OpenRouter's reasoning blocks (`reasoning_details`, when
- * it sent any) as they are, and a call's vendor extension (`extra_content`) on its call, to be sent back as they came.
+ * the message carried is kept, with the field it came in (or apart from its text, where the model wrote it there),
+ * OpenRouter's reasoning blocks (`reasoning_details`, when it sent any) as they are, and a call's vendor extension
+ * (`extra_content`) on its call, to be sent back as they came.
  */
 export function toAssistantMessage(message: {
   content?: string | null;

@@ -1,8 +1,9 @@
 /**
- * The conversation as a policy sends it: the recorded messages, changed only where a server refused them as they
- * are. One definition, which the policies send and the RL export writes as each turn's prompt, so a dataset's
- * prompts are the requests the model answered. Each change belongs to a quirk a server showed (the turn's
- * `workarounds` record it) or one its backend is known to have from the start.
+ * The conversation as a policy sends it: the recorded messages, with reasoning the model wrote in a reply's text back
+ * in that text, and changed only where a server refused them as they are. One definition, which the policies send and
+ * the RL export writes as each turn's prompt, so a dataset's prompts are the requests the model answered. Each change
+ * belongs to a quirk a server showed (the turn's `workarounds` record it) or one its backend is known to have from the
+ * start.
  */
 import type { QuirkName } from './serverErrors';
 import type { AssistantMessage, InlineReasoning } from './policy';
