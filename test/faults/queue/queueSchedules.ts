@@ -107,8 +107,12 @@ export async function runSchedule(schedule: ScheduledFault[]): Promise<ScheduleT
     seconds: 0,
   };
   const fault = (message: string) => outcome.faults.push(message);
-  const [server, redis] = await Promise.all([startModelServer(), RedisProcess.start()]);
   const outDir = mkdtempSync(join(tmpdir(), 'rollout-fault-queue-'));
+  // The worker faults still to strike, in order: once the next one's turn count is reached, the model's answers wait
+  // until it has struck (a batch that ran on through a Redis restart due at the same turn could end before it).
+  const workerFaults = schedule.filter((scheduled) => scheduled.kind !== 'redis');
+  const holding = () => workerFaults.length > 0 && turnsRecorded(outDir) >= workerFaults[0].afterTurns;
+  const [server, redis] = await Promise.all([startModelServer(holding), RedisProcess.start()]);
   const workers: WorkerProcess[] = [];
   const startOne = () =>
     workers.push(
@@ -158,6 +162,7 @@ export async function runSchedule(schedule: ScheduledFault[]): Promise<ScheduleT
         logs,
       );
       if (holder === 'done') break;
+      workerFaults.shift();
       outcome.struck.push(scheduled.kind);
       if (scheduled.kind === 'kill') {
         holder.worker.child.kill('SIGKILL');

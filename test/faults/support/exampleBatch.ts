@@ -38,10 +38,20 @@ function answerByLength(request: { body?: Record<string, unknown> }): ScriptStep
   return ANSWERS[Math.min(answered, ANSWERS.length - 1)];
 }
 
-/** The model server of the batch. */
-export function startModelServer(): Promise<ScriptedOpenAIServer> {
-  return ScriptedOpenAIServer.start([], { respond: answerByLength });
+/**
+ * The model server of the batch. While `holding()` says so, each answer waits `HOLD_MS` first, so that a fault due at
+ * a turn finds the batch's jobs still running (a batch that runs on while the fault is struck may end before it).
+ */
+export function startModelServer(holding: () => boolean = () => false): Promise<ScriptedOpenAIServer> {
+  const respond = (request: { body?: Record<string, unknown> }): ScriptStep => {
+    const answer = answerByLength(request);
+    return holding() && answer.type === 'tool_calls' ? { ...answer, delayMs: HOLD_MS } : answer;
+  };
+  return ScriptedOpenAIServer.start([], { respond });
 }
+
+/** How long an answer waits while a fault is due: far longer than striking it takes. */
+const HOLD_MS = 2000;
 
 /** `rollout run` of `attempts` attempts (as many workers) into `outDir`, and any further arguments. */
 export function rolloutCli(baseURL: string, outDir: string, attempts: number, extra: string[] = []) {
