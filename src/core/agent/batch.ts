@@ -36,6 +36,8 @@ export interface BatchOptions {
   secrets?: string[];
   signal?: AbortSignal;
   onStart?: (task: Task, attempt: number) => void;
+  /** A rollout's record is open at `logPath` (before its first turn; a run that ends at once included). */
+  onRecordOpened?: (task: Task, attempt: number, logPath: string) => void;
   onFinish?: (summary: RolloutSummary) => void;
 }
 
@@ -89,6 +91,7 @@ export async function runBatch(options: BatchOptions): Promise<{ summaries: Roll
         createSandbox: options.evaluator.createSandbox,
         secrets: options.secrets,
         toolVersions: { 'rollout-studio': version },
+        onRecordOpened: (logPath) => options.onRecordOpened?.(task, attempt, logPath),
         signal: options.signal,
       });
     const summary = await rollout().catch((error: unknown): RolloutSummary =>

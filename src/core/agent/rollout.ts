@@ -67,6 +67,8 @@ export interface RolloutOptions {
   /** A queue worker's lease check and shared-storage copy around each recorded line. */
   recordHooks?: Pick<RecorderOptions, 'beforeWrite' | 'afterWrite'>;
   toolVersions?: Record<string, string>;
+  /** Told the log's path once the run's record is open, before its first turn: live playback follows it. */
+  onRecordOpened?: (logPath: string) => void;
   signal?: AbortSignal;
 }
 
@@ -136,6 +138,7 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutSummar
       install: environment.install,
     });
     recorder = opened.recorder;
+    options.onRecordOpened?.(recorder.path);
     // Every recorded turn holds one answer of the agent's policy: a recorded one continues after them.
     if (opened.earlier.turns.length)
       options.policy.resumeAfter?.({

@@ -20,7 +20,6 @@ import { REWARD_FUNCTIONS } from '../../core/reward/index';
 import { DockerSandbox } from '../../core/sandbox/dockerSandbox';
 import type { Task } from '../../core/task/task';
 import { formatProblem, readTrajectoryLog } from '../../core/trajectory/reader';
-import { readRunIndex } from '../../core/trajectory/runIndex';
 import { LanguageModelPolicy } from '../policies/languageModelPolicy';
 import { withProgress } from '../progress';
 import { applyDockerHost, type Settings } from '../settings';
@@ -111,10 +110,14 @@ export async function runAgent(context: CommandContext, argument?: unknown): Pro
           context.log.info(`start ${task.id} (attempt ${attempt})`);
           progress.report(`${task.id}: starting a sandbox`);
           context.statusBar.showRunning(`${task.id} · ${finished}/${total} done`);
-          if (!following) {
-            following = true;
-            void followFirstRun(context, settings.outputFolder, task.id, startedAt, controller.signal);
-          }
+        },
+        // The first rollout opens in playback as soon as its record exists, so the user watches it live.
+        onRecordOpened: (_task, _attempt, logPath) => {
+          if (following) return;
+          following = true;
+          void openTrajectory(context, logPath).catch((error: Error) =>
+            context.log.warn(`live playback: ${error.message}`),
+          );
         },
         onFinish: (summary) => {
           finished++;
@@ -311,28 +314,6 @@ async function resolveRunRequest(context: CommandContext, argument: unknown): Pr
     { title: 'Run the agent on which tasks?', canPickMany: true, matchOnDescription: true, ignoreFocusOut: true },
   );
   return picked?.length ? { tasks: picked.map((item) => item.task) } : undefined;
-}
-
-/** Opens the first rollout of a batch in playback once its log exists, so the user watches it live. */
-async function followFirstRun(
-  context: CommandContext,
-  outDir: string,
-  taskId: string,
-  startedAt: string,
-  signal: AbortSignal,
-): Promise<void> {
-  while (!signal.aborted && context.activeRun?.controller.signal === signal) {
-    const entry = (await readRunIndex(outDir).catch(() => [])).find(
-      (candidate) => candidate.task_id === taskId && candidate.started_at >= startedAt,
-    );
-    if (entry) {
-      await openTrajectory(context, path.join(outDir, entry.path)).catch((error: Error) =>
-        context.log.warn(`live playback: ${error.message}`),
-      );
-      return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  }
 }
 
 /**
