@@ -71,7 +71,7 @@ export async function runBatch(options: BatchOptions): Promise<{ summaries: Roll
   const policyFor = shared ? async () => shared : await policyResolver(options.policySpec, options.policyOptions);
   const summaries = await mapWithWorkers(jobs, options.workers, async ({ task, attempt }) => {
     // After a cancel the rollouts not yet started are not started: no container, no record.
-    if (options.signal?.aborted) return unrecorded(task, attempt, 'cancelled', NOT_STARTED_REASON);
+    if (options.signal?.aborted) return unrecorded(task.id, attempt, 'cancelled', NOT_STARTED_REASON);
     options.onStart?.(task, attempt);
     const rollout = async () =>
       runRollout({
@@ -115,20 +115,22 @@ function failedBeforeRecording(
   error: unknown,
   signal: AbortSignal | undefined,
 ): RolloutSummary {
-  if (signal?.aborted) return unrecorded(task, attempt, 'cancelled', CANCEL_REASON);
+  if (signal?.aborted) return unrecorded(task.id, attempt, 'cancelled', CANCEL_REASON);
   const reason = error instanceof Error ? error.message : String(error);
-  return unrecorded(task, attempt, error instanceof InfrastructureError ? 'infra_error' : 'error', reason);
+  return unrecorded(task.id, attempt, error instanceof InfrastructureError ? 'infra_error' : 'error', reason);
 }
 
-function unrecorded(
-  task: Task,
+/** A rollout with no record (it never started, or failed before its log was opened): reported, never scored. */
+export function unrecorded(
+  taskId: string,
   attempt: number,
   exitStatus: RolloutSummary['exitStatus'],
   reason: string,
+  runId = '',
 ): RolloutSummary {
   return {
-    runId: '',
-    taskId: task.id,
+    runId,
+    taskId,
     attempt,
     exitStatus,
     resolved: null,

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { version } from '../../../package.json';
-import { policyResolver } from '../agent/batch';
+import { NOT_STARTED_REASON, policyResolver, unrecorded } from '../agent/batch';
 import type { SymbolParser } from '../agent/codemap/parser';
 import type { Policy } from '../agent/policies/policy';
 import { checkProtocolPolicies, protocolFor } from '../agent/protocols/index';
@@ -364,18 +364,5 @@ async function checkProtocol(task: Task, data: RolloutJobData): Promise<void> {
 }
 
 function cancelledBeforeStart(data: RolloutJobData, worker: string): RolloutJobResult {
-  return {
-    runId: data.runId,
-    taskId: data.taskId,
-    attempt: data.attempt,
-    exitStatus: 'cancelled',
-    resolved: null,
-    reward: null,
-    turns: 0,
-    tokens: 0,
-    durationMs: 0,
-    path: '',
-    reason: 'cancelled before it started',
-    worker,
-  };
+  return { ...unrecorded(data.taskId, data.attempt, 'cancelled', NOT_STARTED_REASON, data.runId), worker };
 }
