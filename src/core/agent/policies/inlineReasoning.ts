@@ -10,10 +10,12 @@ import type { AssistantMessage, InlineReasoning, ReplyDelta } from './policy';
 
 const OPENING_TAG = '<think>';
 const CLOSING_TAG = '</think>';
-/** What answers are written with: a fenced block, a call written as text (textToolCalls.ts), an opening tag. */
+/**
+ * What answers are written with: a call written as text (textToolCalls.ts), an opening tag. (A fenced block is
+ * written in thoughts too: DeepSeek-R1 and Qwen3 think through code.)
+ */
 const ANSWER_MARKUP = new RegExp(
   [
-    '```',
     '<tool_call>',
     '<function=',
     '<minimax:tool_call>',
@@ -24,6 +26,7 @@ const ANSWER_MARKUP = new RegExp(
   ].join('|'),
 );
 const OPENING = /^\s*<think>/;
+const FENCED_BLOCK = /```[\s\S]*?```/g;
 
 /** The message with the reasoning its text holds kept apart; as it is when the server returned its reasoning apart. */
 export function withInlineReasoningApart(message: AssistantMessage): AssistantMessage {
@@ -56,11 +59,15 @@ function inlineReasoning(text: string): (InlineReasoning & { answer: string }) |
 
 /**
  * Whether the text before a closing tag with no opening one is a thought the tag ends: the tag starts a line, as
- * reasoning models write it, and the text holds none of an answer's markup. Otherwise the tag is more likely text of
- * the answer (a tag the model explains, a file it searches or edits in a fenced command or a call written as text).
+ * reasoning models write it, outside a fenced block, and the text outside its fenced blocks holds none of an answer's
+ * markup. Otherwise the tag is more likely text of the answer (a tag the model explains, a file it searches or edits
+ * in a fenced command or a call written as text).
  */
 function endsThought(before: string): boolean {
-  return (before === '' || before.endsWith('\n')) && !ANSWER_MARKUP.test(before);
+  const outsideFences = before.replace(FENCED_BLOCK, '');
+  return (
+    (before === '' || before.endsWith('\n')) && !outsideFences.includes('```') && !ANSWER_MARKUP.test(outsideFences)
+  );
 }
 
 /**
