@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { demoPolicy } from '../../../src/cli/commands/demo';
+import { DEFAULT_DEMO_OUT, demoPolicy } from '../../../src/cli/commands/demo';
 import { readRunIndex } from '../../../src/core/trajectory/runIndex';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
@@ -26,6 +26,12 @@ test('the demo picks the configured model, or the bundled recordings when there 
     demoPolicy({ OPENAI_API_KEY: 'k', OPENAI_BASE_URL: 'http://localhost:8000/v1', OPENAI_MODEL: 'qwen' }, '/x'),
     { spec: 'openai:qwen@http://localhost:8000/v1', configured: true },
   );
+});
+
+test('what `npm run demo` writes into the checkout stays out of git and of the checks `npm test` runs', () => {
+  const written = join(DEFAULT_DEMO_OUT, 'datasets', 'sft', 'README.md');
+  const ignored = spawnSync('git', ['check-ignore', '--no-index', '-q', written], { cwd: ROOT });
+  assert.equal(ignored.status, 0, `git does not ignore ${written}: prettier --check (npm run check) would read it`);
 });
 
 test('rollout demo validates, runs, grades, exports and fine-tunes on the bundled tasks end to end (real Docker, real trainer on CPU, the real CLI)', async () => {
