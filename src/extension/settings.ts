@@ -42,6 +42,8 @@ export interface Settings {
 }
 
 export const SETTINGS_SECTION = 'rolloutStudio';
+/** `rolloutStudio.outputFolder`'s default, as package.json declares it. */
+const DEFAULT_OUTPUT_FOLDER = '.rollout/runs';
 
 /** `replay` named the recorded-actions provider before `recorded` (the name the CLI's policies use too). */
 function currentProviderName(provider: string): string {
@@ -51,7 +53,7 @@ function currentProviderName(provider: string): string {
 export function readSettings(): Settings {
   const config = vscode.workspace.getConfiguration(SETTINGS_SECTION);
   const get = <T>(key: string, fallback: T): T => config.get<T>(key) ?? fallback;
-  const outputFolderSetting = get('outputFolder', '.rollout/runs');
+  const outputFolderSetting = get('outputFolder', DEFAULT_OUTPUT_FOLDER);
   return {
     modelProvider: currentProviderName(get('model.provider', 'openai-compatible')),
     modelEndpoint: get('model.endpoint', 'https://api.openai.com/v1'),
@@ -99,7 +101,8 @@ export function readSettings(): Settings {
 
 /** Whether the output folder can be resolved now: it is absolute, or a folder is open. */
 export function hasOutputFolder(): boolean {
-  const setting = vscode.workspace.getConfiguration(SETTINGS_SECTION).get<string>('outputFolder') ?? '.rollout/runs';
+  const setting =
+    vscode.workspace.getConfiguration(SETTINGS_SECTION).get<string>('outputFolder') ?? DEFAULT_OUTPUT_FOLDER;
   return path.isAbsolute(setting) || vscode.workspace.workspaceFolders !== undefined;
 }
 
