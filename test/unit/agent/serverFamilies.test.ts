@@ -224,6 +224,27 @@ describe('OpenAI (test double of the real wire format)', () => {
     assert.equal(server.completionRequests.length, 1);
   });
 
+  test('OpenAI: a model served only through the Responses API is refused on Chat Completions, not retried, and says what to do', async () => {
+    const server = track(
+      await ScriptedOpenAIServer.start(
+        [
+          step.httpError(404, {
+            message: 'This model is only supported in v1/responses and not in v1/chat/completions.',
+          }),
+        ],
+        { apiKey: KEY },
+      ),
+    );
+    const error = await openai(server.baseURL, 'gpt-5-codex')
+      .next({ messages, tools })
+      .catch((caught: unknown) => caught);
+    assert.ok(error instanceof PolicyError);
+    assert.equal(error.quirk, 'responses-api-only');
+    assert.equal(error.retryable, false);
+    assert.match(error.message, /fix: this model is served only through OpenAI's Responses API/);
+    assert.equal(server.completionRequests.length, 1);
+  });
+
   test('OpenAI: a reset connection and 5xx retry with backoff, then end as a retryable PolicyError', async () => {
     const server = track(
       await ScriptedOpenAIServer.start([step.reset(), step.httpError(503), step.text('back')], { apiKey: KEY }),

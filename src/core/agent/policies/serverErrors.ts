@@ -23,7 +23,8 @@ export type QuirkName =
   | 'empty-assistant-refused'
   | 'assistant-content-and-calls-refused'
   | 'user-after-tool-refused'
-  | 'logprobs-refused';
+  | 'logprobs-refused'
+  | 'responses-api-only';
 
 const QUIRKS: { name: QuirkName; pattern: RegExp; hint: string }[] = [
   {
@@ -87,6 +88,13 @@ const QUIRKS: { name: QuirkName; pattern: RegExp; hint: string }[] = [
     name: 'logprobs-refused',
     pattern: /not allowed to request logprobs|Logprobs is not (?:supported|enabled) for/i,
     hint: 'this model returns no log-probabilities: run it without --logprobs',
+  },
+  {
+    // OpenAI's refusal of a model it serves only through its Responses API (its pro models, o1-pro and o3-pro, and
+    // the Codex models), on Chat Completions, as it says it in 2025 and 2026 (with and without a slash before v1).
+    name: 'responses-api-only',
+    pattern: /only supported in v1\/responses/,
+    hint: "this model is served only through OpenAI's Responses API (v1/responses), which the agent does not speak: pick a model that Chat Completions serves (gpt-5, gpt-5-mini, gpt-4.1, …)",
   },
   {
     name: 'stream-options',
