@@ -1,7 +1,7 @@
 /**
  * Reasoning a model wrote in its reply's text (`<think>…</think>`), read apart from the answer as vLLM's reasoning
- * parser reads it (test/fixtures/think-tags holds that parser's readings of our cases), and put back in the text the
- * reply goes back to the server with.
+ * parsers read it (test/fixtures/think-tags and qwen3-think hold those parsers' readings of our cases), and put back
+ * in the text the reply goes back to the server with.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,19 +11,29 @@ import { withInlineReasoningApart, withStreamedReasoningApart } from '../../../s
 import { messagesAsSent } from '../../../src/core/agent/policies/requestAsSent';
 import type { AssistantMessage, ReplyDelta } from '../../../src/core/agent/policies/policy';
 
-const fixtures = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'think-tags');
-const cases = JSON.parse(readFileSync(join(fixtures, 'cases.json'), 'utf8')) as {
+const FIXTURES = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures');
+
+interface OracleCase {
   name: string;
   reply: string;
   /** Why the agent reads the reply otherwise than vLLM, and how it reads it. */
   differs?: string;
   agent_reads?: { reasoning: string | null; content: string | null };
-}[];
-const readings = JSON.parse(readFileSync(join(fixtures, 'readings.json'), 'utf8')) as {
-  name: string;
-  reasoning: string | null;
-  content: string | null;
-}[];
+}
+
+/** A folder's cases and the readings of the vLLM parser its SOURCE.md names. */
+function oracleFixture(folder: string) {
+  const read = (file: string) => JSON.parse(readFileSync(join(FIXTURES, folder, file), 'utf8')) as unknown;
+  return {
+    folder,
+    cases: read('cases.json') as OracleCase[],
+    readings: read('readings.json') as { name: string; reasoning: string | null; content: string | null }[],
+  };
+}
+
+/** vLLM's `<think>` parser (deepseek_r1's reading) and its qwen3 parser, which a Qwen3-Coder call also ends. */
+const ORACLES = [oracleFixture('think-tags'), oracleFixture('qwen3-think')];
+const cases = ORACLES.flatMap((oracle) => oracle.cases);
 
 /** The reply as the agent reads it, in the oracle's terms: no reasoning and no text are both null. */
 function agentReading(reply: string): { reasoning: string | null; content: string | null } {
@@ -32,20 +42,22 @@ function agentReading(reply: string): { reasoning: string | null; content: strin
 }
 
 describe("reasoning in a reply's text", () => {
-  test('the cases and the readings of vLLM are the same list', () => {
-    assert.deepEqual(
-      readings.map((reading) => reading.name),
-      cases.map((given) => given.name),
-    );
-  });
-
-  for (const [index, given] of cases.entries())
-    test(`${given.name}: read ${given.agent_reads ? 'otherwise than vLLM, on purpose' : "as vLLM's parser reads it"}`, () => {
-      const { reasoning, content } = readings[index];
-      if (!given.agent_reads) return assert.deepEqual(agentReading(given.reply), { reasoning, content });
-      assert.deepEqual(agentReading(given.reply), given.agent_reads);
-      assert.notDeepEqual(given.agent_reads, { reasoning, content }, 'vLLM reads it otherwise');
+  for (const { folder, cases: given, readings } of ORACLES) {
+    test(`${folder}: the cases and the readings of vLLM are the same list`, () => {
+      assert.deepEqual(
+        readings.map((reading) => reading.name),
+        given.map((oracleCase) => oracleCase.name),
+      );
     });
+
+    for (const [index, oracleCase] of given.entries())
+      test(`${folder}: ${oracleCase.name}: read ${oracleCase.agent_reads ? 'otherwise than vLLM, on purpose' : "as vLLM's parser reads it"}`, () => {
+        const { reasoning, content } = readings[index];
+        if (!oracleCase.agent_reads) return assert.deepEqual(agentReading(oracleCase.reply), { reasoning, content });
+        assert.deepEqual(agentReading(oracleCase.reply), oracleCase.agent_reads);
+        assert.notDeepEqual(oracleCase.agent_reads, { reasoning, content }, 'vLLM reads it otherwise');
+      });
+  }
 
   test('every reply goes back to the server as it came, and its reasoning in no field', () => {
     for (const given of cases) {

@@ -26,6 +26,8 @@ const ANSWER_MARKUP = new RegExp(
   ].join('|'),
 );
 const OPENING = /^\s*<think>/;
+/** A Qwen3-Coder call (Qwen3.5 writes one inside its thought, which it then ends without a closing tag). */
+const QWEN3_CODER_CALL = /<tool_call>(?=\s*<function[\s=])/;
 const FENCED_BLOCK = /```[\s\S]*?```/g;
 
 /** The message with the reasoning its text holds kept apart; as it is when the server returned its reasoning apart. */
@@ -44,17 +46,27 @@ export function withInlineReasoningApart(message: AssistantMessage): AssistantMe
 /**
  * The reasoning in a reply's text, read as vLLM's `<think>` reasoning parsers read a whole reply: from the model's
  * opening tag, or from the start where the chat template put that tag in the prompt, to the first closing tag, and
- * all of it in a reply cut off before one. Unlike them, a reply with neither tag holds none (the model may not reason
- * at all), and only an opening tag that starts the reply opens reasoning.
+ * all of it in a reply cut off before one, or up to a call that ends it (unclosedThought). Unlike them, a reply with
+ * neither tag holds none (the model may not reason at all), and only an opening tag that starts the reply opens
+ * reasoning.
  */
 function inlineReasoning(text: string): (InlineReasoning & { answer: string }) | undefined {
   const before = OPENING.exec(text)?.[0] ?? '';
   const rest = text.slice(before.length);
   const close = rest.indexOf(CLOSING_TAG);
-  if (close === -1) return before ? { field: 'content', before, text: rest, after: '', answer: '' } : undefined;
+  if (close === -1) return before ? unclosedThought(before, rest) : undefined;
   if (!before && !endsThought(rest.slice(0, close))) return undefined;
   const answer = rest.slice(close + CLOSING_TAG.length);
   return { field: 'content', before, text: rest.slice(0, close), after: CLOSING_TAG, answer };
+}
+
+/**
+ * A thought the model opened and did not close: all of the reply when it was cut off while thinking; up to its first
+ * Qwen3-Coder call where it wrote one (Qwen3.5 does, as vLLM's qwen3 parser reads it).
+ */
+function unclosedThought(before: string, rest: string): InlineReasoning & { answer: string } {
+  const call = QWEN3_CODER_CALL.exec(rest)?.index ?? rest.length;
+  return { field: 'content', before, text: rest.slice(0, call), after: '', answer: rest.slice(call) };
 }
 
 /**
