@@ -115,12 +115,12 @@ export const DEMO_TRAINING: TrainingOptions = {
   paddingFree: 'auto',
 };
 
-/** The demo's DPO step over DEMO_TRAINING: one optimizer step on two pairs. A pair is two sequences of up to 8k
- * tokens through the policy and the reference, so DEMO_TRAINING's 4 × 4 took 18 minutes on a loaded 2-core
- * machine; training flags given to `rollout demo` override this too. */
 /** Where the demo writes when given no `--out`: the current folder's `rollout-demo` (git-ignored in this repository). */
 export const DEFAULT_DEMO_OUT = 'rollout-demo';
 
+/** The demo's DPO step over DEMO_TRAINING: one optimizer step on two pairs. A pair is two sequences of up to 8k
+ * tokens through the policy and the reference, so DEMO_TRAINING's 4 × 4 took 18 minutes on a loaded 2-core
+ * machine; training flags given to `rollout demo` override this too. */
 export const DEMO_DPO_TRAINING: TrainingOptions = { maxSteps: 1, batchSize: 2 };
 
 interface FineTuneInput {
