@@ -11,11 +11,12 @@ import type { AssistantMessage, InlineReasoning, ReplyDelta } from './policy';
 const OPENING_TAG = '<think>';
 const CLOSING_TAG = '</think>';
 /**
- * What answers are written with: a call written as text (textToolCalls.ts), an opening tag. (A fenced block is
- * written in thoughts too: DeepSeek-R1 and Qwen3 think through code.)
+ * What answers are written with: a fenced block left open, a call written as text (textToolCalls.ts), an opening tag.
+ * (Closed fenced blocks are written in thoughts too: DeepSeek-R1 and Qwen3 think through code.)
  */
 const ANSWER_MARKUP = new RegExp(
   [
+    '```',
     '<tool_call>',
     '<function=',
     '<minimax:tool_call>',
@@ -76,10 +77,7 @@ function unclosedThought(before: string, rest: string): InlineReasoning & { answ
  * in a fenced command or a call written as text).
  */
 function endsThought(before: string): boolean {
-  const outsideFences = before.replace(FENCED_BLOCK, '');
-  return (
-    (before === '' || before.endsWith('\n')) && !outsideFences.includes('```') && !ANSWER_MARKUP.test(outsideFences)
-  );
+  return (before === '' || before.endsWith('\n')) && !ANSWER_MARKUP.test(before.replace(FENCED_BLOCK, ''));
 }
 
 /**
