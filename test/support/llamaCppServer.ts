@@ -107,7 +107,7 @@ export class LlamaCppServer extends ScriptedOpenAIServer {
   }
 
   protected get reasoningFields(): string[] {
-    return this.reasoningInText ? [] : ['reasoning_content'];
+    return ['reasoning_content'];
   }
 
   protected get reasoningInText(): boolean {

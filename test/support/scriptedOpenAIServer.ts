@@ -124,7 +124,7 @@ export class ScriptedOpenAIServer extends ScriptedServer {
 
   /**
    * The model's reasoning comes back in its reply's text, between the `<think>` tags it wrote, as from a server that
-   * has no reasoning parser for it (or was started without one).
+   * has no reasoning parser for it (or was started without one); then in none of the reasoning fields.
    */
   protected get reasoningInText(): boolean {
     return false;

@@ -29,7 +29,7 @@ export class SglangServer extends ScriptedOpenAIServer {
   }
 
   protected get reasoningFields(): string[] {
-    return this.sglang.reasoningParser ? ['reasoning_content'] : [];
+    return ['reasoning_content'];
   }
 
   protected get reasoningInText(): boolean {

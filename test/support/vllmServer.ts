@@ -119,7 +119,7 @@ export class VllmServer extends ScriptedOpenAIServer {
   }
 
   protected get reasoningFields(): string[] {
-    return this.vllm.reasoningParser === false ? [] : REASONING_FIELDS[this.vllm.reasoningNames ?? 'current'];
+    return REASONING_FIELDS[this.vllm.reasoningNames ?? 'current'];
   }
 
   protected get reasoningInText(): boolean {
