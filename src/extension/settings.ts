@@ -7,7 +7,7 @@ import { checkModelSettings, MODEL_SETTING_FIELDS, type ModelSettings } from '..
 /** Every setting the extension reads, typed; the names and defaults are declared in package.json `contributes.configuration`. */
 export interface Settings {
   /**
-   * `openai-compatible`, `anthropic` or `ollama` (the endpoint below), `vscode-lm` (VS Code's Language Model
+   * `openai-compatible`, `openai-responses`, `anthropic` or `ollama` (the endpoint below), `vscode-lm` (VS Code's Language Model
    * API, `model` naming the family), or `recorded` (the recorded actions of `modelRecordedPath`; the setting's
    * former value `replay` reads as `recorded`).
    */

@@ -108,9 +108,13 @@ export class ScriptedResponsesServer extends ScriptedServer {
     return this.options.model ?? 'scripted-model';
   }
 
-  /** The `encrypted_content` this server gives a reasoning item, and checks when the item comes back. */
+  /**
+   * The `encrypted_content` this server gives a reasoning item: the reasoning and a seal over it and the item's id,
+   * which any instance checks when the item comes back (as OpenAI decrypts it with its own key, in any later
+   * request, a resumed run's included).
+   */
   static encryptedContent(id: string, reasoning: string): string {
-    return createHash('sha256').update(`scripted:${id}:${reasoning}`).digest('base64');
+    return `${Buffer.from(reasoning).toString('base64')}.${seal(id, reasoning)}`;
   }
 
   protected route(request: RecordedRequest): Answer | undefined {
@@ -220,9 +224,9 @@ export class ScriptedResponsesServer extends ScriptedServer {
         : ' Items are not persisted when `store` is set to false. Try again with `store` set to true, or remove this item from your input.';
       return this.errorAnswer(404, `Item with id '${id}' not found.${notPersisted}`, undefined, 'input');
     }
-    const issued = this.issuedReasoning.get(id);
-    if (issued !== undefined && item.encrypted_content === ScriptedResponsesServer.encryptedContent(id, issued))
-      return undefined;
+    const [sealed, sealOf] = String(item.encrypted_content).split('.');
+    const reasoning = Buffer.from(sealed ?? '', 'base64').toString();
+    if (sealOf === seal(id, reasoning)) return undefined;
     return this.errorAnswer(
       400,
       `The encrypted content for item ${id} could not be verified.`,
@@ -467,4 +471,8 @@ function emitArguments(item: Item, at: ItemPosition, emit: Emit): void {
   const args = String(item.arguments);
   for (const delta of pieces(args)) emit('response.function_call_arguments.delta', { ...at, delta });
   emit('response.function_call_arguments.done', { ...at, name: item.name, arguments: args });
+}
+
+function seal(id: string, reasoning: string): string {
+  return createHash('sha256').update(`scripted:${id}:${reasoning}`).digest('base64');
 }

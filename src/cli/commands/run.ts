@@ -37,8 +37,9 @@ scores it in the task's protocol (SWE tasks: the task's tests grade the final pa
 a conversation with a simulated user, then a judge's verdict), and prints a summary. Ctrl-C ends each running
 rollout as cancelled, its finished turns kept, and exits 130.
 
-policy SPEC: openai:MODEL[@BASE_URL] (OPENAI_API_KEY; any OpenAI-compatible server), anthropic:MODEL
-             (ANTHROPIC_API_KEY), ollama:MODEL[@BASE_URL] (Ollama's own API, for --num-ctx),
+policy SPEC: openai:MODEL[@BASE_URL] (OPENAI_API_KEY; any OpenAI-compatible server),
+             openai-responses:MODEL[@BASE_URL] (OpenAI's Responses API: the Codex and pro models),
+             anthropic:MODEL (ANTHROPIC_API_KEY), ollama:MODEL[@BASE_URL] (Ollama's own API, for --num-ctx),
              recorded:TRAJECTORY.jsonl or recorded:DIR (re-issue the recorded actions of the
              run, or of each task's recording found in DIR; replay: is its former name)
 options:

@@ -71,8 +71,11 @@ export const CANCEL_REASON = 'cancelled by the user';
 const FORMAT_ERRORS = new Set(['invalid_json', 'unknown_tool', 'invalid_arguments']);
 /** A turn whose request the server keeps calling too long is compacted and asked again at most this often. */
 const OVERFLOW_RETRIES = 3;
-/** Finish reasons of a reply cut off at an output limit: its calls may be incomplete, so none is run. */
-const CUT_OFF_REASONS = new Set(['length', 'max_tokens', 'model_context_window_exceeded']);
+/**
+ * Finish reasons of a reply cut off at an output limit: its calls may be incomplete, so none is run. The Responses
+ * API says `max_output_tokens`.
+ */
+const CUT_OFF_REASONS = new Set(['length', 'max_tokens', 'max_output_tokens', 'model_context_window_exceeded']);
 /** Finish reasons of a reply the server stopped on its content (OpenAI's filter, Anthropic's refusal): cut off too. */
 const CONTENT_STOP_REASONS = new Set(['content_filter', 'refusal']);
 

@@ -162,7 +162,8 @@ function escapeRegExp(text: string): string {
  * A turn with every string redacted but the code in it: the arguments of its tool calls (what the agent wrote:
  * files, edits, commands) lose registered secrets only, as the work tree's diff does, so the conversation still
  * writes what the diff holds; so do the opaque tokens a server wants back unaltered (a call's `extra_content`,
- * Anthropic's thinking signatures and redacted thinking, OpenRouter's reasoning blocks but for their text), whose
+ * Anthropic's thinking signatures and redacted thinking, OpenRouter's reasoning blocks and the Responses API's reasoning
+ * items but for their text), whose
  * base64 can hold a key shape by chance. A registered secret in the diff is replaced (it must not reach the log)
  * and the turn is marked `secrets_in_diff`, since that diff no longer applies as it is.
  */
@@ -178,6 +179,7 @@ export function redactTurn(redactor: Redactor, turn: Turn): Turn {
     });
     keepOpaque(redactor, message, written, 'thinking_blocks', (field) => field === 'signature' || field === 'data');
     keepOpaque(redactor, message, written, 'reasoning_details', (field) => field !== 'text' && field !== 'summary');
+    keepOpaque(redactor, message, written, 'reasoning_items', (field) => field !== 'summary' && field !== 'content');
   });
   redacted.observations.forEach((observation, o) => {
     const { arguments: written } = turn.observations[o];
@@ -191,13 +193,14 @@ export function redactTurn(redactor: Redactor, turn: Turn): Turn {
 /**
  * The opaque fields of a message's reasoning blocks as written, but for exact secrets (Anthropic's thinking
  * signatures and redacted thinking, `thinking_blocks`; OpenRouter's signatures, encrypted data and ids,
- * `reasoning_details`); their readable text as redacted, since a key the model thought about must not reach the log.
+ * `reasoning_details`; the Responses API's encrypted content and ids, `reasoning_items`); their readable text as
+ * redacted, since a key the model thought about must not reach the log.
  */
 function keepOpaque(
   redactor: Redactor,
   redacted: ChatMessage,
   written: ChatMessage,
-  key: 'thinking_blocks' | 'reasoning_details',
+  key: 'thinking_blocks' | 'reasoning_details' | 'reasoning_items',
   isOpaque: (field: string) => boolean,
 ): void {
   const blocks = redacted.extra?.[key];

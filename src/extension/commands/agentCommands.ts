@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { describeResolved, runBatch } from '../../core/agent/batch';
 import { OPENAI_DEFAULT_BASE_URL } from '../../core/agent/policies/openaiPolicy';
 import type { Policy } from '../../core/agent/policies/policy';
-import { createPolicy, parsePolicySpec } from '../../core/agent/policies/policySpec';
+import { createPolicy, parsePolicySpec, type PolicySpec } from '../../core/agent/policies/policySpec';
 import { protocolModelSettings } from '../../core/agent/protocols/index';
 import {
   FEEDBACK_SOURCES,
@@ -186,7 +186,8 @@ async function resolveModel(
   }
   const policySpec = configuredPolicySpec(settings);
   const apiKey = await context.apiKeys.get(settings.modelEndpoint);
-  if (!apiKey && policySpec.startsWith('openai:') && !policySpec.includes('@') && !process.env.OPENAI_API_KEY) {
+  const openAIItself = /^openai(?:-responses)?:/.test(policySpec) && !policySpec.includes('@');
+  if (!apiKey && openAIItself && !process.env.OPENAI_API_KEY) {
     throw new Error(`Run Agent: no API key for ${settings.modelEndpoint}; run "Rollout Studio: Set API Key" first`);
   }
   return { policySpec, apiKey };
@@ -205,7 +206,12 @@ export function configuredPolicySpec(settings: Settings): string {
       );
     return `recorded:${settings.modelRecordedPath}`;
   }
-  const backends: Record<string, string> = { 'openai-compatible': 'openai', anthropic: 'anthropic', ollama: 'ollama' };
+  const backends: Record<string, string> = {
+    'openai-compatible': 'openai',
+    'openai-responses': 'openai-responses',
+    anthropic: 'anthropic',
+    ollama: 'ollama',
+  };
   const backend = backends[settings.modelProvider];
   if (!backend)
     throw new Error(
@@ -263,7 +269,7 @@ function protocolSpecs(protocol: ProtocolSpec): string[] {
 export async function storedKeyOf(context: CommandContext, spec: string): Promise<string | undefined> {
   if (spec.startsWith('vscode-lm:')) return undefined;
   const parsed = parsePolicySpec(spec);
-  if (parsed.backend !== 'openai' && parsed.backend !== 'anthropic') return undefined;
+  if (parsed.backend === 'recorded' || parsed.backend === 'ollama') return undefined;
   return context.apiKeys.get(parsed.baseURL ?? OPENAI_DEFAULT_BASE_URL);
 }
 
@@ -273,11 +279,16 @@ async function keysOf(context: CommandContext, specs: string[]): Promise<Map<str
   for (const spec of specs) {
     if (spec.startsWith('vscode-lm:')) continue;
     const parsed = parsePolicySpec(spec);
-    if (parsed.backend !== 'openai') continue;
+    if (!usesOpenAIKey(parsed)) continue;
     const key = await storedKeyOf(context, spec);
     if (key) keys.set(parsed.baseURL ?? OPENAI_DEFAULT_BASE_URL, key);
   }
   return keys;
+}
+
+/** A spec of OpenAI's APIs (chat completions or Responses), whose key goes as the OpenAI policies' key. */
+function usesOpenAIKey(parsed: PolicySpec): parsed is Exclude<PolicySpec, { backend: 'recorded' }> {
+  return parsed.backend === 'openai' || parsed.backend === 'openai-responses';
 }
 
 /** Protocol models by spec: VS Code's Language Model API for `vscode-lm:FAMILY`, else the core's, with the protocols' settings. */
@@ -285,7 +296,7 @@ function protocolPolicyFactory(keys: Map<string, string>): PolicyFactory {
   return async (spec) => {
     if (spec.startsWith('vscode-lm:')) return LanguageModelPolicy.select(spec.slice('vscode-lm:'.length));
     const parsed = parsePolicySpec(spec);
-    const apiKey = parsed.backend === 'openai' ? keys.get(parsed.baseURL ?? OPENAI_DEFAULT_BASE_URL) : undefined;
+    const apiKey = usesOpenAIKey(parsed) ? keys.get(parsed.baseURL ?? OPENAI_DEFAULT_BASE_URL) : undefined;
     return createPolicy(parsed, { settings: protocolModelSettings(parsed), ...(apiKey ? { openai: { apiKey } } : {}) });
   };
 }

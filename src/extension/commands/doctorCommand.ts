@@ -50,7 +50,8 @@ export async function runDoctor(context: CommandContext): Promise<DoctorCheck[]>
 async function checkModel(context: CommandContext): Promise<DoctorCheck> {
   const settings = context.settings();
   const detail = `${settings.modelProvider}${settings.modelProvider === 'recorded' ? '' : ` ${settings.model}`}`;
-  const needsKey = settings.modelProvider === 'openai-compatible' && settings.modelEndpoint === OPENAI_DEFAULT_BASE_URL;
+  const openAI = settings.modelProvider === 'openai-compatible' || settings.modelProvider === 'openai-responses';
+  const needsKey = openAI && settings.modelEndpoint === OPENAI_DEFAULT_BASE_URL;
   if (!needsKey || process.env.OPENAI_API_KEY || (await context.apiKeys.get(settings.modelEndpoint)))
     return { name: MODEL_CHECK, ok: true, detail };
   return {

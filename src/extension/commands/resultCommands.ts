@@ -133,7 +133,7 @@ async function runPolicyBlockedBy(context: CommandContext, spec: string): Promis
   try {
     parsed = parsePolicySpec(spec);
   } catch {
-    return 'Run Again starts only openai:, anthropic:, ollama: and recorded: policies';
+    return 'Run Again starts only openai:, openai-responses:, anthropic:, ollama: and recorded: policies';
   }
   if (parsed.backend === 'recorded')
     return existsSync(parsed.path) ? undefined : `its recorded trajectory ${parsed.path} is not there`;

@@ -96,6 +96,11 @@ export const POLICY_KINDS = [
     label: 'OpenAI-compatible server',
     detail: 'OpenAI, vLLM, LM Studio, llama.cpp, Ollama /v1, rollout serve',
   },
+  {
+    provider: 'openai-responses',
+    label: "OpenAI's Responses API",
+    detail: 'OpenAI (the Codex and pro models are served only there), vLLM, Ollama',
+  },
   { provider: 'anthropic', label: 'Anthropic', detail: "Anthropic's Messages API" },
   { provider: 'ollama', label: 'Ollama', detail: "Ollama's own API (sets the context size)" },
   { provider: 'vscode-lm', label: 'VS Code Language Model', detail: 'the chat models your installed providers offer' },
@@ -208,7 +213,7 @@ export async function selectCabPolicies(context: CommandContext, argument?: unkn
       const spec = await vscode.window.showInputBox({
         title: `CodeAssistBench ${role}`,
         prompt:
-          "A policy spec: openai:MODEL[@BASE_URL], anthropic:MODEL, ollama:MODEL, vscode-lm:FAMILY; empty: the agent's model",
+          "A policy spec: openai:MODEL[@BASE_URL], openai-responses:MODEL, anthropic:MODEL, ollama:MODEL, vscode-lm:FAMILY; empty: the agent's model",
         value: now,
         validateInput: protocolPolicyProblem,
         ignoreFocusOut: true,

@@ -11,6 +11,7 @@ import { ensureVenv } from '../../../src/core/train/venv';
 import { VenvRunner } from '../../../src/core/train/venvRunner';
 import type { TaskSet } from '../../../src/extension/views/tasksTree';
 import { ScriptedOpenAIServer, step, type ScriptStep } from '../../support/scriptedOpenAIServer';
+import { ScriptedResponsesServer } from '../../support/scriptedResponsesServer';
 import { api, PROJECT_ROOT, screenshot, screenshotInThemes, ui, waitFor, workspaceFolder } from './helpers';
 
 const TASK_FOLDER = path.join(PROJECT_ROOT, 'tasks', 'examples', 'pagekit__pagekit-14');
@@ -165,6 +166,34 @@ export function rolloutTests(): void {
       assert.equal(report.toolCalls, 4);
       assert.deepEqual(report.differences, []);
     });
+
+    it("runs on OpenAI's Responses API (provider openai-responses), its encrypted reasoning going back each turn", async () => {
+      const thinking = solvingSteps().map((scripted, index) => ({ ...scripted, reasoning: `Step ${index + 1}.` }));
+      const server = await ScriptedResponsesServer.start(thinking, {
+        apiKey: PLANTED_KEY,
+        model: 'gpt-5-codex',
+        reasoningModel: true,
+      });
+      try {
+        const choice = { provider: 'openai-responses', model: 'gpt-5-codex', endpoint: server.baseURL };
+        await vscode.commands.executeCommand('rolloutStudio.selectPolicy', choice);
+        await vscode.commands.executeCommand('rolloutStudio.setApiKey', PLANTED_KEY);
+        const summaries = (await vscode.commands.executeCommand('rolloutStudio.runAgent', {
+          tasks: set.tasks,
+          follow: false,
+        })) as RolloutSummary[] | undefined;
+        assert.ok(summaries, `Run Agent failed: ${JSON.stringify((await api()).failures.at(-1))}`);
+        assert.equal(summaries[0].exitStatus, 'submitted', summaries[0].reason);
+        assert.equal(summaries[0].reward, 1);
+        assert.equal(server.responseRequests.length, 4, 'no request was refused');
+        const lastInput = server.responseRequests[3].body?.input as { type?: string }[];
+        assert.equal(lastInput.filter((item) => item.type === 'reasoning').length, 3);
+        assert.ok(!readFileSync(summaries[0].path, 'utf8').includes(PLANTED_KEY));
+      } finally {
+        await vscode.commands.executeCommand('rolloutStudio.selectPolicy', { provider: 'openai-compatible' });
+        await server.close();
+      }
+    }).timeout(180_000);
   });
 }
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { OpenAIPolicy } from '../../../src/core/agent/policies/openaiPolicy';
 import type { Policy } from '../../../src/core/agent/policies/policy';
+import { ResponsesPolicy } from '../../../src/core/agent/policies/responsesPolicy';
 import type { ProtocolName } from '../../../src/core/agent/protocols/protocol';
 import { runRollout, type RolloutOptions } from '../../../src/core/agent/rollout';
 import { exportDataset } from '../../../src/core/export/exporter';
@@ -27,6 +28,7 @@ import { fakeSandbox } from '../../support/fakeSandbox';
 import { GeminiServer, googleExtension, thoughtSignature } from '../../support/geminiServer';
 import { GroqServer } from '../../support/groqServer';
 import { OpenRouterServer, reasoningDetails } from '../../support/openRouterServer';
+import { ScriptedResponsesServer } from '../../support/scriptedResponsesServer';
 import type { ScriptedOpenAIServer } from '../../support/scriptedOpenAIServer';
 import { scripted, type Answer } from '../../support/scriptedPolicy';
 import { step } from '../../support/scriptedServer';
@@ -348,6 +350,43 @@ describe('rollout lifecycle: closing a run whatever fails around the agent loop'
       JSON.stringify((sent[2] as { reasoning_details?: unknown }).reasoning_details),
       JSON.stringify(details),
     );
+  });
+
+  test("OpenAI Responses wire: a run's encrypted reasoning is recorded and goes back unaltered, in the run and on resume", async () => {
+    const server = await ScriptedResponsesServer.start(
+      [
+        step.toolCall('bash', { command: 'pytest' }, { reasoning: 'Run the tests first.' }),
+        step.toolCall('submit', { summary: 'done' }, { reasoning: 'They pass; submit.' }),
+        step.toolCall('submit', { summary: 'done' }),
+      ],
+      { reasoningModel: true, model: 'gpt-5-codex' },
+    );
+    try {
+      const policy = new ResponsesPolicy({ model: 'gpt-5-codex', baseURL: server.baseURL, apiKey: 'sk-test' });
+      const outDir = mkdtempSync(join(tmpdir(), 'rollout-lifecycle-'));
+      const summary = await rollout(policy, { outDir });
+      assert.equal(summary.exitStatus, 'submitted', summary.reason);
+      const { trajectory } = await readTrajectoryLog(summary.path);
+      assert.ok(trajectory);
+      const [reply] = trajectory.turns[0].messages.filter((message) => message.role === 'assistant');
+      const [item] = (reply.extra?.reasoning_items ?? []) as Record<string, unknown>[];
+      assert.equal(
+        item.encrypted_content,
+        ScriptedResponsesServer.encryptedContent(String(item.id), 'Run the tests first.'),
+      );
+      assert.equal(trajectory.turns[0].reasoning, undefined, 'no summary was asked for, so none is recorded');
+      // The recorded turn, resumed by a later process, goes back as it was sent (the server verifies it).
+      const stoppedId = await stoppedRun(outDir, 'swe', [{ ...trajectory.turns[0], extra: undefined }]);
+      const resumed = await rollout(policy, { outDir, runId: stoppedId, resume: true });
+      assert.equal(resumed.exitStatus, 'submitted', resumed.reason);
+      const sent = server.responseRequests.at(-1)!.body!.input as Record<string, unknown>[];
+      assert.deepEqual(
+        sent.find((entry) => entry.type === 'reasoning'),
+        item,
+      );
+    } finally {
+      await server.close();
+    }
   });
 
   test('an agent that breaks its repository fails: its turn is recorded, the run graded as a patch that cannot apply, never infra_error', async () => {

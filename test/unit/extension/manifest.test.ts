@@ -59,6 +59,13 @@ describe("the extension's manifest (package.json contributes)", () => {
 
   test('the policy kinds of Select Policy… are the providers the setting takes', async () => {
     const provider = manifest.contributes.configuration.properties['rolloutStudio.model.provider'];
-    assert.deepEqual(provider.enum, ['openai-compatible', 'anthropic', 'ollama', 'vscode-lm', 'recorded']);
+    assert.deepEqual(provider.enum, [
+      'openai-compatible',
+      'openai-responses',
+      'anthropic',
+      'ollama',
+      'vscode-lm',
+      'recorded',
+    ]);
   });
 });

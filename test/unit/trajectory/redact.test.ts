@@ -234,4 +234,30 @@ describe('redaction', () => {
       'an exact secret goes',
     );
   });
+
+  test("the Responses API's reasoning items keep their ids and encrypted content byte for byte, key shapes too; their summaries lose key shapes; exact secrets go", () => {
+    const redactor = new Redactor({ env: {}, secrets: ['configured-key-7f3a9c2e41d8'] });
+    const keyShaped = 'sk-proj-4fQ9xT2mB7kL1pR8wZ3nC6vD0hJ5gY';
+    const encrypted = 'gAAAAABo95/AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q+rS8==';
+    const item = (text: string, encryptedContent = encrypted) => ({
+      id: 'rs_68c1f0',
+      type: 'reasoning',
+      summary: [{ type: 'summary_text', text }],
+      encrypted_content: encryptedContent,
+    });
+    const turnWith = (reasoningItem: Record<string, unknown>) => ({
+      ...sampleTurn(1),
+      index: 1,
+      messages: [{ role: 'assistant' as const, content: 'Looking.', extra: { reasoning_items: [reasoningItem] } }],
+    });
+    const thought = `The key ${keyShaped} is in .env.`;
+    const [kept] = redactTurn(redactor, turnWith(item(thought))).messages;
+    assert.deepEqual(kept.extra?.reasoning_items, [item(`The key ${REDACTED} is in .env.`)]);
+    const [leaked] = redactTurn(redactor, turnWith(item(thought, `${encrypted}configured-key-7f3a9c2e41d8`))).messages;
+    assert.deepEqual(
+      leaked.extra?.reasoning_items,
+      [item(`The key ${REDACTED} is in .env.`, `${encrypted}${REDACTED}`)],
+      'an exact secret goes',
+    );
+  });
 });

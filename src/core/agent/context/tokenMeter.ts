@@ -64,13 +64,14 @@ export class TokenMeter {
 
 /**
  * The reasoning an assistant message goes back with (a server's reasoning field, Anthropic's thinking blocks,
- * OpenRouter's reasoning blocks as their JSON), which the server puts in the prompt. Where a server drops earlier
+ * OpenRouter's reasoning blocks and the Responses API's reasoning items as their JSON), which the server puts in the prompt. Where a server drops earlier
  * reasoning (Qwen3's template keeps only what follows the last user message) this counts too much, the safe side for
  * a window.
  */
 function reasoningChars({ extra }: AssistantMessage): number {
   let size = extra?.reasoning_sent_back?.text.length ?? 0;
   if (extra?.reasoning_details) size += JSON.stringify(extra.reasoning_details).length;
+  if (extra?.reasoning_items) size += JSON.stringify(extra.reasoning_items).length;
   for (const block of extra?.thinking_blocks ?? [])
     size += block.type === 'thinking' ? block.thinking.length : block.data.length;
   return size;

@@ -29,7 +29,7 @@ import {
   type ToolCall,
 } from './policy';
 import { classifyFailure, withRetries, type RetryOptions } from './retry';
-import { probeOpenAICompatible } from './serverProbe';
+import { probeIntoInfo } from './serverProbe';
 import type { QuirkName } from './serverErrors';
 
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
@@ -49,7 +49,7 @@ export interface OpenAIPolicyOptions {
   extraBody?: Record<string, unknown>;
 }
 
-const OPENAI_SDK_ERRORS = {
+export const OPENAI_SDK_ERRORS = {
   isConnectionFailure: (error: unknown) => error instanceof OpenAI.APIConnectionError,
   isAbort: (error: unknown) => error instanceof OpenAI.APIUserAbortError,
 };
@@ -81,7 +81,7 @@ function hostAndPath(baseURL: string): { host: string; path: string } {
 }
 
 /** OpenAI's own API, however its URL is written (`https://api.openai.com/v1/` too). */
-function isOpenAIItself(baseURL: string): boolean {
+export function isOpenAIItself(baseURL: string): boolean {
   const { host, path } = hostAndPath(baseURL);
   return host === 'api.openai.com' && path === '/v1';
 }
@@ -98,7 +98,7 @@ function isAzureOpenAI(baseURL: string): boolean {
  * status code (no body)", or a gateway's "Provider returned error", instead of what refused the request, so neither an
  * overflow's sizes nor a known quirk could be read, nor the user told.
  */
-async function fetchWithReadableErrors(url: string | URL | Request, init?: RequestInit): Promise<Response> {
+export async function fetchWithReadableErrors(url: string | URL | Request, init?: RequestInit): Promise<Response> {
   const response = await fetch(url, init);
   if (response.ok) return response;
   const error = readableError(await response.clone().text());
@@ -234,14 +234,7 @@ export class OpenAIPolicy implements Policy {
   }
 
   async probe(signal?: AbortSignal): Promise<void> {
-    if (this.info.server === 'openai') return;
-    const facts = await probeOpenAICompatible(this.info.baseURL!, this.options.model, {
-      apiKey: this.client.apiKey,
-      signal,
-    });
-    if (facts.server) this.info.server = facts.server;
-    if (facts.contextWindow && this.options.settings?.contextWindow === undefined)
-      this.info.contextWindow = facts.contextWindow;
+    await probeIntoInfo(this.info, this.client.apiKey, signal);
   }
 
   async next(request: PolicyRequest): Promise<PolicyResponse> {

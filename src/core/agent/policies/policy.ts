@@ -77,6 +77,13 @@ export interface InlineReasoning {
  */
 export type ReasoningDetail = Record<string, unknown>;
 
+/**
+ * A reasoning item of OpenAI's Responses API (`{"type": "reasoning", "id", "summary", "encrypted_content"}`): opaque
+ * here, kept as it came, since it goes back with every later request and the server refuses encrypted content it
+ * cannot verify.
+ */
+export type ReasoningItem = Record<string, unknown>;
+
 export interface AssistantMessage {
   role: 'assistant';
   /** Null only beside tool calls: a reply with neither is '' (servers refuse an empty assistant message). */
@@ -84,12 +91,14 @@ export interface AssistantMessage {
   tool_calls?: ToolCall[];
   /**
    * What one API needs back with this message and others must not see: Anthropic's signed thinking blocks, the
-   * reasoning of an OpenAI-compatible or Ollama server, OpenRouter's reasoning blocks.
+   * reasoning of an OpenAI-compatible or Ollama server, OpenRouter's reasoning blocks, the Responses API's
+   * reasoning items.
    */
   extra?: {
     thinking_blocks?: ThinkingBlock[];
     reasoning_sent_back?: ReasoningSentBack;
     reasoning_details?: ReasoningDetail[];
+    reasoning_items?: ReasoningItem[];
   };
 }
 
@@ -180,7 +189,7 @@ export interface PolicyResponse {
 
 /** What a run records about the policy, enough to make it again: never a key. */
 export interface PolicyInfo {
-  backend: 'openai' | 'anthropic' | 'ollama' | 'recorded' | 'vscode-lm';
+  backend: 'openai' | 'openai-responses' | 'anthropic' | 'ollama' | 'recorded' | 'vscode-lm';
   model: string;
   baseURL?: string;
   /** Sampling parameters sent with every request, in the server's own names (temperature, max_tokens, …). */

@@ -1,6 +1,7 @@
 /**
- * Policy specs as the CLI takes them: `openai:MODEL[@BASE_URL]`, `anthropic:MODEL[@BASE_URL]`,
- * `ollama:MODEL[@BASE_URL]`, `recorded:PATH` (`replay:PATH`, its former name, is read as the same).
+ * Policy specs as the CLI takes them: `openai:MODEL[@BASE_URL]` (chat completions), `openai-responses:MODEL[@BASE_URL]`
+ * (OpenAI's Responses API), `anthropic:MODEL[@BASE_URL]`, `ollama:MODEL[@BASE_URL]`, `recorded:PATH` (`replay:PATH`,
+ * its former name, is read as the same).
  */
 import { AnthropicPolicy, type AnthropicPolicyOptions } from './anthropicPolicy';
 import type { ModelSettings } from './modelSettings';
@@ -8,15 +9,16 @@ import { OllamaPolicy, type OllamaPolicyOptions } from './ollamaPolicy';
 import { OpenAIPolicy, type OpenAIPolicyOptions } from './openaiPolicy';
 import type { AssistantMessage, Policy } from './policy';
 import { loadRecordedMessages, RecordedPolicy } from './recordedPolicy';
+import { ResponsesPolicy } from './responsesPolicy';
 
 export type PolicySpec =
-  | { backend: 'openai' | 'anthropic' | 'ollama'; model: string; baseURL?: string }
-  | { backend: 'recorded'; path: string };
+  { backend: (typeof MODEL_BACKENDS)[number]; model: string; baseURL?: string } | { backend: 'recorded'; path: string };
 
-const MODEL_BACKENDS = ['openai', 'anthropic', 'ollama'] as const;
+const MODEL_BACKENDS = ['openai', 'openai-responses', 'anthropic', 'ollama'] as const;
 /** `recorded:` and its former name `replay:` (an alias kept so existing commands and job specs keep working). */
 const RECORDED_NAMES = ['recorded', 'replay'];
-const USAGE = 'use openai:MODEL[@BASE_URL], anthropic:MODEL[@BASE_URL], ollama:MODEL[@BASE_URL] or recorded:PATH';
+const USAGE =
+  'use openai:MODEL[@BASE_URL], openai-responses:MODEL[@BASE_URL], anthropic:MODEL[@BASE_URL], ollama:MODEL[@BASE_URL] or recorded:PATH';
 
 /** Parses a spec; a bad one throws an error that quotes it and says what is accepted. */
 export function parsePolicySpec(spec: string): PolicySpec {
@@ -49,7 +51,7 @@ export interface CreatePolicyOptions {
   env?: NodeJS.ProcessEnv;
   /** The knobs the user set: sampling, context window, prices, streaming. */
   settings?: ModelSettings;
-  /** More OpenAI-compatible settings: key, logprobs, retries. */
+  /** More OpenAI-compatible settings: key, logprobs, retries (the Responses API's policy takes its key and retries). */
   openai?: Omit<OpenAIPolicyOptions, 'model' | 'baseURL' | 'settings'>;
   anthropic?: Omit<AnthropicPolicyOptions, 'model' | 'baseURL' | 'settings'>;
   ollama?: Omit<OllamaPolicyOptions, 'model' | 'baseURL' | 'settings'>;
@@ -68,6 +70,18 @@ export async function createPolicy(spec: string | PolicySpec, options: CreatePol
     case 'openai':
       policy = new OpenAIPolicy({ ...common, ...options.openai, model: parsed.model, baseURL: parsed.baseURL });
       break;
+    case 'openai-responses': {
+      const { apiKey, timeoutMs, retry } = options.openai ?? {};
+      policy = new ResponsesPolicy({
+        ...common,
+        apiKey,
+        timeoutMs,
+        retry,
+        model: parsed.model,
+        baseURL: parsed.baseURL,
+      });
+      break;
+    }
     case 'anthropic':
       policy = new AnthropicPolicy({ ...common, ...options.anthropic, model: parsed.model, baseURL: parsed.baseURL });
       break;

@@ -96,6 +96,7 @@ function withoutReasoning<M extends SendableMessage>(message: M): M {
   delete extra.thinking_blocks;
   delete extra.reasoning_sent_back;
   delete extra.reasoning_details;
+  delete extra.reasoning_items;
   return withExtra(message, extra);
 }
 

@@ -94,7 +94,7 @@ const QUIRKS: { name: QuirkName; pattern: RegExp; hint: string }[] = [
     // the Codex models), on Chat Completions, as it says it in 2025 and 2026 (with and without a slash before v1).
     name: 'responses-api-only',
     pattern: /only supported in v1\/responses/,
-    hint: "this model is served only through OpenAI's Responses API (v1/responses), which the agent does not speak: pick a model that Chat Completions serves (gpt-5, gpt-5-mini, gpt-4.1, …)",
+    hint: "this model is served only through OpenAI's Responses API (v1/responses): use the policy openai-responses:MODEL (VS Code: rolloutStudio.model.provider openai-responses)",
   },
   {
     name: 'stream-options',

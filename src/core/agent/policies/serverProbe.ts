@@ -9,6 +9,7 @@
  * then simply missing.
  */
 import type { ContextWindow } from './modelTable';
+import type { PolicyInfo } from './policy';
 
 export type ServerFamily = 'vllm' | 'sglang' | 'llama.cpp' | 'tgi' | 'lmstudio' | 'ollama' | 'openai';
 
@@ -57,6 +58,17 @@ const positive = (value: unknown): number | undefined =>
   typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
 
 /** What an OpenAI-compatible server says about `model`. */
+/**
+ * Fills a policy's `info` with what the server behind an OpenAI-style URL says: its software, and its context window
+ * unless the user set one. OpenAI itself is not asked: the model table knows its windows.
+ */
+export async function probeIntoInfo(info: PolicyInfo, apiKey: string, signal?: AbortSignal): Promise<void> {
+  if (info.server === 'openai') return;
+  const facts = await probeOpenAICompatible(info.baseURL!, info.model, { apiKey, signal });
+  if (facts.server) info.server = facts.server;
+  if (facts.contextWindow && info.settings?.contextWindow === undefined) info.contextWindow = facts.contextWindow;
+}
+
 export async function probeOpenAICompatible(
   baseURL: string,
   model: string,

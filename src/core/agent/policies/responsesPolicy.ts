@@ -1,0 +1,332 @@
+/**
+ * OpenAI's Responses API (POST /v1/responses) with function tools, through the official `openai` SDK: the only API
+ * OpenAI serves its Codex models (gpt-5-codex and later) and pro models through, and one vLLM and Ollama serve too.
+ * The conversation stays in chat format everywhere else; it is mapped to input items on the way out and back.
+ * Nothing is stored on the server (`store: false`): a reasoning model's reasoning comes back encrypted, is kept on
+ * its message as the server sent it, and goes back with every later request, so the model keeps its train of thought
+ * across tool calls as OpenAI's reasoning guide asks. Streams replies (SSE) by default.
+ */
+import OpenAI from 'openai';
+import type {
+  FunctionTool,
+  Response,
+  ResponseCreateParamsBase,
+  ResponseInputItem,
+  ResponseOutputItem,
+  ResponseStreamEvent,
+} from 'openai/resources/responses/responses';
+import type { ToolDefinition } from '../tools/tool';
+import { DEFAULT_STREAM, MODEL_SETTING_FIELDS, ModelSettingsError, type ModelSettings } from './modelSettings';
+import { costOf, knownContextWindow, modelPrices, type PriceSource } from './modelTable';
+import { fetchWithReadableErrors, OPENAI_DEFAULT_BASE_URL, OPENAI_SDK_ERRORS, isOpenAIItself } from './openaiPolicy';
+import {
+  estimatedTokens,
+  PolicyError,
+  type AssistantMessage,
+  type ChatMessage,
+  type Policy,
+  type PolicyInfo,
+  type PolicyRequest,
+  type PolicyResponse,
+  type ReasoningItem,
+  type ReplyDelta,
+  type TokenUsage,
+  type ToolCall,
+} from './policy';
+import { messagesAsSent, refusedFromTheStart } from './requestAsSent';
+import { classifyFailure, withRetries, type RetryOptions } from './retry';
+import { probeIntoInfo } from './serverProbe';
+
+export interface ResponsesPolicyOptions {
+  model: string;
+  /** Server root including `/v1` (default: OpenAI). */
+  baseURL?: string;
+  /** Default: OPENAI_API_KEY from `env`. Local servers that want no key get a placeholder. */
+  apiKey?: string;
+  env?: NodeJS.ProcessEnv;
+  settings?: ModelSettings;
+  /** Per attempt (default 10 minutes). */
+  timeoutMs?: number;
+  retry?: RetryOptions;
+}
+
+/** A request's fields but `stream`, which each way of sending sets. */
+type RequestBody = Omit<ResponseCreateParamsBase, 'stream'>;
+
+/** Per attempt, streamed or not: a reasoning model may think for minutes before it writes. */
+const DEFAULT_ATTEMPT_TIMEOUT_MS = 600_000;
+
+/** Knobs the Responses API does not have: refused rather than silently dropped. */
+function refuseForeignSettings(settings: ModelSettings): void {
+  const missing: [keyof ModelSettings, string][] = [
+    ['seed', 'has no sampling seed'],
+    ['stop', 'has no stop sequences'],
+    ['tokenIds', 'returns no token ids'],
+    ['logprobs', 'returns log-probabilities of text only, not of tool calls, so they are not recorded'],
+  ];
+  for (const [knob, why] of missing)
+    if (settings[knob] !== undefined && settings[knob] !== false)
+      throw new ModelSettingsError(`--${MODEL_SETTING_FIELDS[knob].flag}: OpenAI's Responses API ${why}`);
+  if (settings.numCtx !== undefined)
+    throw new ModelSettingsError("--num-ctx sets Ollama's context size: use the policy ollama:MODEL[@URL]");
+  if (settings.thinkingBudget !== undefined)
+    throw new ModelSettingsError('--thinking-budget is Anthropic extended thinking: use an anthropic: policy');
+}
+
+export class ResponsesPolicy implements Policy {
+  readonly info: PolicyInfo;
+  private readonly client: OpenAI;
+  private readonly parameters: Omit<RequestBody, 'model' | 'input'>;
+  private readonly prices?: PriceSource;
+  private readonly streaming: boolean;
+
+  constructor(private readonly options: ResponsesPolicyOptions) {
+    const baseURL = options.baseURL ?? OPENAI_DEFAULT_BASE_URL;
+    const apiKey = options.apiKey ?? (options.env ?? process.env).OPENAI_API_KEY;
+    if (!apiKey && isOpenAIItself(baseURL))
+      throw new PolicyError(
+        'OPENAI_API_KEY is not set: export it, or give a server with openai-responses:MODEL@BASE_URL',
+      );
+    const settings = options.settings ?? {};
+    refuseForeignSettings(settings);
+    this.client = new OpenAI({
+      apiKey: apiKey || 'no-key',
+      baseURL,
+      maxRetries: 0,
+      timeout: options.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS,
+      fetch: fetchWithReadableErrors,
+    });
+    this.parameters = {
+      ...(settings.temperature !== undefined ? { temperature: settings.temperature } : {}),
+      ...(settings.topP !== undefined ? { top_p: settings.topP } : {}),
+      ...(settings.maxTokens !== undefined ? { max_output_tokens: settings.maxTokens } : {}),
+      // Nothing of the run is kept on the server; the reasoning that must go back comes back encrypted instead.
+      store: false,
+      include: ['reasoning.encrypted_content'],
+    };
+    this.streaming = settings.stream ?? DEFAULT_STREAM;
+    this.prices = modelPrices(options.model, settings);
+    this.info = {
+      backend: 'openai-responses',
+      model: options.model,
+      baseURL,
+      parameters: { ...this.parameters },
+      settings,
+      ...(isOpenAIItself(baseURL) ? { server: 'openai' } : {}),
+      contextWindow: knownContextWindow(options.model, settings),
+      ...(this.prices ? { prices: this.prices } : {}),
+    };
+  }
+
+  async probe(signal?: AbortSignal): Promise<void> {
+    await probeIntoInfo(this.info, this.client.apiKey, signal);
+  }
+
+  async next(request: PolicyRequest): Promise<PolicyResponse> {
+    const started = performance.now();
+    const body: RequestBody = {
+      ...this.parameters,
+      model: this.options.model,
+      ...toResponsesInput(request.messages),
+      ...(request.tools.length ? { tools: request.tools.map(toFunctionTool) } : {}),
+    };
+    const { value: response, retries } = await withRetries(
+      `${this.info.baseURL} model ${this.options.model}`,
+      async () =>
+        answered(
+          this.streaming
+            ? await this.stream(body, request)
+            : await this.client.responses.create({ ...body, stream: false }, { signal: request.signal }),
+        ),
+      {
+        ...this.options.retry,
+        signal: request.signal,
+        classify: (error) => classifyFailure(error, OPENAI_SDK_ERRORS),
+        secrets: [this.client.apiKey ?? ''],
+        onRetry: () => request.onDelta?.({ kind: 'restart' }),
+      },
+    );
+    const message = fromResponseOutput(response.output);
+    const usage = readUsage(response, () => ({ request: body, reply: response.output }));
+    const reasoning = reasoningText(response.output);
+    return {
+      message,
+      usage,
+      ...(this.prices ? { cost: costOf(usage, this.prices) } : {}),
+      finishReason: finishReasonOf(response, message),
+      sampling: this.info.parameters,
+      ...(response.model ? { model: response.model } : {}),
+      ...(reasoning ? { reasoning } : {}),
+      retries,
+      modelMs: performance.now() - started,
+    };
+  }
+
+  /**
+   * One streamed attempt, bounded as a whole by the attempt timeout (the client's own bounds only the wait for
+   * headers). A stream that ends before its response did (`response.completed` or `response.incomplete`) was cut
+   * off: a connection failure, retried, never an answer.
+   */
+  private async stream(body: RequestBody, request: PolicyRequest): Promise<Response> {
+    const timeoutMs = this.options.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const signal = request.signal ? AbortSignal.any([request.signal, deadline]) : deadline;
+    const toDeltas = streamedDeltas();
+    let last: Response | undefined;
+    try {
+      const stream = this.client.responses.stream(body, { signal });
+      for await (const event of stream) {
+        for (const delta of toDeltas(event)) request.onDelta?.(delta);
+        if (event.type === 'response.completed' || event.type === 'response.incomplete') last = event.response;
+        if (event.type === 'response.failed') last = event.response;
+      }
+    } catch (error) {
+      if (deadline.aborted && !request.signal?.aborted)
+        throw new OpenAI.APIConnectionTimeoutError({ message: `no whole answer within ${timeoutMs} ms` });
+      throw error;
+    }
+    if (!last) throw new OpenAI.APIConnectionError({ message: 'the stream ended before the response did' });
+    return last;
+  }
+}
+
+/**
+ * The response, unless the server failed it after its 200 (`status: "failed"` with its `error`): thrown as the SDK
+ * throws an error sent inside a stream, and retried as one when its code says the server failed.
+ */
+function answered(response: Response): Response {
+  if (response.status !== 'failed') return response;
+  const error = response.error ?? { code: 'server_error', message: 'the server failed the response' };
+  throw new OpenAI.APIError(undefined, { type: error.code, ...error }, undefined, undefined);
+}
+
+/** Maps the stream's events to the reply's pieces: text, reasoning (summaries or, on vLLM, its text) and calls. */
+function streamedDeltas(): (event: ResponseStreamEvent) => ReplyDelta[] {
+  const callIndexOfOutput = new Map<number, number>();
+  return (event) => {
+    switch (event.type) {
+      case 'response.output_text.delta':
+        return [{ kind: 'content', text: event.delta }];
+      case 'response.reasoning_summary_text.delta':
+      case 'response.reasoning_text.delta':
+        return [{ kind: 'reasoning', text: event.delta }];
+      case 'response.output_item.added': {
+        if (event.item.type !== 'function_call') return [];
+        callIndexOfOutput.set(event.output_index, callIndexOfOutput.size);
+        const { call_id: id, name } = event.item;
+        return [{ kind: 'tool_call', index: callIndexOfOutput.size - 1, id, name }];
+      }
+      case 'response.function_call_arguments.delta':
+        return [{ kind: 'tool_call', index: callIndexOfOutput.get(event.output_index) ?? 0, arguments: event.delta }];
+      default:
+        return [];
+    }
+  };
+}
+
+/**
+ * Token counts as the server reported them (input tokens count cached ones, output tokens reasoning ones, as
+ * TokenUsage does); estimated, and said so, when a server sent none.
+ */
+function readUsage(response: Response, estimateFrom: () => { request: unknown; reply: unknown }): TokenUsage {
+  const usage = response.usage;
+  if (!usage) {
+    const { request, reply } = estimateFrom();
+    return { promptTokens: estimatedTokens(request), completionTokens: estimatedTokens(reply), estimated: true };
+  }
+  const cached = usage.input_tokens_details?.cached_tokens;
+  const reasoning = usage.output_tokens_details?.reasoning_tokens;
+  return {
+    promptTokens: usage.input_tokens,
+    completionTokens: usage.output_tokens,
+    ...(cached ? { cachedPromptTokens: cached } : {}),
+    ...(reasoning ? { reasoningTokens: reasoning } : {}),
+  };
+}
+
+/**
+ * Why the reply ended, in the API's words: the reason of an incomplete response (`max_output_tokens`,
+ * `content_filter`), `refusal` for a reply the model refused, else `tool_calls` or `completed`.
+ */
+function finishReasonOf(response: Response, message: AssistantMessage): string {
+  if (response.status === 'incomplete') return response.incomplete_details?.reason ?? 'incomplete';
+  const refused = response.output.some(
+    (item) => item.type === 'message' && item.content.some((part) => part.type === 'refusal'),
+  );
+  if (refused) return 'refusal';
+  return message.tool_calls?.length ? 'tool_calls' : 'completed';
+}
+
+export function toFunctionTool(tool: ToolDefinition): FunctionTool {
+  // The Responses API holds function schemas to its strict subset unless told not to; the tools' are plain JSON Schema.
+  return {
+    type: 'function',
+    name: tool.function.name,
+    description: tool.function.description,
+    parameters: tool.function.parameters as FunctionTool['parameters'],
+    strict: false,
+  };
+}
+
+/**
+ * Chat-format messages as the Responses API's `instructions` and input items: system messages join the
+ * instructions; an assistant message becomes its reasoning items as the server sent them, its text, and a
+ * `function_call` item per call; a tool result a `function_call_output` item of its call.
+ */
+export function toResponsesInput(messages: ChatMessage[]): { instructions?: string; input: ResponseInputItem[] } {
+  const sent = messagesAsSent(messages, refusedFromTheStart('openai-responses'));
+  const system = sent.filter((message) => message.role === 'system').map((message) => message.content);
+  const input = sent.flatMap((message): ResponseInputItem[] => {
+    switch (message.role) {
+      case 'system':
+        return [];
+      case 'user':
+        return [{ role: 'user', content: message.content }];
+      case 'tool':
+        return [{ type: 'function_call_output', call_id: message.tool_call_id, output: message.content }];
+      case 'assistant':
+        return assistantItems(message);
+    }
+  });
+  return { ...(system.length ? { instructions: system.join('\n\n') } : {}), input };
+}
+
+function assistantItems(message: AssistantMessage): ResponseInputItem[] {
+  const reasoning = (message.extra?.reasoning_items ?? []) as unknown as ResponseInputItem[];
+  const text: ResponseInputItem[] = message.content ? [{ role: 'assistant', content: message.content }] : [];
+  const calls = (message.tool_calls ?? []).map((call): ResponseInputItem => ({
+    type: 'function_call',
+    call_id: call.id,
+    name: call.function.name,
+    arguments: call.function.arguments,
+  }));
+  return [...reasoning, ...text, ...calls];
+}
+
+/** The response's output items as one assistant message, its reasoning items kept whole to go back as they came. */
+export function fromResponseOutput(output: ResponseOutputItem[]): AssistantMessage {
+  const text = output
+    .flatMap((item) => (item.type === 'message' ? item.content : []))
+    .map((part) => (part.type === 'output_text' ? part.text : part.refusal))
+    .join('');
+  const toolCalls = output.flatMap((item): ToolCall[] =>
+    item.type === 'function_call'
+      ? [{ id: item.call_id, type: 'function', function: { name: item.name, arguments: item.arguments } }]
+      : [],
+  );
+  const reasoningItems = output.filter((item) => item.type === 'reasoning') as unknown as ReasoningItem[];
+  return {
+    role: 'assistant',
+    content: toolCalls.length ? text || null : text,
+    ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+    ...(reasoningItems.length ? { extra: { reasoning_items: reasoningItems } } : {}),
+  };
+}
+
+/** The readable reasoning of a response: its summaries, or the reasoning text a server such as vLLM returns. */
+function reasoningText(output: ResponseOutputItem[]): string {
+  return output
+    .flatMap((item) => (item.type === 'reasoning' ? [...item.summary, ...(item.content ?? [])] : []))
+    .map((part) => part.text)
+    .join('\n');
+}
