@@ -37,7 +37,7 @@ describe('parsePolicySpec', () => {
   test('bad specs are errors that quote the spec and list the accepted forms', () => {
     assert.throws(
       () => parsePolicySpec('gpt-4o'),
-      /^Error: policy "gpt-4o": no backend given; use openai:MODEL\[@BASE_URL\], anthropic:MODEL\[@BASE_URL\], ollama:MODEL\[@BASE_URL\] or recorded:PATH$/,
+      /^Error: policy "gpt-4o": no backend given; use openai:MODEL\[@BASE_URL\], openai-responses:MODEL\[@BASE_URL\], anthropic:MODEL\[@BASE_URL\], ollama:MODEL\[@BASE_URL\] or recorded:PATH$/,
     );
     assert.throws(() => parsePolicySpec('gemini:pro'), /policy "gemini:pro": unknown backend "gemini"/);
     assert.throws(() => parsePolicySpec('openai:'), /policy "openai:": no model name/);

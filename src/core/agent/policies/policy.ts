@@ -243,6 +243,16 @@ export class PolicyError extends Error {
   }
 }
 
+/**
+ * Whether every later request to the server would be refused as this one was: a known set-up problem (tool calling
+ * off, an account out of credit, a model served only through another API) or a refusal of the key or the model (401,
+ * 403, 404). A refusal of this request's content (another 400, a prompt too long) is not.
+ */
+export function refusesEveryRequest(error: unknown): error is PolicyError {
+  if (!(error instanceof PolicyError) || error.retryable || error.overflow) return false;
+  return error.quirk !== undefined || [401, 403, 404].includes(error.status ?? 0);
+}
+
 /** What a server's "too long" answer says; either number may be missing. */
 export interface ContextOverflow {
   /** The context window the server enforces. */
