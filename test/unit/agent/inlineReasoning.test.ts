@@ -115,6 +115,28 @@ describe("reasoning in a reply's text, while it streams", () => {
     assert.deepEqual(shown(['<think>Still thinking </']), { reasoning: 'Still thinking ', content: '' });
   });
 
+  test('a Qwen3-Coder call ends a thought the model opened: the call shows as text, its tags split across pieces or not', () => {
+    const call = '<tool_call>\n<function=bash>\n<parameter=command>\nls\n</parameter>\n</function>\n</tool_call>';
+    const expected = { reasoning: '\nList the files.\n', content: call };
+    assert.deepEqual(shown([`<think>\nList the files.\n${call}`]), expected);
+    assert.deepEqual(shown([...`<think>\nList the files.\n${call}`]), expected, 'a character a piece');
+    assert.deepEqual(
+      shown(['<think>\nList the files.\n<tool_', 'call>\n', '<func', `tion=${call.slice(22)}`]),
+      expected,
+    );
+    assert.deepEqual(shown(['<think>I may write <tool_call> later.', ' Not yet.']), {
+      reasoning: 'I may write <tool_call> later. Not yet.',
+      content: '',
+    });
+  });
+
+  test('every fixture reply that opens with its thought shows live as the turn records it, a character a piece', () => {
+    for (const { name, reply } of cases.filter((oracleCase) => /^\s*<think>/.test(oracleCase.reply))) {
+      const { reasoning, content } = agentReading(reply);
+      assert.deepEqual(shown([...reply]), { reasoning: reasoning ?? '', content: content ?? '' }, name);
+    }
+  });
+
   test('other replies, and pieces of other kinds, pass as they come', () => {
     assert.deepEqual(shown(['Fixed ', 'the <think> tag.']), { reasoning: '', content: 'Fixed the <think> tag.' });
     assert.deepEqual(shown(['Thought.\n</think>\n\nFixed.']), {

@@ -10,6 +10,7 @@ import type { AssistantMessage, InlineReasoning, ReplyDelta } from './policy';
 
 const OPENING_TAG = '<think>';
 const CLOSING_TAG = '</think>';
+const CALL_TAG = '<tool_call>';
 /**
  * What answers are written with: a fenced block left open, a call written as text (textToolCalls.ts), an opening tag.
  * (Closed fenced blocks are written in thoughts too: DeepSeek-R1 and Qwen3 think through code.)
@@ -82,8 +83,9 @@ function endsThought(before: string): boolean {
 
 /**
  * `onDelta` given the reasoning of a reply that opens with `<think>` as reasoning while the reply streams, and what
- * follows its closing tag as text, so that the turn shows live as it is recorded; other pieces pass as they come. (A
- * thought the chat template opened shows as text until the reply is whole.) One per streamed attempt.
+ * follows its closing tag, or a Qwen3-Coder call that ends it, as text, so that the turn shows live as it is recorded;
+ * other pieces pass as they come. (A thought the chat template opened shows as text until the reply is whole; so does a
+ * call the model wrote in a thought it then closed, which the record keeps in the thought.) One per streamed attempt.
  */
 export function withStreamedReasoningApart(onDelta: (delta: ReplyDelta) => void): (delta: ReplyDelta) => void {
   let part: 'undecided' | 'reasoning' | 'answer' = 'undecided';
@@ -101,11 +103,11 @@ export function withStreamedReasoningApart(onDelta: (delta: ReplyDelta) => void)
       else [part, held] = ['reasoning', start.slice(OPENING_TAG.length)];
     }
     if (part === 'reasoning') {
-      const close = held.indexOf(CLOSING_TAG);
-      const thought = close === -1 ? held.slice(0, held.length - tagStartAtEnd(held)) : held.slice(0, close);
+      const end = thoughtEnd(held);
+      const thought = held.slice(0, end?.at ?? held.length - heldBackAtEnd(held));
       pass('reasoning', thought);
-      held = held.slice(close === -1 ? thought.length : close + CLOSING_TAG.length);
-      if (close === -1) return;
+      held = held.slice(end ? end.at + end.length : thought.length);
+      if (!end) return;
       part = 'answer';
     }
     pass('content', held);
@@ -113,9 +115,28 @@ export function withStreamedReasoningApart(onDelta: (delta: ReplyDelta) => void)
   };
 }
 
-/** How many characters at the end of `text` may begin the closing tag, to hold back until the next piece. */
-function tagStartAtEnd(text: string): number {
-  for (let length = Math.min(CLOSING_TAG.length - 1, text.length); length > 0; length--)
-    if (CLOSING_TAG.startsWith(text.slice(-length))) return length;
+/** Where a streamed thought ends: its closing tag (dropped from the text), or a Qwen3-Coder call (kept). */
+function thoughtEnd(text: string): { at: number; length: number } | undefined {
+  const close = text.indexOf(CLOSING_TAG);
+  const call = QWEN3_CODER_CALL.exec(text)?.index ?? -1;
+  if (call !== -1 && (close === -1 || call < close)) return { at: call, length: 0 };
+  return close === -1 ? undefined : { at: close, length: CLOSING_TAG.length };
+}
+
+/**
+ * How many characters at the end of `text` may begin what ends a thought, to hold back until the next piece: a
+ * closing tag or a call tag begun, or a call tag not yet followed by the function that makes it a call.
+ */
+function heldBackAtEnd(text: string): number {
+  const call = text.lastIndexOf(CALL_TAG);
+  const awaitingFunction = call !== -1 && '<function'.startsWith(text.slice(call + CALL_TAG.length).trimStart());
+  const begun = Math.max(tagStartAtEnd(text, CLOSING_TAG), tagStartAtEnd(text, CALL_TAG));
+  return awaitingFunction ? Math.max(text.length - call, begun) : begun;
+}
+
+/** How many characters at the end of `text` may begin `tag`. */
+function tagStartAtEnd(text: string, tag: string): number {
+  for (let length = Math.min(tag.length - 1, text.length); length > 0; length--)
+    if (tag.startsWith(text.slice(-length))) return length;
   return 0;
 }
