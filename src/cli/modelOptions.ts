@@ -35,7 +35,8 @@ export const MODEL_FLAGS: Record<string, FlagOption> = {
 
 function usageName(field: ModelSettingField): string {
   if (field.kind === 'boolean') return `--${field.flag}${field.negation ? ` / --${field.negation}` : ''}`;
-  return `--${field.flag}${field.kind === 'strings' ? ' TEXT' : ' N'}`;
+  const value = field.kind === 'strings' ? 'TEXT' : field.kind === 'choice' ? 'CHOICE' : 'N';
+  return `--${field.flag} ${value}`;
 }
 
 /** The knobs' lines of a command's usage text. */

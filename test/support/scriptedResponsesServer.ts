@@ -14,7 +14,7 @@
  * - a reasoning model's reasoning: no summary unless `reasoning.summary` asks for one, `encrypted_content` only
  *   when `include` names reasoning.encrypted_content; a reasoning item sent back is looked up by its id, or
  *   (required under `store: false`) read from its encrypted content, refused altered; `temperature` and `top_p`
- *   refused;
+ *   refused; another model refuses `reasoning.effort` and `reasoning.summary`;
  * - flat function tools whose `strict` defaults to true, so their schema must be strict;
  * - refusals with OpenAI's words: chat-completions parameters, a chat-completions tool, a function_call_output
  *   without its call, an unknown input item, a prompt past the context window, a wrong key (401);
@@ -151,9 +151,12 @@ export class ScriptedResponsesServer extends ScriptedServer {
     return name ? this.errorAnswer(400, `Unknown parameter: '${name}'.`, 'unknown_parameter', name) : undefined;
   }
 
+  /** Sampling on a reasoning model, reasoning settings on another. */
   private unsupportedParameter(body: Record<string, unknown>): Answer | undefined {
-    if (!this.options.reasoningModel) return undefined;
-    const name = SAMPLING_PARAMETERS.find((key) => body[key] !== undefined && body[key] !== null);
+    const reasoning = (body.reasoning ?? {}) as Record<string, unknown>;
+    const name = this.options.reasoningModel
+      ? SAMPLING_PARAMETERS.find((key) => body[key] !== undefined && body[key] !== null)
+      : ['effort', 'summary'].filter((key) => reasoning[key] != null).map((key) => `reasoning.${key}`)[0];
     if (!name) return undefined;
     const message = `Unsupported parameter: '${name}' is not supported with this model.`;
     return this.errorAnswer(400, message, 'unsupported_parameter', name);

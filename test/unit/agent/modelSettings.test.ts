@@ -60,6 +60,8 @@ describe('model settings', () => {
         '--no-stream',
         '--logprobs',
         '--token-ids',
+        '--reasoning-effort',
+        'high',
       ),
     );
     assert.deepEqual(settings, {
@@ -74,6 +76,7 @@ describe('model settings', () => {
       stream: false,
       logprobs: true,
       tokenIds: true,
+      reasoningEffort: 'high',
     });
     assert.deepEqual(modelSettingsFromFlags(flags()), {}, 'unset knobs are the server default, and absent');
     assert.equal(compactionFromFlags(flags('--compaction', 'summarize')), 'summarize');
@@ -95,6 +98,10 @@ describe('model settings', () => {
         /--thinking-budget \(4096\) must be below --max-tokens \(2048\)/,
       ],
       [['--stream', '--no-stream'], /contradict/],
+      [
+        ['--reasoning-effort', 'extreme'],
+        /^--reasoning-effort must be one of none, minimal, low, medium, high, xhigh, got "extreme"$/,
+      ],
     ];
     for (const [args, expected] of cases)
       assert.throws(
@@ -116,6 +123,7 @@ describe('model settings', () => {
       assert.equal(setting.maximum, spec.max, `${field} maximum`);
       if (field === 'stream') assert.equal(setting.default, DEFAULT_STREAM);
       else if (spec.kind === 'boolean') assert.equal(setting.default, false, `${field}: off, the server's default`);
+      else if (spec.kind === 'choice') assert.deepEqual(setting.enum, [...spec.choices!, null], `${field} choices`);
       else
         assert.ok(
           setting.default === null || (Array.isArray(setting.default) && setting.default.length === 0),

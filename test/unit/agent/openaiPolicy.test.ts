@@ -45,7 +45,8 @@ describe('OpenAIPolicy against a local OpenAI wire-protocol double', () => {
         { content: 'Submitting.', usage: { prompt_tokens: 120, completion_tokens: 7 } },
       ),
     );
-    const policy = policyFor(server, { settings: { temperature: 0.2, maxTokens: 512, seed: 7, stream: false } });
+    const settings = { temperature: 0.2, maxTokens: 512, seed: 7, reasoningEffort: 'low' as const, stream: false };
+    const policy = policyFor(server, { settings });
     const response = await policy.next({ messages, tools });
     assert.deepEqual(response.message, {
       role: 'assistant',
@@ -65,8 +66,9 @@ describe('OpenAIPolicy against a local OpenAI wire-protocol double', () => {
       [request.body?.model, request.body?.temperature, request.body?.max_tokens, request.body?.seed],
       ['scripted-model', 0.2, 512, 7],
     );
-    assert.deepEqual(policy.info.parameters, { temperature: 0.2, seed: 7, max_tokens: 512 });
-    assert.deepEqual(policy.info.settings, { temperature: 0.2, maxTokens: 512, seed: 7, stream: false });
+    assert.equal(request.body?.reasoning_effort, 'low');
+    assert.deepEqual(policy.info.parameters, { temperature: 0.2, seed: 7, max_tokens: 512, reasoning_effort: 'low' });
+    assert.deepEqual(policy.info.settings, settings);
     assert.ok(!JSON.stringify(policy.info).includes(KEY), 'the key is not part of the recorded policy info');
   });
 

@@ -170,6 +170,19 @@ describe("OpenAI's Responses API (test double of the real wire format)", () => {
       assert.equal(replies.at(-1)?.finishReason, 'completed');
     });
 
+  test("Responses API: --reasoning-effort and --reasoning-summary go as `reasoning`; the summary is the turn's reasoning", async () => {
+    const server = await serve([step.text('Done.', { reasoning: 'Nothing left to fix.' })], { reasoningModel: true });
+    const settings = { reasoningEffort: 'high', reasoningSummary: 'auto' } as const;
+    const response = await policyFor(server, { settings }).next({ messages: opening, tools });
+    assert.deepEqual(server.responseRequests[0].body?.reasoning, { effort: 'high', summary: 'auto' });
+    assert.equal(response.reasoning, 'Nothing left to fix.');
+    const plain = await serve([], { model: 'gpt-4.1' });
+    const refused = await policyFor(plain, { model: 'gpt-4.1', settings: { reasoningEffort: 'low' } })
+      .next({ messages: opening, tools })
+      .catch((error: unknown) => error);
+    assert.match(String(refused), /Unsupported parameter: 'reasoning.effort' is not supported with this model/);
+  });
+
   test('Responses API: the SSE events are read piece by piece into the reply', async () => {
     const server = await serve([step.toolCall('submit', { summary: 'streamed' }, { content: 'Submitting now.' })]);
     const deltas: ReplyDelta[] = [];

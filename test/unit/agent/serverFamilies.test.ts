@@ -5,6 +5,7 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { ModelSettings } from '../../../src/core/agent/policies/modelSettings';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -1165,6 +1166,15 @@ describe('Ollama (test double of the real wire format)', () => {
     assert.ok(deltas.some((delta) => delta.kind === 'tool_call' && delta.name === 'bash'));
     assert.ok(response.usage.promptTokens > 0);
     assert.deepEqual(policy.info.contextWindow, { tokens: 16384, source: 'Ollama options.num_ctx (--num-ctx)' });
+  });
+
+  test("Ollama: --reasoning-effort goes out as Ollama's think (off for none, the level for low to high), others refused", async () => {
+    const thinkOf = (reasoningEffort: ModelSettings['reasoningEffort']) =>
+      new OllamaPolicy({ model: 'gpt-oss:20b', settings: { reasoningEffort } }).info.parameters.think;
+    assert.equal(thinkOf('none'), false);
+    assert.equal(thinkOf('high'), 'high');
+    assert.equal(thinkOf(undefined), undefined);
+    assert.throws(() => thinkOf('xhigh'), /--reasoning-effort xhigh: Ollama's think takes none, low, medium or high/);
   });
 
   test("Ollama before 0.9 (no `thinking` field): a thinking model's reasoning in its text is read apart and goes back in the text", async () => {

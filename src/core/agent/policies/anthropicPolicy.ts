@@ -67,6 +67,10 @@ const DEFAULT_ATTEMPT_TIMEOUT_MS = 600_000;
 function refuseForeignSettings(settings: ModelSettings): void {
   if (settings.seed !== undefined)
     throw new ModelSettingsError("--seed: Anthropic's Messages API has no sampling seed");
+  if (settings.reasoningEffort !== undefined || settings.reasoningSummary !== undefined)
+    throw new ModelSettingsError(
+      "--reasoning-effort and --reasoning-summary are OpenAI's: Anthropic sets thinking with --thinking-budget",
+    );
   if (settings.numCtx !== undefined)
     throw new ModelSettingsError("--num-ctx sets Ollama's context size: use the policy ollama:MODEL[@URL]");
   for (const knob of ['logprobs', 'tokenIds'] as const)

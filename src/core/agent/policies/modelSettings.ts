@@ -21,6 +21,10 @@ export interface ModelSettings {
   priceOutput?: number;
   /** Anthropic extended thinking: the tokens the model may think before it answers (off when absent). */
   thinkingBudget?: number;
+  /** How much a reasoning model thinks before it answers (OpenAI's `reasoning_effort`, Ollama's `think`). */
+  reasoningEffort?: ReasoningEffort;
+  /** The Responses API: a summary of each reply's reasoning, recorded as the turn's reasoning. */
+  reasoningSummary?: ReasoningSummary;
   /** Stream each reply as it is written, so a live playback shows it (default DEFAULT_STREAM). */
   stream?: boolean;
   /** Record each generated token's log-probability (`logprobs`), for the RL export and PPO's ratio. */
@@ -29,13 +33,20 @@ export interface ModelSettings {
   tokenIds?: boolean;
 }
 
+/** OpenAI's reasoning effort levels, from none to xhigh (the models take some of them each). */
+export const REASONING_EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh'] as const;
+export type ReasoningEffort = (typeof REASONING_EFFORTS)[number];
+/** The Responses API's reasoning summaries. */
+export const REASONING_SUMMARIES = ['auto', 'concise', 'detailed'] as const;
+export type ReasoningSummary = (typeof REASONING_SUMMARIES)[number];
+
 /** The window assumed when neither the user, the server nor the model table says. */
 export const FALLBACK_CONTEXT_WINDOW = 128_000;
 /** Anthropic requires a reply limit on every request; this one applies when the user sets none. */
 export const DEFAULT_ANTHROPIC_MAX_TOKENS = 8192;
 export const DEFAULT_STREAM = true;
 
-type FieldKind = 'number' | 'integer' | 'strings' | 'boolean';
+type FieldKind = 'number' | 'integer' | 'strings' | 'boolean' | 'choice';
 
 export interface ModelSettingField {
   kind: FieldKind;
@@ -45,6 +56,8 @@ export interface ModelSettingField {
   negation?: string;
   min?: number;
   max?: number;
+  /** A choice: the values it takes. */
+  choices?: readonly string[];
   help: string;
 }
 
@@ -74,6 +87,18 @@ export const MODEL_SETTING_FIELDS: { readonly [K in keyof Required<ModelSettings
     flag: 'thinking-budget',
     min: 1024,
     help: 'Anthropic extended thinking: tokens the model may think (below --max-tokens)',
+  },
+  reasoningEffort: {
+    kind: 'choice',
+    flag: 'reasoning-effort',
+    choices: REASONING_EFFORTS,
+    help: `how much a reasoning model thinks (OpenAI, vLLM's gpt-oss, Ollama: low to high): ${REASONING_EFFORTS.join(' | ')}`,
+  },
+  reasoningSummary: {
+    kind: 'choice',
+    flag: 'reasoning-summary',
+    choices: REASONING_SUMMARIES,
+    help: `openai-responses: record a summary of each reply's reasoning: ${REASONING_SUMMARIES.join(' | ')}`,
   },
   stream: {
     kind: 'boolean',
@@ -120,6 +145,10 @@ export function checkModelSettings(
 
 function checkField(field: ModelSettingField, value: unknown, name: string): unknown {
   switch (field.kind) {
+    case 'choice':
+      if (typeof value !== 'string' || !field.choices?.includes(value))
+        throw new ModelSettingsError(`${name} must be one of ${field.choices?.join(', ')}, got ${show(value)}`);
+      return value;
     case 'boolean':
       if (typeof value !== 'boolean') throw new ModelSettingsError(`${name} must be true or false, got ${show(value)}`);
       return value;

@@ -67,6 +67,14 @@ interface OllamaChatResponse {
   error?: string;
 }
 
+/** Ollama's `think`: off for `none`, a level for low, medium and high (gpt-oss); it has no other levels. */
+function thinkParameter(effort: ModelSettings['reasoningEffort']): { think?: boolean | string } {
+  if (effort === undefined) return {};
+  if (effort === 'none') return { think: false };
+  if (effort === 'low' || effort === 'medium' || effort === 'high') return { think: effort };
+  throw new ModelSettingsError(`--reasoning-effort ${effort}: Ollama's think takes none, low, medium or high`);
+}
+
 function hostFromEnv(env: NodeJS.ProcessEnv): string | undefined {
   const host = env.OLLAMA_HOST;
   if (!host) return undefined;
@@ -88,6 +96,8 @@ export class OllamaPolicy implements Policy {
       throw new ModelSettingsError('--thinking-budget is Anthropic extended thinking: use an anthropic: policy');
     if (settings.tokenIds)
       throw new ModelSettingsError("--token-ids: Ollama's API returns no token ids (vLLM and `rollout serve` do)");
+    if (settings.reasoningSummary !== undefined)
+      throw new ModelSettingsError("--reasoning-summary: Ollama's API returns no reasoning summaries");
     this.baseURL = (config.baseURL ?? hostFromEnv(config.env ?? process.env) ?? OLLAMA_DEFAULT_BASE_URL).replace(
       /\/+$/,
       '',
@@ -103,7 +113,11 @@ export class OllamaPolicy implements Policy {
       }).filter(([, value]) => value !== undefined),
     );
     // Without `truncate: false` Ollama drops the oldest messages of a prompt that does not fit, and says nothing.
-    this.topLevel = { truncate: false, ...(settings.logprobs ? { logprobs: true } : {}) };
+    this.topLevel = {
+      truncate: false,
+      ...(settings.logprobs ? { logprobs: true } : {}),
+      ...thinkParameter(settings.reasoningEffort),
+    };
     this.streaming = settings.stream ?? DEFAULT_STREAM;
     this.prices = modelPrices(config.model, settings);
     this.info = {

@@ -72,6 +72,10 @@ function refuseForeignSettings(settings: ModelSettings, baseURL: string, model: 
     );
   if (settings.thinkingBudget !== undefined)
     throw new ModelSettingsError('--thinking-budget is Anthropic extended thinking: use an anthropic: policy');
+  if (settings.reasoningSummary !== undefined)
+    throw new ModelSettingsError(
+      '--reasoning-summary: Chat Completions returns no reasoning summaries; use the policy openai-responses:MODEL',
+    );
 }
 
 /** A base URL's host and path as servers read them: the host in lower case, the path without a trailing slash. */
@@ -214,6 +218,7 @@ export class OpenAIPolicy implements Policy {
       seed: settings.seed,
       [maxTokensField]: settings.maxTokens,
       stop: settings.stop,
+      reasoning_effort: settings.reasoningEffort,
       // Only when asked: `false` is the servers' default, and some servers refuse a field they do not know.
       logprobs: settings.logprobs || undefined,
       return_token_ids: settings.tokenIds || undefined,

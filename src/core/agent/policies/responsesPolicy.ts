@@ -73,6 +73,12 @@ function refuseForeignSettings(settings: ModelSettings): void {
     throw new ModelSettingsError('--thinking-budget is Anthropic extended thinking: use an anthropic: policy');
 }
 
+/** The request's `reasoning`: the effort and the summary asked for, if any. */
+function reasoningParameter({ reasoningEffort: effort, reasoningSummary: summary }: ModelSettings) {
+  if (effort === undefined && summary === undefined) return {};
+  return { reasoning: { ...(effort ? { effort } : {}), ...(summary ? { summary } : {}) } };
+}
+
 export class ResponsesPolicy implements Policy {
   readonly info: PolicyInfo;
   private readonly client: OpenAI;
@@ -100,6 +106,7 @@ export class ResponsesPolicy implements Policy {
       ...(settings.temperature !== undefined ? { temperature: settings.temperature } : {}),
       ...(settings.topP !== undefined ? { top_p: settings.topP } : {}),
       ...(settings.maxTokens !== undefined ? { max_output_tokens: settings.maxTokens } : {}),
+      ...reasoningParameter(settings),
       // Nothing of the run is kept on the server; the reasoning that must go back comes back encrypted instead.
       store: false,
       include: ['reasoning.encrypted_content'],
