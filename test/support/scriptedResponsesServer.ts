@@ -18,7 +18,8 @@
  * - flat function tools whose `strict` defaults to true, so their schema must be strict;
  * - refusals with OpenAI's words: chat-completions parameters, a chat-completions tool, a function_call_output
  *   without its call, an unknown input item, a prompt past the context window, a wrong key (401);
- * - errors `{"error": {"message", "type", "param", "code"}}`; 429 type `requests`, code `rate_limit_exceeded`.
+ * - errors `{"error": {"message", "type", "param", "code"}}`; 429 type `requests`, code `rate_limit_exceeded`; a
+ *   server failure in a stream as `response.failed` after the 200, with the response's `error`.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -261,6 +262,33 @@ export class ScriptedResponsesServer extends ScriptedServer {
       status,
       json: { error: { message, type, param, code: code ?? (status === 429 ? 'rate_limit_exceeded' : null) } },
     };
+  }
+
+  /**
+   * A scripted server failure asked for as a stream fails inside it, after its 200, as OpenAI's do: the response
+   * opens, then `response.failed` carries it with its `error`.
+   */
+  protected scriptedErrorAnswer(status: number, message: string, code?: string, request?: RecordedRequest): Answer {
+    if (status < 500 || !request?.body?.stream) return this.errorAnswer(status, message, code);
+    const response = {
+      id: `resp_scripted_${this.responseCount++}`,
+      object: 'response',
+      created_at: Math.floor(Date.now() / 1000),
+      status: 'in_progress',
+      error: null,
+      incomplete_details: null,
+      model: request.body.model,
+      output: [],
+      usage: null,
+    };
+    const failed = { ...response, status: 'failed', error: { code: code ?? 'server_error', message } };
+    const events = [
+      ['response.created', { response }],
+      ['response.in_progress', { response }],
+      ['response.failed', { response: failed }],
+    ] as const;
+    const sse = events.map(([type, fields], at) => ({ event: type, data: { type, sequence_number: at, ...fields } }));
+    return { status: 200, sse };
   }
 
   protected render(scripted: RenderableStep, request: RecordedRequest): Answer {

@@ -200,6 +200,18 @@ describe("OpenAI's Responses API (test double of the real wire format)", () => {
     assert.ok(deltas.some((delta) => delta.kind === 'tool_call' && delta.name === 'submit' && delta.id === callId));
   });
 
+  test('Responses API: a response that fails inside its stream (response.failed, server_error) is retried', async () => {
+    const server = await serve([
+      step.httpError(500, { message: 'The server had an error processing your request.' }),
+      step.text('ok'),
+    ]);
+    const deltas: ReplyDelta[] = [];
+    const response = await policyFor(server).next({ messages: opening, tools, onDelta: (delta) => deltas.push(delta) });
+    assert.equal(response.message.content, 'ok');
+    assert.equal(response.retries, 1);
+    assert.ok(deltas.some((delta) => delta.kind === 'restart'));
+  });
+
   test('Responses API: a reply cut at max_output_tokens ends with that reason, which the loop reads as cut off', async () => {
     const server = await serve([step.toolCall('submit', '{"summary": "cut', { finishReason: 'length' })]);
     const response = await policyFor(server, { settings: { maxTokens: 64 } }).next({ messages: opening, tools });

@@ -11,6 +11,7 @@ import type {
   FunctionTool,
   Response,
   ResponseCreateParamsBase,
+  ResponseErrorEvent,
   ResponseInputItem,
   ResponseOutputItem,
   ResponseStreamEvent,
@@ -183,6 +184,7 @@ export class ResponsesPolicy implements Policy {
     try {
       const stream = this.client.responses.stream(body, { signal });
       for await (const event of stream) {
+        if (event.type === 'error') throw streamedError(event);
         for (const delta of toDeltas(event)) request.onDelta?.(delta);
         if (event.type === 'response.completed' || event.type === 'response.incomplete') last = event.response;
         if (event.type === 'response.failed') last = event.response;
@@ -205,6 +207,11 @@ function answered(response: Response): Response {
   if (response.status !== 'failed') return response;
   const error = response.error ?? { code: 'server_error', message: 'the server failed the response' };
   throw new OpenAI.APIError(undefined, { type: error.code, ...error }, undefined, undefined);
+}
+
+/** An `error` event, thrown as the SDK throws an error sent inside a stream: its code read as the status it means. */
+function streamedError({ code, message, param }: ResponseErrorEvent): InstanceType<typeof OpenAI.APIError> {
+  return new OpenAI.APIError(undefined, { type: code, code, message, param }, undefined, undefined);
 }
 
 /** Maps the stream's events to the reply's pieces: text, reasoning (summaries or, on vLLM, its text) and calls. */

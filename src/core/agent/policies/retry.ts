@@ -83,7 +83,8 @@ function isRetryableStatus(status: number): boolean {
 }
 
 /**
- * The HTTP status each error type stands for: Anthropic's documented types, and OpenAI's `server_error`.
+ * The HTTP status each error type stands for: Anthropic's documented types, and OpenAI's `server_error` and
+ * `rate_limit_exceeded` (the codes of its Responses API's `error` events and failed responses).
  */
 const STATUS_OF_ERROR_TYPE = new Map<unknown, number>([
   ['invalid_request_error', 400],
@@ -92,6 +93,7 @@ const STATUS_OF_ERROR_TYPE = new Map<unknown, number>([
   ['not_found_error', 404],
   ['request_too_large', 413],
   ['rate_limit_error', 429],
+  ['rate_limit_exceeded', 429],
   ['api_error', 500],
   ['server_error', 500],
   ['overloaded_error', 529],
