@@ -35,7 +35,7 @@ import {
   type ThinkingBlock,
   type TokenUsage,
 } from './policy';
-import { classifyFailure, withRetries, type RetryOptions } from './retry';
+import { classifyFailure, withinDeadline, withRetries, type RetryOptions } from './retry';
 import { messagesAsSent, refusedFromTheStart } from './requestAsSent';
 
 export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com';
@@ -176,45 +176,45 @@ export class AnthropicPolicy implements Policy {
 
   /**
    * One streamed call: pieces go to `onDelta` as they arrive; the SDK assembles the final message. The attempt
-   * is bounded as a whole by its timeout (the SDK's bounds only the wait for headers, so a stream that sends
-   * pings and nothing else would hold it for ever). A stream that ends before its `message_stop` was cut off
+   * is bounded as a whole by its timeout (withinDeadline). A stream that ends before its `message_stop` was cut off
    * (a dropped connection, a proxy's limit): it is a connection failure, retried, where the SDK's own error
    * ("stream ended without producing a Message") would end the run.
    */
   private async stream(body: MessageCreateParamsNonStreaming, request: PolicyRequest): Promise<Message> {
     const timeoutMs = this.options.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
-    const deadline = AbortSignal.timeout(timeoutMs);
-    const signal = request.signal ? AbortSignal.any([request.signal, deadline]) : deadline;
-    try {
-      const stream = this.client.messages.stream(body, { signal });
-      const toolBlocks = new Map<number, number>();
-      let stopped = false;
-      for await (const event of stream) {
-        if (event.type === 'message_stop') stopped = true;
-        else if (event.type === 'content_block_start' && event.content_block.type === 'tool_use') {
-          toolBlocks.set(event.index, toolBlocks.size);
-          const { id, name } = event.content_block;
-          request.onDelta?.({ kind: 'tool_call', index: toolBlocks.size - 1, id, name });
-        } else if (event.type === 'content_block_delta') {
-          const delta = event.delta;
-          if (delta.type === 'text_delta') request.onDelta?.({ kind: 'content', text: delta.text });
-          else if (delta.type === 'thinking_delta') request.onDelta?.({ kind: 'reasoning', text: delta.thinking });
-          else if (delta.type === 'input_json_delta')
-            request.onDelta?.({
-              kind: 'tool_call',
-              index: toolBlocks.get(event.index) ?? 0,
-              arguments: delta.partial_json,
-            });
-        }
+    const timedOut = (words: { message: string }) => new Anthropic.APIConnectionTimeoutError(words);
+    return withinDeadline(timeoutMs, request.signal, (signal) => this.streamed(body, request, signal), timedOut);
+  }
+
+  private async streamed(
+    body: MessageCreateParamsNonStreaming,
+    request: PolicyRequest,
+    signal: AbortSignal,
+  ): Promise<Message> {
+    const stream = this.client.messages.stream(body, { signal });
+    const toolBlocks = new Map<number, number>();
+    let stopped = false;
+    for await (const event of stream) {
+      if (event.type === 'message_stop') stopped = true;
+      else if (event.type === 'content_block_start' && event.content_block.type === 'tool_use') {
+        toolBlocks.set(event.index, toolBlocks.size);
+        const { id, name } = event.content_block;
+        request.onDelta?.({ kind: 'tool_call', index: toolBlocks.size - 1, id, name });
+      } else if (event.type === 'content_block_delta') {
+        const delta = event.delta;
+        if (delta.type === 'text_delta') request.onDelta?.({ kind: 'content', text: delta.text });
+        else if (delta.type === 'thinking_delta') request.onDelta?.({ kind: 'reasoning', text: delta.thinking });
+        else if (delta.type === 'input_json_delta')
+          request.onDelta?.({
+            kind: 'tool_call',
+            index: toolBlocks.get(event.index) ?? 0,
+            arguments: delta.partial_json,
+          });
       }
-      if (!stopped)
-        throw new Anthropic.APIConnectionError({ message: 'the stream ended before the answer did (no message_stop)' });
-      return await stream.finalMessage();
-    } catch (error) {
-      if (deadline.aborted && !request.signal?.aborted)
-        throw new Anthropic.APIConnectionTimeoutError({ message: `no whole answer within ${timeoutMs} ms` });
-      throw error;
     }
+    if (!stopped)
+      throw new Anthropic.APIConnectionError({ message: 'the stream ended before the answer did (no message_stop)' });
+    return await stream.finalMessage();
   }
 }
 

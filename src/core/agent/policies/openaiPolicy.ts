@@ -28,7 +28,7 @@ import {
   type TokenUsage,
   type ToolCall,
 } from './policy';
-import { classifyFailure, withRetries, type RetryOptions } from './retry';
+import { classifyFailure, withinDeadline, withRetries, type RetryOptions } from './retry';
 import { probeIntoInfo } from './serverProbe';
 import type { QuirkName } from './serverErrors';
 
@@ -313,27 +313,26 @@ export class OpenAIPolicy implements Policy {
   }
 
   /**
-   * One streamed attempt, bounded as a whole by the attempt timeout (the client's own bounds only the wait for
-   * headers, so a server trickling keep-alives would hold it for ever). A stream that ends before a choice's
+   * One streamed attempt, bounded as a whole by the attempt timeout (withinDeadline). A stream that ends before a choice's
    * finish_reason was cut off (a dropped connection, a crashed server, a body that is no stream): it is a
    * connection failure, retried, never an answer.
    */
   private async stream(request: PolicyRequest): Promise<AccumulatedCompletion> {
-    const timeoutMs = this.options.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
-    const deadline = AbortSignal.timeout(timeoutMs);
-    const signal = request.signal ? AbortSignal.any([request.signal, deadline]) : deadline;
     const accumulator = new CompletionAccumulator(request.onDelta && withStreamedReasoningApart(request.onDelta));
-    try {
-      const stream = await this.client.chat.completions.create(
-        { ...this.body(request), stream: true, stream_options: { include_usage: true } },
-        { signal },
-      );
-      for await (const chunk of stream) accumulator.push(chunk);
-    } catch (error) {
-      if (deadline.aborted && !request.signal?.aborted)
-        throw new OpenAI.APIConnectionTimeoutError({ message: `no whole answer within ${timeoutMs} ms` });
-      throw error;
-    }
+    const timeoutMs = this.options.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
+    const timedOut = (words: { message: string }) => new OpenAI.APIConnectionTimeoutError(words);
+    await withinDeadline(
+      timeoutMs,
+      request.signal,
+      async (signal) => {
+        const stream = await this.client.chat.completions.create(
+          { ...this.body(request), stream: true, stream_options: { include_usage: true } },
+          { signal },
+        );
+        for await (const chunk of stream) accumulator.push(chunk);
+      },
+      timedOut,
+    );
     const completion = accumulator.result();
     if (!completion.choices[0].finish_reason)
       throw new OpenAI.APIConnectionError({ message: 'the stream ended before the answer did (no finish_reason)' });

@@ -35,7 +35,7 @@ import {
   type ToolCall,
 } from './policy';
 import { messagesAsSent, refusedFromTheStart } from './requestAsSent';
-import { classifyFailure, withRetries, type RetryOptions } from './retry';
+import { classifyFailure, withinDeadline, withRetries, type RetryOptions } from './retry';
 import { probeIntoInfo } from './serverProbe';
 
 export interface ResponsesPolicyOptions {
@@ -171,30 +171,36 @@ export class ResponsesPolicy implements Policy {
   }
 
   /**
-   * One streamed attempt, bounded as a whole by the attempt timeout (the client's own bounds only the wait for
-   * headers). A stream that ends before its response did (`response.completed` or `response.incomplete`) was cut
+   * One streamed attempt, bounded as a whole by the attempt timeout (withinDeadline). A stream that ends before its response did (`response.completed` or `response.incomplete`) was cut
    * off: a connection failure, retried, never an answer.
    */
   private async stream(body: RequestBody, request: PolicyRequest): Promise<Response> {
     const timeoutMs = this.options.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
-    const deadline = AbortSignal.timeout(timeoutMs);
-    const signal = request.signal ? AbortSignal.any([request.signal, deadline]) : deadline;
+    const timedOut = (words: { message: string }) => new OpenAI.APIConnectionTimeoutError(words);
+    const last = await withinDeadline(
+      timeoutMs,
+      request.signal,
+      (signal) => this.streamed(body, request, signal),
+      timedOut,
+    );
+    if (!last) throw new OpenAI.APIConnectionError({ message: 'the stream ended before the response did' });
+    return last;
+  }
+
+  /** The stream's pieces to `onDelta`; the response it ended with, if it ended. */
+  private async streamed(
+    body: RequestBody,
+    request: PolicyRequest,
+    signal: AbortSignal,
+  ): Promise<Response | undefined> {
     const toDeltas = streamedDeltas();
     let last: Response | undefined;
-    try {
-      const stream = this.client.responses.stream(body, { signal });
-      for await (const event of stream) {
-        if (event.type === 'error') throw streamedError(event);
-        for (const delta of toDeltas(event)) request.onDelta?.(delta);
-        if (event.type === 'response.completed' || event.type === 'response.incomplete') last = event.response;
-        if (event.type === 'response.failed') last = event.response;
-      }
-    } catch (error) {
-      if (deadline.aborted && !request.signal?.aborted)
-        throw new OpenAI.APIConnectionTimeoutError({ message: `no whole answer within ${timeoutMs} ms` });
-      throw error;
+    for await (const event of this.client.responses.stream(body, { signal })) {
+      if (event.type === 'error') throw streamedError(event);
+      for (const delta of toDeltas(event)) request.onDelta?.(delta);
+      const ended = event.type === 'response.completed' || event.type === 'response.incomplete';
+      if (ended || event.type === 'response.failed') last = event.response;
     }
-    if (!last) throw new OpenAI.APIConnectionError({ message: 'the stream ended before the response did' });
     return last;
   }
 }

@@ -144,6 +144,26 @@ function retryAfter(headers: Headers | Record<string, string> | undefined): numb
 }
 
 /**
+ * One attempt bounded as a whole by `timeoutMs` as well as by the caller's `signal`: an SDK's own timeout bounds only
+ * the wait for headers, so a server trickling keep-alives would hold a stream for ever. Past the deadline it throws
+ * `timedOut(words)`, the client's own timeout error, which is retried as a connection failure.
+ */
+export async function withinDeadline<T>(
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  attempt: (signal: AbortSignal) => Promise<T>,
+  timedOut: (words: { message: string }) => Error,
+): Promise<T> {
+  const deadline = AbortSignal.timeout(timeoutMs);
+  try {
+    return await attempt(signal ? AbortSignal.any([signal, deadline]) : deadline);
+  } catch (error) {
+    if (deadline.aborted && !signal?.aborted) throw timedOut({ message: `no whole answer within ${timeoutMs} ms` });
+    throw error;
+  }
+}
+
+/**
  * Runs `attempt` until it succeeds, retrying what `classify` calls retryable. The final failure becomes a
  * PolicyError whose message starts with `describe`, ends with the quirk's fix when there is one, and never
  * holds a key.
