@@ -16,7 +16,13 @@ import {
   MODEL_SETTING_FIELDS,
   ModelSettingsError,
 } from '../../../src/core/agent/policies/modelSettings';
-import { costOf, lookupModel, modelPrices, tableContextWindow } from '../../../src/core/agent/policies/modelTable';
+import {
+  costOf,
+  lookupModel,
+  modelPrices,
+  tableContextWindow,
+  takesOnlyDefaultSampling,
+} from '../../../src/core/agent/policies/modelTable';
 import table from '../../../src/core/agent/policies/modelTable.json';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
@@ -150,6 +156,9 @@ describe('model table', () => {
     assert.equal(lookupModel('qwen2.5-coder:7b')?.model, 'qwen2.5-coder');
     assert.equal(lookupModel('gpt-5.2'), undefined, 'gpt-5 does not claim gpt-5.2');
     assert.equal(tableContextWindow('qwen3-coder:30b')?.tokens, 262144);
+    // The Codex model OpenAI serves only through its Responses API: its own window, not the 128K fallback.
+    assert.equal(tableContextWindow('gpt-5-codex')?.tokens, 400000);
+    assert.equal(takesOnlyDefaultSampling('gpt-5-codex'), true);
   });
 
   test("a price goes only to the same model's snapshots, never to a sibling priced differently", () => {
