@@ -158,6 +158,7 @@ describe('model table', () => {
     assert.equal(tableContextWindow('qwen3-coder:30b')?.tokens, 262144);
     // The Codex model OpenAI serves only through its Responses API: its own window, not the 128K fallback.
     assert.equal(tableContextWindow('gpt-5-codex')?.tokens, 400000);
+    assert.equal(tableContextWindow('gpt-5.3-codex')?.tokens, 400000);
     assert.equal(takesOnlyDefaultSampling('gpt-5-codex'), true);
   });
 
