@@ -14,7 +14,7 @@
  * - a reasoning model's reasoning: no summary unless `reasoning.summary` asks for one, `encrypted_content` only
  *   when `include` names reasoning.encrypted_content; a reasoning item sent back is looked up by its id, or
  *   (required under `store: false`) read from its encrypted content, refused altered; `temperature` and `top_p`
- *   refused; another model refuses `reasoning.effort` and `reasoning.summary`;
+ *   refused; another model refuses `reasoning.effort`, `reasoning.summary` and encrypted reasoning in `include`;
  * - flat function tools whose `strict` defaults to true, so their schema must be strict;
  * - refusals with OpenAI's words: chat-completions parameters, a chat-completions tool, a function_call_output
  *   without its call, an unknown input item, a prompt past the context window, a wrong key (401);
@@ -141,6 +141,7 @@ export class ScriptedResponsesServer extends ScriptedServer {
     return (
       this.unknownParameter(body) ??
       this.unsupportedParameter(body) ??
+      this.encryptedContentUnsupported(body) ??
       this.invalidTool(body) ??
       this.invalidInput(body) ??
       this.overflow(body)
@@ -161,6 +162,13 @@ export class ScriptedResponsesServer extends ScriptedServer {
     if (!name) return undefined;
     const message = `Unsupported parameter: '${name}' is not supported with this model.`;
     return this.errorAnswer(400, message, 'unsupported_parameter', name);
+  }
+
+  /** Encrypted reasoning asked of a model that does not reason, in the words OpenHands/software-agent-sdk#1208 quotes. */
+  private encryptedContentUnsupported(body: Record<string, unknown>): Answer | undefined {
+    const asked = ((body.include ?? []) as string[]).includes('reasoning.encrypted_content');
+    if (this.options.reasoningModel || !asked) return undefined;
+    return this.errorAnswer(400, 'Encrypted content is not supported with this model.', undefined, 'include');
   }
 
   private invalidTool(body: Record<string, unknown>): Answer | undefined {

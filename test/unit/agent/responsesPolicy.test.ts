@@ -183,6 +183,25 @@ describe("OpenAI's Responses API (test double of the real wire format)", () => {
     assert.match(String(refused), /Unsupported parameter: 'reasoning.effort' is not supported with this model/);
   });
 
+  test('Responses API: a model that does not reason refuses encrypted reasoning once; later requests go without it, and say so', async () => {
+    const server = await serve([step.text('one'), step.text('two')], { model: 'gpt-4.1' });
+    const policy = policyFor(server, { model: 'gpt-4.1' });
+    const first = await policy.next({ messages: opening, tools });
+    const second = await policy.next({ messages: opening, tools });
+    assert.deepEqual([first.message.content, second.message.content], ['one', 'two']);
+    assert.deepEqual(
+      server.responseRequests.map((request) => request.body?.include),
+      [['reasoning.encrypted_content'], undefined, undefined],
+      'refused once, then never asked again',
+    );
+    assert.deepEqual(second.workarounds, ['encrypted-reasoning-refused']);
+    const resumed = policyFor(server, { model: 'gpt-4.1' });
+    resumed.resumeAfter({ answers: 2, workarounds: ['encrypted-reasoning-refused'] });
+    server.push(step.text('three'));
+    await resumed.next({ messages: opening, tools });
+    assert.equal(server.responseRequests.at(-1)?.body?.include, undefined, 'a resumed run starts around it');
+  });
+
   test('Responses API: the SSE events are read piece by piece into the reply', async () => {
     const server = await serve([step.toolCall('submit', { summary: 'streamed' }, { content: 'Submitting now.' })]);
     const deltas: ReplyDelta[] = [];

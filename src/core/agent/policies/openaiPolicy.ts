@@ -29,6 +29,7 @@ import {
   type ToolCall,
 } from './policy';
 import { classifyFailure, withinDeadline, withRetries, type RetryOptions } from './retry';
+import { Workarounds } from './workarounds';
 import { probeIntoInfo } from './serverProbe';
 import type { QuirkName } from './serverErrors';
 
@@ -189,8 +190,17 @@ export class OpenAIPolicy implements Policy {
   private readonly parameters: Record<string, unknown>;
   private readonly prices?: PriceSource;
   private streaming: boolean;
-  /** The quirks this server showed (refused streaming, refused parts of the messages), worked around from then on. */
-  private readonly workedAround = new Set<QuirkName>();
+  /**
+   * The quirks this server showed, worked around from then on: a server that cannot stream a request goes without
+   * streaming, one that refuses part of the messages gets them as `messagesAsSent` changes them (each turn's
+   * `workarounds` say so, which the RL export reads to write the prompts as sent).
+   */
+  private readonly workarounds = new Workarounds((quirk) => {
+    if (!((quirk === 'llamacpp-stream-tools' || quirk === 'stream-options') && this.streaming))
+      return changesMessages(quirk);
+    this.streaming = false;
+    return true;
+  });
 
   constructor(private readonly options: OpenAIPolicyOptions) {
     const baseURL = options.baseURL ?? OPENAI_DEFAULT_BASE_URL;
@@ -247,7 +257,7 @@ export class OpenAIPolicy implements Policy {
     // As the attempt that answered was sent: a run sharing this policy may meet a quirk while this call waits.
     let sentWith: QuirkName[] = [];
     const attempt = () => {
-      sentWith = [...this.workedAround];
+      sentWith = this.workarounds.snapshot();
       return this.streaming ? this.stream(request) : this.complete(request);
     };
     for (;;) {
@@ -267,39 +277,21 @@ export class OpenAIPolicy implements Policy {
           modelMs: performance.now() - started,
         };
       } catch (error) {
-        const quirk = error instanceof PolicyError ? error.quirk : undefined;
-        if (!this.workAround(quirk, sentWith)) throw error;
+        if (!this.workarounds.asksAgain(error, sentWith)) throw error;
         request.onDelta?.({ kind: 'restart' });
       }
     }
   }
 
-  /** The quirks a resumed run's calls were worked around for, worked around from its first request on. */
   resumeAfter({ workarounds = [] }: RecordedCalls): void {
-    for (const quirk of workarounds) this.workAround(quirk, []);
-  }
-
-  /**
-   * Whether a request refused for `quirk`, sent around `sentWith`, is asked again: around the quirk, for this call and
-   * the rest of the run, a server that cannot stream it without streaming, one that refuses part of the messages with
-   * them as `messagesAsSent` changes them (each turn's `workarounds` say so, which the RL export reads to write the
-   * prompts as sent). A call that met the quirk while another sharing the policy already worked around it is asked
-   * again too; one refused although sent around it is not.
-   */
-  private workAround(quirk: string | undefined, sentWith: readonly string[]): boolean {
-    if (!quirk || sentWith.includes(quirk)) return false;
-    if (this.workedAround.has(quirk as QuirkName)) return true;
-    if ((quirk === 'llamacpp-stream-tools' || quirk === 'stream-options') && this.streaming) this.streaming = false;
-    else if (!changesMessages(quirk)) return false;
-    this.workedAround.add(quirk as QuirkName);
-    return true;
+    this.workarounds.resume(workarounds);
   }
 
   private body(request: PolicyRequest): ChatCompletionCreateParams {
     return {
       ...this.parameters,
       model: this.options.model,
-      messages: messagesAsSent(request.messages, this.workedAround).map(toWireMessage),
+      messages: messagesAsSent(request.messages, this.workarounds.current).map(toWireMessage),
       ...(request.tools.length ? { tools: request.tools } : {}),
     } as ChatCompletionCreateParams;
   }

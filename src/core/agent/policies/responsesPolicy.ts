@@ -30,13 +30,16 @@ import {
   type PolicyRequest,
   type PolicyResponse,
   type ReasoningItem,
+  type RecordedCalls,
   type ReplyDelta,
   type TokenUsage,
   type ToolCall,
 } from './policy';
 import { messagesAsSent, refusedFromTheStart } from './requestAsSent';
 import { classifyFailure, withinDeadline, withRetries, type RetryOptions } from './retry';
+import type { QuirkName } from './serverErrors';
 import { probeIntoInfo } from './serverProbe';
+import { Workarounds } from './workarounds';
 
 export interface ResponsesPolicyOptions {
   model: string;
@@ -86,6 +89,8 @@ export class ResponsesPolicy implements Policy {
   private readonly parameters: Omit<RequestBody, 'model' | 'input'>;
   private readonly prices?: PriceSource;
   private readonly streaming: boolean;
+  /** A model that is no reasoning model refuses to return encrypted reasoning: it is not asked for from then on. */
+  private readonly workarounds = new Workarounds((quirk) => quirk === 'encrypted-reasoning-refused');
 
   constructor(private readonly options: ResponsesPolicyOptions) {
     const baseURL = options.baseURL ?? OPENAI_DEFAULT_BASE_URL;
@@ -132,28 +137,60 @@ export class ResponsesPolicy implements Policy {
 
   async next(request: PolicyRequest): Promise<PolicyResponse> {
     const started = performance.now();
-    const body: RequestBody = {
-      ...this.parameters,
+    // As the attempt that answered was sent: a run sharing this policy may meet a quirk while this call waits.
+    let sentWith: QuirkName[] = [];
+    let body = this.body(request);
+    const attempt = async () => {
+      sentWith = this.workarounds.snapshot();
+      body = this.body(request);
+      const response = this.streaming
+        ? await this.stream(body, request)
+        : await this.client.responses.create({ ...body, stream: false }, { signal: request.signal });
+      return answered(response);
+    };
+    for (;;) {
+      try {
+        const { value: response, retries } = await withRetries(
+          `${this.info.baseURL} model ${this.options.model}`,
+          attempt,
+          {
+            ...this.options.retry,
+            signal: request.signal,
+            classify: (error) => classifyFailure(error, OPENAI_SDK_ERRORS),
+            secrets: [this.client.apiKey ?? ''],
+            onRetry: () => request.onDelta?.({ kind: 'restart' }),
+          },
+        );
+        return {
+          ...this.toResponse(response, body),
+          ...(sentWith.length ? { workarounds: sentWith } : {}),
+          retries,
+          modelMs: performance.now() - started,
+        };
+      } catch (error) {
+        if (!this.workarounds.asksAgain(error, sentWith)) throw error;
+        request.onDelta?.({ kind: 'restart' });
+      }
+    }
+  }
+
+  resumeAfter({ workarounds = [] }: RecordedCalls): void {
+    this.workarounds.resume(workarounds);
+  }
+
+  /** The request: the conversation as input items, without the encrypted reasoning a model refused to return. */
+  private body(request: PolicyRequest): RequestBody {
+    const { include, ...parameters } = this.parameters;
+    return {
+      ...parameters,
+      ...(this.workarounds.current.has('encrypted-reasoning-refused') ? {} : { include }),
       model: this.options.model,
       ...toResponsesInput(request.messages),
       ...(request.tools.length ? { tools: request.tools.map(toFunctionTool) } : {}),
     };
-    const { value: response, retries } = await withRetries(
-      `${this.info.baseURL} model ${this.options.model}`,
-      async () =>
-        answered(
-          this.streaming
-            ? await this.stream(body, request)
-            : await this.client.responses.create({ ...body, stream: false }, { signal: request.signal }),
-        ),
-      {
-        ...this.options.retry,
-        signal: request.signal,
-        classify: (error) => classifyFailure(error, OPENAI_SDK_ERRORS),
-        secrets: [this.client.apiKey ?? ''],
-        onRetry: () => request.onDelta?.({ kind: 'restart' }),
-      },
-    );
+  }
+
+  private toResponse(response: Response, body: RequestBody): Omit<PolicyResponse, 'retries' | 'modelMs'> {
     const message = fromResponseOutput(response.output);
     const usage = readUsage(response, () => ({ request: body, reply: response.output }));
     const reasoning = reasoningText(response.output);
@@ -165,8 +202,6 @@ export class ResponsesPolicy implements Policy {
       sampling: this.info.parameters,
       ...(response.model ? { model: response.model } : {}),
       ...(reasoning ? { reasoning } : {}),
-      retries,
-      modelMs: performance.now() - started,
     };
   }
 

@@ -24,7 +24,8 @@ export type QuirkName =
   | 'assistant-content-and-calls-refused'
   | 'user-after-tool-refused'
   | 'logprobs-refused'
-  | 'responses-api-only';
+  | 'responses-api-only'
+  | 'encrypted-reasoning-refused';
 
 const QUIRKS: { name: QuirkName; pattern: RegExp; hint: string }[] = [
   {
@@ -95,6 +96,13 @@ const QUIRKS: { name: QuirkName; pattern: RegExp; hint: string }[] = [
     name: 'responses-api-only',
     pattern: /only supported in v1\/responses/,
     hint: "this model is served only through OpenAI's Responses API (v1/responses): use the policy openai-responses:MODEL (VS Code: rolloutStudio.model.provider openai-responses)",
+  },
+  {
+    // OpenAI's Responses API, asked for encrypted reasoning (`include: ["reasoning.encrypted_content"]`) by a model
+    // that does not reason (gpt-4o, gpt-4.1), as quoted in OpenHands/software-agent-sdk#1208.
+    name: 'encrypted-reasoning-refused',
+    pattern: /Encrypted content is not supported with this model/,
+    hint: 'this model returns no encrypted reasoning (it is no reasoning model); requests go without asking for it',
   },
   {
     name: 'stream-options',
