@@ -29,9 +29,9 @@ import {
   type ToolCall,
 } from './policy';
 import { classifyFailure, withinDeadline, withRetries, type RetryOptions } from './retry';
-import { Workarounds } from './workarounds';
-import { probeIntoInfo } from './serverProbe';
 import type { QuirkName } from './serverErrors';
+import { probeIntoInfo } from './serverProbe';
+import { Workarounds } from './workarounds';
 
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 
@@ -195,12 +195,7 @@ export class OpenAIPolicy implements Policy {
    * streaming, one that refuses part of the messages gets them as `messagesAsSent` changes them (each turn's
    * `workarounds` say so, which the RL export reads to write the prompts as sent).
    */
-  private readonly workarounds = new Workarounds((quirk) => {
-    if (!((quirk === 'llamacpp-stream-tools' || quirk === 'stream-options') && this.streaming))
-      return changesMessages(quirk);
-    this.streaming = false;
-    return true;
-  });
+  private readonly workarounds = new Workarounds((quirk) => this.adopt(quirk));
 
   constructor(private readonly options: OpenAIPolicyOptions) {
     const baseURL = options.baseURL ?? OPENAI_DEFAULT_BASE_URL;
@@ -285,6 +280,15 @@ export class OpenAIPolicy implements Policy {
 
   resumeAfter({ workarounds = [] }: RecordedCalls): void {
     this.workarounds.resume(workarounds);
+  }
+
+  /** Starts working around a quirk the server showed, where it can: streaming off, or the messages changed. */
+  private adopt(quirk: QuirkName): boolean {
+    if ((quirk === 'llamacpp-stream-tools' || quirk === 'stream-options') && this.streaming) {
+      this.streaming = false;
+      return true;
+    }
+    return changesMessages(quirk);
   }
 
   private body(request: PolicyRequest): ChatCompletionCreateParams {
