@@ -154,7 +154,7 @@ async function pickPolicy(context: CommandContext): Promise<PolicyChoice | undef
     });
     return recordedPath ? { provider: 'recorded', recordedPath } : undefined;
   }
-  if (kind.provider === 'openai-compatible') {
+  if (kind.provider === 'openai-compatible' || kind.provider === 'openai-responses') {
     const endpoint = await pickEndpoint(current.modelEndpoint);
     if (!endpoint) return undefined;
     const model = await askModel(current.model, `The model to ask at ${endpoint}`);
