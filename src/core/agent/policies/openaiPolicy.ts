@@ -55,6 +55,20 @@ export const OPENAI_SDK_ERRORS = {
   isAbort: (error: unknown) => error instanceof OpenAI.APIUserAbortError,
 };
 
+/**
+ * How a call through the OpenAI SDK is retried: its failures classified by the SDK's errors, the key kept out of
+ * the final error, and a restart told to the live view before each retry.
+ */
+export function sdkRetries(retry: RetryOptions | undefined, request: PolicyRequest, apiKey: string) {
+  return {
+    ...retry,
+    signal: request.signal,
+    classify: (error: unknown) => classifyFailure(error, OPENAI_SDK_ERRORS),
+    secrets: [apiKey],
+    onRetry: () => request.onDelta?.({ kind: 'restart' as const }),
+  };
+}
+
 /** Knobs of other APIs: set with an OpenAI-compatible policy, they would do nothing, so they are refused. */
 function refuseForeignSettings(settings: ModelSettings, baseURL: string, model: string): void {
   const openAI = isOpenAIItself(baseURL) || isAzureOpenAI(baseURL);
@@ -249,33 +263,25 @@ export class OpenAIPolicy implements Policy {
 
   async next(request: PolicyRequest): Promise<PolicyResponse> {
     const started = performance.now();
-    // As the attempt that answered was sent: a run sharing this policy may meet a quirk while this call waits.
-    let sentWith: QuirkName[] = [];
-    const attempt = () => {
-      sentWith = this.workarounds.snapshot();
-      return this.streaming ? this.stream(request) : this.complete(request);
+    const attempt = () => (this.streaming ? this.stream(request) : this.complete(request));
+    const { value: answer, sentAround } = await this.workarounds.call(
+      (sending) =>
+        withRetries(
+          `${this.info.baseURL} model ${this.options.model}`,
+          async () => {
+            sending();
+            return attempt();
+          },
+          sdkRetries(this.options.retry, request, this.client.apiKey),
+        ),
+      () => request.onDelta?.({ kind: 'restart' }),
+    );
+    return {
+      ...this.toResponse(answer.value, request),
+      ...(sentAround.length ? { workarounds: sentAround } : {}),
+      retries: answer.retries,
+      modelMs: performance.now() - started,
     };
-    for (;;) {
-      try {
-        const { value, retries } = await withRetries(`${this.info.baseURL} model ${this.options.model}`, attempt, {
-          ...this.options.retry,
-          signal: request.signal,
-          classify: (error) => classifyFailure(error, OPENAI_SDK_ERRORS),
-          secrets: [this.client.apiKey ?? ''],
-          onRetry: () => request.onDelta?.({ kind: 'restart' }),
-        });
-        const response = this.toResponse(value, request);
-        return {
-          ...response,
-          ...(sentWith.length ? { workarounds: sentWith } : {}),
-          retries,
-          modelMs: performance.now() - started,
-        };
-      } catch (error) {
-        if (!this.workarounds.asksAgain(error, sentWith)) throw error;
-        request.onDelta?.({ kind: 'restart' });
-      }
-    }
   }
 
   resumeAfter({ workarounds = [] }: RecordedCalls): void {

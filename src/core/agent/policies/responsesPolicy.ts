@@ -19,7 +19,7 @@ import type {
 import type { ToolDefinition } from '../tools/tool';
 import { DEFAULT_STREAM, MODEL_SETTING_FIELDS, ModelSettingsError, type ModelSettings } from './modelSettings';
 import { costOf, knownContextWindow, modelPrices, type PriceSource } from './modelTable';
-import { fetchWithReadableErrors, OPENAI_DEFAULT_BASE_URL, OPENAI_SDK_ERRORS, isOpenAIItself } from './openaiPolicy';
+import { fetchWithReadableErrors, isOpenAIItself, OPENAI_DEFAULT_BASE_URL, sdkRetries } from './openaiPolicy';
 import {
   estimatedTokens,
   PolicyError,
@@ -36,8 +36,7 @@ import {
   type ToolCall,
 } from './policy';
 import { messagesAsSent, refusedFromTheStart } from './requestAsSent';
-import { classifyFailure, withinDeadline, withRetries, type RetryOptions } from './retry';
-import type { QuirkName } from './serverErrors';
+import { withinDeadline, withRetries, type RetryOptions } from './retry';
 import { probeIntoInfo } from './serverProbe';
 import { Workarounds } from './workarounds';
 
@@ -137,41 +136,32 @@ export class ResponsesPolicy implements Policy {
 
   async next(request: PolicyRequest): Promise<PolicyResponse> {
     const started = performance.now();
-    // As the attempt that answered was sent: a run sharing this policy may meet a quirk while this call waits.
-    let sentWith: QuirkName[] = [];
     let body = this.body(request);
     const attempt = async () => {
-      sentWith = this.workarounds.snapshot();
       body = this.body(request);
       const response = this.streaming
         ? await this.stream(body, request)
         : await this.client.responses.create({ ...body, stream: false }, { signal: request.signal });
       return answered(response);
     };
-    for (;;) {
-      try {
-        const { value: response, retries } = await withRetries(
+    const { value: answer, sentAround } = await this.workarounds.call(
+      (sending) =>
+        withRetries(
           `${this.info.baseURL} model ${this.options.model}`,
-          attempt,
-          {
-            ...this.options.retry,
-            signal: request.signal,
-            classify: (error) => classifyFailure(error, OPENAI_SDK_ERRORS),
-            secrets: [this.client.apiKey ?? ''],
-            onRetry: () => request.onDelta?.({ kind: 'restart' }),
+          async () => {
+            sending();
+            return attempt();
           },
-        );
-        return {
-          ...this.toResponse(response, body),
-          ...(sentWith.length ? { workarounds: sentWith } : {}),
-          retries,
-          modelMs: performance.now() - started,
-        };
-      } catch (error) {
-        if (!this.workarounds.asksAgain(error, sentWith)) throw error;
-        request.onDelta?.({ kind: 'restart' });
-      }
-    }
+          sdkRetries(this.options.retry, request, this.client.apiKey),
+        ),
+      () => request.onDelta?.({ kind: 'restart' }),
+    );
+    return {
+      ...this.toResponse(answer.value, body),
+      ...(sentAround.length ? { workarounds: sentAround } : {}),
+      retries: answer.retries,
+      modelMs: performance.now() - started,
+    };
   }
 
   resumeAfter({ workarounds = [] }: RecordedCalls): void {

@@ -18,9 +18,26 @@ export class Workarounds {
     return this.applied;
   }
 
-  /** The quirks worked around now, as an attempt is sent around them. */
-  snapshot(): QuirkName[] {
-    return [...this.applied];
+  /**
+   * A model call, asked again around each quirk a refusal shows that the policy can work around. `send` makes the
+   * call (the policy's retries around its attempts) and calls `sending()` as each attempt goes out, so that the quirks
+   * returned are those the attempt that answered was sent around: a run sharing the policy may meet a quirk while
+   * this call waits.
+   */
+  async call<T>(
+    send: (sending: () => void) => Promise<T>,
+    onAskAgain: () => void,
+  ): Promise<{ value: T; sentAround: QuirkName[] }> {
+    for (;;) {
+      let sentAround: QuirkName[] = [];
+      try {
+        const value = await send(() => (sentAround = [...this.applied]));
+        return { value, sentAround };
+      } catch (error) {
+        if (!this.asksAgain(error, sentAround)) throw error;
+        onAskAgain();
+      }
+    }
   }
 
   /** The quirks a resumed run's calls were worked around for, worked around from its first request on. */
@@ -33,7 +50,7 @@ export class Workarounds {
    * can work around, or one another call sharing the policy already worked around while this one waited. A request
    * refused although sent around the quirk is not.
    */
-  asksAgain(error: unknown, sentAround: readonly string[]): boolean {
+  private asksAgain(error: unknown, sentAround: readonly string[]): boolean {
     const quirk = error instanceof PolicyError ? error.quirk : undefined;
     if (!quirk || sentAround.includes(quirk)) return false;
     return this.workAround(quirk as QuirkName);
