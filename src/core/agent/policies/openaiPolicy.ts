@@ -56,17 +56,38 @@ export const OPENAI_SDK_ERRORS = {
 };
 
 /**
- * How a call through the OpenAI SDK is retried: its failures classified by the SDK's errors, the key kept out of
- * the final error, and a restart told to the live view before each retry.
+ * A model call through the OpenAI SDK: `attempt` retried (its failures classified by the SDK's errors, the key kept
+ * out of the final error, a restart told to the live view before each retry) and asked again around each quirk a
+ * refusal shows that `workarounds` can work around. Its answer comes with the retries and, where any, the quirks the
+ * attempt that answered was sent around.
  */
-export function sdkRetries(retry: RetryOptions | undefined, request: PolicyRequest, apiKey: string) {
-  return {
+export async function sdkCall<T>(
+  workarounds: Workarounds,
+  what: string,
+  attempt: () => Promise<T>,
+  { retry, request, apiKey }: { retry?: RetryOptions; request: PolicyRequest; apiKey: string },
+): Promise<{ value: T; retries: number; workarounds?: QuirkName[] }> {
+  const restart = () => request.onDelta?.({ kind: 'restart' });
+  const options = {
     ...retry,
     signal: request.signal,
     classify: (error: unknown) => classifyFailure(error, OPENAI_SDK_ERRORS),
     secrets: [apiKey],
-    onRetry: () => request.onDelta?.({ kind: 'restart' as const }),
+    onRetry: restart,
   };
+  const { value: answer, sentAround } = await workarounds.call(
+    (sending) =>
+      withRetries(
+        what,
+        async () => {
+          sending();
+          return attempt();
+        },
+        options,
+      ),
+    restart,
+  );
+  return { ...answer, ...(sentAround.length ? { workarounds: sentAround } : {}) };
 }
 
 /** Knobs of other APIs: set with an OpenAI-compatible policy, they would do nothing, so they are refused. */
@@ -264,24 +285,17 @@ export class OpenAIPolicy implements Policy {
   async next(request: PolicyRequest): Promise<PolicyResponse> {
     const started = performance.now();
     const attempt = () => (this.streaming ? this.stream(request) : this.complete(request));
-    const { value: answer, sentAround } = await this.workarounds.call(
-      (sending) =>
-        withRetries(
-          `${this.info.baseURL} model ${this.options.model}`,
-          async () => {
-            sending();
-            return attempt();
-          },
-          sdkRetries(this.options.retry, request, this.client.apiKey),
-        ),
-      () => request.onDelta?.({ kind: 'restart' }),
+    const { value, ...how } = await sdkCall(
+      this.workarounds,
+      `${this.info.baseURL} model ${this.options.model}`,
+      attempt,
+      {
+        retry: this.options.retry,
+        request,
+        apiKey: this.client.apiKey,
+      },
     );
-    return {
-      ...this.toResponse(answer.value, request),
-      ...(sentAround.length ? { workarounds: sentAround } : {}),
-      retries: answer.retries,
-      modelMs: performance.now() - started,
-    };
+    return { ...this.toResponse(value, request), ...how, modelMs: performance.now() - started };
   }
 
   resumeAfter({ workarounds = [] }: RecordedCalls): void {

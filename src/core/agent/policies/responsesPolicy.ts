@@ -19,7 +19,7 @@ import type {
 import type { ToolDefinition } from '../tools/tool';
 import { DEFAULT_STREAM, MODEL_SETTING_FIELDS, ModelSettingsError, type ModelSettings } from './modelSettings';
 import { costOf, knownContextWindow, modelPrices, type PriceSource } from './modelTable';
-import { fetchWithReadableErrors, isOpenAIItself, OPENAI_DEFAULT_BASE_URL, sdkRetries } from './openaiPolicy';
+import { fetchWithReadableErrors, isOpenAIItself, OPENAI_DEFAULT_BASE_URL, sdkCall } from './openaiPolicy';
 import {
   estimatedTokens,
   PolicyError,
@@ -36,7 +36,7 @@ import {
   type ToolCall,
 } from './policy';
 import { messagesAsSent, refusedFromTheStart } from './requestAsSent';
-import { withinDeadline, withRetries, type RetryOptions } from './retry';
+import { withinDeadline, type RetryOptions } from './retry';
 import { probeIntoInfo } from './serverProbe';
 import { Workarounds } from './workarounds';
 
@@ -144,24 +144,17 @@ export class ResponsesPolicy implements Policy {
         : await this.client.responses.create({ ...body, stream: false }, { signal: request.signal });
       return answered(response);
     };
-    const { value: answer, sentAround } = await this.workarounds.call(
-      (sending) =>
-        withRetries(
-          `${this.info.baseURL} model ${this.options.model}`,
-          async () => {
-            sending();
-            return attempt();
-          },
-          sdkRetries(this.options.retry, request, this.client.apiKey),
-        ),
-      () => request.onDelta?.({ kind: 'restart' }),
+    const { value, ...how } = await sdkCall(
+      this.workarounds,
+      `${this.info.baseURL} model ${this.options.model}`,
+      attempt,
+      {
+        retry: this.options.retry,
+        request,
+        apiKey: this.client.apiKey,
+      },
     );
-    return {
-      ...this.toResponse(answer.value, body),
-      ...(sentAround.length ? { workarounds: sentAround } : {}),
-      retries: answer.retries,
-      modelMs: performance.now() - started,
-    };
+    return { ...this.toResponse(value, body), ...how, modelMs: performance.now() - started };
   }
 
   resumeAfter({ workarounds = [] }: RecordedCalls): void {
