@@ -77,6 +77,15 @@ describe('Responses API mapping', () => {
       extra: { reasoning_items: [reasoningItem] },
     });
     assert.deepEqual(fromResponseOutput([]), { role: 'assistant', content: '' });
+    const withoutCallId = fromResponseOutput([
+      { id: 'fc_7', type: 'function_call', name: 'submit', arguments: '{}' } as never,
+      { type: 'function_call', name: 'submit', arguments: '{}' } as never,
+    ]);
+    assert.deepEqual(
+      withoutCallId.tool_calls?.map((call) => call.id),
+      ['fc_7', 'call_1'],
+      'a call without call_id keeps an id its result can name',
+    );
   });
 
   test('openai-responses:MODEL[@URL] is a policy spec of its own', () => {

@@ -347,9 +347,17 @@ export function fromResponseOutput(output: ResponseOutputItem[]): AssistantMessa
     .flatMap((item) => (item.type === 'message' ? item.content : []))
     .map((part) => (part.type === 'output_text' ? part.text : part.refusal))
     .join('');
-  const toolCalls = output.flatMap((item): ToolCall[] =>
+  // A server that leaves out a call's `call_id` gets its results matched by the item's id, as chat-completion calls
+  // without an id are.
+  const toolCalls = output.flatMap((item, index): ToolCall[] =>
     item.type === 'function_call'
-      ? [{ id: item.call_id, type: 'function', function: { name: item.name, arguments: item.arguments } }]
+      ? [
+          {
+            id: item.call_id || item.id || `call_${index}`,
+            type: 'function',
+            function: { name: item.name, arguments: item.arguments },
+          },
+        ]
       : [],
   );
   const reasoningItems = output.filter((item) => item.type === 'reasoning') as unknown as ReasoningItem[];
