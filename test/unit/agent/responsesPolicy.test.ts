@@ -211,6 +211,28 @@ describe("OpenAI's Responses API (test double of the real wire format)", () => {
     assert.equal(server.responseRequests.at(-1)?.body?.include, undefined, 'a resumed run starts around it');
   });
 
+  for (const stream of [false, true])
+    test(`Responses API without a reasoning parser (vLLM's): a thought in the text is read apart and goes back in it (${stream ? 'streamed' : 'not streamed'})`, async () => {
+      const reply = '<think>\nCheck the tests first.\n</think>\n\nAll done.';
+      const server = await serve([step.text(reply), step.text('ok')], { model: 'Qwen/QwQ-32B' });
+      const policy = policyFor(server, { model: 'Qwen/QwQ-32B', settings: { stream } });
+      const deltas: ReplyDelta[] = [];
+      const first = await policy.next({ messages: opening, tools, onDelta: (delta) => deltas.push(delta) });
+      assert.equal(first.message.content, '\n\nAll done.');
+      assert.equal(first.reasoning, '\nCheck the tests first.\n');
+      if (stream) {
+        const shown = deltas.flatMap((delta) => (delta.kind === 'reasoning' ? [delta.text] : [])).join('');
+        assert.equal(shown, '\nCheck the tests first.\n', 'shown live as reasoning');
+      }
+      await policy.next({ messages: [...opening, first.message, { role: 'user', content: 'Thanks.' }], tools });
+      const input = server.responseRequests.at(-1)?.body?.input as { role?: string; content?: unknown }[];
+      assert.deepEqual(
+        input.find((item) => item.role === 'assistant'),
+        { role: 'assistant', content: reply },
+        'the reply goes back as it came',
+      );
+    });
+
   test('Responses API: the SSE events are read piece by piece into the reply', async () => {
     const server = await serve([step.toolCall('submit', { summary: 'streamed' }, { content: 'Submitting now.' })]);
     const deltas: ReplyDelta[] = [];

@@ -17,6 +17,7 @@ import type {
   ResponseStreamEvent,
 } from 'openai/resources/responses/responses';
 import type { ToolDefinition } from '../tools/tool';
+import { withInlineReasoningApart, withStreamedReasoningApart } from './inlineReasoning';
 import { DEFAULT_STREAM, MODEL_SETTING_FIELDS, ModelSettingsError, type ModelSettings } from './modelSettings';
 import { costOf, knownContextWindow, modelPrices, type PriceSource } from './modelTable';
 import { fetchWithReadableErrors, isOpenAIItself, OPENAI_DEFAULT_BASE_URL, sdkCall } from './openaiPolicy';
@@ -176,7 +177,7 @@ export class ResponsesPolicy implements Policy {
   private toResponse(response: Response, body: RequestBody): Omit<PolicyResponse, 'retries' | 'modelMs'> {
     const message = fromResponseOutput(response.output);
     const usage = readUsage(response, () => ({ request: body, reply: response.output }));
-    const reasoning = reasoningText(response.output);
+    const reasoning = reasoningText(response.output) || message.extra?.reasoning_sent_back?.text;
     return {
       message,
       usage,
@@ -212,10 +213,11 @@ export class ResponsesPolicy implements Policy {
     signal: AbortSignal,
   ): Promise<Response | undefined> {
     const toDeltas = streamedDeltas();
+    const onDelta = request.onDelta && withStreamedReasoningApart(request.onDelta);
     let last: Response | undefined;
     for await (const event of this.client.responses.stream(body, { signal })) {
       if (event.type === 'error') throw streamedError(event);
-      for (const delta of toDeltas(event)) request.onDelta?.(delta);
+      for (const delta of toDeltas(event)) onDelta?.(delta);
       const ended = event.type === 'response.completed' || event.type === 'response.incomplete';
       if (ended || event.type === 'response.failed') last = event.response;
     }
@@ -341,7 +343,10 @@ function assistantItems(message: AssistantMessage): ResponseInputItem[] {
   return [...reasoning, ...text, ...calls];
 }
 
-/** The response's output items as one assistant message, its reasoning items kept whole to go back as they came. */
+/**
+ * The response's output items as one assistant message, its reasoning items kept whole to go back as they came, and
+ * reasoning the model wrote in its text (a server without a reasoning parser: vLLM's Responses API) read apart.
+ */
 export function fromResponseOutput(output: ResponseOutputItem[]): AssistantMessage {
   const text = output
     .flatMap((item) => (item.type === 'message' ? item.content : []))
@@ -361,12 +366,12 @@ export function fromResponseOutput(output: ResponseOutputItem[]): AssistantMessa
       : [],
   );
   const reasoningItems = output.filter((item) => item.type === 'reasoning') as unknown as ReasoningItem[];
-  return {
+  return withInlineReasoningApart({
     role: 'assistant',
     content: toolCalls.length ? text || null : text,
     ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
     ...(reasoningItems.length ? { extra: { reasoning_items: reasoningItems } } : {}),
-  };
+  });
 }
 
 /** The readable reasoning of a response: its summaries, or the reasoning text a server such as vLLM returns. */
