@@ -135,7 +135,8 @@ class RefusalWatch {
 }
 
 function refusedBeforeStart(refusal: PolicyError): string {
-  return `not started: the model refused an earlier rollout's request, as it would refuse every one: ${refusal.message}`;
+  const refused = "the model refused an earlier rollout's request, as it would refuse every one";
+  return `not started: ${refused}: ${refusal.message}`;
 }
 
 /**

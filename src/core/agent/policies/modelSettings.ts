@@ -92,7 +92,7 @@ export const MODEL_SETTING_FIELDS: { readonly [K in keyof Required<ModelSettings
     kind: 'choice',
     flag: 'reasoning-effort',
     choices: REASONING_EFFORTS,
-    help: `how much a reasoning model thinks (OpenAI, vLLM's gpt-oss, Ollama: low to high): ${REASONING_EFFORTS.join(' | ')}`,
+    help: `how much a reasoning model thinks (OpenAI, gpt-oss, Ollama): ${REASONING_EFFORTS.join(' | ')}`,
   },
   reasoningSummary: {
     kind: 'choice',

@@ -329,8 +329,8 @@ export class OpenAIPolicy implements Policy {
   }
 
   /**
-   * One streamed attempt, bounded as a whole by the attempt timeout (withinDeadline). A stream that ends before a choice's
-   * finish_reason was cut off (a dropped connection, a crashed server, a body that is no stream): it is a
+   * One streamed attempt, bounded as a whole by the attempt timeout (withinDeadline). A stream that ends before a
+   * choice's finish_reason was cut off (a dropped connection, a crashed server, a body that is no stream): it is a
    * connection failure, retried, never an answer.
    */
   private async stream(request: PolicyRequest): Promise<AccumulatedCompletion> {

@@ -190,8 +190,9 @@ export class ResponsesPolicy implements Policy {
   }
 
   /**
-   * One streamed attempt, bounded as a whole by the attempt timeout (withinDeadline). A stream that ends before its response did (`response.completed` or `response.incomplete`) was cut
-   * off: a connection failure, retried, never an answer.
+   * One streamed attempt, bounded as a whole by the attempt timeout (withinDeadline). A stream that ends before its
+   * response did (`response.completed`, `response.incomplete` or `response.failed`) was cut off: a connection
+   * failure, retried, never an answer.
    */
   private async stream(body: RequestBody, request: PolicyRequest): Promise<Response> {
     const timeoutMs = this.options.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
