@@ -7,9 +7,9 @@ import { checkModelSettings, MODEL_SETTING_FIELDS, type ModelSettings } from '..
 /** Every setting the extension reads, typed; the names and defaults are declared in package.json `contributes.configuration`. */
 export interface Settings {
   /**
-   * `openai-compatible`, `openai-responses`, `anthropic` or `ollama` (the endpoint below), `vscode-lm` (VS Code's Language Model
-   * API, `model` naming the family), or `recorded` (the recorded actions of `modelRecordedPath`; the setting's
-   * former value `replay` reads as `recorded`).
+   * `openai-compatible`, `openai-responses`, `anthropic` or `ollama` (the endpoint below), `vscode-lm` (VS Code's
+   * Language Model API, `model` naming the family), or `recorded` (the recorded actions of `modelRecordedPath`; the
+   * setting's former value `replay` reads as `recorded`).
    */
   modelProvider: string;
   /** The recorded trajectory the `recorded` provider repeats, action by action (absolute once read). */

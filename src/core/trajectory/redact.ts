@@ -162,9 +162,8 @@ function escapeRegExp(text: string): string {
  * A turn with every string redacted but the code in it: the arguments of its tool calls (what the agent wrote:
  * files, edits, commands) lose registered secrets only, as the work tree's diff does, so the conversation still
  * writes what the diff holds; so do the opaque tokens a server wants back unaltered (a call's `extra_content`,
- * Anthropic's thinking signatures and redacted thinking, OpenRouter's reasoning blocks and the Responses API's reasoning
- * items but for their text), whose
- * base64 can hold a key shape by chance. A registered secret in the diff is replaced (it must not reach the log)
+ * Anthropic's thinking signatures and redacted thinking, OpenRouter's reasoning blocks and the Responses API's
+ * reasoning items but for their text), whose base64 can hold a key shape by chance. A registered secret in the diff is replaced (it must not reach the log)
  * and the turn is marked `secrets_in_diff`, since that diff no longer applies as it is.
  */
 export function redactTurn(redactor: Redactor, turn: Turn): Turn {

@@ -64,9 +64,9 @@ export class TokenMeter {
 
 /**
  * The reasoning an assistant message goes back with (a server's reasoning field, Anthropic's thinking blocks,
- * OpenRouter's reasoning blocks and the Responses API's reasoning items as their JSON), which the server puts in the prompt. Where a server drops earlier
- * reasoning (Qwen3's template keeps only what follows the last user message) this counts too much, the safe side for
- * a window.
+ * OpenRouter's reasoning blocks and the Responses API's reasoning items as their JSON), which the server puts in the
+ * prompt. Where a server drops earlier reasoning (Qwen3's template keeps only what follows the last user message)
+ * this counts too much, the safe side for a window.
  */
 function reasoningChars({ extra }: AssistantMessage): number {
   let size = extra?.reasoning_sent_back?.text.length ?? 0;

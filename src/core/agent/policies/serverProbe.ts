@@ -57,7 +57,6 @@ const isObject = (value: unknown): value is Json => typeof value === 'object' &&
 const positive = (value: unknown): number | undefined =>
   typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
 
-/** What an OpenAI-compatible server says about `model`. */
 /**
  * Fills a policy's `info` with what the server behind an OpenAI-style URL says: its software, and its context window
  * unless the user set one. OpenAI itself is not asked: the model table knows its windows.
@@ -69,6 +68,7 @@ export async function probeIntoInfo(info: PolicyInfo, apiKey: string, signal?: A
   if (facts.contextWindow && info.settings?.contextWindow === undefined) info.contextWindow = facts.contextWindow;
 }
 
+/** What an OpenAI-compatible server says about `model`. */
 export async function probeOpenAICompatible(
   baseURL: string,
   model: string,
