@@ -186,7 +186,8 @@ async function resolveModel(
   }
   const policySpec = configuredPolicySpec(settings);
   const apiKey = await context.apiKeys.get(settings.modelEndpoint);
-  const openAIItself = /^openai(?:-responses)?:/.test(policySpec) && !policySpec.includes('@');
+  const parsed = parsePolicySpec(policySpec);
+  const openAIItself = usesOpenAIKey(parsed) && parsed.baseURL === undefined;
   if (!apiKey && openAIItself && !process.env.OPENAI_API_KEY) {
     throw new Error(`Run Agent: no API key for ${settings.modelEndpoint}; run "Rollout Studio: Set API Key" first`);
   }
