@@ -20,6 +20,7 @@ import {
   DEFAULT_STREAM,
   MODEL_SETTING_FIELDS,
   ModelSettingsError,
+  refuseKnobsOfOtherAPIs,
   type ModelSettings,
 } from './modelSettings';
 import { costOf, knownContextWindow, modelPrices, type PriceSource } from './modelTable';
@@ -71,8 +72,7 @@ function refuseForeignSettings(settings: ModelSettings): void {
     throw new ModelSettingsError(
       "--reasoning-effort and --reasoning-summary are OpenAI's: Anthropic sets thinking with --thinking-budget",
     );
-  if (settings.numCtx !== undefined)
-    throw new ModelSettingsError("--num-ctx sets Ollama's context size: use the policy ollama:MODEL[@URL]");
+  refuseKnobsOfOtherAPIs(settings, ['numCtx']);
   for (const knob of ['logprobs', 'tokenIds'] as const)
     if (settings[knob])
       throw new ModelSettingsError(

@@ -120,6 +120,17 @@ export const MODEL_SETTING_FIELDS: { readonly [K in keyof Required<ModelSettings
 
 export class ModelSettingsError extends Error {}
 
+/** Knobs only one API has, and what a policy of another API says when one is set. */
+const ONE_API_KNOBS = {
+  thinkingBudget: '--thinking-budget is Anthropic extended thinking: use an anthropic: policy',
+  numCtx: "--num-ctx sets Ollama's context size: use the policy ollama:MODEL[@URL]",
+} as const;
+
+/** Refuses those of `knobs` that `settings` set: knobs of another API, which this policy's would not take. */
+export function refuseKnobsOfOtherAPIs(settings: ModelSettings, knobs: readonly (keyof typeof ONE_API_KNOBS)[]): void {
+  for (const knob of knobs) if (settings[knob] !== undefined) throw new ModelSettingsError(ONE_API_KNOBS[knob]);
+}
+
 /**
  * Checks values from any source (parsed CLI flags, VS Code settings, a queued job) and returns the settings;
  * `nameOf` says how the source names a field, so the error points at what the user wrote.

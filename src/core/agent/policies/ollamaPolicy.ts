@@ -4,7 +4,7 @@
  * its oldest messages. Streams replies as NDJSON; keeps the model's `thinking` text and sends it back on its
  * message, where the model's template renders it.
  */
-import { DEFAULT_STREAM, ModelSettingsError, type ModelSettings } from './modelSettings';
+import { DEFAULT_STREAM, ModelSettingsError, refuseKnobsOfOtherAPIs, type ModelSettings } from './modelSettings';
 import { costOf, modelPrices, type PriceSource } from './modelTable';
 import {
   estimatedTokens,
@@ -92,8 +92,7 @@ export class OllamaPolicy implements Policy {
 
   constructor(private readonly config: OllamaPolicyOptions) {
     const settings = config.settings ?? {};
-    if (settings.thinkingBudget !== undefined)
-      throw new ModelSettingsError('--thinking-budget is Anthropic extended thinking: use an anthropic: policy');
+    refuseKnobsOfOtherAPIs(settings, ['thinkingBudget']);
     if (settings.tokenIds)
       throw new ModelSettingsError("--token-ids: Ollama's API returns no token ids (vLLM and `rollout serve` do)");
     if (settings.reasoningSummary !== undefined)

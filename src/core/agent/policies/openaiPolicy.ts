@@ -10,7 +10,7 @@ import type { ChatCompletionCreateParams, ChatCompletionMessageParam } from 'ope
 import { isRecord } from '../../trajectory/import/shared';
 import { withInlineReasoningApart, withStreamedReasoningApart } from './inlineReasoning';
 import { changesMessages, messagesAsSent } from './requestAsSent';
-import { DEFAULT_STREAM, ModelSettingsError, type ModelSettings } from './modelSettings';
+import { DEFAULT_STREAM, ModelSettingsError, refuseKnobsOfOtherAPIs, type ModelSettings } from './modelSettings';
 import { costOf, knownContextWindow, modelPrices, takesOnlyDefaultSampling, type PriceSource } from './modelTable';
 import { CompletionAccumulator, reasoningFieldOf, type AccumulatedCompletion } from './openaiStream';
 import {
@@ -63,7 +63,7 @@ export const OPENAI_SDK_ERRORS = {
  */
 export async function sdkCall<T>(
   workarounds: Workarounds,
-  what: string,
+  info: PolicyInfo,
   attempt: () => Promise<T>,
   { retry, request, apiKey }: { retry?: RetryOptions; request: PolicyRequest; apiKey: string },
 ): Promise<{ value: T; retries: number; workarounds?: QuirkName[] }> {
@@ -78,7 +78,7 @@ export async function sdkCall<T>(
   const { value: answer, sentAround } = await workarounds.call(
     (sending) =>
       withRetries(
-        what,
+        `${info.baseURL} model ${info.model}`,
         async () => {
           sending();
           return attempt();
@@ -106,8 +106,7 @@ function refuseForeignSettings(settings: ModelSettings, baseURL: string, model: 
     throw new ModelSettingsError(
       "--num-ctx sets Ollama's context size, which its OpenAI-compatible API cannot take: use the policy ollama:MODEL[@URL]",
     );
-  if (settings.thinkingBudget !== undefined)
-    throw new ModelSettingsError('--thinking-budget is Anthropic extended thinking: use an anthropic: policy');
+  refuseKnobsOfOtherAPIs(settings, ['thinkingBudget']);
   if (settings.reasoningSummary !== undefined)
     throw new ModelSettingsError(
       '--reasoning-summary: Chat Completions returns no reasoning summaries; use the policy openai-responses:MODEL',
@@ -285,16 +284,11 @@ export class OpenAIPolicy implements Policy {
   async next(request: PolicyRequest): Promise<PolicyResponse> {
     const started = performance.now();
     const attempt = () => (this.streaming ? this.stream(request) : this.complete(request));
-    const { value, ...how } = await sdkCall(
-      this.workarounds,
-      `${this.info.baseURL} model ${this.options.model}`,
-      attempt,
-      {
-        retry: this.options.retry,
-        request,
-        apiKey: this.client.apiKey,
-      },
-    );
+    const { value, ...how } = await sdkCall(this.workarounds, this.info, attempt, {
+      retry: this.options.retry,
+      request,
+      apiKey: this.client.apiKey,
+    });
     return { ...this.toResponse(value, request), ...how, modelMs: performance.now() - started };
   }
 

@@ -18,7 +18,13 @@ import type {
 } from 'openai/resources/responses/responses';
 import type { ToolDefinition } from '../tools/tool';
 import { withInlineReasoningApart, withStreamedReasoningApart } from './inlineReasoning';
-import { DEFAULT_STREAM, MODEL_SETTING_FIELDS, ModelSettingsError, type ModelSettings } from './modelSettings';
+import {
+  DEFAULT_STREAM,
+  MODEL_SETTING_FIELDS,
+  ModelSettingsError,
+  refuseKnobsOfOtherAPIs,
+  type ModelSettings,
+} from './modelSettings';
 import { costOf, knownContextWindow, modelPrices, type PriceSource } from './modelTable';
 import { fetchWithReadableErrors, isOpenAIItself, OPENAI_DEFAULT_BASE_URL, sdkCall } from './openaiPolicy';
 import {
@@ -71,10 +77,7 @@ function refuseForeignSettings(settings: ModelSettings): void {
   for (const [knob, why] of missing)
     if (settings[knob] !== undefined && settings[knob] !== false)
       throw new ModelSettingsError(`--${MODEL_SETTING_FIELDS[knob].flag}: OpenAI's Responses API ${why}`);
-  if (settings.numCtx !== undefined)
-    throw new ModelSettingsError("--num-ctx sets Ollama's context size: use the policy ollama:MODEL[@URL]");
-  if (settings.thinkingBudget !== undefined)
-    throw new ModelSettingsError('--thinking-budget is Anthropic extended thinking: use an anthropic: policy');
+  refuseKnobsOfOtherAPIs(settings, ['numCtx', 'thinkingBudget']);
 }
 
 /** The request's `reasoning`: the effort and the summary asked for, if any. */
@@ -137,25 +140,19 @@ export class ResponsesPolicy implements Policy {
 
   async next(request: PolicyRequest): Promise<PolicyResponse> {
     const started = performance.now();
-    let body = this.body(request);
     const attempt = async () => {
-      body = this.body(request);
+      const body = this.body(request);
       const response = this.streaming
         ? await this.stream(body, request)
         : await this.client.responses.create({ ...body, stream: false }, { signal: request.signal });
       return answered(response);
     };
-    const { value, ...how } = await sdkCall(
-      this.workarounds,
-      `${this.info.baseURL} model ${this.options.model}`,
-      attempt,
-      {
-        retry: this.options.retry,
-        request,
-        apiKey: this.client.apiKey,
-      },
-    );
-    return { ...this.toResponse(value, body), ...how, modelMs: performance.now() - started };
+    const { value, ...how } = await sdkCall(this.workarounds, this.info, attempt, {
+      retry: this.options.retry,
+      request,
+      apiKey: this.client.apiKey,
+    });
+    return { ...this.toResponse(value, request), ...how, modelMs: performance.now() - started };
   }
 
   resumeAfter({ workarounds = [] }: RecordedCalls): void {
@@ -174,9 +171,9 @@ export class ResponsesPolicy implements Policy {
     };
   }
 
-  private toResponse(response: Response, body: RequestBody): Omit<PolicyResponse, 'retries' | 'modelMs'> {
+  private toResponse(response: Response, request: PolicyRequest): Omit<PolicyResponse, 'retries' | 'modelMs'> {
     const message = fromResponseOutput(response.output);
-    const usage = readUsage(response, () => ({ request: body, reply: response.output }));
+    const usage = readUsage(response, () => ({ request: request.messages, reply: response.output }));
     const reasoning = reasoningText(response.output) || message.extra?.reasoning_sent_back?.text;
     return {
       message,
