@@ -48,7 +48,7 @@ export interface CompletionParts {
 
 export class ScriptedOpenAIServer extends ScriptedServer {
   private completionCount = 0;
-  private previousPrompt = '';
+  private readonly promptCache = new OpenAIPromptCache();
 
   constructor(
     steps: ScriptStep[],
@@ -108,7 +108,11 @@ export class ScriptedOpenAIServer extends ScriptedServer {
   protected decorate(completion: Record<string, unknown>, parts: CompletionParts): void {
     completion.system_fingerprint = 'fp_scripted0';
     const usage = completion.usage as Record<string, unknown>;
-    usage.prompt_tokens_details = { cached_tokens: this.cachedPromptTokens(parts), audio_tokens: 0 };
+    const prompt = JSON.stringify(parts.request.body?.messages ?? []);
+    usage.prompt_tokens_details = {
+      cached_tokens: this.promptCache.cachedTokens(prompt, parts.promptTokens),
+      audio_tokens: 0,
+    };
     usage.completion_tokens_details = {
       reasoning_tokens: parts.reasoning ? Math.ceil(parts.reasoning.length / 4) : 0,
       audio_tokens: 0,
@@ -153,21 +157,6 @@ export class ScriptedOpenAIServer extends ScriptedServer {
       { tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } }] },
       ...pieces(call.function.arguments).map((piece) => ({ tool_calls: [{ index, function: { arguments: piece } }] })),
     ]);
-  }
-
-  /** OpenAI's automatic caching: the prefix shared with the last request, from 1024 tokens, in steps of 128. */
-  private cachedPromptTokens(parts: CompletionParts): number {
-    const prompt = JSON.stringify(parts.request.body?.messages ?? []);
-    let shared = 0;
-    while (
-      shared < prompt.length &&
-      shared < this.previousPrompt.length &&
-      prompt[shared] === this.previousPrompt[shared]
-    )
-      shared++;
-    this.previousPrompt = prompt;
-    if (parts.promptTokens < 1024) return 0;
-    return Math.min(parts.promptTokens, Math.floor(shared / 4 / 128) * 128);
   }
 
   protected route(request: RecordedRequest): Answer | undefined {
@@ -312,5 +301,23 @@ export class ScriptedOpenAIServer extends ScriptedServer {
     }
     events.push('[DONE]');
     return events;
+  }
+}
+
+/**
+ * OpenAI's automatic prompt caching, as both its APIs play it: the prefix a prompt shares with the last one is read
+ * from the cache, for prompts of 1024 tokens or more, in steps of 128 tokens (4 characters a token).
+ */
+export class OpenAIPromptCache {
+  private previous = '';
+
+  /** The cached tokens of `prompt` (its text in the API's cache order) of `promptTokens` tokens. */
+  cachedTokens(prompt: string, promptTokens: number): number {
+    let shared = 0;
+    while (shared < prompt.length && shared < this.previous.length && prompt[shared] === this.previous[shared])
+      shared++;
+    this.previous = prompt;
+    if (promptTokens < 1024) return 0;
+    return Math.min(promptTokens, Math.floor(shared / 4 / 128) * 128);
   }
 }

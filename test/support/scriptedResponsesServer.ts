@@ -30,6 +30,7 @@ import {
   type RenderableStep,
   type ScriptStep,
 } from './scriptedServer';
+import { OpenAIPromptCache } from './scriptedOpenAIServer';
 
 export interface ScriptedResponsesServerOptions {
   /** The model name served and listed by /v1/models (default `scripted-model`). */
@@ -63,10 +64,6 @@ const MESSAGE_ROLES = ['assistant', 'system', 'developer', 'user'];
 /** The input item types this double plays (OpenAI's list is longer: built-in tools have items of their own). */
 const INPUT_ITEM_TYPES = ['message', 'function_call', 'function_call_output', 'reasoning'];
 
-/** OpenAI's automatic prompt caching: from 1024 tokens of prompt, in steps of 128. */
-const MIN_CACHED_PROMPT_TOKENS = 1024;
-const CACHE_STEP_TOKENS = 128;
-
 /** Why generation stopped, in chat-completions words, as the Responses API reports an incomplete response. */
 const INCOMPLETE_REASONS: Record<string, string> = { length: 'max_output_tokens', content_filter: 'content_filter' };
 
@@ -84,7 +81,7 @@ type ResponseBody = Record<string, unknown> & { id: string; status: string; outp
 
 export class ScriptedResponsesServer extends ScriptedServer {
   private responseCount = 0;
-  private previousPrompt = '';
+  private readonly promptCache = new OpenAIPromptCache();
   /** The reasoning items this server gave out: their id and text, to look them up when they come back. */
   private readonly issuedReasoning = new Map<string, string>();
 
@@ -393,26 +390,11 @@ export class ScriptedResponsesServer extends ScriptedServer {
       scripted.usage?.completion_tokens ?? reasoningTokens + Math.ceil(((scripted.content ?? '') + visible).length / 4);
     return {
       input_tokens: inputTokens,
-      input_tokens_details: { cached_tokens: this.cachedTokens(body, inputTokens) },
+      input_tokens_details: { cached_tokens: this.promptCache.cachedTokens(promptText(body), inputTokens) },
       output_tokens: outputTokens,
       output_tokens_details: { reasoning_tokens: reasoningTokens },
       total_tokens: inputTokens + outputTokens,
     };
-  }
-
-  /** OpenAI's automatic caching: the prefix shared with the last request, from 1024 tokens, in steps of 128. */
-  private cachedTokens(body: Record<string, unknown>, inputTokens: number): number {
-    const prompt = promptText(body);
-    let shared = 0;
-    while (
-      shared < prompt.length &&
-      shared < this.previousPrompt.length &&
-      prompt[shared] === this.previousPrompt[shared]
-    )
-      shared++;
-    this.previousPrompt = prompt;
-    if (inputTokens < MIN_CACHED_PROMPT_TOKENS) return 0;
-    return Math.min(inputTokens, Math.floor(shared / 4 / CACHE_STEP_TOKENS) * CACHE_STEP_TOKENS);
   }
 }
 
