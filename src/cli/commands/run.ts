@@ -360,10 +360,13 @@ async function enqueue(url: string, request: EnqueueRequest): Promise<number> {
   const rollouts = await RolloutQueue.open(url);
   try {
     const jobs = rolloutJobs(request);
-    await enqueueRollouts(rollouts, jobs);
+    const retried = await enqueueRollouts(rollouts, jobs);
     for (const job of jobs) console.log(`queued ${job.runId}`);
+    for (const job of retried) console.log(`tried again ${job.runId} (it had failed: ${job.failedReason})`);
+    const again = retried.length ? ` (${retried.length} that had failed tried again)` : '';
+    const out = isS3Url(request.outDir) ? request.outDir : resolve(request.outDir);
     console.log(
-      `\n${jobs.length} rollout(s) queued on ${url}; trajectories go to ${isS3Url(request.outDir) ? request.outDir : resolve(request.outDir)}; watch with \`rollout status --queue ${url}\``,
+      `\n${jobs.length} rollout(s) queued on ${url}${again}; trajectories go to ${out}; watch with \`rollout status --queue ${url}\``,
     );
     return 0;
   } catch (error) {

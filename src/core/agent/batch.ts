@@ -8,10 +8,11 @@ import type { Task } from '../task/task';
 import { findTrajectoryLogs, readTrajectoryLog } from '../trajectory/reader';
 import type { AgentConfig } from './config';
 import type { SymbolParser } from './codemap/parser';
-import { refusesEveryRequest, type Policy, type PolicyError } from './policies/policy';
+import type { Policy } from './policies/policy';
 import { createPolicy, parsePolicySpec, type CreatePolicyOptions } from './policies/policySpec';
 import { checkProtocolPolicies, protocolFor } from './protocols/index';
 import type { PolicyFactory, ProtocolSpec } from './protocols/protocol';
+import { RefusalWatch, refusedBeforeStart } from './refusalWatch';
 import { runRollout, type RolloutSummary } from './rollout';
 import { createDefaultToolbox } from './tools/toolbox';
 import { CANCEL_REASON } from './loop';
@@ -73,7 +74,8 @@ export async function runBatch(options: BatchOptions): Promise<{ summaries: Roll
   const summaries = await mapWithWorkers(jobs, options.workers, async ({ task, attempt }) => {
     // After a cancel the rollouts not yet started are not started: no container, no record.
     if (options.signal?.aborted) return unrecorded(task.id, attempt, 'cancelled', NOT_STARTED_REASON);
-    if (refusals.first) return unrecorded(task.id, attempt, 'infra_error', refusedBeforeStart(refusals.first));
+    const refusal = refusals.current;
+    if (refusal) return unrecorded(task.id, attempt, 'infra_error', refusedBeforeStart(refusal));
     options.onStart?.(task, attempt);
     const rollout = async () =>
       runRollout({
@@ -106,38 +108,6 @@ export async function runBatch(options: BatchOptions): Promise<{ summaries: Roll
 }
 
 export const NOT_STARTED_REASON = 'cancelled before it started';
-
-/**
- * The first refusal of the batch's model that every later request would get too (a wrong key, a model the server
- * does not serve, a server without tool calling, an account out of credit): once a rollout met it, the rollouts not
- * yet started are not started (no container, no record), each reported unscored with that refusal.
- */
-class RefusalWatch {
-  first?: PolicyError;
-
-  /** `policy`, noting such a refusal of any of its calls. */
-  watch(policy: Policy): Policy {
-    const next: Policy['next'] = async (request) => {
-      try {
-        return await policy.next(request);
-      } catch (error) {
-        if (!this.first && refusesEveryRequest(error)) this.first = error;
-        throw error;
-      }
-    };
-    return {
-      info: policy.info,
-      next,
-      ...(policy.probe ? { probe: (signal?: AbortSignal) => policy.probe!(signal) } : {}),
-      ...(policy.resumeAfter ? { resumeAfter: (recorded) => policy.resumeAfter!(recorded) } : {}),
-    };
-  }
-}
-
-function refusedBeforeStart(refusal: PolicyError): string {
-  const refused = "the model refused an earlier rollout's request, as it would refuse every one";
-  return `not started: ${refused}: ${refusal.message}`;
-}
 
 /**
  * A rollout that failed before or outside its record (no policy, no sandbox, an install that failed or was

@@ -2,7 +2,7 @@
  * Rollouts on a BullMQ job queue in Redis: one job per (task, attempt), its id the run id, a digest of the job,
  * so enqueuing the same runs twice is a no-op and every retry of a job works on the same trajectory.
  */
-import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import { Queue, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
@@ -23,7 +23,14 @@ export type RolloutJobData = Omit<EnqueueRequest, 'taskIds' | 'attempts'> & {
   runId: string;
   taskId: string;
   attempt: number;
+  /** When `rollout run --queue` last tried the job again after it failed: a cancel before then spares it. */
+  requeuedAt?: number;
 };
+
+/** When a job was last queued: a cancel stops the jobs queued before it. */
+export function queuedAt(job: Job<RolloutJobData>): number {
+  return job.data.requeuedAt ?? job.timestamp;
+}
 
 /** What a finished job returns: the rollout's summary and the worker that ran it. */
 export interface RolloutJobResult extends RolloutSummary {
@@ -225,9 +232,29 @@ export const JOB_OPTIONS: JobsOptions = {
   removeOnFail: false,
 };
 
-/** Adds the jobs; a job whose run id is already in the queue is left as it is. */
-export async function enqueueRollouts({ queue }: RolloutQueue, jobs: RolloutJobData[]): Promise<void> {
+/** A failed job that enqueuing tried again, with the reason its last try gave. */
+export interface RetriedJob {
+  runId: string;
+  failedReason: string;
+}
+
+/**
+ * Adds the jobs. A job whose run id is already in the queue, waiting, running or finished, is left as it is; a
+ * failed one is tried again, its tries counted afresh: the same command given after its cause was mended (an
+ * image built, a key set) runs what failed.
+ */
+export async function enqueueRollouts({ queue }: RolloutQueue, jobs: RolloutJobData[]): Promise<RetriedJob[]> {
   await queue.addBulk(jobs.map((data) => ({ name: 'rollout', data, opts: { ...JOB_OPTIONS, jobId: data.runId } })));
+  const runIds = new Set(jobs.map((job) => job.runId));
+  const failed = (await queue.getFailed(0, -1)).filter((job) => job.id !== undefined && runIds.has(job.id));
+  const retried: RetriedJob[] = [];
+  for (const job of failed) {
+    const failedReason = job.failedReason;
+    await job.updateData({ ...job.data, requeuedAt: Date.now() });
+    await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+    retried.push({ runId: job.id as string, failedReason });
+  }
+  return retried;
 }
 
 /** Drains the waiting jobs and tells every worker to abort the ones it runs that were enqueued before now. */

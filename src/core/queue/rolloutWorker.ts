@@ -12,6 +12,7 @@ import { NOT_STARTED_REASON, policyResolver, unrecorded } from '../agent/batch';
 import type { SymbolParser } from '../agent/codemap/parser';
 import type { Policy } from '../agent/policies/policy';
 import { checkProtocolPolicies, protocolFor } from '../agent/protocols/index';
+import { RefusalWatch, refusedBeforeStart } from '../agent/refusalWatch';
 import { runRollout, type RolloutSummary } from '../agent/rollout';
 import { createDefaultToolbox } from '../agent/tools/toolbox';
 import { dockerEvaluatorOptions } from '../reward/dockerEvaluatorOptions';
@@ -24,7 +25,14 @@ import { readTrajectoryLog, TRAJECTORY_FILE } from '../trajectory/reader';
 import { LeaseLostError } from '../trajectory/recorder';
 import { roundRobinSandboxes } from './engines';
 import { openResultStore, type ResultStore } from './resultStore';
-import { QUEUE_NAME, RolloutQueue, redisConnection, type RolloutJobData, type RolloutJobResult } from './rolloutQueue';
+import {
+  QUEUE_NAME,
+  queuedAt,
+  RolloutQueue,
+  redisConnection,
+  type RolloutJobData,
+  type RolloutJobResult,
+} from './rolloutQueue';
 
 /**
  * A job's lock, by default. The worker renews it while its event loop runs, every sixth of the lock (keepLock); a
@@ -44,6 +52,12 @@ export const LOCK_MS = 30_000;
  */
 const STALLS_BEFORE_FAILURE = Number.MAX_SAFE_INTEGER;
 const CANCEL_POLL_MS = 1_000;
+/**
+ * How long a worker's policy, once its model refused a request as it would refuse every one (a wrong key, a model
+ * not served, no credit left), fails the tries of its jobs at once: no container, no request. A worker outlives
+ * the fix (credit bought, a model loaded), so it asks the model again after this.
+ */
+export const REFUSAL_MEMORY_MS = 5 * 60_000;
 
 export interface RolloutWorkerOptions {
   url: string;
@@ -83,7 +97,7 @@ export async function startRolloutWorker(options: RolloutWorkerOptions): Promise
   // By try (its lock token), not by job: a worker may take over its own stalled job while the old try still runs.
   const running = new Map<
     string,
-    { runId: string; enqueuedAt: number; abort: AbortController; ended: Promise<unknown> }
+    { runId: string; queuedAt: number; abort: AbortController; ended: Promise<unknown> }
   >();
   const context: JobContext = {
     options,
@@ -103,14 +117,14 @@ export async function startRolloutWorker(options: RolloutWorkerOptions): Promise
       const abort = new AbortController();
       const stopKeepingLock = keepLock(job, token, lockMs);
       const rollout = (async () => {
-        if ((await rollouts.cancelledAt()) >= job.timestamp) return cancelledBeforeStart(job.data, name);
+        if ((await rollouts.cancelledAt()) >= queuedAt(job)) return cancelledBeforeStart(job.data, name);
         return await processJob(job, token, context, abort.signal);
       })().catch((error: unknown) => {
         log(tryEndedWithoutResult(job, error));
         throw error;
       });
       const ended = rollout.catch(() => undefined);
-      running.set(tryKey, { runId: job.data.runId, enqueuedAt: job.timestamp, abort, ended });
+      running.set(tryKey, { runId: job.data.runId, queuedAt: queuedAt(job), abort, ended });
       try {
         return await rollout;
       } finally {
@@ -134,7 +148,7 @@ export async function startRolloutWorker(options: RolloutWorkerOptions): Promise
       .cancelledAt()
       .then((cancelledAt) => {
         for (const job of running.values()) {
-          if (job.enqueuedAt <= cancelledAt && !job.abort.signal.aborted) {
+          if (job.queuedAt <= cancelledAt && !job.abort.signal.aborted) {
             log(`cancel ${job.runId}`);
             job.abort.abort();
           }
@@ -170,7 +184,10 @@ interface JobContext {
   rollouts: RolloutQueue;
   stores: Map<string, ResultStore>;
   tasks: Map<string, Promise<Task[]>>;
-  policies: Map<string, Promise<(task: Task, attempt: number) => Promise<Policy>>>;
+  policies: Map<
+    string,
+    { resolver: Promise<(task: Task, attempt: number) => Promise<Policy>>; refusals: RefusalWatch }
+  >;
   createSandbox: ReturnType<typeof roundRobinSandboxes>;
 }
 
@@ -339,13 +356,16 @@ async function findTask(context: JobContext, data: RolloutJobData): Promise<Task
 async function policyFor(context: JobContext, data: RolloutJobData, task: Task): Promise<Policy> {
   // One policy per spec and settings: jobs of one batch share the model client and what its server said.
   const key = `${data.policySpec} ${JSON.stringify(data.modelSettings ?? {})}`;
-  let resolver = context.policies.get(key);
-  if (!resolver)
-    context.policies.set(key, (resolver = policyResolver(data.policySpec, { settings: data.modelSettings })));
+  let policy = context.policies.get(key);
+  if (!policy) {
+    const resolver = policyResolver(data.policySpec, { settings: data.modelSettings });
+    context.policies.set(key, (policy = { resolver, refusals: new RefusalWatch(REFUSAL_MEMORY_MS) }));
+  }
+  // A failed try, not a failed job: another worker, with keys of its own, may be answered.
+  const refusal = policy.refusals.current;
+  if (refusal) throw new Error(refusedBeforeStart(refusal));
   try {
-    return await (
-      await resolver
-    )(task, data.attempt);
+    return policy.refusals.watch(await (await policy.resolver)(task, data.attempt));
   } catch (error) {
     throw new UnrecoverableError(
       `job ${data.runId}: policy ${data.policySpec}: ${error instanceof Error ? error.message : String(error)}`,

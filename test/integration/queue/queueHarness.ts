@@ -162,8 +162,8 @@ export interface QueueTestBed {
   readonly redis: RedisProcess;
   /** The workers started through `startWorker`, in order. */
   readonly workers: readonly WorkerProcess[];
-  /** Starts a `rollout worker` on this Redis; it is stopped after the file's tests if it is still running. */
-  startWorker(extraArgs?: string[]): WorkerProcess;
+  /** Starts a `rollout worker` on this Redis, `env` added; it is stopped after the file's tests if still running. */
+  startWorker(extraArgs?: string[], env?: Record<string, string>): WorkerProcess;
   /** Stops every worker started so far, paused ones too: a test's workers must not take the next test's jobs. */
   stopWorkers(): Promise<void>;
   /** `rollout run ARGS --queue` on this Redis, which must succeed; the run ids it queued, in order, and its output. */
@@ -192,8 +192,8 @@ export function queueTestBed(): QueueTestBed {
       return redis;
     },
     workers,
-    startWorker(extraArgs = []) {
-      const worker = startWorker(this.redis.url, extraArgs);
+    startWorker(extraArgs = [], env) {
+      const worker = startWorker(this.redis.url, extraArgs, env);
       workers.push(worker);
       return worker;
     },
