@@ -186,12 +186,17 @@ async function resolveModel(
   }
   const policySpec = configuredPolicySpec(settings);
   const apiKey = await context.apiKeys.get(settings.modelEndpoint);
-  const parsed = parsePolicySpec(policySpec);
-  const openAIItself = usesOpenAIKey(parsed) && parsed.baseURL === undefined;
-  if (!apiKey && openAIItself && !process.env.OPENAI_API_KEY) {
+  if (!apiKey && asksOpenAIItself(settings) && !process.env.OPENAI_API_KEY) {
     throw new Error(`Run Agent: no API key for ${settings.modelEndpoint}; run "Rollout Studio: Set API Key" first`);
   }
   return { policySpec, apiKey };
+}
+
+/** Whether the model settings ask OpenAI's own API (either of its two), which answers no request without a key. */
+export function asksOpenAIItself(settings: Settings): boolean {
+  if (settings.modelProvider === 'vscode-lm' || settings.modelProvider === 'recorded') return false;
+  const parsed = parsePolicySpec(configuredPolicySpec(settings));
+  return usesOpenAIKey(parsed) && parsed.baseURL === undefined;
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import { OPENAI_DEFAULT_BASE_URL } from '../../core/agent/policies/openaiPolicy';
 import { runDoctor as checkEverything, type DoctorCheck } from '../../core/sandbox/doctor';
 import { applyDockerHost } from '../settings';
+import { asksOpenAIItself } from './agentCommands';
 import type { CommandContext } from './context';
 import { doctorContextKeys, doctorFixes, MODEL_CHECK } from './doctorFixes';
 
@@ -50,8 +50,12 @@ export async function runDoctor(context: CommandContext): Promise<DoctorCheck[]>
 async function checkModel(context: CommandContext): Promise<DoctorCheck> {
   const settings = context.settings();
   const detail = `${settings.modelProvider}${settings.modelProvider === 'recorded' ? '' : ` ${settings.model}`}`;
-  const openAI = settings.modelProvider === 'openai-compatible' || settings.modelProvider === 'openai-responses';
-  const needsKey = openAI && settings.modelEndpoint === OPENAI_DEFAULT_BASE_URL;
+  let needsKey: boolean;
+  try {
+    needsKey = asksOpenAIItself(settings);
+  } catch (error) {
+    return { name: MODEL_CHECK, ok: false, detail: (error as Error).message, fix: 'Rollout Studio: Select Policy…' };
+  }
   if (!needsKey || process.env.OPENAI_API_KEY || (await context.apiKeys.get(settings.modelEndpoint)))
     return { name: MODEL_CHECK, ok: true, detail };
   return {

@@ -4,11 +4,14 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import { DEFAULT_AGENT_CONFIG } from '../../../src/core/agent/config';
+import { OPENAI_DEFAULT_BASE_URL } from '../../../src/core/agent/policies/openaiPolicy';
 import type { RolloutSummary } from '../../../src/core/agent/rollout';
 import type { ExportSummary } from '../../../src/core/export/exporter';
+import type { DoctorCheck } from '../../../src/core/sandbox/doctor';
 import { runToCompletion } from '../../../src/core/train/jobs';
 import { ensureVenv } from '../../../src/core/train/venv';
 import { VenvRunner } from '../../../src/core/train/venvRunner';
+import { MODEL_CHECK } from '../../../src/extension/commands/doctorFixes';
 import type { TaskSet } from '../../../src/extension/views/tasksTree';
 import { ScriptedOpenAIServer, step, type ScriptStep } from '../../support/scriptedOpenAIServer';
 import { ScriptedResponsesServer } from '../../support/scriptedResponsesServer';
@@ -194,6 +197,32 @@ export function rolloutTests(): void {
         await server.close();
       }
     }).timeout(180_000);
+
+    it("the doctor asks for a key for OpenAI's own API, on either of its two APIs, and for no other server", async () => {
+      const model = vscode.workspace.getConfiguration('rolloutStudio.model');
+      const before = { provider: model.get('provider'), model: model.get('name'), endpoint: model.get('endpoint') };
+      const environmentKey = process.env.OPENAI_API_KEY;
+      delete process.env.OPENAI_API_KEY;
+      const modelCheck = async (choice: object) => {
+        await vscode.commands.executeCommand('rolloutStudio.selectPolicy', choice);
+        const checks = (await vscode.commands.executeCommand('rolloutStudio.runDoctor')) as DoctorCheck[];
+        return checks.find((check) => check.name === MODEL_CHECK);
+      };
+      try {
+        for (const provider of ['openai-compatible', 'openai-responses']) {
+          const openAI = await modelCheck({ provider, model: 'gpt-5-codex', endpoint: OPENAI_DEFAULT_BASE_URL });
+          assert.equal(openAI?.ok, false, `${provider} at OpenAI: ${JSON.stringify(openAI)}`);
+          assert.match(openAI.detail, /no API key/);
+          const local = await modelCheck({ provider, model: 'qwen3-coder', endpoint: 'http://127.0.0.1:8000/v1' });
+          assert.equal(local?.ok, true, `${provider} on a local server: ${JSON.stringify(local)}`);
+        }
+        const ollama = await modelCheck({ provider: 'ollama', model: 'qwen3-coder', endpoint: '' });
+        assert.equal(ollama?.ok, true, JSON.stringify(ollama));
+      } finally {
+        if (environmentKey !== undefined) process.env.OPENAI_API_KEY = environmentKey;
+        await vscode.commands.executeCommand('rolloutStudio.selectPolicy', before);
+      }
+    }).timeout(120_000);
   });
 }
 
