@@ -19,8 +19,8 @@ import { SANDBOX_FLAGS, SANDBOX_USAGE, sandboxSettings } from './sandboxFlags';
 const USAGE = `usage: rollout tasks FILE_OR_DIR [--json] [--specs FILE] [--image-template T] [--namespace NS]
                    [--docker-host ADDR]
 
-Loads a task file (SWE-bench, Lite, Verified, Multilingual, SWE-Gym, SWE-smith, R2E-Gym, Multi-SWE-bench or
-CodeAssistBench; JSON, JSONL or Parquet) or a task folder (or a folder of them) and lists its tasks with the
+Loads a task file (SWE-bench, Lite, Verified, Multilingual, SWE-Gym, SWE-smith, R2E-Gym, Multi-SWE-bench,
+SWE-bench Pro or CodeAssistBench; JSON, JSONL or Parquet) or a task folder (or a folder of them) and lists its tasks with the
 log parser that grades each (none: a run refuses the task until a spec names one; mswebench_harness: the
 Multi-SWE-bench harness's own, where it is installed), the image each runs in and whether the engine has it,
 then the counts per dataset. Bad rows are reported by file, line (or Parquet row) and field; the exit code is 0

@@ -138,7 +138,7 @@ class Steps {
    * Resolves to undefined when the patch is in, else to why the first (strictest) command refused it.
    */
   async applyModelPatch(patch: string, rules: HarnessRules): Promise<string | undefined> {
-    await this.sandbox.writeFile(PATCH_FILE, patch);
+    await this.sandbox.writeFile(PATCH_FILE, rules.dropsBinaryFiles ? withoutBinaryFiles(patch) : patch);
     // The steps run as root, as the harness's do, on a repository root may not own: git must trust it.
     const trust = `git config --global --add safe.directory ${shellQuote(this.sandbox.workdir)} && `;
     let refusal = '';
@@ -155,6 +155,12 @@ class Steps {
     const reasons = refusal.split('\n').filter((line) => /^(error|fatal):/.test(line));
     return (reasons.length ? reasons : [refusal.trim().split('\n').pop() ?? '']).join('; ');
   }
+}
+
+/** A git diff without the sections of binary files (`Binary files … differ`, `GIT binary patch`). */
+export function withoutBinaryFiles(patch: string): string {
+  const sections = patch.split(/^(?=diff --git )/m);
+  return sections.filter((section) => !/^(Binary files .* differ|GIT binary patch)$/m.test(section)).join('');
 }
 
 async function evaluateInSandbox(

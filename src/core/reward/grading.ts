@@ -47,13 +47,15 @@ function statusOf(id: string, statuses: StatusMap, rules: HarnessRules): string 
   return logId === undefined ? undefined : statuses.get(logId);
 }
 
-/** Passed: PASSED, or XFAIL (an expected failure that failed as expected). */
-function passed(status: string | undefined): boolean {
+/** Passed: PASSED, or XFAIL (an expected failure that failed as expected); only PASSED where the rules say so. */
+function passed(status: string | undefined, rules: HarnessRules): boolean {
+  if (rules.passedOnly) return status === 'PASSED';
   return status !== undefined && PASSING.includes(status);
 }
 
-/** Failed: FAILED, ERROR, absent from the log (it never ran), and since 5.0 SKIPPED. */
+/** Failed: FAILED, ERROR, absent from the log (it never ran), and since 5.0 SKIPPED; all but PASSED where told. */
 function failed(status: string | undefined, rules: HarnessRules): boolean {
+  if (rules.passedOnly) return status !== 'PASSED';
   return status === undefined || FAILING.includes(status) || (rules.skippedCounts && status === 'SKIPPED');
 }
 
@@ -62,7 +64,7 @@ function gradeFailToPass(ids: string[], statuses: StatusMap, rules: HarnessRules
   const result: TestGroupResult = { success: [], failure: [] };
   for (const id of ids) {
     const status = statusOf(id, statuses, rules);
-    if (passed(status)) result.success.push(id);
+    if (passed(status, rules)) result.success.push(id);
     else if (failed(status, rules)) result.failure.push(id);
   }
   return result;
@@ -73,7 +75,7 @@ function gradePassToPass(ids: string[], statuses: StatusMap, rules: HarnessRules
   const result: TestGroupResult = { success: [], failure: [] };
   for (const id of ids) {
     const status = statusOf(id, statuses, rules);
-    if (passed(status) || (rules.skippedCounts && status === 'SKIPPED')) result.success.push(id);
+    if (passed(status, rules) || (rules.skippedCounts && status === 'SKIPPED')) result.success.push(id);
     else if (failed(status, rules)) result.failure.push(id);
   }
   return result;

@@ -34,6 +34,10 @@ export interface HarnessRules {
   labelsInfraFailures: boolean;
   /** Where the test command's output between the markers holds no result, the whole log is read (4.1.0). */
   wholeLogWithoutResults: boolean;
+  /** Only PASSED passes: every other status, and a test missing from the log, fails (SWE-bench Pro). */
+  passedOnly: boolean;
+  /** The binary files' sections of the model's patch are left out before it is applied (SWE-bench Pro). */
+  dropsBinaryFiles: boolean;
 }
 
 export const HARNESS_RULES: Record<HarnessVersion, HarnessRules> = {
@@ -50,6 +54,8 @@ export const HARNESS_RULES: Record<HarnessVersion, HarnessRules> = {
     taskEvalType: false,
     labelsInfraFailures: false,
     wholeLogWithoutResults: true,
+    passedOnly: false,
+    dropsBinaryFiles: false,
   },
   5: {
     harnessVersion: 5,
@@ -76,6 +82,8 @@ export const HARNESS_RULES: Record<HarnessVersion, HarnessRules> = {
     taskEvalType: true,
     labelsInfraFailures: true,
     wholeLogWithoutResults: true,
+    passedOnly: false,
+    dropsBinaryFiles: false,
   },
 };
 
@@ -91,11 +99,36 @@ export function evalTypeFor(rules: HarnessRules, repo: string | undefined, taskE
  */
 export const SWE_REBENCH_RULES: HarnessRules = { ...HARNESS_RULES[4], wholeLogWithoutResults: false };
 
-/** The rules that grade `task`: the release the run names, else its dataset's own harness's, else the current. */
+/**
+ * SWE-bench Pro's harness (scaleapi/SWE-bench_Pro-os @ ca10a60, swe_bench_pro_eval.py): the patch applied once with
+ * `git apply -v`, its binary sections left out; resolved when every expected test is PASSED in the results of the
+ * instance's own parser, compared by exact name. No SWE-bench release grades these rows.
+ */
+export const SWE_BENCH_PRO_RULES: HarnessRules = {
+  ...HARNESS_RULES[5],
+  modelPatchCommands: ['git apply -v'],
+  cleanBetweenPatchAttempts: false,
+  acceptAlreadyApplied: false,
+  prefixMatchCutIds: false,
+  skippedCounts: false,
+  requireSuiteRan: false,
+  checkExitCode: false,
+  failOnlyRepos: [],
+  taskEvalType: false,
+  wholeLogWithoutResults: false,
+  passedOnly: true,
+  dropsBinaryFiles: true,
+};
+
+/**
+ * The rules that grade `task`: SWE-bench Pro's for its rows; else the release the run names, else its dataset's own
+ * harness's, else the current.
+ */
 export function harnessRulesFor(
   task: Pick<Task, 'harness'>,
   options: { harnessVersion?: HarnessVersion },
 ): HarnessRules {
+  if (task.harness === 'swe-bench-pro') return SWE_BENCH_PRO_RULES;
   if (options.harnessVersion !== undefined) return HARNESS_RULES[options.harnessVersion];
   return task.harness === 'swe-rebench' ? SWE_REBENCH_RULES : HARNESS_RULES[CURRENT_HARNESS_VERSION];
 }

@@ -5,26 +5,17 @@ import { readRows } from './rows';
 import { CabSource } from './cabSource';
 import { MultiSweBenchSource } from './multiSweBenchSource';
 import { R2eGymSource } from './r2eGymSource';
+import { SweBenchProSource } from './sweBenchProSource';
 import { SweBenchSource } from './sweBenchSource';
 import { SweSmithSource } from './sweSmithSource';
 import { TaskFolderSource } from './taskFolderSource';
 import { formatLoadError, type Task, type TaskLoadResult, type TaskSource } from './task';
 
-type RowFormat = { has: string[]; lacks?: string[] } & ({ source: () => TaskSource } | { refused: string });
-
-/**
- * Each dataset family by the fields its rows carry (and lack), most specific first; the first row decides. A family
- * that cannot be graded here is refused as a whole, saying why, rather than graded by another family's rules.
- */
-const ROW_FORMATS: RowFormat[] = [
+/** Each dataset family by the fields its rows carry (and lack), most specific first; the first row decides. */
+const ROW_FORMATS: { has: string[]; lacks?: string[]; source: () => TaskSource }[] = [
   // Every released CodeAssistBench split has satisfaction conditions; `cab_recent` rows have no `task_id`.
   { has: ['satisfaction_conditions'], source: () => new CabSource() },
-  {
-    has: ['instance_id', 'before_repo_set_cmd', 'selected_test_files_to_run'],
-    refused:
-      "SWE-bench Pro rows are not supported: their tests run through the harness's own run_script.sh and parser.py " +
-      'for each instance (scaleapi/SWE-bench_Pro-os, run_scripts/<instance_id>/), which the rows do not carry',
-  },
+  { has: ['instance_id', 'before_repo_set_cmd', 'selected_test_files_to_run'], source: () => new SweBenchProSource() },
   { has: ['docker_image', 'repo_name', 'commit_hash'], source: () => new R2eGymSource() },
   { has: ['org', 'repo', 'number', 'fix_patch'], source: () => new MultiSweBenchSource() },
   // A SWE-bench row may name its image too; SWE-smith's have no test patch.
@@ -33,8 +24,8 @@ const ROW_FORMATS: RowFormat[] = [
 ];
 
 /**
- * Picks the source from the first row's fields: CodeAssistBench, R2E-Gym, Multi-SWE-bench, SWE-smith, else
- * SWE-bench and the datasets in its format (Lite, Verified, Multilingual, SWE-Gym); JSON, JSONL and Parquet.
+ * Picks the source from the first row's fields: CodeAssistBench, SWE-bench Pro, R2E-Gym, Multi-SWE-bench, SWE-smith,
+ * else SWE-bench and the datasets in its format (Lite, Verified, Multilingual, SWE-Gym); JSON, JSONL and Parquet.
  */
 export async function detectTaskSource(path: string): Promise<TaskSource> {
   if (!existsSync(path)) throw new Error(`${path}: no such file or folder`);
@@ -45,7 +36,6 @@ export async function detectTaskSource(path: string): Promise<TaskSource> {
   const format = ROW_FORMATS.find(
     ({ has, lacks = [] }) => has.every((field) => field in first) && !lacks.some((field) => field in first),
   );
-  if (format && 'refused' in format) throw new Error(`${path}: ${format.refused}`);
   if (format) return format.source();
   throw new Error(
     `${path}: not a task file (rows need SWE-bench 'instance_id', CodeAssistBench 'satisfaction_conditions', R2E-Gym 'docker_image', 'repo_name' and 'commit_hash', or Multi-SWE-bench 'org', 'repo', 'number' and 'fix_patch')`,

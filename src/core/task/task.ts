@@ -95,10 +95,10 @@ export interface Task {
   /** How the task is graded, when its dataset says (SWE-bench 5 datasets' `eval_type`). */
   evalType?: EvalType;
   /**
-   * The harness that grades the task's dataset where it is not SWE-bench's own (SWE-rebench's fork of 4.x): its
-   * rules grade the task unless the run names a release.
+   * The harness that grades the task's dataset where it is not SWE-bench's own: SWE-rebench's fork of 4.x, whose
+   * rules grade the task unless the run names a release; SWE-bench Pro's, whose rules always do.
    */
-  harness?: 'swe-rebench';
+  harness?: 'swe-rebench' | 'swe-bench-pro';
   /** Set for benchmark rows that run in per-instance images. */
   instance?: TaskInstance;
   /** The dataset family the row was read as (`swe-bench`, `swe-smith`, `r2e-gym`, `multi-swe-bench`, …). */

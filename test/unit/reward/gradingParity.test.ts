@@ -77,9 +77,11 @@ describe('grading parity with the SWE-bench harness on the corpus', () => {
         .map((line) => logParserName((JSON.parse(line) as { log_parser: string }).log_parser)),
     );
     const ownParsers = ['unittest', 'node-tap', 'junit-xml'];
-    // Multi-SWE-bench's parsers are held to its own harness (multiSweBenchParity.test.ts).
+    // Multi-SWE-bench's parsers are held to its own harness (multiSweBenchParity.test.ts), SWE-bench Pro's to its own
+    // (sweBenchProParity.test.ts).
+    const otherHarnesses = (name: string) => name.startsWith('mswebench_') || name === 'swebench_pro';
     assert.deepEqual(
-      LOG_PARSER_NAMES.filter((name) => !read.has(name) && !name.startsWith('mswebench_')),
+      LOG_PARSER_NAMES.filter((name) => !read.has(name) && !otherHarnesses(name)),
       ownParsers,
     );
   });

@@ -175,31 +175,6 @@ describe('format detection', () => {
     await assert.rejects(loadTasks(file), new RegExp(`${file}: not a task file`));
   });
 
-  test("SWE-bench Pro's rows are refused as a whole, saying why, not graded by SWE-bench's rules", async () => {
-    // The fields ScaleAI/SWE-bench_Pro publishes (its test lists in lower case); the values are ours.
-    const row = {
-      repo: 'NodeBB/NodeBB',
-      instance_id: 'instance_NodeBB__NodeBB-0123456789abcdef0123456789abcdef01234567-v0123456789abcdef',
-      base_commit: '0123456789abcdef0123456789abcdef01234567',
-      patch: 'diff --git a/src/posts.js b/src/posts.js\n',
-      test_patch: 'diff --git a/test/posts.js b/test/posts.js\n',
-      problem_statement: 'Uploads are not synced on edit',
-      requirements: '- edits sync uploads',
-      interface: 'No new interfaces are introduced',
-      repo_language: 'js',
-      fail_to_pass: "['test/posts.js | post uploads should sync on edit']",
-      pass_to_pass: '[]',
-      before_repo_set_cmd: 'git reset --hard 0123456\ngit checkout 89abcde -- test/posts.js',
-      selected_test_files_to_run: "['test/posts.js']",
-      dockerhub_tag: 'nodebb.nodebb-NodeBB__NodeBB-0123456789abcdef0123456789abcdef01234567-v0123456789abcdef',
-    };
-    const file = tempFile('swe-bench-pro.jsonl', `${JSON.stringify(row)}\n`);
-    await assert.rejects(
-      loadTasks(file),
-      new RegExp(`${file}: SWE-bench Pro rows are not supported: .*run_script.sh and parser.py`),
-    );
-  });
-
   test('a missing path is refused with its path', async () => {
     await assert.rejects(loadTasks('/nonexistent/tasks.jsonl'), /\/nonexistent\/tasks.jsonl: no such file or folder/);
   });

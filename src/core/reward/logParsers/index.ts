@@ -28,6 +28,7 @@ import { parseMicropythonTest } from './micropythonTest';
 import { parseMinitest } from './minitest';
 import { parsePrismjs } from './mochaJson';
 import { parseMochaSpec } from './mochaSpec';
+import { parseSweBenchPro } from './sweBenchPro';
 import { parseByMultiSweBenchHarness } from './multiSweBench/harness';
 import { parseMultiSweBenchGoTest, parseMultiSweBenchGoTestParent } from './multiSweBench/goTest';
 import {
@@ -227,6 +228,8 @@ export const LOG_PARSERS = {
   mswebench_mruby_tests: parseMultiSweBenchMrubyTests,
   // The harness's own parser for a row, run where it is installed (Multi-SWE-RL's ranges and releases).
   mswebench_harness: parseByMultiSweBenchHarness,
+  // SWE-bench Pro's: the results each instance's own parser writes.
+  swebench_pro: parseSweBenchPro,
   // Rollout Studio's own: formats the harness has no parser for.
   unittest: parseDjango,
   'node-tap': parseNodeTap,

@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { runCommand } from '../../../src/cli/commands/run';
+import { imageForProfile } from '../../../src/core/sandbox/images';
+import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
+import { runCaptured } from '../../support/cliCapture';
+import { buildOffline, removeImage } from '../../support/instanceImage';
+import { ScriptedOpenAIServer, step } from '../../support/scriptedOpenAIServer';
+
+const EXAMPLE = join(process.cwd(), 'tasks', 'examples', 'bytesize__bytesize-22');
+const ID = 'instance_bytesize__bytesize-0123456789abcdef0123456789abcdef01234567-vnan';
+const TAG = 'bytesize.bytesize-bytesize__bytesize-0123456789abcdef0123456789abcdef01234567';
+const IMAGE = `jefzda/sweap-images:${TAG}`;
+const KEY = 'sk-test-swe-bench-pro-0123456789';
+
+/**
+ * The instance's run script and parser, ours, written as SWE-bench Pro writes its own: the selected test files
+ * come comma-separated; the parser reads the runner's stdout into `{"tests": [{"name", "status"}]}`.
+ */
+const RUN_SCRIPT = `#!/bin/bash
+set -e
+IFS=, read -ra files <<< "$1"
+python -m pytest -rA -p no:cacheprovider "\${files[@]}" || true
+`;
+const PARSER = `import json, re, sys
+tests = []
+for line in open(sys.argv[1]):
+    match = re.match(r"^(PASSED|FAILED|ERROR|SKIPPED) (\\S+)", line)
+    if match:
+        tests.append({"name": match.group(2), "status": match.group(1)})
+json.dump({"tests": tests}, open(sys.argv[3], "w"), indent=2)
+`;
+
+function git(dir: string, ...args: string[]): string {
+  const identity = ['-c', 'user.name=upstream', '-c', 'user.email=upstream@example.invalid'];
+  return execFileSync('git', ['-C', dir, ...identity, ...args], { encoding: 'utf8' }).trim();
+}
+
+/**
+ * The image: the example's repository at its base commit, with the fix's commit (gold and test patches) in its
+ * history, as the harness's images hold theirs. Returns both commits.
+ */
+function buildProImage(): { base: string; fix: string } {
+  const context = mkdtempSync(join(tmpdir(), 'rollout-pro-image-'));
+  try {
+    cpSync(join(process.cwd(), 'test', 'fixtures', 'instance-images', 'swe-bench-pro'), context, { recursive: true });
+    const repo = join(context, 'repo');
+    cpSync(join(EXAMPLE, 'repo'), repo, { recursive: true });
+    git(repo, 'init', '-q');
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'base');
+    const base = git(repo, 'rev-parse', 'HEAD');
+    for (const patch of ['gold.patch', 'test.patch']) git(repo, 'apply', join(EXAMPLE, patch));
+    git(repo, 'commit', '-q', '-am', 'the fix and its tests');
+    const fix = git(repo, 'rev-parse', 'HEAD');
+    git(repo, 'reset', '-q', '--hard', base);
+    buildOffline(IMAGE, context, [`BASE_IMAGE=${imageForProfile('python')}`]);
+    return { base, fix };
+  } finally {
+    rmSync(context, { recursive: true, force: true });
+  }
+}
+
+/** A row as ScaleAI/SWE-bench_Pro publishes it, in a task file beside the harness's run_scripts folder. */
+function proTaskFile(dir: string, commits: { base: string; fix: string }): string {
+  const task = JSON.parse(readFileSync(join(EXAMPLE, 'task.json'), 'utf8')) as Record<string, string[] | string>;
+  const python = (list: string[]) => `[${list.map((name) => `'${name}'`).join(', ')}]`;
+  const row = {
+    repo: 'bytesize/bytesize',
+    instance_id: ID,
+    base_commit: commits.base,
+    patch: readFileSync(join(EXAMPLE, 'gold.patch'), 'utf8'),
+    test_patch: readFileSync(join(EXAMPLE, 'test.patch'), 'utf8'),
+    problem_statement: task.problem_statement,
+    requirements: '- sizes that round up to the base move to the next unit',
+    interface: 'No new interfaces are introduced',
+    repo_language: 'python',
+    fail_to_pass: python(task.FAIL_TO_PASS as string[]),
+    pass_to_pass: python(task.PASS_TO_PASS as string[]),
+    before_repo_set_cmd: [
+      `git reset --hard ${commits.base}`,
+      'git clean -fd',
+      `git checkout ${commits.base}`,
+      `git checkout ${commits.fix} -- tests/test_naturalsize.py`,
+    ].join('\n'),
+    selected_test_files_to_run: "['tests/test_naturalsize.py', 'tests/test_parse_size.py']",
+    dockerhub_tag: TAG,
+  };
+  const scripts = join(dir, 'run_scripts', ID);
+  mkdirSync(scripts, { recursive: true });
+  writeFileSync(join(scripts, 'run_script.sh'), RUN_SCRIPT);
+  writeFileSync(join(scripts, 'parser.py'), PARSER);
+  const file = join(dir, 'swe_bench_pro.jsonl');
+  writeFileSync(file, `${JSON.stringify(row)}\n`);
+  return file;
+}
+
+describe('a SWE-bench Pro instance in its image, graded by its own run script and parser (real Docker)', () => {
+  let dir: string;
+  let taskFile: string;
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rollout-pro-run-'));
+    taskFile = proTaskFile(dir, buildProImage());
+    process.env.OPENAI_API_KEY = KEY;
+  });
+
+  after(() => {
+    delete process.env.OPENAI_API_KEY;
+    removeImage(IMAGE);
+  });
+
+  async function run(steps: Parameters<typeof ScriptedOpenAIServer.start>[0], out: string) {
+    const server = await ScriptedOpenAIServer.start(steps, { apiKey: KEY });
+    try {
+      const policy = `openai:scripted@${server.baseURL}`;
+      const result = await runCaptured(runCommand, ['--tasks', taskFile, '--policy', policy, '--out', out]);
+      assert.equal(result.code, 0, `${result.out}\n${result.err}`);
+    } finally {
+      await server.close();
+    }
+    const [runId] = readdirSync(out).filter((name) => name.startsWith(ID));
+    const { trajectory } = await readTrajectoryLog(join(out, runId, 'trajectory.jsonl'));
+    assert.ok(trajectory);
+    return trajectory;
+  }
+
+  test("the agent works in /app at the base commit; the fix is resolved by the instance's own tests", async () => {
+    const gold = readFileSync(join(EXAMPLE, 'gold.patch'), 'utf8');
+    const trajectory = await run(
+      [
+        step.toolCall('bash', { command: 'pwd; git log -1 --format=%s' }),
+        step.toolCall('bash', { command: `git apply <<'PATCH'\n${gold}PATCH` }),
+        step.toolCall('submit', { summary: 'round before choosing the unit' }),
+      ],
+      join(dir, 'fixed'),
+    );
+    assert.equal(trajectory.run.image?.name, IMAGE);
+    assert.equal(trajectory.run.extra?.workdir, '/app');
+    assert.match(trajectory.turns[0].observations[0].output, /^\/app\nbase$/m);
+    assert.equal(trajectory.result?.reward?.resolved, true, JSON.stringify(trajectory.result));
+  });
+
+  test("a change that is no fix: the fix's tests, checked out by before_repo_set_cmd, fail; scored 0", async () => {
+    const trajectory = await run(
+      [
+        step.toolCall('bash', { command: 'echo "See the changelog." >> README.md' }),
+        step.toolCall('submit', { summary: 'a note' }),
+      ],
+      join(dir, 'unfixed'),
+    );
+    const reward = trajectory.result?.reward;
+    const status = (reward?.report as { evaluation_status?: string } | undefined)?.evaluation_status;
+    assert.equal(status, 'unresolved', JSON.stringify(trajectory.result));
+    assert.deepEqual([reward?.resolved, reward?.value], [false, 0]);
+  });
+});
