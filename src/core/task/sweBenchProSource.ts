@@ -25,8 +25,16 @@ export const PRO_WORKDIR = '/app';
 const WORKSPACE = '/workspace';
 const IMAGE_REPOSITORY = 'jefzda/sweap-images';
 
-const NETWORK_INSTALL =
-  /\b(?:npm (?:install|ci|i)|yarn(?: install)?|pnpm (?:install|i)|pip3? install|go (?:get|mod download)|curl|wget|apt(?:-get)? install)\b/;
+/** A package install, which fetches from the network (a bare `yarn` installs too); loopback requests do not count. */
+const PACKAGE_INSTALL = new RegExp(
+  [
+    String.raw`\b(?:npm (?:install|ci|i)|yarn install|pnpm (?:install|i)|pip3? install)\b`,
+    String.raw`\bgo (?:get|mod download)\b`,
+    String.raw`\bapt(?:-get)? install\b`,
+    String.raw`^\s*yarn\s*$`,
+  ].join('|'),
+  'm',
+);
 
 const LANGUAGES: Record<string, string> = { js: 'javascript', ts: 'typescript', python: 'python', go: 'go' };
 
@@ -49,7 +57,8 @@ function instanceScripts(taskFile: string, instanceId: string): InstanceScripts 
     return readFileSync(path, 'utf8');
   };
   const scripts = { runScript: read('run_script.sh'), parser: read('parser.py') };
-  const install = NETWORK_INSTALL.exec(scripts.runScript);
+  const commands = scripts.runScript.replace(/^\s*#.*$/gm, '');
+  const install = PACKAGE_INSTALL.exec(commands);
   if (install)
     throw new FieldError(
       'instance_id',
@@ -97,17 +106,18 @@ function writeFile(path: string, content: string): string {
  */
 function testCommand(scripts: InstanceScripts, selectedFiles: string[]): string {
   const { start, end } = SWE_BENCH_PRO_RESULTS_MARKERS;
+  const at = (name: string) => `${WORKSPACE}/${name}`;
   return [
     `mkdir -p ${WORKSPACE}`,
-    writeFile(`${WORKSPACE}/run_script.sh`, scripts.runScript),
-    writeFile(`${WORKSPACE}/parser.py`, scripts.parser),
-    `bash ${WORKSPACE}/run_script.sh ${shellQuote(selectedFiles.join(','))} > ${WORKSPACE}/stdout.log 2> ${WORKSPACE}/stderr.log`,
-    `python ${WORKSPACE}/parser.py ${WORKSPACE}/stdout.log ${WORKSPACE}/stderr.log ${WORKSPACE}/output.json`,
-    `cat ${WORKSPACE}/stdout.log ${WORKSPACE}/stderr.log`,
+    writeFile(at('run_script.sh'), scripts.runScript),
+    writeFile(at('parser.py'), scripts.parser),
+    `bash ${at('run_script.sh')} ${shellQuote(selectedFiles.join(','))} >${at('stdout.log')} 2>${at('stderr.log')}`,
+    `python ${at('parser.py')} ${at('stdout.log')} ${at('stderr.log')} ${at('output.json')}`,
+    `cat ${at('stdout.log')} ${at('stderr.log')}`,
     // No command traces between the markers: only the results (json.dump ends them without a newline).
     'set +x',
     `echo ${shellQuote(start)}`,
-    `cat ${WORKSPACE}/output.json`,
+    `cat ${at('output.json')}`,
     'echo',
     `echo ${shellQuote(end)}`,
     'set -x',

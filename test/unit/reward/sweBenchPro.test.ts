@@ -23,7 +23,7 @@ test("the parser's results between the markers, the runner's own output before t
   );
 });
 
-test('no results (the command stopped before printing them, or the parser wrote none) is no reading, not a failed run', () => {
+test('no results (the command stopped before them, the parser wrote none) is no reading, no failed run', () => {
   for (const log of [
     'bash: python: command not found\n',
     `${start}\ncat: /workspace/output.json: No such file\n\n${end}\n`,

@@ -101,6 +101,16 @@ describe('SWE-bench Pro rows', () => {
     assert.match(errors[0].message, /installs packages over the network \('npm install'\)/);
   });
 
+  test('tests run by yarn, a request to loopback, an install named in a comment: no install', async () => {
+    const runScript = [
+      '# npm install runs when the image is built',
+      'yarn workspace proton-mail test --runInBand --ci --testPathPattern="$1"',
+      'curl -s http://localhost:8080 > /dev/null || echo "no dev server"',
+    ].join('\n');
+    const { tasks, errors } = await loadTasks(checkout([proRow()], runScript));
+    assert.deepEqual([tasks.length, errors], [1, []]);
+  });
+
   test("a row without dockerhub_tag runs in the image the harness's rule names", async () => {
     const names = JSON.parse(
       readFileSync(join(process.cwd(), 'test', 'fixtures', 'swe-bench-pro', 'image-names.json'), 'utf8'),
