@@ -97,7 +97,7 @@ interface Plan {
 }
 
 async function plan(task: Task, options: EvaluatorOptions): Promise<Plan> {
-  const { environment, spec } = await taskSandbox(task, options);
+  const { environment, spec } = await taskSandbox(task, options, 'grading');
   return { environment, sandbox: spec };
 }
 

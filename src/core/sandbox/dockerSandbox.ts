@@ -530,10 +530,11 @@ interface StartScript {
 /** An instance's start script: its setup on its input, then the base commit (see baseCommitScript). */
 function instanceStartScript(image: string, instance: InstanceSetup): StartScript {
   const what = `the instance setup of ${image}`;
-  const { setup, setupInput } = instance;
-  if (setupInput === undefined) return { script: baseCommitScript(setup), what };
+  const { setup, setupInput, hideLaterHistory } = instance;
+  const script = baseCommitScript(setup, hideLaterHistory === true);
+  if (setupInput === undefined) return { script, what };
   const input = Buffer.from(setupInput);
-  return { script: `${setupInputScript(input.length)}\n${baseCommitScript(setup)}`, input, what };
+  return { script: `${setupInputScript(input.length)}\n${script}`, input, what };
 }
 
 /**
@@ -595,19 +596,41 @@ exec sleep infinity </dev/null`;
  * Refreshes the index's file stats (a container's files are not where the image build saw them, so git would
  * take every file for changed: `git apply --index` refuses to run), runs the setup (its own status decides),
  * then hides whatever is untracked (build output, the image's own scripts), so that the agent's diff holds only
- * its own changes; prints the commit the diff is taken against.
+ * its own changes; with `hideLaterHistory`, removes the history past the base (LATER_HISTORY_REMOVAL); prints the
+ * commit the diff is taken against.
  */
-function baseCommitScript(setup: string | undefined): string {
+function baseCommitScript(setup: string | undefined, hideLaterHistory: boolean): string {
   return `set -e
 git update-index -q --refresh >/dev/null 2>&1 || true
 (
 ${setup ?? ':'}
 ) || exit $?
+${hideLaterHistory ? LATER_HISTORY_REMOVAL : ''}
 exclude=$(git rev-parse --git-path info/exclude)
 mkdir -p "$(dirname "$exclude")"
 git ls-files -z --others --exclude-standard --directory | tr '\\0' '\\n' | sed -e 's/[][*?!#\\ ]/\\\\&/g' -e 's|^|/|' >> "$exclude"
 git rev-parse HEAD`;
 }
+
+/**
+ * Benchmark images clone the whole repository and reset it to the base, keeping what came after: remote branches,
+ * tags, reflogs, the fix's commit itself, which an agent finds with `git log --all` (SWE-bench/SWE-bench#465,
+ * scaleapi/SWE-bench_Pro-os#93). Where any commit is reachable that the base does not reach, or a remote is set,
+ * every ref goes but the current branch (kept at the base) and the objects only they reached are pruned.
+ */
+const LATER_HISTORY_REMOVAL = `later=$(git rev-list --all --reflog --not HEAD --max-count=1)
+if [ -n "$later" ] || [ -n "$(git remote)" ]; then
+  base=$(git rev-parse HEAD)
+  branch=$(git symbolic-ref -q HEAD || true)
+  for remote in $(git remote); do git remote remove "$remote"; done
+  git for-each-ref --format='delete %(refname)' | git update-ref --stdin
+  if [ -n "$branch" ]; then git update-ref "$branch" "$base"; else git update-ref --no-deref HEAD "$base"; fi
+  git_dir=$(git rev-parse --git-dir)
+  rm -f "$git_dir/ORIG_HEAD" "$git_dir/FETCH_HEAD" "$git_dir/MERGE_HEAD" "$git_dir/CHERRY_PICK_HEAD"
+  git reflog expire --expire=now --all
+  git repack -a -d -q
+  git prune --expire=now
+fi`;
 
 const ACTIVATED_MARK = '--rollout-activated--';
 

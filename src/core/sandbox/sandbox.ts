@@ -110,6 +110,12 @@ export interface InstanceSetup {
   setup?: string;
   /** Standard input of `setup` (the patch it applies). */
   setupInput?: string;
+  /**
+   * Removes what the repository holds past its base commit (branches, tags and remote refs the base is not on,
+   * reflogs, and the objects only they reach), so that the agent cannot read the fix from its history. A grader's
+   * sandbox keeps it: SWE-bench Pro checks the fix's test files out of it.
+   */
+  hideLaterHistory?: boolean;
 }
 
 /** Thrown when the container engine or image is missing or broken: never a wrong answer by the agent. */

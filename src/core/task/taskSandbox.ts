@@ -45,13 +45,21 @@ export function taskImage(
   };
 }
 
-/** The task's sandbox; throws, before anything starts, where its test logs could not be graded. */
-export async function taskSandbox(task: Task, settings: TaskSandboxSettings): Promise<TaskSandbox> {
+/**
+ * The task's sandbox, for the agent (its instance's history past the base removed) or for grading; throws, before
+ * anything starts, where its test logs could not be graded.
+ */
+export async function taskSandbox(
+  task: Task,
+  settings: TaskSandboxSettings,
+  purpose: 'agent' | 'grading',
+): Promise<TaskSandbox> {
   const { environment, image, instance } = taskImage(task, settings);
   if (environment.logParser === HARNESS_LOG_PARSER) await requireHarnessParser(task);
   if (instance && task.instance) {
     const { workdir, activate, setup, setupInput } = task.instance;
-    return { environment, spec: { image, workdir, instance: { activate, setup, setupInput } } };
+    const hideLaterHistory = purpose === 'agent' ? { hideLaterHistory: true } : {};
+    return { environment, spec: { image, workdir, instance: { activate, setup, setupInput, ...hideLaterHistory } } };
   }
   return { environment, spec: { image, repo: await resolveRepoSource(task, settings.repos) } };
 }

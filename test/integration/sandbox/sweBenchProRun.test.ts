@@ -57,6 +57,10 @@ function buildProImage(): { base: string; fix: string } {
     for (const patch of ['gold.patch', 'test.patch']) git(repo, 'apply', join(EXAMPLE, patch));
     git(repo, 'commit', '-q', '-am', 'the fix and its tests');
     const fix = git(repo, 'rev-parse', 'HEAD');
+    // What a clone reset to the base keeps of later history: a tag, a remote's branch, the reflog.
+    git(repo, 'tag', 'v2.0.2');
+    git(repo, 'remote', 'add', 'origin', 'https://github.com/bytesize/bytesize.git');
+    git(repo, 'update-ref', 'refs/remotes/origin/main', fix);
     git(repo, 'reset', '-q', '--hard', base);
     buildOffline(IMAGE, context, [`BASE_IMAGE=${imageForProfile('python')}`]);
     return { base, fix };
@@ -102,10 +106,12 @@ function proTaskFile(dir: string, commits: { base: string; fix: string }): strin
 describe('a SWE-bench Pro instance in its image, graded by its own run script and parser (real Docker)', () => {
   let dir: string;
   let taskFile: string;
+  let commits: { base: string; fix: string };
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'rollout-pro-run-'));
-    taskFile = proTaskFile(dir, buildProImage());
+    commits = buildProImage();
+    taskFile = proTaskFile(dir, commits);
     process.env.OPENAI_API_KEY = KEY;
   });
 
@@ -129,11 +135,12 @@ describe('a SWE-bench Pro instance in its image, graded by its own run script an
     return trajectory;
   }
 
-  test("the agent works in /app at the base commit; the fix is resolved by the instance's own tests", async () => {
+  test("the agent works in /app at the base, the later history out of its reach; the instance's own tests resolve the fix", async () => {
     const gold = readFileSync(join(EXAMPLE, 'gold.patch'), 'utf8');
+    const history = `git log --all --reflog --format=%s; git tag; git remote; git cat-file -e ${commits.fix} || echo hidden`;
     const trajectory = await run(
       [
-        step.toolCall('bash', { command: 'pwd; git log -1 --format=%s' }),
+        step.toolCall('bash', { command: `pwd; ${history}` }),
         step.toolCall('bash', { command: `git apply <<'PATCH'\n${gold}PATCH` }),
         step.toolCall('submit', { summary: 'round before choosing the unit' }),
       ],
@@ -141,7 +148,7 @@ describe('a SWE-bench Pro instance in its image, graded by its own run script an
     );
     assert.equal(trajectory.run.image?.name, IMAGE);
     assert.equal(trajectory.run.extra?.workdir, '/app');
-    assert.match(trajectory.turns[0].observations[0].output, /^\/app\nbase$/m);
+    assert.match(trajectory.turns[0].observations[0].output, /^\/app\nbase\nhidden$/m);
     assert.equal(trajectory.result?.reward?.resolved, true, JSON.stringify(trajectory.result));
   });
 

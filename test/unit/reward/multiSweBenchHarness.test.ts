@@ -116,9 +116,12 @@ describe("Multi-SWE-bench's harness reads the rows of its ranges and releases", 
   test("a run's sandbox for such a row is planned in the row's image once the harness has a parser for it", () =>
     withHarnessPython(standIn, async () => {
       const task = taskOf(recording.cases[0].pull_request);
-      const { spec, environment } = await taskSandbox(task, settings);
+      const { spec, environment } = await taskSandbox(task, settings, 'agent');
       assert.equal(environment.logParser, 'mswebench_harness');
       assert.equal(spec.image, task.instance?.image);
+      assert.equal(spec.instance?.hideLaterHistory, true, "the agent's sandbox holds no history past the base");
+      const grading = await taskSandbox(task, settings, 'grading');
+      assert.equal(grading.spec.instance?.hideLaterHistory, undefined, "the grader's keeps it");
     }));
 
   test('a row whose name the installed harness does not register is refused before it runs, naming the name', () =>
@@ -145,7 +148,10 @@ describe("Multi-SWE-bench's harness where it is not installed", () => {
           `task ${task.id}: its test logs are read by Multi-SWE-bench's own parser for ${harnessName(task)}, and the harness is not usable: .*cannot import Multi-SWE-bench's harness.*pip install multi-swe-bench.*--specs FILE with a test_framework for ${harnessName(task)}`,
         ),
       );
-      await assert.rejects(taskSandbox(task, settings), /its test logs are read by Multi-SWE-bench's own parser/);
+      await assert.rejects(
+        taskSandbox(task, settings, 'agent'),
+        /its test logs are read by Multi-SWE-bench's own parser/,
+      );
       await assert.rejects(
         readWithHarness(task, ['log']),
         new RegExp(

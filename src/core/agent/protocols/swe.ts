@@ -78,7 +78,7 @@ export class SweProtocol implements RolloutProtocol {
     start: (spec: ProtocolEnvironment['spec']) => Promise<Sandbox>,
   ): Promise<{ sandbox: Sandbox; environment: ProtocolEnvironment }> {
     if (!testsCanGrade(task)) throw new Error(`task ${task.id}: ${NO_FAIL_TO_PASS}; its tests cannot grade a run`);
-    const { environment, spec } = await taskSandbox(task, evaluator);
+    const { environment, spec } = await taskSandbox(task, evaluator, 'agent');
     return { sandbox: await start(spec), environment: { spec, install: environment.install } };
   }
 
