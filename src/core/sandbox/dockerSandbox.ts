@@ -13,6 +13,7 @@ import {
   InfrastructureError,
   type ExecOptions,
   type ExecResult,
+  type HiddenHistory,
   type InstanceSetup,
   type Sandbox,
   type SandboxSpec,
@@ -530,8 +531,8 @@ interface StartScript {
 /** An instance's start script: its setup on its input, then the base commit (see baseCommitScript). */
 function instanceStartScript(image: string, instance: InstanceSetup): StartScript {
   const what = `the instance setup of ${image}`;
-  const { setup, setupInput, hideLaterHistory } = instance;
-  const script = baseCommitScript(setup, hideLaterHistory === true);
+  const { setup, setupInput, hideHistory } = instance;
+  const script = baseCommitScript(setup, hideHistory);
   if (setupInput === undefined) return { script, what };
   const input = Buffer.from(setupInput);
   return { script: `${setupInputScript(input.length)}\n${script}`, input, what };
@@ -596,16 +597,16 @@ exec sleep infinity </dev/null`;
  * Refreshes the index's file stats (a container's files are not where the image build saw them, so git would
  * take every file for changed: `git apply --index` refuses to run), runs the setup (its own status decides),
  * then hides whatever is untracked (build output, the image's own scripts), so that the agent's diff holds only
- * its own changes; with `hideLaterHistory`, removes the history past the base (LATER_HISTORY_REMOVAL); prints the
- * commit the diff is taken against.
+ * its own changes; with `hideHistory`, removes that history (HISTORY_REMOVAL); prints the commit the diff is taken
+ * against.
  */
-function baseCommitScript(setup: string | undefined, hideLaterHistory: boolean): string {
+function baseCommitScript(setup: string | undefined, hideHistory: HiddenHistory | undefined): string {
   return `set -e
 git update-index -q --refresh >/dev/null 2>&1 || true
 (
 ${setup ?? ':'}
 ) || exit $?
-${hideLaterHistory ? LATER_HISTORY_REMOVAL : ''}
+${hideHistory ? HISTORY_REMOVAL[hideHistory] : ''}
 exclude=$(git rev-parse --git-path info/exclude)
 mkdir -p "$(dirname "$exclude")"
 git ls-files -z --others --exclude-standard --directory | tr '\\0' '\\n' | sed -e 's/[][*?!#\\ ]/\\\\&/g' -e 's|^|/|' >> "$exclude"
@@ -615,22 +616,29 @@ git rev-parse HEAD`;
 /**
  * Benchmark images clone the whole repository and reset it to the base, keeping what came after: remote branches,
  * tags, reflogs, the fix's commit itself, which an agent finds with `git log --all` (SWE-bench/SWE-bench#465,
- * scaleapi/SWE-bench_Pro-os#93). Where any commit is reachable that the base does not reach, or a remote is set,
- * every ref goes but the current branch (kept at the base) and the objects only they reached are pruned.
+ * scaleapi/SWE-bench_Pro-os#93). `later`: where any commit is reachable that the base does not reach, or a remote is
+ * set, every ref goes but the current branch, left at the base. `all`: the current branch is left at a commit of the
+ * base's tree with no parent. Either way the remotes and reflogs go, and the objects only they reached are pruned.
  */
-const LATER_HISTORY_REMOVAL = `later=$(git rev-list --all --reflog --not HEAD --max-count=1)
-if [ -n "$later" ] || [ -n "$(git remote)" ]; then
-  base=$(git rev-parse HEAD)
+const KEEP_ONLY = `keep_only() {
   branch=$(git symbolic-ref -q HEAD || true)
   for remote in $(git remote); do git remote remove "$remote"; done
   git for-each-ref --format='delete %(refname)' | git update-ref --stdin
-  if [ -n "$branch" ]; then git update-ref "$branch" "$base"; else git update-ref --no-deref HEAD "$base"; fi
+  if [ -n "$branch" ]; then git update-ref "$branch" "$1"; else git update-ref --no-deref HEAD "$1"; fi
   git_dir=$(git rev-parse --git-dir)
   rm -f "$git_dir/ORIG_HEAD" "$git_dir/FETCH_HEAD" "$git_dir/MERGE_HEAD" "$git_dir/CHERRY_PICK_HEAD"
   git reflog expire --expire=now --all
   git repack -a -d -q
   git prune --expire=now
-fi`;
+}`;
+
+const HISTORY_REMOVAL: Record<HiddenHistory, string> = {
+  later: `${KEEP_ONLY}
+later=$(git rev-list --all --reflog --not HEAD --max-count=1)
+if [ -n "$later" ] || [ -n "$(git remote)" ]; then keep_only "$(git rev-parse HEAD)"; fi`,
+  all: `${KEEP_ONLY}
+keep_only "$(git -c user.name=rollout -c user.email=rollout@localhost commit-tree -m 'the task' 'HEAD^{tree}')"`,
+};
 
 const ACTIVATED_MARK = '--rollout-activated--';
 

@@ -100,6 +100,8 @@ export type SandboxFactory = (spec: SandboxSpec) => Promise<Sandbox>;
  * `/testbed`): nothing is copied in, commands run as the image's own user with its environment activated, and
  * diffs are taken against the commit checked out there once `setup` has run.
  */
+export type HiddenHistory = 'later' | 'all';
+
 export interface InstanceSetup {
   /**
    * Shell lines that activate the image's environment (`source /opt/miniconda3/bin/activate && conda activate
@@ -111,11 +113,12 @@ export interface InstanceSetup {
   /** Standard input of `setup` (the patch it applies). */
   setupInput?: string;
   /**
-   * Removes what the repository holds past its base commit (branches, tags and remote refs the base is not on,
-   * reflogs, and the objects only they reach), so that the agent cannot read the fix from its history. A grader's
-   * sandbox keeps it: SWE-bench Pro checks the fix's test files out of it.
+   * What of the repository's history is removed before the agent starts, so that it cannot read the answer there:
+   * `later`, what lies past the base commit (branches, tags and remote refs the base is not on, reflogs, and the
+   * objects only they reach); `all`, every commit, the base's tree kept as the one commit (a SWE-smith bug, whose
+   * parent commit is the fix). A grader's sandbox keeps it all: SWE-bench Pro checks the fix's test files out of it.
    */
-  hideLaterHistory?: boolean;
+  hideHistory?: HiddenHistory;
 }
 
 /** Thrown when the container engine or image is missing or broken: never a wrong answer by the agent. */

@@ -55,6 +55,7 @@ export function sweSmithRowToTask(row: Row): Task {
       workdir: TESTBED,
       activate: SWE_BENCH_ACTIVATION,
       setup: startFromBug(baseCommit),
+      hiddenHistory: 'all',
       setupInput: bugPatch.endsWith('\n') ? bugPatch : `${bugPatch}\n`,
     },
   };

@@ -2,7 +2,7 @@
 
 import type { EvalType } from '../reward/harnessRules';
 import type { LogParserName } from '../reward/logParsers/index';
-import type { RepoSource } from '../sandbox/sandbox';
+import type { HiddenHistory, RepoSource } from '../sandbox/sandbox';
 
 export type TaskKind = 'swe-bench' | 'cab' | 'folder';
 
@@ -63,6 +63,11 @@ export interface TaskInstance {
   setupInput?: string;
   /** The image's own test command (Multi-SWE-bench's `/home/run.sh`), used unless a spec gives another. */
   testCommand?: string;
+  /**
+   * What of the repository's history the agent must not see, where not only what lies past the base (`later`):
+   * `all` where the base's own parent holds the answer (SWE-smith's bug commit on top of the clean code).
+   */
+  hiddenHistory?: HiddenHistory;
 }
 
 /** The fields Multi-SWE-bench's harness picks a pull request's log parser by, named as its rows name them. */

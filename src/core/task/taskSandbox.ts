@@ -58,8 +58,8 @@ export async function taskSandbox(
   if (environment.logParser === HARNESS_LOG_PARSER) await requireHarnessParser(task);
   if (instance && task.instance) {
     const { workdir, activate, setup, setupInput } = task.instance;
-    const hideLaterHistory = purpose === 'agent' ? { hideLaterHistory: true } : {};
-    return { environment, spec: { image, workdir, instance: { activate, setup, setupInput, ...hideLaterHistory } } };
+    const hideHistory = purpose === 'agent' ? { hideHistory: task.instance.hiddenHistory ?? 'later' } : {};
+    return { environment, spec: { image, workdir, instance: { activate, setup, setupInput, ...hideHistory } } };
   }
   return { environment, spec: { image, repo: await resolveRepoSource(task, settings.repos) } };
 }

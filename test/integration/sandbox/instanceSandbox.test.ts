@@ -92,6 +92,27 @@ describe('DockerSandbox in an instance image laid out as the SWE-bench harness d
     }
   });
 
+  test("an agent's sandbox of a SWE-smith bug holds one commit of the buggy tree: not the bug's commit, not the clean code", async () => {
+    const agents = await DockerSandbox.create({
+      image,
+      workdir: '/testbed',
+      instance: { activate: SWE_BENCH_ACTIVATION, setup: SWE_SMITH_SETUP, setupInput: BUG, hideHistory: 'all' },
+    });
+    try {
+      assert.match((await agents.exec('cat README.md')).stdout, /the bug a SWE-smith task starts from/);
+      assert.equal((await agents.exec('git rev-list --all --reflog | wc -l')).stdout.trim(), '1');
+      assert.equal((await agents.exec('git log --format=%s')).stdout, 'the task\n');
+      const clean = await agents.exec(`git cat-file -e ${sandbox.baseCommit} || echo gone`);
+      assert.equal(clean.stdout, 'gone\n', "the clean code's commit, the bug's parent");
+      assert.equal(agents.baseCommit, (await agents.exec('git rev-parse HEAD')).stdout.trim());
+      assert.equal(await agents.diff(), '');
+      await agents.exec("sed -i 's/^(the bug.*/(fixed)/' README.md");
+      assert.match(await agents.diff(), /^-\(the bug a SWE-smith task starts from\)\n\+\(fixed\)$/m);
+    } finally {
+      await agents.destroy();
+    }
+  });
+
   test('a setup input cut short on its way in is an infrastructure error, though what arrived would apply', async () => {
     // The cut falls at the end of the first file's diff, so the part that arrives is a whole patch of its own.
     const newFile = (fill: number) =>

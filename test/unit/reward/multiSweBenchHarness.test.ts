@@ -119,9 +119,9 @@ describe("Multi-SWE-bench's harness reads the rows of its ranges and releases", 
       const { spec, environment } = await taskSandbox(task, settings, 'agent');
       assert.equal(environment.logParser, 'mswebench_harness');
       assert.equal(spec.image, task.instance?.image);
-      assert.equal(spec.instance?.hideLaterHistory, true, "the agent's sandbox holds no history past the base");
+      assert.equal(spec.instance?.hideHistory, 'later', "the agent's sandbox holds no history past the base");
       const grading = await taskSandbox(task, settings, 'grading');
-      assert.equal(grading.spec.instance?.hideLaterHistory, undefined, "the grader's keeps it");
+      assert.equal(grading.spec.instance?.hideHistory, undefined, "the grader's keeps it");
     }));
 
   test('a row whose name the installed harness does not register is refused before it runs, naming the name', () =>

@@ -358,6 +358,7 @@ describe('SWE-smith', () => {
     assert.equal(task.instance?.workdir, '/testbed');
     assert.equal(task.instance?.setupInput, published.patch);
     assert.match(task.instance?.setup ?? '', /git cat-file -e d1c5199b6a9d7ae9382d26ee2859b837107165e7\^\{commit\}/);
+    assert.equal(task.instance?.hiddenHistory, 'all', "the bug's parent commit is the fix: the agent sees no history");
     assert.equal(task.goldPatch, reversePatch(published.patch as string));
     assert.ok(task.failToPass.length > 0 && task.passToPass.length > 0);
     assert.equal(
