@@ -636,7 +636,9 @@ const HISTORY_REMOVAL: Record<HiddenHistory, string> = {
   later: `${KEEP_ONLY}
 later=$(git rev-list --all --reflog --not HEAD --max-count=1)
 if [ -n "$later" ] || [ -n "$(git remote)" ]; then keep_only "$(git rev-parse HEAD)"; fi`,
+  // A fixed author and date: the same tree makes the same commit, in a re-execution too.
   all: `${KEEP_ONLY}
+export GIT_AUTHOR_DATE=2000-01-01T00:00:00Z GIT_COMMITTER_DATE=2000-01-01T00:00:00Z
 keep_only "$(git -c user.name=rollout -c user.email=rollout@localhost commit-tree -m 'the task' 'HEAD^{tree}')"`,
 };
 

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { DockerSandbox } from '../../../src/core/sandbox/dockerSandbox';
 import { Engine } from '../../../src/core/sandbox/engine';
 import { imageForProfile } from '../../../src/core/sandbox/images';
-import { InfrastructureError } from '../../../src/core/sandbox/sandbox';
+import { InfrastructureError, type InstanceSetup } from '../../../src/core/sandbox/sandbox';
 import { SWE_BENCH_ACTIVATION } from '../../../src/core/task/instanceImages';
 import { engineRequestsDuring } from '../../support/engineRequests';
 import { startFailureWithInputCut } from '../../support/engineProxy';
@@ -93,11 +93,13 @@ describe('DockerSandbox in an instance image laid out as the SWE-bench harness d
   });
 
   test("an agent's sandbox of a SWE-smith bug holds one commit of the buggy tree: not the bug's commit, not the clean code", async () => {
-    const agents = await DockerSandbox.create({
-      image,
-      workdir: '/testbed',
-      instance: { activate: SWE_BENCH_ACTIVATION, setup: SWE_SMITH_SETUP, setupInput: BUG, hideHistory: 'all' },
-    });
+    const instance: InstanceSetup = {
+      activate: SWE_BENCH_ACTIVATION,
+      setup: SWE_SMITH_SETUP,
+      setupInput: BUG,
+      hideHistory: 'all',
+    };
+    const agents = await DockerSandbox.create({ image, workdir: '/testbed', instance });
     try {
       assert.match((await agents.exec('cat README.md')).stdout, /the bug a SWE-smith task starts from/);
       assert.equal((await agents.exec('git rev-list --all --reflog | wc -l')).stdout.trim(), '1');
@@ -105,6 +107,9 @@ describe('DockerSandbox in an instance image laid out as the SWE-bench harness d
       const clean = await agents.exec(`git cat-file -e ${sandbox.baseCommit} || echo gone`);
       assert.equal(clean.stdout, 'gone\n', "the clean code's commit, the bug's parent");
       assert.equal(agents.baseCommit, (await agents.exec('git rev-parse HEAD')).stdout.trim());
+      const again = await DockerSandbox.create({ image, workdir: '/testbed', instance });
+      await again.destroy();
+      assert.equal(again.baseCommit, agents.baseCommit, 'the same commit in a re-execution');
       assert.equal(await agents.diff(), '');
       await agents.exec("sed -i 's/^(the bug.*/(fixed)/' README.md");
       assert.match(await agents.diff(), /^-\(the bug a SWE-smith task starts from\)\n\+\(fixed\)$/m);
