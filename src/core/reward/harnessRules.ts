@@ -102,19 +102,13 @@ export const SWE_REBENCH_RULES: HarnessRules = { ...HARNESS_RULES[4], wholeLogWi
 /**
  * SWE-bench Pro's harness (scaleapi/SWE-bench_Pro-os @ ca10a60, swe_bench_pro_eval.py): the patch applied once with
  * `git apply -v`, its binary sections left out; resolved when every expected test is PASSED in the results of the
- * instance's own parser, compared by exact name. No SWE-bench release grades these rows.
+ * instance's own parser, compared by exact name; none of 5.0's checks of a log. No SWE-bench release grades these rows
+ * (the reports name 4, whose rules these start from).
  */
 export const SWE_BENCH_PRO_RULES: HarnessRules = {
-  ...HARNESS_RULES[5],
+  ...HARNESS_RULES[4],
   modelPatchCommands: ['git apply -v'],
-  cleanBetweenPatchAttempts: false,
-  acceptAlreadyApplied: false,
-  prefixMatchCutIds: false,
-  skippedCounts: false,
-  requireSuiteRan: false,
-  checkExitCode: false,
   failOnlyRepos: [],
-  taskEvalType: false,
   wholeLogWithoutResults: false,
   passedOnly: true,
   dropsBinaryFiles: true,
