@@ -95,13 +95,14 @@ export interface SandboxSpec {
 /** Starts a sandbox for a spec: the Docker engine's in the product, a counting or failing one in tests. */
 export type SandboxFactory = (spec: SandboxSpec) => Promise<Sandbox>;
 
+/** What of an instance's repository history an agent must not see (InstanceSetup.hideHistory). */
+export type HiddenHistory = 'later' | 'all';
+
 /**
  * How a sandbox uses an image that already holds the repository at `workdir` (the SWE-bench harness's
  * `/testbed`): nothing is copied in, commands run as the image's own user with its environment activated, and
  * diffs are taken against the commit checked out there once `setup` has run.
  */
-export type HiddenHistory = 'later' | 'all';
-
 export interface InstanceSetup {
   /**
    * Shell lines that activate the image's environment (`source /opt/miniconda3/bin/activate && conda activate

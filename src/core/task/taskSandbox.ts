@@ -46,7 +46,7 @@ export function taskImage(
 }
 
 /**
- * The task's sandbox, for the agent (its instance's history past the base removed) or for grading; throws, before
+ * The task's sandbox, for the agent (the history its instance must not show hidden) or for grading; throws, before
  * anything starts, where its test logs could not be graded.
  */
 export async function taskSandbox(
