@@ -115,8 +115,9 @@ describe('the extension in a real VS Code (code-server 4.100.3 workbench in head
         packaged.stdout.includes(`VSIX ${vsix}: ${mib.toFixed(2)} MiB, `),
         `the packaging script prints the VSIX's size:\n${packaged.stdout}`,
       );
-      // 2.85 MiB when measured (the example tasks included): the bound catches a VSIX that takes in a new dependency tree or folder.
-      assert.ok(mib < 3, `the VSIX is ${mib.toFixed(2)} MiB`);
+      // 3.00 MiB when last measured (the example tasks included; 2.85 when the bound was set at 3): the
+      // bound catches a VSIX that takes in a new dependency tree or folder, not the bundle's growth by a feature.
+      assert.ok(mib < 3.25, `the VSIX is ${mib.toFixed(2)} MiB`);
       const unpacked = spawnSync('unzip', ['-q', vsix, '-d', join(scratch, 'unpacked')], { encoding: 'utf8' });
       assert.equal(unpacked.status, 0, `unzip failed: ${unpacked.stderr}`);
       assertPassed(await runMode('trusted', true, { extensionPath: join(scratch, 'unpacked', 'extension') }));
