@@ -20,7 +20,7 @@ import { loadRows, optionalString, requiredString, stringListField, type Row } f
 import { FieldError, type Task, type TaskLoadResult, type TaskSource } from './task';
 
 /** Where SWE-bench Pro's images hold the repository. */
-export const PRO_WORKDIR = '/app';
+const PRO_WORKDIR = '/app';
 /** Where the harness puts the patch, the scripts and their outputs inside the container. */
 const WORKSPACE = '/workspace';
 const IMAGE_REPOSITORY = 'jefzda/sweap-images';
