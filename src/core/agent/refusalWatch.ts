@@ -19,8 +19,7 @@ export class RefusalWatch {
 
   /** The refusal that stops the next rollouts from starting, while it is remembered. */
   get current(): PolicyError | undefined {
-    if (this.refusal && this.now() - this.refusal.at >= this.rememberMs) this.refusal = undefined;
-    return this.refusal?.error;
+    return this.refusal && this.now() - this.refusal.at < this.rememberMs ? this.refusal.error : undefined;
   }
 
   /** `policy`, noting such a refusal of any of its calls. */
