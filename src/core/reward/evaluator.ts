@@ -9,6 +9,7 @@
 import type { Sandbox, SandboxFactory } from '../sandbox/sandbox';
 import { shellQuote } from '../shellWords';
 import { taskSandbox, type TaskSandbox, type TaskSandboxSettings } from '../task/taskSandbox';
+import { isBinaryFileSection } from '../trajectory/patchFiles';
 import type { Task, TaskEnvironment } from '../task/task';
 import { evalScript } from './evalScript';
 import type { ResolutionStatus } from './grading';
@@ -160,7 +161,7 @@ class Steps {
 /** A git diff without the sections of binary files (`Binary files … differ`, `GIT binary patch`). */
 export function withoutBinaryFiles(patch: string): string {
   const sections = patch.split(/^(?=diff --git )/m);
-  return sections.filter((section) => !/^(Binary files .* differ|GIT binary patch)$/m.test(section)).join('');
+  return sections.filter((section) => !isBinaryFileSection(section)).join('');
 }
 
 async function evaluateInSandbox(

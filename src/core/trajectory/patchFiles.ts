@@ -29,6 +29,11 @@ export interface PatchFileVersions extends PatchFile {
 /** Reads a file of the base state by its path in the repository; undefined when it is not there. */
 export type BaseFileReader = (path: string) => Promise<string | undefined>;
 
+/** Whether one file's section of a git diff is a binary file's (no text hunks: git's marker instead). */
+export function isBinaryFileSection(section: string): boolean {
+  return /^(GIT binary patch|Binary files .* differ)$/m.test(section);
+}
+
 /** The files of a git patch in patch order, with renames, additions, deletions and binary changes told apart. */
 export function patchFiles(patch: string): PatchFile[] {
   const sections = patch.split(/^(?=diff --git )/m).filter((section) => section.startsWith('diff --git '));
@@ -42,7 +47,7 @@ export function patchFiles(patch: string): PatchFile[] {
     return {
       oldPath: added ? null : oldPath,
       newPath: deleted ? null : newPath,
-      binary: /^(GIT binary patch|Binary files .* differ)$/m.test(section),
+      binary: isBinaryFileSection(section),
     };
   });
 }
