@@ -14,7 +14,8 @@ const USAGE = `usage: rollout export --runs DIR… --format ${Object.keys(EXPORT
   --format       sft: OpenAI chat JSONL {messages, tools, metadata}
                  dpo: preference pairs {prompt, chosen, rejected} from attempts at the same task
                  rl: one row per turn with return and GRPO group-normalised advantage
-                 swebench-preds: {instance_id, model_name_or_path, model_patch}, best attempt per task
+                 swebench-preds: {instance_id, model_name_or_path, model_patch}, best attempt per task,
+                   as preds.jsonl and preds.json (a JSON array, for SWE-bench Pro's harness)
                  swe-agent-traj: one SWE-agent .traj per run
   --out          folder for the files and the dataset card (README.md)
   --split        hold out a fraction of tasks (never of runs), e.g. val=0.1

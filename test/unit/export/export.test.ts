@@ -239,6 +239,16 @@ describe('rollout export', () => {
     assert.equal(rows[0].instance_id, 'task-alpha');
     assert.equal(rows[0].model_name_or_path, 'gpt-4o-mini');
     assert.match(rows[0].model_patch as string, /\+    return a \+ b/);
+    const array = readFileSync(join(out, 'preds.json'), 'utf8');
+    assert.deepEqual(JSON.parse(array), rows, 'preds.json holds the same predictions as one JSON array');
+    assert.equal(array.split('\n').length, rows.length + 3, 'one prediction on each line, between [ and ]');
+    assert.match(readFileSync(join(out, 'README.md'), 'utf8'), /preds\.jsonl[\s\S]*preds\.json\b/);
+    const none = await run('swebench-preds', { minReward: 100 });
+    assert.deepEqual(
+      JSON.parse(readFileSync(join(none.out, 'preds.json'), 'utf8')),
+      [],
+      'no run passes: an empty array',
+    );
     await assert.rejects(
       run('swebench-preds', { split: parseSplit('val=0.1') }),
       /--split does not apply to --format swebench-preds/,

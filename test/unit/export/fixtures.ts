@@ -44,6 +44,8 @@ export interface RunSpec {
   logprobs?: boolean;
   /** The model wrote broken JSON as tool-call arguments in the last turn. */
   badArguments?: boolean;
+  /** The final patch, when not the sample one. */
+  patch?: string;
 }
 
 export async function recordRun(out: string, spec: RunSpec): Promise<string> {
@@ -56,8 +58,10 @@ export async function recordRun(out: string, spec: RunSpec): Promise<string> {
     await recorder.recordTurn(turn);
   }
   if (spec.unfinished) await recorder.close();
-  else
-    await recorder.finish(sampleResult(spec.reward, spec.exit ?? (spec.reward === null ? 'infra_error' : 'submitted')));
+  else {
+    const result = sampleResult(spec.reward, spec.exit ?? (spec.reward === null ? 'infra_error' : 'submitted'));
+    await recorder.finish({ ...result, patch: spec.patch ?? result.patch });
+  }
   return recorder.path;
 }
 
