@@ -53,8 +53,8 @@ options:
   --repos DIR      local clones named owner__name instead of cloning into the cache
   --specs FILE     per-repo environment specs (JSON)
 ${SANDBOX_USAGE}
-  --resume RUN_ID  continue an unfinished run (killed or crashed) from its last finished step, with the
-                   policy and protocol settings it recorded unless options here name others
+  --resume RUN_ID  continue an unfinished run (killed or crashed) or a cancelled one from its last finished
+                   step, with the policy and protocol settings it recorded unless options here name others
 
 CodeAssistBench tasks (the user and judge answer at temperature 0):
   --user-policy SPEC   the simulated user's model (a policy SPEC as above)
@@ -362,8 +362,11 @@ async function enqueue(url: string, request: EnqueueRequest): Promise<number> {
     const jobs = rolloutJobs(request);
     const retried = await enqueueRollouts(rollouts, jobs);
     for (const job of jobs) console.log(`queued ${job.runId}`);
-    for (const job of retried) console.log(`tried again ${job.runId} (it had failed: ${job.failedReason})`);
-    const again = retried.length ? ` (${retried.length} that had failed tried again)` : '';
+    for (const job of retried)
+      console.log(
+        `tried again ${job.runId} (${job.ended === 'failed' ? `it had failed: ${job.failedReason}` : 'it was cancelled'})`,
+      );
+    const again = retried.length ? ` (${retried.length} that had failed or were cancelled tried again)` : '';
     const out = isS3Url(request.outDir) ? request.outDir : resolve(request.outDir);
     console.log(
       `\n${jobs.length} rollout(s) queued on ${url}${again}; trajectories go to ${out}; watch with \`rollout status --queue ${url}\``,

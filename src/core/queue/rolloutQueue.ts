@@ -232,29 +232,37 @@ export const JOB_OPTIONS: JobsOptions = {
   removeOnFail: false,
 };
 
-/** A failed job that enqueuing tried again, with the reason its last try gave. */
-export interface RetriedJob {
-  runId: string;
-  failedReason: string;
-}
+/** A failed or cancelled job that enqueuing tried again; a failed one with the reason its last try gave. */
+export type RetriedJob = { runId: string } & ({ ended: 'failed'; failedReason: string } | { ended: 'cancelled' });
 
 /**
  * Adds the jobs. A job whose run id is already in the queue, waiting, running or finished, is left as it is; a
- * failed one is tried again, its tries counted afresh: the same command given after its cause was mended (an
- * image built, a key set) runs what failed.
+ * failed or cancelled one is tried again, its tries counted afresh: the same command given after a cancel, or
+ * after a failure's cause was mended (an image built, a key set), runs what did not finish (a cancelled run goes
+ * on from its last finished turn).
  */
 export async function enqueueRollouts({ queue }: RolloutQueue, jobs: RolloutJobData[]): Promise<RetriedJob[]> {
   await queue.addBulk(jobs.map((data) => ({ name: 'rollout', data, opts: { ...JOB_OPTIONS, jobId: data.runId } })));
   const runIds = new Set(jobs.map((job) => job.runId));
-  const failed = (await queue.getFailed(0, -1)).filter((job) => job.id !== undefined && runIds.has(job.id));
+  const ours = (job: Job) => job.id !== undefined && runIds.has(job.id);
   const retried: RetriedJob[] = [];
-  for (const job of failed) {
+  for (const job of (await queue.getFailed(0, -1)).filter(ours)) {
     const failedReason = job.failedReason;
-    await job.updateData({ ...job.data, requeuedAt: Date.now() });
-    await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
-    retried.push({ runId: job.id as string, failedReason });
+    await tryAgain(job, 'failed');
+    retried.push({ runId: job.id as string, ended: 'failed', failedReason });
+  }
+  for (const job of (await queue.getCompleted(0, -1)).filter(ours)) {
+    if (job.returnvalue?.exitStatus !== 'cancelled') continue;
+    await tryAgain(job, 'completed');
+    retried.push({ runId: job.id as string, ended: 'cancelled' });
   }
   return retried;
+}
+
+/** Queues a finished job again, marked so that a cancel given before now does not stop it. */
+async function tryAgain(job: Job<RolloutJobData>, state: 'failed' | 'completed'): Promise<void> {
+  await job.updateData({ ...job.data, requeuedAt: Date.now() });
+  await job.retry(state, { resetAttemptsMade: true, resetAttemptsStarted: true });
 }
 
 /** Drains the waiting jobs and tells every worker to abort the ones it runs that were enqueued before now. */

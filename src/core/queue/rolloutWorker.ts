@@ -22,7 +22,7 @@ import { InfrastructureError } from '../sandbox/sandbox';
 import { loadTasksStrict } from '../task/loadTasks';
 import type { Task } from '../task/task';
 import { readTrajectoryLog, TRAJECTORY_FILE } from '../trajectory/reader';
-import { LeaseLostError } from '../trajectory/recorder';
+import { isResumable, LeaseLostError } from '../trajectory/recorder';
 import { roundRobinSandboxes } from './engines';
 import { openResultStore, type ResultStore } from './resultStore';
 import {
@@ -311,14 +311,15 @@ type PreviousRecord = { kind: 'none' } | { kind: 'unfinished' } | { kind: 'finis
 
 /**
  * What an earlier try of this run id left in the store. A record closed as an infrastructure error, or one
- * that never got its first line, is removed so that the run id starts again and stays one trajectory.
+ * that never got its first line, is removed so that the run id starts again and stays one trajectory. A
+ * cancelled run goes on (the job was queued again after the cancel).
  */
 async function previousRecord(store: ResultStore, runId: string): Promise<PreviousRecord> {
   await store.fetchRun(runId);
   const path = join(store.localDir, runId, TRAJECTORY_FILE);
   if (!existsSync(path)) return { kind: 'none' };
   const { trajectory } = await readTrajectoryLog(path);
-  if (trajectory && !trajectory.result) return { kind: 'unfinished' };
+  if (trajectory && isResumable(trajectory)) return { kind: 'unfinished' };
   const result = trajectory?.result;
   if (!trajectory || !result || result.exit_status === 'infra_error') {
     await store.removeRun(runId);

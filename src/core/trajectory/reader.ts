@@ -27,6 +27,8 @@ export interface TrajectoryReadResult {
   tornFinalLine: boolean;
   /** Byte length of the log up to the end of its last complete, valid line. */
   validBytes: number;
+  /** Byte length of the log up to the end of its last valid line before `run_finished`: the log a resume keeps. */
+  bytesBeforeFinish: number;
   /** The schema version the log was written under (its lines were read as the current version). */
   schemaVersion: number;
 }
@@ -42,6 +44,8 @@ export class TrajectoryEventStream {
   tornFinalLine = false;
   /** Byte length of the log up to the end of its last complete, valid line. */
   validBytes = 0;
+  /** Byte length of the log up to the end of its last valid line before `run_finished`. */
+  bytesBeforeFinish = 0;
   /** The schema version its `run_started` line declared. */
   schemaVersion = TRAJECTORY_SCHEMA_VERSION;
   private started = false;
@@ -102,6 +106,7 @@ export class TrajectoryEventStream {
         continue;
       }
       this.validBytes = line.endOffset;
+      if (event.type !== 'run_finished') this.bytesBeforeFinish = line.endOffset;
       yield event;
     }
   }
@@ -157,8 +162,8 @@ export async function readTrajectoryLog(file: string, limits: LogReadLimits = {}
     else if (event.type === 'event') trajectory.events.push(event.event);
     else trajectory.result = event.result;
   }
-  const { problems, tornFinalLine, validBytes, schemaVersion } = stream;
-  return { trajectory, problems, tornFinalLine, validBytes, schemaVersion };
+  const { problems, tornFinalLine, validBytes, bytesBeforeFinish, schemaVersion } = stream;
+  return { trajectory, problems, tornFinalLine, validBytes, bytesBeforeFinish, schemaVersion };
 }
 
 function formatMiB(bytes: number): string {

@@ -106,8 +106,9 @@ export class TrajectoryRecorder {
   }
 
   /**
-   * Reopens an unfinished run: drops a torn final line, returns the turns recorded so far, and appends
-   * a `resumed` event. Fails on a finished run or a log with malformed lines (naming each one).
+   * Reopens an unfinished or cancelled run: drops a torn final line (a cancelled run's `run_finished` line: the
+   * `resumed` event keeps its time and reason), returns the turns recorded so far, and appends a `resumed` event.
+   * Fails on a run that finished otherwise or a log with malformed lines (naming each one).
    */
   static async resume(
     outDir: string,
@@ -122,15 +123,17 @@ export class TrajectoryRecorder {
     }
     const trajectory = read.trajectory;
     if (!trajectory) throw new Error(`cannot resume ${path}: it has no run_started line`);
-    if (trajectory.result)
-      throw new Error(`cannot resume ${path}: the run already finished (${trajectory.result.exit_status})`);
+    if (!isResumable(trajectory))
+      throw new Error(`cannot resume ${path}: the run already finished (${trajectory.result?.exit_status})`);
+    const cancel = trajectory.result;
     if (trajectory.turns.at(-1)?.secrets_in_diff)
       throw new Error(
         `cannot resume ${path}: its work tree held a registered secret, so the log keeps that diff redacted and the work tree cannot be restored from it; start the task again`,
       );
     // Appending after a torn line would glue the next line onto it; cut the log back to its last whole line.
-    if (read.schemaVersion < TRAJECTORY_SCHEMA_VERSION) await upgradeLogFile(path, read.schemaVersion, read.validBytes);
-    else await truncate(path, read.validBytes);
+    const keptBytes = cancel ? read.bytesBeforeFinish : read.validBytes;
+    if (read.schemaVersion < TRAJECTORY_SCHEMA_VERSION) await upgradeLogFile(path, read.schemaVersion, keptBytes);
+    else await truncate(path, keptBytes);
     const handle = await open(path, 'a');
     const { size } = await handle.stat();
     const recorder = new TrajectoryRecorder(outDir, trajectory.run, path, redactorFor(options), handle, options, size);
@@ -139,6 +142,7 @@ export class TrajectoryRecorder {
     await recorder.recordEvent('resumed', {
       turns_kept: trajectory.turns.length,
       torn_line_dropped: read.tornFinalLine,
+      ...(cancel ? { cancelled: { at: cancel.ended_at, reason: cancel.error ?? null } } : {}),
     });
     // This process records the run now (and a kill before the first index update left it out of the index).
     await recorder.index(runIndexEntry(trajectory.run));
@@ -276,14 +280,19 @@ function redactEvent(redactor: Redactor, event: TrajectoryEvent): TrajectoryEven
   return redactor.redact(event);
 }
 
+/** Whether a run can go on from its log: it never finished (killed, or still running), or it was cancelled. */
+export function isResumable(trajectory: Trajectory): boolean {
+  return !trajectory.result || trajectory.result.exit_status === 'cancelled';
+}
+
 /**
  * Rewrites a log written under an older schema version in the current one (its whole lines only), so that lines
  * appended to it now do not mix two versions in one file.
  */
-async function upgradeLogFile(path: string, version: number, validBytes: number): Promise<void> {
+async function upgradeLogFile(path: string, version: number, keptBytes: number): Promise<void> {
   const lines: string[] = [];
   for await (const line of readLines(path)) {
-    if (line.endOffset > validBytes) break;
+    if (line.endOffset > keptBytes) break;
     lines.push(line.text.trim() === '' ? line.text : JSON.stringify(upgradeLine(JSON.parse(line.text), version)));
   }
   await writeFileAtomic(path, lines.map((line) => `${line}\n`).join(''));

@@ -98,7 +98,7 @@ function eventSummary(kind: string, data: Record<string, unknown>, text: (key: s
     case 'compaction':
       return `Context compacted (${text('strategy') ?? 'compaction'}): ${String(data.turns_elided ?? '?')} turns left out of the request, about ${String(data.estimated_tokens_before ?? '?')} → ${String(data.estimated_tokens_after ?? '?')} tokens`;
     case 'resumed':
-      return 'Run resumed from its log';
+      return data.cancelled ? 'Run resumed from its log after it was cancelled' : 'Run resumed from its log';
     case 'user_feedback':
       return `Simulated user, round ${String(data.round ?? '?')}: ${text('status') ?? 'replied'}${text('reason') ? ` — ${firstLine(text('reason'))}` : ''}`;
     case 'judge_verdict':

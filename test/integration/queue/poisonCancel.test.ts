@@ -77,7 +77,7 @@ test('a poison task (its image cannot start) ends as failed with its reason afte
   }
 });
 
-test('rollout status --cancel drains the waiting jobs and stops the running sandbox; the running rollout ends as cancelled (real Redis, real Docker, a real worker process, local OpenAI wire-protocol test double)', async () => {
+test('rollout status --cancel drains the waiting jobs and stops the running sandbox; the running rollout ends as cancelled; the same command then runs all three, the cancelled one from its last turn (real Redis, real Docker, a real worker process, local OpenAI wire-protocol test double)', async () => {
   // The model's second answer never comes: the rollout is waiting on it when it is cancelled.
   const model = await ScriptedOpenAIServer.start([
     step.toolCall('view', { path: 'pagekit/paginator.py', start_line: 44, end_line: 49 }),
@@ -87,7 +87,7 @@ test('rollout status --cancel drains the waiting jobs and stops the running sand
   const rollouts = new RolloutQueue(bed.redis.url);
   const worker = bed.startWorker();
   try {
-    const { runIds } = await bed.enqueue([
+    const request = [
       '--tasks',
       TASKS,
       '--ids',
@@ -98,7 +98,8 @@ test('rollout status --cancel drains the waiting jobs and stops the running sand
       `openai:scripted@${model.baseURL}`,
       '--out',
       outDir,
-    ]);
+    ];
+    const { runIds } = await bed.enqueue(request);
     const running = await waitFor(
       'the first rollout to record a turn',
       async () => {
@@ -129,6 +130,32 @@ test('rollout status --cancel drains the waiting jobs and stops the running sand
     assert.equal(await containersWithLabel(runIdLabel, running), 0, 'its sandbox was stopped');
     const status = await queueStatus(rollouts);
     assert.equal(status.waiting + status.active + status.delayed, 0);
+
+    model.push(...runIds.map(() => step.toolCall('submit', { summary: 'done' })));
+    const again = await bed.enqueue(request);
+    assert.deepEqual(again.runIds, runIds, 'the same command names the same runs');
+    assert.match(
+      again.output,
+      new RegExp(`^tried again ${running.replace(/\./g, '\\.')} \\(it was cancelled\\)$`, 'm'),
+    );
+    await waitFor(
+      'all three rollouts to be submitted',
+      async () => {
+        const ended = await Promise.all(runIds.map((runId) => rollouts.queue.getJob(runId)));
+        return ended.every((job) => job?.returnvalue?.exitStatus === 'submitted') ? true : undefined;
+      },
+      120_000,
+      worker.output,
+    );
+    const resumed = (await readTrajectoryLog(join(outDir, running, 'trajectory.jsonl'))).trajectory;
+    assert.equal(resumed?.turns.length, 2, 'the turn recorded before the cancel, then the submission');
+    assert.deepEqual(resumed?.turns[0], trajectory?.turns[0], 'the turn before the cancel is kept as it was');
+    const resumedEvent = resumed?.events.find((event) => event.kind === 'resumed');
+    assert.deepEqual(resumedEvent?.data?.cancelled, {
+      at: trajectory?.result?.ended_at,
+      reason: 'cancelled by the user',
+    });
+    assert.equal(resumed?.result?.exit_status, 'submitted');
   } finally {
     await rollouts.close();
     await stopWorker(worker);

@@ -314,6 +314,8 @@ describe('playback header and events', () => {
     assert.equal(toPlaybackEvent({ kind: 'error', at: '', after_turn: 0 }).isError, true);
     assert.equal(toPlaybackEvent({ kind: 'user_status_malformed', at: '', after_turn: 1, data: {} }).isError, true);
     assert.equal(toPlaybackEvent({ kind: 'resumed', at: '', after_turn: 4 }).summary, 'Run resumed from its log');
+    const afterCancel = { kind: 'resumed', at: '', after_turn: 4, data: { cancelled: { at: '', reason: 'x' } } };
+    assert.equal(toPlaybackEvent(afterCancel).summary, 'Run resumed from its log after it was cancelled');
   });
 
   test('simulated user and judge events name the round, status and verdict', () => {

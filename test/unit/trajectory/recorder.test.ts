@@ -262,6 +262,34 @@ if (CHILD_OUT) {
       await assert.rejects(TrajectoryRecorder.resume(out, 'run-3'), /already finished \(submitted\)/);
     });
 
+    test('a cancelled run resumes from its last turn: its run_finished line goes, the resumed event keeps the cancel', async () => {
+      const out = mkdtempSync(join(tmpdir(), 'traj-'));
+      const recorder = await TrajectoryRecorder.start(out, sampleRun('run-c'));
+      await recorder.recordTurn(sampleTurn(0));
+      await recorder.finish({ ...sampleResult(null, 'cancelled'), error: 'cancelled by the user' });
+      const file = join(out, 'run-c', 'trajectory.jsonl');
+      const cancelled = await readTrajectoryLog(file);
+      assert.equal((await readRunIndex(out))[0].status, 'cancelled');
+
+      const { recorder: resumed, trajectory } = await TrajectoryRecorder.resume(out, 'run-c');
+      assert.equal(trajectory.turns.length, 1);
+      assert.equal((await readRunIndex(out))[0].status, 'running', 'the index shows the run running again');
+      await resumed.recordTurn(sampleTurn(1));
+      await resumed.finish(sampleResult(1));
+      const read = await readTrajectoryLog(file);
+      assert.deepEqual(read.problems, [], 'no line after a run_finished');
+      assert.deepEqual(read.trajectory?.turns[0], cancelled.trajectory?.turns[0], 'the turn before the cancel stays');
+      assert.equal(read.trajectory?.turns.length, 2);
+      const event = read.trajectory?.events.find((candidate) => candidate.kind === 'resumed');
+      assert.deepEqual(event?.data, {
+        turns_kept: 1,
+        torn_line_dropped: false,
+        cancelled: { at: cancelled.trajectory?.result?.ended_at, reason: 'cancelled by the user' },
+      });
+      assert.equal(read.trajectory?.result?.exit_status, 'submitted');
+      assert.equal(read.trajectory?.result?.totals?.turns, 2);
+    });
+
     test('a final line cut just before its newline is torn even though it parses, so a resume appends on a line of its own (found by fuzzing)', async () => {
       const out = mkdtempSync(join(tmpdir(), 'traj-'));
       const recorder = await TrajectoryRecorder.start(out, sampleRun('run-4'));
