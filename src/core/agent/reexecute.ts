@@ -51,7 +51,14 @@ export function sandboxSpecOf(trajectory: Trajectory, repoDir?: string): Sandbox
       `run ${runId} was recorded on ${repo.location}, which is not on this machine; give the repository's folder here (rollout reexecute --repo DIR)${recorded.commit ? `, at commit ${recorded.commit}` : ''}`,
     );
   }
-  return { image: trajectory.run.image.name, repo, workdir, install };
+  const hideImageHistory = extra.hidden_image_history === true;
+  return {
+    image: trajectory.run.image.name,
+    repo,
+    workdir,
+    install,
+    ...(hideImageHistory ? { hideImageHistory } : {}),
+  };
 }
 
 const TIMING = /\b\d+(\.\d+)?\s?(ms|s|sec|seconds)\b/g;

@@ -133,6 +133,7 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutSummar
       image: environment.spec.image,
       repo: environment.spec.repo,
       instance: environment.spec.instance,
+      hideImageHistory: environment.spec.hideImageHistory,
       baseCommit: environment.spec.repo?.commit ?? sandbox.baseCommit,
       workdir: sandbox.workdir,
       install: environment.install,
@@ -320,6 +321,7 @@ async function openRecord(
     image: string;
     repo?: { location: string; commit?: string };
     instance?: InstanceSetup;
+    hideImageHistory?: boolean;
     baseCommit?: string;
     workdir: string;
     install: string[];
@@ -363,6 +365,7 @@ async function openRecord(
       protocol: { name: protocol.name, spec: options.protocol },
       repo: where.repo,
       instance: where.instance,
+      ...(where.hideImageHistory ? { hidden_image_history: true } : {}),
       workdir: where.workdir,
       install: where.install,
       agent_config: { ...DEFAULT_AGENT_CONFIG, ...options.config },

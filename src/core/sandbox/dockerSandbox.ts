@@ -104,7 +104,7 @@ export class DockerSandbox implements Sandbox {
     const maxFileBytes = spec.maxFileBytes ?? DEFAULTS.maxFileBytes;
     const checkout = spec.repo && !spec.instance ? await prepareCheckout(spec.repo) : undefined;
     const instanceStart = spec.instance && instanceStartScript(spec.image, spec.instance);
-    const start = instanceStart ?? (checkout && (await checkoutStartScript(checkout.dir, workdir, spec.image)));
+    const start = instanceStart ?? (checkout && (await checkoutStartScript(checkout.dir, workdir, spec)));
     const readsInput = start?.input !== undefined;
     const createOptions: Docker.ContainerCreateOptions = {
       Image: spec.image,
@@ -545,10 +545,17 @@ function instanceStartScript(image: string, instance: InstanceSetup): StartScrip
  * connection's input (which not every proxy passes on), and its last entry must be there: tar takes an archive cut
  * short at an entry's end for a whole one.
  */
-async function checkoutStartScript(checkoutDir: string, workdir: string, image: string): Promise<StartScript> {
+async function checkoutStartScript(checkoutDir: string, workdir: string, spec: SandboxSpec): Promise<StartScript> {
   const input = await packedCheckout(checkoutDir, workdir);
-  const what = `copying the repository into ${image}`;
-  return { script: checkoutCopyScript(workdir, input.length), input, what };
+  const copy = checkoutCopyScript(workdir, input.length);
+  if (!spec.hideImageHistory) return { script: copy, input, what: `copying the repository into ${spec.image}` };
+  const what = `copying the repository into ${spec.image} and hiding its other repositories' later history`;
+  return {
+    script: `${copy}
+${IMAGE_HISTORY_REMOVAL}`,
+    input,
+    what,
+  };
 }
 
 /** Unpacks the next `length` bytes of standard input, a checkout's archive (see packedCheckout), beside `workdir`. */
@@ -641,6 +648,24 @@ if [ -n "$later" ] || [ -n "$(git remote)" ]; then keep_only "$(git rev-parse HE
 export GIT_AUTHOR_DATE=2000-01-01T00:00:00Z GIT_COMMITTER_DATE=2000-01-01T00:00:00Z
 keep_only "$(git -c user.name=rollout -c user.email=rollout@localhost commit-tree -m 'the task' 'HEAD^{tree}')"`,
 };
+
+/**
+ * HISTORY_REMOVAL `later` in every git repository of the image's file system (the copied one has nothing to hide).
+ * Git is told to trust each whatever its owner: a Dockerfile may have cloned as another user than root. No `||`
+ * follows a removal: bash ignores `set -e` in what such a list runs.
+ */
+const IMAGE_HISTORY_REMOVAL = `export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*'
+find / -xdev -name .git -type d -prune -print 2>/dev/null | while IFS= read -r git_dir; do
+  (
+  cd "$(dirname "$git_dir")"
+  set -e
+${HISTORY_REMOVAL.later}
+  )
+  removed=$?
+  [ "$removed" -eq 0 ] || { echo "could not hide the later history of $(dirname "$git_dir")" >&2; exit "$removed"; }
+done
+removed=$?
+[ "$removed" -eq 0 ] || exit "$removed"`;
 
 const ACTIVATED_MARK = '--rollout-activated--';
 

@@ -72,6 +72,11 @@ export interface SandboxSpec {
   dockerfile?: string;
   /** Copied into `workdir` at the start; absent for an instance image, which holds its repository already. */
   repo?: RepoSource;
+  /**
+   * With `repo`: every other git repository the image holds (a task Dockerfile's clone) loses what came after its
+   * checked-out commit, as an instance's repository does for an agent (InstanceSetup.hideHistory `later`).
+   */
+  hideImageHistory?: boolean;
   /** The image's own repository and environment, used as they are (benchmark instance images). */
   instance?: InstanceSetup;
   /** Repository root inside the sandbox. */

@@ -98,13 +98,28 @@ describe('CodeAssistBench conversations in real Docker, with the agent, simulate
     }
   }
 
-  test('the agent answers in a container built from the task Dockerfile, the user (who never sees the thread) follows up and is satisfied, the judge reads the reference thread and its CORRECT is reward 1', async () => {
-    const dockerfile = `FROM ${imageForProfile('python')}\nUSER root\nRUN echo "built from the task Dockerfile" > /etc/cab-image\n`;
+  test("the agent answers in a container built from the task Dockerfile (its clone's later commits hidden), the user (who never sees the thread) follows up and is satisfied, the judge reads the reference thread and its CORRECT is reward 1", async () => {
+    // As the released Dockerfiles do: a whole clone checked out at the issue's commit, the fix reachable after it.
+    const commit = (message: string) =>
+      `git -c user.name=m -c user.email=m@example.com commit -q --allow-empty -m '${message}'`;
+    const clone = [
+      'mkdir -p /app/project && cd /app/project && git init -q',
+      commit('the issue commit'),
+      commit('the fix'),
+      'git tag v-fixed && git remote add origin https://example.invalid/project.git',
+      'git update-ref refs/remotes/origin/main HEAD && git checkout -q HEAD~1',
+      // Cloned as another user than the one hiding its history: git must be told to trust it.
+      'chown -R 4242:4242 /app/project',
+    ].join(' && ');
+    const dockerfile = `FROM ${imageForProfile('python')}\nUSER root\nRUN echo "built from the task Dockerfile" > /etc/cab-image\nRUN ${clone}\n`;
     const task = cabTask(dockerfile);
     builtImages.push(dockerfileImageTag(task, dockerfile));
     const { summary, trajectory, agent, user, judge } = await converse(task, {
       agent: [
-        step.toolCall('bash', { command: 'cat /etc/cab-image; grep -n "context" smolagents/tools.py' }),
+        step.toolCall('bash', {
+          command:
+            'cat /etc/cab-image; git -c safe.directory=\'*\' -C /app/project log --all --reflog --format=%s; grep -n "context" smolagents/tools.py',
+        }),
         step.text(
           'The MCP server only lives inside the `with ToolCollection.from_mcp(...)` block. Call `agent.run(...)` inside it.',
         ),
@@ -137,6 +152,9 @@ describe('CodeAssistBench conversations in real Docker, with the agent, simulate
     assert.equal(summary.protocol, 'cab');
     assert.equal(trajectory.run.image?.name, dockerfileImageTag(task, dockerfile));
     assert.match(trajectory.turns[0].observations[0].output, /built from the task Dockerfile/);
+    assert.match(trajectory.turns[0].observations[0].output, /^the issue commit$/m);
+    assert.doesNotMatch(trajectory.turns[0].observations[0].output, /the fix/, "the clone's later commit is gone");
+    assert.equal(trajectory.run.extra?.hidden_image_history, true);
     assert.deepEqual(
       trajectory.turns.map((turn) => turn.messages.map((message) => message.role)),
       [['system', 'user', 'assistant', 'tool'], ['assistant'], ['user', 'assistant', 'tool']],

@@ -39,6 +39,14 @@ test('a run recorded on a folder this machine lacks names it and the way out; --
     'https://github.com/acme/calc.git',
     'a remote repository is cloned wherever the re-execution runs',
   );
+  const hidden = recordedOn(here);
+  hidden.run.extra = { ...hidden.run.extra, hidden_image_history: true };
+  assert.equal(
+    sandboxSpecOf(hidden, here).hideImageHistory,
+    true,
+    "the image's other repositories hidden as they were",
+  );
+  assert.equal(sandboxSpecOf(recordedOn(here)).hideImageHistory, undefined);
 });
 
 test("a cancelled re-execution stops its sandbox's start and its install command, each given the signal", async () => {

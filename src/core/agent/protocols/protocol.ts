@@ -72,7 +72,7 @@ export type PolicyFactory = (spec: string) => Promise<Policy>;
 /** What the agent's sandbox is made from, and what is installed in it first. */
 export interface ProtocolEnvironment {
   /** An image with the repository copied in, an instance image as it is, or a Dockerfile the engine builds. */
-  spec: Pick<SandboxSpec, 'image' | 'repo' | 'instance' | 'workdir' | 'dockerfile'>;
+  spec: Pick<SandboxSpec, 'image' | 'repo' | 'instance' | 'workdir' | 'dockerfile' | 'hideImageHistory'>;
   install: string[];
   /** Events a new run records first (e.g. that a Dockerfile gave way to a profile image). */
   events?: { kind: string; data: Record<string, unknown> }[];

@@ -107,7 +107,8 @@ export class CabProtocol implements RolloutProtocol {
     const dockerfile = task.cab?.dockerfile;
     if (!dockerfile) return { sandbox: await start(profile.spec), environment: profile };
     const built: ProtocolEnvironment = {
-      spec: { ...profile.spec, image: dockerfileImageTag(task, dockerfile), dockerfile },
+      // Its Dockerfile's clone of the repository would show the agent the commits after the issue (the fix).
+      spec: { ...profile.spec, image: dockerfileImageTag(task, dockerfile), dockerfile, hideImageHistory: true },
       install: [],
     };
     try {
@@ -218,7 +219,7 @@ export class CabProtocol implements RolloutProtocol {
     if (previous?.patch_sha === patchSha) return previous;
     const result = await validateInImage(
       session.createSandbox,
-      { ...session.sandboxSpec, runId: session.runId },
+      { ...session.sandboxSpec, runId: session.runId, hideImageHistory: false },
       patch,
     );
     const record: ValidationRecord = { ...result, patch_sha: patchSha };
