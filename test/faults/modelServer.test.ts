@@ -12,11 +12,11 @@ import { RunBudget } from '../../src/core/agent/budget';
 import { DEFAULT_AGENT_CONFIG } from '../../src/core/agent/config';
 import { runAgent } from '../../src/core/agent/loop';
 import { OpenAIPolicy } from '../../src/core/agent/policies/openaiPolicy';
-import { unscorable } from '../../src/core/agent/protocols/protocol';
 import { createDefaultToolbox } from '../../src/core/agent/tools/toolbox';
 import type { Sandbox } from '../../src/core/sandbox/sandbox';
 import { readTrajectoryLog } from '../../src/core/trajectory/reader';
 import { TrajectoryRecorder } from '../../src/core/trajectory/recorder';
+import { unscorable } from '../../src/core/trajectory/types';
 import { FaultyOpenAIServer, SERVER_FAULTS } from './modelServer/faultyServer';
 
 const MAX_RETRIES = 2;

@@ -1,13 +1,14 @@
 import { runUsage } from '../trajectory/cost';
 import { findTrajectoryLogs, formatProblem, readTrajectoryLog } from '../trajectory/reader';
 import { redactTrajectory, type Redactor } from '../trajectory/redact';
-import { conversation, type ExitStatus, type Trajectory } from '../trajectory/types';
+import { conversation, unscorable, type ExitStatus, type Trajectory } from '../trajectory/types';
 import { argumentsObject, conversationKey, exportTurns } from './messages';
 import type { DatasetStats } from './card';
 
 export type SkipReason =
   | 'malformed'
   | 'unfinished'
+  | 'cancelled'
   | 'infra_error'
   | 'unscored'
   | 'below_min_reward'
@@ -113,7 +114,9 @@ export class RunSource {
       return this.skip('malformed');
     }
     if (!read.trajectory.result) return this.skip('unfinished');
-    if (read.trajectory.result.exit_status === 'infra_error') return this.skip('infra_error');
+    const exit = read.trajectory.result.exit_status;
+    // An interrupted conversation and no outcome: never training data, never a failed prediction.
+    if (unscorable(exit)) return this.skip(exit);
     const reward = read.trajectory.result.reward?.value ?? null;
     if (reward === null && (this.filters.requireReward || this.filters.minReward !== undefined))
       return this.skip('unscored');

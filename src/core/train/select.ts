@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { findTrajectoryLogs, formatProblem, readTrajectoryLog } from '../trajectory/reader';
+import { unscorable, type ExitStatus } from '../trajectory/types';
 import { Verifier, type VerifierCard } from './verifier';
 import { trajectoryFeatures, type FeatureRecord } from './verifierFeatures';
 
@@ -31,11 +32,11 @@ export interface TaskSelection {
 
 export interface CandidateScan {
   candidates: Candidate[];
-  /** Runs left out, each with why: malformed log, unfinished, or an infrastructure failure. */
+  /** Runs left out, each with why: malformed log, unfinished, cancelled, or an infrastructure failure. */
   skipped: string[];
 }
 
-/** Finished runs under the given paths with their features; infrastructure failures are not attempts. */
+/** Finished runs under the given paths with their features; cancelled runs and infrastructure failures are not attempts. */
 export async function collectCandidates(paths: string[]): Promise<CandidateScan> {
   const scan: CandidateScan = { candidates: [], skipped: [] };
   for await (const path of findTrajectoryLogs(paths)) {
@@ -44,8 +45,8 @@ export async function collectCandidates(paths: string[]): Promise<CandidateScan>
     if (read.problems.length > 0 || !trajectory) {
       scan.skipped.push(`${path}: malformed (${read.problems.map(formatProblem).join('; ') || 'no run_started line'})`);
     } else if (!trajectory.result) scan.skipped.push(`${path}: unfinished run`);
-    else if (trajectory.result.exit_status === 'infra_error')
-      scan.skipped.push(`${path}: infrastructure failure, not an attempt`);
+    else if (unscorable(trajectory.result.exit_status))
+      scan.skipped.push(`${path}: ${describeStop(trajectory.result.exit_status)}, not an attempt`);
     else {
       scan.candidates.push({
         path,
@@ -59,6 +60,10 @@ export async function collectCandidates(paths: string[]): Promise<CandidateScan>
     }
   }
   return scan;
+}
+
+function describeStop(exitStatus: ExitStatus): string {
+  return exitStatus === 'cancelled' ? 'cancelled' : 'infrastructure failure';
 }
 
 /** Best of N per task: the highest score; ties go to the earlier attempt. Tasks in first-seen order. */

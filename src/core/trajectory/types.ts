@@ -25,6 +25,14 @@ export const EXIT_STATUSES: readonly ExitStatus[] = [
 ];
 
 /**
+ * The exit statuses after which there is nothing to score, and no attempt to learn from: the run was stopped, or
+ * the machinery broke.
+ */
+export function unscorable(exitStatus: ExitStatus): exitStatus is 'cancelled' | 'infra_error' {
+  return exitStatus === 'cancelled' || exitStatus === 'infra_error';
+}
+
+/**
  * An OpenAI chat-completions tool call; `arguments` is the JSON text exactly as the model wrote it, and
  * `extra_content` the vendor extension a server put on the call (Gemini's thought signature), kept to go back.
  */

@@ -58,6 +58,7 @@ describe('rollout export', () => {
     assert.equal(train.length + val.length, 18);
     assert.equal(summary.stats.skipped.get('duplicate'), 1);
     assert.equal(summary.stats.skipped.get('infra_error'), 1);
+    assert.equal(summary.stats.skipped.get('cancelled'), 1);
     assert.equal(summary.stats.skipped.get('unfinished'), 1);
     assert.equal(summary.stats.skipped.get('malformed'), 1);
     assert.equal(

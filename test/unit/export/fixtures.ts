@@ -97,6 +97,14 @@ export async function sampleRunsFolder(): Promise<{ out: string; corrupted: stri
     logprobs: true,
   });
   specs.push({ runId: 'task-beta-infra', taskId: 'task-beta', attempt: 4, reward: null, turns: 1 });
+  specs.push({
+    runId: 'task-beta-cancelled',
+    taskId: 'task-beta',
+    attempt: 8,
+    reward: null,
+    turns: 2,
+    exit: 'cancelled',
+  });
   specs.push({ runId: 'task-beta-unfinished', taskId: 'task-beta', attempt: 5, reward: 1, turns: 2, unfinished: true });
   specs.push({
     runId: 'task-delta-badargs',

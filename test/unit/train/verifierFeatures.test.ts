@@ -1,6 +1,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
+  collectCandidates,
   formatSelection,
   heldOutSelections,
   pickBestPerTask,
@@ -14,6 +18,7 @@ import {
   VERIFIER_FEATURES,
 } from '../../../src/core/train/verifierFeatures';
 import type { Trajectory } from '../../../src/core/trajectory/types';
+import { recordRun } from '../export/fixtures';
 
 const PATCH = `diff --git a/src/app.py b/src/app.py
 --- a/src/app.py
@@ -194,4 +199,21 @@ describe('best of N', () => {
       /^held-out tasks: none of these runs/,
     );
   });
+});
+
+test('candidates for best-of-N: cancelled runs and infrastructure failures are not attempts, each named', async () => {
+  const runs = mkdtempSync(join(tmpdir(), 'candidates-'));
+  const spec = { taskId: 'task-a', turns: 1 };
+  await recordRun(runs, { ...spec, runId: 'solved', attempt: 0, reward: 1 });
+  await recordRun(runs, { ...spec, runId: 'stopped', attempt: 1, reward: null, exit: 'cancelled' });
+  await recordRun(runs, { ...spec, runId: 'broken', attempt: 2, reward: null, exit: 'infra_error' });
+  const scan = await collectCandidates([runs]);
+  assert.deepEqual(
+    scan.candidates.map((candidate) => candidate.runId),
+    ['solved'],
+  );
+  assert.deepEqual(scan.skipped.map((line) => line.replace(`${runs}/`, '')).sort(), [
+    'broken/trajectory.jsonl: infrastructure failure, not an attempt',
+    'stopped/trajectory.jsonl: cancelled, not an attempt',
+  ]);
 });

@@ -144,11 +144,6 @@ export interface RolloutProtocol {
   run(session: RolloutSession): Promise<ProtocolOutcome>;
 }
 
-/** The exit statuses after which there is nothing to score: the run was stopped, or the machinery broke. */
-export function unscorable(exitStatus: ExitStatus): boolean {
-  return exitStatus === 'cancelled' || exitStatus === 'infra_error';
-}
-
 /** The work tree's patch for the run's result: none when the agent broke the repository so that git takes none. */
 export async function finalPatch(sandbox: Sandbox): Promise<string> {
   const tree = await takeDiff(sandbox);

@@ -14,7 +14,7 @@ import type { RewardFn } from '../../reward/rewardFn';
 import { takeDiff, type Sandbox } from '../../sandbox/sandbox';
 import { taskSandbox } from '../../task/taskSandbox';
 import { NO_FAIL_TO_PASS, testsCanGrade, type Task } from '../../task/task';
-import type { ExitStatus, RunEvent } from '../../trajectory/types';
+import { unscorable, type ExitStatus, type RunEvent } from '../../trajectory/types';
 import { endsRound, type AgentRunOutcome } from '../loop';
 import type { ChatMessage } from '../policies/policy';
 import { systemPrompt, taskPrompt } from '../prompts';
@@ -24,7 +24,6 @@ import { testFeedback } from './feedback/testFeedback';
 import {
   finalPatch,
   protocolMessage,
-  unscorable,
   type FeedbackSource,
   type FeedbackSpec,
   type ProtocolEnvironment,

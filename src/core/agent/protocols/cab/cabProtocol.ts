@@ -15,13 +15,12 @@ import { BrokenRepositoryError, InfrastructureError, type Sandbox } from '../../
 import { environmentFor, languageDefaults } from '../../../task/environment';
 import { resolveRepoSource } from '../../../task/repoResolver';
 import type { Task, TaskEnvironment } from '../../../task/task';
-import type { RunEvent, Turn } from '../../../trajectory/types';
+import { unscorable, type RunEvent, type Turn } from '../../../trajectory/types';
 import { brokenRepositoryReason, endsRound, type AgentRunOutcome } from '../../loop';
 import type { ChatMessage } from '../../policies/policy';
 import {
   finalPatch,
   protocolMessage,
-  unscorable,
   type CabSpec,
   type ProtocolEnvironment,
   type ProtocolOutcome,
