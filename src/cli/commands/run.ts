@@ -362,10 +362,10 @@ async function enqueue(url: string, request: EnqueueRequest): Promise<number> {
     const jobs = rolloutJobs(request);
     const retried = await enqueueRollouts(rollouts, jobs);
     for (const job of jobs) console.log(`queued ${job.runId}`);
-    for (const job of retried)
-      console.log(
-        `tried again ${job.runId} (${job.ended === 'failed' ? `it had failed: ${job.failedReason}` : 'it was cancelled'})`,
-      );
+    for (const job of retried) {
+      const why = job.ended === 'failed' ? `it had failed: ${job.failedReason}` : 'it was cancelled';
+      console.log(`tried again ${job.runId} (${why})`);
+    }
     const again = retried.length ? ` (${retried.length} that had failed or were cancelled tried again)` : '';
     const out = isS3Url(request.outDir) ? request.outDir : resolve(request.outDir);
     console.log(

@@ -17,8 +17,7 @@ function bestAttempt(group: RunSummary[]): RunSummary {
  */
 export const swebenchPredsFormat: ExportFormat = {
   name: 'swebench-preds',
-  summary:
-    'predictions, JSONL and a JSON array: {"instance_id", "model_name_or_path", "model_patch"}, the best attempt per task',
+  summary: 'predictions (JSONL, and a JSON array): {"instance_id", "model_name_or_path", "model_patch"}, best per task',
   splittable: false,
   requiresReward: false,
   usesStyle: false,

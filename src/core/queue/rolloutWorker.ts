@@ -207,7 +207,7 @@ async function processJob(
   const task = await findTask(context, data);
   await checkProtocol(task, data);
   const policy = await policyFor(context, data, task);
-  const resume = previous.kind === 'unfinished';
+  const resume = previous.kind === 'resumable';
   const evaluator = {
     ...(await dockerEvaluatorOptions({
       reposDir: data.reposDir,
@@ -307,7 +307,7 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | type
   }
 }
 
-type PreviousRecord = { kind: 'none' } | { kind: 'unfinished' } | { kind: 'finished'; summary: RolloutSummary };
+type PreviousRecord = { kind: 'none' } | { kind: 'resumable' } | { kind: 'finished'; summary: RolloutSummary };
 
 /**
  * What an earlier try of this run id left in the store. A record closed as an infrastructure error, or one
@@ -319,7 +319,7 @@ async function previousRecord(store: ResultStore, runId: string): Promise<Previo
   const path = join(store.localDir, runId, TRAJECTORY_FILE);
   if (!existsSync(path)) return { kind: 'none' };
   const { trajectory } = await readTrajectoryLog(path);
-  if (trajectory && isResumable(trajectory)) return { kind: 'unfinished' };
+  if (trajectory && isResumable(trajectory)) return { kind: 'resumable' };
   const result = trajectory?.result;
   if (!trajectory || !result || result.exit_status === 'infra_error') {
     await store.removeRun(runId);

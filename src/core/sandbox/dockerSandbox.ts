@@ -550,12 +550,7 @@ async function checkoutStartScript(checkoutDir: string, workdir: string, spec: S
   const copy = checkoutCopyScript(workdir, input.length);
   if (!spec.hideImageHistory) return { script: copy, input, what: `copying the repository into ${spec.image}` };
   const what = `copying the repository into ${spec.image} and hiding its other repositories' later history`;
-  return {
-    script: `${copy}
-${IMAGE_HISTORY_REMOVAL}`,
-    input,
-    what,
-  };
+  return { script: [copy, IMAGE_HISTORY_REMOVAL].join('\n'), input, what };
 }
 
 /** Unpacks the next `length` bytes of standard input, a checkout's archive (see packedCheckout), beside `workdir`. */

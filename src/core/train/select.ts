@@ -36,7 +36,10 @@ export interface CandidateScan {
   skipped: string[];
 }
 
-/** Finished runs under the given paths with their features; cancelled runs and infrastructure failures are not attempts. */
+/**
+ * Finished runs under the given paths with their features; cancelled runs and infrastructure failures are not
+ * attempts.
+ */
 export async function collectCandidates(paths: string[]): Promise<CandidateScan> {
   const scan: CandidateScan = { candidates: [], skipped: [] };
   for await (const path of findTrajectoryLogs(paths)) {

@@ -106,9 +106,9 @@ export class TrajectoryRecorder {
   }
 
   /**
-   * Reopens an unfinished or cancelled run: drops a torn final line (a cancelled run's `run_finished` line: the
-   * `resumed` event keeps its time and reason), returns the turns recorded so far, and appends a `resumed` event.
-   * Fails on a run that finished otherwise or a log with malformed lines (naming each one).
+   * Reopens an unfinished or cancelled run: drops a torn final line, and a cancelled run's `run_finished` line (the
+   * `resumed` event keeps the cancel's time and reason), returns the turns recorded so far, and appends a `resumed`
+   * event. Fails on a run that finished otherwise or a log with malformed lines (naming each one).
    */
   static async resume(
     outDir: string,
