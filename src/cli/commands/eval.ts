@@ -13,11 +13,12 @@ import { SANDBOX_FLAGS, SANDBOX_USAGE, sandboxSettings } from './sandboxFlags';
 
 const USAGE = `usage: rollout eval --tasks FILE --predictions PREDS.jsonl --out DIR [options]
 
-Evaluates SWE-bench-format predictions (instance_id, model_name_or_path, model_patch) in fresh Docker
-sandboxes as the SWE-bench harness does, and writes its files: DIR/<instance_id>/report.json (only for
-graded instances, as the harness), test_output.txt, patch.diff, eval.sh, run_instance.log, and
-DIR/summary.json (the harness's run report). Rollout Studio's own figures go to result.json and
-DIR/rollout-summary.json. A rerun reuses a result only when the task and the patch are unchanged.
+Evaluates SWE-bench-format predictions (instance_id, model_name_or_path, model_patch; JSONL or JSON, or
+SWE-bench Pro's patches file: instance_id, patch, prefix) in fresh Docker sandboxes as the SWE-bench
+harness does, and writes its files: DIR/<instance_id>/report.json (only for graded instances, as the
+harness), test_output.txt, patch.diff, eval.sh, run_instance.log, and DIR/summary.json (the harness's run
+report). Rollout Studio's own figures go to result.json and DIR/rollout-summary.json. A rerun reuses a
+result only when the task and the patch are unchanged.
 
 options:
   --workers N            sandboxes at a time (default 1)

@@ -1,18 +1,30 @@
-/** SWE-bench predictions files: JSONL, a JSON array, or a JSON object keyed by instance id. */
+/**
+ * SWE-bench predictions files: JSONL, a JSON array, or a JSON object keyed by instance id; rows as SWE-bench's
+ * harness writes them (`model_name_or_path`, `model_patch`) or as SWE-bench Pro's takes them (`patch`, `prefix`).
+ */
 
+import { basename, extname } from 'node:path';
 import { readRows, type NumberedRow, type Row } from '../task/rows';
 import { formatLoadError, type TaskLoadError } from '../task/task';
 import { readJsonText } from '../textFile';
 import type { Prediction } from './evaluator';
 
-function toPrediction(row: Row): { prediction?: Prediction; field?: string; message?: string } {
-  const { instance_id: instanceId, model_name_or_path: modelName, model_patch: patch } = row;
+/**
+ * The patch is `model_patch`, else `patch` (SWE-bench Pro's harness reads them in that order); the model's name is
+ * `model_name_or_path`, else SWE-bench Pro's run name `prefix`, else the file's name.
+ */
+function toPrediction(row: Row, file: string): { prediction?: Prediction; field?: string; message?: string } {
+  const { instance_id: instanceId, model_name_or_path: name, prefix } = row;
+  const patchField = 'model_patch' in row || !('patch' in row) ? 'model_patch' : 'patch';
+  const patch = row[patchField];
   if (typeof instanceId !== 'string' || instanceId === '')
     return { field: 'instance_id', message: 'missing or not a string' };
-  if (typeof modelName !== 'string' || modelName === '')
-    return { field: 'model_name_or_path', message: 'missing or not a string' };
+  if (name !== undefined && name !== null && (typeof name !== 'string' || name === ''))
+    return { field: 'model_name_or_path', message: 'must be a name or absent' };
   if (patch !== null && patch !== undefined && typeof patch !== 'string')
-    return { field: 'model_patch', message: 'must be a string or null' };
+    return { field: patchField, message: 'must be a string or null' };
+  const runName = typeof prefix === 'string' && prefix !== '' ? prefix : basename(file, extname(file));
+  const modelName = typeof name === 'string' ? name : runName;
   return { prediction: { instanceId, modelName, patch: typeof patch === 'string' ? patch : null } };
 }
 
@@ -24,7 +36,7 @@ export async function loadPredictions(file: string): Promise<{ predictions: Pred
   const predictions: Prediction[] = [];
   const seen = new Set<string>();
   for (const { line, row } of rows) {
-    const { prediction, field, message } = toPrediction(row);
+    const { prediction, field, message } = toPrediction(row, file);
     if (!prediction) errors.push({ file, line, field, message: message ?? 'bad row' });
     else if (seen.has(prediction.instanceId))
       errors.push({ file, line, field: 'instance_id', message: `duplicate prediction for '${prediction.instanceId}'` });

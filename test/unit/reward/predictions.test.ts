@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadPredictions } from '../../../src/core/reward/predictions';
@@ -16,15 +16,18 @@ describe('SWE-bench predictions loader', () => {
     const rows = [
       { instance_id: 'a', model_name_or_path: 'm', model_patch: 'diff' },
       { instance_id: 'b', model_name_or_path: 'm', model_patch: null },
-      { instance_id: 'c', model_patch: 'diff' },
+      { instance_id: 'c', model_name_or_path: 7, model_patch: 'diff' },
       { instance_id: 'a', model_name_or_path: 'm', model_patch: 'again' },
       { instance_id: 'd', model_name_or_path: 'm', model_patch: 42 },
+      { instance_id: 'e', patch: ['not', 'a', 'patch'] },
+      { instance_id: 'f', model_patch: 'diff' },
     ];
     const path = file('preds.jsonl', rows.map((row) => JSON.stringify(row)).join('\n'));
     const { predictions, errors } = await loadPredictions(path);
     assert.deepEqual(predictions, [
       { instanceId: 'a', modelName: 'm', patch: 'diff' },
       { instanceId: 'b', modelName: 'm', patch: null },
+      { instanceId: 'f', modelName: 'preds', patch: 'diff' },
     ]);
     assert.deepEqual(
       errors.map((error) => [error.file, error.line, error.field]),
@@ -32,8 +35,24 @@ describe('SWE-bench predictions loader', () => {
         [path, 3, 'model_name_or_path'],
         [path, 4, 'instance_id'],
         [path, 5, 'model_patch'],
+        [path, 6, 'patch'],
       ],
     );
+  });
+
+  test("reads SWE-bench Pro's patches file as its harness does (scaleapi/SWE-bench_Pro-os ca10a60, committed readings)", async () => {
+    const fixture = join(process.cwd(), 'test', 'fixtures', 'predictions', 'swe-bench-pro-format');
+    const harness = JSON.parse(readFileSync(join(fixture, 'harness-read.json'), 'utf8')) as {
+      read: Record<string, { patch: string; prefix: string }>;
+    };
+    const { predictions, errors } = await loadPredictions(join(fixture, 'patches.json'));
+    assert.deepEqual(errors, []);
+    const patches = Object.fromEntries(predictions.map((prediction) => [prediction.instanceId, prediction.patch]));
+    const harnessPatches = Object.entries(harness.read).map(([id, read]) => [id, read.patch]);
+    assert.deepEqual(patches, Object.fromEntries(harnessPatches), 'model_patch first, else patch');
+    const names = Object.fromEntries(predictions.map((prediction) => [prediction.instanceId, prediction.modelName]));
+    const runNames = Object.entries(harness.read).map(([id, read]) => [id, read.prefix || 'patches']);
+    assert.deepEqual(names, Object.fromEntries(runNames), "the harness's run name (prefix), else the file's name");
   });
 
   test('reads a JSON object keyed by instance id', async () => {
