@@ -12,7 +12,10 @@ export interface WorkerThroughput {
 export interface QueueStatus {
   waiting: number;
   active: number;
+  /** Finished with a result (cancelled jobs not counted). */
   completed: number;
+  /** Finished as cancelled: stopped while running, or taken up after a cancel and not started. */
+  cancelled: number;
   failed: number;
   /** Waiting out a retry backoff. */
   delayed: number;
@@ -24,9 +27,12 @@ export interface QueueStatus {
 }
 
 export async function queueStatus({ queue }: RolloutQueue): Promise<QueueStatus> {
-  const counts = await queue.getJobCounts('waiting', 'prioritized', 'active', 'completed', 'failed', 'delayed');
-  const completed = await queue.getCompleted(0, -1);
+  const counts = await queue.getJobCounts('waiting', 'prioritized', 'active', 'failed', 'delayed');
+  const finished = await queue.getCompleted(0, -1);
+  const isCancelled = (job: (typeof finished)[number]) => job.returnvalue?.exitStatus === 'cancelled';
+  const completed = finished.filter((job) => !isCancelled(job));
   const failed = await queue.getFailed(0, -1);
+  // Throughput is of the work done: a cancelled job ran part of a rollout, or nothing.
   const spans = new Map<string, { jobs: number; first: number; last: number; busyMs: number }>();
   for (const job of completed) {
     const worker = job.returnvalue?.worker ?? job.processedBy ?? 'unknown';
@@ -43,7 +49,8 @@ export async function queueStatus({ queue }: RolloutQueue): Promise<QueueStatus>
   return {
     waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
     active: counts.active ?? 0,
-    completed: counts.completed ?? 0,
+    completed: completed.length,
+    cancelled: finished.length - completed.length,
     failed: counts.failed ?? 0,
     delayed: counts.delayed ?? 0,
     workers: (await queue.getWorkers()).length,
@@ -65,7 +72,7 @@ export async function queueStatus({ queue }: RolloutQueue): Promise<QueueStatus>
 
 export function formatQueueStatus(status: QueueStatus): string {
   const lines = [
-    `waiting ${status.waiting}  active ${status.active}  done ${status.completed}  failed ${status.failed}  retrying ${status.delayed}  workers ${status.workers}`,
+    `waiting ${status.waiting}  active ${status.active}  done ${status.completed}${status.cancelled ? `  cancelled ${status.cancelled}` : ''}  failed ${status.failed}  retrying ${status.delayed}  workers ${status.workers}`,
   ];
   if (status.throughput.length) {
     lines.push('', `${'worker'.padEnd(32)}  done  jobs/min  mean job`);

@@ -7,7 +7,7 @@ const POLL_MS = 5_000;
 /** The queue's figures in one line, as the Runs view shows them above the runs. */
 export function queueSummary(url: string, status: QueueStatus): string {
   const rates = status.throughput.map((row) => `${row.worker} ${row.perMinute.toFixed(1)}/min`).join(', ');
-  return `Queue ${url}: ${status.waiting} waiting · ${status.active} active · ${status.completed} done · ${status.failed} failed · ${status.workers} worker(s)${rates ? ` (${rates})` : ''}`;
+  return `Queue ${url}: ${status.waiting} waiting · ${status.active} active · ${status.completed} done · ${status.cancelled ? `${status.cancelled} cancelled · ` : ''}${status.failed} failed · ${status.workers} worker(s)${rates ? ` (${rates})` : ''}`;
 }
 
 /**

@@ -114,13 +114,13 @@ test('rollout status --cancel drains the waiting jobs and stops the running sand
     );
     assert.equal(await containersWithLabel(runIdLabel, running), 1, 'its sandbox is running');
 
-    const completedBefore = (await queueStatus(rollouts)).completed;
+    assert.equal((await queueStatus(rollouts)).cancelled, 0);
     const cancel = await runCli(['status', '--queue', bed.redis.url, '--cancel']);
     assert.equal(cancel.status, 0, cancel.output);
     assert.match(cancel.output, /cancelled: 2 waiting job\(s\) removed, 1 running job\(s\) told to stop/);
     await waitFor(
       'the running rollout to end',
-      async () => ((await queueStatus(rollouts)).completed === completedBefore + 1 ? true : undefined),
+      async () => ((await queueStatus(rollouts)).cancelled === 1 ? true : undefined),
       20_000,
       worker.output,
     );
@@ -130,6 +130,8 @@ test('rollout status --cancel drains the waiting jobs and stops the running sand
     assert.equal(await containersWithLabel(runIdLabel, running), 0, 'its sandbox was stopped');
     const status = await queueStatus(rollouts);
     assert.equal(status.waiting + status.active + status.delayed, 0);
+    const shown = await runCli(['status', '--queue', bed.redis.url]);
+    assert.match(shown.output, /  cancelled 1  failed /, 'rollout status counts the cancelled job apart');
 
     model.push(...runIds.map(() => step.toolCall('submit', { summary: 'done' })));
     const again = await bed.enqueue(request);
