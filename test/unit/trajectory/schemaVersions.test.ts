@@ -56,6 +56,29 @@ describe('trajectory schema versions', () => {
     assert.deepEqual(read.trajectory?.turns[1].signals, { format_errors: 0, tool_errors: 0, diff_changed: 1 });
   });
 
+  test('resuming a cancelled version 1 run drops its run_finished line and rewrites the rest in the current version', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'traj-v1-'));
+    cpSync(join(V1, 'v1-finished'), join(out, 'v1-cancelled'), { recursive: true });
+    const file = join(out, 'v1-cancelled', 'trajectory.jsonl');
+    const cancelled = readFileSync(file, 'utf8')
+      .replace('"run_id":"v1-finished"', '"run_id":"v1-cancelled"')
+      .replace('"exit_status":"submitted"', '"exit_status":"cancelled"');
+    writeFileSync(file, cancelled);
+    const { recorder, trajectory } = await TrajectoryRecorder.resume(out, 'v1-cancelled');
+    assert.equal(trajectory.turns.length, 2);
+    await recorder.recordTurn(sampleTurn(2));
+    await recorder.finish(sampleResult(1));
+    const read = await readTrajectoryLog(file);
+    assert.deepEqual(read.problems, [], 'one run_finished line, the last');
+    assert.equal(read.schemaVersion, TRAJECTORY_SCHEMA_VERSION);
+    assert.deepEqual(
+      read.trajectory?.turns.map((turn) => turn.index),
+      [0, 1, 2],
+    );
+    assert.equal(read.trajectory?.result?.exit_status, 'submitted');
+    assert.ok(read.trajectory?.events.some((event) => event.kind === 'resumed' && event.data?.cancelled));
+  });
+
   test('a log from a newer version, or with no usable version, is reported by line and field', async () => {
     const out = mkdtempSync(join(tmpdir(), 'traj-v9-'));
     const original = readFileSync(join(V1, 'v1-finished', 'trajectory.jsonl'), 'utf8');
