@@ -243,18 +243,19 @@ export type RetriedJob = { runId: string } & ({ ended: 'failed'; failedReason: s
  */
 export async function enqueueRollouts({ queue }: RolloutQueue, jobs: RolloutJobData[]): Promise<RetriedJob[]> {
   await queue.addBulk(jobs.map((data) => ({ name: 'rollout', data, opts: { ...JOB_OPTIONS, jobId: data.runId } })));
-  const runIds = new Set(jobs.map((job) => job.runId));
-  const ours = (job: Job) => job.id !== undefined && runIds.has(job.id);
+  // By id: the queue may hold many more finished jobs than this request has.
+  const found = (await Promise.all(jobs.map((job) => queue.getJob(job.runId)))).filter((job) => job !== undefined);
+  const states = await Promise.all(found.map((job) => job.getState()));
   const retried: RetriedJob[] = [];
-  for (const job of (await queue.getFailed(0, -1)).filter(ours)) {
-    const failedReason = job.failedReason;
-    await tryAgain(job, 'failed');
-    retried.push({ runId: job.id as string, ended: 'failed', failedReason });
-  }
-  for (const job of (await queue.getCompleted(0, -1)).filter(ours)) {
-    if (job.returnvalue?.exitStatus !== 'cancelled') continue;
-    await tryAgain(job, 'completed');
-    retried.push({ runId: job.id as string, ended: 'cancelled' });
+  for (const [index, job] of found.entries()) {
+    if (states[index] === 'failed') {
+      const failedReason = job.failedReason;
+      await tryAgain(job, 'failed');
+      retried.push({ runId: job.id as string, ended: 'failed', failedReason });
+    } else if (states[index] === 'completed' && job.returnvalue?.exitStatus === 'cancelled') {
+      await tryAgain(job, 'completed');
+      retried.push({ runId: job.id as string, ended: 'cancelled' });
+    }
   }
   return retried;
 }
