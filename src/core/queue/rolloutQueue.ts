@@ -232,6 +232,11 @@ export const JOB_OPTIONS: JobsOptions = {
   removeOnFail: false,
 };
 
+/** Whether a finished job ended cancelled: stopped while it ran, or taken up after a cancel and not started. */
+export function endedCancelled(job: Job<RolloutJobData, RolloutJobResult>): boolean {
+  return job.returnvalue?.exitStatus === 'cancelled';
+}
+
 /** A failed or cancelled job that enqueuing tried again; a failed one with the reason its last try gave. */
 export type RetriedJob = { runId: string } & ({ ended: 'failed'; failedReason: string } | { ended: 'cancelled' });
 
@@ -252,7 +257,7 @@ export async function enqueueRollouts({ queue }: RolloutQueue, jobs: RolloutJobD
       const failedReason = job.failedReason;
       await tryAgain(job, 'failed');
       retried.push({ runId: job.id as string, ended: 'failed', failedReason });
-    } else if (states[index] === 'completed' && job.returnvalue?.exitStatus === 'cancelled') {
+    } else if (states[index] === 'completed' && endedCancelled(job)) {
       await tryAgain(job, 'completed');
       retried.push({ runId: job.id as string, ended: 'cancelled' });
     }

@@ -1,5 +1,5 @@
 /** The queue at a glance: how many jobs wait, run, finished and failed, and how fast each worker goes. */
-import type { RolloutQueue } from './rolloutQueue';
+import { endedCancelled, type RolloutQueue } from './rolloutQueue';
 
 export interface WorkerThroughput {
   worker: string;
@@ -14,7 +14,7 @@ export interface QueueStatus {
   active: number;
   /** Finished with a result (cancelled jobs not counted). */
   completed: number;
-  /** Finished as cancelled: stopped while running, or taken up after a cancel and not started. */
+  /** Finished as cancelled (endedCancelled). */
   cancelled: number;
   failed: number;
   /** Waiting out a retry backoff. */
@@ -29,8 +29,7 @@ export interface QueueStatus {
 export async function queueStatus({ queue }: RolloutQueue): Promise<QueueStatus> {
   const counts = await queue.getJobCounts('waiting', 'prioritized', 'active', 'failed', 'delayed');
   const finished = await queue.getCompleted(0, -1);
-  const isCancelled = (job: (typeof finished)[number]) => job.returnvalue?.exitStatus === 'cancelled';
-  const completed = finished.filter((job) => !isCancelled(job));
+  const completed = finished.filter((job) => !endedCancelled(job));
   const failed = await queue.getFailed(0, -1);
   // Throughput is of the work done: a cancelled job ran part of a rollout, or nothing.
   const spans = new Map<string, { jobs: number; first: number; last: number; busyMs: number }>();
