@@ -4,6 +4,7 @@
  * then its output graded (instanceReport.ts). Outcomes are counted as the harness counts them: an empty
  * patch is not run, a patch that does not apply and a timeout are errors without a report. Anything that
  * breaks in the machinery (engine, image, clone) is an infrastructure error, retried once and never scored.
+ * Where a failure may be the patch's or the environment's, the tests run again without the patch to tell.
  */
 
 import type { Sandbox, SandboxFactory } from '../sandbox/sandbox';
@@ -15,7 +16,7 @@ import { evalScript } from './evalScript';
 import type { ResolutionStatus } from './grading';
 import { harnessRulesFor, type HarnessRules } from './harnessRules';
 import type { HarnessVersion } from './harnessVersion';
-import { gradeTaskOutput } from './gradeTask';
+import { gradeTaskOutput, type GradeTaskOptions } from './gradeTask';
 import { classifyInfraFailure } from './infraFailure';
 import type { Grade, InstanceReport } from './instanceReport';
 import type { LogParserName } from './logParsers/index';
@@ -203,11 +204,22 @@ async function evaluateInSandbox(
       error: `the tests timed out after ${Math.round(timeoutMs / 1000)} s`,
     };
   const grading = { task, logParser: planned.environment.logParser, rules, image: planned.sandbox.image };
-  const grade = await gradeOrParseError(tests.output, grading);
+  let grade = await gradeOrParseError(tests.output, grading);
   const suspicion = environmentSuspicion(tests.output, grade, grading.image);
-  if (suspicion) await blameEnvironmentOrPatch(suspicion, steps, patch, timeoutMs, grading);
-  if (grade instanceof LogParseError)
-    return { ...ran, status: 'error', testOutput: tests.output, log: log(), error: grade.message };
+  const blameParserFailure = grade instanceof LogParseError && rules.parserFailureUnresolved && !!patch;
+  const cleanTree =
+    patch && (suspicion || blameParserFailure) ? await testsWithoutPatch(steps, timeoutMs, grading) : undefined;
+  if (suspicion) blameEnvironmentOrPatch(suspicion, cleanTree);
+  let notGradedBecause: string | undefined;
+  if (grade instanceof LogParseError) {
+    const failedAlike = cleanTree && cleanTreeFailure(cleanTree);
+    if (!blameParserFailure || failedAlike) {
+      const error = blameParserFailure ? `${grade.message}; without the patch, ${failedAlike}` : grade.message;
+      return { ...ran, status: 'error', testOutput: tests.output, log: log(), error };
+    }
+    notGradedBecause = `${grade.message}; without the patch it read the tests: graded as reading none`;
+    grade = await gradeTaskOutput(task, tests.output, { ...gradingOptions(grading), statuses: new Map() });
+  }
   return {
     ...ran,
     status: grade.report.resolved ? 'resolved' : 'unresolved',
@@ -216,7 +228,7 @@ async function evaluateInSandbox(
     testStatuses: grade.statuses && Object.fromEntries(grade.statuses),
     testOutput: tests.output,
     log: log(),
-    error: grade.notGradedBecause,
+    error: notGradedBecause ?? grade.notGradedBecause,
   };
 }
 
@@ -228,12 +240,13 @@ interface Grading {
   image: string;
 }
 
+function gradingOptions(grading: Grading): GradeTaskOptions {
+  return { harnessVersion: grading.rules.harnessVersion, logParser: grading.logParser };
+}
+
 async function gradeOrParseError(testOutput: string, grading: Grading): Promise<Grade | LogParseError> {
   try {
-    return await gradeTaskOutput(grading.task, testOutput, {
-      harnessVersion: grading.rules.harnessVersion,
-      logParser: grading.logParser,
-    });
+    return await gradeTaskOutput(grading.task, testOutput, gradingOptions(grading));
   } catch (error) {
     if (error instanceof LogParseError) return error;
     throw error;
@@ -254,30 +267,33 @@ function environmentSuspicion(testOutput: string, grade: Grade | LogParseError, 
   return `the tests left no result in ${image} and their output shows ${label.reason.replaceAll('_', ' ')}`;
 }
 
+/** The tests run again on the tree without the patch: how they failed there, if they did. */
+type CleanTreeRun = { timedOut: true } | { timedOut: false; suspicion?: string; parseError?: LogParseError };
+
+async function testsWithoutPatch(steps: Steps, timeoutMs: number, grading: Grading): Promise<CleanTreeRun> {
+  await steps.restoreWorkTree();
+  const tests = await steps.runTests(timeoutMs);
+  if (tests.timedOut) return { timedOut: true };
+  const grade = await gradeOrParseError(tests.output, grading);
+  const suspicion = environmentSuspicion(tests.output, grade, grading.image);
+  return { timedOut: false, suspicion, parseError: grade instanceof LogParseError ? grade : undefined };
+}
+
+/** How the tests failed without the patch, in words; undefined when they ran and their log was read. */
+function cleanTreeFailure(cleanTree: CleanTreeRun): string | undefined {
+  if (cleanTree.timedOut) return 'the tests timed out';
+  return cleanTree.suspicion ?? cleanTree.parseError?.message;
+}
+
 /**
  * A patch can keep the tests from starting (it deletes the test runner or drops its mode) or make them run out of
- * memory: that is its failure, graded as the harness grades it. The same failure without the patch is the
- * environment's and never a score, so the tests run again on the tree without the patch, and an infrastructure
- * failure is thrown when they fail there too (or time out).
+ * memory: that is its failure, graded as the harness grades it. The same failure without the patch (`cleanTree`,
+ * absent when there is no patch) is the environment's and never a score: an infrastructure failure is thrown.
  */
-async function blameEnvironmentOrPatch(
-  suspicion: string,
-  steps: Steps,
-  patch: string | null,
-  timeoutMs: number,
-  grading: Grading,
-): Promise<void> {
-  if (!patch) throw new InfraFailure(`${suspicion}; see the test output`);
-  await steps.restoreWorkTree();
-  const withoutPatch = await steps.runTests(timeoutMs);
-  if (withoutPatch.timedOut)
-    throw new InfraFailure(`${suspicion}, and without the patch the tests timed out; see the test output`);
-  const again = environmentSuspicion(
-    withoutPatch.output,
-    await gradeOrParseError(withoutPatch.output, grading),
-    grading.image,
-  );
-  if (again) throw new InfraFailure(`${suspicion}, and without the patch ${again}; see the test output`);
+function blameEnvironmentOrPatch(suspicion: string, cleanTree: CleanTreeRun | undefined): void {
+  if (!cleanTree) throw new InfraFailure(`${suspicion}; see the test output`);
+  const alike = cleanTree.timedOut ? 'the tests timed out' : cleanTree.suspicion;
+  if (alike) throw new InfraFailure(`${suspicion}, and without the patch ${alike}; see the test output`);
 }
 
 async function evaluateOnce(task: Task, prediction: Prediction, options: EvaluatorOptions): Promise<Outcome> {

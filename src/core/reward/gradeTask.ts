@@ -12,6 +12,7 @@ import { gradeTestOutput, type Grade, type ReportFile } from './instanceReport';
 import type { LogParserName } from './logParsers/index';
 import { HARNESS_LOG_PARSER, readWithHarness } from './multiSweBenchHarness';
 import { parsedTexts, TEST_OUTPUT_MARKERS } from './testOutput';
+import type { StatusMap } from './testStatus';
 
 export interface GradeTaskOptions {
   /** The release to grade as; absent, the task's dataset's own harness's rules (harnessRulesFor). */
@@ -19,6 +20,8 @@ export interface GradeTaskOptions {
   logParser: LogParserName;
   /** The model's patch; null when it submitted none. Only whether there is one matters to the grade. */
   patch?: string | null;
+  /** The tests' statuses, known without reading the log (see GradeInput). */
+  statuses?: StatusMap;
 }
 
 /** The grade; where the task's parser is Multi-SWE-bench's own, its harness reads the log first. */
@@ -35,6 +38,7 @@ export async function gradeTaskOutput(task: Task, testOutput: string, options: G
     evalType: task.evalType,
     rules: harnessRulesFor(task, options),
     harnessReadings: texts && (await readWithHarness(task, [texts.between, texts.whole])),
+    statuses: options.statuses,
   });
 }
 

@@ -38,6 +38,11 @@ export interface HarnessRules {
   passedOnly: boolean;
   /** The binary files' sections of the model's patch are left out before it is applied (SWE-bench Pro). */
   dropsBinaryFiles: boolean;
+  /**
+   * A log the instance's parser fails on is unresolved, every expected test failing (SWE-bench Pro: no output.json),
+   * where the parser reads the tests run without the patch; else it is an error, as in SWE-bench's harness.
+   */
+  parserFailureUnresolved: boolean;
 }
 
 export const HARNESS_RULES: Record<HarnessVersion, HarnessRules> = {
@@ -56,6 +61,7 @@ export const HARNESS_RULES: Record<HarnessVersion, HarnessRules> = {
     wholeLogWithoutResults: true,
     passedOnly: false,
     dropsBinaryFiles: false,
+    parserFailureUnresolved: false,
   },
   5: {
     harnessVersion: 5,
@@ -84,6 +90,7 @@ export const HARNESS_RULES: Record<HarnessVersion, HarnessRules> = {
     wholeLogWithoutResults: true,
     passedOnly: false,
     dropsBinaryFiles: false,
+    parserFailureUnresolved: false,
   },
 };
 
@@ -112,6 +119,7 @@ export const SWE_BENCH_PRO_RULES: HarnessRules = {
   wholeLogWithoutResults: false,
   passedOnly: true,
   dropsBinaryFiles: true,
+  parserFailureUnresolved: true,
 };
 
 /**

@@ -41,6 +41,8 @@ export interface GradeInput {
   rules: HarnessRules;
   /** What the benchmark's own harness read in the log, for the parser that defers to it. */
   harnessReadings?: HarnessReadings;
+  /** The tests' statuses where they are known without reading the log (a log the parser failed on reads none). */
+  statuses?: StatusMap;
 }
 
 export interface Grade {
@@ -71,7 +73,9 @@ export function gradeTestOutput(input: GradeInput): Grade {
     harnessVersion: rules.harnessVersion,
     harnessReadings: input.harnessReadings,
   };
-  const reading = readTestOutput(input.testOutput, input.logParser, context, rules);
+  const reading = input.statuses
+    ? { graded: true as const, statuses: input.statuses }
+    : readTestOutput(input.testOutput, input.logParser, context, rules);
   if (!reading.graded) {
     const label = rules.labelsInfraFailures ? classifyInfraFailure(input.testOutput) : undefined;
     if (label) {

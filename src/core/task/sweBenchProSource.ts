@@ -112,6 +112,8 @@ function testCommand(scripts: InstanceScripts, selectedFiles: string[]): string 
     writeFile(at('run_script.sh'), scripts.runScript),
     writeFile(at('parser.py'), scripts.parser),
     `bash ${at('run_script.sh')} ${shellQuote(selectedFiles.join(','))} >${at('stdout.log')} 2>${at('stderr.log')}`,
+    // A second run in the same sandbox (the tests again without the patch) must not read the first's results.
+    `rm -f ${at('output.json')}`,
     `python ${at('parser.py')} ${at('stdout.log')} ${at('stderr.log')} ${at('output.json')}`,
     `cat ${at('stdout.log')} ${at('stderr.log')}`,
     // No command traces between the markers: only the results (json.dump ends them without a newline).

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { runCommand } from '../../../src/cli/commands/run';
 import { imageForProfile } from '../../../src/core/sandbox/images';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
+import type { Trajectory } from '../../../src/core/trajectory/types';
 import { runCaptured } from '../../support/cliCapture';
 import { buildOffline, removeImage } from '../../support/instanceImage';
 import { ScriptedOpenAIServer, step } from '../../support/scriptedOpenAIServer';
@@ -19,7 +20,9 @@ const KEY = 'sk-test-swe-bench-pro-0123456789';
 
 /**
  * The instance's run script and parser, ours, written as SWE-bench Pro writes its own: the selected test files
- * come comma-separated; the parser reads the runner's stdout into `{"tests": [{"name", "status"}]}`.
+ * come comma-separated; the parser reads the runner's stdout into `{"tests": [{"name", "status"}]}`. Like some of
+ * the released parsers, it expects every result to name a test (`file::test`) and crashes on a file's collection
+ * error, writing no output.json.
  */
 const RUN_SCRIPT = `#!/bin/bash
 set -e
@@ -31,6 +34,7 @@ tests = []
 for line in open(sys.argv[1]):
     match = re.match(r"^(PASSED|FAILED|ERROR|SKIPPED) (\\S+)", line)
     if match:
+        file, test = match.group(2).split("::", 1)
         tests.append({"name": match.group(2), "status": match.group(1)})
 json.dump({"tests": tests}, open(sys.argv[3], "w"), indent=2)
 `;
@@ -164,5 +168,46 @@ describe('a SWE-bench Pro instance in its image, graded by its own run script an
     const status = (reward?.report as { evaluation_status?: string } | undefined)?.evaluation_status;
     assert.equal(status, 'unresolved', JSON.stringify(trajectory.result));
     assert.deepEqual([reward?.resolved, reward?.value], [false, 0]);
+  });
+
+  /** The evaluation the run's last round recorded. */
+  function roundScored(trajectory: Trajectory) {
+    const scored = trajectory.events.filter((event) => event.kind === 'round_scored').at(-1);
+    return scored?.data as { evaluation_status?: string; error?: string; reward?: number | null } | undefined;
+  }
+
+  test("a patch that breaks the tests' collection makes the parser crash (no output.json); the parser reads the tests without the patch, so it is unresolved and scored 0, as the harness counts it", async () => {
+    const trajectory = await run(
+      [
+        step.toolCall('bash', { command: "echo 'def broken(:' >> bytesize/units.py" }),
+        step.toolCall('submit', { summary: 'a syntax error' }),
+      ],
+      join(dir, 'broken'),
+    );
+    const scored = roundScored(trajectory);
+    assert.equal(scored?.evaluation_status, 'unresolved', JSON.stringify(scored));
+    assert.match(scored?.error ?? '', /no readable output\.json; without the patch it read the tests/);
+    assert.deepEqual([trajectory.result?.reward?.resolved, trajectory.result?.reward?.value], [false, 0]);
+  });
+
+  test('a parser that crashes without the patch too: the instance is at fault, an error and not scored', async () => {
+    const parser = join(dir, 'run_scripts', ID, 'parser.py');
+    writeFileSync(parser, 'raise SystemExit("this parser reads nothing")\n');
+    try {
+      const gold = readFileSync(join(EXAMPLE, 'gold.patch'), 'utf8');
+      const trajectory = await run(
+        [
+          step.toolCall('bash', { command: `git apply <<'PATCH'\n${gold}PATCH` }),
+          step.toolCall('submit', { summary: 'round before choosing the unit' }),
+        ],
+        join(dir, 'parser-broken'),
+      );
+      const scored = roundScored(trajectory);
+      assert.equal(scored?.evaluation_status, 'error', JSON.stringify(scored));
+      assert.match(scored?.error ?? '', /output\.json; without the patch, .*output\.json/);
+      assert.equal(trajectory.result?.reward?.value, null);
+    } finally {
+      writeFileSync(parser, PARSER);
+    }
   });
 });
