@@ -1,9 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { batchTotals, describeResolved, policyResolver, runBatch, type BatchTotals } from '../../core/agent/batch';
+import { batchTotals, describeResolved, runBatch, type BatchTotals } from '../../core/agent/batch';
 import { DEFAULT_AGENT_CONFIG, describeLimits } from '../../core/agent/config';
 import { createCliSymbolParser } from '../../core/agent/codemap/nativeTreeSitterParser';
-import { recordedProtocolSpec } from '../../core/agent/protocols/index';
 import {
   DEFAULT_USER_ROUNDS,
   FEEDBACK_SOURCES,
@@ -12,8 +11,8 @@ import {
   type FeedbackSpec,
   type ProtocolSpec,
 } from '../../core/agent/protocols/protocol';
-import { recordedAgentConfig, runRollout, type RolloutSummary } from '../../core/agent/rollout';
-import { createDefaultToolbox } from '../../core/agent/tools/toolbox';
+import type { RolloutSummary } from '../../core/agent/rollout';
+import { planResume } from '../../core/agent/resumePlan';
 import { writeFileAtomic } from '../../core/atomicFile';
 import { isS3Url } from '../../core/queue/resultStore';
 import { enqueueRollouts, RolloutQueue, rolloutJobs, type EnqueueRequest } from '../../core/queue/rolloutQueue';
@@ -22,7 +21,6 @@ import { dockerEvaluatorOptions } from '../../core/reward/dockerEvaluatorOptions
 import { REWARD_FUNCTIONS } from '../../core/reward/index';
 import { loadTasks } from '../../core/task/loadTasks';
 import { formatLoadError, type Task } from '../../core/task/task';
-import { readTrajectoryLog } from '../../core/trajectory/reader';
 import { ModelSettingsError, type ModelSettings } from '../../core/agent/policies/modelSettings';
 import { compactionFromFlags, MODEL_FLAGS, MODEL_FLAGS_USAGE, modelSettingsFromFlags } from '../modelOptions';
 import type { CliCommand } from './index';
@@ -257,46 +255,59 @@ export const runCommand: CliCommand = {
       abort.abort();
     });
     const started = performance.now();
+    const onFinish = (summary: RolloutSummary) =>
+      console.log(
+        `done   ${summary.taskId} (attempt ${summary.attempt}): ${summary.exitStatus}${summary.reward === null ? '' : `, reward ${summary.reward}`}${summary.reason && summary.exitStatus !== 'submitted' ? ` — ${summary.reason.split('\n')[0]}` : ''}`,
+      );
+    const common = {
+      outDir: values.out,
+      evaluator,
+      signal: abort.signal,
+      symbolParser: createCliSymbolParser(),
+      onStart: (task: Task, attempt: number) => console.log(`start  ${task.id} (attempt ${attempt})`),
+      onFinish,
+    };
     let summaries: RolloutSummary[];
     if (values.resume) {
-      summaries = [
-        await resumeRun(
-          values.resume,
-          values.out,
-          loaded.tasks,
-          values.policy,
-          { protocol: given, settings },
-          {
-            // The limits and compaction the run recorded hold, but for those given now.
-            config: {
-              ...(values['max-turns'] ? { maxTurns: config.maxTurns } : {}),
-              ...(compaction ? { compaction } : {}),
-            },
-            evaluator,
-            signal: abort.signal,
-          },
-        ),
-      ];
+      const plan = await planResume(join(values.out, values.resume, 'trajectory.jsonl'), {
+        policySpec: values.policy,
+        settings,
+        protocol: given,
+        // The limits and compaction the run recorded hold, but for those given now.
+        config: {
+          ...(values['max-turns'] ? { maxTurns: config.maxTurns } : {}),
+          ...(compaction ? { compaction } : {}),
+        },
+      }).catch((error: Error) => {
+        throw new Error(`--resume: ${error.message}`);
+      });
+      const task = loaded.tasks.find((candidate) => candidate.id === plan.run.task_id);
+      if (!task)
+        throw new Error(
+          `--resume: run ${values.resume} is for task ${plan.run.task_id}, which is not in the task file`,
+        );
+      ({ summaries } = await runBatch({
+        ...common,
+        tasks: [task],
+        resume: { runId: values.resume, attempt: plan.run.attempt },
+        policySpec: plan.policySpec,
+        attempts: 1,
+        workers: 1,
+        protocol: plan.protocol,
+        config: plan.config,
+        policyOptions: { settings: plan.settings },
+      }));
     } else {
-      const tasks = selectTasks(loaded.tasks, values.ids);
       await mkdir(values.out, { recursive: true });
       ({ summaries } = await runBatch({
-        tasks,
+        ...common,
+        tasks: selectTasks(loaded.tasks, values.ids),
         policySpec: values.policy as string,
         attempts: counts.attempts,
         workers: counts.workers,
-        outDir: values.out,
         protocol,
-        evaluator,
         config,
         policyOptions: { settings },
-        signal: abort.signal,
-        symbolParser: createCliSymbolParser(),
-        onStart: (task, attempt) => console.log(`start  ${task.id} (attempt ${attempt})`),
-        onFinish: (summary) =>
-          console.log(
-            `done   ${summary.taskId} (attempt ${summary.attempt}): ${summary.exitStatus}${summary.reward === null ? '' : `, reward ${summary.reward}`}${summary.reason && summary.exitStatus !== 'submitted' ? ` — ${summary.reason.split('\n')[0]}` : ''}`,
-          ),
       }));
     }
     const totals = batchTotals(summaries, performance.now() - started);
@@ -377,42 +388,4 @@ async function enqueue(url: string, request: EnqueueRequest): Promise<number> {
   } finally {
     await rollouts.close();
   }
-}
-
-/**
- * Continues a run with its recorded policy, model settings, protocol settings and limits, each replaced by one
- * the command line gives.
- */
-async function resumeRun(
-  runId: string,
-  outDir: string,
-  tasks: Task[],
-  policySpec: string | undefined,
-  given: { protocol: Partial<ProtocolSpec>; settings: ModelSettings },
-  common: Pick<Parameters<typeof runRollout>[0], 'config' | 'evaluator' | 'signal'>,
-): Promise<RolloutSummary> {
-  const path = join(outDir, runId, 'trajectory.jsonl');
-  const { trajectory } = await readTrajectoryLog(path);
-  if (!trajectory) throw new Error(`--resume: ${path} holds no run`);
-  const task = tasks.find((candidate) => candidate.id === trajectory.run.task_id);
-  if (!task)
-    throw new Error(`--resume: run ${runId} is for task ${trajectory.run.task_id}, which is not in the task file`);
-  const spec = policySpec ?? trajectory.run.policy;
-  const recorded = recordedProtocolSpec(trajectory.run);
-  const recordedSettings = (trajectory.run.extra?.model_setup as { settings?: ModelSettings } | undefined)?.settings;
-  const settings = { ...recordedSettings, ...given.settings };
-  return runRollout({
-    ...common,
-    config: { ...recordedAgentConfig(trajectory.run), ...common.config },
-    task,
-    attempt: trajectory.run.attempt,
-    runId,
-    resume: true,
-    policy: await (await policyResolver(spec, { settings }))(task, trajectory.run.attempt),
-    policySpec: spec,
-    protocol: { reward: 'binary', ...recorded, ...given.protocol },
-    toolbox: createDefaultToolbox({ symbolParser: createCliSymbolParser() }),
-    outDir,
-    createSandbox: common.evaluator.createSandbox,
-  });
 }

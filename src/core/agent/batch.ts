@@ -40,6 +40,8 @@ export interface BatchOptions {
   /** A rollout's record is open at `logPath` (before its first turn; a run that ends at once included). */
   onRecordOpened?: (task: Task, attempt: number, logPath: string) => void;
   onFinish?: (summary: RolloutSummary) => void;
+  /** Continue this recorded run of the one task (see resumePlan.ts) instead of starting `attempts` new ones. */
+  resume?: { runId: string; attempt: number };
 }
 
 export interface BatchTotals {
@@ -65,13 +67,11 @@ export async function runBatch(options: BatchOptions): Promise<{ summaries: Roll
   // A task no protocol can run stops the batch before anything starts, rather than failing rollout by rollout.
   for (const task of options.tasks) protocolFor(task, options.protocol);
   await checkProtocolPolicies(options.protocol, options.createPolicy);
-  const jobs = options.tasks.flatMap((task) =>
-    Array.from({ length: options.attempts }, (_, attempt) => ({ task, attempt })),
-  );
+  const jobs = batchJobs(options);
   const shared = options.policy;
   const policyFor = shared ? async () => shared : await policyResolver(options.policySpec, options.policyOptions);
   const refusals = new RefusalWatch();
-  const summaries = await mapWithWorkers(jobs, options.workers, async ({ task, attempt }) => {
+  const summaries = await mapWithWorkers(jobs, options.workers, async ({ task, attempt, runId }) => {
     // After a cancel the rollouts not yet started are not started: no container, no record.
     if (options.signal?.aborted) return unrecorded(task.id, attempt, 'cancelled', NOT_STARTED_REASON);
     const refusal = refusals.current;
@@ -81,6 +81,7 @@ export async function runBatch(options: BatchOptions): Promise<{ summaries: Roll
       runRollout({
         task,
         attempt,
+        ...(runId ? { runId, resume: true } : {}),
         policy: refusals.watch(await policyFor(task, attempt)),
         policySpec: options.policySpec,
         toolbox: createDefaultToolbox({
@@ -105,6 +106,15 @@ export async function runBatch(options: BatchOptions): Promise<{ summaries: Roll
     return summary;
   });
   return { summaries, totals: batchTotals(summaries, performance.now() - started) };
+}
+
+/** Each rollout of the batch: every task's attempts, or the one run it resumes. */
+function batchJobs(options: BatchOptions): { task: Task; attempt: number; runId?: string }[] {
+  const { resume, tasks } = options;
+  if (!resume)
+    return tasks.flatMap((task) => Array.from({ length: options.attempts }, (_, attempt) => ({ task, attempt })));
+  if (tasks.length !== 1) throw new Error(`resuming run ${resume.runId} takes its one task, not ${tasks.length}`);
+  return [{ task: tasks[0], ...resume }];
 }
 
 export const NOT_STARTED_REASON = 'cancelled before it started';

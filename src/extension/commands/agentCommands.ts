@@ -13,6 +13,7 @@ import {
 } from '../../core/agent/protocols/protocol';
 import { reexecuteTrajectory as reexecuteInSandbox, type ReexecutionReport } from '../../core/agent/reexecute';
 import type { AgentConfig } from '../../core/agent/config';
+import type { ResumePlan } from '../../core/agent/resumePlan';
 import type { RolloutSummary } from '../../core/agent/rollout';
 import { createDefaultToolbox } from '../../core/agent/tools/toolbox';
 import { dockerEvaluatorOptions } from '../../core/reward/dockerEvaluatorOptions';
@@ -42,6 +43,8 @@ export interface RunAgentRequest {
   limits?: Partial<AgentConfig>;
   /** A policy spec to run instead of the model settings' (Run Again's: the model the run it repeats used). */
   policySpec?: string;
+  /** Continue this recorded run of the one task (Resume Run): its protocol and model settings replace the settings'. */
+  resume?: ResumePlan;
 }
 
 /** A context key: true while a batch runs, so that Stop Run is offered only then. */
@@ -66,75 +69,74 @@ export async function runAgent(context: CommandContext, argument?: unknown): Pro
     throw new Error(
       `rolloutStudio.reward: '${settings.reward}' is not one of ${Object.keys(REWARD_FUNCTIONS).join(', ')}`,
     );
-  const modelSettings = settings.modelSettings; // a bad knob stops the command here, before anything starts
+  // A bad knob stops the command here, before anything starts.
+  const modelSettings = request.resume?.settings ?? settings.modelSettings;
   const config = { ...configuredAgentConfig(settings), ...request.limits };
   const model = await resolveModel(context, settings, request.policySpec);
   applyDockerHost(settings);
   const { policySpec, apiKey } = model;
-  const protocol = protocolSettings(settings, policySpec, request.tasks);
+  const protocol = request.resume?.protocol ?? protocolSettings(settings, policySpec, request.tasks);
   const protocolKeys = await keysOf(context, protocolSpecs(protocol));
   const evaluator = await dockerEvaluatorOptions({ runId: 'vscode' });
   const controller = new AbortController();
   const taskIds = request.tasks.map((task) => task.id);
   const total = request.tasks.length * (request.attempts ?? 1);
   const startedAt = new Date().toISOString();
+  const outDir = request.resume?.outDir ?? settings.outputFolder;
   context.log.info(
-    `run agent ${policySpec} on ${taskIds.join(', ')} (${total} rollout(s), ${settings.workers} at a time) into ${settings.outputFolder}`,
+    `run agent ${policySpec} on ${taskIds.join(', ')} (${total} rollout(s), ${settings.workers} at a time) into ${outDir}`,
   );
 
   let finished = 0;
-  const batch = withProgress(
-    `running ${request.policySpec ?? settings.model} on ${taskIds.length === 1 ? taskIds[0] : `${taskIds.length} tasks`}`,
-    { cancellable: true },
-    async (progress) => {
-      progress.signal.addEventListener('abort', () => controller.abort());
-      let following = request.follow === false;
-      return runBatch({
-        tasks: request.tasks,
-        policySpec,
-        attempts: request.attempts ?? 1,
-        workers: settings.workers,
-        outDir: settings.outputFolder,
-        protocol,
-        createPolicy: protocolPolicyFactory(protocolKeys),
-        evaluator,
-        config,
-        policy: model.policy,
-        policyOptions: {
-          settings: modelSettings,
-          ...(apiKey ? { openai: { apiKey }, anthropic: { apiKey } } : {}),
-        },
-        secrets: [...(apiKey ? [apiKey] : []), ...protocolKeys.values()],
-        signal: controller.signal,
-        onStart: (task, attempt) => {
-          context.log.info(`start ${task.id} (attempt ${attempt})`);
-          progress.report(`${task.id}: starting a sandbox`);
-          context.statusBar.showRunning(`${task.id} · ${finished}/${total} done`);
-        },
-        // The first rollout opens in playback as soon as its record exists, so the user watches it live.
-        onRecordOpened: (_task, _attempt, logPath) => {
-          if (following) return;
-          following = true;
-          void openTrajectory(context, logPath).catch((error: Error) =>
-            context.log.warn(`live playback: ${error.message}`),
-          );
-        },
-        onFinish: (summary) => {
-          finished++;
-          const reward = summary.reward === null ? 'not scored' : `reward ${summary.reward}`;
-          context.log.info(
-            `done ${summary.taskId} (attempt ${summary.attempt}): ${summary.exitStatus}, ${reward}, ${summary.turns} turns${summary.reason ? ` — ${summary.reason.split('\n')[0]}` : ''}`,
-          );
-          progress.report(
-            `${finished}/${total} done · ${summary.taskId}: ${summary.exitStatus}, ${reward}`,
-            100 / total,
-          );
-          context.statusBar.showRunning(`${finished}/${total} done`);
-          context.runs.refresh();
-        },
-      });
-    },
-  );
+  const what = request.resume
+    ? `resuming run ${request.resume.run.run_id}`
+    : `running ${request.policySpec ?? settings.model} on ${taskIds.length === 1 ? taskIds[0] : `${taskIds.length} tasks`}`;
+  const batch = withProgress(what, { cancellable: true }, async (progress) => {
+    progress.signal.addEventListener('abort', () => controller.abort());
+    let following = request.follow === false;
+    return runBatch({
+      tasks: request.tasks,
+      policySpec,
+      attempts: request.attempts ?? 1,
+      ...(request.resume ? { resume: { runId: request.resume.run.run_id, attempt: request.resume.run.attempt } } : {}),
+      workers: settings.workers,
+      outDir,
+      protocol,
+      createPolicy: protocolPolicyFactory(protocolKeys),
+      evaluator,
+      config,
+      policy: model.policy,
+      policyOptions: {
+        settings: modelSettings,
+        ...(apiKey ? { openai: { apiKey }, anthropic: { apiKey } } : {}),
+      },
+      secrets: [...(apiKey ? [apiKey] : []), ...protocolKeys.values()],
+      signal: controller.signal,
+      onStart: (task, attempt) => {
+        context.log.info(`start ${task.id} (attempt ${attempt})`);
+        progress.report(`${task.id}: starting a sandbox`);
+        context.statusBar.showRunning(`${task.id} · ${finished}/${total} done`);
+      },
+      // The first rollout opens in playback as soon as its record exists, so the user watches it live.
+      onRecordOpened: (_task, _attempt, logPath) => {
+        if (following) return;
+        following = true;
+        void openTrajectory(context, logPath).catch((error: Error) =>
+          context.log.warn(`live playback: ${error.message}`),
+        );
+      },
+      onFinish: (summary) => {
+        finished++;
+        const reward = summary.reward === null ? 'not scored' : `reward ${summary.reward}`;
+        context.log.info(
+          `done ${summary.taskId} (attempt ${summary.attempt}): ${summary.exitStatus}, ${reward}, ${summary.turns} turns${summary.reason ? ` — ${summary.reason.split('\n')[0]}` : ''}`,
+        );
+        progress.report(`${finished}/${total} done · ${summary.taskId}: ${summary.exitStatus}, ${reward}`, 100 / total);
+        context.statusBar.showRunning(`${finished}/${total} done`);
+        context.runs.refresh();
+      },
+    });
+  });
   context.activeRun = {
     controller,
     taskIds,
@@ -179,6 +181,10 @@ async function resolveModel(
   settings: Settings,
   requestedSpec?: string,
 ): Promise<{ policySpec: string; policy?: Policy; apiKey?: string }> {
+  if (requestedSpec?.startsWith('vscode-lm:')) {
+    const policy = await LanguageModelPolicy.select(requestedSpec.slice('vscode-lm:'.length));
+    return { policySpec: requestedSpec, policy };
+  }
   if (requestedSpec) return { policySpec: requestedSpec, apiKey: await storedKeyOf(context, requestedSpec) };
   if (settings.modelProvider === 'vscode-lm') {
     const policy = await LanguageModelPolicy.select(settings.model);

@@ -6,7 +6,7 @@ import { evaluatePredictions, exportDataset } from './datasetCommands';
 import { runDoctor } from './doctorCommand';
 import { gradeTestLog } from './gradeCommands';
 import { runOnThisRepository } from './ownRepositoryCommand';
-import { applyPatch, compareWith, runAgain, showChanges, showTestResults } from './resultCommands';
+import { applyPatch, compareWith, resumeRun, runAgain, showChanges, showTestResults } from './resultCommands';
 import { buildImages } from './imageCommands';
 import { deleteRun, importTrajectory, openRun, openTrajectory, showLeaderboard } from './runCommands';
 import { selectCabPolicies, selectModelEndpoint, selectPolicy, setApiKey } from './settingsCommands';
@@ -46,6 +46,7 @@ export const COMMAND_HANDLERS: Record<string, CommandHandler> = {
   'rolloutStudio.showChanges': showChanges,
   'rolloutStudio.applyPatch': applyPatch,
   'rolloutStudio.runAgain': runAgain,
+  'rolloutStudio.resumeRun': resumeRun,
   'rolloutStudio.compareWith': compareWith,
   'rolloutStudio.refreshRuns': async (context) => context.runs.refresh(),
   'rolloutStudio.showLeaderboard': showLeaderboard,

@@ -1,11 +1,16 @@
-/** The Runs view's results of a run: Test Results, per-file changes, Apply Patch to Workspace, Run Again, Compare with…. */
+/**
+ * The Runs view's results of a run: Test Results, per-file changes, Apply Patch to Workspace, Run Again, Resume Run,
+ * Compare with….
+ */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parsePolicySpec, type PolicySpec } from '../../core/agent/policies/policySpec';
 import { applyPatchToFolder, patchFileVersions, runBaseReader } from '../../core/trajectory/patchFiles';
 import { formatProblem, readTrajectoryLog } from '../../core/trajectory/reader';
+import { planResume } from '../../core/agent/resumePlan';
 import type { RolloutSummary } from '../../core/agent/rollout';
+import { isRecordedByLiveProcess, readRunIndex } from '../../core/trajectory/runIndex';
 import type { Trajectory } from '../../core/trajectory/types';
 import type { ShownTestResults } from '../results/testResults';
 import { runTranscript } from '../results/runTranscript';
@@ -127,6 +132,29 @@ export async function runAgain(
   return runAgent(context, { tasks: [task], limits: plan.limits, policySpec: plan.policySpec });
 }
 
+/**
+ * Runs view: a cancelled run, or one a crash or a kill left unfinished, goes on from its last finished turn with the
+ * model, model settings, protocol and limits it recorded (as `rollout run --resume`); Stop Run stops it again.
+ */
+export async function resumeRun(context: CommandContext, argument?: unknown): Promise<RolloutSummary[] | undefined> {
+  requireTrust('Resume Run');
+  const logPath = runLogPath(argument, 'Resume Run');
+  const plan = await planResume(logPath).catch((error: Error) => {
+    throw new Error(`Resume Run: ${error.message}`);
+  });
+  const { run } = plan;
+  const entry = (await readRunIndex(plan.outDir)).find((candidate) => candidate.run_id === run.run_id);
+  if (entry && isRecordedByLiveProcess(entry))
+    throw new Error(`Resume Run: run ${run.run_id} is still being recorded; stop it first`);
+  const task = context.tasks.allTasks().find((candidate) => candidate.id === run.task_id);
+  if (!task)
+    throw new Error(
+      `Resume Run: task ${run.task_id} is in no open task set; open its task set first ("Open Task Set…")`,
+    );
+  context.log.info(`resume ${run.run_id} with ${plan.policySpec}`);
+  return runAgent(context, { tasks: [task], resume: plan, policySpec: plan.policySpec, limits: plan.config });
+}
+
 /** Why the policy a run recorded cannot run again here, or undefined when it can. */
 async function runPolicyBlockedBy(context: CommandContext, spec: string): Promise<string | undefined> {
   let parsed: PolicySpec;
@@ -193,17 +221,16 @@ async function pickOtherRun(context: CommandContext, trajectory: Trajectory): Pr
   return picked?.logPath;
 }
 
-/** The run a command was given: a Runs view row, or a trajectory log's path. */
+/** The log of the run a command was given: a Runs view row, or a trajectory log's (or its folder's) path. */
+function runLogPath(argument: unknown, action: string): string {
+  if (argument instanceof RunItem) return argument.logPath;
+  if (typeof argument !== 'string') throw new Error(`${action}: choose a run in the Runs view`);
+  return argument.endsWith('.jsonl') ? argument : path.join(argument, 'trajectory.jsonl');
+}
+
+/** The run a command was given (see runLogPath). */
 async function readRun(argument: unknown, action: string): Promise<Trajectory> {
-  const logPath =
-    argument instanceof RunItem
-      ? argument.logPath
-      : typeof argument === 'string'
-        ? argument.endsWith('.jsonl')
-          ? argument
-          : path.join(argument, 'trajectory.jsonl')
-        : undefined;
-  if (!logPath) throw new Error(`${action}: choose a run in the Runs view`);
+  const logPath = runLogPath(argument, action);
   const { trajectory, problems } = await readTrajectoryLog(logPath);
   if (!trajectory)
     throw new Error(

@@ -25,10 +25,17 @@ export class RunItem extends vscode.TreeItem {
     this.id = entry.run_id;
     this.description = row.description;
     this.tooltip = row.tooltip;
-    this.contextValue = stale ? 'run.stale' : entry.status === 'running' ? 'run.running' : 'run.finished';
+    this.contextValue = runContext(entry, stale);
     this.iconPath = new vscode.ThemeIcon(stale ? 'question' : runIcon(entry));
     this.command = { command: 'rolloutStudio.openRun', title: 'Open in Playback', arguments: [this] };
   }
+}
+
+/** The row's menu context: a cancelled run and a stale one are the runs Resume Run takes. */
+function runContext(entry: RunIndexEntry, stale: boolean): string {
+  if (stale) return 'run.stale';
+  if (entry.status === 'running') return 'run.running';
+  return entry.status === 'cancelled' ? 'run.finished.cancelled' : 'run.finished';
 }
 
 function runIcon(entry: RunIndexEntry): string {

@@ -142,8 +142,11 @@ export function rolloutTests(): void {
       assert.ok(existsSync(String(result.adapter)), `the adapter ${String(result.adapter)} was written`);
     }).timeout(600_000);
 
-    it('Stop Run ends a running rollout as cancelled, unscored', async () => {
-      const slow = await ScriptedOpenAIServer.start(solvingSteps(4000), { apiKey: PLANTED_KEY });
+    it('Stop Run ends a running rollout as cancelled, unscored; Resume Run takes it on to a graded end', async () => {
+      // Only the first answer is slow: Stop Run comes while it is awaited; the resumed run gets the rest at once.
+      const slow = await ScriptedOpenAIServer.start([solvingSteps(4000)[0], ...solvingSteps().slice(1)], {
+        apiKey: PLANTED_KEY,
+      });
       try {
         await useScriptedModel(slow);
         const running = vscode.commands.executeCommand('rolloutStudio.runAgent', {
@@ -154,13 +157,44 @@ export function rolloutTests(): void {
         assert.equal(await vscode.commands.executeCommand('rolloutStudio.stopRun'), true);
         const summaries = await running;
         assert.ok(summaries, `Run Agent failed: ${JSON.stringify((await api()).failures.at(-1))}`);
-        assert.equal(summaries[0].exitStatus, 'cancelled');
-        assert.equal(summaries[0].reward, null, 'a cancelled run is not scored');
+        const [cancelled] = summaries;
+        assert.equal(cancelled.exitStatus, 'cancelled');
+        assert.equal(cancelled.reward, null, 'a cancelled run is not scored');
         assert.equal((await api()).activeRun(), undefined);
+
+        const { runs } = await api();
+        const item = await waitFor('the cancelled run in the Runs view', async () =>
+          (await runs.getChildren()).find(
+            (candidate) => candidate.entry.run_id === cancelled.runId && candidate.entry.status === 'cancelled',
+          ),
+        );
+        assert.equal(item.contextValue, 'run.finished.cancelled', 'its context menu offers Resume Run');
+        const resumed = (await vscode.commands.executeCommand('rolloutStudio.resumeRun', item)) as
+          RolloutSummary[] | undefined;
+        assert.ok(resumed, `Resume Run failed: ${JSON.stringify((await api()).failures.at(-1))}`);
+        assert.deepEqual(
+          [resumed[0].runId, resumed[0].exitStatus, resumed[0].reward],
+          [cancelled.runId, 'submitted', 1],
+          resumed[0].reason,
+        );
+        assert.equal(slow.completionRequests.length, 4, 'the resumed run asked only for what it had not been given');
+        const events = readFileSync(cancelled.path, 'utf8')
+          .trim()
+          .split('\n')
+          .map(
+            (line) => JSON.parse(line) as { type: string; event?: { kind: string; data?: { cancelled?: unknown } } },
+          );
+        const resumedEvent = events.find((line) => line.type === 'event' && line.event?.kind === 'resumed');
+        assert.ok(resumedEvent?.event?.data?.cancelled, 'the resumed event keeps the cancel');
+        assert.equal(await vscode.commands.executeCommand('rolloutStudio.resumeRun', cancelled.path), undefined);
+        assert.match(
+          (await api()).failures.at(-1)?.message ?? '',
+          /^Resume Run: run .* finished \(submitted\): only a cancelled or unfinished run goes on/,
+        );
       } finally {
         await slow.close();
       }
-    }).timeout(180_000);
+    }).timeout(240_000);
 
     it('re-executes the run in a fresh container with every observation and diff the same', async () => {
       const report = (await vscode.commands.executeCommand('rolloutStudio.reexecuteTrajectory', summary.path)) as
