@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { RolloutQueue } from '../../core/queue/rolloutQueue';
-import { queueStatus, type QueueStatus } from '../../core/queue/status';
+import { QueueStatusReader, type QueueStatus } from '../../core/queue/status';
 
 const POLL_MS = 5_000;
 
@@ -17,6 +17,7 @@ export function queueSummary(url: string, status: QueueStatus): string {
 export class QueueMonitor implements vscode.Disposable {
   private timer: NodeJS.Timeout | undefined;
   private queue: RolloutQueue | undefined;
+  private status: QueueStatusReader | undefined;
   /** The figures last shown, for tests. */
   lastStatus: QueueStatus | undefined;
 
@@ -33,6 +34,7 @@ export class QueueMonitor implements vscode.Disposable {
     if (!url) return;
     try {
       this.queue = await RolloutQueue.open(url, { onConnectionError: (message) => this.log.warn(message) });
+      this.status = new QueueStatusReader(this.queue);
     } catch (error) {
       this.view.message = `Queue ${url}: ${(error as Error).message}`;
       return;
@@ -42,10 +44,10 @@ export class QueueMonitor implements vscode.Disposable {
   }
 
   private async poll(url: string): Promise<void> {
-    const queue = this.queue;
-    if (!queue) return;
+    const { queue, status } = this;
+    if (!queue || !status) return;
     try {
-      this.lastStatus = await queueStatus(queue);
+      this.lastStatus = await status.read();
       this.view.message = queueSummary(url, this.lastStatus);
     } catch (error) {
       this.view.message = `Queue: ${queue.explain(error).message}`;
@@ -57,6 +59,7 @@ export class QueueMonitor implements vscode.Disposable {
     this.timer = undefined;
     void this.queue?.close();
     this.queue = undefined;
+    this.status = undefined;
     this.lastStatus = undefined;
     this.view.message = undefined;
   }

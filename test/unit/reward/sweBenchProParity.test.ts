@@ -47,8 +47,9 @@ describe("SWE-bench Pro: resolved exactly where the SWE-bench Pro harness says s
     assert.equal(tasks.length, Object.keys(verdicts).length);
     for (const task of tasks) {
       const grade = await gradeLog(task, testOutput(outputs[task.id]), {}).catch((error: Error) => error);
-      // A parser that wrote no output.json: the harness counts the instance unresolved; here it is not graded
-      // (the environment failed, not the patch), and so not resolved either.
+      // A parser that wrote no output.json: the harness counts the instance unresolved; the log alone is not graded
+      // here, and so not resolved either (the evaluator runs the tests without the patch to tell whose failure it is:
+      // the patch's is unresolved, integration/sandbox/sweBenchProRun.test.ts).
       if (outputs[task.id] === null) assert.ok(grade instanceof LogParseError, task.id);
       const resolved = grade instanceof Error ? false : grade.report[task.id].resolved;
       assert.equal(resolved, verdicts[task.id], `${task.id}: ${JSON.stringify(grade)}`);
