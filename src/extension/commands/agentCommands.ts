@@ -182,7 +182,7 @@ async function resolveModel(
   requestedSpec?: string,
 ): Promise<{ policySpec: string; policy?: Policy; apiKey?: string }> {
   if (requestedSpec?.startsWith('vscode-lm:')) {
-    const policy = await LanguageModelPolicy.select(requestedSpec.slice('vscode-lm:'.length));
+    const policy = await LanguageModelPolicy.selectRecorded(requestedSpec.slice('vscode-lm:'.length));
     return { policySpec: requestedSpec, policy };
   }
   if (requestedSpec) return { policySpec: requestedSpec, apiKey: await storedKeyOf(context, requestedSpec) };

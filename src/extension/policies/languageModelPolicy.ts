@@ -37,10 +37,22 @@ export class LanguageModelPolicy implements Policy {
 
   /** The first chat model of the family the user set (any model when the family is empty). */
   static async select(family: string): Promise<LanguageModelPolicy> {
-    const [model] = await vscode.lm.selectChatModels(family ? { family } : {});
+    return LanguageModelPolicy.first(family ? { family } : {}, family ? ` of family '${family}'` : '');
+  }
+
+  /** The chat model a run recorded (`vendor/family`, as `info.model` names it), for a resumed run to go on with. */
+  static async selectRecorded(name: string): Promise<LanguageModelPolicy> {
+    const slash = name.indexOf('/');
+    if (slash < 0) return LanguageModelPolicy.select(name);
+    const [vendor, family] = [name.slice(0, slash), name.slice(slash + 1)];
+    return LanguageModelPolicy.first({ vendor, family }, ` of vendor '${vendor}' and family '${family}'`);
+  }
+
+  private static async first(selector: vscode.LanguageModelChatSelector, which: string): Promise<LanguageModelPolicy> {
+    const [model] = await vscode.lm.selectChatModels(selector);
     if (!model) {
       throw new PolicyError(
-        `no VS Code language model${family ? ` of family '${family}'` : ''} is available: install a model provider (such as GitHub Copilot) and allow Rollout Studio to use it, or set rolloutStudio.model.provider to "openai-compatible"`,
+        `no VS Code language model${which} is available: install a model provider (such as GitHub Copilot) and allow Rollout Studio to use it, or set rolloutStudio.model.provider to "openai-compatible"`,
       );
     }
     return new LanguageModelPolicy(model);

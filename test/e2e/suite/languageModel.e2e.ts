@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'mocha';
 import * as vscode from 'vscode';
+import { removeFromRunIndex } from '../../../src/core/trajectory/runIndex';
 import { LanguageModelPolicy, toLanguageModelMessages } from '../../../src/extension/policies/languageModelPolicy';
-import { api, PROJECT_ROOT } from './helpers';
+import { startSyntheticRun, syntheticTurn } from './fakeRun';
+import { api, PROJECT_ROOT, workspaceFolder } from './helpers';
 
 /**
  * An in-process stand-in for a paid chat model behind VS Code's Language Model API (GitHub Copilot and the
@@ -124,6 +127,32 @@ export function languageModelTests(): void {
         assert.equal(failure?.command, 'rolloutStudio.runAgent');
         assert.match(failure?.message ?? '', /no VS Code language model/);
         assert.match(failure?.message ?? '', /GitHub Copilot.*rolloutStudio\.model\.provider/);
+      });
+
+      it('Resume Run of a run a VS Code language model recorded asks for its vendor and family, and says so', async () => {
+        // A run of the example task that Copilot's gpt-4o began and Stop Run ended; its task set is open.
+        await vscode.commands.executeCommand(
+          'rolloutStudio.openTaskSet',
+          path.join(PROJECT_ROOT, 'tasks', 'examples', 'pagekit__pagekit-14'),
+        );
+        const runs = path.join(workspaceFolder(), '.rollout', 'runs');
+        const recorder = await startSyntheticRun(runs, 'copilot-run-stopped', {
+          task_id: 'pagekit__pagekit-14',
+          policy: 'vscode-lm:copilot/gpt-4o',
+        });
+        try {
+          await recorder.recordTurn(syntheticTurn(0));
+          await recorder.finish({ exit_status: 'cancelled', patch: '', reward: null, error: 'stopped' });
+          await recorder.close();
+          const log = path.join(runs, 'copilot-run-stopped', 'trajectory.jsonl');
+          assert.equal(await vscode.commands.executeCommand('rolloutStudio.resumeRun', log), undefined);
+          const failure = (await api()).failures.at(-1);
+          assert.equal(failure?.command, 'rolloutStudio.resumeRun');
+          assert.match(failure?.message ?? '', /no VS Code language model of vendor 'copilot' and family 'gpt-4o'/);
+        } finally {
+          rmSync(path.join(runs, 'copilot-run-stopped'), { recursive: true, force: true });
+          await removeFromRunIndex(runs, 'copilot-run-stopped');
+        }
       });
     });
   });
