@@ -182,7 +182,9 @@ async function runInPage(
  * harness performs the action with Playwright and acknowledges it by writing `<screenshotDir>/.acks/ID` (the suite
  * waits for that file, see `ui()` in test/e2e/suite/helpers.ts). ACTION is `screenshot` (ARGUMENT names
  * `<screenshotDir>/<name>.png`), `palette` (runs the command whose palette title is ARGUMENT), `pick` (in the open multi-select quick pick,
- * filters to ARGUMENT, checks that one item, and accepts), `clickWebview` (clicks what CSS selector ARGUMENT
+ * filters to ARGUMENT, checks that one item, and accepts), `choose` (in the open single-select quick pick, filters to
+ * ARGUMENT and accepts the item it focuses), `enter` (ARGUMENT is JSON `{"title", "value"}`: in the open input box of
+ * that title, replaces its text with the value and accepts), `clickWebview` (clicks what CSS selector ARGUMENT
  * finds in the visible webview's page), `waitWebview` (waits until CSS selector ARGUMENT finds an element in the
  * visible webview's page), `axe` (runs axe-core's WCAG 2 A and AA rules on the visible webview's page and writes
  * its results to `<screenshotDir>/<ARGUMENT>.axe.json`), `click` / `waitFor` (clicks, or waits for, the first
@@ -190,7 +192,7 @@ async function runInPage(
  * or `press` (a key).
  */
 const UI_REQUEST =
-  /\[\[ui:([\d-]+):(screenshot|palette|pick|clickWebview|waitWebview|axe|click|waitFor|type|press):(.*)\]\]/;
+  /\[\[ui:([\d-]+):(screenshot|palette|pick|choose|enter|clickWebview|waitWebview|axe|click|waitFor|type|press):(.*)\]\]/;
 
 async function performUiAction(page: Page, dir: string, id: string, action: string, argument: string): Promise<void> {
   let outcome = 'ok';
@@ -220,6 +222,16 @@ async function uiAction(page: Page, dir: string, action: string, argument: strin
     case 'pick':
       await quickInputStep(page, `picking '${argument}'`, (deadline) => pickOne(page, argument, deadline));
       break;
+    case 'choose':
+      await quickInputStep(page, `choosing '${argument}'`, (deadline) => chooseOne(page, argument, deadline));
+      break;
+    case 'enter': {
+      const { title, value } = JSON.parse(argument) as { title: string; value: string };
+      await quickInputStep(page, `entering '${value}' in '${title}'`, (deadline) =>
+        enterValue(page, title, value, deadline),
+      );
+      break;
+    }
     case 'clickWebview':
       await webviewContent(page).locator(argument).first().click({ timeout: UI_TIMEOUT_MS });
       break;
@@ -463,6 +475,35 @@ async function pickOne(page: Page, label: string, deadline: number): Promise<voi
       throw new Error(`'${label}' was not checked`);
   });
   if (!picked) throw new Error(`the picker closed before it took '${label}'`);
+}
+
+/** Accepts the item labelled `label` in the single-select quick pick a command opened: filtered to, it is focused. */
+async function chooseOne(page: Page, label: string, deadline: number): Promise<void> {
+  const row = `.quick-input-widget .quick-input-list .monaco-list-row.focused[aria-label*="${label}"]`;
+  await readyQuickInput(page, 'the picker', (text) => text === '', deadline);
+  if (!(await fillAndAccept(page, label, row, deadline)))
+    throw new Error(`the picker closed before it took '${label}'`);
+}
+
+/**
+ * Replaces the text of the input box titled exactly `title` (a command opened it, with a value of its own) by `value`
+ * and accepts it: accepted, the box of that title is gone (closed, or the command's next input shows instead).
+ */
+async function enterValue(page: Page, title: string, value: string, deadline: number): Promise<void> {
+  const exactly = new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+  const titled = page.locator('.quick-input-widget .quick-input-title', { hasText: exactly });
+  const box = page.locator(QUICK_INPUT_BOX);
+  const shown = async () => (await titled.isVisible()) && (await box.isVisible());
+  if (!(await until(shown, deadline))) throw new Error(`no input box titled '${title}' was shown`);
+  const holdsValue = async () => (await box.inputValue()) === value;
+  for (;;) {
+    await box.fill(value, { timeout: Math.min(Math.max(deadline - Date.now(), 1), 10_000) }).catch(() => undefined);
+    if (await holdsValue().catch(() => false)) break;
+    if (Date.now() > deadline) throw new Error(`the input box '${title}' did not keep '${value}'`);
+  }
+  await box.press('Enter');
+  if (!(await until(async () => !(await titled.isVisible()), deadline)))
+    throw new Error(`'${value}' was not accepted in '${title}'`);
 }
 
 export function workbenchUrl(

@@ -57,7 +57,18 @@ const QUICK_INPUT_ACK_MS = 120_000;
  */
 export async function ui(
   action:
-    'screenshot' | 'palette' | 'pick' | 'clickWebview' | 'waitWebview' | 'axe' | 'click' | 'waitFor' | 'type' | 'press',
+    | 'screenshot'
+    | 'palette'
+    | 'pick'
+    | 'choose'
+    | 'enter'
+    | 'clickWebview'
+    | 'waitWebview'
+    | 'axe'
+    | 'click'
+    | 'waitFor'
+    | 'type'
+    | 'press',
   argument: string,
 ): Promise<void> {
   const dir = process.env.ROLLOUT_E2E_SCREENSHOTS;

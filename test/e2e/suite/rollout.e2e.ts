@@ -310,6 +310,27 @@ export function paletteTests(): void {
       assert.equal(newest.entry.reward, 1);
     }).timeout(360_000);
 
+    it("Select Policy… from the palette: OpenAI's Responses API, an endpoint typed, a model named", async () => {
+      const settings = () => vscode.workspace.getConfiguration('rolloutStudio');
+      const endpoint = 'http://127.0.0.1:8001/v1';
+      try {
+        await ui('palette', 'Rollout Studio: Select Policy');
+        await ui('choose', 'Responses API');
+        await ui('choose', 'Other');
+        await ui('enter', JSON.stringify({ title: 'Model endpoint', value: endpoint }));
+        await ui('enter', JSON.stringify({ title: 'Model name', value: 'gpt-5-codex' }));
+        // The command writes the provider, the model, then the endpoint.
+        await waitFor('the endpoint setting', () => settings().get('model.endpoint') === endpoint);
+        assert.deepEqual(
+          ['model.provider', 'model.name'].map((key) => settings().get(key)),
+          ['openai-responses', 'gpt-5-codex'],
+        );
+      } finally {
+        await vscode.commands.executeCommand('rolloutStudio.selectPolicy', { provider: 'openai-compatible' });
+        await useScriptedModel(server);
+      }
+    });
+
     it('asks before running more than one rollout, with what it may cost, and starts nothing unanswered', async () => {
       const { runs, failures, activeRun } = await api();
       const runsBefore = (await runs.getChildren()).length;
