@@ -1,5 +1,6 @@
 /** The queue at a glance: how many jobs wait, run, finished and failed, and how fast each worker goes. */
-import { endedCancelled, type RolloutQueue } from './rolloutQueue';
+import type { Job } from 'bullmq';
+import { endedCancelled, type RolloutJobData, type RolloutJobResult, type RolloutQueue } from './rolloutQueue';
 
 export interface WorkerThroughput {
   worker: string;
@@ -26,7 +27,9 @@ export interface QueueStatus {
   failures: Array<{ runId: string; taskId: string; attempt: number; tries: number; reason: string }>;
 }
 
-/** What the status needs of a completed job, which does not change while the job stays completed. */
+type RolloutJob = Job<RolloutJobData, RolloutJobResult>;
+
+/** What the status needs of a completed job. */
 interface CompletedJob {
   worker: string;
   start: number;
@@ -34,68 +37,95 @@ interface CompletedJob {
   cancelled: boolean;
 }
 
+type Failure = QueueStatus['failures'][number];
+
 /**
- * Reads the queue's status again and again (the Runs view polls it): each completed job is read once, while it stays
- * completed, so that a poll of a queue holding many thousand finished jobs reads only those finished since the last.
- * A job is known by its id and the time it finished: one tried again and completed anew is read anew.
+ * The jobs of one of the queue's finished sets (completed, failed), each read once while it stays there: a finished
+ * job does not change until it leaves the set. A job is known by its id and its score there, the time it arrived: one
+ * tried again and finished anew is read anew.
+ */
+class FinishedJobs<Facts> {
+  private known = new Map<string, Facts>();
+
+  constructor(
+    private readonly rollouts: RolloutQueue,
+    private readonly set: 'completed' | 'failed',
+    private readonly factsOf: (job: RolloutJob) => Facts,
+  ) {}
+
+  /** The set's jobs' facts, oldest first; only the jobs that arrived since the last read are read from Redis. */
+  async read(): Promise<Facts[]> {
+    const { queue, redis } = this.rollouts;
+    const flat = await redis.zrange(queue.keys[this.set], 0, -1, 'WITHSCORES');
+    const entries = [];
+    for (let index = 0; index < flat.length; index += 2)
+      entries.push({ id: flat[index], key: `${flat[index]}@${flat[index + 1]}` });
+    const unread = entries.filter((entry) => !this.known.has(entry.key));
+    const jobs = await Promise.all(unread.map((entry) => queue.getJob(entry.id)));
+    const read = new Map(unread.map((entry, index) => [entry.key, jobs[index]]));
+    const known = new Map<string, Facts>();
+    for (const { key } of entries) {
+      const job = read.get(key);
+      // A job removed between the two reads is left out.
+      const facts = job ? this.factsOf(job) : this.known.get(key);
+      if (facts !== undefined) known.set(key, facts);
+    }
+    this.known = known;
+    return [...known.values()];
+  }
+}
+
+function completedJob(job: RolloutJob): CompletedJob {
+  const start = job.processedOn ?? job.timestamp;
+  return {
+    worker: job.returnvalue?.worker ?? job.processedBy ?? 'unknown',
+    start,
+    end: job.finishedOn ?? start,
+    cancelled: endedCancelled(job),
+  };
+}
+
+function failure(job: RolloutJob): Failure {
+  return {
+    runId: job.id ?? '',
+    taskId: job.data.taskId,
+    attempt: job.data.attempt,
+    tries: job.attemptsMade,
+    reason: job.failedReason ?? '',
+  };
+}
+
+/**
+ * Reads the queue's status again and again (the Runs view polls it): each finished job is read once while it stays
+ * finished, so that a poll of a queue holding many thousand finished jobs reads only those finished since the last.
  */
 export class QueueStatusReader {
-  private completed = new Map<string, CompletedJob>();
+  private readonly completed: FinishedJobs<CompletedJob>;
+  private readonly failed: FinishedJobs<Failure>;
 
-  constructor(private readonly rollouts: RolloutQueue) {}
+  constructor(private readonly rollouts: RolloutQueue) {
+    this.completed = new FinishedJobs(rollouts, 'completed', completedJob);
+    this.failed = new FinishedJobs(rollouts, 'failed', failure);
+  }
 
   async read(): Promise<QueueStatus> {
     const { queue } = this.rollouts;
     const counts = await queue.getJobCounts('waiting', 'prioritized', 'active', 'failed', 'delayed');
-    await this.readCompleted();
-    const all = [...this.completed.values()];
-    const completed = all.filter((job) => !job.cancelled);
-    const failed = await queue.getFailed(0, -1);
+    const finished = await this.completed.read();
+    const completed = finished.filter((job) => !job.cancelled);
     return {
       waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
       active: counts.active ?? 0,
       completed: completed.length,
-      cancelled: all.length - completed.length,
+      cancelled: finished.length - completed.length,
       failed: counts.failed ?? 0,
       delayed: counts.delayed ?? 0,
       workers: (await queue.getWorkers()).length,
       // Throughput is of the work done: a cancelled job ran part of a rollout, or nothing.
       throughput: throughput(completed),
-      failures: failed.map((job) => ({
-        runId: job.id ?? '',
-        taskId: job.data.taskId,
-        attempt: job.data.attempt,
-        tries: job.attemptsMade,
-        reason: job.failedReason ?? '',
-      })),
+      // The latest failure first.
+      failures: (await this.failed.read()).reverse(),
     };
-  }
-
-  /** The completed set's ids with the times they finished (its scores); the jobs not known yet are read. */
-  private async readCompleted(): Promise<void> {
-    const { queue, redis } = this.rollouts;
-    const flat = await redis.zrange(queue.keys.completed, 0, -1, 'WITHSCORES');
-    const known = new Map<string, CompletedJob>();
-    const unread: string[] = [];
-    for (let index = 0; index < flat.length; index += 2) {
-      const key = `${flat[index]}@${flat[index + 1]}`;
-      const job = this.completed.get(key);
-      if (job) known.set(key, job);
-      else unread.push(flat[index]);
-    }
-    const jobs = await Promise.all(unread.map((id) => queue.getJob(id)));
-    for (const job of jobs) {
-      // A job removed between the two reads is not counted.
-      if (!job?.id || job.finishedOn === undefined) continue;
-      const start = job.processedOn ?? job.timestamp;
-      known.set(`${job.id}@${job.finishedOn}`, {
-        worker: job.returnvalue?.worker ?? job.processedBy ?? 'unknown',
-        start,
-        end: job.finishedOn,
-        cancelled: endedCancelled(job),
-      });
-    }
-    this.completed = known;
   }
 }
 

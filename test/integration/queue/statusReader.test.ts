@@ -23,7 +23,10 @@ before(async () => {
   rollouts = await RolloutQueue.open(redis.url);
   worker = new Worker<RolloutJobData, RolloutJobResult>(
     QUEUE_NAME,
-    async (job) => ({ ...summary(job.data), exitStatus: endings.get(job.data.runId) ?? 'submitted', worker: 'w1' }),
+    async (job) => {
+      if (job.data.taskId === 'broken') throw new Error('the task file is gone');
+      return { ...summary(job.data), exitStatus: endings.get(job.data.runId) ?? 'submitted', worker: 'w1' };
+    },
     { connection: { ...redisConnection(redis.url), maxRetriesPerRequest: null } },
   );
 });
@@ -91,6 +94,26 @@ test('a poll reads only the jobs completed since the last; the counts and the th
   const unchanged = await jobReads();
   await reader.read();
   assert.equal((await jobReads()) - unchanged, 0, 'nothing new, nothing read');
+});
+
+test('a failed job is read once too: a poll with no new failure reads no job, and still names the failure', async () => {
+  const data = { runId: 'run-broken', taskId: 'broken', attempt: 0, policySpec: 'scripted' } as RolloutJobData;
+  await rollouts.queue.add('rollout', data, { ...JOB_OPTIONS, attempts: 1, jobId: data.runId });
+  const deadline = Date.now() + 30_000;
+  while ((await rollouts.queue.getFailedCount()) < 1) {
+    if (Date.now() > deadline) assert.fail('the job did not fail');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const reader = new QueueStatusReader(rollouts);
+  const first = await reader.read();
+  const before = await jobReads();
+  const second = await reader.read();
+  assert.equal((await jobReads()) - before, 0, 'nothing finished since the first poll, nothing read');
+  for (const status of [first, second])
+    assert.deepEqual(
+      status.failures.map((failure) => [failure.runId, failure.reason]),
+      [['run-broken', 'the task file is gone']],
+    );
 });
 
 test('a cancelled job tried again and completed anew is read anew: it counts as done, no longer as cancelled', async () => {
