@@ -289,7 +289,7 @@ export const runCommand: CliCommand = {
       ({ summaries } = await runBatch({
         ...common,
         tasks: [task],
-        resume: { runId: values.resume, attempt: plan.run.attempt },
+        resume: plan.run,
         policySpec: plan.policySpec,
         attempts: 1,
         workers: 1,

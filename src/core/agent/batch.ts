@@ -6,6 +6,7 @@ import type { EvaluatorOptions } from '../reward/evaluator';
 import { InfrastructureError } from '../sandbox/sandbox';
 import type { Task } from '../task/task';
 import { findTrajectoryLogs, readTrajectoryLog } from '../trajectory/reader';
+import type { RunMetadata } from '../trajectory/types';
 import type { AgentConfig } from './config';
 import type { SymbolParser } from './codemap/parser';
 import type { Policy } from './policies/policy';
@@ -41,7 +42,7 @@ export interface BatchOptions {
   onRecordOpened?: (task: Task, attempt: number, logPath: string) => void;
   onFinish?: (summary: RolloutSummary) => void;
   /** Continue this recorded run of the one task (see resumePlan.ts) instead of starting `attempts` new ones. */
-  resume?: { runId: string; attempt: number };
+  resume?: Pick<RunMetadata, 'run_id' | 'attempt'>;
 }
 
 export interface BatchTotals {
@@ -113,8 +114,8 @@ function batchJobs(options: BatchOptions): { task: Task; attempt: number; runId?
   const { resume, tasks } = options;
   if (!resume)
     return tasks.flatMap((task) => Array.from({ length: options.attempts }, (_, attempt) => ({ task, attempt })));
-  if (tasks.length !== 1) throw new Error(`resuming run ${resume.runId} takes its one task, not ${tasks.length}`);
-  return [{ task: tasks[0], ...resume }];
+  if (tasks.length !== 1) throw new Error(`resuming run ${resume.run_id} takes its one task, not ${tasks.length}`);
+  return [{ task: tasks[0], attempt: resume.attempt, runId: resume.run_id }];
 }
 
 export const NOT_STARTED_REASON = 'cancelled before it started';

@@ -212,7 +212,7 @@ async function evaluateInSandbox(
   if (suspicion) blameEnvironmentOrPatch(suspicion, cleanTree);
   let notGradedBecause: string | undefined;
   if (grade instanceof LogParseError) {
-    const failedAlike = cleanTree && cleanTreeFailure(cleanTree);
+    const failedAlike = cleanTree && (cleanTree.environment ?? cleanTree.parser);
     if (!blameParserFailure || failedAlike) {
       const error = blameParserFailure ? `${grade.message}; without the patch, ${failedAlike}` : grade.message;
       return { ...ran, status: 'error', testOutput: tests.output, log: log(), error };
@@ -267,22 +267,25 @@ function environmentSuspicion(testOutput: string, grade: Grade | LogParseError, 
   return `the tests left no result in ${image} and their output shows ${label.reason.replaceAll('_', ' ')}`;
 }
 
-/** The tests run again on the tree without the patch: how they failed there, if they did. */
-type CleanTreeRun = { timedOut: true } | { timedOut: false; suspicion?: string; parseError?: LogParseError };
+/**
+ * The tests run again on the tree without the patch: how they failed there, if they did, apart as the two checks
+ * need it: `environment`, they timed out or show the environment's signs (environmentSuspicion); `parser`, the
+ * harness's parser failed on their log.
+ */
+interface CleanTreeRun {
+  environment?: string;
+  parser?: string;
+}
 
 async function testsWithoutPatch(steps: Steps, timeoutMs: number, grading: Grading): Promise<CleanTreeRun> {
   await steps.restoreWorkTree();
   const tests = await steps.runTests(timeoutMs);
-  if (tests.timedOut) return { timedOut: true };
+  if (tests.timedOut) return { environment: 'the tests timed out' };
   const grade = await gradeOrParseError(tests.output, grading);
-  const suspicion = environmentSuspicion(tests.output, grade, grading.image);
-  return { timedOut: false, suspicion, parseError: grade instanceof LogParseError ? grade : undefined };
-}
-
-/** How the tests failed without the patch, in words; undefined when they ran and their log was read. */
-function cleanTreeFailure(cleanTree: CleanTreeRun): string | undefined {
-  if (cleanTree.timedOut) return 'the tests timed out';
-  return cleanTree.suspicion ?? cleanTree.parseError?.message;
+  return {
+    environment: environmentSuspicion(tests.output, grade, grading.image),
+    parser: grade instanceof LogParseError ? grade.message : undefined,
+  };
 }
 
 /**
@@ -292,8 +295,8 @@ function cleanTreeFailure(cleanTree: CleanTreeRun): string | undefined {
  */
 function blameEnvironmentOrPatch(suspicion: string, cleanTree: CleanTreeRun | undefined): void {
   if (!cleanTree) throw new InfraFailure(`${suspicion}; see the test output`);
-  const alike = cleanTree.timedOut ? 'the tests timed out' : cleanTree.suspicion;
-  if (alike) throw new InfraFailure(`${suspicion}, and without the patch ${alike}; see the test output`);
+  if (cleanTree.environment)
+    throw new InfraFailure(`${suspicion}, and without the patch ${cleanTree.environment}; see the test output`);
 }
 
 async function evaluateOnce(task: Task, prediction: Prediction, options: EvaluatorOptions): Promise<Outcome> {

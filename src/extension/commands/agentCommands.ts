@@ -43,7 +43,10 @@ export interface RunAgentRequest {
   limits?: Partial<AgentConfig>;
   /** A policy spec to run instead of the model settings' (Run Again's: the model the run it repeats used). */
   policySpec?: string;
-  /** Continue this recorded run of the one task (Resume Run): its protocol and model settings replace the settings'. */
+  /**
+   * Continue this recorded run of the one task (Resume Run): its policy, model settings, protocol and limits replace
+   * the settings' (and `policySpec` and `limits`).
+   */
   resume?: ResumePlan;
 }
 
@@ -71,8 +74,8 @@ export async function runAgent(context: CommandContext, argument?: unknown): Pro
     );
   // A bad knob stops the command here, before anything starts.
   const modelSettings = request.resume?.settings ?? settings.modelSettings;
-  const config = { ...configuredAgentConfig(settings), ...request.limits };
-  const model = await resolveModel(context, settings, request.policySpec);
+  const config = { ...configuredAgentConfig(settings), ...(request.resume?.config ?? request.limits) };
+  const model = await resolveModel(context, settings, request.resume?.policySpec ?? request.policySpec);
   applyDockerHost(settings);
   const { policySpec, apiKey } = model;
   const protocol = request.resume?.protocol ?? protocolSettings(settings, policySpec, request.tasks);
@@ -98,7 +101,7 @@ export async function runAgent(context: CommandContext, argument?: unknown): Pro
       tasks: request.tasks,
       policySpec,
       attempts: request.attempts ?? 1,
-      ...(request.resume ? { resume: { runId: request.resume.run.run_id, attempt: request.resume.run.attempt } } : {}),
+      ...(request.resume ? { resume: request.resume.run } : {}),
       workers: settings.workers,
       outDir,
       protocol,

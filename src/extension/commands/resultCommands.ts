@@ -152,7 +152,7 @@ export async function resumeRun(context: CommandContext, argument?: unknown): Pr
       `Resume Run: task ${run.task_id} is in no open task set; open its task set first ("Open Task Set…")`,
     );
   context.log.info(`resume ${run.run_id} with ${plan.policySpec}`);
-  return runAgent(context, { tasks: [task], resume: plan, policySpec: plan.policySpec, limits: plan.config });
+  return runAgent(context, { tasks: [task], resume: plan });
 }
 
 /** Why the policy a run recorded cannot run again here, or undefined when it can. */
