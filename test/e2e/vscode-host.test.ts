@@ -112,12 +112,13 @@ describe('the extension in a real VS Code (code-server 4.100.3 workbench in head
       assert.equal(packaged.status, 0, `npm run package failed:\n${packaged.stdout}\n${packaged.stderr}`);
       const mib = statSync(vsix).size / 1024 ** 2;
       assert.ok(
-        packaged.stdout.includes(`VSIX ${vsix}: ${mib.toFixed(2)} MiB, `),
-        `the packaging script prints the VSIX's size:\n${packaged.stdout}`,
+        packaged.stdout.includes(`VSIX ${vsix} (${process.platform}-${process.arch}): ${mib.toFixed(2)} MiB, `),
+        `the packaging script prints the VSIX's platform and size:\n${packaged.stdout}`,
       );
-      // 3.00 MiB when last measured (the example tasks included; 2.85 when the bound was set at 3): the
-      // bound catches a VSIX that takes in a new dependency tree or folder, not the bundle's growth by a feature.
-      assert.ok(mib < 3.25, `the VSIX is ${mib.toFixed(2)} MiB`);
+      // 14.91 MiB when last measured on linux-x64, 11.9 of them onnxruntime's binary (the example tasks included):
+      // the bound catches a VSIX that takes in a new dependency tree, folder or another platform's binary, not the
+      // bundle's growth by a feature.
+      assert.ok(mib < 16, `the VSIX is ${mib.toFixed(2)} MiB`);
       const unpacked = spawnSync('unzip', ['-q', vsix, '-d', join(scratch, 'unpacked')], { encoding: 'utf8' });
       assert.equal(unpacked.status, 0, `unzip failed: ${unpacked.stderr}`);
       assertPassed(await runMode('trusted', true, { extensionPath: join(scratch, 'unpacked', 'extension') }));

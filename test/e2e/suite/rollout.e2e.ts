@@ -9,16 +9,21 @@ import type { RolloutSummary } from '../../../src/core/agent/rollout';
 import type { ExportSummary } from '../../../src/core/export/exporter';
 import type { DoctorCheck } from '../../../src/core/sandbox/doctor';
 import { runToCompletion } from '../../../src/core/train/jobs';
+import { SCORE_FILE, type VerifierSelection } from '../../../src/core/train/select';
 import { ensureVenv } from '../../../src/core/train/venv';
 import { VenvRunner } from '../../../src/core/train/venvRunner';
+import type { ServedModel } from '../../../src/extension/commands/context';
 import { MODEL_CHECK } from '../../../src/extension/commands/doctorFixes';
 import type { TaskSet } from '../../../src/extension/views/tasksTree';
+import { recordRuns } from '../../support/recordedRuns';
 import { ScriptedOpenAIServer, step, type ScriptStep } from '../../support/scriptedOpenAIServer';
 import { ScriptedResponsesServer } from '../../support/scriptedResponsesServer';
 import { api, PROJECT_ROOT, screenshot, screenshotInThemes, ui, waitFor, workspaceFolder } from './helpers';
 
 const TASK_FOLDER = path.join(PROJECT_ROOT, 'tasks', 'examples', 'pagekit__pagekit-14');
 const PLANTED_KEY = 'sk-proj-PLANTEDe2eKey0123456789abcdefABCDEF';
+// What Serve Fine-tune's Use as Agent Model sets.
+const SERVED_MODEL_SETTINGS = ['model.provider', 'model.endpoint', 'model.name'];
 
 /** What a model that fixes pagekit's page count says, step by step; `delayMs` lets a person (and a screenshot) watch it live. */
 function solvingSteps(delayMs = 0): ScriptStep[] {
@@ -141,6 +146,63 @@ export function rolloutTests(): void {
       assert.equal(result.steps, 2);
       assert.ok(existsSync(String(result.adapter)), `the adapter ${String(result.adapter)} was written`);
     }).timeout(600_000);
+
+    it('Serve Fine-tune serves the adapter over the OpenAI API as the agent model; Stop Serving stops it', async () => {
+      const settings = () => vscode.workspace.getConfiguration('rolloutStudio');
+      const before = SERVED_MODEL_SETTINGS.map((key) => settings().inspect(key)?.workspaceValue);
+      const served = (await vscode.commands.executeCommand('rolloutStudio.serveFineTune', {
+        model: path.join(workspaceFolder(), 'finetunes', 'sft'),
+        useAsModel: true,
+      })) as ServedModel | undefined;
+      try {
+        assert.ok(served, `Serve Fine-tune failed: ${JSON.stringify((await api()).failures.at(-1))}`);
+        const listed = (await (await fetch(`${served.url}/models`)).json()) as { data: { id: string }[] };
+        assert.ok(
+          listed.data.some((model) => model.id === served.model),
+          JSON.stringify(listed),
+        );
+        const reply = await fetch(`${served.url}/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model: served.model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }),
+        });
+        assert.equal(reply.status, 200, await reply.clone().text());
+        assert.deepEqual(
+          SERVED_MODEL_SETTINGS.map((key) => settings().get(key)),
+          ['openai-compatible', served.url, served.model],
+          'the agent model is the served one',
+        );
+        assert.equal(await vscode.commands.executeCommand('rolloutStudio.stopServing'), true);
+        await assert.rejects(fetch(`${served.url}/models`), 'the server is gone');
+        assert.equal(await vscode.commands.executeCommand('rolloutStudio.stopServing'), false, 'nothing left to stop');
+      } finally {
+        await vscode.commands.executeCommand('rolloutStudio.stopServing');
+        for (const [index, key] of SERVED_MODEL_SETTINGS.entries())
+          await settings().update(key, before[index], vscode.ConfigurationTarget.Workspace);
+      }
+    }).timeout(300_000);
+
+    it('Train Verifier on recorded runs, then Select Best Attempts: per task the best-scored, each score kept', async () => {
+      const runs = path.join(workspaceFolder(), 'verifier-runs');
+      await recordRuns(runs);
+      const out = path.join(workspaceFolder(), 'verifier');
+      const trained = await vscode.commands.executeCommand('rolloutStudio.trainVerifier', { runs: [runs], out });
+      assert.ok(trained, `Train Verifier failed: ${JSON.stringify((await api()).failures.at(-1))}`);
+      assert.ok(existsSync(path.join(out, 'verifier.onnx')));
+      const selection = (await vscode.commands.executeCommand('rolloutStudio.selectBestAttempts', {
+        runs: [runs],
+        verifier: out,
+      })) as VerifierSelection | undefined;
+      assert.ok(selection, `Select Best Attempts failed: ${JSON.stringify((await api()).failures.at(-1))}`);
+      assert.equal(selection.selections.length, 10, 'one choice per recorded task');
+      for (const { taskId, chosen, attempts } of selection.selections) {
+        const kept = attempts.map(
+          (attempt) => JSON.parse(readFileSync(path.join(path.dirname(attempt.path), SCORE_FILE), 'utf8')).score,
+        );
+        assert.equal(kept.length, 4, taskId);
+        assert.equal(chosen.score, Math.max(...kept), `${taskId}: the chosen attempt has the best kept score`);
+      }
+    }).timeout(300_000);
 
     it('Stop Run ends a running rollout as cancelled, unscored; Resume Run takes it on to a graded end', async () => {
       // Only the first answer is slow: Stop Run comes while it is awaited; the resumed run gets the rest at once.

@@ -5,7 +5,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { runToCompletion } from '../../../src/core/train/jobs';
 import { trainerDir } from '../../../src/core/train/venv';
-import { cpuRunner, recordRuns, tempDir, tinyModel } from './helpers';
+import { recordRuns } from '../../support/recordedRuns';
+import { cpuRunner, tempDir, tinyModel } from './helpers';
 
 const ROOT = dirname(dirname(trainerDir()));
 const CLI = join(ROOT, 'dist', 'cli.js');

@@ -6,7 +6,8 @@ import { dirname, join } from 'node:path';
 import { collectCandidates, SCORE_FILE } from '../../../src/core/train/select';
 import { trainerDir } from '../../../src/core/train/venv';
 import { Verifier } from '../../../src/core/train/verifier';
-import { recordRuns, tempDir } from './helpers';
+import { recordRuns } from '../../support/recordedRuns';
+import { tempDir } from './helpers';
 
 /**
  * The fewest right answers out of `runs` that a verifier guessing at chance (each run right with probability 1/2,
