@@ -4,7 +4,8 @@
  *   (one it forgot is still listed, under a heading that says so, and a test keeps that list empty);
  * - an option of several values takes them repeated (`--runs a --runs b`) or space-separated (`--runs a b`)
  *   alike: the values run up to the next option or `--`;
- * - a bad command line exits 2 with what is wrong and the usage; nothing runs.
+ * - a bad command line exits 2 with what is wrong and the usage (a required option left out is named); nothing
+ *   runs.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
@@ -44,13 +45,20 @@ export function countOption(name: string, text: string | undefined, fallback: nu
   return numberOption(name, text, { integer: true, min: 1 }) ?? fallback;
 }
 
-export interface CommandLine<T extends OptionsConfig> {
+/** A parsed command line whose `required` options are known to have values. */
+export type ParsedWithRequired<T extends OptionsConfig, R extends keyof T & string> = ParsedCommandLine<T> & {
+  values: { [K in R]-?: NonNullable<ParsedCommandLine<T>['values'][K & keyof ParsedCommandLine<T>['values']]> };
+};
+
+export interface CommandLine<T extends OptionsConfig, R extends keyof T & string = never> {
   /** The command's name after `rollout`. */
   command: string;
   usage: string;
   options: T;
   /** Whether the command takes arguments that are not options (files, run folders…). */
   positionals?: boolean;
+  /** The options it cannot run without. */
+  required?: readonly R[];
 }
 
 const HELP = { help: { type: 'boolean', short: 'h' } } as const;
@@ -72,6 +80,21 @@ export function helpText(line: Pick<CommandLine<OptionsConfig>, 'usage' | 'optio
 export function usageProblem(command: string, usage: string, message: string): 2 {
   console.error(`rollout ${command}: ${message}\n\n${usage}`);
   return 2;
+}
+
+/** `--a`, `--a and --b`, `--a, --b and --c`. */
+function optionList(names: string[]): string {
+  const flags = names.map((name) => `--${name}`);
+  return flags.length > 1 ? `${flags.slice(0, -1).join(', ')} and ${flags.at(-1)}` : flags[0];
+}
+
+/** Throws a UsageError naming those of `required` that have no value (a multi-value option none). */
+export function requireOptions(values: Record<string, unknown>, required: readonly string[]): void {
+  const missing = required.filter((name) => {
+    const value = values[name];
+    return value === undefined || value === '' || (Array.isArray(value) && value.length === 0);
+  });
+  if (missing.length) throw new UsageError(`${optionList(missing)} ${missing.length > 1 ? 'are' : 'is'} required`);
 }
 
 /** Parses by the grammar above, strictly. Throws a UsageError naming the problem. */
@@ -117,20 +140,20 @@ export function parseOptions<T extends OptionsConfig>(
  * The command line parsed, or the exit code when there is nothing to run: 0 after printing the help for
  * `--help`, 2 after printing what is wrong and the usage.
  */
-export function parseCommandLine<T extends OptionsConfig>(
-  line: CommandLine<T>,
+export function parseCommandLine<T extends OptionsConfig, R extends keyof T & string = never>(
+  line: CommandLine<T, R>,
   args: string[],
-): ParsedCommandLine<T> | number {
-  let parsed;
+): ParsedWithRequired<T, R> | number {
   try {
-    parsed = parseOptions(line.options, args, line.positionals);
+    const parsed = parseOptions(line.options, args, line.positionals);
+    if (parsed.help) {
+      console.log(helpText(line));
+      return 0;
+    }
+    requireOptions(parsed.values, line.required ?? []);
+    return { values: parsed.values, positionals: parsed.positionals } as ParsedWithRequired<T, R>;
   } catch (error) {
     if (error instanceof UsageError) return usageProblem(line.command, line.usage, error.message);
     throw error;
   }
-  if (parsed.help) {
-    console.log(helpText(line));
-    return 0;
-  }
-  return { values: parsed.values, positionals: parsed.positionals };
 }

@@ -58,6 +58,7 @@ export const evalCommand: CliCommand = {
       {
         command: 'eval',
         usage: USAGE,
+        required: ['tasks', 'predictions', 'out'],
         options: {
           tasks: { type: 'string' },
           predictions: { type: 'string' },
@@ -69,10 +70,6 @@ export const evalCommand: CliCommand = {
     );
     if (typeof parsed === 'number') return parsed;
     const { values } = parsed;
-    if (!values.tasks || !values.predictions || !values.out) {
-      console.error(`rollout eval: --tasks, --predictions and --out are required\n\n${USAGE}`);
-      return 2;
-    }
     const workers = countOption('workers', values.workers, 1);
     const testTimeoutMs = countOption('timeout', values.timeout, 1800) * 1000;
     const loaded = await loadTasks(values.tasks);

@@ -93,6 +93,7 @@ export const exportCommand: CliCommand = {
       {
         command: 'export',
         usage: USAGE,
+        required: ['runs', 'format', 'out'],
         options: {
           runs: { type: 'string', multiple: true },
           format: { type: 'string' },
@@ -111,11 +112,7 @@ export const exportCommand: CliCommand = {
     );
     if (typeof parsed === 'number') return parsed;
     const { values } = parsed;
-    const runs = values.runs ?? [];
-    if (runs.length === 0 || !values.format || !values.out) {
-      console.error(`rollout export: --runs, --format and --out are required\n\n${USAGE}`);
-      return 2;
-    }
+    const runs = values.runs;
     if (!(values.format in EXPORT_FORMATS)) {
       console.error(
         `rollout export: --format: unknown format '${values.format}'; choose one of ${Object.keys(EXPORT_FORMATS).join(', ')}`,

@@ -59,12 +59,13 @@ const OPTIONS = {
 export const flywheelCommand: CliCommand = {
   summary: 'collect, filter, fine-tune, serve and collect again; the resolved rate per iteration',
   async run(args) {
-    const parsed = parseCommandLine({ command: 'flywheel', usage: USAGE, options: OPTIONS }, args);
+    const parsed = parseCommandLine(
+      { command: 'flywheel', usage: USAGE, options: OPTIONS, required: ['tasks', 'policy', 'base-model', 'out'] },
+      args,
+    );
     if (typeof parsed === 'number') return parsed;
     const { values } = parsed;
     const usage = (message: string) => usageProblem('flywheel', USAGE, message);
-    if (!values.tasks || !values.policy || !values['base-model'] || !values.out)
-      return usage('--tasks, --policy, --base-model and --out are required');
     if (values.filter !== 'resolved' && values.filter !== 'verifier')
       return usage(`--filter must be resolved or verifier, not ${values.filter}`);
     if (!REWARD_FUNCTIONS[values.reward])

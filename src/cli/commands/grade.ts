@@ -35,6 +35,7 @@ export const gradeCommand: CliCommand = {
       {
         command: 'grade',
         usage: USAGE,
+        required: ['tasks', 'instance', 'log'],
         options: {
           tasks: { type: 'string' },
           instance: { type: 'string' },
@@ -51,10 +52,6 @@ export const gradeCommand: CliCommand = {
     );
     if (typeof parsed === 'number') return parsed;
     const { values } = parsed;
-    if (!values.tasks || !values.instance || !values.log) {
-      console.error(`rollout grade: --tasks, --instance and --log are required\n\n${USAGE}`);
-      return 2;
-    }
     if (values['exit-code'] !== undefined && !values.raw) {
       console.error('rollout grade: --exit-code goes with --raw (a test output records its own exit status)');
       return 2;

@@ -1,6 +1,6 @@
 import { IMPORT_FORMATS, importTrajectories, type ImportFormat } from '../../core/trajectory/import/importer';
 import type { CliCommand } from './index';
-import { parseCommandLine } from '../grammar';
+import { parseCommandLine, usageProblem } from '../grammar';
 
 const USAGE = `usage: rollout import FILE --from ${IMPORT_FORMATS.join('|')} --out DIR [--task-id ID]
 
@@ -19,6 +19,7 @@ export const importCommand: CliCommand = {
       {
         command: 'import',
         usage: USAGE,
+        required: ['from', 'out'],
         positionals: true,
         options: {
           from: { type: 'string' },
@@ -30,10 +31,8 @@ export const importCommand: CliCommand = {
     );
     if (typeof parsed === 'number') return parsed;
     const { values, positionals } = parsed;
-    if (positionals.length !== 1 || !values.from || !values.out) {
-      console.error(`rollout import: one FILE, --from and --out are required\n\n${USAGE}`);
-      return 2;
-    }
+    if (positionals.length !== 1)
+      return usageProblem('import', USAGE, `one FILE is required (got ${positionals.length})`);
     if (!IMPORT_FORMATS.includes(values.from as ImportFormat)) {
       console.error(
         `rollout import: --from: unknown format '${values.from}'; choose one of ${IMPORT_FORMATS.join(', ')}`,

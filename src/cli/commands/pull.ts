@@ -1,6 +1,6 @@
 import { parseS3Url, pullRuns } from '../../core/queue/s3ResultStore';
 import type { CliCommand } from './index';
-import { parseCommandLine } from '../grammar';
+import { parseCommandLine, usageProblem } from '../grammar';
 
 const USAGE = `usage: rollout pull s3://BUCKET[/PREFIX] --out DIR
 
@@ -12,15 +12,13 @@ export const pullCommand: CliCommand = {
   summary: 'copy runs stored in an S3-compatible bucket by queue workers into a local folder',
   async run(args) {
     const parsed = parseCommandLine(
-      { command: 'pull', usage: USAGE, positionals: true, options: { out: { type: 'string' } } },
+      { command: 'pull', usage: USAGE, positionals: true, options: { out: { type: 'string' } }, required: ['out'] },
       args,
     );
     if (typeof parsed === 'number') return parsed;
     const { values, positionals } = parsed;
-    if (positionals.length !== 1 || !values.out) {
-      console.error(`rollout pull: one s3:// address and --out are required\n\n${USAGE}`);
-      return 2;
-    }
+    if (positionals.length !== 1)
+      return usageProblem('pull', USAGE, `one s3:// address is required (got ${positionals.length})`);
     const { copied, skipped, runIds } = await pullRuns(parseS3Url(positionals[0]), values.out);
     console.log(
       `${copied.length} file(s) copied (${runIds.length} trajectories), ${skipped} unchanged, into ${values.out}`,

@@ -24,7 +24,7 @@ import { formatLoadError, type Task } from '../../core/task/task';
 import { ModelSettingsError, type ModelSettings } from '../../core/agent/policies/modelSettings';
 import { compactionFromFlags, MODEL_FLAGS, MODEL_FLAGS_USAGE, modelSettingsFromFlags } from '../modelOptions';
 import type { CliCommand } from './index';
-import { countOption, EXIT_INTERRUPTED, parseCommandLine } from '../grammar';
+import { countOption, EXIT_INTERRUPTED, parseCommandLine, usageProblem } from '../grammar';
 import { SANDBOX_FLAGS, SANDBOX_USAGE, sandboxSettings } from './sandboxFlags';
 
 const USAGE = `usage: rollout run --tasks FILE --policy SPEC --out DIR [options]
@@ -133,6 +133,7 @@ export const runCommand: CliCommand = {
       {
         command: 'run',
         usage: USAGE,
+        required: ['tasks', 'out'],
         options: {
           tasks: { type: 'string' },
           policy: { type: 'string' },
@@ -163,10 +164,7 @@ export const runCommand: CliCommand = {
     );
     if (typeof parsed === 'number') return parsed;
     const { values } = parsed;
-    if (!values.tasks || !values.out || (!values.policy && !values.resume)) {
-      console.error(`rollout run: --tasks, --out and --policy (or --resume) are required\n\n${USAGE}`);
-      return 2;
-    }
+    if (!values.policy && !values.resume) return usageProblem('run', USAGE, '--policy (or --resume) is required');
     const counts = {
       attempts: countOption('attempts', values.attempts, 1),
       workers: countOption('workers', values.workers, 1),

@@ -15,6 +15,7 @@ export const selectCommand: CliCommand = {
       {
         command: 'select',
         usage: USAGE,
+        required: ['runs', 'verifier'],
         options: {
           runs: { type: 'string', multiple: true },
           verifier: { type: 'string' },
@@ -25,10 +26,6 @@ export const selectCommand: CliCommand = {
     );
     if (typeof parsed === 'number') return parsed;
     const { values } = parsed;
-    if (!values.runs?.length || !values.verifier) {
-      console.error(`rollout select: --runs and --verifier are required\n\n${USAGE}`);
-      return 2;
-    }
     const { skipped, selections, summary, heldOut, card } = await selectWithVerifier(values.runs, values.verifier);
     for (const reason of skipped) console.error(`skipped ${reason}`);
     if (values.json) {

@@ -17,6 +17,7 @@ export const serveCommand: CliCommand = {
       {
         command: 'serve',
         usage: USAGE,
+        required: ['model'],
         options: {
           model: { type: 'string' },
           'base-model': { type: 'string' },
@@ -33,10 +34,6 @@ export const serveCommand: CliCommand = {
     );
     if (typeof parsed === 'number') return parsed;
     const { values } = parsed;
-    if (!values.model) {
-      console.error(`rollout serve: --model is required\n\n${USAGE}`);
-      return 2;
-    }
     const port = numberOption('port', values.port, { integer: true, min: 0 }) ?? 0;
     if (port > 65535) return usageProblem('serve', USAGE, `--port: expected a port number, got '${values.port}'`);
     if (values.engine !== undefined && !(SERVE_ENGINES as readonly string[]).includes(values.engine))

@@ -19,6 +19,7 @@ export const statusCommand: CliCommand = {
       {
         command: 'status',
         usage: USAGE,
+        required: ['queue'],
         options: {
           queue: { type: 'string' },
           json: { type: 'boolean' },
@@ -29,10 +30,6 @@ export const statusCommand: CliCommand = {
     );
     if (typeof parsed === 'number') return parsed;
     const { values } = parsed;
-    if (!values.queue) {
-      console.error(`rollout status: --queue is required\n\n${USAGE}`);
-      return 2;
-    }
     const rollouts = await RolloutQueue.open(values.queue);
     try {
       if (values.cancel) {

@@ -27,6 +27,7 @@ export const workerCommand: CliCommand = {
       {
         command: 'worker',
         usage: USAGE,
+        required: ['queue'],
         options: {
           queue: { type: 'string' },
           concurrency: { type: 'string' },
@@ -40,10 +41,6 @@ export const workerCommand: CliCommand = {
     );
     if (typeof parsed === 'number') return parsed;
     const { values } = parsed;
-    if (!values.queue) {
-      console.error(`rollout worker: --queue is required\n\n${USAGE}`);
-      return 2;
-    }
     const lockSeconds = numberOption('lock-seconds', values['lock-seconds'], { min: 3 });
     const worker = await startRolloutWorker({
       url: values.queue,

@@ -76,6 +76,49 @@ test('--help and -h are the help, exit code 0; a bad line is exit code 2', () =>
   assert.match(printed.at(-1) ?? '', /^rollout x: .*--bogus[\s\S]*usage: rollout x/);
 });
 
+test('a required option left out is named, exit code 2; --help still answers without it', () => {
+  const line = {
+    command: 'x',
+    usage: 'usage: rollout x --runs DIR… --out DIR [--json] [--workers N]',
+    options: OPTIONS,
+    required: ['runs', 'out'] as const,
+  };
+  const printed: string[] = [];
+  const error = console.error;
+  const log = console.log;
+  console.error = console.log = (text: string) => printed.push(text);
+  try {
+    assert.equal(parseCommandLine(line, ['--runs', 'a']), 2);
+    assert.equal(parseCommandLine(line, ['--json']), 2);
+    assert.equal(parseCommandLine(line, ['--help']), 0);
+    const parsed = parseCommandLine(line, ['--runs', 'a', '--out', 'o']);
+    assert.ok(typeof parsed === 'object');
+    assert.deepEqual([parsed.values.runs, parsed.values.out], [['a'], 'o']);
+  } finally {
+    console.error = error;
+    console.log = log;
+  }
+  assert.match(printed[0], /^rollout x: --out is required\n\nusage: rollout x/);
+  assert.match(printed[1], /^rollout x: --runs and --out are required\n/);
+  assert.equal(printed[2], line.usage);
+});
+
+test('the real commands name the required options a command line left out', () => {
+  const cli = join(__dirname, '..', '..', '..', '..', 'dist', 'cli.js');
+  const cases: [string[], RegExp][] = [
+    [['run', '--tasks', 't', '--policy', 'p'], /^rollout run: --out is required\n/],
+    [['run', '--tasks', 't', '--out', 'o'], /^rollout run: --policy \(or --resume\) is required\n/],
+    [['export', '--runs', 'r'], /^rollout export: --format and --out are required\n/],
+    [['eval'], /^rollout eval: --tasks, --predictions and --out are required\n/],
+    [['import', '--from', 'swe-agent', '--out', 'o'], /^rollout import: one FILE is required \(got 0\)\n/],
+  ];
+  for (const [args, message] of cases) {
+    const ran = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(ran.status, 2, `rollout ${args.join(' ')}: ${ran.stderr}`);
+    assert.match(ran.stderr, message);
+  }
+});
+
 test('an option the usage forgot is listed by --help under a heading that says so', () => {
   const usage = 'usage: rollout x --runs DIR… [--json]';
   assert.deepEqual(optionsMissingFromUsage(OPTIONS, usage), ['--out', '--workers']);
