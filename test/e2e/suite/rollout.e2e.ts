@@ -71,7 +71,8 @@ export function rolloutTests(): void {
     });
 
     it('runs a rollout, grades it, and shows it in the Runs view with its reward and in live playback', async () => {
-      const server = await ScriptedOpenAIServer.start(solvingSteps(), { apiKey: PLANTED_KEY });
+      const mapFirst = [step.toolCall('code_map', { path: 'pagekit/paginator.py' }), ...solvingSteps()];
+      const server = await ScriptedOpenAIServer.start(mapFirst, { apiKey: PLANTED_KEY });
       try {
         await useScriptedModel(server);
         const summaries = (await vscode.commands.executeCommand('rolloutStudio.runAgent', { tasks: set.tasks })) as
@@ -81,22 +82,36 @@ export function rolloutTests(): void {
         [summary] = summaries;
         assert.equal(summary.exitStatus, 'submitted', summary.reason);
         assert.equal(summary.reward, 1);
-        assert.equal(server.completionRequests.length, 4);
+        assert.equal(server.completionRequests.length, 5);
         const item = await waitFor('the run in the Runs view', async () =>
           (await runs.getChildren()).find((candidate) => candidate.entry.run_id === summary.runId),
         );
         assert.equal(item.entry.reward, 1);
-        assert.match(String(item.description), /reward 1 · submitted · 4 turns · attempt 1 · /);
+        assert.match(String(item.description), /reward 1 · submitted · 5 turns · attempt 1 · /);
         const panel = await waitFor('the live playback of the run', () =>
           panels.find((candidate) => candidate.logPath === summary.path),
         );
         await waitFor(
           'playback to show the finished run',
-          () => panel.lastRendered?.turnCount === 4 && panel.lastRendered,
+          () => panel.lastRendered?.turnCount === 5 && panel.lastRendered,
         );
       } finally {
         await server.close();
       }
+    });
+
+    it("maps the task's code with the extension's own tree-sitter (web-tree-sitter and its grammars, as installed)", () => {
+      const observations = readFileSync(summary.path, 'utf8')
+        .trim()
+        .split('\n')
+        .map(
+          (line) => JSON.parse(line) as { type: string; turn?: { observations: { tool: string; output: string }[] } },
+        )
+        .flatMap((record) => (record.type === 'turn' ? record.turn!.observations : []));
+      const codeMap = observations.find((observation) => observation.tool === 'code_map');
+      assert.ok(codeMap, 'the first turn called code_map');
+      assert.match(codeMap.output, /class Paginator {2}L\d+-\d+/);
+      assert.match(codeMap.output, /page_count {2}L\d+-\d+/);
     });
 
     it('keeps the API key out of the recorded trajectory', () => {
@@ -262,7 +277,7 @@ export function rolloutTests(): void {
       const report = (await vscode.commands.executeCommand('rolloutStudio.reexecuteTrajectory', summary.path)) as
         { toolCalls: number; differences: unknown[] } | undefined;
       assert.ok(report, `Re-execution failed: ${JSON.stringify((await api()).failures.at(-1))}`);
-      assert.equal(report.toolCalls, 4);
+      assert.equal(report.toolCalls, 5, 'every call, the code map too');
       assert.deepEqual(report.differences, []);
     });
 
