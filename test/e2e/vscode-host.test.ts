@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire, isBuiltin } from 'node:module';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,30 @@ const EXTENSION_BUNDLE = join(PROJECT_ROOT, 'dist', 'extension.js');
 const SCREENSHOTS = join(PROJECT_ROOT, 'out', 'e2e', 'screenshots');
 /** A guard against a hung host, not a speed limit: the suite takes ~2 min idle and over 5 on a loaded machine. */
 const SUITE_TIMEOUT_MS = 15 * 60_000;
+/** What the bundle requires only inside a try, going on without it: BullMQ's Postgres and Valkey GLIDE backends. */
+const OPTIONAL_PACKAGES = new Set(['pg', '@valkey/valkey-glide']);
+
+/**
+ * Every package the extension bundle loads at run time (a bare `require`, `require.resolve` or `import` left in
+ * it), loaded from the unpacked VSIX as its bundle would load it: a package the VSIX leaves out, or a native binary
+ * of another platform, fails here. `vscode` is the host's; OPTIONAL_PACKAGES are left out on purpose.
+ */
+function assertBundlePackagesLoad(extensionPath: string): void {
+  const bundle = join(extensionPath, 'dist', 'extension.js');
+  const loads = [...readFileSync(bundle, 'utf8').matchAll(/\b(?:require(?:\.resolve)?|import)\("([^"./][^"]*)"\)/g)];
+  const packageOf = (specifier: string) =>
+    specifier
+      .split('/')
+      .slice(0, specifier.startsWith('@') ? 2 : 1)
+      .join('/');
+  const specifiers = [...new Set(loads.map((load) => load[1]))].filter(
+    (specifier) => !isBuiltin(specifier) && specifier !== 'vscode' && !OPTIONAL_PACKAGES.has(packageOf(specifier)),
+  );
+  assert.ok(specifiers.includes('onnxruntime-node') && specifiers.includes('ssh2'), specifiers.join(' '));
+  const requireFromBundle = createRequire(bundle);
+  for (const specifier of specifiers)
+    assert.doesNotThrow(() => requireFromBundle(specifier), `${specifier} does not load from ${extensionPath}`);
+}
 
 interface ModeOptions {
   extensionPath?: string;
@@ -121,7 +146,9 @@ describe('the extension in a real VS Code (code-server 4.100.3 workbench in head
       assert.ok(mib < 16, `the VSIX is ${mib.toFixed(2)} MiB`);
       const unpacked = spawnSync('unzip', ['-q', vsix, '-d', join(scratch, 'unpacked')], { encoding: 'utf8' });
       assert.equal(unpacked.status, 0, `unzip failed: ${unpacked.stderr}`);
-      assertPassed(await runMode('trusted', true, { extensionPath: join(scratch, 'unpacked', 'extension') }));
+      const extensionPath = join(scratch, 'unpacked', 'extension');
+      assertBundlePackagesLoad(extensionPath);
+      assertPassed(await runMode('trusted', true, { extensionPath }));
     } finally {
       rmSync(scratch, { recursive: true, force: true });
     }
