@@ -8,7 +8,7 @@ import {
 } from '../../core/train/options';
 import { formatRunnerEvent, RUNNER_EXIT, type RunnerHooks } from '../../core/train/runner';
 import type { CliCommand } from './index';
-import { parseCommandLine, UsageError, usageProblem, type ParsedCommandLine } from '../grammar';
+import { parseCommandLine, requireOptions, UsageError, usageProblem, type ParsedWithRequired } from '../grammar';
 
 const USAGE = `usage: rollout train --method sft|dpo|pg --data FILE --base-model PATH_OR_ID --out DIR [options]
        rollout train --method verifier --runs DIR… --out DIR [--epochs N]
@@ -39,7 +39,7 @@ const OPTIONS = {
 export const trainCommand: CliCommand = {
   summary: 'fine-tune a LoRA adapter (sft, dpo, pg) or train the verifier, in a venv or a GPU container',
   async run(args) {
-    const parsed = parseCommandLine({ command: 'train', usage: USAGE, options: OPTIONS }, args);
+    const parsed = parseCommandLine({ command: 'train', usage: USAGE, options: OPTIONS, required: ['out'] }, args);
     if (typeof parsed === 'number') return parsed;
     const { values } = parsed;
     const controller = new AbortController();
@@ -78,45 +78,49 @@ export const trainCommand: CliCommand = {
   },
 };
 
-type TrainValues = ParsedCommandLine<typeof OPTIONS>['values'];
+type TrainValues = ParsedWithRequired<typeof OPTIONS, 'out'>['values'];
 
-async function runTrain(values: TrainValues, hooks: RunnerHooks): Promise<Record<string, unknown>> {
-  const method = values.method;
-  if (!values.out) throw new UsageError('--out is required');
-  const device = values.device as Device | undefined;
+/** What the command line asks to train; a bad line throws before any trainer environment is touched. */
+type TrainRequest = { kind: 'verifier'; runs: string[]; epochs?: number } | { kind: 'job'; job: TrainJob };
+
+function trainRequest(values: TrainValues): TrainRequest {
+  const { method, device } = values;
   if (device !== undefined && !['auto', 'cuda', 'cpu'].includes(device))
     throw new UsageError(`--device must be auto, cuda or cpu, not ${device}`);
   if (method !== 'sft' && method !== 'dpo' && method !== 'pg' && method !== 'verifier')
     throw new UsageError('--method must be sft, dpo, pg or verifier');
-  if (method !== 'verifier') trainingArgs(method, trainingOptionsFrom(values)); // a bad option fails before the venv is built
+  const options = trainingOptionsFrom(values);
+  if (method === 'verifier') {
+    if (!values.runs?.length) throw new UsageError('--method verifier needs --runs DIR (recorded runs with rewards)');
+    return { kind: 'verifier', runs: values.runs, epochs: options.epochs };
+  }
+  requireOptions(values, ['data', 'base-model']);
+  trainingArgs(method, options);
+  const job: TrainJob = {
+    method,
+    data: values.data!,
+    baseModel: values['base-model']!,
+    out: values.out,
+    device: device as Device | undefined,
+    ...options,
+  };
+  return { kind: 'job', job };
+}
+
+async function runTrain(values: TrainValues, hooks: RunnerHooks): Promise<Record<string, unknown>> {
+  const request = trainRequest(values);
   const runner = await chooseRunner({
     dockerImage: values['docker-image'],
     gpus: values['no-gpus'] ? false : undefined,
     onLog: (line) => console.error(line),
   });
   console.log(`trainer: ${runner.description}`);
-  if (method === 'verifier') {
-    if (!values.runs?.length) throw new UsageError('--method verifier needs --runs DIR (recorded runs with rewards)');
-    const { epochs } = trainingOptionsFrom(values);
-    const result = await trainVerifier(
-      runner,
-      { runs: values.runs, out: values.out, epochs, onSkipped: (reason) => console.error(`skipped ${reason}`) },
-      hooks,
-    );
-    console.log(
-      `verifier dataset: ${result.rows} scored runs from ${result.finishedRuns} finished runs → ${result.dataset}`,
-    );
-    return result.outputs;
-  }
-  if (!values.data) throw new UsageError('--data is required');
-  if (!values['base-model']) throw new UsageError('--base-model is required');
-  const job: TrainJob = {
-    method,
-    data: values.data,
-    baseModel: values['base-model'],
-    out: values.out,
-    device,
-    ...trainingOptionsFrom(values),
-  };
-  return (await train(runner, job, hooks)).outputs;
+  if (request.kind === 'job') return (await train(runner, request.job, hooks)).outputs;
+  const { runs, epochs } = request;
+  const onSkipped = (reason: string) => console.error(`skipped ${reason}`);
+  const result = await trainVerifier(runner, { runs, out: values.out, epochs, onSkipped }, hooks);
+  console.log(
+    `verifier dataset: ${result.rows} scored runs from ${result.finishedRuns} finished runs → ${result.dataset}`,
+  );
+  return result.outputs;
 }

@@ -111,9 +111,13 @@ test('the real commands name the required options a command line left out', () =
     [['export', '--runs', 'r'], /^rollout export: --format and --out are required\n/],
     [['eval'], /^rollout eval: --tasks, --predictions and --out are required\n/],
     [['import', '--from', 'swe-agent', '--out', 'o'], /^rollout import: one FILE is required \(got 0\)\n/],
+    [['train', '--method', 'sft', '--out', 'o'], /^rollout train: --data and --base-model are required\n/],
+    [['train', '--method', 'verifier', '--out', 'o'], /^rollout train: --method verifier needs --runs DIR/],
   ];
+  // No trainer to be found: a command line that is wrong fails before any trainer is looked for.
+  const env = { ...process.env, ROLLOUT_TRAINER_DIR: join(__dirname, 'no-such-trainer') };
   for (const [args, message] of cases) {
-    const ran = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000 });
+    const ran = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000, env });
     assert.equal(ran.status, 2, `rollout ${args.join(' ')}: ${ran.stderr}`);
     assert.match(ran.stderr, message);
   }
