@@ -22,26 +22,32 @@ const SUITE_TIMEOUT_MS = 15 * 60_000;
 /** What the bundle requires only inside a try, going on without it: BullMQ's Postgres and Valkey GLIDE backends. */
 const OPTIONAL_PACKAGES = new Set(['pg', '@valkey/valkey-glide']);
 
+/** The scripts of the VSIX that Node runs: the extension and the Leaderboard's worker threads. */
+const BUNDLES = ['extension.js', 'report-worker.js'];
+
 /**
- * Every package the extension bundle loads at run time (a bare `require`, `require.resolve` or `import` left in
- * it), loaded from the unpacked VSIX as its bundle would load it: a package the VSIX leaves out, or a native binary
- * of another platform, fails here. `vscode` is the host's; OPTIONAL_PACKAGES are left out on purpose.
+ * Every package the extension's bundles load at run time (a bare `require`, `require.resolve` or `import` left in
+ * them), loaded from the unpacked VSIX as each bundle would load it: a package the VSIX leaves out, or a native
+ * binary of another platform, fails here. `vscode` is the host's; OPTIONAL_PACKAGES are left out on purpose.
  */
 function assertBundlePackagesLoad(extensionPath: string): void {
-  const bundle = join(extensionPath, 'dist', 'extension.js');
-  const loads = [...readFileSync(bundle, 'utf8').matchAll(/\b(?:require(?:\.resolve)?|import)\("([^"./][^"]*)"\)/g)];
   const packageOf = (specifier: string) =>
     specifier
       .split('/')
       .slice(0, specifier.startsWith('@') ? 2 : 1)
       .join('/');
-  const specifiers = [...new Set(loads.map((load) => load[1]))].filter(
-    (specifier) => !isBuiltin(specifier) && specifier !== 'vscode' && !OPTIONAL_PACKAGES.has(packageOf(specifier)),
-  );
-  assert.ok(specifiers.includes('onnxruntime-node') && specifiers.includes('ssh2'), specifiers.join(' '));
-  const requireFromBundle = createRequire(bundle);
-  for (const specifier of specifiers)
-    assert.doesNotThrow(() => requireFromBundle(specifier), `${specifier} does not load from ${extensionPath}`);
+  for (const name of BUNDLES) {
+    const bundle = join(extensionPath, 'dist', name);
+    const loads = [...readFileSync(bundle, 'utf8').matchAll(/\b(?:require(?:\.resolve)?|import)\("([^"./][^"]*)"\)/g)];
+    const specifiers = [...new Set(loads.map((load) => load[1]))].filter(
+      (specifier) => !isBuiltin(specifier) && specifier !== 'vscode' && !OPTIONAL_PACKAGES.has(packageOf(specifier)),
+    );
+    if (name === 'extension.js')
+      assert.ok(specifiers.includes('onnxruntime-node') && specifiers.includes('ssh2'), specifiers.join(' '));
+    const requireFromBundle = createRequire(bundle);
+    for (const specifier of specifiers)
+      assert.doesNotThrow(() => requireFromBundle(specifier), `${specifier} does not load from ${bundle}`);
+  }
 }
 
 interface ModeOptions {
