@@ -146,7 +146,15 @@ export async function updateSetting(key: string, value: unknown): Promise<void> 
   await vscode.workspace.getConfiguration(SETTINGS_SECTION).update(key, value, target);
 }
 
-/** Points the core's Docker client at the configured engine; an empty setting leaves DOCKER_HOST as it is. */
+/** The engine the extension host was started with (its DOCKER_HOST), which an empty setting goes back to. */
+const ENVIRONMENT_DOCKER_HOST = process.env.DOCKER_HOST;
+
+/**
+ * Points the core's Docker client at the configured engine; an empty setting at the engine of the environment
+ * the editor was started in (DOCKER_HOST, else the default socket), also after another was set.
+ */
 export function applyDockerHost(settings: Settings): void {
-  if (settings.dockerHost) process.env.DOCKER_HOST = settings.dockerHost;
+  const host = settings.dockerHost || ENVIRONMENT_DOCKER_HOST;
+  if (host) process.env.DOCKER_HOST = host;
+  else delete process.env.DOCKER_HOST;
 }

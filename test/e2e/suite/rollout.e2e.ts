@@ -309,6 +309,29 @@ export function rolloutTests(): void {
       }
     }).timeout(180_000);
 
+    it('the Docker host setting: the doctor checks the engine it names, and once cleared the one VS Code had', async () => {
+      // A machine setting: it lives in the user's settings, not the folder's.
+      const docker = () => vscode.workspace.getConfiguration('rolloutStudio.docker');
+      const before = docker().inspect('host')?.globalValue;
+      const setHost = (host: string | undefined) => docker().update('host', host, vscode.ConfigurationTarget.Global);
+      const engineCheck = async () =>
+        ((await vscode.commands.executeCommand('rolloutStudio.runDoctor')) as DoctorCheck[]).find(
+          (check) => check.name === 'docker engine',
+        );
+      const started = await engineCheck();
+      assert.equal(started?.ok, true, JSON.stringify(started));
+      try {
+        await setHost('unix:///tmp/rollout-e2e-no-engine.sock');
+        const named = await engineCheck();
+        assert.equal(named?.ok, false, JSON.stringify(named));
+        assert.match(named.detail, /rollout-e2e-no-engine\.sock/);
+        await setHost(undefined);
+        assert.deepEqual(await engineCheck(), started, 'the engine VS Code was started with, again');
+      } finally {
+        await setHost(before as string | undefined);
+      }
+    });
+
     it("the doctor asks for a key for OpenAI's own API, on either of its two APIs, and for no other server", async () => {
       const model = vscode.workspace.getConfiguration('rolloutStudio.model');
       const before = { provider: model.get('provider'), model: model.get('name'), endpoint: model.get('endpoint') };
