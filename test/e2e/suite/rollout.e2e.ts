@@ -15,6 +15,7 @@ import { VenvRunner } from '../../../src/core/train/venvRunner';
 import type { ServedModel } from '../../../src/extension/commands/context';
 import { MODEL_CHECK } from '../../../src/extension/commands/doctorFixes';
 import type { TaskSet } from '../../../src/extension/views/tasksTree';
+import { startLocalSshd } from '../../support/localSshd';
 import { recordRuns } from '../../support/recordedRuns';
 import { ScriptedOpenAIServer, step, type ScriptStep } from '../../support/scriptedOpenAIServer';
 import { ScriptedResponsesServer } from '../../support/scriptedResponsesServer';
@@ -331,6 +332,27 @@ export function rolloutTests(): void {
         await setHost(before as string | undefined);
       }
     });
+
+    it("the Docker host setting ssh://USER@HOST: the engine answers through the VSIX's ssh2 (Debian's OpenSSH)", async () => {
+      const docker = () => vscode.workspace.getConfiguration('rolloutStudio.docker');
+      const before = docker().inspect('host')?.globalValue;
+      const agentBefore = process.env.SSH_AUTH_SOCK;
+      const sshd = await startLocalSshd();
+      try {
+        // The extension host is this process: its ssh-agent is the one the engine client authenticates with.
+        process.env.SSH_AUTH_SOCK = sshd.agentSocket;
+        await docker().update('host', sshd.address, vscode.ConfigurationTarget.Global);
+        const checks = (await vscode.commands.executeCommand('rolloutStudio.runDoctor')) as DoctorCheck[];
+        const engine = checks.find((check) => check.name === 'docker engine');
+        assert.equal(engine?.ok, true, JSON.stringify(engine));
+        assert.ok(engine.detail.startsWith(`${sshd.address}: Docker `), engine.detail);
+      } finally {
+        await docker().update('host', before, vscode.ConfigurationTarget.Global);
+        if (agentBefore === undefined) delete process.env.SSH_AUTH_SOCK;
+        else process.env.SSH_AUTH_SOCK = agentBefore;
+        await sshd.stop();
+      }
+    }).timeout(120_000);
 
     it("the doctor asks for a key for OpenAI's own API, on either of its two APIs, and for no other server", async () => {
       const model = vscode.workspace.getConfiguration('rolloutStudio.model');
