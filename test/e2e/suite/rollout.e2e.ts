@@ -52,6 +52,26 @@ function solvingSteps(delayMs = 0): ScriptStep[] {
   ];
 }
 
+/** The name of the doctor's check of the Docker engine. */
+const ENGINE_CHECK = 'docker engine';
+
+/** One check of Run Doctor, run now. */
+async function doctorCheck(name: string): Promise<DoctorCheck | undefined> {
+  const checks = (await vscode.commands.executeCommand('rolloutStudio.runDoctor')) as DoctorCheck[];
+  return checks.find((check) => check.name === name);
+}
+
+/** `rolloutStudio.docker.host` as the user's settings hold it: a machine setting lives there, not in the folder's. */
+function dockerHostSetting(): string | undefined {
+  return vscode.workspace.getConfiguration('rolloutStudio.docker').inspect<string>('host')?.globalValue;
+}
+
+function setDockerHost(host: string | undefined): Thenable<void> {
+  return vscode.workspace
+    .getConfiguration('rolloutStudio.docker')
+    .update('host', host, vscode.ConfigurationTarget.Global);
+}
+
 async function useScriptedModel(server: ScriptedOpenAIServer): Promise<void> {
   await vscode.commands.executeCommand('rolloutStudio.selectModelEndpoint', server.baseURL, 'scripted');
   await vscode.commands.executeCommand('rolloutStudio.setApiKey', PLANTED_KEY);
@@ -311,43 +331,34 @@ export function rolloutTests(): void {
     }).timeout(180_000);
 
     it('the Docker host setting: the doctor checks the engine it names, and once cleared the one VS Code had', async () => {
-      // A machine setting: it lives in the user's settings, not the folder's.
-      const docker = () => vscode.workspace.getConfiguration('rolloutStudio.docker');
-      const before = docker().inspect('host')?.globalValue;
-      const setHost = (host: string | undefined) => docker().update('host', host, vscode.ConfigurationTarget.Global);
-      const engineCheck = async () =>
-        ((await vscode.commands.executeCommand('rolloutStudio.runDoctor')) as DoctorCheck[]).find(
-          (check) => check.name === 'docker engine',
-        );
-      const started = await engineCheck();
+      const before = dockerHostSetting();
+      const started = await doctorCheck(ENGINE_CHECK);
       assert.equal(started?.ok, true, JSON.stringify(started));
       try {
-        await setHost('unix:///tmp/rollout-e2e-no-engine.sock');
-        const named = await engineCheck();
+        await setDockerHost('unix:///tmp/rollout-e2e-no-engine.sock');
+        const named = await doctorCheck(ENGINE_CHECK);
         assert.equal(named?.ok, false, JSON.stringify(named));
         assert.match(named.detail, /rollout-e2e-no-engine\.sock/);
-        await setHost(undefined);
-        assert.deepEqual(await engineCheck(), started, 'the engine VS Code was started with, again');
+        await setDockerHost(undefined);
+        assert.deepEqual(await doctorCheck(ENGINE_CHECK), started, 'the engine VS Code was started with, again');
       } finally {
-        await setHost(before as string | undefined);
+        await setDockerHost(before);
       }
     });
 
     it("the Docker host setting ssh://USER@HOST: the engine answers through the VSIX's ssh2 (Debian's OpenSSH)", async () => {
-      const docker = () => vscode.workspace.getConfiguration('rolloutStudio.docker');
-      const before = docker().inspect('host')?.globalValue;
+      const before = dockerHostSetting();
       const agentBefore = process.env.SSH_AUTH_SOCK;
       const sshd = await startLocalSshd();
       try {
         // The extension host is this process: its ssh-agent is the one the engine client authenticates with.
         process.env.SSH_AUTH_SOCK = sshd.agentSocket;
-        await docker().update('host', sshd.address, vscode.ConfigurationTarget.Global);
-        const checks = (await vscode.commands.executeCommand('rolloutStudio.runDoctor')) as DoctorCheck[];
-        const engine = checks.find((check) => check.name === 'docker engine');
+        await setDockerHost(sshd.address);
+        const engine = await doctorCheck(ENGINE_CHECK);
         assert.equal(engine?.ok, true, JSON.stringify(engine));
         assert.ok(engine.detail.startsWith(`${sshd.address}: Docker `), engine.detail);
       } finally {
-        await docker().update('host', before, vscode.ConfigurationTarget.Global);
+        await setDockerHost(before);
         if (agentBefore === undefined) delete process.env.SSH_AUTH_SOCK;
         else process.env.SSH_AUTH_SOCK = agentBefore;
         await sshd.stop();
@@ -361,8 +372,7 @@ export function rolloutTests(): void {
       delete process.env.OPENAI_API_KEY;
       const modelCheck = async (choice: object) => {
         await vscode.commands.executeCommand('rolloutStudio.selectPolicy', choice);
-        const checks = (await vscode.commands.executeCommand('rolloutStudio.runDoctor')) as DoctorCheck[];
-        return checks.find((check) => check.name === MODEL_CHECK);
+        return doctorCheck(MODEL_CHECK);
       };
       try {
         for (const provider of ['openai-compatible', 'openai-responses']) {
