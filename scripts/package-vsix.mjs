@@ -8,16 +8,20 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
 
 const ONNXRUNTIME_BINARIES = 'node_modules/onnxruntime-node/bin/napi-v6';
 
 const args = process.argv.slice(2);
-const lastValue = (...flags) => {
-  const at = Math.max(...flags.map((flag) => args.lastIndexOf(flag)));
-  return at >= 0 ? args[at + 1] : undefined;
-};
-const out = lastValue('--out') ?? 'rollout-studio.vsix';
-const target = lastValue('--target', '-t') ?? `${process.platform}-${process.arch}`;
+// Read as vsce reads them (`--out F`, `--out=F`, `-t T`; the last one given wins); the rest is vsce's alone.
+const { values } = parseArgs({
+  args,
+  options: { out: { type: 'string' }, target: { type: 'string', short: 't' } },
+  strict: false,
+  allowPositionals: true,
+});
+const out = values.out ?? 'rollout-studio.vsix';
+const target = values.target ?? `${process.platform}-${process.arch}`;
 const binaries = `${ONNXRUNTIME_BINARIES}/${target.replace('-', '/')}`;
 if (!/^[a-z0-9]+-[a-z0-9]+$/.test(target) || !existsSync(binaries)) {
   console.error(`package: onnxruntime-node has no binary for the target ${target} (${binaries} is missing)`);
