@@ -63,6 +63,23 @@ function rowEvalType(row: Row): EvalType | undefined {
 /** What SWE-rebench's harness puts before its specs' install and test commands (`_clean_install_config`). */
 const SWE_REBENCH_LOCALE = 'LANG=C.UTF-8 LC_ALL=C.UTF-8 ';
 
+/** Where SWE-rebench-V2 publishes its instance images (`docker.io/swerebenchv2/<repo>:<number>-<sha7>`). */
+const SWE_REBENCH_V2_IMAGES = /(^|\/)swerebenchv2\//;
+
+/**
+ * Refuses a SWE-rebench-V2 row: V2 runs its images at /<repository>, not /testbed, and reads logs with parsers of
+ * its own. Its rows list their test commands; its harness takes one command as a string too, so a row whose
+ * image is one of V2's is refused by its image as well.
+ */
+function refuseSweRebenchV2(row: Row, testCmd: unknown): void {
+  const unsupported = 'V2 rows are not supported';
+  if (Array.isArray(testCmd))
+    throw new FieldError('install_config.test_cmd', `is a list, as SWE-rebench-V2 writes it: ${unsupported}`);
+  const image = optionalString(row, 'image_name');
+  if (image && SWE_REBENCH_V2_IMAGES.test(image))
+    throw new FieldError('image_name', `'${image}' is a SWE-rebench-V2 image: ${unsupported}`);
+}
+
 /**
  * A SWE-rebench row's environment, from its `install_config` (an object, or its JSON text) as SWE-rebench's harness
  * (SWE-rebench/SWE-bench-fork @ 39316f7) writes the evaluation script of it: its `eval_commands`, then its `install`,
@@ -78,9 +95,7 @@ function installConfigEnvironment(row: Row): TaskEnvironment | undefined {
     throw new FieldError('install_config', "must be an object (SWE-rebench's environment spec)");
   const field = (name: string) => `install_config.${name}`;
   const { test_cmd: testCmd, install, eval_commands: evalCommands, log_parser: parser } = config as Row;
-  // SWE-rebench-V2 lists its commands, runs its images at /<repository> and reads logs with parsers of its own.
-  if (Array.isArray(testCmd))
-    throw new FieldError(field('test_cmd'), 'is a list, as SWE-rebench-V2 writes it: V2 rows are not supported');
+  refuseSweRebenchV2(row, testCmd);
   if (typeof testCmd !== 'string' || !testCmd.trim()) throw new FieldError(field('test_cmd'), 'must be a command');
   if (install !== undefined && install !== null && typeof install !== 'string')
     throw new FieldError(field('install'), 'must be a command');
