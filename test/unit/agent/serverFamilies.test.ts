@@ -11,7 +11,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { OllamaPolicy } from '../../../src/core/agent/policies/ollamaPolicy';
-import { OpenAIPolicy, type OpenAIPolicyOptions } from '../../../src/core/agent/policies/openaiPolicy';
+import { OpenAIPolicy, toWireMessage, type OpenAIPolicyOptions } from '../../../src/core/agent/policies/openaiPolicy';
 import {
   PolicyError,
   type ChatMessage,
@@ -437,6 +437,23 @@ describe('OpenAI (test double of the real wire format)', () => {
 });
 
 describe('vLLM (test double of the real wire format)', () => {
+  test('vLLM and SGLang: a reply ended with finish_reason "abort" (a request the server aborted, as when it pauses for a weight update) is retried, streamed or not, never a reply', async () => {
+    const model = 'Qwen/Qwen2.5-Coder-7B-Instruct';
+    await assertRetriedAfterFailedStream(model, [
+      chunkOf(model, { role: 'assistant', content: 'The bug is in paginator.py: page_count sho' }),
+      chunkOf(model, {}, 'abort'),
+    ]);
+    const aborted = { id: 'chatcmpl-1', object: 'chat.completion', created: 1, model, choices: [] as unknown[] };
+    aborted.choices.push({ index: 0, message: { role: 'assistant', content: 'Half' }, finish_reason: 'abort' });
+    const done = {
+      ...aborted,
+      choices: [{ index: 0, message: { role: 'assistant', content: 'Done.' }, finish_reason: 'stop' }],
+    };
+    const server = await replayingServer('json', [aborted], [done]);
+    const response = await openai(server.baseURL, model, { settings: { stream: false } }).next({ messages, tools });
+    assert.deepEqual([response.message.content, response.retries, server.requests()], ['Done.', 1, 2]);
+  });
+
   test('vLLM: the context window is read from /v1/models max_model_len', async () => {
     const server = track(await VllmServer.start([], { model: 'Qwen/Qwen2.5-Coder-7B-Instruct', maxModelLen: 32768 }));
     const policy = await createPolicy(`openai:Qwen/Qwen2.5-Coder-7B-Instruct@${server.baseURL}`, { env: {} });
@@ -1403,5 +1420,54 @@ describe('Ollama (test double of the real wire format)', () => {
     const server = track(await OllamaServer.start([], { modelfileNumCtx: 12288 }));
     const policy = await createPolicy(`openai:qwen2.5-coder:7b@${server.origin}/v1`, { env: {} });
     assert.deepEqual([policy.info.server, policy.info.contextWindow?.tokens], ['ollama', 12288]);
+  });
+});
+
+describe('Mistral (test double of the real wire format): reasoning in content chunks', () => {
+  const model = 'mistral-medium-3-5';
+  const thinkingChunk = { type: 'thinking', thinking: [{ type: 'text', text: 'Let me look.' }] };
+  const textChunk = { type: 'text', text: 'I will look at the repository.' };
+
+  test("Mistral: a reply's thinking and text chunks, whole or streamed, are its reasoning and its answer, and go back as chunks", async () => {
+    const whole = {
+      id: 'cmpl-1',
+      object: 'chat.completion',
+      created: 1,
+      model,
+      choices: [
+        { index: 0, message: { role: 'assistant', content: [thinkingChunk, textChunk] }, finish_reason: 'stop' },
+      ],
+    };
+    const streamed = [
+      chunkOf(model, { role: 'assistant', content: [thinkingChunk] }),
+      chunkOf(model, { content: [{ type: 'thinking', thinking: [{ type: 'text', text: ' Then fix.' }] }] }),
+      chunkOf(model, { content: 'I will look' }),
+      chunkOf(model, { content: ' at the repository.' }, 'stop'),
+    ];
+    for (const [format, events, thinking] of [
+      ['json', [whole], 'Let me look.'],
+      ['sse', streamed, 'Let me look. Then fix.'],
+    ] as const) {
+      const server = await replayingServer(format, [...events]);
+      const stream = format === 'sse';
+      const { message } = await openai(server.baseURL, model, { settings: { stream } }).next({ messages, tools });
+      assert.equal(message.content, 'I will look at the repository.', format);
+      assert.deepEqual(message.extra?.reasoning_sent_back, { field: 'content_chunks', text: thinking }, format);
+      assert.deepEqual(toWireMessage(message).content, [
+        { type: 'thinking', thinking: [{ type: 'text', text: thinking }] },
+        { type: 'text', text: 'I will look at the repository.' },
+      ]);
+    }
+  });
+
+  test('content that is neither text nor a list of chunks is the server failing, never a reply', async () => {
+    const odd = { id: 'c', object: 'chat.completion', created: 1, model, choices: [] as unknown[] };
+    odd.choices.push({ index: 0, message: { role: 'assistant', content: { text: 'x' } }, finish_reason: 'stop' });
+    const server = await replayingServer('json', [odd]);
+    const error = await openai(server.baseURL, model, { settings: { stream: false } })
+      .next({ messages, tools })
+      .catch((caught: unknown) => caught);
+    assert.ok(error instanceof PolicyError, String(error));
+    assert.match(error.message, /neither text nor a list of chunks/);
   });
 });

@@ -6,12 +6,17 @@
  * id and system fingerprint the server answered with, logprobs and token ids.
  */
 import OpenAI from 'openai';
-import type { ChatCompletionCreateParams, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type {
+  ChatCompletionAssistantMessageParam,
+  ChatCompletionCreateParams,
+  ChatCompletionMessageParam,
+} from 'openai/resources/chat/completions';
 import { isRecord } from '../../trajectory/import/shared';
 import { withInlineReasoningApart, withStreamedReasoningApart } from './inlineReasoning';
 import { changesMessages, messagesAsSent } from './requestAsSent';
 import { DEFAULT_STREAM, ModelSettingsError, refuseKnobsOfOtherAPIs, type ModelSettings } from './modelSettings';
 import { costOf, knownContextWindow, modelPrices, takesOnlyDefaultSampling, type PriceSource } from './modelTable';
+import { contentApart, contentChunksOf } from './contentChunks';
 import { CompletionAccumulator, reasoningFieldOf, type AccumulatedCompletion } from './openaiStream';
 import {
   estimatedTokens,
@@ -190,17 +195,25 @@ function providerWords(raw: unknown): string | undefined {
 }
 
 /**
+ * Finish reasons of a reply the server gave up on, not the model's: `error` (OpenRouter's, vLLM's for a failed
+ * request) and `abort` (vLLM and SGLang, for a request aborted on the server, as when it pauses generation for a
+ * weight update): what came before is a fragment, to be asked for again.
+ */
+const SERVER_FAILED_REASONS: ReadonlySet<string> = new Set(['error', 'abort']);
+
+/**
  * The completion, unless the server failed it after its 200: OpenRouter sends the error of a generation that had
- * started where the completion should be (`{"error": {"code": 502, …}}`), and ends a failed choice with
- * `finish_reason: "error"`. Thrown as the SDK throws an error sent inside a stream, and retried as one.
+ * started where the completion should be (`{"error": {"code": 502, …}}`), and a failed or aborted choice ends with
+ * one of SERVER_FAILED_REASONS. Thrown as the SDK throws an error sent inside a stream, and retried as one.
  */
 function answered(completion: AccumulatedCompletion): AccumulatedCompletion {
   const error = (completion as { error?: unknown }).error;
   if (isRecord(error)) throw new OpenAI.APIError(undefined, error, undefined, undefined);
-  if (completion.choices?.[0]?.finish_reason === 'error')
+  const reason: string | null | undefined = completion.choices?.[0]?.finish_reason;
+  if (reason && SERVER_FAILED_REASONS.has(reason))
     throw new OpenAI.APIError(
       undefined,
-      { type: 'server_error', message: 'the server ended the reply with finish_reason "error"' },
+      { type: 'server_error', message: `the server ended the reply with finish_reason "${reason}"` },
       undefined,
       undefined,
     );
@@ -422,7 +435,7 @@ export function toWireMessage(message: ChatMessage): ChatCompletionMessageParam 
     case 'assistant':
       return {
         role: 'assistant',
-        content: message.tool_calls?.length ? message.content : (message.content ?? ''),
+        content: assistantContent(message),
         ...(message.tool_calls?.length ? { tool_calls: message.tool_calls } : {}),
         ...reasoningToSendBack(message),
       };
@@ -431,6 +444,15 @@ export function toWireMessage(message: ChatMessage): ChatCompletionMessageParam 
     default:
       return { role: message.role, content: message.content };
   }
+}
+
+/** An assistant message's content as its server returned it: text, or Mistral's thinking and text chunks. */
+function assistantContent(message: AssistantMessage): ChatCompletionAssistantMessageParam['content'] {
+  const content = message.tool_calls?.length ? message.content : (message.content ?? '');
+  const kept = message.extra?.reasoning_sent_back;
+  if (kept?.field !== 'content_chunks') return content;
+  // Mistral's thinking chunk is not among the SDK's content part types.
+  return contentChunksOf(kept.text, content) as unknown as ChatCompletionAssistantMessageParam['content'];
 }
 
 /**
@@ -460,7 +482,8 @@ function reasoningToSendBack(message: AssistantMessage): {
  * (`extra_content`) on its call, to be sent back as they came.
  */
 export function toAssistantMessage(message: {
-  content?: string | null;
+  /** Text, or Mistral's list of chunks (contentChunks.ts). */
+  content?: unknown;
   tool_calls?:
     { id?: string; type?: string; function: { name: string; arguments?: unknown }; extra_content?: unknown }[] | null;
   reasoning_content?: string | null;
@@ -481,13 +504,15 @@ export function toAssistantMessage(message: {
   });
   const reasoningField = reasoningFieldOf(message);
   const details = message.reasoning_details;
+  const { text, thinking } = contentApart(message.content);
   const extra: AssistantMessage['extra'] = {
     ...(reasoningField ? { reasoning_sent_back: { field: reasoningField, text: message[reasoningField] ?? '' } } : {}),
+    ...(!reasoningField && thinking ? { reasoning_sent_back: { field: 'content_chunks', text: thinking } } : {}),
     ...(Array.isArray(details) && details.length ? { reasoning_details: details as ReasoningDetail[] } : {}),
   };
   return withInlineReasoningApart({
     role: 'assistant',
-    content: toolCalls.length ? (message.content ?? null) : (message.content ?? ''),
+    content: toolCalls.length ? text : (text ?? ''),
     ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
     ...(Object.keys(extra).length ? { extra } : {}),
   });

@@ -8,6 +8,7 @@
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { isRecord } from '../../trajectory/import/shared';
 import type { ReasoningDetail, ReplyDelta, ToolCall } from './policy';
+import { contentChunksOf, readContentChunks } from './contentChunks';
 
 /** A completion in the non-streaming shape, with the extra fields servers add. */
 export interface AccumulatedCompletion {
@@ -20,7 +21,8 @@ export interface AccumulatedCompletion {
   choices: {
     message: {
       role: 'assistant';
-      content: string | null;
+      /** Text, or Mistral's thinking and text chunks (contentChunks.ts). */
+      content: string | Record<string, unknown>[] | null;
       reasoning_content?: string;
       reasoning?: string;
       reasoning_details?: ReasoningDetail[];
@@ -58,6 +60,8 @@ export function reasoningFieldOf(message: DeltaExtras): 'reasoning_content' | 'r
 export class CompletionAccumulator {
   private content = '';
   private reasoning = '';
+  /** The text of thinking chunks streamed in the content (Mistral's), which goes back as chunks. */
+  private chunkThinking = '';
   /** Where the server streamed reasoning, once a delta carried the field (even empty): it goes back there. */
   private reasoningField?: 'reasoning_content' | 'reasoning';
   /** OpenRouter's reasoning blocks, put together out of their pieces. */
@@ -85,7 +89,9 @@ export class CompletionAccumulator {
     const choice = chunk.choices?.[0] as (ChatCompletionChunk.Choice & ChoiceExtras) | undefined;
     if (!choice) return;
     const delta = (choice.delta ?? {}) as ChatCompletionChunk.Choice.Delta & DeltaExtras;
-    if (delta.content) {
+    const content: unknown = delta.content;
+    if (Array.isArray(content)) this.pushContentChunks(content);
+    else if (delta.content) {
       this.content += delta.content;
       this.onDelta?.({ kind: 'content', text: delta.content });
     }
@@ -146,6 +152,19 @@ export class CompletionAccumulator {
     return piece.id || this.calls.length === 0 ? this.calls.length : this.calls.length - 1;
   }
 
+  /** A delta whose content is a list of chunks (Mistral's thinking and text, contentChunks.ts). */
+  private pushContentChunks(chunks: unknown[]): void {
+    const { text, thinking } = readContentChunks(chunks);
+    if (thinking) {
+      this.chunkThinking += thinking;
+      this.onDelta?.({ kind: 'reasoning', text: thinking });
+    }
+    if (text) {
+      this.content += text;
+      this.onDelta?.({ kind: 'content', text });
+    }
+  }
+
   result(): AccumulatedCompletion {
     const toolCalls = this.calls.map((call, slot): ToolCall => ({
       id: call.id || `call_${slot}`,
@@ -160,7 +179,7 @@ export class CompletionAccumulator {
         {
           message: {
             role: 'assistant',
-            content: this.content || null,
+            content: this.chunkThinking ? contentChunksOf(this.chunkThinking, this.content) : this.content || null,
             ...(this.reasoningField ? { [this.reasoningField]: this.reasoning } : {}),
             ...(reasoningDetails.length ? { reasoning_details: reasoningDetails } : {}),
             ...(toolCalls.length ? { tool_calls: toolCalls } : {}),

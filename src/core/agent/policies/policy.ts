@@ -49,12 +49,13 @@ export function thinkingText(blocks: readonly ThinkingBlock[]): string {
 
 /**
  * Reasoning a server returned in a field of its message (OpenAI-compatible `reasoning_content` or `reasoning`,
- * Ollama's `thinking`), kept to go back on that message in the same field: DeepSeek's thinking mode refuses a
+ * Ollama's `thinking`) or in its content's thinking chunks (Mistral's, `content_chunks`), kept to go back on that
+ * message the same way: DeepSeek's thinking mode refuses a
  * conversation whose tool-call turns lack theirs (an empty one included, hence `text` may be ''), Kimi K2 and
  * GLM want it too, and Qwen3-style chat templates render it.
  */
 export type ReasoningSentBack =
-  { field: 'reasoning_content' | 'reasoning' | 'thinking'; text: string } | InlineReasoning;
+  { field: 'reasoning_content' | 'reasoning' | 'thinking' | 'content_chunks'; text: string } | InlineReasoning;
 
 /**
  * Reasoning the model wrote in its reply's text (`<think>…</think>`), read apart from the answer (src/core/agent/
