@@ -7,7 +7,7 @@ import { recordedProtocolName } from '../agent/protocols/protocol';
 import { filesInPatch } from '../task/environment';
 import { TrajectoryEventStream } from '../trajectory/reader';
 import { addCost } from '../trajectory/cost';
-import type { RunEvent, RunMetadata, RunResult, Turn } from '../trajectory/types';
+import { unscorable, type RunEvent, type RunMetadata, type RunResult, type Turn } from '../trajectory/types';
 import { classifyAction, type Action } from './actions';
 import type { Localisation, Milestone, RoundOutcome, RunAnalytics, RunFacts } from './model';
 
@@ -187,8 +187,8 @@ class RunFold {
       protocol: recordedProtocolName(run),
       ...(run.source && run.source.format !== 'rollout' ? { importedFrom: run.source.format } : {}),
       status: result?.exit_status ?? 'unfinished',
-      reward: result?.reward?.value ?? null,
-      resolved: resolvedOf(result),
+      reward: scoredReward(result)?.value ?? null,
+      resolved: resolvedOf(scoredReward(result)),
       turns: this.turns,
       tokens,
       // A total of null is a cost the run knows it does not know: the turns' sum would not be it.
@@ -200,9 +200,16 @@ class RunFold {
   }
 }
 
+/**
+ * The run's reward, where it is a score: a cancelled run or one the machinery broke has none, even where its log
+ * carries one (edited, or written by another tool), as exports skip such runs.
+ */
+function scoredReward(result: RunResult | undefined): RunResult['reward'] | undefined {
+  return result && !unscorable(result.exit_status) ? result.reward : undefined;
+}
+
 /** Resolved when the grade says so; a run with a reward but no verdict is resolved at reward 1. */
-function resolvedOf(result: RunResult | undefined): boolean | null {
-  const reward = result?.reward;
+function resolvedOf(reward: RunResult['reward'] | undefined): boolean | null {
   if (!reward || reward.value === null) return null;
   return reward.resolved ?? reward.value >= 1;
 }

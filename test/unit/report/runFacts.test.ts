@@ -215,6 +215,13 @@ describe('run facts and trajectory analytics, folded from a log', () => {
     const infra = (await readRunFacts(await writeTrajectory(dir, broken))).facts;
     assert.equal(infra?.status, 'infra_error');
     assert.equal(infra?.resolved, null);
+    // A log edited by hand or written by another tool may carry a reward on such a run: it is still not a score.
+    for (const exitStatus of ['infra_error', 'cancelled'] as const) {
+      const graded = trajectory(`graded-${exitStatus}`, [turn(0, [tool('view', { path: 'x' })], '')]);
+      graded.result = { ...broken.result, exit_status: exitStatus, reward: { value: 0, resolved: false } };
+      const facts = (await readRunFacts(await writeTrajectory(dir, graded))).facts;
+      assert.deepEqual([facts?.status, facts?.reward, facts?.resolved], [exitStatus, null, null]);
+    }
   });
 
   test('a cost not known stays unknown: null totals, or an unfinished run with a turn that has no price', async () => {
