@@ -6,7 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
-import { withoutByteOrderMark } from '../textFile';
+import { NotUtf8Error, utf8Text } from '../textFile';
 import { parsePythonLiteral, PythonLiteralError } from './pythonLiteral';
 import { FieldError, type Task, type TaskLoadError, type TaskLoadResult } from './task';
 
@@ -42,7 +42,13 @@ export async function readRows(file: string): Promise<ReadResult> {
 async function readRowsNow(file: string): Promise<ReadResult> {
   const bytes = await readFile(file);
   if (bytes.subarray(0, 4).toString('latin1') === PARQUET_MAGIC) return readParquet(file, bytes);
-  const text = withoutByteOrderMark(bytes.toString('utf8'));
+  let text: string;
+  try {
+    text = utf8Text(bytes, file);
+  } catch (error) {
+    if (!(error instanceof NotUtf8Error)) throw error;
+    return { rows: [], errors: [{ file, line: error.line, message: 'not UTF-8 text: no row of the file is read' }] };
+  }
   const trimmed = text.trimStart();
   if (trimmed.startsWith('[')) return readJsonArray(file, text);
   return readJsonDocument(text) ?? readJsonLines(file, text);

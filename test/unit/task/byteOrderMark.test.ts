@@ -1,6 +1,7 @@
 /**
  * Every JSON file a user hands the project loads the same with the UTF-8 byte-order mark that Windows editors and
  * PowerShell write first: task files, a task folder's task.json, spec files, predictions and foreign trajectories.
+ * Bytes that are not UTF-8 are refused, naming the line, never read as U+FFFD (which would change a patch).
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -73,5 +74,38 @@ describe('a byte-order mark before JSON', () => {
       imported.push(trajectory);
     assert.equal(imported.length, 1);
     assert.ok(imported[0]!.turns.length > 0);
+  });
+});
+
+describe('bytes that are not UTF-8', () => {
+  /** The file's rows as JSON Lines, with two bytes that are not UTF-8 put into the patch of row `line`. */
+  function withBadBytes(name: string, rows: object[], line: number): string {
+    const lines = rows.map((row) => Buffer.from(JSON.stringify(row)));
+    const text = lines[line - 1].toString('latin1');
+    const at = text.indexOf('diff --git') + 'diff --'.length;
+    lines[line - 1] = Buffer.concat([
+      lines[line - 1].subarray(0, at),
+      Buffer.from([0xff, 0xfe]),
+      lines[line - 1].subarray(at),
+    ]);
+    const file = join(scratch, name);
+    writeFileSync(file, Buffer.concat(lines.flatMap((bytes) => [bytes, Buffer.from('\n')])));
+    return file;
+  }
+
+  test('a task file is refused, naming the line, and no row is read with its patch changed', async () => {
+    const rows = JSON.parse(readFileSync(fixture('swe-bench', 'swe-bench-lite-sample.json'), 'utf8')) as object[];
+    const file = withBadBytes('not-utf8.jsonl', rows, 2);
+    await assert.rejects(loadTasks(file), { message: `${file}:line 2: not UTF-8 text: no row of the file is read` });
+  });
+
+  test('a predictions file is refused, naming the line', async () => {
+    const prediction = { instance_id: 'a__b-1', model_name_or_path: 'm', model_patch: 'diff --git a/x b/x\n' };
+    const file = withBadBytes('not-utf8-preds.jsonl', [prediction, prediction], 2);
+    const error = await loadPredictions(file).then(
+      (loaded) => JSON.stringify(loaded.errors),
+      (caught: unknown) => String(caught),
+    );
+    assert.match(error, /line 2 is not UTF-8 text/);
   });
 });
