@@ -121,6 +121,9 @@ function successByRoundSection(stats: DatasetStats): string[] {
   ];
 }
 
+/** The dataset card's name in an export's folder (Hugging Face reads a dataset's card from it). */
+export const DATASET_CARD_FILE = 'README.md';
+
 /** The dataset card: what is in the files, how it was filtered, and the command that made it. */
 export async function writeDatasetCard(outDir: string, input: CardInput): Promise<string> {
   const { stats } = input;
@@ -186,7 +189,7 @@ export async function writeDatasetCard(outDir: string, input: CardInput): Promis
     'Format reference: docs/export-formats.md in Rollout Studio.',
     '',
   ];
-  const path = join(outDir, 'README.md');
+  const path = join(outDir, DATASET_CARD_FILE);
   await writeFileAtomic(path, lines.join('\n'));
   return path;
 }

@@ -1,6 +1,7 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { DatasetStats, writeDatasetCard } from './card';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { isAbsolute, join, normalize } from 'node:path';
+import { writeFileAtomic } from '../atomicFile';
+import { DATASET_CARD_FILE, DatasetStats, writeDatasetCard } from './card';
 import { dpoFormat, type DpoCompletion } from './dpo';
 import type { ExportContext, ExportFormat, ExportFormatName } from './format';
 import { Redactor } from '../trajectory/redact';
@@ -53,7 +54,30 @@ export interface ExportSummary {
   stats: DatasetStats;
 }
 
-/** Streams the runs into the chosen format, one run (two for DPO) in memory at a time. */
+/** The files an export wrote into its folder, so that the next export there replaces them all. */
+const MANIFEST = '.rollout-export.json';
+
+/**
+ * Removes the files an earlier export into `out` wrote (its manifest's), so that the folder holds this export's
+ * dataset only: a split or a run this export does not write must not stay behind. Nothing else there is touched.
+ */
+async function removeEarlierExport(out: string): Promise<void> {
+  let files: unknown;
+  try {
+    ({ files } = JSON.parse(await readFile(join(out, MANIFEST), 'utf8')) as { files?: unknown });
+  } catch {
+    return;
+  }
+  if (!Array.isArray(files)) return;
+  const inside = (file: unknown): file is string =>
+    typeof file === 'string' && !isAbsolute(file) && !normalize(file).startsWith('..');
+  await Promise.all(files.filter(inside).map((file) => rm(join(out, file), { force: true })));
+}
+
+/**
+ * Streams the runs into the chosen format, one run (two for DPO) in memory at a time, replacing what an earlier
+ * export wrote into the same folder.
+ */
 export async function exportDataset(options: ExportOptions): Promise<ExportSummary> {
   const format = EXPORT_FORMATS[options.format];
   if (!format)
@@ -98,10 +122,12 @@ export async function exportDataset(options: ExportOptions): Promise<ExportSumma
       files.push(relativePath);
     },
   };
+  await removeEarlierExport(options.out);
   try {
     await format.write(context);
   } finally {
     await Promise.all([...writers.values()].map((writer) => writer.close()));
+    await writeFileAtomic(join(options.out, MANIFEST), JSON.stringify({ files: [...files, DATASET_CARD_FILE] }));
   }
   const card = await writeDatasetCard(options.out, {
     format: format.name,

@@ -1,6 +1,6 @@
 import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportDataset, type ExportOptions } from '../../../src/core/export/exporter';
@@ -41,6 +41,28 @@ describe('rollout export', () => {
     return { out, reports, summary };
   }
 
+  test('an export into the folder of an earlier one replaces its files: no split or run of it stays behind', async () => {
+    const { out } = await run('sft', { split: parseSplit('val=0.4') });
+    assert.ok(readdirSync(out).includes('val.jsonl'));
+    writeFileSync(join(out, 'notes.jsonl'), '{"mine": true}\n');
+    const again = (extra: Partial<ExportOptions>) =>
+      exportDataset({
+        runs: [runs],
+        out,
+        command: 'rollout export',
+        report: () => undefined,
+        ...extra,
+      } as ExportOptions);
+    await again({ format: 'sft', resolvedOnly: true });
+    assert.deepEqual(readdirSync(out).sort(), ['.rollout-export.json', 'README.md', 'notes.jsonl', 'train.jsonl']);
+    await again({ format: 'swe-agent-traj' });
+    const trajs = readdirSync(out).filter((file) => file.endsWith('.traj'));
+    assert.ok(trajs.length > 0);
+    await again({ format: 'sft', minReward: 5 });
+    assert.deepEqual(readdirSync(out).sort(), ['.rollout-export.json', 'README.md', 'notes.jsonl']);
+    assert.match(readFileSync(join(out, 'README.md'), 'utf8'), /rollout export/);
+  });
+
   test('an aborted export stops between runs with the abort reason', async () => {
     const controller = new AbortController();
     controller.abort(new Error('export was cancelled'));
@@ -50,7 +72,7 @@ describe('rollout export', () => {
   test('sft: OpenAI chat rows valid against the schema, deduplicated, split by task, with a dataset card', async () => {
     const { out, reports, summary } = await run('sft', { split: parseSplit('val=0.4') });
     const files = readdirSync(out).sort();
-    assert.deepEqual(files, ['README.md', 'train.jsonl', 'val.jsonl']);
+    assert.deepEqual(files, ['.rollout-export.json', 'README.md', 'train.jsonl', 'val.jsonl']);
     const train = rowsOf(join(out, 'train.jsonl'));
     const val = rowsOf(join(out, 'val.jsonl'));
     for (const row of [...train, ...val]) assertValid('sft', row);
