@@ -101,7 +101,7 @@ export async function runBatch(options: BatchOptions): Promise<{ summaries: Roll
         signal: options.signal,
       });
     const summary = await rollout().catch((error: unknown): RolloutSummary =>
-      failedBeforeRecording(task, attempt, error, options.signal),
+      failedBeforeRecording(task, attempt, error, options.signal, runId),
     );
     options.onFinish?.(summary);
     return summary;
@@ -122,17 +122,19 @@ export const NOT_STARTED_REASON = 'cancelled before it started';
 
 /**
  * A rollout that failed before or outside its record (no policy, no sandbox, an install that failed or was
- * cancelled): reported, never scored.
+ * cancelled): reported, never scored; a resume that failed so is reported under the run it resumed.
  */
 function failedBeforeRecording(
   task: Task,
   attempt: number,
   error: unknown,
   signal: AbortSignal | undefined,
+  resumedRunId?: string,
 ): RolloutSummary {
-  if (signal?.aborted) return unrecorded(task.id, attempt, 'cancelled', CANCEL_REASON);
+  if (signal?.aborted) return unrecorded(task.id, attempt, 'cancelled', CANCEL_REASON, resumedRunId);
   const reason = error instanceof Error ? error.message : String(error);
-  return unrecorded(task.id, attempt, error instanceof InfrastructureError ? 'infra_error' : 'error', reason);
+  const exitStatus = error instanceof InfrastructureError ? 'infra_error' : 'error';
+  return unrecorded(task.id, attempt, exitStatus, reason, resumedRunId);
 }
 
 /** A rollout with no record (it never started, or failed before its log was opened): reported, never scored. */

@@ -85,3 +85,26 @@ describe('a batch after a refusal every request would get (OpenAI wire-format do
     );
   });
 });
+
+describe('a resume that fails before its run goes on', () => {
+  test('is reported under the run it resumed, unscored', async () => {
+    const [task] = await loadTasksStrict(TASK);
+    const resumed = { run_id: 'pagekit__pagekit-14.lost', task_id: task.id, attempt: 2 };
+    const { summaries } = await runBatch({
+      tasks: [task],
+      resume: resumed as Parameters<typeof runBatch>[0]['resume'] & object,
+      policySpec: 'openai:scripted-model@http://127.0.0.1:9/v1',
+      policyOptions: { openai: { apiKey: KEY, retry: { maxRetries: 0 } }, noProbe: true },
+      attempts: 1,
+      workers: 1,
+      outDir: mkdtempSync(join(tmpdir(), 'batch-resume-')),
+      protocol: { reward: 'binary' },
+      evaluator: { createSandbox: async () => fakeSandbox(), imageForProfile: (profile) => `unused/${profile}` },
+    });
+    assert.deepEqual(
+      summaries.map(({ runId, attempt, reward }) => [runId, attempt, reward]),
+      [['pagekit__pagekit-14.lost', 2, null]],
+    );
+    assert.match(summaries[0].reason ?? '', /resume|no such|ENOENT/i);
+  });
+});
