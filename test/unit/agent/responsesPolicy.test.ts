@@ -58,6 +58,18 @@ describe('Responses API mapping', () => {
     });
   });
 
+  test('a reply cut off while the model thought (reasoning, no text, no call) sends back no lone reasoning item', () => {
+    const cutOff: ChatMessage[] = [
+      { role: 'user', content: 'Fix it.' },
+      { role: 'assistant', content: '', extra: { reasoning_items: [reasoningItem] } },
+      { role: 'user', content: 'Your reply was cut off.' },
+    ];
+    assert.deepEqual(toResponsesInput(cutOff).input, [
+      { role: 'user', content: 'Fix it.' },
+      { role: 'user', content: 'Your reply was cut off.' },
+    ]);
+  });
+
   test('output items → one assistant message: text joined, calls by call_id, reasoning items kept whole', () => {
     const message = fromResponseOutput([
       { ...reasoningItem, type: 'reasoning' } as never,

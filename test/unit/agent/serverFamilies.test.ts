@@ -1354,7 +1354,7 @@ describe('Ollama (test double of the real wire format)', () => {
     );
   });
 
-  test('Ollama: an NDJSON stream that ends without its done line was cut off: it is retried, never taken for the answer', async () => {
+  test('Ollama: an NDJSON stream that ends without its done line, or with an error line, is retried, never taken for the answer', async () => {
     const line = (content: string) => ({
       model: 'qwen2.5-coder:7b',
       created_at: '2026-12-06T12:00:00.000Z',
@@ -1389,6 +1389,19 @@ describe('Ollama (test double of the real wire format)', () => {
       ['The bug is in round().', 'stop', 1, 2],
     );
     assert.deepEqual(response.usage, { promptTokens: 120, completionTokens: 9 });
+    // Its docs: "If an error occurs mid-stream, the error will be returned as an object … with an error property"
+    // (docs.ollama.com/api/errors), the status already sent: a failure of the server, retried as one.
+    const failed = await replayingServer(
+      'ndjson',
+      [line('The bug is in '), { error: 'an error was encountered while running the model' }],
+      [line('The bug is in '), line('round().'), last],
+    );
+    const retried = await new OllamaPolicy({
+      model: 'qwen2.5-coder:7b',
+      baseURL: failed.origin,
+      retry: fastRetry,
+    }).next({ messages, tools });
+    assert.deepEqual([retried.message.content, retried.retries, failed.requests()], ['The bug is in round().', 1, 2]);
   });
 
   test('Ollama until mid-2024 (ollama/ollama#2068): no prompt_eval_count when the prompt came from its cache; the count is estimated and marked so', async () => {

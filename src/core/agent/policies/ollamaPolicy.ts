@@ -230,7 +230,9 @@ async function readNdjson(response: Response, request: PolicyRequest): Promise<O
   const take = (line: string) => {
     if (!line.trim()) return;
     const part = JSON.parse(line) as OllamaChatResponse;
-    if (part.error) throw new PolicyError(`Ollama: ${part.error}`);
+    // An error mid-stream comes as a line `{"error": …}` after the 200 (docs.ollama.com/api/errors): the server
+    // failed while generating, so it is retried as the 500 it would have answered before streaming.
+    if (part.error) throw new PolicyError(`Ollama: ${part.error}`, 500);
     const content = part.message?.content ?? '';
     const thinking = part.message?.thinking;
     if (content) onDelta?.({ kind: 'content', text: content });

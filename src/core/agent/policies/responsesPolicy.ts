@@ -329,8 +329,12 @@ export function toResponsesInput(messages: ChatMessage[]): { instructions?: stri
   return { ...(system.length ? { instructions: system.join('\n\n') } : {}), input };
 }
 
+/**
+ * An assistant message's input items. Its reasoning goes back only before its text or calls: OpenAI refuses a
+ * reasoning item with nothing after it (`Item 'rs_…' of type 'reasoning' was provided without its required
+ * following item`), which is what is left of a reply cut off while the model still thought.
+ */
 function assistantItems(message: AssistantMessage): ResponseInputItem[] {
-  const reasoning = (message.extra?.reasoning_items ?? []) as unknown as ResponseInputItem[];
   const text: ResponseInputItem[] = message.content ? [{ role: 'assistant', content: message.content }] : [];
   const calls = (message.tool_calls ?? []).map((call): ResponseInputItem => ({
     type: 'function_call',
@@ -338,6 +342,8 @@ function assistantItems(message: AssistantMessage): ResponseInputItem[] {
     name: call.function.name,
     arguments: call.function.arguments,
   }));
+  if (text.length + calls.length === 0) return [];
+  const reasoning = (message.extra?.reasoning_items ?? []) as unknown as ResponseInputItem[];
   return [...reasoning, ...text, ...calls];
 }
 
