@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { dockerEvaluatorOptions } from '../../core/reward/dockerEvaluatorOptions';
-import { runEvaluation } from '../../core/reward/evalRun';
+import { predictionsProblem, runEvaluation } from '../../core/reward/evalRun';
 import { describeRun } from '../../core/reward/runSummary';
 import type { EvaluationResult } from '../../core/reward/evaluator';
 import { HARNESS_RELEASES, parseHarnessVersion } from '../../core/reward/harnessVersion';
@@ -51,6 +51,20 @@ export function harnessVersionFlag(value: string | undefined) {
   return value === undefined ? undefined : parseHarnessVersion(value);
 }
 
+/** The tasks and predictions to evaluate; a file that cannot be read, a bad row or a mismatch is bad input. */
+async function evaluationInputs(tasksFile: string, predictionsFile: string) {
+  const loaded = await loadTasks(tasksFile);
+  if (loaded.errors.length > 0)
+    throw new Error(
+      `${loaded.errors.length} task row(s) did not load:\n${loaded.errors.map((error) => `  ${formatLoadError(error)}`).join('\n')}`,
+    );
+  const { predictions, errors } = await loadPredictions(predictionsFile);
+  if (errors.length > 0) throw new Error(`${errors.length} prediction row(s) did not load:\n${describeErrors(errors)}`);
+  const problem = predictionsProblem(loaded.tasks, predictions);
+  if (problem) throw new Error(`${predictionsFile}: ${problem}`);
+  return { tasks: loaded.tasks, predictions };
+}
+
 export const evalCommand: CliCommand = {
   summary: 'evaluate SWE-bench-format predictions in Docker sandboxes and write harness-shaped reports',
   async run(args) {
@@ -72,18 +86,12 @@ export const evalCommand: CliCommand = {
     const { values } = parsed;
     const workers = countOption('workers', values.workers, 1);
     const testTimeoutMs = countOption('timeout', values.timeout, 1800) * 1000;
-    const loaded = await loadTasks(values.tasks);
-    if (loaded.errors.length > 0) {
-      console.error(
-        `rollout eval: ${loaded.errors.length} task row(s) did not load:\n${loaded.errors.map((error) => `  ${formatLoadError(error)}`).join('\n')}`,
-      );
+    const inputs = await evaluationInputs(values.tasks, values.predictions).catch((error: Error) => error);
+    if (inputs instanceof Error) {
+      console.error(`rollout eval: ${inputs.message}`);
       return 2;
     }
-    const { predictions, errors } = await loadPredictions(values.predictions);
-    if (errors.length > 0) {
-      console.error(`rollout eval: ${errors.length} prediction row(s) did not load:\n${describeErrors(errors)}`);
-      return 2;
-    }
+    const { tasks, predictions } = inputs;
     const options = await dockerEvaluatorOptions({
       reposDir: values.repos,
       specsFile: values.specs,
@@ -92,7 +100,7 @@ export const evalCommand: CliCommand = {
       harnessVersion: harnessVersionFlag(values['harness-version']),
       runId: `eval-${randomUUID()}`,
     });
-    const { summary, rolloutSummary, reused } = await runEvaluation(loaded.tasks, predictions, {
+    const { summary, rolloutSummary, reused } = await runEvaluation(tasks, predictions, {
       ...options,
       outDir: values.out,
       workers,

@@ -178,25 +178,34 @@ export async function writeRunSummaries(
   return { summary, rolloutSummary };
 }
 
+/**
+ * Why `predictions` cannot be evaluated against `tasks`, or undefined: there are none, some are for tasks not in the
+ * task file, or for tasks their tests cannot grade.
+ */
+export function predictionsProblem(tasks: Task[], predictions: Prediction[]): string | undefined {
+  if (predictions.length === 0) return 'the predictions file holds no prediction';
+  const byId = new Map(tasks.map((task) => [task.id, task]));
+  const unknown = predictions
+    .filter((prediction) => !byId.has(prediction.instanceId))
+    .map((prediction) => prediction.instanceId);
+  if (unknown.length > 0) return `predictions for tasks not in the task file: ${unknown.join(', ')}`;
+  const untested = predictions
+    .map((prediction) => byId.get(prediction.instanceId) as Task)
+    .filter((task) => !testsCanGrade(task));
+  // CAB tasks are judged by their satisfaction conditions instead.
+  if (untested.length > 0)
+    return `tasks cannot be graded by tests (${untested.map((task) => `${task.id} (${task.kind})`).join(', ')}): ${NO_FAIL_TO_PASS}`;
+  return undefined;
+}
+
 export async function runEvaluation(
   tasks: Task[],
   predictions: Prediction[],
   options: EvalRunOptions,
 ): Promise<EvalRunResult> {
+  const problem = predictionsProblem(tasks, predictions);
+  if (problem) throw new Error(problem);
   const byId = new Map(tasks.map((task) => [task.id, task]));
-  const unknown = predictions
-    .filter((prediction) => !byId.has(prediction.instanceId))
-    .map((prediction) => prediction.instanceId);
-  if (unknown.length > 0) throw new Error(`predictions for tasks not in the task file: ${unknown.join(', ')}`);
-  const untested = predictions
-    .map((prediction) => byId.get(prediction.instanceId) as Task)
-    .filter((task) => !testsCanGrade(task));
-  if (untested.length > 0) {
-    // CAB tasks are judged by their satisfaction conditions instead.
-    throw new Error(
-      `tasks cannot be graded by tests (${untested.map((task) => `${task.id} (${task.kind})`).join(', ')}): ${NO_FAIL_TO_PASS}`,
-    );
-  }
   let reused = 0;
   const outcomes = await mapWithWorkers(predictions, options.workers, async (prediction) => {
     if (options.signal?.aborted) return undefined;
