@@ -124,6 +124,44 @@ describe('rollout import', () => {
     assert.equal((trajectory.result?.extra?.source_info as { exit_status: string }).exit_status, 'LimitsExceeded');
   });
 
+  test("a run the machinery ended (SWE-agent's exit_api and exit_environment_error, submitted or not; mini-swe-agent's LiteLLM and container exceptions) imports as infra_error, never a failure", () => {
+    const statuses: [status: string, submission: boolean, expected: string][] = [
+      ['exit_api', false, 'infra_error'],
+      ['exit_environment_error', false, 'infra_error'],
+      ['submitted (exit_api)', true, 'infra_error'],
+      ['submitted (exit_environment_error)', true, 'infra_error'],
+      ['RateLimitError', false, 'infra_error'],
+      ['APIConnectionError', false, 'infra_error'],
+      ['ServiceUnavailableError', false, 'infra_error'],
+      ['Timeout', false, 'infra_error'],
+      ['CalledProcessError', false, 'infra_error'],
+      // The agent's own endings keep their meaning.
+      ['submitted (exit_cost)', true, 'cost_limit'],
+      ['submitted (exit_context)', true, 'token_limit'],
+      ['exit_total_execution_time', false, 'time_limit'],
+      ['TimeExceeded', false, 'time_limit'],
+      ['ContextWindowExceededError', false, 'token_limit'],
+      ['submitted (exit_forfeit)', true, 'submitted'],
+      ['exit_format', false, 'error'],
+      ['RuntimeError', false, 'error'],
+    ];
+    const actual = statuses.map(([status, submitted]) => {
+      const raw = {
+        info: { exit_status: status, submission: submitted ? 'diff --git a/x b/x\n' : '' },
+        messages: [
+          { role: 'system', content: 'sys' },
+          { role: 'user', content: 'task' },
+        ],
+        trajectory_format: 'mini-swe-agent-1.1',
+      };
+      return fromMiniSweAgentTraj(raw, 'x.traj.json', { content: JSON.stringify(raw) }).result?.exit_status;
+    });
+    assert.deepEqual(
+      actual,
+      statuses.map(([, , expected]) => expected),
+    );
+  });
+
   test('OpenAI conversation JSONL imports one run per line; bad lines are named by line and field', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'openai-'));
     const file = join(dir, 'chats.jsonl');

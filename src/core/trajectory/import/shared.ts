@@ -180,14 +180,44 @@ export function importedRunId(prefix: string, name: string, content: string | Bu
   return `${prefix}-${safe || 'run'}-${hash}`;
 }
 
-/** An exit status from another agent's words for it; the original is kept by the caller. */
+/**
+ * Exit statuses of runs the machinery ended, not the agent: SWE-agent's for a model API that kept failing
+ * (`exit_api`, a RetryError) and for a runtime that broke (`exit_environment_error`, a SwerexException), in
+ * sweagent/agent/agents.py; and, since mini-swe-agent records an uncaught exception by its class name, LiteLLM's
+ * exceptions for a server that failed, refused the key or the model, or did not answer (docs.litellm.ai, exception
+ * mapping) and a container command that failed to run.
+ */
+const INFRASTRUCTURE_STATUSES = new Set([
+  'exit_api',
+  'exit_environment_error',
+  'apiconnectionerror',
+  'apierror',
+  'authenticationerror',
+  'internalservererror',
+  'notfounderror',
+  'ratelimiterror',
+  'serviceunavailableerror',
+  'timeout',
+  'apitimeouterror',
+  'calledprocesserror',
+  'dockerexception',
+]);
+
+/**
+ * An exit status from another agent's words for it; the original is kept by the caller. SWE-agent writes a status
+ * after which it still submitted the work tree as `submitted (STATUS)`: read by that status, so that a run the
+ * machinery ended is unscored whether or not a patch was saved from it.
+ */
 export function mapExitStatus(status: unknown, hasSubmission: boolean): ExitStatus {
-  const text = typeof status === 'string' ? status.toLowerCase() : '';
+  const written = typeof status === 'string' ? status.toLowerCase().trim() : '';
+  const text = /^submitted \((.+)\)$/.exec(written)?.[1] ?? written;
+  if (INFRASTRUCTURE_STATUSES.has(text)) return 'infra_error';
   if (text === 'submitted') return 'submitted';
   if (text.includes('cost')) return 'cost_limit';
   if (text.includes('context') || text.includes('token')) return 'token_limit';
-  if (text.includes('time')) return 'time_limit';
-  if (text.includes('step') || text.includes('limitsexceeded') || text.includes('turn')) return 'turn_limit';
+  // At the start of a word: RuntimeError is no time limit, nor a return a turn.
+  if (/(?<![a-z])time/.test(text)) return 'time_limit';
+  if (text.includes('step') || text.includes('limitsexceeded') || /(?<![a-z])turn/.test(text)) return 'turn_limit';
   if (text.includes('interrupt') || text.includes('cancel')) return 'cancelled';
   if (text.includes('error') || text.includes('format')) return 'error';
   return hasSubmission ? 'submitted' : 'error';
