@@ -1,11 +1,6 @@
 import { relative } from 'node:path';
-import {
-  HARNESS_LOG_PARSER,
-  harnessName,
-  harnessPython,
-  INSTALL,
-  installedHarness,
-} from '../../core/reward/multiSweBenchHarness';
+import { harnessPython } from '../../core/reward/harnessProcess';
+import { HARNESS_LOG_PARSER, harnessName, INSTALL, installedHarness } from '../../core/reward/multiSweBenchHarness';
 import { Engine } from '../../core/sandbox/engine';
 import { loadEnvironmentSpecs, logParserFor, type EnvironmentSpecs } from '../../core/task/environment';
 import { loadTasks } from '../../core/task/loadTasks';
