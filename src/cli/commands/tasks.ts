@@ -1,5 +1,6 @@
 import { relative } from 'node:path';
 import { harnessPython } from '../../core/reward/harnessProcess';
+import { installedV2Harness, SWE_REBENCH_V2_LOG_PARSER, V2_INSTALL } from '../../core/reward/sweRebenchV2Harness';
 import { HARNESS_LOG_PARSER, harnessName, INSTALL, installedHarness } from '../../core/reward/multiSweBenchHarness';
 import { Engine } from '../../core/sandbox/engine';
 import { loadEnvironmentSpecs, logParserFor, type EnvironmentSpecs } from '../../core/task/environment';
@@ -118,6 +119,23 @@ async function harnessNote(listed: Listed[]): Promise<string | undefined> {
   return `${head}: it registers no parser for ${namedFew(missing)}: a run refuses those; ${specs}`;
 }
 
+/** Whether the user's SWE-rebench-V2 checkout has the parsers its rows name, and what a run does if not. */
+async function v2HarnessNote(listed: Listed[]): Promise<string | undefined> {
+  const read = listed.filter((entry) => entry.logParser === SWE_REBENCH_V2_LOG_PARSER);
+  if (read.length === 0) return undefined;
+  const names = [...new Set(read.map(({ task }) => task.sweRebenchV2Parser ?? ''))].sort();
+  const head = `${read.length} task(s) are read by SWE-rebench-V2's own parsers`;
+  let available: Set<string>;
+  try {
+    ({ names: available } = await installedV2Harness());
+  } catch (error) {
+    return `${head}, which cannot be read (${(error as Error).message}): a run refuses them; ${V2_INSTALL}`;
+  }
+  const missing = names.filter((name) => !available.has(name));
+  if (missing.length === 0) return `${head}: the checkout has each of their ${names.length} parser(s)`;
+  return `${head}: the checkout has no parser ${namedFew(missing)}: a run refuses those; update it`;
+}
+
 /** Per dataset: how many tasks, how many of those with tests have a log parser, how many images the engine holds. */
 function counts(listed: Listed[]): string[] {
   const byDataset = new Map<string, Listed[]>();
@@ -196,8 +214,8 @@ export const tasksCommand: CliCommand = {
       if (tasks.length > 0) console.log(table(listed));
       console.log(`${tasks.length} task(s) loaded${errors.length ? `, ${errors.length} row(s) did not load` : ''}`);
       for (const line of counts(listed)) console.log(line);
-      for (const note of [unparsedNote(listed), ungradableNote(listed), await harnessNote(listed)])
-        if (note) console.log(note);
+      const harnessNotes = [await harnessNote(listed), await v2HarnessNote(listed)];
+      for (const note of [unparsedNote(listed), ungradableNote(listed), ...harnessNotes]) if (note) console.log(note);
       if (engineNote) console.log(engineNote);
       for (const error of errors) console.error(formatLoadError(error));
     }

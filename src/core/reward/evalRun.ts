@@ -23,7 +23,8 @@ import {
 } from './evaluator';
 import { harnessRulesFor } from './harnessRules';
 import { CURRENT_HARNESS_VERSION } from './harnessVersion';
-import { HARNESS_LOG_PARSER, installedHarness, type HarnessIdentity } from './multiSweBenchHarness';
+import type { HarnessIdentity } from './harnessProcess';
+import { harnessReaderOf } from './harnessReaders';
 import type { ReportFile } from './instanceReport';
 import { harnessRunSummary, rolloutRunSummary, type HarnessRunSummary, type RolloutRunSummary } from './runSummary';
 
@@ -63,10 +64,11 @@ function folderFingerprint(dir: string, hash: ReturnType<typeof createHash>): vo
   }
 }
 
-/** Which Multi-SWE-bench harness reads the task's logs, where its own parsers do; null where none is usable. */
+/** Which benchmark harness reads the task's logs, where its own parsers do; null where none is usable. */
 async function logReader(environment: TaskEnvironment | undefined): Promise<HarnessIdentity | null | undefined> {
-  if (environment?.logParser !== HARNESS_LOG_PARSER) return undefined;
-  return installedHarness().then(
+  const reader = harnessReaderOf(environment?.logParser);
+  if (!reader) return undefined;
+  return reader.installed().then(
     ({ identity }) => identity,
     () => null,
   );

@@ -2,7 +2,8 @@
  * The evaluation script, shaped like the harness's `eval.sh` so that its output is a test output the harness
  * reads (testOutput.ts): under `set -uxo pipefail`, the install commands, the test files reset to the base
  * commit, the test patch, the build, the test command between the output markers, its exit status, and the
- * test files reset again. It works in any repository folder and from any base commit.
+ * test files reset again; where the test command applies the test patch itself (SWE-rebench-V2), neither reset nor
+ * the test patch. It works in any repository folder and from any base commit.
  */
 
 import { shellQuote } from '../shellWords';
@@ -24,6 +25,8 @@ export interface EvalScriptInput {
    * elsewhere, and without one, the repository's own `HEAD` (a sandbox's one-commit copy of the base).
    */
   baseCommit?: string;
+  /** The test command applies the test patch itself (HarnessRules.testPatchInTestCommand): no reset, no apply here. */
+  testPatchInTestCommand?: boolean;
 }
 
 /**
@@ -55,14 +58,18 @@ function baseCommitLines(baseCommit: string | undefined): { lines: string[]; bas
   };
 }
 
-export function evalScript({ task, environment, workdir, baseCommit }: EvalScriptInput): string {
+export function evalScript(input: EvalScriptInput): string {
+  const { task, environment, workdir, baseCommit } = input;
   const base = baseCommitLines(baseCommit);
-  const reset = resetCommand(testFilesToReset(task.testPatch), base.base);
+  const reset = input.testPatchInTestCommand ? [] : [resetCommand(testFilesToReset(task.testPatch), base.base)];
   const testPatch = task.testPatch.endsWith('\n') ? task.testPatch.slice(0, -1) : task.testPatch;
-  const applyTestPatch =
-    task.testPatch.trim() === ''
-      ? 'echo "No test patch to apply"'
-      : `git apply -v - <<'${HEREDOC}'\n${testPatch}\n${HEREDOC}`;
+  const applyTestPatch = input.testPatchInTestCommand
+    ? []
+    : [
+        task.testPatch.trim() === ''
+          ? 'echo "No test patch to apply"'
+          : `git apply -v - <<'${HEREDOC}'\n${testPatch}\n${HEREDOC}`,
+      ];
   return [
     '#!/bin/bash',
     'set -uxo pipefail',
@@ -70,15 +77,15 @@ export function evalScript({ task, environment, workdir, baseCommit }: EvalScrip
     `git config --global --add safe.directory ${shellQuote(workdir)}`,
     ...base.lines,
     ...environment.install,
-    reset,
-    applyTestPatch,
+    ...reset,
+    ...applyTestPatch,
     ...(environment.build ?? []),
     `: '${TEST_OUTPUT_MARKERS.start}'`,
     testCommandFor(environment, task),
     `${EXIT_CODE_VARIABLE}=$?`,
     `: '${TEST_OUTPUT_MARKERS.end}'`,
     `echo "${TEST_OUTPUT_MARKERS.exitCode}: $${EXIT_CODE_VARIABLE}"`,
-    reset,
+    ...reset,
     '',
   ].join('\n');
 }

@@ -189,6 +189,7 @@ async function evaluateInSandbox(
     environment: planned.environment,
     workdir: steps.sandbox.workdir,
     baseCommit: task.repo.commit,
+    testPatchInTestCommand: rules.testPatchInTestCommand,
   });
   await steps.sandbox.writeFile(EVAL_SCRIPT_FILE, script);
   const timeoutMs = testTimeoutOf(options);

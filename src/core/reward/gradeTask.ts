@@ -10,7 +10,7 @@ import { harnessRulesFor, type EvalType } from './harnessRules';
 import type { HarnessVersion } from './harnessVersion';
 import { gradeTestOutput, type Grade, type ReportFile } from './instanceReport';
 import type { LogParserName } from './logParsers/index';
-import { HARNESS_LOG_PARSER, readWithHarness } from './multiSweBenchHarness';
+import { harnessReaderOf } from './harnessReaders';
 import { parsedTexts, TEST_OUTPUT_MARKERS } from './testOutput';
 import type { StatusMap } from './testStatus';
 
@@ -24,9 +24,10 @@ export interface GradeTaskOptions {
   statuses?: StatusMap;
 }
 
-/** The grade; where the task's parser is Multi-SWE-bench's own, its harness reads the log first. */
+/** The grade; where the task's parser is a benchmark harness's own, that harness reads the log first. */
 export async function gradeTaskOutput(task: Task, testOutput: string, options: GradeTaskOptions): Promise<Grade> {
-  const texts = options.logParser === HARNESS_LOG_PARSER ? parsedTexts(testOutput) : undefined;
+  const reader = harnessReaderOf(options.logParser);
+  const texts = reader && parsedTexts(testOutput);
   return gradeTestOutput({
     instanceId: task.id,
     repo: task.repo.name,
@@ -37,7 +38,7 @@ export async function gradeTaskOutput(task: Task, testOutput: string, options: G
     logParser: options.logParser,
     evalType: task.evalType,
     rules: harnessRulesFor(task, options),
-    harnessReadings: texts && (await readWithHarness(task, [texts.between, texts.whole])),
+    harnessReadings: texts && (await reader.read(task, texts)),
     statuses: options.statuses,
   });
 }
@@ -80,7 +81,8 @@ export interface GradeLogOptions {
  */
 export async function gradeLog(task: Task, log: string, options: GradeLogOptions): Promise<LogGrade> {
   const logParser = logParserFor(task, options.specs);
-  const testOutput = options.raw ? asTestOutput(log, options.exitCode) : log;
+  const runnerLog = harnessReaderOf(logParser)?.rawLog(log) ?? log;
+  const testOutput = options.raw ? asTestOutput(runnerLog, options.exitCode) : log;
   const grade = await gradeTaskOutput(task, testOutput, {
     harnessVersion: options.harnessVersion,
     logParser,

@@ -4,6 +4,7 @@
  */
 
 import type { EvalType, HarnessRules } from './harnessRules';
+import { withoutTimings } from './sweRebenchV2Harness';
 import type { StatusMap } from './testStatus';
 
 export interface TestGroupResult {
@@ -29,8 +30,12 @@ export type ResolutionStatus = 'RESOLVED_FULL' | 'RESOLVED_PARTIAL' | 'RESOLVED_
 const PASSING = ['PASSED', 'XFAIL'];
 const FAILING = ['FAILED', 'ERROR'];
 
-/** The log's id for an expected id: the same id, or under the prefix rule the ids a cut-short id begins, when they agree. */
-function logIdFor(id: string, statuses: StatusMap, rules: HarnessRules): string | undefined {
+/**
+ * The log's id for an expected id: the same id (without its timing suffix where the rules strip them; the status map
+ * was read so), or under the prefix rule the ids a cut-short id begins, when they agree.
+ */
+function logIdFor(expected: string, statuses: StatusMap, rules: HarnessRules): string | undefined {
+  const id = rules.stripsTestTimings ? withoutTimings(expected) : expected;
   if (statuses.has(id)) return id;
   if (!rules.prefixMatchCutIds || count(id, '[') <= count(id, ']')) return undefined;
   const candidates = [...statuses.keys()].filter((candidate) => candidate.startsWith(id));

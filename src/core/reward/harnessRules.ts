@@ -43,6 +43,13 @@ export interface HarnessRules {
    * where the parser reads the tests run without the patch; else it is an error, as in SWE-bench's harness.
    */
   parserFailureUnresolved: boolean;
+  /** Test names lose their timing suffixes (`[1.34 ms]`, ` in 29.08 msec`, `(1.2s)`) before they are compared (SWE-rebench-V2). */
+  stripsTestTimings: boolean;
+  /**
+   * The test command applies the test patch itself, over the model's changes (the test files are not reset first),
+   * as part of the run the harness logs (SWE-rebench-V2).
+   */
+  testPatchInTestCommand: boolean;
 }
 
 export const HARNESS_RULES: Record<HarnessVersion, HarnessRules> = {
@@ -62,6 +69,8 @@ export const HARNESS_RULES: Record<HarnessVersion, HarnessRules> = {
     passedOnly: false,
     dropsBinaryFiles: false,
     parserFailureUnresolved: false,
+    stripsTestTimings: false,
+    testPatchInTestCommand: false,
   },
   5: {
     harnessVersion: 5,
@@ -91,6 +100,8 @@ export const HARNESS_RULES: Record<HarnessVersion, HarnessRules> = {
     passedOnly: false,
     dropsBinaryFiles: false,
     parserFailureUnresolved: false,
+    stripsTestTimings: false,
+    testPatchInTestCommand: false,
   },
 };
 
@@ -123,14 +134,33 @@ export const SWE_BENCH_PRO_RULES: HarnessRules = {
 };
 
 /**
- * The rules that grade `task`: SWE-bench Pro's for its rows; else the release the run names, else its dataset's own
- * harness's, else the current.
+ * SWE-rebench-V2's harness (SWE-rebench/SWE-rebench-V2 @ c71902a, scripts/eval.py): the model's patch, then the test
+ * patch, each applied once by `git apply -v --3way --recount --ignore-space-change --whitespace=nowarn` under `set
+ * -e`, then the row's test commands; its log read by the row's parser; resolved when every FAIL_TO_PASS and
+ * PASS_TO_PASS test is PASSED there, names compared without their timing suffixes. A log its parser raises on counts
+ * no test as passed. No SWE-bench release grades these rows (the reports name 4, whose rules these start from).
+ */
+export const SWE_REBENCH_V2_RULES: HarnessRules = {
+  ...HARNESS_RULES[4],
+  modelPatchCommands: ['git apply -v --3way --recount --ignore-space-change --whitespace=nowarn'],
+  failOnlyRepos: [],
+  wholeLogWithoutResults: false,
+  passedOnly: true,
+  parserFailureUnresolved: true,
+  stripsTestTimings: true,
+  testPatchInTestCommand: true,
+};
+
+/**
+ * The rules that grade `task`: SWE-bench Pro's and SWE-rebench-V2's for their rows; else the release the run names,
+ * else its dataset's own harness's, else the current.
  */
 export function harnessRulesFor(
   task: Pick<Task, 'harness'>,
   options: { harnessVersion?: HarnessVersion },
 ): HarnessRules {
   if (task.harness === 'swe-bench-pro') return SWE_BENCH_PRO_RULES;
+  if (task.harness === 'swe-rebench-v2') return SWE_REBENCH_V2_RULES;
   if (options.harnessVersion !== undefined) return HARNESS_RULES[options.harnessVersion];
   return task.harness === 'swe-rebench' ? SWE_REBENCH_RULES : HARNESS_RULES[CURRENT_HARNESS_VERSION];
 }

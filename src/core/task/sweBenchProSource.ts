@@ -15,7 +15,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SWE_BENCH_PRO_RESULTS_MARKERS } from '../reward/logParsers/sweBenchPro';
-import { shellQuote } from '../shellWords';
+import { shellQuote, writeFileCommand } from '../shellWords';
 import { loadRows, optionalString, requiredString, stringListField, type Row } from './rows';
 import { FieldError, type Task, type TaskLoadResult, type TaskSource } from './task';
 
@@ -95,11 +95,6 @@ function problemStatement(row: Row): string {
   ].join('\n');
 }
 
-/** A file written from base64, which neither the heredoc nor the test command's placeholders can touch. */
-function writeFile(path: string, content: string): string {
-  return `echo ${Buffer.from(content).toString('base64')} | base64 -d > ${path}`;
-}
-
 /**
  * The test command: the scripts written to the workspace, the run script given the selected files (its output
  * kept apart, as the harness keeps it, then shown), the parser's results printed between their markers.
@@ -109,8 +104,8 @@ function testCommand(scripts: InstanceScripts, selectedFiles: string[]): string 
   const at = (name: string) => `${WORKSPACE}/${name}`;
   return [
     `mkdir -p ${WORKSPACE}`,
-    writeFile(at('run_script.sh'), scripts.runScript),
-    writeFile(at('parser.py'), scripts.parser),
+    writeFileCommand(at('run_script.sh'), scripts.runScript),
+    writeFileCommand(at('parser.py'), scripts.parser),
     `bash ${at('run_script.sh')} ${shellQuote(selectedFiles.join(','))} >${at('stdout.log')} 2>${at('stderr.log')}`,
     // A second run in the same sandbox (the tests again without the patch) must not read the first's results.
     `rm -f ${at('output.json')}`,

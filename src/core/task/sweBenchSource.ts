@@ -2,7 +2,8 @@
  * SWE-bench task instances with the official field names: SWE-bench, Lite, Verified, Multilingual, and the
  * datasets that share the format (SWE-Gym, SWE-rebench, …). Each is a benchmark instance that runs in its own
  * image at `/testbed`; a row that names its image (`image_name`, `docker_image`) runs in that one. A SWE-rebench row
- * brings its own environment spec (`install_config`), which its harness (SWE-rebench/SWE-bench-fork) tests it by.
+ * brings its own environment spec (`install_config`), which its harness (SWE-rebench/SWE-bench-fork) tests it by;
+ * a SWE-rebench-V2 row is read as that benchmark's (sweRebenchV2Source.ts).
  */
 
 import { EVAL_TYPES, type EvalType } from '../reward/harnessRules';
@@ -10,6 +11,7 @@ import { logParserName, type LogParserName } from '../reward/logParsers/index';
 import { SWE_BENCH_ACTIVATION, TESTBED } from './instanceImages';
 import harnessLanguages from './swebenchLanguages.json';
 import { loadRows, optionalString, parseEncodedValue, requiredString, stringListField, type Row } from './rows';
+import { isSweRebenchV2Row, sweRebenchV2RowToTask } from './sweRebenchV2Source';
 import { FieldError, type Task, type TaskEnvironment, type TaskLoadResult, type TaskSource } from './task';
 
 const REPO_NAME = /^[\w.-]+\/[\w.-]+$/;
@@ -63,23 +65,6 @@ function rowEvalType(row: Row): EvalType | undefined {
 /** What SWE-rebench's harness puts before its specs' install and test commands (`_clean_install_config`). */
 const SWE_REBENCH_LOCALE = 'LANG=C.UTF-8 LC_ALL=C.UTF-8 ';
 
-/** Where SWE-rebench-V2 publishes its instance images (`docker.io/swerebenchv2/<repo>:<number>-<sha7>`). */
-const SWE_REBENCH_V2_IMAGES = /(^|\/)swerebenchv2\//;
-
-/**
- * Refuses a SWE-rebench-V2 row: V2 runs its images at /<repository>, not /testbed, and reads logs with parsers of
- * its own. Its rows list their test commands; its harness takes one command as a string too, so a row whose
- * image is one of V2's is refused by its image as well.
- */
-function refuseSweRebenchV2(row: Row, testCmd: unknown): void {
-  const unsupported = 'V2 rows are not supported';
-  if (Array.isArray(testCmd))
-    throw new FieldError('install_config.test_cmd', `is a list, as SWE-rebench-V2 writes it: ${unsupported}`);
-  const image = optionalString(row, 'image_name');
-  if (image && SWE_REBENCH_V2_IMAGES.test(image))
-    throw new FieldError('image_name', `'${image}' is a SWE-rebench-V2 image: ${unsupported}`);
-}
-
 /**
  * A SWE-rebench row's environment, from its `install_config` (an object, or its JSON text) as SWE-rebench's harness
  * (SWE-rebench/SWE-bench-fork @ 39316f7) writes the evaluation script of it: its `eval_commands`, then its `install`,
@@ -95,7 +80,6 @@ function installConfigEnvironment(row: Row): TaskEnvironment | undefined {
     throw new FieldError('install_config', "must be an object (SWE-rebench's environment spec)");
   const field = (name: string) => `install_config.${name}`;
   const { test_cmd: testCmd, install, eval_commands: evalCommands, log_parser: parser } = config as Row;
-  refuseSweRebenchV2(row, testCmd);
   if (typeof testCmd !== 'string' || !testCmd.trim()) throw new FieldError(field('test_cmd'), 'must be a command');
   if (install !== undefined && install !== null && typeof install !== 'string')
     throw new FieldError(field('install'), 'must be a command');
@@ -118,6 +102,7 @@ function installConfigEnvironment(row: Row): TaskEnvironment | undefined {
 }
 
 export function sweBenchRowToTask(row: Row): Task {
+  if (isSweRebenchV2Row(row)) return sweRebenchV2RowToTask(row);
   const id = requiredString(row, 'instance_id');
   const repoName = requiredString(row, 'repo');
   if (!REPO_NAME.test(repoName)) throw new FieldError('repo', `'${repoName}' is not of the form owner/name`);

@@ -94,6 +94,8 @@ export interface Task {
    * under that name applies over the repository's, `rangeOrReleaseName`).
    */
   harnessPullRequest?: HarnessPullRequest;
+  /** A SWE-rebench-V2 row's parser, by the name its harness's `NAME_TO_PARSER` gives it (`install_config.log_parser`). */
+  sweRebenchV2Parser?: string;
   environment?: TaskEnvironment;
   /** The log parser the task's dataset names (SWE-bench 5 datasets' `log_parser`), over its repository's. */
   logParser?: LogParserName;
@@ -101,9 +103,9 @@ export interface Task {
   evalType?: EvalType;
   /**
    * The harness that grades the task's dataset where it is not SWE-bench's own: SWE-rebench's fork of 4.x, whose
-   * rules grade the task unless the run names a release; SWE-bench Pro's, whose rules always do.
+   * rules grade the task unless the run names a release; SWE-bench Pro's and SWE-rebench-V2's, whose rules always do.
    */
-  harness?: 'swe-rebench' | 'swe-bench-pro';
+  harness?: 'swe-rebench' | 'swe-bench-pro' | 'swe-rebench-v2';
   /** Set for benchmark rows that run in per-instance images. */
   instance?: TaskInstance;
   /** The dataset family the row was read as (`swe-bench`, `swe-smith`, `r2e-gym`, `multi-swe-bench`, …). */

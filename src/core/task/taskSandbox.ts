@@ -5,7 +5,7 @@
  */
 
 import type { SandboxSpec } from '../sandbox/sandbox';
-import { HARNESS_LOG_PARSER, requireHarnessParser } from '../reward/multiSweBenchHarness';
+import { harnessReaderOf } from '../reward/harnessReaders';
 import { environmentFor, type EnvironmentSpecs } from './environment';
 import { instanceImage, PROFILE_ROUTE, type InstanceImageOptions } from './instanceImages';
 import { resolveRepoSource, type RepoResolveOptions } from './repoResolver';
@@ -55,7 +55,7 @@ export async function taskSandbox(
   purpose: 'agent' | 'grading',
 ): Promise<TaskSandbox> {
   const { environment, image, instance } = taskImage(task, settings);
-  if (environment.logParser === HARNESS_LOG_PARSER) await requireHarnessParser(task);
+  await harnessReaderOf(environment.logParser)?.require(task);
   if (instance && task.instance) {
     const { workdir, activate, setup, setupInput } = task.instance;
     const hideHistory = purpose === 'agent' ? { hideHistory: task.instance.hiddenHistory ?? 'later' } : {};

@@ -77,9 +77,10 @@ describe('grading parity with the SWE-bench harness on the corpus', () => {
         .map((line) => logParserName((JSON.parse(line) as { log_parser: string }).log_parser)),
     );
     const ownParsers = ['unittest', 'node-tap', 'junit-xml'];
-    // Multi-SWE-bench's parsers are held to its own harness (multiSweBenchParity.test.ts), SWE-bench Pro's to its own
-    // (sweBenchProParity.test.ts).
-    const otherHarnesses = (name: string) => name.startsWith('mswebench_') || name === 'swebench_pro';
+    // Multi-SWE-bench's parsers are held to its own harness (multiSweBenchParity.test.ts), SWE-bench Pro's and
+    // SWE-rebench-V2's to theirs (sweBenchProParity.test.ts, sweRebenchV2Parity.test.ts).
+    const otherHarnesses = (name: string) =>
+      name.startsWith('mswebench_') || name === 'swebench_pro' || name === 'swe_rebench_v2_harness';
     assert.deepEqual(
       LOG_PARSER_NAMES.filter((name) => !read.has(name) && !otherHarnesses(name)),
       ownParsers,

@@ -64,9 +64,10 @@ describe('the log parser registry', () => {
     const version = (name: string) => (name === 'lighthouse' ? { version: '10.0' } : {});
     // zstd's and mruby's readings judge the whole run (or its build) as one test: failed when it printed nothing.
     const judgesTheWholeRun = (name: string) => /^mswebench_(zstd|mruby)_/.test(name);
-    // The harness's own parsers read a log in the harness (multiSweBenchHarness.test.ts), not here; SWE-bench Pro's
-    // reads results the test command prints, and their absence is no empty run (sweBenchPro.test.ts).
-    const elsewhere = ['mswebench_harness', 'swebench_pro'];
+    // The harnesses' own parsers read a log in the harness (multiSweBenchHarness.test.ts, sweRebenchV2Parity.test.ts),
+    // not here; SWE-bench Pro's reads results the test command prints, and their absence is no empty run
+    // (sweBenchPro.test.ts).
+    const elsewhere = ['mswebench_harness', 'swebench_pro', 'swe_rebench_v2_harness'];
     for (const name of LOG_PARSER_NAMES.filter((parser) => !elsewhere.includes(parser))) {
       const statuses = parseTestLog(name, 'bash: pytest: command not found\n', {
         ...context,

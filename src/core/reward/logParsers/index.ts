@@ -30,6 +30,7 @@ import { parsePrismjs } from './mochaJson';
 import { parseMochaSpec } from './mochaSpec';
 import { parseSweBenchPro } from './sweBenchPro';
 import { parseByMultiSweBenchHarness } from './multiSweBench/harness';
+import { parseBySweRebenchV2Harness } from './sweRebenchV2';
 import { parseMultiSweBenchGoTest, parseMultiSweBenchGoTestParent } from './multiSweBench/goTest';
 import {
   parseMultiSweBenchGradle,
@@ -230,6 +231,8 @@ export const LOG_PARSERS = {
   mswebench_harness: parseByMultiSweBenchHarness,
   // SWE-bench Pro's: the results each instance's own parser writes.
   swebench_pro: parseSweBenchPro,
+  // SWE-rebench-V2's: its own parsers, run from the user's checkout of its harness.
+  swe_rebench_v2_harness: parseBySweRebenchV2Harness,
   // Rollout Studio's own: formats the harness has no parser for.
   unittest: parseDjango,
   'node-tap': parseNodeTap,
