@@ -52,3 +52,58 @@ function firstLineNotUtf8(bytes: Uint8Array): number {
 export async function readJsonText(path: string): Promise<string> {
   return utf8Text(await readFile(path), path);
 }
+
+const END_OF_INPUT = 'Unexpected end of JSON input';
+const STATED_OFFSET = / in JSON at position (\d+)(?: \(line \d+ column \d+\))?$/;
+// V8 quotes the text around an unexpected token, newlines and all, which would break the message over lines.
+const QUOTED_TEXT = /, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s;
+
+/**
+ * Where JSON.parse refused `text`, by line, and why, with the column. The engine names a character offset (or, for
+ * an unexpected token, nothing), which no editor shows.
+ */
+export function describeJsonSyntaxError(text: string, error: unknown): { line: number; reason: string } {
+  const message = (error as Error).message;
+  const end = text.trimEnd().length;
+  const offset = statedOffset(message) ?? (message === END_OF_INPUT ? end : refusedOffset(text));
+  // Text that ends too early is refused at its very end: the last line written is the one to look at.
+  const { line, column } = lineAndColumn(text, Math.min(offset, end));
+  return { line, reason: `${message.replace(STATED_OFFSET, '').replace(QUOTED_TEXT, '')} (column ${column})` };
+}
+
+function statedOffset(message: string): number | undefined {
+  const match = STATED_OFFSET.exec(message);
+  return match ? Number(match[1]) : undefined;
+}
+
+/**
+ * The offset of the character JSON.parse refused where its message does not say (V8's "Unexpected token"): the
+ * shortest prefix of `text` that fails before its end, rather than for ending early, ends with that character.
+ */
+function refusedOffset(text: string): number {
+  let fine = 0;
+  let failing = text.length;
+  while (failing - fine > 1) {
+    const middle = Math.floor((fine + failing) / 2);
+    if (failsBeforeEnd(text.slice(0, middle))) failing = middle;
+    else fine = middle;
+  }
+  return failing - 1;
+}
+
+function failsBeforeEnd(prefix: string): boolean {
+  try {
+    JSON.parse(prefix);
+    return false;
+  } catch (error) {
+    const message = (error as Error).message;
+    const offset = statedOffset(message);
+    // A prefix cut inside a string or number is refused at its end, with the end as the offset.
+    return offset === undefined ? message !== END_OF_INPUT : offset < prefix.length;
+  }
+}
+
+function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  const lines = text.slice(0, offset).split('\n');
+  return { line: lines.length, column: lines[lines.length - 1].length + 1 };
+}

@@ -6,7 +6,7 @@
 import { basename, extname } from 'node:path';
 import { readRows, type NumberedRow, type Row } from '../task/rows';
 import { formatLoadError, type TaskLoadError } from '../task/task';
-import { readJsonText } from '../textFile';
+import { describeJsonSyntaxError, readJsonText } from '../textFile';
 import type { Prediction } from './evaluator';
 
 /**
@@ -61,7 +61,8 @@ function keyedPredictions(file: string, text: string): { rows: NumberedRow[]; er
   } catch (error) {
     // JSON Lines, whose first line is a whole object, or a broken object.
     if (trimmed.split('\n')[0].trim().endsWith('}')) return null;
-    return { rows: [], errors: [{ file, message: `invalid JSON: ${(error as Error).message}` }] };
+    const { line, reason } = describeJsonSyntaxError(text, error);
+    return { rows: [], errors: [{ file, line, message: `invalid JSON: ${reason}` }] };
   }
   const isKeyed = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value);
   // A lone row (a prediction, or a bad one without its id) is for the dataset reader to read and name by line.

@@ -6,7 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
-import { NotUtf8Error, utf8Text } from '../textFile';
+import { describeJsonSyntaxError, NotUtf8Error, utf8Text } from '../textFile';
 import { parsePythonLiteral, PythonLiteralError } from './pythonLiteral';
 import { FieldError, type Task, type TaskLoadError, type TaskLoadResult } from './task';
 
@@ -116,7 +116,8 @@ function readJsonArray(file: string, text: string): { rows: NumberedRow[]; error
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    return { rows: [], errors: [{ file, message: `invalid JSON: ${(error as Error).message}` }] };
+    const { line, reason } = describeJsonSyntaxError(text, error);
+    return { rows: [], errors: [{ file, line, message: `invalid JSON: ${reason}` }] };
   }
   const lines = elementStartLines(text);
   const rows: NumberedRow[] = [];

@@ -84,14 +84,23 @@ describe('SWE-bench predictions loader', () => {
     });
   });
 
-  test('a broken JSON object is one error naming the file, not an exception', async () => {
+  test('a broken JSON object is one error naming the file and line, not an exception', async () => {
     const path = file('preds.json', '{\n  "a": {"model_name_or_path": "m",\n');
     const { predictions, errors } = await loadPredictions(path);
     assert.deepEqual(predictions, []);
     assert.deepEqual(
       errors.map((error) => [error.file, error.line]),
-      [[path, undefined]],
+      [[path, 2]],
     );
     assert.match(errors[0]!.message, /^invalid JSON: /);
+  });
+
+  test('a JSON object keyed by id with a comma missing names the line and column', async () => {
+    const text = '{\n  "a": {"model_patch": "p"},\n  "b": {"model_patch": "q"}\n  "c": {"model_patch": "r"}\n}\n';
+    const { errors } = await loadPredictions(file('preds.json', text));
+    assert.deepEqual(
+      errors.map((error) => [error.line, error.message]),
+      [[4, "invalid JSON: Expected ',' or '}' after property value (column 3)"]],
+    );
   });
 });

@@ -94,6 +94,17 @@ describe('SWE-bench loader', () => {
     const expectedLine = elementStarts[1];
     assert.deepEqual([errors[0].line, errors[0].field], [expectedLine, 'repo']);
   });
+
+  test('a JSON array that is not JSON (a comma missing) is refused naming the line and column', async () => {
+    const rows = JSON.parse(readFileSync(fixture('swe-bench', 'swe-bench-lite-sample.json'), 'utf8')) as object[];
+    const lines = JSON.stringify(rows.slice(0, 2), null, 2).split('\n');
+    const lineWithComma = lines.findIndex((line, index) => index > 5 && /^    "\w+": .*,$/.test(line));
+    lines[lineWithComma] = lines[lineWithComma].replace(/,$/, '');
+    const file = tempFile('arr_comma.json', lines.join('\n'));
+    await assert.rejects(loadTasks(file), {
+      message: `${file}:line ${lineWithComma + 2}: invalid JSON: Expected ',' or '}' after property value (column 5)`,
+    });
+  });
 });
 
 describe('CodeAssistBench loader', () => {

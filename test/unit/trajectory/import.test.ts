@@ -62,6 +62,20 @@ describe('rollout import', () => {
     await assert.rejects(importTrajectories(SWE_AGENT_TRAJ, 'swe-agent', out), /already exists/);
   });
 
+  test('a .traj that is not JSON is named by line and column', async () => {
+    const lines = JSON.stringify(JSON.parse(readFileSync(SWE_AGENT_TRAJ, 'utf8')), null, 2).split('\n');
+    const lineWithComma = lines.findIndex((line) => /^      "action": .*,$/.test(line));
+    lines[lineWithComma] = lines[lineWithComma].replace(/,$/, '');
+    const broken = join(mkdtempSync(join(tmpdir(), 'traj-')), 'broken.traj');
+    writeFileSync(broken, lines.join('\n'));
+    await assert.rejects(
+      only(broken, 'swe-agent'),
+      new RegExp(
+        `broken\\.traj: line ${lineWithComma + 2}: not valid JSON \\(Expected ',' or '}' after property value \\(column 7\\)\\)`,
+      ),
+    );
+  });
+
   test('an aborted import writes nothing more', async () => {
     const out = mkdtempSync(join(tmpdir(), 'import-'));
     await assert.rejects(

@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readJsonText } from '../../textFile';
+import { describeJsonSyntaxError, readJsonText } from '../../textFile';
 import { readLines } from '../lines';
 import { TrajectoryRecorder, type RecorderOptions } from '../recorder';
 import type { Trajectory } from '../types';
@@ -57,7 +57,8 @@ export async function* readForeignTrajectories(
   try {
     parsed = JSON.parse(content);
   } catch (error) {
-    throw new Error(`${file}: not valid JSON (${(error as Error).message})`);
+    const { line, reason } = describeJsonSyntaxError(content, error);
+    throw new Error(`${file}: line ${line}: not valid JSON (${reason})`);
   }
   const read = {
     'swe-agent': fromSweAgentTraj,
@@ -84,7 +85,8 @@ async function readEventFolder(dir: string): Promise<{ events: unknown[]; conten
     try {
       return JSON.parse(text) as unknown;
     } catch (error) {
-      throw new Error(`${join(folder, names[i])}: not valid JSON (${(error as Error).message})`);
+      const { line, reason } = describeJsonSyntaxError(text, error);
+      throw new Error(`${join(folder, names[i])}: line ${line}: not valid JSON (${reason})`);
     }
   });
   return { events, content: texts.join('\n') };
