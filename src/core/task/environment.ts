@@ -11,7 +11,7 @@ import { readJsonText } from '../textFile';
 import builtInSpecs from './swebenchSpecs.json';
 import sweGymSpecs from './sweGymSpecs.json';
 import { rangeOrReleaseName } from './multiSweBenchSource';
-import { FieldError, type Task, type TaskEnvironment } from './task';
+import { FieldError, formatLoadError, type Task, type TaskEnvironment } from './task';
 
 /** One entry of a spec file; every field optional so a version entry can override just one. */
 export interface EnvironmentSpec {
@@ -67,12 +67,25 @@ export function languageDefaults(language: string | undefined): TaskEnvironment 
   return defaults && { ...defaults, install: [...defaults.install] };
 }
 
-function checkSpec(file: string, path: string, spec: unknown): void {
+/** The keys of a version's entry; a repository's may hold `versions` too. */
+const SPEC_KEYS: readonly (keyof EnvironmentSpec)[] = [
+  'profile',
+  'image',
+  'install',
+  'build',
+  'test_command',
+  'test_framework',
+];
+
+function checkSpec(path: string, spec: unknown, knownKeys: readonly string[]): void {
   const fail = (field: string, message: string): never => {
-    throw new FieldError(`${path}.${field}`, `${file}: ${message}`);
+    throw new FieldError(field ? `${path}.${field}` : path, message);
   };
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) fail('', 'must be an object');
   const entry = spec as Record<string, unknown>;
+  // A misspelled key would be ignored, and the spec it was to override applied without a word.
+  const unknownKey = Object.keys(entry).find((key) => !knownKeys.includes(key));
+  if (unknownKey !== undefined) fail(unknownKey, `unknown key (known: ${knownKeys.join(', ')})`);
   for (const field of ['profile', 'image', 'test_command'] as const) {
     if (entry[field] !== undefined && typeof entry[field] !== 'string') fail(field, 'must be a string');
   }
@@ -89,9 +102,10 @@ function checkSpec(file: string, path: string, spec: unknown): void {
     }
   }
   if (entry.versions !== undefined) {
-    if (typeof entry.versions !== 'object' || entry.versions === null) fail('versions', 'must be an object');
+    if (typeof entry.versions !== 'object' || entry.versions === null || Array.isArray(entry.versions))
+      fail('versions', 'must be an object keyed by version');
     for (const [version, versionSpec] of Object.entries(entry.versions as object))
-      checkSpec(file, `${path}.versions.${version}`, versionSpec);
+      checkSpec(`${path}.versions.${version}`, versionSpec, SPEC_KEYS);
   }
 }
 
@@ -106,9 +120,10 @@ export async function loadEnvironmentSpecs(file: string): Promise<EnvironmentSpe
     throw new Error(`${file}: must hold an object keyed by repository (owner/name)`);
   for (const [repo, spec] of Object.entries(parsed)) {
     try {
-      checkSpec(file, repo, spec);
+      checkSpec(repo, spec, [...SPEC_KEYS, 'versions']);
     } catch (error) {
-      if (error instanceof FieldError) throw new Error(`${error.message} (field '${error.field}')`);
+      if (error instanceof FieldError)
+        throw new Error(formatLoadError({ file, field: error.field, message: error.message }));
       throw error;
     }
   }

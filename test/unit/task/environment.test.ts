@@ -91,6 +91,21 @@ describe('environment specs', () => {
     );
   });
 
+  test('a key a spec does not have (misspelled, or versions within a version) is refused, naming it', async () => {
+    const known = 'profile, image, install, build, test_command, test_framework';
+    const cases: [unknown, string, string][] = [
+      [{ 'django/django': { tset_command: 'x' } }, 'django/django.tset_command', `${known}, versions`],
+      [{ 'a/b': { versions: { '1.0': { image: 'i', tests: 'x' } } } }, 'a/b.versions.1.0.tests', known],
+      [{ 'a/b': { versions: { '1.0': { versions: {} } } } }, 'a/b.versions.1.0.versions', known],
+    ];
+    for (const [content, field, keys] of cases) {
+      const file = specFile(content);
+      await assert.rejects(loadEnvironmentSpecs(file), {
+        message: `${file} field '${field}': unknown key (known: ${keys})`,
+      });
+    }
+  });
+
   test('a language without defaults and without a spec is refused with the fix', async () => {
     const { tasks } = await loadTasks(fixture('cab', 'cab_verified_lenient.jsonl'));
     assert.throws(
