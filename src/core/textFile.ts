@@ -48,9 +48,29 @@ function firstLineNotUtf8(bytes: Uint8Array): number {
   return line;
 }
 
+/** A folder where a user's file was expected, named: Node's EISDIR names no path. */
+export class FolderNotFileError extends Error {
+  static readonly reason = 'is a folder, expected a file';
+
+  constructor(readonly file: string) {
+    super(`${file}: ${FolderNotFileError.reason}`);
+    this.name = 'FolderNotFileError';
+  }
+}
+
+/** The bytes of a file a user gives; a folder in its place is a FolderNotFileError. */
+export async function readUserFile(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EISDIR') throw new FolderNotFileError(path);
+    throw error;
+  }
+}
+
 /** A JSON or JSON Lines file a user gives (tasks, specs, predictions, imports), as UTF-8 text without its mark. */
 export async function readJsonText(path: string): Promise<string> {
-  return utf8Text(await readFile(path), path);
+  return utf8Text(await readUserFile(path), path);
 }
 
 const END_OF_INPUT = 'Unexpected end of JSON input';

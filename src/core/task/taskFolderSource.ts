@@ -4,12 +4,12 @@
  */
 
 import { existsSync, statSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { logParserName, type LogParserName } from '../reward/logParsers/index';
 import { optionalString, requiredString, stringListField, type Row } from './rows';
 import type { RepoSource } from '../sandbox/sandbox';
-import { readJsonText } from '../textFile';
+import { FolderNotFileError, NotUtf8Error, readJsonText, readUserFile } from '../textFile';
 import { FieldError, type Task, type TaskLoadError, type TaskLoadResult, type TaskSource } from './task';
 
 export const TASK_FILE = 'task.json';
@@ -29,7 +29,7 @@ function logParser(row: Row): LogParserName {
 }
 
 async function optionalFile(path: string): Promise<string> {
-  return existsSync(path) ? readFile(path, 'utf8') : '';
+  return existsSync(path) ? (await readUserFile(path)).toString('utf8') : '';
 }
 
 async function loadTaskFolder(folder: string): Promise<Task> {
@@ -97,12 +97,20 @@ export class TaskFolderSource implements TaskSource {
         firstFolder.set(task.id, folder);
         tasks.push(task);
       } catch (error) {
-        if (!(error instanceof FieldError)) throw error;
-        errors.push({ file: join(folder, TASK_FILE), field: error.field || undefined, message: error.message });
+        errors.push(taskLoadError(folder, error));
       }
     }
     return { tasks, errors };
   }
+}
+
+/** The bad input that kept the task of `folder` from loading, as its own error; anything else is a fault, thrown. */
+function taskLoadError(folder: string, error: unknown): TaskLoadError {
+  if (error instanceof FieldError)
+    return { file: join(folder, TASK_FILE), field: error.field || undefined, message: error.message };
+  if (error instanceof FolderNotFileError) return { file: error.file, message: FolderNotFileError.reason };
+  if (error instanceof NotUtf8Error) return { file: error.file, line: error.line, message: 'not UTF-8 text' };
+  throw error;
 }
 
 async function childTaskFolders(root: string): Promise<string[]> {

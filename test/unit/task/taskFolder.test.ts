@@ -1,9 +1,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTasks } from '../../../src/core/task/loadTasks';
+import { formatLoadError } from '../../../src/core/task/task';
 
 const GOLD =
   'diff --git a/calc.py b/calc.py\n--- a/calc.py\n+++ b/calc.py\n@@ -1 +1 @@\n-def add(a, b): return a - b\n+def add(a, b): return a + b\n';
@@ -74,6 +75,41 @@ describe('task-folder loader', () => {
     assert.equal(errors[0].file, join(root, 'b-task', 'task.json'));
     assert.equal(errors[0].field, 'test_framework');
     assert.match(errors[0].message, /'mocha' is not a log parser \(known: pytest, /);
+  });
+
+  test("a folder in place of a task folder's file is that task's error, naming it; the other tasks load", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'rollout-folder-'));
+    writeTaskFolder(root, 'a-task');
+    for (const [id, file] of [
+      ['j-task', 'task.json'],
+      ['k-task', 'gold.patch'],
+    ]) {
+      rmSync(join(writeTaskFolder(root, id), file));
+      mkdirSync(join(root, id, file));
+    }
+    const { tasks, errors } = await loadTasks(root);
+    assert.deepEqual(
+      tasks.map((task) => task.id),
+      ['a-task'],
+    );
+    assert.deepEqual(errors.map(formatLoadError), [
+      `${join(root, 'j-task', 'task.json')}: is a folder, expected a file`,
+      `${join(root, 'k-task', 'gold.patch')}: is a folder, expected a file`,
+    ]);
+    assert.deepEqual((await loadTasks(join(root, 'k-task'))).errors, [errors[1]], 'the one task folder alone');
+  });
+
+  test("a task.json that is not UTF-8 is that task's error, naming its line; the other tasks load", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'rollout-folder-'));
+    writeTaskFolder(root, 'a-task');
+    const taskFile = join(writeTaskFolder(root, 'b-task'), 'task.json');
+    writeFileSync(taskFile, Buffer.concat([readFileSync(taskFile).subarray(0, 40), Buffer.from([0xff, 0xfe])]));
+    const { tasks, errors } = await loadTasks(root);
+    assert.deepEqual(
+      tasks.map((task) => task.id),
+      ['a-task'],
+    );
+    assert.deepEqual(errors, [{ file: taskFile, line: 3, message: 'not UTF-8 text' }]);
   });
 
   test('duplicate ids across folders are reported', async () => {

@@ -76,6 +76,14 @@ describe('rollout import', () => {
     );
   });
 
+  test('a folder given where a format reads one file is named, not a bare EISDIR', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'traj-folder-'));
+    for (const from of ['swe-agent', 'mini-swe-agent', 'openai'] as const)
+      await assert.rejects(importTrajectories(folder, from, mkdtempSync(join(tmpdir(), 'import-'))), {
+        message: `${folder}: is a folder, expected a file`,
+      });
+  });
+
   test('an aborted import writes nothing more', async () => {
     const out = mkdtempSync(join(tmpdir(), 'import-'));
     await assert.rejects(

@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describeJsonSyntaxError, readJsonText } from '../../textFile';
+import { describeJsonSyntaxError, FolderNotFileError, readJsonText } from '../../textFile';
 import { readLines } from '../lines';
 import { TrajectoryRecorder, type RecorderOptions } from '../recorder';
 import type { Trajectory } from '../types';
@@ -23,7 +23,8 @@ export async function* readForeignTrajectories(
   from: ImportFormat,
   options: { taskId?: string } = {},
 ): AsyncGenerator<Trajectory> {
-  if (from === 'openhands' && (await stat(file)).isDirectory()) {
+  if ((await stat(file)).isDirectory()) {
+    if (from !== 'openhands') throw new FolderNotFileError(file);
     const { events, content } = await readEventFolder(file);
     yield fromOpenHandsEvents(events, file, { taskId: options.taskId, content });
     return;
