@@ -1,4 +1,9 @@
-import { IMPORT_FORMATS, importTrajectories, type ImportFormat } from '../../core/trajectory/import/importer';
+import {
+  IMPORT_FORMATS,
+  importedBeforeNote,
+  importTrajectories,
+  type ImportFormat,
+} from '../../core/trajectory/import/importer';
 import type { CliCommand } from './index';
 import { parseCommandLine, usageProblem } from '../grammar';
 
@@ -43,7 +48,8 @@ export const importCommand: CliCommand = {
       taskId: values['task-id'],
     });
     for (const run of summary.runs) console.log(`${run.run_id}  task ${run.task_id}  ${run.turns} turns  ${run.path}`);
-    console.log(`imported ${summary.runs.length} run(s) into ${values.out}`);
+    for (const run of summary.importedBefore) console.log(`${run.run_id}  imported before  ${run.path}`);
+    console.log(`imported ${summary.runs.length} run(s) into ${values.out}${importedBeforeNote(summary)}`);
     return 0;
   },
 };

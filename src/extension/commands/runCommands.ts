@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
   IMPORT_FORMATS,
+  importedBeforeNote,
   importTrajectories,
   type ImportFormat,
   type ImportSummary,
@@ -184,10 +185,11 @@ export async function importTrajectory(
     progress.report(`reading ${format} trajectories`);
     return importTrajectories(file, format, outDir, { signal: progress.signal });
   });
-  context.log.info(`imported ${summary.runs.length} run(s) from ${file} (${format}) into ${outDir}`);
+  const before = importedBeforeNote(summary);
+  context.log.info(`imported ${summary.runs.length} run(s) from ${file} (${format}) into ${outDir}${before}`);
   context.runs.refresh();
   void vscode.window.showInformationMessage(
-    `Rollout Studio: imported ${summary.runs.length} run(s) from ${path.basename(file)}.`,
+    `Rollout Studio: imported ${summary.runs.length} run(s) from ${path.basename(file)}${before}.`,
   );
   return summary;
 }

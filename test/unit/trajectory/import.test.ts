@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { importTrajectories, readForeignTrajectories } from '../../../src/core/trajectory/import/importer';
 import { fromMiniSweAgentTraj } from '../../../src/core/trajectory/import/miniSweAgent';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
+import { RUN_INDEX_FILE } from '../../../src/core/trajectory/runIndex';
 import type { Trajectory } from '../../../src/core/trajectory/types';
 
 const FIXTURES = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures');
@@ -59,7 +60,10 @@ describe('rollout import', () => {
     const read = await readTrajectoryLog(summary.runs[0].path);
     assert.deepEqual(read.problems, []);
     assert.deepEqual(read.trajectory, await only(SWE_AGENT_TRAJ, 'swe-agent'));
-    await assert.rejects(importTrajectories(SWE_AGENT_TRAJ, 'swe-agent', out), /already exists/);
+    assert.deepEqual(await importTrajectories(SWE_AGENT_TRAJ, 'swe-agent', out), {
+      runs: [],
+      importedBefore: [{ run_id: summary.runs[0].run_id, path: summary.runs[0].path }],
+    });
   });
 
   test('a .traj that is not JSON is named by line and column', async () => {
@@ -230,5 +234,79 @@ describe('rollout import', () => {
       importTrajectories(bad, 'openai', mkdtempSync(join(tmpdir(), 'import-'))),
       /bad\.jsonl: line 1: not valid JSON/,
     );
+  });
+
+  describe('an OpenAI JSONL import is all or nothing, and a rerun leaves what it imported before', () => {
+    const conversation = (id: string, metadata: Record<string, unknown> = {}) =>
+      JSON.stringify({
+        messages: [
+          { role: 'user', content: `task ${id}` },
+          { role: 'assistant', content: `done ${id}` },
+        ],
+        metadata,
+      });
+    const chats = (lines: string[]) => {
+      const file = join(mkdtempSync(join(tmpdir(), 'openai-')), 'chats.jsonl');
+      writeFileSync(file, `${lines.join('\n')}\n`);
+      return file;
+    };
+
+    test('a bad row anywhere (not JSON on line 4, a bad field on line 2) writes no run; fixed, all import', async () => {
+      const out = mkdtempSync(join(tmpdir(), 'import-'));
+      const good = ['a', 'b', 'c'].map((id) => conversation(id));
+      await assert.rejects(
+        importTrajectories(chats([...good, '{"messages": [}']), 'openai', out),
+        /line 4: not valid JSON/,
+      );
+      assert.deepEqual(readdirSync(out), []);
+      await assert.rejects(
+        importTrajectories(chats([good[0], '{"messages": []}', good[2]]), 'openai', out),
+        /line 2: messages: must be a non-empty list/,
+      );
+      assert.deepEqual(readdirSync(out), []);
+      assert.equal((await importTrajectories(chats(good), 'openai', out)).runs.length, 3);
+    });
+
+    test('a rerun, from anywhere, skips the runs it imported before and imports the rows added since', async () => {
+      const out = mkdtempSync(join(tmpdir(), 'import-'));
+      const first = await importTrajectories(chats([conversation('a'), conversation('b')]), 'openai', out);
+      const logs = first.runs.map((run) => readFileSync(run.path, 'utf8'));
+      const again = await importTrajectories(
+        chats([conversation('a'), conversation('b'), conversation('c')]),
+        'openai',
+        out,
+      );
+      assert.deepEqual(
+        again.importedBefore,
+        first.runs.map(({ run_id, path }) => ({ run_id, path })),
+      );
+      assert.equal(again.runs.length, 1);
+      assert.deepEqual(
+        first.runs.map((run) => readFileSync(run.path, 'utf8')),
+        logs,
+        'the earlier logs are left as they were',
+      );
+    });
+
+    test('a run id whose run in the folder is another, or that the file gives twice, stops the import before it writes', async () => {
+      const out = mkdtempSync(join(tmpdir(), 'import-'));
+      const [first] = (await importTrajectories(chats([conversation('a', { run_id: 'r1' })]), 'openai', out)).runs;
+      const changed = chats([conversation('z'), conversation('a-changed', { run_id: 'r1' })]);
+      await assert.rejects(importTrajectories(changed, 'openai', out), {
+        message: `${first.path} already exists and is not run 'r1' as ${changed} gives it: nothing was imported; import into another folder, or delete that run`,
+      });
+      const twice = chats([
+        conversation('y'),
+        conversation('a', { run_id: 'r2' }),
+        conversation('b', { run_id: 'r2' }),
+      ]);
+      await assert.rejects(importTrajectories(twice, 'openai', out), {
+        message: `${twice}: two runs have the id 'r2'; nothing was imported`,
+      });
+      assert.deepEqual(
+        readdirSync(out).filter((name) => name !== RUN_INDEX_FILE),
+        ['r1'],
+      );
+    });
   });
 });

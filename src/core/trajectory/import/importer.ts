@@ -1,7 +1,11 @@
-import { readdir, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { describeJsonSyntaxError, FolderNotFileError, readJsonText } from '../../textFile';
 import { readLines } from '../lines';
+import { readTrajectoryLog, TRAJECTORY_FILE } from '../reader';
 import { TrajectoryRecorder, type RecorderOptions } from '../recorder';
 import type { Trajectory } from '../types';
 import { fromMiniSweAgentTraj } from './miniSweAgent';
@@ -120,21 +124,98 @@ export async function writeTrajectory(
 
 export interface ImportSummary {
   runs: { run_id: string; task_id: string; turns: number; path: string }[];
+  /** Runs the output folder holds already as this import records them (an earlier import of the same records). */
+  importedBefore: { run_id: string; path: string }[];
 }
 
+/** The runs an import found already imported, for the line that reports it ('' when none). */
+export function importedBeforeNote(summary: ImportSummary): string {
+  const count = summary.importedBefore.length;
+  return count ? `; ${count} run(s) were there from an earlier import, left as they are` : '';
+}
+
+export interface ImportOptions {
+  /** The task id of a one-run file (default: from the file). */
+  taskId?: string;
+  recorder?: RecorderOptions;
+  signal?: AbortSignal;
+}
+
+/**
+ * Imports every run of `file` into `outDir`, or none: the file is read whole before the first run is written, so a
+ * bad row anywhere leaves the folder as it was. It is then read again to write each run, rather than held whole.
+ */
 export async function importTrajectories(
   file: string,
   from: ImportFormat,
   outDir: string,
-  options: { taskId?: string; recorder?: RecorderOptions; signal?: AbortSignal } = {},
+  options: ImportOptions = {},
 ): Promise<ImportSummary> {
   if (!IMPORT_FORMATS.includes(from))
     throw new Error(`--from: unknown format '${from}'; choose one of ${IMPORT_FORMATS.join(', ')}`);
+  const importedBefore = await runsImportedBefore(file, from, outDir, options);
   const runs: ImportSummary['runs'] = [];
   for await (const trajectory of readForeignTrajectories(file, from, options)) {
     options.signal?.throwIfAborted();
+    if (importedBefore.has(trajectory.run.run_id)) continue;
     const path = await writeTrajectory(outDir, trajectory, options.recorder);
     runs.push({ run_id: trajectory.run.run_id, task_id: trajectory.run.task_id, turns: trajectory.turns.length, path });
   }
-  return { runs };
+  return { runs, importedBefore: [...importedBefore].map(([runId, path]) => ({ run_id: runId, path })) };
+}
+
+/**
+ * Reads every run of `file`, writing none, and returns the logs of those `outDir` holds already as this import
+ * records them, by run id. A bad row, a run id given twice, or a run in `outDir` that is not the one `file` gives
+ * under its id throws: nothing is imported then.
+ */
+async function runsImportedBefore(
+  file: string,
+  from: ImportFormat,
+  outDir: string,
+  options: ImportOptions,
+): Promise<Map<string, string>> {
+  const runIds = new Set<string>();
+  const importedBefore = new Map<string, string>();
+  for await (const trajectory of readForeignTrajectories(file, from, options)) {
+    options.signal?.throwIfAborted();
+    const runId = trajectory.run.run_id;
+    if (runIds.has(runId)) throw new Error(`${file}: two runs have the id '${runId}'; nothing was imported`);
+    runIds.add(runId);
+    const path = join(outDir, runId, TRAJECTORY_FILE);
+    if (!existsSync(path)) continue;
+    if (!(await holdsAsRecorded(path, trajectory, options.recorder)))
+      throw new Error(
+        `${path} already exists and is not run '${runId}' as ${file} gives it: nothing was imported; import into another folder, or delete that run`,
+      );
+    importedBefore.set(runId, path);
+  }
+  return importedBefore;
+}
+
+/**
+ * Whether the log at `path` holds `trajectory` as the recorder writes it (redacted, totals added), wherever the
+ * file it was imported from lay: the run is recorded in a scratch folder and both logs are read back.
+ */
+async function holdsAsRecorded(path: string, trajectory: Trajectory, options: RecorderOptions = {}): Promise<boolean> {
+  const scratch = await mkdtemp(join(tmpdir(), 'rollout-import-'));
+  try {
+    const { redactor, secrets } = options;
+    const recorded = await readTrajectoryLog(
+      await writeTrajectory(scratch, trajectory, { redactor, secrets, fsync: false }),
+    );
+    const existing = await readTrajectoryLog(path);
+    return (
+      existing.problems.length === 0 &&
+      isDeepStrictEqual(withoutSourcePath(existing.trajectory), withoutSourcePath(recorded.trajectory))
+    );
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** A run's record but for the path it was imported from, which a rerun from another folder writes otherwise. */
+function withoutSourcePath(trajectory: Trajectory | null): Trajectory | null {
+  if (!trajectory?.run.source) return trajectory;
+  return { ...trajectory, run: { ...trajectory.run, source: { ...trajectory.run.source, path: undefined } } };
 }
