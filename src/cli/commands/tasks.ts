@@ -15,12 +15,13 @@ import { SANDBOX_FLAGS, SANDBOX_USAGE, sandboxSettings } from './sandboxFlags';
 const USAGE = `usage: rollout tasks FILE_OR_DIR [--json] [--specs FILE] [--image-template T] [--namespace NS]
                    [--docker-host ADDR]
 
-Loads a task file (SWE-bench, Lite, Verified, Multilingual, SWE-Gym, SWE-smith, R2E-Gym, Multi-SWE-bench,
-SWE-bench Pro or CodeAssistBench; JSON, JSONL or Parquet) or a task folder (or a folder of them) and lists its tasks with the
-log parser that grades each (none: a run refuses the task until a spec names one; mswebench_harness: the
-Multi-SWE-bench harness's own, where it is installed), the image each runs in and whether the engine has it,
-then the counts per dataset. Bad rows are reported by file, line (or Parquet row) and field; the exit code is 0
-only if every row loaded.
+Loads a task file (SWE-bench, Lite, Verified, Multilingual, SWE-Gym, SWE-rebench, SWE-rebench-V2, SWE-smith,
+R2E-Gym, Multi-SWE-bench, SWE-bench Pro or CodeAssistBench; JSON, JSONL or Parquet) or a task folder (or a folder
+of them) and lists its tasks with the log parser that grades each (none: a run refuses the task until a spec names
+one; mswebench_harness: the Multi-SWE-bench harness's own, where it is installed; swe_rebench_v2_harness:
+SWE-rebench-V2's own, from the checkout ROLLOUT_SWE_REBENCH_V2 names), the image each runs in and whether the
+engine has it, then the counts per dataset. Bad rows are reported by file, line (or Parquet row) and field; the
+exit code is 0 only if every row loaded.
 
 options:
   --specs FILE         per-repo environment specs (JSON), as rollout run takes them
