@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { loadTasks } from '../../../src/core/task/loadTasks';
 import type { Task } from '../../../src/core/task/task';
 import { readForeignTrajectories, type ImportFormat } from '../../../src/core/trajectory/import/importer';
+import { FolderNotFileError, NotUtf8Error } from '../../../src/core/textFile';
 import { checkTrajectoryEvent } from '../../../src/core/trajectory/schema';
 import { TRAJECTORY_SCHEMA_VERSION, type Trajectory } from '../../../src/core/trajectory/types';
 import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
@@ -168,10 +169,19 @@ function damaged(text: string, harm: Damage): Buffer {
 
 // ---------- judges ----------
 
-/** A refusal must be a plain Error that names the input, not a TypeError or a stack from deep inside. */
+/** The project's own refusals of a file as a whole (bytes that are not UTF-8, a folder in a file's place). */
+const INPUT_REFUSALS: (new (...args: never[]) => Error)[] = [Error, NotUtf8Error, FolderNotFileError];
+
+/**
+ * A refusal must be a plain Error, or one of the project's own refusals of a file, that names the input: not a
+ * TypeError or a stack from deep inside.
+ */
 function assertNamedRefusal(error: unknown, names: string): void {
   assert.ok(error instanceof Error, `threw a non-Error: ${String(error)}`);
-  assert.equal(error.constructor, Error, `threw a ${error.constructor.name}: ${error.stack}`);
+  assert.ok(
+    INPUT_REFUSALS.includes(error.constructor as new () => Error),
+    `threw a ${error.constructor.name}: ${error.stack}`,
+  );
   assert.ok(error.message.includes(names), `the error does not name ${names}: ${error.message}`);
 }
 
