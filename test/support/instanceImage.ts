@@ -8,9 +8,26 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-function git(dir: string, ...args: string[]): string {
+/** git in `dir` as the upstream project's author. */
+export function git(dir: string, ...args: string[]): string {
   const identity = ['-c', 'user.name=upstream', '-c', 'user.email=upstream@example.invalid'];
   return execFileSync('git', ['-C', dir, ...identity, ...args], { encoding: 'utf8' }).trim();
+}
+
+/**
+ * The example task's repository in `context/repo` with its history as benchmark images hold it: the base commit,
+ * then the fix's commit (gold and test patches), the work tree at the fix. Returns both commits.
+ */
+export function exampleRepoWithFix(example: string, context: string): { repo: string; base: string; fix: string } {
+  const repo = join(context, 'repo');
+  cpSync(join(example, 'repo'), repo, { recursive: true });
+  git(repo, 'init', '-q');
+  git(repo, 'add', '-A');
+  git(repo, 'commit', '-q', '-m', 'base');
+  const base = git(repo, 'rev-parse', 'HEAD');
+  for (const patch of ['gold.patch', 'test.patch']) git(repo, 'apply', join(example, patch));
+  git(repo, 'commit', '-q', '-am', 'the fix and its tests');
+  return { repo, base, fix: git(repo, 'rev-parse', 'HEAD') };
 }
 
 /**

@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runCommand } from '../../../src/cli/commands/run';
 import { imageForProfile } from '../../../src/core/sandbox/images';
-import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
 import type { Trajectory } from '../../../src/core/trajectory/types';
-import { runCaptured } from '../../support/cliCapture';
-import { buildOffline, removeImage } from '../../support/instanceImage';
-import { ScriptedOpenAIServer, step } from '../../support/scriptedOpenAIServer';
+import { buildOffline, exampleRepoWithFix, git, removeImage } from '../../support/instanceImage';
+import { step } from '../../support/scriptedOpenAIServer';
+import { runScriptedTask, type ScriptedTaskRun } from '../../support/scriptedTaskRun';
 
 const EXAMPLE = join(process.cwd(), 'tasks', 'examples', 'bytesize__bytesize-22');
 const ID = 'instance_bytesize__bytesize-0123456789abcdef0123456789abcdef01234567-vnan';
@@ -39,11 +36,6 @@ for line in open(sys.argv[1]):
 json.dump({"tests": tests}, open(sys.argv[3], "w"), indent=2)
 `;
 
-function git(dir: string, ...args: string[]): string {
-  const identity = ['-c', 'user.name=upstream', '-c', 'user.email=upstream@example.invalid'];
-  return execFileSync('git', ['-C', dir, ...identity, ...args], { encoding: 'utf8' }).trim();
-}
-
 /**
  * The image: the example's repository at its base commit, with the fix's commit (gold and test patches) in its
  * history, as the harness's images hold theirs. Returns both commits.
@@ -52,15 +44,7 @@ function buildProImage(): { base: string; fix: string } {
   const context = mkdtempSync(join(tmpdir(), 'rollout-pro-image-'));
   try {
     cpSync(join(process.cwd(), 'test', 'fixtures', 'instance-images', 'swe-bench-pro'), context, { recursive: true });
-    const repo = join(context, 'repo');
-    cpSync(join(EXAMPLE, 'repo'), repo, { recursive: true });
-    git(repo, 'init', '-q');
-    git(repo, 'add', '-A');
-    git(repo, 'commit', '-q', '-m', 'base');
-    const base = git(repo, 'rev-parse', 'HEAD');
-    for (const patch of ['gold.patch', 'test.patch']) git(repo, 'apply', join(EXAMPLE, patch));
-    git(repo, 'commit', '-q', '-am', 'the fix and its tests');
-    const fix = git(repo, 'rev-parse', 'HEAD');
+    const { repo, base, fix } = exampleRepoWithFix(EXAMPLE, context);
     // What a clone reset to the base keeps of later history: a tag, a remote's branch, the reflog.
     git(repo, 'tag', 'v2.0.2');
     git(repo, 'remote', 'add', 'origin', 'https://github.com/bytesize/bytesize.git');
@@ -124,20 +108,8 @@ describe('a SWE-bench Pro instance in its image, graded by its own run script an
     removeImage(IMAGE);
   });
 
-  async function run(steps: Parameters<typeof ScriptedOpenAIServer.start>[0], out: string) {
-    const server = await ScriptedOpenAIServer.start(steps, { apiKey: KEY });
-    try {
-      const policy = `openai:scripted@${server.baseURL}`;
-      const result = await runCaptured(runCommand, ['--tasks', taskFile, '--policy', policy, '--out', out]);
-      assert.equal(result.code, 0, `${result.out}\n${result.err}`);
-    } finally {
-      await server.close();
-    }
-    const [runId] = readdirSync(out).filter((name) => name.startsWith(ID));
-    const { trajectory } = await readTrajectoryLog(join(out, runId, 'trajectory.jsonl'));
-    assert.ok(trajectory);
-    return trajectory;
-  }
+  const run = (steps: ScriptedTaskRun['steps'], out: string) =>
+    runScriptedTask({ taskFile, taskId: ID, apiKey: KEY, steps, out });
 
   test("the agent works in /app at the base, the later history out of its reach; the instance's own tests resolve the fix", async () => {
     const gold = readFileSync(join(EXAMPLE, 'gold.patch'), 'utf8');

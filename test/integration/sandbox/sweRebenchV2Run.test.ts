@@ -6,19 +6,16 @@
  * test/unit/reward/sweRebenchV2Parity.test.ts.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runCommand } from '../../../src/cli/commands/run';
 import { imageForProfile } from '../../../src/core/sandbox/images';
 import type { TestsStatus } from '../../../src/core/reward/grading';
-import { readTrajectoryLog } from '../../../src/core/trajectory/reader';
 import type { Trajectory } from '../../../src/core/trajectory/types';
-import { runCaptured } from '../../support/cliCapture';
-import { buildOffline, removeImage } from '../../support/instanceImage';
-import { ScriptedOpenAIServer, step } from '../../support/scriptedOpenAIServer';
+import { buildOffline, exampleRepoWithFix, git, removeImage } from '../../support/instanceImage';
+import { step } from '../../support/scriptedOpenAIServer';
+import { runScriptedTask, type ScriptedTaskRun } from '../../support/scriptedTaskRun';
 
 const EXAMPLE = join(process.cwd(), 'tasks', 'examples', 'bytesize__bytesize-22');
 const ID = 'bytesize__bytesize-22';
@@ -49,24 +46,12 @@ function harnessCheckout(): string {
   return root;
 }
 
-function git(dir: string, ...args: string[]): string {
-  const identity = ['-c', 'user.name=upstream', '-c', 'user.email=upstream@example.invalid'];
-  return execFileSync('git', ['-C', dir, ...identity, ...args], { encoding: 'utf8' }).trim();
-}
-
 /** The image: the example's repository at /bytesize at its base commit, the fix's commit later in its history. */
 function buildV2Image(image: string): string {
   const context = mkdtempSync(join(tmpdir(), 'rollout-v2-image-'));
   try {
     cpSync(join(process.cwd(), 'test', 'fixtures', 'instance-images', 'swe-rebench-v2'), context, { recursive: true });
-    const repo = join(context, 'repo');
-    cpSync(join(EXAMPLE, 'repo'), repo, { recursive: true });
-    git(repo, 'init', '-q');
-    git(repo, 'add', '-A');
-    git(repo, 'commit', '-q', '-m', 'base');
-    const base = git(repo, 'rev-parse', 'HEAD');
-    for (const patch of ['gold.patch', 'test.patch']) git(repo, 'apply', join(EXAMPLE, patch));
-    git(repo, 'commit', '-q', '-am', 'the fix and its tests');
+    const { repo, base } = exampleRepoWithFix(EXAMPLE, context);
     git(repo, 'reset', '-q', '--hard', base);
     buildOffline(image, context, [`BASE_IMAGE=${imageForProfile('python')}`]);
     return base;
@@ -133,20 +118,8 @@ describe('a SWE-rebench-V2 instance in its image, graded by its harness script a
     removeImage(image);
   });
 
-  async function run(steps: Parameters<typeof ScriptedOpenAIServer.start>[0], out: string) {
-    const server = await ScriptedOpenAIServer.start(steps, { apiKey: KEY });
-    try {
-      const policy = `openai:scripted@${server.baseURL}`;
-      const result = await runCaptured(runCommand, ['--tasks', taskFile, '--policy', policy, '--out', out]);
-      assert.equal(result.code, 0, `${result.out}\n${result.err}`);
-    } finally {
-      await server.close();
-    }
-    const [runId] = readdirSync(out).filter((name) => name.startsWith(ID));
-    const { trajectory } = await readTrajectoryLog(join(out, runId, 'trajectory.jsonl'));
-    assert.ok(trajectory);
-    return trajectory;
-  }
+  const run = (steps: ScriptedTaskRun['steps'], out: string) =>
+    runScriptedTask({ taskFile, taskId: ID, apiKey: KEY, steps, out });
 
   test('the agent works in /bytesize at the base, the fix out of its reach; the fix resolves it', async () => {
     const gold = readFileSync(join(EXAMPLE, 'gold.patch'), 'utf8');
