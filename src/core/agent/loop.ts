@@ -444,8 +444,9 @@ function stopFor(error: unknown, signal?: AbortSignal): Pick<AgentRunOutcome, 'e
   if (signal?.aborted) return { exitStatus: 'cancelled', reason: CANCEL_REASON };
   // A conversation that stays past the model's context window after compaction is where this run ended.
   if (error instanceof PolicyError && error.overflow) return { exitStatus: 'token_limit', reason: message };
-  // The model server or the container engine failing is the machinery's fault, not the agent's.
+  // The model server or the container engine failing is the machinery's fault, not the agent's; so is anything else
+  // thrown here (a bug, a reply of a shape nothing read): the agent's own failures stop the run as StopRun.
   if (error instanceof InfrastructureError || error instanceof PolicyError)
     return { exitStatus: 'infra_error', reason: message };
-  return { exitStatus: 'error', reason: message };
+  return { exitStatus: 'infra_error', reason: `${error instanceof Error ? error.name : 'Error'}: ${message}` };
 }

@@ -94,6 +94,16 @@ async function run(policy: Policy, config: Partial<AgentConfig> = {}, options: R
   return { outcome, trajectory: trajectory as Trajectory, sandbox, runDir: join(outDir, RUN_ID) };
 }
 
+describe('agent loop: a failure of its own machinery', () => {
+  test('an exception that is neither the model nor the engine failing (a bug, data of a shape no one read) ends the run infra_error, never scored', async () => {
+    const policy = scripted([submit]);
+    policy.next = () => Promise.reject(new TypeError('text.trim is not a function'));
+    const { outcome } = await run(policy);
+    assert.deepEqual(outcome.exitStatus, 'infra_error');
+    assert.match(outcome.reason ?? '', /TypeError: text\.trim is not a function/);
+  });
+});
+
 describe('agent loop: replies as servers send them', () => {
   test('a reply cut off at the output limit runs nothing and tells the model how far it got', async () => {
     const policy = scripted(
