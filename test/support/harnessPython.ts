@@ -73,14 +73,24 @@ export function pythonWithoutHarness(): string {
   return pythonScript('python-without-harness', 'exec python3 -S "$@"');
 }
 
-/** Runs `action` with `ROLLOUT_HARNESS_PYTHON` naming `python`, and puts back what it named before. */
-export async function withHarnessPython<T>(python: string, action: () => Promise<T>): Promise<T> {
-  const earlier = process.env.ROLLOUT_HARNESS_PYTHON;
-  process.env.ROLLOUT_HARNESS_PYTHON = python;
+/** Runs `action` with the variable `name` set to `value` (unset for undefined), and puts back what it was before. */
+export async function withEnvironmentVariable<T>(
+  name: string,
+  value: string | undefined,
+  action: () => Promise<T>,
+): Promise<T> {
+  const earlier = process.env[name];
+  if (value === undefined) delete process.env[name];
+  else process.env[name] = value;
   try {
     return await action();
   } finally {
-    if (earlier === undefined) delete process.env.ROLLOUT_HARNESS_PYTHON;
-    else process.env.ROLLOUT_HARNESS_PYTHON = earlier;
+    if (earlier === undefined) delete process.env[name];
+    else process.env[name] = earlier;
   }
+}
+
+/** Runs `action` with `ROLLOUT_HARNESS_PYTHON` naming `python`, and puts back what it named before. */
+export function withHarnessPython<T>(python: string, action: () => Promise<T>): Promise<T> {
+  return withEnvironmentVariable('ROLLOUT_HARNESS_PYTHON', python, action);
 }

@@ -14,6 +14,7 @@ import { requireV2Parser, withoutTimings } from '../../../src/core/reward/sweReb
 import { LogParseError } from '../../../src/core/reward/testStatus';
 import { SweBenchSource } from '../../../src/core/task/sweBenchSource';
 import type { Task } from '../../../src/core/task/task';
+import { withEnvironmentVariable } from '../../support/harnessPython';
 
 const FIXTURES = join(process.cwd(), 'test', 'fixtures', 'swe-rebench-v2');
 const STAND_IN = join(FIXTURES, 'harness-stand-in');
@@ -35,15 +36,9 @@ const oracle = JSON.parse(readFileSync(join(FIXTURES, 'oracle.json'), 'utf8')) a
   cases: OracleCase[];
 };
 
-async function withStandIn<T>(action: () => Promise<T>): Promise<T> {
-  const earlier = process.env.ROLLOUT_SWE_REBENCH_V2;
-  process.env.ROLLOUT_SWE_REBENCH_V2 = STAND_IN;
-  try {
-    return await action();
-  } finally {
-    if (earlier === undefined) delete process.env.ROLLOUT_SWE_REBENCH_V2;
-    else process.env.ROLLOUT_SWE_REBENCH_V2 = earlier;
-  }
+/** Runs `action` with the stand-in as the user's checkout of the harness. */
+function withStandIn<T>(action: () => Promise<T>): Promise<T> {
+  return withEnvironmentVariable('ROLLOUT_SWE_REBENCH_V2', STAND_IN, action);
 }
 
 async function loadedTasks(): Promise<Task[]> {
@@ -186,17 +181,13 @@ describe('SWE-rebench-V2 rows as released', () => {
   });
 
   test('a run that names no checkout of the harness is refused before it starts, saying what to do', async () => {
-    const earlier = process.env.ROLLOUT_SWE_REBENCH_V2;
-    delete process.env.ROLLOUT_SWE_REBENCH_V2;
-    try {
+    await withEnvironmentVariable('ROLLOUT_SWE_REBENCH_V2', undefined, async () => {
       const [task] = (await load([released])).tasks;
       await assert.rejects(
         requireV2Parser(task),
         /clone https:\/\/github\.com\/SWE-rebench\/SWE-rebench-V2 and set ROLLOUT_SWE_REBENCH_V2/,
       );
-    } finally {
-      if (earlier !== undefined) process.env.ROLLOUT_SWE_REBENCH_V2 = earlier;
-    }
+    });
     await withStandIn(async () => {
       const [task] = (await load([{ ...released, install_config: { ...config, log_parser: 'parse_log_nothing' } }]))
         .tasks;
