@@ -250,6 +250,19 @@ export function stringListField(row: Row, field: string, options: { required: bo
   return list as string[];
 }
 
+/**
+ * A field holding an object, or its text (as parseEncodedValue reads it; a Parquet or CSV export holds it so);
+ * undefined where the row has none. `what` says what the object is, for the error of a value that is not one.
+ */
+export function optionalObjectField(row: Row, field: string, what: string): Row | undefined {
+  const given = row[field];
+  if (given === undefined || given === null) return undefined;
+  const value = typeof given === 'string' ? parseEncodedValue(field, given) : given;
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new FieldError(field, `must be an object (${what})`);
+  return value as Row;
+}
+
 /** A value stored as text: JSON first, then a Python literal (single quotes, None/True/False). */
 export function parseEncodedValue(field: string, text: string): unknown {
   try {

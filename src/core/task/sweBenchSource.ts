@@ -10,8 +10,8 @@ import { EVAL_TYPES, type EvalType } from '../reward/harnessRules';
 import { logParserName, type LogParserName } from '../reward/logParsers/index';
 import { SWE_BENCH_ACTIVATION, TESTBED } from './instanceImages';
 import harnessLanguages from './swebenchLanguages.json';
-import { loadRows, optionalString, parseEncodedValue, requiredString, stringListField, type Row } from './rows';
-import { isSweRebenchV2Row, sweRebenchV2RowToTask } from './sweRebenchV2Source';
+import { loadRows, optionalString, requiredString, stringListField, type Row } from './rows';
+import { installConfig, isSweRebenchV2Row, sweRebenchV2RowToTask } from './sweRebenchV2Source';
 import { FieldError, type Task, type TaskEnvironment, type TaskLoadResult, type TaskSource } from './task';
 
 const REPO_NAME = /^[\w.-]+\/[\w.-]+$/;
@@ -73,13 +73,10 @@ const SWE_REBENCH_LOCALE = 'LANG=C.UTF-8 LC_ALL=C.UTF-8 ';
  * for a row without one.
  */
 function installConfigEnvironment(row: Row): TaskEnvironment | undefined {
-  const given = row.install_config;
-  if (given === undefined || given === null) return undefined;
-  const config = typeof given === 'string' ? parseEncodedValue('install_config', given) : given;
-  if (typeof config !== 'object' || config === null || Array.isArray(config))
-    throw new FieldError('install_config', "must be an object (SWE-rebench's environment spec)");
+  const config = installConfig(row);
+  if (!config) return undefined;
   const field = (name: string) => `install_config.${name}`;
-  const { test_cmd: testCmd, install, eval_commands: evalCommands, log_parser: parser } = config as Row;
+  const { test_cmd: testCmd, install, eval_commands: evalCommands, log_parser: parser } = config;
   if (typeof testCmd !== 'string' || !testCmd.trim()) throw new FieldError(field('test_cmd'), 'must be a command');
   if (install !== undefined && install !== null && typeof install !== 'string')
     throw new FieldError(field('install'), 'must be a command');

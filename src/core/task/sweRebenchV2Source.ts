@@ -14,7 +14,7 @@
 
 import { SWE_REBENCH_V2_LOG_MARKERS, SWE_REBENCH_V2_LOG_PARSER } from '../reward/sweRebenchV2Harness';
 import { shellQuote, writeFileCommand } from '../shellWords';
-import { optionalString, parseEncodedValue, requiredString, stringListField, type Row } from './rows';
+import { optionalObjectField, optionalString, requiredString, stringListField, type Row } from './rows';
 import { FieldError, type Task } from './task';
 
 /** Where SWE-rebench-V2 publishes its instance images (`docker.io/swerebenchv2/<repo>:<number>-<sha7>`). */
@@ -35,13 +35,9 @@ export function isSweRebenchV2Row(row: Row): boolean {
   return Boolean(image && V2_IMAGES.test(image));
 }
 
-function installConfig(row: Row): Row | undefined {
-  const given = row.install_config;
-  if (given === undefined || given === null) return undefined;
-  const config = typeof given === 'string' ? parseEncodedValue('install_config', given) : given;
-  if (typeof config !== 'object' || config === null || Array.isArray(config))
-    throw new FieldError('install_config', "must be an object (the row's environment spec)");
-  return config as Row;
+/** The row's environment spec (SWE-rebench's, and V2's), read before anything tells the two apart. */
+export function installConfig(row: Row): Row | undefined {
+  return optionalObjectField(row, 'install_config', "the row's environment spec");
 }
 
 /** The row's test commands as the harness takes them: one command, or a list of which the blank ones are dropped. */
